@@ -2,3 +2,8 @@
 //! web architectures.
 
 pub mod engine;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod scenario;
+pub mod study;

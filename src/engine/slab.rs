@@ -63,14 +63,8 @@ impl<T> Slab<T> {
         } else {
             let index = u32::try_from(self.slots.len()).expect("slab holds at most 2^32-1 values");
             assert!(index != NO_FREE, "slab holds at most 2^32-1 values");
-            self.slots.push(Slot::Occupied {
-                generation: 0,
-                value,
-            });
-            SlabKey {
-                index,
-                generation: 0,
-            }
+            self.slots.push(Slot::Occupied { generation: 0, value });
+            SlabKey { index, generation: 0 }
         }
     }
 
@@ -78,9 +72,7 @@ impl<T> Slab<T> {
     #[inline]
     pub fn get(&self, key: SlabKey) -> Option<&T> {
         match self.slots.get(key.index as usize) {
-            Some(Slot::Occupied { generation, value }) if *generation == key.generation => {
-                Some(value)
-            }
+            Some(Slot::Occupied { generation, value }) if *generation == key.generation => Some(value),
             _ => None,
         }
     }
@@ -88,9 +80,7 @@ impl<T> Slab<T> {
     #[inline]
     pub fn get_mut(&mut self, key: SlabKey) -> Option<&mut T> {
         match self.slots.get_mut(key.index as usize) {
-            Some(Slot::Occupied { generation, value }) if *generation == key.generation => {
-                Some(value)
-            }
+            Some(Slot::Occupied { generation, value }) if *generation == key.generation => Some(value),
             _ => None,
         }
     }

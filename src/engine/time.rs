@@ -142,7 +142,7 @@ impl fmt::Display for SimDuration {
             return f.write_str("0s");
         }
         for (size, unit) in UNITS {
-            if self.0 % size == 0 {
+            if self.0.is_multiple_of(size) {
                 return write!(f, "{}{}", self.0 / size, unit);
             }
         }

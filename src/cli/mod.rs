@@ -1,0 +1,70 @@
+//! Command-line front end: clap arguments, rendering diagnostics, progress,
+//! and exit codes. No simulation or metric logic lives here.
+
+mod args;
+mod progress;
+mod run;
+mod validate;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use capsim::scenario::{Loaded, ScenarioError, Style, load_file};
+
+/// Exit codes: DESIGN §5.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_INVALID: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { EXIT_INVALID } else { EXIT_OK };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        args::Command::Run(arguments) => run::run(arguments),
+        args::Command::Validate(arguments) => validate::validate(arguments),
+    };
+    ExitCode::from(code)
+}
+
+/// How to draw diagnostics on stderr: colour only on a terminal, and never
+/// when NO_COLOR is set.
+fn stderr_style() -> Style {
+    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        Style::Color
+    } else {
+        Style::Plain
+    }
+}
+
+/// Loads a scenario, printing warnings; on failure prints every problem and
+/// returns the exit code.
+fn load(arguments: &args::ScenarioArgs) -> Result<Loaded, u8> {
+    let mut overrides = arguments.set.clone();
+    if let Some(seed) = arguments.seed {
+        overrides.push(format!("scenario.seed={seed}"));
+    }
+    match load_file(&arguments.scenario, &overrides) {
+        Ok(loaded) => {
+            if !loaded.warnings.is_empty() {
+                eprint!("{}", loaded.render_warnings(stderr_style()));
+            }
+            Ok(loaded)
+        }
+        Err(error) => {
+            report_invalid(&error);
+            Err(EXIT_INVALID)
+        }
+    }
+}
+
+fn report_invalid(error: &ScenarioError) {
+    eprint!("{}", error.render(stderr_style()));
+}

@@ -1,0 +1,84 @@
+//! `capsim run`: load, pre-check, simulate, write, summarise.
+
+use capsim::report::write_run;
+use capsim::scenario::dump::to_toml;
+use capsim::study::{self, feasibility};
+
+use super::args::RunArgs;
+use super::progress::Progress;
+use super::{EXIT_FAILED, EXIT_OK, load};
+
+pub fn run(arguments: RunArgs) -> u8 {
+    let loaded = match load(&arguments.scenario) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let scenario = &loaded.scenario;
+    for warning in feasibility::warnings(&feasibility::estimate(scenario)) {
+        eprintln!("warning: {warning}");
+    }
+    let progress = Progress::new(scenario.duration.as_secs_f64(), arguments.quiet);
+    let result = study::run_with_progress(scenario, &mut |time| progress.update(time));
+    progress.finish();
+    let result = match result {
+        Ok(result) => result,
+        Err(error) => {
+            eprintln!("error: {error}");
+            eprintln!("no results were written");
+            return EXIT_FAILED;
+        }
+    };
+    if let Err(error) = write_run(&arguments.out, &to_toml(scenario), &result) {
+        eprintln!(
+            "error: cannot write results to `{}`: {error}",
+            arguments.out.display()
+        );
+        return EXIT_FAILED;
+    }
+    if !arguments.quiet {
+        print_summary(scenario, &result, &arguments.out);
+    }
+    EXIT_OK
+}
+
+fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResult, out: &std::path::Path) {
+    let summary = &result.summary;
+    let get = |scope: &str, metric: &str| summary.get(scope, metric).unwrap_or(0.0);
+    println!(
+        "{} (seed {}, {} simulated, {} warm-up)",
+        scenario.name, scenario.seed, scenario.duration, scenario.warmup
+    );
+    println!(
+        "  requests {:.0}  throughput {:.1}/s  errors {:.3}%",
+        get("overall", "requests"),
+        get("overall", "throughput_rps"),
+        100.0 * get("overall", "error_rate")
+    );
+    println!(
+        "  latency  mean {:.2} ms  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+        get("overall", "latency_mean_ms"),
+        get("overall", "latency_p50_ms"),
+        get("overall", "latency_p99_ms"),
+        get("overall", "latency_max_ms")
+    );
+    let stations = scenario
+        .pools
+        .iter()
+        .map(|p| &p.name)
+        .chain(scenario.databases.iter().map(|d| &d.name));
+    let busiest = stations
+        .map(|name| (name, get(name, "utilization")))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((name, utilization)) = busiest {
+        println!(
+            "  busiest  {name}: utilization {:.1}%, mean queue {:.2}, mean wait {:.2} ms",
+            100.0 * utilization,
+            get(name, "queue_len_mean"),
+            get(name, "wait_mean_ms")
+        );
+    }
+    println!(
+        "results in {}/ (summary.csv, timeseries.csv, events.csv, scenario.resolved.toml)",
+        out.display()
+    );
+}

@@ -1,0 +1,42 @@
+//! `capsim validate`: every problem at once, or the estimated load.
+
+use capsim::study::feasibility;
+
+use super::args::ValidateArgs;
+use super::{EXIT_OK, load};
+
+pub fn validate(arguments: ValidateArgs) -> u8 {
+    let loaded = match load(&arguments.scenario) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let scenario = &loaded.scenario;
+    println!(
+        "`{}` is valid: {} of simulated time, seed {}",
+        arguments.scenario.scenario.display(),
+        scenario.duration,
+        scenario.seed
+    );
+    println!(
+        "offered load {:.1} requests/s; estimated load per station (utilization law, no queueing):",
+        feasibility::offered_rate(scenario)
+    );
+    println!(
+        "  {:<24} {:>12} {:>12} {:>12}",
+        "station", "calls/s", "workers ρ", "cpu ρ"
+    );
+    let loads = feasibility::estimate(scenario);
+    for load in &loads {
+        let cpu = load
+            .cpu_utilization
+            .map_or("-".to_owned(), |cpu| format!("{cpu:.3}"));
+        println!(
+            "  {:<24} {:>12.1} {:>12.3} {:>12}",
+            load.station, load.arrival_rate, load.utilization, cpu
+        );
+    }
+    for warning in feasibility::warnings(&loads) {
+        eprintln!("warning: {warning}");
+    }
+    EXIT_OK
+}

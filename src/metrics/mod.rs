@@ -1,0 +1,17 @@
+//! Streaming aggregation: every metric is folded into per-window
+//! accumulators as the run goes, and each closed window is merged into the
+//! run's totals (after warm-up). Nothing here stores per-request records, so
+//! memory is O(components × windows), never O(requests). Nothing here writes
+//! files.
+
+mod gauge;
+mod latency;
+mod requests;
+mod series;
+mod station;
+
+pub use gauge::TimeWeighted;
+pub use latency::{LatencyRecorder, LatencyStats};
+pub use requests::{FAILURE_CAUSES, RequestCounters};
+pub use series::{MetricRow, SeriesRow, Summary, Timeseries};
+pub use station::{StationCounters, StationMetrics};

@@ -1,0 +1,51 @@
+//! Request-level counters of one scope (overall or a class).
+
+/// How many failure causes the model distinguishes (its `Cause` enum
+/// asserts it has exactly this many).
+pub const FAILURE_CAUSES: usize = 2;
+
+/// Counts of the open window or of the run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RequestCounters {
+    /// Requests created (user actions).
+    pub arrivals: u64,
+    /// Requests that got a successful response.
+    pub completed: u64,
+    /// Requests that failed for good (after their retries).
+    pub failed: u64,
+    /// `failed`, by the cause of the last attempt (indexed by cause).
+    pub failed_by_cause: [u64; FAILURE_CAUSES],
+    /// Attempts started, first tries and retries.
+    pub attempts: u64,
+    /// Retries started.
+    pub retries: u64,
+    /// Attempts the client gave up waiting for.
+    pub timeouts: u64,
+    /// Responses that arrived after their attempt was abandoned.
+    pub stale_responses: u64,
+}
+
+impl RequestCounters {
+    pub fn merge(&mut self, other: &RequestCounters) {
+        self.arrivals += other.arrivals;
+        self.completed += other.completed;
+        self.failed += other.failed;
+        for (total, part) in self.failed_by_cause.iter_mut().zip(other.failed_by_cause) {
+            *total += part;
+        }
+        self.attempts += other.attempts;
+        self.retries += other.retries;
+        self.timeouts += other.timeouts;
+        self.stale_responses += other.stale_responses;
+    }
+
+    /// Failed / (completed + failed); zero when nothing ended.
+    pub fn error_rate(&self) -> f64 {
+        let ended = self.completed + self.failed;
+        if ended == 0 {
+            0.0
+        } else {
+            self.failed as f64 / ended as f64
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The tabular results of a run: the summary (`scope,metric,value`) and the
+//! time series (`time_s,scope,metric,value`), in the order rows were made,
+//! which is deterministic.
+
+/// One summary row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricRow {
+    pub scope: String,
+    pub metric: &'static str,
+    pub value: f64,
+}
+
+/// The run's summary.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    pub rows: Vec<MetricRow>,
+}
+
+impl Summary {
+    pub fn push(&mut self, scope: &str, metric: &'static str, value: f64) {
+        self.rows.push(MetricRow {
+            scope: scope.to_owned(),
+            metric,
+            value,
+        });
+    }
+
+    /// The value of `metric` in `scope`, if the summary has it.
+    pub fn get(&self, scope: &str, metric: &str) -> Option<f64> {
+        self.rows
+            .iter()
+            .find(|row| row.scope == scope && row.metric == metric)
+            .map(|row| row.value)
+    }
+}
+
+/// One time-series row; `scope` indexes `Timeseries::scopes`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SeriesRow {
+    /// End of the window, in seconds since the start.
+    pub time_s: f64,
+    pub scope: u32,
+    pub metric: &'static str,
+    pub value: f64,
+}
+
+/// Rows of every window, with scope names stored once.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Timeseries {
+    pub scopes: Vec<String>,
+    pub rows: Vec<SeriesRow>,
+}
+
+impl Timeseries {
+    /// The id of `scope`, registering it on first use.
+    pub fn scope(&mut self, scope: &str) -> u32 {
+        match self.scopes.iter().position(|known| known == scope) {
+            Some(index) => index as u32,
+            None => {
+                self.scopes.push(scope.to_owned());
+                (self.scopes.len() - 1) as u32
+            }
+        }
+    }
+
+    pub fn push(&mut self, time_s: f64, scope: u32, metric: &'static str, value: f64) {
+        self.rows.push(SeriesRow {
+            time_s,
+            scope,
+            metric,
+            value,
+        });
+    }
+
+    /// Values of one metric in one scope, as (time, value) pairs.
+    pub fn series(&self, scope: &str, metric: &str) -> Vec<(f64, f64)> {
+        let Some(id) = self.scopes.iter().position(|known| known == scope) else {
+            return Vec::new();
+        };
+        self.rows
+            .iter()
+            .filter(|row| row.scope == id as u32 && row.metric == metric)
+            .map(|row| (row.time_s, row.value))
+            .collect()
+    }
+}

@@ -1,0 +1,125 @@
+//! Queueing statistics of a station (a pool's instances, a database's
+//! connections), aggregated over its instances: time-weighted levels for
+//! Little's law and utilization, counters for flow.
+
+use super::gauge::TimeWeighted;
+use crate::engine::SimTime;
+
+/// Flow counters and sums of a station over some time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StationCounters {
+    /// Requests that reached the station.
+    pub arrivals: u64,
+    /// Requests turned away because the waiting room was full.
+    pub rejected: u64,
+    /// Requests that got a worker (after waiting or not).
+    pub started: u64,
+    /// Σ time spent waiting for a worker, over `started`.
+    pub wait_ns: u128,
+    /// Requests that left after being served.
+    pub completed: u64,
+    /// Σ time from arrival to departure, over `completed`.
+    pub residence_ns: u128,
+    /// ∫ busy workers dt.
+    pub busy_area: u128,
+    /// ∫ busy cores dt.
+    pub cpu_area: u128,
+    /// ∫ waiting requests dt.
+    pub queue_area: u128,
+    /// ∫ requests present dt (waiting, served, or waiting on calls).
+    pub present_area: u128,
+    /// Length of time covered, in nanoseconds.
+    pub elapsed_ns: u128,
+}
+
+impl StationCounters {
+    pub fn merge(&mut self, other: &StationCounters) {
+        self.arrivals += other.arrivals;
+        self.rejected += other.rejected;
+        self.started += other.started;
+        self.wait_ns += other.wait_ns;
+        self.completed += other.completed;
+        self.residence_ns += other.residence_ns;
+        self.busy_area += other.busy_area;
+        self.cpu_area += other.cpu_area;
+        self.queue_area += other.queue_area;
+        self.present_area += other.present_area;
+        self.elapsed_ns += other.elapsed_ns;
+    }
+
+    fn per_elapsed(&self, area: u128) -> f64 {
+        if self.elapsed_ns == 0 {
+            0.0
+        } else {
+            area as f64 / self.elapsed_ns as f64
+        }
+    }
+
+    /// Mean busy workers / workers.
+    pub fn utilization(&self, workers: u64) -> f64 {
+        self.per_elapsed(self.busy_area) / workers.max(1) as f64
+    }
+
+    /// Mean busy cores / cores.
+    pub fn cpu_utilization(&self, cores: u64) -> f64 {
+        self.per_elapsed(self.cpu_area) / cores.max(1) as f64
+    }
+
+    pub fn queue_len_mean(&self) -> f64 {
+        self.per_elapsed(self.queue_area)
+    }
+
+    pub fn in_system_mean(&self) -> f64 {
+        self.per_elapsed(self.present_area)
+    }
+
+    pub fn wait_mean_ns(&self) -> f64 {
+        if self.started == 0 {
+            0.0
+        } else {
+            self.wait_ns as f64 / self.started as f64
+        }
+    }
+
+    pub fn residence_mean_ns(&self) -> f64 {
+        if self.completed == 0 {
+            0.0
+        } else {
+            self.residence_ns as f64 / self.completed as f64
+        }
+    }
+
+    /// Departures per second.
+    pub fn throughput_per_second(&self) -> f64 {
+        if self.elapsed_ns == 0 {
+            0.0
+        } else {
+            self.completed as f64 * 1e9 / self.elapsed_ns as f64
+        }
+    }
+}
+
+/// The live statistics of one station: levels plus the open window's counts.
+#[derive(Clone, Debug, Default)]
+pub struct StationMetrics {
+    pub busy: TimeWeighted,
+    pub cpu: TimeWeighted,
+    pub queued: TimeWeighted,
+    pub present: TimeWeighted,
+    pub window: StationCounters,
+    window_start: SimTime,
+}
+
+impl StationMetrics {
+    /// Ends the window at `now` and returns its counters.
+    pub fn close_window(&mut self, now: SimTime) -> StationCounters {
+        let mut counters = std::mem::take(&mut self.window);
+        counters.busy_area = self.busy.close_window(now);
+        counters.cpu_area = self.cpu.close_window(now);
+        counters.queue_area = self.queued.close_window(now);
+        counters.present_area = self.present.close_window(now);
+        counters.elapsed_ns = now.since(self.window_start).as_nanos() as u128;
+        self.window_start = now;
+        counters
+    }
+}

@@ -1,0 +1,191 @@
+//! The client side of a request: arrivals, the user's DNS cache, the
+//! attempt, its timeout, retries with backoff, and the final outcome.
+//!
+//! A timed-out attempt is abandoned by the client but not by the servers:
+//! its calls run to completion and their late response is counted as stale.
+//! That is how retry storms happen, and the model keeps it.
+
+use rand::RngExt;
+
+use super::frame::{Cause, ClassId, NO_PARENT, Request};
+use super::workload::backoff;
+use super::{Event, LimitHit, Model, Source};
+use crate::engine::{EventQueue, SimTime, SlabKey};
+
+impl Model {
+    pub(super) fn schedule_next_arrival(&mut self, queue: &mut EventQueue<Event>) {
+        let Source::Open { profile, last, .. } = &mut self.source else {
+            return;
+        };
+        if let Some(next) = profile.next_arrival(*last, self.streams.get(self.arrival_stream)) {
+            *last = next;
+            queue.schedule_at(SimTime(next.round() as u64), Event::Arrival);
+        }
+    }
+
+    pub(super) fn on_arrival(&mut self, queue: &mut EventQueue<Event>) {
+        let Source::Open { users, .. } = self.source else {
+            unreachable!("arrival events come from open workloads");
+        };
+        let user = self.streams.get(self.user_stream).random_range(0..users);
+        self.new_request(user, false, queue);
+        self.schedule_next_arrival(queue);
+    }
+
+    /// A user starts a request (an open arrival or a closed user's turn).
+    pub(super) fn new_request(&mut self, user: u32, closed: bool, queue: &mut EventQueue<Event>) {
+        if self.requests.len() as u64 >= self.max_in_flight {
+            // Refuse to grow further; the run stops at the next window.
+            self.limit_hit.get_or_insert(LimitHit::InFlight {
+                limit: self.max_in_flight,
+            });
+            return;
+        }
+        let class = ClassId::from_index(self.mix.pick(self.streams.get(self.mix_stream)));
+        let request = self.requests.insert(Request {
+            class,
+            user,
+            created: queue.now(),
+            attempt: 0,
+            waiting: false,
+            closed,
+        });
+        self.overall.window.arrivals += 1;
+        self.per_class[class.index()].window.arrivals += 1;
+        self.start_attempt(request, queue);
+    }
+
+    /// Starts the next attempt: arm the timeout, resolve DNS if the user's
+    /// cached record has expired, then send.
+    pub(super) fn start_attempt(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
+        let Some(request) = self.requests.get_mut(key) else {
+            return;
+        };
+        request.attempt += 1;
+        request.waiting = true;
+        let (attempt, class, user) = (request.attempt, request.class, request.user);
+        self.overall.window.attempts += 1;
+        self.per_class[class.index()].window.attempts += 1;
+        if attempt > 1 {
+            self.overall.window.retries += 1;
+            self.per_class[class.index()].window.retries += 1;
+        }
+        if let Some(timeout) = self.timeout {
+            queue.schedule_in(
+                timeout,
+                Event::Timeout {
+                    request: key,
+                    attempt,
+                },
+            );
+        }
+        if let Some(dns) = self.classes[class.index()].dns {
+            let slot = user as usize * self.dns.len() + dns.index();
+            let now = queue.now();
+            if now >= self.dns_expiry[slot] {
+                let latency = self.sample_duration(self.dns[dns.index()].resolve);
+                self.dns_expiry[slot] = now + latency + self.dns[dns.index()].ttl;
+                self.dns_window[dns.index()].lookups += 1;
+                if latency.as_nanos() > 0 {
+                    queue.schedule_in(
+                        latency,
+                        Event::Dispatch {
+                            request: key,
+                            attempt,
+                        },
+                    );
+                    return;
+                }
+            } else {
+                self.dns_window[dns.index()].cache_hits += 1;
+            }
+        }
+        self.dispatch(key, attempt, queue);
+    }
+
+    /// Sends attempt `attempt` to the class's entry point.
+    pub(super) fn dispatch(&mut self, key: SlabKey, attempt: u32, queue: &mut EventQueue<Event>) {
+        let Some(request) = self.requests.get(key) else {
+            return;
+        };
+        if request.attempt != attempt || !request.waiting {
+            return; // timed out while resolving
+        }
+        let entry = self.classes[request.class.index()].entry;
+        self.start_call(NO_PARENT, key, attempt, entry, self.network_client, queue);
+    }
+
+    /// The reply to an attempt reached the client.
+    pub(super) fn on_response(
+        &mut self,
+        key: SlabKey,
+        attempt: u32,
+        failure: Option<Cause>,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let current = self
+            .requests
+            .get(key)
+            .filter(|request| request.attempt == attempt && request.waiting)
+            .copied();
+        let Some(request) = current else {
+            self.overall.window.stale_responses += 1;
+            return;
+        };
+        match failure {
+            None => {
+                let latency = queue.now().since(request.created).as_nanos();
+                let class = &mut self.per_class[request.class.index()];
+                class.window.completed += 1;
+                class.latency.record(latency);
+                self.overall.window.completed += 1;
+                self.overall.latency.record(latency);
+                self.end_request(key, request, queue);
+            }
+            Some(cause) => self.attempt_failed(key, cause, queue),
+        }
+    }
+
+    pub(super) fn on_timeout(&mut self, key: SlabKey, attempt: u32, queue: &mut EventQueue<Event>) {
+        let Some(request) = self.requests.get(key) else {
+            return;
+        };
+        if request.attempt != attempt || !request.waiting {
+            return;
+        }
+        let class = request.class;
+        self.overall.window.timeouts += 1;
+        self.per_class[class.index()].window.timeouts += 1;
+        self.attempt_failed(key, Cause::Timeout, queue);
+    }
+
+    /// The current attempt failed: retry after a backoff, or give up.
+    fn attempt_failed(&mut self, key: SlabKey, cause: Cause, queue: &mut EventQueue<Event>) {
+        let request = self.requests.get_mut(key).expect("caller checked");
+        request.waiting = false;
+        let request = *request;
+        let retries_used = request.attempt - 1;
+        if retries_used < self.retry.retries {
+            let wait = backoff(&self.retry, retries_used + 1, self.streams.get(self.retry_stream));
+            queue.schedule_in(wait, Event::Retry { request: key });
+            return;
+        }
+        let class = &mut self.per_class[request.class.index()];
+        class.window.failed += 1;
+        class.window.failed_by_cause[cause as usize] += 1;
+        self.overall.window.failed += 1;
+        self.overall.window.failed_by_cause[cause as usize] += 1;
+        self.end_request(key, request, queue);
+    }
+
+    fn end_request(&mut self, key: SlabKey, request: Request, queue: &mut EventQueue<Event>) {
+        self.requests.remove(key);
+        if request.closed {
+            let Source::Closed { think } = self.source else {
+                unreachable!("closed requests come from closed workloads");
+            };
+            let delay = self.sample_duration(think);
+            queue.schedule_in(delay, Event::ThinkDone { user: request.user });
+        }
+    }
+}

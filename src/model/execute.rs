@@ -1,0 +1,347 @@
+//! Serving calls: routing a call to an instance, admission, and the
+//! interpreter that runs a frame's step program op by op.
+//!
+//! Resources are handed over, never released and re-acquired: when a worker
+//! or core frees up, the next waiting frame gets it directly and is put on
+//! the `ready` list. The handler drains that list after each event, so
+//! chains of instant steps run in a loop instead of recursing, and FIFO
+//! order among waiters is exact.
+
+use rand::RngExt;
+
+use super::frame::{Cause, Frame, InstanceId, NO_BALANCER};
+use super::instance::Admission;
+use super::program::{CallId, Op, SiteId};
+use super::{Event, Model, Route};
+use crate::engine::{EventQueue, SimDuration, SimTime, SlabKey};
+
+impl Model {
+    /// Starts call `call` from `parent` (or from the client when `parent`
+    /// is `NO_PARENT`), travelling over a hop drawn from `hop`.
+    pub(super) fn start_call(
+        &mut self,
+        parent: SlabKey,
+        request: SlabKey,
+        attempt: u32,
+        call: CallId,
+        hop: SiteId,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let call = self.calls[call.index()];
+        let (instance, balancer) = match call.route {
+            Route::Balancer(balancer) => (InstanceId(u32::MAX), balancer),
+            Route::Pool(station) => {
+                let station = &mut self.stations[station.index()];
+                let local = station.next % station.instance_count;
+                station.next = station.next.wrapping_add(1);
+                (InstanceId(station.first_instance + local), NO_BALANCER)
+            }
+            Route::Database(station) => (
+                InstanceId(self.stations[station.index()].first_instance),
+                NO_BALANCER,
+            ),
+        };
+        let frame = self.frames.insert(Frame {
+            request,
+            attempt,
+            parent,
+            instance,
+            balancer,
+            pc: call.program,
+            pending: 0,
+            failure: None,
+            holds_worker: false,
+            holds_core: false,
+            is_branch: false,
+            admitted: false,
+            arrived: SimTime::ZERO,
+            queued_since: SimTime::ZERO,
+        });
+        let delay = self.sample_duration(hop);
+        let event = if balancer == NO_BALANCER {
+            Event::ArriveInstance { frame }
+        } else {
+            Event::ArriveBalancer { frame }
+        };
+        if delay == SimDuration::ZERO {
+            self.handle_now(event, queue);
+        } else {
+            queue.schedule_in(delay, event);
+        }
+    }
+
+    /// Handles an arrival event at once instead of scheduling it.
+    fn handle_now(&mut self, event: Event, queue: &mut EventQueue<Event>) {
+        match event {
+            Event::ArriveInstance { frame } => self.arrive_instance(frame, queue),
+            Event::ArriveBalancer { frame } => self.arrive_balancer(frame, queue),
+            _ => unreachable!("only arrivals are handled early"),
+        }
+    }
+
+    pub(super) fn arrive_balancer(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
+        let frame = self.frames.get(key).expect("frame in flight");
+        let balancer = &mut self.balancers[frame.balancer as usize];
+        let instance = balancer.pick(&self.instances, self.streams.get(balancer.stream));
+        let latency_site = balancer.latency_site;
+        self.instances[instance.index()].assigned += 1;
+        self.frames.get_mut(key).expect("frame in flight").instance = instance;
+        let delay = self.sample_duration(latency_site) + self.sample_duration(self.network_internal);
+        if delay == SimDuration::ZERO {
+            self.arrive_instance(key, queue);
+        } else {
+            queue.schedule_in(delay, Event::ArriveInstance { frame: key });
+        }
+    }
+
+    pub(super) fn arrive_instance(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let frame = self.frames.get_mut(key).expect("frame in flight");
+        frame.arrived = now;
+        let instance = &mut self.instances[frame.instance.index()];
+        let metrics = &mut self.station_metrics[instance.station.index()];
+        metrics.window.arrivals += 1;
+        match instance.admit(key) {
+            Admission::Started => {
+                instance.present += 1;
+                metrics.present.increment(now);
+                metrics.busy.increment(now);
+                metrics.window.started += 1;
+                frame.holds_worker = true;
+                frame.admitted = true;
+                self.ready.push_back(key);
+            }
+            Admission::Queued => {
+                instance.present += 1;
+                metrics.present.increment(now);
+                metrics.queued.increment(now);
+                frame.admitted = true;
+                frame.queued_since = now;
+            }
+            Admission::Rejected => {
+                metrics.window.rejected += 1;
+                frame.failure = Some(Cause::Rejected);
+                self.finish(key, queue);
+            }
+        }
+    }
+
+    /// Runs every frame that became ready, in order.
+    pub(super) fn drain_ready(&mut self, queue: &mut EventQueue<Event>) {
+        while let Some(key) = self.ready.pop_front() {
+            self.run(key, queue);
+        }
+    }
+
+    /// Interprets `key`'s program from its program counter until it has to
+    /// wait for something.
+    fn run(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        loop {
+            let frame = self.frames.get_mut(key).expect("frame in flight");
+            if frame.failure.is_some() {
+                self.finish(key, queue);
+                return;
+            }
+            let instance_id = frame.instance;
+            let station = self.instances[instance_id.index()].station;
+            let async_waits = self.stations[station.index()].async_waits && !frame.is_branch;
+            match self.programs.op(frame.pc) {
+                Op::Compute(site) => {
+                    let instance = &mut self.instances[instance_id.index()];
+                    let metrics = &mut self.station_metrics[station.index()];
+                    if !frame.is_branch && !frame.holds_worker {
+                        // An async frame back from a wait needs its worker again.
+                        if instance.resume(key) {
+                            frame.holds_worker = true;
+                            metrics.busy.increment(now);
+                        } else {
+                            metrics.queued.increment(now);
+                            return;
+                        }
+                    }
+                    if instance.cores_limit && !frame.holds_core {
+                        if !instance.acquire_core(key) {
+                            return;
+                        }
+                        frame.holds_core = true;
+                    }
+                    metrics.cpu.increment(now);
+                    let speed = instance.speed;
+                    let demand = self.sample(site);
+                    queue.schedule_in(
+                        SimDuration::from_nanos_f64(demand / speed),
+                        Event::ComputeDone { frame: key },
+                    );
+                    return;
+                }
+                Op::Delay(site) => {
+                    if async_waits && frame.holds_worker {
+                        frame.holds_worker = false;
+                        self.release_worker(instance_id, now);
+                    }
+                    let delay = self.sample_duration(site);
+                    queue.schedule_in(delay, Event::WaitDone { frame: key });
+                    return;
+                }
+                Op::Call(call) => {
+                    frame.pending = 1;
+                    let (request, attempt) = (frame.request, frame.attempt);
+                    if async_waits && frame.holds_worker {
+                        frame.holds_worker = false;
+                        self.release_worker(instance_id, now);
+                    }
+                    self.start_call(key, request, attempt, call, self.network_internal, queue);
+                    return;
+                }
+                Op::Fork { first, count } => {
+                    frame.pending = count;
+                    let template = Frame {
+                        parent: key,
+                        is_branch: true,
+                        holds_worker: false,
+                        holds_core: false,
+                        pending: 0,
+                        failure: None,
+                        balancer: NO_BALANCER,
+                        ..*frame
+                    };
+                    if async_waits && frame.holds_worker {
+                        frame.holds_worker = false;
+                        self.release_worker(instance_id, now);
+                    }
+                    for branch in 0..count {
+                        let pc = self.programs.branch_start(first + branch);
+                        let branch = self.frames.insert(Frame { pc, ..template });
+                        self.ready.push_back(branch);
+                    }
+                    return;
+                }
+                Op::Maybe {
+                    probability,
+                    stream,
+                    skip_to,
+                } => {
+                    let taken = self.streams.get(stream).random::<f64>() < probability;
+                    let frame = self.frames.get_mut(key).expect("frame in flight");
+                    frame.pc = if taken { frame.pc + 1 } else { skip_to };
+                }
+                Op::End => {
+                    self.finish(key, queue);
+                    return;
+                }
+            }
+        }
+    }
+
+    pub(super) fn compute_done(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let frame = self.frames.get_mut(key).expect("frame in flight");
+        let instance = &mut self.instances[frame.instance.index()];
+        self.station_metrics[instance.station.index()].cpu.decrement(now);
+        if frame.holds_core {
+            frame.holds_core = false;
+            if let Some(next) = instance.release_core() {
+                self.frames.get_mut(next).expect("waiting frame").holds_core = true;
+                self.ready.push_back(next);
+            }
+        }
+        let frame = self.frames.get_mut(key).expect("frame in flight");
+        frame.pc += 1;
+        self.ready.push_back(key);
+    }
+
+    pub(super) fn continue_after_wait(&mut self, key: SlabKey) {
+        let frame = self.frames.get_mut(key).expect("frame in flight");
+        frame.pc += 1;
+        self.ready.push_back(key);
+    }
+
+    /// A reply (from a call or a branch) reached frame `key`.
+    pub(super) fn deliver_reply(&mut self, key: SlabKey, failure: Option<Cause>) {
+        let frame = self
+            .frames
+            .get_mut(key)
+            .expect("a waiting frame outlives its calls");
+        frame.pending -= 1;
+        if frame.failure.is_none() {
+            frame.failure = failure;
+        }
+        if frame.pending == 0 {
+            frame.pc += 1;
+            self.ready.push_back(key);
+        }
+    }
+
+    /// Hands a freed worker to the next waiting frame, or idles it.
+    fn release_worker(&mut self, instance_id: InstanceId, now: SimTime) {
+        let instance = &mut self.instances[instance_id.index()];
+        let metrics = &mut self.station_metrics[instance.station.index()];
+        match instance.release_worker() {
+            Some((next, is_new)) => {
+                metrics.queued.decrement(now);
+                let frame = self.frames.get_mut(next).expect("waiting frame");
+                if is_new {
+                    metrics.window.started += 1;
+                    metrics.window.wait_ns += now.since(frame.queued_since).as_nanos() as u128;
+                }
+                frame.holds_worker = true;
+                self.ready.push_back(next);
+            }
+            None => metrics.busy.decrement(now),
+        }
+    }
+
+    /// The frame is done (or failed): free what it holds and reply.
+    fn finish(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let frame = self.frames.remove(key).expect("frame in flight");
+        if frame.is_branch {
+            self.deliver_reply(frame.parent, frame.failure);
+            return;
+        }
+        debug_assert!(!frame.holds_core, "a frame ends between compute ops");
+        if frame.holds_worker {
+            self.release_worker(frame.instance, now);
+        }
+        let instance = &mut self.instances[frame.instance.index()];
+        if frame.admitted {
+            instance.present -= 1;
+            let metrics = &mut self.station_metrics[instance.station.index()];
+            metrics.present.decrement(now);
+            metrics.window.completed += 1;
+            metrics.window.residence_ns += now.since(frame.arrived).as_nanos() as u128;
+        }
+        if frame.balancer != NO_BALANCER {
+            instance.assigned -= 1;
+        }
+        if frame.is_root() {
+            let delay = self.sample_duration(self.network_client);
+            if delay == SimDuration::ZERO {
+                self.on_response(frame.request, frame.attempt, frame.failure, queue);
+            } else {
+                queue.schedule_in(
+                    delay,
+                    Event::Response {
+                        request: frame.request,
+                        attempt: frame.attempt,
+                        failure: frame.failure,
+                    },
+                );
+            }
+        } else {
+            let delay = self.sample_duration(self.network_internal);
+            if delay == SimDuration::ZERO {
+                self.deliver_reply(frame.parent, frame.failure);
+            } else {
+                queue.schedule_in(
+                    delay,
+                    Event::Reply {
+                        frame: frame.parent,
+                        failure: frame.failure,
+                    },
+                );
+            }
+        }
+    }
+}

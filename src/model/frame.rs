@@ -1,0 +1,108 @@
+//! The two things in flight: a client `Request` (one per user action, across
+//! its retries) and a `Frame` (one endpoint or database call being served,
+//! or one branch of a `parallel` step). Both live in slabs and are addressed
+//! by generational keys carried in events.
+
+use crate::engine::{SimTime, SlabKey};
+use crate::typed_id;
+
+typed_id!(
+    /// A request class of the mix.
+    ClassId,
+    /// A pool or database instance.
+    InstanceId,
+    /// A component with a station (pool or database), for metrics.
+    StationId,
+    /// A DNS name.
+    DnsId
+);
+
+/// Why a request or call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cause {
+    /// A queue was full (HTTP 503 from an overloaded server).
+    Rejected,
+    /// The client stopped waiting.
+    Timeout,
+}
+
+impl Cause {
+    pub const COUNT: usize = crate::metrics::FAILURE_CAUSES;
+    pub const ALL: [Cause; Cause::COUNT] = [Cause::Rejected, Cause::Timeout];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Rejected => "rejected",
+            Cause::Timeout => "timeout",
+        }
+    }
+
+    /// The summary metric counting requests that failed for this cause.
+    pub fn error_metric(self) -> &'static str {
+        match self {
+            Cause::Rejected => "errors_rejected",
+            Cause::Timeout => "errors_timeout",
+        }
+    }
+}
+
+/// A user's request, alive from its first attempt until it succeeds or
+/// fails for good.
+#[derive(Clone, Copy, Debug)]
+pub struct Request {
+    pub class: ClassId,
+    pub user: u32,
+    pub created: SimTime,
+    /// Attempts started so far (1 after the first starts); a response or
+    /// timeout for an older attempt is stale and ignored.
+    pub attempt: u32,
+    /// Whether the current attempt is still awaited.
+    pub waiting: bool,
+    /// For closed workloads: the user thinks again when this one ends.
+    pub closed: bool,
+}
+
+/// Sentinel for "no frame": the caller is the client.
+pub const NO_PARENT: SlabKey = SlabKey {
+    index: u32::MAX,
+    generation: u32::MAX,
+};
+
+/// Sentinel for "not routed by a balancer".
+pub const NO_BALANCER: u32 = u32::MAX;
+
+/// One call being served at an instance, or one branch of a fork.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame {
+    pub request: SlabKey,
+    pub attempt: u32,
+    /// The frame waiting for this one, or `NO_PARENT`.
+    pub parent: SlabKey,
+    pub instance: InstanceId,
+    /// The balancer that chose the instance, or `NO_BALANCER`.
+    pub balancer: u32,
+    /// Next op to run.
+    pub pc: u32,
+    /// Replies still awaited (calls or fork branches).
+    pub pending: u32,
+    pub failure: Option<Cause>,
+    /// Holds one of the instance's workers.
+    pub holds_worker: bool,
+    /// Holds one of the instance's cores (for its current compute op).
+    pub holds_core: bool,
+    /// A fork branch: runs under its parent's worker, replies without a hop.
+    pub is_branch: bool,
+    /// Got past admission (was not rejected).
+    pub admitted: bool,
+    /// When it reached the instance.
+    pub arrived: SimTime,
+    /// When it began waiting for a worker or core.
+    pub queued_since: SimTime,
+}
+
+impl Frame {
+    /// Called by the client, not by another frame.
+    pub fn is_root(&self) -> bool {
+        self.parent == NO_PARENT
+    }
+}

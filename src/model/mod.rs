@@ -1,0 +1,324 @@
+//! The model: component behaviour and state, compiled once from a resolved
+//! scenario and driven by the engine's loop.
+//!
+//! Components live in arenas (`Vec`s) addressed by typed ids; requests and
+//! calls in flight live in slabs. A request's path is a step program
+//! (`program`) interpreted per call (`execute`); the client side — arrivals,
+//! DNS, timeouts, retries — is in `client`. `observe` folds state into
+//! metrics at each window. The model sees no TOML, does no IO, and draws
+//! randomness only from the engine's named streams.
+
+mod balancer;
+mod client;
+mod compile;
+mod execute;
+mod frame;
+mod instance;
+mod observe;
+mod program;
+mod sampler;
+mod workload;
+
+use std::collections::VecDeque;
+
+use crate::engine::{EventQueue, Process, SimDuration, SimTime, Slab, SlabKey, Streams};
+use crate::metrics::{LatencyRecorder, RequestCounters, StationCounters, StationMetrics};
+use crate::scenario::{Arrivals, Retry, Scenario};
+
+pub use frame::{Cause, InstanceId, StationId};
+pub use program::{Op, SiteId};
+pub use sampler::Sampler;
+pub use workload::RateProfile;
+
+use balancer::Balancer;
+use frame::{DnsId, Frame, Request};
+use instance::Instance;
+use program::{CallId, Programs};
+use sampler::Site;
+use workload::Mix;
+
+/// The model's events: small `Copy` values carrying ids, never closures.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// The next open-workload arrival is due.
+    Arrival,
+    /// A closed-workload user finished thinking.
+    ThinkDone { user: u32 },
+    /// A retry's backoff is over: start the next attempt.
+    Retry { request: SlabKey },
+    /// DNS resolution finished: send the attempt.
+    Dispatch { request: SlabKey, attempt: u32 },
+    /// A call reached a balancer.
+    ArriveBalancer { frame: SlabKey },
+    /// A call reached its instance.
+    ArriveInstance { frame: SlabKey },
+    /// A compute op finished.
+    ComputeDone { frame: SlabKey },
+    /// A delay op finished.
+    WaitDone { frame: SlabKey },
+    /// A reply reached the calling frame.
+    Reply { frame: SlabKey, failure: Option<Cause> },
+    /// A reply reached the client.
+    Response {
+        request: SlabKey,
+        attempt: u32,
+        failure: Option<Cause>,
+    },
+    /// The client's patience for an attempt ran out.
+    Timeout { request: SlabKey, attempt: u32 },
+}
+
+const _: () = assert!(std::mem::size_of::<Event>() <= 32, "events stay small");
+
+/// Where a call goes.
+#[derive(Clone, Copy, Debug)]
+enum Route {
+    /// Straight to a pool, instances taken in turn.
+    Pool(StationId),
+    /// Through a balancer.
+    Balancer(u32),
+    /// To a database.
+    Database(StationId),
+}
+
+/// A compiled downstream call: where and which program runs there.
+#[derive(Clone, Copy, Debug)]
+struct Call {
+    route: Route,
+    program: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StationKind {
+    Pool,
+    Database,
+}
+
+/// A component with a station: its instances and fixed properties.
+#[derive(Debug)]
+struct Station {
+    name: String,
+    kind: StationKind,
+    first_instance: u32,
+    instance_count: u32,
+    workers_per_instance: u32,
+    cores_per_instance: u32,
+    price_per_hour: f64,
+    /// Releases its worker while waiting downstream.
+    async_waits: bool,
+    /// Round-robin position for calls that name the pool directly.
+    next: u32,
+}
+
+#[derive(Debug)]
+struct Class {
+    name: String,
+    entry: CallId,
+    dns: Option<DnsId>,
+}
+
+#[derive(Debug)]
+struct Dns {
+    name: String,
+    ttl: SimDuration,
+    resolve: SiteId,
+}
+
+/// Request-level metrics of one scope.
+#[derive(Debug, Default)]
+struct RequestScope {
+    window: RequestCounters,
+    total: RequestCounters,
+    latency: LatencyRecorder,
+}
+
+#[derive(Debug, Default, Clone)]
+struct DnsCounters {
+    lookups: u64,
+    cache_hits: u64,
+}
+
+/// How requests arrive.
+#[derive(Debug)]
+enum Source {
+    Open {
+        profile: RateProfile,
+        /// Time of the last arrival, fractional nanoseconds.
+        last: f64,
+        users: u32,
+    },
+    Closed {
+        think: SiteId,
+    },
+}
+
+/// Why a run had to stop early.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LimitHit {
+    InFlight { limit: u64 },
+}
+
+/// Something worth a line in events.csv.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoggedEvent {
+    pub time: SimTime,
+    pub kind: &'static str,
+    pub scope: String,
+    pub detail: String,
+}
+
+/// The compiled, running model of one scenario.
+pub struct Model {
+    streams: Streams,
+    sites: Vec<Site>,
+    programs: Programs,
+    calls: Vec<Call>,
+    classes: Vec<Class>,
+    mix: Mix,
+    mix_stream: crate::engine::StreamId,
+    user_stream: crate::engine::StreamId,
+    arrival_stream: crate::engine::StreamId,
+    retry_stream: crate::engine::StreamId,
+    source: Source,
+    retry: Retry,
+    timeout: Option<SimDuration>,
+    network_internal: SiteId,
+    network_client: SiteId,
+    stations: Vec<Station>,
+    instances: Vec<Instance>,
+    balancers: Vec<Balancer>,
+    balancer_names: Vec<String>,
+    balancer_totals: Vec<Vec<u64>>,
+    dns: Vec<Dns>,
+    /// Per (user, DNS name): when the user's cached record expires.
+    dns_expiry: Vec<SimTime>,
+    dns_window: Vec<DnsCounters>,
+    dns_totals: Vec<DnsCounters>,
+
+    requests: Slab<Request>,
+    frames: Slab<Frame>,
+    /// Frames that can run now; drained after every event, so a chain of
+    /// instant steps never recurses.
+    ready: VecDeque<SlabKey>,
+
+    overall: RequestScope,
+    per_class: Vec<RequestScope>,
+    station_metrics: Vec<StationMetrics>,
+    station_totals: Vec<StationCounters>,
+    max_in_flight: u64,
+    limit_hit: Option<LimitHit>,
+    warmup: SimTime,
+    in_flight_at_warmup: Option<u64>,
+    kept_elapsed_ns: u128,
+    events: Vec<LoggedEvent>,
+}
+
+impl Process for Model {
+    type Event = Event;
+
+    fn handle(&mut self, event: Event, queue: &mut EventQueue<Event>) {
+        match event {
+            Event::Arrival => self.on_arrival(queue),
+            Event::ThinkDone { user } => self.new_request(user, true, queue),
+            Event::Retry { request } => self.start_attempt(request, queue),
+            Event::Dispatch { request, attempt } => self.dispatch(request, attempt, queue),
+            Event::ArriveBalancer { frame } => self.arrive_balancer(frame, queue),
+            Event::ArriveInstance { frame } => self.arrive_instance(frame, queue),
+            Event::ComputeDone { frame } => self.compute_done(frame, queue),
+            Event::WaitDone { frame } => self.continue_after_wait(frame),
+            Event::Reply { frame, failure } => self.deliver_reply(frame, failure),
+            Event::Response {
+                request,
+                attempt,
+                failure,
+            } => self.on_response(request, attempt, failure, queue),
+            Event::Timeout { request, attempt } => self.on_timeout(request, attempt, queue),
+        }
+        self.drain_ready(queue);
+    }
+}
+
+impl Model {
+    /// Compiles `scenario` and schedules its first events on `queue`.
+    pub fn new(scenario: &Scenario, queue: &mut EventQueue<Event>) -> Model {
+        let mut model = compile::compile(scenario);
+        model.start(scenario, queue);
+        model
+    }
+
+    /// Why the run must stop early, if it must.
+    pub fn limit_hit(&self) -> Option<&LimitHit> {
+        self.limit_hit.as_ref()
+    }
+
+    /// Requests in flight now.
+    pub fn in_flight(&self) -> u64 {
+        self.requests.len() as u64
+    }
+
+    /// Calls in flight now (frames, including abandoned attempts' work).
+    pub fn calls_in_flight(&self) -> u64 {
+        self.frames.len() as u64
+    }
+
+    pub fn events(&self) -> &[LoggedEvent] {
+        &self.events
+    }
+
+    fn log(&mut self, time: SimTime, kind: &'static str, scope: &str, detail: String) {
+        self.events.push(LoggedEvent {
+            time,
+            kind,
+            scope: scope.to_owned(),
+            detail,
+        });
+    }
+
+    #[inline]
+    fn sample(&mut self, site: SiteId) -> f64 {
+        let site = &self.sites[site.index()];
+        site.sampler.sample(self.streams.get(site.stream))
+    }
+
+    #[inline]
+    fn sample_duration(&mut self, site: SiteId) -> SimDuration {
+        SimDuration::from_nanos_f64(self.sample(site))
+    }
+
+    /// Whether the closed workload exists (for observers).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.source, Source::Closed { .. })
+    }
+
+    fn start(&mut self, scenario: &Scenario, queue: &mut EventQueue<Event>) {
+        match (&scenario.workload.arrivals, &self.source) {
+            (Arrivals::Open { .. }, Source::Open { .. }) => self.schedule_next_arrival(queue),
+            (Arrivals::Closed { users, .. }, Source::Closed { think }) => {
+                let think = *think;
+                for user in 0..*users as u32 {
+                    let delay = self.sample_duration(think);
+                    queue.schedule_in(delay, Event::ThinkDone { user });
+                }
+            }
+            _ => unreachable!("the source matches the workload"),
+        }
+        for change in &scenario.workload.profile {
+            let detail = format!(
+                "rate to {}/s over {}{}",
+                change.rate,
+                change.over,
+                change.hold.map_or(String::new(), |hold| format!(", for {hold}"))
+            );
+            self.log(SimTime::ZERO + change.at, "rate_change", "workload", detail);
+        }
+        if scenario.warmup > SimDuration::ZERO {
+            self.log(
+                self.warmup,
+                "warmup_end",
+                "overall",
+                "metrics are kept from here".to_owned(),
+            );
+        }
+        self.events.sort_by_key(|event| event.time);
+    }
+}

@@ -1,0 +1,286 @@
+//! Turning model state into metrics: one set of time-series rows per
+//! window, and the summary of every window after warm-up.
+
+use super::{Cause, Model, RequestScope, StationKind};
+use crate::engine::SimTime;
+use crate::metrics::{LatencyStats, RequestCounters, StationCounters, Summary, Timeseries};
+
+const NANOS_PER_MILLI: f64 = 1e6;
+
+fn per_second(count: u64, elapsed_ns: u128) -> f64 {
+    if elapsed_ns == 0 {
+        0.0
+    } else {
+        count as f64 * 1e9 / elapsed_ns as f64
+    }
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// max / mean of counts: 1 is perfectly even.
+fn imbalance(counts: &[u64]) -> f64 {
+    let total: u64 = counts.iter().sum();
+    if total == 0 {
+        return 1.0;
+    }
+    let mean = total as f64 / counts.len() as f64;
+    *counts.iter().max().expect("a balancer has instances") as f64 / mean
+}
+
+impl Model {
+    /// Ends the window `[start, now)`: appends its rows to `series`, and
+    /// merges it into the totals if it starts after warm-up.
+    pub fn close_window(&mut self, start: SimTime, now: SimTime, series: &mut Timeseries) {
+        let keep = start >= self.warmup;
+        if self.in_flight_at_warmup.is_none() && now >= self.warmup {
+            self.in_flight_at_warmup = Some(if self.warmup == SimTime::ZERO {
+                0
+            } else {
+                self.requests.len() as u64
+            });
+        }
+        let elapsed = now.since(start).as_nanos() as u128;
+        if keep {
+            self.kept_elapsed_ns += elapsed;
+        }
+        let time_s = now.as_secs_f64();
+
+        let scope = series.scope("overall");
+        let in_flight = self.requests.len() as f64;
+        close_requests(&mut self.overall, keep, elapsed, time_s, scope, series);
+        series.push(time_s, scope, "in_flight", in_flight);
+        for (class, metrics) in self.classes.iter().zip(&mut self.per_class) {
+            let scope = series.scope(&format!("class:{}", class.name));
+            close_requests(metrics, keep, elapsed, time_s, scope, series);
+        }
+
+        for (index, station) in self.stations.iter().enumerate() {
+            let counters = self.station_metrics[index].close_window(now);
+            let scope = series.scope(&station.name);
+            let workers = station.workers_per_instance as u64 * station.instance_count as u64;
+            let cores = station.cores_per_instance as u64 * station.instance_count as u64;
+            series.push(time_s, scope, "utilization", counters.utilization(workers));
+            if station.kind == StationKind::Pool {
+                series.push(time_s, scope, "cpu_utilization", counters.cpu_utilization(cores));
+            }
+            series.push(time_s, scope, "queue_len_mean", counters.queue_len_mean());
+            series.push(
+                time_s,
+                scope,
+                "wait_mean_ms",
+                counters.wait_mean_ns() / NANOS_PER_MILLI,
+            );
+            series.push(time_s, scope, "throughput_rps", counters.throughput_per_second());
+            series.push(time_s, scope, "rejected", counters.rejected as f64);
+            series.push(time_s, scope, "in_system_mean", counters.in_system_mean());
+            if keep {
+                self.station_totals[index].merge(&counters);
+            }
+        }
+
+        for (index, balancer) in self.balancers.iter_mut().enumerate() {
+            let scope = series.scope(&self.balancer_names[index]);
+            let forwarded: u64 = balancer.forwarded_window.iter().sum();
+            series.push(time_s, scope, "forwarded", forwarded as f64);
+            series.push(time_s, scope, "imbalance", imbalance(&balancer.forwarded_window));
+            if keep {
+                for (total, window) in self.balancer_totals[index]
+                    .iter_mut()
+                    .zip(&balancer.forwarded_window)
+                {
+                    *total += window;
+                }
+            }
+            balancer.forwarded_window.iter_mut().for_each(|count| *count = 0);
+        }
+
+        for (index, dns) in self.dns.iter().enumerate() {
+            let window = std::mem::take(&mut self.dns_window[index]);
+            let scope = series.scope(&dns.name);
+            series.push(time_s, scope, "lookups", window.lookups as f64);
+            series.push(
+                time_s,
+                scope,
+                "cache_hit_ratio",
+                ratio(window.cache_hits, window.cache_hits + window.lookups),
+            );
+            if keep {
+                self.dns_totals[index].lookups += window.lookups;
+                self.dns_totals[index].cache_hits += window.cache_hits;
+            }
+        }
+    }
+
+    /// Every metric over the windows after warm-up.
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        let elapsed = self.kept_elapsed_ns;
+        let hours = elapsed as f64 / 3.6e12;
+        let cost: f64 = self
+            .stations
+            .iter()
+            .map(|station| station.price_per_hour * station.instance_count as f64 * hours)
+            .sum();
+
+        let overall = &self.overall;
+        summary_requests(
+            &mut summary,
+            "overall",
+            &overall.total,
+            &overall.latency.total(),
+            elapsed,
+        );
+        summary.push("overall", "attempts", overall.total.attempts as f64);
+        summary.push("overall", "retries", overall.total.retries as f64);
+        summary.push("overall", "timeouts", overall.total.timeouts as f64);
+        for cause in Cause::ALL {
+            summary.push(
+                "overall",
+                cause.error_metric(),
+                overall.total.failed_by_cause[cause as usize] as f64,
+            );
+        }
+        summary.push("overall", "stale_responses", overall.total.stale_responses as f64);
+        summary.push(
+            "overall",
+            "in_flight_at_warmup",
+            self.in_flight_at_warmup.unwrap_or(0) as f64,
+        );
+        summary.push("overall", "in_flight_at_end", self.requests.len() as f64);
+        summary.push("overall", "measured_s", elapsed as f64 / 1e9);
+        summary.push("overall", "cost_usd", cost);
+        summary.push(
+            "overall",
+            "cost_per_million_requests_usd",
+            if overall.total.completed == 0 {
+                0.0
+            } else {
+                cost / overall.total.completed as f64 * 1e6
+            },
+        );
+
+        for (class, metrics) in self.classes.iter().zip(&self.per_class) {
+            let scope = format!("class:{}", class.name);
+            summary_requests(
+                &mut summary,
+                &scope,
+                &metrics.total,
+                &metrics.latency.total(),
+                elapsed,
+            );
+        }
+
+        for (dns, totals) in self.dns.iter().zip(&self.dns_totals) {
+            summary.push(&dns.name, "lookups", totals.lookups as f64);
+            summary.push(
+                &dns.name,
+                "cache_hit_ratio",
+                ratio(totals.cache_hits, totals.cache_hits + totals.lookups),
+            );
+        }
+        for (index, name) in self.balancer_names.iter().enumerate() {
+            let totals = &self.balancer_totals[index];
+            summary.push(name, "forwarded", totals.iter().sum::<u64>() as f64);
+            summary.push(name, "imbalance", imbalance(totals));
+        }
+        for (station, totals) in self.stations.iter().zip(&self.station_totals) {
+            summary_station(&mut summary, station, totals, hours);
+        }
+        summary
+    }
+}
+
+fn close_requests(
+    metrics: &mut RequestScope,
+    keep: bool,
+    elapsed: u128,
+    time_s: f64,
+    scope: u32,
+    series: &mut Timeseries,
+) {
+    let window = std::mem::take(&mut metrics.window);
+    let latency = metrics.latency.close_window(keep);
+    series.push(time_s, scope, "offered_rps", per_second(window.arrivals, elapsed));
+    series.push(
+        time_s,
+        scope,
+        "throughput_rps",
+        per_second(window.completed, elapsed),
+    );
+    series.push(time_s, scope, "errors", window.failed as f64);
+    series.push(time_s, scope, "error_rate", window.error_rate());
+    series.push(time_s, scope, "completed", window.completed as f64);
+    series.push(
+        time_s,
+        scope,
+        "latency_mean_ms",
+        latency.mean_ns / NANOS_PER_MILLI,
+    );
+    series.push(time_s, scope, "latency_p50_ms", latency.p50_ns / NANOS_PER_MILLI);
+    series.push(time_s, scope, "latency_p95_ms", latency.p95_ns / NANOS_PER_MILLI);
+    series.push(time_s, scope, "latency_p99_ms", latency.p99_ns / NANOS_PER_MILLI);
+    series.push(time_s, scope, "latency_max_ms", latency.max_ns / NANOS_PER_MILLI);
+    series.push(time_s, scope, "retries", window.retries as f64);
+    series.push(time_s, scope, "timeouts", window.timeouts as f64);
+    if keep {
+        metrics.total.merge(&window);
+    }
+}
+
+fn summary_requests(
+    summary: &mut Summary,
+    scope: &str,
+    totals: &RequestCounters,
+    latency: &LatencyStats,
+    elapsed: u128,
+) {
+    summary.push(scope, "requests", totals.arrivals as f64);
+    summary.push(scope, "completed", totals.completed as f64);
+    summary.push(scope, "errors", totals.failed as f64);
+    summary.push(scope, "error_rate", totals.error_rate());
+    summary.push(scope, "offered_rps", per_second(totals.arrivals, elapsed));
+    summary.push(scope, "throughput_rps", per_second(totals.completed, elapsed));
+    summary.push(scope, "latency_mean_ms", latency.mean_ns / NANOS_PER_MILLI);
+    summary.push(scope, "latency_p50_ms", latency.p50_ns / NANOS_PER_MILLI);
+    summary.push(scope, "latency_p95_ms", latency.p95_ns / NANOS_PER_MILLI);
+    summary.push(scope, "latency_p99_ms", latency.p99_ns / NANOS_PER_MILLI);
+    summary.push(scope, "latency_p999_ms", latency.p999_ns / NANOS_PER_MILLI);
+    summary.push(scope, "latency_max_ms", latency.max_ns / NANOS_PER_MILLI);
+}
+
+fn summary_station(summary: &mut Summary, station: &super::Station, totals: &StationCounters, hours: f64) {
+    let name = station.name.as_str();
+    let workers = station.workers_per_instance as u64 * station.instance_count as u64;
+    let cores = station.cores_per_instance as u64 * station.instance_count as u64;
+    summary.push(name, "instances", station.instance_count as f64);
+    summary.push(name, "workers", workers as f64);
+    summary.push(name, "utilization", totals.utilization(workers));
+    if station.kind == StationKind::Pool {
+        summary.push(name, "cpu_utilization", totals.cpu_utilization(cores));
+    }
+    summary.push(name, "queue_len_mean", totals.queue_len_mean());
+    summary.push(name, "wait_mean_ms", totals.wait_mean_ns() / NANOS_PER_MILLI);
+    summary.push(name, "arrivals", totals.arrivals as f64);
+    summary.push(name, "served", totals.completed as f64);
+    summary.push(name, "rejected", totals.rejected as f64);
+    summary.push(name, "throughput_rps", totals.throughput_per_second());
+    summary.push(name, "in_system_mean", totals.in_system_mean());
+    summary.push(
+        name,
+        "residence_mean_ms",
+        totals.residence_mean_ns() / NANOS_PER_MILLI,
+    );
+    if station.kind == StationKind::Pool {
+        summary.push(
+            name,
+            "cost_usd",
+            station.price_per_hour * station.instance_count as f64 * hours,
+        );
+    }
+}

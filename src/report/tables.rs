@@ -1,0 +1,84 @@
+//! The CSV contracts of DESIGN §4: `summary.csv` (`scope,metric,value`),
+//! `timeseries.csv` (`time_s,scope,metric,value`) and `events.csv`
+//! (`time_s,kind,scope,detail`). Numbers use Rust's shortest round-trip
+//! formatting, which is the same on every machine.
+
+use crate::metrics::{Summary, Timeseries};
+use crate::model::LoggedEvent;
+
+fn writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new())
+}
+
+fn finish(writer: csv::Writer<Vec<u8>>) -> Vec<u8> {
+    writer.into_inner().expect("writing to memory cannot fail")
+}
+
+fn number(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value}")
+    } else {
+        String::new()
+    }
+}
+
+pub fn summary_csv(summary: &Summary) -> Vec<u8> {
+    let mut out = writer();
+    out.write_record(["scope", "metric", "value"]).expect("in memory");
+    for row in &summary.rows {
+        out.write_record([row.scope.as_str(), row.metric, &number(row.value)])
+            .expect("in memory");
+    }
+    finish(out)
+}
+
+pub fn timeseries_csv(series: &Timeseries) -> Vec<u8> {
+    let mut out = writer();
+    out.write_record(["time_s", "scope", "metric", "value"])
+        .expect("in memory");
+    for row in &series.rows {
+        out.write_record([
+            &number(row.time_s),
+            series.scopes[row.scope as usize].as_str(),
+            row.metric,
+            &number(row.value),
+        ])
+        .expect("in memory");
+    }
+    finish(out)
+}
+
+pub fn events_csv(events: &[LoggedEvent]) -> Vec<u8> {
+    let mut out = writer();
+    out.write_record(["time_s", "kind", "scope", "detail"])
+        .expect("in memory");
+    for event in events {
+        out.write_record([
+            &number(event.time.as_secs_f64()),
+            event.kind,
+            &event.scope,
+            &event.detail,
+        ])
+        .expect("in memory");
+    }
+    finish(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_is_tidy_csv() {
+        let mut summary = Summary::default();
+        summary.push("overall", "latency_p99_ms", 12.5);
+        summary.push("class:a,b", "requests", 3.0);
+        let text = String::from_utf8(summary_csv(&summary)).unwrap();
+        assert_eq!(
+            text,
+            "scope,metric,value\noverall,latency_p99_ms,12.5\n\"class:a,b\",requests,3\n"
+        );
+    }
+}

@@ -1,0 +1,343 @@
+//! Whole-scenario checks that need every name: references resolve to the
+//! right kind of component, endpoints exist, calls do not loop, names are not
+//! shared between kinds. Built-in sizes a pool names are copied into the
+//! scenario here, so the resolved dump is complete on its own.
+
+use std::collections::BTreeMap;
+
+use super::diagnostic::Diagnostic;
+use super::parse::{BUILTIN_SIZES, RefKind, Reference, builtin_size};
+use super::reader::did_you_mean;
+use super::types::{Scenario, Step};
+
+/// The kind of a named component, for messages.
+fn kind_of(scenario: &Scenario, name: &str) -> Option<&'static str> {
+    if scenario.dns_name(name).is_some() {
+        Some("a DNS name")
+    } else if scenario.balancer(name).is_some() {
+        Some("a balancer")
+    } else if scenario.pool(name).is_some() {
+        Some("a pool")
+    } else if scenario.database(name).is_some() {
+        Some("a database")
+    } else {
+        None
+    }
+}
+
+fn component_names(scenario: &Scenario) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    names.extend(scenario.dns.iter().map(|c| c.name.as_str()));
+    names.extend(scenario.balancers.iter().map(|c| c.name.as_str()));
+    names.extend(scenario.pools.iter().map(|c| c.name.as_str()));
+    names.extend(scenario.databases.iter().map(|c| c.name.as_str()));
+    names
+}
+
+fn unknown(reference: &Reference, what: &str, candidates: &[&str]) -> Diagnostic {
+    let mut diagnostic = Diagnostic::error(format!("no {what} named `{}`", reference.name))
+        .at(reference.span.clone())
+        .path(reference.path.clone())
+        .label(format!("not {}", article(what)));
+    let help = match did_you_mean(&reference.name, candidates.iter().copied()) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None if candidates.is_empty() => format!("the scenario defines no {what}"),
+        None => format!("known: {}", super::reader::list(candidates)),
+    };
+    diagnostic = diagnostic.help(help);
+    diagnostic
+}
+
+fn article(what: &str) -> String {
+    match what.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {what}"),
+        _ => format!("a {what}"),
+    }
+}
+
+fn wrong_kind(reference: &Reference, actual: &str, expected: &str) -> Diagnostic {
+    Diagnostic::error(format!(
+        "`{}` is {actual}, but this needs {expected}",
+        reference.name
+    ))
+    .at(reference.span.clone())
+    .path(reference.path.clone())
+    .label(format!("needs {expected}"))
+}
+
+/// Checks every reference; returns the diagnostics found.
+pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Diagnostic> {
+    let mut diagnostics = unique_names(scenario);
+    for reference in references {
+        if let Some(diagnostic) = check_reference(scenario, reference) {
+            diagnostics.push(diagnostic);
+        }
+    }
+    if diagnostics.is_empty() {
+        diagnostics.extend(call_cycles(scenario, references));
+    }
+    if diagnostics.is_empty() {
+        diagnostics.extend(unreached_components(scenario));
+    }
+    diagnostics
+}
+
+fn unique_names(scenario: &Scenario) -> Vec<Diagnostic> {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in component_names(scenario) {
+        *seen.entry(name).or_default() += 1;
+    }
+    seen.into_iter()
+        .filter(|&(_, count)| count > 1)
+        .map(|(name, _)| {
+            Diagnostic::error(format!("`{name}` names more than one component"))
+                .help("each DNS name, balancer, pool and database needs its own name")
+        })
+        .collect()
+}
+
+fn check_reference(scenario: &mut Scenario, reference: &Reference) -> Option<Diagnostic> {
+    let name = reference.name.as_str();
+    match &reference.kind {
+        RefKind::Size => {
+            if scenario.size(name).is_some() {
+                return None;
+            }
+            if let Some(size) = builtin_size(name) {
+                scenario.sizes.push(size);
+                return None;
+            }
+            let mut known: Vec<&str> = scenario.sizes.iter().map(|s| s.name.as_str()).collect();
+            known.extend(BUILTIN_SIZES.iter().map(|(name, _, _)| *name));
+            Some(
+                unknown(reference, "size", &known).help(match did_you_mean(name, known.iter().copied()) {
+                    Some(best) => {
+                        format!("did you mean `{best}`? (or define it in a [size.\"{name}\"] table)")
+                    }
+                    None => format!(
+                        "define it in a [size.\"{name}\"] table, or use a built-in size such as `m5.large`"
+                    ),
+                }),
+            )
+        }
+        RefKind::Pool => {
+            if scenario.pool(name).is_some() {
+                return None;
+            }
+            match kind_of(scenario, name) {
+                Some(actual) => Some(wrong_kind(reference, actual, "a pool")),
+                None => {
+                    let pools: Vec<&str> = scenario.pools.iter().map(|p| p.name.as_str()).collect();
+                    Some(unknown(reference, "pool", &pools))
+                }
+            }
+        }
+        RefKind::DnsTarget => {
+            if scenario.balancer(name).is_some() || scenario.pool(name).is_some() {
+                return None;
+            }
+            match kind_of(scenario, name) {
+                Some(actual) => Some(wrong_kind(reference, actual, "a balancer or a pool")),
+                None => {
+                    let mut known: Vec<&str> = scenario.balancers.iter().map(|b| b.name.as_str()).collect();
+                    known.extend(scenario.pools.iter().map(|p| p.name.as_str()));
+                    Some(unknown(reference, "balancer or pool", &known))
+                }
+            }
+        }
+        RefKind::Entry | RefKind::Call { .. } => check_endpoint(scenario, reference),
+        RefKind::Read { has_service } | RefKind::Write { has_service } => {
+            let is_read = matches!(reference.kind, RefKind::Read { .. });
+            let Some(database) = scenario.database(name) else {
+                return Some(match kind_of(scenario, name) {
+                    Some(actual) => wrong_kind(reference, actual, "a database"),
+                    None => {
+                        let known: Vec<&str> = scenario.databases.iter().map(|d| d.name.as_str()).collect();
+                        unknown(reference, "database", &known)
+                    }
+                });
+            };
+            let (operation, time) = if is_read {
+                ("read", &database.read)
+            } else {
+                ("write", &database.write)
+            };
+            (time.is_none() && !has_service).then(|| {
+                Diagnostic::error(format!("database `{name}` has no `{operation}` time"))
+                    .at(reference.span.clone())
+                    .path(reference.path.clone())
+                    .label(format!("how long does this {operation} take?"))
+                    .help(format!(
+                        "add `{operation} = {{ dist = \"exp\", mean = \"2ms\" }}` to [database.{name}], or `service = ...` to this step"
+                    ))
+            })
+        }
+    }
+}
+
+fn check_endpoint(scenario: &Scenario, reference: &Reference) -> Option<Diagnostic> {
+    let name = reference.name.as_str();
+    let endpoint = reference.endpoint.as_deref().unwrap_or_default();
+    let Some(pool) = scenario.pool_behind(name) else {
+        return Some(match kind_of(scenario, name) {
+            Some(actual) => wrong_kind(reference, actual, "a DNS name, balancer or pool"),
+            None => {
+                let mut known = component_names(scenario);
+                known.retain(|known| scenario.database(known).is_none());
+                unknown(reference, "DNS name, balancer or pool", &known)
+            }
+        });
+    };
+    if pool.endpoints.iter().any(|e| e.name == endpoint) {
+        return None;
+    }
+    let endpoints: Vec<&str> = pool.endpoints.iter().map(|e| e.name.as_str()).collect();
+    let help = match did_you_mean(endpoint, endpoints.iter().copied()) {
+        Some(best) => format!("did you mean `{name}/{best}`?"),
+        None => format!("pool `{}` has {}", pool.name, super::reader::list(&endpoints)),
+    };
+    Some(
+        Diagnostic::error(format!("pool `{}` has no endpoint `{endpoint}`", pool.name))
+            .at(reference.span.clone())
+            .path(reference.path.clone())
+            .label("unknown endpoint")
+            .help(help),
+    )
+}
+
+/// An endpoint: (pool, endpoint).
+type EndpointKey = (String, String);
+/// Calls out of each endpoint, with the reference that makes each call.
+type CallGraph<'r> = BTreeMap<EndpointKey, Vec<(String, String, &'r Reference)>>;
+
+/// Endpoint calls must form a DAG: a loop would recurse without end.
+fn call_cycles(scenario: &Scenario, references: &[Reference]) -> Vec<Diagnostic> {
+    // Edges (pool, endpoint) -> (pool, endpoint), with the reference for spans.
+    let mut edges: CallGraph = BTreeMap::new();
+    for reference in references {
+        if let RefKind::Call { from } = &reference.kind {
+            let pool = scenario.pool_behind(&reference.name).expect("checked");
+            let endpoint = reference.endpoint.clone().unwrap_or_default();
+            edges
+                .entry(from.clone())
+                .or_default()
+                .push((pool.name.clone(), endpoint, reference));
+        }
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Fresh,
+        Open,
+        Done,
+    }
+    let mut marks: BTreeMap<(String, String), Mark> = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    fn visit(
+        node: &EndpointKey,
+        edges: &CallGraph,
+        marks: &mut BTreeMap<(String, String), Mark>,
+        stack: &mut Vec<(String, String)>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        marks.insert(node.clone(), Mark::Open);
+        stack.push(node.clone());
+        for (pool, endpoint, reference) in edges.get(node).into_iter().flatten() {
+            let next = (pool.clone(), endpoint.clone());
+            match marks.get(&next).copied().unwrap_or(Mark::Fresh) {
+                Mark::Open => {
+                    let start = stack.iter().position(|n| *n == next).unwrap_or(0);
+                    let mut cycle: Vec<String> =
+                        stack[start..].iter().map(|(p, e)| format!("{p}/{e}")).collect();
+                    cycle.push(format!("{}/{}", next.0, next.1));
+                    diagnostics.push(
+                        Diagnostic::error(format!(
+                            "endpoints call each other in a loop: {}",
+                            cycle.join(" → ")
+                        ))
+                        .at(reference.span.clone())
+                        .path(reference.path.clone())
+                        .label("this call closes the loop")
+                        .help("a request would recurse forever; break the loop"),
+                    );
+                }
+                Mark::Fresh => visit(&next, edges, marks, stack, diagnostics),
+                Mark::Done => {}
+            }
+        }
+        stack.pop();
+        marks.insert(node.clone(), Mark::Done);
+    }
+    let starts: Vec<(String, String)> = edges.keys().cloned().collect();
+    for start in starts {
+        if marks.get(&start).copied().unwrap_or(Mark::Fresh) == Mark::Fresh {
+            visit(&start, &edges, &mut marks, &mut Vec::new(), &mut diagnostics);
+        }
+    }
+    diagnostics
+}
+
+/// Components no request can reach are probably a mistake: warn.
+fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
+    let mut reached: Vec<&str> = Vec::new();
+    let mut endpoints: Vec<(&str, &str)> = Vec::new();
+    let mut pending: Vec<(&str, &str)> = Vec::new();
+    for class in &scenario.workload.mix {
+        pending.push((class.call.component.as_str(), class.call.endpoint.as_str()));
+    }
+    while let Some((component, endpoint)) = pending.pop() {
+        let mut name = component;
+        loop {
+            reached.push(name);
+            if let Some(dns) = scenario.dns_name(name) {
+                name = &dns.target;
+            } else if let Some(balancer) = scenario.balancer(name) {
+                name = &balancer.pool;
+            } else {
+                break;
+            }
+        }
+        if endpoints.contains(&(name, endpoint)) {
+            continue;
+        }
+        endpoints.push((name, endpoint));
+        let pool = scenario.pool(name).expect("checked");
+        let steps = &pool
+            .endpoints
+            .iter()
+            .find(|e| e.name == endpoint)
+            .expect("checked")
+            .steps;
+        visit_steps(steps, &mut |step| match step {
+            Step::Call(target) => pending.push((target.component.as_str(), target.endpoint.as_str())),
+            Step::Read { database, .. } | Step::Write { database, .. } => reached.push(database),
+            _ => {}
+        });
+    }
+    component_names(scenario)
+        .into_iter()
+        .filter(|name| !reached.contains(name))
+        .map(|name| {
+            Diagnostic::warning(format!(
+                "{} `{name}` is never reached by any request",
+                kind_of(scenario, name).unwrap_or("component")
+            ))
+            .help("no class in the mix calls it, directly or downstream")
+        })
+        .collect()
+}
+
+/// Calls `f` on every step, including steps nested in branches.
+pub fn visit_steps<'s>(steps: &'s [Step], f: &mut impl FnMut(&'s Step)) {
+    for step in steps {
+        f(step);
+        match step {
+            Step::Parallel(branches) => {
+                for branch in branches {
+                    visit_steps(branch, f);
+                }
+            }
+            Step::Maybe { steps, .. } => visit_steps(steps, f),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! Writes a resolved scenario back as TOML in the input format, every
+//! default explicit, so a run's folder reproduces the run on its own
+//! (`capsim run out/scenario.resolved.toml`). Loading the dump gives back an
+//! equal `Scenario`; a test checks that for every shipped scenario.
+
+use std::fmt::Write;
+
+use super::dist::{Dist, LogNormalSpread};
+use super::types::{Arrivals, OpenRate, Pool, Scenario, Step};
+use super::units::{format_duration, format_rate};
+use crate::engine::SimDuration;
+
+/// A TOML string literal.
+fn string(text: &str) -> String {
+    toml::Value::String(text.to_owned()).to_string()
+}
+
+/// A key, quoted when it is not a bare key.
+fn key(name: &str) -> String {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        name.to_owned()
+    } else {
+        string(name)
+    }
+}
+
+/// A float that reads back to the same bits.
+fn float(value: f64) -> String {
+    format!("{value:?}")
+}
+
+fn duration(value: SimDuration) -> String {
+    string(&format_duration(value))
+}
+
+/// A duration parameter in (whole) nanoseconds.
+fn nanos(value: f64) -> String {
+    duration(SimDuration::from_nanos_f64(value))
+}
+
+pub fn dist(dist: &Dist) -> String {
+    let kind = dist.kind();
+    match dist {
+        Dist::Const { value } => format!("{{ dist = \"{kind}\", value = {} }}", nanos(*value)),
+        Dist::Exp { mean } => format!("{{ dist = \"{kind}\", mean = {} }}", nanos(*mean)),
+        Dist::Uniform { min, max } => {
+            format!(
+                "{{ dist = \"{kind}\", min = {}, max = {} }}",
+                nanos(*min),
+                nanos(*max)
+            )
+        }
+        Dist::Normal { mean, sd } => {
+            format!(
+                "{{ dist = \"{kind}\", mean = {}, sd = {} }}",
+                nanos(*mean),
+                nanos(*sd)
+            )
+        }
+        Dist::LogNormal { mean, spread } => match spread {
+            LogNormalSpread::Cv(cv) => {
+                format!(
+                    "{{ dist = \"{kind}\", mean = {}, cv = {} }}",
+                    nanos(*mean),
+                    float(*cv)
+                )
+            }
+            LogNormalSpread::P99(p99) => {
+                format!(
+                    "{{ dist = \"{kind}\", mean = {}, p99 = {} }}",
+                    nanos(*mean),
+                    nanos(*p99)
+                )
+            }
+        },
+        Dist::Gamma { mean, cv } => {
+            format!(
+                "{{ dist = \"{kind}\", mean = {}, cv = {} }}",
+                nanos(*mean),
+                float(*cv)
+            )
+        }
+        Dist::Pareto { min, alpha } => {
+            format!(
+                "{{ dist = \"{kind}\", min = {}, alpha = {} }}",
+                nanos(*min),
+                float(*alpha)
+            )
+        }
+        Dist::Empirical { samples } => {
+            let values: Vec<String> = samples.iter().map(|s| format!("{}", *s as u64)).collect();
+            format!(
+                "{{ dist = \"{kind}\", unit = \"ns\", samples = [{}] }}",
+                values.join(", ")
+            )
+        }
+    }
+}
+
+fn step(step: &Step) -> String {
+    match step {
+        Step::Compute(d) => format!("{{ compute = {} }}", dist(d)),
+        Step::Delay(d) => format!("{{ delay = {} }}", dist(d)),
+        Step::Call(target) => format!("{{ call = {} }}", string(&target.to_string())),
+        Step::Read { database, service } | Step::Write { database, service } => {
+            let operation = if matches!(step, Step::Read { .. }) {
+                "read"
+            } else {
+                "write"
+            };
+            match service {
+                Some(service) => format!(
+                    "{{ {operation} = {}, service = {} }}",
+                    string(database),
+                    dist(service)
+                ),
+                None => format!("{{ {operation} = {} }}", string(database)),
+            }
+        }
+        Step::Parallel(branches) => {
+            let branches: Vec<String> = branches.iter().map(|branch| steps_inline(branch)).collect();
+            format!("{{ parallel = [{}] }}", branches.join(", "))
+        }
+        Step::Maybe { probability, steps } => {
+            format!(
+                "{{ probability = {}, steps = {} }}",
+                float(*probability),
+                steps_inline(steps)
+            )
+        }
+    }
+}
+
+fn steps_inline(steps: &[Step]) -> String {
+    let items: Vec<String> = steps.iter().map(step).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn optional_capacity(out: &mut String, capacity: Option<u32>) {
+    match capacity {
+        Some(capacity) => writeln!(out, "queue_capacity = {capacity}").unwrap(),
+        None => writeln!(out, "queue_capacity = \"unbounded\"").unwrap(),
+    }
+}
+
+/// The scenario as TOML text.
+pub fn to_toml(scenario: &Scenario) -> String {
+    let mut out = String::new();
+    let o = &mut out;
+    writeln!(
+        o,
+        "# The scenario exactly as simulated: defaults applied, overrides merged."
+    )
+    .unwrap();
+    writeln!(
+        o,
+        "# Written by capsim {}; run it again with `capsim run <this file>`.",
+        env!("CARGO_PKG_VERSION")
+    )
+    .unwrap();
+    writeln!(o, "\n[scenario]").unwrap();
+    writeln!(o, "name = {}", string(&scenario.name)).unwrap();
+    writeln!(o, "description = {}", string(&scenario.description)).unwrap();
+    writeln!(o, "seed = {}", scenario.seed).unwrap();
+    writeln!(o, "duration = {}", duration(scenario.duration)).unwrap();
+    writeln!(o, "warmup = {}", duration(scenario.warmup)).unwrap();
+    writeln!(o, "window = {}", duration(scenario.window)).unwrap();
+
+    writeln!(o, "\n[limits]").unwrap();
+    writeln!(o, "max_in_flight = {}", scenario.limits.max_in_flight).unwrap();
+    writeln!(o, "max_events = {}", scenario.limits.max_events).unwrap();
+
+    write_workload(o, scenario);
+
+    writeln!(o, "\n[network]").unwrap();
+    writeln!(o, "default = {}", dist(&scenario.network.default)).unwrap();
+    writeln!(o, "client = {}", dist(&scenario.network.client)).unwrap();
+
+    for size in &scenario.sizes {
+        writeln!(o, "\n[size.{}]", key(&size.name)).unwrap();
+        writeln!(o, "cores = {}", size.cores).unwrap();
+        writeln!(o, "speed = {}", float(size.speed)).unwrap();
+        writeln!(o, "price_per_hour = {}", float(size.price_per_hour)).unwrap();
+    }
+    for dns in &scenario.dns {
+        writeln!(o, "\n[dns.{}]", key(&dns.name)).unwrap();
+        writeln!(o, "ttl = {}", duration(dns.ttl)).unwrap();
+        writeln!(o, "resolve = {}", dist(&dns.resolve)).unwrap();
+        writeln!(o, "target = {}", string(&dns.target)).unwrap();
+    }
+    for balancer in &scenario.balancers {
+        writeln!(o, "\n[balancer.{}]", key(&balancer.name)).unwrap();
+        writeln!(o, "policy = {}", string(balancer.policy.name())).unwrap();
+        writeln!(o, "pool = {}", string(&balancer.pool)).unwrap();
+        writeln!(o, "latency = {}", dist(&balancer.latency)).unwrap();
+    }
+    for pool in &scenario.pools {
+        write_pool(o, pool);
+    }
+    for database in &scenario.databases {
+        writeln!(o, "\n[database.{}]", key(&database.name)).unwrap();
+        writeln!(o, "connections = {}", database.connections).unwrap();
+        optional_capacity(o, database.queue_capacity);
+        if let Some(read) = &database.read {
+            writeln!(o, "read = {}", dist(read)).unwrap();
+        }
+        if let Some(write) = &database.write {
+            writeln!(o, "write = {}", dist(write)).unwrap();
+        }
+    }
+    out
+}
+
+fn write_workload(o: &mut String, scenario: &Scenario) {
+    let workload = &scenario.workload;
+    writeln!(o, "\n[workload]").unwrap();
+    let arrivals = match &workload.arrivals {
+        Arrivals::Open { rate, users } => match rate {
+            OpenRate::PerSecond(rate) => {
+                format!(
+                    "{{ kind = \"open\", rate = {}, users = {users} }}",
+                    string(&format_rate(*rate))
+                )
+            }
+            OpenRate::Daily {
+                daily_users,
+                requests_per_user,
+                peak_factor,
+            } => format!(
+                "{{ kind = \"open\", daily_users = {}, requests_per_user = {}, peak_factor = {}, users = {users} }}",
+                float(*daily_users),
+                float(*requests_per_user),
+                float(*peak_factor)
+            ),
+        },
+        Arrivals::Closed { users, think } => {
+            format!(
+                "{{ kind = \"closed\", users = {users}, think = {} }}",
+                dist(think)
+            )
+        }
+    };
+    writeln!(o, "arrivals = {arrivals}").unwrap();
+    if matches!(workload.arrivals, Arrivals::Open { .. }) {
+        writeln!(o, "profile = [").unwrap();
+        for change in &workload.profile {
+            write!(
+                o,
+                "  {{ at = {}, rate = {}, over = {}",
+                duration(change.at),
+                string(&format_rate(change.rate)),
+                duration(change.over)
+            )
+            .unwrap();
+            if let Some(hold) = change.hold {
+                write!(o, ", for = {}", duration(hold)).unwrap();
+            }
+            writeln!(o, " }},").unwrap();
+        }
+        writeln!(o, "]").unwrap();
+        if let Some(diurnal) = &workload.diurnal {
+            writeln!(
+                o,
+                "diurnal = {{ trough = {}, period = {}, peak_at = {} }}",
+                float(diurnal.trough),
+                duration(diurnal.period),
+                duration(diurnal.peak_at)
+            )
+            .unwrap();
+        }
+    }
+    if let Some(timeout) = workload.timeout {
+        writeln!(o, "timeout = {}", duration(timeout)).unwrap();
+    }
+    let retry = &workload.retry;
+    writeln!(
+        o,
+        "retry = {{ retries = {}, backoff = {}, multiplier = {}, max_backoff = {}, jitter = {} }}",
+        retry.retries,
+        duration(retry.backoff),
+        float(retry.multiplier),
+        duration(retry.max_backoff),
+        string(retry.jitter.name())
+    )
+    .unwrap();
+    writeln!(o, "mix = [").unwrap();
+    for class in &workload.mix {
+        writeln!(
+            o,
+            "  {{ class = {}, weight = {}, call = {} }},",
+            string(&class.name),
+            float(class.weight),
+            string(&class.call.to_string())
+        )
+        .unwrap();
+    }
+    writeln!(o, "]").unwrap();
+}
+
+fn write_pool(o: &mut String, pool: &Pool) {
+    writeln!(o, "\n[pool.{}]", key(&pool.name)).unwrap();
+    writeln!(o, "instances = {}", pool.instances).unwrap();
+    if let Some(size) = &pool.size {
+        writeln!(o, "size = {}", string(size)).unwrap();
+    }
+    writeln!(o, "workers = {}", pool.workers).unwrap();
+    optional_capacity(o, pool.queue_capacity);
+    writeln!(o, "concurrency = {}", string(pool.concurrency.name())).unwrap();
+    for endpoint in &pool.endpoints {
+        writeln!(o, "\n[pool.{}.endpoint.{}]", key(&pool.name), key(&endpoint.name)).unwrap();
+        writeln!(o, "service = {}", dist(&endpoint.service)).unwrap();
+        writeln!(o, "steps = [").unwrap();
+        for item in &endpoint.steps {
+            writeln!(o, "  {},", step(item)).unwrap();
+        }
+        writeln!(o, "]").unwrap();
+    }
+}

@@ -1,0 +1,164 @@
+//! Scenario loading: TOML text → a validated, resolved `Scenario`.
+//!
+//! Loading works like a compiler front end. `tree` parses the file (keeping
+//! spans) and merges `--set` overrides; `parse` reads each section into the
+//! resolved types of `types`, collecting every diagnostic instead of stopping
+//! at the first; `check` resolves names across sections. Only when no error
+//! remains does the caller get a `Scenario`, plus warnings. `dump` writes it
+//! back as TOML. Nothing here runs a simulation, and no serde or TOML type
+//! leaves this module.
+
+pub mod diagnostic;
+pub mod dist;
+pub mod dump;
+pub mod source;
+pub mod types;
+pub mod units;
+
+mod check;
+mod parse;
+mod reader;
+mod tree;
+
+use std::path::Path;
+
+pub use check::visit_steps;
+pub use diagnostic::{Diagnostic, ScenarioError, Severity, Style};
+pub use dist::Dist;
+pub use parse::{BUILTIN_SIZES, builtin_size};
+pub use source::SourceMap;
+pub use types::*;
+
+/// Limits on what a scenario may ask for, so no input can exhaust memory.
+pub mod bounds {
+    pub use super::parse::{
+        MAX_CORES, MAX_EMPIRICAL_SAMPLES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_RETRIES, MAX_STEP_DEPTH,
+        MAX_USERS, MAX_WINDOWS, MAX_WORKERS,
+    };
+    /// Largest scenario file read, in bytes.
+    pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+}
+
+/// A scenario that loaded, with its warnings and the text they point into.
+#[derive(Debug)]
+pub struct Loaded {
+    pub scenario: Scenario,
+    pub warnings: Vec<Diagnostic>,
+    pub sources: SourceMap,
+}
+
+impl Loaded {
+    /// The warnings rendered against their sources.
+    pub fn render_warnings(&self, style: Style) -> String {
+        diagnostic::render(&self.warnings, &self.sources, style)
+    }
+}
+
+/// Loads a scenario file, applying `overrides` (`path=value`) in order.
+pub fn load_file(path: &Path, overrides: &[String]) -> Result<Loaded, ScenarioError> {
+    let display = path.display().to_string();
+    let fail = |message: String, help: &str| {
+        let mut sources = SourceMap::new();
+        sources.add(display.clone(), String::new());
+        ScenarioError {
+            diagnostics: vec![Diagnostic::error(message).help(help)],
+            sources,
+        }
+    };
+    let metadata = std::fs::metadata(path).map_err(|error| {
+        fail(
+            format!("cannot read `{display}`: {}", io_reason(&error)),
+            "check the path; scenarios/ has examples",
+        )
+    })?;
+    if metadata.len() > bounds::MAX_FILE_BYTES {
+        return Err(fail(
+            format!(
+                "`{display}` is {} bytes; scenario files are limited to 16 MiB",
+                metadata.len()
+            ),
+            "put large sample sets in a CSV and use an empirical `file`",
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|error| {
+        fail(
+            format!("cannot read `{display}`: {}", io_reason(&error)),
+            "check the path",
+        )
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        fail(
+            format!("`{display}` is not UTF-8 text"),
+            "a scenario is a TOML text file",
+        )
+    })?;
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    let default_name = path
+        .file_stem()
+        .map_or("scenario".into(), |stem| stem.to_string_lossy());
+    load_text(&display, &text, overrides, base_dir, &default_name)
+}
+
+fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => error.to_string(),
+    }
+}
+
+/// Loads scenario text. `origin` names it in messages, `base_dir` anchors
+/// relative paths (empirical sample files), `default_name` is the name used
+/// when `[scenario]` has none.
+pub fn load_text(
+    origin: &str,
+    text: &str,
+    overrides: &[String],
+    base_dir: &Path,
+    default_name: &str,
+) -> Result<Loaded, ScenarioError> {
+    let mut sources = SourceMap::new();
+    sources.add(origin, text);
+    for (index, text) in overrides.iter().enumerate() {
+        sources.add(format!("--set #{}", index + 1), text.clone());
+    }
+    let mut diagnostics = Vec::new();
+    let outcome = match tree::build(&sources, &mut diagnostics) {
+        Some(tree) => {
+            let mut cx = parse::Cx {
+                reader: reader::Reader::default(),
+                references: Vec::new(),
+                base_dir,
+            };
+            let scenario = parse::read_scenario(&mut cx, &tree, default_name);
+            diagnostics.append(&mut cx.reader.diagnostics);
+            match scenario {
+                Some(mut scenario) if !diagnostics.iter().any(Diagnostic::is_error) => {
+                    diagnostics.extend(check::check(&mut scenario, &cx.references));
+                    Some(scenario)
+                }
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    let failed = outcome.is_none() || diagnostics.iter().any(Diagnostic::is_error);
+    if failed {
+        // Errors first, then warnings, each in source order.
+        diagnostics.sort_by_key(|d| (d.severity, d.span.as_ref().map_or(usize::MAX, |s| s.start)));
+        if !diagnostics.iter().any(Diagnostic::is_error) {
+            diagnostics.push(Diagnostic::error("the scenario could not be read"));
+        }
+        return Err(ScenarioError { diagnostics, sources });
+    }
+    Ok(Loaded {
+        scenario: outcome.expect("no errors means a scenario"),
+        warnings: diagnostics,
+        sources,
+    })
+}
+
+/// Loads text with no file behind it (tests, examples, the library API).
+pub fn load_str(text: &str) -> Result<Loaded, ScenarioError> {
+    load_text("<scenario>", text, &[], Path::new("."), "scenario")
+}

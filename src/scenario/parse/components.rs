@@ -1,0 +1,370 @@
+//! Reading the component sections: `[size.*]`, `[network]`, `[dns.*]`,
+//! `[balancer.*]`, `[pool.*]` with endpoints and steps, `[database.*]`.
+
+use super::super::diagnostic::Diagnostic;
+use super::super::reader::optional;
+use super::super::reader::{Node, Reader, TableNode};
+use super::super::types::{
+    Balancer, Concurrency, Database, Dns, Endpoint, Network, Policy, Pool, Size, Step,
+};
+use super::dist::read_duration_dist;
+use super::{Cx, RefKind, read_target};
+use toml::de::DeValue;
+
+/// Bounds that keep a scenario's own size sane.
+pub const MAX_INSTANCES: u64 = 100_000;
+pub const MAX_WORKERS: u64 = 1_000_000;
+pub const MAX_QUEUE_CAPACITY: u64 = 1_000_000_000;
+pub const MAX_CORES: u64 = 4_096;
+/// Deepest nesting of `parallel` and `probability` steps.
+pub const MAX_STEP_DEPTH: usize = 16;
+
+/// Reads each `[kind.<name>]` entry of a named section with `read_one`.
+pub(crate) fn read_named<T>(
+    cx: &mut Cx,
+    node: &Node,
+    mut read_one: impl FnMut(&mut Cx, String, &Node) -> Option<T>,
+) -> Vec<T> {
+    let Some(mut table) = cx.reader.table(node) else {
+        return Vec::new();
+    };
+    let mut items = Vec::new();
+    for (name, key_span, child) in table.entries() {
+        let name_node = Node {
+            value: child.value,
+            span: key_span,
+            path: child.path.clone(),
+        };
+        if !super::valid_name(&mut cx.reader, &name, &name_node) {
+            continue;
+        }
+        if let Some(item) = read_one(cx, name, &child) {
+            items.push(item);
+        }
+    }
+    table.finish(&mut cx.reader);
+    items
+}
+
+pub(crate) fn read_size(cx: &mut Cx, name: String, node: &Node) -> Option<Size> {
+    let reader = &mut cx.reader;
+    let mut table = reader.table(node)?;
+    let cores = table
+        .require(reader, "cores", "2")
+        .and_then(|n| reader.integer(&n, 1, MAX_CORES));
+    let speed = table.get("speed").map(|n| reader.positive_number(&n));
+    let price = table.get("price_per_hour").map(|n| {
+        let price = reader.number(&n)?;
+        if price < 0.0 {
+            reader.invalid(&n, "`price_per_hour` must not be negative", None);
+            return None;
+        }
+        Some(price)
+    });
+    table.finish(reader);
+    Some(Size {
+        name,
+        cores: cores? as u32,
+        speed: speed.unwrap_or(Some(1.0))?,
+        price_per_hour: price.unwrap_or(Some(0.0))?,
+    })
+}
+
+pub(crate) fn read_network(cx: &mut Cx, node: &Node) -> Option<Network> {
+    let mut table = cx.reader.table(node)?;
+    let defaults = Network::default();
+    let default = table
+        .get("default")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let client = table
+        .get("client")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    table.finish(&mut cx.reader);
+    Some(Network {
+        default: default.unwrap_or(Some(defaults.default))?,
+        client: client.unwrap_or(Some(defaults.client))?,
+    })
+}
+
+pub(crate) fn read_dns(cx: &mut Cx, name: String, node: &Node) -> Option<Dns> {
+    let mut table = cx.reader.table(node)?;
+    let ttl = table
+        .require(&mut cx.reader, "ttl", "\"60s\"")
+        .and_then(|n| cx.reader.duration(&n));
+    let resolve = table
+        .get("resolve")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let target = table
+        .require(&mut cx.reader, "target", "\"lb\"")
+        .and_then(|n| super::read_reference(cx, &n, RefKind::DnsTarget));
+    table.finish(&mut cx.reader);
+    Some(Dns {
+        name,
+        ttl: ttl?,
+        resolve: resolve.unwrap_or(Some(super::super::dist::Dist::Const { value: 0.0 }))?,
+        target: target?,
+    })
+}
+
+pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Balancer> {
+    let mut table = cx.reader.table(node)?;
+    let policy = table.get("policy").map(|n| {
+        cx.reader
+            .choice(&n, &Policy::NAMES)
+            .map(|index| Policy::ALL[index])
+    });
+    let pool = table
+        .require(&mut cx.reader, "pool", "\"web\"")
+        .and_then(|n| super::read_reference(cx, &n, RefKind::Pool));
+    let latency = table
+        .get("latency")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    table.finish(&mut cx.reader);
+    Some(Balancer {
+        name,
+        policy: policy.unwrap_or(Some(Policy::RoundRobin))?,
+        pool: pool?,
+        latency: latency.unwrap_or(Some(super::super::dist::Dist::Const { value: 0.0 }))?,
+    })
+}
+
+/// `queue_capacity`: a count, or `"unbounded"`; absent means unbounded.
+fn read_queue_capacity(reader: &mut Reader, table: &mut TableNode) -> Option<Option<u32>> {
+    match table.get("queue_capacity") {
+        None => Some(None),
+        Some(node) => match node.value {
+            DeValue::String(text) if text.as_ref() == "unbounded" => Some(None),
+            _ => reader
+                .integer(&node, 0, MAX_QUEUE_CAPACITY)
+                .map(|capacity| Some(capacity as u32)),
+        },
+    }
+}
+
+pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> {
+    let mut table = cx.reader.table(node)?;
+    let instances = table
+        .get("instances")
+        .map(|n| cx.reader.integer(&n, 1, MAX_INSTANCES));
+    let size = table
+        .get("size")
+        .map(|n| super::read_reference(cx, &n, RefKind::Size));
+    let workers = table
+        .require(&mut cx.reader, "workers", "8")
+        .and_then(|n| cx.reader.integer(&n, 1, MAX_WORKERS));
+    let queue_capacity = read_queue_capacity(&mut cx.reader, &mut table);
+    let concurrency = table.get("concurrency").map(|n| {
+        cx.reader
+            .choice(&n, &Concurrency::NAMES)
+            .map(|index| Concurrency::ALL[index])
+    });
+    let endpoints = match table.require(&mut cx.reader, "endpoint", "{ home = { service = \"2ms\" } }") {
+        Some(n) => {
+            let endpoints = read_named(cx, &n, |cx, endpoint, node| {
+                read_endpoint(cx, &name, endpoint, node)
+            });
+            if endpoints.is_empty() && !cx.reader.has_errors() {
+                cx.reader
+                    .invalid(&n, format!("pool `{name}` has no endpoints"), None);
+            }
+            Some(endpoints)
+        }
+        None => None,
+    };
+    table.finish(&mut cx.reader);
+    Some(Pool {
+        name,
+        instances: instances.unwrap_or(Some(1))? as u32,
+        size: optional(size)?,
+        workers: workers? as u32,
+        queue_capacity: queue_capacity?,
+        concurrency: concurrency.unwrap_or(Some(Concurrency::ThreadPerRequest))?,
+        endpoints: endpoints?,
+    })
+}
+
+fn read_endpoint(cx: &mut Cx, pool: &str, name: String, node: &Node) -> Option<Endpoint> {
+    let mut table = cx.reader.table(node)?;
+    let service = table
+        .require(&mut cx.reader, "service", "{ dist = \"exp\", mean = \"2ms\" }")
+        .and_then(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let origin = (pool.to_owned(), name.clone());
+    let steps = table.get("steps").map(|n| read_steps(cx, &n, &origin, 0));
+    table.finish(&mut cx.reader);
+    Some(Endpoint {
+        name,
+        service: service?,
+        steps: steps.unwrap_or(Some(Vec::new()))?,
+    })
+}
+
+const STEP_KINDS: [&str; 7] = [
+    "compute",
+    "delay",
+    "call",
+    "read",
+    "write",
+    "parallel",
+    "probability",
+];
+
+fn read_steps(cx: &mut Cx, node: &Node, origin: &(String, String), depth: usize) -> Option<Vec<Step>> {
+    if depth > MAX_STEP_DEPTH {
+        cx.reader.invalid(
+            node,
+            format!("steps nest deeper than {MAX_STEP_DEPTH} levels"),
+            None,
+        );
+        return None;
+    }
+    let items = cx.reader.array(node)?;
+    let steps: Vec<Option<Step>> = items
+        .iter()
+        .map(|item| read_step(cx, item, origin, depth))
+        .collect();
+    steps.into_iter().collect()
+}
+
+fn read_step(cx: &mut Cx, node: &Node, origin: &(String, String), depth: usize) -> Option<Step> {
+    let mut table = match node.value {
+        DeValue::Table(_) => cx.reader.table(node)?,
+        _ => {
+            cx.reader.wrong_type(node, "a step table", "{ read = \"db\" }");
+            return None;
+        }
+    };
+    let present: Vec<&str> = STEP_KINDS
+        .iter()
+        .copied()
+        .filter(|kind| table.contains(kind))
+        .collect();
+    let step = match present.as_slice() {
+        [kind] => read_step_kind(cx, &mut table, kind, origin, depth),
+        [] => {
+            cx.reader.push(
+                Diagnostic::error("a step needs one of `compute`, `delay`, `call`, `read`, `write`, `parallel` or `probability`")
+                    .at(node.span.clone())
+                    .path(node.path.clone())
+                    .help("for example: { read = \"db\" } or { call = \"api/lookup\" }"),
+            );
+            // Mark the kinds as known so unknown keys get suggestions.
+            for kind in STEP_KINDS {
+                table.get(kind);
+            }
+            table.get("service");
+            table.get("steps");
+            None
+        }
+        several => {
+            cx.reader.push(
+                Diagnostic::error(format!(
+                    "a step does one thing, but this one has {}",
+                    super::super::reader::list(several)
+                ))
+                .at(node.span.clone())
+                .path(node.path.clone())
+                .help("split it into several steps in the list"),
+            );
+            None
+        }
+    };
+    table.finish(&mut cx.reader);
+    step
+}
+
+fn read_step_kind(
+    cx: &mut Cx,
+    table: &mut TableNode,
+    kind: &str,
+    origin: &(String, String),
+    depth: usize,
+) -> Option<Step> {
+    match kind {
+        "compute" | "delay" => {
+            let key = if kind == "compute" { "compute" } else { "delay" };
+            let node = table.get(key)?;
+            let dist = read_duration_dist(&mut cx.reader, &node, cx.base_dir)?;
+            Some(if kind == "compute" {
+                Step::Compute(dist)
+            } else {
+                Step::Delay(dist)
+            })
+        }
+        "call" => {
+            let node = table.get("call")?;
+            let target = read_target(cx, &node, RefKind::Call { from: origin.clone() });
+            Some(Step::Call(target?))
+        }
+        "read" | "write" => {
+            let key = if kind == "read" { "read" } else { "write" };
+            let node = table.get(key)?;
+            let has_service = table.contains("service");
+            let ref_kind = if kind == "read" {
+                RefKind::Read { has_service }
+            } else {
+                RefKind::Write { has_service }
+            };
+            let database = super::read_reference(cx, &node, ref_kind);
+            let service = table
+                .get("service")
+                .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+            let service = optional(service);
+            let (database, service) = (database?, service?);
+            Some(if kind == "read" {
+                Step::Read { database, service }
+            } else {
+                Step::Write { database, service }
+            })
+        }
+        "parallel" => {
+            let node = table.get("parallel")?;
+            let branches = cx.reader.array(&node)?;
+            if branches.len() < 2 {
+                cx.reader
+                    .invalid(&node, "`parallel` needs at least two branches", None);
+                return None;
+            }
+            let mut read = Vec::with_capacity(branches.len());
+            for branch in &branches {
+                read.push(match branch.value {
+                    DeValue::Array(_) => read_steps(cx, branch, origin, depth + 1),
+                    _ => read_step(cx, branch, origin, depth + 1).map(|step| vec![step]),
+                });
+            }
+            Some(Step::Parallel(read.into_iter().collect::<Option<_>>()?))
+        }
+        "probability" => {
+            let probability = table.get("probability").and_then(|n| cx.reader.probability(&n));
+            let steps = table
+                .require(&mut cx.reader, "steps", "[{ read = \"db\" }]")
+                .and_then(|n| read_steps(cx, &n, origin, depth + 1));
+            Some(Step::Maybe {
+                probability: probability?,
+                steps: steps?,
+            })
+        }
+        _ => unreachable!("kind comes from STEP_KINDS"),
+    }
+}
+
+pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Database> {
+    let mut table = cx.reader.table(node)?;
+    let connections = table
+        .get("connections")
+        .map(|n| cx.reader.integer(&n, 1, MAX_WORKERS));
+    let queue_capacity = read_queue_capacity(&mut cx.reader, &mut table);
+    let read = table
+        .get("read")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let write = table
+        .get("write")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    table.finish(&mut cx.reader);
+    Some(Database {
+        name,
+        connections: connections.unwrap_or(Some(100))? as u32,
+        queue_capacity: queue_capacity?,
+        read: optional(read)?,
+        write: optional(write)?,
+    })
+}

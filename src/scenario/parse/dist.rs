@@ -1,0 +1,355 @@
+//! Reading a distribution: `"4ms"` (a constant) or an inline table
+//! `{ dist = "exp", mean = "4ms" }`, with the parameters each kind needs.
+
+use std::path::Path;
+
+use super::super::diagnostic::Diagnostic;
+use super::super::dist::{Dist, LogNormalSpread, lognormal_max_p99_ratio, lognormal_sigma_from_p99};
+use super::super::reader::{Node, Reader, TableNode};
+use toml::de::DeValue;
+
+/// Most samples an empirical distribution may hold (memory bound).
+pub const MAX_EMPIRICAL_SAMPLES: usize = 10_000_000;
+
+/// Units a sample file or bare sample numbers can be in.
+const UNIT_NAMES: [&str; 4] = ["ns", "us", "ms", "s"];
+const UNIT_NANOS: [f64; 4] = [1.0, 1e3, 1e6, 1e9];
+
+const KINDS: [&str; 8] = [
+    "const",
+    "exp",
+    "uniform",
+    "normal",
+    "lognormal",
+    "gamma",
+    "pareto",
+    "empirical",
+];
+
+/// Reads a distribution of durations (parameters in nanoseconds).
+pub(crate) fn read_duration_dist(reader: &mut Reader, node: &Node, base_dir: &Path) -> Option<Dist> {
+    if let DeValue::String(_) = node.value {
+        let value = reader.duration(node)?;
+        return Some(Dist::Const {
+            value: value.as_nanos() as f64,
+        });
+    }
+    let mut table = match node.value {
+        DeValue::Table(_) => reader.table(node)?,
+        _ => {
+            reader.wrong_type(node, "a distribution", "{ dist = \"exp\", mean = \"4ms\" }");
+            return None;
+        }
+    };
+    let kind_node = table.require(reader, "dist", "\"exp\"");
+    let kind = kind_node.as_ref().and_then(|kind| reader.choice(kind, &KINDS));
+    let dist = match kind {
+        Some(index) => read_kind(reader, &mut table, KINDS[index], base_dir),
+        None => None,
+    };
+    table.finish(reader);
+    dist
+}
+
+/// A duration parameter in nanoseconds.
+fn nanos(reader: &mut Reader, table: &mut TableNode, key: &'static str, example: &str) -> Option<f64> {
+    let node = table.require(reader, key, example)?;
+    reader.duration(&node).map(|duration| duration.as_nanos() as f64)
+}
+
+fn positive_nanos(
+    reader: &mut Reader,
+    table: &mut TableNode,
+    key: &'static str,
+    example: &str,
+) -> Option<f64> {
+    let node = table.require(reader, key, example)?;
+    reader
+        .positive_duration(&node)
+        .map(|duration| duration.as_nanos() as f64)
+}
+
+fn read_kind(reader: &mut Reader, table: &mut TableNode, kind: &str, base_dir: &Path) -> Option<Dist> {
+    match kind {
+        "const" => Some(Dist::Const {
+            value: nanos(reader, table, "value", "\"1ms\"")?,
+        }),
+        "exp" => Some(Dist::Exp {
+            mean: positive_nanos(reader, table, "mean", "\"4ms\"")?,
+        }),
+        "uniform" => {
+            let min = nanos(reader, table, "min", "\"1ms\"");
+            let max_node = table.require(reader, "max", "\"5ms\"");
+            let max = max_node
+                .as_ref()
+                .and_then(|node| reader.duration(node))
+                .map(|d| d.as_nanos() as f64);
+            let (min, max) = (min?, max?);
+            if max < min {
+                reader.invalid(max_node.as_ref()?, "`max` must not be less than `min`", None);
+                return None;
+            }
+            Some(Dist::Uniform { min, max })
+        }
+        "normal" => {
+            let mean = positive_nanos(reader, table, "mean", "\"4ms\"");
+            let sd = nanos(reader, table, "sd", "\"1ms\"");
+            Some(Dist::Normal { mean: mean?, sd: sd? })
+        }
+        "lognormal" => read_lognormal(reader, table),
+        "gamma" => {
+            let mean = positive_nanos(reader, table, "mean", "\"4ms\"");
+            let cv = table
+                .require(reader, "cv", "0.5")
+                .and_then(|node| reader.positive_number(&node));
+            Some(Dist::Gamma { mean: mean?, cv: cv? })
+        }
+        "pareto" => read_pareto(reader, table),
+        "empirical" => read_empirical(reader, table, base_dir),
+        _ => unreachable!("kind comes from KINDS"),
+    }
+}
+
+fn read_lognormal(reader: &mut Reader, table: &mut TableNode) -> Option<Dist> {
+    let mean = positive_nanos(reader, table, "mean", "\"4ms\"");
+    let cv = table.get("cv");
+    let p99 = table.get("p99");
+    let spread = match (cv, p99) {
+        (Some(cv), None) => LogNormalSpread::Cv(reader.positive_number(&cv)?),
+        (None, Some(p99_node)) => {
+            let p99 = reader.positive_duration(&p99_node)?.as_nanos() as f64;
+            let mean = mean?;
+            if lognormal_sigma_from_p99(mean, p99).is_none() {
+                let ratio = lognormal_max_p99_ratio();
+                reader.invalid(
+                    &p99_node,
+                    format!("no lognormal has this mean and p99 (p99/mean = {:.3})", p99 / mean),
+                    Some(format!(
+                        "p99 must be above the mean and at most {ratio:.2}× it; for heavier tails use `pareto`"
+                    )),
+                );
+                return None;
+            }
+            LogNormalSpread::P99(p99)
+        }
+        (Some(_), Some(p99)) => {
+            reader.invalid(&p99, "give `cv` or `p99` for a lognormal, not both", None);
+            return None;
+        }
+        (None, None) => {
+            reader.push(
+                Diagnostic::error("a lognormal needs `cv` or `p99` besides `mean`")
+                    .at(table.span.clone())
+                    .path(table.path.clone())
+                    .help("for example: { dist = \"lognormal\", mean = \"4ms\", cv = 1.0 }"),
+            );
+            return None;
+        }
+    };
+    Some(Dist::LogNormal { mean: mean?, spread })
+}
+
+fn read_pareto(reader: &mut Reader, table: &mut TableNode) -> Option<Dist> {
+    let alpha_node = table.require(reader, "alpha", "2.5");
+    let alpha = alpha_node.as_ref().and_then(|node| reader.positive_number(node));
+    let min = table.get("min");
+    let mean = table.get("mean");
+    match (min, mean) {
+        (Some(min), None) => Some(Dist::Pareto {
+            min: reader.positive_duration(&min)?.as_nanos() as f64,
+            alpha: alpha?,
+        }),
+        (None, Some(mean_node)) => {
+            let mean = reader.positive_duration(&mean_node)?.as_nanos() as f64;
+            let alpha = alpha?;
+            if alpha <= 1.0 {
+                reader.invalid(
+                    alpha_node.as_ref()?,
+                    "a pareto with `alpha` <= 1 has no mean; give `min` instead of `mean`",
+                    None,
+                );
+                return None;
+            }
+            // Whole nanoseconds, like every other duration parameter, so the
+            // resolved scenario re-reads to exactly the same distribution.
+            Some(Dist::Pareto {
+                min: (mean * (alpha - 1.0) / alpha).round().max(1.0),
+                alpha,
+            })
+        }
+        _ => {
+            reader.push(
+                Diagnostic::error("a pareto needs exactly one of `min` and `mean`, with `alpha`")
+                    .at(table.span.clone())
+                    .path(table.path.clone())
+                    .help("for example: { dist = \"pareto\", min = \"1ms\", alpha = 2.5 }"),
+            );
+            None
+        }
+    }
+}
+
+/// Reads samples inline (`samples = ["1ms", …]` or numbers with `unit`) or
+/// from a CSV file (`file`, optional `column`, numbers in `unit`).
+fn read_empirical(reader: &mut Reader, table: &mut TableNode, base_dir: &Path) -> Option<Dist> {
+    let unit_nanos = match table.get("unit") {
+        Some(node) => Some(UNIT_NANOS[reader.choice(&node, &UNIT_NAMES)?]),
+        None => None,
+    };
+    let samples_node = table.get("samples");
+    let file_node = table.get("file");
+    let column_node = table.get("column");
+    let samples = match (&samples_node, &file_node) {
+        (Some(node), None) => inline_samples(reader, node, unit_nanos)?,
+        (None, Some(node)) => {
+            let file = reader.string(node)?;
+            let column = match &column_node {
+                Some(column) => Some(reader.string(column)?),
+                None => None,
+            };
+            file_samples(reader, node, &base_dir.join(file), column, unit_nanos)?
+        }
+        _ => {
+            reader.push(
+                Diagnostic::error("an empirical distribution needs exactly one of `samples` and `file`")
+                    .at(table.span.clone())
+                    .path(table.path.clone())
+                    .help("for example: { dist = \"empirical\", file = \"latency.csv\", unit = \"ms\" }"),
+            );
+            return None;
+        }
+    };
+    Some(Dist::Empirical { samples })
+}
+
+fn finish_samples(reader: &mut Reader, node: &Node, mut samples: Vec<f64>) -> Option<Vec<f64>> {
+    if samples.is_empty() {
+        reader.invalid(node, "an empirical distribution needs at least one sample", None);
+        return None;
+    }
+    // Whole nanoseconds, so the resolved scenario re-reads exactly.
+    for sample in &mut samples {
+        *sample = sample.round();
+    }
+    samples.sort_by(f64::total_cmp);
+    Some(samples)
+}
+
+fn inline_samples(reader: &mut Reader, node: &Node, unit_nanos: Option<f64>) -> Option<Vec<f64>> {
+    let items = reader.array(node)?;
+    if items.len() > MAX_EMPIRICAL_SAMPLES {
+        reader.invalid(
+            node,
+            format!("at most {MAX_EMPIRICAL_SAMPLES} samples are allowed"),
+            None,
+        );
+        return None;
+    }
+    let mut samples = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for item in &items {
+        let value = match (item.value, unit_nanos) {
+            (DeValue::String(_), _) => reader.duration(item).map(|d| d.as_nanos() as f64),
+            (_, Some(unit)) => reader.number(item).map(|v| v * unit),
+            (_, None) => {
+                reader.invalid(
+                    item,
+                    "a bare number needs a `unit` beside `samples`",
+                    Some("add `unit = \"ms\"`, or write samples with units like \"4ms\"".to_owned()),
+                );
+                None
+            }
+        };
+        match value {
+            Some(value) if value >= 0.0 => samples.push(value),
+            Some(_) => {
+                reader.invalid(item, "samples must not be negative", None);
+                ok = false;
+            }
+            None => ok = false,
+        }
+    }
+    if !ok {
+        return None;
+    }
+    finish_samples(reader, node, samples)
+}
+
+fn file_samples(
+    reader: &mut Reader,
+    node: &Node,
+    path: &Path,
+    column: Option<&str>,
+    unit_nanos: Option<f64>,
+) -> Option<Vec<f64>> {
+    let Some(unit) = unit_nanos else {
+        reader.invalid(
+            node,
+            "samples read from a file need a `unit`",
+            Some("add `unit = \"ms\"` if the file holds milliseconds".to_owned()),
+        );
+        return None;
+    };
+    let mut csv = match csv::ReaderBuilder::new()
+        .has_headers(column.is_some())
+        .flexible(true)
+        .from_path(path)
+    {
+        Ok(csv) => csv,
+        Err(error) => {
+            reader.invalid(node, format!("cannot read `{}`: {error}", path.display()), None);
+            return None;
+        }
+    };
+    let index = match column {
+        None => 0,
+        Some(name) => match csv
+            .headers()
+            .ok()
+            .and_then(|h| h.iter().position(|field| field == name))
+        {
+            Some(index) => index,
+            None => {
+                reader.invalid(node, format!("`{}` has no column `{name}`", path.display()), None);
+                return None;
+            }
+        },
+    };
+    let mut samples = Vec::new();
+    for (line, record) in csv.records().enumerate() {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                reader.invalid(node, format!("cannot read `{}`: {error}", path.display()), None);
+                return None;
+            }
+        };
+        let field = record.get(index).unwrap_or("").trim();
+        match field.parse::<f64>() {
+            Ok(value) if value.is_finite() && value >= 0.0 => samples.push(value * unit),
+            // A header line in a file read without `column`.
+            Err(_) if line == 0 && column.is_none() => continue,
+            _ => {
+                let line_number = line + 1 + usize::from(column.is_some());
+                reader.invalid(
+                    node,
+                    format!(
+                        "`{}` line {line_number}: `{field}` is not a non-negative number",
+                        path.display()
+                    ),
+                    None,
+                );
+                return None;
+            }
+        }
+        if samples.len() > MAX_EMPIRICAL_SAMPLES {
+            reader.invalid(
+                node,
+                format!("at most {MAX_EMPIRICAL_SAMPLES} samples are allowed"),
+                None,
+            );
+            return None;
+        }
+    }
+    finish_samples(reader, node, samples)
+}

@@ -1,0 +1,310 @@
+//! Reading the spanned tree into resolved types, section by section.
+//!
+//! Every reader records diagnostics and returns `None` on trouble, so one
+//! pass reports every problem. References between components are collected
+//! with their spans and checked afterwards (`check`), when all names are
+//! known.
+
+mod components;
+mod dist;
+mod workload;
+
+use std::ops::Range;
+use std::path::Path;
+
+use toml::Spanned;
+use toml::de::DeTable;
+
+use super::reader::{Node, Reader, TableNode};
+use super::types::{Limits, Network, Scenario, Size, Target};
+use crate::engine::SimDuration;
+
+pub use components::{MAX_CORES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_STEP_DEPTH, MAX_WORKERS};
+pub use dist::MAX_EMPIRICAL_SAMPLES;
+pub use workload::{MAX_RETRIES, MAX_USERS};
+
+/// Most windows a run may have (the time series is kept in memory).
+pub const MAX_WINDOWS: u64 = 100_000;
+
+/// What a name in the scenario must refer to.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum RefKind {
+    /// `pool.<p>.size`: a size.
+    Size,
+    /// `balancer.<b>.pool`: a pool.
+    Pool,
+    /// `dns.<d>.target`: a balancer or pool.
+    DnsTarget,
+    /// `workload.mix[i].call`: a DNS name, balancer or pool, and an endpoint.
+    Entry,
+    /// `{ call = ... }` in endpoint `from` (pool, endpoint).
+    Call { from: (String, String) },
+    /// `{ read = ... }`: a database, which needs a read time unless the step has one.
+    Read { has_service: bool },
+    /// `{ write = ... }`: likewise for writes.
+    Write { has_service: bool },
+}
+
+/// A name to check once every component is known.
+#[derive(Clone, Debug)]
+pub(crate) struct Reference {
+    pub kind: RefKind,
+    pub name: String,
+    pub endpoint: Option<String>,
+    pub span: Range<usize>,
+    pub path: String,
+}
+
+/// The state of one read: diagnostics, references, where relative files are.
+pub(crate) struct Cx<'a> {
+    pub reader: Reader,
+    pub references: Vec<Reference>,
+    pub base_dir: &'a Path,
+}
+
+/// Component and class names: letters, digits, `_`, `-` and `.` — no `/`
+/// (it separates component and endpoint) and no spaces.
+pub(crate) fn valid_name(reader: &mut Reader, name: &str, node: &Node) -> bool {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !ok {
+        reader.invalid(
+            node,
+            format!("`{name}` is not a valid name"),
+            Some("names use letters, digits, `_`, `-` and `.`, at most 64 characters".to_owned()),
+        );
+    }
+    ok
+}
+
+pub(crate) fn read_name(reader: &mut Reader, node: &Node) -> Option<String> {
+    let name = reader.string(node)?;
+    valid_name(reader, name, node).then(|| name.to_owned())
+}
+
+/// A component name whose meaning is checked later.
+pub(crate) fn read_reference(cx: &mut Cx, node: &Node, kind: RefKind) -> Option<String> {
+    let name = read_name(&mut cx.reader, node)?;
+    cx.references.push(Reference {
+        kind,
+        name: name.clone(),
+        endpoint: None,
+        span: node.span.clone(),
+        path: node.path.clone(),
+    });
+    Some(name)
+}
+
+/// `"component/endpoint"`.
+pub(crate) fn read_target(cx: &mut Cx, node: &Node, kind: RefKind) -> Option<Target> {
+    let text = cx.reader.string(node)?;
+    let Some((component, endpoint)) = text.split_once('/') else {
+        cx.reader.invalid(
+            node,
+            format!("`{text}` does not name an endpoint"),
+            Some(format!("write `component/endpoint`, for example \"{text}/home\"")),
+        );
+        return None;
+    };
+    for part in [component, endpoint] {
+        if !valid_name(&mut cx.reader, part, node) {
+            return None;
+        }
+    }
+    cx.references.push(Reference {
+        kind,
+        name: component.to_owned(),
+        endpoint: Some(endpoint.to_owned()),
+        span: node.span.clone(),
+        path: node.path.clone(),
+    });
+    Some(Target {
+        component: component.to_owned(),
+        endpoint: endpoint.to_owned(),
+    })
+}
+
+/// Instance sizes anyone can name without defining them: general-purpose
+/// cloud sizes with illustrative on-demand prices (US dollars per hour).
+/// Per-core speed is 1.0 for all, so scaling up adds cores, not speed.
+pub const BUILTIN_SIZES: &[(&str, u32, f64)] = &[
+    ("m5.large", 2, 0.096),
+    ("m5.xlarge", 4, 0.192),
+    ("m5.2xlarge", 8, 0.384),
+    ("m5.4xlarge", 16, 0.768),
+    ("m5.8xlarge", 32, 1.536),
+    ("m5.16xlarge", 64, 3.072),
+    ("c5.large", 2, 0.085),
+    ("c5.xlarge", 4, 0.17),
+    ("c5.2xlarge", 8, 0.34),
+    ("c5.4xlarge", 16, 0.68),
+    ("r5.large", 2, 0.126),
+    ("r5.xlarge", 4, 0.252),
+];
+
+pub fn builtin_size(name: &str) -> Option<Size> {
+    BUILTIN_SIZES
+        .iter()
+        .find(|(builtin, _, _)| *builtin == name)
+        .map(|&(name, cores, price)| Size {
+            name: name.to_owned(),
+            cores,
+            speed: 1.0,
+            price_per_hour: price,
+        })
+}
+
+/// Reads the whole scenario. `default_name` names it when `[scenario]` does not.
+pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: &str) -> Option<Scenario> {
+    let mut root = TableNode::new(tree.get_ref(), tree.span(), String::new());
+    let meta = root
+        .require(&mut cx.reader, "scenario", "{ duration = \"10m\" }")
+        .and_then(|node| read_meta(&mut cx.reader, &node, default_name));
+    let limits = root.get("limits").map(|node| read_limits(&mut cx.reader, &node));
+    let workload = root
+        .require(&mut cx.reader, "workload", "{ ... }")
+        .and_then(|node| workload::read_workload(cx, &node));
+    let network = root
+        .get("network")
+        .map(|node| components::read_network(cx, &node));
+    let sizes = root
+        .get("size")
+        .map(|node| components::read_named(cx, &node, components::read_size))
+        .unwrap_or_default();
+    let dns = root
+        .get("dns")
+        .map(|node| components::read_named(cx, &node, components::read_dns))
+        .unwrap_or_default();
+    let balancers = root
+        .get("balancer")
+        .map(|node| components::read_named(cx, &node, components::read_balancer))
+        .unwrap_or_default();
+    let pools = root
+        .get("pool")
+        .map(|node| components::read_named(cx, &node, components::read_pool))
+        .unwrap_or_default();
+    let databases = root
+        .get("database")
+        .map(|node| components::read_named(cx, &node, components::read_database))
+        .unwrap_or_default();
+    root.finish(&mut cx.reader);
+    let meta = meta?;
+    Some(Scenario {
+        name: meta.name,
+        description: meta.description,
+        seed: meta.seed,
+        duration: meta.duration,
+        warmup: meta.warmup,
+        window: meta.window,
+        limits: limits.unwrap_or(Some(Limits::default()))?,
+        workload: workload?,
+        network: network.unwrap_or(Some(Network::default()))?,
+        sizes,
+        dns,
+        balancers,
+        pools,
+        databases,
+    })
+}
+
+struct Meta {
+    name: String,
+    description: String,
+    seed: u64,
+    duration: SimDuration,
+    warmup: SimDuration,
+    window: SimDuration,
+}
+
+fn read_meta(reader: &mut Reader, node: &Node, default_name: &str) -> Option<Meta> {
+    let mut table = reader.table(node)?;
+    let name = table.get("name").map(|n| reader.string(&n).map(str::to_owned));
+    let description = table
+        .get("description")
+        .map(|n| reader.string(&n).map(str::to_owned));
+    let seed = table.get("seed").map(|n| match n.value {
+        toml::de::DeValue::Integer(integer) => {
+            let parsed = u64::from_str_radix(integer.as_str(), integer.radix()).ok();
+            if parsed.is_none() {
+                reader.invalid(&n, "`seed` must be a whole number from 0 to 2^64-1", None);
+            }
+            parsed
+        }
+        _ => {
+            reader.wrong_type(&n, "a whole number", "42");
+            None
+        }
+    });
+    let duration_node = table.require(reader, "duration", "\"10m\"");
+    let duration = duration_node.as_ref().and_then(|n| reader.positive_duration(n));
+    let warmup_node = table.get("warmup");
+    let warmup = warmup_node.as_ref().map(|n| reader.duration(n));
+    let window_node = table.get("window");
+    let window = window_node.as_ref().map(|n| reader.positive_duration(n));
+    table.finish(reader);
+    let duration = duration?;
+    let warmup = warmup.unwrap_or(Some(SimDuration::ZERO))?;
+    if warmup >= duration {
+        reader.invalid(
+            warmup_node.as_ref()?,
+            format!("`warmup` ({warmup}) must be shorter than `duration` ({duration})"),
+            None,
+        );
+        return None;
+    }
+    let window = window.unwrap_or(Some(SimDuration::from_secs(10).min(duration)))?;
+    if window > duration {
+        reader.invalid(
+            window_node.as_ref()?,
+            format!("`window` ({window}) is longer than `duration` ({duration})"),
+            None,
+        );
+        return None;
+    }
+    if warmup.as_nanos() % window.as_nanos() != 0 {
+        reader.invalid(
+            warmup_node.as_ref().or(window_node.as_ref())?,
+            format!("`warmup` ({warmup}) is not a whole number of windows ({window})"),
+            Some(
+                "results after warm-up are merged window by window; make `warmup` a multiple of `window`"
+                    .to_owned(),
+            ),
+        );
+        return None;
+    }
+    if duration.as_nanos() / window.as_nanos() > MAX_WINDOWS {
+        reader.invalid(
+            window_node.as_ref().or(duration_node.as_ref())?,
+            format!("{duration} in windows of {window} is more than {MAX_WINDOWS} windows"),
+            Some("use a longer `window`".to_owned()),
+        );
+        return None;
+    }
+    Some(Meta {
+        name: name.unwrap_or_else(|| Some(default_name.to_owned()))?,
+        description: description.unwrap_or(Some(String::new()))?,
+        seed: seed.unwrap_or(Some(1))?,
+        duration,
+        warmup,
+        window,
+    })
+}
+
+fn read_limits(reader: &mut Reader, node: &Node) -> Option<Limits> {
+    let mut table = reader.table(node)?;
+    let defaults = Limits::default();
+    let in_flight = table
+        .get("max_in_flight")
+        .map(|n| reader.integer(&n, 1, 100_000_000));
+    let events = table
+        .get("max_events")
+        .map(|n| reader.integer(&n, 1, u64::MAX / 2));
+    table.finish(reader);
+    Some(Limits {
+        max_in_flight: in_flight.unwrap_or(Some(defaults.max_in_flight))?,
+        max_events: events.unwrap_or(Some(defaults.max_events))?,
+    })
+}

@@ -1,0 +1,283 @@
+//! Reading `[workload]`: arrivals, rate profile, timeout, retries, mix.
+
+use std::path::Path;
+
+use super::super::diagnostic::Diagnostic;
+use super::super::reader::{Node, Reader, TableNode};
+use super::super::types::{Arrivals, Class, Diurnal, Jitter, OpenRate, RateChange, Retry, Workload};
+use super::dist::read_duration_dist;
+use super::{Cx, RefKind, read_target};
+use crate::engine::SimDuration;
+
+/// Most users a workload may name (each has a few bytes of client state).
+pub const MAX_USERS: u64 = 100_000_000;
+/// Most retries per request.
+pub const MAX_RETRIES: u64 = 100;
+
+pub(crate) fn read_workload(cx: &mut Cx, node: &Node) -> Option<Workload> {
+    let mut table = cx.reader.table(node)?;
+    let arrivals = table
+        .require(
+            &mut cx.reader,
+            "arrivals",
+            "{ kind = \"open\", rate = \"100/s\" }",
+        )
+        .and_then(|node| read_arrivals(&mut cx.reader, &node, cx.base_dir));
+    let profile = table
+        .get("profile")
+        .and_then(|node| read_profile(&mut cx.reader, &node));
+    let diurnal = table
+        .get("diurnal")
+        .and_then(|node| read_diurnal(&mut cx.reader, &node));
+    let timeout = table
+        .get("timeout")
+        .map(|node| cx.reader.positive_duration(&node));
+    let retry = table.get("retry").map(|node| read_retry(&mut cx.reader, &node));
+    let mix = table
+        .require(
+            &mut cx.reader,
+            "mix",
+            "[{ class = \"home\", weight = 1, call = \"web/home\" }]",
+        )
+        .and_then(|node| read_mix(cx, &node));
+    let open = matches!(arrivals, Some(Arrivals::Open { .. }));
+    if !open && arrivals.is_some() {
+        for key in ["profile", "diurnal"] {
+            if let Some(node) = table.get(key) {
+                cx.reader.invalid(
+                    &node,
+                    format!("`{key}` shapes an open workload's rate; this workload is closed"),
+                    Some("a closed workload's load is set by `users` and `think`".to_owned()),
+                );
+            }
+        }
+    }
+    table.finish(&mut cx.reader);
+    Some(Workload {
+        arrivals: arrivals?,
+        profile: profile.unwrap_or_default(),
+        diurnal,
+        timeout: timeout.flatten(),
+        retry: retry.unwrap_or(Some(Retry::default()))?,
+        mix: mix?,
+    })
+}
+
+const ARRIVAL_KINDS: [&str; 2] = ["open", "closed"];
+
+fn read_arrivals(reader: &mut Reader, node: &Node, base_dir: &Path) -> Option<Arrivals> {
+    let mut table = reader.table(node)?;
+    let kind = table
+        .require(reader, "kind", "\"open\"")
+        .and_then(|node| reader.choice(&node, &ARRIVAL_KINDS));
+    let arrivals = match kind {
+        Some(0) => read_open(reader, &mut table),
+        Some(1) => {
+            let users = table
+                .require(reader, "users", "100")
+                .and_then(|node| reader.integer(&node, 1, MAX_USERS));
+            let think = table
+                .require(reader, "think", "{ dist = \"exp\", mean = \"5s\" }")
+                .and_then(|node| read_duration_dist(reader, &node, base_dir));
+            Some(Arrivals::Closed {
+                users: users?,
+                think: think?,
+            })
+        }
+        _ => None,
+    };
+    table.finish(reader);
+    arrivals
+}
+
+fn read_open(reader: &mut Reader, table: &mut TableNode) -> Option<Arrivals> {
+    let rate = table.get("rate");
+    let daily_users = table.get("daily_users");
+    let requests_per_user = table.get("requests_per_user");
+    let peak_factor = table.get("peak_factor");
+    let users = table.get("users").map(|node| reader.integer(&node, 1, MAX_USERS));
+    let rate = match (rate, daily_users) {
+        (Some(rate), None) => {
+            for node in [&requests_per_user, &peak_factor].into_iter().flatten() {
+                reader.invalid(
+                    node,
+                    format!("`{}` goes with `daily_users`, not `rate`", node.key()),
+                    None,
+                );
+            }
+            OpenRate::PerSecond(reader.rate(&rate)?)
+        }
+        (None, Some(daily)) => {
+            let daily_users = reader.positive_number(&daily);
+            let requests = match &requests_per_user {
+                Some(node) => reader.positive_number(node),
+                None => {
+                    reader.push(
+                        Diagnostic::error("`daily_users` needs `requests_per_user`")
+                            .at(table.span.clone())
+                            .path(table.path.clone())
+                            .help("for example: daily_users = 1e6, requests_per_user = 20, peak_factor = 3"),
+                    );
+                    None
+                }
+            };
+            let peak = match &peak_factor {
+                Some(node) => reader.positive_number(node),
+                None => Some(1.0),
+            };
+            OpenRate::Daily {
+                daily_users: daily_users?,
+                requests_per_user: requests?,
+                peak_factor: peak?,
+            }
+        }
+        (Some(_), Some(daily)) => {
+            reader.invalid(&daily, "give `rate` or `daily_users`, not both", None);
+            return None;
+        }
+        (None, None) => {
+            reader.push(
+                Diagnostic::error("an open workload needs `rate` (or `daily_users`)")
+                    .at(table.span.clone())
+                    .path(table.path.clone())
+                    .help("for example: arrivals = { kind = \"open\", rate = \"1200/s\" }"),
+            );
+            return None;
+        }
+    };
+    Some(Arrivals::Open {
+        rate,
+        users: users.unwrap_or(Some(10_000))?,
+    })
+}
+
+fn read_profile(reader: &mut Reader, node: &Node) -> Option<Vec<RateChange>> {
+    let items = reader.array(node)?;
+    let mut changes = Vec::with_capacity(items.len());
+    let mut ok = true;
+    let mut free_from = SimDuration::ZERO;
+    for item in &items {
+        let Some(mut table) = reader.table(item) else {
+            ok = false;
+            continue;
+        };
+        let at = table
+            .require(reader, "at", "\"5m\"")
+            .and_then(|node| reader.duration(&node));
+        let rate = table
+            .require(reader, "rate", "\"2000/s\"")
+            .and_then(|node| reader.rate(&node));
+        let over = table.get("over").map(|node| reader.duration(&node));
+        let hold = table.get("for").map(|node| reader.positive_duration(&node));
+        table.finish(reader);
+        let (Some(at), Some(rate), Some(over), Some(hold)) = (
+            at,
+            rate,
+            over.unwrap_or(Some(SimDuration::ZERO)),
+            hold.map_or(Some(None), |h| h.map(Some)),
+        ) else {
+            ok = false;
+            continue;
+        };
+        if at < free_from {
+            reader.invalid(
+                item,
+                "this profile change starts before the previous one has finished",
+                Some(
+                    "list changes in time order; a change lasts `over` (plus `for`, for a spike)".to_owned(),
+                ),
+            );
+            ok = false;
+        }
+        free_from = at + over + hold.unwrap_or(SimDuration::ZERO);
+        changes.push(RateChange { at, rate, over, hold });
+    }
+    ok.then_some(changes)
+}
+
+fn read_diurnal(reader: &mut Reader, node: &Node) -> Option<Diurnal> {
+    let mut table = reader.table(node)?;
+    let trough = table
+        .require(reader, "trough", "0.3")
+        .and_then(|node| reader.probability(&node));
+    let period = table.get("period").map(|node| reader.positive_duration(&node));
+    let peak_at = table.get("peak_at").map(|node| reader.duration(&node));
+    table.finish(reader);
+    Some(Diurnal {
+        trough: trough?,
+        period: period.unwrap_or(Some(SimDuration::from_secs(86_400)))?,
+        peak_at: peak_at.unwrap_or(Some(SimDuration::from_secs(14 * 3600)))?,
+    })
+}
+
+fn read_retry(reader: &mut Reader, node: &Node) -> Option<Retry> {
+    let mut table = reader.table(node)?;
+    let defaults = Retry::default();
+    let retries = table
+        .get("retries")
+        .map(|node| reader.integer(&node, 0, MAX_RETRIES));
+    let backoff = table.get("backoff").map(|node| reader.duration(&node));
+    let multiplier = table.get("multiplier").map(|node| {
+        let value = reader.number(&node)?;
+        if value < 1.0 {
+            reader.invalid(
+                &node,
+                "`multiplier` must be at least 1 (backoff never shrinks)",
+                None,
+            );
+            return None;
+        }
+        Some(value)
+    });
+    let max_backoff = table.get("max_backoff").map(|node| reader.duration(&node));
+    let jitter = table.get("jitter").map(|node| {
+        reader
+            .choice(&node, &Jitter::NAMES)
+            .map(|index| Jitter::ALL[index])
+    });
+    table.finish(reader);
+    Some(Retry {
+        retries: retries.unwrap_or(Some(0))? as u32,
+        backoff: backoff.unwrap_or(Some(defaults.backoff))?,
+        multiplier: multiplier.unwrap_or(Some(defaults.multiplier))?,
+        max_backoff: max_backoff.unwrap_or(Some(defaults.max_backoff))?,
+        jitter: jitter.unwrap_or(Some(defaults.jitter))?,
+    })
+}
+
+fn read_mix(cx: &mut Cx, node: &Node) -> Option<Vec<Class>> {
+    let items = cx.reader.array(node)?;
+    if items.is_empty() {
+        cx.reader
+            .invalid(node, "the mix is empty: add at least one request class", None);
+        return None;
+    }
+    let mut classes = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for item in &items {
+        let Some(mut table) = cx.reader.table(item) else {
+            ok = false;
+            continue;
+        };
+        let class = table
+            .require(&mut cx.reader, "class", "\"view_item\"")
+            .and_then(|node| super::read_name(&mut cx.reader, &node));
+        let weight = table.get("weight").map(|node| cx.reader.positive_number(&node));
+        let call = table
+            .require(&mut cx.reader, "call", "\"web/home\"")
+            .and_then(|node| read_target(cx, &node, RefKind::Entry));
+        table.finish(&mut cx.reader);
+        match (class, weight.unwrap_or(Some(1.0)), call) {
+            (Some(name), Some(weight), Some(call)) => {
+                if classes.iter().any(|other: &Class| other.name == name) {
+                    cx.reader
+                        .invalid(item, format!("class `{name}` appears twice in the mix"), None);
+                    ok = false;
+                }
+                classes.push(Class { name, weight, call });
+            }
+            _ => ok = false,
+        }
+    }
+    ok.then_some(classes)
+}

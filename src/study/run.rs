@@ -1,0 +1,82 @@
+//! One simulation run: compile the model, drive the engine window by window,
+//! fold each window into metrics, and hand back the results.
+//!
+//! Driving in window-sized chunks keeps the engine loop free of metric and
+//! progress code: between chunks the model closes its window, limits are
+//! checked and the caller may draw a progress bar.
+
+use crate::engine::{EventQueue, SimTime, Stop, run_until};
+use crate::metrics::{Summary, Timeseries};
+use crate::model::{LimitHit, LoggedEvent, Model};
+use crate::scenario::Scenario;
+
+/// Everything a run produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunResult {
+    pub summary: Summary,
+    pub timeseries: Timeseries,
+    pub events: Vec<LoggedEvent>,
+    /// Engine events handled.
+    pub events_handled: u64,
+}
+
+/// A run that had to stop before its end.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RunError {
+    #[error(
+        "the run stopped at {at}: {limit} requests were in flight (limits.max_in_flight); the system is overloaded — \
+         add capacity, lower the load, set a client `timeout`, or raise the limit"
+    )]
+    InFlightLimit { limit: u64, at: SimTime },
+    #[error(
+        "the run stopped at {at}: it handled {limit} events (limits.max_events); shorten `duration` or raise the limit"
+    )]
+    EventLimit { limit: u64, at: SimTime },
+}
+
+/// Runs `scenario` to its end.
+pub fn run(scenario: &Scenario) -> Result<RunResult, RunError> {
+    run_with_progress(scenario, &mut |_| {})
+}
+
+/// Runs `scenario`, calling `progress` with the simulated time after each
+/// window.
+pub fn run_with_progress(
+    scenario: &Scenario,
+    progress: &mut dyn FnMut(SimTime),
+) -> Result<RunResult, RunError> {
+    let mut queue = EventQueue::with_capacity(1024);
+    let mut model = Model::new(scenario, &mut queue);
+    let mut timeseries = Timeseries::default();
+    let end = SimTime::ZERO + scenario.duration;
+    let mut budget = scenario.limits.max_events;
+    let mut start = SimTime::ZERO;
+    while start < end {
+        let window_end = (start + scenario.window).min(end);
+        let stop = run_until(&mut model, &mut queue, window_end, &mut budget);
+        if stop == Stop::EventBudgetSpent {
+            return Err(RunError::EventLimit {
+                limit: scenario.limits.max_events,
+                at: queue.now(),
+            });
+        }
+        model.close_window(start, window_end, &mut timeseries);
+        if let Some(LimitHit::InFlight { limit }) = model.limit_hit() {
+            return Err(RunError::InFlightLimit {
+                limit: *limit,
+                at: window_end,
+            });
+        }
+        progress(window_end);
+        start = window_end;
+    }
+    let events_handled = scenario.limits.max_events - budget;
+    let mut summary = model.summary();
+    summary.push("overall", "engine_events", events_handled as f64);
+    Ok(RunResult {
+        summary,
+        timeseries,
+        events: model.events().to_vec(),
+        events_handled,
+    })
+}
