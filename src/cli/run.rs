@@ -66,12 +66,16 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResul
         .iter()
         .map(|p| &p.name)
         .chain(scenario.databases.iter().map(|d| &d.name));
+    // The busiest resource: workers (or connections), or CPU cores.
     let busiest = stations
-        .map(|name| (name, get(name, "utilization")))
-        .max_by(|a, b| a.1.total_cmp(&b.1));
-    if let Some((name, utilization)) = busiest {
+        .flat_map(|name| {
+            [("workers", get(name, "utilization")), ("CPU", get(name, "cpu_utilization"))]
+                .map(|(resource, utilization)| (name, resource, utilization))
+        })
+        .max_by(|a, b| a.2.total_cmp(&b.2));
+    if let Some((name, resource, utilization)) = busiest {
         println!(
-            "  busiest  {name}: utilization {:.1}%, mean queue {:.2}, mean wait {:.2} ms",
+            "  busiest  {name} ({resource} {:.1}% busy), mean queue {:.2}, mean wait {:.2} ms",
             100.0 * utilization,
             get(name, "queue_len_mean"),
             get(name, "wait_mean_ms")

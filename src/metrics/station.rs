@@ -14,6 +14,8 @@ pub struct StationCounters {
     pub rejected: u64,
     /// Requests that got a worker (after waiting or not).
     pub started: u64,
+    /// Requests among `started` that had to wait in the queue first.
+    pub waited: u64,
     /// Σ time spent waiting for a worker, over `started`.
     pub wait_ns: u128,
     /// Requests that left after being served.
@@ -37,6 +39,7 @@ impl StationCounters {
         self.arrivals += other.arrivals;
         self.rejected += other.rejected;
         self.started += other.started;
+        self.waited += other.waited;
         self.wait_ns += other.wait_ns;
         self.completed += other.completed;
         self.residence_ns += other.residence_ns;
@@ -79,6 +82,11 @@ impl StationCounters {
         } else {
             self.wait_ns as f64 / self.started as f64
         }
+    }
+
+    /// The share of started requests that had to wait: P(wait).
+    pub fn wait_probability(&self) -> f64 {
+        if self.started == 0 { 0.0 } else { self.waited as f64 / self.started as f64 }
     }
 
     pub fn residence_mean_ns(&self) -> f64 {

@@ -283,6 +283,7 @@ impl Model {
                 let frame = self.frames.get_mut(next).expect("waiting frame");
                 if is_new {
                     metrics.window.started += 1;
+                    metrics.window.waited += 1;
                     metrics.window.wait_ns += now.since(frame.queued_since).as_nanos() as u128;
                 }
                 frame.holds_worker = true;

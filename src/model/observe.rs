@@ -266,6 +266,7 @@ fn summary_station(summary: &mut Summary, station: &super::Station, totals: &Sta
     }
     summary.push(name, "queue_len_mean", totals.queue_len_mean());
     summary.push(name, "wait_mean_ms", totals.wait_mean_ns() / NANOS_PER_MILLI);
+    summary.push(name, "wait_probability", totals.wait_probability());
     summary.push(name, "arrivals", totals.arrivals as f64);
     summary.push(name, "served", totals.completed as f64);
     summary.push(name, "rejected", totals.rejected as f64);

@@ -1,0 +1,11 @@
+//! End-to-end tests, one binary with a module per behaviour.
+
+mod support;
+
+mod cli;
+mod conservation;
+mod determinism;
+mod diagnostics;
+mod model_behaviour;
+mod queueing;
+mod regression;
