@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::diagnostic::Diagnostic;
-use super::parse::{BUILTIN_SIZES, RefKind, Reference, builtin_size};
+use super::parse::{BUILTIN_SIZES, Declared, RefKind, Reference, builtin_size};
 use super::reader::did_you_mean;
 use super::types::{Scenario, Step};
 
@@ -324,6 +324,69 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
             .help("no class in the mix calls it, directly or downstream")
         })
         .collect()
+}
+
+/// The references that name nothing at all, judged from the declared names
+/// alone: used when other errors prevent building the scenario, so a typo
+/// in a name is reported in the same pass as everything else. Names that
+/// exist but are of the wrong kind are left to the full check.
+pub(crate) fn check_declared(references: &[Reference], declared: &[Declared]) -> Vec<Diagnostic> {
+    let names = |kinds: &[&str]| -> Vec<&str> {
+        declared
+            .iter()
+            .filter(|d| kinds.contains(&d.kind))
+            .map(|d| d.name.as_str())
+            .collect()
+    };
+    let exists = |name: &str| declared.iter().any(|d| d.name == name && d.kind != "endpoint");
+    let mut diagnostics = Vec::new();
+    for reference in references {
+        let name = reference.name.as_str();
+        let (what, kinds): (&str, &[&str]) = match reference.kind {
+            RefKind::Size => {
+                let known = names(&["size"]).contains(&name) || builtin_size(name).is_some();
+                if !known {
+                    let mut sizes = names(&["size"]);
+                    sizes.extend(BUILTIN_SIZES.iter().map(|(name, _, _)| *name));
+                    diagnostics.push(unknown(reference, "size", &sizes));
+                }
+                continue;
+            }
+            RefKind::Pool => ("pool", &["pool"]),
+            RefKind::DnsTarget => ("balancer or pool", &["balancer", "pool"]),
+            RefKind::Entry | RefKind::Call { .. } => ("DNS name, balancer or pool", &["dns", "balancer", "pool"]),
+            RefKind::Read { .. } | RefKind::Write { .. } => ("database", &["database"]),
+        };
+        if !exists(name) {
+            diagnostics.push(unknown(reference, what, &names(kinds)));
+            continue;
+        }
+        // A pool named directly: its endpoint can be checked too, if the
+        // pool declared any endpoints at all.
+        if let Some(endpoint) = &reference.endpoint {
+            let prefix = format!("{name}/");
+            let endpoints: Vec<&str> = declared
+                .iter()
+                .filter(|d| d.kind == "endpoint")
+                .filter_map(|d| d.name.strip_prefix(&prefix))
+                .collect();
+            let is_pool = declared.iter().any(|d| d.kind == "pool" && d.name == name);
+            if is_pool && !endpoints.is_empty() && !endpoints.contains(&endpoint.as_str()) {
+                let help = match did_you_mean(endpoint, endpoints.iter().copied()) {
+                    Some(best) => format!("did you mean `{name}/{best}`?"),
+                    None => format!("pool `{name}` has {}", super::reader::list(&endpoints)),
+                };
+                diagnostics.push(
+                    Diagnostic::error(format!("pool `{name}` has no endpoint `{endpoint}`"))
+                        .at(reference.span.clone())
+                        .path(reference.path.clone())
+                        .label("unknown endpoint")
+                        .help(help),
+                );
+            }
+        }
+    }
+    diagnostics
 }
 
 /// Calls `f` on every step, including steps nested in branches.

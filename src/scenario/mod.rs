@@ -128,6 +128,7 @@ pub fn load_text(
             let mut cx = parse::Cx {
                 reader: reader::Reader::default(),
                 references: Vec::new(),
+                declared: Vec::new(),
                 base_dir,
             };
             let scenario = parse::read_scenario(&mut cx, &tree, default_name);
@@ -137,7 +138,12 @@ pub fn load_text(
                     diagnostics.extend(check::check(&mut scenario, &cx.references));
                     Some(scenario)
                 }
-                _ => None,
+                _ => {
+                    // Other errors stop the full check; typos in names are
+                    // still worth reporting in the same pass.
+                    diagnostics.extend(check::check_declared(&cx.references, &cx.declared));
+                    None
+                }
             }
         }
         None => None,

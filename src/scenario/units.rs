@@ -40,9 +40,19 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
     value.is_finite().then_some((value, unit.trim()))
 }
 
+/// The message for a negative quantity, which no unit allows.
+fn reject_negative(text: &str, what: &str) -> Result<(), String> {
+    if text.trim_start().starts_with('-') {
+        Err(format!("`{text}` is negative; a {what} cannot be"))
+    } else {
+        Ok(())
+    }
+}
+
 /// Parses a duration such as `"4ms"`, `"1.5s"` or `"10m"` (a unit is
 /// required, except for a plain zero).
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+    reject_negative(text, "duration")?;
     let Some((value, unit)) = split_number(text) else {
         return Err(format!(
             "`{text}` is not a duration: expected a number and a unit, like \"250ms\""
@@ -90,6 +100,7 @@ const RATE_UNITS: &[(&str, f64)] = &[
 /// Parses a rate such as `"1200/s"`, `"1.5k/s"` or `"90/min"` into events per
 /// second. `k` and `M` multiply by a thousand and a million.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
+    reject_negative(text, "rate")?;
     let error =
         || format!("`{text}` is not a rate: expected a count per time unit, like \"1200/s\" or \"90/min\"");
     let (count, per) = text.split_once('/').ok_or_else(error)?;
@@ -132,6 +143,7 @@ const SIZE_UNITS: &[(&str, u64)] = &[
 
 /// Parses a size such as `"64KiB"` or `"1.5GB"` into bytes.
 pub fn parse_size(text: &str) -> Result<u64, String> {
+    reject_negative(text, "size")?;
     let Some((value, unit)) = split_number(text) else {
         return Err(format!(
             "`{text}` is not a size: expected a number and a unit, like \"64KiB\""
@@ -220,7 +232,7 @@ mod tests {
         assert_eq!(parse_rate("86400/day").unwrap(), 1.0);
         assert!(parse_rate("1200").is_err());
         assert!(parse_rate("1200/fortnight").is_err());
-        assert!(parse_rate("-5/s").is_err());
+        assert_eq!(parse_rate("-5/s").unwrap_err(), "`-5/s` is negative; a rate cannot be");
         let rate = parse_rate(&format_rate(1234.5678)).unwrap();
         assert_eq!(rate, 1234.5678);
     }

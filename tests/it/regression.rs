@@ -1,1 +1,1 @@
-//! placeholder
+//! One test per bug found, named for the bug, so it stays fixed.

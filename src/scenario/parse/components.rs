@@ -23,6 +23,7 @@ pub const MAX_STEP_DEPTH: usize = 16;
 pub(crate) fn read_named<T>(
     cx: &mut Cx,
     node: &Node,
+    kind: &'static str,
     mut read_one: impl FnMut(&mut Cx, String, &Node) -> Option<T>,
 ) -> Vec<T> {
     let Some(mut table) = cx.reader.table(node) else {
@@ -38,6 +39,13 @@ pub(crate) fn read_named<T>(
         if !super::valid_name(&mut cx.reader, &name, &name_node) {
             continue;
         }
+        cx.declared.push(super::Declared {
+            kind,
+            name: match kind {
+                "endpoint" => format!("{}/{name}", node.path.split('.').nth(1).unwrap_or_default()),
+                _ => name.clone(),
+            },
+        });
         if let Some(item) = read_one(cx, name, &child) {
             items.push(item);
         }
@@ -160,7 +168,7 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
     });
     let endpoints = match table.require(&mut cx.reader, "endpoint", "{ home = { service = \"2ms\" } }") {
         Some(n) => {
-            let endpoints = read_named(cx, &n, |cx, endpoint, node| {
+            let endpoints = read_named(cx, &n, "endpoint", |cx, endpoint, node| {
                 read_endpoint(cx, &name, endpoint, node)
             });
             if endpoints.is_empty() && !cx.reader.has_errors() {

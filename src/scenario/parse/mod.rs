@@ -55,10 +55,21 @@ pub(crate) struct Reference {
     pub path: String,
 }
 
+/// A name declared by a table key, recorded even when its contents fail to
+/// read, so references can be checked in the same pass as everything else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Declared {
+    /// `size`, `dns`, `balancer`, `pool`, `database`, or `endpoint`.
+    pub kind: &'static str,
+    /// The name; for an endpoint, `pool/endpoint`.
+    pub name: String,
+}
+
 /// The state of one read: diagnostics, references, where relative files are.
 pub(crate) struct Cx<'a> {
     pub reader: Reader,
     pub references: Vec<Reference>,
+    pub declared: Vec<Declared>,
     pub base_dir: &'a Path,
 }
 
@@ -172,23 +183,23 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         .map(|node| components::read_network(cx, &node));
     let sizes = root
         .get("size")
-        .map(|node| components::read_named(cx, &node, components::read_size))
+        .map(|node| components::read_named(cx, &node, "size", components::read_size))
         .unwrap_or_default();
     let dns = root
         .get("dns")
-        .map(|node| components::read_named(cx, &node, components::read_dns))
+        .map(|node| components::read_named(cx, &node, "dns", components::read_dns))
         .unwrap_or_default();
     let balancers = root
         .get("balancer")
-        .map(|node| components::read_named(cx, &node, components::read_balancer))
+        .map(|node| components::read_named(cx, &node, "balancer", components::read_balancer))
         .unwrap_or_default();
     let pools = root
         .get("pool")
-        .map(|node| components::read_named(cx, &node, components::read_pool))
+        .map(|node| components::read_named(cx, &node, "pool", components::read_pool))
         .unwrap_or_default();
     let databases = root
         .get("database")
-        .map(|node| components::read_named(cx, &node, components::read_database))
+        .map(|node| components::read_named(cx, &node, "database", components::read_database))
         .unwrap_or_default();
     root.finish(&mut cx.reader);
     let meta = meta?;
