@@ -1,6 +1,6 @@
 //! `capsim run`: load, pre-check, simulate, write, summarise.
 
-use capsim::report::write_run;
+use capsim::report::{clear_run, write_run};
 use capsim::scenario::dump::to_toml;
 use capsim::study::{self, feasibility};
 
@@ -16,6 +16,14 @@ pub fn run(arguments: RunArgs) -> u8 {
     let scenario = &loaded.scenario;
     for warning in feasibility::warnings(&feasibility::estimate(scenario)) {
         eprintln!("warning: {warning}");
+    }
+    // The folder must not show an earlier run's results as this run's.
+    if let Err(error) = clear_run(&arguments.out) {
+        eprintln!(
+            "error: cannot clear old results in `{}`: {error}",
+            arguments.out.display()
+        );
+        return EXIT_FAILED;
     }
     let progress = Progress::new(scenario.duration.as_secs_f64(), arguments.quiet);
     let result = study::run_with_progress(scenario, &mut |time| progress.update(time));
@@ -69,8 +77,11 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResul
     // The busiest resource: workers (or connections), or CPU cores.
     let busiest = stations
         .flat_map(|name| {
-            [("workers", get(name, "utilization")), ("CPU", get(name, "cpu_utilization"))]
-                .map(|(resource, utilization)| (name, resource, utilization))
+            [
+                ("workers", get(name, "utilization")),
+                ("CPU", get(name, "cpu_utilization")),
+            ]
+            .map(|(resource, utilization)| (name, resource, utilization))
         })
         .max_by(|a, b| a.2.total_cmp(&b.2));
     if let Some((name, resource, utilization)) = busiest {

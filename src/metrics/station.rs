@@ -16,7 +16,8 @@ pub struct StationCounters {
     pub started: u64,
     /// Requests among `started` that had to wait in the queue first.
     pub waited: u64,
-    /// Σ time spent waiting for a worker, over `started`.
+    /// Σ time spent waiting for a worker (on arrival, and in async pools
+    /// again after each wait), over `started`.
     pub wait_ns: u128,
     /// Requests that left after being served.
     pub completed: u64,
@@ -86,7 +87,11 @@ impl StationCounters {
 
     /// The share of started requests that had to wait: P(wait).
     pub fn wait_probability(&self) -> f64 {
-        if self.started == 0 { 0.0 } else { self.waited as f64 / self.started as f64 }
+        if self.started == 0 {
+            0.0
+        } else {
+            self.waited as f64 / self.started as f64
+        }
     }
 
     pub fn residence_mean_ns(&self) -> f64 {

@@ -157,6 +157,7 @@ impl Model {
                             metrics.busy.increment(now);
                         } else {
                             metrics.queued.increment(now);
+                            frame.queued_since = now;
                             return;
                         }
                     }
@@ -281,10 +282,12 @@ impl Model {
             Some((next, is_new)) => {
                 metrics.queued.decrement(now);
                 let frame = self.frames.get_mut(next).expect("waiting frame");
+                // Every wait for a worker counts in `wait_ns`, a resumed
+                // async frame's too, so the queue obeys Lq = λ·Wq.
+                metrics.window.wait_ns += now.since(frame.queued_since).as_nanos() as u128;
                 if is_new {
                     metrics.window.started += 1;
                     metrics.window.waited += 1;
-                    metrics.window.wait_ns += now.since(frame.queued_since).as_nanos() as u128;
                 }
                 frame.holds_worker = true;
                 self.ready.push_back(next);

@@ -23,11 +23,9 @@ pub const RUN_FILES: [&str; 4] = [
     "summary.csv",
 ];
 
-/// Writes a run's outputs into `dir` (created if needed) and returns the
-/// paths written. Old outputs are removed first, so a failure part-way can
-/// never leave a mix of two runs that looks complete.
-pub fn write_run(dir: &Path, resolved_toml: &str, result: &RunResult) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
+/// Removes a previous run's outputs from `dir`, `summary.csv` first, so the
+/// folder never presents old results as those of a run that then fails.
+pub fn clear_run(dir: &Path) -> io::Result<()> {
     for name in RUN_FILES.iter().rev() {
         match std::fs::remove_file(dir.join(name)) {
             Ok(()) => {}
@@ -35,6 +33,15 @@ pub fn write_run(dir: &Path, resolved_toml: &str, result: &RunResult) -> io::Res
             Err(error) => return Err(error),
         }
     }
+    Ok(())
+}
+
+/// Writes a run's outputs into `dir` (created if needed) and returns the
+/// paths written. Old outputs are removed first, so a failure part-way can
+/// never leave a mix of two runs that looks complete.
+pub fn write_run(dir: &Path, resolved_toml: &str, result: &RunResult) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    clear_run(dir)?;
     let contents: [Vec<u8>; 4] = [
         resolved_toml.as_bytes().to_vec(),
         timeseries_csv(&result.timeseries),

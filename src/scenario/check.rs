@@ -354,7 +354,9 @@ pub(crate) fn check_declared(references: &[Reference], declared: &[Declared]) ->
             }
             RefKind::Pool => ("pool", &["pool"]),
             RefKind::DnsTarget => ("balancer or pool", &["balancer", "pool"]),
-            RefKind::Entry | RefKind::Call { .. } => ("DNS name, balancer or pool", &["dns", "balancer", "pool"]),
+            RefKind::Entry | RefKind::Call { .. } => {
+                ("DNS name, balancer or pool", &["dns", "balancer", "pool"])
+            }
             RefKind::Read { .. } | RefKind::Write { .. } => ("database", &["database"]),
         };
         if !exists(name) {

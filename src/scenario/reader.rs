@@ -176,6 +176,28 @@ impl<'t> TableNode<'t> {
         node
     }
 
+    /// A required sub-table, written as a `[section]` in practice.
+    pub fn require_section(
+        &mut self,
+        reader: &mut Reader,
+        key: &'static str,
+        example: &str,
+    ) -> Option<Node<'t>> {
+        let node = self.get(key);
+        if node.is_none() {
+            let section = self.child_path(key);
+            reader.push(
+                Diagnostic::error(format!("missing section `[{section}]`"))
+                    .at(self.span.clone())
+                    .path(section.clone())
+                    .help(format!(
+                        "add a `[{section}]` table, for example:\n[{section}]\n{example}"
+                    )),
+            );
+        }
+        node
+    }
+
     pub fn contains(&self, key: &str) -> bool {
         self.table.contains_key(key)
     }

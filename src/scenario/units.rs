@@ -43,7 +43,7 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
 /// The message for a negative quantity, which no unit allows.
 fn reject_negative(text: &str, what: &str) -> Result<(), String> {
     if text.trim_start().starts_with('-') {
-        Err(format!("`{text}` is negative; a {what} cannot be"))
+        Err(format!("`{text}` is negative; a {what} must be zero or more"))
     } else {
         Ok(())
     }
@@ -232,7 +232,10 @@ mod tests {
         assert_eq!(parse_rate("86400/day").unwrap(), 1.0);
         assert!(parse_rate("1200").is_err());
         assert!(parse_rate("1200/fortnight").is_err());
-        assert_eq!(parse_rate("-5/s").unwrap_err(), "`-5/s` is negative; a rate cannot be");
+        assert_eq!(
+            parse_rate("-5/s").unwrap_err(),
+            "`-5/s` is negative; a rate must be zero or more"
+        );
         let rate = parse_rate(&format_rate(1234.5678)).unwrap();
         assert_eq!(rate, 1234.5678);
     }

@@ -24,8 +24,8 @@ pub struct RunResult {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RunError {
     #[error(
-        "the run stopped at {at}: {limit} requests were in flight (limits.max_in_flight); the system is overloaded — \
-         add capacity, lower the load, set a client `timeout`, or raise the limit"
+        "the run stopped at {at}: {limit} requests were in flight (limits.max_in_flight); the system cannot keep up — \
+         add capacity or lower the load (`capsim validate` estimates each station's load), or raise the limit"
     )]
     InFlightLimit { limit: u64, at: SimTime },
     #[error(

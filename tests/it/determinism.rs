@@ -138,7 +138,11 @@ fn every_shipped_scenario_dumps_to_toml_that_loads_back_equal() {
             Ok(loaded) => loaded.scenario,
             Err(error) => panic!("the dump of {} does not load:\n{error}\n{text}", file.display()),
         };
-        assert!(reloaded == original, "{} does not round-trip:\n{text}", file.display());
+        assert!(
+            reloaded == original,
+            "{} does not round-trip:\n{text}",
+            file.display()
+        );
     }
 }
 

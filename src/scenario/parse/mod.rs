@@ -172,11 +172,15 @@ pub fn builtin_size(name: &str) -> Option<Size> {
 pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: &str) -> Option<Scenario> {
     let mut root = TableNode::new(tree.get_ref(), tree.span(), String::new());
     let meta = root
-        .require(&mut cx.reader, "scenario", "{ duration = \"10m\" }")
+        .require_section(&mut cx.reader, "scenario", "duration = \"10m\"")
         .and_then(|node| read_meta(&mut cx.reader, &node, default_name));
     let limits = root.get("limits").map(|node| read_limits(&mut cx.reader, &node));
     let workload = root
-        .require(&mut cx.reader, "workload", "{ ... }")
+        .require_section(
+            &mut cx.reader,
+            "workload",
+            "arrivals = { kind = \"open\", rate = \"100/s\" }\nmix = [{ class = \"home\", call = \"web/home\" }]",
+        )
         .and_then(|node| workload::read_workload(cx, &node));
     let network = root
         .get("network")
