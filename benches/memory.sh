@@ -7,10 +7,10 @@
 # per window); it is printed too, so growth can be attributed.
 #
 # Usage: benches/memory.sh            (from anywhere inside the repository)
-#   CAPSIM_RSS_METHOD=time|python     force how peak RSS is read; the default
-#                                     uses GNU time (/usr/bin/time, Debian
-#                                     package `time`) when present, else
-#                                     python3 (os.wait4 rusage of the child).
+#   CAPSIM_RSS_METHOD=time|rust       force how peak RSS is read; the default
+#                                     is GNU time (/usr/bin/time, Debian
+#                                     package `time`) when present, else a
+#                                     small launcher compiled with rustc.
 # Exit status: 0 if every ratio is under 1.2, 1 otherwise, 2 on error.
 
 set -euo pipefail
@@ -39,28 +39,39 @@ workers = 8
 service = { dist = "exp", mean = "1ms" }
 EOF
 
-# Prints "<peak RSS in KiB> <wall seconds>" for one run of the command given.
-cat >"$work/rusage.py" <<'EOF'
-import os, subprocess, sys, time
-start = time.perf_counter()
-child = subprocess.Popen(sys.argv[2:])
-_, status, usage = os.wait4(child.pid, 0)
-wall = time.perf_counter() - start
-code = os.waitstatus_to_exitcode(status)
-if code != 0:
-    sys.exit(f"command failed with status {code}: {' '.join(sys.argv[2:])}")
-with open(sys.argv[1], "w") as out:
-    out.write(f"{usage.ru_maxrss} {wall:.3f}\n")  # ru_maxrss is in KiB on Linux
+# Fallback when GNU time is missing (it is not in a minimal Debian): a tiny
+# Rust launcher, built with rustc, that runs the command and reads
+# getrusage(RUSAGE_CHILDREN). A python3 launcher does not work: a child's
+# ru_maxrss includes the RSS of the process it was forked from (Linux keeps
+# the pre-exec high-water mark), so python's own ~8-14 MiB would hide
+# capsim's ~4-7 MiB. GNU time and this launcher are ~1-2 MiB.
+cat >"$work/rusage.rs" <<'EOF'
+use std::os::raw::{c_int, c_long};
+#[repr(C)]
+struct Rusage { utime: [c_long; 2], stime: [c_long; 2], maxrss: c_long, rest: [c_long; 13] }
+extern "C" { fn getrusage(who: c_int, usage: *mut Rusage) -> c_int; }
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let start = std::time::Instant::now();
+    let status = std::process::Command::new(&args[1]).args(&args[2..]).status().expect("spawn");
+    let wall = start.elapsed().as_secs_f64();
+    if !status.success() { eprintln!("command failed: {status}"); std::process::exit(2); }
+    let mut usage = Rusage { utime: [0; 2], stime: [0; 2], maxrss: 0, rest: [0; 13] };
+    assert_eq!(unsafe { getrusage(-1, &mut usage) }, 0, "getrusage(RUSAGE_CHILDREN)");
+    let _ = (usage.utime, usage.stime, usage.rest);
+    // ru_maxrss is in KiB on Linux.
+    std::fs::write(&args[0], format!("{} {wall:.3}\n", usage.maxrss)).expect("write usage");
+}
 EOF
 
 method=${CAPSIM_RSS_METHOD:-}
 if [[ -z $method ]]; then
-    if /usr/bin/time --version 2>&1 | grep -q GNU; then method=time; else method=python; fi
+    if /usr/bin/time --version 2>&1 | grep -q GNU; then method=time; else method=rust; fi
 fi
 case $method in
 time) ;;
-python) command -v python3 >/dev/null || { echo "python3 not found" >&2; exit 2; } ;;
-*) echo "CAPSIM_RSS_METHOD must be time or python" >&2; exit 2 ;;
+rust) rustc --edition 2021 -O -o "$work/rusage" "$work/rusage.rs" ;;
+*) echo "CAPSIM_RSS_METHOD must be time or rust" >&2; exit 2 ;;
 esac
 
 # measure OUT_DIR ARGS...: runs `capsim run ARGS --out OUT_DIR -q` and writes
@@ -71,7 +82,7 @@ measure() {
     if [[ $method == time ]]; then
         /usr/bin/time -f '%M %e' -o "$work/usage" "$bin" run "$@" --out "$out" -q
     else
-        python3 "$work/rusage.py" "$work/usage" "$bin" run "$@" --out "$out" -q
+        "$work/rusage" "$work/usage" "$bin" run "$@" --out "$out" -q
     fi
 }
 
@@ -79,30 +90,52 @@ metric() { # summary.csv scope metric
     awk -F, -v s="$2" -v m="$3" '$1 == s && $2 == m { print $3 }' "$1"
 }
 
-echo "peak RSS via: $method; $(nproc) CPUs; $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-printf '%-18s %-6s %12s %8s %12s %9s %9s\n' scenario length engine_events wall_s Mevents/s peak_MiB ts_rows
+echo "peak RSS via: $method; $(nproc) CPUs; commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "wall time covers the whole process (load, simulate, write CSVs); RSS in MiB"
+printf '%-17s %-22s %12s %7s %10s %8s %8s %8s\n' \
+    scenario run engine_events wall_s Mevents/s peak_MiB windows ts_rows
 status=0
-run_pair() { # label scenario file, 10x duration
-    local label=$1 file=$2 long=$3 rss=() n
-    for n in 1 10; do
-        local out="$work/$label-$n" args=("$file")
-        [[ $n == 10 ]] && args+=(--set "scenario.duration=$long")
-        measure "$out" "${args[@]}"
-        local kib wall events
-        read -r kib wall <"$work/usage"
-        events=$(metric "$out/summary.csv" overall engine_events)
-        rss+=("$kib")
-        printf '%-18s %-6s %12.0f %8.2f %12.2f %9.1f %9d\n' "$label" "${n}x" "$events" "$wall" \
-            "$(awk -v e="$events" -v w="$wall" 'BEGIN { print e / w / 1e6 }')" \
-            "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')" "$(($(wc -l <"$out/timeseries.csv") - 1))"
-    done
-    local ratio
-    ratio=$(awk -v a="${rss[0]}" -v b="${rss[1]}" 'BEGIN { printf "%.3f", b / a }')
-    local verdict=flat
-    awk -v r="$ratio" 'BEGIN { exit !(r < 1.2) }' || { verdict="NOT flat (>= 1.2)"; status=1; }
-    echo "  $label peak RSS 10x/1x: ${rss[1]} KiB / ${rss[0]} KiB = $ratio -> $verdict"
+
+# run_case LABEL CASE SCENARIO [--set ...]: one measured run; sets kib, windows, rows.
+run_case() {
+    local label=$1 case=$2
+    shift 2
+    local out="$work/$label-${case//[^a-z0-9]/_}" wall events
+    measure "$out" "$@"
+    read -r kib wall <"$work/usage"
+    events=$(metric "$out/summary.csv" overall engine_events)
+    rows=$(($(wc -l <"$out/timeseries.csv") - 1))
+    windows=$(tail -n +2 "$out/timeseries.csv" | cut -d, -f1 | sort -u | wc -l)
+    printf '%-17s %-22s %12.0f %7.2f %10.2f %8.2f %8d %8d\n' "$label" "$case" "$events" "$wall" \
+        "$(awk -v e="$events" -v w="$wall" 'BEGIN { print e / w / 1e6 }')" \
+        "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')" "$windows" "$rows"
 }
 
-run_pair 04-load-balancer scenarios/04-load-balancer.toml 100m
-run_pair mmc-c8-rho0.9 "$work/mmc.toml" 10000s
+# run_set LABEL SCENARIO LONG_DURATION LONG_WINDOW [extra --set for the control run]
+#   1x: as written; 10x: duration LONG_DURATION; control: 10x duration with
+#   window LONG_WINDOW, i.e. as many windows as 1x, which isolates the
+#   per-window time series from everything else.
+run_set() {
+    local label=$1 file=$2 long=$3 long_window=$4
+    shift 4
+    local kib windows rows
+    run_case "$label" 1x "$file"
+    local kib1=$kib windows1=$windows rows1=$rows
+    run_case "$label" 10x "$file" --set "scenario.duration=$long"
+    local kib10=$kib windows10=$windows rows10=$rows
+    run_case "$label" "10x, window x10" "$file" --set "scenario.duration=$long" \
+        --set "scenario.window=$long_window" "$@"
+    local kibc=$kib
+    local ratio verdict=flat
+    ratio=$(awk -v a="$kib1" -v b="$kib10" 'BEGIN { printf "%.3f", b / a }')
+    awk -v r="$ratio" 'BEGIN { exit !(r < 1.2) }' || { verdict="NOT flat (>= 1.2)"; status=1; }
+    echo "  peak RSS 10x/1x = $kib10 KiB / $kib1 KiB = $ratio -> $verdict"
+    awk -v a="$kib1" -v c="$kibc" 'BEGIN { printf "  same windows (control): %d KiB / %d KiB = %.3f\n", c, a, c / a }'
+    awk -v a="$kib1" -v b="$kib10" -v w1="$windows1" -v w10="$windows10" -v r1="$rows1" -v r10="$rows10" \
+        'BEGIN { d = (b - a) * 1024; printf "  growth: %.0f KiB over %d more windows = %.2f KiB/window (%d rows/window, %.0f B/row)\n",
+                 (b - a), w10 - w1, d / (w10 - w1) / 1024, (r10 - r1) / (w10 - w1), d / (r10 - r1) }'
+}
+
+run_set 04-load-balancer scenarios/04-load-balancer.toml 100m 100s --set scenario.warmup=100s
+run_set mmc-c8-rho0.9 "$work/mmc.toml" 10000s 100s
 exit $status
