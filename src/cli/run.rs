@@ -1,8 +1,8 @@
 //! `capsim run`: load, pre-check, simulate, write, summarise.
 
-use capsim::report::{clear_run, write_run};
+use capsim::report::RunWriter;
 use capsim::scenario::dump::to_toml;
-use capsim::study::{self, feasibility};
+use capsim::study::{self, Control, feasibility};
 
 use super::args::RunArgs;
 use super::progress::Progress;
@@ -17,26 +17,47 @@ pub fn run(arguments: RunArgs) -> u8 {
     for warning in feasibility::warnings(&feasibility::estimate(scenario)) {
         eprintln!("warning: {warning}");
     }
-    // The folder must not show an earlier run's results as this run's.
-    if let Err(error) = clear_run(&arguments.out) {
-        eprintln!(
-            "error: cannot clear old results in `{}`: {error}",
-            arguments.out.display()
-        );
-        return EXIT_FAILED;
-    }
-    let progress = Progress::new(scenario.duration.as_secs_f64(), arguments.quiet);
-    let result = study::run_with_progress(scenario, &mut |time| progress.update(time));
-    progress.finish();
-    let result = match result {
-        Ok(result) => result,
+    // Creating the writer removes an earlier run's results, so the folder
+    // never shows them as this run's.
+    let mut writer = match RunWriter::create(&arguments.out) {
+        Ok(writer) => writer,
         Err(error) => {
+            eprintln!(
+                "error: cannot write results to `{}`: {error}",
+                arguments.out.display()
+            );
+            return EXIT_FAILED;
+        }
+    };
+    let progress = Progress::new(scenario.duration.as_secs_f64(), arguments.quiet);
+    let mut write_error = None;
+    let result = study::run_observed(scenario, &mut |time, window| {
+        progress.update(time);
+        match writer.append_timeseries(window) {
+            Ok(()) => Control::Continue,
+            Err(error) => {
+                write_error = Some(error);
+                Control::Stop
+            }
+        }
+    });
+    progress.finish();
+    let result = match (result, write_error) {
+        (_, Some(error)) => {
+            eprintln!(
+                "error: cannot write results to `{}`: {error}",
+                arguments.out.display()
+            );
+            return EXIT_FAILED;
+        }
+        (Ok(result), None) => result,
+        (Err(error), None) => {
             eprintln!("error: {error}");
             eprintln!("no results were written");
             return EXIT_FAILED;
         }
     };
-    if let Err(error) = write_run(&arguments.out, &to_toml(scenario), &result) {
+    if let Err(error) = writer.finish(&to_toml(scenario), &result) {
         eprintln!(
             "error: cannot write results to `{}`: {error}",
             arguments.out.display()

@@ -12,7 +12,7 @@ pub mod run;
 pub mod slab;
 pub mod time;
 
-pub use queue::EventQueue;
+pub use queue::{EventQueue, Lane};
 pub use random::{Stream, StreamId, Streams};
 pub use run::{Process, Stop, run_until};
 pub use slab::{Slab, SlabKey};

@@ -72,6 +72,15 @@ impl Timeseries {
         });
     }
 
+    /// Appends `other`'s rows, mapping its scopes onto this table's.
+    pub fn append(&mut self, other: &Timeseries) {
+        let mapping: Vec<u32> = other.scopes.iter().map(|scope| self.scope(scope)).collect();
+        self.rows.extend(other.rows.iter().map(|row| SeriesRow {
+            scope: mapping[row.scope as usize],
+            ..*row
+        }));
+    }
+
     /// Values of one metric in one scope, as (time, value) pairs.
     pub fn series(&self, scope: &str, metric: &str) -> Vec<(f64, f64)> {
         let Some(id) = self.scopes.iter().position(|known| known == scope) else {

@@ -70,8 +70,9 @@ impl Model {
             self.overall.window.retries += 1;
             self.per_class[class.index()].window.retries += 1;
         }
-        if let Some(timeout) = self.timeout {
-            queue.schedule_in(
+        if let (Some(timeout), Some(lane)) = (self.timeout, self.timeout_lane) {
+            queue.schedule_in_lane(
+                lane,
                 timeout,
                 Event::Timeout {
                     request: key,

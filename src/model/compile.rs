@@ -250,6 +250,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         source,
         retry: scenario.workload.retry.clone(),
         timeout: scenario.workload.timeout,
+        timeout_lane: None,
         network_internal,
         network_client,
         stations,

@@ -21,7 +21,7 @@ mod workload;
 
 use std::collections::VecDeque;
 
-use crate::engine::{EventQueue, Process, SimDuration, SimTime, Slab, SlabKey, Streams};
+use crate::engine::{EventQueue, Lane, Process, SimDuration, SimTime, Slab, SlabKey, Streams};
 use crate::metrics::{LatencyRecorder, RequestCounters, StationCounters, StationMetrics};
 use crate::scenario::{Arrivals, Retry, Scenario};
 
@@ -182,6 +182,8 @@ pub struct Model {
     source: Source,
     retry: Retry,
     timeout: Option<SimDuration>,
+    /// Timeouts all have the same delay, so they queue in a FIFO lane.
+    timeout_lane: Option<Lane>,
     network_internal: SiteId,
     network_client: SiteId,
     stations: Vec<Station>,
@@ -291,6 +293,7 @@ impl Model {
     }
 
     fn start(&mut self, scenario: &Scenario, queue: &mut EventQueue<Event>) {
+        self.timeout_lane = self.timeout.map(|_| queue.add_lane());
         match (&scenario.workload.arrivals, &self.source) {
             (Arrivals::Open { .. }, Source::Open { .. }) => self.schedule_next_arrival(queue),
             (Arrivals::Closed { users, .. }, Source::Closed { think }) => {

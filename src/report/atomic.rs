@@ -5,14 +5,20 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// The temporary name beside `path` that a file is written under:
+/// `.NAME.PID.partial`, hidden and plainly unfinished.
+pub fn partial_path(path: &Path) -> io::Result<std::path::PathBuf> {
     let file_name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the output path has no file name"))?;
     let mut temporary_name = std::ffi::OsString::from(".");
     temporary_name.push(file_name);
     temporary_name.push(format!(".{}.partial", std::process::id()));
-    let temporary = path.with_file_name(temporary_name);
+    Ok(path.with_file_name(temporary_name))
+}
+
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let temporary = partial_path(path)?;
     let result = (|| {
         let mut file = std::fs::File::create(&temporary)?;
         file.write_all(bytes)?;

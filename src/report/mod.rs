@@ -1,21 +1,24 @@
 //! Writing a run's results: CSV files and the resolved scenario, each
 //! written to a temporary name and renamed into place, `summary.csv` last.
 //! A folder with a `summary.csv` therefore holds a complete run; one without
-//! it holds an interrupted one. Nothing here changes a number or runs a
-//! simulation.
+//! it holds an interrupted one. The time series is streamed to its file
+//! window by window while the run goes, so memory does not grow with the
+//! simulated duration. Nothing here changes a number or runs a simulation.
 
 mod atomic;
 mod tables;
 
-use std::io;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub use atomic::write_atomic;
+pub use atomic::{partial_path, write_atomic};
 pub use tables::{events_csv, summary_csv, timeseries_csv};
 
+use crate::metrics::Timeseries;
 use crate::study::RunResult;
 
-/// The files `write_run` produces, in the order it writes them.
+/// The files a run produces, in the order they are completed.
 pub const RUN_FILES: [&str; 4] = [
     "scenario.resolved.toml",
     "timeseries.csv",
@@ -36,23 +39,68 @@ pub fn clear_run(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes a run's outputs into `dir` (created if needed) and returns the
-/// paths written. Old outputs are removed first, so a failure part-way can
-/// never leave a mix of two runs that looks complete.
-pub fn write_run(dir: &Path, resolved_toml: &str, result: &RunResult) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    clear_run(dir)?;
-    let contents: [Vec<u8>; 4] = [
-        resolved_toml.as_bytes().to_vec(),
-        timeseries_csv(&result.timeseries),
-        events_csv(&result.events),
-        summary_csv(&result.summary),
-    ];
-    let mut written = Vec::with_capacity(RUN_FILES.len());
-    for (name, bytes) in RUN_FILES.iter().zip(contents) {
-        let path = dir.join(name);
-        write_atomic(&path, &bytes)?;
-        written.push(path);
+/// Writes one run's outputs into a folder: the time series as it comes,
+/// the rest at the end. Dropped unfinished, it removes its partial file.
+pub struct RunWriter {
+    dir: PathBuf,
+    partial_timeseries: PathBuf,
+    timeseries: Option<csv::Writer<BufWriter<File>>>,
+}
+
+impl RunWriter {
+    /// Creates `dir` if needed, removes old outputs, and opens the time
+    /// series under a temporary name.
+    pub fn create(dir: &Path) -> io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        clear_run(dir)?;
+        let final_path = dir.join("timeseries.csv");
+        let partial_timeseries = partial_path(&final_path)?;
+        let mut timeseries = tables::csv_writer(BufWriter::new(File::create(&partial_timeseries)?));
+        timeseries.write_record(tables::TIMESERIES_HEADER)?;
+        Ok(RunWriter {
+            dir: dir.to_owned(),
+            partial_timeseries,
+            timeseries: Some(timeseries),
+        })
     }
-    Ok(written)
+
+    /// Appends rows to the time series.
+    pub fn append_timeseries(&mut self, series: &Timeseries) -> io::Result<()> {
+        let writer = self.timeseries.as_mut().expect("open until finished");
+        tables::write_timeseries_rows(writer, series).map_err(io::Error::other)
+    }
+
+    /// Completes the time series and writes the other files, `summary.csv`
+    /// last. Returns the paths written.
+    pub fn finish(mut self, resolved_toml: &str, result: &RunResult) -> io::Result<Vec<PathBuf>> {
+        let writer = self.timeseries.take().expect("open until finished");
+        let mut file = writer
+            .into_inner()
+            .map_err(|error| io::Error::other(error.to_string()))?
+            .into_inner()
+            .map_err(|error| error.into_error())?;
+        file.flush()?;
+        file.sync_all()?;
+        let paths: Vec<PathBuf> = RUN_FILES.iter().map(|name| self.dir.join(name)).collect();
+        write_atomic(&paths[0], resolved_toml.as_bytes())?;
+        std::fs::rename(&self.partial_timeseries, &paths[1])?;
+        write_atomic(&paths[2], &events_csv(&result.events))?;
+        write_atomic(&paths[3], &summary_csv(&result.summary))?;
+        Ok(paths)
+    }
+}
+
+impl Drop for RunWriter {
+    fn drop(&mut self) {
+        if self.timeseries.is_some() {
+            let _ = std::fs::remove_file(&self.partial_timeseries);
+        }
+    }
+}
+
+/// Writes a run held in memory (time series included) into `dir`.
+pub fn write_run(dir: &Path, resolved_toml: &str, result: &RunResult) -> io::Result<Vec<PathBuf>> {
+    let mut writer = RunWriter::create(dir)?;
+    writer.append_timeseries(&result.timeseries)?;
+    writer.finish(resolved_toml, result)
 }

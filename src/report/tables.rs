@@ -7,9 +7,7 @@ use crate::metrics::{Summary, Timeseries};
 use crate::model::LoggedEvent;
 
 fn writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new())
+    csv_writer(Vec::new())
 }
 
 fn finish(writer: csv::Writer<Vec<u8>>) -> Vec<u8> {
@@ -34,19 +32,35 @@ pub fn summary_csv(summary: &Summary) -> Vec<u8> {
     finish(out)
 }
 
-pub fn timeseries_csv(series: &Timeseries) -> Vec<u8> {
-    let mut out = writer();
-    out.write_record(["time_s", "scope", "metric", "value"])
-        .expect("in memory");
+pub const TIMESERIES_HEADER: [&str; 4] = ["time_s", "scope", "metric", "value"];
+
+/// Writes the rows of `series` (no header) to `out`.
+pub fn write_timeseries_rows<W: std::io::Write>(
+    out: &mut csv::Writer<W>,
+    series: &Timeseries,
+) -> csv::Result<()> {
     for row in &series.rows {
         out.write_record([
             &number(row.time_s),
             series.scopes[row.scope as usize].as_str(),
             row.metric,
             &number(row.value),
-        ])
-        .expect("in memory");
+        ])?;
     }
+    Ok(())
+}
+
+/// A CSV writer with the project's settings (`\n` line ends).
+pub fn csv_writer<W: std::io::Write>(inner: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(inner)
+}
+
+pub fn timeseries_csv(series: &Timeseries) -> Vec<u8> {
+    let mut out = writer();
+    out.write_record(TIMESERIES_HEADER).expect("in memory");
+    write_timeseries_rows(&mut out, series).expect("in memory");
     finish(out)
 }
 

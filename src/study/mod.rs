@@ -5,4 +5,4 @@
 pub mod feasibility;
 mod run;
 
-pub use run::{RunError, RunResult, run, run_with_progress};
+pub use run::{Control, RunError, RunResult, run, run_observed};

@@ -3,14 +3,17 @@
 //!
 //! Driving in window-sized chunks keeps the engine loop free of metric and
 //! progress code: between chunks the model closes its window, limits are
-//! checked and the caller may draw a progress bar.
+//! checked, and an observer sees the window's time-series rows (to stream
+//! them to disk, draw a progress bar, or stop the run).
 
 use crate::engine::{EventQueue, SimTime, Stop, run_until};
 use crate::metrics::{Summary, Timeseries};
 use crate::model::{LimitHit, LoggedEvent, Model};
 use crate::scenario::Scenario;
 
-/// Everything a run produced.
+/// Everything a run produced. `timeseries` holds every row when the run was
+/// collected in memory (`run`), and only the scope names when an observer
+/// took the rows as they came (`run_observed`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunResult {
     pub summary: Summary,
@@ -32,18 +35,33 @@ pub enum RunError {
         "the run stopped at {at}: it handled {limit} events (limits.max_events); shorten `duration` or raise the limit"
     )]
     EventLimit { limit: u64, at: SimTime },
+    #[error("the run was stopped at {at}")]
+    Stopped { at: SimTime },
 }
 
-/// Runs `scenario` to its end.
+/// What an observer wants after a window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Stop,
+}
+
+/// Runs `scenario` to its end, keeping the whole time series in memory.
 pub fn run(scenario: &Scenario) -> Result<RunResult, RunError> {
-    run_with_progress(scenario, &mut |_| {})
+    let mut all = Timeseries::default();
+    let mut result = run_observed(scenario, &mut |_, window| {
+        all.append(window);
+        Control::Continue
+    })?;
+    result.timeseries = all;
+    Ok(result)
 }
 
-/// Runs `scenario`, calling `progress` with the simulated time after each
-/// window.
-pub fn run_with_progress(
+/// Runs `scenario`, handing `observer` each window's end time and rows as
+/// soon as the window closes; the rows are not kept.
+pub fn run_observed(
     scenario: &Scenario,
-    progress: &mut dyn FnMut(SimTime),
+    observer: &mut dyn FnMut(SimTime, &Timeseries) -> Control,
 ) -> Result<RunResult, RunError> {
     let mut queue = EventQueue::with_capacity(1024);
     let mut model = Model::new(scenario, &mut queue);
@@ -67,7 +85,10 @@ pub fn run_with_progress(
                 at: window_end,
             });
         }
-        progress(window_end);
+        if observer(window_end, &timeseries) == Control::Stop {
+            return Err(RunError::Stopped { at: window_end });
+        }
+        timeseries.rows.clear();
         start = window_end;
     }
     let events_handled = scenario.limits.max_events - budget;
