@@ -6,6 +6,7 @@
 //! simulated duration. Nothing here changes a number or runs a simulation.
 
 mod atomic;
+pub mod chart;
 mod tables;
 
 use std::fs::File;
