@@ -112,7 +112,7 @@ impl LineChart {
         if self.y_from_zero {
             y_min = y_min.min(0.0);
         }
-        if x_max - x_min < f64::EPSILON {
+        if x_max <= x_min {
             x_max = x_min + 1.0;
         }
         let span = y_max - y_min;
