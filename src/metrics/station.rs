@@ -50,6 +50,13 @@ impl StationCounters {
         self.present_area += other.present_area;
         self.elapsed_ns += other.elapsed_ns;
     }
+    /// Adds another station's counters over the same time span (stations
+    /// of one component side by side): everything sums except the span.
+    pub fn add_parallel(&mut self, other: &StationCounters) {
+        let elapsed = self.elapsed_ns.max(other.elapsed_ns);
+        self.merge(other);
+        self.elapsed_ns = elapsed;
+    }
 
     fn per_elapsed(&self, area: u128) -> f64 {
         if self.elapsed_ns == 0 {

@@ -7,7 +7,8 @@
 
 use rand::RngExt;
 
-use super::frame::{Cause, ClassId, NO_PARENT, Request};
+use super::frame::{Carry, Cause, ClassId, NO_KEYSPACE, NO_PARENT, Request};
+use super::keys::NO_KEY;
 use super::workload::backoff;
 use super::{Event, LimitHit, Model, Source};
 use crate::engine::{EventQueue, SimTime, SlabKey};
@@ -42,6 +43,13 @@ impl Model {
             return;
         }
         let class = ClassId::from_index(self.mix.pick(self.streams.get(self.mix_stream)));
+        let (key, keyspace) = match self.classes[class.index()].key {
+            Some(draw) => (
+                self.keyspaces[draw.keyspace as usize].draw(self.streams.get(draw.stream), user),
+                draw.keyspace,
+            ),
+            None => (NO_KEY, NO_KEYSPACE),
+        };
         let request = self.requests.insert(Request {
             class,
             user,
@@ -49,6 +57,8 @@ impl Model {
             attempt: 0,
             waiting: false,
             closed,
+            key,
+            keyspace,
         });
         self.overall.window.arrivals += 1;
         self.per_class[class.index()].window.arrivals += 1;
@@ -113,7 +123,13 @@ impl Model {
             return; // timed out while resolving
         }
         let entry = self.classes[request.class.index()].entry;
-        self.start_call(NO_PARENT, key, attempt, entry, self.network_client, queue);
+        let carry = Carry {
+            key: request.key,
+            keyspace: request.keyspace,
+            user: request.user,
+            value: 0,
+        };
+        self.start_call(NO_PARENT, key, attempt, entry, carry, self.network_client, queue);
     }
 
     /// The reply to an attempt reached the client.

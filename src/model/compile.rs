@@ -1,6 +1,7 @@
 //! Compiling a resolved scenario into a model: arenas of stations,
-//! instances, balancers and DNS names; one sampling site (sampler + named
-//! stream) per place that draws; one step program per endpoint.
+//! instances, balancers, DNS names, databases and caches; one sampling site
+//! (sampler + named stream) per place that draws; one step program per
+//! endpoint, and small programs for database and cache operations.
 //!
 //! Names become typed ids here, once. Stream names follow the scenario's
 //! field paths (`pool.web.endpoint.get_item.steps[0].compute`), so adding a
@@ -9,15 +10,25 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::balancer::Balancer;
-use super::frame::{DnsId, StationId};
+use super::cache::{CacheCounters, CacheStore};
+use super::cluster::CacheCluster;
+use super::database::{Applier, Database, DatabaseCounters, Shard};
+use super::frame::{DnsId, InstanceId, StationId};
 use super::instance::Instance;
-use super::program::{CallId, Draft, Op, Programs, SiteId};
+use super::keys::{KeySampler, KeyTable};
+use super::program::{CallId, Draft, NO_DATABASE, Op, Programs, SiteId};
+use super::ring::Ring;
 use super::sampler::{Sampler, Site};
 use super::workload::{Mix, RateProfile};
-use super::{Call, Class, Dns, DnsCounters, Model, RequestScope, Route, Source, Station, StationKind};
+use super::{
+    Call, Class, Dns, DnsCounters, Group, KeyDraw, Model, RequestScope, Role, Route, Source, Station,
+    StationKind,
+};
 use crate::engine::{SimTime, Slab, Streams};
-use crate::metrics::{StationCounters, StationMetrics};
-use crate::scenario::{Arrivals, Dist, Scenario, Step};
+use crate::metrics::{LatencyRecorder, StationCounters, StationMetrics};
+use crate::scenario::{
+    Arrivals, CacheCapacity, Concurrency, Dist, Eviction, Scenario, Sharding, Step, WritePolicy,
+};
 
 struct Builder<'s> {
     scenario: &'s Scenario,
@@ -29,8 +40,16 @@ struct Builder<'s> {
     pending_calls: Vec<(CallId, String, String)>,
     station_ids: BTreeMap<String, StationId>,
     balancer_ids: BTreeMap<String, u32>,
+    database_ids: BTreeMap<String, u32>,
+    cache_ids: BTreeMap<String, u32>,
+    keyspace_ids: BTreeMap<String, u16>,
     database_read: BTreeMap<String, SiteId>,
     database_write: BTreeMap<String, SiteId>,
+    cache_latency: BTreeMap<String, SiteId>,
+    stations: Vec<Station>,
+    groups: Vec<Group>,
+    instances: Vec<Instance>,
+    roles: Vec<Role>,
 }
 
 impl Builder<'_> {
@@ -54,28 +73,65 @@ impl Builder<'_> {
         Route::Pool(self.station_ids[component])
     }
 
+    fn push_call(&mut self, route: Route, program: u32, key: Option<KeyDraw>) -> CallId {
+        self.calls.push(Call { route, program, key });
+        CallId::from_index(self.calls.len() - 1)
+    }
+
+    /// How a call to data of `keyspace` draws its own key, named by `path`.
+    fn key_draw(&mut self, keyspace: Option<&String>, path: &str) -> Option<KeyDraw> {
+        keyspace.map(|keyspace| KeyDraw {
+            keyspace: self.keyspace_ids[keyspace],
+            stream: self.streams.register(&format!("{path}.key")),
+        })
+    }
+
     /// A call to `component/endpoint`, its program resolved at the end.
     fn endpoint_call(&mut self, component: &str, endpoint: &str) -> CallId {
         let route = self.route(component);
         let pool = self.scenario.pool_behind(component).expect("checked at load");
-        self.calls.push(Call {
-            route,
-            program: u32::MAX,
-        });
-        let id = CallId::from_index(self.calls.len() - 1);
+        let id = self.push_call(route, u32::MAX, None);
         self.pending_calls
             .push((id, pool.name.clone(), endpoint.to_owned()));
         id
     }
 
-    fn database_call(&mut self, database: &str, site: SiteId) -> CallId {
-        let program = self.programs.place(vec![Draft::Op(Op::Compute(site))]);
-        let station = self.station_ids[database];
-        self.calls.push(Call {
-            route: Route::Database(station),
-            program,
-        });
-        CallId::from_index(self.calls.len() - 1)
+    /// A read or write of `database`, its time drawn at `site`.
+    fn database_call(&mut self, database: &str, write: bool, site: SiteId, path: &str) -> CallId {
+        let id = self.database_ids[database];
+        let op = if write {
+            Op::DatabaseWrite { database: id }
+        } else {
+            Op::DatabaseRead { database: id }
+        };
+        let program = self
+            .programs
+            .place(vec![Draft::Op(Op::Compute(site)), Draft::Op(op)]);
+        let route = if write {
+            Route::DatabaseWrite(id)
+        } else {
+            Route::DatabaseRead(id)
+        };
+        let scenario = self.scenario;
+        let keyspace = scenario
+            .database(database)
+            .expect("checked at load")
+            .keyspace
+            .as_ref();
+        let key = self.key_draw(keyspace, path);
+        self.push_call(route, program, key)
+    }
+
+    /// A cache operation `op` on `cache`.
+    fn cache_call(&mut self, cache: &str, op: Op, path: &str) -> CallId {
+        let id = self.cache_ids[cache];
+        let latency = self.cache_latency[cache];
+        let program = self
+            .programs
+            .place(vec![Draft::Op(Op::Compute(latency)), Draft::Op(op)]);
+        let scenario = self.scenario;
+        let key = self.key_draw(Some(&scenario.cache(cache).expect("checked").keyspace), path);
+        self.push_call(Route::Cache(id), program, key)
     }
 
     fn compile_sequence(&mut self, steps: &[Step], path: &str) -> u32 {
@@ -87,18 +143,20 @@ impl Builder<'_> {
     fn compile_into(&mut self, draft: &mut Vec<Draft>, steps: &[Step], path: &str) {
         for (index, step) in steps.iter().enumerate() {
             let here = format!("{path}.steps[{index}]");
-            let op = match step {
-                Step::Compute(dist) => Op::Compute(self.site(dist, &format!("{here}.compute"))),
-                Step::Delay(dist) => Op::Delay(self.site(dist, &format!("{here}.delay"))),
-                Step::Call(target) => Op::Call(self.endpoint_call(&target.component, &target.endpoint)),
-                Step::Read { database, service } | Step::Write { database, service } => {
-                    let site = match service {
-                        Some(dist) => self.site(dist, &format!("{here}.service")),
-                        None if matches!(step, Step::Read { .. }) => self.database_read[database],
-                        None => self.database_write[database],
-                    };
-                    Op::Call(self.database_call(database, site))
+            match step {
+                Step::Compute(dist) => {
+                    let site = self.site(dist, &format!("{here}.compute"));
+                    draft.push(Draft::Op(Op::Compute(site)));
                 }
+                Step::Delay(dist) => {
+                    let site = self.site(dist, &format!("{here}.delay"));
+                    draft.push(Draft::Op(Op::Delay(site)));
+                }
+                Step::Call(target) => {
+                    let call = self.endpoint_call(&target.component, &target.endpoint);
+                    draft.push(Draft::Op(Op::Call(call)));
+                }
+                Step::Read { .. } | Step::Write { .. } => self.compile_data_step(draft, step, &here),
                 Step::Parallel(branches) => {
                     let starts: Vec<u32> = branches
                         .iter()
@@ -107,7 +165,8 @@ impl Builder<'_> {
                             self.compile_sequence(steps, &format!("{here}.parallel[{branch}]"))
                         })
                         .collect();
-                    self.programs.fork(&starts)
+                    let fork = self.programs.fork(&starts);
+                    draft.push(Draft::Op(fork));
                 }
                 Step::Maybe { probability, steps } => {
                     let at = draft.len();
@@ -119,11 +178,112 @@ impl Builder<'_> {
                         stream,
                         skip_relative: draft.len() as u32,
                     };
-                    continue;
                 }
-            };
-            draft.push(Draft::Op(op));
+            }
         }
+    }
+
+    /// A read or write, alone or with its cache:
+    /// cache-aside read: `get; if hit skip; read; fill`;
+    /// write with a cache: `write; invalidate` or `write; fill`.
+    fn compile_data_step(&mut self, draft: &mut Vec<Draft>, step: &Step, here: &str) {
+        let (Step::Read {
+            database,
+            service,
+            cache,
+        }
+        | Step::Write {
+            database,
+            service,
+            cache,
+        }) = step
+        else {
+            unreachable!("only data steps come here");
+        };
+        let write = matches!(step, Step::Write { .. });
+        let site = match service {
+            Some(dist) => self.site(dist, &format!("{here}.service")),
+            None if write => self.database_write[database],
+            None => self.database_read[database],
+        };
+        let database_call = self.database_call(database, write, site, here);
+        let Some(cache) = cache else {
+            draft.push(Draft::Op(Op::Call(database_call)));
+            return;
+        };
+        let cache_id = self.cache_ids[cache.as_str()];
+        if write {
+            draft.push(Draft::Op(Op::Call(database_call)));
+            let policy = self.scenario.cache(cache).expect("checked").write_policy;
+            let op = match policy {
+                WritePolicy::Invalidate => Op::CacheInvalidate { cache: cache_id },
+                WritePolicy::WriteThrough => Op::CacheFill { cache: cache_id },
+            };
+            let call = self.cache_call(cache, op, &format!("{here}.cache"));
+            draft.push(Draft::Op(Op::Call(call)));
+        } else {
+            let lookup = Op::CacheLookup {
+                cache: cache_id,
+                database: self
+                    .database_ids
+                    .get(database.as_str())
+                    .copied()
+                    .unwrap_or(NO_DATABASE),
+            };
+            let get = self.cache_call(cache, lookup, &format!("{here}.cache"));
+            let fill = self.cache_call(cache, Op::CacheFill { cache: cache_id }, &format!("{here}.fill"));
+            draft.push(Draft::Op(Op::Call(get)));
+            let jump_at = draft.len();
+            draft.push(Draft::Op(Op::End));
+            draft.push(Draft::Op(Op::Call(database_call)));
+            draft.push(Draft::Op(Op::Call(fill)));
+            draft[jump_at] = Draft::JumpIfHitRelative {
+                to_relative: draft.len() as u32,
+            };
+        }
+    }
+
+    /// Adds a station of `count` identical instances.
+    #[allow(clippy::too_many_arguments)]
+    fn station(
+        &mut self,
+        name: String,
+        count: u32,
+        workers: u32,
+        queue_capacity: Option<u32>,
+        cores: u32,
+        speed: f64,
+        price_per_hour: f64,
+        async_waits: bool,
+        role: impl Fn(u32) -> Role,
+    ) -> StationId {
+        let id = StationId::from_index(self.stations.len());
+        let first_instance = self.instances.len() as u32;
+        for index in 0..count {
+            self.instances
+                .push(Instance::new(id, workers, queue_capacity, cores, speed));
+            self.roles.push(role(index));
+        }
+        self.stations.push(Station {
+            name,
+            first_instance,
+            instance_count: count,
+            workers_per_instance: workers,
+            cores_per_instance: cores.min(workers),
+            price_per_hour,
+            async_waits,
+            next: 0,
+        });
+        id
+    }
+
+    fn group(&mut self, name: &str, kind: StationKind, first_station: usize) {
+        self.groups.push(Group {
+            name: name.to_owned(),
+            kind,
+            first_station: first_station as u32,
+            station_count: (self.stations.len() - first_station) as u32,
+        });
     }
 }
 
@@ -137,14 +297,36 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         pending_calls: Vec::new(),
         station_ids: BTreeMap::new(),
         balancer_ids: BTreeMap::new(),
+        database_ids: BTreeMap::new(),
+        cache_ids: BTreeMap::new(),
+        keyspace_ids: BTreeMap::new(),
         database_read: BTreeMap::new(),
         database_write: BTreeMap::new(),
+        cache_latency: BTreeMap::new(),
+        stations: Vec::new(),
+        groups: Vec::new(),
+        instances: Vec::new(),
+        roles: Vec::new(),
     };
     let network_internal = builder.site(&scenario.network.default, "network.default");
     let network_client = builder.site(&scenario.network.client, "network.client");
+    let users = match &scenario.workload.arrivals {
+        Arrivals::Open { users, .. } | Arrivals::Closed { users, .. } => *users,
+    };
+    let keyspaces: Vec<KeySampler> = scenario
+        .keyspaces
+        .iter()
+        .enumerate()
+        .map(|(index, keyspace)| {
+            builder.keyspace_ids.insert(keyspace.name.clone(), index as u16);
+            KeySampler::new(keyspace, users)
+        })
+        .collect();
 
-    let (stations, instances) = build_stations(scenario, &mut builder);
-    let balancers = build_balancers(scenario, &mut builder, &stations);
+    build_pools(scenario, &mut builder);
+    let databases = build_databases(scenario, &mut builder, &keyspaces);
+    let caches = build_caches(scenario, &mut builder, &keyspaces);
+    let balancers = build_balancers(scenario, &mut builder);
     let dns: Vec<Dns> = scenario
         .dns
         .iter()
@@ -154,16 +336,6 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
             resolve: builder.site(&dns.resolve, &format!("dns.{}.resolve", dns.name)),
         })
         .collect();
-    for database in &scenario.databases {
-        if let Some(read) = &database.read {
-            let site = builder.site(read, &format!("database.{}.read", database.name));
-            builder.database_read.insert(database.name.clone(), site);
-        }
-        if let Some(write) = &database.write {
-            let site = builder.site(write, &format!("database.{}.write", database.name));
-            builder.database_write.insert(database.name.clone(), site);
-        }
-    }
 
     // Endpoint programs: the endpoint's own service first, then its steps.
     let mut endpoint_starts: BTreeMap<(String, String), u32> = BTreeMap::new();
@@ -193,31 +365,26 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
                 .iter()
                 .position(|dns| dns.name == class.call.component)
                 .map(DnsId::from_index),
+            key: builder.key_draw(class.key.as_ref(), &format!("workload.mix.{}", class.name)),
         })
         .collect();
     for (call, pool, endpoint) in std::mem::take(&mut builder.pending_calls) {
         builder.calls[call.index()].program = endpoint_starts[&(pool, endpoint)];
     }
 
-    let (source, users) = match &scenario.workload.arrivals {
-        Arrivals::Open { rate, users } => (
-            Source::Open {
-                profile: RateProfile::new(
-                    rate.per_second(),
-                    &scenario.workload.profile,
-                    scenario.workload.diurnal.as_ref(),
-                ),
-                last: 0.0,
-                users: *users as u32,
-            },
-            *users,
-        ),
-        Arrivals::Closed { users, think } => (
-            Source::Closed {
-                think: builder.site(think, "workload.think"),
-            },
-            *users,
-        ),
+    let source = match &scenario.workload.arrivals {
+        Arrivals::Open { rate, users } => Source::Open {
+            profile: RateProfile::new(
+                rate.per_second(),
+                &scenario.workload.profile,
+                scenario.workload.diurnal.as_ref(),
+            ),
+            last: 0.0,
+            users: *users as u32,
+        },
+        Arrivals::Closed { think, .. } => Source::Closed {
+            think: builder.site(think, "workload.think"),
+        },
     };
     let uses_dns = classes.iter().any(|class| class.dns.is_some());
     let dns_expiry = if uses_dns {
@@ -233,7 +400,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         .iter()
         .map(|b| vec![0; b.instance_count as usize])
         .collect();
-    let station_count = stations.len();
+    let station_count = builder.stations.len();
     let dns_count = dns.len();
     Model {
         streams: builder.streams,
@@ -253,8 +420,14 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         timeout_lane: None,
         network_internal,
         network_client,
-        stations,
-        instances,
+        stations: builder.stations,
+        groups: builder.groups,
+        instances: builder.instances,
+        roles: builder.roles,
+        keyspaces,
+        databases,
+        caches,
+        faults: scenario.faults.clone(),
         balancer_names: scenario.balancers.iter().map(|b| b.name.clone()).collect(),
         balancers,
         balancer_totals,
@@ -277,79 +450,204 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     }
 }
 
-fn build_stations(scenario: &Scenario, builder: &mut Builder) -> (Vec<Station>, Vec<Instance>) {
-    let mut stations = Vec::new();
-    let mut instances = Vec::new();
+fn build_pools(scenario: &Scenario, builder: &mut Builder) {
     for pool in &scenario.pools {
         let size = scenario.pool_size(pool);
-        let id = StationId::from_index(stations.len());
+        let first = builder.stations.len();
+        let id = builder.station(
+            pool.name.clone(),
+            pool.instances,
+            pool.workers,
+            pool.queue_capacity,
+            size.cores,
+            size.speed,
+            size.price_per_hour,
+            pool.concurrency == Concurrency::Async,
+            |_| Role::Service,
+        );
         builder.station_ids.insert(pool.name.clone(), id);
-        let first_instance = instances.len() as u32;
-        for _ in 0..pool.instances {
-            instances.push(Instance::new(
-                id,
-                pool.workers,
-                pool.queue_capacity,
-                size.cores,
-                size.speed,
-            ));
-        }
-        stations.push(Station {
-            name: pool.name.clone(),
-            kind: StationKind::Pool,
-            first_instance,
-            instance_count: pool.instances,
-            workers_per_instance: pool.workers,
-            cores_per_instance: size.cores.min(pool.workers),
-            price_per_hour: size.price_per_hour,
-            async_waits: pool.concurrency == crate::scenario::Concurrency::Async,
-            next: 0,
-        });
+        builder.group(&pool.name, StationKind::Pool, first);
     }
-    for database in &scenario.databases {
-        let id = StationId::from_index(stations.len());
-        builder.station_ids.insert(database.name.clone(), id);
-        let first_instance = instances.len() as u32;
-        instances.push(Instance::new(
-            id,
-            database.connections,
-            database.queue_capacity,
-            database.connections,
-            1.0,
-        ));
-        stations.push(Station {
-            name: database.name.clone(),
-            kind: StationKind::Database,
-            first_instance,
-            instance_count: 1,
-            workers_per_instance: database.connections,
-            cores_per_instance: database.connections,
-            price_per_hour: 0.0,
-            async_waits: false,
-            next: 0,
-        });
-    }
-    (stations, instances)
 }
 
-fn build_balancers(scenario: &Scenario, builder: &mut Builder, stations: &[Station]) -> Vec<Balancer> {
+fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeySampler]) -> Vec<Database> {
+    let mut databases = Vec::new();
+    for (index, database) in scenario.databases.iter().enumerate() {
+        let id = index as u32;
+        builder.database_ids.insert(database.name.clone(), id);
+        let read = builder.site(&database.read, &format!("database.{}.read", database.name));
+        let write = builder.site(&database.write, &format!("database.{}.write", database.name));
+        builder.database_read.insert(database.name.clone(), read);
+        builder.database_write.insert(database.name.clone(), write);
+        let apply = builder.site(
+            &database.replication.apply,
+            &format!("database.{}.apply", database.name),
+        );
+        // Shard nodes exist for the larger of the shard counts before and
+        // after a reshard; the extra ones idle until it.
+        let shard_count = database
+            .shards
+            .max(database.reshard.as_ref().map_or(1, |r| r.shards));
+        let first = builder.stations.len();
+        let mut shards = Vec::new();
+        for shard in 0..shard_count {
+            let node_name = |role: &str| match (
+                database.shards > 1 || database.reshard.is_some(),
+                database.replicas > 0,
+            ) {
+                (false, false) => format!("{}.node", database.name),
+                (false, true) => format!("{}.{role}", database.name),
+                (true, _) => format!("{}.shard[{shard}].{role}", database.name),
+            };
+            let node = |builder: &mut Builder, name: String, role: Role| {
+                let station = builder.station(
+                    name,
+                    1,
+                    database.connections,
+                    database.queue_capacity,
+                    database.connections,
+                    1.0,
+                    0.0,
+                    false,
+                    move |_| role,
+                );
+                InstanceId(builder.stations[station.index()].first_instance)
+            };
+            let primary = node(
+                builder,
+                node_name("primary"),
+                Role::Primary { database: id, shard },
+            );
+            let replicas = (0..database.replicas)
+                .map(|rank| {
+                    let role = Role::Replica {
+                        database: id,
+                        shard,
+                        rank,
+                    };
+                    node(builder, node_name(&format!("replica[{rank}]")), role)
+                })
+                .collect();
+            shards.push(Shard {
+                primary,
+                replicas,
+                next_replica: 0,
+            });
+        }
+        builder.group(&database.name, StationKind::Database, first);
+        let keys = database.keyspace.as_ref().map_or(0, |keyspace| {
+            keyspaces[builder.keyspace_ids[keyspace] as usize].keys()
+        });
+        let tracked = database.keyspace.is_some();
+        databases.push(Database {
+            name: database.name.clone(),
+            shards,
+            sharding: database.sharding,
+            ring: match database.sharding {
+                Sharding::Consistent { virtual_nodes } => Some(Ring::new(database.shards, virtual_nodes)),
+                _ => None,
+            },
+            keys,
+            active_shards: database.shards as usize,
+            read_from: database.read_from,
+            mode: database.replication.mode,
+            apply,
+            appliers_per_replica: database.replication.appliers,
+            version: tracked.then(|| KeyTable::new(keys, 0)),
+            last_writer: tracked.then(|| KeyTable::new(keys, u32::MAX)),
+            applied: (0..database.replicas).map(|_| KeyTable::new(keys, 0)).collect(),
+            appliers: (0..shard_count * database.replicas)
+                .map(|_| Applier::default())
+                .collect(),
+            window: DatabaseCounters::default(),
+            total: DatabaseCounters::default(),
+            lag: LatencyRecorder::default(),
+        });
+    }
+    databases
+}
+
+fn build_caches(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeySampler]) -> Vec<CacheCluster> {
+    let mut caches = Vec::new();
+    for (index, cache) in scenario.caches.iter().enumerate() {
+        let id = index as u32;
+        builder.cache_ids.insert(cache.name.clone(), id);
+        let latency = builder.site(&cache.latency, &format!("cache.{}.latency", cache.name));
+        builder.cache_latency.insert(cache.name.clone(), latency);
+        let keyspace = builder.keyspace_ids[&cache.keyspace];
+        let keys = keyspaces[keyspace as usize].keys();
+        let value_bytes = match scenario.keyspace(&cache.keyspace).expect("checked").value_size {
+            Dist::Const { value } => value.max(1.0) as u64,
+            _ => unreachable!("value sizes are constants"),
+        };
+        let capacity = match cache.capacity {
+            CacheCapacity::Entries(entries) => entries,
+            CacheCapacity::Bytes(bytes) => bytes / value_bytes,
+        }
+        .min(keys as u64) as u32;
+        let first = builder.stations.len();
+        let mut nodes = Vec::new();
+        for node in 0..cache.nodes {
+            let station = builder.station(
+                format!("{}.node[{node}]", cache.name),
+                1,
+                cache.connections,
+                None,
+                cache.connections,
+                1.0,
+                0.0,
+                false,
+                move |_| Role::CacheNode { cache: id, node },
+            );
+            nodes.push(InstanceId(builder.stations[station.index()].first_instance));
+        }
+        builder.group(&cache.name, StationKind::Cache, first);
+        caches.push(CacheCluster {
+            name: cache.name.clone(),
+            ring: Ring::new(cache.nodes, cache.virtual_nodes),
+            stores: (0..cache.nodes)
+                .map(|_| {
+                    CacheStore::new(
+                        cache.eviction,
+                        capacity,
+                        keys,
+                        cache.ttl,
+                        cache.ttl_refresh_on_hit,
+                    )
+                })
+                .collect(),
+            nodes,
+            up: vec![true; cache.nodes as usize],
+            on_node_failure: cache.on_node_failure,
+            evict_stream: builder.streams.register(&format!("cache.{}.evict", cache.name)),
+            totals: vec![CacheCounters::default(); cache.nodes as usize],
+            unavailable_window: 0,
+            unavailable_total: 0,
+        });
+        debug_assert!(Eviction::ALL.contains(&cache.eviction));
+    }
+    caches
+}
+
+fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> Vec<Balancer> {
     scenario
         .balancers
         .iter()
         .enumerate()
         .map(|(index, balancer)| {
             builder.balancer_ids.insert(balancer.name.clone(), index as u32);
-            let pool = &stations[builder.station_ids[&balancer.pool].index()];
+            let pool = &builder.stations[builder.station_ids[&balancer.pool].index()];
+            let (first_instance, instance_count) = (pool.first_instance, pool.instance_count);
             Balancer {
                 policy: balancer.policy,
-                first_instance: pool.first_instance,
-                instance_count: pool.instance_count,
+                first_instance,
+                instance_count,
                 latency_site: builder.site(&balancer.latency, &format!("balancer.{}.latency", balancer.name)),
                 stream: builder
                     .streams
                     .register(&format!("balancer.{}.pick", balancer.name)),
                 next: 0,
-                forwarded_window: vec![0; pool.instance_count as usize],
+                forwarded_window: vec![0; instance_count as usize],
             }
         })
         .collect()

@@ -9,7 +9,7 @@
 
 use rand::RngExt;
 
-use super::frame::{Cause, Frame, InstanceId, NO_BALANCER};
+use super::frame::{Carry, Cause, Frame, InstanceId, MISS, NO_BALANCER};
 use super::instance::Admission;
 use super::program::{CallId, Op, SiteId};
 use super::{Event, Model, Route};
@@ -17,17 +17,27 @@ use crate::engine::{EventQueue, SimDuration, SimTime, SlabKey};
 
 impl Model {
     /// Starts call `call` from `parent` (or from the client when `parent`
-    /// is `NO_PARENT`), travelling over a hop drawn from `hop`.
+    /// is `NO_PARENT`) carrying `carry`, travelling over a hop drawn from
+    /// `hop`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn start_call(
         &mut self,
         parent: SlabKey,
         request: SlabKey,
         attempt: u32,
         call: CallId,
+        mut carry: Carry,
         hop: SiteId,
         queue: &mut EventQueue<Event>,
     ) {
         let call = self.calls[call.index()];
+        if let Some(draw) = call.key
+            && carry.keyspace != draw.keyspace
+        {
+            let sampler = &self.keyspaces[draw.keyspace as usize];
+            carry.key = sampler.draw(self.streams.get(draw.stream), carry.user);
+            carry.keyspace = draw.keyspace;
+        }
         let (instance, balancer) = match call.route {
             Route::Balancer(balancer) => (InstanceId(u32::MAX), balancer),
             Route::Pool(station) => {
@@ -36,10 +46,25 @@ impl Model {
                 station.next = station.next.wrapping_add(1);
                 (InstanceId(station.first_instance + local), NO_BALANCER)
             }
-            Route::Database(station) => (
-                InstanceId(self.stations[station.index()].first_instance),
-                NO_BALANCER,
-            ),
+            Route::DatabaseRead(database) => (self.read_node(database, carry.key), NO_BALANCER),
+            Route::DatabaseWrite(database) => {
+                let database = &self.databases[database as usize];
+                (database.shards[database.shard_of(carry.key)].primary, NO_BALANCER)
+            }
+            Route::Cache(cache) => {
+                let cluster = &mut self.caches[cache as usize];
+                match cluster.node_for(carry.key) {
+                    Some(node) => (cluster.nodes[node], NO_BALANCER),
+                    None => {
+                        // The node is down: the client fails fast and treats
+                        // the operation as a miss.
+                        cluster.unavailable_window += 1;
+                        carry.value = MISS;
+                        self.deliver_reply(parent, None, carry.value);
+                        return;
+                    }
+                }
+            }
         };
         let frame = self.frames.insert(Frame {
             request,
@@ -56,6 +81,7 @@ impl Model {
             admitted: false,
             arrived: SimTime::ZERO,
             queued_since: SimTime::ZERO,
+            carry,
         });
         let delay = self.sample_duration(hop);
         let event = if balancer == NO_BALANCER {
@@ -187,12 +213,12 @@ impl Model {
                 }
                 Op::Call(call) => {
                     frame.pending = 1;
-                    let (request, attempt) = (frame.request, frame.attempt);
+                    let (request, attempt, carry) = (frame.request, frame.attempt, frame.carry);
                     if async_waits && frame.holds_worker {
                         frame.holds_worker = false;
                         self.release_worker(instance_id, now);
                     }
-                    self.start_call(key, request, attempt, call, self.network_internal, queue);
+                    self.start_call(key, request, attempt, call, carry, self.network_internal, queue);
                     return;
                 }
                 Op::Fork { first, count } => {
@@ -227,6 +253,26 @@ impl Model {
                     let frame = self.frames.get_mut(key).expect("frame in flight");
                     frame.pc = if taken { frame.pc + 1 } else { skip_to };
                 }
+                Op::JumpIfHit { to } => {
+                    frame.pc = if frame.carry.value == MISS {
+                        frame.pc + 1
+                    } else {
+                        to
+                    };
+                }
+                Op::CacheLookup { .. }
+                | Op::CacheFill { .. }
+                | Op::CacheInvalidate { .. }
+                | Op::DatabaseRead { .. } => {
+                    let op = self.programs.op(frame.pc);
+                    frame.pc += 1;
+                    self.data_op(key, op, now);
+                }
+                Op::DatabaseWrite { database } => {
+                    if self.database_write(key, database, queue) {
+                        return;
+                    }
+                }
                 Op::End => {
                     self.finish(key, queue);
                     return;
@@ -257,14 +303,15 @@ impl Model {
         frame.pc += 1;
         self.ready.push_back(key);
     }
-
-    /// A reply (from a call or a branch) reached frame `key`.
-    pub(super) fn deliver_reply(&mut self, key: SlabKey, failure: Option<Cause>) {
+    /// A reply (from a call or a branch) reached frame `key`, with the value
+    /// the callee had in hand.
+    pub(super) fn deliver_reply(&mut self, key: SlabKey, failure: Option<Cause>, value: u32) {
         let frame = self
             .frames
             .get_mut(key)
             .expect("a waiting frame outlives its calls");
         frame.pending -= 1;
+        frame.carry.value = value;
         if frame.failure.is_none() {
             frame.failure = failure;
         }
@@ -301,7 +348,7 @@ impl Model {
         let now = queue.now();
         let frame = self.frames.remove(key).expect("frame in flight");
         if frame.is_branch {
-            self.deliver_reply(frame.parent, frame.failure);
+            self.deliver_reply(frame.parent, frame.failure, frame.carry.value);
             return;
         }
         debug_assert!(!frame.holds_core, "a frame ends between compute ops");
@@ -336,13 +383,14 @@ impl Model {
         } else {
             let delay = self.sample_duration(self.network_internal);
             if delay == SimDuration::ZERO {
-                self.deliver_reply(frame.parent, frame.failure);
+                self.deliver_reply(frame.parent, frame.failure, frame.carry.value);
             } else {
                 queue.schedule_in(
                     delay,
                     Event::Reply {
                         frame: frame.parent,
                         failure: frame.failure,
+                        value: frame.carry.value,
                     },
                 );
             }

@@ -60,6 +60,25 @@ pub struct Request {
     pub waiting: bool,
     /// For closed workloads: the user thinks again when this one ends.
     pub closed: bool,
+    /// The item the request is about.
+    pub key: u32,
+    pub keyspace: u16,
+}
+
+/// Sentinel: no keyspace.
+pub const NO_KEYSPACE: u16 = u16::MAX;
+
+/// Sentinel for `Carry::value`: the cache had no entry.
+pub const MISS: u32 = u32::MAX;
+
+/// What a call carries from caller to callee and back: the request's key
+/// and user, and the value in hand (a version read, or `MISS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Carry {
+    pub key: u32,
+    pub keyspace: u16,
+    pub user: u32,
+    pub value: u32,
 }
 
 /// Sentinel for "no frame": the caller is the client.
@@ -98,6 +117,7 @@ pub struct Frame {
     pub arrived: SimTime,
     /// When it began waiting for a worker or core.
     pub queued_since: SimTime,
+    pub carry: Carry,
 }
 
 impl Frame {

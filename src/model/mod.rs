@@ -9,13 +9,20 @@
 //! randomness only from the engine's named streams.
 
 mod balancer;
+mod cache;
 mod client;
+mod cluster;
 mod compile;
+mod data;
+mod database;
 mod execute;
 mod frame;
 mod instance;
+mod keys;
 mod observe;
+mod observe_data;
 mod program;
+mod ring;
 mod sampler;
 mod workload;
 
@@ -23,7 +30,7 @@ use std::collections::VecDeque;
 
 use crate::engine::{EventQueue, Lane, Process, SimDuration, SimTime, Slab, SlabKey, Streams};
 use crate::metrics::{LatencyRecorder, RequestCounters, StationCounters, StationMetrics};
-use crate::scenario::{Arrivals, Retry, Scenario};
+use crate::scenario::{Arrivals, Fault, Retry, Scenario};
 
 pub use frame::{Cause, InstanceId, StationId};
 pub use program::{Op, SiteId};
@@ -31,8 +38,11 @@ pub use sampler::Sampler;
 pub use workload::RateProfile;
 
 use balancer::Balancer;
+use cluster::CacheCluster;
+use database::Database;
 use frame::{DnsId, Frame, Request};
 use instance::Instance;
+use keys::KeySampler;
 use program::{CallId, Programs};
 use sampler::Site;
 use workload::Mix;
@@ -56,8 +66,12 @@ pub enum Event {
     ComputeDone { frame: SlabKey },
     /// A delay op finished.
     WaitDone { frame: SlabKey },
-    /// A reply reached the calling frame.
-    Reply { frame: SlabKey, failure: Option<Cause> },
+    /// A reply reached the calling frame, with the callee's value in hand.
+    Reply {
+        frame: SlabKey,
+        failure: Option<Cause>,
+        value: u32,
+    },
     /// A reply reached the client.
     Response {
         request: SlabKey,
@@ -66,6 +80,26 @@ pub enum Event {
     },
     /// The client's patience for an attempt ran out.
     Timeout { request: SlabKey, attempt: u32 },
+    /// A replicated write reached a replica (`waiter`: a semi-sync write
+    /// waiting for its ack, or `NO_PARENT`).
+    ReplicaReceive {
+        replica: InstanceId,
+        key: u32,
+        version: u32,
+        committed: SimTime,
+        waiter: SlabKey,
+    },
+    /// A replica finished applying a write.
+    ApplyDone {
+        replica: InstanceId,
+        key: u32,
+        version: u32,
+        committed: SimTime,
+    },
+    /// A replica's ack reached a semi-sync write.
+    Ack { frame: SlabKey },
+    /// A scheduled fault is due.
+    Fault { index: u32 },
 }
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 32, "events stay small");
@@ -77,28 +111,62 @@ enum Route {
     Pool(StationId),
     /// Through a balancer.
     Balancer(u32),
-    /// To a database.
-    Database(StationId),
+    /// A read on a database: the key's shard, a replica or the primary.
+    DatabaseRead(u32),
+    /// A write on a database: the key's primary.
+    DatabaseWrite(u32),
+    /// A cache operation: the key's node.
+    Cache(u32),
 }
 
-/// A compiled downstream call: where and which program runs there.
+/// A compiled downstream call: where, which program runs there, and the
+/// keyspace its target needs a key from.
 #[derive(Clone, Copy, Debug)]
 struct Call {
     route: Route,
     program: u32,
+    /// The keyspace of the target's data: a request with a key from another
+    /// keyspace (or none) draws one from this one for the call.
+    key: Option<KeyDraw>,
+}
+
+/// Where a call gets a key when the request's is not from its keyspace.
+#[derive(Clone, Copy, Debug)]
+struct KeyDraw {
+    keyspace: u16,
+    stream: crate::engine::StreamId,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum StationKind {
     Pool,
     Database,
+    Cache,
 }
 
-/// A component with a station: its instances and fixed properties.
+/// What an instance is, for ops that depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Service,
+    Primary { database: u32, shard: u32 },
+    Replica { database: u32, shard: u32, rank: u32 },
+    CacheNode { cache: u32, node: u32 },
+}
+
+/// The stations of one component, reported together under its name.
+#[derive(Debug)]
+struct Group {
+    name: String,
+    kind: StationKind,
+    first_station: u32,
+    station_count: u32,
+}
+
+/// A station: instances measured together (a pool's instances, or one
+/// database or cache node), with fixed properties.
 #[derive(Debug)]
 struct Station {
     name: String,
-    kind: StationKind,
     first_instance: u32,
     instance_count: u32,
     workers_per_instance: u32,
@@ -115,6 +183,8 @@ struct Class {
     name: String,
     entry: CallId,
     dns: Option<DnsId>,
+    /// Where the request's key comes from, if it has one.
+    key: Option<KeyDraw>,
 }
 
 #[derive(Debug)]
@@ -187,7 +257,14 @@ pub struct Model {
     network_internal: SiteId,
     network_client: SiteId,
     stations: Vec<Station>,
+    groups: Vec<Group>,
     instances: Vec<Instance>,
+    /// Per instance: what it is (a service, a database node, a cache node).
+    roles: Vec<Role>,
+    keyspaces: Vec<KeySampler>,
+    databases: Vec<Database>,
+    caches: Vec<CacheCluster>,
+    faults: Vec<Fault>,
     balancers: Vec<Balancer>,
     balancer_names: Vec<String>,
     balancer_totals: Vec<Vec<u64>>,
@@ -228,13 +305,49 @@ impl Process for Model {
             Event::ArriveInstance { frame } => self.arrive_instance(frame, queue),
             Event::ComputeDone { frame } => self.compute_done(frame, queue),
             Event::WaitDone { frame } => self.continue_after_wait(frame),
-            Event::Reply { frame, failure } => self.deliver_reply(frame, failure),
+            Event::Reply {
+                frame,
+                failure,
+                value,
+            } => self.deliver_reply(frame, failure, value),
             Event::Response {
                 request,
                 attempt,
                 failure,
             } => self.on_response(request, attempt, failure, queue),
             Event::Timeout { request, attempt } => self.on_timeout(request, attempt, queue),
+            Event::ReplicaReceive {
+                replica,
+                key,
+                version,
+                committed,
+                waiter,
+            } => self.replica_receive(
+                replica,
+                database::Change {
+                    key,
+                    version,
+                    committed,
+                },
+                waiter,
+                queue,
+            ),
+            Event::ApplyDone {
+                replica,
+                key,
+                version,
+                committed,
+            } => self.apply_done(
+                replica,
+                database::Change {
+                    key,
+                    version,
+                    committed,
+                },
+                queue,
+            ),
+            Event::Ack { frame } => self.ack(frame),
+            Event::Fault { index } => self.fault(index as usize, queue),
         }
         self.drain_ready(queue);
     }
@@ -313,6 +426,9 @@ impl Model {
                 change.hold.map_or(String::new(), |hold| format!(", for {hold}"))
             );
             self.log(SimTime::ZERO + change.at, "rate_change", "workload", detail);
+        }
+        for (index, fault) in scenario.faults.iter().enumerate() {
+            queue.schedule_at(SimTime::ZERO + fault.at, Event::Fault { index: index as u32 });
         }
         if scenario.warmup > SimDuration::ZERO {
             self.log(

@@ -60,29 +60,38 @@ impl Model {
             close_requests(metrics, keep, elapsed, time_s, scope, series);
         }
 
-        for (index, station) in self.stations.iter().enumerate() {
-            let counters = self.station_metrics[index].close_window(now);
-            let scope = series.scope(&station.name);
-            let workers = station.workers_per_instance as u64 * station.instance_count as u64;
-            let cores = station.cores_per_instance as u64 * station.instance_count as u64;
-            series.push(time_s, scope, "utilization", counters.utilization(workers));
-            if station.kind == StationKind::Pool {
-                series.push(time_s, scope, "cpu_utilization", counters.cpu_utilization(cores));
+        let closed: Vec<StationCounters> = self
+            .station_metrics
+            .iter_mut()
+            .map(|metrics| metrics.close_window(now))
+            .collect();
+        for group in &self.groups {
+            let members = group.first_station as usize..(group.first_station + group.station_count) as usize;
+            let mut combined = StationCounters::default();
+            for counters in &closed[members.clone()] {
+                combined.add_parallel(counters);
             }
-            series.push(time_s, scope, "queue_len_mean", counters.queue_len_mean());
-            series.push(
-                time_s,
-                scope,
-                "wait_mean_ms",
-                counters.wait_mean_ns() / NANOS_PER_MILLI,
-            );
-            series.push(time_s, scope, "throughput_rps", counters.throughput_per_second());
-            series.push(time_s, scope, "rejected", counters.rejected as f64);
-            series.push(time_s, scope, "in_system_mean", counters.in_system_mean());
-            if keep {
-                self.station_totals[index].merge(&counters);
+            let (workers, cores) = capacity(&self.stations[members.clone()]);
+            let scope = series.scope(&group.name);
+            station_series(series, time_s, scope, group.kind, &combined, workers, cores);
+            if group.station_count > 1 {
+                for (station, counters) in self.stations[members.clone()]
+                    .iter()
+                    .zip(&closed[members.clone()])
+                {
+                    let scope = series.scope(&station.name);
+                    let (workers, _) = capacity(std::slice::from_ref(station));
+                    series.push(time_s, scope, "utilization", counters.utilization(workers));
+                    series.push(time_s, scope, "throughput_rps", counters.throughput_per_second());
+                }
             }
         }
+        if keep {
+            for (total, counters) in self.station_totals.iter_mut().zip(&closed) {
+                total.merge(counters);
+            }
+        }
+        self.close_data_window(keep, time_s, series);
 
         for (index, balancer) in self.balancers.iter_mut().enumerate() {
             let scope = series.scope(&self.balancer_names[index]);
@@ -189,9 +198,46 @@ impl Model {
             summary.push(name, "forwarded", totals.iter().sum::<u64>() as f64);
             summary.push(name, "imbalance", imbalance(totals));
         }
-        for (station, totals) in self.stations.iter().zip(&self.station_totals) {
-            summary_station(&mut summary, station, totals, hours);
+        for group in &self.groups {
+            let members = group.first_station as usize..(group.first_station + group.station_count) as usize;
+            let mut combined = StationCounters::default();
+            for totals in &self.station_totals[members.clone()] {
+                combined.add_parallel(totals);
+            }
+            let stations = &self.stations[members.clone()];
+            let (workers, cores) = capacity(stations);
+            let instances: u32 = stations.iter().map(|station| station.instance_count).sum();
+            let price: f64 = stations
+                .iter()
+                .map(|station| station.price_per_hour * station.instance_count as f64)
+                .sum();
+            summary_station(
+                &mut summary,
+                &group.name,
+                group.kind,
+                &combined,
+                instances,
+                workers,
+                cores,
+                price * hours,
+            );
+            if group.station_count > 1 {
+                for (station, totals) in stations.iter().zip(&self.station_totals[members]) {
+                    let (workers, cores) = capacity(std::slice::from_ref(station));
+                    summary_station(
+                        &mut summary,
+                        &station.name,
+                        group.kind,
+                        totals,
+                        1,
+                        workers,
+                        cores,
+                        0.0,
+                    );
+                }
+            }
         }
+        self.summary_data(&mut summary, elapsed);
         summary
     }
 }
@@ -254,14 +300,58 @@ fn summary_requests(
     summary.push(scope, "latency_max_ms", latency.max_ns / NANOS_PER_MILLI);
 }
 
-fn summary_station(summary: &mut Summary, station: &super::Station, totals: &StationCounters, hours: f64) {
-    let name = station.name.as_str();
-    let workers = station.workers_per_instance as u64 * station.instance_count as u64;
-    let cores = station.cores_per_instance as u64 * station.instance_count as u64;
-    summary.push(name, "instances", station.instance_count as f64);
+/// Total workers and cores of some stations.
+fn capacity(stations: &[super::Station]) -> (u64, u64) {
+    stations.iter().fold((0, 0), |(workers, cores), station| {
+        let count = station.instance_count as u64;
+        (
+            workers + station.workers_per_instance as u64 * count,
+            cores + station.cores_per_instance as u64 * count,
+        )
+    })
+}
+
+/// One window's rows for a component's stations together.
+fn station_series(
+    series: &mut Timeseries,
+    time_s: f64,
+    scope: u32,
+    kind: StationKind,
+    counters: &StationCounters,
+    workers: u64,
+    cores: u64,
+) {
+    series.push(time_s, scope, "utilization", counters.utilization(workers));
+    if kind == StationKind::Pool {
+        series.push(time_s, scope, "cpu_utilization", counters.cpu_utilization(cores));
+    }
+    series.push(time_s, scope, "queue_len_mean", counters.queue_len_mean());
+    series.push(
+        time_s,
+        scope,
+        "wait_mean_ms",
+        counters.wait_mean_ns() / NANOS_PER_MILLI,
+    );
+    series.push(time_s, scope, "throughput_rps", counters.throughput_per_second());
+    series.push(time_s, scope, "rejected", counters.rejected as f64);
+    series.push(time_s, scope, "in_system_mean", counters.in_system_mean());
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summary_station(
+    summary: &mut Summary,
+    name: &str,
+    kind: StationKind,
+    totals: &StationCounters,
+    instances: u32,
+    workers: u64,
+    cores: u64,
+    cost_usd: f64,
+) {
+    summary.push(name, "instances", instances as f64);
     summary.push(name, "workers", workers as f64);
     summary.push(name, "utilization", totals.utilization(workers));
-    if station.kind == StationKind::Pool {
+    if kind == StationKind::Pool {
         summary.push(name, "cpu_utilization", totals.cpu_utilization(cores));
     }
     summary.push(name, "queue_len_mean", totals.queue_len_mean());
@@ -277,11 +367,7 @@ fn summary_station(summary: &mut Summary, station: &super::Station, totals: &Sta
         "residence_mean_ms",
         totals.residence_mean_ns() / NANOS_PER_MILLI,
     );
-    if station.kind == StationKind::Pool {
-        summary.push(
-            name,
-            "cost_usd",
-            station.price_per_hour * station.instance_count as f64 * hours,
-        );
+    if kind == StationKind::Pool {
+        summary.push(name, "cost_usd", cost_usd);
     }
 }

@@ -35,9 +35,27 @@ pub enum Op {
         stream: StreamId,
         skip_to: u32,
     },
+    /// Go on if the cache missed (`Carry::value` is `MISS`), else jump.
+    JumpIfHit { to: u32 },
+    /// At a cache node: look the key up; `value` becomes the cached version
+    /// or `MISS`. `database` (or `NO_DATABASE`) holds the current versions,
+    /// to count stale hits.
+    CacheLookup { cache: u32, database: u32 },
+    /// At a cache node: store the key at `value` (skipped on `MISS`).
+    CacheFill { cache: u32 },
+    /// At a cache node: delete the key.
+    CacheInvalidate { cache: u32 },
+    /// At a database node: read the key; `value` becomes the version seen.
+    DatabaseRead { database: u32 },
+    /// At a primary: commit a new version of the key and replicate it;
+    /// `value` becomes the new version. Semi-sync waits for acks here.
+    DatabaseWrite { database: u32 },
     /// The program is done: reply to the caller.
     End,
 }
+
+/// Sentinel for `Op::CacheLookup::database`.
+pub const NO_DATABASE: u32 = u32::MAX;
 
 /// Every program of a model.
 #[derive(Debug, Default)]
@@ -54,6 +72,9 @@ pub enum Draft {
         probability: f64,
         stream: StreamId,
         skip_relative: u32,
+    },
+    JumpIfHitRelative {
+        to_relative: u32,
     },
 }
 
@@ -72,6 +93,9 @@ impl Programs {
                     probability,
                     stream,
                     skip_to: start + skip_relative,
+                },
+                Draft::JumpIfHitRelative { to_relative } => Op::JumpIfHit {
+                    to: start + to_relative,
                 },
             });
         }

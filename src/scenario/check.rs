@@ -20,6 +20,8 @@ fn kind_of(scenario: &Scenario, name: &str) -> Option<&'static str> {
         Some("a pool")
     } else if scenario.database(name).is_some() {
         Some("a database")
+    } else if scenario.cache(name).is_some() {
+        Some("a cache")
     } else {
         None
     }
@@ -31,6 +33,7 @@ fn component_names(scenario: &Scenario) -> Vec<&str> {
     names.extend(scenario.balancers.iter().map(|c| c.name.as_str()));
     names.extend(scenario.pools.iter().map(|c| c.name.as_str()));
     names.extend(scenario.databases.iter().map(|c| c.name.as_str()));
+    names.extend(scenario.caches.iter().map(|c| c.name.as_str()));
     names
 }
 
@@ -75,6 +78,9 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
     }
     if diagnostics.is_empty() {
         diagnostics.extend(call_cycles(scenario, references));
+    }
+    if diagnostics.is_empty() {
+        diagnostics.extend(class_keys(scenario, references));
     }
     if diagnostics.is_empty() {
         diagnostics.extend(unreached_components(scenario));
@@ -146,30 +152,64 @@ fn check_reference(scenario: &mut Scenario, reference: &Reference) -> Option<Dia
             }
         }
         RefKind::Entry | RefKind::Call { .. } => check_endpoint(scenario, reference),
-        RefKind::Read { has_service } | RefKind::Write { has_service } => {
-            let is_read = matches!(reference.kind, RefKind::Read { .. });
-            let Some(database) = scenario.database(name) else {
-                return Some(match kind_of(scenario, name) {
-                    Some(actual) => wrong_kind(reference, actual, "a database"),
-                    None => {
-                        let known: Vec<&str> = scenario.databases.iter().map(|d| d.name.as_str()).collect();
-                        unknown(reference, "database", &known)
-                    }
-                });
+        RefKind::Database => {
+            if scenario.database(name).is_some() {
+                return None;
+            }
+            Some(match kind_of(scenario, name) {
+                Some(actual) => wrong_kind(reference, actual, "a database"),
+                None => {
+                    let known: Vec<&str> = scenario.databases.iter().map(|d| d.name.as_str()).collect();
+                    unknown(reference, "database", &known)
+                }
+            })
+        }
+        RefKind::Keyspace => {
+            if scenario.keyspace(name).is_some() {
+                return None;
+            }
+            let known: Vec<&str> = scenario.keyspaces.iter().map(|k| k.name.as_str()).collect();
+            Some(unknown(reference, "keyspace", &known))
+        }
+        RefKind::Cache { database } => {
+            if let Some(cache) = scenario.cache(name) {
+                let held = scenario.database(database).and_then(|db| db.keyspace.as_ref());
+                return match held {
+                    Some(keyspace) if *keyspace != cache.keyspace => Some(
+                        Diagnostic::error(format!(
+                            "cache `{name}` holds keyspace `{}`, but database `{database}` holds `{keyspace}`",
+                            cache.keyspace
+                        ))
+                        .at(reference.span.clone())
+                        .path(reference.path.clone())
+                        .label("a cache in front of a database caches its keys")
+                        .help("give the cache and the database the same `keyspace`"),
+                    ),
+                    _ => None,
+                };
+            }
+            Some(match kind_of(scenario, name) {
+                Some(actual) => wrong_kind(reference, actual, "a cache"),
+                None => {
+                    let known: Vec<&str> = scenario.caches.iter().map(|c| c.name.as_str()).collect();
+                    unknown(reference, "cache", &known)
+                }
+            })
+        }
+        RefKind::CacheNode { node } => {
+            let Some(cache) = scenario.cache(name) else {
+                let known: Vec<&str> = scenario.caches.iter().map(|c| c.name.as_str()).collect();
+                return Some(unknown(reference, "cache", &known));
             };
-            let (operation, time) = if is_read {
-                ("read", &database.read)
-            } else {
-                ("write", &database.write)
-            };
-            (time.is_none() && !has_service).then(|| {
-                Diagnostic::error(format!("database `{name}` has no `{operation}` time"))
-                    .at(reference.span.clone())
-                    .path(reference.path.clone())
-                    .label(format!("how long does this {operation} take?"))
-                    .help(format!(
-                        "add `{operation} = {{ dist = \"exp\", mean = \"2ms\" }}` to [database.{name}], or `service = ...` to this step"
-                    ))
+            (*node >= cache.nodes).then(|| {
+                Diagnostic::error(format!(
+                    "cache `{name}` has {} nodes; node[{node}] does not exist",
+                    cache.nodes
+                ))
+                .at(reference.span.clone())
+                .path(reference.path.clone())
+                .label("no such node")
+                .help(format!("nodes are numbered from 0 to {}", cache.nodes - 1))
             })
         }
     }
@@ -276,6 +316,77 @@ fn call_cycles(scenario: &Scenario, references: &[Reference]) -> Vec<Diagnostic>
     diagnostics
 }
 
+/// Every step a request of `class` can run, following calls.
+fn steps_reached<'s>(scenario: &'s Scenario, component: &'s str, endpoint: &'s str) -> Vec<&'s Step> {
+    let mut steps = Vec::new();
+    let mut pending = vec![(component, endpoint)];
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    while let Some((component, endpoint)) = pending.pop() {
+        let pool = scenario.pool_behind(component).expect("checked");
+        if seen.contains(&(pool.name.as_str(), endpoint)) {
+            continue;
+        }
+        seen.push((pool.name.as_str(), endpoint));
+        let endpoint = pool
+            .endpoints
+            .iter()
+            .find(|e| e.name == endpoint)
+            .expect("checked");
+        visit_steps(&endpoint.steps, &mut |step| {
+            if let Step::Call(target) = step {
+                pending.push((target.component.as_str(), target.endpoint.as_str()));
+            }
+            steps.push(step);
+        });
+    }
+    steps
+}
+
+/// A cache-aside read needs the request's key to be from the cache's
+/// keyspace, so the lookup, the read and the fill are about the same item.
+fn class_keys(scenario: &Scenario, references: &[Reference]) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (index, class) in scenario.workload.mix.iter().enumerate() {
+        let path = format!("workload.mix[{index}].call");
+        let Some(reference) = references.iter().find(|r| r.path == path) else {
+            continue;
+        };
+        let mut caches: Vec<&str> = Vec::new();
+        for step in steps_reached(scenario, &class.call.component, &class.call.endpoint) {
+            if let Step::Read {
+                cache: Some(cache), ..
+            }
+            | Step::Write {
+                cache: Some(cache), ..
+            } = step
+                && !caches.contains(&cache.as_str())
+            {
+                caches.push(cache);
+            }
+        }
+        for cache in caches {
+            let keyspace = &scenario.cache(cache).expect("checked").keyspace;
+            if class.key.as_ref() != Some(keyspace) {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "class `{}` reaches cache `{cache}`, which holds keyspace `{keyspace}`, but its requests have {}",
+                        class.name,
+                        match &class.key {
+                            Some(other) => format!("keys from `{other}`"),
+                            None => "no key".to_owned(),
+                        }
+                    ))
+                    .at(reference.span.clone())
+                    .path(format!("workload.mix[{index}].key"))
+                    .label("requests of this class need a key for the cache")
+                    .help(format!("add `key = \"{keyspace}\"` to this class")),
+                );
+            }
+        }
+    }
+    diagnostics
+}
+
 /// Components no request can reach are probably a mistake: warn.
 fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
     let mut reached: Vec<&str> = Vec::new();
@@ -309,7 +420,10 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
             .steps;
         visit_steps(steps, &mut |step| match step {
             Step::Call(target) => pending.push((target.component.as_str(), target.endpoint.as_str())),
-            Step::Read { database, .. } | Step::Write { database, .. } => reached.push(database),
+            Step::Read { database, cache, .. } | Step::Write { database, cache, .. } => {
+                reached.push(database);
+                reached.extend(cache.as_deref());
+            }
             _ => {}
         });
     }
@@ -338,6 +452,7 @@ pub(crate) fn check_declared(references: &[Reference], declared: &[Declared]) ->
             .map(|d| d.name.as_str())
             .collect()
     };
+    // Declared under any kind: a wrong kind is left to the full check.
     let exists = |name: &str| declared.iter().any(|d| d.name == name && d.kind != "endpoint");
     let mut diagnostics = Vec::new();
     for reference in references {
@@ -357,7 +472,9 @@ pub(crate) fn check_declared(references: &[Reference], declared: &[Declared]) ->
             RefKind::Entry | RefKind::Call { .. } => {
                 ("DNS name, balancer or pool", &["dns", "balancer", "pool"])
             }
-            RefKind::Read { .. } | RefKind::Write { .. } => ("database", &["database"]),
+            RefKind::Database => ("database", &["database"]),
+            RefKind::Keyspace => ("keyspace", &["keyspace"]),
+            RefKind::Cache { .. } | RefKind::CacheNode { .. } => ("cache", &["cache"]),
         };
         if !exists(name) {
             diagnostics.push(unknown(reference, what, &names(kinds)));

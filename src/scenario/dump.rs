@@ -6,8 +6,11 @@
 use std::fmt::Write;
 
 use super::dist::{Dist, LogNormalSpread};
-use super::types::{Arrivals, OpenRate, Pool, Scenario, Step};
-use super::units::{format_duration, format_rate};
+use super::types::{
+    Arrivals, Cache, CacheCapacity, Database, FaultAction, Keyspace, OpenRate, Pool, Popularity,
+    ReplicationMode, Scenario, Sharding, Step,
+};
+use super::units::{format_duration, format_rate, format_size};
 use crate::engine::SimDuration;
 
 /// A TOML string literal.
@@ -106,20 +109,30 @@ fn step(step: &Step) -> String {
         Step::Compute(d) => format!("{{ compute = {} }}", dist(d)),
         Step::Delay(d) => format!("{{ delay = {} }}", dist(d)),
         Step::Call(target) => format!("{{ call = {} }}", string(&target.to_string())),
-        Step::Read { database, service } | Step::Write { database, service } => {
+        Step::Read {
+            database,
+            service,
+            cache,
+        }
+        | Step::Write {
+            database,
+            service,
+            cache,
+        } => {
             let operation = if matches!(step, Step::Read { .. }) {
                 "read"
             } else {
                 "write"
             };
-            match service {
-                Some(service) => format!(
-                    "{{ {operation} = {}, service = {} }}",
-                    string(database),
-                    dist(service)
-                ),
-                None => format!("{{ {operation} = {} }}", string(database)),
+            let mut text = format!("{{ {operation} = {}", string(database));
+            if let Some(service) = service {
+                text.push_str(&format!(", service = {}", dist(service)));
             }
+            if let Some(cache) = cache {
+                text.push_str(&format!(", cache = {}", string(cache)));
+            }
+            text.push_str(" }");
+            text
         }
         Step::Parallel(branches) => {
             let branches: Vec<String> = branches.iter().map(|branch| steps_inline(branch)).collect();
@@ -202,17 +215,109 @@ pub fn to_toml(scenario: &Scenario) -> String {
         write_pool(o, pool);
     }
     for database in &scenario.databases {
-        writeln!(o, "\n[database.{}]", key(&database.name)).unwrap();
-        writeln!(o, "connections = {}", database.connections).unwrap();
-        optional_capacity(o, database.queue_capacity);
-        if let Some(read) = &database.read {
-            writeln!(o, "read = {}", dist(read)).unwrap();
-        }
-        if let Some(write) = &database.write {
-            writeln!(o, "write = {}", dist(write)).unwrap();
-        }
+        write_database(o, database);
+    }
+    for keyspace in &scenario.keyspaces {
+        write_keyspace(o, keyspace);
+    }
+    for cache in &scenario.caches {
+        write_cache(o, cache);
+    }
+    for fault in &scenario.faults {
+        let action = match fault.action {
+            FaultAction::Kill => "kill",
+            FaultAction::Restore => "restore",
+        };
+        writeln!(o, "\n[[faults]]").unwrap();
+        writeln!(o, "at = {}", duration(fault.at)).unwrap();
+        writeln!(o, "{action} = {}", string(&fault.target.to_string())).unwrap();
     }
     out
+}
+
+fn write_database(o: &mut String, database: &Database) {
+    writeln!(o, "\n[database.{}]", key(&database.name)).unwrap();
+    writeln!(o, "engine = {}", string(database.engine.name())).unwrap();
+    writeln!(o, "connections = {}", database.connections).unwrap();
+    optional_capacity(o, database.queue_capacity);
+    writeln!(o, "read = {}", dist(&database.read)).unwrap();
+    writeln!(o, "write = {}", dist(&database.write)).unwrap();
+    if let Some(keyspace) = &database.keyspace {
+        writeln!(o, "keyspace = {}", string(keyspace)).unwrap();
+    }
+    writeln!(o, "replicas = {}", database.replicas).unwrap();
+    writeln!(o, "read_from = {}", string(database.read_from.name())).unwrap();
+    let replication = &database.replication;
+    let mode = match replication.mode {
+        ReplicationMode::Async => "mode = \"async\"".to_owned(),
+        ReplicationMode::SemiSync { acks } => format!("mode = \"semi_sync\", acks = {acks}"),
+    };
+    writeln!(
+        o,
+        "replication = {{ {mode}, apply = {}, appliers = {} }}",
+        dist(&replication.apply),
+        replication.appliers
+    )
+    .unwrap();
+    writeln!(o, "shards = {}", database.shards).unwrap();
+    let sharding = match database.sharding {
+        Sharding::Hash => "{ by = \"hash\" }".to_owned(),
+        Sharding::Range => "{ by = \"range\" }".to_owned(),
+        Sharding::Consistent { virtual_nodes } => {
+            format!("{{ by = \"consistent\", virtual_nodes = {virtual_nodes} }}")
+        }
+    };
+    writeln!(o, "sharding = {sharding}").unwrap();
+    if let Some(reshard) = &database.reshard {
+        writeln!(
+            o,
+            "reshard = {{ at = {}, shards = {}, rate = {} }}",
+            duration(reshard.at),
+            reshard.shards,
+            string(&format_rate(reshard.rate))
+        )
+        .unwrap();
+    }
+}
+
+fn write_keyspace(o: &mut String, keyspace: &Keyspace) {
+    writeln!(o, "\n[keyspace.{}]", key(&keyspace.name)).unwrap();
+    match keyspace.keys {
+        Some(keys) => writeln!(o, "keys = {keys}").unwrap(),
+        None => writeln!(o, "keys = \"per_user\"").unwrap(),
+    }
+    match keyspace.popularity {
+        Popularity::Uniform => writeln!(o, "popularity = \"uniform\"").unwrap(),
+        Popularity::Zipf { alpha } => writeln!(o, "popularity = {{ zipf = {} }}", float(alpha)).unwrap(),
+    }
+    if let Some(hot) = &keyspace.hot {
+        writeln!(o, "hot = {{ share = {}, keys = {} }}", float(hot.share), hot.keys).unwrap();
+    }
+    let size = match keyspace.value_size {
+        Dist::Const { value } => value as u64,
+        _ => unreachable!("value sizes are constants"),
+    };
+    writeln!(o, "value_size = {}", string(&format_size(size))).unwrap();
+}
+
+fn write_cache(o: &mut String, cache: &Cache) {
+    writeln!(o, "\n[cache.{}]", key(&cache.name)).unwrap();
+    writeln!(o, "keyspace = {}", string(&cache.keyspace)).unwrap();
+    writeln!(o, "nodes = {}", cache.nodes).unwrap();
+    match cache.capacity {
+        CacheCapacity::Entries(entries) => writeln!(o, "capacity = {entries}").unwrap(),
+        CacheCapacity::Bytes(bytes) => writeln!(o, "capacity = {}", string(&format_size(bytes))).unwrap(),
+    }
+    writeln!(o, "eviction = {}", string(cache.eviction.name())).unwrap();
+    if let Some(ttl) = cache.ttl {
+        writeln!(o, "ttl = {}", duration(ttl)).unwrap();
+    }
+    writeln!(o, "ttl_refresh_on_hit = {}", cache.ttl_refresh_on_hit).unwrap();
+    writeln!(o, "write_policy = {}", string(cache.write_policy.name())).unwrap();
+    writeln!(o, "latency = {}", dist(&cache.latency)).unwrap();
+    writeln!(o, "connections = {}", cache.connections).unwrap();
+    writeln!(o, "virtual_nodes = {}", cache.virtual_nodes).unwrap();
+    writeln!(o, "on_node_failure = {}", string(cache.on_node_failure.name())).unwrap();
 }
 
 fn write_workload(o: &mut String, scenario: &Scenario) {
@@ -289,9 +394,13 @@ fn write_workload(o: &mut String, scenario: &Scenario) {
     .unwrap();
     writeln!(o, "mix = [").unwrap();
     for class in &workload.mix {
+        let key = class
+            .key
+            .as_ref()
+            .map_or(String::new(), |key| format!(", key = {}", string(key)));
         writeln!(
             o,
-            "  {{ class = {}, weight = {}, call = {} }},",
+            "  {{ class = {}, weight = {}, call = {}{key} }},",
             string(&class.name),
             float(class.weight),
             string(&class.call.to_string())

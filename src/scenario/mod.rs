@@ -32,8 +32,9 @@ pub use types::*;
 /// Limits on what a scenario may ask for, so no input can exhaust memory.
 pub mod bounds {
     pub use super::parse::{
-        MAX_CORES, MAX_EMPIRICAL_SAMPLES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_RETRIES, MAX_STEP_DEPTH,
-        MAX_USERS, MAX_WINDOWS, MAX_WORKERS,
+        MAX_CACHE_NODES, MAX_CORES, MAX_EMPIRICAL_SAMPLES, MAX_INSTANCES, MAX_KEYS, MAX_QUEUE_CAPACITY,
+        MAX_REPLICAS, MAX_RETRIES, MAX_SHARDS, MAX_STEP_DEPTH, MAX_USERS, MAX_VIRTUAL_NODES, MAX_WINDOWS,
+        MAX_WORKERS,
     };
     /// Largest scenario file read, in bytes.
     pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;

@@ -424,6 +424,16 @@ impl Reader {
         }
     }
 
+    pub fn boolean(&mut self, node: &Node) -> Option<bool> {
+        match node.value {
+            DeValue::Boolean(value) => Some(*value),
+            _ => {
+                self.wrong_type(node, "true or false", "true");
+                None
+            }
+        }
+    }
+
     /// A string parsed by a unit parser; numbers get a hint to add a unit.
     fn unit<T>(
         &mut self,
@@ -492,6 +502,10 @@ impl Reader {
             );
             None
         }
+    }
+
+    pub fn size(&mut self, node: &Node) -> Option<u64> {
+        self.unit(node, "size", "\"64KiB\"", super::units::parse_size)
     }
 
     /// One of a fixed set of words; returns its index in `options`.

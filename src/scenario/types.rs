@@ -24,6 +24,9 @@ pub struct Scenario {
     pub balancers: Vec<Balancer>,
     pub pools: Vec<Pool>,
     pub databases: Vec<Database>,
+    pub keyspaces: Vec<Keyspace>,
+    pub caches: Vec<Cache>,
+    pub faults: Vec<Fault>,
 }
 
 /// Bounds that end a run cleanly instead of exhausting memory or time.
@@ -159,6 +162,8 @@ pub struct Class {
     pub name: String,
     pub weight: f64,
     pub call: Target,
+    /// The keyspace the request's key is drawn from (the item it is about).
+    pub key: Option<String>,
 }
 
 /// `component/endpoint`: a DNS name, balancer or pool, and the endpoint of
@@ -292,9 +297,21 @@ pub enum Step {
     /// Call another endpoint and wait for its reply.
     Call(Target),
     /// A read on a database; `service` overrides the database's read time.
-    Read { database: String, service: Option<Dist> },
+    /// With `cache`, a cache-aside read: look the key up in the cache, and
+    /// only on a miss read the database and fill the cache.
+    Read {
+        database: String,
+        service: Option<Dist>,
+        cache: Option<String>,
+    },
     /// A write on a database; `service` overrides the database's write time.
-    Write { database: String, service: Option<Dist> },
+    /// With `cache`, the cache's write policy follows the write (invalidate
+    /// the key, or write the new value through).
+    Write {
+        database: String,
+        service: Option<Dist>,
+        cache: Option<String>,
+    },
     /// Run every branch at once and wait for all of them.
     Parallel(Vec<Vec<Step>>),
     /// Run `steps` with this probability, skip them otherwise.
@@ -304,12 +321,252 @@ pub enum Step {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Database {
     pub name: String,
-    /// Connections served at once (the database's concurrency).
+    /// A preset of defaults: what kind of store this is.
+    pub engine: Engine,
+    /// Connections served at once per node (the node's concurrency).
     pub connections: u32,
-    /// Operations waiting for a connection; `None` is unbounded.
+    /// Operations waiting for a connection per node; `None` is unbounded.
     pub queue_capacity: Option<u32>,
-    pub read: Option<Dist>,
-    pub write: Option<Dist>,
+    /// Time of a read and of a write on a node (steps may override).
+    pub read: Dist,
+    pub write: Dist,
+    /// The keys it holds (needed for versions, staleness and sharding).
+    pub keyspace: Option<String>,
+    /// Read replicas per shard.
+    pub replicas: u32,
+    /// Where reads go when there are replicas.
+    pub read_from: ReadFrom,
+    pub replication: Replication,
+    pub shards: u32,
+    pub sharding: Sharding,
+    pub reshard: Option<Reshard>,
+}
+
+/// Relational (SQL) or NoSQL (key-value / wide-column) defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Relational,
+    Nosql,
+}
+
+impl Engine {
+    pub const NAMES: [&'static str; 2] = ["relational", "nosql"];
+    pub const ALL: [Engine; 2] = [Engine::Relational, Engine::Nosql];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// Where reads go in a replicated database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadFrom {
+    /// Every read on the primary.
+    Primary,
+    /// Replicas in turn (the primary when no replica is up).
+    RoundRobin,
+    /// The replica with the fewest operations in progress.
+    LeastConnections,
+}
+
+impl ReadFrom {
+    pub const NAMES: [&'static str; 3] = ["primary", "round_robin", "least_connections"];
+    pub const ALL: [ReadFrom; 3] = [
+        ReadFrom::Primary,
+        ReadFrom::RoundRobin,
+        ReadFrom::LeastConnections,
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// How writes reach replicas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replication {
+    pub mode: ReplicationMode,
+    /// Time a replica needs to apply one write.
+    pub apply: Dist,
+    /// Writes a replica applies at once (its apply threads).
+    pub appliers: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplicationMode {
+    /// The primary acknowledges a write at commit; replicas catch up.
+    Async,
+    /// The primary acknowledges once `acks` replicas have received the write.
+    SemiSync { acks: u32 },
+}
+
+/// How keys map to shards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sharding {
+    /// hash(key) mod shards.
+    Hash,
+    /// Contiguous key ranges of equal width.
+    Range,
+    /// A hash ring with this many virtual nodes per shard.
+    Consistent { virtual_nodes: u32 },
+}
+
+/// A change of the shard count during the run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reshard {
+    pub at: SimDuration,
+    pub shards: u32,
+    /// Keys moved per second: each costs a read on the old shard and a write
+    /// on the new one.
+    pub rate: f64,
+}
+
+/// A set of keys and how often each is asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Keyspace {
+    pub name: String,
+    /// Number of keys; `None`: one key per user (the user's own record).
+    pub keys: Option<u64>,
+    pub popularity: Popularity,
+    /// A share of all requests that goes to a few hot keys (the celebrity
+    /// problem), on top of the popularity law.
+    pub hot: Option<HotKeys>,
+    /// Size of a value (for cache capacity in bytes), in bytes.
+    pub value_size: Dist,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Popularity {
+    Uniform,
+    /// Zipf: the key of rank r is asked for in proportion to r^-alpha.
+    Zipf {
+        alpha: f64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HotKeys {
+    pub share: f64,
+    pub keys: u64,
+}
+
+/// A cache (cluster) in front of a keyspace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cache {
+    pub name: String,
+    pub keyspace: String,
+    pub nodes: u32,
+    /// Capacity per node.
+    pub capacity: CacheCapacity,
+    pub eviction: Eviction,
+    /// Entries expire this long after they are filled.
+    pub ttl: Option<SimDuration>,
+    /// Each hit restarts the entry's TTL (sliding expiry).
+    pub ttl_refresh_on_hit: bool,
+    pub write_policy: WritePolicy,
+    /// Time a node takes for one get or set.
+    pub latency: Dist,
+    /// Operations a node serves at once.
+    pub connections: u32,
+    pub virtual_nodes: u32,
+    pub on_node_failure: NodeFailure,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheCapacity {
+    Entries(u64),
+    Bytes(u64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Eviction {
+    Lru,
+    /// Least frequently used, counting accesses only while a key is cached
+    /// (a key evicted and filled again starts from one), ties by recency.
+    Lfu,
+    /// Least frequently used counting every access to every key ever seen;
+    /// a missed key is admitted only if it is now more popular than the
+    /// least popular cached key ("perfect" LFU).
+    PerfectLfu,
+    Fifo,
+    Random,
+}
+
+impl Eviction {
+    pub const NAMES: [&'static str; 5] = ["lru", "lfu", "perfect_lfu", "fifo", "random"];
+    pub const ALL: [Eviction; 5] = [
+        Eviction::Lru,
+        Eviction::Lfu,
+        Eviction::PerfectLfu,
+        Eviction::Fifo,
+        Eviction::Random,
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WritePolicy {
+    /// Delete the key after writing the database (cache-aside).
+    Invalidate,
+    /// Store the new value after writing the database.
+    WriteThrough,
+}
+
+impl WritePolicy {
+    pub const NAMES: [&'static str; 2] = ["invalidate", "write_through"];
+    pub const ALL: [WritePolicy; 2] = [WritePolicy::Invalidate, WritePolicy::WriteThrough];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// What clients do about a dead cache node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeFailure {
+    /// Drop it from the ring: its keys move to the next node (cold there).
+    Rehash,
+    /// Keep it on the ring: its keys miss and go to the database.
+    Miss,
+}
+
+impl NodeFailure {
+    pub const NAMES: [&'static str; 2] = ["rehash", "miss"];
+    pub const ALL: [NodeFailure; 2] = [NodeFailure::Rehash, NodeFailure::Miss];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// Something that goes wrong (or is repaired) at a scheduled time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    pub at: SimDuration,
+    pub action: FaultAction,
+    pub target: FaultTarget,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultAction {
+    Kill,
+    Restore,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultTarget {
+    CacheNode { cache: String, node: u32 },
+}
+
+impl std::fmt::Display for FaultTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FaultTarget::CacheNode { cache, node } => write!(f, "cache.{cache}.node[{node}]"),
+        }
+    }
 }
 
 impl Scenario {
@@ -323,6 +580,14 @@ impl Scenario {
 
     pub fn database(&self, name: &str) -> Option<&Database> {
         self.databases.iter().find(|database| database.name == name)
+    }
+
+    pub fn cache(&self, name: &str) -> Option<&Cache> {
+        self.caches.iter().find(|cache| cache.name == name)
+    }
+
+    pub fn keyspace(&self, name: &str) -> Option<&Keyspace> {
+        self.keyspaces.iter().find(|keyspace| keyspace.name == name)
     }
 
     pub fn balancer(&self, name: &str) -> Option<&Balancer> {

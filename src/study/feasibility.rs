@@ -52,6 +52,9 @@ struct Estimator<'s> {
     rates: Vec<f64>,
     compute: Vec<f64>,
     hold: Vec<f64>,
+    /// Per database: busy-connection seconds per second of reads and writes.
+    database_reads: Vec<f64>,
+    database_writes: Vec<f64>,
 }
 
 impl<'s> Estimator<'s> {
@@ -112,17 +115,29 @@ impl<'s> Estimator<'s> {
                         .name
                         .clone();
                     demand.hold_ns += hop + self.endpoint(&pool, &target.endpoint, rate);
+                } // A cache in front is ignored here: every read is counted
+                // as reaching the database (an upper bound on its load).
+                Step::Read {
+                    database, service, ..
                 }
-                Step::Read { database, service } | Step::Write { database, service } => {
+                | Step::Write {
+                    database, service, ..
+                } => {
                     let db = self.scenario.database(database).expect("checked");
-                    let time = match (service, step) {
-                        (Some(dist), _) => dist.mean(),
-                        (None, Step::Read { .. }) => db.read.as_ref().expect("checked").mean(),
-                        (None, _) => db.write.as_ref().expect("checked").mean(),
+                    let is_read = matches!(step, Step::Read { .. });
+                    let time = match service {
+                        Some(dist) => dist.mean(),
+                        None if is_read => db.read.mean(),
+                        None => db.write.mean(),
                     };
                     let index = self.station_index(database);
                     self.rates[index] += rate;
-                    self.hold[index] += rate * time;
+                    let database_index = index - self.scenario.pools.len();
+                    if is_read {
+                        self.database_reads[database_index] += rate * time;
+                    } else {
+                        self.database_writes[database_index] += rate * time;
+                    }
                     demand.hold_ns += hop + time;
                 }
                 Step::Parallel(branches) => {
@@ -154,6 +169,8 @@ pub fn estimate(scenario: &Scenario) -> Vec<StationLoad> {
         rates: vec![0.0; stations],
         compute: vec![0.0; stations],
         hold: vec![0.0; stations],
+        database_reads: vec![0.0; scenario.databases.len()],
+        database_writes: vec![0.0; scenario.databases.len()],
     };
     let rate = offered_rate(scenario);
     let total_weight: f64 = scenario.workload.mix.iter().map(|c| c.weight).sum();
@@ -179,10 +196,25 @@ pub fn estimate(scenario: &Scenario) -> Vec<StationLoad> {
     }
     for (offset, database) in scenario.databases.iter().enumerate() {
         let index = scenario.pools.len() + offset;
+        // Writes go to the primaries; reads to the replicas when reads use
+        // them, else to the primaries; keys spread evenly over shards.
+        let (reads, writes) = (
+            estimator.database_reads[offset] / 1e9,
+            estimator.database_writes[offset] / 1e9,
+        );
+        let shards = database.shards as f64;
+        let connections = database.connections as f64;
+        let replicas_read = database.replicas > 0 && database.read_from != crate::scenario::ReadFrom::Primary;
+        let primary = (writes + if replicas_read { 0.0 } else { reads }) / (shards * connections);
+        let replica = if replicas_read {
+            reads / (shards * database.replicas as f64 * connections)
+        } else {
+            0.0
+        };
         loads.push(StationLoad {
             station: database.name.clone(),
             arrival_rate: estimator.rates[index],
-            utilization: estimator.hold[index] / 1e9 / database.connections as f64,
+            utilization: primary.max(replica),
             cpu_utilization: None,
         });
     }

@@ -2,6 +2,7 @@
 //! is one thread and is fully determined by its scenario (seed included).
 //! Analytic estimates live here too, beside the simulation they check.
 
+pub mod cache_theory;
 pub mod feasibility;
 mod run;
 

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod caching;
 mod cli;
 mod conservation;
 mod determinism;

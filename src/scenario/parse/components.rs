@@ -4,9 +4,7 @@
 use super::super::diagnostic::Diagnostic;
 use super::super::reader::optional;
 use super::super::reader::{Node, Reader, TableNode};
-use super::super::types::{
-    Balancer, Concurrency, Database, Dns, Endpoint, Network, Policy, Pool, Size, Step,
-};
+use super::super::types::{Balancer, Concurrency, Dns, Endpoint, Network, Policy, Pool, Size, Step};
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
 use toml::de::DeValue;
@@ -137,7 +135,7 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
 }
 
 /// `queue_capacity`: a count, or `"unbounded"`; absent means unbounded.
-fn read_queue_capacity(reader: &mut Reader, table: &mut TableNode) -> Option<Option<u32>> {
+pub(crate) fn read_queue_capacity(reader: &mut Reader, table: &mut TableNode) -> Option<Option<u32>> {
     match table.get("queue_capacity") {
         None => Some(None),
         Some(node) => match node.value {
@@ -306,22 +304,33 @@ fn read_step_kind(
         "read" | "write" => {
             let key = if kind == "read" { "read" } else { "write" };
             let node = table.get(key)?;
-            let has_service = table.contains("service");
-            let ref_kind = if kind == "read" {
-                RefKind::Read { has_service }
-            } else {
-                RefKind::Write { has_service }
-            };
-            let database = super::read_reference(cx, &node, ref_kind);
+            let database = super::read_reference(cx, &node, RefKind::Database);
             let service = table
                 .get("service")
                 .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
-            let service = optional(service);
-            let (database, service) = (database?, service?);
+            let database_name = database.clone().unwrap_or_default();
+            let cache = table.get("cache").map(|n| {
+                super::read_reference(
+                    cx,
+                    &n,
+                    RefKind::Cache {
+                        database: database_name,
+                    },
+                )
+            });
+            let (database, service, cache) = (database?, optional(service)?, optional(cache)?);
             Some(if kind == "read" {
-                Step::Read { database, service }
+                Step::Read {
+                    database,
+                    service,
+                    cache,
+                }
             } else {
-                Step::Write { database, service }
+                Step::Write {
+                    database,
+                    service,
+                    cache,
+                }
             })
         }
         "parallel" => {
@@ -353,26 +362,4 @@ fn read_step_kind(
         }
         _ => unreachable!("kind comes from STEP_KINDS"),
     }
-}
-
-pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Database> {
-    let mut table = cx.reader.table(node)?;
-    let connections = table
-        .get("connections")
-        .map(|n| cx.reader.integer(&n, 1, MAX_WORKERS));
-    let queue_capacity = read_queue_capacity(&mut cx.reader, &mut table);
-    let read = table
-        .get("read")
-        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
-    let write = table
-        .get("write")
-        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
-    table.finish(&mut cx.reader);
-    Some(Database {
-        name,
-        connections: connections.unwrap_or(Some(100))? as u32,
-        queue_capacity: queue_capacity?,
-        read: optional(read)?,
-        write: optional(write)?,
-    })
 }

@@ -6,7 +6,9 @@
 //! known.
 
 mod components;
+mod data;
 mod dist;
+mod faults;
 mod workload;
 
 use std::ops::Range;
@@ -20,6 +22,7 @@ use super::types::{Limits, Network, Scenario, Size, Target};
 use crate::engine::SimDuration;
 
 pub use components::{MAX_CORES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_STEP_DEPTH, MAX_WORKERS};
+pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES};
 pub use dist::MAX_EMPIRICAL_SAMPLES;
 pub use workload::{MAX_RETRIES, MAX_USERS};
 
@@ -39,10 +42,14 @@ pub(crate) enum RefKind {
     Entry,
     /// `{ call = ... }` in endpoint `from` (pool, endpoint).
     Call { from: (String, String) },
-    /// `{ read = ... }`: a database, which needs a read time unless the step has one.
-    Read { has_service: bool },
-    /// `{ write = ... }`: likewise for writes.
-    Write { has_service: bool },
+    /// `{ read = ... }` or `{ write = ... }`: a database.
+    Database,
+    /// A keyspace (a class's `key`, a database's or cache's `keyspace`).
+    Keyspace,
+    /// A cache in a read or write step on `database`.
+    Cache { database: String },
+    /// A cache node named by a fault.
+    CacheNode { node: u32 },
 }
 
 /// A name to check once every component is known.
@@ -203,8 +210,17 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         .unwrap_or_default();
     let databases = root
         .get("database")
-        .map(|node| components::read_named(cx, &node, "database", components::read_database))
+        .map(|node| components::read_named(cx, &node, "database", data::read_database))
         .unwrap_or_default();
+    let keyspaces = root
+        .get("keyspace")
+        .map(|node| components::read_named(cx, &node, "keyspace", data::read_keyspace))
+        .unwrap_or_default();
+    let caches = root
+        .get("cache")
+        .map(|node| components::read_named(cx, &node, "cache", data::read_cache))
+        .unwrap_or_default();
+    let faults = root.get("faults").map(|node| faults::read_faults(cx, &node));
     root.finish(&mut cx.reader);
     let meta = meta?;
     Some(Scenario {
@@ -222,6 +238,9 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         balancers,
         pools,
         databases,
+        keyspaces,
+        caches,
+        faults: faults.unwrap_or(Some(Vec::new()))?,
     })
 }
 

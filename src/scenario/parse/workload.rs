@@ -266,15 +266,28 @@ fn read_mix(cx: &mut Cx, node: &Node) -> Option<Vec<Class>> {
         let call = table
             .require(&mut cx.reader, "call", "\"web/home\"")
             .and_then(|node| read_target(cx, &node, RefKind::Entry));
+        let key = table
+            .get("key")
+            .map(|node| super::read_reference(cx, &node, RefKind::Keyspace));
         table.finish(&mut cx.reader);
-        match (class, weight.unwrap_or(Some(1.0)), call) {
-            (Some(name), Some(weight), Some(call)) => {
+        match (
+            class,
+            weight.unwrap_or(Some(1.0)),
+            call,
+            super::super::reader::optional(key),
+        ) {
+            (Some(name), Some(weight), Some(call), Some(key)) => {
                 if classes.iter().any(|other: &Class| other.name == name) {
                     cx.reader
                         .invalid(item, format!("class `{name}` appears twice in the mix"), None);
                     ok = false;
                 }
-                classes.push(Class { name, weight, call });
+                classes.push(Class {
+                    name,
+                    weight,
+                    call,
+                    key,
+                });
             }
             _ => ok = false,
         }

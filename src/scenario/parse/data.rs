@@ -1,0 +1,379 @@
+//! Reading the data tier: `[database.*]` (engine presets, replicas,
+//! replication, shards), `[keyspace.*]` and `[cache.*]`.
+
+use super::super::dist::Dist;
+use super::super::reader::{Node, Reader, optional};
+use super::super::types::{
+    Cache, CacheCapacity, Database, Engine, Eviction, HotKeys, Keyspace, NodeFailure, Popularity, ReadFrom,
+    Replication, ReplicationMode, Reshard, Sharding, WritePolicy,
+};
+use super::components::{MAX_WORKERS, read_queue_capacity};
+use super::dist::read_duration_dist;
+use super::{Cx, RefKind};
+use toml::de::DeValue;
+
+/// Most keys a keyspace may have (per-key state is kept for each).
+pub const MAX_KEYS: u64 = 10_000_000;
+/// Most replicas per shard, shards per database, nodes per cache.
+pub const MAX_REPLICAS: u64 = 64;
+pub const MAX_SHARDS: u64 = 1_024;
+pub const MAX_CACHE_NODES: u64 = 1_024;
+pub const MAX_VIRTUAL_NODES: u64 = 1_000;
+
+/// The defaults an engine preset brings.
+struct Preset {
+    connections: u32,
+    read: Dist,
+    write: Dist,
+    apply: Dist,
+    appliers: u32,
+    sharding: Sharding,
+}
+
+fn lognormal(mean_ms: f64, cv: f64) -> Dist {
+    Dist::LogNormal {
+        mean: mean_ms * 1e6,
+        spread: super::super::dist::LogNormalSpread::Cv(cv),
+    }
+}
+
+fn preset(engine: Engine) -> Preset {
+    match engine {
+        // A relational database on a mid-size server: a connection pool of
+        // 100, indexed point reads of a few ms, transactional writes slower.
+        Engine::Relational => Preset {
+            connections: 100,
+            read: lognormal(2.0, 1.0),
+            write: lognormal(5.0, 1.0),
+            apply: Dist::Exp { mean: 1e6 },
+            appliers: 1,
+            sharding: Sharding::Hash,
+        },
+        // A key-value / wide-column store: many concurrent requests per node,
+        // sub-millisecond-to-millisecond point reads and writes, partitions
+        // on a hash ring.
+        Engine::Nosql => Preset {
+            connections: 10_000,
+            read: lognormal(1.0, 0.5),
+            write: lognormal(1.0, 0.5),
+            apply: Dist::Exp { mean: 2e5 },
+            appliers: 4,
+            sharding: Sharding::Consistent { virtual_nodes: 256 },
+        },
+    }
+}
+
+pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Database> {
+    let mut table = cx.reader.table(node)?;
+    let engine = table.get("engine").map(|n| {
+        cx.reader
+            .choice(&n, &Engine::NAMES)
+            .map(|index| Engine::ALL[index])
+    });
+    let engine = engine.unwrap_or(Some(Engine::Relational));
+    let defaults = preset(engine.unwrap_or(Engine::Relational));
+    let connections = table
+        .get("connections")
+        .map(|n| cx.reader.integer(&n, 1, MAX_WORKERS));
+    let queue_capacity = read_queue_capacity(&mut cx.reader, &mut table);
+    let read = table
+        .get("read")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let write = table
+        .get("write")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let keyspace = table
+        .get("keyspace")
+        .map(|n| super::read_reference(cx, &n, RefKind::Keyspace));
+    let replicas = table
+        .get("replicas")
+        .map(|n| cx.reader.integer(&n, 0, MAX_REPLICAS));
+    let read_from = table.get("read_from").map(|n| {
+        cx.reader
+            .choice(&n, &ReadFrom::NAMES)
+            .map(|index| ReadFrom::ALL[index])
+    });
+    let replication = table
+        .get("replication")
+        .map(|n| read_replication(cx, &n, &defaults));
+    let shards = table.get("shards").map(|n| cx.reader.integer(&n, 1, MAX_SHARDS));
+    let sharding = table.get("sharding").map(|n| read_sharding(&mut cx.reader, &n));
+    let reshard = table.get("reshard").map(|n| read_reshard(&mut cx.reader, &n));
+    table.finish(&mut cx.reader);
+    let replicas = replicas.unwrap_or(Some(0))? as u32;
+    let shards = shards.unwrap_or(Some(1))? as u32;
+    let keyspace = optional(keyspace)?;
+    if (shards > 1 || replicas > 0) && keyspace.is_none() {
+        let what = if shards > 1 { "sharded" } else { "replicated" };
+        cx.reader.push(
+            super::super::diagnostic::Diagnostic::error(format!(
+                "a {what} database needs a `keyspace`: the keys it holds decide shards and stale reads"
+            ))
+            .at(node.span.clone())
+            .path(format!("{}.keyspace", node.path))
+            .help("add `keyspace = \"items\"` and a [keyspace.items] table"),
+        );
+        return None;
+    }
+    Some(Database {
+        name,
+        engine: engine?,
+        connections: connections.unwrap_or(Some(defaults.connections as u64))? as u32,
+        queue_capacity: queue_capacity?,
+        read: read.unwrap_or(Some(defaults.read))?,
+        write: write.unwrap_or(Some(defaults.write))?,
+        keyspace,
+        replicas,
+        read_from: read_from.unwrap_or(Some(if replicas > 0 {
+            ReadFrom::RoundRobin
+        } else {
+            ReadFrom::Primary
+        }))?,
+        replication: replication.unwrap_or(Some(Replication {
+            mode: ReplicationMode::Async,
+            apply: defaults.apply,
+            appliers: defaults.appliers,
+        }))?,
+        shards,
+        sharding: sharding.unwrap_or(Some(defaults.sharding))?,
+        reshard: optional(reshard)?,
+    })
+}
+
+const MODES: [&str; 2] = ["async", "semi_sync"];
+
+fn read_replication(cx: &mut Cx, node: &Node, defaults: &Preset) -> Option<Replication> {
+    let mut table = cx.reader.table(node)?;
+    let mode = table.get("mode").map(|n| cx.reader.choice(&n, &MODES));
+    let acks_node = table.get("acks");
+    let acks = acks_node.as_ref().map(|n| cx.reader.integer(n, 1, MAX_REPLICAS));
+    let apply = table
+        .get("apply")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let appliers = table.get("appliers").map(|n| cx.reader.integer(&n, 1, 1024));
+    table.finish(&mut cx.reader);
+    let mode = match mode.unwrap_or(Some(0))? {
+        0 => {
+            if let Some(node) = &acks_node {
+                cx.reader
+                    .invalid(node, "`acks` is for `mode = \"semi_sync\"`", None);
+                return None;
+            }
+            ReplicationMode::Async
+        }
+        _ => ReplicationMode::SemiSync {
+            acks: acks.unwrap_or(Some(1))? as u32,
+        },
+    };
+    Some(Replication {
+        mode,
+        apply: apply.unwrap_or_else(|| Some(defaults.apply.clone()))?,
+        appliers: appliers.unwrap_or(Some(defaults.appliers as u64))? as u32,
+    })
+}
+
+const SHARDING: [&str; 3] = ["hash", "range", "consistent"];
+
+fn read_sharding(reader: &mut Reader, node: &Node) -> Option<Sharding> {
+    let mut table = reader.table(node)?;
+    let by = table
+        .require(reader, "by", "\"hash\"")
+        .and_then(|n| reader.choice(&n, &SHARDING));
+    let virtual_nodes_node = table.get("virtual_nodes");
+    let virtual_nodes = virtual_nodes_node
+        .as_ref()
+        .map(|n| reader.integer(n, 1, MAX_VIRTUAL_NODES));
+    table.finish(reader);
+    match by? {
+        2 => Some(Sharding::Consistent {
+            virtual_nodes: virtual_nodes.unwrap_or(Some(100))? as u32,
+        }),
+        index => {
+            if let Some(node) = &virtual_nodes_node {
+                reader.invalid(node, "`virtual_nodes` is for `by = \"consistent\"`", None);
+                return None;
+            }
+            Some(if index == 0 {
+                Sharding::Hash
+            } else {
+                Sharding::Range
+            })
+        }
+    }
+}
+
+fn read_reshard(reader: &mut Reader, node: &Node) -> Option<Reshard> {
+    let mut table = reader.table(node)?;
+    let at = table
+        .require(reader, "at", "\"5m\"")
+        .and_then(|n| reader.duration(&n));
+    let shards = table
+        .require(reader, "shards", "8")
+        .and_then(|n| reader.integer(&n, 1, MAX_SHARDS));
+    let rate = table
+        .require(reader, "rate", "\"2000/s\"")
+        .and_then(|n| reader.rate(&n));
+    table.finish(reader);
+    Some(Reshard {
+        at: at?,
+        shards: shards? as u32,
+        rate: rate?,
+    })
+}
+
+pub(crate) fn read_keyspace(cx: &mut Cx, name: String, node: &Node) -> Option<Keyspace> {
+    let reader = &mut cx.reader;
+    let mut table = reader.table(node)?;
+    let keys = table
+        .require(reader, "keys", "100000")
+        .and_then(|n| match n.value {
+            DeValue::String(text) if text.as_ref() == "per_user" => Some(None),
+            _ => reader.integer(&n, 1, MAX_KEYS).map(Some),
+        });
+    let popularity = table.get("popularity").map(|n| read_popularity(reader, &n));
+    let hot = table.get("hot").map(|n| read_hot(reader, &n));
+    let value_size = table.get("value_size").map(|n| read_size_dist(reader, &n));
+    table.finish(reader);
+    let keys = keys?;
+    let hot = optional(hot)?;
+    if let (Some(keys), Some(hot)) = (keys, &hot)
+        && hot.keys > keys
+    {
+        reader.invalid(
+            node,
+            format!("`hot.keys` ({}) exceeds `keys` ({keys})", hot.keys),
+            None,
+        );
+        return None;
+    }
+    Some(Keyspace {
+        name,
+        keys,
+        popularity: popularity.unwrap_or(Some(Popularity::Uniform))?,
+        hot,
+        value_size: value_size.unwrap_or(Some(Dist::Const { value: 1024.0 }))?,
+    })
+}
+
+/// `"uniform"` or `{ zipf = 0.99 }`.
+fn read_popularity(reader: &mut Reader, node: &Node) -> Option<Popularity> {
+    match node.value {
+        DeValue::String(text) if text.as_ref() == "uniform" => Some(Popularity::Uniform),
+        DeValue::Table(_) => {
+            let mut table = reader.table(node)?;
+            let alpha = table
+                .require(reader, "zipf", "0.99")
+                .and_then(|n| reader.number(&n));
+            table.finish(reader);
+            let alpha = alpha?;
+            if !(0.0..=10.0).contains(&alpha) {
+                reader.invalid(
+                    node,
+                    format!("the Zipf exponent must be from 0 to 10, found {alpha}"),
+                    None,
+                );
+                return None;
+            }
+            Some(Popularity::Zipf { alpha })
+        }
+        _ => {
+            reader.wrong_type(node, "\"uniform\" or { zipf = ALPHA }", "{ zipf = 0.99 }");
+            None
+        }
+    }
+}
+
+fn read_hot(reader: &mut Reader, node: &Node) -> Option<HotKeys> {
+    let mut table = reader.table(node)?;
+    let share = table
+        .require(reader, "share", "0.2")
+        .and_then(|n| reader.probability(&n));
+    let keys = table
+        .require(reader, "keys", "1")
+        .and_then(|n| reader.integer(&n, 1, MAX_KEYS));
+    table.finish(reader);
+    Some(HotKeys {
+        share: share?,
+        keys: keys?,
+    })
+}
+
+/// A size (`"4KiB"`) or a distribution of sizes in bytes
+/// (`{ dist = "lognormal", mean = "4KiB", cv = 1.0 }`), parameters in bytes.
+fn read_size_dist(reader: &mut Reader, node: &Node) -> Option<Dist> {
+    match node.value {
+        DeValue::String(_) => reader.size(node).map(|bytes| Dist::Const { value: bytes as f64 }),
+        _ => {
+            reader.wrong_type(node, "a size such as \"4KiB\"", "\"4KiB\"");
+            None
+        }
+    }
+}
+
+const CAPACITY_EXAMPLE: &str = "10000 (entries) or \"1GiB\"";
+
+pub(crate) fn read_cache(cx: &mut Cx, name: String, node: &Node) -> Option<Cache> {
+    let mut table = cx.reader.table(node)?;
+    let keyspace = table
+        .require(&mut cx.reader, "keyspace", "\"items\"")
+        .and_then(|n| super::read_reference(cx, &n, RefKind::Keyspace));
+    let reader = &mut cx.reader;
+    let nodes = table.get("nodes").map(|n| reader.integer(&n, 1, MAX_CACHE_NODES));
+    let capacity = table
+        .require(reader, "capacity", CAPACITY_EXAMPLE)
+        .and_then(|n| read_capacity(reader, &n));
+    let eviction = table.get("eviction").map(|n| {
+        reader
+            .choice(&n, &Eviction::NAMES)
+            .map(|index| Eviction::ALL[index])
+    });
+    let ttl = table.get("ttl").map(|n| reader.positive_duration(&n));
+    let refresh = table.get("ttl_refresh_on_hit").map(|n| reader.boolean(&n));
+    let write_policy = table.get("write_policy").map(|n| {
+        reader
+            .choice(&n, &WritePolicy::NAMES)
+            .map(|index| WritePolicy::ALL[index])
+    });
+    let connections = table
+        .get("connections")
+        .map(|n| reader.integer(&n, 1, MAX_WORKERS));
+    let virtual_nodes = table
+        .get("virtual_nodes")
+        .map(|n| reader.integer(&n, 1, MAX_VIRTUAL_NODES));
+    let on_node_failure = table.get("on_node_failure").map(|n| {
+        reader
+            .choice(&n, &NodeFailure::NAMES)
+            .map(|index| NodeFailure::ALL[index])
+    });
+    let latency = table
+        .get("latency")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    table.finish(&mut cx.reader);
+    Some(Cache {
+        name,
+        keyspace: keyspace?,
+        nodes: nodes.unwrap_or(Some(1))? as u32,
+        capacity: capacity?,
+        eviction: eviction.unwrap_or(Some(Eviction::Lru))?,
+        ttl: optional(ttl)?,
+        ttl_refresh_on_hit: refresh.unwrap_or(Some(false))?,
+        write_policy: write_policy.unwrap_or(Some(WritePolicy::Invalidate))?,
+        latency: latency.unwrap_or(Some(Dist::Const { value: 200_000.0 }))?,
+        connections: connections.unwrap_or(Some(1000))? as u32,
+        virtual_nodes: virtual_nodes.unwrap_or(Some(100))? as u32,
+        on_node_failure: on_node_failure.unwrap_or(Some(NodeFailure::Rehash))?,
+    })
+}
+
+fn read_capacity(reader: &mut Reader, node: &Node) -> Option<CacheCapacity> {
+    match node.value {
+        DeValue::String(_) => reader.size(node).map(CacheCapacity::Bytes),
+        DeValue::Integer(_) | DeValue::Float(_) => {
+            reader.integer(node, 1, MAX_KEYS).map(CacheCapacity::Entries)
+        }
+        _ => {
+            reader.wrong_type(node, "a number of entries or a size", CAPACITY_EXAMPLE);
+            None
+        }
+    }
+}
