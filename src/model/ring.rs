@@ -41,14 +41,18 @@ mod tests {
 
     #[test]
     fn members_get_about_equal_shares() {
-        let ring = Ring::new(4, 200);
+        // A member's share is the sum of V arcs whose lengths are close to
+        // independent exponentials, so its relative standard deviation is
+        // about 1/sqrt(V): 3.2 % for V = 1000. Allow four of them.
+        let virtual_nodes = 1000;
+        let ring = Ring::new(4, virtual_nodes);
         let mut counts = [0u32; 4];
-        for key in 0..100_000 {
+        for key in 0..200_000 {
             counts[ring.owner(key, |_| true).unwrap() as usize] += 1;
         }
-        // With 200 virtual nodes the shares are within a few percent.
+        let tolerance = 4.0 / (virtual_nodes as f64).sqrt();
         for count in counts {
-            assert!((count as f64 / 25_000.0 - 1.0).abs() < 0.1, "{counts:?}");
+            assert!((count as f64 / 50_000.0 - 1.0).abs() < tolerance, "{counts:?}");
         }
     }
 
