@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 use super::balancer::Balancer;
 use super::cache::{CacheCounters, CacheStore};
 use super::cluster::CacheCluster;
-use super::database::{Applier, Database, DatabaseCounters, Shard};
+use super::database::{Applier, Database, DatabaseCounters, Layout, ReshardPlan, Shard};
 use super::frame::{DnsId, InstanceId, StationId};
 use super::instance::Instance;
 use super::keys::{KeySampler, KeyTable};
@@ -24,11 +24,9 @@ use super::{
     Call, Class, Dns, DnsCounters, Group, KeyDraw, Model, RequestScope, Role, Route, Source, Station,
     StationKind,
 };
-use crate::engine::{SimTime, Slab, Streams};
+use crate::engine::{SimDuration, SimTime, Slab, Streams};
 use crate::metrics::{LatencyRecorder, StationCounters, StationMetrics};
-use crate::scenario::{
-    Arrivals, CacheCapacity, Concurrency, Dist, Eviction, Scenario, Sharding, Step, WritePolicy,
-};
+use crate::scenario::{Arrivals, CacheCapacity, Concurrency, Dist, Eviction, Scenario, Step, WritePolicy};
 
 struct Builder<'s> {
     scenario: &'s Scenario,
@@ -542,13 +540,15 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
         databases.push(Database {
             name: database.name.clone(),
             shards,
-            sharding: database.sharding,
-            ring: match database.sharding {
-                Sharding::Consistent { virtual_nodes } => Some(Ring::new(database.shards, virtual_nodes)),
-                _ => None,
-            },
+            layout: Layout::new(database.shards as usize, database.sharding),
             keys,
-            active_shards: database.shards as usize,
+            reshard: database.reshard.as_ref().map(|reshard| ReshardPlan {
+                shards: reshard.shards as usize,
+                interval: SimDuration::from_secs_f64(1.0 / reshard.rate),
+                read_program: builder.programs.place(vec![Draft::Op(Op::Compute(read))]),
+                write_program: builder.programs.place(vec![Draft::Op(Op::Compute(write))]),
+            }),
+            migration: None,
             read_from: database.read_from,
             mode: database.replication.mode,
             apply,

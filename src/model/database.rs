@@ -19,6 +19,76 @@ use crate::engine::SimTime;
 use crate::metrics::LatencyRecorder;
 use crate::scenario::{ReadFrom, ReplicationMode, Sharding};
 
+/// How keys map to shards.
+#[derive(Debug)]
+pub struct Layout {
+    pub shards: usize,
+    pub sharding: Sharding,
+    pub ring: Option<Ring>,
+}
+
+impl Layout {
+    pub fn new(shards: usize, sharding: Sharding) -> Self {
+        let ring = match sharding {
+            Sharding::Consistent { virtual_nodes } => Some(Ring::new(shards as u32, virtual_nodes)),
+            _ => None,
+        };
+        Layout {
+            shards,
+            sharding,
+            ring,
+        }
+    }
+
+    pub fn shard_of(&self, key: u32, keys: u32) -> usize {
+        let shards = self.shards as u64;
+        if shards == 1 {
+            return 0;
+        }
+        match self.sharding {
+            Sharding::Hash => (mix64(key as u64) % shards) as usize,
+            Sharding::Range => (key as u64 * shards / keys.max(1) as u64) as usize,
+            Sharding::Consistent { .. } => {
+                let ring = self.ring.as_ref().expect("consistent sharding has a ring");
+                ring.owner(key, |_| true).expect("every shard is on the ring") as usize
+            }
+        }
+    }
+}
+
+/// A reshard the scenario schedules: the new shard count, the pace, and
+/// the programs of one key's copy (a read on the old primary, a write on
+/// the new one).
+#[derive(Debug, Clone, Copy)]
+pub struct ReshardPlan {
+    pub shards: usize,
+    pub interval: crate::engine::SimDuration,
+    pub read_program: u32,
+    pub write_program: u32,
+}
+
+/// Moving keys to a new layout: the keys that change shard, in key order,
+/// each copied (a read on its old primary, a write on its new one) at a
+/// fixed rate; a key is served from its old shard until its copy is done.
+#[derive(Debug)]
+pub struct Migration {
+    pub old: Layout,
+    pub moved: Vec<u32>,
+    /// Per key: index in `moved`, or `u32::MAX` if the key stays put.
+    pub positions: KeyTable,
+    pub migrated: Vec<bool>,
+    /// Next key to start copying.
+    pub next: usize,
+    pub done: usize,
+}
+
+impl Migration {
+    pub fn position(&self, key: u32) -> Option<usize> {
+        let position = self.positions.get(key);
+        (position != u32::MAX).then_some(position as usize)
+    }
+}
+
 /// One write on its way to, or being applied by, a replica.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Change {
@@ -69,11 +139,12 @@ impl DatabaseCounters {
 pub struct Database {
     pub name: String,
     pub shards: Vec<Shard>,
-    pub sharding: Sharding,
-    pub ring: Option<Ring>,
+    pub layout: Layout,
     pub keys: u32,
-    /// Shards in use (fewer than `shards.len()` before a reshard grows it).
-    pub active_shards: usize,
+    /// The reshard to come, if any.
+    pub reshard: Option<ReshardPlan>,
+    /// A reshard in progress, or done.
+    pub migration: Option<Migration>,
     pub read_from: ReadFrom,
     pub mode: ReplicationMode,
     pub apply: SiteId,
@@ -92,20 +163,17 @@ pub struct Database {
 }
 
 impl Database {
-    /// The shard holding `key`.
+    /// The shard holding `key`: by the current layout, except for a key
+    /// still waiting to be migrated during a reshard, which stays where the
+    /// old layout put it.
     pub fn shard_of(&self, key: u32) -> usize {
-        let shards = self.active_shards as u64;
-        if shards == 1 {
-            return 0;
+        if let Some(migration) = &self.migration
+            && let Some(position) = migration.position(key)
+            && !migration.migrated[position]
+        {
+            return migration.old.shard_of(key, self.keys);
         }
-        match self.sharding {
-            Sharding::Hash => (mix64(key as u64) % shards) as usize,
-            Sharding::Range => (key as u64 * shards / self.keys.max(1) as u64) as usize,
-            Sharding::Consistent { .. } => {
-                let ring = self.ring.as_ref().expect("consistent sharding has a ring");
-                ring.owner(key, |_| true).expect("every shard is on the ring") as usize
-            }
-        }
+        self.layout.shard_of(key, self.keys)
     }
 
     /// Index of a replica in `appliers`.

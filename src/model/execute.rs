@@ -9,7 +9,7 @@
 
 use rand::RngExt;
 
-use super::frame::{Carry, Cause, Frame, InstanceId, MISS, NO_BALANCER};
+use super::frame::{Carry, Cause, Frame, InstanceId, MISS, NO_BALANCER, Purpose};
 use super::instance::Admission;
 use super::program::{CallId, Op, SiteId};
 use super::{Event, Model, Route};
@@ -82,6 +82,7 @@ impl Model {
             arrived: SimTime::ZERO,
             queued_since: SimTime::ZERO,
             carry,
+            purpose: Purpose::Call,
         });
         let delay = self.sample_duration(hop);
         let event = if balancer == NO_BALANCER {
@@ -365,6 +366,10 @@ impl Model {
         }
         if frame.balancer != NO_BALANCER {
             instance.assigned -= 1;
+        }
+        if frame.purpose != Purpose::Call {
+            self.migration_step_done(frame, queue);
+            return;
         }
         if frame.is_root() {
             let delay = self.sample_duration(self.network_client);

@@ -118,6 +118,18 @@ pub struct Frame {
     /// When it began waiting for a worker or core.
     pub queued_since: SimTime,
     pub carry: Carry,
+    pub purpose: Purpose,
+}
+
+/// Why a frame exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A call on behalf of a request (or a fork branch).
+    Call,
+    /// Reshard traffic: copying a key out of its old shard ...
+    MigrationRead { database: u32 },
+    /// ... and into its new one.
+    MigrationWrite { database: u32 },
 }
 
 impl Frame {

@@ -100,6 +100,10 @@ pub enum Event {
     Ack { frame: SlabKey },
     /// A scheduled fault is due.
     Fault { index: u32 },
+    /// A database changes its shard count now.
+    Reshard { database: u32 },
+    /// Start copying the next key of a reshard.
+    Migrate { database: u32 },
 }
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 32, "events stay small");
@@ -348,6 +352,8 @@ impl Process for Model {
             ),
             Event::Ack { frame } => self.ack(frame),
             Event::Fault { index } => self.fault(index as usize, queue),
+            Event::Reshard { database } => self.reshard(database, queue),
+            Event::Migrate { database } => self.migrate(database, queue),
         }
         self.drain_ready(queue);
     }
@@ -376,8 +382,12 @@ impl Model {
         self.frames.len() as u64
     }
 
-    pub fn events(&self) -> &[LoggedEvent] {
-        &self.events
+    /// What happened, in time order (scheduled changes logged at the start
+    /// and things logged as they happened, merged).
+    pub fn events(&self) -> Vec<LoggedEvent> {
+        let mut events = self.events.clone();
+        events.sort_by_key(|event| event.time);
+        events
     }
 
     fn log(&mut self, time: SimTime, kind: &'static str, scope: &str, detail: String) {
@@ -426,6 +436,14 @@ impl Model {
                 change.hold.map_or(String::new(), |hold| format!(", for {hold}"))
             );
             self.log(SimTime::ZERO + change.at, "rate_change", "workload", detail);
+        }
+        for (index, database) in scenario.databases.iter().enumerate() {
+            if let Some(reshard) = &database.reshard {
+                let event = Event::Reshard {
+                    database: index as u32,
+                };
+                queue.schedule_at(SimTime::ZERO + reshard.at, event);
+            }
         }
         for (index, fault) in scenario.faults.iter().enumerate() {
             queue.schedule_at(SimTime::ZERO + fault.at, Event::Fault { index: index as u32 });

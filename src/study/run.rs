@@ -97,7 +97,7 @@ pub fn run_observed(
     Ok(RunResult {
         summary,
         timeseries,
-        events: model.events().to_vec(),
+        events: model.events(),
         events_handled,
     })
 }

@@ -10,3 +10,4 @@ mod diagnostics;
 mod model_behaviour;
 mod queueing;
 mod regression;
+mod replication;
