@@ -1,12 +1,15 @@
 //! Engine throughput benchmarks (criterion).
 //!
-//! Two workloads, each timed as one whole `capsim::study::run`:
+//! Three workloads, each timed as one whole `capsim::study::run`:
 //!
 //! * `mmc_c8_rho0.9`: an M/M/c queue with c = 8 workers, mean service 1 ms
 //!   and 7200 arrivals/s (ρ = 0.9), 150 s simulated (~2.2 M events);
 //! * `04_load_balancer`: `scenarios/04-load-balancer.toml` (DNS → balancer →
 //!   4 pools → database, 600 req/s) shortened to 5 min simulated, 1 min of
-//!   it warm-up (~1.7 M events).
+//!   it warm-up (~1.7 M events);
+//! * `06_cache`: `scenarios/06-cache.toml` (3000 req/s, a two-node LRU cache
+//!   of 102 400 entries in front of a replicated database: every read is a
+//!   cache lookup, misses fill) shortened to 2 min simulated.
 //!
 //! Each workload is reported twice, under the same group, with a different
 //! throughput unit: `events` (engine events handled per wall-clock second)
@@ -58,6 +61,14 @@ fn load_balancer() -> Scenario {
         .scenario
 }
 
+fn cache() -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/06-cache.toml");
+    let overrides = ["scenario.duration=2m".to_owned(), "scenario.warmup=20s".to_owned()];
+    capsim::scenario::load_file(&path, &overrides)
+        .unwrap_or_else(|error| panic!("{}:\n{error}", path.display()))
+        .scenario
+}
+
 /// Benchmarks one scenario under `name`, as `name/events` and
 /// `name/requests`.
 fn bench_scenario(c: &mut Criterion, name: &str, scenario: &Scenario) {
@@ -96,6 +107,7 @@ fn bench_scenario(c: &mut Criterion, name: &str, scenario: &Scenario) {
 fn engine(c: &mut Criterion) {
     bench_scenario(c, "mmc_c8_rho0.9", &mmc());
     bench_scenario(c, "04_load_balancer", &load_balancer());
+    bench_scenario(c, "06_cache", &cache());
 }
 
 criterion_group!(benches, engine);
