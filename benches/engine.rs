@@ -63,7 +63,10 @@ fn load_balancer() -> Scenario {
 
 fn cache() -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/06-cache.toml");
-    let overrides = ["scenario.duration=2m".to_owned(), "scenario.warmup=20s".to_owned()];
+    let overrides = [
+        "scenario.duration=2m".to_owned(),
+        "scenario.warmup=20s".to_owned(),
+    ];
     capsim::scenario::load_file(&path, &overrides)
         .unwrap_or_else(|error| panic!("{}:\n{error}", path.display()))
         .scenario

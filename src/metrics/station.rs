@@ -12,6 +12,10 @@ pub struct StationCounters {
     pub arrivals: u64,
     /// Requests turned away because the waiting room was full.
     pub rejected: u64,
+    /// Requests that found it down and were refused.
+    pub refused: u64,
+    /// Requests in progress when it died.
+    pub reset: u64,
     /// Requests that got a worker (after waiting or not).
     pub started: u64,
     /// Requests among `started` that had to wait in the queue first.
@@ -39,6 +43,8 @@ impl StationCounters {
     pub fn merge(&mut self, other: &StationCounters) {
         self.arrivals += other.arrivals;
         self.rejected += other.rejected;
+        self.refused += other.refused;
+        self.reset += other.reset;
         self.started += other.started;
         self.waited += other.waited;
         self.wait_ns += other.wait_ns;

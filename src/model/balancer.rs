@@ -21,48 +21,63 @@ pub struct Balancer {
     pub next: u32,
     /// Requests forwarded in the open window, per instance.
     pub forwarded_window: Vec<u64>,
+    /// Per instance: in rotation. Health checks take instances out and put
+    /// them back; without checks every instance stays in.
+    pub in_rotation: Vec<bool>,
+    /// Per instance: consecutive failed and successful probes.
+    pub probe_failures: Vec<u32>,
+    pub probe_successes: Vec<u32>,
 }
 
 impl Balancer {
-    /// Picks an instance for the next request.
-    pub fn pick(&mut self, instances: &[Instance], rng: &mut Stream) -> InstanceId {
+    /// Picks an instance in rotation for the next request, or `None` if
+    /// none is.
+    pub fn pick(&mut self, instances: &[Instance], rng: &mut Stream) -> Option<InstanceId> {
         let count = self.instance_count;
+        let in_rotation = |local: u32| self.in_rotation[local as usize];
+        let available = self.in_rotation.iter().filter(|&&yes| yes).count() as u32;
+        if available == 0 {
+            return None;
+        }
+        // The `k`-th instance in rotation, counting from `start`.
+        let nth_from = |start: u32, k: u32| {
+            (0..count)
+                .map(|offset| (start + offset) % count)
+                .filter(|&local| in_rotation(local))
+                .nth(k as usize)
+                .expect("k < available")
+        };
+        let load = |local: u32| instances[(self.first_instance + local) as usize].assigned;
         let local = match self.policy {
             Policy::RoundRobin => {
-                let local = self.next % count;
+                let start = self.next % count;
                 self.next = self.next.wrapping_add(1);
-                local
+                nth_from(start, 0)
             }
-            Policy::Random => rng.random_range(0..count),
+            Policy::Random => nth_from(0, rng.random_range(0..available)),
             Policy::LeastConnections => {
                 // Scan from the round-robin position so ties rotate.
                 let start = self.next % count;
                 self.next = self.next.wrapping_add(1);
-                let mut best = start;
-                let mut best_load = u32::MAX;
-                for offset in 0..count {
-                    let local = (start + offset) % count;
-                    let load = instances[(self.first_instance + local) as usize].assigned;
-                    if load < best_load {
-                        best = local;
-                        best_load = load;
-                    }
-                }
-                best
+                (0..count)
+                    .map(|offset| (start + offset) % count)
+                    .filter(|&local| in_rotation(local))
+                    .min_by_key(|&local| load(local))
+                    .expect("one is available")
             }
             Policy::PowerOfTwo => {
-                if count == 1 {
-                    0
+                if available == 1 {
+                    nth_from(0, 0)
                 } else {
-                    let first = rng.random_range(0..count);
-                    let second = (first + 1 + rng.random_range(0..count - 1)) % count;
-                    let load = |local: u32| instances[(self.first_instance + local) as usize].assigned;
+                    let first = rng.random_range(0..available);
+                    let second = (first + 1 + rng.random_range(0..available - 1)) % available;
+                    let (first, second) = (nth_from(0, first), nth_from(0, second));
                     if load(second) < load(first) { second } else { first }
                 }
             }
         };
         self.forwarded_window[local as usize] += 1;
-        InstanceId(self.first_instance + local)
+        Some(InstanceId(self.first_instance + local))
     }
 }
 
@@ -85,6 +100,9 @@ mod tests {
             stream: StreamId(0),
             next: 0,
             forwarded_window: vec![0; count as usize],
+            in_rotation: vec![true; count as usize],
+            probe_failures: vec![0; count as usize],
+            probe_successes: vec![0; count as usize],
         };
         (balancer, instances)
     }
@@ -93,7 +111,9 @@ mod tests {
     fn round_robin_cycles() {
         let (mut balancer, instances) = balancer(Policy::RoundRobin, 3);
         let mut rng = stream(1, "b");
-        let picks: Vec<u32> = (0..6).map(|_| balancer.pick(&instances, &mut rng).0).collect();
+        let picks: Vec<u32> = (0..6)
+            .map(|_| balancer.pick(&instances, &mut rng).unwrap().0)
+            .collect();
         assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
     }
 
@@ -104,7 +124,7 @@ mod tests {
         instances[1].assigned = 1;
         instances[2].assigned = 3;
         let mut rng = stream(1, "b");
-        assert_eq!(balancer.pick(&instances, &mut rng).0, 1);
+        assert_eq!(balancer.pick(&instances, &mut rng).unwrap().0, 1);
     }
 
     #[test]
@@ -113,7 +133,21 @@ mod tests {
         instances[0].assigned = 9;
         let mut rng = stream(1, "b");
         for _ in 0..50 {
-            assert_eq!(balancer.pick(&instances, &mut rng).0, 1);
+            assert_eq!(balancer.pick(&instances, &mut rng).unwrap().0, 1);
+        }
+    }
+
+    #[test]
+    fn instances_out_of_rotation_are_skipped() {
+        for policy in Policy::ALL {
+            let (mut balancer, instances) = balancer(policy, 3);
+            balancer.in_rotation[1] = false;
+            let mut rng = stream(1, "b");
+            for _ in 0..30 {
+                assert_ne!(balancer.pick(&instances, &mut rng).unwrap().0, 1, "{policy:?}");
+            }
+            balancer.in_rotation = vec![false; 3];
+            assert_eq!(balancer.pick(&instances, &mut rng), None);
         }
     }
 

@@ -183,10 +183,12 @@ impl Model {
         let request = *request;
         let retries_used = request.attempt - 1;
         if retries_used < self.retry.retries {
+            self.note_failure(request.user, None);
             let wait = backoff(&self.retry, retries_used + 1, self.streams.get(self.retry_stream));
             queue.schedule_in(wait, Event::Retry { request: key });
             return;
         }
+        self.note_failure(request.user, Some(cause));
         let class = &mut self.per_class[request.class.index()];
         class.window.failed += 1;
         class.window.failed_by_cause[cause as usize] += 1;

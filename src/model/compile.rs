@@ -12,7 +12,10 @@ use std::collections::{BTreeMap, VecDeque};
 use super::balancer::Balancer;
 use super::cache::{CacheCounters, CacheStore};
 use super::cluster::CacheCluster;
-use super::database::{Applier, Database, DatabaseCounters, Layout, ReshardPlan, Shard};
+use super::database::{
+    Applier, Database, DatabaseCounters, Layout, Node as DatabaseNode, ReshardPlan, Shard,
+};
+use super::faults::FaultSource;
 use super::frame::{DnsId, InstanceId, StationId};
 use super::instance::Instance;
 use super::keys::{KeySampler, KeyTable};
@@ -26,7 +29,9 @@ use super::{
 };
 use crate::engine::{SimDuration, SimTime, Slab, Streams};
 use crate::metrics::{LatencyRecorder, StationCounters, StationMetrics};
-use crate::scenario::{Arrivals, CacheCapacity, Concurrency, Dist, Eviction, Scenario, Step, WritePolicy};
+use crate::scenario::{
+    Arrivals, CacheCapacity, Concurrency, Dist, Eviction, FaultTarget, Scenario, Step, WritePolicy,
+};
 
 struct Builder<'s> {
     scenario: &'s Scenario,
@@ -390,6 +395,12 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     } else {
         Vec::new()
     };
+    let fault_sources = (0..scenario.faults.len())
+        .map(|index| {
+            let instances = fault_instances(&scenario.faults[index].target, &builder, &databases, &caches);
+            FaultSource::new(scenario, index, instances, &mut builder.streams)
+        })
+        .collect();
     let mix_stream = builder.streams.register("workload.mix");
     let user_stream = builder.streams.register("workload.users");
     let arrival_stream = builder.streams.register("workload.arrivals");
@@ -425,8 +436,20 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         keyspaces,
         databases,
         caches,
-        faults: scenario.faults.clone(),
+        fault_sources,
+        health_checks: scenario
+            .balancers
+            .iter()
+            .map(|b| b.health_check.clone())
+            .collect(),
+        drills: Vec::new(),
+        drills_not_recorded: 0,
+        window_history: Vec::new(),
+        recovery: scenario.recovery.clone(),
+        user_count: users as u32,
         balancer_names: scenario.balancers.iter().map(|b| b.name.clone()).collect(),
+        balancer_unavailable: vec![0; scenario.balancers.len()],
+        balancer_unavailable_total: vec![0; scenario.balancers.len()],
         balancers,
         balancer_totals,
         dns,
@@ -445,6 +468,45 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         in_flight_at_warmup: None,
         kept_elapsed_ns: 0,
         events: Vec::new(),
+    }
+}
+
+/// The instances a fault hits.
+fn fault_instances(
+    target: &FaultTarget,
+    builder: &Builder,
+    databases: &[Database],
+    caches: &[CacheCluster],
+) -> Vec<InstanceId> {
+    match target {
+        FaultTarget::Pool { pool } | FaultTarget::PoolInstance { pool, .. } => {
+            let station = &builder.stations[builder.station_ids[pool].index()];
+            let all =
+                (station.first_instance..station.first_instance + station.instance_count).map(InstanceId);
+            match target {
+                FaultTarget::PoolInstance { instance, .. } => {
+                    vec![InstanceId(station.first_instance + instance)]
+                }
+                _ => all.collect(),
+            }
+        }
+        FaultTarget::DatabasePrimary { database, shard }
+        | FaultTarget::DatabaseReplica { database, shard, .. } => {
+            let state = &databases[builder.database_ids[database] as usize];
+            let slot = match target {
+                FaultTarget::DatabaseReplica { replica, .. } => replica + 1,
+                _ => 0,
+            };
+            let node = state
+                .nodes
+                .iter()
+                .find(|node| node.shard == *shard && node.slot == slot)
+                .expect("fault targets are checked at load");
+            vec![node.instance]
+        }
+        FaultTarget::CacheNode { cache, node } => {
+            vec![caches[builder.cache_ids[cache] as usize].nodes[*node as usize]]
+        }
     }
 }
 
@@ -488,6 +550,7 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
             .max(database.reshard.as_ref().map_or(1, |r| r.shards));
         let first = builder.stations.len();
         let mut shards = Vec::new();
+        let mut nodes = Vec::new();
         for shard in 0..shard_count {
             let node_name = |role: &str| match (
                 database.shards > 1 || database.reshard.is_some(),
@@ -497,7 +560,14 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
                 (false, true) => format!("{}.{role}", database.name),
                 (true, _) => format!("{}.shard[{shard}].{role}", database.name),
             };
-            let node = |builder: &mut Builder, name: String, role: Role| {
+            let mut members = Vec::new();
+            for slot in 0..=database.replicas {
+                let name = if slot == 0 {
+                    node_name("primary")
+                } else {
+                    node_name(&format!("replica[{}]", slot - 1))
+                };
+                let node = nodes.len() as u32;
                 let station = builder.station(
                     name,
                     1,
@@ -507,29 +577,27 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
                     1.0,
                     0.0,
                     false,
-                    move |_| role,
+                    move |_| Role::DatabaseNode { database: id, node },
                 );
-                InstanceId(builder.stations[station.index()].first_instance)
-            };
-            let primary = node(
-                builder,
-                node_name("primary"),
-                Role::Primary { database: id, shard },
-            );
-            let replicas = (0..database.replicas)
-                .map(|rank| {
-                    let role = Role::Replica {
-                        database: id,
-                        shard,
-                        rank,
-                    };
-                    node(builder, node_name(&format!("replica[{rank}]")), role)
-                })
-                .collect();
+                nodes.push(DatabaseNode {
+                    instance: InstanceId(builder.stations[station.index()].first_instance),
+                    shard,
+                    slot,
+                    received: 0,
+                    applied: 0,
+                    applier: Applier::default(),
+                    known_down: false,
+                });
+                members.push(node);
+            }
             shards.push(Shard {
-                primary,
-                replicas,
+                primary: members[0],
+                replicas: members[1..].to_vec(),
                 next_replica: 0,
+                epoch: 0,
+                log: VecDeque::new(),
+                next_seq: 1,
+                promoting: false,
             });
         }
         builder.group(&database.name, StationKind::Database, first);
@@ -540,6 +608,7 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
         databases.push(Database {
             name: database.name.clone(),
             shards,
+            nodes,
             layout: Layout::new(database.shards as usize, database.sharding),
             keys,
             reshard: database.reshard.as_ref().map(|reshard| ReshardPlan {
@@ -553,12 +622,15 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
             mode: database.replication.mode,
             apply,
             appliers_per_replica: database.replication.appliers,
+            failover: database.failover.clone(),
             version: tracked.then(|| KeyTable::new(keys, 0)),
             last_writer: tracked.then(|| KeyTable::new(keys, u32::MAX)),
-            applied: (0..database.replicas).map(|_| KeyTable::new(keys, 0)).collect(),
-            appliers: (0..shard_count * database.replicas)
-                .map(|_| Applier::default())
-                .collect(),
+            // A slot per node of a shard, when there are replicas.
+            applied: if database.replicas > 0 {
+                (0..=database.replicas).map(|_| KeyTable::new(keys, 0)).collect()
+            } else {
+                Vec::new()
+            },
             window: DatabaseCounters::default(),
             total: DatabaseCounters::default(),
             lag: LatencyRecorder::default(),
@@ -648,6 +720,9 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> Vec<Balancer> 
                     .register(&format!("balancer.{}.pick", balancer.name)),
                 next: 0,
                 forwarded_window: vec![0; instance_count as usize],
+                in_rotation: vec![true; instance_count as usize],
+                probe_failures: vec![0; instance_count as usize],
+                probe_successes: vec![0; instance_count as usize],
             }
         })
         .collect()

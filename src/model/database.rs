@@ -1,13 +1,22 @@
 //! A database: shards, each a primary and its replicas (instances of the
-//! model's arena), the versions of every key, and asynchronous replication.
+//! model's arena), the versions of every key, replication, and failover.
 //!
-//! Versions make staleness measurable: the primary's `version[key]` counts
-//! committed writes; each replica rank keeps `applied[rank][key]`, the
-//! newest version it has applied. A read on a replica is stale when its
+//! Versions make staleness measurable: `version[key]` counts the writes the
+//! key's primary has committed; each node keeps, in the table of its slot,
+//! the newest version it has applied. A read on a replica is stale when its
 //! applied version is behind the primary's; it violates read-your-writes
-//! when the reader is also the key's last writer. Replication is a FIFO per
-//! replica (the network keeps the stream's order) into the replica's
-//! appliers, so lag grows as writes approach the apply capacity.
+//! when the reader is also the key's last writer.
+//!
+//! Each shard keeps a log of the writes not yet applied by every live
+//! replica, numbered by a sequence. The stream to each replica is FIFO (the
+//! network keeps its order) into the replica's appliers, so lag grows as
+//! writes approach the apply capacity. When a primary dies the log says
+//! which acknowledged writes the most up-to-date replica never received:
+//! those are lost when it is promoted (RPO).
+//!
+//! Slots: a shard's nodes occupy slots 0..=replicas; slot tables are shared
+//! across shards (a key lives on one shard), so memory is (replicas + 1) ×
+//! keys, not nodes × keys. A promoted replica keeps its slot.
 
 use std::collections::VecDeque;
 
@@ -89,28 +98,61 @@ impl Migration {
     }
 }
 
-/// One write on its way to, or being applied by, a replica.
+/// A write in a shard's replication log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Change {
+pub struct LogEntry {
+    pub seq: u32,
     pub key: u32,
     pub version: u32,
     pub committed: SimTime,
+    /// Acknowledged to the writer (at commit under async; once enough
+    /// replicas received it under semi-sync).
+    pub acked: bool,
+    /// A semi-sync write waiting for acks, or `NO_PARENT`.
+    pub waiter: crate::engine::SlabKey,
 }
 
-/// A replica's apply side: its appliers and the changes waiting for them.
+/// A replica's apply side: its appliers and the writes waiting for them.
 #[derive(Debug, Default)]
 pub struct Applier {
     pub busy: u32,
-    pub waiting: VecDeque<Change>,
-    /// When the last change reached it (the stream stays in order).
+    pub waiting: VecDeque<u32>,
+    /// When the last write reached it (the stream stays in order).
     pub last_receive: SimTime,
+}
+
+/// One node of a database (primary or replica at any given time).
+#[derive(Debug)]
+pub struct Node {
+    pub instance: InstanceId,
+    pub shard: u32,
+    pub slot: u32,
+    /// Highest log sequence received and applied.
+    pub received: u32,
+    pub applied: u32,
+    pub applier: Applier,
+    /// Clients and the failover manager know it is down.
+    pub known_down: bool,
 }
 
 #[derive(Debug)]
 pub struct Shard {
-    pub primary: InstanceId,
-    pub replicas: Vec<InstanceId>,
+    pub primary: u32,
+    pub replicas: Vec<u32>,
     pub next_replica: u32,
+    /// Bumped at each promotion: writes shipped by an old primary are dropped.
+    pub epoch: u32,
+    pub log: VecDeque<LogEntry>,
+    pub next_seq: u32,
+    /// A promotion is under way: writes are refused as unavailable.
+    pub promoting: bool,
+}
+
+impl Shard {
+    pub fn entry(&self, seq: u32) -> Option<&LogEntry> {
+        let front = self.log.front()?.seq;
+        self.log.get(seq.checked_sub(front)? as usize)
+    }
 }
 
 /// Counts of one window.
@@ -139,6 +181,7 @@ impl DatabaseCounters {
 pub struct Database {
     pub name: String,
     pub shards: Vec<Shard>,
+    pub nodes: Vec<Node>,
     pub layout: Layout,
     pub keys: u32,
     /// The reshard to come, if any.
@@ -149,14 +192,13 @@ pub struct Database {
     pub mode: ReplicationMode,
     pub apply: SiteId,
     pub appliers_per_replica: u32,
+    pub failover: Option<crate::scenario::Failover>,
     /// Per key: committed version on its primary (tracking databases only).
     pub version: Option<KeyTable>,
     /// Per key: the user who wrote the current version.
     pub last_writer: Option<KeyTable>,
-    /// Per replica rank, per key: the newest version applied.
+    /// Per slot, per key: the newest version the node in that slot applied.
     pub applied: Vec<KeyTable>,
-    /// Per replica (shard × replicas + rank).
-    pub appliers: Vec<Applier>,
     pub window: DatabaseCounters,
     pub total: DatabaseCounters,
     pub lag: LatencyRecorder,
@@ -176,17 +218,16 @@ impl Database {
         self.layout.shard_of(key, self.keys)
     }
 
-    /// Index of a replica in `appliers`.
-    pub fn applier_index(&self, shard: usize, rank: usize) -> usize {
-        shard * self.shards[0].replicas.len() + rank
+    pub fn is_primary(&self, node: usize) -> bool {
+        self.shards[self.nodes[node].shard as usize].primary as usize == node
     }
 
-    /// The version of `key` a node holds.
-    pub fn version_at(&self, key: u32, replica_rank: Option<usize>) -> u32 {
-        match (replica_rank, &self.version) {
-            (_, None) => 0,
-            (None, Some(version)) => version.get(key),
-            (Some(rank), Some(_)) => self.applied[rank].get(key),
+    /// The version of `key` that `node` holds.
+    pub fn version_at(&self, key: u32, node: usize) -> u32 {
+        match &self.version {
+            None => 0,
+            Some(version) if self.is_primary(node) => version.get(key),
+            Some(_) => self.applied[self.nodes[node].slot as usize].get(key),
         }
     }
 
@@ -208,11 +249,11 @@ impl Database {
         next
     }
 
-    /// Records that a replica applied a change.
-    pub fn applied(&mut self, rank: usize, change: Change) {
-        let table = &mut self.applied[rank];
-        if table.get(change.key) < change.version {
-            table.set(change.key, change.version);
+    /// Records that `node` applied `entry`.
+    pub fn apply_entry(&mut self, node: usize, entry: &LogEntry) {
+        let table = &mut self.applied[self.nodes[node].slot as usize];
+        if table.get(entry.key) < entry.version {
+            table.set(entry.key, entry.version);
         }
     }
 
@@ -221,5 +262,20 @@ impl Database {
         self.last_writer
             .as_ref()
             .is_some_and(|writers| writers.get(key) == user)
+    }
+
+    /// Drops log entries every live replica of `shard` has applied.
+    pub fn prune_log(&mut self, shard: usize) {
+        let applied = self.shards[shard]
+            .replicas
+            .iter()
+            .filter(|&&node| !self.nodes[node as usize].known_down)
+            .map(|&node| self.nodes[node as usize].applied)
+            .min()
+            .unwrap_or(u32::MAX);
+        let log = &mut self.shards[shard].log;
+        while log.front().is_some_and(|entry| entry.seq <= applied) {
+            log.pop_front();
+        }
     }
 }

@@ -9,7 +9,8 @@
 
 use rand::RngExt;
 
-use super::frame::{Carry, Cause, Frame, InstanceId, MISS, NO_BALANCER, Purpose};
+use super::data::Target;
+use super::frame::{Carry, Cause, Frame, InstanceId, MISS, NO_BALANCER, NO_PARENT, Purpose};
 use super::instance::Admission;
 use super::program::{CallId, Op, SiteId};
 use super::{Event, Model, Route};
@@ -46,10 +47,19 @@ impl Model {
                 station.next = station.next.wrapping_add(1);
                 (InstanceId(station.first_instance + local), NO_BALANCER)
             }
-            Route::DatabaseRead(database) => (self.read_node(database, carry.key), NO_BALANCER),
-            Route::DatabaseWrite(database) => {
-                let database = &self.databases[database as usize];
-                (database.shards[database.shard_of(carry.key)].primary, NO_BALANCER)
+            Route::DatabaseRead(_) | Route::DatabaseWrite(_) => {
+                let target = match call.route {
+                    Route::DatabaseRead(database) => self.read_node(database, carry.key),
+                    Route::DatabaseWrite(database) => self.write_node(database, carry.key),
+                    _ => unreachable!("database routes only"),
+                };
+                match target {
+                    Target::Node(instance) => (instance, NO_BALANCER),
+                    Target::Unavailable => {
+                        self.fail_call(parent, request, attempt, Cause::Unavailable, queue);
+                        return;
+                    }
+                }
             }
             Route::Cache(cache) => {
                 let cluster = &mut self.caches[cache as usize];
@@ -83,6 +93,7 @@ impl Model {
             queued_since: SimTime::ZERO,
             carry,
             purpose: Purpose::Call,
+            epoch: 0,
         });
         let delay = self.sample_duration(hop);
         let event = if balancer == NO_BALANCER {
@@ -109,7 +120,14 @@ impl Model {
     pub(super) fn arrive_balancer(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let frame = self.frames.get(key).expect("frame in flight");
         let balancer = &mut self.balancers[frame.balancer as usize];
-        let instance = balancer.pick(&self.instances, self.streams.get(balancer.stream));
+        let Some(instance) = balancer.pick(&self.instances, self.streams.get(balancer.stream)) else {
+            // Every instance is out of rotation: the balancer answers 503.
+            let frame = self.frames.get_mut(key).expect("frame in flight");
+            frame.failure = Some(Cause::Unavailable);
+            self.balancer_unavailable[frame.balancer as usize] += 1;
+            self.reply(key, queue);
+            return;
+        };
         let latency_site = balancer.latency_site;
         self.instances[instance.index()].assigned += 1;
         self.frames.get_mut(key).expect("frame in flight").instance = instance;
@@ -126,7 +144,20 @@ impl Model {
         let frame = self.frames.get_mut(key).expect("frame in flight");
         frame.arrived = now;
         let instance = &mut self.instances[frame.instance.index()];
+        frame.epoch = instance.epoch;
         let metrics = &mut self.station_metrics[instance.station.index()];
+        if !instance.up {
+            metrics.window.arrivals += 1;
+            if instance.hung {
+                // Nothing answers: the caller waits until it gives up.
+                self.drop_frame(key);
+            } else {
+                metrics.window.refused += 1;
+                frame.failure = Some(Cause::Refused);
+                self.reply(key, queue);
+            }
+            return;
+        }
         metrics.window.arrivals += 1;
         match instance.admit(key) {
             Admission::Started => {
@@ -164,6 +195,13 @@ impl Model {
     /// wait for something.
     fn run(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let now = queue.now();
+        let Some(frame) = self.frames.get(key) else {
+            return;
+        };
+        if self.is_dead(frame) {
+            self.abandon(key, queue);
+            return;
+        }
         loop {
             let frame = self.frames.get_mut(key).expect("frame in flight");
             if frame.failure.is_some() {
@@ -195,10 +233,11 @@ impl Model {
                         frame.holds_core = true;
                     }
                     metrics.cpu.increment(now);
-                    let speed = instance.speed;
+                    instance.computing += 1;
+                    let (speed, factor, add) = (instance.speed, instance.slow_factor, instance.slow_add_ns);
                     let demand = self.sample(site);
                     queue.schedule_in(
-                        SimDuration::from_nanos_f64(demand / speed),
+                        SimDuration::from_nanos_f64((demand * factor + add) / speed),
                         Event::ComputeDone { frame: key },
                     );
                     return;
@@ -282,10 +321,42 @@ impl Model {
         }
     }
 
+    /// Whether the frame's instance died since the frame arrived there.
+    fn is_dead(&self, frame: &Frame) -> bool {
+        frame.admitted && self.instances[frame.instance.index()].epoch != frame.epoch
+    }
+
+    /// A frame whose instance died: after a crash it fails with `reset`;
+    /// after a hang it simply never answers.
+    pub(super) fn abandon(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
+        let frame = self.frames.get_mut(key).expect("frame in flight");
+        let instance = &self.instances[frame.instance.index()];
+        if instance.hung {
+            self.drop_frame(key);
+        } else {
+            self.station_metrics[instance.station.index()].window.reset += 1;
+            frame.failure = Some(Cause::Reset);
+            if frame.is_branch {
+                let frame = self.frames.remove(key).expect("frame in flight");
+                self.deliver_reply(frame.parent, frame.failure, frame.carry.value);
+            } else {
+                self.reply(key, queue);
+            }
+        }
+    }
+
     pub(super) fn compute_done(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let now = queue.now();
+        let Some(frame) = self.frames.get(key) else {
+            return;
+        };
+        if self.is_dead(frame) {
+            self.abandon(key, queue);
+            return;
+        }
         let frame = self.frames.get_mut(key).expect("frame in flight");
         let instance = &mut self.instances[frame.instance.index()];
+        instance.computing -= 1;
         self.station_metrics[instance.station.index()].cpu.decrement(now);
         if frame.holds_core {
             frame.holds_core = false;
@@ -299,18 +370,26 @@ impl Model {
         self.ready.push_back(key);
     }
 
-    pub(super) fn continue_after_wait(&mut self, key: SlabKey) {
+    pub(super) fn continue_after_wait(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
+        let Some(frame) = self.frames.get(key) else {
+            return;
+        };
+        if self.is_dead(frame) {
+            self.abandon(key, queue);
+            return;
+        }
         let frame = self.frames.get_mut(key).expect("frame in flight");
         frame.pc += 1;
         self.ready.push_back(key);
     }
+
     /// A reply (from a call or a branch) reached frame `key`, with the value
-    /// the callee had in hand.
+    /// the callee had in hand. A caller that is gone (its instance died, or
+    /// it was dropped) ignores it.
     pub(super) fn deliver_reply(&mut self, key: SlabKey, failure: Option<Cause>, value: u32) {
-        let frame = self
-            .frames
-            .get_mut(key)
-            .expect("a waiting frame outlives its calls");
+        let Some(frame) = self.frames.get_mut(key) else {
+            return;
+        };
         frame.pending -= 1;
         frame.carry.value = value;
         if frame.failure.is_none() {
@@ -319,6 +398,23 @@ impl Model {
         if frame.pending == 0 {
             frame.pc += 1;
             self.ready.push_back(key);
+        }
+    }
+
+    /// A call failed before reaching anything: its caller (or the client)
+    /// learns at once.
+    pub(super) fn fail_call(
+        &mut self,
+        parent: SlabKey,
+        request: SlabKey,
+        attempt: u32,
+        cause: Cause,
+        queue: &mut EventQueue<Event>,
+    ) {
+        if parent == NO_PARENT {
+            self.on_response(request, attempt, Some(cause), queue);
+        } else {
+            self.deliver_reply(parent, Some(cause), MISS);
         }
     }
 
@@ -347,8 +443,9 @@ impl Model {
     /// The frame is done (or failed): free what it holds and reply.
     fn finish(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        let frame = self.frames.remove(key).expect("frame in flight");
+        let frame = *self.frames.get(key).expect("frame in flight");
         if frame.is_branch {
+            self.frames.remove(key);
             self.deliver_reply(frame.parent, frame.failure, frame.carry.value);
             return;
         }
@@ -356,16 +453,32 @@ impl Model {
         if frame.holds_worker {
             self.release_worker(frame.instance, now);
         }
-        let instance = &mut self.instances[frame.instance.index()];
         if frame.admitted {
+            let instance = &mut self.instances[frame.instance.index()];
             instance.present -= 1;
             let metrics = &mut self.station_metrics[instance.station.index()];
             metrics.present.decrement(now);
             metrics.window.completed += 1;
             metrics.window.residence_ns += now.since(frame.arrived).as_nanos() as u128;
         }
+        self.reply(key, queue);
+    }
+
+    /// Removes a frame that holds nothing and whose caller will not hear
+    /// from it (its instance hangs).
+    pub(super) fn drop_frame(&mut self, key: SlabKey) {
+        let frame = self.frames.remove(key).expect("frame in flight");
         if frame.balancer != NO_BALANCER {
-            instance.assigned -= 1;
+            self.instances[frame.instance.index()].assigned -= 1;
+        }
+    }
+
+    /// Removes a frame that holds nothing any more and sends its outcome
+    /// to whoever waits for it: its caller, the client, or the reshard.
+    pub(super) fn reply(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
+        let frame = self.frames.remove(key).expect("frame in flight");
+        if frame.balancer != NO_BALANCER && frame.instance.0 != u32::MAX {
+            self.instances[frame.instance.index()].assigned -= 1;
         }
         if frame.purpose != Purpose::Call {
             self.migration_step_done(frame, queue);

@@ -22,18 +22,33 @@ typed_id!(
 pub enum Cause {
     /// A queue was full (HTTP 503 from an overloaded server).
     Rejected,
-    /// The client stopped waiting.
+    /// Someone stopped waiting: the client, or a caller's call timeout.
     Timeout,
+    /// The target was down and refused the connection.
+    Refused,
+    /// The target died while the call was in progress.
+    Reset,
+    /// No target was available (every instance out, a failover under way).
+    Unavailable,
 }
 
 impl Cause {
     pub const COUNT: usize = crate::metrics::FAILURE_CAUSES;
-    pub const ALL: [Cause; Cause::COUNT] = [Cause::Rejected, Cause::Timeout];
+    pub const ALL: [Cause; Cause::COUNT] = [
+        Cause::Rejected,
+        Cause::Timeout,
+        Cause::Refused,
+        Cause::Reset,
+        Cause::Unavailable,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Cause::Rejected => "rejected",
             Cause::Timeout => "timeout",
+            Cause::Refused => "refused",
+            Cause::Reset => "reset",
+            Cause::Unavailable => "unavailable",
         }
     }
 
@@ -42,6 +57,9 @@ impl Cause {
         match self {
             Cause::Rejected => "errors_rejected",
             Cause::Timeout => "errors_timeout",
+            Cause::Refused => "errors_refused",
+            Cause::Reset => "errors_reset",
+            Cause::Unavailable => "errors_unavailable",
         }
     }
 }
@@ -119,6 +137,9 @@ pub struct Frame {
     pub queued_since: SimTime,
     pub carry: Carry,
     pub purpose: Purpose,
+    /// The instance's epoch when the frame arrived: a frame from an older
+    /// epoch belongs to a life of the instance that ended (killed).
+    pub epoch: u32,
 }
 
 /// Why a frame exists.

@@ -35,6 +35,19 @@ pub struct Instance {
     pub present: u32,
     /// Requests a balancer has sent here that have not finished.
     pub assigned: u32,
+    /// Frames computing now.
+    pub computing: u32,
+    /// Alive. `hung` says how it last died: refusing and resetting
+    /// (false) or ignoring everything (true).
+    pub up: bool,
+    pub hung: bool,
+    /// Bumped when it dies: frames of an older epoch are gone with it.
+    pub epoch: u32,
+    /// When it last died.
+    pub died_at: crate::engine::SimTime,
+    /// Service-time multiplier and extra time (a slow-down fault).
+    pub slow_factor: f64,
+    pub slow_add_ns: f64,
 }
 
 /// What happened to an arrival.
@@ -64,6 +77,13 @@ impl Instance {
             speed,
             present: 0,
             assigned: 0,
+            computing: 0,
+            up: true,
+            hung: false,
+            epoch: 0,
+            died_at: crate::engine::SimTime::ZERO,
+            slow_factor: 1.0,
+            slow_add_ns: 0.0,
         }
     }
 
@@ -117,6 +137,28 @@ impl Instance {
             self.core_queue.push_back(frame);
             false
         }
+    }
+
+    /// The instance dies: every queue is emptied (the frames are returned
+    /// to be failed or dropped) and every resource is free.
+    pub fn kill(&mut self, hung: bool) -> Vec<SlabKey> {
+        self.up = false;
+        self.hung = hung;
+        self.epoch += 1;
+        let mut stranded: Vec<SlabKey> = self.waiting.drain(..).collect();
+        stranded.extend(self.resuming.drain(..));
+        stranded.extend(self.core_queue.drain(..));
+        self.busy_workers = 0;
+        self.busy_cores = 0;
+        self.present = 0;
+        self.computing = 0;
+        stranded
+    }
+
+    /// The instance comes back, empty. (`hung` keeps saying how it died,
+    /// for frames of its last life that still have events pending.)
+    pub fn restore(&mut self) {
+        self.up = true;
     }
 
     /// A core is freed: returns the frame it passes to, if any.

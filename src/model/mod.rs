@@ -15,13 +15,16 @@ mod cluster;
 mod compile;
 mod data;
 mod database;
+mod drills;
 mod execute;
+mod faults;
 mod frame;
 mod instance;
 mod keys;
 mod observe;
 mod observe_data;
 mod program;
+mod reshard;
 mod ring;
 mod sampler;
 mod workload;
@@ -30,7 +33,7 @@ use std::collections::VecDeque;
 
 use crate::engine::{EventQueue, Lane, Process, SimDuration, SimTime, Slab, SlabKey, Streams};
 use crate::metrics::{LatencyRecorder, RequestCounters, StationCounters, StationMetrics};
-use crate::scenario::{Arrivals, Fault, Retry, Scenario};
+use crate::scenario::{Arrivals, Retry, Scenario};
 
 pub use frame::{Cause, InstanceId, StationId};
 pub use program::{Op, SiteId};
@@ -80,26 +83,32 @@ pub enum Event {
     },
     /// The client's patience for an attempt ran out.
     Timeout { request: SlabKey, attempt: u32 },
-    /// A replicated write reached a replica (`waiter`: a semi-sync write
-    /// waiting for its ack, or `NO_PARENT`).
+    /// A replicated write reached a replica.
     ReplicaReceive {
-        replica: InstanceId,
-        key: u32,
-        version: u32,
-        committed: SimTime,
-        waiter: SlabKey,
+        database: u32,
+        node: u32,
+        seq: u32,
+        epoch: u32,
     },
     /// A replica finished applying a write.
     ApplyDone {
-        replica: InstanceId,
-        key: u32,
-        version: u32,
-        committed: SimTime,
+        database: u32,
+        node: u32,
+        seq: u32,
+        epoch: u32,
     },
     /// A replica's ack reached a semi-sync write.
     Ack { frame: SlabKey },
-    /// A scheduled fault is due.
-    Fault { index: u32 },
+    /// A fault source applies its fault, or undoes it.
+    Fault { source: u32, undo: bool },
+    /// A balancer's health checks are due.
+    HealthCheck { balancer: u32 },
+    /// A health probe of a hung instance got no answer in time.
+    ProbeFailed { balancer: u32, instance: InstanceId },
+    /// A database node's change of state is now known to its clients.
+    NodeDetected { database: u32, node: u32 },
+    /// A replica takes over as its shard's primary.
+    Promote { database: u32, shard: u32 },
     /// A database changes its shard count now.
     Reshard { database: u32 },
     /// Start copying the next key of a reshard.
@@ -152,9 +161,16 @@ enum StationKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
     Service,
-    Primary { database: u32, shard: u32 },
-    Replica { database: u32, shard: u32, rank: u32 },
-    CacheNode { cache: u32, node: u32 },
+    /// Node `node` of a database (its primary or a replica: that changes
+    /// with failover, so the database's shards say which).
+    DatabaseNode {
+        database: u32,
+        node: u32,
+    },
+    CacheNode {
+        cache: u32,
+        node: u32,
+    },
 }
 
 /// The stations of one component, reported together under its name.
@@ -268,10 +284,21 @@ pub struct Model {
     keyspaces: Vec<KeySampler>,
     databases: Vec<Database>,
     caches: Vec<CacheCluster>,
-    faults: Vec<Fault>,
+    fault_sources: Vec<faults::FaultSource>,
+    /// Per balancer: its health checks, if any.
+    health_checks: Vec<Option<crate::scenario::HealthCheck>>,
+    drills: Vec<drills::Drill>,
+    drills_not_recorded: u64,
+    window_history: Vec<drills::WindowOutcome>,
+    recovery: crate::scenario::Recovery,
+    /// Users of the workload (for drill blast radius).
+    user_count: u32,
     balancers: Vec<Balancer>,
     balancer_names: Vec<String>,
     balancer_totals: Vec<Vec<u64>>,
+    /// Requests a balancer answered 503 to (no healthy instance), this window.
+    balancer_unavailable: Vec<u64>,
+    balancer_unavailable_total: Vec<u64>,
     dns: Vec<Dns>,
     /// Per (user, DNS name): when the user's cached record expires.
     dns_expiry: Vec<SimTime>,
@@ -308,7 +335,7 @@ impl Process for Model {
             Event::ArriveBalancer { frame } => self.arrive_balancer(frame, queue),
             Event::ArriveInstance { frame } => self.arrive_instance(frame, queue),
             Event::ComputeDone { frame } => self.compute_done(frame, queue),
-            Event::WaitDone { frame } => self.continue_after_wait(frame),
+            Event::WaitDone { frame } => self.continue_after_wait(frame, queue),
             Event::Reply {
                 frame,
                 failure,
@@ -321,37 +348,25 @@ impl Process for Model {
             } => self.on_response(request, attempt, failure, queue),
             Event::Timeout { request, attempt } => self.on_timeout(request, attempt, queue),
             Event::ReplicaReceive {
-                replica,
-                key,
-                version,
-                committed,
-                waiter,
-            } => self.replica_receive(
-                replica,
-                database::Change {
-                    key,
-                    version,
-                    committed,
-                },
-                waiter,
-                queue,
-            ),
+                database,
+                node,
+                seq,
+                epoch,
+            } => self.replica_receive(database, node, seq, epoch, queue),
             Event::ApplyDone {
-                replica,
-                key,
-                version,
-                committed,
-            } => self.apply_done(
-                replica,
-                database::Change {
-                    key,
-                    version,
-                    committed,
-                },
-                queue,
-            ),
+                database,
+                node,
+                seq,
+                epoch,
+            } => self.apply_done(database, node, seq, epoch, queue),
             Event::Ack { frame } => self.ack(frame),
-            Event::Fault { index } => self.fault(index as usize, queue),
+            Event::Fault { source, undo } => self.fault(source as usize, undo, queue),
+            Event::HealthCheck { balancer } => self.health_check(balancer, queue),
+            Event::ProbeFailed { balancer, instance } => {
+                self.probe_result(balancer, instance, false, queue.now())
+            }
+            Event::NodeDetected { database, node } => self.node_detected(database, node, queue),
+            Event::Promote { database, shard } => self.promote(database, shard, queue),
             Event::Reshard { database } => self.reshard(database, queue),
             Event::Migrate { database } => self.migrate(database, queue),
         }
@@ -445,9 +460,8 @@ impl Model {
                 queue.schedule_at(SimTime::ZERO + reshard.at, event);
             }
         }
-        for (index, fault) in scenario.faults.iter().enumerate() {
-            queue.schedule_at(SimTime::ZERO + fault.at, Event::Fault { index: index as u32 });
-        }
+        self.schedule_faults(queue);
+        self.schedule_health_checks(queue);
         if scenario.warmup > SimDuration::ZERO {
             self.log(
                 self.warmup,

@@ -1,6 +1,7 @@
 //! Turning model state into metrics: one set of time-series rows per
 //! window, and the summary of every window after warm-up.
 
+use super::drills::WindowOutcome;
 use super::{Cause, Model, RequestScope, StationKind};
 use crate::engine::SimTime;
 use crate::metrics::{LatencyStats, RequestCounters, StationCounters, Summary, Timeseries};
@@ -53,8 +54,17 @@ impl Model {
 
         let scope = series.scope("overall");
         let in_flight = self.requests.len() as f64;
-        close_requests(&mut self.overall, keep, elapsed, time_s, scope, series);
+        let (error_rate, p99_ns, ended) =
+            close_requests(&mut self.overall, keep, elapsed, time_s, scope, series);
         series.push(time_s, scope, "in_flight", in_flight);
+        let outcome = WindowOutcome {
+            start,
+            error_rate,
+            p99_ns,
+            ended,
+        };
+        let recovery = self.recovery.clone();
+        self.drill_window(outcome, now, &recovery);
         for (class, metrics) in self.classes.iter().zip(&mut self.per_class) {
             let scope = series.scope(&format!("class:{}", class.name));
             close_requests(metrics, keep, elapsed, time_s, scope, series);
@@ -98,6 +108,13 @@ impl Model {
             let forwarded: u64 = balancer.forwarded_window.iter().sum();
             series.push(time_s, scope, "forwarded", forwarded as f64);
             series.push(time_s, scope, "imbalance", imbalance(&balancer.forwarded_window));
+            let unavailable = std::mem::take(&mut self.balancer_unavailable[index]);
+            series.push(time_s, scope, "unavailable", unavailable as f64);
+            let in_rotation = balancer.in_rotation.iter().filter(|&&yes| yes).count();
+            series.push(time_s, scope, "in_rotation", in_rotation as f64);
+            if keep {
+                self.balancer_unavailable_total[index] += unavailable;
+            }
             if keep {
                 for (total, window) in self.balancer_totals[index]
                     .iter_mut()
@@ -197,6 +214,7 @@ impl Model {
             let totals = &self.balancer_totals[index];
             summary.push(name, "forwarded", totals.iter().sum::<u64>() as f64);
             summary.push(name, "imbalance", imbalance(totals));
+            summary.push(name, "unavailable", self.balancer_unavailable_total[index] as f64);
         }
         for group in &self.groups {
             let members = group.first_station as usize..(group.first_station + group.station_count) as usize;
@@ -238,10 +256,13 @@ impl Model {
             }
         }
         self.summary_data(&mut summary, elapsed);
+        self.summary_drills(&mut summary);
         summary
     }
 }
 
+/// Closes a scope's request window: its rows, and the window's error rate,
+/// p99 and number of requests that ended.
 fn close_requests(
     metrics: &mut RequestScope,
     keep: bool,
@@ -249,9 +270,20 @@ fn close_requests(
     time_s: f64,
     scope: u32,
     series: &mut Timeseries,
-) {
+) -> (f64, f64, u64) {
     let window = std::mem::take(&mut metrics.window);
     let latency = metrics.latency.close_window(keep);
+    let outcome = (
+        window.error_rate(),
+        latency.p99_ns,
+        window.completed + window.failed,
+    );
+    for cause in Cause::ALL {
+        let count = window.failed_by_cause[cause as usize];
+        if count > 0 {
+            series.push(time_s, scope, cause.error_metric(), count as f64);
+        }
+    }
     series.push(time_s, scope, "offered_rps", per_second(window.arrivals, elapsed));
     series.push(
         time_s,
@@ -277,6 +309,7 @@ fn close_requests(
     if keep {
         metrics.total.merge(&window);
     }
+    outcome
 }
 
 fn summary_requests(
@@ -360,6 +393,8 @@ fn summary_station(
     summary.push(name, "arrivals", totals.arrivals as f64);
     summary.push(name, "served", totals.completed as f64);
     summary.push(name, "rejected", totals.rejected as f64);
+    summary.push(name, "refused", totals.refused as f64);
+    summary.push(name, "reset", totals.reset as f64);
     summary.push(name, "throughput_rps", totals.throughput_per_second());
     summary.push(name, "in_system_mean", totals.in_system_mean());
     summary.push(

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::diagnostic::Diagnostic;
 use super::parse::{BUILTIN_SIZES, Declared, RefKind, Reference, builtin_size};
 use super::reader::did_you_mean;
-use super::types::{Scenario, Step};
+use super::types::{FaultTarget, Scenario, Step};
 
 /// The kind of a named component, for messages.
 fn kind_of(scenario: &Scenario, name: &str) -> Option<&'static str> {
@@ -196,21 +196,70 @@ fn check_reference(scenario: &mut Scenario, reference: &Reference) -> Option<Dia
                 }
             })
         }
-        RefKind::CacheNode { node } => {
-            let Some(cache) = scenario.cache(name) else {
-                let known: Vec<&str> = scenario.caches.iter().map(|c| c.name.as_str()).collect();
-                return Some(unknown(reference, "cache", &known));
+        RefKind::FaultTarget(target) => check_fault_target(scenario, reference, target),
+    }
+}
+
+fn out_of_range(reference: &Reference, what: &str, count: u32) -> Diagnostic {
+    Diagnostic::error(format!("`{}` names {what} that does not exist", reference.name))
+        .at(reference.span.clone())
+        .path(reference.path.clone())
+        .label("no such node")
+        .help(format!("there are {count}, numbered from 0"))
+}
+
+fn check_fault_target(
+    scenario: &Scenario,
+    reference: &Reference,
+    target: &FaultTarget,
+) -> Option<Diagnostic> {
+    let unknown_named = |what: &str, name: &str, known: Vec<&str>| {
+        let mut missing = reference.clone();
+        missing.name = name.to_owned();
+        unknown(&missing, what, &known)
+    };
+    match target {
+        FaultTarget::Pool { pool } | FaultTarget::PoolInstance { pool, .. } => {
+            let Some(found) = scenario.pool(pool) else {
+                return Some(unknown_named(
+                    "pool",
+                    pool,
+                    scenario.pools.iter().map(|p| p.name.as_str()).collect(),
+                ));
             };
-            (*node >= cache.nodes).then(|| {
-                Diagnostic::error(format!(
-                    "cache `{name}` has {} nodes; node[{node}] does not exist",
-                    cache.nodes
-                ))
-                .at(reference.span.clone())
-                .path(reference.path.clone())
-                .label("no such node")
-                .help(format!("nodes are numbered from 0 to {}", cache.nodes - 1))
-            })
+            match target {
+                FaultTarget::PoolInstance { instance, .. } if *instance >= found.instances => {
+                    Some(out_of_range(reference, "an instance", found.instances))
+                }
+                _ => None,
+            }
+        }
+        FaultTarget::DatabasePrimary { database, shard }
+        | FaultTarget::DatabaseReplica { database, shard, .. } => {
+            let Some(found) = scenario.database(database) else {
+                let known = scenario.databases.iter().map(|d| d.name.as_str()).collect();
+                return Some(unknown_named("database", database, known));
+            };
+            let shards = found.shards.max(found.reshard.as_ref().map_or(1, |r| r.shards));
+            if *shard >= shards {
+                return Some(out_of_range(reference, "a shard", shards));
+            }
+            match target {
+                FaultTarget::DatabaseReplica { replica, .. } if *replica >= found.replicas => {
+                    Some(out_of_range(reference, "a replica", found.replicas))
+                }
+                _ => None,
+            }
+        }
+        FaultTarget::CacheNode { cache, node } => {
+            let Some(found) = scenario.cache(cache) else {
+                return Some(unknown_named(
+                    "cache",
+                    cache,
+                    scenario.caches.iter().map(|c| c.name.as_str()).collect(),
+                ));
+            };
+            (*node >= found.nodes).then(|| out_of_range(reference, "a node", found.nodes))
         }
     }
 }
@@ -474,7 +523,10 @@ pub(crate) fn check_declared(references: &[Reference], declared: &[Declared]) ->
             }
             RefKind::Database => ("database", &["database"]),
             RefKind::Keyspace => ("keyspace", &["keyspace"]),
-            RefKind::Cache { .. } | RefKind::CacheNode { .. } => ("cache", &["cache"]),
+            RefKind::Cache { .. } => ("cache", &["cache"]),
+            // Fault targets name components inside a path; the full check
+            // reports them.
+            RefKind::FaultTarget(_) => continue,
         };
         if !exists(name) {
             diagnostics.push(unknown(reference, what, &names(kinds)));

@@ -7,8 +7,8 @@ use std::fmt::Write;
 
 use super::dist::{Dist, LogNormalSpread};
 use super::types::{
-    Arrivals, Cache, CacheCapacity, Database, FaultAction, Keyspace, OpenRate, Pool, Popularity,
-    ReplicationMode, Scenario, Sharding, Step,
+    Arrivals, Cache, CacheCapacity, Database, Fault, FaultAction, FaultTime, Keyspace, OpenRate, Pool,
+    Popularity, ReplicationMode, Scenario, Sharding, Step,
 };
 use super::units::{format_duration, format_rate, format_size};
 use crate::engine::SimDuration;
@@ -210,6 +210,17 @@ pub fn to_toml(scenario: &Scenario) -> String {
         writeln!(o, "policy = {}", string(balancer.policy.name())).unwrap();
         writeln!(o, "pool = {}", string(&balancer.pool)).unwrap();
         writeln!(o, "latency = {}", dist(&balancer.latency)).unwrap();
+        if let Some(check) = &balancer.health_check {
+            writeln!(
+                o,
+                "health_check = {{ interval = {}, timeout = {}, unhealthy_threshold = {}, healthy_threshold = {} }}",
+                duration(check.interval),
+                duration(check.timeout),
+                check.unhealthy_threshold,
+                check.healthy_threshold
+            )
+            .unwrap();
+        }
     }
     for pool in &scenario.pools {
         write_pool(o, pool);
@@ -224,15 +235,43 @@ pub fn to_toml(scenario: &Scenario) -> String {
         write_cache(o, cache);
     }
     for fault in &scenario.faults {
-        let action = match fault.action {
-            FaultAction::Kill => "kill",
-            FaultAction::Restore => "restore",
-        };
-        writeln!(o, "\n[[faults]]").unwrap();
-        writeln!(o, "at = {}", duration(fault.at)).unwrap();
-        writeln!(o, "{action} = {}", string(&fault.target.to_string())).unwrap();
+        write_fault(o, fault);
     }
+    let recovery = &scenario.recovery;
+    writeln!(o, "\n[recovery]").unwrap();
+    writeln!(o, "error_rate_margin = {}", float(recovery.error_rate_margin)).unwrap();
+    writeln!(o, "p99_factor = {}", float(recovery.p99_factor)).unwrap();
+    writeln!(o, "windows = {}", recovery.windows).unwrap();
     out
+}
+
+fn write_fault(o: &mut String, fault: &Fault) {
+    writeln!(o, "\n[[faults]]").unwrap();
+    let target = string(&fault.target.to_string());
+    match fault.action {
+        FaultAction::Kill { mode } => {
+            writeln!(o, "kill = {target}").unwrap();
+            writeln!(o, "mode = {}", string(mode.name())).unwrap();
+        }
+        FaultAction::Restore => writeln!(o, "restore = {target}").unwrap(),
+        FaultAction::Slow { factor, add } => {
+            writeln!(o, "slow = {target}").unwrap();
+            writeln!(o, "factor = {}", float(factor)).unwrap();
+            writeln!(o, "add = {}", duration(add)).unwrap();
+        }
+    }
+    match &fault.when {
+        FaultTime::At { at, lasting } => {
+            writeln!(o, "at = {}", duration(*at)).unwrap();
+            if let Some(lasting) = lasting {
+                writeln!(o, "for = {}", duration(*lasting)).unwrap();
+            }
+        }
+        FaultTime::Random { mtbf, mttr } => {
+            writeln!(o, "mtbf = {}", dist(mtbf)).unwrap();
+            writeln!(o, "mttr = {}", dist(mttr)).unwrap();
+        }
+    }
 }
 
 fn write_database(o: &mut String, database: &Database) {
@@ -275,6 +314,15 @@ fn write_database(o: &mut String, database: &Database) {
             duration(reshard.at),
             reshard.shards,
             string(&format_rate(reshard.rate))
+        )
+        .unwrap();
+    }
+    if let Some(failover) = &database.failover {
+        writeln!(
+            o,
+            "failover = {{ detection = {}, promotion = {} }}",
+            duration(failover.detection),
+            duration(failover.promotion)
         )
         .unwrap();
     }

@@ -27,6 +27,29 @@ pub struct Scenario {
     pub keyspaces: Vec<Keyspace>,
     pub caches: Vec<Cache>,
     pub faults: Vec<Fault>,
+    pub recovery: Recovery,
+}
+
+/// When a drill counts the system as recovered from a fault: its error
+/// rate and p99 back within these margins of the pre-fault baseline for
+/// `windows` windows in a row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recovery {
+    /// Error rate at most baseline + this.
+    pub error_rate_margin: f64,
+    /// p99 at most baseline × this.
+    pub p99_factor: f64,
+    pub windows: u32,
+}
+
+impl Default for Recovery {
+    fn default() -> Self {
+        Recovery {
+            error_rate_margin: 0.001,
+            p99_factor: 1.5,
+            windows: 3,
+        }
+    }
 }
 
 /// Bounds that end a run cleanly instead of exhausting memory or time.
@@ -246,6 +269,20 @@ pub struct Balancer {
     pub pool: String,
     /// The balancer's own processing time per request.
     pub latency: Dist,
+    /// Without health checks a balancer keeps sending to a dead server.
+    pub health_check: Option<HealthCheck>,
+}
+
+/// Active health checks: a probe every `interval`; a probe that gets no
+/// answer within `timeout` fails; an instance is taken out after
+/// `unhealthy_threshold` failures in a row and put back after
+/// `healthy_threshold` successes in a row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthCheck {
+    pub interval: SimDuration,
+    pub timeout: SimDuration,
+    pub unhealthy_threshold: u32,
+    pub healthy_threshold: u32,
 }
 
 /// Whether a worker is held while an endpoint waits on downstream calls.
@@ -340,6 +377,18 @@ pub struct Database {
     pub shards: u32,
     pub sharding: Sharding,
     pub reshard: Option<Reshard>,
+    /// Automatic failover of a dead primary; without it, the shard takes no
+    /// writes until the primary is restored.
+    pub failover: Option<Failover>,
+}
+
+/// How a dead database node is noticed and a primary replaced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failover {
+    /// From a node's death until clients and the failover manager know.
+    pub detection: SimDuration,
+    /// From detection until the most up-to-date replica serves as primary.
+    pub promotion: SimDuration,
 }
 
 /// Relational (SQL) or NoSQL (key-value / wide-column) defaults.
@@ -542,28 +591,92 @@ impl NodeFailure {
     }
 }
 
-/// Something that goes wrong (or is repaired) at a scheduled time.
+/// Something that goes wrong (or is repaired): at a scheduled time, or at
+/// random times drawn from failure and repair distributions.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fault {
-    pub at: SimDuration,
-    pub action: FaultAction,
     pub target: FaultTarget,
+    pub when: FaultTime,
+    pub action: FaultAction,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultTime {
+    /// At `at`; with `lasting`, undone that much later.
+    At {
+        at: SimDuration,
+        lasting: Option<SimDuration>,
+    },
+    /// Again and again: up for a draw of `mtbf`, down for a draw of `mttr`.
+    Random { mtbf: Dist, mttr: Dist },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FaultAction {
+    /// The target stops: a crash refuses connections and resets what is in
+    /// flight; a hang answers nothing (callers wait until they time out).
+    Kill { mode: KillMode },
+    /// Undoes a kill (the target comes back empty) or a slow-down.
+    Restore,
+    /// Service times at the target are multiplied by `factor` and extended
+    /// by `add`.
+    Slow { factor: f64, add: SimDuration },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultAction {
-    Kill,
-    Restore,
+pub enum KillMode {
+    Crash,
+    Hang,
 }
 
+impl KillMode {
+    pub const NAMES: [&'static str; 2] = ["crash", "hang"];
+    pub const ALL: [KillMode; 2] = [KillMode::Crash, KillMode::Hang];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// What a fault hits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FaultTarget {
-    CacheNode { cache: String, node: u32 },
+    /// Every instance of a pool.
+    Pool {
+        pool: String,
+    },
+    PoolInstance {
+        pool: String,
+        instance: u32,
+    },
+    DatabasePrimary {
+        database: String,
+        shard: u32,
+    },
+    DatabaseReplica {
+        database: String,
+        shard: u32,
+        replica: u32,
+    },
+    CacheNode {
+        cache: String,
+        node: u32,
+    },
 }
 
 impl std::fmt::Display for FaultTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            FaultTarget::Pool { pool } => write!(f, "pool.{pool}"),
+            FaultTarget::PoolInstance { pool, instance } => write!(f, "pool.{pool}.instance[{instance}]"),
+            FaultTarget::DatabasePrimary { database, shard } => {
+                write!(f, "database.{database}.shard[{shard}].primary")
+            }
+            FaultTarget::DatabaseReplica {
+                database,
+                shard,
+                replica,
+            } => write!(f, "database.{database}.shard[{shard}].replica[{replica}]"),
             FaultTarget::CacheNode { cache, node } => write!(f, "cache.{cache}.node[{node}]"),
         }
     }

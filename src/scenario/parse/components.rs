@@ -4,9 +4,12 @@
 use super::super::diagnostic::Diagnostic;
 use super::super::reader::optional;
 use super::super::reader::{Node, Reader, TableNode};
-use super::super::types::{Balancer, Concurrency, Dns, Endpoint, Network, Policy, Pool, Size, Step};
+use super::super::types::{
+    Balancer, Concurrency, Dns, Endpoint, HealthCheck, Network, Policy, Pool, Size, Step,
+};
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
+use crate::engine::SimDuration;
 use toml::de::DeValue;
 
 /// Bounds that keep a scenario's own size sane.
@@ -125,12 +128,33 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
     let latency = table
         .get("latency")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let health_check = table
+        .get("health_check")
+        .map(|n| read_health_check(&mut cx.reader, &n));
     table.finish(&mut cx.reader);
     Some(Balancer {
         name,
         policy: policy.unwrap_or(Some(Policy::RoundRobin))?,
         pool: pool?,
         latency: latency.unwrap_or(Some(super::super::dist::Dist::Const { value: 0.0 }))?,
+        health_check: optional(health_check)?,
+    })
+}
+
+fn read_health_check(reader: &mut Reader, node: &Node) -> Option<HealthCheck> {
+    let mut table = reader.table(node)?;
+    let interval = table.get("interval").map(|n| reader.positive_duration(&n));
+    let timeout = table.get("timeout").map(|n| reader.positive_duration(&n));
+    let unhealthy = table
+        .get("unhealthy_threshold")
+        .map(|n| reader.integer(&n, 1, 100));
+    let healthy = table.get("healthy_threshold").map(|n| reader.integer(&n, 1, 100));
+    table.finish(reader);
+    Some(HealthCheck {
+        interval: interval.unwrap_or(Some(SimDuration::from_secs(5)))?,
+        timeout: timeout.unwrap_or(Some(SimDuration::from_secs(2)))?,
+        unhealthy_threshold: unhealthy.unwrap_or(Some(3))? as u32,
+        healthy_threshold: healthy.unwrap_or(Some(2))? as u32,
     })
 }
 

@@ -4,12 +4,13 @@
 use super::super::dist::Dist;
 use super::super::reader::{Node, Reader, optional};
 use super::super::types::{
-    Cache, CacheCapacity, Database, Engine, Eviction, HotKeys, Keyspace, NodeFailure, Popularity, ReadFrom,
-    Replication, ReplicationMode, Reshard, Sharding, WritePolicy,
+    Cache, CacheCapacity, Database, Engine, Eviction, Failover, HotKeys, Keyspace, NodeFailure, Popularity,
+    ReadFrom, Replication, ReplicationMode, Reshard, Sharding, WritePolicy,
 };
 use super::components::{MAX_WORKERS, read_queue_capacity};
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind};
+use crate::engine::SimDuration;
 use toml::de::DeValue;
 
 /// Most keys a keyspace may have (per-key state is kept for each).
@@ -99,6 +100,7 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
     let shards = table.get("shards").map(|n| cx.reader.integer(&n, 1, MAX_SHARDS));
     let sharding = table.get("sharding").map(|n| read_sharding(&mut cx.reader, &n));
     let reshard = table.get("reshard").map(|n| read_reshard(&mut cx.reader, &n));
+    let failover = table.get("failover").map(|n| read_failover(&mut cx.reader, &n));
     table.finish(&mut cx.reader);
     let replicas = replicas.unwrap_or(Some(0))? as u32;
     let shards = shards.unwrap_or(Some(1))? as u32;
@@ -137,6 +139,18 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
         shards,
         sharding: sharding.unwrap_or(Some(defaults.sharding))?,
         reshard: optional(reshard)?,
+        failover: optional(failover)?,
+    })
+}
+
+fn read_failover(reader: &mut Reader, node: &Node) -> Option<Failover> {
+    let mut table = reader.table(node)?;
+    let detection = table.get("detection").map(|n| reader.duration(&n));
+    let promotion = table.get("promotion").map(|n| reader.duration(&n));
+    table.finish(reader);
+    Some(Failover {
+        detection: detection.unwrap_or(Some(SimDuration::from_secs(10)))?,
+        promotion: promotion.unwrap_or(Some(SimDuration::from_secs(5)))?,
     })
 }
 

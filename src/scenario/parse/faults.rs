@@ -1,8 +1,12 @@
-//! Reading `[[faults]]`: scheduled kills and restores of components.
+//! Reading `[[faults]]` (scheduled or random kills, restores and
+//! slow-downs) and `[recovery]` (when a drill counts as recovered).
 
-use super::super::reader::Node;
-use super::super::types::{Fault, FaultAction, FaultTarget};
+use super::super::diagnostic::Diagnostic;
+use super::super::reader::{Node, Reader, optional};
+use super::super::types::{Fault, FaultAction, FaultTarget, FaultTime, KillMode, Recovery};
+use super::dist::read_duration_dist;
 use super::{Cx, RefKind, Reference};
+use crate::engine::SimDuration;
 
 pub(crate) fn read_faults(cx: &mut Cx, node: &Node) -> Option<Vec<Fault>> {
     let items = cx.reader.array(node)?;
@@ -17,61 +21,223 @@ pub(crate) fn read_faults(cx: &mut Cx, node: &Node) -> Option<Vec<Fault>> {
     ok.then_some(faults)
 }
 
+const EXAMPLE: &str = "{ at = \"5m\", kill = \"pool.web.instance[0]\" }";
+
 fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
     let mut table = cx.reader.table(node)?;
-    let at = table
-        .require(&mut cx.reader, "at", "\"5m\"")
-        .and_then(|n| cx.reader.duration(&n));
     let kill = table.get("kill");
     let restore = table.get("restore");
+    let slow = table.get("slow");
+    let at = table.get("at").map(|n| cx.reader.duration(&n));
+    let lasting = table.get("for").map(|n| cx.reader.positive_duration(&n));
+    let mtbf = table
+        .get("mtbf")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let mttr = table
+        .get("mttr")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let mode = table.get("mode").map(|n| {
+        cx.reader
+            .choice(&n, &KillMode::NAMES)
+            .map(|index| KillMode::ALL[index])
+    });
+    let factor_node = table.get("factor");
+    let factor = factor_node.as_ref().map(|n| cx.reader.positive_number(n));
+    let add = table.get("add").map(|n| cx.reader.duration(&n));
     table.finish(&mut cx.reader);
-    let (action, target_node) = match (kill, restore) {
-        (Some(target), None) => (FaultAction::Kill, target),
-        (None, Some(target)) => (FaultAction::Restore, target),
+
+    let problem = |message: &str| {
+        Diagnostic::error(message.to_owned())
+            .at(node.span.clone())
+            .path(node.path.clone())
+            .help(format!("for example: {EXAMPLE}"))
+    };
+    let (target_node, action) = match (kill, restore, slow) {
+        (Some(target), None, None) => (
+            target,
+            FaultAction::Kill {
+                mode: optional(mode)?.unwrap_or(KillMode::Crash),
+            },
+        ),
+        (None, Some(target), None) => (target, FaultAction::Restore),
+        (None, None, Some(target)) => {
+            let factor = optional(factor)?.unwrap_or(1.0);
+            let add = optional(add)?.unwrap_or(SimDuration::ZERO);
+            if factor == 1.0 && add == SimDuration::ZERO {
+                cx.reader.push(problem(
+                    "a slow-down needs `factor` (× service time) or `add` (+ service time)",
+                ));
+                return None;
+            }
+            (target, FaultAction::Slow { factor, add })
+        }
         _ => {
-            cx.reader.push(
-                super::super::diagnostic::Diagnostic::error(
-                    "a fault needs exactly one of `kill` and `restore`",
-                )
-                .at(node.span.clone())
-                .path(node.path.clone())
-                .help("for example: { at = \"5m\", kill = \"cache.sessions.node[0]\" }"),
-            );
+            cx.reader.push(problem(
+                "a fault needs exactly one of `kill`, `restore` and `slow`",
+            ));
+            return None;
+        }
+    };
+    let when = match (optional(at)?, optional(mtbf)?, optional(mttr)?) {
+        (Some(at), None, None) => FaultTime::At {
+            at,
+            lasting: optional(lasting)?,
+        },
+        (None, Some(mtbf), Some(mttr)) => {
+            if matches!(action, FaultAction::Restore) {
+                cx.reader.push(problem(
+                    "random faults kill or slow down; they restore by themselves after `mttr`",
+                ));
+                return None;
+            }
+            FaultTime::Random { mtbf, mttr }
+        }
+        _ => {
+            cx.reader.push(problem(
+                "a fault needs `at` (a time), or `mtbf` and `mttr` (random faults: time between failures, time to repair)",
+            ));
             return None;
         }
     };
     let target = read_target(cx, &target_node)?;
-    Some(Fault {
-        at: at?,
-        action,
-        target,
-    })
+    Some(Fault { target, when, action })
 }
 
+/// Splits `name[3]` into ("name", Some(3)).
+fn indexed(part: &str) -> Option<(&str, Option<u32>)> {
+    match part.split_once('[') {
+        None => Some((part, None)),
+        Some((name, rest)) => Some((name, Some(rest.strip_suffix(']')?.parse().ok()?))),
+    }
+}
+
+/// `pool.NAME`, `pool.NAME.instance[I]`, `database.NAME.primary`,
+/// `database.NAME.replica[R]`, `database.NAME.shard[S].primary|replica[R]`,
 /// `cache.NAME.node[I]`.
+fn parse_target(text: &str) -> Option<FaultTarget> {
+    let (kind, rest) = text.split_once('.')?;
+    let mut parts = rest.split('.');
+    let name = parts.next()?.to_owned();
+    let tail: Vec<(&str, Option<u32>)> = parts.map(indexed).collect::<Option<_>>()?;
+    match (kind, tail.as_slice()) {
+        ("pool", []) => Some(FaultTarget::Pool { pool: name }),
+        ("pool", [("instance", Some(instance))]) => Some(FaultTarget::PoolInstance {
+            pool: name,
+            instance: *instance,
+        }),
+        ("cache", [("node", Some(node))]) => Some(FaultTarget::CacheNode {
+            cache: name,
+            node: *node,
+        }),
+        ("database", _) => {
+            let (shard, node) = match tail.as_slice() {
+                [("shard", Some(shard)), node] => (*shard, *node),
+                [node] => (0, *node),
+                _ => return None,
+            };
+            match node {
+                ("primary", None) => Some(FaultTarget::DatabasePrimary {
+                    database: name,
+                    shard,
+                }),
+                ("replica", Some(replica)) => Some(FaultTarget::DatabaseReplica {
+                    database: name,
+                    shard,
+                    replica,
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 fn read_target(cx: &mut Cx, node: &Node) -> Option<FaultTarget> {
     let text = cx.reader.string(node)?;
-    let parsed = text
-        .strip_prefix("cache.")
-        .and_then(|rest| rest.rsplit_once(".node["))
-        .and_then(|(cache, index)| Some((cache, index.strip_suffix(']')?.parse::<u32>().ok()?)));
-    let Some((cache, index)) = parsed else {
+    let Some(target) = parse_target(text) else {
         cx.reader.invalid(
             node,
             format!("`{text}` is not a fault target"),
-            Some("faults can kill and restore cache nodes: `cache.NAME.node[I]`".to_owned()),
+            Some(
+                "targets: pool.NAME, pool.NAME.instance[I], database.NAME.primary, database.NAME.replica[R], \
+                 database.NAME.shard[S].primary, cache.NAME.node[I]"
+                    .to_owned(),
+            ),
         );
         return None;
     };
     cx.references.push(Reference {
-        kind: RefKind::CacheNode { node: index },
-        name: cache.to_owned(),
+        kind: RefKind::FaultTarget(target.clone()),
+        name: text.to_owned(),
         endpoint: None,
         span: node.span.clone(),
         path: node.path.clone(),
     });
-    Some(FaultTarget::CacheNode {
-        cache: cache.to_owned(),
-        node: index,
+    Some(target)
+}
+
+pub(crate) fn read_recovery(reader: &mut Reader, node: &Node) -> Option<Recovery> {
+    let mut table = reader.table(node)?;
+    let defaults = Recovery::default();
+    let margin = table.get("error_rate_margin").map(|n| reader.probability(&n));
+    let factor = table.get("p99_factor").map(|n| reader.positive_number(&n));
+    let windows = table.get("windows").map(|n| reader.integer(&n, 1, 1000));
+    table.finish(reader);
+    Some(Recovery {
+        error_rate_margin: margin.unwrap_or(Some(defaults.error_rate_margin))?,
+        p99_factor: factor.unwrap_or(Some(defaults.p99_factor))?,
+        windows: windows.unwrap_or(Some(defaults.windows as u64))? as u32,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse() {
+        assert_eq!(
+            parse_target("pool.web"),
+            Some(FaultTarget::Pool { pool: "web".into() })
+        );
+        assert_eq!(
+            parse_target("pool.web.instance[2]"),
+            Some(FaultTarget::PoolInstance {
+                pool: "web".into(),
+                instance: 2
+            })
+        );
+        assert_eq!(
+            parse_target("database.db.primary"),
+            Some(FaultTarget::DatabasePrimary {
+                database: "db".into(),
+                shard: 0
+            })
+        );
+        assert_eq!(
+            parse_target("database.db.shard[3].replica[1]"),
+            Some(FaultTarget::DatabaseReplica {
+                database: "db".into(),
+                shard: 3,
+                replica: 1
+            })
+        );
+        assert_eq!(
+            parse_target("cache.c.node[0]"),
+            Some(FaultTarget::CacheNode {
+                cache: "c".into(),
+                node: 0
+            })
+        );
+        for bad in [
+            "pool",
+            "pool.web.node[1]",
+            "database.db",
+            "database.db.replica",
+            "cache.c.node[x]",
+            "x.y",
+        ] {
+            assert_eq!(parse_target(bad), None, "{bad}");
+        }
+    }
 }

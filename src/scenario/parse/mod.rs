@@ -48,8 +48,8 @@ pub(crate) enum RefKind {
     Keyspace,
     /// A cache in a read or write step on `database`.
     Cache { database: String },
-    /// A cache node named by a fault.
-    CacheNode { node: u32 },
+    /// What a fault hits.
+    FaultTarget(super::types::FaultTarget),
 }
 
 /// A name to check once every component is known.
@@ -221,6 +221,9 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         .map(|node| components::read_named(cx, &node, "cache", data::read_cache))
         .unwrap_or_default();
     let faults = root.get("faults").map(|node| faults::read_faults(cx, &node));
+    let recovery = root
+        .get("recovery")
+        .map(|node| faults::read_recovery(&mut cx.reader, &node));
     root.finish(&mut cx.reader);
     let meta = meta?;
     Some(Scenario {
@@ -241,6 +244,7 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         keyspaces,
         caches,
         faults: faults.unwrap_or(Some(Vec::new()))?,
+        recovery: recovery.unwrap_or(Some(super::types::Recovery::default()))?,
     })
 }
 

@@ -1,0 +1,208 @@
+//! Drill reports: for each fault that strikes, how long until it was
+//! detected, how long until the service recovered (RTO: the error rate and
+//! p99 back within the scenario's margins of the pre-fault baseline for
+//! enough windows in a row), how many requests and users it hurt and how,
+//! and what data it lost (writes and the lost window, RPO).
+
+use super::frame::{Cause, InstanceId};
+use super::{LoggedEvent, Model};
+use crate::engine::{SimDuration, SimTime};
+use crate::metrics::Summary;
+use crate::scenario::Recovery;
+
+/// Most drills recorded in one run (random faults can strike often).
+pub const MAX_DRILLS: usize = 1_000;
+
+/// One window's overall outcome, kept for baselines.
+#[derive(Clone, Copy, Debug)]
+pub struct WindowOutcome {
+    pub start: SimTime,
+    pub error_rate: f64,
+    pub p99_ns: f64,
+    pub ended: u64,
+}
+
+#[derive(Debug)]
+pub struct Drill {
+    pub target: String,
+    pub instances: Vec<InstanceId>,
+    pub started: SimTime,
+    pub detected: Option<SimTime>,
+    pub recovered: Option<SimTime>,
+    baseline_error_rate: f64,
+    baseline_p99_ns: f64,
+    /// Start of the current run of recovered windows.
+    streak_start: Option<SimTime>,
+    streak: u32,
+    pub failed_attempts: u64,
+    pub errors_by_cause: [u64; Cause::COUNT],
+    users: Vec<u64>,
+    pub users_affected: u64,
+    pub lost_writes: u64,
+    pub rpo: Option<SimDuration>,
+}
+
+impl Drill {
+    fn open(&self) -> bool {
+        self.recovered.is_none()
+    }
+}
+
+impl Model {
+    /// Opens a drill for a fault that just struck (if there is room).
+    pub(super) fn open_drill(&mut self, source: usize, now: SimTime) -> Option<usize> {
+        if self.drills.len() >= MAX_DRILLS {
+            self.drills_not_recorded += 1;
+            return None;
+        }
+        // The baseline: windows that ended before the fault, after warm-up
+        // if there are any.
+        let before: Vec<&WindowOutcome> = self.window_history.iter().filter(|w| w.start < now).collect();
+        let warm: Vec<&WindowOutcome> = before
+            .iter()
+            .copied()
+            .filter(|w| w.start >= self.warmup)
+            .collect();
+        let base = if warm.is_empty() { &before } else { &warm };
+        let ended: u64 = base.iter().map(|w| w.ended).sum();
+        let error_rate = if ended == 0 {
+            0.0
+        } else {
+            base.iter().map(|w| w.error_rate * w.ended as f64).sum::<f64>() / ended as f64
+        };
+        let p99 = if base.is_empty() {
+            f64::INFINITY
+        } else {
+            base.iter().map(|w| w.p99_ns).sum::<f64>() / base.len() as f64
+        };
+        let users = (self.user_count as usize).div_ceil(64);
+        self.drills.push(Drill {
+            target: self.fault_sources[source].label.clone(),
+            instances: self.fault_sources[source].instances.clone(),
+            started: now,
+            detected: None,
+            recovered: None,
+            baseline_error_rate: error_rate,
+            baseline_p99_ns: p99,
+            streak_start: None,
+            streak: 0,
+            failed_attempts: 0,
+            errors_by_cause: [0; Cause::COUNT],
+            users: vec![0; users],
+            users_affected: 0,
+            lost_writes: 0,
+            rpo: None,
+        });
+        Some(self.drills.len() - 1)
+    }
+
+    /// Something noticed that `instance` is down.
+    pub(super) fn note_detection(&mut self, instance: InstanceId, now: SimTime) {
+        for drill in &mut self.drills {
+            if drill.detected.is_none() && drill.started <= now && drill.instances.contains(&instance) {
+                drill.detected = Some(now);
+            }
+        }
+    }
+
+    /// A failover lost writes of `instance`'s shard.
+    pub(super) fn note_data_loss(&mut self, instance: InstanceId, lost_writes: u64, rpo: SimDuration) {
+        if let Some(drill) = self
+            .drills
+            .iter_mut()
+            .rev()
+            .find(|drill| drill.instances.contains(&instance))
+        {
+            drill.lost_writes += lost_writes;
+            drill.rpo = Some(drill.rpo.map_or(rpo, |known| known.max(rpo)));
+        }
+    }
+
+    /// An attempt by `user` failed; `final_cause` when the request gave up.
+    pub(super) fn note_failure(&mut self, user: u32, final_cause: Option<Cause>) {
+        for drill in self.drills.iter_mut().filter(|drill| drill.open()) {
+            drill.failed_attempts += 1;
+            if let Some(cause) = final_cause {
+                drill.errors_by_cause[cause as usize] += 1;
+            }
+            let (word, bit) = (user as usize / 64, 1u64 << (user % 64));
+            if let Some(bits) = drill.users.get_mut(word)
+                && *bits & bit == 0
+            {
+                *bits |= bit;
+                drill.users_affected += 1;
+            }
+        }
+    }
+
+    /// Records a window's overall outcome and checks open drills for
+    /// recovery.
+    pub(super) fn drill_window(&mut self, outcome: WindowOutcome, end: SimTime, recovery: &Recovery) {
+        self.window_history.push(outcome);
+        let mut recovered = Vec::new();
+        for drill in self.drills.iter_mut().filter(|drill| drill.open()) {
+            if outcome.start < drill.started {
+                continue;
+            }
+            let calm = outcome.error_rate <= drill.baseline_error_rate + recovery.error_rate_margin
+                && outcome.p99_ns <= drill.baseline_p99_ns * recovery.p99_factor;
+            if calm {
+                drill.streak += 1;
+                let start = *drill.streak_start.get_or_insert(outcome.start);
+                if drill.streak >= recovery.windows {
+                    drill.recovered = Some(start);
+                    drill.users = Vec::new();
+                    recovered.push((drill.target.clone(), start.since(drill.started)));
+                }
+            } else {
+                drill.streak = 0;
+                drill.streak_start = None;
+            }
+        }
+        for (target, rto) in recovered {
+            self.events.push(LoggedEvent {
+                time: end,
+                kind: "recovered",
+                scope: target,
+                detail: format!("RTO {:.3} s", rto.as_secs_f64()),
+            });
+        }
+    }
+
+    /// One summary scope per drill: `drill:<target>@<time>`.
+    pub(super) fn summary_drills(&self, summary: &mut Summary) {
+        for drill in &self.drills {
+            let scope = format!("drill:{}@{}s", drill.target, drill.started.as_secs_f64());
+            let seconds =
+                |time: Option<SimTime>| time.map_or(f64::NAN, |time| time.since(drill.started).as_secs_f64());
+            summary.push(&scope, "fault_at_s", drill.started.as_secs_f64());
+            summary.push(&scope, "time_to_detect_s", seconds(drill.detected));
+            summary.push(&scope, "rto_s", seconds(drill.recovered));
+            summary.push(
+                &scope,
+                "recovered",
+                if drill.recovered.is_some() { 1.0 } else { 0.0 },
+            );
+            summary.push(&scope, "failed_attempts", drill.failed_attempts as f64);
+            summary.push(&scope, "users_affected", drill.users_affected as f64);
+            for cause in Cause::ALL {
+                summary.push(
+                    &scope,
+                    cause.error_metric(),
+                    drill.errors_by_cause[cause as usize] as f64,
+                );
+            }
+            summary.push(&scope, "lost_writes", drill.lost_writes as f64);
+            summary.push(
+                &scope,
+                "rpo_s",
+                drill.rpo.map_or(f64::NAN, |rpo| rpo.as_secs_f64()),
+            );
+            summary.push(&scope, "baseline_error_rate", drill.baseline_error_rate);
+            summary.push(&scope, "baseline_latency_p99_ms", drill.baseline_p99_ns / 1e6);
+        }
+        if self.drills_not_recorded > 0 {
+            summary.push("overall", "drills_not_recorded", self.drills_not_recorded as f64);
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! Faults and what follows them: kills (crash or hang), restores and
+//! slow-downs of instances and nodes, scheduled or random (MTBF/MTTR);
+//! balancer health checks that take dead instances out of rotation; and
+//! database failover (detection, promotion of the most up-to-date replica,
+//! writes lost with the old primary).
+
+use super::frame::InstanceId;
+use super::sampler::Sampler;
+use super::{Event, Model, Role};
+use crate::engine::{EventQueue, SimDuration, SimTime, StreamId};
+use crate::scenario::{FaultAction, FaultTime, KillMode, Scenario};
+
+/// A fault of the scenario, resolved to the instances it hits.
+#[derive(Debug)]
+pub struct FaultSource {
+    pub label: String,
+    pub instances: Vec<InstanceId>,
+    pub action: FaultAction,
+    pub when: FaultTime,
+    /// Random faults: up-time and repair-time draws.
+    pub random: Option<(Sampler, Sampler, StreamId)>,
+    /// The drill opened by the current occurrence, if any.
+    pub drill: Option<usize>,
+}
+
+impl FaultSource {
+    pub fn new(
+        scenario: &Scenario,
+        index: usize,
+        instances: Vec<InstanceId>,
+        streams: &mut crate::engine::Streams,
+    ) -> Self {
+        let fault = &scenario.faults[index];
+        let random = match &fault.when {
+            FaultTime::Random { mtbf, mttr } => Some((
+                Sampler::new(mtbf),
+                Sampler::new(mttr),
+                streams.register(&format!("faults[{index}].random")),
+            )),
+            FaultTime::At { .. } => None,
+        };
+        FaultSource {
+            label: fault.target.to_string(),
+            instances,
+            action: fault.action,
+            when: fault.when.clone(),
+            random,
+            drill: None,
+        }
+    }
+}
+
+impl Model {
+    fn random_delay(&mut self, source: usize, repair: bool) -> SimDuration {
+        let (up, down, stream) = self.fault_sources[source]
+            .random
+            .as_ref()
+            .expect("a random fault");
+        let sampler = if repair { down } else { up };
+        SimDuration::from_nanos_f64(sampler.sample(self.streams.get(*stream)))
+    }
+
+    pub(super) fn schedule_faults(&mut self, queue: &mut EventQueue<Event>) {
+        for source in 0..self.fault_sources.len() {
+            match self.fault_sources[source].when {
+                FaultTime::At { at, lasting } => {
+                    let id = source as u32;
+                    queue.schedule_at(
+                        SimTime::ZERO + at,
+                        Event::Fault {
+                            source: id,
+                            undo: false,
+                        },
+                    );
+                    if let Some(lasting) = lasting {
+                        queue.schedule_at(
+                            SimTime::ZERO + at + lasting,
+                            Event::Fault {
+                                source: id,
+                                undo: true,
+                            },
+                        );
+                    }
+                }
+                FaultTime::Random { .. } => {
+                    let delay = self.random_delay(source, false);
+                    queue.schedule_in(
+                        delay,
+                        Event::Fault {
+                            source: source as u32,
+                            undo: false,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// Applies (or undoes) fault source `source`.
+    pub(super) fn fault(&mut self, source: usize, undo: bool, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let action = self.fault_sources[source].action;
+        let instances = self.fault_sources[source].instances.clone();
+        let label = self.fault_sources[source].label.clone();
+        let (kind, detail) = match (action, undo) {
+            (FaultAction::Kill { mode }, false) => {
+                for &instance in &instances {
+                    self.kill_instance(instance, mode, queue);
+                }
+                ("kill", mode.name().to_owned())
+            }
+            (FaultAction::Slow { factor, add }, false) => {
+                for &instance in &instances {
+                    let instance = &mut self.instances[instance.index()];
+                    instance.slow_factor = factor;
+                    instance.slow_add_ns = add.as_nanos() as f64;
+                }
+                ("slow", format!("×{factor} +{add}"))
+            }
+            (FaultAction::Restore, false) | (FaultAction::Kill { .. } | FaultAction::Slow { .. }, true) => {
+                for &instance in &instances {
+                    self.restore_instance(instance, queue);
+                }
+                ("restore", String::new())
+            }
+            (FaultAction::Restore, true) => unreachable!("a restore is not undone"),
+        };
+        self.log(now, kind, &label, detail);
+        if kind != "restore" {
+            let drill = self.open_drill(source, now);
+            self.fault_sources[source].drill = drill;
+        }
+        if self.fault_sources[source].random.is_some() {
+            let delay = self.random_delay(source, !undo);
+            queue.schedule_in(
+                delay,
+                Event::Fault {
+                    source: source as u32,
+                    undo: !undo,
+                },
+            );
+        }
+    }
+
+    /// Kills an instance: its queues are emptied (frames reset or dropped),
+    /// its resources freed, and whoever depends on it learns in time.
+    fn kill_instance(&mut self, id: InstanceId, mode: KillMode, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        if !self.instances[id.index()].up {
+            return;
+        }
+        let instance = &self.instances[id.index()];
+        let metrics = &mut self.station_metrics[instance.station.index()];
+        let waiting = (instance.waiting.len() + instance.resuming.len()) as u64;
+        metrics
+            .busy
+            .set(now, metrics.busy.level() - instance.busy_workers as u64);
+        metrics
+            .cpu
+            .set(now, metrics.cpu.level() - instance.computing as u64);
+        metrics.queued.set(now, metrics.queued.level() - waiting);
+        metrics
+            .present
+            .set(now, metrics.present.level() - instance.present as u64);
+        let hung = mode == KillMode::Hang;
+        self.instances[id.index()].died_at = now;
+        let stranded = self.instances[id.index()].kill(hung);
+        for frame in stranded {
+            if self.frames.get(frame).is_some() {
+                self.abandon(frame, queue);
+            }
+        }
+        match self.roles[id.index()] {
+            Role::CacheNode { cache, node } => self.caches[cache as usize].kill(node as usize),
+            Role::DatabaseNode { database, node } => self.schedule_detection(database, node, queue),
+            Role::Service => {}
+        }
+    }
+
+    fn restore_instance(&mut self, id: InstanceId, queue: &mut EventQueue<Event>) {
+        let instance = &mut self.instances[id.index()];
+        instance.slow_factor = 1.0;
+        instance.slow_add_ns = 0.0;
+        if instance.up {
+            return;
+        }
+        instance.restore();
+        match self.roles[id.index()] {
+            Role::CacheNode { cache, node } => self.caches[cache as usize].restore(node as usize),
+            Role::DatabaseNode { database, node } => {
+                self.rejoin(database, node);
+                self.schedule_detection(database, node, queue);
+            }
+            Role::Service => {}
+        }
+    }
+
+    /// Clients and the failover manager learn of a node's change after the
+    /// database's detection time (never, without failover).
+    fn schedule_detection(&mut self, database: u32, node: u32, queue: &mut EventQueue<Event>) {
+        if let Some(failover) = &self.databases[database as usize].failover {
+            queue.schedule_in(failover.detection, Event::NodeDetected { database, node });
+        }
+    }
+
+    /// A restored database node catches up at once (from a snapshot) and
+    /// serves again: as the primary if it still is one, else as a replica.
+    fn rejoin(&mut self, database: u32, node: u32) {
+        let state = &mut self.databases[database as usize];
+        let shard = state.nodes[node as usize].shard as usize;
+        let position = state.shards[shard].next_seq - 1;
+        if !state.is_primary(node as usize)
+            && let Some(versions) = &state.version
+        {
+            state.applied[state.nodes[node as usize].slot as usize] = versions.clone();
+        }
+        let node = &mut state.nodes[node as usize];
+        node.received = position;
+        node.applied = position;
+        node.applier = Default::default();
+    }
+
+    /// A node's death or return is now known.
+    pub(super) fn node_detected(&mut self, database: u32, node: u32, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let instance = self.databases[database as usize].nodes[node as usize].instance;
+        let up = self.instances[instance.index()].up;
+        let state = &mut self.databases[database as usize];
+        state.nodes[node as usize].known_down = !up;
+        let shard = state.nodes[node as usize].shard;
+        let name = state.name.clone();
+        if up {
+            self.log(now, "node_back", &name, format!("node {node} serves again"));
+            return;
+        }
+        self.note_detection(instance, now);
+        self.log(now, "detected", &name, format!("node {node} is down"));
+        let state = &mut self.databases[database as usize];
+        let shard_state = &state.shards[shard as usize];
+        if shard_state.primary != node || shard_state.promoting {
+            return;
+        }
+        let candidates = shard_state
+            .replicas
+            .iter()
+            .filter(|&&replica| !state.nodes[replica as usize].known_down)
+            .count();
+        if candidates == 0 {
+            self.log(
+                now,
+                "failover_impossible",
+                &name,
+                format!("shard {shard} has no live replica"),
+            );
+            return;
+        }
+        state.shards[shard as usize].promoting = true;
+        let promotion = state
+            .failover
+            .as_ref()
+            .expect("detection implies failover")
+            .promotion;
+        queue.schedule_in(promotion, Event::Promote { database, shard });
+    }
+
+    /// The most up-to-date live replica becomes the shard's primary. Writes
+    /// the old primary acknowledged that it never received are lost.
+    pub(super) fn promote(&mut self, database: u32, shard: u32, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let state = &mut self.databases[database as usize];
+        let shard_index = shard as usize;
+        let old_primary = state.shards[shard_index].primary;
+        let chosen = state.shards[shard_index]
+            .replicas
+            .iter()
+            .copied()
+            .filter(|&replica| !state.nodes[replica as usize].known_down)
+            .max_by_key(|&replica| (state.nodes[replica as usize].received, std::cmp::Reverse(replica)));
+        let Some(chosen) = chosen else {
+            state.shards[shard_index].promoting = false;
+            let name = state.name.clone();
+            self.log(
+                now,
+                "failover_impossible",
+                &name,
+                format!("shard {shard} has no live replica"),
+            );
+            return;
+        };
+        let received = state.nodes[chosen as usize].received;
+        // The new primary first applies what it received but had not applied.
+        let relay: Vec<_> = state.shards[shard_index]
+            .log
+            .iter()
+            .filter(|entry| entry.seq > state.nodes[chosen as usize].applied && entry.seq <= received)
+            .copied()
+            .collect();
+        for entry in &relay {
+            state.apply_entry(chosen as usize, entry);
+        }
+        // Acknowledged writes it never received are lost; the keys they
+        // changed go back to the version the new primary holds.
+        let lost: Vec<_> = state.shards[shard_index]
+            .log
+            .iter()
+            .filter(|entry| entry.seq > received)
+            .copied()
+            .collect();
+        let slot = state.nodes[chosen as usize].slot as usize;
+        for entry in &lost {
+            let kept = state.applied[slot].get(entry.key);
+            if let Some(version) = &mut state.version {
+                version.set(entry.key, kept);
+            }
+        }
+        let acknowledged: Vec<_> = lost.iter().filter(|entry| entry.acked).collect();
+        let lost_writes = acknowledged.len() as u64;
+        let oldest = acknowledged.iter().map(|entry| entry.committed).min();
+        // The failed primary's death is the end of the lost window.
+        let died = self.instances[state.nodes[old_primary as usize].instance.index()].died_at;
+        let rpo = oldest.map_or(SimDuration::ZERO, |oldest| died.since(oldest));
+        let state = &mut self.databases[database as usize];
+        state.window.lost_writes += lost_writes;
+        // Re-point the shard: the chosen replica leads; the old primary (dead)
+        // will rejoin as a replica; the others continue from the new primary.
+        let shard_state = &mut state.shards[shard_index];
+        shard_state.replicas.retain(|&replica| replica != chosen);
+        shard_state.replicas.push(old_primary);
+        shard_state.primary = chosen;
+        shard_state.epoch += 1;
+        shard_state.log.retain(|entry| entry.seq <= received);
+        shard_state.next_seq = received + 1;
+        shard_state.promoting = false;
+        let members: Vec<u32> = shard_state.replicas.iter().copied().chain([chosen]).collect();
+        for member in members {
+            let node = &mut state.nodes[member as usize];
+            node.received = node.received.min(received);
+            node.applied = node.applied.min(received);
+            node.applier = Default::default();
+        }
+        state.prune_log(shard_index);
+        let name = state.name.clone();
+        let detail = format!(
+            "shard {shard}: node {chosen} promoted; {lost_writes} acknowledged writes lost, RPO {:.3} s",
+            rpo.as_secs_f64()
+        );
+        self.log(now, "failover", &name, detail);
+        let instance = self.databases[database as usize].nodes[old_primary as usize].instance;
+        self.note_data_loss(instance, lost_writes, rpo);
+    }
+
+    /// Health checks of every checked balancer start one interval in.
+    pub(super) fn schedule_health_checks(&mut self, queue: &mut EventQueue<Event>) {
+        for (balancer, check) in self.health_checks.iter().enumerate() {
+            if let Some(check) = check {
+                queue.schedule_in(
+                    check.interval,
+                    Event::HealthCheck {
+                        balancer: balancer as u32,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Probes every instance of a balancer: an up instance answers, a
+    /// crashed one refuses at once, a hung one fails after the timeout.
+    pub(super) fn health_check(&mut self, balancer: u32, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let check = self.health_checks[balancer as usize]
+            .clone()
+            .expect("checked balancers only");
+        let (first, count) = {
+            let state = &self.balancers[balancer as usize];
+            (state.first_instance, state.instance_count)
+        };
+        for local in 0..count {
+            let instance = InstanceId(first + local);
+            let state = &self.instances[instance.index()];
+            match (state.up, state.hung) {
+                (true, _) => self.probe_result(balancer, instance, true, now),
+                (false, false) => self.probe_result(balancer, instance, false, now),
+                (false, true) => queue.schedule_in(check.timeout, Event::ProbeFailed { balancer, instance }),
+            }
+        }
+        queue.schedule_in(check.interval, Event::HealthCheck { balancer });
+    }
+
+    /// One probe's outcome: enough failures in a row take the instance out
+    /// of rotation; enough successes put it back.
+    pub(super) fn probe_result(&mut self, balancer: u32, instance: InstanceId, ok: bool, now: SimTime) {
+        let check = self.health_checks[balancer as usize]
+            .clone()
+            .expect("checked balancers only");
+        let state = &mut self.balancers[balancer as usize];
+        let local = (instance.0 - state.first_instance) as usize;
+        let name = self.balancer_names[balancer as usize].clone();
+        if ok {
+            state.probe_failures[local] = 0;
+            state.probe_successes[local] += 1;
+            if !state.in_rotation[local] && state.probe_successes[local] >= check.healthy_threshold {
+                state.in_rotation[local] = true;
+                self.log(now, "back_in_rotation", &name, format!("instance {local}"));
+            }
+        } else {
+            state.probe_successes[local] = 0;
+            state.probe_failures[local] += 1;
+            if state.in_rotation[local] && state.probe_failures[local] >= check.unhealthy_threshold {
+                state.in_rotation[local] = false;
+                self.log(
+                    now,
+                    "detected",
+                    &name,
+                    format!("instance {local} out of rotation"),
+                );
+                self.note_detection(instance, now);
+            }
+        }
+    }
+}
