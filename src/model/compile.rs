@@ -49,6 +49,7 @@ struct Builder<'s> {
     database_read: BTreeMap<String, SiteId>,
     database_write: BTreeMap<String, SiteId>,
     cache_latency: BTreeMap<String, SiteId>,
+    network_internal: SiteId,
     stations: Vec<Station>,
     groups: Vec<Group>,
     instances: Vec<Instance>,
@@ -306,12 +307,14 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         database_read: BTreeMap::new(),
         database_write: BTreeMap::new(),
         cache_latency: BTreeMap::new(),
+        network_internal: SiteId(0),
         stations: Vec::new(),
         groups: Vec::new(),
         instances: Vec::new(),
         roles: Vec::new(),
     };
     let network_internal = builder.site(&scenario.network.default, "network.default");
+    builder.network_internal = network_internal;
     let network_client = builder.site(&scenario.network.client, "network.client");
     let users = match &scenario.workload.arrivals {
         Arrivals::Open { users, .. } | Arrivals::Closed { users, .. } => *users,
@@ -621,6 +624,10 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
             read_from: database.read_from,
             mode: database.replication.mode,
             apply,
+            ship: match &database.replication.ship {
+                Some(ship) => builder.site(ship, &format!("database.{}.ship", database.name)),
+                None => builder.network_internal,
+            },
             appliers_per_replica: database.replication.appliers,
             failover: database.failover.clone(),
             version: tracked.then(|| KeyTable::new(keys, 0)),

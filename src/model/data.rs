@@ -159,8 +159,9 @@ impl Model {
             waiter: if acks > 0 { key } else { NO_PARENT },
         });
         let epoch = shard.epoch;
+        let ship = self.databases[database as usize].ship;
         for replica in replicas {
-            let hop = self.sample_duration(self.network_internal);
+            let hop = self.sample_duration(ship);
             let applier = &mut self.databases[database as usize].nodes[replica as usize].applier;
             // The replication stream is ordered: a write never overtakes
             // the one before it.
@@ -192,8 +193,12 @@ impl Model {
         let replica = &state.nodes[node as usize];
         let shard = &state.shards[replica.shard as usize];
         let instance = replica.instance;
-        // Dropped: a stream from a replaced primary, or a dead receiver.
-        if epoch != shard.epoch || !self.instances[instance.index()].up {
+        let sender = state.nodes[shard.primary as usize].instance;
+        // Dropped: a stream from a replaced primary, a dead receiver, or a
+        // write still on a primary that died — a replica pulls the log, so
+        // what it had not received when the primary died is gone with it.
+        if epoch != shard.epoch || !self.instances[instance.index()].up || !self.instances[sender.index()].up
+        {
             return;
         }
         let waiter = shard.entry(seq).map_or(NO_PARENT, |entry| entry.waiter);

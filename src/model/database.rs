@@ -191,6 +191,8 @@ pub struct Database {
     pub read_from: ReadFrom,
     pub mode: ReplicationMode,
     pub apply: SiteId,
+    /// The time to ship a write to a replica.
+    pub ship: SiteId,
     pub appliers_per_replica: u32,
     pub failover: Option<crate::scenario::Failover>,
     /// Per key: committed version on its primary (tracking databases only).

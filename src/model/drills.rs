@@ -96,12 +96,18 @@ impl Model {
         Some(self.drills.len() - 1)
     }
 
-    /// Something noticed that `instance` is down.
+    /// Something noticed that `instance` is down: the latest fault on it
+    /// is detected (an earlier one that was repaired unnoticed stays so).
     pub(super) fn note_detection(&mut self, instance: InstanceId, now: SimTime) {
-        for drill in &mut self.drills {
-            if drill.detected.is_none() && drill.started <= now && drill.instances.contains(&instance) {
-                drill.detected = Some(now);
-            }
+        let latest = self
+            .drills
+            .iter_mut()
+            .rev()
+            .find(|drill| drill.started <= now && drill.instances.contains(&instance));
+        if let Some(drill) = latest
+            && drill.detected.is_none()
+        {
+            drill.detected = Some(now);
         }
     }
 
@@ -173,11 +179,15 @@ impl Model {
     pub(super) fn summary_drills(&self, summary: &mut Summary) {
         for drill in &self.drills {
             let scope = format!("drill:{}@{}s", drill.target, drill.started.as_secs_f64());
-            let seconds =
-                |time: Option<SimTime>| time.map_or(f64::NAN, |time| time.since(drill.started).as_secs_f64());
+            let seconds = |time: SimTime| time.since(drill.started).as_secs_f64();
             summary.push(&scope, "fault_at_s", drill.started.as_secs_f64());
-            summary.push(&scope, "time_to_detect_s", seconds(drill.detected));
-            summary.push(&scope, "rto_s", seconds(drill.recovered));
+            // Absent rows mean "never": not detected, not recovered.
+            if let Some(detected) = drill.detected {
+                summary.push(&scope, "time_to_detect_s", seconds(detected));
+            }
+            if let Some(recovered) = drill.recovered {
+                summary.push(&scope, "rto_s", seconds(recovered));
+            }
             summary.push(
                 &scope,
                 "recovered",
@@ -193,11 +203,9 @@ impl Model {
                 );
             }
             summary.push(&scope, "lost_writes", drill.lost_writes as f64);
-            summary.push(
-                &scope,
-                "rpo_s",
-                drill.rpo.map_or(f64::NAN, |rpo| rpo.as_secs_f64()),
-            );
+            if let Some(rpo) = drill.rpo {
+                summary.push(&scope, "rpo_s", rpo.as_secs_f64());
+            }
             summary.push(&scope, "baseline_error_rate", drill.baseline_error_rate);
             summary.push(&scope, "baseline_latency_p99_ms", drill.baseline_p99_ns / 1e6);
         }

@@ -13,7 +13,7 @@ use super::data::Target;
 use super::frame::{Carry, Cause, Frame, InstanceId, MISS, NO_BALANCER, NO_PARENT, Purpose};
 use super::instance::Admission;
 use super::program::{CallId, Op, SiteId};
-use super::{Event, Model, Route};
+use super::{Event, Model, Role, Route};
 use crate::engine::{EventQueue, SimDuration, SimTime, SlabKey};
 
 impl Model {
@@ -476,7 +476,16 @@ impl Model {
     /// Removes a frame that holds nothing any more and sends its outcome
     /// to whoever waits for it: its caller, the client, or the reshard.
     pub(super) fn reply(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
-        let frame = self.frames.remove(key).expect("frame in flight");
+        let mut frame = self.frames.remove(key).expect("frame in flight");
+        // A cache client treats a failed cache operation as a miss and goes
+        // on without the cache.
+        if frame.failure.is_some()
+            && frame.instance.0 != u32::MAX
+            && matches!(self.roles[frame.instance.index()], Role::CacheNode { .. })
+        {
+            frame.failure = None;
+            frame.carry.value = MISS;
+        }
         if frame.balancer != NO_BALANCER && frame.instance.0 != u32::MAX {
             self.instances[frame.instance.index()].assigned -= 1;
         }

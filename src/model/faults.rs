@@ -172,7 +172,21 @@ impl Model {
         }
         match self.roles[id.index()] {
             Role::CacheNode { cache, node } => self.caches[cache as usize].kill(node as usize),
-            Role::DatabaseNode { database, node } => self.schedule_detection(database, node, queue),
+            Role::DatabaseNode { database, node } => {
+                // Writes waiting for semi-sync acks on a crashed primary get
+                // their connection reset (no event of theirs is pending).
+                let state = &self.databases[database as usize];
+                let shard = &state.shards[state.nodes[node as usize].shard as usize];
+                let waiters: Vec<_> = shard.log.iter().map(|entry| entry.waiter).collect();
+                for waiter in waiters {
+                    if let Some(frame) = self.frames.get(waiter)
+                        && frame.instance == id
+                    {
+                        self.abandon(waiter, queue);
+                    }
+                }
+                self.schedule_detection(database, node, queue);
+            }
             Role::Service => {}
         }
     }

@@ -291,9 +291,13 @@ fn write_database(o: &mut String, database: &Database) {
         ReplicationMode::Async => "mode = \"async\"".to_owned(),
         ReplicationMode::SemiSync { acks } => format!("mode = \"semi_sync\", acks = {acks}"),
     };
+    let ship = replication
+        .ship
+        .as_ref()
+        .map_or(String::new(), |ship| format!(", ship = {}", dist(ship)));
     writeln!(
         o,
-        "replication = {{ {mode}, apply = {}, appliers = {} }}",
+        "replication = {{ {mode}, apply = {}, appliers = {}{ship} }}",
         dist(&replication.apply),
         replication.appliers
     )

@@ -435,6 +435,9 @@ impl ReadFrom {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replication {
     pub mode: ReplicationMode,
+    /// Time to ship a write to a replica (its network hop, plus any delay of
+    /// the replica's receiving thread); `None`: the network's default hop.
+    pub ship: Option<Dist>,
     /// Time a replica needs to apply one write.
     pub apply: Dist,
     /// Writes a replica applies at once (its apply threads).

@@ -7,6 +7,7 @@ mod cli;
 mod conservation;
 mod determinism;
 mod diagnostics;
+mod drills;
 mod model_behaviour;
 mod queueing;
 mod regression;

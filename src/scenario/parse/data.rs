@@ -133,6 +133,7 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
         }))?,
         replication: replication.unwrap_or(Some(Replication {
             mode: ReplicationMode::Async,
+            ship: None,
             apply: defaults.apply,
             appliers: defaults.appliers,
         }))?,
@@ -165,6 +166,9 @@ fn read_replication(cx: &mut Cx, node: &Node, defaults: &Preset) -> Option<Repli
         .get("apply")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
     let appliers = table.get("appliers").map(|n| cx.reader.integer(&n, 1, 1024));
+    let ship = table
+        .get("ship")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
     table.finish(&mut cx.reader);
     let mode = match mode.unwrap_or(Some(0))? {
         0 => {
@@ -181,6 +185,7 @@ fn read_replication(cx: &mut Cx, node: &Node, defaults: &Preset) -> Option<Repli
     };
     Some(Replication {
         mode,
+        ship: optional(ship)?,
         apply: apply.unwrap_or_else(|| Some(defaults.apply.clone()))?,
         appliers: appliers.unwrap_or(Some(defaults.appliers as u64))? as u32,
     })
