@@ -2,10 +2,18 @@
 
 mod support;
 
+mod analytic;
+mod charts;
 mod cli;
+mod compare;
 mod conservation;
 mod determinism;
 mod diagnostics;
+mod graph;
 mod model_behaviour;
+mod plan;
 mod queueing;
 mod regression;
+mod replications;
+mod report_html;
+mod sweeps;
