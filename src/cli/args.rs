@@ -30,7 +30,8 @@ pub enum Command {
 capsim run scenarios/04-load-balancer.toml --out out\n  \
 capsim run scenarios/04-load-balancer.toml --set pool.web.instances=6 --seed 7 --out out/six\n\n\
 Writes summary.csv, timeseries.csv, events.csv and scenario.resolved.toml into --out.\n\
-summary.csv is written last: a folder without it holds an interrupted run.")]
+summary.csv is written last: a folder without it holds an interrupted run.\n\
+Then draws charts/*.svg, charts/*.png and report.html from them (`capsim chart DIR` redraws).")]
     Run(RunArgs),
     /// Check a scenario and estimate its load without simulating.
     #[command(after_help = "Examples:\n  \
@@ -39,6 +40,24 @@ capsim validate my.toml --set workload.arrivals.rate=5000/s\n\n\
 Prints every problem at once (file, line, column, field) and exits 2 if there is one;\n\
 otherwise prints the offered load per station (utilization law) and exits 0.")]
     Validate(ValidateArgs),
+    /// Redraw the charts and report.html of a finished run from its CSV files.
+    #[command(after_help = super::chart::AFTER_HELP)]
+    Chart(super::chart::ChartArgs),
+    /// Run scenarios or variants with the same seed and compare their results.
+    #[command(after_help = super::compare::AFTER_HELP)]
+    Compare(super::compare::CompareArgs),
+    /// Draw a scenario's topology as a Mermaid or Graphviz dot diagram.
+    #[command(after_help = super::graph::AFTER_HELP)]
+    Graph(super::graph::GraphArgs),
+    /// Run a grid of variants × replications in parallel; chart throughput, latency and utilization.
+    #[command(after_help = super::sweep::AFTER_HELP)]
+    Sweep(super::sweep::SweepArgs),
+    /// Combine the folders of a sharded sweep into what the unsharded sweep writes.
+    #[command(after_help = super::merge::AFTER_HELP)]
+    Merge(super::merge::MergeArgs),
+    /// Find the cheapest configuration that meets SLOs at a target load.
+    #[command(after_help = super::plan::AFTER_HELP)]
+    Plan(super::plan::PlanArgs),
 }
 
 /// Arguments shared by commands that load a scenario.
@@ -65,6 +84,19 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// A service-level objective to check and show in report.html:
+    /// `--slo 'p99<200ms'`, `--slo 'errors<0.1%'` (repeatable).
+    #[arg(long = "slo", value_name = "OBJECTIVE")]
+    pub slo: Vec<String>,
+    /// Run R independent replications in parallel (seeds derived from the
+    /// scenario's); summary.csv gets 95% intervals (ci95_low, ci95_high).
+    #[arg(long, value_name = "R", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replications: u32,
+    /// Worker threads for replications (default: all cores); results do
+    /// not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 #[derive(Args, Debug)]

@@ -1,9 +1,20 @@
 //! Command-line front end: clap arguments, rendering diagnostics, progress,
 //! and exit codes. No simulation or metric logic lives here.
 
+mod analytic_table;
 mod args;
+mod chart;
+mod compare;
+mod count_progress;
+mod graph;
+mod merge;
+mod plan;
 mod progress;
+mod render;
+mod replicated;
 mod run;
+mod sweep;
+mod threads;
 mod validate;
 
 use std::io::IsTerminal;
@@ -30,6 +41,12 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         args::Command::Run(arguments) => run::run(arguments),
         args::Command::Validate(arguments) => validate::validate(arguments),
+        args::Command::Chart(arguments) => chart::chart(arguments),
+        args::Command::Compare(arguments) => compare::compare(arguments),
+        args::Command::Graph(arguments) => graph::graph(arguments),
+        args::Command::Sweep(arguments) => sweep::sweep(arguments),
+        args::Command::Merge(arguments) => merge::merge(arguments),
+        args::Command::Plan(arguments) => plan::plan(arguments),
     };
     ExitCode::from(code)
 }

@@ -9,6 +9,10 @@ use super::progress::Progress;
 use super::{EXIT_FAILED, EXIT_OK, load};
 
 pub fn run(arguments: RunArgs) -> u8 {
+    let slos = match super::render::parse_slos(&arguments.slo) {
+        Ok(slos) => slos,
+        Err(code) => return code,
+    };
     let loaded = match load(&arguments.scenario) {
         Ok(loaded) => loaded,
         Err(code) => return code,
@@ -16,6 +20,9 @@ pub fn run(arguments: RunArgs) -> u8 {
     let scenario = &loaded.scenario;
     for warning in feasibility::warnings(&feasibility::estimate(scenario)) {
         eprintln!("warning: {warning}");
+    }
+    if arguments.replications > 1 {
+        return super::replicated::run(&arguments, scenario, &slos);
     }
     // Creating the writer removes an earlier run's results, so the folder
     // never shows them as this run's.
@@ -64,8 +71,17 @@ pub fn run(arguments: RunArgs) -> u8 {
         );
         return EXIT_FAILED;
     }
+    // Charts and report.html are drawn from the files just written, the
+    // same way `capsim chart` redraws them.
+    let rendered = match super::render::render(&arguments.out, Some(scenario), &slos) {
+        Ok(rendered) => rendered,
+        Err(code) => return code,
+    };
     if !arguments.quiet {
         print_summary(scenario, &result, &arguments.out);
+        super::render::print_verdicts(&rendered.verdicts);
+        let simulated = capsim::study::analytic::lookup(&result.summary);
+        super::analytic_table::print_comparison(scenario, &simulated);
     }
     EXIT_OK
 }
@@ -114,7 +130,7 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResul
         );
     }
     println!(
-        "results in {}/ (summary.csv, timeseries.csv, events.csv, scenario.resolved.toml)",
+        "results in {}/ (summary.csv, timeseries.csv, events.csv, scenario.resolved.toml, charts/, report.html)",
         out.display()
     );
 }

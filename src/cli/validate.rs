@@ -35,6 +35,7 @@ pub fn validate(arguments: ValidateArgs) -> u8 {
             load.station, load.arrival_rate, load.utilization, cpu
         );
     }
+    super::analytic_table::print_estimate(scenario);
     for warning in feasibility::warnings(&loads) {
         eprintln!("warning: {warning}");
     }

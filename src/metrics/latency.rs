@@ -72,8 +72,14 @@ impl Default for LatencyRecorder {
 impl LatencyRecorder {
     #[inline]
     pub fn record(&mut self, latency_ns: u64) {
-        // With auto-resize on, recording can only fail past u64::MAX / 2.
-        self.window.histogram.saturating_record(latency_ns);
+        // `record` grows the histogram past its initial 1 s bound (auto
+        // resize); `saturating_record` would clamp instead — it takes
+        // precedence over auto resize — and every latency above 1 s would
+        // read as 1 s in the percentiles. Only values past what resizing
+        // can reach (u64::MAX / 2) are clamped.
+        if self.window.histogram.record(latency_ns).is_err() {
+            self.window.histogram.saturating_record(latency_ns);
+        }
         self.window.sum_ns += latency_ns as u128;
         self.window.max_ns = self.window.max_ns.max(latency_ns);
     }
@@ -121,6 +127,18 @@ mod tests {
         );
         assert!((stats.mean_ns - 50_000_500.0).abs() < 1e-6);
         assert_eq!(stats.max_ns, 100_000_000.0);
+    }
+
+    #[test]
+    fn latencies_above_one_second_are_not_clamped() {
+        let mut recorder = LatencyRecorder::default();
+        for value in 1..=1_000u64 {
+            recorder.record(value * 10_000_000); // 10 ms to 10 s
+        }
+        recorder.close_window(true);
+        let total = recorder.total();
+        assert!((total.p50_ns / 5e9 - 1.0).abs() < 1e-3, "{}", total.p50_ns);
+        assert!((total.p99_ns / 9.9e9 - 1.0).abs() < 1e-3, "{}", total.p99_ns);
     }
 
     #[test]

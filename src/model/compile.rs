@@ -555,21 +555,9 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
         let mut shards = Vec::new();
         let mut nodes = Vec::new();
         for shard in 0..shard_count {
-            let node_name = |role: &str| match (
-                database.shards > 1 || database.reshard.is_some(),
-                database.replicas > 0,
-            ) {
-                (false, false) => format!("{}.node", database.name),
-                (false, true) => format!("{}.{role}", database.name),
-                (true, _) => format!("{}.shard[{shard}].{role}", database.name),
-            };
             let mut members = Vec::new();
             for slot in 0..=database.replicas {
-                let name = if slot == 0 {
-                    node_name("primary")
-                } else {
-                    node_name(&format!("replica[{}]", slot - 1))
-                };
+                let name = database.node_name(shard, slot);
                 let node = nodes.len() as u32;
                 let station = builder.station(
                     name,

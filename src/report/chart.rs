@@ -4,14 +4,21 @@
 //! registered with plotters' `ab_glyph` backend, so no system font library or
 //! font package is needed; PNGs are encoded with the `png` crate. Colours are
 //! the Okabe–Ito palette, which stays distinguishable with colour-blindness.
-//! One chart draws a few series; callers split many series into several
-//! charts (small multiples) rather than crowding one.
+//! One chart draws a few series; many series become small multiples
+//! (`SmallMultiples`: a grid of panels sharing a title) rather than one
+//! crowded plot. The legend sits in a strip above the plot, never on the
+//! data (and is left out when the title already names the only line); markers (faults, detections, scaling actions) are dashed vertical
+//! lines labelled at the top, labels thinned where they would collide. PNG
+//! text goes through `glyphs::GlyphPlacement`, which places glyphs properly.
 
 use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
+
+use super::glyphs::GlyphPlacement;
 
 /// Okabe–Ito colours, in the order series get them.
 pub const PALETTE: [RGBColor; 8] = [
@@ -25,9 +32,13 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(240, 228, 66),  // yellow (last: weak on white)
 ];
 
-/// Pixel size of every chart.
+/// Pixel size of a single chart.
 pub const WIDTH: u32 = 960;
 pub const HEIGHT: u32 = 540;
+/// Pixel height of one row of small multiples.
+pub const PANEL_HEIGHT: u32 = 300;
+/// Panels side by side in small multiples.
+pub const PANEL_COLUMNS: usize = 2;
 
 /// One line.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,7 +56,7 @@ pub struct Marker {
 }
 
 /// A line chart: titled, with units on both axes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChart {
     pub title: String,
     /// Axis descriptions, units included: "time (s)", "latency (ms)".
@@ -55,6 +66,25 @@ pub struct LineChart {
     pub markers: Vec<Marker>,
     /// Start the y axis at zero (counts, rates, utilizations).
     pub y_from_zero: bool,
+    /// Extend the y axis to at least this value (1 for a utilization, so a
+    /// quiet station does not look full).
+    pub y_at_least: Option<f64>,
+    /// Start the x axis at zero (time since the start of the run).
+    pub x_from_zero: bool,
+}
+
+/// Several line charts in a grid under one title.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SmallMultiples {
+    pub title: String,
+    pub panels: Vec<LineChart>,
+}
+
+/// A chart of either shape.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Figure {
+    Line(LineChart),
+    Panels(SmallMultiples),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +92,13 @@ pub struct LineChart {
 pub struct ChartError {
     pub title: String,
     pub reason: String,
+}
+
+fn chart_error(title: &str, reason: impl std::fmt::Display) -> ChartError {
+    ChartError {
+        title: title.to_owned(),
+        reason: reason.to_string(),
+    }
 }
 
 static FONTS: Once = Once::new();
@@ -77,15 +114,43 @@ fn register_fonts() {
     });
 }
 
-impl LineChart {
-    fn error(&self, reason: impl std::fmt::Display) -> ChartError {
-        ChartError {
-            title: self.title.clone(),
-            reason: reason.to_string(),
-        }
-    }
+/// Text sizes and margins, in pixels: a full chart's or a panel's.
+struct Layout {
+    title: u32,
+    tick: u32,
+    axis: u32,
+    legend: u32,
+    marker: u32,
+    margin: u32,
+    x_area: u32,
+    y_area: u32,
+}
 
-    /// The axis ranges, padded so lines do not sit on the frame.
+const FULL: Layout = Layout {
+    title: 24,
+    tick: 14,
+    axis: 16,
+    legend: 14,
+    marker: 13,
+    margin: 16,
+    x_area: 48,
+    y_area: 72,
+};
+
+const PANEL: Layout = Layout {
+    title: 16,
+    tick: 12,
+    axis: 13,
+    legend: 12,
+    marker: 11,
+    margin: 8,
+    x_area: 40,
+    y_area: 64,
+};
+
+impl LineChart {
+    /// The axis ranges, padded so lines do not sit on the frame, with room
+    /// above the data for marker labels.
     fn ranges(&self) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
         let points = self
             .series
@@ -99,7 +164,7 @@ impl LineChart {
             y_min = y_min.min(y);
             y_max = y_max.max(y);
         }
-        for marker in &self.markers {
+        for marker in self.markers.iter().filter(|marker| marker.x.is_finite()) {
             x_min = x_min.min(marker.x);
             x_max = x_max.max(marker.x);
         }
@@ -112,6 +177,12 @@ impl LineChart {
         if self.y_from_zero {
             y_min = y_min.min(0.0);
         }
+        if self.x_from_zero {
+            x_min = x_min.min(0.0);
+        }
+        if let Some(at_least) = self.y_at_least {
+            y_max = y_max.max(at_least);
+        }
         if x_max <= x_min {
             x_max = x_min + 1.0;
         }
@@ -121,112 +192,320 @@ impl LineChart {
         } else {
             y_max.abs().max(1.0) * 0.1
         };
+        let top_pad = if self.markers.is_empty() { pad } else { pad * 2.4 };
+        // From zero, a sliver below it keeps a line at zero (no errors, an
+        // idle station) visible above the axis instead of hidden in it.
         let y_low = if self.y_from_zero && y_min >= 0.0 {
-            y_min
+            y_min - (y_max + top_pad - y_min) * 0.015
         } else {
             y_min - pad
         };
-        (x_min..x_max, y_low..y_max + pad)
+        (x_min..x_max, y_low..y_max + top_pad)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), ChartError> {
-        register_fonts();
-        root.fill(&WHITE).map_err(|e| self.error(e))?;
+    /// Draws the chart into `area` (already filled).
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        layout: &Layout,
+    ) -> Result<(), ChartError> {
+        let error = |reason: String| chart_error(&self.title, reason);
+        let area = area
+            .margin(layout.margin / 2, 0, layout.margin, layout.margin)
+            .titled(&self.title, ("sans-serif", layout.title, FontStyle::Bold))
+            .map_err(|e| error(e.to_string()))?;
+        let area = self
+            .draw_legend(&area, layout)
+            .map_err(|e| error(e.to_string()))?;
         let (x_range, y_range) = self.ranges();
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&self.title, ("sans-serif", 24, FontStyle::Bold))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(72)
-            .build_cartesian_2d(x_range, y_range.clone())
-            .map_err(|e| self.error(e))?;
+        let mut chart = ChartBuilder::on(&area)
+            .margin_top(4)
+            .x_label_area_size(layout.x_area)
+            .y_label_area_size(layout.y_area)
+            .build_cartesian_2d(x_range.clone(), y_range.clone())
+            .map_err(|e| error(e.to_string()))?;
         chart
             .configure_mesh()
             .x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
-            .label_style(("sans-serif", 14))
-            .axis_desc_style(("sans-serif", 16))
-            .light_line_style(RGBColor(235, 235, 235))
+            .label_style(("sans-serif", layout.tick))
+            .axis_desc_style(("sans-serif", layout.axis))
+            .x_label_formatter(&|value| tick_label(*value))
+            .y_label_formatter(&|value| tick_label(*value))
+            .bold_line_style(RGBColor(218, 218, 218))
+            .light_line_style(RGBColor(246, 246, 246))
             .draw()
-            .map_err(|e| self.error(e))?;
-        for marker in &self.markers {
-            let style = ShapeStyle::from(&RGBColor(120, 120, 120)).stroke_width(1);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(marker.x, y_range.start), (marker.x, y_range.end)],
-                    6,
-                    4,
-                    style,
-                ))
-                .map_err(|e| self.error(e))?;
-            chart
-                .draw_series([Text::new(
-                    marker.label.clone(),
-                    (marker.x, y_range.end),
-                    ("sans-serif", 13).into_font().color(&RGBColor(80, 80, 80)),
-                )])
-                .map_err(|e| self.error(e))?;
-        }
-        for (index, series) in self.series.iter().enumerate() {
+            .map_err(|e| error(e.to_string()))?;
+        self.draw_markers(&mut chart, &y_range, layout)
+            .map_err(|e| error(e.to_string()))?;
+        // The first series is drawn last, on top, so where lines coincide
+        // the one listed first stays visible.
+        for (index, series) in self.series.iter().enumerate().rev() {
             let color = PALETTE[index % PALETTE.len()];
-            let style = ShapeStyle::from(&color).stroke_width(2);
             let points: Vec<(f64, f64)> = series
                 .points
                 .iter()
                 .copied()
                 .filter(|(x, y)| x.is_finite() && y.is_finite())
                 .collect();
-            let drawn = chart
-                .draw_series(LineSeries::new(points.clone(), style))
-                .map_err(|e| self.error(e))?;
-            drawn
-                .label(series.name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+                .map_err(|e| error(e.to_string()))?;
             if points.len() <= 40 {
                 chart
                     .draw_series(points.iter().map(|&point| Circle::new(point, 3, color.filled())))
-                    .map_err(|e| self.error(e))?;
+                    .map_err(|e| error(e.to_string()))?;
             }
         }
-        if self.series.len() > 1 {
+        if self.all_zero() {
+            let font = ("sans-serif", layout.axis)
+                .into_font()
+                .color(&RGBColor(90, 90, 90));
+            let middle = (x_range.start + x_range.end) / 2.0;
+            let height = (y_range.start + y_range.end) / 2.0;
             chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(200, 200, 200))
-                .label_font(("sans-serif", 14))
-                .position(SeriesLabelPosition::UpperLeft)
-                .draw()
-                .map_err(|e| self.error(e))?;
+                .draw_series([Text::new(
+                    "every value is 0",
+                    (middle, height),
+                    font.pos(Pos::new(HPos::Center, VPos::Center)),
+                )])
+                .map_err(|e| error(e.to_string()))?;
         }
-        root.present().map_err(|e| self.error(e))
+        Ok(())
+    }
+
+    /// A legend for two or more lines, or for one whose name the title
+    /// does not already say (`web` on a chart titled "Instances").
+    fn needs_legend(&self) -> bool {
+        match self.series.as_slice() {
+            [] => false,
+            [only] => !self.title.to_lowercase().contains(&only.name.to_lowercase()),
+            _ => true,
+        }
+    }
+
+    /// Whether there are values and every one of them is zero (a chart of
+    /// errors in a run without errors), which the chart then says in words.
+    fn all_zero(&self) -> bool {
+        let mut values = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .map(|p| p.1)
+            .filter(|y| y.is_finite());
+        values.clone().next().is_some() && values.all(|y| y == 0.0)
+    }
+
+    /// Draws the legend as rows of entries above the plot (only with two or
+    /// more series) and returns the area left for the plot.
+    fn draw_legend<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        layout: &Layout,
+    ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+        if !self.needs_legend() {
+            return Ok(area.clone());
+        }
+        let font = ("sans-serif", layout.legend)
+            .into_font()
+            .color(&RGBColor(30, 30, 30));
+        let (width, _) = area.dim_in_pixel();
+        let row_height = layout.legend as i32 + 8;
+        let (left, swatch, gap) = (layout.y_area as i32, 22, 18);
+        let (mut x, mut y) = (left, 2);
+        for (index, series) in self.series.iter().enumerate() {
+            let (text_width, _) = area.estimate_text_size(&series.name, &font)?;
+            let entry = swatch + 6 + text_width as i32;
+            if x > left && x + entry > width as i32 {
+                (x, y) = (left, y + row_height);
+            }
+            let color = PALETTE[index % PALETTE.len()];
+            let middle = y + row_height / 2 - 1;
+            area.draw(&PathElement::new(
+                vec![(x, middle), (x + swatch, middle)],
+                color.stroke_width(3),
+            ))?;
+            area.draw_text(&series.name, &font, (x + swatch + 6, y + 2))?;
+            x += entry + gap;
+        }
+        let (_, rest) = area.split_vertically(y + row_height + 2);
+        Ok(rest)
+    }
+
+    /// Dashed vertical lines; labels at the top, merged when markers share
+    /// an x and skipped when they would overlap the previous label.
+    fn draw_markers<DB: DrawingBackend>(
+        &self,
+        chart: &mut ChartContext<
+            DB,
+            Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+        >,
+        y_range: &std::ops::Range<f64>,
+        layout: &Layout,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let mut markers: Vec<&Marker> = self.markers.iter().filter(|m| m.x.is_finite()).collect();
+        markers.sort_by(|a, b| a.x.total_cmp(&b.x));
+        let line_style = ShapeStyle::from(&RGBColor(120, 120, 120)).stroke_width(1);
+        let font = ("sans-serif", layout.marker)
+            .into_font()
+            .color(&RGBColor(70, 70, 70));
+        // Markers at the same x share one line and one label.
+        let mut groups: Vec<(f64, Vec<&str>)> = Vec::new();
+        for marker in markers {
+            match groups.last_mut() {
+                Some((x, labels)) if *x == marker.x => {
+                    if !labels.contains(&marker.label.as_str()) {
+                        labels.push(&marker.label);
+                    }
+                }
+                _ => groups.push((marker.x, vec![&marker.label])),
+            }
+        }
+        // Every line first, then the labels over them.
+        for (x, _) in &groups {
+            chart.draw_series(DashedLineSeries::new(
+                [(*x, y_range.start), (*x, y_range.end)],
+                6,
+                4,
+                line_style,
+            ))?;
+        }
+        let mut label_end_px = i32::MIN;
+        for (x, labels) in groups {
+            let label = labels.join(", ");
+            let x_px = chart.backend_coord(&(x, y_range.end)).0;
+            let (label_width, _) = chart.plotting_area().estimate_text_size(&label, &font)?;
+            if x_px > label_end_px {
+                // A white backing keeps the label legible over grid lines.
+                let backing = Rectangle::new(
+                    [(2, 1), (label_width as i32 + 5, layout.marker as i32 + 4)],
+                    WHITE.mix(0.85).filled(),
+                );
+                chart.draw_series([EmptyElement::at((x, y_range.end))
+                    + backing
+                    + Text::new(label, (3, 2), font.clone())])?;
+                label_end_px = x_px + label_width as i32 + 6;
+            }
+        }
+        Ok(())
     }
 
     /// The chart as an SVG document.
     pub fn svg(&self) -> Result<String, ChartError> {
-        let mut text = String::new();
-        {
-            let root = SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)).into_drawing_area();
-            self.draw(root)?;
-        }
-        Ok(text)
+        svg_of(&self.title, (WIDTH, HEIGHT), |root| self.draw_on(&root, &FULL))
     }
 
     /// The chart as a PNG image.
     pub fn png(&self) -> Result<Vec<u8>, ChartError> {
-        let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
-        {
-            let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
-            self.draw(root)?;
-        }
-        let mut encoded = Vec::new();
-        let mut encoder = png::Encoder::new(&mut encoded, WIDTH, HEIGHT);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().map_err(|e| self.error(e))?;
-        writer.write_image_data(&pixels).map_err(|e| self.error(e))?;
-        writer.finish().map_err(|e| self.error(e))?;
-        Ok(encoded)
+        png_of(&self.title, (WIDTH, HEIGHT), |root| self.draw_on(&root, &FULL))
     }
+}
+
+/// A tick value without needless decimals: `100`, `0.05`, `1.25`.
+pub fn tick_label(value: f64) -> String {
+    let text = format!("{value:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+impl SmallMultiples {
+    fn grid(&self) -> (usize, usize) {
+        let columns = PANEL_COLUMNS.min(self.panels.len()).max(1);
+        (self.panels.len().div_ceil(columns).max(1), columns)
+    }
+
+    /// Pixel size: the full width, one `PANEL_HEIGHT` per row plus the title.
+    pub fn size(&self) -> (u32, u32) {
+        (WIDTH, 48 + PANEL_HEIGHT * self.grid().0 as u32)
+    }
+
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+        let body = root
+            .margin(8, 0, 0, 0)
+            .titled(&self.title, ("sans-serif", FULL.title, FontStyle::Bold))
+            .map_err(|e| chart_error(&self.title, e))?;
+        for (panel, area) in self.panels.iter().zip(body.split_evenly(self.grid())) {
+            panel.draw_on(&area, &PANEL)?;
+        }
+        Ok(())
+    }
+
+    pub fn svg(&self) -> Result<String, ChartError> {
+        svg_of(&self.title, self.size(), |root| self.draw_on(&root))
+    }
+
+    pub fn png(&self) -> Result<Vec<u8>, ChartError> {
+        png_of(&self.title, self.size(), |root| self.draw_on(&root))
+    }
+}
+
+impl Figure {
+    pub fn title(&self) -> &str {
+        match self {
+            Figure::Line(chart) => &chart.title,
+            Figure::Panels(panels) => &panels.title,
+        }
+    }
+
+    pub fn svg(&self) -> Result<String, ChartError> {
+        match self {
+            Figure::Line(chart) => chart.svg(),
+            Figure::Panels(panels) => panels.svg(),
+        }
+    }
+
+    pub fn png(&self) -> Result<Vec<u8>, ChartError> {
+        match self {
+            Figure::Line(chart) => chart.png(),
+            Figure::Panels(panels) => panels.png(),
+        }
+    }
+}
+
+fn svg_of(
+    title: &str,
+    size: (u32, u32),
+    draw: impl FnOnce(DrawingArea<SVGBackend, Shift>) -> Result<(), ChartError>,
+) -> Result<String, ChartError> {
+    register_fonts();
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| chart_error(title, e))?;
+        draw(root.clone())?;
+        root.present().map_err(|e| chart_error(title, e))?;
+    }
+    Ok(text)
+}
+
+fn png_of(
+    title: &str,
+    (width, height): (u32, u32),
+    draw: impl FnOnce(DrawingArea<GlyphPlacement<BitMapBackend>, Shift>) -> Result<(), ChartError>,
+) -> Result<Vec<u8>, ChartError> {
+    register_fonts();
+    let mut pixels = vec![0u8; (width * height * 3) as usize];
+    {
+        let bitmap = BitMapBackend::with_buffer(&mut pixels, (width, height));
+        let root = GlyphPlacement::new(bitmap).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| chart_error(title, e))?;
+        draw(root.clone())?;
+        root.present().map_err(|e| chart_error(title, e))?;
+    }
+    let mut encoded = Vec::new();
+    let mut encoder = png::Encoder::new(&mut encoded, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|e| chart_error(title, e))?;
+    writer
+        .write_image_data(&pixels)
+        .map_err(|e| chart_error(title, e))?;
+    writer.finish().map_err(|e| chart_error(title, e))?;
+    Ok(encoded)
 }
 
 #[cfg(test)]
@@ -253,28 +532,76 @@ mod tests {
                 label: "fault".into(),
             }],
             y_from_zero: true,
+            y_at_least: None,
+            x_from_zero: false,
         }
+    }
+
+    #[test]
+    fn a_lone_line_gets_a_legend_only_when_the_title_does_not_name_it() {
+        let one = |title: &str, name: &str| LineChart {
+            title: title.into(),
+            series: vec![Series {
+                name: name.into(),
+                points: vec![(0.0, 1.0)],
+            }],
+            ..LineChart::default()
+        };
+        assert!(one("Instances", "web").needs_legend());
+        assert!(!one("Requests in flight", "in flight").needs_legend());
+        assert!(one("Instances", "web").svg().unwrap().contains(">\nweb\n<"));
+        assert!(sample().needs_legend());
+    }
+
+    #[test]
+    fn tick_labels_drop_needless_decimals() {
+        assert_eq!(tick_label(100.0), "100");
+        assert_eq!(tick_label(0.05), "0.05");
+        assert_eq!(tick_label(-0.0), "0");
+        assert_eq!(tick_label(1.25), "1.25");
+    }
+
+    /// Decodes a PNG: (width, height, RGB pixels).
+    fn decode(bytes: Vec<u8>) -> (u32, u32, Vec<u8>) {
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        (info.width, info.height, pixels)
+    }
+
+    fn colour_count(pixels: &[u8], colour: RGBColor) -> usize {
+        pixels
+            .chunks(3)
+            .filter(|p| p == &[colour.0, colour.1, colour.2])
+            .count()
     }
 
     #[test]
     fn svg_has_the_texts() {
         let svg = sample().svg().unwrap();
         assert!(svg.starts_with("<svg"));
-        for text in ["Latency over time", "time (s)", "latency (ms)", "p99", "fault"] {
+        for text in [
+            "Latency over time",
+            "time (s)",
+            "latency (ms)",
+            "p50",
+            "p99",
+            "fault",
+        ] {
             assert!(svg.contains(text), "missing {text}");
         }
     }
 
     #[test]
     fn png_decodes_and_is_not_blank() {
-        let bytes = sample().png().unwrap();
-        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut reader = decoder.read_info().unwrap();
-        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut pixels).unwrap();
-        assert_eq!((info.width, info.height), (WIDTH, HEIGHT));
+        let (width, height, pixels) = decode(sample().png().unwrap());
+        assert_eq!((width, height), (WIDTH, HEIGHT));
         let non_white = pixels.chunks(3).filter(|p| p != &[255, 255, 255]).count();
         assert!(non_white > 5_000, "only {non_white} drawn pixels");
+        // Both series are drawn in their palette colours.
+        assert!(colour_count(&pixels, PALETTE[0]) > 200);
+        assert!(colour_count(&pixels, PALETTE[1]) > 200);
     }
 
     #[test]
@@ -286,5 +613,77 @@ mod tests {
         };
         assert!(chart.svg().unwrap().contains("Latency over time"));
         chart.png().unwrap();
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        assert_eq!(sample().svg().unwrap(), sample().svg().unwrap());
+        assert_eq!(sample().png().unwrap(), sample().png().unwrap());
+    }
+
+    #[test]
+    fn the_y_axis_reaches_the_requested_value() {
+        let chart = LineChart {
+            y_at_least: Some(1.0),
+            series: vec![Series {
+                name: "web".into(),
+                points: vec![(0.0, 0.1), (10.0, 0.2)],
+            }],
+            markers: vec![],
+            ..sample()
+        };
+        let (_, y_range) = chart.ranges();
+        assert!(
+            y_range.end >= 1.0 && y_range.start < 0.0 && y_range.start > -0.02,
+            "{y_range:?}"
+        );
+    }
+
+    #[test]
+    fn colliding_marker_labels_are_thinned_and_shared_ones_merged() {
+        let mut chart = sample();
+        chart.markers = vec![
+            Marker {
+                x: 20.0,
+                label: "kill web-1".into(),
+            },
+            Marker {
+                x: 20.0,
+                label: "kill web-2".into(),
+            },
+            Marker {
+                x: 20.2,
+                label: "hidden label".into(),
+            },
+            Marker {
+                x: 45.0,
+                label: "restore".into(),
+            },
+        ];
+        let svg = chart.svg().unwrap();
+        assert!(svg.contains("kill web-1, kill web-2"));
+        assert!(!svg.contains("hidden label"));
+        assert!(svg.contains("restore"));
+    }
+
+    #[test]
+    fn small_multiples_draw_every_panel_in_a_grid() {
+        let panels = SmallMultiples {
+            title: "Utilization per station".into(),
+            panels: (0..5)
+                .map(|i| LineChart {
+                    title: format!("station {i}"),
+                    ..sample()
+                })
+                .collect(),
+        };
+        assert_eq!(panels.size(), (WIDTH, 48 + 3 * PANEL_HEIGHT));
+        let svg = panels.svg().unwrap();
+        for i in 0..5 {
+            assert!(svg.contains(&format!("station {i}")));
+        }
+        let (width, height, pixels) = decode(panels.png().unwrap());
+        assert_eq!((width, height), panels.size());
+        assert!(colour_count(&pixels, PALETTE[0]) > 5 * 100);
     }
 }

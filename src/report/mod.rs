@@ -4,9 +4,26 @@
 //! it holds an interrupted one. The time series is streamed to its file
 //! window by window while the run goes, so memory does not grow with the
 //! simulated duration. Nothing here changes a number or runs a simulation.
+//!
+//! What people look at — charts, `report.html`, comparisons, topology
+//! diagrams — is drawn from a finished folder's CSV files (`render`,
+//! `run_data`), so `capsim run` and `capsim chart DIR` give the same bytes.
 
 mod atomic;
+pub mod bottleneck;
 pub mod chart;
+pub mod compare;
+pub mod compare_page;
+mod glyphs;
+pub mod graph;
+pub mod html;
+pub mod plan_files;
+pub mod render;
+pub mod run_charts;
+pub mod run_data;
+pub mod run_page;
+pub mod study_files;
+pub mod sweep_charts;
 mod tables;
 
 use std::fs::File;
@@ -30,6 +47,8 @@ pub const RUN_FILES: [&str; 4] = [
 /// Removes a previous run's outputs from `dir`, `summary.csv` first, so the
 /// folder never presents old results as those of a run that then fails.
 pub fn clear_run(dir: &Path) -> io::Result<()> {
+    // The report and charts describe the results, so they go first.
+    render::clear_rendered(dir).map_err(io::Error::other)?;
     for name in RUN_FILES.iter().rev() {
         match std::fs::remove_file(dir.join(name)) {
             Ok(()) => {}

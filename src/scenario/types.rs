@@ -90,6 +90,15 @@ pub enum Arrivals {
     Closed { users: u64, think: Dist },
 }
 
+impl Arrivals {
+    /// The user population.
+    pub fn users(&self) -> u64 {
+        match self {
+            Arrivals::Open { users, .. } | Arrivals::Closed { users, .. } => *users,
+        }
+    }
+}
+
 /// How the open arrival rate is stated.
 #[derive(Clone, Debug, PartialEq)]
 pub enum OpenRate {
@@ -380,6 +389,22 @@ pub struct Database {
     /// Automatic failover of a dead primary; without it, the shard takes no
     /// writes until the primary is restored.
     pub failover: Option<Failover>,
+}
+
+impl Database {
+    /// The name (and output scope) of a node: slot 0 is the shard's
+    /// primary, slot i its replica i − 1.
+    pub fn node_name(&self, shard: u32, slot: u32) -> String {
+        let role = match slot {
+            0 => "primary".to_owned(),
+            replica => format!("replica[{}]", replica - 1),
+        };
+        match (self.shards > 1 || self.reshard.is_some(), self.replicas > 0) {
+            (false, false) => format!("{}.node", self.name),
+            (false, true) => format!("{}.{role}", self.name),
+            (true, _) => format!("{}.shard[{shard}].{role}", self.name),
+        }
+    }
 }
 
 /// How a dead database node is noticed and a primary replaced.

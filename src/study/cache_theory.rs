@@ -18,6 +18,28 @@
 //!
 //! Times here are in units of requests (T counts requests), so the result
 //! does not depend on the request rate for the capacity-bound policies.
+//!
+//! Writes that invalidate (delete the cached key), k writes per read of
+//! each key: for LRU a key is cached iff it was read within T_C and not
+//! written since: P = 1/(1+k) · (1 − e^{−(1+k) p_i T_C}). For FIFO and
+//! RANDOM a fill stays until evicted or written, whichever comes first; with
+//! writes the two differ, because FIFO's stay is about T_C for every fill
+//! and RANDOM's is exponential. A perfect-LFU cache keeps the top C keys'
+//! slots, empty after a write until the next read: its hit ratio is divided
+//! by 1+k. TTL caches
+//! with invalidations: a fill lives min(T, time to the next write), so a
+//! cycle holds λ_i (1 − e^{−w_i T}) / w_i hits (fixed TTL); with the TTL
+//! refreshed, a read hits iff the previous read came within T and no write
+//! since: λ_i/(λ_i + w_i) · (1 − e^{−(λ_i + w_i) T}).
+
+/// Keys that share one popularity: `count` keys, each asked for with
+/// probability `probability` per request. A large keyspace is described by
+/// a few thousand groups instead of one entry per key.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeyGroup {
+    pub probability: f64,
+    pub count: f64,
+}
 
 /// Zipf(α) popularity over `keys` keys, most popular first.
 pub fn zipf(keys: usize, alpha: f64) -> Vec<f64> {
@@ -26,10 +48,29 @@ pub fn zipf(keys: usize, alpha: f64) -> Vec<f64> {
     weights.into_iter().map(|weight| weight / total).collect()
 }
 
+fn singletons(popularity: &[f64]) -> Vec<KeyGroup> {
+    popularity
+        .iter()
+        .map(|&probability| KeyGroup {
+            probability,
+            count: 1.0,
+        })
+        .collect()
+}
+
+fn key_count(groups: &[KeyGroup]) -> f64 {
+    groups.iter().map(|group| group.count).sum()
+}
+
 /// Solves `occupancy(t) = capacity` for t by bisection; occupancy grows
 /// with t from 0 towards the number of keys.
-fn characteristic_time(popularity: &[f64], capacity: f64, occupancy: impl Fn(f64, f64) -> f64) -> f64 {
-    let total = |t: f64| popularity.iter().map(|&p| occupancy(p, t)).sum::<f64>();
+fn characteristic_time(groups: &[KeyGroup], capacity: f64, occupancy: impl Fn(f64, f64) -> f64) -> f64 {
+    let total = |t: f64| {
+        groups
+            .iter()
+            .map(|group| group.count * occupancy(group.probability, t))
+            .sum::<f64>()
+    };
     let (mut low, mut high) = (0.0, 1.0);
     while total(high) < capacity {
         high *= 2.0;
@@ -45,52 +86,131 @@ fn characteristic_time(popularity: &[f64], capacity: f64, occupancy: impl Fn(f64
     (low + high) / 2.0
 }
 
-fn weighted_hits(popularity: &[f64], t: f64, in_cache: impl Fn(f64, f64) -> f64) -> f64 {
-    popularity.iter().map(|&p| p * in_cache(p, t)).sum()
+fn weighted_hits(groups: &[KeyGroup], t: f64, in_cache: impl Fn(f64, f64) -> f64) -> f64 {
+    groups
+        .iter()
+        .map(|group| group.count * group.probability * in_cache(group.probability, t))
+        .sum()
+}
+
+/// LRU hit ratio (Che's approximation) of keys in groups, with
+/// `writes_per_read` invalidating writes per read of each key.
+pub fn lru_groups(groups: &[KeyGroup], capacity: f64, writes_per_read: f64) -> f64 {
+    let scale = 1.0 + writes_per_read;
+    if capacity >= key_count(groups) {
+        return 1.0 / scale;
+    }
+    let in_cache = |p: f64, t: f64| (1.0 - (-scale * p * t).exp()) / scale;
+    let t = characteristic_time(groups, capacity, in_cache);
+    weighted_hits(groups, t, in_cache)
+}
+
+/// FIFO hit ratio of keys in groups: a fill stays for the characteristic
+/// time T (fills, not hits, push it out), or until a write invalidates it:
+/// its mean stay is E[min(T, Exp(w))] = (1 − e^{−wT})/w.
+pub fn fifo_groups(groups: &[KeyGroup], capacity: f64, writes_per_read: f64) -> f64 {
+    let stay = |p: f64, t: f64| {
+        let writes = writes_per_read * p;
+        if writes * t > 1e-12 {
+            (1.0 - (-writes * t).exp()) / writes
+        } else {
+            t
+        }
+    };
+    sojourn_hits(groups, capacity, writes_per_read, stay)
+}
+
+/// RANDOM hit ratio of keys in groups: a fill stays an exponential time of
+/// mean T (each fill evicts a random entry), or until a write: a mean stay
+/// of T/(1 + wT). Without writes it equals FIFO's (Gelenbe).
+pub fn random_groups(groups: &[KeyGroup], capacity: f64, writes_per_read: f64) -> f64 {
+    let stay = |p: f64, t: f64| t / (1.0 + writes_per_read * p * t);
+    sojourn_hits(groups, capacity, writes_per_read, stay)
+}
+
+/// A key cycles between absent (until its next read, mean 1/p) and cached
+/// (a mean `stay`): cached a share p·stay/(1 + p·stay) of the time, which
+/// by PASTA is its reads' hit ratio.
+fn sojourn_hits(
+    groups: &[KeyGroup],
+    capacity: f64,
+    writes_per_read: f64,
+    stay: impl Fn(f64, f64) -> f64,
+) -> f64 {
+    if capacity >= key_count(groups) {
+        return 1.0 / (1.0 + writes_per_read);
+    }
+    let in_cache = |p: f64, t: f64| {
+        let held = p * stay(p, t);
+        held / (1.0 + held)
+    };
+    let t = characteristic_time(groups, capacity, in_cache);
+    weighted_hits(groups, t, in_cache)
+}
+
+/// Perfect-LFU hit ratio of keys in groups: the most popular `capacity`.
+pub fn perfect_lfu_groups(groups: &[KeyGroup], capacity: f64) -> f64 {
+    let mut sorted = groups.to_vec();
+    sorted.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+    let mut room = capacity;
+    let mut hits = 0.0;
+    for group in sorted {
+        let taken = group.count.min(room);
+        hits += taken * group.probability;
+        room -= taken;
+        if room <= 0.0 {
+            break;
+        }
+    }
+    hits
+}
+
+/// TTL-cache hit ratio of keys in groups (see [`ttl`]), `rate` reads per
+/// second and `writes_per_read` invalidating writes per read of each key.
+pub fn ttl_groups(
+    groups: &[KeyGroup],
+    rate: f64,
+    ttl_s: f64,
+    refresh_on_hit: bool,
+    writes_per_read: f64,
+) -> f64 {
+    groups
+        .iter()
+        .map(|group| {
+            let reads = group.probability * rate;
+            let writes = reads * writes_per_read;
+            let hit = match (refresh_on_hit, writes > 0.0) {
+                (true, _) => reads / (reads + writes) * (1.0 - (-(reads + writes) * ttl_s).exp()),
+                (false, false) => reads * ttl_s / (1.0 + reads * ttl_s),
+                (false, true) => {
+                    let hits = reads * (1.0 - (-writes * ttl_s).exp()) / writes;
+                    hits / (1.0 + hits)
+                }
+            };
+            group.count * group.probability * hit
+        })
+        .sum()
 }
 
 /// LRU hit ratio (Che's approximation).
 pub fn lru(popularity: &[f64], capacity: usize) -> f64 {
-    if capacity >= popularity.len() {
-        return 1.0;
-    }
-    let in_cache = |p: f64, t: f64| 1.0 - (-p * t).exp();
-    let t = characteristic_time(popularity, capacity as f64, in_cache);
-    weighted_hits(popularity, t, in_cache)
+    lru_groups(&singletons(popularity), capacity as f64, 0.0)
 }
 
 /// FIFO (and RANDOM) hit ratio.
 pub fn fifo(popularity: &[f64], capacity: usize) -> f64 {
-    if capacity >= popularity.len() {
-        return 1.0;
-    }
-    let in_cache = |p: f64, t: f64| p * t / (1.0 + p * t);
-    let t = characteristic_time(popularity, capacity as f64, in_cache);
-    weighted_hits(popularity, t, in_cache)
+    fifo_groups(&singletons(popularity), capacity as f64, 0.0)
 }
 
 /// Perfect-LFU hit ratio: the top `capacity` popularities.
 pub fn perfect_lfu(popularity: &[f64], capacity: usize) -> f64 {
-    let mut sorted = popularity.to_vec();
-    sorted.sort_by(|a, b| b.total_cmp(a));
-    sorted.iter().take(capacity).sum()
+    perfect_lfu_groups(&singletons(popularity), capacity as f64)
 }
 
 /// Hit ratio of a TTL cache with no capacity limit, `rate` requests per
 /// second in all and a TTL of `ttl_s` seconds.
 pub fn ttl(popularity: &[f64], rate: f64, ttl_s: f64, refresh_on_hit: bool) -> f64 {
-    popularity
-        .iter()
-        .map(|&p| {
-            let expected = p * rate * ttl_s;
-            let hit = if refresh_on_hit {
-                1.0 - (-expected).exp()
-            } else {
-                expected / (1.0 + expected)
-            };
-            p * hit
-        })
-        .sum()
+    ttl_groups(&singletons(popularity), rate, ttl_s, refresh_on_hit, 0.0)
 }
 
 #[cfg(test)]
@@ -116,6 +236,28 @@ mod tests {
         );
         assert!(fifo < lru && lru < lfu, "{fifo} {lru} {lfu}");
         assert_eq!(super::lru(&popularity, 10_000), 1.0);
+    }
+
+    #[test]
+    fn invalidations_reduce_to_no_writes_and_cap_hits() {
+        let popularity = zipf(1_000, 0.8);
+        let groups = singletons(&popularity);
+        assert_eq!(lru_groups(&groups, 100.0, 0.0), lru(&popularity, 100));
+        let random = random_groups(&groups, 100.0, 0.0);
+        assert!((random - fifo(&popularity, 100)).abs() < 1e-9);
+        // A key read as often as written hits at most half the time, and
+        // FIFO's fixed stay beats RANDOM's exponential one.
+        for policy in [lru_groups, fifo_groups, random_groups] {
+            assert!(policy(&groups, 100.0, 1.0) <= 0.5);
+            assert!(policy(&groups, 100.0, 1.0) < policy(&groups, 100.0, 0.0));
+        }
+        assert!(fifo_groups(&groups, 100.0, 1.0) > random_groups(&groups, 100.0, 1.0));
+        // TTL with rare writes tends to the plain form.
+        for refresh in [false, true] {
+            let plain = ttl(&popularity, 2000.0, 1.0, refresh);
+            let rare = ttl_groups(&groups, 2000.0, 1.0, refresh, 1e-9);
+            assert!((plain - rare).abs() < 1e-6, "{plain} {rare}");
+        }
     }
 
     #[test]

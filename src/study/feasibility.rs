@@ -5,8 +5,21 @@
 //!
 //! The estimate ignores retries and queueing delays (it is a lower bound on
 //! load): a warning here is certain trouble, silence is not a guarantee.
+//!
+//! Data steps: reads behind a cache reach the database only on a miss, at
+//! the hit ratio cache theory predicts (`cache_estimate`); writes load the
+//! primaries, reads the replicas when reads go to replicas; keys spread
+//! evenly over shards (a hot shard shows only in the simulation). A
+//! database's figures are those of its busiest kind of node, in its
+//! starting layout (before any reshard).
+//!
+//! The walk over the call graph (`walk`) also takes per-station queueing
+//! delays, so `analytic` can add M/M/c waits and walk again: with waits, a
+//! thread-per-request caller holds its worker longer, which is how a slow
+//! database exhausts the pool in front of it.
 
-use crate::scenario::{Arrivals, Concurrency, Scenario, Step};
+use super::cache_estimate::{self, CacheTraffic};
+use crate::scenario::{Arrivals, Concurrency, ReadFrom, Scenario, Step};
 
 /// One station's estimated load.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +40,9 @@ struct Demand {
     compute_ns: f64,
     /// Mean time the caller's worker is held, ns (thread per request).
     hold_ns: f64,
+    /// Mean time spent computing or waiting for a core, ns (what an async
+    /// worker is held for).
+    cpu_ns: f64,
 }
 
 /// The peak open arrival rate, or the closed workload's throughput bound
@@ -46,15 +62,86 @@ pub fn offered_rate(scenario: &Scenario) -> f64 {
     }
 }
 
+/// Queueing delays a call meets, per station (scenario order: pools,
+/// databases, then caches), in ns. All zero for the plain utilization law; the analytic
+/// estimate fills them in and walks again.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Waits {
+    /// Wait for a worker (pools) or connection (databases) per call.
+    pub worker_ns: Vec<f64>,
+    /// Wait for a core per compute segment (pools whose cores are scarce).
+    pub core_ns: Vec<f64>,
+}
+
+impl Waits {
+    pub fn zero(scenario: &Scenario) -> Self {
+        let stations = station_count(scenario);
+        Waits {
+            worker_ns: vec![0.0; stations],
+            core_ns: vec![0.0; stations],
+        }
+    }
+}
+
+/// What the workload asks of one station, summed over every call path.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StationDemand {
+    pub station: String,
+    /// The output scopes of the instances these figures are for, when they
+    /// are not the whole station's: a database's busiest kind of node.
+    pub scopes: Vec<String>,
+    /// Calls per second reaching the station.
+    pub arrival_rate: f64,
+    /// Busy workers (or connections) on average: Σ rate × holding time.
+    pub busy_workers: f64,
+    /// Busy cores on average (compute only); zero for databases and caches.
+    pub busy_cores: f64,
+    /// Compute segments (a service time or a `compute` step) per second.
+    pub segment_rate: f64,
+    pub instances: u32,
+    /// Workers (or connections) per instance.
+    pub servers_per_instance: u32,
+    /// Cores per instance that can compute at once (min of cores and
+    /// workers); `None` for databases and caches.
+    pub cores_per_instance: Option<u32>,
+}
+
+/// The result of walking the call graph at one arrival rate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Walk {
+    pub stations: Vec<StationDemand>,
+    /// The mean time a user waits for a response (first attempt, no
+    /// retries), weighted over the classes, ns.
+    pub response_ns: f64,
+}
+
 struct Estimator<'s> {
     scenario: &'s Scenario,
-    /// Calls per second per station, in scenario order (pools, then databases).
+    waits: &'s Waits,
+    /// Calls per second per station, in scenario order (pools, databases,
+    /// caches).
     rates: Vec<f64>,
     compute: Vec<f64>,
     hold: Vec<f64>,
-    /// Per database: busy-connection seconds per second of reads and writes.
-    database_reads: Vec<f64>,
-    database_writes: Vec<f64>,
+    segments: Vec<f64>,
+    /// Per database: calls/s and busy-connection seconds per second, of
+    /// reads and of writes (they may load different nodes).
+    database_reads: Vec<Load>,
+    database_writes: Vec<Load>,
+    /// Per cache: the hit ratio assumed, and the traffic that reached it.
+    cache_hit_ratio: Vec<f64>,
+    cache_traffic: Vec<CacheTraffic>,
+}
+
+/// Calls per second and the busy servers they keep.
+#[derive(Clone, Copy, Default)]
+struct Load {
+    rate: f64,
+    busy: f64,
+}
+
+fn station_count(scenario: &Scenario) -> usize {
+    scenario.pools.len() + scenario.databases.len() + scenario.caches.len()
 }
 
 impl<'s> Estimator<'s> {
@@ -71,8 +158,58 @@ impl<'s> Estimator<'s> {
                 .expect("references are checked at load")
     }
 
+    fn cache_index(&self, name: &str) -> usize {
+        self.scenario
+            .caches
+            .iter()
+            .position(|c| c.name == name)
+            .expect("references are checked at load")
+    }
+
+    /// Adds `rate` operations/s on a cache; returns the time one takes, ns.
+    fn cache_operation(&mut self, cache: usize, rate: f64) -> f64 {
+        let index = self.scenario.pools.len() + self.scenario.databases.len() + cache;
+        let latency = self.scenario.caches[cache].latency.mean();
+        self.rates[index] += rate;
+        self.hold[index] += rate * latency;
+        2.0 * self.scenario.network.default.mean() + self.waits.worker_ns[index] + latency
+    }
+
+    /// Adds `rate` operations/s on a database; returns the time one takes
+    /// from the caller's view, ns.
+    fn database_operation(&mut self, step: &Step, rate: f64) -> f64 {
+        let (Step::Read {
+            database, service, ..
+        }
+        | Step::Write {
+            database, service, ..
+        }) = step
+        else {
+            unreachable!("only data steps come here")
+        };
+        let db = self.scenario.database(database).expect("checked");
+        let is_read = matches!(step, Step::Read { .. });
+        let time = match service {
+            Some(dist) => dist.mean(),
+            None if is_read => db.read.mean(),
+            None => db.write.mean(),
+        };
+        let index = self.station_index(database);
+        let offset = index - self.scenario.pools.len();
+        self.rates[index] += rate;
+        let load = if is_read {
+            &mut self.database_reads[offset]
+        } else {
+            &mut self.database_writes[offset]
+        };
+        load.rate += rate;
+        load.busy += rate * time / 1e9;
+        2.0 * self.scenario.network.default.mean() + self.waits.worker_ns[index] + time
+    }
+
     /// Adds `rate` calls/s of `pool/endpoint`; returns the mean time one call
-    /// takes end to end, ignoring queueing (ns).
+    /// takes from its arrival at the pool to its reply (ns), queueing delays
+    /// included as far as `waits` has them.
     fn endpoint(&mut self, pool_name: &str, endpoint: &str, rate: f64) -> f64 {
         let scenario = self.scenario;
         let pool = scenario.pool(pool_name).expect("checked");
@@ -84,27 +221,35 @@ impl<'s> Estimator<'s> {
             .expect("checked");
         let index = self.station_index(pool_name);
         self.rates[index] += rate;
+        self.segments[index] += rate;
+        let service_ns = endpoint.service.mean() / speed;
+        let core_wait = self.waits.core_ns[index];
         let mut demand = Demand {
-            compute_ns: endpoint.service.mean() / speed,
-            hold_ns: endpoint.service.mean() / speed,
+            compute_ns: service_ns,
+            hold_ns: service_ns + core_wait,
+            cpu_ns: service_ns + core_wait,
         };
-        self.steps(&endpoint.steps, rate, speed, &mut demand);
+        self.steps(&endpoint.steps, rate, index, speed, &mut demand);
         self.compute[index] += rate * demand.compute_ns;
         let held = match pool.concurrency {
             Concurrency::ThreadPerRequest => demand.hold_ns,
-            Concurrency::Async => demand.compute_ns,
+            Concurrency::Async => demand.cpu_ns,
         };
         self.hold[index] += rate * held;
-        demand.hold_ns
+        self.waits.worker_ns[index] + demand.hold_ns
     }
 
-    fn steps(&mut self, steps: &[Step], rate: f64, speed: f64, demand: &mut Demand) {
+    fn steps(&mut self, steps: &[Step], rate: f64, station: usize, speed: f64, demand: &mut Demand) {
         let hop = 2.0 * self.scenario.network.default.mean();
         for step in steps {
             match step {
                 Step::Compute(dist) => {
-                    demand.compute_ns += dist.mean() / speed;
-                    demand.hold_ns += dist.mean() / speed;
+                    let compute = dist.mean() / speed;
+                    let core_wait = self.waits.core_ns[station];
+                    self.segments[station] += rate;
+                    demand.compute_ns += compute;
+                    demand.hold_ns += compute + core_wait;
+                    demand.cpu_ns += compute + core_wait;
                 }
                 Step::Delay(dist) => demand.hold_ns += dist.mean(),
                 Step::Call(target) => {
@@ -114,111 +259,252 @@ impl<'s> Estimator<'s> {
                         .expect("checked")
                         .name
                         .clone();
-                    demand.hold_ns += hop + self.endpoint(&pool, &target.endpoint, rate);
-                } // A cache in front is ignored here: every read is counted
-                // as reaching the database (an upper bound on its load).
+                    let balancer = balancer_time_ns(self.scenario, &target.component);
+                    demand.hold_ns += hop + balancer + self.endpoint(&pool, &target.endpoint, rate);
+                }
                 Step::Read {
-                    database, service, ..
-                }
-                | Step::Write {
-                    database, service, ..
+                    cache: Some(cache), ..
                 } => {
-                    let db = self.scenario.database(database).expect("checked");
-                    let is_read = matches!(step, Step::Read { .. });
-                    let time = match service {
-                        Some(dist) => dist.mean(),
-                        None if is_read => db.read.mean(),
-                        None => db.write.mean(),
-                    };
-                    let index = self.station_index(database);
-                    self.rates[index] += rate;
-                    let database_index = index - self.scenario.pools.len();
-                    if is_read {
-                        self.database_reads[database_index] += rate * time;
-                    } else {
-                        self.database_writes[database_index] += rate * time;
-                    }
-                    demand.hold_ns += hop + time;
+                    // A get; on a miss, the database read and a fill.
+                    let cache = self.cache_index(cache);
+                    self.cache_traffic[cache].reads_per_s += rate;
+                    let miss = 1.0 - self.cache_hit_ratio[cache];
+                    demand.hold_ns += self.cache_operation(cache, rate);
+                    let read = self.database_operation(step, rate * miss);
+                    let fill = self.cache_operation(cache, rate * miss);
+                    demand.hold_ns += miss * (read + fill);
                 }
+                Step::Write { cache, .. } => {
+                    demand.hold_ns += self.database_operation(step, rate);
+                    if let Some(cache) = cache {
+                        // The invalidation or the write-through.
+                        let cache = self.cache_index(cache);
+                        self.cache_traffic[cache].writes_per_s += rate;
+                        demand.hold_ns += self.cache_operation(cache, rate);
+                    }
+                }
+                Step::Read { cache: None, .. } => demand.hold_ns += self.database_operation(step, rate),
                 Step::Parallel(branches) => {
                     let mut longest: f64 = 0.0;
                     for branch in branches {
                         let mut inner = Demand::default();
-                        self.steps(branch, rate, speed, &mut inner);
+                        self.steps(branch, rate, station, speed, &mut inner);
                         demand.compute_ns += inner.compute_ns;
+                        demand.cpu_ns += inner.cpu_ns;
                         longest = longest.max(inner.hold_ns);
                     }
                     demand.hold_ns += longest;
                 }
                 Step::Maybe { probability, steps } => {
                     let mut inner = Demand::default();
-                    self.steps(steps, rate * probability, speed, &mut inner);
+                    self.steps(steps, rate * probability, station, speed, &mut inner);
                     demand.compute_ns += probability * inner.compute_ns;
                     demand.hold_ns += probability * inner.hold_ns;
+                    demand.cpu_ns += probability * inner.cpu_ns;
                 }
             }
         }
     }
 }
 
-/// Estimated load on every station at the workload's peak rate.
-pub fn estimate(scenario: &Scenario) -> Vec<StationLoad> {
-    let stations = scenario.pools.len() + scenario.databases.len();
+/// The extra time a call through `component` spends in a balancer: its own
+/// latency plus the hop from the balancer to the instance (ns); zero when
+/// the call goes straight to a pool.
+fn balancer_time_ns(scenario: &Scenario, component: &str) -> f64 {
+    let name = scenario
+        .dns_name(component)
+        .map_or(component, |dns| dns.target.as_str());
+    scenario.balancer(name).map_or(0.0, |balancer| {
+        balancer.latency.mean() + scenario.network.default.mean()
+    })
+}
+
+/// The share of a user's requests to the DNS name `dns` that must resolve
+/// it first: after a lookup the answer serves every request within the TTL
+/// (r·ttl of them for a user sending r requests/s), so one request in
+/// 1 + r·ttl looks the name up.
+fn lookup_share(dns: &crate::scenario::Dns, rate_to_name: f64, users: u64) -> f64 {
+    let per_user = rate_to_name / users.max(1) as f64;
+    1.0 / (1.0 + per_user * dns.ttl.as_secs_f64())
+}
+
+/// Walks every class's call graph at `rate` requests/s, adding the queueing
+/// delays in `waits`: per-station demand and the users' mean response time.
+///
+/// Capacity-bound hit ratios do not depend on the rate; a TTL cache's does,
+/// and invalidating writes lower them, so with caches the walk runs twice:
+/// once to learn each cache's reads and writes, then with the hit ratios
+/// for that traffic.
+pub fn walk(scenario: &Scenario, rate: f64, waits: &Waits) -> Walk {
+    let by_capacity: Vec<f64> = scenario
+        .caches
+        .iter()
+        .map(|cache| cache_estimate::hit_ratio(scenario, cache, None))
+        .collect();
+    let (walk, traffic) = walk_with(scenario, rate, waits, by_capacity);
+    if scenario.caches.is_empty() {
+        return walk;
+    }
+    let at_rate = scenario
+        .caches
+        .iter()
+        .zip(traffic)
+        .map(|(cache, traffic)| cache_estimate::hit_ratio(scenario, cache, Some(traffic)))
+        .collect();
+    walk_with(scenario, rate, waits, at_rate).0
+}
+
+fn walk_with(
+    scenario: &Scenario,
+    rate: f64,
+    waits: &Waits,
+    cache_hit_ratio: Vec<f64>,
+) -> (Walk, Vec<CacheTraffic>) {
+    let stations = station_count(scenario);
     let mut estimator = Estimator {
         scenario,
+        waits,
         rates: vec![0.0; stations],
         compute: vec![0.0; stations],
         hold: vec![0.0; stations],
-        database_reads: vec![0.0; scenario.databases.len()],
-        database_writes: vec![0.0; scenario.databases.len()],
+        segments: vec![0.0; stations],
+        database_reads: vec![Load::default(); scenario.databases.len()],
+        database_writes: vec![Load::default(); scenario.databases.len()],
+        cache_traffic: vec![CacheTraffic::default(); scenario.caches.len()],
+        cache_hit_ratio,
     };
-    let rate = offered_rate(scenario);
+    let users = scenario.workload.arrivals.users();
     let total_weight: f64 = scenario.workload.mix.iter().map(|c| c.weight).sum();
+    let client_round_trip = 2.0 * scenario.network.client.mean();
+    let mut response_ns = 0.0;
     for class in &scenario.workload.mix {
+        let share = class.weight / total_weight;
         let pool = scenario
             .pool_behind(&class.call.component)
             .expect("checked")
             .name
             .clone();
-        estimator.endpoint(&pool, &class.call.endpoint, rate * class.weight / total_weight);
+        let served = estimator.endpoint(&pool, &class.call.endpoint, rate * share);
+        let lookup = scenario.dns_name(&class.call.component).map_or(0.0, |dns| {
+            let rate_to_name: f64 = scenario
+                .workload
+                .mix
+                .iter()
+                .filter(|other| other.call.component == dns.name)
+                .map(|other| rate * other.weight / total_weight)
+                .sum();
+            lookup_share(dns, rate_to_name, users) * dns.resolve.mean()
+        });
+        let balancer = balancer_time_ns(scenario, &class.call.component);
+        response_ns += share * (client_round_trip + lookup + balancer + served);
     }
-    let mut loads = Vec::with_capacity(stations);
+    let mut demands = Vec::with_capacity(stations);
     for (index, pool) in scenario.pools.iter().enumerate() {
         let size = scenario.pool_size(pool);
-        let workers = (pool.workers as f64) * pool.instances as f64;
-        let cores = (size.cores.min(pool.workers) as f64) * pool.instances as f64;
-        loads.push(StationLoad {
+        demands.push(StationDemand {
             station: pool.name.clone(),
+            scopes: Vec::new(),
             arrival_rate: estimator.rates[index],
-            utilization: estimator.hold[index] / 1e9 / workers,
-            cpu_utilization: Some(estimator.compute[index] / 1e9 / cores),
+            busy_workers: estimator.hold[index] / 1e9,
+            busy_cores: estimator.compute[index] / 1e9,
+            segment_rate: estimator.segments[index],
+            instances: pool.instances,
+            servers_per_instance: pool.workers,
+            cores_per_instance: Some(size.cores.min(pool.workers)),
         });
     }
     for (offset, database) in scenario.databases.iter().enumerate() {
-        let index = scenario.pools.len() + offset;
-        // Writes go to the primaries; reads to the replicas when reads use
-        // them, else to the primaries; keys spread evenly over shards.
         let (reads, writes) = (
-            estimator.database_reads[offset] / 1e9,
-            estimator.database_writes[offset] / 1e9,
+            estimator.database_reads[offset],
+            estimator.database_writes[offset],
         );
-        let shards = database.shards as f64;
-        let connections = database.connections as f64;
-        let replicas_read = database.replicas > 0 && database.read_from != crate::scenario::ReadFrom::Primary;
-        let primary = (writes + if replicas_read { 0.0 } else { reads }) / (shards * connections);
-        let replica = if replicas_read {
-            reads / (shards * database.replicas as f64 * connections)
+        // Writes go to the primaries; reads to the replicas when reads use
+        // them, else to the primaries.
+        let replicas_read = database.replicas > 0 && database.read_from != ReadFrom::Primary;
+        let primaries = if replicas_read {
+            writes
         } else {
-            0.0
+            Load {
+                rate: reads.rate + writes.rate,
+                busy: reads.busy + writes.busy,
+            }
         };
-        loads.push(StationLoad {
+        let per_node = |load: Load, nodes: u32| load.busy / (nodes as f64 * database.connections as f64);
+        let on_replicas = replicas_read
+            && per_node(reads, database.shards * database.replicas) > per_node(primaries, database.shards);
+        let (load, nodes) = if on_replicas {
+            (reads, database.shards * database.replicas)
+        } else {
+            (primaries, database.shards)
+        };
+        // Without replicas the figures are the whole database's, but for
+        // the shards a reshard will add (idle until then).
+        let slots = if on_replicas { 1..=database.replicas } else { 0..=0 };
+        let scopes = if database.replicas == 0 && database.reshard.is_none() {
+            Vec::new()
+        } else {
+            (0..database.shards)
+                .flat_map(|shard| slots.clone().map(move |slot| database.node_name(shard, slot)))
+                .collect()
+        };
+        demands.push(StationDemand {
             station: database.name.clone(),
-            arrival_rate: estimator.rates[index],
-            utilization: primary.max(replica),
-            cpu_utilization: None,
+            scopes,
+            arrival_rate: load.rate,
+            busy_workers: load.busy,
+            busy_cores: 0.0,
+            segment_rate: 0.0,
+            instances: nodes,
+            servers_per_instance: database.connections,
+            cores_per_instance: None,
         });
     }
-    loads
+    for (offset, cache) in scenario.caches.iter().enumerate() {
+        let index = scenario.pools.len() + scenario.databases.len() + offset;
+        demands.push(StationDemand {
+            station: cache.name.clone(),
+            scopes: Vec::new(),
+            arrival_rate: estimator.rates[index],
+            busy_workers: estimator.hold[index] / 1e9,
+            busy_cores: 0.0,
+            segment_rate: 0.0,
+            instances: cache.nodes,
+            servers_per_instance: cache.connections,
+            cores_per_instance: None,
+        });
+    }
+    let walk = Walk {
+        stations: demands,
+        response_ns,
+    };
+    (walk, estimator.cache_traffic)
+}
+
+impl StationDemand {
+    /// Worker (or connection) utilization.
+    pub fn utilization(&self) -> f64 {
+        self.busy_workers / (self.servers_per_instance as f64 * self.instances as f64)
+    }
+
+    /// CPU utilization (pools only).
+    pub fn cpu_utilization(&self) -> Option<f64> {
+        self.cores_per_instance
+            .map(|cores| self.busy_cores / (cores as f64 * self.instances as f64))
+    }
+}
+
+/// Estimated load on every station at the workload's peak rate.
+pub fn estimate(scenario: &Scenario) -> Vec<StationLoad> {
+    let walk = walk(scenario, offered_rate(scenario), &Waits::zero(scenario));
+    walk.stations
+        .iter()
+        .map(|demand| StationLoad {
+            station: demand.station.clone(),
+            arrival_rate: demand.arrival_rate,
+            utilization: demand.utilization(),
+            cpu_utilization: demand.cpu_utilization(),
+        })
+        .collect()
 }
 
 /// Warnings for stations that cannot keep up.

@@ -31,8 +31,26 @@ fn warmup_s(eviction: &str) -> u32 {
 }
 
 fn text(eviction: &str, alpha: f64, capacity: usize, keys: usize, ttl: &str) -> String {
+    text_with_writes(eviction, alpha, capacity, keys, ttl, 0)
+}
+
+/// With `writes_per_read` writes (through the cache, invalidating) per read.
+fn text_with_writes(
+    eviction: &str,
+    alpha: f64,
+    capacity: usize,
+    keys: usize,
+    ttl: &str,
+    writes_per_read: u32,
+) -> String {
     let warmup = warmup_s(eviction);
-    let duration = warmup + 50;
+    // 10^5 lookups after warm-up, whatever share of requests reads.
+    let duration = warmup + 50 * (1 + writes_per_read);
+    let writer = if writes_per_read > 0 {
+        format!("  {{ class = \"u\", call = \"app/set\", key = \"k\", weight = {writes_per_read} }},\n")
+    } else {
+        String::new()
+    };
     format!(
         r#"
 [scenario]
@@ -41,7 +59,9 @@ warmup = "{warmup}s"
 window = "10s"
 [workload]
 arrivals = {{ kind = "open", rate = "2000/s" }}
-mix = [{{ class = "q", call = "app/get", key = "k" }}]
+mix = [
+  {{ class = "q", call = "app/get", key = "k", weight = 1 }},
+{writer}]
 [keyspace.k]
 keys = {keys}
 popularity = {{ zipf = {alpha} }}
@@ -50,6 +70,9 @@ workers = 100000
 [pool.app.endpoint.get]
 service = "0s"
 steps = [{{ read = "db", cache = "c" }}]
+[pool.app.endpoint.set]
+service = "0s"
+steps = [{{ write = "db", cache = "c" }}]
 [cache.c]
 keyspace = "k"
 capacity = {capacity}
@@ -59,6 +82,7 @@ latency = "0s"
 [database.db]
 keyspace = "k"
 read = "0s"
+write = "0s"
 "#
     )
 }
@@ -139,6 +163,55 @@ fn ttl_caches_match_their_closed_forms() {
         assert!(
             (mean - expected).abs() <= T_999_7 * standard_error,
             "refresh={refresh}: measured {mean:.5} ± {standard_error:.5}, theory {expected:.5}"
+        );
+    }
+}
+
+#[test]
+fn invalidating_writes_lower_hit_ratios_as_theory_says() {
+    // One write per read (k = 1): every key is read as often as written.
+    let popularity = cache_theory::zipf(10_000, 0.8);
+    let groups: Vec<_> = popularity
+        .iter()
+        .map(|&probability| cache_theory::KeyGroup {
+            probability,
+            count: 1.0,
+        })
+        .collect();
+    type Theory = fn(&[cache_theory::KeyGroup], f64, f64) -> f64;
+    let policies: [(&str, Theory); 3] = [
+        ("lru", cache_theory::lru_groups),
+        ("fifo", cache_theory::fifo_groups),
+        ("random", cache_theory::random_groups),
+    ];
+    for (eviction, theory) in policies {
+        let expected = theory(&groups, 1000.0, 1.0);
+        let (mean, standard_error) = hit_ratios(&text_with_writes(eviction, 0.8, 1000, 10_000, "", 1));
+        assert!(
+            (mean - expected).abs() <= T_999_7 * standard_error + APPROXIMATION,
+            "{eviction} with writes: measured {mean:.5} ± {standard_error:.5}, theory {expected:.5}"
+        );
+        assert!(expected < theory(&groups, 1000.0, 0.0) - 0.1);
+    }
+
+    // TTL, no capacity limit: reads at 1000/s in all, as many writes.
+    let popularity = cache_theory::zipf(1_000, 0.8);
+    let groups: Vec<_> = popularity
+        .iter()
+        .map(|&probability| cache_theory::KeyGroup {
+            probability,
+            count: 1.0,
+        })
+        .collect();
+    for (refresh, extra) in [
+        (false, "ttl = \"1s\""),
+        (true, "ttl = \"1s\"\nttl_refresh_on_hit = true"),
+    ] {
+        let expected = cache_theory::ttl_groups(&groups, 1000.0, 1.0, refresh, 1.0);
+        let (mean, standard_error) = hit_ratios(&text_with_writes("lru", 0.8, 1_000, 1_000, extra, 1));
+        assert!(
+            (mean - expected).abs() <= T_999_7 * standard_error,
+            "ttl refresh={refresh} with writes: measured {mean:.5} ± {standard_error:.5}, theory {expected:.5}"
         );
     }
 }

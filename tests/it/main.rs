@@ -2,13 +2,21 @@
 
 mod support;
 
+mod analytic;
 mod caching;
+mod charts;
 mod cli;
+mod compare;
 mod conservation;
 mod determinism;
 mod diagnostics;
 mod drills;
+mod graph;
 mod model_behaviour;
+mod plan;
 mod queueing;
 mod regression;
 mod replication;
+mod replications;
+mod report_html;
+mod sweeps;

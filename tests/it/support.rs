@@ -75,3 +75,97 @@ pub fn assert_conserved(result: &RunResult) {
         + metric(result, "overall", "in_flight_at_end");
     assert_eq!(arrived, accounted, "arrived = completed + failed + in flight");
 }
+
+/// Decodes a PNG file into (width, height, RGB or RGBA pixels, bytes per pixel).
+pub fn decode_png(path: &Path) -> (u32, u32, Vec<u8>, usize) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let decoder = png::Decoder::new(std::io::BufReader::new(file));
+    let mut reader = decoder
+        .read_info()
+        .unwrap_or_else(|e| panic!("{} is not a PNG: {e}", path.display()));
+    let mut pixels = vec![0; reader.output_buffer_size().expect("sized")];
+    let info = reader
+        .next_frame(&mut pixels)
+        .unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display()));
+    pixels.truncate(info.buffer_size());
+    let channels = info.color_type.samples();
+    (info.width, info.height, pixels, channels)
+}
+
+/// Pixels that are not white, and pixels of exactly `rgb`.
+pub fn png_ink(path: &Path, rgb: [u8; 3]) -> (usize, usize) {
+    let (_, _, pixels, channels) = decode_png(path);
+    let mut ink = 0;
+    let mut matching = 0;
+    for pixel in pixels.chunks(channels) {
+        if pixel[..3] != [255, 255, 255] {
+            ink += 1;
+        }
+        if pixel[..3] == rgb {
+            matching += 1;
+        }
+    }
+    (ink, matching)
+}
+
+/// Parses an SVG file as XML and returns its text; the root must be `<svg>`.
+pub fn parse_svg(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let document =
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{} is not XML: {e}", path.display()));
+    assert_eq!(
+        document.root_element().tag_name().name(),
+        "svg",
+        "{}",
+        path.display()
+    );
+    text
+}
+
+/// Whether tests that need Chromium or Graphviz may skip: only when
+/// `CAPSIM_SKIP_EXTERNAL=1` and not on CI (`CI=true`), where they must run.
+pub fn may_skip_external() -> bool {
+    std::env::var("CAPSIM_SKIP_EXTERNAL").is_ok_and(|v| v == "1")
+        && !std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// The first of `names` found on PATH.
+pub fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    names.iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// Runs a command with stdout and stderr in files (no pipe can fill up),
+/// killing it after `limit`; returns (status success, stdout, stderr).
+pub fn run_with_limit(
+    mut command: std::process::Command,
+    limit: std::time::Duration,
+) -> (bool, String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"));
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let read = |path: &Path| String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned();
+    (status.success(), read(&out_path), read(&err_path))
+}

@@ -1,0 +1,62 @@
+//! `capsim chart DIR`: redraw a finished run's charts and report.html from
+//! its CSV files, with the resolved scenario beside them when it loads.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use capsim::scenario::load_file;
+
+use super::EXIT_OK;
+use super::render::{parse_slos, print_verdicts, render};
+
+pub const AFTER_HELP: &str = "Examples:\n  \
+capsim chart out\n  \
+capsim chart out --slo 'p99<200ms' --slo 'errors<0.1%'\n\n\
+Reads summary.csv, timeseries.csv and events.csv in DIR (written by `capsim run`) and writes\n\
+charts/*.svg, charts/*.png and report.html there. Exits 2 if DIR holds no finished run.";
+
+#[derive(Args, Debug)]
+pub struct ChartArgs {
+    /// A folder written by `capsim run` (it has summary.csv).
+    pub dir: PathBuf,
+    /// A service-level objective to check and show in report.html:
+    /// `--slo 'p99<200ms'`, `--slo 'errors<0.1%'` (repeatable).
+    #[arg(long = "slo", value_name = "OBJECTIVE")]
+    pub slo: Vec<String>,
+}
+
+pub fn chart(arguments: ChartArgs) -> u8 {
+    let slos = match parse_slos(&arguments.slo) {
+        Ok(slos) => slos,
+        Err(code) => return code,
+    };
+    let resolved = arguments.dir.join("scenario.resolved.toml");
+    let scenario = if resolved.is_file() {
+        match load_file(&resolved, &[]) {
+            Ok(loaded) => Some(loaded.scenario),
+            Err(error) => {
+                let first = error.to_string();
+                let first = first.lines().next().unwrap_or_default();
+                eprintln!(
+                    "warning: cannot read `{}` ({first}); the report leaves out the scenario and topology",
+                    resolved.display()
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let rendered = match render(&arguments.dir, scenario.as_ref(), &slos) {
+        Ok(rendered) => rendered,
+        Err(code) => return code,
+    };
+    println!(
+        "wrote {} chart files and {}",
+        rendered.charts.len(),
+        rendered.report.display()
+    );
+    print_verdicts(&rendered.verdicts);
+    EXIT_OK
+}

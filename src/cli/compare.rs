@@ -1,0 +1,182 @@
+//! `capsim compare A.toml B.toml [...] [--variant NAME:PATH=VALUE]...`: run
+//! scenarios and variants of the first one with one seed, then print and
+//! write their differences.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use capsim::report::compare_page::{COMPARE_CSV, COMPARE_HTML, write_comparison};
+use capsim::report::run_data::RunData;
+use capsim::report::write_run;
+use capsim::scenario::Scenario;
+use capsim::scenario::dump::to_toml;
+use capsim::study::compare::{check_names, name_from_stem, parse_variants, run_all, share_seed};
+use capsim::study::feasibility;
+
+use super::args::ScenarioArgs;
+use super::render::{parse_slos, render};
+use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, load};
+
+pub const AFTER_HELP: &str = "Examples:\n  \
+capsim compare scenarios/01-single-server.toml scenarios/02-separate-database.toml\n  \
+capsim compare scenarios/03-vertical-scaling.toml --variant small:pool.web.size=m5.large\n  \
+capsim compare s.toml --variant six:pool.web.instances=6 --variant eight:pool.web.instances=8 --slo 'p99<200ms'\n\n\
+Every scenario and variant runs with the same seed (--seed, or the first scenario's), so the\n\
+parts they share draw the same random numbers. Prints key metrics side by side with the\n\
+difference from the first; writes each run into OUT/NAME/ (CSV, charts, report.html) and\n\
+OUT/compare.csv, OUT/charts/compare_*.svg|png and OUT/compare.html.";
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Scenario files; the first is the baseline and the base of every variant.
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// A variant of the first scenario: `small:pool.web.size=m5.large`
+    /// (repeat a name to change several fields of one variant).
+    #[arg(long = "variant", value_name = "NAME:PATH=VALUE")]
+    pub variant: Vec<String>,
+    /// Override a field in every scenario and variant (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// The seed of every run (default: the first scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Folder for the results (created if missing).
+    #[arg(long, short, default_value = "out/compare")]
+    pub out: PathBuf,
+    /// A service-level objective to check for every variant (repeatable).
+    #[arg(long = "slo", value_name = "OBJECTIVE")]
+    pub slo: Vec<String>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// A scenario or variant to run: its name and how to load it.
+struct Plan {
+    name: String,
+    source: ScenarioArgs,
+}
+
+fn plans(arguments: &CompareArgs) -> Result<Vec<Plan>, String> {
+    let variants = parse_variants(&arguments.variant).map_err(|e| e.to_string())?;
+    let mut plans: Vec<Plan> = arguments
+        .scenarios
+        .iter()
+        .map(|path| Plan {
+            name: name_from_stem(&path.file_stem().unwrap_or_default().to_string_lossy()),
+            source: ScenarioArgs {
+                scenario: path.clone(),
+                set: arguments.set.clone(),
+                seed: arguments.seed,
+            },
+        })
+        .collect();
+    for variant in variants {
+        let mut set = arguments.set.clone();
+        set.extend(variant.overrides);
+        plans.push(Plan {
+            name: variant.name,
+            source: ScenarioArgs {
+                scenario: arguments.scenarios[0].clone(),
+                set,
+                seed: arguments.seed,
+            },
+        });
+    }
+    let names: Vec<String> = plans.iter().map(|plan| plan.name.clone()).collect();
+    check_names(&names).map_err(|e| e.to_string())?;
+    Ok(plans)
+}
+
+pub fn compare(arguments: CompareArgs) -> u8 {
+    let slos = match parse_slos(&arguments.slo) {
+        Ok(slos) => slos,
+        Err(code) => return code,
+    };
+    let plans = match plans(&arguments) {
+        Ok(plans) => plans,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_INVALID;
+        }
+    };
+    let mut scenarios = Vec::new();
+    for plan in &plans {
+        match load(&plan.source) {
+            Ok(loaded) => scenarios.push(loaded.scenario),
+            Err(code) => {
+                eprintln!("error: variant `{}` is invalid (see above)", plan.name);
+                return code;
+            }
+        }
+    }
+    for (index, former) in share_seed(&mut scenarios, arguments.seed) {
+        eprintln!(
+            "note: `{}` runs with seed {} (its scenario says {former}) so all variants share random numbers",
+            plans[index].name, scenarios[index].seed
+        );
+    }
+    for (plan, scenario) in plans.iter().zip(&scenarios) {
+        for warning in feasibility::warnings(&feasibility::estimate(scenario)) {
+            eprintln!("warning: {}: {warning}", plan.name);
+        }
+    }
+    let names: Vec<String> = plans.iter().map(|plan| plan.name.clone()).collect();
+    let runs = match run_and_write(&names, &scenarios, &arguments.out, &slos) {
+        Ok(runs) => runs,
+        Err(code) => return code,
+    };
+    let seed = scenarios[0].seed;
+    let comparison = match write_comparison(&arguments.out, names, &runs, &slos, seed) {
+        Ok(comparison) => comparison,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    if !arguments.quiet {
+        println!(
+            "{} (seed {seed}; differences against `{}`)",
+            comparison.variants.join(" vs "),
+            comparison.variants[0]
+        );
+        print!("{}", comparison.text_table());
+        println!(
+            "results in {}/ ({COMPARE_CSV}, {COMPARE_HTML}, charts/, and a folder per variant)",
+            arguments.out.display()
+        );
+    }
+    EXIT_OK
+}
+
+/// Runs every scenario (in parallel), writes each into `out/NAME/` with its
+/// charts and report, and reads the results back for the comparison.
+fn run_and_write(
+    names: &[String],
+    scenarios: &[Scenario],
+    out: &Path,
+    slos: &[capsim::study::slo::Slo],
+) -> Result<Vec<RunData>, u8> {
+    let results = run_all(scenarios);
+    let mut runs = Vec::new();
+    for ((name, scenario), result) in names.iter().zip(scenarios).zip(results) {
+        let result = result.map_err(|error| {
+            eprintln!("error: variant `{name}`: {error}");
+            eprintln!("no comparison was written");
+            EXIT_FAILED
+        })?;
+        let dir = out.join(name);
+        write_run(&dir, &to_toml(scenario), &result).map_err(|error| {
+            eprintln!("error: cannot write results to `{}`: {error}", dir.display());
+            EXIT_FAILED
+        })?;
+        render(&dir, Some(scenario), slos)?;
+        runs.push(RunData::read(&dir).map_err(|error| {
+            eprintln!("error: {error}");
+            EXIT_FAILED
+        })?);
+    }
+    Ok(runs)
+}

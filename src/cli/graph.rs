@@ -1,0 +1,58 @@
+//! `capsim graph SCENARIO`: the topology as a Mermaid or Graphviz diagram,
+//! on stdout or into a file.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use capsim::report::graph::{Format, Topology};
+use capsim::report::write_atomic;
+
+use super::args::ScenarioArgs;
+use super::{EXIT_FAILED, EXIT_OK, load};
+
+pub const AFTER_HELP: &str = "Examples:\n  \
+capsim graph scenarios/04-load-balancer.toml\n  \
+capsim graph scenarios/04-load-balancer.toml --format dot --out topology.dot   (then: dot -Tsvg topology.dot)\n\n\
+Draws users → DNS → balancers → pools → databases with the calls between them, grouped\n\
+by data center when components have one. Mermaid renders in GitHub and GitLab markdown.";
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// The diagram language.
+    #[arg(long, value_enum, default_value = "mermaid")]
+    pub format: GraphFormat,
+    /// Write the diagram to this file instead of stdout.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn graph(arguments: GraphArgs) -> u8 {
+    let loaded = match load(&arguments.scenario) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let format = match arguments.format {
+        GraphFormat::Mermaid => Format::Mermaid,
+        GraphFormat::Dot => Format::Dot,
+    };
+    let diagram = Topology::of(&loaded.scenario).render(format);
+    match &arguments.out {
+        None => print!("{diagram}"),
+        Some(path) => {
+            if let Err(error) = write_atomic(path, diagram.as_bytes()) {
+                eprintln!("error: cannot write `{}`: {error}", path.display());
+                return EXIT_FAILED;
+            }
+        }
+    }
+    EXIT_OK
+}

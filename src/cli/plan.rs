@@ -1,0 +1,286 @@
+//! `capsim plan`: the cheapest configuration that meets every SLO at a
+//! target load, with the path the search took, the answer as a TOML patch,
+//! its monthly cost and its headroom.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use capsim::report::plan_files::write_plan;
+use capsim::scenario::dump::to_toml;
+use capsim::scenario::units::parse_rate;
+use capsim::scenario::{Scenario, load_file};
+use capsim::study::knobs::{self, Knob};
+use capsim::study::plan::{self, Outcome, Plan, PlanError, PlanSettings, PlanStep};
+
+use super::args::ScenarioArgs;
+use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, load, threads};
+
+pub const AFTER_HELP: &str = "Examples:\n  \
+capsim plan scenarios/04-load-balancer.toml --load 2000/s --slo 'p99<200ms' --slo 'error_rate<0.001'\n  \
+capsim plan my.toml --load 20000/s --slo 'p99<200ms' --limit pool.web.instances=2..40 --limit database.db.connections=32\n\n\
+Knobs: every pool's instances and every database's connections, from 1 (or --limit MIN..MAX; --limit PATH=N fixes one).\n\
+The search starts at the least capacity the utilization law allows, raises the most utilized\n\
+station's knob until every SLO holds, then trims the most expensive knobs while they still hold.\n\
+An SLO holds when the conservative end of its metric's 95% interval over --replications runs meets it.\n\
+Writes plan.csv (the path), patch.toml, and the answer's scenario.resolved.toml and summary.csv.\n\
+Exit status: 0 a configuration was found, 1 none within the limits, 2 invalid input.";
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// The peak load to plan for, like `20000/s` (the workload's profile
+    /// is scaled so its peak is this rate).
+    #[arg(long, value_name = "RATE", required = true)]
+    pub load: String,
+    /// An objective every configuration must meet, like `p99<200ms` or
+    /// `error_rate<0.001` (repeatable).
+    #[arg(long = "slo", value_name = "OBJECTIVE", required = true)]
+    pub slo: Vec<String>,
+    /// The values a knob may take: `pool.web.instances=2..40`, `..20`,
+    /// or `=8` to fix it (repeatable).
+    #[arg(long = "limit", value_name = "PATH=MIN..MAX")]
+    pub limit: Vec<String>,
+    /// Replications per configuration (the confidence comes from them).
+    #[arg(long, value_name = "R", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub replications: u32,
+    /// Most configurations to simulate.
+    #[arg(long, value_name = "N", default_value_t = 40,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_steps: u32,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Folder for the results (created if missing).
+    #[arg(long, short, default_value = "out")]
+    pub out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn invalid(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    EXIT_INVALID
+}
+
+pub fn plan(arguments: PlanArgs) -> u8 {
+    let slos = match super::render::parse_slos(&arguments.slo) {
+        Ok(slos) => slos,
+        Err(code) => return code,
+    };
+    let load_rps = match parse_rate(&arguments.load) {
+        Ok(rate) if rate > 0.0 => rate,
+        Ok(_) => {
+            return invalid(format!(
+                "invalid `--load {}`: the rate must be above zero",
+                arguments.load
+            ));
+        }
+        Err(reason) => return invalid(format!("invalid `--load {}`: {reason}", arguments.load)),
+    };
+    let base = match load(&arguments.scenario) {
+        Ok(loaded) => loaded.scenario,
+        Err(code) => return code,
+    };
+    let mut knobs = knobs::discover(&base);
+    for limit in &arguments.limit {
+        if let Err(error) = knobs::apply_limit(&mut knobs, limit) {
+            return invalid(error);
+        }
+    }
+    let settings = PlanSettings {
+        slos,
+        load_rps,
+        replications: arguments.replications,
+        max_steps: arguments.max_steps,
+    };
+    let mut overrides = arguments.scenario.set.clone();
+    if let Some(seed) = arguments.scenario.seed {
+        overrides.push(format!("scenario.seed={seed}"));
+    }
+    let path = arguments.scenario.scenario.clone();
+    let build = move |assignments: &[String]| -> Result<Scenario, String> {
+        let all: Vec<String> = overrides
+            .iter()
+            .cloned()
+            .chain(assignments.iter().cloned())
+            .collect();
+        load_file(&path, &all)
+            .map(|loaded| loaded.scenario)
+            .map_err(|error| error.to_string())
+    };
+    let quiet = arguments.quiet;
+    if !quiet {
+        println!(
+            "planning `{}` for {} ({:.1} requests/s), {} replications per configuration:",
+            base.name, arguments.load, load_rps, settings.replications
+        );
+    }
+    let knob_list = knobs.clone();
+    let result = threads::install(arguments.threads, || {
+        plan::plan(&base, &knobs, &settings, &build, &|| {}, &mut |step| {
+            if !quiet {
+                print_step(&knob_list, step);
+            }
+        })
+    });
+    let plan = match result {
+        Ok(Ok(plan)) => plan,
+        Ok(Err(error)) => return plan_error(error),
+        Err(code) => return code,
+    };
+    finish(&arguments, &plan, &build, load_rps)
+}
+
+fn plan_error(error: PlanError) -> u8 {
+    eprintln!("error: {error}");
+    EXIT_INVALID
+}
+
+fn finish(arguments: &PlanArgs, plan: &Plan, build: &plan::Build, load_rps: f64) -> u8 {
+    let answer = match plan.answer() {
+        Some(step) => {
+            let assignments: Vec<String> = plan
+                .knobs
+                .iter()
+                .zip(&step.values)
+                .map(|(knob, &value)| knob.assignment(value))
+                .collect();
+            let mut scenario = match build(&assignments) {
+                Ok(scenario) => scenario,
+                Err(reason) => return invalid(reason),
+            };
+            if let Err(error) = plan::scale_to_load(&mut scenario, load_rps) {
+                return plan_error(error);
+            }
+            step.evaluation
+                .summary
+                .clone()
+                .map(|summary| (to_toml(&scenario), summary))
+        }
+        None => None,
+    };
+    let written = write_plan(
+        &arguments.out,
+        plan,
+        &arguments.load,
+        answer
+            .as_ref()
+            .map(|(resolved, summary)| (resolved.as_str(), summary)),
+    );
+    if let Err(error) = written {
+        eprintln!(
+            "error: cannot write results to `{}`: {error}",
+            arguments.out.display()
+        );
+        return EXIT_FAILED;
+    }
+    match &plan.outcome {
+        Outcome::Met { step, headroom } => {
+            if !arguments.quiet {
+                print_answer(arguments, plan, *step, headroom.as_ref());
+            }
+            EXIT_OK
+        }
+        Outcome::NotMet { reason } => {
+            eprintln!("no configuration meets every SLO: {reason}");
+            eprintln!("the path taken is in {}/plan.csv", arguments.out.display());
+            EXIT_FAILED
+        }
+    }
+}
+
+fn values(knobs: &[Knob], values: &[u32]) -> String {
+    knobs
+        .iter()
+        .zip(values)
+        .map(|(knob, value)| knob.assignment(*value))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn print_step(knobs: &[Knob], step: &PlanStep) {
+    let evaluation = &step.evaluation;
+    println!(
+        "  {:<5} {}  ${:.2}/month",
+        step.phase.name(),
+        values(knobs, &step.values),
+        evaluation.cost_per_month_usd
+    );
+    let checks: Vec<String> = evaluation
+        .checks
+        .iter()
+        .map(|check| {
+            let mark = if check.met { "met" } else { "MISSED" };
+            if check.bound.is_finite() {
+                format!(
+                    "{} {mark} (mean {:.4}, bound {:.4})",
+                    check.slo.text, check.mean, check.bound
+                )
+            } else {
+                format!("{} {mark} (not measured)", check.slo.text)
+            }
+        })
+        .collect();
+    println!("        {}", checks.join("; "));
+    if let Some(b) = &evaluation.busiest {
+        println!(
+            "        busiest {} {} {:.0}%",
+            b.station,
+            b.metric,
+            100.0 * b.utilization
+        );
+    }
+    if let Some(failure) = &evaluation.failure {
+        println!("        runs failed: {failure}");
+    }
+    println!("        why: {}", step.reason);
+}
+
+fn print_answer(arguments: &PlanArgs, plan: &Plan, step: usize, headroom: Option<&plan::Headroom>) {
+    let answer = &plan.steps[step];
+    println!(
+        "cheapest configuration meeting every SLO with 95% confidence ({} configurations simulated):",
+        plan.steps.len()
+    );
+    println!("  {}", values(&plan.knobs, &answer.values));
+    println!("  cost ${:.2}/month", answer.evaluation.cost_per_month_usd);
+    if let Some(headroom) = headroom {
+        println!(
+            "  headroom: busiest {} {} {:.0}% — by the utilization law the load can grow ×{:.2} before it saturates",
+            headroom.busiest.station,
+            headroom.busiest.metric,
+            100.0 * headroom.busiest.utilization,
+            headroom.load_factor
+        );
+    }
+    for check in &answer.evaluation.checks {
+        println!(
+            "  {}: bound {:.4}, margin {:.1}% of the threshold",
+            check.slo.text,
+            check.bound,
+            100.0 * check.margin()
+        );
+    }
+    let patch = plan.patch();
+    if patch.is_empty() {
+        println!("  the scenario as given is already this configuration");
+    } else {
+        let sets: Vec<String> = patch
+            .iter()
+            .map(|&(index, value)| format!("--set {}", plan.knobs[index].assignment(value)))
+            .collect();
+        println!(
+            "  patch ({}/patch.toml), or on the command line: {}",
+            arguments.out.display(),
+            sets.join(" ")
+        );
+    }
+    println!(
+        "results in {}/ (plan.csv, patch.toml, scenario.resolved.toml, summary.csv)",
+        arguments.out.display()
+    );
+}

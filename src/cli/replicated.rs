@@ -1,0 +1,113 @@
+//! `capsim run --replications R`: R independent runs in parallel, written
+//! as one run whose summary has 95 % intervals.
+
+use capsim::report::study_files::write_replicated_run;
+use capsim::scenario::Scenario;
+use capsim::scenario::dump::to_toml;
+use capsim::study::replicate::{IntervalSummary, Replicated, run_replications};
+use capsim::study::slo::Slo;
+
+use super::args::RunArgs;
+use super::count_progress::CountProgress;
+use super::{EXIT_FAILED, EXIT_OK, threads};
+
+pub fn run(arguments: &RunArgs, scenario: &Scenario, slos: &[Slo]) -> u8 {
+    let replications = arguments.replications;
+    let progress = CountProgress::new(replications as u64, "replications", arguments.quiet);
+    let result = threads::install(arguments.threads, || {
+        run_replications(scenario, replications, &|| progress.tick())
+    });
+    progress.finish();
+    let replicated = match result {
+        Ok(Ok(replicated)) => replicated,
+        Ok(Err(error)) => {
+            eprintln!("error: {error}");
+            eprintln!("no results were written");
+            return EXIT_FAILED;
+        }
+        Err(code) => return code,
+    };
+    if let Err(error) = write_replicated_run(&arguments.out, &to_toml(scenario), &replicated) {
+        eprintln!(
+            "error: cannot write results to `{}`: {error}",
+            arguments.out.display()
+        );
+        return EXIT_FAILED;
+    }
+    let rendered = match super::render::render(&arguments.out, Some(scenario), slos) {
+        Ok(rendered) => rendered,
+        Err(code) => return code,
+    };
+    if !arguments.quiet {
+        print_summary(scenario, &replicated, &arguments.out);
+        super::render::print_verdicts(&rendered.verdicts);
+        let means = |scope: &str, metric: &str| replicated.summary.mean(scope, metric);
+        super::analytic_table::print_comparison(scenario, &means);
+    }
+    EXIT_OK
+}
+
+/// `12.34 ± 0.56`, or the mean alone when there is no interval.
+fn with_interval(
+    summary: &IntervalSummary,
+    scope: &str,
+    metric: &str,
+    scale: f64,
+    decimals: usize,
+) -> String {
+    match summary.get(scope, metric) {
+        Some(row) if row.high.is_finite() && row.low.is_finite() => format!(
+            "{:.decimals$} ± {:.decimals$}",
+            scale * row.mean,
+            scale * (row.high - row.low) / 2.0
+        ),
+        Some(row) => format!("{:.decimals$}", scale * row.mean),
+        None => "-".to_owned(),
+    }
+}
+
+fn print_summary(scenario: &Scenario, replicated: &Replicated, out: &std::path::Path) {
+    let summary = &replicated.summary;
+    let get = |scope: &str, metric: &str, scale: f64, decimals: usize| {
+        with_interval(summary, scope, metric, scale, decimals)
+    };
+    println!(
+        "{} (seed {}, {} replications of {} simulated, {} warm-up; means ± 95% interval half-widths)",
+        scenario.name, scenario.seed, replicated.replications, scenario.duration, scenario.warmup
+    );
+    println!(
+        "  requests {}  throughput {}/s  errors {}%",
+        get("overall", "requests", 1.0, 0),
+        get("overall", "throughput_rps", 1.0, 1),
+        get("overall", "error_rate", 100.0, 3)
+    );
+    println!(
+        "  latency  mean {} ms  p50 {} ms  p99 {} ms",
+        get("overall", "latency_mean_ms", 1.0, 2),
+        get("overall", "latency_p50_ms", 1.0, 2),
+        get("overall", "latency_p99_ms", 1.0, 2)
+    );
+    let stations = scenario
+        .pools
+        .iter()
+        .map(|p| &p.name)
+        .chain(scenario.databases.iter().map(|d| &d.name));
+    let busiest = stations
+        .flat_map(|name| {
+            [("workers", "utilization"), ("CPU", "cpu_utilization")]
+                .map(|(resource, metric)| (name, resource, metric, summary.mean(name, metric).unwrap_or(0.0)))
+        })
+        .max_by(|a, b| a.3.total_cmp(&b.3));
+    if let Some((name, resource, metric, _)) = busiest {
+        println!(
+            "  busiest  {name} ({resource} {}% busy), mean wait {} ms",
+            get(name, metric, 100.0, 1),
+            get(name, "wait_mean_ms", 1.0, 2)
+        );
+    }
+    println!(
+        "results in {}/ (summary.csv with ci95_low,ci95_high; timeseries.csv holds per-window means; \
+         events.csv is replication 0's)",
+        out.display()
+    );
+}

@@ -1,0 +1,304 @@
+//! `capsim sweep`: a grid of points × replications, in parallel, written as
+//! `sweep.csv`, `points.csv`, charts and (with instances varied) `usl.csv`;
+//! or, as one shard of a larger study, only that shard's rows.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use capsim::report::study_files::{SWEEP_FILES, write_shard, write_sweep};
+use capsim::scenario::dump::to_toml;
+use capsim::scenario::{Scenario, load_file};
+use capsim::study::axis::{self, Axis};
+use capsim::study::shard::{self, Shard, ShardSource};
+use capsim::study::sweep::{self, Point, PointOutcome, SweepManifest, SweepTable};
+use capsim::study::sweep_analysis::{SweepAnalysis, analyse};
+
+use super::args::ScenarioArgs;
+use super::count_progress::CountProgress;
+use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, load, report_invalid, threads};
+
+pub const AFTER_HELP: &str = "Examples:\n  \
+capsim sweep scenarios/04-load-balancer.toml --vary workload.arrivals.rate=200/s..3000/s:200/s --out out/sweep\n  \
+capsim sweep my.toml --vary pool.web.instances=1..8 --vary pool.web.size=m5.large,c5.large --replications 5\n  \
+capsim sweep my.toml --vary workload.arrivals.rate=1k/s,2k/s,4k/s --shard 0/3 --out out/shard-0\n\n\
+Points are numbered with the first --vary changing fastest; the charts put the first --vary on x.\n\
+A range is start..end:step in one unit (the end is included when a step lands on it).\n\
+Sharding: --shard I/N (0 ≤ I < N) runs the points i with i mod N = I; without --shard it is read\n\
+from SLURM_ARRAY_TASK_ID (minus SLURM_ARRAY_TASK_MIN) of SLURM_ARRAY_TASK_COUNT, or from\n\
+JOB_COMPLETION_INDEX of CAPSIM_SHARD_COUNT. `capsim merge` combines the shards' folders.\n\
+sweep.csv is written last: a folder without it holds an interrupted sweep.";
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// A field and its values: `PATH=v1,v2,...` or `PATH=start..end:step`
+    /// (repeatable; the grid is every combination).
+    #[arg(long = "vary", value_name = "PATH=VALUES", required = true)]
+    pub vary: Vec<String>,
+    /// Independent replications per point; with 2 or more, every metric
+    /// gets a 95% interval.
+    #[arg(long, value_name = "R", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replications: u32,
+    /// Run only shard I of N (0-based): the points i with i mod N = I.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Folder for the results (created if missing).
+    #[arg(long, short, default_value = "out")]
+    pub out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn sweep(arguments: SweepArgs) -> u8 {
+    let axes = match axis::parse_axes(&arguments.vary) {
+        Ok(axes) => axes,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_INVALID;
+        }
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let shard = match shard::resolve(arguments.shard.as_deref(), &env) {
+        Ok(shard) => shard,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_INVALID;
+        }
+    };
+    let base = match load(&arguments.scenario) {
+        Ok(loaded) => loaded.scenario,
+        Err(code) => return code,
+    };
+    let points = sweep::points(&axes, shard.map(|(shard, _)| shard));
+    let scenarios = match point_scenarios(&arguments.scenario, &axes, &points) {
+        Ok(scenarios) => scenarios,
+        Err(code) => return code,
+    };
+    let runs = points.len() as u64 * arguments.replications as u64;
+    let progress = CountProgress::new(runs, "runs", arguments.quiet);
+    let outcomes = match threads::install(arguments.threads, || {
+        sweep::run_points(&scenarios, arguments.replications, &|| progress.tick())
+    }) {
+        Ok(outcomes) => outcomes,
+        Err(code) => return code,
+    };
+    progress.finish();
+    let mut table = SweepTable::new(&axes);
+    for (point, outcome) in points.iter().zip(&outcomes) {
+        table.push_outcome(point, outcome);
+        if let PointOutcome::Failed {
+            failed_runs,
+            first_error,
+        } = outcome
+        {
+            eprintln!(
+                "warning: point {} ({}): {failed_runs} of {} runs failed: {first_error}",
+                point.index,
+                point.overrides(&axes).join(" "),
+                arguments.replications
+            );
+        }
+    }
+    let manifest = SweepManifest {
+        scenario: base.name.clone(),
+        replications: arguments.replications,
+        axes,
+        shard: shard.map(|(shard, _)| shard),
+    };
+    let resolved = to_toml(&base);
+    match shard {
+        Some((shard, source)) => write_shard_folder(&arguments, &resolved, &manifest, &table, shard, source),
+        None => write_whole(&arguments.out, &resolved, &manifest, &table, arguments.quiet),
+    }
+}
+
+/// Loads the scenario of every point (base overrides, then the point's).
+fn point_scenarios(arguments: &ScenarioArgs, axes: &[Axis], points: &[Point]) -> Result<Vec<Scenario>, u8> {
+    let mut base = arguments.set.clone();
+    if let Some(seed) = arguments.seed {
+        base.push(format!("scenario.seed={seed}"));
+    }
+    points
+        .iter()
+        .map(|point| {
+            let overrides: Vec<String> = base.iter().cloned().chain(point.overrides(axes)).collect();
+            load_file(&arguments.scenario, &overrides)
+                .map(|loaded| loaded.scenario)
+                .map_err(|error| {
+                    eprintln!(
+                        "error: point {} ({}) is not a valid scenario:",
+                        point.index,
+                        point.overrides(axes).join(" ")
+                    );
+                    report_invalid(&error);
+                    EXIT_INVALID
+                })
+        })
+        .collect()
+}
+
+fn write_shard_folder(
+    arguments: &SweepArgs,
+    resolved: &str,
+    manifest: &SweepManifest,
+    table: &SweepTable,
+    shard: Shard,
+    source: ShardSource,
+) -> u8 {
+    if let Err(error) = write_shard(&arguments.out, resolved, manifest, table) {
+        eprintln!(
+            "error: cannot write results to `{}`: {error}",
+            arguments.out.display()
+        );
+        return EXIT_FAILED;
+    }
+    if !arguments.quiet {
+        let from = match source {
+            ShardSource::Flag => "--shard",
+            ShardSource::Slurm => "the Slurm array",
+            ShardSource::Kubernetes => "the indexed Job",
+        };
+        let points = table
+            .rows
+            .iter()
+            .map(|row| row.point)
+            .collect::<std::collections::BTreeSet<_>>();
+        println!(
+            "shard {shard} (from {from}): {} of {} points written to {}/; combine every shard with `capsim merge`",
+            points.len(),
+            manifest.points(),
+            arguments.out.display()
+        );
+    }
+    EXIT_OK
+}
+
+/// Analyses and writes a whole sweep (also used by `merge`); prints its
+/// table unless quiet.
+pub fn write_whole(
+    out: &std::path::Path,
+    resolved: &str,
+    manifest: &SweepManifest,
+    table: &SweepTable,
+    quiet: bool,
+) -> u8 {
+    let analysis = analyse(manifest, table);
+    if let Err(error) = write_sweep(out, resolved, manifest, table, &analysis) {
+        eprintln!("error: cannot write results to `{}`: {error}", out.display());
+        return EXIT_FAILED;
+    }
+    if !quiet {
+        print_analysis(manifest, &analysis);
+        println!(
+            "results in {}/ ({}, charts/)",
+            out.display(),
+            SWEEP_FILES
+                .iter()
+                .filter(|name| **name != "usl.csv" || !analysis.usl.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    EXIT_OK
+}
+
+fn cell(value: Option<f64>, scale: f64, decimals: usize) -> String {
+    match value {
+        Some(value) if value.is_finite() => format!("{:.decimals$}", scale * value),
+        _ => "-".to_owned(),
+    }
+}
+
+fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis) {
+    println!(
+        "{}: {} points × {} replication{} (x: {})",
+        manifest.scenario,
+        manifest.points(),
+        manifest.replications,
+        if manifest.replications == 1 { "" } else { "s" },
+        analysis.x_label
+    );
+    println!(
+        "  {:>5}  {:<32} {:>12} {:>10} {:>8}  bottleneck",
+        "point", "values", "throughput/s", "p99 ms", "errors%"
+    );
+    for point in &analysis.points {
+        let values = sweep::value_indices(&manifest.axes, point.point)
+            .into_iter()
+            .zip(&manifest.axes)
+            .map(|(value, axis)| axis.values[value].clone())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mean = |scope: &str, metric: &str| point.summary.mean(scope, metric);
+        let bottleneck = match (&point.bottleneck, point.failed) {
+            (_, true) => "runs failed".to_owned(),
+            (Some(b), false) => format!("{} {} {:.0}%", b.station, b.metric, 100.0 * b.utilization),
+            (None, false) => "-".to_owned(),
+        };
+        let knee = point
+            .knee
+            .as_ref()
+            .map_or(String::new(), |why| format!("  ◀ knee: {why}"));
+        println!(
+            "  {:>5}  {:<32} {:>12} {:>10} {:>8}  {bottleneck}{knee}",
+            point.point,
+            values,
+            cell(mean("overall", "throughput_rps"), 1.0, 1),
+            cell(mean("overall", "latency_p99_ms"), 1.0, 1),
+            cell(mean("overall", "error_rate"), 100.0, 3),
+        );
+    }
+    for group in &analysis.groups {
+        let name = if group.label.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", group.label)
+        };
+        match group.knee {
+            Some(knee) => {
+                let point = &analysis.points[knee];
+                let station = point
+                    .bottleneck
+                    .as_ref()
+                    .map_or("-".to_owned(), |b| b.station.clone());
+                println!("knee{name}: point {knee} (x = {}), bottleneck {station}", point.x);
+            }
+            None => println!("knee{name}: none within the sweep"),
+        }
+    }
+    for result in &analysis.usl {
+        let fit = &result.fit;
+        let group = if result.group.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", result.group)
+        };
+        let peak = if fit.peak_instances.is_finite() {
+            format!(
+                "predicted peak {:.1}/s at {:.1} instances",
+                fit.peak_throughput, fit.peak_instances
+            )
+        } else {
+            "no predicted peak (κ = 0)".to_owned()
+        };
+        println!(
+            "USL fit of throughput vs {}{group} ({} of {} points, those that fell behind their load): \
+             λ = {:.1}/s per instance, σ = {:.4}, κ = {:.5}, {peak}, R² = {:.3}",
+            result.path,
+            result.fitted.len(),
+            result.measured.len(),
+            fit.lambda,
+            fit.sigma,
+            fit.kappa,
+            fit.r_squared
+        );
+    }
+}

@@ -1,0 +1,325 @@
+//! The comparison of several runs: every summary value side by side with
+//! its difference from the first run (the baseline), as a terminal table
+//! (key metrics) and as `compare.csv` (every metric, tidy:
+//! `variant,scope,metric,value,diff,diff_pct`).
+//!
+//! Rows are the union of the runs' `(scope, metric)` pairs in order of
+//! first appearance, after three `bottleneck` rows (utilization, queue and
+//! wait of each run's busiest station) that line up designs whose stations
+//! have different names. A value a run lacks is blank, and so are its
+//! differences.
+
+use std::fmt::Write;
+
+use super::bottleneck::bottleneck;
+use super::html::{number, signed};
+use super::run_data::RunData;
+
+/// One metric across runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComparisonRow {
+    pub scope: String,
+    pub metric: String,
+    /// One value per run, in run order.
+    pub values: Vec<Option<f64>>,
+    /// Per run, what the value refers to (the bottleneck's station).
+    pub notes: Vec<Option<String>>,
+}
+
+impl ComparisonRow {
+    /// Run `index` minus the baseline.
+    pub fn diff(&self, index: usize) -> Option<f64> {
+        Some(self.values.get(index).copied()?? - self.values.first().copied()??)
+            .filter(|value| !value.is_nan())
+    }
+
+    /// The difference as a percentage of the baseline (none when it is 0).
+    pub fn diff_pct(&self, index: usize) -> Option<f64> {
+        let base = self.values.first().copied()??;
+        (base != 0.0 && base.is_finite())
+            .then(|| self.diff(index).map(|diff| 100.0 * diff / base.abs()))
+            .flatten()
+    }
+}
+
+/// Metrics shown in the terminal and in compare.html; compare.csv has all.
+const KEY_OVERALL: [&str; 10] = [
+    "requests",
+    "throughput_rps",
+    "error_rate",
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "latency_max_ms",
+    "cost_usd",
+    "cost_per_million_requests_usd",
+];
+const KEY_COMPONENT: [&str; 12] = [
+    "instances",
+    "utilization",
+    "cpu_utilization",
+    "queue_len_mean",
+    "wait_mean_ms",
+    "rejected",
+    "imbalance",
+    "cache_hit_ratio",
+    "hit_ratio",
+    "replication_lag_ms",
+    "stale_reads",
+    "lost_writes",
+];
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    pub variants: Vec<String>,
+    pub rows: Vec<ComparisonRow>,
+}
+
+impl Comparison {
+    /// Lines up `runs` (one per variant, same order as `variants`).
+    pub fn of(variants: Vec<String>, runs: &[RunData]) -> Comparison {
+        let mut rows = bottleneck_rows(runs);
+        for run in runs {
+            for value in &run.summary {
+                if !rows
+                    .iter()
+                    .any(|row| row.scope == value.scope && row.metric == value.metric)
+                {
+                    rows.push(ComparisonRow {
+                        scope: value.scope.clone(),
+                        metric: value.metric.clone(),
+                        values: runs
+                            .iter()
+                            .map(|r| r.value(&value.scope, &value.metric))
+                            .collect(),
+                        notes: vec![None; runs.len()],
+                    });
+                }
+            }
+        }
+        Comparison { variants, rows }
+    }
+
+    /// The rows worth reading first: overall results, the bottleneck, and
+    /// the load of every component.
+    pub fn key_rows(&self) -> Vec<&ComparisonRow> {
+        let overall = KEY_OVERALL.iter().filter_map(|metric| {
+            self.rows
+                .iter()
+                .find(|row| row.scope == "overall" && row.metric == *metric)
+        });
+        let components = self.rows.iter().filter(|row| {
+            row.scope != "overall"
+                && !row.scope.starts_with("class:")
+                && KEY_COMPONENT.contains(&row.metric.as_str())
+        });
+        overall.chain(components).collect()
+    }
+
+    /// The key rows as an aligned text table: each run's value, and for
+    /// every run after the first its difference and relative difference.
+    pub fn text_table(&self) -> String {
+        let mut headers = vec!["scope".to_owned(), "metric".to_owned(), self.variants[0].clone()];
+        for name in &self.variants[1..] {
+            headers.extend([name.clone(), "diff".to_owned(), "diff %".to_owned()]);
+        }
+        let mut lines: Vec<Vec<String>> = vec![headers];
+        for row in self.key_rows() {
+            let mut line = vec![row.scope.clone(), row.metric.clone(), cell(row, 0)];
+            for index in 1..self.variants.len() {
+                line.push(cell(row, index));
+                line.push(signed(row.diff(index)));
+                line.push(
+                    row.diff_pct(index)
+                        .map_or(String::new(), |pct| format!("{pct:+.1} %")),
+                );
+            }
+            lines.push(line);
+        }
+        align(&lines)
+    }
+
+    /// Every row as tidy CSV: `variant,scope,metric,value,diff,diff_pct`,
+    /// numbers in shortest round-trip form, blanks where unknown.
+    pub fn csv(&self) -> Vec<u8> {
+        let mut out = super::tables::csv_writer(Vec::new());
+        let write = |out: &mut csv::Writer<Vec<u8>>, record: [&str; 6]| {
+            out.write_record(record).expect("writing to memory cannot fail");
+        };
+        write(
+            &mut out,
+            ["variant", "scope", "metric", "value", "diff", "diff_pct"],
+        );
+        let exact = |value: Option<f64>| {
+            value
+                .filter(|v| v.is_finite())
+                .map_or(String::new(), |v| format!("{v}"))
+        };
+        for row in &self.rows {
+            for (index, variant) in self.variants.iter().enumerate() {
+                let (diff, pct) = if index == 0 {
+                    (String::new(), String::new())
+                } else {
+                    (exact(row.diff(index)), exact(row.diff_pct(index)))
+                };
+                write(
+                    &mut out,
+                    [
+                        variant,
+                        &row.scope,
+                        &row.metric,
+                        &exact(row.values[index]),
+                        &diff,
+                        &pct,
+                    ],
+                );
+            }
+        }
+        out.into_inner().expect("writing to memory cannot fail")
+    }
+}
+
+/// A value with its note: `0.7415 (server CPU)`.
+pub fn cell(row: &ComparisonRow, index: usize) -> String {
+    let value = row.values[index].map_or("-".to_owned(), number);
+    match &row.notes[index] {
+        Some(note) => format!("{value} ({note})"),
+        None => value,
+    }
+}
+
+fn bottleneck_rows(runs: &[RunData]) -> Vec<ComparisonRow> {
+    let busiest: Vec<_> = runs.iter().map(bottleneck).collect();
+    let notes: Vec<Option<String>> = busiest
+        .iter()
+        .map(|load| load.as_ref().map(|l| format!("{} {}", l.station, l.resource)))
+        .collect();
+    if busiest.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    let row = |metric: &str, value: fn(&super::bottleneck::StationLoad) -> Option<f64>| ComparisonRow {
+        scope: "bottleneck".to_owned(),
+        metric: metric.to_owned(),
+        values: busiest.iter().map(|load| load.as_ref().and_then(value)).collect(),
+        notes: notes.clone(),
+    };
+    vec![
+        row("utilization", |load| Some(load.utilization)),
+        row("queue_len_mean", |load| load.queue_len_mean),
+        row("wait_mean_ms", |load| load.wait_mean_ms),
+    ]
+}
+
+/// Pads columns: text columns left-aligned, the rest right-aligned.
+fn align(lines: &[Vec<String>]) -> String {
+    let columns = lines.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            lines
+                .iter()
+                .filter_map(|l| l.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for line in lines {
+        let mut text = String::new();
+        for (column, value) in line.iter().enumerate() {
+            let pad = widths[column] - value.chars().count();
+            if column < 2 {
+                let _ = write!(text, "{value}{}  ", " ".repeat(pad));
+            } else {
+                let _ = write!(text, "{}{value}  ", " ".repeat(pad));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::run_data::SummaryValue;
+
+    fn run(rows: &[(&str, &str, f64)]) -> RunData {
+        RunData {
+            summary: rows
+                .iter()
+                .map(|(scope, metric, value)| SummaryValue {
+                    scope: scope.to_string(),
+                    metric: metric.to_string(),
+                    value: *value,
+                    ci95: None,
+                })
+                .collect(),
+            ..RunData::default()
+        }
+    }
+
+    fn sample() -> Comparison {
+        let one = run(&[
+            ("overall", "latency_p99_ms", 200.0),
+            ("overall", "error_rate", 0.0),
+            ("server", "cpu_utilization", 0.74),
+        ]);
+        let two = run(&[
+            ("overall", "latency_p99_ms", 150.0),
+            ("overall", "error_rate", 0.01),
+            ("web", "cpu_utilization", 0.30),
+            ("db", "utilization", 0.05),
+        ]);
+        Comparison::of(vec!["one".into(), "two".into()], &[one, two])
+    }
+
+    #[test]
+    fn rows_line_up_and_differences_are_against_the_first() {
+        let comparison = sample();
+        let p99 = comparison
+            .rows
+            .iter()
+            .find(|r| r.metric == "latency_p99_ms")
+            .unwrap();
+        assert_eq!(p99.diff(1), Some(-50.0));
+        assert_eq!(p99.diff_pct(1), Some(-25.0));
+        let errors = comparison.rows.iter().find(|r| r.metric == "error_rate").unwrap();
+        assert_eq!((errors.diff(1), errors.diff_pct(1)), (Some(0.01), None));
+        let web = comparison.rows.iter().find(|r| r.scope == "web").unwrap();
+        assert_eq!((web.values.clone(), web.diff(1)), (vec![None, Some(0.30)], None));
+        let bottleneck = &comparison.rows[0];
+        assert_eq!(bottleneck.values, [Some(0.74), Some(0.30)]);
+        assert_eq!(cell(bottleneck, 0), "0.7400 (server CPU)");
+    }
+
+    #[test]
+    fn the_text_table_shows_values_and_differences() {
+        let table = sample().text_table();
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines[0].split_whitespace().collect::<Vec<_>>(),
+            ["scope", "metric", "one", "two", "diff", "diff", "%"]
+        );
+        let p99 = lines.iter().find(|l| l.contains("latency_p99_ms")).unwrap();
+        assert_eq!(
+            p99.split_whitespace().collect::<Vec<_>>(),
+            ["overall", "latency_p99_ms", "200", "150", "-50", "-25.0", "%"]
+        );
+        assert!(table.contains("bottleneck  utilization"));
+        assert!(table.contains("0.7400 (server CPU)"));
+    }
+
+    #[test]
+    fn the_csv_is_tidy_with_blanks_for_the_unknown() {
+        let text = String::from_utf8(sample().csv()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "variant,scope,metric,value,diff,diff_pct");
+        assert!(lines.contains(&"one,overall,latency_p99_ms,200,,"));
+        assert!(lines.contains(&"two,overall,latency_p99_ms,150,-50,-25"));
+        assert!(lines.contains(&"one,web,cpu_utilization,,,"));
+        assert!(lines.contains(&"two,web,cpu_utilization,0.3,,"));
+    }
+}

@@ -1,0 +1,213 @@
+//! The files of `capsim plan`: `plan.csv` (the path the search took, one
+//! row per simulated configuration), `patch.toml` (the knobs the answer
+//! changes, as TOML tables to merge into the scenario), and the answer's
+//! `scenario.resolved.toml` and `summary.csv` (with 95 % intervals), the
+//! summary written last.
+//!
+//! `plan.csv` columns: `step,phase,<one per knob path>,cost_per_month_usd,
+//! <for each SLO: SLO:mean, SLO:bound, SLO:met>,busiest_station,
+//! busiest_metric,busiest_utilization,reason`.
+
+use std::io;
+use std::path::Path;
+
+use crate::study::plan::{Outcome, Plan};
+use crate::study::replicate::IntervalSummary;
+
+use super::study_files::interval_summary_csv;
+use super::tables::csv_writer;
+use super::write_atomic;
+
+/// The files a plan writes, in order (`summary.csv` last).
+pub const PLAN_FILES: [&str; 4] = ["plan.csv", "patch.toml", "scenario.resolved.toml", "summary.csv"];
+
+fn number(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value}")
+    } else {
+        String::new()
+    }
+}
+
+/// `plan.csv`.
+pub fn plan_csv(plan: &Plan) -> Vec<u8> {
+    let mut out = csv_writer(Vec::new());
+    let mut header = vec!["step".to_owned(), "phase".to_owned()];
+    header.extend(plan.knobs.iter().map(|knob| knob.path()));
+    header.push("cost_per_month_usd".to_owned());
+    if let Some(step) = plan.steps.first() {
+        for check in &step.evaluation.checks {
+            for part in ["mean", "bound", "met"] {
+                header.push(format!("{}:{part}", check.slo.text));
+            }
+        }
+    }
+    header.extend(
+        [
+            "busiest_station",
+            "busiest_metric",
+            "busiest_utilization",
+            "reason",
+        ]
+        .map(String::from),
+    );
+    out.write_record(&header).expect("in memory");
+    for (index, step) in plan.steps.iter().enumerate() {
+        let mut record = vec![(index + 1).to_string(), step.phase.name().to_owned()];
+        record.extend(step.values.iter().map(u32::to_string));
+        record.push(number(step.evaluation.cost_per_month_usd));
+        for check in &step.evaluation.checks {
+            record.extend([number(check.mean), number(check.bound), check.met.to_string()]);
+        }
+        match &step.evaluation.busiest {
+            Some(b) => record.extend([b.station.clone(), b.metric.clone(), number(b.utilization)]),
+            None => record.extend([String::new(), String::new(), String::new()]),
+        }
+        let reason = match &step.evaluation.failure {
+            Some(failure) => format!("{} (runs failed: {failure})", step.reason),
+            None => step.reason.clone(),
+        };
+        record.push(reason);
+        out.write_record(&record).expect("in memory");
+    }
+    out.into_inner().expect("in memory")
+}
+
+/// `patch.toml`: the answer's changed knobs as TOML tables.
+pub fn patch_toml(plan: &Plan, load: &str) -> String {
+    let slos: Vec<&str> = plan
+        .steps
+        .first()
+        .map(|step| {
+            step.evaluation
+                .checks
+                .iter()
+                .map(|check| check.slo.text.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut text = format!(
+        "# capsim plan: the cheapest configuration found at {load} meeting {}\n",
+        slos.join(", ")
+    );
+    let patch = plan.patch();
+    if patch.is_empty() {
+        text.push_str("# the scenario as given already is that configuration: nothing to change\n");
+        return text;
+    }
+    let mut tables: Vec<(String, Vec<String>)> = Vec::new();
+    for (index, value) in patch {
+        let knob = &plan.knobs[index];
+        let line = format!("{} = {value}", knob.field());
+        match tables.iter_mut().find(|(table, _)| *table == knob.table()) {
+            Some((_, lines)) => lines.push(line),
+            None => tables.push((knob.table(), vec![line])),
+        }
+    }
+    for (table, lines) in tables {
+        text.push_str(&format!("\n[{table}]\n{}\n", lines.join("\n")));
+    }
+    text
+}
+
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    }
+}
+
+/// Writes a plan's files into `dir`; the answer's files only when one was
+/// found (`answer`: its resolved scenario and summary).
+pub fn write_plan(
+    dir: &Path,
+    plan: &Plan,
+    load: &str,
+    answer: Option<(&str, &IntervalSummary)>,
+) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for name in PLAN_FILES.iter().rev() {
+        remove_if_present(&dir.join(name))?;
+    }
+    write_atomic(&dir.join(PLAN_FILES[0]), &plan_csv(plan))?;
+    if let (Outcome::Met { .. }, Some((resolved, summary))) = (&plan.outcome, answer) {
+        write_atomic(&dir.join(PLAN_FILES[1]), patch_toml(plan, load).as_bytes())?;
+        write_atomic(&dir.join(PLAN_FILES[2]), resolved.as_bytes())?;
+        write_atomic(&dir.join(PLAN_FILES[3]), &interval_summary_csv(summary))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::study::knobs::{Knob, KnobKind};
+    use crate::study::plan::{Evaluation, Phase, PlanStep, SloCheck};
+
+    fn plan() -> Plan {
+        let slo = crate::study::slo::parse("p99<200ms").unwrap();
+        let step = |values: Vec<u32>, bound: f64| PlanStep {
+            phase: Phase::Raise,
+            values,
+            reason: "why".into(),
+            evaluation: Evaluation {
+                summary: None,
+                failure: None,
+                checks: vec![SloCheck {
+                    slo: slo.clone(),
+                    mean: bound - 10.0,
+                    bound,
+                    met: bound < 200.0,
+                }],
+                busiest: None,
+                cost_per_month_usd: 70.08,
+                met: bound < 200.0,
+            },
+        };
+        Plan {
+            knobs: vec![
+                Knob {
+                    kind: KnobKind::PoolInstances,
+                    component: "web".into(),
+                    min: 1,
+                    max: 10,
+                },
+                Knob {
+                    kind: KnobKind::DatabaseConnections,
+                    component: "db".into(),
+                    min: 1,
+                    max: 100,
+                },
+            ],
+            initial: vec![4, 32],
+            steps: vec![step(vec![3, 32], 250.0), step(vec![6, 32], 150.0)],
+            outcome: Outcome::Met {
+                step: 1,
+                headroom: None,
+            },
+        }
+    }
+
+    #[test]
+    fn the_patch_holds_only_changed_knobs() {
+        let text = patch_toml(&plan(), "900/s");
+        assert_eq!(
+            text,
+            "# capsim plan: the cheapest configuration found at 900/s meeting p99<200ms\n\n[pool.web]\ninstances = 6\n"
+        );
+        let table: toml::Table = text.parse().unwrap();
+        assert_eq!(table["pool"]["web"]["instances"].as_integer(), Some(6));
+    }
+
+    #[test]
+    fn the_path_has_a_row_per_step() {
+        let text = String::from_utf8(plan_csv(&plan())).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "step,phase,pool.web.instances,database.db.connections,cost_per_month_usd,p99<200ms:mean,\
+             p99<200ms:bound,p99<200ms:met,busiest_station,busiest_metric,busiest_utilization,reason"
+        );
+        assert_eq!(lines[2], "2,raise,6,32,70.08,140,150,true,,,,why");
+    }
+}

@@ -1,0 +1,812 @@
+//! Which charts a run gets, chosen by the metric names in its time series.
+//!
+//! Each chart family claims metrics by name (`latency_p99_ms`,
+//! `utilization`, anything ending in `hit_ratio`, `replication_lag_ms`,
+//! `instances`, `cost_usd`, …) and is drawn only when the run has them, so
+//! metrics added by new component kinds appear without changes here.
+//! Whatever no family claims lands in a final "other metrics" figure, one
+//! panel per metric, so nothing the simulator measures goes unseen. A family
+//! with more lines than one plot can show becomes small multiples, one panel
+//! per scope. Events (`events.csv`) become markers on every chart.
+
+use super::chart::{Figure, LineChart, Marker, Series, SmallMultiples};
+use super::run_data::{EventRow, RunData, SeriesData};
+
+/// Lines drawn on one plot before a family splits into panels.
+pub const MAX_LINES: usize = 6;
+/// Panels in one figure before it continues in another file.
+pub const MAX_PANELS: usize = 12;
+/// Events marked on a chart.
+pub const MAX_MARKERS: usize = 60;
+
+/// A chart and the file stem it is written under (`charts/NAME.svg`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedFigure {
+    pub name: String,
+    /// One sentence for the report: what the chart shows.
+    pub caption: String,
+    pub figure: Figure,
+}
+
+/// The time axis: seconds, minutes or hours, whichever keeps numbers short.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimeAxis {
+    pub seconds_per_unit: f64,
+    pub label: &'static str,
+}
+
+impl TimeAxis {
+    pub fn for_span(last_s: f64) -> TimeAxis {
+        let (seconds_per_unit, label) = if last_s > 10.0 * 3600.0 {
+            (3600.0, "time (h)")
+        } else if last_s > 15.0 * 60.0 {
+            (60.0, "time (min)")
+        } else {
+            (1.0, "time (s)")
+        };
+        TimeAxis {
+            seconds_per_unit,
+            label,
+        }
+    }
+
+    fn of(data: &RunData) -> TimeAxis {
+        let last = data
+            .series
+            .iter()
+            .flat_map(|series| series.points.last())
+            .map(|point| point.0)
+            .fold(0.0, f64::max);
+        TimeAxis::for_span(last)
+    }
+
+    pub fn scale(&self, points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+        points
+            .iter()
+            .map(|&(time_s, value)| (time_s / self.seconds_per_unit, value))
+            .collect()
+    }
+}
+
+/// The label of an event's marker: `warm-up end`, `rate change`,
+/// `kill web-1` (the scope is added unless it is the whole system).
+pub fn event_label(event: &EventRow) -> String {
+    let kind = match event.kind.as_str() {
+        "warmup_end" => "warm-up end".to_owned(),
+        other => other.replace('_', " "),
+    };
+    match event.scope.as_str() {
+        "" | "overall" | "workload" => kind,
+        scope => format!("{kind} {scope}"),
+    }
+}
+
+/// The events marked on charts: the first `MAX_MARKERS` (a run with
+/// thousands of scaling actions would bury its lines; the report's event
+/// table and events.csv list them all).
+pub fn markers(events: &[EventRow], axis: TimeAxis) -> Vec<Marker> {
+    events
+        .iter()
+        .take(MAX_MARKERS)
+        .map(|event| Marker {
+            x: event.time_s / axis.seconds_per_unit,
+            label: event_label(event),
+        })
+        .collect()
+}
+
+/// The unit of a metric, read from the end of its name.
+pub fn unit_of(metric: &str) -> &'static str {
+    if metric.ends_with("_ms") {
+        "ms"
+    } else if metric.ends_with("_rps") {
+        "requests/s"
+    } else if metric.ends_with("_usd") {
+        "US$"
+    } else if metric.ends_with("_bytes") {
+        "bytes"
+    } else if metric.ends_with("_s") {
+        "s"
+    } else if ["ratio", "rate", "utilization", "probability"]
+        .iter()
+        .any(|suffix| metric.ends_with(suffix))
+    {
+        "fraction"
+    } else {
+        "count"
+    }
+}
+
+/// `latency_p99_ms` → `latency p99 (ms)`.
+pub fn axis_label(metric: &str) -> String {
+    let unit = unit_of(metric);
+    let words = metric
+        .strip_suffix(&format!("_{}", metric.rsplit('_').next().unwrap_or("")))
+        .filter(|_| matches!(unit, "ms" | "US$" | "bytes" | "s" | "requests/s"))
+        .unwrap_or(metric);
+    format!("{} ({unit})", words.replace('_', " "))
+}
+
+/// One line to draw: which series, and its name in the legend.
+struct Line<'a> {
+    series: &'a SeriesData,
+    name: String,
+    /// The name inside a panel that already names the scope.
+    short: String,
+}
+
+/// A chart family: its file, title, axis and the lines it claims.
+struct Family<'a> {
+    name: &'static str,
+    title: String,
+    caption: String,
+    y_label: String,
+    y_at_least: Option<f64>,
+    /// More lines than this split into panels by scope.
+    max_lines: usize,
+    lines: Vec<Line<'a>>,
+}
+
+/// Builds every chart for a run, in a fixed order.
+pub fn run_charts(data: &RunData) -> Vec<NamedFigure> {
+    let axis = TimeAxis::of(data);
+    let markers = markers(&data.events, axis);
+    let window = data
+        .window_s()
+        .map_or("window".to_owned(), |w| format!("{} window", seconds_text(w)));
+    let families = families(data, &window);
+    // Incident counts that stayed at zero say nothing a chart should show
+    // (they stay in the CSV).
+    let mut claimed: Vec<(&str, &str)> = data
+        .series
+        .iter()
+        .filter(|series| is_quiet_incident(series))
+        .map(|series| (series.scope.as_str(), series.metric.as_str()))
+        .collect();
+    let mut figures = Vec::new();
+    for family in families {
+        claimed.extend(
+            family
+                .lines
+                .iter()
+                .map(|l| (l.series.scope.as_str(), l.series.metric.as_str())),
+        );
+        figures.extend(draw_family(&family, axis, &markers));
+    }
+    figures.extend(other_metrics(data, &claimed, axis, &markers));
+    figures
+}
+
+/// Counts of things that go wrong, drawn only when they happen.
+const INCIDENT_METRICS: [&str; 3] = ["stale_reads", "unavailable", "read_your_writes_violations"];
+
+fn is_quiet_incident(series: &SeriesData) -> bool {
+    INCIDENT_METRICS.contains(&series.metric.as_str()) && series.points.iter().all(|&(_, value)| value == 0.0)
+}
+
+fn seconds_text(seconds: f64) -> String {
+    if seconds >= 60.0 && seconds % 60.0 == 0.0 {
+        format!("{} min", seconds / 60.0)
+    } else {
+        format!("{seconds} s")
+    }
+}
+
+fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
+    let overall = |metrics: &[(&str, &str)]| -> Vec<Line<'a>> {
+        metrics
+            .iter()
+            .filter_map(|(metric, name)| {
+                data.series("overall", metric).map(|series| Line {
+                    series,
+                    name: (*name).to_owned(),
+                    short: (*name).to_owned(),
+                })
+            })
+            .collect()
+    };
+    let latency = [
+        ("latency_p50_ms", "p50"),
+        ("latency_p95_ms", "p95"),
+        ("latency_p99_ms", "p99"),
+    ];
+    let mut families = vec![
+        Family {
+            name: "latency",
+            title: "Latency percentiles".to_owned(),
+            caption: format!("Latency of all requests as users see it (p50, p95, p99 per {window})."),
+            y_label: "latency (ms)".to_owned(),
+            y_at_least: None,
+            max_lines: MAX_LINES,
+            lines: overall(&latency),
+        },
+        Family {
+            name: "latency_by_class",
+            title: "Latency percentiles by request class".to_owned(),
+            caption: format!("p50, p95 and p99 latency of each request class per {window}."),
+            y_label: "latency (ms)".to_owned(),
+            y_at_least: None,
+            max_lines: latency.len(),
+            lines: class_latency_lines(data, &latency),
+        },
+        Family {
+            name: "throughput",
+            title: "Offered load and throughput".to_owned(),
+            caption: format!(
+                "Requests arriving (offered) and completing successfully, per second, per {window}."
+            ),
+            y_label: "rate (requests/s)".to_owned(),
+            y_at_least: None,
+            max_lines: MAX_LINES,
+            lines: overall(&[("offered_rps", "offered"), ("throughput_rps", "throughput")]),
+        },
+        Family {
+            name: "errors",
+            title: "Errors by cause".to_owned(),
+            caption: format!(
+                "Requests failed for good, attempts timed out or retried, and requests rejected at each station, per {window}."
+            ),
+            y_label: format!("requests per {window}"),
+            y_at_least: None,
+            max_lines: MAX_LINES,
+            lines: error_lines(data),
+        },
+        Family {
+            name: "in_flight",
+            title: "Requests in flight".to_owned(),
+            caption: "Requests started and not yet finished, at each window's end.".to_owned(),
+            y_label: "requests in flight (count)".to_owned(),
+            y_at_least: None,
+            max_lines: MAX_LINES,
+            lines: overall(&[("in_flight", "in flight")]),
+        },
+    ];
+    families.extend(per_scope_families(data));
+    families.retain(|family| !family.lines.is_empty());
+    families
+}
+
+fn class_latency_lines<'a>(data: &'a RunData, latency: &[(&str, &str)]) -> Vec<Line<'a>> {
+    let classes: Vec<&str> = data
+        .series
+        .iter()
+        .filter(|s| s.scope.starts_with("class:") && s.metric == "latency_p99_ms")
+        .map(|s| s.scope.as_str())
+        .collect();
+    if classes.len() < 2 {
+        return Vec::new();
+    }
+    classes
+        .iter()
+        .flat_map(|class| {
+            latency.iter().filter_map(move |(metric, name)| {
+                data.series(class, metric).map(|series| Line {
+                    series,
+                    name: format!("{} {name}", class.trim_start_matches("class:")),
+                    short: (*name).to_owned(),
+                })
+            })
+        })
+        .collect()
+}
+
+/// Failures overall (total, by cause, timeouts, retries) and rejections at
+/// stations that rejected anything.
+fn error_lines(data: &RunData) -> Vec<Line<'_>> {
+    let mut lines = Vec::new();
+    for series in data.series.iter().filter(|s| s.scope == "overall") {
+        let name = match series.metric.as_str() {
+            "errors" => "failed requests".to_owned(),
+            "timeouts" => "timed-out attempts".to_owned(),
+            "retries" => "retries".to_owned(),
+            metric => match metric.strip_prefix("errors_") {
+                Some(cause) => format!("failed: {}", cause.replace('_', " ")),
+                None => continue,
+            },
+        };
+        lines.push(Line {
+            series,
+            short: name.clone(),
+            name,
+        });
+    }
+    for series in data.series.iter().filter(|s| s.metric == "rejected") {
+        if series.points.iter().any(|&(_, value)| value > 0.0) {
+            lines.push(Line {
+                series,
+                name: format!("rejected at {}", series.scope),
+                short: "rejected".to_owned(),
+            });
+        }
+    }
+    for series in data.series.iter().filter(|s| s.metric == "unavailable") {
+        if !is_quiet_incident(series) {
+            lines.push(Line {
+                series,
+                name: format!("no instance in rotation at {}", series.scope),
+                short: "unavailable".to_owned(),
+            });
+        }
+    }
+    lines
+}
+
+/// The legend suffix of a metric the family claims (`" CPU"`), or `None`.
+type Matcher = fn(&str) -> Option<&'static str>;
+
+/// A per-component family: file, title, caption, y label, y minimum extent,
+/// and the metrics it claims.
+type ScopeFamily = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<f64>,
+    Matcher,
+);
+
+/// Families of per-component metrics, each claiming metrics by name in
+/// every scope but request classes.
+fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
+    let specs: [ScopeFamily; 10] = [
+        (
+            "utilization",
+            "Utilization per station",
+            "Share of workers (or connections) busy, and of CPU cores computing, per station.",
+            "utilization (fraction busy)",
+            Some(1.0),
+            |metric| match metric {
+                "utilization" => Some(" workers"),
+                "cpu_utilization" => Some(" CPU"),
+                _ => None,
+            },
+        ),
+        (
+            "queue",
+            "Queue length per station",
+            "Mean number of requests waiting for a worker (or connection), per station.",
+            "mean queue length (requests)",
+            None,
+            |metric| (metric == "queue_len_mean" || metric == "queue_depth").then_some(""),
+        ),
+        (
+            "wait",
+            "Waiting time per station",
+            "Mean time a request waits for a worker (or connection), per station.",
+            "mean wait (ms)",
+            None,
+            |metric| (metric == "wait_mean_ms").then_some(""),
+        ),
+        (
+            "hit_ratio",
+            "Hit ratios",
+            "Share of look-ups answered from a cache (DNS answers cached by users, caches, CDN edges).",
+            "hit ratio (fraction)",
+            Some(1.0),
+            |metric| metric.ends_with("hit_ratio").then_some(""),
+        ),
+        (
+            "imbalance",
+            "Load balance",
+            "Most-loaded instance's requests over the mean, per balancer (1 is perfectly even).",
+            "imbalance (max / mean)",
+            None,
+            |metric| (metric == "imbalance").then_some(""),
+        ),
+        (
+            "replication_lag",
+            "Replication lag",
+            "How far replicas are behind their primary: the age of the oldest write a replica has not applied, per replica, sampled through the window.",
+            "replication lag (ms)",
+            None,
+            |metric| match metric {
+                "replication_lag_ms" => Some(""),
+                "replication_lag_mean_ms" => Some(" mean"),
+                "replication_lag_p99_ms" => Some(" p99"),
+                "replication_lag_max_ms" => Some(" max"),
+                _ => None,
+            },
+        ),
+        (
+            "database_operations",
+            "Database operations",
+            "Reads and writes served per window, and reads that returned an older version than the primary held (stale, from a replica or a cache) or than the user had written (read-your-writes violations).",
+            "operations per window (count)",
+            None,
+            |metric| match metric {
+                "reads" => Some(" reads"),
+                "writes" => Some(" writes"),
+                "stale_reads" => Some(" stale reads"),
+                "read_your_writes_violations" => Some(" read-your-writes violations"),
+                _ => None,
+            },
+        ),
+        (
+            "cache_contents",
+            "Cache contents",
+            "Entries held at each window's end, and entries evicted to make room during the window, per cache.",
+            "entries (count)",
+            None,
+            |metric| match metric {
+                "entries" => Some(" entries"),
+                "evictions" => Some(" evictions"),
+                _ => None,
+            },
+        ),
+        (
+            "instances",
+            "Instances",
+            "Instances running per pool, and instances a balancer sends requests to (autoscaling, failures, health checks and restarts show here).",
+            "instances (count)",
+            None,
+            |metric| match metric {
+                "instances" => Some(""),
+                "in_rotation" => Some(" in rotation"),
+                _ => None,
+            },
+        ),
+        (
+            "cost",
+            "Cost",
+            "Cost of the instances running, per component and in total.",
+            "cost (US$)",
+            None,
+            |metric| (metric == "cost_usd").then_some(""),
+        ),
+    ];
+    specs
+        .into_iter()
+        .map(|(name, title, caption, y_label, y_at_least, matcher)| Family {
+            name,
+            title: title.to_owned(),
+            caption: caption.to_owned(),
+            y_label: y_label.to_owned(),
+            y_at_least,
+            max_lines: MAX_LINES,
+            lines: data
+                .series
+                .iter()
+                .filter(|s| !s.scope.starts_with("class:") && !is_quiet_incident(s))
+                .filter_map(|series| {
+                    matcher(&series.metric).map(|suffix| Line {
+                        series,
+                        name: format!("{}{suffix}", series.scope),
+                        short: if suffix.is_empty() {
+                            series.metric.replace('_', " ")
+                        } else {
+                            suffix.trim().to_owned()
+                        },
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// One chart when the lines fit, otherwise panels by scope, continued in
+/// further files (`NAME_2`, …) past `MAX_PANELS`.
+fn draw_family(family: &Family, axis: TimeAxis, markers: &[Marker]) -> Vec<NamedFigure> {
+    let chart = |title: String, lines: &[&Line], in_panel: bool, y_at_least: Option<f64>| {
+        let series = lines
+            .iter()
+            .map(|line| Series {
+                // In a panel the title names the scope: one line needs no
+                // other name, several are told apart by their short names.
+                name: match (in_panel, lines.len()) {
+                    (false, _) => line.name.clone(),
+                    (true, 1) => title.clone(),
+                    (true, _) => line.short.clone(),
+                },
+                points: axis.scale(&line.series.points),
+            })
+            .collect();
+        LineChart {
+            title,
+            x_label: axis.label.to_owned(),
+            y_label: family.y_label.clone(),
+            series,
+            markers: markers.to_vec(),
+            y_from_zero: true,
+            y_at_least,
+            x_from_zero: true,
+        }
+    };
+    if family.lines.len() <= family.max_lines {
+        let lines: Vec<&Line> = family.lines.iter().collect();
+        return vec![NamedFigure {
+            name: family.name.to_owned(),
+            caption: family.caption.clone(),
+            figure: Figure::Line(chart(family.title.clone(), &lines, false, family.y_at_least)),
+        }];
+    }
+    // Panels share the y scale, so their heights compare at a glance.
+    let y_max = family
+        .lines
+        .iter()
+        .flat_map(|line| line.series.points.iter().map(|point| point.1))
+        .filter(|y| y.is_finite())
+        .fold(family.y_at_least.unwrap_or(f64::MIN), f64::max);
+    let shared = (y_max > f64::MIN).then_some(y_max);
+    let mut scopes: Vec<&str> = Vec::new();
+    for line in &family.lines {
+        let scope = panel_scope(line);
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    let panels: Vec<LineChart> = scopes
+        .iter()
+        .map(|scope| {
+            let lines: Vec<&Line> = family.lines.iter().filter(|l| panel_scope(l) == *scope).collect();
+            chart(scope.to_string(), &lines, true, shared)
+        })
+        .collect();
+    paginate(family.name, &family.title, &family.caption, panels)
+}
+
+/// The panel a line belongs in: its scope, classes without `class:`.
+fn panel_scope<'a>(line: &Line<'a>) -> &'a str {
+    line.series.scope.trim_start_matches("class:")
+}
+
+fn paginate(name: &str, title: &str, caption: &str, panels: Vec<LineChart>) -> Vec<NamedFigure> {
+    let pages = panels.len().div_ceil(MAX_PANELS);
+    panels
+        .chunks(MAX_PANELS)
+        .enumerate()
+        .map(|(index, chunk)| {
+            let (name, title) = if index == 0 {
+                (name.to_owned(), title.to_owned())
+            } else {
+                (
+                    format!("{name}_{}", index + 1),
+                    format!("{title} ({} of {pages})", index + 1),
+                )
+            };
+            NamedFigure {
+                name,
+                caption: caption.to_owned(),
+                figure: Figure::Panels(SmallMultiples {
+                    title,
+                    panels: chunk.to_vec(),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Every series no family claimed, outside request classes: one panel per
+/// metric with a line per scope.
+fn other_metrics(
+    data: &RunData,
+    claimed: &[(&str, &str)],
+    axis: TimeAxis,
+    markers: &[Marker],
+) -> Vec<NamedFigure> {
+    let unclaimed: Vec<&SeriesData> = data
+        .series
+        .iter()
+        .filter(|s| !s.scope.starts_with("class:"))
+        .filter(|s| !claimed.contains(&(s.scope.as_str(), s.metric.as_str())))
+        .collect();
+    let mut metrics: Vec<&str> = Vec::new();
+    for series in &unclaimed {
+        if !metrics.contains(&series.metric.as_str()) {
+            metrics.push(&series.metric);
+        }
+    }
+    let panels: Vec<LineChart> = metrics
+        .iter()
+        .flat_map(|metric| {
+            let lines: Vec<&&SeriesData> = unclaimed.iter().filter(|s| s.metric == *metric).collect();
+            lines
+                .chunks(MAX_LINES)
+                .map(|chunk| LineChart {
+                    title: metric.to_string(),
+                    x_label: axis.label.to_owned(),
+                    y_label: axis_label(metric),
+                    series: chunk
+                        .iter()
+                        .map(|series| Series {
+                            name: series.scope.clone(),
+                            points: axis.scale(&series.points),
+                        })
+                        .collect(),
+                    markers: markers.to_vec(),
+                    y_from_zero: true,
+                    y_at_least: None,
+                    x_from_zero: true,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    paginate(
+        "other_metrics",
+        "Other metrics",
+        "Every other measured series, one panel per metric and a line per component.",
+        panels,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(scope: &str, metric: &str) -> SeriesData {
+        SeriesData {
+            scope: scope.into(),
+            metric: metric.into(),
+            points: vec![(10.0, 1.0), (20.0, 2.0)],
+        }
+    }
+
+    fn data(names: &[(&str, &str)]) -> RunData {
+        RunData {
+            series: names
+                .iter()
+                .map(|(scope, metric)| series(scope, metric))
+                .collect(),
+            ..RunData::default()
+        }
+    }
+
+    fn names(figures: &[NamedFigure]) -> Vec<&str> {
+        figures.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    #[test]
+    fn only_metrics_that_exist_get_charts() {
+        let run = data(&[
+            ("overall", "latency_p50_ms"),
+            ("overall", "latency_p99_ms"),
+            ("overall", "throughput_rps"),
+            ("web", "utilization"),
+        ]);
+        assert_eq!(names(&run_charts(&run)), ["latency", "throughput", "utilization"]);
+    }
+
+    #[test]
+    fn future_metrics_are_picked_up_by_name() {
+        let run = data(&[
+            ("cache", "hit_ratio"),
+            ("www", "cache_hit_ratio"),
+            ("db", "replication_lag_ms"),
+            ("web", "instances"),
+            ("overall", "cost_usd"),
+            ("overall", "errors_partition"),
+            ("queue", "oldest_message_age_ms"),
+        ]);
+        let figures = run_charts(&run);
+        assert_eq!(
+            names(&figures),
+            [
+                "errors",
+                "hit_ratio",
+                "replication_lag",
+                "instances",
+                "cost",
+                "other_metrics"
+            ]
+        );
+        let Figure::Line(errors) = &figures[0].figure else {
+            panic!()
+        };
+        assert_eq!(errors.series[0].name, "failed: partition");
+        let Figure::Panels(other) = &figures[5].figure else {
+            panic!()
+        };
+        assert_eq!(other.panels[0].title, "oldest_message_age_ms");
+        assert_eq!(other.panels[0].y_label, "oldest message age (ms)");
+    }
+
+    #[test]
+    fn incidents_that_never_happen_are_not_drawn() {
+        let mut run = data(&[
+            ("db", "reads"),
+            ("db", "stale_reads"),
+            ("lb", "unavailable"),
+            ("lb2", "unavailable"),
+        ]);
+        run.series[1].points = vec![(10.0, 0.0), (20.0, 0.0)];
+        run.series[2].points = vec![(10.0, 0.0), (20.0, 0.0)];
+        let figures = run_charts(&run);
+        assert_eq!(names(&figures), ["errors", "database_operations"]);
+        let Figure::Line(errors) = &figures[0].figure else {
+            panic!()
+        };
+        let lines: Vec<&str> = errors.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(lines, ["no instance in rotation at lb2"]);
+        let Figure::Line(operations) = &figures[1].figure else {
+            panic!()
+        };
+        assert_eq!(operations.series.len(), 1);
+    }
+
+    #[test]
+    fn many_stations_become_small_multiples_across_files() {
+        let stations: Vec<String> = (0..14).map(|i| format!("s{i}")).collect();
+        let names_: Vec<(&str, &str)> = stations
+            .iter()
+            .flat_map(|s| [(s.as_str(), "utilization"), (s.as_str(), "cpu_utilization")])
+            .collect();
+        let figures = run_charts(&data(&names_));
+        assert_eq!(names(&figures), ["utilization", "utilization_2"]);
+        let Figure::Panels(first) = &figures[0].figure else {
+            panic!()
+        };
+        assert_eq!(first.panels.len(), MAX_PANELS);
+        let legend: Vec<&str> = first.panels[0].series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(legend, ["workers", "CPU"]);
+        // Panels share one y scale: at least 1, and up to the largest value.
+        assert_eq!(first.panels[0].y_at_least, Some(2.0));
+        assert_eq!(first.panels[11].y_at_least, Some(2.0));
+        let Figure::Panels(second) = &figures[1].figure else {
+            panic!()
+        };
+        assert_eq!(second.title, "Utilization per station (2 of 2)");
+        assert_eq!(second.panels.len(), 2);
+    }
+
+    #[test]
+    fn events_become_markers_in_the_axis_unit() {
+        let mut run = data(&[("overall", "throughput_rps")]);
+        run.series[0].points = vec![(3600.0, 1.0), (7200.0, 1.0)];
+        run.events = vec![
+            EventRow {
+                time_s: 60.0,
+                kind: "warmup_end".into(),
+                scope: "overall".into(),
+                detail: String::new(),
+            },
+            EventRow {
+                time_s: 1800.0,
+                kind: "kill".into(),
+                scope: "web-1".into(),
+                detail: String::new(),
+            },
+        ];
+        let figures = run_charts(&run);
+        let Figure::Line(chart) = &figures[0].figure else {
+            panic!()
+        };
+        assert_eq!(chart.x_label, "time (min)");
+        assert_eq!(chart.series[0].points[0], (60.0, 1.0));
+        assert_eq!(
+            chart.markers,
+            [
+                Marker {
+                    x: 1.0,
+                    label: "warm-up end".into()
+                },
+                Marker {
+                    x: 30.0,
+                    label: "kill web-1".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn markers_stop_at_the_limit() {
+        let events: Vec<EventRow> = (0..1000)
+            .map(|i| EventRow {
+                time_s: i as f64,
+                kind: "scale_out".into(),
+                scope: "web".into(),
+                detail: String::new(),
+            })
+            .collect();
+        let marked = markers(&events, TimeAxis::for_span(1000.0));
+        assert_eq!(marked.len(), MAX_MARKERS);
+        assert_eq!(marked[0].label, "scale out web");
+    }
+
+    #[test]
+    fn units_come_from_metric_names() {
+        assert_eq!(axis_label("latency_p99_ms"), "latency p99 (ms)");
+        assert_eq!(axis_label("throughput_rps"), "throughput (requests/s)");
+        assert_eq!(axis_label("error_rate"), "error rate (fraction)");
+        assert_eq!(axis_label("forwarded"), "forwarded (count)");
+        assert_eq!(axis_label("cost_usd"), "cost (US$)");
+    }
+}

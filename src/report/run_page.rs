@@ -1,0 +1,513 @@
+//! `report.html` for one run: the scenario, headline numbers, SLO verdicts,
+//! the bottleneck, tables of key metrics, the charts (inline SVG), the
+//! events, and the topology. Everything comes from the run's CSV files
+//! (`RunData`) and, when available, its resolved scenario; nothing is
+//! recomputed, only arranged.
+
+use std::fmt::Write;
+
+use super::bottleneck::{StationLoad, station_loads};
+use super::graph::Topology;
+use super::html::{self, Cell, escape, num, number, percent, raw, section, table, text};
+use super::run_charts::NamedFigure;
+use super::run_data::RunData;
+use crate::scenario::Scenario;
+use crate::study::slo::Verdict;
+
+/// Everything the page shows.
+pub struct RunPage<'a> {
+    pub data: &'a RunData,
+    /// The resolved scenario, when it could be read.
+    pub scenario: Option<&'a Scenario>,
+    pub verdicts: &'a [Verdict],
+    /// Each chart with its SVG text.
+    pub figures: &'a [(NamedFigure, String)],
+}
+
+/// A headline number: metric, label, and how to format it.
+type Card = (&'static str, &'static str, fn(f64) -> String);
+
+/// Events shown in the table; the rest are counted and left to events.csv.
+const MAX_EVENT_ROWS: usize = 500;
+
+impl RunPage<'_> {
+    pub fn html(&self) -> String {
+        let name = self.scenario.map_or("capsim run".to_owned(), |s| s.name.clone());
+        let body = [
+            section("summary", "Summary", &self.summary_cards()),
+            section("slo", "SLO verdicts", &self.slo_verdicts()),
+            section("bottleneck", "Bottleneck", &self.bottleneck()),
+            section("metrics", "Key metrics", &self.key_metrics()),
+            section("charts", "Charts", &self.charts()),
+            section("events", "Events", &self.events()),
+            section("topology", "Topology", &self.topology()),
+        ]
+        .concat();
+        let footer = format!(
+            "<p>capsim {} · results in summary.csv, timeseries.csv, events.csv and scenario.resolved.toml; \
+             charts in charts/ as SVG and PNG.</p>\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        html::page(
+            &format!("{name} — capsim report"),
+            &self.header(&name),
+            &body,
+            &footer,
+        )
+    }
+
+    fn header(&self, name: &str) -> String {
+        let mut header = format!("<h1>{}</h1>\n", escape(name));
+        if let Some(scenario) = self.scenario {
+            if !scenario.description.is_empty() {
+                let _ = writeln!(header, "<p class=\"sub\">{}</p>", escape(&scenario.description));
+            }
+            let _ = writeln!(
+                header,
+                "<p class=\"sub\">seed {} · {} simulated · {} warm-up · {} windows</p>",
+                scenario.seed, scenario.duration, scenario.warmup, scenario.window
+            );
+        }
+        header.push_str(
+            "<nav><a href=\"#summary\">Summary</a><a href=\"#slo\">SLOs</a><a href=\"#bottleneck\">Bottleneck</a>\
+             <a href=\"#metrics\">Metrics</a><a href=\"#charts\">Charts</a><a href=\"#events\">Events</a>\
+             <a href=\"#topology\">Topology</a></nav>\n",
+        );
+        header
+    }
+
+    fn summary_cards(&self) -> String {
+        let cards: [Card; 7] = [
+            ("requests", "requests after warm-up", number),
+            ("throughput_rps", "throughput (requests/s)", number),
+            ("error_rate", "error rate", |v| format!("{:.3} %", 100.0 * v)),
+            ("latency_p50_ms", "latency p50 (ms)", number),
+            ("latency_p99_ms", "latency p99 (ms)", number),
+            ("latency_max_ms", "latency max (ms)", number),
+            (
+                "cost_per_million_requests_usd",
+                "US$ per million requests",
+                number,
+            ),
+        ];
+        let mut html = String::from("<div class=\"cards\">\n");
+        for (metric, label, format) in cards {
+            if let Some(value) = self.data.value("overall", metric) {
+                let _ = writeln!(
+                    html,
+                    "<div class=\"card\" data-metric=\"{metric}\"><div class=\"value\">{}</div><div class=\"label\">{}</div></div>",
+                    escape(&format(value)),
+                    escape(label)
+                );
+            }
+        }
+        html.push_str("</div>\n");
+        html
+    }
+
+    fn slo_verdicts(&self) -> String {
+        if self.verdicts.is_empty() {
+            return "<p id=\"no-slo\">No SLOs were given. Add them with <code>--slo</code>, for example \
+                    <code>--slo 'p99&lt;200ms' --slo 'errors&lt;0.1%'</code>.</p>\n"
+                .to_owned();
+        }
+        let met = self.verdicts.iter().filter(|v| v.met).count();
+        let rows = self
+            .verdicts
+            .iter()
+            .map(|verdict| {
+                let (label, class) = match (verdict.met, verdict.measured) {
+                    (true, _) => ("met", "pass"),
+                    (false, Some(_)) => ("missed", "fail"),
+                    (false, None) => ("no such metric", "fail"),
+                };
+                vec![
+                    text(&verdict.slo.text),
+                    text(format!("{}/{}", verdict.slo.scope, verdict.slo.metric)),
+                    // The threshold as given, in the metric's unit.
+                    text(format!("{} {}", verdict.slo.op.symbol(), verdict.slo.threshold)),
+                    verdict.measured.map_or(text(""), num),
+                    raw(label.to_owned(), class),
+                ]
+            })
+            .collect();
+        format!(
+            "<p>{met} of {} objectives met.</p>\n{}",
+            self.verdicts.len(),
+            table(
+                "slo-table",
+                &["objective", "metric", "threshold", "measured", "verdict"],
+                rows
+            )
+        )
+    }
+
+    fn bottleneck(&self) -> String {
+        let loads = station_loads(self.data);
+        let Some(top) = loads.first() else {
+            return "<p>The run has no station with a utilization.</p>\n".to_owned();
+        };
+        let mut html = format!(
+            "<p id=\"bottleneck-station\">The station closest to saturation is <strong>{}</strong>: \
+             {} {} busy, mean queue {} requests, mean wait {} ms.</p>\n",
+            escape(&top.station),
+            escape(top.resource),
+            percent(top.utilization),
+            top.queue_len_mean.map_or("–".to_owned(), number),
+            top.wait_mean_ms.map_or("–".to_owned(), number),
+        );
+        html.push_str(&station_table(&loads));
+        html
+    }
+
+    fn key_metrics(&self) -> String {
+        let scopes = self.data.summary_scopes();
+        let request_scopes: Vec<&str> = scopes
+            .iter()
+            .copied()
+            .filter(|s| *s == "overall" || s.starts_with("class:"))
+            .collect();
+        let request_metrics = [
+            "requests",
+            "throughput_rps",
+            "error_rate",
+            "latency_mean_ms",
+            "latency_p50_ms",
+            "latency_p95_ms",
+            "latency_p99_ms",
+            "latency_max_ms",
+        ];
+        let rows = request_scopes
+            .iter()
+            .map(|scope| {
+                std::iter::once(text(*scope))
+                    .chain(request_metrics.iter().map(|m| self.cell(scope, m)))
+                    .collect()
+            })
+            .collect();
+        let mut html = String::from("<h3>Requests</h3>\n");
+        html.push_str(&table(
+            "requests-table",
+            &[
+                "scope",
+                "requests",
+                "throughput (/s)",
+                "error rate",
+                "mean (ms)",
+                "p50 (ms)",
+                "p95 (ms)",
+                "p99 (ms)",
+                "max (ms)",
+            ],
+            rows,
+        ));
+        html.push_str(&self.station_metrics(&scopes));
+        html.push_str(&self.component_metrics());
+        html.push_str(&self.all_values());
+        html
+    }
+
+    fn cell(&self, scope: &str, metric: &str) -> Cell {
+        self.data.value(scope, metric).map_or(text(""), num)
+    }
+
+    fn is_station(&self, scope: &str) -> bool {
+        self.data.value(scope, "utilization").is_some() || self.data.value(scope, "cpu_utilization").is_some()
+    }
+
+    fn station_metrics(&self, scopes: &[&str]) -> String {
+        let metrics = [
+            "instances",
+            "utilization",
+            "cpu_utilization",
+            "queue_len_mean",
+            "wait_mean_ms",
+            "throughput_rps",
+            "served",
+            "rejected",
+        ];
+        let rows: Vec<Vec<Cell>> = scopes
+            .iter()
+            .filter(|scope| self.is_station(scope))
+            .map(|scope| {
+                std::iter::once(text(*scope))
+                    .chain(metrics.iter().map(|m| self.cell(scope, m)))
+                    .collect()
+            })
+            .collect();
+        if rows.is_empty() {
+            return String::new();
+        }
+        let headers = [
+            "station",
+            "instances",
+            "utilization",
+            "CPU utilization",
+            "mean queue",
+            "mean wait (ms)",
+            "throughput (/s)",
+            "served",
+            "rejected",
+        ];
+        format!("<h3>Stations</h3>\n{}", table("stations-table", &headers, rows))
+    }
+
+    /// Components that are not stations (DNS names, balancers, and kinds
+    /// to come): every summary value they have.
+    fn component_metrics(&self) -> String {
+        let rows: Vec<Vec<Cell>> = self
+            .data
+            .summary
+            .iter()
+            .filter(|row| {
+                row.scope != "overall" && !row.scope.starts_with("class:") && !self.is_station(&row.scope)
+            })
+            .map(|row| vec![text(&row.scope), text(&row.metric), num(row.value)])
+            .collect();
+        if rows.is_empty() {
+            return String::new();
+        }
+        format!(
+            "<h3>Other components</h3>\n{}",
+            table("components-table", &["component", "metric", "value"], rows)
+        )
+    }
+
+    fn all_values(&self) -> String {
+        let replicated = self.data.summary.iter().any(|row| row.ci95.is_some());
+        let mut headers = vec!["scope", "metric", "value"];
+        if replicated {
+            headers.push("95 % confidence interval");
+        }
+        let rows = self
+            .data
+            .summary
+            .iter()
+            .map(|row| {
+                let mut cells = vec![text(&row.scope), text(&row.metric), num(row.value)];
+                if replicated {
+                    cells.push(text(row.ci95.map_or(String::new(), |(low, high)| {
+                        format!("{} – {}", number(low), number(high))
+                    })));
+                }
+                cells
+            })
+            .collect();
+        format!(
+            "<details>\n<summary>Every summary value ({} rows, as in summary.csv)</summary>\n{}</details>\n",
+            self.data.summary.len(),
+            table("summary-table", &headers, rows)
+        )
+    }
+
+    fn charts(&self) -> String {
+        if self.figures.is_empty() {
+            return "<p>The run has no time series to draw.</p>\n".to_owned();
+        }
+        self.figures
+            .iter()
+            .map(|(figure, svg)| {
+                html::figure(
+                    &format!("chart-{}", figure.name),
+                    svg,
+                    &figure.caption,
+                    &format!("charts/{}.png", figure.name),
+                )
+            })
+            .collect()
+    }
+
+    fn events(&self) -> String {
+        let events = &self.data.events;
+        if events.is_empty() {
+            return "<p>No events were recorded.</p>\n".to_owned();
+        }
+        let rows = events
+            .iter()
+            .take(MAX_EVENT_ROWS)
+            .map(|event| {
+                vec![
+                    num(event.time_s),
+                    text(&event.kind),
+                    text(&event.scope),
+                    text(&event.detail),
+                ]
+            })
+            .collect();
+        let mut html = String::from(
+            "<p>What happened during the run (rate changes, the end of warm-up, faults, detections, \
+             failovers, scaling), also marked on the charts' time axes.</p>\n",
+        );
+        html.push_str(&table(
+            "events-table",
+            &["time (s)", "kind", "scope", "detail"],
+            rows,
+        ));
+        if events.len() > MAX_EVENT_ROWS {
+            let _ = writeln!(
+                html,
+                "<p>{} more events are in events.csv.</p>",
+                events.len() - MAX_EVENT_ROWS
+            );
+        }
+        html
+    }
+
+    fn topology(&self) -> String {
+        let Some(scenario) = self.scenario else {
+            return "<p>The resolved scenario could not be read, so the topology is not shown.</p>\n"
+                .to_owned();
+        };
+        let topology = Topology::of(scenario);
+        let name_of = |id: &str| {
+            topology
+                .nodes
+                .iter()
+                .find(|node| node.id == id)
+                .map_or(id.to_owned(), |node| node.name.clone())
+        };
+        let nodes = topology
+            .nodes
+            .iter()
+            .map(|node| vec![text(&node.name), text(node.kind), text(&node.detail)])
+            .collect();
+        let edges = topology
+            .edges
+            .iter()
+            .map(|edge| {
+                vec![
+                    text(name_of(&edge.from)),
+                    text(name_of(&edge.to)),
+                    text(&edge.label),
+                ]
+            })
+            .collect();
+        format!(
+            "{}{}<p>Draw it with <code>capsim graph scenario.resolved.toml --format mermaid</code> (or <code>dot</code>).</p>\n",
+            table("topology-nodes", &["component", "kind", "description"], nodes),
+            table("topology-edges", &["from", "to", "requests"], edges)
+        )
+    }
+}
+
+/// Stations with a bar for their busiest resource, busiest first.
+fn station_table(loads: &[StationLoad]) -> String {
+    let rows = loads
+        .iter()
+        .map(|load| {
+            let width = (load.utilization.clamp(0.0, 1.0) * 120.0).round();
+            let class = if load.utilization >= 0.8 { "bar hot" } else { "bar" };
+            vec![
+                text(&load.station),
+                text(load.resource),
+                raw(
+                    format!(
+                        "<span class=\"{class}\" style=\"width:{width}px\"></span> {}",
+                        escape(&percent(load.utilization))
+                    ),
+                    "",
+                ),
+                load.queue_len_mean.map_or(text(""), num),
+                load.wait_mean_ms.map_or(text(""), num),
+            ]
+        })
+        .collect();
+    table(
+        "bottleneck-table",
+        &[
+            "station",
+            "busiest resource",
+            "utilization",
+            "mean queue",
+            "mean wait (ms)",
+        ],
+        rows,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::run_data::{EventRow, SummaryValue};
+    use crate::study::slo;
+
+    fn data() -> RunData {
+        let summary = [
+            ("overall", "requests", 1000.0),
+            ("overall", "latency_p99_ms", 120.0),
+            ("web", "utilization", 0.5),
+            ("web", "cpu_utilization", 0.9),
+            ("web", "queue_len_mean", 3.25),
+            ("www", "cache_hit_ratio", 0.75),
+        ];
+        RunData {
+            summary: summary
+                .iter()
+                .map(|(scope, metric, value)| SummaryValue {
+                    scope: scope.to_string(),
+                    metric: metric.to_string(),
+                    value: *value,
+                    ci95: None,
+                })
+                .collect(),
+            series: Vec::new(),
+            events: vec![EventRow {
+                time_s: 300.0,
+                kind: "fault".into(),
+                scope: "web-1".into(),
+                detail: "<killed>".into(),
+            }],
+        }
+    }
+
+    fn page(verdicts: &[Verdict]) -> String {
+        RunPage {
+            data: &data(),
+            scenario: None,
+            verdicts,
+            figures: &[],
+        }
+        .html()
+    }
+
+    #[test]
+    fn the_page_has_each_section_and_escapes_text() {
+        let html = page(&[]);
+        for id in [
+            "summary",
+            "slo",
+            "bottleneck",
+            "metrics",
+            "charts",
+            "events",
+            "topology",
+        ] {
+            assert!(html.contains(&format!("<section id=\"{id}\">")), "no {id}");
+        }
+        assert!(html.contains("No SLOs were given."));
+        assert!(
+            html.contains("closest to saturation is <strong>web</strong>: CPU 90.0 % busy, mean queue 3.250")
+        );
+        assert!(html.contains("<td>www</td><td>cache_hit_ratio</td><td class=\"num\">0.7500</td>"));
+        assert!(html.contains("<td>&lt;killed&gt;</td>"));
+        assert!(html.contains("The run has no time series to draw."));
+        assert!(html.contains("the topology is not shown"));
+    }
+
+    #[test]
+    fn verdicts_show_met_missed_and_missing() {
+        let verdicts: Vec<Verdict> = ["p99<200ms", "p99<100ms", "db/utilization<0.5"]
+            .iter()
+            .map(|text| {
+                let slo = slo::parse(text).unwrap();
+                slo.evaluate_value(data().value(&slo.scope, &slo.metric))
+            })
+            .collect();
+        let html = page(&verdicts);
+        assert!(html.contains("1 of 3 objectives met."));
+        assert!(html.contains("<td class=\"pass\">met</td>"));
+        assert!(html.contains("<td class=\"fail\">missed</td>"));
+        assert!(html.contains("<td class=\"fail\">no such metric</td>"));
+        assert!(html.contains("<td>&lt; 200</td>"));
+    }
+}

@@ -1,0 +1,524 @@
+//! The files of studies: a replicated run's `summary.csv` with intervals,
+//! and a sweep's folder (`sweep.toml`, `sweep.csv`, `points.csv`,
+//! `usl.csv`, `charts/`), written and — for merging shards — read back.
+//!
+//! Contracts (other tools parse these):
+//! - replicated `summary.csv`: `scope,metric,value,ci95_low,ci95_high`,
+//!   `value` the mean over replications, the bounds empty when undefined;
+//! - `sweep.csv`: `point,<one column per varied path>,scope,metric,mean,
+//!   ci95_low,ci95_high`, rows by point index, each point's rows in its
+//!   summary's order;
+//! - `points.csv`: `point,<paths>,bottleneck,bottleneck_metric,
+//!   bottleneck_utilization,knee` (the knee's reason on the knee's row);
+//! - `usl.csv`: `path,group,lambda_rps,sigma,kappa,peak_instances,
+//!   peak_throughput_rps,r_squared,points_fitted`.
+//!
+//! Numbers are written in the shortest form that reads back exactly, so a
+//! table read back from shards equals the one the runs gave. Every file is
+//! written under a temporary name and renamed; the table that marks a
+//! complete folder (`summary.csv`, `sweep.csv`) is written last.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::study::axis::Axis;
+use crate::study::replicate::{IntervalSummary, Replicated};
+use crate::study::shard;
+use crate::study::sweep::{SweepManifest, SweepRow, SweepTable};
+use crate::study::sweep_analysis::SweepAnalysis;
+
+use super::sweep_charts::{CHART_NAMES, sweep_charts};
+use super::tables::csv_writer;
+use super::{RUN_FILES, clear_run, events_csv, timeseries_csv, write_atomic};
+
+/// The shortest text that reads back as the same number; empty for NaN
+/// and infinities (the rule of every capsim CSV).
+fn number(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value}")
+    } else {
+        String::new()
+    }
+}
+
+fn read_number(text: &str) -> Result<f64, String> {
+    if text.is_empty() {
+        return Ok(f64::NAN);
+    }
+    text.parse::<f64>()
+        .map_err(|_| format!("`{text}` is not a number"))
+}
+
+fn finish(writer: csv::Writer<Vec<u8>>) -> Vec<u8> {
+    writer.into_inner().expect("writing to memory cannot fail")
+}
+
+/// `summary.csv` of a replicated run.
+pub fn interval_summary_csv(summary: &IntervalSummary) -> Vec<u8> {
+    let mut out = csv_writer(Vec::new());
+    out.write_record(["scope", "metric", "value", "ci95_low", "ci95_high"])
+        .expect("in memory");
+    for row in &summary.rows {
+        out.write_record([
+            row.scope.as_str(),
+            row.metric.as_str(),
+            &number(row.mean),
+            &number(row.low),
+            &number(row.high),
+        ])
+        .expect("in memory");
+    }
+    finish(out)
+}
+
+/// Writes a replicated run's four files into `dir` (old run outputs are
+/// removed first, `summary.csv` last).
+pub fn write_replicated_run(dir: &Path, resolved_toml: &str, run: &Replicated) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    clear_run(dir)?;
+    let paths: Vec<PathBuf> = RUN_FILES.iter().map(|name| dir.join(name)).collect();
+    write_atomic(&paths[0], resolved_toml.as_bytes())?;
+    write_atomic(&paths[1], &timeseries_csv(&run.timeseries))?;
+    write_atomic(&paths[2], &events_csv(&run.events))?;
+    write_atomic(&paths[3], &interval_summary_csv(&run.summary))?;
+    Ok(paths)
+}
+
+/// Problems reading a sweep's files back.
+#[derive(Debug, thiserror::Error)]
+pub enum StudyFileError {
+    #[error("cannot read `{path}`: {error}")]
+    Io { path: String, error: io::Error },
+    #[error("`{path}` is not a capsim sweep file: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
+impl StudyFileError {
+    /// Whether the problem is the input's (exit 2) rather than the system's.
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            StudyFileError::Io { error, .. } => error.kind() == io::ErrorKind::NotFound,
+            StudyFileError::Invalid { .. } => true,
+        }
+    }
+}
+
+fn invalid(path: &Path, reason: impl Into<String>) -> StudyFileError {
+    StudyFileError::Invalid {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, StudyFileError> {
+    std::fs::read_to_string(path).map_err(|error| StudyFileError::Io {
+        path: path.display().to_string(),
+        error,
+    })
+}
+
+fn sweep_header(paths: &[String]) -> Vec<String> {
+    let mut header = vec!["point".to_owned()];
+    header.extend(paths.iter().cloned());
+    header.extend(["scope", "metric", "mean", "ci95_low", "ci95_high"].map(String::from));
+    header
+}
+
+/// `sweep.csv`.
+pub fn sweep_csv(table: &SweepTable) -> Vec<u8> {
+    let mut out = csv_writer(Vec::new());
+    out.write_record(sweep_header(&table.paths)).expect("in memory");
+    for row in &table.rows {
+        let mut record = vec![row.point.to_string()];
+        record.extend(row.values.iter().cloned());
+        record.extend([
+            row.scope.clone(),
+            row.metric.clone(),
+            number(row.mean),
+            number(row.low),
+            number(row.high),
+        ]);
+        out.write_record(&record).expect("in memory");
+    }
+    finish(out)
+}
+
+/// Reads `sweep.csv` of the study `manifest` describes.
+pub fn read_sweep_csv(path: &Path, manifest: &SweepManifest) -> Result<SweepTable, StudyFileError> {
+    let text = read_text(path)?;
+    let paths: Vec<String> = manifest.axes.iter().map(|axis| axis.path.clone()).collect();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = records
+        .next()
+        .ok_or_else(|| invalid(path, "it is empty"))?
+        .map_err(|error| invalid(path, error.to_string()))?;
+    if header.iter().map(str::to_owned).collect::<Vec<_>>() != sweep_header(&paths) {
+        return Err(invalid(
+            path,
+            "its header does not match the varied paths of `sweep.toml`",
+        ));
+    }
+    let mut table = SweepTable {
+        paths,
+        rows: Vec::new(),
+    };
+    for (line, record) in records.enumerate() {
+        let record = record.map_err(|error| invalid(path, error.to_string()))?;
+        let at = |reason: String| invalid(path, format!("line {}: {reason}", line + 2));
+        let field = |index: usize| record.get(index).unwrap_or("");
+        let axes = table.paths.len();
+        let point: usize = field(0)
+            .parse()
+            .map_err(|_| at(format!("`{}` is not a point index", field(0))))?;
+        if point >= manifest.points() {
+            return Err(at(format!(
+                "point {point} is beyond the sweep's {} points",
+                manifest.points()
+            )));
+        }
+        table.rows.push(SweepRow {
+            point,
+            values: (1..=axes).map(|index| field(index).to_owned()).collect(),
+            scope: field(axes + 1).to_owned(),
+            metric: field(axes + 2).to_owned(),
+            mean: read_number(field(axes + 3)).map_err(at)?,
+            low: read_number(field(axes + 4)).map_err(at)?,
+            high: read_number(field(axes + 5)).map_err(at)?,
+        });
+    }
+    Ok(table)
+}
+
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_owned()).to_string()
+}
+
+/// `sweep.toml`: the study a folder's results belong to.
+pub fn manifest_toml(manifest: &SweepManifest) -> String {
+    let mut text = String::from("# capsim sweep: the study the results in this folder belong to\n");
+    text.push_str(&format!("scenario = {}\n", toml_string(&manifest.scenario)));
+    text.push_str(&format!("replications = {}\n", manifest.replications));
+    text.push_str(&format!("points = {}\n", manifest.points()));
+    if let Some(shard) = manifest.shard {
+        text.push_str(&format!(
+            "shard = {}   # this folder holds the points i with i mod {} = {}\n",
+            toml_string(&shard.to_string()),
+            shard.count,
+            shard.index
+        ));
+    }
+    for axis in &manifest.axes {
+        let values: Vec<String> = axis.values.iter().map(|value| toml_string(value)).collect();
+        text.push_str(&format!(
+            "\n[[vary]]\npath = {}\nvalues = [{}]\n",
+            toml_string(&axis.path),
+            values.join(", ")
+        ));
+    }
+    text
+}
+
+/// Reads `sweep.toml`.
+pub fn read_manifest(path: &Path) -> Result<SweepManifest, StudyFileError> {
+    let text = read_text(path)?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|error: toml::de::Error| invalid(path, error.message()))?;
+    let string = |key: &str| {
+        table
+            .get(key)
+            .and_then(toml::Value::as_str)
+            .ok_or_else(|| invalid(path, format!("`{key}` is missing or not a string")))
+    };
+    let integer = |key: &str| {
+        table
+            .get(key)
+            .and_then(toml::Value::as_integer)
+            .and_then(|value| u32::try_from(value).ok())
+            .ok_or_else(|| invalid(path, format!("`{key}` is missing or not a count")))
+    };
+    let scenario = string("scenario")?.to_owned();
+    let replications = integer("replications")?;
+    let points = integer("points")?;
+    let shard = match table.get("shard") {
+        None => None,
+        Some(_) => Some(shard::parse(string("shard")?).map_err(|error| invalid(path, error.to_string()))?),
+    };
+    let mut axes = Vec::new();
+    for entry in table
+        .get("vary")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let axis_path = entry.get("path").and_then(toml::Value::as_str);
+        let values: Option<Vec<String>> = entry
+            .get("values")
+            .and_then(toml::Value::as_array)
+            .and_then(|values| values.iter().map(|v| v.as_str().map(str::to_owned)).collect());
+        match (axis_path, values) {
+            (Some(axis_path), Some(values)) if !values.is_empty() => axes.push(Axis {
+                path: axis_path.to_owned(),
+                values,
+            }),
+            _ => {
+                return Err(invalid(
+                    path,
+                    "a [[vary]] needs a `path` and a non-empty list of `values`",
+                ));
+            }
+        }
+    }
+    if axes.is_empty() {
+        return Err(invalid(path, "it varies nothing ([[vary]] is missing)"));
+    }
+    let manifest = SweepManifest {
+        scenario,
+        replications,
+        axes,
+        shard,
+    };
+    if manifest.points() != points as usize {
+        return Err(invalid(path, "`points` does not match the values of [[vary]]"));
+    }
+    Ok(manifest)
+}
+
+/// `points.csv`: the bottleneck of each point, and the knees.
+pub fn points_csv(manifest: &SweepManifest, table: &SweepTable, analysis: &SweepAnalysis) -> Vec<u8> {
+    let mut out = csv_writer(Vec::new());
+    let mut header = vec!["point".to_owned()];
+    header.extend(table.paths.iter().cloned());
+    header.extend(
+        [
+            "bottleneck",
+            "bottleneck_metric",
+            "bottleneck_utilization",
+            "knee",
+        ]
+        .map(String::from),
+    );
+    out.write_record(&header).expect("in memory");
+    for point in &analysis.points {
+        let mut record = vec![point.point.to_string()];
+        let indices = crate::study::sweep::value_indices(&manifest.axes, point.point);
+        record.extend(
+            manifest
+                .axes
+                .iter()
+                .zip(indices)
+                .map(|(axis, value)| axis.values[value].clone()),
+        );
+        match &point.bottleneck {
+            Some(b) => record.extend([b.station.clone(), b.metric.clone(), number(b.utilization)]),
+            None => record.extend([String::new(), String::new(), String::new()]),
+        }
+        record.push(point.knee.clone().unwrap_or_default());
+        out.write_record(&record).expect("in memory");
+    }
+    finish(out)
+}
+
+/// `usl.csv`.
+pub fn usl_csv(analysis: &SweepAnalysis) -> Vec<u8> {
+    let mut out = csv_writer(Vec::new());
+    out.write_record([
+        "path",
+        "group",
+        "lambda_rps",
+        "sigma",
+        "kappa",
+        "peak_instances",
+        "peak_throughput_rps",
+        "r_squared",
+        "points_fitted",
+    ])
+    .expect("in memory");
+    for result in &analysis.usl {
+        let fit = &result.fit;
+        out.write_record([
+            result.path.clone(),
+            result.group.clone(),
+            number(fit.lambda),
+            number(fit.sigma),
+            number(fit.kappa),
+            number(fit.peak_instances),
+            number(fit.peak_throughput),
+            number(fit.r_squared),
+            result.fitted.len().to_string(),
+        ])
+        .expect("in memory");
+    }
+    finish(out)
+}
+
+/// Files of a sweep folder other than charts, in the order they are
+/// written (the marker `sweep.csv` last).
+pub const SWEEP_FILES: [&str; 5] = [
+    "scenario.resolved.toml",
+    "sweep.toml",
+    "points.csv",
+    "usl.csv",
+    "sweep.csv",
+];
+pub const CHARTS_DIR: &str = "charts";
+
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    }
+}
+
+/// Removes an earlier sweep's files from `dir`, `sweep.csv` first.
+fn clear_sweep(dir: &Path) -> io::Result<()> {
+    for name in SWEEP_FILES.iter().rev() {
+        remove_if_present(&dir.join(name))?;
+    }
+    for name in CHART_NAMES {
+        for extension in ["svg", "png"] {
+            remove_if_present(&dir.join(CHARTS_DIR).join(format!("{name}.{extension}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes one shard's folder: the base scenario, the manifest (with its
+/// shard) and its rows.
+pub fn write_shard(
+    dir: &Path,
+    resolved_toml: &str,
+    manifest: &SweepManifest,
+    table: &SweepTable,
+) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    clear_sweep(dir)?;
+    write_atomic(&dir.join(SWEEP_FILES[0]), resolved_toml.as_bytes())?;
+    write_atomic(&dir.join(SWEEP_FILES[1]), manifest_toml(manifest).as_bytes())?;
+    write_atomic(&dir.join(SWEEP_FILES[4]), &sweep_csv(table))
+}
+
+/// Writes a whole sweep's folder (unsharded, or merged from shards): the
+/// same bytes either way, since everything derives from the manifest and
+/// the table.
+pub fn write_sweep(
+    dir: &Path,
+    resolved_toml: &str,
+    manifest: &SweepManifest,
+    table: &SweepTable,
+    analysis: &SweepAnalysis,
+) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    clear_sweep(dir)?;
+    let mut written = Vec::new();
+    let mut write = |name: &str, bytes: &[u8]| -> io::Result<()> {
+        let path = dir.join(name);
+        write_atomic(&path, bytes)?;
+        written.push(path);
+        Ok(())
+    };
+    write(SWEEP_FILES[0], resolved_toml.as_bytes())?;
+    write(SWEEP_FILES[1], manifest_toml(&manifest.whole()).as_bytes())?;
+    for (name, chart) in sweep_charts(analysis) {
+        let svg = chart.svg().map_err(io::Error::other)?;
+        let png = chart.png().map_err(io::Error::other)?;
+        std::fs::create_dir_all(dir.join(CHARTS_DIR))?;
+        write(&format!("{CHARTS_DIR}/{name}.svg"), svg.as_bytes())?;
+        write(&format!("{CHARTS_DIR}/{name}.png"), &png)?;
+    }
+    write(SWEEP_FILES[2], &points_csv(manifest, table, analysis))?;
+    if !analysis.usl.is_empty() {
+        write(SWEEP_FILES[3], &usl_csv(analysis))?;
+    }
+    write(SWEEP_FILES[4], &sweep_csv(table))?;
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::study::axis::parse_axis;
+    use crate::study::shard::Shard;
+    use crate::study::sweep::points;
+
+    fn manifest(shard: Option<Shard>) -> SweepManifest {
+        SweepManifest {
+            scenario: "a \"quoted\" name".into(),
+            replications: 3,
+            axes: vec![
+                parse_axis("workload.arrivals.rate=100/s..300/s:100/s").unwrap(),
+                parse_axis("pool.web.size=m5.large,m5.xlarge").unwrap(),
+            ],
+            shard,
+        }
+    }
+
+    #[test]
+    fn interval_summary_has_the_ci_columns() {
+        let mut summary = IntervalSummary::default();
+        summary.rows.push(crate::study::replicate::IntervalRow {
+            scope: "overall".into(),
+            metric: "latency_p99_ms".into(),
+            mean: 12.5,
+            low: 11.0,
+            high: 14.0,
+        });
+        summary.push_exact("overall", "replications", 5.0);
+        let text = String::from_utf8(interval_summary_csv(&summary)).unwrap();
+        assert_eq!(
+            text,
+            "scope,metric,value,ci95_low,ci95_high\noverall,latency_p99_ms,12.5,11,14\noverall,replications,5,,\n"
+        );
+    }
+
+    #[test]
+    fn manifests_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        for shard in [None, Some(Shard { index: 1, count: 4 })] {
+            let path = dir.path().join("sweep.toml");
+            std::fs::write(&path, manifest_toml(&manifest(shard))).unwrap();
+            assert_eq!(read_manifest(&path).unwrap(), manifest(shard));
+        }
+    }
+
+    #[test]
+    fn sweep_tables_round_trip_exactly() {
+        let manifest = manifest(None);
+        let mut table = SweepTable::new(&manifest.axes);
+        for point in points(&manifest.axes, None) {
+            table.push(
+                &point,
+                "overall",
+                "latency_p99_ms",
+                0.1 + point.index as f64 / 3.0,
+                f64::NAN,
+                1e-300,
+            );
+            table.push(&point, "class:a,b", "requests", 1e21, 2.0, f64::INFINITY);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sweep.csv");
+        std::fs::write(&path, sweep_csv(&table)).unwrap();
+        let back = read_sweep_csv(&path, &manifest).unwrap();
+        assert_eq!(sweep_csv(&back), sweep_csv(&table));
+        assert_eq!(back.rows[4].mean.to_bits(), table.rows[4].mean.to_bits());
+        assert!(sweep_csv(&table).starts_with(
+            b"point,workload.arrivals.rate,pool.web.size,scope,metric,mean,ci95_low,ci95_high\n0,100/s,m5.large,"
+        ));
+    }
+
+    #[test]
+    fn damaged_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sweep.csv");
+        std::fs::write(&path, "point,x\n").unwrap();
+        let error = read_sweep_csv(&path, &manifest(None)).unwrap_err();
+        assert!(error.to_string().contains("header does not match"), "{error}");
+        assert!(error.is_bad_input());
+        let missing = read_manifest(&dir.path().join("nope.toml")).unwrap_err();
+        assert!(missing.to_string().starts_with("cannot read"), "{missing}");
+    }
+}

@@ -1,0 +1,354 @@
+//! The charts of a sweep, drawn from its analysis: throughput against the
+//! first axis (offered load, in a load sweep), latency percentiles against
+//! it (the hockey stick), utilization per station against it, and, where
+//! instances were varied, the measured throughput beside its USL fit.
+//!
+//! A one-axis sweep draws every line for its single group and marks the
+//! knee with the bottleneck's name; a sweep with several axes draws one line
+//! per combination of the other axes (p99, and the busiest station's
+//! utilization), because every line for every group would not be readable.
+
+use crate::study::sweep_analysis::{Group, PointAnalysis, SweepAnalysis};
+
+use super::chart::{LineChart, Marker, Series};
+
+/// Every chart a sweep may draw (`charts/NAME.svg` and `.png`).
+pub const CHART_NAMES: [&str; 4] = ["throughput", "latency", "utilization", "usl"];
+
+/// Lines of one group (or one line per group) before the rest are left out.
+const MAX_SERIES: usize = 8;
+
+fn line(
+    name: impl Into<String>,
+    analysis: &SweepAnalysis,
+    group: &Group,
+    value: impl Fn(&PointAnalysis) -> f64,
+) -> Series {
+    Series {
+        name: name.into(),
+        points: group
+            .points
+            .iter()
+            .map(|&point| {
+                let point = &analysis.points[point];
+                (point.x, value(point))
+            })
+            .collect(),
+    }
+}
+
+fn metric(point: &PointAnalysis, scope: &str, name: &str) -> f64 {
+    point.summary.mean(scope, name).unwrap_or(f64::NAN)
+}
+
+/// "vs offered load" or "vs <path>".
+fn versus(analysis: &SweepAnalysis) -> String {
+    if analysis.x_is_load {
+        "vs offered load".to_owned()
+    } else {
+        format!("vs {}", analysis.x_label.split(" (").next().unwrap_or_default())
+    }
+}
+
+/// The knee marker of a one-group sweep, naming the bottleneck there.
+fn knee_markers(analysis: &SweepAnalysis) -> Vec<Marker> {
+    let [group] = analysis.groups.as_slice() else {
+        return Vec::new();
+    };
+    let Some(knee) = group.knee else {
+        return Vec::new();
+    };
+    let point = &analysis.points[knee];
+    let label = match &point.bottleneck {
+        Some(b) => format!(
+            "knee: {} {} {:.0}%",
+            b.station,
+            resource(point, &b.station, &b.metric),
+            100.0 * b.utilization
+        ),
+        None => "knee".to_owned(),
+    };
+    vec![Marker { x: point.x, label }]
+}
+
+/// What a utilization metric measures: cores, a pool's workers (a station
+/// with a CPU), or a station's servers in general.
+fn resource(point: &PointAnalysis, station: &str, metric: &str) -> &'static str {
+    if metric == "cpu_utilization" {
+        "CPU"
+    } else if point.summary.get(station, "cpu_utilization").is_some() {
+        "workers"
+    } else {
+        "busy"
+    }
+}
+
+fn single_group(analysis: &SweepAnalysis) -> Option<&Group> {
+    match analysis.groups.as_slice() {
+        [group] => Some(group),
+        _ => None,
+    }
+}
+
+fn throughput_chart(analysis: &SweepAnalysis) -> LineChart {
+    let series = match single_group(analysis) {
+        Some(group) => vec![
+            line("offered", analysis, group, |p| {
+                metric(p, "overall", "offered_rps")
+            }),
+            line("throughput (completed)", analysis, group, |p| {
+                metric(p, "overall", "throughput_rps")
+            }),
+        ],
+        None => analysis
+            .groups
+            .iter()
+            .take(MAX_SERIES)
+            .map(|group| {
+                line(&group.label, analysis, group, |p| {
+                    metric(p, "overall", "throughput_rps")
+                })
+            })
+            .collect(),
+    };
+    LineChart {
+        title: format!("Throughput {}", versus(analysis)),
+        x_label: analysis.x_label.clone(),
+        y_label: "requests/s".to_owned(),
+        series,
+        markers: knee_markers(analysis),
+        y_from_zero: true,
+        ..Default::default()
+    }
+}
+
+fn latency_chart(analysis: &SweepAnalysis) -> LineChart {
+    let (title, series) = match single_group(analysis) {
+        Some(group) => (
+            format!("Latency percentiles {}", versus(analysis)),
+            ["p50", "p95", "p99"]
+                .into_iter()
+                .map(|name| {
+                    let key = format!("latency_{name}_ms");
+                    line(name, analysis, group, move |p| metric(p, "overall", &key))
+                })
+                .collect(),
+        ),
+        None => (
+            format!("p99 latency {}", versus(analysis)),
+            analysis
+                .groups
+                .iter()
+                .take(MAX_SERIES)
+                .map(|group| {
+                    line(&group.label, analysis, group, |p| {
+                        metric(p, "overall", "latency_p99_ms")
+                    })
+                })
+                .collect(),
+        ),
+    };
+    LineChart {
+        title,
+        x_label: analysis.x_label.clone(),
+        y_label: "latency (ms)".to_owned(),
+        series,
+        markers: knee_markers(analysis),
+        y_from_zero: true,
+        ..Default::default()
+    }
+}
+
+fn utilization_chart(analysis: &SweepAnalysis) -> LineChart {
+    let series: Vec<Series> = match single_group(analysis) {
+        Some(group) => {
+            let mut series = Vec::new();
+            for station in &analysis.stations {
+                let has_cpu = group.points.iter().any(|&p| {
+                    analysis.points[p]
+                        .summary
+                        .get(station, "cpu_utilization")
+                        .is_some()
+                });
+                let workers = if has_cpu {
+                    format!("{station} workers")
+                } else {
+                    station.clone()
+                };
+                series.push(line(workers, analysis, group, |p| {
+                    metric(p, station, "utilization")
+                }));
+                if has_cpu {
+                    series.push(line(format!("{station} CPU"), analysis, group, |p| {
+                        metric(p, station, "cpu_utilization")
+                    }));
+                }
+            }
+            series.truncate(MAX_SERIES);
+            series
+        }
+        None => analysis
+            .groups
+            .iter()
+            .take(MAX_SERIES)
+            .map(|group| {
+                line(&group.label, analysis, group, |p| {
+                    p.bottleneck.as_ref().map_or(f64::NAN, |b| b.utilization)
+                })
+            })
+            .collect(),
+    };
+    let title = match single_group(analysis).and_then(|group| group.knee) {
+        Some(knee) => match &analysis.points[knee].bottleneck {
+            Some(b) => format!(
+                "Utilization per station {} — bottleneck: {}",
+                versus(analysis),
+                b.station
+            ),
+            None => format!("Utilization per station {}", versus(analysis)),
+        },
+        None if single_group(analysis).is_some() => format!("Utilization per station {}", versus(analysis)),
+        None => format!("Busiest station's utilization {}", versus(analysis)),
+    };
+    LineChart {
+        title,
+        x_label: analysis.x_label.clone(),
+        y_label: "utilization (share busy)".to_owned(),
+        series,
+        markers: knee_markers(analysis),
+        y_from_zero: true,
+        y_at_least: Some(1.0),
+        ..Default::default()
+    }
+}
+
+/// Measured throughput against instances, beside the fitted law (sampled
+/// at every instance count up to the larger of the sweep's last and the
+/// predicted peak, within three times the sweep).
+fn usl_chart(analysis: &SweepAnalysis) -> Option<LineChart> {
+    let first = analysis.usl.first()?;
+    let mut series = Vec::new();
+    for result in analysis.usl.iter().take(MAX_SERIES / 2) {
+        let suffix = if result.group.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", result.group)
+        };
+        series.push(Series {
+            name: format!("measured{suffix}"),
+            points: result.measured.clone(),
+        });
+        let last = result.measured.iter().map(|p| p.0).fold(1.0, f64::max);
+        let peak = result.fit.peak_instances;
+        let end = if peak.is_finite() {
+            peak.max(last).min(3.0 * last)
+        } else {
+            last
+        };
+        series.push(Series {
+            name: format!("USL fit{suffix}"),
+            points: (1..=end.ceil() as u64)
+                .map(|n| (n as f64, result.fit.throughput(n as f64)))
+                .collect(),
+        });
+    }
+    let fit = &first.fit;
+    let peak = if fit.peak_instances.is_finite() {
+        format!(
+            "peak {:.0}/s at {:.1} instances",
+            fit.peak_throughput, fit.peak_instances
+        )
+    } else {
+        "no peak (κ = 0)".to_owned()
+    };
+    Some(LineChart {
+        title: format!("USL fit: σ = {:.4}, κ = {:.5}, {peak}", fit.sigma, fit.kappa),
+        x_label: first.path.clone(),
+        y_label: "throughput (requests/s)".to_owned(),
+        series,
+        markers: Vec::new(),
+        y_from_zero: true,
+        ..Default::default()
+    })
+}
+
+/// The sweep's charts, named after their files.
+pub fn sweep_charts(analysis: &SweepAnalysis) -> Vec<(&'static str, LineChart)> {
+    let mut charts = vec![
+        (CHART_NAMES[0], throughput_chart(analysis)),
+        (CHART_NAMES[1], latency_chart(analysis)),
+        (CHART_NAMES[2], utilization_chart(analysis)),
+    ];
+    if let Some(chart) = usl_chart(analysis) {
+        charts.push((CHART_NAMES[3], chart));
+    }
+    charts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::study::axis::parse_axis;
+    use crate::study::sweep::{SweepManifest, SweepTable, points};
+    use crate::study::sweep_analysis::analyse;
+
+    fn analysis() -> SweepAnalysis {
+        let axes = vec![parse_axis("workload.arrivals.rate=100/s..400/s:100/s").unwrap()];
+        let mut table = SweepTable::new(&axes);
+        for point in points(&axes, None) {
+            let x = (point.index + 1) as f64;
+            table.push(&point, "overall", "offered_rps", 100.0 * x, 0.0, 0.0);
+            table.push(&point, "overall", "throughput_rps", 100.0 * x.min(3.0), 0.0, 0.0);
+            for (name, factor) in [
+                ("latency_p50_ms", 1.0),
+                ("latency_p95_ms", 2.0),
+                ("latency_p99_ms", 3.0),
+            ] {
+                let value = factor * if x < 4.0 { 10.0 } else { 200.0 };
+                table.push(&point, "overall", name, value, 0.0, 0.0);
+            }
+            table.push(&point, "web", "utilization", 0.1 * x, 0.0, 0.0);
+            table.push(&point, "web", "cpu_utilization", 0.31 * x, 0.0, 0.0);
+            table.push(&point, "db", "utilization", 0.05 * x, 0.0, 0.0);
+        }
+        let manifest = SweepManifest {
+            scenario: "t".into(),
+            replications: 1,
+            axes,
+            shard: None,
+        };
+        analyse(&manifest, &table)
+    }
+
+    #[test]
+    fn a_load_sweep_draws_the_hockey_stick_and_names_the_bottleneck() {
+        let charts = sweep_charts(&analysis());
+        let names: Vec<&str> = charts.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, ["throughput", "latency", "utilization"]);
+        let latency = &charts[1].1;
+        assert_eq!(latency.title, "Latency percentiles vs offered load");
+        assert_eq!(latency.x_label, "offered load (requests/s)");
+        assert_eq!(
+            latency.series[2].points,
+            [(100.0, 30.0), (200.0, 30.0), (300.0, 30.0), (400.0, 600.0)]
+        );
+        // Knee at 300/s: web CPU 0.93 ≥ 0.9.
+        assert_eq!(
+            latency.markers,
+            [Marker {
+                x: 300.0,
+                label: "knee: web CPU 93%".into()
+            }]
+        );
+        let utilization = &charts[2].1;
+        assert!(
+            utilization.title.ends_with("bottleneck: web"),
+            "{}",
+            utilization.title
+        );
+        let lines: Vec<&str> = utilization.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(lines, ["web workers", "web CPU", "db"]);
+        let svg = utilization.svg().unwrap();
+        assert!(svg.contains("knee: web CPU 93%"));
+    }
+}

@@ -1,0 +1,313 @@
+//! The knobs `plan` may turn: one per component field that buys capacity.
+//!
+//! A knob is a kind (what field of what component type), a component and
+//! the range the user allows. Kinds are a list: each says where it lives in
+//! the scenario (its override path and patch table), how to read it, which
+//! station's utilization says it is saturated, what a unit costs, and how
+//! capacity scales with it (for the analytic starting point). Adding a kind
+//! (database replicas, cache size, queue consumers) is one entry in
+//! `KnobKind::ALL` and one arm in each match below.
+
+use crate::scenario::{Scenario, bounds};
+
+/// Hours in a billing month (365 × 24 / 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// What a knob changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KnobKind {
+    /// `pool.<name>.instances`: servers behind the pool.
+    PoolInstances,
+    /// `database.<name>.connections`: operations a database serves at once.
+    DatabaseConnections,
+}
+
+impl KnobKind {
+    pub const ALL: [KnobKind; 2] = [KnobKind::PoolInstances, KnobKind::DatabaseConnections];
+
+    /// The scenario section and field: `("pool", "instances")`.
+    pub fn section_field(self) -> (&'static str, &'static str) {
+        match self {
+            KnobKind::PoolInstances => ("pool", "instances"),
+            KnobKind::DatabaseConnections => ("database", "connections"),
+        }
+    }
+
+    /// The components of this kind, in scenario order.
+    fn components(self, scenario: &Scenario) -> Vec<String> {
+        match self {
+            KnobKind::PoolInstances => scenario.pools.iter().map(|p| p.name.clone()).collect(),
+            KnobKind::DatabaseConnections => scenario.databases.iter().map(|d| d.name.clone()).collect(),
+        }
+    }
+
+    fn value(self, scenario: &Scenario, component: &str) -> Option<u32> {
+        match self {
+            KnobKind::PoolInstances => scenario.pool(component).map(|p| p.instances),
+            KnobKind::DatabaseConnections => scenario.database(component).map(|d| d.connections),
+        }
+    }
+
+    /// The largest value a scenario accepts.
+    fn bound(self) -> u32 {
+        match self {
+            KnobKind::PoolInstances => bounds::MAX_INSTANCES as u32,
+            KnobKind::DatabaseConnections => bounds::MAX_WORKERS as u32,
+        }
+    }
+
+    /// Summary metrics of the component's station whose highest value says
+    /// how saturated it is.
+    pub fn utilization_metrics(self) -> &'static [&'static str] {
+        match self {
+            KnobKind::PoolInstances => &["utilization", "cpu_utilization"],
+            KnobKind::DatabaseConnections => &["utilization"],
+        }
+    }
+
+    /// US dollars a month for one more unit (databases carry no price in
+    /// the model, so their connections are free to the planner).
+    fn monthly_cost_per_unit(self, scenario: &Scenario, component: &str) -> f64 {
+        match self {
+            KnobKind::PoolInstances => scenario.pool(component).map_or(0.0, |pool| {
+                scenario.pool_size(pool).price_per_hour * HOURS_PER_MONTH
+            }),
+            KnobKind::DatabaseConnections => 0.0,
+        }
+    }
+
+    /// Whether the station's capacity is proportional to the value (so a
+    /// utilization ρ at value v means ρ·v/v' at v').
+    fn capacity_is_linear(self) -> bool {
+        match self {
+            KnobKind::PoolInstances | KnobKind::DatabaseConnections => true,
+        }
+    }
+}
+
+/// One knob of a plan, with the values it may take.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Knob {
+    pub kind: KnobKind,
+    pub component: String,
+    pub min: u32,
+    pub max: u32,
+}
+
+/// A component name as a TOML key: bare when it can be, quoted otherwise.
+fn key(name: &str) -> String {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        name.to_owned()
+    } else {
+        toml::Value::String(name.to_owned()).to_string()
+    }
+}
+
+impl Knob {
+    /// The table the knob lives in: `pool.web`.
+    pub fn table(&self) -> String {
+        format!("{}.{}", self.kind.section_field().0, key(&self.component))
+    }
+
+    /// The override path: `pool.web.instances`.
+    pub fn path(&self) -> String {
+        format!("{}.{}", self.table(), self.kind.section_field().1)
+    }
+
+    pub fn field(&self) -> &'static str {
+        self.kind.section_field().1
+    }
+
+    /// `pool.web.instances=6`.
+    pub fn assignment(&self, value: u32) -> String {
+        format!("{}={value}", self.path())
+    }
+
+    pub fn value(&self, scenario: &Scenario) -> u32 {
+        self.kind
+            .value(scenario, &self.component)
+            .expect("knobs come from the scenario")
+    }
+
+    pub fn monthly_cost_per_unit(&self, scenario: &Scenario) -> f64 {
+        self.kind.monthly_cost_per_unit(scenario, &self.component)
+    }
+
+    /// The station whose utilization leads this knob.
+    pub fn station(&self) -> &str {
+        &self.component
+    }
+
+    /// The smallest value (within the knob's range) at which the station's
+    /// utilization law stays below 1, given utilization `rho` at `value`.
+    /// `None` when it would take more than the knob's maximum.
+    pub fn lower_bound(&self, value: u32, rho: f64) -> Option<u32> {
+        if !self.kind.capacity_is_linear() || !rho.is_finite() {
+            return Some(self.min);
+        }
+        let needed = (rho * value as f64).floor() + 1.0;
+        if needed > self.max as f64 {
+            return None;
+        }
+        Some((needed as u32).max(self.min))
+    }
+}
+
+/// Every knob of `scenario`, each allowed from 1 to the scenario bound.
+pub fn discover(scenario: &Scenario) -> Vec<Knob> {
+    KnobKind::ALL
+        .iter()
+        .flat_map(|&kind| {
+            kind.components(scenario).into_iter().map(move |component| Knob {
+                kind,
+                component,
+                min: 1,
+                max: kind.bound(),
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LimitError {
+    #[error(
+        "invalid `--limit {text}`: expected PATH=MIN..MAX (either may be left out, like `pool.web.instances=..20`) or PATH=N"
+    )]
+    Shape { text: String },
+    #[error("invalid `--limit {text}`: `{path}` is not a knob; knobs are {known}")]
+    UnknownKnob {
+        text: String,
+        path: String,
+        known: String,
+    },
+    #[error("invalid `--limit {text}`: the range is empty or outside 1..{bound}")]
+    Range { text: String, bound: u32 },
+}
+
+/// Applies `--limit PATH=MIN..MAX` (or `PATH=N` to fix a knob) in order.
+pub fn apply_limit(knobs: &mut [Knob], text: &str) -> Result<(), LimitError> {
+    let shape = || LimitError::Shape {
+        text: text.to_owned(),
+    };
+    let (path, range) = text.split_once('=').ok_or_else(shape)?;
+    let path = path.trim();
+    let parse = |part: &str| -> Result<Option<u32>, LimitError> {
+        let part = part.trim();
+        if part.is_empty() {
+            Ok(None)
+        } else {
+            part.parse().map(Some).map_err(|_| shape())
+        }
+    };
+    let (min, max) = match range.split_once("..") {
+        Some((min, max)) => (parse(min)?, parse(max)?),
+        None => {
+            let value = parse(range)?.ok_or_else(shape)?;
+            (Some(value), Some(value))
+        }
+    };
+    let known: Vec<String> = knobs.iter().map(Knob::path).collect();
+    let knob = knobs
+        .iter_mut()
+        .find(|knob| knob.path() == path)
+        .ok_or_else(|| LimitError::UnknownKnob {
+            text: text.to_owned(),
+            path: path.to_owned(),
+            known: known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    let bound = knob.kind.bound();
+    let (min, max) = (min.unwrap_or(knob.min), max.unwrap_or(knob.max));
+    if min < 1 || max > bound || min > max {
+        return Err(LimitError::Range {
+            text: text.to_owned(),
+            bound,
+        });
+    }
+    knob.min = min;
+    knob.max = max;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load_str;
+
+    fn scenario() -> Scenario {
+        load_str(
+            "[scenario]\nduration = \"1s\"\n[workload]\narrivals = { kind = \"open\", rate = \"10/s\" }\n\
+             mix = [{ class = \"a\", call = \"web/e\" }]\n[pool.web]\ninstances = 3\nsize = \"m5.large\"\nworkers = 4\n\
+             [pool.web.endpoint.e]\nservice = \"1ms\"\nsteps = [{ read = \"my.db\" }]\n\
+             [database.\"my.db\"]\nconnections = 8\nread = \"1ms\"\n",
+        )
+        .unwrap()
+        .scenario
+    }
+
+    #[test]
+    fn knobs_of_a_scenario() {
+        let scenario = scenario();
+        let knobs = discover(&scenario);
+        let paths: Vec<String> = knobs.iter().map(Knob::path).collect();
+        assert_eq!(paths, ["pool.web.instances", "database.\"my.db\".connections"]);
+        assert_eq!(knobs[0].value(&scenario), 3);
+        assert_eq!(knobs[1].value(&scenario), 8);
+        assert!((knobs[0].monthly_cost_per_unit(&scenario) - 0.096 * 730.0).abs() < 1e-9);
+        assert_eq!(knobs[1].monthly_cost_per_unit(&scenario), 0.0);
+        assert_eq!(knobs[0].assignment(5), "pool.web.instances=5");
+    }
+
+    #[test]
+    fn the_assignment_loads_as_an_override() {
+        let text = "[scenario]\nduration = \"1s\"\n[workload]\narrivals = { kind = \"open\", rate = \"10/s\" }\n\
+                    mix = [{ class = \"a\", call = \"web/e\" }]\n[pool.web]\nworkers = 1\n\
+                    [pool.web.endpoint.e]\nservice = \"1ms\"\nsteps = [{ read = \"my.db\" }]\n\
+                    [database.\"my.db\"]\nread = \"1ms\"\n";
+        let knobs = discover(&load_str(text).unwrap().scenario);
+        let overrides = vec![knobs[0].assignment(7), knobs[1].assignment(9)];
+        let loaded =
+            crate::scenario::load_text("t", text, &overrides, std::path::Path::new("."), "t").unwrap();
+        assert_eq!(knobs[0].value(&loaded.scenario), 7);
+        assert_eq!(knobs[1].value(&loaded.scenario), 9);
+    }
+
+    #[test]
+    fn lower_bounds_keep_utilization_below_one() {
+        let knob = Knob {
+            kind: KnobKind::PoolInstances,
+            component: "web".into(),
+            min: 2,
+            max: 10,
+        };
+        // ρ = 2.5 at 2 instances: 5 is exactly saturated, 6 is the least.
+        assert_eq!(knob.lower_bound(2, 2.5), Some(6));
+        assert_eq!(knob.lower_bound(4, 0.1), Some(2));
+        assert_eq!(knob.lower_bound(4, 3.0), None);
+    }
+
+    #[test]
+    fn limits() {
+        let mut knobs = discover(&scenario());
+        apply_limit(&mut knobs, "pool.web.instances=2..20").unwrap();
+        assert_eq!((knobs[0].min, knobs[0].max), (2, 20));
+        apply_limit(&mut knobs, "pool.web.instances=..12").unwrap();
+        assert_eq!((knobs[0].min, knobs[0].max), (2, 12));
+        apply_limit(&mut knobs, "database.\"my.db\".connections=16").unwrap();
+        assert_eq!((knobs[1].min, knobs[1].max), (16, 16));
+        let unknown = apply_limit(&mut knobs, "pool.api.instances=1..2")
+            .unwrap_err()
+            .to_string();
+        assert!(unknown.contains("knobs are `pool.web.instances`"), "{unknown}");
+        assert!(apply_limit(&mut knobs, "pool.web.instances=5..3").is_err());
+        assert!(apply_limit(&mut knobs, "pool.web.instances=0..3").is_err());
+        assert!(apply_limit(&mut knobs, "pool.web.instances").is_err());
+    }
+}

@@ -1,0 +1,442 @@
+//! What a sweep's table says: the bottleneck station at each point, the
+//! knee (saturation point) along the first axis, and a Universal
+//! Scalability Law fit wherever instances were varied.
+//!
+//! Everything here is computed from the manifest and the table alone, so a
+//! merged sweep and an unsharded one derive the same analysis.
+//!
+//! **Bottleneck**: the station (pool or database) with the highest mean
+//! utilization at the point, counting a pool's workers (`utilization`) and
+//! its cores (`cpu_utilization`) separately.
+//!
+//! **Knee**: along the first axis (for each combination of the other
+//! axes), the first point where any of these holds:
+//! - the bottleneck's utilization is at least 0.9: beyond it queueing
+//!   delays explode (an M/M/1 waits 9 service times at 0.9, 19 at 0.95);
+//! - the p99 latency is more than 3 times the p99 at the group's first
+//!   point: the hockey stick itself, which also catches saturation that no
+//!   utilization shows (a pool of workers blocked on a slow call);
+//! - more than 1 % of requests fail: a system that sheds load through
+//!   bounded queues or timeouts can keep its latency flat while saturated;
+//! - some runs could not finish (a limit was reached).
+//!
+//! **USL**: fitted to the points whose throughput measures capacity. A
+//! point of an open workload that served at least 98 % of its offered load
+//! measured the demand instead (more instances would not have raised it),
+//! so it is left out; a closed workload's points all count.
+//!
+//! The first axis is taken to raise the load in the order given; for an
+//! axis that lowers it (more instances) the knee is where the sweep starts.
+
+use crate::study::replicate::IntervalSummary;
+
+use super::axis::numeric_values;
+use super::bottleneck::{pick, readings};
+use super::sweep::{FAILED_RUNS, SweepManifest, SweepTable, value_indices};
+use super::usl::{self, UslFit};
+
+pub const KNEE_UTILIZATION: f64 = 0.9;
+pub const KNEE_LATENCY_FACTOR: f64 = 3.0;
+pub const KNEE_ERROR_RATE: f64 = 0.01;
+
+/// The busiest station at a point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bottleneck {
+    pub station: String,
+    /// `utilization` (workers or connections) or `cpu_utilization`.
+    pub metric: String,
+    pub utilization: f64,
+}
+
+/// One point's reading.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointAnalysis {
+    pub point: usize,
+    /// The first axis's value as a number (its position when not numeric).
+    pub x: f64,
+    pub failed: bool,
+    pub bottleneck: Option<Bottleneck>,
+    /// Why this point is its group's knee, if it is.
+    pub knee: Option<String>,
+    pub summary: IntervalSummary,
+}
+
+/// The points along the first axis for one combination of the others.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// `path=value` of the other axes (empty for a one-axis sweep).
+    pub label: String,
+    /// Point indices in first-axis order.
+    pub points: Vec<usize>,
+    pub knee: Option<usize>,
+}
+
+/// A USL fit of overall throughput against a varied `*.instances` field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UslResult {
+    pub path: String,
+    /// `path=value` of the other axes.
+    pub group: String,
+    pub fit: UslFit,
+    /// The (instances, throughput) points fitted: those whose throughput
+    /// fell behind the offered load (see `USL_DEMAND_SHARE`).
+    pub fitted: Vec<(f64, f64)>,
+    /// Every point of the group, for the chart.
+    pub measured: Vec<(f64, f64)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepAnalysis {
+    /// The first axis, described for a chart's x axis.
+    pub x_label: String,
+    /// Whether the first axis is the workload's arrival rate.
+    pub x_is_load: bool,
+    /// Stations (scopes with a utilization), in order of first appearance.
+    pub stations: Vec<String>,
+    pub points: Vec<PointAnalysis>,
+    pub groups: Vec<Group>,
+    pub usl: Vec<UslResult>,
+}
+
+fn mean(summary: &IntervalSummary, scope: &str, metric: &str) -> f64 {
+    summary.mean(scope, metric).unwrap_or(f64::NAN)
+}
+
+fn stations(summaries: &[IntervalSummary]) -> Vec<String> {
+    let mut stations: Vec<String> = Vec::new();
+    for row in summaries.iter().flat_map(|summary| &summary.rows) {
+        if row.metric == "utilization" && !stations.contains(&row.scope) {
+            stations.push(row.scope.clone());
+        }
+    }
+    stations
+}
+
+fn bottleneck(summary: &IntervalSummary, stations: &[String]) -> Option<Bottleneck> {
+    let value = |station: &str, metric: &str| summary.mean(station, metric);
+    pick(readings(stations, &value)).map(|reading| Bottleneck {
+        station: reading.station,
+        metric: reading.metric,
+        utilization: reading.utilization,
+    })
+}
+
+/// The x-axis description of the first axis.
+fn x_label(manifest: &SweepManifest) -> (String, bool) {
+    let axis = &manifest.axes[0];
+    let is_load = axis.path.ends_with("arrivals.rate");
+    let label = match numeric_values(axis) {
+        Some((_, unit)) if is_load && unit.starts_with('/') => format!("offered load (requests{unit})"),
+        Some((_, unit)) if unit.is_empty() => axis.path.clone(),
+        Some((_, unit)) => format!("{} ({unit})", axis.path),
+        None => format!("{} (value number, from 0)", axis.path),
+    };
+    (label, is_load)
+}
+
+fn group_label(manifest: &SweepManifest, point: usize, skip: usize) -> String {
+    let indices = value_indices(&manifest.axes, point);
+    manifest
+        .axes
+        .iter()
+        .zip(indices)
+        .enumerate()
+        .filter(|(axis, _)| *axis != skip)
+        .map(|(_, (axis, value))| format!("{}={}", axis.path, axis.values[value]))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Points grouped by the values of every axis but `axis`, each group in
+/// the order of `axis`'s values.
+fn groups_along(manifest: &SweepManifest, axis: usize) -> Vec<(String, Vec<usize>)> {
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for point in 0..manifest.points() {
+        let label = group_label(manifest, point, axis);
+        match groups.iter_mut().find(|(known, _)| *known == label) {
+            Some((_, points)) => points.push(point),
+            None => groups.push((label, vec![point])),
+        }
+    }
+    for (_, points) in &mut groups {
+        points.sort_by_key(|&point| value_indices(&manifest.axes, point)[axis]);
+    }
+    groups
+}
+
+/// Why `point` is past saturation, compared with the group's first point.
+fn saturation(point: &PointAnalysis, baseline_p99: f64) -> Option<String> {
+    if point.failed {
+        return Some("runs failed (a limit was reached)".to_owned());
+    }
+    if let Some(b) = &point.bottleneck
+        && b.utilization >= KNEE_UTILIZATION
+    {
+        return Some(format!(
+            "{} {} {:.2} ≥ {KNEE_UTILIZATION}",
+            b.station, b.metric, b.utilization
+        ));
+    }
+    let p99 = mean(&point.summary, "overall", "latency_p99_ms");
+    if p99 > KNEE_LATENCY_FACTOR * baseline_p99 {
+        return Some(format!(
+            "p99 {p99:.1} ms > {KNEE_LATENCY_FACTOR} × {baseline_p99:.1} ms"
+        ));
+    }
+    let error_rate = mean(&point.summary, "overall", "error_rate");
+    if error_rate > KNEE_ERROR_RATE {
+        return Some(format!(
+            "error rate {:.2} % > {} %",
+            100.0 * error_rate,
+            100.0 * KNEE_ERROR_RATE
+        ));
+    }
+    None
+}
+
+/// Analyses a whole sweep's table.
+pub fn analyse(manifest: &SweepManifest, table: &SweepTable) -> SweepAnalysis {
+    let summaries = table.point_summaries(manifest.points());
+    let stations = stations(&summaries);
+    let first_axis = numeric_values(&manifest.axes[0]).map(|(numbers, _)| numbers);
+    let mut points: Vec<PointAnalysis> = summaries
+        .into_iter()
+        .enumerate()
+        .map(|(point, summary)| {
+            let value = value_indices(&manifest.axes, point)[0];
+            PointAnalysis {
+                point,
+                x: first_axis.as_ref().map_or(value as f64, |numbers| numbers[value]),
+                failed: summary.mean("overall", FAILED_RUNS).is_some(),
+                bottleneck: bottleneck(&summary, &stations),
+                knee: None,
+                summary,
+            }
+        })
+        .collect();
+    let mut groups = Vec::new();
+    for (label, members) in groups_along(manifest, 0) {
+        let baseline = mean(&points[members[0]].summary, "overall", "latency_p99_ms");
+        let knee = members
+            .iter()
+            .copied()
+            .find_map(|point| saturation(&points[point], baseline).map(|reason| (point, reason)));
+        let knee = knee.map(|(point, reason)| {
+            points[point].knee = Some(reason);
+            point
+        });
+        groups.push(Group {
+            label,
+            points: members,
+            knee,
+        });
+    }
+    let usl = usl_fits(manifest, &points);
+    let (x_label, x_is_load) = x_label(manifest);
+    SweepAnalysis {
+        x_label,
+        x_is_load,
+        stations,
+        points,
+        groups,
+        usl,
+    }
+}
+
+/// Throughput at or above this share of the offered load means the point
+/// kept up with its demand: it measured the load, not the capacity.
+pub const USL_DEMAND_SHARE: f64 = 0.98;
+
+/// Whether a point's throughput measures capacity: its runs finished and,
+/// for an open workload, it fell behind its offered load. (A closed
+/// workload's throughput is always what the system gives that population.)
+fn capacity_limited(point: &PointAnalysis) -> bool {
+    let throughput = mean(&point.summary, "overall", "throughput_rps");
+    let offered = mean(&point.summary, "overall", "offered_rps");
+    // Without an offered load to compare with, the point counts.
+    let kept_up = offered.is_finite() && throughput >= USL_DEMAND_SHARE * offered;
+    !point.failed && throughput.is_finite() && !kept_up
+}
+
+/// A fit for every `*.instances` axis with numeric values, per group, over
+/// the capacity-limited points (at least three instance counts).
+fn usl_fits(manifest: &SweepManifest, points: &[PointAnalysis]) -> Vec<UslResult> {
+    let mut fits = Vec::new();
+    for (index, axis) in manifest.axes.iter().enumerate() {
+        if !axis.path.ends_with(".instances") {
+            continue;
+        }
+        let Some((numbers, _)) = numeric_values(axis) else {
+            continue;
+        };
+        for (group, members) in groups_along(manifest, index) {
+            let measured = |point: usize| {
+                let instances = numbers[value_indices(&manifest.axes, point)[index]];
+                (
+                    instances,
+                    mean(&points[point].summary, "overall", "throughput_rps"),
+                )
+            };
+            let fitted: Vec<(f64, f64)> = members
+                .iter()
+                .filter(|&&point| capacity_limited(&points[point]))
+                .map(|&point| measured(point))
+                .collect();
+            if let Some(fit) = usl::fit(&fitted) {
+                fits.push(UslResult {
+                    path: axis.path.clone(),
+                    group,
+                    fit,
+                    fitted,
+                    measured: members.iter().map(|&point| measured(point)).collect(),
+                });
+            }
+        }
+    }
+    fits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::study::axis::parse_axis;
+    use crate::study::sweep::points;
+
+    /// A sweep over load where `web` saturates: CPU utilization 0.19·x,
+    /// p99 flat until 0.7 and then steep.
+    fn load_sweep() -> (SweepManifest, SweepTable) {
+        let axes = vec![parse_axis("workload.arrivals.rate=1/s..5/s:1/s").unwrap()];
+        let mut table = SweepTable::new(&axes);
+        for point in points(&axes, None) {
+            let x = (point.index + 1) as f64;
+            let utilization = 0.19 * x;
+            let p99 = if utilization < 0.7 { 10.0 + x } else { 100.0 };
+            table.push(&point, "overall", "latency_p99_ms", p99, p99, p99);
+            table.push(&point, "overall", "error_rate", 0.0, 0.0, 0.0);
+            table.push(&point, "web", "utilization", 0.1, 0.1, 0.1);
+            table.push(
+                &point,
+                "web",
+                "cpu_utilization",
+                utilization,
+                utilization,
+                utilization,
+            );
+            table.push(&point, "db", "utilization", 0.05 * x, 0.0, 0.0);
+        }
+        let manifest = SweepManifest {
+            scenario: "t".into(),
+            replications: 1,
+            axes,
+            shard: None,
+        };
+        (manifest, table)
+    }
+
+    #[test]
+    fn names_the_bottleneck_and_the_knee() {
+        let (manifest, table) = load_sweep();
+        let analysis = analyse(&manifest, &table);
+        assert_eq!(analysis.stations, ["web", "db"]);
+        assert_eq!(analysis.x_label, "offered load (requests/s)");
+        let b = analysis.points[2].bottleneck.as_ref().unwrap();
+        assert_eq!(
+            (b.station.as_str(), b.metric.as_str()),
+            ("web", "cpu_utilization")
+        );
+        // Point 3 (x = 4, utilization 0.76 < 0.9) has p99 100 > 3 × 11 ms:
+        // the latency rule finds the knee before the utilization rule would
+        // (at x = 5, 0.95).
+        assert_eq!(analysis.groups[0].knee, Some(3));
+        assert!(
+            analysis.points[3]
+                .knee
+                .as_ref()
+                .unwrap()
+                .starts_with("p99 100.0 ms > 3 × 11.0 ms")
+        );
+    }
+
+    #[test]
+    fn failed_points_are_saturated() {
+        let (manifest, mut table) = load_sweep();
+        table.rows.retain(|row| row.point != 1);
+        let point = &points(&manifest.axes, None)[1];
+        table.push(point, "overall", FAILED_RUNS, 2.0, f64::NAN, f64::NAN);
+        let table = SweepTable::merge(vec![table]);
+        let analysis = analyse(&manifest, &table);
+        assert!(analysis.points[1].failed);
+        assert_eq!(analysis.groups[0].knee, Some(1));
+    }
+
+    #[test]
+    fn the_usl_leaves_out_points_that_kept_up_with_their_load() {
+        // 400/s offered; each instance serves 100/s. From 4 instances on the
+        // throughput is the demand, not the capacity: only 1..3 are fitted,
+        // and they scale linearly.
+        let axes = vec![parse_axis("pool.web.instances=1..6").unwrap()];
+        let mut table = SweepTable::new(&axes);
+        for point in points(&axes, None) {
+            let n = (point.index + 1) as f64;
+            table.push(&point, "overall", "offered_rps", 400.0, 0.0, 0.0);
+            table.push(
+                &point,
+                "overall",
+                "throughput_rps",
+                (100.0 * n).min(400.0),
+                0.0,
+                0.0,
+            );
+        }
+        let manifest = SweepManifest {
+            scenario: "t".into(),
+            replications: 1,
+            axes,
+            shard: None,
+        };
+        let analysis = analyse(&manifest, &table);
+        let usl = &analysis.usl[0];
+        assert_eq!(usl.fitted, [(1.0, 100.0), (2.0, 200.0), (3.0, 300.0)]);
+        assert_eq!(usl.measured.len(), 6);
+        assert!(usl.fit.sigma < 1e-9 && usl.fit.kappa < 1e-9, "{:?}", usl.fit);
+    }
+
+    #[test]
+    fn groups_follow_the_other_axes() {
+        let axes = vec![
+            parse_axis("pool.web.instances=1..4").unwrap(),
+            parse_axis("mode=a,b").unwrap(),
+        ];
+        let mut table = SweepTable::new(&axes);
+        for point in points(&axes, None) {
+            let n = (point.index % 4 + 1) as f64;
+            let ceiling = if point.index < 4 { 250.0 } else { 1e9 };
+            table.push(
+                &point,
+                "overall",
+                "throughput_rps",
+                (100.0 * n).min(ceiling),
+                0.0,
+                0.0,
+            );
+        }
+        let manifest = SweepManifest {
+            scenario: "t".into(),
+            replications: 1,
+            axes,
+            shard: None,
+        };
+        let analysis = analyse(&manifest, &table);
+        let labels: Vec<&str> = analysis.groups.iter().map(|g| g.label.as_str()).collect();
+        assert_eq!(labels, ["mode=a", "mode=b"]);
+        assert_eq!(analysis.groups[1].points, [4, 5, 6, 7]);
+        assert_eq!(analysis.usl.len(), 2);
+        assert!(
+            analysis.usl[1].fit.sigma < 1e-6,
+            "linear group: {:?}",
+            analysis.usl[1].fit
+        );
+        let capped = analysis.usl[0].fit;
+        assert!(capped.peak_throughput < 300.0, "capped group: {capped:?}");
+    }
+}

@@ -1,0 +1,210 @@
+//! report.html in a real browser: headless Chromium opens the report of a
+//! reference run, the test fails on any console message (the page has no
+//! script, and its content security policy makes the browser report any
+//! attempt to fetch from the network), checks that the charts and tables
+//! are in the rendered DOM, and saves a screenshot (also copied to
+//! `target/report-screenshot.png` for a person to look at).
+//!
+//! Chromium is required: .ci/run installs Debian's `chromium`. Outside CI,
+//! `CAPSIM_SKIP_EXTERNAL=1` skips these tests with a message.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use capsim::report::html;
+
+use crate::support::{self, capsim, find_program, may_skip_external, run_with_limit};
+
+/// The browser, or `None` when the tests may be skipped without it.
+fn chromium() -> Option<PathBuf> {
+    let found = find_program(&["chromium", "chromium-browser", "google-chrome"]);
+    if found.is_none() {
+        assert!(
+            may_skip_external(),
+            "headless Chromium is required for the report tests: apt-get install chromium \
+             (.ci/run installs it; set CAPSIM_SKIP_EXTERNAL=1 to skip outside CI)"
+        );
+        eprintln!("skipping: Chromium is not installed and CAPSIM_SKIP_EXTERNAL=1");
+    }
+    found
+}
+
+/// What the browser did with a page.
+struct Visit {
+    dom: String,
+    /// Console messages (logs, errors, blocked fetches), one per line.
+    console: Vec<String>,
+}
+
+/// Opens `page` in headless Chromium: dumps the DOM after load and, with
+/// `screenshot`, also saves a 1280-pixel-wide screenshot.
+fn visit(browser: &Path, page: &Path, screenshot: Option<&Path>) -> Visit {
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", page.canonicalize().unwrap().display());
+    let base = |command: &mut Command| {
+        command.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ]);
+        command.arg(format!("--user-data-dir={}", profile.path().display()));
+    };
+    let mut dump = Command::new(browser);
+    base(&mut dump);
+    dump.args(["--dump-dom", &url]);
+    let (ok, dom, stderr) = run_with_limit(dump, Duration::from_secs(120));
+    assert!(ok, "chromium --dump-dom failed:\n{stderr}");
+    let mut console = console_lines(&stderr);
+    if let Some(path) = screenshot {
+        let mut shot = Command::new(browser);
+        base(&mut shot);
+        shot.args([
+            "--window-size=1280,2400",
+            &format!("--screenshot={}", path.display()),
+            &url,
+        ]);
+        let (ok, _, stderr) = run_with_limit(shot, Duration::from_secs(120));
+        assert!(ok && path.is_file(), "chromium --screenshot failed:\n{stderr}");
+        console.extend(console_lines(&stderr));
+    }
+    Visit { dom, console }
+}
+
+/// Chromium logs every console message (and every blocked fetch, as a
+/// content-security-policy violation) as a `CONSOLE` line on stderr.
+fn console_lines(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|line| line.contains(":CONSOLE"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_browser_check_catches_scripts_and_network_fetches() {
+    // The harness itself, on pages built with the report's own shell: if it
+    // could not see these, a clean report would prove nothing.
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.html");
+    let body = "<img src=\"https://example.invalid/logo.png\">\
+                <script>console.error('from a script')</script>";
+    fs::write(&bad, html::page("bad", "<h1>bad</h1>", body, "")).unwrap();
+    let visit = visit(&browser, &bad, None);
+    assert!(
+        visit.console.iter().any(|line| line.contains("example.invalid")),
+        "a fetch from the network went unnoticed: {:?}",
+        visit.console
+    );
+    assert!(
+        visit.console.iter().any(|line| line.contains("script")),
+        "a script went unnoticed: {:?}",
+        visit.console
+    );
+}
+
+#[test]
+fn the_report_opens_cleanly_with_its_charts_and_tables() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    capsim()
+        .args([
+            "run",
+            "scenarios/04-load-balancer.toml",
+            "--quiet",
+            "--slo",
+            "p99<200ms",
+            "--slo",
+            "web/cpu_utilization<0.2",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let screenshot = dir.path().join("report.png");
+    let visit = visit(&browser, &out.join("report.html"), Some(&screenshot));
+    assert!(
+        visit.console.is_empty(),
+        "console messages:\n{}",
+        visit.console.join("\n")
+    );
+
+    let dom = &visit.dom;
+    for id in [
+        "summary",
+        "slo-table",
+        "bottleneck-station",
+        "bottleneck-table",
+        "requests-table",
+        "stations-table",
+        "components-table",
+        "summary-table",
+        "events-table",
+        "topology-nodes",
+    ] {
+        assert!(
+            dom.contains(&format!("id=\"{id}\"")),
+            "no #{id} in the rendered page"
+        );
+    }
+    let charts = fs::read_dir(out.join("charts")).unwrap().count() / 2;
+    assert_eq!(dom.matches("<svg").count(), charts, "every chart inline");
+    assert_eq!(dom.matches("<figure id=\"chart-").count(), charts);
+    assert!(dom.contains("The station closest to saturation is <strong>web</strong>: CPU 22."));
+    assert!(dom.contains("<td class=\"pass\">met</td>") && dom.contains("<td class=\"fail\">missed</td>"));
+    assert!(dom.contains("1 of 2 objectives met."));
+
+    let (width, height, _, _) = support::decode_png(&screenshot);
+    assert_eq!((width, height), (1280, 2400));
+    let (ink, _) = support::png_ink(&screenshot, [0, 0, 0]);
+    assert!(
+        ink > 100_000,
+        "the screenshot is nearly blank ({ink} non-white pixels)"
+    );
+    // Chart lines in the palette's first colour are visible on screen.
+    let blue = capsim::report::chart::PALETTE[0];
+    let (_, lines) = support::png_ink(&screenshot, [blue.0, blue.1, blue.2]);
+    assert!(
+        lines > 200,
+        "no chart line visible in the screenshot ({lines} pixels)"
+    );
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or(support::root().join("target"), PathBuf::from);
+    fs::create_dir_all(&target).unwrap();
+    fs::copy(&screenshot, target.join("report-screenshot.png")).unwrap();
+}
+
+#[test]
+fn a_report_without_slos_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    capsim()
+        .args([
+            "run",
+            "scenarios/01-single-server.toml",
+            "--quiet",
+            "--set",
+            "scenario.duration=2m",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let page = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("id=\"no-slo\">No SLOs were given."));
+    assert!(page.contains("The station closest to saturation is <strong>server</strong>: CPU"));
+    assert!(page.contains(&format!("content=\"{}\"", html::CSP)));
+    // Self-contained: nothing is loaded from anywhere.
+    for reference in ["src=", "<link", "@import", "url(", "<script"] {
+        assert!(!page.contains(reference), "report.html contains `{reference}`");
+    }
+}
