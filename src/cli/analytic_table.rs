@@ -33,10 +33,10 @@ fn headline(scenario: &Scenario, estimate: &Estimate) -> String {
 /// `validate`: the estimate alone.
 pub fn print_estimate(scenario: &Scenario) {
     let estimate = analytic::estimate(scenario);
-    println!("{}", headline(scenario, &estimate));
-    println!("  {:<24} {:>8} {:>12}", "station", "ρ", "wait ms");
+    say!("{}", headline(scenario, &estimate));
+    say!("  {:<24} {:>8} {:>12}", "station", "ρ", "wait ms");
     for station in &estimate.stations {
-        println!(
+        say!(
             "  {:<24} {:>8.3} {:>12}",
             station.station,
             station.busiest(),
@@ -44,7 +44,7 @@ pub fn print_estimate(scenario: &Scenario) {
         );
     }
     if !estimate.latency_mean_ms.is_finite() {
-        println!("  a station is saturated (ρ ≥ 1 with queueing): this design cannot hold the load");
+        say!("  a station is saturated (ρ ≥ 1 with queueing): this design cannot hold the load");
     }
 }
 
@@ -52,15 +52,19 @@ pub fn print_estimate(scenario: &Scenario) {
 pub fn print_comparison(scenario: &Scenario, simulated: &Lookup) {
     let estimate = analytic::estimate(scenario);
     let rows = analytic::compare(&estimate, simulated);
-    println!("{}", headline(scenario, &estimate));
-    println!(
+    say!("{}", headline(scenario, &estimate));
+    say!(
         "  {:<24} {:>8} {:>8} {:>12} {:>12}",
-        "station", "ρ est", "ρ sim", "wait est ms", "wait sim ms"
+        "station",
+        "ρ est",
+        "ρ sim",
+        "wait est ms",
+        "wait sim ms"
     );
     for row in &rows {
         let flag = if row.disagreement.is_some() { "  ≠" } else { "" };
         if row.station == "overall" {
-            println!(
+            say!(
                 "  {:<24} {:>8} {:>8} {:>12} {:>12}{flag}",
                 "mean latency",
                 "",
@@ -69,7 +73,7 @@ pub fn print_comparison(scenario: &Scenario, simulated: &Lookup) {
                 milliseconds(row.simulated_wait_ms)
             );
         } else {
-            println!(
+            say!(
                 "  {:<24} {:>8.3} {:>8.3} {:>12} {:>12}{flag}",
                 row.station,
                 row.estimated_utilization,
@@ -88,12 +92,12 @@ pub fn print_comparison(scenario: &Scenario, simulated: &Lookup) {
         })
         .collect();
     if !disagreements.is_empty() {
-        println!(
+        say!(
             "  ≠ estimate and simulation disagree (beyond {UTILIZATION_TOLERANCE} in ρ, or {TIME_FACTOR_TOLERANCE}× and \
              {TIME_FLOOR_MS} ms in time) — retries, timeouts, non-exponential service or blocking the estimate ignores:"
         );
         for line in disagreements {
-            println!("    {line}");
+            say!("    {line}");
         }
     }
 }

@@ -52,7 +52,7 @@ pub fn chart(arguments: ChartArgs) -> u8 {
         Ok(rendered) => rendered,
         Err(code) => return code,
     };
-    println!(
+    say!(
         "wrote {} chart files and {}",
         rendered.charts.len(),
         rendered.report.display()

@@ -137,13 +137,13 @@ pub fn compare(arguments: CompareArgs) -> u8 {
         }
     };
     if !arguments.quiet {
-        println!(
+        say!(
             "{} (seed {seed}; differences against `{}`)",
             comparison.variants.join(" vs "),
             comparison.variants[0]
         );
-        print!("{}", comparison.text_table());
-        println!(
+        say_raw!("{}", comparison.text_table());
+        say!(
             "results in {}/ ({COMPARE_CSV}, {COMPARE_HTML}, charts/, and a folder per variant)",
             arguments.out.display()
         );

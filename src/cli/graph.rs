@@ -46,7 +46,7 @@ pub fn graph(arguments: GraphArgs) -> u8 {
     };
     let diagram = Topology::of(&loaded.scenario).render(format);
     match &arguments.out {
-        None => print!("{diagram}"),
+        None => say_raw!("{diagram}"),
         Some(path) => {
             if let Err(error) = write_atomic(path, diagram.as_bytes()) {
                 eprintln!("error: cannot write `{}`: {error}", path.display());

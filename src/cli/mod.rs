@@ -1,6 +1,27 @@
 //! Command-line front end: clap arguments, rendering diagnostics, progress,
 //! and exit codes. No simulation or metric logic lives here.
+//!
+//! Standard output goes through `say!` (a line) and `say_raw!`: when the
+//! reader has gone (`capsim run … | head`), the command stops quietly with
+//! exit 0 instead of panicking — whatever it writes to files is complete by
+//! the time it prints.
 
+/// Prints a line on standard output (see the module notes).
+macro_rules! say {
+    () => {
+        $crate::cli::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// Prints on standard output without a newline.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
 mod analytic_table;
 mod args;
 mod chart;
@@ -49,6 +70,21 @@ pub fn main() -> ExitCode {
         args::Command::Plan(arguments) => plan::plan(arguments),
     };
     ExitCode::from(code)
+}
+
+/// Writes to standard output; a reader that has gone ends the process
+/// (exit 0: what the command wrote to files is complete), any other error
+/// is reported and ends it with exit 1.
+pub fn write_stdout(text: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = out.write_fmt(text).and_then(|()| out.flush()) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(i32::from(EXIT_OK));
+        }
+        eprintln!("error: cannot write to standard output: {error}");
+        std::process::exit(i32::from(EXIT_FAILED));
+    }
 }
 
 /// How to draw diagnostics on stderr: colour only on a terminal, and never

@@ -114,9 +114,12 @@ pub fn plan(arguments: PlanArgs) -> u8 {
     };
     let quiet = arguments.quiet;
     if !quiet {
-        println!(
+        say!(
             "planning `{}` for {} ({:.1} requests/s), {} replications per configuration:",
-            base.name, arguments.load, load_rps, settings.replications
+            base.name,
+            arguments.load,
+            load_rps,
+            settings.replications
         );
     }
     let knob_list = knobs.clone();
@@ -204,7 +207,7 @@ fn values(knobs: &[Knob], values: &[u32]) -> String {
 
 fn print_step(knobs: &[Knob], step: &PlanStep) {
     let evaluation = &step.evaluation;
-    println!(
+    say!(
         "  {:<5} {}  ${:.2}/month",
         step.phase.name(),
         values(knobs, &step.values),
@@ -225,9 +228,9 @@ fn print_step(knobs: &[Knob], step: &PlanStep) {
             }
         })
         .collect();
-    println!("        {}", checks.join("; "));
+    say!("        {}", checks.join("; "));
     if let Some(b) = &evaluation.busiest {
-        println!(
+        say!(
             "        busiest {} {} {:.0}%",
             b.station,
             b.metric,
@@ -235,21 +238,21 @@ fn print_step(knobs: &[Knob], step: &PlanStep) {
         );
     }
     if let Some(failure) = &evaluation.failure {
-        println!("        runs failed: {failure}");
+        say!("        runs failed: {failure}");
     }
-    println!("        why: {}", step.reason);
+    say!("        why: {}", step.reason);
 }
 
 fn print_answer(arguments: &PlanArgs, plan: &Plan, step: usize, headroom: Option<&plan::Headroom>) {
     let answer = &plan.steps[step];
-    println!(
+    say!(
         "cheapest configuration meeting every SLO with 95% confidence ({} configurations simulated):",
         plan.steps.len()
     );
-    println!("  {}", values(&plan.knobs, &answer.values));
-    println!("  cost ${:.2}/month", answer.evaluation.cost_per_month_usd);
+    say!("  {}", values(&plan.knobs, &answer.values));
+    say!("  cost ${:.2}/month", answer.evaluation.cost_per_month_usd);
     if let Some(headroom) = headroom {
-        println!(
+        say!(
             "  headroom: busiest {} {} {:.0}% — by the utilization law the load can grow ×{:.2} before it saturates",
             headroom.busiest.station,
             headroom.busiest.metric,
@@ -258,7 +261,7 @@ fn print_answer(arguments: &PlanArgs, plan: &Plan, step: usize, headroom: Option
         );
     }
     for check in &answer.evaluation.checks {
-        println!(
+        say!(
             "  {}: bound {:.4}, margin {:.1}% of the threshold",
             check.slo.text,
             check.bound,
@@ -267,19 +270,19 @@ fn print_answer(arguments: &PlanArgs, plan: &Plan, step: usize, headroom: Option
     }
     let patch = plan.patch();
     if patch.is_empty() {
-        println!("  the scenario as given is already this configuration");
+        say!("  the scenario as given is already this configuration");
     } else {
         let sets: Vec<String> = patch
             .iter()
             .map(|&(index, value)| format!("--set {}", plan.knobs[index].assignment(value)))
             .collect();
-        println!(
+        say!(
             "  patch ({}/patch.toml), or on the command line: {}",
             arguments.out.display(),
             sets.join(" ")
         );
     }
-    println!(
+    say!(
         "results in {}/ (plan.csv, patch.toml, scenario.resolved.toml, summary.csv)",
         arguments.out.display()
     );

@@ -35,16 +35,18 @@ pub fn print_verdicts(verdicts: &[Verdict]) {
     for verdict in verdicts {
         let outcome = if verdict.met { "met" } else { "MISSED" };
         match verdict.measured {
-            Some(value) => println!(
+            Some(value) => say!(
                 "  SLO {}  {outcome} ({}/{} = {})",
                 verdict.slo.text,
                 verdict.slo.scope,
                 verdict.slo.metric,
                 capsim::report::html::number(value)
             ),
-            None => println!(
+            None => say!(
                 "  SLO {}  {outcome} (the run has no {}/{})",
-                verdict.slo.text, verdict.slo.scope, verdict.slo.metric
+                verdict.slo.text,
+                verdict.slo.scope,
+                verdict.slo.metric
             ),
         }
     }

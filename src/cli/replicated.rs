@@ -71,17 +71,21 @@ fn print_summary(scenario: &Scenario, replicated: &Replicated, out: &std::path::
     let get = |scope: &str, metric: &str, scale: f64, decimals: usize| {
         with_interval(summary, scope, metric, scale, decimals)
     };
-    println!(
+    say!(
         "{} (seed {}, {} replications of {} simulated, {} warm-up; means ± 95% interval half-widths)",
-        scenario.name, scenario.seed, replicated.replications, scenario.duration, scenario.warmup
+        scenario.name,
+        scenario.seed,
+        replicated.replications,
+        scenario.duration,
+        scenario.warmup
     );
-    println!(
+    say!(
         "  requests {}  throughput {}/s  errors {}%",
         get("overall", "requests", 1.0, 0),
         get("overall", "throughput_rps", 1.0, 1),
         get("overall", "error_rate", 100.0, 3)
     );
-    println!(
+    say!(
         "  latency  mean {} ms  p50 {} ms  p99 {} ms",
         get("overall", "latency_mean_ms", 1.0, 2),
         get("overall", "latency_p50_ms", 1.0, 2),
@@ -99,13 +103,13 @@ fn print_summary(scenario: &Scenario, replicated: &Replicated, out: &std::path::
         })
         .max_by(|a, b| a.3.total_cmp(&b.3));
     if let Some((name, resource, metric, _)) = busiest {
-        println!(
+        say!(
             "  busiest  {name} ({resource} {}% busy), mean wait {} ms",
             get(name, metric, 100.0, 1),
             get(name, "wait_mean_ms", 1.0, 2)
         );
     }
-    println!(
+    say!(
         "results in {}/ (summary.csv with ci95_low,ci95_high; timeseries.csv holds per-window means; \
          events.csv is replication 0's)",
         out.display()

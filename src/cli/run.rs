@@ -89,17 +89,20 @@ pub fn run(arguments: RunArgs) -> u8 {
 fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResult, out: &std::path::Path) {
     let summary = &result.summary;
     let get = |scope: &str, metric: &str| summary.get(scope, metric).unwrap_or(0.0);
-    println!(
+    say!(
         "{} (seed {}, {} simulated, {} warm-up)",
-        scenario.name, scenario.seed, scenario.duration, scenario.warmup
+        scenario.name,
+        scenario.seed,
+        scenario.duration,
+        scenario.warmup
     );
-    println!(
+    say!(
         "  requests {:.0}  throughput {:.1}/s  errors {:.3}%",
         get("overall", "requests"),
         get("overall", "throughput_rps"),
         100.0 * get("overall", "error_rate")
     );
-    println!(
+    say!(
         "  latency  mean {:.2} ms  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
         get("overall", "latency_mean_ms"),
         get("overall", "latency_p50_ms"),
@@ -122,14 +125,14 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResul
         })
         .max_by(|a, b| a.2.total_cmp(&b.2));
     if let Some((name, resource, utilization)) = busiest {
-        println!(
+        say!(
             "  busiest  {name} ({resource} {:.1}% busy), mean queue {:.2}, mean wait {:.2} ms",
             100.0 * utilization,
             get(name, "queue_len_mean"),
             get(name, "wait_mean_ms")
         );
     }
-    println!(
+    say!(
         "results in {}/ (summary.csv, timeseries.csv, events.csv, scenario.resolved.toml, charts/, report.html)",
         out.display()
     );

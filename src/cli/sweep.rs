@@ -170,7 +170,7 @@ fn write_shard_folder(
             .iter()
             .map(|row| row.point)
             .collect::<std::collections::BTreeSet<_>>();
-        println!(
+        say!(
             "shard {shard} (from {from}): {} of {} points written to {}/; combine every shard with `capsim merge`",
             points.len(),
             manifest.points(),
@@ -196,7 +196,7 @@ pub fn write_whole(
     }
     if !quiet {
         print_analysis(manifest, &analysis);
-        println!(
+        say!(
             "results in {}/ ({}, charts/)",
             out.display(),
             SWEEP_FILES
@@ -218,7 +218,7 @@ fn cell(value: Option<f64>, scale: f64, decimals: usize) -> String {
 }
 
 fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis) {
-    println!(
+    say!(
         "{}: {} points × {} replication{} (x: {})",
         manifest.scenario,
         manifest.points(),
@@ -226,9 +226,13 @@ fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis) {
         if manifest.replications == 1 { "" } else { "s" },
         analysis.x_label
     );
-    println!(
+    say!(
         "  {:>5}  {:<32} {:>12} {:>10} {:>8}  bottleneck",
-        "point", "values", "throughput/s", "p99 ms", "errors%"
+        "point",
+        "values",
+        "throughput/s",
+        "p99 ms",
+        "errors%"
     );
     for point in &analysis.points {
         let values = sweep::value_indices(&manifest.axes, point.point)
@@ -247,7 +251,7 @@ fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis) {
             .knee
             .as_ref()
             .map_or(String::new(), |why| format!("  ◀ knee: {why}"));
-        println!(
+        say!(
             "  {:>5}  {:<32} {:>12} {:>10} {:>8}  {bottleneck}{knee}",
             point.point,
             values,
@@ -269,9 +273,9 @@ fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis) {
                     .bottleneck
                     .as_ref()
                     .map_or("-".to_owned(), |b| b.station.clone());
-                println!("knee{name}: point {knee} (x = {}), bottleneck {station}", point.x);
+                say!("knee{name}: point {knee} (x = {}), bottleneck {station}", point.x);
             }
-            None => println!("knee{name}: none within the sweep"),
+            None => say!("knee{name}: none within the sweep"),
         }
     }
     for result in &analysis.usl {
@@ -289,7 +293,7 @@ fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis) {
         } else {
             "no predicted peak (κ = 0)".to_owned()
         };
-        println!(
+        say!(
             "USL fit of throughput vs {}{group} ({} of {} points, those that fell behind their load): \
              λ = {:.1}/s per instance, σ = {:.4}, κ = {:.5}, {peak}, R² = {:.3}",
             result.path,

@@ -11,28 +11,34 @@ pub fn validate(arguments: ValidateArgs) -> u8 {
         Err(code) => return code,
     };
     let scenario = &loaded.scenario;
-    println!(
+    say!(
         "`{}` is valid: {} of simulated time, seed {}",
         arguments.scenario.scenario.display(),
         scenario.duration,
         scenario.seed
     );
-    println!(
+    say!(
         "offered load {:.1} requests/s; estimated load per station (utilization law, no queueing):",
         feasibility::offered_rate(scenario)
     );
-    println!(
+    say!(
         "  {:<24} {:>12} {:>12} {:>12}",
-        "station", "calls/s", "workers ρ", "cpu ρ"
+        "station",
+        "calls/s",
+        "workers ρ",
+        "cpu ρ"
     );
     let loads = feasibility::estimate(scenario);
     for load in &loads {
         let cpu = load
             .cpu_utilization
             .map_or("-".to_owned(), |cpu| format!("{cpu:.3}"));
-        println!(
+        say!(
             "  {:<24} {:>12.1} {:>12.3} {:>12}",
-            load.station, load.arrival_rate, load.utilization, cpu
+            load.station,
+            load.arrival_rate,
+            load.utilization,
+            cpu
         );
     }
     super::analytic_table::print_estimate(scenario);

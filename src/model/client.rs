@@ -91,11 +91,11 @@ impl Model {
             );
         }
         if let Some(dns) = self.classes[class.index()].dns {
-            let slot = user as usize * self.dns.len() + dns.index();
             let now = queue.now();
-            if now >= self.dns_expiry[slot] {
+            if now >= self.dns_expiry[dns.index()].get(user) {
                 let latency = self.sample_duration(self.dns[dns.index()].resolve);
-                self.dns_expiry[slot] = now + latency + self.dns[dns.index()].ttl;
+                let expiry = now + latency + self.dns[dns.index()].ttl;
+                self.dns_expiry[dns.index()].set(user, expiry);
                 self.dns_window[dns.index()].lookups += 1;
                 if latency.as_nanos() > 0 {
                     queue.schedule_in(

@@ -393,8 +393,12 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         },
     };
     let uses_dns = classes.iter().any(|class| class.dns.is_some());
+    // Per DNS name, when each user's cached answer expires: sparse for a
+    // large population (only users who asked take memory).
     let dns_expiry = if uses_dns {
-        vec![SimTime::ZERO; users as usize * dns.len()]
+        (0..dns.len())
+            .map(|_| KeyTable::new(users as u32, SimTime::ZERO))
+            .collect()
     } else {
         Vec::new()
     };

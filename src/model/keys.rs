@@ -97,26 +97,28 @@ pub fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A map from key to a `u32` value: a dense array for small keyspaces, a
-/// hash map with a fixed hasher for large ones (never iterated, so the
-/// hasher cannot reach an output).
+/// A map from key (or user) to a value, `u32` unless said: a dense array
+/// for small keyspaces, a hash map with a fixed hasher for large ones,
+/// holding only keys away from the default (never iterated, so the hasher
+/// cannot reach an output). Memory follows the keys used, not the
+/// keyspace.
 #[derive(Clone, Debug)]
-pub enum KeyTable {
+pub enum KeyTable<V = u32> {
     Dense {
-        values: Vec<u32>,
-        default: u32,
+        values: Vec<V>,
+        default: V,
     },
     Sparse {
-        map: std::collections::HashMap<u32, u32, std::hash::BuildHasherDefault<KeyHasher>>,
-        default: u32,
+        map: std::collections::HashMap<u32, V, std::hash::BuildHasherDefault<KeyHasher>>,
+        default: V,
     },
 }
 
 /// Keyspaces up to this many keys get a dense table.
 const DENSE_KEYS: u32 = 1 << 20;
 
-impl KeyTable {
-    pub fn new(keys: u32, default: u32) -> Self {
+impl<V: Copy + PartialEq> KeyTable<V> {
+    pub fn new(keys: u32, default: V) -> Self {
         if keys <= DENSE_KEYS {
             KeyTable::Dense {
                 values: vec![default; keys as usize],
@@ -131,7 +133,7 @@ impl KeyTable {
     }
 
     #[inline]
-    pub fn get(&self, key: u32) -> u32 {
+    pub fn get(&self, key: u32) -> V {
         match self {
             KeyTable::Dense { values, .. } => values[key as usize],
             KeyTable::Sparse { map, default } => map.get(&key).copied().unwrap_or(*default),
@@ -139,7 +141,7 @@ impl KeyTable {
     }
 
     #[inline]
-    pub fn set(&mut self, key: u32, value: u32) {
+    pub fn set(&mut self, key: u32, value: V) {
         match self {
             KeyTable::Dense { values, .. } => values[key as usize] = value,
             KeyTable::Sparse { map, default } => {

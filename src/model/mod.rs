@@ -301,7 +301,7 @@ pub struct Model {
     balancer_unavailable_total: Vec<u64>,
     dns: Vec<Dns>,
     /// Per (user, DNS name): when the user's cached record expires.
-    dns_expiry: Vec<SimTime>,
+    dns_expiry: Vec<keys::KeyTable<SimTime>>,
     dns_window: Vec<DnsCounters>,
     dns_totals: Vec<DnsCounters>,
 

@@ -3,12 +3,12 @@
 //! shared between kinds. Built-in sizes a pool names are copied into the
 //! scenario here, so the resolved dump is complete on its own.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::diagnostic::Diagnostic;
 use super::parse::{BUILTIN_SIZES, Declared, RefKind, Reference, builtin_size};
 use super::reader::did_you_mean;
-use super::types::{FaultTarget, Scenario, Step};
+use super::types::{Endpoint, FaultTarget, Scenario, Step};
 
 /// The kind of a named component, for messages.
 fn kind_of(scenario: &Scenario, name: &str) -> Option<&'static str> {
@@ -313,30 +313,39 @@ fn call_cycles(scenario: &Scenario, references: &[Reference]) -> Vec<Diagnostic>
                 .push((pool.name.clone(), endpoint, reference));
         }
     }
+    // Depth-first search with an explicit stack (a chain of calls may be
+    // as long as the file allows; recursion would overflow the stack):
+    // `path` holds the open endpoints, each with the index of its next edge.
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
-        Fresh,
         Open,
         Done,
     }
-    let mut marks: BTreeMap<(String, String), Mark> = BTreeMap::new();
+    let mut marks: BTreeMap<&EndpointKey, Mark> = BTreeMap::new();
     let mut diagnostics = Vec::new();
-    fn visit(
-        node: &EndpointKey,
-        edges: &CallGraph,
-        marks: &mut BTreeMap<(String, String), Mark>,
-        stack: &mut Vec<(String, String)>,
-        diagnostics: &mut Vec<Diagnostic>,
-    ) {
-        marks.insert(node.clone(), Mark::Open);
-        stack.push(node.clone());
-        for (pool, endpoint, reference) in edges.get(node).into_iter().flatten() {
+    let no_edges = Vec::new();
+    for start in edges.keys() {
+        if marks.contains_key(start) {
+            continue;
+        }
+        marks.insert(start, Mark::Open);
+        let mut path: Vec<(&EndpointKey, usize)> = vec![(start, 0)];
+        while let Some((node, next_edge)) = path.last_mut() {
+            let out = edges.get(*node).unwrap_or(&no_edges);
+            let Some((pool, endpoint, reference)) = out.get(*next_edge) else {
+                marks.insert(*node, Mark::Done);
+                path.pop();
+                continue;
+            };
+            *next_edge += 1;
             let next = (pool.clone(), endpoint.clone());
-            match marks.get(&next).copied().unwrap_or(Mark::Fresh) {
-                Mark::Open => {
-                    let start = stack.iter().position(|n| *n == next).unwrap_or(0);
-                    let mut cycle: Vec<String> =
-                        stack[start..].iter().map(|(p, e)| format!("{p}/{e}")).collect();
+            match marks.get(&next).copied() {
+                Some(Mark::Open) => {
+                    let start = path.iter().position(|(n, _)| **n == next).unwrap_or(0);
+                    let mut cycle: Vec<String> = path[start..]
+                        .iter()
+                        .map(|((p, e), _)| format!("{p}/{e}"))
+                        .collect();
                     cycle.push(format!("{}/{}", next.0, next.1));
                     diagnostics.push(
                         Diagnostic::error(format!(
@@ -349,38 +358,51 @@ fn call_cycles(scenario: &Scenario, references: &[Reference]) -> Vec<Diagnostic>
                         .help("a request would recurse forever; break the loop"),
                     );
                 }
-                Mark::Fresh => visit(&next, edges, marks, stack, diagnostics),
-                Mark::Done => {}
+                Some(Mark::Done) => {}
+                None => {
+                    // Endpoints without calls out have no key in `edges`.
+                    if let Some((key, _)) = edges.get_key_value(&next) {
+                        marks.insert(key, Mark::Open);
+                        path.push((key, 0));
+                    }
+                }
             }
-        }
-        stack.pop();
-        marks.insert(node.clone(), Mark::Done);
-    }
-    let starts: Vec<(String, String)> = edges.keys().cloned().collect();
-    for start in starts {
-        if marks.get(&start).copied().unwrap_or(Mark::Fresh) == Mark::Fresh {
-            visit(&start, &edges, &mut marks, &mut Vec::new(), &mut diagnostics);
         }
     }
     diagnostics
 }
 
+/// Endpoints by (pool, endpoint) name.
+type EndpointIndex<'s> = HashMap<(&'s str, &'s str), &'s Endpoint>;
+
+fn endpoint_index(scenario: &Scenario) -> EndpointIndex<'_> {
+    scenario
+        .pools
+        .iter()
+        .flat_map(|pool| {
+            pool.endpoints
+                .iter()
+                .map(move |endpoint| ((pool.name.as_str(), endpoint.name.as_str()), endpoint))
+        })
+        .collect()
+}
+
 /// Every step a request of `class` can run, following calls.
-fn steps_reached<'s>(scenario: &'s Scenario, component: &'s str, endpoint: &'s str) -> Vec<&'s Step> {
+fn steps_reached<'s>(
+    scenario: &'s Scenario,
+    endpoints: &EndpointIndex<'s>,
+    component: &'s str,
+    endpoint: &'s str,
+) -> Vec<&'s Step> {
     let mut steps = Vec::new();
     let mut pending = vec![(component, endpoint)];
-    let mut seen: Vec<(&str, &str)> = Vec::new();
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
     while let Some((component, endpoint)) = pending.pop() {
         let pool = scenario.pool_behind(component).expect("checked");
-        if seen.contains(&(pool.name.as_str(), endpoint)) {
+        if !seen.insert((pool.name.as_str(), endpoint)) {
             continue;
         }
-        seen.push((pool.name.as_str(), endpoint));
-        let endpoint = pool
-            .endpoints
-            .iter()
-            .find(|e| e.name == endpoint)
-            .expect("checked");
+        let endpoint = endpoints[&(pool.name.as_str(), endpoint)];
         visit_steps(&endpoint.steps, &mut |step| {
             if let Step::Call(target) = step {
                 pending.push((target.component.as_str(), target.endpoint.as_str()));
@@ -395,13 +417,15 @@ fn steps_reached<'s>(scenario: &'s Scenario, component: &'s str, endpoint: &'s s
 /// keyspace, so the lookup, the read and the fill are about the same item.
 fn class_keys(scenario: &Scenario, references: &[Reference]) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
+    let endpoints = endpoint_index(scenario);
+    let by_path: HashMap<&str, &Reference> = references.iter().map(|r| (r.path.as_str(), r)).collect();
     for (index, class) in scenario.workload.mix.iter().enumerate() {
         let path = format!("workload.mix[{index}].call");
-        let Some(reference) = references.iter().find(|r| r.path == path) else {
+        let Some(reference) = by_path.get(path.as_str()) else {
             continue;
         };
         let mut caches: Vec<&str> = Vec::new();
-        for step in steps_reached(scenario, &class.call.component, &class.call.endpoint) {
+        for step in steps_reached(scenario, &endpoints, &class.call.component, &class.call.endpoint) {
             if let Step::Read {
                 cache: Some(cache), ..
             }

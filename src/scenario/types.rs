@@ -739,15 +739,18 @@ impl Scenario {
         self.dns.iter().find(|dns| dns.name == name)
     }
 
-    /// The pool a call target ends at, following DNS and balancers.
+    /// The pool a call target ends at, following a DNS name (whose target
+    /// is a balancer or a pool, never another name: a scenario where a
+    /// name is both is rejected at load, and must not loop meanwhile) and a
+    /// balancer.
     pub fn pool_behind(&self, component: &str) -> Option<&Pool> {
-        if let Some(dns) = self.dns_name(component) {
-            return self.pool_behind(&dns.target);
-        }
-        if let Some(balancer) = self.balancer(component) {
+        let name = self
+            .dns_name(component)
+            .map_or(component, |dns| dns.target.as_str());
+        if let Some(balancer) = self.balancer(name) {
             return self.pool(&balancer.pool);
         }
-        self.pool(component)
+        self.pool(name)
     }
 
     /// Cores, speed and price of a pool's instances.

@@ -72,11 +72,15 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         ));
     };
     let nanos = value * factor as f64;
-    if nanos > u64::MAX as f64 / 2.0 {
+    if nanos > MAX_DURATION_NANOS {
         return Err(format!("`{text}` is too long (more than 290 years)"));
     }
     Ok(SimDuration::from_nanos_f64(nanos))
 }
+
+/// The longest duration a scenario may state, in nanoseconds (about 290
+/// years): half the clock's range, so sums of a few stay representable.
+pub const MAX_DURATION_NANOS: f64 = u64::MAX as f64 / 2.0;
 
 /// Formats a duration so `parse_duration` gives back the same nanoseconds.
 pub fn format_duration(duration: SimDuration) -> String {

@@ -19,7 +19,9 @@
 //! database exhausts the pool in front of it.
 
 use super::cache_estimate::{self, CacheTraffic};
-use crate::scenario::{Arrivals, Concurrency, ReadFrom, Scenario, Step};
+use std::collections::HashMap;
+
+use crate::scenario::{Arrivals, Concurrency, Endpoint, ReadFrom, Scenario, Step};
 
 /// One station's estimated load.
 #[derive(Clone, Debug, PartialEq)]
@@ -115,9 +117,145 @@ pub struct Walk {
     pub response_ns: f64,
 }
 
+/// Every endpoint of the scenario, numbered, with the calls between them:
+/// built once per walk, so the walk is linear in the scenario's size (a
+/// call graph may fan out into exponentially many paths, and a chain of
+/// calls may be as long as the file allows).
+struct CallGraph<'s> {
+    /// (pool index, endpoint) by endpoint id.
+    endpoints: Vec<(usize, &'s Endpoint)>,
+    ids: HashMap<(&'s str, &'s str), usize>,
+    /// The endpoint a call target (a DNS name, balancer or pool, and an
+    /// endpoint name) reaches.
+    pool_of: HashMap<&'s str, usize>,
+    /// Calls out of each endpoint: (callee, calls per call of the caller).
+    callees: Vec<Vec<(usize, f64)>>,
+    /// Time in a balancer on the way to a DNS name or balancer (ns; see
+    /// `balancer_time_ns`); absent for pools.
+    balancer_ns: HashMap<&'s str, f64>,
+    /// Callees before callers (reverse topological order).
+    bottom_up: Vec<usize>,
+}
+
+impl<'s> CallGraph<'s> {
+    fn new(scenario: &'s Scenario) -> Self {
+        let mut endpoints = Vec::new();
+        let mut ids = HashMap::new();
+        for (pool_index, pool) in scenario.pools.iter().enumerate() {
+            for endpoint in &pool.endpoints {
+                ids.insert((pool.name.as_str(), endpoint.name.as_str()), endpoints.len());
+                endpoints.push((pool_index, endpoint));
+            }
+        }
+        let pools: HashMap<&str, usize> = scenario
+            .pools
+            .iter()
+            .enumerate()
+            .map(|(index, pool)| (pool.name.as_str(), index))
+            .collect();
+        let mut pool_of = pools.clone();
+        for balancer in &scenario.balancers {
+            if let Some(&pool) = pools.get(balancer.pool.as_str()) {
+                pool_of.insert(balancer.name.as_str(), pool);
+            }
+        }
+        for dns in &scenario.dns {
+            if let Some(&pool) = pool_of.get(dns.target.as_str()) {
+                pool_of.insert(dns.name.as_str(), pool);
+            }
+        }
+        let balancer_ns = scenario
+            .balancers
+            .iter()
+            .map(|b| b.name.as_str())
+            .chain(scenario.dns.iter().map(|d| d.name.as_str()))
+            .map(|name| (name, balancer_time_ns(scenario, name)))
+            .collect();
+        let mut graph = CallGraph {
+            endpoints,
+            ids,
+            pool_of,
+            balancer_ns,
+            callees: Vec::new(),
+            bottom_up: Vec::new(),
+        };
+        graph.callees = (0..graph.endpoints.len())
+            .map(|id| {
+                let mut out = Vec::new();
+                graph.collect_calls(scenario, &graph.endpoints[id].1.steps, 1.0, &mut out);
+                out
+            })
+            .collect();
+        graph.bottom_up = graph.order();
+        graph
+    }
+
+    /// The endpoint id a call to `component/endpoint` reaches.
+    fn target(&self, scenario: &Scenario, component: &str, endpoint: &str) -> Option<usize> {
+        let pool = &scenario.pools[*self.pool_of.get(component)?];
+        self.ids.get(&(pool.name.as_str(), endpoint)).copied()
+    }
+
+    fn collect_calls(&self, scenario: &Scenario, steps: &[Step], weight: f64, out: &mut Vec<(usize, f64)>) {
+        for step in steps {
+            match step {
+                Step::Call(target) => {
+                    if let Some(id) = self.target(scenario, &target.component, &target.endpoint) {
+                        out.push((id, weight));
+                    }
+                }
+                Step::Parallel(branches) => {
+                    for branch in branches {
+                        self.collect_calls(scenario, branch, weight, out);
+                    }
+                }
+                Step::Maybe { probability, steps } => {
+                    self.collect_calls(scenario, steps, weight * probability, out)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Kahn's algorithm, callers first, then reversed. Endpoints on a loop
+    /// (rejected at load) are left out.
+    fn order(&self) -> Vec<usize> {
+        let mut callers = vec![0usize; self.endpoints.len()];
+        for out in &self.callees {
+            for &(callee, _) in out {
+                callers[callee] += 1;
+            }
+        }
+        let mut ready: Vec<usize> = (0..self.endpoints.len())
+            .filter(|&id| callers[id] == 0)
+            .rev()
+            .collect();
+        let mut order = Vec::with_capacity(self.endpoints.len());
+        while let Some(id) = ready.pop() {
+            order.push(id);
+            for &(callee, _) in &self.callees[id] {
+                callers[callee] -= 1;
+                if callers[callee] == 0 {
+                    ready.push(callee);
+                }
+            }
+        }
+        order.reverse();
+        order
+    }
+}
+
 struct Estimator<'s> {
     scenario: &'s Scenario,
     waits: &'s Waits,
+    graph: &'s CallGraph<'s>,
+    /// Calls per second per endpoint, and the mean time from a call's
+    /// arrival at its pool to its reply (ns), known for callees before
+    /// their callers are walked.
+    endpoint_rate: Vec<f64>,
+    endpoint_response_ns: Vec<f64>,
+    database_index: HashMap<&'s str, usize>,
+    cache_index: HashMap<&'s str, usize>,
     /// Calls per second per station, in scenario order (pools, databases,
     /// caches).
     rates: Vec<f64>,
@@ -140,32 +278,15 @@ struct Load {
     busy: f64,
 }
 
+fn by_name<'s>(names: impl Iterator<Item = &'s str>) -> HashMap<&'s str, usize> {
+    names.enumerate().map(|(index, name)| (name, index)).collect()
+}
+
 fn station_count(scenario: &Scenario) -> usize {
     scenario.pools.len() + scenario.databases.len() + scenario.caches.len()
 }
 
 impl<'s> Estimator<'s> {
-    fn station_index(&self, name: &str) -> usize {
-        if let Some(index) = self.scenario.pools.iter().position(|p| p.name == name) {
-            return index;
-        }
-        self.scenario.pools.len()
-            + self
-                .scenario
-                .databases
-                .iter()
-                .position(|d| d.name == name)
-                .expect("references are checked at load")
-    }
-
-    fn cache_index(&self, name: &str) -> usize {
-        self.scenario
-            .caches
-            .iter()
-            .position(|c| c.name == name)
-            .expect("references are checked at load")
-    }
-
     /// Adds `rate` operations/s on a cache; returns the time one takes, ns.
     fn cache_operation(&mut self, cache: usize, rate: f64) -> f64 {
         let index = self.scenario.pools.len() + self.scenario.databases.len() + cache;
@@ -187,15 +308,15 @@ impl<'s> Estimator<'s> {
         else {
             unreachable!("only data steps come here")
         };
-        let db = self.scenario.database(database).expect("checked");
+        let offset = self.database_index[database.as_str()];
+        let db = &self.scenario.databases[offset];
         let is_read = matches!(step, Step::Read { .. });
         let time = match service {
             Some(dist) => dist.mean(),
             None if is_read => db.read.mean(),
             None => db.write.mean(),
         };
-        let index = self.station_index(database);
-        let offset = index - self.scenario.pools.len();
+        let index = self.scenario.pools.len() + offset;
         self.rates[index] += rate;
         let load = if is_read {
             &mut self.database_reads[offset]
@@ -207,19 +328,16 @@ impl<'s> Estimator<'s> {
         2.0 * self.scenario.network.default.mean() + self.waits.worker_ns[index] + time
     }
 
-    /// Adds `rate` calls/s of `pool/endpoint`; returns the mean time one call
-    /// takes from its arrival at the pool to its reply (ns), queueing delays
-    /// included as far as `waits` has them.
-    fn endpoint(&mut self, pool_name: &str, endpoint: &str, rate: f64) -> f64 {
+    /// Adds the load of endpoint `id` at its rate (its callees' responses
+    /// are known) and records the mean time one call takes from its
+    /// arrival at the pool to its reply (ns), queueing delays included as
+    /// far as `waits` has them.
+    fn endpoint(&mut self, id: usize) {
         let scenario = self.scenario;
-        let pool = scenario.pool(pool_name).expect("checked");
+        let (index, endpoint) = self.graph.endpoints[id];
+        let rate = self.endpoint_rate[id];
+        let pool = &scenario.pools[index];
         let speed = scenario.pool_size(pool).speed;
-        let endpoint = pool
-            .endpoints
-            .iter()
-            .find(|e| e.name == endpoint)
-            .expect("checked");
-        let index = self.station_index(pool_name);
         self.rates[index] += rate;
         self.segments[index] += rate;
         let service_ns = endpoint.service.mean() / speed;
@@ -236,7 +354,7 @@ impl<'s> Estimator<'s> {
             Concurrency::Async => demand.cpu_ns,
         };
         self.hold[index] += rate * held;
-        self.waits.worker_ns[index] + demand.hold_ns
+        self.endpoint_response_ns[id] = self.waits.worker_ns[index] + demand.hold_ns;
     }
 
     fn steps(&mut self, steps: &[Step], rate: f64, station: usize, speed: f64, demand: &mut Demand) {
@@ -253,20 +371,18 @@ impl<'s> Estimator<'s> {
                 }
                 Step::Delay(dist) => demand.hold_ns += dist.mean(),
                 Step::Call(target) => {
-                    let pool = self
-                        .scenario
-                        .pool_behind(&target.component)
-                        .expect("checked")
-                        .name
-                        .clone();
-                    let balancer = balancer_time_ns(self.scenario, &target.component);
-                    demand.hold_ns += hop + balancer + self.endpoint(&pool, &target.endpoint, rate);
+                    let callee = self
+                        .graph
+                        .target(self.scenario, &target.component, &target.endpoint)
+                        .expect("checked");
+                    let balancer = self.graph.balancer_ns.get(target.component.as_str()).copied();
+                    demand.hold_ns += hop + balancer.unwrap_or(0.0) + self.endpoint_response_ns[callee];
                 }
                 Step::Read {
                     cache: Some(cache), ..
                 } => {
                     // A get; on a miss, the database read and a fill.
-                    let cache = self.cache_index(cache);
+                    let cache = self.cache_index[cache.as_str()];
                     self.cache_traffic[cache].reads_per_s += rate;
                     let miss = 1.0 - self.cache_hit_ratio[cache];
                     demand.hold_ns += self.cache_operation(cache, rate);
@@ -278,7 +394,7 @@ impl<'s> Estimator<'s> {
                     demand.hold_ns += self.database_operation(step, rate);
                     if let Some(cache) = cache {
                         // The invalidation or the write-through.
-                        let cache = self.cache_index(cache);
+                        let cache = self.cache_index[cache.as_str()];
                         self.cache_traffic[cache].writes_per_s += rate;
                         demand.hold_ns += self.cache_operation(cache, rate);
                     }
@@ -341,7 +457,8 @@ pub fn walk(scenario: &Scenario, rate: f64, waits: &Waits) -> Walk {
         .iter()
         .map(|cache| cache_estimate::hit_ratio(scenario, cache, None))
         .collect();
-    let (walk, traffic) = walk_with(scenario, rate, waits, by_capacity);
+    let graph = CallGraph::new(scenario);
+    let (walk, traffic) = walk_with(scenario, &graph, rate, waits, by_capacity);
     if scenario.caches.is_empty() {
         return walk;
     }
@@ -351,19 +468,26 @@ pub fn walk(scenario: &Scenario, rate: f64, waits: &Waits) -> Walk {
         .zip(traffic)
         .map(|(cache, traffic)| cache_estimate::hit_ratio(scenario, cache, Some(traffic)))
         .collect();
-    walk_with(scenario, rate, waits, at_rate).0
+    walk_with(scenario, &graph, rate, waits, at_rate).0
 }
 
 fn walk_with(
     scenario: &Scenario,
+    graph: &CallGraph,
     rate: f64,
     waits: &Waits,
     cache_hit_ratio: Vec<f64>,
 ) -> (Walk, Vec<CacheTraffic>) {
     let stations = station_count(scenario);
+    let endpoints = graph.endpoints.len();
     let mut estimator = Estimator {
         scenario,
         waits,
+        graph,
+        endpoint_rate: vec![0.0; endpoints],
+        endpoint_response_ns: vec![0.0; endpoints],
+        database_index: by_name(scenario.databases.iter().map(|d| d.name.as_str())),
+        cache_index: by_name(scenario.caches.iter().map(|c| c.name.as_str())),
         rates: vec![0.0; stations],
         compute: vec![0.0; stations],
         hold: vec![0.0; stations],
@@ -373,27 +497,41 @@ fn walk_with(
         cache_traffic: vec![CacheTraffic::default(); scenario.caches.len()],
         cache_hit_ratio,
     };
-    let users = scenario.workload.arrivals.users();
     let total_weight: f64 = scenario.workload.mix.iter().map(|c| c.weight).sum();
+    // Calls flow from the classes' entry endpoints down the call graph.
+    let entries: Vec<Option<usize>> = scenario
+        .workload
+        .mix
+        .iter()
+        .map(|class| graph.target(scenario, &class.call.component, &class.call.endpoint))
+        .collect();
+    for (class, entry) in scenario.workload.mix.iter().zip(&entries) {
+        if let Some(entry) = *entry {
+            estimator.endpoint_rate[entry] += rate * class.weight / total_weight;
+        }
+    }
+    for &id in graph.bottom_up.iter().rev() {
+        let rate = estimator.endpoint_rate[id];
+        for &(callee, calls) in &graph.callees[id] {
+            estimator.endpoint_rate[callee] += rate * calls;
+        }
+    }
+    for &id in &graph.bottom_up {
+        estimator.endpoint(id);
+    }
+    // Requests per second to each DNS name, for the share that look it up.
+    let mut rate_to_name: HashMap<&str, f64> = HashMap::new();
+    for class in &scenario.workload.mix {
+        *rate_to_name.entry(class.call.component.as_str()).or_default() += rate * class.weight / total_weight;
+    }
+    let users = scenario.workload.arrivals.users();
     let client_round_trip = 2.0 * scenario.network.client.mean();
     let mut response_ns = 0.0;
-    for class in &scenario.workload.mix {
+    for (class, entry) in scenario.workload.mix.iter().zip(&entries) {
         let share = class.weight / total_weight;
-        let pool = scenario
-            .pool_behind(&class.call.component)
-            .expect("checked")
-            .name
-            .clone();
-        let served = estimator.endpoint(&pool, &class.call.endpoint, rate * share);
+        let served = entry.map_or(0.0, |entry| estimator.endpoint_response_ns[entry]);
         let lookup = scenario.dns_name(&class.call.component).map_or(0.0, |dns| {
-            let rate_to_name: f64 = scenario
-                .workload
-                .mix
-                .iter()
-                .filter(|other| other.call.component == dns.name)
-                .map(|other| rate * other.weight / total_weight)
-                .sum();
-            lookup_share(dns, rate_to_name, users) * dns.resolve.mean()
+            lookup_share(dns, rate_to_name[dns.name.as_str()], users) * dns.resolve.mean()
         });
         let balancer = balancer_time_ns(scenario, &class.call.component);
         response_ns += share * (client_round_trip + lookup + balancer + served);

@@ -1,11 +1,13 @@
 //! Reading a distribution: `"4ms"` (a constant) or an inline table
 //! `{ dist = "exp", mean = "4ms" }`, with the parameters each kind needs.
 
-use std::path::Path;
-
+use super::super::bounds::MAX_FILE_BYTES;
 use super::super::diagnostic::Diagnostic;
 use super::super::dist::{Dist, LogNormalSpread, lognormal_max_p99_ratio, lognormal_sigma_from_p99};
 use super::super::reader::{Node, Reader, TableNode};
+use super::super::units::MAX_DURATION_NANOS;
+use std::io::Read;
+use std::path::Path;
 use toml::de::DeValue;
 
 /// Most samples an empirical distribution may hold (memory bound).
@@ -101,7 +103,7 @@ fn read_kind(reader: &mut Reader, table: &mut TableNode, kind: &str, base_dir: &
             let mean = positive_nanos(reader, table, "mean", "\"4ms\"");
             let cv = table
                 .require(reader, "cv", "0.5")
-                .and_then(|node| reader.positive_number(&node));
+                .and_then(|node| coefficient_of_variation(reader, &node));
             Some(Dist::Gamma { mean: mean?, cv: cv? })
         }
         "pareto" => read_pareto(reader, table),
@@ -110,12 +112,32 @@ fn read_kind(reader: &mut Reader, table: &mut TableNode, kind: &str, base_dir: &
     }
 }
 
+/// The range of `cv` accepted: beyond it a distribution is a constant or a
+/// single enormous outlier for any run length, and its parameters leave
+/// the range the samplers compute in.
+pub const CV_RANGE: (f64, f64) = (1e-3, 100.0);
+
+fn coefficient_of_variation(reader: &mut Reader, node: &Node) -> Option<f64> {
+    let cv = reader.positive_number(node)?;
+    let (low, high) = CV_RANGE;
+    if (low..=high).contains(&cv) {
+        Some(cv)
+    } else {
+        reader.invalid(
+            node,
+            format!("`cv` must be between {low} and {high}, found {cv}"),
+            Some("use a constant for no variation, or `pareto` for a heavier tail".to_owned()),
+        );
+        None
+    }
+}
+
 fn read_lognormal(reader: &mut Reader, table: &mut TableNode) -> Option<Dist> {
     let mean = positive_nanos(reader, table, "mean", "\"4ms\"");
     let cv = table.get("cv");
     let p99 = table.get("p99");
     let spread = match (cv, p99) {
-        (Some(cv), None) => LogNormalSpread::Cv(reader.positive_number(&cv)?),
+        (Some(cv), None) => LogNormalSpread::Cv(coefficient_of_variation(reader, &cv)?),
         (None, Some(p99_node)) => {
             let p99 = reader.positive_duration(&p99_node)?.as_nanos() as f64;
             let mean = mean?;
@@ -261,6 +283,10 @@ fn inline_samples(reader: &mut Reader, node: &Node, unit_nanos: Option<f64>) -> 
             }
         };
         match value {
+            Some(value) if value > MAX_DURATION_NANOS => {
+                reader.invalid(item, "a sample is too long (more than 290 years)", None);
+                ok = false;
+            }
             Some(value) if value >= 0.0 => samples.push(value),
             Some(_) => {
                 reader.invalid(item, "samples must not be negative", None);
@@ -290,17 +316,29 @@ fn file_samples(
         );
         return None;
     };
-    let mut csv = match csv::ReaderBuilder::new()
+    // Read at most the file limit (a device or pipe may never end).
+    let mut bytes = Vec::new();
+    let read =
+        std::fs::File::open(path).and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
+    if let Err(error) = read {
+        reader.invalid(node, format!("cannot read `{}`: {error}", path.display()), None);
+        return None;
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        reader.invalid(
+            node,
+            format!(
+                "`{}` is larger than 16 MiB, the limit for a sample file",
+                path.display()
+            ),
+            Some("keep a sample of the measurements (a few hundred thousand are plenty)".to_owned()),
+        );
+        return None;
+    }
+    let mut csv = csv::ReaderBuilder::new()
         .has_headers(column.is_some())
         .flexible(true)
-        .from_path(path)
-    {
-        Ok(csv) => csv,
-        Err(error) => {
-            reader.invalid(node, format!("cannot read `{}`: {error}", path.display()), None);
-            return None;
-        }
-    };
+        .from_reader(bytes.as_slice());
     let index = match column {
         None => 0,
         Some(name) => match csv
@@ -326,7 +364,9 @@ fn file_samples(
         };
         let field = record.get(index).unwrap_or("").trim();
         match field.parse::<f64>() {
-            Ok(value) if value.is_finite() && value >= 0.0 => samples.push(value * unit),
+            Ok(value) if value.is_finite() && value >= 0.0 && value * unit <= MAX_DURATION_NANOS => {
+                samples.push(value * unit)
+            }
             // A header line in a file read without `column`.
             Err(_) if line == 0 && column.is_none() => continue,
             _ => {
@@ -334,7 +374,7 @@ fn file_samples(
                 reader.invalid(
                     node,
                     format!(
-                        "`{}` line {line_number}: `{field}` is not a non-negative number",
+                        "`{}` line {line_number}: `{field}` is not a non-negative number of at most 290 years",
                         path.display()
                     ),
                     None,

@@ -11,6 +11,9 @@ use crate::engine::SimDuration;
 
 /// Most users a workload may name (each has a few bytes of client state).
 pub const MAX_USERS: u64 = 100_000_000;
+/// Most users of a closed workload: every one is an event or a request in
+/// flight at all times (about 630 MB at this bound).
+pub const MAX_CLOSED_USERS: u64 = 10_000_000;
 /// Most retries per request.
 pub const MAX_RETRIES: u64 = 100;
 
@@ -73,9 +76,22 @@ fn read_arrivals(reader: &mut Reader, node: &Node, base_dir: &Path) -> Option<Ar
     let arrivals = match kind {
         Some(0) => read_open(reader, &mut table),
         Some(1) => {
-            let users = table
-                .require(reader, "users", "100")
-                .and_then(|node| reader.integer(&node, 1, MAX_USERS));
+            let users = table.require(reader, "users", "100").and_then(|node| {
+                let users = reader.integer(&node, 1, MAX_USERS)?;
+                if users > MAX_CLOSED_USERS {
+                    reader.invalid(
+                        &node,
+                        format!("a closed workload may have at most {MAX_CLOSED_USERS} users, found {users}"),
+                        Some(
+                            "each closed user always holds a pending think or request (about 64 bytes); \
+                             for a larger population use `kind = \"open\"` with its `rate` and `users`"
+                                .to_owned(),
+                        ),
+                    );
+                    return None;
+                }
+                Some(users)
+            });
             let think = table
                 .require(reader, "think", "{ dist = \"exp\", mean = \"5s\" }")
                 .and_then(|node| read_duration_dist(reader, &node, base_dir));
