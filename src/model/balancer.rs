@@ -1,13 +1,72 @@
 //! Load-balancing policies over a pool's instances. The balancer sees only
 //! how many requests it has assigned to each instance and not yet seen
 //! finish (its connection count), as a real one does.
+//!
+//! Sticky sessions: the balancer remembers which instance holds each user's
+//! session and sends the user there while the session lives (used within
+//! its TTL, on the same life of the instance, in rotation); otherwise the
+//! policy picks and a new session starts there. Killing an instance loses
+//! the live sessions it held.
 
 use rand::RngExt;
 
 use super::frame::InstanceId;
 use super::instance::Instance;
-use crate::engine::{Stream, StreamId};
+use super::keys::KeyTable;
+use crate::engine::{SimDuration, SimTime, Stream, StreamId};
 use crate::scenario::Policy;
+
+/// Where a user's session lives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Binding {
+    /// The instance, local to the balancer's pool; `u32::MAX`: none.
+    local: u32,
+    /// The instance's life (epoch) the session was made in.
+    epoch: u32,
+    last_used: SimTime,
+}
+
+const UNBOUND: Binding = Binding {
+    local: u32::MAX,
+    epoch: 0,
+    last_used: SimTime::ZERO,
+};
+
+/// Sticky sessions of one balancer.
+#[derive(Debug)]
+pub struct Sessions {
+    ttl: SimDuration,
+    bindings: KeyTable<Binding>,
+    /// Sessions lost with their instance, in the open window and in the
+    /// windows kept after warm-up.
+    pub lost_window: u64,
+    pub lost_total: u64,
+}
+
+impl Sessions {
+    pub fn new(ttl: SimDuration, users: u32) -> Self {
+        Sessions {
+            ttl,
+            bindings: KeyTable::new(users, UNBOUND),
+            lost_window: 0,
+            lost_total: 0,
+        }
+    }
+
+    fn live(&self, binding: Binding, now: SimTime) -> bool {
+        binding.local != u32::MAX && now.since(binding.last_used) <= self.ttl
+    }
+
+    /// Counts (and forgets) the live sessions on instance `local` in its
+    /// life `epoch`, which has just ended.
+    pub fn lose(&mut self, local: u32, epoch: u32, now: SimTime) -> u64 {
+        let lost = self
+            .bindings
+            .count(|b| b.local == local && b.epoch == epoch && self.live(b, now));
+        self.lost_window += lost;
+        lost
+    }
+}
 
 #[derive(Debug)]
 pub struct Balancer {
@@ -27,9 +86,53 @@ pub struct Balancer {
     /// Per instance: consecutive failed and successful probes.
     pub probe_failures: Vec<u32>,
     pub probe_successes: Vec<u32>,
+    pub sessions: Option<Sessions>,
 }
 
 impl Balancer {
+    /// Picks an instance for `user`'s request: the one holding their live
+    /// session, or one in rotation by the policy (starting a session there
+    /// when sessions are sticky); `None` if no instance is in rotation.
+    pub fn pick_for(
+        &mut self,
+        instances: &[Instance],
+        rng: &mut Stream,
+        user: u32,
+        now: SimTime,
+    ) -> Option<InstanceId> {
+        let Some(sessions) = &self.sessions else {
+            return self.pick(instances, rng);
+        };
+        let binding = sessions.bindings.get(user);
+        if sessions.live(binding, now)
+            && self.in_rotation[binding.local as usize]
+            && instances[(self.first_instance + binding.local) as usize].epoch == binding.epoch
+        {
+            let sessions = self.sessions.as_mut().expect("sticky");
+            sessions.bindings.set(
+                user,
+                Binding {
+                    last_used: now,
+                    ..binding
+                },
+            );
+            self.forwarded_window[binding.local as usize] += 1;
+            return Some(InstanceId(self.first_instance + binding.local));
+        }
+        let instance = self.pick(instances, rng)?;
+        let binding = Binding {
+            local: instance.0 - self.first_instance,
+            epoch: instances[instance.index()].epoch,
+            last_used: now,
+        };
+        self.sessions
+            .as_mut()
+            .expect("sticky")
+            .bindings
+            .set(user, binding);
+        Some(instance)
+    }
+
     /// Picks an instance in rotation for the next request, or `None` if
     /// none is.
     pub fn pick(&mut self, instances: &[Instance], rng: &mut Stream) -> Option<InstanceId> {
@@ -103,6 +206,7 @@ mod tests {
             in_rotation: vec![true; count as usize],
             probe_failures: vec![0; count as usize],
             probe_successes: vec![0; count as usize],
+            sessions: None,
         };
         (balancer, instances)
     }

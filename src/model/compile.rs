@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::balancer::Balancer;
+use super::balancer::Sessions;
 use super::cache::{CacheCounters, CacheStore};
 use super::cluster::CacheCluster;
 use super::database::{
@@ -701,6 +702,7 @@ fn build_caches(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeySamp
 }
 
 fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> Vec<Balancer> {
+    let users = scenario.workload.arrivals.users() as u32;
     scenario
         .balancers
         .iter()
@@ -722,6 +724,10 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> Vec<Balancer> 
                 in_rotation: vec![true; instance_count as usize],
                 probe_failures: vec![0; instance_count as usize],
                 probe_successes: vec![0; instance_count as usize],
+                sessions: balancer
+                    .sticky
+                    .as_ref()
+                    .map(|sticky| Sessions::new(sticky.session_ttl, users)),
             }
         })
         .collect()

@@ -120,7 +120,9 @@ impl Model {
     pub(super) fn arrive_balancer(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let frame = self.frames.get(key).expect("frame in flight");
         let balancer = &mut self.balancers[frame.balancer as usize];
-        let Some(instance) = balancer.pick(&self.instances, self.streams.get(balancer.stream)) else {
+        let (user, now) = (frame.carry.user, queue.now());
+        let rng = self.streams.get(balancer.stream);
+        let Some(instance) = balancer.pick_for(&self.instances, rng, user, now) else {
             // Every instance is out of rotation: the balancer answers 503.
             let frame = self.frames.get_mut(key).expect("frame in flight");
             frame.failure = Some(Cause::Unavailable);

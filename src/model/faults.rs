@@ -163,6 +163,7 @@ impl Model {
             .present
             .set(now, metrics.present.level() - instance.present as u64);
         let hung = mode == KillMode::Hang;
+        self.lose_sessions(id, now);
         self.instances[id.index()].died_at = now;
         let stranded = self.instances[id.index()].kill(hung);
         for frame in stranded {
@@ -188,6 +189,29 @@ impl Model {
                 self.schedule_detection(database, node, queue);
             }
             Role::Service => {}
+        }
+    }
+
+    /// The live sticky sessions on a dying instance are lost.
+    fn lose_sessions(&mut self, id: InstanceId, now: SimTime) {
+        let epoch = self.instances[id.index()].epoch;
+        for index in 0..self.balancers.len() {
+            let balancer = &mut self.balancers[index];
+            let local = id.0.wrapping_sub(balancer.first_instance);
+            if local >= balancer.instance_count {
+                continue;
+            }
+            let Some(sessions) = &mut balancer.sessions else {
+                continue;
+            };
+            let lost = sessions.lose(local, epoch, now);
+            let scope = self.balancer_names[index].clone();
+            self.log(
+                now,
+                "sessions_lost",
+                &scope,
+                format!("{lost} sessions on instance {local}"),
+            );
         }
     }
 

@@ -154,6 +154,15 @@ impl<V: Copy + PartialEq> KeyTable<V> {
         }
     }
 
+    /// How many keys hold a value that `matches` (order does not matter,
+    /// so the sparse map's order cannot reach the result).
+    pub fn count(&self, matches: impl Fn(V) -> bool) -> u64 {
+        match self {
+            KeyTable::Dense { values, .. } => values.iter().filter(|&&value| matches(value)).count() as u64,
+            KeyTable::Sparse { map, .. } => map.values().filter(|&&value| matches(value)).count() as u64,
+        }
+    }
+
     /// Resets every key to the default (a cache node restarting cold).
     pub fn clear(&mut self) {
         match self {

@@ -112,6 +112,13 @@ impl Model {
             series.push(time_s, scope, "unavailable", unavailable as f64);
             let in_rotation = balancer.in_rotation.iter().filter(|&&yes| yes).count();
             series.push(time_s, scope, "in_rotation", in_rotation as f64);
+            if let Some(sessions) = &mut balancer.sessions {
+                let lost = std::mem::take(&mut sessions.lost_window);
+                series.push(time_s, scope, "sessions_lost", lost as f64);
+                if keep {
+                    sessions.lost_total += lost;
+                }
+            }
             if keep {
                 self.balancer_unavailable_total[index] += unavailable;
             }
@@ -215,6 +222,9 @@ impl Model {
             summary.push(name, "forwarded", totals.iter().sum::<u64>() as f64);
             summary.push(name, "imbalance", imbalance(totals));
             summary.push(name, "unavailable", self.balancer_unavailable_total[index] as f64);
+            if let Some(sessions) = &self.balancers[index].sessions {
+                summary.push(name, "sessions_lost", sessions.lost_total as f64);
+            }
         }
         for group in &self.groups {
             let members = group.first_station as usize..(group.first_station + group.station_count) as usize;

@@ -462,8 +462,9 @@ fn class_keys(scenario: &Scenario, references: &[Reference]) -> Vec<Diagnostic> 
 
 /// Components no request can reach are probably a mistake: warn.
 fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
-    let mut reached: Vec<&str> = Vec::new();
-    let mut endpoints: Vec<(&str, &str)> = Vec::new();
+    let index = endpoint_index(scenario);
+    let mut reached: HashSet<&str> = HashSet::new();
+    let mut endpoints: HashSet<(&str, &str)> = HashSet::new();
     let mut pending: Vec<(&str, &str)> = Vec::new();
     for class in &scenario.workload.mix {
         pending.push((class.call.component.as_str(), class.call.endpoint.as_str()));
@@ -471,7 +472,7 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
     while let Some((component, endpoint)) = pending.pop() {
         let mut name = component;
         loop {
-            reached.push(name);
+            reached.insert(name);
             if let Some(dns) = scenario.dns_name(name) {
                 name = &dns.target;
             } else if let Some(balancer) = scenario.balancer(name) {
@@ -480,21 +481,17 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
                 break;
             }
         }
-        if endpoints.contains(&(name, endpoint)) {
+        if !endpoints.insert((name, endpoint)) {
             continue;
         }
-        endpoints.push((name, endpoint));
-        let pool = scenario.pool(name).expect("checked");
-        let steps = &pool
-            .endpoints
-            .iter()
-            .find(|e| e.name == endpoint)
-            .expect("checked")
-            .steps;
+        if let Some(store) = &scenario.pool(name).expect("checked").session_store {
+            reached.insert(store);
+        }
+        let steps = &index[&(name, endpoint)].steps;
         visit_steps(steps, &mut |step| match step {
             Step::Call(target) => pending.push((target.component.as_str(), target.endpoint.as_str())),
             Step::Read { database, cache, .. } | Step::Write { database, cache, .. } => {
-                reached.push(database);
+                reached.insert(database);
                 reached.extend(cache.as_deref());
             }
             _ => {}

@@ -221,6 +221,10 @@ pub fn to_toml(scenario: &Scenario) -> String {
             )
             .unwrap();
         }
+        if let Some(sticky) = &balancer.sticky {
+            writeln!(o, "sticky = true").unwrap();
+            writeln!(o, "session_ttl = {}", duration(sticky.session_ttl)).unwrap();
+        }
     }
     for pool in &scenario.pools {
         write_pool(o, pool);
@@ -471,6 +475,9 @@ fn write_pool(o: &mut String, pool: &Pool) {
     writeln!(o, "workers = {}", pool.workers).unwrap();
     optional_capacity(o, pool.queue_capacity);
     writeln!(o, "concurrency = {}", string(pool.concurrency.name())).unwrap();
+    if let Some(store) = &pool.session_store {
+        writeln!(o, "session_store = {}", string(store)).unwrap();
+    }
     for endpoint in &pool.endpoints {
         writeln!(o, "\n[pool.{}.endpoint.{}]", key(&pool.name), key(&endpoint.name)).unwrap();
         writeln!(o, "service = {}", dist(&endpoint.service)).unwrap();

@@ -280,6 +280,17 @@ pub struct Balancer {
     pub latency: Dist,
     /// Without health checks a balancer keeps sending to a dead server.
     pub health_check: Option<HealthCheck>,
+    /// Sticky sessions: a user's requests go to the instance that holds
+    /// their session (picked by `policy` when they have none).
+    pub sticky: Option<Sticky>,
+}
+
+/// Sessions kept on the servers: a session lives on one instance, and is
+/// lost with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sticky {
+    /// A session unused this long expires.
+    pub session_ttl: SimDuration,
 }
 
 /// Active health checks: a probe every `interval`; a probe that gets no
@@ -323,6 +334,9 @@ pub struct Pool {
     /// Requests waiting for a worker per instance; `None` is unbounded.
     pub queue_capacity: Option<u32>,
     pub concurrency: Concurrency,
+    /// A shared session store (a database) every endpoint call reads the
+    /// user's session from before its own work: the stateless web tier.
+    pub session_store: Option<String>,
     pub endpoints: Vec<Endpoint>,
 }
 

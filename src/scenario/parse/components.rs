@@ -5,7 +5,7 @@ use super::super::diagnostic::Diagnostic;
 use super::super::reader::optional;
 use super::super::reader::{Node, Reader, TableNode};
 use super::super::types::{
-    Balancer, Concurrency, Dns, Endpoint, HealthCheck, Network, Policy, Pool, Size, Step,
+    Balancer, Concurrency, Dns, Endpoint, HealthCheck, Network, Policy, Pool, Size, Step, Sticky,
 };
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
@@ -131,6 +131,27 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
     let health_check = table
         .get("health_check")
         .map(|n| read_health_check(&mut cx.reader, &n));
+    let sticky = table.get("sticky").map(|n| cx.reader.boolean(&n));
+    let session_ttl = table.get("session_ttl");
+    let sticky = match (sticky, session_ttl) {
+        (None | Some(Some(false)), Some(ttl)) => {
+            cx.reader.invalid(
+                &ttl,
+                "`session_ttl` goes with `sticky = true`",
+                Some("add `sticky = true`, or remove `session_ttl`".to_owned()),
+            );
+            None
+        }
+        (None | Some(Some(false)), None) => Some(None),
+        (Some(Some(true)), ttl) => {
+            let ttl = match ttl {
+                Some(node) => cx.reader.positive_duration(&node),
+                None => Some(DEFAULT_SESSION_TTL),
+            };
+            ttl.map(|session_ttl| Some(Sticky { session_ttl }))
+        }
+        (Some(None), _) => None,
+    };
     table.finish(&mut cx.reader);
     Some(Balancer {
         name,
@@ -138,8 +159,12 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
         pool: pool?,
         latency: latency.unwrap_or(Some(super::super::dist::Dist::Const { value: 0.0 }))?,
         health_check: optional(health_check)?,
+        sticky: sticky?,
     })
 }
+
+/// How long an unused session lives on a server, unless `session_ttl` says.
+pub const DEFAULT_SESSION_TTL: SimDuration = SimDuration(30 * 60 * 1_000_000_000);
 
 fn read_health_check(reader: &mut Reader, node: &Node) -> Option<HealthCheck> {
     let mut table = reader.table(node)?;
@@ -188,6 +213,9 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
             .choice(&n, &Concurrency::NAMES)
             .map(|index| Concurrency::ALL[index])
     });
+    let session_store = table
+        .get("session_store")
+        .map(|n| super::read_reference(cx, &n, RefKind::Database));
     let endpoints = match table.require(&mut cx.reader, "endpoint", "{ home = { service = \"2ms\" } }") {
         Some(n) => {
             let endpoints = read_named(cx, &n, "endpoint", |cx, endpoint, node| {
@@ -209,6 +237,7 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
         workers: workers? as u32,
         queue_capacity: queue_capacity?,
         concurrency: concurrency.unwrap_or(Some(Concurrency::ThreadPerRequest))?,
+        session_store: optional(session_store)?,
         endpoints: endpoints?,
     })
 }
