@@ -63,16 +63,22 @@ fn key_count(groups: &[KeyGroup]) -> f64 {
 }
 
 /// Solves `occupancy(t) = capacity` for t by bisection; occupancy grows
-/// with t from 0 towards the number of keys.
+/// with t from 0 towards its limit (the number of keys, or fewer when
+/// writes empty entries). When even the limit is below the capacity the
+/// cache never fills: the time is infinite.
 fn characteristic_time(groups: &[KeyGroup], capacity: f64, occupancy: impl Fn(f64, f64) -> f64) -> f64 {
     let total = |t: f64| {
         groups
             .iter()
+            .filter(|group| group.probability > 0.0)
             .map(|group| group.count * occupancy(group.probability, t))
             .sum::<f64>()
     };
     let (mut low, mut high) = (0.0, 1.0);
     while total(high) < capacity {
+        if high > 1e300 {
+            return f64::INFINITY;
+        }
         high *= 2.0;
     }
     for _ in 0..200 {
@@ -89,6 +95,7 @@ fn characteristic_time(groups: &[KeyGroup], capacity: f64, occupancy: impl Fn(f6
 fn weighted_hits(groups: &[KeyGroup], t: f64, in_cache: impl Fn(f64, f64) -> f64) -> f64 {
     groups
         .iter()
+        .filter(|group| group.probability > 0.0)
         .map(|group| group.count * group.probability * in_cache(group.probability, t))
         .sum()
 }
@@ -111,7 +118,7 @@ pub fn lru_groups(groups: &[KeyGroup], capacity: f64, writes_per_read: f64) -> f
 pub fn fifo_groups(groups: &[KeyGroup], capacity: f64, writes_per_read: f64) -> f64 {
     let stay = |p: f64, t: f64| {
         let writes = writes_per_read * p;
-        if writes * t > 1e-12 {
+        if writes > 0.0 && writes * t > 1e-12 {
             (1.0 - (-writes * t).exp()) / writes
         } else {
             t
@@ -124,7 +131,13 @@ pub fn fifo_groups(groups: &[KeyGroup], capacity: f64, writes_per_read: f64) -> 
 /// mean T (each fill evicts a random entry), or until a write: a mean stay
 /// of T/(1 + wT). Without writes it equals FIFO's (Gelenbe).
 pub fn random_groups(groups: &[KeyGroup], capacity: f64, writes_per_read: f64) -> f64 {
-    let stay = |p: f64, t: f64| t / (1.0 + writes_per_read * p * t);
+    let stay = |p: f64, t: f64| {
+        if t.is_infinite() && writes_per_read > 0.0 {
+            1.0 / (writes_per_read * p)
+        } else {
+            t / (1.0 + writes_per_read * p * t)
+        }
+    };
     sojourn_hits(groups, capacity, writes_per_read, stay)
 }
 
@@ -258,6 +271,24 @@ mod tests {
             let rare = ttl_groups(&groups, 2000.0, 1.0, refresh, 1e-9);
             assert!((plain - rare).abs() < 1e-6, "{plain} {rare}");
         }
+    }
+
+    #[test]
+    fn writes_that_keep_a_cache_from_filling_do_not_hang_the_solver() {
+        // Ten writes per read: at most 1/11 of the keys are ever cached,
+        // below the capacity; every key present hits at its steady share.
+        let groups = singletons(&zipf(100, 0.8));
+        for policy in [lru_groups, fifo_groups, random_groups] {
+            let hit = policy(&groups, 50.0, 10.0);
+            assert!(hit.is_finite() && hit > 0.0 && hit <= 1.0 / 11.0 + 1e-12, "{hit}");
+        }
+        // A share of zero popularity (all traffic on hot keys) is fine too.
+        let mut with_zero = groups.clone();
+        with_zero.push(KeyGroup {
+            probability: 0.0,
+            count: 1000.0,
+        });
+        assert!(lru_groups(&with_zero, 50.0, 10.0).is_finite());
     }
 
     #[test]
