@@ -36,6 +36,9 @@ const UNBOUND: Binding = Binding {
 #[derive(Debug)]
 pub struct Sessions {
     ttl: SimDuration,
+    /// Whether the sessions live only on the servers: false when the pool
+    /// keeps them in a session store (stickiness is then only routing).
+    held_by_servers: bool,
     bindings: KeyTable<Binding>,
     /// Sessions lost with their instance, in the open window and in the
     /// windows kept after warm-up.
@@ -44,9 +47,10 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    pub fn new(ttl: SimDuration, users: u32) -> Self {
+    pub fn new(ttl: SimDuration, users: u32, held_by_servers: bool) -> Self {
         Sessions {
             ttl,
+            held_by_servers,
             bindings: KeyTable::new(users, UNBOUND),
             lost_window: 0,
             lost_total: 0,
@@ -60,6 +64,9 @@ impl Sessions {
     /// Counts (and forgets) the live sessions on instance `local` in its
     /// life `epoch`, which has just ended.
     pub fn lose(&mut self, local: u32, epoch: u32, now: SimTime) -> u64 {
+        if !self.held_by_servers {
+            return 0;
+        }
         let lost = self
             .bindings
             .count(|b| b.local == local && b.epoch == epoch && self.live(b, now));

@@ -344,12 +344,16 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         })
         .collect();
 
-    // Endpoint programs: the endpoint's own service first, then its steps.
+    // Endpoint programs: the session read (with a session store), the
+    // endpoint's own service, then its steps.
     let mut endpoint_starts: BTreeMap<(String, String), u32> = BTreeMap::new();
     for pool in &scenario.pools {
         for endpoint in &pool.endpoints {
             let path = format!("pool.{}.endpoint.{}", pool.name, endpoint.name);
             let mut draft = Vec::new();
+            if let Some(read) = pool.session_read() {
+                builder.compile_data_step(&mut draft, &read, &format!("{path}.session"));
+            }
             if !Sampler::new(&endpoint.service).is_zero() {
                 let site = builder.site(&endpoint.service, &format!("{path}.service"));
                 draft.push(Draft::Op(Op::Compute(site)));
@@ -724,10 +728,12 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> Vec<Balancer> 
                 in_rotation: vec![true; instance_count as usize],
                 probe_failures: vec![0; instance_count as usize],
                 probe_successes: vec![0; instance_count as usize],
-                sessions: balancer
-                    .sticky
-                    .as_ref()
-                    .map(|sticky| Sessions::new(sticky.session_ttl, users)),
+                sessions: balancer.sticky.as_ref().map(|sticky| {
+                    let store = scenario
+                        .pool(&balancer.pool)
+                        .and_then(|p| p.session_store.as_ref());
+                    Sessions::new(sticky.session_ttl, users, store.is_none())
+                }),
             }
         })
         .collect()

@@ -205,6 +205,9 @@ impl Model {
                 continue;
             };
             let lost = sessions.lose(local, epoch, now);
+            if lost == 0 {
+                continue;
+            }
             let scope = self.balancer_names[index].clone();
             self.log(
                 now,

@@ -73,10 +73,15 @@ impl Topology {
             topology.add_node("dns", &dns.name, format!("DNS, TTL {}", dns.ttl));
         }
         for balancer in &scenario.balancers {
+            let sticky = if balancer.sticky.is_some() {
+                ", sticky sessions"
+            } else {
+                ""
+            };
             topology.add_node(
                 "balancer",
                 &balancer.name,
-                format!("balancer, {}", balancer.policy.name()),
+                format!("balancer, {}{sticky}", balancer.policy.name()),
             );
         }
         for pool in &scenario.pools {
@@ -109,6 +114,9 @@ impl Topology {
             );
         }
         for pool in &scenario.pools {
+            if let Some(store) = &pool.session_store {
+                topology.add_edge(&pool.name, store, "session read");
+            }
             for endpoint in &pool.endpoints {
                 visit_steps(&endpoint.steps, &mut |step| match step {
                     Step::Call(target) => topology.add_edge(&pool.name, &target.component, &target.endpoint),

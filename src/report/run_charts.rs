@@ -178,7 +178,12 @@ pub fn run_charts(data: &RunData) -> Vec<NamedFigure> {
 }
 
 /// Counts of things that go wrong, drawn only when they happen.
-const INCIDENT_METRICS: [&str; 3] = ["stale_reads", "unavailable", "read_your_writes_violations"];
+const INCIDENT_METRICS: [&str; 4] = [
+    "stale_reads",
+    "unavailable",
+    "read_your_writes_violations",
+    "sessions_lost",
+];
 
 fn is_quiet_incident(series: &SeriesData) -> bool {
     INCIDENT_METRICS.contains(&series.metric.as_str()) && series.points.iter().all(|&(_, value)| value == 0.0)
@@ -348,7 +353,7 @@ type ScopeFamily = (
 /// Families of per-component metrics, each claiming metrics by name in
 /// every scope but request classes.
 fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
-    let specs: [ScopeFamily; 10] = [
+    let specs: [ScopeFamily; 11] = [
         (
             "utilization",
             "Utilization per station",
@@ -420,6 +425,14 @@ fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
                 "read_your_writes_violations" => Some(" read-your-writes violations"),
                 _ => None,
             },
+        ),
+        (
+            "sessions_lost",
+            "Sessions lost",
+            "Sticky sessions held in the memory of servers that died, per window (users logged out, carts emptied).",
+            "sessions lost per window (count)",
+            None,
+            |metric| (metric == "sessions_lost").then_some(""),
         ),
         (
             "cache_contents",

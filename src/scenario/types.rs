@@ -340,6 +340,18 @@ pub struct Pool {
     pub endpoints: Vec<Endpoint>,
 }
 
+impl Pool {
+    /// The step every call of the pool's endpoints starts with: reading the
+    /// user's session from the session store.
+    pub fn session_read(&self) -> Option<Step> {
+        self.session_store.as_ref().map(|store| Step::Read {
+            database: store.clone(),
+            service: None,
+            cache: None,
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Endpoint {
     pub name: String,

@@ -347,6 +347,9 @@ impl<'s> Estimator<'s> {
             hold_ns: service_ns + core_wait,
             cpu_ns: service_ns + core_wait,
         };
+        if let Some(read) = pool.session_read() {
+            demand.hold_ns += self.database_operation(&read, rate);
+        }
         self.steps(&endpoint.steps, rate, index, speed, &mut demand);
         self.compute[index] += rate * demand.compute_ns;
         let held = match pool.concurrency {

@@ -22,4 +22,5 @@ mod regression;
 mod replication;
 mod replications;
 mod report_html;
+mod sessions;
 mod sweeps;
