@@ -28,6 +28,7 @@ mod chart;
 mod compare;
 mod count_progress;
 mod graph;
+mod interrupt;
 mod merge;
 mod plan;
 mod progress;
@@ -49,6 +50,8 @@ use capsim::scenario::{Loaded, ScenarioError, Style, load_file};
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_INVALID: u8 = 2;
+/// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 pub fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    interrupt::install();
     let code = match cli.command {
         args::Command::Run(arguments) => run::run(arguments),
         args::Command::Validate(arguments) => validate::validate(arguments),
@@ -69,7 +73,7 @@ pub fn main() -> ExitCode {
         args::Command::Merge(arguments) => merge::merge(arguments),
         args::Command::Plan(arguments) => plan::plan(arguments),
     };
-    ExitCode::from(code)
+    ExitCode::from(interrupt::exit_code(code))
 }
 
 /// Writes to standard output; a reader that has gone ends the process

@@ -186,6 +186,7 @@ pub fn to_toml(scenario: &Scenario) -> String {
     writeln!(o, "\n[limits]").unwrap();
     writeln!(o, "max_in_flight = {}", scenario.limits.max_in_flight).unwrap();
     writeln!(o, "max_events = {}", scenario.limits.max_events).unwrap();
+    writeln!(o, "max_duration = {}", duration(scenario.limits.max_duration)).unwrap();
 
     write_workload(o, scenario);
 

@@ -59,6 +59,8 @@ pub struct Limits {
     pub max_in_flight: u64,
     /// Events handled in one run.
     pub max_events: u64,
+    /// The longest `scenario.duration` accepted.
+    pub max_duration: SimDuration,
 }
 
 impl Default for Limits {
@@ -66,6 +68,7 @@ impl Default for Limits {
         Limits {
             max_in_flight: 1_000_000,
             max_events: 10_000_000_000,
+            max_duration: SimDuration::from_secs(31 * 24 * 3600),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod cache_estimate;
 pub mod cache_theory;
 pub mod compare;
 pub mod feasibility;
+pub mod interrupt;
 pub mod knobs;
 pub mod plan;
 pub mod replicate;

@@ -37,6 +37,8 @@ pub enum RunError {
     EventLimit { limit: u64, at: SimTime },
     #[error("the run was stopped at {at}")]
     Stopped { at: SimTime },
+    #[error("the run was interrupted at {at}")]
+    Interrupted { at: SimTime },
 }
 
 /// What an observer wants after a window.
@@ -87,6 +89,9 @@ pub fn run_observed(
         }
         if observer(window_end, &timeseries) == Control::Stop {
             return Err(RunError::Stopped { at: window_end });
+        }
+        if super::interrupt::stop_requested() {
+            return Err(RunError::Interrupted { at: window_end });
         }
         timeseries.rows.clear();
         start = window_end;

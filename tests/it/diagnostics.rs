@@ -414,3 +414,24 @@ fn the_rendering_names_file_line_column_field_and_help() {
         "{text}"
     );
 }
+
+#[test]
+fn a_duration_beyond_the_limit_is_rejected_with_the_way_to_raise_it() {
+    let error = load_error(&broken("duration = \"1m\"", "duration = \"400d\""), &[]);
+    let diagnostic = error_at(&error, "scenario.duration");
+    assert!(
+        diagnostic.message.contains("limits.max_duration"),
+        "{}",
+        diagnostic.message
+    );
+    assert_eq!(position(&error, diagnostic), at(2, 12));
+    assert!(diagnostic.help.as_deref().unwrap_or("").contains("max_duration"));
+    // Raising the limit accepts it (checked without simulating 400 days).
+    let long = broken(
+        "duration = \"1m\"\nwarmup = \"10s\"",
+        "duration = \"400d\"\nwindow = \"1h\"",
+    );
+    let raised = format!("{long}\n[limits]\nmax_duration = \"500d\"\n");
+    let loaded = load_str(&raised).unwrap_or_else(|error| panic!("a raised limit must load:\n{error}"));
+    assert_eq!(loaded.scenario.duration.as_secs_f64(), 400.0 * 86400.0);
+}

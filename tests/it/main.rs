@@ -14,6 +14,7 @@ mod drills;
 mod fuzz_scenarios;
 mod golden;
 mod graph;
+mod interrupt;
 mod model_behaviour;
 mod plan;
 mod properties;

@@ -178,10 +178,14 @@ pub fn builtin_size(name: &str) -> Option<Size> {
 /// Reads the whole scenario. `default_name` names it when `[scenario]` does not.
 pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: &str) -> Option<Scenario> {
     let mut root = TableNode::new(tree.get_ref(), tree.span(), String::new());
+    let limits = root.get("limits").map(|node| read_limits(&mut cx.reader, &node));
+    let max_duration = match &limits {
+        Some(Some(limits)) => limits.max_duration,
+        _ => Limits::default().max_duration,
+    };
     let meta = root
         .require_section(&mut cx.reader, "scenario", "duration = \"10m\"")
-        .and_then(|node| read_meta(&mut cx.reader, &node, default_name));
-    let limits = root.get("limits").map(|node| read_limits(&mut cx.reader, &node));
+        .and_then(|node| read_meta(&mut cx.reader, &node, default_name, max_duration));
     let workload = root
         .require_section(
             &mut cx.reader,
@@ -257,7 +261,12 @@ struct Meta {
     window: SimDuration,
 }
 
-fn read_meta(reader: &mut Reader, node: &Node, default_name: &str) -> Option<Meta> {
+fn read_meta(
+    reader: &mut Reader,
+    node: &Node,
+    default_name: &str,
+    max_duration: SimDuration,
+) -> Option<Meta> {
     let mut table = reader.table(node)?;
     let name = table.get("name").map(|n| reader.string(&n).map(str::to_owned));
     let description = table
@@ -313,6 +322,18 @@ fn read_meta(reader: &mut Reader, node: &Node, default_name: &str) -> Option<Met
         );
         return None;
     }
+    if duration > max_duration {
+        reader.invalid(
+            duration_node.as_ref()?,
+            format!("`duration` ({duration}) is longer than `limits.max_duration` ({max_duration})"),
+            Some(
+                "a run this long takes hours and its events.csv grows with it; shorten `duration`, \
+                 or raise `max_duration` under `[limits]` if you mean it"
+                    .to_owned(),
+            ),
+        );
+        return None;
+    }
     if duration.as_nanos() / window.as_nanos() > MAX_WINDOWS {
         reader.invalid(
             window_node.as_ref().or(duration_node.as_ref())?,
@@ -340,9 +361,11 @@ fn read_limits(reader: &mut Reader, node: &Node) -> Option<Limits> {
     let events = table
         .get("max_events")
         .map(|n| reader.integer(&n, 1, u64::MAX / 2));
+    let max_duration = table.get("max_duration").map(|n| reader.positive_duration(&n));
     table.finish(reader);
     Some(Limits {
         max_in_flight: in_flight.unwrap_or(Some(defaults.max_in_flight))?,
         max_events: events.unwrap_or(Some(defaults.max_events))?,
+        max_duration: max_duration.unwrap_or(Some(defaults.max_duration))?,
     })
 }
