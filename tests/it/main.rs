@@ -25,3 +25,4 @@ mod replications;
 mod report_html;
 mod sessions;
 mod sweeps;
+mod tutorial;

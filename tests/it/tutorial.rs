@@ -1,0 +1,219 @@
+//! The scaling tutorial, step by step: each numbered scenario in
+//! `scenarios/` promises, in its header comment, what changes from the step
+//! before and which output shows it. One test per step runs the shipped file
+//! and checks that promise on the measured outputs, so a model change that
+//! breaks a lesson fails here. "≈" in a comment is checked to the stated
+//! precision (the comments round to two digits; the tolerances below are
+//! a few percent, far wider than the run-to-run noise of these long runs
+//! but far narrower than the effect each step teaches).
+//!
+//! Steps 07–10 and 12, and the drills, are checked in their feature's tests
+//! (`cdn.rs`, `sessions.rs`, `regions.rs`, `queues.rs`, `autoscaling.rs`,
+//! `drills.rs`).
+
+use crate::support::{assert_conserved, metric, scenario_file, shipped, simulate};
+use capsim::study::RunResult;
+
+fn run_step(file: &str, overrides: &[&str]) -> RunResult {
+    let result = simulate(&scenario_file(&shipped(file), overrides));
+    assert_conserved(&result);
+    assert_eq!(
+        metric(&result, "overall", "errors"),
+        0.0,
+        "{file} serves every request"
+    );
+    result
+}
+
+fn assert_near(what: &str, value: f64, expected: f64, tolerance: f64) {
+    assert!(
+        (value - expected).abs() <= tolerance,
+        "{what} = {value:.4}, the scenario's comment says ≈ {expected} (± {tolerance})"
+    );
+}
+
+/// Mean of a time series over the windows that end in `(from_s, to_s]`.
+fn mean_between(result: &RunResult, scope: &str, name: &str, from_s: f64, to_s: f64) -> f64 {
+    let values: Vec<f64> = result
+        .timeseries
+        .series(scope, name)
+        .into_iter()
+        .filter(|&(time, _)| time > from_s && time <= to_s)
+        .map(|(_, value)| value)
+        .collect();
+    assert!(
+        !values.is_empty(),
+        "no {scope}/{name} windows in ({from_s}, {to_s}]"
+    );
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+#[test]
+fn step_01_a_single_server_is_three_quarters_busy() {
+    let single = run_step("01-single-server.toml", &[]);
+    assert_near(
+        "server,cpu_utilization",
+        metric(&single, "server", "cpu_utilization"),
+        0.74,
+        0.02,
+    );
+}
+
+#[test]
+fn step_02_a_separate_database_frees_the_web_server() {
+    let single = run_step("01-single-server.toml", &[]);
+    let separate = run_step("02-separate-database.toml", &[]);
+    assert_near(
+        "web,cpu_utilization",
+        metric(&separate, "web", "cpu_utilization"),
+        0.30,
+        0.02,
+    );
+    let (before, after) = (
+        metric(&single, "overall", "latency_p99_ms"),
+        metric(&separate, "overall", "latency_p99_ms"),
+    );
+    assert!(
+        after < before,
+        "p99 lower than 01 despite the extra hops: {after} vs {before}"
+    );
+}
+
+#[test]
+fn step_03_a_bigger_box_takes_triple_the_load_until_it_is_the_old_box() {
+    let separate = run_step("02-separate-database.toml", &[]);
+    let big = run_step("03-vertical-scaling.toml", &[]);
+    assert_near(
+        "web,cpu_utilization",
+        metric(&big, "web", "cpu_utilization"),
+        0.23,
+        0.02,
+    );
+    let p99_02 = metric(&separate, "overall", "latency_p99_ms");
+    let p99_03 = metric(&big, "overall", "latency_p99_ms");
+    assert!(
+        (p99_03 / p99_02 - 1.0).abs() < 0.10,
+        "p99 close to 02's: {p99_03:.1} vs {p99_02:.1} ms"
+    );
+    // The comment's "try": the old m5.large at the new load.
+    let small = run_step("03-vertical-scaling.toml", &["pool.web.size=m5.large"]);
+    assert_near(
+        "m5.large cpu_utilization",
+        metric(&small, "web", "cpu_utilization"),
+        0.9,
+        0.03,
+    );
+    let p99_small = metric(&small, "overall", "latency_p99_ms");
+    assert!(
+        p99_small > 1.25 * p99_03,
+        "p99 up by a third: {p99_small:.1} vs {p99_03:.1} ms"
+    );
+}
+
+#[test]
+fn step_04_four_small_servers_match_the_big_one_evenly() {
+    let big = run_step("03-vertical-scaling.toml", &[]);
+    let spread = run_step("04-load-balancer.toml", &[]);
+    assert_near("lb,imbalance", metric(&spread, "lb", "imbalance"), 1.0, 0.02);
+    assert_near(
+        "web,cpu_utilization",
+        metric(&spread, "web", "cpu_utilization"),
+        0.23,
+        0.02,
+    );
+    assert_near(
+        "www,cache_hit_ratio",
+        metric(&spread, "www", "cache_hit_ratio"),
+        0.78,
+        0.02,
+    );
+    // Same cores, same price: the cost per request does not change.
+    assert_near(
+        "cost per million requests (04 / 03)",
+        metric(&spread, "overall", "cost_per_million_requests_usd")
+            / metric(&big, "overall", "cost_per_million_requests_usd"),
+        1.0,
+        0.01,
+    );
+}
+
+#[test]
+fn step_05_replicas_take_the_reads_and_lag_a_little() {
+    let replicated = run_step("05-database-replication.toml", &["scenario.duration=\"5m\""]);
+    assert_near(
+        "db.primary,utilization",
+        metric(&replicated, "db.primary", "utilization"),
+        0.15,
+        0.02,
+    );
+    for replica in ["db.replica[0]", "db.replica[1]"] {
+        assert_near(replica, metric(&replicated, replica, "utilization"), 0.42, 0.02);
+    }
+    assert_near(
+        "db,replication_lag_mean_ms",
+        metric(&replicated, "db", "replication_lag_mean_ms"),
+        2.0,
+        0.2,
+    );
+    assert!(
+        metric(&replicated, "db", "stale_reads") > 0.0,
+        "some reads see an older version"
+    );
+    // Without replicas the one database is saturated (15.9 of 16 connections).
+    let alone = simulate(&scenario_file(
+        &shipped("05-database-replication.toml"),
+        &["scenario.duration=\"5m\"", "database.db.replicas=0"],
+    ));
+    assert!(
+        metric(&alone, "db", "utilization") > 0.97,
+        "one database alone is saturated: {}",
+        metric(&alone, "db", "utilization")
+    );
+    assert!(
+        metric(&alone, "overall", "latency_p99_ms") > 2.0 * metric(&replicated, "overall", "latency_p99_ms"),
+        "and p99 more than doubles"
+    );
+}
+
+#[test]
+fn step_06_a_cache_halves_the_database_reads() {
+    let cached = run_step("06-cache.toml", &["scenario.duration=\"5m\""]);
+    assert_near(
+        "cache,hit_ratio",
+        metric(&cached, "cache", "hit_ratio"),
+        0.58,
+        0.02,
+    );
+    assert_near(
+        "db.replica[0],utilization",
+        metric(&cached, "db.replica[0]", "utilization"),
+        0.18,
+        0.02,
+    );
+    assert!(
+        metric(&cached, "cache", "evictions_per_s") > 800.0,
+        "the cache is full and evicting"
+    );
+    assert!(
+        metric(&cached, "cache", "stale_reads") > 0.0,
+        "the cache-aside race happens"
+    );
+    // The cache warms up from empty: its first minute hits less than the rest.
+    let first = mean_between(&cached, "cache", "hit_ratio", 0.0, 30.0);
+    let later = mean_between(&cached, "cache", "hit_ratio", 120.0, 300.0);
+    assert!(first < later - 0.1, "warm-up visible: {first:.3} then {later:.3}");
+}
+
+#[test]
+fn step_11_resharding_halves_each_shards_load() {
+    let sharded = run_step("11-sharding.toml", &[]);
+    let shard0 = |from, to| mean_between(&sharded, "profiles_db.shard[0].primary", "utilization", from, to);
+    let four = shard0(60.0, 300.0);
+    let eight = shard0(420.0, 600.0);
+    assert!(four > 0.5 && four < 0.7, "four shards at ≈ 0.6: {four:.3}");
+    assert!(eight > 0.22 && eight < 0.38, "eight shards at ≈ 0.3: {eight:.3}");
+    assert!(
+        sharded.events.iter().any(|event| event.kind == "reshard_done"),
+        "the reshard finishes"
+    );
+}
