@@ -6,7 +6,7 @@
 //! how far behind each replica placed in a data center is right now
 //! (`replication_behind_ms`: age of the oldest write it has not applied).
 
-use super::Model;
+use super::{Cause, Model};
 use super::observe::{close_requests, summary_requests};
 use crate::engine::SimTime;
 use crate::metrics::{StationCounters, Summary, Timeseries};
@@ -109,6 +109,10 @@ impl Model {
         for (name, metrics) in self.geo.regions.iter().zip(&self.geo.per_region) {
             let scope = format!("region:{name}");
             summary_requests(summary, &scope, &metrics.total, &metrics.latency.total(), elapsed);
+            for cause in Cause::ALL {
+                let count = metrics.total.failed_by_cause[cause as usize];
+                summary.push(&scope, cause.error_metric(), count as f64);
+            }
         }
         for (dc, name) in self.geo.datacenters.iter().enumerate() {
             let (combined, workers) = self.datacenter_counters(dc as u16, &self.station_totals);
