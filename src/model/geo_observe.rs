@@ -6,8 +6,8 @@
 //! how far behind each replica placed in a data center is right now
 //! (`replication_behind_ms`: age of the oldest write it has not applied).
 
-use super::{Cause, Model};
 use super::observe::{close_requests, summary_requests};
+use super::{Cause, Model};
 use crate::engine::SimTime;
 use crate::metrics::{StationCounters, Summary, Timeseries};
 

@@ -361,3 +361,24 @@ fn unknown_regions_and_data_centers_are_reported_with_a_suggestion() {
     let message = load_str(&text).expect_err("a partition of one").to_string();
     assert!(message.contains("separates two data centers"), "{message}");
 }
+
+#[test]
+fn the_graph_groups_components_by_data_center() {
+    let scenario = scenario_file(&shipped("09-multi-datacenter.toml"), &[]);
+    let topology = capsim::report::graph::Topology::of(&scenario);
+    let mermaid = topology.mermaid();
+    let us = mermaid
+        .find("subgraph dc_dc_us__us_[\"dc-us (us)\"]")
+        .expect("a dc-us subgraph");
+    let eu = mermaid
+        .find("subgraph dc_dc_eu__eu_[\"dc-eu (eu)\"]")
+        .expect("a dc-eu subgraph");
+    let eu_block = &mermaid[eu..];
+    let eu_block = &eu_block[..eu_block.find("  end").expect("the subgraph ends")];
+    assert!(eu_block.contains("pool_web_eu") && eu_block.contains("balancer_lb_eu"));
+    assert!(!eu_block.contains("pool_web_us"));
+    assert!(us < eu);
+    assert!(mermaid.contains("dns_www -->|\"nearest healthy\"| balancer_lb_eu"));
+    let dot = topology.dot();
+    assert!(dot.contains("subgraph \"cluster_dc_us__us_\""), "{dot}");
+}
