@@ -426,7 +426,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         &super::geo_compile::Arenas {
             stations: &builder.stations,
             station_ids: &builder.station_ids,
-            instance_count: builder.instances.len(),
+            instances: &builder.instances,
             databases: &databases,
             caches: &caches,
             balancers: &balancers,

@@ -339,9 +339,13 @@ impl Model {
     pub(super) fn dns_check(&mut self, dns: u32, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let state = self.geo.dns[dns as usize].as_ref().expect("checked names only");
-        let check = state.check.clone().expect("checked names only");
-        let results: Vec<(bool, bool)> = state.targets.iter().map(|target| self.probe(target)).collect();
-        for (target, (ok, times_out)) in results.into_iter().enumerate() {
+        let (interval, timeout) = {
+            let check = state.check.as_ref().expect("checked names only");
+            (check.interval, check.timeout)
+        };
+        for target in 0..state.targets.len() {
+            let state = self.geo.dns[dns as usize].as_ref().expect("checked names only");
+            let (ok, times_out) = self.probe(&state.targets[target]);
             if ok || !times_out {
                 self.dns_probe_result(dns, target as u32, ok, now);
             } else {
@@ -349,34 +353,36 @@ impl Model {
                     dns,
                     target: target as u32,
                 };
-                queue.schedule_in(check.timeout, event);
+                queue.schedule_in(timeout, event);
             }
         }
-        queue.schedule_in(check.interval, Event::DnsCheck { dns });
+        queue.schedule_in(interval, Event::DnsCheck { dns });
     }
 
     /// One probe's outcome: enough failures in a row stop answers with the
     /// target; enough successes bring it back.
     pub(super) fn dns_probe_result(&mut self, dns: u32, target: u32, ok: bool, now: SimTime) {
         let state = self.geo.dns[dns as usize].as_mut().expect("checked names only");
-        let check = state.check.clone().expect("checked names only");
+        let check = state.check.as_ref().expect("checked names only");
+        let (healthy_threshold, unhealthy_threshold) = (check.healthy_threshold, check.unhealthy_threshold);
         let entry = &mut state.targets[target as usize];
-        let name = self.dns[dns as usize].name.clone();
         if ok {
             entry.failures = 0;
             entry.successes += 1;
-            if !entry.healthy && entry.successes >= check.healthy_threshold {
+            if !entry.healthy && entry.successes >= healthy_threshold {
                 entry.healthy = true;
                 let detail = format!("target {} answers again", entry.name);
+                let name = self.dns[dns as usize].name.clone();
                 self.log(now, "dns_target_back", &name, detail);
             }
         } else {
             entry.successes = 0;
             entry.failures += 1;
-            if entry.healthy && entry.failures >= check.unhealthy_threshold {
+            if entry.healthy && entry.failures >= unhealthy_threshold {
                 entry.healthy = false;
                 let detail = format!("target {} is unhealthy", entry.name);
                 let instance = InstanceId(entry.first_instance);
+                let name = self.dns[dns as usize].name.clone();
                 self.log(now, "detected", &name, detail);
                 self.note_detection(instance, now);
             }

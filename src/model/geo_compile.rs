@@ -20,7 +20,7 @@ use crate::scenario::{FaultTarget, Scenario};
 pub(super) struct Arenas<'a> {
     pub stations: &'a [Station],
     pub station_ids: &'a BTreeMap<String, StationId>,
-    pub instance_count: usize,
+    pub instances: &'a [super::instance::Instance],
     pub databases: &'a [Database],
     pub caches: &'a [CacheCluster],
     pub balancers: &'a [Balancer],
@@ -52,7 +52,7 @@ pub(super) fn build(scenario: &Scenario, arenas: &Arenas) -> Geo {
         })
         .collect();
     let mut state = Geo::new(regions, link_ns, datacenters);
-    state.instance_dc = vec![NO_DC; arenas.instance_count];
+    state.instance_dc = vec![NO_DC; arenas.instances.len()];
     state.station_dc = vec![NO_DC; arenas.stations.len()];
     let place = |state: &mut Geo, station: usize, dc: u16| {
         state.station_dc[station] = dc;
@@ -70,29 +70,14 @@ pub(super) fn build(scenario: &Scenario, arenas: &Arenas) -> Geo {
                 0 => geo.datacenter_of(Placed::Database, &spec.name),
                 slot => geo.replica_datacenter(&spec.name, slot - 1),
             };
-            let station = arenas
-                .stations
-                .iter()
-                .position(|s| s.first_instance == node.instance.0);
-            place(
-                &mut state,
-                station.expect("a node is a station"),
-                dc_index(scenario, name),
-            );
+            let station = arenas.instances[node.instance.index()].station.index();
+            place(&mut state, station, dc_index(scenario, name));
         }
     }
     for (spec, cache) in scenario.caches.iter().zip(arenas.caches) {
         let dc = dc_index(scenario, geo.datacenter_of(Placed::Cache, &spec.name));
         for node in &cache.nodes {
-            state.instance_dc[node.index()] = dc;
-        }
-        for station in arenas
-            .stations
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| cache.nodes.iter().any(|node| node.0 == s.first_instance))
-        {
-            state.station_dc[station.0] = dc;
+            place(&mut state, arenas.instances[node.index()].station.index(), dc);
         }
     }
     state.balancer_dc = scenario

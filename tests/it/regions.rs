@@ -382,3 +382,19 @@ fn the_graph_groups_components_by_data_center() {
     let dot = topology.dot();
     assert!(dot.contains("subgraph \"cluster_dc_us__us_\""), "{dot}");
 }
+
+#[test]
+fn the_feasibility_estimate_splits_a_geodns_names_load_by_region() {
+    let scenario = scenario_file(&shipped("09-multi-datacenter.toml"), &[]);
+    let loads = capsim::study::feasibility::estimate(&scenario);
+    let rate = |station: &str| {
+        loads
+            .iter()
+            .find(|load| load.station == station)
+            .unwrap_or_else(|| panic!("no estimate for {station}"))
+            .arrival_rate
+    };
+    // 400 requests/s: 60 % of the users are nearest dc-us, 40 % dc-eu.
+    assert!((rate("web-us") - 240.0).abs() < 1e-6, "web-us {}", rate("web-us"));
+    assert!((rate("web-eu") - 160.0).abs() < 1e-6, "web-eu {}", rate("web-eu"));
+}
