@@ -434,3 +434,84 @@ impl Model {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geo() -> Geo {
+        let regions = vec![("us".to_owned(), 3.0), ("eu".to_owned(), 1.0)];
+        // us–eu 80 ms one way.
+        let link_ns = vec![0, 80_000_000, 80_000_000, 0];
+        Geo::new(
+            regions,
+            link_ns,
+            vec![("dc-us".to_owned(), 0), ("dc-eu".to_owned(), 1)],
+        )
+    }
+
+    #[test]
+    fn users_spread_over_regions_by_their_shares_and_always_the_same_way() {
+        let geo = geo();
+        let users = 100_000;
+        let in_us = (0..users).filter(|&user| geo.region_of_user(user) == 0).count();
+        let share = in_us as f64 / users as f64;
+        // Binomial standard deviation at n = 100 000: 0.0014.
+        assert!((share - 0.75).abs() < 0.006, "us share {share}");
+        // A pure function of the user id (pinned: changing it reshuffles
+        // every scenario's users).
+        let first: Vec<u16> = (0..12).map(|user| geo.region_of_user(user)).collect();
+        assert_eq!(first, [0, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1]);
+        assert!(Geo::default().region_of_user(7) == NO_REGION);
+    }
+
+    #[test]
+    fn latencies_come_from_the_regions_of_the_data_centers() {
+        let geo = geo();
+        assert_eq!(geo.dc_latency(0, 1), SimDuration::from_millis(80));
+        assert_eq!(geo.dc_latency(1, 1), SimDuration::ZERO);
+        assert_eq!(geo.dc_latency(NO_DC, 1), SimDuration::ZERO);
+    }
+
+    #[test]
+    fn partitions_nest_and_never_reach_components_without_a_data_center() {
+        let mut geo = geo();
+        geo.set_partition(0, 1, true);
+        geo.set_partition(1, 0, true);
+        assert!(geo.partitioned(0, 1) && geo.partitioned(1, 0));
+        assert!(!geo.partitioned(0, 0) && !geo.partitioned(NO_DC, 1));
+        geo.set_partition(0, 1, false);
+        assert!(
+            geo.partitioned(1, 0),
+            "one of two overlapping partitions is still on"
+        );
+        geo.set_partition(0, 1, false);
+        assert!(!geo.partitioned(0, 1));
+    }
+
+    #[test]
+    fn geodns_answers_the_nearest_healthy_target() {
+        let geo = geo();
+        let target = |name: &str, datacenter: u16| DnsTarget {
+            name: name.to_owned(),
+            datacenter,
+            balancer: NO_BALANCER,
+            first_instance: 0,
+            instance_count: 1,
+            healthy: true,
+            failures: 0,
+            successes: 0,
+            answers_window: 0,
+            answers_total: 0,
+        };
+        let mut dns = geo.dns_state(vec![target("us", 0), target("eu", 1)], None, 10);
+        assert_eq!(
+            (dns.nearest(0), dns.nearest(1), dns.nearest(NO_REGION)),
+            (0, 1, 0)
+        );
+        dns.targets[1].healthy = false;
+        assert_eq!(dns.nearest(1), 0, "Europeans move to dc-us");
+        dns.targets[0].healthy = false;
+        assert_eq!(dns.nearest(1), 1, "nothing healthy: the nearest of all");
+    }
+}
