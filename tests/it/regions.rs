@@ -90,6 +90,11 @@ fn users_in_two_regions_see_their_nearest_data_centers_latency() {
         assert!((21.0..23.5).contains(&mean), "{region} mean {mean} ms");
         assert_eq!(metric(&near, region, "errors"), 0.0);
     }
+    // Regions partition the requests: their counts add up to overall.
+    for name in ["requests", "completed", "errors"] {
+        let regions = metric(&near, "region:us", name) + metric(&near, "region:eu", name);
+        assert_eq!(regions, metric(&near, "overall", name), "{name}");
+    }
     // Users are hashed into regions: about half each.
     let us = metric(&near, "region:us", "requests");
     let eu = metric(&near, "region:eu", "requests");
@@ -270,6 +275,10 @@ for = "30s"
 "#;
     let result = simulate(&scenario(&replicated(cut)));
     assert_conserved(&result);
+    for name in ["requests", "completed", "errors"] {
+        let regions = metric(&result, "region:us", name) + metric(&result, "region:eu", name);
+        assert_eq!(regions, metric(&result, "overall", name), "{name}");
+    }
     // The replica falls further behind for as long as the partition lasts...
     let behind = series(&result, "db.replica[0]", "replication_behind_ms");
     let at = |time: f64| behind.iter().find(|&&(t, _)| t == time).expect("a window").1;
