@@ -62,6 +62,9 @@ impl Model {
         });
         self.overall.window.arrivals += 1;
         self.per_class[class.index()].window.arrivals += 1;
+        if let Some(region) = self.region_scope(user) {
+            region.window.arrivals += 1;
+        }
         self.start_attempt(request, queue);
     }
 
@@ -96,6 +99,7 @@ impl Model {
                 let latency = self.sample_duration(self.dns[dns.index()].resolve);
                 let expiry = now + latency + self.dns[dns.index()].ttl;
                 self.dns_expiry[dns.index()].set(user, expiry);
+                self.geo_resolve(dns.index(), user);
                 self.dns_window[dns.index()].lookups += 1;
                 if latency.as_nanos() > 0 {
                     queue.schedule_in(
@@ -122,7 +126,14 @@ impl Model {
         if request.attempt != attempt || !request.waiting {
             return; // timed out while resolving
         }
-        let entry = self.classes[request.class.index()].entry;
+        let class = &self.classes[request.class.index()];
+        let entry = self
+            .geo_entry(
+                request.class.index(),
+                class.dns.map(|dns| dns.index()),
+                request.user,
+            )
+            .unwrap_or(class.entry);
         let carry = Carry {
             key: request.key,
             keyspace: request.keyspace,
@@ -157,6 +168,10 @@ impl Model {
                 class.latency.record(latency);
                 self.overall.window.completed += 1;
                 self.overall.latency.record(latency);
+                if let Some(region) = self.region_scope(request.user) {
+                    region.window.completed += 1;
+                    region.latency.record(latency);
+                }
                 self.end_request(key, request, queue);
             }
             Some(cause) => self.attempt_failed(key, cause, queue),
@@ -194,6 +209,10 @@ impl Model {
         class.window.failed_by_cause[cause as usize] += 1;
         self.overall.window.failed += 1;
         self.overall.window.failed_by_cause[cause as usize] += 1;
+        if let Some(region) = self.region_scope(request.user) {
+            region.window.failed += 1;
+            region.window.failed_by_cause[cause as usize] += 1;
+        }
         self.end_request(key, request, queue);
     }
 

@@ -379,6 +379,20 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
             key: builder.key_draw(class.key.as_ref(), &format!("workload.mix.{}", class.name)),
         })
         .collect();
+    // A class through a geoDNS name has an entry call per target.
+    let class_entries: Vec<Vec<CallId>> = scenario
+        .workload
+        .mix
+        .iter()
+        .map(|class| match scenario.geo.dns(&class.call.component) {
+            Some(geo) => geo
+                .targets
+                .iter()
+                .map(|target| builder.endpoint_call(target, &class.call.endpoint))
+                .collect(),
+            None => Vec::new(),
+        })
+        .collect();
     for (call, pool, endpoint) in std::mem::take(&mut builder.pending_calls) {
         builder.calls[call.index()].program = endpoint_starts[&(pool, endpoint)];
     }
@@ -407,12 +421,25 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     } else {
         Vec::new()
     };
-    let fault_sources = (0..scenario.faults.len())
+    let mut geo = super::geo_compile::build(
+        scenario,
+        &super::geo_compile::Arenas {
+            stations: &builder.stations,
+            station_ids: &builder.station_ids,
+            instances: &builder.instances,
+            databases: &databases,
+            caches: &caches,
+            balancers: &balancers,
+        },
+    );
+    geo.class_entries = class_entries;
+    let mut fault_sources: Vec<FaultSource> = (0..scenario.faults.len())
         .map(|index| {
             let instances = fault_instances(&scenario.faults[index].target, &builder, &databases, &caches);
             FaultSource::new(scenario, index, instances, &mut builder.streams)
         })
         .collect();
+    super::geo_compile::attach_faults(scenario, &geo, &mut fault_sources);
     let mix_stream = builder.streams.register("workload.mix");
     let user_stream = builder.streams.register("workload.users");
     let arrival_stream = builder.streams.register("workload.arrivals");
@@ -480,6 +507,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         in_flight_at_warmup: None,
         kept_elapsed_ns: 0,
         events: Vec::new(),
+        geo,
     }
 }
 
@@ -519,6 +547,8 @@ fn fault_instances(
         FaultTarget::CacheNode { cache, node } => {
             vec![caches[builder.cache_ids[cache] as usize].nodes[*node as usize]]
         }
+        // Filled in from the data centers' placements (`geo_compile`).
+        FaultTarget::Datacenter { .. } | FaultTarget::Partition { .. } => Vec::new(),
     }
 }
 

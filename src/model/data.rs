@@ -162,6 +162,10 @@ impl Model {
         let ship = self.databases[database as usize].ship;
         for replica in replicas {
             let hop = self.sample_duration(ship);
+            let Some(link) = self.geo_ship(database, replica, seq) else {
+                continue; // held back by a partition until it heals
+            };
+            let hop = hop + link;
             let applier = &mut self.databases[database as usize].nodes[replica as usize].applier;
             // The replication stream is ordered: a write never overtakes
             // the one before it.
@@ -201,12 +205,19 @@ impl Model {
         {
             return;
         }
+        if self.geo_receive_blocked(database, node, seq) {
+            return;
+        }
+        let state = &mut self.databases[database as usize];
+        let shard = &state.shards[state.nodes[node as usize].shard as usize];
         let waiter = shard.entry(seq).map_or(NO_PARENT, |entry| entry.waiter);
         let replica = &mut state.nodes[node as usize];
         replica.received = replica.received.max(seq);
         if waiter != NO_PARENT {
             let hop = self.sample_duration(self.network_internal);
-            queue.schedule_in(hop, Event::Ack { frame: waiter });
+            if let Some(link) = self.geo_ack(database, node) {
+                queue.schedule_in(hop + link, Event::Ack { frame: waiter });
+            }
         }
         let state = &mut self.databases[database as usize];
         let applier = &mut state.nodes[node as usize].applier;

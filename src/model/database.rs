@@ -119,6 +119,9 @@ pub struct Applier {
     pub waiting: VecDeque<u32>,
     /// When the last write reached it (the stream stays in order).
     pub last_receive: SimTime,
+    /// The first write a partition held back from it (0: none); writes
+    /// from there on are shipped when the partition heals.
+    pub held_from: u32,
 }
 
 /// One node of a database (primary or replica at any given time).

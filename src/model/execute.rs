@@ -49,7 +49,10 @@ impl Model {
             }
             Route::DatabaseRead(_) | Route::DatabaseWrite(_) => {
                 let target = match call.route {
-                    Route::DatabaseRead(database) => self.read_node(database, carry.key),
+                    Route::DatabaseRead(database) => match self.geo_read_node(database, carry.key, parent) {
+                        Some(node) => Target::Node(node),
+                        None => self.read_node(database, carry.key),
+                    },
                     Route::DatabaseWrite(database) => self.write_node(database, carry.key),
                     _ => unreachable!("database routes only"),
                 };
@@ -76,6 +79,24 @@ impl Model {
                 }
             }
         };
+        let geo_latency = if self.geo.enabled {
+            let to = if balancer == NO_BALANCER {
+                self.geo.dc_of(instance)
+            } else {
+                self.geo.balancer_dc[balancer as usize]
+            };
+            match self.geo_call_latency(parent, carry.user, to) {
+                Some(latency) => latency,
+                None => {
+                    // A partition between the caller's data center and the
+                    // callee's: the connection cannot be made.
+                    self.fail_call(parent, request, attempt, Cause::Unavailable, queue);
+                    return;
+                }
+            }
+        } else {
+            SimDuration::ZERO
+        };
         let frame = self.frames.insert(Frame {
             request,
             attempt,
@@ -95,7 +116,7 @@ impl Model {
             purpose: Purpose::Call,
             epoch: 0,
         });
-        let delay = self.sample_duration(hop);
+        let delay = self.sample_duration(hop) + geo_latency;
         let event = if balancer == NO_BALANCER {
             Event::ArriveInstance { frame }
         } else {
@@ -119,6 +140,10 @@ impl Model {
 
     pub(super) fn arrive_balancer(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let frame = self.frames.get(key).expect("frame in flight");
+        if self.geo.enabled && self.dead_balancer(key, frame.balancer, queue) {
+            return;
+        }
+        let frame = self.frames.get(key).expect("frame in flight");
         let balancer = &mut self.balancers[frame.balancer as usize];
         let (user, now) = (frame.carry.user, queue.now());
         let rng = self.streams.get(balancer.stream);
@@ -131,9 +156,26 @@ impl Model {
             return;
         };
         let latency_site = balancer.latency_site;
+        let balancer_id = self.frames.get(key).expect("frame in flight").balancer;
+        if self.balancer_cut(balancer_id, instance) {
+            let frame = self.frames.get_mut(key).expect("frame in flight");
+            frame.failure = Some(Cause::Unavailable);
+            self.geo.partitioned_window[self.geo.balancer_dc[balancer_id as usize] as usize] += 1;
+            self.reply(key, queue);
+            return;
+        }
+        let geo_latency = if self.geo.enabled {
+            self.geo.dc_latency(
+                self.geo.balancer_dc[balancer_id as usize],
+                self.geo.dc_of(instance),
+            )
+        } else {
+            SimDuration::ZERO
+        };
         self.instances[instance.index()].assigned += 1;
         self.frames.get_mut(key).expect("frame in flight").instance = instance;
-        let delay = self.sample_duration(latency_site) + self.sample_duration(self.network_internal);
+        let delay =
+            self.sample_duration(latency_site) + self.sample_duration(self.network_internal) + geo_latency;
         if delay == SimDuration::ZERO {
             self.arrive_instance(key, queue);
         } else {
@@ -495,8 +537,9 @@ impl Model {
             self.migration_step_done(frame, queue);
             return;
         }
+        let geo_latency = self.geo_reply_latency(&frame);
         if frame.is_root() {
-            let delay = self.sample_duration(self.network_client);
+            let delay = self.sample_duration(self.network_client) + geo_latency;
             if delay == SimDuration::ZERO {
                 self.on_response(frame.request, frame.attempt, frame.failure, queue);
             } else {
@@ -510,7 +553,7 @@ impl Model {
                 );
             }
         } else {
-            let delay = self.sample_duration(self.network_internal);
+            let delay = self.sample_duration(self.network_internal) + geo_latency;
             if delay == SimDuration::ZERO {
                 self.deliver_reply(frame.parent, frame.failure, frame.carry.value);
             } else {

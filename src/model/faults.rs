@@ -21,6 +21,10 @@ pub struct FaultSource {
     pub random: Option<(Sampler, Sampler, StreamId)>,
     /// The drill opened by the current occurrence, if any.
     pub drill: Option<usize>,
+    /// Balancers it kills with their data center.
+    pub balancers: Vec<u32>,
+    /// The two data centers a partition separates.
+    pub partition: Option<(u16, u16)>,
 }
 
 impl FaultSource {
@@ -46,6 +50,8 @@ impl FaultSource {
             when: fault.when.clone(),
             random,
             drill: None,
+            balancers: Vec::new(),
+            partition: None,
         }
     }
 }
@@ -107,6 +113,7 @@ impl Model {
                 for &instance in &instances {
                     self.kill_instance(instance, mode, queue);
                 }
+                self.set_balancers_down(source, Some(mode));
                 ("kill", mode.name().to_owned())
             }
             (FaultAction::Slow { factor, add }, false) => {
@@ -121,12 +128,21 @@ impl Model {
                 for &instance in &instances {
                     self.restore_instance(instance, queue);
                 }
+                self.set_balancers_down(source, None);
                 ("restore", String::new())
+            }
+            (FaultAction::Partition, false) => {
+                self.partition(source, false, queue);
+                ("partition", "messages between them are lost".to_owned())
+            }
+            (FaultAction::Partition, true) => {
+                self.partition(source, true, queue);
+                ("heal", String::new())
             }
             (FaultAction::Restore, true) => unreachable!("a restore is not undone"),
         };
         self.log(now, kind, &label, detail);
-        if kind != "restore" {
+        if kind != "restore" && kind != "heal" {
             let drill = self.open_drill(source, now);
             self.fault_sources[source].drill = drill;
         }
@@ -418,7 +434,8 @@ impl Model {
         for local in 0..count {
             let instance = InstanceId(first + local);
             let state = &self.instances[instance.index()];
-            match (state.up, state.hung) {
+            let cut = self.balancer_cut(balancer, instance);
+            match (state.up && !cut, state.hung || cut) {
                 (true, _) => self.probe_result(balancer, instance, true, now),
                 (false, false) => self.probe_result(balancer, instance, false, now),
                 (false, true) => queue.schedule_in(check.timeout, Event::ProbeFailed { balancer, instance }),

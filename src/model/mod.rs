@@ -19,6 +19,10 @@ mod drills;
 mod execute;
 mod faults;
 mod frame;
+mod geo;
+mod geo_compile;
+mod geo_data;
+mod geo_observe;
 mod instance;
 mod keys;
 mod observe;
@@ -113,6 +117,10 @@ pub enum Event {
     Reshard { database: u32 },
     /// Start copying the next key of a reshard.
     Migrate { database: u32 },
+    /// A geoDNS name's health checks are due.
+    DnsCheck { dns: u32 },
+    /// A geoDNS probe of a hung target got no answer in time.
+    DnsProbeFailed { dns: u32, target: u32 },
 }
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 32, "events stay small");
@@ -321,6 +329,8 @@ pub struct Model {
     in_flight_at_warmup: Option<u64>,
     kept_elapsed_ns: u128,
     events: Vec<LoggedEvent>,
+    /// Regions, data centers, partitions and geoDNS.
+    geo: geo::Geo,
 }
 
 impl Process for Model {
@@ -369,6 +379,8 @@ impl Process for Model {
             Event::Promote { database, shard } => self.promote(database, shard, queue),
             Event::Reshard { database } => self.reshard(database, queue),
             Event::Migrate { database } => self.migrate(database, queue),
+            Event::DnsCheck { dns } => self.dns_check(dns, queue),
+            Event::DnsProbeFailed { dns, target } => self.dns_probe_result(dns, target, false, queue.now()),
         }
         self.drain_ready(queue);
     }
@@ -462,6 +474,7 @@ impl Model {
         }
         self.schedule_faults(queue);
         self.schedule_health_checks(queue);
+        self.schedule_dns_checks(queue);
         if scenario.warmup > SimDuration::ZERO {
             self.log(
                 self.warmup,

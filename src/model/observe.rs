@@ -102,6 +102,7 @@ impl Model {
             }
         }
         self.close_data_window(keep, time_s, series);
+        self.close_geo_window(keep, elapsed, now, &closed, series);
 
         for (index, balancer) in self.balancers.iter_mut().enumerate() {
             let scope = series.scope(&self.balancer_names[index]);
@@ -266,6 +267,7 @@ impl Model {
             }
         }
         self.summary_data(&mut summary, elapsed);
+        self.summary_geo(&mut summary, elapsed);
         self.summary_drills(&mut summary);
         summary
     }
@@ -273,7 +275,7 @@ impl Model {
 
 /// Closes a scope's request window: its rows, and the window's error rate,
 /// p99 and number of requests that ended.
-fn close_requests(
+pub(super) fn close_requests(
     metrics: &mut RequestScope,
     keep: bool,
     elapsed: u128,
@@ -322,7 +324,7 @@ fn close_requests(
     outcome
 }
 
-fn summary_requests(
+pub(super) fn summary_requests(
     summary: &mut Summary,
     scope: &str,
     totals: &RequestCounters,

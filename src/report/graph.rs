@@ -6,13 +6,14 @@
 //! calls of the request mix, DNS targets, balancer pools, and the calls,
 //! reads and writes in endpoint steps), deduplicated with their labels
 //! merged, all in scenario order. The two writers only format it. Nodes
-//! that belong to a data center are grouped in a subgraph (cluster) per
-//! data center; scenarios have none yet, so today every node sits at the
-//! top level.
+//! placed in a data center (`datacenter = "…"`) are grouped in a subgraph
+//! (cluster) per data center, labelled with its region; a geoDNS name has
+//! an edge to each of its targets.
 
 use std::fmt::Write;
 
 use crate::engine::SimDuration;
+use crate::scenario::geo::Placed;
 use crate::scenario::{
     Arrivals, Cache, CacheCapacity, Database, ReadFrom, ReplicationMode, Scenario, Sharding, Step,
     WritePolicy, visit_steps,
@@ -104,8 +105,16 @@ impl Topology {
             topology.add_edge("users", &class.call.component, &class.name);
         }
         for dns in &scenario.dns {
-            topology.add_edge(&dns.name, &dns.target, "resolves to");
+            for target in scenario.geo.dns_targets(&dns.name, &dns.target) {
+                let label = if scenario.geo.dns(&dns.name).is_some() {
+                    "nearest healthy"
+                } else {
+                    "resolves to"
+                };
+                topology.add_edge(&dns.name, target, label);
+            }
         }
+        topology.place(scenario);
         for balancer in &scenario.balancers {
             topology.add_edge(
                 &balancer.name,
@@ -149,6 +158,43 @@ impl Topology {
             }
         }
         topology
+    }
+
+    /// Puts placed components in their data center's group (`dc (region)`),
+    /// and says where a database's replicas and the users are.
+    fn place(&mut self, scenario: &Scenario) {
+        let geo = &scenario.geo;
+        for node in &mut self.nodes {
+            let placed = match node.kind {
+                "balancer" => scenario.target_datacenter(&node.name),
+                "pool" => geo.datacenter_of(Placed::Pool, &node.name),
+                "database" => geo.datacenter_of(Placed::Database, &node.name),
+                "cache" => geo.datacenter_of(Placed::Cache, &node.name),
+                _ => None,
+            };
+            node.group = placed.map(|dc| match geo.region_of(dc) {
+                Some(region) => format!("{dc} ({region})"),
+                None => dc.to_owned(),
+            });
+            if node.kind == "database"
+                && let Some(placement) = geo.placement(Placed::Database, &node.name)
+            {
+                for (replica, dc) in placement.replica_datacenters.iter().enumerate() {
+                    let _ = write!(node.detail, "; replica[{replica}] in {dc}");
+                }
+            }
+        }
+        if !geo.regions.is_empty() {
+            let total: f64 = geo.regions.iter().map(|r| r.users).sum();
+            let shares: Vec<String> = geo
+                .regions
+                .iter()
+                .map(|r| format!("{} {:.0}%", r.name, 100.0 * r.users / total))
+                .collect();
+            if let Some(users) = self.nodes.iter_mut().find(|n| n.kind == "users") {
+                let _ = write!(users.detail, "; regions {}", shares.join(", "));
+            }
+        }
     }
 
     fn add_node(&mut self, kind: &'static str, name: &str, detail: String) {

@@ -185,6 +185,12 @@ const INCIDENT_METRICS: [&str; 4] = [
     "sessions_lost",
 ];
 
+/// Request rows of a class or a user region: drawn by their own families,
+/// their other rows stay in the CSV and the summary.
+fn is_request_scope(scope: &str) -> bool {
+    scope.starts_with("class:") || scope.starts_with("region:")
+}
+
 fn is_quiet_incident(series: &SeriesData) -> bool {
     INCIDENT_METRICS.contains(&series.metric.as_str()) && series.points.iter().all(|&(_, value)| value == 0.0)
 }
@@ -233,6 +239,46 @@ fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             y_at_least: None,
             max_lines: latency.len(),
             lines: class_latency_lines(data, &latency),
+        },
+        Family {
+            name: "latency_by_region",
+            title: "Latency by user region".to_owned(),
+            caption: format!(
+                "p50 and p99 latency of the users of each region per {window}: each region is served by its nearest healthy data center."
+            ),
+            y_label: "latency (ms)".to_owned(),
+            y_at_least: None,
+            max_lines: 2 * MAX_LINES,
+            lines: region_lines(data, &[("latency_p50_ms", "p50"), ("latency_p99_ms", "p99")]),
+        },
+        Family {
+            name: "errors_by_region",
+            title: "Errors by user region".to_owned(),
+            caption: format!("Requests of each region's users that failed for good, per {window}."),
+            y_label: format!("requests per {window}"),
+            y_at_least: None,
+            max_lines: MAX_LINES,
+            lines: region_lines(data, &[("errors", "errors")]),
+        },
+        Family {
+            name: "dns_answers",
+            title: "DNS answers per target".to_owned(),
+            caption: format!(
+                "Look-ups a geoDNS name answered with each of its targets, per {window}: a data center's users move when its health check fails."
+            ),
+            y_label: format!("answers per {window}"),
+            y_at_least: None,
+            max_lines: MAX_LINES,
+            lines: data
+                .series
+                .iter()
+                .filter(|s| s.metric == "dns_answers")
+                .map(|series| Line {
+                    series,
+                    name: series.scope.clone(),
+                    short: "answers".to_owned(),
+                })
+                .collect(),
         },
         Family {
             name: "throughput",
@@ -288,6 +334,28 @@ fn class_latency_lines<'a>(data: &'a RunData, latency: &[(&str, &str)]) -> Vec<L
                 data.series(class, metric).map(|series| Line {
                     series,
                     name: format!("{} {name}", class.trim_start_matches("class:")),
+                    short: (*name).to_owned(),
+                })
+            })
+        })
+        .collect()
+}
+
+/// Lines of `metrics` for every user region (`region:NAME` scopes).
+fn region_lines<'a>(data: &'a RunData, metrics: &[(&str, &str)]) -> Vec<Line<'a>> {
+    let regions: Vec<&str> = data
+        .series
+        .iter()
+        .filter(|s| s.scope.starts_with("region:") && s.metric == "latency_p99_ms")
+        .map(|s| s.scope.as_str())
+        .collect();
+    regions
+        .iter()
+        .flat_map(|region| {
+            metrics.iter().filter_map(move |(metric, name)| {
+                data.series(region, metric).map(|series| Line {
+                    series,
+                    name: format!("{} {name}", region.trim_start_matches("region:")),
                     short: (*name).to_owned(),
                 })
             })
@@ -409,6 +477,7 @@ fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
                 "replication_lag_mean_ms" => Some(" mean"),
                 "replication_lag_p99_ms" => Some(" p99"),
                 "replication_lag_max_ms" => Some(" max"),
+                "replication_behind_ms" => Some(" behind"),
                 _ => None,
             },
         ),
@@ -479,7 +548,7 @@ fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
             lines: data
                 .series
                 .iter()
-                .filter(|s| !s.scope.starts_with("class:") && !is_quiet_incident(s))
+                .filter(|s| !is_request_scope(&s.scope) && !is_quiet_incident(s))
                 .filter_map(|series| {
                     matcher(&series.metric).map(|suffix| Line {
                         series,
@@ -599,7 +668,7 @@ fn other_metrics(
     let unclaimed: Vec<&SeriesData> = data
         .series
         .iter()
-        .filter(|s| !s.scope.starts_with("class:"))
+        .filter(|s| !is_request_scope(&s.scope))
         .filter(|s| !claimed.contains(&(s.scope.as_str(), s.metric.as_str())))
         .collect();
     let mut metrics: Vec<&str> = Vec::new();
@@ -710,6 +779,36 @@ mod tests {
         };
         assert_eq!(other.panels[0].title, "oldest_message_age_ms");
         assert_eq!(other.panels[0].y_label, "oldest message age (ms)");
+    }
+
+    #[test]
+    fn regions_get_latency_error_and_dns_answer_charts() {
+        let run = data(&[
+            ("region:us", "latency_p50_ms"),
+            ("region:us", "latency_p99_ms"),
+            ("region:eu", "latency_p50_ms"),
+            ("region:eu", "latency_p99_ms"),
+            ("region:eu", "errors"),
+            ("region:eu", "throughput_rps"),
+            ("www/lb-us", "dns_answers"),
+            ("www/lb-eu", "dns_answers"),
+            ("db.replica[0]", "replication_behind_ms"),
+        ]);
+        let figures = run_charts(&run);
+        assert_eq!(
+            names(&figures),
+            [
+                "latency_by_region",
+                "errors_by_region",
+                "dns_answers",
+                "replication_lag"
+            ]
+        );
+        let Figure::Line(latency) = &figures[0].figure else {
+            panic!()
+        };
+        let lines: Vec<&str> = latency.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(lines, ["us p50", "us p99", "eu p50", "eu p99"]);
     }
 
     #[test]

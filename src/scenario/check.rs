@@ -77,6 +77,9 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
         }
     }
     if diagnostics.is_empty() {
+        diagnostics.extend(super::geo_check::check(scenario, references));
+    }
+    if diagnostics.is_empty() {
         diagnostics.extend(call_cycles(scenario, references));
     }
     if diagnostics.is_empty() {
@@ -197,6 +200,7 @@ fn check_reference(scenario: &mut Scenario, reference: &Reference) -> Option<Dia
             })
         }
         RefKind::FaultTarget(target) => check_fault_target(scenario, reference, target),
+        RefKind::Region | RefKind::Datacenter => super::geo_check::check_reference(scenario, reference),
     }
 }
 
@@ -260,6 +264,9 @@ fn check_fault_target(
                 ));
             };
             (*node >= found.nodes).then(|| out_of_range(reference, "a node", found.nodes))
+        }
+        FaultTarget::Datacenter { .. } | FaultTarget::Partition { .. } => {
+            super::geo_check::check_fault_target(scenario, reference, target)
         }
     }
 }
@@ -474,6 +481,10 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
         loop {
             reached.insert(name);
             if let Some(dns) = scenario.dns_name(name) {
+                // A geoDNS name reaches every target it can answer with.
+                if let Some(geo) = scenario.geo.dns(name) {
+                    pending.extend(geo.targets[1..].iter().map(|t| (t.as_str(), endpoint)));
+                }
                 name = &dns.target;
             } else if let Some(balancer) = scenario.balancer(name) {
                 name = &balancer.pool;
@@ -548,6 +559,8 @@ pub(crate) fn check_declared(references: &[Reference], declared: &[Declared]) ->
             // Fault targets name components inside a path; the full check
             // reports them.
             RefKind::FaultTarget(_) => continue,
+            RefKind::Region => ("region", &["region"]),
+            RefKind::Datacenter => ("datacenter", &["datacenter"]),
         };
         if !exists(name) {
             diagnostics.push(unknown(reference, what, &names(kinds)));

@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use super::dist::{Dist, LogNormalSpread};
+use super::geo::Placed;
 use super::types::{
     Arrivals, Cache, CacheCapacity, Database, Fault, FaultAction, FaultTime, Keyspace, OpenRate, Pool,
     Popularity, ReplicationMode, Scenario, Sharding, Step,
@@ -193,6 +194,8 @@ pub fn to_toml(scenario: &Scenario) -> String {
     writeln!(o, "\n[network]").unwrap();
     writeln!(o, "default = {}", dist(&scenario.network.default)).unwrap();
     writeln!(o, "client = {}", dist(&scenario.network.client)).unwrap();
+    super::dump_geo::write_links(o, &scenario.geo);
+    super::dump_geo::write_places(o, &scenario.geo);
 
     for size in &scenario.sizes {
         writeln!(o, "\n[size.{}]", key(&size.name)).unwrap();
@@ -204,13 +207,14 @@ pub fn to_toml(scenario: &Scenario) -> String {
         writeln!(o, "\n[dns.{}]", key(&dns.name)).unwrap();
         writeln!(o, "ttl = {}", duration(dns.ttl)).unwrap();
         writeln!(o, "resolve = {}", dist(&dns.resolve)).unwrap();
-        writeln!(o, "target = {}", string(&dns.target)).unwrap();
+        super::dump_geo::write_dns_targets(o, &scenario.geo, dns);
     }
     for balancer in &scenario.balancers {
         writeln!(o, "\n[balancer.{}]", key(&balancer.name)).unwrap();
         writeln!(o, "policy = {}", string(balancer.policy.name())).unwrap();
         writeln!(o, "pool = {}", string(&balancer.pool)).unwrap();
         writeln!(o, "latency = {}", dist(&balancer.latency)).unwrap();
+        super::dump_geo::write_placement(o, &scenario.geo, Placed::Balancer, &balancer.name);
         if let Some(check) = &balancer.health_check {
             writeln!(
                 o,
@@ -228,16 +232,18 @@ pub fn to_toml(scenario: &Scenario) -> String {
         }
     }
     for pool in &scenario.pools {
-        write_pool(o, pool);
+        write_pool(o, pool, &scenario.geo);
     }
     for database in &scenario.databases {
         write_database(o, database);
+        super::dump_geo::write_placement(o, &scenario.geo, Placed::Database, &database.name);
     }
     for keyspace in &scenario.keyspaces {
         write_keyspace(o, keyspace);
     }
     for cache in &scenario.caches {
         write_cache(o, cache);
+        super::dump_geo::write_placement(o, &scenario.geo, Placed::Cache, &cache.name);
     }
     for fault in &scenario.faults {
         write_fault(o, fault);
@@ -254,6 +260,11 @@ fn write_fault(o: &mut String, fault: &Fault) {
     writeln!(o, "\n[[faults]]").unwrap();
     let target = string(&fault.target.to_string());
     match fault.action {
+        FaultAction::Partition => {
+            if let super::types::FaultTarget::Partition { a, b } = &fault.target {
+                writeln!(o, "partition = [{}, {}]", string(a), string(b)).unwrap();
+            }
+        }
         FaultAction::Kill { mode } => {
             writeln!(o, "kill = {target}").unwrap();
             writeln!(o, "mode = {}", string(mode.name())).unwrap();
@@ -467,7 +478,7 @@ fn write_workload(o: &mut String, scenario: &Scenario) {
     writeln!(o, "]").unwrap();
 }
 
-fn write_pool(o: &mut String, pool: &Pool) {
+fn write_pool(o: &mut String, pool: &Pool, geo: &super::geo::Geo) {
     writeln!(o, "\n[pool.{}]", key(&pool.name)).unwrap();
     writeln!(o, "instances = {}", pool.instances).unwrap();
     if let Some(size) = &pool.size {
@@ -479,6 +490,7 @@ fn write_pool(o: &mut String, pool: &Pool) {
     if let Some(store) = &pool.session_store {
         writeln!(o, "session_store = {}", string(store)).unwrap();
     }
+    super::dump_geo::write_placement(o, geo, Placed::Pool, &pool.name);
     for endpoint in &pool.endpoints {
         writeln!(o, "\n[pool.{}.endpoint.{}]", key(&pool.name), key(&endpoint.name)).unwrap();
         writeln!(o, "service = {}", dist(&endpoint.service)).unwrap();

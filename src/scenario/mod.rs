@@ -11,11 +11,14 @@
 pub mod diagnostic;
 pub mod dist;
 pub mod dump;
+mod dump_geo;
+pub mod geo;
 pub mod source;
 pub mod types;
 pub mod units;
 
 mod check;
+mod geo_check;
 mod parse;
 mod reader;
 mod tree;
@@ -131,6 +134,7 @@ pub fn load_text(
                 references: Vec::new(),
                 declared: Vec::new(),
                 base_dir,
+                geo: Default::default(),
             };
             let scenario = parse::read_scenario(&mut cx, &tree, default_name);
             diagnostics.append(&mut cx.reader.diagnostics);

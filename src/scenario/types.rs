@@ -28,6 +28,8 @@ pub struct Scenario {
     pub caches: Vec<Cache>,
     pub faults: Vec<Fault>,
     pub recovery: Recovery,
+    /// Regions, data centers, placements and geoDNS (empty: one place).
+    pub geo: super::geo::Geo,
 }
 
 /// When a drill counts the system as recovered from a fault: its error
@@ -470,14 +472,18 @@ pub enum ReadFrom {
     RoundRobin,
     /// The replica with the fewest operations in progress.
     LeastConnections,
+    /// The live node (replica or primary) nearest the caller's data center,
+    /// in turn among equally near ones (round robin without regions).
+    Nearest,
 }
 
 impl ReadFrom {
-    pub const NAMES: [&'static str; 3] = ["primary", "round_robin", "least_connections"];
-    pub const ALL: [ReadFrom; 3] = [
+    pub const NAMES: [&'static str; 4] = ["primary", "round_robin", "least_connections", "nearest"];
+    pub const ALL: [ReadFrom; 4] = [
         ReadFrom::Primary,
         ReadFrom::RoundRobin,
         ReadFrom::LeastConnections,
+        ReadFrom::Nearest,
     ];
 
     pub fn name(self) -> &'static str {
@@ -678,6 +684,8 @@ pub enum FaultAction {
     /// Service times at the target are multiplied by `factor` and extended
     /// by `add`.
     Slow { factor: f64, add: SimDuration },
+    /// The two data centers of a `FaultTarget::Partition` cannot talk.
+    Partition,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -719,6 +727,15 @@ pub enum FaultTarget {
         cache: String,
         node: u32,
     },
+    /// Everything placed in a data center.
+    Datacenter {
+        datacenter: String,
+    },
+    /// The network between two data centers.
+    Partition {
+        a: String,
+        b: String,
+    },
 }
 
 impl std::fmt::Display for FaultTarget {
@@ -735,6 +752,8 @@ impl std::fmt::Display for FaultTarget {
                 replica,
             } => write!(f, "database.{database}.shard[{shard}].replica[{replica}]"),
             FaultTarget::CacheNode { cache, node } => write!(f, "cache.{cache}.node[{node}]"),
+            FaultTarget::Datacenter { datacenter } => write!(f, "datacenter.{datacenter}"),
+            FaultTarget::Partition { a, b } => write!(f, "partition.{a}|{b}"),
         }
     }
 }

@@ -426,6 +426,10 @@ impl<'s> Estimator<'s> {
     }
 }
 
+/// A geoDNS target of a class: its entry endpoint, the share of the
+/// class's requests it gets, and the users' extra round trip to it (ns).
+type GeoEntry = (Option<usize>, f64, f64);
+
 /// The extra time a call through `component` spends in a balancer: its own
 /// latency plus the hop from the balancer to the instance (ns); zero when
 /// the call goes straight to a pool.
@@ -508,9 +512,36 @@ fn walk_with(
         .iter()
         .map(|class| graph.target(scenario, &class.call.component, &class.call.endpoint))
         .collect();
-    for (class, entry) in scenario.workload.mix.iter().zip(&entries) {
-        if let Some(entry) = *entry {
-            estimator.endpoint_rate[entry] += rate * class.weight / total_weight;
+    // A geoDNS name splits its classes' load by region (each to its
+    // nearest target), with the user's round trip to that target.
+    let geo_entries: Vec<Option<Vec<GeoEntry>>> = scenario
+        .workload
+        .mix
+        .iter()
+        .map(|class| {
+            let shares = scenario.geo_entry_shares(&class.call.component)?;
+            let targets = shares.into_iter().map(|(target, share, latency)| {
+                let id = graph.target(scenario, target, &class.call.endpoint);
+                (id, share, 2.0 * latency.as_nanos() as f64)
+            });
+            Some(targets.collect())
+        })
+        .collect();
+    for ((class, entry), geo) in scenario.workload.mix.iter().zip(&entries).zip(&geo_entries) {
+        let class_rate = rate * class.weight / total_weight;
+        match geo {
+            Some(targets) => {
+                for &(id, share, _) in targets {
+                    if let Some(id) = id {
+                        estimator.endpoint_rate[id] += class_rate * share;
+                    }
+                }
+            }
+            None => {
+                if let Some(entry) = *entry {
+                    estimator.endpoint_rate[entry] += class_rate;
+                }
+            }
         }
     }
     for &id in graph.bottom_up.iter().rev() {
@@ -530,9 +561,17 @@ fn walk_with(
     let users = scenario.workload.arrivals.users();
     let client_round_trip = 2.0 * scenario.network.client.mean();
     let mut response_ns = 0.0;
-    for (class, entry) in scenario.workload.mix.iter().zip(&entries) {
+    for (response_index, (class, entry)) in scenario.workload.mix.iter().zip(&entries).enumerate() {
         let share = class.weight / total_weight;
-        let served = entry.map_or(0.0, |entry| estimator.endpoint_response_ns[entry]);
+        let served = match &geo_entries[response_index] {
+            Some(targets) => targets
+                .iter()
+                .map(|&(id, share, round_trip)| {
+                    share * (round_trip + id.map_or(0.0, |id| estimator.endpoint_response_ns[id]))
+                })
+                .sum(),
+            None => entry.map_or(0.0, |entry| estimator.endpoint_response_ns[entry]),
+        };
         let lookup = scenario.dns_name(&class.call.component).map_or(0.0, |dns| {
             lookup_share(dns, rate_to_name[dns.name.as_str()], users) * dns.resolve.mean()
         });

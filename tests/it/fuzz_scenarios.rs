@@ -152,6 +152,12 @@ const KEYS: &[&str] = &[
     "attempts",
     "dist",
     "mean",
+    "datacenter",
+    "replica_datacenters",
+    "targets",
+    "region",
+    "between",
+    "partition",
 ];
 
 const OVERRIDES: &[&str] = &[
@@ -183,6 +189,15 @@ const OVERRIDES: &[&str] = &[
     "pool..web=1",
     "workload.mix[18446744073709551615].weight=1",
     "size.\"m5.large\".cores=0",
+    "region.us.users=0",
+    "region.eu.users=1e308",
+    "network.link=[]",
+    "dns.www.targets=[]",
+    "dns.www.targets=[\"lb-us\", \"lb-us\"]",
+    "datacenter.dc-us.region=\"mars\"",
+    "database.db.replica_datacenters=[\"dc-us\", \"dc-eu\", \"dc-us\"]",
+    "faults=[{ partition = [\"dc-us\", \"dc-eu\"], at = \"1s\", for = \"1s\" }]",
+    "faults=[{ kill = \"datacenter.dc-eu\", mtbf = \"1s\", mttr = \"1s\" }]",
 ];
 
 /// One mutation of scenario text (and its `--set` overrides).

@@ -19,6 +19,7 @@ mod model_behaviour;
 mod plan;
 mod properties;
 mod queueing;
+mod regions;
 mod regression;
 mod replication;
 mod replications;

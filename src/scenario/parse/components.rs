@@ -2,6 +2,7 @@
 //! `[balancer.*]`, `[pool.*]` with endpoints and steps, `[database.*]`.
 
 use super::super::diagnostic::Diagnostic;
+use super::super::geo::Placed;
 use super::super::reader::optional;
 use super::super::reader::{Node, Reader, TableNode};
 use super::super::types::{
@@ -88,7 +89,11 @@ pub(crate) fn read_network(cx: &mut Cx, node: &Node) -> Option<Network> {
     let client = table
         .get("client")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let links = table.get("link").map(|n| super::geo::read_links(cx, &n));
     table.finish(&mut cx.reader);
+    if let Some(links) = links {
+        cx.geo.links = links?;
+    }
     Some(Network {
         default: default.unwrap_or(Some(defaults.default))?,
         client: client.unwrap_or(Some(defaults.client))?,
@@ -103,9 +108,7 @@ pub(crate) fn read_dns(cx: &mut Cx, name: String, node: &Node) -> Option<Dns> {
     let resolve = table
         .get("resolve")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
-    let target = table
-        .require(&mut cx.reader, "target", "\"lb\"")
-        .and_then(|n| super::read_reference(cx, &n, RefKind::DnsTarget));
+    let target = super::geo::read_dns_targets(cx, &mut table, &name);
     table.finish(&mut cx.reader);
     Some(Dns {
         name,
@@ -131,6 +134,7 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
     let health_check = table
         .get("health_check")
         .map(|n| read_health_check(&mut cx.reader, &n));
+    let placed = super::geo::read_placement(cx, &mut table, Placed::Balancer, &name);
     let sticky = table.get("sticky").map(|n| cx.reader.boolean(&n));
     let session_ttl = table.get("session_ttl");
     let sticky = match (sticky, session_ttl) {
@@ -159,14 +163,17 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
         pool: pool?,
         latency: latency.unwrap_or(Some(super::super::dist::Dist::Const { value: 0.0 }))?,
         health_check: optional(health_check)?,
-        sticky: sticky?,
+        sticky: {
+            placed?;
+            sticky?
+        },
     })
 }
 
 /// How long an unused session lives on a server, unless `session_ttl` says.
 pub const DEFAULT_SESSION_TTL: SimDuration = SimDuration(30 * 60 * 1_000_000_000);
 
-fn read_health_check(reader: &mut Reader, node: &Node) -> Option<HealthCheck> {
+pub(crate) fn read_health_check(reader: &mut Reader, node: &Node) -> Option<HealthCheck> {
     let mut table = reader.table(node)?;
     let interval = table.get("interval").map(|n| reader.positive_duration(&n));
     let timeout = table.get("timeout").map(|n| reader.positive_duration(&n));
@@ -213,6 +220,7 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
             .choice(&n, &Concurrency::NAMES)
             .map(|index| Concurrency::ALL[index])
     });
+    let placed = super::geo::read_placement(cx, &mut table, Placed::Pool, &name);
     let session_store = table
         .get("session_store")
         .map(|n| super::read_reference(cx, &n, RefKind::Database));
@@ -230,6 +238,7 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
         None => None,
     };
     table.finish(&mut cx.reader);
+    placed?;
     Some(Pool {
         name,
         instances: instances.unwrap_or(Some(1))? as u32,

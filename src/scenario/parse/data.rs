@@ -101,7 +101,9 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
     let sharding = table.get("sharding").map(|n| read_sharding(&mut cx.reader, &n));
     let reshard = table.get("reshard").map(|n| read_reshard(&mut cx.reader, &n));
     let failover = table.get("failover").map(|n| read_failover(&mut cx.reader, &n));
+    let placed = super::geo::read_placement(cx, &mut table, super::super::geo::Placed::Database, &name);
     table.finish(&mut cx.reader);
+    placed?;
     let replicas = replicas.unwrap_or(Some(0))? as u32;
     let shards = shards.unwrap_or(Some(1))? as u32;
     let keyspace = optional(keyspace)?;
@@ -367,7 +369,9 @@ pub(crate) fn read_cache(cx: &mut Cx, name: String, node: &Node) -> Option<Cache
     let latency = table
         .get("latency")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let placed = super::geo::read_placement(cx, &mut table, super::super::geo::Placed::Cache, &name);
     table.finish(&mut cx.reader);
+    placed?;
     Some(Cache {
         name,
         keyspace: keyspace?,

@@ -28,6 +28,7 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
     let kill = table.get("kill");
     let restore = table.get("restore");
     let slow = table.get("slow");
+    let partition = table.get("partition");
     let at = table.get("at").map(|n| cx.reader.duration(&n));
     let lasting = table.get("for").map(|n| cx.reader.positive_duration(&n));
     let mtbf = table
@@ -52,6 +53,21 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
             .path(node.path.clone())
             .help(format!("for example: {EXAMPLE}"))
     };
+    if let Some(partition) = partition {
+        if kill.is_some() || restore.is_some() || slow.is_some() {
+            cx.reader.push(problem(
+                "a fault needs exactly one of `kill`, `restore`, `slow` and `partition`",
+            ));
+            return None;
+        }
+        let target = read_partition(cx, &partition)?;
+        let when = fault_time(cx, &problem, at, lasting, mtbf, mttr, true)?;
+        return Some(Fault {
+            target,
+            when,
+            action: FaultAction::Partition,
+        });
+    }
     let (target_node, action) = match (kill, restore, slow) {
         (Some(target), None, None) => (
             target,
@@ -78,29 +94,70 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
             return None;
         }
     };
-    let when = match (optional(at)?, optional(mtbf)?, optional(mttr)?) {
-        (Some(at), None, None) => FaultTime::At {
+    let restore = matches!(action, FaultAction::Restore);
+    let when = fault_time(cx, &problem, at, lasting, mtbf, mttr, !restore)?;
+    let target = read_target(cx, &target_node)?;
+    Some(Fault { target, when, action })
+}
+
+/// When a fault strikes: at `at` (undone after `for`), or at random.
+fn fault_time(
+    cx: &mut Cx,
+    problem: &dyn Fn(&str) -> Diagnostic,
+    at: Option<Option<SimDuration>>,
+    lasting: Option<Option<SimDuration>>,
+    mtbf: Option<Option<crate::scenario::Dist>>,
+    mttr: Option<Option<crate::scenario::Dist>>,
+    random_allowed: bool,
+) -> Option<FaultTime> {
+    match (optional(at)?, optional(mtbf)?, optional(mttr)?) {
+        (Some(at), None, None) => Some(FaultTime::At {
             at,
             lasting: optional(lasting)?,
-        },
+        }),
         (None, Some(mtbf), Some(mttr)) => {
-            if matches!(action, FaultAction::Restore) {
+            if !random_allowed {
                 cx.reader.push(problem(
                     "random faults kill or slow down; they restore by themselves after `mttr`",
                 ));
                 return None;
             }
-            FaultTime::Random { mtbf, mttr }
+            Some(FaultTime::Random { mtbf, mttr })
         }
         _ => {
             cx.reader.push(problem(
                 "a fault needs `at` (a time), or `mtbf` and `mttr` (random faults: time between failures, time to repair)",
             ));
-            return None;
+            None
         }
+    }
+}
+
+/// `partition = ["dc-a", "dc-b"]`.
+fn read_partition(cx: &mut Cx, node: &Node) -> Option<FaultTarget> {
+    let items = cx.reader.array(node)?;
+    let names: Vec<Option<&str>> = items.iter().map(|item| cx.reader.string(item)).collect();
+    let names: Vec<&str> = names.into_iter().collect::<Option<_>>()?;
+    let [a, b] = names.as_slice() else {
+        cx.reader.invalid(
+            node,
+            "`partition` names two data centers",
+            Some("for example: partition = [\"dc-us\", \"dc-eu\"]".to_owned()),
+        );
+        return None;
     };
-    let target = read_target(cx, &target_node)?;
-    Some(Fault { target, when, action })
+    let target = FaultTarget::Partition {
+        a: (*a).to_owned(),
+        b: (*b).to_owned(),
+    };
+    cx.references.push(Reference {
+        kind: RefKind::FaultTarget(target.clone()),
+        name: format!("{a}|{b}"),
+        endpoint: None,
+        span: node.span.clone(),
+        path: node.path.clone(),
+    });
+    Some(target)
 }
 
 /// Splits `name[3]` into ("name", Some(3)).
@@ -125,6 +182,7 @@ fn parse_target(text: &str) -> Option<FaultTarget> {
             pool: name,
             instance: *instance,
         }),
+        ("datacenter", []) => Some(FaultTarget::Datacenter { datacenter: name }),
         ("cache", [("node", Some(node))]) => Some(FaultTarget::CacheNode {
             cache: name,
             node: *node,
@@ -160,7 +218,7 @@ fn read_target(cx: &mut Cx, node: &Node) -> Option<FaultTarget> {
             format!("`{text}` is not a fault target"),
             Some(
                 "targets: pool.NAME, pool.NAME.instance[I], database.NAME.primary, database.NAME.replica[R], \
-                 database.NAME.shard[S].primary, cache.NAME.node[I]"
+                 database.NAME.shard[S].primary, cache.NAME.node[I], datacenter.NAME"
                     .to_owned(),
             ),
         );
@@ -223,6 +281,12 @@ mod tests {
             })
         );
         assert_eq!(
+            parse_target("datacenter.dc-us"),
+            Some(FaultTarget::Datacenter {
+                datacenter: "dc-us".into()
+            })
+        );
+        assert_eq!(
             parse_target("cache.c.node[0]"),
             Some(FaultTarget::CacheNode {
                 cache: "c".into(),
@@ -235,6 +299,7 @@ mod tests {
             "database.db",
             "database.db.replica",
             "cache.c.node[x]",
+            "datacenter.dc.node[0]",
             "x.y",
         ] {
             assert_eq!(parse_target(bad), None, "{bad}");

@@ -9,6 +9,7 @@ mod components;
 mod data;
 mod dist;
 mod faults;
+mod geo;
 mod workload;
 
 use std::ops::Range;
@@ -50,6 +51,10 @@ pub(crate) enum RefKind {
     Cache { database: String },
     /// What a fault hits.
     FaultTarget(super::types::FaultTarget),
+    /// `datacenter.<d>.region`, a link's end: a region.
+    Region,
+    /// A component's `datacenter`: a data center.
+    Datacenter,
 }
 
 /// A name to check once every component is known.
@@ -78,6 +83,8 @@ pub(crate) struct Cx<'a> {
     pub references: Vec<Reference>,
     pub declared: Vec<Declared>,
     pub base_dir: &'a Path,
+    /// Placements and geoDNS details, collected while components are read.
+    pub geo: super::geo::Geo,
 }
 
 /// Component and class names: letters, digits, `_`, `-` and `.` — no `/`
@@ -224,6 +231,16 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         .get("cache")
         .map(|node| components::read_named(cx, &node, "cache", data::read_cache))
         .unwrap_or_default();
+    let regions_node = root.get("region");
+    let regions = regions_node
+        .as_ref()
+        .map(|node| components::read_named(cx, node, "region", geo::read_region))
+        .unwrap_or_default();
+    let datacenters = root
+        .get("datacenter")
+        .map(|node| components::read_named(cx, &node, "datacenter", geo::read_datacenter))
+        .unwrap_or_default();
+    geo::check_sizes(cx, &regions, &datacenters, regions_node.as_ref());
     let faults = root.get("faults").map(|node| faults::read_faults(cx, &node));
     let recovery = root
         .get("recovery")
@@ -249,6 +266,11 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         caches,
         faults: faults.unwrap_or(Some(Vec::new()))?,
         recovery: recovery.unwrap_or(Some(super::types::Recovery::default()))?,
+        geo: super::geo::Geo {
+            regions,
+            datacenters,
+            ..std::mem::take(&mut cx.geo)
+        },
     })
 }
 

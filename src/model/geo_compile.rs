@@ -1,0 +1,174 @@
+//! Compiling the scenario's geography into the model's `Geo` tables: the
+//! latency matrix by region id, each instance's, station's and balancer's
+//! data center, each geoDNS name's targets, and what data-center and
+//! partition faults hit. A balancer with no `datacenter` of its own stands
+//! with its pool.
+
+use std::collections::BTreeMap;
+
+use super::Station;
+use super::balancer::Balancer;
+use super::cluster::CacheCluster;
+use super::database::Database;
+use super::faults::FaultSource;
+use super::frame::{InstanceId, NO_BALANCER, StationId};
+use super::geo::{DnsTarget, Geo, NO_DC};
+use crate::scenario::geo::Placed;
+use crate::scenario::{FaultTarget, Scenario};
+
+/// What `build` needs from the compiled arenas.
+pub(super) struct Arenas<'a> {
+    pub stations: &'a [Station],
+    pub station_ids: &'a BTreeMap<String, StationId>,
+    pub instances: &'a [super::instance::Instance],
+    pub databases: &'a [Database],
+    pub caches: &'a [CacheCluster],
+    pub balancers: &'a [Balancer],
+}
+
+fn dc_index(scenario: &Scenario, name: Option<&str>) -> u16 {
+    name.and_then(|name| scenario.geo.datacenters.iter().position(|dc| dc.name == name))
+        .map_or(NO_DC, |index| index as u16)
+}
+
+pub(super) fn build(scenario: &Scenario, arenas: &Arenas) -> Geo {
+    let geo = &scenario.geo;
+    let regions: Vec<(String, f64)> = geo.regions.iter().map(|r| (r.name.clone(), r.users)).collect();
+    let mut link_ns = Vec::with_capacity(regions.len() * regions.len());
+    for a in &geo.regions {
+        for b in &geo.regions {
+            link_ns.push(geo.latency(&a.name, &b.name).as_nanos());
+        }
+    }
+    let datacenters = geo
+        .datacenters
+        .iter()
+        .map(|dc| {
+            let region = geo.regions.iter().position(|r| r.name == dc.region);
+            (
+                dc.name.clone(),
+                region.expect("regions are checked at load") as u16,
+            )
+        })
+        .collect();
+    let mut state = Geo::new(regions, link_ns, datacenters);
+    state.instance_dc = vec![NO_DC; arenas.instances.len()];
+    state.station_dc = vec![NO_DC; arenas.stations.len()];
+    let place = |state: &mut Geo, station: usize, dc: u16| {
+        state.station_dc[station] = dc;
+        let station = &arenas.stations[station];
+        let first = station.first_instance as usize;
+        state.instance_dc[first..first + station.instance_count as usize].fill(dc);
+    };
+    for pool in &scenario.pools {
+        let dc = dc_index(scenario, geo.datacenter_of(Placed::Pool, &pool.name));
+        place(&mut state, arenas.station_ids[&pool.name].index(), dc);
+    }
+    for (spec, database) in scenario.databases.iter().zip(arenas.databases) {
+        for node in &database.nodes {
+            let name = match node.slot {
+                0 => geo.datacenter_of(Placed::Database, &spec.name),
+                slot => geo.replica_datacenter(&spec.name, slot - 1),
+            };
+            let station = arenas.instances[node.instance.index()].station.index();
+            place(&mut state, station, dc_index(scenario, name));
+        }
+    }
+    for (spec, cache) in scenario.caches.iter().zip(arenas.caches) {
+        let dc = dc_index(scenario, geo.datacenter_of(Placed::Cache, &spec.name));
+        for node in &cache.nodes {
+            place(&mut state, arenas.instances[node.index()].station.index(), dc);
+        }
+    }
+    state.balancer_dc = scenario
+        .balancers
+        .iter()
+        .zip(arenas.balancers)
+        .map(
+            |(spec, balancer)| match geo.datacenter_of(Placed::Balancer, &spec.name) {
+                Some(name) => dc_index(scenario, Some(name)),
+                None => state.instance_dc[balancer.first_instance as usize],
+            },
+        )
+        .collect();
+    state.balancer_down = vec![None; arenas.balancers.len()];
+    state.balancer_refused_window = vec![0; arenas.balancers.len()];
+    state.balancer_refused_total = vec![0; arenas.balancers.len()];
+    let users = scenario.workload.arrivals.users() as u32;
+    state.dns = scenario
+        .dns
+        .iter()
+        .map(|dns| {
+            let spec = geo.dns(&dns.name)?;
+            let targets = spec
+                .targets
+                .iter()
+                .map(|name| target(scenario, arenas, &state, name))
+                .collect();
+            Some(state.dns_state(targets, spec.health_check.clone(), users))
+        })
+        .collect();
+    state
+}
+
+fn target(scenario: &Scenario, arenas: &Arenas, state: &Geo, name: &str) -> DnsTarget {
+    let (balancer, first_instance, instance_count, datacenter) =
+        match scenario.balancers.iter().position(|b| b.name == name) {
+            Some(index) => {
+                let balancer = &arenas.balancers[index];
+                (
+                    index as u32,
+                    balancer.first_instance,
+                    balancer.instance_count,
+                    state.balancer_dc[index],
+                )
+            }
+            None => {
+                let station = arenas.station_ids[name].index();
+                let pool = &arenas.stations[station];
+                (
+                    NO_BALANCER,
+                    pool.first_instance,
+                    pool.instance_count,
+                    state.station_dc[station],
+                )
+            }
+        };
+    DnsTarget {
+        name: name.to_owned(),
+        datacenter,
+        balancer,
+        first_instance,
+        instance_count,
+        healthy: true,
+        failures: 0,
+        successes: 0,
+        answers_window: 0,
+        answers_total: 0,
+    }
+}
+
+/// Fills in what data-center kills and partitions hit: every instance and
+/// balancer of the data center(s).
+pub(super) fn attach_faults(scenario: &Scenario, geo: &Geo, sources: &mut [FaultSource]) {
+    for (fault, source) in scenario.faults.iter().zip(sources) {
+        let dcs: Vec<u16> = match &fault.target {
+            FaultTarget::Datacenter { datacenter } => vec![dc_index(scenario, Some(datacenter))],
+            FaultTarget::Partition { a, b } => {
+                let (a, b) = (dc_index(scenario, Some(a)), dc_index(scenario, Some(b)));
+                source.partition = Some((a, b));
+                vec![a, b]
+            }
+            _ => continue,
+        };
+        source.instances = (0..geo.instance_dc.len() as u32)
+            .filter(|&i| dcs.contains(&geo.instance_dc[i as usize]))
+            .map(InstanceId)
+            .collect();
+        if source.partition.is_none() {
+            source.balancers = (0..geo.balancer_dc.len() as u32)
+                .filter(|&b| dcs.contains(&geo.balancer_dc[b as usize]))
+                .collect();
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The geography's metrics: request rows per user region
+//! (`region:NAME`, the same metrics as `overall`), per data center
+//! (`datacenter:NAME`: utilization, throughput and errors of what stands
+//! there, calls lost to partitions, requests its dead balancers refused),
+//! geoDNS answers per target (`DNS/TARGET`: `dns_answers`, `healthy`), and
+//! how far behind each replica placed in a data center is right now
+//! (`replication_behind_ms`: age of the oldest write it has not applied).
+
+use super::observe::{close_requests, summary_requests};
+use super::{Cause, Model};
+use crate::engine::SimTime;
+use crate::metrics::{StationCounters, Summary, Timeseries};
+
+impl Model {
+    /// The geography's rows for the window ending `now`.
+    pub(super) fn close_geo_window(
+        &mut self,
+        keep: bool,
+        elapsed: u128,
+        now: SimTime,
+        closed: &[StationCounters],
+        series: &mut Timeseries,
+    ) {
+        if !self.geo.enabled {
+            return;
+        }
+        let time_s = now.as_secs_f64();
+        for (name, metrics) in self.geo.regions.iter().zip(&mut self.geo.per_region) {
+            let scope = series.scope(&format!("region:{name}"));
+            close_requests(metrics, keep, elapsed, time_s, scope, series);
+        }
+        for dc in 0..self.geo.datacenters.len() {
+            let (combined, workers) = self.datacenter_counters(dc as u16, closed);
+            let mut refused_by_balancers = 0;
+            for b in 0..self.geo.balancer_dc.len() {
+                if self.geo.balancer_dc[b] == dc as u16 {
+                    let refused = std::mem::take(&mut self.geo.balancer_refused_window[b]);
+                    refused_by_balancers += refused;
+                    if keep {
+                        self.geo.balancer_refused_total[b] += refused;
+                    }
+                }
+            }
+            let partitioned = std::mem::take(&mut self.geo.partitioned_window[dc]);
+            if keep {
+                self.geo.partitioned_total[dc] += partitioned;
+            }
+            let scope = series.scope(&format!("datacenter:{}", self.geo.datacenters[dc]));
+            series.push(time_s, scope, "utilization", combined.utilization(workers));
+            series.push(time_s, scope, "throughput_rps", combined.throughput_per_second());
+            let errors = combined.rejected + combined.refused + combined.reset + refused_by_balancers;
+            series.push(time_s, scope, "errors", (errors + partitioned) as f64);
+            series.push(time_s, scope, "partitioned", partitioned as f64);
+        }
+        for (dns, state) in self.geo.dns.iter_mut().enumerate() {
+            let Some(state) = state else {
+                continue;
+            };
+            for target in &mut state.targets {
+                let scope = series.scope(&format!("{}/{}", self.dns[dns].name, target.name));
+                let answers = std::mem::take(&mut target.answers_window);
+                series.push(time_s, scope, "dns_answers", answers as f64);
+                series.push(time_s, scope, "healthy", if target.healthy { 1.0 } else { 0.0 });
+                if keep {
+                    target.answers_total += answers;
+                }
+            }
+        }
+        for database in &self.databases {
+            for (index, node) in database.nodes.iter().enumerate() {
+                let shard = &database.shards[node.shard as usize];
+                let station = self.instances[node.instance.index()].station;
+                if shard.primary == index as u32 || shard.replicas.is_empty() {
+                    continue;
+                }
+                if self.geo.station_dc[station.index()] == super::geo::NO_DC {
+                    continue;
+                }
+                let behind = shard
+                    .log
+                    .iter()
+                    .find(|entry| entry.seq > node.applied)
+                    .map_or(0.0, |entry| now.since(entry.committed).as_secs_f64() * 1e3);
+                let scope = series.scope(&self.stations[station.index()].name);
+                series.push(time_s, scope, "replication_behind_ms", behind);
+            }
+        }
+    }
+
+    /// The counters of every station in data center `dc`, and their workers.
+    fn datacenter_counters(&self, dc: u16, counters: &[StationCounters]) -> (StationCounters, u64) {
+        let mut combined = StationCounters::default();
+        let mut workers = 0;
+        for (index, station) in self.stations.iter().enumerate() {
+            if self.geo.station_dc[index] != dc {
+                continue;
+            }
+            combined.add_parallel(&counters[index]);
+            workers += station.workers_per_instance as u64 * station.instance_count as u64;
+        }
+        (combined, workers)
+    }
+
+    /// The geography's summary rows over the windows after warm-up.
+    pub(super) fn summary_geo(&self, summary: &mut Summary, elapsed: u128) {
+        if !self.geo.enabled {
+            return;
+        }
+        for (name, metrics) in self.geo.regions.iter().zip(&self.geo.per_region) {
+            let scope = format!("region:{name}");
+            summary_requests(summary, &scope, &metrics.total, &metrics.latency.total(), elapsed);
+            for cause in Cause::ALL {
+                let count = metrics.total.failed_by_cause[cause as usize];
+                summary.push(&scope, cause.error_metric(), count as f64);
+            }
+        }
+        for (dc, name) in self.geo.datacenters.iter().enumerate() {
+            let (combined, workers) = self.datacenter_counters(dc as u16, &self.station_totals);
+            let refused: u64 = (0..self.geo.balancer_dc.len())
+                .filter(|&b| self.geo.balancer_dc[b] == dc as u16)
+                .map(|b| self.geo.balancer_refused_total[b])
+                .sum();
+            let partitioned = self.geo.partitioned_total[dc];
+            let scope = format!("datacenter:{name}");
+            summary.push(&scope, "utilization", combined.utilization(workers));
+            summary.push(&scope, "throughput_rps", combined.throughput_per_second());
+            let errors = combined.rejected + combined.refused + combined.reset + refused + partitioned;
+            summary.push(&scope, "errors", errors as f64);
+            summary.push(&scope, "partitioned", partitioned as f64);
+        }
+        for (dns, state) in self.geo.dns.iter().enumerate() {
+            let Some(state) = state else {
+                continue;
+            };
+            for target in &state.targets {
+                let scope = format!("{}/{}", self.dns[dns].name, target.name);
+                summary.push(&scope, "dns_answers", target.answers_total as f64);
+            }
+        }
+    }
+}
