@@ -2,12 +2,22 @@
 //! time series (`time_s,scope,metric,value`), in the order rows were made,
 //! which is deterministic.
 
-/// One summary row.
-#[derive(Clone, Debug, PartialEq)]
+/// One summary row. Rows are equal when their values are the same bits:
+/// results are compared for determinism, where a NaN (a value with nothing
+/// to measure) must equal itself.
+#[derive(Clone, Debug)]
 pub struct MetricRow {
     pub scope: String,
     pub metric: &'static str,
     pub value: f64,
+}
+
+impl PartialEq for MetricRow {
+    fn eq(&self, other: &Self) -> bool {
+        self.scope == other.scope
+            && self.metric == other.metric
+            && self.value.to_bits() == other.value.to_bits()
+    }
 }
 
 /// The run's summary.
@@ -34,14 +44,24 @@ impl Summary {
     }
 }
 
-/// One time-series row; `scope` indexes `Timeseries::scopes`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// One time-series row; `scope` indexes `Timeseries::scopes`. Equal when
+/// the values are the same bits (see `MetricRow`).
+#[derive(Clone, Copy, Debug)]
 pub struct SeriesRow {
     /// End of the window, in seconds since the start.
     pub time_s: f64,
     pub scope: u32,
     pub metric: &'static str,
     pub value: f64,
+}
+
+impl PartialEq for SeriesRow {
+    fn eq(&self, other: &Self) -> bool {
+        self.time_s.to_bits() == other.time_s.to_bits()
+            && self.scope == other.scope
+            && self.metric == other.metric
+            && self.value.to_bits() == other.value.to_bits()
+    }
 }
 
 /// Rows of every window, with scope names stored once.

@@ -306,16 +306,20 @@ pub(super) fn close_requests(
     series.push(time_s, scope, "errors", window.failed as f64);
     series.push(time_s, scope, "error_rate", window.error_rate());
     series.push(time_s, scope, "completed", window.completed as f64);
-    series.push(
-        time_s,
-        scope,
-        "latency_mean_ms",
-        latency.mean_ns / NANOS_PER_MILLI,
-    );
-    series.push(time_s, scope, "latency_p50_ms", latency.p50_ns / NANOS_PER_MILLI);
-    series.push(time_s, scope, "latency_p95_ms", latency.p95_ns / NANOS_PER_MILLI);
-    series.push(time_s, scope, "latency_p99_ms", latency.p99_ns / NANOS_PER_MILLI);
-    series.push(time_s, scope, "latency_max_ms", latency.max_ns / NANOS_PER_MILLI);
+    // A window in which nothing completed has no latency: its cells are
+    // blank (NaN), not 0 ms, and charts leave a gap there.
+    let milliseconds = |nanos: f64| {
+        if window.completed == 0 {
+            f64::NAN
+        } else {
+            nanos / NANOS_PER_MILLI
+        }
+    };
+    series.push(time_s, scope, "latency_mean_ms", milliseconds(latency.mean_ns));
+    series.push(time_s, scope, "latency_p50_ms", milliseconds(latency.p50_ns));
+    series.push(time_s, scope, "latency_p95_ms", milliseconds(latency.p95_ns));
+    series.push(time_s, scope, "latency_p99_ms", milliseconds(latency.p99_ns));
+    series.push(time_s, scope, "latency_max_ms", milliseconds(latency.max_ns));
     series.push(time_s, scope, "retries", window.retries as f64);
     series.push(time_s, scope, "timeouts", window.timeouts as f64);
     if keep {

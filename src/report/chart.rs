@@ -242,15 +242,24 @@ impl LineChart {
         // the one listed first stays visible.
         for (index, series) in self.series.iter().enumerate().rev() {
             let color = PALETTE[index % PALETTE.len()];
+            // A point that is not finite (a window without a value) breaks
+            // the line; a point alone between two gaps gets a dot.
+            for run in series.points.split(|(x, y)| !(x.is_finite() && y.is_finite())) {
+                chart
+                    .draw_series(LineSeries::new(run.iter().copied(), color.stroke_width(2)))
+                    .map_err(|e| error(e.to_string()))?;
+                if run.len() == 1 {
+                    chart
+                        .draw_series(std::iter::once(Circle::new(run[0], 3, color.filled())))
+                        .map_err(|e| error(e.to_string()))?;
+                }
+            }
             let points: Vec<(f64, f64)> = series
                 .points
                 .iter()
                 .copied()
                 .filter(|(x, y)| x.is_finite() && y.is_finite())
                 .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(|e| error(e.to_string()))?;
             if points.len() <= 40 {
                 chart
                     .draw_series(points.iter().map(|&point| Circle::new(point, 3, color.filled())))
