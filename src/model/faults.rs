@@ -188,6 +188,7 @@ impl Model {
                 }
                 self.schedule_detection(database, node, queue);
             }
+            Role::CdnEdge { cdn, edge } => self.cdn_edge_killed(cdn, edge, queue),
             Role::Service => {}
         }
     }
@@ -232,6 +233,7 @@ impl Model {
                 self.rejoin(database, node);
                 self.schedule_detection(database, node, queue);
             }
+            Role::CdnEdge { cdn, edge } => self.cdn_edge_restored(cdn, edge),
             Role::Service => {}
         }
     }

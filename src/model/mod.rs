@@ -10,9 +10,11 @@
 
 mod balancer;
 mod cache;
+mod cdn;
 mod client;
 mod cluster;
 mod compile;
+mod compile_cdn;
 mod data;
 mod database;
 mod drills;
@@ -22,6 +24,7 @@ mod frame;
 mod instance;
 mod keys;
 mod observe;
+mod observe_cdn;
 mod observe_data;
 mod program;
 mod reshard;
@@ -113,6 +116,10 @@ pub enum Event {
     Reshard { database: u32 },
     /// Start copying the next key of a reshard.
     Migrate { database: u32 },
+    /// A CDN deploy's invalidation reached the edges.
+    CdnInvalidate { cdn: u32, deploy: u32 },
+    /// Clients learned that a CDN edge is down.
+    CdnDetected { cdn: u32, edge: u32 },
 }
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 32, "events stay small");
@@ -130,6 +137,8 @@ enum Route {
     DatabaseWrite(u32),
     /// A cache operation: the key's node.
     Cache(u32),
+    /// A request to a CDN: the user's edge (or the fallback).
+    Cdn(u32),
 }
 
 /// A compiled downstream call: where, which program runs there, and the
@@ -170,6 +179,10 @@ enum Role {
     CacheNode {
         cache: u32,
         node: u32,
+    },
+    CdnEdge {
+        cdn: u32,
+        edge: u32,
     },
 }
 
@@ -284,6 +297,7 @@ pub struct Model {
     keyspaces: Vec<KeySampler>,
     databases: Vec<Database>,
     caches: Vec<CacheCluster>,
+    cdns: Vec<cdn::Cdn>,
     fault_sources: Vec<faults::FaultSource>,
     /// Per balancer: its health checks, if any.
     health_checks: Vec<Option<crate::scenario::HealthCheck>>,
@@ -369,6 +383,8 @@ impl Process for Model {
             Event::Promote { database, shard } => self.promote(database, shard, queue),
             Event::Reshard { database } => self.reshard(database, queue),
             Event::Migrate { database } => self.migrate(database, queue),
+            Event::CdnInvalidate { cdn, deploy } => self.cdn_invalidate(cdn, deploy, queue.now()),
+            Event::CdnDetected { cdn, edge } => self.cdn_detected(cdn, edge, queue.now()),
         }
         self.drain_ready(queue);
     }
@@ -462,6 +478,7 @@ impl Model {
         }
         self.schedule_faults(queue);
         self.schedule_health_checks(queue);
+        self.schedule_cdn_deploys(queue);
         if scenario.warmup > SimDuration::ZERO {
             self.log(
                 self.warmup,
