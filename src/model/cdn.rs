@@ -351,7 +351,6 @@ impl Model {
             })
             .sum()
     }
-
 }
 
 #[cfg(test)]

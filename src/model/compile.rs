@@ -371,7 +371,11 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         .iter()
         .map(|class| Class {
             name: class.name.clone(),
-            entry: match scenario.cdns.iter().position(|cdn| cdn.name == class.call.component) {
+            entry: match scenario
+                .cdns
+                .iter()
+                .position(|cdn| cdn.name == class.call.component)
+            {
                 Some(cdn) => cdns[cdn].1,
                 None => builder.endpoint_call(&class.call.component, &class.call.endpoint),
             },
@@ -416,7 +420,10 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
             let instances = match &scenario.faults[index].target {
                 FaultTarget::Cdn { cdn } => {
                     let position = scenario.cdns.iter().position(|c| c.name == *cdn);
-                    cdns[position.expect("fault targets are checked at load")].0.edges.clone()
+                    cdns[position.expect("fault targets are checked at load")]
+                        .0
+                        .edges
+                        .clone()
                 }
                 target => fault_instances(target, &builder, &databases, &caches),
             };

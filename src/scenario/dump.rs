@@ -7,8 +7,8 @@ use std::fmt::Write;
 
 use super::dist::{Dist, LogNormalSpread};
 use super::types::{
-    Arrivals, Cache, CacheCapacity, Cdn, CdnEdges, Database, DeployMode, Fault, FaultAction, FaultTime, Keyspace, OpenRate, Pool,
-    Popularity, ReplicationMode, Scenario, Sharding, Step,
+    Arrivals, Cache, CacheCapacity, Cdn, CdnEdges, Database, DeployMode, Fault, FaultAction, FaultTime,
+    Keyspace, OpenRate, Pool, Popularity, ReplicationMode, Scenario, Sharding, Step,
 };
 use super::units::{format_duration, format_rate, format_size};
 use crate::engine::SimDuration;

@@ -137,7 +137,9 @@ fn read_deploys(reader: &mut Reader, node: &Node) -> Option<Vec<CdnDeploy>> {
 
 fn read_deploy(reader: &mut Reader, node: &Node) -> Option<CdnDeploy> {
     let mut table = reader.table(node)?;
-    let at = table.require(reader, "at", "\"5m\"").and_then(|n| reader.duration(&n));
+    let at = table
+        .require(reader, "at", "\"5m\"")
+        .and_then(|n| reader.duration(&n));
     let mode = table.get("mode").map(|n| {
         reader
             .choice(&n, &DeployMode::NAMES)

@@ -230,7 +230,10 @@ mod tests {
                 node: 0
             })
         );
-        assert_eq!(parse_target("cdn.static"), Some(FaultTarget::Cdn { cdn: "static".into() }));
+        assert_eq!(
+            parse_target("cdn.static"),
+            Some(FaultTarget::Cdn { cdn: "static".into() })
+        );
         for bad in [
             "pool",
             "pool.web.node[1]",
