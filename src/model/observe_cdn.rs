@@ -7,8 +7,9 @@ use super::Model;
 use super::cdn::CdnCounters;
 use crate::metrics::{Summary, Timeseries};
 
-/// The rows of one scope's counters.
-fn rows(counters: &CdnCounters) -> [(&'static str, f64); 8] {
+/// The rows of one scope's counters (hits are requests − misses; the
+/// summary states them too).
+fn rows(counters: &CdnCounters) -> [(&'static str, f64); 7] {
     [
         ("requests", counters.requests as f64),
         ("hit_ratio", counters.hit_ratio()),
@@ -17,7 +18,6 @@ fn rows(counters: &CdnCounters) -> [(&'static str, f64); 8] {
         ("egress_bytes", counters.egress_bytes as f64),
         ("stale_reads", counters.stale_reads as f64),
         ("evictions", counters.evictions as f64),
-        ("hits", counters.hits as f64),
     ]
 }
 
@@ -68,6 +68,7 @@ impl Model {
             for (metric, value) in rows(&combined) {
                 summary.push(&cdn.name, metric, value);
             }
+            summary.push(&cdn.name, "hits", combined.hits as f64);
             summary.push(&cdn.name, "fallback_requests", cdn.fallback_total as f64);
             summary.push(&cdn.name, "unavailable", cdn.unavailable_total as f64);
             summary.push(&cdn.name, "cost_usd", cdn.cost_usd(combined.egress_bytes));

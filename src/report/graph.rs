@@ -14,8 +14,8 @@ use std::fmt::Write;
 
 use crate::engine::SimDuration;
 use crate::scenario::{
-    Arrivals, Cache, CacheCapacity, Database, ReadFrom, ReplicationMode, Scenario, Sharding, Step,
-    WritePolicy, visit_steps,
+    Arrivals, Cache, CacheCapacity, Cdn, CdnFallback, CdnOrigin, Database, ReadFrom, ReplicationMode,
+    Scenario, Sharding, Step, WritePolicy, visit_steps,
 };
 
 /// One box in the diagram.
@@ -100,8 +100,18 @@ impl Topology {
         for cache in &scenario.caches {
             topology.add_node("cache", &cache.name, cache_detail(cache));
         }
+        for cdn in &scenario.cdns {
+            topology.add_node("cdn", &cdn.name, cdn_detail(cdn));
+        }
         for class in &scenario.workload.mix {
             topology.add_edge("users", &class.call.component, &class.name);
+        }
+        for cdn in &scenario.cdns {
+            let (origin, label) = match &cdn.origin {
+                CdnOrigin::Endpoint(target) => (&target.component, format!("misses: {}", target.endpoint)),
+                CdnOrigin::Database(database) => (database, "misses: read".to_owned()),
+            };
+            topology.add_edge(&cdn.name, origin, &label);
         }
         for dns in &scenario.dns {
             topology.add_edge(&dns.name, &dns.target, "resolves to");
@@ -238,6 +248,7 @@ impl Topology {
                 "balancer" => ("[/", "\\]"),
                 "database" => ("[(", ")]"),
                 "cache" => ("[[", "]]"),
+                "cdn" => ("((", "))"),
                 _ => ("[", "]"),
             };
             format!("{}{open}\"{label}\"{close}", node.id)
@@ -282,6 +293,7 @@ impl Topology {
                 "balancer" => "trapezium",
                 "database" => "cylinder",
                 "cache" => "box3d",
+                "cdn" => "doublecircle",
                 _ => "box",
             };
             format!(
@@ -398,6 +410,22 @@ fn dot_text(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+/// `CDN, 2 edges × 1GiB, LRU, TTL 1h, falls back to the origin`.
+fn cdn_detail(cdn: &Cdn) -> String {
+    let edges = cdn.edges.count();
+    let plural = if edges == 1 { "" } else { "s" };
+    let ttl = cdn.ttl.map_or(String::new(), |ttl| format!(", TTL {ttl}"));
+    let fallback = match cdn.fallback {
+        CdnFallback::Origin => "falls back to the origin",
+        CdnFallback::None => "no fallback",
+    };
+    format!(
+        "CDN, {edges} edge{plural} × {}, {}{ttl}, {fallback}",
+        crate::scenario::units::format_size(cdn.capacity),
+        cdn.eviction.name().to_uppercase()
+    )
 }
 
 #[cfg(test)]

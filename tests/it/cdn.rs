@@ -351,3 +351,18 @@ fn shipped_cdn_outage_drill_surges_the_origin() {
     assert_eq!(metric(&result, drill, "recovered"), 1.0);
     assert!(metric(&result, drill, "users_affected") > 10_000.0);
 }
+
+#[test]
+fn the_graph_shows_users_the_cdn_and_its_origin() {
+    let topology = capsim::report::graph::Topology::of(&scenario_file(&shipped("07-cdn.toml"), &[]));
+    let cdn = topology
+        .nodes
+        .iter()
+        .find(|n| n.kind == "cdn")
+        .expect("a CDN node");
+    assert!(cdn.detail.contains("2 edges × 1GiB"), "{}", cdn.detail);
+    let edge = |from: &str, to: &str| topology.edges.iter().any(|e| e.from == from && e.to == to);
+    assert!(edge("users", &cdn.id));
+    assert!(edge(&cdn.id, "balancer_lb"));
+    assert!(topology.mermaid().contains("cdn_static(("));
+}
