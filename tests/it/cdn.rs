@@ -366,3 +366,35 @@ fn the_graph_shows_users_the_cdn_and_its_origin() {
     assert!(edge(&cdn.id, "balancer_lb"));
     assert!(topology.mermaid().contains("cdn_static(("));
 }
+
+#[test]
+fn the_resolved_dump_of_a_cdn_reloads_to_the_same_scenario() {
+    let text = text(1000, "0s", "")
+        .replace(
+            "edges = 2",
+            "edges = 3\nttl = \"10m\"\nfallback = \"none\"\ndetection = \"3s\"",
+        )
+        .replace(
+            "value_size = \"1KiB\"",
+            "value_size = { dist = \"uniform\", min = \"1KiB\", max = \"3MiB\" }",
+        )
+        + "[[cdn.static.deploy]]\nat = \"40s\"\nmode = \"invalidate\"\nshare = 0.25\npropagation = \"7s\"\n\
+           [[cdn.static.deploy]]\nat = \"20s\"\nshare = 0.1\n\
+           [[faults]]\nat = \"30s\"\nkill = \"cdn.static\"\nmode = \"hang\"\n";
+    let original = scenario(&text);
+    // Deploys are kept in time order.
+    assert_eq!(original.cdns[0].deploys[0].share, 0.1);
+    let dumped = capsim::scenario::dump::to_toml(&original);
+    assert_eq!(scenario(&dumped), original, "{dumped}");
+}
+
+#[test]
+fn a_cdn_cannot_be_slowed_down() {
+    let text = text(
+        1000,
+        "0s",
+        "[[faults]]\nat = \"1s\"\nslow = \"cdn.static\"\nfactor = 2.0",
+    );
+    let shown = load_str(&text).expect_err("rejected").to_string();
+    assert!(shown.contains("not slowed down"), "{shown}");
+}

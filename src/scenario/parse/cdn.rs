@@ -277,3 +277,69 @@ fn read_size_kind(reader: &mut Reader, table: &mut TableNode, kind: &str) -> Opt
         _ => unreachable!("kind comes from SIZE_KINDS"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::dist::LogNormalSpread;
+    use crate::scenario::{CdnEdges, CdnOrigin, Dist, load_str};
+
+    fn with(cdn: &str, value_size: &str) -> String {
+        format!(
+            "[scenario]\nduration = \"10s\"\n[workload]\narrivals = {{ kind = \"open\", rate = \"10/s\" }}\n\
+             mix = [{{ class = \"a\", call = \"c\" }}]\n[keyspace.k]\nkeys = 100\nvalue_size = {value_size}\n\
+             [database.store]\nkeyspace = \"k\"\n[cdn.c]\nkeyspace = \"k\"\ncapacity = \"1MiB\"\norigin = \"store\"\n{cdn}\n"
+        )
+    }
+
+    #[test]
+    fn edges_origins_and_size_distributions_read() {
+        let loaded = load_str(&with(
+            "edges = [\"eu\", \"us\"]",
+            "{ dist = \"lognormal\", mean = \"50KiB\", cv = 1.5 }",
+        ))
+        .expect("valid");
+        let cdn = &loaded.scenario.cdns[0];
+        assert_eq!(cdn.edges, CdnEdges::Named(vec!["eu".into(), "us".into()]));
+        assert_eq!(cdn.edges.scope("c", 1), "c.us");
+        assert_eq!(cdn.origin, CdnOrigin::Database("store".into()));
+        assert_eq!(
+            loaded.scenario.keyspaces[0].value_size,
+            Dist::LogNormal {
+                mean: 51_200.0,
+                spread: LogNormalSpread::Cv(1.5)
+            }
+        );
+        let pareto = load_str(&with(
+            "edges = 3",
+            "{ dist = \"pareto\", min = \"1KiB\", alpha = 1.5 }",
+        ))
+        .expect("valid");
+        assert_eq!(pareto.scenario.cdns[0].edges.scope("c", 2), "c.edge[2]");
+    }
+
+    #[test]
+    fn bad_edges_prices_and_sizes_are_rejected() {
+        for (cdn, size, expected) in [
+            ("edges = [\"eu\", \"eu\"]", "\"1KiB\"", "appears twice"),
+            ("edges = 0", "\"1KiB\"", "edges"),
+            ("price_per_gb = -1.0", "\"1KiB\"", "must not be negative"),
+            ("", "{ dist = \"exp\", mean = \"0B\" }", "from 1 byte to 1GiB"),
+            (
+                "",
+                "{ dist = \"uniform\", min = \"2KiB\", max = \"1KiB\" }",
+                "at least `min`",
+            ),
+            (
+                "",
+                "{ dist = \"gamma\", mean = \"1KiB\", cv = 1.0 }",
+                "unknown value `gamma`",
+            ),
+        ] {
+            let error = load_str(&with(cdn, size)).expect_err("rejected").to_string();
+            assert!(
+                error.contains(expected),
+                "`{cdn}` / {size}: expected `{expected}` in\n{error}"
+            );
+        }
+    }
+}

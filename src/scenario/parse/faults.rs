@@ -100,6 +100,15 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
         }
     };
     let target = read_target(cx, &target_node)?;
+    if matches!(target, FaultTarget::Cdn { .. }) && matches!(action, FaultAction::Slow { .. }) {
+        // Edges model no service time, so there is nothing to slow down.
+        cx.reader.invalid(
+            &target_node,
+            "a CDN can be killed and restored, not slowed down",
+            Some("to add latency to the CDN, raise its `latency`".to_owned()),
+        );
+        return None;
+    }
     Some(Fault { target, when, action })
 }
 
