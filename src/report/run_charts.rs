@@ -272,18 +272,23 @@ fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
     families
 }
 
-/// A CDN or CDN edge: the scopes that count origin requests.
-fn is_cdn_scope(data: &RunData, scope: &str) -> bool {
-    data.series(scope, "origin_requests").is_some()
+/// CDNs and CDN edges: the scopes that count origin requests.
+fn cdn_scopes(data: &RunData) -> std::collections::BTreeSet<&str> {
+    data.series
+        .iter()
+        .filter(|s| s.metric == "origin_requests")
+        .map(|s| s.scope.as_str())
+        .collect()
 }
 
 /// The CDNs' traffic (requests, misses, stale reads, evictions, requests
 /// that fell back to the origin) and bytes (served, held), per CDN and edge.
 fn cdn_families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
+    let scopes = cdn_scopes(data);
     let lines = |metrics: &[(&str, &str)]| -> Vec<Line<'a>> {
         data.series
             .iter()
-            .filter(|s| is_cdn_scope(data, &s.scope) && !is_quiet_incident(s))
+            .filter(|s| scopes.contains(s.scope.as_str()) && !is_quiet_incident(s))
             .filter_map(|series| {
                 let (_, short) = metrics.iter().find(|(metric, _)| *metric == series.metric)?;
                 Some(Line {
@@ -409,6 +414,7 @@ type ScopeFamily = (
 /// Families of per-component metrics, each claiming metrics by name in
 /// every scope but request classes.
 fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
+    let cdn = cdn_scopes(data);
     let specs: [ScopeFamily; 11] = [
         (
             "utilization",
@@ -539,7 +545,7 @@ fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
                 // A CDN's counts have their own charts; its hit ratio and
                 // cost join the others'.
                 .filter(|s| {
-                    !is_cdn_scope(data, &s.scope) || matches!(s.metric.as_str(), "hit_ratio" | "cost_usd")
+                    !cdn.contains(s.scope.as_str()) || matches!(s.metric.as_str(), "hit_ratio" | "cost_usd")
                 })
                 .filter_map(|series| {
                     matcher(&series.metric).map(|suffix| Line {
