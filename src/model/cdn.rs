@@ -12,7 +12,13 @@
 //! Versions are computed, not stored: an object's version at time t is the
 //! number of deploys up to t that changed it, and whether a deploy changes
 //! an object is a fixed hash of (deploy, object) against its share. So no
-//! per-object state exists beyond the edges' stores.
+//! per-object state exists beyond the edges' stores. Edges store objects by
+//! *name*: a versioned deploy gives a changed object a new name (`object +
+//! objects × g`, g its versioned changes so far), so the old copy stays in
+//! the edges, never asked for again, until it is evicted or expires — the
+//! way `app.3f2a.js` lingers after `app.9c1b.js` replaced it. An
+//! invalidating deploy keeps the name and changes the content: an edge's
+//! copy older than the origin's is served stale until the purge.
 
 use super::cache::CacheStore;
 use super::frame::{InstanceId, MISS};
@@ -159,12 +165,17 @@ impl Cdn {
             .count() as u32
     }
 
-    /// The deploy that made version `version + 1` of `key`.
-    fn deploy_after(&self, key: u32, version: u32) -> Option<&Deploy> {
-        self.deploys
+    /// The name edges store `key` under at `now`: a new one after each
+    /// versioned deploy that changed it.
+    #[inline]
+    pub fn name(&self, key: u32, now: SimTime) -> u32 {
+        let renames = self
+            .deploys
             .iter()
-            .filter(|deploy| deploy.changes(key))
-            .nth(version as usize)
+            .take_while(|deploy| deploy.at <= now)
+            .filter(|deploy| deploy.mode == DeployMode::Versioned && deploy.changes(key))
+            .count() as u32;
+        key + self.objects * renames
     }
 
     /// Egress cost of `bytes`, in US dollars.
@@ -223,22 +234,20 @@ impl Model {
         let object = frame.carry.key;
         let state = &mut self.cdns[cdn];
         let current = state.version(object, now);
+        let name = state.name(object, now);
         match op {
             Op::CdnLookup { .. } => {
                 let counters = &mut state.window[edge];
                 counters.requests += 1;
-                let served = match state.stores[edge].lookup(object, now) {
-                    Some(version) if version == current => true,
-                    // Older content: under a new name after a versioned
-                    // deploy (a miss), or the same name not yet invalidated
-                    // (served, stale).
-                    Some(version) => match state.deploy_after(object, version) {
-                        Some(deploy) if deploy.mode == DeployMode::Invalidate => {
+                let served = match state.stores[edge].lookup(name, now) {
+                    Some(version) => {
+                        // The same name with older content: an invalidating
+                        // deploy whose purge has not reached the edge yet.
+                        if version < current {
                             state.window[edge].stale_reads += 1;
-                            true
                         }
-                        _ => false,
-                    },
+                        true
+                    }
                     None => false,
                 };
                 let counters = &mut state.window[edge];
@@ -255,7 +264,7 @@ impl Model {
             Op::CdnFill { .. } => {
                 let size = state.sizes.of(object);
                 let rng = self.streams.get(state.evict_stream);
-                state.stores[edge].fill_sized(object, current, size, now, rng);
+                state.stores[edge].fill_sized(name, current, size, now, rng);
                 state.window[edge].egress_bytes += size as u64;
                 frame.carry.value = current;
             }
@@ -288,15 +297,17 @@ impl Model {
         }
     }
 
-    /// An invalidation reached every edge: they drop the objects it names.
+    /// An invalidation reached every edge: they drop the objects it names
+    /// (under their current names).
     pub(super) fn cdn_invalidate(&mut self, cdn: u32, deploy: u32, now: SimTime) {
         let state = &mut self.cdns[cdn as usize];
         let deploy = state.deploys[deploy as usize];
         let mut purged = 0u64;
         for object in (0..state.objects).filter(|&object| deploy.changes(object)) {
+            let name = state.name(object, now);
             for store in &mut state.stores {
                 let before = store.len();
-                store.invalidate(object);
+                store.invalidate(name);
                 purged += (before - store.len()) as u64;
             }
         }

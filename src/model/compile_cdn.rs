@@ -12,7 +12,7 @@ use super::sampler::Sampler;
 use super::{InstanceId, Role, Route};
 use crate::engine::SimTime;
 use crate::engine::random::stream_state;
-use crate::scenario::{CdnOrigin, Dist, Scenario};
+use crate::scenario::{CdnOrigin, DeployMode, Dist, Scenario};
 
 /// Each CDN's state and the call that reaches it.
 pub(super) fn build_cdns(
@@ -84,11 +84,19 @@ pub(super) fn build_cdns(
                 salt: stream_state(scenario.seed, &format!("{path}.deploy[{number}]")) as u64,
             })
             .collect();
+        // Every name an object can have: one more per versioned deploy
+        // (the loader checks that they fit in 32 bits).
+        let versioned = cdn
+            .deploys
+            .iter()
+            .filter(|deploy| deploy.mode == DeployMode::Versioned)
+            .count() as u32;
+        let names = objects * (versioned + 1);
         let state = Cdn {
             name: cdn.name.clone(),
             edge_scopes,
             stores: (0..count)
-                .map(|_| CacheStore::with_bytes(cdn.eviction, cdn.capacity, objects, cdn.ttl, false))
+                .map(|_| CacheStore::with_bytes(cdn.eviction, cdn.capacity, names, cdn.ttl, false))
                 .collect(),
             edges,
             objects,

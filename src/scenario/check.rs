@@ -86,7 +86,39 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
         diagnostics.extend(class_keys(scenario, references));
     }
     if diagnostics.is_empty() {
+        diagnostics.extend(cdn_names(scenario));
+    }
+    if diagnostics.is_empty() {
         diagnostics.extend(unreached_components(scenario));
+    }
+    diagnostics
+}
+
+/// A CDN's edges name each object anew after every versioned deploy; all
+/// the names must fit in 32 bits.
+fn cdn_names(scenario: &Scenario) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for cdn in &scenario.cdns {
+        let keyspace = scenario.keyspace(&cdn.keyspace).expect("checked");
+        let objects = keyspace.keys.unwrap_or(scenario.workload.arrivals.users()).max(1);
+        let versioned = cdn
+            .deploys
+            .iter()
+            .filter(|deploy| deploy.mode == super::types::DeployMode::Versioned)
+            .count() as u64;
+        if objects * (versioned + 1) > u32::MAX as u64 {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "CDN `{}`: {objects} objects renamed by {versioned} versioned deploys is more names than an edge can index",
+                    cdn.name
+                ))
+                .path(format!("cdn.{}.deploy", cdn.name))
+                .help(format!(
+                    "use at most {} versioned deploys, or fewer objects",
+                    u32::MAX as u64 / objects - 1
+                )),
+            );
+        }
     }
     diagnostics
 }

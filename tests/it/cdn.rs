@@ -135,6 +135,24 @@ fn a_versioned_deploy_causes_a_miss_spike_that_decays() {
     assert_eq!(metric(&result, "static", "stale_reads"), 0.0);
     let hit_ratio = windows(&result, "static", "hit_ratio");
     assert!(at(&hit_ratio, 125.0) < at(&hit_ratio, 120.0) - 0.1);
+    // The old names stay in the edges, never asked for again: the new ones
+    // fill the space left, then push the oldest out — no eviction before.
+    let evictions = windows(&result, "static", "evictions");
+    assert!(
+        evictions
+            .iter()
+            .filter(|(t, _)| *t <= 120.0)
+            .all(|(_, e)| *e == 0.0),
+        "{evictions:?}"
+    );
+    assert!(
+        evictions
+            .iter()
+            .filter(|(t, _)| *t > 120.0)
+            .map(|(_, e)| e)
+            .sum::<f64>()
+            > 100.0
+    );
 }
 
 #[test]
@@ -298,6 +316,18 @@ fn bad_cdn_input_is_reported_with_hints() {
             "needs `propagation`",
         ),
         (text(1000, "0s", "fallbak = \"none\""), "did you mean `fallback`?"),
+        (
+            text(1000, "0s", "") + &"[[cdn.static.deploy]]\nat = \"1s\"\nshare = 0.1\n".repeat(101),
+            "at most 100 deploys",
+        ),
+        (
+            // 10^8 users' own objects, renamed 50 times: 5.1·10^9 names.
+            text(1000, "0s", "")
+                .replace("users = 100000 }", "users = 100000000 }")
+                .replace("keys = 10000", "keys = \"per_user\"")
+                + &"[[cdn.static.deploy]]\nat = \"1s\"\nshare = 0.1\n".repeat(50),
+            "versioned deploys",
+        ),
         (
             text(1000, "0s", "[[faults]]\nat = \"1s\"\nkill = \"cdn.statc\""),
             "did you mean `static`?",
