@@ -94,8 +94,9 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
     diagnostics
 }
 
-/// A CDN's edges name each object anew after every versioned deploy; all
-/// the names must fit in 32 bits.
+/// A database origin holds the CDN's objects; a CDN's edges name each
+/// object anew after every versioned deploy, and all the names must fit in
+/// 32 bits.
 fn cdn_names(scenario: &Scenario) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for cdn in &scenario.cdns {
@@ -106,6 +107,19 @@ fn cdn_names(scenario: &Scenario) -> Vec<Diagnostic> {
             .iter()
             .filter(|deploy| deploy.mode == super::types::DeployMode::Versioned)
             .count() as u64;
+        if let super::types::CdnOrigin::Database(database) = &cdn.origin
+            && let Some(held) = scenario.database(database).and_then(|db| db.keyspace.as_ref())
+            && *held != cdn.keyspace
+        {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "CDN `{}` serves keyspace `{}`, but its origin `{database}` holds `{held}`",
+                    cdn.name, cdn.keyspace
+                ))
+                .path(format!("cdn.{}.origin", cdn.name))
+                .help("an object store origin holds the CDN's objects: give both the same `keyspace`"),
+            );
+        }
         if objects * (versioned + 1) > u32::MAX as u64 {
             diagnostics.push(
                 Diagnostic::error(format!(

@@ -317,6 +317,11 @@ fn bad_cdn_input_is_reported_with_hints() {
         ),
         (text(1000, "0s", "fallbak = \"none\""), "did you mean `fallback`?"),
         (
+            text(1000, "0s", "").replace("origin = \"origin/asset\"", "origin = \"objects\"")
+                + "[keyspace.other]\nkeys = 5\n[database.objects]\nkeyspace = \"other\"\n",
+            "its origin `objects` holds `other`",
+        ),
+        (
             text(1000, "0s", "") + &"[[cdn.static.deploy]]\nat = \"1s\"\nshare = 0.1\n".repeat(101),
             "at most 100 deploys",
         ),
