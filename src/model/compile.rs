@@ -418,12 +418,13 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     let fault_sources = (0..scenario.faults.len())
         .map(|index| {
             let instances = match &scenario.faults[index].target {
-                FaultTarget::Cdn { cdn } => {
+                FaultTarget::Cdn { cdn } | FaultTarget::CdnEdge { cdn, .. } => {
                     let position = scenario.cdns.iter().position(|c| c.name == *cdn);
-                    cdns[position.expect("fault targets are checked at load")]
-                        .0
-                        .edges
-                        .clone()
+                    let edges = &cdns[position.expect("fault targets are checked at load")].0.edges;
+                    match &scenario.faults[index].target {
+                        FaultTarget::CdnEdge { edge, .. } => vec![edges[*edge as usize]],
+                        _ => edges.clone(),
+                    }
                 }
                 target => fault_instances(target, &builder, &databases, &caches),
             };
@@ -537,7 +538,9 @@ fn fault_instances(
         FaultTarget::CacheNode { cache, node } => {
             vec![caches[builder.cache_ids[cache] as usize].nodes[*node as usize]]
         }
-        FaultTarget::Cdn { .. } => unreachable!("CDN faults are resolved by the caller"),
+        FaultTarget::Cdn { .. } | FaultTarget::CdnEdge { .. } => {
+            unreachable!("CDN faults are resolved by the caller")
+        }
     }
 }
 

@@ -302,13 +302,21 @@ fn check_fault_target(
                 _ => None,
             }
         }
-        FaultTarget::Cdn { cdn } => scenario.cdn(cdn).is_none().then(|| {
-            unknown_named(
-                "CDN",
-                cdn,
-                scenario.cdns.iter().map(|c| c.name.as_str()).collect(),
-            )
-        }),
+        FaultTarget::Cdn { cdn } | FaultTarget::CdnEdge { cdn, .. } => {
+            let Some(found) = scenario.cdn(cdn) else {
+                return Some(unknown_named(
+                    "CDN",
+                    cdn,
+                    scenario.cdns.iter().map(|c| c.name.as_str()).collect(),
+                ));
+            };
+            match target {
+                FaultTarget::CdnEdge { edge, .. } if *edge >= found.edges.count() => {
+                    Some(out_of_range(reference, "an edge", found.edges.count()))
+                }
+                _ => None,
+            }
+        }
         FaultTarget::CacheNode { cache, node } => {
             let Some(found) = scenario.cache(cache) else {
                 return Some(unknown_named(

@@ -725,6 +725,11 @@ pub enum FaultTarget {
     Cdn {
         cdn: String,
     },
+    /// One edge of a CDN (by index, whether edges are counted or named).
+    CdnEdge {
+        cdn: String,
+        edge: u32,
+    },
 }
 
 impl std::fmt::Display for FaultTarget {
@@ -742,6 +747,7 @@ impl std::fmt::Display for FaultTarget {
             } => write!(f, "database.{database}.shard[{shard}].replica[{replica}]"),
             FaultTarget::CacheNode { cache, node } => write!(f, "cache.{cache}.node[{node}]"),
             FaultTarget::Cdn { cdn } => write!(f, "cdn.{cdn}"),
+            FaultTarget::CdnEdge { cdn, edge } => write!(f, "cdn.{cdn}.edge[{edge}]"),
         }
     }
 }

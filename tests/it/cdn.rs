@@ -433,3 +433,28 @@ fn a_cdn_cannot_be_slowed_down() {
     let shown = load_str(&text).expect_err("rejected").to_string();
     assert!(shown.contains("not slowed down"), "{shown}");
 }
+
+#[test]
+fn one_edge_down_sends_only_its_users_to_the_origin() {
+    let text = outage("origin", "0s", 1).replace("kill = \"cdn.static\"", "kill = \"cdn.static.edge[0]\"");
+    let result = simulate(&scenario(&text));
+    let (down, up) = (
+        windows(&result, "static.edge[0]", "requests"),
+        windows(&result, "static.edge[1]", "requests"),
+    );
+    for t in [25.0, 30.0, 35.0, 40.0] {
+        assert_eq!(at(&down, t), 0.0, "window ending {t}");
+        // The other edge goes on serving its own half of the users.
+        assert!(
+            (at(&up, t) / (1000.0 * 5.0) - 1.0).abs() < 0.05,
+            "window ending {t}: {}",
+            at(&up, t)
+        );
+    }
+    let fallback = metric(&result, "static", "fallback_requests");
+    assert!((fallback / (1000.0 * 20.0) - 1.0).abs() < 0.05, "{fallback}");
+    assert_eq!(metric(&result, "overall", "errors"), 0.0);
+    let bad = text.replace("edge[0]", "edge[2]");
+    let shown = load_str(&bad).expect_err("rejected").to_string();
+    assert!(shown.contains("names an edge that does not exist"), "{shown}");
+}

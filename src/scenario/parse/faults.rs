@@ -100,7 +100,9 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
         }
     };
     let target = read_target(cx, &target_node)?;
-    if matches!(target, FaultTarget::Cdn { .. }) && matches!(action, FaultAction::Slow { .. }) {
+    if matches!(target, FaultTarget::Cdn { .. } | FaultTarget::CdnEdge { .. })
+        && matches!(action, FaultAction::Slow { .. })
+    {
         // Edges model no service time, so there is nothing to slow down.
         cx.reader.invalid(
             &target_node,
@@ -122,7 +124,7 @@ fn indexed(part: &str) -> Option<(&str, Option<u32>)> {
 
 /// `pool.NAME`, `pool.NAME.instance[I]`, `database.NAME.primary`,
 /// `database.NAME.replica[R]`, `database.NAME.shard[S].primary|replica[R]`,
-/// `cache.NAME.node[I]`, `cdn.NAME`.
+/// `cache.NAME.node[I]`, `cdn.NAME`, `cdn.NAME.edge[I]`.
 fn parse_target(text: &str) -> Option<FaultTarget> {
     let (kind, rest) = text.split_once('.')?;
     let mut parts = rest.split('.');
@@ -135,6 +137,10 @@ fn parse_target(text: &str) -> Option<FaultTarget> {
             instance: *instance,
         }),
         ("cdn", []) => Some(FaultTarget::Cdn { cdn: name }),
+        ("cdn", [("edge", Some(edge))]) => Some(FaultTarget::CdnEdge {
+            cdn: name,
+            edge: *edge,
+        }),
         ("cache", [("node", Some(node))]) => Some(FaultTarget::CacheNode {
             cache: name,
             node: *node,
@@ -170,7 +176,7 @@ fn read_target(cx: &mut Cx, node: &Node) -> Option<FaultTarget> {
             format!("`{text}` is not a fault target"),
             Some(
                 "targets: pool.NAME, pool.NAME.instance[I], database.NAME.primary, database.NAME.replica[R], \
-                 database.NAME.shard[S].primary, cache.NAME.node[I], cdn.NAME"
+                 database.NAME.shard[S].primary, cache.NAME.node[I], cdn.NAME, cdn.NAME.edge[I]"
                     .to_owned(),
             ),
         );
@@ -243,13 +249,21 @@ mod tests {
             parse_target("cdn.static"),
             Some(FaultTarget::Cdn { cdn: "static".into() })
         );
+        assert_eq!(
+            parse_target("cdn.static.edge[1]"),
+            Some(FaultTarget::CdnEdge {
+                cdn: "static".into(),
+                edge: 1
+            })
+        );
         for bad in [
             "pool",
             "pool.web.node[1]",
             "database.db",
             "database.db.replica",
             "cache.c.node[x]",
-            "cdn.static.edge[0]",
+            "cdn.static.edge",
+            "cdn.static.eu",
             "x.y",
         ] {
             assert_eq!(parse_target(bad), None, "{bad}");
