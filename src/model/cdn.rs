@@ -239,22 +239,17 @@ impl Model {
             Op::CdnLookup { .. } => {
                 let counters = &mut state.window[edge];
                 counters.requests += 1;
-                let served = match state.stores[edge].lookup(name, now) {
-                    Some(version) => {
-                        // The same name with older content: an invalidating
-                        // deploy whose purge has not reached the edge yet.
-                        if version < current {
-                            state.window[edge].stale_reads += 1;
-                        }
-                        true
-                    }
-                    None => false,
-                };
+                let served = state.stores[edge].lookup(name, now);
                 let counters = &mut state.window[edge];
-                if served {
+                if let Some(version) = served {
+                    // The same name with older content: an invalidating
+                    // deploy whose purge has not reached the edge yet.
+                    if version < current {
+                        counters.stale_reads += 1;
+                    }
                     counters.hits += 1;
                     counters.egress_bytes += state.sizes.of(object) as u64;
-                    frame.carry.value = current;
+                    frame.carry.value = version;
                 } else {
                     counters.misses += 1;
                     counters.origin_requests += 1;
