@@ -12,6 +12,10 @@
 //! it holds the C most popular keys. TTL: an entry expires `ttl` after it is
 //! filled; with `refresh_on_hit` each hit restarts it (sliding expiry).
 //! Expired entries are removed lazily, when looked up or evicted.
+//!
+//! Capacity is a number of entries (cache nodes: every value has one size)
+//! or, for CDN edges whose objects differ in size, a number of bytes: a fill
+//! evicts until the new object fits.
 
 use rand::RngExt;
 
@@ -30,6 +34,8 @@ struct Entry {
     frequency: u32,
     /// Logical time of the last access, for recency tie-breaks.
     last: u64,
+    /// Bytes it takes (1 for entry-counted stores).
+    size: u32,
     prev: u32,
     next: u32,
 }
@@ -88,6 +94,9 @@ pub struct CacheStore {
     /// Perfect LFU: accesses of every key.
     counts: Option<KeyTable>,
     clock: u64,
+    /// With a byte capacity: the most bytes held, and the bytes held now.
+    byte_capacity: Option<u64>,
+    bytes: u64,
     pub counters: CacheCounters,
 }
 
@@ -113,8 +122,38 @@ impl CacheStore {
             heap_position: Vec::new(),
             counts: (eviction == Eviction::PerfectLfu).then(|| KeyTable::new(keys, 0)),
             clock: 0,
+            byte_capacity: None,
+            bytes: 0,
             counters: CacheCounters::default(),
         }
+    }
+
+    /// A store that holds at most `capacity_bytes` bytes of objects of
+    /// varying sizes (a CDN edge).
+    pub fn with_bytes(
+        eviction: Eviction,
+        capacity_bytes: u64,
+        keys: u32,
+        ttl: Option<SimDuration>,
+        refresh_on_hit: bool,
+    ) -> Self {
+        CacheStore {
+            byte_capacity: Some(capacity_bytes),
+            ..CacheStore::new(eviction, keys.max(1), keys, ttl, refresh_on_hit)
+        }
+    }
+
+    /// Bytes held now (entries, for an entry-counted store).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Whether a new entry of `size` bytes needs room made first.
+    fn full_for(&self, size: u32) -> bool {
+        self.len() >= self.capacity
+            || self
+                .byte_capacity
+                .is_some_and(|capacity| self.bytes + size as u64 > capacity)
     }
 
     /// Entries held now.
@@ -150,10 +189,19 @@ impl CacheStore {
 
     /// Stores `key` at `version` (a fill after a miss, or a write-through).
     pub fn fill(&mut self, key: u32, version: u32, now: SimTime, rng: &mut Stream) {
+        self.fill_sized(key, version, 1, now, rng);
+    }
+
+    /// Stores `key` at `version`, taking `size` bytes: evicts until it fits
+    /// (an object larger than the whole store is not stored).
+    pub fn fill_sized(&mut self, key: u32, version: u32, size: u32, now: SimTime, rng: &mut Stream) {
         self.clock += 1;
         let slot = self.index.get(key);
         if slot != NONE {
+            let old = self.entries[slot as usize].size as u64;
+            self.bytes = self.bytes - old + size as u64;
             let entry = &mut self.entries[slot as usize];
+            entry.size = size;
             entry.version = version;
             if let Some(ttl) = self.ttl {
                 entry.expires = now + ttl;
@@ -162,7 +210,11 @@ impl CacheStore {
             self.counters.fills += 1;
             return;
         }
-        if self.len() >= self.capacity {
+        if self.byte_capacity.is_some_and(|capacity| size as u64 > capacity) {
+            self.counters.rejected_fills += 1;
+            return;
+        }
+        if self.full_for(size) {
             if self.eviction == Eviction::PerfectLfu {
                 let count = self.counts.as_ref().map_or(0, |counts| counts.get(key));
                 let coldest = self.heap[0] as usize;
@@ -171,7 +223,9 @@ impl CacheStore {
                     return;
                 }
             }
-            self.evict(rng);
+            while self.len() > 0 && self.full_for(size) {
+                self.evict(rng);
+            }
         }
         let frequency = match &self.counts {
             Some(counts) => counts.get(key),
@@ -183,6 +237,7 @@ impl CacheStore {
             expires: self.ttl.map_or(SimTime::MAX, |ttl| now + ttl),
             frequency,
             last: self.clock,
+            size,
             prev: NONE,
             next: NONE,
         };
@@ -198,6 +253,7 @@ impl CacheStore {
             }
         };
         self.index.set(key, slot);
+        self.bytes += size as u64;
         if self.uses_heap() {
             self.heap_push(slot);
         } else {
@@ -224,6 +280,7 @@ impl CacheStore {
         self.heap_position.clear();
         self.head = NONE;
         self.tail = NONE;
+        self.bytes = 0;
         if let Some(counts) = &mut self.counts {
             counts.clear();
         }
@@ -273,6 +330,7 @@ impl CacheStore {
 
     fn remove(&mut self, slot: u32) {
         let key = self.entries[slot as usize].key;
+        self.bytes -= self.entries[slot as usize].size as u64;
         self.index.set(key, NONE);
         if self.uses_heap() {
             self.heap_remove(slot);
@@ -482,6 +540,24 @@ mod tests {
         cache.clear();
         assert_eq!(cache.len(), 0);
         assert!(cache.lookup(0, SimTime(0)).is_none());
+    }
+
+    #[test]
+    fn a_byte_capacity_evicts_until_the_object_fits() {
+        let mut rng = stream(1, "t");
+        let mut cache = CacheStore::with_bytes(Eviction::Lru, 100, 100, None, false);
+        cache.fill_sized(1, 0, 40, SimTime(0), &mut rng);
+        cache.fill_sized(2, 0, 40, SimTime(0), &mut rng);
+        assert_eq!(cache.bytes(), 80);
+        // 70 bytes need both older objects gone.
+        cache.fill_sized(3, 0, 70, SimTime(0), &mut rng);
+        assert_eq!((cache.len(), cache.bytes()), (1, 70));
+        assert_eq!(cache.counters.evictions, 2);
+        // Larger than the whole store: not stored, nothing evicted.
+        cache.fill_sized(4, 0, 101, SimTime(0), &mut rng);
+        assert_eq!((cache.len(), cache.counters.rejected_fills), (1, 1));
+        cache.invalidate(3);
+        assert_eq!(cache.bytes(), 0);
     }
 
     #[test]

@@ -34,31 +34,31 @@ use crate::scenario::{
     Arrivals, CacheCapacity, Concurrency, Dist, Eviction, FaultTarget, Scenario, Step, WritePolicy,
 };
 
-struct Builder<'s> {
-    scenario: &'s Scenario,
-    streams: Streams,
-    sites: Vec<Site>,
-    programs: Programs,
-    calls: Vec<Call>,
+pub(super) struct Builder<'s> {
+    pub(super) scenario: &'s Scenario,
+    pub(super) streams: Streams,
+    pub(super) sites: Vec<Site>,
+    pub(super) programs: Programs,
+    pub(super) calls: Vec<Call>,
     /// Calls whose program is the endpoint (pool, endpoint), filled in last.
-    pending_calls: Vec<(CallId, String, String)>,
-    station_ids: BTreeMap<String, StationId>,
-    balancer_ids: BTreeMap<String, u32>,
-    database_ids: BTreeMap<String, u32>,
-    cache_ids: BTreeMap<String, u32>,
-    keyspace_ids: BTreeMap<String, u16>,
-    database_read: BTreeMap<String, SiteId>,
-    database_write: BTreeMap<String, SiteId>,
-    cache_latency: BTreeMap<String, SiteId>,
-    network_internal: SiteId,
-    stations: Vec<Station>,
-    groups: Vec<Group>,
-    instances: Vec<Instance>,
-    roles: Vec<Role>,
+    pub(super) pending_calls: Vec<(CallId, String, String)>,
+    pub(super) station_ids: BTreeMap<String, StationId>,
+    pub(super) balancer_ids: BTreeMap<String, u32>,
+    pub(super) database_ids: BTreeMap<String, u32>,
+    pub(super) cache_ids: BTreeMap<String, u32>,
+    pub(super) keyspace_ids: BTreeMap<String, u16>,
+    pub(super) database_read: BTreeMap<String, SiteId>,
+    pub(super) database_write: BTreeMap<String, SiteId>,
+    pub(super) cache_latency: BTreeMap<String, SiteId>,
+    pub(super) network_internal: SiteId,
+    pub(super) stations: Vec<Station>,
+    pub(super) groups: Vec<Group>,
+    pub(super) instances: Vec<Instance>,
+    pub(super) roles: Vec<Role>,
 }
 
 impl Builder<'_> {
-    fn site(&mut self, dist: &Dist, stream: &str) -> SiteId {
+    pub(super) fn site(&mut self, dist: &Dist, stream: &str) -> SiteId {
         let stream = self.streams.register(stream);
         self.sites.push(Site {
             sampler: Sampler::new(dist),
@@ -78,13 +78,13 @@ impl Builder<'_> {
         Route::Pool(self.station_ids[component])
     }
 
-    fn push_call(&mut self, route: Route, program: u32, key: Option<KeyDraw>) -> CallId {
+    pub(super) fn push_call(&mut self, route: Route, program: u32, key: Option<KeyDraw>) -> CallId {
         self.calls.push(Call { route, program, key });
         CallId::from_index(self.calls.len() - 1)
     }
 
     /// How a call to data of `keyspace` draws its own key, named by `path`.
-    fn key_draw(&mut self, keyspace: Option<&String>, path: &str) -> Option<KeyDraw> {
+    pub(super) fn key_draw(&mut self, keyspace: Option<&String>, path: &str) -> Option<KeyDraw> {
         keyspace.map(|keyspace| KeyDraw {
             keyspace: self.keyspace_ids[keyspace],
             stream: self.streams.register(&format!("{path}.key")),
@@ -92,7 +92,7 @@ impl Builder<'_> {
     }
 
     /// A call to `component/endpoint`, its program resolved at the end.
-    fn endpoint_call(&mut self, component: &str, endpoint: &str) -> CallId {
+    pub(super) fn endpoint_call(&mut self, component: &str, endpoint: &str) -> CallId {
         let route = self.route(component);
         let pool = self.scenario.pool_behind(component).expect("checked at load");
         let id = self.push_call(route, u32::MAX, None);
@@ -102,7 +102,7 @@ impl Builder<'_> {
     }
 
     /// A read or write of `database`, its time drawn at `site`.
-    fn database_call(&mut self, database: &str, write: bool, site: SiteId, path: &str) -> CallId {
+    pub(super) fn database_call(&mut self, database: &str, write: bool, site: SiteId, path: &str) -> CallId {
         let id = self.database_ids[database];
         let op = if write {
             Op::DatabaseWrite { database: id }
@@ -250,7 +250,7 @@ impl Builder<'_> {
 
     /// Adds a station of `count` identical instances.
     #[allow(clippy::too_many_arguments)]
-    fn station(
+    pub(super) fn station(
         &mut self,
         name: String,
         count: u32,
@@ -334,6 +334,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     let databases = build_databases(scenario, &mut builder, &keyspaces);
     let caches = build_caches(scenario, &mut builder, &keyspaces);
     let balancers = build_balancers(scenario, &mut builder);
+    let cdns = super::compile_cdn::build_cdns(scenario, &mut builder, &keyspaces);
     let dns: Vec<Dns> = scenario
         .dns
         .iter()
@@ -370,7 +371,14 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         .iter()
         .map(|class| Class {
             name: class.name.clone(),
-            entry: builder.endpoint_call(&class.call.component, &class.call.endpoint),
+            entry: match scenario
+                .cdns
+                .iter()
+                .position(|cdn| cdn.name == class.call.component)
+            {
+                Some(cdn) => cdns[cdn].1,
+                None => builder.endpoint_call(&class.call.component, &class.call.endpoint),
+            },
             dns: scenario
                 .dns
                 .iter()
@@ -435,7 +443,17 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     geo.class_entries = class_entries;
     let mut fault_sources: Vec<FaultSource> = (0..scenario.faults.len())
         .map(|index| {
-            let instances = fault_instances(&scenario.faults[index].target, &builder, &databases, &caches);
+            let instances = match &scenario.faults[index].target {
+                FaultTarget::Cdn { cdn } | FaultTarget::CdnEdge { cdn, .. } => {
+                    let position = scenario.cdns.iter().position(|c| c.name == *cdn);
+                    let edges = &cdns[position.expect("fault targets are checked at load")].0.edges;
+                    match &scenario.faults[index].target {
+                        FaultTarget::CdnEdge { edge, .. } => vec![edges[*edge as usize]],
+                        _ => edges.clone(),
+                    }
+                }
+                target => fault_instances(target, &builder, &databases, &caches),
+            };
             FaultSource::new(scenario, index, instances, &mut builder.streams)
         })
         .collect();
@@ -475,6 +493,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         keyspaces,
         databases,
         caches,
+        cdns: cdns.into_iter().map(|(cdn, _)| cdn).collect(),
         fault_sources,
         health_checks: scenario
             .balancers
@@ -549,6 +568,9 @@ fn fault_instances(
         }
         // Filled in from the data centers' placements (`geo_compile`).
         FaultTarget::Datacenter { .. } | FaultTarget::Partition { .. } => Vec::new(),
+        FaultTarget::Cdn { .. } | FaultTarget::CdnEdge { .. } => {
+            unreachable!("CDN faults are resolved by the caller")
+        }
     }
 }
 
@@ -682,10 +704,14 @@ fn build_caches(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeySamp
         builder.cache_latency.insert(cache.name.clone(), latency);
         let keyspace = builder.keyspace_ids[&cache.keyspace];
         let keys = keyspaces[keyspace as usize].keys();
-        let value_bytes = match scenario.keyspace(&cache.keyspace).expect("checked").value_size {
-            Dist::Const { value } => value.max(1.0) as u64,
-            _ => unreachable!("value sizes are constants"),
-        };
+        // A cache node counts entries: with sizes that vary, a byte
+        // capacity holds as many entries as values of the mean size fill.
+        let value_bytes = scenario
+            .keyspace(&cache.keyspace)
+            .expect("checked")
+            .value_size
+            .mean()
+            .max(1.0) as u64;
         let capacity = match cache.capacity {
             CacheCapacity::Entries(entries) => entries,
             CacheCapacity::Bytes(bytes) => bytes / value_bytes,

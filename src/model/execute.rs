@@ -9,6 +9,7 @@
 
 use rand::RngExt;
 
+use super::cdn::CdnRoute;
 use super::data::Target;
 use super::frame::{Carry, Cause, Frame, InstanceId, MISS, NO_BALANCER, NO_PARENT, Purpose};
 use super::instance::Admission;
@@ -28,7 +29,7 @@ impl Model {
         attempt: u32,
         call: CallId,
         mut carry: Carry,
-        hop: SiteId,
+        mut hop: SiteId,
         queue: &mut EventQueue<Event>,
     ) {
         let call = self.calls[call.index()];
@@ -64,6 +65,20 @@ impl Model {
                     }
                 }
             }
+            Route::Cdn(cdn) => match self.cdn_route(cdn, carry.user) {
+                CdnRoute::Edge(instance, latency) => {
+                    hop = latency;
+                    (instance, NO_BALANCER)
+                }
+                CdnRoute::Origin(origin) => {
+                    self.start_call(parent, request, attempt, origin, carry, hop, queue);
+                    return;
+                }
+                CdnRoute::Unavailable => {
+                    self.fail_call(parent, request, attempt, Cause::Unavailable, queue);
+                    return;
+                }
+            },
             Route::Cache(cache) => {
                 let cluster = &mut self.caches[cache as usize];
                 match cluster.node_for(carry.key) {
@@ -352,6 +367,11 @@ impl Model {
                     frame.pc += 1;
                     self.data_op(key, op, now);
                 }
+                Op::CdnLookup { .. } | Op::CdnFill { .. } => {
+                    let op = self.programs.op(frame.pc);
+                    frame.pc += 1;
+                    self.cdn_op(key, op, now);
+                }
                 Op::DatabaseWrite { database } => {
                     if self.database_write(key, database, queue) {
                         return;
@@ -539,7 +559,7 @@ impl Model {
         }
         let geo_latency = self.geo_reply_latency(&frame);
         if frame.is_root() {
-            let delay = self.sample_duration(self.network_client) + geo_latency;
+            let delay = self.sample_duration(self.client_hop(frame.instance)) + geo_latency;
             if delay == SimDuration::ZERO {
                 self.on_response(frame.request, frame.attempt, frame.failure, queue);
             } else {

@@ -204,6 +204,7 @@ impl Model {
                 }
                 self.schedule_detection(database, node, queue);
             }
+            Role::CdnEdge { cdn, edge } => self.cdn_edge_killed(cdn, edge, queue),
             Role::Service => {}
         }
     }
@@ -248,6 +249,7 @@ impl Model {
                 self.rejoin(database, node);
                 self.schedule_detection(database, node, queue);
             }
+            Role::CdnEdge { cdn, edge } => self.cdn_edge_restored(cdn, edge),
             Role::Service => {}
         }
     }

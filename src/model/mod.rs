@@ -10,9 +10,11 @@
 
 mod balancer;
 mod cache;
+mod cdn;
 mod client;
 mod cluster;
 mod compile;
+mod compile_cdn;
 mod data;
 mod database;
 mod drills;
@@ -26,6 +28,7 @@ mod geo_observe;
 mod instance;
 mod keys;
 mod observe;
+mod observe_cdn;
 mod observe_data;
 mod program;
 mod reshard;
@@ -121,6 +124,10 @@ pub enum Event {
     DnsCheck { dns: u32 },
     /// A geoDNS probe of a hung target got no answer in time.
     DnsProbeFailed { dns: u32, target: u32 },
+    /// A CDN deploy's invalidation reached the edges.
+    CdnInvalidate { cdn: u32, deploy: u32 },
+    /// Clients learned that a CDN edge is down.
+    CdnDetected { cdn: u32, edge: u32 },
 }
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 32, "events stay small");
@@ -138,6 +145,8 @@ enum Route {
     DatabaseWrite(u32),
     /// A cache operation: the key's node.
     Cache(u32),
+    /// A request to a CDN: the user's edge (or the fallback).
+    Cdn(u32),
 }
 
 /// A compiled downstream call: where, which program runs there, and the
@@ -178,6 +187,10 @@ enum Role {
     CacheNode {
         cache: u32,
         node: u32,
+    },
+    CdnEdge {
+        cdn: u32,
+        edge: u32,
     },
 }
 
@@ -292,6 +305,7 @@ pub struct Model {
     keyspaces: Vec<KeySampler>,
     databases: Vec<Database>,
     caches: Vec<CacheCluster>,
+    cdns: Vec<cdn::Cdn>,
     fault_sources: Vec<faults::FaultSource>,
     /// Per balancer: its health checks, if any.
     health_checks: Vec<Option<crate::scenario::HealthCheck>>,
@@ -381,6 +395,8 @@ impl Process for Model {
             Event::Migrate { database } => self.migrate(database, queue),
             Event::DnsCheck { dns } => self.dns_check(dns, queue),
             Event::DnsProbeFailed { dns, target } => self.dns_probe_result(dns, target, false, queue.now()),
+            Event::CdnInvalidate { cdn, deploy } => self.cdn_invalidate(cdn, deploy, queue.now()),
+            Event::CdnDetected { cdn, edge } => self.cdn_detected(cdn, edge, queue.now()),
         }
         self.drain_ready(queue);
     }
@@ -475,6 +491,7 @@ impl Model {
         self.schedule_faults(queue);
         self.schedule_health_checks(queue);
         self.schedule_dns_checks(queue);
+        self.schedule_cdn_deploys(queue);
         if scenario.warmup > SimDuration::ZERO {
             self.log(
                 self.warmup,

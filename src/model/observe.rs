@@ -103,6 +103,7 @@ impl Model {
         }
         self.close_data_window(keep, time_s, series);
         self.close_geo_window(keep, elapsed, now, &closed, series);
+        self.close_cdn_window(keep, time_s, series);
 
         for (index, balancer) in self.balancers.iter_mut().enumerate() {
             let scope = series.scope(&self.balancer_names[index]);
@@ -160,7 +161,8 @@ impl Model {
             .stations
             .iter()
             .map(|station| station.price_per_hour * station.instance_count as f64 * hours)
-            .sum();
+            .sum::<f64>()
+            + self.cdn_cost_usd();
 
         let overall = &self.overall;
         summary_requests(
@@ -268,6 +270,7 @@ impl Model {
         }
         self.summary_data(&mut summary, elapsed);
         self.summary_geo(&mut summary, elapsed);
+        self.summary_cdn(&mut summary);
         self.summary_drills(&mut summary);
         summary
     }

@@ -50,6 +50,11 @@ pub enum Op {
     /// At a primary: commit a new version of the key and replicate it;
     /// `value` becomes the new version. Semi-sync waits for acks here.
     DatabaseWrite { database: u32 },
+    /// At a CDN edge: look the object up; `value` becomes its version, or
+    /// `MISS` (then the edge calls the origin).
+    CdnLookup { cdn: u32 },
+    /// At a CDN edge: store the object fetched from the origin.
+    CdnFill { cdn: u32 },
     /// The program is done: reply to the caller.
     End,
 }

@@ -15,8 +15,8 @@ use std::fmt::Write;
 use crate::engine::SimDuration;
 use crate::scenario::geo::Placed;
 use crate::scenario::{
-    Arrivals, Cache, CacheCapacity, Database, ReadFrom, ReplicationMode, Scenario, Sharding, Step,
-    WritePolicy, visit_steps,
+    Arrivals, Cache, CacheCapacity, Cdn, CdnFallback, CdnOrigin, Database, ReadFrom, ReplicationMode,
+    Scenario, Sharding, Step, WritePolicy, visit_steps,
 };
 
 /// One box in the diagram.
@@ -101,8 +101,18 @@ impl Topology {
         for cache in &scenario.caches {
             topology.add_node("cache", &cache.name, cache_detail(cache));
         }
+        for cdn in &scenario.cdns {
+            topology.add_node("cdn", &cdn.name, cdn_detail(cdn));
+        }
         for class in &scenario.workload.mix {
             topology.add_edge("users", &class.call.component, &class.name);
+        }
+        for cdn in &scenario.cdns {
+            let (origin, label) = match &cdn.origin {
+                CdnOrigin::Endpoint(target) => (&target.component, format!("misses: {}", target.endpoint)),
+                CdnOrigin::Database(database) => (database, "misses: read".to_owned()),
+            };
+            topology.add_edge(&cdn.name, origin, &label);
         }
         for dns in &scenario.dns {
             for target in scenario.geo.dns_targets(&dns.name, &dns.target) {
@@ -284,6 +294,7 @@ impl Topology {
                 "balancer" => ("[/", "\\]"),
                 "database" => ("[(", ")]"),
                 "cache" => ("[[", "]]"),
+                "cdn" => ("((", "))"),
                 _ => ("[", "]"),
             };
             format!("{}{open}\"{label}\"{close}", node.id)
@@ -328,6 +339,7 @@ impl Topology {
                 "balancer" => "trapezium",
                 "database" => "cylinder",
                 "cache" => "box3d",
+                "cdn" => "doublecircle",
                 _ => "box",
             };
             format!(
@@ -444,6 +456,22 @@ fn dot_text(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+/// `CDN, 2 edges × 1GiB, LRU, TTL 1h, falls back to the origin`.
+fn cdn_detail(cdn: &Cdn) -> String {
+    let edges = cdn.edges.count();
+    let plural = if edges == 1 { "" } else { "s" };
+    let ttl = cdn.ttl.map_or(String::new(), |ttl| format!(", TTL {ttl}"));
+    let fallback = match cdn.fallback {
+        CdnFallback::Origin => "falls back to the origin",
+        CdnFallback::None => "no fallback",
+    };
+    format!(
+        "CDN, {edges} edge{plural} × {}, {}{ttl}, {fallback}",
+        crate::scenario::units::format_size(cdn.capacity),
+        cdn.eviction.name().to_uppercase()
+    )
 }
 
 #[cfg(test)]

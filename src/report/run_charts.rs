@@ -312,9 +312,70 @@ fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             lines: overall(&[("in_flight", "in flight")]),
         },
     ];
+    families.extend(cdn_families(data, window));
     families.extend(per_scope_families(data));
     families.retain(|family| !family.lines.is_empty());
     families
+}
+
+/// CDNs and CDN edges: the scopes that count origin requests.
+fn cdn_scopes(data: &RunData) -> std::collections::BTreeSet<&str> {
+    data.series
+        .iter()
+        .filter(|s| s.metric == "origin_requests")
+        .map(|s| s.scope.as_str())
+        .collect()
+}
+
+/// The CDNs' traffic (requests, misses, stale reads, evictions, requests
+/// that fell back to the origin) and bytes (served, held), per CDN and edge.
+fn cdn_families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
+    let scopes = cdn_scopes(data);
+    let lines = |metrics: &[(&str, &str)]| -> Vec<Line<'a>> {
+        data.series
+            .iter()
+            .filter(|s| scopes.contains(s.scope.as_str()) && !is_quiet_incident(s))
+            .filter_map(|series| {
+                let (_, short) = metrics.iter().find(|(metric, _)| *metric == series.metric)?;
+                Some(Line {
+                    series,
+                    name: format!("{} {short}", series.scope),
+                    short: (*short).to_owned(),
+                })
+            })
+            .collect()
+    };
+    vec![
+        Family {
+            name: "cdn_traffic",
+            title: "CDN traffic".to_owned(),
+            caption: format!(
+                "Requests to each CDN and edge, the misses its edges fetched from the origin, content served stale (before an invalidation arrived), objects evicted to make room, and requests sent straight to the origin while an edge was down, per {window}."
+            ),
+            y_label: format!("requests per {window}"),
+            y_at_least: None,
+            max_lines: MAX_LINES,
+            lines: lines(&[
+                ("requests", "requests"),
+                ("misses", "misses"),
+                ("origin_requests", "origin requests"),
+                ("stale_reads", "stale reads"),
+                ("evictions", "evictions"),
+                ("fallback_requests", "to the origin (fallback)"),
+            ]),
+        },
+        Family {
+            name: "cdn_bytes",
+            title: "CDN egress and storage".to_owned(),
+            caption: format!(
+                "Bytes each CDN and edge served to users per {window} (billed as egress), and bytes its edges held at the window's end."
+            ),
+            y_label: "bytes".to_owned(),
+            y_at_least: None,
+            max_lines: MAX_LINES,
+            lines: lines(&[("egress_bytes", "egress"), ("stored_bytes", "stored")]),
+        },
+    ]
 }
 
 fn class_latency_lines<'a>(data: &'a RunData, latency: &[(&str, &str)]) -> Vec<Line<'a>> {
@@ -421,6 +482,7 @@ type ScopeFamily = (
 /// Families of per-component metrics, each claiming metrics by name in
 /// every scope but request classes.
 fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
+    let cdn = cdn_scopes(data);
     let specs: [ScopeFamily; 11] = [
         (
             "utilization",
@@ -549,6 +611,11 @@ fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
                 .series
                 .iter()
                 .filter(|s| !is_request_scope(&s.scope) && !is_quiet_incident(s))
+                // A CDN's counts have their own charts; its hit ratio and
+                // cost join the others'.
+                .filter(|s| {
+                    !cdn.contains(s.scope.as_str()) || matches!(s.metric.as_str(), "hit_ratio" | "cost_usd")
+                })
                 .filter_map(|series| {
                     matcher(&series.metric).map(|suffix| Line {
                         series,

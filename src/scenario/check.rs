@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::diagnostic::Diagnostic;
 use super::parse::{BUILTIN_SIZES, Declared, RefKind, Reference, builtin_size};
 use super::reader::did_you_mean;
-use super::types::{Endpoint, FaultTarget, Scenario, Step};
+use super::types::{CdnOrigin, Endpoint, FaultTarget, Scenario, Step};
 
 /// The kind of a named component, for messages.
 fn kind_of(scenario: &Scenario, name: &str) -> Option<&'static str> {
@@ -22,6 +22,8 @@ fn kind_of(scenario: &Scenario, name: &str) -> Option<&'static str> {
         Some("a database")
     } else if scenario.cache(name).is_some() {
         Some("a cache")
+    } else if scenario.cdn(name).is_some() {
+        Some("a CDN")
     } else {
         None
     }
@@ -34,6 +36,7 @@ fn component_names(scenario: &Scenario) -> Vec<&str> {
     names.extend(scenario.pools.iter().map(|c| c.name.as_str()));
     names.extend(scenario.databases.iter().map(|c| c.name.as_str()));
     names.extend(scenario.caches.iter().map(|c| c.name.as_str()));
+    names.extend(scenario.cdns.iter().map(|c| c.name.as_str()));
     names
 }
 
@@ -86,7 +89,53 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
         diagnostics.extend(class_keys(scenario, references));
     }
     if diagnostics.is_empty() {
+        diagnostics.extend(cdn_names(scenario));
+    }
+    if diagnostics.is_empty() {
         diagnostics.extend(unreached_components(scenario));
+    }
+    diagnostics
+}
+
+/// A database origin holds the CDN's objects; a CDN's edges name each
+/// object anew after every versioned deploy, and all the names must fit in
+/// 32 bits.
+fn cdn_names(scenario: &Scenario) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for cdn in &scenario.cdns {
+        let keyspace = scenario.keyspace(&cdn.keyspace).expect("checked");
+        let objects = keyspace.keys.unwrap_or(scenario.workload.arrivals.users()).max(1);
+        let versioned = cdn
+            .deploys
+            .iter()
+            .filter(|deploy| deploy.mode == super::types::DeployMode::Versioned)
+            .count() as u64;
+        if let super::types::CdnOrigin::Database(database) = &cdn.origin
+            && let Some(held) = scenario.database(database).and_then(|db| db.keyspace.as_ref())
+            && *held != cdn.keyspace
+        {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "CDN `{}` serves keyspace `{}`, but its origin `{database}` holds `{held}`",
+                    cdn.name, cdn.keyspace
+                ))
+                .path(format!("cdn.{}.origin", cdn.name))
+                .help("an object store origin holds the CDN's objects: give both the same `keyspace`"),
+            );
+        }
+        if objects * (versioned + 1) > u32::MAX as u64 {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "CDN `{}`: {objects} objects renamed by {versioned} versioned deploys is more names than an edge can index",
+                    cdn.name
+                ))
+                .path(format!("cdn.{}.deploy", cdn.name))
+                .help(format!(
+                    "use at most {} versioned deploys, or fewer objects",
+                    u32::MAX as u64 / objects - 1
+                )),
+            );
+        }
     }
     diagnostics
 }
@@ -154,7 +203,9 @@ fn check_reference(scenario: &mut Scenario, reference: &Reference) -> Option<Dia
                 }
             }
         }
-        RefKind::Entry | RefKind::Call { .. } => check_endpoint(scenario, reference),
+        // A CDN takes any path (or none) after its name.
+        RefKind::Entry if scenario.cdn(name).is_some() => None,
+        RefKind::Entry | RefKind::Call { .. } | RefKind::Origin => check_endpoint(scenario, reference),
         RefKind::Database => {
             if scenario.database(name).is_some() {
                 return None;
@@ -255,6 +306,21 @@ fn check_fault_target(
                 _ => None,
             }
         }
+        FaultTarget::Cdn { cdn } | FaultTarget::CdnEdge { cdn, .. } => {
+            let Some(found) = scenario.cdn(cdn) else {
+                return Some(unknown_named(
+                    "CDN",
+                    cdn,
+                    scenario.cdns.iter().map(|c| c.name.as_str()).collect(),
+                ));
+            };
+            match target {
+                FaultTarget::CdnEdge { edge, .. } if *edge >= found.edges.count() => {
+                    Some(out_of_range(reference, "an edge", found.edges.count()))
+                }
+                _ => None,
+            }
+        }
         FaultTarget::CacheNode { cache, node } => {
             let Some(found) = scenario.cache(cache) else {
                 return Some(unknown_named(
@@ -274,6 +340,15 @@ fn check_fault_target(
 fn check_endpoint(scenario: &Scenario, reference: &Reference) -> Option<Diagnostic> {
     let name = reference.name.as_str();
     let endpoint = reference.endpoint.as_deref().unwrap_or_default();
+    if endpoint.is_empty() && scenario.pool_behind(name).is_some() {
+        return Some(
+            Diagnostic::error(format!("`{name}` does not name an endpoint"))
+                .at(reference.span.clone())
+                .path(reference.path.clone())
+                .label("only a CDN is called by its name alone")
+                .help(format!("write `component/endpoint`, for example \"{name}/home\"")),
+        );
+    }
     let Some(pool) = scenario.pool_behind(name) else {
         return Some(match kind_of(scenario, name) {
             Some(actual) => wrong_kind(reference, actual, "a DNS name, balancer or pool"),
@@ -431,6 +506,10 @@ fn class_keys(scenario: &Scenario, references: &[Reference]) -> Vec<Diagnostic> 
         let Some(reference) = by_path.get(path.as_str()) else {
             continue;
         };
+        if scenario.cdn(&class.call.component).is_some() {
+            // The CDN draws its own objects from its catalog.
+            continue;
+        }
         let mut caches: Vec<&str> = Vec::new();
         for step in steps_reached(scenario, &endpoints, &class.call.component, &class.call.endpoint) {
             if let Step::Read {
@@ -474,7 +553,20 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
     let mut endpoints: HashSet<(&str, &str)> = HashSet::new();
     let mut pending: Vec<(&str, &str)> = Vec::new();
     for class in &scenario.workload.mix {
-        pending.push((class.call.component.as_str(), class.call.endpoint.as_str()));
+        match scenario.cdn(&class.call.component) {
+            Some(cdn) => {
+                reached.insert(cdn.name.as_str());
+                match &cdn.origin {
+                    CdnOrigin::Endpoint(target) => {
+                        pending.push((target.component.as_str(), target.endpoint.as_str()))
+                    }
+                    CdnOrigin::Database(database) => {
+                        reached.insert(database.as_str());
+                    }
+                }
+            }
+            None => pending.push((class.call.component.as_str(), class.call.endpoint.as_str())),
+        }
     }
     while let Some((component, endpoint)) = pending.pop() {
         let mut name = component;
@@ -550,7 +642,11 @@ pub(crate) fn check_declared(references: &[Reference], declared: &[Declared]) ->
             }
             RefKind::Pool => ("pool", &["pool"]),
             RefKind::DnsTarget => ("balancer or pool", &["balancer", "pool"]),
-            RefKind::Entry | RefKind::Call { .. } => {
+            RefKind::Entry => (
+                "DNS name, balancer, pool or CDN",
+                &["dns", "balancer", "pool", "cdn"],
+            ),
+            RefKind::Call { .. } | RefKind::Origin => {
                 ("DNS name, balancer or pool", &["dns", "balancer", "pool"])
             }
             RefKind::Database => ("database", &["database"]),

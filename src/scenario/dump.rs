@@ -8,8 +8,8 @@ use std::fmt::Write;
 use super::dist::{Dist, LogNormalSpread};
 use super::geo::Placed;
 use super::types::{
-    Arrivals, Cache, CacheCapacity, Database, Fault, FaultAction, FaultTime, Keyspace, OpenRate, Pool,
-    Popularity, ReplicationMode, Scenario, Sharding, Step,
+    Arrivals, Cache, CacheCapacity, Cdn, CdnEdges, Database, DeployMode, Fault, FaultAction, FaultTime,
+    Keyspace, OpenRate, Pool, Popularity, ReplicationMode, Scenario, Sharding, Step,
 };
 use super::units::{format_duration, format_rate, format_size};
 use crate::engine::SimDuration;
@@ -245,6 +245,9 @@ pub fn to_toml(scenario: &Scenario) -> String {
         write_cache(o, cache);
         super::dump_geo::write_placement(o, &scenario.geo, Placed::Cache, &cache.name);
     }
+    for cdn in &scenario.cdns {
+        write_cdn(o, cdn);
+    }
     for fault in &scenario.faults {
         write_fault(o, fault);
     }
@@ -361,11 +364,71 @@ fn write_keyspace(o: &mut String, keyspace: &Keyspace) {
     if let Some(hot) = &keyspace.hot {
         writeln!(o, "hot = {{ share = {}, keys = {} }}", float(hot.share), hot.keys).unwrap();
     }
-    let size = match keyspace.value_size {
-        Dist::Const { value } => value as u64,
-        _ => unreachable!("value sizes are constants"),
-    };
-    writeln!(o, "value_size = {}", string(&format_size(size))).unwrap();
+    writeln!(o, "value_size = {}", size_dist(&keyspace.value_size)).unwrap();
+}
+
+/// A size parameter in (whole) bytes.
+fn bytes(value: f64) -> String {
+    string(&format_size(value as u64))
+}
+
+/// An object size: a size, or a distribution of sizes in bytes.
+fn size_dist(dist: &Dist) -> String {
+    let kind = dist.kind();
+    match dist {
+        Dist::Const { value } => bytes(*value),
+        Dist::Exp { mean } => format!("{{ dist = \"{kind}\", mean = {} }}", bytes(*mean)),
+        Dist::Uniform { min, max } => format!(
+            "{{ dist = \"{kind}\", min = {}, max = {} }}",
+            bytes(*min),
+            bytes(*max)
+        ),
+        Dist::LogNormal {
+            mean,
+            spread: LogNormalSpread::Cv(cv),
+        } => format!(
+            "{{ dist = \"{kind}\", mean = {}, cv = {} }}",
+            bytes(*mean),
+            float(*cv)
+        ),
+        Dist::Pareto { min, alpha } => format!(
+            "{{ dist = \"{kind}\", min = {}, alpha = {} }}",
+            bytes(*min),
+            float(*alpha)
+        ),
+        _ => unreachable!("object sizes are read as const, exp, uniform, lognormal by cv or pareto"),
+    }
+}
+
+fn write_cdn(o: &mut String, cdn: &Cdn) {
+    writeln!(o, "\n[cdn.{}]", key(&cdn.name)).unwrap();
+    writeln!(o, "keyspace = {}", string(&cdn.keyspace)).unwrap();
+    match &cdn.edges {
+        CdnEdges::Count(count) => writeln!(o, "edges = {count}").unwrap(),
+        CdnEdges::Named(names) => {
+            let names: Vec<String> = names.iter().map(|name| string(name)).collect();
+            writeln!(o, "edges = [{}]", names.join(", ")).unwrap();
+        }
+    }
+    writeln!(o, "capacity = {}", string(&format_size(cdn.capacity))).unwrap();
+    writeln!(o, "eviction = {}", string(cdn.eviction.name())).unwrap();
+    if let Some(ttl) = cdn.ttl {
+        writeln!(o, "ttl = {}", duration(ttl)).unwrap();
+    }
+    writeln!(o, "latency = {}", dist(&cdn.latency)).unwrap();
+    writeln!(o, "origin = {}", string(&cdn.origin.to_string())).unwrap();
+    writeln!(o, "price_per_gb = {}", float(cdn.price_per_gb)).unwrap();
+    writeln!(o, "fallback = {}", string(cdn.fallback.name())).unwrap();
+    writeln!(o, "detection = {}", duration(cdn.detection)).unwrap();
+    for deploy in &cdn.deploys {
+        writeln!(o, "\n[[cdn.{}.deploy]]", key(&cdn.name)).unwrap();
+        writeln!(o, "at = {}", duration(deploy.at)).unwrap();
+        writeln!(o, "mode = {}", string(deploy.mode.name())).unwrap();
+        writeln!(o, "share = {}", float(deploy.share)).unwrap();
+        if deploy.mode == DeployMode::Invalidate {
+            writeln!(o, "propagation = {}", duration(deploy.propagation)).unwrap();
+        }
+    }
 }
 
 fn write_cache(o: &mut String, cache: &Cache) {

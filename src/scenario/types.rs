@@ -30,6 +30,7 @@ pub struct Scenario {
     pub recovery: Recovery,
     /// Regions, data centers, placements and geoDNS (empty: one place).
     pub geo: super::geo::Geo,
+    pub cdns: Vec<Cdn>,
 }
 
 /// When a drill counts the system as recovered from a fault: its error
@@ -204,7 +205,7 @@ pub struct Class {
 }
 
 /// `component/endpoint`: a DNS name, balancer or pool, and the endpoint of
-/// the pool behind it.
+/// the pool behind it; or a CDN (whose endpoint, if any, is only a label).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     pub component: String,
@@ -213,7 +214,11 @@ pub struct Target {
 
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.component, self.endpoint)
+        // A CDN is called by its name alone (no endpoint).
+        match self.endpoint.is_empty() {
+            true => write!(f, "{}", self.component),
+            false => write!(f, "{}/{}", self.component, self.endpoint),
+        }
     }
 }
 
@@ -736,6 +741,15 @@ pub enum FaultTarget {
         a: String,
         b: String,
     },
+    /// Every edge of a CDN.
+    Cdn {
+        cdn: String,
+    },
+    /// One edge of a CDN (by index, whether edges are counted or named).
+    CdnEdge {
+        cdn: String,
+        edge: u32,
+    },
 }
 
 impl std::fmt::Display for FaultTarget {
@@ -754,6 +768,8 @@ impl std::fmt::Display for FaultTarget {
             FaultTarget::CacheNode { cache, node } => write!(f, "cache.{cache}.node[{node}]"),
             FaultTarget::Datacenter { datacenter } => write!(f, "datacenter.{datacenter}"),
             FaultTarget::Partition { a, b } => write!(f, "partition.{a}|{b}"),
+            FaultTarget::Cdn { cdn } => write!(f, "cdn.{cdn}"),
+            FaultTarget::CdnEdge { cdn, edge } => write!(f, "cdn.{cdn}.edge[{edge}]"),
         }
     }
 }
@@ -773,6 +789,10 @@ impl Scenario {
 
     pub fn cache(&self, name: &str) -> Option<&Cache> {
         self.caches.iter().find(|cache| cache.name == name)
+    }
+
+    pub fn cdn(&self, name: &str) -> Option<&Cdn> {
+        self.cdns.iter().find(|cdn| cdn.name == name)
     }
 
     pub fn keyspace(&self, name: &str) -> Option<&Keyspace> {
@@ -815,5 +835,120 @@ impl Scenario {
                 price_per_hour: 0.0,
             },
         }
+    }
+}
+
+/// A content delivery network: edges near the users, each caching objects
+/// of a catalog (a keyspace) in its own store, in front of an origin.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cdn {
+    pub name: String,
+    /// The object catalog: how many objects, their popularity and sizes.
+    pub keyspace: String,
+    pub edges: CdnEdges,
+    /// Bytes each edge holds.
+    pub capacity: u64,
+    pub eviction: Eviction,
+    /// An edge's copy expires this long after it was fetched.
+    pub ttl: Option<SimDuration>,
+    /// One way, between a user and their edge.
+    pub latency: Dist,
+    /// Where edges fetch what they miss.
+    pub origin: CdnOrigin,
+    /// US dollars per GB (10^9 bytes) served to clients.
+    pub price_per_gb: f64,
+    /// What clients do while their edge is down (once they know).
+    pub fallback: CdnFallback,
+    /// From an edge's failure until clients know and fall back; until then
+    /// their connections are refused.
+    pub detection: SimDuration,
+    /// Releases that change part of the catalog, in time order.
+    pub deploys: Vec<CdnDeploy>,
+}
+
+/// `edges = 4` (named `edge[0]`…) or `edges = ["eu", "us"]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CdnEdges {
+    Count(u32),
+    Named(Vec<String>),
+}
+
+impl CdnEdges {
+    pub fn count(&self) -> u32 {
+        match self {
+            CdnEdges::Count(count) => *count,
+            CdnEdges::Named(names) => names.len() as u32,
+        }
+    }
+
+    /// The output scope of edge `index` of CDN `cdn`.
+    pub fn scope(&self, cdn: &str, index: u32) -> String {
+        match self {
+            CdnEdges::Count(_) => format!("{cdn}.edge[{index}]"),
+            CdnEdges::Named(names) => format!("{cdn}.{}", names[index as usize]),
+        }
+    }
+}
+
+/// A CDN's origin: an endpoint (through a DNS name, balancer or pool) or a
+/// database read as an object store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CdnOrigin {
+    Endpoint(Target),
+    Database(String),
+}
+
+impl std::fmt::Display for CdnOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CdnOrigin::Endpoint(target) => write!(f, "{target}"),
+            CdnOrigin::Database(database) => write!(f, "{database}"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CdnFallback {
+    /// Clients go straight to the origin.
+    Origin,
+    /// Requests fail with `unavailable`.
+    None,
+}
+
+impl CdnFallback {
+    pub const NAMES: [&'static str; 2] = ["origin", "none"];
+    pub const ALL: [CdnFallback; 2] = [CdnFallback::Origin, CdnFallback::None];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// A release at `at` changing `share` of the catalog's objects.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CdnDeploy {
+    pub at: SimDuration,
+    pub mode: DeployMode,
+    pub share: f64,
+    /// Invalidation: from the deploy until every edge has dropped the
+    /// changed objects (zero for versioned names).
+    pub propagation: SimDuration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeployMode {
+    /// Changed objects get new names: edges miss them once (cold misses).
+    Versioned,
+    /// Same names, purged by an invalidation that takes `propagation` to
+    /// reach the edges; until then edges serve the old content.
+    Invalidate,
+}
+
+impl DeployMode {
+    pub const NAMES: [&'static str; 2] = ["versioned", "invalidate"];
+    pub const ALL: [DeployMode; 2] = [DeployMode::Versioned, DeployMode::Invalidate];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
     }
 }

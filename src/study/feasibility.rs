@@ -21,7 +21,7 @@
 use super::cache_estimate::{self, CacheTraffic};
 use std::collections::HashMap;
 
-use crate::scenario::{Arrivals, Concurrency, Endpoint, ReadFrom, Scenario, Step};
+use crate::scenario::{Arrivals, CdnOrigin, Concurrency, Endpoint, ReadFrom, Scenario, Step};
 
 /// One station's estimated load.
 #[derive(Clone, Debug, PartialEq)]
@@ -506,11 +506,27 @@ fn walk_with(
     };
     let total_weight: f64 = scenario.workload.mix.iter().map(|c| c.weight).sum();
     // Calls flow from the classes' entry endpoints down the call graph.
+    // A class calling a CDN reaches its origin only on a miss.
+    let cdn_paths: Vec<Option<CdnPath>> = scenario
+        .workload
+        .mix
+        .iter()
+        .map(|class| {
+            scenario
+                .cdn(&class.call.component)
+                .map(|cdn| CdnPath::new(scenario, cdn))
+        })
+        .collect();
     let entries: Vec<Option<usize>> = scenario
         .workload
         .mix
         .iter()
-        .map(|class| graph.target(scenario, &class.call.component, &class.call.endpoint))
+        .zip(&cdn_paths)
+        .map(|(class, cdn)| match cdn.as_ref().map(|cdn| &cdn.origin) {
+            Some(CdnOrigin::Endpoint(target)) => graph.target(scenario, &target.component, &target.endpoint),
+            Some(CdnOrigin::Database(_)) => None,
+            None => graph.target(scenario, &class.call.component, &class.call.endpoint),
+        })
         .collect();
     // A geoDNS name splits its classes' load by region (each to its
     // nearest target), with the user's round trip to that target.
@@ -527,7 +543,14 @@ fn walk_with(
             Some(targets.collect())
         })
         .collect();
-    for ((class, entry), geo) in scenario.workload.mix.iter().zip(&entries).zip(&geo_entries) {
+    for (((class, entry), geo), cdn) in scenario
+        .workload
+        .mix
+        .iter()
+        .zip(&entries)
+        .zip(&geo_entries)
+        .zip(&cdn_paths)
+    {
         let class_rate = rate * class.weight / total_weight;
         match geo {
             Some(targets) => {
@@ -538,10 +561,34 @@ fn walk_with(
                 }
             }
             None => {
+                let miss = cdn.as_ref().map_or(1.0, |cdn| cdn.miss_ratio);
                 if let Some(entry) = *entry {
-                    estimator.endpoint_rate[entry] += class_rate;
+                    estimator.endpoint_rate[entry] += class_rate * miss;
                 }
             }
+        }
+    }
+    // Database origins: the misses' reads, and their response time.
+    let mut database_origin_ns = vec![0.0; cdn_paths.len()];
+    for ((class, cdn), response) in scenario
+        .workload
+        .mix
+        .iter()
+        .zip(&cdn_paths)
+        .zip(&mut database_origin_ns)
+    {
+        if let Some(CdnPath {
+            origin: CdnOrigin::Database(database),
+            miss_ratio,
+            ..
+        }) = cdn
+        {
+            let read = Step::Read {
+                database: database.clone(),
+                service: None,
+                cache: None,
+            };
+            *response = estimator.database_operation(&read, rate * class.weight / total_weight * miss_ratio);
         }
     }
     for &id in graph.bottom_up.iter().rev() {
@@ -561,9 +608,9 @@ fn walk_with(
     let users = scenario.workload.arrivals.users();
     let client_round_trip = 2.0 * scenario.network.client.mean();
     let mut response_ns = 0.0;
-    for (response_index, (class, entry)) in scenario.workload.mix.iter().zip(&entries).enumerate() {
+    for (index, (class, entry)) in scenario.workload.mix.iter().zip(&entries).enumerate() {
         let share = class.weight / total_weight;
-        let served = match &geo_entries[response_index] {
+        let served = match &geo_entries[index] {
             Some(targets) => targets
                 .iter()
                 .map(|&(id, share, round_trip)| {
@@ -572,6 +619,19 @@ fn walk_with(
                 .sum(),
             None => entry.map_or(0.0, |entry| estimator.endpoint_response_ns[entry]),
         };
+        if let Some(cdn) = &cdn_paths[index] {
+            // Client ↔ edge, and on a miss the edge's call to the origin.
+            let origin = match &cdn.origin {
+                CdnOrigin::Endpoint(target) => {
+                    2.0 * scenario.network.default.mean()
+                        + balancer_time_ns(scenario, &target.component)
+                        + served
+                }
+                CdnOrigin::Database(_) => database_origin_ns[index],
+            };
+            response_ns += share * (cdn.round_trip_ns + cdn.miss_ratio * origin);
+            continue;
+        }
         let lookup = scenario.dns_name(&class.call.component).map_or(0.0, |dns| {
             lookup_share(dns, rate_to_name[dns.name.as_str()], users) * dns.resolve.mean()
         });
@@ -708,4 +768,39 @@ pub fn warnings(loads: &[StationLoad]) -> Vec<String> {
         }
     }
     warnings
+}
+
+/// What a request to a CDN costs the system, on average: the round trip to
+/// the edge, and on a miss (by Che's approximation for the edge's store,
+/// objects of the catalog's mean size) the call to the origin.
+struct CdnPath {
+    origin: CdnOrigin,
+    miss_ratio: f64,
+    round_trip_ns: f64,
+}
+
+impl CdnPath {
+    fn new(scenario: &Scenario, cdn: &crate::scenario::Cdn) -> Self {
+        // An edge is a one-node cache of the catalog; every edge sees the
+        // same popularity, so one edge's ratio is the CDN's.
+        let edge = crate::scenario::Cache {
+            name: cdn.name.clone(),
+            keyspace: cdn.keyspace.clone(),
+            nodes: 1,
+            capacity: crate::scenario::CacheCapacity::Bytes(cdn.capacity),
+            eviction: cdn.eviction,
+            ttl: None,
+            ttl_refresh_on_hit: false,
+            write_policy: crate::scenario::WritePolicy::Invalidate,
+            latency: cdn.latency.clone(),
+            connections: 1,
+            virtual_nodes: 1,
+            on_node_failure: crate::scenario::NodeFailure::Miss,
+        };
+        CdnPath {
+            origin: cdn.origin.clone(),
+            miss_ratio: 1.0 - cache_estimate::hit_ratio(scenario, &edge, None),
+            round_trip_ns: 2.0 * cdn.latency.mean(),
+        }
+    }
 }

@@ -4,6 +4,7 @@ mod support;
 
 mod analytic;
 mod caching;
+mod cdn;
 mod charts;
 mod cli;
 mod compare;

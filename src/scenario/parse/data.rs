@@ -253,7 +253,9 @@ pub(crate) fn read_keyspace(cx: &mut Cx, name: String, node: &Node) -> Option<Ke
         });
     let popularity = table.get("popularity").map(|n| read_popularity(reader, &n));
     let hot = table.get("hot").map(|n| read_hot(reader, &n));
-    let value_size = table.get("value_size").map(|n| read_size_dist(reader, &n));
+    let value_size = table
+        .get("value_size")
+        .map(|n| super::cdn::read_size_distribution(reader, &n));
     table.finish(reader);
     let keys = keys?;
     let hot = optional(hot)?;
@@ -317,18 +319,6 @@ fn read_hot(reader: &mut Reader, node: &Node) -> Option<HotKeys> {
         share: share?,
         keys: keys?,
     })
-}
-
-/// A size (`"4KiB"`) or a distribution of sizes in bytes
-/// (`{ dist = "lognormal", mean = "4KiB", cv = 1.0 }`), parameters in bytes.
-fn read_size_dist(reader: &mut Reader, node: &Node) -> Option<Dist> {
-    match node.value {
-        DeValue::String(_) => reader.size(node).map(|bytes| Dist::Const { value: bytes as f64 }),
-        _ => {
-            reader.wrong_type(node, "a size such as \"4KiB\"", "\"4KiB\"");
-            None
-        }
-    }
 }
 
 const CAPACITY_EXAMPLE: &str = "10000 (entries) or \"1GiB\"";

@@ -97,6 +97,17 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
     let restore = matches!(action, FaultAction::Restore);
     let when = fault_time(cx, &problem, at, lasting, mtbf, mttr, !restore)?;
     let target = read_target(cx, &target_node)?;
+    if matches!(target, FaultTarget::Cdn { .. } | FaultTarget::CdnEdge { .. })
+        && matches!(action, FaultAction::Slow { .. })
+    {
+        // Edges model no service time, so there is nothing to slow down.
+        cx.reader.invalid(
+            &target_node,
+            "a CDN can be killed and restored, not slowed down",
+            Some("to add latency to the CDN, raise its `latency`".to_owned()),
+        );
+        return None;
+    }
     Some(Fault { target, when, action })
 }
 
@@ -170,7 +181,7 @@ fn indexed(part: &str) -> Option<(&str, Option<u32>)> {
 
 /// `pool.NAME`, `pool.NAME.instance[I]`, `database.NAME.primary`,
 /// `database.NAME.replica[R]`, `database.NAME.shard[S].primary|replica[R]`,
-/// `cache.NAME.node[I]`.
+/// `cache.NAME.node[I]`, `cdn.NAME`, `cdn.NAME.edge[I]`.
 fn parse_target(text: &str) -> Option<FaultTarget> {
     let (kind, rest) = text.split_once('.')?;
     let mut parts = rest.split('.');
@@ -183,6 +194,11 @@ fn parse_target(text: &str) -> Option<FaultTarget> {
             instance: *instance,
         }),
         ("datacenter", []) => Some(FaultTarget::Datacenter { datacenter: name }),
+        ("cdn", []) => Some(FaultTarget::Cdn { cdn: name }),
+        ("cdn", [("edge", Some(edge))]) => Some(FaultTarget::CdnEdge {
+            cdn: name,
+            edge: *edge,
+        }),
         ("cache", [("node", Some(node))]) => Some(FaultTarget::CacheNode {
             cache: name,
             node: *node,
@@ -218,7 +234,7 @@ fn read_target(cx: &mut Cx, node: &Node) -> Option<FaultTarget> {
             format!("`{text}` is not a fault target"),
             Some(
                 "targets: pool.NAME, pool.NAME.instance[I], database.NAME.primary, database.NAME.replica[R], \
-                 database.NAME.shard[S].primary, cache.NAME.node[I], datacenter.NAME"
+                 database.NAME.shard[S].primary, cache.NAME.node[I], datacenter.NAME, cdn.NAME, cdn.NAME.edge[I]"
                     .to_owned(),
             ),
         );
@@ -293,6 +309,17 @@ mod tests {
                 node: 0
             })
         );
+        assert_eq!(
+            parse_target("cdn.static"),
+            Some(FaultTarget::Cdn { cdn: "static".into() })
+        );
+        assert_eq!(
+            parse_target("cdn.static.edge[1]"),
+            Some(FaultTarget::CdnEdge {
+                cdn: "static".into(),
+                edge: 1
+            })
+        );
         for bad in [
             "pool",
             "pool.web.node[1]",
@@ -300,6 +327,8 @@ mod tests {
             "database.db.replica",
             "cache.c.node[x]",
             "datacenter.dc.node[0]",
+            "cdn.static.edge",
+            "cdn.static.eu",
             "x.y",
         ] {
             assert_eq!(parse_target(bad), None, "{bad}");

@@ -5,6 +5,7 @@
 //! with their spans and checked afterwards (`check`), when all names are
 //! known.
 
+mod cdn;
 mod components;
 mod data;
 mod dist;
@@ -22,6 +23,7 @@ use super::reader::{Node, Reader, TableNode};
 use super::types::{Limits, Network, Scenario, Size, Target};
 use crate::engine::SimDuration;
 
+pub use cdn::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES, MAX_OBJECT_BYTES};
 pub use components::{MAX_CORES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_STEP_DEPTH, MAX_WORKERS};
 pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES};
 pub use dist::MAX_EMPIRICAL_SAMPLES;
@@ -55,6 +57,8 @@ pub(crate) enum RefKind {
     Region,
     /// A component's `datacenter`: a data center.
     Datacenter,
+    /// A CDN's `origin = "component/endpoint"`: a DNS name, balancer or pool.
+    Origin,
 }
 
 /// A name to check once every component is known.
@@ -241,6 +245,10 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         .map(|node| components::read_named(cx, &node, "datacenter", geo::read_datacenter))
         .unwrap_or_default();
     geo::check_sizes(cx, &regions, &datacenters, regions_node.as_ref());
+    let cdns = root
+        .get("cdn")
+        .map(|node| components::read_named(cx, &node, "cdn", cdn::read_cdn))
+        .unwrap_or_default();
     let faults = root.get("faults").map(|node| faults::read_faults(cx, &node));
     let recovery = root
         .get("recovery")
@@ -271,6 +279,7 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
             datacenters,
             ..std::mem::take(&mut cx.geo)
         },
+        cdns,
     })
 }
 

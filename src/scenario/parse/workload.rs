@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::super::diagnostic::Diagnostic;
 use super::super::reader::{Node, Reader, TableNode};
-use super::super::types::{Arrivals, Class, Diurnal, Jitter, OpenRate, RateChange, Retry, Workload};
+use super::super::types::{Arrivals, Class, Diurnal, Jitter, OpenRate, RateChange, Retry, Target, Workload};
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
 use crate::engine::SimDuration;
@@ -281,7 +281,7 @@ fn read_mix(cx: &mut Cx, node: &Node) -> Option<Vec<Class>> {
         let weight = table.get("weight").map(|node| cx.reader.positive_number(&node));
         let call = table
             .require(&mut cx.reader, "call", "\"web/home\"")
-            .and_then(|node| read_target(cx, &node, RefKind::Entry));
+            .and_then(|node| read_entry(cx, &node));
         let key = table
             .get("key")
             .map(|node| super::read_reference(cx, &node, RefKind::Keyspace));
@@ -309,4 +309,16 @@ fn read_mix(cx: &mut Cx, node: &Node) -> Option<Vec<Class>> {
         }
     }
     ok.then_some(classes)
+}
+
+/// A class's `call`: `component/endpoint`, or a CDN's name alone.
+fn read_entry(cx: &mut Cx, node: &Node) -> Option<Target> {
+    let text = cx.reader.string(node)?;
+    if text.contains('/') {
+        return read_target(cx, node, RefKind::Entry);
+    }
+    super::read_reference(cx, node, RefKind::Entry).map(|component| Target {
+        component,
+        endpoint: String::new(),
+    })
 }

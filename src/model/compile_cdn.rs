@@ -1,0 +1,122 @@
+//! Compiling `[cdn.*]`: one instance and one byte-capacity store per edge,
+//! the edge program (lookup, jump if hit, call the origin, fill), the
+//! origin call (an endpoint, or a read of a database), the entry call that
+//! classes naming the CDN use, object sizes and deploys.
+
+use super::cache::CacheStore;
+use super::cdn::{Cdn, CdnCounters, Deploy, ObjectSizes};
+use super::compile::Builder;
+use super::keys::KeySampler;
+use super::program::{CallId, Draft, Op};
+use super::sampler::Sampler;
+use super::{InstanceId, Role, Route};
+use crate::engine::SimTime;
+use crate::engine::random::stream_state;
+use crate::scenario::{CdnOrigin, DeployMode, Dist, Scenario};
+
+/// Each CDN's state and the call that reaches it.
+pub(super) fn build_cdns(
+    scenario: &Scenario,
+    builder: &mut Builder,
+    keyspaces: &[KeySampler],
+) -> Vec<(Cdn, CallId)> {
+    let mut cdns = Vec::new();
+    for (index, cdn) in scenario.cdns.iter().enumerate() {
+        let id = index as u32;
+        let path = format!("cdn.{}", cdn.name);
+        let keyspace = &scenario.keyspace(&cdn.keyspace).expect("checked at load");
+        let objects = keyspaces[builder.keyspace_ids[&cdn.keyspace] as usize].keys();
+        let origin = match &cdn.origin {
+            CdnOrigin::Endpoint(target) => builder.endpoint_call(&target.component, &target.endpoint),
+            CdnOrigin::Database(database) => {
+                let read = builder.database_read[database];
+                builder.database_call(database, false, read, &format!("{path}.origin"))
+            }
+        };
+        let program = builder.programs.place(vec![
+            Draft::Op(Op::CdnLookup { cdn: id }),
+            Draft::JumpIfHitRelative { to_relative: 4 },
+            Draft::Op(Op::Call(origin)),
+            Draft::Op(Op::CdnFill { cdn: id }),
+        ]);
+        let key = builder.key_draw(Some(&cdn.keyspace), &path);
+        let entry = builder.push_call(Route::Cdn(id), program, key);
+        let mut edges = Vec::new();
+        let mut edge_scopes = Vec::new();
+        for edge in 0..cdn.edges.count() {
+            let scope = cdn.edges.scope(&cdn.name, edge);
+            // Edges serve from memory at network speed: no worker or CPU
+            // limit is modelled, only their bytes.
+            let workers = 1 << 30;
+            let station = builder.station(
+                scope.clone(),
+                1,
+                workers,
+                None,
+                workers,
+                1.0,
+                0.0,
+                false,
+                move |_| Role::CdnEdge { cdn: id, edge },
+            );
+            edges.push(InstanceId(builder.stations[station.index()].first_instance));
+            edge_scopes.push(scope);
+        }
+        let count = edges.len();
+        let constant = match keyspace.value_size {
+            Dist::Const { value } => Some(value),
+            _ => None,
+        };
+        let sizes = ObjectSizes::new(
+            Sampler::new(&keyspace.value_size),
+            constant,
+            stream_state(scenario.seed, &format!("keyspace.{}.value_size", keyspace.name)),
+        );
+        let deploys = cdn
+            .deploys
+            .iter()
+            .enumerate()
+            .map(|(number, deploy)| Deploy {
+                at: SimTime::ZERO + deploy.at,
+                mode: deploy.mode,
+                share: deploy.share,
+                propagation: deploy.propagation,
+                salt: stream_state(scenario.seed, &format!("{path}.deploy[{number}]")) as u64,
+            })
+            .collect();
+        // Every name an object can have: one more per versioned deploy
+        // (the loader checks that they fit in 32 bits).
+        let versioned = cdn
+            .deploys
+            .iter()
+            .filter(|deploy| deploy.mode == DeployMode::Versioned)
+            .count() as u32;
+        let names = objects * (versioned + 1);
+        let state = Cdn {
+            name: cdn.name.clone(),
+            edge_scopes,
+            stores: (0..count)
+                .map(|_| CacheStore::with_bytes(cdn.eviction, cdn.capacity, names, cdn.ttl, false))
+                .collect(),
+            edges,
+            objects,
+            sizes,
+            deploys,
+            latency: builder.site(&cdn.latency, &format!("{path}.latency")),
+            origin,
+            fallback: cdn.fallback,
+            detection: cdn.detection,
+            known_down: vec![false; count],
+            price_per_gb: cdn.price_per_gb,
+            evict_stream: builder.streams.register(&format!("{path}.evict")),
+            window: vec![CdnCounters::default(); count],
+            totals: vec![CdnCounters::default(); count],
+            fallback_window: 0,
+            fallback_total: 0,
+            unavailable_window: 0,
+            unavailable_total: 0,
+        };
+        cdns.push((state, entry));
+    }
+    cdns
+}

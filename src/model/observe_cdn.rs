@@ -1,0 +1,77 @@
+//! Metrics of CDNs, per CDN and per edge: requests, hits and misses, the
+//! hit ratio, origin requests, egress bytes and their cost, stale reads,
+//! evictions; per CDN also the requests that fell back to the origin or
+//! failed while an edge was down.
+
+use super::Model;
+use super::cdn::CdnCounters;
+use crate::metrics::{Summary, Timeseries};
+
+/// The rows of one scope's counters (hits are requests − misses; the
+/// summary states them too).
+fn rows(counters: &CdnCounters) -> [(&'static str, f64); 7] {
+    [
+        ("requests", counters.requests as f64),
+        ("hit_ratio", counters.hit_ratio()),
+        ("misses", counters.misses as f64),
+        ("origin_requests", counters.origin_requests as f64),
+        ("egress_bytes", counters.egress_bytes as f64),
+        ("stale_reads", counters.stale_reads as f64),
+        ("evictions", counters.evictions as f64),
+    ]
+}
+
+impl Model {
+    /// Closes the CDNs' window: rows into `series`, totals if kept.
+    pub(super) fn close_cdn_window(&mut self, keep: bool, time_s: f64, series: &mut Timeseries) {
+        for cdn in &mut self.cdns {
+            let mut combined = CdnCounters::default();
+            for edge in 0..cdn.edges.len() {
+                let mut window = std::mem::take(&mut cdn.window[edge]);
+                window.evictions = std::mem::take(&mut cdn.stores[edge].counters).evictions;
+                let scope = series.scope(&cdn.edge_scopes[edge]);
+                for (metric, value) in rows(&window) {
+                    series.push(time_s, scope, metric, value);
+                }
+                series.push(time_s, scope, "stored_bytes", cdn.stores[edge].bytes() as f64);
+                combined.merge(&window);
+                if keep {
+                    cdn.totals[edge].merge(&window);
+                }
+            }
+            let fallback = std::mem::take(&mut cdn.fallback_window);
+            let unavailable = std::mem::take(&mut cdn.unavailable_window);
+            if keep {
+                cdn.fallback_total += fallback;
+                cdn.unavailable_total += unavailable;
+            }
+            let scope = series.scope(&cdn.name);
+            for (metric, value) in rows(&combined) {
+                series.push(time_s, scope, metric, value);
+            }
+            series.push(time_s, scope, "fallback_requests", fallback as f64);
+            series.push(time_s, scope, "unavailable", unavailable as f64);
+            series.push(time_s, scope, "cost_usd", cdn.cost_usd(combined.egress_bytes));
+        }
+    }
+
+    /// The CDNs' rows over the kept windows.
+    pub(super) fn summary_cdn(&self, summary: &mut Summary) {
+        for cdn in &self.cdns {
+            let mut combined = CdnCounters::default();
+            for (scope, totals) in cdn.edge_scopes.iter().zip(&cdn.totals) {
+                for (metric, value) in rows(totals) {
+                    summary.push(scope, metric, value);
+                }
+                combined.merge(totals);
+            }
+            for (metric, value) in rows(&combined) {
+                summary.push(&cdn.name, metric, value);
+            }
+            summary.push(&cdn.name, "hits", combined.hits as f64);
+            summary.push(&cdn.name, "fallback_requests", cdn.fallback_total as f64);
+            summary.push(&cdn.name, "unavailable", cdn.unavailable_total as f64);
+            summary.push(&cdn.name, "cost_usd", cdn.cost_usd(combined.egress_bytes));
+        }
+    }
+}
