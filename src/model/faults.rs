@@ -21,6 +21,8 @@ pub struct FaultSource {
     pub random: Option<(Sampler, Sampler, StreamId)>,
     /// The drill opened by the current occurrence, if any.
     pub drill: Option<usize>,
+    /// A broker fault: the queue's index.
+    pub queue: Option<u32>,
 }
 
 impl FaultSource {
@@ -46,6 +48,7 @@ impl FaultSource {
             when: fault.when.clone(),
             random,
             drill: None,
+            queue: None,
         }
     }
 }
@@ -102,10 +105,15 @@ impl Model {
         let action = self.fault_sources[source].action;
         let instances = self.fault_sources[source].instances.clone();
         let label = self.fault_sources[source].label.clone();
+        let broker = self.fault_sources[source].queue;
+        let mut lost_messages = 0;
         let (kind, detail) = match (action, undo) {
             (FaultAction::Kill { mode }, false) => {
                 for &instance in &instances {
                     self.kill_instance(instance, mode, queue);
+                }
+                if let Some(broker) = broker {
+                    lost_messages = self.crash_broker(broker, queue);
                 }
                 ("kill", mode.name().to_owned())
             }
@@ -121,6 +129,9 @@ impl Model {
                 for &instance in &instances {
                     self.restore_instance(instance, queue);
                 }
+                if let Some(broker) = broker {
+                    self.restore_broker(broker, queue);
+                }
                 ("restore", String::new())
             }
             (FaultAction::Restore, true) => unreachable!("a restore is not undone"),
@@ -129,6 +140,11 @@ impl Model {
         if kind != "restore" {
             let drill = self.open_drill(source, now);
             self.fault_sources[source].drill = drill;
+            if let (Some(drill), Some(_)) = (drill, broker) {
+                // Producers learn at once: their enqueues fail.
+                self.drills[drill].detected = Some(now);
+                self.drills[drill].lost_messages = lost_messages;
+            }
         }
         if self.fault_sources[source].random.is_some() {
             let delay = self.random_delay(source, !undo);
@@ -171,6 +187,8 @@ impl Model {
                 self.abandon(frame, queue);
             }
         }
+        let station = self.instances[id.index()].station;
+        self.rebill(station, now);
         match self.roles[id.index()] {
             Role::CacheNode { cache, node } => self.caches[cache as usize].kill(node as usize),
             Role::DatabaseNode { database, node } => {
@@ -226,6 +244,12 @@ impl Model {
             return;
         }
         instance.restore();
+        let station = instance.station;
+        self.rebill(station, queue.now());
+        let consumed = self.station_queue[station.index()];
+        if consumed != super::queues::NO_QUEUE {
+            self.deliver_messages(consumed as usize, queue);
+        }
         match self.roles[id.index()] {
             Role::CacheNode { cache, node } => self.caches[cache as usize].restore(node as usize),
             Role::DatabaseNode { database, node } => {

@@ -8,7 +8,9 @@
 //! metrics at each window. The model sees no TOML, does no IO, and draws
 //! randomness only from the engine's named streams.
 
+mod autoscale;
 mod balancer;
+mod broker;
 mod cache;
 mod client;
 mod cluster;
@@ -24,6 +26,7 @@ mod keys;
 mod observe;
 mod observe_data;
 mod program;
+mod queues;
 mod reshard;
 mod ring;
 mod sampler;
@@ -113,6 +116,10 @@ pub enum Event {
     Reshard { database: u32 },
     /// Start copying the next key of a reshard.
     Migrate { database: u32 },
+    /// A pool's autoscaler evaluates its metric.
+    Autoscale { scaler: u32 },
+    /// A launched instance finished booting (if `launch` is still its latest).
+    Booted { instance: InstanceId, launch: u32 },
 }
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 32, "events stay small");
@@ -321,6 +328,12 @@ pub struct Model {
     in_flight_at_warmup: Option<u64>,
     kept_elapsed_ns: u128,
     events: Vec<LoggedEvent>,
+    /// Message brokers, and per station the queue it consumes (`u32::MAX`: none).
+    brokers: Vec<broker::Broker>,
+    station_queue: Vec<u32>,
+    /// Autoscalers, and per station the billing of its instances by up-time.
+    scalers: Vec<autoscale::Scaler>,
+    billing: Vec<autoscale::Billing>,
 }
 
 impl Process for Model {
@@ -369,6 +382,8 @@ impl Process for Model {
             Event::Promote { database, shard } => self.promote(database, shard, queue),
             Event::Reshard { database } => self.reshard(database, queue),
             Event::Migrate { database } => self.migrate(database, queue),
+            Event::Autoscale { scaler } => self.evaluate_scaler(scaler as usize, queue),
+            Event::Booted { instance, launch } => self.booted(instance, launch, queue),
         }
         self.drain_ready(queue);
     }
@@ -461,6 +476,7 @@ impl Model {
             }
         }
         self.schedule_faults(queue);
+        self.schedule_scalers(queue);
         self.schedule_health_checks(queue);
         if scenario.warmup > SimDuration::ZERO {
             self.log(

@@ -50,6 +50,9 @@ pub enum Op {
     /// At a primary: commit a new version of the key and replicate it;
     /// `value` becomes the new version. Semi-sync waits for acks here.
     DatabaseWrite { database: u32 },
+    /// Put a message on queue `queue`; go on when the broker acknowledges
+    /// (after a draw of `ack`).
+    Enqueue { queue: u32, ack: SiteId },
     /// The program is done: reply to the caller.
     End,
 }

@@ -16,6 +16,7 @@ pub mod types;
 pub mod units;
 
 mod check;
+mod check_queues;
 mod parse;
 mod reader;
 mod tree;
@@ -33,8 +34,8 @@ pub use types::*;
 pub mod bounds {
     pub use super::parse::{
         MAX_CACHE_NODES, MAX_CORES, MAX_EMPIRICAL_SAMPLES, MAX_INSTANCES, MAX_KEYS, MAX_QUEUE_CAPACITY,
-        MAX_REPLICAS, MAX_RETRIES, MAX_SHARDS, MAX_STEP_DEPTH, MAX_USERS, MAX_VIRTUAL_NODES, MAX_WINDOWS,
-        MAX_WORKERS,
+        MAX_QUEUE_MESSAGES, MAX_REPLICAS, MAX_RETRIES, MAX_SHARDS, MAX_STEP_DEPTH, MAX_USERS,
+        MAX_VIRTUAL_NODES, MAX_WINDOWS, MAX_WORKERS,
     };
     /// Largest scenario file read, in bytes.
     pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;

@@ -212,6 +212,13 @@ impl<'s> CallGraph<'s> {
                 Step::Maybe { probability, steps } => {
                     self.collect_calls(scenario, steps, weight * probability, out)
                 }
+                // Each message becomes one call of the queue's consumer.
+                Step::Enqueue(queue) => {
+                    let consumer = &scenario.queue(queue).expect("checked").consumer;
+                    if let Some(id) = self.target(scenario, &consumer.component, &consumer.endpoint) {
+                        out.push((id, weight));
+                    }
+                }
                 _ => {}
             }
         }
@@ -421,6 +428,11 @@ impl<'s> Estimator<'s> {
                     demand.hold_ns += probability * inner.hold_ns;
                     demand.cpu_ns += probability * inner.cpu_ns;
                 }
+                // The producer waits only for the broker's ack; the job's
+                // load reaches the consumer through the call graph.
+                Step::Enqueue(queue) => {
+                    demand.hold_ns += self.scenario.queue(queue).expect("checked").latency.mean();
+                }
             }
         }
     }
@@ -549,7 +561,8 @@ fn walk_with(
             busy_workers: estimator.hold[index] / 1e9,
             busy_cores: estimator.compute[index] / 1e9,
             segment_rate: estimator.segments[index],
-            instances: pool.instances,
+            // An autoscaled pool can grow to its `max`.
+            instances: pool.autoscale.as_ref().map_or(pool.instances, |scale| scale.max),
             servers_per_instance: pool.workers,
             cores_per_instance: Some(size.cores.min(pool.workers)),
         });

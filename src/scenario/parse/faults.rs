@@ -113,7 +113,7 @@ fn indexed(part: &str) -> Option<(&str, Option<u32>)> {
 
 /// `pool.NAME`, `pool.NAME.instance[I]`, `database.NAME.primary`,
 /// `database.NAME.replica[R]`, `database.NAME.shard[S].primary|replica[R]`,
-/// `cache.NAME.node[I]`.
+/// `cache.NAME.node[I]`, `queue.NAME`.
 fn parse_target(text: &str) -> Option<FaultTarget> {
     let (kind, rest) = text.split_once('.')?;
     let mut parts = rest.split('.');
@@ -125,6 +125,7 @@ fn parse_target(text: &str) -> Option<FaultTarget> {
             pool: name,
             instance: *instance,
         }),
+        ("queue", []) => Some(FaultTarget::Queue { queue: name }),
         ("cache", [("node", Some(node))]) => Some(FaultTarget::CacheNode {
             cache: name,
             node: *node,
@@ -160,7 +161,7 @@ fn read_target(cx: &mut Cx, node: &Node) -> Option<FaultTarget> {
             format!("`{text}` is not a fault target"),
             Some(
                 "targets: pool.NAME, pool.NAME.instance[I], database.NAME.primary, database.NAME.replica[R], \
-                 database.NAME.shard[S].primary, cache.NAME.node[I]"
+                 database.NAME.shard[S].primary, cache.NAME.node[I], queue.NAME"
                     .to_owned(),
             ),
         );
@@ -229,7 +230,12 @@ mod tests {
                 node: 0
             })
         );
+        assert_eq!(
+            parse_target("queue.jobs"),
+            Some(FaultTarget::Queue { queue: "jobs".into() })
+        );
         for bad in [
+            "queue.jobs.node[0]",
             "pool",
             "pool.web.node[1]",
             "database.db",

@@ -9,6 +9,7 @@ mod components;
 mod data;
 mod dist;
 mod faults;
+mod queues;
 mod workload;
 
 use std::ops::Range;
@@ -24,6 +25,7 @@ use crate::engine::SimDuration;
 pub use components::{MAX_CORES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_STEP_DEPTH, MAX_WORKERS};
 pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES};
 pub use dist::MAX_EMPIRICAL_SAMPLES;
+pub use queues::MAX_QUEUE_MESSAGES;
 pub use workload::{MAX_RETRIES, MAX_USERS};
 
 /// Most windows a run may have (the time series is kept in memory).
@@ -50,6 +52,10 @@ pub(crate) enum RefKind {
     Cache { database: String },
     /// What a fault hits.
     FaultTarget(super::types::FaultTarget),
+    /// `{ enqueue = ... }`: a queue.
+    Queue,
+    /// `queue.<q>.consumer`: a pool (not a balancer or DNS name) and an endpoint.
+    Consumer,
 }
 
 /// A name to check once every component is known.
@@ -220,6 +226,10 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         .get("cache")
         .map(|node| components::read_named(cx, &node, "cache", data::read_cache))
         .unwrap_or_default();
+    let queues = root
+        .get("queue")
+        .map(|node| components::read_named(cx, &node, "queue", queues::read_queue))
+        .unwrap_or_default();
     let faults = root.get("faults").map(|node| faults::read_faults(cx, &node));
     let recovery = root
         .get("recovery")
@@ -245,6 +255,7 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         caches,
         faults: faults.unwrap_or(Some(Vec::new()))?,
         recovery: recovery.unwrap_or(Some(super::types::Recovery::default()))?,
+        queues,
     })
 }
 
