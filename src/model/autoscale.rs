@@ -39,6 +39,7 @@ pub struct Scaler {
     /// The queue the pool consumes (`NO_QUEUE`: none).
     pub queue: u32,
     pub last_action: Option<SimTime>,
+    pub last_eval: SimTime,
     /// Per instance of the pool: its latest launch (stale boots are ignored).
     pub launches: Vec<u32>,
     /// ∫ busy workers dt of windows already closed, and the mark taken at
@@ -81,9 +82,10 @@ impl Billing {
     }
 }
 
-/// desired = ceil(current × metric / target), clamped to [min, max].
-pub fn desired(current: u32, metric: f64, target: f64, min: u32, max: u32) -> u32 {
-    let raw = (current as f64 * metric / target - 1e-9).ceil();
+/// desired = ceil(current × metric / target), clamped to [min, max];
+/// `current` is the (mean) instance count the metric was measured over.
+pub fn desired(current: f64, metric: f64, target: f64, min: u32, max: u32) -> u32 {
+    let raw = (current * metric / target - 1e-9).ceil();
     (raw.max(0.0) as u32).clamp(min, max)
 }
 
@@ -147,22 +149,30 @@ impl Model {
         let serving = scaler.serving.area_until(now);
         let workers = self.stations[station.index()].workers_per_instance as f64;
         let (busy_delta, serving_delta) = (busy - scaler.busy_mark, serving - scaler.serving_mark);
-        let value = match scaler.metric {
-            ScaleMetric::Utilization if serving_delta == 0 => None,
-            ScaleMetric::Utilization => Some(busy_delta as f64 / (serving_delta as f64 * workers)),
+        // The metric, and the instances it was measured over: utilization
+        // over the serving instances of the interval (their time-weighted
+        // mean), queue depth per instance now.
+        let elapsed = now.since(scaler.last_eval).as_nanos() as f64;
+        let measured = match scaler.metric {
+            ScaleMetric::Utilization if serving_delta == 0 || elapsed == 0.0 => None,
+            ScaleMetric::Utilization => Some((
+                busy_delta as f64 / (serving_delta as f64 * workers),
+                serving_delta as f64 / elapsed,
+            )),
             ScaleMetric::QueueDepth => {
                 let depth = self.brokers[scaler.queue as usize].len() as f64;
-                Some(depth / current.max(1) as f64)
+                Some((depth / current.max(1) as f64, current.max(1) as f64))
             }
         };
         let scaler = &mut self.scalers[index];
         scaler.busy_mark = busy;
         scaler.serving_mark = serving;
+        scaler.last_eval = now;
         queue.schedule_in(scaler.interval, Event::Autoscale { scaler: index as u32 });
-        let Some(value) = value else {
+        let Some((value, over)) = measured else {
             return;
         };
-        let wanted = desired(current.max(1), value, scaler.target, scaler.min, scaler.max);
+        let wanted = desired(over, value, scaler.target, scaler.min, scaler.max);
         let since = scaler.last_action.map(|at| now.since(at));
         let allowed = |cooldown: SimDuration| since.is_none_or(|since| since >= cooldown);
         let (kind, allowed) = if wanted > current {
@@ -384,12 +394,14 @@ mod tests {
 
     #[test]
     fn target_tracking_rounds_up_and_clamps() {
-        assert_eq!(desired(4, 0.9, 0.6, 1, 10), 6);
-        assert_eq!(desired(4, 0.6, 0.6, 1, 10), 4, "on target: no change");
-        assert_eq!(desired(4, 0.1, 0.6, 2, 10), 2, "clamped to min");
-        assert_eq!(desired(4, 5.0, 0.5, 1, 10), 10, "clamped to max");
+        assert_eq!(desired(4.0, 0.9, 0.6, 1, 10), 6);
+        assert_eq!(desired(4.0, 0.6, 0.6, 1, 10), 4, "on target: no change");
+        assert_eq!(desired(4.0, 0.1, 0.6, 2, 10), 2, "clamped to min");
+        assert_eq!(desired(4.0, 5.0, 0.5, 1, 10), 10, "clamped to max");
         // Queue depth: 250 messages over 2 instances, 50 per instance wanted.
-        assert_eq!(desired(2, 125.0, 50.0, 1, 20), 5);
+        assert_eq!(desired(2.0, 125.0, 50.0, 1, 20), 5);
+        // Measured over 2.5 serving instances on average.
+        assert_eq!(desired(2.5, 0.9, 0.6, 1, 10), 4);
     }
 
     #[test]

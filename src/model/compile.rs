@@ -833,6 +833,7 @@ fn build_scalers(scenario: &Scenario, builder: &mut Builder, station_queue: &[u3
                 boot: builder.site(&scale.boot, &format!("pool.{}.autoscale.boot", pool.name)),
                 queue: station_queue[station.index()],
                 last_action: None,
+                last_eval: SimTime::ZERO,
                 launches: vec![0; scale.max as usize],
                 busy_closed: 0,
                 busy_mark: 0,

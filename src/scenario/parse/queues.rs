@@ -57,9 +57,8 @@ pub(crate) fn read_autoscale(cx: &mut Cx, node: &Node, instances: Option<u32>) -
             .choice(&n, &ScaleMetric::NAMES)
             .map(|index| ScaleMetric::ALL[index])
     });
-    let target = table
-        .require(reader, "target", "0.6")
-        .and_then(|n| reader.positive_number(&n));
+    let target_node = table.require(reader, "target", "0.6");
+    let target = target_node.as_ref().and_then(|n| reader.positive_number(n));
     let interval = table.get("interval").map(|n| reader.positive_duration(&n));
     let cooldown = table.get("cooldown").map(|n| reader.duration(&n));
     let scale_in_cooldown = table.get("scale_in_cooldown").map(|n| reader.duration(&n));
@@ -86,12 +85,22 @@ pub(crate) fn read_autoscale(cx: &mut Cx, node: &Node, instances: Option<u32>) -
         );
         return None;
     }
+    let metric = metric.unwrap_or(Some(ScaleMetric::Utilization))?;
+    let target = target?;
+    if metric == ScaleMetric::Utilization && target > 1.0 {
+        cx.reader.invalid(
+            target_node.as_ref()?,
+            format!("a utilization target of {target} is more than 1"),
+            Some("utilization is a fraction: for example `target = 0.6`".to_owned()),
+        );
+        return None;
+    }
     let cooldown = cooldown.unwrap_or(Some(DEFAULT_COOLDOWN))?;
     Some(Autoscale {
         min,
         max,
-        metric: metric.unwrap_or(Some(ScaleMetric::Utilization))?,
-        target: target?,
+        metric,
+        target,
         interval: interval.unwrap_or(Some(SimDuration::from_secs(60)))?,
         cooldown,
         scale_in_cooldown: scale_in_cooldown.unwrap_or(Some(cooldown))?,
