@@ -3,6 +3,7 @@
 mod support;
 
 mod analytic;
+mod autoscaling;
 mod caching;
 mod charts;
 mod cli;
@@ -18,6 +19,7 @@ mod model_behaviour;
 mod plan;
 mod properties;
 mod queueing;
+mod queues;
 mod regression;
 mod replication;
 mod replications;
