@@ -246,10 +246,8 @@ impl Model {
         instance.restore();
         let station = instance.station;
         self.rebill(station, queue.now());
-        let consumed = self.station_queue[station.index()];
-        if consumed != super::queues::NO_QUEUE {
-            self.deliver_messages(consumed as usize, queue);
-        }
+        // A consumer pulls again; a draining instance with nothing left stops.
+        self.after_departure(id, queue);
         match self.roles[id.index()] {
             Role::CacheNode { cache, node } => self.caches[cache as usize].restore(node as usize),
             Role::DatabaseNode { database, node } => {
