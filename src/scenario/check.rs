@@ -257,8 +257,13 @@ fn check_fault_target(
                 ));
             };
             match target {
-                FaultTarget::PoolInstance { instance, .. } if *instance >= found.instances => {
-                    Some(out_of_range(reference, "an instance", found.instances))
+                FaultTarget::PoolInstance { instance, .. } => {
+                    // An autoscaled pool's instances are numbered up to its `max`.
+                    let count = found
+                        .autoscale
+                        .as_ref()
+                        .map_or(found.instances, |scale| scale.max);
+                    (*instance >= count).then(|| out_of_range(reference, "an instance", count))
                 }
                 _ => None,
             }

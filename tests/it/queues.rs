@@ -264,3 +264,66 @@ fn shipped_broker_drill_loses_messages_unless_durable() {
     assert_messages_conserved(&durable, "jobs");
     assert!(metric(&durable, "jobs", "consumed") > metric(&result, "jobs", "consumed") + lost - 50.0);
 }
+
+/// Mistakes in queues, enqueue steps and autoscaling are reported with
+/// where they are and what to write instead.
+#[test]
+fn bad_queue_and_autoscale_settings_are_reported_with_hints() {
+    let error = |text: String| match capsim::scenario::load_str(&text) {
+        Ok(_) => panic!("should not load:\n{text}"),
+        Err(error) => error.to_string(),
+    };
+    let message = error(text("10/s", 1, "durabel = true", ""));
+    assert!(message.contains("did you mean `durable`"), "{message}");
+    let message = error(text("10/s", 1, "when_full = \"drop\"", ""));
+    assert!(
+        message.contains("reject") && message.contains("block"),
+        "{message}"
+    );
+    let message =
+        error(text("10/s", 1, "", "").replace("consumer = \"workers/process\"", "consumer = \"api\""));
+    assert!(message.contains("component/endpoint"), "{message}");
+    let message = error(text(
+        "10/s",
+        1,
+        "",
+        "[pool.workers.autoscale]\nmin = 3\nmax = 2\ntarget = 0.5\n",
+    ));
+    assert!(message.contains("`max` (2) is below `min` (3)"), "{message}");
+    let message = error(text(
+        "10/s",
+        1,
+        "",
+        "[pool.workers.autoscale]\nmax = 4\ntarget = 60\n",
+    ));
+    assert!(message.contains("more than 1"), "{message}");
+    let message = error(text(
+        "10/s",
+        1,
+        "",
+        "[pool.workers.autoscale]\nmax = 4\ntarget = 0.5\nbot = \"30s\"\n",
+    ));
+    assert!(message.contains("did you mean `boot`"), "{message}");
+    let message = error(text(
+        "10/s",
+        1,
+        "",
+        "[[faults]]\nat = \"1s\"\nslow = \"queue.jobs\"\nfactor = 2\n",
+    ));
+    assert!(message.contains("not slowed down"), "{message}");
+    let message = error(text(
+        "10/s",
+        1,
+        "",
+        "[[faults]]\nat = \"1s\"\nkill = \"queue.job\"\n",
+    ));
+    assert!(message.contains("did you mean `jobs`"), "{message}");
+    // An autoscaled pool's instances up to `max` can be targeted.
+    let scaled = text(
+        "10/s",
+        1,
+        "",
+        "[pool.workers.autoscale]\nmax = 4\ntarget = 0.5\n[[faults]]\nat = \"1s\"\nkill = \"pool.workers.instance[3]\"\n",
+    );
+    assert!(capsim::scenario::load_str(&scaled).is_ok());
+}

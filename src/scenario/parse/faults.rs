@@ -100,6 +100,14 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
         }
     };
     let target = read_target(cx, &target_node)?;
+    if matches!(target, FaultTarget::Queue { .. }) && matches!(action, FaultAction::Slow { .. }) {
+        cx.reader.invalid(
+            &target_node,
+            "a queue's broker can be killed or restored, not slowed down",
+            Some("use `kill = \"queue.NAME\"` (with `for`), or slow down its consumer pool".to_owned()),
+        );
+        return None;
+    }
     Some(Fault { target, when, action })
 }
 
