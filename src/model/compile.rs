@@ -572,7 +572,10 @@ fn build_pools(scenario: &Scenario, builder: &mut Builder) {
         let first = builder.stations.len();
         // An autoscaled pool's arena holds its `max` from the start; those
         // beyond the starting count are stopped until launched.
-        let arena = pool.autoscale.as_ref().map_or(pool.instances, |scale| scale.max);
+        let arena = pool
+            .autoscale
+            .as_ref()
+            .map_or(pool.instances, |scale| scale.max.max(pool.instances));
         let id = builder.station(
             pool.name.clone(),
             arena,
@@ -834,7 +837,7 @@ fn build_scalers(scenario: &Scenario, builder: &mut Builder, station_queue: &[u3
                 queue: station_queue[station.index()],
                 last_action: None,
                 last_eval: SimTime::ZERO,
-                launches: vec![0; scale.max as usize],
+                launches: vec![0; builder.stations[station.index()].instance_count as usize],
                 busy_closed: 0,
                 busy_mark: 0,
                 serving,
