@@ -212,3 +212,51 @@ cooldown = "30s"
     assert_eq!(metric(&result, "overall", "errors"), 0.0);
     assert_conserved(&result);
 }
+
+/// Scale-in drains: an instance taken out gets no new work, finishes the
+/// requests it has (2 s each here), and only then stops — and stops
+/// billing. 5 requests/s × 2 s = 10 busy workers; at a target of 0.5 of 8
+/// workers that is 3 instances, so 6 drain to 3 at the first evaluation.
+#[test]
+fn scale_in_drains_in_flight_work_before_stopping() {
+    let result = simulate(&scenario(
+        r#"
+[scenario]
+duration = "2m"
+window = "10s"
+
+[workload]
+arrivals = { kind = "open", rate = "5/s" }
+mix = [{ class = "a", call = "lb/a" }]
+
+[balancer.lb]
+pool = "web"
+
+[pool.web]
+instances = 6
+workers = 8
+endpoint.a = { service = "1ms", steps = [{ delay = "2s" }] }
+
+[pool.web.autoscale]
+min = 1
+max = 6
+target = 0.5
+interval = "30s"
+cooldown = "10m"
+"#,
+    ));
+    let ins: Vec<_> = result.events.iter().filter(|e| e.kind == "scale_in").collect();
+    assert_eq!(ins.len(), 1);
+    assert!(ins[0].detail.starts_with("6 → 3"), "{}", ins[0].detail);
+    let instances = series(&result, "web", "instances");
+    let at = |t: f64| instances.iter().find(|(time, _)| *time == t).unwrap().1;
+    assert_eq!(at(30.0), 6.0);
+    // The three drained instances ran on for at most one request (2 s):
+    // billed, but not for the whole window.
+    let draining = at(40.0);
+    assert!(draining > 3.0 && draining <= 3.0 + 3.0 * 0.2 + 1e-9, "{draining}");
+    assert_eq!(at(50.0), 3.0);
+    assert_eq!(metric(&result, "overall", "errors"), 0.0);
+    assert_eq!(metric(&result, "web", "reset"), 0.0);
+    assert_conserved(&result);
+}
