@@ -43,6 +43,12 @@ impl TimeWeighted {
         self.level -= 1;
     }
 
+    /// The open window's area up to `now`, without closing it.
+    #[inline]
+    pub fn area_until(&self, now: SimTime) -> u128 {
+        self.area + self.level as u128 * now.since(self.since).as_nanos() as u128
+    }
+
     /// Ends the window at `now`: returns its area and starts a new one.
     pub fn close_window(&mut self, now: SimTime) -> u128 {
         self.advance(now);

@@ -11,7 +11,7 @@
 use rand::RngExt;
 
 use super::frame::InstanceId;
-use super::instance::Instance;
+use super::instance::{Instance, Life};
 use super::keys::KeyTable;
 use crate::engine::{SimDuration, SimTime, Stream, StreamId};
 use crate::scenario::Policy;
@@ -113,6 +113,7 @@ impl Balancer {
         let binding = sessions.bindings.get(user);
         if sessions.live(binding, now)
             && self.in_rotation[binding.local as usize]
+            && instances[(self.first_instance + binding.local) as usize].life == Life::Serving
             && instances[(self.first_instance + binding.local) as usize].epoch == binding.epoch
         {
             let sessions = self.sessions.as_mut().expect("sticky");
@@ -144,8 +145,12 @@ impl Balancer {
     /// none is.
     pub fn pick(&mut self, instances: &[Instance], rng: &mut Stream) -> Option<InstanceId> {
         let count = self.instance_count;
-        let in_rotation = |local: u32| self.in_rotation[local as usize];
-        let available = self.in_rotation.iter().filter(|&&yes| yes).count() as u32;
+        // In rotation and taking work (not booting, draining or stopped).
+        let in_rotation = |local: u32| {
+            self.in_rotation[local as usize]
+                && instances[(self.first_instance + local) as usize].life == Life::Serving
+        };
+        let available = (0..count).filter(|&local| in_rotation(local)).count() as u32;
         if available == 0 {
             return None;
         }

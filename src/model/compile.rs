@@ -9,8 +9,10 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use super::autoscale::{Billing, Scaler};
 use super::balancer::Balancer;
 use super::balancer::Sessions;
+use super::broker::Broker;
 use super::cache::{CacheCounters, CacheStore};
 use super::cluster::CacheCluster;
 use super::database::{
@@ -18,7 +20,7 @@ use super::database::{
 };
 use super::faults::FaultSource;
 use super::frame::{DnsId, InstanceId, StationId};
-use super::instance::Instance;
+use super::instance::{Instance, Life};
 use super::keys::{KeySampler, KeyTable};
 use super::program::{CallId, Draft, NO_DATABASE, Op, Programs, SiteId};
 use super::ring::Ring;
@@ -50,6 +52,8 @@ pub(super) struct Builder<'s> {
     pub(super) database_read: BTreeMap<String, SiteId>,
     pub(super) database_write: BTreeMap<String, SiteId>,
     pub(super) cache_latency: BTreeMap<String, SiteId>,
+    /// Per queue: its index and its broker's ack site.
+    pub(super) queue_ids: BTreeMap<String, (u32, SiteId)>,
     pub(super) network_internal: SiteId,
     pub(super) stations: Vec<Station>,
     pub(super) groups: Vec<Group>,
@@ -172,6 +176,10 @@ impl Builder<'_> {
                         .collect();
                     let fork = self.programs.fork(&starts);
                     draft.push(Draft::Op(fork));
+                }
+                Step::Enqueue(queue) => {
+                    let (queue, ack) = self.queue_ids[queue.as_str()];
+                    draft.push(Draft::Op(Op::Enqueue { queue, ack }));
                 }
                 Step::Maybe { probability, steps } => {
                     let at = draft.len();
@@ -308,6 +316,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         database_read: BTreeMap::new(),
         database_write: BTreeMap::new(),
         cache_latency: BTreeMap::new(),
+        queue_ids: BTreeMap::new(),
         network_internal: SiteId(0),
         stations: Vec::new(),
         groups: Vec::new(),
@@ -335,6 +344,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     let caches = build_caches(scenario, &mut builder, &keyspaces);
     let balancers = build_balancers(scenario, &mut builder);
     let cdns = super::compile_cdn::build_cdns(scenario, &mut builder, &keyspaces);
+    let mut brokers = build_brokers(scenario, &mut builder);
     let dns: Vec<Dns> = scenario
         .dns
         .iter()
@@ -404,6 +414,29 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     for (call, pool, endpoint) in std::mem::take(&mut builder.pending_calls) {
         builder.calls[call.index()].program = endpoint_starts[&(pool, endpoint)];
     }
+    let mut station_queue = vec![super::queues::NO_QUEUE; builder.stations.len()];
+    for (index, (broker, queue)) in brokers.iter_mut().zip(&scenario.queues).enumerate() {
+        broker.consumer = builder.station_ids[&queue.consumer.component];
+        broker.program =
+            endpoint_starts[&(queue.consumer.component.clone(), queue.consumer.endpoint.clone())];
+        let slot = &mut station_queue[broker.consumer.index()];
+        if *slot == super::queues::NO_QUEUE {
+            *slot = index as u32;
+        }
+    }
+    let scalers = build_scalers(scenario, &mut builder, &station_queue);
+    let billing = builder
+        .stations
+        .iter()
+        .map(|station| {
+            let first = station.first_instance as usize;
+            let running = builder.instances[first..first + station.instance_count as usize]
+                .iter()
+                .filter(|instance| instance.life.provisioned())
+                .count();
+            Billing::new(running as u64)
+        })
+        .collect();
 
     let source = match &scenario.workload.arrivals {
         Arrivals::Open { rate, users } => Source::Open {
@@ -454,7 +487,11 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
                 }
                 target => fault_instances(target, &builder, &databases, &caches),
             };
-            FaultSource::new(scenario, index, instances, &mut builder.streams)
+            let mut source = FaultSource::new(scenario, index, instances, &mut builder.streams);
+            if let FaultTarget::Queue { queue } = &scenario.faults[index].target {
+                source.queue = Some(builder.queue_ids[queue.as_str()].0);
+            }
+            source
         })
         .collect();
     super::geo_compile::attach_faults(scenario, &geo, &mut fault_sources);
@@ -527,6 +564,10 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         kept_elapsed_ns: 0,
         events: Vec::new(),
         geo,
+        brokers,
+        station_queue,
+        scalers,
+        billing,
     }
 }
 
@@ -571,6 +612,8 @@ fn fault_instances(
         FaultTarget::Cdn { .. } | FaultTarget::CdnEdge { .. } => {
             unreachable!("CDN faults are resolved by the caller")
         }
+        // A broker is no instance; the fault source names its queue.
+        FaultTarget::Queue { .. } => Vec::new(),
     }
 }
 
@@ -578,9 +621,15 @@ fn build_pools(scenario: &Scenario, builder: &mut Builder) {
     for pool in &scenario.pools {
         let size = scenario.pool_size(pool);
         let first = builder.stations.len();
+        // An autoscaled pool's arena holds its `max` from the start; those
+        // beyond the starting count are stopped until launched.
+        let arena = pool
+            .autoscale
+            .as_ref()
+            .map_or(pool.instances, |scale| scale.max.max(pool.instances));
         let id = builder.station(
             pool.name.clone(),
-            pool.instances,
+            arena,
             pool.workers,
             pool.queue_capacity,
             size.cores,
@@ -591,6 +640,12 @@ fn build_pools(scenario: &Scenario, builder: &mut Builder) {
         );
         builder.station_ids.insert(pool.name.clone(), id);
         builder.group(&pool.name, StationKind::Pool, first);
+        let first_instance = builder.stations[id.index()].first_instance as usize;
+        for instance in
+            &mut builder.instances[first_instance + pool.instances as usize..first_instance + arena as usize]
+        {
+            instance.life = Life::Stopped;
+        }
     }
 }
 
@@ -790,6 +845,59 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> Vec<Balancer> 
                         .and_then(|p| p.session_store.as_ref());
                     Sessions::new(sticky.session_ttl, users, store.is_none())
                 }),
+            }
+        })
+        .collect()
+}
+
+fn build_brokers(scenario: &Scenario, builder: &mut Builder) -> Vec<Broker> {
+    scenario
+        .queues
+        .iter()
+        .enumerate()
+        .map(|(index, queue)| {
+            let ack = builder.site(&queue.latency, &format!("queue.{}.latency", queue.name));
+            builder.queue_ids.insert(queue.name.clone(), (index as u32, ack));
+            Broker::new(
+                queue.name.clone(),
+                queue.capacity,
+                queue.when_full,
+                queue.durable,
+                ack,
+            )
+        })
+        .collect()
+}
+
+fn build_scalers(scenario: &Scenario, builder: &mut Builder, station_queue: &[u32]) -> Vec<Scaler> {
+    scenario
+        .pools
+        .iter()
+        .filter_map(|pool| pool.autoscale.as_ref().map(|scale| (pool, scale)))
+        .map(|(pool, scale)| {
+            let station = builder.station_ids[&pool.name];
+            let mut serving = crate::metrics::TimeWeighted::default();
+            serving.set(SimTime::ZERO, pool.instances as u64);
+            Scaler {
+                pool: pool.name.clone(),
+                station,
+                min: scale.min,
+                max: scale.max,
+                metric: scale.metric,
+                target: scale.target,
+                interval: scale.interval,
+                cooldown: scale.cooldown,
+                scale_in_cooldown: scale.scale_in_cooldown,
+                boot: builder.site(&scale.boot, &format!("pool.{}.autoscale.boot", pool.name)),
+                queue: station_queue[station.index()],
+                last_action: None,
+                last_eval: SimTime::ZERO,
+                launches: vec![0; builder.stations[station.index()].instance_count as usize],
+                busy_closed: 0,
+                busy_mark: 0,
+                serving,
+                serving_mark: 0,
+                actions: 0,
             }
         })
         .collect()

@@ -40,6 +40,8 @@ pub struct Drill {
     pub users_affected: u64,
     pub lost_writes: u64,
     pub rpo: Option<SimDuration>,
+    /// Messages lost with a broker.
+    pub lost_messages: u64,
 }
 
 impl Drill {
@@ -92,6 +94,7 @@ impl Model {
             users_affected: 0,
             lost_writes: 0,
             rpo: None,
+            lost_messages: 0,
         });
         Some(self.drills.len() - 1)
     }
@@ -203,6 +206,7 @@ impl Model {
                 );
             }
             summary.push(&scope, "lost_writes", drill.lost_writes as f64);
+            summary.push(&scope, "lost_messages", drill.lost_messages as f64);
             if let Some(rpo) = drill.rpo {
                 summary.push(&scope, "rpo_s", rpo.as_secs_f64());
             }

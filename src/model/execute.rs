@@ -12,7 +12,7 @@ use rand::RngExt;
 use super::cdn::CdnRoute;
 use super::data::Target;
 use super::frame::{Carry, Cause, Frame, InstanceId, MISS, NO_BALANCER, NO_PARENT, Purpose};
-use super::instance::Admission;
+use super::instance::{Admission, Life};
 use super::program::{CallId, Op, SiteId};
 use super::{Event, Model, Role, Route};
 use crate::engine::{EventQueue, SimDuration, SimTime, SlabKey};
@@ -43,9 +43,20 @@ impl Model {
         let (instance, balancer) = match call.route {
             Route::Balancer(balancer) => (InstanceId(u32::MAX), balancer),
             Route::Pool(station) => {
+                // In turn, over the instances taking work (an autoscaled
+                // pool's booting, draining and stopped ones are skipped).
                 let station = &mut self.stations[station.index()];
-                let local = station.next % station.instance_count;
-                station.next = station.next.wrapping_add(1);
+                let count = station.instance_count;
+                let picked = (0..count)
+                    .map(|offset| (station.next.wrapping_add(offset)) % count)
+                    .find(|&local| {
+                        self.instances[(station.first_instance + local) as usize].life == Life::Serving
+                    });
+                let Some(local) = picked else {
+                    self.fail_call(parent, request, attempt, Cause::Unavailable, queue);
+                    return;
+                };
+                station.next = local.wrapping_add(1);
                 (InstanceId(station.first_instance + local), NO_BALANCER)
             }
             Route::DatabaseRead(_) | Route::DatabaseWrite(_) => {
@@ -377,6 +388,11 @@ impl Model {
                         return;
                     }
                 }
+                Op::Enqueue { queue: queue_id, ack } => {
+                    if self.enqueue(key, queue_id, ack, queue) {
+                        return;
+                    }
+                }
                 Op::End => {
                     self.finish(key, queue);
                     return;
@@ -386,7 +402,7 @@ impl Model {
     }
 
     /// Whether the frame's instance died since the frame arrived there.
-    fn is_dead(&self, frame: &Frame) -> bool {
+    pub(super) fn is_dead(&self, frame: &Frame) -> bool {
         frame.admitted && self.instances[frame.instance.index()].epoch != frame.epoch
     }
 
@@ -526,6 +542,9 @@ impl Model {
             metrics.window.residence_ns += now.since(frame.arrived).as_nanos() as u128;
         }
         self.reply(key, queue);
+        if frame.admitted {
+            self.after_departure(frame.instance, queue);
+        }
     }
 
     /// Removes a frame that holds nothing and whose caller will not hear
@@ -534,6 +553,9 @@ impl Model {
         let frame = self.frames.remove(key).expect("frame in flight");
         if frame.balancer != NO_BALANCER {
             self.instances[frame.instance.index()].assigned -= 1;
+        }
+        if let Purpose::Job { queue, .. } = frame.purpose {
+            self.job_dropped(queue);
         }
     }
 
@@ -552,6 +574,14 @@ impl Model {
         }
         if frame.balancer != NO_BALANCER && frame.instance.0 != u32::MAX {
             self.instances[frame.instance.index()].assigned -= 1;
+        }
+        if let Purpose::Job {
+            queue: queue_id,
+            enqueued,
+        } = frame.purpose
+        {
+            self.job_done(queue_id, enqueued, frame.failure, queue);
+            return;
         }
         if frame.purpose != Purpose::Call {
             self.migration_step_done(frame, queue);

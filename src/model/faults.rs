@@ -25,6 +25,8 @@ pub struct FaultSource {
     pub balancers: Vec<u32>,
     /// The two data centers a partition separates.
     pub partition: Option<(u16, u16)>,
+    /// A broker fault: the queue's index.
+    pub queue: Option<u32>,
 }
 
 impl FaultSource {
@@ -52,6 +54,7 @@ impl FaultSource {
             drill: None,
             balancers: Vec::new(),
             partition: None,
+            queue: None,
         }
     }
 }
@@ -108,12 +111,17 @@ impl Model {
         let action = self.fault_sources[source].action;
         let instances = self.fault_sources[source].instances.clone();
         let label = self.fault_sources[source].label.clone();
+        let broker = self.fault_sources[source].queue;
+        let mut lost_messages = 0;
         let (kind, detail) = match (action, undo) {
             (FaultAction::Kill { mode }, false) => {
                 for &instance in &instances {
                     self.kill_instance(instance, mode, queue);
                 }
                 self.set_balancers_down(source, Some(mode));
+                if let Some(broker) = broker {
+                    lost_messages = self.crash_broker(broker, queue);
+                }
                 ("kill", mode.name().to_owned())
             }
             (FaultAction::Slow { factor, add }, false) => {
@@ -129,6 +137,9 @@ impl Model {
                     self.restore_instance(instance, queue);
                 }
                 self.set_balancers_down(source, None);
+                if let Some(broker) = broker {
+                    self.restore_broker(broker, queue);
+                }
                 ("restore", String::new())
             }
             (FaultAction::Partition, false) => {
@@ -145,6 +156,11 @@ impl Model {
         if kind != "restore" && kind != "heal" {
             let drill = self.open_drill(source, now);
             self.fault_sources[source].drill = drill;
+            if let (Some(drill), Some(_)) = (drill, broker) {
+                // Producers learn at once: their enqueues fail.
+                self.drills[drill].detected = Some(now);
+                self.drills[drill].lost_messages = lost_messages;
+            }
         }
         if self.fault_sources[source].random.is_some() {
             let delay = self.random_delay(source, !undo);
@@ -187,6 +203,8 @@ impl Model {
                 self.abandon(frame, queue);
             }
         }
+        let station = self.instances[id.index()].station;
+        self.rebill(station, now);
         match self.roles[id.index()] {
             Role::CacheNode { cache, node } => self.caches[cache as usize].kill(node as usize),
             Role::DatabaseNode { database, node } => {
@@ -243,6 +261,10 @@ impl Model {
             return;
         }
         instance.restore();
+        let station = instance.station;
+        self.rebill(station, queue.now());
+        // A consumer pulls again; a draining instance with nothing left stops.
+        self.after_departure(id, queue);
         match self.roles[id.index()] {
             Role::CacheNode { cache, node } => self.caches[cache as usize].restore(node as usize),
             Role::DatabaseNode { database, node } => {

@@ -151,6 +151,8 @@ pub enum Purpose {
     MigrationRead { database: u32 },
     /// ... and into its new one.
     MigrationWrite { database: u32 },
+    /// A consumer processing a message of queue `queue`, enqueued at `enqueued`.
+    Job { queue: u32, enqueued: SimTime },
 }
 
 impl Frame {

@@ -48,6 +48,25 @@ pub struct Instance {
     /// Service-time multiplier and extra time (a slow-down fault).
     pub slow_factor: f64,
     pub slow_add_ns: f64,
+    /// Where it is in its autoscaling life (fixed pools: always serving).
+    pub life: Life,
+}
+
+/// An instance's life under autoscaling: launched, booting, serving, and
+/// draining (no new work, finishing what it has) before it stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Life {
+    Stopped,
+    Booting,
+    Serving,
+    Draining,
+}
+
+impl Life {
+    /// Running (and billed while up): booting, serving or draining.
+    pub fn provisioned(self) -> bool {
+        self != Life::Stopped
+    }
 }
 
 /// What happened to an arrival.
@@ -84,6 +103,7 @@ impl Instance {
             died_at: crate::engine::SimTime::ZERO,
             slow_factor: 1.0,
             slow_add_ns: 0.0,
+            life: Life::Serving,
         }
     }
 

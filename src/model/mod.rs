@@ -8,7 +8,9 @@
 //! metrics at each window. The model sees no TOML, does no IO, and draws
 //! randomness only from the engine's named streams.
 
+mod autoscale;
 mod balancer;
+mod broker;
 mod cache;
 mod cdn;
 mod client;
@@ -31,6 +33,7 @@ mod observe;
 mod observe_cdn;
 mod observe_data;
 mod program;
+mod queues;
 mod reshard;
 mod ring;
 mod sampler;
@@ -128,6 +131,10 @@ pub enum Event {
     CdnInvalidate { cdn: u32, deploy: u32 },
     /// Clients learned that a CDN edge is down.
     CdnDetected { cdn: u32, edge: u32 },
+    /// A pool's autoscaler evaluates its metric.
+    Autoscale { scaler: u32 },
+    /// A launched instance finished booting (if `launch` is still its latest).
+    Booted { instance: InstanceId, launch: u32 },
 }
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 32, "events stay small");
@@ -345,6 +352,12 @@ pub struct Model {
     events: Vec<LoggedEvent>,
     /// Regions, data centers, partitions and geoDNS.
     geo: geo::Geo,
+    /// Message brokers, and per station the queue it consumes (`u32::MAX`: none).
+    brokers: Vec<broker::Broker>,
+    station_queue: Vec<u32>,
+    /// Autoscalers, and per station the billing of its instances by up-time.
+    scalers: Vec<autoscale::Scaler>,
+    billing: Vec<autoscale::Billing>,
 }
 
 impl Process for Model {
@@ -397,6 +410,8 @@ impl Process for Model {
             Event::DnsProbeFailed { dns, target } => self.dns_probe_result(dns, target, false, queue.now()),
             Event::CdnInvalidate { cdn, deploy } => self.cdn_invalidate(cdn, deploy, queue.now()),
             Event::CdnDetected { cdn, edge } => self.cdn_detected(cdn, edge, queue.now()),
+            Event::Autoscale { scaler } => self.evaluate_scaler(scaler as usize, queue),
+            Event::Booted { instance, launch } => self.booted(instance, launch, queue),
         }
         self.drain_ready(queue);
     }
@@ -489,6 +504,7 @@ impl Model {
             }
         }
         self.schedule_faults(queue);
+        self.schedule_scalers(queue);
         self.schedule_health_checks(queue);
         self.schedule_dns_checks(queue);
         self.schedule_cdn_deploys(queue);

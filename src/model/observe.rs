@@ -75,15 +75,29 @@ impl Model {
             .iter_mut()
             .map(|metrics| metrics.close_window(now))
             .collect();
+        self.close_scaling_window(&closed, keep, now, elapsed);
         for group in &self.groups {
             let members = group.first_station as usize..(group.first_station + group.station_count) as usize;
             let mut combined = StationCounters::default();
             for counters in &closed[members.clone()] {
                 combined.add_parallel(counters);
             }
-            let (workers, cores) = capacity(&self.stations[members.clone()]);
+            let (workers, cores) = self.scaled_capacity(
+                group.first_station as usize,
+                false,
+                capacity(&self.stations[members.clone()]),
+            );
             let scope = series.scope(&group.name);
             station_series(series, time_s, scope, group.kind, &combined, workers, cores);
+            if group.kind == StationKind::Pool {
+                self.instance_rows(
+                    group.first_station as usize,
+                    group.station_count as usize,
+                    time_s,
+                    scope,
+                    series,
+                );
+            }
             if group.station_count > 1 {
                 for (station, counters) in self.stations[members.clone()]
                     .iter()
@@ -101,6 +115,7 @@ impl Model {
                 total.merge(counters);
             }
         }
+        self.close_queue_windows(keep, now, elapsed, time_s, series);
         self.close_data_window(keep, time_s, series);
         self.close_geo_window(keep, elapsed, now, &closed, series);
         self.close_cdn_window(keep, time_s, series);
@@ -156,11 +171,12 @@ impl Model {
     pub fn summary(&self) -> Summary {
         let mut summary = Summary::default();
         let elapsed = self.kept_elapsed_ns;
-        let hours = elapsed as f64 / 3.6e12;
+        // Billed by up-time: instance-time running and up, × price.
         let cost: f64 = self
             .stations
             .iter()
-            .map(|station| station.price_per_hour * station.instance_count as f64 * hours)
+            .zip(&self.billing)
+            .map(|(station, billing)| billing.cost(station.price_per_hour))
             .sum::<f64>()
             + self.cdn_cost_usd();
 
@@ -236,11 +252,13 @@ impl Model {
                 combined.add_parallel(totals);
             }
             let stations = &self.stations[members.clone()];
-            let (workers, cores) = capacity(stations);
+            let (workers, cores) =
+                self.scaled_capacity(group.first_station as usize, true, capacity(stations));
             let instances: u32 = stations.iter().map(|station| station.instance_count).sum();
-            let price: f64 = stations
+            let group_cost: f64 = stations
                 .iter()
-                .map(|station| station.price_per_hour * station.instance_count as f64)
+                .zip(&self.billing[members.clone()])
+                .map(|(station, billing)| billing.cost(station.price_per_hour))
                 .sum();
             summary_station(
                 &mut summary,
@@ -250,7 +268,7 @@ impl Model {
                 instances,
                 workers,
                 cores,
-                price * hours,
+                group_cost,
             );
             if group.station_count > 1 {
                 for (station, totals) in stations.iter().zip(&self.station_totals[members]) {
@@ -271,6 +289,8 @@ impl Model {
         self.summary_data(&mut summary, elapsed);
         self.summary_geo(&mut summary, elapsed);
         self.summary_cdn(&mut summary);
+        self.summary_queues(&mut summary);
+        self.summary_scalers(&mut summary, elapsed);
         self.summary_drills(&mut summary);
         summary
     }

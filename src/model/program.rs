@@ -55,6 +55,9 @@ pub enum Op {
     CdnLookup { cdn: u32 },
     /// At a CDN edge: store the object fetched from the origin.
     CdnFill { cdn: u32 },
+    /// Put a message on queue `queue`; go on when the broker acknowledges
+    /// (after a draw of `ack`).
+    Enqueue { queue: u32, ack: SiteId },
     /// The program is done: reply to the caller.
     End,
 }

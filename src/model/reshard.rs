@@ -119,7 +119,7 @@ impl Model {
             Purpose::MigrationRead { database } | Purpose::MigrationWrite { database } => {
                 (database, frame.failure.is_some())
             }
-            Purpose::Call => unreachable!("only migration frames come here"),
+            Purpose::Call | Purpose::Job { .. } => unreachable!("only migration frames come here"),
         };
         let state = &mut self.databases[database as usize];
         let plan = state.reshard.expect("migrations follow a plan");

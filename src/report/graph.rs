@@ -92,8 +92,22 @@ impl Topology {
             } else {
                 format!(" {}", size.name)
             };
-            let detail = format!("pool, {} ×{machine}, {} workers", pool.instances, pool.workers);
+            let scaled = pool.autoscale.as_ref().map_or(String::new(), |scale| {
+                format!(" ({}–{}, autoscaled)", scale.min, scale.max)
+            });
+            let detail = format!(
+                "pool, {} ×{machine}{scaled}, {} workers",
+                pool.instances, pool.workers
+            );
             topology.add_node("pool", &pool.name, detail);
+        }
+        for queue in &scenario.queues {
+            let kind = if queue.durable { "durable" } else { "in memory" };
+            topology.add_node(
+                "queue",
+                &queue.name,
+                format!("queue, {kind}, {} max", queue.capacity),
+            );
         }
         for database in &scenario.databases {
             topology.add_node("database", &database.name, database_detail(database));
@@ -132,6 +146,9 @@ impl Topology {
                 &balancer.policy.name().replace('_', " "),
             );
         }
+        for queue in &scenario.queues {
+            topology.add_edge(&queue.name, &queue.consumer.component, &queue.consumer.endpoint);
+        }
         for pool in &scenario.pools {
             if let Some(store) = &pool.session_store {
                 topology.add_edge(&pool.name, store, "session read");
@@ -163,6 +180,7 @@ impl Topology {
                             topology.add_edge(&pool.name, cache, label);
                         }
                     }
+                    Step::Enqueue(queue) => topology.add_edge(&pool.name, queue, "enqueue"),
                     _ => {}
                 });
             }
@@ -295,6 +313,7 @@ impl Topology {
                 "database" => ("[(", ")]"),
                 "cache" => ("[[", "]]"),
                 "cdn" => ("((", "))"),
+                "queue" => ("[/", "/]"),
                 _ => ("[", "]"),
             };
             format!("{}{open}\"{label}\"{close}", node.id)
@@ -340,6 +359,7 @@ impl Topology {
                 "database" => "cylinder",
                 "cache" => "box3d",
                 "cdn" => "doublecircle",
+                "queue" => "cds",
                 _ => "box",
             };
             format!(

@@ -483,7 +483,7 @@ type ScopeFamily = (
 /// every scope but request classes.
 fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
     let cdn = cdn_scopes(data);
-    let specs: [ScopeFamily; 11] = [
+    let specs: [ScopeFamily; 14] = [
         (
             "utilization",
             "Utilization per station",
@@ -585,6 +585,7 @@ fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
             None,
             |metric| match metric {
                 "instances" => Some(""),
+                "serving_instances" => Some(" serving"),
                 "in_rotation" => Some(" in rotation"),
                 _ => None,
             },
@@ -596,6 +597,47 @@ fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
             "cost (US$)",
             None,
             |metric| (metric == "cost_usd").then_some(""),
+        ),
+        (
+            "message_queue_depth",
+            "Message queue depth",
+            "Messages waiting in each broker for a consumer: time-weighted mean and maximum per window.",
+            "messages waiting (count)",
+            None,
+            |metric| match metric {
+                "depth_mean" => Some(" mean"),
+                "depth_max" => Some(" max"),
+                _ => None,
+            },
+        ),
+        (
+            "message_age",
+            "Message age and job latency",
+            "Age of the oldest waiting message at each window's end, mean wait for a consumer, and the jobs' end-to-end latency (enqueue to consumer done).",
+            "time (ms)",
+            None,
+            |metric| match metric {
+                "oldest_age_ms" => Some(" oldest message"),
+                "queue_wait_mean_ms" => Some(" mean wait"),
+                "job_latency_p50_ms" => Some(" job p50"),
+                "job_latency_p95_ms" => Some(" job p95"),
+                "job_latency_p99_ms" => Some(" job p99"),
+                _ => None,
+            },
+        ),
+        (
+            "message_flow",
+            "Message flow",
+            "Messages per window: accepted by each broker, consumed, lost with an in-memory broker, and jobs that failed at the consumer.",
+            "messages per window (count)",
+            None,
+            |metric| match metric {
+                "enqueued" => Some(" enqueued"),
+                "consumed" => Some(" consumed"),
+                "lost_messages" => Some(" lost"),
+                "failed_jobs" => Some(" failed jobs"),
+                _ => None,
+            },
         ),
     ];
     specs

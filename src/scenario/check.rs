@@ -24,6 +24,8 @@ fn kind_of(scenario: &Scenario, name: &str) -> Option<&'static str> {
         Some("a cache")
     } else if scenario.cdn(name).is_some() {
         Some("a CDN")
+    } else if scenario.queue(name).is_some() {
+        Some("a queue")
     } else {
         None
     }
@@ -37,6 +39,7 @@ fn component_names(scenario: &Scenario) -> Vec<&str> {
     names.extend(scenario.databases.iter().map(|c| c.name.as_str()));
     names.extend(scenario.caches.iter().map(|c| c.name.as_str()));
     names.extend(scenario.cdns.iter().map(|c| c.name.as_str()));
+    names.extend(scenario.queues.iter().map(|c| c.name.as_str()));
     names
 }
 
@@ -90,6 +93,7 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
     }
     if diagnostics.is_empty() {
         diagnostics.extend(cdn_names(scenario));
+        diagnostics.extend(super::check_queues::autoscale_metrics(scenario));
     }
     if diagnostics.is_empty() {
         diagnostics.extend(unreached_components(scenario));
@@ -252,6 +256,29 @@ fn check_reference(scenario: &mut Scenario, reference: &Reference) -> Option<Dia
         }
         RefKind::FaultTarget(target) => check_fault_target(scenario, reference, target),
         RefKind::Region | RefKind::Datacenter => super::geo_check::check_reference(scenario, reference),
+        RefKind::Queue => {
+            if scenario.queue(name).is_some() {
+                return None;
+            }
+            Some(match kind_of(scenario, name) {
+                Some(actual) => wrong_kind(reference, actual, "a queue"),
+                None => {
+                    let known: Vec<&str> = scenario.queues.iter().map(|q| q.name.as_str()).collect();
+                    unknown(reference, "queue", &known)
+                }
+            })
+        }
+        RefKind::Consumer => match (scenario.pool(name), kind_of(scenario, name)) {
+            (Some(_), _) => check_endpoint(scenario, reference),
+            (None, Some(actual)) => Some(
+                wrong_kind(reference, actual, "a pool")
+                    .help("consumers pull messages themselves: name the pool, not what is in front of it"),
+            ),
+            (None, None) => {
+                let pools: Vec<&str> = scenario.pools.iter().map(|p| p.name.as_str()).collect();
+                Some(unknown(reference, "pool", &pools))
+            }
+        },
     }
 }
 
@@ -283,8 +310,13 @@ fn check_fault_target(
                 ));
             };
             match target {
-                FaultTarget::PoolInstance { instance, .. } if *instance >= found.instances => {
-                    Some(out_of_range(reference, "an instance", found.instances))
+                FaultTarget::PoolInstance { instance, .. } => {
+                    // An autoscaled pool's instances are numbered up to its `max`.
+                    let count = found
+                        .autoscale
+                        .as_ref()
+                        .map_or(found.instances, |scale| scale.max);
+                    (*instance >= count).then(|| out_of_range(reference, "an instance", count))
                 }
                 _ => None,
             }
@@ -334,6 +366,13 @@ fn check_fault_target(
         FaultTarget::Datacenter { .. } | FaultTarget::Partition { .. } => {
             super::geo_check::check_fault_target(scenario, reference, target)
         }
+        FaultTarget::Queue { queue } => scenario.queue(queue).is_none().then(|| {
+            unknown_named(
+                "queue",
+                queue,
+                scenario.queues.iter().map(|q| q.name.as_str()).collect(),
+            )
+        }),
     }
 }
 
@@ -597,6 +636,11 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
                 reached.insert(database);
                 reached.extend(cache.as_deref());
             }
+            Step::Enqueue(queue) => {
+                reached.insert(queue);
+                let consumer = &scenario.queue(queue).expect("checked").consumer;
+                pending.push((consumer.component.as_str(), consumer.endpoint.as_str()));
+            }
             _ => {}
         });
     }
@@ -652,6 +696,8 @@ pub(crate) fn check_declared(references: &[Reference], declared: &[Declared]) ->
             RefKind::Database => ("database", &["database"]),
             RefKind::Keyspace => ("keyspace", &["keyspace"]),
             RefKind::Cache { .. } => ("cache", &["cache"]),
+            RefKind::Queue => ("queue", &["queue"]),
+            RefKind::Consumer => ("pool", &["pool"]),
             // Fault targets name components inside a path; the full check
             // reports them.
             RefKind::FaultTarget(_) => continue,

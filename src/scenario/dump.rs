@@ -146,6 +146,7 @@ fn step(step: &Step) -> String {
                 steps_inline(steps)
             )
         }
+        Step::Enqueue(queue) => format!("{{ enqueue = {} }}", string(queue)),
     }
 }
 
@@ -247,6 +248,14 @@ pub fn to_toml(scenario: &Scenario) -> String {
     }
     for cdn in &scenario.cdns {
         write_cdn(o, cdn);
+    }
+    for queue in &scenario.queues {
+        writeln!(o, "\n[queue.{}]", key(&queue.name)).unwrap();
+        writeln!(o, "capacity = {}", queue.capacity).unwrap();
+        writeln!(o, "when_full = {}", string(queue.when_full.name())).unwrap();
+        writeln!(o, "durable = {}", queue.durable).unwrap();
+        writeln!(o, "latency = {}", dist(&queue.latency)).unwrap();
+        writeln!(o, "consumer = {}", string(&queue.consumer.to_string())).unwrap();
     }
     for fault in &scenario.faults {
         write_fault(o, fault);
@@ -554,6 +563,21 @@ fn write_pool(o: &mut String, pool: &Pool, geo: &super::geo::Geo) {
         writeln!(o, "session_store = {}", string(store)).unwrap();
     }
     super::dump_geo::write_placement(o, geo, Placed::Pool, &pool.name);
+    if let Some(scale) = &pool.autoscale {
+        writeln!(
+            o,
+            "autoscale = {{ min = {}, max = {}, metric = {}, target = {}, interval = {}, cooldown = {}, scale_in_cooldown = {}, boot = {} }}",
+            scale.min,
+            scale.max,
+            string(scale.metric.name()),
+            float(scale.target),
+            duration(scale.interval),
+            duration(scale.cooldown),
+            duration(scale.scale_in_cooldown),
+            dist(&scale.boot)
+        )
+        .unwrap();
+    }
     for endpoint in &pool.endpoints {
         writeln!(o, "\n[pool.{}.endpoint.{}]", key(&pool.name), key(&endpoint.name)).unwrap();
         writeln!(o, "service = {}", dist(&endpoint.service)).unwrap();

@@ -18,6 +18,7 @@ pub mod types;
 pub mod units;
 
 mod check;
+mod check_queues;
 mod geo_check;
 mod parse;
 mod reader;
@@ -36,8 +37,8 @@ pub use types::*;
 pub mod bounds {
     pub use super::parse::{
         MAX_CACHE_NODES, MAX_CORES, MAX_EMPIRICAL_SAMPLES, MAX_INSTANCES, MAX_KEYS, MAX_QUEUE_CAPACITY,
-        MAX_REPLICAS, MAX_RETRIES, MAX_SHARDS, MAX_STEP_DEPTH, MAX_USERS, MAX_VIRTUAL_NODES, MAX_WINDOWS,
-        MAX_WORKERS,
+        MAX_QUEUE_MESSAGES, MAX_REPLICAS, MAX_RETRIES, MAX_SHARDS, MAX_STEP_DEPTH, MAX_USERS,
+        MAX_VIRTUAL_NODES, MAX_WINDOWS, MAX_WORKERS,
     };
     pub use super::parse::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES, MAX_OBJECT_BYTES};
     /// Largest scenario file read, in bytes.

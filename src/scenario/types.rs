@@ -31,6 +31,8 @@ pub struct Scenario {
     /// Regions, data centers, placements and geoDNS (empty: one place).
     pub geo: super::geo::Geo,
     pub cdns: Vec<Cdn>,
+    /// Message queues (brokers) and the pools that consume them.
+    pub queues: Vec<Queue>,
 }
 
 /// When a drill counts the system as recovered from a fault: its error
@@ -348,6 +350,8 @@ pub struct Pool {
     /// user's session from before its own work: the stateless web tier.
     pub session_store: Option<String>,
     pub endpoints: Vec<Endpoint>,
+    /// Target tracking on a metric; `instances` is then the starting count.
+    pub autoscale: Option<Autoscale>,
 }
 
 impl Pool {
@@ -398,6 +402,9 @@ pub enum Step {
     Parallel(Vec<Vec<Step>>),
     /// Run `steps` with this probability, skip them otherwise.
     Maybe { probability: f64, steps: Vec<Step> },
+    /// Put a message on a queue and go on once the broker acknowledges it;
+    /// the queue's consumer runs the job later.
+    Enqueue(String),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -750,6 +757,10 @@ pub enum FaultTarget {
         cdn: String,
         edge: u32,
     },
+    /// A message queue's broker.
+    Queue {
+        queue: String,
+    },
 }
 
 impl std::fmt::Display for FaultTarget {
@@ -770,6 +781,7 @@ impl std::fmt::Display for FaultTarget {
             FaultTarget::Partition { a, b } => write!(f, "partition.{a}|{b}"),
             FaultTarget::Cdn { cdn } => write!(f, "cdn.{cdn}"),
             FaultTarget::CdnEdge { cdn, edge } => write!(f, "cdn.{cdn}.edge[{edge}]"),
+            FaultTarget::Queue { queue } => write!(f, "queue.{queue}"),
         }
     }
 }
@@ -797,6 +809,10 @@ impl Scenario {
 
     pub fn keyspace(&self, name: &str) -> Option<&Keyspace> {
         self.keyspaces.iter().find(|keyspace| keyspace.name == name)
+    }
+
+    pub fn queue(&self, name: &str) -> Option<&Queue> {
+        self.queues.iter().find(|queue| queue.name == name)
     }
 
     pub fn balancer(&self, name: &str) -> Option<&Balancer> {
@@ -924,6 +940,40 @@ impl CdnFallback {
     }
 }
 
+/// A message queue: a broker holding up to `capacity` messages, and a pool
+/// endpoint whose workers pull them (`consumer`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Queue {
+    pub name: String,
+    /// Messages the broker holds at most.
+    pub capacity: u32,
+    pub when_full: WhenFull,
+    /// Messages survive a broker crash (on disk); otherwise they are lost.
+    pub durable: bool,
+    /// Time until the broker acknowledges an enqueue.
+    pub latency: Dist,
+    /// The pool endpoint that processes each message.
+    pub consumer: Target,
+}
+
+/// What an enqueue does when the broker is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhenFull {
+    /// Fail the enqueue (the producer's request fails with `rejected`).
+    Reject,
+    /// The producer waits, holding its worker, until there is room.
+    Block,
+}
+
+impl WhenFull {
+    pub const NAMES: [&'static str; 2] = ["reject", "block"];
+    pub const ALL: [WhenFull; 2] = [WhenFull::Reject, WhenFull::Block];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
 /// A release at `at` changing `share` of the catalog's objects.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CdnDeploy {
@@ -947,6 +997,41 @@ pub enum DeployMode {
 impl DeployMode {
     pub const NAMES: [&'static str; 2] = ["versioned", "invalidate"];
     pub const ALL: [DeployMode; 2] = [DeployMode::Versioned, DeployMode::Invalidate];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// Target tracking for a pool: every `interval`, desired =
+/// ceil(current × metric / target), clamped to [min, max].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Autoscale {
+    pub min: u32,
+    pub max: u32,
+    pub metric: ScaleMetric,
+    /// Utilization (a fraction) or messages waiting per instance.
+    pub target: f64,
+    pub interval: SimDuration,
+    /// No scale-out sooner than this after any scale action.
+    pub cooldown: SimDuration,
+    /// No scale-in sooner than this after any scale action.
+    pub scale_in_cooldown: SimDuration,
+    /// From launch until a new instance takes work.
+    pub boot: Dist,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScaleMetric {
+    /// Busy workers / workers of the serving instances.
+    Utilization,
+    /// Messages waiting in the queue the pool consumes, per instance.
+    QueueDepth,
+}
+
+impl ScaleMetric {
+    pub const NAMES: [&'static str; 2] = ["utilization", "queue_depth"];
+    pub const ALL: [ScaleMetric; 2] = [ScaleMetric::Utilization, ScaleMetric::QueueDepth];
 
     pub fn name(self) -> &'static str {
         Self::NAMES[self as usize]

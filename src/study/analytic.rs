@@ -67,6 +67,9 @@ pub struct StationEstimate {
     /// The output scopes the figures are for (their mean), when they are
     /// not the whole station's (see `StationDemand::scopes`).
     pub scopes: Vec<String>,
+    /// Where its calls wait when that is not the station (a consumer's
+    /// queue): the scope whose `queue_wait_mean_ms` to compare.
+    pub wait_scope: Option<String>,
     /// Calls per second.
     pub arrival_rate: f64,
     /// Worker (or connection) utilization, waits included in holding times.
@@ -112,11 +115,17 @@ fn waits_from(stations: &[StationDemand]) -> Waits {
         let instances = demand.instances.max(1) as f64;
         let worker_wait = if demand.arrival_rate > 0.0 {
             let hold_ns = demand.busy_workers * 1e9 / demand.arrival_rate;
-            mmc_wait(
-                demand.servers_per_instance,
-                demand.arrival_rate / instances,
-                hold_ns / 1e9,
-            ) * 1e9
+            // Consumers pull from one queue: M/M/c over all their workers.
+            let (servers, rate) = match demand.pulls_from {
+                Some(_) => (
+                    demand
+                        .servers_per_instance
+                        .saturating_mul(demand.instances.max(1)),
+                    demand.arrival_rate,
+                ),
+                None => (demand.servers_per_instance, demand.arrival_rate / instances),
+            };
+            mmc_wait(servers, rate, hold_ns / 1e9) * 1e9
         } else {
             0.0
         };
@@ -170,6 +179,7 @@ pub fn estimate_at(scenario: &Scenario, rate: f64) -> Estimate {
         .map(|(demand, wait_ns)| StationEstimate {
             station: demand.station.clone(),
             scopes: demand.scopes.clone(),
+            wait_scope: demand.pulls_from.clone(),
             arrival_rate: demand.arrival_rate,
             utilization: demand.utilization(),
             cpu_utilization: demand.cpu_utilization(),
@@ -283,7 +293,10 @@ pub fn compare(estimate: &Estimate, simulated: &Lookup) -> Vec<Comparison> {
             }
         };
         let simulated_utilization = get("utilization").max(get("cpu_utilization"));
-        let simulated_wait_ms = get("wait_mean_ms");
+        let simulated_wait_ms = match &station.wait_scope {
+            Some(queue) => simulated(queue, "queue_wait_mean_ms").unwrap_or(f64::NAN),
+            None => get("wait_mean_ms"),
+        };
         let estimated_utilization = station.busiest();
         let mut reasons = Vec::new();
         if (estimated_utilization - simulated_utilization).abs() > UTILIZATION_TOLERANCE {

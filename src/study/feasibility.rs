@@ -64,6 +64,19 @@ pub fn offered_rate(scenario: &Scenario) -> f64 {
     }
 }
 
+/// The instance count an autoscaler settles on under a steady load of
+/// `busy_workers`: enough for its target utilization (or, scaling on queue
+/// depth, enough to keep up), between `min` and `max`.
+pub fn settled_instances(scale: &crate::scenario::Autoscale, busy_workers: f64, workers: u32) -> u32 {
+    let per_instance = workers as f64
+        * match scale.metric {
+            crate::scenario::ScaleMetric::Utilization => scale.target.min(1.0),
+            crate::scenario::ScaleMetric::QueueDepth => 1.0,
+        };
+    let needed = (busy_workers / per_instance - 1e-9).ceil().max(0.0);
+    (needed.min(u32::MAX as f64) as u32).clamp(scale.min, scale.max)
+}
+
 /// Queueing delays a call meets, per station (scenario order: pools,
 /// databases, then caches), in ns. All zero for the plain utilization law; the analytic
 /// estimate fills them in and walks again.
@@ -106,6 +119,9 @@ pub struct StationDemand {
     /// Cores per instance that can compute at once (min of cores and
     /// workers); `None` for databases and caches.
     pub cores_per_instance: Option<u32>,
+    /// A queue's consumer pool: the queue it pulls from. Its calls wait in
+    /// that queue (one queue for all its workers), not at an instance.
+    pub pulls_from: Option<String>,
 }
 
 /// The result of walking the call graph at one arrival rate.
@@ -211,6 +227,13 @@ impl<'s> CallGraph<'s> {
                 }
                 Step::Maybe { probability, steps } => {
                     self.collect_calls(scenario, steps, weight * probability, out)
+                }
+                // Each message becomes one call of the queue's consumer.
+                Step::Enqueue(queue) => {
+                    let consumer = &scenario.queue(queue).expect("checked").consumer;
+                    if let Some(id) = self.target(scenario, &consumer.component, &consumer.endpoint) {
+                        out.push((id, weight));
+                    }
                 }
                 _ => {}
             }
@@ -420,6 +443,11 @@ impl<'s> Estimator<'s> {
                     demand.compute_ns += probability * inner.compute_ns;
                     demand.hold_ns += probability * inner.hold_ns;
                     demand.cpu_ns += probability * inner.cpu_ns;
+                }
+                // The producer waits only for the broker's ack; the job's
+                // load reaches the consumer through the call graph.
+                Step::Enqueue(queue) => {
+                    demand.hold_ns += self.scenario.queue(queue).expect("checked").latency.mean();
                 }
             }
         }
@@ -648,9 +676,16 @@ fn walk_with(
             busy_workers: estimator.hold[index] / 1e9,
             busy_cores: estimator.compute[index] / 1e9,
             segment_rate: estimator.segments[index],
-            instances: pool.instances,
+            instances: pool.autoscale.as_ref().map_or(pool.instances, |scale| {
+                settled_instances(scale, estimator.hold[index] / 1e9, pool.workers)
+            }),
             servers_per_instance: pool.workers,
             cores_per_instance: Some(size.cores.min(pool.workers)),
+            pulls_from: scenario
+                .queues
+                .iter()
+                .find(|queue| queue.consumer.component == pool.name)
+                .map(|queue| queue.name.clone()),
         });
     }
     for (offset, database) in scenario.databases.iter().enumerate() {
@@ -697,6 +732,7 @@ fn walk_with(
             instances: nodes,
             servers_per_instance: database.connections,
             cores_per_instance: None,
+            pulls_from: None,
         });
     }
     for (offset, cache) in scenario.caches.iter().enumerate() {
@@ -711,6 +747,7 @@ fn walk_with(
             instances: cache.nodes,
             servers_per_instance: cache.connections,
             cores_per_instance: None,
+            pulls_from: None,
         });
     }
     let walk = Walk {

@@ -33,10 +33,18 @@ impl KnobKind {
         }
     }
 
-    /// The components of this kind, in scenario order.
+    /// The components of this kind, in scenario order (autoscaled pools
+    /// are not knobs).
     fn components(self, scenario: &Scenario) -> Vec<String> {
         match self {
-            KnobKind::PoolInstances => scenario.pools.iter().map(|p| p.name.clone()).collect(),
+            // An autoscaled pool sizes itself: its `instances` is only where
+            // it starts, so the planner leaves it alone.
+            KnobKind::PoolInstances => scenario
+                .pools
+                .iter()
+                .filter(|p| p.autoscale.is_none())
+                .map(|p| p.name.clone())
+                .collect(),
             KnobKind::DatabaseConnections => scenario.databases.iter().map(|d| d.name.clone()).collect(),
         }
     }

@@ -3,6 +3,7 @@
 mod support;
 
 mod analytic;
+mod autoscaling;
 mod caching;
 mod cdn;
 mod charts;
@@ -20,6 +21,7 @@ mod model_behaviour;
 mod plan;
 mod properties;
 mod queueing;
+mod queues;
 mod regions;
 mod regression;
 mod replication;

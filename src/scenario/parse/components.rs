@@ -224,6 +224,7 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
     let session_store = table
         .get("session_store")
         .map(|n| super::read_reference(cx, &n, RefKind::Database));
+    let autoscale_node = table.get("autoscale");
     let endpoints = match table.require(&mut cx.reader, "endpoint", "{ home = { service = \"2ms\" } }") {
         Some(n) => {
             let endpoints = read_named(cx, &n, "endpoint", |cx, endpoint, node| {
@@ -237,11 +238,18 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
         }
         None => None,
     };
+    let autoscale = autoscale_node.map(|n| {
+        let start = instances.flatten().map(|count| count as u32);
+        super::queues::read_autoscale(cx, &n, start)
+    });
     table.finish(&mut cx.reader);
     placed?;
+    let autoscale = optional(autoscale)?;
+    let start = autoscale.as_ref().map_or(1, |scale| scale.min);
     Some(Pool {
+        autoscale,
         name,
-        instances: instances.unwrap_or(Some(1))? as u32,
+        instances: instances.unwrap_or(Some(start as u64))? as u32,
         size: optional(size)?,
         workers: workers? as u32,
         queue_capacity: queue_capacity?,
@@ -266,7 +274,7 @@ fn read_endpoint(cx: &mut Cx, pool: &str, name: String, node: &Node) -> Option<E
     })
 }
 
-const STEP_KINDS: [&str; 7] = [
+const STEP_KINDS: [&str; 8] = [
     "compute",
     "delay",
     "call",
@@ -274,6 +282,7 @@ const STEP_KINDS: [&str; 7] = [
     "write",
     "parallel",
     "probability",
+    "enqueue",
 ];
 
 fn read_steps(cx: &mut Cx, node: &Node, origin: &(String, String), depth: usize) -> Option<Vec<Step>> {
@@ -310,7 +319,7 @@ fn read_step(cx: &mut Cx, node: &Node, origin: &(String, String), depth: usize) 
         [kind] => read_step_kind(cx, &mut table, kind, origin, depth),
         [] => {
             cx.reader.push(
-                Diagnostic::error("a step needs one of `compute`, `delay`, `call`, `read`, `write`, `parallel` or `probability`")
+                Diagnostic::error("a step needs one of `compute`, `delay`, `call`, `read`, `write`, `parallel`, `probability` or `enqueue`")
                     .at(node.span.clone())
                     .path(node.path.clone())
                     .help("for example: { read = \"db\" } or { call = \"api/lookup\" }"),
@@ -421,6 +430,10 @@ fn read_step_kind(
                 probability: probability?,
                 steps: steps?,
             })
+        }
+        "enqueue" => {
+            let node = table.get("enqueue")?;
+            super::read_reference(cx, &node, RefKind::Queue).map(Step::Enqueue)
         }
         _ => unreachable!("kind comes from STEP_KINDS"),
     }

@@ -108,6 +108,14 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
         );
         return None;
     }
+    if matches!(target, FaultTarget::Queue { .. }) && matches!(action, FaultAction::Slow { .. }) {
+        cx.reader.invalid(
+            &target_node,
+            "a queue's broker can be killed or restored, not slowed down",
+            Some("use `kill = \"queue.NAME\"` (with `for`), or slow down its consumer pool".to_owned()),
+        );
+        return None;
+    }
     Some(Fault { target, when, action })
 }
 
@@ -181,7 +189,7 @@ fn indexed(part: &str) -> Option<(&str, Option<u32>)> {
 
 /// `pool.NAME`, `pool.NAME.instance[I]`, `database.NAME.primary`,
 /// `database.NAME.replica[R]`, `database.NAME.shard[S].primary|replica[R]`,
-/// `cache.NAME.node[I]`, `cdn.NAME`, `cdn.NAME.edge[I]`.
+/// `cache.NAME.node[I]`, `cdn.NAME`, `cdn.NAME.edge[I]`, `queue.NAME`.
 fn parse_target(text: &str) -> Option<FaultTarget> {
     let (kind, rest) = text.split_once('.')?;
     let mut parts = rest.split('.');
@@ -199,6 +207,7 @@ fn parse_target(text: &str) -> Option<FaultTarget> {
             cdn: name,
             edge: *edge,
         }),
+        ("queue", []) => Some(FaultTarget::Queue { queue: name }),
         ("cache", [("node", Some(node))]) => Some(FaultTarget::CacheNode {
             cache: name,
             node: *node,
@@ -234,7 +243,7 @@ fn read_target(cx: &mut Cx, node: &Node) -> Option<FaultTarget> {
             format!("`{text}` is not a fault target"),
             Some(
                 "targets: pool.NAME, pool.NAME.instance[I], database.NAME.primary, database.NAME.replica[R], \
-                 database.NAME.shard[S].primary, cache.NAME.node[I], datacenter.NAME, cdn.NAME, cdn.NAME.edge[I]"
+                 database.NAME.shard[S].primary, cache.NAME.node[I], datacenter.NAME, cdn.NAME, cdn.NAME.edge[I], queue.NAME"
                     .to_owned(),
             ),
         );
@@ -320,7 +329,12 @@ mod tests {
                 edge: 1
             })
         );
+        assert_eq!(
+            parse_target("queue.jobs"),
+            Some(FaultTarget::Queue { queue: "jobs".into() })
+        );
         for bad in [
+            "queue.jobs.node[0]",
             "pool",
             "pool.web.node[1]",
             "database.db",

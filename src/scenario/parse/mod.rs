@@ -11,6 +11,7 @@ mod data;
 mod dist;
 mod faults;
 mod geo;
+mod queues;
 mod workload;
 
 use std::ops::Range;
@@ -27,6 +28,7 @@ pub use cdn::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES, MAX_OBJECT_BYTES};
 pub use components::{MAX_CORES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_STEP_DEPTH, MAX_WORKERS};
 pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES};
 pub use dist::MAX_EMPIRICAL_SAMPLES;
+pub use queues::MAX_QUEUE_MESSAGES;
 pub use workload::{MAX_RETRIES, MAX_USERS};
 
 /// Most windows a run may have (the time series is kept in memory).
@@ -59,6 +61,10 @@ pub(crate) enum RefKind {
     Datacenter,
     /// A CDN's `origin = "component/endpoint"`: a DNS name, balancer or pool.
     Origin,
+    /// `{ enqueue = ... }`: a queue.
+    Queue,
+    /// `queue.<q>.consumer`: a pool (not a balancer or DNS name) and an endpoint.
+    Consumer,
 }
 
 /// A name to check once every component is known.
@@ -249,6 +255,10 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         .get("cdn")
         .map(|node| components::read_named(cx, &node, "cdn", cdn::read_cdn))
         .unwrap_or_default();
+    let queues = root
+        .get("queue")
+        .map(|node| components::read_named(cx, &node, "queue", queues::read_queue))
+        .unwrap_or_default();
     let faults = root.get("faults").map(|node| faults::read_faults(cx, &node));
     let recovery = root
         .get("recovery")
@@ -280,6 +290,7 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
             ..std::mem::take(&mut cx.geo)
         },
         cdns,
+        queues,
     })
 }
 

@@ -1,0 +1,341 @@
+//! Message queues in the model: the `enqueue` op (broker ack, reject or
+//! block when full, fail when the broker is down), consumers pulling
+//! messages into jobs on free workers of their pool, job completion, broker
+//! crashes and restores, and the queues' metrics.
+//!
+//! A job is a root frame of purpose `Job` running the consumer endpoint's
+//! program on a consumer instance; it is started only on an instance with a
+//! free worker and nobody waiting (a pull), so it never queues there.
+
+use super::broker::{Message, Offer};
+use super::frame::{Cause, Frame, InstanceId, NO_BALANCER, NO_PARENT, Purpose};
+use super::instance::Life;
+use super::program::SiteId;
+use super::{Event, Model};
+use crate::engine::{EventQueue, SimTime, SlabKey};
+use crate::metrics::{Summary, Timeseries};
+
+const NANOS_PER_MILLI: f64 = 1e6;
+
+/// Sentinel: a queue index meaning "none".
+pub const NO_QUEUE: u32 = u32::MAX;
+
+impl Model {
+    /// Runs an enqueue op for frame `key`. Returns true when the frame
+    /// waits (for the ack, or for room); false when it failed and goes on
+    /// to finish.
+    pub(super) fn enqueue(
+        &mut self,
+        key: SlabKey,
+        queue_id: u32,
+        ack: SiteId,
+        queue: &mut EventQueue<Event>,
+    ) -> bool {
+        let now = queue.now();
+        let frame = self.frames.get(key).expect("frame in flight");
+        let message = Message {
+            enqueued: now,
+            carry: frame.carry,
+        };
+        let broker = &mut self.brokers[queue_id as usize];
+        match broker.offer(message, now) {
+            Offer::Accepted => {
+                let delay = self.sample_duration(ack);
+                queue.schedule_in(delay, Event::WaitDone { frame: key });
+                self.deliver_messages(queue_id as usize, queue);
+                true
+            }
+            Offer::Blocked => {
+                broker.blocked.push_back(key);
+                true
+            }
+            Offer::Rejected | Offer::Down => {
+                let cause = if broker.up {
+                    Cause::Rejected
+                } else {
+                    Cause::Unavailable
+                };
+                self.frames.get_mut(key).expect("frame in flight").failure = Some(cause);
+                false
+            }
+        }
+    }
+
+    /// Starts jobs while there are messages and free consumer workers.
+    pub(super) fn deliver_messages(&mut self, queue_id: usize, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        while self.brokers[queue_id].up && !self.brokers[queue_id].messages.is_empty() {
+            let Some(instance) = self.free_consumer(queue_id) else {
+                break;
+            };
+            let message = self.brokers[queue_id].take(now).expect("a message waits");
+            let program = self.brokers[queue_id].program;
+            let frame = self.frames.insert(Frame {
+                request: NO_PARENT,
+                attempt: 0,
+                parent: NO_PARENT,
+                instance,
+                balancer: NO_BALANCER,
+                pc: program,
+                pending: 0,
+                failure: None,
+                holds_worker: false,
+                holds_core: false,
+                is_branch: false,
+                admitted: false,
+                arrived: SimTime::ZERO,
+                queued_since: SimTime::ZERO,
+                carry: message.carry,
+                purpose: Purpose::Job {
+                    queue: queue_id as u32,
+                    enqueued: message.enqueued,
+                },
+                epoch: 0,
+            });
+            self.arrive_instance(frame, queue);
+            self.unblock(queue_id, queue);
+        }
+    }
+
+    /// A consumer instance with a free worker and no one waiting for one,
+    /// taken in turn.
+    fn free_consumer(&mut self, queue_id: usize) -> Option<InstanceId> {
+        let broker = &self.brokers[queue_id];
+        let station = &self.stations[broker.consumer.index()];
+        let count = station.instance_count;
+        for offset in 0..count {
+            let local = (broker.next + offset) % count;
+            let id = station.first_instance + local;
+            let instance = &self.instances[id as usize];
+            if instance.up
+                && instance.life == Life::Serving
+                && instance.busy_workers < instance.workers
+                && instance.waiting.is_empty()
+                && instance.resuming.is_empty()
+            {
+                self.brokers[queue_id].next = local + 1;
+                return Some(InstanceId(id));
+            }
+        }
+        None
+    }
+
+    /// Lets blocked producers in while there is room.
+    fn unblock(&mut self, queue_id: usize, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        loop {
+            let broker = &mut self.brokers[queue_id];
+            if !broker.up || broker.len() >= broker.capacity as u64 {
+                return;
+            }
+            let Some(key) = broker.blocked.pop_front() else {
+                return;
+            };
+            let Some(frame) = self.frames.get(key) else {
+                continue;
+            };
+            if self.is_dead(frame) {
+                self.abandon(key, queue);
+                continue;
+            }
+            let message = Message {
+                enqueued: now,
+                carry: frame.carry,
+            };
+            let accepted = self.brokers[queue_id].offer(message, now) == Offer::Accepted;
+            debug_assert!(accepted, "there is room");
+            let delay = self.sample_duration(self.brokers[queue_id].ack);
+            queue.schedule_in(delay, Event::WaitDone { frame: key });
+        }
+    }
+
+    /// A job ended (done, or failed at the consumer: not redelivered).
+    pub(super) fn job_done(
+        &mut self,
+        queue_id: u32,
+        enqueued: SimTime,
+        failure: Option<Cause>,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let now = queue.now();
+        let broker = &mut self.brokers[queue_id as usize];
+        broker.in_service -= 1;
+        match failure {
+            None => {
+                broker.window.consumed += 1;
+                broker.job_latency.record(now.since(enqueued).as_nanos());
+            }
+            Some(_) => broker.window.failed += 1,
+        }
+        self.deliver_messages(queue_id as usize, queue);
+    }
+
+    /// A job whose consumer hung: it never finishes.
+    pub(super) fn job_dropped(&mut self, queue_id: u32) {
+        let broker = &mut self.brokers[queue_id as usize];
+        broker.in_service -= 1;
+        broker.window.failed += 1;
+    }
+
+    /// Work left an instance: its queue may hand it a message, and a
+    /// draining instance with nothing left stops.
+    pub(super) fn after_departure(&mut self, instance: InstanceId, queue: &mut EventQueue<Event>) {
+        let state = &self.instances[instance.index()];
+        let station = state.station;
+        if state.life == Life::Draining && state.present == 0 {
+            self.stop_instance(instance, queue.now());
+        }
+        let queue_id = self.station_queue[station.index()];
+        if queue_id != NO_QUEUE {
+            self.deliver_messages(queue_id as usize, queue);
+        }
+    }
+
+    /// The broker crashes: waiting messages are lost unless durable, and
+    /// blocked producers fail with `unavailable`. Returns messages lost.
+    pub(super) fn crash_broker(&mut self, queue_id: u32, queue: &mut EventQueue<Event>) -> u64 {
+        let now = queue.now();
+        let broker = &mut self.brokers[queue_id as usize];
+        if !broker.up {
+            return 0;
+        }
+        let lost = broker.crash(now);
+        let blocked: Vec<SlabKey> = broker.blocked.drain(..).collect();
+        let name = broker.name.clone();
+        for key in blocked {
+            let Some(frame) = self.frames.get(key) else {
+                continue;
+            };
+            if self.is_dead(frame) {
+                self.abandon(key, queue);
+                continue;
+            }
+            self.frames.get_mut(key).expect("checked").failure = Some(Cause::Unavailable);
+            self.ready.push_back(key);
+        }
+        let detail = if self.brokers[queue_id as usize].durable {
+            "durable: messages kept".to_owned()
+        } else {
+            format!("{lost} messages lost")
+        };
+        self.log(now, "messages_lost", &name, detail);
+        lost
+    }
+
+    /// The broker is back: delivery resumes.
+    pub(super) fn restore_broker(&mut self, queue_id: u32, queue: &mut EventQueue<Event>) {
+        self.brokers[queue_id as usize].up = true;
+        self.deliver_messages(queue_id as usize, queue);
+        self.unblock(queue_id as usize, queue);
+    }
+
+    /// Each queue's window rows; merges kept windows into the totals.
+    pub(super) fn close_queue_windows(
+        &mut self,
+        keep: bool,
+        now: SimTime,
+        elapsed: u128,
+        time_s: f64,
+        series: &mut Timeseries,
+    ) {
+        let warmup_passed = now >= self.warmup;
+        for broker in &mut self.brokers {
+            if warmup_passed && broker.at_warmup.is_none() {
+                broker.at_warmup = Some(if self.warmup == SimTime::ZERO {
+                    (0, 0)
+                } else {
+                    (broker.len(), broker.in_service)
+                });
+            }
+            let depth_max = broker.depth_max;
+            let oldest = broker.oldest_age_ns(now);
+            let counters = broker.close_window(now, elapsed);
+            let latency = broker.job_latency.close_window(keep);
+            let scope = series.scope(&broker.name);
+            series.push(time_s, scope, "depth_mean", counters.depth_mean());
+            series.push(time_s, scope, "depth_max", depth_max as f64);
+            series.push(time_s, scope, "oldest_age_ms", oldest as f64 / NANOS_PER_MILLI);
+            series.push(time_s, scope, "enqueued", counters.enqueued as f64);
+            series.push(time_s, scope, "consumed", counters.consumed as f64);
+            series.push(time_s, scope, "rejected", counters.rejected as f64);
+            series.push(time_s, scope, "lost_messages", counters.lost as f64);
+            series.push(time_s, scope, "failed_jobs", counters.failed as f64);
+            series.push(
+                time_s,
+                scope,
+                "queue_wait_mean_ms",
+                counters.wait_mean_ns() / NANOS_PER_MILLI,
+            );
+            series.push(
+                time_s,
+                scope,
+                "job_latency_p50_ms",
+                latency.p50_ns / NANOS_PER_MILLI,
+            );
+            series.push(
+                time_s,
+                scope,
+                "job_latency_p95_ms",
+                latency.p95_ns / NANOS_PER_MILLI,
+            );
+            series.push(
+                time_s,
+                scope,
+                "job_latency_p99_ms",
+                latency.p99_ns / NANOS_PER_MILLI,
+            );
+            if keep {
+                broker.total.merge(&counters);
+                broker.total_depth_max = broker.total_depth_max.max(depth_max);
+            }
+        }
+    }
+
+    /// Each queue's totals over the windows after warm-up.
+    pub(super) fn summary_queues(&self, summary: &mut Summary) {
+        for broker in &self.brokers {
+            let total = &broker.total;
+            let name = broker.name.as_str();
+            let (queued_at_warmup, serving_at_warmup) = broker.at_warmup.unwrap_or((0, 0));
+            let seconds = total.elapsed_ns as f64 / 1e9;
+            let latency = broker.job_latency.total();
+            summary.push(name, "enqueued", total.enqueued as f64);
+            summary.push(name, "dequeued", total.dequeued as f64);
+            summary.push(name, "consumed", total.consumed as f64);
+            summary.push(name, "rejected", total.rejected as f64);
+            summary.push(name, "unavailable", total.unavailable as f64);
+            summary.push(name, "lost_messages", total.lost as f64);
+            summary.push(name, "failed_jobs", total.failed as f64);
+            summary.push(name, "depth_mean", total.depth_mean());
+            summary.push(name, "depth_max", broker.total_depth_max as f64);
+            summary.push(name, "queue_wait_mean_ms", total.wait_mean_ns() / NANOS_PER_MILLI);
+            summary.push(
+                name,
+                "dequeue_rps",
+                if seconds > 0.0 {
+                    total.dequeued as f64 / seconds
+                } else {
+                    0.0
+                },
+            );
+            summary.push(
+                name,
+                "consume_rps",
+                if seconds > 0.0 {
+                    total.consumed as f64 / seconds
+                } else {
+                    0.0
+                },
+            );
+            summary.push(name, "job_latency_mean_ms", latency.mean_ns / NANOS_PER_MILLI);
+            summary.push(name, "job_latency_p50_ms", latency.p50_ns / NANOS_PER_MILLI);
+            summary.push(name, "job_latency_p95_ms", latency.p95_ns / NANOS_PER_MILLI);
+            summary.push(name, "job_latency_p99_ms", latency.p99_ns / NANOS_PER_MILLI);
+            summary.push(name, "job_latency_max_ms", latency.max_ns / NANOS_PER_MILLI);
+            summary.push(name, "in_queue_at_warmup", queued_at_warmup as f64);
+            summary.push(name, "in_service_at_warmup", serving_at_warmup as f64);
+            summary.push(name, "in_queue_at_end", broker.len() as f64);
+            summary.push(name, "in_service_at_end", broker.in_service as f64);
+        }
+    }
+}
