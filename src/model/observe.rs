@@ -127,7 +127,17 @@ impl Model {
             series.push(time_s, scope, "imbalance", imbalance(&balancer.forwarded_window));
             let unavailable = std::mem::take(&mut self.balancer_unavailable[index]);
             series.push(time_s, scope, "unavailable", unavailable as f64);
-            let in_rotation = balancer.in_rotation.iter().filter(|&&yes| yes).count();
+            // Only instances taking new work count: an autoscaled pool's
+            // arena holds `max` instances, stopped, booting or draining.
+            let first = balancer.first_instance as usize;
+            let in_rotation = balancer
+                .in_rotation
+                .iter()
+                .enumerate()
+                .filter(|&(local, &yes)| {
+                    yes && self.instances[first + local].life == super::instance::Life::Serving
+                })
+                .count();
             series.push(time_s, scope, "in_rotation", in_rotation as f64);
             if let Some(sessions) = &mut balancer.sessions {
                 let lost = std::mem::take(&mut sessions.lost_window);

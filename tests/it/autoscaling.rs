@@ -260,3 +260,27 @@ cooldown = "10m"
     assert_eq!(metric(&result, "web", "reset"), 0.0);
     assert_conserved(&result);
 }
+
+/// The balancer's rotation holds the instances that take new work: an
+/// autoscaled pool's stopped and booting instances are not in it. The count
+/// in rotation at a window's end (after that instant's events) holds through
+/// the next window whenever that window served with one count all along
+/// (its time-weighted mean is a whole number): then the two agree.
+#[test]
+fn the_balancers_rotation_counts_serving_instances_only() {
+    let result = simulate(&scenario_file(&shipped("12-autoscaling.toml"), &[]));
+    let in_rotation = series(&result, "lb", "in_rotation");
+    let serving = series(&result, "web", "serving_instances");
+    assert_eq!(in_rotation.len(), serving.len());
+    let mut steady = 0;
+    for (&(time, rotation), &(_, next_serving)) in in_rotation.iter().zip(&serving[1..]) {
+        assert!(rotation <= 10.0, "{time}: {rotation} in rotation");
+        if next_serving.fract() == 0.0 {
+            steady += 1;
+            assert_eq!(rotation, next_serving, "at {time} s");
+        }
+    }
+    assert!(steady > 30, "most windows are steady ({steady})");
+    let counts: std::collections::BTreeSet<u64> = in_rotation.iter().map(|&(_, n)| n as u64).collect();
+    assert!(counts.len() >= 3, "the rotation follows the scaling: {counts:?}");
+}
