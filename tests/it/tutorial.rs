@@ -217,3 +217,47 @@ fn step_11_resharding_halves_each_shards_load() {
         "the reshard finishes"
     );
 }
+
+/// `docs/tutorial.md`, `docs/tutorial.sh` and `scenarios/` agree: every
+/// numbered step and drill in `scenarios/` is in the script's table, every
+/// table entry's scenario exists and its picture is on the page, and every
+/// picture the page shows exists (`docs/tutorial.sh` makes them).
+#[test]
+fn the_tutorial_page_covers_every_step_with_its_picture() {
+    let root = crate::support::root();
+    let script = std::fs::read_to_string(root.join("docs/tutorial.sh")).expect("docs/tutorial.sh");
+    let page = std::fs::read_to_string(root.join("docs/tutorial.md")).expect("docs/tutorial.md");
+    let table: Vec<&str> = script
+        .lines()
+        .filter_map(|line| line.split_once(".toml|").map(|(name, _)| name))
+        .collect();
+    for file in crate::support::shipped_scenarios() {
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let is_step = name.as_bytes()[0].is_ascii_digit() || name.starts_with("drill-");
+        if is_step {
+            assert!(
+                table.contains(&name.as_str()),
+                "{name} is missing from docs/tutorial.sh"
+            );
+        }
+    }
+    for name in &table {
+        assert!(
+            shipped(&format!("{name}.toml")).exists(),
+            "docs/tutorial.sh names {name}.toml"
+        );
+        let picture = format!("](tutorial/{name}.png)");
+        assert!(
+            page.contains(&picture),
+            "docs/tutorial.md does not show {name}.png"
+        );
+    }
+    for (index, _) in page.match_indices("](tutorial/") {
+        let rest = &page[index + 2..];
+        let path = &rest[..rest.find(')').expect("a closed link")];
+        assert!(
+            root.join("docs").join(path).is_file(),
+            "docs/{path} is missing: run docs/tutorial.sh"
+        );
+    }
+}
