@@ -58,6 +58,9 @@ otherwise prints the offered load per station (utilization law) and exits 0.")]
     /// Find the cheapest configuration that meets SLOs at a target load.
     #[command(after_help = super::plan::AFTER_HELP)]
     Plan(super::plan::PlanArgs),
+    /// Print the JSON Schema of the scenario format (for editors and validators).
+    #[command(after_help = super::schema::AFTER_HELP)]
+    Schema(super::schema::SchemaArgs),
 }
 
 /// Arguments shared by commands that load a scenario.

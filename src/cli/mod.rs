@@ -35,6 +35,7 @@ mod progress;
 mod render;
 mod replicated;
 mod run;
+mod schema;
 mod sweep;
 mod threads;
 mod validate;
@@ -72,6 +73,7 @@ pub fn main() -> ExitCode {
         args::Command::Sweep(arguments) => sweep::sweep(arguments),
         args::Command::Merge(arguments) => merge::merge(arguments),
         args::Command::Plan(arguments) => plan::plan(arguments),
+        args::Command::Schema(arguments) => schema::schema(arguments),
     };
     ExitCode::from(interrupt::exit_code(code))
 }

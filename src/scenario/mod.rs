@@ -22,6 +22,7 @@ mod check_queues;
 mod geo_check;
 mod parse;
 mod reader;
+pub mod schema;
 mod tree;
 
 use std::path::Path;
@@ -36,8 +37,8 @@ pub use types::*;
 /// Limits on what a scenario may ask for, so no input can exhaust memory.
 pub mod bounds {
     pub use super::parse::{
-        MAX_CACHE_NODES, MAX_CORES, MAX_EMPIRICAL_SAMPLES, MAX_INSTANCES, MAX_KEYS, MAX_QUEUE_CAPACITY,
-        MAX_QUEUE_MESSAGES, MAX_REPLICAS, MAX_RETRIES, MAX_SHARDS, MAX_STEP_DEPTH, MAX_USERS,
+        MAX_CACHE_NODES, MAX_CLOSED_USERS, MAX_CORES, MAX_EMPIRICAL_SAMPLES, MAX_INSTANCES, MAX_KEYS,
+        MAX_QUEUE_CAPACITY, MAX_QUEUE_MESSAGES, MAX_REPLICAS, MAX_RETRIES, MAX_SHARDS, MAX_STEP_DEPTH, MAX_USERS,
         MAX_VIRTUAL_NODES, MAX_WINDOWS, MAX_WORKERS,
     };
     pub use super::parse::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES, MAX_OBJECT_BYTES};

@@ -27,6 +27,7 @@ mod regression;
 mod replication;
 mod replications;
 mod report_html;
+mod schema;
 mod sessions;
 mod sweeps;
 mod tutorial;

@@ -27,9 +27,9 @@ use crate::engine::SimDuration;
 pub use cdn::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES, MAX_OBJECT_BYTES};
 pub use components::{MAX_CORES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_STEP_DEPTH, MAX_WORKERS};
 pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES};
-pub use dist::MAX_EMPIRICAL_SAMPLES;
+pub use dist::{CV_RANGE, MAX_EMPIRICAL_SAMPLES};
 pub use queues::MAX_QUEUE_MESSAGES;
-pub use workload::{MAX_RETRIES, MAX_USERS};
+pub use workload::{MAX_CLOSED_USERS, MAX_RETRIES, MAX_USERS};
 
 /// Most windows a run may have (the time series is kept in memory).
 pub const MAX_WINDOWS: u64 = 100_000;

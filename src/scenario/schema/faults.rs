@@ -1,0 +1,76 @@
+//! `[[faults]]` and `[recovery]` as `parse::faults` reads them.
+//!
+//! A fault is one table with every key the loader asks for; which keys go
+//! together (exactly one action; `at`, or `mtbf` with `mttr`) is stated as
+//! `oneOf` constraints, the way the loader checks them after reading.
+
+use schemars::JsonSchema;
+
+use super::dist::DurationDist;
+use super::units::{Duration, FaultTarget, Probability};
+
+/// One fault: an action on a target, scheduled (`at`) or random (`mtbf`, `mttr`).
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(extend("allOf" = [
+    { "oneOf": [
+        { "required": ["kill"] },
+        { "required": ["restore"] },
+        { "required": ["slow"] },
+    ] },
+    { "oneOf": [
+        { "required": ["at"], "not": { "anyOf": [{ "required": ["mtbf"] }, { "required": ["mttr"] }] } },
+        { "required": ["mtbf", "mttr"], "not": { "required": ["at"] } },
+    ] },
+]))]
+pub struct Fault {
+    /// Stop the target (`mode`: `crash` or `hang`).
+    pub kill: Option<FaultTarget>,
+    /// Bring the target back up, empty (and lift any slow-down).
+    pub restore: Option<FaultTarget>,
+    /// Slow the target's service times down (`factor`, `add`).
+    pub slow: Option<FaultTarget>,
+    /// When a scheduled fault strikes.
+    pub at: Option<Duration>,
+    /// Undo a scheduled fault this long after `at` (longer than zero).
+    #[schemars(rename = "for")]
+    pub lasting: Option<Duration>,
+    /// A random fault: the time between failures.
+    pub mtbf: Option<DurationDist>,
+    /// A random fault: the time to repair.
+    pub mttr: Option<DurationDist>,
+    /// How a `kill` fails.
+    #[schemars(extend("default" = "crash"))]
+    pub mode: Option<KillMode>,
+    /// `slow`: service times × this (greater than zero).
+    #[schemars(extend("exclusiveMinimum" = 0, "default" = 1.0))]
+    pub factor: Option<f64>,
+    /// `slow`: service times + this.
+    #[schemars(extend("default" = "0s"))]
+    pub add: Option<Duration>,
+}
+
+/// How a killed target fails.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "snake_case")]
+pub enum KillMode {
+    /// Connections are refused, work in progress is reset.
+    Crash,
+    /// Nothing answers; callers wait until their timeout.
+    Hang,
+}
+
+/// `[recovery]`: when a drill counts the service as recovered.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Recovery {
+    /// The window's error rate at most the pre-fault baseline plus this.
+    #[schemars(extend("default" = 0.001))]
+    pub error_rate_margin: Option<Probability>,
+    /// The window's p99 at most the baseline's times this (greater than zero).
+    #[schemars(extend("exclusiveMinimum" = 0, "default" = 1.5))]
+    pub p99_factor: Option<f64>,
+    /// For this many windows in a row.
+    #[schemars(range(min = 1, max = 1000), extend("default" = 3))]
+    pub windows: Option<u64>,
+}

@@ -1,0 +1,235 @@
+//! The JSON Schema of the scenario *input* format, generated from the Rust
+//! types in this module with `schemars`.
+//!
+//! The loader (`reader` and `parse`) is hand-written over a spanned TOML
+//! tree, so these types are never deserialized: they exist only to describe
+//! what the loader accepts — every section and key, its unit or format, its
+//! default and what it means — for editors (completion and validation via
+//! Taplo / Even Better TOML) and for `capsim schema`. Unknown keys are
+//! rejected (`additionalProperties: false`) exactly where the loader rejects
+//! them. What needs the whole scenario (names that must exist, `warmup` a
+//! whole number of windows) is left to the loader.
+//!
+//! The shipped file `schema/capsim-scenario.schema.json` is this output;
+//! `tests/it/schema.rs` keeps the two equal, validates every shipped
+//! scenario against it and checks it against the README's reference.
+
+mod components;
+mod data;
+mod dist;
+mod faults;
+pub mod units;
+mod workload;
+
+use std::collections::BTreeMap;
+
+use schemars::generate::SchemaSettings;
+use schemars::transform::RecursiveTransform;
+use schemars::{JsonSchema, Schema};
+use serde_json::Value;
+
+pub use components::{Balancer, Concurrency, Dns, Endpoint, Network, Policy, Pool, Size, Step};
+pub use data::{Cache, Database, Engine, Eviction, Keyspace, NodeFailure, ReadFrom, WritePolicy};
+pub use dist::{DistTable, DurationDist};
+pub use faults::{Fault, KillMode, Recovery};
+pub use workload::{Jitter, Workload};
+
+use units::{Duration, Seed};
+
+/// Where the generated schema is shipped, relative to the repository root.
+pub const SHIPPED_PATH: &str = "schema/capsim-scenario.schema.json";
+
+/// A capsim scenario file.
+#[derive(JsonSchema)]
+#[schemars(title = "capsim scenario", deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// The run: its name, seed, simulated duration, warm-up and window.
+    pub scenario: Meta,
+    /// Safety limits of a run.
+    pub limits: Option<Limits>,
+    /// Who sends requests, how often, and what they ask for.
+    pub workload: Workload,
+    /// Latencies of the hops between components.
+    pub network: Option<Network>,
+    /// Instance sizes by name (built-in sizes such as `m5.large` need no entry).
+    #[schemars(extend("propertyNames" = { "pattern": units::NAME_PATTERN }))]
+    pub size: Option<BTreeMap<String, Size>>,
+    /// DNS names by name.
+    #[schemars(extend("propertyNames" = { "pattern": units::NAME_PATTERN }))]
+    pub dns: Option<BTreeMap<String, Dns>>,
+    /// Load balancers by name.
+    #[schemars(extend("propertyNames" = { "pattern": units::NAME_PATTERN }))]
+    pub balancer: Option<BTreeMap<String, Balancer>>,
+    /// Server pools by name.
+    #[schemars(extend("propertyNames" = { "pattern": units::NAME_PATTERN }))]
+    pub pool: Option<BTreeMap<String, Pool>>,
+    /// Databases by name.
+    #[schemars(extend("propertyNames" = { "pattern": units::NAME_PATTERN }))]
+    pub database: Option<BTreeMap<String, Database>>,
+    /// Keyspaces (the items requests are about) by name.
+    #[schemars(extend("propertyNames" = { "pattern": units::NAME_PATTERN }))]
+    pub keyspace: Option<BTreeMap<String, Keyspace>>,
+    /// Caches by name.
+    #[schemars(extend("propertyNames" = { "pattern": units::NAME_PATTERN }))]
+    pub cache: Option<BTreeMap<String, Cache>>,
+    /// Failures to inject, scheduled or random.
+    pub faults: Option<Vec<Fault>>,
+    /// When a drill counts the service as recovered.
+    pub recovery: Option<Recovery>,
+}
+
+/// `[scenario]`: the run itself.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Meta {
+    /// Shown in outputs (default: the file name).
+    pub name: Option<String>,
+    /// Free text.
+    #[schemars(extend("default" = ""))]
+    pub description: Option<String>,
+    /// Seed of every random stream.
+    pub seed: Option<Seed>,
+    /// Simulated time (longer than zero, at most `limits.max_duration`).
+    pub duration: Duration,
+    /// Discarded before metrics are kept; a whole number of windows.
+    #[schemars(extend("default" = "0s"))]
+    pub warmup: Option<Duration>,
+    /// Width of a time-series row (default: 10 s, or `duration` if shorter).
+    pub window: Option<Duration>,
+}
+
+/// `[limits]`: what a run may use.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Limits {
+    /// Requests in flight at once; beyond it the run stops with exit code 1.
+    #[schemars(range(min = 1, max = 100_000_000), extend("default" = 1_000_000))]
+    pub max_in_flight: Option<u64>,
+    /// Events handled in one run.
+    #[schemars(range(min = 1, max = 9_223_372_036_854_775_807u64), extend("default" = 10_000_000_000u64))]
+    pub max_events: Option<u64>,
+    /// The longest `scenario.duration` accepted (longer than zero).
+    #[schemars(extend("default" = "31d"))]
+    pub max_duration: Option<Duration>,
+}
+
+/// The schema as a JSON value (draft-07, which Taplo and most editors read).
+pub fn schema() -> serde_json::Value {
+    let mut settings = SchemaSettings::draft07();
+    // TOML has no null: an absent key is how an option is left out.
+    // Before the draft-07 transforms, which move `$ref` siblings into `allOf`.
+    settings
+        .transforms
+        .insert(0, Box::new(RecursiveTransform(drop_null)));
+    let generator = settings.into_generator();
+    generator.into_root_schema_for::<ScenarioFile>().to_value()
+}
+
+/// Removes the `null` that `schemars` allows for every `Option` field (TOML
+/// has no null, and editors would offer it as a value), and the integer and
+/// float formats of Rust types.
+fn drop_null(schema: &mut Schema) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    // Rust's integer and float widths are no format a TOML editor knows.
+    if let Some(Value::String(format)) = object.get("format")
+        && matches!(format.as_str(), "uint32" | "uint64" | "double")
+    {
+        object.remove("format");
+    }
+    let null = Value::from("null");
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|kind| *kind != null);
+        if types.len() == 1 {
+            let only = types.remove(0);
+            object.insert("type".into(), only);
+        }
+    }
+    if let Some(Value::Array(values)) = object.get_mut("enum")
+        && values.contains(&Value::Null)
+    {
+        values.retain(|value| !value.is_null());
+        if values.len() == 1 {
+            let only = values.remove(0);
+            object.remove("enum");
+            object.insert("const".into(), only);
+        }
+    }
+    if let Some(Value::Array(alternatives)) = object.get_mut("anyOf") {
+        alternatives.retain(|alternative| alternative.get("type") != Some(&null));
+        if alternatives.len() == 1
+            && let Some(Value::Object(only)) = alternatives.pop()
+        {
+            object.remove("anyOf");
+            if only.keys().any(|key| object.contains_key(key)) {
+                let all = object.entry("allOf").or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(all) = all {
+                    all.push(Value::Object(only));
+                }
+            } else {
+                object.extend(only);
+            }
+        }
+    }
+}
+
+/// The schema as the pretty-printed text `capsim schema` prints and the
+/// repository ships (ending in a newline).
+pub fn schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(&schema()).expect("a JSON value always serializes");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Calls `visit` on every schema object in `value`.
+    fn walk(value: &Value, visit: &mut impl FnMut(&serde_json::Map<String, Value>)) {
+        match value {
+            Value::Object(object) => {
+                visit(object);
+                object.values().for_each(|child| walk(child, visit));
+            }
+            Value::Array(items) => items.iter().for_each(|child| walk(child, visit)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_table_rejects_unknown_keys_like_the_loader() {
+        let mut open = Vec::new();
+        walk(&schema(), &mut |object| {
+            // Conditions (`if`, `then`) name properties too, but are no tables.
+            let table = object.get("type") == Some(&"object".into()) && object.contains_key("properties");
+            if table && object.get("additionalProperties") != Some(&false.into()) {
+                open.push(object.get("description").cloned());
+            }
+        });
+        assert!(open.is_empty(), "tables that accept unknown keys: {open:?}");
+    }
+
+    #[test]
+    fn no_value_may_be_null() {
+        let text = schema_text();
+        assert!(!text.contains("\"null\""), "TOML has no null");
+        let mut nulls = 0;
+        walk(&schema(), &mut |object| {
+            nulls += object.values().filter(|value| value.is_null()).count();
+        });
+        assert_eq!(nulls, 0);
+    }
+
+    #[test]
+    fn the_required_sections_are_scenario_and_workload() {
+        let schema = schema();
+        assert_eq!(schema["required"], serde_json::json!(["scenario", "workload"]));
+        assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+        assert_eq!(
+            schema["definitions"]["Pool"]["required"],
+            serde_json::json!(["workers", "endpoint"])
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! `[workload]` as `parse::workload` reads it: arrivals, rate profile,
+//! diurnal cycle, timeout, retries and the class mix.
+
+use schemars::JsonSchema;
+
+use super::dist::DurationDist;
+use super::units::{Duration, EndpointTarget, Name, Probability, Rate};
+use crate::scenario::bounds::{MAX_CLOSED_USERS, MAX_RETRIES, MAX_USERS};
+
+/// `[workload]`: who sends requests, how often, and what they ask for.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(extend(
+    "if" = { "properties": { "arrivals": { "properties": { "kind": { "const": "closed" } } } } },
+    "then" = { "not": { "anyOf": [{ "required": ["profile"] }, { "required": ["diurnal"] }] } }
+))]
+pub struct Workload {
+    /// How requests arrive: an open stream or a closed population.
+    pub arrivals: Arrivals,
+    /// Open workloads: changes of the rate over time, in time order.
+    #[schemars(extend("default" = []))]
+    pub profile: Option<Vec<RateChange>>,
+    /// Open workloads: a daily cycle multiplying the rate.
+    pub diurnal: Option<Diurnal>,
+    /// The client gives up an attempt after this long (longer than zero).
+    pub timeout: Option<Duration>,
+    /// Retries after a timeout or rejection (none by default).
+    pub retry: Option<Retry>,
+    /// The request classes (at least one).
+    #[schemars(length(min = 1))]
+    pub mix: Vec<Class>,
+}
+
+/// `arrivals`, tagged by `kind`.
+#[derive(JsonSchema)]
+#[schemars(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Arrivals {
+    /// Poisson arrivals at a rate, spread over `users`.
+    #[schemars(rename = "open")]
+    OpenRate {
+        /// Requests per second (greater than zero).
+        rate: Rate,
+        /// Users the requests are spread over (each has its own DNS cache).
+        #[schemars(range(min = 1, max = MAX_USERS), extend("default" = 10000))]
+        users: Option<u64>,
+    },
+    /// Poisson arrivals at the peak rate users × requests / 86 400 s × factor.
+    #[schemars(rename = "open")]
+    OpenDaily {
+        /// Users per day (greater than zero).
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        daily_users: f64,
+        /// Requests per user per day (greater than zero).
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        requests_per_user: f64,
+        /// Peak rate / average rate (greater than zero).
+        #[schemars(extend("exclusiveMinimum" = 0, "default" = 1.0))]
+        peak_factor: Option<f64>,
+        /// Users the requests are spread over.
+        #[schemars(range(min = 1, max = MAX_USERS), extend("default" = 10000))]
+        users: Option<u64>,
+    },
+    /// A fixed population: each user thinks, sends a request, waits for its outcome.
+    Closed {
+        /// The users.
+        #[schemars(range(min = 1, max = MAX_CLOSED_USERS))]
+        users: u64,
+        /// The think time between a user's requests.
+        think: DurationDist,
+    },
+}
+
+/// One change of an open workload's rate.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RateChange {
+    /// When the change starts.
+    pub at: Duration,
+    /// The new rate.
+    pub rate: Rate,
+    /// A linear ramp over this long (a step without it).
+    #[schemars(extend("default" = "0s"))]
+    pub over: Option<Duration>,
+    /// A spike: back to the previous rate after holding it this long.
+    #[schemars(rename = "for")]
+    pub hold: Option<Duration>,
+}
+
+/// `diurnal`: a daily cycle (1 at the peak, `trough` half a period later).
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Diurnal {
+    /// The multiplier at the quietest time.
+    pub trough: Probability,
+    /// The length of a cycle (longer than zero).
+    #[schemars(extend("default" = "24h"))]
+    pub period: Option<Duration>,
+    /// When in the cycle the rate peaks.
+    #[schemars(extend("default" = "14h"))]
+    pub peak_at: Option<Duration>,
+}
+
+/// `retry`: exponential backoff after a timeout or rejection.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Retry {
+    /// Retries after the first attempt.
+    #[schemars(range(min = 0, max = MAX_RETRIES), extend("default" = 0))]
+    pub retries: Option<u64>,
+    /// The wait before the first retry.
+    #[schemars(extend("default" = "100ms"))]
+    pub backoff: Option<Duration>,
+    /// Each wait is the previous one times this (at least 1).
+    #[schemars(range(min = 1), extend("default" = 2.0))]
+    pub multiplier: Option<f64>,
+    /// The longest wait.
+    #[schemars(extend("default" = "10s"))]
+    pub max_backoff: Option<Duration>,
+    /// Randomness in the wait.
+    #[schemars(extend("default" = "full"))]
+    pub jitter: Option<Jitter>,
+}
+
+/// Randomness in a retry's wait.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "snake_case")]
+pub enum Jitter {
+    /// The computed wait.
+    None,
+    /// Uniform from zero to the computed wait.
+    Full,
+    /// Half fixed, half uniform.
+    Equal,
+}
+
+/// One request class of the mix.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Class {
+    /// The class name (unique in the mix).
+    pub class: Name,
+    /// Relative share of requests (greater than zero).
+    #[schemars(extend("exclusiveMinimum" = 0, "default" = 1))]
+    pub weight: Option<f64>,
+    /// The entry: `component/endpoint`, the component a DNS name, balancer or pool.
+    pub call: EndpointTarget,
+    /// The keyspace a request's item is drawn from.
+    pub key: Option<Name>,
+}

@@ -1,0 +1,539 @@
+//! The JSON Schema of the scenario format (`capsim schema`,
+//! `schema/capsim-scenario.schema.json`): the shipped file is what the
+//! command prints; every shipped scenario, and the resolved form of each,
+//! validates against it; bad input is rejected by the schema and the loader
+//! alike; its unit patterns accept what the unit parsers accept; its enums
+//! are the loader's words; and its keys are the README's scenario reference,
+//! in both directions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use capsim::scenario::schema::{self, SHIPPED_PATH, units};
+use capsim::scenario::{
+    Concurrency, Engine, Eviction, Jitter, KillMode, NodeFailure, Policy, ReadFrom, WritePolicy,
+};
+use capsim::scenario::{dump, load_str, units as parse_units};
+use serde_json::Value;
+
+use crate::support::{root, scenario_file, shipped_scenarios};
+
+const REGENERATE: &str = "cargo run -- schema > schema/capsim-scenario.schema.json";
+
+/// The schema compiled for validation.
+struct Validator {
+    schemas: boon::Schemas,
+    index: boon::SchemaIndex,
+}
+
+impl Validator {
+    fn new(schema: Value) -> Validator {
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        let location = "file:///capsim-scenario.schema.json";
+        compiler
+            .add_resource(location, schema)
+            .expect("the schema is a resource");
+        let index = compiler
+            .compile(location, &mut schemas)
+            .unwrap_or_else(|error| panic!("the schema does not compile: {error}"));
+        Validator { schemas, index }
+    }
+
+    fn shipped() -> Validator {
+        let text = std::fs::read_to_string(root().join(SHIPPED_PATH)).expect("the schema is shipped");
+        Validator::new(serde_json::from_str(&text).expect("the shipped schema is JSON"))
+    }
+
+    /// Validates TOML text; the error is boon's report.
+    fn check_toml(&self, text: &str) -> Result<(), String> {
+        let value: Value = toml::from_str(text).map_err(|error| format!("not TOML: {error}"))?;
+        self.schemas
+            .validate(&value, self.index)
+            .map_err(|error| format!("{error}"))
+    }
+}
+
+#[test]
+fn the_shipped_schema_is_what_capsim_schema_prints() {
+    let output = crate::support::capsim().arg("schema").output().unwrap();
+    assert!(output.status.success(), "capsim schema failed: {output:?}");
+    let printed = String::from_utf8(output.stdout).expect("UTF-8");
+    assert_eq!(
+        printed,
+        schema::schema_text(),
+        "the command prints the library's schema"
+    );
+    let shipped = std::fs::read_to_string(root().join(SHIPPED_PATH)).unwrap_or_default();
+    assert!(
+        shipped == printed,
+        "{SHIPPED_PATH} is stale: the scenario format changed. Regenerate it with\n    {REGENERATE}"
+    );
+}
+
+#[test]
+fn every_shipped_scenario_validates_against_the_schema() {
+    let validator = Validator::shipped();
+    let files = shipped_scenarios();
+    assert!(files.len() >= 10, "scenarios/ holds the tutorial and the drills");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        if let Err(error) = validator.check_toml(&text) {
+            panic!(
+                "{} does not validate against {SHIPPED_PATH}:\n{error}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_resolved_scenario_validates_against_the_schema() {
+    // The resolved form spells out every default, so it exercises keys the
+    // shipped files leave out.
+    let validator = Validator::shipped();
+    for file in shipped_scenarios() {
+        let resolved = dump::to_toml(&scenario_file(&file, &[]));
+        if let Err(error) = validator.check_toml(&resolved) {
+            panic!(
+                "the resolved form of {} does not validate:\n{error}\n{resolved}",
+                file.display()
+            );
+        }
+    }
+}
+
+const VALID: &str = r#"
+[scenario]
+duration = "1m"
+[workload]
+arrivals = { kind = "open", rate = "100/s" }
+mix = [{ class = "home", call = "web/home" }]
+[pool.web]
+workers = 4
+endpoint.home = { service = { dist = "exp", mean = "4ms" }, steps = [{ read = "db" }] }
+[database.db]
+engine = "nosql"
+[balancer.lb]
+pool = "web"
+policy = "least_connections"
+[[faults]]
+at = "30s"
+kill = "pool.web.instance[0]"
+"#;
+
+/// Replaces `from` (which must occur) in the valid scenario.
+fn variant(from: &str, to: &str) -> String {
+    assert!(VALID.contains(from), "`{from}` is in the base scenario");
+    VALID.replacen(from, to, 1)
+}
+
+#[test]
+fn bad_scenarios_are_rejected_by_the_schema_and_the_loader() {
+    let validator = Validator::shipped();
+    assert_eq!(validator.check_toml(VALID), Ok(()));
+    assert!(load_str(VALID).is_ok(), "the base scenario loads");
+    let cases = [
+        (
+            "an unknown key",
+            variant("workers = 4", "workers = 4\nworkrs = 4"),
+        ),
+        ("an unknown section", variant("[pool.web]", "[pools.web]")),
+        (
+            "a duration without a unit",
+            variant("duration = \"1m\"", "duration = 60"),
+        ),
+        (
+            "a duration in an unknown unit",
+            variant("\"1m\"", "\"1 fortnight\""),
+        ),
+        ("a rate without a time unit", variant("\"100/s\"", "\"100\"")),
+        (
+            "an unknown policy",
+            variant("\"least_connections\"", "\"least_connection\""),
+        ),
+        ("an unknown engine", variant("\"nosql\"", "\"document\"")),
+        ("an unknown distribution", variant("\"exp\"", "\"exponential\"")),
+        (
+            "a distribution missing a parameter",
+            variant("mean = \"4ms\"", "sd = \"4ms\""),
+        ),
+        (
+            "a step doing two things",
+            variant("{ read = \"db\" }", "{ read = \"db\", delay = \"1ms\" }"),
+        ),
+        (
+            "a fault with two actions",
+            variant("kill = ", "restore = \"pool.web\"\nkill = "),
+        ),
+        ("a fault with no time", variant("at = \"30s\"\n", "")),
+        (
+            "a bad fault target",
+            variant("pool.web.instance[0]", "pool.web.node[0]"),
+        ),
+        ("workers out of range", variant("workers = 4", "workers = 0")),
+        (
+            "a bad component name",
+            variant("[pool.web]", "[pool.\"web tier\"]"),
+        ),
+        (
+            "an empty mix",
+            variant("mix = [{ class = \"home\", call = \"web/home\" }]", "mix = []"),
+        ),
+        (
+            "a call without an endpoint",
+            variant("call = \"web/home\"", "call = \"web\""),
+        ),
+        (
+            "a session_ttl without sticky",
+            variant("policy = ", "session_ttl = \"1m\"\npolicy = "),
+        ),
+    ];
+    for (what, text) in cases {
+        assert!(
+            validator.check_toml(&text).is_err(),
+            "the schema accepts {what}:\n{text}"
+        );
+        assert!(load_str(&text).is_err(), "the loader accepts {what}:\n{text}");
+    }
+}
+
+/// A schema holding only `pattern`.
+fn pattern_validator(pattern: &str) -> Validator {
+    Validator::new(serde_json::json!({ "type": "string", "pattern": pattern }))
+}
+
+fn matches(validator: &Validator, text: &str) -> bool {
+    validator
+        .schemas
+        .validate(&Value::from(text), validator.index)
+        .is_ok()
+}
+
+/// A unit's name, its pattern, and whether its parser accepts a text.
+type UnitCheck = (&'static str, &'static str, fn(&str) -> bool);
+
+#[test]
+fn unit_patterns_accept_what_the_unit_parsers_accept() {
+    let samples = [
+        "250us",
+        "4ms",
+        "1.5s",
+        "10m",
+        "2h",
+        "1d",
+        "7ns",
+        "3 ms",
+        " 3 ms ",
+        "1_000ms",
+        "0",
+        "0.0",
+        "5",
+        "-1s",
+        "ms",
+        "4 fortnights",
+        "5 sec0",
+        "1e3ms",
+        "1e-3ms",
+        ".5s",
+        "5.s",
+        "12µs",
+        "2min",
+        "1sec",
+        "1200/s",
+        "1.5k/s",
+        "90/min",
+        "2/ms",
+        "86400/day",
+        "100/h",
+        "1M/hour",
+        "1200",
+        "1200/fortnight",
+        "-5/s",
+        "5k /s",
+        "64KiB",
+        "1.5GB",
+        "512B",
+        "12 parsecs",
+        "1 TiB",
+        "20%",
+        "20",
+        "x%",
+        "0.5 %",
+        "",
+    ];
+    let checks: [UnitCheck; 4] = [
+        ("duration", units::DURATION_PATTERN, |t| {
+            parse_units::parse_duration(t).is_ok()
+        }),
+        ("rate", units::RATE_PATTERN, |t| {
+            parse_units::parse_rate(t).is_ok()
+        }),
+        ("size", units::SIZE_PATTERN, |t| {
+            parse_units::parse_size(t).is_ok()
+        }),
+        ("percentage", units::PERCENT_PATTERN, |t| {
+            parse_units::parse_percent(t).is_ok()
+        }),
+    ];
+    for (what, pattern, parses) in checks {
+        let validator = pattern_validator(pattern);
+        for sample in samples {
+            assert_eq!(
+                matches(&validator, sample),
+                parses(sample),
+                "the {what} pattern and parser disagree on `{sample}`"
+            );
+        }
+    }
+}
+
+/// The `const` words of a definition's `oneOf`.
+fn words(schema: &Value, definition: &str) -> Vec<String> {
+    schema["definitions"][definition]["oneOf"]
+        .as_array()
+        .unwrap_or_else(|| panic!("`{definition}` is a oneOf of words"))
+        .iter()
+        .map(|alternative| alternative["const"].as_str().expect("a word").to_owned())
+        .collect()
+}
+
+#[test]
+fn schema_enums_are_the_loaders_words() {
+    let schema = schema::schema();
+    let loader: [(&str, &[&str]); 9] = [
+        ("Policy", &Policy::NAMES),
+        ("Concurrency", &Concurrency::NAMES),
+        ("Jitter", &Jitter::NAMES),
+        ("Engine", &Engine::NAMES),
+        ("ReadFrom", &ReadFrom::NAMES),
+        ("Eviction", &Eviction::NAMES),
+        ("WritePolicy", &WritePolicy::NAMES),
+        ("NodeFailure", &NodeFailure::NAMES),
+        ("KillMode", &KillMode::NAMES),
+    ];
+    for (definition, names) in loader {
+        assert_eq!(
+            words(&schema, definition),
+            names,
+            "`{definition}` differs from the loader"
+        );
+    }
+}
+
+/// Follows a `$ref` within the schema.
+fn resolve<'s>(root: &'s Value, schema: &'s Value) -> &'s Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let pointer = reference.trim_start_matches('#');
+            root.pointer(pointer)
+                .unwrap_or_else(|| panic!("dangling {reference}"))
+        }
+        None => schema,
+    }
+}
+
+/// Every key that may appear anywhere under `schema`.
+fn keys_under(root: &Value, schema: &Value, seen: &mut BTreeSet<String>, keys: &mut BTreeSet<String>) {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        if seen.insert(reference.to_owned()) {
+            keys_under(root, resolve(root, schema), seen, keys);
+        }
+        return;
+    }
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        for (key, property) in properties {
+            keys.insert(key.clone());
+            keys_under(root, property, seen, keys);
+        }
+    }
+    for nested in ["additionalProperties", "items"] {
+        if let Some(child) = schema.get(nested).filter(|child| child.is_object()) {
+            keys_under(root, child, seen, keys);
+        }
+    }
+    for alternatives in ["anyOf", "oneOf", "allOf"] {
+        for child in schema
+            .get(alternatives)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            keys_under(root, child, seen, keys);
+        }
+    }
+}
+
+/// The schema's keys by top-level section.
+fn schema_keys() -> BTreeMap<String, BTreeSet<String>> {
+    let root = schema::schema();
+    let sections = root["properties"].as_object().expect("sections").clone();
+    sections
+        .iter()
+        .map(|(section, schema)| {
+            let mut keys = BTreeSet::new();
+            keys_under(&root, schema, &mut BTreeSet::new(), &mut keys);
+            (section.clone(), keys)
+        })
+        .collect()
+}
+
+/// What the README's scenario reference documents, by top-level section
+/// (`""` for the shared parts: distributions, data steps).
+#[derive(Default)]
+struct Documented {
+    /// Keys in the first column of key tables, and heading paths.
+    listed: BTreeMap<String, BTreeSet<String>>,
+    /// Those plus every `key =` written in code anywhere in the section.
+    mentioned: BTreeMap<String, BTreeSet<String>>,
+}
+
+fn is_identifier(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The code spans of a line of Markdown.
+fn code_spans(line: &str) -> Vec<&str> {
+    line.split('`').skip(1).step_by(2).collect()
+}
+
+/// Keys assigned in TOML-like code: `{ dist = "exp", mean = "4ms" }`.
+fn assigned_keys(code: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    for (index, _) in code.match_indices('=') {
+        let before = code[..index].trim_end();
+        let start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |at| at + 1);
+        if is_identifier(&before[start..]) {
+            keys.push(before[start..].to_owned());
+        }
+    }
+    keys
+}
+
+fn readme_reference() -> Documented {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let reference = readme
+        .split("\n## Scenario reference\n")
+        .nth(1)
+        .expect("README has a scenario reference")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let mut documented = Documented::default();
+    let mut section = String::new();
+    let mut key_table = false;
+    for line in reference.lines() {
+        if line.starts_with("### ") || line.starts_with("#### ") {
+            section.clear();
+            if let Some(path) = code_spans(line).first().filter(|code| code.starts_with('[')) {
+                let path = path.trim_matches(|c| c == '[' || c == ']');
+                section = path.split('.').next().unwrap().to_owned();
+                for segment in path.split('.').filter(|segment| is_identifier(segment)) {
+                    documented
+                        .listed
+                        .entry(section.clone())
+                        .or_default()
+                        .insert(segment.to_owned());
+                }
+            }
+            continue;
+        }
+        let mentioned = documented.mentioned.entry(section.clone()).or_default();
+        for code in code_spans(line) {
+            mentioned.extend(assigned_keys(code));
+        }
+        if !line.starts_with('|') {
+            key_table = false;
+            continue;
+        }
+        let first = line.split('|').nth(1).unwrap_or("").trim();
+        if first.starts_with('-') {
+            continue;
+        }
+        if !first.contains('`') {
+            // A table's header names what its first column holds.
+            key_table = matches!(first, "key" | "step" | "form");
+            continue;
+        }
+        if !key_table {
+            continue;
+        }
+        let listed = documented.listed.entry(section.clone()).or_default();
+        for code in code_spans(first) {
+            if code.split('.').all(is_identifier) {
+                listed.extend(code.split('.').map(str::to_owned));
+            } else {
+                listed.extend(assigned_keys(code));
+            }
+        }
+    }
+    for (section, keys) in &documented.listed {
+        documented
+            .mentioned
+            .entry(section.clone())
+            .or_default()
+            .extend(keys.clone());
+    }
+    documented
+}
+
+#[test]
+fn the_readme_reference_and_the_schema_have_the_same_keys() {
+    let schema = schema_keys();
+    let readme = readme_reference();
+    let every_schema_key: BTreeSet<&String> = schema.values().flatten().collect();
+    let shared = readme.mentioned.get("").cloned().unwrap_or_default();
+    let mut problems = Vec::new();
+    for (section, listed) in &readme.listed {
+        let known: BTreeSet<&String> = match section.as_str() {
+            "" => every_schema_key.clone(),
+            _ => match schema.get(section) {
+                Some(keys) => keys.iter().chain([section]).collect(),
+                None => {
+                    problems.push(format!("README documents `[{section}]`, which the schema lacks"));
+                    continue;
+                }
+            },
+        };
+        for key in listed.iter().filter(|key| !known.contains(key)) {
+            problems.push(format!(
+                "README documents `{key}` under `[{section}]`, which the schema lacks"
+            ));
+        }
+    }
+    for (section, keys) in &schema {
+        let mentioned = readme.mentioned.get(section);
+        if mentioned.is_none() {
+            problems.push(format!("the schema's `[{section}]` has no section in the README"));
+        }
+        for key in keys {
+            if !mentioned.is_some_and(|m| m.contains(key)) && !shared.contains(key) {
+                problems.push(format!(
+                    "the schema's `{key}` under `[{section}]` is not in the README"
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "README.md scenario reference drifts from the schema:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn a_toml_file_can_name_the_schema_with_a_directive() {
+    // Taplo's `#:schema` directive is a comment to TOML and to the loader.
+    let text = format!("#:schema ../{SHIPPED_PATH}\n{VALID}");
+    assert!(load_str(&text).is_ok());
+    assert_eq!(Validator::shipped().check_toml(&text), Ok(()));
+    assert!(
+        Path::new(&root().join(".taplo.toml")).exists(),
+        "the editor association is shipped"
+    );
+}
