@@ -6,7 +6,7 @@
 //! at the first; `check` resolves names across sections. Only when no error
 //! remains does the caller get a `Scenario`, plus warnings. `dump` writes it
 //! back as TOML. Nothing here runs a simulation, and no serde or TOML type
-//! leaves this module.
+//! leaves this module (but `schema`'s JSON, which describes the input format).
 
 pub mod diagnostic;
 pub mod dist;
