@@ -188,6 +188,14 @@ fn bad_scenarios_are_rejected_by_the_schema_and_the_loader() {
             "a session_ttl without sticky",
             variant("policy = ", "session_ttl = \"1m\"\npolicy = "),
         ),
+        (
+            "a partition of one data center",
+            variant("kill = \"pool.web.instance[0]\"", "partition = [\"dc-a\"]"),
+        ),
+        (
+            "a DNS name without a target",
+            variant("[balancer.lb]", "[dns.www]\nttl = \"1m\"\n[balancer.lb]"),
+        ),
     ];
     for (what, text) in cases {
         assert!(
@@ -465,8 +473,13 @@ fn readme_reference() -> Documented {
         }
         let listed = documented.listed.entry(section.clone()).or_default();
         for code in code_spans(first) {
-            if code.split('.').all(is_identifier) {
-                listed.extend(code.split('.').map(str::to_owned));
+            // `a.b` or `region.<name>.users`: a path of keys.
+            let is_placeholder = |segment: &str| segment.starts_with('<') && segment.ends_with('>');
+            if code
+                .split('.')
+                .all(|segment| is_identifier(segment) || is_placeholder(segment))
+            {
+                listed.extend(code.split('.').filter(|s| is_identifier(s)).map(str::to_owned));
             } else {
                 listed.extend(assigned_keys(code));
             }
@@ -486,7 +499,7 @@ fn readme_reference() -> Documented {
 fn the_readme_reference_and_the_schema_have_the_same_keys() {
     let schema = schema_keys();
     let readme = readme_reference();
-    let every_schema_key: BTreeSet<&String> = schema.values().flatten().collect();
+    let every_schema_key: BTreeSet<&String> = schema.values().flatten().chain(schema.keys()).collect();
     let shared = readme.mentioned.get("").cloned().unwrap_or_default();
     let mut problems = Vec::new();
     for (section, listed) in &readme.listed {
@@ -508,7 +521,7 @@ fn the_readme_reference_and_the_schema_have_the_same_keys() {
     }
     for (section, keys) in &schema {
         let mentioned = readme.mentioned.get(section);
-        if mentioned.is_none() {
+        if mentioned.is_none() && !shared.contains(section) {
             problems.push(format!("the schema's `[{section}]` has no section in the README"));
         }
         for key in keys {
@@ -620,6 +633,9 @@ const CANDIDATE_VALUES: &[&str] = &[
     "\"pool.web\"",
     "\"pool.web.instance[1]\"",
     "\"database.db.primary\"",
+    "\"datacenter.dc-us\"",
+    "\"nearest\"",
+    "\"dc-eu\"",
 ];
 
 /// The byte ranges of simple values (`key = VALUE`: a string, number or
@@ -699,7 +715,7 @@ fn whatever_the_loader_accepts_the_schema_accepts() {
             );
         }
     }
-    // The generator is seeded: 763 of the 6000 cases load today.
+    // The generator is seeded, so every run counts the same: 738 of the 6000 cases load today.
     assert!(
         loaded >= 500,
         "too few mutated cases load ({loaded} of {cases}) to say much"

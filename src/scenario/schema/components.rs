@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 
 use super::dist::DurationDist;
+use super::geo::Link;
 use super::units::{Duration, EndpointTarget, Name, Probability, QueueCapacity};
 
 /// `[size.<name>]`: an instance size.
@@ -35,11 +36,15 @@ pub struct Network {
     /// One-way latency between a user and the entry point.
     #[schemars(extend("default" = "0s"))]
     pub client: Option<DurationDist>,
+    /// Latencies between regions (`[[network.link]]`); a missing pair is zero.
+    pub link: Option<Vec<Link>>,
 }
 
-/// `[dns.<name>]`: a name users resolve.
+/// `[dns.<name>]`: a name users resolve, to one `target` or (geoDNS) the
+/// nearest healthy of its `targets`.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [{ "required": ["target"] }, { "required": ["targets"] }]))]
 pub struct Dns {
     /// How long a user caches the answer.
     pub ttl: Duration,
@@ -47,7 +52,13 @@ pub struct Dns {
     #[schemars(extend("default" = "0s"))]
     pub resolve: Option<DurationDist>,
     /// The balancer or pool the name resolves to.
-    pub target: Name,
+    pub target: Option<Name>,
+    /// geoDNS: balancers or pools serving the same endpoints; each user is
+    /// answered with the nearest healthy one.
+    #[schemars(length(min = 1), extend("uniqueItems" = true))]
+    pub targets: Option<Vec<Name>>,
+    /// geoDNS: probes that stop answers naming a dead target.
+    pub health_check: Option<HealthCheck>,
 }
 
 /// `[balancer.<name>]`: spreads requests over one pool's instances.
@@ -68,6 +79,8 @@ pub struct Balancer {
     pub latency: Option<DurationDist>,
     /// Probes that take dead instances out of rotation.
     pub health_check: Option<HealthCheck>,
+    /// The data center it stands in (default: with its pool).
+    pub datacenter: Option<Name>,
     /// Sticky sessions by user.
     #[schemars(extend("default" = false))]
     pub sticky: Option<bool>,
@@ -128,6 +141,8 @@ pub struct Pool {
     pub concurrency: Option<Concurrency>,
     /// A database holding the users' sessions, read by every call (the stateless web tier).
     pub session_store: Option<Name>,
+    /// The data center its instances stand in (default: everywhere).
+    pub datacenter: Option<Name>,
     /// The endpoints, by name (at least one).
     #[schemars(
         length(min = 1),

@@ -12,6 +12,7 @@ use crate::scenario::bounds::{
 /// `[database.<name>]`: a database; `engine` picks the defaults.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
+#[schemars(extend("dependencies" = { "replica_datacenters": ["datacenter"] }))]
 pub struct Database {
     /// A preset of defaults: `relational` (100 connections, reads ~2 ms, writes
     /// ~5 ms) or `nosql` (10 000 connections, ~1 ms, consistent hashing).
@@ -44,6 +45,11 @@ pub struct Database {
     pub reshard: Option<Reshard>,
     /// Detection and promotion of a replica when a primary dies (none by default).
     pub failover: Option<Failover>,
+    /// The data center its primaries stand in (default: everywhere).
+    pub datacenter: Option<Name>,
+    /// With `datacenter`: where replica i stands (entry i; replicas past the
+    /// list stand with the primary).
+    pub replica_datacenters: Option<Vec<Name>>,
 }
 
 /// A database engine preset.
@@ -66,6 +72,8 @@ pub enum ReadFrom {
     RoundRobin,
     /// The replica with the fewest operations in progress.
     LeastConnections,
+    /// The live node (replica or primary) nearest the caller's data center.
+    Nearest,
 }
 
 /// `replication`: writes are shipped in order to every replica and applied there.
@@ -230,6 +238,8 @@ pub struct Cache {
     /// Time a node takes for one get, set or delete.
     #[schemars(extend("default" = "200us"))]
     pub latency: Option<DurationDist>,
+    /// The data center its nodes stand in (default: everywhere).
+    pub datacenter: Option<Name>,
 }
 
 /// A cache eviction policy.

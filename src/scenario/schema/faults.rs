@@ -7,9 +7,10 @@
 use schemars::JsonSchema;
 
 use super::dist::DurationDist;
-use super::units::{Duration, FaultTarget, Probability};
+use super::units::{Duration, FaultTarget, Name, Probability};
 
-/// One fault: an action on a target, scheduled (`at`) or random (`mtbf`, `mttr`).
+/// One fault: an action on a target (or a `partition` between two data
+/// centers), scheduled (`at`) or random (`mtbf`, `mttr`).
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 #[schemars(extend("allOf" = [
@@ -17,6 +18,7 @@ use super::units::{Duration, FaultTarget, Probability};
         { "required": ["kill"] },
         { "required": ["restore"] },
         { "required": ["slow"] },
+        { "required": ["partition"] },
     ] },
     { "oneOf": [
         { "required": ["at"], "not": { "anyOf": [{ "required": ["mtbf"] }, { "required": ["mttr"] }] } },
@@ -30,6 +32,9 @@ pub struct Fault {
     pub restore: Option<FaultTarget>,
     /// Slow the target's service times down (`factor`, `add`).
     pub slow: Option<FaultTarget>,
+    /// Cut the network between two data centers.
+    #[schemars(length(min = 2, max = 2))]
+    pub partition: Option<Vec<Name>>,
     /// When a scheduled fault strikes.
     pub at: Option<Duration>,
     /// Undo a scheduled fault this long after `at` (longer than zero).

@@ -18,6 +18,7 @@ mod components;
 mod data;
 mod dist;
 mod faults;
+mod geo;
 pub mod units;
 mod workload;
 
@@ -32,6 +33,7 @@ pub use components::{Balancer, Concurrency, Dns, Endpoint, Network, Policy, Pool
 pub use data::{Cache, Database, Engine, Eviction, Keyspace, NodeFailure, ReadFrom, WritePolicy};
 pub use dist::{DistTable, DurationDist};
 pub use faults::{Fault, KillMode, Recovery};
+pub use geo::{Datacenter, Link, Region};
 pub use workload::{Jitter, Workload};
 
 use units::{Duration, Seed};
@@ -72,6 +74,18 @@ pub struct ScenarioFile {
     /// Caches by name.
     #[schemars(extend("propertyNames" = { "pattern": units::NAME_PATTERN }))]
     pub cache: Option<BTreeMap<String, Cache>>,
+    /// Regions (where the users are) by name.
+    #[schemars(extend(
+        "propertyNames" = { "pattern": units::NAME_PATTERN },
+        "maxProperties" = crate::scenario::parse::MAX_REGIONS
+    ))]
+    pub region: Option<BTreeMap<String, Region>>,
+    /// Data centers (places in a region) by name.
+    #[schemars(extend(
+        "propertyNames" = { "pattern": units::NAME_PATTERN },
+        "maxProperties" = crate::scenario::parse::MAX_REGIONS
+    ))]
+    pub datacenter: Option<BTreeMap<String, Datacenter>>,
     /// Failures to inject, scheduled or random.
     pub faults: Option<Vec<Fault>>,
     /// When a drill counts the service as recovered.

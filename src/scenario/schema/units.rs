@@ -42,7 +42,7 @@ pub const NAME_PATTERN: &str = r"^[A-Za-z0-9_.-]{1,64}$";
 /// `component/endpoint`.
 pub const ENDPOINT_PATTERN: &str = r"^[A-Za-z0-9_.-]{1,64}/[A-Za-z0-9_.-]{1,64}$";
 /// What a fault hits (see `parse::faults::parse_target`).
-pub const FAULT_TARGET_PATTERN: &str = r"^(?:pool\.[A-Za-z0-9_-]{1,64}(?:\.instance\[[0-9]+\])?|database\.[A-Za-z0-9_-]{1,64}(?:\.shard\[[0-9]+\])?\.(?:primary|replica\[[0-9]+\])|cache\.[A-Za-z0-9_-]{1,64}\.node\[[0-9]+\])$";
+pub const FAULT_TARGET_PATTERN: &str = r"^(?:pool\.[A-Za-z0-9_-]{1,64}(?:\.instance\[[0-9]+\])?|database\.[A-Za-z0-9_-]{1,64}(?:\.shard\[[0-9]+\])?\.(?:primary|replica\[[0-9]+\])|cache\.[A-Za-z0-9_-]{1,64}\.node\[[0-9]+\]|datacenter\.[A-Za-z0-9_-]{1,64})$";
 
 /// Declares a marker type whose schema is the given JSON, inlined at each use.
 macro_rules! leaf {
@@ -130,6 +130,7 @@ leaf! {
         "examples": [
             "pool.web", "pool.web.instance[0]", "database.db.primary",
             "database.db.replica[0]", "database.db.shard[1].primary", "cache.c.node[0]",
+            "datacenter.dc-us",
         ],
     }
 }
