@@ -181,8 +181,8 @@ fn bad_scenarios_are_rejected_by_the_schema_and_the_loader() {
             variant("mix = [{ class = \"home\", call = \"web/home\" }]", "mix = []"),
         ),
         (
-            "a call without an endpoint",
-            variant("call = \"web/home\"", "call = \"web\""),
+            "a call with two slashes",
+            variant("call = \"web/home\"", "call = \"web/home/x\""),
         ),
         (
             "a session_ttl without sticky",
@@ -423,6 +423,25 @@ fn assigned_keys(code: &str) -> Vec<String> {
     keys
 }
 
+/// The keys a table header names: `[[cdn.<name>.deploy]]` → cdn, deploy.
+fn header_keys(code: &str) -> Vec<String> {
+    let Some(path) = code.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) else {
+        return Vec::new();
+    };
+    let path = path.trim_matches(|c| c == '[' || c == ']');
+    let is_placeholder = |segment: &str| segment.starts_with('<') && segment.ends_with('>');
+    if !path
+        .split('.')
+        .all(|segment| is_identifier(segment) || is_placeholder(segment))
+    {
+        return Vec::new();
+    }
+    path.split('.')
+        .filter(|segment| is_identifier(segment))
+        .map(str::to_owned)
+        .collect()
+}
+
 fn readme_reference() -> Documented {
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
     let reference = readme
@@ -454,6 +473,7 @@ fn readme_reference() -> Documented {
         let mentioned = documented.mentioned.entry(section.clone()).or_default();
         for code in code_spans(line) {
             mentioned.extend(assigned_keys(code));
+            mentioned.extend(header_keys(code));
         }
         if !line.starts_with('|') {
             key_table = false;
