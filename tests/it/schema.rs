@@ -741,3 +741,155 @@ fn whatever_the_loader_accepts_the_schema_accepts() {
         "too few mutated cases load ({loaded} of {cases}) to say much"
     );
 }
+
+/// A scenario holding every table that has keys with defaults, each with
+/// those keys left out (a second balancer is sticky, for `session_ttl`; a
+/// second database is semi-sync, for `acks`; a third is consistent-hashed,
+/// for `virtual_nodes`).
+const EVERY_TABLE: &str = r#"
+[scenario]
+duration = "1m"
+[limits]
+[workload]
+arrivals = { kind = "open", daily_users = 1e6, requests_per_user = 10 }
+diurnal = { trough = 0.5 }
+retry = {}
+mix = [{ class = "home", call = "www/home" }]
+[network]
+[size.s]
+cores = 2
+[dns.www]
+ttl = "1m"
+target = "lb"
+[balancer.lb]
+pool = "web"
+health_check = {}
+[balancer.lb2]
+pool = "web"
+sticky = true
+[pool.web]
+workers = 4
+size = "s"
+endpoint.home = { service = "1ms", steps = [{ read = "db" }, { read = "db2" }, { read = "db3" }] }
+[database.db]
+keyspace = "k"
+replication = {}
+failover = {}
+[database.db2]
+keyspace = "k"
+replicas = 1
+replication = { mode = "semi_sync" }
+[database.db3]
+keyspace = "k"
+sharding = { by = "consistent" }
+[keyspace.k]
+keys = 100
+[cache.c]
+keyspace = "k"
+capacity = 10
+[[faults]]
+at = "30s"
+kill = "pool.web"
+[recovery]
+"#;
+
+/// The `default` of every property of a definition (and of its variants).
+fn defaults_of(schema: &Value, definition: &str) -> Vec<(String, Value)> {
+    let definition = &schema["definitions"][definition];
+    let variants = definition["oneOf"].as_array().cloned().unwrap_or_default();
+    let mut defaults = Vec::new();
+    for table in std::iter::once(definition).chain(&variants) {
+        for (key, property) in table["properties"].as_object().into_iter().flatten() {
+            if let Some(default) = property.get("default") {
+                defaults.push((key.clone(), default.clone()));
+            }
+        }
+    }
+    defaults.sort_by(|a, b| a.0.cmp(&b.0));
+    defaults.dedup();
+    defaults
+}
+
+/// Whether TOML (as JSON) sets `key` in the table at a dotted path with
+/// array indexes (`workload.mix[0]`).
+fn set_in(toml: &Value, path: &str, key: &str) -> bool {
+    let mut table = toml;
+    for segment in path.split('.') {
+        let (name, index) = match segment.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (segment, None),
+        };
+        table = &table[name];
+        if let Some(index) = index {
+            table = &table[index];
+        }
+    }
+    table.get(key).is_some()
+}
+
+#[test]
+fn schema_defaults_are_the_loaders_defaults() {
+    // Writing a key's documented default must change nothing.
+    let schema = schema::schema();
+    let load = |overrides: &[String]| match capsim::scenario::load_text(
+        "every.toml",
+        EVERY_TABLE,
+        overrides,
+        Path::new("."),
+        "every",
+    ) {
+        Ok(loaded) => loaded.scenario,
+        Err(error) => panic!("the scenario with {overrides:?} does not load:\n{error}"),
+    };
+    let base = load(&[]);
+    let base_json: Value = toml::from_str(EVERY_TABLE).unwrap();
+    let tables = [
+        ("scenario", "Meta"),
+        ("limits", "Limits"),
+        ("workload", "Workload"),
+        ("workload.arrivals", "Arrivals"),
+        ("workload.diurnal", "Diurnal"),
+        ("workload.retry", "Retry"),
+        ("workload.mix[0]", "Class"),
+        ("network", "Network"),
+        ("size.s", "Size"),
+        ("dns.www", "Dns"),
+        ("balancer.lb", "Balancer"),
+        ("balancer.lb2", "Balancer"),
+        ("balancer.lb.health_check", "HealthCheck"),
+        ("pool.web", "Pool"),
+        ("pool.web.endpoint.home", "Endpoint"),
+        ("database.db", "Database"),
+        ("database.db.replication", "Replication"),
+        ("database.db2.replication", "Replication"),
+        ("database.db3.sharding", "Sharding"),
+        ("database.db.failover", "Failover"),
+        ("keyspace.k", "Keyspace"),
+        ("cache.c", "Cache"),
+        ("faults[0]", "Fault"),
+        ("recovery", "Recovery"),
+    ];
+    let mut checked = 0;
+    for (path, definition) in tables {
+        for (key, default) in defaults_of(&schema, definition) {
+            let written = format!("{path}.{key}");
+            // Keys the base sets, and keys that only go with another value
+            // (`session_ttl` with `sticky = true`, `acks` with semi-sync),
+            // are checked where they apply.
+            let not_applicable = (path == "balancer.lb" && key == "session_ttl")
+                || (path == "database.db.replication" && key == "acks");
+            if not_applicable || set_in(&base_json, path, &key) {
+                continue;
+            }
+            let value = serde_json::to_string(&default).unwrap();
+            let with_default = load(&[format!("{written}={value}")]);
+            assert!(
+                with_default == base,
+                "`{written} = {value}` (the schema's default) changes the resolved scenario"
+            );
+            checked += 1;
+        }
+    }
+    // 60 today: every default in the schema but the two that need another value.
+    assert!(checked >= 50, "only {checked} defaults checked");
+}
