@@ -3,8 +3,9 @@
 //! command prints; every shipped scenario, and the resolved form of each,
 //! validates against it; bad input is rejected by the schema and the loader
 //! alike; its unit patterns accept what the unit parsers accept; its enums
-//! are the loader's words; and its keys are the README's scenario reference,
-//! in both directions, and with the same defaults where the README states one.
+//! are the loader's words; writing any key's documented default changes
+//! nothing; and its keys are the README's scenario reference, in both
+//! directions, with the same defaults where the README states one.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
