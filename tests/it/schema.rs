@@ -12,7 +12,8 @@ use std::path::Path;
 
 use capsim::scenario::schema::{self, SHIPPED_PATH, units};
 use capsim::scenario::{
-    Concurrency, Engine, Eviction, Jitter, KillMode, NodeFailure, Policy, ReadFrom, WritePolicy,
+    CdnFallback, Concurrency, DeployMode, Engine, Eviction, Jitter, KillMode, NodeFailure, Policy, ReadFrom,
+    ScaleMetric, WhenFull, WritePolicy,
 };
 use capsim::scenario::{dump, load_str, units as parse_units};
 use serde_json::Value;
@@ -310,7 +311,11 @@ fn words(schema: &Value, definition: &str) -> Vec<String> {
 #[test]
 fn schema_enums_are_the_loaders_words() {
     let schema = schema::schema();
-    let loader: [(&str, &[&str]); 9] = [
+    let loader: [(&str, &[&str]); 13] = [
+        ("CdnFallback", &CdnFallback::NAMES),
+        ("DeployMode", &DeployMode::NAMES),
+        ("WhenFull", &WhenFull::NAMES),
+        ("ScaleMetric", &ScaleMetric::NAMES),
         ("Policy", &Policy::NAMES),
         ("Concurrency", &Concurrency::NAMES),
         ("Jitter", &Jitter::NAMES),
@@ -775,9 +780,12 @@ health_check = {}
 [balancer.lb2]
 pool = "web"
 sticky = true
+[queue.q]
+consumer = "web/home"
 [pool.web]
 workers = 4
 size = "s"
+autoscale = { max = 4, target = 0.6 }
 endpoint.home = { service = "1ms", steps = [{ read = "db" }, { read = "db2" }, { read = "db3" }] }
 [database.db]
 keyspace = "k"
@@ -795,6 +803,11 @@ keys = 100
 [cache.c]
 keyspace = "k"
 capacity = 10
+[cdn.static]
+keyspace = "k"
+capacity = "1MiB"
+origin = "db"
+deploy = [{ at = "10s", share = 0.1 }]
 [[faults]]
 at = "30s"
 kill = "pool.web"
@@ -867,6 +880,8 @@ fn schema_defaults_are_the_loaders_defaults() {
         ("balancer.lb2", "Balancer"),
         ("balancer.lb.health_check", "HealthCheck"),
         ("pool.web", "Pool"),
+        ("pool.web.autoscale", "Autoscale"),
+        ("queue.q", "Queue"),
         ("pool.web.endpoint.home", "Endpoint"),
         ("database.db", "Database"),
         ("database.db.replication", "Replication"),
@@ -875,6 +890,8 @@ fn schema_defaults_are_the_loaders_defaults() {
         ("database.db.failover", "Failover"),
         ("keyspace.k", "Keyspace"),
         ("cache.c", "Cache"),
+        ("cdn.static", "Cdn"),
+        ("cdn.static.deploy[0]", "Deploy"),
         ("faults[0]", "Fault"),
         ("recovery", "Recovery"),
     ];

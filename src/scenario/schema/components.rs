@@ -125,7 +125,7 @@ pub struct HealthCheck {
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Pool {
-    /// Identical servers.
+    /// Identical servers (autoscaled: the starting count, default `autoscale.min`).
     #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_INSTANCES), extend("default" = 1))]
     pub instances: Option<u64>,
     /// An instance size: a `[size.<name>]` or a built-in one such as `m5.large`
@@ -143,6 +143,8 @@ pub struct Pool {
     pub session_store: Option<Name>,
     /// The data center its instances stand in (default: everywhere).
     pub datacenter: Option<Name>,
+    /// Target tracking between `min` and `max` instances.
+    pub autoscale: Option<super::queues::Autoscale>,
     /// The endpoints, by name (at least one).
     #[schemars(
         length(min = 1),
@@ -172,7 +174,7 @@ pub struct Endpoint {
     pub steps: Option<Vec<Step>>,
 }
 
-/// One step of an endpoint: a table with exactly one of `compute`, `delay`,
+/// One step of an endpoint: a table with exactly one of `compute`, `delay`, `enqueue`,
 /// `call`, `read`, `write`, `parallel` or `probability`.
 #[derive(JsonSchema)]
 #[schemars(untagged, deny_unknown_fields)]
@@ -215,6 +217,11 @@ pub enum Step {
         /// At least two branches; a branch is a step or a list of steps.
         #[schemars(length(min = 2))]
         parallel: Vec<Branch>,
+    },
+    /// Put a message on a queue and go on once the broker acknowledges it.
+    Enqueue {
+        /// The queue.
+        enqueue: Name,
     },
     /// Run the steps with this probability.
     Probability {

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 
 use super::dist::DurationDist;
-use super::units::{ByteSize, CacheCapacity, Duration, KeyCount, Name, Probability, QueueCapacity, Rate};
+use super::units::{CacheCapacity, Duration, KeyCount, Name, Probability, QueueCapacity, Rate};
 use crate::scenario::bounds::{
     MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES, MAX_WORKERS,
 };
@@ -161,9 +161,10 @@ pub struct Keyspace {
     pub popularity: Option<Popularity>,
     /// A share of all requests that goes to the few most popular keys.
     pub hot: Option<HotKeys>,
-    /// The size of a value, for cache capacities given in bytes.
+    /// The size of a value (for cache capacities given in bytes, and CDN
+    /// traffic): a size, or a distribution of sizes.
     #[schemars(extend("default" = "1KiB"))]
-    pub value_size: Option<ByteSize>,
+    pub value_size: Option<super::cdn::SizeDist>,
 }
 
 /// `"uniform"`, or `{ zipf = ALPHA }`.

@@ -14,11 +14,13 @@
 //! `tests/it/schema.rs` keeps the two equal, validates every shipped
 //! scenario against it and checks it against the README's reference.
 
+mod cdn;
 mod components;
 mod data;
 mod dist;
 mod faults;
 mod geo;
+mod queues;
 pub mod units;
 mod workload;
 
@@ -29,11 +31,13 @@ use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema};
 use serde_json::Value;
 
+pub use cdn::{Cdn, CdnFallback, Deploy, DeployMode, SizeDist};
 pub use components::{Balancer, Concurrency, Dns, Endpoint, Network, Policy, Pool, Size, Step};
 pub use data::{Cache, Database, Engine, Eviction, Keyspace, NodeFailure, ReadFrom, WritePolicy};
 pub use dist::{DistTable, DurationDist};
 pub use faults::{Fault, KillMode, Recovery};
 pub use geo::{Datacenter, Link, Region};
+pub use queues::{Autoscale, Queue, ScaleMetric, WhenFull};
 pub use workload::{Jitter, Workload};
 
 use units::{Duration, Seed};
@@ -86,6 +90,12 @@ pub struct ScenarioFile {
         "maxProperties" = crate::scenario::parse::MAX_REGIONS
     ))]
     pub datacenter: Option<BTreeMap<String, Datacenter>>,
+    /// Message brokers by name.
+    #[schemars(extend("propertyNames" = { "pattern": units::NAME_PATTERN }))]
+    pub queue: Option<BTreeMap<String, Queue>>,
+    /// CDNs by name.
+    #[schemars(extend("propertyNames" = { "pattern": units::NAME_PATTERN }))]
+    pub cdn: Option<BTreeMap<String, Cdn>>,
     /// Failures to inject, scheduled or random.
     pub faults: Option<Vec<Fault>>,
     /// When a drill counts the service as recovered.

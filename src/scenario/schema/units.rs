@@ -41,8 +41,10 @@ pub const PERCENT_PATTERN: &str = concat!(r"^\s*", number!(), r"\s*%\s*$");
 pub const NAME_PATTERN: &str = r"^[A-Za-z0-9_.-]{1,64}$";
 /// `component/endpoint`.
 pub const ENDPOINT_PATTERN: &str = r"^[A-Za-z0-9_.-]{1,64}/[A-Za-z0-9_.-]{1,64}$";
+/// `component/endpoint`, or a component's name alone.
+pub const ENTRY_PATTERN: &str = r"^[A-Za-z0-9_.-]{1,64}(?:/[A-Za-z0-9_.-]{1,64})?$";
 /// What a fault hits (see `parse::faults::parse_target`).
-pub const FAULT_TARGET_PATTERN: &str = r"^(?:pool\.[A-Za-z0-9_-]{1,64}(?:\.instance\[[0-9]+\])?|database\.[A-Za-z0-9_-]{1,64}(?:\.shard\[[0-9]+\])?\.(?:primary|replica\[[0-9]+\])|cache\.[A-Za-z0-9_-]{1,64}\.node\[[0-9]+\]|datacenter\.[A-Za-z0-9_-]{1,64})$";
+pub const FAULT_TARGET_PATTERN: &str = r"^(?:pool\.[A-Za-z0-9_-]{1,64}(?:\.instance\[[0-9]+\])?|database\.[A-Za-z0-9_-]{1,64}(?:\.shard\[[0-9]+\])?\.(?:primary|replica\[[0-9]+\])|cache\.[A-Za-z0-9_-]{1,64}\.node\[[0-9]+\]|datacenter\.[A-Za-z0-9_-]{1,64}|queue\.[A-Za-z0-9_-]{1,64}|cdn\.[A-Za-z0-9_-]{1,64}(?:\.edge\[[0-9]+\])?)$";
 
 /// Declares a marker type whose schema is the given JSON, inlined at each use.
 macro_rules! leaf {
@@ -119,6 +121,15 @@ leaf! {
         "type": "string",
         "pattern": ENDPOINT_PATTERN,
         "examples": ["web/home", "lb/view_item"],
+    }
+}
+
+leaf! {
+    /// `component/endpoint`, or a component's name alone (a CDN, a database origin).
+    EntryTarget => {
+        "type": "string",
+        "pattern": ENTRY_PATTERN,
+        "examples": ["web/home", "static"],
     }
 }
 

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 
 use super::dist::DurationDist;
-use super::units::{Duration, EndpointTarget, Name, Probability, Rate};
+use super::units::{Duration, EntryTarget, Name, Probability, Rate};
 use crate::scenario::bounds::{MAX_CLOSED_USERS, MAX_RETRIES, MAX_USERS};
 
 /// `[workload]`: who sends requests, how often, and what they ask for.
@@ -142,8 +142,9 @@ pub struct Class {
     /// Relative share of requests (greater than zero).
     #[schemars(extend("exclusiveMinimum" = 0, "default" = 1))]
     pub weight: Option<f64>,
-    /// The entry: `component/endpoint`, the component a DNS name, balancer or pool.
-    pub call: EndpointTarget,
+    /// The entry: `component/endpoint`, the component a DNS name, balancer or
+    /// pool; or a CDN's name alone.
+    pub call: EntryTarget,
     /// The keyspace a request's item is drawn from.
     pub key: Option<Name>,
 }
