@@ -474,6 +474,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         },
     );
     geo.class_entries = class_entries;
+    super::compile_cdn::place_edges(&mut geo, &cdns, builder.instances.len());
     let mut fault_sources: Vec<FaultSource> = (0..scenario.faults.len())
         .map(|index| {
             let instances = match &scenario.faults[index].target {

@@ -93,6 +93,7 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
     }
     if diagnostics.is_empty() {
         diagnostics.extend(cdn_names(scenario));
+        diagnostics.extend(super::cdn_regions::check(scenario));
         diagnostics.extend(super::check_queues::autoscale_metrics(scenario));
     }
     if diagnostics.is_empty() {

@@ -8,6 +8,7 @@
 //! back as TOML. Nothing here runs a simulation, and no serde or TOML type
 //! leaves this module.
 
+pub mod cdn_regions;
 pub mod diagnostic;
 pub mod dist;
 pub mod dump;
