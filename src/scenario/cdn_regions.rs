@@ -11,8 +11,9 @@
 //! spread over the edges by a hash of their id, as before.
 
 use super::diagnostic::Diagnostic;
+use super::parse::Reference;
 use super::reader::did_you_mean;
-use super::types::{Cdn, CdnEdges, Scenario};
+use super::types::{Cdn, CdnEdges, FaultTarget, Scenario};
 
 /// Per region of the scenario (in declaration order): the index of the
 /// edge of `cdn` that serves it. Empty when the scenario has no regions or
@@ -124,4 +125,100 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Diagnostic> {
         }
     }
     diagnostics
+}
+
+/// Turns each fault on a named edge (`cdn.static.eu`) into one on its
+/// index, so the resolved scenario and the model only know `CdnEdge`.
+/// Names that resolve to nothing are left for `check_edge_name` to report.
+pub(crate) fn resolve_edge_faults(scenario: &mut Scenario) {
+    for index in 0..scenario.faults.len() {
+        let FaultTarget::CdnEdgeNamed { cdn, edge } = &scenario.faults[index].target else {
+            continue;
+        };
+        let Some(CdnEdges::Named(names)) = scenario.cdn(cdn).map(|found| &found.edges) else {
+            continue;
+        };
+        if let Some(position) = names.iter().position(|name| name == edge) {
+            scenario.faults[index].target = FaultTarget::CdnEdge {
+                cdn: cdn.clone(),
+                edge: position as u32,
+            };
+        }
+    }
+}
+
+/// A fault on edge `edge` of `cdn` by name: `None` when the CDN has it.
+pub(crate) fn check_edge_name(reference: &Reference, cdn: &Cdn, edge: &str) -> Option<Diagnostic> {
+    let names: Vec<&str> = match &cdn.edges {
+        CdnEdges::Named(names) => names.iter().map(String::as_str).collect(),
+        CdnEdges::Count(_) => Vec::new(),
+    };
+    if names.contains(&edge) {
+        return None;
+    }
+    let help = match did_you_mean(edge, names.iter().copied()) {
+        Some(best) => format!("did you mean `cdn.{}.{best}`?", cdn.name),
+        None if names.is_empty() => format!(
+            "its edges are counted, not named: use cdn.{}.edge[I], I from 0 to {}",
+            cdn.name,
+            cdn.edges.count() - 1
+        ),
+        None => format!("its edges: {}", names.join(", ")),
+    };
+    Some(
+        Diagnostic::error(format!("CDN `{}` has no edge named `{edge}`", cdn.name))
+            .at(reference.span.clone())
+            .path(reference.path.clone())
+            .label("not an edge of this CDN")
+            .help(help),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load_str;
+
+    /// Regions a, b, c on a line (a–b 10 ms, b–c 10 ms, a–c 20 ms) and a
+    /// CDN with `edges`.
+    fn scenario(edges: &str) -> Scenario {
+        let text = format!(
+            "[scenario]\nduration = \"10s\"\n[workload]\narrivals = {{ kind = \"open\", rate = \"10/s\" }}\n\
+             mix = [{{ class = \"a\", call = \"c\" }}]\n\
+             [[network.link]]\nbetween = [\"a\", \"b\"]\nlatency = \"10ms\"\n\
+             [[network.link]]\nbetween = [\"b\", \"c\"]\nlatency = \"10ms\"\n\
+             [[network.link]]\nbetween = [\"a\", \"c\"]\nlatency = \"20ms\"\n\
+             [region.a]\nusers = 1\n[region.b]\nusers = 1\n[region.c]\nusers = 1\n\
+             [keyspace.k]\nkeys = 100\nvalue_size = \"1KiB\"\n[database.store]\nkeyspace = \"k\"\n\
+             [cdn.c]\nkeyspace = \"k\"\ncapacity = \"1MiB\"\norigin = \"store\"\nedges = {edges}\n"
+        );
+        load_str(&text).expect("valid").scenario
+    }
+
+    #[test]
+    fn each_region_goes_to_its_own_edge_or_the_nearest_first_listed_on_a_tie() {
+        let s = scenario(r#"["c", "a"]"#);
+        let cdn = &s.cdns[0];
+        assert_eq!(edge_regions(&s, cdn), [2, 0]);
+        // a → edge 1 ("a"), c → edge 0 ("c"); b is 10 ms from both: "c",
+        // listed first.
+        assert_eq!(region_edges(&s, cdn), [1, 0, 0]);
+        let warnings = check(&s);
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].severity, crate::scenario::Severity::Warning);
+        assert!(
+            warnings[0]
+                .message
+                .contains("region `b` has no edge of CDN `c`: its users go to edge `c`")
+        );
+    }
+
+    #[test]
+    fn without_regions_edges_are_labels() {
+        let mut s = scenario(r#"["a", "b"]"#);
+        s.geo = Default::default();
+        assert!(region_edges(&s, &s.cdns[0]).is_empty());
+        assert!(edge_regions(&s, &s.cdns[0]).is_empty());
+        assert!(check(&s).is_empty());
+    }
 }

@@ -158,14 +158,17 @@ fn a_region_without_an_edge_goes_to_the_nearest_and_pays_the_distance() {
 
 #[test]
 fn killing_one_regions_edge_sends_only_that_region_to_the_origin() {
-    // The origin stands in dc-us. The eu edge dies at 20 s for 20 s;
+    // The origin stands in dc-us. The eu edge (named in the fault; the
+    // resolved scenario says `edge[1]`) dies at 20 s for 20 s;
     // clients notice after 5 s and fetch from the origin, 80 ms away.
     let extra = "detection = \"5s\"\n\
                  [datacenter.dc-us]\nregion = \"us\"\n\
-                 [[faults]]\nat = \"20s\"\nfor = \"20s\"\nkill = \"cdn.static.edge[1]\"";
+                 [[faults]]\nat = \"20s\"\nfor = \"20s\"\nkill = \"cdn.static.eu\"";
     let text = text(r#"["us", "eu"]"#, "1h", extra)
         .replace("[pool.origin]\n", "[pool.origin]\ndatacenter = \"dc-us\"\n");
-    let result = simulate(&scenario(&text));
+    let loaded = scenario(&text);
+    assert_eq!(loaded.faults[0].target.to_string(), "cdn.static.edge[1]");
+    let result = simulate(&loaded);
     assert_conserved(&result);
     // Nothing changes for us: no error, every request at its own edge.
     assert_eq!(metric(&result, "region:us", "errors"), 0.0);
@@ -224,6 +227,35 @@ fn edges_must_stand_in_declared_regions() {
             error.contains(expected),
             "{edges}: expected `{expected}` in\n{error}"
         );
+    }
+}
+
+#[test]
+fn a_fault_names_an_edge_the_cdn_has() {
+    let fault = |target: &str| format!("[[faults]]\nat = \"5s\"\nkill = \"{target}\"");
+    for (target, expected) in [
+        ("cdn.static.eux", "did you mean `cdn.static.eu`?"),
+        ("cdn.static.ap", "CDN `static` has no edge named `ap`"),
+        ("cdn.statik.us", "no CDN named `statik`"),
+    ] {
+        let error = load_str(&text(r#"["us", "eu"]"#, "1h", &fault(target)))
+            .expect_err("rejected")
+            .to_string();
+        assert!(
+            error.contains(expected),
+            "{target}: expected `{expected}` in\n{error}"
+        );
+    }
+    // Counted edges (a scenario without regions) are killed by index.
+    let counted = text("2", "1h", &fault("cdn.static.us"))
+        .replace("[region.us]\nusers = 3\n[region.eu]\nusers = 1\n", "")
+        .replace(
+            "[[network.link]]\nbetween = [\"us\", \"eu\"]\nlatency = \"80ms\"\n",
+            "",
+        );
+    let error = load_str(&counted).expect_err("rejected").to_string();
+    for expected in ["has no edge named `us`", "use cdn.static.edge[I], I from 0 to 1"] {
+        assert!(error.contains(expected), "expected `{expected}` in\n{error}");
     }
 }
 
