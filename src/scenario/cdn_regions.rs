@@ -174,6 +174,27 @@ pub(crate) fn check_edge_name(reference: &Reference, cdn: &Cdn, edge: &str) -> O
     )
 }
 
+/// A comment under a CDN in the resolved dump: which edge serves each
+/// region (derived, so a comment: the loader computes it again).
+pub(crate) fn write_serving(o: &mut String, scenario: &Scenario, cdn: &Cdn) {
+    let CdnEdges::Named(names) = &cdn.edges else {
+        return;
+    };
+    let serving: Vec<String> = scenario
+        .geo
+        .regions
+        .iter()
+        .zip(region_edges(scenario, cdn))
+        .map(|(region, edge)| match &names[edge as usize] {
+            name if *name == region.name => format!("{name} → {name}"),
+            name => format!("{} → {name} (nearest)", region.name),
+        })
+        .collect();
+    if !serving.is_empty() {
+        o.push_str(&format!("# users' region → edge: {}\n", serving.join(", ")));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +241,16 @@ mod tests {
         assert!(region_edges(&s, &s.cdns[0]).is_empty());
         assert!(edge_regions(&s, &s.cdns[0]).is_empty());
         assert!(check(&s).is_empty());
+    }
+
+    #[test]
+    fn the_dump_says_which_edge_serves_each_region() {
+        let s = scenario(r#"["c", "a"]"#);
+        let mut o = String::new();
+        write_serving(&mut o, &s, &s.cdns[0]);
+        assert_eq!(o, "# users' region → edge: a → a, b → c (nearest), c → c\n");
+        let dumped = crate::scenario::dump::to_toml(&s);
+        assert!(dumped.contains(&o), "{dumped}");
+        assert_eq!(load_str(&dumped).expect("reloads").scenario, s);
     }
 }
