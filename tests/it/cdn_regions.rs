@@ -189,6 +189,11 @@ fn killing_one_regions_edge_sends_only_that_region_to_the_origin() {
     let reset = at(&result, "region:eu", "errors_reset", 25.0);
     assert!(reset > 0.0 && reset <= 80.0, "{reset}");
     assert_eq!(metric(&result, "region:eu", "errors"), refused + reset);
+    // The drill report: detected after `detection`, and its blast radius
+    // is eu's failures alone.
+    let drill = "drill:cdn.static.edge[1]@20s";
+    assert_eq!(metric(&result, drill, "time_to_detect_s"), 5.0);
+    assert_eq!(metric(&result, drill, "failed_attempts"), refused + reset);
     // Then (25–40 s) eu goes to the origin: no request at the eu edge, each
     // one a fallback, paying 80 ms each way (the origin answers at once).
     for window_end in [30.0, 35.0, 40.0] {
