@@ -174,6 +174,28 @@ pub(crate) fn check_edge_name(reference: &Reference, cdn: &Cdn, edge: &str) -> O
     )
 }
 
+/// The mean one-way link between a user and the edge serving them, in
+/// nanoseconds, over the regions' user shares: zero when every region has
+/// its own edge (or there are no regions).
+pub fn mean_edge_link_ns(scenario: &Scenario, cdn: &Cdn) -> f64 {
+    let CdnEdges::Named(names) = &cdn.edges else {
+        return 0.0;
+    };
+    let regions = &scenario.geo.regions;
+    let total: f64 = regions.iter().map(|region| region.users).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    regions
+        .iter()
+        .zip(region_edges(scenario, cdn))
+        .map(|(region, edge)| {
+            let link = scenario.geo.latency(&region.name, &names[edge as usize]);
+            region.users / total * link.as_nanos() as f64
+        })
+        .sum()
+}
+
 /// A comment under a CDN in the resolved dump: which edge serves each
 /// region (derived, so a comment: the loader computes it again).
 pub(crate) fn write_serving(o: &mut String, scenario: &Scenario, cdn: &Cdn) {
@@ -252,5 +274,14 @@ mod tests {
         let dumped = crate::scenario::dump::to_toml(&s);
         assert!(dumped.contains(&o), "{dumped}");
         assert_eq!(load_str(&dumped).expect("reloads").scenario, s);
+    }
+
+    #[test]
+    fn the_mean_link_to_an_edge_weighs_regions_by_their_users() {
+        // b's third of the users is 10 ms from its edge; a and c are home.
+        let s = scenario(r#"["c", "a"]"#);
+        assert!((mean_edge_link_ns(&s, &s.cdns[0]) - 10e6 / 3.0).abs() < 1e-6);
+        let everywhere = scenario(r#"["a", "b", "c"]"#);
+        assert_eq!(mean_edge_link_ns(&everywhere, &everywhere.cdns[0]), 0.0);
     }
 }
