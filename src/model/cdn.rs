@@ -122,6 +122,11 @@ pub struct Cdn {
     pub edge_scopes: Vec<String>,
     /// The instance of each edge.
     pub edges: Vec<InstanceId>,
+    /// Per user region: the edge that serves it (its own, or the nearest).
+    /// Empty without regions: users spread over the edges by a hash.
+    pub region_edge: Vec<u32>,
+    /// Per edge: the region it stands in (empty without regions).
+    pub edge_region: Vec<u16>,
     pub stores: Vec<CacheStore>,
     /// Objects in the catalog.
     pub objects: u32,
@@ -148,11 +153,14 @@ pub struct Cdn {
 }
 
 impl Cdn {
-    /// The edge that serves `user`: one place to change when users get
-    /// regions (then: the edge of the user's region).
+    /// The edge that serves `user`, who is in `region`: the region's edge
+    /// when edges stand in regions, else a fixed hash of the user id.
     #[inline]
-    pub fn edge_for_user(&self, user: u32) -> usize {
-        (mix64(user as u64) % self.edges.len() as u64) as usize
+    pub fn edge_for_user(&self, user: u32, region: u16) -> usize {
+        match self.region_edge.get(region as usize) {
+            Some(&edge) => edge as usize,
+            None => (mix64(user as u64) % self.edges.len() as u64) as usize,
+        }
     }
 
     /// The version of `key` the origin serves at `now`.
@@ -196,8 +204,9 @@ pub(super) enum CdnRoute {
 impl Model {
     /// Where `user`'s request to CDN `cdn` goes now.
     pub(super) fn cdn_route(&mut self, cdn: u32, user: u32) -> CdnRoute {
+        let region = self.geo.region_of_user(user);
         let state = &mut self.cdns[cdn as usize];
-        let edge = state.edge_for_user(user);
+        let edge = state.edge_for_user(user, region);
         if !state.known_down[edge] {
             return CdnRoute::Edge(state.edges[edge], state.latency);
         }

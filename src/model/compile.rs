@@ -474,6 +474,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         },
     );
     geo.class_entries = class_entries;
+    super::compile_cdn::place_edges(&mut geo, &cdns, builder.instances.len());
     let mut fault_sources: Vec<FaultSource> = (0..scenario.faults.len())
         .map(|index| {
             let instances = match &scenario.faults[index].target {
@@ -609,8 +610,8 @@ fn fault_instances(
         }
         // Filled in from the data centers' placements (`geo_compile`).
         FaultTarget::Datacenter { .. } | FaultTarget::Partition { .. } => Vec::new(),
-        FaultTarget::Cdn { .. } | FaultTarget::CdnEdge { .. } => {
-            unreachable!("CDN faults are resolved by the caller")
+        FaultTarget::Cdn { .. } | FaultTarget::CdnEdge { .. } | FaultTarget::CdnEdgeNamed { .. } => {
+            unreachable!("CDN faults are resolved by the caller (named edges at load)")
         }
         // A broker is no instance; the fault source names its queue.
         FaultTarget::Queue { .. } => Vec::new(),

@@ -6,6 +6,7 @@
 use super::cache::CacheStore;
 use super::cdn::{Cdn, CdnCounters, Deploy, ObjectSizes};
 use super::compile::Builder;
+use super::geo::{Geo, NO_REGION};
 use super::keys::KeySampler;
 use super::program::{CallId, Draft, Op};
 use super::sampler::Sampler;
@@ -94,6 +95,8 @@ pub(super) fn build_cdns(
         let names = objects * (versioned + 1);
         let state = Cdn {
             name: cdn.name.clone(),
+            region_edge: crate::scenario::cdn_regions::region_edges(scenario, cdn),
+            edge_region: crate::scenario::cdn_regions::edge_regions(scenario, cdn),
             edge_scopes,
             stores: (0..count)
                 .map(|_| CacheStore::with_bytes(cdn.eviction, cdn.capacity, names, cdn.ttl, false))
@@ -119,4 +122,15 @@ pub(super) fn build_cdns(
         cdns.push((state, entry));
     }
     cdns
+}
+
+/// Stands each edge in its region, for the latency between users, edges
+/// and the origin (edges are in no data center: no partition reaches them).
+pub(super) fn place_edges(geo: &mut Geo, cdns: &[(Cdn, CallId)], instances: usize) {
+    geo.instance_region = vec![NO_REGION; instances];
+    for (cdn, _) in cdns {
+        for (edge, &region) in cdn.edges.iter().zip(&cdn.edge_region) {
+            geo.instance_region[edge.index()] = region;
+        }
+    }
 }

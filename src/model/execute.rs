@@ -111,7 +111,8 @@ impl Model {
             } else {
                 self.geo.balancer_dc[balancer as usize]
             };
-            match self.geo_call_latency(parent, carry.user, to) {
+            let to_region = self.geo.region_at(to, instance);
+            match self.geo_call_latency(parent, carry.user, to, to_region) {
                 Some(latency) => latency,
                 None => {
                     // A partition between the caller's data center and the

@@ -67,6 +67,9 @@ pub struct Geo {
     pub datacenters: Vec<String>,
     pub dc_region: Vec<u16>,
     pub instance_dc: Vec<u16>,
+    /// The region of an instance standing in a region but in no data
+    /// center (a CDN edge); `NO_REGION` for every other instance.
+    pub instance_region: Vec<u16>,
     pub station_dc: Vec<u16>,
     pub balancer_dc: Vec<u16>,
     /// A dead balancer (its data center is down), and how it died.
@@ -156,12 +159,6 @@ impl Geo {
         self.region_latency(self.region_of_dc(a), self.region_of_dc(b))
     }
 
-    /// One-way latency between a user and a data center.
-    #[inline]
-    pub fn user_latency(&self, user: u32, dc: u16) -> SimDuration {
-        self.region_latency(self.region_of_user(user), self.region_of_dc(dc))
-    }
-
     #[inline]
     pub fn partitioned(&self, a: u16, b: u16) -> bool {
         a != NO_DC && b != NO_DC && self.partitions[a as usize * self.datacenters.len() + b as usize] > 0
@@ -179,6 +176,22 @@ impl Geo {
     #[inline]
     pub fn dc_of(&self, instance: InstanceId) -> u16 {
         self.instance_dc[instance.index()]
+    }
+
+    /// The region of a place: data center `dc`'s, or else `instance`'s own
+    /// (a CDN edge's), or `NO_REGION` (everywhere).
+    #[inline]
+    pub fn region_at(&self, dc: u16, instance: InstanceId) -> u16 {
+        if dc != NO_DC {
+            return self.dc_region[dc as usize];
+        }
+        if instance.0 == u32::MAX {
+            return NO_REGION;
+        }
+        self.instance_region
+            .get(instance.index())
+            .copied()
+            .unwrap_or(NO_REGION)
     }
 
     /// Builds the geoDNS state of a name; `targets[i].datacenter` must be set.
@@ -263,19 +276,33 @@ impl Model {
         }
     }
 
+    /// The region a frame is at (see `Geo::region_at`).
+    fn frame_region(&self, key: SlabKey) -> u16 {
+        match self.frames.get(key) {
+            Some(frame) => self.geo.region_at(self.dc_of_frame(frame), frame.instance),
+            None => NO_REGION,
+        }
+    }
+
     /// The latency a call from `parent` (the user `user` when it is the
-    /// root) to data center `to` adds to its hop, or `None` when a
-    /// partition stands between them.
-    pub(super) fn geo_call_latency(&mut self, parent: SlabKey, user: u32, to: u16) -> Option<SimDuration> {
+    /// root) to data center `to` in region `to_region` adds to its hop, or
+    /// `None` when a partition stands between them.
+    pub(super) fn geo_call_latency(
+        &mut self,
+        parent: SlabKey,
+        user: u32,
+        to: u16,
+        to_region: u16,
+    ) -> Option<SimDuration> {
         if parent == super::frame::NO_PARENT {
-            return Some(self.geo.user_latency(user, to));
+            return Some(self.geo.region_latency(self.geo.region_of_user(user), to_region));
         }
         let from = self.frame_dc(parent);
         if self.geo.partitioned(from, to) {
             self.geo.partitioned_window[from as usize] += 1;
             return None;
         }
-        Some(self.geo.dc_latency(from, to))
+        Some(self.geo.region_latency(self.frame_region(parent), to_region))
     }
 
     /// The latency a reply from frame `key` to its caller adds (the user,
@@ -284,11 +311,12 @@ impl Model {
         if !self.geo.enabled {
             return SimDuration::ZERO;
         }
-        let from = self.dc_of_frame(frame);
+        let from = self.geo.region_at(self.dc_of_frame(frame), frame.instance);
         if frame.is_root() {
-            self.geo.user_latency(frame.carry.user, from)
+            self.geo
+                .region_latency(self.geo.region_of_user(frame.carry.user), from)
         } else {
-            self.geo.dc_latency(from, self.frame_dc(frame.parent))
+            self.geo.region_latency(from, self.frame_region(frame.parent))
         }
     }
 

@@ -76,6 +76,7 @@ fn wrong_kind(reference: &Reference, actual: &str, expected: &str) -> Diagnostic
 
 /// Checks every reference; returns the diagnostics found.
 pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Diagnostic> {
+    super::cdn_regions::resolve_edge_faults(scenario);
     let mut diagnostics = unique_names(scenario);
     for reference in references {
         if let Some(diagnostic) = check_reference(scenario, reference) {
@@ -93,6 +94,7 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
     }
     if diagnostics.is_empty() {
         diagnostics.extend(cdn_names(scenario));
+        diagnostics.extend(super::cdn_regions::check(scenario));
         diagnostics.extend(super::check_queues::autoscale_metrics(scenario));
     }
     if diagnostics.is_empty() {
@@ -366,6 +368,14 @@ fn check_fault_target(
         FaultTarget::Datacenter { .. } | FaultTarget::Partition { .. } => {
             super::geo_check::check_fault_target(scenario, reference, target)
         }
+        FaultTarget::CdnEdgeNamed { cdn, edge } => match scenario.cdn(cdn) {
+            None => Some(unknown_named(
+                "CDN",
+                cdn,
+                scenario.cdns.iter().map(|c| c.name.as_str()).collect(),
+            )),
+            Some(found) => super::cdn_regions::check_edge_name(reference, found, edge),
+        },
         FaultTarget::Queue { queue } => scenario.queue(queue).is_none().then(|| {
             unknown_named(
                 "queue",

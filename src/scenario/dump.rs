@@ -248,6 +248,7 @@ pub fn to_toml(scenario: &Scenario) -> String {
     }
     for cdn in &scenario.cdns {
         write_cdn(o, cdn);
+        super::cdn_regions::write_serving(o, scenario, cdn);
     }
     for queue in &scenario.queues {
         writeln!(o, "\n[queue.{}]", key(&queue.name)).unwrap();

@@ -8,6 +8,7 @@
 //! back as TOML. Nothing here runs a simulation, and no serde or TOML type
 //! leaves this module (but `schema`'s JSON, which describes the input format).
 
+pub mod cdn_regions;
 pub mod diagnostic;
 pub mod dist;
 pub mod dump;

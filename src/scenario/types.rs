@@ -757,6 +757,12 @@ pub enum FaultTarget {
         cdn: String,
         edge: u32,
     },
+    /// One edge of a CDN by its name (`cdn.NAME.EDGE`), as written: the
+    /// loader resolves it to `CdnEdge`, so a loaded scenario never holds it.
+    CdnEdgeNamed {
+        cdn: String,
+        edge: String,
+    },
     /// A message queue's broker.
     Queue {
         queue: String,
@@ -781,6 +787,7 @@ impl std::fmt::Display for FaultTarget {
             FaultTarget::Partition { a, b } => write!(f, "partition.{a}|{b}"),
             FaultTarget::Cdn { cdn } => write!(f, "cdn.{cdn}"),
             FaultTarget::CdnEdge { cdn, edge } => write!(f, "cdn.{cdn}.edge[{edge}]"),
+            FaultTarget::CdnEdgeNamed { cdn, edge } => write!(f, "cdn.{cdn}.{edge}"),
             FaultTarget::Queue { queue } => write!(f, "queue.{queue}"),
         }
     }

@@ -837,7 +837,9 @@ impl CdnPath {
         CdnPath {
             origin: cdn.origin.clone(),
             miss_ratio: 1.0 - cache_estimate::hit_ratio(scenario, &edge, None),
-            round_trip_ns: 2.0 * cdn.latency.mean(),
+            // Users of a region without an edge also cross to the nearest.
+            round_trip_ns: 2.0
+                * (cdn.latency.mean() + crate::scenario::cdn_regions::mean_edge_link_ns(scenario, cdn)),
         }
     }
 }

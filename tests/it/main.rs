@@ -6,6 +6,7 @@ mod analytic;
 mod autoscaling;
 mod caching;
 mod cdn;
+mod cdn_regions;
 mod charts;
 mod cli;
 mod compare;

@@ -97,8 +97,10 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
     let restore = matches!(action, FaultAction::Restore);
     let when = fault_time(cx, &problem, at, lasting, mtbf, mttr, !restore)?;
     let target = read_target(cx, &target_node)?;
-    if matches!(target, FaultTarget::Cdn { .. } | FaultTarget::CdnEdge { .. })
-        && matches!(action, FaultAction::Slow { .. })
+    if matches!(
+        target,
+        FaultTarget::Cdn { .. } | FaultTarget::CdnEdge { .. } | FaultTarget::CdnEdgeNamed { .. }
+    ) && matches!(action, FaultAction::Slow { .. })
     {
         // Edges model no service time, so there is nothing to slow down.
         cx.reader.invalid(
@@ -189,7 +191,8 @@ fn indexed(part: &str) -> Option<(&str, Option<u32>)> {
 
 /// `pool.NAME`, `pool.NAME.instance[I]`, `database.NAME.primary`,
 /// `database.NAME.replica[R]`, `database.NAME.shard[S].primary|replica[R]`,
-/// `cache.NAME.node[I]`, `cdn.NAME`, `cdn.NAME.edge[I]`, `queue.NAME`.
+/// `cache.NAME.node[I]`, `cdn.NAME`, `cdn.NAME.edge[I]`, `cdn.NAME.EDGE`
+/// (a named edge), `queue.NAME`.
 fn parse_target(text: &str) -> Option<FaultTarget> {
     let (kind, rest) = text.split_once('.')?;
     let mut parts = rest.split('.');
@@ -206,6 +209,11 @@ fn parse_target(text: &str) -> Option<FaultTarget> {
         ("cdn", [("edge", Some(edge))]) => Some(FaultTarget::CdnEdge {
             cdn: name,
             edge: *edge,
+        }),
+        // `edge` alone is a counted edge missing its index.
+        ("cdn", [(edge, None)]) if *edge != "edge" => Some(FaultTarget::CdnEdgeNamed {
+            cdn: name,
+            edge: (*edge).to_owned(),
         }),
         ("queue", []) => Some(FaultTarget::Queue { queue: name }),
         ("cache", [("node", Some(node))]) => Some(FaultTarget::CacheNode {
@@ -243,7 +251,7 @@ fn read_target(cx: &mut Cx, node: &Node) -> Option<FaultTarget> {
             format!("`{text}` is not a fault target"),
             Some(
                 "targets: pool.NAME, pool.NAME.instance[I], database.NAME.primary, database.NAME.replica[R], \
-                 database.NAME.shard[S].primary, cache.NAME.node[I], datacenter.NAME, cdn.NAME, cdn.NAME.edge[I], queue.NAME"
+                 database.NAME.shard[S].primary, cache.NAME.node[I], datacenter.NAME, cdn.NAME, cdn.NAME.edge[I], cdn.NAME.EDGE, queue.NAME"
                     .to_owned(),
             ),
         );
@@ -330,6 +338,13 @@ mod tests {
             })
         );
         assert_eq!(
+            parse_target("cdn.static.eu"),
+            Some(FaultTarget::CdnEdgeNamed {
+                cdn: "static".into(),
+                edge: "eu".into()
+            })
+        );
+        assert_eq!(
             parse_target("queue.jobs"),
             Some(FaultTarget::Queue { queue: "jobs".into() })
         );
@@ -342,7 +357,7 @@ mod tests {
             "cache.c.node[x]",
             "datacenter.dc.node[0]",
             "cdn.static.edge",
-            "cdn.static.eu",
+            "cdn.static.eu[0]",
             "x.y",
         ] {
             assert_eq!(parse_target(bad), None, "{bad}");
