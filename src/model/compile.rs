@@ -705,6 +705,7 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
                 log: VecDeque::new(),
                 next_seq: 1,
                 promoting: false,
+                degraded: false,
             });
         }
         builder.group(&database.name, StationKind::Database, first);

@@ -149,6 +149,9 @@ pub struct Shard {
     pub next_seq: u32,
     /// A promotion is under way: writes are refused as unavailable.
     pub promoting: bool,
+    /// Semi-sync gave up waiting for acks: writes are acknowledged at
+    /// commit (asynchronous) until enough replicas have caught up.
+    pub degraded: bool,
 }
 
 impl Shard {
@@ -167,6 +170,11 @@ pub struct DatabaseCounters {
     pub stale_reads: u64,
     pub read_your_writes_violations: u64,
     pub lost_writes: u64,
+    /// Times a semi-sync shard fell back to asynchronous replication.
+    pub semi_sync_fallbacks: u64,
+    /// Writes acknowledged without the acks semi-sync asks for (while
+    /// degraded, or released by the fallback): the ones a failover can lose.
+    pub degraded_writes: u64,
 }
 
 impl DatabaseCounters {
@@ -177,6 +185,8 @@ impl DatabaseCounters {
         self.stale_reads += other.stale_reads;
         self.read_your_writes_violations += other.read_your_writes_violations;
         self.lost_writes += other.lost_writes;
+        self.semi_sync_fallbacks += other.semi_sync_fallbacks;
+        self.degraded_writes += other.degraded_writes;
     }
 }
 
@@ -221,6 +231,10 @@ impl Database {
             return migration.old.shard_of(key, self.keys);
         }
         self.layout.shard_of(key, self.keys)
+    }
+
+    pub fn is_semi_sync(&self) -> bool {
+        matches!(self.mode, ReplicationMode::SemiSync { .. })
     }
 
     pub fn is_primary(&self, node: usize) -> bool {

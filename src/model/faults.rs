@@ -268,7 +268,9 @@ impl Model {
         match self.roles[id.index()] {
             Role::CacheNode { cache, node } => self.caches[cache as usize].restore(node as usize),
             Role::DatabaseNode { database, node } => {
+                let received_before = self.databases[database as usize].nodes[node as usize].received;
                 self.rejoin(database, node);
+                self.semi_sync_rejoined(database, node, received_before, queue);
                 self.schedule_detection(database, node, queue);
             }
             Role::CdnEdge { cdn, edge } => self.cdn_edge_restored(cdn, edge),
@@ -412,6 +414,8 @@ impl Model {
         shard_state.log.retain(|entry| entry.seq <= received);
         shard_state.next_seq = received + 1;
         shard_state.promoting = false;
+        // The new primary's semi-sync state starts afresh from its own replicas.
+        shard_state.degraded = false;
         let members: Vec<u32> = shard_state.replicas.iter().copied().chain([chosen]).collect();
         for member in members {
             let node = &mut state.nodes[member as usize];
