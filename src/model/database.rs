@@ -152,6 +152,9 @@ pub struct Shard {
     /// Semi-sync gave up waiting for acks: writes are acknowledged at
     /// commit (asynchronous) until enough replicas have caught up.
     pub degraded: bool,
+    /// While degraded: the last write committed when it fell back; a live
+    /// replica that has received it has caught up.
+    pub catch_up_to: u32,
 }
 
 impl Shard {

@@ -96,17 +96,20 @@ impl Model {
     fn fall_back(&mut self, database: u32, shard: usize, now: SimTime, reason: String) {
         let state = &mut self.databases[database as usize];
         state.shards[shard].degraded = true;
+        state.shards[shard].catch_up_to = state.shards[shard].next_seq - 1;
         state.window.semi_sync_fallbacks += 1;
         let log = &mut state.shards[shard].log;
         for entry in log.iter_mut().filter(|entry| entry.waiter != NO_PARENT) {
+            // A waiter whose frame is gone was reset with its primary: its
+            // write was never acknowledged.
             let waiter = std::mem::replace(&mut entry.waiter, NO_PARENT);
-            entry.acked = true;
             let Some(frame) = self.frames.get_mut(waiter) else {
                 continue;
             };
             if frame.pending == 0 {
                 continue;
             }
+            entry.acked = true;
             frame.pending = 0;
             frame.pc += 1;
             self.ready.push_back(waiter);
@@ -118,7 +121,10 @@ impl Model {
     }
 
     /// A replica of a degraded shard received a write: back to semi-sync
-    /// once enough live replicas hold everything committed.
+    /// once enough live replicas hold every write committed up to the
+    /// fallback (MySQL's rule; they need not have caught up with the writes
+    /// since, which would never happen under a steady stream over a long
+    /// link).
     pub(super) fn semi_sync_caught_up(&mut self, database: u32, shard: usize, now: SimTime) {
         let state = &self.databases[database as usize];
         let ReplicationMode::SemiSync { acks, .. } = state.mode else {
@@ -128,13 +134,13 @@ impl Model {
         if !shard_state.degraded {
             return;
         }
-        let latest = shard_state.next_seq - 1;
+        let target = shard_state.catch_up_to;
         let caught_up = shard_state
             .replicas
             .iter()
             .map(|&node| &state.nodes[node as usize])
             .filter(|node| {
-                !node.known_down && self.instances[node.instance.index()].up && node.received >= latest
+                !node.known_down && self.instances[node.instance.index()].up && node.received >= target
             })
             .count() as u32;
         let wanted = acks.min(shard_state.replicas.len() as u32);

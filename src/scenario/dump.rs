@@ -318,7 +318,7 @@ fn write_database(o: &mut String, database: &Database) {
     let mode = match replication.mode {
         ReplicationMode::Async => "mode = \"async\"".to_owned(),
         ReplicationMode::SemiSync { acks, timeout } => {
-            let timeout = timeout.map_or(string("never"), |timeout| string(&duration(timeout)));
+            let timeout = timeout.map_or_else(|| string("never"), duration);
             format!("mode = \"semi_sync\", acks = {acks}, semi_sync_timeout = {timeout}")
         }
     };

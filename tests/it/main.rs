@@ -27,6 +27,7 @@ mod regression;
 mod replication;
 mod replications;
 mod report_html;
+mod semi_sync;
 mod sessions;
 mod sweeps;
 mod tutorial;
