@@ -20,7 +20,7 @@
 
 use std::collections::VecDeque;
 
-use super::frame::InstanceId;
+use super::frame::{InstanceId, NO_PARENT};
 use super::keys::{KeyTable, mix64};
 use super::program::SiteId;
 use super::ring::Ring;
@@ -286,7 +286,9 @@ impl Database {
             .is_some_and(|writers| writers.get(key) == user)
     }
 
-    /// Drops log entries every live replica of `shard` has applied.
+    /// Drops log entries every live replica of `shard` has applied, up to
+    /// the first write still waiting for semi-sync acks (a replica that
+    /// comes back acks it).
     pub fn prune_log(&mut self, shard: usize) {
         let applied = self.shards[shard]
             .replicas
@@ -296,7 +298,10 @@ impl Database {
             .min()
             .unwrap_or(u32::MAX);
         let log = &mut self.shards[shard].log;
-        while log.front().is_some_and(|entry| entry.seq <= applied) {
+        while log
+            .front()
+            .is_some_and(|entry| entry.seq <= applied && entry.waiter == NO_PARENT)
+        {
             log.pop_front();
         }
     }

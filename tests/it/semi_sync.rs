@@ -211,3 +211,28 @@ fn a_promoted_primary_without_live_replicas_does_not_jam_the_data_center_drill()
     assert!(metric(&semi_sync, "db", "degraded_writes") > 0.0);
     assert_eq!(metric(&semi_sync, drill, "lost_writes"), 0.0);
 }
+
+#[test]
+fn never_jams_the_data_center_drill_until_the_old_primary_returns() {
+    let result = simulate(&scenario_file(
+        &shipped("drill-datacenter.toml"),
+        &[
+            "database.db.replication.mode=semi_sync",
+            "database.db.replication.semi_sync_timeout=\"never\"",
+        ],
+    ));
+    assert_conserved(&result);
+    assert!(event_times(&result, "semi_sync_fallback").is_empty());
+    let errors = series(&result, "overall", "error_rate");
+    // Every write to the promoted primary waits for the dead old primary;
+    // the writers hold every web worker, so every request fails…
+    for &(time, rate) in &errors {
+        if time > 150.0 && time <= 300.0 {
+            assert_eq!(rate, 1.0, "window ending {time}");
+        }
+    }
+    // …until dc-us returns at 300 s and acks the held writes: the pools
+    // work through their backlog and errors fall.
+    let last = errors.last().expect("windows").1;
+    assert!(last < 0.5, "error rate {last} at the end");
+}
