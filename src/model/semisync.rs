@@ -18,6 +18,35 @@ use super::{Event, Model};
 use crate::engine::{EventQueue, SimTime, SlabKey};
 use crate::scenario::ReplicationMode;
 
+/// What a semi-sync write does at commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Commit {
+    /// Acknowledged now, as semi-sync asks (no replica to wait for).
+    AtOnce,
+    /// Acknowledged now: the shard is degraded (asynchronous).
+    Degraded,
+    /// Acknowledged now, and the shard falls back: too few live replicas.
+    FallBack,
+    /// Waits for this many acks.
+    Wait(u32),
+}
+
+/// The decision for a write needing `acks` on a shard with `members`
+/// replicas, `live` of them not known down. Without a timeout (`"never"`)
+/// it waits even for replicas known down: they ack when they return.
+fn decide(acks: u32, has_timeout: bool, members: u32, live: u32, degraded: bool) -> Commit {
+    let wanted = acks.min(members);
+    if wanted == 0 {
+        Commit::AtOnce
+    } else if degraded {
+        Commit::Degraded
+    } else if live < wanted && has_timeout {
+        Commit::FallBack
+    } else {
+        Commit::Wait(wanted)
+    }
+}
+
 impl Model {
     /// The acks a semi-sync write just committed on `shard` waits for (0:
     /// acknowledged at commit), arming its timeout. Writes acknowledged
@@ -29,36 +58,42 @@ impl Model {
         frame: SlabKey,
         queue: &mut EventQueue<Event>,
     ) -> u32 {
-        let state = &mut self.databases[database as usize];
+        let state = &self.databases[database as usize];
         let ReplicationMode::SemiSync { acks, timeout } = state.mode else {
             return 0;
         };
-        let wanted = acks.min(state.shards[shard].replicas.len() as u32);
-        if wanted == 0 {
-            return 0; // a database without replicas: nothing to wait for
-        }
-        if state.shards[shard].degraded {
-            state.window.degraded_writes += 1;
-            return 0;
-        }
+        let shard_state = &state.shards[shard];
+        let members = shard_state.replicas.len() as u32;
+        let degraded = shard_state.degraded;
         let live = self.live_replicas(database, shard);
-        if live < wanted && timeout.is_some() {
-            let reason = format!("{live} live of the {wanted} replicas it waits for");
-            self.fall_back(database, shard, queue.now(), reason);
-            self.databases[database as usize].window.degraded_writes += 1;
-            return 0;
+        match decide(acks, timeout.is_some(), members, live, degraded) {
+            Commit::AtOnce => 0,
+            Commit::Degraded => {
+                self.databases[database as usize].window.degraded_writes += 1;
+                0
+            }
+            Commit::FallBack => {
+                let wanted = acks.min(members);
+                let reason = format!("{live} live replicas, {wanted} acks needed");
+                self.fall_back(database, shard, queue.now(), reason);
+                self.databases[database as usize].window.degraded_writes += 1;
+                0
+            }
+            Commit::Wait(wanted) => {
+                if let Some(timeout) = timeout {
+                    let shard = shard as u32;
+                    queue.schedule_in(
+                        timeout,
+                        Event::SemiSyncTimeout {
+                            frame,
+                            database,
+                            shard,
+                        },
+                    );
+                }
+                wanted
+            }
         }
-        if let Some(timeout) = timeout {
-            queue.schedule_in(
-                timeout,
-                Event::SemiSyncTimeout {
-                    frame,
-                    database,
-                    shard: shard as u32,
-                },
-            );
-        }
-        wanted
     }
 
     /// Replicas of `shard` not known to be down.
@@ -180,5 +215,35 @@ impl Model {
                 queue.schedule_in(hop + link, Event::Ack { frame: entry.waiter });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Commit, decide};
+
+    #[test]
+    fn writes_wait_for_the_acks_their_live_replicas_can_give() {
+        assert_eq!(decide(1, true, 2, 2, false), Commit::Wait(1));
+        assert_eq!(decide(2, true, 2, 2, false), Commit::Wait(2));
+        // Asking for more acks than there are replicas waits for them all.
+        assert_eq!(decide(3, true, 2, 1, false), Commit::FallBack);
+        assert_eq!(decide(3, true, 2, 2, false), Commit::Wait(2));
+        // One replica known down, the other enough: wait on the live one.
+        assert_eq!(decide(1, true, 2, 1, false), Commit::Wait(1));
+    }
+
+    #[test]
+    fn too_few_live_replicas_fall_back_unless_the_timeout_is_never() {
+        assert_eq!(decide(1, true, 1, 0, false), Commit::FallBack);
+        assert_eq!(decide(2, true, 3, 1, false), Commit::FallBack);
+        assert_eq!(decide(1, false, 1, 0, false), Commit::Wait(1));
+    }
+
+    #[test]
+    fn a_degraded_shard_acknowledges_at_commit_and_no_replicas_mean_no_wait() {
+        assert_eq!(decide(1, true, 1, 1, true), Commit::Degraded);
+        assert_eq!(decide(1, false, 1, 0, true), Commit::Degraded);
+        assert_eq!(decide(1, true, 0, 0, false), Commit::AtOnce);
     }
 }
