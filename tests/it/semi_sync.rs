@@ -152,7 +152,7 @@ fn semi_sync_timeout_is_read_checked_and_dumped() {
     }
     for (bad, message) in [
         ("\"0s\"", "longer than zero"),
-        ("\"nevr\"", "invalid duration"),
+        ("\"nevr\"", "or \"never\" to wait"),
         ("5", "needs a unit"),
     ] {
         let error = capsim::scenario::load_str(&replica_outage("100/s", bad, 10)).unwrap_err();
@@ -160,6 +160,9 @@ fn semi_sync_timeout_is_read_checked_and_dumped() {
         assert!(text.contains(message), "{bad}: {text}");
         assert!(text.contains("semi_sync_timeout"), "{bad}: {text}");
     }
+    let misspelt = replica_outage("100/s", "\"1s\"", 10).replace("semi_sync_timeout", "semi_sync_timout");
+    let error = capsim::scenario::load_str(&misspelt).unwrap_err().to_string();
+    assert!(error.contains("did you mean `semi_sync_timeout`"), "{error}");
     let asynchronous = replica_outage("100/s", "\"1s\"", 10).replace("\"semi_sync\"", "\"async\"");
     let error = capsim::scenario::load_str(&asynchronous).unwrap_err().to_string();
     assert!(

@@ -208,10 +208,19 @@ const DEFAULT_SEMI_SYNC_TIMEOUT: SimDuration = SimDuration::from_secs(10);
 
 /// A duration longer than zero, or `"never"` (block until acked).
 fn read_semi_sync_timeout(reader: &mut Reader, node: &Node) -> Option<Option<SimDuration>> {
-    if let DeValue::String(text) = node.value
-        && text.as_ref() == "never"
-    {
-        return Some(None);
+    if let DeValue::String(text) = node.value {
+        if text.as_ref() == "never" {
+            return Some(None);
+        }
+        if let Err(message) = super::super::units::parse_duration(text) {
+            let help = "a duration such as \"10s\", or \"never\" to wait for the acks however long";
+            reader.invalid(
+                node,
+                format!("invalid duration for `semi_sync_timeout`: {message}"),
+                Some(help.to_owned()),
+            );
+            return None;
+        }
     }
     reader.positive_duration(node).map(Some)
 }
