@@ -706,6 +706,8 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
                 log: VecDeque::new(),
                 next_seq: 1,
                 promoting: false,
+                degraded: false,
+                catch_up_to: 0,
             });
         }
         builder.group(&database.name, StationKind::Database, first);

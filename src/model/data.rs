@@ -7,7 +7,7 @@ use super::frame::{Cause, InstanceId, MISS, NO_PARENT};
 use super::program::{NO_DATABASE, Op};
 use super::{Event, Model, Role};
 use crate::engine::{EventQueue, SimTime, SlabKey};
-use crate::scenario::{ReadFrom, ReplicationMode};
+use crate::scenario::ReadFrom;
 
 /// Where a database operation goes.
 pub(super) enum Target {
@@ -134,18 +134,16 @@ impl Model {
         state.window.writes += 1;
         let version = state.commit(frame.carry.key, frame.carry.user);
         frame.carry.value = version;
-        let shard = &mut state.shards[shard_index];
-        let replicas: Vec<u32> = shard.replicas.clone();
-        let acks = match state.mode {
-            ReplicationMode::SemiSync { acks } => acks.min(replicas.len() as u32),
-            ReplicationMode::Async => 0,
-        };
+        let acks = self.semi_sync_wait(database, shard_index, key, queue);
+        let frame = self.frames.get_mut(key).expect("frame in flight");
         if acks > 0 {
             frame.pending = acks;
         } else {
             frame.pc += 1;
         }
-        if replicas.is_empty() {
+        let shard = &mut self.databases[database as usize].shards[shard_index];
+        let replica_count = shard.replicas.len();
+        if replica_count == 0 {
             return false;
         }
         let seq = shard.next_seq;
@@ -160,7 +158,8 @@ impl Model {
         });
         let epoch = shard.epoch;
         let ship = self.databases[database as usize].ship;
-        for replica in replicas {
+        for index in 0..replica_count {
+            let replica = self.databases[database as usize].shards[shard_index].replicas[index];
             let hop = self.sample_duration(ship);
             let Some(link) = self.geo_ship(database, replica, seq) else {
                 continue; // held back by a partition until it heals
@@ -213,6 +212,8 @@ impl Model {
         let waiter = shard.entry(seq).map_or(NO_PARENT, |entry| entry.waiter);
         let replica = &mut state.nodes[node as usize];
         replica.received = replica.received.max(seq);
+        let shard_index = replica.shard as usize;
+        self.semi_sync_caught_up(database, shard_index, queue.now());
         if waiter != NO_PARENT {
             let hop = self.sample_duration(self.network_internal);
             if let Some(link) = self.geo_ack(database, node) {

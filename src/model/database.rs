@@ -20,7 +20,7 @@
 
 use std::collections::VecDeque;
 
-use super::frame::InstanceId;
+use super::frame::{InstanceId, NO_PARENT};
 use super::keys::{KeyTable, mix64};
 use super::program::SiteId;
 use super::ring::Ring;
@@ -149,6 +149,12 @@ pub struct Shard {
     pub next_seq: u32,
     /// A promotion is under way: writes are refused as unavailable.
     pub promoting: bool,
+    /// Semi-sync gave up waiting for acks: writes are acknowledged at
+    /// commit (asynchronous) until enough replicas have caught up.
+    pub degraded: bool,
+    /// While degraded: the last write committed when it fell back; a live
+    /// replica that has received it has caught up.
+    pub catch_up_to: u32,
 }
 
 impl Shard {
@@ -167,6 +173,11 @@ pub struct DatabaseCounters {
     pub stale_reads: u64,
     pub read_your_writes_violations: u64,
     pub lost_writes: u64,
+    /// Times a semi-sync shard fell back to asynchronous replication.
+    pub semi_sync_fallbacks: u64,
+    /// Writes acknowledged without the acks semi-sync asks for (while
+    /// degraded, or released by the fallback): the ones a failover can lose.
+    pub degraded_writes: u64,
 }
 
 impl DatabaseCounters {
@@ -177,6 +188,8 @@ impl DatabaseCounters {
         self.stale_reads += other.stale_reads;
         self.read_your_writes_violations += other.read_your_writes_violations;
         self.lost_writes += other.lost_writes;
+        self.semi_sync_fallbacks += other.semi_sync_fallbacks;
+        self.degraded_writes += other.degraded_writes;
     }
 }
 
@@ -221,6 +234,10 @@ impl Database {
             return migration.old.shard_of(key, self.keys);
         }
         self.layout.shard_of(key, self.keys)
+    }
+
+    pub fn is_semi_sync(&self) -> bool {
+        matches!(self.mode, ReplicationMode::SemiSync { .. })
     }
 
     pub fn is_primary(&self, node: usize) -> bool {
@@ -269,7 +286,9 @@ impl Database {
             .is_some_and(|writers| writers.get(key) == user)
     }
 
-    /// Drops log entries every live replica of `shard` has applied.
+    /// Drops log entries every live replica of `shard` has applied, up to
+    /// the first write still waiting for semi-sync acks (a replica that
+    /// comes back acks it).
     pub fn prune_log(&mut self, shard: usize) {
         let applied = self.shards[shard]
             .replicas
@@ -279,7 +298,10 @@ impl Database {
             .min()
             .unwrap_or(u32::MAX);
         let log = &mut self.shards[shard].log;
-        while log.front().is_some_and(|entry| entry.seq <= applied) {
+        while log
+            .front()
+            .is_some_and(|entry| entry.seq <= applied && entry.waiter == NO_PARENT)
+        {
             log.pop_front();
         }
     }

@@ -4,7 +4,7 @@
 //! database failover (detection, promotion of the most up-to-date replica,
 //! writes lost with the old primary).
 
-use super::frame::InstanceId;
+use super::frame::{InstanceId, NO_PARENT};
 use super::sampler::Sampler;
 use super::{Event, Model, Role};
 use crate::engine::{EventQueue, SimDuration, SimTime, StreamId};
@@ -210,15 +210,21 @@ impl Model {
             Role::DatabaseNode { database, node } => {
                 // Writes waiting for semi-sync acks on a crashed primary get
                 // their connection reset (no event of theirs is pending).
-                let state = &self.databases[database as usize];
-                let shard = &state.shards[state.nodes[node as usize].shard as usize];
-                let waiters: Vec<_> = shard.log.iter().map(|entry| entry.waiter).collect();
-                for waiter in waiters {
-                    if let Some(frame) = self.frames.get(waiter)
-                        && frame.instance == id
+                let state = &mut self.databases[database as usize];
+                let shard = state.nodes[node as usize].shard as usize;
+                let log = &mut state.shards[shard].log;
+                let mut waiters = Vec::new();
+                for entry in log.iter_mut() {
+                    if self
+                        .frames
+                        .get(entry.waiter)
+                        .is_some_and(|frame| frame.instance == id)
                     {
-                        self.abandon(waiter, queue);
+                        waiters.push(std::mem::replace(&mut entry.waiter, NO_PARENT));
                     }
+                }
+                for waiter in waiters {
+                    self.abandon(waiter, queue);
                 }
                 self.schedule_detection(database, node, queue);
             }
@@ -268,7 +274,9 @@ impl Model {
         match self.roles[id.index()] {
             Role::CacheNode { cache, node } => self.caches[cache as usize].restore(node as usize),
             Role::DatabaseNode { database, node } => {
+                let received_before = self.databases[database as usize].nodes[node as usize].received;
                 self.rejoin(database, node);
+                self.semi_sync_rejoined(database, node, received_before, queue);
                 self.schedule_detection(database, node, queue);
             }
             Role::CdnEdge { cdn, edge } => self.cdn_edge_restored(cdn, edge),
@@ -412,6 +420,8 @@ impl Model {
         shard_state.log.retain(|entry| entry.seq <= received);
         shard_state.next_seq = received + 1;
         shard_state.promoting = false;
+        // The new primary's semi-sync state starts afresh from its own replicas.
+        shard_state.degraded = false;
         let members: Vec<u32> = shard_state.replicas.iter().copied().chain([chosen]).collect();
         for member in members {
             let node = &mut state.nodes[member as usize];

@@ -37,6 +37,7 @@ mod queues;
 mod reshard;
 mod ring;
 mod sampler;
+mod semisync;
 mod workload;
 
 use std::collections::VecDeque;
@@ -109,6 +110,12 @@ pub enum Event {
     },
     /// A replica's ack reached a semi-sync write.
     Ack { frame: SlabKey },
+    /// A semi-sync write has waited `semi_sync_timeout` for its acks.
+    SemiSyncTimeout {
+        frame: SlabKey,
+        database: u32,
+        shard: u32,
+    },
     /// A fault source applies its fault, or undoes it.
     Fault { source: u32, undo: bool },
     /// A balancer's health checks are due.
@@ -397,6 +404,11 @@ impl Process for Model {
                 epoch,
             } => self.apply_done(database, node, seq, epoch, queue),
             Event::Ack { frame } => self.ack(frame),
+            Event::SemiSyncTimeout {
+                frame,
+                database,
+                shard,
+            } => self.semi_sync_timeout(frame, database, shard, queue.now()),
             Event::Fault { source, undo } => self.fault(source as usize, undo, queue),
             Event::HealthCheck { balancer } => self.health_check(balancer, queue),
             Event::ProbeFailed { balancer, instance } => {

@@ -67,6 +67,11 @@ impl Model {
             series.push(time_s, scope, "reads", window.reads as f64);
             series.push(time_s, scope, "writes", window.writes as f64);
             series.push(time_s, scope, "stale_reads", window.stale_reads as f64);
+            if database.is_semi_sync() {
+                series.push(time_s, scope, "degraded_writes", window.degraded_writes as f64);
+                let degraded = database.shards.iter().filter(|shard| shard.degraded).count();
+                series.push(time_s, scope, "semi_sync_degraded_shards", degraded as f64);
+            }
             if !database.applied.is_empty() {
                 series.push(
                     time_s,
@@ -141,6 +146,10 @@ impl Model {
                 totals.read_your_writes_violations as f64,
             );
             summary.push(name, "lost_writes", totals.lost_writes as f64);
+            if database.is_semi_sync() {
+                summary.push(name, "semi_sync_fallbacks", totals.semi_sync_fallbacks as f64);
+                summary.push(name, "degraded_writes", totals.degraded_writes as f64);
+            }
             if !database.applied.is_empty() {
                 lag_rows(summary, name, &database.lag.total());
             }

@@ -416,7 +416,7 @@ fn database_detail(database: &Database) -> String {
     if database.replicas > 0 {
         let mode = match database.replication.mode {
             ReplicationMode::Async => "async".to_owned(),
-            ReplicationMode::SemiSync { acks } => format!("semi-sync, {acks} ack"),
+            ReplicationMode::SemiSync { acks, .. } => format!("semi-sync, {acks} ack"),
         };
         let each = if database.shards > 1 { " each" } else { "" };
         let _ = write!(

@@ -178,11 +178,13 @@ pub fn run_charts(data: &RunData) -> Vec<NamedFigure> {
 }
 
 /// Counts of things that go wrong, drawn only when they happen.
-const INCIDENT_METRICS: [&str; 4] = [
+const INCIDENT_METRICS: [&str; 6] = [
     "stale_reads",
     "unavailable",
     "read_your_writes_violations",
     "sessions_lost",
+    "degraded_writes",
+    "semi_sync_degraded_shards",
 ];
 
 /// Request rows of a class or a user region: drawn by their own families,
@@ -483,7 +485,7 @@ type ScopeFamily = (
 /// every scope but request classes.
 fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
     let cdn = cdn_scopes(data);
-    let specs: [ScopeFamily; 14] = [
+    let specs: [ScopeFamily; 15] = [
         (
             "utilization",
             "Utilization per station",
@@ -554,8 +556,17 @@ fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
                 "writes" => Some(" writes"),
                 "stale_reads" => Some(" stale reads"),
                 "read_your_writes_violations" => Some(" read-your-writes violations"),
+                "degraded_writes" => Some(" writes acknowledged unreplicated (semi-sync degraded)"),
                 _ => None,
             },
+        ),
+        (
+            "semi_sync",
+            "Semi-sync fallback",
+            "Shards whose semi-synchronous replication fell back to asynchronous (an ack timed out, or too few replicas are alive): their writes are acknowledged before any replica has them.",
+            "shards degraded (count)",
+            None,
+            |metric| (metric == "semi_sync_degraded_shards").then_some(" degraded shards"),
         ),
         (
             "sessions_lost",

@@ -318,7 +318,10 @@ fn write_database(o: &mut String, database: &Database) {
     let replication = &database.replication;
     let mode = match replication.mode {
         ReplicationMode::Async => "mode = \"async\"".to_owned(),
-        ReplicationMode::SemiSync { acks } => format!("mode = \"semi_sync\", acks = {acks}"),
+        ReplicationMode::SemiSync { acks, timeout } => {
+            let timeout = timeout.map_or_else(|| string("never"), duration);
+            format!("mode = \"semi_sync\", acks = {acks}, semi_sync_timeout = {timeout}")
+        }
     };
     let ship = replication
         .ship

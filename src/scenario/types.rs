@@ -521,7 +521,10 @@ pub enum ReplicationMode {
     /// The primary acknowledges a write at commit; replicas catch up.
     Async,
     /// The primary acknowledges once `acks` replicas have received the write.
-    SemiSync { acks: u32 },
+    /// `timeout`: how long a write waits for its acks before the primary
+    /// acknowledges it anyway and falls back to asynchronous until enough
+    /// replicas have caught up (MySQL); `None` waits for ever (PostgreSQL).
+    SemiSync { acks: u32, timeout: Option<SimDuration> },
 }
 
 /// How keys map to shards.

@@ -29,6 +29,7 @@ mod replication;
 mod replications;
 mod report_html;
 mod schema;
+mod semi_sync;
 mod sessions;
 mod sweeps;
 mod tutorial;

@@ -164,6 +164,10 @@ fn read_replication(cx: &mut Cx, node: &Node, defaults: &Preset) -> Option<Repli
     let mode = table.get("mode").map(|n| cx.reader.choice(&n, &MODES));
     let acks_node = table.get("acks");
     let acks = acks_node.as_ref().map(|n| cx.reader.integer(n, 1, MAX_REPLICAS));
+    let timeout_node = table.get("semi_sync_timeout");
+    let timeout = timeout_node
+        .as_ref()
+        .map(|n| read_semi_sync_timeout(&mut cx.reader, n));
     let apply = table
         .get("apply")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
@@ -179,10 +183,16 @@ fn read_replication(cx: &mut Cx, node: &Node, defaults: &Preset) -> Option<Repli
                     .invalid(node, "`acks` is for `mode = \"semi_sync\"`", None);
                 return None;
             }
+            if let Some(node) = &timeout_node {
+                cx.reader
+                    .invalid(node, "`semi_sync_timeout` is for `mode = \"semi_sync\"`", None);
+                return None;
+            }
             ReplicationMode::Async
         }
         _ => ReplicationMode::SemiSync {
             acks: acks.unwrap_or(Some(1))? as u32,
+            timeout: timeout.unwrap_or(Some(Some(DEFAULT_SEMI_SYNC_TIMEOUT)))?,
         },
     };
     Some(Replication {
@@ -191,6 +201,28 @@ fn read_replication(cx: &mut Cx, node: &Node, defaults: &Preset) -> Option<Repli
         apply: apply.unwrap_or_else(|| Some(defaults.apply.clone()))?,
         appliers: appliers.unwrap_or(Some(defaults.appliers as u64))? as u32,
     })
+}
+
+/// MySQL's `rpl_semi_sync_master_timeout` default.
+const DEFAULT_SEMI_SYNC_TIMEOUT: SimDuration = SimDuration::from_secs(10);
+
+/// A duration longer than zero, or `"never"` (block until acked).
+fn read_semi_sync_timeout(reader: &mut Reader, node: &Node) -> Option<Option<SimDuration>> {
+    if let DeValue::String(text) = node.value {
+        if text.as_ref() == "never" {
+            return Some(None);
+        }
+        if let Err(message) = super::super::units::parse_duration(text) {
+            let help = "a duration such as \"10s\", or \"never\" to wait for the acks however long";
+            reader.invalid(
+                node,
+                format!("invalid duration for `semi_sync_timeout`: {message}"),
+                Some(help.to_owned()),
+            );
+            return None;
+        }
+    }
+    reader.positive_duration(node).map(Some)
 }
 
 const SHARDING: [&str; 3] = ["hash", "range", "consistent"];
