@@ -105,6 +105,30 @@ fn every_resolved_scenario_validates_against_the_schema() {
     }
 }
 
+/// Semi-synchronous replication with each form of its timeout (no shipped
+/// scenario uses it): the file and its resolved form both validate.
+#[test]
+fn semi_sync_timeouts_validate_against_the_schema() {
+    let validator = Validator::shipped();
+    for timeout in ["\"2s\"", "\"never\""] {
+        let text = format!(
+            "{VALID}\n[database.db.replication]\nmode = \"semi_sync\"\nsemi_sync_timeout = {timeout}\n"
+        )
+        .replace(
+            "engine = \"nosql\"",
+            "engine = \"nosql\"\nkeyspace = \"k\"\nreplicas = 1",
+        ) + "[keyspace.k]\nkeys = 100\n";
+        let loaded = capsim::scenario::load_str(&text).unwrap_or_else(|error| panic!("{error}\n{text}"));
+        validator
+            .check_toml(&text)
+            .unwrap_or_else(|error| panic!("{error}\n{text}"));
+        let resolved = dump::to_toml(&loaded.scenario);
+        validator
+            .check_toml(&resolved)
+            .unwrap_or_else(|error| panic!("{error}\n{resolved}"));
+    }
+}
+
 const VALID: &str = r#"
 [scenario]
 duration = "1m"

@@ -97,6 +97,28 @@ pub struct Replication {
     pub appliers: Option<u64>,
     /// Time for a write to reach a replica (default: the network's hop).
     pub ship: Option<DurationDist>,
+    /// With `semi_sync`: how long a write waits for its acks before it is
+    /// acknowledged anyway and the shard falls back to asynchronous (default
+    /// `"10s"`), or `"never"` to block until the replicas answer.
+    pub semi_sync_timeout: Option<SemiSyncTimeout>,
+}
+
+/// `semi_sync_timeout`: a duration longer than zero, or `"never"`.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+pub enum SemiSyncTimeout {
+    /// Fall back to asynchronous after this long.
+    After(Duration),
+    /// Block until enough replicas acknowledge.
+    Never(NeverWord),
+}
+
+/// The word `never`.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "snake_case")]
+pub enum NeverWord {
+    /// No timeout.
+    Never,
 }
 
 /// A replication mode.
