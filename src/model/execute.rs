@@ -125,23 +125,8 @@ impl Model {
             SimDuration::ZERO
         };
         let frame = self.frames.insert(Frame {
-            request,
-            attempt,
-            parent,
-            instance,
             balancer,
-            pc: call.program,
-            pending: 0,
-            failure: None,
-            holds_worker: false,
-            holds_core: false,
-            is_branch: false,
-            admitted: false,
-            arrived: SimTime::ZERO,
-            queued_since: SimTime::ZERO,
-            carry,
-            purpose: Purpose::Call,
-            epoch: 0,
+            ..Frame::new(request, attempt, parent, instance, call.program, carry)
         });
         let delay = self.sample_duration(hop) + geo_latency;
         let event = if balancer == NO_BALANCER {

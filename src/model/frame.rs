@@ -156,6 +156,46 @@ pub enum Purpose {
 }
 
 impl Frame {
+    /// A frame about to travel to `instance` to run the program at `pc`
+    /// with `carry`: nothing held, nothing pending, not yet admitted.
+    pub fn new(
+        request: SlabKey,
+        attempt: u32,
+        parent: SlabKey,
+        instance: InstanceId,
+        pc: u32,
+        carry: Carry,
+    ) -> Self {
+        Frame {
+            request,
+            attempt,
+            parent,
+            instance,
+            balancer: NO_BALANCER,
+            pc,
+            pending: 0,
+            failure: None,
+            holds_worker: false,
+            holds_core: false,
+            is_branch: false,
+            admitted: false,
+            arrived: SimTime::ZERO,
+            queued_since: SimTime::ZERO,
+            carry,
+            purpose: Purpose::Call,
+            epoch: 0,
+        }
+    }
+
+    /// A frame of the system's own work (reshard copies, queue jobs): no
+    /// request or caller waits for it.
+    pub fn background(instance: InstanceId, pc: u32, carry: Carry, purpose: Purpose) -> Self {
+        Frame {
+            purpose,
+            ..Frame::new(NO_PARENT, 0, NO_PARENT, instance, pc, carry)
+        }
+    }
+
     /// Called by the client, not by another frame.
     pub fn is_root(&self) -> bool {
         self.parent == NO_PARENT

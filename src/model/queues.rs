@@ -8,7 +8,7 @@
 //! free worker and nobody waiting (a pull), so it never queues there.
 
 use super::broker::{Message, Offer};
-use super::frame::{Cause, Frame, InstanceId, NO_BALANCER, NO_PARENT, Purpose};
+use super::frame::{Cause, Frame, InstanceId, Purpose};
 use super::instance::Life;
 use super::program::SiteId;
 use super::{Event, Model};
@@ -70,28 +70,13 @@ impl Model {
             };
             let message = self.brokers[queue_id].take(now).expect("a message waits");
             let program = self.brokers[queue_id].program;
-            let frame = self.frames.insert(Frame {
-                request: NO_PARENT,
-                attempt: 0,
-                parent: NO_PARENT,
-                instance,
-                balancer: NO_BALANCER,
-                pc: program,
-                pending: 0,
-                failure: None,
-                holds_worker: false,
-                holds_core: false,
-                is_branch: false,
-                admitted: false,
-                arrived: SimTime::ZERO,
-                queued_since: SimTime::ZERO,
-                carry: message.carry,
-                purpose: Purpose::Job {
-                    queue: queue_id as u32,
-                    enqueued: message.enqueued,
-                },
-                epoch: 0,
-            });
+            let purpose = Purpose::Job {
+                queue: queue_id as u32,
+                enqueued: message.enqueued,
+            };
+            let frame = self
+                .frames
+                .insert(Frame::background(instance, program, message.carry, purpose));
             self.arrive_instance(frame, queue);
             self.unblock(queue_id, queue);
         }

@@ -4,10 +4,10 @@
 //! shard until its copy is done.
 
 use super::database::{Layout, Migration};
-use super::frame::{Carry, Frame, InstanceId, NO_BALANCER, NO_KEYSPACE, NO_PARENT, Purpose};
+use super::frame::{Carry, Frame, InstanceId, NO_KEYSPACE, Purpose};
 use super::keys::KeyTable;
 use super::{Event, Model};
-use crate::engine::{EventQueue, SimTime};
+use crate::engine::EventQueue;
 
 impl Model {
     /// Switches a database to its new shard count and starts migrating the
@@ -85,30 +85,15 @@ impl Model {
         purpose: Purpose,
         queue: &mut EventQueue<Event>,
     ) {
-        let frame = self.frames.insert(Frame {
-            request: NO_PARENT,
-            attempt: 0,
-            parent: NO_PARENT,
-            instance,
-            balancer: NO_BALANCER,
-            pc: program,
-            pending: 0,
-            failure: None,
-            holds_worker: false,
-            holds_core: false,
-            is_branch: false,
-            admitted: false,
-            arrived: SimTime::ZERO,
-            queued_since: SimTime::ZERO,
-            carry: Carry {
-                key,
-                keyspace: NO_KEYSPACE,
-                user: u32::MAX,
-                value: position,
-            },
-            purpose,
-            epoch: 0,
-        });
+        let carry = Carry {
+            key,
+            keyspace: NO_KEYSPACE,
+            user: u32::MAX,
+            value: position,
+        };
+        let frame = self
+            .frames
+            .insert(Frame::background(instance, program, carry, purpose));
         self.arrive_instance(frame, queue);
     }
 

@@ -4,23 +4,7 @@
 
 use capsim::study::RunResult;
 
-use crate::support::{assert_conserved, metric, scenario, scenario_file, shipped, simulate};
-
-fn series(result: &RunResult, scope: &str, name: &str) -> Vec<(f64, f64)> {
-    let index = result
-        .timeseries
-        .scopes
-        .iter()
-        .position(|s| s == scope)
-        .unwrap_or_else(|| panic!("no scope {scope}")) as u32;
-    result
-        .timeseries
-        .rows
-        .iter()
-        .filter(|row| row.scope == index && row.metric == name)
-        .map(|row| (row.time_s, row.value))
-        .collect()
-}
+use crate::support::{assert_conserved, metric, scenario, scenario_file, series, shipped, simulate};
 
 fn event_times(result: &RunResult, kind: &str) -> Vec<f64> {
     result

@@ -6,25 +6,9 @@
 use capsim::engine::SimDuration;
 use capsim::study::RunResult;
 
-use crate::support::{assert_conserved, metric, scenario, scenario_file, shipped, simulate};
+use crate::support::{assert_conserved, metric, scenario, scenario_file, series, shipped, simulate};
 
 /// (window end, value) of a time series.
-fn series(result: &RunResult, scope: &str, name: &str) -> Vec<(f64, f64)> {
-    let index = result
-        .timeseries
-        .scopes
-        .iter()
-        .position(|s| s == scope)
-        .unwrap_or_else(|| panic!("no scope {scope}")) as u32;
-    result
-        .timeseries
-        .rows
-        .iter()
-        .filter(|row| row.scope == index && row.metric == name)
-        .map(|row| (row.time_s, row.value))
-        .collect()
-}
-
 /// Every message accepted is consumed, failed, lost, or still there.
 fn assert_messages_conserved(result: &RunResult, queue: &str) {
     let accepted = metric(result, queue, "enqueued")

@@ -50,6 +50,15 @@ pub fn simulate(scenario: &Scenario) -> RunResult {
     run(scenario).unwrap_or_else(|error| panic!("run failed: {error}"))
 }
 
+/// A time series of a scope that must exist: (window end in s, value).
+pub fn series(result: &RunResult, scope: &str, name: &str) -> Vec<(f64, f64)> {
+    assert!(
+        result.timeseries.scopes.iter().any(|s| s == scope),
+        "no scope {scope}"
+    );
+    result.timeseries.series(scope, name)
+}
+
 /// A summary value that must exist.
 pub fn metric(result: &RunResult, scope: &str, name: &str) -> f64 {
     result
