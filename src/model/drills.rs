@@ -153,7 +153,10 @@ impl Model {
             if outcome.start < drill.started {
                 continue;
             }
-            let calm = outcome.error_rate <= drill.baseline_error_rate + recovery.error_rate_margin
+            // A window in which nothing ended is a stall (writes blocked,
+            // callers jammed), not a calm one: recovery needs requests served.
+            let calm = outcome.ended > 0
+                && outcome.error_rate <= drill.baseline_error_rate + recovery.error_rate_margin
                 && outcome.p99_ns <= drill.baseline_p99_ns * recovery.p99_factor;
             if calm {
                 drill.streak += 1;
