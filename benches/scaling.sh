@@ -48,15 +48,15 @@ report() {
 }
 
 scenario=scenarios/04-load-balancer.toml
-replications=(run "$scenario" --replications 8 --quiet --set scenario.duration=3m)
+replications=(run "$scenario" --replications 8 --quiet --set scenario.duration=10m)
 one=$(best_wall "$bin" "${replications[@]}" --threads 1 --out "$work/r1")
 many=$(best_wall "$bin" "${replications[@]}" --threads "$threads" --out "$work/rn")
-report "04 replications (8 x 3 min)" "$one" "$many"
+report "04 replications (8 x 10 min)" "$one" "$many"
 
-sweep=(sweep "$scenario" --vary 'workload.arrivals.rate=400/s,500/s,600/s,700/s' --replications 2 --quiet --set scenario.duration=3m)
+sweep=(sweep "$scenario" --vary 'workload.arrivals.rate=400/s,500/s,600/s,700/s' --replications 2 --quiet --set scenario.duration=10m)
 one=$(best_wall "$bin" "${sweep[@]}" --threads 1 --out "$work/s1")
 many=$(best_wall "$bin" "${sweep[@]}" --threads "$threads" --out "$work/sn")
-report "04 sweep (4 points x 2 replications x 3 min)" "$one" "$many"
+report "04 sweep (4 points x 2 replications x 10 min)" "$one" "$many"
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $status
