@@ -32,6 +32,12 @@ const UNBOUND: Binding = Binding {
     last_used: SimTime::ZERO,
 };
 
+/// `Balancer::takes_work` over the fields it reads, for closures that must
+/// not borrow the whole balancer.
+fn takes_work(in_rotation: &[bool], first_instance: u32, instances: &[Instance], local: u32) -> bool {
+    in_rotation[local as usize] && instances[(first_instance + local) as usize].life == Life::Serving
+}
+
 /// Sticky sessions of one balancer.
 #[derive(Debug)]
 pub struct Sessions {
@@ -97,6 +103,13 @@ pub struct Balancer {
 }
 
 impl Balancer {
+    /// Whether the balancer's instance `local` takes new requests: in
+    /// rotation (health checks) and serving (not booting, draining or
+    /// stopped by an autoscaler).
+    pub fn takes_work(&self, instances: &[Instance], local: u32) -> bool {
+        takes_work(&self.in_rotation, self.first_instance, instances, local)
+    }
+
     /// Picks an instance for `user`'s request: the one holding their live
     /// session, or one in rotation by the policy (starting a session there
     /// when sessions are sticky); `None` if no instance is in rotation.
@@ -112,8 +125,7 @@ impl Balancer {
         };
         let binding = sessions.bindings.get(user);
         if sessions.live(binding, now)
-            && self.in_rotation[binding.local as usize]
-            && instances[(self.first_instance + binding.local) as usize].life == Life::Serving
+            && self.takes_work(instances, binding.local)
             && instances[(self.first_instance + binding.local) as usize].epoch == binding.epoch
         {
             let sessions = self.sessions.as_mut().expect("sticky");
@@ -145,11 +157,8 @@ impl Balancer {
     /// none is.
     pub fn pick(&mut self, instances: &[Instance], rng: &mut Stream) -> Option<InstanceId> {
         let count = self.instance_count;
-        // In rotation and taking work (not booting, draining or stopped).
-        let in_rotation = |local: u32| {
-            self.in_rotation[local as usize]
-                && instances[(self.first_instance + local) as usize].life == Life::Serving
-        };
+        let (rotation, first) = (&self.in_rotation, self.first_instance);
+        let in_rotation = |local: u32| takes_work(rotation, first, instances, local);
         let available = (0..count).filter(|&local| in_rotation(local)).count() as u32;
         if available == 0 {
             return None;

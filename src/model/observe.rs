@@ -129,14 +129,8 @@ impl Model {
             series.push(time_s, scope, "unavailable", unavailable as f64);
             // Only instances taking new work count: an autoscaled pool's
             // arena holds `max` instances, stopped, booting or draining.
-            let first = balancer.first_instance as usize;
-            let in_rotation = balancer
-                .in_rotation
-                .iter()
-                .enumerate()
-                .filter(|&(local, &yes)| {
-                    yes && self.instances[first + local].life == super::instance::Life::Serving
-                })
+            let in_rotation = (0..balancer.instance_count)
+                .filter(|&local| balancer.takes_work(&self.instances, local))
                 .count();
             series.push(time_s, scope, "in_rotation", in_rotation as f64);
             if let Some(sessions) = &mut balancer.sessions {
