@@ -3,13 +3,20 @@
 //! Ordering guarantee: events fire in increasing time; events scheduled for
 //! the same instant fire in the order they were scheduled (FIFO), because
 //! every push takes the next value of a global sequence counter. This is what
-//! makes a run reproducible: nothing depends on heap internals.
+//! makes a run reproducible: nothing depends on heap internals — every key is
+//! unique, so any correct heap pops the same sequence.
 //!
-//! Why `BinaryHeap` and not an indexed priority queue: the calendar only needs
-//! push and pop-min. Timeouts that no longer matter are cancelled lazily (the
-//! handler checks a generation and ignores stale events), which measured about
-//! twice as fast as keyed removal (see DEPENDENCIES.md §5). The key is packed
-//! into one `u128` so each comparison is a single integer compare.
+//! Why a hand-written heap and not `std`'s `BinaryHeap`: the calendar only
+//! needs push and pop-min, and pop was the engine's largest single cost
+//! (12–15 % of a run; see BENCHMARKS.md). This heap is 4-ary (half the levels
+//! of a binary heap, and the four children's keys share one cache line) and
+//! keeps keys and events in separate arrays, so sifting compares 16-byte keys
+//! without dragging the events through the cache, and an entry is never
+//! padded to the `u128` key's 16-byte alignment. Timeouts that no longer
+//! matter are cancelled lazily (the handler checks a generation and ignores
+//! stale events), which measured about twice as fast as keyed removal (see
+//! DEPENDENCIES.md §5). The key is packed into one `u128` so each comparison
+//! is a single integer compare.
 //!
 //! Lanes are the fast path for events that are always scheduled the same
 //! delay after "now" (a client timeout): their times never decrease, so they
@@ -19,35 +26,109 @@
 //! thousands of pending (mostly cancelled) timeouts made the heap deep and
 //! `pop` a third of the run time.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use super::time::{SimDuration, SimTime};
 
-/// One scheduled event. Ordered so that the *smallest* key is the greatest,
-/// which turns std's max-heap into a min-heap.
-struct Entry<E> {
-    key: u128,
-    event: E,
+/// Children per heap node.
+const ARITY: usize = 4;
+
+/// A 4-ary min-heap of `(key, event)` pairs, keys and events in parallel
+/// arrays: `keys[i]` is the key of `events[i]`, and every node's key is
+/// smaller than its children's (`ARITY * i + 1 ..= ARITY * i + ARITY`).
+struct Heap<E> {
+    keys: Vec<u128>,
+    events: Vec<E>,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
+impl<E: Copy> Heap<E> {
+    fn with_capacity(capacity: usize) -> Self {
+        Heap {
+            keys: Vec::with_capacity(capacity),
+            events: Vec::with_capacity(capacity),
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    #[inline]
+    fn min_key(&self) -> Option<u128> {
+        self.keys.first().copied()
+    }
+
+    #[inline]
+    fn push(&mut self, key: u128, event: E) {
+        self.keys.push(key);
+        self.events.push(event);
+        let mut hole = self.keys.len() - 1;
+        while hole > 0 {
+            let parent = (hole - 1) / ARITY;
+            if self.keys[parent] <= key {
+                break;
+            }
+            self.keys[hole] = self.keys[parent];
+            self.events[hole] = self.events[parent];
+            hole = parent;
+        }
+        self.keys[hole] = key;
+        self.events[hole] = event;
+    }
+
+    /// Removes the entry with the smallest key.
+    #[inline]
+    fn pop(&mut self) -> Option<(u128, E)> {
+        let last_key = self.keys.pop()?;
+        let last_event = self.events.pop()?;
+        if self.keys.is_empty() {
+            return Some((last_key, last_event));
+        }
+        let top = (self.keys[0], self.events[0]);
+        // Sift the last entry down from the root, moving the hole instead
+        // of swapping.
+        let len = self.keys.len();
+        let mut hole = 0;
+        loop {
+            let first = ARITY * hole + 1;
+            if first >= len {
+                break;
+            }
+            let child = first + smallest_of(&self.keys[first..(first + ARITY).min(len)]);
+            if self.keys[child] >= last_key {
+                break;
+            }
+            self.keys[hole] = self.keys[child];
+            self.events[hole] = self.events[child];
+            hole = child;
+        }
+        self.keys[hole] = last_key;
+        self.events[hole] = last_event;
+        Some(top)
     }
 }
 
-impl<E> Eq for Entry<E> {}
-
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<E> Ord for Entry<E> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
+/// The index of the smallest of 1 to `ARITY` keys. With all four, a
+/// tournament whose comparisons feed index arithmetic rather than branches:
+/// which child is smallest is a coin flip the branch predictor cannot learn,
+/// and those mispredictions were most of the time a pop took.
+#[inline]
+fn smallest_of(keys: &[u128]) -> usize {
+    if let &[a, b, c, d] = keys {
+        let left = usize::from(b < a);
+        let right = 2 + usize::from(d < c);
+        let (left_key, right_key) = (if left == 0 { a } else { b }, if right == 2 { c } else { d });
+        let pick_right = usize::from(right_key < left_key);
+        left + pick_right * (right - left)
+    } else {
+        let mut smallest = 0;
+        for (offset, key) in keys.iter().enumerate().skip(1) {
+            if *key < keys[smallest] {
+                smallest = offset;
+            }
+        }
+        smallest
     }
 }
 
@@ -55,10 +136,21 @@ impl<E> Ord for Entry<E> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Lane(u32);
 
+/// What `EventQueue::pop_until` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Popped<E> {
+    /// The next event, no later than the bound; the clock is at its time.
+    Event(E),
+    /// The next event is later than the bound; nothing was removed.
+    Later,
+    /// Nothing is scheduled.
+    Empty,
+}
+
 /// The calendar of future events and the current simulated time.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
-    lanes: Vec<VecDeque<Entry<E>>>,
+    heap: Heap<E>,
+    lanes: Vec<VecDeque<(u128, E)>>,
     next_seq: u64,
     now: SimTime,
 }
@@ -78,7 +170,7 @@ impl<E: Copy> EventQueue<E> {
     /// never reallocates.
     pub fn with_capacity(events: usize) -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(events),
+            heap: Heap::with_capacity(events),
             lanes: Vec::new(),
             next_seq: 0,
             now: SimTime::ZERO,
@@ -111,7 +203,7 @@ impl<E: Copy> EventQueue<E> {
     pub fn schedule_at(&mut self, time: SimTime, event: E) {
         debug_assert!(time >= self.now, "event scheduled in the past");
         let key = self.key(time.max(self.now));
-        self.heap.push(Entry { key, event });
+        self.heap.push(key, event);
     }
 
     /// Schedules `event` after `delay` on `lane`. The lane's events must be
@@ -123,22 +215,22 @@ impl<E: Copy> EventQueue<E> {
         let time = self.now + delay;
         let key = self.key(time);
         let queue = &mut self.lanes[lane.0 as usize];
-        if queue.back().is_none_or(|last| last.key <= key) {
-            queue.push_back(Entry { key, event });
+        if queue.back().is_none_or(|last| last.0 <= key) {
+            queue.push_back((key, event));
         } else {
-            self.heap.push(Entry { key, event });
+            self.heap.push(key, event);
         }
     }
 
     /// The smallest pending key and where it is.
     #[inline]
     fn next(&self) -> Option<(u128, Next)> {
-        let mut best = self.heap.peek().map(|entry| (entry.key, Next::Heap));
+        let mut best = self.heap.min_key().map(|key| (key, Next::Heap));
         for (index, lane) in self.lanes.iter().enumerate() {
-            if let Some(front) = lane.front()
-                && best.as_ref().is_none_or(|(key, _)| front.key < *key)
+            if let Some(&(front, _)) = lane.front()
+                && best.as_ref().is_none_or(|(key, _)| front < *key)
             {
-                best = Some((front.key, Next::Lane(index)));
+                best = Some((front, Next::Lane(index)));
             }
         }
         best
@@ -159,12 +251,32 @@ impl<E: Copy> EventQueue<E> {
     /// Removes the next event and advances the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let entry = match self.next()?.1 {
+        let (_, from) = self.next()?;
+        let event = self.take(from);
+        Some((self.now, event))
+    }
+
+    /// Removes the next event if it is due no later than `until`, and
+    /// advances the clock to its time: `peek_time` and `pop` in one look.
+    #[inline]
+    pub fn pop_until(&mut self, until: SimTime) -> Popped<E> {
+        match self.next() {
+            None => Popped::Empty,
+            Some((key, _)) if (key >> 64) as u64 > until.0 => Popped::Later,
+            Some((_, from)) => Popped::Event(self.take(from)),
+        }
+    }
+
+    /// Removes the event `next` found and moves the clock to its time.
+    #[inline]
+    fn take(&mut self, from: Next) -> E {
+        let (key, event) = match from {
             Next::Heap => self.heap.pop(),
             Next::Lane(index) => self.lanes[index].pop_front(),
-        }?;
-        self.now = SimTime((entry.key >> 64) as u64);
-        Some((self.now, entry.event))
+        }
+        .expect("next() found an event there");
+        self.now = SimTime((key >> 64) as u64);
+        event
     }
 
     /// Advances the clock without an event (used to close a run at its end
@@ -265,6 +377,66 @@ mod tests {
         queue.schedule_in_lane(lane, SimDuration(10), 'a');
         assert_eq!(queue.pop().map(|(_, e)| e), Some('a'));
         assert_eq!(queue.pop().map(|(_, e)| e), Some('b'));
+    }
+
+    #[test]
+    fn pops_many_random_events_like_a_sort() {
+        // The 4-ary heap against a sorted list: random times with many ties,
+        // pushes interleaved with pops.
+        let mut queue = EventQueue::new();
+        let mut expected = Vec::new();
+        let mut popped = Vec::new();
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for id in 0..5000u32 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let time = queue.now().0 + state % 64;
+            queue.schedule_at(SimTime(time), id);
+            expected.push((time, id));
+            if state.is_multiple_of(3) {
+                popped.push(queue.pop().map(|(t, e)| (t.0, e)).unwrap());
+            }
+        }
+        while let Some((time, id)) = queue.pop() {
+            popped.push((time.0, id));
+        }
+        expected.sort();
+        assert_eq!(popped, expected);
+    }
+
+    #[test]
+    fn smallest_of_finds_the_minimum_of_every_order() {
+        let keys = [10u128, 20, 30, 40];
+        for a in 0..4 {
+            for b in 0..4 {
+                for c in 0..4 {
+                    for d in 0..4 {
+                        let four = [keys[a], keys[b], keys[c], keys[d]];
+                        let expected = (0..4).min_by_key(|&i| (four[i], i)).unwrap();
+                        assert_eq!(smallest_of(&four), expected, "{four:?}");
+                        for len in 1..4 {
+                            let some = &four[..len];
+                            let expected = (0..len).min_by_key(|&i| (some[i], i)).unwrap();
+                            assert_eq!(smallest_of(some), expected, "{some:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pop_until_stops_at_the_bound_and_leaves_the_event() {
+        let mut queue = EventQueue::new();
+        queue.schedule_at(SimTime(10), 'a');
+        queue.schedule_at(SimTime(20), 'b');
+        assert_eq!(queue.pop_until(SimTime(10)), Popped::Event('a'));
+        assert_eq!(queue.now(), SimTime(10));
+        assert_eq!(queue.pop_until(SimTime(19)), Popped::Later);
+        assert_eq!(queue.now(), SimTime(10));
+        assert_eq!(queue.pop_until(SimTime(20)), Popped::Event('b'));
+        assert_eq!(queue.pop_until(SimTime(99)), Popped::Empty);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! caller can close a window, draw a progress bar or check a limit between
 //! chunks), when the calendar is empty, or when the event budget runs out.
 
-use super::queue::EventQueue;
+use super::queue::{EventQueue, Popped};
 use super::time::SimTime;
 
 /// A model that reacts to its own events.
@@ -39,23 +39,33 @@ pub fn run_until<P: Process>(
     budget: &mut u64,
 ) -> Stop {
     loop {
-        match queue.peek_time() {
-            None => {
-                queue.advance_to(until);
-                return Stop::Drained;
+        if *budget == 0 {
+            return match queue.peek_time() {
+                None => {
+                    queue.advance_to(until);
+                    Stop::Drained
+                }
+                Some(time) if time > until => {
+                    queue.advance_to(until);
+                    Stop::ReachedTime
+                }
+                Some(_) => Stop::EventBudgetSpent,
+            };
+        }
+        match queue.pop_until(until) {
+            Popped::Event(event) => {
+                *budget -= 1;
+                process.handle(event, queue);
             }
-            Some(time) if time > until => {
+            Popped::Later => {
                 queue.advance_to(until);
                 return Stop::ReachedTime;
             }
-            Some(_) => {}
+            Popped::Empty => {
+                queue.advance_to(until);
+                return Stop::Drained;
+            }
         }
-        if *budget == 0 {
-            return Stop::EventBudgetSpent;
-        }
-        *budget -= 1;
-        let (_, event) = queue.pop().expect("peeked an event");
-        process.handle(event, queue);
     }
 }
 

@@ -173,7 +173,7 @@ impl Model {
             queue.schedule_at(
                 arrival,
                 Event::ReplicaReceive {
-                    database,
+                    database: database as u16,
                     node: replica,
                     seq,
                     epoch,
@@ -235,7 +235,7 @@ impl Model {
         queue.schedule_in(
             duration,
             Event::ApplyDone {
-                database,
+                database: database as u16,
                 node,
                 seq,
                 epoch,

@@ -138,7 +138,7 @@ impl Model {
                     let arrival = (now + hop).max(applier.last_receive);
                     applier.last_receive = arrival;
                     let event = Event::ReplicaReceive {
-                        database: database as u32,
+                        database: database as u16,
                         node: node as u32,
                         seq,
                         epoch,

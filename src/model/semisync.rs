@@ -86,7 +86,7 @@ impl Model {
                         timeout,
                         Event::SemiSyncTimeout {
                             frame,
-                            database,
+                            database: database as u16,
                             shard,
                         },
                     );

@@ -78,6 +78,7 @@ fn wrong_kind(reference: &Reference, actual: &str, expected: &str) -> Diagnostic
 pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Diagnostic> {
     super::cdn_regions::resolve_edge_faults(scenario);
     let mut diagnostics = unique_names(scenario);
+    diagnostics.extend(database_count(scenario));
     for reference in references {
         if let Some(diagnostic) = check_reference(scenario, reference) {
             diagnostics.push(diagnostic);
@@ -101,6 +102,21 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
         diagnostics.extend(unreached_components(scenario));
     }
     diagnostics
+}
+
+/// The most databases a scenario may have: events carry a database's index
+/// in 16 bits, which keeps every event in 16 bytes.
+pub const MAX_DATABASES: usize = u16::MAX as usize;
+
+fn database_count(scenario: &Scenario) -> Option<Diagnostic> {
+    let count = scenario.databases.len();
+    (count > MAX_DATABASES).then(|| {
+        Diagnostic::error(format!(
+            "{count} databases are more than the {MAX_DATABASES} a scenario may have"
+        ))
+        .path("database")
+        .help("model groups of identical databases as one database with shards")
+    })
 }
 
 /// A database origin holds the CDN's objects; a CDN's edges name each

@@ -435,3 +435,24 @@ fn a_duration_beyond_the_limit_is_rejected_with_the_way_to_raise_it() {
     let loaded = load_str(&raised).unwrap_or_else(|error| panic!("a raised limit must load:\n{error}"));
     assert_eq!(loaded.scenario.duration.as_secs_f64(), 400.0 * 86400.0);
 }
+
+#[test]
+fn more_databases_than_an_event_can_name_are_rejected() {
+    let mut text = VALID.to_owned();
+    for index in 0..=u16::MAX as usize {
+        text.push_str(&format!("\n[database.d{index}]\nconnections = 1\n"));
+    }
+    let error = load_error(&text, &[]);
+    let diagnostic = error_at(&error, "database");
+    assert!(
+        diagnostic.message.contains("65537 databases"),
+        "{}",
+        diagnostic.message
+    );
+    assert!(
+        diagnostic
+            .help
+            .as_deref()
+            .is_some_and(|help| help.contains("shards"))
+    );
+}
