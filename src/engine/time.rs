@@ -24,6 +24,20 @@ pub struct SimTime(pub u64);
 #[repr(transparent)]
 pub struct SimDuration(pub u64);
 
+/// `x.round() as u64` (halves away from zero; NaN and negatives give 0,
+/// values past `u64::MAX` saturate) without the call into libm's `round`,
+/// which is not an instruction on baseline x86-64 and took 2 % of a run:
+/// truncate, then look at the fraction, which `x - trunc(x)` gives exactly.
+#[inline]
+pub fn round_to_u64(x: f64) -> u64 {
+    let whole = x as u64;
+    if x - whole as f64 >= 0.5 {
+        whole.saturating_add(1)
+    } else {
+        whole
+    }
+}
+
 impl SimTime {
     pub const ZERO: SimTime = SimTime(0);
     pub const MAX: SimTime = SimTime(u64::MAX);
@@ -71,7 +85,7 @@ impl SimDuration {
         } else if nanos >= u64::MAX as f64 {
             SimDuration(u64::MAX)
         } else {
-            SimDuration(nanos.round() as u64)
+            SimDuration(round_to_u64(nanos))
         }
     }
 
@@ -175,6 +189,40 @@ mod tests {
         assert_eq!(SimDuration::from_nanos_f64(-3.0), SimDuration::ZERO);
         assert_eq!(SimDuration::from_nanos_f64(f64::NAN), SimDuration::ZERO);
         assert_eq!(SimDuration::from_nanos_f64(1e30).as_nanos(), u64::MAX);
+    }
+
+    #[test]
+    fn round_to_u64_is_round() {
+        let tricky = [
+            0.0,
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            1234.4999999,
+            1234.5,
+            4503599627370495.5, // 2^52 - 0.5
+            4503599627370497.0,
+            9007199254740993.0,
+            1.844_674_407_370_955e19, // just under 2^64
+            -0.4,
+            -7.0,
+            f64::NAN,
+            1e30,
+        ];
+        for x in tricky {
+            assert_eq!(round_to_u64(x), x.round() as u64, "{x}");
+        }
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..100_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let x = f64::from_bits(state).abs();
+            assert_eq!(round_to_u64(x), x.round() as u64, "{x}");
+            let y = (state >> 11) as f64 / 1024.0;
+            assert_eq!(round_to_u64(y), y.round() as u64, "{y}");
+        }
     }
 
     #[test]

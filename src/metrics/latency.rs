@@ -84,6 +84,20 @@ impl LatencyRecorder {
         self.window.max_ns = self.window.max_ns.max(latency_ns);
     }
 
+    /// Adds `other`'s open window to this one's, as if each of its
+    /// latencies had been recorded here too (the bucket counts, sum and
+    /// maximum add exactly). A scope that is the union of others — every
+    /// request belongs to one class — is filled this way once per window
+    /// instead of recording each latency twice.
+    pub fn absorb_window(&mut self, other: &LatencyRecorder) {
+        self.window
+            .histogram
+            .add(&other.window.histogram)
+            .expect("auto-resizing histograms merge");
+        self.window.sum_ns += other.window.sum_ns;
+        self.window.max_ns = self.window.max_ns.max(other.window.max_ns);
+    }
+
     /// Ends the window: returns its statistics, merges it into the total
     /// when `keep` (windows after warm-up), and starts a new one.
     pub fn close_window(&mut self, keep: bool) -> LatencyStats {
@@ -139,6 +153,27 @@ mod tests {
         let total = recorder.total();
         assert!((total.p50_ns / 5e9 - 1.0).abs() < 1e-3, "{}", total.p50_ns);
         assert!((total.p99_ns / 9.9e9 - 1.0).abs() < 1e-3, "{}", total.p99_ns);
+    }
+
+    #[test]
+    fn an_absorbed_window_equals_recording_twice() {
+        let mut direct = LatencyRecorder::default();
+        let mut first = LatencyRecorder::default();
+        let mut second = LatencyRecorder::default();
+        let mut union = LatencyRecorder::default();
+        for value in 1..=5_000u64 {
+            let latency = value * value * 977; // up to 24 s: past the initial bound
+            direct.record(latency);
+            if value % 3 == 0 {
+                first.record(latency);
+            } else {
+                second.record(latency);
+            }
+        }
+        union.absorb_window(&first);
+        union.absorb_window(&second);
+        assert_eq!(union.close_window(true), direct.close_window(true));
+        assert_eq!(union.total(), direct.total());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::frame::{Carry, Cause, ClassId, NO_KEYSPACE, NO_PARENT, Request};
 use super::keys::NO_KEY;
 use super::workload::backoff;
 use super::{Event, LimitHit, Model, Source};
+use crate::engine::time::round_to_u64;
 use crate::engine::{EventQueue, SimTime, SlabKey};
 
 impl Model {
@@ -20,7 +21,7 @@ impl Model {
         };
         if let Some(next) = profile.next_arrival(*last, self.streams.get(self.arrival_stream)) {
             *last = next;
-            queue.schedule_at(SimTime(next.round() as u64), Event::Arrival);
+            queue.schedule_at(SimTime(round_to_u64(next)), Event::Arrival);
         }
     }
 
@@ -166,8 +167,9 @@ impl Model {
                 let class = &mut self.per_class[request.class.index()];
                 class.window.completed += 1;
                 class.latency.record(latency);
+                // The overall latency is the union of the classes', merged
+                // when the window closes (`Model::close_window`).
                 self.overall.window.completed += 1;
-                self.overall.latency.record(latency);
                 if let Some(region) = self.region_scope(request.user) {
                     region.window.completed += 1;
                     region.latency.record(latency);

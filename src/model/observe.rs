@@ -52,6 +52,10 @@ impl Model {
         }
         let time_s = now.as_secs_f64();
 
+        // Every request is of one class: the overall latency is theirs merged.
+        for class in &self.per_class {
+            self.overall.latency.absorb_window(&class.latency);
+        }
         let scope = series.scope("overall");
         let in_flight = self.requests.len() as f64;
         let (error_rate, p99_ns, ended) =

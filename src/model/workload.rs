@@ -93,6 +93,15 @@ impl RateProfile {
     /// The first arrival strictly after `t` (nanoseconds, fractional), or
     /// `None` if the rate stays zero forever.
     pub fn next_arrival(&self, mut t: f64, rng: &mut Stream) -> Option<f64> {
+        if let [(_, rate)] = self.points[..]
+            && self.diurnal.is_none()
+            && rate > 0.0
+        {
+            // One constant piece: what the loop below computes, without
+            // searching for the piece.
+            let gap: f64 = Exp1.sample(rng);
+            return Some(t + gap / rate);
+        }
         loop {
             let index = self.piece(t);
             // Skip zero-length pieces (steps) to the piece that contains t.
