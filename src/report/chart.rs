@@ -509,6 +509,11 @@ fn png_of(
     let mut encoder = png::Encoder::new(&mut encoded, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
+    // zlib level 3, not the default 6: measured on a run's 30 charts, it
+    // halves the encoding time (0.09 s to 0.05 s; it was most of a short
+    // run's CPU time) for files 6 % larger. The fastest mode (fdeflate)
+    // would save 0.03 s more but triple the size.
+    encoder.set_deflate_compression(png::DeflateCompression::Level(3));
     let mut writer = encoder.write_header().map_err(|e| chart_error(title, e))?;
     writer
         .write_image_data(&pixels)
