@@ -515,9 +515,24 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// How long one case may take before the test calls it a hang: cases take
-/// milliseconds, so this only catches loops that never end.
+/// How much CPU time one case may use before the test calls it a hang:
+/// cases take milliseconds, so this only catches loops that never end. It
+/// is CPU time of the worker thread, not wall time, so a machine loaded
+/// with other work (CI running builds beside the tests) cannot trip it; a
+/// wall-clock bound of 30 s did trip once at a load average of 8.
 const HANG_LIMIT: Duration = Duration::from_secs(30);
+
+/// Where there is no per-thread CPU clock (not Linux), the bound is on wall
+/// time, this many times `HANG_LIMIT`.
+const WALL_FACTOR: u32 = 4;
+
+/// The CPU time the thread behind `/proc/<task>` has used.
+fn thread_cpu(task: &std::path::Path) -> Option<Duration> {
+    let text = std::fs::read_to_string(std::path::Path::new("/proc").join(task).join("schedstat")).ok()?;
+    Some(Duration::from_nanos(
+        text.split_whitespace().next()?.parse().ok()?,
+    ))
+}
 
 #[test]
 fn mutated_shipped_scenarios_get_a_diagnostic_or_load_and_run() {
@@ -526,18 +541,38 @@ fn mutated_shipped_scenarios_get_a_diagnostic_or_load_and_run() {
     // hanging `cargo test`; the stuck thread ends with the test process.
     let (progress, heartbeat) = mpsc::channel::<()>();
     let current = Arc::new(Mutex::new(String::new()));
+    let (task_sender, task) = mpsc::channel();
     let worker = {
         let current = Arc::clone(&current);
-        std::thread::spawn(move || fuzz_cases(&current, &progress))
+        std::thread::spawn(move || {
+            // "<pid>/task/<tid>", below /proc: this thread's own clock.
+            let _ = task_sender.send(std::fs::read_link("/proc/thread-self").ok());
+            fuzz_cases(&current, &progress)
+        })
     };
+    let task = task.recv().ok().flatten();
+    let cpu = || task.as_deref().and_then(thread_cpu);
+    // The clocks are read when a second passes without a case ending, not
+    // after every case: the first such second starts the count.
+    let (mut beat, mut since) = (false, (cpu(), std::time::Instant::now()));
     loop {
-        match heartbeat.recv_timeout(HANG_LIMIT) {
-            Ok(()) => {}
+        match heartbeat.recv_timeout(Duration::from_secs(1)) {
+            Ok(()) => beat = true,
             Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) => panic!(
-                "a case has run for more than {HANG_LIMIT:?}: the loader or the run hangs\n{}",
-                current.lock().expect("not poisoned")
-            ),
+            Err(RecvTimeoutError::Timeout) if beat => {
+                (beat, since) = (false, (cpu(), std::time::Instant::now()));
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let hung = match (since.0, cpu()) {
+                    (Some(then), Some(now)) => now.saturating_sub(then) > HANG_LIMIT,
+                    _ => since.1.elapsed() > HANG_LIMIT * WALL_FACTOR,
+                };
+                assert!(
+                    !hung,
+                    "a case has used more than {HANG_LIMIT:?} of CPU time: the loader or the run hangs\n{}",
+                    current.lock().expect("not poisoned")
+                );
+            }
         }
     }
     if let Err(payload) = worker.join() {
