@@ -9,14 +9,13 @@
 //! Why a hand-written heap and not `std`'s `BinaryHeap`: the calendar only
 //! needs push and pop-min, and pop was the engine's largest single cost
 //! (12–15 % of a run; see BENCHMARKS.md). This heap is 4-ary (half the levels
-//! of a binary heap, and the four children's keys share one cache line) and
-//! keeps keys and events in separate arrays, so sifting compares 16-byte keys
-//! without dragging the events through the cache, and an entry is never
-//! padded to the `u128` key's 16-byte alignment. Timeouts that no longer
-//! matter are cancelled lazily (the handler checks a generation and ignores
-//! stale events), which measured about twice as fast as keyed removal (see
-//! DEPENDENCIES.md §5). The key is packed into one `u128` so each comparison
-//! is a single integer compare.
+//! of a binary heap) and picks the smallest of four children without
+//! branches: which child is smallest is a coin flip the branch predictor
+//! cannot learn. An entry is a 16-byte key and a 16-byte event. Timeouts
+//! that no longer matter are cancelled lazily (the handler checks a
+//! generation and ignores stale events), which measured about twice as fast
+//! as keyed removal (see DEPENDENCIES.md §5). The key is packed into one
+//! `u128` so each comparison is a single integer compare.
 //!
 //! Lanes are the fast path for events that are always scheduled the same
 //! delay after "now" (a client timeout): their times never decrease, so they
@@ -33,89 +32,82 @@ use super::time::{SimDuration, SimTime};
 /// Children per heap node.
 const ARITY: usize = 4;
 
-/// A 4-ary min-heap of `(key, event)` pairs, keys and events in parallel
-/// arrays: `keys[i]` is the key of `events[i]`, and every node's key is
-/// smaller than its children's (`ARITY * i + 1 ..= ARITY * i + ARITY`).
+/// A 4-ary min-heap of `(key, event)` entries: every node's key is smaller
+/// than its children's (`ARITY * i + 1 ..= ARITY * i + ARITY`).
 struct Heap<E> {
-    keys: Vec<u128>,
-    events: Vec<E>,
+    entries: Vec<(u128, E)>,
 }
 
 impl<E: Copy> Heap<E> {
     fn with_capacity(capacity: usize) -> Self {
         Heap {
-            keys: Vec::with_capacity(capacity),
-            events: Vec::with_capacity(capacity),
+            entries: Vec::with_capacity(capacity),
         }
     }
 
     #[inline]
     fn len(&self) -> usize {
-        self.keys.len()
+        self.entries.len()
     }
 
     #[inline]
     fn min_key(&self) -> Option<u128> {
-        self.keys.first().copied()
+        self.entries.first().map(|entry| entry.0)
     }
 
     #[inline]
     fn push(&mut self, key: u128, event: E) {
-        self.keys.push(key);
-        self.events.push(event);
-        let mut hole = self.keys.len() - 1;
+        let mut hole = self.entries.len();
+        self.entries.push((key, event));
         while hole > 0 {
             let parent = (hole - 1) / ARITY;
-            if self.keys[parent] <= key {
+            let above = self.entries[parent];
+            if above.0 <= key {
                 break;
             }
-            self.keys[hole] = self.keys[parent];
-            self.events[hole] = self.events[parent];
+            self.entries[hole] = above;
             hole = parent;
         }
-        self.keys[hole] = key;
-        self.events[hole] = event;
+        self.entries[hole] = (key, event);
     }
 
     /// Removes the entry with the smallest key.
     #[inline]
     fn pop(&mut self) -> Option<(u128, E)> {
-        let last_key = self.keys.pop()?;
-        let last_event = self.events.pop()?;
-        if self.keys.is_empty() {
-            return Some((last_key, last_event));
-        }
-        let top = (self.keys[0], self.events[0]);
+        let last = self.entries.pop()?;
+        let Some(&top) = self.entries.first() else {
+            return Some(last);
+        };
         // Sift the last entry down from the root, moving the hole instead
         // of swapping.
-        let len = self.keys.len();
+        let len = self.entries.len();
         let mut hole = 0;
         loop {
             let first = ARITY * hole + 1;
             if first >= len {
                 break;
             }
-            let child = first + smallest_of(&self.keys[first..(first + ARITY).min(len)]);
-            if self.keys[child] >= last_key {
+            let children = &self.entries[first..(first + ARITY).min(len)];
+            let smallest = smallest_of(children);
+            let below = children[smallest];
+            if below.0 >= last.0 {
                 break;
             }
-            self.keys[hole] = self.keys[child];
-            self.events[hole] = self.events[child];
-            hole = child;
+            self.entries[hole] = below;
+            hole = first + smallest;
         }
-        self.keys[hole] = last_key;
-        self.events[hole] = last_event;
+        self.entries[hole] = last;
         Some(top)
     }
 }
 
-/// The index of the smallest of 1 to `ARITY` keys. With all four, a
+/// The index of the entry with the smallest key among 1 to `ARITY`. With all four, a
 /// tournament whose comparisons feed index arithmetic rather than branches:
 /// which child is smallest is a coin flip the branch predictor cannot learn,
-/// and those mispredictions were most of the time a pop took.
+/// and in a profile that comparison was the costliest line of a pop.
 #[inline]
-fn smallest_of(keys: &[u128]) -> usize {
-    if let &[a, b, c, d] = keys {
+fn smallest_of<E>(entries: &[(u128, E)]) -> usize {
+    if let [(a, _), (b, _), (c, _), (d, _)] = entries {
         let left = usize::from(b < a);
         let right = 2 + usize::from(d < c);
         let (left_key, right_key) = (if left == 0 { a } else { b }, if right == 2 { c } else { d });
@@ -123,8 +115,8 @@ fn smallest_of(keys: &[u128]) -> usize {
         left + pick_right * (right - left)
     } else {
         let mut smallest = 0;
-        for (offset, key) in keys.iter().enumerate().skip(1) {
-            if *key < keys[smallest] {
+        for (offset, (key, _)) in entries.iter().enumerate().skip(1) {
+            if *key < entries[smallest].0 {
                 smallest = offset;
             }
         }
@@ -412,12 +404,12 @@ mod tests {
             for b in 0..4 {
                 for c in 0..4 {
                     for d in 0..4 {
-                        let four = [keys[a], keys[b], keys[c], keys[d]];
-                        let expected = (0..4).min_by_key(|&i| (four[i], i)).unwrap();
+                        let four = [(keys[a], ()), (keys[b], ()), (keys[c], ()), (keys[d], ())];
+                        let expected = (0..4).min_by_key(|&i| (four[i].0, i)).unwrap();
                         assert_eq!(smallest_of(&four), expected, "{four:?}");
                         for len in 1..4 {
                             let some = &four[..len];
-                            let expected = (0..len).min_by_key(|&i| (some[i], i)).unwrap();
+                            let expected = (0..len).min_by_key(|&i| (some[i].0, i)).unwrap();
                             assert_eq!(smallest_of(some), expected, "{some:?}");
                         }
                     }

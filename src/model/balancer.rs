@@ -159,44 +159,47 @@ impl Balancer {
         let count = self.instance_count;
         let (rotation, first) = (&self.in_rotation, self.first_instance);
         let in_rotation = |local: u32| takes_work(rotation, first, instances, local);
-        let available = (0..count).filter(|&local| in_rotation(local)).count() as u32;
-        if available == 0 {
-            return None;
-        }
-        // The `k`-th instance in rotation, counting from `start`.
-        let nth_from = |start: u32, k: u32| {
-            (0..count)
-                .map(|offset| (start + offset) % count)
-                .filter(|&local| in_rotation(local))
-                .nth(k as usize)
-                .expect("k < available")
+        // The instances from `start` round to `start - 1` (no division:
+        // this runs for every request).
+        let from = |start: u32| {
+            (start..count)
+                .chain(0..start)
+                .filter(move |&local| in_rotation(local))
         };
+        let available = || from(0).count() as u32;
         let load = |local: u32| instances[(self.first_instance + local) as usize].assigned;
         let local = match self.policy {
             Policy::RoundRobin => {
-                let start = self.next % count;
+                let local = from(self.next.checked_rem(count).unwrap_or(0)).next()?;
                 self.next = self.next.wrapping_add(1);
-                nth_from(start, 0)
+                local
             }
-            Policy::Random => nth_from(0, rng.random_range(0..available)),
+            Policy::Random => {
+                let available = available();
+                if available == 0 {
+                    return None;
+                }
+                from(0).nth(rng.random_range(0..available) as usize)?
+            }
             Policy::LeastConnections => {
                 // Scan from the round-robin position so ties rotate.
-                let start = self.next % count;
+                let local =
+                    from(self.next.checked_rem(count).unwrap_or(0)).min_by_key(|&local| load(local))?;
                 self.next = self.next.wrapping_add(1);
-                (0..count)
-                    .map(|offset| (start + offset) % count)
-                    .filter(|&local| in_rotation(local))
-                    .min_by_key(|&local| load(local))
-                    .expect("one is available")
+                local
             }
             Policy::PowerOfTwo => {
-                if available == 1 {
-                    nth_from(0, 0)
-                } else {
-                    let first = rng.random_range(0..available);
-                    let second = (first + 1 + rng.random_range(0..available - 1)) % available;
-                    let (first, second) = (nth_from(0, first), nth_from(0, second));
-                    if load(second) < load(first) { second } else { first }
+                let available = available();
+                match available {
+                    0 => return None,
+                    1 => from(0).next()?,
+                    _ => {
+                        let first = rng.random_range(0..available);
+                        let second = (first + 1 + rng.random_range(0..available - 1)) % available;
+                        let nth = |k: u32| from(0).nth(k as usize).expect("k < available");
+                        let (first, second) = (nth(first), nth(second));
+                        if load(second) < load(first) { second } else { first }
+                    }
                 }
             }
         };

@@ -47,11 +47,10 @@ impl Model {
                 // pool's booting, draining and stopped ones are skipped).
                 let station = &mut self.stations[station.index()];
                 let count = station.instance_count;
-                let picked = (0..count)
-                    .map(|offset| (station.next.wrapping_add(offset)) % count)
-                    .find(|&local| {
-                        self.instances[(station.first_instance + local) as usize].life == Life::Serving
-                    });
+                let start = station.next.checked_rem(count).unwrap_or(0);
+                let picked = (start..count).chain(0..start).find(|&local| {
+                    self.instances[(station.first_instance + local) as usize].life == Life::Serving
+                });
                 let Some(local) = picked else {
                     self.fail_call(parent, request, attempt, Cause::Unavailable, queue);
                     return;

@@ -476,7 +476,12 @@ impl Model {
     #[inline]
     fn sample(&mut self, site: SiteId) -> f64 {
         let site = &self.sites[site.index()];
-        site.sampler.sample(self.streams.get(site.stream))
+        match site.sampler {
+            // Most hops and many steps are fixed (often zero): no call,
+            // no stream.
+            Sampler::Const(value) => value,
+            ref sampler => sampler.sample(self.streams.get(site.stream)),
+        }
     }
 
     #[inline]
