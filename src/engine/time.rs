@@ -30,11 +30,14 @@ pub struct SimDuration(pub u64);
 /// truncate, then look at the fraction, which `x - trunc(x)` gives exactly.
 #[inline]
 pub fn round_to_u64(x: f64) -> u64 {
-    let whole = x as u64;
-    if x - whole as f64 >= 0.5 {
-        whole.saturating_add(1)
+    // Below 2^63 the signed conversions are single instructions; the
+    // unsigned ones are not.
+    const TWO_TO_63: f64 = 9_223_372_036_854_775_808.0;
+    if (0.0..TWO_TO_63).contains(&x) {
+        let whole = x as i64;
+        (whole + i64::from(x - whole as f64 >= 0.5)) as u64
     } else {
-        whole
+        x.round() as u64
     }
 }
 

@@ -64,10 +64,7 @@ pub(super) struct Builder<'s> {
 impl Builder<'_> {
     pub(super) fn site(&mut self, dist: &Dist, stream: &str) -> SiteId {
         let stream = self.streams.register(stream);
-        self.sites.push(Site {
-            sampler: Sampler::new(dist),
-            stream,
-        });
+        self.sites.push(Site::new(Sampler::new(dist), stream));
         SiteId::from_index(self.sites.len() - 1)
     }
 

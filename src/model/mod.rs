@@ -486,7 +486,10 @@ impl Model {
 
     #[inline]
     fn sample_duration(&mut self, site: SiteId) -> SimDuration {
-        SimDuration::from_nanos_f64(self.sample(site))
+        match self.sites[site.index()].fixed {
+            Some(duration) => duration,
+            None => SimDuration::from_nanos_f64(self.sample(site)),
+        }
     }
 
     /// Whether the closed workload exists (for observers).

@@ -4,7 +4,7 @@
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
-use crate::engine::{Stream, StreamId};
+use crate::engine::{SimDuration, Stream, StreamId};
 use crate::scenario::Dist;
 
 #[derive(Clone, Debug)]
@@ -106,6 +106,23 @@ impl Sampler {
 pub struct Site {
     pub sampler: Sampler,
     pub stream: StreamId,
+    /// The duration every draw gives, when the sampler is a constant: no
+    /// draw and no conversion from float on the hot path.
+    pub fixed: Option<SimDuration>,
+}
+
+impl Site {
+    pub fn new(sampler: Sampler, stream: StreamId) -> Self {
+        let fixed = match sampler {
+            Sampler::Const(value) => Some(SimDuration::from_nanos_f64(value)),
+            _ => None,
+        };
+        Site {
+            sampler,
+            stream,
+            fixed,
+        }
+    }
 }
 
 #[cfg(test)]
