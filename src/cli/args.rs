@@ -96,8 +96,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "R", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: u32,
-    /// Worker threads for replications (default: all cores); results do
-    /// not depend on it.
+    /// Worker threads for replications and for drawing the charts
+    /// (default: all cores); results do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 }

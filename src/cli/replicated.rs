@@ -1,6 +1,8 @@
 //! `capsim run --replications R`: R independent runs in parallel, written
-//! as one run whose summary has 95 % intervals.
+//! as one run whose summary has 95 % intervals. The runs, the files and the
+//! charts all go on the pool `--threads` sizes.
 
+use capsim::report::render::Rendered;
 use capsim::report::study_files::write_replicated_run;
 use capsim::scenario::Scenario;
 use capsim::scenario::dump::to_toml;
@@ -12,31 +14,12 @@ use super::count_progress::CountProgress;
 use super::{EXIT_FAILED, EXIT_OK, threads};
 
 pub fn run(arguments: &RunArgs, scenario: &Scenario, slos: &[Slo]) -> u8 {
-    let replications = arguments.replications;
-    let progress = CountProgress::new(replications as u64, "replications", arguments.quiet);
-    let result = threads::install(arguments.threads, || {
-        run_replications(scenario, replications, &|| progress.tick())
-    });
-    progress.finish();
-    let replicated = match result {
-        Ok(Ok(replicated)) => replicated,
-        Ok(Err(error)) => {
-            eprintln!("error: {error}");
-            eprintln!("no results were written");
-            return EXIT_FAILED;
-        }
-        Err(code) => return code,
-    };
-    if let Err(error) = write_replicated_run(&arguments.out, &to_toml(scenario), &replicated) {
-        eprintln!(
-            "error: cannot write results to `{}`: {error}",
-            arguments.out.display()
-        );
-        return EXIT_FAILED;
-    }
-    let rendered = match super::render::render(&arguments.out, Some(scenario), slos) {
-        Ok(rendered) => rendered,
-        Err(code) => return code,
+    // The runs, the files and the charts all go on the study's pool:
+    // `--threads` bounds it all.
+    let finished = threads::install(arguments.threads, || run_and_write(arguments, scenario, slos));
+    let (replicated, rendered) = match finished {
+        Ok(Ok(finished)) => finished,
+        Ok(Err(code)) | Err(code) => return code,
     };
     if !arguments.quiet {
         print_summary(scenario, &replicated, &arguments.out);
@@ -45,6 +28,33 @@ pub fn run(arguments: &RunArgs, scenario: &Scenario, slos: &[Slo]) -> u8 {
         super::analytic_table::print_comparison(scenario, &means);
     }
     EXIT_OK
+}
+
+/// Runs the replications, writes the run folder and draws its charts and
+/// report; on failure prints why and returns the exit code.
+fn run_and_write(
+    arguments: &RunArgs,
+    scenario: &Scenario,
+    slos: &[Slo],
+) -> Result<(Replicated, Rendered), u8> {
+    let replications = arguments.replications;
+    let progress = CountProgress::new(replications as u64, "replications", arguments.quiet);
+    let result = run_replications(scenario, replications, &|| progress.tick());
+    progress.finish();
+    let replicated = result.map_err(|error| {
+        eprintln!("error: {error}");
+        eprintln!("no results were written");
+        EXIT_FAILED
+    })?;
+    write_replicated_run(&arguments.out, &to_toml(scenario), &replicated).map_err(|error| {
+        eprintln!(
+            "error: cannot write results to `{}`: {error}",
+            arguments.out.display()
+        );
+        EXIT_FAILED
+    })?;
+    let rendered = super::render::render(&arguments.out, Some(scenario), slos)?;
+    Ok((replicated, rendered))
 }
 
 /// `12.34 ± 0.56`, or the mean alone when there is no interval.

@@ -6,7 +6,7 @@ use capsim::study::{self, Control, feasibility};
 
 use super::args::RunArgs;
 use super::progress::Progress;
-use super::{EXIT_FAILED, EXIT_OK, load};
+use super::{EXIT_FAILED, EXIT_OK, load, threads};
 
 pub fn run(arguments: RunArgs) -> u8 {
     let slos = match super::render::parse_slos(&arguments.slo) {
@@ -24,6 +24,12 @@ pub fn run(arguments: RunArgs) -> u8 {
     if arguments.replications > 1 {
         return super::replicated::run(&arguments, scenario, &slos);
     }
+    // The pool that draws the charts, started (and `--threads` checked)
+    // before anything is simulated.
+    let pool = match threads::pool(arguments.threads) {
+        Ok(pool) => pool,
+        Err(code) => return code,
+    };
     // Creating the writer removes an earlier run's results, so the folder
     // never shows them as this run's.
     let mut writer = match RunWriter::create(&arguments.out) {
@@ -73,7 +79,7 @@ pub fn run(arguments: RunArgs) -> u8 {
     }
     // Charts and report.html are drawn from the files just written, the
     // same way `capsim chart` redraws them.
-    let rendered = match super::render::render(&arguments.out, Some(scenario), &slos) {
+    let rendered = match pool.install(|| super::render::render(&arguments.out, Some(scenario), &slos)) {
         Ok(rendered) => rendered,
         Err(code) => return code,
     };

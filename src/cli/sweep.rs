@@ -5,10 +5,11 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use rayon::prelude::*;
 
 use capsim::report::study_files::{SWEEP_FILES, write_shard, write_sweep};
 use capsim::scenario::dump::to_toml;
-use capsim::scenario::{Scenario, load_file};
+use capsim::scenario::{Scenario, ScenarioError, load_file};
 use capsim::study::axis::{self, Axis};
 use capsim::study::shard::{self, Shard, ShardSource};
 use capsim::study::sweep::{self, Point, PointOutcome, SweepManifest, SweepTable};
@@ -76,70 +77,105 @@ pub fn sweep(arguments: SweepArgs) -> u8 {
         Ok(loaded) => loaded.scenario,
         Err(code) => return code,
     };
-    let points = sweep::points(&axes, shard.map(|(shard, _)| shard));
-    let scenarios = match point_scenarios(&arguments.scenario, &axes, &points) {
-        Ok(scenarios) => scenarios,
-        Err(code) => return code,
-    };
-    let runs = points.len() as u64 * arguments.replications as u64;
-    let progress = CountProgress::new(runs, "runs", arguments.quiet);
-    let outcomes = match threads::install(arguments.threads, || {
-        sweep::run_points(&scenarios, arguments.replications, &|| progress.tick())
-    }) {
-        Ok(outcomes) => outcomes,
-        Err(code) => return code,
-    };
-    progress.finish();
-    let mut table = SweepTable::new(&axes);
-    for (point, outcome) in points.iter().zip(&outcomes) {
-        table.push_outcome(point, outcome);
-        if let PointOutcome::Failed {
-            failed_runs,
-            first_error,
-        } = outcome
-        {
-            eprintln!(
-                "warning: point {} ({}): {failed_runs} of {} runs failed: {first_error}",
-                point.index,
-                point.overrides(&axes).join(" "),
-                arguments.replications
-            );
-        }
-    }
-    let manifest = SweepManifest {
-        scenario: base.name.clone(),
-        replications: arguments.replications,
+    let study = Study {
+        arguments: &arguments,
         axes,
-        shard: shard.map(|(shard, _)| shard),
+        shard,
+        base,
     };
-    let resolved = to_toml(&base);
-    match shard {
-        Some((shard, source)) => write_shard_folder(&arguments, &resolved, &manifest, &table, shard, source),
-        None => write_whole(&arguments.out, &resolved, &manifest, &table, arguments.quiet),
+    // Everything from here, loading the points to drawing the charts, runs
+    // on the study's pool: `--threads` bounds it all.
+    match threads::install(arguments.threads, || study.run()) {
+        Ok(code) | Err(code) => code,
     }
 }
 
-/// Loads the scenario of every point (base overrides, then the point's).
+/// A sweep whose arguments have been read: what runs on the pool.
+struct Study<'a> {
+    arguments: &'a SweepArgs,
+    axes: Vec<Axis>,
+    shard: Option<(Shard, ShardSource)>,
+    base: Scenario,
+}
+
+impl Study<'_> {
+    /// Loads the points, runs them, and writes the folder; the exit code.
+    fn run(self) -> u8 {
+        let arguments = self.arguments;
+        let points = sweep::points(&self.axes, self.shard.map(|(shard, _)| shard));
+        let scenarios = match point_scenarios(&arguments.scenario, &self.axes, &points) {
+            Ok(scenarios) => scenarios,
+            Err(code) => return code,
+        };
+        let runs = points.len() as u64 * arguments.replications as u64;
+        let progress = CountProgress::new(runs, "runs", arguments.quiet);
+        let outcomes = sweep::run_points(&scenarios, arguments.replications, &|| progress.tick());
+        progress.finish();
+        let table = self.table(&points, &outcomes);
+        let resolved = to_toml(&self.base);
+        let manifest = SweepManifest {
+            scenario: self.base.name,
+            replications: arguments.replications,
+            axes: self.axes,
+            shard: self.shard.map(|(shard, _)| shard),
+        };
+        match self.shard {
+            Some((shard, source)) => {
+                write_shard_folder(arguments, &resolved, &manifest, &table, shard, source)
+            }
+            None => write_whole(&arguments.out, &resolved, &manifest, &table, arguments.quiet),
+        }
+    }
+
+    /// The table of the outcomes, warning about each failed point.
+    fn table(&self, points: &[Point], outcomes: &[PointOutcome]) -> SweepTable {
+        let mut table = SweepTable::new(&self.axes);
+        for (point, outcome) in points.iter().zip(outcomes) {
+            table.push_outcome(point, outcome);
+            if let PointOutcome::Failed {
+                failed_runs,
+                first_error,
+            } = outcome
+            {
+                eprintln!(
+                    "warning: point {} ({}): {failed_runs} of {} runs failed: {first_error}",
+                    point.index,
+                    point.overrides(&self.axes).join(" "),
+                    self.arguments.replications
+                );
+            }
+        }
+        table
+    }
+}
+
+/// Loads the scenario of every point (base overrides, then the point's), in
+/// parallel on the current pool; on failure reports the first invalid point.
 fn point_scenarios(arguments: &ScenarioArgs, axes: &[Axis], points: &[Point]) -> Result<Vec<Scenario>, u8> {
     let mut base = arguments.set.clone();
     if let Some(seed) = arguments.seed {
         base.push(format!("scenario.seed={seed}"));
     }
-    points
-        .iter()
+    let loaded: Vec<Result<Scenario, ScenarioError>> = points
+        .par_iter()
         .map(|point| {
             let overrides: Vec<String> = base.iter().cloned().chain(point.overrides(axes)).collect();
-            load_file(&arguments.scenario, &overrides)
-                .map(|loaded| loaded.scenario)
-                .map_err(|error| {
-                    eprintln!(
-                        "error: point {} ({}) is not a valid scenario:",
-                        point.index,
-                        point.overrides(axes).join(" ")
-                    );
-                    report_invalid(&error);
-                    EXIT_INVALID
-                })
+            load_file(&arguments.scenario, &overrides).map(|loaded| loaded.scenario)
+        })
+        .collect();
+    points
+        .iter()
+        .zip(loaded)
+        .map(|(point, scenario)| {
+            scenario.map_err(|error| {
+                eprintln!(
+                    "error: point {} ({}) is not a valid scenario:",
+                    point.index,
+                    point.overrides(axes).join(" ")
+                );
+                report_invalid(&error);
+                EXIT_INVALID
+            })
         })
         .collect()
 }

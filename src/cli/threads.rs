@@ -1,10 +1,14 @@
 //! `--threads N`: the rayon pool that studies (replications, sweep points,
-//! plan steps) run on. Results never depend on it; only the wall time does.
+//! plan steps) run on, and that draws their charts and writes their files.
+//! Results never depend on it; only the wall time does.
 
-use super::EXIT_INVALID;
+use rayon::ThreadPool;
 
-/// Runs `work` on a pool of `threads` threads (all cores when `None`).
-pub fn install<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> Result<T, u8> {
+use super::{EXIT_FAILED, EXIT_INVALID};
+
+/// A pool of `threads` threads (all cores when `None`); on a bad count or a
+/// failure to start it, prints why and returns the exit code.
+pub fn pool(threads: Option<usize>) -> Result<ThreadPool, u8> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = threads {
         if threads == 0 {
@@ -13,11 +17,13 @@ pub fn install<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send)
         }
         builder = builder.num_threads(threads);
     }
-    match builder.build() {
-        Ok(pool) => Ok(pool.install(work)),
-        Err(error) => {
-            eprintln!("error: cannot start {} threads: {error}", threads.unwrap_or(0));
-            Err(super::EXIT_FAILED)
-        }
-    }
+    builder.build().map_err(|error| {
+        eprintln!("error: cannot start {} threads: {error}", threads.unwrap_or(0));
+        EXIT_FAILED
+    })
+}
+
+/// Runs `work` on a pool of `threads` threads (all cores when `None`).
+pub fn install<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> Result<T, u8> {
+    Ok(pool(threads)?.install(work))
 }

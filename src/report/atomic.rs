@@ -1,9 +1,16 @@
 //! Atomic file replacement: write beside the target under a temporary name,
 //! flush to disk, then rename over the target. Readers see the old file or
 //! the new one, never half of one.
+//!
+//! `write_all_atomic` makes and writes several such files at once on the
+//! current rayon pool, for the files of a folder that may appear in any
+//! order (charts, side tables); the file that marks the folder complete is
+//! written by its caller after them.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 /// The temporary name beside `path` that a file is written under:
 /// `.NAME.PID.partial`, hidden and plainly unfinished.
@@ -31,6 +38,35 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
+/// A file still to be written: its path, and how to make its bytes.
+pub struct PendingFile<'a> {
+    pub path: PathBuf,
+    pub bytes: Box<dyn Fn() -> io::Result<Vec<u8>> + Send + Sync + 'a>,
+}
+
+impl<'a> PendingFile<'a> {
+    pub fn new(path: PathBuf, bytes: impl Fn() -> io::Result<Vec<u8>> + Send + Sync + 'a) -> Self {
+        PendingFile {
+            path,
+            bytes: Box::new(bytes),
+        }
+    }
+
+    fn write(&self) -> io::Result<PathBuf> {
+        write_atomic(&self.path, &(self.bytes)()?)?;
+        Ok(self.path.clone())
+    }
+}
+
+/// Makes and writes every file atomically, in parallel on the current rayon
+/// pool. Returns the paths in the order given, or the first error in that
+/// order (the other files are still written).
+pub fn write_all_atomic(files: &[PendingFile]) -> io::Result<Vec<PathBuf>> {
+    let written: Vec<io::Result<PathBuf>> =
+        files.par_iter().with_max_len(1).map(PendingFile::write).collect();
+    written.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +83,21 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("summary.csv")]);
+    }
+
+    #[test]
+    fn writes_every_file_and_reports_the_first_failure_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &'static str| {
+            PendingFile::new(dir.path().join(name), move || Ok(text.as_bytes().to_vec()))
+        };
+        let paths = write_all_atomic(&[file("a.csv", "a"), file("b.csv", "b")]).unwrap();
+        assert_eq!(paths, [dir.path().join("a.csv"), dir.path().join("b.csv")]);
+        assert_eq!(std::fs::read(&paths[1]).unwrap(), b"b");
+        let failing =
+            |name: &'static str| PendingFile::new(dir.path().join(name), move || Err(io::Error::other(name)));
+        let error = write_all_atomic(&[file("c.csv", "c"), failing("first"), failing("second")]).unwrap_err();
+        assert_eq!(error.to_string(), "first");
+        assert_eq!(std::fs::read(dir.path().join("c.csv")).unwrap(), b"c");
     }
 }

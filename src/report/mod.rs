@@ -30,7 +30,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub use atomic::{partial_path, write_atomic};
+pub use atomic::{PendingFile, partial_path, write_all_atomic, write_atomic};
 pub use tables::{events_csv, summary_csv, timeseries_csv};
 
 use crate::metrics::Timeseries;

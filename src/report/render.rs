@@ -6,10 +6,14 @@
 //! Earlier charts and the report are removed first (the report before the
 //! charts it shows), then each file is written under a temporary name and
 //! renamed, `report.html` last: a folder whose report exists has all its
-//! charts.
+//! charts. The charts are drawn and written in parallel on the current
+//! rayon pool (a study's, so `--threads` bounds it; rayon's global pool for
+//! a command without one).
 
 use std::io;
 use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use super::chart::ChartError;
 use super::run_charts::{NamedFigure, run_charts};
@@ -102,24 +106,33 @@ pub fn chart_paths(charts_dir: &Path, name: &str) -> [PathBuf; 2] {
     ]
 }
 
-/// Draws every figure into `charts_dir` as SVG and PNG; returns each
-/// figure with its SVG text, for inlining in a page.
+/// Draws every figure into `charts_dir` as SVG and PNG, in parallel on the
+/// current rayon pool; returns each figure with its SVG text, for inlining
+/// in a page, in the order given (or the first error in that order).
 pub fn write_figures(
     charts_dir: &Path,
     figures: Vec<NamedFigure>,
 ) -> Result<Vec<(NamedFigure, String)>, RenderError> {
     std::fs::create_dir_all(charts_dir).map_err(write_error(charts_dir))?;
-    figures
-        .into_iter()
+    let written: Vec<Result<(NamedFigure, String), RenderError>> = figures
+        .into_par_iter()
+        .with_max_len(1)
         .map(|figure| {
-            let svg = figure.figure.svg()?;
-            let png = figure.figure.png()?;
-            let [svg_path, png_path] = chart_paths(charts_dir, &figure.name);
-            write_atomic(&svg_path, svg.as_bytes()).map_err(write_error(&svg_path))?;
-            write_atomic(&png_path, &png).map_err(write_error(&png_path))?;
+            let svg = write_figure(charts_dir, &figure)?;
             Ok((figure, svg))
         })
-        .collect()
+        .collect();
+    written.into_iter().collect()
+}
+
+/// Draws one figure into `charts_dir` as SVG and PNG; returns the SVG text.
+fn write_figure(charts_dir: &Path, figure: &NamedFigure) -> Result<String, RenderError> {
+    let (svg, png) = rayon::join(|| figure.figure.svg(), || figure.figure.png());
+    let (svg, png) = (svg?, png?);
+    let [svg_path, png_path] = chart_paths(charts_dir, &figure.name);
+    write_atomic(&svg_path, svg.as_bytes()).map_err(write_error(&svg_path))?;
+    write_atomic(&png_path, &png).map_err(write_error(&png_path))?;
+    Ok(svg)
 }
 
 /// Removes an earlier report and the SVG and PNG files in `charts/`, so

@@ -16,7 +16,9 @@
 //! Numbers are written in the shortest form that reads back exactly, so a
 //! table read back from shards equals the one the runs gave. Every file is
 //! written under a temporary name and renamed; the table that marks a
-//! complete folder (`summary.csv`, `sweep.csv`) is written last.
+//! complete folder (`summary.csv`, `sweep.csv`) is written last, after the
+//! others, which are made (charts drawn) and written in parallel on the
+//! current rayon pool.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -27,9 +29,10 @@ use crate::study::shard;
 use crate::study::sweep::{SweepManifest, SweepRow, SweepTable};
 use crate::study::sweep_analysis::SweepAnalysis;
 
+use super::chart::LineChart;
 use super::sweep_charts::{CHART_NAMES, sweep_charts};
 use super::tables::csv_writer;
-use super::{RUN_FILES, clear_run, events_csv, timeseries_csv, write_atomic};
+use super::{PendingFile, RUN_FILES, clear_run, events_csv, timeseries_csv, write_all_atomic, write_atomic};
 
 /// The shortest text that reads back as the same number; empty for NaN
 /// and infinities (the rule of every capsim CSV).
@@ -72,15 +75,20 @@ pub fn interval_summary_csv(summary: &IntervalSummary) -> Vec<u8> {
 }
 
 /// Writes a replicated run's four files into `dir` (old run outputs are
-/// removed first, `summary.csv` last).
+/// removed first): the first three in parallel on the current rayon pool,
+/// then `summary.csv`, which marks the run complete.
 pub fn write_replicated_run(dir: &Path, resolved_toml: &str, run: &Replicated) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     clear_run(dir)?;
     let paths: Vec<PathBuf> = RUN_FILES.iter().map(|name| dir.join(name)).collect();
-    write_atomic(&paths[0], resolved_toml.as_bytes())?;
-    write_atomic(&paths[1], &timeseries_csv(&run.timeseries))?;
-    write_atomic(&paths[2], &events_csv(&run.events))?;
-    write_atomic(&paths[3], &interval_summary_csv(&run.summary))?;
+    let files = [
+        PendingFile::new(paths[0].clone(), || Ok(resolved_toml.as_bytes().to_vec())),
+        PendingFile::new(paths[1].clone(), || Ok(timeseries_csv(&run.timeseries))),
+        PendingFile::new(paths[2].clone(), || Ok(events_csv(&run.events))),
+    ];
+    let (written, summary) = rayon::join(|| write_all_atomic(&files), || interval_summary_csv(&run.summary));
+    written?;
+    write_atomic(&paths[3], &summary)?;
     Ok(paths)
 }
 
@@ -355,8 +363,8 @@ pub fn usl_csv(analysis: &SweepAnalysis) -> Vec<u8> {
     finish(out)
 }
 
-/// Files of a sweep folder other than charts, in the order they are
-/// written (the marker `sweep.csv` last).
+/// Files of a sweep folder other than charts; the marker `sweep.csv`,
+/// listed last, is written last.
 pub const SWEEP_FILES: [&str; 5] = [
     "scenario.resolved.toml",
     "sweep.toml",
@@ -403,7 +411,8 @@ pub fn write_shard(
 
 /// Writes a whole sweep's folder (unsharded, or merged from shards): the
 /// same bytes either way, since everything derives from the manifest and
-/// the table.
+/// the table. The files are made and written in parallel on the current
+/// rayon pool, `sweep.csv` once every other one is in place.
 pub fn write_sweep(
     dir: &Path,
     resolved_toml: &str,
@@ -413,28 +422,50 @@ pub fn write_sweep(
 ) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     clear_sweep(dir)?;
-    let mut written = Vec::new();
-    let mut write = |name: &str, bytes: &[u8]| -> io::Result<()> {
-        let path = dir.join(name);
-        write_atomic(&path, bytes)?;
-        written.push(path);
-        Ok(())
-    };
-    write(SWEEP_FILES[0], resolved_toml.as_bytes())?;
-    write(SWEEP_FILES[1], manifest_toml(&manifest.whole()).as_bytes())?;
-    for (name, chart) in sweep_charts(analysis) {
-        let svg = chart.svg().map_err(io::Error::other)?;
-        let png = chart.png().map_err(io::Error::other)?;
+    let charts = sweep_charts(analysis);
+    if !charts.is_empty() {
         std::fs::create_dir_all(dir.join(CHARTS_DIR))?;
-        write(&format!("{CHARTS_DIR}/{name}.svg"), svg.as_bytes())?;
-        write(&format!("{CHARTS_DIR}/{name}.png"), &png)?;
     }
-    write(SWEEP_FILES[2], &points_csv(manifest, table, analysis))?;
+    let whole = manifest.whole();
+    let mut files = vec![
+        PendingFile::new(dir.join(SWEEP_FILES[0]), || Ok(resolved_toml.as_bytes().to_vec())),
+        PendingFile::new(
+            dir.join(SWEEP_FILES[1]),
+            || Ok(manifest_toml(&whole).into_bytes()),
+        ),
+    ];
+    files.extend(chart_files(dir, &charts));
+    files.push(PendingFile::new(dir.join(SWEEP_FILES[2]), || {
+        Ok(points_csv(manifest, table, analysis))
+    }));
     if !analysis.usl.is_empty() {
-        write(SWEEP_FILES[3], &usl_csv(analysis))?;
+        files.push(PendingFile::new(dir.join(SWEEP_FILES[3]), || {
+            Ok(usl_csv(analysis))
+        }));
     }
-    write(SWEEP_FILES[4], &sweep_csv(table))?;
+    let (written, marker_bytes) = rayon::join(|| write_all_atomic(&files), || sweep_csv(table));
+    let mut written = written?;
+    let marker = dir.join(SWEEP_FILES[4]);
+    write_atomic(&marker, &marker_bytes)?;
+    written.push(marker);
     Ok(written)
+}
+
+/// The SVG and PNG file of every chart, in chart order.
+fn chart_files<'a>(dir: &Path, charts: &'a [(&'static str, LineChart)]) -> Vec<PendingFile<'a>> {
+    charts
+        .iter()
+        .flat_map(|(name, chart)| {
+            [
+                PendingFile::new(dir.join(CHARTS_DIR).join(format!("{name}.svg")), move || {
+                    chart.svg().map(String::into_bytes).map_err(io::Error::other)
+                }),
+                PendingFile::new(dir.join(CHARTS_DIR).join(format!("{name}.png")), move || {
+                    chart.png().map_err(io::Error::other)
+                }),
+            ]
+        })
+        .collect()
 }
 
 #[cfg(test)]

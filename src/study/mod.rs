@@ -14,6 +14,7 @@ pub mod knobs;
 pub mod plan;
 pub mod replicate;
 mod run;
+pub mod schedule;
 pub mod shard;
 pub mod slo;
 pub mod stats;

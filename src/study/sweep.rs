@@ -3,9 +3,10 @@
 //!
 //! Points are numbered with the first axis changing fastest, so the points
 //! along the first axis (the x of the charts) for fixed other values are
-//! neighbours. Every (point, replication) pair is one task on rayon's pool;
-//! results are collected in task order and folded point by point, so the
-//! table is the same whatever the number of threads. A shard runs only its
+//! neighbours. Every (point, replication) pair is one task on rayon's pool,
+//! the costliest points' tasks handed out first so that no long run starts
+//! last (`schedule`); results are collected in task order and folded point
+//! by point, so the table is the same whatever the number of threads. A shard runs only its
 //! points, keeping their global indices, and its table rows merge with the
 //! other shards' by sorting on the point index.
 //!
@@ -13,13 +14,12 @@
 //! (infinite, NaN) is NaN here, so a table built from runs and one read back
 //! from shard files are equal, and so is everything derived from them.
 
-use rayon::prelude::*;
-
 use crate::metrics::Summary;
 use crate::scenario::Scenario;
 
 use super::axis::Axis;
 use super::replicate::{IntervalSummary, aggregate, summary_of};
+use super::schedule::{longest_first, run_cost};
 use super::shard::Shard;
 
 /// One point of the grid.
@@ -86,19 +86,22 @@ pub enum PointOutcome {
 }
 
 /// Runs `replications` of every scenario (one per point, in point order)
-/// in parallel, calling `done` after each run.
+/// in parallel on the current rayon pool, the costliest points' runs first
+/// (`schedule`), calling `done` after each run.
 pub fn run_points(scenarios: &[Scenario], replications: u32, done: &(dyn Fn() + Sync)) -> Vec<PointOutcome> {
     let tasks: Vec<(usize, u64)> = (0..scenarios.len())
         .flat_map(|point| (0..replications as u64).map(move |replication| (point, replication)))
         .collect();
-    let results: Vec<Result<Summary, String>> = tasks
-        .par_iter()
-        .map(|&(point, replication)| {
+    let costs: Vec<f64> = scenarios.iter().map(run_cost).collect();
+    let results: Vec<Result<Summary, String>> = longest_first(
+        &tasks,
+        |&(point, _)| costs[point],
+        |&(point, replication)| {
             let result = summary_of(&scenarios[point], replications, replication).map_err(|e| e.to_string());
             done();
             result
-        })
-        .collect();
+        },
+    );
     results
         .chunks(replications as usize)
         .map(|runs| {
