@@ -16,7 +16,7 @@ use capsim::study::feasibility;
 
 use super::args::ScenarioArgs;
 use super::render::{parse_slos, render};
-use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, load};
+use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, load};
 
 pub const AFTER_HELP: &str = "Examples:\n  \
 capsim compare scenarios/01-single-server.toml scenarios/02-separate-database.toml\n  \
@@ -160,6 +160,9 @@ fn run_and_write(
     slos: &[capsim::study::slo::Slo],
 ) -> Result<Vec<RunData>, u8> {
     let results = run_all(scenarios);
+    if super::interrupt::interrupted() {
+        return Err(EXIT_INTERRUPTED);
+    }
     let mut runs = Vec::new();
     for ((name, scenario), result) in names.iter().zip(scenarios).zip(results) {
         let result = result.map_err(|error| {

@@ -38,3 +38,15 @@ pub fn exit_code(code: u8) -> u8 {
         code
     }
 }
+
+/// Whether the command was interrupted; if so, says that it writes nothing.
+/// A study whose runs were stopped has only partial results, which must not
+/// be written as if they were whole (the runs after a Ctrl-C end at once,
+/// as failures).
+pub fn interrupted() -> bool {
+    let stopped = interrupt::stop_requested();
+    if stopped {
+        eprintln!("interrupted: no results were written");
+    }
+    stopped
+}

@@ -14,7 +14,7 @@ use capsim::study::knobs::{self, Knob};
 use capsim::study::plan::{self, Outcome, Plan, PlanError, PlanSettings, PlanStep};
 
 use super::args::ScenarioArgs;
-use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, load, threads};
+use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, load, threads};
 
 pub const AFTER_HELP: &str = "Examples:\n  \
 capsim plan scenarios/04-load-balancer.toml --load 2000/s --slo 'p99<200ms' --slo 'error_rate<0.001'\n  \
@@ -130,6 +130,9 @@ pub fn plan(arguments: PlanArgs) -> u8 {
             }
         })
     });
+    if super::interrupt::interrupted() {
+        return EXIT_INTERRUPTED;
+    }
     let plan = match result {
         Ok(Ok(plan)) => plan,
         Ok(Err(error)) => return plan_error(error),

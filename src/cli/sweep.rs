@@ -17,7 +17,7 @@ use capsim::study::sweep_analysis::{SweepAnalysis, analyse};
 
 use super::args::ScenarioArgs;
 use super::count_progress::CountProgress;
-use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, load, report_invalid, threads};
+use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, load, report_invalid, threads};
 
 pub const AFTER_HELP: &str = "Examples:\n  \
 capsim sweep scenarios/04-load-balancer.toml --vary workload.arrivals.rate=200/s..3000/s:200/s --out out/sweep\n  \
@@ -111,6 +111,9 @@ impl Study<'_> {
         let progress = CountProgress::new(runs, "runs", arguments.quiet);
         let outcomes = sweep::run_points(&scenarios, arguments.replications, &|| progress.tick());
         progress.finish();
+        if super::interrupt::interrupted() {
+            return EXIT_INTERRUPTED;
+        }
         let table = self.table(&points, &outcomes);
         let resolved = to_toml(&self.base);
         let manifest = SweepManifest {

@@ -12,6 +12,12 @@ use std::time::{Duration, Instant};
 fn start_long_run(out: &Path) -> Child {
     std::fs::create_dir_all(out).unwrap();
     std::fs::write(out.join("summary.csv"), "scope,metric,value\nold,run,1\n").unwrap();
+    start(&["run"], out)
+}
+
+/// Starts `capsim ARGS... long.toml --out OUT -q` on the long M/M/8
+/// scenario, written beside `out`.
+fn start(args: &[&str], out: &Path) -> Child {
     let scenario = out.parent().unwrap().join("long.toml");
     std::fs::write(
         &scenario,
@@ -30,7 +36,8 @@ service = { dist = "exp", mean = "1ms" }
     )
     .unwrap();
     Command::new(env!("CARGO_BIN_EXE_capsim"))
-        .args(["run", "-q"])
+        .args(args)
+        .arg("-q")
         .arg(&scenario)
         .arg("--out")
         .arg(out)
@@ -133,6 +140,39 @@ fn a_killed_run_leaves_only_files_marked_partial() {
         assert!(
             name.starts_with('.') && name.ends_with(".partial"),
             "`{name}` looks like a finished output"
+        );
+    }
+}
+
+/// Studies of many runs (a sweep, a plan) stop the same way: the runs still
+/// going end at their next window and the ones not started end at once, as
+/// failures — which must not be written up as a finished study.
+#[test]
+fn ctrl_c_stops_a_sweep_or_a_plan_and_writes_nothing() {
+    let studies: [&[&str]; 2] = [
+        &[
+            "sweep",
+            "--vary",
+            "workload.arrivals.rate=3000/s,3600/s,4200/s",
+            "--threads",
+            "2",
+        ],
+        &["plan", "--load", "7200/s", "--slo", "p99<100ms", "--threads", "2"],
+    ];
+    for args in studies {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let child = start(args, &out);
+        // Loading takes milliseconds; the runs take hours.
+        std::thread::sleep(Duration::from_millis(1500));
+        signal(&child, "INT");
+        let (code, stderr) = wait_bounded(child);
+        assert_eq!(code, Some(130), "{args:?}: exit code; stderr: {stderr}");
+        assert!(stderr.contains("no results were written"), "{args:?}: {stderr}");
+        let names = file_names(&out);
+        assert!(
+            names.iter().all(|name| name.ends_with(".partial")),
+            "{args:?}: nothing that looks complete: {names:?}"
         );
     }
 }
