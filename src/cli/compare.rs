@@ -160,7 +160,7 @@ fn run_and_write(
     slos: &[capsim::study::slo::Slo],
 ) -> Result<Vec<RunData>, u8> {
     let results = run_all(scenarios);
-    if super::interrupt::interrupted() {
+    if super::interrupt::announce_if_interrupted() {
         return Err(EXIT_INTERRUPTED);
     }
     let mut runs = Vec::new();

@@ -39,11 +39,11 @@ pub fn exit_code(code: u8) -> u8 {
     }
 }
 
-/// Whether the command was interrupted; if so, says that it writes nothing.
-/// A study whose runs were stopped has only partial results, which must not
-/// be written as if they were whole (the runs after a Ctrl-C end at once,
-/// as failures).
-pub fn interrupted() -> bool {
+/// Whether the command was interrupted; if so, also tells the user that it
+/// writes nothing. A study whose runs were stopped has only partial results,
+/// which must not be written as if they were whole (the runs after a Ctrl-C
+/// end at once, as failures).
+pub fn announce_if_interrupted() -> bool {
     let stopped = interrupt::stop_requested();
     if stopped {
         eprintln!("interrupted: no results were written");

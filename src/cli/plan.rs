@@ -130,7 +130,7 @@ pub fn plan(arguments: PlanArgs) -> u8 {
             }
         })
     });
-    if super::interrupt::interrupted() {
+    if super::interrupt::announce_if_interrupted() {
         return EXIT_INTERRUPTED;
     }
     let plan = match result {

@@ -111,7 +111,7 @@ impl Study<'_> {
         let progress = CountProgress::new(runs, "runs", arguments.quiet);
         let outcomes = sweep::run_points(&scenarios, arguments.replications, &|| progress.tick());
         progress.finish();
-        if super::interrupt::interrupted() {
+        if super::interrupt::announce_if_interrupted() {
             return EXIT_INTERRUPTED;
         }
         let table = self.table(&points, &outcomes);
