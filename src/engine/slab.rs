@@ -45,6 +45,7 @@ impl<T> Slab<T> {
     }
 
     /// Stores `value` and returns its key.
+    #[inline(always)]
     pub fn insert(&mut self, value: T) -> SlabKey {
         self.len += 1;
         if self.free_head != NO_FREE {
@@ -86,6 +87,7 @@ impl<T> Slab<T> {
     }
 
     /// Removes and returns the value behind `key`, if it is still there.
+    #[inline(always)]
     pub fn remove(&mut self, key: SlabKey) -> Option<T> {
         let slot = self.slots.get_mut(key.index as usize)?;
         match slot {

@@ -71,6 +71,7 @@ impl Model {
 
     /// Starts the next attempt: arm the timeout, resolve DNS if the user's
     /// cached record has expired, then send.
+    #[inline(always)]
     pub(super) fn start_attempt(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let Some(request) = self.requests.get_mut(key) else {
             return;
@@ -120,6 +121,7 @@ impl Model {
     }
 
     /// Sends attempt `attempt` to the class's entry point.
+    #[inline(always)]
     pub(super) fn dispatch(&mut self, key: SlabKey, attempt: u32, queue: &mut EventQueue<Event>) {
         let Some(request) = self.requests.get(key) else {
             return;
@@ -145,6 +147,7 @@ impl Model {
     }
 
     /// The reply to an attempt reached the client.
+    #[inline(always)]
     pub(super) fn on_response(
         &mut self,
         key: SlabKey,
@@ -218,6 +221,7 @@ impl Model {
         self.end_request(key, request, queue);
     }
 
+    #[inline(always)]
     fn end_request(&mut self, key: SlabKey, request: Request, queue: &mut EventQueue<Event>) {
         self.requests.remove(key);
         if request.closed {

@@ -194,6 +194,7 @@ impl Model {
         }
     }
 
+    #[inline(always)]
     pub(super) fn arrive_instance(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let frame = self.frames.get_mut(key).expect("frame in flight");
@@ -484,6 +485,7 @@ impl Model {
     }
 
     /// Hands a freed worker to the next waiting frame, or idles it.
+    #[inline(always)]
     fn release_worker(&mut self, instance_id: InstanceId, now: SimTime) {
         let instance = &mut self.instances[instance_id.index()];
         let metrics = &mut self.station_metrics[instance.station.index()];
