@@ -6,7 +6,7 @@
 //! caller can close a window, draw a progress bar or check a limit between
 //! chunks), when the calendar is empty, or when the event budget runs out.
 
-use super::queue::{EventQueue, Popped};
+use super::queue::{Due, EventQueue};
 use super::time::SimTime;
 
 /// A model that reacts to its own events.
@@ -52,16 +52,17 @@ pub fn run_until<P: Process>(
                 Some(_) => Stop::EventBudgetSpent,
             };
         }
-        match queue.pop_until(until) {
-            Popped::Event(event) => {
+        match queue.due(until) {
+            Due::Now(from) => {
+                let event = queue.take(from);
                 *budget -= 1;
                 process.handle(event, queue);
             }
-            Popped::Later => {
+            Due::Later => {
                 queue.advance_to(until);
                 return Stop::ReachedTime;
             }
-            Popped::Empty => {
+            Due::Empty => {
                 queue.advance_to(until);
                 return Stop::Drained;
             }
