@@ -55,7 +55,7 @@ impl<E: Copy> Heap<E> {
         self.entries.first().map(|entry| entry.0)
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, key: u128, event: E) {
         let mut hole = self.entries.len();
         self.entries.push((key, event));
@@ -201,7 +201,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Schedules `event` at `time`. Scheduling in the past is a model bug:
     /// the event fires "now" instead, after everything already due now.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_at(&mut self, time: SimTime, event: E) {
         debug_assert!(time >= self.now, "event scheduled in the past");
         let key = self.key(time.max(self.now));
@@ -239,7 +239,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Schedules `event` after `delay` from now.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_in(&mut self, delay: SimDuration, event: E) {
         self.schedule_at(self.now + delay, event);
     }
