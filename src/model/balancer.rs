@@ -89,7 +89,8 @@ pub struct Balancer {
     pub instance_count: u32,
     pub latency_site: super::program::SiteId,
     pub stream: StreamId,
-    /// Round-robin position (also the tie-break start for least-connections).
+    /// Round-robin position (also the tie-break start for least-connections),
+    /// in `0..instance_count` (0 when there are none).
     pub next: u32,
     /// Requests forwarded in the open window, per instance.
     pub forwarded_window: Vec<u64>,
@@ -170,8 +171,8 @@ impl Balancer {
         let load = |local: u32| instances[(self.first_instance + local) as usize].assigned;
         let local = match self.policy {
             Policy::RoundRobin => {
-                let local = from(self.next.checked_rem(count).unwrap_or(0)).next()?;
-                self.next = self.next.wrapping_add(1);
+                let local = next_taking_work(count, self.next, in_rotation)?;
+                self.advance();
                 local
             }
             Policy::Random => {
@@ -183,9 +184,8 @@ impl Balancer {
             }
             Policy::LeastConnections => {
                 // Scan from the round-robin position so ties rotate.
-                let local =
-                    from(self.next.checked_rem(count).unwrap_or(0)).min_by_key(|&local| load(local))?;
-                self.next = self.next.wrapping_add(1);
+                let local = from(self.next).min_by_key(|&local| load(local))?;
+                self.advance();
                 local
             }
             Policy::PowerOfTwo => {
@@ -206,6 +206,33 @@ impl Balancer {
         self.forwarded_window[local as usize] += 1;
         Some(InstanceId(self.first_instance + local))
     }
+
+    /// Moves the round-robin position on by one, wrapping at the end (a
+    /// compare, not a division: this runs for every request).
+    fn advance(&mut self) {
+        self.next += 1;
+        if self.next >= self.instance_count {
+            self.next = 0;
+        }
+    }
+}
+
+/// The first of `count` instances from `start` round to `start - 1` for
+/// which `takes_work` holds: a plain loop, where a chained iterator was not
+/// inlined and a remainder cost a division, for every request.
+#[inline]
+pub(super) fn next_taking_work(count: u32, start: u32, takes_work: impl Fn(u32) -> bool) -> Option<u32> {
+    let mut local = if start < count { start } else { 0 };
+    for _ in 0..count {
+        if takes_work(local) {
+            return Some(local);
+        }
+        local += 1;
+        if local == count {
+            local = 0;
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -214,6 +241,32 @@ mod tests {
     use crate::engine::random::stream;
     use crate::model::frame::StationId;
     use crate::model::program::SiteId;
+
+    #[test]
+    fn next_taking_work_wraps_round_and_treats_the_end_as_the_start() {
+        let odd = |local: u32| local % 2 == 1;
+        assert_eq!(next_taking_work(5, 0, odd), Some(1));
+        assert_eq!(next_taking_work(5, 4, odd), Some(1), "wraps past the end");
+        assert_eq!(next_taking_work(5, 3, odd), Some(3));
+        assert_eq!(
+            next_taking_work(5, 5, odd),
+            Some(1),
+            "one past the end is the start"
+        );
+        assert_eq!(next_taking_work(5, 2, |_| false), None);
+        assert_eq!(next_taking_work(0, 0, |_| true), None);
+    }
+
+    #[test]
+    fn round_robin_cycles_through_every_instance_in_order() {
+        let (mut balancer, instances) = balancer(Policy::RoundRobin, 3);
+        let mut rng = stream(1, "test");
+        let picks: Vec<u32> = (0..7)
+            .map(|_| balancer.pick(&instances, &mut rng).expect("in rotation").0)
+            .collect();
+        assert_eq!(picks, [0, 1, 2, 0, 1, 2, 0]);
+        assert!(balancer.next < 3);
+    }
 
     fn balancer(policy: Policy, count: u32) -> (Balancer, Vec<Instance>) {
         let instances = (0..count)

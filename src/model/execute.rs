@@ -9,6 +9,7 @@
 
 use rand::RngExt;
 
+use super::balancer::next_taking_work;
 use super::cdn::CdnRoute;
 use super::data::Target;
 use super::frame::{Carry, Cause, Frame, InstanceId, MISS, NO_BALANCER, NO_PARENT, Purpose};
@@ -46,16 +47,15 @@ impl Model {
                 // In turn, over the instances taking work (an autoscaled
                 // pool's booting, draining and stopped ones are skipped).
                 let station = &mut self.stations[station.index()];
-                let count = station.instance_count;
-                let start = station.next.checked_rem(count).unwrap_or(0);
-                let picked = (start..count).chain(0..start).find(|&local| {
-                    self.instances[(station.first_instance + local) as usize].life == Life::Serving
+                let first = station.first_instance;
+                let picked = next_taking_work(station.instance_count, station.next, |local| {
+                    self.instances[(first + local) as usize].life == Life::Serving
                 });
                 let Some(local) = picked else {
                     self.fail_call(parent, request, attempt, Cause::Unavailable, queue);
                     return;
                 };
-                station.next = local.wrapping_add(1);
+                station.next = local + 1;
                 (InstanceId(station.first_instance + local), NO_BALANCER)
             }
             Route::DatabaseRead(_) | Route::DatabaseWrite(_) => {
@@ -105,13 +105,7 @@ impl Model {
             }
         };
         let geo_latency = if self.geo.enabled {
-            let to = if balancer == NO_BALANCER {
-                self.geo.dc_of(instance)
-            } else {
-                self.geo.balancer_dc[balancer as usize]
-            };
-            let to_region = self.geo.region_at(to, instance);
-            match self.geo_call_latency(parent, carry.user, to, to_region) {
+            match self.geo_call_hop(parent, carry.user, instance, balancer) {
                 Some(latency) => latency,
                 None => {
                     // A partition between the caller's data center and the

@@ -245,6 +245,11 @@ impl Model {
         if !self.geo.enabled {
             return None;
         }
+        self.region_scope_enabled(user)
+    }
+
+    #[inline(never)]
+    fn region_scope_enabled(&mut self, user: u32) -> Option<&mut RequestScope> {
         let region = self.geo.region_of_user(user);
         self.geo.per_region.get_mut(region as usize)
     }
@@ -285,6 +290,28 @@ impl Model {
     }
 
     /// The latency a call from `parent` (the user `user` when it is the
+    /// root) to `instance`, or to `balancer` when it is not `NO_BALANCER`,
+    /// adds to its hop, or `None` when a partition stands between them.
+    /// Kept out of line: without geography the caller never comes here, and
+    /// inlined, its hashing of the user was hoisted above the check.
+    #[inline(never)]
+    pub(super) fn geo_call_hop(
+        &mut self,
+        parent: SlabKey,
+        user: u32,
+        instance: InstanceId,
+        balancer: u32,
+    ) -> Option<SimDuration> {
+        let to = if balancer == NO_BALANCER {
+            self.geo.dc_of(instance)
+        } else {
+            self.geo.balancer_dc[balancer as usize]
+        };
+        let to_region = self.geo.region_at(to, instance);
+        self.geo_call_latency(parent, user, to, to_region)
+    }
+
+    /// The latency a call from `parent` (the user `user` when it is the
     /// root) to data center `to` in region `to_region` adds to its hop, or
     /// `None` when a partition stands between them.
     pub(super) fn geo_call_latency(
@@ -307,10 +334,16 @@ impl Model {
 
     /// The latency a reply from frame `key` to its caller adds (the user,
     /// for a root frame).
+    #[inline]
     pub(super) fn geo_reply_latency(&self, frame: &Frame) -> SimDuration {
         if !self.geo.enabled {
             return SimDuration::ZERO;
         }
+        self.geo_reply_latency_enabled(frame)
+    }
+
+    #[inline(never)]
+    fn geo_reply_latency_enabled(&self, frame: &Frame) -> SimDuration {
         let from = self.geo.region_at(self.dc_of_frame(frame), frame.instance);
         if frame.is_root() {
             self.geo

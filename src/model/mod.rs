@@ -233,7 +233,8 @@ struct Station {
     price_per_hour: f64,
     /// Releases its worker while waiting downstream.
     async_waits: bool,
-    /// Round-robin position for calls that name the pool directly.
+    /// Round-robin position for calls that name the pool directly: one
+    /// past the instance picked last (`instance_count` means 0).
     next: u32,
 }
 
