@@ -504,27 +504,33 @@ impl Model {
     /// The frame is done (or failed): free what it holds and reply.
     fn finish(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        let frame = *self.frames.get(key).expect("frame in flight");
+        // Fields, not a copy of the frame: a 104-byte copy read back in
+        // 16-byte pieces the last field updates had just written, which
+        // missed store forwarding on every call.
+        let frame = self.frames.get(key).expect("frame in flight");
         if frame.is_branch {
+            let (parent, failure, value) = (frame.parent, frame.failure, frame.carry.value);
             self.frames.remove(key);
-            self.deliver_reply(frame.parent, frame.failure, frame.carry.value);
+            self.deliver_reply(parent, failure, value);
             return;
         }
         debug_assert!(!frame.holds_core, "a frame ends between compute ops");
-        if frame.holds_worker {
-            self.release_worker(frame.instance, now);
+        let (instance, holds_worker, admitted, arrived) =
+            (frame.instance, frame.holds_worker, frame.admitted, frame.arrived);
+        if holds_worker {
+            self.release_worker(instance, now);
         }
-        if frame.admitted {
-            let instance = &mut self.instances[frame.instance.index()];
+        if admitted {
+            let instance = &mut self.instances[instance.index()];
             instance.present -= 1;
             let metrics = &mut self.station_metrics[instance.station.index()];
             metrics.present.decrement(now);
             metrics.window.completed += 1;
-            metrics.window.residence_ns += now.since(frame.arrived).as_nanos() as u128;
+            metrics.window.residence_ns += now.since(arrived).as_nanos() as u128;
         }
         self.reply(key, queue);
-        if frame.admitted {
-            self.after_departure(frame.instance, queue);
+        if admitted {
+            self.after_departure(instance, queue);
         }
     }
 
@@ -543,7 +549,7 @@ impl Model {
     /// Removes a frame that holds nothing any more and sends its outcome
     /// to whoever waits for it: its caller, the client, or the reshard.
     pub(super) fn reply(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
-        let mut frame = self.frames.remove(key).expect("frame in flight");
+        let frame = self.frames.get_mut(key).expect("frame in flight");
         // A cache client treats a failed cache operation as a miss and goes
         // on without the cache.
         if frame.failure.is_some()
@@ -556,44 +562,56 @@ impl Model {
         if frame.balancer != NO_BALANCER && frame.instance.0 != u32::MAX {
             self.instances[frame.instance.index()].assigned -= 1;
         }
-        if let Purpose::Job {
-            queue: queue_id,
-            enqueued,
-        } = frame.purpose
-        {
-            self.job_done(queue_id, enqueued, frame.failure, queue);
-            return;
+        match frame.purpose {
+            Purpose::Call => {}
+            Purpose::Job {
+                queue: queue_id,
+                enqueued,
+            } => {
+                let failure = frame.failure;
+                self.frames.remove(key);
+                self.job_done(queue_id, enqueued, failure, queue);
+                return;
+            }
+            Purpose::MigrationRead { .. } | Purpose::MigrationWrite { .. } => {
+                let frame = self.frames.remove(key).expect("frame in flight");
+                self.migration_step_done(frame, queue);
+                return;
+            }
         }
-        if frame.purpose != Purpose::Call {
-            self.migration_step_done(frame, queue);
-            return;
-        }
-        let geo_latency = self.geo_reply_latency(&frame);
+        // Fields, not the removed frame by value (see `finish`).
+        let frame = self.frames.get(key).expect("frame in flight");
+        let geo_latency = self.geo_reply_latency(frame);
+        let (failure, instance) = (frame.failure, frame.instance);
         if frame.is_root() {
-            let delay = self.sample_duration(self.client_hop(frame.instance)) + geo_latency;
+            let (request, attempt) = (frame.request, frame.attempt);
+            self.frames.remove(key);
+            let delay = self.sample_duration(self.client_hop(instance)) + geo_latency;
             if delay == SimDuration::ZERO {
-                self.on_response(frame.request, frame.attempt, frame.failure, queue);
+                self.on_response(request, attempt, failure, queue);
             } else {
                 queue.schedule_in(
                     delay,
                     Event::Response {
-                        request: frame.request,
-                        attempt: frame.attempt,
-                        failure: frame.failure,
+                        request,
+                        attempt,
+                        failure,
                     },
                 );
             }
         } else {
+            let (parent, value) = (frame.parent, frame.carry.value);
+            self.frames.remove(key);
             let delay = self.sample_duration(self.network_internal) + geo_latency;
             if delay == SimDuration::ZERO {
-                self.deliver_reply(frame.parent, frame.failure, frame.carry.value);
+                self.deliver_reply(parent, failure, value);
             } else {
                 queue.schedule_in(
                     delay,
                     Event::Reply {
-                        frame: frame.parent,
-                        failure: frame.failure,
-                        value: frame.carry.value,
+                        frame: parent,
+                        failure,
+                        value,
                     },
                 );
             }
