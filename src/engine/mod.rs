@@ -5,6 +5,7 @@
 //! no IO and does not allocate per event: everything here is generic over the
 //! model's event type and works on pre-sized arenas.
 
+pub mod fifo;
 pub mod id;
 pub mod queue;
 pub mod random;
@@ -12,6 +13,7 @@ pub mod run;
 pub mod slab;
 pub mod time;
 
+pub use fifo::DrainFifo;
 pub use queue::{EventQueue, Lane};
 pub use random::{Stream, StreamId, Streams};
 pub use run::{Process, Stop, run_until};

@@ -30,7 +30,7 @@ use super::{
     Call, Class, Dns, DnsCounters, Group, KeyDraw, Model, RequestScope, Role, Route, Source, Station,
     StationKind,
 };
-use crate::engine::{SimDuration, SimTime, Slab, Streams};
+use crate::engine::{DrainFifo, SimDuration, SimTime, Slab, Streams};
 use crate::metrics::{LatencyRecorder, StationCounters, StationMetrics};
 use crate::scenario::{
     Arrivals, CacheCapacity, Concurrency, Dist, Eviction, FaultTarget, Scenario, Step, WritePolicy,
@@ -551,7 +551,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         dns_totals: vec![DnsCounters::default(); dns_count],
         requests: Slab::new(),
         frames: Slab::new(),
-        ready: VecDeque::new(),
+        ready: DrainFifo::new(),
         overall: RequestScope::default(),
         station_metrics: (0..station_count).map(|_| StationMetrics::default()).collect(),
         station_totals: vec![StationCounters::default(); station_count],

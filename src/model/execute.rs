@@ -145,35 +145,29 @@ impl Model {
 
     pub(super) fn arrive_balancer(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let frame = self.frames.get(key).expect("frame in flight");
-        if self.geo.enabled && self.dead_balancer(key, frame.balancer, queue) {
+        let (balancer_id, user, now) = (frame.balancer, frame.carry.user, queue.now());
+        if self.geo.enabled && self.dead_balancer(key, balancer_id, queue) {
             return;
         }
-        let frame = self.frames.get(key).expect("frame in flight");
-        let balancer = &mut self.balancers[frame.balancer as usize];
-        let (user, now) = (frame.carry.user, queue.now());
+        let balancer = &mut self.balancers[balancer_id as usize];
         let rng = self.streams.get(balancer.stream);
         let Some(instance) = balancer.pick_for(&self.instances, rng, user, now) else {
             // Every instance is out of rotation: the balancer answers 503.
-            let frame = self.frames.get_mut(key).expect("frame in flight");
-            frame.failure = Some(Cause::Unavailable);
-            self.balancer_unavailable[frame.balancer as usize] += 1;
+            self.frames.get_mut(key).expect("frame in flight").failure = Some(Cause::Unavailable);
+            self.balancer_unavailable[balancer_id as usize] += 1;
             self.reply(key, queue);
             return;
         };
         let latency_site = balancer.latency_site;
-        let balancer_id = self.frames.get(key).expect("frame in flight").balancer;
-        if self.balancer_cut(balancer_id, instance) {
-            let frame = self.frames.get_mut(key).expect("frame in flight");
-            frame.failure = Some(Cause::Unavailable);
-            self.geo.partitioned_window[self.geo.balancer_dc[balancer_id as usize] as usize] += 1;
-            self.reply(key, queue);
-            return;
-        }
         let geo_latency = if self.geo.enabled {
-            self.geo.dc_latency(
-                self.geo.balancer_dc[balancer_id as usize],
-                self.geo.dc_of(instance),
-            )
+            match self.geo_balancer_hop(balancer_id, instance) {
+                Some(latency) => latency,
+                None => {
+                    self.frames.get_mut(key).expect("frame in flight").failure = Some(Cause::Unavailable);
+                    self.reply(key, queue);
+                    return;
+                }
+            }
         } else {
             SimDuration::ZERO
         };

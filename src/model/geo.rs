@@ -262,6 +262,19 @@ impl Model {
                 .partitioned(self.geo.balancer_dc[balancer as usize], self.geo.dc_of(instance))
     }
 
+    /// The latency from a balancer to the instance it picked, or `None`
+    /// when a partition stands between them (counted against the
+    /// balancer's data center). Out of line: only runs with geography.
+    #[inline(never)]
+    pub(super) fn geo_balancer_hop(&mut self, balancer: u32, instance: InstanceId) -> Option<SimDuration> {
+        let (from, to) = (self.geo.balancer_dc[balancer as usize], self.geo.dc_of(instance));
+        if self.geo.partitioned(from, to) {
+            self.geo.partitioned_window[from as usize] += 1;
+            return None;
+        }
+        Some(self.geo.dc_latency(from, to))
+    }
+
     /// The data center a frame is at: its instance's, or its balancer's
     /// before it picked one.
     pub(super) fn frame_dc(&self, key: SlabKey) -> u16 {

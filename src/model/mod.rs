@@ -40,9 +40,7 @@ mod sampler;
 mod semisync;
 mod workload;
 
-use std::collections::VecDeque;
-
-use crate::engine::{EventQueue, Lane, Process, SimDuration, SimTime, Slab, SlabKey, Streams};
+use crate::engine::{DrainFifo, EventQueue, Lane, Process, SimDuration, SimTime, Slab, SlabKey, Streams};
 use crate::metrics::{LatencyRecorder, RequestCounters, StationCounters, StationMetrics};
 use crate::scenario::{Arrivals, Retry, Scenario};
 
@@ -350,7 +348,7 @@ pub struct Model {
     frames: Slab<Frame>,
     /// Frames that can run now; drained after every event, so a chain of
     /// instant steps never recurses.
-    ready: VecDeque<SlabKey>,
+    ready: DrainFifo<SlabKey>,
 
     overall: RequestScope,
     per_class: Vec<RequestScope>,
