@@ -202,7 +202,10 @@ pub(super) enum CdnRoute {
 }
 
 impl Model {
-    /// Where `user`'s request to CDN `cdn` goes now.
+    /// Where `user`'s request to CDN `cdn` goes now. Out of line: inlined
+    /// into `start_call`, its hashing of the user was hoisted above the
+    /// route match and paid by every call.
+    #[inline(never)]
     pub(super) fn cdn_route(&mut self, cdn: u32, user: u32) -> CdnRoute {
         let region = self.geo.region_of_user(user);
         let state = &mut self.cdns[cdn as usize];
