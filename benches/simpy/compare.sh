@@ -3,7 +3,7 @@
 # *.toml): checks that the mean response times agree within statistical
 # error and prints simulated requests per CPU-second and the ratio.
 #
-#   benches/simpy/compare.sh [--repeats N]      (about 1–2 min)
+#   benches/simpy/compare.sh [--rounds N] [--repeats N]   (about 2–3 min)
 #
 # Creates a virtual environment in target/simpy-venv with SimPy from PyPI
 # (pinned), builds capsim's side (benches/capsim_timed.rs: loading and
