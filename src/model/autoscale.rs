@@ -127,6 +127,7 @@ impl Model {
     }
 
     /// The autoscaler's periodic evaluation.
+    #[inline(never)]
     pub(super) fn evaluate_scaler(&mut self, index: usize, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let range = self.pool_instances(index);
@@ -270,6 +271,7 @@ impl Model {
     }
 
     /// A launched instance finished booting: it takes work from now.
+    #[inline(never)]
     pub(super) fn booted(&mut self, instance: InstanceId, launch: u32, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let station = self.instances[instance.index()].station;

@@ -237,6 +237,7 @@ impl Model {
     }
 
     /// Runs a CDN op of frame `key` at its edge.
+    #[inline(never)]
     pub(super) fn cdn_op(&mut self, key: SlabKey, op: Op, now: SimTime) {
         let frame = self.frames.get_mut(key).expect("frame in flight");
         let Role::CdnEdge { cdn, edge } = self.roles[frame.instance.index()] else {
@@ -306,6 +307,7 @@ impl Model {
 
     /// An invalidation reached every edge: they drop the objects it names
     /// (under their current names).
+    #[inline(never)]
     pub(super) fn cdn_invalidate(&mut self, cdn: u32, deploy: u32, now: SimTime) {
         let state = &mut self.cdns[cdn as usize];
         let deploy = state.deploys[deploy as usize];
@@ -343,6 +345,7 @@ impl Model {
     }
 
     /// Clients learn that an edge is down (if it still is).
+    #[inline(never)]
     pub(super) fn cdn_detected(&mut self, cdn: u32, edge: u32, now: SimTime) {
         let state = &mut self.cdns[cdn as usize];
         let instance = state.edges[edge as usize];

@@ -62,6 +62,7 @@ impl Model {
     }
 
     /// Runs a cache op or a database read at the frame's node.
+    #[inline(never)]
     pub(super) fn data_op(&mut self, key: SlabKey, op: Op, now: SimTime) {
         let frame = self.frames.get_mut(key).expect("frame in flight");
         let role = self.roles[frame.instance.index()];
@@ -113,6 +114,7 @@ impl Model {
 
     /// Commits a write at a primary and ships it to the shard's replicas.
     /// Returns true if the frame must wait for semi-sync acks.
+    #[inline(never)]
     pub(super) fn database_write(
         &mut self,
         key: SlabKey,
@@ -184,6 +186,7 @@ impl Model {
     }
 
     /// A write reached a replica: ack it (semi-sync) and queue it to apply.
+    #[inline(never)]
     pub(super) fn replica_receive(
         &mut self,
         database: u32,
@@ -244,6 +247,7 @@ impl Model {
     }
 
     /// A replica applied a write: record the lag, start the next one.
+    #[inline(never)]
     pub(super) fn apply_done(
         &mut self,
         database: u32,
@@ -274,6 +278,7 @@ impl Model {
     }
 
     /// A semi-sync ack reached its write (which may have all it needs).
+    #[inline(never)]
     pub(super) fn ack(&mut self, key: SlabKey) {
         let Some(frame) = self.frames.get_mut(key) else {
             return;

@@ -382,6 +382,7 @@ impl Model {
 
     /// A frame whose instance died: after a crash it fails with `reset`;
     /// after a hang it simply never answers.
+    #[inline(never)]
     pub(super) fn abandon(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let frame = self.frames.get_mut(key).expect("frame in flight");
         let instance = &self.instances[frame.instance.index()];

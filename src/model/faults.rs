@@ -106,6 +106,7 @@ impl Model {
     }
 
     /// Applies (or undoes) fault source `source`.
+    #[inline(never)]
     pub(super) fn fault(&mut self, source: usize, undo: bool, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let action = self.fault_sources[source].action;
@@ -310,6 +311,7 @@ impl Model {
     }
 
     /// A node's death or return is now known.
+    #[inline(never)]
     pub(super) fn node_detected(&mut self, database: u32, node: u32, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let instance = self.databases[database as usize].nodes[node as usize].instance;
@@ -354,6 +356,7 @@ impl Model {
 
     /// The most up-to-date live replica becomes the shard's primary. Writes
     /// the old primary acknowledged that it never received are lost.
+    #[inline(never)]
     pub(super) fn promote(&mut self, database: u32, shard: u32, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let state = &mut self.databases[database as usize];
@@ -456,6 +459,7 @@ impl Model {
 
     /// Probes every instance of a balancer: an up instance answers, a
     /// crashed one refuses at once, a hung one fails after the timeout.
+    #[inline(never)]
     pub(super) fn health_check(&mut self, balancer: u32, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let check = self.health_checks[balancer as usize]
@@ -480,6 +484,7 @@ impl Model {
 
     /// One probe's outcome: enough failures in a row take the instance out
     /// of rotation; enough successes put it back.
+    #[inline(never)]
     pub(super) fn probe_result(&mut self, balancer: u32, instance: InstanceId, ok: bool, now: SimTime) {
         let check = self.health_checks[balancer as usize]
             .clone()

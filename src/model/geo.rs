@@ -410,6 +410,7 @@ impl Model {
     }
 
     /// Probes every target of a geoDNS name.
+    #[inline(never)]
     pub(super) fn dns_check(&mut self, dns: u32, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let state = self.geo.dns[dns as usize].as_ref().expect("checked names only");
@@ -435,6 +436,7 @@ impl Model {
 
     /// One probe's outcome: enough failures in a row stop answers with the
     /// target; enough successes bring it back.
+    #[inline(never)]
     pub(super) fn dns_probe_result(&mut self, dns: u32, target: u32, ok: bool, now: SimTime) {
         let state = self.geo.dns[dns as usize].as_mut().expect("checked names only");
         let check = state.check.as_ref().expect("checked names only");

@@ -24,6 +24,7 @@ impl Model {
     /// Runs an enqueue op for frame `key`. Returns true when the frame
     /// waits (for the ack, or for room); false when it failed and goes on
     /// to finish.
+    #[inline(never)]
     pub(super) fn enqueue(
         &mut self,
         key: SlabKey,
@@ -135,6 +136,7 @@ impl Model {
     }
 
     /// A job ended (done, or failed at the consumer: not redelivered).
+    #[inline(never)]
     pub(super) fn job_done(
         &mut self,
         queue_id: u32,

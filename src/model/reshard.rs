@@ -12,6 +12,7 @@ use crate::engine::EventQueue;
 impl Model {
     /// Switches a database to its new shard count and starts migrating the
     /// keys that move.
+    #[inline(never)]
     pub(super) fn reshard(&mut self, database: u32, queue: &mut EventQueue<Event>) {
         let state = &mut self.databases[database as usize];
         let plan = state.reshard.expect("a reshard event has a plan");
@@ -50,6 +51,7 @@ impl Model {
     }
 
     /// Starts copying the next key, and schedules the one after.
+    #[inline(never)]
     pub(super) fn migrate(&mut self, database: u32, queue: &mut EventQueue<Event>) {
         let state = &mut self.databases[database as usize];
         let plan = state.reshard.expect("migrations follow a plan");
@@ -99,6 +101,7 @@ impl Model {
 
     /// A copy step finished: read → write on the new shard; write → done.
     /// A rejected step is tried again after the migration's interval.
+    #[inline(never)]
     pub(super) fn migration_step_done(&mut self, frame: Frame, queue: &mut EventQueue<Event>) {
         let (database, retry) = match frame.purpose {
             Purpose::MigrationRead { database } | Purpose::MigrationWrite { database } => {

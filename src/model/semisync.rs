@@ -109,6 +109,7 @@ impl Model {
 
     /// A write's ack timeout ran out: if it is still waiting, the shard
     /// falls back to asynchronous replication.
+    #[inline(never)]
     pub(super) fn semi_sync_timeout(&mut self, frame: SlabKey, database: u32, shard: u32, now: SimTime) {
         let waiting = self.frames.get(frame).is_some_and(|frame| frame.pending > 0);
         let state = &self.databases[database as usize];
