@@ -34,29 +34,55 @@ const ARITY: usize = 4;
 
 /// A 4-ary min-heap of `(key, event)` entries: every node's key is smaller
 /// than its children's (`ARITY * i + 1 ..= ARITY * i + ARITY`).
+///
+/// Taking the smallest entry only marks the root as taken; the next push
+/// then overwrites the root and sifts it down once, instead of a sift-down
+/// to remove and a sift-up to insert (an event handler usually schedules a
+/// follow-up). If nothing is pushed, the removal happens at the next look
+/// (`settle`). Keys are unique, so the order of events is exactly that of
+/// an eager heap.
 struct Heap<E> {
     entries: Vec<(u128, E)>,
+    /// `entries[0]` was taken and is to be replaced or removed.
+    root_taken: bool,
 }
 
 impl<E: Copy> Heap<E> {
     fn with_capacity(capacity: usize) -> Self {
         Heap {
             entries: Vec::with_capacity(capacity),
+            root_taken: false,
         }
     }
 
     #[inline]
     fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.len() - usize::from(self.root_taken)
     }
 
+    /// Completes a pending removal of the root.
+    #[inline]
+    fn settle(&mut self) {
+        if self.root_taken {
+            self.root_taken = false;
+            self.remove_min();
+        }
+    }
+
+    /// The smallest key; the heap must be settled.
     #[inline]
     fn min_key(&self) -> Option<u128> {
+        debug_assert!(!self.root_taken, "settle before looking");
         self.entries.first().map(|entry| entry.0)
     }
 
     #[inline(always)]
     fn push(&mut self, key: u128, event: E) {
+        if self.root_taken {
+            self.root_taken = false;
+            self.sift_down_from_root((key, event));
+            return;
+        }
         let mut hole = self.entries.len();
         self.entries.push((key, event));
         while hole > 0 {
@@ -71,26 +97,31 @@ impl<E: Copy> Heap<E> {
         self.entries[hole] = (key, event);
     }
 
-    /// The entry with the smallest key; the heap must not be empty.
+    /// Takes the entry with the smallest key; the heap must be settled and
+    /// not empty.
     #[inline]
-    fn min(&self) -> (u128, E) {
+    fn take_min(&mut self) -> (u128, E) {
+        debug_assert!(!self.root_taken, "settle before taking");
+        self.root_taken = true;
         self.entries[0]
     }
 
-    /// Removes the entry with the smallest key (read it first with `min`:
-    /// returning it from here moved the event through the stack in pieces
-    /// that missed store forwarding, a stall on every event).
+    /// Removes the root.
     #[inline]
     fn remove_min(&mut self) {
         let Some(last) = self.entries.pop() else {
             return;
         };
-        let len = self.entries.len();
-        if len == 0 {
-            return;
+        if !self.entries.is_empty() {
+            self.sift_down_from_root(last);
         }
-        // Sift the last entry down from the root, moving the hole instead
-        // of swapping.
+    }
+
+    /// Puts `entry` at the root in place of what was there and sifts it
+    /// down, moving the hole instead of swapping.
+    #[inline(always)]
+    fn sift_down_from_root(&mut self, entry: (u128, E)) {
+        let len = self.entries.len();
         let mut hole = 0;
         loop {
             let first = ARITY * hole + 1;
@@ -100,13 +131,13 @@ impl<E: Copy> Heap<E> {
             let children = &self.entries[first..(first + ARITY).min(len)];
             let smallest = smallest_of(children);
             let below = children[smallest];
-            if below.0 >= last.0 {
+            if below.0 >= entry.0 {
                 break;
             }
             self.entries[hole] = below;
             hole = first + smallest;
         }
-        self.entries[hole] = last;
+        self.entries[hole] = entry;
     }
 }
 
@@ -226,7 +257,8 @@ impl<E: Copy> EventQueue<E> {
 
     /// The smallest pending key and where it is.
     #[inline]
-    fn next(&self) -> Option<(u128, Next)> {
+    fn next(&mut self) -> Option<(u128, Next)> {
+        self.heap.settle();
         let mut best = self.heap.min_key().map(|key| (key, Next::Heap));
         for (index, lane) in self.lanes.iter().enumerate() {
             if let Some(&(front, _)) = lane.front()
@@ -246,7 +278,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// The time of the next event, if any.
     #[inline]
-    pub fn peek_time(&self) -> Option<SimTime> {
+    pub fn peek_time(&mut self) -> Option<SimTime> {
         self.next().map(|(key, _)| SimTime((key >> 64) as u64))
     }
 
@@ -264,7 +296,7 @@ impl<E: Copy> EventQueue<E> {
     /// split it into a byte and 15 bytes, and the handler's loads of the
     /// halves missed store forwarding (a stall on every event).
     #[inline]
-    pub fn due(&self, until: SimTime) -> Due {
+    pub fn due(&mut self, until: SimTime) -> Due {
         match self.next() {
             None => Due::Empty,
             Some((key, _)) if (key >> 64) as u64 > until.0 => Due::Later,
@@ -276,11 +308,7 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn take(&mut self, from: Next) -> E {
         let (key, event) = match from {
-            Next::Heap => {
-                let entry = self.heap.min();
-                self.heap.remove_min();
-                entry
-            }
+            Next::Heap => self.heap.take_min(),
             Next::Lane(index) => self.lanes[index]
                 .pop_front()
                 .expect("next() found an event there"),
@@ -413,6 +441,28 @@ mod tests {
         }
         expected.sort();
         assert_eq!(popped, expected);
+    }
+
+    #[test]
+    fn a_taken_root_is_replaced_by_the_next_push_or_removed_at_the_next_look() {
+        let mut queue = EventQueue::new();
+        for (time, id) in [(30, 'c'), (10, 'a'), (20, 'b'), (40, 'd'), (50, 'e'), (60, 'f')] {
+            queue.schedule_at(SimTime(time), id);
+        }
+        assert_eq!(queue.pop(), Some((SimTime(10), 'a')));
+        assert_eq!(queue.len(), 5, "the taken root is not counted");
+        // Replaces the taken root (later than every other entry) ...
+        queue.schedule_at(SimTime(70), 'g');
+        // ... and this one is a plain push.
+        queue.schedule_at(SimTime(15), 'x');
+        assert_eq!(queue.len(), 7);
+        assert_eq!(queue.pop(), Some((SimTime(15), 'x')));
+        // Nothing pushed: the next look removes the taken root.
+        assert_eq!(queue.pop(), Some((SimTime(20), 'b')));
+        assert_eq!(queue.peek_time(), Some(SimTime(30)));
+        let rest: Vec<char> = std::iter::from_fn(|| queue.pop().map(|(_, e)| e)).collect();
+        assert_eq!(rest, ['c', 'd', 'e', 'f', 'g']);
+        assert!(queue.is_empty());
     }
 
     #[test]
