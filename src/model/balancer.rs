@@ -184,7 +184,7 @@ impl Balancer {
             }
             Policy::LeastConnections => {
                 // Scan from the round-robin position so ties rotate.
-                let local = from(self.next).min_by_key(|&local| load(local))?;
+                let local = least_loaded_taking_work(count, self.next, in_rotation, load)?;
                 self.advance();
                 local
             }
@@ -215,6 +215,32 @@ impl Balancer {
             self.next = 0;
         }
     }
+}
+
+/// The least loaded of `count` instances for which `takes_work` holds, the
+/// first of them from `start` round to `start - 1` on a tie (so ties rotate).
+#[inline]
+fn least_loaded_taking_work(
+    count: u32,
+    start: u32,
+    takes_work: impl Fn(u32) -> bool,
+    load: impl Fn(u32) -> u32,
+) -> Option<u32> {
+    let mut best: Option<(u32, u32)> = None;
+    let mut local = if start < count { start } else { 0 };
+    for _ in 0..count {
+        if takes_work(local) {
+            let here = load(local);
+            if best.is_none_or(|(least, _)| here < least) {
+                best = Some((here, local));
+            }
+        }
+        local += 1;
+        if local == count {
+            local = 0;
+        }
+    }
+    best.map(|(_, local)| local)
 }
 
 /// The first of `count` instances from `start` round to `start - 1` for
@@ -255,6 +281,29 @@ mod tests {
         );
         assert_eq!(next_taking_work(5, 2, |_| false), None);
         assert_eq!(next_taking_work(0, 0, |_| true), None);
+    }
+
+    #[test]
+    fn least_loaded_breaks_ties_by_the_first_from_the_start() {
+        let loads = [3, 1, 2, 1, 5];
+        let load = |local: u32| loads[local as usize];
+        assert_eq!(least_loaded_taking_work(5, 0, |_| true, load), Some(1));
+        assert_eq!(
+            least_loaded_taking_work(5, 2, |_| true, load),
+            Some(3),
+            "the tie goes to the first from 2"
+        );
+        assert_eq!(
+            least_loaded_taking_work(5, 4, |_| true, load),
+            Some(1),
+            "wraps round"
+        );
+        assert_eq!(
+            least_loaded_taking_work(5, 0, |local| local != 1 && local != 3, load),
+            Some(2)
+        );
+        assert_eq!(least_loaded_taking_work(5, 0, |_| false, load), None);
+        assert_eq!(least_loaded_taking_work(0, 0, |_| true, load), None);
     }
 
     #[test]
