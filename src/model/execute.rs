@@ -254,7 +254,11 @@ impl Model {
             }
             let instance_id = frame.instance;
             let station = self.instances[instance_id.index()].station;
-            let async_waits = self.stations[station.index()].async_waits && !frame.is_branch;
+            // Whether the frame lets its worker go while it waits (asked only
+            // by the ops that wait).
+            let releases_worker = |frame: &Frame, stations: &[super::Station]| -> bool {
+                frame.holds_worker && !frame.is_branch && stations[station.index()].async_waits
+            };
             match self.programs.op(frame.pc) {
                 Op::Compute(site) => {
                     let instance = &mut self.instances[instance_id.index()];
@@ -287,7 +291,7 @@ impl Model {
                     return;
                 }
                 Op::Delay(site) => {
-                    if async_waits && frame.holds_worker {
+                    if releases_worker(frame, &self.stations) {
                         frame.holds_worker = false;
                         self.release_worker(instance_id, now);
                     }
@@ -298,7 +302,7 @@ impl Model {
                 Op::Call(call) => {
                     frame.pending = 1;
                     let (request, attempt, carry) = (frame.request, frame.attempt, frame.carry);
-                    if async_waits && frame.holds_worker {
+                    if releases_worker(frame, &self.stations) {
                         frame.holds_worker = false;
                         self.release_worker(instance_id, now);
                     }
@@ -317,7 +321,7 @@ impl Model {
                         balancer: NO_BALANCER,
                         ..*frame
                     };
-                    if async_waits && frame.holds_worker {
+                    if releases_worker(frame, &self.stations) {
                         frame.holds_worker = false;
                         self.release_worker(instance_id, now);
                     }
