@@ -64,9 +64,16 @@ impl<E: Copy> Heap<E> {
     #[inline]
     fn settle(&mut self) {
         if self.root_taken {
-            self.root_taken = false;
-            self.remove_min();
+            self.remove_taken_root();
         }
+    }
+
+    /// Out of line, so that `settle` (on every look at the calendar) stays
+    /// small enough to inline.
+    #[inline(never)]
+    fn remove_taken_root(&mut self) {
+        self.root_taken = false;
+        self.remove_min();
     }
 
     /// The smallest key; the heap must be settled.
