@@ -15,7 +15,11 @@
 //! that no longer matter are cancelled lazily (the handler checks a
 //! generation and ignores stale events), which measured about twice as fast
 //! as keyed removal (see DEPENDENCIES.md §5). The key is packed into one
-//! `u128` so each comparison is a single integer compare.
+//! `u128` so each comparison is a single integer compare. Taking the
+//! smallest event only marks the root; the handler's next push replaces it
+//! with one sift-down (see `Heap`). The loop asks `due` where the next event
+//! is and `take`s it: returning it wrapped in an enum that shares its tag
+//! cost a store-forwarding stall per event.
 //!
 //! Lanes are the fast path for events that are always scheduled the same
 //! delay after "now" (a client timeout): their times never decrease, so they
