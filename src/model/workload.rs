@@ -92,16 +92,24 @@ impl RateProfile {
 
     /// The first arrival strictly after `t` (nanoseconds, fractional), or
     /// `None` if the rate stays zero forever.
-    pub fn next_arrival(&self, mut t: f64, rng: &mut Stream) -> Option<f64> {
+    #[inline]
+    pub fn next_arrival(&self, t: f64, rng: &mut Stream) -> Option<f64> {
         if let [(_, rate)] = self.points[..]
             && self.diurnal.is_none()
             && rate > 0.0
         {
-            // One constant piece: what the loop below computes, without
-            // searching for the piece.
+            // One constant piece: what `next_arrival_thinned` computes,
+            // without searching for the piece.
             let gap: f64 = Exp1.sample(rng);
             return Some(t + gap / rate);
         }
+        self.next_arrival_thinned(t, rng)
+    }
+
+    /// `next_arrival` for a profile that varies: thinning against the
+    /// piecewise-linear rate (and the diurnal cycle).
+    #[inline(never)]
+    fn next_arrival_thinned(&self, mut t: f64, rng: &mut Stream) -> Option<f64> {
         loop {
             let index = self.piece(t);
             // Skip zero-length pieces (steps) to the piece that contains t.
