@@ -35,6 +35,16 @@ impl Part {
         }
     }
 
+    /// Adds `other`'s latencies to these, as if each had been recorded
+    /// here too (bucket counts, sum and maximum add exactly).
+    fn absorb(&mut self, other: &Part) {
+        self.histogram
+            .add(&other.histogram)
+            .expect("auto-resizing histograms merge");
+        self.sum_ns += other.sum_ns;
+        self.max_ns = self.max_ns.max(other.max_ns);
+    }
+
     fn stats(&self) -> LatencyStats {
         let count = self.histogram.len();
         if count == 0 {
@@ -97,12 +107,7 @@ impl LatencyRecorder {
     /// request belongs to one class — is filled this way once per window
     /// instead of recording each latency twice.
     pub fn absorb_window(&mut self, other: &LatencyRecorder) {
-        self.window
-            .histogram
-            .add(&other.window.histogram)
-            .expect("auto-resizing histograms merge");
-        self.window.sum_ns += other.window.sum_ns;
-        self.window.max_ns = self.window.max_ns.max(other.window.max_ns);
+        self.window.absorb(&other.window);
     }
 
     /// Ends the window: returns its statistics, merges it into the total
@@ -110,12 +115,7 @@ impl LatencyRecorder {
     pub fn close_window(&mut self, keep: bool) -> LatencyStats {
         let stats = self.window.stats();
         if keep {
-            self.total
-                .histogram
-                .add(&self.window.histogram)
-                .expect("auto-resizing histograms merge");
-            self.total.sum_ns += self.window.sum_ns;
-            self.total.max_ns = self.total.max_ns.max(self.window.max_ns);
+            self.total.absorb(&self.window);
         }
         self.window.histogram.reset();
         self.window.sum_ns = 0;

@@ -160,14 +160,8 @@ impl Balancer {
         let count = self.instance_count;
         let (rotation, first) = (&self.in_rotation, self.first_instance);
         let in_rotation = |local: u32| takes_work(rotation, first, instances, local);
-        // The instances from `start` round to `start - 1` (no division:
-        // this runs for every request).
-        let from = |start: u32| {
-            (start..count)
-                .chain(0..start)
-                .filter(move |&local| in_rotation(local))
-        };
-        let available = || from(0).count() as u32;
+        let taking_work = || (0..count).filter(move |&local| in_rotation(local));
+        let available = || taking_work().count() as u32;
         let load = |local: u32| instances[(self.first_instance + local) as usize].assigned;
         let local = match self.policy {
             Policy::RoundRobin => {
@@ -180,7 +174,7 @@ impl Balancer {
                 if available == 0 {
                     return None;
                 }
-                from(0).nth(rng.random_range(0..available) as usize)?
+                taking_work().nth(rng.random_range(0..available) as usize)?
             }
             Policy::LeastConnections => {
                 // Scan from the round-robin position so ties rotate.
@@ -192,11 +186,11 @@ impl Balancer {
                 let available = available();
                 match available {
                     0 => return None,
-                    1 => from(0).next()?,
+                    1 => taking_work().next()?,
                     _ => {
                         let first = rng.random_range(0..available);
                         let second = (first + 1 + rng.random_range(0..available - 1)) % available;
-                        let nth = |k: u32| from(0).nth(k as usize).expect("k < available");
+                        let nth = |k: u32| taking_work().nth(k as usize).expect("k < available");
                         let (first, second) = (nth(first), nth(second));
                         if load(second) < load(first) { second } else { first }
                     }
@@ -218,7 +212,7 @@ impl Balancer {
 }
 
 /// The least loaded of `count` instances for which `takes_work` holds, the
-/// first of them from `start` round to `start - 1` on a tie (so ties rotate).
+/// first of them from `start` on a tie (so ties rotate).
 #[inline]
 fn least_loaded_taking_work(
     count: u32,
@@ -226,39 +220,53 @@ fn least_loaded_taking_work(
     takes_work: impl Fn(u32) -> bool,
     load: impl Fn(u32) -> u32,
 ) -> Option<u32> {
-    let mut best: Option<(u32, u32)> = None;
-    let mut local = if start < count { start } else { 0 };
-    for _ in 0..count {
-        if takes_work(local) {
-            let here = load(local);
-            if best.is_none_or(|(least, _)| here < least) {
-                best = Some((here, local));
-            }
-        }
-        local += 1;
-        if local == count {
-            local = 0;
-        }
-    }
-    best.map(|(_, local)| local)
+    round_from(count, start)
+        .filter(|&local| takes_work(local))
+        .min_by_key(|&local| load(local))
 }
 
-/// The first of `count` instances from `start` round to `start - 1` for
-/// which `takes_work` holds: a plain loop, where a chained iterator was not
-/// inlined and a remainder cost a division, for every request.
+/// The first of `count` instances from `start` for which `takes_work`
+/// holds (see `round_from`).
 #[inline]
 pub(super) fn next_taking_work(count: u32, start: u32, takes_work: impl Fn(u32) -> bool) -> Option<u32> {
-    let mut local = if start < count { start } else { 0 };
-    for _ in 0..count {
-        if takes_work(local) {
-            return Some(local);
-        }
-        local += 1;
-        if local == count {
-            local = 0;
-        }
+    round_from(count, start).find(|&local| takes_work(local))
+}
+
+/// The instances `start, start + 1, …, count - 1, 0, …, start - 1` (a
+/// `start` of `count` or more counts as 0): a plain counter that wraps with
+/// a compare, where `(start..count).chain(0..start)` was not inlined and a
+/// remainder cost a division, for every request.
+#[inline]
+fn round_from(count: u32, start: u32) -> Round {
+    Round {
+        next: if start < count { start } else { 0 },
+        count,
+        left: count,
     }
-    None
+}
+
+struct Round {
+    next: u32,
+    count: u32,
+    left: u32,
+}
+
+impl Iterator for Round {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let here = self.next;
+        self.next += 1;
+        if self.next == self.count {
+            self.next = 0;
+        }
+        Some(here)
+    }
 }
 
 #[cfg(test)]
