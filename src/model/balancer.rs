@@ -114,6 +114,7 @@ impl Balancer {
     /// Picks an instance for `user`'s request: the one holding their live
     /// session, or one in rotation by the policy (starting a session there
     /// when sessions are sticky); `None` if no instance is in rotation.
+    #[inline]
     pub fn pick_for(
         &mut self,
         instances: &[Instance],
@@ -121,9 +122,22 @@ impl Balancer {
         user: u32,
         now: SimTime,
     ) -> Option<InstanceId> {
-        let Some(sessions) = &self.sessions else {
+        if self.sessions.is_none() {
             return self.pick(instances, rng);
-        };
+        }
+        self.pick_sticky(instances, rng, user, now)
+    }
+
+    /// `pick_for` with sticky sessions.
+    #[inline(never)]
+    fn pick_sticky(
+        &mut self,
+        instances: &[Instance],
+        rng: &mut Stream,
+        user: u32,
+        now: SimTime,
+    ) -> Option<InstanceId> {
+        let sessions = self.sessions.as_ref().expect("sticky");
         let binding = sessions.bindings.get(user);
         if sessions.live(binding, now)
             && self.takes_work(instances, binding.local)
@@ -156,6 +170,7 @@ impl Balancer {
 
     /// Picks an instance in rotation for the next request, or `None` if
     /// none is.
+    #[inline]
     pub fn pick(&mut self, instances: &[Instance], rng: &mut Stream) -> Option<InstanceId> {
         let count = self.instance_count;
         let (rotation, first) = (&self.in_rotation, self.first_instance);

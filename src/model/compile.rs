@@ -394,8 +394,9 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
             key: builder.key_draw(class.key.as_ref(), &format!("workload.mix.{}", class.name)),
         })
         .collect();
-    // A class through a geoDNS name has an entry call per target.
-    let class_entries: Vec<Vec<CallId>> = scenario
+    // A class through a geoDNS name has an entry call per target (none at
+    // all without geoDNS names, so the per-request check is one compare).
+    let mut class_entries: Vec<Vec<CallId>> = scenario
         .workload
         .mix
         .iter()
@@ -408,6 +409,9 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
             None => Vec::new(),
         })
         .collect();
+    if class_entries.iter().all(Vec::is_empty) {
+        class_entries.clear();
+    }
     for (call, pool, endpoint) in std::mem::take(&mut builder.pending_calls) {
         builder.calls[call.index()].program = endpoint_starts[&(pool, endpoint)];
     }

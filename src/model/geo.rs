@@ -86,7 +86,8 @@ pub struct Geo {
     /// Per model DNS name: its geoDNS state, if it has several targets or
     /// a health check.
     pub dns: Vec<Option<GeoDns>>,
-    /// Per class: its entry call per target of its DNS name.
+    /// Per class: its entry call per target of its DNS name; empty when no
+    /// class goes through a geoDNS name.
     pub class_entries: Vec<Vec<CallId>>,
     /// Request metrics per user region.
     pub per_region: Vec<RequestScope>,
@@ -380,7 +381,16 @@ impl Model {
 
     /// The entry call of a request of class `class` by `user`: the one of
     /// the target in the user's cached record, for a geoDNS name.
+    #[inline]
     pub(super) fn geo_entry(&self, class: usize, dns: Option<usize>, user: u32) -> Option<CallId> {
+        if self.geo.class_entries.is_empty() {
+            return None; // no geoDNS name: no call on the request's path
+        }
+        self.geo_entry_by_answer(class, dns, user)
+    }
+
+    #[inline(never)]
+    fn geo_entry_by_answer(&self, class: usize, dns: Option<usize>, user: u32) -> Option<CallId> {
         let entries = self.geo.class_entries.get(class)?;
         let state = self.geo.dns.get(dns?)?.as_ref()?;
         entries.get(state.answer.get(user) as usize).copied()
