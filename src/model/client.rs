@@ -171,7 +171,8 @@ impl Model {
                 class.window.completed += 1;
                 class.latency.record(latency);
                 // The overall latency is the union of the classes', merged
-                // when the window closes (`Model::close_window`).
+                // when the window closes (`Model::close_window`), or the
+                // single class's own.
                 self.overall.window.completed += 1;
                 if let Some(region) = self.region_scope(request.user) {
                     region.window.completed += 1;

@@ -27,7 +27,8 @@ impl Model {
         let time_s = now.as_secs_f64();
         for (name, metrics) in self.geo.regions.iter().zip(&mut self.geo.per_region) {
             let scope = series.scope(&format!("region:{name}"));
-            close_requests(metrics, keep, elapsed, time_s, scope, series);
+            let latency = metrics.latency.close_window(keep);
+            close_requests(metrics, latency, keep, elapsed, time_s, scope, series);
         }
         for dc in 0..self.geo.datacenters.len() {
             let (combined, workers) = self.datacenter_counters(dc as u16, closed);

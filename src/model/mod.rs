@@ -350,6 +350,9 @@ pub struct Model {
     /// instant steps never recurses.
     ready: DrainFifo<SlabKey>,
 
+    /// Requests of every class. Its latency recorder is the classes' merged
+    /// when a window closes, and unused with a single class (whose own is
+    /// the overall one).
     overall: RequestScope,
     per_class: Vec<RequestScope>,
     station_metrics: Vec<StationMetrics>,

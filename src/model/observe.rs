@@ -52,14 +52,29 @@ impl Model {
         }
         let time_s = now.as_secs_f64();
 
-        // Every request is of one class: the overall latency is theirs merged.
-        for class in &self.per_class {
-            self.overall.latency.absorb_window(&class.latency);
-        }
+        // Every request is of one class: the overall latency is theirs
+        // merged, or with a single class simply theirs (no copy of its
+        // histogram to merge, scan and clear).
+        let single_class = self.per_class.len() == 1;
+        let overall_latency = if single_class {
+            self.per_class[0].latency.close_window(keep)
+        } else {
+            for class in &self.per_class {
+                self.overall.latency.absorb_window(&class.latency);
+            }
+            self.overall.latency.close_window(keep)
+        };
         let scope = series.scope("overall");
         let in_flight = self.requests.len() as f64;
-        let (error_rate, p99_ns, ended) =
-            close_requests(&mut self.overall, keep, elapsed, time_s, scope, series);
+        let (error_rate, p99_ns, ended) = close_requests(
+            &mut self.overall,
+            overall_latency,
+            keep,
+            elapsed,
+            time_s,
+            scope,
+            series,
+        );
         series.push(time_s, scope, "in_flight", in_flight);
         let outcome = WindowOutcome {
             start,
@@ -71,7 +86,12 @@ impl Model {
         self.drill_window(outcome, now, &recovery);
         for (class, metrics) in self.classes.iter().zip(&mut self.per_class) {
             let scope = series.scope(&format!("class:{}", class.name));
-            close_requests(metrics, keep, elapsed, time_s, scope, series);
+            let latency = if single_class {
+                overall_latency
+            } else {
+                metrics.latency.close_window(keep)
+            };
+            close_requests(metrics, latency, keep, elapsed, time_s, scope, series);
         }
 
         let closed: Vec<StationCounters> = self
@@ -189,13 +209,11 @@ impl Model {
             + self.cdn_cost_usd();
 
         let overall = &self.overall;
-        summary_requests(
-            &mut summary,
-            "overall",
-            &overall.total,
-            &overall.latency.total(),
-            elapsed,
-        );
+        let overall_latency = match &self.per_class[..] {
+            [single] => single.latency.total(),
+            _ => overall.latency.total(),
+        };
+        summary_requests(&mut summary, "overall", &overall.total, &overall_latency, elapsed);
         summary.push("overall", "attempts", overall.total.attempts as f64);
         summary.push("overall", "retries", overall.total.retries as f64);
         summary.push("overall", "timeouts", overall.total.timeouts as f64);
@@ -304,10 +322,12 @@ impl Model {
     }
 }
 
-/// Closes a scope's request window: its rows, and the window's error rate,
-/// p99 and number of requests that ended.
+/// Closes a scope's request window, whose latencies are `latency` (the
+/// scope's recorder's window, closed by the caller): its rows, and the
+/// window's error rate, p99 and number of requests that ended.
 pub(super) fn close_requests(
     metrics: &mut RequestScope,
+    latency: LatencyStats,
     keep: bool,
     elapsed: u128,
     time_s: f64,
@@ -315,7 +335,6 @@ pub(super) fn close_requests(
     series: &mut Timeseries,
 ) -> (f64, f64, u64) {
     let window = std::mem::take(&mut metrics.window);
-    let latency = metrics.latency.close_window(keep);
     let outcome = (
         window.error_rate(),
         latency.p99_ns,

@@ -444,3 +444,75 @@ service = { dist = "empirical", file = "latency.csv", column = "latency_ms", uni
     assert!((mean - 4.0).abs() < 0.04, "{mean}");
     assert!(metric(&result, "overall", "latency_max_ms") <= 6.01);
 }
+
+/// Two classes on one pool (fast and slow), or the fast one alone.
+fn classes(mix: &str) -> String {
+    format!(
+        r#"
+[scenario]
+duration = "120s"
+warmup = "10s"
+window = "10s"
+[workload]
+arrivals = {{ kind = "open", rate = "400/s" }}
+mix = [{mix}]
+[pool.app]
+workers = 4
+[pool.app.endpoint.fast]
+service = {{ dist = "exp", mean = "2ms" }}
+[pool.app.endpoint.slow]
+service = {{ dist = "exp", mean = "9ms" }}
+"#
+    )
+}
+
+#[test]
+fn the_overall_latency_is_the_union_of_the_classes_or_the_single_class_own() {
+    use crate::support::series;
+    const LATENCIES: [&str; 6] = [
+        "latency_mean_ms",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "latency_p99_ms",
+        "latency_max_ms",
+        "completed",
+    ];
+    // One class: every latency row and summary value is the class's.
+    let single = simulate(&scenario(&classes(r#"{ class = "f", call = "app/fast" }"#)));
+    for name in LATENCIES {
+        assert_eq!(
+            series(&single, "overall", name),
+            series(&single, "class:f", name),
+            "{name}"
+        );
+        assert_eq!(
+            metric(&single, "overall", name),
+            metric(&single, "class:f", name),
+            "{name}"
+        );
+    }
+    // Two classes: the union's count, mean and maximum follow exactly from
+    // the classes'; its percentiles lie between theirs.
+    let both = simulate(&scenario(&classes(
+        r#"{ class = "f", call = "app/fast", weight = 3 }, { class = "s", call = "app/slow", weight = 1 }"#,
+    )));
+    let get = |scope: &str, name: &str| metric(&both, scope, name);
+    let (fast, slow) = (get("class:f", "completed"), get("class:s", "completed"));
+    assert!(fast > 0.0 && slow > 0.0);
+    assert_eq!(get("overall", "completed"), fast + slow);
+    let mean =
+        (get("class:f", "latency_mean_ms") * fast + get("class:s", "latency_mean_ms") * slow) / (fast + slow);
+    assert!((get("overall", "latency_mean_ms") / mean - 1.0).abs() < 1e-9);
+    assert_eq!(
+        get("overall", "latency_max_ms"),
+        get("class:f", "latency_max_ms").max(get("class:s", "latency_max_ms"))
+    );
+    for name in ["latency_p50_ms", "latency_p99_ms"] {
+        let (a, b) = (get("class:f", name), get("class:s", name));
+        let overall = get("overall", name);
+        assert!(
+            a.min(b) <= overall && overall <= a.max(b),
+            "{name}: {overall} outside [{a}, {b}]"
+        );
+    }
+}
