@@ -6,6 +6,11 @@
 //! bumped on every reuse; a `SlabKey` remembers the generation it was issued
 //! with, so a late event about a finished request (a timeout that fires after
 //! the response) is recognised as stale instead of touching a stranger.
+//!
+//! A slot is occupied while its generation is odd, and keys carry only odd
+//! generations, so a lookup is one bounds check and one compare: no enum
+//! tag to test, and a vacant slot simply keeps its last value (values are
+//! `Copy`, nothing to drop). Freed slots are reused last-freed first.
 
 /// A generational handle to a slab slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -14,32 +19,29 @@ pub struct SlabKey {
     pub generation: u32,
 }
 
-enum Slot<T> {
-    Occupied { generation: u32, value: T },
-    Vacant { generation: u32, next_free: u32 },
+struct Slot<T> {
+    /// Odd while occupied.
+    generation: u32,
+    /// The value, or the last one while vacant (never read then).
+    value: T,
 }
-
-const NO_FREE: u32 = u32::MAX;
 
 pub struct Slab<T> {
     slots: Vec<Slot<T>>,
-    free_head: u32,
+    /// Vacant slots, the last freed on top.
+    free: Vec<u32>,
     len: usize,
 }
 
-impl<T> Slab<T> {
+impl<T: Copy> Slab<T> {
     pub fn new() -> Self {
-        Slab {
-            slots: Vec::new(),
-            free_head: NO_FREE,
-            len: 0,
-        }
+        Self::with_capacity(0)
     }
 
     pub fn with_capacity(capacity: usize) -> Self {
         Slab {
             slots: Vec::with_capacity(capacity),
-            free_head: NO_FREE,
+            free: Vec::with_capacity(capacity),
             len: 0,
         }
     }
@@ -48,24 +50,18 @@ impl<T> Slab<T> {
     #[inline(always)]
     pub fn insert(&mut self, value: T) -> SlabKey {
         self.len += 1;
-        if self.free_head != NO_FREE {
-            let index = self.free_head;
+        if let Some(index) = self.free.pop() {
             let slot = &mut self.slots[index as usize];
-            let Slot::Vacant {
-                generation,
-                next_free,
-            } = *slot
-            else {
-                unreachable!("free list points at an occupied slot");
-            };
-            self.free_head = next_free;
-            *slot = Slot::Occupied { generation, value };
-            SlabKey { index, generation }
+            slot.generation = slot.generation.wrapping_add(1);
+            slot.value = value;
+            SlabKey {
+                index,
+                generation: slot.generation,
+            }
         } else {
-            let index = u32::try_from(self.slots.len()).expect("slab holds at most 2^32-1 values");
-            assert!(index != NO_FREE, "slab holds at most 2^32-1 values");
-            self.slots.push(Slot::Occupied { generation: 0, value });
-            SlabKey { index, generation: 0 }
+            let index = u32::try_from(self.slots.len()).expect("slab holds at most 2^32 values");
+            self.slots.push(Slot { generation: 1, value });
+            SlabKey { index, generation: 1 }
         }
     }
 
@@ -73,7 +69,7 @@ impl<T> Slab<T> {
     #[inline]
     pub fn get(&self, key: SlabKey) -> Option<&T> {
         match self.slots.get(key.index as usize) {
-            Some(Slot::Occupied { generation, value }) if *generation == key.generation => Some(value),
+            Some(slot) if slot.generation == key.generation => Some(&slot.value),
             _ => None,
         }
     }
@@ -81,7 +77,7 @@ impl<T> Slab<T> {
     #[inline]
     pub fn get_mut(&mut self, key: SlabKey) -> Option<&mut T> {
         match self.slots.get_mut(key.index as usize) {
-            Some(Slot::Occupied { generation, value }) if *generation == key.generation => Some(value),
+            Some(slot) if slot.generation == key.generation => Some(&mut slot.value),
             _ => None,
         }
     }
@@ -90,25 +86,14 @@ impl<T> Slab<T> {
     #[inline(always)]
     pub fn remove(&mut self, key: SlabKey) -> Option<T> {
         let slot = self.slots.get_mut(key.index as usize)?;
-        match slot {
-            Slot::Occupied { generation, .. } if *generation == key.generation => {
-                let next_generation = generation.wrapping_add(1);
-                let old = std::mem::replace(
-                    slot,
-                    Slot::Vacant {
-                        generation: next_generation,
-                        next_free: self.free_head,
-                    },
-                );
-                self.free_head = key.index;
-                self.len -= 1;
-                match old {
-                    Slot::Occupied { value, .. } => Some(value),
-                    Slot::Vacant { .. } => unreachable!(),
-                }
-            }
-            _ => None,
+        if slot.generation != key.generation {
+            return None;
         }
+        // Even: vacant. The next insert here makes it odd again.
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(key.index);
+        self.len -= 1;
+        Some(slot.value)
     }
 
     /// Number of occupied slots.
@@ -126,7 +111,7 @@ impl<T> Slab<T> {
     }
 }
 
-impl<T> Default for Slab<T> {
+impl<T: Copy> Default for Slab<T> {
     fn default() -> Self {
         Self::new()
     }
@@ -158,6 +143,28 @@ mod tests {
         assert_eq!(slab.get(old), None);
         assert_eq!(slab.remove(old), None);
         assert_eq!(slab.get(new), Some(&2));
+    }
+
+    #[test]
+    fn the_last_freed_slot_is_reused_first_and_vacant_slots_reject_every_old_key() {
+        let mut slab = Slab::new();
+        let keys: Vec<SlabKey> = (0..4).map(|i| slab.insert(i)).collect();
+        slab.remove(keys[1]);
+        slab.remove(keys[3]);
+        assert_eq!(slab.insert(10).index, 3);
+        assert_eq!(slab.insert(11).index, 1);
+        let mut key = slab.insert(12);
+        assert_eq!(key.index, 4, "no vacant slot left: a new one");
+        for value in 0..1000 {
+            slab.remove(key);
+            assert_eq!(slab.get(key), None);
+            assert_eq!(slab.remove(key), None);
+            let old = key;
+            key = slab.insert(value);
+            assert_eq!(key.index, old.index);
+            assert_eq!(slab.get(old), None);
+            assert_eq!(slab.get(key), Some(&value));
+        }
     }
 
     #[test]
