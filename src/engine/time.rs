@@ -81,15 +81,10 @@ impl SimDuration {
     }
 
     /// Rounds a non-negative number of nanoseconds, saturating; NaN and
-    /// negative values become zero.
+    /// negative values become zero (all of which `round_to_u64` does).
+    #[inline]
     pub fn from_nanos_f64(nanos: f64) -> Self {
-        if nanos.is_nan() || nanos <= 0.0 {
-            SimDuration(0)
-        } else if nanos >= u64::MAX as f64 {
-            SimDuration(u64::MAX)
-        } else {
-            SimDuration(round_to_u64(nanos))
-        }
+        SimDuration(round_to_u64(nanos))
     }
 
     pub fn as_nanos(self) -> u64 {
@@ -192,6 +187,13 @@ mod tests {
         assert_eq!(SimDuration::from_nanos_f64(-3.0), SimDuration::ZERO);
         assert_eq!(SimDuration::from_nanos_f64(f64::NAN), SimDuration::ZERO);
         assert_eq!(SimDuration::from_nanos_f64(1e30).as_nanos(), u64::MAX);
+        assert_eq!(SimDuration::from_nanos_f64(f64::INFINITY).as_nanos(), u64::MAX);
+        assert_eq!(SimDuration::from_nanos_f64(f64::NEG_INFINITY), SimDuration::ZERO);
+        assert_eq!(SimDuration::from_nanos_f64(-0.4), SimDuration::ZERO);
+        assert_eq!(
+            SimDuration::from_nanos_f64(18_446_744_073_709_551_615.0).as_nanos(),
+            u64::MAX
+        );
     }
 
     #[test]
