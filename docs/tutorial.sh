@@ -32,6 +32,7 @@ steps="
 10-message-queue.toml|message_queue_depth
 11-sharding.toml|utilization
 12-autoscaling.toml|instances
+13-balancer-capacity.toml|utilization
 drill-single-server.toml|errors
 drill-load-balanced-pool.toml|errors
 drill-primary-database.toml|errors

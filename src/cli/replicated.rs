@@ -101,11 +101,7 @@ fn print_summary(scenario: &Scenario, replicated: &Replicated, out: &std::path::
         get("overall", "latency_p50_ms", 1.0, 2),
         get("overall", "latency_p99_ms", 1.0, 2)
     );
-    let stations = scenario
-        .pools
-        .iter()
-        .map(|p| &p.name)
-        .chain(scenario.databases.iter().map(|d| &d.name));
+    let stations = scenario.station_names();
     let busiest = stations
         .flat_map(|name| {
             [("workers", "utilization"), ("CPU", "cpu_utilization")]

@@ -115,11 +115,7 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResul
         get("overall", "latency_p99_ms"),
         get("overall", "latency_max_ms")
     );
-    let stations = scenario
-        .pools
-        .iter()
-        .map(|p| &p.name)
-        .chain(scenario.databases.iter().map(|d| &d.name));
+    let stations = scenario.station_names();
     // The busiest resource: workers (or connections), or CPU cores.
     let busiest = stations
         .flat_map(|name| {

@@ -10,11 +10,50 @@
 
 use rand::RngExt;
 
+use std::collections::VecDeque;
+
 use super::frame::InstanceId;
 use super::instance::{Instance, Life};
 use super::keys::KeyTable;
-use crate::engine::{SimDuration, SimTime, Stream, StreamId};
+use crate::engine::{SimDuration, SimTime, SlabKey, Stream, StreamId};
+use crate::metrics::{StationCounters, StationMetrics};
 use crate::scenario::Policy;
+
+/// A balancer's own capacity, when the scenario gives it one: `cores`
+/// process requests one at a time each (for the balancer's `latency`),
+/// first come first served, and at most `max_connections` requests pass
+/// through at once (from arrival until their reply goes back).
+#[derive(Debug)]
+pub struct Capacity {
+    /// `None`: unlimited; the latency is then a plain delay.
+    pub cores: Option<u32>,
+    pub busy_cores: u32,
+    /// Requests waiting for a core.
+    pub waiting: VecDeque<SlabKey>,
+    /// `u32::MAX` when unlimited.
+    pub max_connections: u32,
+    pub connections: u32,
+    /// As a station's: `busy` counts cores processing, `queued` requests
+    /// waiting for one, `present` connections; the window counts arrivals,
+    /// rejections (over `max_connections`), waits and requests processed.
+    pub metrics: StationMetrics,
+    /// The windows kept after warm-up.
+    pub total: StationCounters,
+}
+
+impl Capacity {
+    pub fn new(cores: Option<u32>, max_connections: Option<u32>) -> Self {
+        Capacity {
+            cores,
+            busy_cores: 0,
+            waiting: VecDeque::new(),
+            max_connections: max_connections.unwrap_or(u32::MAX),
+            connections: 0,
+            metrics: StationMetrics::default(),
+            total: StationCounters::default(),
+        }
+    }
+}
 
 /// Where a user's session lives.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -101,6 +140,8 @@ pub struct Balancer {
     pub probe_failures: Vec<u32>,
     pub probe_successes: Vec<u32>,
     pub sessions: Option<Sessions>,
+    /// Its own capacity; `None` (the default) is unlimited.
+    pub capacity: Option<Box<Capacity>>,
 }
 
 impl Balancer {
@@ -170,7 +211,7 @@ impl Balancer {
 
     /// Picks an instance in rotation for the next request, or `None` if
     /// none is.
-    #[inline]
+    #[inline(always)]
     pub fn pick(&mut self, instances: &[Instance], rng: &mut Stream) -> Option<InstanceId> {
         let count = self.instance_count;
         let (rotation, first) = (&self.in_rotation, self.first_instance);
@@ -356,6 +397,7 @@ mod tests {
             probe_failures: vec![0; count as usize],
             probe_successes: vec![0; count as usize],
             sessions: None,
+            capacity: None,
         };
         (balancer, instances)
     }

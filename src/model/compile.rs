@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use super::autoscale::{Billing, Scaler};
 use super::balancer::Balancer;
-use super::balancer::Sessions;
+use super::balancer::{Capacity, Sessions};
 use super::broker::Broker;
 use super::cache::{CacheCounters, CacheStore};
 use super::cluster::CacheCluster;
@@ -849,6 +849,8 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> Vec<Balancer> 
                         .and_then(|p| p.session_store.as_ref());
                     Sessions::new(sticky.session_ttl, users, store.is_none())
                 }),
+                capacity: (balancer.cores.is_some() || balancer.max_connections.is_some())
+                    .then(|| Box::new(Capacity::new(balancer.cores, balancer.max_connections))),
             }
         })
         .collect()

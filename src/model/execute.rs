@@ -145,10 +145,117 @@ impl Model {
 
     pub(super) fn arrive_balancer(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let frame = self.frames.get(key).expect("frame in flight");
-        let (balancer_id, user, now) = (frame.balancer, frame.carry.user, queue.now());
+        let (balancer_id, user) = (frame.balancer, frame.carry.user);
         if self.geo.enabled && self.dead_balancer(key, balancer_id, queue) {
             return;
         }
+        if self.balancers[balancer_id as usize].capacity.is_some() {
+            self.enter_limited_balancer(key, balancer_id, queue);
+            return;
+        }
+        self.forward(key, balancer_id, user, true, queue);
+    }
+
+    /// A call reached a balancer with `cores` or `max_connections`: it is
+    /// rejected over the connection limit, else takes a connection and a
+    /// core (or waits for one) before it is forwarded.
+    #[inline(never)]
+    fn enter_limited_balancer(&mut self, key: SlabKey, balancer_id: u32, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let balancer = &mut self.balancers[balancer_id as usize];
+        let latency_site = balancer.latency_site;
+        let capacity = balancer.capacity.as_deref_mut().expect("a limited balancer");
+        let frame = self.frames.get_mut(key).expect("frame in flight");
+        capacity.metrics.window.arrivals += 1;
+        if capacity.connections >= capacity.max_connections {
+            capacity.metrics.window.rejected += 1;
+            frame.failure = Some(Cause::Rejected);
+            self.reply(key, queue);
+            return;
+        }
+        capacity.connections += 1;
+        capacity.metrics.present.increment(now);
+        frame.balancer_connection = true;
+        frame.arrived = now;
+        let Some(cores) = capacity.cores else {
+            // No processing capacity: the latency stays a plain delay.
+            capacity.metrics.window.completed += 1;
+            let user = frame.carry.user;
+            self.forward(key, balancer_id, user, true, queue);
+            return;
+        };
+        if capacity.busy_cores < cores {
+            capacity.busy_cores += 1;
+            capacity.metrics.busy.increment(now);
+            capacity.metrics.window.started += 1;
+            let delay = self.sample_duration(latency_site);
+            queue.schedule_in(delay, Event::BalancerDone { frame: key });
+        } else {
+            capacity.metrics.queued.increment(now);
+            capacity.waiting.push_back(key);
+            frame.queued_since = now;
+        }
+    }
+
+    /// A balancer with `cores` processed a call: its core goes to the next
+    /// waiting call, and the call is forwarded.
+    #[inline(never)]
+    pub(super) fn balancer_done(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let frame = self
+            .frames
+            .get(key)
+            .expect("a frame holds its balancer connection");
+        let (balancer_id, arrived, user) = (frame.balancer, frame.arrived, frame.carry.user);
+        let balancer = &mut self.balancers[balancer_id as usize];
+        let latency_site = balancer.latency_site;
+        let capacity = balancer.capacity.as_deref_mut().expect("a balancer with cores");
+        capacity.metrics.window.completed += 1;
+        capacity.metrics.window.residence_ns += now.since(arrived).as_nanos() as u128;
+        match capacity.waiting.pop_front() {
+            Some(next) => {
+                capacity.metrics.queued.decrement(now);
+                let since = self.frames.get(next).expect("a waiting frame").queued_since;
+                capacity.metrics.window.wait_ns += now.since(since).as_nanos() as u128;
+                capacity.metrics.window.started += 1;
+                capacity.metrics.window.waited += 1;
+                let delay = self.sample_duration(latency_site);
+                queue.schedule_in(delay, Event::BalancerDone { frame: next });
+            }
+            None => {
+                capacity.busy_cores -= 1;
+                capacity.metrics.busy.decrement(now);
+            }
+        }
+        if self.geo.enabled && self.dead_balancer(key, balancer_id, queue) {
+            return;
+        }
+        self.forward(key, balancer_id, user, false, queue);
+    }
+
+    /// Releases the balancer connection a departing frame held.
+    pub(super) fn release_balancer_connection(&mut self, balancer_id: u32, now: SimTime) {
+        let capacity = self.balancers[balancer_id as usize]
+            .capacity
+            .as_deref_mut()
+            .expect("a connection is held at a limited balancer");
+        capacity.connections -= 1;
+        capacity.metrics.present.decrement(now);
+    }
+
+    /// The balancer picks an instance for the call and sends it on, after
+    /// its own latency as a plain delay when `with_latency` (a balancer
+    /// with `cores` has spent it processing).
+    #[inline(always)]
+    fn forward(
+        &mut self,
+        key: SlabKey,
+        balancer_id: u32,
+        user: u32,
+        with_latency: bool,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let now = queue.now();
         let balancer = &mut self.balancers[balancer_id as usize];
         let rng = self.streams.get(balancer.stream);
         let Some(instance) = balancer.pick_for(&self.instances, rng, user, now) else {
@@ -173,8 +280,12 @@ impl Model {
         };
         self.instances[instance.index()].assigned += 1;
         self.frames.get_mut(key).expect("frame in flight").instance = instance;
-        let delay =
-            self.sample_duration(latency_site) + self.sample_duration(self.network_internal) + geo_latency;
+        let own_latency = if with_latency {
+            self.sample_duration(latency_site)
+        } else {
+            SimDuration::ZERO
+        };
+        let delay = own_latency + self.sample_duration(self.network_internal) + geo_latency;
         if delay == SimDuration::ZERO {
             self.arrive_instance(key, queue);
         } else {
@@ -194,7 +305,7 @@ impl Model {
             metrics.window.arrivals += 1;
             if instance.hung {
                 // Nothing answers: the caller waits until it gives up.
-                self.drop_frame(key);
+                self.drop_frame(key, now);
             } else {
                 metrics.window.refused += 1;
                 frame.failure = Some(Cause::Refused);
@@ -391,7 +502,7 @@ impl Model {
         let frame = self.frames.get_mut(key).expect("frame in flight");
         let instance = &self.instances[frame.instance.index()];
         if instance.hung {
-            self.drop_frame(key);
+            self.drop_frame(key, queue.now());
         } else {
             self.station_metrics[instance.station.index()].window.reset += 1;
             frame.failure = Some(Cause::Reset);
@@ -535,10 +646,13 @@ impl Model {
 
     /// Removes a frame that holds nothing and whose caller will not hear
     /// from it (its instance hangs).
-    pub(super) fn drop_frame(&mut self, key: SlabKey) {
+    pub(super) fn drop_frame(&mut self, key: SlabKey, now: SimTime) {
         let frame = self.frames.remove(key).expect("frame in flight");
         if frame.balancer != NO_BALANCER {
             self.instances[frame.instance.index()].assigned -= 1;
+            if frame.balancer_connection {
+                self.release_balancer_connection(frame.balancer, now);
+            }
         }
         if let Purpose::Job { queue, .. } = frame.purpose {
             self.job_dropped(queue);
@@ -548,7 +662,7 @@ impl Model {
     /// Removes a frame that holds nothing any more and sends its outcome
     /// to whoever waits for it: its caller, the client, or the reshard.
     pub(super) fn reply(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
-        let frame = self.frames.get_mut(key).expect("frame in flight");
+        let mut frame = self.frames.get_mut(key).expect("frame in flight");
         // A cache client treats a failed cache operation as a miss and goes
         // on without the cache.
         if frame.failure.is_some()
@@ -558,8 +672,16 @@ impl Model {
             frame.failure = None;
             frame.carry.value = MISS;
         }
-        if frame.balancer != NO_BALANCER && frame.instance.0 != u32::MAX {
-            self.instances[frame.instance.index()].assigned -= 1;
+        if frame.balancer != NO_BALANCER {
+            if frame.instance.0 != u32::MAX {
+                self.instances[frame.instance.index()].assigned -= 1;
+            }
+            if frame.balancer_connection {
+                frame.balancer_connection = false;
+                let balancer = frame.balancer;
+                self.release_balancer_connection(balancer, queue.now());
+                frame = self.frames.get_mut(key).expect("frame in flight");
+            }
         }
         match frame.purpose {
             Purpose::Call => {}

@@ -131,7 +131,10 @@ pub struct Frame {
     pub is_branch: bool,
     /// Got past admission (was not rejected).
     pub admitted: bool,
-    /// When it reached the instance.
+    /// Holds one of its balancer's counted connections (a balancer with a
+    /// `max_connections` or `cores`), released when the frame goes.
+    pub balancer_connection: bool,
+    /// When it reached the instance (before that, its balancer).
     pub arrived: SimTime,
     /// When it began waiting for a worker or core.
     pub queued_since: SimTime,
@@ -179,6 +182,7 @@ impl Frame {
             holds_core: false,
             is_branch: false,
             admitted: false,
+            balancer_connection: false,
             arrived: SimTime::ZERO,
             queued_since: SimTime::ZERO,
             carry,

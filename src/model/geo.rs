@@ -496,7 +496,10 @@ impl Model {
         };
         match mode {
             KillMode::Hang => {
-                self.frames.remove(key);
+                let frame = self.frames.remove(key).expect("frame in flight");
+                if frame.balancer_connection {
+                    self.release_balancer_connection(balancer, queue.now());
+                }
             }
             KillMode::Crash => {
                 self.geo.balancer_refused_window[balancer as usize] += 1;

@@ -74,6 +74,8 @@ pub enum Event {
     ArriveBalancer { frame: SlabKey },
     /// A call reached its instance.
     ArriveInstance { frame: SlabKey },
+    /// A balancer with `cores` finished processing a call.
+    BalancerDone { frame: SlabKey },
     /// A compute op finished.
     ComputeDone { frame: SlabKey },
     /// A delay op finished.
@@ -384,6 +386,7 @@ impl Process for Model {
             Event::Dispatch { request, attempt } => self.dispatch(request, attempt, queue),
             Event::ArriveBalancer { frame } => self.arrive_balancer(frame, queue),
             Event::ArriveInstance { frame } => self.arrive_instance(frame, queue),
+            Event::BalancerDone { frame } => self.balancer_done(frame, queue),
             Event::ComputeDone { frame } => self.compute_done(frame, queue),
             Event::WaitDone { frame } => self.continue_after_wait(frame, queue),
             Event::Reply {

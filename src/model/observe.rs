@@ -164,6 +164,15 @@ impl Model {
                     sessions.lost_total += lost;
                 }
             }
+            if let Some(capacity) = balancer.capacity.as_deref_mut() {
+                let counters = capacity.metrics.close_window(now);
+                for (metric, value) in balancer_capacity_rows(capacity.cores, &counters) {
+                    series.push(time_s, scope, metric, value);
+                }
+                if keep {
+                    capacity.total.merge(&counters);
+                }
+            }
             if keep {
                 self.balancer_unavailable_total[index] += unavailable;
             }
@@ -269,6 +278,18 @@ impl Model {
             summary.push(name, "unavailable", self.balancer_unavailable_total[index] as f64);
             if let Some(sessions) = &self.balancers[index].sessions {
                 summary.push(name, "sessions_lost", sessions.lost_total as f64);
+            }
+            if let Some(capacity) = self.balancers[index].capacity.as_deref() {
+                if let Some(cores) = capacity.cores {
+                    summary.push(name, "cores", cores as f64);
+                }
+                summary.push(name, "arrivals", capacity.total.arrivals as f64);
+                for (metric, value) in balancer_capacity_rows(capacity.cores, &capacity.total) {
+                    summary.push(name, metric, value);
+                }
+                if capacity.cores.is_some() {
+                    summary.push(name, "wait_probability", capacity.total.wait_probability());
+                }
             }
         }
         for group in &self.groups {
@@ -397,6 +418,25 @@ pub(super) fn summary_requests(
     summary.push(scope, "latency_p99_ms", latency.p99_ns / NANOS_PER_MILLI);
     summary.push(scope, "latency_p999_ms", latency.p999_ns / NANOS_PER_MILLI);
     summary.push(scope, "latency_max_ms", latency.max_ns / NANOS_PER_MILLI);
+}
+
+/// The rows of a balancer's own capacity over some time: connections
+/// (and rejections over `max_connections`), and with `cores` their load
+/// as a station's (`cpu_utilization` makes it a bottleneck candidate).
+fn balancer_capacity_rows(cores: Option<u32>, counters: &StationCounters) -> Vec<(&'static str, f64)> {
+    let mut rows = vec![
+        ("connections_mean", counters.in_system_mean()),
+        ("rejected", counters.rejected as f64),
+    ];
+    if let Some(cores) = cores {
+        rows.extend([
+            ("cpu_utilization", counters.utilization(cores as u64)),
+            ("queue_len_mean", counters.queue_len_mean()),
+            ("wait_mean_ms", counters.wait_mean_ns() / NANOS_PER_MILLI),
+            ("throughput_rps", counters.throughput_per_second()),
+        ]);
+    }
+    rows
 }
 
 /// Total workers and cores of some stations.

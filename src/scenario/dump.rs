@@ -231,6 +231,12 @@ pub fn to_toml(scenario: &Scenario) -> String {
             writeln!(o, "sticky = true").unwrap();
             writeln!(o, "session_ttl = {}", duration(sticky.session_ttl)).unwrap();
         }
+        if let Some(cores) = balancer.cores {
+            writeln!(o, "cores = {cores}").unwrap();
+        }
+        if let Some(limit) = balancer.max_connections {
+            writeln!(o, "max_connections = {limit}").unwrap();
+        }
     }
     for pool in &scenario.pools {
         write_pool(o, pool, &scenario.geo);

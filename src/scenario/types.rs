@@ -295,6 +295,13 @@ pub struct Balancer {
     /// Sticky sessions: a user's requests go to the instance that holds
     /// their session (picked by `policy` when they have none).
     pub sticky: Option<Sticky>,
+    /// The balancer's own capacity: requests it processes at once, each for
+    /// `latency`, the others waiting their turn. `None`: unlimited, and
+    /// `latency` is a plain delay.
+    pub cores: Option<u32>,
+    /// Requests passing through it at once (from arrival until their reply
+    /// goes back); one more is rejected. `None`: unlimited.
+    pub max_connections: Option<u32>,
 }
 
 /// Sessions kept on the servers: a session lives on one instance, and is
@@ -827,6 +834,22 @@ impl Scenario {
 
     pub fn balancer(&self, name: &str) -> Option<&Balancer> {
         self.balancers.iter().find(|balancer| balancer.name == name)
+    }
+
+    /// The components that queue for resources of their own and report how
+    /// busy those are (`utilization`, `cpu_utilization`): pools, databases,
+    /// and balancers with `cores`. The candidates for the bottleneck.
+    pub fn station_names(&self) -> impl Iterator<Item = &String> {
+        self.pools
+            .iter()
+            .map(|pool| &pool.name)
+            .chain(self.databases.iter().map(|database| &database.name))
+            .chain(
+                self.balancers
+                    .iter()
+                    .filter(|balancer| balancer.cores.is_some())
+                    .map(|balancer| &balancer.name),
+            )
     }
 
     pub fn dns_name(&self, name: &str) -> Option<&Dns> {

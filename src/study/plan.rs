@@ -412,14 +412,6 @@ fn check(slo: &Slo, summary: &IntervalSummary) -> Result<SloCheck, PlanError> {
     })
 }
 
-fn station_names(scenario: &Scenario) -> impl Iterator<Item = &String> {
-    scenario
-        .pools
-        .iter()
-        .map(|pool| &pool.name)
-        .chain(scenario.databases.iter().map(|db| &db.name))
-}
-
 fn busiest_of(stations: &[String], value: &dyn Fn(&str, &str) -> Option<f64>) -> Option<Busiest> {
     pick(readings(stations, value)).map(|reading| Busiest {
         station: reading.station,
@@ -430,7 +422,7 @@ fn busiest_of(stations: &[String], value: &dyn Fn(&str, &str) -> Option<f64>) ->
 
 /// The bottleneck of a simulated summary.
 fn busiest(scenario: &Scenario, summary: &IntervalSummary) -> Option<Busiest> {
-    let stations: Vec<String> = station_names(scenario).cloned().collect();
+    let stations: Vec<String> = scenario.station_names().cloned().collect();
     busiest_of(&stations, &|station, metric| summary.mean(station, metric))
 }
 

@@ -105,7 +105,8 @@ fn mean(summary: &IntervalSummary, scope: &str, metric: &str) -> f64 {
 fn stations(summaries: &[IntervalSummary]) -> Vec<String> {
     let mut stations: Vec<String> = Vec::new();
     for row in summaries.iter().flat_map(|summary| &summary.rows) {
-        if row.metric == "utilization" && !stations.contains(&row.scope) {
+        let busy_metric = row.metric == "utilization" || row.metric == "cpu_utilization";
+        if busy_metric && !stations.contains(&row.scope) {
             stations.push(row.scope.clone());
         }
     }

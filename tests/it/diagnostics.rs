@@ -456,3 +456,20 @@ fn more_databases_than_an_event_can_name_are_rejected() {
             .is_some_and(|help| help.contains("shards"))
     );
 }
+
+#[test]
+fn a_balancer_without_cores_or_connections_is_named_with_both_fields() {
+    let error = load_error(
+        &broken(
+            "pool = \"web\"\n",
+            "pool = \"web\"\ncores = 0\nmax_connections = -5\n",
+        ),
+        &[],
+    );
+    let cores = error_at(&error, "balancer.lb.cores");
+    assert_eq!(position(&error, cores), at(14, 9));
+    assert!(cores.message.contains("cores"), "{cores:?}");
+    let connections = error_at(&error, "balancer.lb.max_connections");
+    assert_eq!(position(&error, connections), at(15, 19));
+    assert_eq!(error.errors().count(), 2, "both at once:\n{error}");
+}

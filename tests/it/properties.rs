@@ -4,7 +4,8 @@
 //! pools with endpoints whose steps compute, delay, call other pools (only
 //! "downstream", so calls never loop), read and write databases, fork into
 //! parallel branches and run with a probability; balancers with every
-//! policy; DNS names; instance sizes; open workloads (profiles, a diurnal
+//! policy, with or without capacity of their own (`cores`,
+//! `max_connections`); DNS names; instance sizes; open workloads (profiles, a diurnal
 //! cycle, user populations) and closed ones; timeouts, retries and bounded
 //! queues — and renders them as scenario TOML, which must load. Runs are
 //! short (seconds simulated, a few hundred requests per second) so each
@@ -215,6 +216,9 @@ struct Balancer {
     policy: usize,
     pool: usize,
     latency: Option<Dist>,
+    /// Its own capacity: `cores`, `max_connections`.
+    cores: Option<u32>,
+    max_connections: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -314,13 +318,19 @@ fn spec() -> impl Strategy<Value = Spec> {
             read,
             write,
         });
-    let balancer =
-        (0..4usize, 0..8usize, proptest::option::of(dist(10, 500))).prop_map(|(policy, pool, latency)| {
-            Balancer {
-                policy,
-                pool,
-                latency,
-            }
+    let balancer = (
+        0..4usize,
+        0..8usize,
+        proptest::option::of(dist(10, 500)),
+        proptest::option::of(1..=4u32),
+        proptest::option::of(1..=64u32),
+    )
+        .prop_map(|(policy, pool, latency, cores, max_connections)| Balancer {
+            policy,
+            pool,
+            latency,
+            cores,
+            max_connections,
         });
     let dns = (1..=30u32, proptest::option::of(dist(100, 20_000)), 0..8usize).prop_map(
         |(ttl_s, resolve, target)| Dns {
@@ -511,6 +521,12 @@ impl Spec {
             .unwrap();
             if let Some(latency) = &balancer.latency {
                 writeln!(o, "latency = {}", latency.toml()).unwrap();
+            }
+            if let Some(cores) = balancer.cores {
+                writeln!(o, "cores = {cores}").unwrap();
+            }
+            if let Some(limit) = balancer.max_connections {
+                writeln!(o, "max_connections = {limit}").unwrap();
             }
         }
         for (index, pool) in self.pools.iter().enumerate() {

@@ -11,6 +11,9 @@
 //! * Little's law per station, for the whole station (L = λW) and for its
 //!   waiting line (Lq = λWq): exactly, run by run, on runs that start and end
 //!   empty; and as a zero-mean boundary effect on every stationary run above.
+//! * A balancer's own capacity: with `cores` it is an M/M/c station (response
+//!   time, P(wait), utilization, Lq = λWq); `max_connections` makes the
+//!   Erlang loss system M/M/c/c (blocking is Erlang B).
 //!
 //! # How tolerances are chosen
 //!
@@ -29,9 +32,9 @@
 //!   mean ± t · s / √R,   t = t_{0.99995, R−1} = 4.8975
 //!
 //! is a two-sided 99.99 % confidence interval for the run's expected value,
-//! and we assert that the analytic value lies inside it. The file makes 65
+//! and we assert that the analytic value lies inside it. The file makes 71
 //! such checks; at 99.99 % each, the chance that any of them fails by bad
-//! luck is below 65 × 10^-4 < 1 % (Bonferroni), while a bias larger than a
+//! luck is below 71 × 10^-4 < 1 % (Bonferroni), while a bias larger than a
 //! few standard errors fails reliably. (With R = 20 the t factor at
 //! 99.99 % is about the one of R = 10 at 99.9 %, 4.78, so the stricter
 //! family-wise level costs no power for the same number of requests.) The
@@ -846,5 +849,122 @@ read = { dist = "exp", mean = "1ms" }
                 waiting - queue_little_gap(&run, station)
             );
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A balancer's own capacity.
+// ---------------------------------------------------------------------------
+
+/// A balancer `lb` in front of a pool that is never the constraint (one
+/// instance with far more workers than requests ever present), Poisson
+/// arrivals at `rate_per_s`, and a measured period long enough for
+/// `requests` expected arrivals. `balancer` is the rest of its section;
+/// `service` the pool's.
+fn behind_a_balancer(rate_per_s: u32, balancer: &str, service: &str, requests: u64) -> String {
+    let measured_s = requests.div_ceil(rate_per_s as u64).div_ceil(WINDOW_S) * WINDOW_S;
+    let duration_s = WARMUP_S + measured_s;
+    format!(
+        r#"
+[scenario]
+seed = 1
+duration = "{duration_s}s"
+warmup = "{WARMUP_S}s"
+window = "{WINDOW_S}s"
+
+[workload]
+arrivals = {{ kind = "open", rate = "{rate_per_s}/s" }}
+mix = [{{ class = "q", call = "lb/work" }}]
+
+[balancer.lb]
+pool = "srv"
+{balancer}
+
+[pool.srv]
+workers = 100000
+
+[pool.srv.endpoint.work]
+service = {service}
+"#
+    )
+}
+
+/// A balancer with `cores` = c and exponential processing (its `latency`,
+/// mean 1 ms) is an M/M/c station: the response time (the pool adds
+/// nothing), P(wait), the cores' utilization and Lq = λWq.
+#[test]
+fn a_balancer_with_cores_is_an_mmc_station() {
+    let model = Mmc {
+        servers: 2,
+        lambda: 1.6,
+        mu: 1.0 / MEAN_SERVICE_MS,
+    };
+    let label = format!("balancer with 2 cores ρ={:.3}", model.utilization());
+    let runs = replicate(&behind_a_balancer(
+        1600,
+        &format!("latency = {EXP_SERVICE}\ncores = 2"),
+        r#"{ dist = "const", value = "0s" }"#,
+        150_000,
+    ));
+    check(
+        &format!("{label}: mean response ms"),
+        &column(&runs, "overall", "latency_mean_ms"),
+        model.mean_response(),
+        0.0,
+    );
+    check(
+        &format!("{label}: P(wait)"),
+        &column(&runs, "lb", "wait_probability"),
+        model.wait_probability(),
+        0.0,
+    );
+    check(
+        &format!("{label}: cpu_utilization"),
+        &column(&runs, "lb", "cpu_utilization"),
+        model.utilization(),
+        0.0,
+    );
+    let queue_gaps: Vec<f64> = runs.iter().map(|run| queue_little_gap(run, "lb")).collect();
+    check(&format!("{label}: Lq − λWq"), &queue_gaps, 0.0, 0.0);
+    for run in &runs {
+        assert_eq!(metric(run, "lb", "rejected"), 0.0);
+        assert_eq!(metric(run, "overall", "errors"), 0.0);
+    }
+}
+
+/// `max_connections` = c on a balancer whose calls each hold a connection
+/// for an exponential 1 ms at the pool (and nothing else: no network, no
+/// processing) is the Erlang loss system M/M/c/c: the share rejected is
+/// Erlang B, and the mean number of connections a(1 − B).
+#[test]
+fn a_balancer_connection_limit_blocks_as_erlang_b() {
+    let (servers, rate_per_s) = (10, 8000);
+    let load = rate_per_s as f64 / 1000.0 * MEAN_SERVICE_MS;
+    let blocking_expected = erlang_b(servers, load);
+    let label = format!("balancer with max_connections = {servers}, a = {load}");
+    let runs = replicate(&behind_a_balancer(
+        rate_per_s,
+        &format!("max_connections = {servers}"),
+        EXP_SERVICE,
+        200_000,
+    ));
+    let blocking: Vec<f64> = runs
+        .iter()
+        .map(|run| metric(run, "lb", "rejected") / metric(run, "lb", "arrivals"))
+        .collect();
+    check(&format!("{label}: blocking"), &blocking, blocking_expected, 0.0);
+    check(
+        &format!("{label}: mean connections"),
+        &column(&runs, "lb", "connections_mean"),
+        load * (1.0 - blocking_expected),
+        0.0,
+    );
+    // Every rejection fails its request as `rejected`, and nothing else fails.
+    for run in &runs {
+        assert_eq!(
+            metric(run, "overall", "errors_rejected"),
+            metric(run, "lb", "rejected")
+        );
+        assert_eq!(metric(run, "overall", "errors"), metric(run, "lb", "rejected"));
     }
 }

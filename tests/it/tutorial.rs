@@ -223,6 +223,43 @@ fn step_11_resharding_halves_each_shards_load() {
 /// table entry's scenario exists and its picture is on the page, and every
 /// picture the page shows exists (`docs/tutorial.sh` makes them).
 #[test]
+fn step_13_the_balancer_saturates_first() {
+    let result = run_step("13-balancer-capacity.toml", &[]);
+    let lb = |name: &str| metric(&result, "lb", name);
+    assert_near("lb,cpu_utilization", lb("cpu_utilization"), 0.84, 0.02);
+    // M/M/1 at ρ = 0.84 with a 0.14 ms mean: Wq = ρS / (1 − ρ) = 0.735 ms.
+    assert_near("lb,wait_mean_ms", lb("wait_mean_ms"), 0.74, 0.08);
+    assert_near(
+        "web,cpu_utilization",
+        metric(&result, "web", "cpu_utilization"),
+        0.75,
+        0.02,
+    );
+    // Little's law for the connections: λ × their time from the balancer on.
+    let inside_ms = lb("wait_mean_ms") + 0.14 + 2.0 * 0.2 + 3.0;
+    assert_near(
+        "lb,connections_mean",
+        lb("connections_mean"),
+        6000.0 * inside_ms / 1000.0,
+        1.0,
+    );
+    assert_eq!(lb("rejected"), 0.0, "2 000 connections are plenty below capacity");
+    // A second core takes the balancer out of the way.
+    let two_cores = run_step("13-balancer-capacity.toml", &["balancer.lb.cores=2"]);
+    assert!(metric(&two_cores, "lb", "wait_mean_ms") < 0.1);
+    assert!(metric(&two_cores, "lb", "cpu_utilization") < 0.5);
+    // Past its capacity (1 / 0.14 ms = 7 143/s) the queue grows until the
+    // connection limit turns requests away.
+    let over = simulate(&scenario_file(
+        &shipped("13-balancer-capacity.toml"),
+        &["workload.arrivals.rate=\"7400/s\""],
+    ));
+    assert_conserved(&over);
+    assert!(metric(&over, "lb", "rejected") > 10_000.0);
+    assert!(metric(&over, "lb", "connections_mean") > 1500.0);
+}
+
+#[test]
 fn the_tutorial_page_covers_every_step_with_its_picture() {
     let root = crate::support::root();
     let script = std::fs::read_to_string(root.join("docs/tutorial.sh")).expect("docs/tutorial.sh");

@@ -135,6 +135,14 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
         .get("health_check")
         .map(|n| read_health_check(&mut cx.reader, &n));
     let placed = super::geo::read_placement(cx, &mut table, Placed::Balancer, &name);
+    let cores = table
+        .get("cores")
+        .map(|n| cx.reader.integer(&n, 1, MAX_CORES).map(|cores| cores as u32));
+    let max_connections = table.get("max_connections").map(|n| {
+        cx.reader
+            .integer(&n, 1, MAX_QUEUE_CAPACITY)
+            .map(|limit| limit as u32)
+    });
     let sticky = table.get("sticky").map(|n| cx.reader.boolean(&n));
     let session_ttl = table.get("session_ttl");
     let sticky = match (sticky, session_ttl) {
@@ -167,6 +175,8 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
             placed?;
             sticky?
         },
+        cores: optional(cores)?,
+        max_connections: optional(max_connections)?,
     })
 }
 

@@ -87,6 +87,15 @@ pub struct Balancer {
     /// With `sticky = true`: a session unused this long expires (longer than zero).
     #[schemars(extend("default" = "30m"))]
     pub session_ttl: Option<Duration>,
+    /// The balancer's own capacity: requests it processes at once, each for
+    /// `latency`, the others waiting in turn (default: unlimited, and
+    /// `latency` is a plain delay).
+    #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_CORES))]
+    pub cores: Option<u64>,
+    /// Requests passing through it at once, from arrival until the reply
+    /// goes back; one more is rejected (default: unlimited).
+    #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_QUEUE_CAPACITY))]
+    pub max_connections: Option<u64>,
 }
 
 /// A balancer policy.
