@@ -30,15 +30,18 @@ pub fn validate(arguments: ValidateArgs) -> u8 {
     );
     let loads = feasibility::estimate(scenario);
     for load in &loads {
-        let cpu = load
-            .cpu_utilization
-            .map_or("-".to_owned(), |cpu| format!("{cpu:.3}"));
+        let figure = |value: Option<f64>| value.map_or("-".to_owned(), |value| format!("{value:.3}"));
+        // A balancer's servers are its cores: its ρ is a CPU figure.
+        let (workers, cpu) = match load.servers {
+            feasibility::Servers::Cores => (None, Some(load.utilization)),
+            _ => (Some(load.utilization), load.cpu_utilization),
+        };
         say!(
-            "  {:<24} {:>12.1} {:>12.3} {:>12}",
+            "  {:<24} {:>12.1} {:>12} {:>12}",
             load.station,
             load.arrival_rate,
-            load.utilization,
-            cpu
+            figure(workers),
+            figure(cpu)
         );
     }
     super::analytic_table::print_estimate(scenario);

@@ -5,8 +5,10 @@
 //! workers, λ = the pool's calls / instances, S = the mean time a call holds
 //! a worker) and, when it has fewer cores than workers, another for its
 //! cores (one job per compute segment); a database is one M/M/c queue for
-//! its connections. Waits lengthen the holding times of the callers above
-//! them (a thread-per-request worker waits for the database while holding),
+//! its connections, and a balancer with `cores` one for its cores (its
+//! latency the service time), its wait added to every call through it.
+//! Waits lengthen the holding times of the callers above them (a
+//! thread-per-request worker waits for the database while holding),
 //! so the estimate walks the call graph again with the waits added until
 //! they stop changing: a fixed point reached from below, since longer holds
 //! only make longer waits. A closed workload's throughput X solves

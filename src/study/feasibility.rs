@@ -33,6 +33,27 @@ pub struct StationLoad {
     pub utilization: f64,
     /// CPU utilization: λ·E[compute] / (cores · speed); pools only.
     pub cpu_utilization: Option<f64>,
+    /// What `utilization` is of.
+    pub servers: Servers,
+}
+
+/// What a station's servers are: a pool's workers, a database's or a
+/// cache's connections, or a balancer's cores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Servers {
+    Workers,
+    Connections,
+    Cores,
+}
+
+impl Servers {
+    pub fn name(self) -> &'static str {
+        match self {
+            Servers::Workers => "workers",
+            Servers::Connections => "connections",
+            Servers::Cores => "cores",
+        }
+    }
 }
 
 /// Expected work one call of a program puts on its station and below.
@@ -78,7 +99,7 @@ pub fn settled_instances(scale: &crate::scenario::Autoscale, busy_workers: f64, 
 }
 
 /// Queueing delays a call meets, per station (scenario order: pools,
-/// databases, then caches), in ns. All zero for the plain utilization law; the analytic
+/// databases, caches, then balancers with `cores`), in ns. All zero for the plain utilization law; the analytic
 /// estimate fills them in and walks again.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Waits {
@@ -292,6 +313,8 @@ struct Estimator<'s> {
     /// Per cache: the hit ratio assumed, and the traffic that reached it.
     cache_hit_ratio: Vec<f64>,
     cache_traffic: Vec<CacheTraffic>,
+    /// Balancers with `cores`, by name: their station index.
+    balancer_station: HashMap<&'s str, usize>,
 }
 
 /// Calls per second and the busy servers they keep.
@@ -306,10 +329,43 @@ fn by_name<'s>(names: impl Iterator<Item = &'s str>) -> HashMap<&'s str, usize> 
 }
 
 fn station_count(scenario: &Scenario) -> usize {
-    scenario.pools.len() + scenario.databases.len() + scenario.caches.len()
+    scenario.pools.len()
+        + scenario.databases.len()
+        + scenario.caches.len()
+        + limited_balancers(scenario).count()
+}
+
+/// The balancers with `cores`: stations too, after the caches.
+fn limited_balancers(scenario: &Scenario) -> impl Iterator<Item = &crate::scenario::Balancer> {
+    scenario
+        .balancers
+        .iter()
+        .filter(|balancer| balancer.cores.is_some())
 }
 
 impl<'s> Estimator<'s> {
+    /// Adds `rate` calls/s through `component` (a DNS name, balancer or
+    /// pool) to its balancer when that has `cores`, and returns the mean
+    /// wait for one of them, ns (zero otherwise: the rest of the time in a
+    /// balancer is `balancer_time_ns`).
+    fn balancer_wait(&mut self, component: &str, rate: f64) -> f64 {
+        let scenario = self.scenario;
+        let name = scenario
+            .dns_name(component)
+            .map_or(component, |dns| dns.target.as_str());
+        let Some(&index) = self.balancer_station.get(name) else {
+            return 0.0;
+        };
+        let latency = scenario
+            .balancer(name)
+            .expect("a balancer station")
+            .latency
+            .mean();
+        self.rates[index] += rate;
+        self.hold[index] += rate * latency;
+        self.waits.worker_ns[index]
+    }
+
     /// Adds `rate` operations/s on a cache; returns the time one takes, ns.
     fn cache_operation(&mut self, cache: usize, rate: f64) -> f64 {
         let index = self.scenario.pools.len() + self.scenario.databases.len() + cache;
@@ -402,7 +458,9 @@ impl<'s> Estimator<'s> {
                         .target(self.scenario, &target.component, &target.endpoint)
                         .expect("checked");
                     let balancer = self.graph.balancer_ns.get(target.component.as_str()).copied();
-                    demand.hold_ns += hop + balancer.unwrap_or(0.0) + self.endpoint_response_ns[callee];
+                    let wait = self.balancer_wait(&target.component, rate);
+                    demand.hold_ns +=
+                        hop + balancer.unwrap_or(0.0) + wait + self.endpoint_response_ns[callee];
                 }
                 Step::Read {
                     cache: Some(cache), ..
@@ -531,6 +589,13 @@ fn walk_with(
         database_writes: vec![Load::default(); scenario.databases.len()],
         cache_traffic: vec![CacheTraffic::default(); scenario.caches.len()],
         cache_hit_ratio,
+        balancer_station: limited_balancers(scenario)
+            .enumerate()
+            .map(|(offset, balancer)| {
+                let first = scenario.pools.len() + scenario.databases.len() + scenario.caches.len();
+                (balancer.name.as_str(), first + offset)
+            })
+            .collect(),
     };
     let total_weight: f64 = scenario.workload.mix.iter().map(|c| c.weight).sum();
     // Calls flow from the classes' entry endpoints down the call graph.
@@ -638,6 +703,7 @@ fn walk_with(
     let mut response_ns = 0.0;
     for (index, (class, entry)) in scenario.workload.mix.iter().zip(&entries).enumerate() {
         let share = class.weight / total_weight;
+        let class_rate = rate * share;
         let served = match &geo_entries[index] {
             Some(targets) => targets
                 .iter()
@@ -651,8 +717,10 @@ fn walk_with(
             // Client ↔ edge, and on a miss the edge's call to the origin.
             let origin = match &cdn.origin {
                 CdnOrigin::Endpoint(target) => {
+                    let wait = estimator.balancer_wait(&target.component, class_rate * cdn.miss_ratio);
                     2.0 * scenario.network.default.mean()
                         + balancer_time_ns(scenario, &target.component)
+                        + wait
                         + served
                 }
                 CdnOrigin::Database(_) => database_origin_ns[index],
@@ -663,7 +731,17 @@ fn walk_with(
         let lookup = scenario.dns_name(&class.call.component).map_or(0.0, |dns| {
             lookup_share(dns, rate_to_name[dns.name.as_str()], users) * dns.resolve.mean()
         });
-        let balancer = balancer_time_ns(scenario, &class.call.component);
+        // A geoDNS name's load splits over its targets' balancers.
+        let wait = match scenario.geo_entry_shares(&class.call.component) {
+            Some(targets) => targets
+                .into_iter()
+                .map(|(target, target_share, _)| {
+                    target_share * estimator.balancer_wait(target, class_rate * target_share)
+                })
+                .sum(),
+            None => estimator.balancer_wait(&class.call.component, class_rate),
+        };
+        let balancer = balancer_time_ns(scenario, &class.call.component) + wait;
         response_ns += share * (client_round_trip + lookup + balancer + served);
     }
     let mut demands = Vec::with_capacity(stations);
@@ -750,6 +828,21 @@ fn walk_with(
             pulls_from: None,
         });
     }
+    for balancer in limited_balancers(scenario) {
+        let index = estimator.balancer_station[balancer.name.as_str()];
+        demands.push(StationDemand {
+            station: balancer.name.clone(),
+            scopes: Vec::new(),
+            arrival_rate: estimator.rates[index],
+            busy_workers: estimator.hold[index] / 1e9,
+            busy_cores: 0.0,
+            segment_rate: 0.0,
+            instances: 1,
+            servers_per_instance: balancer.cores.expect("a balancer with cores"),
+            cores_per_instance: None,
+            pulls_from: None,
+        });
+    }
     let walk = Walk {
         stations: demands,
         response_ns,
@@ -780,6 +873,13 @@ pub fn estimate(scenario: &Scenario) -> Vec<StationLoad> {
             arrival_rate: demand.arrival_rate,
             utilization: demand.utilization(),
             cpu_utilization: demand.cpu_utilization(),
+            servers: if scenario.pool(&demand.station).is_some() {
+                Servers::Workers
+            } else if scenario.balancer(&demand.station).is_some() {
+                Servers::Cores
+            } else {
+                Servers::Connections
+            },
         })
         .collect()
 }
@@ -790,8 +890,12 @@ pub fn warnings(loads: &[StationLoad]) -> Vec<String> {
     for load in loads {
         if load.utilization >= 1.0 {
             warnings.push(format!(
-                "`{}` is overloaded: offered {:.0} calls/s need {:.2}× its workers (ρ = {:.2} ≥ 1); queues will grow without bound",
-                load.station, load.arrival_rate, load.utilization, load.utilization
+                "`{}` is overloaded: offered {:.0} calls/s need {:.2}× its {} (ρ = {:.2} ≥ 1); queues will grow without bound",
+                load.station,
+                load.arrival_rate,
+                load.utilization,
+                load.servers.name(),
+                load.utilization
             ));
         }
         if let Some(cpu) = load.cpu_utilization

@@ -123,3 +123,87 @@ fn validate_and_run_show_the_estimate_and_flag_disagreements() {
         .stdout(contains("wait est ms"))
         .stdout(contains("≠ estimate and simulation disagree"));
 }
+
+/// A balancer with `cores` is a station of the estimate: M/M/c for its
+/// cores, its wait added to every call through it, including calls through
+/// a DNS name in front of it. Two cores, 0.5 ms each, 3 000 calls/s: ρ =
+/// 0.75, Erlang C 0.643, wait C·S / (c − λS) = 0.643 × 0.5 / 0.5 = 0.643 ms.
+/// `validate` shows its ρ as a CPU figure and warns in cores when the load
+/// outgrows them.
+#[test]
+fn a_balancer_with_cores_is_a_station_of_the_estimate() {
+    let text = |rate: &str| {
+        format!(
+            r#"
+[scenario]
+duration = "110s"
+warmup = "10s"
+
+[workload]
+arrivals = {{ kind = "open", rate = "{rate}" }}
+mix = [{{ class = "q", call = "www/get" }}]
+
+[dns.www]
+ttl = "60s"
+target = "lb"
+
+[balancer.lb]
+pool = "web"
+latency = {{ dist = "exp", mean = "0.5ms" }}
+cores = 2
+
+[pool.web]
+workers = 64
+
+[pool.web.endpoint.get]
+service = {{ dist = "exp", mean = "1ms" }}
+"#
+        )
+    };
+    let scenario = support::scenario(&text("3000/s"));
+    let estimate = analytic::estimate(&scenario);
+    let lb = estimate
+        .stations
+        .iter()
+        .find(|station| station.station == "lb")
+        .expect("the balancer is a station");
+    let erlang_c = analytic::erlang_c(2, 1.5);
+    assert!((erlang_c - 0.642_857).abs() < 1e-6, "{erlang_c}");
+    assert!((lb.utilization - 0.75).abs() < 1e-9, "{}", lb.utilization);
+    assert!((lb.wait_ms - erlang_c * 0.5 / 0.5).abs() < 1e-9, "{}", lb.wait_ms);
+    // The users' mean: the balancer's wait and processing, and the pool's
+    // service (no network, no waits there at ρ = 0.05 per worker).
+    assert!(
+        (estimate.latency_mean_ms - (lb.wait_ms + 0.5 + 1.0)).abs() < 0.01,
+        "{}",
+        estimate.latency_mean_ms
+    );
+    let result = support::simulate(&scenario);
+    let rows = analytic::compare(&estimate, &lookup(&result.summary));
+    for row in &rows {
+        assert!(
+            row.disagreement.is_none(),
+            "{}: {:?}",
+            row.station,
+            row.disagreement
+        );
+    }
+    let simulated_wait = support::metric(&result, "lb", "wait_mean_ms");
+    assert!(
+        (simulated_wait / lb.wait_ms - 1.0).abs() < 0.1,
+        "lb wait {simulated_wait} ms"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lb.toml");
+    std::fs::write(&path, text("4200/s")).unwrap();
+    support::capsim()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicates::str::is_match(r"\n  lb +4200\.0 +- +1\.050\n").unwrap())
+        .stderr(contains(
+            "`lb` is overloaded: offered 4200 calls/s need 1.05× its cores",
+        ));
+}
