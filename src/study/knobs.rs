@@ -20,16 +20,24 @@ pub enum KnobKind {
     PoolInstances,
     /// `database.<name>.connections`: operations a database serves at once.
     DatabaseConnections,
+    /// `balancer.<name>.cores`: requests a balancer with `cores` processes
+    /// at once.
+    BalancerCores,
 }
 
 impl KnobKind {
-    pub const ALL: [KnobKind; 2] = [KnobKind::PoolInstances, KnobKind::DatabaseConnections];
+    pub const ALL: [KnobKind; 3] = [
+        KnobKind::PoolInstances,
+        KnobKind::DatabaseConnections,
+        KnobKind::BalancerCores,
+    ];
 
     /// The scenario section and field: `("pool", "instances")`.
     pub fn section_field(self) -> (&'static str, &'static str) {
         match self {
             KnobKind::PoolInstances => ("pool", "instances"),
             KnobKind::DatabaseConnections => ("database", "connections"),
+            KnobKind::BalancerCores => ("balancer", "cores"),
         }
     }
 
@@ -46,6 +54,13 @@ impl KnobKind {
                 .map(|p| p.name.clone())
                 .collect(),
             KnobKind::DatabaseConnections => scenario.databases.iter().map(|d| d.name.clone()).collect(),
+            // A balancer without `cores` has unlimited capacity: nothing to buy.
+            KnobKind::BalancerCores => scenario
+                .balancers
+                .iter()
+                .filter(|b| b.cores.is_some())
+                .map(|b| b.name.clone())
+                .collect(),
         }
     }
 
@@ -53,6 +68,7 @@ impl KnobKind {
         match self {
             KnobKind::PoolInstances => scenario.pool(component).map(|p| p.instances),
             KnobKind::DatabaseConnections => scenario.database(component).map(|d| d.connections),
+            KnobKind::BalancerCores => scenario.balancer(component).and_then(|b| b.cores),
         }
     }
 
@@ -61,6 +77,7 @@ impl KnobKind {
         match self {
             KnobKind::PoolInstances => bounds::MAX_INSTANCES as u32,
             KnobKind::DatabaseConnections => bounds::MAX_WORKERS as u32,
+            KnobKind::BalancerCores => bounds::MAX_CORES as u32,
         }
     }
 
@@ -70,6 +87,7 @@ impl KnobKind {
         match self {
             KnobKind::PoolInstances => &["utilization", "cpu_utilization"],
             KnobKind::DatabaseConnections => &["utilization"],
+            KnobKind::BalancerCores => &["cpu_utilization"],
         }
     }
 
@@ -80,7 +98,8 @@ impl KnobKind {
             KnobKind::PoolInstances => scenario.pool(component).map_or(0.0, |pool| {
                 scenario.pool_size(pool).price_per_hour * HOURS_PER_MONTH
             }),
-            KnobKind::DatabaseConnections => 0.0,
+            // Databases and balancers carry no price in the model.
+            KnobKind::DatabaseConnections | KnobKind::BalancerCores => 0.0,
         }
     }
 
@@ -88,7 +107,7 @@ impl KnobKind {
     /// utilization ρ at value v means ρ·v/v' at v').
     fn capacity_is_linear(self) -> bool {
         match self {
-            KnobKind::PoolInstances | KnobKind::DatabaseConnections => true,
+            KnobKind::PoolInstances | KnobKind::DatabaseConnections | KnobKind::BalancerCores => true,
         }
     }
 }

@@ -211,3 +211,53 @@ fn a_plan_that_cannot_succeed_says_why() {
         .code(2)
         .stderr(contains("names `db/hit_ratio`, which the summary does not have"));
 }
+
+/// A balancer with `cores` (exponential 1 ms processing) in front of a pool
+/// that adds nothing: M/M/c for its cores. At 1 500/s the utilization law
+/// needs 2 cores (ρ = 0.75), where Erlang C gives a mean response of
+/// 0.643 / 0.5 + 1 = 2.29 ms; 3 cores give 0.237 / 1.5 + 1 = 1.16 ms. So
+/// for `mean<1.5ms` the plan starts at 2, finds the balancer the
+/// bottleneck, and raises its cores to 3.
+#[test]
+fn plan_raises_a_balancers_cores_to_the_erlang_c_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lb.toml");
+    std::fs::write(
+        &file,
+        r#"
+[scenario]
+duration = "40s"
+warmup = "5s"
+window = "5s"
+
+[workload]
+arrivals = { kind = "open", rate = "1000/s" }
+mix = [{ class = "q", call = "lb/get" }]
+
+[balancer.lb]
+pool = "web"
+latency = { dist = "exp", mean = "1ms" }
+cores = 1
+
+[pool.web]
+workers = 10000
+
+[pool.web.endpoint.get]
+service = "0s"
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    support::capsim()
+        .arg("plan")
+        .arg(&file)
+        .args(["--load", "1500/s", "--slo", "mean<1.5ms", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("start pool.web.instances=1 balancer.lb.cores=2 "))
+        .stdout(contains("`lb` is the bottleneck (75% busy): cores 2 → 3"))
+        .stdout(contains("\n  pool.web.instances=1 balancer.lb.cores=3\n"));
+    let patch = std::fs::read_to_string(out.join("patch.toml")).unwrap();
+    assert!(patch.ends_with("\n[balancer.lb]\ncores = 3\n"), "{patch}");
+}
