@@ -801,47 +801,35 @@ fn walk_with(
                 .collect()
         };
         demands.push(StationDemand {
-            station: database.name.clone(),
             scopes,
-            arrival_rate: load.rate,
-            busy_workers: load.busy,
-            busy_cores: 0.0,
-            segment_rate: 0.0,
-            instances: nodes,
-            servers_per_instance: database.connections,
-            cores_per_instance: None,
-            pulls_from: None,
+            ..StationDemand::servers_only(
+                database.name.clone(),
+                load.rate,
+                load.busy,
+                nodes,
+                database.connections,
+            )
         });
     }
     for (offset, cache) in scenario.caches.iter().enumerate() {
         let index = scenario.pools.len() + scenario.databases.len() + offset;
-        demands.push(StationDemand {
-            station: cache.name.clone(),
-            scopes: Vec::new(),
-            arrival_rate: estimator.rates[index],
-            busy_workers: estimator.hold[index] / 1e9,
-            busy_cores: 0.0,
-            segment_rate: 0.0,
-            instances: cache.nodes,
-            servers_per_instance: cache.connections,
-            cores_per_instance: None,
-            pulls_from: None,
-        });
+        demands.push(StationDemand::servers_only(
+            cache.name.clone(),
+            estimator.rates[index],
+            estimator.hold[index] / 1e9,
+            cache.nodes,
+            cache.connections,
+        ));
     }
     for balancer in limited_balancers(scenario) {
         let index = estimator.balancer_station[balancer.name.as_str()];
-        demands.push(StationDemand {
-            station: balancer.name.clone(),
-            scopes: Vec::new(),
-            arrival_rate: estimator.rates[index],
-            busy_workers: estimator.hold[index] / 1e9,
-            busy_cores: 0.0,
-            segment_rate: 0.0,
-            instances: 1,
-            servers_per_instance: balancer.cores.expect("a balancer with cores"),
-            cores_per_instance: None,
-            pulls_from: None,
-        });
+        demands.push(StationDemand::servers_only(
+            balancer.name.clone(),
+            estimator.rates[index],
+            estimator.hold[index] / 1e9,
+            1,
+            balancer.cores.expect("a balancer with cores"),
+        ));
     }
     let walk = Walk {
         stations: demands,
@@ -851,6 +839,29 @@ fn walk_with(
 }
 
 impl StationDemand {
+    /// A station of servers only (connections, a balancer's cores): no
+    /// compute of its own to count apart, pulling from no queue.
+    fn servers_only(
+        station: String,
+        arrival_rate: f64,
+        busy_workers: f64,
+        instances: u32,
+        servers_per_instance: u32,
+    ) -> Self {
+        StationDemand {
+            station,
+            scopes: Vec::new(),
+            arrival_rate,
+            busy_workers,
+            busy_cores: 0.0,
+            segment_rate: 0.0,
+            instances,
+            servers_per_instance,
+            cores_per_instance: None,
+            pulls_from: None,
+        }
+    }
+
     /// Worker (or connection) utilization.
     pub fn utilization(&self) -> f64 {
         self.busy_workers / (self.servers_per_instance as f64 * self.instances as f64)
