@@ -291,6 +291,27 @@ fn check(label: &str, samples: &[f64], analytic: f64, systematic: f64) {
 const WARMUP_S: u64 = 5;
 const WINDOW_S: u64 = 5;
 
+/// The `[scenario]` (seed 1, the warm-up and window above, a measured period
+/// long enough for `requests` expected arrivals) and `[workload]` (Poisson
+/// arrivals at `rate_per_s`, one class calling `entry`) of a test station.
+fn scenario_and_workload(rate_per_s: u32, requests: u64, entry: &str) -> String {
+    let measured_s = requests.div_ceil(rate_per_s as u64).div_ceil(WINDOW_S) * WINDOW_S;
+    let duration_s = WARMUP_S + measured_s;
+    format!(
+        r#"
+[scenario]
+seed = 1
+duration = "{duration_s}s"
+warmup = "{WARMUP_S}s"
+window = "{WINDOW_S}s"
+
+[workload]
+arrivals = {{ kind = "open", rate = "{rate_per_s}/s" }}
+mix = [{{ class = "q", call = "{entry}" }}]
+"#
+    )
+}
+
 /// One pool `srv` with one instance of `servers` workers, Poisson arrivals
 /// at `rate_per_s`, no network delay, service `service` (an inline TOML
 /// distribution), `waiting_room` = K − c places (`None`: unbounded), and a
@@ -302,21 +323,10 @@ fn single_station(
     service: &str,
     requests: u64,
 ) -> String {
-    let measured_s = requests.div_ceil(rate_per_s as u64).div_ceil(WINDOW_S) * WINDOW_S;
-    let duration_s = WARMUP_S + measured_s;
     let queue = waiting_room.map_or(String::new(), |places| format!("queue_capacity = {places}"));
+    let head = scenario_and_workload(rate_per_s, requests, "srv/work");
     format!(
-        r#"
-[scenario]
-seed = 1
-duration = "{duration_s}s"
-warmup = "{WARMUP_S}s"
-window = "{WINDOW_S}s"
-
-[workload]
-arrivals = {{ kind = "open", rate = "{rate_per_s}/s" }}
-mix = [{{ class = "q", call = "srv/work" }}]
-
+        r#"{head}
 [pool.srv]
 instances = 1
 workers = {servers}
@@ -869,20 +879,9 @@ read = { dist = "exp", mean = "1ms" }
 /// `requests` expected arrivals. `balancer` is the rest of its section;
 /// `service` the pool's.
 fn behind_a_balancer(rate_per_s: u32, balancer: &str, service: &str, requests: u64) -> String {
-    let measured_s = requests.div_ceil(rate_per_s as u64).div_ceil(WINDOW_S) * WINDOW_S;
-    let duration_s = WARMUP_S + measured_s;
+    let head = scenario_and_workload(rate_per_s, requests, "lb/work");
     format!(
-        r#"
-[scenario]
-seed = 1
-duration = "{duration_s}s"
-warmup = "{WARMUP_S}s"
-window = "{WINDOW_S}s"
-
-[workload]
-arrivals = {{ kind = "open", rate = "{rate_per_s}/s" }}
-mix = [{{ class = "q", call = "lb/work" }}]
-
+        r#"{head}
 [balancer.lb]
 pool = "srv"
 {balancer}
