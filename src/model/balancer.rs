@@ -35,7 +35,8 @@ pub struct Capacity {
     pub connections: u32,
     /// As a station's: `busy` counts cores processing, `queued` requests
     /// waiting for one, `present` connections; the window counts arrivals,
-    /// rejections (over `max_connections`), waits and requests processed.
+    /// rejections (over `max_connections`), waits and (with `cores`)
+    /// requests processed.
     pub metrics: StationMetrics,
     /// The windows kept after warm-up.
     pub total: StationCounters,

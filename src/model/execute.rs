@@ -176,10 +176,8 @@ impl Model {
         capacity.connections += 1;
         capacity.metrics.present.increment(now);
         frame.balancer_connection = true;
-        frame.arrived = now;
         let Some(cores) = capacity.cores else {
             // No processing capacity: the latency stays a plain delay.
-            capacity.metrics.window.completed += 1;
             let user = frame.carry.user;
             self.forward(key, balancer_id, user, true, queue);
             return;
@@ -206,12 +204,11 @@ impl Model {
             .frames
             .get(key)
             .expect("a frame holds its balancer connection");
-        let (balancer_id, arrived, user) = (frame.balancer, frame.arrived, frame.carry.user);
+        let (balancer_id, user) = (frame.balancer, frame.carry.user);
         let balancer = &mut self.balancers[balancer_id as usize];
         let latency_site = balancer.latency_site;
         let capacity = balancer.capacity.as_deref_mut().expect("a balancer with cores");
         capacity.metrics.window.completed += 1;
-        capacity.metrics.window.residence_ns += now.since(arrived).as_nanos() as u128;
         match capacity.waiting.pop_front() {
             Some(next) => {
                 capacity.metrics.queued.decrement(now);

@@ -134,7 +134,7 @@ pub struct Frame {
     /// Holds one of its balancer's counted connections (a balancer with a
     /// `max_connections` or `cores`), released when the frame goes.
     pub balancer_connection: bool,
-    /// When it reached the instance (before that, its balancer).
+    /// When it reached the instance.
     pub arrived: SimTime,
     /// When it began waiting for a worker or core.
     pub queued_since: SimTime,

@@ -512,15 +512,18 @@ fn check_mmck(servers: u32, capacity: u32, rate_per_s: u32, requests_per_run: u6
         model.utilization(),
         0.0,
     );
-    // Every rejection is a failed request, and nothing else fails.
-    for run in &runs {
-        assert_eq!(
-            metric(run, "overall", "errors_rejected"),
-            metric(run, "srv", "rejected")
-        );
-        assert_eq!(metric(run, "overall", "errors"), metric(run, "srv", "rejected"));
-    }
+    assert_only_rejections_fail(&runs, "srv");
     check_littles_law(&label, &runs, "srv");
+}
+
+/// Every request `station` rejected failed as `rejected`, and nothing else
+/// failed.
+fn assert_only_rejections_fail(runs: &[RunResult], station: &str) {
+    for run in runs {
+        let rejected = metric(run, station, "rejected");
+        assert_eq!(metric(run, "overall", "errors_rejected"), rejected);
+        assert_eq!(metric(run, "overall", "errors"), rejected);
+    }
 }
 
 /// Simulates M/G/1 at `rate_per_s` with `service` of mean 1 ms and squared
@@ -948,12 +951,5 @@ fn a_balancer_connection_limit_blocks_as_erlang_b() {
         load * (1.0 - blocking_expected),
         0.0,
     );
-    // Every rejection fails its request as `rejected`, and nothing else fails.
-    for run in &runs {
-        assert_eq!(
-            metric(run, "overall", "errors_rejected"),
-            metric(run, "lb", "rejected")
-        );
-        assert_eq!(metric(run, "overall", "errors"), metric(run, "lb", "rejected"));
-    }
+    assert_only_rejections_fail(&runs, "lb");
 }
