@@ -25,6 +25,7 @@ mod parse;
 mod reader;
 pub mod schema;
 mod tree;
+mod words;
 
 use std::path::Path;
 

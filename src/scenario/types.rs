@@ -6,6 +6,7 @@
 //! turns names into typed ids once, when it compiles.
 
 use super::dist::Dist;
+use super::words::words;
 use crate::engine::SimDuration;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -177,22 +178,15 @@ impl Default for Retry {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Jitter {
-    /// Wait exactly the backoff.
-    None,
-    /// Wait uniformly between zero and the backoff.
-    Full,
-    /// Wait half the backoff plus uniformly up to the other half.
-    Equal,
-}
-
-impl Jitter {
-    pub const NAMES: [&'static str; 3] = ["none", "full", "equal"];
-    pub const ALL: [Jitter; 3] = [Jitter::None, Jitter::Full, Jitter::Equal];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+words! {
+    /// Randomness in a retry's wait.
+    pub enum Jitter {
+        /// Wait exactly the backoff.
+        None = "none",
+        /// Wait uniformly between zero and the backoff.
+        Full = "full",
+        /// Wait half the backoff plus uniformly up to the other half.
+        Equal = "equal",
     }
 }
 
@@ -261,25 +255,17 @@ pub struct Dns {
     pub target: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Policy {
-    RoundRobin,
-    LeastConnections,
-    Random,
-    PowerOfTwo,
-}
-
-impl Policy {
-    pub const NAMES: [&'static str; 4] = ["round_robin", "least_connections", "random", "power_of_two"];
-    pub const ALL: [Policy; 4] = [
-        Policy::RoundRobin,
-        Policy::LeastConnections,
-        Policy::Random,
-        Policy::PowerOfTwo,
-    ];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+words! {
+    /// A balancer policy.
+    pub enum Policy {
+        /// In turn.
+        RoundRobin = "round_robin",
+        /// Fewest requests assigned and not finished; ties rotate.
+        LeastConnections = "least_connections",
+        /// Uniformly at random.
+        Random = "random",
+        /// The less loaded of two random instances.
+        PowerOfTwo = "power_of_two",
     }
 }
 
@@ -324,21 +310,13 @@ pub struct HealthCheck {
     pub healthy_threshold: u32,
 }
 
-/// Whether a worker is held while an endpoint waits on downstream calls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Concurrency {
-    /// The worker (thread) is held for the whole request.
-    ThreadPerRequest,
-    /// The worker is released while waiting and taken again to compute.
-    Async,
-}
-
-impl Concurrency {
-    pub const NAMES: [&'static str; 2] = ["thread_per_request", "async"];
-    pub const ALL: [Concurrency; 2] = [Concurrency::ThreadPerRequest, Concurrency::Async];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+words! {
+    /// How a pool's workers wait on calls.
+    pub enum Concurrency {
+        /// The worker (thread) is held for the whole request.
+        ThreadPerRequest = "thread_per_request",
+        /// The worker is released while waiting and taken again to compute.
+        Async = "async",
     }
 }
 
@@ -466,47 +444,28 @@ pub struct Failover {
     pub promotion: SimDuration,
 }
 
-/// Relational (SQL) or NoSQL (key-value / wide-column) defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Engine {
-    Relational,
-    Nosql,
-}
-
-impl Engine {
-    pub const NAMES: [&'static str; 2] = ["relational", "nosql"];
-    pub const ALL: [Engine; 2] = [Engine::Relational, Engine::Nosql];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+words! {
+    /// A database engine preset.
+    pub enum Engine {
+        /// Structured data, transactions; moderate scale per node.
+        Relational = "relational",
+        /// Very low latency, data spread over many nodes.
+        Nosql = "nosql",
     }
 }
 
-/// Where reads go in a replicated database.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadFrom {
-    /// Every read on the primary.
-    Primary,
-    /// Replicas in turn (the primary when no replica is up).
-    RoundRobin,
-    /// The replica with the fewest operations in progress.
-    LeastConnections,
-    /// The live node (replica or primary) nearest the caller's data center,
-    /// in turn among equally near ones (round robin without regions).
-    Nearest,
-}
-
-impl ReadFrom {
-    pub const NAMES: [&'static str; 4] = ["primary", "round_robin", "least_connections", "nearest"];
-    pub const ALL: [ReadFrom; 4] = [
-        ReadFrom::Primary,
-        ReadFrom::RoundRobin,
-        ReadFrom::LeastConnections,
-        ReadFrom::Nearest,
-    ];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+words! {
+    /// Where a database's reads go.
+    pub enum ReadFrom {
+        /// Every read on the primary.
+        Primary = "primary",
+        /// Replicas in turn (the primary when no replica is up).
+        RoundRobin = "round_robin",
+        /// The replica with the fewest operations in progress.
+        LeastConnections = "least_connections",
+        /// The live node (replica or primary) nearest the caller's data center,
+        /// in turn among equally near ones (round robin without regions).
+        Nearest = "nearest",
     }
 }
 
@@ -612,67 +571,42 @@ pub enum CacheCapacity {
     Bytes(u64),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Eviction {
-    Lru,
-    /// Least frequently used, counting accesses only while a key is cached
-    /// (a key evicted and filled again starts from one), ties by recency.
-    Lfu,
-    /// Least frequently used counting every access to every key ever seen;
-    /// a missed key is admitted only if it is now more popular than the
-    /// least popular cached key ("perfect" LFU).
-    PerfectLfu,
-    Fifo,
-    Random,
-}
-
-impl Eviction {
-    pub const NAMES: [&'static str; 5] = ["lru", "lfu", "perfect_lfu", "fifo", "random"];
-    pub const ALL: [Eviction; 5] = [
-        Eviction::Lru,
-        Eviction::Lfu,
-        Eviction::PerfectLfu,
-        Eviction::Fifo,
-        Eviction::Random,
-    ];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+words! {
+    /// A cache eviction policy.
+    pub enum Eviction {
+        /// Least recently used.
+        Lru = "lru",
+        /// Least frequently used, counting accesses only while a key is cached
+        /// (a key evicted and filled again starts from one), ties by recency.
+        Lfu = "lfu",
+        /// Least frequently used counting every access to every key ever seen;
+        /// a missed key is admitted only if it is now more popular than the
+        /// least popular cached key ("perfect" LFU).
+        PerfectLfu = "perfect_lfu",
+        /// First in, first out.
+        Fifo = "fifo",
+        /// A random entry.
+        Random = "random",
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WritePolicy {
-    /// Delete the key after writing the database (cache-aside).
-    Invalidate,
-    /// Store the new value after writing the database.
-    WriteThrough,
-}
-
-impl WritePolicy {
-    pub const NAMES: [&'static str; 2] = ["invalidate", "write_through"];
-    pub const ALL: [WritePolicy; 2] = [WritePolicy::Invalidate, WritePolicy::WriteThrough];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+words! {
+    /// What a write does to the cache.
+    pub enum WritePolicy {
+        /// Delete the key after writing the database (cache-aside).
+        Invalidate = "invalidate",
+        /// Store the new value after writing the database.
+        WriteThrough = "write_through",
     }
 }
 
-/// What clients do about a dead cache node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NodeFailure {
-    /// Drop it from the ring: its keys move to the next node (cold there).
-    Rehash,
-    /// Keep it on the ring: its keys miss and go to the database.
-    Miss,
-}
-
-impl NodeFailure {
-    pub const NAMES: [&'static str; 2] = ["rehash", "miss"];
-    pub const ALL: [NodeFailure; 2] = [NodeFailure::Rehash, NodeFailure::Miss];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+words! {
+    /// Where a down cache node's keys go.
+    pub enum NodeFailure {
+        /// Drop it from the ring: its keys move to the next node (cold there).
+        Rehash = "rehash",
+        /// Keep it on the ring: its keys miss and go to the database.
+        Miss = "miss",
     }
 }
 
@@ -710,18 +644,13 @@ pub enum FaultAction {
     Partition,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KillMode {
-    Crash,
-    Hang,
-}
-
-impl KillMode {
-    pub const NAMES: [&'static str; 2] = ["crash", "hang"];
-    pub const ALL: [KillMode; 2] = [KillMode::Crash, KillMode::Hang];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+words! {
+    /// How a killed target fails.
+    pub enum KillMode {
+        /// Connections are refused, work in progress is reset.
+        Crash = "crash",
+        /// Nothing answers; callers wait until their timeout.
+        Hang = "hang",
     }
 }
 
@@ -956,20 +885,13 @@ impl std::fmt::Display for CdnOrigin {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CdnFallback {
-    /// Clients go straight to the origin.
-    Origin,
-    /// Requests fail with `unavailable`.
-    None,
-}
-
-impl CdnFallback {
-    pub const NAMES: [&'static str; 2] = ["origin", "none"];
-    pub const ALL: [CdnFallback; 2] = [CdnFallback::Origin, CdnFallback::None];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+words! {
+    /// Where clients go while a CDN is down.
+    pub enum CdnFallback {
+        /// Clients go straight to the origin.
+        Origin = "origin",
+        /// Requests fail with `unavailable`.
+        None = "none",
     }
 }
 
@@ -989,21 +911,13 @@ pub struct Queue {
     pub consumer: Target,
 }
 
-/// What an enqueue does when the broker is full.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WhenFull {
-    /// Fail the enqueue (the producer's request fails with `rejected`).
-    Reject,
-    /// The producer waits, holding its worker, until there is room.
-    Block,
-}
-
-impl WhenFull {
-    pub const NAMES: [&'static str; 2] = ["reject", "block"];
-    pub const ALL: [WhenFull; 2] = [WhenFull::Reject, WhenFull::Block];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+words! {
+    /// What an enqueue does when the broker is full.
+    pub enum WhenFull {
+        /// Fail the enqueue (the producer's request fails with `rejected`).
+        Reject = "reject",
+        /// The producer waits, holding its worker, until there is room.
+        Block = "block",
     }
 }
 
@@ -1018,21 +932,14 @@ pub struct CdnDeploy {
     pub propagation: SimDuration,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeployMode {
-    /// Changed objects get new names: edges miss them once (cold misses).
-    Versioned,
-    /// Same names, purged by an invalidation that takes `propagation` to
-    /// reach the edges; until then edges serve the old content.
-    Invalidate,
-}
-
-impl DeployMode {
-    pub const NAMES: [&'static str; 2] = ["versioned", "invalidate"];
-    pub const ALL: [DeployMode; 2] = [DeployMode::Versioned, DeployMode::Invalidate];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+words! {
+    /// How a deploy's changed objects reach the edges.
+    pub enum DeployMode {
+        /// Changed objects get new names: edges miss them once (cold misses).
+        Versioned = "versioned",
+        /// Same names, purged by an invalidation that takes `propagation` to
+        /// reach the edges; until then edges serve the old content.
+        Invalidate = "invalidate",
     }
 }
 
@@ -1054,19 +961,12 @@ pub struct Autoscale {
     pub boot: Dist,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScaleMetric {
-    /// Busy workers / workers of the serving instances.
-    Utilization,
-    /// Messages waiting in the queue the pool consumes, per instance.
-    QueueDepth,
-}
-
-impl ScaleMetric {
-    pub const NAMES: [&'static str; 2] = ["utilization", "queue_depth"];
-    pub const ALL: [ScaleMetric; 2] = [ScaleMetric::Utilization, ScaleMetric::QueueDepth];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+words! {
+    /// What an autoscaler measures.
+    pub enum ScaleMetric {
+        /// Busy workers / workers of the serving instances.
+        Utilization = "utilization",
+        /// Messages waiting in the queue the pool consumes, per instance.
+        QueueDepth = "queue_depth",
     }
 }

@@ -4,7 +4,8 @@
 
 use schemars::JsonSchema;
 
-use super::data::Eviction;
+use crate::scenario::types::{CdnFallback, DeployMode, Eviction};
+
 use super::dist::DurationDist;
 use super::units::{ByteSize, CoefficientOfVariation, Duration, EntryTarget, Name, Probability};
 use crate::scenario::parse::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES};
@@ -55,15 +56,6 @@ pub enum Edges {
     Named(#[schemars(length(min = 1, max = MAX_CDN_EDGES), extend("uniqueItems" = true))] Vec<Name>),
 }
 
-/// Where clients go while a CDN is down.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-pub enum CdnFallback {
-    /// Straight to the origin.
-    Origin,
-    /// Nowhere: requests fail with `unavailable`.
-    None,
-}
 
 /// `[[cdn.<name>.deploy]]`: a release.
 #[derive(JsonSchema)]
@@ -85,15 +77,6 @@ pub struct Deploy {
     pub propagation: Option<Duration>,
 }
 
-/// How a deploy's changed objects reach the edges.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-pub enum DeployMode {
-    /// Changed objects get new names: edges miss them once.
-    Versioned,
-    /// Same names, purged after `propagation`; until then edges serve old content.
-    Invalidate,
-}
 
 /// An object size: a size string, or a distribution of sizes.
 #[derive(JsonSchema)]

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 
+use crate::scenario::types::{Concurrency, Policy};
+
 use super::dist::DurationDist;
 use super::geo::Link;
 use super::units::{Duration, EndpointTarget, Name, Probability, QueueCapacity};
@@ -98,19 +100,6 @@ pub struct Balancer {
     pub max_connections: Option<u64>,
 }
 
-/// A balancer policy.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-pub enum Policy {
-    /// In turn.
-    RoundRobin,
-    /// Fewest requests assigned and not finished; ties rotate.
-    LeastConnections,
-    /// Uniformly at random.
-    Random,
-    /// The less loaded of two random instances.
-    PowerOfTwo,
-}
 
 /// A balancer's health checks.
 #[derive(JsonSchema)]
@@ -162,15 +151,6 @@ pub struct Pool {
     pub endpoint: BTreeMap<String, Endpoint>,
 }
 
-/// How a pool's workers wait on calls.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-pub enum Concurrency {
-    /// A request holds its worker until it is done, including while it waits on calls.
-    ThreadPerRequest,
-    /// The worker is released while waiting and taken again to compute.
-    Async,
-}
 
 /// `[pool.<name>.endpoint.<endpoint>]`: what one endpoint does.
 #[derive(JsonSchema)]

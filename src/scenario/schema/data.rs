@@ -3,6 +3,8 @@
 
 use schemars::JsonSchema;
 
+use crate::scenario::types::{Engine, Eviction, NodeFailure, ReadFrom, WritePolicy};
+
 use super::dist::DurationDist;
 use super::units::{CacheCapacity, Duration, KeyCount, Name, Probability, QueueCapacity, Rate};
 use crate::scenario::bounds::{
@@ -52,29 +54,7 @@ pub struct Database {
     pub replica_datacenters: Option<Vec<Name>>,
 }
 
-/// A database engine preset.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-pub enum Engine {
-    /// Structured data, transactions; moderate scale per node.
-    Relational,
-    /// Very low latency, data spread over many nodes.
-    Nosql,
-}
 
-/// Where a database's reads go.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-pub enum ReadFrom {
-    /// Always the primary.
-    Primary,
-    /// The replicas in turn.
-    RoundRobin,
-    /// The replica with the fewest operations in progress.
-    LeastConnections,
-    /// The live node (replica or primary) nearest the caller's data center.
-    Nearest,
-}
 
 /// `replication`: writes are shipped in order to every replica and applied there.
 #[derive(JsonSchema)]
@@ -265,38 +245,5 @@ pub struct Cache {
     pub datacenter: Option<Name>,
 }
 
-/// A cache eviction policy.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-pub enum Eviction {
-    /// Least recently used.
-    Lru,
-    /// Least frequently used while cached.
-    Lfu,
-    /// Least frequently used over every access ever seen, with admission.
-    PerfectLfu,
-    /// First in, first out.
-    Fifo,
-    /// A random entry.
-    Random,
-}
 
-/// What a write does to the cache.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-pub enum WritePolicy {
-    /// Delete the key.
-    Invalidate,
-    /// Store the new value.
-    WriteThrough,
-}
 
-/// Where a down cache node's keys go.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-pub enum NodeFailure {
-    /// To the next node on the ring, cold there.
-    Rehash,
-    /// To the database.
-    Miss,
-}

@@ -6,6 +6,8 @@
 
 use schemars::JsonSchema;
 
+use crate::scenario::types::KillMode;
+
 use super::dist::DurationDist;
 use super::units::{Duration, FaultTarget, Name, Probability};
 
@@ -55,15 +57,6 @@ pub struct Fault {
     pub add: Option<Duration>,
 }
 
-/// How a killed target fails.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-pub enum KillMode {
-    /// Connections are refused, work in progress is reset.
-    Crash,
-    /// Nothing answers; callers wait until their timeout.
-    Hang,
-}
 
 /// `[recovery]`: when a drill counts the service as recovered.
 #[derive(JsonSchema)]

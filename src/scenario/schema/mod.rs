@@ -31,14 +31,14 @@ use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema};
 use serde_json::Value;
 
-pub use cdn::{Cdn, CdnFallback, Deploy, DeployMode, SizeDist};
-pub use components::{Balancer, Concurrency, Dns, Endpoint, Network, Policy, Pool, Size, Step};
-pub use data::{Cache, Database, Engine, Eviction, Keyspace, NodeFailure, ReadFrom, WritePolicy};
+pub use cdn::{Cdn, Deploy, SizeDist};
+pub use components::{Balancer, Dns, Endpoint, Network, Pool, Size, Step};
+pub use data::{Cache, Database, Keyspace};
 pub use dist::{DistTable, DurationDist};
-pub use faults::{Fault, KillMode, Recovery};
+pub use faults::{Fault, Recovery};
 pub use geo::{Datacenter, Link, Region};
-pub use queues::{Autoscale, Queue, ScaleMetric, WhenFull};
-pub use workload::{Jitter, Workload};
+pub use queues::{Autoscale, Queue};
+pub use workload::Workload;
 
 use units::{Duration, Seed};
 

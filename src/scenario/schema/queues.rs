@@ -3,6 +3,8 @@
 
 use schemars::JsonSchema;
 
+use crate::scenario::types::{ScaleMetric, WhenFull};
+
 use super::dist::DurationDist;
 use super::units::{Duration, EndpointTarget};
 use crate::scenario::bounds::MAX_INSTANCES;
@@ -32,15 +34,6 @@ pub struct Queue {
     pub consumer: EndpointTarget,
 }
 
-/// What an enqueue does when the broker is full.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-pub enum WhenFull {
-    /// The enqueue fails (the request fails with `rejected`).
-    Reject,
-    /// The producer waits, holding its worker, until there is room.
-    Block,
-}
 
 /// `[pool.<name>.autoscale]`: target tracking between `min` and `max`
 /// instances (the pool's `instances` is its starting count).
@@ -73,12 +66,3 @@ pub struct Autoscale {
     pub boot: Option<DurationDist>,
 }
 
-/// What an autoscaler measures.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-pub enum ScaleMetric {
-    /// The pool's mean worker utilization.
-    Utilization,
-    /// Messages waiting per instance in the queues the pool consumes.
-    QueueDepth,
-}

@@ -3,6 +3,8 @@
 
 use schemars::JsonSchema;
 
+use crate::scenario::types::Jitter;
+
 use super::dist::DurationDist;
 use super::units::{Duration, EntryTarget, Name, Probability, Rate};
 use crate::scenario::bounds::{MAX_CLOSED_USERS, MAX_RETRIES, MAX_USERS};
@@ -121,17 +123,6 @@ pub struct Retry {
     pub jitter: Option<Jitter>,
 }
 
-/// Randomness in a retry's wait.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "snake_case")]
-pub enum Jitter {
-    /// The computed wait.
-    None,
-    /// Uniform from zero to the computed wait.
-    Full,
-    /// Half fixed, half uniform.
-    Equal,
-}
 
 /// One request class of the mix.
 #[derive(JsonSchema)]
