@@ -56,7 +56,6 @@ pub enum Edges {
     Named(#[schemars(length(min = 1, max = MAX_CDN_EDGES), extend("uniqueItems" = true))] Vec<Name>),
 }
 
-
 /// `[[cdn.<name>.deploy]]`: a release.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
@@ -76,7 +75,6 @@ pub struct Deploy {
     /// With `mode = "invalidate"`: how long the invalidation takes to reach every edge.
     pub propagation: Option<Duration>,
 }
-
 
 /// An object size: a size string, or a distribution of sizes.
 #[derive(JsonSchema)]

@@ -100,7 +100,6 @@ pub struct Balancer {
     pub max_connections: Option<u64>,
 }
 
-
 /// A balancer's health checks.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
@@ -150,7 +149,6 @@ pub struct Pool {
     )]
     pub endpoint: BTreeMap<String, Endpoint>,
 }
-
 
 /// `[pool.<name>.endpoint.<endpoint>]`: what one endpoint does.
 #[derive(JsonSchema)]

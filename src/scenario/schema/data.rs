@@ -54,8 +54,6 @@ pub struct Database {
     pub replica_datacenters: Option<Vec<Name>>,
 }
 
-
-
 /// `replication`: writes are shipped in order to every replica and applied there.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
@@ -244,6 +242,3 @@ pub struct Cache {
     /// The data center its nodes stand in (default: everywhere).
     pub datacenter: Option<Name>,
 }
-
-
-

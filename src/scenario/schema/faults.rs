@@ -57,7 +57,6 @@ pub struct Fault {
     pub add: Option<Duration>,
 }
 
-
 /// `[recovery]`: when a drill counts the service as recovered.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]

@@ -34,7 +34,6 @@ pub struct Queue {
     pub consumer: EndpointTarget,
 }
 
-
 /// `[pool.<name>.autoscale]`: target tracking between `min` and `max`
 /// instances (the pool's `instances` is its starting count).
 #[derive(JsonSchema)]
@@ -65,4 +64,3 @@ pub struct Autoscale {
     #[schemars(extend("default" = "0s"))]
     pub boot: Option<DurationDist>,
 }
-

@@ -123,7 +123,6 @@ pub struct Retry {
     pub jitter: Option<Jitter>,
 }
 
-
 /// One request class of the mix.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
