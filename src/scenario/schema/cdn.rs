@@ -14,31 +14,37 @@ use crate::scenario::parse::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES};
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Cdn {
-    /// The objects it serves (the keyspace a class's `key` draws from).
+    /// The object catalog: `keys` objects, their `popularity` and `value_size` (a size or a
+    /// distribution of sizes).
     pub keyspace: Name,
-    /// Where misses go: `component/endpoint` (a DNS name, balancer or pool),
-    /// or a database's name (an object store).
+    /// Where edges fetch what they miss: `"component/endpoint"` (a DNS name, balancer or
+    /// pool) or `"database"` (a read of that database, used as an object store); its load
+    /// shows in its own metrics.
     pub origin: EntryTarget,
-    /// A number of edges, or their names.
+    /// The number of edges (`4`: named `edge[0]`…), or their names (`["eu", "us"]`); without
+    /// regions each user is served by one edge (a fixed hash of the user). With regions
+    /// (`[region.*]`) edges must be named after the regions they stand in, and each user
+    /// reaches the edge of their own region — see "CDN edges in regions" below.
     #[schemars(extend("default" = 1))]
     pub edges: Option<Edges>,
-    /// Bytes each edge stores.
+    /// Bytes each edge holds (`"10GiB"`); a fill evicts until the object fits.
     pub capacity: ByteSize,
-    /// What an edge evicts when full.
+    /// As for caches: `lru`, `fifo`, `random`, `lfu`, `perfect_lfu`.
     #[schemars(extend("default" = "lru"))]
     pub eviction: Option<Eviction>,
-    /// Objects expire this long after an edge stores them (longer than zero).
+    /// An edge's copy expires this long after it was fetched.
     pub ttl: Option<Duration>,
-    /// US dollars per GB sent from the edges.
+    /// US dollars per GB (10⁹ bytes) served to users (egress), added to `overall,cost_usd`.
     #[schemars(range(min = 0), extend("default" = 0.085))]
     pub price_per_gb: Option<f64>,
-    /// Where clients go while the CDN is down.
+    /// While a user's edge is down (once clients know): `origin` — requests go straight to
+    /// the origin — or `none` — they fail as `unavailable`.
     #[schemars(extend("default" = "origin"))]
     pub fallback: Option<CdnFallback>,
-    /// Time for clients to notice the CDN is down.
+    /// From an edge's failure until clients know; until then their connections are refused.
     #[schemars(extend("default" = "10s"))]
     pub detection: Option<Duration>,
-    /// An edge's response time.
+    /// One way between a user and their edge (instead of `network.client`).
     #[schemars(extend("default" = "10ms"))]
     pub latency: Option<DurationDist>,
     /// Releases that change a share of the objects.
@@ -67,12 +73,17 @@ pub enum Edges {
 pub struct Deploy {
     /// When.
     pub at: Duration,
-    /// How changed objects reach the edges.
+    /// `versioned`: changed objects get new names (`app.3f2a.js`), so each is a miss the
+    /// first time it is asked for after the deploy — a miss spike that decays — and the old
+    /// copies linger in the edges until evicted; `invalidate`: same names, purged from every
+    /// edge by an invalidation that arrives `propagation` after the deploy; until then edges
+    /// serve the old content, counted as `stale_reads`.
     #[schemars(extend("default" = "versioned"))]
     pub mode: Option<DeployMode>,
-    /// The share of the objects it changes.
+    /// The share of objects changed (which ones: a fixed hash of deploy and object).
     pub share: Probability,
-    /// With `mode = "invalidate"`: how long the invalidation takes to reach every edge.
+    /// How long the invalidation takes to reach the edges.
+    #[schemars(extend("x-default-text" = "required for `invalidate`"))]
     pub propagation: Option<Duration>,
 }
 

@@ -16,11 +16,11 @@ use super::units::{Duration, EndpointTarget, Name, Probability, QueueCapacity};
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Size {
-    /// Cores per instance.
+    /// Cores per instance (up to 4096).
     #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_CORES))]
     pub cores: u64,
-    /// Per-core speed relative to the machine service times are stated for
-    /// (service time on this size = stated time / speed).
+    /// Per-core speed relative to the machine service times are stated for: service time on
+    /// this size = stated time / speed.
     #[schemars(extend("exclusiveMinimum" = 0, "default" = 1.0))]
     pub speed: Option<f64>,
     /// US dollars per instance-hour.
@@ -54,12 +54,20 @@ pub struct Dns {
     #[schemars(extend("default" = "0s"))]
     pub resolve: Option<DurationDist>,
     /// The balancer or pool the name resolves to.
+    #[schemars(extend("x-default-text" = "required (or `targets`)"))]
     pub target: Option<Name>,
-    /// geoDNS: balancers or pools serving the same endpoints; each user is
-    /// answered with the nearest healthy one.
+    /// GeoDNS: `["lb-us", "lb-eu"]`, balancers or pools (usually in different data centers)
+    /// serving the same endpoints; each user is answered with the nearest healthy one by the
+    /// latency from the user's region (the first listed on a tie; the nearest of all when
+    /// none is healthy), and keeps that answer for the TTL.
     #[schemars(length(min = 1), extend("uniqueItems" = true))]
     pub targets: Option<Vec<Name>>,
-    /// geoDNS: probes that stop answers naming a dead target.
+    /// GeoDNS: `{ interval = "10s", timeout = "2s", unhealthy_threshold = 3,
+    /// healthy_threshold = 2 }`: a probe of every target each `interval`; a target fails when
+    /// its balancer is dead (at once if crashed, after `timeout` if hung) or no instance
+    /// behind it is up; after `unhealthy_threshold` failures in a row answers stop naming it,
+    /// after `healthy_threshold` successes they name it again. Users holding a cached answer
+    /// keep using a dead target until their record expires.
     pub health_check: Option<HealthCheck>,
 }
 
@@ -71,32 +79,49 @@ pub struct Dns {
     "then" = { "required": ["sticky"], "properties": { "sticky": { "const": true } } }
 ))]
 pub struct Balancer {
-    /// How an instance is picked.
+    /// `round_robin`, `least_connections` (fewest requests assigned and not finished; ties
+    /// rotate), `random`, `power_of_two` (the less loaded of two random instances).
     #[schemars(extend("default" = "round_robin"))]
     pub policy: Option<Policy>,
     /// The pool whose instances it spreads requests over.
     pub pool: Name,
-    /// The balancer's own processing time per request.
+    /// The balancer's own processing time per request: a plain delay, or with `cores` the
+    /// time a request holds one of them.
     #[schemars(extend("default" = "0s"))]
     pub latency: Option<DurationDist>,
-    /// Probes that take dead instances out of rotation.
+    /// `{ interval = "5s", timeout = "2s", unhealthy_threshold = 3, healthy_threshold = 2 }`:
+    /// a probe of every instance each `interval`; a dead instance fails its probe at once
+    /// (crashed) or after `timeout` (hung); it leaves the rotation after
+    /// `unhealthy_threshold` failures in a row and comes back after `healthy_threshold`
+    /// successes. Without health checks a balancer keeps sending to a dead instance. With
+    /// nothing in rotation it answers `unavailable`.
     pub health_check: Option<HealthCheck>,
-    /// The data center it stands in (default: with its pool).
+    /// The data center it stands in.
+    #[schemars(extend("x-default-text" = "with its pool"))]
     pub datacenter: Option<Name>,
-    /// Sticky sessions by user.
+    /// Sticky sessions by user: a user's requests go to the instance holding their session
+    /// while it lives (used within `session_ttl`, the same life of the instance, in
+    /// rotation); otherwise `policy` picks and a new session starts there. When the pool
+    /// keeps no `session_store`, the sessions live in the servers' memory and a crash loses
+    /// the live ones on that server (`sessions_lost`).
     #[schemars(extend("default" = false))]
     pub sticky: Option<bool>,
-    /// With `sticky = true`: a session unused this long expires (longer than zero).
+    /// With `sticky`: a session unused this long expires.
     #[schemars(extend("default" = "30m"))]
     pub session_ttl: Option<Duration>,
-    /// The balancer's own capacity: requests it processes at once, each for
-    /// `latency`, the others waiting in turn (default: unlimited, and
-    /// `latency` is a plain delay).
+    /// The balancer's own capacity: requests it processes at once, each for `latency`; the
+    /// others wait their turn (first come, first served). A busy balancer becomes the
+    /// bottleneck like any station: its rows and summary gain `cpu_utilization`,
+    /// `queue_len_mean`, `wait_mean_ms` (and `wait_probability`), `throughput_rps`.
     #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_CORES))]
+    #[schemars(extend("x-default-text" = "unlimited"))]
     pub cores: Option<u64>,
-    /// Requests passing through it at once, from arrival until the reply
-    /// goes back; one more is rejected (default: unlimited).
+    /// Requests passing through the balancer at once, from arrival until their reply goes
+    /// back (waiting, processed, or at an instance); one more is rejected (the client sees
+    /// `rejected`). With `cores` or `max_connections` the balancer reports `connections_mean`
+    /// and `rejected`.
     #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_QUEUE_CAPACITY))]
+    #[schemars(extend("x-default-text" = "unlimited"))]
     pub max_connections: Option<u64>,
 }
 
@@ -122,23 +147,30 @@ pub struct HealthCheck {
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Pool {
-    /// Identical servers (autoscaled: the starting count, default `autoscale.min`).
+    /// Identical servers.
     #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_INSTANCES), extend("default" = 1))]
     pub instances: Option<u64>,
-    /// An instance size: a `[size.<name>]` or a built-in one such as `m5.large`
-    /// (default: one core per worker, speed 1, free).
+    /// An instance size (above).
+    #[schemars(extend("x-default-text" = "one core per worker, speed 1, free"))]
     pub size: Option<Name>,
     /// Requests served at once per instance (threads).
     #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_WORKERS))]
     pub workers: u64,
-    /// Requests that may wait for a worker per instance; more are rejected.
+    /// Requests that may wait for a worker per instance; more are rejected (the client sees
+    /// `rejected`).
     pub queue_capacity: Option<QueueCapacity>,
-    /// Whether a worker is held while a request waits on calls.
+    /// `thread_per_request`: a request holds its worker until it is done, including while it
+    /// waits on calls (a slow database exhausts the pool); `async`: the worker is released
+    /// while waiting and taken again to compute.
     #[schemars(extend("default" = "thread_per_request"))]
     pub concurrency: Option<Concurrency>,
-    /// A database holding the users' sessions, read by every call (the stateless web tier).
+    /// A database holding the users' sessions: every call of the pool's endpoints first reads
+    /// the user's session there (one more call, with its latency), and no session is lost
+    /// when a server dies — the stateless web tier. Give the store a per-user keyspace (`keys
+    /// = "per_user"`) to key the reads by user.
     pub session_store: Option<Name>,
-    /// The data center its instances stand in (default: everywhere).
+    /// The data center its instances stand in.
+    #[schemars(extend("x-default-text" = "everywhere"))]
     pub datacenter: Option<Name>,
     /// Target tracking between `min` and `max` instances.
     pub autoscale: Option<super::queues::Autoscale>,

@@ -16,38 +16,68 @@ use crate::scenario::bounds::{
 #[schemars(deny_unknown_fields)]
 #[schemars(extend("dependencies" = { "replica_datacenters": ["datacenter"] }))]
 pub struct Database {
-    /// A preset of defaults: `relational` (100 connections, reads ~2 ms, writes
-    /// ~5 ms) or `nosql` (10 000 connections, ~1 ms, consistent hashing).
+    /// A preset of defaults (below).
     #[schemars(extend("default" = "relational"))]
     pub engine: Option<Engine>,
-    /// Operations served at once, per node (default: the preset's).
+    /// Operations served at once, per node.
     #[schemars(range(min = 1, max = MAX_WORKERS))]
+    #[schemars(extend("x-default-text" = "preset"))]
     pub connections: Option<u64>,
     /// Operations that may wait for a connection, per node.
     pub queue_capacity: Option<QueueCapacity>,
-    /// The time of a read on a node (default: the preset's).
+    /// The time of a read on a node (a step's `service` overrides it).
+    #[schemars(extend("x-default-text" = "preset"))]
     pub read: Option<DurationDist>,
-    /// The time of a write on a node (default: the preset's).
+    /// The time of a write on a node (a step's `service` overrides it).
+    #[schemars(extend("x-default-text" = "preset"))]
     pub write: Option<DurationDist>,
-    /// The keys it holds; required with replicas or shards.
+    /// The keys it holds; required for replicas and shards (versions, stale reads and shards
+    /// are per key).
     pub keyspace: Option<Name>,
     /// Read replicas per shard.
     #[schemars(range(min = 0, max = MAX_REPLICAS), extend("default" = 0))]
     pub replicas: Option<u64>,
-    /// Where reads go (default: `round_robin` with replicas, else `primary`).
+    /// Where reads go: `primary`, `round_robin` over the replicas, `least_connections` (the
+    /// replica with the fewest operations in progress), or `nearest` (the live node, replica
+    /// or primary, nearest the caller's data center; in turn among equally near ones).
+    #[schemars(extend("x-default-text" = "`\"round_robin\"` with replicas, else `\"primary\"`"))]
     pub read_from: Option<ReadFrom>,
-    /// How writes reach the replicas.
+    /// Writes commit on the primary and are shipped, in order, to every replica, which
+    /// applies them with `appliers` threads taking `apply` each: the lag grows as writes
+    /// approach the apply capacity. `mode = "semi_sync", acks = 1`: the primary acknowledges
+    /// a write only once `acks` replicas have received it (one more network round trip for
+    /// the writer). `semi_sync_timeout = "10s"` (semi-sync only; the default, like MySQL's
+    /// `rpl_semi_sync_master_timeout`): a write still missing acks after it is acknowledged
+    /// anyway and the shard falls back to asynchronous (every waiting write released, new
+    /// ones acknowledged at commit) until enough live replicas have received the latest
+    /// write, then semi-sync again — both logged (`semi_sync_fallback`,
+    /// `semi_sync_recovered`); a shard that knows (failover detection) it has fewer live
+    /// replicas than `acks` — a promoted primary whose only replica is the dead old primary —
+    /// falls back at once. `semi_sync_timeout = "never"` blocks instead, like PostgreSQL's
+    /// `synchronous_standby_names`: writes wait until the replica returns (and acks them),
+    /// jamming the callers meanwhile.
+    #[schemars(extend("x-default-text" = "`{ mode = \"async\", apply = preset, appliers = preset }`"))]
     pub replication: Option<Replication>,
-    /// Shards, each with its own primary (and replicas).
+    /// The database is split into this many shards, each with its own primary (and replicas);
+    /// a key lives on one shard.
     #[schemars(range(min = 1, max = MAX_SHARDS), extend("default" = 1))]
     pub shards: Option<u64>,
-    /// How keys map to shards (default: `hash`; nosql: `consistent`).
+    /// `hash` (hash of the key modulo the shard count), `range` (equal key ranges), or `{ by
+    /// = "consistent", virtual_nodes = 100 }` (a hash ring: changing the shard count moves
+    /// few keys).
+    #[schemars(extend("x-default-text" = "`{ by = \"hash\" }` (nosql: consistent)"))]
     pub sharding: Option<Sharding>,
-    /// Change the shard count during the run.
+    /// `{ at = "5m", shards = 8, rate = "1000/s" }`: change the shard count during the run;
+    /// the keys that move are copied at `rate` (a read on the old primary and a write on the
+    /// new one each, real load), and served from their old shard until copied.
     pub reshard: Option<Reshard>,
-    /// Detection and promotion of a replica when a primary dies (none by default).
+    /// `{ detection = "10s", promotion = "5s" }`: a dead node is noticed after `detection`
+    /// and the replica that received the most writes is promoted after `promotion` more
+    /// (writes are `unavailable` meanwhile); without it a dead primary takes no writes until
+    /// it is restored.
     pub failover: Option<Failover>,
-    /// The data center its primaries stand in (default: everywhere).
+    /// The data center its primaries stand in.
+    #[schemars(extend("x-default-text" = "everywhere"))]
     pub datacenter: Option<Name>,
     /// With `datacenter`: where replica i stands (entry i; replicas past the
     /// list stand with the primary).
@@ -68,16 +98,19 @@ pub struct Replication {
     /// With `semi_sync`: replicas that must have received a write.
     #[schemars(range(min = 1, max = MAX_REPLICAS), extend("default" = 1))]
     pub acks: Option<u64>,
-    /// Time to apply one write on a replica (default: the preset's).
+    /// Time to apply one write on a replica.
+    #[schemars(extend("x-default-text" = "preset"))]
     pub apply: Option<DurationDist>,
-    /// Threads applying writes on each replica (default: the preset's).
-    #[schemars(range(min = 1, max = 1024))]
+    /// Threads applying writes on each replica.
+    #[schemars(range(min = 1, max = 1024), extend("x-default-text" = "preset"))]
     pub appliers: Option<u64>,
-    /// Time for a write to reach a replica (default: the network's hop).
+    /// The time for a write to reach a replica (a distribution).
+    #[schemars(extend("x-default-text" = "the network's hop"))]
     pub ship: Option<DurationDist>,
     /// With `semi_sync`: how long a write waits for its acks before it is
-    /// acknowledged anyway and the shard falls back to asynchronous (default
-    /// `"10s"`), or `"never"` to block until the replicas answer.
+    /// acknowledged anyway and the shard falls back to asynchronous, or
+    /// `"never"` to block until the replicas answer.
+    #[schemars(extend("x-default-text" = "`\"10s\"`"))]
     pub semi_sync_timeout: Option<SemiSyncTimeout>,
 }
 
@@ -154,15 +187,20 @@ pub struct Failover {
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Keyspace {
-    /// The number of keys, or `"per_user"` (one key per user).
+    /// The number of keys (up to 10 000 000), or `"per_user"`: one key per user, the user's
+    /// own record (read-your-writes).
     pub keys: KeyCount,
-    /// How often each key is asked for.
+    /// Or `{ zipf = 0.99 }`: the key of popularity rank r is asked for in proportion to r^−α.
     #[schemars(extend("default" = "uniform"))]
     pub popularity: Option<Popularity>,
-    /// A share of all requests that goes to the few most popular keys.
+    /// `{ share = 0.2, keys = 1 }`: that share of all requests goes to the few most popular
+    /// keys (the celebrity problem).
     pub hot: Option<HotKeys>,
-    /// The size of a value (for cache capacities given in bytes, and CDN
-    /// traffic): a size, or a distribution of sizes.
+    /// The size of a value, for cache capacities given in bytes; or a distribution of object
+    /// sizes, in bytes: `{ dist = "lognormal", mean = "50KiB", cv = 1.5 }`, `exp` (`mean`),
+    /// `uniform` (`min`, `max`), `pareto` (`min`, `alpha`) — each object's size is drawn
+    /// once, from the seed and the object, so an object always has the same size (CDN edges
+    /// fill by bytes; a cache node counts values of the mean size).
     #[schemars(extend("default" = "1KiB"))]
     pub value_size: Option<super::cdn::SizeDist>,
 }
@@ -211,34 +249,41 @@ pub struct HotKeys {
 pub struct Cache {
     /// The keys it caches (the same as its database's).
     pub keyspace: Name,
-    /// Nodes on a consistent-hash ring.
+    /// Nodes on a consistent-hash ring (`virtual_nodes`, default 100, per node).
     #[schemars(range(min = 1, max = MAX_CACHE_NODES), extend("default" = 1))]
     pub nodes: Option<u64>,
-    /// Per node: entries, or bytes (divided by the keyspace's `value_size`).
+    /// Per node: entries (`50000`) or bytes (`"2GiB"`, divided by the keyspace's
+    /// `value_size`).
     pub capacity: CacheCapacity,
-    /// What is evicted when a node is full.
+    /// `lru`, `fifo`, `random`, `lfu` (counts accesses only while a key is cached, like real
+    /// caches: an evicted key starts again from one; ties evict the least recently used),
+    /// `perfect_lfu` (counts every access to every key ever seen and admits a missed key only
+    /// if it is now more popular than the least popular cached key).
     #[schemars(extend("default" = "lru"))]
     pub eviction: Option<Eviction>,
-    /// Entries expire this long after they are filled (longer than zero).
+    /// Entries expire this long after they are filled.
     pub ttl: Option<Duration>,
     /// Each hit restarts the entry's TTL (sliding expiry).
     #[schemars(extend("default" = false))]
     pub ttl_refresh_on_hit: Option<bool>,
-    /// What a write step with this cache does after writing the database.
+    /// What a write step with this cache does after writing the database: `invalidate`
+    /// (delete the key) or `write_through` (store the new value).
     #[schemars(extend("default" = "invalidate"))]
     pub write_policy: Option<WritePolicy>,
     /// Operations a node serves at once.
     #[schemars(range(min = 1, max = MAX_WORKERS), extend("default" = 1000))]
     pub connections: Option<u64>,
-    /// Points per node on the ring.
+    /// Points per node on the consistent-hash ring.
     #[schemars(range(min = 1, max = MAX_VIRTUAL_NODES), extend("default" = 100))]
     pub virtual_nodes: Option<u64>,
-    /// Where a down node's keys go.
+    /// When a node is down, clients `rehash` (its keys move to the next node on the ring,
+    /// cold there) or `miss` (its keys go to the database).
     #[schemars(extend("default" = "rehash"))]
     pub on_node_failure: Option<NodeFailure>,
     /// Time a node takes for one get, set or delete.
     #[schemars(extend("default" = "200us"))]
     pub latency: Option<DurationDist>,
-    /// The data center its nodes stand in (default: everywhere).
+    /// The data center its nodes stand in.
+    #[schemars(extend("x-default-text" = "everywhere"))]
     pub datacenter: Option<Name>,
 }

@@ -64,10 +64,10 @@ pub struct Recovery {
     /// The window's error rate at most the pre-fault baseline plus this.
     #[schemars(extend("default" = 0.001))]
     pub error_rate_margin: Option<Probability>,
-    /// The window's p99 at most the baseline's times this (greater than zero).
+    /// The window's p99 at most the baseline's times this.
     #[schemars(extend("exclusiveMinimum" = 0, "default" = 1.5))]
     pub p99_factor: Option<f64>,
-    /// For this many windows in a row.
+    /// For this many windows in a row; use short windows (`window = "1s"`) in drills.
     #[schemars(range(min = 1, max = 1000), extend("default" = 3))]
     pub windows: Option<u64>,
 }

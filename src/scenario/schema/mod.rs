@@ -21,6 +21,7 @@ mod dist;
 mod faults;
 mod geo;
 mod queues;
+pub mod reference;
 pub mod units;
 mod workload;
 
@@ -106,19 +107,21 @@ pub struct ScenarioFile {
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Meta {
-    /// Shown in outputs (default: the file name).
+    /// Shown in outputs.
+    #[schemars(extend("x-default-text" = "file name"))]
     pub name: Option<String>,
     /// Free text.
     #[schemars(extend("default" = ""))]
     pub description: Option<String>,
-    /// Seed of every random stream.
+    /// Seed of every random stream (0 to 2⁶⁴−1).
     pub seed: Option<Seed>,
-    /// Simulated time (longer than zero, at most `limits.max_duration`).
+    /// Simulated time.
     pub duration: Duration,
     /// Discarded before metrics are kept; a whole number of windows.
     #[schemars(extend("default" = "0s"))]
     pub warmup: Option<Duration>,
-    /// Width of a time-series row (default: 10 s, or `duration` if shorter).
+    /// Width of a time-series row.
+    #[schemars(extend("x-default-text" = "`\"10s\"` (or `duration` if shorter)"))]
     pub window: Option<Duration>,
 }
 
@@ -126,13 +129,14 @@ pub struct Meta {
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Limits {
-    /// Requests in flight at once; beyond it the run stops with exit code 1.
+    /// Requests in flight at once; beyond it the run stops with exit code 1 and writes
+    /// nothing (an overloaded system without timeouts).
     #[schemars(range(min = 1, max = 100_000_000), extend("default" = 1_000_000))]
     pub max_in_flight: Option<u64>,
     /// Events handled in one run.
     #[schemars(range(min = 1, max = 9_223_372_036_854_775_807u64), extend("default" = 10_000_000_000u64))]
     pub max_events: Option<u64>,
-    /// The longest `scenario.duration` accepted (longer than zero).
+    /// The longest `scenario.duration` accepted; a longer one is an error at load time.
     #[schemars(extend("default" = "31d"))]
     pub max_duration: Option<Duration>,
 }

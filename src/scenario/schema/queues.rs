@@ -19,18 +19,20 @@ pub struct Queue {
         range(min = 1, max = crate::scenario::parse::MAX_QUEUE_MESSAGES),
         extend("default" = 1_000_000)
     )]
+    /// Messages the broker holds at most.
     pub capacity: Option<u64>,
-    /// What an enqueue does when the broker is full.
+    /// `reject`: the enqueue fails (the request fails with `rejected`); `block`: the producer
+    /// waits, holding its worker, until there is room.
     #[schemars(extend("default" = "reject"))]
     pub when_full: Option<WhenFull>,
-    /// Whether queued messages survive a broker crash.
+    /// Messages survive a broker crash (on disk); in memory they are lost (`lost_messages`).
     #[schemars(extend("default" = false))]
     pub durable: Option<bool>,
-    /// Time until the broker acknowledges an enqueue.
+    /// Time until the broker acknowledges an enqueue (a duration or distribution).
     #[schemars(extend("default" = "0s"))]
     pub latency: Option<DurationDist>,
-    /// The endpoint that runs each message: `pool/endpoint` (a pool, not a
-    /// balancer or DNS name).
+    /// `"pool/endpoint"`: the pool whose workers pull messages (a pool, not a balancer) and
+    /// the endpoint each job runs (its service and steps, which may call databases).
     pub consumer: EndpointTarget,
 }
 
@@ -39,28 +41,30 @@ pub struct Queue {
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Autoscale {
-    /// The fewest instances.
+    /// Fewest instances.
     #[schemars(range(min = 1, max = MAX_INSTANCES), extend("default" = 1))]
     pub min: Option<u64>,
-    /// The most instances (not below `min`).
+    /// Most instances (the pool is built with this many; the others are stopped).
     #[schemars(range(min = 1, max = MAX_INSTANCES))]
     pub max: u64,
-    /// What the autoscaler measures.
+    /// `utilization`: busy workers / workers of the serving instances over the last interval;
+    /// `queue_depth`: messages waiting in the queue the pool consumes, per instance.
     #[schemars(extend("default" = "utilization"))]
     pub metric: Option<ScaleMetric>,
-    /// The value of `metric` to hold (greater than zero; a fraction, at most
-    /// 1, for `utilization`).
+    /// The utilization to keep (a fraction, at most 1), or messages waiting per instance.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub target: f64,
-    /// Time between measurements (longer than zero).
+    /// Time between evaluations.
     #[schemars(extend("default" = "60s"))]
     pub interval: Option<Duration>,
-    /// Wait after a scale action before the next one.
+    /// No scale-out sooner than this after a scale action.
     #[schemars(extend("default" = "5m"))]
     pub cooldown: Option<Duration>,
-    /// Wait after a scale action before scaling in (default: `cooldown`).
+    /// No scale-in sooner than this after a scale action.
+    #[schemars(extend("x-default-text" = "`cooldown`"))]
     pub scale_in_cooldown: Option<Duration>,
-    /// Time from launch until a new instance serves.
+    /// Time (a duration or distribution) from launch until a new instance takes work (a
+    /// balancer sends it nothing before).
     #[schemars(extend("default" = "0s"))]
     pub boot: Option<DurationDist>,
 }

@@ -17,18 +17,32 @@ use crate::scenario::bounds::{MAX_CLOSED_USERS, MAX_RETRIES, MAX_USERS};
     "then" = { "not": { "anyOf": [{ "required": ["profile"] }, { "required": ["diurnal"] }] } }
 ))]
 pub struct Workload {
-    /// How requests arrive: an open stream or a closed population.
+    /// `{ kind = "open", rate = "1200/s", users = 10000 }`: Poisson arrivals spread uniformly
+    /// over `users` (each user has their own DNS cache); or `{ kind = "open", daily_users =
+    /// 1e6, requests_per_user = 20, peak_factor = 3 }`: the peak rate users × requests / 86
+    /// 400 s × factor; or `{ kind = "closed", users = 200, think = { dist = "exp", mean =
+    /// "5s" } }`: each user thinks, sends a request, waits for its outcome, and thinks again.
     pub arrivals: Arrivals,
-    /// Open workloads: changes of the rate over time, in time order.
+    /// Open workloads: changes of the rate over time, in order: `{ at = "4m", rate = "6000/s"
+    /// }` (a step), `… over = "1m" }` (a linear ramp), `… for = "30s" }` (a spike: back to
+    /// the previous rate after holding it).
     #[schemars(extend("default" = []))]
     pub profile: Option<Vec<RateChange>>,
-    /// Open workloads: a daily cycle multiplying the rate.
+    /// Open workloads: a daily cycle multiplying the rate: `{ trough = 0.3, period = "24h",
+    /// peak_at = "14h" }` (1 at the peak, `trough` half a period later, cosine in between).
     pub diurnal: Option<Diurnal>,
-    /// The client gives up an attempt after this long (longer than zero).
+    /// The client gives up an attempt after this long (the servers keep working on it).
     pub timeout: Option<Duration>,
-    /// Retries after a timeout or rejection (none by default).
+    /// `{ retries = 2, backoff = "100ms", multiplier = 2.0, max_backoff = "10s", jitter =
+    /// "full" }`: after a timeout or rejection, wait `backoff × multiplier^(k−1)` (capped),
+    /// with `jitter` `none`, `full` (uniform from 0) or `equal` (half fixed, half uniform).
+    #[schemars(extend("x-default-text" = "no retries"))]
     pub retry: Option<Retry>,
-    /// The request classes (at least one).
+    /// Request classes: `[{ class = "view", weight = 90, call = "www/view_item", key =
+    /// "items" }, …]`; `call` is `component/endpoint` where the component is a DNS name,
+    /// balancer or pool, or the name of a CDN (`call = "static"`; anything after a `/` is
+    /// only a label); `weight` defaults to 1; `key` (optional) names the keyspace a request's
+    /// item is drawn from — the key then follows the request through caches and databases.
     #[schemars(length(min = 1))]
     pub mix: Vec<Class>,
 }
