@@ -5,14 +5,19 @@
 //! tree, so these types are never deserialized: they exist only to describe
 //! what the loader accepts — every section and key, its unit or format, its
 //! default and what it means — for editors (completion and validation via
-//! Taplo / Even Better TOML) and for `capsim schema`. Unknown keys are
+//! Taplo / Even Better TOML), for `capsim schema` and for the README's
+//! scenario-reference tables (`reference`: a key's doc comment is its
+//! meaning there, its `default` or `x-default-text` its default). Word
+//! enums (`Policy`, `Eviction`, …) are the resolved scenario's own, declared
+//! once with `words!`. Unknown keys are
 //! rejected (`additionalProperties: false`) exactly where the loader rejects
 //! them. What needs the whole scenario (names that must exist, `warmup` a
 //! whole number of windows) is left to the loader.
 //!
 //! The shipped file `schema/capsim-scenario.schema.json` is this output;
 //! `tests/it/schema.rs` keeps the two equal, validates every shipped
-//! scenario against it and checks it against the README's reference.
+//! scenario against it, and checks that the README's generated tables are
+//! current.
 
 mod cdn;
 mod components;
