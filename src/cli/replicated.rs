@@ -11,15 +11,16 @@ use capsim::study::slo::Slo;
 
 use super::args::RunArgs;
 use super::count_progress::CountProgress;
-use super::{EXIT_FAILED, EXIT_OK, threads};
+use super::outcome::{Failure, Outcome};
+use super::threads;
 
-pub fn run(arguments: &RunArgs, scenario: &Scenario, slos: &[Slo]) -> u8 {
+pub fn run(arguments: &RunArgs, scenario: &Scenario, slos: &[Slo]) -> Outcome {
     // The runs, the files and the charts all go on the study's pool:
     // `--threads` bounds it all.
     let finished = threads::install(arguments.threads, || run_and_write(arguments, scenario, slos));
     let (replicated, rendered) = match finished {
         Ok(Ok(finished)) => finished,
-        Ok(Err(code)) | Err(code) => return code,
+        Ok(Err(failure)) | Err(failure) => return Err(failure),
     };
     if !arguments.quiet {
         print_summary(scenario, &replicated, &arguments.out);
@@ -27,16 +28,16 @@ pub fn run(arguments: &RunArgs, scenario: &Scenario, slos: &[Slo]) -> u8 {
         let means = |scope: &str, metric: &str| replicated.summary.mean(scope, metric);
         super::analytic_table::print_comparison(scenario, &means);
     }
-    EXIT_OK
+    Ok(())
 }
 
 /// Runs the replications, writes the run folder and draws its charts and
-/// report; on failure prints why and returns the exit code.
+/// report; on failure prints why and says which kind of failure.
 fn run_and_write(
     arguments: &RunArgs,
     scenario: &Scenario,
     slos: &[Slo],
-) -> Result<(Replicated, Rendered), u8> {
+) -> Result<(Replicated, Rendered), Failure> {
     let replications = arguments.replications;
     let progress = CountProgress::new(replications as u64, "replications", arguments.quiet);
     let result = run_replications(scenario, replications, &|| progress.tick());
@@ -44,14 +45,14 @@ fn run_and_write(
     let replicated = result.map_err(|error| {
         eprintln!("error: {error}");
         eprintln!("no results were written");
-        EXIT_FAILED
+        Failure::Failed
     })?;
     write_replicated_run(&arguments.out, &to_toml(scenario), &replicated).map_err(|error| {
         eprintln!(
             "error: cannot write results to `{}`: {error}",
             arguments.out.display()
         );
-        EXIT_FAILED
+        Failure::Failed
     })?;
     let rendered = super::render::render(&arguments.out, Some(scenario), slos)?;
     Ok((replicated, rendered))
