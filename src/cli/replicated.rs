@@ -2,6 +2,7 @@
 //! as one run whose summary has 95 % intervals. The runs, the files and the
 //! charts all go on the pool `--threads` sizes.
 
+use capsim::metrics::catalog as metric;
 use capsim::report::render::Rendered;
 use capsim::report::study_files::write_replicated_run;
 use capsim::scenario::Scenario;
@@ -92,28 +93,31 @@ fn print_summary(scenario: &Scenario, replicated: &Replicated, out: &std::path::
     );
     say!(
         "  requests {}  throughput {}/s  errors {}%",
-        get("overall", "requests", 1.0, 0),
-        get("overall", "throughput_rps", 1.0, 1),
-        get("overall", "error_rate", 100.0, 3)
+        get("overall", metric::REQUESTS.name, 1.0, 0),
+        get("overall", metric::THROUGHPUT_RPS.name, 1.0, 1),
+        get("overall", metric::ERROR_RATE.name, 100.0, 3)
     );
     say!(
         "  latency  mean {} ms  p50 {} ms  p99 {} ms",
-        get("overall", "latency_mean_ms", 1.0, 2),
-        get("overall", "latency_p50_ms", 1.0, 2),
-        get("overall", "latency_p99_ms", 1.0, 2)
+        get("overall", metric::LATENCY_MEAN_MS.name, 1.0, 2),
+        get("overall", metric::LATENCY_P50_MS.name, 1.0, 2),
+        get("overall", metric::LATENCY_P99_MS.name, 1.0, 2)
     );
     let stations = scenario.station_names();
     let busiest = stations
         .flat_map(|name| {
-            [("workers", "utilization"), ("CPU", "cpu_utilization")]
-                .map(|(resource, metric)| (name, resource, metric, summary.mean(name, metric).unwrap_or(0.0)))
+            [
+                ("workers", metric::UTILIZATION.name),
+                ("CPU", metric::CPU_UTILIZATION.name),
+            ]
+            .map(|(resource, metric)| (name, resource, metric, summary.mean(name, metric).unwrap_or(0.0)))
         })
         .max_by(|a, b| a.3.total_cmp(&b.3));
     if let Some((name, resource, metric, _)) = busiest {
         say!(
             "  busiest  {name} ({resource} {}% busy), mean wait {} ms",
             get(name, metric, 100.0, 1),
-            get(name, "wait_mean_ms", 1.0, 2)
+            get(name, metric::WAIT_MEAN_MS.name, 1.0, 2)
         );
     }
     say!(

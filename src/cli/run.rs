@@ -1,5 +1,6 @@
 //! `capsim run`: load, pre-check, simulate, write, summarise.
 
+use capsim::metrics::catalog as metric;
 use capsim::report::RunWriter;
 use capsim::scenario::dump::to_toml;
 use capsim::study::{self, Control, feasibility};
@@ -93,24 +94,24 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResul
     );
     say!(
         "  requests {:.0}  throughput {:.1}/s  errors {:.3}%",
-        get("overall", "requests"),
-        get("overall", "throughput_rps"),
-        100.0 * get("overall", "error_rate")
+        get("overall", metric::REQUESTS.name),
+        get("overall", metric::THROUGHPUT_RPS.name),
+        100.0 * get("overall", metric::ERROR_RATE.name)
     );
     say!(
         "  latency  mean {:.2} ms  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
-        get("overall", "latency_mean_ms"),
-        get("overall", "latency_p50_ms"),
-        get("overall", "latency_p99_ms"),
-        get("overall", "latency_max_ms")
+        get("overall", metric::LATENCY_MEAN_MS.name),
+        get("overall", metric::LATENCY_P50_MS.name),
+        get("overall", metric::LATENCY_P99_MS.name),
+        get("overall", metric::LATENCY_MAX_MS.name)
     );
     let stations = scenario.station_names();
     // The busiest resource: workers (or connections), or CPU cores.
     let busiest = stations
         .flat_map(|name| {
             [
-                ("workers", get(name, "utilization")),
-                ("CPU", get(name, "cpu_utilization")),
+                ("workers", get(name, metric::UTILIZATION.name)),
+                ("CPU", get(name, metric::CPU_UTILIZATION.name)),
             ]
             .map(|(resource, utilization)| (name, resource, utilization))
         })
@@ -119,8 +120,8 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResul
         say!(
             "  busiest  {name} ({resource} {:.1}% busy), mean queue {:.2}, mean wait {:.2} ms",
             100.0 * utilization,
-            get(name, "queue_len_mean"),
-            get(name, "wait_mean_ms")
+            get(name, metric::QUEUE_LEN_MEAN.name),
+            get(name, metric::WAIT_MEAN_MS.name)
         );
     }
     say!(

@@ -2,6 +2,7 @@
 //! `sweep.csv`, `points.csv`, charts and (with instances varied) `usl.csv`;
 //! or, as one shard of a larger study, only that shard's rows.
 
+use capsim::metrics::catalog as metric;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -291,9 +292,9 @@ fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis) {
             "  {:>5}  {:<32} {:>12} {:>10} {:>8}  {bottleneck}{knee}",
             point.point,
             values,
-            cell(mean("overall", "throughput_rps"), 1.0, 1),
-            cell(mean("overall", "latency_p99_ms"), 1.0, 1),
-            cell(mean("overall", "error_rate"), 100.0, 3),
+            cell(mean("overall", metric::THROUGHPUT_RPS.name), 1.0, 1),
+            cell(mean("overall", metric::LATENCY_P99_MS.name), 1.0, 1),
+            cell(mean("overall", metric::ERROR_RATE.name), 100.0, 3),
         );
     }
     for group in &analysis.groups {
