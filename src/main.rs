@@ -1,5 +1,6 @@
 //! The `capsim` command: parse arguments, call the library, map the outcome
-//! to an exit code (0 ok, 1 the run failed, 2 invalid input or usage).
+//! to an exit code in one place (`cli::outcome`: 0 ok, 1 the run failed, 2 invalid
+//! input or usage, 130 interrupted).
 
 mod cli;
 

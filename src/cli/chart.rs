@@ -7,7 +7,7 @@ use clap::Args;
 
 use capsim::scenario::load_file;
 
-use super::EXIT_OK;
+use super::outcome::Outcome;
 use super::render::{parse_slos, print_verdicts, render};
 
 pub const AFTER_HELP: &str = "Examples:\n  \
@@ -26,11 +26,8 @@ pub struct ChartArgs {
     pub slo: Vec<String>,
 }
 
-pub fn chart(arguments: ChartArgs) -> u8 {
-    let slos = match parse_slos(&arguments.slo) {
-        Ok(slos) => slos,
-        Err(code) => return code,
-    };
+pub fn chart(arguments: ChartArgs) -> Outcome {
+    let slos = parse_slos(&arguments.slo)?;
     let resolved = arguments.dir.join("scenario.resolved.toml");
     let scenario = if resolved.is_file() {
         match load_file(&resolved, &[]) {
@@ -48,15 +45,12 @@ pub fn chart(arguments: ChartArgs) -> u8 {
     } else {
         None
     };
-    let rendered = match render(&arguments.dir, scenario.as_ref(), &slos) {
-        Ok(rendered) => rendered,
-        Err(code) => return code,
-    };
+    let rendered = render(&arguments.dir, scenario.as_ref(), &slos)?;
     say!(
         "wrote {} chart files and {}",
         rendered.charts.len(),
         rendered.report.display()
     );
     print_verdicts(&rendered.verdicts);
-    EXIT_OK
+    Ok(())
 }

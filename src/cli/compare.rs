@@ -15,8 +15,9 @@ use capsim::study::compare::{check_names, name_from_stem, parse_variants, run_al
 use capsim::study::feasibility;
 
 use super::args::ScenarioArgs;
+use super::load;
+use super::outcome::{Failure, Outcome};
 use super::render::{parse_slos, render};
-use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, load};
 
 pub const AFTER_HELP: &str = "Examples:\n  \
 capsim compare scenarios/01-single-server.toml scenarios/02-separate-database.toml\n  \
@@ -90,25 +91,22 @@ fn plans(arguments: &CompareArgs) -> Result<Vec<Plan>, String> {
     Ok(plans)
 }
 
-pub fn compare(arguments: CompareArgs) -> u8 {
-    let slos = match parse_slos(&arguments.slo) {
-        Ok(slos) => slos,
-        Err(code) => return code,
-    };
+pub fn compare(arguments: CompareArgs) -> Outcome {
+    let slos = parse_slos(&arguments.slo)?;
     let plans = match plans(&arguments) {
         Ok(plans) => plans,
         Err(message) => {
             eprintln!("error: {message}");
-            return EXIT_INVALID;
+            return Err(Failure::Invalid);
         }
     };
     let mut scenarios = Vec::new();
     for plan in &plans {
         match load(&plan.source) {
             Ok(loaded) => scenarios.push(loaded.scenario),
-            Err(code) => {
+            Err(failure) => {
                 eprintln!("error: variant `{}` is invalid (see above)", plan.name);
-                return code;
+                return Err(failure);
             }
         }
     }
@@ -124,16 +122,13 @@ pub fn compare(arguments: CompareArgs) -> u8 {
         }
     }
     let names: Vec<String> = plans.iter().map(|plan| plan.name.clone()).collect();
-    let runs = match run_and_write(&names, &scenarios, &arguments.out, &slos) {
-        Ok(runs) => runs,
-        Err(code) => return code,
-    };
+    let runs = run_and_write(&names, &scenarios, &arguments.out, &slos)?;
     let seed = scenarios[0].seed;
     let comparison = match write_comparison(&arguments.out, names, &runs, &slos, seed) {
         Ok(comparison) => comparison,
         Err(error) => {
             eprintln!("error: {error}");
-            return EXIT_FAILED;
+            return Err(Failure::Failed);
         }
     };
     if !arguments.quiet {
@@ -148,7 +143,7 @@ pub fn compare(arguments: CompareArgs) -> u8 {
             arguments.out.display()
         );
     }
-    EXIT_OK
+    Ok(())
 }
 
 /// Runs every scenario (in parallel), writes each into `out/NAME/` with its
@@ -158,27 +153,27 @@ fn run_and_write(
     scenarios: &[Scenario],
     out: &Path,
     slos: &[capsim::study::slo::Slo],
-) -> Result<Vec<RunData>, u8> {
+) -> Result<Vec<RunData>, Failure> {
     let results = run_all(scenarios);
     if super::interrupt::announce_if_interrupted() {
-        return Err(EXIT_INTERRUPTED);
+        return Err(Failure::Interrupted);
     }
     let mut runs = Vec::new();
     for ((name, scenario), result) in names.iter().zip(scenarios).zip(results) {
         let result = result.map_err(|error| {
             eprintln!("error: variant `{name}`: {error}");
             eprintln!("no comparison was written");
-            EXIT_FAILED
+            Failure::Failed
         })?;
         let dir = out.join(name);
         write_run(&dir, &to_toml(scenario), &result).map_err(|error| {
             eprintln!("error: cannot write results to `{}`: {error}", dir.display());
-            EXIT_FAILED
+            Failure::Failed
         })?;
         render(&dir, Some(scenario), slos)?;
         runs.push(RunData::read(&dir).map_err(|error| {
             eprintln!("error: {error}");
-            EXIT_FAILED
+            Failure::Failed
         })?);
     }
     Ok(runs)

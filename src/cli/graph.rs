@@ -9,7 +9,8 @@ use capsim::report::graph::{Format, Topology};
 use capsim::report::write_atomic;
 
 use super::args::ScenarioArgs;
-use super::{EXIT_FAILED, EXIT_OK, load};
+use super::load;
+use super::outcome::{Failure, Outcome};
 
 pub const AFTER_HELP: &str = "Examples:\n  \
 capsim graph scenarios/04-load-balancer.toml\n  \
@@ -35,11 +36,8 @@ pub struct GraphArgs {
     pub out: Option<PathBuf>,
 }
 
-pub fn graph(arguments: GraphArgs) -> u8 {
-    let loaded = match load(&arguments.scenario) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
+pub fn graph(arguments: GraphArgs) -> Outcome {
+    let loaded = load(&arguments.scenario)?;
     let format = match arguments.format {
         GraphFormat::Mermaid => Format::Mermaid,
         GraphFormat::Dot => Format::Dot,
@@ -50,9 +48,9 @@ pub fn graph(arguments: GraphArgs) -> u8 {
         Some(path) => {
             if let Err(error) = write_atomic(path, diagram.as_bytes()) {
                 eprintln!("error: cannot write `{}`: {error}", path.display());
-                return EXIT_FAILED;
+                return Err(Failure::Failed);
             }
         }
     }
-    EXIT_OK
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! Ctrl-C (SIGINT) and SIGTERM: the first asks every run to stop at its next
 //! window boundary (`study::interrupt`), after which the command writes no
-//! results and exits with `EXIT_INTERRUPTED`; a second one ends the process
+//! results and ends as `Failure::Interrupted` (exit 130); a second one ends the process
 //! at once. Either way no output looks complete: files still being written
 //! carry a `.partial` name, and `summary.csv` (written last) is absent.
 
@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use capsim::study::interrupt;
 
-use super::EXIT_INTERRUPTED;
+use super::outcome::{Failure, Outcome, exit_now};
 
 static SIGNALS: AtomicU32 = AtomicU32::new(0);
 
@@ -22,7 +22,7 @@ pub fn install() {
                 "\ninterrupted: stopping at the end of the current window (press Ctrl-C again to quit now)"
             );
         } else {
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
+            exit_now(Err(Failure::Interrupted));
         }
     });
     if let Err(error) = installed {
@@ -30,12 +30,12 @@ pub fn install() {
     }
 }
 
-/// The exit code a command ends with: its own, unless it was interrupted.
-pub fn exit_code(code: u8) -> u8 {
+/// How a command ended: as it says, unless it was interrupted.
+pub fn unless_interrupted(outcome: Outcome) -> Outcome {
     if interrupt::stop_requested() {
-        EXIT_INTERRUPTED
+        Err(Failure::Interrupted)
     } else {
-        code
+        outcome
     }
 }
 

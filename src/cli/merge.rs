@@ -14,7 +14,7 @@ use clap::Args;
 use capsim::report::study_files::{StudyFileError, read_manifest, read_sweep_csv};
 use capsim::study::sweep::{SweepManifest, SweepTable};
 
-use super::{EXIT_FAILED, EXIT_INVALID};
+use super::outcome::{Failure, Outcome};
 
 pub const AFTER_HELP: &str = "Examples:\n  \
 capsim merge out/shard-0 out/shard-1 out/shard-2 --out out/sweep\n  \
@@ -42,16 +42,16 @@ struct ShardFolder {
     table: SweepTable,
 }
 
-fn read_error(error: StudyFileError) -> u8 {
+fn read_error(error: StudyFileError) -> Failure {
     eprintln!("error: {error}");
     if error.is_bad_input() {
-        EXIT_INVALID
+        Failure::Invalid
     } else {
-        EXIT_FAILED
+        Failure::Failed
     }
 }
 
-fn read_folder(dir: &Path) -> Result<ShardFolder, u8> {
+fn read_folder(dir: &Path) -> Result<ShardFolder, Failure> {
     let sweep_csv = dir.join("sweep.csv");
     if !sweep_csv.is_file() {
         eprintln!(
@@ -59,7 +59,7 @@ fn read_folder(dir: &Path) -> Result<ShardFolder, u8> {
             dir.display(),
             dir.display()
         );
-        return Err(EXIT_INVALID);
+        return Err(Failure::Invalid);
     }
     let manifest = read_manifest(&dir.join("sweep.toml")).map_err(read_error)?;
     let resolved_path = dir.join("scenario.resolved.toml");
@@ -144,17 +144,17 @@ fn check(folders: &[ShardFolder]) -> Result<(), String> {
     Ok(())
 }
 
-pub fn merge(arguments: MergeArgs) -> u8 {
+pub fn merge(arguments: MergeArgs) -> Outcome {
     let mut folders = Vec::with_capacity(arguments.dirs.len());
     for dir in &arguments.dirs {
         match read_folder(dir) {
             Ok(folder) => folders.push(folder),
-            Err(code) => return code,
+            Err(failure) => return Err(failure),
         }
     }
     if let Err(reason) = check(&folders) {
         eprintln!("error: {reason}");
-        return EXIT_INVALID;
+        return Err(Failure::Invalid);
     }
     let manifest = folders[0].manifest.whole();
     let resolved = folders[0].resolved.clone();

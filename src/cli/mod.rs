@@ -1,5 +1,6 @@
 //! Command-line front end: clap arguments, rendering diagnostics, progress,
-//! and exit codes. No simulation or metric logic lives here.
+//! and how a command ends (`outcome`, the one mapping to exit codes). No
+//! simulation or metric logic lives here.
 //!
 //! Standard output goes through `say!` (a line) and `say_raw!`: when the
 //! reader has gone (`capsim run … | head`), the command stops quietly with
@@ -30,6 +31,7 @@ mod count_progress;
 mod graph;
 mod interrupt;
 mod merge;
+mod outcome;
 mod plan;
 mod progress;
 mod render;
@@ -47,24 +49,31 @@ use clap::Parser;
 
 use capsim::scenario::{Loaded, ScenarioError, Style, load_file};
 
-/// Exit codes: DESIGN §5.
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_FAILED: u8 = 1;
-pub const EXIT_INVALID: u8 = 2;
-/// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
-pub const EXIT_INTERRUPTED: u8 = 130;
+use outcome::{Failure, Outcome, exit_code, exit_now};
 
+/// Parses the arguments, runs the command, and maps how it ended to the
+/// exit code (`outcome::exit_code`, the only place that does).
 pub fn main() -> ExitCode {
-    let cli = match args::Cli::try_parse() {
-        Ok(cli) => cli,
+    let outcome = match args::Cli::try_parse() {
+        Ok(cli) => {
+            interrupt::install();
+            interrupt::unless_interrupted(dispatch(cli.command))
+        }
+        // Usage errors are invalid input; `--help` and `--version` are not.
         Err(error) => {
-            let code = if error.use_stderr() { EXIT_INVALID } else { EXIT_OK };
             let _ = error.print();
-            return ExitCode::from(code);
+            if error.use_stderr() {
+                Err(Failure::Invalid)
+            } else {
+                Ok(())
+            }
         }
     };
-    interrupt::install();
-    let code = match cli.command {
+    ExitCode::from(exit_code(outcome))
+}
+
+fn dispatch(command: args::Command) -> Outcome {
+    match command {
         args::Command::Run(arguments) => run::run(arguments),
         args::Command::Validate(arguments) => validate::validate(arguments),
         args::Command::Chart(arguments) => chart::chart(arguments),
@@ -74,8 +83,7 @@ pub fn main() -> ExitCode {
         args::Command::Merge(arguments) => merge::merge(arguments),
         args::Command::Plan(arguments) => plan::plan(arguments),
         args::Command::Schema(arguments) => schema::schema(arguments),
-    };
-    ExitCode::from(interrupt::exit_code(code))
+    }
 }
 
 /// Writes to standard output; a reader that has gone ends the process
@@ -86,10 +94,10 @@ pub fn write_stdout(text: std::fmt::Arguments) {
     let mut out = std::io::stdout().lock();
     if let Err(error) = out.write_fmt(text).and_then(|()| out.flush()) {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(i32::from(EXIT_OK));
+            exit_now(Ok(()));
         }
         eprintln!("error: cannot write to standard output: {error}");
-        std::process::exit(i32::from(EXIT_FAILED));
+        exit_now(Err(Failure::Failed));
     }
 }
 
@@ -104,8 +112,8 @@ fn stderr_style() -> Style {
 }
 
 /// Loads a scenario, printing warnings; on failure prints every problem and
-/// returns the exit code.
-fn load(arguments: &args::ScenarioArgs) -> Result<Loaded, u8> {
+/// returns it as invalid input.
+fn load(arguments: &args::ScenarioArgs) -> Result<Loaded, Failure> {
     let mut overrides = arguments.set.clone();
     if let Some(seed) = arguments.seed {
         overrides.push(format!("scenario.seed={seed}"));
@@ -119,7 +127,7 @@ fn load(arguments: &args::ScenarioArgs) -> Result<Loaded, u8> {
         }
         Err(error) => {
             report_invalid(&error);
-            Err(EXIT_INVALID)
+            Err(Failure::Invalid)
         }
     }
 }

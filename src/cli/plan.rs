@@ -14,7 +14,8 @@ use capsim::study::knobs::{self, Knob};
 use capsim::study::plan::{self, Outcome, Plan, PlanError, PlanSettings, PlanStep};
 
 use super::args::ScenarioArgs;
-use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, load, threads};
+use super::outcome::{self, Failure};
+use super::{load, threads};
 
 pub const AFTER_HELP: &str = "Examples:\n  \
 capsim plan scenarios/04-load-balancer.toml --load 2000/s --slo 'p99<200ms' --slo 'error_rate<0.001'\n  \
@@ -61,34 +62,28 @@ pub struct PlanArgs {
     pub quiet: bool,
 }
 
-fn invalid(message: impl std::fmt::Display) -> u8 {
+fn invalid(message: impl std::fmt::Display) -> Failure {
     eprintln!("error: {message}");
-    EXIT_INVALID
+    Failure::Invalid
 }
 
-pub fn plan(arguments: PlanArgs) -> u8 {
-    let slos = match super::render::parse_slos(&arguments.slo) {
-        Ok(slos) => slos,
-        Err(code) => return code,
-    };
+pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
+    let slos = super::render::parse_slos(&arguments.slo)?;
     let load_rps = match parse_rate(&arguments.load) {
         Ok(rate) if rate > 0.0 => rate,
         Ok(_) => {
-            return invalid(format!(
+            return Err(invalid(format!(
                 "invalid `--load {}`: the rate must be above zero",
                 arguments.load
-            ));
+            )));
         }
-        Err(reason) => return invalid(format!("invalid `--load {}`: {reason}", arguments.load)),
+        Err(reason) => return Err(invalid(format!("invalid `--load {}`: {reason}", arguments.load))),
     };
-    let base = match load(&arguments.scenario) {
-        Ok(loaded) => loaded.scenario,
-        Err(code) => return code,
-    };
+    let base = load(&arguments.scenario)?.scenario;
     let mut knobs = knobs::discover(&base);
     for limit in &arguments.limit {
         if let Err(error) = knobs::apply_limit(&mut knobs, limit) {
-            return invalid(error);
+            return Err(invalid(error));
         }
     }
     let settings = PlanSettings {
@@ -131,22 +126,22 @@ pub fn plan(arguments: PlanArgs) -> u8 {
         })
     });
     if super::interrupt::announce_if_interrupted() {
-        return EXIT_INTERRUPTED;
+        return Err(Failure::Interrupted);
     }
     let plan = match result {
         Ok(Ok(plan)) => plan,
-        Ok(Err(error)) => return plan_error(error),
-        Err(code) => return code,
+        Ok(Err(error)) => return Err(plan_error(error)),
+        Err(failure) => return Err(failure),
     };
     finish(&arguments, &plan, &build, load_rps)
 }
 
-fn plan_error(error: PlanError) -> u8 {
+fn plan_error(error: PlanError) -> Failure {
     eprintln!("error: {error}");
-    EXIT_INVALID
+    Failure::Invalid
 }
 
-fn finish(arguments: &PlanArgs, plan: &Plan, build: &plan::Build, load_rps: f64) -> u8 {
+fn finish(arguments: &PlanArgs, plan: &Plan, build: &plan::Build, load_rps: f64) -> outcome::Outcome {
     let answer = match plan.answer() {
         Some(step) => {
             let assignments: Vec<String> = plan
@@ -157,10 +152,10 @@ fn finish(arguments: &PlanArgs, plan: &Plan, build: &plan::Build, load_rps: f64)
                 .collect();
             let mut scenario = match build(&assignments) {
                 Ok(scenario) => scenario,
-                Err(reason) => return invalid(reason),
+                Err(reason) => return Err(invalid(reason)),
             };
             if let Err(error) = plan::scale_to_load(&mut scenario, load_rps) {
-                return plan_error(error);
+                return Err(plan_error(error));
             }
             step.evaluation
                 .summary
@@ -182,19 +177,19 @@ fn finish(arguments: &PlanArgs, plan: &Plan, build: &plan::Build, load_rps: f64)
             "error: cannot write results to `{}`: {error}",
             arguments.out.display()
         );
-        return EXIT_FAILED;
+        return Err(Failure::Failed);
     }
     match &plan.outcome {
         Outcome::Met { step, headroom } => {
             if !arguments.quiet {
                 print_answer(arguments, plan, *step, headroom.as_ref());
             }
-            EXIT_OK
+            Ok(())
         }
         Outcome::NotMet { reason } => {
             eprintln!("no configuration meets every SLO: {reason}");
             eprintln!("the path taken is in {}/plan.csv", arguments.out.display());
-            EXIT_FAILED
+            Err(Failure::Failed)
         }
     }
 }

@@ -7,25 +7,25 @@ use capsim::report::render::{RenderOptions, Rendered, render_run};
 use capsim::scenario::Scenario;
 use capsim::study::slo::{self, Slo, Verdict};
 
-use super::{EXIT_FAILED, EXIT_INVALID};
+use super::outcome::Failure;
 
-/// Parses every `--slo`; on a bad one prints why and returns exit code 2.
-pub fn parse_slos(texts: &[String]) -> Result<Vec<Slo>, u8> {
+/// Parses every `--slo`; on a bad one prints why (invalid input).
+pub fn parse_slos(texts: &[String]) -> Result<Vec<Slo>, Failure> {
     slo::parse_all(texts).map_err(|error| {
         eprintln!("error: {error}");
-        EXIT_INVALID
+        Failure::Invalid
     })
 }
 
 /// Draws the charts and report.html of the run in `dir`; on failure
-/// prints why and returns exit code 2 (a bad run folder) or 1 (a write).
-pub fn render(dir: &Path, scenario: Option<&Scenario>, slos: &[Slo]) -> Result<Rendered, u8> {
+/// prints why: invalid input (a bad run folder) or failed (a write).
+pub fn render(dir: &Path, scenario: Option<&Scenario>, slos: &[Slo]) -> Result<Rendered, Failure> {
     render_run(dir, &RenderOptions { scenario, slos }).map_err(|error| {
         eprintln!("error: {error}");
         if error.is_bad_input() {
-            EXIT_INVALID
+            Failure::Invalid
         } else {
-            EXIT_FAILED
+            Failure::Failed
         }
     })
 }

@@ -2,6 +2,7 @@
 //! as one run whose summary has 95 % intervals. The runs, the files and the
 //! charts all go on the pool `--threads` sizes.
 
+use capsim::metrics::catalog as metric;
 use capsim::report::render::Rendered;
 use capsim::report::study_files::write_replicated_run;
 use capsim::scenario::Scenario;
@@ -11,15 +12,16 @@ use capsim::study::slo::Slo;
 
 use super::args::RunArgs;
 use super::count_progress::CountProgress;
-use super::{EXIT_FAILED, EXIT_OK, threads};
+use super::outcome::{Failure, Outcome};
+use super::threads;
 
-pub fn run(arguments: &RunArgs, scenario: &Scenario, slos: &[Slo]) -> u8 {
+pub fn run(arguments: &RunArgs, scenario: &Scenario, slos: &[Slo]) -> Outcome {
     // The runs, the files and the charts all go on the study's pool:
     // `--threads` bounds it all.
     let finished = threads::install(arguments.threads, || run_and_write(arguments, scenario, slos));
     let (replicated, rendered) = match finished {
         Ok(Ok(finished)) => finished,
-        Ok(Err(code)) | Err(code) => return code,
+        Ok(Err(failure)) | Err(failure) => return Err(failure),
     };
     if !arguments.quiet {
         print_summary(scenario, &replicated, &arguments.out);
@@ -27,16 +29,16 @@ pub fn run(arguments: &RunArgs, scenario: &Scenario, slos: &[Slo]) -> u8 {
         let means = |scope: &str, metric: &str| replicated.summary.mean(scope, metric);
         super::analytic_table::print_comparison(scenario, &means);
     }
-    EXIT_OK
+    Ok(())
 }
 
 /// Runs the replications, writes the run folder and draws its charts and
-/// report; on failure prints why and returns the exit code.
+/// report; on failure prints why and says which kind of failure.
 fn run_and_write(
     arguments: &RunArgs,
     scenario: &Scenario,
     slos: &[Slo],
-) -> Result<(Replicated, Rendered), u8> {
+) -> Result<(Replicated, Rendered), Failure> {
     let replications = arguments.replications;
     let progress = CountProgress::new(replications as u64, "replications", arguments.quiet);
     let result = run_replications(scenario, replications, &|| progress.tick());
@@ -44,14 +46,14 @@ fn run_and_write(
     let replicated = result.map_err(|error| {
         eprintln!("error: {error}");
         eprintln!("no results were written");
-        EXIT_FAILED
+        Failure::Failed
     })?;
     write_replicated_run(&arguments.out, &to_toml(scenario), &replicated).map_err(|error| {
         eprintln!(
             "error: cannot write results to `{}`: {error}",
             arguments.out.display()
         );
-        EXIT_FAILED
+        Failure::Failed
     })?;
     let rendered = super::render::render(&arguments.out, Some(scenario), slos)?;
     Ok((replicated, rendered))
@@ -91,28 +93,31 @@ fn print_summary(scenario: &Scenario, replicated: &Replicated, out: &std::path::
     );
     say!(
         "  requests {}  throughput {}/s  errors {}%",
-        get("overall", "requests", 1.0, 0),
-        get("overall", "throughput_rps", 1.0, 1),
-        get("overall", "error_rate", 100.0, 3)
+        get("overall", metric::REQUESTS.name, 1.0, 0),
+        get("overall", metric::THROUGHPUT_RPS.name, 1.0, 1),
+        get("overall", metric::ERROR_RATE.name, 100.0, 3)
     );
     say!(
         "  latency  mean {} ms  p50 {} ms  p99 {} ms",
-        get("overall", "latency_mean_ms", 1.0, 2),
-        get("overall", "latency_p50_ms", 1.0, 2),
-        get("overall", "latency_p99_ms", 1.0, 2)
+        get("overall", metric::LATENCY_MEAN_MS.name, 1.0, 2),
+        get("overall", metric::LATENCY_P50_MS.name, 1.0, 2),
+        get("overall", metric::LATENCY_P99_MS.name, 1.0, 2)
     );
     let stations = scenario.station_names();
     let busiest = stations
         .flat_map(|name| {
-            [("workers", "utilization"), ("CPU", "cpu_utilization")]
-                .map(|(resource, metric)| (name, resource, metric, summary.mean(name, metric).unwrap_or(0.0)))
+            [
+                ("workers", metric::UTILIZATION.name),
+                ("CPU", metric::CPU_UTILIZATION.name),
+            ]
+            .map(|(resource, metric)| (name, resource, metric, summary.mean(name, metric).unwrap_or(0.0)))
         })
         .max_by(|a, b| a.3.total_cmp(&b.3));
     if let Some((name, resource, metric, _)) = busiest {
         say!(
             "  busiest  {name} ({resource} {}% busy), mean wait {} ms",
             get(name, metric, 100.0, 1),
-            get(name, "wait_mean_ms", 1.0, 2)
+            get(name, metric::WAIT_MEAN_MS.name, 1.0, 2)
         );
     }
     say!(

@@ -1,22 +1,18 @@
 //! `capsim run`: load, pre-check, simulate, write, summarise.
 
+use capsim::metrics::catalog as metric;
 use capsim::report::RunWriter;
 use capsim::scenario::dump::to_toml;
 use capsim::study::{self, Control, feasibility};
 
 use super::args::RunArgs;
+use super::outcome::{Failure, Outcome};
 use super::progress::Progress;
-use super::{EXIT_FAILED, EXIT_OK, load, threads};
+use super::{load, threads};
 
-pub fn run(arguments: RunArgs) -> u8 {
-    let slos = match super::render::parse_slos(&arguments.slo) {
-        Ok(slos) => slos,
-        Err(code) => return code,
-    };
-    let loaded = match load(&arguments.scenario) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
+pub fn run(arguments: RunArgs) -> Outcome {
+    let slos = super::render::parse_slos(&arguments.slo)?;
+    let loaded = load(&arguments.scenario)?;
     let scenario = &loaded.scenario;
     for warning in feasibility::warnings(&feasibility::estimate(scenario)) {
         eprintln!("warning: {warning}");
@@ -26,10 +22,7 @@ pub fn run(arguments: RunArgs) -> u8 {
     }
     // The pool that draws the charts, started (and `--threads` checked)
     // before anything is simulated.
-    let pool = match threads::pool(arguments.threads) {
-        Ok(pool) => pool,
-        Err(code) => return code,
-    };
+    let pool = threads::pool(arguments.threads)?;
     // Creating the writer removes an earlier run's results, so the folder
     // never shows them as this run's.
     let mut writer = match RunWriter::create(&arguments.out) {
@@ -39,7 +32,7 @@ pub fn run(arguments: RunArgs) -> u8 {
                 "error: cannot write results to `{}`: {error}",
                 arguments.out.display()
             );
-            return EXIT_FAILED;
+            return Err(Failure::Failed);
         }
     };
     let progress = Progress::new(scenario.duration.as_secs_f64(), arguments.quiet);
@@ -61,13 +54,13 @@ pub fn run(arguments: RunArgs) -> u8 {
                 "error: cannot write results to `{}`: {error}",
                 arguments.out.display()
             );
-            return EXIT_FAILED;
+            return Err(Failure::Failed);
         }
         (Ok(result), None) => result,
         (Err(error), None) => {
             eprintln!("error: {error}");
             eprintln!("no results were written");
-            return EXIT_FAILED;
+            return Err(Failure::Failed);
         }
     };
     if let Err(error) = writer.finish(&to_toml(scenario), &result) {
@@ -75,21 +68,18 @@ pub fn run(arguments: RunArgs) -> u8 {
             "error: cannot write results to `{}`: {error}",
             arguments.out.display()
         );
-        return EXIT_FAILED;
+        return Err(Failure::Failed);
     }
     // Charts and report.html are drawn from the files just written, the
     // same way `capsim chart` redraws them.
-    let rendered = match pool.install(|| super::render::render(&arguments.out, Some(scenario), &slos)) {
-        Ok(rendered) => rendered,
-        Err(code) => return code,
-    };
+    let rendered = pool.install(|| super::render::render(&arguments.out, Some(scenario), &slos))?;
     if !arguments.quiet {
         print_summary(scenario, &result, &arguments.out);
         super::render::print_verdicts(&rendered.verdicts);
         let simulated = capsim::study::analytic::lookup(&result.summary);
         super::analytic_table::print_comparison(scenario, &simulated);
     }
-    EXIT_OK
+    Ok(())
 }
 
 fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResult, out: &std::path::Path) {
@@ -104,24 +94,24 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResul
     );
     say!(
         "  requests {:.0}  throughput {:.1}/s  errors {:.3}%",
-        get("overall", "requests"),
-        get("overall", "throughput_rps"),
-        100.0 * get("overall", "error_rate")
+        get("overall", metric::REQUESTS.name),
+        get("overall", metric::THROUGHPUT_RPS.name),
+        100.0 * get("overall", metric::ERROR_RATE.name)
     );
     say!(
         "  latency  mean {:.2} ms  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
-        get("overall", "latency_mean_ms"),
-        get("overall", "latency_p50_ms"),
-        get("overall", "latency_p99_ms"),
-        get("overall", "latency_max_ms")
+        get("overall", metric::LATENCY_MEAN_MS.name),
+        get("overall", metric::LATENCY_P50_MS.name),
+        get("overall", metric::LATENCY_P99_MS.name),
+        get("overall", metric::LATENCY_MAX_MS.name)
     );
     let stations = scenario.station_names();
     // The busiest resource: workers (or connections), or CPU cores.
     let busiest = stations
         .flat_map(|name| {
             [
-                ("workers", get(name, "utilization")),
-                ("CPU", get(name, "cpu_utilization")),
+                ("workers", get(name, metric::UTILIZATION.name)),
+                ("CPU", get(name, metric::CPU_UTILIZATION.name)),
             ]
             .map(|(resource, utilization)| (name, resource, utilization))
         })
@@ -130,8 +120,8 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResul
         say!(
             "  busiest  {name} ({resource} {:.1}% busy), mean queue {:.2}, mean wait {:.2} ms",
             100.0 * utilization,
-            get(name, "queue_len_mean"),
-            get(name, "wait_mean_ms")
+            get(name, metric::QUEUE_LEN_MEAN.name),
+            get(name, metric::WAIT_MEAN_MS.name)
         );
     }
     say!(

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::{EXIT_FAILED, EXIT_OK};
+use super::outcome::{Failure, Outcome};
 
 pub const AFTER_HELP: &str = "Examples:\n  \
 capsim schema > schema/capsim-scenario.schema.json\n\n\
@@ -15,14 +15,14 @@ see \"Editor support\" in README.md (Taplo / Even Better TOML, `#:schema` direct
 #[derive(Args, Debug)]
 pub struct SchemaArgs {}
 
-pub fn schema(_arguments: SchemaArgs) -> u8 {
+pub fn schema(_arguments: SchemaArgs) -> Outcome {
     let text = capsim::scenario::schema::schema_text();
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Ok(()) => EXIT_OK,
+        Ok(()) => Ok(()),
         Err(error) => {
             eprintln!("error: cannot write the schema: {error}");
-            EXIT_FAILED
+            Err(Failure::Failed)
         }
     }
 }

@@ -2,6 +2,7 @@
 //! `sweep.csv`, `points.csv`, charts and (with instances varied) `usl.csv`;
 //! or, as one shard of a larger study, only that shard's rows.
 
+use capsim::metrics::catalog as metric;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -17,7 +18,8 @@ use capsim::study::sweep_analysis::{SweepAnalysis, analyse};
 
 use super::args::ScenarioArgs;
 use super::count_progress::CountProgress;
-use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, load, report_invalid, threads};
+use super::outcome::{Failure, Outcome};
+use super::{load, report_invalid, threads};
 
 pub const AFTER_HELP: &str = "Examples:\n  \
 capsim sweep scenarios/04-load-balancer.toml --vary workload.arrivals.rate=200/s..3000/s:200/s --out out/sweep\n  \
@@ -57,12 +59,12 @@ pub struct SweepArgs {
     pub quiet: bool,
 }
 
-pub fn sweep(arguments: SweepArgs) -> u8 {
+pub fn sweep(arguments: SweepArgs) -> Outcome {
     let axes = match axis::parse_axes(&arguments.vary) {
         Ok(axes) => axes,
         Err(error) => {
             eprintln!("error: {error}");
-            return EXIT_INVALID;
+            return Err(Failure::Invalid);
         }
     };
     let env = |name: &str| std::env::var(name).ok();
@@ -70,13 +72,10 @@ pub fn sweep(arguments: SweepArgs) -> u8 {
         Ok(shard) => shard,
         Err(error) => {
             eprintln!("error: {error}");
-            return EXIT_INVALID;
+            return Err(Failure::Invalid);
         }
     };
-    let base = match load(&arguments.scenario) {
-        Ok(loaded) => loaded.scenario,
-        Err(code) => return code,
-    };
+    let base = load(&arguments.scenario)?.scenario;
     let study = Study {
         arguments: &arguments,
         axes,
@@ -85,9 +84,7 @@ pub fn sweep(arguments: SweepArgs) -> u8 {
     };
     // Everything from here, loading the points to drawing the charts, runs
     // on the study's pool: `--threads` bounds it all.
-    match threads::install(arguments.threads, || study.run()) {
-        Ok(code) | Err(code) => code,
-    }
+    threads::install(arguments.threads, || study.run()).and_then(|outcome| outcome)
 }
 
 /// A sweep whose arguments have been read: what runs on the pool.
@@ -99,20 +96,17 @@ struct Study<'a> {
 }
 
 impl Study<'_> {
-    /// Loads the points, runs them, and writes the folder; the exit code.
-    fn run(self) -> u8 {
+    /// Loads the points, runs them, and writes the folder.
+    fn run(self) -> Outcome {
         let arguments = self.arguments;
         let points = sweep::points(&self.axes, self.shard.map(|(shard, _)| shard));
-        let scenarios = match point_scenarios(&arguments.scenario, &self.axes, &points) {
-            Ok(scenarios) => scenarios,
-            Err(code) => return code,
-        };
+        let scenarios = point_scenarios(&arguments.scenario, &self.axes, &points)?;
         let runs = points.len() as u64 * arguments.replications as u64;
         let progress = CountProgress::new(runs, "runs", arguments.quiet);
         let outcomes = sweep::run_points(&scenarios, arguments.replications, &|| progress.tick());
         progress.finish();
         if super::interrupt::announce_if_interrupted() {
-            return EXIT_INTERRUPTED;
+            return Err(Failure::Interrupted);
         }
         let table = self.table(&points, &outcomes);
         let resolved = to_toml(&self.base);
@@ -154,7 +148,11 @@ impl Study<'_> {
 
 /// Loads the scenario of every point (base overrides, then the point's), in
 /// parallel on the current pool; on failure reports the first invalid point.
-fn point_scenarios(arguments: &ScenarioArgs, axes: &[Axis], points: &[Point]) -> Result<Vec<Scenario>, u8> {
+fn point_scenarios(
+    arguments: &ScenarioArgs,
+    axes: &[Axis],
+    points: &[Point],
+) -> Result<Vec<Scenario>, Failure> {
     let mut base = arguments.set.clone();
     if let Some(seed) = arguments.seed {
         base.push(format!("scenario.seed={seed}"));
@@ -177,7 +175,7 @@ fn point_scenarios(arguments: &ScenarioArgs, axes: &[Axis], points: &[Point]) ->
                     point.overrides(axes).join(" ")
                 );
                 report_invalid(&error);
-                EXIT_INVALID
+                Failure::Invalid
             })
         })
         .collect()
@@ -190,13 +188,13 @@ fn write_shard_folder(
     table: &SweepTable,
     shard: Shard,
     source: ShardSource,
-) -> u8 {
+) -> Outcome {
     if let Err(error) = write_shard(&arguments.out, resolved, manifest, table) {
         eprintln!(
             "error: cannot write results to `{}`: {error}",
             arguments.out.display()
         );
-        return EXIT_FAILED;
+        return Err(Failure::Failed);
     }
     if !arguments.quiet {
         let from = match source {
@@ -216,7 +214,7 @@ fn write_shard_folder(
             arguments.out.display()
         );
     }
-    EXIT_OK
+    Ok(())
 }
 
 /// Analyses and writes a whole sweep (also used by `merge`); prints its
@@ -227,11 +225,11 @@ pub fn write_whole(
     manifest: &SweepManifest,
     table: &SweepTable,
     quiet: bool,
-) -> u8 {
+) -> Outcome {
     let analysis = analyse(manifest, table);
     if let Err(error) = write_sweep(out, resolved, manifest, table, &analysis) {
         eprintln!("error: cannot write results to `{}`: {error}", out.display());
-        return EXIT_FAILED;
+        return Err(Failure::Failed);
     }
     if !quiet {
         print_analysis(manifest, &analysis);
@@ -246,7 +244,7 @@ pub fn write_whole(
                 .join(", ")
         );
     }
-    EXIT_OK
+    Ok(())
 }
 
 fn cell(value: Option<f64>, scale: f64, decimals: usize) -> String {
@@ -294,9 +292,9 @@ fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis) {
             "  {:>5}  {:<32} {:>12} {:>10} {:>8}  {bottleneck}{knee}",
             point.point,
             values,
-            cell(mean("overall", "throughput_rps"), 1.0, 1),
-            cell(mean("overall", "latency_p99_ms"), 1.0, 1),
-            cell(mean("overall", "error_rate"), 100.0, 3),
+            cell(mean("overall", metric::THROUGHPUT_RPS.name), 1.0, 1),
+            cell(mean("overall", metric::LATENCY_P99_MS.name), 1.0, 1),
+            cell(mean("overall", metric::ERROR_RATE.name), 100.0, 3),
         );
     }
     for group in &analysis.groups {

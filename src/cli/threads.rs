@@ -4,26 +4,26 @@
 
 use rayon::ThreadPool;
 
-use super::{EXIT_FAILED, EXIT_INVALID};
+use super::outcome::Failure;
 
 /// A pool of `threads` threads (all cores when `None`); on a bad count or a
-/// failure to start it, prints why and returns the exit code.
-pub fn pool(threads: Option<usize>) -> Result<ThreadPool, u8> {
+/// failure to start it, prints why and says which kind of failure.
+pub fn pool(threads: Option<usize>) -> Result<ThreadPool, Failure> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = threads {
         if threads == 0 {
             eprintln!("error: `--threads` must be at least 1");
-            return Err(EXIT_INVALID);
+            return Err(Failure::Invalid);
         }
         builder = builder.num_threads(threads);
     }
     builder.build().map_err(|error| {
         eprintln!("error: cannot start {} threads: {error}", threads.unwrap_or(0));
-        EXIT_FAILED
+        Failure::Failed
     })
 }
 
 /// Runs `work` on a pool of `threads` threads (all cores when `None`).
-pub fn install<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> Result<T, u8> {
+pub fn install<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> Result<T, Failure> {
     Ok(pool(threads)?.install(work))
 }

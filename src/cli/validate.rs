@@ -3,13 +3,11 @@
 use capsim::study::feasibility;
 
 use super::args::ValidateArgs;
-use super::{EXIT_OK, load};
+use super::load;
+use super::outcome::Outcome;
 
-pub fn validate(arguments: ValidateArgs) -> u8 {
-    let loaded = match load(&arguments.scenario) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
+pub fn validate(arguments: ValidateArgs) -> Outcome {
+    let loaded = load(&arguments.scenario)?;
     let scenario = &loaded.scenario;
     say!(
         "`{}` is valid: {} of simulated time, seed {}",
@@ -48,5 +46,5 @@ pub fn validate(arguments: ValidateArgs) -> u8 {
     for warning in feasibility::warnings(&loads) {
         eprintln!("warning: {warning}");
     }
-    EXIT_OK
+    Ok(())
 }

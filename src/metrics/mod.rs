@@ -2,8 +2,9 @@
 //! accumulators as the run goes, and each closed window is merged into the
 //! run's totals (after warm-up). Nothing here stores per-request records, so
 //! memory is O(components × windows), never O(requests). Nothing here writes
-//! files.
+//! files. `catalog` names and describes every metric.
 
+pub mod catalog;
 mod gauge;
 mod latency;
 mod requests;

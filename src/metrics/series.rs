@@ -27,10 +27,11 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn push(&mut self, scope: &str, metric: &'static str, value: f64) {
+    /// Appends a row; `metric` is a catalogue constant (or its name).
+    pub fn push(&mut self, scope: &str, metric: impl Into<&'static str>, value: f64) {
         self.rows.push(MetricRow {
             scope: scope.to_owned(),
-            metric,
+            metric: metric.into(),
             value,
         });
     }
@@ -83,11 +84,12 @@ impl Timeseries {
         }
     }
 
-    pub fn push(&mut self, time_s: f64, scope: u32, metric: &'static str, value: f64) {
+    /// Appends a row; `metric` is a catalogue constant (or its name).
+    pub fn push(&mut self, time_s: f64, scope: u32, metric: impl Into<&'static str>, value: f64) {
         self.rows.push(SeriesRow {
             time_s,
             scope,
-            metric,
+            metric: metric.into(),
             value,
         });
     }

@@ -21,6 +21,7 @@ use super::program::SiteId;
 use super::queues::NO_QUEUE;
 use super::{Event, Model};
 use crate::engine::{EventQueue, SimDuration, SimTime};
+use crate::metrics::catalog as metric;
 use crate::metrics::{StationCounters, Summary, TimeWeighted, Timeseries};
 use crate::scenario::ScaleMetric;
 
@@ -368,10 +369,10 @@ impl Model {
     ) {
         let stations = &self.billing[first_station..first_station + count];
         let billed: f64 = stations.iter().map(|b| b.billed_mean).sum();
-        series.push(time_s, scope, "instances", billed);
+        series.push(time_s, scope, metric::INSTANCES, billed);
         if self.scalers.iter().any(|s| s.station.index() == first_station) {
             let serving: f64 = stations.iter().map(|b| b.serving_mean).sum();
-            series.push(time_s, scope, "serving_instances", serving);
+            series.push(time_s, scope, metric::SERVING_INSTANCES, serving);
         }
     }
 
@@ -384,8 +385,8 @@ impl Model {
             } else {
                 billing.billed_kept as f64 / kept_ns as f64
             };
-            summary.push(&scaler.pool, "instances_mean", mean);
-            summary.push(&scaler.pool, "scale_actions", scaler.actions as f64);
+            summary.push(&scaler.pool, metric::INSTANCES_MEAN, mean);
+            summary.push(&scaler.pool, metric::SCALE_ACTIONS, scaler.actions as f64);
         }
     }
 }

@@ -8,6 +8,7 @@ use super::frame::{Cause, InstanceId};
 use super::{LoggedEvent, Model};
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::Summary;
+use crate::metrics::catalog as metric;
 use crate::scenario::Recovery;
 
 /// Most drills recorded in one run (random faults can strike often).
@@ -186,21 +187,21 @@ impl Model {
         for drill in &self.drills {
             let scope = format!("drill:{}@{}s", drill.target, drill.started.as_secs_f64());
             let seconds = |time: SimTime| time.since(drill.started).as_secs_f64();
-            summary.push(&scope, "fault_at_s", drill.started.as_secs_f64());
+            summary.push(&scope, metric::FAULT_AT_S, drill.started.as_secs_f64());
             // Absent rows mean "never": not detected, not recovered.
             if let Some(detected) = drill.detected {
-                summary.push(&scope, "time_to_detect_s", seconds(detected));
+                summary.push(&scope, metric::TIME_TO_DETECT_S, seconds(detected));
             }
             if let Some(recovered) = drill.recovered {
-                summary.push(&scope, "rto_s", seconds(recovered));
+                summary.push(&scope, metric::RTO_S, seconds(recovered));
             }
             summary.push(
                 &scope,
-                "recovered",
+                metric::RECOVERED,
                 if drill.recovered.is_some() { 1.0 } else { 0.0 },
             );
-            summary.push(&scope, "failed_attempts", drill.failed_attempts as f64);
-            summary.push(&scope, "users_affected", drill.users_affected as f64);
+            summary.push(&scope, metric::FAILED_ATTEMPTS, drill.failed_attempts as f64);
+            summary.push(&scope, metric::USERS_AFFECTED, drill.users_affected as f64);
             for cause in Cause::ALL {
                 summary.push(
                     &scope,
@@ -208,16 +209,24 @@ impl Model {
                     drill.errors_by_cause[cause as usize] as f64,
                 );
             }
-            summary.push(&scope, "lost_writes", drill.lost_writes as f64);
-            summary.push(&scope, "lost_messages", drill.lost_messages as f64);
+            summary.push(&scope, metric::LOST_WRITES, drill.lost_writes as f64);
+            summary.push(&scope, metric::LOST_MESSAGES, drill.lost_messages as f64);
             if let Some(rpo) = drill.rpo {
-                summary.push(&scope, "rpo_s", rpo.as_secs_f64());
+                summary.push(&scope, metric::RPO_S, rpo.as_secs_f64());
             }
-            summary.push(&scope, "baseline_error_rate", drill.baseline_error_rate);
-            summary.push(&scope, "baseline_latency_p99_ms", drill.baseline_p99_ns / 1e6);
+            summary.push(&scope, metric::BASELINE_ERROR_RATE, drill.baseline_error_rate);
+            summary.push(
+                &scope,
+                metric::BASELINE_LATENCY_P99_MS,
+                drill.baseline_p99_ns / 1e6,
+            );
         }
         if self.drills_not_recorded > 0 {
-            summary.push("overall", "drills_not_recorded", self.drills_not_recorded as f64);
+            summary.push(
+                "overall",
+                metric::DRILLS_NOT_RECORDED,
+                self.drills_not_recorded as f64,
+            );
         }
     }
 }

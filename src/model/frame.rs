@@ -55,11 +55,11 @@ impl Cause {
     /// The summary metric counting requests that failed for this cause.
     pub fn error_metric(self) -> &'static str {
         match self {
-            Cause::Rejected => "errors_rejected",
-            Cause::Timeout => "errors_timeout",
-            Cause::Refused => "errors_refused",
-            Cause::Reset => "errors_reset",
-            Cause::Unavailable => "errors_unavailable",
+            Cause::Rejected => crate::metrics::catalog::ERRORS_REJECTED.name,
+            Cause::Timeout => crate::metrics::catalog::ERRORS_TIMEOUT.name,
+            Cause::Refused => crate::metrics::catalog::ERRORS_REFUSED.name,
+            Cause::Reset => crate::metrics::catalog::ERRORS_RESET.name,
+            Cause::Unavailable => crate::metrics::catalog::ERRORS_UNAVAILABLE.name,
         }
     }
 }

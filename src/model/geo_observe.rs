@@ -9,6 +9,7 @@
 use super::observe::{close_requests, summary_requests};
 use super::{Cause, Model};
 use crate::engine::SimTime;
+use crate::metrics::catalog as metric;
 use crate::metrics::{StationCounters, Summary, Timeseries};
 
 impl Model {
@@ -47,11 +48,16 @@ impl Model {
                 self.geo.partitioned_total[dc] += partitioned;
             }
             let scope = series.scope(&format!("datacenter:{}", self.geo.datacenters[dc]));
-            series.push(time_s, scope, "utilization", combined.utilization(workers));
-            series.push(time_s, scope, "throughput_rps", combined.throughput_per_second());
+            series.push(time_s, scope, metric::UTILIZATION, combined.utilization(workers));
+            series.push(
+                time_s,
+                scope,
+                metric::THROUGHPUT_RPS,
+                combined.throughput_per_second(),
+            );
             let errors = combined.rejected + combined.refused + combined.reset + refused_by_balancers;
-            series.push(time_s, scope, "errors", (errors + partitioned) as f64);
-            series.push(time_s, scope, "partitioned", partitioned as f64);
+            series.push(time_s, scope, metric::ERRORS, (errors + partitioned) as f64);
+            series.push(time_s, scope, metric::PARTITIONED, partitioned as f64);
         }
         for (dns, state) in self.geo.dns.iter_mut().enumerate() {
             let Some(state) = state else {
@@ -60,8 +66,13 @@ impl Model {
             for target in &mut state.targets {
                 let scope = series.scope(&format!("{}/{}", self.dns[dns].name, target.name));
                 let answers = std::mem::take(&mut target.answers_window);
-                series.push(time_s, scope, "dns_answers", answers as f64);
-                series.push(time_s, scope, "healthy", if target.healthy { 1.0 } else { 0.0 });
+                series.push(time_s, scope, metric::DNS_ANSWERS, answers as f64);
+                series.push(
+                    time_s,
+                    scope,
+                    metric::HEALTHY,
+                    if target.healthy { 1.0 } else { 0.0 },
+                );
                 if keep {
                     target.answers_total += answers;
                 }
@@ -83,7 +94,7 @@ impl Model {
                     .find(|entry| entry.seq > node.applied)
                     .map_or(0.0, |entry| now.since(entry.committed).as_secs_f64() * 1e3);
                 let scope = series.scope(&self.stations[station.index()].name);
-                series.push(time_s, scope, "replication_behind_ms", behind);
+                series.push(time_s, scope, metric::REPLICATION_BEHIND_MS, behind);
             }
         }
     }
@@ -123,11 +134,11 @@ impl Model {
                 .sum();
             let partitioned = self.geo.partitioned_total[dc];
             let scope = format!("datacenter:{name}");
-            summary.push(&scope, "utilization", combined.utilization(workers));
-            summary.push(&scope, "throughput_rps", combined.throughput_per_second());
+            summary.push(&scope, metric::UTILIZATION, combined.utilization(workers));
+            summary.push(&scope, metric::THROUGHPUT_RPS, combined.throughput_per_second());
             let errors = combined.rejected + combined.refused + combined.reset + refused + partitioned;
-            summary.push(&scope, "errors", errors as f64);
-            summary.push(&scope, "partitioned", partitioned as f64);
+            summary.push(&scope, metric::ERRORS, errors as f64);
+            summary.push(&scope, metric::PARTITIONED, partitioned as f64);
         }
         for (dns, state) in self.geo.dns.iter().enumerate() {
             let Some(state) = state else {
@@ -135,7 +146,7 @@ impl Model {
             };
             for target in &state.targets {
                 let scope = format!("{}/{}", self.dns[dns].name, target.name);
-                summary.push(&scope, "dns_answers", target.answers_total as f64);
+                summary.push(&scope, metric::DNS_ANSWERS, target.answers_total as f64);
             }
         }
     }

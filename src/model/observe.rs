@@ -4,6 +4,7 @@
 use super::drills::WindowOutcome;
 use super::{Cause, Model, RequestScope, StationKind};
 use crate::engine::SimTime;
+use crate::metrics::catalog as metric;
 use crate::metrics::{LatencyStats, RequestCounters, StationCounters, Summary, Timeseries};
 
 const NANOS_PER_MILLI: f64 = 1e6;
@@ -75,7 +76,7 @@ impl Model {
             scope,
             series,
         );
-        series.push(time_s, scope, "in_flight", in_flight);
+        series.push(time_s, scope, metric::IN_FLIGHT, in_flight);
         let outcome = WindowOutcome {
             start,
             error_rate,
@@ -129,8 +130,13 @@ impl Model {
                 {
                     let scope = series.scope(&station.name);
                     let (workers, _) = capacity(std::slice::from_ref(station));
-                    series.push(time_s, scope, "utilization", counters.utilization(workers));
-                    series.push(time_s, scope, "throughput_rps", counters.throughput_per_second());
+                    series.push(time_s, scope, metric::UTILIZATION, counters.utilization(workers));
+                    series.push(
+                        time_s,
+                        scope,
+                        metric::THROUGHPUT_RPS,
+                        counters.throughput_per_second(),
+                    );
                 }
             }
         }
@@ -147,19 +153,24 @@ impl Model {
         for (index, balancer) in self.balancers.iter_mut().enumerate() {
             let scope = series.scope(&self.balancer_names[index]);
             let forwarded: u64 = balancer.forwarded_window.iter().sum();
-            series.push(time_s, scope, "forwarded", forwarded as f64);
-            series.push(time_s, scope, "imbalance", imbalance(&balancer.forwarded_window));
+            series.push(time_s, scope, metric::FORWARDED, forwarded as f64);
+            series.push(
+                time_s,
+                scope,
+                metric::IMBALANCE,
+                imbalance(&balancer.forwarded_window),
+            );
             let unavailable = std::mem::take(&mut self.balancer_unavailable[index]);
-            series.push(time_s, scope, "unavailable", unavailable as f64);
+            series.push(time_s, scope, metric::UNAVAILABLE, unavailable as f64);
             // Only instances taking new work count: an autoscaled pool's
             // arena holds `max` instances, stopped, booting or draining.
             let in_rotation = (0..balancer.instance_count)
                 .filter(|&local| balancer.takes_work(&self.instances, local))
                 .count();
-            series.push(time_s, scope, "in_rotation", in_rotation as f64);
+            series.push(time_s, scope, metric::IN_ROTATION, in_rotation as f64);
             if let Some(sessions) = &mut balancer.sessions {
                 let lost = std::mem::take(&mut sessions.lost_window);
-                series.push(time_s, scope, "sessions_lost", lost as f64);
+                series.push(time_s, scope, metric::SESSIONS_LOST, lost as f64);
                 if keep {
                     sessions.lost_total += lost;
                 }
@@ -190,11 +201,11 @@ impl Model {
         for (index, dns) in self.dns.iter().enumerate() {
             let window = std::mem::take(&mut self.dns_window[index]);
             let scope = series.scope(&dns.name);
-            series.push(time_s, scope, "lookups", window.lookups as f64);
+            series.push(time_s, scope, metric::LOOKUPS, window.lookups as f64);
             series.push(
                 time_s,
                 scope,
-                "cache_hit_ratio",
+                metric::CACHE_HIT_RATIO,
                 ratio(window.cache_hits, window.cache_hits + window.lookups),
             );
             if keep {
@@ -223,9 +234,9 @@ impl Model {
             _ => overall.latency.total(),
         };
         summary_requests(&mut summary, "overall", &overall.total, &overall_latency, elapsed);
-        summary.push("overall", "attempts", overall.total.attempts as f64);
-        summary.push("overall", "retries", overall.total.retries as f64);
-        summary.push("overall", "timeouts", overall.total.timeouts as f64);
+        summary.push("overall", metric::ATTEMPTS, overall.total.attempts as f64);
+        summary.push("overall", metric::RETRIES, overall.total.retries as f64);
+        summary.push("overall", metric::TIMEOUTS, overall.total.timeouts as f64);
         for cause in Cause::ALL {
             summary.push(
                 "overall",
@@ -233,18 +244,22 @@ impl Model {
                 overall.total.failed_by_cause[cause as usize] as f64,
             );
         }
-        summary.push("overall", "stale_responses", overall.total.stale_responses as f64);
         summary.push(
             "overall",
-            "in_flight_at_warmup",
+            metric::STALE_RESPONSES,
+            overall.total.stale_responses as f64,
+        );
+        summary.push(
+            "overall",
+            metric::IN_FLIGHT_AT_WARMUP,
             self.in_flight_at_warmup.unwrap_or(0) as f64,
         );
-        summary.push("overall", "in_flight_at_end", self.requests.len() as f64);
-        summary.push("overall", "measured_s", elapsed as f64 / 1e9);
-        summary.push("overall", "cost_usd", cost);
+        summary.push("overall", metric::IN_FLIGHT_AT_END, self.requests.len() as f64);
+        summary.push("overall", metric::MEASURED_S, elapsed as f64 / 1e9);
+        summary.push("overall", metric::COST_USD, cost);
         summary.push(
             "overall",
-            "cost_per_million_requests_usd",
+            metric::COST_PER_MILLION_REQUESTS_USD,
             if overall.total.completed == 0 {
                 0.0
             } else {
@@ -264,31 +279,35 @@ impl Model {
         }
 
         for (dns, totals) in self.dns.iter().zip(&self.dns_totals) {
-            summary.push(&dns.name, "lookups", totals.lookups as f64);
+            summary.push(&dns.name, metric::LOOKUPS, totals.lookups as f64);
             summary.push(
                 &dns.name,
-                "cache_hit_ratio",
+                metric::CACHE_HIT_RATIO,
                 ratio(totals.cache_hits, totals.cache_hits + totals.lookups),
             );
         }
         for (index, name) in self.balancer_names.iter().enumerate() {
             let totals = &self.balancer_totals[index];
-            summary.push(name, "forwarded", totals.iter().sum::<u64>() as f64);
-            summary.push(name, "imbalance", imbalance(totals));
-            summary.push(name, "unavailable", self.balancer_unavailable_total[index] as f64);
+            summary.push(name, metric::FORWARDED, totals.iter().sum::<u64>() as f64);
+            summary.push(name, metric::IMBALANCE, imbalance(totals));
+            summary.push(
+                name,
+                metric::UNAVAILABLE,
+                self.balancer_unavailable_total[index] as f64,
+            );
             if let Some(sessions) = &self.balancers[index].sessions {
-                summary.push(name, "sessions_lost", sessions.lost_total as f64);
+                summary.push(name, metric::SESSIONS_LOST, sessions.lost_total as f64);
             }
             if let Some(capacity) = self.balancers[index].capacity.as_deref() {
                 if let Some(cores) = capacity.cores {
-                    summary.push(name, "cores", cores as f64);
+                    summary.push(name, metric::CORES, cores as f64);
                 }
-                summary.push(name, "arrivals", capacity.total.arrivals as f64);
+                summary.push(name, metric::ARRIVALS, capacity.total.arrivals as f64);
                 for (metric, value) in balancer_capacity_rows(capacity.cores, &capacity.total) {
                     summary.push(name, metric, value);
                 }
                 if capacity.cores.is_some() {
-                    summary.push(name, "wait_probability", capacity.total.wait_probability());
+                    summary.push(name, metric::WAIT_PROBABILITY, capacity.total.wait_probability());
                 }
             }
         }
@@ -367,16 +386,21 @@ pub(super) fn close_requests(
             series.push(time_s, scope, cause.error_metric(), count as f64);
         }
     }
-    series.push(time_s, scope, "offered_rps", per_second(window.arrivals, elapsed));
     series.push(
         time_s,
         scope,
-        "throughput_rps",
+        metric::OFFERED_RPS,
+        per_second(window.arrivals, elapsed),
+    );
+    series.push(
+        time_s,
+        scope,
+        metric::THROUGHPUT_RPS,
         per_second(window.completed, elapsed),
     );
-    series.push(time_s, scope, "errors", window.failed as f64);
-    series.push(time_s, scope, "error_rate", window.error_rate());
-    series.push(time_s, scope, "completed", window.completed as f64);
+    series.push(time_s, scope, metric::ERRORS, window.failed as f64);
+    series.push(time_s, scope, metric::ERROR_RATE, window.error_rate());
+    series.push(time_s, scope, metric::COMPLETED, window.completed as f64);
     // A window in which nothing completed has no latency: its cells are
     // blank (NaN), not 0 ms, and charts leave a gap there.
     let milliseconds = |nanos: f64| {
@@ -386,13 +410,38 @@ pub(super) fn close_requests(
             nanos / NANOS_PER_MILLI
         }
     };
-    series.push(time_s, scope, "latency_mean_ms", milliseconds(latency.mean_ns));
-    series.push(time_s, scope, "latency_p50_ms", milliseconds(latency.p50_ns));
-    series.push(time_s, scope, "latency_p95_ms", milliseconds(latency.p95_ns));
-    series.push(time_s, scope, "latency_p99_ms", milliseconds(latency.p99_ns));
-    series.push(time_s, scope, "latency_max_ms", milliseconds(latency.max_ns));
-    series.push(time_s, scope, "retries", window.retries as f64);
-    series.push(time_s, scope, "timeouts", window.timeouts as f64);
+    series.push(
+        time_s,
+        scope,
+        metric::LATENCY_MEAN_MS,
+        milliseconds(latency.mean_ns),
+    );
+    series.push(
+        time_s,
+        scope,
+        metric::LATENCY_P50_MS,
+        milliseconds(latency.p50_ns),
+    );
+    series.push(
+        time_s,
+        scope,
+        metric::LATENCY_P95_MS,
+        milliseconds(latency.p95_ns),
+    );
+    series.push(
+        time_s,
+        scope,
+        metric::LATENCY_P99_MS,
+        milliseconds(latency.p99_ns),
+    );
+    series.push(
+        time_s,
+        scope,
+        metric::LATENCY_MAX_MS,
+        milliseconds(latency.max_ns),
+    );
+    series.push(time_s, scope, metric::RETRIES, window.retries as f64);
+    series.push(time_s, scope, metric::TIMEOUTS, window.timeouts as f64);
     if keep {
         metrics.total.merge(&window);
     }
@@ -406,18 +455,22 @@ pub(super) fn summary_requests(
     latency: &LatencyStats,
     elapsed: u128,
 ) {
-    summary.push(scope, "requests", totals.arrivals as f64);
-    summary.push(scope, "completed", totals.completed as f64);
-    summary.push(scope, "errors", totals.failed as f64);
-    summary.push(scope, "error_rate", totals.error_rate());
-    summary.push(scope, "offered_rps", per_second(totals.arrivals, elapsed));
-    summary.push(scope, "throughput_rps", per_second(totals.completed, elapsed));
-    summary.push(scope, "latency_mean_ms", latency.mean_ns / NANOS_PER_MILLI);
-    summary.push(scope, "latency_p50_ms", latency.p50_ns / NANOS_PER_MILLI);
-    summary.push(scope, "latency_p95_ms", latency.p95_ns / NANOS_PER_MILLI);
-    summary.push(scope, "latency_p99_ms", latency.p99_ns / NANOS_PER_MILLI);
-    summary.push(scope, "latency_p999_ms", latency.p999_ns / NANOS_PER_MILLI);
-    summary.push(scope, "latency_max_ms", latency.max_ns / NANOS_PER_MILLI);
+    summary.push(scope, metric::REQUESTS, totals.arrivals as f64);
+    summary.push(scope, metric::COMPLETED, totals.completed as f64);
+    summary.push(scope, metric::ERRORS, totals.failed as f64);
+    summary.push(scope, metric::ERROR_RATE, totals.error_rate());
+    summary.push(scope, metric::OFFERED_RPS, per_second(totals.arrivals, elapsed));
+    summary.push(
+        scope,
+        metric::THROUGHPUT_RPS,
+        per_second(totals.completed, elapsed),
+    );
+    summary.push(scope, metric::LATENCY_MEAN_MS, latency.mean_ns / NANOS_PER_MILLI);
+    summary.push(scope, metric::LATENCY_P50_MS, latency.p50_ns / NANOS_PER_MILLI);
+    summary.push(scope, metric::LATENCY_P95_MS, latency.p95_ns / NANOS_PER_MILLI);
+    summary.push(scope, metric::LATENCY_P99_MS, latency.p99_ns / NANOS_PER_MILLI);
+    summary.push(scope, metric::LATENCY_P999_MS, latency.p999_ns / NANOS_PER_MILLI);
+    summary.push(scope, metric::LATENCY_MAX_MS, latency.max_ns / NANOS_PER_MILLI);
 }
 
 /// The rows of a balancer's own capacity over some time: connections
@@ -425,15 +478,18 @@ pub(super) fn summary_requests(
 /// as a station's (`cpu_utilization` makes it a bottleneck candidate).
 fn balancer_capacity_rows(cores: Option<u32>, counters: &StationCounters) -> Vec<(&'static str, f64)> {
     let mut rows = vec![
-        ("connections_mean", counters.in_system_mean()),
-        ("rejected", counters.rejected as f64),
+        (metric::CONNECTIONS_MEAN.name, counters.in_system_mean()),
+        (metric::REJECTED.name, counters.rejected as f64),
     ];
     if let Some(cores) = cores {
         rows.extend([
-            ("cpu_utilization", counters.utilization(cores as u64)),
-            ("queue_len_mean", counters.queue_len_mean()),
-            ("wait_mean_ms", counters.wait_mean_ns() / NANOS_PER_MILLI),
-            ("throughput_rps", counters.throughput_per_second()),
+            (metric::CPU_UTILIZATION.name, counters.utilization(cores as u64)),
+            (metric::QUEUE_LEN_MEAN.name, counters.queue_len_mean()),
+            (
+                metric::WAIT_MEAN_MS.name,
+                counters.wait_mean_ns() / NANOS_PER_MILLI,
+            ),
+            (metric::THROUGHPUT_RPS.name, counters.throughput_per_second()),
         ]);
     }
     rows
@@ -460,20 +516,30 @@ fn station_series(
     workers: u64,
     cores: u64,
 ) {
-    series.push(time_s, scope, "utilization", counters.utilization(workers));
+    series.push(time_s, scope, metric::UTILIZATION, counters.utilization(workers));
     if kind == StationKind::Pool {
-        series.push(time_s, scope, "cpu_utilization", counters.cpu_utilization(cores));
+        series.push(
+            time_s,
+            scope,
+            metric::CPU_UTILIZATION,
+            counters.cpu_utilization(cores),
+        );
     }
-    series.push(time_s, scope, "queue_len_mean", counters.queue_len_mean());
+    series.push(time_s, scope, metric::QUEUE_LEN_MEAN, counters.queue_len_mean());
     series.push(
         time_s,
         scope,
-        "wait_mean_ms",
+        metric::WAIT_MEAN_MS,
         counters.wait_mean_ns() / NANOS_PER_MILLI,
     );
-    series.push(time_s, scope, "throughput_rps", counters.throughput_per_second());
-    series.push(time_s, scope, "rejected", counters.rejected as f64);
-    series.push(time_s, scope, "in_system_mean", counters.in_system_mean());
+    series.push(
+        time_s,
+        scope,
+        metric::THROUGHPUT_RPS,
+        counters.throughput_per_second(),
+    );
+    series.push(time_s, scope, metric::REJECTED, counters.rejected as f64);
+    series.push(time_s, scope, metric::IN_SYSTEM_MEAN, counters.in_system_mean());
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -487,28 +553,32 @@ fn summary_station(
     cores: u64,
     cost_usd: f64,
 ) {
-    summary.push(name, "instances", instances as f64);
-    summary.push(name, "workers", workers as f64);
-    summary.push(name, "utilization", totals.utilization(workers));
+    summary.push(name, metric::INSTANCES, instances as f64);
+    summary.push(name, metric::WORKERS, workers as f64);
+    summary.push(name, metric::UTILIZATION, totals.utilization(workers));
     if kind == StationKind::Pool {
-        summary.push(name, "cpu_utilization", totals.cpu_utilization(cores));
+        summary.push(name, metric::CPU_UTILIZATION, totals.cpu_utilization(cores));
     }
-    summary.push(name, "queue_len_mean", totals.queue_len_mean());
-    summary.push(name, "wait_mean_ms", totals.wait_mean_ns() / NANOS_PER_MILLI);
-    summary.push(name, "wait_probability", totals.wait_probability());
-    summary.push(name, "arrivals", totals.arrivals as f64);
-    summary.push(name, "served", totals.completed as f64);
-    summary.push(name, "rejected", totals.rejected as f64);
-    summary.push(name, "refused", totals.refused as f64);
-    summary.push(name, "reset", totals.reset as f64);
-    summary.push(name, "throughput_rps", totals.throughput_per_second());
-    summary.push(name, "in_system_mean", totals.in_system_mean());
+    summary.push(name, metric::QUEUE_LEN_MEAN, totals.queue_len_mean());
     summary.push(
         name,
-        "residence_mean_ms",
+        metric::WAIT_MEAN_MS,
+        totals.wait_mean_ns() / NANOS_PER_MILLI,
+    );
+    summary.push(name, metric::WAIT_PROBABILITY, totals.wait_probability());
+    summary.push(name, metric::ARRIVALS, totals.arrivals as f64);
+    summary.push(name, metric::SERVED, totals.completed as f64);
+    summary.push(name, metric::REJECTED, totals.rejected as f64);
+    summary.push(name, metric::REFUSED, totals.refused as f64);
+    summary.push(name, metric::RESET, totals.reset as f64);
+    summary.push(name, metric::THROUGHPUT_RPS, totals.throughput_per_second());
+    summary.push(name, metric::IN_SYSTEM_MEAN, totals.in_system_mean());
+    summary.push(
+        name,
+        metric::RESIDENCE_MEAN_MS,
         totals.residence_mean_ns() / NANOS_PER_MILLI,
     );
     if kind == StationKind::Pool {
-        summary.push(name, "cost_usd", cost_usd);
+        summary.push(name, metric::COST_USD, cost_usd);
     }
 }

@@ -5,19 +5,20 @@
 
 use super::Model;
 use super::cdn::CdnCounters;
+use crate::metrics::catalog as metric;
 use crate::metrics::{Summary, Timeseries};
 
 /// The rows of one scope's counters (hits are requests − misses; the
 /// summary states them too).
 fn rows(counters: &CdnCounters) -> [(&'static str, f64); 7] {
     [
-        ("requests", counters.requests as f64),
-        ("hit_ratio", counters.hit_ratio()),
-        ("misses", counters.misses as f64),
-        ("origin_requests", counters.origin_requests as f64),
-        ("egress_bytes", counters.egress_bytes as f64),
-        ("stale_reads", counters.stale_reads as f64),
-        ("evictions", counters.evictions as f64),
+        (metric::REQUESTS.name, counters.requests as f64),
+        (metric::HIT_RATIO.name, counters.hit_ratio()),
+        (metric::MISSES.name, counters.misses as f64),
+        (metric::ORIGIN_REQUESTS.name, counters.origin_requests as f64),
+        (metric::EGRESS_BYTES.name, counters.egress_bytes as f64),
+        (metric::STALE_READS.name, counters.stale_reads as f64),
+        (metric::EVICTIONS.name, counters.evictions as f64),
     ]
 }
 
@@ -33,7 +34,12 @@ impl Model {
                 for (metric, value) in rows(&window) {
                     series.push(time_s, scope, metric, value);
                 }
-                series.push(time_s, scope, "stored_bytes", cdn.stores[edge].bytes() as f64);
+                series.push(
+                    time_s,
+                    scope,
+                    metric::STORED_BYTES,
+                    cdn.stores[edge].bytes() as f64,
+                );
                 combined.merge(&window);
                 if keep {
                     cdn.totals[edge].merge(&window);
@@ -49,9 +55,14 @@ impl Model {
             for (metric, value) in rows(&combined) {
                 series.push(time_s, scope, metric, value);
             }
-            series.push(time_s, scope, "fallback_requests", fallback as f64);
-            series.push(time_s, scope, "unavailable", unavailable as f64);
-            series.push(time_s, scope, "cost_usd", cdn.cost_usd(combined.egress_bytes));
+            series.push(time_s, scope, metric::FALLBACK_REQUESTS, fallback as f64);
+            series.push(time_s, scope, metric::UNAVAILABLE, unavailable as f64);
+            series.push(
+                time_s,
+                scope,
+                metric::COST_USD,
+                cdn.cost_usd(combined.egress_bytes),
+            );
         }
     }
 
@@ -68,10 +79,10 @@ impl Model {
             for (metric, value) in rows(&combined) {
                 summary.push(&cdn.name, metric, value);
             }
-            summary.push(&cdn.name, "hits", combined.hits as f64);
-            summary.push(&cdn.name, "fallback_requests", cdn.fallback_total as f64);
-            summary.push(&cdn.name, "unavailable", cdn.unavailable_total as f64);
-            summary.push(&cdn.name, "cost_usd", cdn.cost_usd(combined.egress_bytes));
+            summary.push(&cdn.name, metric::HITS, combined.hits as f64);
+            summary.push(&cdn.name, metric::FALLBACK_REQUESTS, cdn.fallback_total as f64);
+            summary.push(&cdn.name, metric::UNAVAILABLE, cdn.unavailable_total as f64);
+            summary.push(&cdn.name, metric::COST_USD, cdn.cost_usd(combined.egress_bytes));
         }
     }
 }

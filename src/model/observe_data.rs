@@ -3,6 +3,7 @@
 
 use super::Model;
 use super::cache::CacheCounters;
+use crate::metrics::catalog as metric;
 use crate::metrics::{LatencyStats, Summary, Timeseries};
 
 const NANOS_PER_MILLI: f64 = 1e6;
@@ -24,9 +25,21 @@ fn ratio(part: u64, whole: u64) -> f64 {
 }
 
 fn lag_rows(summary: &mut Summary, scope: &str, lag: &LatencyStats) {
-    summary.push(scope, "replication_lag_mean_ms", lag.mean_ns / NANOS_PER_MILLI);
-    summary.push(scope, "replication_lag_p99_ms", lag.p99_ns / NANOS_PER_MILLI);
-    summary.push(scope, "replication_lag_max_ms", lag.max_ns / NANOS_PER_MILLI);
+    summary.push(
+        scope,
+        metric::REPLICATION_LAG_MEAN_MS,
+        lag.mean_ns / NANOS_PER_MILLI,
+    );
+    summary.push(
+        scope,
+        metric::REPLICATION_LAG_P99_MS,
+        lag.p99_ns / NANOS_PER_MILLI,
+    );
+    summary.push(
+        scope,
+        metric::REPLICATION_LAG_MAX_MS,
+        lag.max_ns / NANOS_PER_MILLI,
+    );
 }
 
 impl Model {
@@ -41,8 +54,8 @@ impl Model {
                 entries += store.len() as u64;
                 if node_rows {
                     let scope = series.scope(&format!("{}.node[{node}]", cluster.name));
-                    series.push(time_s, scope, "hit_ratio", window.hit_ratio());
-                    series.push(time_s, scope, "entries", store.len() as f64);
+                    series.push(time_s, scope, metric::HIT_RATIO, window.hit_ratio());
+                    series.push(time_s, scope, metric::ENTRIES, store.len() as f64);
                 }
                 combined.merge(&window);
                 if keep {
@@ -55,40 +68,45 @@ impl Model {
             }
             let scope = series.scope(&cluster.name);
             let lookups = combined.hits + combined.misses + unavailable;
-            series.push(time_s, scope, "hit_ratio", ratio(combined.hits, lookups));
-            series.push(time_s, scope, "evictions", combined.evictions as f64);
-            series.push(time_s, scope, "stale_reads", combined.stale_reads as f64);
-            series.push(time_s, scope, "entries", entries as f64);
+            series.push(time_s, scope, metric::HIT_RATIO, ratio(combined.hits, lookups));
+            series.push(time_s, scope, metric::EVICTIONS, combined.evictions as f64);
+            series.push(time_s, scope, metric::STALE_READS, combined.stale_reads as f64);
+            series.push(time_s, scope, metric::ENTRIES, entries as f64);
         }
         for database in &mut self.databases {
             let window = std::mem::take(&mut database.window);
             let lag = database.lag.close_window(keep);
             let scope = series.scope(&database.name);
-            series.push(time_s, scope, "reads", window.reads as f64);
-            series.push(time_s, scope, "writes", window.writes as f64);
-            series.push(time_s, scope, "stale_reads", window.stale_reads as f64);
+            series.push(time_s, scope, metric::READS, window.reads as f64);
+            series.push(time_s, scope, metric::WRITES, window.writes as f64);
+            series.push(time_s, scope, metric::STALE_READS, window.stale_reads as f64);
             if database.is_semi_sync() {
-                series.push(time_s, scope, "degraded_writes", window.degraded_writes as f64);
+                series.push(
+                    time_s,
+                    scope,
+                    metric::DEGRADED_WRITES,
+                    window.degraded_writes as f64,
+                );
                 let degraded = database.shards.iter().filter(|shard| shard.degraded).count();
-                series.push(time_s, scope, "semi_sync_degraded_shards", degraded as f64);
+                series.push(time_s, scope, metric::SEMI_SYNC_DEGRADED_SHARDS, degraded as f64);
             }
             if !database.applied.is_empty() {
                 series.push(
                     time_s,
                     scope,
-                    "replication_lag_mean_ms",
+                    metric::REPLICATION_LAG_MEAN_MS,
                     lag.mean_ns / NANOS_PER_MILLI,
                 );
                 series.push(
                     time_s,
                     scope,
-                    "replication_lag_p99_ms",
+                    metric::REPLICATION_LAG_P99_MS,
                     lag.p99_ns / NANOS_PER_MILLI,
                 );
                 series.push(
                     time_s,
                     scope,
-                    "replication_lag_max_ms",
+                    metric::REPLICATION_LAG_MAX_MS,
                     lag.max_ns / NANOS_PER_MILLI,
                 );
             }
@@ -107,48 +125,64 @@ impl Model {
             }
             let name = cluster.name.as_str();
             let lookups = combined.hits + combined.misses + cluster.unavailable_total;
-            summary.push(name, "lookups", lookups as f64);
-            summary.push(name, "hits", combined.hits as f64);
+            summary.push(name, metric::LOOKUPS, lookups as f64);
+            summary.push(name, metric::HITS, combined.hits as f64);
             summary.push(
                 name,
-                "misses",
+                metric::MISSES,
                 (combined.misses + cluster.unavailable_total) as f64,
             );
-            summary.push(name, "hit_ratio", ratio(combined.hits, lookups));
-            summary.push(name, "evictions", combined.evictions as f64);
-            summary.push(name, "evictions_per_s", per_second(combined.evictions, elapsed));
-            summary.push(name, "expirations", combined.expirations as f64);
-            summary.push(name, "fills", combined.fills as f64);
-            summary.push(name, "rejected_fills", combined.rejected_fills as f64);
-            summary.push(name, "invalidations", combined.invalidations as f64);
-            summary.push(name, "stale_reads", combined.stale_reads as f64);
-            summary.push(name, "unavailable_lookups", cluster.unavailable_total as f64);
+            summary.push(name, metric::HIT_RATIO, ratio(combined.hits, lookups));
+            summary.push(name, metric::EVICTIONS, combined.evictions as f64);
+            summary.push(
+                name,
+                metric::EVICTIONS_PER_S,
+                per_second(combined.evictions, elapsed),
+            );
+            summary.push(name, metric::EXPIRATIONS, combined.expirations as f64);
+            summary.push(name, metric::FILLS, combined.fills as f64);
+            summary.push(name, metric::REJECTED_FILLS, combined.rejected_fills as f64);
+            summary.push(name, metric::INVALIDATIONS, combined.invalidations as f64);
+            summary.push(name, metric::STALE_READS, combined.stale_reads as f64);
+            summary.push(
+                name,
+                metric::UNAVAILABLE_LOOKUPS,
+                cluster.unavailable_total as f64,
+            );
             if cluster.stores.len() > 1 {
                 for (node, totals) in cluster.totals.iter().enumerate() {
                     let scope = format!("{name}.node[{node}]");
-                    summary.push(&scope, "hit_ratio", totals.hit_ratio());
-                    summary.push(&scope, "lookups", (totals.hits + totals.misses) as f64);
-                    summary.push(&scope, "evictions", totals.evictions as f64);
+                    summary.push(&scope, metric::HIT_RATIO, totals.hit_ratio());
+                    summary.push(&scope, metric::LOOKUPS, (totals.hits + totals.misses) as f64);
+                    summary.push(&scope, metric::EVICTIONS, totals.evictions as f64);
                 }
             }
         }
         for database in &self.databases {
             let name = database.name.as_str();
             let totals = &database.total;
-            summary.push(name, "reads", totals.reads as f64);
-            summary.push(name, "writes", totals.writes as f64);
-            summary.push(name, "replica_reads", totals.replica_reads as f64);
-            summary.push(name, "stale_reads", totals.stale_reads as f64);
-            summary.push(name, "stale_read_ratio", ratio(totals.stale_reads, totals.reads));
+            summary.push(name, metric::READS, totals.reads as f64);
+            summary.push(name, metric::WRITES, totals.writes as f64);
+            summary.push(name, metric::REPLICA_READS, totals.replica_reads as f64);
+            summary.push(name, metric::STALE_READS, totals.stale_reads as f64);
             summary.push(
                 name,
-                "read_your_writes_violations",
+                metric::STALE_READ_RATIO,
+                ratio(totals.stale_reads, totals.reads),
+            );
+            summary.push(
+                name,
+                metric::READ_YOUR_WRITES_VIOLATIONS,
                 totals.read_your_writes_violations as f64,
             );
-            summary.push(name, "lost_writes", totals.lost_writes as f64);
+            summary.push(name, metric::LOST_WRITES, totals.lost_writes as f64);
             if database.is_semi_sync() {
-                summary.push(name, "semi_sync_fallbacks", totals.semi_sync_fallbacks as f64);
-                summary.push(name, "degraded_writes", totals.degraded_writes as f64);
+                summary.push(
+                    name,
+                    metric::SEMI_SYNC_FALLBACKS,
+                    totals.semi_sync_fallbacks as f64,
+                );
+                summary.push(name, metric::DEGRADED_WRITES, totals.degraded_writes as f64);
             }
             if !database.applied.is_empty() {
                 lag_rows(summary, name, &database.lag.total());

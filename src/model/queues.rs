@@ -13,6 +13,7 @@ use super::instance::Life;
 use super::program::SiteId;
 use super::{Event, Model};
 use crate::engine::{EventQueue, SimTime, SlabKey};
+use crate::metrics::catalog as metric;
 use crate::metrics::{Summary, Timeseries};
 
 const NANOS_PER_MILLI: f64 = 1e6;
@@ -239,36 +240,41 @@ impl Model {
             let counters = broker.close_window(now, elapsed);
             let latency = broker.job_latency.close_window(keep);
             let scope = series.scope(&broker.name);
-            series.push(time_s, scope, "depth_mean", counters.depth_mean());
-            series.push(time_s, scope, "depth_max", depth_max as f64);
-            series.push(time_s, scope, "oldest_age_ms", oldest as f64 / NANOS_PER_MILLI);
-            series.push(time_s, scope, "enqueued", counters.enqueued as f64);
-            series.push(time_s, scope, "consumed", counters.consumed as f64);
-            series.push(time_s, scope, "rejected", counters.rejected as f64);
-            series.push(time_s, scope, "lost_messages", counters.lost as f64);
-            series.push(time_s, scope, "failed_jobs", counters.failed as f64);
+            series.push(time_s, scope, metric::DEPTH_MEAN, counters.depth_mean());
+            series.push(time_s, scope, metric::DEPTH_MAX, depth_max as f64);
             series.push(
                 time_s,
                 scope,
-                "queue_wait_mean_ms",
+                metric::OLDEST_AGE_MS,
+                oldest as f64 / NANOS_PER_MILLI,
+            );
+            series.push(time_s, scope, metric::ENQUEUED, counters.enqueued as f64);
+            series.push(time_s, scope, metric::CONSUMED, counters.consumed as f64);
+            series.push(time_s, scope, metric::REJECTED, counters.rejected as f64);
+            series.push(time_s, scope, metric::LOST_MESSAGES, counters.lost as f64);
+            series.push(time_s, scope, metric::FAILED_JOBS, counters.failed as f64);
+            series.push(
+                time_s,
+                scope,
+                metric::QUEUE_WAIT_MEAN_MS,
                 counters.wait_mean_ns() / NANOS_PER_MILLI,
             );
             series.push(
                 time_s,
                 scope,
-                "job_latency_p50_ms",
+                metric::JOB_LATENCY_P50_MS,
                 latency.p50_ns / NANOS_PER_MILLI,
             );
             series.push(
                 time_s,
                 scope,
-                "job_latency_p95_ms",
+                metric::JOB_LATENCY_P95_MS,
                 latency.p95_ns / NANOS_PER_MILLI,
             );
             series.push(
                 time_s,
                 scope,
-                "job_latency_p99_ms",
+                metric::JOB_LATENCY_P99_MS,
                 latency.p99_ns / NANOS_PER_MILLI,
             );
             if keep {
@@ -286,19 +292,23 @@ impl Model {
             let (queued_at_warmup, serving_at_warmup) = broker.at_warmup.unwrap_or((0, 0));
             let seconds = total.elapsed_ns as f64 / 1e9;
             let latency = broker.job_latency.total();
-            summary.push(name, "enqueued", total.enqueued as f64);
-            summary.push(name, "dequeued", total.dequeued as f64);
-            summary.push(name, "consumed", total.consumed as f64);
-            summary.push(name, "rejected", total.rejected as f64);
-            summary.push(name, "unavailable", total.unavailable as f64);
-            summary.push(name, "lost_messages", total.lost as f64);
-            summary.push(name, "failed_jobs", total.failed as f64);
-            summary.push(name, "depth_mean", total.depth_mean());
-            summary.push(name, "depth_max", broker.total_depth_max as f64);
-            summary.push(name, "queue_wait_mean_ms", total.wait_mean_ns() / NANOS_PER_MILLI);
+            summary.push(name, metric::ENQUEUED, total.enqueued as f64);
+            summary.push(name, metric::DEQUEUED, total.dequeued as f64);
+            summary.push(name, metric::CONSUMED, total.consumed as f64);
+            summary.push(name, metric::REJECTED, total.rejected as f64);
+            summary.push(name, metric::UNAVAILABLE, total.unavailable as f64);
+            summary.push(name, metric::LOST_MESSAGES, total.lost as f64);
+            summary.push(name, metric::FAILED_JOBS, total.failed as f64);
+            summary.push(name, metric::DEPTH_MEAN, total.depth_mean());
+            summary.push(name, metric::DEPTH_MAX, broker.total_depth_max as f64);
             summary.push(
                 name,
-                "dequeue_rps",
+                metric::QUEUE_WAIT_MEAN_MS,
+                total.wait_mean_ns() / NANOS_PER_MILLI,
+            );
+            summary.push(
+                name,
+                metric::DEQUEUE_RPS,
                 if seconds > 0.0 {
                     total.dequeued as f64 / seconds
                 } else {
@@ -307,22 +317,26 @@ impl Model {
             );
             summary.push(
                 name,
-                "consume_rps",
+                metric::CONSUME_RPS,
                 if seconds > 0.0 {
                     total.consumed as f64 / seconds
                 } else {
                     0.0
                 },
             );
-            summary.push(name, "job_latency_mean_ms", latency.mean_ns / NANOS_PER_MILLI);
-            summary.push(name, "job_latency_p50_ms", latency.p50_ns / NANOS_PER_MILLI);
-            summary.push(name, "job_latency_p95_ms", latency.p95_ns / NANOS_PER_MILLI);
-            summary.push(name, "job_latency_p99_ms", latency.p99_ns / NANOS_PER_MILLI);
-            summary.push(name, "job_latency_max_ms", latency.max_ns / NANOS_PER_MILLI);
-            summary.push(name, "in_queue_at_warmup", queued_at_warmup as f64);
-            summary.push(name, "in_service_at_warmup", serving_at_warmup as f64);
-            summary.push(name, "in_queue_at_end", broker.len() as f64);
-            summary.push(name, "in_service_at_end", broker.in_service as f64);
+            summary.push(
+                name,
+                metric::JOB_LATENCY_MEAN_MS,
+                latency.mean_ns / NANOS_PER_MILLI,
+            );
+            summary.push(name, metric::JOB_LATENCY_P50_MS, latency.p50_ns / NANOS_PER_MILLI);
+            summary.push(name, metric::JOB_LATENCY_P95_MS, latency.p95_ns / NANOS_PER_MILLI);
+            summary.push(name, metric::JOB_LATENCY_P99_MS, latency.p99_ns / NANOS_PER_MILLI);
+            summary.push(name, metric::JOB_LATENCY_MAX_MS, latency.max_ns / NANOS_PER_MILLI);
+            summary.push(name, metric::IN_QUEUE_AT_WARMUP, queued_at_warmup as f64);
+            summary.push(name, metric::IN_SERVICE_AT_WARMUP, serving_at_warmup as f64);
+            summary.push(name, metric::IN_QUEUE_AT_END, broker.len() as f64);
+            summary.push(name, metric::IN_SERVICE_AT_END, broker.in_service as f64);
         }
     }
 }

@@ -5,6 +5,7 @@
 //! either metric.
 
 use super::run_data::RunData;
+use crate::metrics::catalog as metric;
 
 /// One station's load, for ranking.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,8 +25,8 @@ pub fn station_loads(data: &RunData) -> Vec<StationLoad> {
         .into_iter()
         .filter_map(|scope| {
             let resources = [
-                ("workers", data.value(scope, "utilization")),
-                ("CPU", data.value(scope, "cpu_utilization")),
+                ("workers", data.value(scope, metric::UTILIZATION.name)),
+                ("CPU", data.value(scope, metric::CPU_UTILIZATION.name)),
             ];
             let (resource, utilization) = resources
                 .into_iter()
@@ -35,8 +36,8 @@ pub fn station_loads(data: &RunData) -> Vec<StationLoad> {
                 station: scope.to_owned(),
                 resource,
                 utilization,
-                queue_len_mean: data.value(scope, "queue_len_mean"),
-                wait_mean_ms: data.value(scope, "wait_mean_ms"),
+                queue_len_mean: data.value(scope, metric::QUEUE_LEN_MEAN.name),
+                wait_mean_ms: data.value(scope, metric::WAIT_MEAN_MS.name),
             })
         })
         .collect();

@@ -4,6 +4,7 @@
 //! (`RunData`) and, when available, its resolved scenario; nothing is
 //! recomputed, only arranged.
 
+use crate::metrics::catalog as metric;
 use std::fmt::Write;
 
 use super::bottleneck::{StationLoad, station_loads};
@@ -212,7 +213,8 @@ impl RunPage<'_> {
     }
 
     fn is_station(&self, scope: &str) -> bool {
-        self.data.value(scope, "utilization").is_some() || self.data.value(scope, "cpu_utilization").is_some()
+        self.data.value(scope, metric::UTILIZATION.name).is_some()
+            || self.data.value(scope, metric::CPU_UTILIZATION.name).is_some()
     }
 
     fn station_metrics(&self, scopes: &[&str]) -> String {

@@ -8,6 +8,7 @@
 //! per combination of the other axes (p99, and the busiest station's
 //! utilization), because every line for every group would not be readable.
 
+use crate::metrics::catalog as metric;
 use crate::study::sweep_analysis::{Group, PointAnalysis, SweepAnalysis};
 
 use super::chart::{LineChart, Marker, Series};
@@ -74,9 +75,9 @@ fn knee_markers(analysis: &SweepAnalysis) -> Vec<Marker> {
 /// What a utilization metric measures: cores, a pool's workers (a station
 /// with a CPU), or a station's servers in general.
 fn resource(point: &PointAnalysis, station: &str, metric: &str) -> &'static str {
-    if metric == "cpu_utilization" {
+    if metric == metric::CPU_UTILIZATION.name {
         "CPU"
-    } else if point.summary.get(station, "cpu_utilization").is_some() {
+    } else if point.summary.get(station, metric::CPU_UTILIZATION.name).is_some() {
         "workers"
     } else {
         "busy"
@@ -167,7 +168,7 @@ fn utilization_chart(analysis: &SweepAnalysis) -> LineChart {
                 let has_cpu = group.points.iter().any(|&p| {
                     analysis.points[p]
                         .summary
-                        .get(station, "cpu_utilization")
+                        .get(station, metric::CPU_UTILIZATION.name)
                         .is_some()
                 });
                 let workers = if has_cpu {

@@ -21,6 +21,7 @@
 //! simulation disagree (`disagreements`), the difference is worth a look.
 
 use crate::metrics::Summary;
+use crate::metrics::catalog as metric;
 use crate::scenario::{Arrivals, Scenario};
 
 use super::feasibility::{self, StationDemand, Waits, offered_rate};
@@ -296,7 +297,7 @@ pub fn compare(estimate: &Estimate, simulated: &Lookup) -> Vec<Comparison> {
         };
         let simulated_utilization = get("utilization").max(get("cpu_utilization"));
         let simulated_wait_ms = match &station.wait_scope {
-            Some(queue) => simulated(queue, "queue_wait_mean_ms").unwrap_or(f64::NAN),
+            Some(queue) => simulated(queue, metric::QUEUE_WAIT_MEAN_MS.name).unwrap_or(f64::NAN),
             None => get("wait_mean_ms"),
         };
         let estimated_utilization = station.busiest();
@@ -321,7 +322,7 @@ pub fn compare(estimate: &Estimate, simulated: &Lookup) -> Vec<Comparison> {
             disagreement: (!reasons.is_empty()).then(|| reasons.join("; ")),
         });
     }
-    let simulated_latency = simulated("overall", "latency_mean_ms").unwrap_or(f64::NAN);
+    let simulated_latency = simulated("overall", metric::LATENCY_MEAN_MS.name).unwrap_or(f64::NAN);
     rows.push(Comparison {
         station: "overall".to_owned(),
         estimated_utilization: f64::NAN,

@@ -8,6 +8,8 @@
 //! be waiting: raising the front pool would not help, raising the database
 //! would. Among equals, cores come first, then the stations' order.
 
+use crate::metrics::catalog as metric;
+
 /// Utilizations this close count as a tie.
 pub const TIE: f64 = 0.01;
 
@@ -28,7 +30,7 @@ pub struct Reading {
 pub fn readings(stations: &[String], value: &dyn Fn(&str, &str) -> Option<f64>) -> Vec<Reading> {
     let mut readings = Vec::new();
     for station in stations {
-        let cpu = value(station, "cpu_utilization").filter(|u| u.is_finite());
+        let cpu = value(station, metric::CPU_UTILIZATION.name).filter(|u| u.is_finite());
         if let Some(utilization) = cpu {
             readings.push(Reading {
                 station: station.clone(),
@@ -37,7 +39,7 @@ pub fn readings(stations: &[String], value: &dyn Fn(&str, &str) -> Option<f64>) 
                 own_work: true,
             });
         }
-        if let Some(utilization) = value(station, "utilization").filter(|u| u.is_finite()) {
+        if let Some(utilization) = value(station, metric::UTILIZATION.name).filter(|u| u.is_finite()) {
             readings.push(Reading {
                 station: station.clone(),
                 metric: "utilization".to_owned(),

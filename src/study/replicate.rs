@@ -15,6 +15,7 @@
 use rayon::prelude::*;
 
 use crate::engine::random::replication_seed;
+use crate::metrics::catalog as metric;
 use crate::metrics::{SeriesRow, Summary, Timeseries};
 use crate::model::LoggedEvent;
 use crate::scenario::Scenario;
@@ -210,7 +211,7 @@ pub fn run_replications(
     let results = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let summaries: Vec<&Summary> = results.iter().map(|result| &result.summary).collect();
     let mut summary = aggregate(&summaries);
-    summary.push_exact("overall", "replications", replications as f64);
+    summary.push_exact("overall", metric::REPLICATIONS.name, replications as f64);
     let series: Vec<&Timeseries> = results.iter().map(|result| &result.timeseries).collect();
     Ok(Replicated {
         replications,

@@ -7,6 +7,7 @@
 //! them to disk, draw a progress bar, or stop the run).
 
 use crate::engine::{EventQueue, SimTime, Stop, run_until};
+use crate::metrics::catalog as metric;
 use crate::metrics::{Summary, Timeseries};
 use crate::model::{LimitHit, LoggedEvent, Model};
 use crate::scenario::Scenario;
@@ -98,7 +99,7 @@ pub fn run_observed(
     }
     let events_handled = scenario.limits.max_events - budget;
     let mut summary = model.summary();
-    summary.push("overall", "engine_events", events_handled as f64);
+    summary.push("overall", metric::ENGINE_EVENTS, events_handled as f64);
     Ok(RunResult {
         summary,
         timeseries,

@@ -3,8 +3,9 @@
 //! a run's summary.
 //!
 //! The grammar is `[SCOPE/]METRIC OP THRESHOLD` with `OP` one of `<`, `<=`,
-//! `>`, `>=`. `SCOPE` defaults to `overall`. `METRIC` is any summary metric,
-//! or a short name: `p50`, `p95`, `p99`, `p999`, `mean`, `max` (latency),
+//! `>`, `>=`. `SCOPE` defaults to `overall`. `METRIC` is any metric of the
+//! catalogue (`metrics::catalog`; a misspelt one gets a suggestion), or a
+//! short name: `p50`, `p95`, `p99`, `p999`, `mean`, `max` (latency),
 //! `errors` (`error_rate`), `throughput` (`throughput_rps`). The threshold is
 //! read in the metric's unit, given by the end of its name: a duration for
 //! `_ms` metrics (`200ms`, `1.5s`; a bare number is taken as milliseconds
@@ -14,6 +15,7 @@
 use std::fmt;
 
 use crate::metrics::Summary;
+use crate::metrics::catalog::{self as metric, suggest};
 use crate::scenario::units::{parse_duration, parse_percent, parse_rate};
 
 /// How a measured value must compare to the threshold.
@@ -74,20 +76,26 @@ pub enum SloError {
     NoMetric { text: String, op: &'static str },
     #[error("invalid SLO `{text}`: `{metric}` is not a metric name (use letters, digits and `_`)")]
     BadMetric { text: String, metric: String },
+    #[error("invalid SLO `{text}`: `{metric}` is not a metric{}", suggestion.map_or(String::new(), |known| format!(" (did you mean `{known}`?)")))]
+    UnknownMetric {
+        text: String,
+        metric: String,
+        suggestion: Option<&'static str>,
+    },
     #[error("invalid SLO `{text}`: {reason}")]
     BadThreshold { text: String, reason: String },
 }
 
 /// Short names for the metrics objectives are most often about.
 const ALIASES: [(&str, &str); 8] = [
-    ("p50", "latency_p50_ms"),
-    ("p95", "latency_p95_ms"),
-    ("p99", "latency_p99_ms"),
-    ("p999", "latency_p999_ms"),
-    ("mean", "latency_mean_ms"),
-    ("max", "latency_max_ms"),
-    ("errors", "error_rate"),
-    ("throughput", "throughput_rps"),
+    ("p50", metric::LATENCY_P50_MS.name),
+    ("p95", metric::LATENCY_P95_MS.name),
+    ("p99", metric::LATENCY_P99_MS.name),
+    ("p999", metric::LATENCY_P999_MS.name),
+    ("mean", metric::LATENCY_MEAN_MS.name),
+    ("max", metric::LATENCY_MAX_MS.name),
+    ("errors", metric::ERROR_RATE.name),
+    ("throughput", metric::THROUGHPUT_RPS.name),
 ];
 
 /// Parses one objective.
@@ -119,6 +127,13 @@ pub fn parse(text: &str) -> Result<Slo, SloError> {
     }
     let alias = ALIASES.iter().find(|(short, _)| *short == written_metric);
     let metric = alias.map_or(written_metric, |(_, full)| full);
+    if metric::lookup(metric).is_none() {
+        return Err(SloError::UnknownMetric {
+            text: text.to_owned(),
+            metric: metric.to_owned(),
+            suggestion: suggest(metric),
+        });
+    }
     let threshold =
         parse_threshold(metric, right.trim(), alias.is_some()).map_err(|reason| SloError::BadThreshold {
             text: text.to_owned(),
@@ -239,6 +254,20 @@ mod tests {
     #[test]
     fn full_ms_names_take_bare_milliseconds() {
         assert_eq!(parse("latency_p99_ms<250").unwrap().threshold, 250.0);
+    }
+
+    #[test]
+    fn unknown_metrics_are_named_with_a_suggestion() {
+        let message = |text: &str| parse(text).unwrap_err().to_string();
+        assert_eq!(
+            message("web/cpu_utilisation<0.8"),
+            "invalid SLO `web/cpu_utilisation<0.8`: `cpu_utilisation` is not a metric \
+             (did you mean `cpu_utilization`?)"
+        );
+        assert_eq!(
+            message("bananas<3"),
+            "invalid SLO `bananas<3`: `bananas` is not a metric"
+        );
     }
 
     #[test]

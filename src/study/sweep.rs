@@ -131,7 +131,7 @@ pub struct SweepRow {
 }
 
 /// The metric a failed point reports instead of its summary.
-pub const FAILED_RUNS: &str = "failed_runs";
+pub const FAILED_RUNS: &str = crate::metrics::catalog::FAILED_RUNS.name;
 
 /// The rows of a sweep (or of a shard of it), in point order.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -28,6 +28,7 @@
 //! The first axis is taken to raise the load in the order given; for an
 //! axis that lowers it (more instances) the knee is where the sweep starts.
 
+use crate::metrics::catalog as metric;
 use crate::study::replicate::IntervalSummary;
 
 use super::axis::numeric_values;
@@ -105,7 +106,8 @@ fn mean(summary: &IntervalSummary, scope: &str, metric: &str) -> f64 {
 fn stations(summaries: &[IntervalSummary]) -> Vec<String> {
     let mut stations: Vec<String> = Vec::new();
     for row in summaries.iter().flat_map(|summary| &summary.rows) {
-        let busy_metric = row.metric == "utilization" || row.metric == "cpu_utilization";
+        let busy_metric =
+            row.metric == metric::UTILIZATION.name || row.metric == metric::CPU_UTILIZATION.name;
         if busy_metric && !stations.contains(&row.scope) {
             stations.push(row.scope.clone());
         }

@@ -292,6 +292,14 @@ fn a_bad_slo_stops_run_and_chart_before_anything_is_written() {
         .assert()
         .code(2)
         .stderr(contains("expected METRIC<THRESHOLD"));
+    capsim()
+        .args(["chart", "--slo", "web/cpu_utilisation<0.8"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "`cpu_utilisation` is not a metric (did you mean `cpu_utilization`?)",
+        ));
 }
 
 #[test]

@@ -1,0 +1,1265 @@
+//! The catalogue of metrics: every metric a run, a replicated run or a sweep
+//! writes is declared here once, with its name, unit, the scopes it appears
+//! in, whether it is per window too, and what it means. The model writes
+//! rows under these names (`summary.push(scope, metric::ERRORS, value)`),
+//! the report and the studies read them by the same constants, SLO parsing
+//! accepts only these names, and README.md's list of metrics is generated
+//! from [`markdown`].
+//!
+//! Names stay `&'static str`: a row holds the name itself, so naming a
+//! metric costs nothing when a window closes. Related names (the latency
+//! percentiles, errors by cause, replication lag) form a [`Family`]: one
+//! pattern and one meaning, each member still its own constant.
+//!
+//! This module owns names and descriptions only; it computes nothing.
+
+/// How a metric's value is measured; by convention the end of its name
+/// says the same (`_ms`, `_s`, `_rps`, `_usd`, `_bytes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Something counted over the time the row covers.
+    Count,
+    /// A time-weighted mean of a count.
+    Mean,
+    /// A share between 0 and 1.
+    Fraction,
+    /// A ratio that is 1 when even (max / mean).
+    Factor,
+    /// 1 for yes, 0 for no.
+    Flag,
+    Milliseconds,
+    Seconds,
+    /// Events per second.
+    PerSecond,
+    Bytes,
+    /// US dollars.
+    Usd,
+}
+
+impl Unit {
+    /// How the unit reads in the metrics table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Unit::Count => "count",
+            Unit::Mean => "mean count",
+            Unit::Fraction => "fraction",
+            Unit::Factor => "factor",
+            Unit::Flag => "0 or 1",
+            Unit::Milliseconds => "ms",
+            Unit::Seconds => "s",
+            Unit::PerSecond => "per second",
+            Unit::Bytes => "bytes",
+            Unit::Usd => "USD",
+        }
+    }
+}
+
+/// The kinds of scope a metric appears in (the `scope` column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// `overall`: every request.
+    Overall,
+    /// `class:<name>`.
+    Class,
+    /// `region:<name>`: the requests of that region's users.
+    Region,
+    /// A pool (`web`), or one of its stations when it has several.
+    Pool,
+    /// A database (`db`, the sum of its nodes).
+    Database,
+    /// A database node (`db.primary`, `db.replica[0]`, `db.shard[1].primary`).
+    DatabaseNode,
+    /// A load balancer.
+    Balancer,
+    /// A message queue.
+    Queue,
+    /// A cache.
+    Cache,
+    /// A node of a multi-node cache (`sessions.node[0]`).
+    CacheNode,
+    /// A CDN (`static`).
+    Cdn,
+    /// A CDN edge (`static.eu`, `static.edge[0]`).
+    CdnEdge,
+    /// A DNS name.
+    Dns,
+    /// A geoDNS target (`DNS/TARGET`).
+    DnsTarget,
+    /// `datacenter:<name>`.
+    Datacenter,
+    /// A drill, one per fault that struck: `drill:<target>@<time>s`.
+    Drill,
+}
+
+impl Scope {
+    /// Every scope kind, in the order of README.md's table.
+    pub const ALL: [Scope; 16] = [
+        Scope::Overall,
+        Scope::Class,
+        Scope::Region,
+        Scope::Pool,
+        Scope::Database,
+        Scope::DatabaseNode,
+        Scope::Balancer,
+        Scope::Queue,
+        Scope::Cache,
+        Scope::CacheNode,
+        Scope::Cdn,
+        Scope::CdnEdge,
+        Scope::Dns,
+        Scope::DnsTarget,
+        Scope::Datacenter,
+        Scope::Drill,
+    ];
+
+    /// How the scope reads in the metrics table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::Overall => "overall",
+            Scope::Class => "class",
+            Scope::Region => "region",
+            Scope::Pool => "pool",
+            Scope::Database => "database",
+            Scope::DatabaseNode => "database node",
+            Scope::Balancer => "balancer",
+            Scope::Queue => "queue",
+            Scope::Cache => "cache",
+            Scope::CacheNode => "cache node",
+            Scope::Cdn => "CDN",
+            Scope::CdnEdge => "CDN edge",
+            Scope::Dns => "DNS name",
+            Scope::DnsTarget => "geoDNS target",
+            Scope::Datacenter => "data center",
+            Scope::Drill => "drill",
+        }
+    }
+
+    /// How the `scope` column names it.
+    pub fn written(self) -> &'static str {
+        match self {
+            Scope::Overall => "`overall`: every request",
+            Scope::Class => "`class:<name>`: the requests of one class",
+            Scope::Region => "`region:<name>` (with regions): the requests of that region's users",
+            Scope::Pool => "the pool's name (`web`)",
+            Scope::Database => "the database's name (`db`): its nodes summed",
+            Scope::DatabaseNode => "`db.primary`, `db.replica[0]`, `db.shard[1].primary`",
+            Scope::Balancer => "the balancer's name",
+            Scope::Queue => "the queue's name",
+            Scope::Cache => "the cache's name",
+            Scope::CacheNode => "`cache.node[0]`, for a cache of several nodes",
+            Scope::Cdn => "the CDN's name (`static`)",
+            Scope::CdnEdge => "`static.eu` (an edge in a region), `static.edge[0]`",
+            Scope::Dns => "the DNS name",
+            Scope::DnsTarget => "`DNS/TARGET`, per geoDNS target",
+            Scope::Datacenter => "`datacenter:<name>` (with regions): what stands in it",
+            Scope::Drill => "`drill:<target>@<time>s`, one per fault that struck",
+        }
+    }
+}
+
+/// Which files a metric is written to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Files {
+    /// `summary.csv` only.
+    Summary,
+    /// `timeseries.csv` only (a value at or over each window).
+    Timeseries,
+    /// Both: the summary over the time after warm-up, and per window.
+    Both,
+}
+
+impl Files {
+    pub fn in_summary(self) -> bool {
+        self != Files::Timeseries
+    }
+
+    pub fn in_timeseries(self) -> bool {
+        self != Files::Summary
+    }
+}
+
+/// One metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Metric {
+    /// The `metric` column; its last part is the unit.
+    pub name: &'static str,
+    pub unit: Unit,
+    /// What it measures, in a sentence or two (README.md's wording).
+    pub meaning: &'static str,
+    pub scopes: &'static [Scope],
+    pub files: Files,
+    /// The pattern of the family it belongs to, if any.
+    pub family: Option<&'static str>,
+}
+
+/// A row stores only the name.
+impl From<Metric> for &'static str {
+    fn from(metric: Metric) -> Self {
+        metric.name
+    }
+}
+
+/// Metrics named by one pattern, sharing unit, scopes and meaning:
+/// `latency_{mean,p50,p95,p99,p999,max}_ms`. The pattern is the name with
+/// `{a,b,…}` where the members differ; each member is declared with
+/// [`Family::member`].
+#[derive(Clone, Copy, Debug)]
+pub struct Family {
+    pub pattern: &'static str,
+    pub unit: Unit,
+    pub meaning: &'static str,
+    pub scopes: &'static [Scope],
+    pub files: Files,
+}
+
+impl Family {
+    /// The member called `name` (a test checks it fits the pattern).
+    pub const fn member(&self, name: &'static str) -> Metric {
+        Metric {
+            name,
+            unit: self.unit,
+            meaning: self.meaning,
+            scopes: self.scopes,
+            files: self.files,
+            family: Some(self.pattern),
+        }
+    }
+
+    /// The names the pattern stands for, in its order.
+    pub fn names(&self) -> Vec<String> {
+        let (head, rest) = self.pattern.split_once('{').expect("a family pattern has `{`");
+        let (choices, tail) = rest.split_once('}').expect("a family pattern has `}`");
+        choices
+            .split(',')
+            .map(|choice| format!("{head}{choice}{tail}"))
+            .collect()
+    }
+}
+
+const fn metric(
+    name: &'static str,
+    unit: Unit,
+    scopes: &'static [Scope],
+    files: Files,
+    meaning: &'static str,
+) -> Metric {
+    Metric {
+        name,
+        unit,
+        meaning,
+        scopes,
+        files,
+        family: None,
+    }
+}
+
+use Files::{Both, Summary, Timeseries};
+use Scope::*;
+
+const REQUESTS_SCOPES: &[Scope] = &[Overall, Class, Region];
+const STATIONS: &[Scope] = &[Pool, Database, DatabaseNode];
+
+// Requests: `overall`, each class and each region.
+
+pub const REQUESTS: Metric = metric(
+    "requests",
+    Unit::Count,
+    &[Overall, Class, Region, Cdn, CdnEdge],
+    Both,
+    "requests that arrived after warm-up; at a CDN or edge, the requests it received",
+);
+pub const COMPLETED: Metric = metric(
+    "completed",
+    Unit::Count,
+    REQUESTS_SCOPES,
+    Both,
+    "requests that got a successful response",
+);
+pub const ERRORS: Metric = metric(
+    "errors",
+    Unit::Count,
+    &[Overall, Class, Region, Datacenter],
+    Both,
+    "requests that failed for good, after retries; in a data center, calls its stations rejected, refused or reset, requests its dead balancers refused and calls lost to partitions",
+);
+pub const ERROR_RATE: Metric = metric(
+    "error_rate",
+    Unit::Fraction,
+    REQUESTS_SCOPES,
+    Both,
+    "`errors` / (`completed` + `errors`), 0 when nothing ended",
+);
+pub const OFFERED_RPS: Metric = metric(
+    "offered_rps",
+    Unit::PerSecond,
+    REQUESTS_SCOPES,
+    Both,
+    "requests that arrived, per second",
+);
+pub const THROUGHPUT_RPS: Metric = metric(
+    "throughput_rps",
+    Unit::PerSecond,
+    &[
+        Overall,
+        Class,
+        Region,
+        Pool,
+        Database,
+        DatabaseNode,
+        Balancer,
+        Datacenter,
+    ],
+    Both,
+    "requests completed per second; at a station or data center, calls served per second; at a balancer with `cores`, requests processed per second",
+);
+pub const LATENCY: Family = Family {
+    pattern: "latency_{mean,p50,p95,p99,p999,max}_ms",
+    unit: Unit::Milliseconds,
+    scopes: REQUESTS_SCOPES,
+    files: Both,
+    meaning: "from the first attempt to the successful response, as the user sees it (`latency_p999_ms` in summary.csv only); a window in which no request completed has none",
+};
+pub const LATENCY_MEAN_MS: Metric = LATENCY.member("latency_mean_ms");
+pub const LATENCY_P50_MS: Metric = LATENCY.member("latency_p50_ms");
+pub const LATENCY_P95_MS: Metric = LATENCY.member("latency_p95_ms");
+pub const LATENCY_P99_MS: Metric = LATENCY.member("latency_p99_ms");
+pub const LATENCY_P999_MS: Metric = LATENCY.member("latency_p999_ms");
+pub const LATENCY_MAX_MS: Metric = LATENCY.member("latency_max_ms");
+pub const ERRORS_BY_CAUSE: Family = Family {
+    pattern: "errors_{rejected,timeout,refused,reset,unavailable}",
+    unit: Unit::Count,
+    scopes: &[Overall, Class, Region, Drill],
+    files: Both,
+    meaning: "requests that failed for good, by the cause of the last attempt: a full queue, a timeout, a target that was down, one that died during the call, nothing available (per window when any failed; classes only per window)",
+};
+pub const ERRORS_REJECTED: Metric = ERRORS_BY_CAUSE.member("errors_rejected");
+pub const ERRORS_TIMEOUT: Metric = ERRORS_BY_CAUSE.member("errors_timeout");
+pub const ERRORS_REFUSED: Metric = ERRORS_BY_CAUSE.member("errors_refused");
+pub const ERRORS_RESET: Metric = ERRORS_BY_CAUSE.member("errors_reset");
+pub const ERRORS_UNAVAILABLE: Metric = ERRORS_BY_CAUSE.member("errors_unavailable");
+pub const ATTEMPTS: Metric = metric(
+    "attempts",
+    Unit::Count,
+    &[Overall],
+    Summary,
+    "attempts started, first tries and retries",
+);
+pub const RETRIES: Metric = metric(
+    "retries",
+    Unit::Count,
+    &[Overall, Class],
+    Both,
+    "retries started (classes per window only)",
+);
+pub const TIMEOUTS: Metric = metric(
+    "timeouts",
+    Unit::Count,
+    &[Overall, Class],
+    Both,
+    "attempts abandoned: the client stopped waiting (classes per window only)",
+);
+pub const STALE_RESPONSES: Metric = metric(
+    "stale_responses",
+    Unit::Count,
+    &[Overall],
+    Summary,
+    "replies to abandoned attempts",
+);
+pub const IN_FLIGHT: Metric = metric(
+    "in_flight",
+    Unit::Count,
+    &[Overall],
+    Timeseries,
+    "requests in flight at the window's end",
+);
+pub const IN_FLIGHT_AT_WARMUP: Metric = metric(
+    "in_flight_at_warmup",
+    Unit::Count,
+    &[Overall],
+    Summary,
+    "requests in flight when warm-up ended",
+);
+pub const IN_FLIGHT_AT_END: Metric = metric(
+    "in_flight_at_end",
+    Unit::Count,
+    &[Overall],
+    Summary,
+    "requests in flight at the end, so `requests + in_flight_at_warmup = completed + errors + in_flight_at_end`",
+);
+pub const MEASURED_S: Metric = metric(
+    "measured_s",
+    Unit::Seconds,
+    &[Overall],
+    Summary,
+    "the simulated time the summary covers (after warm-up)",
+);
+pub const COST_USD: Metric = metric(
+    "cost_usd",
+    Unit::Usd,
+    &[Overall, Pool, Cdn],
+    Both,
+    "instance-hours × price, billed by up-time: an instance costs while it runs — booting, serving or draining — and is up; a CDN's egress × `price_per_gb`; `overall` includes both (per window for CDNs)",
+);
+pub const COST_PER_MILLION_REQUESTS_USD: Metric = metric(
+    "cost_per_million_requests_usd",
+    Unit::Usd,
+    &[Overall],
+    Summary,
+    "`cost_usd` per million completed requests",
+);
+pub const ENGINE_EVENTS: Metric = metric(
+    "engine_events",
+    Unit::Count,
+    &[Overall],
+    Summary,
+    "events the engine handled over the whole run",
+);
+pub const DRILLS_NOT_RECORDED: Metric = metric(
+    "drills_not_recorded",
+    Unit::Count,
+    &[Overall],
+    Summary,
+    "faults that struck after the limit of recorded drills (1,000) was reached; absent when none",
+);
+pub const REPLICATIONS: Metric = metric(
+    "replications",
+    Unit::Count,
+    &[Overall],
+    Summary,
+    "the independent runs a replicated run's summary is made of (`--replications`)",
+);
+pub const FAILED_RUNS: Metric = metric(
+    "failed_runs",
+    Unit::Count,
+    &[Overall],
+    Summary,
+    "runs of a sweep point that failed (`sweep.csv` only)",
+);
+
+// Stations: pools, databases and their nodes (and a balancer's own cores).
+
+pub const INSTANCES: Metric = metric(
+    "instances",
+    Unit::Count,
+    STATIONS,
+    Both,
+    "instances; for an autoscaled pool its `max`; per window (pools), the running instances, the window's time-weighted mean",
+);
+pub const WORKERS: Metric = metric(
+    "workers",
+    Unit::Count,
+    STATIONS,
+    Summary,
+    "workers or connections; for an autoscaled pool those of its mean serving instances",
+);
+pub const UTILIZATION: Metric = metric(
+    "utilization",
+    Unit::Fraction,
+    &[Pool, Database, DatabaseNode, Datacenter],
+    Both,
+    "busy workers or connections / all (an autoscaled pool: of its mean serving instances; a data center: of what stands there)",
+);
+pub const CPU_UTILIZATION: Metric = metric(
+    "cpu_utilization",
+    Unit::Fraction,
+    &[Pool, Balancer],
+    Both,
+    "computing requests / cores (pools, and balancers with `cores`, so a saturated balancer is named the bottleneck)",
+);
+pub const QUEUE_LEN_MEAN: Metric = metric(
+    "queue_len_mean",
+    Unit::Mean,
+    &[Pool, Database, DatabaseNode, Balancer],
+    Both,
+    "calls waiting for a worker, connection or core",
+);
+pub const WAIT_MEAN_MS: Metric = metric(
+    "wait_mean_ms",
+    Unit::Milliseconds,
+    &[Pool, Database, DatabaseNode, Balancer],
+    Both,
+    "mean wait for a worker, connection or core",
+);
+pub const WAIT_PROBABILITY: Metric = metric(
+    "wait_probability",
+    Unit::Fraction,
+    &[Pool, Database, DatabaseNode, Balancer],
+    Summary,
+    "the share of arrivals that had to wait",
+);
+pub const ARRIVALS: Metric = metric(
+    "arrivals",
+    Unit::Count,
+    &[Pool, Database, DatabaseNode, Balancer],
+    Summary,
+    "calls that arrived (at a balancer with `cores` or `max_connections`, connections)",
+);
+pub const SERVED: Metric = metric(
+    "served",
+    Unit::Count,
+    STATIONS,
+    Summary,
+    "calls served to the end",
+);
+pub const REJECTED: Metric = metric(
+    "rejected",
+    Unit::Count,
+    &[Pool, Database, DatabaseNode, Balancer, Queue],
+    Both,
+    "calls rejected by a full queue; at a balancer, connections over `max_connections`; at a queue, enqueues refused because it was full",
+);
+pub const REFUSED: Metric = metric(
+    "refused",
+    Unit::Count,
+    STATIONS,
+    Summary,
+    "calls that arrived while it was down",
+);
+pub const RESET: Metric = metric(
+    "reset",
+    Unit::Count,
+    STATIONS,
+    Summary,
+    "calls in progress when it died",
+);
+pub const IN_SYSTEM_MEAN: Metric = metric(
+    "in_system_mean",
+    Unit::Mean,
+    STATIONS,
+    Both,
+    "calls at the station, waiting or served",
+);
+pub const RESIDENCE_MEAN_MS: Metric = metric(
+    "residence_mean_ms",
+    Unit::Milliseconds,
+    STATIONS,
+    Summary,
+    "mean time from a call's arrival to its reply",
+);
+pub const INSTANCES_MEAN: Metric = metric(
+    "instances_mean",
+    Unit::Mean,
+    &[Pool],
+    Summary,
+    "an autoscaled pool's running instances, time-weighted",
+);
+pub const SCALE_ACTIONS: Metric = metric(
+    "scale_actions",
+    Unit::Count,
+    &[Pool],
+    Summary,
+    "an autoscaled pool's scale-outs and scale-ins",
+);
+pub const SERVING_INSTANCES: Metric = metric(
+    "serving_instances",
+    Unit::Mean,
+    &[Pool],
+    Timeseries,
+    "an autoscaled pool's instances serving (booted, not draining) over the window",
+);
+
+// Balancers.
+
+pub const FORWARDED: Metric = metric(
+    "forwarded",
+    Unit::Count,
+    &[Balancer],
+    Both,
+    "requests forwarded to an instance",
+);
+pub const IMBALANCE: Metric = metric(
+    "imbalance",
+    Unit::Factor,
+    &[Balancer],
+    Both,
+    "max / mean requests per instance; 1 is even",
+);
+pub const UNAVAILABLE: Metric = metric(
+    "unavailable",
+    Unit::Count,
+    &[Balancer, Queue, Cdn],
+    Both,
+    "a balancer's requests answered 503 (nothing in rotation); a queue's enqueues while it was down; a CDN's requests that failed (edge down, no fallback)",
+);
+pub const IN_ROTATION: Metric = metric(
+    "in_rotation",
+    Unit::Count,
+    &[Balancer],
+    Timeseries,
+    "instances taking new work at the window's end",
+);
+pub const SESSIONS_LOST: Metric = metric(
+    "sessions_lost",
+    Unit::Count,
+    &[Balancer],
+    Both,
+    "with `sticky`: live sessions on instances that died (none when the pool has a `session_store`)",
+);
+pub const CORES: Metric = metric(
+    "cores",
+    Unit::Count,
+    &[Balancer],
+    Summary,
+    "a balancer's own `cores`",
+);
+pub const CONNECTIONS_MEAN: Metric = metric(
+    "connections_mean",
+    Unit::Mean,
+    &[Balancer],
+    Both,
+    "with `cores` or `max_connections`: open connections",
+);
+
+// Message queues.
+
+pub const ENQUEUED: Metric = metric("enqueued", Unit::Count, &[Queue], Both, "messages accepted");
+pub const DEQUEUED: Metric = metric(
+    "dequeued",
+    Unit::Count,
+    &[Queue],
+    Summary,
+    "messages a consumer took",
+);
+pub const CONSUMED: Metric = metric("consumed", Unit::Count, &[Queue], Both, "jobs done");
+pub const LOST_MESSAGES: Metric = metric(
+    "lost_messages",
+    Unit::Count,
+    &[Queue, Drill],
+    Both,
+    "messages lost when the broker crashed",
+);
+pub const FAILED_JOBS: Metric = metric(
+    "failed_jobs",
+    Unit::Count,
+    &[Queue],
+    Both,
+    "jobs that failed at the consumer (dropped, not retried)",
+);
+pub const DEPTH_MEAN: Metric = metric(
+    "depth_mean",
+    Unit::Mean,
+    &[Queue],
+    Both,
+    "messages waiting; Little's law: `depth_mean ≈ dequeue_rps × queue_wait_mean_ms`",
+);
+pub const DEPTH_MAX: Metric = metric(
+    "depth_max",
+    Unit::Count,
+    &[Queue],
+    Both,
+    "most messages waiting at once",
+);
+pub const OLDEST_AGE_MS: Metric = metric(
+    "oldest_age_ms",
+    Unit::Milliseconds,
+    &[Queue],
+    Timeseries,
+    "age of the oldest waiting message at the window's end",
+);
+pub const QUEUE_WAIT_MEAN_MS: Metric = metric(
+    "queue_wait_mean_ms",
+    Unit::Milliseconds,
+    &[Queue],
+    Both,
+    "mean time from enqueue to a consumer taking the message",
+);
+pub const DEQUEUE_RPS: Metric = metric(
+    "dequeue_rps",
+    Unit::PerSecond,
+    &[Queue],
+    Summary,
+    "messages taken by consumers per second",
+);
+pub const CONSUME_RPS: Metric = metric(
+    "consume_rps",
+    Unit::PerSecond,
+    &[Queue],
+    Summary,
+    "jobs done per second",
+);
+pub const JOB_LATENCY: Family = Family {
+    pattern: "job_latency_{mean,p50,p95,p99,max}_ms",
+    unit: Unit::Milliseconds,
+    scopes: &[Queue],
+    files: Both,
+    meaning: "from enqueue to the consumer done (per window only p50, p95 and p99)",
+};
+pub const JOB_LATENCY_MEAN_MS: Metric = JOB_LATENCY.member("job_latency_mean_ms");
+pub const JOB_LATENCY_P50_MS: Metric = JOB_LATENCY.member("job_latency_p50_ms");
+pub const JOB_LATENCY_P95_MS: Metric = JOB_LATENCY.member("job_latency_p95_ms");
+pub const JOB_LATENCY_P99_MS: Metric = JOB_LATENCY.member("job_latency_p99_ms");
+pub const JOB_LATENCY_MAX_MS: Metric = JOB_LATENCY.member("job_latency_max_ms");
+pub const IN_QUEUE_AT_WARMUP: Metric = metric(
+    "in_queue_at_warmup",
+    Unit::Count,
+    &[Queue],
+    Summary,
+    "messages waiting when warm-up ended",
+);
+pub const IN_SERVICE_AT_WARMUP: Metric = metric(
+    "in_service_at_warmup",
+    Unit::Count,
+    &[Queue],
+    Summary,
+    "jobs at consumers when warm-up ended",
+);
+pub const IN_QUEUE_AT_END: Metric = metric(
+    "in_queue_at_end",
+    Unit::Count,
+    &[Queue],
+    Summary,
+    "messages waiting at the end",
+);
+pub const IN_SERVICE_AT_END: Metric = metric(
+    "in_service_at_end",
+    Unit::Count,
+    &[Queue],
+    Summary,
+    "jobs at consumers at the end, so `enqueued + in_queue_at_warmup + in_service_at_warmup = consumed + failed_jobs + lost_messages + in_queue_at_end + in_service_at_end`",
+);
+
+// DNS and geography.
+
+pub const LOOKUPS: Metric = metric(
+    "lookups",
+    Unit::Count,
+    &[Dns, Cache, CacheNode],
+    Both,
+    "a DNS name's lookups sent to the resolver; a cache's lookups (a node's: hits and misses); per window for DNS names",
+);
+pub const CACHE_HIT_RATIO: Metric = metric(
+    "cache_hit_ratio",
+    Unit::Fraction,
+    &[Dns],
+    Both,
+    "the share of users' resolutions answered from their own DNS cache",
+);
+pub const DNS_ANSWERS: Metric = metric(
+    "dns_answers",
+    Unit::Count,
+    &[DnsTarget],
+    Both,
+    "geoDNS answers naming this target",
+);
+pub const HEALTHY: Metric = metric(
+    "healthy",
+    Unit::Flag,
+    &[DnsTarget],
+    Timeseries,
+    "whether geoDNS held the target healthy at the window's end",
+);
+pub const PARTITIONED: Metric = metric(
+    "partitioned",
+    Unit::Count,
+    &[Datacenter],
+    Both,
+    "calls and replicated writes lost to a network partition",
+);
+pub const REPLICATION_BEHIND_MS: Metric = metric(
+    "replication_behind_ms",
+    Unit::Milliseconds,
+    &[DatabaseNode],
+    Timeseries,
+    "with regions, a replica placed in a data center: the age of the oldest write it has not applied",
+);
+
+// Databases.
+
+pub const READS: Metric = metric("reads", Unit::Count, &[Database], Both, "reads");
+pub const WRITES: Metric = metric("writes", Unit::Count, &[Database], Both, "writes");
+pub const REPLICA_READS: Metric = metric(
+    "replica_reads",
+    Unit::Count,
+    &[Database],
+    Summary,
+    "reads served by a replica",
+);
+pub const STALE_READS: Metric = metric(
+    "stale_reads",
+    Unit::Count,
+    &[Database, Cache, Cdn, CdnEdge],
+    Both,
+    "a database's reads on a replica that had not yet applied the primary's latest version of the key; a cache's hits older than the database's current version; a CDN's responses served before an invalidation arrived",
+);
+pub const STALE_READ_RATIO: Metric = metric(
+    "stale_read_ratio",
+    Unit::Fraction,
+    &[Database],
+    Summary,
+    "`stale_reads` / `reads`",
+);
+pub const READ_YOUR_WRITES_VIOLATIONS: Metric = metric(
+    "read_your_writes_violations",
+    Unit::Count,
+    &[Database],
+    Summary,
+    "stale reads by the user who wrote the newer version",
+);
+pub const LOST_WRITES: Metric = metric(
+    "lost_writes",
+    Unit::Count,
+    &[Database, Drill],
+    Summary,
+    "acknowledged writes lost in a failover",
+);
+pub const REPLICATION_LAG: Family = Family {
+    pattern: "replication_lag_{mean,p99,max}_ms",
+    unit: Unit::Milliseconds,
+    scopes: &[Database],
+    files: Both,
+    meaning: "with replicas: from the commit on the primary to the apply on a replica",
+};
+pub const REPLICATION_LAG_MEAN_MS: Metric = REPLICATION_LAG.member("replication_lag_mean_ms");
+pub const REPLICATION_LAG_P99_MS: Metric = REPLICATION_LAG.member("replication_lag_p99_ms");
+pub const REPLICATION_LAG_MAX_MS: Metric = REPLICATION_LAG.member("replication_lag_max_ms");
+pub const SEMI_SYNC_FALLBACKS: Metric = metric(
+    "semi_sync_fallbacks",
+    Unit::Count,
+    &[Database],
+    Summary,
+    "with semi-sync replication: falls back to asynchronous",
+);
+pub const DEGRADED_WRITES: Metric = metric(
+    "degraded_writes",
+    Unit::Count,
+    &[Database],
+    Both,
+    "with semi-sync replication: writes acknowledged without their replica acks — the ones a failover can lose",
+);
+pub const SEMI_SYNC_DEGRADED_SHARDS: Metric = metric(
+    "semi_sync_degraded_shards",
+    Unit::Count,
+    &[Database],
+    Timeseries,
+    "with semi-sync replication: shards acknowledging writes without replica acks at the window's end",
+);
+
+// Caches and CDNs.
+
+pub const HITS: Metric = metric(
+    "hits",
+    Unit::Count,
+    &[Cache, Cdn],
+    Summary,
+    "lookups that found the key",
+);
+pub const MISSES: Metric = metric(
+    "misses",
+    Unit::Count,
+    &[Cache, Cdn, CdnEdge],
+    Both,
+    "lookups that did not find the key (a cache's include those whose node was down; per window for CDNs)",
+);
+pub const HIT_RATIO: Metric = metric(
+    "hit_ratio",
+    Unit::Fraction,
+    &[Cache, CacheNode, Cdn, CdnEdge],
+    Both,
+    "`hits` / lookups",
+);
+pub const EVICTIONS: Metric = metric(
+    "evictions",
+    Unit::Count,
+    &[Cache, CacheNode, Cdn, CdnEdge],
+    Both,
+    "entries evicted to make room",
+);
+pub const EVICTIONS_PER_S: Metric = metric(
+    "evictions_per_s",
+    Unit::PerSecond,
+    &[Cache],
+    Summary,
+    "`evictions` per second",
+);
+pub const EXPIRATIONS: Metric = metric(
+    "expirations",
+    Unit::Count,
+    &[Cache],
+    Summary,
+    "entries found expired (TTL)",
+);
+pub const FILLS: Metric = metric(
+    "fills",
+    Unit::Count,
+    &[Cache],
+    Summary,
+    "entries stored after a miss",
+);
+pub const REJECTED_FILLS: Metric = metric(
+    "rejected_fills",
+    Unit::Count,
+    &[Cache],
+    Summary,
+    "fills declined (perfect LFU declining an unpopular key)",
+);
+pub const INVALIDATIONS: Metric = metric(
+    "invalidations",
+    Unit::Count,
+    &[Cache],
+    Summary,
+    "entries invalidated by writes",
+);
+pub const UNAVAILABLE_LOOKUPS: Metric = metric(
+    "unavailable_lookups",
+    Unit::Count,
+    &[Cache],
+    Summary,
+    "lookups whose key's node was down",
+);
+pub const ENTRIES: Metric = metric(
+    "entries",
+    Unit::Count,
+    &[Cache, CacheNode],
+    Timeseries,
+    "entries stored at the window's end",
+);
+pub const ORIGIN_REQUESTS: Metric = metric(
+    "origin_requests",
+    Unit::Count,
+    &[Cdn, CdnEdge],
+    Both,
+    "fetches from the origin: one per miss",
+);
+pub const EGRESS_BYTES: Metric = metric(
+    "egress_bytes",
+    Unit::Bytes,
+    &[Cdn, CdnEdge],
+    Both,
+    "bytes served to users",
+);
+pub const STORED_BYTES: Metric = metric(
+    "stored_bytes",
+    Unit::Bytes,
+    &[CdnEdge],
+    Timeseries,
+    "bytes an edge holds at the window's end",
+);
+pub const FALLBACK_REQUESTS: Metric = metric(
+    "fallback_requests",
+    Unit::Count,
+    &[Cdn],
+    Both,
+    "requests sent straight to the origin while an edge was down",
+);
+
+// Drills: one scope per fault that struck.
+
+pub const FAULT_AT_S: Metric = metric(
+    "fault_at_s",
+    Unit::Seconds,
+    &[Drill],
+    Summary,
+    "when the fault struck",
+);
+pub const TIME_TO_DETECT_S: Metric = metric(
+    "time_to_detect_s",
+    Unit::Seconds,
+    &[Drill],
+    Summary,
+    "until a balancer, the database or a CDN's clients noticed; absent if nothing did; 0 for a broker, whose producers' enqueues fail at once",
+);
+pub const RTO_S: Metric = metric(
+    "rto_s",
+    Unit::Seconds,
+    &[Drill],
+    Summary,
+    "until the service recovered — see `[recovery]`; absent if it never did",
+);
+pub const RECOVERED: Metric = metric(
+    "recovered",
+    Unit::Flag,
+    &[Drill],
+    Summary,
+    "whether the service recovered",
+);
+pub const FAILED_ATTEMPTS: Metric = metric(
+    "failed_attempts",
+    Unit::Count,
+    &[Drill],
+    Summary,
+    "attempts that failed until recovery (the blast radius)",
+);
+pub const USERS_AFFECTED: Metric = metric(
+    "users_affected",
+    Unit::Count,
+    &[Drill],
+    Summary,
+    "users with a failed attempt until recovery (the blast radius)",
+);
+pub const RPO_S: Metric = metric(
+    "rpo_s",
+    Unit::Seconds,
+    &[Drill],
+    Summary,
+    "the window of acknowledged writes lost in a failover",
+);
+pub const BASELINE_ERROR_RATE: Metric = metric(
+    "baseline_error_rate",
+    Unit::Fraction,
+    &[Drill],
+    Summary,
+    "the error rate before the fault",
+);
+pub const BASELINE_LATENCY_P99_MS: Metric = metric(
+    "baseline_latency_p99_ms",
+    Unit::Milliseconds,
+    &[Drill],
+    Summary,
+    "the p99 latency before the fault",
+);
+
+/// Every metric, in the order of README.md's table.
+pub const ALL: &[Metric] = &[
+    REQUESTS,
+    COMPLETED,
+    ERRORS,
+    ERROR_RATE,
+    OFFERED_RPS,
+    THROUGHPUT_RPS,
+    LATENCY_MEAN_MS,
+    LATENCY_P50_MS,
+    LATENCY_P95_MS,
+    LATENCY_P99_MS,
+    LATENCY_P999_MS,
+    LATENCY_MAX_MS,
+    ERRORS_REJECTED,
+    ERRORS_TIMEOUT,
+    ERRORS_REFUSED,
+    ERRORS_RESET,
+    ERRORS_UNAVAILABLE,
+    ATTEMPTS,
+    RETRIES,
+    TIMEOUTS,
+    STALE_RESPONSES,
+    IN_FLIGHT,
+    IN_FLIGHT_AT_WARMUP,
+    IN_FLIGHT_AT_END,
+    MEASURED_S,
+    COST_USD,
+    COST_PER_MILLION_REQUESTS_USD,
+    ENGINE_EVENTS,
+    DRILLS_NOT_RECORDED,
+    REPLICATIONS,
+    FAILED_RUNS,
+    INSTANCES,
+    WORKERS,
+    UTILIZATION,
+    CPU_UTILIZATION,
+    QUEUE_LEN_MEAN,
+    WAIT_MEAN_MS,
+    WAIT_PROBABILITY,
+    ARRIVALS,
+    SERVED,
+    REJECTED,
+    REFUSED,
+    RESET,
+    IN_SYSTEM_MEAN,
+    RESIDENCE_MEAN_MS,
+    INSTANCES_MEAN,
+    SCALE_ACTIONS,
+    SERVING_INSTANCES,
+    FORWARDED,
+    IMBALANCE,
+    UNAVAILABLE,
+    IN_ROTATION,
+    SESSIONS_LOST,
+    CORES,
+    CONNECTIONS_MEAN,
+    ENQUEUED,
+    DEQUEUED,
+    CONSUMED,
+    LOST_MESSAGES,
+    FAILED_JOBS,
+    DEPTH_MEAN,
+    DEPTH_MAX,
+    OLDEST_AGE_MS,
+    QUEUE_WAIT_MEAN_MS,
+    DEQUEUE_RPS,
+    CONSUME_RPS,
+    JOB_LATENCY_MEAN_MS,
+    JOB_LATENCY_P50_MS,
+    JOB_LATENCY_P95_MS,
+    JOB_LATENCY_P99_MS,
+    JOB_LATENCY_MAX_MS,
+    IN_QUEUE_AT_WARMUP,
+    IN_SERVICE_AT_WARMUP,
+    IN_QUEUE_AT_END,
+    IN_SERVICE_AT_END,
+    LOOKUPS,
+    CACHE_HIT_RATIO,
+    DNS_ANSWERS,
+    HEALTHY,
+    PARTITIONED,
+    REPLICATION_BEHIND_MS,
+    READS,
+    WRITES,
+    REPLICA_READS,
+    STALE_READS,
+    STALE_READ_RATIO,
+    READ_YOUR_WRITES_VIOLATIONS,
+    LOST_WRITES,
+    REPLICATION_LAG_MEAN_MS,
+    REPLICATION_LAG_P99_MS,
+    REPLICATION_LAG_MAX_MS,
+    SEMI_SYNC_FALLBACKS,
+    DEGRADED_WRITES,
+    SEMI_SYNC_DEGRADED_SHARDS,
+    HITS,
+    MISSES,
+    HIT_RATIO,
+    EVICTIONS,
+    EVICTIONS_PER_S,
+    EXPIRATIONS,
+    FILLS,
+    REJECTED_FILLS,
+    INVALIDATIONS,
+    UNAVAILABLE_LOOKUPS,
+    ENTRIES,
+    ORIGIN_REQUESTS,
+    EGRESS_BYTES,
+    STORED_BYTES,
+    FALLBACK_REQUESTS,
+    FAULT_AT_S,
+    TIME_TO_DETECT_S,
+    RTO_S,
+    RECOVERED,
+    FAILED_ATTEMPTS,
+    USERS_AFFECTED,
+    RPO_S,
+    BASELINE_ERROR_RATE,
+    BASELINE_LATENCY_P99_MS,
+];
+
+/// Every family, for the checks that members fit their pattern.
+pub const FAMILIES: &[Family] = &[LATENCY, ERRORS_BY_CAUSE, JOB_LATENCY, REPLICATION_LAG];
+
+/// The metric called `name`.
+pub fn lookup(name: &str) -> Option<&'static Metric> {
+    ALL.iter().find(|metric| metric.name == name)
+}
+
+/// The known metric closest to an unknown `name`, if one is close enough
+/// to be what was meant (a typo, a letter missing or swapped).
+pub fn suggest(name: &str) -> Option<&'static str> {
+    ALL.iter()
+        .map(|metric| (edit_distance(name, metric.name), metric.name))
+        .filter(|&(distance, known)| distance <= (known.len() / 3).max(1))
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance over bytes (names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, &x) in a.as_bytes().iter().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, &y) in b.iter().enumerate() {
+            current[j + 1] = (previous[j] + usize::from(x != y))
+                .min(previous[j + 1] + 1)
+                .min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// README.md's reference of scopes and metrics: a table of the scope
+/// kinds, then one row per metric, a family in one row.
+pub fn markdown() -> String {
+    let mut text = String::from("| scope | written as |\n|---|---|\n");
+    for scope in Scope::ALL {
+        text.push_str(&format!("| {} | {} |\n", scope.label(), scope.written()));
+    }
+    text.push_str("\n| metric | unit | scopes | in | meaning |\n|---|---|---|---|---|\n");
+    let mut families_done: Vec<&str> = Vec::new();
+    for metric in ALL {
+        let name = match metric.family {
+            Some(pattern) if families_done.contains(&pattern) => continue,
+            Some(pattern) => {
+                families_done.push(pattern);
+                pattern
+            }
+            None => metric.name,
+        };
+        let scopes: Vec<&str> = metric.scopes.iter().map(|scope| scope.label()).collect();
+        let files = match metric.files {
+            Files::Summary => "summary",
+            Files::Timeseries => "timeseries",
+            Files::Both => "both",
+        };
+        text.push_str(&format!(
+            "| `{name}` | {} | {} | {files} | {} |\n",
+            metric.unit.label(),
+            scopes.join(", "),
+            metric.meaning
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        for (index, metric) in ALL.iter().enumerate() {
+            assert!(
+                ALL[..index].iter().all(|earlier| earlier.name != metric.name),
+                "`{}` is declared twice",
+                metric.name
+            );
+        }
+    }
+
+    #[test]
+    fn families_are_exactly_their_members() {
+        for family in FAMILIES {
+            let members: Vec<&str> = ALL
+                .iter()
+                .filter(|metric| metric.family == Some(family.pattern))
+                .map(|metric| metric.name)
+                .collect();
+            assert_eq!(members, family.names(), "{}", family.pattern);
+        }
+    }
+
+    #[test]
+    fn names_end_in_their_unit() {
+        for metric in ALL {
+            let suffix = match metric.unit {
+                Unit::Milliseconds => Some("_ms"),
+                Unit::Seconds => Some("_s"),
+                Unit::Usd => Some("_usd"),
+                Unit::Bytes => Some("_bytes"),
+                _ => None,
+            };
+            if let Some(suffix) = suffix {
+                assert!(
+                    metric.name.ends_with(suffix),
+                    "`{}` should end in `{suffix}`",
+                    metric.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_scope_kind_is_listed_once() {
+        for (index, scope) in Scope::ALL.iter().enumerate() {
+            assert!(!Scope::ALL[..index].contains(scope));
+        }
+        for metric in ALL {
+            assert!(!metric.scopes.is_empty(), "`{}` has no scope", metric.name);
+        }
+    }
+
+    #[test]
+    fn suggestions_catch_typos_only() {
+        assert_eq!(suggest("cpu_utilisation"), Some("cpu_utilization"));
+        assert_eq!(suggest("latency_p99ms"), Some("latency_p99_ms"));
+        assert_eq!(suggest("eror_rate"), Some("error_rate"));
+        assert_eq!(suggest("bananas"), None);
+    }
+}
