@@ -2,8 +2,11 @@
 //! window, and the summary of every window after warm-up.
 
 use super::drills::WindowOutcome;
+use super::frame::{ClassId, StationId};
+use super::ids::MemberId;
 use super::{Cause, Model, RequestScope, StationKind};
 use crate::engine::SimTime;
+use crate::engine::id::IdVec;
 use crate::metrics::{LatencyStats, RequestCounters, StationCounters, Summary, Timeseries};
 
 const NANOS_PER_MILLI: f64 = 1e6;
@@ -57,7 +60,7 @@ impl Model {
         // histogram to merge, scan and clear).
         let single_class = self.per_class.len() == 1;
         let overall_latency = if single_class {
-            self.per_class[0].latency.close_window(keep)
+            self.per_class[ClassId(0)].latency.close_window(keep)
         } else {
             for class in &self.per_class {
                 self.overall.latency.absorb_window(&class.latency);
@@ -94,33 +97,27 @@ impl Model {
             close_requests(metrics, latency, keep, elapsed, time_s, scope, series);
         }
 
-        let closed: Vec<StationCounters> = self
+        let closed: IdVec<StationId, StationCounters> = self
             .station_metrics
             .iter_mut()
             .map(|metrics| metrics.close_window(now))
             .collect();
         self.close_scaling_window(&closed, keep, now, elapsed);
         for group in &self.groups {
-            let members = group.first_station as usize..(group.first_station + group.station_count) as usize;
+            let members = group.stations();
             let mut combined = StationCounters::default();
             for counters in &closed[members.clone()] {
                 combined.add_parallel(counters);
             }
             let (workers, cores) = self.scaled_capacity(
-                group.first_station as usize,
+                group.first_station,
                 false,
                 capacity(&self.stations[members.clone()]),
             );
             let scope = series.scope(&group.name);
             station_series(series, time_s, scope, group.kind, &combined, workers, cores);
             if group.kind == StationKind::Pool {
-                self.instance_rows(
-                    group.first_station as usize,
-                    group.station_count as usize,
-                    time_s,
-                    scope,
-                    series,
-                );
+                self.instance_rows(members.clone(), time_s, scope, series);
             }
             if group.station_count > 1 {
                 for (station, counters) in self.stations[members.clone()]
@@ -144,17 +141,22 @@ impl Model {
         self.close_geo_window(keep, elapsed, now, &closed, series);
         self.close_cdn_window(keep, time_s, series);
 
-        for (index, balancer) in self.balancers.iter_mut().enumerate() {
+        for (index, balancer) in self.balancers.iter_enumerated_mut() {
             let scope = series.scope(&self.balancer_names[index]);
             let forwarded: u64 = balancer.forwarded_window.iter().sum();
             series.push(time_s, scope, "forwarded", forwarded as f64);
-            series.push(time_s, scope, "imbalance", imbalance(&balancer.forwarded_window));
+            series.push(
+                time_s,
+                scope,
+                "imbalance",
+                imbalance(balancer.forwarded_window.as_slice()),
+            );
             let unavailable = std::mem::take(&mut self.balancer_unavailable[index]);
             series.push(time_s, scope, "unavailable", unavailable as f64);
             // Only instances taking new work count: an autoscaled pool's
             // arena holds `max` instances, stopped, booting or draining.
             let in_rotation = (0..balancer.instance_count)
-                .filter(|&local| balancer.takes_work(&self.instances, local))
+                .filter(|&local| balancer.takes_work(&self.instances, MemberId(local)))
                 .count();
             series.push(time_s, scope, "in_rotation", in_rotation as f64);
             if let Some(sessions) = &mut balancer.sessions {
@@ -187,7 +189,7 @@ impl Model {
             balancer.forwarded_window.iter_mut().for_each(|count| *count = 0);
         }
 
-        for (index, dns) in self.dns.iter().enumerate() {
+        for (index, dns) in self.dns.iter_enumerated() {
             let window = std::mem::take(&mut self.dns_window[index]);
             let scope = series.scope(&dns.name);
             series.push(time_s, scope, "lookups", window.lookups as f64);
@@ -218,7 +220,7 @@ impl Model {
             + self.cdn_cost_usd();
 
         let overall = &self.overall;
-        let overall_latency = match &self.per_class[..] {
+        let overall_latency = match self.per_class.as_slice() {
             [single] => single.latency.total(),
             _ => overall.latency.total(),
         };
@@ -230,7 +232,7 @@ impl Model {
             summary.push(
                 "overall",
                 cause.error_metric(),
-                overall.total.failed_by_cause[cause as usize] as f64,
+                overall.total.failed_by_cause[cause.index()] as f64,
             );
         }
         summary.push("overall", "stale_responses", overall.total.stale_responses as f64);
@@ -271,10 +273,10 @@ impl Model {
                 ratio(totals.cache_hits, totals.cache_hits + totals.lookups),
             );
         }
-        for (index, name) in self.balancer_names.iter().enumerate() {
+        for (index, name) in self.balancer_names.iter_enumerated() {
             let totals = &self.balancer_totals[index];
             summary.push(name, "forwarded", totals.iter().sum::<u64>() as f64);
-            summary.push(name, "imbalance", imbalance(totals));
+            summary.push(name, "imbalance", imbalance(totals.as_slice()));
             summary.push(name, "unavailable", self.balancer_unavailable_total[index] as f64);
             if let Some(sessions) = &self.balancers[index].sessions {
                 summary.push(name, "sessions_lost", sessions.lost_total as f64);
@@ -293,14 +295,13 @@ impl Model {
             }
         }
         for group in &self.groups {
-            let members = group.first_station as usize..(group.first_station + group.station_count) as usize;
+            let members = group.stations();
             let mut combined = StationCounters::default();
             for totals in &self.station_totals[members.clone()] {
                 combined.add_parallel(totals);
             }
             let stations = &self.stations[members.clone()];
-            let (workers, cores) =
-                self.scaled_capacity(group.first_station as usize, true, capacity(stations));
+            let (workers, cores) = self.scaled_capacity(group.first_station, true, capacity(stations));
             let instances: u32 = stations.iter().map(|station| station.instance_count).sum();
             let group_cost: f64 = stations
                 .iter()
@@ -362,7 +363,7 @@ pub(super) fn close_requests(
         window.completed + window.failed,
     );
     for cause in Cause::ALL {
-        let count = window.failed_by_cause[cause as usize];
+        let count = window.failed_by_cause[cause.index()];
         if count > 0 {
             series.push(time_s, scope, cause.error_metric(), count as f64);
         }
