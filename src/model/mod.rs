@@ -1,7 +1,7 @@
 //! The model: component behaviour and state, compiled once from a resolved
 //! scenario and driven by the engine's loop.
 //!
-//! Components live in arenas (`Vec`s) addressed by typed ids; requests and
+//! Components live in arenas (`IdVec`s, `ids`) addressed by typed ids; requests and
 //! calls in flight live in slabs. A request's path is a step program
 //! (`program`) interpreted per call (`execute`); the client side — arrivals,
 //! DNS, timeouts, retries — is in `client`. `observe` folds state into
