@@ -16,10 +16,12 @@
 //! until it is restored.
 
 use super::frame::{InstanceId, StationId};
+use super::ids::{MemberId, QueueId, ScalerId};
 use super::instance::Life;
 use super::program::SiteId;
 use super::queues::NO_QUEUE;
 use super::{Event, Model};
+use crate::engine::id::IdVec;
 use crate::engine::{EventQueue, SimDuration, SimTime};
 use crate::metrics::catalog as metric;
 use crate::metrics::{StationCounters, Summary, TimeWeighted, Timeseries};
@@ -38,11 +40,11 @@ pub struct Scaler {
     pub scale_in_cooldown: SimDuration,
     pub boot: SiteId,
     /// The queue the pool consumes (`NO_QUEUE`: none).
-    pub queue: u32,
+    pub queue: QueueId,
     pub last_action: Option<SimTime>,
     pub last_eval: SimTime,
     /// Per instance of the pool: its latest launch (stale boots are ignored).
-    pub launches: Vec<u32>,
+    pub launches: IdVec<MemberId, u32>,
     /// ∫ busy workers dt of windows already closed, and the mark taken at
     /// the last evaluation (of that plus the open window).
     pub busy_closed: u128,
@@ -92,25 +94,21 @@ pub fn desired(current: f64, metric: f64, target: f64, min: u32, max: u32) -> u3
 
 impl Model {
     pub(super) fn schedule_scalers(&mut self, queue: &mut EventQueue<Event>) {
-        for (scaler, state) in self.scalers.iter().enumerate() {
-            queue.schedule_in(
-                state.interval,
-                Event::Autoscale {
-                    scaler: scaler as u32,
-                },
-            );
+        for (scaler, state) in self.scalers.iter_enumerated() {
+            queue.schedule_in(state.interval, Event::Autoscale { scaler });
         }
     }
 
-    fn pool_instances(&self, scaler: usize) -> std::ops::Range<u32> {
-        let station = &self.stations[self.scalers[scaler].station.index()];
-        station.first_instance..station.first_instance + station.instance_count
+    /// The numbers of the pool's instances (`InstanceId`s), in order.
+    fn pool_instances(&self, scaler: ScalerId) -> std::ops::Range<u32> {
+        let station = &self.stations[self.scalers[scaler].station];
+        station.first_instance.0..station.first_instance.0 + station.instance_count
     }
 
     /// Recounts a station's billed and serving instances.
     pub(super) fn rebill(&mut self, station: StationId, now: SimTime) {
-        let state = &self.stations[station.index()];
-        let range = state.first_instance as usize..(state.first_instance + state.instance_count) as usize;
+        let state = &self.stations[station];
+        let range = state.instances();
         let billed = self.instances[range.clone()]
             .iter()
             .filter(|i| i.up && i.life.provisioned())
@@ -119,7 +117,7 @@ impl Model {
             .iter()
             .filter(|i| i.up && i.life == Life::Serving)
             .count() as u64;
-        let billing = &mut self.billing[station.index()];
+        let billing = &mut self.billing[station];
         billing.billed.set(now, billed);
         billing.serving.set(now, serving);
         if let Some(scaler) = self.scalers.iter_mut().find(|s| s.station == station) {
@@ -129,27 +127,27 @@ impl Model {
 
     /// The autoscaler's periodic evaluation.
     #[inline(never)]
-    pub(super) fn evaluate_scaler(&mut self, index: usize, queue: &mut EventQueue<Event>) {
+    pub(super) fn evaluate_scaler(&mut self, index: ScalerId, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let range = self.pool_instances(index);
         // Draining instances with nothing left stop (a fault may have
         // emptied them).
         for id in range.clone() {
-            let instance = &self.instances[id as usize];
+            let instance = &self.instances[InstanceId(id)];
             if instance.life == Life::Draining && instance.present == 0 {
                 self.stop_instance(InstanceId(id), now);
             }
         }
         let scaler = &self.scalers[index];
         let station = scaler.station;
-        let current = self.instances[range.start as usize..range.end as usize]
+        let current = self.instances[InstanceId(range.start)..InstanceId(range.end)]
             .iter()
             .filter(|i| matches!(i.life, Life::Booting | Life::Serving))
             .count() as u32;
         // Utilization over the interval, of the instances that served.
-        let busy = scaler.busy_closed + self.station_metrics[station.index()].busy.area_until(now);
+        let busy = scaler.busy_closed + self.station_metrics[station].busy.area_until(now);
         let serving = scaler.serving.area_until(now);
-        let workers = self.stations[station.index()].workers_per_instance as f64;
+        let workers = self.stations[station].workers_per_instance as f64;
         let (busy_delta, serving_delta) = (busy - scaler.busy_mark, serving - scaler.serving_mark);
         // The metric, and the instances it was measured over: utilization
         // over the serving instances of the interval (their time-weighted
@@ -162,7 +160,7 @@ impl Model {
                 serving_delta as f64 / elapsed,
             )),
             ScaleMetric::QueueDepth => {
-                let depth = self.brokers[scaler.queue as usize].len() as f64;
+                let depth = self.brokers[scaler.queue].len() as f64;
                 Some((depth / current.max(1) as f64, current.max(1) as f64))
             }
         };
@@ -170,7 +168,7 @@ impl Model {
         scaler.busy_mark = busy;
         scaler.serving_mark = serving;
         scaler.last_eval = now;
-        queue.schedule_in(scaler.interval, Event::Autoscale { scaler: index as u32 });
+        queue.schedule_in(scaler.interval, Event::Autoscale { scaler: index });
         let Some((value, over)) = measured else {
             return;
         };
@@ -205,13 +203,13 @@ impl Model {
 
     /// Adds `count` instances: draining ones come back at once, stopped
     /// ones boot.
-    fn scale_out(&mut self, index: usize, mut count: u32, queue: &mut EventQueue<Event>) {
+    fn scale_out(&mut self, index: ScalerId, mut count: u32, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let range = self.pool_instances(index);
         let station = self.scalers[index].station;
         for id in range.clone() {
-            if count > 0 && self.instances[id as usize].life == Life::Draining {
-                self.instances[id as usize].life = Life::Serving;
+            if count > 0 && self.instances[InstanceId(id)].life == Life::Draining {
+                self.instances[InstanceId(id)].life = Life::Serving;
                 count -= 1;
             }
         }
@@ -219,12 +217,12 @@ impl Model {
             if count == 0 {
                 break;
             }
-            if self.instances[id as usize].life != Life::Stopped {
+            if self.instances[InstanceId(id)].life != Life::Stopped {
                 continue;
             }
             count -= 1;
-            self.instances[id as usize].life = Life::Booting;
-            let local = (id - range.start) as usize;
+            self.instances[InstanceId(id)].life = Life::Booting;
+            let local = MemberId(id - range.start);
             let scaler = &mut self.scalers[index];
             scaler.launches[local] += 1;
             let launch = scaler.launches[local];
@@ -240,18 +238,18 @@ impl Model {
         self.rebill(station, now);
         let queue_id = self.scalers[index].queue;
         if queue_id != NO_QUEUE {
-            self.deliver_messages(queue_id as usize, queue);
+            self.deliver_messages(queue_id, queue);
         }
     }
 
     /// Removes `count` instances: boots are cancelled first, then the
     /// highest serving instances drain.
-    fn scale_in(&mut self, index: usize, mut count: u32, now: SimTime) {
+    fn scale_in(&mut self, index: ScalerId, mut count: u32, now: SimTime) {
         let range = self.pool_instances(index);
         let station = self.scalers[index].station;
         for id in range.clone().rev() {
-            if count > 0 && self.instances[id as usize].life == Life::Booting {
-                self.instances[id as usize].life = Life::Stopped;
+            if count > 0 && self.instances[InstanceId(id)].life == Life::Booting {
+                self.instances[InstanceId(id)].life = Life::Stopped;
                 count -= 1;
             }
         }
@@ -259,13 +257,13 @@ impl Model {
             if count == 0 {
                 break;
             }
-            if self.instances[id as usize].life != Life::Serving {
+            if self.instances[InstanceId(id)].life != Life::Serving {
                 continue;
             }
             count -= 1;
-            self.instances[id as usize].life = Life::Draining;
-            if self.instances[id as usize].present == 0 {
-                self.instances[id as usize].life = Life::Stopped;
+            self.instances[InstanceId(id)].life = Life::Draining;
+            if self.instances[InstanceId(id)].present == 0 {
+                self.instances[InstanceId(id)].life = Life::Stopped;
             }
         }
         self.rebill(station, now);
@@ -275,30 +273,33 @@ impl Model {
     #[inline(never)]
     pub(super) fn booted(&mut self, instance: InstanceId, launch: u32, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        let station = self.instances[instance.index()].station;
-        let Some(index) = self.scalers.iter().position(|s| s.station == station) else {
+        let station = self.instances[instance].station;
+        let Some(index) = self
+            .scalers
+            .iter_enumerated()
+            .find(|(_, s)| s.station == station)
+            .map(|(id, _)| id)
+        else {
             return;
         };
-        let local = (instance.0 - self.stations[station.index()].first_instance) as usize;
-        if self.scalers[index].launches[local] != launch
-            || self.instances[instance.index()].life != Life::Booting
-        {
+        let local = MemberId(instance.0 - self.stations[station].first_instance.0);
+        if self.scalers[index].launches[local] != launch || self.instances[instance].life != Life::Booting {
             return;
         }
-        self.instances[instance.index()].life = Life::Serving;
+        self.instances[instance].life = Life::Serving;
         self.rebill(station, now);
         let pool = self.scalers[index].pool.clone();
         self.log(now, "instance_ready", &pool, format!("instance {local} serves"));
         let queue_id = self.scalers[index].queue;
         if queue_id != NO_QUEUE {
-            self.deliver_messages(queue_id as usize, queue);
+            self.deliver_messages(queue_id, queue);
         }
     }
 
     /// A drained instance stops (and stops billing).
     pub(super) fn stop_instance(&mut self, instance: InstanceId, now: SimTime) {
-        self.instances[instance.index()].life = Life::Stopped;
-        let station = self.instances[instance.index()].station;
+        self.instances[instance].life = Life::Stopped;
+        let station = self.instances[instance].station;
         self.rebill(station, now);
     }
 
@@ -306,13 +307,13 @@ impl Model {
     /// means and kept billed time, and the `instances` rows of pools.
     pub(super) fn close_scaling_window(
         &mut self,
-        closed: &[StationCounters],
+        closed: &IdVec<StationId, StationCounters>,
         keep: bool,
         now: SimTime,
         elapsed: u128,
     ) {
         for scaler in &mut self.scalers {
-            scaler.busy_closed += closed[scaler.station.index()].busy_area;
+            scaler.busy_closed += closed[scaler.station].busy_area;
         }
         for billing in &mut self.billing {
             let billed = billing.billed.close_window(now);
@@ -336,8 +337,13 @@ impl Model {
     /// Workers and cores of a station group: for an autoscaled pool, those
     /// of its mean serving instances (over the window just closed, or over
     /// the kept windows); otherwise `fixed`.
-    pub(super) fn scaled_capacity(&self, first_station: usize, kept: bool, fixed: (u64, u64)) -> (u64, u64) {
-        if !self.scalers.iter().any(|s| s.station.index() == first_station) {
+    pub(super) fn scaled_capacity(
+        &self,
+        first_station: StationId,
+        kept: bool,
+        fixed: (u64, u64),
+    ) -> (u64, u64) {
+        if !self.scalers.iter().any(|s| s.station == first_station) {
             return fixed;
         }
         let billing = &self.billing[first_station];
@@ -361,16 +367,16 @@ impl Model {
     /// Rows of a pool's instance counts for the window just closed.
     pub(super) fn instance_rows(
         &self,
-        first_station: usize,
-        count: usize,
+        stations: std::ops::Range<StationId>,
         time_s: f64,
         scope: u32,
         series: &mut Timeseries,
     ) {
-        let stations = &self.billing[first_station..first_station + count];
+        let first_station = stations.start;
+        let stations = &self.billing[stations];
         let billed: f64 = stations.iter().map(|b| b.billed_mean).sum();
         series.push(time_s, scope, metric::INSTANCES, billed);
-        if self.scalers.iter().any(|s| s.station.index() == first_station) {
+        if self.scalers.iter().any(|s| s.station == first_station) {
             let serving: f64 = stations.iter().map(|b| b.serving_mean).sum();
             series.push(time_s, scope, metric::SERVING_INSTANCES, serving);
         }
@@ -379,7 +385,7 @@ impl Model {
     /// Scaling totals per autoscaled pool.
     pub(super) fn summary_scalers(&self, summary: &mut Summary, kept_ns: u128) {
         for scaler in &self.scalers {
-            let billing = &self.billing[scaler.station.index()];
+            let billing = &self.billing[scaler.station];
             let mean = if kept_ns == 0 {
                 0.0
             } else {

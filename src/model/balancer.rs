@@ -13,8 +13,10 @@ use rand::RngExt;
 use std::collections::VecDeque;
 
 use super::frame::InstanceId;
+use super::ids::MemberId;
 use super::instance::{Instance, Life};
 use super::keys::KeyTable;
+use crate::engine::id::IdVec;
 use crate::engine::{SimDuration, SimTime, SlabKey, Stream, StreamId};
 use crate::metrics::{StationCounters, StationMetrics};
 use crate::scenario::Policy;
@@ -59,23 +61,31 @@ impl Capacity {
 /// Where a user's session lives.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Binding {
-    /// The instance, local to the balancer's pool; `u32::MAX`: none.
-    local: u32,
+    /// The instance, local to the balancer's pool; `NO_MEMBER`: none.
+    local: MemberId,
     /// The instance's life (epoch) the session was made in.
     epoch: u32,
     last_used: SimTime,
 }
 
+/// Sentinel: no instance.
+const NO_MEMBER: MemberId = MemberId(u32::MAX);
+
 const UNBOUND: Binding = Binding {
-    local: u32::MAX,
+    local: NO_MEMBER,
     epoch: 0,
     last_used: SimTime::ZERO,
 };
 
 /// `Balancer::takes_work` over the fields it reads, for closures that must
 /// not borrow the whole balancer.
-fn takes_work(in_rotation: &[bool], first_instance: u32, instances: &[Instance], local: u32) -> bool {
-    in_rotation[local as usize] && instances[(first_instance + local) as usize].life == Life::Serving
+fn takes_work(
+    in_rotation: &IdVec<MemberId, bool>,
+    first_instance: InstanceId,
+    instances: &IdVec<InstanceId, Instance>,
+    local: MemberId,
+) -> bool {
+    in_rotation[local] && instances[local.instance(first_instance)].life == Life::Serving
 }
 
 /// Sticky sessions of one balancer.
@@ -104,12 +114,12 @@ impl Sessions {
     }
 
     fn live(&self, binding: Binding, now: SimTime) -> bool {
-        binding.local != u32::MAX && now.since(binding.last_used) <= self.ttl
+        binding.local != NO_MEMBER && now.since(binding.last_used) <= self.ttl
     }
 
     /// Counts (and forgets) the live sessions on instance `local` in its
     /// life `epoch`, which has just ended.
-    pub fn lose(&mut self, local: u32, epoch: u32, now: SimTime) -> u64 {
+    pub fn lose(&mut self, local: MemberId, epoch: u32, now: SimTime) -> u64 {
         if !self.held_by_servers {
             return 0;
         }
@@ -125,7 +135,7 @@ impl Sessions {
 pub struct Balancer {
     pub policy: Policy,
     /// The pool's instances, a contiguous range of the instance arena.
-    pub first_instance: u32,
+    pub first_instance: InstanceId,
     pub instance_count: u32,
     pub latency_site: super::program::SiteId,
     pub stream: StreamId,
@@ -133,13 +143,13 @@ pub struct Balancer {
     /// in `0..instance_count` (0 when there are none).
     pub next: u32,
     /// Requests forwarded in the open window, per instance.
-    pub forwarded_window: Vec<u64>,
+    pub forwarded_window: IdVec<MemberId, u64>,
     /// Per instance: in rotation. Health checks take instances out and put
     /// them back; without checks every instance stays in.
-    pub in_rotation: Vec<bool>,
+    pub in_rotation: IdVec<MemberId, bool>,
     /// Per instance: consecutive failed and successful probes.
-    pub probe_failures: Vec<u32>,
-    pub probe_successes: Vec<u32>,
+    pub probe_failures: IdVec<MemberId, u32>,
+    pub probe_successes: IdVec<MemberId, u32>,
     pub sessions: Option<Sessions>,
     /// Its own capacity; `None` (the default) is unlimited.
     pub capacity: Option<Box<Capacity>>,
@@ -149,8 +159,14 @@ impl Balancer {
     /// Whether the balancer's instance `local` takes new requests: in
     /// rotation (health checks) and serving (not booting, draining or
     /// stopped by an autoscaler).
-    pub fn takes_work(&self, instances: &[Instance], local: u32) -> bool {
+    pub fn takes_work(&self, instances: &IdVec<InstanceId, Instance>, local: MemberId) -> bool {
         takes_work(&self.in_rotation, self.first_instance, instances, local)
+    }
+
+    /// `instance`'s position among the balancer's instances, if it is one.
+    pub fn member(&self, instance: InstanceId) -> Option<MemberId> {
+        let local = instance.0.wrapping_sub(self.first_instance.0);
+        (local < self.instance_count).then_some(MemberId(local))
     }
 
     /// Picks an instance for `user`'s request: the one holding their live
@@ -159,7 +175,7 @@ impl Balancer {
     #[inline]
     pub fn pick_for(
         &mut self,
-        instances: &[Instance],
+        instances: &IdVec<InstanceId, Instance>,
         rng: &mut Stream,
         user: u32,
         now: SimTime,
@@ -174,7 +190,7 @@ impl Balancer {
     #[inline(never)]
     fn pick_sticky(
         &mut self,
-        instances: &[Instance],
+        instances: &IdVec<InstanceId, Instance>,
         rng: &mut Stream,
         user: u32,
         now: SimTime,
@@ -183,7 +199,7 @@ impl Balancer {
         let binding = sessions.bindings.get(user);
         if sessions.live(binding, now)
             && self.takes_work(instances, binding.local)
-            && instances[(self.first_instance + binding.local) as usize].epoch == binding.epoch
+            && instances[binding.local.instance(self.first_instance)].epoch == binding.epoch
         {
             let sessions = self.sessions.as_mut().expect("sticky");
             sessions.bindings.set(
@@ -193,13 +209,13 @@ impl Balancer {
                     ..binding
                 },
             );
-            self.forwarded_window[binding.local as usize] += 1;
-            return Some(InstanceId(self.first_instance + binding.local));
+            self.forwarded_window[binding.local] += 1;
+            return Some(binding.local.instance(self.first_instance));
         }
         let instance = self.pick(instances, rng)?;
         let binding = Binding {
-            local: instance.0 - self.first_instance,
-            epoch: instances[instance.index()].epoch,
+            local: MemberId(instance.0 - self.first_instance.0),
+            epoch: instances[instance].epoch,
             last_used: now,
         };
         self.sessions
@@ -213,13 +229,13 @@ impl Balancer {
     /// Picks an instance in rotation for the next request, or `None` if
     /// none is.
     #[inline(always)]
-    pub fn pick(&mut self, instances: &[Instance], rng: &mut Stream) -> Option<InstanceId> {
+    pub fn pick(&mut self, instances: &IdVec<InstanceId, Instance>, rng: &mut Stream) -> Option<InstanceId> {
         let count = self.instance_count;
         let (rotation, first) = (&self.in_rotation, self.first_instance);
-        let in_rotation = |local: u32| takes_work(rotation, first, instances, local);
+        let in_rotation = |local: u32| takes_work(rotation, first, instances, MemberId(local));
         let taking_work = || (0..count).filter(move |&local| in_rotation(local));
         let available = || taking_work().count() as u32;
-        let load = |local: u32| instances[(self.first_instance + local) as usize].assigned;
+        let load = |local: u32| instances[MemberId(local).instance(first)].assigned;
         let local = match self.policy {
             Policy::RoundRobin => {
                 let local = next_taking_work(count, self.next, in_rotation)?;
@@ -254,8 +270,9 @@ impl Balancer {
                 }
             }
         };
-        self.forwarded_window[local as usize] += 1;
-        Some(InstanceId(self.first_instance + local))
+        let local = MemberId(local);
+        self.forwarded_window[local] += 1;
+        Some(local.instance(first))
     }
 
     /// Moves the round-robin position on by one, wrapping at the end (a
@@ -382,21 +399,21 @@ mod tests {
         assert!(balancer.next < 3);
     }
 
-    fn balancer(policy: Policy, count: u32) -> (Balancer, Vec<Instance>) {
+    fn balancer(policy: Policy, count: u32) -> (Balancer, IdVec<InstanceId, Instance>) {
         let instances = (0..count)
             .map(|_| Instance::new(StationId(0), 1, None, 1, 1.0))
             .collect();
         let balancer = Balancer {
             policy,
-            first_instance: 0,
+            first_instance: InstanceId(0),
             instance_count: count,
             latency_site: SiteId(0),
             stream: StreamId(0),
             next: 0,
-            forwarded_window: vec![0; count as usize],
-            in_rotation: vec![true; count as usize],
-            probe_failures: vec![0; count as usize],
-            probe_successes: vec![0; count as usize],
+            forwarded_window: IdVec::from_elem(0, count as usize),
+            in_rotation: IdVec::from_elem(true, count as usize),
+            probe_failures: IdVec::from_elem(0, count as usize),
+            probe_successes: IdVec::from_elem(0, count as usize),
             sessions: None,
             capacity: None,
         };
@@ -416,9 +433,9 @@ mod tests {
     #[test]
     fn least_connections_avoids_the_loaded() {
         let (mut balancer, mut instances) = balancer(Policy::LeastConnections, 3);
-        instances[0].assigned = 5;
-        instances[1].assigned = 1;
-        instances[2].assigned = 3;
+        instances[InstanceId(0)].assigned = 5;
+        instances[InstanceId(1)].assigned = 1;
+        instances[InstanceId(2)].assigned = 3;
         let mut rng = stream(1, "b");
         assert_eq!(balancer.pick(&instances, &mut rng).unwrap().0, 1);
     }
@@ -426,7 +443,7 @@ mod tests {
     #[test]
     fn power_of_two_picks_distinct_candidates_and_the_lighter() {
         let (mut balancer, mut instances) = balancer(Policy::PowerOfTwo, 2);
-        instances[0].assigned = 9;
+        instances[InstanceId(0)].assigned = 9;
         let mut rng = stream(1, "b");
         for _ in 0..50 {
             assert_eq!(balancer.pick(&instances, &mut rng).unwrap().0, 1);
@@ -437,12 +454,12 @@ mod tests {
     fn instances_out_of_rotation_are_skipped() {
         for policy in Policy::ALL {
             let (mut balancer, instances) = balancer(policy, 3);
-            balancer.in_rotation[1] = false;
+            balancer.in_rotation[MemberId(1)] = false;
             let mut rng = stream(1, "b");
             for _ in 0..30 {
                 assert_ne!(balancer.pick(&instances, &mut rng).unwrap().0, 1, "{policy:?}");
             }
-            balancer.in_rotation = vec![false; 3];
+            balancer.in_rotation = IdVec::from_elem(false, 3);
             assert_eq!(balancer.pick(&instances, &mut rng), None);
         }
     }

@@ -22,10 +22,12 @@
 
 use super::cache::CacheStore;
 use super::frame::{InstanceId, MISS};
+use super::ids::{CdnId, DeployId, EdgeId, RegionId};
 use super::keys::mix64;
 use super::program::{CallId, Op, SiteId};
 use super::sampler::Sampler;
 use super::{Event, Model, Role};
+use crate::engine::id::IdVec;
 use crate::engine::{EventQueue, SimDuration, SimTime, SlabKey, Stream, StreamId};
 use crate::scenario::{CdnFallback, DeployMode};
 
@@ -119,19 +121,19 @@ impl Deploy {
 pub struct Cdn {
     pub name: String,
     /// Output scope of each edge.
-    pub edge_scopes: Vec<String>,
+    pub edge_scopes: IdVec<EdgeId, String>,
     /// The instance of each edge.
-    pub edges: Vec<InstanceId>,
+    pub edges: IdVec<EdgeId, InstanceId>,
     /// Per user region: the edge that serves it (its own, or the nearest).
     /// Empty without regions: users spread over the edges by a hash.
-    pub region_edge: Vec<u32>,
+    pub region_edge: IdVec<RegionId, EdgeId>,
     /// Per edge: the region it stands in (empty without regions).
-    pub edge_region: Vec<u16>,
-    pub stores: Vec<CacheStore>,
+    pub edge_region: IdVec<EdgeId, RegionId>,
+    pub stores: IdVec<EdgeId, CacheStore>,
     /// Objects in the catalog.
     pub objects: u32,
     pub sizes: ObjectSizes,
-    pub deploys: Vec<Deploy>,
+    pub deploys: IdVec<DeployId, Deploy>,
     /// Client ↔ edge, one way.
     pub latency: SiteId,
     /// The call to the origin, for clients falling back to it.
@@ -139,11 +141,11 @@ pub struct Cdn {
     pub fallback: CdnFallback,
     pub detection: SimDuration,
     /// Per edge: clients know it is down and use the fallback.
-    pub known_down: Vec<bool>,
+    pub known_down: IdVec<EdgeId, bool>,
     pub price_per_gb: f64,
     pub evict_stream: StreamId,
-    pub window: Vec<CdnCounters>,
-    pub totals: Vec<CdnCounters>,
+    pub window: IdVec<EdgeId, CdnCounters>,
+    pub totals: IdVec<EdgeId, CdnCounters>,
     /// Requests sent straight to the origin (edge down), this window.
     pub fallback_window: u64,
     pub fallback_total: u64,
@@ -156,10 +158,10 @@ impl Cdn {
     /// The edge that serves `user`, who is in `region`: the region's edge
     /// when edges stand in regions, else a fixed hash of the user id.
     #[inline]
-    pub fn edge_for_user(&self, user: u32, region: u16) -> usize {
-        match self.region_edge.get(region as usize) {
-            Some(&edge) => edge as usize,
-            None => (mix64(user as u64) % self.edges.len() as u64) as usize,
+    pub fn edge_for_user(&self, user: u32, region: RegionId) -> EdgeId {
+        match self.region_edge.get(region) {
+            Some(&edge) => edge,
+            None => EdgeId((mix64(user as u64) % self.edges.len() as u64) as u32),
         }
     }
 
@@ -206,9 +208,9 @@ impl Model {
     /// into `start_call`, its hashing of the user was hoisted above the
     /// route match and paid by every call.
     #[inline(never)]
-    pub(super) fn cdn_route(&mut self, cdn: u32, user: u32) -> CdnRoute {
+    pub(super) fn cdn_route(&mut self, cdn: CdnId, user: u32) -> CdnRoute {
         let region = self.geo.region_of_user(user);
-        let state = &mut self.cdns[cdn as usize];
+        let state = &mut self.cdns[cdn];
         let edge = state.edge_for_user(user, region);
         if !state.known_down[edge] {
             return CdnRoute::Edge(state.edges[edge], state.latency);
@@ -229,9 +231,9 @@ impl Model {
     /// or the network's client hop.
     pub(super) fn client_hop(&self, instance: InstanceId) -> SiteId {
         if instance.0 != u32::MAX
-            && let Role::CdnEdge { cdn, .. } = self.roles[instance.index()]
+            && let Role::CdnEdge { cdn, .. } = self.roles[instance]
         {
-            return self.cdns[cdn as usize].latency;
+            return self.cdns[cdn].latency;
         }
         self.network_client
     }
@@ -240,10 +242,9 @@ impl Model {
     #[inline(never)]
     pub(super) fn cdn_op(&mut self, key: SlabKey, op: Op, now: SimTime) {
         let frame = self.frames.get_mut(key).expect("frame in flight");
-        let Role::CdnEdge { cdn, edge } = self.roles[frame.instance.index()] else {
+        let Role::CdnEdge { cdn, edge } = self.roles[frame.instance] else {
             unreachable!("CDN ops run at CDN edges");
         };
-        let (cdn, edge) = (cdn as usize, edge as usize);
         let object = frame.carry.key;
         let state = &mut self.cdns[cdn];
         let current = state.version(object, now);
@@ -282,8 +283,8 @@ impl Model {
 
     /// Logs each CDN deploy and schedules the invalidations.
     pub(super) fn schedule_cdn_deploys(&mut self, queue: &mut EventQueue<Event>) {
-        for cdn in 0..self.cdns.len() {
-            for index in 0..self.cdns[cdn].deploys.len() {
+        for cdn in self.cdns.ids() {
+            for index in self.cdns[cdn].deploys.ids() {
                 let deploy = self.cdns[cdn].deploys[index];
                 let name = self.cdns[cdn].name.clone();
                 let detail = format!(
@@ -295,10 +296,7 @@ impl Model {
                 if deploy.mode == DeployMode::Invalidate {
                     queue.schedule_at(
                         deploy.at + deploy.propagation,
-                        Event::CdnInvalidate {
-                            cdn: cdn as u32,
-                            deploy: index as u32,
-                        },
+                        Event::CdnInvalidate { cdn, deploy: index },
                     );
                 }
             }
@@ -308,9 +306,9 @@ impl Model {
     /// An invalidation reached every edge: they drop the objects it names
     /// (under their current names).
     #[inline(never)]
-    pub(super) fn cdn_invalidate(&mut self, cdn: u32, deploy: u32, now: SimTime) {
-        let state = &mut self.cdns[cdn as usize];
-        let deploy = state.deploys[deploy as usize];
+    pub(super) fn cdn_invalidate(&mut self, cdn: CdnId, deploy: DeployId, now: SimTime) {
+        let state = &mut self.cdns[cdn];
+        let deploy = state.deploys[deploy];
         let mut purged = 0u64;
         for object in (0..state.objects).filter(|&object| deploy.changes(object)) {
             let name = state.name(object, now);
@@ -331,29 +329,29 @@ impl Model {
 
     /// A CDN edge died: it loses its contents; clients notice after the
     /// CDN's detection time.
-    pub(super) fn cdn_edge_killed(&mut self, cdn: u32, edge: u32, queue: &mut EventQueue<Event>) {
-        let state = &mut self.cdns[cdn as usize];
-        state.stores[edge as usize].clear();
+    pub(super) fn cdn_edge_killed(&mut self, cdn: CdnId, edge: EdgeId, queue: &mut EventQueue<Event>) {
+        let state = &mut self.cdns[cdn];
+        state.stores[edge].clear();
         queue.schedule_in(state.detection, Event::CdnDetected { cdn, edge });
     }
 
     /// A CDN edge is back: empty, and clients use it again at once.
-    pub(super) fn cdn_edge_restored(&mut self, cdn: u32, edge: u32) {
-        let state = &mut self.cdns[cdn as usize];
-        state.stores[edge as usize].clear();
-        state.known_down[edge as usize] = false;
+    pub(super) fn cdn_edge_restored(&mut self, cdn: CdnId, edge: EdgeId) {
+        let state = &mut self.cdns[cdn];
+        state.stores[edge].clear();
+        state.known_down[edge] = false;
     }
 
     /// Clients learn that an edge is down (if it still is).
     #[inline(never)]
-    pub(super) fn cdn_detected(&mut self, cdn: u32, edge: u32, now: SimTime) {
-        let state = &mut self.cdns[cdn as usize];
-        let instance = state.edges[edge as usize];
-        if self.instances[instance.index()].up || state.known_down[edge as usize] {
+    pub(super) fn cdn_detected(&mut self, cdn: CdnId, edge: EdgeId, now: SimTime) {
+        let state = &mut self.cdns[cdn];
+        let instance = state.edges[edge];
+        if self.instances[instance].up || state.known_down[edge] {
             return;
         }
-        state.known_down[edge as usize] = true;
-        let (scope, fallback) = (state.edge_scopes[edge as usize].clone(), state.fallback);
+        state.known_down[edge] = true;
+        let (scope, fallback) = (state.edge_scopes[edge].clone(), state.fallback);
         let detail = match fallback {
             CdnFallback::Origin => "down; clients go to the origin",
             CdnFallback::None => "down; requests fail as unavailable",

@@ -44,9 +44,9 @@ impl Model {
             return;
         }
         let class = ClassId::from_index(self.mix.pick(self.streams.get(self.mix_stream)));
-        let (key, keyspace) = match self.classes[class.index()].key {
+        let (key, keyspace) = match self.classes[class].key {
             Some(draw) => (
-                self.keyspaces[draw.keyspace as usize].draw(self.streams.get(draw.stream), user),
+                self.keyspaces[draw.keyspace].draw(self.streams.get(draw.stream), user),
                 draw.keyspace,
             ),
             None => (NO_KEY, NO_KEYSPACE),
@@ -62,7 +62,7 @@ impl Model {
             keyspace,
         });
         self.overall.window.arrivals += 1;
-        self.per_class[class.index()].window.arrivals += 1;
+        self.per_class[class].window.arrivals += 1;
         if let Some(region) = self.region_scope(user) {
             region.window.arrivals += 1;
         }
@@ -80,10 +80,10 @@ impl Model {
         request.waiting = true;
         let (attempt, class, user) = (request.attempt, request.class, request.user);
         self.overall.window.attempts += 1;
-        self.per_class[class.index()].window.attempts += 1;
+        self.per_class[class].window.attempts += 1;
         if attempt > 1 {
             self.overall.window.retries += 1;
-            self.per_class[class.index()].window.retries += 1;
+            self.per_class[class].window.retries += 1;
         }
         if let (Some(timeout), Some(lane)) = (self.timeout, self.timeout_lane) {
             queue.schedule_in_lane(
@@ -95,14 +95,14 @@ impl Model {
                 },
             );
         }
-        if let Some(dns) = self.classes[class.index()].dns {
+        if let Some(dns) = self.classes[class].dns {
             let now = queue.now();
-            if now >= self.dns_expiry[dns.index()].get(user) {
-                let latency = self.sample_duration(self.dns[dns.index()].resolve);
-                let expiry = now + latency + self.dns[dns.index()].ttl;
-                self.dns_expiry[dns.index()].set(user, expiry);
-                self.geo_resolve(dns.index(), user);
-                self.dns_window[dns.index()].lookups += 1;
+            if now >= self.dns_expiry[dns].get(user) {
+                let latency = self.sample_duration(self.dns[dns].resolve);
+                let expiry = now + latency + self.dns[dns].ttl;
+                self.dns_expiry[dns].set(user, expiry);
+                self.geo_resolve(dns, user);
+                self.dns_window[dns].lookups += 1;
                 if latency.as_nanos() > 0 {
                     queue.schedule_in(
                         latency,
@@ -114,7 +114,7 @@ impl Model {
                     return;
                 }
             } else {
-                self.dns_window[dns.index()].cache_hits += 1;
+                self.dns_window[dns].cache_hits += 1;
             }
         }
         self.dispatch(key, attempt, queue);
@@ -129,13 +129,9 @@ impl Model {
         if request.attempt != attempt || !request.waiting {
             return; // timed out while resolving
         }
-        let class = &self.classes[request.class.index()];
+        let class = &self.classes[request.class];
         let entry = self
-            .geo_entry(
-                request.class.index(),
-                class.dns.map(|dns| dns.index()),
-                request.user,
-            )
+            .geo_entry(request.class, class.dns, request.user)
             .unwrap_or(class.entry);
         let carry = Carry {
             key: request.key,
@@ -167,7 +163,7 @@ impl Model {
         match failure {
             None => {
                 let latency = queue.now().since(request.created).as_nanos();
-                let class = &mut self.per_class[request.class.index()];
+                let class = &mut self.per_class[request.class];
                 class.window.completed += 1;
                 class.latency.record(latency);
                 // The overall latency is the union of the classes', merged
@@ -193,7 +189,7 @@ impl Model {
         }
         let class = request.class;
         self.overall.window.timeouts += 1;
-        self.per_class[class.index()].window.timeouts += 1;
+        self.per_class[class].window.timeouts += 1;
         self.attempt_failed(key, Cause::Timeout, queue);
     }
 
@@ -210,14 +206,14 @@ impl Model {
             return;
         }
         self.note_failure(request.user, Some(cause));
-        let class = &mut self.per_class[request.class.index()];
+        let class = &mut self.per_class[request.class];
         class.window.failed += 1;
-        class.window.failed_by_cause[cause as usize] += 1;
+        class.window.failed_by_cause[cause.index()] += 1;
         self.overall.window.failed += 1;
-        self.overall.window.failed_by_cause[cause as usize] += 1;
+        self.overall.window.failed_by_cause[cause.index()] += 1;
         if let Some(region) = self.region_scope(request.user) {
             region.window.failed += 1;
-            region.window.failed_by_cause[cause as usize] += 1;
+            region.window.failed_by_cause[cause.index()] += 1;
         }
         self.end_request(key, request, queue);
     }

@@ -5,22 +5,24 @@
 
 use super::cache::{CacheCounters, CacheStore};
 use super::frame::InstanceId;
+use super::ids::CacheNodeId;
 use super::ring::Ring;
 use crate::engine::StreamId;
+use crate::engine::id::IdVec;
 use crate::scenario::NodeFailure;
 
 #[derive(Debug)]
 pub struct CacheCluster {
     pub name: String,
     pub ring: Ring,
-    pub nodes: Vec<InstanceId>,
-    pub stores: Vec<CacheStore>,
-    pub up: Vec<bool>,
+    pub nodes: IdVec<CacheNodeId, InstanceId>,
+    pub stores: IdVec<CacheNodeId, CacheStore>,
+    pub up: IdVec<CacheNodeId, bool>,
     pub on_node_failure: NodeFailure,
     /// Draws for random eviction.
     pub evict_stream: StreamId,
     /// Per node, counts of kept windows.
-    pub totals: Vec<CacheCounters>,
+    pub totals: IdVec<CacheNodeId, CacheCounters>,
     /// Lookups that found their node down (they miss), this window.
     pub unavailable_window: u64,
     pub unavailable_total: u64,
@@ -29,23 +31,23 @@ pub struct CacheCluster {
 impl CacheCluster {
     /// The node a key's operations go to, or `None` when that node (or,
     /// with rehashing, every node) is down.
-    pub fn node_for(&self, key: u32) -> Option<usize> {
-        let owner = match self.on_node_failure {
-            NodeFailure::Rehash => self.ring.owner(key, |node| self.up[node as usize])?,
+    pub fn node_for(&self, key: u32) -> Option<CacheNodeId> {
+        let owner = CacheNodeId(match self.on_node_failure {
+            NodeFailure::Rehash => self.ring.owner(key, |node| self.up[CacheNodeId(node)])?,
             NodeFailure::Miss => self.ring.owner(key, |_| true)?,
-        } as usize;
+        });
         self.up[owner].then_some(owner)
     }
 
-    /// Kills node `index`: it is down and loses its contents.
-    pub fn kill(&mut self, index: usize) {
-        self.up[index] = false;
-        self.stores[index].clear();
+    /// Kills `node`: it is down and loses its contents.
+    pub fn kill(&mut self, node: CacheNodeId) {
+        self.up[node] = false;
+        self.stores[node].clear();
     }
 
-    /// Restarts node `index`, empty.
-    pub fn restore(&mut self, index: usize) {
-        self.stores[index].clear();
-        self.up[index] = true;
+    /// Restarts `node`, empty.
+    pub fn restore(&mut self, node: CacheNodeId) {
+        self.stores[node].clear();
+        self.up[node] = true;
     }
 }

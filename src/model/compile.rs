@@ -20,6 +20,10 @@ use super::database::{
 };
 use super::faults::FaultSource;
 use super::frame::{DnsId, InstanceId, StationId};
+use super::ids::{
+    BalancerId, CacheId, CacheNodeId, CdnId, ClassId, DatabaseId, DatabaseNodeId, DnsTargetId, EdgeId,
+    FaultSourceId, KeyspaceId, MemberId, NodeSlot, QueueId, ScalerId, ShardId,
+};
 use super::instance::{Instance, Life};
 use super::keys::{KeySampler, KeyTable};
 use super::program::{CallId, Draft, NO_DATABASE, Op, Programs, SiteId};
@@ -30,6 +34,7 @@ use super::{
     Call, Class, Dns, DnsCounters, Group, KeyDraw, Model, RequestScope, Role, Route, Source, Station,
     StationKind,
 };
+use crate::engine::id::IdVec;
 use crate::engine::{DrainFifo, SimDuration, SimTime, Slab, Streams};
 use crate::metrics::{LatencyRecorder, StationCounters, StationMetrics};
 use crate::scenario::{
@@ -39,33 +44,32 @@ use crate::scenario::{
 pub(super) struct Builder<'s> {
     pub(super) scenario: &'s Scenario,
     pub(super) streams: Streams,
-    pub(super) sites: Vec<Site>,
+    pub(super) sites: IdVec<SiteId, Site>,
     pub(super) programs: Programs,
-    pub(super) calls: Vec<Call>,
+    pub(super) calls: IdVec<CallId, Call>,
     /// Calls whose program is the endpoint (pool, endpoint), filled in last.
     pub(super) pending_calls: Vec<(CallId, String, String)>,
     pub(super) station_ids: BTreeMap<String, StationId>,
-    pub(super) balancer_ids: BTreeMap<String, u32>,
-    pub(super) database_ids: BTreeMap<String, u32>,
-    pub(super) cache_ids: BTreeMap<String, u32>,
-    pub(super) keyspace_ids: BTreeMap<String, u16>,
+    pub(super) balancer_ids: BTreeMap<String, BalancerId>,
+    pub(super) database_ids: BTreeMap<String, DatabaseId>,
+    pub(super) cache_ids: BTreeMap<String, CacheId>,
+    pub(super) keyspace_ids: BTreeMap<String, KeyspaceId>,
     pub(super) database_read: BTreeMap<String, SiteId>,
     pub(super) database_write: BTreeMap<String, SiteId>,
     pub(super) cache_latency: BTreeMap<String, SiteId>,
     /// Per queue: its index and its broker's ack site.
-    pub(super) queue_ids: BTreeMap<String, (u32, SiteId)>,
+    pub(super) queue_ids: BTreeMap<String, (QueueId, SiteId)>,
     pub(super) network_internal: SiteId,
-    pub(super) stations: Vec<Station>,
+    pub(super) stations: IdVec<StationId, Station>,
     pub(super) groups: Vec<Group>,
-    pub(super) instances: Vec<Instance>,
-    pub(super) roles: Vec<Role>,
+    pub(super) instances: IdVec<InstanceId, Instance>,
+    pub(super) roles: IdVec<InstanceId, Role>,
 }
 
 impl Builder<'_> {
     pub(super) fn site(&mut self, dist: &Dist, stream: &str) -> SiteId {
         let stream = self.streams.register(stream);
-        self.sites.push(Site::new(Sampler::new(dist), stream));
-        SiteId::from_index(self.sites.len() - 1)
+        self.sites.push(Site::new(Sampler::new(dist), stream))
     }
 
     /// The route to a DNS name, balancer or pool, following DNS targets.
@@ -80,8 +84,7 @@ impl Builder<'_> {
     }
 
     pub(super) fn push_call(&mut self, route: Route, program: u32, key: Option<KeyDraw>) -> CallId {
-        self.calls.push(Call { route, program, key });
-        CallId::from_index(self.calls.len() - 1)
+        self.calls.push(Call { route, program, key })
     }
 
     /// How a call to data of `keyspace` draws its own key, named by `path`.
@@ -265,14 +268,14 @@ impl Builder<'_> {
         speed: f64,
         price_per_hour: f64,
         async_waits: bool,
-        role: impl Fn(u32) -> Role,
+        role: impl Fn(MemberId) -> Role,
     ) -> StationId {
-        let id = StationId::from_index(self.stations.len());
-        let first_instance = self.instances.len() as u32;
+        let id = self.stations.next_id();
+        let first_instance = self.instances.next_id();
         for index in 0..count {
             self.instances
                 .push(Instance::new(id, workers, queue_capacity, cores, speed));
-            self.roles.push(role(index));
+            self.roles.push(role(MemberId(index)));
         }
         self.stations.push(Station {
             name,
@@ -287,12 +290,12 @@ impl Builder<'_> {
         id
     }
 
-    fn group(&mut self, name: &str, kind: StationKind, first_station: usize) {
+    fn group(&mut self, name: &str, kind: StationKind, first_station: StationId) {
         self.groups.push(Group {
             name: name.to_owned(),
             kind,
-            first_station: first_station as u32,
-            station_count: (self.stations.len() - first_station) as u32,
+            first_station,
+            station_count: (self.stations.len() - first_station.index()) as u32,
         });
     }
 }
@@ -301,9 +304,9 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     let mut builder = Builder {
         scenario,
         streams: Streams::new(scenario.seed),
-        sites: Vec::new(),
+        sites: IdVec::new(),
         programs: Programs::default(),
-        calls: Vec::new(),
+        calls: IdVec::new(),
         pending_calls: Vec::new(),
         station_ids: BTreeMap::new(),
         balancer_ids: BTreeMap::new(),
@@ -315,10 +318,10 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         cache_latency: BTreeMap::new(),
         queue_ids: BTreeMap::new(),
         network_internal: SiteId(0),
-        stations: Vec::new(),
+        stations: IdVec::new(),
         groups: Vec::new(),
-        instances: Vec::new(),
-        roles: Vec::new(),
+        instances: IdVec::new(),
+        roles: IdVec::new(),
     };
     let network_internal = builder.site(&scenario.network.default, "network.default");
     builder.network_internal = network_internal;
@@ -326,15 +329,11 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     let users = match &scenario.workload.arrivals {
         Arrivals::Open { users, .. } | Arrivals::Closed { users, .. } => *users,
     };
-    let keyspaces: Vec<KeySampler> = scenario
-        .keyspaces
-        .iter()
-        .enumerate()
-        .map(|(index, keyspace)| {
-            builder.keyspace_ids.insert(keyspace.name.clone(), index as u16);
-            KeySampler::new(keyspace, users)
-        })
-        .collect();
+    let mut keyspaces: IdVec<KeyspaceId, KeySampler> = IdVec::new();
+    for keyspace in &scenario.keyspaces {
+        let id = keyspaces.push(KeySampler::new(keyspace, users));
+        builder.keyspace_ids.insert(keyspace.name.clone(), id);
+    }
 
     build_pools(scenario, &mut builder);
     let databases = build_databases(scenario, &mut builder, &keyspaces);
@@ -342,7 +341,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     let balancers = build_balancers(scenario, &mut builder);
     let cdns = super::compile_cdn::build_cdns(scenario, &mut builder, &keyspaces);
     let mut brokers = build_brokers(scenario, &mut builder);
-    let dns: Vec<Dns> = scenario
+    let dns: IdVec<DnsId, Dns> = scenario
         .dns
         .iter()
         .map(|dns| Dns {
@@ -372,7 +371,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         }
     }
 
-    let classes: Vec<Class> = scenario
+    let classes: IdVec<ClassId, Class> = scenario
         .workload
         .mix
         .iter()
@@ -383,7 +382,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
                 .iter()
                 .position(|cdn| cdn.name == class.call.component)
             {
-                Some(cdn) => cdns[cdn].1,
+                Some(cdn) => cdns[CdnId::from_index(cdn)].1,
                 None => builder.endpoint_call(&class.call.component, &class.call.endpoint),
             },
             dns: scenario
@@ -396,7 +395,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         .collect();
     // A class through a geoDNS name has an entry call per target (none at
     // all without geoDNS names, so the per-request check is one compare).
-    let mut class_entries: Vec<Vec<CallId>> = scenario
+    let mut class_entries: IdVec<ClassId, IdVec<DnsTargetId, CallId>> = scenario
         .workload
         .mix
         .iter()
@@ -406,23 +405,23 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
                 .iter()
                 .map(|target| builder.endpoint_call(target, &class.call.endpoint))
                 .collect(),
-            None => Vec::new(),
+            None => IdVec::new(),
         })
         .collect();
-    if class_entries.iter().all(Vec::is_empty) {
-        class_entries.clear();
+    if class_entries.iter().all(IdVec::is_empty) {
+        class_entries = IdVec::new();
     }
     for (call, pool, endpoint) in std::mem::take(&mut builder.pending_calls) {
-        builder.calls[call.index()].program = endpoint_starts[&(pool, endpoint)];
+        builder.calls[call].program = endpoint_starts[&(pool, endpoint)];
     }
-    let mut station_queue = vec![super::queues::NO_QUEUE; builder.stations.len()];
-    for (index, (broker, queue)) in brokers.iter_mut().zip(&scenario.queues).enumerate() {
+    let mut station_queue = IdVec::from_elem(super::queues::NO_QUEUE, builder.stations.len());
+    for ((index, broker), queue) in brokers.iter_enumerated_mut().zip(&scenario.queues) {
         broker.consumer = builder.station_ids[&queue.consumer.component];
         broker.program =
             endpoint_starts[&(queue.consumer.component.clone(), queue.consumer.endpoint.clone())];
-        let slot = &mut station_queue[broker.consumer.index()];
+        let slot = &mut station_queue[broker.consumer];
         if *slot == super::queues::NO_QUEUE {
-            *slot = index as u32;
+            *slot = index;
         }
     }
     let scalers = build_scalers(scenario, &mut builder, &station_queue);
@@ -430,8 +429,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         .stations
         .iter()
         .map(|station| {
-            let first = station.first_instance as usize;
-            let running = builder.instances[first..first + station.instance_count as usize]
+            let running = builder.instances[station.instances()]
                 .iter()
                 .filter(|instance| instance.life.provisioned())
                 .count();
@@ -461,7 +459,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
             .map(|_| KeyTable::new(users as u32, SimTime::ZERO))
             .collect()
     } else {
-        Vec::new()
+        IdVec::new()
     };
     let mut geo = super::geo_compile::build(
         scenario,
@@ -476,15 +474,16 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     );
     geo.class_entries = class_entries;
     super::compile_cdn::place_edges(&mut geo, &cdns, builder.instances.len());
-    let mut fault_sources: Vec<FaultSource> = (0..scenario.faults.len())
+    let mut fault_sources: IdVec<FaultSourceId, FaultSource> = (0..scenario.faults.len())
         .map(|index| {
             let instances = match &scenario.faults[index].target {
                 FaultTarget::Cdn { cdn } | FaultTarget::CdnEdge { cdn, .. } => {
                     let position = scenario.cdns.iter().position(|c| c.name == *cdn);
-                    let edges = &cdns[position.expect("fault targets are checked at load")].0.edges;
+                    let position = position.expect("fault targets are checked at load");
+                    let edges = &cdns[CdnId::from_index(position)].0.edges;
                     match &scenario.faults[index].target {
-                        FaultTarget::CdnEdge { edge, .. } => vec![edges[*edge as usize]],
-                        _ => edges.clone(),
+                        FaultTarget::CdnEdge { edge, .. } => vec![edges[EdgeId(*edge)]],
+                        _ => edges.iter().copied().collect(),
                     }
                 }
                 target => fault_instances(target, &builder, &databases, &caches),
@@ -503,7 +502,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     let retry_stream = builder.streams.register("workload.retry");
     let balancer_totals = balancers
         .iter()
-        .map(|b| vec![0; b.instance_count as usize])
+        .map(|b| IdVec::from_elem(0, b.instance_count as usize))
         .collect();
     let station_count = builder.stations.len();
     let dns_count = dns.len();
@@ -545,20 +544,20 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         recovery: scenario.recovery.clone(),
         user_count: users as u32,
         balancer_names: scenario.balancers.iter().map(|b| b.name.clone()).collect(),
-        balancer_unavailable: vec![0; scenario.balancers.len()],
-        balancer_unavailable_total: vec![0; scenario.balancers.len()],
+        balancer_unavailable: IdVec::from_elem(0, scenario.balancers.len()),
+        balancer_unavailable_total: IdVec::from_elem(0, scenario.balancers.len()),
         balancers,
         balancer_totals,
         dns,
         dns_expiry,
-        dns_window: vec![DnsCounters::default(); dns_count],
-        dns_totals: vec![DnsCounters::default(); dns_count],
+        dns_window: IdVec::from_elem(DnsCounters::default(), dns_count),
+        dns_totals: IdVec::from_elem(DnsCounters::default(), dns_count),
         requests: Slab::new(),
         frames: Slab::new(),
         ready: DrainFifo::new(),
         overall: RequestScope::default(),
         station_metrics: (0..station_count).map(|_| StationMetrics::default()).collect(),
-        station_totals: vec![StationCounters::default(); station_count],
+        station_totals: IdVec::from_elem(StationCounters::default(), station_count),
         max_in_flight: scenario.limits.max_in_flight,
         limit_hit: None,
         warmup: SimTime::ZERO + scenario.warmup,
@@ -577,37 +576,35 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
 fn fault_instances(
     target: &FaultTarget,
     builder: &Builder,
-    databases: &[Database],
-    caches: &[CacheCluster],
+    databases: &IdVec<DatabaseId, Database>,
+    caches: &IdVec<CacheId, CacheCluster>,
 ) -> Vec<InstanceId> {
     match target {
         FaultTarget::Pool { pool } | FaultTarget::PoolInstance { pool, .. } => {
-            let station = &builder.stations[builder.station_ids[pool].index()];
-            let all =
-                (station.first_instance..station.first_instance + station.instance_count).map(InstanceId);
+            let station = &builder.stations[builder.station_ids[pool]];
             match target {
                 FaultTarget::PoolInstance { instance, .. } => {
-                    vec![InstanceId(station.first_instance + instance)]
+                    vec![MemberId(*instance).instance(station.first_instance)]
                 }
-                _ => all.collect(),
+                _ => station.instance_ids().collect(),
             }
         }
         FaultTarget::DatabasePrimary { database, shard }
         | FaultTarget::DatabaseReplica { database, shard, .. } => {
-            let state = &databases[builder.database_ids[database] as usize];
-            let slot = match target {
+            let state = &databases[builder.database_ids[database]];
+            let slot = NodeSlot(match target {
                 FaultTarget::DatabaseReplica { replica, .. } => replica + 1,
                 _ => 0,
-            };
+            });
             let node = state
                 .nodes
                 .iter()
-                .find(|node| node.shard == *shard && node.slot == slot)
+                .find(|node| node.shard == ShardId(*shard) && node.slot == slot)
                 .expect("fault targets are checked at load");
             vec![node.instance]
         }
         FaultTarget::CacheNode { cache, node } => {
-            vec![caches[builder.cache_ids[cache] as usize].nodes[*node as usize]]
+            vec![caches[builder.cache_ids[cache]].nodes[CacheNodeId(*node)]]
         }
         // Filled in from the data centers' placements (`geo_compile`).
         FaultTarget::Datacenter { .. } | FaultTarget::Partition { .. } => Vec::new(),
@@ -622,7 +619,7 @@ fn fault_instances(
 fn build_pools(scenario: &Scenario, builder: &mut Builder) {
     for pool in &scenario.pools {
         let size = scenario.pool_size(pool);
-        let first = builder.stations.len();
+        let first = builder.stations.next_id();
         // An autoscaled pool's arena holds its `max` from the start; those
         // beyond the starting count are stopped until launched.
         let arena = pool
@@ -642,19 +639,23 @@ fn build_pools(scenario: &Scenario, builder: &mut Builder) {
         );
         builder.station_ids.insert(pool.name.clone(), id);
         builder.group(&pool.name, StationKind::Pool, first);
-        let first_instance = builder.stations[id.index()].first_instance as usize;
-        for instance in
-            &mut builder.instances[first_instance + pool.instances as usize..first_instance + arena as usize]
-        {
+        let first_instance = builder.stations[id].first_instance;
+        let stopped =
+            MemberId(pool.instances).instance(first_instance)..MemberId(arena).instance(first_instance);
+        for instance in &mut builder.instances[stopped] {
             instance.life = Life::Stopped;
         }
     }
 }
 
-fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeySampler]) -> Vec<Database> {
-    let mut databases = Vec::new();
-    for (index, database) in scenario.databases.iter().enumerate() {
-        let id = index as u32;
+fn build_databases(
+    scenario: &Scenario,
+    builder: &mut Builder,
+    keyspaces: &IdVec<KeyspaceId, KeySampler>,
+) -> IdVec<DatabaseId, Database> {
+    let mut databases = IdVec::new();
+    for database in &scenario.databases {
+        let id = databases.next_id();
         builder.database_ids.insert(database.name.clone(), id);
         let read = builder.site(&database.read, &format!("database.{}.read", database.name));
         let write = builder.site(&database.write, &format!("database.{}.write", database.name));
@@ -669,14 +670,14 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
         let shard_count = database
             .shards
             .max(database.reshard.as_ref().map_or(1, |r| r.shards));
-        let first = builder.stations.len();
-        let mut shards = Vec::new();
-        let mut nodes = Vec::new();
-        for shard in 0..shard_count {
+        let first = builder.stations.next_id();
+        let mut shards = IdVec::new();
+        let mut nodes: IdVec<DatabaseNodeId, DatabaseNode> = IdVec::new();
+        for shard in (0..shard_count).map(ShardId) {
             let mut members = Vec::new();
             for slot in 0..=database.replicas {
-                let name = database.node_name(shard, slot);
-                let node = nodes.len() as u32;
+                let name = database.node_name(shard.0, slot);
+                let node = nodes.next_id();
                 let station = builder.station(
                     name,
                     1,
@@ -689,9 +690,9 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
                     move |_| Role::DatabaseNode { database: id, node },
                 );
                 nodes.push(DatabaseNode {
-                    instance: InstanceId(builder.stations[station.index()].first_instance),
+                    instance: builder.stations[station].first_instance,
                     shard,
-                    slot,
+                    slot: NodeSlot(slot),
                     received: 0,
                     applied: 0,
                     applier: Applier::default(),
@@ -712,9 +713,10 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
             });
         }
         builder.group(&database.name, StationKind::Database, first);
-        let keys = database.keyspace.as_ref().map_or(0, |keyspace| {
-            keyspaces[builder.keyspace_ids[keyspace] as usize].keys()
-        });
+        let keys = database
+            .keyspace
+            .as_ref()
+            .map_or(0, |keyspace| keyspaces[builder.keyspace_ids[keyspace]].keys());
         let tracked = database.keyspace.is_some();
         databases.push(Database {
             name: database.name.clone(),
@@ -744,7 +746,7 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
             applied: if database.replicas > 0 {
                 (0..=database.replicas).map(|_| KeyTable::new(keys, 0)).collect()
             } else {
-                Vec::new()
+                IdVec::new()
             },
             window: DatabaseCounters::default(),
             total: DatabaseCounters::default(),
@@ -754,15 +756,19 @@ fn build_databases(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeyS
     databases
 }
 
-fn build_caches(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeySampler]) -> Vec<CacheCluster> {
-    let mut caches = Vec::new();
-    for (index, cache) in scenario.caches.iter().enumerate() {
-        let id = index as u32;
+fn build_caches(
+    scenario: &Scenario,
+    builder: &mut Builder,
+    keyspaces: &IdVec<KeyspaceId, KeySampler>,
+) -> IdVec<CacheId, CacheCluster> {
+    let mut caches = IdVec::new();
+    for cache in &scenario.caches {
+        let id = caches.next_id();
         builder.cache_ids.insert(cache.name.clone(), id);
         let latency = builder.site(&cache.latency, &format!("cache.{}.latency", cache.name));
         builder.cache_latency.insert(cache.name.clone(), latency);
         let keyspace = builder.keyspace_ids[&cache.keyspace];
-        let keys = keyspaces[keyspace as usize].keys();
+        let keys = keyspaces[keyspace].keys();
         // A cache node counts entries: with sizes that vary, a byte
         // capacity holds as many entries as values of the mean size fill.
         let value_bytes = scenario
@@ -776,9 +782,9 @@ fn build_caches(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeySamp
             CacheCapacity::Bytes(bytes) => bytes / value_bytes,
         }
         .min(keys as u64) as u32;
-        let first = builder.stations.len();
-        let mut nodes = Vec::new();
-        for node in 0..cache.nodes {
+        let first = builder.stations.next_id();
+        let mut nodes = IdVec::new();
+        for node in (0..cache.nodes).map(CacheNodeId) {
             let station = builder.station(
                 format!("{}.node[{node}]", cache.name),
                 1,
@@ -790,7 +796,7 @@ fn build_caches(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeySamp
                 false,
                 move |_| Role::CacheNode { cache: id, node },
             );
-            nodes.push(InstanceId(builder.stations[station.index()].first_instance));
+            nodes.push(builder.stations[station].first_instance);
         }
         builder.group(&cache.name, StationKind::Cache, first);
         caches.push(CacheCluster {
@@ -807,11 +813,11 @@ fn build_caches(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeySamp
                     )
                 })
                 .collect(),
+            up: IdVec::from_elem(true, nodes.len()),
+            totals: IdVec::from_elem(CacheCounters::default(), nodes.len()),
             nodes,
-            up: vec![true; cache.nodes as usize],
             on_node_failure: cache.on_node_failure,
             evict_stream: builder.streams.register(&format!("cache.{}.evict", cache.name)),
-            totals: vec![CacheCounters::default(); cache.nodes as usize],
             unavailable_window: 0,
             unavailable_total: 0,
         });
@@ -820,15 +826,17 @@ fn build_caches(scenario: &Scenario, builder: &mut Builder, keyspaces: &[KeySamp
     caches
 }
 
-fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> Vec<Balancer> {
+fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> IdVec<BalancerId, Balancer> {
     let users = scenario.workload.arrivals.users() as u32;
     scenario
         .balancers
         .iter()
         .enumerate()
         .map(|(index, balancer)| {
-            builder.balancer_ids.insert(balancer.name.clone(), index as u32);
-            let pool = &builder.stations[builder.station_ids[&balancer.pool].index()];
+            builder
+                .balancer_ids
+                .insert(balancer.name.clone(), BalancerId::from_index(index));
+            let pool = &builder.stations[builder.station_ids[&balancer.pool]];
             let (first_instance, instance_count) = (pool.first_instance, pool.instance_count);
             Balancer {
                 policy: balancer.policy,
@@ -839,10 +847,10 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> Vec<Balancer> 
                     .streams
                     .register(&format!("balancer.{}.pick", balancer.name)),
                 next: 0,
-                forwarded_window: vec![0; instance_count as usize],
-                in_rotation: vec![true; instance_count as usize],
-                probe_failures: vec![0; instance_count as usize],
-                probe_successes: vec![0; instance_count as usize],
+                forwarded_window: IdVec::from_elem(0, instance_count as usize),
+                in_rotation: IdVec::from_elem(true, instance_count as usize),
+                probe_failures: IdVec::from_elem(0, instance_count as usize),
+                probe_successes: IdVec::from_elem(0, instance_count as usize),
                 sessions: balancer.sticky.as_ref().map(|sticky| {
                     let store = scenario
                         .pool(&balancer.pool)
@@ -856,14 +864,16 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> Vec<Balancer> 
         .collect()
 }
 
-fn build_brokers(scenario: &Scenario, builder: &mut Builder) -> Vec<Broker> {
+fn build_brokers(scenario: &Scenario, builder: &mut Builder) -> IdVec<QueueId, Broker> {
     scenario
         .queues
         .iter()
         .enumerate()
         .map(|(index, queue)| {
             let ack = builder.site(&queue.latency, &format!("queue.{}.latency", queue.name));
-            builder.queue_ids.insert(queue.name.clone(), (index as u32, ack));
+            builder
+                .queue_ids
+                .insert(queue.name.clone(), (QueueId::from_index(index), ack));
             Broker::new(
                 queue.name.clone(),
                 queue.capacity,
@@ -875,7 +885,11 @@ fn build_brokers(scenario: &Scenario, builder: &mut Builder) -> Vec<Broker> {
         .collect()
 }
 
-fn build_scalers(scenario: &Scenario, builder: &mut Builder, station_queue: &[u32]) -> Vec<Scaler> {
+fn build_scalers(
+    scenario: &Scenario,
+    builder: &mut Builder,
+    station_queue: &IdVec<StationId, QueueId>,
+) -> IdVec<ScalerId, Scaler> {
     scenario
         .pools
         .iter()
@@ -895,10 +909,10 @@ fn build_scalers(scenario: &Scenario, builder: &mut Builder, station_queue: &[u3
                 cooldown: scale.cooldown,
                 scale_in_cooldown: scale.scale_in_cooldown,
                 boot: builder.site(&scale.boot, &format!("pool.{}.autoscale.boot", pool.name)),
-                queue: station_queue[station.index()],
+                queue: station_queue[station],
                 last_action: None,
                 last_eval: SimTime::ZERO,
-                launches: vec![0; builder.stations[station.index()].instance_count as usize],
+                launches: IdVec::from_elem(0, builder.stations[station].instance_count as usize),
                 busy_closed: 0,
                 busy_mark: 0,
                 serving,

@@ -7,11 +7,13 @@ use super::cache::CacheStore;
 use super::cdn::{Cdn, CdnCounters, Deploy, ObjectSizes};
 use super::compile::Builder;
 use super::geo::{Geo, NO_REGION};
+use super::ids::{CdnId, EdgeId, KeyspaceId, RegionId};
 use super::keys::KeySampler;
 use super::program::{CallId, Draft, Op};
 use super::sampler::Sampler;
-use super::{InstanceId, Role, Route};
+use super::{Role, Route};
 use crate::engine::SimTime;
+use crate::engine::id::IdVec;
 use crate::engine::random::stream_state;
 use crate::scenario::{CdnOrigin, DeployMode, Dist, Scenario};
 
@@ -19,14 +21,14 @@ use crate::scenario::{CdnOrigin, DeployMode, Dist, Scenario};
 pub(super) fn build_cdns(
     scenario: &Scenario,
     builder: &mut Builder,
-    keyspaces: &[KeySampler],
-) -> Vec<(Cdn, CallId)> {
-    let mut cdns = Vec::new();
-    for (index, cdn) in scenario.cdns.iter().enumerate() {
-        let id = index as u32;
+    keyspaces: &IdVec<KeyspaceId, KeySampler>,
+) -> IdVec<CdnId, (Cdn, CallId)> {
+    let mut cdns = IdVec::new();
+    for cdn in &scenario.cdns {
+        let id = cdns.next_id();
         let path = format!("cdn.{}", cdn.name);
         let keyspace = &scenario.keyspace(&cdn.keyspace).expect("checked at load");
-        let objects = keyspaces[builder.keyspace_ids[&cdn.keyspace] as usize].keys();
+        let objects = keyspaces[builder.keyspace_ids[&cdn.keyspace]].keys();
         let origin = match &cdn.origin {
             CdnOrigin::Endpoint(target) => builder.endpoint_call(&target.component, &target.endpoint),
             CdnOrigin::Database(database) => {
@@ -42,10 +44,10 @@ pub(super) fn build_cdns(
         ]);
         let key = builder.key_draw(Some(&cdn.keyspace), &path);
         let entry = builder.push_call(Route::Cdn(id), program, key);
-        let mut edges = Vec::new();
-        let mut edge_scopes = Vec::new();
-        for edge in 0..cdn.edges.count() {
-            let scope = cdn.edges.scope(&cdn.name, edge);
+        let mut edges = IdVec::new();
+        let mut edge_scopes = IdVec::new();
+        for edge in (0..cdn.edges.count()).map(EdgeId) {
+            let scope = cdn.edges.scope(&cdn.name, edge.0);
             // Edges serve from memory at network speed: no worker or CPU
             // limit is modelled, only their bytes.
             let workers = 1 << 30;
@@ -60,7 +62,7 @@ pub(super) fn build_cdns(
                 false,
                 move |_| Role::CdnEdge { cdn: id, edge },
             );
-            edges.push(InstanceId(builder.stations[station.index()].first_instance));
+            edges.push(builder.stations[station].first_instance);
             edge_scopes.push(scope);
         }
         let count = edges.len();
@@ -95,8 +97,14 @@ pub(super) fn build_cdns(
         let names = objects * (versioned + 1);
         let state = Cdn {
             name: cdn.name.clone(),
-            region_edge: crate::scenario::cdn_regions::region_edges(scenario, cdn),
-            edge_region: crate::scenario::cdn_regions::edge_regions(scenario, cdn),
+            region_edge: crate::scenario::cdn_regions::region_edges(scenario, cdn)
+                .into_iter()
+                .map(EdgeId)
+                .collect(),
+            edge_region: crate::scenario::cdn_regions::edge_regions(scenario, cdn)
+                .into_iter()
+                .map(RegionId)
+                .collect(),
             edge_scopes,
             stores: (0..count)
                 .map(|_| CacheStore::with_bytes(cdn.eviction, cdn.capacity, names, cdn.ttl, false))
@@ -109,11 +117,11 @@ pub(super) fn build_cdns(
             origin,
             fallback: cdn.fallback,
             detection: cdn.detection,
-            known_down: vec![false; count],
+            known_down: IdVec::from_elem(false, count),
             price_per_gb: cdn.price_per_gb,
             evict_stream: builder.streams.register(&format!("{path}.evict")),
-            window: vec![CdnCounters::default(); count],
-            totals: vec![CdnCounters::default(); count],
+            window: IdVec::from_elem(CdnCounters::default(), count),
+            totals: IdVec::from_elem(CdnCounters::default(), count),
             fallback_window: 0,
             fallback_total: 0,
             unavailable_window: 0,
@@ -126,11 +134,11 @@ pub(super) fn build_cdns(
 
 /// Stands each edge in its region, for the latency between users, edges
 /// and the origin (edges are in no data center: no partition reaches them).
-pub(super) fn place_edges(geo: &mut Geo, cdns: &[(Cdn, CallId)], instances: usize) {
-    geo.instance_region = vec![NO_REGION; instances];
+pub(super) fn place_edges(geo: &mut Geo, cdns: &IdVec<CdnId, (Cdn, CallId)>, instances: usize) {
+    geo.instance_region = IdVec::from_elem(NO_REGION, instances);
     for (cdn, _) in cdns {
-        for (edge, &region) in cdn.edges.iter().zip(&cdn.edge_region) {
-            geo.instance_region[edge.index()] = region;
+        for (&edge, &region) in cdn.edges.iter().zip(&cdn.edge_region) {
+            geo.instance_region[edge] = region;
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use super::database::LogEntry;
 use super::frame::{Cause, InstanceId, MISS, NO_PARENT};
+use super::ids::{DatabaseId, DatabaseNodeId};
 use super::program::{NO_DATABASE, Op};
 use super::{Event, Model, Role};
 use crate::engine::{EventQueue, SimTime, SlabKey};
@@ -20,11 +21,11 @@ impl Model {
     /// The node a read of `key` goes to: the shard's primary, or one of its
     /// replicas by the database's read policy, skipping replicas known to
     /// be down (the primary if none is left).
-    pub(super) fn read_node(&mut self, database: u32, key: u32) -> Target {
-        let state = &mut self.databases[database as usize];
+    pub(super) fn read_node(&mut self, database: DatabaseId, key: u32) -> Target {
+        let state = &mut self.databases[database];
         let shard_index = state.shard_of(key);
         let shard = &mut state.shards[shard_index];
-        let live = |node: &&u32| !state.nodes[**node as usize].known_down;
+        let live = |node: &&DatabaseNodeId| !state.nodes[**node].known_down;
         let count = shard.replicas.iter().filter(live).count();
         let node = if count == 0 || state.read_from == ReadFrom::Primary {
             if shard.promoting {
@@ -43,38 +44,38 @@ impl Model {
                 .take(count);
             match state.read_from {
                 ReadFrom::LeastConnections => *candidates
-                    .min_by_key(|node| self.instances[state.nodes[**node as usize].instance.index()].present)
+                    .min_by_key(|node| self.instances[state.nodes[**node].instance].present)
                     .expect("a live replica"),
                 _ => *candidates.next().expect("a live replica"),
             }
         };
-        Target::Node(state.nodes[node as usize].instance)
+        Target::Node(state.nodes[node].instance)
     }
 
     /// The node a write of `key` goes to: the shard's primary.
-    pub(super) fn write_node(&self, database: u32, key: u32) -> Target {
-        let state = &self.databases[database as usize];
+    pub(super) fn write_node(&self, database: DatabaseId, key: u32) -> Target {
+        let state = &self.databases[database];
         let shard = &state.shards[state.shard_of(key)];
         if shard.promoting {
             return Target::Unavailable;
         }
-        Target::Node(state.nodes[shard.primary as usize].instance)
+        Target::Node(state.nodes[shard.primary].instance)
     }
 
     /// Runs a cache op or a database read at the frame's node.
     #[inline(never)]
     pub(super) fn data_op(&mut self, key: SlabKey, op: Op, now: SimTime) {
         let frame = self.frames.get_mut(key).expect("frame in flight");
-        let role = self.roles[frame.instance.index()];
+        let role = self.roles[frame.instance];
         let carry = &mut frame.carry;
         match (op, role) {
             (Op::CacheLookup { cache, database }, Role::CacheNode { node, .. }) => {
-                let store = &mut self.caches[cache as usize].stores[node as usize];
+                let store = &mut self.caches[cache].stores[node];
                 match store.lookup(carry.key, now) {
                     Some(version) => {
                         carry.value = version;
                         if database != NO_DATABASE
-                            && self.databases[database as usize].current_version(carry.key) > version
+                            && self.databases[database].current_version(carry.key) > version
                         {
                             store.counters.stale_reads += 1;
                         }
@@ -84,17 +85,16 @@ impl Model {
             }
             (Op::CacheFill { cache }, Role::CacheNode { node, .. }) => {
                 if carry.value != MISS {
-                    let cluster = &mut self.caches[cache as usize];
+                    let cluster = &mut self.caches[cache];
                     let rng = self.streams.get(cluster.evict_stream);
-                    cluster.stores[node as usize].fill(carry.key, carry.value, now, rng);
+                    cluster.stores[node].fill(carry.key, carry.value, now, rng);
                 }
             }
             (Op::CacheInvalidate { cache }, Role::CacheNode { node, .. }) => {
-                self.caches[cache as usize].stores[node as usize].invalidate(carry.key);
+                self.caches[cache].stores[node].invalidate(carry.key);
             }
             (Op::DatabaseRead { .. }, Role::DatabaseNode { database, node }) => {
-                let state = &mut self.databases[database as usize];
-                let node = node as usize;
+                let state = &mut self.databases[database];
                 state.window.reads += 1;
                 let seen = state.version_at(carry.key, node);
                 if !state.is_primary(node) {
@@ -118,17 +118,17 @@ impl Model {
     pub(super) fn database_write(
         &mut self,
         key: SlabKey,
-        database: u32,
+        database: DatabaseId,
         queue: &mut EventQueue<Event>,
     ) -> bool {
         let now = queue.now();
         let frame = self.frames.get_mut(key).expect("frame in flight");
-        let Role::DatabaseNode { node, .. } = self.roles[frame.instance.index()] else {
+        let Role::DatabaseNode { node, .. } = self.roles[frame.instance] else {
             unreachable!("writes run at database nodes");
         };
-        let state = &mut self.databases[database as usize];
-        let shard_index = state.nodes[node as usize].shard as usize;
-        if !state.is_primary(node as usize) {
+        let state = &mut self.databases[database];
+        let shard_index = state.nodes[node].shard;
+        if !state.is_primary(node) {
             // A write that reached an old primary after a failover.
             frame.failure = Some(Cause::Refused);
             return false;
@@ -143,7 +143,7 @@ impl Model {
         } else {
             frame.pc += 1;
         }
-        let shard = &mut self.databases[database as usize].shards[shard_index];
+        let shard = &mut self.databases[database].shards[shard_index];
         let replica_count = shard.replicas.len();
         if replica_count == 0 {
             return false;
@@ -159,15 +159,15 @@ impl Model {
             waiter: if acks > 0 { key } else { NO_PARENT },
         });
         let epoch = shard.epoch;
-        let ship = self.databases[database as usize].ship;
+        let ship = self.databases[database].ship;
         for index in 0..replica_count {
-            let replica = self.databases[database as usize].shards[shard_index].replicas[index];
+            let replica = self.databases[database].shards[shard_index].replicas[index];
             let hop = self.sample_duration(ship);
             let Some(link) = self.geo_ship(database, replica, seq) else {
                 continue; // held back by a partition until it heals
             };
             let hop = hop + link;
-            let applier = &mut self.databases[database as usize].nodes[replica as usize].applier;
+            let applier = &mut self.databases[database].nodes[replica].applier;
             // The replication stream is ordered: a write never overtakes
             // the one before it.
             let arrival = (now + hop).max(applier.last_receive);
@@ -175,7 +175,7 @@ impl Model {
             queue.schedule_at(
                 arrival,
                 Event::ReplicaReceive {
-                    database: database as u16,
+                    database,
                     node: replica,
                     seq,
                     epoch,
@@ -189,33 +189,32 @@ impl Model {
     #[inline(never)]
     pub(super) fn replica_receive(
         &mut self,
-        database: u32,
-        node: u32,
+        database: DatabaseId,
+        node: DatabaseNodeId,
         seq: u32,
         epoch: u32,
         queue: &mut EventQueue<Event>,
     ) {
-        let state = &mut self.databases[database as usize];
-        let replica = &state.nodes[node as usize];
-        let shard = &state.shards[replica.shard as usize];
+        let state = &mut self.databases[database];
+        let replica = &state.nodes[node];
+        let shard = &state.shards[replica.shard];
         let instance = replica.instance;
-        let sender = state.nodes[shard.primary as usize].instance;
+        let sender = state.nodes[shard.primary].instance;
         // Dropped: a stream from a replaced primary, a dead receiver, or a
         // write still on a primary that died — a replica pulls the log, so
         // what it had not received when the primary died is gone with it.
-        if epoch != shard.epoch || !self.instances[instance.index()].up || !self.instances[sender.index()].up
-        {
+        if epoch != shard.epoch || !self.instances[instance].up || !self.instances[sender].up {
             return;
         }
         if self.geo_receive_blocked(database, node, seq) {
             return;
         }
-        let state = &mut self.databases[database as usize];
-        let shard = &state.shards[state.nodes[node as usize].shard as usize];
+        let state = &mut self.databases[database];
+        let shard = &state.shards[state.nodes[node].shard];
         let waiter = shard.entry(seq).map_or(NO_PARENT, |entry| entry.waiter);
-        let replica = &mut state.nodes[node as usize];
+        let replica = &mut state.nodes[node];
         replica.received = replica.received.max(seq);
-        let shard_index = replica.shard as usize;
+        let shard_index = replica.shard;
         self.semi_sync_caught_up(database, shard_index, queue.now());
         if waiter != NO_PARENT {
             let hop = self.sample_duration(self.network_internal);
@@ -223,8 +222,8 @@ impl Model {
                 queue.schedule_in(hop + link, Event::Ack { frame: waiter });
             }
         }
-        let state = &mut self.databases[database as usize];
-        let applier = &mut state.nodes[node as usize].applier;
+        let state = &mut self.databases[database];
+        let applier = &mut state.nodes[node].applier;
         if applier.busy < state.appliers_per_replica {
             applier.busy += 1;
             self.start_apply(database, node, seq, epoch, queue);
@@ -233,12 +232,19 @@ impl Model {
         }
     }
 
-    fn start_apply(&mut self, database: u32, node: u32, seq: u32, epoch: u32, queue: &mut EventQueue<Event>) {
-        let duration = self.sample_duration(self.databases[database as usize].apply);
+    fn start_apply(
+        &mut self,
+        database: DatabaseId,
+        node: DatabaseNodeId,
+        seq: u32,
+        epoch: u32,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let duration = self.sample_duration(self.databases[database].apply);
         queue.schedule_in(
             duration,
             Event::ApplyDone {
-                database: database as u16,
+                database,
                 node,
                 seq,
                 epoch,
@@ -250,31 +256,29 @@ impl Model {
     #[inline(never)]
     pub(super) fn apply_done(
         &mut self,
-        database: u32,
-        node: u32,
+        database: DatabaseId,
+        node: DatabaseNodeId,
         seq: u32,
         epoch: u32,
         queue: &mut EventQueue<Event>,
     ) {
         let now = queue.now();
-        let state = &mut self.databases[database as usize];
-        let shard_index = state.nodes[node as usize].shard as usize;
-        if epoch != state.shards[shard_index].epoch
-            || !self.instances[state.nodes[node as usize].instance.index()].up
-        {
+        let state = &mut self.databases[database];
+        let shard_index = state.nodes[node].shard;
+        if epoch != state.shards[shard_index].epoch || !self.instances[state.nodes[node].instance].up {
             return;
         }
         if let Some(entry) = state.shards[shard_index].entry(seq).copied() {
-            state.apply_entry(node as usize, &entry);
+            state.apply_entry(node, &entry);
             state.lag.record(now.since(entry.committed).as_nanos());
         }
-        let replica = &mut state.nodes[node as usize];
+        let replica = &mut state.nodes[node];
         replica.applied = replica.applied.max(seq);
         match replica.applier.waiting.pop_front() {
             Some(next) => self.start_apply(database, node, next, epoch, queue),
             None => replica.applier.busy -= 1,
         }
-        self.databases[database as usize].prune_log(shard_index);
+        self.databases[database].prune_log(shard_index);
     }
 
     /// A semi-sync ack reached its write (which may have all it needs).
@@ -293,9 +297,9 @@ impl Model {
         frame.pc += 1;
         self.ready.push_back(key);
         // The write is acknowledged now: mark its log entry.
-        if let Role::DatabaseNode { database, node } = self.roles[frame.instance.index()] {
-            let state = &mut self.databases[database as usize];
-            let shard = state.nodes[node as usize].shard as usize;
+        if let Role::DatabaseNode { database, node } = self.roles[frame.instance] {
+            let state = &mut self.databases[database];
+            let shard = state.nodes[node].shard;
             if let Some(entry) = state.shards[shard]
                 .log
                 .iter_mut()

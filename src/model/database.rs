@@ -21,10 +21,12 @@
 use std::collections::VecDeque;
 
 use super::frame::{InstanceId, NO_PARENT};
+use super::ids::{DatabaseNodeId, NodeSlot, ShardId};
 use super::keys::{KeyTable, mix64};
 use super::program::SiteId;
 use super::ring::Ring;
 use crate::engine::SimTime;
+use crate::engine::id::IdVec;
 use crate::metrics::LatencyRecorder;
 use crate::scenario::{ReadFrom, ReplicationMode, Sharding};
 
@@ -49,19 +51,19 @@ impl Layout {
         }
     }
 
-    pub fn shard_of(&self, key: u32, keys: u32) -> usize {
+    pub fn shard_of(&self, key: u32, keys: u32) -> ShardId {
         let shards = self.shards as u64;
         if shards == 1 {
-            return 0;
+            return ShardId(0);
         }
-        match self.sharding {
-            Sharding::Hash => (mix64(key as u64) % shards) as usize,
-            Sharding::Range => (key as u64 * shards / keys.max(1) as u64) as usize,
+        ShardId(match self.sharding {
+            Sharding::Hash => (mix64(key as u64) % shards) as u32,
+            Sharding::Range => (key as u64 * shards / keys.max(1) as u64) as u32,
             Sharding::Consistent { .. } => {
                 let ring = self.ring.as_ref().expect("consistent sharding has a ring");
-                ring.owner(key, |_| true).expect("every shard is on the ring") as usize
+                ring.owner(key, |_| true).expect("every shard is on the ring")
             }
-        }
+        })
     }
 }
 
@@ -128,8 +130,8 @@ pub struct Applier {
 #[derive(Debug)]
 pub struct Node {
     pub instance: InstanceId,
-    pub shard: u32,
-    pub slot: u32,
+    pub shard: ShardId,
+    pub slot: NodeSlot,
     /// Highest log sequence received and applied.
     pub received: u32,
     pub applied: u32,
@@ -140,8 +142,8 @@ pub struct Node {
 
 #[derive(Debug)]
 pub struct Shard {
-    pub primary: u32,
-    pub replicas: Vec<u32>,
+    pub primary: DatabaseNodeId,
+    pub replicas: Vec<DatabaseNodeId>,
     pub next_replica: u32,
     /// Bumped at each promotion: writes shipped by an old primary are dropped.
     pub epoch: u32,
@@ -196,8 +198,8 @@ impl DatabaseCounters {
 #[derive(Debug)]
 pub struct Database {
     pub name: String,
-    pub shards: Vec<Shard>,
-    pub nodes: Vec<Node>,
+    pub shards: IdVec<ShardId, Shard>,
+    pub nodes: IdVec<DatabaseNodeId, Node>,
     pub layout: Layout,
     pub keys: u32,
     /// The reshard to come, if any.
@@ -216,7 +218,7 @@ pub struct Database {
     /// Per key: the user who wrote the current version.
     pub last_writer: Option<KeyTable>,
     /// Per slot, per key: the newest version the node in that slot applied.
-    pub applied: Vec<KeyTable>,
+    pub applied: IdVec<NodeSlot, KeyTable>,
     pub window: DatabaseCounters,
     pub total: DatabaseCounters,
     pub lag: LatencyRecorder,
@@ -226,7 +228,7 @@ impl Database {
     /// The shard holding `key`: by the current layout, except for a key
     /// still waiting to be migrated during a reshard, which stays where the
     /// old layout put it.
-    pub fn shard_of(&self, key: u32) -> usize {
+    pub fn shard_of(&self, key: u32) -> ShardId {
         if let Some(migration) = &self.migration
             && let Some(position) = migration.position(key)
             && !migration.migrated[position]
@@ -240,16 +242,16 @@ impl Database {
         matches!(self.mode, ReplicationMode::SemiSync { .. })
     }
 
-    pub fn is_primary(&self, node: usize) -> bool {
-        self.shards[self.nodes[node].shard as usize].primary as usize == node
+    pub fn is_primary(&self, node: DatabaseNodeId) -> bool {
+        self.shards[self.nodes[node].shard].primary == node
     }
 
     /// The version of `key` that `node` holds.
-    pub fn version_at(&self, key: u32, node: usize) -> u32 {
+    pub fn version_at(&self, key: u32, node: DatabaseNodeId) -> u32 {
         match &self.version {
             None => 0,
             Some(version) if self.is_primary(node) => version.get(key),
-            Some(_) => self.applied[self.nodes[node].slot as usize].get(key),
+            Some(_) => self.applied[self.nodes[node].slot].get(key),
         }
     }
 
@@ -272,8 +274,8 @@ impl Database {
     }
 
     /// Records that `node` applied `entry`.
-    pub fn apply_entry(&mut self, node: usize, entry: &LogEntry) {
-        let table = &mut self.applied[self.nodes[node].slot as usize];
+    pub fn apply_entry(&mut self, node: DatabaseNodeId, entry: &LogEntry) {
+        let table = &mut self.applied[self.nodes[node].slot];
         if table.get(entry.key) < entry.version {
             table.set(entry.key, entry.version);
         }
@@ -289,12 +291,12 @@ impl Database {
     /// Drops log entries every live replica of `shard` has applied, up to
     /// the first write still waiting for semi-sync acks (a replica that
     /// comes back acks it).
-    pub fn prune_log(&mut self, shard: usize) {
+    pub fn prune_log(&mut self, shard: ShardId) {
         let applied = self.shards[shard]
             .replicas
             .iter()
-            .filter(|&&node| !self.nodes[node as usize].known_down)
-            .map(|&node| self.nodes[node as usize].applied)
+            .filter(|&&node| !self.nodes[node].known_down)
+            .map(|&node| self.nodes[node].applied)
             .min()
             .unwrap_or(u32::MAX);
         let log = &mut self.shards[shard].log;

@@ -5,6 +5,7 @@
 //! and what data it lost (writes and the lost window, RPO).
 
 use super::frame::{Cause, InstanceId};
+use super::ids::FaultSourceId;
 use super::{LoggedEvent, Model};
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::Summary;
@@ -53,7 +54,7 @@ impl Drill {
 
 impl Model {
     /// Opens a drill for a fault that just struck (if there is room).
-    pub(super) fn open_drill(&mut self, source: usize, now: SimTime) -> Option<usize> {
+    pub(super) fn open_drill(&mut self, source: FaultSourceId, now: SimTime) -> Option<usize> {
         if self.drills.len() >= MAX_DRILLS {
             self.drills_not_recorded += 1;
             return None;
@@ -133,7 +134,7 @@ impl Model {
         for drill in self.drills.iter_mut().filter(|drill| drill.open()) {
             drill.failed_attempts += 1;
             if let Some(cause) = final_cause {
-                drill.errors_by_cause[cause as usize] += 1;
+                drill.errors_by_cause[cause.index()] += 1;
             }
             let (word, bit) = (user as usize / 64, 1u64 << (user % 64));
             if let Some(bits) = drill.users.get_mut(word)
@@ -206,7 +207,7 @@ impl Model {
                 summary.push(
                     &scope,
                     cause.error_metric(),
-                    drill.errors_by_cause[cause as usize] as f64,
+                    drill.errors_by_cause[cause.index()] as f64,
                 );
             }
             summary.push(&scope, metric::LOST_WRITES, drill.lost_writes as f64);

@@ -13,9 +13,11 @@ use super::balancer::next_taking_work;
 use super::cdn::CdnRoute;
 use super::data::Target;
 use super::frame::{Carry, Cause, Frame, InstanceId, MISS, NO_BALANCER, NO_PARENT, Purpose};
+use super::ids::{BalancerId, MemberId, StationId};
 use super::instance::{Admission, Life};
 use super::program::{CallId, Op, SiteId};
 use super::{Event, Model, Role, Route};
+use crate::engine::id::IdVec;
 use crate::engine::{EventQueue, SimDuration, SimTime, SlabKey};
 
 impl Model {
@@ -33,11 +35,11 @@ impl Model {
         mut hop: SiteId,
         queue: &mut EventQueue<Event>,
     ) {
-        let call = self.calls[call.index()];
+        let call = self.calls[call];
         if let Some(draw) = call.key
             && carry.keyspace != draw.keyspace
         {
-            let sampler = &self.keyspaces[draw.keyspace as usize];
+            let sampler = &self.keyspaces[draw.keyspace];
             carry.key = sampler.draw(self.streams.get(draw.stream), carry.user);
             carry.keyspace = draw.keyspace;
         }
@@ -46,17 +48,17 @@ impl Model {
             Route::Pool(station) => {
                 // In turn, over the instances taking work (an autoscaled
                 // pool's booting, draining and stopped ones are skipped).
-                let station = &mut self.stations[station.index()];
+                let station = &mut self.stations[station];
                 let first = station.first_instance;
                 let picked = next_taking_work(station.instance_count, station.next, |local| {
-                    self.instances[(first + local) as usize].life == Life::Serving
+                    self.instances[MemberId(local).instance(first)].life == Life::Serving
                 });
                 let Some(local) = picked else {
                     self.fail_call(parent, request, attempt, Cause::Unavailable, queue);
                     return;
                 };
                 station.next = local + 1;
-                (InstanceId(station.first_instance + local), NO_BALANCER)
+                (MemberId(local).instance(first), NO_BALANCER)
             }
             Route::DatabaseRead(_) | Route::DatabaseWrite(_) => {
                 let target = match call.route {
@@ -90,7 +92,7 @@ impl Model {
                 }
             },
             Route::Cache(cache) => {
-                let cluster = &mut self.caches[cache as usize];
+                let cluster = &mut self.caches[cache];
                 match cluster.node_for(carry.key) {
                     Some(node) => (cluster.nodes[node], NO_BALANCER),
                     None => {
@@ -149,7 +151,7 @@ impl Model {
         if self.geo.enabled && self.dead_balancer(key, balancer_id, queue) {
             return;
         }
-        if self.balancers[balancer_id as usize].capacity.is_some() {
+        if self.balancers[balancer_id].capacity.is_some() {
             self.enter_limited_balancer(key, balancer_id, queue);
             return;
         }
@@ -160,9 +162,14 @@ impl Model {
     /// rejected over the connection limit, else takes a connection and a
     /// core (or waits for one) before it is forwarded.
     #[inline(never)]
-    fn enter_limited_balancer(&mut self, key: SlabKey, balancer_id: u32, queue: &mut EventQueue<Event>) {
+    fn enter_limited_balancer(
+        &mut self,
+        key: SlabKey,
+        balancer_id: BalancerId,
+        queue: &mut EventQueue<Event>,
+    ) {
         let now = queue.now();
-        let balancer = &mut self.balancers[balancer_id as usize];
+        let balancer = &mut self.balancers[balancer_id];
         let latency_site = balancer.latency_site;
         let capacity = balancer.capacity.as_deref_mut().expect("a limited balancer");
         let frame = self.frames.get_mut(key).expect("frame in flight");
@@ -205,7 +212,7 @@ impl Model {
             .get(key)
             .expect("a frame holds its balancer connection");
         let (balancer_id, user) = (frame.balancer, frame.carry.user);
-        let balancer = &mut self.balancers[balancer_id as usize];
+        let balancer = &mut self.balancers[balancer_id];
         let latency_site = balancer.latency_site;
         let capacity = balancer.capacity.as_deref_mut().expect("a balancer with cores");
         capacity.metrics.window.completed += 1;
@@ -231,8 +238,8 @@ impl Model {
     }
 
     /// Releases the balancer connection a departing frame held.
-    pub(super) fn release_balancer_connection(&mut self, balancer_id: u32, now: SimTime) {
-        let capacity = self.balancers[balancer_id as usize]
+    pub(super) fn release_balancer_connection(&mut self, balancer_id: BalancerId, now: SimTime) {
+        let capacity = self.balancers[balancer_id]
             .capacity
             .as_deref_mut()
             .expect("a connection is held at a limited balancer");
@@ -247,18 +254,18 @@ impl Model {
     fn forward(
         &mut self,
         key: SlabKey,
-        balancer_id: u32,
+        balancer_id: BalancerId,
         user: u32,
         with_latency: bool,
         queue: &mut EventQueue<Event>,
     ) {
         let now = queue.now();
-        let balancer = &mut self.balancers[balancer_id as usize];
+        let balancer = &mut self.balancers[balancer_id];
         let rng = self.streams.get(balancer.stream);
         let Some(instance) = balancer.pick_for(&self.instances, rng, user, now) else {
             // Every instance is out of rotation: the balancer answers 503.
             self.frames.get_mut(key).expect("frame in flight").failure = Some(Cause::Unavailable);
-            self.balancer_unavailable[balancer_id as usize] += 1;
+            self.balancer_unavailable[balancer_id] += 1;
             self.reply(key, queue);
             return;
         };
@@ -275,7 +282,7 @@ impl Model {
         } else {
             SimDuration::ZERO
         };
-        self.instances[instance.index()].assigned += 1;
+        self.instances[instance].assigned += 1;
         self.frames.get_mut(key).expect("frame in flight").instance = instance;
         let own_latency = if with_latency {
             self.sample_duration(latency_site)
@@ -295,9 +302,9 @@ impl Model {
         let now = queue.now();
         let frame = self.frames.get_mut(key).expect("frame in flight");
         frame.arrived = now;
-        let instance = &mut self.instances[frame.instance.index()];
+        let instance = &mut self.instances[frame.instance];
         frame.epoch = instance.epoch;
-        let metrics = &mut self.station_metrics[instance.station.index()];
+        let metrics = &mut self.station_metrics[instance.station];
         if !instance.up {
             metrics.window.arrivals += 1;
             if instance.hung {
@@ -361,16 +368,16 @@ impl Model {
                 return;
             }
             let instance_id = frame.instance;
-            let station = self.instances[instance_id.index()].station;
+            let station = self.instances[instance_id].station;
             // Whether the frame lets its worker go while it waits (asked only
             // by the ops that wait).
-            let releases_worker = |frame: &Frame, stations: &[super::Station]| -> bool {
-                frame.holds_worker && !frame.is_branch && stations[station.index()].async_waits
+            let releases_worker = |frame: &Frame, stations: &IdVec<StationId, super::Station>| -> bool {
+                frame.holds_worker && !frame.is_branch && stations[station].async_waits
             };
             match self.programs.op(frame.pc) {
                 Op::Compute(site) => {
-                    let instance = &mut self.instances[instance_id.index()];
-                    let metrics = &mut self.station_metrics[station.index()];
+                    let instance = &mut self.instances[instance_id];
+                    let metrics = &mut self.station_metrics[station];
                     if !frame.is_branch && !frame.holds_worker {
                         // An async frame back from a wait needs its worker again.
                         if instance.resume(key) {
@@ -489,7 +496,7 @@ impl Model {
 
     /// Whether the frame's instance died since the frame arrived there.
     pub(super) fn is_dead(&self, frame: &Frame) -> bool {
-        frame.admitted && self.instances[frame.instance.index()].epoch != frame.epoch
+        frame.admitted && self.instances[frame.instance].epoch != frame.epoch
     }
 
     /// A frame whose instance died: after a crash it fails with `reset`;
@@ -497,11 +504,11 @@ impl Model {
     #[inline(never)]
     pub(super) fn abandon(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let frame = self.frames.get_mut(key).expect("frame in flight");
-        let instance = &self.instances[frame.instance.index()];
+        let instance = &self.instances[frame.instance];
         if instance.hung {
             self.drop_frame(key, queue.now());
         } else {
-            self.station_metrics[instance.station.index()].window.reset += 1;
+            self.station_metrics[instance.station].window.reset += 1;
             frame.failure = Some(Cause::Reset);
             if frame.is_branch {
                 let frame = self.frames.remove(key).expect("frame in flight");
@@ -522,9 +529,9 @@ impl Model {
             return;
         }
         let frame = self.frames.get_mut(key).expect("frame in flight");
-        let instance = &mut self.instances[frame.instance.index()];
+        let instance = &mut self.instances[frame.instance];
         instance.computing -= 1;
-        self.station_metrics[instance.station.index()].cpu.decrement(now);
+        self.station_metrics[instance.station].cpu.decrement(now);
         if frame.holds_core {
             frame.holds_core = false;
             if let Some(next) = instance.release_core() {
@@ -588,8 +595,8 @@ impl Model {
     /// Hands a freed worker to the next waiting frame, or idles it.
     #[inline(always)]
     fn release_worker(&mut self, instance_id: InstanceId, now: SimTime) {
-        let instance = &mut self.instances[instance_id.index()];
-        let metrics = &mut self.station_metrics[instance.station.index()];
+        let instance = &mut self.instances[instance_id];
+        let metrics = &mut self.station_metrics[instance.station];
         match instance.release_worker() {
             Some((next, is_new)) => {
                 metrics.queued.decrement(now);
@@ -628,9 +635,9 @@ impl Model {
             self.release_worker(instance, now);
         }
         if admitted {
-            let instance = &mut self.instances[instance.index()];
+            let instance = &mut self.instances[instance];
             instance.present -= 1;
-            let metrics = &mut self.station_metrics[instance.station.index()];
+            let metrics = &mut self.station_metrics[instance.station];
             metrics.present.decrement(now);
             metrics.window.completed += 1;
             metrics.window.residence_ns += now.since(arrived).as_nanos() as u128;
@@ -646,7 +653,7 @@ impl Model {
     pub(super) fn drop_frame(&mut self, key: SlabKey, now: SimTime) {
         let frame = self.frames.remove(key).expect("frame in flight");
         if frame.balancer != NO_BALANCER {
-            self.instances[frame.instance.index()].assigned -= 1;
+            self.instances[frame.instance].assigned -= 1;
             if frame.balancer_connection {
                 self.release_balancer_connection(frame.balancer, now);
             }
@@ -664,14 +671,14 @@ impl Model {
         // on without the cache.
         if frame.failure.is_some()
             && frame.instance.0 != u32::MAX
-            && matches!(self.roles[frame.instance.index()], Role::CacheNode { .. })
+            && matches!(self.roles[frame.instance], Role::CacheNode { .. })
         {
             frame.failure = None;
             frame.carry.value = MISS;
         }
         if frame.balancer != NO_BALANCER {
             if frame.instance.0 != u32::MAX {
-                self.instances[frame.instance.index()].assigned -= 1;
+                self.instances[frame.instance].assigned -= 1;
             }
             if frame.balancer_connection {
                 frame.balancer_connection = false;

@@ -5,6 +5,9 @@
 //! writes lost with the old primary).
 
 use super::frame::{InstanceId, NO_PARENT};
+use super::ids::{
+    BalancerId, DatabaseId, DatabaseNodeId, DatacenterId, FaultSourceId, MemberId, QueueId, ShardId,
+};
 use super::sampler::Sampler;
 use super::{Event, Model, Role};
 use crate::engine::{EventQueue, SimDuration, SimTime, StreamId};
@@ -22,11 +25,11 @@ pub struct FaultSource {
     /// The drill opened by the current occurrence, if any.
     pub drill: Option<usize>,
     /// Balancers it kills with their data center.
-    pub balancers: Vec<u32>,
+    pub balancers: Vec<BalancerId>,
     /// The two data centers a partition separates.
-    pub partition: Option<(u16, u16)>,
+    pub partition: Option<(DatacenterId, DatacenterId)>,
     /// A broker fault: the queue's index.
-    pub queue: Option<u32>,
+    pub queue: Option<QueueId>,
 }
 
 impl FaultSource {
@@ -60,7 +63,7 @@ impl FaultSource {
 }
 
 impl Model {
-    fn random_delay(&mut self, source: usize, repair: bool) -> SimDuration {
+    fn random_delay(&mut self, source: FaultSourceId, repair: bool) -> SimDuration {
         let (up, down, stream) = self.fault_sources[source]
             .random
             .as_ref()
@@ -70,10 +73,10 @@ impl Model {
     }
 
     pub(super) fn schedule_faults(&mut self, queue: &mut EventQueue<Event>) {
-        for source in 0..self.fault_sources.len() {
+        for source in self.fault_sources.ids() {
             match self.fault_sources[source].when {
                 FaultTime::At { at, lasting } => {
-                    let id = source as u32;
+                    let id = source;
                     queue.schedule_at(
                         SimTime::ZERO + at,
                         Event::Fault {
@@ -93,13 +96,7 @@ impl Model {
                 }
                 FaultTime::Random { .. } => {
                     let delay = self.random_delay(source, false);
-                    queue.schedule_in(
-                        delay,
-                        Event::Fault {
-                            source: source as u32,
-                            undo: false,
-                        },
-                    );
+                    queue.schedule_in(delay, Event::Fault { source, undo: false });
                 }
             }
         }
@@ -107,7 +104,7 @@ impl Model {
 
     /// Applies (or undoes) fault source `source`.
     #[inline(never)]
-    pub(super) fn fault(&mut self, source: usize, undo: bool, queue: &mut EventQueue<Event>) {
+    pub(super) fn fault(&mut self, source: FaultSourceId, undo: bool, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let action = self.fault_sources[source].action;
         let instances = self.fault_sources[source].instances.clone();
@@ -127,7 +124,7 @@ impl Model {
             }
             (FaultAction::Slow { factor, add }, false) => {
                 for &instance in &instances {
-                    let instance = &mut self.instances[instance.index()];
+                    let instance = &mut self.instances[instance];
                     instance.slow_factor = factor;
                     instance.slow_add_ns = add.as_nanos() as f64;
                 }
@@ -165,13 +162,7 @@ impl Model {
         }
         if self.fault_sources[source].random.is_some() {
             let delay = self.random_delay(source, !undo);
-            queue.schedule_in(
-                delay,
-                Event::Fault {
-                    source: source as u32,
-                    undo: !undo,
-                },
-            );
+            queue.schedule_in(delay, Event::Fault { source, undo: !undo });
         }
     }
 
@@ -179,11 +170,11 @@ impl Model {
     /// its resources freed, and whoever depends on it learns in time.
     fn kill_instance(&mut self, id: InstanceId, mode: KillMode, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        if !self.instances[id.index()].up {
+        if !self.instances[id].up {
             return;
         }
-        let instance = &self.instances[id.index()];
-        let metrics = &mut self.station_metrics[instance.station.index()];
+        let instance = &self.instances[id];
+        let metrics = &mut self.station_metrics[instance.station];
         let waiting = (instance.waiting.len() + instance.resuming.len()) as u64;
         metrics
             .busy
@@ -197,22 +188,22 @@ impl Model {
             .set(now, metrics.present.level() - instance.present as u64);
         let hung = mode == KillMode::Hang;
         self.lose_sessions(id, now);
-        self.instances[id.index()].died_at = now;
-        let stranded = self.instances[id.index()].kill(hung);
+        self.instances[id].died_at = now;
+        let stranded = self.instances[id].kill(hung);
         for frame in stranded {
             if self.frames.get(frame).is_some() {
                 self.abandon(frame, queue);
             }
         }
-        let station = self.instances[id.index()].station;
+        let station = self.instances[id].station;
         self.rebill(station, now);
-        match self.roles[id.index()] {
-            Role::CacheNode { cache, node } => self.caches[cache as usize].kill(node as usize),
+        match self.roles[id] {
+            Role::CacheNode { cache, node } => self.caches[cache].kill(node),
             Role::DatabaseNode { database, node } => {
                 // Writes waiting for semi-sync acks on a crashed primary get
                 // their connection reset (no event of theirs is pending).
-                let state = &mut self.databases[database as usize];
-                let shard = state.nodes[node as usize].shard as usize;
+                let state = &mut self.databases[database];
+                let shard = state.nodes[node].shard;
                 let log = &mut state.shards[shard].log;
                 let mut waiters = Vec::new();
                 for entry in log.iter_mut() {
@@ -236,13 +227,12 @@ impl Model {
 
     /// The live sticky sessions on a dying instance are lost.
     fn lose_sessions(&mut self, id: InstanceId, now: SimTime) {
-        let epoch = self.instances[id.index()].epoch;
-        for index in 0..self.balancers.len() {
+        let epoch = self.instances[id].epoch;
+        for index in self.balancers.ids() {
             let balancer = &mut self.balancers[index];
-            let local = id.0.wrapping_sub(balancer.first_instance);
-            if local >= balancer.instance_count {
+            let Some(local) = balancer.member(id) else {
                 continue;
-            }
+            };
             let Some(sessions) = &mut balancer.sessions else {
                 continue;
             };
@@ -261,7 +251,7 @@ impl Model {
     }
 
     fn restore_instance(&mut self, id: InstanceId, queue: &mut EventQueue<Event>) {
-        let instance = &mut self.instances[id.index()];
+        let instance = &mut self.instances[id];
         instance.slow_factor = 1.0;
         instance.slow_add_ns = 0.0;
         if instance.up {
@@ -272,10 +262,10 @@ impl Model {
         self.rebill(station, queue.now());
         // A consumer pulls again; a draining instance with nothing left stops.
         self.after_departure(id, queue);
-        match self.roles[id.index()] {
-            Role::CacheNode { cache, node } => self.caches[cache as usize].restore(node as usize),
+        match self.roles[id] {
+            Role::CacheNode { cache, node } => self.caches[cache].restore(node),
             Role::DatabaseNode { database, node } => {
-                let received_before = self.databases[database as usize].nodes[node as usize].received;
+                let received_before = self.databases[database].nodes[node].received;
                 self.rejoin(database, node);
                 self.semi_sync_rejoined(database, node, received_before, queue);
                 self.schedule_detection(database, node, queue);
@@ -287,24 +277,29 @@ impl Model {
 
     /// Clients and the failover manager learn of a node's change after the
     /// database's detection time (never, without failover).
-    fn schedule_detection(&mut self, database: u32, node: u32, queue: &mut EventQueue<Event>) {
-        if let Some(failover) = &self.databases[database as usize].failover {
+    fn schedule_detection(
+        &mut self,
+        database: DatabaseId,
+        node: DatabaseNodeId,
+        queue: &mut EventQueue<Event>,
+    ) {
+        if let Some(failover) = &self.databases[database].failover {
             queue.schedule_in(failover.detection, Event::NodeDetected { database, node });
         }
     }
 
     /// A restored database node catches up at once (from a snapshot) and
     /// serves again: as the primary if it still is one, else as a replica.
-    fn rejoin(&mut self, database: u32, node: u32) {
-        let state = &mut self.databases[database as usize];
-        let shard = state.nodes[node as usize].shard as usize;
+    fn rejoin(&mut self, database: DatabaseId, node: DatabaseNodeId) {
+        let state = &mut self.databases[database];
+        let shard = state.nodes[node].shard;
         let position = state.shards[shard].next_seq - 1;
-        if !state.is_primary(node as usize)
+        if !state.is_primary(node)
             && let Some(versions) = &state.version
         {
-            state.applied[state.nodes[node as usize].slot as usize] = versions.clone();
+            state.applied[state.nodes[node].slot] = versions.clone();
         }
-        let node = &mut state.nodes[node as usize];
+        let node = &mut state.nodes[node];
         node.received = position;
         node.applied = position;
         node.applier = Default::default();
@@ -312,13 +307,18 @@ impl Model {
 
     /// A node's death or return is now known.
     #[inline(never)]
-    pub(super) fn node_detected(&mut self, database: u32, node: u32, queue: &mut EventQueue<Event>) {
+    pub(super) fn node_detected(
+        &mut self,
+        database: DatabaseId,
+        node: DatabaseNodeId,
+        queue: &mut EventQueue<Event>,
+    ) {
         let now = queue.now();
-        let instance = self.databases[database as usize].nodes[node as usize].instance;
-        let up = self.instances[instance.index()].up;
-        let state = &mut self.databases[database as usize];
-        state.nodes[node as usize].known_down = !up;
-        let shard = state.nodes[node as usize].shard;
+        let instance = self.databases[database].nodes[node].instance;
+        let up = self.instances[instance].up;
+        let state = &mut self.databases[database];
+        state.nodes[node].known_down = !up;
+        let shard = state.nodes[node].shard;
         let name = state.name.clone();
         if up {
             self.log(now, "node_back", &name, format!("node {node} serves again"));
@@ -326,15 +326,15 @@ impl Model {
         }
         self.note_detection(instance, now);
         self.log(now, "detected", &name, format!("node {node} is down"));
-        let state = &mut self.databases[database as usize];
-        let shard_state = &state.shards[shard as usize];
+        let state = &mut self.databases[database];
+        let shard_state = &state.shards[shard];
         if shard_state.primary != node || shard_state.promoting {
             return;
         }
         let candidates = shard_state
             .replicas
             .iter()
-            .filter(|&&replica| !state.nodes[replica as usize].known_down)
+            .filter(|&&replica| !state.nodes[replica].known_down)
             .count();
         if candidates == 0 {
             self.log(
@@ -345,7 +345,7 @@ impl Model {
             );
             return;
         }
-        state.shards[shard as usize].promoting = true;
+        state.shards[shard].promoting = true;
         let promotion = state
             .failover
             .as_ref()
@@ -357,17 +357,17 @@ impl Model {
     /// The most up-to-date live replica becomes the shard's primary. Writes
     /// the old primary acknowledged that it never received are lost.
     #[inline(never)]
-    pub(super) fn promote(&mut self, database: u32, shard: u32, queue: &mut EventQueue<Event>) {
+    pub(super) fn promote(&mut self, database: DatabaseId, shard: ShardId, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        let state = &mut self.databases[database as usize];
-        let shard_index = shard as usize;
+        let state = &mut self.databases[database];
+        let shard_index = shard;
         let old_primary = state.shards[shard_index].primary;
         let chosen = state.shards[shard_index]
             .replicas
             .iter()
             .copied()
-            .filter(|&replica| !state.nodes[replica as usize].known_down)
-            .max_by_key(|&replica| (state.nodes[replica as usize].received, std::cmp::Reverse(replica)));
+            .filter(|&replica| !state.nodes[replica].known_down)
+            .max_by_key(|&replica| (state.nodes[replica].received, std::cmp::Reverse(replica)));
         let Some(chosen) = chosen else {
             state.shards[shard_index].promoting = false;
             let name = state.name.clone();
@@ -379,16 +379,16 @@ impl Model {
             );
             return;
         };
-        let received = state.nodes[chosen as usize].received;
+        let received = state.nodes[chosen].received;
         // The new primary first applies what it received but had not applied.
         let relay: Vec<_> = state.shards[shard_index]
             .log
             .iter()
-            .filter(|entry| entry.seq > state.nodes[chosen as usize].applied && entry.seq <= received)
+            .filter(|entry| entry.seq > state.nodes[chosen].applied && entry.seq <= received)
             .copied()
             .collect();
         for entry in &relay {
-            state.apply_entry(chosen as usize, entry);
+            state.apply_entry(chosen, entry);
         }
         // Acknowledged writes it never received are lost; the keys they
         // changed go back to the version the new primary holds.
@@ -398,7 +398,7 @@ impl Model {
             .filter(|entry| entry.seq > received)
             .copied()
             .collect();
-        let slot = state.nodes[chosen as usize].slot as usize;
+        let slot = state.nodes[chosen].slot;
         for entry in &lost {
             let kept = state.applied[slot].get(entry.key);
             if let Some(version) = &mut state.version {
@@ -409,9 +409,9 @@ impl Model {
         let lost_writes = acknowledged.len() as u64;
         let oldest = acknowledged.iter().map(|entry| entry.committed).min();
         // The failed primary's death is the end of the lost window.
-        let died = self.instances[state.nodes[old_primary as usize].instance.index()].died_at;
+        let died = self.instances[state.nodes[old_primary].instance].died_at;
         let rpo = oldest.map_or(SimDuration::ZERO, |oldest| died.since(oldest));
-        let state = &mut self.databases[database as usize];
+        let state = &mut self.databases[database];
         state.window.lost_writes += lost_writes;
         // Re-point the shard: the chosen replica leads; the old primary (dead)
         // will rejoin as a replica; the others continue from the new primary.
@@ -425,9 +425,9 @@ impl Model {
         shard_state.promoting = false;
         // The new primary's semi-sync state starts afresh from its own replicas.
         shard_state.degraded = false;
-        let members: Vec<u32> = shard_state.replicas.iter().copied().chain([chosen]).collect();
+        let members: Vec<DatabaseNodeId> = shard_state.replicas.iter().copied().chain([chosen]).collect();
         for member in members {
-            let node = &mut state.nodes[member as usize];
+            let node = &mut state.nodes[member];
             node.received = node.received.min(received);
             node.applied = node.applied.min(received);
             node.applier = Default::default();
@@ -439,20 +439,15 @@ impl Model {
             rpo.as_secs_f64()
         );
         self.log(now, "failover", &name, detail);
-        let instance = self.databases[database as usize].nodes[old_primary as usize].instance;
+        let instance = self.databases[database].nodes[old_primary].instance;
         self.note_data_loss(instance, lost_writes, rpo);
     }
 
     /// Health checks of every checked balancer start one interval in.
     pub(super) fn schedule_health_checks(&mut self, queue: &mut EventQueue<Event>) {
-        for (balancer, check) in self.health_checks.iter().enumerate() {
+        for (balancer, check) in self.health_checks.iter_enumerated() {
             if let Some(check) = check {
-                queue.schedule_in(
-                    check.interval,
-                    Event::HealthCheck {
-                        balancer: balancer as u32,
-                    },
-                );
+                queue.schedule_in(check.interval, Event::HealthCheck { balancer });
             }
         }
     }
@@ -460,18 +455,18 @@ impl Model {
     /// Probes every instance of a balancer: an up instance answers, a
     /// crashed one refuses at once, a hung one fails after the timeout.
     #[inline(never)]
-    pub(super) fn health_check(&mut self, balancer: u32, queue: &mut EventQueue<Event>) {
+    pub(super) fn health_check(&mut self, balancer: BalancerId, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        let check = self.health_checks[balancer as usize]
+        let check = self.health_checks[balancer]
             .clone()
             .expect("checked balancers only");
         let (first, count) = {
-            let state = &self.balancers[balancer as usize];
+            let state = &self.balancers[balancer];
             (state.first_instance, state.instance_count)
         };
         for local in 0..count {
-            let instance = InstanceId(first + local);
-            let state = &self.instances[instance.index()];
+            let instance = MemberId(local).instance(first);
+            let state = &self.instances[instance];
             let cut = self.balancer_cut(balancer, instance);
             match (state.up && !cut, state.hung || cut) {
                 (true, _) => self.probe_result(balancer, instance, true, now),
@@ -485,13 +480,21 @@ impl Model {
     /// One probe's outcome: enough failures in a row take the instance out
     /// of rotation; enough successes put it back.
     #[inline(never)]
-    pub(super) fn probe_result(&mut self, balancer: u32, instance: InstanceId, ok: bool, now: SimTime) {
-        let check = self.health_checks[balancer as usize]
+    pub(super) fn probe_result(
+        &mut self,
+        balancer: BalancerId,
+        instance: InstanceId,
+        ok: bool,
+        now: SimTime,
+    ) {
+        let check = self.health_checks[balancer]
             .clone()
             .expect("checked balancers only");
-        let state = &mut self.balancers[balancer as usize];
-        let local = (instance.0 - state.first_instance) as usize;
-        let name = self.balancer_names[balancer as usize].clone();
+        let state = &mut self.balancers[balancer];
+        let local = state
+            .member(instance)
+            .expect("a probed instance is the balancer's");
+        let name = self.balancer_names[balancer].clone();
         if ok {
             state.probe_failures[local] = 0;
             state.probe_successes[local] += 1;

@@ -3,19 +3,8 @@
 //! or one branch of a `parallel` step). Both live in slabs and are addressed
 //! by generational keys carried in events.
 
+pub use super::ids::{BalancerId, ClassId, DatabaseId, DnsId, InstanceId, KeyspaceId, QueueId, StationId};
 use crate::engine::{SimTime, SlabKey};
-use crate::typed_id;
-
-typed_id!(
-    /// A request class of the mix.
-    ClassId,
-    /// A pool or database instance.
-    InstanceId,
-    /// A component with a station (pool or database), for metrics.
-    StationId,
-    /// A DNS name.
-    DnsId
-);
 
 /// Why a request or call failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -41,6 +30,12 @@ impl Cause {
         Cause::Reset,
         Cause::Unavailable,
     ];
+
+    /// Its position in `ALL`, which indexes per-cause counters.
+    #[inline]
+    pub fn index(self) -> usize {
+        self as usize
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -80,11 +75,11 @@ pub struct Request {
     pub closed: bool,
     /// The item the request is about.
     pub key: u32,
-    pub keyspace: u16,
+    pub keyspace: KeyspaceId,
 }
 
 /// Sentinel: no keyspace.
-pub const NO_KEYSPACE: u16 = u16::MAX;
+pub const NO_KEYSPACE: KeyspaceId = KeyspaceId(u16::MAX);
 
 /// Sentinel for `Carry::value`: the cache had no entry.
 pub const MISS: u32 = u32::MAX;
@@ -94,7 +89,7 @@ pub const MISS: u32 = u32::MAX;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Carry {
     pub key: u32,
-    pub keyspace: u16,
+    pub keyspace: KeyspaceId,
     pub user: u32,
     pub value: u32,
 }
@@ -106,7 +101,7 @@ pub const NO_PARENT: SlabKey = SlabKey {
 };
 
 /// Sentinel for "not routed by a balancer".
-pub const NO_BALANCER: u32 = u32::MAX;
+pub const NO_BALANCER: BalancerId = BalancerId(u32::MAX);
 
 /// One call being served at an instance, or one branch of a fork.
 #[derive(Clone, Copy, Debug)]
@@ -117,7 +112,7 @@ pub struct Frame {
     pub parent: SlabKey,
     pub instance: InstanceId,
     /// The balancer that chose the instance, or `NO_BALANCER`.
-    pub balancer: u32,
+    pub balancer: BalancerId,
     /// Next op to run.
     pub pc: u32,
     /// Replies still awaited (calls or fork branches).
@@ -151,11 +146,11 @@ pub enum Purpose {
     /// A call on behalf of a request (or a fork branch).
     Call,
     /// Reshard traffic: copying a key out of its old shard ...
-    MigrationRead { database: u32 },
+    MigrationRead { database: DatabaseId },
     /// ... and into its new one.
-    MigrationWrite { database: u32 },
+    MigrationWrite { database: DatabaseId },
     /// A consumer processing a message of queue `queue`, enqueued at `enqueued`.
-    Job { queue: u32, enqueued: SimTime },
+    Job { queue: QueueId, enqueued: SimTime },
 }
 
 impl Frame {

@@ -12,16 +12,18 @@
 //! returns at once, so scenarios without regions run exactly as before.
 
 use super::frame::{Frame, InstanceId, NO_BALANCER};
+use super::ids::{BalancerId, ClassId, DatacenterId, DnsId, DnsTargetId, FaultSourceId, RegionId, StationId};
 use super::keys::{KeyTable, mix64};
 use super::program::CallId;
 use super::{Event, Model, RequestScope};
+use crate::engine::id::IdVec;
 use crate::engine::{EventQueue, SimDuration, SimTime, SlabKey};
 use crate::scenario::{HealthCheck, KillMode};
 
 /// An instance or balancer standing in no data center (everywhere).
-pub const NO_DC: u16 = u16::MAX;
+pub const NO_DC: DatacenterId = DatacenterId(u16::MAX);
 /// A user in no region (the scenario has none).
-pub const NO_REGION: u16 = u16::MAX;
+pub const NO_REGION: RegionId = RegionId(u16::MAX);
 
 /// A user's region hash is salted so it is independent of key draws.
 const REGION_SALT: u64 = 0x0005_EED0_F9E0_u64;
@@ -30,10 +32,10 @@ const REGION_SALT: u64 = 0x0005_EED0_F9E0_u64;
 #[derive(Debug)]
 pub struct DnsTarget {
     pub name: String,
-    pub datacenter: u16,
+    pub datacenter: DatacenterId,
     /// The balancer answering, or `NO_BALANCER` for a pool named directly.
-    pub balancer: u32,
-    pub first_instance: u32,
+    pub balancer: BalancerId,
+    pub first_instance: InstanceId,
     pub instance_count: u32,
     /// As the DNS health check sees it.
     pub healthy: bool,
@@ -46,14 +48,14 @@ pub struct DnsTarget {
 /// A DNS name's targets and health checks.
 #[derive(Debug)]
 pub struct GeoDns {
-    pub targets: Vec<DnsTarget>,
+    pub targets: IdVec<DnsTargetId, DnsTarget>,
     /// Per user region (the last row: users without one), target indexes
     /// nearest first, the listed order breaking ties.
-    order: Vec<Vec<u16>>,
+    order: Vec<Vec<DnsTargetId>>,
     pub check: Option<HealthCheck>,
     /// Per user: the target of the cached record (sparse for many users;
     /// the default, target 0, takes no memory).
-    pub answer: KeyTable<u16>,
+    pub answer: KeyTable<DnsTargetId>,
 }
 
 #[derive(Debug, Default)]
@@ -64,37 +66,37 @@ pub struct Geo {
     cumulative: Vec<f64>,
     /// One-way latency between regions, regions × regions, nanoseconds.
     link_ns: Vec<u64>,
-    pub datacenters: Vec<String>,
-    pub dc_region: Vec<u16>,
-    pub instance_dc: Vec<u16>,
+    pub datacenters: IdVec<DatacenterId, String>,
+    pub dc_region: IdVec<DatacenterId, RegionId>,
+    pub instance_dc: IdVec<InstanceId, DatacenterId>,
     /// The region of an instance standing in a region but in no data
     /// center (a CDN edge); `NO_REGION` for every other instance.
-    pub instance_region: Vec<u16>,
-    pub station_dc: Vec<u16>,
-    pub balancer_dc: Vec<u16>,
+    pub instance_region: IdVec<InstanceId, RegionId>,
+    pub station_dc: IdVec<StationId, DatacenterId>,
+    pub balancer_dc: IdVec<BalancerId, DatacenterId>,
     /// A dead balancer (its data center is down), and how it died.
-    pub balancer_down: Vec<Option<KillMode>>,
+    pub balancer_down: IdVec<BalancerId, Option<KillMode>>,
     /// Requests refused by a dead balancer, this window and kept.
-    pub balancer_refused_window: Vec<u64>,
-    pub balancer_refused_total: Vec<u64>,
+    pub balancer_refused_window: IdVec<BalancerId, u64>,
+    pub balancer_refused_total: IdVec<BalancerId, u64>,
     /// Partitions in force between two data centers (dc × dc, counts so
     /// overlapping faults nest).
     partitions: Vec<u16>,
     /// Calls that could not cross a partition, per source data center.
-    pub partitioned_window: Vec<u64>,
-    pub partitioned_total: Vec<u64>,
+    pub partitioned_window: IdVec<DatacenterId, u64>,
+    pub partitioned_total: IdVec<DatacenterId, u64>,
     /// Per model DNS name: its geoDNS state, if it has several targets or
     /// a health check.
-    pub dns: Vec<Option<GeoDns>>,
+    pub dns: IdVec<DnsId, Option<GeoDns>>,
     /// Per class: its entry call per target of its DNS name; empty when no
     /// class goes through a geoDNS name.
-    pub class_entries: Vec<Vec<CallId>>,
+    pub class_entries: IdVec<ClassId, IdVec<DnsTargetId, CallId>>,
     /// Request metrics per user region.
-    pub per_region: Vec<RequestScope>,
+    pub per_region: IdVec<RegionId, RequestScope>,
 }
 
 impl Geo {
-    pub fn new(regions: Vec<(String, f64)>, link_ns: Vec<u64>, datacenters: Vec<(String, u16)>) -> Geo {
+    pub fn new(regions: Vec<(String, f64)>, link_ns: Vec<u64>, datacenters: Vec<(String, RegionId)>) -> Geo {
         let total: f64 = regions.iter().map(|(_, share)| share).sum();
         let mut running = 0.0;
         let mut cumulative: Vec<f64> = regions
@@ -117,97 +119,101 @@ impl Geo {
             dc_region: datacenters.iter().map(|(_, region)| *region).collect(),
             datacenters: datacenters.into_iter().map(|(name, _)| name).collect(),
             partitions: vec![0; dcs * dcs],
-            partitioned_window: vec![0; dcs],
-            partitioned_total: vec![0; dcs],
+            partitioned_window: IdVec::from_elem(0, dcs),
+            partitioned_total: IdVec::from_elem(0, dcs),
             ..Geo::default()
         }
     }
 
     /// The region of `user`: a fixed function of the user id.
     #[inline]
-    pub fn region_of_user(&self, user: u32) -> u16 {
+    pub fn region_of_user(&self, user: u32) -> RegionId {
         if self.cumulative.is_empty() {
             return NO_REGION;
         }
         let unit = (mix64(user as u64 ^ REGION_SALT) >> 11) as f64 / (1u64 << 53) as f64;
-        self.cumulative
-            .iter()
-            .position(|&edge| unit < edge)
-            .unwrap_or(self.cumulative.len() - 1) as u16
+        RegionId::from_index(
+            self.cumulative
+                .iter()
+                .position(|&edge| unit < edge)
+                .unwrap_or(self.cumulative.len() - 1),
+        )
     }
 
     #[inline]
-    fn region_of_dc(&self, dc: u16) -> u16 {
+    fn region_of_dc(&self, dc: DatacenterId) -> RegionId {
         if dc == NO_DC {
             NO_REGION
         } else {
-            self.dc_region[dc as usize]
+            self.dc_region[dc]
         }
     }
 
     /// One-way latency between two regions (zero if either is unknown).
     #[inline]
-    pub fn region_latency(&self, a: u16, b: u16) -> SimDuration {
+    pub fn region_latency(&self, a: RegionId, b: RegionId) -> SimDuration {
         if a == NO_REGION || b == NO_REGION {
             return SimDuration::ZERO;
         }
-        SimDuration(self.link_ns[a as usize * self.regions.len() + b as usize])
+        SimDuration(self.link_ns[a.index() * self.regions.len() + b.index()])
     }
 
     /// One-way latency between two data centers' regions.
     #[inline]
-    pub fn dc_latency(&self, a: u16, b: u16) -> SimDuration {
+    pub fn dc_latency(&self, a: DatacenterId, b: DatacenterId) -> SimDuration {
         self.region_latency(self.region_of_dc(a), self.region_of_dc(b))
     }
 
     #[inline]
-    pub fn partitioned(&self, a: u16, b: u16) -> bool {
-        a != NO_DC && b != NO_DC && self.partitions[a as usize * self.datacenters.len() + b as usize] > 0
+    pub fn partitioned(&self, a: DatacenterId, b: DatacenterId) -> bool {
+        a != NO_DC && b != NO_DC && self.partitions[a.index() * self.datacenters.len() + b.index()] > 0
     }
 
     /// Starts (`cut`) or ends a partition between two data centers.
-    pub fn set_partition(&mut self, a: u16, b: u16, cut: bool) {
+    pub fn set_partition(&mut self, a: DatacenterId, b: DatacenterId, cut: bool) {
         let n = self.datacenters.len();
-        for index in [a as usize * n + b as usize, b as usize * n + a as usize] {
+        for index in [a.index() * n + b.index(), b.index() * n + a.index()] {
             let count = &mut self.partitions[index];
             *count = if cut { *count + 1 } else { count.saturating_sub(1) };
         }
     }
 
     #[inline]
-    pub fn dc_of(&self, instance: InstanceId) -> u16 {
-        self.instance_dc[instance.index()]
+    pub fn dc_of(&self, instance: InstanceId) -> DatacenterId {
+        self.instance_dc[instance]
     }
 
     /// The region of a place: data center `dc`'s, or else `instance`'s own
     /// (a CDN edge's), or `NO_REGION` (everywhere).
     #[inline]
-    pub fn region_at(&self, dc: u16, instance: InstanceId) -> u16 {
+    pub fn region_at(&self, dc: DatacenterId, instance: InstanceId) -> RegionId {
         if dc != NO_DC {
-            return self.dc_region[dc as usize];
+            return self.dc_region[dc];
         }
         if instance.0 == u32::MAX {
             return NO_REGION;
         }
-        self.instance_region
-            .get(instance.index())
-            .copied()
-            .unwrap_or(NO_REGION)
+        self.instance_region.get(instance).copied().unwrap_or(NO_REGION)
     }
 
     /// Builds the geoDNS state of a name; `targets[i].datacenter` must be set.
-    pub fn dns_state(&self, targets: Vec<DnsTarget>, check: Option<HealthCheck>, users: u32) -> GeoDns {
+    pub fn dns_state(
+        &self,
+        targets: IdVec<DnsTargetId, DnsTarget>,
+        check: Option<HealthCheck>,
+        users: u32,
+    ) -> GeoDns {
         let rows = self.regions.len() + 1;
         let order = (0..rows)
             .map(|region| {
                 let region = if region == self.regions.len() {
                     NO_REGION
                 } else {
-                    region as u16
+                    RegionId::from_index(region)
                 };
-                let mut indexes: Vec<u16> = (0..targets.len() as u16).collect();
+                let mut indexes: Vec<DnsTargetId> = targets.ids().collect();
                 indexes.sort_by_key(|&target| {
-                    self.region_latency(region, self.region_of_dc(targets[target as usize].datacenter))
+                    self.region_latency(region, self.region_of_dc(targets[target].datacenter))
                 });
                 indexes
             })
@@ -216,7 +222,7 @@ impl Geo {
             targets,
             order,
             check,
-            answer: KeyTable::new(users, 0),
+            answer: KeyTable::new(users, DnsTargetId(0)),
         }
     }
 }
@@ -224,17 +230,17 @@ impl Geo {
 impl GeoDns {
     /// The nearest healthy target for a user in `region` (the nearest of
     /// all when none is healthy: DNS answers something).
-    pub fn nearest(&self, region: u16) -> u16 {
+    pub fn nearest(&self, region: RegionId) -> DnsTargetId {
         let row = if region == NO_REGION {
             self.order.len() - 1
         } else {
-            region as usize
+            region.index()
         };
         let order = &self.order[row];
         order
             .iter()
             .copied()
-            .find(|&target| self.targets[target as usize].healthy)
+            .find(|&target| self.targets[target].healthy)
             .unwrap_or(order[0])
     }
 }
@@ -252,25 +258,29 @@ impl Model {
     #[inline(never)]
     fn region_scope_enabled(&mut self, user: u32) -> Option<&mut RequestScope> {
         let region = self.geo.region_of_user(user);
-        self.geo.per_region.get_mut(region as usize)
+        self.geo.per_region.get_mut(region)
     }
 
     /// Whether a partition stands between a balancer and an instance.
-    pub(super) fn balancer_cut(&self, balancer: u32, instance: InstanceId) -> bool {
+    pub(super) fn balancer_cut(&self, balancer: BalancerId, instance: InstanceId) -> bool {
         self.geo.enabled
             && self
                 .geo
-                .partitioned(self.geo.balancer_dc[balancer as usize], self.geo.dc_of(instance))
+                .partitioned(self.geo.balancer_dc[balancer], self.geo.dc_of(instance))
     }
 
     /// The latency from a balancer to the instance it picked, or `None`
     /// when a partition stands between them (counted against the
     /// balancer's data center). Out of line: only runs with geography.
     #[inline(never)]
-    pub(super) fn geo_balancer_hop(&mut self, balancer: u32, instance: InstanceId) -> Option<SimDuration> {
-        let (from, to) = (self.geo.balancer_dc[balancer as usize], self.geo.dc_of(instance));
+    pub(super) fn geo_balancer_hop(
+        &mut self,
+        balancer: BalancerId,
+        instance: InstanceId,
+    ) -> Option<SimDuration> {
+        let (from, to) = (self.geo.balancer_dc[balancer], self.geo.dc_of(instance));
         if self.geo.partitioned(from, to) {
-            self.geo.partitioned_window[from as usize] += 1;
+            self.geo.partitioned_window[from] += 1;
             return None;
         }
         Some(self.geo.dc_latency(from, to))
@@ -278,25 +288,25 @@ impl Model {
 
     /// The data center a frame is at: its instance's, or its balancer's
     /// before it picked one.
-    pub(super) fn frame_dc(&self, key: SlabKey) -> u16 {
+    pub(super) fn frame_dc(&self, key: SlabKey) -> DatacenterId {
         match self.frames.get(key) {
             Some(frame) => self.dc_of_frame(frame),
             None => NO_DC,
         }
     }
 
-    pub(super) fn dc_of_frame(&self, frame: &Frame) -> u16 {
+    pub(super) fn dc_of_frame(&self, frame: &Frame) -> DatacenterId {
         if frame.instance.0 != u32::MAX {
             self.geo.dc_of(frame.instance)
         } else if frame.balancer != NO_BALANCER {
-            self.geo.balancer_dc[frame.balancer as usize]
+            self.geo.balancer_dc[frame.balancer]
         } else {
             NO_DC
         }
     }
 
     /// The region a frame is at (see `Geo::region_at`).
-    fn frame_region(&self, key: SlabKey) -> u16 {
+    fn frame_region(&self, key: SlabKey) -> RegionId {
         match self.frames.get(key) {
             Some(frame) => self.geo.region_at(self.dc_of_frame(frame), frame.instance),
             None => NO_REGION,
@@ -314,12 +324,12 @@ impl Model {
         parent: SlabKey,
         user: u32,
         instance: InstanceId,
-        balancer: u32,
+        balancer: BalancerId,
     ) -> Option<SimDuration> {
         let to = if balancer == NO_BALANCER {
             self.geo.dc_of(instance)
         } else {
-            self.geo.balancer_dc[balancer as usize]
+            self.geo.balancer_dc[balancer]
         };
         let to_region = self.geo.region_at(to, instance);
         self.geo_call_latency(parent, user, to, to_region)
@@ -332,15 +342,15 @@ impl Model {
         &mut self,
         parent: SlabKey,
         user: u32,
-        to: u16,
-        to_region: u16,
+        to: DatacenterId,
+        to_region: RegionId,
     ) -> Option<SimDuration> {
         if parent == super::frame::NO_PARENT {
             return Some(self.geo.region_latency(self.geo.region_of_user(user), to_region));
         }
         let from = self.frame_dc(parent);
         if self.geo.partitioned(from, to) {
-            self.geo.partitioned_window[from as usize] += 1;
+            self.geo.partitioned_window[from] += 1;
             return None;
         }
         Some(self.geo.region_latency(self.frame_region(parent), to_region))
@@ -369,20 +379,20 @@ impl Model {
 
     /// A user's DNS lookup of name `dns` at a geoDNS name: the nearest
     /// healthy target goes into the user's cached record.
-    pub(super) fn geo_resolve(&mut self, dns: usize, user: u32) {
+    pub(super) fn geo_resolve(&mut self, dns: DnsId, user: u32) {
         let region = self.geo.region_of_user(user);
         let Some(state) = self.geo.dns.get_mut(dns).and_then(Option::as_mut) else {
             return;
         };
         let target = state.nearest(region);
         state.answer.set(user, target);
-        state.targets[target as usize].answers_window += 1;
+        state.targets[target].answers_window += 1;
     }
 
     /// The entry call of a request of class `class` by `user`: the one of
     /// the target in the user's cached record, for a geoDNS name.
     #[inline]
-    pub(super) fn geo_entry(&self, class: usize, dns: Option<usize>, user: u32) -> Option<CallId> {
+    pub(super) fn geo_entry(&self, class: ClassId, dns: Option<DnsId>, user: u32) -> Option<CallId> {
         if self.geo.class_entries.is_empty() {
             return None; // no geoDNS name: no call on the request's path
         }
@@ -390,17 +400,17 @@ impl Model {
     }
 
     #[inline(never)]
-    fn geo_entry_by_answer(&self, class: usize, dns: Option<usize>, user: u32) -> Option<CallId> {
+    fn geo_entry_by_answer(&self, class: ClassId, dns: Option<DnsId>, user: u32) -> Option<CallId> {
         let entries = self.geo.class_entries.get(class)?;
         let state = self.geo.dns.get(dns?)?.as_ref()?;
-        entries.get(state.answer.get(user) as usize).copied()
+        entries.get(state.answer.get(user)).copied()
     }
 
     /// Health checks of every checked geoDNS name start one interval in.
     pub(super) fn schedule_dns_checks(&mut self, queue: &mut EventQueue<Event>) {
-        for (dns, state) in self.geo.dns.iter().enumerate() {
+        for (dns, state) in self.geo.dns.iter_enumerated() {
             if let Some(check) = state.as_ref().and_then(|state| state.check.as_ref()) {
-                queue.schedule_in(check.interval, Event::DnsCheck { dns: dns as u32 });
+                queue.schedule_in(check.interval, Event::DnsCheck { dns });
             }
         }
     }
@@ -409,36 +419,33 @@ impl Model {
     /// an instance behind it is up. `Some(true)`: fails by timing out.
     fn probe(&self, target: &DnsTarget) -> (bool, bool) {
         if target.balancer != NO_BALANCER
-            && let Some(mode) = self.geo.balancer_down[target.balancer as usize]
+            && let Some(mode) = self.geo.balancer_down[target.balancer]
         {
             return (false, mode == KillMode::Hang);
         }
-        let instances = target.first_instance..target.first_instance + target.instance_count;
-        let up = instances.clone().any(|i| self.instances[i as usize].up);
-        let hung = instances.clone().any(|i| self.instances[i as usize].hung);
+        let instances = &self.instances
+            [target.first_instance..InstanceId(target.first_instance.0 + target.instance_count)];
+        let up = instances.iter().any(|instance| instance.up);
+        let hung = instances.iter().any(|instance| instance.hung);
         (up, !up && hung)
     }
 
     /// Probes every target of a geoDNS name.
     #[inline(never)]
-    pub(super) fn dns_check(&mut self, dns: u32, queue: &mut EventQueue<Event>) {
+    pub(super) fn dns_check(&mut self, dns: DnsId, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        let state = self.geo.dns[dns as usize].as_ref().expect("checked names only");
+        let state = self.geo.dns[dns].as_ref().expect("checked names only");
         let (interval, timeout) = {
             let check = state.check.as_ref().expect("checked names only");
             (check.interval, check.timeout)
         };
-        for target in 0..state.targets.len() {
-            let state = self.geo.dns[dns as usize].as_ref().expect("checked names only");
+        for target in state.targets.ids() {
+            let state = self.geo.dns[dns].as_ref().expect("checked names only");
             let (ok, times_out) = self.probe(&state.targets[target]);
             if ok || !times_out {
-                self.dns_probe_result(dns, target as u32, ok, now);
+                self.dns_probe_result(dns, target, ok, now);
             } else {
-                let event = Event::DnsProbeFailed {
-                    dns,
-                    target: target as u32,
-                };
-                queue.schedule_in(timeout, event);
+                queue.schedule_in(timeout, Event::DnsProbeFailed { dns, target });
             }
         }
         queue.schedule_in(interval, Event::DnsCheck { dns });
@@ -447,18 +454,18 @@ impl Model {
     /// One probe's outcome: enough failures in a row stop answers with the
     /// target; enough successes bring it back.
     #[inline(never)]
-    pub(super) fn dns_probe_result(&mut self, dns: u32, target: u32, ok: bool, now: SimTime) {
-        let state = self.geo.dns[dns as usize].as_mut().expect("checked names only");
+    pub(super) fn dns_probe_result(&mut self, dns: DnsId, target: DnsTargetId, ok: bool, now: SimTime) {
+        let state = self.geo.dns[dns].as_mut().expect("checked names only");
         let check = state.check.as_ref().expect("checked names only");
         let (healthy_threshold, unhealthy_threshold) = (check.healthy_threshold, check.unhealthy_threshold);
-        let entry = &mut state.targets[target as usize];
+        let entry = &mut state.targets[target];
         if ok {
             entry.failures = 0;
             entry.successes += 1;
             if !entry.healthy && entry.successes >= healthy_threshold {
                 entry.healthy = true;
                 let detail = format!("target {} answers again", entry.name);
-                let name = self.dns[dns as usize].name.clone();
+                let name = self.dns[dns].name.clone();
                 self.log(now, "dns_target_back", &name, detail);
             }
         } else {
@@ -467,8 +474,8 @@ impl Model {
             if entry.healthy && entry.failures >= unhealthy_threshold {
                 entry.healthy = false;
                 let detail = format!("target {} is unhealthy", entry.name);
-                let instance = InstanceId(entry.first_instance);
-                let name = self.dns[dns as usize].name.clone();
+                let instance = entry.first_instance;
+                let name = self.dns[dns].name.clone();
                 self.log(now, "detected", &name, detail);
                 self.note_detection(instance, now);
             }
@@ -476,10 +483,10 @@ impl Model {
     }
 
     /// Kills (`Some`) or restores (`None`) the balancers a fault source hits.
-    pub(super) fn set_balancers_down(&mut self, source: usize, mode: Option<KillMode>) {
+    pub(super) fn set_balancers_down(&mut self, source: FaultSourceId, mode: Option<KillMode>) {
         for index in 0..self.fault_sources[source].balancers.len() {
             let balancer = self.fault_sources[source].balancers[index];
-            self.geo.balancer_down[balancer as usize] = mode;
+            self.geo.balancer_down[balancer] = mode;
         }
     }
 
@@ -488,10 +495,10 @@ impl Model {
     pub(super) fn dead_balancer(
         &mut self,
         key: SlabKey,
-        balancer: u32,
+        balancer: BalancerId,
         queue: &mut EventQueue<Event>,
     ) -> bool {
-        let Some(mode) = self.geo.balancer_down.get(balancer as usize).copied().flatten() else {
+        let Some(mode) = self.geo.balancer_down.get(balancer).copied().flatten() else {
             return false;
         };
         match mode {
@@ -502,7 +509,7 @@ impl Model {
                 }
             }
             KillMode::Crash => {
-                self.geo.balancer_refused_window[balancer as usize] += 1;
+                self.geo.balancer_refused_window[balancer] += 1;
                 let frame = self.frames.get_mut(key).expect("frame in flight");
                 frame.failure = Some(super::frame::Cause::Refused);
                 self.reply(key, queue);
@@ -513,7 +520,7 @@ impl Model {
 
     /// Starts or heals the partition of a fault source; a heal re-ships
     /// the replication held back by it.
-    pub(super) fn partition(&mut self, source: usize, heal: bool, queue: &mut EventQueue<Event>) {
+    pub(super) fn partition(&mut self, source: FaultSourceId, heal: bool, queue: &mut EventQueue<Event>) {
         let Some((a, b)) = self.fault_sources[source].partition else {
             return;
         };
@@ -535,7 +542,10 @@ mod tests {
         Geo::new(
             regions,
             link_ns,
-            vec![("dc-us".to_owned(), 0), ("dc-eu".to_owned(), 1)],
+            vec![
+                ("dc-us".to_owned(), RegionId(0)),
+                ("dc-eu".to_owned(), RegionId(1)),
+            ],
         )
     }
 
@@ -543,13 +553,15 @@ mod tests {
     fn users_spread_over_regions_by_their_shares_and_always_the_same_way() {
         let geo = geo();
         let users = 100_000;
-        let in_us = (0..users).filter(|&user| geo.region_of_user(user) == 0).count();
+        let in_us = (0..users)
+            .filter(|&user| geo.region_of_user(user) == RegionId(0))
+            .count();
         let share = in_us as f64 / users as f64;
         // Binomial standard deviation at n = 100 000: 0.0014.
         assert!((share - 0.75).abs() < 0.006, "us share {share}");
         // A pure function of the user id (pinned: changing it reshuffles
         // every scenario's users).
-        let first: Vec<u16> = (0..12).map(|user| geo.region_of_user(user)).collect();
+        let first: Vec<u16> = (0..12).map(|user| geo.region_of_user(user).0).collect();
         assert_eq!(first, [0, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1]);
         assert!(Geo::default().region_of_user(7) == NO_REGION);
     }
@@ -557,25 +569,36 @@ mod tests {
     #[test]
     fn latencies_come_from_the_regions_of_the_data_centers() {
         let geo = geo();
-        assert_eq!(geo.dc_latency(0, 1), SimDuration::from_millis(80));
-        assert_eq!(geo.dc_latency(1, 1), SimDuration::ZERO);
-        assert_eq!(geo.dc_latency(NO_DC, 1), SimDuration::ZERO);
+        assert_eq!(
+            geo.dc_latency(DatacenterId(0), DatacenterId(1)),
+            SimDuration::from_millis(80)
+        );
+        assert_eq!(
+            geo.dc_latency(DatacenterId(1), DatacenterId(1)),
+            SimDuration::ZERO
+        );
+        assert_eq!(geo.dc_latency(NO_DC, DatacenterId(1)), SimDuration::ZERO);
     }
 
     #[test]
     fn partitions_nest_and_never_reach_components_without_a_data_center() {
         let mut geo = geo();
-        geo.set_partition(0, 1, true);
-        geo.set_partition(1, 0, true);
-        assert!(geo.partitioned(0, 1) && geo.partitioned(1, 0));
-        assert!(!geo.partitioned(0, 0) && !geo.partitioned(NO_DC, 1));
-        geo.set_partition(0, 1, false);
+        geo.set_partition(DatacenterId(0), DatacenterId(1), true);
+        geo.set_partition(DatacenterId(1), DatacenterId(0), true);
         assert!(
-            geo.partitioned(1, 0),
+            geo.partitioned(DatacenterId(0), DatacenterId(1))
+                && geo.partitioned(DatacenterId(1), DatacenterId(0))
+        );
+        assert!(
+            !geo.partitioned(DatacenterId(0), DatacenterId(0)) && !geo.partitioned(NO_DC, DatacenterId(1))
+        );
+        geo.set_partition(DatacenterId(0), DatacenterId(1), false);
+        assert!(
+            geo.partitioned(DatacenterId(1), DatacenterId(0)),
             "one of two overlapping partitions is still on"
         );
-        geo.set_partition(0, 1, false);
-        assert!(!geo.partitioned(0, 1));
+        geo.set_partition(DatacenterId(0), DatacenterId(1), false);
+        assert!(!geo.partitioned(DatacenterId(0), DatacenterId(1)));
     }
 
     #[test]
@@ -583,9 +606,9 @@ mod tests {
         let geo = geo();
         let target = |name: &str, datacenter: u16| DnsTarget {
             name: name.to_owned(),
-            datacenter,
+            datacenter: DatacenterId(datacenter),
             balancer: NO_BALANCER,
-            first_instance: 0,
+            first_instance: InstanceId(0),
             instance_count: 1,
             healthy: true,
             failures: 0,
@@ -593,14 +616,22 @@ mod tests {
             answers_window: 0,
             answers_total: 0,
         };
-        let mut dns = geo.dns_state(vec![target("us", 0), target("eu", 1)], None, 10);
+        let mut dns = geo.dns_state(IdVec::from_vec(vec![target("us", 0), target("eu", 1)]), None, 10);
         assert_eq!(
-            (dns.nearest(0), dns.nearest(1), dns.nearest(NO_REGION)),
+            (
+                dns.nearest(RegionId(0)).0,
+                dns.nearest(RegionId(1)).0,
+                dns.nearest(NO_REGION).0
+            ),
             (0, 1, 0)
         );
-        dns.targets[1].healthy = false;
-        assert_eq!(dns.nearest(1), 0, "Europeans move to dc-us");
-        dns.targets[0].healthy = false;
-        assert_eq!(dns.nearest(1), 1, "nothing healthy: the nearest of all");
+        dns.targets[DnsTargetId(1)].healthy = false;
+        assert_eq!(dns.nearest(RegionId(1)).0, 0, "Europeans move to dc-us");
+        dns.targets[DnsTargetId(0)].healthy = false;
+        assert_eq!(
+            dns.nearest(RegionId(1)).0,
+            1,
+            "nothing healthy: the nearest of all"
+        );
     }
 }

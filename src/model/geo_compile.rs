@@ -13,22 +13,24 @@ use super::database::Database;
 use super::faults::FaultSource;
 use super::frame::{InstanceId, NO_BALANCER, StationId};
 use super::geo::{DnsTarget, Geo, NO_DC};
+use super::ids::{BalancerId, CacheId, DatabaseId, DatacenterId, FaultSourceId, RegionId};
+use crate::engine::id::IdVec;
 use crate::scenario::geo::Placed;
 use crate::scenario::{FaultTarget, Scenario};
 
 /// What `build` needs from the compiled arenas.
 pub(super) struct Arenas<'a> {
-    pub stations: &'a [Station],
+    pub stations: &'a IdVec<StationId, Station>,
     pub station_ids: &'a BTreeMap<String, StationId>,
-    pub instances: &'a [super::instance::Instance],
-    pub databases: &'a [Database],
-    pub caches: &'a [CacheCluster],
-    pub balancers: &'a [Balancer],
+    pub instances: &'a IdVec<InstanceId, super::instance::Instance>,
+    pub databases: &'a IdVec<DatabaseId, Database>,
+    pub caches: &'a IdVec<CacheId, CacheCluster>,
+    pub balancers: &'a IdVec<BalancerId, Balancer>,
 }
 
-fn dc_index(scenario: &Scenario, name: Option<&str>) -> u16 {
+fn dc_index(scenario: &Scenario, name: Option<&str>) -> DatacenterId {
     name.and_then(|name| scenario.geo.datacenters.iter().position(|dc| dc.name == name))
-        .map_or(NO_DC, |index| index as u16)
+        .map_or(NO_DC, DatacenterId::from_index)
 }
 
 pub(super) fn build(scenario: &Scenario, arenas: &Arenas) -> Geo {
@@ -47,37 +49,35 @@ pub(super) fn build(scenario: &Scenario, arenas: &Arenas) -> Geo {
             let region = geo.regions.iter().position(|r| r.name == dc.region);
             (
                 dc.name.clone(),
-                region.expect("regions are checked at load") as u16,
+                RegionId::from_index(region.expect("regions are checked at load")),
             )
         })
         .collect();
     let mut state = Geo::new(regions, link_ns, datacenters);
-    state.instance_dc = vec![NO_DC; arenas.instances.len()];
-    state.station_dc = vec![NO_DC; arenas.stations.len()];
-    let place = |state: &mut Geo, station: usize, dc: u16| {
+    state.instance_dc = IdVec::from_elem(NO_DC, arenas.instances.len());
+    state.station_dc = IdVec::from_elem(NO_DC, arenas.stations.len());
+    let place = |state: &mut Geo, station: StationId, dc: DatacenterId| {
         state.station_dc[station] = dc;
-        let station = &arenas.stations[station];
-        let first = station.first_instance as usize;
-        state.instance_dc[first..first + station.instance_count as usize].fill(dc);
+        state.instance_dc[arenas.stations[station].instances()].fill(dc);
     };
     for pool in &scenario.pools {
         let dc = dc_index(scenario, geo.datacenter_of(Placed::Pool, &pool.name));
-        place(&mut state, arenas.station_ids[&pool.name].index(), dc);
+        place(&mut state, arenas.station_ids[&pool.name], dc);
     }
     for (spec, database) in scenario.databases.iter().zip(arenas.databases) {
         for node in &database.nodes {
-            let name = match node.slot {
+            let name = match node.slot.0 {
                 0 => geo.datacenter_of(Placed::Database, &spec.name),
                 slot => geo.replica_datacenter(&spec.name, slot - 1),
             };
-            let station = arenas.instances[node.instance.index()].station.index();
+            let station = arenas.instances[node.instance].station;
             place(&mut state, station, dc_index(scenario, name));
         }
     }
     for (spec, cache) in scenario.caches.iter().zip(arenas.caches) {
         let dc = dc_index(scenario, geo.datacenter_of(Placed::Cache, &spec.name));
         for node in &cache.nodes {
-            place(&mut state, arenas.instances[node.index()].station.index(), dc);
+            place(&mut state, arenas.instances[*node].station, dc);
         }
     }
     state.balancer_dc = scenario
@@ -87,13 +87,13 @@ pub(super) fn build(scenario: &Scenario, arenas: &Arenas) -> Geo {
         .map(
             |(spec, balancer)| match geo.datacenter_of(Placed::Balancer, &spec.name) {
                 Some(name) => dc_index(scenario, Some(name)),
-                None => state.instance_dc[balancer.first_instance as usize],
+                None => state.instance_dc[balancer.first_instance],
             },
         )
         .collect();
-    state.balancer_down = vec![None; arenas.balancers.len()];
-    state.balancer_refused_window = vec![0; arenas.balancers.len()];
-    state.balancer_refused_total = vec![0; arenas.balancers.len()];
+    state.balancer_down = IdVec::from_elem(None, arenas.balancers.len());
+    state.balancer_refused_window = IdVec::from_elem(0, arenas.balancers.len());
+    state.balancer_refused_total = IdVec::from_elem(0, arenas.balancers.len());
     let users = scenario.workload.arrivals.users() as u32;
     state.dns = scenario
         .dns
@@ -115,16 +115,17 @@ fn target(scenario: &Scenario, arenas: &Arenas, state: &Geo, name: &str) -> DnsT
     let (balancer, first_instance, instance_count, datacenter) =
         match scenario.balancers.iter().position(|b| b.name == name) {
             Some(index) => {
+                let index = BalancerId::from_index(index);
                 let balancer = &arenas.balancers[index];
                 (
-                    index as u32,
+                    index,
                     balancer.first_instance,
                     balancer.instance_count,
                     state.balancer_dc[index],
                 )
             }
             None => {
-                let station = arenas.station_ids[name].index();
+                let station = arenas.station_ids[name];
                 let pool = &arenas.stations[station];
                 (
                     NO_BALANCER,
@@ -150,9 +151,9 @@ fn target(scenario: &Scenario, arenas: &Arenas, state: &Geo, name: &str) -> DnsT
 
 /// Fills in what data-center kills and partitions hit: every instance and
 /// balancer of the data center(s).
-pub(super) fn attach_faults(scenario: &Scenario, geo: &Geo, sources: &mut [FaultSource]) {
+pub(super) fn attach_faults(scenario: &Scenario, geo: &Geo, sources: &mut IdVec<FaultSourceId, FaultSource>) {
     for (fault, source) in scenario.faults.iter().zip(sources) {
-        let dcs: Vec<u16> = match &fault.target {
+        let dcs: Vec<DatacenterId> = match &fault.target {
             FaultTarget::Datacenter { datacenter } => vec![dc_index(scenario, Some(datacenter))],
             FaultTarget::Partition { a, b } => {
                 let (a, b) = (dc_index(scenario, Some(a)), dc_index(scenario, Some(b)));
@@ -161,13 +162,18 @@ pub(super) fn attach_faults(scenario: &Scenario, geo: &Geo, sources: &mut [Fault
             }
             _ => continue,
         };
-        source.instances = (0..geo.instance_dc.len() as u32)
-            .filter(|&i| dcs.contains(&geo.instance_dc[i as usize]))
-            .map(InstanceId)
+        source.instances = geo
+            .instance_dc
+            .iter_enumerated()
+            .filter(|(_, dc)| dcs.contains(dc))
+            .map(|(instance, _)| instance)
             .collect();
         if source.partition.is_none() {
-            source.balancers = (0..geo.balancer_dc.len() as u32)
-                .filter(|&b| dcs.contains(&geo.balancer_dc[b as usize]))
+            source.balancers = geo
+                .balancer_dc
+                .iter_enumerated()
+                .filter(|(_, dc)| dcs.contains(dc))
+                .map(|(balancer, _)| balancer)
                 .collect();
         }
     }

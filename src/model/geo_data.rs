@@ -5,6 +5,7 @@
 //! its lag grows), and the heal ships everything held, in order.
 
 use super::frame::InstanceId;
+use super::ids::{DatabaseId, DatabaseNodeId};
 use super::{Event, Model};
 use crate::engine::{EventQueue, SimDuration, SlabKey};
 use crate::scenario::ReadFrom;
@@ -13,12 +14,17 @@ impl Model {
     /// With `read_from = "nearest"`: the live node of the key's shard
     /// nearest the caller's data center, in turn among equally near ones.
     /// `None` leaves the choice to the database's usual routing.
-    pub(super) fn geo_read_node(&mut self, database: u32, key: u32, caller: SlabKey) -> Option<InstanceId> {
-        if !self.geo.enabled || self.databases[database as usize].read_from != ReadFrom::Nearest {
+    pub(super) fn geo_read_node(
+        &mut self,
+        database: DatabaseId,
+        key: u32,
+        caller: SlabKey,
+    ) -> Option<InstanceId> {
+        if !self.geo.enabled || self.databases[database].read_from != ReadFrom::Nearest {
             return None;
         }
         let from = self.frame_dc(caller);
-        let state = &mut self.databases[database as usize];
+        let state = &mut self.databases[database];
         let shard_index = state.shard_of(key);
         let shard = &state.shards[shard_index];
         let primary = (!shard.promoting).then_some(shard.primary);
@@ -26,17 +32,17 @@ impl Model {
             .replicas
             .iter()
             .copied()
-            .filter(|&node| !state.nodes[node as usize].known_down)
+            .filter(|&node| !state.nodes[node].known_down)
             .chain(primary);
-        let distance = |node: u32| {
+        let distance = |node: DatabaseNodeId| {
             self.geo
-                .dc_latency(from, self.geo.dc_of(state.nodes[node as usize].instance))
+                .dc_latency(from, self.geo.dc_of(state.nodes[node].instance))
         };
         let best = live.clone().map(distance).min()?;
         let count = live.clone().filter(|&node| distance(node) == best).count();
         let turn = shard.next_replica as usize % count;
         let chosen = live.filter(|&node| distance(node) == best).nth(turn)?;
-        let instance = state.nodes[chosen as usize].instance;
+        let instance = state.nodes[chosen].instance;
         let shard = &mut state.shards[shard_index];
         shard.next_replica = shard.next_replica.wrapping_add(1);
         Some(instance)
@@ -46,13 +52,18 @@ impl Model {
     /// `node` for write `seq`, or `None` when the write is held back (a
     /// partition, or earlier writes already held: the stream stays in
     /// order).
-    pub(super) fn geo_ship(&mut self, database: u32, node: u32, seq: u32) -> Option<SimDuration> {
+    pub(super) fn geo_ship(
+        &mut self,
+        database: DatabaseId,
+        node: DatabaseNodeId,
+        seq: u32,
+    ) -> Option<SimDuration> {
         if !self.geo.enabled {
             return Some(SimDuration::ZERO);
         }
-        let state = &self.databases[database as usize];
-        let replica = &state.nodes[node as usize];
-        let primary = state.nodes[state.shards[replica.shard as usize].primary as usize].instance;
+        let state = &self.databases[database];
+        let replica = &state.nodes[node];
+        let primary = state.nodes[state.shards[replica.shard].primary].instance;
         let (from, to) = (self.geo.dc_of(primary), self.geo.dc_of(replica.instance));
         if replica.applier.held_from != 0 {
             return None;
@@ -65,8 +76,8 @@ impl Model {
     }
 
     /// Marks replica `node` as held back from write `seq` on.
-    pub(super) fn hold_replication(&mut self, database: u32, node: u32, seq: u32) {
-        let applier = &mut self.databases[database as usize].nodes[node as usize].applier;
+    pub(super) fn hold_replication(&mut self, database: DatabaseId, node: DatabaseNodeId, seq: u32) {
+        let applier = &mut self.databases[database].nodes[node].applier;
         if applier.held_from == 0 || seq < applier.held_from {
             applier.held_from = seq;
         }
@@ -74,13 +85,18 @@ impl Model {
 
     /// Whether write `seq` reaching replica `node` is cut off by a
     /// partition (then it is held, to be shipped again at the heal).
-    pub(super) fn geo_receive_blocked(&mut self, database: u32, node: u32, seq: u32) -> bool {
+    pub(super) fn geo_receive_blocked(
+        &mut self,
+        database: DatabaseId,
+        node: DatabaseNodeId,
+        seq: u32,
+    ) -> bool {
         if !self.geo.enabled {
             return false;
         }
-        let state = &self.databases[database as usize];
-        let replica = &state.nodes[node as usize];
-        let primary = state.nodes[state.shards[replica.shard as usize].primary as usize].instance;
+        let state = &self.databases[database];
+        let replica = &state.nodes[node];
+        let primary = state.nodes[state.shards[replica.shard].primary].instance;
         let blocked = replica.applier.held_from != 0 && seq >= replica.applier.held_from
             || self
                 .geo
@@ -93,13 +109,13 @@ impl Model {
 
     /// The latency of a semi-sync ack from replica `node` back to its
     /// primary, or `None` when a partition drops it.
-    pub(super) fn geo_ack(&self, database: u32, node: u32) -> Option<SimDuration> {
+    pub(super) fn geo_ack(&self, database: DatabaseId, node: DatabaseNodeId) -> Option<SimDuration> {
         if !self.geo.enabled {
             return Some(SimDuration::ZERO);
         }
-        let state = &self.databases[database as usize];
-        let replica = &state.nodes[node as usize];
-        let primary = state.nodes[state.shards[replica.shard as usize].primary as usize].instance;
+        let state = &self.databases[database];
+        let replica = &state.nodes[node];
+        let primary = state.nodes[state.shards[replica.shard].primary].instance;
         let (from, to) = (self.geo.dc_of(replica.instance), self.geo.dc_of(primary));
         (!self.geo.partitioned(from, to)).then(|| self.geo.dc_latency(from, to))
     }
@@ -108,16 +124,16 @@ impl Model {
     /// the writes it missed, in order, over its link.
     pub(super) fn reship_held(&mut self, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        for database in 0..self.databases.len() {
-            for node in 0..self.databases[database].nodes.len() {
+        for database in self.databases.ids() {
+            for node in self.databases[database].nodes.ids() {
                 let state = &self.databases[database];
                 let replica = &state.nodes[node];
                 let held_from = replica.applier.held_from;
-                let shard = &state.shards[replica.shard as usize];
-                if held_from == 0 || shard.primary == node as u32 {
+                let shard = &state.shards[replica.shard];
+                if held_from == 0 || shard.primary == node {
                     continue;
                 }
-                let primary = state.nodes[shard.primary as usize].instance;
+                let primary = state.nodes[shard.primary].instance;
                 let (from, to) = (self.geo.dc_of(primary), self.geo.dc_of(replica.instance));
                 if self.geo.partitioned(from, to) {
                     continue;
@@ -138,8 +154,8 @@ impl Model {
                     let arrival = (now + hop).max(applier.last_receive);
                     applier.last_receive = arrival;
                     let event = Event::ReplicaReceive {
-                        database: database as u16,
-                        node: node as u32,
+                        database,
+                        node,
                         seq,
                         epoch,
                     };

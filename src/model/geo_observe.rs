@@ -6,9 +6,12 @@
 //! how far behind each replica placed in a data center is right now
 //! (`replication_behind_ms`: age of the oldest write it has not applied).
 
+use super::frame::StationId;
+use super::ids::DatacenterId;
 use super::observe::{close_requests, summary_requests};
 use super::{Cause, Model};
 use crate::engine::SimTime;
+use crate::engine::id::IdVec;
 use crate::metrics::catalog as metric;
 use crate::metrics::{StationCounters, Summary, Timeseries};
 
@@ -19,7 +22,7 @@ impl Model {
         keep: bool,
         elapsed: u128,
         now: SimTime,
-        closed: &[StationCounters],
+        closed: &IdVec<StationId, StationCounters>,
         series: &mut Timeseries,
     ) {
         if !self.geo.enabled {
@@ -31,11 +34,11 @@ impl Model {
             let latency = metrics.latency.close_window(keep);
             close_requests(metrics, latency, keep, elapsed, time_s, scope, series);
         }
-        for dc in 0..self.geo.datacenters.len() {
-            let (combined, workers) = self.datacenter_counters(dc as u16, closed);
+        for dc in self.geo.datacenters.ids() {
+            let (combined, workers) = self.datacenter_counters(dc, closed);
             let mut refused_by_balancers = 0;
-            for b in 0..self.geo.balancer_dc.len() {
-                if self.geo.balancer_dc[b] == dc as u16 {
+            for b in self.geo.balancer_dc.ids() {
+                if self.geo.balancer_dc[b] == dc {
                     let refused = std::mem::take(&mut self.geo.balancer_refused_window[b]);
                     refused_by_balancers += refused;
                     if keep {
@@ -59,7 +62,7 @@ impl Model {
             series.push(time_s, scope, metric::ERRORS, (errors + partitioned) as f64);
             series.push(time_s, scope, metric::PARTITIONED, partitioned as f64);
         }
-        for (dns, state) in self.geo.dns.iter_mut().enumerate() {
+        for (dns, state) in self.geo.dns.iter_enumerated_mut() {
             let Some(state) = state else {
                 continue;
             };
@@ -79,13 +82,13 @@ impl Model {
             }
         }
         for database in &self.databases {
-            for (index, node) in database.nodes.iter().enumerate() {
-                let shard = &database.shards[node.shard as usize];
-                let station = self.instances[node.instance.index()].station;
-                if shard.primary == index as u32 || shard.replicas.is_empty() {
+            for (index, node) in database.nodes.iter_enumerated() {
+                let shard = &database.shards[node.shard];
+                let station = self.instances[node.instance].station;
+                if shard.primary == index || shard.replicas.is_empty() {
                     continue;
                 }
-                if self.geo.station_dc[station.index()] == super::geo::NO_DC {
+                if self.geo.station_dc[station] == super::geo::NO_DC {
                     continue;
                 }
                 let behind = shard
@@ -93,17 +96,21 @@ impl Model {
                     .iter()
                     .find(|entry| entry.seq > node.applied)
                     .map_or(0.0, |entry| now.since(entry.committed).as_secs_f64() * 1e3);
-                let scope = series.scope(&self.stations[station.index()].name);
+                let scope = series.scope(&self.stations[station].name);
                 series.push(time_s, scope, metric::REPLICATION_BEHIND_MS, behind);
             }
         }
     }
 
     /// The counters of every station in data center `dc`, and their workers.
-    fn datacenter_counters(&self, dc: u16, counters: &[StationCounters]) -> (StationCounters, u64) {
+    fn datacenter_counters(
+        &self,
+        dc: DatacenterId,
+        counters: &IdVec<StationId, StationCounters>,
+    ) -> (StationCounters, u64) {
         let mut combined = StationCounters::default();
         let mut workers = 0;
-        for (index, station) in self.stations.iter().enumerate() {
+        for (index, station) in self.stations.iter_enumerated() {
             if self.geo.station_dc[index] != dc {
                 continue;
             }
@@ -122,15 +129,18 @@ impl Model {
             let scope = format!("region:{name}");
             summary_requests(summary, &scope, &metrics.total, &metrics.latency.total(), elapsed);
             for cause in Cause::ALL {
-                let count = metrics.total.failed_by_cause[cause as usize];
+                let count = metrics.total.failed_by_cause[cause.index()];
                 summary.push(&scope, cause.error_metric(), count as f64);
             }
         }
-        for (dc, name) in self.geo.datacenters.iter().enumerate() {
-            let (combined, workers) = self.datacenter_counters(dc as u16, &self.station_totals);
-            let refused: u64 = (0..self.geo.balancer_dc.len())
-                .filter(|&b| self.geo.balancer_dc[b] == dc as u16)
-                .map(|b| self.geo.balancer_refused_total[b])
+        for (dc, name) in self.geo.datacenters.iter_enumerated() {
+            let (combined, workers) = self.datacenter_counters(dc, &self.station_totals);
+            let refused: u64 = self
+                .geo
+                .balancer_dc
+                .iter_enumerated()
+                .filter(|&(_, &at)| at == dc)
+                .map(|(b, _)| self.geo.balancer_refused_total[b])
                 .sum();
             let partitioned = self.geo.partitioned_total[dc];
             let scope = format!("datacenter:{name}");
@@ -140,7 +150,7 @@ impl Model {
             summary.push(&scope, metric::ERRORS, errors as f64);
             summary.push(&scope, metric::PARTITIONED, partitioned as f64);
         }
-        for (dns, state) in self.geo.dns.iter().enumerate() {
+        for (dns, state) in self.geo.dns.iter_enumerated() {
             let Some(state) = state else {
                 continue;
             };

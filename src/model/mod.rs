@@ -1,7 +1,7 @@
 //! The model: component behaviour and state, compiled once from a resolved
 //! scenario and driven by the engine's loop.
 //!
-//! Components live in arenas (`Vec`s) addressed by typed ids; requests and
+//! Components live in arenas (`IdVec`s, `ids`) addressed by typed ids; requests and
 //! calls in flight live in slabs. A request's path is a step program
 //! (`program`) interpreted per call (`execute`); the client side — arrivals,
 //! DNS, timeouts, retries — is in `client`. `observe` folds state into
@@ -27,6 +27,7 @@ mod geo;
 mod geo_compile;
 mod geo_data;
 mod geo_observe;
+mod ids;
 mod instance;
 mod keys;
 mod observe;
@@ -40,6 +41,7 @@ mod sampler;
 mod semisync;
 mod workload;
 
+use crate::engine::id::IdVec;
 use crate::engine::{DrainFifo, EventQueue, Lane, Process, SimDuration, SimTime, Slab, SlabKey, Streams};
 use crate::metrics::{LatencyRecorder, RequestCounters, StationCounters, StationMetrics};
 use crate::scenario::{Arrivals, Retry, Scenario};
@@ -52,7 +54,11 @@ pub use workload::RateProfile;
 use balancer::Balancer;
 use cluster::CacheCluster;
 use database::Database;
-use frame::{DnsId, Frame, Request};
+use frame::{Frame, Request};
+use ids::{
+    BalancerId, CacheId, CacheNodeId, CdnId, ClassId, DatabaseId, DatabaseNodeId, DeployId, DnsId,
+    DnsTargetId, EdgeId, FaultSourceId, KeyspaceId, QueueId, ScalerId, ShardId,
+};
 use instance::Instance;
 use keys::KeySampler;
 use program::{CallId, Programs};
@@ -96,15 +102,15 @@ pub enum Event {
     Timeout { request: SlabKey, attempt: u32 },
     /// A replicated write reached a replica.
     ReplicaReceive {
-        database: u16,
-        node: u32,
+        database: DatabaseId,
+        node: DatabaseNodeId,
         seq: u32,
         epoch: u32,
     },
     /// A replica finished applying a write.
     ApplyDone {
-        database: u16,
-        node: u32,
+        database: DatabaseId,
+        node: DatabaseNodeId,
         seq: u32,
         epoch: u32,
     },
@@ -113,40 +119,46 @@ pub enum Event {
     /// A semi-sync write has waited `semi_sync_timeout` for its acks.
     SemiSyncTimeout {
         frame: SlabKey,
-        database: u16,
-        shard: u32,
+        database: DatabaseId,
+        shard: ShardId,
     },
     /// A fault source applies its fault, or undoes it.
-    Fault { source: u32, undo: bool },
+    Fault { source: FaultSourceId, undo: bool },
     /// A balancer's health checks are due.
-    HealthCheck { balancer: u32 },
+    HealthCheck { balancer: BalancerId },
     /// A health probe of a hung instance got no answer in time.
-    ProbeFailed { balancer: u32, instance: InstanceId },
+    ProbeFailed {
+        balancer: BalancerId,
+        instance: InstanceId,
+    },
     /// A database node's change of state is now known to its clients.
-    NodeDetected { database: u32, node: u32 },
+    NodeDetected {
+        database: DatabaseId,
+        node: DatabaseNodeId,
+    },
     /// A replica takes over as its shard's primary.
-    Promote { database: u32, shard: u32 },
+    Promote { database: DatabaseId, shard: ShardId },
     /// A database changes its shard count now.
-    Reshard { database: u32 },
+    Reshard { database: DatabaseId },
     /// Start copying the next key of a reshard.
-    Migrate { database: u32 },
+    Migrate { database: DatabaseId },
     /// A geoDNS name's health checks are due.
-    DnsCheck { dns: u32 },
+    DnsCheck { dns: DnsId },
     /// A geoDNS probe of a hung target got no answer in time.
-    DnsProbeFailed { dns: u32, target: u32 },
+    DnsProbeFailed { dns: DnsId, target: DnsTargetId },
     /// A CDN deploy's invalidation reached the edges.
-    CdnInvalidate { cdn: u32, deploy: u32 },
+    CdnInvalidate { cdn: CdnId, deploy: DeployId },
     /// Clients learned that a CDN edge is down.
-    CdnDetected { cdn: u32, edge: u32 },
+    CdnDetected { cdn: CdnId, edge: EdgeId },
     /// A pool's autoscaler evaluates its metric.
-    Autoscale { scaler: u32 },
+    Autoscale { scaler: ScalerId },
     /// A launched instance finished booting (if `launch` is still its latest).
     Booted { instance: InstanceId, launch: u32 },
 }
 
 // 16 bytes: beside its 16-byte key an event makes a 32-byte calendar entry,
 // moved as two aligned halves on every sift; at 20 bytes the entry was
-// padded to 48. Database indices in events are `u16` for this; the loader
+// padded to 48. Database ids in events are `u16`-backed for this; the loader
 // allows at most `MAX_DATABASES` (scenario/check.rs).
 const _: () = assert!(std::mem::size_of::<Event>() == 16, "events stay 16 bytes");
 
@@ -156,15 +168,15 @@ enum Route {
     /// Straight to a pool, instances taken in turn.
     Pool(StationId),
     /// Through a balancer.
-    Balancer(u32),
+    Balancer(BalancerId),
     /// A read on a database: the key's shard, a replica or the primary.
-    DatabaseRead(u32),
+    DatabaseRead(DatabaseId),
     /// A write on a database: the key's primary.
-    DatabaseWrite(u32),
+    DatabaseWrite(DatabaseId),
     /// A cache operation: the key's node.
-    Cache(u32),
+    Cache(CacheId),
     /// A request to a CDN: the user's edge (or the fallback).
-    Cdn(u32),
+    Cdn(CdnId),
 }
 
 /// A compiled downstream call: where, which program runs there, and the
@@ -181,7 +193,7 @@ struct Call {
 /// Where a call gets a key when the request's is not from its keyspace.
 #[derive(Clone, Copy, Debug)]
 struct KeyDraw {
-    keyspace: u16,
+    keyspace: KeyspaceId,
     stream: crate::engine::StreamId,
 }
 
@@ -199,16 +211,16 @@ enum Role {
     /// Node `node` of a database (its primary or a replica: that changes
     /// with failover, so the database's shards say which).
     DatabaseNode {
-        database: u32,
-        node: u32,
+        database: DatabaseId,
+        node: DatabaseNodeId,
     },
     CacheNode {
-        cache: u32,
-        node: u32,
+        cache: CacheId,
+        node: CacheNodeId,
     },
     CdnEdge {
-        cdn: u32,
-        edge: u32,
+        cdn: CdnId,
+        edge: EdgeId,
     },
 }
 
@@ -217,7 +229,7 @@ enum Role {
 struct Group {
     name: String,
     kind: StationKind,
-    first_station: u32,
+    first_station: StationId,
     station_count: u32,
 }
 
@@ -226,7 +238,7 @@ struct Group {
 #[derive(Debug)]
 struct Station {
     name: String,
-    first_instance: u32,
+    first_instance: InstanceId,
     instance_count: u32,
     workers_per_instance: u32,
     cores_per_instance: u32,
@@ -236,6 +248,25 @@ struct Station {
     /// Round-robin position for calls that name the pool directly: one
     /// past the instance picked last (`instance_count` means 0).
     next: u32,
+}
+
+impl Station {
+    /// Its instances: a run of the instance arena.
+    fn instances(&self) -> std::ops::Range<InstanceId> {
+        self.first_instance..InstanceId(self.first_instance.0 + self.instance_count)
+    }
+
+    /// The ids of its instances, in order.
+    fn instance_ids(&self) -> impl Iterator<Item = InstanceId> + use<> {
+        (self.first_instance.0..self.first_instance.0 + self.instance_count).map(InstanceId)
+    }
+}
+
+impl Group {
+    /// Its stations: a run of the station arena.
+    fn stations(&self) -> std::ops::Range<StationId> {
+        self.first_station..StationId(self.first_station.0 + self.station_count)
+    }
 }
 
 #[derive(Debug)]
@@ -300,10 +331,10 @@ pub struct LoggedEvent {
 /// The compiled, running model of one scenario.
 pub struct Model {
     streams: Streams,
-    sites: Vec<Site>,
+    sites: IdVec<SiteId, Site>,
     programs: Programs,
-    calls: Vec<Call>,
-    classes: Vec<Class>,
+    calls: IdVec<CallId, Call>,
+    classes: IdVec<ClassId, Class>,
     mix: Mix,
     mix_stream: crate::engine::StreamId,
     user_stream: crate::engine::StreamId,
@@ -316,35 +347,35 @@ pub struct Model {
     timeout_lane: Option<Lane>,
     network_internal: SiteId,
     network_client: SiteId,
-    stations: Vec<Station>,
+    stations: IdVec<StationId, Station>,
     groups: Vec<Group>,
-    instances: Vec<Instance>,
+    instances: IdVec<InstanceId, Instance>,
     /// Per instance: what it is (a service, a database node, a cache node).
-    roles: Vec<Role>,
-    keyspaces: Vec<KeySampler>,
-    databases: Vec<Database>,
-    caches: Vec<CacheCluster>,
-    cdns: Vec<cdn::Cdn>,
-    fault_sources: Vec<faults::FaultSource>,
+    roles: IdVec<InstanceId, Role>,
+    keyspaces: IdVec<KeyspaceId, KeySampler>,
+    databases: IdVec<DatabaseId, Database>,
+    caches: IdVec<CacheId, CacheCluster>,
+    cdns: IdVec<CdnId, cdn::Cdn>,
+    fault_sources: IdVec<FaultSourceId, faults::FaultSource>,
     /// Per balancer: its health checks, if any.
-    health_checks: Vec<Option<crate::scenario::HealthCheck>>,
+    health_checks: IdVec<BalancerId, Option<crate::scenario::HealthCheck>>,
     drills: Vec<drills::Drill>,
     drills_not_recorded: u64,
     window_history: Vec<drills::WindowOutcome>,
     recovery: crate::scenario::Recovery,
     /// Users of the workload (for drill blast radius).
     user_count: u32,
-    balancers: Vec<Balancer>,
-    balancer_names: Vec<String>,
-    balancer_totals: Vec<Vec<u64>>,
+    balancers: IdVec<BalancerId, Balancer>,
+    balancer_names: IdVec<BalancerId, String>,
+    balancer_totals: IdVec<BalancerId, IdVec<ids::MemberId, u64>>,
     /// Requests a balancer answered 503 to (no healthy instance), this window.
-    balancer_unavailable: Vec<u64>,
-    balancer_unavailable_total: Vec<u64>,
-    dns: Vec<Dns>,
+    balancer_unavailable: IdVec<BalancerId, u64>,
+    balancer_unavailable_total: IdVec<BalancerId, u64>,
+    dns: IdVec<DnsId, Dns>,
     /// Per (user, DNS name): when the user's cached record expires.
-    dns_expiry: Vec<keys::KeyTable<SimTime>>,
-    dns_window: Vec<DnsCounters>,
-    dns_totals: Vec<DnsCounters>,
+    dns_expiry: IdVec<DnsId, keys::KeyTable<SimTime>>,
+    dns_window: IdVec<DnsId, DnsCounters>,
+    dns_totals: IdVec<DnsId, DnsCounters>,
 
     requests: Slab<Request>,
     frames: Slab<Frame>,
@@ -356,9 +387,9 @@ pub struct Model {
     /// when a window closes, and unused with a single class (whose own is
     /// the overall one).
     overall: RequestScope,
-    per_class: Vec<RequestScope>,
-    station_metrics: Vec<StationMetrics>,
-    station_totals: Vec<StationCounters>,
+    per_class: IdVec<ClassId, RequestScope>,
+    station_metrics: IdVec<StationId, StationMetrics>,
+    station_totals: IdVec<StationId, StationCounters>,
     max_in_flight: u64,
     limit_hit: Option<LimitHit>,
     warmup: SimTime,
@@ -368,11 +399,11 @@ pub struct Model {
     /// Regions, data centers, partitions and geoDNS.
     geo: geo::Geo,
     /// Message brokers, and per station the queue it consumes (`u32::MAX`: none).
-    brokers: Vec<broker::Broker>,
-    station_queue: Vec<u32>,
+    brokers: IdVec<QueueId, broker::Broker>,
+    station_queue: IdVec<StationId, QueueId>,
     /// Autoscalers, and per station the billing of its instances by up-time.
-    scalers: Vec<autoscale::Scaler>,
-    billing: Vec<autoscale::Billing>,
+    scalers: IdVec<ScalerId, autoscale::Scaler>,
+    billing: IdVec<StationId, autoscale::Billing>,
 }
 
 impl Process for Model {
@@ -405,20 +436,20 @@ impl Process for Model {
                 node,
                 seq,
                 epoch,
-            } => self.replica_receive(database.into(), node, seq, epoch, queue),
+            } => self.replica_receive(database, node, seq, epoch, queue),
             Event::ApplyDone {
                 database,
                 node,
                 seq,
                 epoch,
-            } => self.apply_done(database.into(), node, seq, epoch, queue),
+            } => self.apply_done(database, node, seq, epoch, queue),
             Event::Ack { frame } => self.ack(frame),
             Event::SemiSyncTimeout {
                 frame,
                 database,
                 shard,
-            } => self.semi_sync_timeout(frame, database.into(), shard, queue.now()),
-            Event::Fault { source, undo } => self.fault(source as usize, undo, queue),
+            } => self.semi_sync_timeout(frame, database, shard, queue.now()),
+            Event::Fault { source, undo } => self.fault(source, undo, queue),
             Event::HealthCheck { balancer } => self.health_check(balancer, queue),
             Event::ProbeFailed { balancer, instance } => {
                 self.probe_result(balancer, instance, false, queue.now())
@@ -431,7 +462,7 @@ impl Process for Model {
             Event::DnsProbeFailed { dns, target } => self.dns_probe_result(dns, target, false, queue.now()),
             Event::CdnInvalidate { cdn, deploy } => self.cdn_invalidate(cdn, deploy, queue.now()),
             Event::CdnDetected { cdn, edge } => self.cdn_detected(cdn, edge, queue.now()),
-            Event::Autoscale { scaler } => self.evaluate_scaler(scaler as usize, queue),
+            Event::Autoscale { scaler } => self.evaluate_scaler(scaler, queue),
             Event::Booted { instance, launch } => self.booted(instance, launch, queue),
         }
         self.drain_ready(queue);
@@ -480,7 +511,7 @@ impl Model {
 
     #[inline]
     fn sample(&mut self, site: SiteId) -> f64 {
-        let site = &self.sites[site.index()];
+        let site = &self.sites[site];
         match site.sampler {
             // Most hops and many steps are fixed (often zero): no call,
             // no stream.
@@ -491,7 +522,7 @@ impl Model {
 
     #[inline]
     fn sample_duration(&mut self, site: SiteId) -> SimDuration {
-        match self.sites[site.index()].fixed {
+        match self.sites[site].fixed {
             Some(duration) => duration,
             None => SimDuration::from_nanos_f64(self.sample(site)),
         }
@@ -527,7 +558,7 @@ impl Model {
         for (index, database) in scenario.databases.iter().enumerate() {
             if let Some(reshard) = &database.reshard {
                 let event = Event::Reshard {
-                    database: index as u32,
+                    database: DatabaseId::from_index(index),
                 };
                 queue.schedule_at(SimTime::ZERO + reshard.at, event);
             }

@@ -2,8 +2,11 @@
 //! window, and the summary of every window after warm-up.
 
 use super::drills::WindowOutcome;
+use super::frame::{ClassId, StationId};
+use super::ids::MemberId;
 use super::{Cause, Model, RequestScope, StationKind};
 use crate::engine::SimTime;
+use crate::engine::id::IdVec;
 use crate::metrics::catalog as metric;
 use crate::metrics::{LatencyStats, RequestCounters, StationCounters, Summary, Timeseries};
 
@@ -58,7 +61,7 @@ impl Model {
         // histogram to merge, scan and clear).
         let single_class = self.per_class.len() == 1;
         let overall_latency = if single_class {
-            self.per_class[0].latency.close_window(keep)
+            self.per_class[ClassId(0)].latency.close_window(keep)
         } else {
             for class in &self.per_class {
                 self.overall.latency.absorb_window(&class.latency);
@@ -95,33 +98,27 @@ impl Model {
             close_requests(metrics, latency, keep, elapsed, time_s, scope, series);
         }
 
-        let closed: Vec<StationCounters> = self
+        let closed: IdVec<StationId, StationCounters> = self
             .station_metrics
             .iter_mut()
             .map(|metrics| metrics.close_window(now))
             .collect();
         self.close_scaling_window(&closed, keep, now, elapsed);
         for group in &self.groups {
-            let members = group.first_station as usize..(group.first_station + group.station_count) as usize;
+            let members = group.stations();
             let mut combined = StationCounters::default();
             for counters in &closed[members.clone()] {
                 combined.add_parallel(counters);
             }
             let (workers, cores) = self.scaled_capacity(
-                group.first_station as usize,
+                group.first_station,
                 false,
                 capacity(&self.stations[members.clone()]),
             );
             let scope = series.scope(&group.name);
             station_series(series, time_s, scope, group.kind, &combined, workers, cores);
             if group.kind == StationKind::Pool {
-                self.instance_rows(
-                    group.first_station as usize,
-                    group.station_count as usize,
-                    time_s,
-                    scope,
-                    series,
-                );
+                self.instance_rows(members.clone(), time_s, scope, series);
             }
             if group.station_count > 1 {
                 for (station, counters) in self.stations[members.clone()]
@@ -150,7 +147,7 @@ impl Model {
         self.close_geo_window(keep, elapsed, now, &closed, series);
         self.close_cdn_window(keep, time_s, series);
 
-        for (index, balancer) in self.balancers.iter_mut().enumerate() {
+        for (index, balancer) in self.balancers.iter_enumerated_mut() {
             let scope = series.scope(&self.balancer_names[index]);
             let forwarded: u64 = balancer.forwarded_window.iter().sum();
             series.push(time_s, scope, metric::FORWARDED, forwarded as f64);
@@ -158,14 +155,14 @@ impl Model {
                 time_s,
                 scope,
                 metric::IMBALANCE,
-                imbalance(&balancer.forwarded_window),
+                imbalance(balancer.forwarded_window.as_slice()),
             );
             let unavailable = std::mem::take(&mut self.balancer_unavailable[index]);
             series.push(time_s, scope, metric::UNAVAILABLE, unavailable as f64);
             // Only instances taking new work count: an autoscaled pool's
             // arena holds `max` instances, stopped, booting or draining.
             let in_rotation = (0..balancer.instance_count)
-                .filter(|&local| balancer.takes_work(&self.instances, local))
+                .filter(|&local| balancer.takes_work(&self.instances, MemberId(local)))
                 .count();
             series.push(time_s, scope, metric::IN_ROTATION, in_rotation as f64);
             if let Some(sessions) = &mut balancer.sessions {
@@ -198,7 +195,7 @@ impl Model {
             balancer.forwarded_window.iter_mut().for_each(|count| *count = 0);
         }
 
-        for (index, dns) in self.dns.iter().enumerate() {
+        for (index, dns) in self.dns.iter_enumerated() {
             let window = std::mem::take(&mut self.dns_window[index]);
             let scope = series.scope(&dns.name);
             series.push(time_s, scope, metric::LOOKUPS, window.lookups as f64);
@@ -229,7 +226,7 @@ impl Model {
             + self.cdn_cost_usd();
 
         let overall = &self.overall;
-        let overall_latency = match &self.per_class[..] {
+        let overall_latency = match self.per_class.as_slice() {
             [single] => single.latency.total(),
             _ => overall.latency.total(),
         };
@@ -241,7 +238,7 @@ impl Model {
             summary.push(
                 "overall",
                 cause.error_metric(),
-                overall.total.failed_by_cause[cause as usize] as f64,
+                overall.total.failed_by_cause[cause.index()] as f64,
             );
         }
         summary.push(
@@ -286,10 +283,10 @@ impl Model {
                 ratio(totals.cache_hits, totals.cache_hits + totals.lookups),
             );
         }
-        for (index, name) in self.balancer_names.iter().enumerate() {
+        for (index, name) in self.balancer_names.iter_enumerated() {
             let totals = &self.balancer_totals[index];
             summary.push(name, metric::FORWARDED, totals.iter().sum::<u64>() as f64);
-            summary.push(name, metric::IMBALANCE, imbalance(totals));
+            summary.push(name, metric::IMBALANCE, imbalance(totals.as_slice()));
             summary.push(
                 name,
                 metric::UNAVAILABLE,
@@ -312,14 +309,13 @@ impl Model {
             }
         }
         for group in &self.groups {
-            let members = group.first_station as usize..(group.first_station + group.station_count) as usize;
+            let members = group.stations();
             let mut combined = StationCounters::default();
             for totals in &self.station_totals[members.clone()] {
                 combined.add_parallel(totals);
             }
             let stations = &self.stations[members.clone()];
-            let (workers, cores) =
-                self.scaled_capacity(group.first_station as usize, true, capacity(stations));
+            let (workers, cores) = self.scaled_capacity(group.first_station, true, capacity(stations));
             let instances: u32 = stations.iter().map(|station| station.instance_count).sum();
             let group_cost: f64 = stations
                 .iter()
@@ -381,7 +377,7 @@ pub(super) fn close_requests(
         window.completed + window.failed,
     );
     for cause in Cause::ALL {
-        let count = window.failed_by_cause[cause as usize];
+        let count = window.failed_by_cause[cause.index()];
         if count > 0 {
             series.push(time_s, scope, cause.error_metric(), count as f64);
         }

@@ -27,7 +27,7 @@ impl Model {
     pub(super) fn close_cdn_window(&mut self, keep: bool, time_s: f64, series: &mut Timeseries) {
         for cdn in &mut self.cdns {
             let mut combined = CdnCounters::default();
-            for edge in 0..cdn.edges.len() {
+            for edge in cdn.edges.ids() {
                 let mut window = std::mem::take(&mut cdn.window[edge]);
                 window.evictions = std::mem::take(&mut cdn.stores[edge].counters).evictions;
                 let scope = series.scope(&cdn.edge_scopes[edge]);

@@ -49,7 +49,7 @@ impl Model {
             let mut combined = CacheCounters::default();
             let mut entries = 0u64;
             let node_rows = cluster.stores.len() > 1;
-            for (node, store) in cluster.stores.iter_mut().enumerate() {
+            for (node, store) in cluster.stores.iter_enumerated_mut() {
                 let window = std::mem::take(&mut store.counters);
                 entries += store.len() as u64;
                 if node_rows {

@@ -7,6 +7,7 @@
 //! a small `Copy` value, a frame is just a program counter, and the hot loop
 //! touches one contiguous array.
 
+use super::ids::{CacheId, CdnId, DatabaseId, QueueId};
 use crate::engine::StreamId;
 use crate::typed_id;
 
@@ -40,30 +41,30 @@ pub enum Op {
     /// At a cache node: look the key up; `value` becomes the cached version
     /// or `MISS`. `database` (or `NO_DATABASE`) holds the current versions,
     /// to count stale hits.
-    CacheLookup { cache: u32, database: u32 },
+    CacheLookup { cache: CacheId, database: DatabaseId },
     /// At a cache node: store the key at `value` (skipped on `MISS`).
-    CacheFill { cache: u32 },
+    CacheFill { cache: CacheId },
     /// At a cache node: delete the key.
-    CacheInvalidate { cache: u32 },
+    CacheInvalidate { cache: CacheId },
     /// At a database node: read the key; `value` becomes the version seen.
-    DatabaseRead { database: u32 },
+    DatabaseRead { database: DatabaseId },
     /// At a primary: commit a new version of the key and replicate it;
     /// `value` becomes the new version. Semi-sync waits for acks here.
-    DatabaseWrite { database: u32 },
+    DatabaseWrite { database: DatabaseId },
     /// At a CDN edge: look the object up; `value` becomes its version, or
     /// `MISS` (then the edge calls the origin).
-    CdnLookup { cdn: u32 },
+    CdnLookup { cdn: CdnId },
     /// At a CDN edge: store the object fetched from the origin.
-    CdnFill { cdn: u32 },
+    CdnFill { cdn: CdnId },
     /// Put a message on queue `queue`; go on when the broker acknowledges
     /// (after a draw of `ack`).
-    Enqueue { queue: u32, ack: SiteId },
+    Enqueue { queue: QueueId, ack: SiteId },
     /// The program is done: reply to the caller.
     End,
 }
 
 /// Sentinel for `Op::CacheLookup::database`.
-pub const NO_DATABASE: u32 = u32::MAX;
+pub const NO_DATABASE: DatabaseId = DatabaseId(u16::MAX);
 
 /// Every program of a model.
 #[derive(Debug, Default)]

@@ -9,6 +9,7 @@
 
 use super::broker::{Message, Offer};
 use super::frame::{Cause, Frame, InstanceId, Purpose};
+use super::ids::{MemberId, QueueId};
 use super::instance::Life;
 use super::program::SiteId;
 use super::{Event, Model};
@@ -19,7 +20,7 @@ use crate::metrics::{Summary, Timeseries};
 const NANOS_PER_MILLI: f64 = 1e6;
 
 /// Sentinel: a queue index meaning "none".
-pub const NO_QUEUE: u32 = u32::MAX;
+pub const NO_QUEUE: QueueId = QueueId(u32::MAX);
 
 impl Model {
     /// Runs an enqueue op for frame `key`. Returns true when the frame
@@ -29,7 +30,7 @@ impl Model {
     pub(super) fn enqueue(
         &mut self,
         key: SlabKey,
-        queue_id: u32,
+        queue_id: QueueId,
         ack: SiteId,
         queue: &mut EventQueue<Event>,
     ) -> bool {
@@ -39,12 +40,12 @@ impl Model {
             enqueued: now,
             carry: frame.carry,
         };
-        let broker = &mut self.brokers[queue_id as usize];
+        let broker = &mut self.brokers[queue_id];
         match broker.offer(message, now) {
             Offer::Accepted => {
                 let delay = self.sample_duration(ack);
                 queue.schedule_in(delay, Event::WaitDone { frame: key });
-                self.deliver_messages(queue_id as usize, queue);
+                self.deliver_messages(queue_id, queue);
                 true
             }
             Offer::Blocked => {
@@ -64,7 +65,7 @@ impl Model {
     }
 
     /// Starts jobs while there are messages and free consumer workers.
-    pub(super) fn deliver_messages(&mut self, queue_id: usize, queue: &mut EventQueue<Event>) {
+    pub(super) fn deliver_messages(&mut self, queue_id: QueueId, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         while self.brokers[queue_id].up && !self.brokers[queue_id].messages.is_empty() {
             let Some(instance) = self.free_consumer(queue_id) else {
@@ -73,7 +74,7 @@ impl Model {
             let message = self.brokers[queue_id].take(now).expect("a message waits");
             let program = self.brokers[queue_id].program;
             let purpose = Purpose::Job {
-                queue: queue_id as u32,
+                queue: queue_id,
                 enqueued: message.enqueued,
             };
             let frame = self
@@ -86,14 +87,14 @@ impl Model {
 
     /// A consumer instance with a free worker and no one waiting for one,
     /// taken in turn.
-    fn free_consumer(&mut self, queue_id: usize) -> Option<InstanceId> {
+    fn free_consumer(&mut self, queue_id: QueueId) -> Option<InstanceId> {
         let broker = &self.brokers[queue_id];
-        let station = &self.stations[broker.consumer.index()];
+        let station = &self.stations[broker.consumer];
         let count = station.instance_count;
         for offset in 0..count {
             let local = (broker.next + offset) % count;
-            let id = station.first_instance + local;
-            let instance = &self.instances[id as usize];
+            let id = MemberId(local).instance(station.first_instance);
+            let instance = &self.instances[id];
             if instance.up
                 && instance.life == Life::Serving
                 && instance.busy_workers < instance.workers
@@ -101,14 +102,14 @@ impl Model {
                 && instance.resuming.is_empty()
             {
                 self.brokers[queue_id].next = local + 1;
-                return Some(InstanceId(id));
+                return Some(id);
             }
         }
         None
     }
 
     /// Lets blocked producers in while there is room.
-    fn unblock(&mut self, queue_id: usize, queue: &mut EventQueue<Event>) {
+    fn unblock(&mut self, queue_id: QueueId, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         loop {
             let broker = &mut self.brokers[queue_id];
@@ -140,13 +141,13 @@ impl Model {
     #[inline(never)]
     pub(super) fn job_done(
         &mut self,
-        queue_id: u32,
+        queue_id: QueueId,
         enqueued: SimTime,
         failure: Option<Cause>,
         queue: &mut EventQueue<Event>,
     ) {
         let now = queue.now();
-        let broker = &mut self.brokers[queue_id as usize];
+        let broker = &mut self.brokers[queue_id];
         broker.in_service -= 1;
         match failure {
             None => {
@@ -155,12 +156,12 @@ impl Model {
             }
             Some(_) => broker.window.failed += 1,
         }
-        self.deliver_messages(queue_id as usize, queue);
+        self.deliver_messages(queue_id, queue);
     }
 
     /// A job whose consumer hung: it never finishes.
-    pub(super) fn job_dropped(&mut self, queue_id: u32) {
-        let broker = &mut self.brokers[queue_id as usize];
+    pub(super) fn job_dropped(&mut self, queue_id: QueueId) {
+        let broker = &mut self.brokers[queue_id];
         broker.in_service -= 1;
         broker.window.failed += 1;
     }
@@ -168,22 +169,22 @@ impl Model {
     /// Work left an instance: its queue may hand it a message, and a
     /// draining instance with nothing left stops.
     pub(super) fn after_departure(&mut self, instance: InstanceId, queue: &mut EventQueue<Event>) {
-        let state = &self.instances[instance.index()];
+        let state = &self.instances[instance];
         let station = state.station;
         if state.life == Life::Draining && state.present == 0 {
             self.stop_instance(instance, queue.now());
         }
-        let queue_id = self.station_queue[station.index()];
+        let queue_id = self.station_queue[station];
         if queue_id != NO_QUEUE {
-            self.deliver_messages(queue_id as usize, queue);
+            self.deliver_messages(queue_id, queue);
         }
     }
 
     /// The broker crashes: waiting messages are lost unless durable, and
     /// blocked producers fail with `unavailable`. Returns messages lost.
-    pub(super) fn crash_broker(&mut self, queue_id: u32, queue: &mut EventQueue<Event>) -> u64 {
+    pub(super) fn crash_broker(&mut self, queue_id: QueueId, queue: &mut EventQueue<Event>) -> u64 {
         let now = queue.now();
-        let broker = &mut self.brokers[queue_id as usize];
+        let broker = &mut self.brokers[queue_id];
         if !broker.up {
             return 0;
         }
@@ -201,7 +202,7 @@ impl Model {
             self.frames.get_mut(key).expect("checked").failure = Some(Cause::Unavailable);
             self.ready.push_back(key);
         }
-        let detail = if self.brokers[queue_id as usize].durable {
+        let detail = if self.brokers[queue_id].durable {
             "durable: messages kept".to_owned()
         } else {
             format!("{lost} messages lost")
@@ -211,10 +212,10 @@ impl Model {
     }
 
     /// The broker is back: delivery resumes.
-    pub(super) fn restore_broker(&mut self, queue_id: u32, queue: &mut EventQueue<Event>) {
-        self.brokers[queue_id as usize].up = true;
-        self.deliver_messages(queue_id as usize, queue);
-        self.unblock(queue_id as usize, queue);
+    pub(super) fn restore_broker(&mut self, queue_id: QueueId, queue: &mut EventQueue<Event>) {
+        self.brokers[queue_id].up = true;
+        self.deliver_messages(queue_id, queue);
+        self.unblock(queue_id, queue);
     }
 
     /// Each queue's window rows; merges kept windows into the totals.

@@ -5,6 +5,7 @@
 
 use super::database::{Layout, Migration};
 use super::frame::{Carry, Frame, InstanceId, NO_KEYSPACE, Purpose};
+use super::ids::DatabaseId;
 use super::keys::KeyTable;
 use super::{Event, Model};
 use crate::engine::EventQueue;
@@ -13,8 +14,8 @@ impl Model {
     /// Switches a database to its new shard count and starts migrating the
     /// keys that move.
     #[inline(never)]
-    pub(super) fn reshard(&mut self, database: u32, queue: &mut EventQueue<Event>) {
-        let state = &mut self.databases[database as usize];
+    pub(super) fn reshard(&mut self, database: DatabaseId, queue: &mut EventQueue<Event>) {
+        let state = &mut self.databases[database];
         let plan = state.reshard.expect("a reshard event has a plan");
         let new = Layout::new(plan.shards, state.layout.sharding);
         let old = std::mem::replace(&mut state.layout, new);
@@ -52,8 +53,8 @@ impl Model {
 
     /// Starts copying the next key, and schedules the one after.
     #[inline(never)]
-    pub(super) fn migrate(&mut self, database: u32, queue: &mut EventQueue<Event>) {
-        let state = &mut self.databases[database as usize];
+    pub(super) fn migrate(&mut self, database: DatabaseId, queue: &mut EventQueue<Event>) {
+        let state = &mut self.databases[database];
         let plan = state.reshard.expect("migrations follow a plan");
         let migration = state.migration.as_mut().expect("a reshard started");
         let Some(&key) = migration.moved.get(migration.next) else {
@@ -62,8 +63,7 @@ impl Model {
         let position = migration.next as u32;
         migration.next += 1;
         let more = migration.next < migration.moved.len();
-        let primary =
-            state.nodes[state.shards[migration.old.shard_of(key, state.keys)].primary as usize].instance;
+        let primary = state.nodes[state.shards[migration.old.shard_of(key, state.keys)].primary].instance;
         self.start_migration_step(
             primary,
             plan.read_program,
@@ -109,7 +109,7 @@ impl Model {
             }
             Purpose::Call | Purpose::Job { .. } => unreachable!("only migration frames come here"),
         };
-        let state = &mut self.databases[database as usize];
+        let state = &mut self.databases[database];
         let plan = state.reshard.expect("migrations follow a plan");
         let key = frame.carry.key;
         let position = frame.carry.value;
@@ -124,9 +124,8 @@ impl Model {
         }
         match frame.purpose {
             Purpose::MigrationRead { .. } => {
-                let primary = state.nodes
-                    [state.shards[state.layout.shard_of(key, state.keys)].primary as usize]
-                    .instance;
+                let primary =
+                    state.nodes[state.shards[state.layout.shard_of(key, state.keys)].primary].instance;
                 let purpose = Purpose::MigrationWrite { database };
                 self.start_migration_step(primary, plan.write_program, key, position, purpose, queue);
             }

@@ -14,6 +14,7 @@
 //! dead primary.
 
 use super::frame::NO_PARENT;
+use super::ids::{DatabaseId, DatabaseNodeId, ShardId};
 use super::{Event, Model};
 use crate::engine::{EventQueue, SimTime, SlabKey};
 use crate::scenario::ReplicationMode;
@@ -53,12 +54,12 @@ impl Model {
     /// without the acks semi-sync asks for are counted as degraded.
     pub(super) fn semi_sync_wait(
         &mut self,
-        database: u32,
-        shard: usize,
+        database: DatabaseId,
+        shard: ShardId,
         frame: SlabKey,
         queue: &mut EventQueue<Event>,
     ) -> u32 {
-        let state = &self.databases[database as usize];
+        let state = &self.databases[database];
         let ReplicationMode::SemiSync { acks, timeout } = state.mode else {
             return 0;
         };
@@ -69,24 +70,23 @@ impl Model {
         match decide(acks, timeout.is_some(), members, live, degraded) {
             Commit::AtOnce => 0,
             Commit::Degraded => {
-                self.databases[database as usize].window.degraded_writes += 1;
+                self.databases[database].window.degraded_writes += 1;
                 0
             }
             Commit::FallBack => {
                 let wanted = acks.min(members);
                 let reason = format!("{live} live replicas, {wanted} acks needed");
                 self.fall_back(database, shard, queue.now(), reason);
-                self.databases[database as usize].window.degraded_writes += 1;
+                self.databases[database].window.degraded_writes += 1;
                 0
             }
             Commit::Wait(wanted) => {
                 if let Some(timeout) = timeout {
-                    let shard = shard as u32;
                     queue.schedule_in(
                         timeout,
                         Event::SemiSyncTimeout {
                             frame,
-                            database: database as u16,
+                            database,
                             shard,
                         },
                     );
@@ -97,23 +97,28 @@ impl Model {
     }
 
     /// Replicas of `shard` not known to be down.
-    fn live_replicas(&self, database: u32, shard: usize) -> u32 {
-        let state = &self.databases[database as usize];
+    fn live_replicas(&self, database: DatabaseId, shard: ShardId) -> u32 {
+        let state = &self.databases[database];
         let shard = &state.shards[shard];
         shard
             .replicas
             .iter()
-            .filter(|&&node| !state.nodes[node as usize].known_down)
+            .filter(|&&node| !state.nodes[node].known_down)
             .count() as u32
     }
 
     /// A write's ack timeout ran out: if it is still waiting, the shard
     /// falls back to asynchronous replication.
     #[inline(never)]
-    pub(super) fn semi_sync_timeout(&mut self, frame: SlabKey, database: u32, shard: u32, now: SimTime) {
+    pub(super) fn semi_sync_timeout(
+        &mut self,
+        frame: SlabKey,
+        database: DatabaseId,
+        shard: ShardId,
+        now: SimTime,
+    ) {
         let waiting = self.frames.get(frame).is_some_and(|frame| frame.pending > 0);
-        let state = &self.databases[database as usize];
-        let shard = shard as usize;
+        let state = &self.databases[database];
         if !waiting || !state.shards[shard].log.iter().any(|entry| entry.waiter == frame) {
             return;
         }
@@ -129,8 +134,8 @@ impl Model {
 
     /// The shard acknowledges every waiting write now and, until enough
     /// replicas catch up, every new write at commit.
-    fn fall_back(&mut self, database: u32, shard: usize, now: SimTime, reason: String) {
-        let state = &mut self.databases[database as usize];
+    fn fall_back(&mut self, database: DatabaseId, shard: ShardId, now: SimTime, reason: String) {
+        let state = &mut self.databases[database];
         state.shards[shard].degraded = true;
         state.shards[shard].catch_up_to = state.shards[shard].next_seq - 1;
         state.window.semi_sync_fallbacks += 1;
@@ -161,8 +166,8 @@ impl Model {
     /// fallback (MySQL's rule; they need not have caught up with the writes
     /// since, which would never happen under a steady stream over a long
     /// link).
-    pub(super) fn semi_sync_caught_up(&mut self, database: u32, shard: usize, now: SimTime) {
-        let state = &self.databases[database as usize];
+    pub(super) fn semi_sync_caught_up(&mut self, database: DatabaseId, shard: ShardId, now: SimTime) {
+        let state = &self.databases[database];
         let ReplicationMode::SemiSync { acks, .. } = state.mode else {
             return;
         };
@@ -174,16 +179,14 @@ impl Model {
         let caught_up = shard_state
             .replicas
             .iter()
-            .map(|&node| &state.nodes[node as usize])
-            .filter(|node| {
-                !node.known_down && self.instances[node.instance.index()].up && node.received >= target
-            })
+            .map(|&node| &state.nodes[node])
+            .filter(|node| !node.known_down && self.instances[node.instance].up && node.received >= target)
             .count() as u32;
         let wanted = acks.min(shard_state.replicas.len() as u32);
         if caught_up < wanted {
             return;
         }
-        let state = &mut self.databases[database as usize];
+        let state = &mut self.databases[database];
         state.shards[shard].degraded = false;
         let name = state.name.clone();
         let detail =
@@ -196,18 +199,18 @@ impl Model {
     /// waiting that it had not received — what unblocks `"never"`.
     pub(super) fn semi_sync_rejoined(
         &mut self,
-        database: u32,
-        node: u32,
+        database: DatabaseId,
+        node: DatabaseNodeId,
         received_before: u32,
         queue: &mut EventQueue<Event>,
     ) {
-        let state = &self.databases[database as usize];
-        if !matches!(state.mode, ReplicationMode::SemiSync { .. }) || state.is_primary(node as usize) {
+        let state = &self.databases[database];
+        if !matches!(state.mode, ReplicationMode::SemiSync { .. }) || state.is_primary(node) {
             return;
         }
-        let shard = state.nodes[node as usize].shard as usize;
+        let shard = state.nodes[node].shard;
         for index in 0..state.shards[shard].log.len() {
-            let entry = self.databases[database as usize].shards[shard].log[index];
+            let entry = self.databases[database].shards[shard].log[index];
             if entry.waiter == NO_PARENT || entry.seq <= received_before {
                 continue;
             }
