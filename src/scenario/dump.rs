@@ -33,7 +33,7 @@ fn key(name: &str) -> String {
 }
 
 /// A float that reads back to the same bits.
-fn float(value: f64) -> String {
+pub(crate) fn float(value: f64) -> String {
     format!("{value:?}")
 }
 
@@ -186,9 +186,7 @@ pub fn to_toml(scenario: &Scenario) -> String {
     writeln!(o, "window = {}", duration(scenario.window)).unwrap();
 
     writeln!(o, "\n[limits]").unwrap();
-    writeln!(o, "max_in_flight = {}", scenario.limits.max_in_flight).unwrap();
-    writeln!(o, "max_events = {}", scenario.limits.max_events).unwrap();
-    writeln!(o, "max_duration = {}", duration(scenario.limits.max_duration)).unwrap();
+    scenario.limits.dump_keys(o);
 
     write_workload(o, scenario);
 
@@ -200,9 +198,7 @@ pub fn to_toml(scenario: &Scenario) -> String {
 
     for size in &scenario.sizes {
         writeln!(o, "\n[size.{}]", key(&size.name)).unwrap();
-        writeln!(o, "cores = {}", size.cores).unwrap();
-        writeln!(o, "speed = {}", float(size.speed)).unwrap();
-        writeln!(o, "price_per_hour = {}", float(size.price_per_hour)).unwrap();
+        size.dump_keys(o);
     }
     for dns in &scenario.dns {
         writeln!(o, "\n[dns.{}]", key(&dns.name)).unwrap();
@@ -217,15 +213,7 @@ pub fn to_toml(scenario: &Scenario) -> String {
         writeln!(o, "latency = {}", dist(&balancer.latency)).unwrap();
         super::dump_geo::write_placement(o, &scenario.geo, Placed::Balancer, &balancer.name);
         if let Some(check) = &balancer.health_check {
-            writeln!(
-                o,
-                "health_check = {{ interval = {}, timeout = {}, unhealthy_threshold = {}, healthy_threshold = {} }}",
-                duration(check.interval),
-                duration(check.timeout),
-                check.unhealthy_threshold,
-                check.healthy_threshold
-            )
-            .unwrap();
+            writeln!(o, "health_check = {}", check.dump_inline()).unwrap();
         }
         if let Some(sticky) = &balancer.sticky {
             writeln!(o, "sticky = true").unwrap();
@@ -269,9 +257,7 @@ pub fn to_toml(scenario: &Scenario) -> String {
     }
     let recovery = &scenario.recovery;
     writeln!(o, "\n[recovery]").unwrap();
-    writeln!(o, "error_rate_margin = {}", float(recovery.error_rate_margin)).unwrap();
-    writeln!(o, "p99_factor = {}", float(recovery.p99_factor)).unwrap();
-    writeln!(o, "windows = {}", recovery.windows).unwrap();
+    recovery.dump_keys(o);
     out
 }
 
@@ -360,13 +346,7 @@ fn write_database(o: &mut String, database: &Database) {
         .unwrap();
     }
     if let Some(failover) = &database.failover {
-        writeln!(
-            o,
-            "failover = {{ detection = {}, promotion = {} }}",
-            duration(failover.detection),
-            duration(failover.promotion)
-        )
-        .unwrap();
+        writeln!(o, "failover = {}", failover.dump_inline()).unwrap();
     }
 }
 

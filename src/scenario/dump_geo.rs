@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::geo::{Geo, Placed};
-use super::types::{Dns, HealthCheck};
+use super::types::Dns;
 use super::units::format_duration;
 
 fn string(text: &str) -> String {
@@ -54,23 +54,13 @@ pub(super) fn write_placement(o: &mut String, geo: &Geo, kind: Placed, component
     }
 }
 
-pub(super) fn health_check(check: &HealthCheck) -> String {
-    format!(
-        "{{ interval = {}, timeout = {}, unhealthy_threshold = {}, healthy_threshold = {} }}",
-        string(&format_duration(check.interval)),
-        string(&format_duration(check.timeout)),
-        check.unhealthy_threshold,
-        check.healthy_threshold
-    )
-}
-
 /// A DNS name's `target`, or its `targets` and `health_check`.
 pub(super) fn write_dns_targets(o: &mut String, geo: &Geo, dns: &Dns) {
     match geo.dns(&dns.name) {
         Some(geo_dns) => {
             writeln!(o, "targets = {}", list(&geo_dns.targets)).unwrap();
             if let Some(check) = &geo_dns.health_check {
-                writeln!(o, "health_check = {}", health_check(check)).unwrap();
+                writeln!(o, "health_check = {}", check.dump_inline()).unwrap();
             }
         }
         None => writeln!(o, "target = {}", string(&dns.target)).unwrap(),

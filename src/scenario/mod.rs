@@ -24,6 +24,7 @@ mod geo_check;
 mod parse;
 mod reader;
 pub mod schema;
+pub(crate) mod section;
 mod tree;
 mod words;
 

@@ -6,6 +6,7 @@
 //! turns names into typed ids once, when it compiles.
 
 use super::dist::Dist;
+use super::section::{self, section};
 use super::words::words;
 use crate::engine::SimDuration;
 
@@ -36,46 +37,43 @@ pub struct Scenario {
     pub queues: Vec<Queue>,
 }
 
-/// When a drill counts the system as recovered from a fault: its error
-/// rate and p99 back within these margins of the pre-fault baseline for
-/// `windows` windows in a row.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Recovery {
-    /// Error rate at most baseline + this.
-    pub error_rate_margin: f64,
-    /// p99 at most baseline × this.
-    pub p99_factor: f64,
-    pub windows: u32,
+section! {
+    /// `[recovery]`: when a drill counts the service as recovered: its error
+    /// rate and p99 back within these margins of the pre-fault baseline for
+    /// `windows` windows in a row.
+    pub struct Recovery {
+        /// The window's error rate at most the pre-fault baseline plus this.
+        error_rate_margin: f64 = default(0.001), section::Probability;
+        /// The window's p99 at most the baseline's times this.
+        p99_factor: f64 = default(1.5), section::PositiveNumber;
+        /// For this many windows in a row; use short windows (`window = "1s"`) in drills.
+        windows: u32 = default(3), section::Count32 { min: 1, max: 1000 };
+    }
 }
 
 impl Default for Recovery {
     fn default() -> Self {
-        Recovery {
-            error_rate_margin: 0.001,
-            p99_factor: 1.5,
-            windows: 3,
-        }
+        Recovery::defaults().expect("every key of `[recovery]` has a default")
     }
 }
 
-/// Bounds that end a run cleanly instead of exhausting memory or time.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Limits {
-    /// Requests in flight (including abandoned attempts still being served).
-    pub max_in_flight: u64,
-    /// Events handled in one run.
-    pub max_events: u64,
-    /// The longest `scenario.duration` accepted.
-    pub max_duration: SimDuration,
+section! {
+    /// `[limits]`: what a run may use — bounds that end a run cleanly instead
+    /// of exhausting memory or time.
+    pub struct Limits {
+        /// Requests in flight at once; beyond it the run stops with exit code 1 and writes
+        /// nothing (an overloaded system without timeouts).
+        max_in_flight: u64 = default(1_000_000), section::Count { min: 1, max: 100_000_000 };
+        /// Events handled in one run.
+        max_events: u64 = default(10_000_000_000), section::Count { min: 1, max: u64::MAX / 2 };
+        /// The longest `scenario.duration` accepted; a longer one is an error at load time.
+        max_duration: SimDuration = default(SimDuration::from_secs(31 * 24 * 3600)), section::PositiveDuration;
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_in_flight: 1_000_000,
-            max_events: 10_000_000_000,
-            max_duration: SimDuration::from_secs(31 * 24 * 3600),
-        }
+        Limits::defaults().expect("every key of `[limits]` has a default")
     }
 }
 
@@ -236,15 +234,17 @@ impl Default for Network {
     }
 }
 
-/// An instance size: vertical scaling is a bigger size.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Size {
-    pub name: String,
-    pub cores: u32,
-    /// Per-core speed relative to the reference machine service times are
-    /// stated for: service time on this size = stated time / speed.
-    pub speed: f64,
-    pub price_per_hour: f64,
+section! {
+    /// `[size.<name>]`: an instance size (vertical scaling is a bigger size).
+    pub struct Size(name) {
+        /// Cores per instance (up to 4096).
+        cores: u32 = required("2"), section::Count32 { min: 1, max: super::bounds::MAX_CORES };
+        /// Per-core speed relative to the machine service times are stated for: service time on
+        /// this size = stated time / speed.
+        speed: f64 = default(1.0), section::PositiveNumber;
+        /// US dollars per instance-hour.
+        price_per_hour: f64 = default(0.0), section::NonNegativeNumber;
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -298,16 +298,21 @@ pub struct Sticky {
     pub session_ttl: SimDuration,
 }
 
-/// Active health checks: a probe every `interval`; a probe that gets no
-/// answer within `timeout` fails; an instance is taken out after
-/// `unhealthy_threshold` failures in a row and put back after
-/// `healthy_threshold` successes in a row.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HealthCheck {
-    pub interval: SimDuration,
-    pub timeout: SimDuration,
-    pub unhealthy_threshold: u32,
-    pub healthy_threshold: u32,
+section! {
+    /// Active health checks: a probe every `interval`; a probe that gets no
+    /// answer within `timeout` fails; a target is taken out after
+    /// `unhealthy_threshold` failures in a row and put back after
+    /// `healthy_threshold` successes in a row.
+    pub struct HealthCheck {
+        /// Time between probes of every instance (longer than zero).
+        interval: SimDuration = default(SimDuration::from_secs(5)), section::PositiveDuration;
+        /// A hung instance fails its probe after this long (longer than zero).
+        timeout: SimDuration = default(SimDuration::from_secs(2)), section::PositiveDuration;
+        /// Failures in a row that take an instance out of rotation.
+        unhealthy_threshold: u32 = default(3), section::Count32 { min: 1, max: 100 };
+        /// Successes in a row that bring it back.
+        healthy_threshold: u32 = default(2), section::Count32 { min: 1, max: 100 };
+    }
 }
 
 words! {
@@ -435,13 +440,14 @@ impl Database {
     }
 }
 
-/// How a dead database node is noticed and a primary replaced.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Failover {
-    /// From a node's death until clients and the failover manager know.
-    pub detection: SimDuration,
-    /// From detection until the most up-to-date replica serves as primary.
-    pub promotion: SimDuration,
+section! {
+    /// `failover`: how a dead database node is noticed and a primary replaced.
+    pub struct Failover {
+        /// From a node's death until clients and the failover manager know.
+        detection: SimDuration = default(SimDuration::from_secs(10)), section::Duration;
+        /// From detection until the most up-to-date replica serves as primary.
+        promotion: SimDuration = default(SimDuration::from_secs(5)), section::Duration;
+    }
 }
 
 words! {

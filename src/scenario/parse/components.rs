@@ -6,7 +6,7 @@ use super::super::geo::Placed;
 use super::super::reader::optional;
 use super::super::reader::{Node, Reader, TableNode};
 use super::super::types::{
-    Balancer, Concurrency, Dns, Endpoint, HealthCheck, Network, Policy, Pool, Size, Step, Sticky,
+    Balancer, Concurrency, Dns, Endpoint, HealthCheck, Network, Policy, Pool, Step, Sticky,
 };
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
@@ -54,30 +54,6 @@ pub(crate) fn read_named<T>(
     }
     table.finish(&mut cx.reader);
     items
-}
-
-pub(crate) fn read_size(cx: &mut Cx, name: String, node: &Node) -> Option<Size> {
-    let reader = &mut cx.reader;
-    let mut table = reader.table(node)?;
-    let cores = table
-        .require(reader, "cores", "2")
-        .and_then(|n| reader.integer(&n, 1, MAX_CORES));
-    let speed = table.get("speed").map(|n| reader.positive_number(&n));
-    let price = table.get("price_per_hour").map(|n| {
-        let price = reader.number(&n)?;
-        if price < 0.0 {
-            reader.invalid(&n, "`price_per_hour` must not be negative", None);
-            return None;
-        }
-        Some(price)
-    });
-    table.finish(reader);
-    Some(Size {
-        name,
-        cores: cores? as u32,
-        speed: speed.unwrap_or(Some(1.0))?,
-        price_per_hour: price.unwrap_or(Some(0.0))?,
-    })
 }
 
 pub(crate) fn read_network(cx: &mut Cx, node: &Node) -> Option<Network> {
@@ -131,9 +107,7 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
     let latency = table
         .get("latency")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
-    let health_check = table
-        .get("health_check")
-        .map(|n| read_health_check(&mut cx.reader, &n));
+    let health_check = table.get("health_check").map(|n| HealthCheck::read(cx, &n));
     let placed = super::geo::read_placement(cx, &mut table, Placed::Balancer, &name);
     let cores = table
         .get("cores")
@@ -182,23 +156,6 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
 
 /// How long an unused session lives on a server, unless `session_ttl` says.
 pub const DEFAULT_SESSION_TTL: SimDuration = SimDuration(30 * 60 * 1_000_000_000);
-
-pub(crate) fn read_health_check(reader: &mut Reader, node: &Node) -> Option<HealthCheck> {
-    let mut table = reader.table(node)?;
-    let interval = table.get("interval").map(|n| reader.positive_duration(&n));
-    let timeout = table.get("timeout").map(|n| reader.positive_duration(&n));
-    let unhealthy = table
-        .get("unhealthy_threshold")
-        .map(|n| reader.integer(&n, 1, 100));
-    let healthy = table.get("healthy_threshold").map(|n| reader.integer(&n, 1, 100));
-    table.finish(reader);
-    Some(HealthCheck {
-        interval: interval.unwrap_or(Some(SimDuration::from_secs(5)))?,
-        timeout: timeout.unwrap_or(Some(SimDuration::from_secs(2)))?,
-        unhealthy_threshold: unhealthy.unwrap_or(Some(3))? as u32,
-        healthy_threshold: healthy.unwrap_or(Some(2))? as u32,
-    })
-}
 
 /// `queue_capacity`: a count, or `"unbounded"`; absent means unbounded.
 pub(crate) fn read_queue_capacity(reader: &mut Reader, table: &mut TableNode) -> Option<Option<u32>> {

@@ -100,7 +100,7 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
     let shards = table.get("shards").map(|n| cx.reader.integer(&n, 1, MAX_SHARDS));
     let sharding = table.get("sharding").map(|n| read_sharding(&mut cx.reader, &n));
     let reshard = table.get("reshard").map(|n| read_reshard(&mut cx.reader, &n));
-    let failover = table.get("failover").map(|n| read_failover(&mut cx.reader, &n));
+    let failover = table.get("failover").map(|n| Failover::read(cx, &n));
     let placed = super::geo::read_placement(cx, &mut table, super::super::geo::Placed::Database, &name);
     table.finish(&mut cx.reader);
     placed?;
@@ -143,17 +143,6 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
         sharding: sharding.unwrap_or(Some(defaults.sharding))?,
         reshard: optional(reshard)?,
         failover: optional(failover)?,
-    })
-}
-
-fn read_failover(reader: &mut Reader, node: &Node) -> Option<Failover> {
-    let mut table = reader.table(node)?;
-    let detection = table.get("detection").map(|n| reader.duration(&n));
-    let promotion = table.get("promotion").map(|n| reader.duration(&n));
-    table.finish(reader);
-    Some(Failover {
-        detection: detection.unwrap_or(Some(SimDuration::from_secs(10)))?,
-        promotion: promotion.unwrap_or(Some(SimDuration::from_secs(5)))?,
     })
 }
 

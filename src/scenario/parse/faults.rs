@@ -2,8 +2,8 @@
 //! slow-downs) and `[recovery]` (when a drill counts as recovered).
 
 use super::super::diagnostic::Diagnostic;
-use super::super::reader::{Node, Reader, optional};
-use super::super::types::{Fault, FaultAction, FaultTarget, FaultTime, KillMode, Recovery};
+use super::super::reader::{Node, optional};
+use super::super::types::{Fault, FaultAction, FaultTarget, FaultTime, KillMode};
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, Reference};
 use crate::engine::SimDuration;
@@ -265,20 +265,6 @@ fn read_target(cx: &mut Cx, node: &Node) -> Option<FaultTarget> {
         path: node.path.clone(),
     });
     Some(target)
-}
-
-pub(crate) fn read_recovery(reader: &mut Reader, node: &Node) -> Option<Recovery> {
-    let mut table = reader.table(node)?;
-    let defaults = Recovery::default();
-    let margin = table.get("error_rate_margin").map(|n| reader.probability(&n));
-    let factor = table.get("p99_factor").map(|n| reader.positive_number(&n));
-    let windows = table.get("windows").map(|n| reader.integer(&n, 1, 1000));
-    table.finish(reader);
-    Some(Recovery {
-        error_rate_margin: margin.unwrap_or(Some(defaults.error_rate_margin))?,
-        p99_factor: factor.unwrap_or(Some(defaults.p99_factor))?,
-        windows: windows.unwrap_or(Some(defaults.windows as u64))? as u32,
-    })
 }
 
 #[cfg(test)]

@@ -135,7 +135,7 @@ pub(crate) fn read_dns_targets(cx: &mut Cx, table: &mut TableNode, name: &str) -
     let targets = table.get("targets");
     let health_check = table
         .get("health_check")
-        .map(|n| super::components::read_health_check(&mut cx.reader, &n));
+        .map(|n| super::super::types::HealthCheck::read(cx, &n));
     let health_check = optional(health_check);
     let names = match (target, targets) {
         (Some(target), None) => vec![read_reference(cx, &target, RefKind::DnsTarget)?],

@@ -196,7 +196,7 @@ pub fn builtin_size(name: &str) -> Option<Size> {
 /// Reads the whole scenario. `default_name` names it when `[scenario]` does not.
 pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: &str) -> Option<Scenario> {
     let mut root = TableNode::new(tree.get_ref(), tree.span(), String::new());
-    let limits = root.get("limits").map(|node| read_limits(&mut cx.reader, &node));
+    let limits = root.get("limits").map(|node| Limits::read(cx, &node));
     let max_duration = match &limits {
         Some(Some(limits)) => limits.max_duration,
         _ => Limits::default().max_duration,
@@ -216,7 +216,7 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         .map(|node| components::read_network(cx, &node));
     let sizes = root
         .get("size")
-        .map(|node| components::read_named(cx, &node, "size", components::read_size))
+        .map(|node| components::read_named(cx, &node, "size", Size::read))
         .unwrap_or_default();
     let dns = root
         .get("dns")
@@ -263,7 +263,7 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
     let faults = root.get("faults").map(|node| faults::read_faults(cx, &node));
     let recovery = root
         .get("recovery")
-        .map(|node| faults::read_recovery(&mut cx.reader, &node));
+        .map(|node| super::types::Recovery::read(cx, &node));
     root.finish(&mut cx.reader);
     let meta = meta?;
     Some(Scenario {
@@ -392,23 +392,5 @@ fn read_meta(
         duration,
         warmup,
         window,
-    })
-}
-
-fn read_limits(reader: &mut Reader, node: &Node) -> Option<Limits> {
-    let mut table = reader.table(node)?;
-    let defaults = Limits::default();
-    let in_flight = table
-        .get("max_in_flight")
-        .map(|n| reader.integer(&n, 1, 100_000_000));
-    let events = table
-        .get("max_events")
-        .map(|n| reader.integer(&n, 1, u64::MAX / 2));
-    let max_duration = table.get("max_duration").map(|n| reader.positive_duration(&n));
-    table.finish(reader);
-    Some(Limits {
-        max_in_flight: in_flight.unwrap_or(Some(defaults.max_in_flight))?,
-        max_events: events.unwrap_or(Some(defaults.max_events))?,
-        max_duration: max_duration.unwrap_or(Some(defaults.max_duration))?,
     })
 }

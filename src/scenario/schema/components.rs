@@ -6,27 +6,13 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 
+use crate::scenario::types::HealthCheck;
+
 use crate::scenario::types::{Concurrency, Policy};
 
 use super::dist::DurationDist;
 use super::geo::Link;
 use super::units::{Duration, EndpointTarget, Name, Probability, QueueCapacity};
-
-/// `[size.<name>]`: an instance size.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct Size {
-    /// Cores per instance (up to 4096).
-    #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_CORES))]
-    pub cores: u64,
-    /// Per-core speed relative to the machine service times are stated for: service time on
-    /// this size = stated time / speed.
-    #[schemars(extend("exclusiveMinimum" = 0, "default" = 1.0))]
-    pub speed: Option<f64>,
-    /// US dollars per instance-hour.
-    #[schemars(range(min = 0), extend("default" = 0.0))]
-    pub price_per_hour: Option<f64>,
-}
 
 /// `[network]`: latencies of the hops between components.
 #[derive(JsonSchema)]
@@ -123,24 +109,6 @@ pub struct Balancer {
     #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_QUEUE_CAPACITY))]
     #[schemars(extend("x-default-text" = "unlimited"))]
     pub max_connections: Option<u64>,
-}
-
-/// A balancer's health checks.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct HealthCheck {
-    /// Time between probes of every instance (longer than zero).
-    #[schemars(extend("default" = "5s"))]
-    pub interval: Option<Duration>,
-    /// A hung instance fails its probe after this long (longer than zero).
-    #[schemars(extend("default" = "2s"))]
-    pub timeout: Option<Duration>,
-    /// Failures in a row that take an instance out of rotation.
-    #[schemars(range(min = 1, max = 100), extend("default" = 3))]
-    pub unhealthy_threshold: Option<u32>,
-    /// Successes in a row that bring it back.
-    #[schemars(range(min = 1, max = 100), extend("default" = 2))]
-    pub healthy_threshold: Option<u32>,
 }
 
 /// `[pool.<name>]`: identical server instances serving endpoints.

@@ -3,7 +3,7 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{Engine, Eviction, NodeFailure, ReadFrom, WritePolicy};
+use crate::scenario::types::{Engine, Eviction, Failover, NodeFailure, ReadFrom, WritePolicy};
 
 use super::dist::DurationDist;
 use super::units::{CacheCapacity, Duration, KeyCount, Name, Probability, QueueCapacity, Rate};
@@ -169,18 +169,6 @@ pub struct Reshard {
     pub shards: u64,
     /// How fast moving keys are copied (greater than zero).
     pub rate: Rate,
-}
-
-/// `failover`: replacing a dead primary.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct Failover {
-    /// Time to notice a dead node.
-    #[schemars(extend("default" = "10s"))]
-    pub detection: Option<Duration>,
-    /// Time to promote a replica after that.
-    #[schemars(extend("default" = "5s"))]
-    pub promotion: Option<Duration>,
 }
 
 /// `[keyspace.<name>]`: the items requests are about.

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use crate::scenario::types::KillMode;
 
 use super::dist::DurationDist;
-use super::units::{Duration, FaultTarget, Name, Probability};
+use super::units::{Duration, FaultTarget, Name};
 
 /// One fault: an action on a target (or a `partition` between two data
 /// centers), scheduled (`at`) or random (`mtbf`, `mttr`).
@@ -55,19 +55,4 @@ pub struct Fault {
     /// `slow`: service times + this.
     #[schemars(extend("default" = "0s"))]
     pub add: Option<Duration>,
-}
-
-/// `[recovery]`: when a drill counts the service as recovered.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct Recovery {
-    /// The window's error rate at most the pre-fault baseline plus this.
-    #[schemars(extend("default" = 0.001))]
-    pub error_rate_margin: Option<Probability>,
-    /// The window's p99 at most the baseline's times this.
-    #[schemars(extend("exclusiveMinimum" = 0, "default" = 1.5))]
-    pub p99_factor: Option<f64>,
-    /// For this many windows in a row; use short windows (`window = "1s"`) in drills.
-    #[schemars(range(min = 1, max = 1000), extend("default" = 3))]
-    pub windows: Option<u64>,
 }

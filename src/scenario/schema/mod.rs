@@ -37,11 +37,12 @@ use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema};
 use serde_json::Value;
 
+use crate::scenario::types::{Limits, Recovery, Size};
 pub use cdn::{Cdn, Deploy, SizeDist};
-pub use components::{Balancer, Dns, Endpoint, Network, Pool, Size, Step};
+pub use components::{Balancer, Dns, Endpoint, Network, Pool, Step};
 pub use data::{Cache, Database, Keyspace};
 pub use dist::{DistTable, DurationDist};
-pub use faults::{Fault, Recovery};
+pub use faults::Fault;
 pub use geo::{Datacenter, Link, Region};
 pub use queues::{Autoscale, Queue};
 pub use workload::Workload;
@@ -128,22 +129,6 @@ pub struct Meta {
     /// Width of a time-series row.
     #[schemars(extend("x-default-text" = "`\"10s\"` (or `duration` if shorter)"))]
     pub window: Option<Duration>,
-}
-
-/// `[limits]`: what a run may use.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct Limits {
-    /// Requests in flight at once; beyond it the run stops with exit code 1 and writes
-    /// nothing (an overloaded system without timeouts).
-    #[schemars(range(min = 1, max = 100_000_000), extend("default" = 1_000_000))]
-    pub max_in_flight: Option<u64>,
-    /// Events handled in one run.
-    #[schemars(range(min = 1, max = 9_223_372_036_854_775_807u64), extend("default" = 10_000_000_000u64))]
-    pub max_events: Option<u64>,
-    /// The longest `scenario.duration` accepted; a longer one is an error at load time.
-    #[schemars(extend("default" = "31d"))]
-    pub max_duration: Option<Duration>,
 }
 
 /// The schema as a JSON value (draft-07, which Taplo and most editors read).

@@ -1,0 +1,407 @@
+//! One description per scenario key.
+//!
+//! A section declared with [`section!`] states, for each of its keys, once:
+//! the key (the field's name), its Rust type in the resolved scenario, its
+//! default — or that it is required, with an example, or optional — how it
+//! is written and checked (a [`Kind`]: a count in a range, a positive
+//! duration, a probability, a word, a distribution), and what it means (the
+//! doc comment). From that one declaration come:
+//!
+//! - the resolved struct (`types.rs` re-exports it),
+//! - its reader, which collects every problem with its place like the rest
+//!   of the loader (`Reader`), applies the defaults and reports unknown keys,
+//! - its JSON Schema (description, default, constraints) and so README.md's
+//!   key table (`schema::reference`),
+//! - its lines in the resolved dump.
+//!
+//! So a new key of such a section is one line here, plus any special
+//! validation and its consumer. What a kind cannot say (relations between
+//! keys, names of other components) is checked by the section's caller.
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde_json::{Map, Value};
+
+use super::dump;
+use super::parse::Cx;
+use super::reader::Node;
+use super::schema::units;
+use super::units::format_duration;
+use crate::engine::SimDuration;
+
+/// How a key's value is written in a scenario and checked.
+pub(crate) trait Kind {
+    /// The value in the resolved scenario.
+    type Value;
+    /// Reads the value at `node`, recording any problem in `cx.reader`.
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<Self::Value>;
+    /// The schema of a value (without description or default).
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value;
+    /// A value as TOML text, for the dump.
+    fn toml(&self, value: &Self::Value) -> String;
+    /// A value as JSON, for the schema's `default`.
+    fn json(&self, value: &Self::Value) -> Value {
+        toml_to_json(&self.toml(value))
+    }
+}
+
+/// JSON of a TOML value written by a kind (numbers, strings, booleans).
+fn toml_to_json(text: &str) -> Value {
+    let table: toml::Table = toml::from_str(&format!("v = {text}")).expect("a kind writes valid TOML");
+    serde_json::to_value(&table["v"]).expect("a TOML value converts to JSON")
+}
+
+/// A schema given by a type, inlined.
+fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
+    generator.subschema_for::<T>().to_value()
+}
+
+/// A whole number from `min` to `max` (integral floats such as `1e6` too).
+pub(crate) struct Count {
+    pub min: u64,
+    pub max: u64,
+}
+
+impl Kind for Count {
+    type Value = u64;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<u64> {
+        cx.reader.integer(node, self.min, self.max)
+    }
+
+    fn schema(&self, _: &mut SchemaGenerator) -> Value {
+        serde_json::json!({ "type": "integer", "minimum": self.min, "maximum": self.max })
+    }
+
+    fn toml(&self, value: &u64) -> String {
+        value.to_string()
+    }
+}
+
+/// `Count` for a `u32` field (its `max` fits in `u32`).
+pub(crate) struct Count32 {
+    pub min: u64,
+    pub max: u64,
+}
+
+impl Kind for Count32 {
+    type Value = u32;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<u32> {
+        debug_assert!(self.max <= u64::from(u32::MAX));
+        cx.reader
+            .integer(node, self.min, self.max)
+            .map(|value| value as u32)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        Count {
+            min: self.min,
+            max: self.max,
+        }
+        .schema(generator)
+    }
+
+    fn toml(&self, value: &u32) -> String {
+        value.to_string()
+    }
+}
+
+/// A number greater than zero.
+pub(crate) struct PositiveNumber;
+
+impl Kind for PositiveNumber {
+    type Value = f64;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<f64> {
+        cx.reader.positive_number(node)
+    }
+
+    fn schema(&self, _: &mut SchemaGenerator) -> Value {
+        serde_json::json!({ "type": "number", "exclusiveMinimum": 0 })
+    }
+
+    fn toml(&self, value: &f64) -> String {
+        dump::float(*value)
+    }
+}
+
+/// A number of zero or more.
+pub(crate) struct NonNegativeNumber;
+
+impl Kind for NonNegativeNumber {
+    type Value = f64;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<f64> {
+        let value = cx.reader.number(node)?;
+        if value < 0.0 {
+            cx.reader
+                .invalid(node, format!("`{}` must not be negative", node.key()), None);
+            return None;
+        }
+        Some(value)
+    }
+
+    fn schema(&self, _: &mut SchemaGenerator) -> Value {
+        serde_json::json!({ "type": "number", "minimum": 0 })
+    }
+
+    fn toml(&self, value: &f64) -> String {
+        dump::float(*value)
+    }
+}
+
+/// A probability: a number from 0 to 1, or a percentage string.
+pub(crate) struct Probability;
+
+impl Kind for Probability {
+    type Value = f64;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<f64> {
+        cx.reader.probability(node)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<units::Probability>(generator)
+    }
+
+    fn toml(&self, value: &f64) -> String {
+        dump::float(*value)
+    }
+}
+
+/// A duration string (zero allowed).
+pub(crate) struct Duration;
+
+impl Kind for Duration {
+    type Value = SimDuration;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<SimDuration> {
+        cx.reader.duration(node)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<units::Duration>(generator)
+    }
+
+    fn toml(&self, value: &SimDuration) -> String {
+        toml::Value::String(format_duration(*value)).to_string()
+    }
+}
+
+/// A duration string longer than zero.
+pub(crate) struct PositiveDuration;
+
+impl Kind for PositiveDuration {
+    type Value = SimDuration;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<SimDuration> {
+        cx.reader.positive_duration(node)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<units::Duration>(generator)
+    }
+
+    fn toml(&self, value: &SimDuration) -> String {
+        toml::Value::String(format_duration(*value)).to_string()
+    }
+}
+
+/// The doc comment of a key or section as the schema's description (the
+/// lines joined by newlines, as `schemars` does for derived types).
+pub(crate) fn description(lines: &[&str]) -> String {
+    let text: Vec<&str> = lines
+        .iter()
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .collect();
+    text.join("\n").trim().to_owned()
+}
+
+/// The schema of a section: an object of its keys.
+pub(crate) fn object_schema(
+    description: &str,
+    properties: Map<String, Value>,
+    required: Vec<&'static str>,
+) -> Schema {
+    let mut object = Map::new();
+    object.insert("additionalProperties".into(), Value::Bool(false));
+    object.insert("description".into(), Value::String(description.to_owned()));
+    object.insert("properties".into(), Value::Object(properties));
+    if !required.is_empty() {
+        object.insert("required".into(), required.into());
+    }
+    object.insert("type".into(), "object".into());
+    Schema::from(object)
+}
+
+/// A key's schema: its kind's, with its description and default.
+pub(crate) fn key_schema(mut kind: Value, description: String, default: Option<Value>) -> Value {
+    if let Value::Object(object) = &mut kind {
+        if let Some(default) = default {
+            object.insert("default".into(), default);
+        }
+        object.insert("description".into(), Value::String(description));
+    }
+    kind
+}
+
+/// A section's name in the schema's definitions.
+pub(crate) fn schema_name(name: &'static str) -> Cow<'static, str> {
+    Cow::Borrowed(name)
+}
+
+/// Declares a section: see the module doc. Each key is `/// meaning` then
+/// `key: Type = default(EXPR) | required("example") | optional(), Kind;`.
+/// `pub struct Size(name) { … }` declares a named section
+/// (`[size.<name>]`): a `name` field that is no key, and a reader that takes it.
+macro_rules! section {
+    (
+        $(#[doc = $doc:literal])*
+        pub struct $name:ident $(( $named:ident ))? {
+            $(
+                $(#[doc = $key_doc:literal])*
+                $key:ident : $type:ty = $presence:ident ( $($value:tt)* ), $kind:expr;
+            )+
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name {
+            $(
+                /// The section's name (its key in `[kind.<name>]`).
+                pub $named: String,
+            )?
+            $($(#[doc = $key_doc])* pub $key: $type,)+
+        }
+
+        impl $name {
+            /// Reads the section at `node`: every key with its kind, the
+            /// defaults, and every unknown key reported.
+            pub(crate) fn read(
+                cx: &mut $crate::scenario::parse::Cx,
+                $($named: String,)?
+                node: &$crate::scenario::reader::Node,
+            ) -> Option<Self> {
+                #[allow(unused_imports)]
+                use $crate::scenario::section::Kind as _;
+                let mut table = cx.reader.table(node)?;
+                $(
+                    let $key = $crate::scenario::section::section!(@read cx, table, $key, $kind, $presence ($($value)*));
+                )+
+                table.finish(&mut cx.reader);
+                Some($name { $($named,)? $($key: $key?,)+ })
+            }
+
+            /// The section as written when it is left out: `None` if a key is required.
+            #[allow(dead_code)]
+            pub(crate) fn defaults($($named: String)?) -> Option<Self> {
+                $(
+                    let $key = $crate::scenario::section::section!(@only_default $presence ($($value)*));
+                )+
+                Some($name { $($named,)? $($key: $key?,)+ })
+            }
+
+            /// Every key as an inline table: `{ key = value, … }`.
+            #[allow(dead_code)]
+            pub(crate) fn dump_inline(&self) -> String {
+                let mut lines = String::new();
+                self.dump_keys(&mut lines);
+                format!("{{ {} }}", lines.trim_end().replace('\n', ", "))
+            }
+
+            /// Writes every key as a `key = value` line (absent optional keys left out).
+            pub(crate) fn dump_keys(&self, out: &mut String) {
+                #[allow(unused_imports)]
+                use $crate::scenario::section::Kind as _;
+                $(
+                    $crate::scenario::section::section!(@dump out, self.$key, $key, $kind, $presence);
+                )+
+            }
+        }
+
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                $crate::scenario::section::schema_name(stringify!($name))
+            }
+
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                #[allow(unused_imports)]
+                use $crate::scenario::section::Kind as _;
+                let mut properties = serde_json::Map::new();
+                #[allow(unused_mut)]
+                let mut required: Vec<&'static str> = Vec::new();
+                $(
+                    let kind = $kind;
+                    let default = $crate::scenario::section::section!(@default kind, $presence ($($value)*));
+                    $crate::scenario::section::section!(@required required, $key, $presence);
+                    properties.insert(
+                        stringify!($key).to_owned(),
+                        $crate::scenario::section::key_schema(
+                            kind.schema(generator),
+                            $crate::scenario::section::description(&[$($key_doc),*]),
+                            default,
+                        ),
+                    );
+                )+
+                $crate::scenario::section::object_schema(
+                    &$crate::scenario::section::description(&[$($doc),*]),
+                    properties,
+                    required,
+                )
+            }
+        }
+    };
+
+    (@read $cx:ident, $table:ident, $key:ident, $kind:expr, default ($default:expr)) => {
+        $table
+            .get(stringify!($key))
+            .map(|node| $kind.read($cx, &node))
+            .unwrap_or(Some($default))
+    };
+    (@read $cx:ident, $table:ident, $key:ident, $kind:expr, required ($example:expr)) => {
+        $table
+            .require(&mut $cx.reader, stringify!($key), $example)
+            .and_then(|node| $kind.read($cx, &node))
+    };
+    (@read $cx:ident, $table:ident, $key:ident, $kind:expr, optional ()) => {
+        match $table.get(stringify!($key)) {
+            None => Some(None),
+            Some(node) => $kind.read($cx, &node).map(Some),
+        }
+    };
+
+    (@dump $out:ident, $value:expr, $key:ident, $kind:expr, optional) => {
+        if let Some(value) = &$value {
+            $out.push_str(&format!("{} = {}\n", stringify!($key), $kind.toml(value)));
+        }
+    };
+    (@dump $out:ident, $value:expr, $key:ident, $kind:expr, $presence:ident) => {
+        $out.push_str(&format!("{} = {}\n", stringify!($key), $kind.toml(&$value)));
+    };
+
+    (@default $kind:ident, default ($default:expr)) => {
+        Some($kind.json(&$default))
+    };
+    (@default $kind:ident, $presence:ident ($($value:tt)*)) => {
+        None
+    };
+
+    (@only_default default ($default:expr)) => {
+        Some($default)
+    };
+    (@only_default optional ()) => {
+        Some(None)
+    };
+    (@only_default required ($example:expr)) => {
+        None
+    };
+
+    (@required $required:ident, $key:ident, required) => {
+        $required.push(stringify!($key));
+    };
+    (@required $required:ident, $key:ident, $presence:ident) => {};
+}
+
+pub(crate) use section;
