@@ -5,5 +5,6 @@ pub mod engine;
 pub mod metrics;
 pub mod model;
 pub mod report;
+pub mod results;
 pub mod scenario;
 pub mod study;

@@ -152,7 +152,7 @@ fn run_and_write(
     names: &[String],
     scenarios: &[Scenario],
     out: &Path,
-    slos: &[capsim::study::slo::Slo],
+    slos: &[capsim::results::slo::Slo],
 ) -> Result<Vec<RunData>, Failure> {
     let results = run_all(scenarios);
     if super::interrupt::announce_if_interrupted() {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use capsim::report::study_files::{StudyFileError, read_manifest, read_sweep_csv};
-use capsim::study::sweep::{SweepManifest, SweepTable};
+use capsim::results::sweep::{SweepManifest, SweepTable};
 
 use super::outcome::{Failure, Outcome};
 

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use clap::Args;
 
 use capsim::report::plan_files::write_plan;
+use capsim::results::knobs::{self, Knob};
+use capsim::results::plan::{Headroom, Outcome, Plan, PlanStep};
 use capsim::scenario::dump::to_toml;
 use capsim::scenario::units::parse_rate;
 use capsim::scenario::{Scenario, load_file};
-use capsim::study::knobs::{self, Knob};
-use capsim::study::plan::{self, Outcome, Plan, PlanError, PlanSettings, PlanStep};
+use capsim::study::plan::{self, PlanError, PlanSettings};
 
 use super::args::ScenarioArgs;
 use super::outcome::{self, Failure};
@@ -241,7 +242,7 @@ fn print_step(knobs: &[Knob], step: &PlanStep) {
     say!("        why: {}", step.reason);
 }
 
-fn print_answer(arguments: &PlanArgs, plan: &Plan, step: usize, headroom: Option<&plan::Headroom>) {
+fn print_answer(arguments: &PlanArgs, plan: &Plan, step: usize, headroom: Option<&Headroom>) {
     let answer = &plan.steps[step];
     say!(
         "cheapest configuration meeting every SLO with 95% confidence ({} configurations simulated):",

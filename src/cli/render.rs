@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use capsim::report::render::{RenderOptions, Rendered, render_run};
+use capsim::results::slo::{self, Slo, Verdict};
 use capsim::scenario::Scenario;
-use capsim::study::slo::{self, Slo, Verdict};
 
 use super::outcome::Failure;
 

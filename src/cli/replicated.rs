@@ -3,12 +3,15 @@
 //! charts all go on the pool `--threads` sizes.
 
 use capsim::metrics::catalog as metric;
+use capsim::report::bottleneck;
 use capsim::report::render::Rendered;
 use capsim::report::study_files::write_replicated_run;
+use capsim::results::Replicated;
+use capsim::results::interval::IntervalSummary;
+use capsim::results::slo::Slo;
 use capsim::scenario::Scenario;
 use capsim::scenario::dump::to_toml;
-use capsim::study::replicate::{IntervalSummary, Replicated, run_replications};
-use capsim::study::slo::Slo;
+use capsim::study::replicate::run_replications;
 
 use super::args::RunArgs;
 use super::count_progress::CountProgress;
@@ -103,20 +106,18 @@ fn print_summary(scenario: &Scenario, replicated: &Replicated, out: &std::path::
         get("overall", metric::LATENCY_P50_MS.name, 1.0, 2),
         get("overall", metric::LATENCY_P99_MS.name, 1.0, 2)
     );
-    let stations = scenario.station_names();
-    let busiest = stations
-        .flat_map(|name| {
-            [
-                ("workers", metric::UTILIZATION.name),
-                ("CPU", metric::CPU_UTILIZATION.name),
-            ]
-            .map(|(resource, metric)| (name, resource, metric, summary.mean(name, metric).unwrap_or(0.0)))
-        })
-        .max_by(|a, b| a.3.total_cmp(&b.3));
-    if let Some((name, resource, metric, _)) = busiest {
+    // The bottleneck of the means, by the report's rule.
+    let rows = summary
+        .rows
+        .iter()
+        .map(|row| (row.scope.as_str(), row.metric.as_str()));
+    let value = |scope: &str, metric: &str| summary.mean(scope, metric);
+    if let Some(busiest) = bottleneck::rank(rows, &value).into_iter().next() {
+        let name = busiest.station.as_str();
         say!(
-            "  busiest  {name} ({resource} {}% busy), mean wait {} ms",
-            get(name, metric, 100.0, 1),
+            "  busiest  {name} ({} {}% busy), mean wait {} ms",
+            busiest.resource,
+            get(name, &busiest.metric, 100.0, 1),
             get(name, metric::WAIT_MEAN_MS.name, 1.0, 2)
         );
     }

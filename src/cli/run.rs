@@ -1,7 +1,8 @@
 //! `capsim run`: load, pre-check, simulate, write, summarise.
 
 use capsim::metrics::catalog as metric;
-use capsim::report::RunWriter;
+use capsim::report::{RunWriter, bottleneck};
+use capsim::results::RunResult;
 use capsim::scenario::dump::to_toml;
 use capsim::study::{self, Control, feasibility};
 
@@ -82,7 +83,7 @@ pub fn run(arguments: RunArgs) -> Outcome {
     Ok(())
 }
 
-fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResult, out: &std::path::Path) {
+fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out: &std::path::Path) {
     let summary = &result.summary;
     let get = |scope: &str, metric: &str| summary.get(scope, metric).unwrap_or(0.0);
     say!(
@@ -105,23 +106,18 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &study::RunResul
         get("overall", metric::LATENCY_P99_MS.name),
         get("overall", metric::LATENCY_MAX_MS.name)
     );
-    let stations = scenario.station_names();
-    // The busiest resource: workers (or connections), or CPU cores.
-    let busiest = stations
-        .flat_map(|name| {
-            [
-                ("workers", get(name, metric::UTILIZATION.name)),
-                ("CPU", get(name, metric::CPU_UTILIZATION.name)),
-            ]
-            .map(|(resource, utilization)| (name, resource, utilization))
-        })
-        .max_by(|a, b| a.2.total_cmp(&b.2));
-    if let Some((name, resource, utilization)) = busiest {
+    // The bottleneck by the report's rule, so this line and report.html
+    // name the same station.
+    let rows = summary.rows.iter().map(|row| (row.scope.as_str(), row.metric));
+    let value = |scope: &str, metric: &str| summary.get(scope, metric);
+    if let Some(busiest) = bottleneck::rank(rows, &value).into_iter().next() {
         say!(
-            "  busiest  {name} ({resource} {:.1}% busy), mean queue {:.2}, mean wait {:.2} ms",
-            100.0 * utilization,
-            get(name, metric::QUEUE_LEN_MEAN.name),
-            get(name, metric::WAIT_MEAN_MS.name)
+            "  busiest  {} ({} {:.1}% busy), mean queue {:.2}, mean wait {:.2} ms",
+            busiest.station,
+            busiest.resource,
+            100.0 * busiest.utilization,
+            busiest.queue_len_mean.unwrap_or(0.0),
+            busiest.wait_mean_ms.unwrap_or(0.0)
         );
     }
     say!(

@@ -9,12 +9,13 @@ use clap::Args;
 use rayon::prelude::*;
 
 use capsim::report::study_files::{SWEEP_FILES, write_shard, write_sweep};
+use capsim::results::axis::{self, Axis};
+use capsim::results::shard::{self, Shard, ShardSource};
+use capsim::results::sweep::{self, Point, PointOutcome, SweepManifest, SweepTable};
+use capsim::results::sweep_analysis::{SweepAnalysis, analyse};
 use capsim::scenario::dump::to_toml;
 use capsim::scenario::{Scenario, ScenarioError, load_file};
-use capsim::study::axis::{self, Axis};
-use capsim::study::shard::{self, Shard, ShardSource};
-use capsim::study::sweep::{self, Point, PointOutcome, SweepManifest, SweepTable};
-use capsim::study::sweep_analysis::{SweepAnalysis, analyse};
+use capsim::study;
 
 use super::args::ScenarioArgs;
 use super::count_progress::CountProgress;
@@ -103,7 +104,7 @@ impl Study<'_> {
         let scenarios = point_scenarios(&arguments.scenario, &self.axes, &points)?;
         let runs = points.len() as u64 * arguments.replications as u64;
         let progress = CountProgress::new(runs, "runs", arguments.quiet);
-        let outcomes = sweep::run_points(&scenarios, arguments.replications, &|| progress.tick());
+        let outcomes = study::sweep::run_points(&scenarios, arguments.replications, &|| progress.tick());
         progress.finish();
         if super::interrupt::announce_if_interrupted() {
             return Err(Failure::Interrupted);

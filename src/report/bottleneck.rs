@@ -1,8 +1,11 @@
-//! The bottleneck: the station closest to saturation, read from a run's
-//! summary. A station is any scope with a `utilization` (workers or
-//! connections busy) or a `cpu_utilization` (cores computing); the busier of
-//! the two resources counts, so new station kinds qualify by reporting
-//! either metric.
+//! The bottleneck as the report, `compare` and `capsim run` show it: every
+//! station ranked by `results::bottleneck`'s rule (the one `sweep` and
+//! `plan` use), each with its busiest resource, mean queue and mean wait.
+//! A station is any scope with a `utilization` (workers or connections
+//! busy) or a `cpu_utilization` (cores computing), so new station kinds
+//! qualify by reporting either metric.
+
+use crate::results::bottleneck::{self, CPU_UTILIZATION};
 
 use super::run_data::RunData;
 use crate::metrics::catalog as metric;
@@ -11,38 +14,53 @@ use crate::metrics::catalog as metric;
 #[derive(Clone, Debug, PartialEq)]
 pub struct StationLoad {
     pub station: String,
-    /// `workers` (or connections) or `CPU`: whichever is busier.
+    /// `utilization` or `cpu_utilization`: the reading the rule chose.
+    pub metric: String,
+    /// `workers` (or connections) or `CPU`: the resource `metric` measures.
     pub resource: &'static str,
     pub utilization: f64,
     pub queue_len_mean: Option<f64>,
     pub wait_mean_ms: Option<f64>,
 }
 
-/// Every station, busiest first (ties keep summary order).
-pub fn station_loads(data: &RunData) -> Vec<StationLoad> {
-    let mut loads: Vec<StationLoad> = data
-        .summary_scopes()
+/// The resource a utilization metric measures, as people read it.
+fn resource(metric: &str) -> &'static str {
+    if metric == CPU_UTILIZATION {
+        "CPU"
+    } else {
+        "workers"
+    }
+}
+
+/// Every station of a summary, bottleneck first: the stations are the
+/// scopes of its `(scope, metric)` rows that report a utilization, read
+/// through `value(scope, metric)`.
+pub fn rank<'a>(
+    rows: impl IntoIterator<Item = (&'a str, &'a str)>,
+    value: &dyn Fn(&str, &str) -> Option<f64>,
+) -> Vec<StationLoad> {
+    let stations = bottleneck::stations(rows);
+    bottleneck::ranking(bottleneck::readings(&stations, value))
         .into_iter()
-        .filter_map(|scope| {
-            let resources = [
-                ("workers", data.value(scope, metric::UTILIZATION.name)),
-                ("CPU", data.value(scope, metric::CPU_UTILIZATION.name)),
-            ];
-            let (resource, utilization) = resources
-                .into_iter()
-                .filter_map(|(resource, value)| value.filter(|v| v.is_finite()).map(|v| (resource, v)))
-                .reduce(|best, next| if next.1 > best.1 { next } else { best })?;
-            Some(StationLoad {
-                station: scope.to_owned(),
-                resource,
-                utilization,
-                queue_len_mean: data.value(scope, metric::QUEUE_LEN_MEAN.name),
-                wait_mean_ms: data.value(scope, metric::WAIT_MEAN_MS.name),
-            })
+        .map(|reading| StationLoad {
+            resource: resource(&reading.metric),
+            queue_len_mean: value(&reading.station, metric::QUEUE_LEN_MEAN.name),
+            wait_mean_ms: value(&reading.station, metric::WAIT_MEAN_MS.name),
+            station: reading.station,
+            metric: reading.metric,
+            utilization: reading.utilization,
         })
-        .collect();
-    loads.sort_by(|a, b| b.utilization.total_cmp(&a.utilization));
-    loads
+        .collect()
+}
+
+/// Every station of a run, bottleneck first.
+pub fn station_loads(data: &RunData) -> Vec<StationLoad> {
+    rank(
+        data.summary
+            .iter()
+            .map(|row| (row.scope.as_str(), row.metric.as_str())),
+        &|scope, metric| data.value(scope, metric),
+    )
 }
 
 /// The station closest to saturation, if the run has any station.

@@ -14,7 +14,7 @@ use super::compare::{Comparison, cell};
 use super::html::{self, escape, raw, section, signed, table, text};
 use super::run_charts::{NamedFigure, TimeAxis};
 use super::run_data::RunData;
-use crate::study::slo::Slo;
+use crate::results::slo::Slo;
 
 /// Overlay charts, one line per variant, for metrics the runs have.
 pub fn compare_charts(variants: &[String], runs: &[RunData]) -> Vec<NamedFigure> {
@@ -41,12 +41,7 @@ pub fn compare_charts(variants: &[String], runs: &[RunData]) -> Vec<NamedFigure>
         .zip(runs)
         .filter_map(|(name, run)| {
             let load = bottleneck(run)?;
-            let metric = if load.resource == "CPU" {
-                "cpu_utilization"
-            } else {
-                "utilization"
-            };
-            run.series(&load.station, metric).map(|series| Series {
+            run.series(&load.station, &load.metric).map(|series| Series {
                 name: format!("{name}: {} {}", load.station, load.resource),
                 points: axis.scale(&series.points),
             })

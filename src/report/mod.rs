@@ -34,7 +34,7 @@ pub use atomic::{PendingFile, partial_path, write_all_atomic, write_atomic};
 pub use tables::{events_csv, summary_csv, timeseries_csv};
 
 use crate::metrics::Timeseries;
-use crate::study::RunResult;
+use crate::results::RunResult;
 
 /// The files a run produces, in the order they are completed.
 pub const RUN_FILES: [&str; 4] = [

@@ -11,8 +11,8 @@
 use std::io;
 use std::path::Path;
 
-use crate::study::plan::{Outcome, Plan};
-use crate::study::replicate::IntervalSummary;
+use crate::results::interval::IntervalSummary;
+use crate::results::plan::{Outcome, Plan};
 
 use super::study_files::interval_summary_csv;
 use super::tables::csv_writer;
@@ -141,11 +141,11 @@ pub fn write_plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::study::knobs::{Knob, KnobKind};
-    use crate::study::plan::{Evaluation, Phase, PlanStep, SloCheck};
+    use crate::results::knobs::{Knob, KnobKind};
+    use crate::results::plan::{Evaluation, Phase, PlanStep, SloCheck};
 
     fn plan() -> Plan {
-        let slo = crate::study::slo::parse("p99<200ms").unwrap();
+        let slo = crate::results::slo::parse("p99<200ms").unwrap();
         let step = |values: Vec<u32>, bound: f64| PlanStep {
             phase: Phase::Raise,
             values,

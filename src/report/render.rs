@@ -20,8 +20,8 @@ use super::run_charts::{NamedFigure, run_charts};
 use super::run_data::{ReadError, RunData};
 use super::run_page::RunPage;
 use super::write_atomic;
+use crate::results::slo::{Slo, Verdict};
 use crate::scenario::Scenario;
-use crate::study::slo::{Slo, Verdict};
 
 /// The report's file name in a run folder.
 pub const REPORT_FILE: &str = "report.html";

@@ -12,8 +12,8 @@ use super::graph::Topology;
 use super::html::{self, Cell, escape, num, number, percent, raw, section, table, text};
 use super::run_charts::NamedFigure;
 use super::run_data::RunData;
+use crate::results::slo::Verdict;
 use crate::scenario::Scenario;
-use crate::study::slo::Verdict;
 
 /// Everything the page shows.
 pub struct RunPage<'a> {
@@ -431,7 +431,7 @@ fn station_table(loads: &[StationLoad]) -> String {
 mod tests {
     use super::*;
     use crate::report::run_data::{EventRow, SummaryValue};
-    use crate::study::slo;
+    use crate::results::slo;
 
     fn data() -> RunData {
         let summary = [

@@ -23,11 +23,12 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::study::axis::Axis;
-use crate::study::replicate::{IntervalSummary, Replicated};
-use crate::study::shard;
-use crate::study::sweep::{SweepManifest, SweepRow, SweepTable};
-use crate::study::sweep_analysis::SweepAnalysis;
+use crate::results::Replicated;
+use crate::results::axis::Axis;
+use crate::results::interval::IntervalSummary;
+use crate::results::shard;
+use crate::results::sweep::{SweepManifest, SweepRow, SweepTable};
+use crate::results::sweep_analysis::SweepAnalysis;
 
 use super::chart::LineChart;
 use super::sweep_charts::{CHART_NAMES, sweep_charts};
@@ -312,7 +313,7 @@ pub fn points_csv(manifest: &SweepManifest, table: &SweepTable, analysis: &Sweep
     out.write_record(&header).expect("in memory");
     for point in &analysis.points {
         let mut record = vec![point.point.to_string()];
-        let indices = crate::study::sweep::value_indices(&manifest.axes, point.point);
+        let indices = crate::results::sweep::value_indices(&manifest.axes, point.point);
         record.extend(
             manifest
                 .axes
@@ -471,9 +472,9 @@ fn chart_files<'a>(dir: &Path, charts: &'a [(&'static str, LineChart)]) -> Vec<P
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::study::axis::parse_axis;
-    use crate::study::shard::Shard;
-    use crate::study::sweep::points;
+    use crate::results::axis::parse_axis;
+    use crate::results::shard::Shard;
+    use crate::results::sweep::points;
 
     fn manifest(shard: Option<Shard>) -> SweepManifest {
         SweepManifest {
@@ -490,7 +491,7 @@ mod tests {
     #[test]
     fn interval_summary_has_the_ci_columns() {
         let mut summary = IntervalSummary::default();
-        summary.rows.push(crate::study::replicate::IntervalRow {
+        summary.rows.push(crate::results::interval::IntervalRow {
             scope: "overall".into(),
             metric: "latency_p99_ms".into(),
             mean: 12.5,

@@ -9,7 +9,7 @@
 //! utilization), because every line for every group would not be readable.
 
 use crate::metrics::catalog as metric;
-use crate::study::sweep_analysis::{Group, PointAnalysis, SweepAnalysis};
+use crate::results::sweep_analysis::{Group, PointAnalysis, SweepAnalysis};
 
 use super::chart::{LineChart, Marker, Series};
 
@@ -289,9 +289,9 @@ pub fn sweep_charts(analysis: &SweepAnalysis) -> Vec<(&'static str, LineChart)> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::study::axis::parse_axis;
-    use crate::study::sweep::{SweepManifest, SweepTable, points};
-    use crate::study::sweep_analysis::analyse;
+    use crate::results::axis::parse_axis;
+    use crate::results::sweep::{SweepManifest, SweepTable, points};
+    use crate::results::sweep_analysis::analyse;
 
     fn analysis() -> SweepAnalysis {
         let axes = vec![parse_axis("workload.arrivals.rate=100/s..400/s:100/s").unwrap()];

@@ -10,9 +10,10 @@
 
 use rayon::prelude::*;
 
+use crate::results::RunResult;
 use crate::scenario::Scenario;
 
-use super::run::{RunError, RunResult, run};
+use super::run::{RunError, run};
 
 /// A variant of the base scenario: its name and its `PATH=VALUE` overrides.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,25 +1,21 @@
 //! Studies: running scenarios and everything built from runs. A single run
 //! is one thread and is fully determined by its scenario (seed included).
 //! Analytic estimates live here too, beside the simulation they check.
+//! What the runs produce, and what is read from it without running
+//! anything (objectives, the bottleneck, a sweep's table and analysis, a
+//! plan), is `results`'s, one layer down, where `report` reads it too.
 
 pub mod analytic;
-pub mod axis;
-pub mod bottleneck;
 pub mod cache_estimate;
 pub mod cache_theory;
 pub mod compare;
 pub mod feasibility;
 pub mod interrupt;
-pub mod knobs;
 pub mod plan;
 pub mod replicate;
 mod run;
 pub mod schedule;
-pub mod shard;
-pub mod slo;
 pub mod stats;
 pub mod sweep;
-pub mod sweep_analysis;
-pub mod usl;
 
-pub use run::{Control, RunError, RunResult, run, run_observed};
+pub use run::{Control, RunError, run, run_observed};

@@ -25,14 +25,16 @@
 
 use std::collections::BTreeMap;
 
+use crate::results::bottleneck::{self, Bottleneck};
+use crate::results::interval::IntervalSummary;
+use crate::results::knobs::{HOURS_PER_MONTH, Knob};
+use crate::results::plan::{Evaluation, Headroom, Outcome, Phase, Plan, PlanStep, SloCheck};
+use crate::results::slo::{Op, Slo};
 use crate::scenario::{Arrivals, OpenRate, Scenario};
 
 use super::analytic;
-use super::bottleneck::{pick, readings};
 use super::feasibility::{self, offered_rate};
-use super::knobs::{HOURS_PER_MONTH, Knob};
-use super::replicate::{IntervalSummary, aggregate, replicate_summaries};
-use super::slo::{Op, Slo};
+use super::replicate::{aggregate, replicate_summaries};
 
 /// What `plan` is asked.
 #[derive(Clone, Debug)]
@@ -98,137 +100,6 @@ pub fn monthly_cost_usd(scenario: &Scenario) -> f64 {
         .iter()
         .map(|pool| pool.instances as f64 * scenario.pool_size(pool).price_per_hour * HOURS_PER_MONTH)
         .sum()
-}
-
-/// One objective checked on one configuration.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SloCheck {
-    pub slo: Slo,
-    pub mean: f64,
-    /// The conservative end of the 95 % interval (the mean when there is
-    /// no interval).
-    pub bound: f64,
-    pub met: bool,
-}
-
-impl SloCheck {
-    /// How far the bound is inside the threshold, as a share of it
-    /// (negative when the SLO fails).
-    pub fn margin(&self) -> f64 {
-        let threshold = self.slo.threshold;
-        let gap = match self.slo.op {
-            Op::Less | Op::LessOrEqual => threshold - self.bound,
-            Op::Greater | Op::GreaterOrEqual => self.bound - threshold,
-        };
-        if threshold == 0.0 {
-            gap
-        } else {
-            gap / threshold.abs()
-        }
-    }
-}
-
-/// The most utilized resource of a configuration.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Busiest {
-    pub station: String,
-    pub metric: String,
-    pub utilization: f64,
-}
-
-/// The simulation of one configuration.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Evaluation {
-    /// `None` when some runs could not finish.
-    pub summary: Option<IntervalSummary>,
-    pub failure: Option<String>,
-    pub checks: Vec<SloCheck>,
-    pub busiest: Option<Busiest>,
-    pub cost_per_month_usd: f64,
-    pub met: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    Start,
-    Raise,
-    Trim,
-}
-
-impl Phase {
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Start => "start",
-            Phase::Raise => "raise",
-            Phase::Trim => "trim",
-        }
-    }
-}
-
-/// One configuration the search simulated.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PlanStep {
-    pub phase: Phase,
-    /// Knob values, in knob order.
-    pub values: Vec<u32>,
-    /// Why this configuration was tried.
-    pub reason: String,
-    pub evaluation: Evaluation,
-}
-
-/// How the final configuration stands.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Headroom {
-    pub busiest: Busiest,
-    /// How much the load can grow before the busiest station saturates,
-    /// by the utilization law: 1 / ρ.
-    pub load_factor: f64,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
-    /// Every SLO holds at `steps[step]`, the cheapest found.
-    Met {
-        step: usize,
-        headroom: Option<Headroom>,
-    },
-    NotMet {
-        reason: String,
-    },
-}
-
-/// The plan: the path taken and where it ended.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Plan {
-    pub knobs: Vec<Knob>,
-    /// Knob values in the scenario as given.
-    pub initial: Vec<u32>,
-    pub steps: Vec<PlanStep>,
-    pub outcome: Outcome,
-}
-
-impl Plan {
-    /// The configuration that meets every SLO, if one was found.
-    pub fn answer(&self) -> Option<&PlanStep> {
-        match self.outcome {
-            Outcome::Met { step, .. } => Some(&self.steps[step]),
-            Outcome::NotMet { .. } => None,
-        }
-    }
-
-    /// The knob assignments that turn the scenario into the answer (only
-    /// the knobs that change).
-    pub fn patch(&self) -> Vec<(usize, u32)> {
-        self.answer().map_or_else(Vec::new, |answer| {
-            answer
-                .values
-                .iter()
-                .enumerate()
-                .filter(|&(index, &value)| value != self.initial[index])
-                .map(|(index, &value)| (index, value))
-                .collect()
-        })
-    }
 }
 
 /// Fraction a knob at 10 or more is raised by in one step.
@@ -354,10 +225,10 @@ impl Search<'_> {
             .map(|(knob, _)| knob.station().to_owned())
             .collect();
         let choice = match &evaluation.summary {
-            Some(summary) => busiest_of(&raisable, &|station, metric| summary.mean(station, metric)),
+            Some(summary) => bottleneck::among(&raisable, &|station, metric| summary.mean(station, metric)),
             None => {
                 let estimate = analytic::estimate(scenario);
-                busiest_of(&raisable, &analytic_value(&estimate))
+                bottleneck::among(&raisable, &analytic_value(&estimate))
             }
         };
         let station = match choice {
@@ -412,26 +283,18 @@ fn check(slo: &Slo, summary: &IntervalSummary) -> Result<SloCheck, PlanError> {
     })
 }
 
-fn busiest_of(stations: &[String], value: &dyn Fn(&str, &str) -> Option<f64>) -> Option<Busiest> {
-    pick(readings(stations, value)).map(|reading| Busiest {
-        station: reading.station,
-        metric: reading.metric,
-        utilization: reading.utilization,
-    })
-}
-
 /// The bottleneck of a simulated summary.
-fn busiest(scenario: &Scenario, summary: &IntervalSummary) -> Option<Busiest> {
+fn busiest(scenario: &Scenario, summary: &IntervalSummary) -> Option<Bottleneck> {
     let stations: Vec<String> = scenario.station_names().cloned().collect();
-    busiest_of(&stations, &|station, metric| summary.mean(station, metric))
+    bottleneck::among(&stations, &|station, metric| summary.mean(station, metric))
 }
 
 /// The bottleneck by the analytic estimate (for configurations whose runs
 /// could not finish).
-fn analytic_busiest(scenario: &Scenario) -> Option<Busiest> {
+fn analytic_busiest(scenario: &Scenario) -> Option<Bottleneck> {
     let estimate = analytic::estimate(scenario);
     let stations: Vec<String> = estimate.stations.iter().map(|s| s.station.clone()).collect();
-    busiest_of(&stations, &analytic_value(&estimate))
+    bottleneck::among(&stations, &analytic_value(&estimate))
 }
 
 /// The estimate's utilizations by station and metric.
@@ -709,21 +572,21 @@ mod tests {
     #[test]
     fn margins_and_conservative_bounds() {
         let mut summary = IntervalSummary::default();
-        summary.rows.push(crate::study::replicate::IntervalRow {
+        summary.rows.push(crate::results::interval::IntervalRow {
             scope: "overall".into(),
             metric: "latency_p99_ms".into(),
             mean: 150.0,
             low: 140.0,
             high: 210.0,
         });
-        let slo = crate::study::slo::parse("p99<200ms").unwrap();
+        let slo = crate::results::slo::parse("p99<200ms").unwrap();
         let checked = check(&slo, &summary).unwrap();
         // The mean meets it, the upper bound does not: not met.
         assert_eq!((checked.bound, checked.met), (210.0, false));
         assert!((checked.margin() + 0.05).abs() < 1e-12);
-        let faster = crate::study::slo::parse("p99<250ms").unwrap();
+        let faster = crate::results::slo::parse("p99<250ms").unwrap();
         assert!(check(&faster, &summary).unwrap().met);
-        let missing = crate::study::slo::parse("web/utilization<0.5").unwrap();
+        let missing = crate::results::slo::parse("web/utilization<0.5").unwrap();
         assert!(matches!(
             check(&missing, &summary),
             Err(PlanError::UnknownMetric { .. })

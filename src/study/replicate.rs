@@ -17,53 +17,13 @@ use rayon::prelude::*;
 use crate::engine::random::replication_seed;
 use crate::metrics::catalog as metric;
 use crate::metrics::{SeriesRow, Summary, Timeseries};
-use crate::model::LoggedEvent;
+use crate::results::interval::{IntervalRow, IntervalSummary};
+use crate::results::{Replicated, RunResult};
 use crate::scenario::Scenario;
 
 use super::Control;
-use super::run::{RunError, RunResult, run, run_observed};
+use super::run::{RunError, run, run_observed};
 use super::stats::{CONFIDENCE, mean_interval};
-
-/// One metric over replications: the mean and its 95 % interval (NaN
-/// bounds when there are fewer than two values).
-#[derive(Clone, Debug, PartialEq)]
-pub struct IntervalRow {
-    pub scope: String,
-    pub metric: String,
-    pub mean: f64,
-    pub low: f64,
-    pub high: f64,
-}
-
-/// A summary over replications, in the row order of replication 0.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct IntervalSummary {
-    pub rows: Vec<IntervalRow>,
-}
-
-impl IntervalSummary {
-    pub fn get(&self, scope: &str, metric: &str) -> Option<&IntervalRow> {
-        self.rows
-            .iter()
-            .find(|row| row.scope == scope && row.metric == metric)
-    }
-
-    /// The mean of `metric` in `scope`, if present.
-    pub fn mean(&self, scope: &str, metric: &str) -> Option<f64> {
-        self.get(scope, metric).map(|row| row.mean)
-    }
-
-    /// Appends a row with no interval (a count of the study itself).
-    pub fn push_exact(&mut self, scope: &str, metric: &str, value: f64) {
-        self.rows.push(IntervalRow {
-            scope: scope.to_owned(),
-            metric: metric.to_owned(),
-            mean: value,
-            low: f64::NAN,
-            high: f64::NAN,
-        });
-    }
-}
 
 /// Folds summaries (one per replication, in replication order) into means
 /// and intervals. Rows follow the first summary; a row missing from a later
@@ -167,15 +127,6 @@ pub fn scenario_for(base: &Scenario, replications: u32, index: u64) -> Scenario 
     } else {
         replication_scenario(base, index)
     }
-}
-
-/// The results of a replicated run.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Replicated {
-    pub replications: u32,
-    pub summary: IntervalSummary,
-    pub timeseries: Timeseries,
-    pub events: Vec<LoggedEvent>,
 }
 
 /// A replication that could not finish.

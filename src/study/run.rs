@@ -7,22 +7,11 @@
 //! them to disk, draw a progress bar, or stop the run).
 
 use crate::engine::{EventQueue, SimTime, Stop, run_until};
+use crate::metrics::Timeseries;
 use crate::metrics::catalog as metric;
-use crate::metrics::{Summary, Timeseries};
-use crate::model::{LimitHit, LoggedEvent, Model};
+use crate::model::{LimitHit, Model};
+use crate::results::RunResult;
 use crate::scenario::Scenario;
-
-/// Everything a run produced. `timeseries` holds every row when the run was
-/// collected in memory (`run`), and only the scope names when an observer
-/// took the rows as they came (`run_observed`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct RunResult {
-    pub summary: Summary,
-    pub timeseries: Timeseries,
-    pub events: Vec<LoggedEvent>,
-    /// Engine events handled.
-    pub events_handled: u64,
-}
 
 /// A run that had to stop before its end.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

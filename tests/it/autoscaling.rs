@@ -2,7 +2,7 @@
 //! arrives in steps, the pool scales in after its cooldown, and cost is the
 //! integral of running instances × price.
 
-use capsim::study::RunResult;
+use capsim::results::RunResult;
 
 use crate::support::{assert_conserved, metric, scenario, scenario_file, series, shipped, simulate};
 

@@ -6,8 +6,9 @@
 //! the shipped scenarios' lessons; bad CDN input.
 
 use crate::support::{metric, scenario, scenario_file, shipped, simulate};
+use capsim::results::RunResult;
 use capsim::scenario::load_str;
-use capsim::study::{RunResult, cache_theory};
+use capsim::study::cache_theory;
 
 /// A CDN in front of an origin pool, Zipf(0.8) over 10 000 objects of 1 KiB,
 /// two edges of `capacity_objects` KiB each; `extra` is appended.

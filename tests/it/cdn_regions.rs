@@ -5,8 +5,9 @@
 //! only that region's users to the origin, across the ocean; bad input.
 
 use crate::support::{assert_conserved, metric, scenario, simulate};
+use capsim::results::RunResult;
 use capsim::scenario::load_str;
-use capsim::study::{RunResult, cache_theory};
+use capsim::study::cache_theory;
 
 /// Regions `us` (3 shares of the users) and `eu` (1 share), 80 ms apart;
 /// a CDN with edges in `edges` in front of an origin pool; Zipf(0.8) over

@@ -3,7 +3,7 @@
 //! up to the summary (nothing double-counted, nothing lost between windows).
 
 use crate::support::{assert_conserved, metric, scenario, scenario_file, shipped_scenarios, simulate};
-use capsim::study::RunResult;
+use capsim::results::RunResult;
 
 /// Every feature at once: DNS, a balancer, async and blocking pools,
 /// fan-out, a probability step, a database, timeouts, retries, a spike.

@@ -1,7 +1,7 @@
 //! Failover drills: each drill scenario's promised consequence, measured.
 
 use crate::support::{assert_conserved, metric, scenario_file, shipped, simulate};
-use capsim::study::RunResult;
+use capsim::results::RunResult;
 
 fn series(result: &RunResult, scope: &str, name: &str) -> Vec<(f64, f64)> {
     result.timeseries.series(scope, name)

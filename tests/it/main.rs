@@ -18,6 +18,7 @@ mod fuzz_scenarios;
 mod golden;
 mod graph;
 mod interrupt;
+mod layers;
 mod metrics_catalog;
 mod model_behaviour;
 mod plan;

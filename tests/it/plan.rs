@@ -6,10 +6,11 @@
 
 use std::path::Path;
 
+use capsim::results::knobs;
+use capsim::results::plan::{Outcome, Phase};
+use capsim::results::slo;
 use capsim::scenario::{Scenario, load_text};
-use capsim::study::knobs;
-use capsim::study::plan::{self, Outcome, Phase, PlanSettings};
-use capsim::study::slo;
+use capsim::study::plan::{self, PlanSettings};
 use predicates::str::contains;
 
 use crate::support;

@@ -29,8 +29,8 @@
 
 use std::fmt::Write;
 
+use capsim::results::RunResult;
 use capsim::scenario::{dump, load_str};
-use capsim::study::RunResult;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
 

@@ -62,7 +62,7 @@
 //!
 //! Runs are deterministic, so each test always passes or always fails.
 
-use capsim::study::RunResult;
+use capsim::results::RunResult;
 
 use crate::support::{assert_conserved, metric, scenario, simulate};
 

@@ -4,7 +4,7 @@
 //! the feasibility warning on consumers, and the shipped scenarios.
 
 use capsim::engine::SimDuration;
-use capsim::study::RunResult;
+use capsim::results::RunResult;
 
 use crate::support::{assert_conserved, metric, scenario, scenario_file, series, shipped, simulate};
 

@@ -5,8 +5,8 @@
 //! behind during a partition.
 
 use crate::support::{assert_conserved, metric, scenario, scenario_file, shipped, simulate};
+use capsim::results::RunResult;
 use capsim::scenario::load_str;
-use capsim::study::RunResult;
 
 /// Two regions 50 ms apart (one way), a data center and a pool in each,
 /// a geoDNS name over both pools. Users are split evenly; every latency is

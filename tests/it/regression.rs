@@ -316,3 +316,36 @@ fn a_closed_stdout_made_the_summary_panic() {
         "the run's outputs are complete"
     );
 }
+
+#[test]
+fn the_busiest_line_and_the_report_named_different_bottlenecks() {
+    // `capsim run` chose its `busiest` line among the scenario's components by
+    // a rule of its own, and report.html among every station of the summary
+    // by another: with a shard busier than its database as a whole, the
+    // terminal said `profiles_db` and the page `profiles_db.shard[2].primary`.
+    // Both now rank stations by `results::bottleneck`.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = crate::support::capsim()
+        .args(["run", "scenarios/11-sharding.toml", "--out"])
+        .arg(dir.path())
+        .args(["--set", "scenario.duration=1m", "--set", "scenario.warmup=0s"])
+        .output()
+        .expect("capsim runs");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .map(str::trim_start)
+        .find(|line| line.starts_with("busiest"))
+        .expect("a busiest line");
+    let named = line["busiest".len()..]
+        .split_whitespace()
+        .next()
+        .expect("a station");
+    let html = std::fs::read_to_string(dir.path().join("report.html")).expect("report.html");
+    let marker = "closest to saturation is <strong>";
+    let start = html.find(marker).expect("the report names a bottleneck") + marker.len();
+    let on_page = &html[start..start + html[start..].find("</strong>").expect("closed")];
+    assert_eq!(named, on_page, "{line}");
+    assert!(named.starts_with("profiles_db.shard["), "{line}");
+}

@@ -196,7 +196,7 @@ read = {{ dist = "exp", mean = "1ms" }}
 
 #[test]
 fn uniform_keys_spread_evenly_and_a_hot_key_saturates_one_shard() {
-    let shares = |result: &capsim::study::RunResult| -> Vec<f64> {
+    let shares = |result: &capsim::results::RunResult| -> Vec<f64> {
         let total = metric(result, "db", "served");
         (0..4)
             .map(|shard| metric(result, &format!("db.shard[{shard}].primary"), "served") / total)

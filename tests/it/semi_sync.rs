@@ -4,8 +4,8 @@
 //! promoted primary has no live replica left.
 
 use crate::support::{assert_conserved, metric, scenario, scenario_file, shipped, simulate};
+use capsim::results::RunResult;
 use capsim::scenario::dump::to_toml;
-use capsim::study::RunResult;
 
 /// Writes only, one replica killed from 60 s to 90 s, no failover (the
 /// primary never learns the replica is down: it only misses its acks).

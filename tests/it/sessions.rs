@@ -2,7 +2,7 @@
 //! shared session store loses none and costs every request a read.
 
 use crate::support::{assert_conserved, metric, scenario, scenario_file, shipped, simulate};
-use capsim::study::RunResult;
+use capsim::results::RunResult;
 
 /// 40 closed users (think 1 s) over 4 servers, round robin for new
 /// sessions, health-checked; `kill` adds a crash of instance 0 at 30 s.

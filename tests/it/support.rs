@@ -4,8 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use capsim::results::RunResult;
 use capsim::scenario::{Scenario, load_file, load_str};
-use capsim::study::{RunResult, run};
+use capsim::study::run;
 
 /// The repository root (where `scenarios/` lives).
 pub fn root() -> PathBuf {

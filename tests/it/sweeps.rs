@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use capsim::study::sweep::{self, SweepTable};
+use capsim::results::sweep::{self, SweepTable};
 use predicates::str::contains;
 
 use crate::support;
@@ -125,7 +125,7 @@ fn three_shards_merged_equal_the_unsharded_sweep_byte_for_byte() {
 
 #[test]
 fn sweep_points_do_not_depend_on_threads() {
-    let axes = vec![capsim::study::axis::parse_axis("workload.arrivals.rate=500/s,2000/s").unwrap()];
+    let axes = vec![capsim::results::axis::parse_axis("workload.arrivals.rate=500/s,2000/s").unwrap()];
     let points = sweep::points(&axes, None);
     let path = support::shipped("04-load-balancer.toml");
     let scenarios: Vec<_> = points
@@ -144,7 +144,7 @@ fn sweep_points_do_not_depend_on_threads() {
             .num_threads(threads)
             .build()
             .unwrap();
-        let outcomes = pool.install(|| sweep::run_points(&scenarios, 3, &|| {}));
+        let outcomes = pool.install(|| capsim::study::sweep::run_points(&scenarios, 3, &|| {}));
         let mut table = SweepTable::new(&axes);
         for (point, outcome) in points.iter().zip(&outcomes) {
             table.push_outcome(point, outcome);

@@ -12,7 +12,7 @@
 //! `drills.rs`).
 
 use crate::support::{assert_conserved, metric, scenario_file, shipped, simulate};
-use capsim::study::RunResult;
+use capsim::results::RunResult;
 
 fn run_step(file: &str, overrides: &[&str]) -> RunResult {
     let result = simulate(&scenario_file(&shipped(file), overrides));

@@ -5,9 +5,9 @@
 //! Everything here is computed from the manifest and the table alone, so a
 //! merged sweep and an unsharded one derive the same analysis.
 //!
-//! **Bottleneck**: the station (pool or database) with the highest mean
-//! utilization at the point, counting a pool's workers (`utilization`) and
-//! its cores (`cpu_utilization`) separately.
+//! **Bottleneck**: `bottleneck`'s rule over the point's mean utilizations,
+//! among every station of the table (a pool's workers and its cores count
+//! apart; busy with its own work wins a tie).
 //!
 //! **Knee**: along the first axis (for each combination of the other
 //! axes), the first point where any of these holds:
@@ -28,26 +28,15 @@
 //! The first axis is taken to raise the load in the order given; for an
 //! axis that lowers it (more instances) the knee is where the sweep starts.
 
-use crate::metrics::catalog as metric;
-use crate::study::replicate::IntervalSummary;
-
 use super::axis::numeric_values;
-use super::bottleneck::{pick, readings};
+use super::bottleneck::{self, Bottleneck};
+use super::interval::IntervalSummary;
 use super::sweep::{FAILED_RUNS, SweepManifest, SweepTable, value_indices};
 use super::usl::{self, UslFit};
 
 pub const KNEE_UTILIZATION: f64 = 0.9;
 pub const KNEE_LATENCY_FACTOR: f64 = 3.0;
 pub const KNEE_ERROR_RATE: f64 = 0.01;
-
-/// The busiest station at a point.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Bottleneck {
-    pub station: String,
-    /// `utilization` (workers or connections) or `cpu_utilization`.
-    pub metric: String,
-    pub utilization: f64,
-}
 
 /// One point's reading.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,24 +93,12 @@ fn mean(summary: &IntervalSummary, scope: &str, metric: &str) -> f64 {
 }
 
 fn stations(summaries: &[IntervalSummary]) -> Vec<String> {
-    let mut stations: Vec<String> = Vec::new();
-    for row in summaries.iter().flat_map(|summary| &summary.rows) {
-        let busy_metric =
-            row.metric == metric::UTILIZATION.name || row.metric == metric::CPU_UTILIZATION.name;
-        if busy_metric && !stations.contains(&row.scope) {
-            stations.push(row.scope.clone());
-        }
-    }
-    stations
-}
-
-fn bottleneck(summary: &IntervalSummary, stations: &[String]) -> Option<Bottleneck> {
-    let value = |station: &str, metric: &str| summary.mean(station, metric);
-    pick(readings(stations, &value)).map(|reading| Bottleneck {
-        station: reading.station,
-        metric: reading.metric,
-        utilization: reading.utilization,
-    })
+    bottleneck::stations(
+        summaries
+            .iter()
+            .flat_map(|summary| &summary.rows)
+            .map(|row| (row.scope.as_str(), row.metric.as_str())),
+    )
 }
 
 /// The x-axis description of the first axis.
@@ -211,7 +188,7 @@ pub fn analyse(manifest: &SweepManifest, table: &SweepTable) -> SweepAnalysis {
                 point,
                 x: first_axis.as_ref().map_or(value as f64, |numbers| numbers[value]),
                 failed: summary.mean("overall", FAILED_RUNS).is_some(),
-                bottleneck: bottleneck(&summary, &stations),
+                bottleneck: bottleneck::among(&stations, &|station, metric| summary.mean(station, metric)),
                 knee: None,
                 summary,
             }
@@ -302,8 +279,8 @@ fn usl_fits(manifest: &SweepManifest, points: &[PointAnalysis]) -> Vec<UslResult
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::study::axis::parse_axis;
-    use crate::study::sweep::points;
+    use crate::results::axis::parse_axis;
+    use crate::results::sweep::points;
 
     /// A sweep over load where `web` saturates: CPU utilization 0.19·x,
     /// p99 flat until 0.7 and then steep.
