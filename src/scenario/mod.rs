@@ -14,6 +14,7 @@ pub mod dist;
 pub mod dump;
 mod dump_geo;
 pub mod geo;
+pub mod ids;
 pub mod source;
 pub mod types;
 pub mod units;
