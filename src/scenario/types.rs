@@ -6,8 +6,12 @@
 //! turns names into typed ids once, when it compiles.
 
 use super::dist::Dist;
+use super::ids::{
+    BalancerId, CacheId, CdnId, ClassId, DatabaseId, DnsId, EndpointId, KeyspaceId, PoolId, QueueId, SizeId,
+};
 use super::words::words;
 use crate::engine::SimDuration;
+use crate::engine::id::IdVec;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
@@ -20,20 +24,20 @@ pub struct Scenario {
     pub limits: Limits,
     pub workload: Workload,
     pub network: Network,
-    pub sizes: Vec<Size>,
-    pub dns: Vec<Dns>,
-    pub balancers: Vec<Balancer>,
-    pub pools: Vec<Pool>,
-    pub databases: Vec<Database>,
-    pub keyspaces: Vec<Keyspace>,
-    pub caches: Vec<Cache>,
+    pub sizes: IdVec<SizeId, Size>,
+    pub dns: IdVec<DnsId, Dns>,
+    pub balancers: IdVec<BalancerId, Balancer>,
+    pub pools: IdVec<PoolId, Pool>,
+    pub databases: IdVec<DatabaseId, Database>,
+    pub keyspaces: IdVec<KeyspaceId, Keyspace>,
+    pub caches: IdVec<CacheId, Cache>,
     pub faults: Vec<Fault>,
     pub recovery: Recovery,
     /// Regions, data centers, placements and geoDNS (empty: one place).
     pub geo: super::geo::Geo,
-    pub cdns: Vec<Cdn>,
+    pub cdns: IdVec<CdnId, Cdn>,
     /// Message queues (brokers) and the pools that consume them.
-    pub queues: Vec<Queue>,
+    pub queues: IdVec<QueueId, Queue>,
 }
 
 /// When a drill counts the system as recovered from a fault: its error
@@ -88,7 +92,7 @@ pub struct Workload {
     /// The client gives up on an attempt after this long.
     pub timeout: Option<SimDuration>,
     pub retry: Retry,
-    pub mix: Vec<Class>,
+    pub mix: IdVec<ClassId, Class>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -334,7 +338,7 @@ pub struct Pool {
     /// A shared session store (a database) every endpoint call reads the
     /// user's session from before its own work: the stateless web tier.
     pub session_store: Option<String>,
-    pub endpoints: Vec<Endpoint>,
+    pub endpoints: IdVec<EndpointId, Endpoint>,
     /// Target tracking on a metric; `instances` is then the starting count.
     pub autoscale: Option<Autoscale>,
 }

@@ -21,6 +21,7 @@
 use super::cache_estimate::{self, CacheTraffic};
 use std::collections::HashMap;
 
+use crate::scenario::ids::{CacheId, DatabaseId, PoolId};
 use crate::scenario::{Arrivals, CdnOrigin, Concurrency, Endpoint, ReadFrom, Scenario, Step};
 
 /// One station's estimated load.
@@ -229,7 +230,7 @@ impl<'s> CallGraph<'s> {
 
     /// The endpoint id a call to `component/endpoint` reaches.
     fn target(&self, scenario: &Scenario, component: &str, endpoint: &str) -> Option<usize> {
-        let pool = &scenario.pools[*self.pool_of.get(component)?];
+        let pool = &scenario.pools[PoolId::from_index(*self.pool_of.get(component)?)];
         self.ids.get(&(pool.name.as_str(), endpoint)).copied()
     }
 
@@ -369,7 +370,7 @@ impl<'s> Estimator<'s> {
     /// Adds `rate` operations/s on a cache; returns the time one takes, ns.
     fn cache_operation(&mut self, cache: usize, rate: f64) -> f64 {
         let index = self.scenario.pools.len() + self.scenario.databases.len() + cache;
-        let latency = self.scenario.caches[cache].latency.mean();
+        let latency = self.scenario.caches[CacheId::from_index(cache)].latency.mean();
         self.rates[index] += rate;
         self.hold[index] += rate * latency;
         2.0 * self.scenario.network.default.mean() + self.waits.worker_ns[index] + latency
@@ -388,7 +389,7 @@ impl<'s> Estimator<'s> {
             unreachable!("only data steps come here")
         };
         let offset = self.database_index[database.as_str()];
-        let db = &self.scenario.databases[offset];
+        let db = &self.scenario.databases[DatabaseId::from_index(offset)];
         let is_read = matches!(step, Step::Read { .. });
         let time = match service {
             Some(dist) => dist.mean(),
@@ -415,7 +416,7 @@ impl<'s> Estimator<'s> {
         let scenario = self.scenario;
         let (index, endpoint) = self.graph.endpoints[id];
         let rate = self.endpoint_rate[id];
-        let pool = &scenario.pools[index];
+        let pool = &scenario.pools[PoolId::from_index(index)];
         let speed = scenario.pool_size(pool).speed;
         self.rates[index] += rate;
         self.segments[index] += rate;

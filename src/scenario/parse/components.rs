@@ -265,7 +265,7 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
         queue_capacity: queue_capacity?,
         concurrency: concurrency.unwrap_or(Some(Concurrency::ThreadPerRequest))?,
         session_store: optional(session_store)?,
-        endpoints: endpoints?,
+        endpoints: endpoints?.into(),
     })
 }
 

@@ -276,22 +276,22 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         limits: limits.unwrap_or(Some(Limits::default()))?,
         workload: workload?,
         network: network.unwrap_or(Some(Network::default()))?,
-        sizes,
-        dns,
-        balancers,
-        pools,
-        databases,
-        keyspaces,
-        caches,
+        sizes: sizes.into(),
+        dns: dns.into(),
+        balancers: balancers.into(),
+        pools: pools.into(),
+        databases: databases.into(),
+        keyspaces: keyspaces.into(),
+        caches: caches.into(),
         faults: faults.unwrap_or(Some(Vec::new()))?,
         recovery: recovery.unwrap_or(Some(super::types::Recovery::default()))?,
         geo: super::geo::Geo {
-            regions,
-            datacenters,
+            regions: regions.into(),
+            datacenters: datacenters.into(),
             ..std::mem::take(&mut cx.geo)
         },
-        cdns,
-        queues,
+        cdns: cdns.into(),
+        queues: queues.into(),
     })
 }
 

@@ -62,7 +62,7 @@ pub(crate) fn read_workload(cx: &mut Cx, node: &Node) -> Option<Workload> {
         diurnal,
         timeout: timeout.flatten(),
         retry: retry.unwrap_or(Some(Retry::default()))?,
-        mix: mix?,
+        mix: mix?.into(),
     })
 }
 
