@@ -150,7 +150,9 @@ impl super::types::Scenario {
     /// balancer's own, else its pool's.
     pub fn target_datacenter(&self, target: &str) -> Option<&str> {
         self.geo.datacenter_of(Placed::Balancer, target).or_else(|| {
-            let pool = self.balancer(target).map_or(target, |b| b.pool.as_str());
+            let pool = self
+                .balancer(target)
+                .map_or(target, |b| self.pools[b.pool].name.as_str());
             self.geo.datacenter_of(Placed::Pool, pool)
         })
     }

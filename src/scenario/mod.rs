@@ -141,6 +141,7 @@ pub fn load_text(
                 declared: Vec::new(),
                 base_dir,
                 geo: Default::default(),
+                names: Default::default(),
             };
             let scenario = parse::read_scenario(&mut cx, &tree, default_name);
             diagnostics.append(&mut cx.reader.diagnostics);

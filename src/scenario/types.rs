@@ -201,7 +201,7 @@ pub struct Class {
     pub weight: f64,
     pub call: Target,
     /// The keyspace the request's key is drawn from (the item it is about).
-    pub key: Option<String>,
+    pub key: Option<KeyspaceId>,
 }
 
 /// `component/endpoint`: a DNS name, balancer or pool, and the endpoint of
@@ -256,7 +256,14 @@ pub struct Dns {
     pub name: String,
     pub ttl: SimDuration,
     pub resolve: Dist,
-    pub target: String,
+    pub target: DnsTarget,
+}
+
+/// What a DNS name answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DnsTarget {
+    Balancer(BalancerId),
+    Pool(PoolId),
 }
 
 words! {
@@ -277,7 +284,7 @@ words! {
 pub struct Balancer {
     pub name: String,
     pub policy: Policy,
-    pub pool: String,
+    pub pool: PoolId,
     /// The balancer's own processing time per request.
     pub latency: Dist,
     /// Without health checks a balancer keeps sending to a dead server.
@@ -329,7 +336,7 @@ pub struct Pool {
     pub name: String,
     pub instances: u32,
     /// Name of a size; `None` means one core per worker at speed 1, free.
-    pub size: Option<String>,
+    pub size: Option<SizeId>,
     /// Workers (threads, connections being served) per instance.
     pub workers: u32,
     /// Requests waiting for a worker per instance; `None` is unbounded.
@@ -337,7 +344,7 @@ pub struct Pool {
     pub concurrency: Concurrency,
     /// A shared session store (a database) every endpoint call reads the
     /// user's session from before its own work: the stateless web tier.
-    pub session_store: Option<String>,
+    pub session_store: Option<DatabaseId>,
     pub endpoints: IdVec<EndpointId, Endpoint>,
     /// Target tracking on a metric; `instances` is then the starting count.
     pub autoscale: Option<Autoscale>,
@@ -347,8 +354,8 @@ impl Pool {
     /// The step every call of the pool's endpoints starts with: reading the
     /// user's session from the session store.
     pub fn session_read(&self) -> Option<Step> {
-        self.session_store.as_ref().map(|store| Step::Read {
-            database: store.clone(),
+        self.session_store.map(|store| Step::Read {
+            database: store,
             service: None,
             cache: None,
         })
@@ -375,17 +382,17 @@ pub enum Step {
     /// With `cache`, a cache-aside read: look the key up in the cache, and
     /// only on a miss read the database and fill the cache.
     Read {
-        database: String,
+        database: DatabaseId,
         service: Option<Dist>,
-        cache: Option<String>,
+        cache: Option<CacheId>,
     },
     /// A write on a database; `service` overrides the database's write time.
     /// With `cache`, the cache's write policy follows the write (invalidate
     /// the key, or write the new value through).
     Write {
-        database: String,
+        database: DatabaseId,
         service: Option<Dist>,
-        cache: Option<String>,
+        cache: Option<CacheId>,
     },
     /// Run every branch at once and wait for all of them.
     Parallel(Vec<Vec<Step>>),
@@ -393,7 +400,7 @@ pub enum Step {
     Maybe { probability: f64, steps: Vec<Step> },
     /// Put a message on a queue and go on once the broker acknowledges it;
     /// the queue's consumer runs the job later.
-    Enqueue(String),
+    Enqueue(QueueId),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -409,7 +416,7 @@ pub struct Database {
     pub read: Dist,
     pub write: Dist,
     /// The keys it holds (needed for versions, staleness and sharding).
-    pub keyspace: Option<String>,
+    pub keyspace: Option<KeyspaceId>,
     /// Read replicas per shard.
     pub replicas: u32,
     /// Where reads go when there are replicas.
@@ -551,7 +558,7 @@ pub struct HotKeys {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cache {
     pub name: String,
-    pub keyspace: String,
+    pub keyspace: KeyspaceId,
     pub nodes: u32,
     /// Capacity per node.
     pub capacity: CacheCapacity,
@@ -794,22 +801,35 @@ impl Scenario {
     /// name is both is rejected at load, and must not loop meanwhile) and a
     /// balancer.
     pub fn pool_behind(&self, component: &str) -> Option<&Pool> {
-        let name = self
-            .dns_name(component)
-            .map_or(component, |dns| dns.target.as_str());
-        if let Some(balancer) = self.balancer(name) {
-            return self.pool(&balancer.pool);
+        if let Some(dns) = self.dns_name(component) {
+            return self.pools.get(self.dns_pool(dns.target));
         }
-        self.pool(name)
+        if let Some(balancer) = self.balancer(component) {
+            return self.pools.get(balancer.pool);
+        }
+        self.pool(component)
+    }
+
+    /// The pool behind a DNS name's target.
+    pub fn dns_pool(&self, target: DnsTarget) -> PoolId {
+        match target {
+            DnsTarget::Balancer(balancer) => self.balancers[balancer].pool,
+            DnsTarget::Pool(pool) => pool,
+        }
+    }
+
+    /// The name of a DNS name's target.
+    pub fn dns_target_name(&self, target: DnsTarget) -> &str {
+        match target {
+            DnsTarget::Balancer(balancer) => &self.balancers[balancer].name,
+            DnsTarget::Pool(pool) => &self.pools[pool].name,
+        }
     }
 
     /// Cores, speed and price of a pool's instances.
     pub fn pool_size(&self, pool: &Pool) -> Size {
         match &pool.size {
-            Some(name) => self
-                .size(name)
-                .cloned()
-                .expect("size references are checked at load"),
+            Some(size) => self.sizes[*size].clone(),
             None => Size {
                 name: String::new(),
                 cores: pool.workers,
@@ -826,7 +846,7 @@ impl Scenario {
 pub struct Cdn {
     pub name: String,
     /// The object catalog: how many objects, their popularity and sizes.
-    pub keyspace: String,
+    pub keyspace: KeyspaceId,
     pub edges: CdnEdges,
     /// Bytes each edge holds.
     pub capacity: u64,

@@ -22,7 +22,8 @@ pub(crate) fn read_cdn(cx: &mut Cx, name: String, node: &Node) -> Option<Cdn> {
     let mut table = cx.reader.table(node)?;
     let keyspace = table
         .require(&mut cx.reader, "keyspace", "\"assets\"")
-        .and_then(|n| super::read_reference(cx, &n, RefKind::Keyspace));
+        .and_then(|n| super::read_reference(cx, &n, RefKind::Keyspace))
+        .map(|name| cx.names.keyspace(&name));
     let origin = table
         .require(&mut cx.reader, "origin", "\"web/asset\" or \"object_store\"")
         .and_then(|n| read_origin(cx, &n));
