@@ -2,8 +2,15 @@
 //! reference checked. Nothing from serde or TOML crosses this boundary; the
 //! model compiles from these types and `dump` writes them back as TOML.
 //!
-//! Components refer to each other by name (checked at load time); the model
-//! turns names into typed ids once, when it compiles.
+//! Each component list is an `IdVec` indexed by the component's id
+//! (`scenario::ids`). A component's own `name` is kept for outputs and the
+//! dump. Cross-references hold ids, resolved once by the loader
+//! (`parse/names.rs`) for: a balancer's pool, a DNS name's target, a pool's
+//! size and session store, the database, cache and queue of data and
+//! enqueue steps, and every keyspace reference. Still held by name (checked
+//! at load, looked up by their readers): call targets (`Target`), CDN
+//! origins, queue consumers, fault targets and the geography's placements,
+//! links and geoDNS targets.
 
 use super::dist::Dist;
 use super::ids::{
