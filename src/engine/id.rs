@@ -196,6 +196,12 @@ impl<I, T: fmt::Debug> fmt::Debug for IdVec<I, T> {
     }
 }
 
+impl<I: Id, T> From<Vec<T>> for IdVec<I, T> {
+    fn from(raw: Vec<T>) -> Self {
+        IdVec::from_vec(raw)
+    }
+}
+
 impl<I: Id, T> Index<I> for IdVec<I, T> {
     type Output = T;
 

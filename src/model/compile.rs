@@ -26,7 +26,7 @@ use super::ids::{
 };
 use super::instance::{Instance, Life};
 use super::keys::{KeySampler, KeyTable};
-use super::program::{CallId, Draft, NO_DATABASE, Op, Programs, SiteId};
+use super::program::{CallId, Draft, Op, Programs, SiteId};
 use super::ring::Ring;
 use super::sampler::{Sampler, Site};
 use super::workload::{Mix, RateProfile};
@@ -38,7 +38,7 @@ use crate::engine::id::IdVec;
 use crate::engine::{DrainFifo, SimDuration, SimTime, Slab, Streams};
 use crate::metrics::{LatencyRecorder, StationCounters, StationMetrics};
 use crate::scenario::{
-    Arrivals, CacheCapacity, Concurrency, Dist, Eviction, FaultTarget, Scenario, Step, WritePolicy,
+    Arrivals, CacheCapacity, Concurrency, Dist, DnsTarget, Eviction, FaultTarget, Scenario, Step, WritePolicy,
 };
 
 pub(super) struct Builder<'s> {
@@ -53,10 +53,9 @@ pub(super) struct Builder<'s> {
     pub(super) balancer_ids: BTreeMap<String, BalancerId>,
     pub(super) database_ids: BTreeMap<String, DatabaseId>,
     pub(super) cache_ids: BTreeMap<String, CacheId>,
-    pub(super) keyspace_ids: BTreeMap<String, KeyspaceId>,
-    pub(super) database_read: BTreeMap<String, SiteId>,
-    pub(super) database_write: BTreeMap<String, SiteId>,
-    pub(super) cache_latency: BTreeMap<String, SiteId>,
+    pub(super) database_read: IdVec<DatabaseId, SiteId>,
+    pub(super) database_write: IdVec<DatabaseId, SiteId>,
+    pub(super) cache_latency: IdVec<CacheId, SiteId>,
     /// Per queue: its index and its broker's ack site.
     pub(super) queue_ids: BTreeMap<String, (QueueId, SiteId)>,
     pub(super) network_internal: SiteId,
@@ -75,7 +74,10 @@ impl Builder<'_> {
     /// The route to a DNS name, balancer or pool, following DNS targets.
     fn route(&self, component: &str) -> Route {
         if let Some(dns) = self.scenario.dns_name(component) {
-            return self.route(&dns.target);
+            return match dns.target {
+                DnsTarget::Balancer(balancer) => Route::Balancer(balancer),
+                DnsTarget::Pool(pool) => Route::Pool(self.station_ids[&self.scenario.pools[pool].name]),
+            };
         }
         if let Some(&balancer) = self.balancer_ids.get(component) {
             return Route::Balancer(balancer);
@@ -88,9 +90,9 @@ impl Builder<'_> {
     }
 
     /// How a call to data of `keyspace` draws its own key, named by `path`.
-    pub(super) fn key_draw(&mut self, keyspace: Option<&String>, path: &str) -> Option<KeyDraw> {
+    pub(super) fn key_draw(&mut self, keyspace: Option<KeyspaceId>, path: &str) -> Option<KeyDraw> {
         keyspace.map(|keyspace| KeyDraw {
-            keyspace: self.keyspace_ids[keyspace],
+            keyspace,
             stream: self.streams.register(&format!("{path}.key")),
         })
     }
@@ -106,8 +108,7 @@ impl Builder<'_> {
     }
 
     /// A read or write of `database`, its time drawn at `site`.
-    pub(super) fn database_call(&mut self, database: &str, write: bool, site: SiteId, path: &str) -> CallId {
-        let id = self.database_ids[database];
+    pub(super) fn database_call(&mut self, id: DatabaseId, write: bool, site: SiteId, path: &str) -> CallId {
         let op = if write {
             Op::DatabaseWrite { database: id }
         } else {
@@ -122,24 +123,19 @@ impl Builder<'_> {
             Route::DatabaseRead(id)
         };
         let scenario = self.scenario;
-        let keyspace = scenario
-            .database(database)
-            .expect("checked at load")
-            .keyspace
-            .as_ref();
+        let keyspace = scenario.databases[id].keyspace;
         let key = self.key_draw(keyspace, path);
         self.push_call(route, program, key)
     }
 
     /// A cache operation `op` on `cache`.
-    fn cache_call(&mut self, cache: &str, op: Op, path: &str) -> CallId {
-        let id = self.cache_ids[cache];
-        let latency = self.cache_latency[cache];
+    fn cache_call(&mut self, id: CacheId, op: Op, path: &str) -> CallId {
+        let latency = self.cache_latency[id];
         let program = self
             .programs
             .place(vec![Draft::Op(Op::Compute(latency)), Draft::Op(op)]);
         let scenario = self.scenario;
-        let key = self.key_draw(Some(&scenario.cache(cache).expect("checked").keyspace), path);
+        let key = self.key_draw(Some(scenario.caches[id].keyspace), path);
         self.push_call(Route::Cache(id), program, key)
     }
 
@@ -178,7 +174,7 @@ impl Builder<'_> {
                     draft.push(Draft::Op(fork));
                 }
                 Step::Enqueue(queue) => {
-                    let (queue, ack) = self.queue_ids[queue.as_str()];
+                    let (queue, ack) = self.queue_ids[self.scenario.queues[*queue].name.as_str()];
                     draft.push(Draft::Op(Op::Enqueue { queue, ack }));
                 }
                 Step::Maybe { probability, steps } => {
@@ -216,35 +212,35 @@ impl Builder<'_> {
         let write = matches!(step, Step::Write { .. });
         let site = match service {
             Some(dist) => self.site(dist, &format!("{here}.service")),
-            None if write => self.database_write[database],
-            None => self.database_read[database],
+            None if write => self.database_write[*database],
+            None => self.database_read[*database],
         };
-        let database_call = self.database_call(database, write, site, here);
+        let database_call = self.database_call(*database, write, site, here);
         let Some(cache) = cache else {
             draft.push(Draft::Op(Op::Call(database_call)));
             return;
         };
-        let cache_id = self.cache_ids[cache.as_str()];
+        let cache_id = *cache;
         if write {
             draft.push(Draft::Op(Op::Call(database_call)));
-            let policy = self.scenario.cache(cache).expect("checked").write_policy;
+            let policy = self.scenario.caches[cache_id].write_policy;
             let op = match policy {
                 WritePolicy::Invalidate => Op::CacheInvalidate { cache: cache_id },
                 WritePolicy::WriteThrough => Op::CacheFill { cache: cache_id },
             };
-            let call = self.cache_call(cache, op, &format!("{here}.cache"));
+            let call = self.cache_call(cache_id, op, &format!("{here}.cache"));
             draft.push(Draft::Op(Op::Call(call)));
         } else {
             let lookup = Op::CacheLookup {
                 cache: cache_id,
-                database: self
-                    .database_ids
-                    .get(database.as_str())
-                    .copied()
-                    .unwrap_or(NO_DATABASE),
+                database: *database,
             };
-            let get = self.cache_call(cache, lookup, &format!("{here}.cache"));
-            let fill = self.cache_call(cache, Op::CacheFill { cache: cache_id }, &format!("{here}.fill"));
+            let get = self.cache_call(cache_id, lookup, &format!("{here}.cache"));
+            let fill = self.cache_call(
+                cache_id,
+                Op::CacheFill { cache: cache_id },
+                &format!("{here}.fill"),
+            );
             draft.push(Draft::Op(Op::Call(get)));
             let jump_at = draft.len();
             draft.push(Draft::Op(Op::End));
@@ -312,10 +308,9 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         balancer_ids: BTreeMap::new(),
         database_ids: BTreeMap::new(),
         cache_ids: BTreeMap::new(),
-        keyspace_ids: BTreeMap::new(),
-        database_read: BTreeMap::new(),
-        database_write: BTreeMap::new(),
-        cache_latency: BTreeMap::new(),
+        database_read: IdVec::new(),
+        database_write: IdVec::new(),
+        cache_latency: IdVec::new(),
         queue_ids: BTreeMap::new(),
         network_internal: SiteId(0),
         stations: IdVec::new(),
@@ -331,8 +326,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     };
     let mut keyspaces: IdVec<KeyspaceId, KeySampler> = IdVec::new();
     for keyspace in &scenario.keyspaces {
-        let id = keyspaces.push(KeySampler::new(keyspace, users));
-        builder.keyspace_ids.insert(keyspace.name.clone(), id);
+        keyspaces.push(KeySampler::new(keyspace, users));
     }
 
     build_pools(scenario, &mut builder);
@@ -390,7 +384,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
                 .iter()
                 .position(|dns| dns.name == class.call.component)
                 .map(DnsId::from_index),
-            key: builder.key_draw(class.key.as_ref(), &format!("workload.mix.{}", class.name)),
+            key: builder.key_draw(class.key, &format!("workload.mix.{}", class.name)),
         })
         .collect();
     // A class through a geoDNS name has an entry call per target (none at
@@ -659,8 +653,8 @@ fn build_databases(
         builder.database_ids.insert(database.name.clone(), id);
         let read = builder.site(&database.read, &format!("database.{}.read", database.name));
         let write = builder.site(&database.write, &format!("database.{}.write", database.name));
-        builder.database_read.insert(database.name.clone(), read);
-        builder.database_write.insert(database.name.clone(), write);
+        builder.database_read.push(read);
+        builder.database_write.push(write);
         let apply = builder.site(
             &database.replication.apply,
             &format!("database.{}.apply", database.name),
@@ -713,10 +707,7 @@ fn build_databases(
             });
         }
         builder.group(&database.name, StationKind::Database, first);
-        let keys = database
-            .keyspace
-            .as_ref()
-            .map_or(0, |keyspace| keyspaces[builder.keyspace_ids[keyspace]].keys());
+        let keys = database.keyspace.map_or(0, |keyspace| keyspaces[keyspace].keys());
         let tracked = database.keyspace.is_some();
         databases.push(Database {
             name: database.name.clone(),
@@ -766,17 +757,12 @@ fn build_caches(
         let id = caches.next_id();
         builder.cache_ids.insert(cache.name.clone(), id);
         let latency = builder.site(&cache.latency, &format!("cache.{}.latency", cache.name));
-        builder.cache_latency.insert(cache.name.clone(), latency);
-        let keyspace = builder.keyspace_ids[&cache.keyspace];
+        builder.cache_latency.push(latency);
+        let keyspace = cache.keyspace;
         let keys = keyspaces[keyspace].keys();
         // A cache node counts entries: with sizes that vary, a byte
         // capacity holds as many entries as values of the mean size fill.
-        let value_bytes = scenario
-            .keyspace(&cache.keyspace)
-            .expect("checked")
-            .value_size
-            .mean()
-            .max(1.0) as u64;
+        let value_bytes = scenario.keyspaces[cache.keyspace].value_size.mean().max(1.0) as u64;
         let capacity = match cache.capacity {
             CacheCapacity::Entries(entries) => entries,
             CacheCapacity::Bytes(bytes) => bytes / value_bytes,
@@ -836,7 +822,7 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> IdVec<Balancer
             builder
                 .balancer_ids
                 .insert(balancer.name.clone(), BalancerId::from_index(index));
-            let pool = &builder.stations[builder.station_ids[&balancer.pool]];
+            let pool = &builder.stations[builder.station_ids[&scenario.pools[balancer.pool].name]];
             let (first_instance, instance_count) = (pool.first_instance, pool.instance_count);
             Balancer {
                 policy: balancer.policy,
@@ -852,9 +838,7 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> IdVec<Balancer
                 probe_failures: IdVec::from_elem(0, instance_count as usize),
                 probe_successes: IdVec::from_elem(0, instance_count as usize),
                 sessions: balancer.sticky.as_ref().map(|sticky| {
-                    let store = scenario
-                        .pool(&balancer.pool)
-                        .and_then(|p| p.session_store.as_ref());
+                    let store = scenario.pools[balancer.pool].session_store;
                     Sessions::new(sticky.session_ttl, users, store.is_none())
                 }),
                 capacity: (balancer.cores.is_some() || balancer.max_connections.is_some())

@@ -27,11 +27,12 @@ pub(super) fn build_cdns(
     for cdn in &scenario.cdns {
         let id = cdns.next_id();
         let path = format!("cdn.{}", cdn.name);
-        let keyspace = &scenario.keyspace(&cdn.keyspace).expect("checked at load");
-        let objects = keyspaces[builder.keyspace_ids[&cdn.keyspace]].keys();
+        let keyspace = &scenario.keyspaces[cdn.keyspace];
+        let objects = keyspaces[cdn.keyspace].keys();
         let origin = match &cdn.origin {
             CdnOrigin::Endpoint(target) => builder.endpoint_call(&target.component, &target.endpoint),
             CdnOrigin::Database(database) => {
+                let database = builder.database_ids[database];
                 let read = builder.database_read[database];
                 builder.database_call(database, false, read, &format!("{path}.origin"))
             }
@@ -42,7 +43,7 @@ pub(super) fn build_cdns(
             Draft::Op(Op::Call(origin)),
             Draft::Op(Op::CdnFill { cdn: id }),
         ]);
-        let key = builder.key_draw(Some(&cdn.keyspace), &path);
+        let key = builder.key_draw(Some(cdn.keyspace), &path);
         let entry = builder.push_call(Route::Cdn(id), program, key);
         let mut edges = IdVec::new();
         let mut edge_scopes = IdVec::new();

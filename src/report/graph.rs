@@ -14,6 +14,7 @@ use std::fmt::Write;
 
 use crate::engine::SimDuration;
 use crate::scenario::geo::Placed;
+use crate::scenario::ids::{CacheId, DatabaseId};
 use crate::scenario::{
     Arrivals, Cache, CacheCapacity, Cdn, CdnFallback, CdnOrigin, Database, ReadFrom, ReplicationMode,
     Scenario, Sharding, Step, WritePolicy, visit_steps,
@@ -129,7 +130,10 @@ impl Topology {
             topology.add_edge(&cdn.name, origin, &label);
         }
         for dns in &scenario.dns {
-            for target in scenario.geo.dns_targets(&dns.name, &dns.target) {
+            for target in scenario
+                .geo
+                .dns_targets(&dns.name, scenario.dns_target_name(dns.target))
+            {
                 let label = if scenario.geo.dns(&dns.name).is_some() {
                     "nearest healthy"
                 } else {
@@ -142,7 +146,7 @@ impl Topology {
         for balancer in &scenario.balancers {
             topology.add_edge(
                 &balancer.name,
-                &balancer.pool,
+                &scenario.pools[balancer.pool].name,
                 &balancer.policy.name().replace('_', " "),
             );
         }
@@ -150,37 +154,40 @@ impl Topology {
             topology.add_edge(&queue.name, &queue.consumer.component, &queue.consumer.endpoint);
         }
         for pool in &scenario.pools {
-            if let Some(store) = &pool.session_store {
-                topology.add_edge(&pool.name, store, "session read");
+            if let Some(store) = pool.session_store {
+                topology.add_edge(&pool.name, &scenario.databases[store].name, "session read");
             }
             for endpoint in &pool.endpoints {
+                let database_name = |database: &DatabaseId| scenario.databases[*database].name.as_str();
+                let cache_name = |cache: &CacheId| scenario.caches[*cache].name.as_str();
                 visit_steps(&endpoint.steps, &mut |step| match step {
                     Step::Call(target) => topology.add_edge(&pool.name, &target.component, &target.endpoint),
                     Step::Read {
                         database,
                         cache: None,
                         ..
-                    } => topology.add_edge(&pool.name, database, "read"),
+                    } => topology.add_edge(&pool.name, database_name(database), "read"),
                     Step::Read {
                         database,
                         cache: Some(cache),
                         ..
                     } => {
-                        topology.add_edge(&pool.name, cache, "get, fill on miss");
-                        topology.add_edge(&pool.name, database, "read on miss");
+                        topology.add_edge(&pool.name, cache_name(cache), "get, fill on miss");
+                        topology.add_edge(&pool.name, database_name(database), "read on miss");
                     }
                     Step::Write { database, cache, .. } => {
-                        topology.add_edge(&pool.name, database, "write");
+                        topology.add_edge(&pool.name, database_name(database), "write");
                         if let Some(cache) = cache {
-                            let policy = scenario.cache(cache).map(|c| c.write_policy);
-                            let label = match policy {
-                                Some(WritePolicy::WriteThrough) => "write through",
-                                _ => "invalidate",
+                            let label = match scenario.caches[*cache].write_policy {
+                                WritePolicy::WriteThrough => "write through",
+                                WritePolicy::Invalidate => "invalidate",
                             };
-                            topology.add_edge(&pool.name, cache, label);
+                            topology.add_edge(&pool.name, cache_name(cache), label);
                         }
                     }
-                    Step::Enqueue(queue) => topology.add_edge(&pool.name, queue, "enqueue"),
+                    Step::Enqueue(queue) => {
+                        topology.add_edge(&pool.name, &scenario.queues[*queue].name, "enqueue")
+                    }
                     _ => {}
                 });
             }

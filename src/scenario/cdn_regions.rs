@@ -241,7 +241,7 @@ mod tests {
     #[test]
     fn each_region_goes_to_its_own_edge_or_the_nearest_first_listed_on_a_tie() {
         let s = scenario(r#"["c", "a"]"#);
-        let cdn = &s.cdns[0];
+        let cdn = &s.cdns[crate::scenario::ids::CdnId(0)];
         assert_eq!(edge_regions(&s, cdn), [2, 0]);
         // a → edge 1 ("a"), c → edge 0 ("c"); b is 10 ms from both: "c",
         // listed first.
@@ -260,8 +260,8 @@ mod tests {
     fn without_regions_edges_are_labels() {
         let mut s = scenario(r#"["a", "b"]"#);
         s.geo = Default::default();
-        assert!(region_edges(&s, &s.cdns[0]).is_empty());
-        assert!(edge_regions(&s, &s.cdns[0]).is_empty());
+        assert!(region_edges(&s, &s.cdns[crate::scenario::ids::CdnId(0)]).is_empty());
+        assert!(edge_regions(&s, &s.cdns[crate::scenario::ids::CdnId(0)]).is_empty());
         assert!(check(&s).is_empty());
     }
 
@@ -269,7 +269,7 @@ mod tests {
     fn the_dump_says_which_edge_serves_each_region() {
         let s = scenario(r#"["c", "a"]"#);
         let mut o = String::new();
-        write_serving(&mut o, &s, &s.cdns[0]);
+        write_serving(&mut o, &s, &s.cdns[crate::scenario::ids::CdnId(0)]);
         assert_eq!(o, "# users' region → edge: a → a, b → c (nearest), c → c\n");
         let dumped = crate::scenario::dump::to_toml(&s);
         assert!(dumped.contains(&o), "{dumped}");
@@ -280,8 +280,11 @@ mod tests {
     fn the_mean_link_to_an_edge_weighs_regions_by_their_users() {
         // b's third of the users is 10 ms from its edge; a and c are home.
         let s = scenario(r#"["c", "a"]"#);
-        assert!((mean_edge_link_ns(&s, &s.cdns[0]) - 10e6 / 3.0).abs() < 1e-6);
+        assert!((mean_edge_link_ns(&s, &s.cdns[crate::scenario::ids::CdnId(0)]) - 10e6 / 3.0).abs() < 1e-6);
         let everywhere = scenario(r#"["a", "b", "c"]"#);
-        assert_eq!(mean_edge_link_ns(&everywhere, &everywhere.cdns[0]), 0.0);
+        assert_eq!(
+            mean_edge_link_ns(&everywhere, &everywhere.cdns[crate::scenario::ids::CdnId(0)]),
+            0.0
+        );
     }
 }

@@ -125,7 +125,7 @@ fn database_count(scenario: &Scenario) -> Option<Diagnostic> {
 fn cdn_names(scenario: &Scenario) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for cdn in &scenario.cdns {
-        let keyspace = scenario.keyspace(&cdn.keyspace).expect("checked");
+        let keyspace = &scenario.keyspaces[cdn.keyspace];
         let objects = keyspace.keys.unwrap_or(scenario.workload.arrivals.users()).max(1);
         let versioned = cdn
             .deploys
@@ -133,13 +133,13 @@ fn cdn_names(scenario: &Scenario) -> Vec<Diagnostic> {
             .filter(|deploy| deploy.mode == super::types::DeployMode::Versioned)
             .count() as u64;
         if let super::types::CdnOrigin::Database(database) = &cdn.origin
-            && let Some(held) = scenario.database(database).and_then(|db| db.keyspace.as_ref())
-            && *held != cdn.keyspace
+            && let Some(held) = scenario.database(database).and_then(|db| db.keyspace)
+            && held != cdn.keyspace
         {
             diagnostics.push(
                 Diagnostic::error(format!(
-                    "CDN `{}` serves keyspace `{}`, but its origin `{database}` holds `{held}`",
-                    cdn.name, cdn.keyspace
+                    "CDN `{}` serves keyspace `{}`, but its origin `{database}` holds `{}`",
+                    cdn.name, keyspace.name, scenario.keyspaces[held].name
                 ))
                 .path(format!("cdn.{}.origin", cdn.name))
                 .help("an object store origin holds the CDN's objects: give both the same `keyspace`"),
@@ -249,12 +249,14 @@ fn check_reference(scenario: &mut Scenario, reference: &Reference) -> Option<Dia
         }
         RefKind::Cache { database } => {
             if let Some(cache) = scenario.cache(name) {
-                let held = scenario.database(database).and_then(|db| db.keyspace.as_ref());
-                return match held {
-                    Some(keyspace) if *keyspace != cache.keyspace => Some(
+                let held = scenario.database(database).and_then(|db| db.keyspace);
+                // Either keyspace may be unknown (reported on its own).
+                let name_of = |keyspace| scenario.keyspaces.get(keyspace).map(|k| k.name.as_str());
+                return match held.zip(name_of(cache.keyspace)) {
+                    Some((keyspace, cached)) if keyspace != cache.keyspace && name_of(keyspace).is_some() => Some(
                         Diagnostic::error(format!(
-                            "cache `{name}` holds keyspace `{}`, but database `{database}` holds `{keyspace}`",
-                            cache.keyspace
+                            "cache `{name}` holds keyspace `{cached}`, but database `{database}` holds `{}`",
+                            scenario.keyspaces[keyspace].name
                         ))
                         .at(reference.span.clone())
                         .path(reference.path.clone())
@@ -575,7 +577,7 @@ fn class_keys(scenario: &Scenario, references: &[Reference]) -> Vec<Diagnostic> 
             // The CDN draws its own objects from its catalog.
             continue;
         }
-        let mut caches: Vec<&str> = Vec::new();
+        let mut caches = Vec::new();
         for step in steps_reached(scenario, &endpoints, &class.call.component, &class.call.endpoint) {
             if let Step::Read {
                 cache: Some(cache), ..
@@ -583,20 +585,22 @@ fn class_keys(scenario: &Scenario, references: &[Reference]) -> Vec<Diagnostic> 
             | Step::Write {
                 cache: Some(cache), ..
             } = step
-                && !caches.contains(&cache.as_str())
+                && !caches.contains(cache)
             {
-                caches.push(cache);
+                caches.push(*cache);
             }
         }
         for cache in caches {
-            let keyspace = &scenario.cache(cache).expect("checked").keyspace;
-            if class.key.as_ref() != Some(keyspace) {
+            let cache = &scenario.caches[cache];
+            let keyspace = &scenario.keyspaces[cache.keyspace].name;
+            if class.key != Some(cache.keyspace) {
                 diagnostics.push(
                     Diagnostic::error(format!(
-                        "class `{}` reaches cache `{cache}`, which holds keyspace `{keyspace}`, but its requests have {}",
+                        "class `{}` reaches cache `{}`, which holds keyspace `{keyspace}`, but its requests have {}",
                         class.name,
-                        match &class.key {
-                            Some(other) => format!("keys from `{other}`"),
+                        cache.name,
+                        match class.key {
+                            Some(other) => format!("keys from `{}`", scenario.keyspaces[other].name),
                             None => "no key".to_owned(),
                         }
                     ))
@@ -642,9 +646,9 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
                 if let Some(geo) = scenario.geo.dns(name) {
                     pending.extend(geo.targets[1..].iter().map(|t| (t.as_str(), endpoint)));
                 }
-                name = &dns.target;
+                name = scenario.dns_target_name(dns.target);
             } else if let Some(balancer) = scenario.balancer(name) {
-                name = &balancer.pool;
+                name = &scenario.pools[balancer.pool].name;
             } else {
                 break;
             }
@@ -652,19 +656,20 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
         if !endpoints.insert((name, endpoint)) {
             continue;
         }
-        if let Some(store) = &scenario.pool(name).expect("checked").session_store {
-            reached.insert(store);
+        if let Some(store) = scenario.pool(name).expect("checked").session_store {
+            reached.insert(&scenario.databases[store].name);
         }
         let steps = &index[&(name, endpoint)].steps;
         visit_steps(steps, &mut |step| match step {
             Step::Call(target) => pending.push((target.component.as_str(), target.endpoint.as_str())),
             Step::Read { database, cache, .. } | Step::Write { database, cache, .. } => {
-                reached.insert(database);
-                reached.extend(cache.as_deref());
+                reached.insert(&scenario.databases[*database].name);
+                reached.extend(cache.map(|cache| scenario.caches[cache].name.as_str()));
             }
             Step::Enqueue(queue) => {
-                reached.insert(queue);
-                let consumer = &scenario.queue(queue).expect("checked").consumer;
+                let queue = &scenario.queues[*queue];
+                reached.insert(&queue.name);
+                let consumer = &queue.consumer;
                 pending.push((consumer.component.as_str(), consumer.endpoint.as_str()));
             }
             _ => {}

@@ -105,7 +105,7 @@ pub fn dist(dist: &Dist) -> String {
     }
 }
 
-fn step(step: &Step) -> String {
+fn step(s: &Scenario, step: &Step) -> String {
     match step {
         Step::Compute(d) => format!("{{ compute = {} }}", dist(d)),
         Step::Delay(d) => format!("{{ delay = {} }}", dist(d)),
@@ -125,33 +125,33 @@ fn step(step: &Step) -> String {
             } else {
                 "write"
             };
-            let mut text = format!("{{ {operation} = {}", string(database));
+            let mut text = format!("{{ {operation} = {}", string(&s.databases[*database].name));
             if let Some(service) = service {
                 text.push_str(&format!(", service = {}", dist(service)));
             }
             if let Some(cache) = cache {
-                text.push_str(&format!(", cache = {}", string(cache)));
+                text.push_str(&format!(", cache = {}", string(&s.caches[*cache].name)));
             }
             text.push_str(" }");
             text
         }
         Step::Parallel(branches) => {
-            let branches: Vec<String> = branches.iter().map(|branch| steps_inline(branch)).collect();
+            let branches: Vec<String> = branches.iter().map(|branch| steps_inline(s, branch)).collect();
             format!("{{ parallel = [{}] }}", branches.join(", "))
         }
         Step::Maybe { probability, steps } => {
             format!(
                 "{{ probability = {}, steps = {} }}",
                 float(*probability),
-                steps_inline(steps)
+                steps_inline(s, steps)
             )
         }
-        Step::Enqueue(queue) => format!("{{ enqueue = {} }}", string(queue)),
+        Step::Enqueue(queue) => format!("{{ enqueue = {} }}", string(&s.queues[*queue].name)),
     }
 }
 
-fn steps_inline(steps: &[Step]) -> String {
-    let items: Vec<String> = steps.iter().map(step).collect();
+fn steps_inline(s: &Scenario, steps: &[Step]) -> String {
+    let items: Vec<String> = steps.iter().map(|item| step(s, item)).collect();
     format!("[{}]", items.join(", "))
 }
 
@@ -204,12 +204,12 @@ pub fn to_toml(scenario: &Scenario) -> String {
         writeln!(o, "\n[dns.{}]", key(&dns.name)).unwrap();
         writeln!(o, "ttl = {}", duration(dns.ttl)).unwrap();
         writeln!(o, "resolve = {}", dist(&dns.resolve)).unwrap();
-        super::dump_geo::write_dns_targets(o, &scenario.geo, dns);
+        super::dump_geo::write_dns_targets(o, scenario, dns);
     }
     for balancer in &scenario.balancers {
         writeln!(o, "\n[balancer.{}]", key(&balancer.name)).unwrap();
         writeln!(o, "policy = {}", string(balancer.policy.name())).unwrap();
-        writeln!(o, "pool = {}", string(&balancer.pool)).unwrap();
+        writeln!(o, "pool = {}", string(&scenario.pools[balancer.pool].name)).unwrap();
         writeln!(o, "latency = {}", dist(&balancer.latency)).unwrap();
         super::dump_geo::write_placement(o, &scenario.geo, Placed::Balancer, &balancer.name);
         if let Some(check) = &balancer.health_check {
@@ -227,21 +227,21 @@ pub fn to_toml(scenario: &Scenario) -> String {
         }
     }
     for pool in &scenario.pools {
-        write_pool(o, pool, &scenario.geo);
+        write_pool(o, scenario, pool);
     }
     for database in &scenario.databases {
-        write_database(o, database);
+        write_database(o, scenario, database);
         super::dump_geo::write_placement(o, &scenario.geo, Placed::Database, &database.name);
     }
     for keyspace in &scenario.keyspaces {
         write_keyspace(o, keyspace);
     }
     for cache in &scenario.caches {
-        write_cache(o, cache);
+        write_cache(o, scenario, cache);
         super::dump_geo::write_placement(o, &scenario.geo, Placed::Cache, &cache.name);
     }
     for cdn in &scenario.cdns {
-        write_cdn(o, cdn);
+        write_cdn(o, scenario, cdn);
         super::cdn_regions::write_serving(o, scenario, cdn);
     }
     for queue in &scenario.queues {
@@ -295,15 +295,15 @@ fn write_fault(o: &mut String, fault: &Fault) {
     }
 }
 
-fn write_database(o: &mut String, database: &Database) {
+fn write_database(o: &mut String, s: &Scenario, database: &Database) {
     writeln!(o, "\n[database.{}]", key(&database.name)).unwrap();
     writeln!(o, "engine = {}", string(database.engine.name())).unwrap();
     writeln!(o, "connections = {}", database.connections).unwrap();
     optional_capacity(o, database.queue_capacity);
     writeln!(o, "read = {}", dist(&database.read)).unwrap();
     writeln!(o, "write = {}", dist(&database.write)).unwrap();
-    if let Some(keyspace) = &database.keyspace {
-        writeln!(o, "keyspace = {}", string(keyspace)).unwrap();
+    if let Some(keyspace) = database.keyspace {
+        writeln!(o, "keyspace = {}", string(&s.keyspaces[keyspace].name)).unwrap();
     }
     writeln!(o, "replicas = {}", database.replicas).unwrap();
     writeln!(o, "read_from = {}", string(database.read_from.name())).unwrap();
@@ -399,9 +399,9 @@ fn size_dist(dist: &Dist) -> String {
     }
 }
 
-fn write_cdn(o: &mut String, cdn: &Cdn) {
+fn write_cdn(o: &mut String, s: &Scenario, cdn: &Cdn) {
     writeln!(o, "\n[cdn.{}]", key(&cdn.name)).unwrap();
-    writeln!(o, "keyspace = {}", string(&cdn.keyspace)).unwrap();
+    writeln!(o, "keyspace = {}", string(&s.keyspaces[cdn.keyspace].name)).unwrap();
     match &cdn.edges {
         CdnEdges::Count(count) => writeln!(o, "edges = {count}").unwrap(),
         CdnEdges::Named(names) => {
@@ -430,9 +430,9 @@ fn write_cdn(o: &mut String, cdn: &Cdn) {
     }
 }
 
-fn write_cache(o: &mut String, cache: &Cache) {
+fn write_cache(o: &mut String, s: &Scenario, cache: &Cache) {
     writeln!(o, "\n[cache.{}]", key(&cache.name)).unwrap();
-    writeln!(o, "keyspace = {}", string(&cache.keyspace)).unwrap();
+    writeln!(o, "keyspace = {}", string(&s.keyspaces[cache.keyspace].name)).unwrap();
     writeln!(o, "nodes = {}", cache.nodes).unwrap();
     match cache.capacity {
         CacheCapacity::Entries(entries) => writeln!(o, "capacity = {entries}").unwrap(),
@@ -524,10 +524,9 @@ fn write_workload(o: &mut String, scenario: &Scenario) {
     .unwrap();
     writeln!(o, "mix = [").unwrap();
     for class in &workload.mix {
-        let key = class
-            .key
-            .as_ref()
-            .map_or(String::new(), |key| format!(", key = {}", string(key)));
+        let key = class.key.as_ref().map_or(String::new(), |key| {
+            format!(", key = {}", string(&scenario.keyspaces[*key].name))
+        });
         writeln!(
             o,
             "  {{ class = {}, weight = {}, call = {}{key} }},",
@@ -540,17 +539,18 @@ fn write_workload(o: &mut String, scenario: &Scenario) {
     writeln!(o, "]").unwrap();
 }
 
-fn write_pool(o: &mut String, pool: &Pool, geo: &super::geo::Geo) {
+fn write_pool(o: &mut String, s: &Scenario, pool: &Pool) {
+    let geo = &s.geo;
     writeln!(o, "\n[pool.{}]", key(&pool.name)).unwrap();
     writeln!(o, "instances = {}", pool.instances).unwrap();
-    if let Some(size) = &pool.size {
-        writeln!(o, "size = {}", string(size)).unwrap();
+    if let Some(size) = pool.size {
+        writeln!(o, "size = {}", string(&s.sizes[size].name)).unwrap();
     }
     writeln!(o, "workers = {}", pool.workers).unwrap();
     optional_capacity(o, pool.queue_capacity);
     writeln!(o, "concurrency = {}", string(pool.concurrency.name())).unwrap();
-    if let Some(store) = &pool.session_store {
-        writeln!(o, "session_store = {}", string(store)).unwrap();
+    if let Some(store) = pool.session_store {
+        writeln!(o, "session_store = {}", string(&s.databases[store].name)).unwrap();
     }
     super::dump_geo::write_placement(o, geo, Placed::Pool, &pool.name);
     if let Some(scale) = &pool.autoscale {
@@ -573,7 +573,7 @@ fn write_pool(o: &mut String, pool: &Pool, geo: &super::geo::Geo) {
         writeln!(o, "service = {}", dist(&endpoint.service)).unwrap();
         writeln!(o, "steps = [").unwrap();
         for item in &endpoint.steps {
-            writeln!(o, "  {},", step(item)).unwrap();
+            writeln!(o, "  {},", step(s, item)).unwrap();
         }
         writeln!(o, "]").unwrap();
     }

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::geo::{Geo, Placed};
-use super::types::Dns;
+use super::types::{Dns, Scenario};
 use super::units::format_duration;
 
 fn string(text: &str) -> String {
@@ -55,14 +55,14 @@ pub(super) fn write_placement(o: &mut String, geo: &Geo, kind: Placed, component
 }
 
 /// A DNS name's `target`, or its `targets` and `health_check`.
-pub(super) fn write_dns_targets(o: &mut String, geo: &Geo, dns: &Dns) {
-    match geo.dns(&dns.name) {
+pub(super) fn write_dns_targets(o: &mut String, scenario: &Scenario, dns: &Dns) {
+    match scenario.geo.dns(&dns.name) {
         Some(geo_dns) => {
             writeln!(o, "targets = {}", list(&geo_dns.targets)).unwrap();
             if let Some(check) = &geo_dns.health_check {
                 writeln!(o, "health_check = {}", check.dump_inline()).unwrap();
             }
         }
-        None => writeln!(o, "target = {}", string(&dns.target)).unwrap(),
+        None => writeln!(o, "target = {}", string(scenario.dns_target_name(dns.target))).unwrap(),
     }
 }

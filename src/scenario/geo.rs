@@ -10,15 +10,17 @@
 //! the data center answering. Components without a data center stand
 //! "everywhere": they add no matrix latency and no partition reaches them.
 
+use super::ids::{DatacenterId, RegionId};
 use super::types::HealthCheck;
 use crate::engine::SimDuration;
+use crate::engine::id::IdVec;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Geo {
-    pub regions: Vec<Region>,
+    pub regions: IdVec<RegionId, Region>,
     /// Symmetric one-way latencies between regions.
     pub links: Vec<Link>,
-    pub datacenters: Vec<Datacenter>,
+    pub datacenters: IdVec<DatacenterId, Datacenter>,
     pub placements: Vec<Placement>,
     /// DNS names with several targets or a health check.
     pub dns: Vec<GeoDns>,
@@ -148,7 +150,9 @@ impl super::types::Scenario {
     /// balancer's own, else its pool's.
     pub fn target_datacenter(&self, target: &str) -> Option<&str> {
         self.geo.datacenter_of(Placed::Balancer, target).or_else(|| {
-            let pool = self.balancer(target).map_or(target, |b| b.pool.as_str());
+            let pool = self
+                .balancer(target)
+                .map_or(target, |b| self.pools[b.pool].name.as_str());
             self.geo.datacenter_of(Placed::Pool, pool)
         })
     }
@@ -191,7 +195,7 @@ mod tests {
 
     fn geo() -> Geo {
         Geo {
-            regions: vec![
+            regions: IdVec::from_vec(vec![
                 Region {
                     name: "us".into(),
                     users: 1.0,
@@ -200,16 +204,16 @@ mod tests {
                     name: "eu".into(),
                     users: 1.0,
                 },
-            ],
+            ]),
             links: vec![Link {
                 a: "us".into(),
                 b: "eu".into(),
                 latency: SimDuration::from_millis(40),
             }],
-            datacenters: vec![Datacenter {
+            datacenters: IdVec::from_vec(vec![Datacenter {
                 name: "dc-us".into(),
                 region: "us".into(),
-            }],
+            }]),
             placements: vec![Placement {
                 kind: Placed::Database,
                 component: "db".into(),

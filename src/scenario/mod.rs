@@ -14,6 +14,7 @@ pub mod dist;
 pub mod dump;
 mod dump_geo;
 pub mod geo;
+pub mod ids;
 pub mod source;
 pub mod types;
 pub mod units;
@@ -141,6 +142,7 @@ pub fn load_text(
                 declared: Vec::new(),
                 base_dir,
                 geo: Default::default(),
+                names: Default::default(),
             };
             let scenario = parse::read_scenario(&mut cx, &tree, default_name);
             diagnostics.append(&mut cx.reader.diagnostics);

@@ -2,13 +2,24 @@
 //! reference checked. Nothing from serde or TOML crosses this boundary; the
 //! model compiles from these types and `dump` writes them back as TOML.
 //!
-//! Components refer to each other by name (checked at load time); the model
-//! turns names into typed ids once, when it compiles.
+//! Each component list is an `IdVec` indexed by the component's id
+//! (`scenario::ids`). A component's own `name` is kept for outputs and the
+//! dump. Cross-references hold ids, resolved once by the loader
+//! (`parse/names.rs`) for: a balancer's pool, a DNS name's target, a pool's
+//! size and session store, the database, cache and queue of data and
+//! enqueue steps, and every keyspace reference. Still held by name (checked
+//! at load, looked up by their readers): call targets (`Target`), CDN
+//! origins, queue consumers, fault targets and the geography's placements,
+//! links and geoDNS targets.
 
 use super::dist::Dist;
+use super::ids::{
+    BalancerId, CacheId, CdnId, ClassId, DatabaseId, DnsId, EndpointId, KeyspaceId, PoolId, QueueId, SizeId,
+};
 use super::section::{self, section};
 use super::words::words;
 use crate::engine::SimDuration;
+use crate::engine::id::IdVec;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
@@ -21,20 +32,20 @@ pub struct Scenario {
     pub limits: Limits,
     pub workload: Workload,
     pub network: Network,
-    pub sizes: Vec<Size>,
-    pub dns: Vec<Dns>,
-    pub balancers: Vec<Balancer>,
-    pub pools: Vec<Pool>,
-    pub databases: Vec<Database>,
-    pub keyspaces: Vec<Keyspace>,
-    pub caches: Vec<Cache>,
+    pub sizes: IdVec<SizeId, Size>,
+    pub dns: IdVec<DnsId, Dns>,
+    pub balancers: IdVec<BalancerId, Balancer>,
+    pub pools: IdVec<PoolId, Pool>,
+    pub databases: IdVec<DatabaseId, Database>,
+    pub keyspaces: IdVec<KeyspaceId, Keyspace>,
+    pub caches: IdVec<CacheId, Cache>,
     pub faults: Vec<Fault>,
     pub recovery: Recovery,
     /// Regions, data centers, placements and geoDNS (empty: one place).
     pub geo: super::geo::Geo,
-    pub cdns: Vec<Cdn>,
+    pub cdns: IdVec<CdnId, Cdn>,
     /// Message queues (brokers) and the pools that consume them.
-    pub queues: Vec<Queue>,
+    pub queues: IdVec<QueueId, Queue>,
 }
 
 section! {
@@ -86,7 +97,7 @@ pub struct Workload {
     /// The client gives up on an attempt after this long.
     pub timeout: Option<SimDuration>,
     pub retry: Retry,
-    pub mix: Vec<Class>,
+    pub mix: IdVec<ClassId, Class>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -195,7 +206,7 @@ pub struct Class {
     pub weight: f64,
     pub call: Target,
     /// The keyspace the request's key is drawn from (the item it is about).
-    pub key: Option<String>,
+    pub key: Option<KeyspaceId>,
 }
 
 /// `component/endpoint`: a DNS name, balancer or pool, and the endpoint of
@@ -252,7 +263,14 @@ pub struct Dns {
     pub name: String,
     pub ttl: SimDuration,
     pub resolve: Dist,
-    pub target: String,
+    pub target: DnsTarget,
+}
+
+/// What a DNS name answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DnsTarget {
+    Balancer(BalancerId),
+    Pool(PoolId),
 }
 
 words! {
@@ -273,7 +291,7 @@ words! {
 pub struct Balancer {
     pub name: String,
     pub policy: Policy,
-    pub pool: String,
+    pub pool: PoolId,
     /// The balancer's own processing time per request.
     pub latency: Dist,
     /// Without health checks a balancer keeps sending to a dead server.
@@ -330,7 +348,7 @@ pub struct Pool {
     pub name: String,
     pub instances: u32,
     /// Name of a size; `None` means one core per worker at speed 1, free.
-    pub size: Option<String>,
+    pub size: Option<SizeId>,
     /// Workers (threads, connections being served) per instance.
     pub workers: u32,
     /// Requests waiting for a worker per instance; `None` is unbounded.
@@ -338,8 +356,8 @@ pub struct Pool {
     pub concurrency: Concurrency,
     /// A shared session store (a database) every endpoint call reads the
     /// user's session from before its own work: the stateless web tier.
-    pub session_store: Option<String>,
-    pub endpoints: Vec<Endpoint>,
+    pub session_store: Option<DatabaseId>,
+    pub endpoints: IdVec<EndpointId, Endpoint>,
     /// Target tracking on a metric; `instances` is then the starting count.
     pub autoscale: Option<Autoscale>,
 }
@@ -348,8 +366,8 @@ impl Pool {
     /// The step every call of the pool's endpoints starts with: reading the
     /// user's session from the session store.
     pub fn session_read(&self) -> Option<Step> {
-        self.session_store.as_ref().map(|store| Step::Read {
-            database: store.clone(),
+        self.session_store.map(|store| Step::Read {
+            database: store,
             service: None,
             cache: None,
         })
@@ -376,17 +394,17 @@ pub enum Step {
     /// With `cache`, a cache-aside read: look the key up in the cache, and
     /// only on a miss read the database and fill the cache.
     Read {
-        database: String,
+        database: DatabaseId,
         service: Option<Dist>,
-        cache: Option<String>,
+        cache: Option<CacheId>,
     },
     /// A write on a database; `service` overrides the database's write time.
     /// With `cache`, the cache's write policy follows the write (invalidate
     /// the key, or write the new value through).
     Write {
-        database: String,
+        database: DatabaseId,
         service: Option<Dist>,
-        cache: Option<String>,
+        cache: Option<CacheId>,
     },
     /// Run every branch at once and wait for all of them.
     Parallel(Vec<Vec<Step>>),
@@ -394,7 +412,7 @@ pub enum Step {
     Maybe { probability: f64, steps: Vec<Step> },
     /// Put a message on a queue and go on once the broker acknowledges it;
     /// the queue's consumer runs the job later.
-    Enqueue(String),
+    Enqueue(QueueId),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -410,7 +428,7 @@ pub struct Database {
     pub read: Dist,
     pub write: Dist,
     /// The keys it holds (needed for versions, staleness and sharding).
-    pub keyspace: Option<String>,
+    pub keyspace: Option<KeyspaceId>,
     /// Read replicas per shard.
     pub replicas: u32,
     /// Where reads go when there are replicas.
@@ -553,7 +571,7 @@ pub struct HotKeys {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cache {
     pub name: String,
-    pub keyspace: String,
+    pub keyspace: KeyspaceId,
     pub nodes: u32,
     /// Capacity per node.
     pub capacity: CacheCapacity,
@@ -796,22 +814,35 @@ impl Scenario {
     /// name is both is rejected at load, and must not loop meanwhile) and a
     /// balancer.
     pub fn pool_behind(&self, component: &str) -> Option<&Pool> {
-        let name = self
-            .dns_name(component)
-            .map_or(component, |dns| dns.target.as_str());
-        if let Some(balancer) = self.balancer(name) {
-            return self.pool(&balancer.pool);
+        if let Some(dns) = self.dns_name(component) {
+            return self.pools.get(self.dns_pool(dns.target));
         }
-        self.pool(name)
+        if let Some(balancer) = self.balancer(component) {
+            return self.pools.get(balancer.pool);
+        }
+        self.pool(component)
+    }
+
+    /// The pool behind a DNS name's target.
+    pub fn dns_pool(&self, target: DnsTarget) -> PoolId {
+        match target {
+            DnsTarget::Balancer(balancer) => self.balancers[balancer].pool,
+            DnsTarget::Pool(pool) => pool,
+        }
+    }
+
+    /// The name of a DNS name's target.
+    pub fn dns_target_name(&self, target: DnsTarget) -> &str {
+        match target {
+            DnsTarget::Balancer(balancer) => &self.balancers[balancer].name,
+            DnsTarget::Pool(pool) => &self.pools[pool].name,
+        }
     }
 
     /// Cores, speed and price of a pool's instances.
     pub fn pool_size(&self, pool: &Pool) -> Size {
         match &pool.size {
-            Some(name) => self
-                .size(name)
-                .cloned()
-                .expect("size references are checked at load"),
+            Some(size) => self.sizes[*size].clone(),
             None => Size {
                 name: String::new(),
                 cores: pool.workers,
@@ -828,7 +859,7 @@ impl Scenario {
 pub struct Cdn {
     pub name: String,
     /// The object catalog: how many objects, their popularity and sizes.
-    pub keyspace: String,
+    pub keyspace: KeyspaceId,
     pub edges: CdnEdges,
     /// Bytes each edge holds.
     pub capacity: u64,

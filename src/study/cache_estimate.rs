@@ -117,7 +117,7 @@ fn capacity_entries(cache: &Cache, keyspace: &Keyspace) -> f64 {
 /// The expected hit ratio of `cache`. `traffic` is needed for a TTL and
 /// for invalidations; without it both are ignored.
 pub fn hit_ratio(scenario: &Scenario, cache: &Cache, traffic: Option<CacheTraffic>) -> f64 {
-    let keyspace = scenario.keyspace(&cache.keyspace).expect("checked at load");
+    let keyspace = &scenario.keyspaces[cache.keyspace];
     let users = scenario.workload.arrivals.users();
     let groups = popularity_groups(keyspace, users);
     let capacity = capacity_entries(cache, keyspace);

@@ -21,6 +21,7 @@
 use super::cache_estimate::{self, CacheTraffic};
 use std::collections::HashMap;
 
+use crate::scenario::ids::{CacheId, DatabaseId, PoolId};
 use crate::scenario::{Arrivals, CdnOrigin, Concurrency, Endpoint, ReadFrom, Scenario, Step};
 
 /// One station's estimated load.
@@ -190,16 +191,12 @@ impl<'s> CallGraph<'s> {
             .enumerate()
             .map(|(index, pool)| (pool.name.as_str(), index))
             .collect();
-        let mut pool_of = pools.clone();
+        let mut pool_of = pools;
         for balancer in &scenario.balancers {
-            if let Some(&pool) = pools.get(balancer.pool.as_str()) {
-                pool_of.insert(balancer.name.as_str(), pool);
-            }
+            pool_of.insert(balancer.name.as_str(), balancer.pool.index());
         }
         for dns in &scenario.dns {
-            if let Some(&pool) = pool_of.get(dns.target.as_str()) {
-                pool_of.insert(dns.name.as_str(), pool);
-            }
+            pool_of.insert(dns.name.as_str(), scenario.dns_pool(dns.target).index());
         }
         let balancer_ns = scenario
             .balancers
@@ -229,7 +226,7 @@ impl<'s> CallGraph<'s> {
 
     /// The endpoint id a call to `component/endpoint` reaches.
     fn target(&self, scenario: &Scenario, component: &str, endpoint: &str) -> Option<usize> {
-        let pool = &scenario.pools[*self.pool_of.get(component)?];
+        let pool = &scenario.pools[PoolId::from_index(*self.pool_of.get(component)?)];
         self.ids.get(&(pool.name.as_str(), endpoint)).copied()
     }
 
@@ -251,7 +248,7 @@ impl<'s> CallGraph<'s> {
                 }
                 // Each message becomes one call of the queue's consumer.
                 Step::Enqueue(queue) => {
-                    let consumer = &scenario.queue(queue).expect("checked").consumer;
+                    let consumer = &scenario.queues[*queue].consumer;
                     if let Some(id) = self.target(scenario, &consumer.component, &consumer.endpoint) {
                         out.push((id, weight));
                     }
@@ -298,8 +295,6 @@ struct Estimator<'s> {
     /// their callers are walked.
     endpoint_rate: Vec<f64>,
     endpoint_response_ns: Vec<f64>,
-    database_index: HashMap<&'s str, usize>,
-    cache_index: HashMap<&'s str, usize>,
     /// Calls per second per station, in scenario order (pools, databases,
     /// caches).
     rates: Vec<f64>,
@@ -322,10 +317,6 @@ struct Estimator<'s> {
 struct Load {
     rate: f64,
     busy: f64,
-}
-
-fn by_name<'s>(names: impl Iterator<Item = &'s str>) -> HashMap<&'s str, usize> {
-    names.enumerate().map(|(index, name)| (name, index)).collect()
 }
 
 fn station_count(scenario: &Scenario) -> usize {
@@ -352,7 +343,7 @@ impl<'s> Estimator<'s> {
         let scenario = self.scenario;
         let name = scenario
             .dns_name(component)
-            .map_or(component, |dns| dns.target.as_str());
+            .map_or(component, |dns| scenario.dns_target_name(dns.target));
         let Some(&index) = self.balancer_station.get(name) else {
             return 0.0;
         };
@@ -369,7 +360,7 @@ impl<'s> Estimator<'s> {
     /// Adds `rate` operations/s on a cache; returns the time one takes, ns.
     fn cache_operation(&mut self, cache: usize, rate: f64) -> f64 {
         let index = self.scenario.pools.len() + self.scenario.databases.len() + cache;
-        let latency = self.scenario.caches[cache].latency.mean();
+        let latency = self.scenario.caches[CacheId::from_index(cache)].latency.mean();
         self.rates[index] += rate;
         self.hold[index] += rate * latency;
         2.0 * self.scenario.network.default.mean() + self.waits.worker_ns[index] + latency
@@ -387,8 +378,8 @@ impl<'s> Estimator<'s> {
         else {
             unreachable!("only data steps come here")
         };
-        let offset = self.database_index[database.as_str()];
-        let db = &self.scenario.databases[offset];
+        let offset = database.index();
+        let db = &self.scenario.databases[*database];
         let is_read = matches!(step, Step::Read { .. });
         let time = match service {
             Some(dist) => dist.mean(),
@@ -415,7 +406,7 @@ impl<'s> Estimator<'s> {
         let scenario = self.scenario;
         let (index, endpoint) = self.graph.endpoints[id];
         let rate = self.endpoint_rate[id];
-        let pool = &scenario.pools[index];
+        let pool = &scenario.pools[PoolId::from_index(index)];
         let speed = scenario.pool_size(pool).speed;
         self.rates[index] += rate;
         self.segments[index] += rate;
@@ -466,7 +457,7 @@ impl<'s> Estimator<'s> {
                     cache: Some(cache), ..
                 } => {
                     // A get; on a miss, the database read and a fill.
-                    let cache = self.cache_index[cache.as_str()];
+                    let cache = cache.index();
                     self.cache_traffic[cache].reads_per_s += rate;
                     let miss = 1.0 - self.cache_hit_ratio[cache];
                     demand.hold_ns += self.cache_operation(cache, rate);
@@ -478,7 +469,7 @@ impl<'s> Estimator<'s> {
                     demand.hold_ns += self.database_operation(step, rate);
                     if let Some(cache) = cache {
                         // The invalidation or the write-through.
-                        let cache = self.cache_index[cache.as_str()];
+                        let cache = cache.index();
                         self.cache_traffic[cache].writes_per_s += rate;
                         demand.hold_ns += self.cache_operation(cache, rate);
                     }
@@ -505,7 +496,7 @@ impl<'s> Estimator<'s> {
                 // The producer waits only for the broker's ack; the job's
                 // load reaches the consumer through the call graph.
                 Step::Enqueue(queue) => {
-                    demand.hold_ns += self.scenario.queue(queue).expect("checked").latency.mean();
+                    demand.hold_ns += self.scenario.queues[*queue].latency.mean();
                 }
             }
         }
@@ -522,7 +513,7 @@ type GeoEntry = (Option<usize>, f64, f64);
 fn balancer_time_ns(scenario: &Scenario, component: &str) -> f64 {
     let name = scenario
         .dns_name(component)
-        .map_or(component, |dns| dns.target.as_str());
+        .map_or(component, |dns| scenario.dns_target_name(dns.target));
     scenario.balancer(name).map_or(0.0, |balancer| {
         balancer.latency.mean() + scenario.network.default.mean()
     })
@@ -579,8 +570,6 @@ fn walk_with(
         graph,
         endpoint_rate: vec![0.0; endpoints],
         endpoint_response_ns: vec![0.0; endpoints],
-        database_index: by_name(scenario.databases.iter().map(|d| d.name.as_str())),
-        cache_index: by_name(scenario.caches.iter().map(|c| c.name.as_str())),
         rates: vec![0.0; stations],
         compute: vec![0.0; stations],
         hold: vec![0.0; stations],
@@ -677,7 +666,14 @@ fn walk_with(
         }) = cdn
         {
             let read = Step::Read {
-                database: database.clone(),
+                // The origin is still named (see `CdnOrigin`).
+                database: DatabaseId::from_index(
+                    scenario
+                        .databases
+                        .iter()
+                        .position(|d| &d.name == database)
+                        .expect("checked at load"),
+                ),
                 service: None,
                 cache: None,
             };
@@ -937,7 +933,7 @@ impl CdnPath {
         // same popularity, so one edge's ratio is the CDN's.
         let edge = crate::scenario::Cache {
             name: cdn.name.clone(),
-            keyspace: cdn.keyspace.clone(),
+            keyspace: cdn.keyspace,
             nodes: 1,
             capacity: crate::scenario::CacheCapacity::Bytes(cdn.capacity),
             eviction: cdn.eviction,

@@ -419,7 +419,10 @@ fn the_resolved_dump_of_a_cdn_reloads_to_the_same_scenario() {
            [[faults]]\nat = \"30s\"\nkill = \"cdn.static\"\nmode = \"hang\"\n";
     let original = scenario(&text);
     // Deploys are kept in time order.
-    assert_eq!(original.cdns[0].deploys[0].share, 0.1);
+    assert_eq!(
+        original.cdns[capsim::scenario::ids::CdnId(0)].deploys[0].share,
+        0.1
+    );
     let dumped = capsim::scenario::dump::to_toml(&original);
     assert_eq!(scenario(&dumped), original, "{dumped}");
 }

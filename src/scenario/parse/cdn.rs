@@ -22,7 +22,8 @@ pub(crate) fn read_cdn(cx: &mut Cx, name: String, node: &Node) -> Option<Cdn> {
     let mut table = cx.reader.table(node)?;
     let keyspace = table
         .require(&mut cx.reader, "keyspace", "\"assets\"")
-        .and_then(|n| super::read_reference(cx, &n, RefKind::Keyspace));
+        .and_then(|n| super::read_reference(cx, &n, RefKind::Keyspace))
+        .map(|name| cx.names.keyspace(&name));
     let origin = table
         .require(&mut cx.reader, "origin", "\"web/asset\" or \"object_store\"")
         .and_then(|n| read_origin(cx, &n));
@@ -298,12 +299,12 @@ mod tests {
             "{ dist = \"lognormal\", mean = \"50KiB\", cv = 1.5 }",
         ))
         .expect("valid");
-        let cdn = &loaded.scenario.cdns[0];
+        let cdn = &loaded.scenario.cdns[crate::scenario::ids::CdnId(0)];
         assert_eq!(cdn.edges, CdnEdges::Named(vec!["eu".into(), "us".into()]));
         assert_eq!(cdn.edges.scope("c", 1), "c.us");
         assert_eq!(cdn.origin, CdnOrigin::Database("store".into()));
         assert_eq!(
-            loaded.scenario.keyspaces[0].value_size,
+            loaded.scenario.keyspaces[crate::scenario::ids::KeyspaceId(0)].value_size,
             Dist::LogNormal {
                 mean: 51_200.0,
                 spread: LogNormalSpread::Cv(1.5)
@@ -314,7 +315,12 @@ mod tests {
             "{ dist = \"pareto\", min = \"1KiB\", alpha = 1.5 }",
         ))
         .expect("valid");
-        assert_eq!(pareto.scenario.cdns[0].edges.scope("c", 2), "c.edge[2]");
+        assert_eq!(
+            pareto.scenario.cdns[crate::scenario::ids::CdnId(0)]
+                .edges
+                .scope("c", 2),
+            "c.edge[2]"
+        );
     }
 
     #[test]

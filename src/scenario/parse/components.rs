@@ -90,7 +90,7 @@ pub(crate) fn read_dns(cx: &mut Cx, name: String, node: &Node) -> Option<Dns> {
         name,
         ttl: ttl?,
         resolve: resolve.unwrap_or(Some(super::super::dist::Dist::Const { value: 0.0 }))?,
-        target: target?,
+        target: cx.names.dns_target(&target?),
     })
 }
 
@@ -103,7 +103,8 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
     });
     let pool = table
         .require(&mut cx.reader, "pool", "\"web\"")
-        .and_then(|n| super::read_reference(cx, &n, RefKind::Pool));
+        .and_then(|n| super::read_reference(cx, &n, RefKind::Pool))
+        .map(|name| cx.names.pool(&name));
     let latency = table
         .get("latency")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
@@ -177,7 +178,7 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
         .map(|n| cx.reader.integer(&n, 1, MAX_INSTANCES));
     let size = table
         .get("size")
-        .map(|n| super::read_reference(cx, &n, RefKind::Size));
+        .map(|n| super::read_reference(cx, &n, RefKind::Size).map(|name| cx.names.size(&name)));
     let workers = table
         .require(&mut cx.reader, "workers", "8")
         .and_then(|n| cx.reader.integer(&n, 1, MAX_WORKERS));
@@ -190,7 +191,7 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
     let placed = super::geo::read_placement(cx, &mut table, Placed::Pool, &name);
     let session_store = table
         .get("session_store")
-        .map(|n| super::read_reference(cx, &n, RefKind::Database));
+        .map(|n| super::read_reference(cx, &n, RefKind::Database).map(|name| cx.names.database(&name)));
     let autoscale_node = table.get("autoscale");
     let endpoints = match table.require(&mut cx.reader, "endpoint", "{ home = { service = \"2ms\" } }") {
         Some(n) => {
@@ -222,7 +223,7 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
         queue_capacity: queue_capacity?,
         concurrency: concurrency.unwrap_or(Some(Concurrency::ThreadPerRequest))?,
         session_store: optional(session_store)?,
-        endpoints: endpoints?,
+        endpoints: endpoints?.into(),
     })
 }
 
@@ -357,6 +358,8 @@ fn read_step_kind(
                 )
             });
             let (database, service, cache) = (database?, optional(service)?, optional(cache)?);
+            let database = cx.names.database(&database);
+            let cache = cache.map(|cache| cx.names.cache(&cache));
             Some(if kind == "read" {
                 Step::Read {
                     database,
@@ -400,7 +403,8 @@ fn read_step_kind(
         }
         "enqueue" => {
             let node = table.get("enqueue")?;
-            super::read_reference(cx, &node, RefKind::Queue).map(Step::Enqueue)
+            super::read_reference(cx, &node, RefKind::Queue)
+                .map(|queue| Step::Enqueue(cx.names.queue(&queue)))
         }
         _ => unreachable!("kind comes from STEP_KINDS"),
     }

@@ -85,7 +85,7 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
     let keyspace = table
         .get("keyspace")
-        .map(|n| super::read_reference(cx, &n, RefKind::Keyspace));
+        .map(|n| super::read_reference(cx, &n, RefKind::Keyspace).map(|name| cx.names.keyspace(&name)));
     let replicas = table
         .get("replicas")
         .map(|n| cx.reader.integer(&n, 0, MAX_REPLICAS));
@@ -348,7 +348,8 @@ pub(crate) fn read_cache(cx: &mut Cx, name: String, node: &Node) -> Option<Cache
     let mut table = cx.reader.table(node)?;
     let keyspace = table
         .require(&mut cx.reader, "keyspace", "\"items\"")
-        .and_then(|n| super::read_reference(cx, &n, RefKind::Keyspace));
+        .and_then(|n| super::read_reference(cx, &n, RefKind::Keyspace))
+        .map(|name| cx.names.keyspace(&name));
     let reader = &mut cx.reader;
     let nodes = table.get("nodes").map(|n| reader.integer(&n, 1, MAX_CACHE_NODES));
     let capacity = table

@@ -11,6 +11,7 @@ mod data;
 mod dist;
 mod faults;
 mod geo;
+mod names;
 mod queues;
 mod workload;
 
@@ -96,6 +97,8 @@ pub(crate) struct Cx<'a> {
     pub base_dir: &'a Path,
     /// Placements and geoDNS details, collected while components are read.
     pub geo: super::geo::Geo,
+    /// The id each declared name resolves to.
+    pub names: names::Names,
 }
 
 /// Component and class names: letters, digits, `_`, `-` and `.` — no `/`
@@ -195,6 +198,7 @@ pub fn builtin_size(name: &str) -> Option<Size> {
 
 /// Reads the whole scenario. `default_name` names it when `[scenario]` does not.
 pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: &str) -> Option<Scenario> {
+    cx.names = names::Names::new(tree.get_ref());
     let mut root = TableNode::new(tree.get_ref(), tree.span(), String::new());
     let limits = root.get("limits").map(|node| Limits::read(cx, &node));
     let max_duration = match &limits {
@@ -276,22 +280,22 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         limits: limits.unwrap_or(Some(Limits::default()))?,
         workload: workload?,
         network: network.unwrap_or(Some(Network::default()))?,
-        sizes,
-        dns,
-        balancers,
-        pools,
-        databases,
-        keyspaces,
-        caches,
+        sizes: sizes.into(),
+        dns: dns.into(),
+        balancers: balancers.into(),
+        pools: pools.into(),
+        databases: databases.into(),
+        keyspaces: keyspaces.into(),
+        caches: caches.into(),
         faults: faults.unwrap_or(Some(Vec::new()))?,
         recovery: recovery.unwrap_or(Some(super::types::Recovery::default()))?,
         geo: super::geo::Geo {
-            regions,
-            datacenters,
+            regions: regions.into(),
+            datacenters: datacenters.into(),
             ..std::mem::take(&mut cx.geo)
         },
-        cdns,
-        queues,
+        cdns: cdns.into(),
+        queues: queues.into(),
     })
 }
 

@@ -62,7 +62,7 @@ pub(crate) fn read_workload(cx: &mut Cx, node: &Node) -> Option<Workload> {
         diurnal,
         timeout: timeout.flatten(),
         retry: retry.unwrap_or(Some(Retry::default()))?,
-        mix: mix?,
+        mix: mix?.into(),
     })
 }
 
@@ -282,9 +282,9 @@ fn read_mix(cx: &mut Cx, node: &Node) -> Option<Vec<Class>> {
         let call = table
             .require(&mut cx.reader, "call", "\"web/home\"")
             .and_then(|node| read_entry(cx, &node));
-        let key = table
-            .get("key")
-            .map(|node| super::read_reference(cx, &node, RefKind::Keyspace));
+        let key = table.get("key").map(|node| {
+            super::read_reference(cx, &node, RefKind::Keyspace).map(|name| cx.names.keyspace(&name))
+        });
         table.finish(&mut cx.reader);
         match (
             class,
