@@ -498,30 +498,14 @@ fn write_workload(o: &mut String, scenario: &Scenario) {
         }
         writeln!(o, "]").unwrap();
         if let Some(diurnal) = &workload.diurnal {
-            writeln!(
-                o,
-                "diurnal = {{ trough = {}, period = {}, peak_at = {} }}",
-                float(diurnal.trough),
-                duration(diurnal.period),
-                duration(diurnal.peak_at)
-            )
-            .unwrap();
+            writeln!(o, "diurnal = {}", diurnal.dump_inline()).unwrap();
         }
     }
     if let Some(timeout) = workload.timeout {
         writeln!(o, "timeout = {}", duration(timeout)).unwrap();
     }
     let retry = &workload.retry;
-    writeln!(
-        o,
-        "retry = {{ retries = {}, backoff = {}, multiplier = {}, max_backoff = {}, jitter = {} }}",
-        retry.retries,
-        duration(retry.backoff),
-        float(retry.multiplier),
-        duration(retry.max_backoff),
-        string(retry.jitter.name())
-    )
-    .unwrap();
+    writeln!(o, "retry = {}", retry.dump_inline()).unwrap();
     writeln!(o, "mix = [").unwrap();
     for class in &workload.mix {
         let key = class.key.as_ref().map_or(String::new(), |key| {

@@ -19,6 +19,7 @@
 //! keys, names of other components) is checked by the section's caller.
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value};
@@ -28,6 +29,7 @@ use super::parse::Cx;
 use super::reader::Node;
 use super::schema::units;
 use super::units::format_duration;
+use super::words::Words;
 use crate::engine::SimDuration;
 
 /// How a key's value is written in a scenario and checked.
@@ -149,6 +151,58 @@ impl Kind for NonNegativeNumber {
 
     fn toml(&self, value: &f64) -> String {
         dump::float(*value)
+    }
+}
+
+/// A number of at least `min`; below it, the message says `why` not.
+pub(crate) struct AtLeast {
+    pub min: f64,
+    pub why: &'static str,
+}
+
+impl Kind for AtLeast {
+    type Value = f64;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<f64> {
+        let value = cx.reader.number(node)?;
+        if value < self.min {
+            let message = format!("`{}` must be at least {} ({})", node.key(), self.min, self.why);
+            cx.reader.invalid(node, message, None);
+            return None;
+        }
+        Some(value)
+    }
+
+    fn schema(&self, _: &mut SchemaGenerator) -> Value {
+        serde_json::json!({ "type": "number", "minimum": self.min })
+    }
+
+    fn toml(&self, value: &f64) -> String {
+        dump::float(*value)
+    }
+}
+
+/// One of the words of a `words!` enum.
+pub(crate) struct Word<E>(PhantomData<E>);
+
+/// The kind of a key whose value is one of `E`'s words.
+pub(crate) const fn word<E>() -> Word<E> {
+    Word(PhantomData)
+}
+
+impl<E: Words> Kind for Word<E> {
+    type Value = E;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<E> {
+        cx.reader.choice(node, E::NAMES).map(|index| E::ALL[index])
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<E>(generator)
+    }
+
+    fn toml(&self, value: &E) -> String {
+        toml::Value::String(value.name().to_owned()).to_string()
     }
 }
 

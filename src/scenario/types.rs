@@ -155,35 +155,38 @@ pub struct RateChange {
     pub hold: Option<SimDuration>,
 }
 
-/// A daily cycle multiplying the rate: 1 at `peak_at` (modulo `period`),
-/// `trough` half a period later, a cosine in between.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Diurnal {
-    pub trough: f64,
-    pub period: SimDuration,
-    pub peak_at: SimDuration,
+section! {
+    /// `diurnal`: a daily cycle multiplying the rate: 1 at `peak_at` (modulo
+    /// `period`), `trough` half a period later, a cosine in between.
+    pub struct Diurnal {
+        /// The multiplier at the quietest time.
+        trough: f64 = required("0.3"), section::Probability;
+        /// The length of a cycle (longer than zero).
+        period: SimDuration = default(SimDuration::from_secs(86_400)), section::PositiveDuration;
+        /// When in the cycle the rate peaks.
+        peak_at: SimDuration = default(SimDuration::from_secs(14 * 3600)), section::Duration;
+    }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Retry {
-    /// Retries after the first attempt (0 = never retry).
-    pub retries: u32,
-    /// Wait before the first retry; multiplied by `multiplier` each time.
-    pub backoff: SimDuration,
-    pub multiplier: f64,
-    pub max_backoff: SimDuration,
-    pub jitter: Jitter,
+section! {
+    /// `retry`: exponential backoff after a timeout or rejection.
+    pub struct Retry {
+        /// Retries after the first attempt (0 = never retry).
+        retries: u32 = default(0), section::Count32 { min: 0, max: super::bounds::MAX_RETRIES };
+        /// The wait before the first retry; multiplied by `multiplier` each time.
+        backoff: SimDuration = default(SimDuration::from_millis(100)), section::Duration;
+        /// Each wait is the previous one times this (at least 1).
+        multiplier: f64 = default(2.0), section::AtLeast { min: 1.0, why: "backoff never shrinks" };
+        /// The longest wait.
+        max_backoff: SimDuration = default(SimDuration::from_secs(10)), section::Duration;
+        /// Randomness in the wait.
+        jitter: Jitter = default(Jitter::Full), section::word::<Jitter>();
+    }
 }
 
 impl Default for Retry {
     fn default() -> Self {
-        Retry {
-            retries: 0,
-            backoff: SimDuration::from_millis(100),
-            multiplier: 2.0,
-            max_backoff: SimDuration::from_secs(10),
-            jitter: Jitter::Full,
-        }
+        Retry::defaults().expect("every key of `retry` has a default")
     }
 }
 

@@ -29,10 +29,30 @@ macro_rules! words {
                 Self::NAMES[self as usize]
             }
         }
+
+        impl $crate::scenario::words::Words for $name {
+            const NAMES: &'static [&'static str] = &$name::NAMES;
+            const ALL: &'static [Self] = &$name::ALL;
+
+            fn name(self) -> &'static str {
+                $name::name(self)
+            }
+        }
     };
 }
 
 pub(crate) use words;
+
+/// What every word enum offers, for code generic over them (a section's
+/// word-valued key).
+pub trait Words: Copy + schemars::JsonSchema + 'static {
+    /// Every word, in declaration order.
+    const NAMES: &'static [&'static str];
+    /// Every variant, in the order of `NAMES`.
+    const ALL: &'static [Self];
+    /// The word a scenario writes for this value.
+    fn name(self) -> &'static str;
+}
 
 #[cfg(test)]
 mod tests {

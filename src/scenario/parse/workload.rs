@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::super::diagnostic::Diagnostic;
 use super::super::reader::{Node, Reader, TableNode};
-use super::super::types::{Arrivals, Class, Diurnal, Jitter, OpenRate, RateChange, Retry, Target, Workload};
+use super::super::types::{Arrivals, Class, Diurnal, OpenRate, RateChange, Retry, Target, Workload};
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
 use crate::engine::SimDuration;
@@ -29,13 +29,11 @@ pub(crate) fn read_workload(cx: &mut Cx, node: &Node) -> Option<Workload> {
     let profile = table
         .get("profile")
         .and_then(|node| read_profile(&mut cx.reader, &node));
-    let diurnal = table
-        .get("diurnal")
-        .and_then(|node| read_diurnal(&mut cx.reader, &node));
+    let diurnal = table.get("diurnal").and_then(|node| Diurnal::read(cx, &node));
     let timeout = table
         .get("timeout")
         .map(|node| cx.reader.positive_duration(&node));
-    let retry = table.get("retry").map(|node| read_retry(&mut cx.reader, &node));
+    let retry = table.get("retry").map(|node| Retry::read(cx, &node));
     let mix = table
         .require(
             &mut cx.reader,
@@ -209,56 +207,6 @@ fn read_profile(reader: &mut Reader, node: &Node) -> Option<Vec<RateChange>> {
         changes.push(RateChange { at, rate, over, hold });
     }
     ok.then_some(changes)
-}
-
-fn read_diurnal(reader: &mut Reader, node: &Node) -> Option<Diurnal> {
-    let mut table = reader.table(node)?;
-    let trough = table
-        .require(reader, "trough", "0.3")
-        .and_then(|node| reader.probability(&node));
-    let period = table.get("period").map(|node| reader.positive_duration(&node));
-    let peak_at = table.get("peak_at").map(|node| reader.duration(&node));
-    table.finish(reader);
-    Some(Diurnal {
-        trough: trough?,
-        period: period.unwrap_or(Some(SimDuration::from_secs(86_400)))?,
-        peak_at: peak_at.unwrap_or(Some(SimDuration::from_secs(14 * 3600)))?,
-    })
-}
-
-fn read_retry(reader: &mut Reader, node: &Node) -> Option<Retry> {
-    let mut table = reader.table(node)?;
-    let defaults = Retry::default();
-    let retries = table
-        .get("retries")
-        .map(|node| reader.integer(&node, 0, MAX_RETRIES));
-    let backoff = table.get("backoff").map(|node| reader.duration(&node));
-    let multiplier = table.get("multiplier").map(|node| {
-        let value = reader.number(&node)?;
-        if value < 1.0 {
-            reader.invalid(
-                &node,
-                "`multiplier` must be at least 1 (backoff never shrinks)",
-                None,
-            );
-            return None;
-        }
-        Some(value)
-    });
-    let max_backoff = table.get("max_backoff").map(|node| reader.duration(&node));
-    let jitter = table.get("jitter").map(|node| {
-        reader
-            .choice(&node, &Jitter::NAMES)
-            .map(|index| Jitter::ALL[index])
-    });
-    table.finish(reader);
-    Some(Retry {
-        retries: retries.unwrap_or(Some(0))? as u32,
-        backoff: backoff.unwrap_or(Some(defaults.backoff))?,
-        multiplier: multiplier.unwrap_or(Some(defaults.multiplier))?,
-        max_backoff: max_backoff.unwrap_or(Some(defaults.max_backoff))?,
-        jitter: jitter.unwrap_or(Some(defaults.jitter))?,
-    })
 }
 
 fn read_mix(cx: &mut Cx, node: &Node) -> Option<Vec<Class>> {

@@ -3,11 +3,11 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::Jitter;
+use crate::scenario::types::{Diurnal, Retry};
 
 use super::dist::DurationDist;
-use super::units::{Duration, EntryTarget, Name, Probability, Rate};
-use crate::scenario::bounds::{MAX_CLOSED_USERS, MAX_RETRIES, MAX_USERS};
+use super::units::{Duration, EntryTarget, Name, Rate};
+use crate::scenario::bounds::{MAX_CLOSED_USERS, MAX_USERS};
 
 /// `[workload]`: who sends requests, how often, and what they ask for.
 #[derive(JsonSchema)]
@@ -100,41 +100,6 @@ pub struct RateChange {
     /// A spike: back to the previous rate after holding it this long.
     #[schemars(rename = "for")]
     pub hold: Option<Duration>,
-}
-
-/// `diurnal`: a daily cycle (1 at the peak, `trough` half a period later).
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct Diurnal {
-    /// The multiplier at the quietest time.
-    pub trough: Probability,
-    /// The length of a cycle (longer than zero).
-    #[schemars(extend("default" = "24h"))]
-    pub period: Option<Duration>,
-    /// When in the cycle the rate peaks.
-    #[schemars(extend("default" = "14h"))]
-    pub peak_at: Option<Duration>,
-}
-
-/// `retry`: exponential backoff after a timeout or rejection.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct Retry {
-    /// Retries after the first attempt.
-    #[schemars(range(min = 0, max = MAX_RETRIES), extend("default" = 0))]
-    pub retries: Option<u64>,
-    /// The wait before the first retry.
-    #[schemars(extend("default" = "100ms"))]
-    pub backoff: Option<Duration>,
-    /// Each wait is the previous one times this (at least 1).
-    #[schemars(range(min = 1), extend("default" = 2.0))]
-    pub multiplier: Option<f64>,
-    /// The longest wait.
-    #[schemars(extend("default" = "10s"))]
-    pub max_backoff: Option<Duration>,
-    /// Randomness in the wait.
-    #[schemars(extend("default" = "full"))]
-    pub jitter: Option<Jitter>,
 }
 
 /// One request class of the mix.
