@@ -400,6 +400,13 @@ pub const COST_USD: Metric = metric(
     Both,
     "instance-hours × price, billed by up-time: an instance costs while it runs — booting, serving or draining — and is up; a CDN's egress × `price_per_gb`; `overall` includes both (per window for CDNs)",
 );
+pub const COST_PER_MONTH_USD: Metric = metric(
+    "cost_per_month_usd",
+    Unit::Usd,
+    &[Overall, Pool, Cdn],
+    Summary,
+    "`cost_usd` extrapolated to a 730-hour month at the measured average rate (`cost_usd` × 730 h / `measured_s`): what the design costs per month at this load",
+);
 pub const COST_PER_MILLION_REQUESTS_USD: Metric = metric(
     "cost_per_million_requests_usd",
     Unit::Usd,
@@ -1036,6 +1043,7 @@ pub const ALL: &[Metric] = &[
     IN_FLIGHT_AT_END,
     MEASURED_S,
     COST_USD,
+    COST_PER_MONTH_USD,
     COST_PER_MILLION_REQUESTS_USD,
     ENGINE_EVENTS,
     DRILLS_NOT_RECORDED,

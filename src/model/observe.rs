@@ -11,6 +11,18 @@ use crate::metrics::catalog as metric;
 use crate::metrics::{LatencyStats, RequestCounters, StationCounters, Summary, Timeseries};
 
 const NANOS_PER_MILLI: f64 = 1e6;
+/// Hours in the month `cost_per_month_usd` extrapolates to (365 × 24 / 12).
+const HOURS_PER_MONTH: f64 = 730.0;
+
+/// A cost over `elapsed_ns` of measured time, extrapolated to a 730-hour
+/// month at the same average rate.
+pub(super) fn per_month(cost_usd: f64, elapsed_ns: u128) -> f64 {
+    if elapsed_ns == 0 {
+        0.0
+    } else {
+        cost_usd * HOURS_PER_MONTH * 3.6e12 / elapsed_ns as f64
+    }
+}
 
 fn per_second(count: u64, elapsed_ns: u128) -> f64 {
     if elapsed_ns == 0 {
@@ -254,6 +266,7 @@ impl Model {
         summary.push("overall", metric::IN_FLIGHT_AT_END, self.requests.len() as f64);
         summary.push("overall", metric::MEASURED_S, elapsed as f64 / 1e9);
         summary.push("overall", metric::COST_USD, cost);
+        summary.push("overall", metric::COST_PER_MONTH_USD, per_month(cost, elapsed));
         summary.push(
             "overall",
             metric::COST_PER_MILLION_REQUESTS_USD,
@@ -331,6 +344,7 @@ impl Model {
                 workers,
                 cores,
                 group_cost,
+                elapsed,
             );
             if group.station_count > 1 {
                 for (station, totals) in stations.iter().zip(&self.station_totals[members]) {
@@ -344,13 +358,14 @@ impl Model {
                         workers,
                         cores,
                         0.0,
+                        elapsed,
                     );
                 }
             }
         }
         self.summary_data(&mut summary, elapsed);
         self.summary_geo(&mut summary, elapsed);
-        self.summary_cdn(&mut summary);
+        self.summary_cdn(&mut summary, elapsed);
         self.summary_queues(&mut summary);
         self.summary_scalers(&mut summary, elapsed);
         self.summary_drills(&mut summary);
@@ -548,6 +563,7 @@ fn summary_station(
     workers: u64,
     cores: u64,
     cost_usd: f64,
+    elapsed_ns: u128,
 ) {
     summary.push(name, metric::INSTANCES, instances as f64);
     summary.push(name, metric::WORKERS, workers as f64);
@@ -576,5 +592,6 @@ fn summary_station(
     );
     if kind == StationKind::Pool {
         summary.push(name, metric::COST_USD, cost_usd);
+        summary.push(name, metric::COST_PER_MONTH_USD, per_month(cost_usd, elapsed_ns));
     }
 }

@@ -67,7 +67,7 @@ impl Model {
     }
 
     /// The CDNs' rows over the kept windows.
-    pub(super) fn summary_cdn(&self, summary: &mut Summary) {
+    pub(super) fn summary_cdn(&self, summary: &mut Summary, elapsed_ns: u128) {
         for cdn in &self.cdns {
             let mut combined = CdnCounters::default();
             for (scope, totals) in cdn.edge_scopes.iter().zip(&cdn.totals) {
@@ -82,7 +82,13 @@ impl Model {
             summary.push(&cdn.name, metric::HITS, combined.hits as f64);
             summary.push(&cdn.name, metric::FALLBACK_REQUESTS, cdn.fallback_total as f64);
             summary.push(&cdn.name, metric::UNAVAILABLE, cdn.unavailable_total as f64);
-            summary.push(&cdn.name, metric::COST_USD, cdn.cost_usd(combined.egress_bytes));
+            let cost_usd = cdn.cost_usd(combined.egress_bytes);
+            summary.push(&cdn.name, metric::COST_USD, cost_usd);
+            summary.push(
+                &cdn.name,
+                metric::COST_PER_MONTH_USD,
+                super::observe::per_month(cost_usd, elapsed_ns),
+            );
         }
     }
 }

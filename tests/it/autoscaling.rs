@@ -117,6 +117,40 @@ fn cost_follows_the_instance_count() {
         "autoscaled {cost} vs fixed {fixed_cost}"
     );
     assert!(metric(&fixed, "overall", "errors") < metric(&autoscaled, "overall", "errors"));
+
+    // Per month: the measured average over a 730-hour month, so the fixed
+    // pool costs its size × price × 730 and the autoscaled one its mean
+    // instances × price × 730.
+    let fixed_month = metric(&fixed, "web", "cost_per_month_usd");
+    assert!((fixed_month - 7.0 * PRICE * 730.0).abs() < 1e-9, "{fixed_month}");
+    let month = metric(&autoscaled, "web", "cost_per_month_usd");
+    assert!(
+        (month - mean * PRICE * 730.0).abs() < 1e-9 * month,
+        "{month} vs {mean}"
+    );
+    assert_eq!(metric(&autoscaled, "overall", "cost_per_month_usd"), month);
+}
+
+/// Every priced component's monthly cost appears in its own row, and they
+/// add up to `overall`'s: pools by up-time, a CDN by egress.
+#[test]
+fn monthly_costs_add_up_to_overall() {
+    let result = simulate(&scenario_file(&shipped("07-cdn.toml"), &[]));
+    let rows: Vec<(String, f64)> = result
+        .summary
+        .rows
+        .iter()
+        .filter(|row| row.metric == "cost_per_month_usd" && row.scope != "overall")
+        .map(|row| (row.scope.clone(), row.value))
+        .collect();
+    assert!(rows.iter().any(|(scope, _)| scope == "static"), "{rows:?}");
+    assert!(rows.iter().all(|(_, value)| *value > 0.0), "{rows:?}");
+    let sum: f64 = rows.iter().map(|(_, value)| value).sum();
+    let overall = metric(&result, "overall", "cost_per_month_usd");
+    assert!((sum - overall).abs() < 1e-9 * overall, "{sum} vs {overall}");
+    let measured_hours = metric(&result, "overall", "measured_s") / 3600.0;
+    let cost = metric(&result, "overall", "cost_usd");
+    assert!((overall - cost / measured_hours * 730.0).abs() < 1e-9 * overall);
 }
 
 /// A killed instance stops billing until it is restored.
