@@ -14,6 +14,7 @@ use std::fmt::Write;
 use super::bottleneck::bottleneck;
 use super::html::{number, signed};
 use super::run_data::RunData;
+use crate::metrics::catalog as metric;
 
 /// One metric across runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,30 +45,31 @@ impl ComparisonRow {
 
 /// Metrics shown in the terminal and in compare.html; compare.csv has all.
 const KEY_OVERALL: [&str; 10] = [
-    "requests",
-    "throughput_rps",
-    "error_rate",
-    "latency_mean_ms",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "latency_p99_ms",
-    "latency_max_ms",
-    "cost_usd",
-    "cost_per_million_requests_usd",
+    metric::REQUESTS.name,
+    metric::THROUGHPUT_RPS.name,
+    metric::ERROR_RATE.name,
+    metric::LATENCY_MEAN_MS.name,
+    metric::LATENCY_P50_MS.name,
+    metric::LATENCY_P95_MS.name,
+    metric::LATENCY_P99_MS.name,
+    metric::LATENCY_MAX_MS.name,
+    metric::COST_USD.name,
+    metric::COST_PER_MILLION_REQUESTS_USD.name,
 ];
 const KEY_COMPONENT: [&str; 12] = [
-    "instances",
-    "utilization",
-    "cpu_utilization",
-    "queue_len_mean",
-    "wait_mean_ms",
-    "rejected",
-    "imbalance",
-    "cache_hit_ratio",
-    "hit_ratio",
+    metric::INSTANCES.name,
+    metric::UTILIZATION.name,
+    metric::CPU_UTILIZATION.name,
+    metric::QUEUE_LEN_MEAN.name,
+    metric::WAIT_MEAN_MS.name,
+    metric::REJECTED.name,
+    metric::IMBALANCE.name,
+    metric::CACHE_HIT_RATIO.name,
+    metric::HIT_RATIO.name,
+    // No catalogued metric (no run writes it).
     "replication_lag_ms",
-    "stale_reads",
-    "lost_writes",
+    metric::STALE_READS.name,
+    metric::LOST_WRITES.name,
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -205,9 +207,9 @@ fn bottleneck_rows(runs: &[RunData]) -> Vec<ComparisonRow> {
         notes: notes.clone(),
     };
     vec![
-        row("utilization", |load| Some(load.utilization)),
-        row("queue_len_mean", |load| load.queue_len_mean),
-        row("wait_mean_ms", |load| load.wait_mean_ms),
+        row(metric::UTILIZATION.name, |load| Some(load.utilization)),
+        row(metric::QUEUE_LEN_MEAN.name, |load| load.queue_len_mean),
+        row(metric::WAIT_MEAN_MS.name, |load| load.wait_mean_ms),
     ]
 }
 

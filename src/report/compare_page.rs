@@ -14,6 +14,7 @@ use super::compare::{Comparison, cell};
 use super::html::{self, escape, raw, section, signed, table, text};
 use super::run_charts::{NamedFigure, TimeAxis};
 use super::run_data::RunData;
+use crate::metrics::catalog as metric;
 use crate::results::slo::Slo;
 
 /// Overlay charts, one line per variant, for metrics the runs have.
@@ -53,7 +54,7 @@ pub fn compare_charts(variants: &[String], runs: &[RunData]) -> Vec<NamedFigure>
             "p99 latency by variant",
             "latency p99 (ms)",
             None,
-            overall("latency_p99_ms"),
+            overall(metric::LATENCY_P99_MS.name),
             "The 99th percentile of latency per window, one line per variant.",
         ),
         (
@@ -61,7 +62,7 @@ pub fn compare_charts(variants: &[String], runs: &[RunData]) -> Vec<NamedFigure>
             "Throughput by variant",
             "throughput (requests/s)",
             None,
-            overall("throughput_rps"),
+            overall(metric::THROUGHPUT_RPS.name),
             "Requests completed successfully per second, one line per variant.",
         ),
         (
@@ -69,7 +70,7 @@ pub fn compare_charts(variants: &[String], runs: &[RunData]) -> Vec<NamedFigure>
             "Failed requests by variant",
             "failed requests per window (count)",
             None,
-            overall("errors"),
+            overall(metric::ERRORS.name),
             "Requests that failed for good per window, one line per variant.",
         ),
         (

@@ -11,6 +11,7 @@
 
 use super::chart::{Figure, LineChart, Marker, Series, SmallMultiples};
 use super::run_data::{EventRow, RunData, SeriesData};
+use crate::metrics::catalog as metric;
 
 /// Lines drawn on one plot before a family splits into panels.
 pub const MAX_LINES: usize = 6;
@@ -179,12 +180,12 @@ pub fn run_charts(data: &RunData) -> Vec<NamedFigure> {
 
 /// Counts of things that go wrong, drawn only when they happen.
 const INCIDENT_METRICS: [&str; 6] = [
-    "stale_reads",
-    "unavailable",
-    "read_your_writes_violations",
-    "sessions_lost",
-    "degraded_writes",
-    "semi_sync_degraded_shards",
+    metric::STALE_READS.name,
+    metric::UNAVAILABLE.name,
+    metric::READ_YOUR_WRITES_VIOLATIONS.name,
+    metric::SESSIONS_LOST.name,
+    metric::DEGRADED_WRITES.name,
+    metric::SEMI_SYNC_DEGRADED_SHARDS.name,
 ];
 
 /// Request rows of a class or a user region: drawn by their own families,
@@ -219,9 +220,9 @@ fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             .collect()
     };
     let latency = [
-        ("latency_p50_ms", "p50"),
-        ("latency_p95_ms", "p95"),
-        ("latency_p99_ms", "p99"),
+        (metric::LATENCY_P50_MS.name, "p50"),
+        (metric::LATENCY_P95_MS.name, "p95"),
+        (metric::LATENCY_P99_MS.name, "p99"),
     ];
     let mut families = vec![
         Family {
@@ -251,7 +252,13 @@ fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             y_label: "latency (ms)".to_owned(),
             y_at_least: None,
             max_lines: 2 * MAX_LINES,
-            lines: region_lines(data, &[("latency_p50_ms", "p50"), ("latency_p99_ms", "p99")]),
+            lines: region_lines(
+                data,
+                &[
+                    (metric::LATENCY_P50_MS.name, "p50"),
+                    (metric::LATENCY_P99_MS.name, "p99"),
+                ],
+            ),
         },
         Family {
             name: "errors_by_region",
@@ -260,7 +267,7 @@ fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             y_label: format!("requests per {window}"),
             y_at_least: None,
             max_lines: MAX_LINES,
-            lines: region_lines(data, &[("errors", "errors")]),
+            lines: region_lines(data, &[(metric::ERRORS.name, "errors")]),
         },
         Family {
             name: "dns_answers",
@@ -274,7 +281,7 @@ fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             lines: data
                 .series
                 .iter()
-                .filter(|s| s.metric == "dns_answers")
+                .filter(|s| s.metric == metric::DNS_ANSWERS.name)
                 .map(|series| Line {
                     series,
                     name: series.scope.clone(),
@@ -291,7 +298,10 @@ fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             y_label: "rate (requests/s)".to_owned(),
             y_at_least: None,
             max_lines: MAX_LINES,
-            lines: overall(&[("offered_rps", "offered"), ("throughput_rps", "throughput")]),
+            lines: overall(&[
+                (metric::OFFERED_RPS.name, "offered"),
+                (metric::THROUGHPUT_RPS.name, "throughput"),
+            ]),
         },
         Family {
             name: "errors",
@@ -311,7 +321,7 @@ fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             y_label: "requests in flight (count)".to_owned(),
             y_at_least: None,
             max_lines: MAX_LINES,
-            lines: overall(&[("in_flight", "in flight")]),
+            lines: overall(&[(metric::IN_FLIGHT.name, "in flight")]),
         },
     ];
     families.extend(cdn_families(data, window));
@@ -324,7 +334,7 @@ fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
 fn cdn_scopes(data: &RunData) -> std::collections::BTreeSet<&str> {
     data.series
         .iter()
-        .filter(|s| s.metric == "origin_requests")
+        .filter(|s| s.metric == metric::ORIGIN_REQUESTS.name)
         .map(|s| s.scope.as_str())
         .collect()
 }
@@ -358,12 +368,12 @@ fn cdn_families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             y_at_least: None,
             max_lines: MAX_LINES,
             lines: lines(&[
-                ("requests", "requests"),
-                ("misses", "misses"),
-                ("origin_requests", "origin requests"),
-                ("stale_reads", "stale reads"),
-                ("evictions", "evictions"),
-                ("fallback_requests", "to the origin (fallback)"),
+                (metric::REQUESTS.name, "requests"),
+                (metric::MISSES.name, "misses"),
+                (metric::ORIGIN_REQUESTS.name, "origin requests"),
+                (metric::STALE_READS.name, "stale reads"),
+                (metric::EVICTIONS.name, "evictions"),
+                (metric::FALLBACK_REQUESTS.name, "to the origin (fallback)"),
             ]),
         },
         Family {
@@ -375,7 +385,10 @@ fn cdn_families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             y_label: "bytes".to_owned(),
             y_at_least: None,
             max_lines: MAX_LINES,
-            lines: lines(&[("egress_bytes", "egress"), ("stored_bytes", "stored")]),
+            lines: lines(&[
+                (metric::EGRESS_BYTES.name, "egress"),
+                (metric::STORED_BYTES.name, "stored"),
+            ]),
         },
     ]
 }
@@ -384,7 +397,7 @@ fn class_latency_lines<'a>(data: &'a RunData, latency: &[(&str, &str)]) -> Vec<L
     let classes: Vec<&str> = data
         .series
         .iter()
-        .filter(|s| s.scope.starts_with("class:") && s.metric == "latency_p99_ms")
+        .filter(|s| s.scope.starts_with("class:") && s.metric == metric::LATENCY_P99_MS.name)
         .map(|s| s.scope.as_str())
         .collect();
     if classes.len() < 2 {
@@ -409,7 +422,7 @@ fn region_lines<'a>(data: &'a RunData, metrics: &[(&str, &str)]) -> Vec<Line<'a>
     let regions: Vec<&str> = data
         .series
         .iter()
-        .filter(|s| s.scope.starts_with("region:") && s.metric == "latency_p99_ms")
+        .filter(|s| s.scope.starts_with("region:") && s.metric == metric::LATENCY_P99_MS.name)
         .map(|s| s.scope.as_str())
         .collect();
     regions
@@ -431,14 +444,17 @@ fn region_lines<'a>(data: &'a RunData, metrics: &[(&str, &str)]) -> Vec<Line<'a>
 fn error_lines(data: &RunData) -> Vec<Line<'_>> {
     let mut lines = Vec::new();
     for series in data.series.iter().filter(|s| s.scope == "overall") {
-        let name = match series.metric.as_str() {
-            "errors" => "failed requests".to_owned(),
-            "timeouts" => "timed-out attempts".to_owned(),
-            "retries" => "retries".to_owned(),
-            metric => match metric.strip_prefix("errors_") {
+        let name = if series.metric == metric::ERRORS.name {
+            "failed requests".to_owned()
+        } else if series.metric == metric::TIMEOUTS.name {
+            "timed-out attempts".to_owned()
+        } else if series.metric == metric::RETRIES.name {
+            "retries".to_owned()
+        } else {
+            match series.metric.strip_prefix("errors_") {
                 Some(cause) => format!("failed: {}", cause.replace('_', " ")),
                 None => continue,
-            },
+            }
         };
         lines.push(Line {
             series,
@@ -446,7 +462,7 @@ fn error_lines(data: &RunData) -> Vec<Line<'_>> {
             name,
         });
     }
-    for series in data.series.iter().filter(|s| s.metric == "rejected") {
+    for series in data.series.iter().filter(|s| s.metric == metric::REJECTED.name) {
         if series.points.iter().any(|&(_, value)| value > 0.0) {
             lines.push(Line {
                 series,
@@ -455,7 +471,11 @@ fn error_lines(data: &RunData) -> Vec<Line<'_>> {
             });
         }
     }
-    for series in data.series.iter().filter(|s| s.metric == "unavailable") {
+    for series in data
+        .series
+        .iter()
+        .filter(|s| s.metric == metric::UNAVAILABLE.name)
+    {
         if !is_quiet_incident(series) {
             lines.push(Line {
                 series,
@@ -467,8 +487,27 @@ fn error_lines(data: &RunData) -> Vec<Line<'_>> {
     lines
 }
 
-/// The legend suffix of a metric the family claims (`" CPU"`), or `None`.
-type Matcher = fn(&str) -> Option<&'static str>;
+/// The metrics a per-component family claims, each with its legend suffix
+/// (`" CPU"`).
+enum Claims {
+    Names(&'static [(&'static str, &'static str)]),
+    /// Every metric whose name ends so (`hit_ratio`, `cache_hit_ratio`), no
+    /// suffix.
+    EndingIn(&'static str),
+}
+
+impl Claims {
+    /// The legend suffix of `metric`, or `None` when it is not claimed.
+    fn suffix(&self, metric: &str) -> Option<&'static str> {
+        match self {
+            Claims::Names(names) => names
+                .iter()
+                .find(|(name, _)| *name == metric)
+                .map(|&(_, suffix)| suffix),
+            Claims::EndingIn(end) => metric.ends_with(end).then_some(""),
+        }
+    }
+}
 
 /// A per-component family: file, title, caption, y label, y minimum extent,
 /// and the metrics it claims.
@@ -478,210 +517,216 @@ type ScopeFamily = (
     &'static str,
     &'static str,
     Option<f64>,
-    Matcher,
+    Claims,
 );
 
 /// Families of per-component metrics, each claiming metrics by name in
 /// every scope but request classes.
+const SCOPE_FAMILIES: [ScopeFamily; 15] = [
+    (
+        "utilization",
+        "Utilization per station",
+        "Share of workers (or connections) busy, and of CPU cores computing, per station.",
+        "utilization (fraction busy)",
+        Some(1.0),
+        Claims::Names(&[
+            (metric::UTILIZATION.name, " workers"),
+            (metric::CPU_UTILIZATION.name, " CPU"),
+        ]),
+    ),
+    (
+        "queue",
+        "Queue length per station",
+        "Mean number of requests waiting for a worker (or connection), per station.",
+        "mean queue length (requests)",
+        None,
+        // `queue_depth` is no catalogued metric (no run writes it).
+        Claims::Names(&[(metric::QUEUE_LEN_MEAN.name, ""), ("queue_depth", "")]),
+    ),
+    (
+        "wait",
+        "Waiting time per station",
+        "Mean time a request waits for a worker (or connection), per station.",
+        "mean wait (ms)",
+        None,
+        Claims::Names(&[(metric::WAIT_MEAN_MS.name, "")]),
+    ),
+    (
+        "hit_ratio",
+        "Hit ratios",
+        "Share of look-ups answered from a cache (DNS answers cached by users, caches, CDN edges).",
+        "hit ratio (fraction)",
+        Some(1.0),
+        Claims::EndingIn(metric::HIT_RATIO.name),
+    ),
+    (
+        "imbalance",
+        "Load balance",
+        "Most-loaded instance's requests over the mean, per balancer (1 is perfectly even).",
+        "imbalance (max / mean)",
+        None,
+        Claims::Names(&[(metric::IMBALANCE.name, "")]),
+    ),
+    (
+        "replication_lag",
+        "Replication lag",
+        "How far replicas are behind their primary: the age of the oldest write a replica has not applied, per replica, sampled through the window.",
+        "replication lag (ms)",
+        None,
+        Claims::Names(&[
+            // No catalogued metric (no run writes it).
+            ("replication_lag_ms", ""),
+            (metric::REPLICATION_LAG_MEAN_MS.name, " mean"),
+            (metric::REPLICATION_LAG_P99_MS.name, " p99"),
+            (metric::REPLICATION_LAG_MAX_MS.name, " max"),
+            (metric::REPLICATION_BEHIND_MS.name, " behind"),
+        ]),
+    ),
+    (
+        "database_operations",
+        "Database operations",
+        "Reads and writes served per window, and reads that returned an older version than the primary held (stale, from a replica or a cache) or than the user had written (read-your-writes violations).",
+        "operations per window (count)",
+        None,
+        Claims::Names(&[
+            (metric::READS.name, " reads"),
+            (metric::WRITES.name, " writes"),
+            (metric::STALE_READS.name, " stale reads"),
+            (
+                metric::READ_YOUR_WRITES_VIOLATIONS.name,
+                " read-your-writes violations",
+            ),
+            (
+                metric::DEGRADED_WRITES.name,
+                " writes acknowledged unreplicated (semi-sync degraded)",
+            ),
+        ]),
+    ),
+    (
+        "semi_sync",
+        "Semi-sync fallback",
+        "Shards whose semi-synchronous replication fell back to asynchronous (an ack timed out, or too few replicas are alive): their writes are acknowledged before any replica has them.",
+        "shards degraded (count)",
+        None,
+        Claims::Names(&[(metric::SEMI_SYNC_DEGRADED_SHARDS.name, " degraded shards")]),
+    ),
+    (
+        "sessions_lost",
+        "Sessions lost",
+        "Sticky sessions held in the memory of servers that died, per window (users logged out, carts emptied).",
+        "sessions lost per window (count)",
+        None,
+        Claims::Names(&[(metric::SESSIONS_LOST.name, "")]),
+    ),
+    (
+        "cache_contents",
+        "Cache contents",
+        "Entries held at each window's end, and entries evicted to make room during the window, per cache.",
+        "entries (count)",
+        None,
+        Claims::Names(&[
+            (metric::ENTRIES.name, " entries"),
+            (metric::EVICTIONS.name, " evictions"),
+        ]),
+    ),
+    (
+        "instances",
+        "Instances",
+        "Instances running per pool, and instances a balancer sends requests to (autoscaling, failures, health checks and restarts show here).",
+        "instances (count)",
+        None,
+        Claims::Names(&[
+            (metric::INSTANCES.name, ""),
+            (metric::SERVING_INSTANCES.name, " serving"),
+            (metric::IN_ROTATION.name, " in rotation"),
+        ]),
+    ),
+    (
+        "cost",
+        "Cost",
+        "Cost of the instances running, per component and in total.",
+        "cost (US$)",
+        None,
+        Claims::Names(&[(metric::COST_USD.name, "")]),
+    ),
+    (
+        "message_queue_depth",
+        "Message queue depth",
+        "Messages waiting in each broker for a consumer: time-weighted mean and maximum per window.",
+        "messages waiting (count)",
+        None,
+        Claims::Names(&[
+            (metric::DEPTH_MEAN.name, " mean"),
+            (metric::DEPTH_MAX.name, " max"),
+        ]),
+    ),
+    (
+        "message_age",
+        "Message age and job latency",
+        "Age of the oldest waiting message at each window's end, mean wait for a consumer, and the jobs' end-to-end latency (enqueue to consumer done).",
+        "time (ms)",
+        None,
+        Claims::Names(&[
+            (metric::OLDEST_AGE_MS.name, " oldest message"),
+            (metric::QUEUE_WAIT_MEAN_MS.name, " mean wait"),
+            (metric::JOB_LATENCY_P50_MS.name, " job p50"),
+            (metric::JOB_LATENCY_P95_MS.name, " job p95"),
+            (metric::JOB_LATENCY_P99_MS.name, " job p99"),
+        ]),
+    ),
+    (
+        "message_flow",
+        "Message flow",
+        "Messages per window: accepted by each broker, consumed, lost with an in-memory broker, and jobs that failed at the consumer.",
+        "messages per window (count)",
+        None,
+        Claims::Names(&[
+            (metric::ENQUEUED.name, " enqueued"),
+            (metric::CONSUMED.name, " consumed"),
+            (metric::LOST_MESSAGES.name, " lost"),
+            (metric::FAILED_JOBS.name, " failed jobs"),
+        ]),
+    ),
+];
+
+/// The per-component families, each with the lines of the metrics it claims.
 fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
     let cdn = cdn_scopes(data);
-    let specs: [ScopeFamily; 15] = [
-        (
-            "utilization",
-            "Utilization per station",
-            "Share of workers (or connections) busy, and of CPU cores computing, per station.",
-            "utilization (fraction busy)",
-            Some(1.0),
-            |metric| match metric {
-                "utilization" => Some(" workers"),
-                "cpu_utilization" => Some(" CPU"),
-                _ => None,
-            },
-        ),
-        (
-            "queue",
-            "Queue length per station",
-            "Mean number of requests waiting for a worker (or connection), per station.",
-            "mean queue length (requests)",
-            None,
-            |metric| (metric == "queue_len_mean" || metric == "queue_depth").then_some(""),
-        ),
-        (
-            "wait",
-            "Waiting time per station",
-            "Mean time a request waits for a worker (or connection), per station.",
-            "mean wait (ms)",
-            None,
-            |metric| (metric == "wait_mean_ms").then_some(""),
-        ),
-        (
-            "hit_ratio",
-            "Hit ratios",
-            "Share of look-ups answered from a cache (DNS answers cached by users, caches, CDN edges).",
-            "hit ratio (fraction)",
-            Some(1.0),
-            |metric| metric.ends_with("hit_ratio").then_some(""),
-        ),
-        (
-            "imbalance",
-            "Load balance",
-            "Most-loaded instance's requests over the mean, per balancer (1 is perfectly even).",
-            "imbalance (max / mean)",
-            None,
-            |metric| (metric == "imbalance").then_some(""),
-        ),
-        (
-            "replication_lag",
-            "Replication lag",
-            "How far replicas are behind their primary: the age of the oldest write a replica has not applied, per replica, sampled through the window.",
-            "replication lag (ms)",
-            None,
-            |metric| match metric {
-                "replication_lag_ms" => Some(""),
-                "replication_lag_mean_ms" => Some(" mean"),
-                "replication_lag_p99_ms" => Some(" p99"),
-                "replication_lag_max_ms" => Some(" max"),
-                "replication_behind_ms" => Some(" behind"),
-                _ => None,
-            },
-        ),
-        (
-            "database_operations",
-            "Database operations",
-            "Reads and writes served per window, and reads that returned an older version than the primary held (stale, from a replica or a cache) or than the user had written (read-your-writes violations).",
-            "operations per window (count)",
-            None,
-            |metric| match metric {
-                "reads" => Some(" reads"),
-                "writes" => Some(" writes"),
-                "stale_reads" => Some(" stale reads"),
-                "read_your_writes_violations" => Some(" read-your-writes violations"),
-                "degraded_writes" => Some(" writes acknowledged unreplicated (semi-sync degraded)"),
-                _ => None,
-            },
-        ),
-        (
-            "semi_sync",
-            "Semi-sync fallback",
-            "Shards whose semi-synchronous replication fell back to asynchronous (an ack timed out, or too few replicas are alive): their writes are acknowledged before any replica has them.",
-            "shards degraded (count)",
-            None,
-            |metric| (metric == "semi_sync_degraded_shards").then_some(" degraded shards"),
-        ),
-        (
-            "sessions_lost",
-            "Sessions lost",
-            "Sticky sessions held in the memory of servers that died, per window (users logged out, carts emptied).",
-            "sessions lost per window (count)",
-            None,
-            |metric| (metric == "sessions_lost").then_some(""),
-        ),
-        (
-            "cache_contents",
-            "Cache contents",
-            "Entries held at each window's end, and entries evicted to make room during the window, per cache.",
-            "entries (count)",
-            None,
-            |metric| match metric {
-                "entries" => Some(" entries"),
-                "evictions" => Some(" evictions"),
-                _ => None,
-            },
-        ),
-        (
-            "instances",
-            "Instances",
-            "Instances running per pool, and instances a balancer sends requests to (autoscaling, failures, health checks and restarts show here).",
-            "instances (count)",
-            None,
-            |metric| match metric {
-                "instances" => Some(""),
-                "serving_instances" => Some(" serving"),
-                "in_rotation" => Some(" in rotation"),
-                _ => None,
-            },
-        ),
-        (
-            "cost",
-            "Cost",
-            "Cost of the instances running, per component and in total.",
-            "cost (US$)",
-            None,
-            |metric| (metric == "cost_usd").then_some(""),
-        ),
-        (
-            "message_queue_depth",
-            "Message queue depth",
-            "Messages waiting in each broker for a consumer: time-weighted mean and maximum per window.",
-            "messages waiting (count)",
-            None,
-            |metric| match metric {
-                "depth_mean" => Some(" mean"),
-                "depth_max" => Some(" max"),
-                _ => None,
-            },
-        ),
-        (
-            "message_age",
-            "Message age and job latency",
-            "Age of the oldest waiting message at each window's end, mean wait for a consumer, and the jobs' end-to-end latency (enqueue to consumer done).",
-            "time (ms)",
-            None,
-            |metric| match metric {
-                "oldest_age_ms" => Some(" oldest message"),
-                "queue_wait_mean_ms" => Some(" mean wait"),
-                "job_latency_p50_ms" => Some(" job p50"),
-                "job_latency_p95_ms" => Some(" job p95"),
-                "job_latency_p99_ms" => Some(" job p99"),
-                _ => None,
-            },
-        ),
-        (
-            "message_flow",
-            "Message flow",
-            "Messages per window: accepted by each broker, consumed, lost with an in-memory broker, and jobs that failed at the consumer.",
-            "messages per window (count)",
-            None,
-            |metric| match metric {
-                "enqueued" => Some(" enqueued"),
-                "consumed" => Some(" consumed"),
-                "lost_messages" => Some(" lost"),
-                "failed_jobs" => Some(" failed jobs"),
-                _ => None,
-            },
-        ),
-    ];
-    specs
-        .into_iter()
-        .map(|(name, title, caption, y_label, y_at_least, matcher)| Family {
-            name,
-            title: title.to_owned(),
-            caption: caption.to_owned(),
-            y_label: y_label.to_owned(),
-            y_at_least,
-            max_lines: MAX_LINES,
-            lines: data
-                .series
-                .iter()
-                .filter(|s| !is_request_scope(&s.scope) && !is_quiet_incident(s))
-                // A CDN's counts have their own charts; its hit ratio and
-                // cost join the others'.
-                .filter(|s| {
-                    !cdn.contains(s.scope.as_str()) || matches!(s.metric.as_str(), "hit_ratio" | "cost_usd")
-                })
-                .filter_map(|series| {
-                    matcher(&series.metric).map(|suffix| Line {
-                        series,
-                        name: format!("{}{suffix}", series.scope),
-                        short: if suffix.is_empty() {
-                            series.metric.replace('_', " ")
-                        } else {
-                            suffix.trim().to_owned()
-                        },
+    SCOPE_FAMILIES
+        .iter()
+        .map(
+            |&(name, title, caption, y_label, y_at_least, ref claims)| Family {
+                name,
+                title: title.to_owned(),
+                caption: caption.to_owned(),
+                y_label: y_label.to_owned(),
+                y_at_least,
+                max_lines: MAX_LINES,
+                lines: data
+                    .series
+                    .iter()
+                    .filter(|s| !is_request_scope(&s.scope) && !is_quiet_incident(s))
+                    // A CDN's counts have their own charts; its hit ratio and
+                    // cost join the others'.
+                    .filter(|s| {
+                        !cdn.contains(s.scope.as_str())
+                            || s.metric == metric::HIT_RATIO.name
+                            || s.metric == metric::COST_USD.name
                     })
-                })
-                .collect(),
-        })
+                    .filter_map(|series| {
+                        claims.suffix(&series.metric).map(|suffix| Line {
+                            series,
+                            name: format!("{}{suffix}", series.scope),
+                            short: if suffix.is_empty() {
+                                series.metric.replace('_', " ")
+                            } else {
+                                suffix.trim().to_owned()
+                            },
+                        })
+                    })
+                    .collect(),
+            },
+        )
         .collect()
 }
 

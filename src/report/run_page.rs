@@ -79,14 +79,16 @@ impl RunPage<'_> {
 
     fn summary_cards(&self) -> String {
         let cards: [Card; 7] = [
-            ("requests", "requests after warm-up", number),
-            ("throughput_rps", "throughput (requests/s)", number),
-            ("error_rate", "error rate", |v| format!("{:.3} %", 100.0 * v)),
-            ("latency_p50_ms", "latency p50 (ms)", number),
-            ("latency_p99_ms", "latency p99 (ms)", number),
-            ("latency_max_ms", "latency max (ms)", number),
+            (metric::REQUESTS.name, "requests after warm-up", number),
+            (metric::THROUGHPUT_RPS.name, "throughput (requests/s)", number),
+            (metric::ERROR_RATE.name, "error rate", |v| {
+                format!("{:.3} %", 100.0 * v)
+            }),
+            (metric::LATENCY_P50_MS.name, "latency p50 (ms)", number),
+            (metric::LATENCY_P99_MS.name, "latency p99 (ms)", number),
+            (metric::LATENCY_MAX_MS.name, "latency max (ms)", number),
             (
-                "cost_per_million_requests_usd",
+                metric::COST_PER_MILLION_REQUESTS_USD.name,
                 "US$ per million requests",
                 number,
             ),
@@ -169,14 +171,14 @@ impl RunPage<'_> {
             .filter(|s| *s == "overall" || s.starts_with("class:"))
             .collect();
         let request_metrics = [
-            "requests",
-            "throughput_rps",
-            "error_rate",
-            "latency_mean_ms",
-            "latency_p50_ms",
-            "latency_p95_ms",
-            "latency_p99_ms",
-            "latency_max_ms",
+            metric::REQUESTS.name,
+            metric::THROUGHPUT_RPS.name,
+            metric::ERROR_RATE.name,
+            metric::LATENCY_MEAN_MS.name,
+            metric::LATENCY_P50_MS.name,
+            metric::LATENCY_P95_MS.name,
+            metric::LATENCY_P99_MS.name,
+            metric::LATENCY_MAX_MS.name,
         ];
         let rows = request_scopes
             .iter()
@@ -219,14 +221,14 @@ impl RunPage<'_> {
 
     fn station_metrics(&self, scopes: &[&str]) -> String {
         let metrics = [
-            "instances",
-            "utilization",
-            "cpu_utilization",
-            "queue_len_mean",
-            "wait_mean_ms",
-            "throughput_rps",
-            "served",
-            "rejected",
+            metric::INSTANCES.name,
+            metric::UTILIZATION.name,
+            metric::CPU_UTILIZATION.name,
+            metric::QUEUE_LEN_MEAN.name,
+            metric::WAIT_MEAN_MS.name,
+            metric::THROUGHPUT_RPS.name,
+            metric::SERVED.name,
+            metric::REJECTED.name,
         ];
         let rows: Vec<Vec<Cell>> = scopes
             .iter()

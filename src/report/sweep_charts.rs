@@ -95,10 +95,10 @@ fn throughput_chart(analysis: &SweepAnalysis) -> LineChart {
     let series = match single_group(analysis) {
         Some(group) => vec![
             line("offered", analysis, group, |p| {
-                metric(p, "overall", "offered_rps")
+                metric(p, "overall", metric::OFFERED_RPS.name)
             }),
             line("throughput (completed)", analysis, group, |p| {
-                metric(p, "overall", "throughput_rps")
+                metric(p, "overall", metric::THROUGHPUT_RPS.name)
             }),
         ],
         None => analysis
@@ -107,7 +107,7 @@ fn throughput_chart(analysis: &SweepAnalysis) -> LineChart {
             .take(MAX_SERIES)
             .map(|group| {
                 line(&group.label, analysis, group, |p| {
-                    metric(p, "overall", "throughput_rps")
+                    metric(p, "overall", metric::THROUGHPUT_RPS.name)
                 })
             })
             .collect(),
@@ -143,7 +143,7 @@ fn latency_chart(analysis: &SweepAnalysis) -> LineChart {
                 .take(MAX_SERIES)
                 .map(|group| {
                     line(&group.label, analysis, group, |p| {
-                        metric(p, "overall", "latency_p99_ms")
+                        metric(p, "overall", metric::LATENCY_P99_MS.name)
                     })
                 })
                 .collect(),
@@ -177,11 +177,11 @@ fn utilization_chart(analysis: &SweepAnalysis) -> LineChart {
                     station.clone()
                 };
                 series.push(line(workers, analysis, group, |p| {
-                    metric(p, station, "utilization")
+                    metric(p, station, metric::UTILIZATION.name)
                 }));
                 if has_cpu {
                     series.push(line(format!("{station} CPU"), analysis, group, |p| {
-                        metric(p, station, "cpu_utilization")
+                        metric(p, station, metric::CPU_UTILIZATION.name)
                     }));
                 }
             }

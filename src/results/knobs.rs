@@ -8,6 +8,7 @@
 //! (database replicas, cache size, queue consumers) is one entry in
 //! `KnobKind::ALL` and one arm in each match below.
 
+use crate::metrics::catalog as metric;
 use crate::scenario::{Scenario, bounds};
 
 /// Hours in a billing month (365 × 24 / 12).
@@ -85,9 +86,9 @@ impl KnobKind {
     /// how saturated it is.
     pub fn utilization_metrics(self) -> &'static [&'static str] {
         match self {
-            KnobKind::PoolInstances => &["utilization", "cpu_utilization"],
-            KnobKind::DatabaseConnections => &["utilization"],
-            KnobKind::BalancerCores => &["cpu_utilization"],
+            KnobKind::PoolInstances => &[metric::UTILIZATION.name, metric::CPU_UTILIZATION.name],
+            KnobKind::DatabaseConnections => &[metric::UTILIZATION.name],
+            KnobKind::BalancerCores => &[metric::CPU_UTILIZATION.name],
         }
     }
 

@@ -28,6 +28,8 @@
 //! The first axis is taken to raise the load in the order given; for an
 //! axis that lowers it (more instances) the knee is where the sweep starts.
 
+use crate::metrics::catalog as metric;
+
 use super::axis::numeric_values;
 use super::bottleneck::{self, Bottleneck};
 use super::interval::IntervalSummary;
@@ -157,13 +159,13 @@ fn saturation(point: &PointAnalysis, baseline_p99: f64) -> Option<String> {
             b.station, b.metric, b.utilization
         ));
     }
-    let p99 = mean(&point.summary, "overall", "latency_p99_ms");
+    let p99 = mean(&point.summary, "overall", metric::LATENCY_P99_MS.name);
     if p99 > KNEE_LATENCY_FACTOR * baseline_p99 {
         return Some(format!(
             "p99 {p99:.1} ms > {KNEE_LATENCY_FACTOR} × {baseline_p99:.1} ms"
         ));
     }
-    let error_rate = mean(&point.summary, "overall", "error_rate");
+    let error_rate = mean(&point.summary, "overall", metric::ERROR_RATE.name);
     if error_rate > KNEE_ERROR_RATE {
         return Some(format!(
             "error rate {:.2} % > {} %",
@@ -196,7 +198,11 @@ pub fn analyse(manifest: &SweepManifest, table: &SweepTable) -> SweepAnalysis {
         .collect();
     let mut groups = Vec::new();
     for (label, members) in groups_along(manifest, 0) {
-        let baseline = mean(&points[members[0]].summary, "overall", "latency_p99_ms");
+        let baseline = mean(
+            &points[members[0]].summary,
+            "overall",
+            metric::LATENCY_P99_MS.name,
+        );
         let knee = members
             .iter()
             .copied()
@@ -231,8 +237,8 @@ pub const USL_DEMAND_SHARE: f64 = 0.98;
 /// for an open workload, it fell behind its offered load. (A closed
 /// workload's throughput is always what the system gives that population.)
 fn capacity_limited(point: &PointAnalysis) -> bool {
-    let throughput = mean(&point.summary, "overall", "throughput_rps");
-    let offered = mean(&point.summary, "overall", "offered_rps");
+    let throughput = mean(&point.summary, "overall", metric::THROUGHPUT_RPS.name);
+    let offered = mean(&point.summary, "overall", metric::OFFERED_RPS.name);
     // Without an offered load to compare with, the point counts.
     let kept_up = offered.is_finite() && throughput >= USL_DEMAND_SHARE * offered;
     !point.failed && throughput.is_finite() && !kept_up
@@ -254,7 +260,7 @@ fn usl_fits(manifest: &SweepManifest, points: &[PointAnalysis]) -> Vec<UslResult
                 let instances = numbers[value_indices(&manifest.axes, point)[index]];
                 (
                     instances,
-                    mean(&points[point].summary, "overall", "throughput_rps"),
+                    mean(&points[point].summary, "overall", metric::THROUGHPUT_RPS.name),
                 )
             };
             let fitted: Vec<(f64, f64)> = members

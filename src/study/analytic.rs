@@ -295,10 +295,10 @@ pub fn compare(estimate: &Estimate, simulated: &Lookup) -> Vec<Comparison> {
                 f64::NAN
             }
         };
-        let simulated_utilization = get("utilization").max(get("cpu_utilization"));
+        let simulated_utilization = get(metric::UTILIZATION.name).max(get(metric::CPU_UTILIZATION.name));
         let simulated_wait_ms = match &station.wait_scope {
             Some(queue) => simulated(queue, metric::QUEUE_WAIT_MEAN_MS.name).unwrap_or(f64::NAN),
-            None => get("wait_mean_ms"),
+            None => get(metric::WAIT_MEAN_MS.name),
         };
         let estimated_utilization = station.busiest();
         let mut reasons = Vec::new();

@@ -25,6 +25,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::metrics::catalog as metric;
 use crate::results::bottleneck::{self, Bottleneck};
 use crate::results::interval::IntervalSummary;
 use crate::results::knobs::{HOURS_PER_MONTH, Knob};
@@ -299,12 +300,14 @@ fn analytic_busiest(scenario: &Scenario) -> Option<Bottleneck> {
 
 /// The estimate's utilizations by station and metric.
 fn analytic_value(estimate: &analytic::Estimate) -> impl Fn(&str, &str) -> Option<f64> + '_ {
-    |station, metric| {
+    |station, name| {
         let station = estimate.stations.iter().find(|s| s.station == station)?;
-        match metric {
-            "utilization" => Some(station.utilization),
-            "cpu_utilization" => station.cpu_utilization,
-            _ => None,
+        if name == metric::UTILIZATION.name {
+            Some(station.utilization)
+        } else if name == metric::CPU_UTILIZATION.name {
+            station.cpu_utilization
+        } else {
+            None
         }
     }
 }
