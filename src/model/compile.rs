@@ -37,8 +37,10 @@ use super::{
 use crate::engine::id::IdVec;
 use crate::engine::{DrainFifo, SimDuration, SimTime, Slab, Streams};
 use crate::metrics::{LatencyRecorder, StationCounters, StationMetrics};
+use crate::scenario::ids::{EndpointId, PoolId};
 use crate::scenario::{
-    Arrivals, CacheCapacity, Concurrency, Dist, DnsTarget, Eviction, FaultTarget, Scenario, Step, WritePolicy,
+    Arrivals, CacheCapacity, ClassCall, Concurrency, Dist, DnsTarget, Entry, Eviction, FaultTarget, Scenario,
+    Step, Target, WritePolicy,
 };
 
 pub(super) struct Builder<'s> {
@@ -48,9 +50,9 @@ pub(super) struct Builder<'s> {
     pub(super) programs: Programs,
     pub(super) calls: IdVec<CallId, Call>,
     /// Calls whose program is the endpoint (pool, endpoint), filled in last.
-    pub(super) pending_calls: Vec<(CallId, String, String)>,
-    pub(super) station_ids: BTreeMap<String, StationId>,
-    pub(super) balancer_ids: BTreeMap<String, BalancerId>,
+    pub(super) pending_calls: Vec<(CallId, PoolId, EndpointId)>,
+    /// Each pool's station.
+    pub(super) station_ids: IdVec<PoolId, StationId>,
     pub(super) database_ids: BTreeMap<String, DatabaseId>,
     pub(super) cache_ids: BTreeMap<String, CacheId>,
     pub(super) database_read: IdVec<DatabaseId, SiteId>,
@@ -72,17 +74,15 @@ impl Builder<'_> {
     }
 
     /// The route to a DNS name, balancer or pool, following DNS targets.
-    fn route(&self, component: &str) -> Route {
-        if let Some(dns) = self.scenario.dns_name(component) {
-            return match dns.target {
+    fn route(&self, entry: Entry) -> Route {
+        match entry {
+            Entry::Dns(dns) => match self.scenario.dns[dns].target {
                 DnsTarget::Balancer(balancer) => Route::Balancer(balancer),
-                DnsTarget::Pool(pool) => Route::Pool(self.station_ids[&self.scenario.pools[pool].name]),
-            };
+                DnsTarget::Pool(pool) => Route::Pool(self.station_ids[pool]),
+            },
+            Entry::Balancer(balancer) => Route::Balancer(balancer),
+            Entry::Pool(pool) => Route::Pool(self.station_ids[pool]),
         }
-        if let Some(&balancer) = self.balancer_ids.get(component) {
-            return Route::Balancer(balancer);
-        }
-        Route::Pool(self.station_ids[component])
     }
 
     pub(super) fn push_call(&mut self, route: Route, program: u32, key: Option<KeyDraw>) -> CallId {
@@ -97,13 +97,12 @@ impl Builder<'_> {
         })
     }
 
-    /// A call to `component/endpoint`, its program resolved at the end.
-    pub(super) fn endpoint_call(&mut self, component: &str, endpoint: &str) -> CallId {
-        let route = self.route(component);
-        let pool = self.scenario.pool_behind(component).expect("checked at load");
+    /// A call to `target`, its program resolved at the end.
+    pub(super) fn endpoint_call(&mut self, target: Target) -> CallId {
+        let route = self.route(target.entry);
+        let pool = self.scenario.entry_pool(target.entry);
         let id = self.push_call(route, u32::MAX, None);
-        self.pending_calls
-            .push((id, pool.name.clone(), endpoint.to_owned()));
+        self.pending_calls.push((id, pool, target.endpoint));
         id
     }
 
@@ -158,7 +157,7 @@ impl Builder<'_> {
                     draft.push(Draft::Op(Op::Delay(site)));
                 }
                 Step::Call(target) => {
-                    let call = self.endpoint_call(&target.component, &target.endpoint);
+                    let call = self.endpoint_call(*target);
                     draft.push(Draft::Op(Op::Call(call)));
                 }
                 Step::Read { .. } | Step::Write { .. } => self.compile_data_step(draft, step, &here),
@@ -304,8 +303,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         programs: Programs::default(),
         calls: IdVec::new(),
         pending_calls: Vec::new(),
-        station_ids: BTreeMap::new(),
-        balancer_ids: BTreeMap::new(),
+        station_ids: IdVec::new(),
         database_ids: BTreeMap::new(),
         cache_ids: BTreeMap::new(),
         database_read: IdVec::new(),
@@ -347,8 +345,9 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
 
     // Endpoint programs: the session read (with a session store), the
     // endpoint's own service, then its steps.
-    let mut endpoint_starts: BTreeMap<(String, String), u32> = BTreeMap::new();
+    let mut endpoint_starts: IdVec<PoolId, IdVec<EndpointId, u32>> = IdVec::new();
     for pool in &scenario.pools {
+        let mut starts = IdVec::new();
         for endpoint in &pool.endpoints {
             let path = format!("pool.{}.endpoint.{}", pool.name, endpoint.name);
             let mut draft = Vec::new();
@@ -361,8 +360,9 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
             }
             builder.compile_into(&mut draft, &endpoint.steps, &path);
             let start = builder.programs.place(draft);
-            endpoint_starts.insert((pool.name.clone(), endpoint.name.clone()), start);
+            starts.push(start);
         }
+        endpoint_starts.push(starts);
     }
 
     let classes: IdVec<ClassId, Class> = scenario
@@ -371,19 +371,14 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         .iter()
         .map(|class| Class {
             name: class.name.clone(),
-            entry: match scenario
-                .cdns
-                .iter()
-                .position(|cdn| cdn.name == class.call.component)
-            {
-                Some(cdn) => cdns[CdnId::from_index(cdn)].1,
-                None => builder.endpoint_call(&class.call.component, &class.call.endpoint),
+            entry: match &class.call {
+                ClassCall::Cdn { cdn, .. } => cdns[*cdn].1,
+                ClassCall::Endpoint(target) => builder.endpoint_call(*target),
             },
-            dns: scenario
-                .dns
-                .iter()
-                .position(|dns| dns.name == class.call.component)
-                .map(DnsId::from_index),
+            dns: match class.call.target().map(|target| target.entry) {
+                Some(Entry::Dns(dns)) => Some(dns),
+                _ => None,
+            },
             key: builder.key_draw(class.key, &format!("workload.mix.{}", class.name)),
         })
         .collect();
@@ -393,26 +388,34 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         .workload
         .mix
         .iter()
-        .map(|class| match scenario.geo.dns(&class.call.component) {
-            Some(geo) => geo
-                .targets
-                .iter()
-                .map(|target| builder.endpoint_call(target, &class.call.endpoint))
-                .collect(),
-            None => IdVec::new(),
+        .map(|class| match class.call.target() {
+            Some(
+                call @ Target {
+                    entry: Entry::Dns(dns),
+                    ..
+                },
+            ) => match scenario.geo.dns(&scenario.dns[dns].name) {
+                Some(geo) => geo
+                    .targets
+                    .iter()
+                    .map(|target| builder.endpoint_call(scenario.geo_target(target, call)))
+                    .collect(),
+                None => IdVec::new(),
+            },
+            _ => IdVec::new(),
         })
         .collect();
     if class_entries.iter().all(IdVec::is_empty) {
         class_entries = IdVec::new();
     }
     for (call, pool, endpoint) in std::mem::take(&mut builder.pending_calls) {
-        builder.calls[call].program = endpoint_starts[&(pool, endpoint)];
+        builder.calls[call].program = endpoint_starts[pool][endpoint];
     }
     let mut station_queue = IdVec::from_elem(super::queues::NO_QUEUE, builder.stations.len());
     for ((index, broker), queue) in brokers.iter_enumerated_mut().zip(&scenario.queues) {
-        broker.consumer = builder.station_ids[&queue.consumer.component];
-        broker.program =
-            endpoint_starts[&(queue.consumer.component.clone(), queue.consumer.endpoint.clone())];
+        let pool = scenario.entry_pool(queue.consumer.entry);
+        broker.consumer = builder.station_ids[pool];
+        broker.program = endpoint_starts[pool][queue.consumer.endpoint];
         let slot = &mut station_queue[broker.consumer];
         if *slot == super::queues::NO_QUEUE {
             *slot = index;
@@ -575,6 +578,10 @@ fn fault_instances(
 ) -> Vec<InstanceId> {
     match target {
         FaultTarget::Pool { pool } | FaultTarget::PoolInstance { pool, .. } => {
+            let pool = builder
+                .scenario
+                .pool_id(pool)
+                .expect("fault targets are checked at load");
             let station = &builder.stations[builder.station_ids[pool]];
             match target {
                 FaultTarget::PoolInstance { instance, .. } => {
@@ -631,7 +638,7 @@ fn build_pools(scenario: &Scenario, builder: &mut Builder) {
             pool.concurrency == Concurrency::Async,
             |_| Role::Service,
         );
-        builder.station_ids.insert(pool.name.clone(), id);
+        builder.station_ids.push(id);
         builder.group(&pool.name, StationKind::Pool, first);
         let first_instance = builder.stations[id].first_instance;
         let stopped =
@@ -817,12 +824,8 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> IdVec<Balancer
     scenario
         .balancers
         .iter()
-        .enumerate()
-        .map(|(index, balancer)| {
-            builder
-                .balancer_ids
-                .insert(balancer.name.clone(), BalancerId::from_index(index));
-            let pool = &builder.stations[builder.station_ids[&scenario.pools[balancer.pool].name]];
+        .map(|balancer| {
+            let pool = &builder.stations[builder.station_ids[balancer.pool]];
             let (first_instance, instance_count) = (pool.first_instance, pool.instance_count);
             Balancer {
                 policy: balancer.policy,
@@ -876,10 +879,10 @@ fn build_scalers(
 ) -> IdVec<ScalerId, Scaler> {
     scenario
         .pools
-        .iter()
-        .filter_map(|pool| pool.autoscale.as_ref().map(|scale| (pool, scale)))
-        .map(|(pool, scale)| {
-            let station = builder.station_ids[&pool.name];
+        .iter_enumerated()
+        .filter_map(|(id, pool)| pool.autoscale.as_ref().map(|scale| (id, pool, scale)))
+        .map(|(id, pool, scale)| {
+            let station = builder.station_ids[id];
             let mut serving = crate::metrics::TimeWeighted::default();
             serving.set(SimTime::ZERO, pool.instances as u64);
             Scaler {

@@ -30,7 +30,7 @@ pub(super) fn build_cdns(
         let keyspace = &scenario.keyspaces[cdn.keyspace];
         let objects = keyspaces[cdn.keyspace].keys();
         let origin = match &cdn.origin {
-            CdnOrigin::Endpoint(target) => builder.endpoint_call(&target.component, &target.endpoint),
+            CdnOrigin::Endpoint(target) => builder.endpoint_call(*target),
             CdnOrigin::Database(database) => {
                 let database = builder.database_ids[database];
                 let read = builder.database_read[database];

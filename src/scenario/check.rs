@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::diagnostic::Diagnostic;
 use super::parse::{BUILTIN_SIZES, Declared, RefKind, Reference, builtin_size};
 use super::reader::did_you_mean;
-use super::types::{CdnOrigin, Endpoint, FaultTarget, Scenario, Step};
+use super::types::{CdnOrigin, ClassCall, Endpoint, FaultTarget, Scenario, Step, Target};
 
 /// The kind of a named component, for messages.
 fn kind_of(scenario: &Scenario, name: &str) -> Option<&'static str> {
@@ -536,6 +536,15 @@ fn endpoint_index(scenario: &Scenario) -> EndpointIndex<'_> {
         .collect()
 }
 
+/// A resolved call target's component and endpoint names: the reachability
+/// checks follow names, as geoDNS targets are still named.
+fn names_of(scenario: &Scenario, target: Target) -> (&str, &str) {
+    (
+        scenario.entry_name(target.entry),
+        scenario.target_endpoint(target).name.as_str(),
+    )
+}
+
 /// Every step a request of `class` can run, following calls.
 fn steps_reached<'s>(
     scenario: &'s Scenario,
@@ -554,7 +563,7 @@ fn steps_reached<'s>(
         let endpoint = endpoints[&(pool.name.as_str(), endpoint)];
         visit_steps(&endpoint.steps, &mut |step| {
             if let Step::Call(target) = step {
-                pending.push((target.component.as_str(), target.endpoint.as_str()));
+                pending.push(names_of(scenario, *target));
             }
             steps.push(step);
         });
@@ -573,12 +582,13 @@ fn class_keys(scenario: &Scenario, references: &[Reference]) -> Vec<Diagnostic> 
         let Some(reference) = by_path.get(path.as_str()) else {
             continue;
         };
-        if scenario.cdn(&class.call.component).is_some() {
+        let Some(target) = class.call.target() else {
             // The CDN draws its own objects from its catalog.
             continue;
-        }
+        };
+        let (component, endpoint) = names_of(scenario, target);
         let mut caches = Vec::new();
-        for step in steps_reached(scenario, &endpoints, &class.call.component, &class.call.endpoint) {
+        for step in steps_reached(scenario, &endpoints, component, endpoint) {
             if let Step::Read {
                 cache: Some(cache), ..
             }
@@ -622,19 +632,18 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
     let mut endpoints: HashSet<(&str, &str)> = HashSet::new();
     let mut pending: Vec<(&str, &str)> = Vec::new();
     for class in &scenario.workload.mix {
-        match scenario.cdn(&class.call.component) {
-            Some(cdn) => {
+        match &class.call {
+            ClassCall::Cdn { cdn, .. } => {
+                let cdn = &scenario.cdns[*cdn];
                 reached.insert(cdn.name.as_str());
                 match &cdn.origin {
-                    CdnOrigin::Endpoint(target) => {
-                        pending.push((target.component.as_str(), target.endpoint.as_str()))
-                    }
+                    CdnOrigin::Endpoint(target) => pending.push(names_of(scenario, *target)),
                     CdnOrigin::Database(database) => {
                         reached.insert(database.as_str());
                     }
                 }
             }
-            None => pending.push((class.call.component.as_str(), class.call.endpoint.as_str())),
+            ClassCall::Endpoint(target) => pending.push(names_of(scenario, *target)),
         }
     }
     while let Some((component, endpoint)) = pending.pop() {
@@ -661,7 +670,7 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
         }
         let steps = &index[&(name, endpoint)].steps;
         visit_steps(steps, &mut |step| match step {
-            Step::Call(target) => pending.push((target.component.as_str(), target.endpoint.as_str())),
+            Step::Call(target) => pending.push(names_of(scenario, *target)),
             Step::Read { database, cache, .. } | Step::Write { database, cache, .. } => {
                 reached.insert(&scenario.databases[*database].name);
                 reached.extend(cache.map(|cache| scenario.caches[cache].name.as_str()));
@@ -669,8 +678,7 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
             Step::Enqueue(queue) => {
                 let queue = &scenario.queues[*queue];
                 reached.insert(&queue.name);
-                let consumer = &queue.consumer;
-                pending.push((consumer.component.as_str(), consumer.endpoint.as_str()));
+                pending.push(names_of(scenario, queue.consumer));
             }
             _ => {}
         });

@@ -7,10 +7,11 @@
 //! dump. Cross-references hold ids, resolved once by the loader
 //! (`parse/names.rs`) for: a balancer's pool, a DNS name's target, a pool's
 //! size and session store, the database, cache and queue of data and
-//! enqueue steps, and every keyspace reference. Still held by name (checked
-//! at load, looked up by their readers): call targets (`Target`), CDN
-//! origins, queue consumers, fault targets and the geography's placements,
-//! links and geoDNS targets.
+//! enqueue steps, every keyspace reference, and call targets (`Target`: an
+//! `Entry` and an `EndpointId`) in call steps, a class's `call` (or its
+//! CDN), a CDN's endpoint origin and a queue's consumer. Still held by name
+//! (checked at load, looked up by their readers): a CDN's database origin,
+//! fault targets and the geography's placements, links and geoDNS targets.
 
 use super::dist::Dist;
 use super::ids::{
@@ -204,25 +205,41 @@ words! {
 pub struct Class {
     pub name: String,
     pub weight: f64,
-    pub call: Target,
+    pub call: ClassCall,
     /// The keyspace the request's key is drawn from (the item it is about).
     pub key: Option<KeyspaceId>,
 }
 
-/// `component/endpoint`: a DNS name, balancer or pool, and the endpoint of
-/// the pool behind it; or a CDN (whose endpoint, if any, is only a label).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Target {
-    pub component: String,
-    pub endpoint: String,
+/// What a call enters by: a DNS name, a balancer or a pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Entry {
+    Dns(DnsId),
+    Balancer(BalancerId),
+    Pool(PoolId),
 }
 
-impl std::fmt::Display for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // A CDN is called by its name alone (no endpoint).
-        match self.endpoint.is_empty() {
-            true => write!(f, "{}", self.component),
-            false => write!(f, "{}/{}", self.component, self.endpoint),
+/// `component/endpoint`: a DNS name, balancer or pool, and the endpoint of
+/// the pool behind it (`Scenario::entry_pool`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub entry: Entry,
+    pub endpoint: EndpointId,
+}
+
+/// A class's `call`: an endpoint, or a CDN called by its name (any path
+/// after the name is only a label, kept for the dump).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClassCall {
+    Endpoint(Target),
+    Cdn { cdn: CdnId, label: Option<String> },
+}
+
+impl ClassCall {
+    /// The endpoint called, unless a CDN is.
+    pub fn target(&self) -> Option<Target> {
+        match self {
+            ClassCall::Endpoint(target) => Some(*target),
+            ClassCall::Cdn { .. } => None,
         }
     }
 }
@@ -765,6 +782,15 @@ impl Scenario {
         self.pools.iter().find(|pool| pool.name == name)
     }
 
+    /// The id of the pool named `name`: for fault targets and geoDNS
+    /// targets, still named.
+    pub fn pool_id(&self, name: &str) -> Option<PoolId> {
+        self.pools
+            .iter()
+            .position(|pool| pool.name == name)
+            .map(PoolId::from_index)
+    }
+
     pub fn database(&self, name: &str) -> Option<&Database> {
         self.databases.iter().find(|database| database.name == name)
     }
@@ -809,11 +835,12 @@ impl Scenario {
         self.dns.iter().find(|dns| dns.name == name)
     }
 
-    /// The pool a call target ends at, following a DNS name (whose target
-    /// is a balancer or a pool, never another name: a scenario where a
-    /// name is both is rejected at load, and must not loop meanwhile) and a
-    /// balancer.
-    pub fn pool_behind(&self, component: &str) -> Option<&Pool> {
+    /// The pool a call target named `component` ends at, following a DNS
+    /// name (whose target is a balancer or a pool, never another name: a
+    /// scenario where a name is both is rejected at load, and must not loop
+    /// meanwhile) and a balancer. For the loader's checks, before names are
+    /// known to resolve.
+    pub(crate) fn pool_behind(&self, component: &str) -> Option<&Pool> {
         if let Some(dns) = self.dns_name(component) {
             return self.pools.get(self.dns_pool(dns.target));
         }
@@ -821,6 +848,93 @@ impl Scenario {
             return self.pools.get(balancer.pool);
         }
         self.pool(component)
+    }
+
+    /// The pool behind a call's entry.
+    pub fn entry_pool(&self, entry: Entry) -> PoolId {
+        match entry {
+            Entry::Dns(dns) => self.dns_pool(self.dns[dns].target),
+            Entry::Balancer(balancer) => self.balancers[balancer].pool,
+            Entry::Pool(pool) => pool,
+        }
+    }
+
+    /// The balancer a call's entry goes through, if any.
+    pub fn entry_balancer(&self, entry: Entry) -> Option<BalancerId> {
+        match entry {
+            Entry::Dns(dns) => match self.dns[dns].target {
+                DnsTarget::Balancer(balancer) => Some(balancer),
+                DnsTarget::Pool(_) => None,
+            },
+            Entry::Balancer(balancer) => Some(balancer),
+            Entry::Pool(_) => None,
+        }
+    }
+
+    /// A geoDNS target named `name` (still named; see `geo`): a balancer
+    /// or a pool.
+    pub fn geo_target_entry(&self, name: &str) -> Entry {
+        match self.balancers.iter().position(|balancer| balancer.name == name) {
+            Some(index) => Entry::Balancer(BalancerId::from_index(index)),
+            None => Entry::Pool(self.pool_id(name).expect("checked at load")),
+        }
+    }
+
+    /// What the geoDNS target `name` serves for `call` (through its DNS
+    /// name): the endpoint of the same name in the pool behind the target
+    /// (load checks that every target's pool has it).
+    pub fn geo_target(&self, name: &str, call: Target) -> Target {
+        let entry = self.geo_target_entry(name);
+        let endpoint = &self.target_endpoint(call).name;
+        let endpoints = &self.pools[self.entry_pool(entry)].endpoints;
+        let index = endpoints.iter().position(|e| e.name == *endpoint);
+        Target {
+            entry,
+            endpoint: EndpointId::from_index(index.expect("checked at load")),
+        }
+    }
+
+    /// The name of a call's entry.
+    pub fn entry_name(&self, entry: Entry) -> &str {
+        match entry {
+            Entry::Dns(dns) => &self.dns[dns].name,
+            Entry::Balancer(balancer) => &self.balancers[balancer].name,
+            Entry::Pool(pool) => &self.pools[pool].name,
+        }
+    }
+
+    /// The endpoint a target calls.
+    pub fn target_endpoint(&self, target: Target) -> &Endpoint {
+        &self.pools[self.entry_pool(target.entry)].endpoints[target.endpoint]
+    }
+
+    /// `component/endpoint`, as the scenario writes it.
+    pub fn target_text(&self, target: Target) -> String {
+        format!(
+            "{}/{}",
+            self.entry_name(target.entry),
+            self.target_endpoint(target).name
+        )
+    }
+
+    /// A CDN's `origin`, as the scenario writes it.
+    pub fn origin_text(&self, origin: &CdnOrigin) -> String {
+        match origin {
+            CdnOrigin::Endpoint(target) => self.target_text(*target),
+            CdnOrigin::Database(database) => database.clone(),
+        }
+    }
+
+    /// A class's `call`, as the scenario writes it.
+    pub fn call_text(&self, call: &ClassCall) -> String {
+        match call {
+            ClassCall::Endpoint(target) => self.target_text(*target),
+            ClassCall::Cdn { cdn, label: None } => self.cdns[*cdn].name.clone(),
+            ClassCall::Cdn {
+                cdn,
+                label: Some(label),
+            } => format!("{}/{label}", self.cdns[*cdn].name),
+        }
     }
 
     /// The pool behind a DNS name's target.
@@ -911,15 +1025,6 @@ impl CdnEdges {
 pub enum CdnOrigin {
     Endpoint(Target),
     Database(String),
-}
-
-impl std::fmt::Display for CdnOrigin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CdnOrigin::Endpoint(target) => write!(f, "{target}"),
-            CdnOrigin::Database(database) => write!(f, "{database}"),
-        }
-    }
 }
 
 words! {

@@ -160,10 +160,7 @@ pub(crate) fn read_target(cx: &mut Cx, node: &Node, kind: RefKind) -> Option<Tar
         span: node.span.clone(),
         path: node.path.clone(),
     });
-    Some(Target {
-        component: component.to_owned(),
-        endpoint: endpoint.to_owned(),
-    })
+    Some(cx.names.target(component, endpoint))
 }
 
 /// Instance sizes anyone can name without defining them: general-purpose
