@@ -132,7 +132,10 @@ impl Topology {
                     scenario.entry_name(target.entry),
                     format!("misses: {}", scenario.target_endpoint(*target).name),
                 ),
-                CdnOrigin::Database(database) => (database.as_str(), "misses: read".to_owned()),
+                CdnOrigin::Database(database) => (
+                    scenario.databases[*database].name.as_str(),
+                    "misses: read".to_owned(),
+                ),
             };
             topology.add_edge(&cdn.name, origin, &label);
         }

@@ -132,14 +132,14 @@ fn cdn_names(scenario: &Scenario) -> Vec<Diagnostic> {
             .iter()
             .filter(|deploy| deploy.mode == super::types::DeployMode::Versioned)
             .count() as u64;
-        if let super::types::CdnOrigin::Database(database) = &cdn.origin
-            && let Some(held) = scenario.database(database).and_then(|db| db.keyspace)
+        if let super::types::CdnOrigin::Database(database) = cdn.origin
+            && let Some(held) = scenario.databases[database].keyspace
             && held != cdn.keyspace
         {
             diagnostics.push(
                 Diagnostic::error(format!(
-                    "CDN `{}` serves keyspace `{}`, but its origin `{database}` holds `{}`",
-                    cdn.name, keyspace.name, scenario.keyspaces[held].name
+                    "CDN `{}` serves keyspace `{}`, but its origin `{}` holds `{}`",
+                    cdn.name, keyspace.name, scenario.databases[database].name, scenario.keyspaces[held].name
                 ))
                 .path(format!("cdn.{}.origin", cdn.name))
                 .help("an object store origin holds the CDN's objects: give both the same `keyspace`"),
@@ -639,7 +639,7 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
                 match &cdn.origin {
                     CdnOrigin::Endpoint(target) => pending.push(names_of(scenario, *target)),
                     CdnOrigin::Database(database) => {
-                        reached.insert(database.as_str());
+                        reached.insert(scenario.databases[*database].name.as_str());
                     }
                 }
             }

@@ -9,9 +9,9 @@
 //! size and session store, the database, cache and queue of data and
 //! enqueue steps, every keyspace reference, and call targets (`Target`: an
 //! `Entry` and an `EndpointId`) in call steps, a class's `call` (or its
-//! CDN), a CDN's endpoint origin and a queue's consumer. Still held by name
-//! (checked at load, looked up by their readers): a CDN's database origin,
-//! fault targets and the geography's placements, links and geoDNS targets.
+//! CDN), a CDN's origin and a queue's consumer. Still held by name (checked
+//! at load, looked up by their readers): fault targets and the geography's
+//! placements, links and geoDNS targets.
 
 use super::dist::Dist;
 use super::ids::{
@@ -921,7 +921,7 @@ impl Scenario {
     pub fn origin_text(&self, origin: &CdnOrigin) -> String {
         match origin {
             CdnOrigin::Endpoint(target) => self.target_text(*target),
-            CdnOrigin::Database(database) => database.clone(),
+            CdnOrigin::Database(database) => self.databases[*database].name.clone(),
         }
     }
 
@@ -1024,7 +1024,7 @@ impl CdnEdges {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CdnOrigin {
     Endpoint(Target),
-    Database(String),
+    Database(DatabaseId),
 }
 
 words! {

@@ -22,7 +22,7 @@ use super::cache_estimate::{self, CacheTraffic};
 use std::collections::HashMap;
 
 use crate::engine::id::IdVec;
-use crate::scenario::ids::{BalancerId, CacheId, DatabaseId, DnsId, PoolId};
+use crate::scenario::ids::{BalancerId, CacheId, DnsId, PoolId};
 use crate::scenario::{
     Arrivals, CdnOrigin, ClassCall, Concurrency, Endpoint, Entry, ReadFrom, Scenario, Step, Target,
 };
@@ -652,14 +652,7 @@ fn walk_with(
         }) = cdn
         {
             let read = Step::Read {
-                // The origin is still named (see `CdnOrigin`).
-                database: DatabaseId::from_index(
-                    scenario
-                        .databases
-                        .iter()
-                        .position(|d| &d.name == database)
-                        .expect("checked at load"),
-                ),
+                database: *database,
                 service: None,
                 cache: None,
             };
