@@ -3,11 +3,11 @@
 //! (sampler + named stream) per place that draws; one step program per
 //! endpoint, and small programs for database and cache operations.
 //!
-//! Names become typed ids here, once. Stream names follow the scenario's
-//! field paths (`pool.web.endpoint.get_item.steps[0].compute`), so adding a
-//! component or a step never changes another site's draws.
+//! The arenas are indexed by the scenario's typed ids. Stream names follow
+//! the scenario's field paths (`pool.web.endpoint.get_item.steps[0].compute`),
+//! so adding a component or a step never changes another site's draws.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::autoscale::{Billing, Scaler};
 use super::balancer::Balancer;
@@ -21,7 +21,7 @@ use super::database::{
 use super::faults::FaultSource;
 use super::frame::{DnsId, InstanceId, StationId};
 use super::ids::{
-    BalancerId, CacheId, CacheNodeId, CdnId, ClassId, DatabaseId, DatabaseNodeId, DnsTargetId, EdgeId,
+    BalancerId, CacheId, CacheNodeId, ClassId, DatabaseId, DatabaseNodeId, DnsTargetId, EdgeId,
     FaultSourceId, KeyspaceId, MemberId, NodeSlot, QueueId, ScalerId, ShardId,
 };
 use super::instance::{Instance, Life};
@@ -53,13 +53,11 @@ pub(super) struct Builder<'s> {
     pub(super) pending_calls: Vec<(CallId, PoolId, EndpointId)>,
     /// Each pool's station.
     pub(super) station_ids: IdVec<PoolId, StationId>,
-    pub(super) database_ids: BTreeMap<String, DatabaseId>,
-    pub(super) cache_ids: BTreeMap<String, CacheId>,
     pub(super) database_read: IdVec<DatabaseId, SiteId>,
     pub(super) database_write: IdVec<DatabaseId, SiteId>,
     pub(super) cache_latency: IdVec<CacheId, SiteId>,
-    /// Per queue: its index and its broker's ack site.
-    pub(super) queue_ids: BTreeMap<String, (QueueId, SiteId)>,
+    /// Per queue: its broker's ack site.
+    pub(super) queue_acks: IdVec<QueueId, SiteId>,
     pub(super) network_internal: SiteId,
     pub(super) stations: IdVec<StationId, Station>,
     pub(super) groups: Vec<Group>,
@@ -173,7 +171,7 @@ impl Builder<'_> {
                     draft.push(Draft::Op(fork));
                 }
                 Step::Enqueue(queue) => {
-                    let (queue, ack) = self.queue_ids[self.scenario.queues[*queue].name.as_str()];
+                    let (queue, ack) = (*queue, self.queue_acks[*queue]);
                     draft.push(Draft::Op(Op::Enqueue { queue, ack }));
                 }
                 Step::Maybe { probability, steps } => {
@@ -304,12 +302,10 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         calls: IdVec::new(),
         pending_calls: Vec::new(),
         station_ids: IdVec::new(),
-        database_ids: BTreeMap::new(),
-        cache_ids: BTreeMap::new(),
         database_read: IdVec::new(),
         database_write: IdVec::new(),
         cache_latency: IdVec::new(),
-        queue_ids: BTreeMap::new(),
+        queue_acks: IdVec::new(),
         network_internal: SiteId(0),
         stations: IdVec::new(),
         groups: Vec::new(),
@@ -475,9 +471,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         .map(|index| {
             let instances = match &scenario.faults[index].target {
                 FaultTarget::Cdn { cdn } | FaultTarget::CdnEdge { cdn, .. } => {
-                    let position = scenario.cdns.iter().position(|c| c.name == *cdn);
-                    let position = position.expect("fault targets are checked at load");
-                    let edges = &cdns[CdnId::from_index(position)].0.edges;
+                    let edges = &cdns[*cdn].0.edges;
                     match &scenario.faults[index].target {
                         FaultTarget::CdnEdge { edge, .. } => vec![edges[EdgeId(*edge)]],
                         _ => edges.iter().copied().collect(),
@@ -487,7 +481,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
             };
             let mut source = FaultSource::new(scenario, index, instances, &mut builder.streams);
             if let FaultTarget::Queue { queue } = &scenario.faults[index].target {
-                source.queue = Some(builder.queue_ids[queue.as_str()].0);
+                source.queue = Some(*queue);
             }
             source
         })
@@ -578,11 +572,7 @@ fn fault_instances(
 ) -> Vec<InstanceId> {
     match target {
         FaultTarget::Pool { pool } | FaultTarget::PoolInstance { pool, .. } => {
-            let pool = builder
-                .scenario
-                .pool_id(pool)
-                .expect("fault targets are checked at load");
-            let station = &builder.stations[builder.station_ids[pool]];
+            let station = &builder.stations[builder.station_ids[*pool]];
             match target {
                 FaultTarget::PoolInstance { instance, .. } => {
                     vec![MemberId(*instance).instance(station.first_instance)]
@@ -592,7 +582,7 @@ fn fault_instances(
         }
         FaultTarget::DatabasePrimary { database, shard }
         | FaultTarget::DatabaseReplica { database, shard, .. } => {
-            let state = &databases[builder.database_ids[database]];
+            let state = &databases[*database];
             let slot = NodeSlot(match target {
                 FaultTarget::DatabaseReplica { replica, .. } => replica + 1,
                 _ => 0,
@@ -605,7 +595,7 @@ fn fault_instances(
             vec![node.instance]
         }
         FaultTarget::CacheNode { cache, node } => {
-            vec![caches[builder.cache_ids[cache]].nodes[CacheNodeId(*node)]]
+            vec![caches[*cache].nodes[CacheNodeId(*node)]]
         }
         // Filled in from the data centers' placements (`geo_compile`).
         FaultTarget::Datacenter { .. } | FaultTarget::Partition { .. } => Vec::new(),
@@ -657,7 +647,6 @@ fn build_databases(
     let mut databases = IdVec::new();
     for database in &scenario.databases {
         let id = databases.next_id();
-        builder.database_ids.insert(database.name.clone(), id);
         let read = builder.site(&database.read, &format!("database.{}.read", database.name));
         let write = builder.site(&database.write, &format!("database.{}.write", database.name));
         builder.database_read.push(read);
@@ -762,7 +751,6 @@ fn build_caches(
     let mut caches = IdVec::new();
     for cache in &scenario.caches {
         let id = caches.next_id();
-        builder.cache_ids.insert(cache.name.clone(), id);
         let latency = builder.site(&cache.latency, &format!("cache.{}.latency", cache.name));
         builder.cache_latency.push(latency);
         let keyspace = cache.keyspace;
@@ -855,12 +843,9 @@ fn build_brokers(scenario: &Scenario, builder: &mut Builder) -> IdVec<QueueId, B
     scenario
         .queues
         .iter()
-        .enumerate()
-        .map(|(index, queue)| {
+        .map(|queue| {
             let ack = builder.site(&queue.latency, &format!("queue.{}.latency", queue.name));
-            builder
-                .queue_ids
-                .insert(queue.name.clone(), (QueueId::from_index(index), ack));
+            builder.queue_acks.push(ack);
             Broker::new(
                 queue.name.clone(),
                 queue.capacity,

@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::diagnostic::Diagnostic;
-use super::parse::{BUILTIN_SIZES, Declared, RefKind, Reference, builtin_size};
+use super::parse::{BUILTIN_SIZES, Declared, FaultSpec, RefKind, Reference, builtin_size};
 use super::reader::did_you_mean;
-use super::types::{CdnOrigin, ClassCall, Endpoint, FaultTarget, Scenario, Step, Target};
+use super::types::{CdnOrigin, ClassCall, Endpoint, Scenario, Step, Target};
 
 /// The kind of a named component, for messages.
 fn kind_of(scenario: &Scenario, name: &str) -> Option<&'static str> {
@@ -310,18 +310,14 @@ fn out_of_range(reference: &Reference, what: &str, count: u32) -> Diagnostic {
         .help(format!("there are {count}, numbered from 0"))
 }
 
-fn check_fault_target(
-    scenario: &Scenario,
-    reference: &Reference,
-    target: &FaultTarget,
-) -> Option<Diagnostic> {
+fn check_fault_target(scenario: &Scenario, reference: &Reference, target: &FaultSpec) -> Option<Diagnostic> {
     let unknown_named = |what: &str, name: &str, known: Vec<&str>| {
         let mut missing = reference.clone();
         missing.name = name.to_owned();
         unknown(&missing, what, &known)
     };
     match target {
-        FaultTarget::Pool { pool } | FaultTarget::PoolInstance { pool, .. } => {
+        FaultSpec::Pool { pool } | FaultSpec::PoolInstance { pool, .. } => {
             let Some(found) = scenario.pool(pool) else {
                 return Some(unknown_named(
                     "pool",
@@ -330,7 +326,7 @@ fn check_fault_target(
                 ));
             };
             match target {
-                FaultTarget::PoolInstance { instance, .. } => {
+                FaultSpec::PoolInstance { instance, .. } => {
                     // An autoscaled pool's instances are numbered up to its `max`.
                     let count = found
                         .autoscale
@@ -341,8 +337,8 @@ fn check_fault_target(
                 _ => None,
             }
         }
-        FaultTarget::DatabasePrimary { database, shard }
-        | FaultTarget::DatabaseReplica { database, shard, .. } => {
+        FaultSpec::DatabasePrimary { database, shard }
+        | FaultSpec::DatabaseReplica { database, shard, .. } => {
             let Some(found) = scenario.database(database) else {
                 let known = scenario.databases.iter().map(|d| d.name.as_str()).collect();
                 return Some(unknown_named("database", database, known));
@@ -352,13 +348,13 @@ fn check_fault_target(
                 return Some(out_of_range(reference, "a shard", shards));
             }
             match target {
-                FaultTarget::DatabaseReplica { replica, .. } if *replica >= found.replicas => {
+                FaultSpec::DatabaseReplica { replica, .. } if *replica >= found.replicas => {
                     Some(out_of_range(reference, "a replica", found.replicas))
                 }
                 _ => None,
             }
         }
-        FaultTarget::Cdn { cdn } | FaultTarget::CdnEdge { cdn, .. } => {
+        FaultSpec::Cdn { cdn } | FaultSpec::CdnEdge { cdn, .. } => {
             let Some(found) = scenario.cdn(cdn) else {
                 return Some(unknown_named(
                     "CDN",
@@ -367,13 +363,13 @@ fn check_fault_target(
                 ));
             };
             match target {
-                FaultTarget::CdnEdge { edge, .. } if *edge >= found.edges.count() => {
+                FaultSpec::CdnEdge { edge, .. } if *edge >= found.edges.count() => {
                     Some(out_of_range(reference, "an edge", found.edges.count()))
                 }
                 _ => None,
             }
         }
-        FaultTarget::CacheNode { cache, node } => {
+        FaultSpec::CacheNode { cache, node } => {
             let Some(found) = scenario.cache(cache) else {
                 return Some(unknown_named(
                     "cache",
@@ -383,10 +379,10 @@ fn check_fault_target(
             };
             (*node >= found.nodes).then(|| out_of_range(reference, "a node", found.nodes))
         }
-        FaultTarget::Datacenter { .. } | FaultTarget::Partition { .. } => {
+        FaultSpec::Datacenter { .. } | FaultSpec::Partition { .. } => {
             super::geo_check::check_fault_target(scenario, reference, target)
         }
-        FaultTarget::CdnEdgeNamed { cdn, edge } => match scenario.cdn(cdn) {
+        FaultSpec::CdnEdgeNamed { cdn, edge } => match scenario.cdn(cdn) {
             None => Some(unknown_named(
                 "CDN",
                 cdn,
@@ -394,7 +390,7 @@ fn check_fault_target(
             )),
             Some(found) => super::cdn_regions::check_edge_name(reference, found, edge),
         },
-        FaultTarget::Queue { queue } => scenario.queue(queue).is_none().then(|| {
+        FaultSpec::Queue { queue } => scenario.queue(queue).is_none().then(|| {
             unknown_named(
                 "queue",
                 queue,

@@ -253,7 +253,7 @@ pub fn to_toml(scenario: &Scenario) -> String {
         writeln!(o, "consumer = {}", string(&scenario.target_text(queue.consumer))).unwrap();
     }
     for fault in &scenario.faults {
-        write_fault(o, fault);
+        write_fault(o, scenario, fault);
     }
     let recovery = &scenario.recovery;
     writeln!(o, "\n[recovery]").unwrap();
@@ -261,9 +261,9 @@ pub fn to_toml(scenario: &Scenario) -> String {
     out
 }
 
-fn write_fault(o: &mut String, fault: &Fault) {
+fn write_fault(o: &mut String, s: &Scenario, fault: &Fault) {
     writeln!(o, "\n[[faults]]").unwrap();
-    let target = string(&fault.target.to_string());
+    let target = string(&s.fault_target_text(&fault.target));
     match fault.action {
         FaultAction::Partition => {
             if let super::types::FaultTarget::Partition { a, b } = &fault.target {

@@ -9,9 +9,12 @@
 //! size and session store, the database, cache and queue of data and
 //! enqueue steps, every keyspace reference, and call targets (`Target`: an
 //! `Entry` and an `EndpointId`) in call steps, a class's `call` (or its
-//! CDN), a CDN's origin and a queue's consumer. Still held by name (checked
-//! at load, looked up by their readers): fault targets and the geography's
-//! placements, links and geoDNS targets.
+//! CDN), a CDN's origin, a queue's consumer, and fault targets (but for
+//! their data centers). Still held by name (checked at load, looked up by
+//! their readers): the geography's placements, data centers' regions, links,
+//! geoDNS targets, and the data centers of `datacenter` and `partition`
+//! faults. `check` works on names (the recorded references, `FaultSpec`):
+//! it runs before every id is known to resolve.
 
 use super::dist::Dist;
 use super::ids::{
@@ -700,23 +703,23 @@ words! {
 pub enum FaultTarget {
     /// Every instance of a pool.
     Pool {
-        pool: String,
+        pool: PoolId,
     },
     PoolInstance {
-        pool: String,
+        pool: PoolId,
         instance: u32,
     },
     DatabasePrimary {
-        database: String,
+        database: DatabaseId,
         shard: u32,
     },
     DatabaseReplica {
-        database: String,
+        database: DatabaseId,
         shard: u32,
         replica: u32,
     },
     CacheNode {
-        cache: String,
+        cache: CacheId,
         node: u32,
     },
     /// Everything placed in a data center.
@@ -730,47 +733,23 @@ pub enum FaultTarget {
     },
     /// Every edge of a CDN.
     Cdn {
-        cdn: String,
+        cdn: CdnId,
     },
     /// One edge of a CDN (by index, whether edges are counted or named).
     CdnEdge {
-        cdn: String,
+        cdn: CdnId,
         edge: u32,
     },
     /// One edge of a CDN by its name (`cdn.NAME.EDGE`), as written: the
     /// loader resolves it to `CdnEdge`, so a loaded scenario never holds it.
     CdnEdgeNamed {
-        cdn: String,
+        cdn: CdnId,
         edge: String,
     },
     /// A message queue's broker.
     Queue {
-        queue: String,
+        queue: QueueId,
     },
-}
-
-impl std::fmt::Display for FaultTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FaultTarget::Pool { pool } => write!(f, "pool.{pool}"),
-            FaultTarget::PoolInstance { pool, instance } => write!(f, "pool.{pool}.instance[{instance}]"),
-            FaultTarget::DatabasePrimary { database, shard } => {
-                write!(f, "database.{database}.shard[{shard}].primary")
-            }
-            FaultTarget::DatabaseReplica {
-                database,
-                shard,
-                replica,
-            } => write!(f, "database.{database}.shard[{shard}].replica[{replica}]"),
-            FaultTarget::CacheNode { cache, node } => write!(f, "cache.{cache}.node[{node}]"),
-            FaultTarget::Datacenter { datacenter } => write!(f, "datacenter.{datacenter}"),
-            FaultTarget::Partition { a, b } => write!(f, "partition.{a}|{b}"),
-            FaultTarget::Cdn { cdn } => write!(f, "cdn.{cdn}"),
-            FaultTarget::CdnEdge { cdn, edge } => write!(f, "cdn.{cdn}.edge[{edge}]"),
-            FaultTarget::CdnEdgeNamed { cdn, edge } => write!(f, "cdn.{cdn}.{edge}"),
-            FaultTarget::Queue { queue } => write!(f, "queue.{queue}"),
-        }
-    }
 }
 
 impl Scenario {
@@ -922,6 +901,39 @@ impl Scenario {
         match origin {
             CdnOrigin::Endpoint(target) => self.target_text(*target),
             CdnOrigin::Database(database) => self.databases[*database].name.clone(),
+        }
+    }
+
+    /// A fault's target, as the scenario writes it.
+    pub fn fault_target_text(&self, target: &FaultTarget) -> String {
+        match target {
+            FaultTarget::Pool { pool } => format!("pool.{}", self.pools[*pool].name),
+            FaultTarget::PoolInstance { pool, instance } => {
+                format!("pool.{}.instance[{instance}]", self.pools[*pool].name)
+            }
+            FaultTarget::DatabasePrimary { database, shard } => {
+                format!(
+                    "database.{}.shard[{shard}].primary",
+                    self.databases[*database].name
+                )
+            }
+            FaultTarget::DatabaseReplica {
+                database,
+                shard,
+                replica,
+            } => format!(
+                "database.{}.shard[{shard}].replica[{replica}]",
+                self.databases[*database].name
+            ),
+            FaultTarget::CacheNode { cache, node } => {
+                format!("cache.{}.node[{node}]", self.caches[*cache].name)
+            }
+            FaultTarget::Datacenter { datacenter } => format!("datacenter.{datacenter}"),
+            FaultTarget::Partition { a, b } => format!("partition.{a}|{b}"),
+            FaultTarget::Cdn { cdn } => format!("cdn.{}", self.cdns[*cdn].name),
+            FaultTarget::CdnEdge { cdn, edge } => format!("cdn.{}.edge[{edge}]", self.cdns[*cdn].name),
+            FaultTarget::CdnEdgeNamed { cdn, edge } => format!("cdn.{}.{edge}", self.cdns[*cdn].name),
+            FaultTarget::Queue { queue } => format!("queue.{}", self.queues[*queue].name),
         }
     }
 

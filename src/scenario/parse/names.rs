@@ -11,7 +11,8 @@ use toml::de::{DeTable, DeValue};
 use super::super::ids::{
     BalancerId, CacheId, CdnId, DatabaseId, DnsId, EndpointId, KeyspaceId, PoolId, QueueId, SizeId,
 };
-use super::super::types::{DnsTarget, Entry, Target};
+use super::super::types::{DnsTarget, Entry, FaultTarget, Target};
+use super::FaultSpec;
 use super::builtin_size;
 use crate::engine::id::Id;
 
@@ -200,6 +201,51 @@ impl Names {
         Target {
             entry: self.entry(component),
             endpoint,
+        }
+    }
+
+    /// A fault's target; data centers are still named.
+    pub fn fault_target(&self, spec: &FaultSpec) -> FaultTarget {
+        let cdn = |name: &str| self.cdn(name).unwrap_or_else(unresolved);
+        match spec.clone() {
+            FaultSpec::Pool { pool } => FaultTarget::Pool {
+                pool: self.pool(&pool),
+            },
+            FaultSpec::PoolInstance { pool, instance } => FaultTarget::PoolInstance {
+                pool: self.pool(&pool),
+                instance,
+            },
+            FaultSpec::DatabasePrimary { database, shard } => FaultTarget::DatabasePrimary {
+                database: self.database(&database),
+                shard,
+            },
+            FaultSpec::DatabaseReplica {
+                database,
+                shard,
+                replica,
+            } => FaultTarget::DatabaseReplica {
+                database: self.database(&database),
+                shard,
+                replica,
+            },
+            FaultSpec::CacheNode { cache, node } => FaultTarget::CacheNode {
+                cache: self.cache(&cache),
+                node,
+            },
+            FaultSpec::Datacenter { datacenter } => FaultTarget::Datacenter { datacenter },
+            FaultSpec::Partition { a, b } => FaultTarget::Partition { a, b },
+            FaultSpec::Cdn { cdn: name } => FaultTarget::Cdn { cdn: cdn(&name) },
+            FaultSpec::CdnEdge { cdn: name, edge } => FaultTarget::CdnEdge {
+                cdn: cdn(&name),
+                edge,
+            },
+            FaultSpec::CdnEdgeNamed { cdn: name, edge } => FaultTarget::CdnEdgeNamed {
+                cdn: cdn(&name),
+                edge,
+            },
+            FaultSpec::Queue { queue } => FaultTarget::Queue {
+                queue: self.queue(&queue),
+            },
         }
     }
 
