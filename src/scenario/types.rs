@@ -753,7 +753,11 @@ pub enum FaultTarget {
 }
 
 impl Scenario {
-    pub fn size(&self, name: &str) -> Option<&Size> {
+    // Lookups by name: for the loader, and (`pool`, `database`, `balancer`)
+    // for what users name on the command line (knobs, plans, tests); a
+    // loaded scenario refers to components by id.
+
+    pub(crate) fn size(&self, name: &str) -> Option<&Size> {
         self.sizes.iter().find(|size| size.name == name)
     }
 
@@ -763,7 +767,7 @@ impl Scenario {
 
     /// The id of the pool named `name`: for fault targets and geoDNS
     /// targets, still named.
-    pub fn pool_id(&self, name: &str) -> Option<PoolId> {
+    pub(crate) fn pool_id(&self, name: &str) -> Option<PoolId> {
         self.pools
             .iter()
             .position(|pool| pool.name == name)
@@ -774,19 +778,19 @@ impl Scenario {
         self.databases.iter().find(|database| database.name == name)
     }
 
-    pub fn cache(&self, name: &str) -> Option<&Cache> {
+    pub(crate) fn cache(&self, name: &str) -> Option<&Cache> {
         self.caches.iter().find(|cache| cache.name == name)
     }
 
-    pub fn cdn(&self, name: &str) -> Option<&Cdn> {
+    pub(crate) fn cdn(&self, name: &str) -> Option<&Cdn> {
         self.cdns.iter().find(|cdn| cdn.name == name)
     }
 
-    pub fn keyspace(&self, name: &str) -> Option<&Keyspace> {
+    pub(crate) fn keyspace(&self, name: &str) -> Option<&Keyspace> {
         self.keyspaces.iter().find(|keyspace| keyspace.name == name)
     }
 
-    pub fn queue(&self, name: &str) -> Option<&Queue> {
+    pub(crate) fn queue(&self, name: &str) -> Option<&Queue> {
         self.queues.iter().find(|queue| queue.name == name)
     }
 
@@ -810,7 +814,7 @@ impl Scenario {
             )
     }
 
-    pub fn dns_name(&self, name: &str) -> Option<&Dns> {
+    pub(crate) fn dns_name(&self, name: &str) -> Option<&Dns> {
         self.dns.iter().find(|dns| dns.name == name)
     }
 
@@ -852,7 +856,7 @@ impl Scenario {
 
     /// A geoDNS target named `name` (still named; see `geo`): a balancer
     /// or a pool.
-    pub fn geo_target_entry(&self, name: &str) -> Entry {
+    pub(crate) fn geo_target_entry(&self, name: &str) -> Entry {
         match self.balancers.iter().position(|balancer| balancer.name == name) {
             Some(index) => Entry::Balancer(BalancerId::from_index(index)),
             None => Entry::Pool(self.pool_id(name).expect("checked at load")),
@@ -862,7 +866,7 @@ impl Scenario {
     /// What the geoDNS target `name` serves for `call` (through its DNS
     /// name): the endpoint of the same name in the pool behind the target
     /// (load checks that every target's pool has it).
-    pub fn geo_target(&self, name: &str, call: Target) -> Target {
+    pub(crate) fn geo_target(&self, name: &str, call: Target) -> Target {
         let entry = self.geo_target_entry(name);
         let endpoint = &self.target_endpoint(call).name;
         let endpoints = &self.pools[self.entry_pool(entry)].endpoints;

@@ -860,16 +860,21 @@ impl StationDemand {
 /// Estimated load on every station at the workload's peak rate.
 pub fn estimate(scenario: &Scenario) -> Vec<StationLoad> {
     let walk = walk(scenario, offered_rate(scenario), &Waits::zero(scenario));
+    // Stations come in scenario order: pools, databases, caches, then the
+    // balancers with cores.
+    let pools = scenario.pools.len();
+    let balancers_from = pools + scenario.databases.len() + scenario.caches.len();
     walk.stations
         .iter()
-        .map(|demand| StationLoad {
+        .enumerate()
+        .map(|(index, demand)| StationLoad {
             station: demand.station.clone(),
             arrival_rate: demand.arrival_rate,
             utilization: demand.utilization(),
             cpu_utilization: demand.cpu_utilization(),
-            servers: if scenario.pool(&demand.station).is_some() {
+            servers: if index < pools {
                 Servers::Workers
-            } else if scenario.balancer(&demand.station).is_some() {
+            } else if index >= balancers_from {
                 Servers::Cores
             } else {
                 Servers::Connections
