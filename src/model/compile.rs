@@ -3,11 +3,11 @@
 //! (sampler + named stream) per place that draws; one step program per
 //! endpoint, and small programs for database and cache operations.
 //!
-//! Names become typed ids here, once. Stream names follow the scenario's
-//! field paths (`pool.web.endpoint.get_item.steps[0].compute`), so adding a
-//! component or a step never changes another site's draws.
+//! The arenas are indexed by the scenario's typed ids. Stream names follow
+//! the scenario's field paths (`pool.web.endpoint.get_item.steps[0].compute`),
+//! so adding a component or a step never changes another site's draws.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::autoscale::{Billing, Scaler};
 use super::balancer::Balancer;
@@ -21,7 +21,7 @@ use super::database::{
 use super::faults::FaultSource;
 use super::frame::{DnsId, InstanceId, StationId};
 use super::ids::{
-    BalancerId, CacheId, CacheNodeId, CdnId, ClassId, DatabaseId, DatabaseNodeId, DnsTargetId, EdgeId,
+    BalancerId, CacheId, CacheNodeId, ClassId, DatabaseId, DatabaseNodeId, DnsTargetId, EdgeId,
     FaultSourceId, KeyspaceId, MemberId, NodeSlot, QueueId, ScalerId, ShardId,
 };
 use super::instance::{Instance, Life};
@@ -37,8 +37,10 @@ use super::{
 use crate::engine::id::IdVec;
 use crate::engine::{DrainFifo, SimDuration, SimTime, Slab, Streams};
 use crate::metrics::{LatencyRecorder, StationCounters, StationMetrics};
+use crate::scenario::ids::{EndpointId, PoolId};
 use crate::scenario::{
-    Arrivals, CacheCapacity, Concurrency, Dist, DnsTarget, Eviction, FaultTarget, Scenario, Step, WritePolicy,
+    Arrivals, CacheCapacity, ClassCall, Concurrency, Dist, DnsTarget, Entry, Eviction, FaultTarget, Scenario,
+    Step, Target, WritePolicy,
 };
 
 pub(super) struct Builder<'s> {
@@ -48,16 +50,14 @@ pub(super) struct Builder<'s> {
     pub(super) programs: Programs,
     pub(super) calls: IdVec<CallId, Call>,
     /// Calls whose program is the endpoint (pool, endpoint), filled in last.
-    pub(super) pending_calls: Vec<(CallId, String, String)>,
-    pub(super) station_ids: BTreeMap<String, StationId>,
-    pub(super) balancer_ids: BTreeMap<String, BalancerId>,
-    pub(super) database_ids: BTreeMap<String, DatabaseId>,
-    pub(super) cache_ids: BTreeMap<String, CacheId>,
+    pub(super) pending_calls: Vec<(CallId, PoolId, EndpointId)>,
+    /// Each pool's station.
+    pub(super) station_ids: IdVec<PoolId, StationId>,
     pub(super) database_read: IdVec<DatabaseId, SiteId>,
     pub(super) database_write: IdVec<DatabaseId, SiteId>,
     pub(super) cache_latency: IdVec<CacheId, SiteId>,
-    /// Per queue: its index and its broker's ack site.
-    pub(super) queue_ids: BTreeMap<String, (QueueId, SiteId)>,
+    /// Per queue: its broker's ack site.
+    pub(super) queue_acks: IdVec<QueueId, SiteId>,
     pub(super) network_internal: SiteId,
     pub(super) stations: IdVec<StationId, Station>,
     pub(super) groups: Vec<Group>,
@@ -72,17 +72,15 @@ impl Builder<'_> {
     }
 
     /// The route to a DNS name, balancer or pool, following DNS targets.
-    fn route(&self, component: &str) -> Route {
-        if let Some(dns) = self.scenario.dns_name(component) {
-            return match dns.target {
+    fn route(&self, entry: Entry) -> Route {
+        match entry {
+            Entry::Dns(dns) => match self.scenario.dns[dns].target {
                 DnsTarget::Balancer(balancer) => Route::Balancer(balancer),
-                DnsTarget::Pool(pool) => Route::Pool(self.station_ids[&self.scenario.pools[pool].name]),
-            };
+                DnsTarget::Pool(pool) => Route::Pool(self.station_ids[pool]),
+            },
+            Entry::Balancer(balancer) => Route::Balancer(balancer),
+            Entry::Pool(pool) => Route::Pool(self.station_ids[pool]),
         }
-        if let Some(&balancer) = self.balancer_ids.get(component) {
-            return Route::Balancer(balancer);
-        }
-        Route::Pool(self.station_ids[component])
     }
 
     pub(super) fn push_call(&mut self, route: Route, program: u32, key: Option<KeyDraw>) -> CallId {
@@ -97,13 +95,12 @@ impl Builder<'_> {
         })
     }
 
-    /// A call to `component/endpoint`, its program resolved at the end.
-    pub(super) fn endpoint_call(&mut self, component: &str, endpoint: &str) -> CallId {
-        let route = self.route(component);
-        let pool = self.scenario.pool_behind(component).expect("checked at load");
+    /// A call to `target`, its program resolved at the end.
+    pub(super) fn endpoint_call(&mut self, target: Target) -> CallId {
+        let route = self.route(target.entry);
+        let pool = self.scenario.entry_pool(target.entry);
         let id = self.push_call(route, u32::MAX, None);
-        self.pending_calls
-            .push((id, pool.name.clone(), endpoint.to_owned()));
+        self.pending_calls.push((id, pool, target.endpoint));
         id
     }
 
@@ -158,7 +155,7 @@ impl Builder<'_> {
                     draft.push(Draft::Op(Op::Delay(site)));
                 }
                 Step::Call(target) => {
-                    let call = self.endpoint_call(&target.component, &target.endpoint);
+                    let call = self.endpoint_call(*target);
                     draft.push(Draft::Op(Op::Call(call)));
                 }
                 Step::Read { .. } | Step::Write { .. } => self.compile_data_step(draft, step, &here),
@@ -174,7 +171,7 @@ impl Builder<'_> {
                     draft.push(Draft::Op(fork));
                 }
                 Step::Enqueue(queue) => {
-                    let (queue, ack) = self.queue_ids[self.scenario.queues[*queue].name.as_str()];
+                    let (queue, ack) = (*queue, self.queue_acks[*queue]);
                     draft.push(Draft::Op(Op::Enqueue { queue, ack }));
                 }
                 Step::Maybe { probability, steps } => {
@@ -304,14 +301,11 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         programs: Programs::default(),
         calls: IdVec::new(),
         pending_calls: Vec::new(),
-        station_ids: BTreeMap::new(),
-        balancer_ids: BTreeMap::new(),
-        database_ids: BTreeMap::new(),
-        cache_ids: BTreeMap::new(),
+        station_ids: IdVec::new(),
         database_read: IdVec::new(),
         database_write: IdVec::new(),
         cache_latency: IdVec::new(),
-        queue_ids: BTreeMap::new(),
+        queue_acks: IdVec::new(),
         network_internal: SiteId(0),
         stations: IdVec::new(),
         groups: Vec::new(),
@@ -347,8 +341,9 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
 
     // Endpoint programs: the session read (with a session store), the
     // endpoint's own service, then its steps.
-    let mut endpoint_starts: BTreeMap<(String, String), u32> = BTreeMap::new();
+    let mut endpoint_starts: IdVec<PoolId, IdVec<EndpointId, u32>> = IdVec::new();
     for pool in &scenario.pools {
+        let mut starts = IdVec::new();
         for endpoint in &pool.endpoints {
             let path = format!("pool.{}.endpoint.{}", pool.name, endpoint.name);
             let mut draft = Vec::new();
@@ -361,8 +356,9 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
             }
             builder.compile_into(&mut draft, &endpoint.steps, &path);
             let start = builder.programs.place(draft);
-            endpoint_starts.insert((pool.name.clone(), endpoint.name.clone()), start);
+            starts.push(start);
         }
+        endpoint_starts.push(starts);
     }
 
     let classes: IdVec<ClassId, Class> = scenario
@@ -371,19 +367,14 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         .iter()
         .map(|class| Class {
             name: class.name.clone(),
-            entry: match scenario
-                .cdns
-                .iter()
-                .position(|cdn| cdn.name == class.call.component)
-            {
-                Some(cdn) => cdns[CdnId::from_index(cdn)].1,
-                None => builder.endpoint_call(&class.call.component, &class.call.endpoint),
+            entry: match &class.call {
+                ClassCall::Cdn { cdn, .. } => cdns[*cdn].1,
+                ClassCall::Endpoint(target) => builder.endpoint_call(*target),
             },
-            dns: scenario
-                .dns
-                .iter()
-                .position(|dns| dns.name == class.call.component)
-                .map(DnsId::from_index),
+            dns: match class.call.target().map(|target| target.entry) {
+                Some(Entry::Dns(dns)) => Some(dns),
+                _ => None,
+            },
             key: builder.key_draw(class.key, &format!("workload.mix.{}", class.name)),
         })
         .collect();
@@ -393,26 +384,34 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         .workload
         .mix
         .iter()
-        .map(|class| match scenario.geo.dns(&class.call.component) {
-            Some(geo) => geo
-                .targets
-                .iter()
-                .map(|target| builder.endpoint_call(target, &class.call.endpoint))
-                .collect(),
-            None => IdVec::new(),
+        .map(|class| match class.call.target() {
+            Some(
+                call @ Target {
+                    entry: Entry::Dns(dns),
+                    ..
+                },
+            ) => match scenario.geo.dns(&scenario.dns[dns].name) {
+                Some(geo) => geo
+                    .targets
+                    .iter()
+                    .map(|target| builder.endpoint_call(scenario.geo_target(target, call)))
+                    .collect(),
+                None => IdVec::new(),
+            },
+            _ => IdVec::new(),
         })
         .collect();
     if class_entries.iter().all(IdVec::is_empty) {
         class_entries = IdVec::new();
     }
     for (call, pool, endpoint) in std::mem::take(&mut builder.pending_calls) {
-        builder.calls[call].program = endpoint_starts[&(pool, endpoint)];
+        builder.calls[call].program = endpoint_starts[pool][endpoint];
     }
     let mut station_queue = IdVec::from_elem(super::queues::NO_QUEUE, builder.stations.len());
     for ((index, broker), queue) in brokers.iter_enumerated_mut().zip(&scenario.queues) {
-        broker.consumer = builder.station_ids[&queue.consumer.component];
-        broker.program =
-            endpoint_starts[&(queue.consumer.component.clone(), queue.consumer.endpoint.clone())];
+        let pool = scenario.entry_pool(queue.consumer.entry);
+        broker.consumer = builder.station_ids[pool];
+        broker.program = endpoint_starts[pool][queue.consumer.endpoint];
         let slot = &mut station_queue[broker.consumer];
         if *slot == super::queues::NO_QUEUE {
             *slot = index;
@@ -472,9 +471,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         .map(|index| {
             let instances = match &scenario.faults[index].target {
                 FaultTarget::Cdn { cdn } | FaultTarget::CdnEdge { cdn, .. } => {
-                    let position = scenario.cdns.iter().position(|c| c.name == *cdn);
-                    let position = position.expect("fault targets are checked at load");
-                    let edges = &cdns[CdnId::from_index(position)].0.edges;
+                    let edges = &cdns[*cdn].0.edges;
                     match &scenario.faults[index].target {
                         FaultTarget::CdnEdge { edge, .. } => vec![edges[EdgeId(*edge)]],
                         _ => edges.iter().copied().collect(),
@@ -484,7 +481,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
             };
             let mut source = FaultSource::new(scenario, index, instances, &mut builder.streams);
             if let FaultTarget::Queue { queue } = &scenario.faults[index].target {
-                source.queue = Some(builder.queue_ids[queue.as_str()].0);
+                source.queue = Some(*queue);
             }
             source
         })
@@ -575,7 +572,7 @@ fn fault_instances(
 ) -> Vec<InstanceId> {
     match target {
         FaultTarget::Pool { pool } | FaultTarget::PoolInstance { pool, .. } => {
-            let station = &builder.stations[builder.station_ids[pool]];
+            let station = &builder.stations[builder.station_ids[*pool]];
             match target {
                 FaultTarget::PoolInstance { instance, .. } => {
                     vec![MemberId(*instance).instance(station.first_instance)]
@@ -585,7 +582,7 @@ fn fault_instances(
         }
         FaultTarget::DatabasePrimary { database, shard }
         | FaultTarget::DatabaseReplica { database, shard, .. } => {
-            let state = &databases[builder.database_ids[database]];
+            let state = &databases[*database];
             let slot = NodeSlot(match target {
                 FaultTarget::DatabaseReplica { replica, .. } => replica + 1,
                 _ => 0,
@@ -598,7 +595,7 @@ fn fault_instances(
             vec![node.instance]
         }
         FaultTarget::CacheNode { cache, node } => {
-            vec![caches[builder.cache_ids[cache]].nodes[CacheNodeId(*node)]]
+            vec![caches[*cache].nodes[CacheNodeId(*node)]]
         }
         // Filled in from the data centers' placements (`geo_compile`).
         FaultTarget::Datacenter { .. } | FaultTarget::Partition { .. } => Vec::new(),
@@ -631,7 +628,7 @@ fn build_pools(scenario: &Scenario, builder: &mut Builder) {
             pool.concurrency == Concurrency::Async,
             |_| Role::Service,
         );
-        builder.station_ids.insert(pool.name.clone(), id);
+        builder.station_ids.push(id);
         builder.group(&pool.name, StationKind::Pool, first);
         let first_instance = builder.stations[id].first_instance;
         let stopped =
@@ -650,7 +647,6 @@ fn build_databases(
     let mut databases = IdVec::new();
     for database in &scenario.databases {
         let id = databases.next_id();
-        builder.database_ids.insert(database.name.clone(), id);
         let read = builder.site(&database.read, &format!("database.{}.read", database.name));
         let write = builder.site(&database.write, &format!("database.{}.write", database.name));
         builder.database_read.push(read);
@@ -755,7 +751,6 @@ fn build_caches(
     let mut caches = IdVec::new();
     for cache in &scenario.caches {
         let id = caches.next_id();
-        builder.cache_ids.insert(cache.name.clone(), id);
         let latency = builder.site(&cache.latency, &format!("cache.{}.latency", cache.name));
         builder.cache_latency.push(latency);
         let keyspace = cache.keyspace;
@@ -817,12 +812,8 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> IdVec<Balancer
     scenario
         .balancers
         .iter()
-        .enumerate()
-        .map(|(index, balancer)| {
-            builder
-                .balancer_ids
-                .insert(balancer.name.clone(), BalancerId::from_index(index));
-            let pool = &builder.stations[builder.station_ids[&scenario.pools[balancer.pool].name]];
+        .map(|balancer| {
+            let pool = &builder.stations[builder.station_ids[balancer.pool]];
             let (first_instance, instance_count) = (pool.first_instance, pool.instance_count);
             Balancer {
                 policy: balancer.policy,
@@ -852,12 +843,9 @@ fn build_brokers(scenario: &Scenario, builder: &mut Builder) -> IdVec<QueueId, B
     scenario
         .queues
         .iter()
-        .enumerate()
-        .map(|(index, queue)| {
+        .map(|queue| {
             let ack = builder.site(&queue.latency, &format!("queue.{}.latency", queue.name));
-            builder
-                .queue_ids
-                .insert(queue.name.clone(), (QueueId::from_index(index), ack));
+            builder.queue_acks.push(ack);
             Broker::new(
                 queue.name.clone(),
                 queue.capacity,
@@ -876,10 +864,10 @@ fn build_scalers(
 ) -> IdVec<ScalerId, Scaler> {
     scenario
         .pools
-        .iter()
-        .filter_map(|pool| pool.autoscale.as_ref().map(|scale| (pool, scale)))
-        .map(|(pool, scale)| {
-            let station = builder.station_ids[&pool.name];
+        .iter_enumerated()
+        .filter_map(|(id, pool)| pool.autoscale.as_ref().map(|scale| (id, pool, scale)))
+        .map(|(id, pool, scale)| {
+            let station = builder.station_ids[id];
             let mut serving = crate::metrics::TimeWeighted::default();
             serving.set(SimTime::ZERO, pool.instances as u64);
             Scaler {

@@ -30,9 +30,9 @@ pub(super) fn build_cdns(
         let keyspace = &scenario.keyspaces[cdn.keyspace];
         let objects = keyspaces[cdn.keyspace].keys();
         let origin = match &cdn.origin {
-            CdnOrigin::Endpoint(target) => builder.endpoint_call(&target.component, &target.endpoint),
+            CdnOrigin::Endpoint(target) => builder.endpoint_call(*target),
             CdnOrigin::Database(database) => {
-                let database = builder.database_ids[database];
+                let database = *database;
                 let read = builder.database_read[database];
                 builder.database_call(database, false, read, &format!("{path}.origin"))
             }

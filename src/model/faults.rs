@@ -49,7 +49,7 @@ impl FaultSource {
             FaultTime::At { .. } => None,
         };
         FaultSource {
-            label: fault.target.to_string(),
+            label: scenario.fault_target_text(&fault.target),
             instances,
             action: fault.action,
             when: fault.when.clone(),

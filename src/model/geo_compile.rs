@@ -4,8 +4,6 @@
 //! partition faults hit. A balancer with no `datacenter` of its own stands
 //! with its pool.
 
-use std::collections::BTreeMap;
-
 use super::Station;
 use super::balancer::Balancer;
 use super::cluster::CacheCluster;
@@ -21,7 +19,7 @@ use crate::scenario::{FaultTarget, Scenario};
 /// What `build` needs from the compiled arenas.
 pub(super) struct Arenas<'a> {
     pub stations: &'a IdVec<StationId, Station>,
-    pub station_ids: &'a BTreeMap<String, StationId>,
+    pub station_ids: &'a IdVec<crate::scenario::ids::PoolId, StationId>,
     pub instances: &'a IdVec<InstanceId, super::instance::Instance>,
     pub databases: &'a IdVec<DatabaseId, Database>,
     pub caches: &'a IdVec<CacheId, CacheCluster>,
@@ -60,9 +58,9 @@ pub(super) fn build(scenario: &Scenario, arenas: &Arenas) -> Geo {
         state.station_dc[station] = dc;
         state.instance_dc[arenas.stations[station].instances()].fill(dc);
     };
-    for pool in &scenario.pools {
+    for (id, pool) in scenario.pools.iter_enumerated() {
         let dc = dc_index(scenario, geo.datacenter_of(Placed::Pool, &pool.name));
-        place(&mut state, arenas.station_ids[&pool.name], dc);
+        place(&mut state, arenas.station_ids[id], dc);
     }
     for (spec, database) in scenario.databases.iter().zip(arenas.databases) {
         for node in &database.nodes {
@@ -125,7 +123,7 @@ fn target(scenario: &Scenario, arenas: &Arenas, state: &Geo, name: &str) -> DnsT
                 )
             }
             None => {
-                let station = arenas.station_ids[name];
+                let station = arenas.station_ids[scenario.pool_id(name).expect("checked at load")];
                 let pool = &arenas.stations[station];
                 (
                     NO_BALANCER,

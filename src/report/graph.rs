@@ -16,8 +16,8 @@ use crate::engine::SimDuration;
 use crate::scenario::geo::Placed;
 use crate::scenario::ids::{CacheId, DatabaseId};
 use crate::scenario::{
-    Arrivals, Cache, CacheCapacity, Cdn, CdnFallback, CdnOrigin, Database, ReadFrom, ReplicationMode,
-    Scenario, Sharding, Step, WritePolicy, visit_steps,
+    Arrivals, Cache, CacheCapacity, Cdn, CdnFallback, CdnOrigin, ClassCall, Database, ReadFrom,
+    ReplicationMode, Scenario, Sharding, Step, WritePolicy, visit_steps,
 };
 
 /// One box in the diagram.
@@ -120,12 +120,22 @@ impl Topology {
             topology.add_node("cdn", &cdn.name, cdn_detail(cdn));
         }
         for class in &scenario.workload.mix {
-            topology.add_edge("users", &class.call.component, &class.name);
+            let called = match &class.call {
+                ClassCall::Endpoint(target) => scenario.entry_name(target.entry),
+                ClassCall::Cdn { cdn, .. } => &scenario.cdns[*cdn].name,
+            };
+            topology.add_edge("users", called, &class.name);
         }
         for cdn in &scenario.cdns {
             let (origin, label) = match &cdn.origin {
-                CdnOrigin::Endpoint(target) => (&target.component, format!("misses: {}", target.endpoint)),
-                CdnOrigin::Database(database) => (database, "misses: read".to_owned()),
+                CdnOrigin::Endpoint(target) => (
+                    scenario.entry_name(target.entry),
+                    format!("misses: {}", scenario.target_endpoint(*target).name),
+                ),
+                CdnOrigin::Database(database) => (
+                    scenario.databases[*database].name.as_str(),
+                    "misses: read".to_owned(),
+                ),
             };
             topology.add_edge(&cdn.name, origin, &label);
         }
@@ -151,7 +161,12 @@ impl Topology {
             );
         }
         for queue in &scenario.queues {
-            topology.add_edge(&queue.name, &queue.consumer.component, &queue.consumer.endpoint);
+            let consumer = queue.consumer;
+            topology.add_edge(
+                &queue.name,
+                scenario.entry_name(consumer.entry),
+                &scenario.target_endpoint(consumer).name,
+            );
         }
         for pool in &scenario.pools {
             if let Some(store) = pool.session_store {
@@ -161,7 +176,11 @@ impl Topology {
                 let database_name = |database: &DatabaseId| scenario.databases[*database].name.as_str();
                 let cache_name = |cache: &CacheId| scenario.caches[*cache].name.as_str();
                 visit_steps(&endpoint.steps, &mut |step| match step {
-                    Step::Call(target) => topology.add_edge(&pool.name, &target.component, &target.endpoint),
+                    Step::Call(target) => topology.add_edge(
+                        &pool.name,
+                        scenario.entry_name(target.entry),
+                        &scenario.target_endpoint(*target).name,
+                    ),
                     Step::Read {
                         database,
                         cache: None,

@@ -135,12 +135,12 @@ pub(crate) fn resolve_edge_faults(scenario: &mut Scenario) {
         let FaultTarget::CdnEdgeNamed { cdn, edge } = &scenario.faults[index].target else {
             continue;
         };
-        let Some(CdnEdges::Named(names)) = scenario.cdn(cdn).map(|found| &found.edges) else {
+        let Some(CdnEdges::Named(names)) = scenario.cdns.get(*cdn).map(|found| &found.edges) else {
             continue;
         };
         if let Some(position) = names.iter().position(|name| name == edge) {
             scenario.faults[index].target = FaultTarget::CdnEdge {
-                cdn: cdn.clone(),
+                cdn: *cdn,
                 edge: position as u32,
             };
         }

@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::diagnostic::Diagnostic;
-use super::parse::{BUILTIN_SIZES, Declared, RefKind, Reference, builtin_size};
+use super::parse::{BUILTIN_SIZES, Declared, FaultSpec, RefKind, Reference, builtin_size};
 use super::reader::did_you_mean;
-use super::types::{CdnOrigin, Endpoint, FaultTarget, Scenario, Step};
+use super::types::{CdnOrigin, ClassCall, Endpoint, Scenario, Step, Target};
 
 /// The kind of a named component, for messages.
 fn kind_of(scenario: &Scenario, name: &str) -> Option<&'static str> {
@@ -132,14 +132,14 @@ fn cdn_names(scenario: &Scenario) -> Vec<Diagnostic> {
             .iter()
             .filter(|deploy| deploy.mode == super::types::DeployMode::Versioned)
             .count() as u64;
-        if let super::types::CdnOrigin::Database(database) = &cdn.origin
-            && let Some(held) = scenario.database(database).and_then(|db| db.keyspace)
+        if let super::types::CdnOrigin::Database(database) = cdn.origin
+            && let Some(held) = scenario.databases[database].keyspace
             && held != cdn.keyspace
         {
             diagnostics.push(
                 Diagnostic::error(format!(
-                    "CDN `{}` serves keyspace `{}`, but its origin `{database}` holds `{}`",
-                    cdn.name, keyspace.name, scenario.keyspaces[held].name
+                    "CDN `{}` serves keyspace `{}`, but its origin `{}` holds `{}`",
+                    cdn.name, keyspace.name, scenario.databases[database].name, scenario.keyspaces[held].name
                 ))
                 .path(format!("cdn.{}.origin", cdn.name))
                 .help("an object store origin holds the CDN's objects: give both the same `keyspace`"),
@@ -310,18 +310,14 @@ fn out_of_range(reference: &Reference, what: &str, count: u32) -> Diagnostic {
         .help(format!("there are {count}, numbered from 0"))
 }
 
-fn check_fault_target(
-    scenario: &Scenario,
-    reference: &Reference,
-    target: &FaultTarget,
-) -> Option<Diagnostic> {
+fn check_fault_target(scenario: &Scenario, reference: &Reference, target: &FaultSpec) -> Option<Diagnostic> {
     let unknown_named = |what: &str, name: &str, known: Vec<&str>| {
         let mut missing = reference.clone();
         missing.name = name.to_owned();
         unknown(&missing, what, &known)
     };
     match target {
-        FaultTarget::Pool { pool } | FaultTarget::PoolInstance { pool, .. } => {
+        FaultSpec::Pool { pool } | FaultSpec::PoolInstance { pool, .. } => {
             let Some(found) = scenario.pool(pool) else {
                 return Some(unknown_named(
                     "pool",
@@ -330,7 +326,7 @@ fn check_fault_target(
                 ));
             };
             match target {
-                FaultTarget::PoolInstance { instance, .. } => {
+                FaultSpec::PoolInstance { instance, .. } => {
                     // An autoscaled pool's instances are numbered up to its `max`.
                     let count = found
                         .autoscale
@@ -341,8 +337,8 @@ fn check_fault_target(
                 _ => None,
             }
         }
-        FaultTarget::DatabasePrimary { database, shard }
-        | FaultTarget::DatabaseReplica { database, shard, .. } => {
+        FaultSpec::DatabasePrimary { database, shard }
+        | FaultSpec::DatabaseReplica { database, shard, .. } => {
             let Some(found) = scenario.database(database) else {
                 let known = scenario.databases.iter().map(|d| d.name.as_str()).collect();
                 return Some(unknown_named("database", database, known));
@@ -352,13 +348,13 @@ fn check_fault_target(
                 return Some(out_of_range(reference, "a shard", shards));
             }
             match target {
-                FaultTarget::DatabaseReplica { replica, .. } if *replica >= found.replicas => {
+                FaultSpec::DatabaseReplica { replica, .. } if *replica >= found.replicas => {
                     Some(out_of_range(reference, "a replica", found.replicas))
                 }
                 _ => None,
             }
         }
-        FaultTarget::Cdn { cdn } | FaultTarget::CdnEdge { cdn, .. } => {
+        FaultSpec::Cdn { cdn } | FaultSpec::CdnEdge { cdn, .. } => {
             let Some(found) = scenario.cdn(cdn) else {
                 return Some(unknown_named(
                     "CDN",
@@ -367,13 +363,13 @@ fn check_fault_target(
                 ));
             };
             match target {
-                FaultTarget::CdnEdge { edge, .. } if *edge >= found.edges.count() => {
+                FaultSpec::CdnEdge { edge, .. } if *edge >= found.edges.count() => {
                     Some(out_of_range(reference, "an edge", found.edges.count()))
                 }
                 _ => None,
             }
         }
-        FaultTarget::CacheNode { cache, node } => {
+        FaultSpec::CacheNode { cache, node } => {
             let Some(found) = scenario.cache(cache) else {
                 return Some(unknown_named(
                     "cache",
@@ -383,10 +379,10 @@ fn check_fault_target(
             };
             (*node >= found.nodes).then(|| out_of_range(reference, "a node", found.nodes))
         }
-        FaultTarget::Datacenter { .. } | FaultTarget::Partition { .. } => {
+        FaultSpec::Datacenter { .. } | FaultSpec::Partition { .. } => {
             super::geo_check::check_fault_target(scenario, reference, target)
         }
-        FaultTarget::CdnEdgeNamed { cdn, edge } => match scenario.cdn(cdn) {
+        FaultSpec::CdnEdgeNamed { cdn, edge } => match scenario.cdn(cdn) {
             None => Some(unknown_named(
                 "CDN",
                 cdn,
@@ -394,7 +390,7 @@ fn check_fault_target(
             )),
             Some(found) => super::cdn_regions::check_edge_name(reference, found, edge),
         },
-        FaultTarget::Queue { queue } => scenario.queue(queue).is_none().then(|| {
+        FaultSpec::Queue { queue } => scenario.queue(queue).is_none().then(|| {
             unknown_named(
                 "queue",
                 queue,
@@ -536,6 +532,15 @@ fn endpoint_index(scenario: &Scenario) -> EndpointIndex<'_> {
         .collect()
 }
 
+/// A resolved call target's component and endpoint names: the reachability
+/// checks follow names, as geoDNS targets are still named.
+fn names_of(scenario: &Scenario, target: Target) -> (&str, &str) {
+    (
+        scenario.entry_name(target.entry),
+        scenario.target_endpoint(target).name.as_str(),
+    )
+}
+
 /// Every step a request of `class` can run, following calls.
 fn steps_reached<'s>(
     scenario: &'s Scenario,
@@ -554,7 +559,7 @@ fn steps_reached<'s>(
         let endpoint = endpoints[&(pool.name.as_str(), endpoint)];
         visit_steps(&endpoint.steps, &mut |step| {
             if let Step::Call(target) = step {
-                pending.push((target.component.as_str(), target.endpoint.as_str()));
+                pending.push(names_of(scenario, *target));
             }
             steps.push(step);
         });
@@ -573,12 +578,13 @@ fn class_keys(scenario: &Scenario, references: &[Reference]) -> Vec<Diagnostic> 
         let Some(reference) = by_path.get(path.as_str()) else {
             continue;
         };
-        if scenario.cdn(&class.call.component).is_some() {
+        let Some(target) = class.call.target() else {
             // The CDN draws its own objects from its catalog.
             continue;
-        }
+        };
+        let (component, endpoint) = names_of(scenario, target);
         let mut caches = Vec::new();
-        for step in steps_reached(scenario, &endpoints, &class.call.component, &class.call.endpoint) {
+        for step in steps_reached(scenario, &endpoints, component, endpoint) {
             if let Step::Read {
                 cache: Some(cache), ..
             }
@@ -622,19 +628,18 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
     let mut endpoints: HashSet<(&str, &str)> = HashSet::new();
     let mut pending: Vec<(&str, &str)> = Vec::new();
     for class in &scenario.workload.mix {
-        match scenario.cdn(&class.call.component) {
-            Some(cdn) => {
+        match &class.call {
+            ClassCall::Cdn { cdn, .. } => {
+                let cdn = &scenario.cdns[*cdn];
                 reached.insert(cdn.name.as_str());
                 match &cdn.origin {
-                    CdnOrigin::Endpoint(target) => {
-                        pending.push((target.component.as_str(), target.endpoint.as_str()))
-                    }
+                    CdnOrigin::Endpoint(target) => pending.push(names_of(scenario, *target)),
                     CdnOrigin::Database(database) => {
-                        reached.insert(database.as_str());
+                        reached.insert(scenario.databases[*database].name.as_str());
                     }
                 }
             }
-            None => pending.push((class.call.component.as_str(), class.call.endpoint.as_str())),
+            ClassCall::Endpoint(target) => pending.push(names_of(scenario, *target)),
         }
     }
     while let Some((component, endpoint)) = pending.pop() {
@@ -661,7 +666,7 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
         }
         let steps = &index[&(name, endpoint)].steps;
         visit_steps(steps, &mut |step| match step {
-            Step::Call(target) => pending.push((target.component.as_str(), target.endpoint.as_str())),
+            Step::Call(target) => pending.push(names_of(scenario, *target)),
             Step::Read { database, cache, .. } | Step::Write { database, cache, .. } => {
                 reached.insert(&scenario.databases[*database].name);
                 reached.extend(cache.map(|cache| scenario.caches[cache].name.as_str()));
@@ -669,8 +674,7 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
             Step::Enqueue(queue) => {
                 let queue = &scenario.queues[*queue];
                 reached.insert(&queue.name);
-                let consumer = &queue.consumer;
-                pending.push((consumer.component.as_str(), consumer.endpoint.as_str()));
+                pending.push(names_of(scenario, queue.consumer));
             }
             _ => {}
         });

@@ -2,27 +2,28 @@
 //! a pool scaled on queue depth must consume a queue.
 
 use super::diagnostic::Diagnostic;
-use super::types::{ScaleMetric, Scenario};
+use super::ids::PoolId;
+use super::types::{Entry, ScaleMetric, Scenario};
 
 /// The queue a pool consumes (the first, if it consumes several).
-pub fn consumed_queue<'s>(scenario: &'s Scenario, pool: &str) -> Option<&'s super::types::Queue> {
+fn consumed_queue(scenario: &Scenario, pool: PoolId) -> Option<&super::types::Queue> {
     scenario
         .queues
         .iter()
-        .find(|queue| queue.consumer.component == pool)
+        .find(|queue| queue.consumer.entry == Entry::Pool(pool))
 }
 
 pub(crate) fn autoscale_metrics(scenario: &Scenario) -> Vec<Diagnostic> {
     scenario
         .pools
-        .iter()
-        .filter(|pool| {
+        .iter_enumerated()
+        .filter(|(_, pool)| {
             pool.autoscale
                 .as_ref()
                 .is_some_and(|scale| scale.metric == ScaleMetric::QueueDepth)
         })
-        .filter(|pool| consumed_queue(scenario, &pool.name).is_none())
-        .map(|pool| {
+        .filter(|&(id, _)| consumed_queue(scenario, id).is_none())
+        .map(|(_, pool)| {
             Diagnostic::error(format!(
                 "pool `{}` scales on `queue_depth`, but it consumes no queue",
                 pool.name

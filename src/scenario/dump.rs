@@ -109,7 +109,7 @@ fn step(s: &Scenario, step: &Step) -> String {
     match step {
         Step::Compute(d) => format!("{{ compute = {} }}", dist(d)),
         Step::Delay(d) => format!("{{ delay = {} }}", dist(d)),
-        Step::Call(target) => format!("{{ call = {} }}", string(&target.to_string())),
+        Step::Call(target) => format!("{{ call = {} }}", string(&s.target_text(*target))),
         Step::Read {
             database,
             service,
@@ -250,10 +250,10 @@ pub fn to_toml(scenario: &Scenario) -> String {
         writeln!(o, "when_full = {}", string(queue.when_full.name())).unwrap();
         writeln!(o, "durable = {}", queue.durable).unwrap();
         writeln!(o, "latency = {}", dist(&queue.latency)).unwrap();
-        writeln!(o, "consumer = {}", string(&queue.consumer.to_string())).unwrap();
+        writeln!(o, "consumer = {}", string(&scenario.target_text(queue.consumer))).unwrap();
     }
     for fault in &scenario.faults {
-        write_fault(o, fault);
+        write_fault(o, scenario, fault);
     }
     let recovery = &scenario.recovery;
     writeln!(o, "\n[recovery]").unwrap();
@@ -261,9 +261,9 @@ pub fn to_toml(scenario: &Scenario) -> String {
     out
 }
 
-fn write_fault(o: &mut String, fault: &Fault) {
+fn write_fault(o: &mut String, s: &Scenario, fault: &Fault) {
     writeln!(o, "\n[[faults]]").unwrap();
-    let target = string(&fault.target.to_string());
+    let target = string(&s.fault_target_text(&fault.target));
     match fault.action {
         FaultAction::Partition => {
             if let super::types::FaultTarget::Partition { a, b } = &fault.target {
@@ -415,7 +415,7 @@ fn write_cdn(o: &mut String, s: &Scenario, cdn: &Cdn) {
         writeln!(o, "ttl = {}", duration(ttl)).unwrap();
     }
     writeln!(o, "latency = {}", dist(&cdn.latency)).unwrap();
-    writeln!(o, "origin = {}", string(&cdn.origin.to_string())).unwrap();
+    writeln!(o, "origin = {}", string(&s.origin_text(&cdn.origin))).unwrap();
     writeln!(o, "price_per_gb = {}", float(cdn.price_per_gb)).unwrap();
     writeln!(o, "fallback = {}", string(cdn.fallback.name())).unwrap();
     writeln!(o, "detection = {}", duration(cdn.detection)).unwrap();
@@ -516,7 +516,7 @@ fn write_workload(o: &mut String, scenario: &Scenario) {
             "  {{ class = {}, weight = {}, call = {}{key} }},",
             string(&class.name),
             float(class.weight),
-            string(&class.call.to_string())
+            string(&scenario.call_text(&class.call))
         )
         .unwrap();
     }

@@ -5,6 +5,7 @@
 
 use super::diagnostic::Diagnostic;
 use super::geo::Placed;
+use super::parse::FaultSpec;
 use super::parse::{RefKind, Reference};
 use super::reader::did_you_mean;
 use super::types::{FaultTarget, Scenario};
@@ -43,12 +44,12 @@ pub(crate) fn check_reference(scenario: &Scenario, reference: &Reference) -> Opt
 pub(crate) fn check_fault_target(
     scenario: &Scenario,
     reference: &Reference,
-    target: &FaultTarget,
+    target: &FaultSpec,
 ) -> Option<Diagnostic> {
     let known: Vec<&str> = scenario.geo.datacenters.iter().map(|d| d.name.as_str()).collect();
     let names: Vec<&String> = match target {
-        FaultTarget::Datacenter { datacenter } => vec![datacenter],
-        FaultTarget::Partition { a, b } => vec![a, b],
+        FaultSpec::Datacenter { datacenter } => vec![datacenter],
+        FaultSpec::Partition { a, b } => vec![a, b],
         _ => return None,
     };
     names

@@ -7,10 +7,14 @@
 //! dump. Cross-references hold ids, resolved once by the loader
 //! (`parse/names.rs`) for: a balancer's pool, a DNS name's target, a pool's
 //! size and session store, the database, cache and queue of data and
-//! enqueue steps, and every keyspace reference. Still held by name (checked
-//! at load, looked up by their readers): call targets (`Target`), CDN
-//! origins, queue consumers, fault targets and the geography's placements,
-//! links and geoDNS targets.
+//! enqueue steps, every keyspace reference, and call targets (`Target`: an
+//! `Entry` and an `EndpointId`) in call steps, a class's `call` (or its
+//! CDN), a CDN's origin, a queue's consumer, and fault targets (but for
+//! their data centers). Still held by name (checked at load, looked up by
+//! their readers): the geography's placements, data centers' regions, links,
+//! geoDNS targets, and the data centers of `datacenter` and `partition`
+//! faults. `check` works on names (the recorded references, `FaultSpec`):
+//! it runs before every id is known to resolve.
 
 use super::dist::Dist;
 use super::ids::{
@@ -207,25 +211,41 @@ words! {
 pub struct Class {
     pub name: String,
     pub weight: f64,
-    pub call: Target,
+    pub call: ClassCall,
     /// The keyspace the request's key is drawn from (the item it is about).
     pub key: Option<KeyspaceId>,
 }
 
-/// `component/endpoint`: a DNS name, balancer or pool, and the endpoint of
-/// the pool behind it; or a CDN (whose endpoint, if any, is only a label).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Target {
-    pub component: String,
-    pub endpoint: String,
+/// What a call enters by: a DNS name, a balancer or a pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Entry {
+    Dns(DnsId),
+    Balancer(BalancerId),
+    Pool(PoolId),
 }
 
-impl std::fmt::Display for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // A CDN is called by its name alone (no endpoint).
-        match self.endpoint.is_empty() {
-            true => write!(f, "{}", self.component),
-            false => write!(f, "{}/{}", self.component, self.endpoint),
+/// `component/endpoint`: a DNS name, balancer or pool, and the endpoint of
+/// the pool behind it (`Scenario::entry_pool`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub entry: Entry,
+    pub endpoint: EndpointId,
+}
+
+/// A class's `call`: an endpoint, or a CDN called by its name (any path
+/// after the name is only a label, kept for the dump).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClassCall {
+    Endpoint(Target),
+    Cdn { cdn: CdnId, label: Option<String> },
+}
+
+impl ClassCall {
+    /// The endpoint called, unless a CDN is.
+    pub fn target(&self) -> Option<Target> {
+        match self {
+            ClassCall::Endpoint(target) => Some(*target),
+            ClassCall::Cdn { .. } => None,
         }
     }
 }
@@ -686,23 +706,23 @@ words! {
 pub enum FaultTarget {
     /// Every instance of a pool.
     Pool {
-        pool: String,
+        pool: PoolId,
     },
     PoolInstance {
-        pool: String,
+        pool: PoolId,
         instance: u32,
     },
     DatabasePrimary {
-        database: String,
+        database: DatabaseId,
         shard: u32,
     },
     DatabaseReplica {
-        database: String,
+        database: DatabaseId,
         shard: u32,
         replica: u32,
     },
     CacheNode {
-        cache: String,
+        cache: CacheId,
         node: u32,
     },
     /// Everything placed in a data center.
@@ -716,51 +736,31 @@ pub enum FaultTarget {
     },
     /// Every edge of a CDN.
     Cdn {
-        cdn: String,
+        cdn: CdnId,
     },
     /// One edge of a CDN (by index, whether edges are counted or named).
     CdnEdge {
-        cdn: String,
+        cdn: CdnId,
         edge: u32,
     },
     /// One edge of a CDN by its name (`cdn.NAME.EDGE`), as written: the
     /// loader resolves it to `CdnEdge`, so a loaded scenario never holds it.
     CdnEdgeNamed {
-        cdn: String,
+        cdn: CdnId,
         edge: String,
     },
     /// A message queue's broker.
     Queue {
-        queue: String,
+        queue: QueueId,
     },
 }
 
-impl std::fmt::Display for FaultTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FaultTarget::Pool { pool } => write!(f, "pool.{pool}"),
-            FaultTarget::PoolInstance { pool, instance } => write!(f, "pool.{pool}.instance[{instance}]"),
-            FaultTarget::DatabasePrimary { database, shard } => {
-                write!(f, "database.{database}.shard[{shard}].primary")
-            }
-            FaultTarget::DatabaseReplica {
-                database,
-                shard,
-                replica,
-            } => write!(f, "database.{database}.shard[{shard}].replica[{replica}]"),
-            FaultTarget::CacheNode { cache, node } => write!(f, "cache.{cache}.node[{node}]"),
-            FaultTarget::Datacenter { datacenter } => write!(f, "datacenter.{datacenter}"),
-            FaultTarget::Partition { a, b } => write!(f, "partition.{a}|{b}"),
-            FaultTarget::Cdn { cdn } => write!(f, "cdn.{cdn}"),
-            FaultTarget::CdnEdge { cdn, edge } => write!(f, "cdn.{cdn}.edge[{edge}]"),
-            FaultTarget::CdnEdgeNamed { cdn, edge } => write!(f, "cdn.{cdn}.{edge}"),
-            FaultTarget::Queue { queue } => write!(f, "queue.{queue}"),
-        }
-    }
-}
-
 impl Scenario {
-    pub fn size(&self, name: &str) -> Option<&Size> {
+    // Lookups by name: for the loader, and (`pool`, `database`, `balancer`)
+    // for what users name on the command line (knobs, plans, tests); a
+    // loaded scenario refers to components by id.
+
+    pub(crate) fn size(&self, name: &str) -> Option<&Size> {
         self.sizes.iter().find(|size| size.name == name)
     }
 
@@ -768,23 +768,32 @@ impl Scenario {
         self.pools.iter().find(|pool| pool.name == name)
     }
 
+    /// The id of the pool named `name`: for fault targets and geoDNS
+    /// targets, still named.
+    pub(crate) fn pool_id(&self, name: &str) -> Option<PoolId> {
+        self.pools
+            .iter()
+            .position(|pool| pool.name == name)
+            .map(PoolId::from_index)
+    }
+
     pub fn database(&self, name: &str) -> Option<&Database> {
         self.databases.iter().find(|database| database.name == name)
     }
 
-    pub fn cache(&self, name: &str) -> Option<&Cache> {
+    pub(crate) fn cache(&self, name: &str) -> Option<&Cache> {
         self.caches.iter().find(|cache| cache.name == name)
     }
 
-    pub fn cdn(&self, name: &str) -> Option<&Cdn> {
+    pub(crate) fn cdn(&self, name: &str) -> Option<&Cdn> {
         self.cdns.iter().find(|cdn| cdn.name == name)
     }
 
-    pub fn keyspace(&self, name: &str) -> Option<&Keyspace> {
+    pub(crate) fn keyspace(&self, name: &str) -> Option<&Keyspace> {
         self.keyspaces.iter().find(|keyspace| keyspace.name == name)
     }
 
-    pub fn queue(&self, name: &str) -> Option<&Queue> {
+    pub(crate) fn queue(&self, name: &str) -> Option<&Queue> {
         self.queues.iter().find(|queue| queue.name == name)
     }
 
@@ -808,15 +817,16 @@ impl Scenario {
             )
     }
 
-    pub fn dns_name(&self, name: &str) -> Option<&Dns> {
+    pub(crate) fn dns_name(&self, name: &str) -> Option<&Dns> {
         self.dns.iter().find(|dns| dns.name == name)
     }
 
-    /// The pool a call target ends at, following a DNS name (whose target
-    /// is a balancer or a pool, never another name: a scenario where a
-    /// name is both is rejected at load, and must not loop meanwhile) and a
-    /// balancer.
-    pub fn pool_behind(&self, component: &str) -> Option<&Pool> {
+    /// The pool a call target named `component` ends at, following a DNS
+    /// name (whose target is a balancer or a pool, never another name: a
+    /// scenario where a name is both is rejected at load, and must not loop
+    /// meanwhile) and a balancer. For the loader's checks, before names are
+    /// known to resolve.
+    pub(crate) fn pool_behind(&self, component: &str) -> Option<&Pool> {
         if let Some(dns) = self.dns_name(component) {
             return self.pools.get(self.dns_pool(dns.target));
         }
@@ -824,6 +834,126 @@ impl Scenario {
             return self.pools.get(balancer.pool);
         }
         self.pool(component)
+    }
+
+    /// The pool behind a call's entry.
+    pub fn entry_pool(&self, entry: Entry) -> PoolId {
+        match entry {
+            Entry::Dns(dns) => self.dns_pool(self.dns[dns].target),
+            Entry::Balancer(balancer) => self.balancers[balancer].pool,
+            Entry::Pool(pool) => pool,
+        }
+    }
+
+    /// The balancer a call's entry goes through, if any.
+    pub fn entry_balancer(&self, entry: Entry) -> Option<BalancerId> {
+        match entry {
+            Entry::Dns(dns) => match self.dns[dns].target {
+                DnsTarget::Balancer(balancer) => Some(balancer),
+                DnsTarget::Pool(_) => None,
+            },
+            Entry::Balancer(balancer) => Some(balancer),
+            Entry::Pool(_) => None,
+        }
+    }
+
+    /// A geoDNS target named `name` (still named; see `geo`): a balancer
+    /// or a pool.
+    pub(crate) fn geo_target_entry(&self, name: &str) -> Entry {
+        match self.balancers.iter().position(|balancer| balancer.name == name) {
+            Some(index) => Entry::Balancer(BalancerId::from_index(index)),
+            None => Entry::Pool(self.pool_id(name).expect("checked at load")),
+        }
+    }
+
+    /// What the geoDNS target `name` serves for `call` (through its DNS
+    /// name): the endpoint of the same name in the pool behind the target
+    /// (load checks that every target's pool has it).
+    pub(crate) fn geo_target(&self, name: &str, call: Target) -> Target {
+        let entry = self.geo_target_entry(name);
+        let endpoint = &self.target_endpoint(call).name;
+        let endpoints = &self.pools[self.entry_pool(entry)].endpoints;
+        let index = endpoints.iter().position(|e| e.name == *endpoint);
+        Target {
+            entry,
+            endpoint: EndpointId::from_index(index.expect("checked at load")),
+        }
+    }
+
+    /// The name of a call's entry.
+    pub fn entry_name(&self, entry: Entry) -> &str {
+        match entry {
+            Entry::Dns(dns) => &self.dns[dns].name,
+            Entry::Balancer(balancer) => &self.balancers[balancer].name,
+            Entry::Pool(pool) => &self.pools[pool].name,
+        }
+    }
+
+    /// The endpoint a target calls.
+    pub fn target_endpoint(&self, target: Target) -> &Endpoint {
+        &self.pools[self.entry_pool(target.entry)].endpoints[target.endpoint]
+    }
+
+    /// `component/endpoint`, as the scenario writes it.
+    pub fn target_text(&self, target: Target) -> String {
+        format!(
+            "{}/{}",
+            self.entry_name(target.entry),
+            self.target_endpoint(target).name
+        )
+    }
+
+    /// A CDN's `origin`, as the scenario writes it.
+    pub fn origin_text(&self, origin: &CdnOrigin) -> String {
+        match origin {
+            CdnOrigin::Endpoint(target) => self.target_text(*target),
+            CdnOrigin::Database(database) => self.databases[*database].name.clone(),
+        }
+    }
+
+    /// A fault's target, as the scenario writes it.
+    pub fn fault_target_text(&self, target: &FaultTarget) -> String {
+        match target {
+            FaultTarget::Pool { pool } => format!("pool.{}", self.pools[*pool].name),
+            FaultTarget::PoolInstance { pool, instance } => {
+                format!("pool.{}.instance[{instance}]", self.pools[*pool].name)
+            }
+            FaultTarget::DatabasePrimary { database, shard } => {
+                format!(
+                    "database.{}.shard[{shard}].primary",
+                    self.databases[*database].name
+                )
+            }
+            FaultTarget::DatabaseReplica {
+                database,
+                shard,
+                replica,
+            } => format!(
+                "database.{}.shard[{shard}].replica[{replica}]",
+                self.databases[*database].name
+            ),
+            FaultTarget::CacheNode { cache, node } => {
+                format!("cache.{}.node[{node}]", self.caches[*cache].name)
+            }
+            FaultTarget::Datacenter { datacenter } => format!("datacenter.{datacenter}"),
+            FaultTarget::Partition { a, b } => format!("partition.{a}|{b}"),
+            FaultTarget::Cdn { cdn } => format!("cdn.{}", self.cdns[*cdn].name),
+            FaultTarget::CdnEdge { cdn, edge } => format!("cdn.{}.edge[{edge}]", self.cdns[*cdn].name),
+            FaultTarget::CdnEdgeNamed { cdn, edge } => format!("cdn.{}.{edge}", self.cdns[*cdn].name),
+            FaultTarget::Queue { queue } => format!("queue.{}", self.queues[*queue].name),
+        }
+    }
+
+    /// A class's `call`, as the scenario writes it.
+    pub fn call_text(&self, call: &ClassCall) -> String {
+        match call {
+            ClassCall::Endpoint(target) => self.target_text(*target),
+            ClassCall::Cdn { cdn, label: None } => self.cdns[*cdn].name.clone(),
+            ClassCall::Cdn {
+                cdn,
+                label: Some(label),
+            } => format!("{}/{label}", self.cdns[*cdn].name),
+        }
     }
 
     /// The pool behind a DNS name's target.
@@ -913,16 +1043,7 @@ impl CdnEdges {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CdnOrigin {
     Endpoint(Target),
-    Database(String),
-}
-
-impl std::fmt::Display for CdnOrigin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CdnOrigin::Endpoint(target) => write!(f, "{target}"),
-            CdnOrigin::Database(database) => write!(f, "{database}"),
-        }
-    }
+    Database(DatabaseId),
 }
 
 words! {

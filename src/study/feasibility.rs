@@ -21,8 +21,11 @@
 use super::cache_estimate::{self, CacheTraffic};
 use std::collections::HashMap;
 
-use crate::scenario::ids::{CacheId, DatabaseId, PoolId};
-use crate::scenario::{Arrivals, CdnOrigin, Concurrency, Endpoint, ReadFrom, Scenario, Step};
+use crate::engine::id::IdVec;
+use crate::scenario::ids::{BalancerId, CacheId, DnsId, PoolId};
+use crate::scenario::{
+    Arrivals, CdnOrigin, ClassCall, Concurrency, Endpoint, Entry, ReadFrom, Scenario, Step, Target,
+};
 
 /// One station's estimated load.
 #[derive(Clone, Debug, PartialEq)]
@@ -162,15 +165,13 @@ pub struct Walk {
 struct CallGraph<'s> {
     /// (pool index, endpoint) by endpoint id.
     endpoints: Vec<(usize, &'s Endpoint)>,
-    ids: HashMap<(&'s str, &'s str), usize>,
-    /// The endpoint a call target (a DNS name, balancer or pool, and an
-    /// endpoint name) reaches.
-    pool_of: HashMap<&'s str, usize>,
+    /// The id of each pool's first endpoint.
+    first: IdVec<PoolId, usize>,
     /// Calls out of each endpoint: (callee, calls per call of the caller).
     callees: Vec<Vec<(usize, f64)>>,
-    /// Time in a balancer on the way to a DNS name or balancer (ns; see
-    /// `balancer_time_ns`); absent for pools.
-    balancer_ns: HashMap<&'s str, f64>,
+    /// Time in a balancer on the way through a DNS name or balancer (ns;
+    /// see `balancer_time_ns`); absent for pools.
+    balancer_ns: HashMap<Entry, f64>,
     /// Callees before callers (reverse topological order).
     bottom_up: Vec<usize>,
 }
@@ -178,37 +179,20 @@ struct CallGraph<'s> {
 impl<'s> CallGraph<'s> {
     fn new(scenario: &'s Scenario) -> Self {
         let mut endpoints = Vec::new();
-        let mut ids = HashMap::new();
+        let mut first = IdVec::new();
         for (pool_index, pool) in scenario.pools.iter().enumerate() {
+            first.push(endpoints.len());
             for endpoint in &pool.endpoints {
-                ids.insert((pool.name.as_str(), endpoint.name.as_str()), endpoints.len());
                 endpoints.push((pool_index, endpoint));
             }
         }
-        let pools: HashMap<&str, usize> = scenario
-            .pools
-            .iter()
-            .enumerate()
-            .map(|(index, pool)| (pool.name.as_str(), index))
-            .collect();
-        let mut pool_of = pools;
-        for balancer in &scenario.balancers {
-            pool_of.insert(balancer.name.as_str(), balancer.pool.index());
-        }
-        for dns in &scenario.dns {
-            pool_of.insert(dns.name.as_str(), scenario.dns_pool(dns.target).index());
-        }
-        let balancer_ns = scenario
-            .balancers
-            .iter()
-            .map(|b| b.name.as_str())
-            .chain(scenario.dns.iter().map(|d| d.name.as_str()))
-            .map(|name| (name, balancer_time_ns(scenario, name)))
+        let balancer_ns = (scenario.balancers.ids().map(Entry::Balancer))
+            .chain(scenario.dns.ids().map(Entry::Dns))
+            .map(|entry| (entry, balancer_time_ns(scenario, entry)))
             .collect();
         let mut graph = CallGraph {
             endpoints,
-            ids,
-            pool_of,
+            first,
             balancer_ns,
             callees: Vec::new(),
             bottom_up: Vec::new(),
@@ -224,19 +208,16 @@ impl<'s> CallGraph<'s> {
         graph
     }
 
-    /// The endpoint id a call to `component/endpoint` reaches.
-    fn target(&self, scenario: &Scenario, component: &str, endpoint: &str) -> Option<usize> {
-        let pool = &scenario.pools[PoolId::from_index(*self.pool_of.get(component)?)];
-        self.ids.get(&(pool.name.as_str(), endpoint)).copied()
+    /// The endpoint id a call to `target` reaches.
+    fn target(&self, scenario: &Scenario, target: Target) -> usize {
+        self.first[scenario.entry_pool(target.entry)] + target.endpoint.index()
     }
 
     fn collect_calls(&self, scenario: &Scenario, steps: &[Step], weight: f64, out: &mut Vec<(usize, f64)>) {
         for step in steps {
             match step {
                 Step::Call(target) => {
-                    if let Some(id) = self.target(scenario, &target.component, &target.endpoint) {
-                        out.push((id, weight));
-                    }
+                    out.push((self.target(scenario, *target), weight));
                 }
                 Step::Parallel(branches) => {
                     for branch in branches {
@@ -248,10 +229,8 @@ impl<'s> CallGraph<'s> {
                 }
                 // Each message becomes one call of the queue's consumer.
                 Step::Enqueue(queue) => {
-                    let consumer = &scenario.queues[*queue].consumer;
-                    if let Some(id) = self.target(scenario, &consumer.component, &consumer.endpoint) {
-                        out.push((id, weight));
-                    }
+                    let consumer = scenario.queues[*queue].consumer;
+                    out.push((self.target(scenario, consumer), weight));
                 }
                 _ => {}
             }
@@ -308,8 +287,8 @@ struct Estimator<'s> {
     /// Per cache: the hit ratio assumed, and the traffic that reached it.
     cache_hit_ratio: Vec<f64>,
     cache_traffic: Vec<CacheTraffic>,
-    /// Balancers with `cores`, by name: their station index.
-    balancer_station: HashMap<&'s str, usize>,
+    /// Balancers with `cores`: their station index.
+    balancer_station: HashMap<BalancerId, usize>,
 }
 
 /// Calls per second and the busy servers they keep.
@@ -334,24 +313,29 @@ fn limited_balancers(scenario: &Scenario) -> impl Iterator<Item = &crate::scenar
         .filter(|balancer| balancer.cores.is_some())
 }
 
+/// The ids of the balancers with `cores`.
+fn limited_balancer_ids(scenario: &Scenario) -> impl Iterator<Item = BalancerId> + '_ {
+    scenario
+        .balancers
+        .iter_enumerated()
+        .filter(|(_, balancer)| balancer.cores.is_some())
+        .map(|(id, _)| id)
+}
+
 impl<'s> Estimator<'s> {
-    /// Adds `rate` calls/s through `component` (a DNS name, balancer or
-    /// pool) to its balancer when that has `cores`, and returns the mean
-    /// wait for one of them, ns (zero otherwise: the rest of the time in a
-    /// balancer is `balancer_time_ns`).
-    fn balancer_wait(&mut self, component: &str, rate: f64) -> f64 {
+    /// Adds `rate` calls/s through `entry` (a DNS name, balancer or pool)
+    /// to its balancer when that has `cores`, and returns the mean wait for
+    /// one of them, ns (zero otherwise: the rest of the time in a balancer
+    /// is `balancer_time_ns`).
+    fn balancer_wait(&mut self, entry: Entry, rate: f64) -> f64 {
         let scenario = self.scenario;
-        let name = scenario
-            .dns_name(component)
-            .map_or(component, |dns| scenario.dns_target_name(dns.target));
-        let Some(&index) = self.balancer_station.get(name) else {
+        let Some(balancer) = scenario.entry_balancer(entry) else {
             return 0.0;
         };
-        let latency = scenario
-            .balancer(name)
-            .expect("a balancer station")
-            .latency
-            .mean();
+        let Some(&index) = self.balancer_station.get(&balancer) else {
+            return 0.0;
+        };
+        let latency = scenario.balancers[balancer].latency.mean();
         self.rates[index] += rate;
         self.hold[index] += rate * latency;
         self.waits.worker_ns[index]
@@ -444,12 +428,9 @@ impl<'s> Estimator<'s> {
                 }
                 Step::Delay(dist) => demand.hold_ns += dist.mean(),
                 Step::Call(target) => {
-                    let callee = self
-                        .graph
-                        .target(self.scenario, &target.component, &target.endpoint)
-                        .expect("checked");
-                    let balancer = self.graph.balancer_ns.get(target.component.as_str()).copied();
-                    let wait = self.balancer_wait(&target.component, rate);
+                    let callee = self.graph.target(self.scenario, *target);
+                    let balancer = self.graph.balancer_ns.get(&target.entry).copied();
+                    let wait = self.balancer_wait(target.entry, rate);
                     demand.hold_ns +=
                         hop + balancer.unwrap_or(0.0) + wait + self.endpoint_response_ns[callee];
                 }
@@ -507,16 +488,21 @@ impl<'s> Estimator<'s> {
 /// class's requests it gets, and the users' extra round trip to it (ns).
 type GeoEntry = (Option<usize>, f64, f64);
 
-/// The extra time a call through `component` spends in a balancer: its own
+/// The extra time a call through `entry` spends in a balancer: its own
 /// latency plus the hop from the balancer to the instance (ns); zero when
 /// the call goes straight to a pool.
-fn balancer_time_ns(scenario: &Scenario, component: &str) -> f64 {
-    let name = scenario
-        .dns_name(component)
-        .map_or(component, |dns| scenario.dns_target_name(dns.target));
-    scenario.balancer(name).map_or(0.0, |balancer| {
-        balancer.latency.mean() + scenario.network.default.mean()
+fn balancer_time_ns(scenario: &Scenario, entry: Entry) -> f64 {
+    scenario.entry_balancer(entry).map_or(0.0, |balancer| {
+        scenario.balancers[balancer].latency.mean() + scenario.network.default.mean()
     })
+}
+
+/// The geoDNS name a class calls through, if any.
+fn geo_name<'s>(scenario: &'s Scenario, class: &crate::scenario::Class) -> Option<&'s str> {
+    match class.call.target()?.entry {
+        Entry::Dns(dns) => Some(scenario.dns[dns].name.as_str()),
+        _ => None,
+    }
 }
 
 /// The share of a user's requests to the DNS name `dns` that must resolve
@@ -578,11 +564,11 @@ fn walk_with(
         database_writes: vec![Load::default(); scenario.databases.len()],
         cache_traffic: vec![CacheTraffic::default(); scenario.caches.len()],
         cache_hit_ratio,
-        balancer_station: limited_balancers(scenario)
+        balancer_station: limited_balancer_ids(scenario)
             .enumerate()
             .map(|(offset, balancer)| {
                 let first = scenario.pools.len() + scenario.databases.len() + scenario.caches.len();
-                (balancer.name.as_str(), first + offset)
+                (balancer, first + offset)
             })
             .collect(),
     };
@@ -593,10 +579,9 @@ fn walk_with(
         .workload
         .mix
         .iter()
-        .map(|class| {
-            scenario
-                .cdn(&class.call.component)
-                .map(|cdn| CdnPath::new(scenario, cdn))
+        .map(|class| match &class.call {
+            ClassCall::Cdn { cdn, .. } => Some(CdnPath::new(scenario, &scenario.cdns[*cdn])),
+            ClassCall::Endpoint(_) => None,
         })
         .collect();
     let entries: Vec<Option<usize>> = scenario
@@ -605,9 +590,9 @@ fn walk_with(
         .iter()
         .zip(&cdn_paths)
         .map(|(class, cdn)| match cdn.as_ref().map(|cdn| &cdn.origin) {
-            Some(CdnOrigin::Endpoint(target)) => graph.target(scenario, &target.component, &target.endpoint),
+            Some(CdnOrigin::Endpoint(target)) => Some(graph.target(scenario, *target)),
             Some(CdnOrigin::Database(_)) => None,
-            None => graph.target(scenario, &class.call.component, &class.call.endpoint),
+            None => class.call.target().map(|target| graph.target(scenario, target)),
         })
         .collect();
     // A geoDNS name splits its classes' load by region (each to its
@@ -617,9 +602,10 @@ fn walk_with(
         .mix
         .iter()
         .map(|class| {
-            let shares = scenario.geo_entry_shares(&class.call.component)?;
+            let call = class.call.target()?;
+            let shares = scenario.geo_entry_shares(geo_name(scenario, class)?)?;
             let targets = shares.into_iter().map(|(target, share, latency)| {
-                let id = graph.target(scenario, target, &class.call.endpoint);
+                let id = Some(graph.target(scenario, scenario.geo_target(target, call)));
                 (id, share, 2.0 * latency.as_nanos() as f64)
             });
             Some(targets.collect())
@@ -666,14 +652,7 @@ fn walk_with(
         }) = cdn
         {
             let read = Step::Read {
-                // The origin is still named (see `CdnOrigin`).
-                database: DatabaseId::from_index(
-                    scenario
-                        .databases
-                        .iter()
-                        .position(|d| &d.name == database)
-                        .expect("checked at load"),
-                ),
+                database: *database,
                 service: None,
                 cache: None,
             };
@@ -690,9 +669,11 @@ fn walk_with(
         estimator.endpoint(id);
     }
     // Requests per second to each DNS name, for the share that look it up.
-    let mut rate_to_name: HashMap<&str, f64> = HashMap::new();
+    let mut rate_to_name: HashMap<DnsId, f64> = HashMap::new();
     for class in &scenario.workload.mix {
-        *rate_to_name.entry(class.call.component.as_str()).or_default() += rate * class.weight / total_weight;
+        if let Some(Entry::Dns(dns)) = class.call.target().map(|target| target.entry) {
+            *rate_to_name.entry(dns).or_default() += rate * class.weight / total_weight;
+        }
     }
     let users = scenario.workload.arrivals.users();
     let client_round_trip = 2.0 * scenario.network.client.mean();
@@ -713,9 +694,9 @@ fn walk_with(
             // Client ↔ edge, and on a miss the edge's call to the origin.
             let origin = match &cdn.origin {
                 CdnOrigin::Endpoint(target) => {
-                    let wait = estimator.balancer_wait(&target.component, class_rate * cdn.miss_ratio);
+                    let wait = estimator.balancer_wait(target.entry, class_rate * cdn.miss_ratio);
                     2.0 * scenario.network.default.mean()
-                        + balancer_time_ns(scenario, &target.component)
+                        + balancer_time_ns(scenario, target.entry)
                         + wait
                         + served
                 }
@@ -724,24 +705,30 @@ fn walk_with(
             response_ns += share * (cdn.round_trip_ns + cdn.miss_ratio * origin);
             continue;
         }
-        let lookup = scenario.dns_name(&class.call.component).map_or(0.0, |dns| {
-            lookup_share(dns, rate_to_name[dns.name.as_str()], users) * dns.resolve.mean()
-        });
+        let entry = class.call.target().expect("not a CDN").entry;
+        let lookup = match entry {
+            Entry::Dns(id) => {
+                let dns = &scenario.dns[id];
+                lookup_share(dns, rate_to_name[&id], users) * dns.resolve.mean()
+            }
+            _ => 0.0,
+        };
         // A geoDNS name's load splits over its targets' balancers.
-        let wait = match scenario.geo_entry_shares(&class.call.component) {
+        let wait = match geo_name(scenario, class).and_then(|name| scenario.geo_entry_shares(name)) {
             Some(targets) => targets
                 .into_iter()
                 .map(|(target, target_share, _)| {
+                    let target = scenario.geo_target_entry(target);
                     target_share * estimator.balancer_wait(target, class_rate * target_share)
                 })
                 .sum(),
-            None => estimator.balancer_wait(&class.call.component, class_rate),
+            None => estimator.balancer_wait(entry, class_rate),
         };
-        let balancer = balancer_time_ns(scenario, &class.call.component) + wait;
+        let balancer = balancer_time_ns(scenario, entry) + wait;
         response_ns += share * (client_round_trip + lookup + balancer + served);
     }
     let mut demands = Vec::with_capacity(stations);
-    for (index, pool) in scenario.pools.iter().enumerate() {
+    for (index, (id, pool)) in scenario.pools.iter_enumerated().enumerate() {
         let size = scenario.pool_size(pool);
         demands.push(StationDemand {
             station: pool.name.clone(),
@@ -758,7 +745,7 @@ fn walk_with(
             pulls_from: scenario
                 .queues
                 .iter()
-                .find(|queue| queue.consumer.component == pool.name)
+                .find(|queue| queue.consumer.entry == Entry::Pool(id))
                 .map(|queue| queue.name.clone()),
         });
     }
@@ -817,8 +804,8 @@ fn walk_with(
             cache.connections,
         ));
     }
-    for balancer in limited_balancers(scenario) {
-        let index = estimator.balancer_station[balancer.name.as_str()];
+    for (id, balancer) in limited_balancer_ids(scenario).map(|id| (id, &scenario.balancers[id])) {
+        let index = estimator.balancer_station[&id];
         demands.push(StationDemand::servers_only(
             balancer.name.clone(),
             estimator.rates[index],
@@ -873,16 +860,21 @@ impl StationDemand {
 /// Estimated load on every station at the workload's peak rate.
 pub fn estimate(scenario: &Scenario) -> Vec<StationLoad> {
     let walk = walk(scenario, offered_rate(scenario), &Waits::zero(scenario));
+    // Stations come in scenario order: pools, databases, caches, then the
+    // balancers with cores.
+    let pools = scenario.pools.len();
+    let balancers_from = pools + scenario.databases.len() + scenario.caches.len();
     walk.stations
         .iter()
-        .map(|demand| StationLoad {
+        .enumerate()
+        .map(|(index, demand)| StationLoad {
             station: demand.station.clone(),
             arrival_rate: demand.arrival_rate,
             utilization: demand.utilization(),
             cpu_utilization: demand.cpu_utilization(),
-            servers: if scenario.pool(&demand.station).is_some() {
+            servers: if index < pools {
                 Servers::Workers
-            } else if scenario.balancer(&demand.station).is_some() {
+            } else if index >= balancers_from {
                 Servers::Cores
             } else {
                 Servers::Connections

@@ -168,7 +168,10 @@ fn killing_one_regions_edge_sends_only_that_region_to_the_origin() {
     let text = text(r#"["us", "eu"]"#, "1h", extra)
         .replace("[pool.origin]\n", "[pool.origin]\ndatacenter = \"dc-us\"\n");
     let loaded = scenario(&text);
-    assert_eq!(loaded.faults[0].target.to_string(), "cdn.static.edge[1]");
+    assert_eq!(
+        loaded.fault_target_text(&loaded.faults[0].target),
+        "cdn.static.edge[1]"
+    );
     let result = simulate(&loaded);
     assert_conserved(&result);
     // Nothing changes for us: no error, every request at its own edge.

@@ -79,7 +79,8 @@ fn read_origin(cx: &mut Cx, node: &Node) -> Option<CdnOrigin> {
     if text.contains('/') {
         super::read_target(cx, node, RefKind::Origin).map(CdnOrigin::Endpoint)
     } else {
-        super::read_reference(cx, node, RefKind::Database).map(CdnOrigin::Database)
+        super::read_reference(cx, node, RefKind::Database)
+            .map(|name| CdnOrigin::Database(cx.names.database(&name)))
     }
 }
 
@@ -302,7 +303,10 @@ mod tests {
         let cdn = &loaded.scenario.cdns[crate::scenario::ids::CdnId(0)];
         assert_eq!(cdn.edges, CdnEdges::Named(vec!["eu".into(), "us".into()]));
         assert_eq!(cdn.edges.scope("c", 1), "c.us");
-        assert_eq!(cdn.origin, CdnOrigin::Database("store".into()));
+        assert_eq!(
+            cdn.origin,
+            CdnOrigin::Database(crate::scenario::ids::DatabaseId(0))
+        );
         assert_eq!(
             loaded.scenario.keyspaces[crate::scenario::ids::KeyspaceId(0)].value_size,
             Dist::LogNormal {

@@ -3,10 +3,65 @@
 
 use super::super::diagnostic::Diagnostic;
 use super::super::reader::{Node, optional};
-use super::super::types::{Fault, FaultAction, FaultTarget, FaultTime, KillMode};
+use super::super::types::{Fault, FaultAction, FaultTime, KillMode};
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, Reference};
 use crate::engine::SimDuration;
+
+/// What a fault hits, as written (names): checked by `check`, resolved to
+/// a `FaultTarget` by `parse/names.rs`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum FaultSpec {
+    /// Every instance of a pool.
+    Pool {
+        pool: String,
+    },
+    PoolInstance {
+        pool: String,
+        instance: u32,
+    },
+    DatabasePrimary {
+        database: String,
+        shard: u32,
+    },
+    DatabaseReplica {
+        database: String,
+        shard: u32,
+        replica: u32,
+    },
+    CacheNode {
+        cache: String,
+        node: u32,
+    },
+    /// Everything placed in a data center.
+    Datacenter {
+        datacenter: String,
+    },
+    /// The network between two data centers.
+    Partition {
+        a: String,
+        b: String,
+    },
+    /// Every edge of a CDN.
+    Cdn {
+        cdn: String,
+    },
+    /// One edge of a CDN (by index, whether edges are counted or named).
+    CdnEdge {
+        cdn: String,
+        edge: u32,
+    },
+    /// One edge of a CDN by its name (`cdn.NAME.EDGE`), as written: the
+    /// loader resolves it to `CdnEdge`, so a loaded scenario never holds it.
+    CdnEdgeNamed {
+        cdn: String,
+        edge: String,
+    },
+    /// A message queue's broker.
+    Queue {
+        queue: String,
+    },
+}
 
 pub(crate) fn read_faults(cx: &mut Cx, node: &Node) -> Option<Vec<Fault>> {
     let items = cx.reader.array(node)?;
@@ -63,7 +118,7 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
         let target = read_partition(cx, &partition)?;
         let when = fault_time(cx, &problem, at, lasting, mtbf, mttr, true)?;
         return Some(Fault {
-            target,
+            target: cx.names.fault_target(&target),
             when,
             action: FaultAction::Partition,
         });
@@ -99,7 +154,7 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
     let target = read_target(cx, &target_node)?;
     if matches!(
         target,
-        FaultTarget::Cdn { .. } | FaultTarget::CdnEdge { .. } | FaultTarget::CdnEdgeNamed { .. }
+        FaultSpec::Cdn { .. } | FaultSpec::CdnEdge { .. } | FaultSpec::CdnEdgeNamed { .. }
     ) && matches!(action, FaultAction::Slow { .. })
     {
         // Edges model no service time, so there is nothing to slow down.
@@ -110,7 +165,7 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
         );
         return None;
     }
-    if matches!(target, FaultTarget::Queue { .. }) && matches!(action, FaultAction::Slow { .. }) {
+    if matches!(target, FaultSpec::Queue { .. }) && matches!(action, FaultAction::Slow { .. }) {
         cx.reader.invalid(
             &target_node,
             "a queue's broker can be killed or restored, not slowed down",
@@ -118,7 +173,11 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
         );
         return None;
     }
-    Some(Fault { target, when, action })
+    Some(Fault {
+        target: cx.names.fault_target(&target),
+        when,
+        action,
+    })
 }
 
 /// When a fault strikes: at `at` (undone after `for`), or at random.
@@ -155,7 +214,7 @@ fn fault_time(
 }
 
 /// `partition = ["dc-a", "dc-b"]`.
-fn read_partition(cx: &mut Cx, node: &Node) -> Option<FaultTarget> {
+fn read_partition(cx: &mut Cx, node: &Node) -> Option<FaultSpec> {
     let items = cx.reader.array(node)?;
     let names: Vec<Option<&str>> = items.iter().map(|item| cx.reader.string(item)).collect();
     let names: Vec<&str> = names.into_iter().collect::<Option<_>>()?;
@@ -167,7 +226,7 @@ fn read_partition(cx: &mut Cx, node: &Node) -> Option<FaultTarget> {
         );
         return None;
     };
-    let target = FaultTarget::Partition {
+    let target = FaultSpec::Partition {
         a: (*a).to_owned(),
         b: (*b).to_owned(),
     };
@@ -193,30 +252,30 @@ fn indexed(part: &str) -> Option<(&str, Option<u32>)> {
 /// `database.NAME.replica[R]`, `database.NAME.shard[S].primary|replica[R]`,
 /// `cache.NAME.node[I]`, `cdn.NAME`, `cdn.NAME.edge[I]`, `cdn.NAME.EDGE`
 /// (a named edge), `queue.NAME`.
-fn parse_target(text: &str) -> Option<FaultTarget> {
+fn parse_target(text: &str) -> Option<FaultSpec> {
     let (kind, rest) = text.split_once('.')?;
     let mut parts = rest.split('.');
     let name = parts.next()?.to_owned();
     let tail: Vec<(&str, Option<u32>)> = parts.map(indexed).collect::<Option<_>>()?;
     match (kind, tail.as_slice()) {
-        ("pool", []) => Some(FaultTarget::Pool { pool: name }),
-        ("pool", [("instance", Some(instance))]) => Some(FaultTarget::PoolInstance {
+        ("pool", []) => Some(FaultSpec::Pool { pool: name }),
+        ("pool", [("instance", Some(instance))]) => Some(FaultSpec::PoolInstance {
             pool: name,
             instance: *instance,
         }),
-        ("datacenter", []) => Some(FaultTarget::Datacenter { datacenter: name }),
-        ("cdn", []) => Some(FaultTarget::Cdn { cdn: name }),
-        ("cdn", [("edge", Some(edge))]) => Some(FaultTarget::CdnEdge {
+        ("datacenter", []) => Some(FaultSpec::Datacenter { datacenter: name }),
+        ("cdn", []) => Some(FaultSpec::Cdn { cdn: name }),
+        ("cdn", [("edge", Some(edge))]) => Some(FaultSpec::CdnEdge {
             cdn: name,
             edge: *edge,
         }),
         // `edge` alone is a counted edge missing its index.
-        ("cdn", [(edge, None)]) if *edge != "edge" => Some(FaultTarget::CdnEdgeNamed {
+        ("cdn", [(edge, None)]) if *edge != "edge" => Some(FaultSpec::CdnEdgeNamed {
             cdn: name,
             edge: (*edge).to_owned(),
         }),
-        ("queue", []) => Some(FaultTarget::Queue { queue: name }),
-        ("cache", [("node", Some(node))]) => Some(FaultTarget::CacheNode {
+        ("queue", []) => Some(FaultSpec::Queue { queue: name }),
+        ("cache", [("node", Some(node))]) => Some(FaultSpec::CacheNode {
             cache: name,
             node: *node,
         }),
@@ -227,11 +286,11 @@ fn parse_target(text: &str) -> Option<FaultTarget> {
                 _ => return None,
             };
             match node {
-                ("primary", None) => Some(FaultTarget::DatabasePrimary {
+                ("primary", None) => Some(FaultSpec::DatabasePrimary {
                     database: name,
                     shard,
                 }),
-                ("replica", Some(replica)) => Some(FaultTarget::DatabaseReplica {
+                ("replica", Some(replica)) => Some(FaultSpec::DatabaseReplica {
                     database: name,
                     shard,
                     replica,
@@ -243,7 +302,7 @@ fn parse_target(text: &str) -> Option<FaultTarget> {
     }
 }
 
-fn read_target(cx: &mut Cx, node: &Node) -> Option<FaultTarget> {
+fn read_target(cx: &mut Cx, node: &Node) -> Option<FaultSpec> {
     let text = cx.reader.string(node)?;
     let Some(target) = parse_target(text) else {
         cx.reader.invalid(
@@ -275,25 +334,25 @@ mod tests {
     fn targets_parse() {
         assert_eq!(
             parse_target("pool.web"),
-            Some(FaultTarget::Pool { pool: "web".into() })
+            Some(FaultSpec::Pool { pool: "web".into() })
         );
         assert_eq!(
             parse_target("pool.web.instance[2]"),
-            Some(FaultTarget::PoolInstance {
+            Some(FaultSpec::PoolInstance {
                 pool: "web".into(),
                 instance: 2
             })
         );
         assert_eq!(
             parse_target("database.db.primary"),
-            Some(FaultTarget::DatabasePrimary {
+            Some(FaultSpec::DatabasePrimary {
                 database: "db".into(),
                 shard: 0
             })
         );
         assert_eq!(
             parse_target("database.db.shard[3].replica[1]"),
-            Some(FaultTarget::DatabaseReplica {
+            Some(FaultSpec::DatabaseReplica {
                 database: "db".into(),
                 shard: 3,
                 replica: 1
@@ -301,38 +360,38 @@ mod tests {
         );
         assert_eq!(
             parse_target("datacenter.dc-us"),
-            Some(FaultTarget::Datacenter {
+            Some(FaultSpec::Datacenter {
                 datacenter: "dc-us".into()
             })
         );
         assert_eq!(
             parse_target("cache.c.node[0]"),
-            Some(FaultTarget::CacheNode {
+            Some(FaultSpec::CacheNode {
                 cache: "c".into(),
                 node: 0
             })
         );
         assert_eq!(
             parse_target("cdn.static"),
-            Some(FaultTarget::Cdn { cdn: "static".into() })
+            Some(FaultSpec::Cdn { cdn: "static".into() })
         );
         assert_eq!(
             parse_target("cdn.static.edge[1]"),
-            Some(FaultTarget::CdnEdge {
+            Some(FaultSpec::CdnEdge {
                 cdn: "static".into(),
                 edge: 1
             })
         );
         assert_eq!(
             parse_target("cdn.static.eu"),
-            Some(FaultTarget::CdnEdgeNamed {
+            Some(FaultSpec::CdnEdgeNamed {
                 cdn: "static".into(),
                 edge: "eu".into()
             })
         );
         assert_eq!(
             parse_target("queue.jobs"),
-            Some(FaultTarget::Queue { queue: "jobs".into() })
+            Some(FaultSpec::Queue { queue: "jobs".into() })
         );
         for bad in [
             "queue.jobs.node[0]",

@@ -29,6 +29,7 @@ pub use cdn::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES, MAX_OBJECT_BYTES};
 pub use components::{MAX_CORES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_STEP_DEPTH, MAX_WORKERS};
 pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES};
 pub use dist::{CV_RANGE, MAX_EMPIRICAL_SAMPLES};
+pub(crate) use faults::FaultSpec;
 pub use geo::MAX_REGIONS;
 pub use queues::MAX_QUEUE_MESSAGES;
 pub use workload::{MAX_CLOSED_USERS, MAX_RETRIES, MAX_USERS};
@@ -56,7 +57,7 @@ pub(crate) enum RefKind {
     /// A cache in a read or write step on `database`.
     Cache { database: String },
     /// What a fault hits.
-    FaultTarget(super::types::FaultTarget),
+    FaultTarget(FaultSpec),
     /// `datacenter.<d>.region`, a link's end: a region.
     Region,
     /// A component's `datacenter`: a data center.
@@ -160,10 +161,7 @@ pub(crate) fn read_target(cx: &mut Cx, node: &Node, kind: RefKind) -> Option<Tar
         span: node.span.clone(),
         path: node.path.clone(),
     });
-    Some(Target {
-        component: component.to_owned(),
-        endpoint: endpoint.to_owned(),
-    })
+    Some(cx.names.target(component, endpoint))
 }
 
 /// Instance sizes anyone can name without defining them: general-purpose

@@ -8,8 +8,11 @@
 
 use toml::de::{DeTable, DeValue};
 
-use super::super::ids::{BalancerId, CacheId, DatabaseId, KeyspaceId, PoolId, QueueId, SizeId};
-use super::super::types::DnsTarget;
+use super::super::ids::{
+    BalancerId, CacheId, CdnId, DatabaseId, DnsId, EndpointId, KeyspaceId, PoolId, QueueId, SizeId,
+};
+use super::super::types::{DnsTarget, Entry, FaultTarget, Target};
+use super::FaultSpec;
 use super::builtin_size;
 use crate::engine::id::Id;
 
@@ -17,8 +20,16 @@ use crate::engine::id::Id;
 #[derive(Default)]
 pub(crate) struct Names {
     sizes: Vec<String>,
+    dns: Vec<String>,
+    /// Each DNS name's (first) target, as written.
+    dns_targets: Vec<Option<String>>,
     balancers: Vec<String>,
+    /// Each balancer's pool, as written.
+    balancer_pools: Vec<Option<String>>,
     pools: Vec<String>,
+    /// Each pool's endpoints, in declaration order.
+    endpoints: Vec<Vec<String>>,
+    cdns: Vec<String>,
     databases: Vec<String>,
     keyspaces: Vec<String>,
     caches: Vec<String>,
@@ -45,12 +56,66 @@ fn keys(root: &DeTable, section: &str) -> Vec<String> {
     }
 }
 
+/// Each component's table of a section, in order.
+fn tables<'a>(root: &'a DeTable<'a>, section: &str) -> Vec<Option<&'a DeTable<'a>>> {
+    match root.get(section).map(|value| value.get_ref()) {
+        Some(DeValue::Table(table)) => table
+            .values()
+            .map(|value| match value.get_ref() {
+                DeValue::Table(table) => Some(table),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A string value of a component's table; with `first`, an array's first
+/// string too.
+fn string_of(table: Option<&DeTable>, key: &str, first: Option<&str>) -> Option<String> {
+    let table = table?;
+    match table.get(key).map(|value| value.get_ref()) {
+        Some(DeValue::String(text)) => Some(text.to_string()),
+        _ => match table.get(first?).map(|value| value.get_ref()) {
+            Some(DeValue::Array(items)) => match items.first().map(|item| item.get_ref()) {
+                Some(DeValue::String(text)) => Some(text.to_string()),
+                _ => None,
+            },
+            _ => None,
+        },
+    }
+}
+
 impl Names {
     pub fn new(root: &DeTable) -> Self {
+        let dns_targets = tables(root, "dns")
+            .into_iter()
+            .map(|table| string_of(table, "target", Some("targets")))
+            .collect();
+        let balancer_pools = tables(root, "balancer")
+            .into_iter()
+            .map(|table| string_of(table, "pool", None))
+            .collect();
+        let endpoints = tables(root, "pool")
+            .into_iter()
+            .map(
+                |table| match table.and_then(|table| table.get("endpoint")).map(|v| v.get_ref()) {
+                    Some(DeValue::Table(endpoints)) => {
+                        endpoints.keys().map(|key| key.get_ref().to_string()).collect()
+                    }
+                    _ => Vec::new(),
+                },
+            )
+            .collect();
         Names {
             sizes: keys(root, "size"),
+            dns: keys(root, "dns"),
+            dns_targets,
             balancers: keys(root, "balancer"),
+            balancer_pools,
             pools: keys(root, "pool"),
+            endpoints,
+            cdns: keys(root, "cdn"),
             databases: keys(root, "database"),
             keyspaces: keys(root, "keyspace"),
             caches: keys(root, "cache"),
@@ -97,5 +162,97 @@ impl Names {
             true => DnsTarget::Balancer(self.balancer(name)),
             false => DnsTarget::Pool(self.pool(name)),
         }
+    }
+
+    /// A call's entry: a DNS name, else a balancer, else a pool.
+    pub fn entry(&self, name: &str) -> Entry {
+        if self.dns.iter().any(|known| known == name) {
+            Entry::Dns(find::<DnsId>(&self.dns, name))
+        } else if self.balancers.iter().any(|known| known == name) {
+            Entry::Balancer(self.balancer(name))
+        } else {
+            Entry::Pool(self.pool(name))
+        }
+    }
+
+    /// The pool a call's entry named `name` ends at (as
+    /// `Scenario::pool_behind` follows it), by the names as written.
+    fn pool_behind(&self, name: &str) -> Option<usize> {
+        let by = |names: &[String], values: &[Option<String>]| {
+            let index = names.iter().position(|known| known == name)?;
+            values.get(index).cloned().flatten()
+        };
+        let mut name = name.to_owned();
+        if let Some(target) = by(&self.dns, &self.dns_targets) {
+            name = target;
+        }
+        if let Some(index) = self.balancers.iter().position(|known| *known == name) {
+            name = self.balancer_pools.get(index).cloned().flatten()?;
+        }
+        self.pools.iter().position(|known| *known == name)
+    }
+
+    /// `component/endpoint`: the entry and the endpoint of the pool behind it.
+    pub fn target(&self, component: &str, endpoint: &str) -> Target {
+        let endpoint = self
+            .pool_behind(component)
+            .and_then(|pool| self.endpoints.get(pool))
+            .map_or_else(unresolved, |endpoints| find::<EndpointId>(endpoints, endpoint));
+        Target {
+            entry: self.entry(component),
+            endpoint,
+        }
+    }
+
+    /// A fault's target; data centers are still named.
+    pub fn fault_target(&self, spec: &FaultSpec) -> FaultTarget {
+        let cdn = |name: &str| self.cdn(name).unwrap_or_else(unresolved);
+        match spec.clone() {
+            FaultSpec::Pool { pool } => FaultTarget::Pool {
+                pool: self.pool(&pool),
+            },
+            FaultSpec::PoolInstance { pool, instance } => FaultTarget::PoolInstance {
+                pool: self.pool(&pool),
+                instance,
+            },
+            FaultSpec::DatabasePrimary { database, shard } => FaultTarget::DatabasePrimary {
+                database: self.database(&database),
+                shard,
+            },
+            FaultSpec::DatabaseReplica {
+                database,
+                shard,
+                replica,
+            } => FaultTarget::DatabaseReplica {
+                database: self.database(&database),
+                shard,
+                replica,
+            },
+            FaultSpec::CacheNode { cache, node } => FaultTarget::CacheNode {
+                cache: self.cache(&cache),
+                node,
+            },
+            FaultSpec::Datacenter { datacenter } => FaultTarget::Datacenter { datacenter },
+            FaultSpec::Partition { a, b } => FaultTarget::Partition { a, b },
+            FaultSpec::Cdn { cdn: name } => FaultTarget::Cdn { cdn: cdn(&name) },
+            FaultSpec::CdnEdge { cdn: name, edge } => FaultTarget::CdnEdge {
+                cdn: cdn(&name),
+                edge,
+            },
+            FaultSpec::CdnEdgeNamed { cdn: name, edge } => FaultTarget::CdnEdgeNamed {
+                cdn: cdn(&name),
+                edge,
+            },
+            FaultSpec::Queue { queue } => FaultTarget::Queue {
+                queue: self.queue(&queue),
+            },
+        }
+    }
+
+    pub fn cdn(&self, name: &str) -> Option<CdnId> {
+        self.cdns
+            .iter()
+            .position(|known| known == name)
+            .map(CdnId::from_index)
     }
 }

@@ -3,8 +3,11 @@
 use std::path::Path;
 
 use super::super::diagnostic::Diagnostic;
+use super::super::ids::EndpointId;
 use super::super::reader::{Node, Reader, TableNode};
-use super::super::types::{Arrivals, Class, Diurnal, OpenRate, RateChange, Retry, Target, Workload};
+use super::super::types::{
+    Arrivals, Class, ClassCall, Diurnal, OpenRate, RateChange, Retry, Target, Workload,
+};
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
 use crate::engine::SimDuration;
@@ -260,13 +263,27 @@ fn read_mix(cx: &mut Cx, node: &Node) -> Option<Vec<Class>> {
 }
 
 /// A class's `call`: `component/endpoint`, or a CDN's name alone.
-fn read_entry(cx: &mut Cx, node: &Node) -> Option<Target> {
+fn read_entry(cx: &mut Cx, node: &Node) -> Option<ClassCall> {
     let text = cx.reader.string(node)?;
-    if text.contains('/') {
-        return read_target(cx, node, RefKind::Entry);
+    // A CDN takes any path (or none) after its name: only a label.
+    let (name, label) = match text.split_once('/') {
+        Some((name, label)) => (name, Some(label.to_owned())),
+        None => (text, None),
+    };
+    if let Some(cdn) = cx.names.cdn(name) {
+        let read = match label {
+            Some(_) => read_target(cx, node, RefKind::Entry).map(|_| ()),
+            None => super::read_reference(cx, node, RefKind::Entry).map(|_| ()),
+        };
+        return read.map(|()| ClassCall::Cdn { cdn, label });
     }
-    super::read_reference(cx, node, RefKind::Entry).map(|component| Target {
-        component,
-        endpoint: String::new(),
+    if label.is_some() {
+        return read_target(cx, node, RefKind::Entry).map(ClassCall::Endpoint);
+    }
+    super::read_reference(cx, node, RefKind::Entry).map(|component| {
+        ClassCall::Endpoint(Target {
+            entry: cx.names.entry(&component),
+            endpoint: EndpointId::from_index(u16::MAX as usize),
+        })
     })
 }
