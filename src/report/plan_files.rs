@@ -8,6 +8,7 @@
 //! <for each SLO: SLO:mean, SLO:bound, SLO:met>,busiest_station,
 //! busiest_metric,busiest_utilization,reason`.
 
+use crate::metrics::catalog as metric;
 use std::io;
 use std::path::Path;
 
@@ -34,7 +35,7 @@ pub fn plan_csv(plan: &Plan) -> Vec<u8> {
     let mut out = csv_writer(Vec::new());
     let mut header = vec!["step".to_owned(), "phase".to_owned()];
     header.extend(plan.knobs.iter().map(|knob| knob.path()));
-    header.push("cost_per_month_usd".to_owned());
+    header.push(metric::COST_PER_MONTH_USD.name.to_owned());
     if let Some(step) = plan.steps.first() {
         for check in &step.evaluation.checks {
             for part in ["mean", "bound", "met"] {
