@@ -8,10 +8,10 @@
 //! <for each SLO: SLO:mean, SLO:bound, SLO:met>,busiest_station,
 //! busiest_metric,busiest_utilization,reason`.
 
-use crate::metrics::catalog as metric;
 use std::io;
 use std::path::Path;
 
+use crate::metrics::catalog as metric;
 use crate::results::interval::IntervalSummary;
 use crate::results::plan::{Outcome, Plan};
 
