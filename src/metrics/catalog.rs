@@ -400,6 +400,19 @@ pub const COST_USD: Metric = metric(
     Both,
     "instance-hours × price, billed by up-time: an instance costs while it runs — booting, serving or draining — and is up; a CDN's egress × `price_per_gb`; `overall` includes both (per window for CDNs)",
 );
+/// The request metrics a person reads first, in reading order: the columns
+/// of the report's request table and the head of `compare`'s key metrics.
+pub const REQUEST_HEADLINE: [&str; 8] = [
+    REQUESTS.name,
+    THROUGHPUT_RPS.name,
+    ERROR_RATE.name,
+    LATENCY_MEAN_MS.name,
+    LATENCY_P50_MS.name,
+    LATENCY_P95_MS.name,
+    LATENCY_P99_MS.name,
+    LATENCY_MAX_MS.name,
+];
+
 pub const COST_PER_MONTH_USD: Metric = metric(
     "cost_per_month_usd",
     Unit::Usd,

@@ -43,19 +43,9 @@ impl ComparisonRow {
     }
 }
 
-/// Metrics shown in the terminal and in compare.html; compare.csv has all.
-const KEY_OVERALL: [&str; 10] = [
-    metric::REQUESTS.name,
-    metric::THROUGHPUT_RPS.name,
-    metric::ERROR_RATE.name,
-    metric::LATENCY_MEAN_MS.name,
-    metric::LATENCY_P50_MS.name,
-    metric::LATENCY_P95_MS.name,
-    metric::LATENCY_P99_MS.name,
-    metric::LATENCY_MAX_MS.name,
-    metric::COST_USD.name,
-    metric::COST_PER_MILLION_REQUESTS_USD.name,
-];
+/// Metrics shown in the terminal and in compare.html, after the request
+/// headline (`metric::REQUEST_HEADLINE`); compare.csv has all.
+const KEY_COST: [&str; 2] = [metric::COST_USD.name, metric::COST_PER_MILLION_REQUESTS_USD.name];
 const KEY_COMPONENT: [&str; 12] = [
     metric::INSTANCES.name,
     metric::UTILIZATION.name,
@@ -106,11 +96,14 @@ impl Comparison {
     /// The rows worth reading first: overall results, the bottleneck, and
     /// the load of every component.
     pub fn key_rows(&self) -> Vec<&ComparisonRow> {
-        let overall = KEY_OVERALL.iter().filter_map(|metric| {
-            self.rows
-                .iter()
-                .find(|row| row.scope == "overall" && row.metric == *metric)
-        });
+        let overall = metric::REQUEST_HEADLINE
+            .iter()
+            .chain(&KEY_COST)
+            .filter_map(|metric| {
+                self.rows
+                    .iter()
+                    .find(|row| row.scope == "overall" && row.metric == *metric)
+            });
         let components = self.rows.iter().filter(|row| {
             row.scope != "overall"
                 && !row.scope.starts_with("class:")

@@ -170,16 +170,7 @@ impl RunPage<'_> {
             .copied()
             .filter(|s| *s == "overall" || s.starts_with("class:"))
             .collect();
-        let request_metrics = [
-            metric::REQUESTS.name,
-            metric::THROUGHPUT_RPS.name,
-            metric::ERROR_RATE.name,
-            metric::LATENCY_MEAN_MS.name,
-            metric::LATENCY_P50_MS.name,
-            metric::LATENCY_P95_MS.name,
-            metric::LATENCY_P99_MS.name,
-            metric::LATENCY_MAX_MS.name,
-        ];
+        let request_metrics = metric::REQUEST_HEADLINE;
         let rows = request_scopes
             .iter()
             .map(|scope| {
