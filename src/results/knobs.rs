@@ -122,23 +122,14 @@ pub struct Knob {
     pub max: u32,
 }
 
-/// A component name as a TOML key: bare when it can be, quoted otherwise.
-fn key(name: &str) -> String {
-    if !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        name.to_owned()
-    } else {
-        toml::Value::String(name.to_owned()).to_string()
-    }
-}
-
 impl Knob {
     /// The table the knob lives in: `pool.web`.
     pub fn table(&self) -> String {
-        format!("{}.{}", self.kind.section_field().0, key(&self.component))
+        format!(
+            "{}.{}",
+            self.kind.section_field().0,
+            crate::scenario::dump::key(&self.component)
+        )
     }
 
     /// The override path: `pool.web.instances`.

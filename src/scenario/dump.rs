@@ -19,8 +19,8 @@ fn string(text: &str) -> String {
     toml::Value::String(text.to_owned()).to_string()
 }
 
-/// A key, quoted when it is not a bare key.
-fn key(name: &str) -> String {
+/// A name as a TOML key: bare when it can be, quoted otherwise.
+pub fn key(name: &str) -> String {
     if !name.is_empty()
         && name
             .chars()

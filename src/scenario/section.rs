@@ -18,7 +18,6 @@
 //! validation and its consumer. What a kind cannot say (relations between
 //! keys, names of other components) is checked by the section's caller.
 
-use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -301,11 +300,6 @@ pub(crate) fn key_schema(mut kind: Value, description: String, default: Option<V
     kind
 }
 
-/// A section's name in the schema's definitions.
-pub(crate) fn schema_name(name: &'static str) -> Cow<'static, str> {
-    Cow::Borrowed(name)
-}
-
 /// Declares a section: see the module doc. Each key is `/// meaning` then
 /// `key: Type = default(EXPR) | required("example") | optional(), Kind;`.
 /// `pub struct Size(name) { … }` declares a named section
@@ -377,7 +371,7 @@ macro_rules! section {
 
         impl schemars::JsonSchema for $name {
             fn schema_name() -> std::borrow::Cow<'static, str> {
-                $crate::scenario::section::schema_name(stringify!($name))
+                std::borrow::Cow::Borrowed(stringify!($name))
             }
 
             fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
