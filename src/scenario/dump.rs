@@ -208,23 +208,13 @@ pub fn to_toml(scenario: &Scenario) -> String {
     }
     for balancer in &scenario.balancers {
         writeln!(o, "\n[balancer.{}]", key(&balancer.name)).unwrap();
-        writeln!(o, "policy = {}", string(balancer.policy.name())).unwrap();
         writeln!(o, "pool = {}", string(&scenario.pools[balancer.pool].name)).unwrap();
-        writeln!(o, "latency = {}", dist(&balancer.latency)).unwrap();
         super::dump_geo::write_placement(o, &scenario.geo, Placed::Balancer, &balancer.name);
-        if let Some(check) = &balancer.health_check {
-            writeln!(o, "health_check = {}", check.dump_inline()).unwrap();
-        }
         if let Some(sticky) = &balancer.sticky {
             writeln!(o, "sticky = true").unwrap();
             writeln!(o, "session_ttl = {}", duration(sticky.session_ttl)).unwrap();
         }
-        if let Some(cores) = balancer.cores {
-            writeln!(o, "cores = {cores}").unwrap();
-        }
-        if let Some(limit) = balancer.max_connections {
-            writeln!(o, "max_connections = {limit}").unwrap();
-        }
+        balancer.keys.dump_keys(o);
     }
     for pool in &scenario.pools {
         write_pool(o, scenario, pool);

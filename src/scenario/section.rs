@@ -23,8 +23,10 @@ use std::marker::PhantomData;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value};
 
+use super::dist::Dist;
 use super::dump;
 use super::parse::Cx;
+use super::parse::dist::read_duration_dist;
 use super::reader::Node;
 use super::schema::units;
 use super::units::format_duration;
@@ -262,6 +264,66 @@ impl Kind for PositiveDuration {
     }
 }
 
+/// A duration, or a distribution of durations
+/// (`{ dist = "exp", mean = "4ms" }`; an empirical one may name a file).
+pub(crate) struct DurationDist;
+
+impl Kind for DurationDist {
+    type Value = Dist;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<Dist> {
+        read_duration_dist(&mut cx.reader, node, cx.base_dir)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<super::schema::dist::DurationDist>(generator)
+    }
+
+    fn toml(&self, value: &Dist) -> String {
+        dump::dist(value)
+    }
+
+    /// A constant as the duration users write (`"0s"`), not as a table.
+    fn json(&self, value: &Dist) -> Value {
+        match value {
+            Dist::Const { value } => format_duration(SimDuration::from_nanos_f64(*value)).into(),
+            _ => toml_to_json(&self.toml(value)),
+        }
+    }
+}
+
+/// A section written inline as a key's value (`health_check = { … }`).
+pub(crate) trait Inline: Sized + JsonSchema {
+    /// Reads the section at `node`.
+    fn read_inline(cx: &mut Cx, node: &Node) -> Option<Self>;
+    /// The section as an inline table.
+    fn dump_inline(&self) -> String;
+}
+
+/// The kind of a key whose value is the inline section `S`.
+pub(crate) struct Nested<S>(PhantomData<S>);
+
+/// The kind of a key whose value is the inline section `S`.
+pub(crate) const fn nested<S>() -> Nested<S> {
+    Nested(PhantomData)
+}
+
+impl<S: Inline> Kind for Nested<S> {
+    type Value = S;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<S> {
+        S::read_inline(cx, node)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<S>(generator)
+    }
+
+    fn toml(&self, value: &S) -> String {
+        value.dump_inline()
+    }
+}
+
 /// The doc comment of a key or section as the schema's description (the
 /// lines joined by newlines, as `schemars` does for derived types).
 pub(crate) fn description(lines: &[&str]) -> String {
@@ -289,19 +351,29 @@ pub(crate) fn object_schema(
     Schema::from(object)
 }
 
-/// A key's schema: its kind's, with its description and default.
-pub(crate) fn key_schema(mut kind: Value, description: String, default: Option<Value>) -> Value {
+/// A key's schema: its kind's, with its description and default (a value,
+/// or words for a default that is no value, such as "unlimited").
+pub(crate) fn key_schema(
+    mut kind: Value,
+    description: String,
+    default: Option<Value>,
+    default_text: Option<&str>,
+) -> Value {
     if let Value::Object(object) = &mut kind {
         if let Some(default) = default {
             object.insert("default".into(), default);
         }
         object.insert("description".into(), Value::String(description));
+        if let Some(text) = default_text {
+            object.insert(super::schema::reference::DEFAULT_TEXT.into(), text.into());
+        }
     }
     kind
 }
 
 /// Declares a section: see the module doc. Each key is `/// meaning` then
-/// `key: Type = default(EXPR) | required("example") | optional(), Kind;`.
+/// `key: Type = default(EXPR) | required("example") | optional() | optional("words"), Kind;`
+/// (`optional("unlimited")`: absent is `None`, and the reference says "unlimited").
 /// `pub struct Size(name) { … }` declares a named section
 /// (`[size.<name>]`): a `name` field that is no key, and a reader that takes it.
 macro_rules! section {
@@ -327,18 +399,31 @@ macro_rules! section {
         impl $name {
             /// Reads the section at `node`: every key with its kind, the
             /// defaults, and every unknown key reported.
+            #[allow(dead_code)]
             pub(crate) fn read(
                 cx: &mut $crate::scenario::parse::Cx,
                 $($named: String,)?
                 node: &$crate::scenario::reader::Node,
             ) -> Option<Self> {
+                let mut table = cx.reader.table(node)?;
+                let section = Self::read_keys(cx, $($named,)? &mut table);
+                table.finish(&mut cx.reader);
+                section
+            }
+
+            /// Reads the section's keys from `table`, a table that also holds
+            /// keys its caller reads (the caller then reports unknown keys).
+            #[allow(dead_code)]
+            pub(crate) fn read_keys(
+                cx: &mut $crate::scenario::parse::Cx,
+                $($named: String,)?
+                table: &mut $crate::scenario::reader::TableNode,
+            ) -> Option<Self> {
                 #[allow(unused_imports)]
                 use $crate::scenario::section::Kind as _;
-                let mut table = cx.reader.table(node)?;
                 $(
                     let $key = $crate::scenario::section::section!(@read cx, table, $key, $kind, $presence ($($value)*));
                 )+
-                table.finish(&mut cx.reader);
                 Some($name { $($named,)? $($key: $key?,)+ })
             }
 
@@ -383,6 +468,7 @@ macro_rules! section {
                 $(
                     let kind = $kind;
                     let default = $crate::scenario::section::section!(@default kind, $presence ($($value)*));
+                    let default_text: Option<&str> = $crate::scenario::section::section!(@default_text $presence ($($value)*));
                     $crate::scenario::section::section!(@required required, $key, $presence);
                     properties.insert(
                         stringify!($key).to_owned(),
@@ -390,6 +476,7 @@ macro_rules! section {
                             kind.schema(generator),
                             $crate::scenario::section::description(&[$($key_doc),*]),
                             default,
+                            default_text,
                         ),
                     );
                 )+
@@ -413,7 +500,7 @@ macro_rules! section {
             .require(&mut $cx.reader, stringify!($key), $example)
             .and_then(|node| $kind.read($cx, &node))
     };
-    (@read $cx:ident, $table:ident, $key:ident, $kind:expr, optional ()) => {
+    (@read $cx:ident, $table:ident, $key:ident, $kind:expr, optional ($($text:literal)?)) => {
         match $table.get(stringify!($key)) {
             None => Some(None),
             Some(node) => $kind.read($cx, &node).map(Some),
@@ -439,10 +526,17 @@ macro_rules! section {
     (@only_default default ($default:expr)) => {
         Some($default)
     };
-    (@only_default optional ()) => {
+    (@only_default optional ($($text:literal)?)) => {
         Some(None)
     };
     (@only_default required ($example:expr)) => {
+        None
+    };
+
+    (@default_text optional ($text:literal)) => {
+        Some($text)
+    };
+    (@default_text $presence:ident ($($value:tt)*)) => {
         None
     };
 

@@ -310,25 +310,56 @@ words! {
     }
 }
 
+/// `[balancer.<name>]`: its plain keys (`BalancerKeys`, which it derefs
+/// to) and those read by hand: the pool (a name resolved to an id), the
+/// placement (in `Geo`), and `sticky` with `session_ttl`, which go together.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Balancer {
     pub name: String,
-    pub policy: Policy,
     pub pool: PoolId,
-    /// The balancer's own processing time per request.
-    pub latency: Dist,
-    /// Without health checks a balancer keeps sending to a dead server.
-    pub health_check: Option<HealthCheck>,
     /// Sticky sessions: a user's requests go to the instance that holds
     /// their session (picked by `policy` when they have none).
     pub sticky: Option<Sticky>,
-    /// The balancer's own capacity: requests it processes at once, each for
-    /// `latency`, the others waiting their turn. `None`: unlimited, and
-    /// `latency` is a plain delay.
-    pub cores: Option<u32>,
-    /// Requests passing through it at once (from arrival until their reply
-    /// goes back); one more is rejected. `None`: unlimited.
-    pub max_connections: Option<u32>,
+    pub keys: BalancerKeys,
+}
+
+impl std::ops::Deref for Balancer {
+    type Target = BalancerKeys;
+
+    fn deref(&self) -> &BalancerKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `[balancer.<name>]`: spreads requests over one pool's instances.
+    pub struct BalancerKeys {
+        /// `round_robin`, `least_connections` (fewest requests assigned and not finished; ties
+        /// rotate), `random`, `power_of_two` (the less loaded of two random instances).
+        policy: Policy = default(Policy::RoundRobin), section::word::<Policy>();
+        /// The balancer's own processing time per request: a plain delay, or with `cores` the
+        /// time a request holds one of them.
+        latency: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
+        /// `{ interval = "5s", timeout = "2s", unhealthy_threshold = 3, healthy_threshold = 2 }`:
+        /// a probe of every instance each `interval`; a dead instance fails its probe at once
+        /// (crashed) or after `timeout` (hung); it leaves the rotation after
+        /// `unhealthy_threshold` failures in a row and comes back after `healthy_threshold`
+        /// successes. Without health checks a balancer keeps sending to a dead instance. With
+        /// nothing in rotation it answers `unavailable`.
+        health_check: Option<HealthCheck> = optional(), section::nested::<HealthCheck>();
+        /// The balancer's own capacity: requests it processes at once, each for `latency`; the
+        /// others wait their turn (first come, first served). A busy balancer becomes the
+        /// bottleneck like any station: its rows and summary gain `cpu_utilization`,
+        /// `queue_len_mean`, `wait_mean_ms` (and `wait_probability`), `throughput_rps`.
+        cores: Option<u32> = optional("unlimited"),
+            section::Count32 { min: 1, max: super::parse::MAX_CORES };
+        /// Requests passing through the balancer at once, from arrival until their reply goes
+        /// back (waiting, processed, or at an instance); one more is rejected (the client sees
+        /// `rejected`). With `cores` or `max_connections` the balancer reports `connections_mean`
+        /// and `rejected`.
+        max_connections: Option<u32> = optional("unlimited"),
+            section::Count32 { min: 1, max: super::parse::MAX_QUEUE_CAPACITY };
+    }
 }
 
 /// Sessions kept on the servers: a session lives on one instance, and is
@@ -353,6 +384,16 @@ section! {
         unhealthy_threshold: u32 = default(3), section::Count32 { min: 1, max: 100 };
         /// Successes in a row that bring it back.
         healthy_threshold: u32 = default(2), section::Count32 { min: 1, max: 100 };
+    }
+}
+
+impl section::Inline for HealthCheck {
+    fn read_inline(cx: &mut super::parse::Cx, node: &super::reader::Node) -> Option<Self> {
+        HealthCheck::read(cx, node)
+    }
+
+    fn dump_inline(&self) -> String {
+        HealthCheck::dump_inline(self)
     }
 }
 

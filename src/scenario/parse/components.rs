@@ -5,9 +5,7 @@ use super::super::diagnostic::Diagnostic;
 use super::super::geo::Placed;
 use super::super::reader::optional;
 use super::super::reader::{Node, Reader, TableNode};
-use super::super::types::{
-    Balancer, Concurrency, Dns, Endpoint, HealthCheck, Network, Policy, Pool, Step, Sticky,
-};
+use super::super::types::{Balancer, BalancerKeys, Concurrency, Dns, Endpoint, Network, Pool, Step, Sticky};
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
 use crate::engine::SimDuration;
@@ -96,28 +94,11 @@ pub(crate) fn read_dns(cx: &mut Cx, name: String, node: &Node) -> Option<Dns> {
 
 pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Balancer> {
     let mut table = cx.reader.table(node)?;
-    let policy = table.get("policy").map(|n| {
-        cx.reader
-            .choice(&n, &Policy::NAMES)
-            .map(|index| Policy::ALL[index])
-    });
     let pool = table
         .require(&mut cx.reader, "pool", "\"web\"")
         .and_then(|n| super::read_reference(cx, &n, RefKind::Pool))
         .map(|name| cx.names.pool(&name));
-    let latency = table
-        .get("latency")
-        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
-    let health_check = table.get("health_check").map(|n| HealthCheck::read(cx, &n));
     let placed = super::geo::read_placement(cx, &mut table, Placed::Balancer, &name);
-    let cores = table
-        .get("cores")
-        .map(|n| cx.reader.integer(&n, 1, MAX_CORES).map(|cores| cores as u32));
-    let max_connections = table.get("max_connections").map(|n| {
-        cx.reader
-            .integer(&n, 1, MAX_QUEUE_CAPACITY)
-            .map(|limit| limit as u32)
-    });
     let sticky = table.get("sticky").map(|n| cx.reader.boolean(&n));
     let session_ttl = table.get("session_ttl");
     let sticky = match (sticky, session_ttl) {
@@ -139,19 +120,14 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
         }
         (Some(None), _) => None,
     };
+    let keys = BalancerKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
+    placed?;
     Some(Balancer {
         name,
-        policy: policy.unwrap_or(Some(Policy::RoundRobin))?,
         pool: pool?,
-        latency: latency.unwrap_or(Some(super::super::dist::Dist::Const { value: 0.0 }))?,
-        health_check: optional(health_check)?,
-        sticky: {
-            placed?;
-            sticky?
-        },
-        cores: optional(cores)?,
-        max_connections: optional(max_connections)?,
+        sticky: sticky?,
+        keys: keys?,
     })
 }
 

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::HealthCheck;
+use crate::scenario::types::{BalancerKeys, HealthCheck};
 
-use crate::scenario::types::{Concurrency, Policy};
+use crate::scenario::types::Concurrency;
 
 use super::dist::DurationDist;
 use super::geo::Link;
@@ -65,23 +65,8 @@ pub struct Dns {
     "then" = { "required": ["sticky"], "properties": { "sticky": { "const": true } } }
 ))]
 pub struct Balancer {
-    /// `round_robin`, `least_connections` (fewest requests assigned and not finished; ties
-    /// rotate), `random`, `power_of_two` (the less loaded of two random instances).
-    #[schemars(extend("default" = "round_robin"))]
-    pub policy: Option<Policy>,
     /// The pool whose instances it spreads requests over.
     pub pool: Name,
-    /// The balancer's own processing time per request: a plain delay, or with `cores` the
-    /// time a request holds one of them.
-    #[schemars(extend("default" = "0s"))]
-    pub latency: Option<DurationDist>,
-    /// `{ interval = "5s", timeout = "2s", unhealthy_threshold = 3, healthy_threshold = 2 }`:
-    /// a probe of every instance each `interval`; a dead instance fails its probe at once
-    /// (crashed) or after `timeout` (hung); it leaves the rotation after
-    /// `unhealthy_threshold` failures in a row and comes back after `healthy_threshold`
-    /// successes. Without health checks a balancer keeps sending to a dead instance. With
-    /// nothing in rotation it answers `unavailable`.
-    pub health_check: Option<HealthCheck>,
     /// The data center it stands in.
     #[schemars(extend("x-default-text" = "with its pool"))]
     pub datacenter: Option<Name>,
@@ -95,20 +80,9 @@ pub struct Balancer {
     /// With `sticky`: a session unused this long expires.
     #[schemars(extend("default" = "30m"))]
     pub session_ttl: Option<Duration>,
-    /// The balancer's own capacity: requests it processes at once, each for `latency`; the
-    /// others wait their turn (first come, first served). A busy balancer becomes the
-    /// bottleneck like any station: its rows and summary gain `cpu_utilization`,
-    /// `queue_len_mean`, `wait_mean_ms` (and `wait_probability`), `throughput_rps`.
-    #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_CORES))]
-    #[schemars(extend("x-default-text" = "unlimited"))]
-    pub cores: Option<u64>,
-    /// Requests passing through the balancer at once, from arrival until their reply goes
-    /// back (waiting, processed, or at an instance); one more is rejected (the client sees
-    /// `rejected`). With `cores` or `max_connections` the balancer reports `connections_mean`
-    /// and `rejected`.
-    #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_QUEUE_CAPACITY))]
-    #[schemars(extend("x-default-text" = "unlimited"))]
-    pub max_connections: Option<u64>,
+    /// The keys declared with the balancer's type (`types::BalancerKeys`).
+    #[schemars(flatten)]
+    pub keys: BalancerKeys,
 }
 
 /// `[pool.<name>]`: identical server instances serving endpoints.

@@ -22,7 +22,7 @@
 mod cdn;
 mod components;
 mod data;
-mod dist;
+pub(crate) mod dist;
 mod faults;
 mod geo;
 mod queues;
