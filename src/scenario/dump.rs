@@ -155,13 +155,6 @@ fn steps_inline(s: &Scenario, steps: &[Step]) -> String {
     format!("[{}]", items.join(", "))
 }
 
-fn optional_capacity(out: &mut String, capacity: Option<u32>) {
-    match capacity {
-        Some(capacity) => writeln!(out, "queue_capacity = {capacity}").unwrap(),
-        None => writeln!(out, "queue_capacity = \"unbounded\"").unwrap(),
-    }
-}
-
 /// The scenario as TOML text.
 pub fn to_toml(scenario: &Scenario) -> String {
     let mut out = String::new();
@@ -287,15 +280,13 @@ fn write_fault(o: &mut String, s: &Scenario, fault: &Fault) {
 
 fn write_database(o: &mut String, s: &Scenario, database: &Database) {
     writeln!(o, "\n[database.{}]", key(&database.name)).unwrap();
-    writeln!(o, "engine = {}", string(database.engine.name())).unwrap();
+    database.keys.dump_keys(o);
     writeln!(o, "connections = {}", database.connections).unwrap();
-    optional_capacity(o, database.queue_capacity);
     writeln!(o, "read = {}", dist(&database.read)).unwrap();
     writeln!(o, "write = {}", dist(&database.write)).unwrap();
     if let Some(keyspace) = database.keyspace {
         writeln!(o, "keyspace = {}", string(&s.keyspaces[keyspace].name)).unwrap();
     }
-    writeln!(o, "replicas = {}", database.replicas).unwrap();
     writeln!(o, "read_from = {}", string(database.read_from.name())).unwrap();
     let replication = &database.replication;
     let mode = match replication.mode {
@@ -316,7 +307,6 @@ fn write_database(o: &mut String, s: &Scenario, database: &Database) {
         replication.appliers
     )
     .unwrap();
-    writeln!(o, "shards = {}", database.shards).unwrap();
     let sharding = match database.sharding {
         Sharding::Hash => "{ by = \"hash\" }".to_owned(),
         Sharding::Range => "{ by = \"range\" }".to_owned(),
@@ -334,9 +324,6 @@ fn write_database(o: &mut String, s: &Scenario, database: &Database) {
             string(&format_rate(reshard.rate))
         )
         .unwrap();
-    }
-    if let Some(failover) = &database.failover {
-        writeln!(o, "failover = {}", failover.dump_inline()).unwrap();
     }
 }
 
@@ -520,9 +507,7 @@ fn write_pool(o: &mut String, s: &Scenario, pool: &Pool) {
     if let Some(size) = pool.size {
         writeln!(o, "size = {}", string(&s.sizes[size].name)).unwrap();
     }
-    writeln!(o, "workers = {}", pool.workers).unwrap();
-    optional_capacity(o, pool.queue_capacity);
-    writeln!(o, "concurrency = {}", string(pool.concurrency.name())).unwrap();
+    pool.keys.dump_keys(o);
     if let Some(store) = pool.session_store {
         writeln!(o, "session_store = {}", string(&s.databases[store].name)).unwrap();
     }
@@ -544,7 +529,7 @@ fn write_pool(o: &mut String, s: &Scenario, pool: &Pool) {
     }
     for endpoint in &pool.endpoints {
         writeln!(o, "\n[pool.{}.endpoint.{}]", key(&pool.name), key(&endpoint.name)).unwrap();
-        writeln!(o, "service = {}", dist(&endpoint.service)).unwrap();
+        endpoint.keys.dump_keys(o);
         writeln!(o, "steps = [").unwrap();
         for item in &endpoint.steps {
             writeln!(o, "  {},", step(s, item)).unwrap();

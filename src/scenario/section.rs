@@ -27,6 +27,7 @@ use super::dist::Dist;
 use super::dump;
 use super::parse::Cx;
 use super::parse::dist::read_duration_dist;
+use super::parse::read_queue_capacity;
 use super::reader::Node;
 use super::schema::units;
 use super::units::format_duration;
@@ -288,6 +289,28 @@ impl Kind for DurationDist {
         match value {
             Dist::Const { value } => format_duration(SimDuration::from_nanos_f64(*value)).into(),
             _ => toml_to_json(&self.toml(value)),
+        }
+    }
+}
+
+/// Waiting places: a count, or `"unbounded"` (`None`).
+pub(crate) struct QueueCapacity;
+
+impl Kind for QueueCapacity {
+    type Value = Option<u32>;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<Option<u32>> {
+        read_queue_capacity(&mut cx.reader, node)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<units::QueueCapacity>(generator)
+    }
+
+    fn toml(&self, value: &Option<u32>) -> String {
+        match value {
+            Some(capacity) => capacity.to_string(),
+            None => "\"unbounded\"".to_owned(),
         }
     }
 }

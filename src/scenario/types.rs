@@ -407,23 +407,45 @@ words! {
     }
 }
 
+/// `[pool.<name>]`: its plain keys (`PoolKeys`, which it derefs to) and
+/// those read by hand: `instances` (its default comes from `autoscale`),
+/// names of other components, the placement (in `Geo`) and the endpoints.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pool {
     pub name: String,
     pub instances: u32,
     /// Name of a size; `None` means one core per worker at speed 1, free.
     pub size: Option<SizeId>,
-    /// Workers (threads, connections being served) per instance.
-    pub workers: u32,
-    /// Requests waiting for a worker per instance; `None` is unbounded.
-    pub queue_capacity: Option<u32>,
-    pub concurrency: Concurrency,
     /// A shared session store (a database) every endpoint call reads the
     /// user's session from before its own work: the stateless web tier.
     pub session_store: Option<DatabaseId>,
     pub endpoints: IdVec<EndpointId, Endpoint>,
     /// Target tracking on a metric; `instances` is then the starting count.
     pub autoscale: Option<Autoscale>,
+    pub keys: PoolKeys,
+}
+
+impl std::ops::Deref for Pool {
+    type Target = PoolKeys;
+
+    fn deref(&self) -> &PoolKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `[pool.<name>]`: identical server instances serving endpoints.
+    pub struct PoolKeys {
+        /// Requests served at once per instance (threads).
+        workers: u32 = required("8"), section::Count32 { min: 1, max: super::parse::MAX_WORKERS };
+        /// Requests that may wait for a worker per instance; more are rejected (the client sees
+        /// `rejected`).
+        queue_capacity: Option<u32> = default(None), section::QueueCapacity;
+        /// `thread_per_request`: a request holds its worker until it is done, including while it
+        /// waits on calls (a slow database exhausts the pool); `async`: the worker is released
+        /// while waiting and taken again to compute.
+        concurrency: Concurrency = default(Concurrency::ThreadPerRequest), section::word::<Concurrency>();
+    }
 }
 
 impl Pool {
@@ -438,12 +460,29 @@ impl Pool {
     }
 }
 
+/// `[pool.<name>.endpoint.<endpoint>]`: its plain keys (`EndpointKeys`,
+/// which it derefs to) and its steps, read by hand.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Endpoint {
     pub name: String,
-    /// CPU time of the endpoint itself, spent before its steps.
-    pub service: Dist,
     pub steps: Vec<Step>,
+    pub keys: EndpointKeys,
+}
+
+impl std::ops::Deref for Endpoint {
+    type Target = EndpointKeys;
+
+    fn deref(&self) -> &EndpointKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `[pool.<name>.endpoint.<endpoint>]`: what one endpoint does.
+    pub struct EndpointKeys {
+        /// CPU time of the endpoint itself (on a speed-1 core), spent first.
+        service: Dist = required("{ dist = \"exp\", mean = \"2ms\" }"), section::DurationDist;
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -479,31 +518,55 @@ pub enum Step {
     Enqueue(QueueId),
 }
 
+/// `[database.<name>]`: its plain keys (`DatabaseKeys`, which it derefs
+/// to) and those read by hand: the ones whose defaults come from the
+/// engine's preset or from `replicas`, the keyspace (a name), the
+/// placement (in `Geo`), and the nested tables with rules between keys.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Database {
     pub name: String,
-    /// A preset of defaults: what kind of store this is.
-    pub engine: Engine,
     /// Connections served at once per node (the node's concurrency).
     pub connections: u32,
-    /// Operations waiting for a connection per node; `None` is unbounded.
-    pub queue_capacity: Option<u32>,
     /// Time of a read and of a write on a node (steps may override).
     pub read: Dist,
     pub write: Dist,
     /// The keys it holds (needed for versions, staleness and sharding).
     pub keyspace: Option<KeyspaceId>,
-    /// Read replicas per shard.
-    pub replicas: u32,
     /// Where reads go when there are replicas.
     pub read_from: ReadFrom,
     pub replication: Replication,
-    pub shards: u32,
     pub sharding: Sharding,
     pub reshard: Option<Reshard>,
-    /// Automatic failover of a dead primary; without it, the shard takes no
-    /// writes until the primary is restored.
-    pub failover: Option<Failover>,
+    pub keys: DatabaseKeys,
+}
+
+impl std::ops::Deref for Database {
+    type Target = DatabaseKeys;
+
+    fn deref(&self) -> &DatabaseKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `[database.<name>]`: a database (or any data store): nodes with connections and
+    /// read/write times, replicas, shards.
+    pub struct DatabaseKeys {
+        /// A preset of defaults (below).
+        engine: Engine = default(Engine::Relational), section::word::<Engine>();
+        /// Operations that may wait for a connection, per node.
+        queue_capacity: Option<u32> = default(None), section::QueueCapacity;
+        /// Read replicas per shard.
+        replicas: u32 = default(0), section::Count32 { min: 0, max: super::parse::MAX_REPLICAS };
+        /// The database is split into this many shards, each with its own primary (and replicas);
+        /// a key lives on one shard.
+        shards: u32 = default(1), section::Count32 { min: 1, max: super::parse::MAX_SHARDS };
+        /// `{ detection = "10s", promotion = "5s" }`: a dead node is noticed after `detection`
+        /// and the replica that received the most writes is promoted after `promotion` more
+        /// (writes are `unavailable` meanwhile); without it a dead primary takes no writes until
+        /// it is restored.
+        failover: Option<Failover> = optional(), section::nested::<Failover>();
+    }
 }
 
 impl Database {
@@ -529,6 +592,16 @@ section! {
         detection: SimDuration = default(SimDuration::from_secs(10)), section::Duration;
         /// From detection until the most up-to-date replica serves as primary.
         promotion: SimDuration = default(SimDuration::from_secs(5)), section::Duration;
+    }
+}
+
+impl section::Inline for Failover {
+    fn read_inline(cx: &mut super::parse::Cx, node: &super::reader::Node) -> Option<Self> {
+        Failover::read(cx, node)
+    }
+
+    fn dump_inline(&self) -> String {
+        Failover::dump_inline(self)
     }
 }
 

@@ -5,7 +5,9 @@ use super::super::diagnostic::Diagnostic;
 use super::super::geo::Placed;
 use super::super::reader::optional;
 use super::super::reader::{Node, Reader, TableNode};
-use super::super::types::{Balancer, BalancerKeys, Concurrency, Dns, Endpoint, Network, Pool, Step, Sticky};
+use super::super::types::{
+    Balancer, BalancerKeys, Dns, Endpoint, EndpointKeys, Network, Pool, PoolKeys, Step, Sticky,
+};
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
 use crate::engine::SimDuration;
@@ -134,16 +136,13 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
 /// How long an unused session lives on a server, unless `session_ttl` says.
 pub const DEFAULT_SESSION_TTL: SimDuration = SimDuration(30 * 60 * 1_000_000_000);
 
-/// `queue_capacity`: a count, or `"unbounded"`; absent means unbounded.
-pub(crate) fn read_queue_capacity(reader: &mut Reader, table: &mut TableNode) -> Option<Option<u32>> {
-    match table.get("queue_capacity") {
-        None => Some(None),
-        Some(node) => match node.value {
-            DeValue::String(text) if text.as_ref() == "unbounded" => Some(None),
-            _ => reader
-                .integer(&node, 0, MAX_QUEUE_CAPACITY)
-                .map(|capacity| Some(capacity as u32)),
-        },
+/// `queue_capacity`: a count, or `"unbounded"` (`None`).
+pub(crate) fn read_queue_capacity(reader: &mut Reader, node: &Node) -> Option<Option<u32>> {
+    match node.value {
+        DeValue::String(text) if text.as_ref() == "unbounded" => Some(None),
+        _ => reader
+            .integer(node, 0, MAX_QUEUE_CAPACITY)
+            .map(|capacity| Some(capacity as u32)),
     }
 }
 
@@ -155,15 +154,6 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
     let size = table
         .get("size")
         .map(|n| super::read_reference(cx, &n, RefKind::Size).map(|name| cx.names.size(&name)));
-    let workers = table
-        .require(&mut cx.reader, "workers", "8")
-        .and_then(|n| cx.reader.integer(&n, 1, MAX_WORKERS));
-    let queue_capacity = read_queue_capacity(&mut cx.reader, &mut table);
-    let concurrency = table.get("concurrency").map(|n| {
-        cx.reader
-            .choice(&n, &Concurrency::NAMES)
-            .map(|index| Concurrency::ALL[index])
-    });
     let placed = super::geo::read_placement(cx, &mut table, Placed::Pool, &name);
     let session_store = table
         .get("session_store")
@@ -186,6 +176,7 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
         let start = instances.flatten().map(|count| count as u32);
         super::queues::read_autoscale(cx, &n, start)
     });
+    let keys = PoolKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
     placed?;
     let autoscale = optional(autoscale)?;
@@ -195,26 +186,22 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
         name,
         instances: instances.unwrap_or(Some(start as u64))? as u32,
         size: optional(size)?,
-        workers: workers? as u32,
-        queue_capacity: queue_capacity?,
-        concurrency: concurrency.unwrap_or(Some(Concurrency::ThreadPerRequest))?,
         session_store: optional(session_store)?,
         endpoints: endpoints?.into(),
+        keys: keys?,
     })
 }
 
 fn read_endpoint(cx: &mut Cx, pool: &str, name: String, node: &Node) -> Option<Endpoint> {
     let mut table = cx.reader.table(node)?;
-    let service = table
-        .require(&mut cx.reader, "service", "{ dist = \"exp\", mean = \"2ms\" }")
-        .and_then(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
     let origin = (pool.to_owned(), name.clone());
     let steps = table.get("steps").map(|n| read_steps(cx, &n, &origin, 0));
+    let keys = EndpointKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
     Some(Endpoint {
         name,
-        service: service?,
         steps: steps.unwrap_or(Some(Vec::new()))?,
+        keys: keys?,
     })
 }
 

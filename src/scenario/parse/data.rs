@@ -4,10 +4,10 @@
 use super::super::dist::Dist;
 use super::super::reader::{Node, Reader, optional};
 use super::super::types::{
-    Cache, CacheCapacity, Database, Engine, Eviction, Failover, HotKeys, Keyspace, NodeFailure, Popularity,
-    ReadFrom, Replication, ReplicationMode, Reshard, Sharding, WritePolicy,
+    Cache, CacheCapacity, Database, DatabaseKeys, Engine, Eviction, HotKeys, Keyspace, NodeFailure,
+    Popularity, ReadFrom, Replication, ReplicationMode, Reshard, Sharding, WritePolicy,
 };
-use super::components::{MAX_WORKERS, read_queue_capacity};
+use super::components::MAX_WORKERS;
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind};
 use crate::engine::SimDuration;
@@ -66,17 +66,11 @@ fn preset(engine: Engine) -> Preset {
 
 pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Database> {
     let mut table = cx.reader.table(node)?;
-    let engine = table.get("engine").map(|n| {
-        cx.reader
-            .choice(&n, &Engine::NAMES)
-            .map(|index| Engine::ALL[index])
-    });
-    let engine = engine.unwrap_or(Some(Engine::Relational));
-    let defaults = preset(engine.unwrap_or(Engine::Relational));
+    let keys = DatabaseKeys::read_keys(cx, &mut table);
+    let defaults = preset(keys.as_ref().map_or(Engine::Relational, |keys| keys.engine));
     let connections = table
         .get("connections")
         .map(|n| cx.reader.integer(&n, 1, MAX_WORKERS));
-    let queue_capacity = read_queue_capacity(&mut cx.reader, &mut table);
     let read = table
         .get("read")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
@@ -86,9 +80,6 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
     let keyspace = table
         .get("keyspace")
         .map(|n| super::read_reference(cx, &n, RefKind::Keyspace).map(|name| cx.names.keyspace(&name)));
-    let replicas = table
-        .get("replicas")
-        .map(|n| cx.reader.integer(&n, 0, MAX_REPLICAS));
     let read_from = table.get("read_from").map(|n| {
         cx.reader
             .choice(&n, &ReadFrom::NAMES)
@@ -97,15 +88,13 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
     let replication = table
         .get("replication")
         .map(|n| read_replication(cx, &n, &defaults));
-    let shards = table.get("shards").map(|n| cx.reader.integer(&n, 1, MAX_SHARDS));
     let sharding = table.get("sharding").map(|n| read_sharding(&mut cx.reader, &n));
     let reshard = table.get("reshard").map(|n| read_reshard(&mut cx.reader, &n));
-    let failover = table.get("failover").map(|n| Failover::read(cx, &n));
     let placed = super::geo::read_placement(cx, &mut table, super::super::geo::Placed::Database, &name);
     table.finish(&mut cx.reader);
     placed?;
-    let replicas = replicas.unwrap_or(Some(0))? as u32;
-    let shards = shards.unwrap_or(Some(1))? as u32;
+    let keys = keys?;
+    let (replicas, shards) = (keys.replicas, keys.shards);
     let keyspace = optional(keyspace)?;
     if (shards > 1 || replicas > 0) && keyspace.is_none() {
         let what = if shards > 1 { "sharded" } else { "replicated" };
@@ -121,13 +110,10 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
     }
     Some(Database {
         name,
-        engine: engine?,
         connections: connections.unwrap_or(Some(defaults.connections as u64))? as u32,
-        queue_capacity: queue_capacity?,
         read: read.unwrap_or(Some(defaults.read))?,
         write: write.unwrap_or(Some(defaults.write))?,
         keyspace,
-        replicas,
         read_from: read_from.unwrap_or(Some(if replicas > 0 {
             ReadFrom::RoundRobin
         } else {
@@ -139,10 +125,9 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
             apply: defaults.apply,
             appliers: defaults.appliers,
         }))?,
-        shards,
         sharding: sharding.unwrap_or(Some(defaults.sharding))?,
         reshard: optional(reshard)?,
-        failover: optional(failover)?,
+        keys,
     })
 }
 

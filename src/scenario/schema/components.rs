@@ -6,13 +6,11 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{BalancerKeys, HealthCheck};
-
-use crate::scenario::types::Concurrency;
+use crate::scenario::types::{BalancerKeys, EndpointKeys, HealthCheck, PoolKeys};
 
 use super::dist::DurationDist;
 use super::geo::Link;
-use super::units::{Duration, EndpointTarget, Name, Probability, QueueCapacity};
+use super::units::{Duration, EndpointTarget, Name, Probability};
 
 /// `[network]`: latencies of the hops between components.
 #[derive(JsonSchema)]
@@ -65,6 +63,9 @@ pub struct Dns {
     "then" = { "required": ["sticky"], "properties": { "sticky": { "const": true } } }
 ))]
 pub struct Balancer {
+    /// The keys declared with the balancer's type (`types::BalancerKeys`).
+    #[schemars(flatten)]
+    pub keys: BalancerKeys,
     /// The pool whose instances it spreads requests over.
     pub pool: Name,
     /// The data center it stands in.
@@ -80,32 +81,21 @@ pub struct Balancer {
     /// With `sticky`: a session unused this long expires.
     #[schemars(extend("default" = "30m"))]
     pub session_ttl: Option<Duration>,
-    /// The keys declared with the balancer's type (`types::BalancerKeys`).
-    #[schemars(flatten)]
-    pub keys: BalancerKeys,
 }
 
 /// `[pool.<name>]`: identical server instances serving endpoints.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Pool {
+    /// The keys declared with the pool's type (`types::PoolKeys`).
+    #[schemars(flatten)]
+    pub keys: PoolKeys,
     /// Identical servers.
     #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_INSTANCES), extend("default" = 1))]
     pub instances: Option<u64>,
     /// An instance size (above).
     #[schemars(extend("x-default-text" = "one core per worker, speed 1, free"))]
     pub size: Option<Name>,
-    /// Requests served at once per instance (threads).
-    #[schemars(range(min = 1, max = crate::scenario::bounds::MAX_WORKERS))]
-    pub workers: u64,
-    /// Requests that may wait for a worker per instance; more are rejected (the client sees
-    /// `rejected`).
-    pub queue_capacity: Option<QueueCapacity>,
-    /// `thread_per_request`: a request holds its worker until it is done, including while it
-    /// waits on calls (a slow database exhausts the pool); `async`: the worker is released
-    /// while waiting and taken again to compute.
-    #[schemars(extend("default" = "thread_per_request"))]
-    pub concurrency: Option<Concurrency>,
     /// A database holding the users' sessions: every call of the pool's endpoints first reads
     /// the user's session there (one more call, with its latency), and no session is lost
     /// when a server dies — the stateless web tier. Give the store a per-user keyspace (`keys
@@ -128,8 +118,9 @@ pub struct Pool {
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Endpoint {
-    /// CPU time of the endpoint itself (on a speed-1 core), spent first.
-    pub service: DurationDist,
+    /// The keys declared with the endpoint's type (`types::EndpointKeys`).
+    #[schemars(flatten)]
+    pub keys: EndpointKeys,
     /// What the endpoint does next, in order.
     #[schemars(extend("default" = []))]
     pub steps: Option<Vec<Step>>,

@@ -3,10 +3,10 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{Engine, Eviction, Failover, NodeFailure, ReadFrom, WritePolicy};
+use crate::scenario::types::{DatabaseKeys, Eviction, NodeFailure, ReadFrom, WritePolicy};
 
 use super::dist::DurationDist;
-use super::units::{CacheCapacity, Duration, KeyCount, Name, Probability, QueueCapacity, Rate};
+use super::units::{CacheCapacity, Duration, KeyCount, Name, Probability, Rate};
 use crate::scenario::bounds::{
     MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES, MAX_WORKERS,
 };
@@ -16,15 +16,13 @@ use crate::scenario::bounds::{
 #[schemars(deny_unknown_fields)]
 #[schemars(extend("dependencies" = { "replica_datacenters": ["datacenter"] }))]
 pub struct Database {
-    /// A preset of defaults (below).
-    #[schemars(extend("default" = "relational"))]
-    pub engine: Option<Engine>,
+    /// The keys declared with the database's type (`types::DatabaseKeys`).
+    #[schemars(flatten)]
+    pub keys: DatabaseKeys,
     /// Operations served at once, per node.
     #[schemars(range(min = 1, max = MAX_WORKERS))]
     #[schemars(extend("x-default-text" = "preset"))]
     pub connections: Option<u64>,
-    /// Operations that may wait for a connection, per node.
-    pub queue_capacity: Option<QueueCapacity>,
     /// The time of a read on a node (a step's `service` overrides it).
     #[schemars(extend("x-default-text" = "preset"))]
     pub read: Option<DurationDist>,
@@ -34,9 +32,6 @@ pub struct Database {
     /// The keys it holds; required for replicas and shards (versions, stale reads and shards
     /// are per key).
     pub keyspace: Option<Name>,
-    /// Read replicas per shard.
-    #[schemars(range(min = 0, max = MAX_REPLICAS), extend("default" = 0))]
-    pub replicas: Option<u64>,
     /// Where reads go: `primary`, `round_robin` over the replicas, `least_connections` (the
     /// replica with the fewest operations in progress), or `nearest` (the live node, replica
     /// or primary, nearest the caller's data center; in turn among equally near ones).
@@ -58,10 +53,6 @@ pub struct Database {
     /// jamming the callers meanwhile.
     #[schemars(extend("x-default-text" = "`{ mode = \"async\", apply = preset, appliers = preset }`"))]
     pub replication: Option<Replication>,
-    /// The database is split into this many shards, each with its own primary (and replicas);
-    /// a key lives on one shard.
-    #[schemars(range(min = 1, max = MAX_SHARDS), extend("default" = 1))]
-    pub shards: Option<u64>,
     /// `hash` (hash of the key modulo the shard count), `range` (equal key ranges), or `{ by
     /// = "consistent", virtual_nodes = 100 }` (a hash ring: changing the shard count moves
     /// few keys).
@@ -71,11 +62,6 @@ pub struct Database {
     /// the keys that move are copied at `rate` (a read on the old primary and a write on the
     /// new one each, real load), and served from their old shard until copied.
     pub reshard: Option<Reshard>,
-    /// `{ detection = "10s", promotion = "5s" }`: a dead node is noticed after `detection`
-    /// and the replica that received the most writes is promoted after `promotion` more
-    /// (writes are `unavailable` meanwhile); without it a dead primary takes no writes until
-    /// it is restored.
-    pub failover: Option<Failover>,
     /// The data center its primaries stand in.
     #[schemars(extend("x-default-text" = "everywhere"))]
     pub datacenter: Option<Name>,
