@@ -8,8 +8,8 @@ use std::fmt::Write;
 use super::dist::{Dist, LogNormalSpread};
 use super::geo::Placed;
 use super::types::{
-    Arrivals, Cache, CacheCapacity, Cdn, CdnEdges, Database, DeployMode, Fault, FaultAction, FaultTime,
-    Keyspace, OpenRate, Pool, Popularity, ReplicationMode, Scenario, Sharding, Step,
+    Arrivals, Cache, Cdn, CdnEdges, Database, DeployMode, Fault, FaultAction, FaultTime, Keyspace, OpenRate,
+    Pool, Popularity, ReplicationMode, Scenario, Sharding, Step,
 };
 use super::units::{format_duration, format_rate, format_size};
 use crate::engine::SimDuration;
@@ -410,21 +410,7 @@ fn write_cdn(o: &mut String, s: &Scenario, cdn: &Cdn) {
 fn write_cache(o: &mut String, s: &Scenario, cache: &Cache) {
     writeln!(o, "\n[cache.{}]", key(&cache.name)).unwrap();
     writeln!(o, "keyspace = {}", string(&s.keyspaces[cache.keyspace].name)).unwrap();
-    writeln!(o, "nodes = {}", cache.nodes).unwrap();
-    match cache.capacity {
-        CacheCapacity::Entries(entries) => writeln!(o, "capacity = {entries}").unwrap(),
-        CacheCapacity::Bytes(bytes) => writeln!(o, "capacity = {}", string(&format_size(bytes))).unwrap(),
-    }
-    writeln!(o, "eviction = {}", string(cache.eviction.name())).unwrap();
-    if let Some(ttl) = cache.ttl {
-        writeln!(o, "ttl = {}", duration(ttl)).unwrap();
-    }
-    writeln!(o, "ttl_refresh_on_hit = {}", cache.ttl_refresh_on_hit).unwrap();
-    writeln!(o, "write_policy = {}", string(cache.write_policy.name())).unwrap();
-    writeln!(o, "latency = {}", dist(&cache.latency)).unwrap();
-    writeln!(o, "connections = {}", cache.connections).unwrap();
-    writeln!(o, "virtual_nodes = {}", cache.virtual_nodes).unwrap();
-    writeln!(o, "on_node_failure = {}", string(cache.on_node_failure.name())).unwrap();
+    cache.keys.dump_keys(o);
 }
 
 fn write_workload(o: &mut String, scenario: &Scenario) {

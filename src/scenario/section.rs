@@ -27,7 +27,7 @@ use super::dist::Dist;
 use super::dump;
 use super::parse::Cx;
 use super::parse::dist::read_duration_dist;
-use super::parse::read_queue_capacity;
+use super::parse::{read_cache_capacity, read_queue_capacity};
 use super::reader::Node;
 use super::schema::units;
 use super::units::format_duration;
@@ -311,6 +311,49 @@ impl Kind for QueueCapacity {
         match value {
             Some(capacity) => capacity.to_string(),
             None => "\"unbounded\"".to_owned(),
+        }
+    }
+}
+
+/// `true` or `false`.
+pub(crate) struct Boolean;
+
+impl Kind for Boolean {
+    type Value = bool;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<bool> {
+        cx.reader.boolean(node)
+    }
+
+    fn schema(&self, _: &mut SchemaGenerator) -> Value {
+        serde_json::json!({ "type": "boolean" })
+    }
+
+    fn toml(&self, value: &bool) -> String {
+        value.to_string()
+    }
+}
+
+/// A cache's capacity per node: entries (`50000`) or bytes (`"2GiB"`).
+pub(crate) struct CacheCapacity;
+
+impl Kind for CacheCapacity {
+    type Value = super::types::CacheCapacity;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<Self::Value> {
+        read_cache_capacity(&mut cx.reader, node)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<units::CacheCapacity>(generator)
+    }
+
+    fn toml(&self, value: &Self::Value) -> String {
+        match *value {
+            super::types::CacheCapacity::Entries(entries) => entries.to_string(),
+            super::types::CacheCapacity::Bytes(bytes) => {
+                toml::Value::String(super::units::format_size(bytes)).to_string()
+            }
         }
     }
 }

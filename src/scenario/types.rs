@@ -705,25 +705,54 @@ pub struct HotKeys {
 }
 
 /// A cache (cluster) in front of a keyspace.
+/// `[cache.<name>]`: its plain keys (`CacheKeys`, which it derefs to) and
+/// those read by hand: the keyspace (a name) and the placement (in `Geo`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cache {
     pub name: String,
     pub keyspace: KeyspaceId,
-    pub nodes: u32,
-    /// Capacity per node.
-    pub capacity: CacheCapacity,
-    pub eviction: Eviction,
-    /// Entries expire this long after they are filled.
-    pub ttl: Option<SimDuration>,
-    /// Each hit restarts the entry's TTL (sliding expiry).
-    pub ttl_refresh_on_hit: bool,
-    pub write_policy: WritePolicy,
-    /// Time a node takes for one get or set.
-    pub latency: Dist,
-    /// Operations a node serves at once.
-    pub connections: u32,
-    pub virtual_nodes: u32,
-    pub on_node_failure: NodeFailure,
+    pub keys: CacheKeys,
+}
+
+impl std::ops::Deref for Cache {
+    type Target = CacheKeys;
+
+    fn deref(&self) -> &CacheKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `[cache.<name>]`: a cache cluster used by cache-aside steps.
+    pub struct CacheKeys {
+        /// Nodes on a consistent-hash ring (`virtual_nodes`, default 100, per node).
+        nodes: u32 = default(1), section::Count32 { min: 1, max: super::parse::MAX_CACHE_NODES };
+        /// Per node: entries (`50000`) or bytes (`"2GiB"`, divided by the keyspace's
+        /// `value_size`).
+        capacity: CacheCapacity = required("10000 (entries) or \"1GiB\""), section::CacheCapacity;
+        /// `lru`, `fifo`, `random`, `lfu` (counts accesses only while a key is cached, like real
+        /// caches: an evicted key starts again from one; ties evict the least recently used),
+        /// `perfect_lfu` (counts every access to every key ever seen and admits a missed key only
+        /// if it is now more popular than the least popular cached key).
+        eviction: Eviction = default(Eviction::Lru), section::word::<Eviction>();
+        /// Entries expire this long after they are filled.
+        ttl: Option<SimDuration> = optional(), section::PositiveDuration;
+        /// Each hit restarts the entry's TTL (sliding expiry).
+        ttl_refresh_on_hit: bool = default(false), section::Boolean;
+        /// What a write step with this cache does after writing the database: `invalidate`
+        /// (delete the key) or `write_through` (store the new value).
+        write_policy: WritePolicy = default(WritePolicy::Invalidate), section::word::<WritePolicy>();
+        /// Time a node takes for one get, set or delete.
+        latency: Dist = default(Dist::Const { value: 200_000.0 }), section::DurationDist;
+        /// Operations a node serves at once.
+        connections: u32 = default(1000), section::Count32 { min: 1, max: super::parse::MAX_WORKERS };
+        /// Points per node on the consistent-hash ring.
+        virtual_nodes: u32 = default(100),
+            section::Count32 { min: 1, max: super::parse::MAX_VIRTUAL_NODES };
+        /// When a node is down, clients `rehash` (its keys move to the next node on the ring,
+        /// cold there) or `miss` (its keys go to the database).
+        on_node_failure: NodeFailure = default(NodeFailure::Rehash), section::word::<NodeFailure>();
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

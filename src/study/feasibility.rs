@@ -926,16 +926,18 @@ impl CdnPath {
         let edge = crate::scenario::Cache {
             name: cdn.name.clone(),
             keyspace: cdn.keyspace,
-            nodes: 1,
-            capacity: crate::scenario::CacheCapacity::Bytes(cdn.capacity),
-            eviction: cdn.eviction,
-            ttl: None,
-            ttl_refresh_on_hit: false,
-            write_policy: crate::scenario::WritePolicy::Invalidate,
-            latency: cdn.latency.clone(),
-            connections: 1,
-            virtual_nodes: 1,
-            on_node_failure: crate::scenario::NodeFailure::Miss,
+            keys: crate::scenario::CacheKeys {
+                nodes: 1,
+                capacity: crate::scenario::CacheCapacity::Bytes(cdn.capacity),
+                eviction: cdn.eviction,
+                ttl: None,
+                ttl_refresh_on_hit: false,
+                write_policy: crate::scenario::WritePolicy::Invalidate,
+                latency: cdn.latency.clone(),
+                connections: 1,
+                virtual_nodes: 1,
+                on_node_failure: crate::scenario::NodeFailure::Miss,
+            },
         };
         CdnPath {
             origin: cdn.origin.clone(),

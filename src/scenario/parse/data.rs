@@ -4,8 +4,8 @@
 use super::super::dist::Dist;
 use super::super::reader::{Node, Reader, optional};
 use super::super::types::{
-    Cache, CacheCapacity, Database, DatabaseKeys, Engine, Eviction, HotKeys, Keyspace, NodeFailure,
-    Popularity, ReadFrom, Replication, ReplicationMode, Reshard, Sharding, WritePolicy,
+    Cache, CacheCapacity, CacheKeys, Database, DatabaseKeys, Engine, HotKeys, Keyspace, Popularity, ReadFrom,
+    Replication, ReplicationMode, Reshard, Sharding,
 };
 use super::components::MAX_WORKERS;
 use super::dist::read_duration_dist;
@@ -335,57 +335,19 @@ pub(crate) fn read_cache(cx: &mut Cx, name: String, node: &Node) -> Option<Cache
         .require(&mut cx.reader, "keyspace", "\"items\"")
         .and_then(|n| super::read_reference(cx, &n, RefKind::Keyspace))
         .map(|name| cx.names.keyspace(&name));
-    let reader = &mut cx.reader;
-    let nodes = table.get("nodes").map(|n| reader.integer(&n, 1, MAX_CACHE_NODES));
-    let capacity = table
-        .require(reader, "capacity", CAPACITY_EXAMPLE)
-        .and_then(|n| read_capacity(reader, &n));
-    let eviction = table.get("eviction").map(|n| {
-        reader
-            .choice(&n, &Eviction::NAMES)
-            .map(|index| Eviction::ALL[index])
-    });
-    let ttl = table.get("ttl").map(|n| reader.positive_duration(&n));
-    let refresh = table.get("ttl_refresh_on_hit").map(|n| reader.boolean(&n));
-    let write_policy = table.get("write_policy").map(|n| {
-        reader
-            .choice(&n, &WritePolicy::NAMES)
-            .map(|index| WritePolicy::ALL[index])
-    });
-    let connections = table
-        .get("connections")
-        .map(|n| reader.integer(&n, 1, MAX_WORKERS));
-    let virtual_nodes = table
-        .get("virtual_nodes")
-        .map(|n| reader.integer(&n, 1, MAX_VIRTUAL_NODES));
-    let on_node_failure = table.get("on_node_failure").map(|n| {
-        reader
-            .choice(&n, &NodeFailure::NAMES)
-            .map(|index| NodeFailure::ALL[index])
-    });
-    let latency = table
-        .get("latency")
-        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
     let placed = super::geo::read_placement(cx, &mut table, super::super::geo::Placed::Cache, &name);
+    let keys = CacheKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
     placed?;
     Some(Cache {
         name,
         keyspace: keyspace?,
-        nodes: nodes.unwrap_or(Some(1))? as u32,
-        capacity: capacity?,
-        eviction: eviction.unwrap_or(Some(Eviction::Lru))?,
-        ttl: optional(ttl)?,
-        ttl_refresh_on_hit: refresh.unwrap_or(Some(false))?,
-        write_policy: write_policy.unwrap_or(Some(WritePolicy::Invalidate))?,
-        latency: latency.unwrap_or(Some(Dist::Const { value: 200_000.0 }))?,
-        connections: connections.unwrap_or(Some(1000))? as u32,
-        virtual_nodes: virtual_nodes.unwrap_or(Some(100))? as u32,
-        on_node_failure: on_node_failure.unwrap_or(Some(NodeFailure::Rehash))?,
+        keys: keys?,
     })
 }
 
-fn read_capacity(reader: &mut Reader, node: &Node) -> Option<CacheCapacity> {
+/// A cache's `capacity`: entries (a number) or bytes (a size string).
+pub(crate) fn read_cache_capacity(reader: &mut Reader, node: &Node) -> Option<CacheCapacity> {
     match node.value {
         DeValue::String(_) => reader.size(node).map(CacheCapacity::Bytes),
         DeValue::Integer(_) | DeValue::Float(_) => {

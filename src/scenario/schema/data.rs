@@ -3,13 +3,11 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{DatabaseKeys, Eviction, NodeFailure, ReadFrom, WritePolicy};
+use crate::scenario::types::{CacheKeys, DatabaseKeys, ReadFrom};
 
 use super::dist::DurationDist;
-use super::units::{CacheCapacity, Duration, KeyCount, Name, Probability, Rate};
-use crate::scenario::bounds::{
-    MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES, MAX_WORKERS,
-};
+use super::units::{Duration, KeyCount, Name, Probability, Rate};
+use crate::scenario::bounds::{MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES, MAX_WORKERS};
 
 /// `[database.<name>]`: a database; `engine` picks the defaults.
 #[derive(JsonSchema)]
@@ -221,42 +219,11 @@ pub struct HotKeys {
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Cache {
+    /// The keys declared with the cache's type (`types::CacheKeys`).
+    #[schemars(flatten)]
+    pub keys: CacheKeys,
     /// The keys it caches (the same as its database's).
     pub keyspace: Name,
-    /// Nodes on a consistent-hash ring (`virtual_nodes`, default 100, per node).
-    #[schemars(range(min = 1, max = MAX_CACHE_NODES), extend("default" = 1))]
-    pub nodes: Option<u64>,
-    /// Per node: entries (`50000`) or bytes (`"2GiB"`, divided by the keyspace's
-    /// `value_size`).
-    pub capacity: CacheCapacity,
-    /// `lru`, `fifo`, `random`, `lfu` (counts accesses only while a key is cached, like real
-    /// caches: an evicted key starts again from one; ties evict the least recently used),
-    /// `perfect_lfu` (counts every access to every key ever seen and admits a missed key only
-    /// if it is now more popular than the least popular cached key).
-    #[schemars(extend("default" = "lru"))]
-    pub eviction: Option<Eviction>,
-    /// Entries expire this long after they are filled.
-    pub ttl: Option<Duration>,
-    /// Each hit restarts the entry's TTL (sliding expiry).
-    #[schemars(extend("default" = false))]
-    pub ttl_refresh_on_hit: Option<bool>,
-    /// What a write step with this cache does after writing the database: `invalidate`
-    /// (delete the key) or `write_through` (store the new value).
-    #[schemars(extend("default" = "invalidate"))]
-    pub write_policy: Option<WritePolicy>,
-    /// Operations a node serves at once.
-    #[schemars(range(min = 1, max = MAX_WORKERS), extend("default" = 1000))]
-    pub connections: Option<u64>,
-    /// Points per node on the consistent-hash ring.
-    #[schemars(range(min = 1, max = MAX_VIRTUAL_NODES), extend("default" = 100))]
-    pub virtual_nodes: Option<u64>,
-    /// When a node is down, clients `rehash` (its keys move to the next node on the ring,
-    /// cold there) or `miss` (its keys go to the database).
-    #[schemars(extend("default" = "rehash"))]
-    pub on_node_failure: Option<NodeFailure>,
-    /// Time a node takes for one get, set or delete.
-    #[schemars(extend("default" = "200us"))]
-    pub latency: Option<DurationDist>,
     /// The data center its nodes stand in.
     #[schemars(extend("x-default-text" = "everywhere"))]
     pub datacenter: Option<Name>,
