@@ -229,10 +229,7 @@ pub fn to_toml(scenario: &Scenario) -> String {
     }
     for queue in &scenario.queues {
         writeln!(o, "\n[queue.{}]", key(&queue.name)).unwrap();
-        writeln!(o, "capacity = {}", queue.capacity).unwrap();
-        writeln!(o, "when_full = {}", string(queue.when_full.name())).unwrap();
-        writeln!(o, "durable = {}", queue.durable).unwrap();
-        writeln!(o, "latency = {}", dist(&queue.latency)).unwrap();
+        queue.keys.dump_keys(o);
         writeln!(o, "consumer = {}", string(&scenario.target_text(queue.consumer))).unwrap();
     }
     for fault in &scenario.faults {
@@ -499,19 +496,10 @@ fn write_pool(o: &mut String, s: &Scenario, pool: &Pool) {
     }
     super::dump_geo::write_placement(o, geo, Placed::Pool, &pool.name);
     if let Some(scale) = &pool.autoscale {
-        writeln!(
-            o,
-            "autoscale = {{ min = {}, max = {}, metric = {}, target = {}, interval = {}, cooldown = {}, scale_in_cooldown = {}, boot = {} }}",
-            scale.min,
-            scale.max,
-            string(scale.metric.name()),
-            float(scale.target),
-            duration(scale.interval),
-            duration(scale.cooldown),
-            duration(scale.scale_in_cooldown),
-            dist(&scale.boot)
-        )
-        .unwrap();
+        let mut lines = String::new();
+        scale.keys.dump_keys(&mut lines);
+        writeln!(lines, "scale_in_cooldown = {}", duration(scale.scale_in_cooldown)).unwrap();
+        writeln!(o, "autoscale = {}", super::section::inline_table(&lines)).unwrap();
     }
     for endpoint in &pool.endpoints {
         writeln!(o, "\n[pool.{}.endpoint.{}]", key(&pool.name), key(&endpoint.name)).unwrap();

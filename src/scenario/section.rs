@@ -390,6 +390,11 @@ impl<S: Inline> Kind for Nested<S> {
     }
 }
 
+/// `key = value` lines as one inline table: `{ key = value, … }`.
+pub(crate) fn inline_table(lines: &str) -> String {
+    format!("{{ {} }}", lines.trim_end().replace('\n', ", "))
+}
+
 /// The doc comment of a key or section as the schema's description (the
 /// lines joined by newlines, as `schemars` does for derived types).
 pub(crate) fn description(lines: &[&str]) -> String {
@@ -507,7 +512,7 @@ macro_rules! section {
             pub(crate) fn dump_inline(&self) -> String {
                 let mut lines = String::new();
                 self.dump_keys(&mut lines);
-                format!("{{ {} }}", lines.trim_end().replace('\n', ", "))
+                $crate::scenario::section::inline_table(&lines)
             }
 
             /// Writes every key as a `key = value` line (absent optional keys left out).

@@ -1201,18 +1201,39 @@ words! {
 
 /// A message queue: a broker holding up to `capacity` messages, and a pool
 /// endpoint whose workers pull them (`consumer`).
+/// `[queue.<name>]`: its plain keys (`QueueKeys`, which it derefs to) and
+/// its consumer (a pool endpoint), read by hand.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Queue {
     pub name: String,
-    /// Messages the broker holds at most.
-    pub capacity: u32,
-    pub when_full: WhenFull,
-    /// Messages survive a broker crash (on disk); otherwise they are lost.
-    pub durable: bool,
-    /// Time until the broker acknowledges an enqueue.
-    pub latency: Dist,
     /// The pool endpoint that processes each message.
     pub consumer: Target,
+    pub keys: QueueKeys,
+}
+
+impl std::ops::Deref for Queue {
+    type Target = QueueKeys;
+
+    fn deref(&self) -> &QueueKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `[queue.<name>]`: a message broker; `{ enqueue = "NAME" }` steps put
+    /// messages on it and its consumer endpoint runs them later.
+    pub struct QueueKeys {
+        /// Messages the broker holds at most.
+        capacity: u32 = default(1_000_000),
+            section::Count32 { min: 1, max: super::parse::MAX_QUEUE_MESSAGES };
+        /// `reject`: the enqueue fails (the request fails with `rejected`); `block`: the producer
+        /// waits, holding its worker, until there is room.
+        when_full: WhenFull = default(WhenFull::Reject), section::word::<WhenFull>();
+        /// Messages survive a broker crash (on disk); in memory they are lost (`lost_messages`).
+        durable: bool = default(false), section::Boolean;
+        /// Time until the broker acknowledges an enqueue (a duration or distribution).
+        latency: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
+    }
 }
 
 words! {
@@ -1249,20 +1270,44 @@ words! {
 
 /// Target tracking for a pool: every `interval`, desired =
 /// ceil(current × metric / target), clamped to [min, max].
+/// `[pool.<name>.autoscale]`: its plain keys (`AutoscaleKeys`, which it
+/// derefs to) and `scale_in_cooldown`, whose default is `cooldown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Autoscale {
-    pub min: u32,
-    pub max: u32,
-    pub metric: ScaleMetric,
-    /// Utilization (a fraction) or messages waiting per instance.
-    pub target: f64,
-    pub interval: SimDuration,
-    /// No scale-out sooner than this after any scale action.
-    pub cooldown: SimDuration,
     /// No scale-in sooner than this after any scale action.
     pub scale_in_cooldown: SimDuration,
-    /// From launch until a new instance takes work.
-    pub boot: Dist,
+    pub keys: AutoscaleKeys,
+}
+
+impl std::ops::Deref for Autoscale {
+    type Target = AutoscaleKeys;
+
+    fn deref(&self) -> &AutoscaleKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `[pool.<name>.autoscale]`: target tracking between `min` and `max`
+    /// instances (the pool's `instances` is its starting count).
+    pub struct AutoscaleKeys {
+        /// Fewest instances.
+        min: u32 = default(1), section::Count32 { min: 1, max: super::parse::MAX_INSTANCES };
+        /// Most instances (the pool is built with this many; the others are stopped).
+        max: u32 = required("10"), section::Count32 { min: 1, max: super::parse::MAX_INSTANCES };
+        /// `utilization`: busy workers / workers of the serving instances over the last interval;
+        /// `queue_depth`: messages waiting in the queue the pool consumes, per instance.
+        metric: ScaleMetric = default(ScaleMetric::Utilization), section::word::<ScaleMetric>();
+        /// The utilization to keep (a fraction, at most 1), or messages waiting per instance.
+        target: f64 = required("0.6"), section::PositiveNumber;
+        /// Time between evaluations.
+        interval: SimDuration = default(SimDuration::from_secs(60)), section::PositiveDuration;
+        /// No scale-out sooner than this after a scale action.
+        cooldown: SimDuration = default(SimDuration::from_secs(300)), section::Duration;
+        /// Time (a duration or distribution) from launch until a new instance takes work (a
+        /// balancer sends it nothing before).
+        boot: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
+    }
 }
 
 words! {
