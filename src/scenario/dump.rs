@@ -184,8 +184,7 @@ pub fn to_toml(scenario: &Scenario) -> String {
     write_workload(o, scenario);
 
     writeln!(o, "\n[network]").unwrap();
-    writeln!(o, "default = {}", dist(&scenario.network.default)).unwrap();
-    writeln!(o, "client = {}", dist(&scenario.network.client)).unwrap();
+    scenario.network.dump_keys(o);
     super::dump_geo::write_links(o, &scenario.geo);
     super::dump_geo::write_places(o, &scenario.geo);
 
@@ -195,8 +194,7 @@ pub fn to_toml(scenario: &Scenario) -> String {
     }
     for dns in &scenario.dns {
         writeln!(o, "\n[dns.{}]", key(&dns.name)).unwrap();
-        writeln!(o, "ttl = {}", duration(dns.ttl)).unwrap();
-        writeln!(o, "resolve = {}", dist(&dns.resolve)).unwrap();
+        dns.keys.dump_keys(o);
         super::dump_geo::write_dns_targets(o, scenario, dns);
     }
     for balancer in &scenario.balancers {
@@ -457,15 +455,8 @@ fn write_workload(o: &mut String, scenario: &Scenario) {
             writeln!(o, " }},").unwrap();
         }
         writeln!(o, "]").unwrap();
-        if let Some(diurnal) = &workload.diurnal {
-            writeln!(o, "diurnal = {}", diurnal.dump_inline()).unwrap();
-        }
     }
-    if let Some(timeout) = workload.timeout {
-        writeln!(o, "timeout = {}", duration(timeout)).unwrap();
-    }
-    let retry = &workload.retry;
-    writeln!(o, "retry = {}", retry.dump_inline()).unwrap();
+    workload.keys.dump_keys(o);
     writeln!(o, "mix = [").unwrap();
     for class in &workload.mix {
         let key = class.key.as_ref().map_or(String::new(), |key| {

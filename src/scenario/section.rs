@@ -443,8 +443,10 @@ pub(crate) fn key_schema(
 }
 
 /// Declares a section: see the module doc. Each key is `/// meaning` then
-/// `key: Type = default(EXPR) | required("example") | optional() | optional("words"), Kind;`
-/// (`optional("unlimited")`: absent is `None`, and the reference says "unlimited").
+/// `key: Type = default(EXPR) | default(EXPR, "words") | required("example") | optional() |
+/// optional("words"), Kind;` (`optional("unlimited")`: absent is `None`, and the reference
+/// says "unlimited"; `default(Retry::default(), "no retries")`: the reference says the words
+/// instead of the value).
 /// `pub struct Size(name) { … }` declares a named section
 /// (`[size.<name>]`): a `name` field that is no key, and a reader that takes it.
 macro_rules! section {
@@ -560,7 +562,7 @@ macro_rules! section {
         }
     };
 
-    (@read $cx:ident, $table:ident, $key:ident, $kind:expr, default ($default:expr)) => {
+    (@read $cx:ident, $table:ident, $key:ident, $kind:expr, default ($default:expr $(, $text:literal)?)) => {
         $table
             .get(stringify!($key))
             .map(|node| $kind.read($cx, &node))
@@ -587,14 +589,14 @@ macro_rules! section {
         $out.push_str(&format!("{} = {}\n", stringify!($key), $kind.toml(&$value)));
     };
 
-    (@default $kind:ident, default ($default:expr)) => {
+    (@default $kind:ident, default ($default:expr $(, $text:literal)?)) => {
         Some($kind.json(&$default))
     };
     (@default $kind:ident, $presence:ident ($($value:tt)*)) => {
         None
     };
 
-    (@only_default default ($default:expr)) => {
+    (@only_default default ($default:expr $(, $text:literal)?)) => {
         Some($default)
     };
     (@only_default optional ($($text:literal)?)) => {
@@ -605,6 +607,9 @@ macro_rules! section {
     };
 
     (@default_text optional ($text:literal)) => {
+        Some($text)
+    };
+    (@default_text default ($default:expr, $text:literal)) => {
         Some($text)
     };
     (@default_text $presence:ident ($($value:tt)*)) => {

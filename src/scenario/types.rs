@@ -92,16 +92,39 @@ impl Default for Limits {
     }
 }
 
+/// `[workload]`: its plain keys (`WorkloadKeys`, which it derefs to) and
+/// those read by hand: arrivals (tagged by `kind`), the rate profile and
+/// the mix (names of classes and call targets).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Workload {
     pub arrivals: Arrivals,
     /// Changes of the open arrival rate over time, in time order.
     pub profile: Vec<RateChange>,
-    pub diurnal: Option<Diurnal>,
-    /// The client gives up on an attempt after this long.
-    pub timeout: Option<SimDuration>,
-    pub retry: Retry,
     pub mix: IdVec<ClassId, Class>,
+    pub keys: WorkloadKeys,
+}
+
+impl std::ops::Deref for Workload {
+    type Target = WorkloadKeys;
+
+    fn deref(&self) -> &WorkloadKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `[workload]`: who sends requests, how many, and what they ask for.
+    pub struct WorkloadKeys {
+        /// Open workloads: a daily cycle multiplying the rate: `{ trough = 0.3, period = "24h",
+        /// peak_at = "14h" }` (1 at the peak, `trough` half a period later, cosine in between).
+        diurnal: Option<Diurnal> = optional(), section::nested::<Diurnal>();
+        /// The client gives up an attempt after this long (the servers keep working on it).
+        timeout: Option<SimDuration> = optional(), section::PositiveDuration;
+        /// `{ retries = 2, backoff = "100ms", multiplier = 2.0, max_backoff = "10s", jitter =
+        /// "full" }`: after a timeout or rejection, wait `backoff × multiplier^(k−1)` (capped),
+        /// with `jitter` `none`, `full` (uniform from 0) or `equal` (half fixed, half uniform).
+        retry: Retry = default(Retry::default(), "no retries"), section::nested::<Retry>();
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -188,6 +211,26 @@ section! {
     }
 }
 
+impl section::Inline for Retry {
+    fn read_inline(cx: &mut super::parse::Cx, node: &super::reader::Node) -> Option<Self> {
+        Retry::read(cx, node)
+    }
+
+    fn dump_inline(&self) -> String {
+        Retry::dump_inline(self)
+    }
+}
+
+impl section::Inline for Diurnal {
+    fn read_inline(cx: &mut super::parse::Cx, node: &super::reader::Node) -> Option<Self> {
+        Diurnal::read(cx, node)
+    }
+
+    fn dump_inline(&self) -> String {
+        Diurnal::dump_inline(self)
+    }
+}
+
 impl Default for Retry {
     fn default() -> Self {
         Retry::defaults().expect("every key of `retry` has a default")
@@ -250,21 +293,20 @@ impl ClassCall {
     }
 }
 
-/// One-way network latencies.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Network {
-    /// Between components inside the system.
-    pub default: Dist,
-    /// Between a user and the system's entry point.
-    pub client: Dist,
+section! {
+    /// `[network]`: latencies of the hops between components (its `link`s,
+    /// between regions, are read into the geography).
+    pub struct Network {
+        /// One-way latency between components (each call pays it going and coming back).
+        default: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
+        /// One-way latency between a user and the entry point.
+        client: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
+    }
 }
 
 impl Default for Network {
     fn default() -> Self {
-        Network {
-            default: Dist::Const { value: 0.0 },
-            client: Dist::Const { value: 0.0 },
-        }
+        Network::defaults().expect("every key of `[network]` has a default")
     }
 }
 
@@ -281,12 +323,31 @@ section! {
     }
 }
 
+/// `[dns.<name>]`: its plain keys (`DnsKeys`, which it derefs to) and its
+/// target or targets (names, and geoDNS details in `Geo`), read by hand.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dns {
     pub name: String,
-    pub ttl: SimDuration,
-    pub resolve: Dist,
     pub target: DnsTarget,
+    pub keys: DnsKeys,
+}
+
+impl std::ops::Deref for Dns {
+    type Target = DnsKeys;
+
+    fn deref(&self) -> &DnsKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `[dns.<name>]`: a name users resolve.
+    pub struct DnsKeys {
+        /// How long a user caches the answer.
+        ttl: SimDuration = required("\"60s\""), section::Duration;
+        /// Lookup latency when the user's cached answer has expired.
+        resolve: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
+    }
 }
 
 /// What a DNS name answers with.

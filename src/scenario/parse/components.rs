@@ -6,7 +6,7 @@ use super::super::geo::Placed;
 use super::super::reader::optional;
 use super::super::reader::{Node, Reader, TableNode};
 use super::super::types::{
-    Balancer, BalancerKeys, Dns, Endpoint, EndpointKeys, Network, Pool, PoolKeys, Step, Sticky,
+    Balancer, BalancerKeys, Dns, DnsKeys, Endpoint, EndpointKeys, Network, Pool, PoolKeys, Step, Sticky,
 };
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
@@ -58,39 +58,24 @@ pub(crate) fn read_named<T>(
 
 pub(crate) fn read_network(cx: &mut Cx, node: &Node) -> Option<Network> {
     let mut table = cx.reader.table(node)?;
-    let defaults = Network::default();
-    let default = table
-        .get("default")
-        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
-    let client = table
-        .get("client")
-        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
     let links = table.get("link").map(|n| super::geo::read_links(cx, &n));
+    let network = Network::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
     if let Some(links) = links {
         cx.geo.links = links?;
     }
-    Some(Network {
-        default: default.unwrap_or(Some(defaults.default))?,
-        client: client.unwrap_or(Some(defaults.client))?,
-    })
+    network
 }
 
 pub(crate) fn read_dns(cx: &mut Cx, name: String, node: &Node) -> Option<Dns> {
     let mut table = cx.reader.table(node)?;
-    let ttl = table
-        .require(&mut cx.reader, "ttl", "\"60s\"")
-        .and_then(|n| cx.reader.duration(&n));
-    let resolve = table
-        .get("resolve")
-        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
     let target = super::geo::read_dns_targets(cx, &mut table, &name);
+    let keys = DnsKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
     Some(Dns {
         name,
-        ttl: ttl?,
-        resolve: resolve.unwrap_or(Some(super::super::dist::Dist::Const { value: 0.0 }))?,
         target: cx.names.dns_target(&target?),
+        keys: keys?,
     })
 }
 

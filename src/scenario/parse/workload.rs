@@ -5,9 +5,7 @@ use std::path::Path;
 use super::super::diagnostic::Diagnostic;
 use super::super::ids::EndpointId;
 use super::super::reader::{Node, Reader, TableNode};
-use super::super::types::{
-    Arrivals, Class, ClassCall, Diurnal, OpenRate, RateChange, Retry, Target, Workload,
-};
+use super::super::types::{Arrivals, Class, ClassCall, OpenRate, RateChange, Target, Workload, WorkloadKeys};
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
 use crate::engine::SimDuration;
@@ -32,11 +30,7 @@ pub(crate) fn read_workload(cx: &mut Cx, node: &Node) -> Option<Workload> {
     let profile = table
         .get("profile")
         .and_then(|node| read_profile(&mut cx.reader, &node));
-    let diurnal = table.get("diurnal").and_then(|node| Diurnal::read(cx, &node));
-    let timeout = table
-        .get("timeout")
-        .map(|node| cx.reader.positive_duration(&node));
-    let retry = table.get("retry").map(|node| Retry::read(cx, &node));
+    let keys = WorkloadKeys::read_keys(cx, &mut table);
     let mix = table
         .require(
             &mut cx.reader,
@@ -60,10 +54,8 @@ pub(crate) fn read_workload(cx: &mut Cx, node: &Node) -> Option<Workload> {
     Some(Workload {
         arrivals: arrivals?,
         profile: profile.unwrap_or_default(),
-        diurnal,
-        timeout: timeout.flatten(),
-        retry: retry.unwrap_or(Some(Retry::default()))?,
         mix: mix?.into(),
+        keys: keys?,
     })
 }
 

@@ -16,12 +16,9 @@ use super::units::{Duration, EndpointTarget, Name, Probability};
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Network {
-    /// One-way latency between components (each call pays it going and coming back).
-    #[schemars(extend("default" = "0s"))]
-    pub default: Option<DurationDist>,
-    /// One-way latency between a user and the entry point.
-    #[schemars(extend("default" = "0s"))]
-    pub client: Option<DurationDist>,
+    /// The keys declared with the network's type (`types::Network`).
+    #[schemars(flatten)]
+    pub keys: crate::scenario::types::Network,
     /// Latencies between regions (`[[network.link]]`); a missing pair is zero.
     pub link: Option<Vec<Link>>,
 }
@@ -32,11 +29,9 @@ pub struct Network {
 #[schemars(deny_unknown_fields)]
 #[schemars(extend("oneOf" = [{ "required": ["target"] }, { "required": ["targets"] }]))]
 pub struct Dns {
-    /// How long a user caches the answer.
-    pub ttl: Duration,
-    /// Lookup latency when the user's cached answer has expired.
-    #[schemars(extend("default" = "0s"))]
-    pub resolve: Option<DurationDist>,
+    /// The keys declared with the DNS name's type (`types::DnsKeys`).
+    #[schemars(flatten)]
+    pub keys: crate::scenario::types::DnsKeys,
     /// The balancer or pool the name resolves to.
     #[schemars(extend("x-default-text" = "required (or `targets`)"))]
     pub target: Option<Name>,

@@ -3,7 +3,7 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{Diurnal, Retry};
+use crate::scenario::types::WorkloadKeys;
 
 use super::dist::DurationDist;
 use super::units::{Duration, EntryTarget, Name, Rate};
@@ -28,16 +28,6 @@ pub struct Workload {
     /// the previous rate after holding it).
     #[schemars(extend("default" = []))]
     pub profile: Option<Vec<RateChange>>,
-    /// Open workloads: a daily cycle multiplying the rate: `{ trough = 0.3, period = "24h",
-    /// peak_at = "14h" }` (1 at the peak, `trough` half a period later, cosine in between).
-    pub diurnal: Option<Diurnal>,
-    /// The client gives up an attempt after this long (the servers keep working on it).
-    pub timeout: Option<Duration>,
-    /// `{ retries = 2, backoff = "100ms", multiplier = 2.0, max_backoff = "10s", jitter =
-    /// "full" }`: after a timeout or rejection, wait `backoff × multiplier^(k−1)` (capped),
-    /// with `jitter` `none`, `full` (uniform from 0) or `equal` (half fixed, half uniform).
-    #[schemars(extend("x-default-text" = "no retries"))]
-    pub retry: Option<Retry>,
     /// Request classes: `[{ class = "view", weight = 90, call = "www/view_item", key =
     /// "items" }, …]`; `call` is `component/endpoint` where the component is a DNS name,
     /// balancer or pool, or the name of a CDN (`call = "static"`; anything after a `/` is
@@ -45,6 +35,9 @@ pub struct Workload {
     /// item is drawn from — the key then follows the request through caches and databases.
     #[schemars(length(min = 1))]
     pub mix: Vec<Class>,
+    /// The keys declared with the workload's type (`types::WorkloadKeys`).
+    #[schemars(flatten)]
+    pub keys: WorkloadKeys,
 }
 
 /// `arrivals`, tagged by `kind`.
