@@ -381,16 +381,8 @@ fn write_cdn(o: &mut String, s: &Scenario, cdn: &Cdn) {
             writeln!(o, "edges = [{}]", names.join(", ")).unwrap();
         }
     }
-    writeln!(o, "capacity = {}", string(&format_size(cdn.capacity))).unwrap();
-    writeln!(o, "eviction = {}", string(cdn.eviction.name())).unwrap();
-    if let Some(ttl) = cdn.ttl {
-        writeln!(o, "ttl = {}", duration(ttl)).unwrap();
-    }
-    writeln!(o, "latency = {}", dist(&cdn.latency)).unwrap();
     writeln!(o, "origin = {}", string(&s.origin_text(&cdn.origin))).unwrap();
-    writeln!(o, "price_per_gb = {}", float(cdn.price_per_gb)).unwrap();
-    writeln!(o, "fallback = {}", string(cdn.fallback.name())).unwrap();
-    writeln!(o, "detection = {}", duration(cdn.detection)).unwrap();
+    cdn.keys.dump_keys(o);
     for deploy in &cdn.deploys {
         writeln!(o, "\n[[cdn.{}.deploy]]", key(&cdn.name)).unwrap();
         writeln!(o, "at = {}", duration(deploy.at)).unwrap();

@@ -358,6 +358,25 @@ impl Kind for CacheCapacity {
     }
 }
 
+/// A size in bytes (`"10GiB"`).
+pub(crate) struct ByteSize;
+
+impl Kind for ByteSize {
+    type Value = u64;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<u64> {
+        cx.reader.size(node)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<units::ByteSize>(generator)
+    }
+
+    fn toml(&self, value: &u64) -> String {
+        toml::Value::String(super::units::format_size(*value)).to_string()
+    }
+}
+
 /// A section written inline as a key's value (`health_check = { … }`).
 pub(crate) trait Inline: Sized + JsonSchema {
     /// Reads the section at `node`.

@@ -1192,30 +1192,49 @@ impl Scenario {
 
 /// A content delivery network: edges near the users, each caching objects
 /// of a catalog (a keyspace) in its own store, in front of an origin.
+/// `[cdn.<name>]`: its plain keys (`CdnKeys`, which it derefs to) and
+/// those read by hand: the keyspace and origin (names), the edges (a count
+/// or names) and the deploys.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cdn {
     pub name: String,
     /// The object catalog: how many objects, their popularity and sizes.
     pub keyspace: KeyspaceId,
     pub edges: CdnEdges,
-    /// Bytes each edge holds.
-    pub capacity: u64,
-    pub eviction: Eviction,
-    /// An edge's copy expires this long after it was fetched.
-    pub ttl: Option<SimDuration>,
-    /// One way, between a user and their edge.
-    pub latency: Dist,
     /// Where edges fetch what they miss.
     pub origin: CdnOrigin,
-    /// US dollars per GB (10^9 bytes) served to clients.
-    pub price_per_gb: f64,
-    /// What clients do while their edge is down (once they know).
-    pub fallback: CdnFallback,
-    /// From an edge's failure until clients know and fall back; until then
-    /// their connections are refused.
-    pub detection: SimDuration,
     /// Releases that change part of the catalog, in time order.
     pub deploys: Vec<CdnDeploy>,
+    pub keys: CdnKeys,
+}
+
+impl std::ops::Deref for Cdn {
+    type Target = CdnKeys;
+
+    fn deref(&self) -> &CdnKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `[cdn.<name>]`: edges that cache objects near users.
+    pub struct CdnKeys {
+        /// Bytes each edge holds (`"10GiB"`); a fill evicts until the object fits.
+        capacity: u64 = required("\"10GiB\""), section::ByteSize;
+        /// As for caches: `lru`, `fifo`, `random`, `lfu`, `perfect_lfu`.
+        eviction: Eviction = default(Eviction::Lru), section::word::<Eviction>();
+        /// An edge's copy expires this long after it was fetched.
+        ttl: Option<SimDuration> = optional(), section::PositiveDuration;
+        /// US dollars per GB (10⁹ bytes) served to users (egress), added to `overall,cost_usd`.
+        price_per_gb: f64 = default(0.085), section::NonNegativeNumber;
+        /// While a user's edge is down (once clients know): `origin` — requests go straight to
+        /// the origin — or `none` — they fail as `unavailable`.
+        fallback: CdnFallback = default(CdnFallback::Origin), section::word::<CdnFallback>();
+        /// From an edge's failure until clients know; until then their connections are refused.
+        detection: SimDuration = default(SimDuration::from_secs(10)), section::Duration;
+        /// One way between a user and their edge (instead of `network.client`).
+        latency: Dist = default(Dist::Const { value: 10e6 }), section::DurationDist;
+    }
 }
 
 /// `edges = 4` (named `edge[0]`…) or `edges = ["eu", "us"]`.

@@ -5,8 +5,8 @@
 use super::super::diagnostic::Diagnostic;
 use super::super::dist::{Dist, LogNormalSpread};
 use super::super::reader::{Node, Reader, TableNode, optional};
-use super::super::types::{Cdn, CdnDeploy, CdnEdges, CdnFallback, CdnOrigin, DeployMode, Eviction};
-use super::dist::{CV_RANGE, read_duration_dist};
+use super::super::types::{Cdn, CdnDeploy, CdnEdges, CdnKeys, CdnOrigin, DeployMode};
+use super::dist::CV_RANGE;
 use super::{Cx, RefKind};
 use crate::engine::SimDuration;
 use toml::de::DeValue;
@@ -28,48 +28,16 @@ pub(crate) fn read_cdn(cx: &mut Cx, name: String, node: &Node) -> Option<Cdn> {
         .require(&mut cx.reader, "origin", "\"web/asset\" or \"object_store\"")
         .and_then(|n| read_origin(cx, &n));
     let edges = table.get("edges").map(|n| read_edges(&mut cx.reader, &n));
-    let reader = &mut cx.reader;
-    let capacity = table
-        .require(reader, "capacity", "\"10GiB\"")
-        .and_then(|n| reader.size(&n));
-    let eviction = table.get("eviction").map(|n| {
-        reader
-            .choice(&n, &Eviction::NAMES)
-            .map(|index| Eviction::ALL[index])
-    });
-    let ttl = table.get("ttl").map(|n| reader.positive_duration(&n));
-    let price_node = table.get("price_per_gb");
-    let price = price_node.as_ref().map(|n| reader.number(n));
-    let fallback = table.get("fallback").map(|n| {
-        reader
-            .choice(&n, &CdnFallback::NAMES)
-            .map(|index| CdnFallback::ALL[index])
-    });
-    let detection = table.get("detection").map(|n| reader.duration(&n));
-    let latency = table
-        .get("latency")
-        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
     let deploys = table.get("deploy").map(|n| read_deploys(&mut cx.reader, &n));
+    let keys = CdnKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
-    let price = price.unwrap_or(Some(0.085))?;
-    if price < 0.0 {
-        cx.reader
-            .invalid(price_node.as_ref()?, "`price_per_gb` must not be negative", None);
-        return None;
-    }
     Some(Cdn {
         name,
         keyspace: keyspace?,
         edges: edges.unwrap_or(Some(CdnEdges::Count(1)))?,
-        capacity: capacity?,
-        eviction: eviction.unwrap_or(Some(Eviction::Lru))?,
-        ttl: optional(ttl)?,
-        latency: latency.unwrap_or(Some(Dist::Const { value: 10e6 }))?,
         origin: origin?,
-        price_per_gb: price,
-        fallback: fallback.unwrap_or(Some(CdnFallback::Origin))?,
-        detection: detection.unwrap_or(Some(SimDuration::from_secs(10)))?,
         deploys: deploys.unwrap_or(Some(Vec::new()))?,
+        keys: keys?,
     })
 }
 

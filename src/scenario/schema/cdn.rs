@@ -4,9 +4,8 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{CdnFallback, DeployMode, Eviction};
+use crate::scenario::types::DeployMode;
 
-use super::dist::DurationDist;
 use super::units::{ByteSize, CoefficientOfVariation, Duration, EntryTarget, Name, Probability};
 use crate::scenario::parse::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES};
 
@@ -14,6 +13,9 @@ use crate::scenario::parse::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES};
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Cdn {
+    /// The keys declared with the CDN's type (`types::CdnKeys`).
+    #[schemars(flatten)]
+    pub keys: crate::scenario::types::CdnKeys,
     /// The object catalog: `keys` objects, their `popularity` and `value_size` (a size or a
     /// distribution of sizes).
     pub keyspace: Name,
@@ -27,26 +29,6 @@ pub struct Cdn {
     /// reaches the edge of their own region — see "CDN edges in regions" below.
     #[schemars(extend("default" = 1))]
     pub edges: Option<Edges>,
-    /// Bytes each edge holds (`"10GiB"`); a fill evicts until the object fits.
-    pub capacity: ByteSize,
-    /// As for caches: `lru`, `fifo`, `random`, `lfu`, `perfect_lfu`.
-    #[schemars(extend("default" = "lru"))]
-    pub eviction: Option<Eviction>,
-    /// An edge's copy expires this long after it was fetched.
-    pub ttl: Option<Duration>,
-    /// US dollars per GB (10⁹ bytes) served to users (egress), added to `overall,cost_usd`.
-    #[schemars(range(min = 0), extend("default" = 0.085))]
-    pub price_per_gb: Option<f64>,
-    /// While a user's edge is down (once clients know): `origin` — requests go straight to
-    /// the origin — or `none` — they fail as `unavailable`.
-    #[schemars(extend("default" = "origin"))]
-    pub fallback: Option<CdnFallback>,
-    /// From an edge's failure until clients know; until then their connections are refused.
-    #[schemars(extend("default" = "10s"))]
-    pub detection: Option<Duration>,
-    /// One way between a user and their edge (instead of `network.client`).
-    #[schemars(extend("default" = "10ms"))]
-    pub latency: Option<DurationDist>,
     /// Releases that change a share of the objects.
     #[schemars(length(max = MAX_CDN_DEPLOYS))]
     pub deploy: Option<Vec<Deploy>>,
