@@ -9,7 +9,7 @@ use super::dist::{Dist, LogNormalSpread};
 use super::geo::Placed;
 use super::types::{
     Arrivals, Cache, Cdn, CdnEdges, Database, DeployMode, Fault, FaultAction, FaultTime, Keyspace, OpenRate,
-    Pool, Popularity, ReplicationMode, Scenario, Sharding, Step,
+    Pool, ReplicationMode, Scenario, Sharding, Step,
 };
 use super::units::{format_duration, format_rate, format_size};
 use crate::engine::SimDuration;
@@ -324,18 +324,7 @@ fn write_database(o: &mut String, s: &Scenario, database: &Database) {
 
 fn write_keyspace(o: &mut String, keyspace: &Keyspace) {
     writeln!(o, "\n[keyspace.{}]", key(&keyspace.name)).unwrap();
-    match keyspace.keys {
-        Some(keys) => writeln!(o, "keys = {keys}").unwrap(),
-        None => writeln!(o, "keys = \"per_user\"").unwrap(),
-    }
-    match keyspace.popularity {
-        Popularity::Uniform => writeln!(o, "popularity = \"uniform\"").unwrap(),
-        Popularity::Zipf { alpha } => writeln!(o, "popularity = {{ zipf = {} }}", float(alpha)).unwrap(),
-    }
-    if let Some(hot) = &keyspace.hot {
-        writeln!(o, "hot = {{ share = {}, keys = {} }}", float(hot.share), hot.keys).unwrap();
-    }
-    writeln!(o, "value_size = {}", size_dist(&keyspace.value_size)).unwrap();
+    keyspace.dump_keys(o);
 }
 
 /// A size parameter in (whole) bytes.
@@ -344,7 +333,7 @@ fn bytes(value: f64) -> String {
 }
 
 /// An object size: a size, or a distribution of sizes in bytes.
-fn size_dist(dist: &Dist) -> String {
+pub(crate) fn size_dist(dist: &Dist) -> String {
     let kind = dist.kind();
     match dist {
         Dist::Const { value } => bytes(*value),

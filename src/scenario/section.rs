@@ -377,6 +377,72 @@ impl Kind for ByteSize {
     }
 }
 
+/// A number of keys, or `"per_user"` (`None`: one key per user).
+pub(crate) struct KeyCount;
+
+impl Kind for KeyCount {
+    type Value = Option<u64>;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<Option<u64>> {
+        match node.value {
+            toml::de::DeValue::String(text) if text.as_ref() == "per_user" => Some(None),
+            _ => cx.reader.integer(node, 1, super::parse::MAX_KEYS).map(Some),
+        }
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<units::KeyCount>(generator)
+    }
+
+    fn toml(&self, value: &Option<u64>) -> String {
+        match value {
+            Some(keys) => keys.to_string(),
+            None => "\"per_user\"".to_owned(),
+        }
+    }
+}
+
+/// `"uniform"`, or `{ zipf = ALPHA }`.
+pub(crate) struct Popularity;
+
+impl Kind for Popularity {
+    type Value = super::types::Popularity;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<Self::Value> {
+        super::parse::read_popularity(&mut cx.reader, node)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<super::schema::Popularity>(generator)
+    }
+
+    fn toml(&self, value: &Self::Value) -> String {
+        match value {
+            super::types::Popularity::Uniform => "\"uniform\"".to_owned(),
+            super::types::Popularity::Zipf { alpha } => format!("{{ zipf = {} }}", dump::float(*alpha)),
+        }
+    }
+}
+
+/// An object size: a size (`"1KiB"`), or a distribution of sizes in bytes.
+pub(crate) struct SizeDist;
+
+impl Kind for SizeDist {
+    type Value = Dist;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<Dist> {
+        super::parse::read_size_distribution(&mut cx.reader, node)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<super::schema::SizeDist>(generator)
+    }
+
+    fn toml(&self, value: &Dist) -> String {
+        dump::size_dist(value)
+    }
+}
+
 /// A section written inline as a key's value (`health_check = { … }`).
 pub(crate) trait Inline: Sized + JsonSchema {
     /// Reads the section at `node`.

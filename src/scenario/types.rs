@@ -736,18 +736,24 @@ pub struct Reshard {
     pub rate: f64,
 }
 
-/// A set of keys and how often each is asked for.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Keyspace {
-    pub name: String,
-    /// Number of keys; `None`: one key per user (the user's own record).
-    pub keys: Option<u64>,
-    pub popularity: Popularity,
-    /// A share of all requests that goes to a few hot keys (the celebrity
-    /// problem), on top of the popularity law.
-    pub hot: Option<HotKeys>,
-    /// Size of a value (for cache capacity in bytes), in bytes.
-    pub value_size: Dist,
+section! {
+    /// `[keyspace.<name>]`: the items requests are about.
+    pub struct Keyspace(name) {
+        /// The number of keys (up to 10 000 000), or `"per_user"`: one key per user, the user's
+        /// own record (read-your-writes).
+        keys: Option<u64> = required("100000"), section::KeyCount;
+        /// Or `{ zipf = 0.99 }`: the key of popularity rank r is asked for in proportion to r^−α.
+        popularity: Popularity = default(Popularity::Uniform), section::Popularity;
+        /// `{ share = 0.2, keys = 1 }`: that share of all requests goes to the few most popular
+        /// keys (the celebrity problem).
+        hot: Option<HotKeys> = optional(), section::nested::<HotKeys>();
+        /// The size of a value, for cache capacities given in bytes; or a distribution of object
+        /// sizes, in bytes: `{ dist = "lognormal", mean = "50KiB", cv = 1.5 }`, `exp` (`mean`),
+        /// `uniform` (`min`, `max`), `pareto` (`min`, `alpha`) — each object's size is drawn
+        /// once, from the seed and the object, so an object always has the same size (CDN edges
+        /// fill by bytes; a cache node counts values of the mean size).
+        value_size: Dist = default(Dist::Const { value: 1024.0 }), section::SizeDist;
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -759,10 +765,24 @@ pub enum Popularity {
     },
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct HotKeys {
-    pub share: f64,
-    pub keys: u64,
+section! {
+    /// `hot`: hot keys (the celebrity problem).
+    pub struct HotKeys {
+        /// The share of all requests that goes to them.
+        share: f64 = required("0.2"), section::Probability;
+        /// How many of the most popular keys (at most `keys`).
+        keys: u64 = required("1"), section::Count { min: 1, max: super::parse::MAX_KEYS };
+    }
+}
+
+impl section::Inline for HotKeys {
+    fn read_inline(cx: &mut super::parse::Cx, node: &super::reader::Node) -> Option<Self> {
+        HotKeys::read(cx, node)
+    }
+
+    fn dump_inline(&self) -> String {
+        HotKeys::dump_inline(self)
+    }
 }
 
 /// A cache (cluster) in front of a keyspace.

@@ -4,7 +4,7 @@
 use super::super::dist::Dist;
 use super::super::reader::{Node, Reader, optional};
 use super::super::types::{
-    Cache, CacheCapacity, CacheKeys, Database, DatabaseKeys, Engine, HotKeys, Keyspace, Popularity, ReadFrom,
+    Cache, CacheCapacity, CacheKeys, Database, DatabaseKeys, Engine, Keyspace, Popularity, ReadFrom,
     Replication, ReplicationMode, Reshard, Sharding,
 };
 use super::components::MAX_WORKERS;
@@ -249,43 +249,22 @@ fn read_reshard(reader: &mut Reader, node: &Node) -> Option<Reshard> {
 }
 
 pub(crate) fn read_keyspace(cx: &mut Cx, name: String, node: &Node) -> Option<Keyspace> {
-    let reader = &mut cx.reader;
-    let mut table = reader.table(node)?;
-    let keys = table
-        .require(reader, "keys", "100000")
-        .and_then(|n| match n.value {
-            DeValue::String(text) if text.as_ref() == "per_user" => Some(None),
-            _ => reader.integer(&n, 1, MAX_KEYS).map(Some),
-        });
-    let popularity = table.get("popularity").map(|n| read_popularity(reader, &n));
-    let hot = table.get("hot").map(|n| read_hot(reader, &n));
-    let value_size = table
-        .get("value_size")
-        .map(|n| super::cdn::read_size_distribution(reader, &n));
-    table.finish(reader);
-    let keys = keys?;
-    let hot = optional(hot)?;
-    if let (Some(keys), Some(hot)) = (keys, &hot)
+    let keyspace = Keyspace::read(cx, name, node)?;
+    if let (Some(keys), Some(hot)) = (keyspace.keys, &keyspace.hot)
         && hot.keys > keys
     {
-        reader.invalid(
+        cx.reader.invalid(
             node,
             format!("`hot.keys` ({}) exceeds `keys` ({keys})", hot.keys),
             None,
         );
         return None;
     }
-    Some(Keyspace {
-        name,
-        keys,
-        popularity: popularity.unwrap_or(Some(Popularity::Uniform))?,
-        hot,
-        value_size: value_size.unwrap_or(Some(Dist::Const { value: 1024.0 }))?,
-    })
+    Some(keyspace)
 }
 
 /// `"uniform"` or `{ zipf = 0.99 }`.
-fn read_popularity(reader: &mut Reader, node: &Node) -> Option<Popularity> {
+pub(crate) fn read_popularity(reader: &mut Reader, node: &Node) -> Option<Popularity> {
     match node.value {
         DeValue::String(text) if text.as_ref() == "uniform" => Some(Popularity::Uniform),
         DeValue::Table(_) => {
@@ -310,21 +289,6 @@ fn read_popularity(reader: &mut Reader, node: &Node) -> Option<Popularity> {
             None
         }
     }
-}
-
-fn read_hot(reader: &mut Reader, node: &Node) -> Option<HotKeys> {
-    let mut table = reader.table(node)?;
-    let share = table
-        .require(reader, "share", "0.2")
-        .and_then(|n| reader.probability(&n));
-    let keys = table
-        .require(reader, "keys", "1")
-        .and_then(|n| reader.integer(&n, 1, MAX_KEYS));
-    table.finish(reader);
-    Some(HotKeys {
-        share: share?,
-        keys: keys?,
-    })
 }
 
 const CAPACITY_EXAMPLE: &str = "10000 (entries) or \"1GiB\"";

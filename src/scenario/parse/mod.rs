@@ -25,11 +25,12 @@ use super::reader::{Node, Reader, TableNode};
 use super::types::{Limits, Network, Scenario, Size, Target};
 use crate::engine::SimDuration;
 
+pub(crate) use cdn::read_size_distribution;
 pub use cdn::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES, MAX_OBJECT_BYTES};
 pub(crate) use components::read_queue_capacity;
 pub use components::{MAX_CORES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_STEP_DEPTH, MAX_WORKERS};
-pub(crate) use data::read_cache_capacity;
 pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES};
+pub(crate) use data::{read_cache_capacity, read_popularity};
 pub use dist::{CV_RANGE, MAX_EMPIRICAL_SAMPLES};
 pub(crate) use faults::FaultSpec;
 pub use geo::MAX_REGIONS;

@@ -6,8 +6,8 @@ use schemars::JsonSchema;
 use crate::scenario::types::{CacheKeys, DatabaseKeys, ReadFrom};
 
 use super::dist::DurationDist;
-use super::units::{Duration, KeyCount, Name, Probability, Rate};
-use crate::scenario::bounds::{MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES, MAX_WORKERS};
+use super::units::{Duration, Name, Rate};
+use crate::scenario::bounds::{MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES, MAX_WORKERS};
 
 /// `[database.<name>]`: a database; `engine` picks the defaults.
 #[derive(JsonSchema)]
@@ -155,28 +155,6 @@ pub struct Reshard {
     pub rate: Rate,
 }
 
-/// `[keyspace.<name>]`: the items requests are about.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct Keyspace {
-    /// The number of keys (up to 10 000 000), or `"per_user"`: one key per user, the user's
-    /// own record (read-your-writes).
-    pub keys: KeyCount,
-    /// Or `{ zipf = 0.99 }`: the key of popularity rank r is asked for in proportion to r^−α.
-    #[schemars(extend("default" = "uniform"))]
-    pub popularity: Option<Popularity>,
-    /// `{ share = 0.2, keys = 1 }`: that share of all requests goes to the few most popular
-    /// keys (the celebrity problem).
-    pub hot: Option<HotKeys>,
-    /// The size of a value, for cache capacities given in bytes; or a distribution of object
-    /// sizes, in bytes: `{ dist = "lognormal", mean = "50KiB", cv = 1.5 }`, `exp` (`mean`),
-    /// `uniform` (`min`, `max`), `pareto` (`min`, `alpha`) — each object's size is drawn
-    /// once, from the seed and the object, so an object always has the same size (CDN edges
-    /// fill by bytes; a cache node counts values of the mean size).
-    #[schemars(extend("default" = "1KiB"))]
-    pub value_size: Option<super::cdn::SizeDist>,
-}
-
 /// `"uniform"`, or `{ zipf = ALPHA }`.
 #[derive(JsonSchema)]
 #[schemars(untagged)]
@@ -202,17 +180,6 @@ pub struct Zipf {
     /// The exponent, from 0 to 10.
     #[schemars(range(min = 0, max = 10))]
     pub zipf: f64,
-}
-
-/// `hot`: hot keys (the celebrity problem).
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct HotKeys {
-    /// The share of all requests that goes to them.
-    pub share: Probability,
-    /// How many of the most popular keys (at most `keys`).
-    #[schemars(range(min = 1, max = MAX_KEYS))]
-    pub keys: u64,
 }
 
 /// `[cache.<name>]`: a cache cluster used by cache-aside steps.

@@ -37,10 +37,11 @@ use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema};
 use serde_json::Value;
 
+pub use crate::scenario::types::Keyspace;
 use crate::scenario::types::{Limits, Recovery, Size};
 pub use cdn::{Cdn, Deploy, SizeDist};
 pub use components::{Balancer, Dns, Endpoint, Network, Pool, Step};
-pub use data::{Cache, Database, Keyspace};
+pub use data::{Cache, Database, Popularity};
 pub use dist::{DistTable, DurationDist};
 pub use faults::Fault;
 pub use geo::{Datacenter, Link, Region};
