@@ -1,6 +1,9 @@
-//! Latency distributions in HDR histograms: three significant digits (0.1 %
-//! relative error) at any scale, constant memory, mergeable across windows.
-//! Mean and max are kept exactly beside the histogram.
+//! Latency distributions in HDR histograms: three significant digits at
+//! every scale a duration can be written in, from 1 ns up — values below
+//! 2,048 ns are counted exactly, larger ones in buckets at most 1/1,024 of
+//! their value wide, so a percentile is within 0.1 % of the recorded value it
+//! stands for — constant memory, mergeable across windows. Mean and max are
+//! kept exactly beside the histogram.
 
 use hdrhistogram::Histogram;
 
@@ -25,8 +28,11 @@ struct Part {
 
 impl Part {
     fn new() -> Self {
+        // The lowest discernible value is 1 ns, the unit of time: a coarser
+        // one (1 µs) made the first bucket 512 ns wide, and percentiles of
+        // sub-millisecond latencies lost up to half their value.
         let mut histogram =
-            Histogram::new_with_bounds(1_000, 1_000_000_000, 3).expect("valid histogram bounds");
+            Histogram::new_with_bounds(1, 1_000_000_000, 3).expect("valid histogram bounds");
         histogram.auto(true);
         Part {
             histogram,
@@ -148,6 +154,35 @@ mod tests {
         );
         assert!((stats.mean_ns - 50_000_500.0).abs() < 1e-6);
         assert_eq!(stats.max_ns, 100_000_000.0);
+    }
+
+    /// Latencies spread evenly over [center/2, 3·center/2]: p50 is the
+    /// center and p99 is 0.99 of the way, to 0.1 %, at every scale from
+    /// hundreds of nanoseconds to seconds.
+    #[test]
+    fn percentiles_within_a_thousandth_at_every_scale() {
+        for center in [200u64, 1_000, 10_000, 100_000, 1_000_000, 50_000_000, 2_000_000_000] {
+            let mut recorder = LatencyRecorder::default();
+            let (low, high) = (center / 2, center + center / 2);
+            let steps = 10_000u64;
+            for step in 0..=steps {
+                recorder.record(low + (high - low) * step / steps);
+            }
+            let stats = recorder.close_window(true);
+            let expect = |quantile: f64| low as f64 + (high - low) as f64 * quantile;
+            for (name, measured, quantile) in [
+                ("p50", stats.p50_ns, 0.5),
+                ("p95", stats.p95_ns, 0.95),
+                ("p99", stats.p99_ns, 0.99),
+            ] {
+                let error = measured / expect(quantile) - 1.0;
+                assert!(
+                    error.abs() <= 1e-3,
+                    "{name} of latencies around {center} ns: {measured} ns, {:+.3} %",
+                    100.0 * error
+                );
+            }
+        }
     }
 
     #[test]
