@@ -31,8 +31,7 @@ impl Part {
         // The lowest discernible value is 1 ns, the unit of time: a coarser
         // one (1 µs) made the first bucket 512 ns wide, and percentiles of
         // sub-millisecond latencies lost up to half their value.
-        let mut histogram =
-            Histogram::new_with_bounds(1, 1_000_000_000, 3).expect("valid histogram bounds");
+        let mut histogram = Histogram::new_with_bounds(1, 1_000_000_000, 3).expect("valid histogram bounds");
         histogram.auto(true);
         Part {
             histogram,
@@ -161,7 +160,15 @@ mod tests {
     /// hundreds of nanoseconds to seconds.
     #[test]
     fn percentiles_within_a_thousandth_at_every_scale() {
-        for center in [200u64, 1_000, 10_000, 100_000, 1_000_000, 50_000_000, 2_000_000_000] {
+        for center in [
+            200u64,
+            1_000,
+            10_000,
+            100_000,
+            1_000_000,
+            50_000_000,
+            2_000_000_000,
+        ] {
             let mut recorder = LatencyRecorder::default();
             let (low, high) = (center / 2, center + center / 2);
             let steps = 10_000u64;

@@ -34,7 +34,7 @@ use std::path::Path;
 pub use check::visit_steps;
 pub use diagnostic::{Diagnostic, ScenarioError, Severity, Style};
 pub use dist::Dist;
-pub use parse::{BUILTIN_SIZES, builtin_size};
+pub use parse::{BUILTIN_SIZES, FORMULA_STARTS, builtin_size, formula_start};
 pub use source::SourceMap;
 pub use types::*;
 

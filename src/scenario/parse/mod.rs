@@ -31,6 +31,7 @@ pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_
 pub use dist::{CV_RANGE, MAX_EMPIRICAL_SAMPLES};
 pub(crate) use faults::FaultSpec;
 pub use geo::MAX_REGIONS;
+pub use names::{FORMULA_STARTS, formula_start};
 pub use queues::MAX_QUEUE_MESSAGES;
 pub use workload::{MAX_CLOSED_USERS, MAX_RETRIES, MAX_USERS};
 
@@ -103,7 +104,8 @@ pub(crate) struct Cx<'a> {
 }
 
 /// Component and class names: letters, digits, `_`, `-` and `.` — no `/`
-/// (it separates component and endpoint) and no spaces.
+/// (it separates component and endpoint) and no spaces — not starting with
+/// `-` (`names::FORMULA_STARTS`).
 pub(crate) fn valid_name(reader: &mut Reader, name: &str, node: &Node) -> bool {
     let ok = !name.is_empty()
         && name.len() <= 64
@@ -116,6 +118,13 @@ pub(crate) fn valid_name(reader: &mut Reader, name: &str, node: &Node) -> bool {
             format!("`{name}` is not a valid name"),
             Some("names use letters, digits, `_`, `-` and `.`, at most 64 characters".to_owned()),
         );
+    } else if let Some(first) = names::formula_start(name) {
+        reader.invalid(
+            node,
+            format!("`{name}` starts with `{first}`, which a spreadsheet reads as a formula"),
+            Some("names are cells of the CSV outputs: start it with a letter, digit, `_` or `.`".to_owned()),
+        );
+        return false;
     }
     ok
 }

@@ -16,6 +16,18 @@ use super::FaultSpec;
 use super::builtin_size;
 use crate::engine::id::Id;
 
+/// The characters a name may not start with. Names become CSV cells
+/// (scopes, events, variants), and a spreadsheet opening the file reads a
+/// cell that starts with one of these as a formula: `-1-1` shows as -2,
+/// `=HYPERLINK(…)` as a link.
+pub const FORMULA_STARTS: [char; 4] = ['-', '+', '=', '@'];
+
+/// The first character of `name` when a spreadsheet would read the name as
+/// a formula.
+pub fn formula_start(name: &str) -> Option<char> {
+    name.chars().next().filter(|first| FORMULA_STARTS.contains(first))
+}
+
 /// The names each section declares, in declaration order.
 #[derive(Default)]
 pub(crate) struct Names {
@@ -254,5 +266,20 @@ impl Names {
             .iter()
             .position(|known| known == name)
             .map(CdnId::from_index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_read_as_formulas() {
+        for name in ["-1-1", "+1", "=SUM(A1)", "@x"] {
+            assert_eq!(formula_start(name), name.chars().next(), "{name}");
+        }
+        for name in ["web", "1-1", "a-b", "_x", ".x", ""] {
+            assert_eq!(formula_start(name), None, "{name}");
+        }
     }
 }
