@@ -7,8 +7,10 @@
 
 use hdrhistogram::Histogram;
 
-/// Summary statistics of recorded latencies, in nanoseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// Summary statistics of recorded latencies, in nanoseconds. With nothing
+/// recorded there is no latency: every statistic but `count` is NaN (a blank
+/// cell in the CSV files), never 0 ns.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LatencyStats {
     pub count: u64,
     pub mean_ns: f64,
@@ -17,6 +19,19 @@ pub struct LatencyStats {
     pub p99_ns: f64,
     pub p999_ns: f64,
     pub max_ns: f64,
+}
+
+impl LatencyStats {
+    /// The statistics of no latencies at all.
+    pub const NONE: LatencyStats = LatencyStats {
+        count: 0,
+        mean_ns: f64::NAN,
+        p50_ns: f64::NAN,
+        p95_ns: f64::NAN,
+        p99_ns: f64::NAN,
+        p999_ns: f64::NAN,
+        max_ns: f64::NAN,
+    };
 }
 
 #[derive(Clone, Debug)]
@@ -53,7 +68,7 @@ impl Part {
     fn stats(&self) -> LatencyStats {
         let count = self.histogram.len();
         if count == 0 {
-            return LatencyStats::default();
+            return LatencyStats::NONE;
         }
         // One pass over the buckets for all four (each exactly what
         // `value_at_quantile` gives); closing windows of many scopes scanned
@@ -240,6 +255,24 @@ mod tests {
         union.absorb_window(&second);
         assert_eq!(union.close_window(true), direct.close_window(true));
         assert_eq!(union.total(), direct.total());
+    }
+
+    #[test]
+    fn nothing_recorded_is_no_latency_not_zero() {
+        let mut recorder = LatencyRecorder::default();
+        let window = recorder.close_window(true);
+        assert_eq!(window.count, 0);
+        for value in [
+            window.mean_ns,
+            window.p50_ns,
+            window.p95_ns,
+            window.p99_ns,
+            window.p999_ns,
+            window.max_ns,
+        ] {
+            assert!(value.is_nan(), "{window:?}");
+        }
+        assert!(recorder.total().p99_ns.is_nan());
     }
 
     #[test]

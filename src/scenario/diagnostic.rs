@@ -206,3 +206,20 @@ mod tests {
         assert!(text.contains("empty.toml"), "{text}");
     }
 }
+#[cfg(test)]
+mod scratch {
+    use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+    #[test]
+    fn scratch_render() {
+        let text = "…{ at = \"1x\", rate = \"5/s\" },{ at = \"1x\"…";
+        let group = Group::with_title(Level::ERROR.primary_title("bad"))
+            .element(Origin::path("bad.toml").line(6).char_column(10017))
+            .element(
+                Snippet::source(text)
+                    .line_start(6)
+                    .annotation(AnnotationKind::Primary.span(9..13).label("invalid value")),
+            )
+            .element(Level::HELP.message("fix it"));
+        eprintln!("{}", Renderer::plain().render(&[group]));
+    }
+}
