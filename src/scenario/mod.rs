@@ -46,6 +46,7 @@ pub mod bounds {
         MAX_USERS, MAX_VIRTUAL_NODES, MAX_WINDOWS, MAX_WORKERS,
     };
     pub use super::parse::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES, MAX_OBJECT_BYTES};
+    pub use super::parse::{MAX_CLASSES, MAX_COMPONENTS};
     /// Largest scenario file read, in bytes.
     pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 }

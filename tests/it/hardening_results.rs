@@ -309,3 +309,157 @@ service = { dist = "uniform", min = "5us", max = "15us" }
     let p99 = crate::support::metric(&result, "overall", "latency_p99_ms") * 1e3;
     assert!((p99 - 14.9).abs() < 0.03, "p99 {p99} µs");
 }
+
+/// `capsim validate FILE`, killed (and failed) after `seconds`: returns
+/// (exit success, stderr).
+fn validate_within(path: &std::path::Path, seconds: u64) -> (bool, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_capsim"));
+    command.arg("validate").arg(path).env("NO_COLOR", "1");
+    let (ok, _, stderr) = crate::support::run_with_limit(command, std::time::Duration::from_secs(seconds));
+    (ok, stderr)
+}
+
+const VALID_TAIL: &str = r#"
+[pool.web]
+workers = 4
+
+[pool.web.endpoint.x]
+service = "1ms"
+"#;
+
+/// 50,000 unknown keys took more than two minutes to render, 10,000 bad
+/// profile entries on one 270 KB line 49 s: rendering is linear, shows
+/// the first 50 errors, counts the rest, and cuts long lines to a window.
+#[test]
+fn many_errors_render_quickly_and_only_the_first_are_shown() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut keys = String::from("[scenario]\nduration = \"1m\"\n");
+    for index in 0..50_000 {
+        keys.push_str(&format!("k{index} = 1\n"));
+    }
+    keys.push_str("[workload]\narrivals = { kind = \"open\", rate = \"10/s\" }\nmix = [{ class = \"a\", call = \"web/x\" }]\n");
+    keys.push_str(VALID_TAIL);
+    let path = dir.path().join("keys.toml");
+    std::fs::write(&path, keys).expect("write");
+    let (ok, stderr) = validate_within(&path, 30);
+    assert!(!ok);
+    assert_eq!(stderr.matches("error: unknown key").count(), 50, "{stderr}");
+    assert!(stderr.contains("keys.toml:52:1"), "{stderr}");
+    assert!(
+        stderr.contains("… and 49,950 more errors (only the first 50 are shown)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with(
+            "error: 50000 problems in `{}`; nothing was simulated\n"
+                .replace("{}", &path.display().to_string())
+                .as_str()
+        )
+    );
+
+    let entries: Vec<&str> = vec!["{ at = \"1x\", rate = \"5/s\" }"; 10_000];
+    let profile = format!(
+        "[scenario]\nduration = \"1m\"\n[workload]\narrivals = {{ kind = \"open\", rate = \"10/s\" }}\n\
+         mix = [{{ class = \"a\", call = \"web/x\" }}]\nprofile = [{}]\n{VALID_TAIL}",
+        entries.join(",")
+    );
+    assert!(profile.len() > 270_000);
+    let path = dir.path().join("profile.toml");
+    std::fs::write(&path, profile).expect("write");
+    let (ok, stderr) = validate_within(&path, 30);
+    assert!(!ok);
+    assert!(stderr.contains("… and 9,950 more errors"), "{stderr}");
+    // The 50th entry's `at` is at column 19 + 49 × 28 on line 6.
+    assert!(stderr.contains("profile.toml:6:1391"), "{stderr}");
+    assert!(stderr.len() < 60_000, "{} bytes of diagnostics", stderr.len());
+    assert!(
+        stderr.lines().all(|line| line.chars().count() < 300),
+        "a line is cut to a window"
+    );
+}
+
+/// 100,000 classes took 72 s to validate: more than `MAX_CLASSES` is an
+/// error at once, before anything is read; so are more than
+/// `MAX_COMPONENTS` components of a kind.
+#[test]
+fn classes_and_components_are_bounded_at_load_time() {
+    use capsim::scenario::bounds::{MAX_CLASSES, MAX_COMPONENTS};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = String::from(
+        "[scenario]\nduration = \"1m\"\n[workload]\narrivals = { kind = \"open\", rate = \"10/s\" }\nmix = [\n",
+    );
+    for index in 0..100_000 {
+        text.push_str(&format!("  {{ class = \"c{index}\", call = \"web/x\" }},\n"));
+    }
+    text.push_str("]\n");
+    text.push_str(VALID_TAIL);
+    let path = dir.path().join("classes.toml");
+    std::fs::write(&path, &text).expect("write");
+    let (ok, stderr) = validate_within(&path, 30);
+    assert!(!ok);
+    assert!(
+        stderr.contains(&format!(
+            "100000 request classes are more than the {MAX_CLASSES} a scenario may have (field `workload.mix`)"
+        )),
+        "{stderr}"
+    );
+    // Exactly at the bound is fine.
+    let at_bound: String = text.lines().take(5 + MAX_CLASSES).collect::<Vec<_>>().join("\n");
+    let at_bound = format!("{at_bound}\n]\n{VALID_TAIL}");
+    assert!(capsim::scenario::load_str(&at_bound).is_ok());
+    let mut pools = String::from(
+        "[scenario]\nduration = \"1m\"\n[workload]\narrivals = { kind = \"open\", rate = \"10/s\" }\nmix = [{ class = \"a\", call = \"web/x\" }]\n",
+    );
+    pools.push_str(VALID_TAIL);
+    for index in 0..MAX_COMPONENTS {
+        pools.push_str(&format!(
+            "[pool.p{index}]\nworkers = 1\n[pool.p{index}.endpoint.x]\nservice = \"1ms\"\n"
+        ));
+    }
+    let error = capsim::scenario::load_str(&pools).expect_err("one pool too many");
+    let messages: Vec<&str> = error.errors().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [format!(
+            "1001 pools are more than the {MAX_COMPONENTS} a scenario may have"
+        )]
+    );
+}
+
+/// A run with many request classes draws at most two files per chart
+/// family: the classes with the most requests, and the others as one
+/// panel (10,000 classes wrote 1,686 chart files).
+#[test]
+fn many_classes_share_a_bounded_number_of_chart_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = String::from(
+        "[scenario]\nduration = \"5s\"\nwindow = \"1s\"\n[workload]\narrivals = { kind = \"open\", rate = \"2000/s\" }\nmix = [\n",
+    );
+    for index in 0..60 {
+        text.push_str(&format!(
+            "  {{ class = \"c{index}\", weight = {}, call = \"web/x\" }},\n",
+            1 + index % 5
+        ));
+    }
+    text.push_str("]\n");
+    text.push_str(VALID_TAIL);
+    let path = dir.path().join("classes.toml");
+    std::fs::write(&path, &text).expect("write");
+    let out = dir.path().join("out");
+    capsim()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .arg("-q")
+        .assert()
+        .success();
+    let charts: Vec<String> = std::fs::read_dir(out.join("charts"))
+        .expect("charts")
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("latency_by_class") && name.ends_with(".svg"))
+        .collect();
+    assert_eq!(charts.len(), 2, "{charts:?}");
+    let second = std::fs::read_to_string(out.join("charts/latency_by_class_2.svg")).expect("svg");
+    assert!(second.contains("the other 37 classes (max)"));
+}

@@ -31,7 +31,7 @@ pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_
 pub use dist::{CV_RANGE, MAX_EMPIRICAL_SAMPLES};
 pub(crate) use faults::FaultSpec;
 pub use geo::MAX_REGIONS;
-pub use names::{FORMULA_STARTS, formula_start};
+pub use names::{FORMULA_STARTS, MAX_CLASSES, MAX_COMPONENTS, formula_start};
 pub use queues::MAX_QUEUE_MESSAGES;
 pub use workload::{MAX_CLOSED_USERS, MAX_RETRIES, MAX_USERS};
 
@@ -205,6 +205,10 @@ pub fn builtin_size(name: &str) -> Option<Size> {
 
 /// Reads the whole scenario. `default_name` names it when `[scenario]` does not.
 pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: &str) -> Option<Scenario> {
+    // Too many classes or components: said at once, nothing else read.
+    if names::check_counts(tree.get_ref(), &mut cx.reader.diagnostics) {
+        return None;
+    }
     cx.names = names::Names::new(tree.get_ref());
     let mut root = TableNode::new(tree.get_ref(), tree.span(), String::new());
     let limits = root.get("limits").map(|node| Limits::read(cx, &node));
