@@ -149,7 +149,7 @@ fn thousands(count: usize) -> String {
     let digits = count.to_string();
     let mut out = String::new();
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -460,7 +460,7 @@ mod tests {
         let diagnostic = Diagnostic::error("unknown key `zzz`")
             .at(start..start + 3)
             .label("unknown key");
-        let rendered = render(&[diagnostic.clone()], &sources, Style::Plain);
+        let rendered = render(std::slice::from_ref(&diagnostic), &sources, Style::Plain);
         let expected = sources.locate(diagnostic.span.as_ref().unwrap()).unwrap();
         assert_eq!((expected.line, expected.column), (2, 315));
         assert_eq!(header(&rendered), "long.toml:2:315", "{rendered}");
