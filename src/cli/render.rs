@@ -30,11 +30,20 @@ pub fn render(dir: &Path, scenario: Option<&Scenario>, slos: &[Slo]) -> Result<R
     })
 }
 
-/// One line per objective: `SLO p99<200ms: met (122.4)`.
+/// One line per objective: `SLO p99<200ms: met (122.4)`; one measured as
+/// nothing says why: `MISSED (no request completed: overall/latency_p99_ms
+/// has no value)`.
 pub fn print_verdicts(verdicts: &[Verdict]) {
     for verdict in verdicts {
         let outcome = if verdict.met { "met" } else { "MISSED" };
         match verdict.measured {
+            Some(value) if value.is_nan() => say!(
+                "  SLO {}  {outcome} ({}: {}/{} has no value)",
+                verdict.slo.text,
+                verdict.reason.as_deref().unwrap_or("nothing measured"),
+                verdict.slo.scope,
+                verdict.slo.metric
+            ),
             Some(value) => say!(
                 "  SLO {}  {outcome} ({}/{} = {})",
                 verdict.slo.text,
@@ -49,5 +58,15 @@ pub fn print_verdicts(verdicts: &[Verdict]) {
                 verdict.slo.metric
             ),
         }
+    }
+}
+
+/// A number with `decimals` decimals, or `-` when there is none (a blank
+/// cell: nothing measured).
+pub fn fixed(value: f64, decimals: usize) -> String {
+    if value.is_nan() {
+        "-".to_owned()
+    } else {
+        format!("{value:.decimals$}")
     }
 }

@@ -71,6 +71,8 @@ fn with_interval(
     decimals: usize,
 ) -> String {
     match summary.get(scope, metric) {
+        // No replication measured it (no request completed): no number.
+        Some(row) if row.mean.is_nan() => "-".to_owned(),
         Some(row) if row.high.is_finite() && row.low.is_finite() => format!(
             "{:.decimals$} ± {:.decimals$}",
             scale * row.mean,

@@ -93,31 +93,48 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out:
         scenario.duration,
         scenario.warmup
     );
+    let error_rate = get("overall", metric::ERROR_RATE.name);
     say!(
-        "  requests {:.0}  throughput {:.1}/s  errors {:.3}%",
+        "  requests {:.0}  throughput {:.1}/s  errors {}",
         get("overall", metric::REQUESTS.name),
         get("overall", metric::THROUGHPUT_RPS.name),
-        100.0 * get("overall", metric::ERROR_RATE.name)
+        if error_rate.is_nan() {
+            "- (none ended)".to_owned()
+        } else {
+            format!("{:.3}%", 100.0 * error_rate)
+        }
     );
-    say!(
-        "  latency  mean {:.2} ms  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
-        get("overall", metric::LATENCY_MEAN_MS.name),
-        get("overall", metric::LATENCY_P50_MS.name),
-        get("overall", metric::LATENCY_P99_MS.name),
-        get("overall", metric::LATENCY_MAX_MS.name)
-    );
+    // No request completed: no latency, and the reason instead.
+    let rows = summary.rows.iter().map(|row| (row.scope.as_str(), row.metric));
+    let value = |scope: &str, metric: &str| summary.get(scope, metric);
+    match capsim::results::stall::stall(rows, &value) {
+        Some(stall) => say!("  latency  {}", stall.describe()),
+        None => say!(
+            "  latency  mean {:.2} ms  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            get("overall", metric::LATENCY_MEAN_MS.name),
+            get("overall", metric::LATENCY_P50_MS.name),
+            get("overall", metric::LATENCY_P99_MS.name),
+            get("overall", metric::LATENCY_MAX_MS.name)
+        ),
+    }
     // The bottleneck by the report's rule, so this line and report.html
     // name the same station.
     let rows = summary.rows.iter().map(|row| (row.scope.as_str(), row.metric));
-    let value = |scope: &str, metric: &str| summary.get(scope, metric);
     if let Some(busiest) = bottleneck::rank(rows, &value).into_iter().next() {
+        // The mean wait is over requests that got a worker: with none
+        // served it says nothing of those still queued.
+        let served = summary.get(&busiest.station, metric::SERVED.name);
+        let wait = match busiest.wait_mean_ms {
+            _ if served == Some(0.0) => "-, none served".to_owned(),
+            Some(wait) => format!("{} ms", super::render::fixed(wait, 2)),
+            None => "-".to_owned(),
+        };
         say!(
-            "  busiest  {} ({} {:.1}% busy), mean queue {:.2}, mean wait {:.2} ms",
+            "  busiest  {} ({} {:.1}% busy), mean queue {:.2}, mean wait {wait}",
             busiest.station,
             busiest.resource,
             100.0 * busiest.utilization,
             busiest.queue_len_mean.unwrap_or(0.0),
-            busiest.wait_mean_ms.unwrap_or(0.0)
         );
     }
     say!(

@@ -287,7 +287,7 @@ pub const ERROR_RATE: Metric = metric(
     Unit::Fraction,
     REQUESTS_SCOPES,
     Both,
-    "`errors` / (`completed` + `errors`), 0 when nothing ended",
+    "`errors` / (`completed` + `errors`); blank when nothing ended (none completed or failed)",
 );
 pub const OFFERED_RPS: Metric = metric(
     "offered_rps",
@@ -317,7 +317,7 @@ pub const LATENCY: Family = Family {
     unit: Unit::Milliseconds,
     scopes: REQUESTS_SCOPES,
     files: Both,
-    meaning: "from the first attempt to the successful response, as the user sees it (`latency_p999_ms` in summary.csv only); a window in which no request completed has none",
+    meaning: "from the first attempt to the successful response, as the user sees it (`latency_p999_ms` in summary.csv only); a window or run in which no request completed has none (blank, never 0); percentiles are within 0.1 % at every scale from 1 ns",
 };
 pub const LATENCY_MEAN_MS: Metric = LATENCY.member("latency_mean_ms");
 pub const LATENCY_P50_MS: Metric = LATENCY.member("latency_p50_ms");
@@ -425,7 +425,7 @@ pub const COST_PER_MILLION_REQUESTS_USD: Metric = metric(
     Unit::Usd,
     &[Overall],
     Summary,
-    "`cost_usd` per million completed requests",
+    "`cost_usd` per million completed requests; blank when none completed",
 );
 pub const ENGINE_EVENTS: Metric = metric(
     "engine_events",
@@ -498,14 +498,14 @@ pub const WAIT_MEAN_MS: Metric = metric(
     Unit::Milliseconds,
     &[Pool, Database, DatabaseNode, Balancer],
     Both,
-    "mean wait for a worker, connection or core",
+    "mean wait for a worker, connection or core, of the requests that got one; blank when none did",
 );
 pub const WAIT_PROBABILITY: Metric = metric(
     "wait_probability",
     Unit::Fraction,
     &[Pool, Database, DatabaseNode, Balancer],
     Summary,
-    "the share of arrivals that had to wait",
+    "the share of the requests that got a worker (connection, core) that had to wait for it; blank when none got one",
 );
 pub const ARRIVALS: Metric = metric(
     "arrivals",
@@ -554,7 +554,7 @@ pub const RESIDENCE_MEAN_MS: Metric = metric(
     Unit::Milliseconds,
     STATIONS,
     Summary,
-    "mean time from a call's arrival to its reply",
+    "mean time from a call's arrival to its reply; blank when none was answered",
 );
 pub const INSTANCES_MEAN: Metric = metric(
     "instances_mean",
@@ -702,7 +702,7 @@ pub const JOB_LATENCY: Family = Family {
     unit: Unit::Milliseconds,
     scopes: &[Queue],
     files: Both,
-    meaning: "from enqueue to the consumer done (per window only p50, p95 and p99)",
+    meaning: "from enqueue to the consumer done (per window only p50, p95 and p99); blank when no job completed",
 };
 pub const JOB_LATENCY_MEAN_MS: Metric = JOB_LATENCY.member("job_latency_mean_ms");
 pub const JOB_LATENCY_P50_MS: Metric = JOB_LATENCY.member("job_latency_p50_ms");
@@ -827,7 +827,7 @@ pub const REPLICATION_LAG: Family = Family {
     unit: Unit::Milliseconds,
     scopes: &[Database],
     files: Both,
-    meaning: "with replicas: from the commit on the primary to the apply on a replica",
+    meaning: "with replicas: from the commit on the primary to the apply on a replica; blank when no write was applied",
 };
 pub const REPLICATION_LAG_MEAN_MS: Metric = REPLICATION_LAG.member("replication_lag_mean_ms");
 pub const REPLICATION_LAG_P99_MS: Metric = REPLICATION_LAG.member("replication_lag_p99_ms");

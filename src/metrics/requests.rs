@@ -39,13 +39,31 @@ impl RequestCounters {
         self.stale_responses += other.stale_responses;
     }
 
-    /// Failed / (completed + failed); zero when nothing ended.
+    /// Failed / (completed + failed); NaN (no rate: a blank cell) when
+    /// nothing ended, not 0 — no request failed, but none succeeded either.
     pub fn error_rate(&self) -> f64 {
         let ended = self.completed + self.failed;
         if ended == 0 {
-            0.0
+            f64::NAN
         } else {
             self.failed as f64 / ended as f64
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_error_rate_when_nothing_ended() {
+        let mut counters = RequestCounters {
+            arrivals: 10,
+            ..RequestCounters::default()
+        };
+        assert!(counters.error_rate().is_nan());
+        counters.completed = 3;
+        counters.failed = 1;
+        assert_eq!(counters.error_rate(), 0.25);
     }
 }

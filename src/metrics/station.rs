@@ -90,26 +90,31 @@ impl StationCounters {
         self.per_elapsed(self.present_area)
     }
 
+    /// The mean wait of started requests; NaN (none to average, a blank
+    /// cell) when none started.
     pub fn wait_mean_ns(&self) -> f64 {
         if self.started == 0 {
-            0.0
+            f64::NAN
         } else {
             self.wait_ns as f64 / self.started as f64
         }
     }
 
-    /// The share of started requests that had to wait: P(wait).
+    /// The share of started requests that had to wait: P(wait); NaN when
+    /// none started.
     pub fn wait_probability(&self) -> f64 {
         if self.started == 0 {
-            0.0
+            f64::NAN
         } else {
             self.waited as f64 / self.started as f64
         }
     }
 
+    /// The mean time from arrival to departure of completed requests; NaN
+    /// when none completed.
     pub fn residence_mean_ns(&self) -> f64 {
         if self.completed == 0 {
-            0.0
+            f64::NAN
         } else {
             self.residence_ns as f64 / self.completed as f64
         }
@@ -147,5 +152,33 @@ impl StationMetrics {
         counters.elapsed_ns = now.since(self.window_start).as_nanos() as u128;
         self.window_start = now;
         counters
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn means_over_nothing_are_not_zero() {
+        let mut counters = StationCounters {
+            arrivals: 5,
+            queue_area: 50,
+            elapsed_ns: 10,
+            ..StationCounters::default()
+        };
+        assert!(counters.wait_mean_ns().is_nan());
+        assert!(counters.wait_probability().is_nan());
+        assert!(counters.residence_mean_ns().is_nan());
+        assert_eq!(counters.queue_len_mean(), 5.0);
+        assert_eq!(counters.throughput_per_second(), 0.0);
+        counters.started = 2;
+        counters.waited = 1;
+        counters.wait_ns = 30;
+        counters.completed = 1;
+        counters.residence_ns = 40;
+        assert_eq!(counters.wait_mean_ns(), 15.0);
+        assert_eq!(counters.wait_probability(), 0.5);
+        assert_eq!(counters.residence_mean_ns(), 40.0);
     }
 }

@@ -68,16 +68,27 @@ impl Model {
             .filter(|w| w.start >= self.warmup)
             .collect();
         let base = if warm.is_empty() { &before } else { &warm };
+        // Windows in which nothing ended have no error rate, and those in
+        // which nothing completed no p99 (NaN): they do not count.
         let ended: u64 = base.iter().map(|w| w.ended).sum();
         let error_rate = if ended == 0 {
             0.0
         } else {
-            base.iter().map(|w| w.error_rate * w.ended as f64).sum::<f64>() / ended as f64
+            base.iter()
+                .filter(|w| w.ended > 0)
+                .map(|w| w.error_rate * w.ended as f64)
+                .sum::<f64>()
+                / ended as f64
         };
-        let p99 = if base.is_empty() {
+        let p99s: Vec<f64> = base
+            .iter()
+            .map(|w| w.p99_ns)
+            .filter(|p99| !p99.is_nan())
+            .collect();
+        let p99 = if p99s.is_empty() {
             f64::INFINITY
         } else {
-            base.iter().map(|w| w.p99_ns).sum::<f64>() / base.len() as f64
+            p99s.iter().sum::<f64>() / p99s.len() as f64
         };
         let users = (self.user_count as usize).div_ceil(64);
         self.drills.push(Drill {

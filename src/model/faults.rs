@@ -77,6 +77,10 @@ impl Model {
             match self.fault_sources[source].when {
                 FaultTime::At { at, lasting } => {
                     let id = source;
+                    // A restore is not undone (the loader refuses `for` on
+                    // one): its end schedules nothing.
+                    let lasting = lasting
+                        .filter(|_| !matches!(self.fault_sources[source].action, FaultAction::Restore));
                     queue.schedule_at(
                         SimTime::ZERO + at,
                         Event::Fault {
@@ -148,7 +152,8 @@ impl Model {
                 self.partition(source, true, queue);
                 ("heal", String::new())
             }
-            (FaultAction::Restore, true) => unreachable!("a restore is not undone"),
+            // Never scheduled (see `schedule_faults`): nothing to undo.
+            (FaultAction::Restore, true) => return,
         };
         self.log(now, kind, &label, detail);
         if kind != "restore" && kind != "heal" {

@@ -270,8 +270,9 @@ impl Model {
         summary.push(
             "overall",
             metric::COST_PER_MILLION_REQUESTS_USD,
+            // Per completed request: none completed, no such cost.
             if overall.total.completed == 0 {
-                0.0
+                f64::NAN
             } else {
                 cost / overall.total.completed as f64 * 1e6
             },
@@ -375,7 +376,8 @@ impl Model {
 
 /// Closes a scope's request window, whose latencies are `latency` (the
 /// scope's recorder's window, closed by the caller): its rows, and the
-/// window's error rate, p99 and number of requests that ended.
+/// window's error rate, p99 and number of requests that ended (the rate NaN
+/// when none ended, the p99 NaN when none completed).
 pub(super) fn close_requests(
     metrics: &mut RequestScope,
     latency: LatencyStats,
@@ -412,15 +414,9 @@ pub(super) fn close_requests(
     series.push(time_s, scope, metric::ERRORS, window.failed as f64);
     series.push(time_s, scope, metric::ERROR_RATE, window.error_rate());
     series.push(time_s, scope, metric::COMPLETED, window.completed as f64);
-    // A window in which nothing completed has no latency: its cells are
-    // blank (NaN), not 0 ms, and charts leave a gap there.
-    let milliseconds = |nanos: f64| {
-        if window.completed == 0 {
-            f64::NAN
-        } else {
-            nanos / NANOS_PER_MILLI
-        }
-    };
+    // A window in which nothing completed has no latency (`LatencyStats`
+    // is NaN): its cells are blank, not 0 ms, and charts leave a gap there.
+    let milliseconds = |nanos: f64| nanos / NANOS_PER_MILLI;
     series.push(
         time_s,
         scope,

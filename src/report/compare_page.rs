@@ -194,7 +194,11 @@ impl ComparePage<'_> {
                 let mut cells = vec![text(&slo.text)];
                 for run in self.runs {
                     let verdict = slo.evaluate_value(run.value(&slo.scope, &slo.metric));
-                    let measured = verdict.measured.map_or("no such metric".to_owned(), html::number);
+                    let measured = match (verdict.measured, &verdict.reason) {
+                        (Some(value), None) => html::number(value),
+                        (None, _) => "no such metric".to_owned(),
+                        (Some(_), Some(reason)) => reason.clone(),
+                    };
                     let (label, class) = if verdict.met {
                         ("met", "pass")
                     } else {

@@ -159,7 +159,7 @@ th, td { padding: 4px 12px 4px 0; border-bottom: 1px solid var(--line); text-ali
 th { font-weight: 600; color: var(--muted); }
 td.num { text-align: right; }
 td.pass { color: var(--pass); font-weight: 600; }
-td.fail { color: var(--fail); font-weight: 600; }
+td.fail, p.fail { color: var(--fail); font-weight: 600; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 14px; min-width: 140px; }
 .card .value { font-size: 22px; font-weight: 600; }

@@ -17,6 +17,14 @@ use crate::metrics::catalog as metric;
 pub const MAX_LINES: usize = 6;
 /// Panels in one figure before it continues in another file.
 pub const MAX_PANELS: usize = 12;
+/// Files one family continues over. Past `MAX_PAGES × MAX_PANELS` scopes
+/// (a run with a thousand request classes), the scopes that carry the most
+/// (requests for classes, the highest value otherwise) keep their panels
+/// and the rest share one panel of their per-window maximum.
+pub const MAX_PAGES: usize = 2;
+/// Lines of one metric in "other metrics" before the smallest are grouped
+/// the same way.
+pub const MAX_OTHER_LINES: usize = MAX_PAGES * MAX_PANELS;
 /// Events marked on a chart.
 pub const MAX_MARKERS: usize = 60;
 
@@ -172,7 +180,7 @@ pub fn run_charts(data: &RunData) -> Vec<NamedFigure> {
                 .iter()
                 .map(|l| (l.series.scope.as_str(), l.series.metric.as_str())),
         );
-        figures.extend(draw_family(&family, axis, &markers));
+        figures.extend(draw_family(data, &family, axis, &markers));
     }
     figures.extend(other_metrics(data, &claimed, axis, &markers));
     figures
@@ -731,8 +739,9 @@ fn per_scope_families(data: &RunData) -> Vec<Family<'_>> {
 }
 
 /// One chart when the lines fit, otherwise panels by scope, continued in
-/// further files (`NAME_2`, …) past `MAX_PANELS`.
-fn draw_family(family: &Family, axis: TimeAxis, markers: &[Marker]) -> Vec<NamedFigure> {
+/// further files (`NAME_2`, …) past `MAX_PANELS`, and past `MAX_PAGES`
+/// files the largest scopes with the others grouped (`grouped`).
+fn draw_family(data: &RunData, family: &Family, axis: TimeAxis, markers: &[Marker]) -> Vec<NamedFigure> {
     let chart = |title: String, lines: &[&Line], in_panel: bool, y_at_least: Option<f64>| {
         let series = lines
             .iter()
@@ -775,20 +784,150 @@ fn draw_family(family: &Family, axis: TimeAxis, markers: &[Marker]) -> Vec<Named
         .fold(family.y_at_least.unwrap_or(f64::MIN), f64::max);
     let shared = (y_max > f64::MIN).then_some(y_max);
     let mut scopes: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for line in &family.lines {
         let scope = panel_scope(line);
-        if !scopes.contains(&scope) {
+        if seen.insert(scope) {
             scopes.push(scope);
         }
     }
-    let panels: Vec<LineChart> = scopes
+    let lines_of =
+        |scope: &str| -> Vec<&Line> { family.lines.iter().filter(|l| panel_scope(l) == scope).collect() };
+    let limit = MAX_PAGES * MAX_PANELS;
+    if scopes.len() <= limit {
+        let panels: Vec<LineChart> = scopes
+            .iter()
+            .map(|scope| chart(scope.to_string(), &lines_of(scope), true, shared))
+            .collect();
+        return paginate(family.name, &family.title, &family.caption, panels);
+    }
+    // Too many scopes to draw each: the largest keep a panel, the others
+    // are drawn together as their maximum per window.
+    let mut by_scope: std::collections::HashMap<&str, Vec<&Line>> = std::collections::HashMap::new();
+    for line in &family.lines {
+        by_scope.entry(panel_scope(line)).or_default().push(line);
+    }
+    let (kept, others) = grouped(data, &scopes, limit - 1, &|scope| {
+        by_scope[scope].iter().map(|line| line.series).collect()
+    });
+    let mut panels: Vec<LineChart> = kept
         .iter()
-        .map(|scope| {
-            let lines: Vec<&Line> = family.lines.iter().filter(|l| panel_scope(l) == *scope).collect();
-            chart(scope.to_string(), &lines, true, shared)
+        .map(|scope| chart(scope.to_string(), &by_scope[scope], true, shared))
+        .collect();
+    let mut shorts: Vec<&str> = Vec::new();
+    for scope in &others {
+        for line in &by_scope[scope] {
+            if !shorts.contains(&line.short.as_str()) {
+                shorts.push(&line.short);
+            }
+        }
+    }
+    let what = if kept.iter().all(|scope| scope_is_class(family, scope)) {
+        "classes"
+    } else {
+        "scopes"
+    };
+    let title = format!("the other {} {what} (max)", others.len());
+    let series = shorts
+        .iter()
+        .map(|short| Series {
+            name: format!("{short} (max)"),
+            points: axis.scale(&maximum(
+                others
+                    .iter()
+                    .flat_map(|scope| by_scope[scope].iter())
+                    .filter(|line| line.short == *short)
+                    .map(|line| line.series),
+            )),
         })
         .collect();
-    paginate(family.name, &family.title, &family.caption, panels)
+    panels.push(LineChart {
+        title,
+        x_label: axis.label.to_owned(),
+        y_label: family.y_label.clone(),
+        series,
+        markers: markers.to_vec(),
+        y_from_zero: true,
+        y_at_least: shared,
+        x_from_zero: true,
+    });
+    let caption = format!(
+        "{} The {} {what} {} have a panel each; the other {} share the last, their highest value in each window.",
+        family.caption,
+        kept.len(),
+        if what == "classes" {
+            "with the most requests"
+        } else {
+            "with the highest values"
+        },
+        others.len()
+    );
+    paginate(family.name, &family.title, &caption, panels)
+}
+
+/// Whether a family's panel scope is a request class.
+fn scope_is_class(family: &Family, scope: &str) -> bool {
+    family
+        .lines
+        .iter()
+        .any(|line| panel_scope(line) == scope && line.series.scope.starts_with("class:"))
+}
+
+/// Splits `scopes` into the `keep` largest, largest first, and the others
+/// in their order: a request class by its requests (summary.csv), any other
+/// scope by the highest value of its series. Ties keep the scopes' order.
+fn grouped<'a, 's>(
+    data: &RunData,
+    scopes: &[&'a str],
+    keep: usize,
+    series_of: &dyn Fn(&str) -> Vec<&'s SeriesData>,
+) -> (Vec<&'a str>, Vec<&'a str>) {
+    let size = |scope: &str| -> f64 {
+        let series = series_of(scope);
+        let requests = series
+            .first()
+            .filter(|one| one.scope.starts_with("class:"))
+            .and_then(|one| data.value(&one.scope, metric::REQUESTS.name));
+        requests.unwrap_or_else(|| {
+            series
+                .iter()
+                .flat_map(|one| one.points.iter().map(|point| point.1))
+                .filter(|value| value.is_finite())
+                .fold(f64::NEG_INFINITY, f64::max)
+        })
+    };
+    let mut ranked: Vec<(usize, f64)> = scopes
+        .iter()
+        .enumerate()
+        .map(|(index, scope)| (index, size(scope)))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut chosen: Vec<usize> = ranked.iter().take(keep).map(|&(index, _)| index).collect();
+    let kept: Vec<&str> = chosen.iter().map(|&index| scopes[index]).collect();
+    chosen.sort_unstable();
+    let others = scopes
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| chosen.binary_search(index).is_err())
+        .map(|(_, scope)| *scope)
+        .collect();
+    (kept, others)
+}
+
+/// The highest finite value of `series` at each time any of them has one.
+fn maximum<'s>(series: impl Iterator<Item = &'s SeriesData>) -> Vec<(f64, f64)> {
+    let mut highest: std::collections::BTreeMap<u64, (f64, f64)> = std::collections::BTreeMap::new();
+    for one in series {
+        for &(time, value) in &one.points {
+            if !value.is_finite() {
+                continue;
+            }
+            // Times are window ends (non-negative): their bits sort as they do.
+            let entry = highest.entry(time.to_bits()).or_insert((time, value));
+            entry.1 = entry.1.max(value);
+        }
+    }
+    highest.into_values().collect()
 }
 
 /// The panel a line belongs in: its scope, classes without `class:`.
@@ -845,20 +984,41 @@ fn other_metrics(
     let panels: Vec<LineChart> = metrics
         .iter()
         .flat_map(|metric| {
-            let lines: Vec<&&SeriesData> = unclaimed.iter().filter(|s| s.metric == *metric).collect();
+            let all: Vec<&SeriesData> = unclaimed
+                .iter()
+                .copied()
+                .filter(|s| s.metric == *metric)
+                .collect();
+            // Past `MAX_OTHER_LINES` scopes, the largest keep a line and the
+            // others become one line of their maximum.
+            let mut lines: Vec<Series> = Vec::new();
+            if all.len() > MAX_OTHER_LINES {
+                let scopes: Vec<&str> = all.iter().map(|s| s.scope.as_str()).collect();
+                let of = |scope: &str| -> Vec<&SeriesData> {
+                    all.iter().copied().filter(|s| s.scope == scope).collect()
+                };
+                let (kept, others) = grouped(data, &scopes, MAX_OTHER_LINES - 1, &of);
+                lines.extend(kept.iter().flat_map(|scope| of(scope)).map(|series| Series {
+                    name: series.scope.clone(),
+                    points: axis.scale(&series.points),
+                }));
+                lines.push(Series {
+                    name: format!("the other {} (max)", others.len()),
+                    points: axis.scale(&maximum(others.iter().flat_map(|scope| of(scope)))),
+                });
+            } else {
+                lines.extend(all.iter().map(|series| Series {
+                    name: series.scope.clone(),
+                    points: axis.scale(&series.points),
+                }));
+            }
             lines
                 .chunks(MAX_LINES)
                 .map(|chunk| LineChart {
                     title: metric.to_string(),
                     x_label: axis.label.to_owned(),
                     y_label: axis_label(metric),
-                    series: chunk
-                        .iter()
-                        .map(|series| Series {
-                            name: series.scope.clone(),
-                            points: axis.scale(&series.points),
-                        })
-                        .collect(),
+                    series: chunk.to_vec(),
                     markers: markers.to_vec(),
                     y_from_zero: true,
                     y_at_least: None,
@@ -1022,6 +1182,100 @@ mod tests {
         };
         assert_eq!(second.title, "Utilization per station (2 of 2)");
         assert_eq!(second.panels.len(), 2);
+    }
+
+    #[test]
+    fn past_two_files_the_largest_scopes_keep_panels_and_the_rest_are_grouped() {
+        // 30 stations, station i peaking at i: the 23 highest keep a panel.
+        let stations: Vec<String> = (0..30).map(|i| format!("s{i:02}")).collect();
+        let mut run = data(
+            &stations
+                .iter()
+                .map(|s| (s.as_str(), "queue_len_mean"))
+                .collect::<Vec<_>>(),
+        );
+        for (index, series) in run.series.iter_mut().enumerate() {
+            series.points = vec![(10.0, index as f64), (20.0, 0.5 * index as f64)];
+        }
+        let figures = run_charts(&run);
+        assert_eq!(names(&figures), ["queue", "queue_2"]);
+        let panels: Vec<&LineChart> = figures
+            .iter()
+            .flat_map(|figure| match &figure.figure {
+                Figure::Panels(panels) => panels.panels.iter().collect::<Vec<_>>(),
+                Figure::Line(_) => Vec::new(),
+            })
+            .collect();
+        assert_eq!(panels.len(), MAX_PAGES * MAX_PANELS);
+        assert_eq!(panels[0].title, "s29");
+        assert_eq!(panels[22].title, "s07");
+        let others = panels[23];
+        assert_eq!(others.title, "the other 7 scopes (max)");
+        // s00..s06: the highest of them in each window.
+        assert_eq!(others.series[0].points, [(10.0, 6.0), (20.0, 3.0)]);
+        assert!(figures[0].caption.contains("the other 7 share the last"));
+    }
+
+    #[test]
+    fn classes_are_ranked_by_their_requests() {
+        let classes: Vec<String> = (0..40).map(|i| format!("class:c{i}")).collect();
+        let mut names_: Vec<(&str, &str)> = Vec::new();
+        for class in &classes {
+            for metric in ["latency_p50_ms", "latency_p95_ms", "latency_p99_ms"] {
+                names_.push((class.as_str(), metric));
+            }
+        }
+        let mut run = data(&names_);
+        run.summary = classes
+            .iter()
+            .enumerate()
+            .map(|(i, class)| crate::report::run_data::SummaryValue {
+                scope: class.clone(),
+                metric: "requests".into(),
+                // c39 has the fewest requests, c0 the most.
+                value: (100 - i) as f64,
+                ci95: None,
+            })
+            .collect();
+        let figures = run_charts(&run);
+        assert_eq!(names(&figures), ["latency_by_class", "latency_by_class_2"]);
+        let Figure::Panels(first) = &figures[0].figure else {
+            panic!()
+        };
+        assert_eq!(first.panels[0].title, "c0");
+        let Figure::Panels(second) = &figures[1].figure else {
+            panic!()
+        };
+        let last = second.panels.last().unwrap();
+        assert_eq!(last.title, "the other 17 classes (max)");
+        let legend: Vec<&str> = last.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(legend, ["p50 (max)", "p95 (max)", "p99 (max)"]);
+    }
+
+    #[test]
+    fn other_metrics_group_their_smallest_lines() {
+        let scopes: Vec<String> = (0..30).map(|i| format!("q{i}")).collect();
+        let mut run = data(
+            &scopes
+                .iter()
+                .map(|s| (s.as_str(), "odd_count"))
+                .collect::<Vec<_>>(),
+        );
+        for (index, series) in run.series.iter_mut().enumerate() {
+            series.points = vec![(10.0, index as f64)];
+        }
+        let figures = run_charts(&run);
+        let Figure::Panels(other) = &figures[0].figure else {
+            panic!()
+        };
+        let lines: Vec<&str> = other
+            .panels
+            .iter()
+            .flat_map(|p| p.series.iter().map(|s| s.name.as_str()))
+            .collect();
+        assert_eq!(lines.len(), MAX_OTHER_LINES);
+        assert_eq!(lines[0], "q29");
+        assert_eq!(*lines.last().unwrap(), "the other 7 (max)");
     }
 
     #[test]

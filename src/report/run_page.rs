@@ -96,16 +96,41 @@ impl RunPage<'_> {
         let mut html = String::from("<div class=\"cards\">\n");
         for (metric, label, format) in cards {
             if let Some(value) = self.data.value("overall", metric) {
+                // A blank cell (no request completed, none ended) is no
+                // number: the card says so instead of showing 0 or NaN.
+                let shown = if value.is_nan() {
+                    "none".to_owned()
+                } else {
+                    format(value)
+                };
                 let _ = writeln!(
                     html,
                     "<div class=\"card\" data-metric=\"{metric}\"><div class=\"value\">{}</div><div class=\"label\">{}</div></div>",
-                    escape(&format(value)),
+                    escape(&shown),
                     escape(label)
                 );
             }
         }
         html.push_str("</div>\n");
+        if let Some(stall) = self.stall() {
+            let _ = writeln!(
+                html,
+                "<p id=\"stall\" class=\"fail\">{}</p>",
+                escape(&stall.describe())
+            );
+        }
         html
+    }
+
+    /// Why no request completed, when none did.
+    fn stall(&self) -> Option<crate::results::stall::Stall> {
+        crate::results::stall::stall(
+            self.data
+                .summary
+                .iter()
+                .map(|row| (row.scope.as_str(), row.metric.as_str())),
+            &|scope, metric| self.data.value(scope, metric),
+        )
     }
 
     fn slo_verdicts(&self) -> String {
@@ -119,10 +144,12 @@ impl RunPage<'_> {
             .verdicts
             .iter()
             .map(|verdict| {
-                let (label, class) = match (verdict.met, verdict.measured) {
-                    (true, _) => ("met", "pass"),
-                    (false, Some(_)) => ("missed", "fail"),
-                    (false, None) => ("no such metric", "fail"),
+                let (label, class) = match (verdict.met, verdict.measured, &verdict.reason) {
+                    (true, _, _) => ("met".to_owned(), "pass"),
+                    (false, None, _) => ("no such metric".to_owned(), "fail"),
+                    // Nothing measured: say what did not happen.
+                    (false, Some(_), Some(reason)) => (format!("missed: {reason}"), "fail"),
+                    (false, Some(_), None) => ("missed".to_owned(), "fail"),
                 };
                 vec![
                     text(&verdict.slo.text),
@@ -130,7 +157,7 @@ impl RunPage<'_> {
                     // The threshold as given, in the metric's unit.
                     text(format!("{} {}", verdict.slo.op.symbol(), verdict.slo.threshold)),
                     verdict.measured.map_or(text(""), num),
-                    raw(label.to_owned(), class),
+                    raw(escape(&label), class),
                 ]
             })
             .collect();

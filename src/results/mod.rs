@@ -1,6 +1,6 @@
 //! Results: what runs produce, and everything read from it without running
 //! anything. A run's result, a summary over replications, service-level
-//! objectives and their verdicts, the bottleneck rule, a sweep's grid,
+//! objectives and their verdicts, why a run completed nothing, the bottleneck rule, a sweep's grid,
 //! table and analysis, a plan and its knobs.
 //!
 //! This layer sits below both of its users: `study` runs simulations and
@@ -17,6 +17,7 @@ pub mod plan;
 mod run;
 pub mod shard;
 pub mod slo;
+pub mod stall;
 pub mod sweep;
 pub mod sweep_analysis;
 pub mod usl;

@@ -62,10 +62,34 @@ pub struct Slo {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdict {
     pub slo: Slo,
-    /// The measured value; `None` when the summary lacks the metric.
+    /// The measured value; `None` when the summary lacks the metric, NaN
+    /// when the run measured nothing (no request completed: no latency).
     pub measured: Option<f64>,
-    /// Met only when measured and within the threshold.
+    /// Met only when measured, a number, and within the threshold.
     pub met: bool,
+    /// Why it is missed without a number to compare: `no request
+    /// completed`, `the run has no web/utilization`, …
+    pub reason: Option<String>,
+}
+
+/// Why `metric` can have no value (NaN) in a summary: what did not happen.
+fn why_no_value(metric: &str) -> &'static str {
+    let member = |family: &metric::Family| family.names().iter().any(|name| name == metric);
+    if member(&metric::LATENCY) || metric == metric::COST_PER_MILLION_REQUESTS_USD.name {
+        "no request completed"
+    } else if metric == metric::ERROR_RATE.name {
+        "no request ended (none completed or failed)"
+    } else if member(&metric::JOB_LATENCY) {
+        "no job completed"
+    } else if member(&metric::REPLICATION_LAG) {
+        "no write reached a replica"
+    } else if metric == metric::WAIT_MEAN_MS.name || metric == metric::WAIT_PROBABILITY.name {
+        "no request got a worker there"
+    } else if metric == metric::RESIDENCE_MEAN_MS.name {
+        "no call completed there"
+    } else {
+        "the run measured no value for it"
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -195,11 +219,18 @@ fn parse_threshold(metric: &str, text: &str, short_name: bool) -> Result<f64, St
 impl Slo {
     /// Checks the objective against `measured` (`None`: the metric is missing).
     pub fn evaluate_value(&self, measured: Option<f64>) -> Verdict {
+        // NaN holds no comparison, so nothing measured is never met.
         let met = measured.is_some_and(|value| self.op.holds(value, self.threshold));
+        let reason = match measured {
+            None => Some(format!("the run has no {}/{}", self.scope, self.metric)),
+            Some(value) if value.is_nan() => Some(why_no_value(&self.metric).to_owned()),
+            Some(_) => None,
+        };
         Verdict {
             slo: self.clone(),
             measured,
             met,
+            reason,
         }
     }
 
@@ -296,5 +327,30 @@ mod tests {
         let missing = parse("web/utilization<0.8").unwrap().evaluate(&summary);
         assert_eq!((missing.measured, missing.met), (None, false));
         assert!(!parse("p99<200ms").unwrap().evaluate_value(Some(f64::NAN)).met);
+        assert_eq!(missing.reason.as_deref(), Some("the run has no web/utilization"));
+        assert_eq!(parse("p99<200ms").unwrap().evaluate(&summary).reason, None);
+    }
+
+    /// Nothing measured (a blank cell, NaN) is never met, whatever the
+    /// comparison, and the verdict says what did not happen.
+    #[test]
+    fn nothing_measured_is_missed_with_a_reason() {
+        let mut summary = Summary::default();
+        for name in metric::LATENCY.names() {
+            summary.push("overall", metric::lookup(&name).unwrap().name, f64::NAN);
+        }
+        summary.push("overall", "error_rate", f64::NAN);
+        summary.push("q", "job_latency_p99_ms", f64::NAN);
+        for (text, reason) in [
+            ("p99<200ms", "no request completed"),
+            ("p50>=0ms", "no request completed"),
+            ("max<=1h", "no request completed"),
+            ("errors<0.1%", "no request ended (none completed or failed)"),
+            ("q/job_latency_p99_ms<1000", "no job completed"),
+        ] {
+            let verdict = parse(text).unwrap().evaluate(&summary);
+            assert!(!verdict.met, "{text}");
+            assert_eq!(verdict.reason.as_deref(), Some(reason), "{text}");
+        }
     }
 }

@@ -151,6 +151,10 @@ fn saturation(point: &PointAnalysis, baseline_p99: f64) -> Option<String> {
     if point.failed {
         return Some("runs failed (a limit was reached)".to_owned());
     }
+    // Nothing completed: no latency to compare, and past any knee.
+    if mean(&point.summary, "overall", metric::COMPLETED.name) == 0.0 {
+        return Some("no request completed".to_owned());
+    }
     if let Some(b) = &point.bottleneck
         && b.utilization >= KNEE_UTILIZATION
     {
@@ -353,6 +357,27 @@ mod tests {
         let analysis = analyse(&manifest, &table);
         assert!(analysis.points[1].failed);
         assert_eq!(analysis.groups[0].knee, Some(1));
+    }
+
+    /// A point where no request completed has no p99 (blank) to compare:
+    /// it is past the knee for that reason, not passed over.
+    #[test]
+    fn a_point_where_nothing_completed_is_saturated() {
+        let (manifest, mut table) = load_sweep();
+        for point in points(&manifest.axes, None) {
+            let completed = if point.index == 1 { 0.0 } else { 100.0 };
+            table.push(&point, "overall", "completed", completed, completed, completed);
+        }
+        table.rows.retain(|row| {
+            !(row.point == 1 && (row.metric == "latency_p99_ms" || row.metric == "error_rate"))
+        });
+        let point = &points(&manifest.axes, None)[1];
+        table.push(point, "overall", "latency_p99_ms", f64::NAN, f64::NAN, f64::NAN);
+        table.push(point, "overall", "error_rate", f64::NAN, f64::NAN, f64::NAN);
+        let table = SweepTable::merge(vec![table]);
+        let analysis = analyse(&manifest, &table);
+        assert_eq!(analysis.groups[0].knee, Some(1));
+        assert_eq!(analysis.points[1].knee.as_deref(), Some("no request completed"));
     }
 
     #[test]

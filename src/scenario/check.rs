@@ -108,6 +108,10 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
 /// in 16 bits, which keeps every event in 16 bytes.
 pub const MAX_DATABASES: usize = u16::MAX as usize;
 
+// The loader's bound on components of a kind (`parse::names`) is the
+// tighter one today; this check stays for the event encoding's sake.
+const _: () = assert!(super::parse::MAX_COMPONENTS <= MAX_DATABASES);
+
 fn database_count(scenario: &Scenario) -> Option<Diagnostic> {
     let count = scenario.databases.len();
     (count > MAX_DATABASES).then(|| {

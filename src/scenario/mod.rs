@@ -34,7 +34,7 @@ use std::path::Path;
 pub use check::visit_steps;
 pub use diagnostic::{Diagnostic, ScenarioError, Severity, Style};
 pub use dist::Dist;
-pub use parse::{BUILTIN_SIZES, builtin_size};
+pub use parse::{BUILTIN_SIZES, FORMULA_STARTS, builtin_size, formula_start};
 pub use source::SourceMap;
 pub use types::*;
 
@@ -46,6 +46,7 @@ pub mod bounds {
         MAX_USERS, MAX_VIRTUAL_NODES, MAX_WINDOWS, MAX_WORKERS,
     };
     pub use super::parse::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES, MAX_OBJECT_BYTES};
+    pub use super::parse::{MAX_CLASSES, MAX_COMPONENTS};
     /// Largest scenario file read, in bytes.
     pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 }

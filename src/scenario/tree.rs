@@ -23,6 +23,9 @@ pub(crate) fn build<'s>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Spanned<DeTable<'s>>> {
     let (primary, overrides) = sources.sources().split_first()?;
+    for source in sources.sources() {
+        direction_controls(&source.text, source.base, diagnostics);
+    }
     if primary.text.trim().is_empty() {
         diagnostics.push(
             Diagnostic::error("the scenario file is empty").help(
@@ -47,6 +50,49 @@ pub(crate) fn build<'s>(
         apply_override(tree.get_mut(), &source.text, source.base, diagnostics);
     }
     (diagnostics.len() == before).then_some(tree)
+}
+
+/// The invisible characters that change the direction text is displayed
+/// in (Unicode's explicit embeddings, overrides and isolates, and the
+/// implicit marks), with their names: in a name or a title they make a
+/// report show text in another order than it was written ("Trojan Source",
+/// CVE-2021-42574; rustc rejects them in code for the same reason).
+const DIRECTION_CONTROLS: [(char, &str); 12] = [
+    ('\u{061C}', "ARABIC LETTER MARK"),
+    ('\u{200E}', "LEFT-TO-RIGHT MARK"),
+    ('\u{200F}', "RIGHT-TO-LEFT MARK"),
+    ('\u{202A}', "LEFT-TO-RIGHT EMBEDDING"),
+    ('\u{202B}', "RIGHT-TO-LEFT EMBEDDING"),
+    ('\u{202C}', "POP DIRECTIONAL FORMATTING"),
+    ('\u{202D}', "LEFT-TO-RIGHT OVERRIDE"),
+    ('\u{202E}', "RIGHT-TO-LEFT OVERRIDE"),
+    ('\u{2066}', "LEFT-TO-RIGHT ISOLATE"),
+    ('\u{2067}', "RIGHT-TO-LEFT ISOLATE"),
+    ('\u{2068}', "FIRST STRONG ISOLATE"),
+    ('\u{2069}', "POP DIRECTIONAL ISOLATE"),
+];
+
+/// An error for every text-direction control in `text` (a source at
+/// `base`), wherever it is: a value, a key or a comment.
+fn direction_controls(text: &str, base: usize, diagnostics: &mut Vec<Diagnostic>) {
+    for (index, found) in text.char_indices() {
+        let Some((_, name)) = DIRECTION_CONTROLS.iter().find(|(control, _)| *control == found) else {
+            continue;
+        };
+        let at = base + index;
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "the scenario contains U+{:04X} {name}, an invisible character that reorders how text is displayed",
+                found as u32
+            ))
+            .at(at..at + found.len_utf8())
+            .label("here")
+            .help(
+                "delete it: names, titles and descriptions are shown in reports, where it would make \
+                 text read in another order than it was written",
+            ),
+        );
+    }
 }
 
 /// One segment of an override path: a key, optionally indexing an array.

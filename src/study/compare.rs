@@ -27,7 +27,7 @@ pub enum CompareError {
     #[error("invalid variant `{text}`: expected NAME:PATH=VALUE, like `small:pool.web.size=m5.large`")]
     BadVariant { text: String },
     #[error(
-        "invalid variant name `{name}`: use letters, digits, `_`, `-` and `.` (it names the variant's folder)"
+        "invalid variant name `{name}`: use letters, digits, `_`, `-` and `.`, not `-` first (it names the variant's folder and its CSV rows)"
     )]
     BadName { name: String },
     #[error("two variants are named `{name}`; give each scenario or variant its own name")]
@@ -44,7 +44,8 @@ pub fn check_name(name: &str) -> Result<(), CompareError> {
         && name != "charts"
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && crate::scenario::formula_start(name).is_none();
     if valid {
         Ok(())
     } else {

@@ -85,7 +85,8 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
     let slow = table.get("slow");
     let partition = table.get("partition");
     let at = table.get("at").map(|n| cx.reader.duration(&n));
-    let lasting = table.get("for").map(|n| cx.reader.positive_duration(&n));
+    let lasting_node = table.get("for");
+    let lasting = lasting_node.as_ref().map(|n| cx.reader.positive_duration(n));
     let mtbf = table
         .get("mtbf")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
@@ -150,6 +151,19 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
         }
     };
     let restore = matches!(action, FaultAction::Restore);
+    if restore && let Some(lasting_node) = &lasting_node {
+        // A restore has nothing to undo when `for` runs out.
+        cx.reader.invalid(
+            lasting_node,
+            "a restore cannot last `for` a time: it is not undone",
+            Some(
+                "`for` belongs on the kill, slow-down or partition it ends, e.g. \
+                 { at = \"5m\", for = \"30s\", kill = \"pool.web\" }; to kill again later, add a kill with its own `at`"
+                    .to_owned(),
+            ),
+        );
+        return None;
+    }
     let when = fault_time(cx, &problem, at, lasting, mtbf, mttr, !restore)?;
     let target = read_target(cx, &target_node)?;
     if matches!(

@@ -34,6 +34,7 @@ pub(crate) use data::{read_cache_capacity, read_popularity};
 pub use dist::{CV_RANGE, MAX_EMPIRICAL_SAMPLES};
 pub(crate) use faults::FaultSpec;
 pub use geo::MAX_REGIONS;
+pub use names::{FORMULA_STARTS, MAX_CLASSES, MAX_COMPONENTS, formula_start};
 pub use queues::MAX_QUEUE_MESSAGES;
 pub use workload::{MAX_CLOSED_USERS, MAX_RETRIES, MAX_USERS};
 
@@ -106,7 +107,8 @@ pub(crate) struct Cx<'a> {
 }
 
 /// Component and class names: letters, digits, `_`, `-` and `.` — no `/`
-/// (it separates component and endpoint) and no spaces.
+/// (it separates component and endpoint) and no spaces — not starting with
+/// `-` (`names::FORMULA_STARTS`).
 pub(crate) fn valid_name(reader: &mut Reader, name: &str, node: &Node) -> bool {
     let ok = !name.is_empty()
         && name.len() <= 64
@@ -119,6 +121,13 @@ pub(crate) fn valid_name(reader: &mut Reader, name: &str, node: &Node) -> bool {
             format!("`{name}` is not a valid name"),
             Some("names use letters, digits, `_`, `-` and `.`, at most 64 characters".to_owned()),
         );
+    } else if let Some(first) = names::formula_start(name) {
+        reader.invalid(
+            node,
+            format!("`{name}` starts with `{first}`, which a spreadsheet reads as a formula"),
+            Some("names are cells of the CSV outputs: start it with a letter, digit, `_` or `.`".to_owned()),
+        );
+        return false;
     }
     ok
 }
@@ -199,6 +208,10 @@ pub fn builtin_size(name: &str) -> Option<Size> {
 
 /// Reads the whole scenario. `default_name` names it when `[scenario]` does not.
 pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: &str) -> Option<Scenario> {
+    // Too many classes or components: said at once, nothing else read.
+    if names::check_counts(tree.get_ref(), &mut cx.reader.diagnostics) {
+        return None;
+    }
     cx.names = names::Names::new(tree.get_ref());
     let mut root = TableNode::new(tree.get_ref(), tree.span(), String::new());
     let limits = root.get("limits").map(|node| Limits::read(cx, &node));

@@ -6,8 +6,11 @@
 //! reference recorded beside it makes `check` report it (same diagnostics,
 //! all at once), so an unresolved id never leaves the loader.
 
+use std::ops::Range;
+
 use toml::de::{DeTable, DeValue};
 
+use super::super::diagnostic::Diagnostic;
 use super::super::ids::{
     BalancerId, CacheId, CdnId, DatabaseId, DnsId, EndpointId, KeyspaceId, PoolId, QueueId, SizeId,
 };
@@ -15,6 +18,111 @@ use super::super::types::{DnsTarget, Entry, FaultTarget, Target};
 use super::FaultSpec;
 use super::builtin_size;
 use crate::engine::id::Id;
+
+/// The characters a name may not start with. Names become CSV cells
+/// (scopes, events, variants), and a spreadsheet opening the file reads a
+/// cell that starts with one of these as a formula: `-1-1` shows as -2,
+/// `=HYPERLINK(…)` as a link.
+pub const FORMULA_STARTS: [char; 4] = ['-', '+', '=', '@'];
+
+/// The first character of `name` when a spreadsheet would read the name as
+/// a formula.
+pub fn formula_start(name: &str) -> Option<char> {
+    name.chars().next().filter(|first| FORMULA_STARTS.contains(first))
+}
+
+/// The most request classes a mix may have: every class has its own rows
+/// in every window and its own latency histograms.
+pub const MAX_CLASSES: usize = 1_000;
+/// The most components of one kind (`[pool.*]`, `[database.*]`, …) and
+/// endpoints of one pool a scenario may declare.
+pub const MAX_COMPONENTS: usize = 1_000;
+
+/// The sections whose tables declare components, with what they declare.
+const COMPONENT_SECTIONS: [(&str, &str); 11] = [
+    ("size", "sizes"),
+    ("dns", "DNS names"),
+    ("balancer", "balancers"),
+    ("pool", "pools"),
+    ("database", "databases"),
+    ("keyspace", "keyspaces"),
+    ("cache", "caches"),
+    ("cdn", "CDNs"),
+    ("queue", "queues"),
+    ("region", "regions"),
+    ("datacenter", "data centers"),
+];
+
+/// Errors for a mix with more than `MAX_CLASSES` classes and for sections
+/// (and pools' endpoints) with more than `MAX_COMPONENTS` entries, counted
+/// before anything is read: reading them would take time (and a run memory
+/// and output) in proportion to how many there are, for nothing a capacity
+/// plan needs. Returns whether any bound was exceeded.
+pub(crate) fn check_counts(root: &DeTable, diagnostics: &mut Vec<Diagnostic>) -> bool {
+    let before = diagnostics.len();
+    let too_many = |count: usize, what: &str, limit: usize, span: Range<usize>, path: String, help: &str| {
+        Diagnostic::error(format!(
+            "{count} {what} are more than the {limit} a scenario may have"
+        ))
+        .at(span)
+        .path(path)
+        .help(help.to_owned())
+    };
+    if let Some(workload) = root.get("workload")
+        && let DeValue::Table(workload) = workload.get_ref()
+        && let Some(mix) = workload.get("mix")
+        && let DeValue::Array(classes) = mix.get_ref()
+        && classes.len() > MAX_CLASSES
+    {
+        diagnostics.push(too_many(
+            classes.len(),
+            "request classes",
+            MAX_CLASSES,
+            mix.span(),
+            "workload.mix".to_owned(),
+            "merge classes that take the same path (their weights add up); each class has its own rows, histograms and charts",
+        ));
+    }
+    for (section, what) in COMPONENT_SECTIONS {
+        let Some(value) = root.get(section) else {
+            continue;
+        };
+        let DeValue::Table(table) = value.get_ref() else {
+            continue;
+        };
+        if table.len() > MAX_COMPONENTS {
+            diagnostics.push(too_many(
+                table.len(),
+                what,
+                MAX_COMPONENTS,
+                value.span(),
+                section.to_owned(),
+                "model identical components as one with more instances, nodes or shards",
+            ));
+            continue;
+        }
+        if section != "pool" {
+            continue;
+        }
+        for (name, pool) in table.iter() {
+            if let DeValue::Table(pool) = pool.get_ref()
+                && let Some(endpoints) = pool.get("endpoint")
+                && let DeValue::Table(list) = endpoints.get_ref()
+                && list.len() > MAX_COMPONENTS
+            {
+                diagnostics.push(too_many(
+                    list.len(),
+                    "endpoints",
+                    MAX_COMPONENTS,
+                    endpoints.span(),
+                    format!("pool.{}.endpoint", name.get_ref()),
+                    "merge endpoints that do the same work",
+                ));
+            }
+        }
+    }
+    diagnostics.len() > before
+}
 
 /// The names each section declares, in declaration order.
 #[derive(Default)]
@@ -254,5 +362,20 @@ impl Names {
             .iter()
             .position(|known| known == name)
             .map(CdnId::from_index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_read_as_formulas() {
+        for name in ["-1-1", "+1", "=SUM(A1)", "@x"] {
+            assert_eq!(formula_start(name), name.chars().next(), "{name}");
+        }
+        for name in ["web", "1-1", "a-b", "_x", ".x", ""] {
+            assert_eq!(formula_start(name), None, "{name}");
+        }
     }
 }

@@ -37,12 +37,12 @@ pub const RATE_PATTERN: &str = concat!(
 pub const SIZE_PATTERN: &str = concat!(r"^\s*", number!(), r"\s*(?:B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$");
 /// A percentage: `"20%"`.
 pub const PERCENT_PATTERN: &str = concat!(r"^\s*", number!(), r"\s*%\s*$");
-/// A component or class name.
-pub const NAME_PATTERN: &str = r"^[A-Za-z0-9_.-]{1,64}$";
+/// A component or class name (not starting with `-`: `parse::names::FORMULA_STARTS`).
+pub const NAME_PATTERN: &str = r"^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63}$";
 /// `component/endpoint`.
-pub const ENDPOINT_PATTERN: &str = r"^[A-Za-z0-9_.-]{1,64}/[A-Za-z0-9_.-]{1,64}$";
+pub const ENDPOINT_PATTERN: &str = r"^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63}/[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63}$";
 /// `component/endpoint`, or a component's name alone.
-pub const ENTRY_PATTERN: &str = r"^[A-Za-z0-9_.-]{1,64}(?:/[A-Za-z0-9_.-]{1,64})?$";
+pub const ENTRY_PATTERN: &str = r"^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63}(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63})?$";
 /// What a fault hits (see `parse::faults::parse_target`).
 pub const FAULT_TARGET_PATTERN: &str = r"^(?:pool\.[A-Za-z0-9_-]{1,64}(?:\.instance\[[0-9]+\])?|database\.[A-Za-z0-9_-]{1,64}(?:\.shard\[[0-9]+\])?\.(?:primary|replica\[[0-9]+\])|cache\.[A-Za-z0-9_-]{1,64}\.node\[[0-9]+\]|datacenter\.[A-Za-z0-9_-]{1,64}|queue\.[A-Za-z0-9_-]{1,64}|cdn\.[A-Za-z0-9_-]{1,64}(?:\.edge\[[0-9]+\])?)$";
 
@@ -108,7 +108,7 @@ leaf! {
 }
 
 leaf! {
-    /// A component name: letters, digits, `_`, `-` and `.`, at most 64 characters.
+    /// A component name: letters, digits, `_`, `-` and `.`, at most 64 characters, not starting with `-`.
     Name => {
         "type": "string",
         "pattern": NAME_PATTERN,
