@@ -48,7 +48,8 @@ pub mod bounds {
         MAX_USERS, MAX_VIRTUAL_NODES, MAX_WINDOWS, MAX_WORKERS,
     };
     pub use super::parse::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES, MAX_OBJECT_BYTES, MAX_SAMPLE_FILE_BYTES};
-    /// Largest scenario file read, in bytes.
+    /// Largest scenario file read, in bytes; a scenario's resolved form
+    /// (`scenario.resolved.toml`) must fit it too, so it can be run again.
     pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 }
 
@@ -183,6 +184,11 @@ pub fn load_text_with(
         }
         None => None,
     };
+    if let Some(scenario) = &outcome
+        && !diagnostics.iter().any(Diagnostic::is_error)
+    {
+        diagnostics.extend(dump::check_rerunnable(scenario));
+    }
     let failed = outcome.is_none() || diagnostics.iter().any(Diagnostic::is_error);
     if failed {
         // Errors first, then warnings, each in source order.
