@@ -14,6 +14,7 @@ mod conservation;
 mod determinism;
 mod diagnostics;
 mod drills;
+mod fuzz_files;
 mod fuzz_scenarios;
 mod golden;
 mod graph;
