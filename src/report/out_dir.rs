@@ -15,14 +15,13 @@
 //!
 //! Writing then names each file before it is created (`prepare`), so the
 //! marker lists every file capsim may have left, even after a kill, and
-//! once the file is in place, its identity (inode, size, modification
-//! time: `record`). Only listed files are replaced or deleted (`clear`): a
+//! once the file is in place, its size and a hash of its bytes (`record`). Only listed files are replaced or deleted (`clear`): a
 //! file of the same name that capsim did not write — or that was replaced
 //! or edited since capsim wrote it — stops the command, unless `force`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
@@ -32,7 +31,7 @@ use std::sync::Mutex;
 pub const MARKER: &str = ".capsim-out";
 
 const MARKER_HEADER: &str = "# capsim output folder: the files capsim wrote here, one per line\n\
-# (name, then inode, size and modification time in ns once written).\n\
+# (name, then size and FNV-1a hash of the bytes once written).\n\
 # capsim replaces or deletes only these; a folder without this file is not capsim's.\n";
 
 /// Largest marker read, in bytes.
@@ -128,40 +127,85 @@ struct State {
     listed: BTreeMap<String, Option<Identity>>,
 }
 
-/// What tells a file capsim wrote from one put in its place since.
+/// What tells a file capsim wrote from one put in its place since: its
+/// size and a hash of its bytes (so the marker, like the files it lists,
+/// is the same bytes for the same results).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Identity {
-    inode: u64,
     size: u64,
-    modified_ns: i128,
+    hash: u64,
+}
+
+/// FNV-1a, 64-bit, fed in pieces.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
 }
 
 impl Identity {
-    fn of(path: &Path) -> Option<Identity> {
+    fn of_bytes(bytes: &[u8]) -> Identity {
+        let mut hash = Fnv::new();
+        hash.feed(bytes);
+        Identity {
+            size: bytes.len() as u64,
+            hash: hash.0,
+        }
+    }
+
+    /// The identity of the regular file at `path` (not a link), read
+    /// through; `None` when there is none. With `expected`, a file of
+    /// another size is not read.
+    fn of(path: &Path, expected: Option<Identity>) -> Option<Identity> {
         let metadata = std::fs::symlink_metadata(path).ok()?;
-        metadata.is_file().then(|| Identity {
-            inode: metadata.ino(),
-            size: metadata.size(),
-            modified_ns: i128::from(metadata.mtime()) * 1_000_000_000 + i128::from(metadata.mtime_nsec()),
-        })
+        if !metadata.is_file() {
+            return None;
+        }
+        if expected.is_some_and(|expected| expected.size != metadata.size()) {
+            return Some(Identity {
+                size: metadata.size(),
+                hash: 0,
+            });
+        }
+        let (file, _) = crate::scenario::files::open_regular(path, false).ok()?;
+        let mut reader = io::BufReader::with_capacity(1 << 16, file);
+        let mut hash = Fnv::new();
+        let mut size = 0u64;
+        loop {
+            let buffer = reader.fill_buf().ok()?;
+            if buffer.is_empty() {
+                break;
+            }
+            hash.feed(buffer);
+            let length = buffer.len();
+            size += length as u64;
+            reader.consume(length);
+        }
+        Some(Identity { size, hash: hash.0 })
     }
 
     fn text(&self) -> String {
-        format!("{}\t{}\t{}", self.inode, self.size, self.modified_ns)
+        format!("{}\t{:016x}", self.size, self.hash)
     }
 
     fn parse(text: &str) -> Option<Identity> {
-        let mut parts = text.split('\t');
-        let identity = Identity {
-            inode: parts.next()?.parse().ok()?,
-            size: parts.next()?.parse().ok()?,
-            modified_ns: parts.next()?.parse().ok()?,
-        };
-        parts.next().is_none().then_some(identity)
+        let (size, hash) = text.split_once('\t')?;
+        Some(Identity {
+            size: size.parse().ok()?,
+            hash: u64::from_str_radix(hash, 16).ok()?,
+        })
     }
 }
 
-/// A marker line: `NAME` (being written) or `NAME<TAB>INODE<TAB>SIZE<TAB>MTIME_NS`.
+/// A marker line: `NAME` (being written) or `NAME<TAB>SIZE<TAB>FNV-1a`.
 fn marker_line(name: &str, identity: Option<Identity>) -> String {
     match identity {
         Some(identity) => format!("{name}\t{}\n", identity.text()),
@@ -293,10 +337,12 @@ impl OutDir {
         // edited since is no longer capsim's).
         let listed: BTreeMap<String, Option<Identity>> = lines
             .into_iter()
-            .filter(|(name, identity)| match Identity::of(&claimed.dir.join(name)) {
-                Some(now) => identity.is_none_or(|known| known == now),
-                None => false,
-            })
+            .filter(
+                |(name, identity)| match Identity::of(&claimed.dir.join(name), *identity) {
+                    Some(now) => identity.is_none_or(|known| known == now),
+                    None => false,
+                },
+            )
             .collect();
         if had_marker {
             claimed.remove_stale_partials(listed.keys());
@@ -444,7 +490,11 @@ impl OutDir {
     /// keeps its identity, so a file put in its place later is not taken
     /// for capsim's.
     pub fn record(&self, name: &str) -> io::Result<()> {
-        let identity = Identity::of(&self.join(name));
+        let identity = Identity::of(&self.join(name), None);
+        self.note(name, identity)
+    }
+
+    fn note(&self, name: &str, identity: Option<Identity>) -> io::Result<()> {
         let mut state = self.lock();
         state.marker.write_all(marker_line(name, identity).as_bytes())?;
         state.listed.insert(name.to_owned(), identity);
@@ -456,7 +506,7 @@ impl OutDir {
     pub fn write_atomic(&self, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
         let path = self.prepare(name)?;
         super::atomic::write_atomic(&path, bytes)?;
-        self.record(name)?;
+        self.note(name, Some(Identity::of_bytes(bytes)))?;
         Ok(path)
     }
 
