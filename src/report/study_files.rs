@@ -129,11 +129,11 @@ fn invalid(path: &Path, reason: impl Into<String>) -> StudyFileError {
     }
 }
 
+/// A study file as text: a regular file (a FIFO or device is refused,
+/// not waited on) of at most 256 MiB.
 fn read_text(path: &Path) -> Result<String, StudyFileError> {
-    std::fs::read_to_string(path).map_err(|error| StudyFileError::Io {
-        path: path.display().to_string(),
-        error,
-    })
+    let bytes = read_bytes(path, bounds::MAX_SAMPLE_FILE_BYTES, "a study file")?;
+    String::from_utf8(bytes).map_err(|_| invalid(path, "it is not UTF-8 text"))
 }
 
 /// Reads a file of a study folder, as the scenario loader reads files:
