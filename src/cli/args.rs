@@ -75,15 +75,42 @@ pub struct ScenarioArgs {
     /// Override the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Let the scenario read sample files outside its own folder (by
+    /// default an empirical `file` must lie inside it, symbolic links resolved).
+    #[arg(long)]
+    pub allow_outside_files: bool,
 }
+
+impl ScenarioArgs {
+    /// Which files the scenario may read.
+    pub fn access(&self) -> capsim::scenario::FileAccess {
+        file_access(self.allow_outside_files)
+    }
+}
+
+/// `--allow-outside-files` as a file access rule.
+pub fn file_access(allow_outside_files: bool) -> capsim::scenario::FileAccess {
+    if allow_outside_files {
+        capsim::scenario::FileAccess::Anywhere
+    } else {
+        capsim::scenario::FileAccess::InsideFolder
+    }
+}
+
+/// The help of `--force` for commands that write a folder.
+pub const FORCE_HELP: &str = "Write into --out even if it holds files capsim did not write \
+(replacing any of the names capsim writes); never into the folder of an input";
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
-    /// Folder for the results (created if missing).
+    /// Folder for the results (created if missing; an existing one must be
+    /// empty or written by capsim before).
     #[arg(long, short, default_value = "out")]
     pub out: PathBuf,
+    #[arg(long, help = FORCE_HELP)]
+    pub force: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,

@@ -8,13 +8,14 @@ use clap::Args;
 use capsim::scenario::load_file;
 
 use super::outcome::Outcome;
-use super::render::{parse_slos, print_verdicts, render};
+use super::render::{parse_slos, print_verdicts, read_run, render_read};
 
 pub const AFTER_HELP: &str = "Examples:\n  \
 capsim chart out\n  \
 capsim chart out --slo 'p99<200ms' --slo 'errors<0.1%'\n\n\
 Reads summary.csv, timeseries.csv and events.csv in DIR (written by `capsim run`) and writes\n\
-charts/*.svg, charts/*.png and report.html there. Exits 2 if DIR holds no finished run.";
+charts/*.svg, charts/*.png and report.html there, replacing only what capsim drew before\n\
+(DIR/.capsim-out lists it). Exits 2 if DIR holds no finished run.";
 
 #[derive(Args, Debug)]
 pub struct ChartArgs {
@@ -24,10 +25,18 @@ pub struct ChartArgs {
     /// `--slo 'p99<200ms'`, `--slo 'errors<0.1%'` (repeatable).
     #[arg(long = "slo", value_name = "OBJECTIVE")]
     pub slo: Vec<String>,
+    /// Draw into DIR even if capsim did not write it (it has no
+    /// `.capsim-out`, as a folder of an older capsim), replacing
+    /// report.html and charts of the names capsim draws.
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn chart(arguments: ChartArgs) -> Outcome {
     let slos = parse_slos(&arguments.slo)?;
+    // The run is read first: a folder without one is the input's fault.
+    let data = read_run(&arguments.dir)?;
+    let out = super::output::claim(&arguments.dir, arguments.force, &[])?;
     let resolved = arguments.dir.join("scenario.resolved.toml");
     let scenario = if resolved.is_file() {
         match load_file(&resolved, &[]) {
@@ -45,7 +54,7 @@ pub fn chart(arguments: ChartArgs) -> Outcome {
     } else {
         None
     };
-    let rendered = render(&arguments.dir, scenario.as_ref(), &slos)?;
+    let rendered = render_read(&out, &data, scenario.as_ref(), &slos)?;
     say!(
         "wrote {} chart files and {}",
         rendered.charts.len(),

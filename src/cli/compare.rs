@@ -2,15 +2,16 @@
 //! scenarios and variants of the first one with one seed, then print and
 //! write their differences.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 
+use capsim::report::OutDir;
 use capsim::report::compare_page::{COMPARE_CSV, COMPARE_HTML, write_comparison};
 use capsim::report::run_data::RunData;
 use capsim::report::write_run;
 use capsim::scenario::Scenario;
-use capsim::scenario::dump::to_toml;
+use capsim::scenario::dump::resolved;
 use capsim::study::compare::{check_names, name_from_stem, parse_variants, run_all, share_seed};
 use capsim::study::feasibility;
 
@@ -43,9 +44,15 @@ pub struct CompareArgs {
     /// The seed of every run (default: the first scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Folder for the results (created if missing).
+    /// Let the scenarios read sample files outside their own folders.
+    #[arg(long)]
+    pub allow_outside_files: bool,
+    /// Folder for the results (created if missing; an existing one must be
+    /// empty or written by capsim before).
     #[arg(long, short, default_value = "out/compare")]
     pub out: PathBuf,
+    #[arg(long, help = super::args::FORCE_HELP)]
+    pub force: bool,
     /// A service-level objective to check for every variant (repeatable).
     #[arg(long = "slo", value_name = "OBJECTIVE")]
     pub slo: Vec<String>,
@@ -71,6 +78,7 @@ fn plans(arguments: &CompareArgs) -> Result<Vec<Plan>, String> {
                 scenario: path.clone(),
                 set: arguments.set.clone(),
                 seed: arguments.seed,
+                allow_outside_files: arguments.allow_outside_files,
             },
         })
         .collect();
@@ -83,6 +91,7 @@ fn plans(arguments: &CompareArgs) -> Result<Vec<Plan>, String> {
                 scenario: arguments.scenarios[0].clone(),
                 set,
                 seed: arguments.seed,
+                allow_outside_files: arguments.allow_outside_files,
             },
         });
     }
@@ -101,9 +110,13 @@ pub fn compare(arguments: CompareArgs) -> Outcome {
         }
     };
     let mut scenarios = Vec::new();
+    let mut inputs = Vec::new();
     for plan in &plans {
         match load(&plan.source) {
-            Ok(loaded) => scenarios.push(loaded.scenario),
+            Ok(loaded) => {
+                scenarios.push(loaded.scenario);
+                inputs.extend(loaded.inputs);
+            }
             Err(failure) => {
                 eprintln!("error: variant `{}` is invalid (see above)", plan.name);
                 return Err(failure);
@@ -122,13 +135,26 @@ pub fn compare(arguments: CompareArgs) -> Outcome {
         }
     }
     let names: Vec<String> = plans.iter().map(|plan| plan.name.clone()).collect();
-    let runs = run_and_write(&names, &scenarios, &arguments.out, &slos)?;
+    // The folder and each variant's are claimed (and locked) before
+    // anything runs.
+    let out = super::output::claim(&arguments.out, arguments.force, &inputs)?;
+    let variant_outs = names
+        .iter()
+        .map(|name| super::output::claim(&arguments.out.join(name), arguments.force, &inputs))
+        .collect::<Result<Vec<OutDir>, Failure>>()?;
+    let runs = run_and_write(&names, &scenarios, &variant_outs, &slos)?;
     let seed = scenarios[0].seed;
-    let comparison = match write_comparison(&arguments.out, names, &runs, &slos, seed) {
+    let comparison = match write_comparison(&out, names, &runs, &slos, seed) {
         Ok(comparison) => comparison,
         Err(error) => {
             eprintln!("error: {error}");
-            return Err(Failure::Failed);
+            let refused = matches!(&error, capsim::report::render::RenderError::Write { source, .. }
+                if super::output::is_refusal(source));
+            return Err(if refused {
+                Failure::Invalid
+            } else {
+                Failure::Failed
+            });
         }
     };
     if !arguments.quiet {
@@ -146,12 +172,13 @@ pub fn compare(arguments: CompareArgs) -> Outcome {
     Ok(())
 }
 
-/// Runs every scenario (in parallel), writes each into `out/NAME/` with its
-/// charts and report, and reads the results back for the comparison.
+/// Runs every scenario (in parallel), writes each into its folder
+/// (`OUT/NAME/`) with its charts and report, and reads the results back for
+/// the comparison.
 fn run_and_write(
     names: &[String],
     scenarios: &[Scenario],
-    out: &Path,
+    outs: &[OutDir],
     slos: &[capsim::results::slo::Slo],
 ) -> Result<Vec<RunData>, Failure> {
     let results = run_all(scenarios);
@@ -159,19 +186,16 @@ fn run_and_write(
         return Err(Failure::Interrupted);
     }
     let mut runs = Vec::new();
-    for ((name, scenario), result) in names.iter().zip(scenarios).zip(results) {
+    for (((name, scenario), result), out) in names.iter().zip(scenarios).zip(results).zip(outs) {
         let result = result.map_err(|error| {
             eprintln!("error: variant `{name}`: {error}");
             eprintln!("no comparison was written");
             Failure::Failed
         })?;
-        let dir = out.join(name);
-        write_run(&dir, &to_toml(scenario), &result).map_err(|error| {
-            eprintln!("error: cannot write results to `{}`: {error}", dir.display());
-            Failure::Failed
-        })?;
-        render(&dir, Some(scenario), slos)?;
-        runs.push(RunData::read(&dir).map_err(|error| {
+        write_run(out, &resolved(scenario), &result)
+            .map_err(|error| super::output::write_failed(out.path(), &error))?;
+        render(out, Some(scenario), slos)?;
+        runs.push(RunData::read(out.path()).map_err(|error| {
             eprintln!("error: {error}");
             Failure::Failed
         })?);

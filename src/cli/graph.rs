@@ -31,9 +31,13 @@ pub struct GraphArgs {
     /// The diagram language.
     #[arg(long, value_enum, default_value = "mermaid")]
     pub format: GraphFormat,
-    /// Write the diagram to this file instead of stdout.
+    /// Write the diagram to this file instead of stdout (a new file, or
+    /// one holding a diagram capsim drew).
     #[arg(long, short)]
     pub out: Option<PathBuf>,
+    /// Replace the --out file even if it is not a diagram capsim drew.
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn graph(arguments: GraphArgs) -> Outcome {
@@ -46,6 +50,7 @@ pub fn graph(arguments: GraphArgs) -> Outcome {
     match &arguments.out {
         None => say_raw!("{diagram}"),
         Some(path) => {
+            super::output::check_diagram_file(path, arguments.force, &loaded.inputs)?;
             if let Err(error) = write_atomic(path, diagram.as_bytes()) {
                 eprintln!("error: cannot write `{}`: {error}", path.display());
                 return Err(Failure::Failed);

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use capsim::report::study_files::{StudyFileError, read_manifest, read_sweep_csv};
+use capsim::report::study_files::{StudyFileError, read_manifest, read_resolved, read_sweep_csv};
 use capsim::results::sweep::{SweepManifest, SweepTable};
+use capsim::scenario::dump::Resolved;
 
 use super::outcome::{Failure, Outcome};
 
@@ -26,9 +27,12 @@ pub struct MergeArgs {
     /// The shards' output folders (one per shard).
     #[arg(required = true, value_name = "DIR")]
     pub dirs: Vec<PathBuf>,
-    /// Folder for the merged sweep (created if missing).
+    /// Folder for the merged sweep (created if missing; an existing one must be
+    /// empty or written by capsim before).
     #[arg(long, short, default_value = "out")]
     pub out: PathBuf,
+    #[arg(long, help = super::args::FORCE_HELP)]
+    pub force: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -38,7 +42,7 @@ pub struct MergeArgs {
 struct ShardFolder {
     dir: PathBuf,
     manifest: SweepManifest,
-    resolved: String,
+    resolved: Resolved,
     table: SweepTable,
 }
 
@@ -62,13 +66,7 @@ fn read_folder(dir: &Path) -> Result<ShardFolder, Failure> {
         return Err(Failure::Invalid);
     }
     let manifest = read_manifest(&dir.join("sweep.toml")).map_err(read_error)?;
-    let resolved_path = dir.join("scenario.resolved.toml");
-    let resolved = std::fs::read_to_string(&resolved_path).map_err(|error| {
-        read_error(StudyFileError::Io {
-            path: resolved_path.display().to_string(),
-            error,
-        })
-    })?;
+    let resolved = read_resolved(dir).map_err(read_error)?;
     let table = read_sweep_csv(&sweep_csv, &manifest).map_err(read_error)?;
     Ok(ShardFolder {
         dir: dir.to_owned(),
@@ -104,7 +102,7 @@ fn check(folders: &[ShardFolder]) -> Result<(), String> {
         }
         if folder.resolved != first.resolved {
             return Err(format!(
-                "`{}` and `{}` simulated different scenarios (their scenario.resolved.toml differ)",
+                "`{}` and `{}` simulated different scenarios (their scenario.resolved.toml or its sample files differ)",
                 first.dir.display(),
                 folder.dir.display()
             ));
@@ -156,8 +154,14 @@ pub fn merge(arguments: MergeArgs) -> Outcome {
         eprintln!("error: {reason}");
         return Err(Failure::Invalid);
     }
+    // The shards are inputs: --out must not be one of their folders.
+    let inputs: Vec<PathBuf> = folders
+        .iter()
+        .filter_map(|folder| std::fs::canonicalize(folder.dir.join("sweep.csv")).ok())
+        .collect();
+    let out = super::output::claim(&arguments.out, arguments.force, &inputs)?;
     let manifest = folders[0].manifest.whole();
     let resolved = folders[0].resolved.clone();
     let table = SweepTable::merge(folders.into_iter().map(|folder| folder.table).collect());
-    super::sweep::write_whole(&arguments.out, &resolved, &manifest, &table, arguments.quiet)
+    super::sweep::write_whole(&out, &resolved, &manifest, &table, arguments.quiet)
 }

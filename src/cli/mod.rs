@@ -32,6 +32,7 @@ mod graph;
 mod interrupt;
 mod merge;
 mod outcome;
+mod output;
 mod plan;
 mod progress;
 mod render;
@@ -47,7 +48,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use capsim::scenario::{Loaded, ScenarioError, Style, load_file};
+use capsim::scenario::{Loaded, ScenarioError, Style, load_file_with};
 
 use outcome::{Failure, Outcome, exit_code, exit_now};
 
@@ -118,7 +119,7 @@ fn load(arguments: &args::ScenarioArgs) -> Result<Loaded, Failure> {
     if let Some(seed) = arguments.seed {
         overrides.push(format!("scenario.seed={seed}"));
     }
-    match load_file(&arguments.scenario, &overrides) {
+    match load_file_with(&arguments.scenario, &overrides, arguments.access()) {
         Ok(loaded) => {
             if !loaded.warnings.is_empty() {
                 eprint!("{}", loaded.render_warnings(stderr_style()));

@@ -6,12 +6,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use capsim::report::OutDir;
 use capsim::report::plan_files::write_plan;
 use capsim::results::knobs::{self, Knob};
 use capsim::results::plan::{Headroom, Outcome, Plan, PlanStep};
-use capsim::scenario::dump::to_toml;
+use capsim::scenario::dump::resolved;
 use capsim::scenario::units::parse_rate;
-use capsim::scenario::{Scenario, load_file};
+use capsim::scenario::{Scenario, load_file_with};
 use capsim::study::plan::{self, PlanError, PlanSettings};
 
 use super::args::ScenarioArgs;
@@ -55,9 +56,12 @@ pub struct PlanArgs {
     /// Worker threads (default: all cores); results do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Folder for the results (created if missing).
+    /// Folder for the results (created if missing; an existing one must be
+    /// empty or written by capsim before).
     #[arg(long, short, default_value = "out")]
     pub out: PathBuf,
+    #[arg(long, help = super::args::FORCE_HELP)]
+    pub force: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -80,13 +84,16 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
         }
         Err(reason) => return Err(invalid(format!("invalid `--load {}`: {reason}", arguments.load))),
     };
-    let base = load(&arguments.scenario)?.scenario;
+    let loaded = load(&arguments.scenario)?;
+    let base = loaded.scenario;
     let mut knobs = knobs::discover(&base);
     for limit in &arguments.limit {
         if let Err(error) = knobs::apply_limit(&mut knobs, limit) {
             return Err(invalid(error));
         }
     }
+    // Claimed (and locked) before anything runs.
+    let out = super::output::claim(&arguments.out, arguments.force, &loaded.inputs)?;
     let settings = PlanSettings {
         slos,
         load_rps,
@@ -98,13 +105,14 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
         overrides.push(format!("scenario.seed={seed}"));
     }
     let path = arguments.scenario.scenario.clone();
+    let access = arguments.scenario.access();
     let build = move |assignments: &[String]| -> Result<Scenario, String> {
         let all: Vec<String> = overrides
             .iter()
             .cloned()
             .chain(assignments.iter().cloned())
             .collect();
-        load_file(&path, &all)
+        load_file_with(&path, &all, access)
             .map(|loaded| loaded.scenario)
             .map_err(|error| error.to_string())
     };
@@ -134,7 +142,7 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
         Ok(Err(error)) => return Err(plan_error(error)),
         Err(failure) => return Err(failure),
     };
-    finish(&arguments, &plan, &build, load_rps)
+    finish(&arguments, &out, &plan, &build, load_rps)
 }
 
 fn plan_error(error: PlanError) -> Failure {
@@ -142,7 +150,13 @@ fn plan_error(error: PlanError) -> Failure {
     Failure::Invalid
 }
 
-fn finish(arguments: &PlanArgs, plan: &Plan, build: &plan::Build, load_rps: f64) -> outcome::Outcome {
+fn finish(
+    arguments: &PlanArgs,
+    out: &OutDir,
+    plan: &Plan,
+    build: &plan::Build,
+    load_rps: f64,
+) -> outcome::Outcome {
     let answer = match plan.answer() {
         Some(step) => {
             let assignments: Vec<String> = plan
@@ -161,24 +175,18 @@ fn finish(arguments: &PlanArgs, plan: &Plan, build: &plan::Build, load_rps: f64)
             step.evaluation
                 .summary
                 .clone()
-                .map(|summary| (to_toml(&scenario), summary))
+                .map(|summary| (resolved(&scenario), summary))
         }
         None => None,
     };
     let written = write_plan(
-        &arguments.out,
+        out,
         plan,
         &arguments.load,
-        answer
-            .as_ref()
-            .map(|(resolved, summary)| (resolved.as_str(), summary)),
+        answer.as_ref().map(|(resolved, summary)| (resolved, summary)),
     );
     if let Err(error) = written {
-        eprintln!(
-            "error: cannot write results to `{}`: {error}",
-            arguments.out.display()
-        );
-        return Err(Failure::Failed);
+        return Err(super::output::write_failed(&arguments.out, &error));
     }
     match &plan.outcome {
         Outcome::Met { step, headroom } => {

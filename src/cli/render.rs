@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use capsim::report::render::{RenderOptions, Rendered, render_run};
+use capsim::report::OutDir;
+use capsim::report::render::{RenderError, RenderOptions, Rendered, render_data, render_run};
+use capsim::report::run_data::RunData;
 use capsim::results::slo::{self, Slo, Verdict};
 use capsim::scenario::Scenario;
 
@@ -17,17 +19,35 @@ pub fn parse_slos(texts: &[String]) -> Result<Vec<Slo>, Failure> {
     })
 }
 
-/// Draws the charts and report.html of the run in `dir`; on failure
+/// Draws the charts and report.html of the run in `out`; on failure
 /// prints why: invalid input (a bad run folder) or failed (a write).
-pub fn render(dir: &Path, scenario: Option<&Scenario>, slos: &[Slo]) -> Result<Rendered, Failure> {
-    render_run(dir, &RenderOptions { scenario, slos }).map_err(|error| {
-        eprintln!("error: {error}");
-        if error.is_bad_input() {
-            Failure::Invalid
-        } else {
-            Failure::Failed
-        }
-    })
+pub fn render(out: &OutDir, scenario: Option<&Scenario>, slos: &[Slo]) -> Result<Rendered, Failure> {
+    render_run(out, &RenderOptions { scenario, slos }).map_err(render_failure)
+}
+
+/// Draws the charts and report.html of a run read from `out`.
+pub fn render_read(
+    out: &OutDir,
+    data: &RunData,
+    scenario: Option<&Scenario>,
+    slos: &[Slo],
+) -> Result<Rendered, Failure> {
+    render_data(out, data, &RenderOptions { scenario, slos }).map_err(render_failure)
+}
+
+fn render_failure(error: RenderError) -> Failure {
+    eprintln!("error: {error}");
+    let refused = matches!(&error, RenderError::Write { source, .. } if super::output::is_refusal(source));
+    if error.is_bad_input() || refused {
+        Failure::Invalid
+    } else {
+        Failure::Failed
+    }
+}
+
+/// Reads the run in `dir`; on failure prints why.
+pub fn read_run(dir: &Path) -> Result<RunData, Failure> {
+    RunData::read(dir).map_err(|error| render_failure(RenderError::Read(error)))
 }
 
 /// One line per objective: `SLO p99<200ms: met (122.4)`; one measured as

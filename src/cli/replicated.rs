@@ -3,6 +3,7 @@
 //! charts all go on the pool `--threads` sizes.
 
 use capsim::metrics::catalog as metric;
+use capsim::report::OutDir;
 use capsim::report::bottleneck;
 use capsim::report::render::Rendered;
 use capsim::report::study_files::write_replicated_run;
@@ -10,7 +11,7 @@ use capsim::results::Replicated;
 use capsim::results::interval::IntervalSummary;
 use capsim::results::slo::Slo;
 use capsim::scenario::Scenario;
-use capsim::scenario::dump::to_toml;
+use capsim::scenario::dump::resolved;
 use capsim::study::replicate::run_replications;
 
 use super::args::RunArgs;
@@ -18,10 +19,12 @@ use super::count_progress::CountProgress;
 use super::outcome::{Failure, Outcome};
 use super::threads;
 
-pub fn run(arguments: &RunArgs, scenario: &Scenario, slos: &[Slo]) -> Outcome {
+pub fn run(arguments: &RunArgs, scenario: &Scenario, slos: &[Slo], out: &OutDir) -> Outcome {
     // The runs, the files and the charts all go on the study's pool:
     // `--threads` bounds it all.
-    let finished = threads::install(arguments.threads, || run_and_write(arguments, scenario, slos));
+    let finished = threads::install(arguments.threads, || {
+        run_and_write(arguments, scenario, slos, out)
+    });
     let (replicated, rendered) = match finished {
         Ok(Ok(finished)) => finished,
         Ok(Err(failure)) | Err(failure) => return Err(failure),
@@ -41,6 +44,7 @@ fn run_and_write(
     arguments: &RunArgs,
     scenario: &Scenario,
     slos: &[Slo],
+    out: &OutDir,
 ) -> Result<(Replicated, Rendered), Failure> {
     let replications = arguments.replications;
     let progress = CountProgress::new(replications as u64, "replications", arguments.quiet);
@@ -51,14 +55,9 @@ fn run_and_write(
         eprintln!("no results were written");
         Failure::Failed
     })?;
-    write_replicated_run(&arguments.out, &to_toml(scenario), &replicated).map_err(|error| {
-        eprintln!(
-            "error: cannot write results to `{}`: {error}",
-            arguments.out.display()
-        );
-        Failure::Failed
-    })?;
-    let rendered = super::render::render(&arguments.out, Some(scenario), slos)?;
+    write_replicated_run(out, &resolved(scenario), &replicated)
+        .map_err(|error| super::output::write_failed(&arguments.out, &error))?;
+    let rendered = super::render::render(out, Some(scenario), slos)?;
     Ok((replicated, rendered))
 }
 

@@ -3,7 +3,7 @@
 use capsim::metrics::catalog as metric;
 use capsim::report::{RunWriter, bottleneck};
 use capsim::results::RunResult;
-use capsim::scenario::dump::to_toml;
+use capsim::scenario::dump::resolved;
 use capsim::study::{self, Control, feasibility};
 
 use super::args::RunArgs;
@@ -18,23 +18,19 @@ pub fn run(arguments: RunArgs) -> Outcome {
     for warning in feasibility::warnings(&feasibility::estimate(scenario)) {
         eprintln!("warning: {warning}");
     }
+    // The folder is claimed (and locked) before anything is simulated.
+    let out = super::output::claim(&arguments.out, arguments.force, &loaded.inputs)?;
     if arguments.replications > 1 {
-        return super::replicated::run(&arguments, scenario, &slos);
+        return super::replicated::run(&arguments, scenario, &slos, &out);
     }
     // The pool that draws the charts, started (and `--threads` checked)
     // before anything is simulated.
     let pool = threads::pool(arguments.threads)?;
     // Creating the writer removes an earlier run's results, so the folder
     // never shows them as this run's.
-    let mut writer = match RunWriter::create(&arguments.out) {
+    let mut writer = match RunWriter::create(&out) {
         Ok(writer) => writer,
-        Err(error) => {
-            eprintln!(
-                "error: cannot write results to `{}`: {error}",
-                arguments.out.display()
-            );
-            return Err(Failure::Failed);
-        }
+        Err(error) => return Err(super::output::write_failed(&arguments.out, &error)),
     };
     let progress = Progress::new(scenario.duration.as_secs_f64(), arguments.quiet);
     let mut write_error = None;
@@ -64,16 +60,12 @@ pub fn run(arguments: RunArgs) -> Outcome {
             return Err(Failure::Failed);
         }
     };
-    if let Err(error) = writer.finish(&to_toml(scenario), &result) {
-        eprintln!(
-            "error: cannot write results to `{}`: {error}",
-            arguments.out.display()
-        );
-        return Err(Failure::Failed);
+    if let Err(error) = writer.finish(&resolved(scenario), &result) {
+        return Err(super::output::write_failed(&arguments.out, &error));
     }
     // Charts and report.html are drawn from the files just written, the
     // same way `capsim chart` redraws them.
-    let rendered = pool.install(|| super::render::render(&arguments.out, Some(scenario), &slos))?;
+    let rendered = pool.install(|| super::render::render(&out, Some(scenario), &slos))?;
     if !arguments.quiet {
         print_summary(scenario, &result, &arguments.out);
         super::render::print_verdicts(&rendered.verdicts);

@@ -8,13 +8,14 @@ use std::path::PathBuf;
 use clap::Args;
 use rayon::prelude::*;
 
+use capsim::report::OutDir;
 use capsim::report::study_files::{SWEEP_FILES, write_shard, write_sweep};
 use capsim::results::axis::{self, Axis};
 use capsim::results::shard::{self, Shard, ShardSource};
 use capsim::results::sweep::{self, Point, PointOutcome, SweepManifest, SweepTable};
 use capsim::results::sweep_analysis::{SweepAnalysis, analyse};
-use capsim::scenario::dump::to_toml;
-use capsim::scenario::{Scenario, ScenarioError, load_file};
+use capsim::scenario::dump::{Resolved, resolved};
+use capsim::scenario::{Scenario, ScenarioError, load_file_with};
 use capsim::study;
 
 use super::args::ScenarioArgs;
@@ -52,9 +53,12 @@ pub struct SweepArgs {
     /// Worker threads (default: all cores); results do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Folder for the results (created if missing).
+    /// Folder for the results (created if missing; an existing one must be
+    /// empty or written by capsim before).
     #[arg(long, short, default_value = "out")]
     pub out: PathBuf,
+    #[arg(long, help = super::args::FORCE_HELP)]
+    pub force: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -76,12 +80,15 @@ pub fn sweep(arguments: SweepArgs) -> Outcome {
             return Err(Failure::Invalid);
         }
     };
-    let base = load(&arguments.scenario)?.scenario;
+    let loaded = load(&arguments.scenario)?;
+    // Claimed (and locked) before anything runs.
+    let out = super::output::claim(&arguments.out, arguments.force, &loaded.inputs)?;
     let study = Study {
         arguments: &arguments,
         axes,
         shard,
-        base,
+        base: loaded.scenario,
+        out: &out,
     };
     // Everything from here, loading the points to drawing the charts, runs
     // on the study's pool: `--threads` bounds it all.
@@ -94,6 +101,7 @@ struct Study<'a> {
     axes: Vec<Axis>,
     shard: Option<(Shard, ShardSource)>,
     base: Scenario,
+    out: &'a OutDir,
 }
 
 impl Study<'_> {
@@ -110,7 +118,7 @@ impl Study<'_> {
             return Err(Failure::Interrupted);
         }
         let table = self.table(&points, &outcomes);
-        let resolved = to_toml(&self.base);
+        let resolved = resolved(&self.base);
         let manifest = SweepManifest {
             scenario: self.base.name,
             replications: arguments.replications,
@@ -119,9 +127,9 @@ impl Study<'_> {
         };
         match self.shard {
             Some((shard, source)) => {
-                write_shard_folder(arguments, &resolved, &manifest, &table, shard, source)
+                write_shard_folder(arguments, self.out, &resolved, &manifest, &table, shard, source)
             }
-            None => write_whole(&arguments.out, &resolved, &manifest, &table, arguments.quiet),
+            None => write_whole(self.out, &resolved, &manifest, &table, arguments.quiet),
         }
     }
 
@@ -162,7 +170,7 @@ fn point_scenarios(
         .par_iter()
         .map(|point| {
             let overrides: Vec<String> = base.iter().cloned().chain(point.overrides(axes)).collect();
-            load_file(&arguments.scenario, &overrides).map(|loaded| loaded.scenario)
+            load_file_with(&arguments.scenario, &overrides, arguments.access()).map(|loaded| loaded.scenario)
         })
         .collect();
     points
@@ -184,18 +192,15 @@ fn point_scenarios(
 
 fn write_shard_folder(
     arguments: &SweepArgs,
-    resolved: &str,
+    out: &OutDir,
+    resolved: &Resolved,
     manifest: &SweepManifest,
     table: &SweepTable,
     shard: Shard,
     source: ShardSource,
 ) -> Outcome {
-    if let Err(error) = write_shard(&arguments.out, resolved, manifest, table) {
-        eprintln!(
-            "error: cannot write results to `{}`: {error}",
-            arguments.out.display()
-        );
-        return Err(Failure::Failed);
+    if let Err(error) = write_shard(out, resolved, manifest, table) {
+        return Err(super::output::write_failed(&arguments.out, &error));
     }
     if !arguments.quiet {
         let from = match source {
@@ -221,22 +226,21 @@ fn write_shard_folder(
 /// Analyses and writes a whole sweep (also used by `merge`); prints its
 /// table unless quiet.
 pub fn write_whole(
-    out: &std::path::Path,
-    resolved: &str,
+    out: &OutDir,
+    resolved: &Resolved,
     manifest: &SweepManifest,
     table: &SweepTable,
     quiet: bool,
 ) -> Outcome {
     let analysis = analyse(manifest, table);
     if let Err(error) = write_sweep(out, resolved, manifest, table, &analysis) {
-        eprintln!("error: cannot write results to `{}`: {error}", out.display());
-        return Err(Failure::Failed);
+        return Err(super::output::write_failed(out.path(), &error));
     }
     if !quiet {
         print_analysis(manifest, &analysis);
         say!(
             "results in {}/ ({}, charts/)",
-            out.display(),
+            out.path().display(),
             SWEEP_FILES
                 .iter()
                 .filter(|name| **name != "usl.csv" || !analysis.usl.is_empty())

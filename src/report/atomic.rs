@@ -2,15 +2,17 @@
 //! flush to disk, then rename over the target. Readers see the old file or
 //! the new one, never half of one.
 //!
-//! `write_all_atomic` makes and writes several such files at once on the
-//! current rayon pool, for the files of a folder that may appear in any
-//! order (charts, side tables); the file that marks the folder complete is
-//! written by its caller after them.
+//! `write_all_atomic` makes and writes several such files of an output
+//! folder (`out_dir`) at once on the current rayon pool, for the files that
+//! may appear in any order (charts, side tables); the file that marks the
+//! folder complete is written by its caller after them.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+
+use super::out_dir::OutDir;
 
 /// The temporary name beside `path` that a file is written under:
 /// `.NAME.PID.partial`, hidden and plainly unfinished.
@@ -38,32 +40,35 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
-/// A file still to be written: its path, and how to make its bytes.
+/// A file still to be written: its name in the output folder
+/// (`charts/x.svg`), and how to make its bytes.
 pub struct PendingFile<'a> {
-    pub path: PathBuf,
+    pub name: String,
     pub bytes: Box<dyn Fn() -> io::Result<Vec<u8>> + Send + Sync + 'a>,
 }
 
 impl<'a> PendingFile<'a> {
-    pub fn new(path: PathBuf, bytes: impl Fn() -> io::Result<Vec<u8>> + Send + Sync + 'a) -> Self {
+    pub fn new(name: impl Into<String>, bytes: impl Fn() -> io::Result<Vec<u8>> + Send + Sync + 'a) -> Self {
         PendingFile {
-            path,
+            name: name.into(),
             bytes: Box::new(bytes),
         }
     }
 
-    fn write(&self) -> io::Result<PathBuf> {
-        write_atomic(&self.path, &(self.bytes)()?)?;
-        Ok(self.path.clone())
+    fn write(&self, out: &OutDir) -> io::Result<PathBuf> {
+        out.write_atomic(&self.name, &(self.bytes)()?)
     }
 }
 
-/// Makes and writes every file atomically, in parallel on the current rayon
-/// pool. Returns the paths in the order given, or the first error in that
-/// order (the other files are still written).
-pub fn write_all_atomic(files: &[PendingFile]) -> io::Result<Vec<PathBuf>> {
-    let written: Vec<io::Result<PathBuf>> =
-        files.par_iter().with_max_len(1).map(PendingFile::write).collect();
+/// Makes and writes every file atomically into `out`, in parallel on the
+/// current rayon pool. Returns the paths in the order given, or the first
+/// error in that order (the other files are still written).
+pub fn write_all_atomic(out: &OutDir, files: &[PendingFile]) -> io::Result<Vec<PathBuf>> {
+    let written: Vec<io::Result<PathBuf>> = files
+        .par_iter()
+        .with_max_len(1)
+        .map(|file| file.write(out))
+        .collect();
     written.into_iter().collect()
 }
 
@@ -88,15 +93,15 @@ mod tests {
     #[test]
     fn writes_every_file_and_reports_the_first_failure_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        let file = |name: &str, text: &'static str| {
-            PendingFile::new(dir.path().join(name), move || Ok(text.as_bytes().to_vec()))
-        };
-        let paths = write_all_atomic(&[file("a.csv", "a"), file("b.csv", "b")]).unwrap();
+        let out = OutDir::claim(dir.path(), &Default::default()).unwrap();
+        let file =
+            |name: &str, text: &'static str| PendingFile::new(name, move || Ok(text.as_bytes().to_vec()));
+        let paths = write_all_atomic(&out, &[file("a.csv", "a"), file("b.csv", "b")]).unwrap();
         assert_eq!(paths, [dir.path().join("a.csv"), dir.path().join("b.csv")]);
         assert_eq!(std::fs::read(&paths[1]).unwrap(), b"b");
-        let failing =
-            |name: &'static str| PendingFile::new(dir.path().join(name), move || Err(io::Error::other(name)));
-        let error = write_all_atomic(&[file("c.csv", "c"), failing("first"), failing("second")]).unwrap_err();
+        let failing = |name: &'static str| PendingFile::new(name, move || Err(io::Error::other(name)));
+        let error =
+            write_all_atomic(&out, &[file("c.csv", "c"), failing("first"), failing("second")]).unwrap_err();
         assert_eq!(error.to_string(), "first");
         assert_eq!(std::fs::read(dir.path().join("c.csv")).unwrap(), b"c");
     }

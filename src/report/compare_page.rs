@@ -253,25 +253,22 @@ pub const COMPARE_CSV: &str = "compare.csv";
 pub const COMPARE_HTML: &str = "compare.html";
 
 /// Writes `compare.csv`, the overlay charts (`charts/compare_*.svg|png`) and
-/// `compare.html` into `dir`, the page last; returns the comparison.
+/// `compare.html` into `out`, the page last; returns the comparison.
 pub fn write_comparison(
-    dir: &std::path::Path,
+    out: &super::out_dir::OutDir,
     variants: Vec<String>,
     runs: &[RunData],
     slos: &[Slo],
     seed: u64,
 ) -> Result<Comparison, super::render::RenderError> {
-    use super::render::{CHARTS_DIR, RenderError, write_figures};
+    use super::render::{RenderError, write_figures};
     let failed = |path: std::path::PathBuf| move |source| RenderError::Write { path, source };
-    let html_path = dir.join(COMPARE_HTML);
-    match std::fs::remove_file(&html_path) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(failed(html_path)(error)),
-        _ => {}
-    }
+    out.clear(&[COMPARE_HTML], |_| false)
+        .map_err(failed(out.join(COMPARE_HTML)))?;
     let comparison = Comparison::of(variants, runs);
-    let csv_path = dir.join(COMPARE_CSV);
-    super::write_atomic(&csv_path, &comparison.csv()).map_err(failed(csv_path))?;
-    let figures = write_figures(&dir.join(CHARTS_DIR), compare_charts(&comparison.variants, runs))?;
+    out.write_atomic(COMPARE_CSV, &comparison.csv())
+        .map_err(failed(out.join(COMPARE_CSV)))?;
+    let figures = write_figures(out, compare_charts(&comparison.variants, runs))?;
     let page = ComparePage {
         comparison: &comparison,
         runs,
@@ -279,6 +276,7 @@ pub fn write_comparison(
         figures: &figures,
         seed,
     };
-    super::write_atomic(&html_path, page.html().as_bytes()).map_err(failed(html_path.clone()))?;
+    out.write_atomic(COMPARE_HTML, page.html().as_bytes())
+        .map_err(failed(out.join(COMPARE_HTML)))?;
     Ok(comparison)
 }

@@ -9,15 +9,16 @@
 //! busiest_metric,busiest_utilization,reason`.
 
 use std::io;
-use std::path::Path;
 
 use crate::metrics::catalog as metric;
 use crate::results::interval::IntervalSummary;
 use crate::results::plan::{Outcome, Plan};
 
+use super::out_dir::OutDir;
 use super::study_files::interval_summary_csv;
 use super::tables::csv_writer;
-use super::write_atomic;
+use super::write_resolved;
+use crate::scenario::dump::{Resolved, is_side_file_name};
 
 /// The files a plan writes, in order (`summary.csv` last).
 pub const PLAN_FILES: [&str; 4] = ["plan.csv", "patch.toml", "scenario.resolved.toml", "summary.csv"];
@@ -111,30 +112,22 @@ pub fn patch_toml(plan: &Plan, load: &str) -> String {
     text
 }
 
-fn remove_if_present(path: &Path) -> io::Result<()> {
-    match std::fs::remove_file(path) {
-        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
-        _ => Ok(()),
-    }
-}
-
-/// Writes a plan's files into `dir`; the answer's files only when one was
-/// found (`answer`: its resolved scenario and summary).
+/// Writes a plan's files into `out` (an earlier plan's are removed first);
+/// the answer's files only when one was found (`answer`: its resolved
+/// scenario and summary).
 pub fn write_plan(
-    dir: &Path,
+    out: &OutDir,
     plan: &Plan,
     load: &str,
-    answer: Option<(&str, &IntervalSummary)>,
+    answer: Option<(&Resolved, &IntervalSummary)>,
 ) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    for name in PLAN_FILES.iter().rev() {
-        remove_if_present(&dir.join(name))?;
-    }
-    write_atomic(&dir.join(PLAN_FILES[0]), &plan_csv(plan))?;
+    let fixed: Vec<&str> = PLAN_FILES.iter().rev().copied().collect();
+    out.clear(&fixed, is_side_file_name)?;
+    out.write_atomic(PLAN_FILES[0], &plan_csv(plan))?;
     if let (Outcome::Met { .. }, Some((resolved, summary))) = (&plan.outcome, answer) {
-        write_atomic(&dir.join(PLAN_FILES[1]), patch_toml(plan, load).as_bytes())?;
-        write_atomic(&dir.join(PLAN_FILES[2]), resolved.as_bytes())?;
-        write_atomic(&dir.join(PLAN_FILES[3]), &interval_summary_csv(summary))?;
+        out.write_atomic(PLAN_FILES[1], patch_toml(plan, load).as_bytes())?;
+        write_resolved(out, resolved)?;
+        out.write_atomic(PLAN_FILES[3], &interval_summary_csv(summary))?;
     }
     Ok(())
 }

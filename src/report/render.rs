@@ -3,10 +3,10 @@
 //! files. `capsim run` calls this after writing the results and
 //! `capsim chart DIR` calls it alone, so both give the same bytes.
 //!
-//! Earlier charts and the report are removed first (the report before the
-//! charts it shows), then each file is written under a temporary name and
-//! renamed, `report.html` last: a folder whose report exists has all its
-//! charts. The charts are drawn and written in parallel on the current
+//! Earlier charts and the report (those capsim wrote: `out_dir`) are
+//! removed first (the report before the charts it shows), then each file is
+//! written under a temporary name and renamed, `report.html` last: a folder
+//! whose report exists has all its charts. The charts are drawn and written in parallel on the current
 //! rayon pool (a study's, so `--threads` bounds it; rayon's global pool for
 //! a command without one).
 
@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::chart::ChartError;
+use super::out_dir::OutDir;
 use super::run_charts::{NamedFigure, run_charts};
 use super::run_data::{ReadError, RunData};
 use super::run_page::RunPage;
-use super::write_atomic;
 use crate::results::slo::{Slo, Verdict};
 use crate::scenario::Scenario;
 
@@ -69,27 +69,33 @@ fn write_error(path: &Path) -> impl FnOnce(io::Error) -> RenderError + '_ {
     }
 }
 
-/// Renders the charts and the report of the run in `dir`.
-pub fn render_run(dir: &Path, options: &RenderOptions) -> Result<Rendered, RenderError> {
-    let data = RunData::read(dir)?;
-    clear_rendered(dir)?;
-    let figures = write_figures(&dir.join(CHARTS_DIR), run_charts(&data))?;
+/// Renders the charts and the report of the run in `out`.
+pub fn render_run(out: &OutDir, options: &RenderOptions) -> Result<Rendered, RenderError> {
+    let data = RunData::read(out.path())?;
+    render_data(out, &data, options)
+}
+
+/// Renders the charts and the report of a run read from `out`.
+pub fn render_data(out: &OutDir, data: &RunData, options: &RenderOptions) -> Result<Rendered, RenderError> {
+    clear_rendered(out)?;
+    let figures = write_figures(out, run_charts(data))?;
     let verdicts: Vec<Verdict> = options
         .slos
         .iter()
         .map(|slo| slo.evaluate_value(data.value(&slo.scope, &slo.metric)))
         .collect();
     let page = RunPage {
-        data: &data,
+        data,
         scenario: options.scenario,
         verdicts: &verdicts,
         figures: &figures,
     };
-    let report = dir.join(REPORT_FILE);
-    write_atomic(&report, page.html().as_bytes()).map_err(write_error(&report))?;
+    let report = out.join(REPORT_FILE);
+    out.write_atomic(REPORT_FILE, page.html().as_bytes())
+        .map_err(write_error(&report))?;
     let charts = figures
         .iter()
-        .flat_map(|(figure, _)| chart_paths(&dir.join(CHARTS_DIR), &figure.name))
+        .flat_map(|(figure, _)| chart_paths(&out.join(CHARTS_DIR), &figure.name))
         .collect();
     Ok(Rendered {
         charts,
@@ -106,68 +112,57 @@ pub fn chart_paths(charts_dir: &Path, name: &str) -> [PathBuf; 2] {
     ]
 }
 
-/// Draws every figure into `charts_dir` as SVG and PNG, in parallel on the
-/// current rayon pool; returns each figure with its SVG text, for inlining
-/// in a page, in the order given (or the first error in that order).
+/// `charts/NAME.svg` and `charts/NAME.png`: a chart's files' names in an
+/// output folder.
+pub fn chart_names(name: &str) -> [String; 2] {
+    [
+        format!("{CHARTS_DIR}/{name}.svg"),
+        format!("{CHARTS_DIR}/{name}.png"),
+    ]
+}
+
+/// Draws every figure into `out`'s `charts/` as SVG and PNG, in parallel
+/// on the current rayon pool; returns each figure with its SVG text, for
+/// inlining in a page, in the order given (or the first error in that
+/// order).
 pub fn write_figures(
-    charts_dir: &Path,
+    out: &OutDir,
     figures: Vec<NamedFigure>,
 ) -> Result<Vec<(NamedFigure, String)>, RenderError> {
-    std::fs::create_dir_all(charts_dir).map_err(write_error(charts_dir))?;
     let written: Vec<Result<(NamedFigure, String), RenderError>> = figures
         .into_par_iter()
         .with_max_len(1)
         .map(|figure| {
-            let svg = write_figure(charts_dir, &figure)?;
+            let svg = write_figure(out, &figure)?;
             Ok((figure, svg))
         })
         .collect();
     written.into_iter().collect()
 }
 
-/// Draws one figure into `charts_dir` as SVG and PNG; returns the SVG text.
-fn write_figure(charts_dir: &Path, figure: &NamedFigure) -> Result<String, RenderError> {
+/// Draws one figure into `out`'s `charts/` as SVG and PNG; returns the SVG
+/// text.
+fn write_figure(out: &OutDir, figure: &NamedFigure) -> Result<String, RenderError> {
     let (svg, png) = rayon::join(|| figure.figure.svg(), || figure.figure.png());
     let (svg, png) = (svg?, png?);
-    let [svg_path, png_path] = chart_paths(charts_dir, &figure.name);
-    write_atomic(&svg_path, svg.as_bytes()).map_err(write_error(&svg_path))?;
-    write_atomic(&png_path, &png).map_err(write_error(&png_path))?;
+    let [svg_name, png_name] = chart_names(&figure.name);
+    out.write_atomic(&svg_name, svg.as_bytes())
+        .map_err(write_error(&out.join(&svg_name)))?;
+    out.write_atomic(&png_name, &png)
+        .map_err(write_error(&out.join(&png_name)))?;
     Ok(svg)
 }
 
-/// Removes an earlier report and the SVG and PNG files in `charts/`, so
-/// charts of metrics a new run lacks do not linger.
-pub fn clear_rendered(dir: &Path) -> Result<(), RenderError> {
-    remove_if_present(&dir.join(REPORT_FILE))?;
-    let charts_dir = dir.join(CHARTS_DIR);
-    let entries = match std::fs::read_dir(&charts_dir) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => {
-            return Err(RenderError::Write {
-                path: charts_dir,
-                source,
-            });
-        }
-    };
-    let mut stale: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "svg" || ext == "png"))
-        .collect();
-    stale.sort();
-    for path in stale {
-        remove_if_present(&path)?;
-    }
-    Ok(())
+/// Whether `name` is a chart file an earlier drawing left (`charts/*.svg`
+/// or `charts/*.png`).
+pub fn is_chart_name(name: &str) -> bool {
+    name.strip_prefix("charts/")
+        .is_some_and(|file| !file.contains('/') && (file.ends_with(".svg") || file.ends_with(".png")))
 }
 
-fn remove_if_present(path: &Path) -> Result<(), RenderError> {
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(RenderError::Write {
-            path: path.to_owned(),
-            source,
-        }),
-    }
+/// Removes an earlier report and the SVG and PNG files capsim drew in
+/// `charts/`, so charts of metrics a new run lacks do not linger.
+pub fn clear_rendered(out: &OutDir) -> Result<(), RenderError> {
+    out.clear(&[REPORT_FILE], is_chart_name)
+        .map_err(write_error(out.path()))
 }

@@ -31,9 +31,16 @@ use crate::results::sweep::{SweepManifest, SweepRow, SweepTable};
 use crate::results::sweep_analysis::SweepAnalysis;
 
 use super::chart::LineChart;
+use super::out_dir::OutDir;
+use super::render::chart_names;
 use super::sweep_charts::{CHART_NAMES, sweep_charts};
 use super::tables::csv_writer;
-use super::{PendingFile, RUN_FILES, clear_run, events_csv, timeseries_csv, write_all_atomic, write_atomic};
+use super::{
+    PendingFile, RUN_FILES, clear_run, events_csv, timeseries_csv, write_all_atomic, write_resolved,
+};
+use crate::scenario::bounds;
+use crate::scenario::dump::{RESOLVED_FILE, Resolved, SideFile, is_side_file_name, side_file_name};
+use crate::scenario::files::FileError;
 
 /// The shortest text that reads back as the same number; empty for NaN
 /// and infinities (the rule of every capsim CSV).
@@ -75,21 +82,24 @@ pub fn interval_summary_csv(summary: &IntervalSummary) -> Vec<u8> {
     finish(out)
 }
 
-/// Writes a replicated run's four files into `dir` (old run outputs are
-/// removed first): the first three in parallel on the current rayon pool,
-/// then `summary.csv`, which marks the run complete.
-pub fn write_replicated_run(dir: &Path, resolved_toml: &str, run: &Replicated) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    clear_run(dir)?;
-    let paths: Vec<PathBuf> = RUN_FILES.iter().map(|name| dir.join(name)).collect();
+/// Writes a replicated run's four files into `out` (old run outputs are
+/// removed first): the resolved scenario, then the time series and events
+/// in parallel on the current rayon pool, then `summary.csv`, which marks
+/// the run complete.
+pub fn write_replicated_run(out: &OutDir, resolved: &Resolved, run: &Replicated) -> io::Result<Vec<PathBuf>> {
+    clear_run(out)?;
+    let paths: Vec<PathBuf> = RUN_FILES.iter().map(|name| out.join(name)).collect();
+    write_resolved(out, resolved)?;
     let files = [
-        PendingFile::new(paths[0].clone(), || Ok(resolved_toml.as_bytes().to_vec())),
-        PendingFile::new(paths[1].clone(), || Ok(timeseries_csv(&run.timeseries))),
-        PendingFile::new(paths[2].clone(), || Ok(events_csv(&run.events))),
+        PendingFile::new(RUN_FILES[1], || Ok(timeseries_csv(&run.timeseries))),
+        PendingFile::new(RUN_FILES[2], || Ok(events_csv(&run.events))),
     ];
-    let (written, summary) = rayon::join(|| write_all_atomic(&files), || interval_summary_csv(&run.summary));
+    let (written, summary) = rayon::join(
+        || write_all_atomic(out, &files),
+        || interval_summary_csv(&run.summary),
+    );
     written?;
-    write_atomic(&paths[3], &summary)?;
+    out.write_atomic(RUN_FILES[3], &summary)?;
     Ok(paths)
 }
 
@@ -119,11 +129,41 @@ fn invalid(path: &Path, reason: impl Into<String>) -> StudyFileError {
     }
 }
 
+/// A study file as text: a regular file (a FIFO or device is refused,
+/// not waited on) of at most 256 MiB.
 fn read_text(path: &Path) -> Result<String, StudyFileError> {
-    std::fs::read_to_string(path).map_err(|error| StudyFileError::Io {
+    let bytes = read_bytes(path, bounds::MAX_SAMPLE_FILE_BYTES, "a study file")?;
+    String::from_utf8(bytes).map_err(|_| invalid(path, "it is not UTF-8 text"))
+}
+
+/// Reads a file of a study folder, as the scenario loader reads files:
+/// regular files only, at most `limit` bytes.
+fn read_bytes(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>, StudyFileError> {
+    crate::scenario::files::read_bounded(path, limit, what).map_err(|error| StudyFileError::Io {
         path: path.display().to_string(),
-        error,
+        error: match error {
+            FileError::NotFound => io::Error::from(io::ErrorKind::NotFound),
+            other => io::Error::other(other),
+        },
     })
+}
+
+/// Reads a folder's resolved scenario back: `scenario.resolved.toml` and
+/// the side files of samples it names.
+pub fn read_resolved(dir: &Path) -> Result<Resolved, StudyFileError> {
+    let path = dir.join(RESOLVED_FILE);
+    let toml = String::from_utf8(read_bytes(&path, bounds::MAX_FILE_BYTES, "a scenario file")?)
+        .map_err(|_| invalid(&path, "it is not UTF-8 text"))?;
+    let mut side_files = Vec::new();
+    for index in 1.. {
+        let name = side_file_name(index);
+        if !toml.contains(&format!("\"{name}\"")) {
+            break;
+        }
+        let bytes = read_bytes(&dir.join(&name), bounds::MAX_SAMPLE_FILE_BYTES, "a sample file")?;
+        side_files.push(SideFile { name, bytes });
+    }
+    Ok(Resolved { toml, side_files })
 }
 
 fn sweep_header(paths: &[String]) -> Vec<String> {
@@ -375,39 +415,30 @@ pub const SWEEP_FILES: [&str; 5] = [
 ];
 pub const CHARTS_DIR: &str = "charts";
 
-fn remove_if_present(path: &Path) -> io::Result<()> {
-    match std::fs::remove_file(path) {
-        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
-        _ => Ok(()),
-    }
-}
-
-/// Removes an earlier sweep's files from `dir`, `sweep.csv` first.
-fn clear_sweep(dir: &Path) -> io::Result<()> {
-    for name in SWEEP_FILES.iter().rev() {
-        remove_if_present(&dir.join(name))?;
-    }
+/// Removes an earlier sweep's files from `out` (only files capsim wrote),
+/// `sweep.csv` first.
+fn clear_sweep(out: &OutDir) -> io::Result<()> {
+    let mut fixed: Vec<String> = SWEEP_FILES.iter().rev().map(|name| (*name).to_owned()).collect();
     for name in CHART_NAMES {
-        for extension in ["svg", "png"] {
-            remove_if_present(&dir.join(CHARTS_DIR).join(format!("{name}.{extension}")))?;
-        }
+        fixed.extend(chart_names(name));
     }
-    Ok(())
+    let fixed: Vec<&str> = fixed.iter().map(String::as_str).collect();
+    out.clear(&fixed, is_side_file_name)
 }
 
 /// Writes one shard's folder: the base scenario, the manifest (with its
 /// shard) and its rows.
 pub fn write_shard(
-    dir: &Path,
-    resolved_toml: &str,
+    out: &OutDir,
+    resolved: &Resolved,
     manifest: &SweepManifest,
     table: &SweepTable,
 ) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    clear_sweep(dir)?;
-    write_atomic(&dir.join(SWEEP_FILES[0]), resolved_toml.as_bytes())?;
-    write_atomic(&dir.join(SWEEP_FILES[1]), manifest_toml(manifest).as_bytes())?;
-    write_atomic(&dir.join(SWEEP_FILES[4]), &sweep_csv(table))
+    clear_sweep(out)?;
+    write_resolved(out, resolved)?;
+    out.write_atomic(SWEEP_FILES[1], manifest_toml(manifest).as_bytes())?;
+    out.write_atomic(SWEEP_FILES[4], &sweep_csv(table))?;
+    Ok(())
 }
 
 /// Writes a whole sweep's folder (unsharded, or merged from shards): the
@@ -415,55 +446,43 @@ pub fn write_shard(
 /// the table. The files are made and written in parallel on the current
 /// rayon pool, `sweep.csv` once every other one is in place.
 pub fn write_sweep(
-    dir: &Path,
-    resolved_toml: &str,
+    out: &OutDir,
+    resolved: &Resolved,
     manifest: &SweepManifest,
     table: &SweepTable,
     analysis: &SweepAnalysis,
 ) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    clear_sweep(dir)?;
+    clear_sweep(out)?;
     let charts = sweep_charts(analysis);
-    if !charts.is_empty() {
-        std::fs::create_dir_all(dir.join(CHARTS_DIR))?;
-    }
     let whole = manifest.whole();
-    let mut files = vec![
-        PendingFile::new(dir.join(SWEEP_FILES[0]), || Ok(resolved_toml.as_bytes().to_vec())),
-        PendingFile::new(
-            dir.join(SWEEP_FILES[1]),
-            || Ok(manifest_toml(&whole).into_bytes()),
-        ),
-    ];
-    files.extend(chart_files(dir, &charts));
-    files.push(PendingFile::new(dir.join(SWEEP_FILES[2]), || {
+    let mut written = vec![write_resolved(out, resolved)?];
+    let mut files = vec![PendingFile::new(SWEEP_FILES[1], || {
+        Ok(manifest_toml(&whole).into_bytes())
+    })];
+    files.extend(chart_files(&charts));
+    files.push(PendingFile::new(SWEEP_FILES[2], || {
         Ok(points_csv(manifest, table, analysis))
     }));
     if !analysis.usl.is_empty() {
-        files.push(PendingFile::new(dir.join(SWEEP_FILES[3]), || {
-            Ok(usl_csv(analysis))
-        }));
+        files.push(PendingFile::new(SWEEP_FILES[3], || Ok(usl_csv(analysis))));
     }
-    let (written, marker_bytes) = rayon::join(|| write_all_atomic(&files), || sweep_csv(table));
-    let mut written = written?;
-    let marker = dir.join(SWEEP_FILES[4]);
-    write_atomic(&marker, &marker_bytes)?;
-    written.push(marker);
+    let (others, marker_bytes) = rayon::join(|| write_all_atomic(out, &files), || sweep_csv(table));
+    written.extend(others?);
+    written.push(out.write_atomic(SWEEP_FILES[4], &marker_bytes)?);
     Ok(written)
 }
 
 /// The SVG and PNG file of every chart, in chart order.
-fn chart_files<'a>(dir: &Path, charts: &'a [(&'static str, LineChart)]) -> Vec<PendingFile<'a>> {
+fn chart_files<'a>(charts: &'a [(&'static str, LineChart)]) -> Vec<PendingFile<'a>> {
     charts
         .iter()
         .flat_map(|(name, chart)| {
+            let [svg, png] = chart_names(name);
             [
-                PendingFile::new(dir.join(CHARTS_DIR).join(format!("{name}.svg")), move || {
+                PendingFile::new(svg, move || {
                     chart.svg().map(String::into_bytes).map_err(io::Error::other)
                 }),
-                PendingFile::new(dir.join(CHARTS_DIR).join(format!("{name}.png")), move || {
-                    chart.png().map_err(io::Error::other)
-                }),
+                PendingFile::new(png, move || chart.png().map_err(io::Error::other)),
             ]
         })
         .collect()

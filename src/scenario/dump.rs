@@ -2,17 +2,170 @@
 //! default explicit, so a run's folder reproduces the run on its own
 //! (`capsim run out/scenario.resolved.toml`). Loading the dump gives back an
 //! equal `Scenario`; a test checks that for every shipped scenario.
+//!
+//! In an output folder (`resolved`), an empirical distribution of more
+//! than `INLINE_SAMPLES` samples is written to a side file beside the
+//! TOML, which names it (`file = "scenario.resolved.samples-1.csv"`), so
+//! the TOML stays within what the loader reads (`bounds::MAX_FILE_BYTES`)
+//! however many samples there are; `check_rerunnable` refuses, at load
+//! time, a scenario whose resolved TOML would not.
 
+use std::cell::RefCell;
 use std::fmt::Write;
 
 use super::dist::{Dist, LogNormalSpread};
 use super::geo::Placed;
+use super::section::DistOut as _;
 use super::types::{
     Arrivals, Cache, Cdn, CdnEdges, Database, DeployMode, Fault, FaultAction, FaultTime, Keyspace, OpenRate,
     Pool, ReplicationMode, Scenario, Sharding, Step,
 };
 use super::units::{format_duration, format_rate, format_size};
 use crate::engine::SimDuration;
+
+/// The resolved scenario's name in an output folder.
+pub const RESOLVED_FILE: &str = "scenario.resolved.toml";
+
+/// Most samples of an empirical distribution the resolved TOML holds
+/// inline; a longer list goes to a side file.
+pub const INLINE_SAMPLES: usize = 100;
+
+/// The name of the `index`th (from 1) side file of samples.
+pub fn side_file_name(index: usize) -> String {
+    format!("scenario.resolved.samples-{index}.csv")
+}
+
+/// Whether `name` is a side file's name.
+pub fn is_side_file_name(name: &str) -> bool {
+    name.strip_prefix("scenario.resolved.samples-")
+        .and_then(|rest| rest.strip_suffix(".csv"))
+        .is_some_and(|index| !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The resolved scenario as the files of an output folder: the TOML and
+/// the side files of samples it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub toml: String,
+    pub side_files: Vec<SideFile>,
+}
+
+/// Samples in whole nanoseconds, one per line, no header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SideFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The resolved scenario, long sample lists in side files.
+pub fn resolved(scenario: &Scenario) -> Resolved {
+    let mut out = Out::new(true);
+    write_scenario(&mut out, scenario);
+    let side_files = out
+        .dists
+        .side
+        .into_inner()
+        .iter()
+        .enumerate()
+        .map(|(index, samples)| SideFile {
+            name: side_file_name(index + 1),
+            bytes: side_file_bytes(samples),
+        })
+        .collect();
+    Resolved {
+        toml: out.text,
+        side_files,
+    }
+}
+
+fn side_file_bytes(samples: &[f64]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(samples.len() * 8);
+    for sample in samples {
+        // Whole nanoseconds, as inline (`dist`).
+        bytes.extend_from_slice((*sample as u64).to_string().as_bytes());
+        bytes.push(b'\n');
+    }
+    bytes
+}
+
+/// An error when the resolved TOML of `scenario` would be larger than a
+/// scenario file may be, so `scenario.resolved.toml` could not be run again.
+pub fn check_rerunnable(scenario: &Scenario) -> Option<super::Diagnostic> {
+    let mut out = Out::new(true);
+    write_scenario(&mut out, scenario);
+    let limit = super::bounds::MAX_FILE_BYTES;
+    (out.text.len() as u64 > limit).then(|| {
+        super::Diagnostic::error(format!(
+            "written out in full (every default explicit), this scenario is {} bytes, more than the \
+             {} MiB a scenario file may be: its scenario.resolved.toml could not be run again",
+            out.text.len(),
+            limit >> 20
+        ))
+        .help("use fewer components or steps, or split the system into several scenarios")
+    })
+}
+
+/// The text being written and, when long sample lists go to side files
+/// (`use_side_files`), those lists, each once, in the order first met.
+struct Out<'a> {
+    text: String,
+    dists: Dists<'a>,
+}
+
+impl<'a> Out<'a> {
+    fn new(use_side_files: bool) -> Self {
+        Out {
+            text: String::new(),
+            dists: Dists {
+                side: RefCell::new(Vec::new()),
+                use_side_files,
+            },
+        }
+    }
+
+    /// A distribution, its samples in a side file when they are many.
+    fn dist(&self, d: &'a Dist) -> String {
+        self.dists.dist(d)
+    }
+}
+
+/// How distributions are written: inline, or (`use_side_files`) the
+/// samples of a long empirical one in a side file, each list once, in the
+/// order first met.
+struct Dists<'a> {
+    side: RefCell<Vec<&'a [f64]>>,
+    use_side_files: bool,
+}
+
+impl<'a> super::section::DistOut<'a> for Dists<'a> {
+    fn dist(&self, d: &'a Dist) -> String {
+        match d {
+            Dist::Empirical { samples } if self.use_side_files && samples.len() > INLINE_SAMPLES => {
+                let mut side = self.side.borrow_mut();
+                let index = match side.iter().position(|known| *known == samples.as_slice()) {
+                    Some(index) => index,
+                    None => {
+                        side.push(samples);
+                        side.len() - 1
+                    }
+                };
+                format!(
+                    "{{ dist = \"{}\", file = {}, unit = \"ns\" }}",
+                    d.kind(),
+                    string(&side_file_name(index + 1))
+                )
+            }
+            _ => dist(d),
+        }
+    }
+}
+
+impl Write for Out<'_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.text.push_str(text);
+        Ok(())
+    }
+}
 
 /// A TOML string literal.
 fn string(text: &str) -> String {
@@ -105,10 +258,10 @@ pub fn dist(dist: &Dist) -> String {
     }
 }
 
-fn step(s: &Scenario, step: &Step) -> String {
+fn step<'a>(o: &Out<'a>, s: &Scenario, step: &'a Step) -> String {
     match step {
-        Step::Compute(d) => format!("{{ compute = {} }}", dist(d)),
-        Step::Delay(d) => format!("{{ delay = {} }}", dist(d)),
+        Step::Compute(d) => format!("{{ compute = {} }}", o.dist(d)),
+        Step::Delay(d) => format!("{{ delay = {} }}", o.dist(d)),
         Step::Call(target) => format!("{{ call = {} }}", string(&s.target_text(*target))),
         Step::Read {
             database,
@@ -127,7 +280,7 @@ fn step(s: &Scenario, step: &Step) -> String {
             };
             let mut text = format!("{{ {operation} = {}", string(&s.databases[*database].name));
             if let Some(service) = service {
-                text.push_str(&format!(", service = {}", dist(service)));
+                text.push_str(&format!(", service = {}", o.dist(service)));
             }
             if let Some(cache) = cache {
                 text.push_str(&format!(", cache = {}", string(&s.caches[*cache].name)));
@@ -136,29 +289,33 @@ fn step(s: &Scenario, step: &Step) -> String {
             text
         }
         Step::Parallel(branches) => {
-            let branches: Vec<String> = branches.iter().map(|branch| steps_inline(s, branch)).collect();
+            let branches: Vec<String> = branches.iter().map(|branch| steps_inline(o, s, branch)).collect();
             format!("{{ parallel = [{}] }}", branches.join(", "))
         }
         Step::Maybe { probability, steps } => {
             format!(
                 "{{ probability = {}, steps = {} }}",
                 float(*probability),
-                steps_inline(s, steps)
+                steps_inline(o, s, steps)
             )
         }
         Step::Enqueue(queue) => format!("{{ enqueue = {} }}", string(&s.queues[*queue].name)),
     }
 }
 
-fn steps_inline(s: &Scenario, steps: &[Step]) -> String {
-    let items: Vec<String> = steps.iter().map(|item| step(s, item)).collect();
+fn steps_inline<'a>(o: &Out<'a>, s: &Scenario, steps: &'a [Step]) -> String {
+    let items: Vec<String> = steps.iter().map(|item| step(o, s, item)).collect();
     format!("[{}]", items.join(", "))
 }
 
-/// The scenario as TOML text.
+/// The scenario as TOML text, every sample inline.
 pub fn to_toml(scenario: &Scenario) -> String {
-    let mut out = String::new();
-    let o = &mut out;
+    let mut out = Out::new(false);
+    write_scenario(&mut out, scenario);
+    out.text
+}
+
+fn write_scenario<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
     writeln!(
         o,
         "# The scenario exactly as simulated: defaults applied, overrides merged."
@@ -179,55 +336,55 @@ pub fn to_toml(scenario: &Scenario) -> String {
     writeln!(o, "window = {}", duration(scenario.window)).unwrap();
 
     writeln!(o, "\n[limits]").unwrap();
-    scenario.limits.dump_keys(o);
+    scenario.limits.dump_keys(&mut o.text);
 
     write_workload(o, scenario);
 
     writeln!(o, "\n[network]").unwrap();
-    scenario.network.dump_keys(o);
-    super::dump_geo::write_links(o, &scenario.geo);
-    super::dump_geo::write_places(o, &scenario.geo);
+    scenario.network.dump_keys_with(&mut o.text, &o.dists);
+    super::dump_geo::write_links(&mut o.text, &scenario.geo);
+    super::dump_geo::write_places(&mut o.text, &scenario.geo);
 
     for size in &scenario.sizes {
         writeln!(o, "\n[size.{}]", key(&size.name)).unwrap();
-        size.dump_keys(o);
+        size.dump_keys(&mut o.text);
     }
     for dns in &scenario.dns {
         writeln!(o, "\n[dns.{}]", key(&dns.name)).unwrap();
-        dns.keys.dump_keys(o);
-        super::dump_geo::write_dns_targets(o, scenario, dns);
+        dns.keys.dump_keys_with(&mut o.text, &o.dists);
+        super::dump_geo::write_dns_targets(&mut o.text, scenario, dns);
     }
     for balancer in &scenario.balancers {
         writeln!(o, "\n[balancer.{}]", key(&balancer.name)).unwrap();
         writeln!(o, "pool = {}", string(&scenario.pools[balancer.pool].name)).unwrap();
-        super::dump_geo::write_placement(o, &scenario.geo, Placed::Balancer, &balancer.name);
+        super::dump_geo::write_placement(&mut o.text, &scenario.geo, Placed::Balancer, &balancer.name);
         if let Some(sticky) = &balancer.sticky {
             writeln!(o, "sticky = true").unwrap();
             writeln!(o, "session_ttl = {}", duration(sticky.session_ttl)).unwrap();
         }
-        balancer.keys.dump_keys(o);
+        balancer.keys.dump_keys_with(&mut o.text, &o.dists);
     }
     for pool in &scenario.pools {
         write_pool(o, scenario, pool);
     }
     for database in &scenario.databases {
         write_database(o, scenario, database);
-        super::dump_geo::write_placement(o, &scenario.geo, Placed::Database, &database.name);
+        super::dump_geo::write_placement(&mut o.text, &scenario.geo, Placed::Database, &database.name);
     }
     for keyspace in &scenario.keyspaces {
         write_keyspace(o, keyspace);
     }
     for cache in &scenario.caches {
         write_cache(o, scenario, cache);
-        super::dump_geo::write_placement(o, &scenario.geo, Placed::Cache, &cache.name);
+        super::dump_geo::write_placement(&mut o.text, &scenario.geo, Placed::Cache, &cache.name);
     }
     for cdn in &scenario.cdns {
         write_cdn(o, scenario, cdn);
-        super::cdn_regions::write_serving(o, scenario, cdn);
+        super::cdn_regions::write_serving(&mut o.text, scenario, cdn);
     }
     for queue in &scenario.queues {
         writeln!(o, "\n[queue.{}]", key(&queue.name)).unwrap();
-        queue.keys.dump_keys(o);
+        queue.keys.dump_keys_with(&mut o.text, &o.dists);
         writeln!(o, "consumer = {}", string(&scenario.target_text(queue.consumer))).unwrap();
     }
     for fault in &scenario.faults {
@@ -235,11 +392,10 @@ pub fn to_toml(scenario: &Scenario) -> String {
     }
     let recovery = &scenario.recovery;
     writeln!(o, "\n[recovery]").unwrap();
-    recovery.dump_keys(o);
-    out
+    recovery.dump_keys(&mut o.text);
 }
 
-fn write_fault(o: &mut String, s: &Scenario, fault: &Fault) {
+fn write_fault<'a>(o: &mut Out<'a>, s: &Scenario, fault: &'a Fault) {
     writeln!(o, "\n[[faults]]").unwrap();
     let target = string(&s.fault_target_text(&fault.target));
     match fault.action {
@@ -267,18 +423,18 @@ fn write_fault(o: &mut String, s: &Scenario, fault: &Fault) {
             }
         }
         FaultTime::Random { mtbf, mttr } => {
-            writeln!(o, "mtbf = {}", dist(mtbf)).unwrap();
-            writeln!(o, "mttr = {}", dist(mttr)).unwrap();
+            writeln!(o, "mtbf = {}", o.dist(mtbf)).unwrap();
+            writeln!(o, "mttr = {}", o.dist(mttr)).unwrap();
         }
     }
 }
 
-fn write_database(o: &mut String, s: &Scenario, database: &Database) {
+fn write_database<'a>(o: &mut Out<'a>, s: &Scenario, database: &'a Database) {
     writeln!(o, "\n[database.{}]", key(&database.name)).unwrap();
-    database.keys.dump_keys(o);
+    database.keys.dump_keys_with(&mut o.text, &o.dists);
     writeln!(o, "connections = {}", database.connections).unwrap();
-    writeln!(o, "read = {}", dist(&database.read)).unwrap();
-    writeln!(o, "write = {}", dist(&database.write)).unwrap();
+    writeln!(o, "read = {}", o.dist(&database.read)).unwrap();
+    writeln!(o, "write = {}", o.dist(&database.write)).unwrap();
     if let Some(keyspace) = database.keyspace {
         writeln!(o, "keyspace = {}", string(&s.keyspaces[keyspace].name)).unwrap();
     }
@@ -294,11 +450,11 @@ fn write_database(o: &mut String, s: &Scenario, database: &Database) {
     let ship = replication
         .ship
         .as_ref()
-        .map_or(String::new(), |ship| format!(", ship = {}", dist(ship)));
+        .map_or(String::new(), |ship| format!(", ship = {}", o.dist(ship)));
     writeln!(
         o,
         "replication = {{ {mode}, apply = {}, appliers = {}{ship} }}",
-        dist(&replication.apply),
+        o.dist(&replication.apply),
         replication.appliers
     )
     .unwrap();
@@ -322,9 +478,9 @@ fn write_database(o: &mut String, s: &Scenario, database: &Database) {
     }
 }
 
-fn write_keyspace(o: &mut String, keyspace: &Keyspace) {
+fn write_keyspace<'a>(o: &mut Out<'a>, keyspace: &'a Keyspace) {
     writeln!(o, "\n[keyspace.{}]", key(&keyspace.name)).unwrap();
-    keyspace.dump_keys(o);
+    keyspace.dump_keys_with(&mut o.text, &o.dists);
 }
 
 /// A size parameter in (whole) bytes.
@@ -360,7 +516,7 @@ pub(crate) fn size_dist(dist: &Dist) -> String {
     }
 }
 
-fn write_cdn(o: &mut String, s: &Scenario, cdn: &Cdn) {
+fn write_cdn<'a>(o: &mut Out<'a>, s: &Scenario, cdn: &'a Cdn) {
     writeln!(o, "\n[cdn.{}]", key(&cdn.name)).unwrap();
     writeln!(o, "keyspace = {}", string(&s.keyspaces[cdn.keyspace].name)).unwrap();
     match &cdn.edges {
@@ -371,7 +527,7 @@ fn write_cdn(o: &mut String, s: &Scenario, cdn: &Cdn) {
         }
     }
     writeln!(o, "origin = {}", string(&s.origin_text(&cdn.origin))).unwrap();
-    cdn.keys.dump_keys(o);
+    cdn.keys.dump_keys_with(&mut o.text, &o.dists);
     for deploy in &cdn.deploys {
         writeln!(o, "\n[[cdn.{}.deploy]]", key(&cdn.name)).unwrap();
         writeln!(o, "at = {}", duration(deploy.at)).unwrap();
@@ -383,13 +539,13 @@ fn write_cdn(o: &mut String, s: &Scenario, cdn: &Cdn) {
     }
 }
 
-fn write_cache(o: &mut String, s: &Scenario, cache: &Cache) {
+fn write_cache<'a>(o: &mut Out<'a>, s: &Scenario, cache: &'a Cache) {
     writeln!(o, "\n[cache.{}]", key(&cache.name)).unwrap();
     writeln!(o, "keyspace = {}", string(&s.keyspaces[cache.keyspace].name)).unwrap();
-    cache.keys.dump_keys(o);
+    cache.keys.dump_keys_with(&mut o.text, &o.dists);
 }
 
-fn write_workload(o: &mut String, scenario: &Scenario) {
+fn write_workload<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
     let workload = &scenario.workload;
     writeln!(o, "\n[workload]").unwrap();
     let arrivals = match &workload.arrivals {
@@ -414,7 +570,7 @@ fn write_workload(o: &mut String, scenario: &Scenario) {
         Arrivals::Closed { users, think } => {
             format!(
                 "{{ kind = \"closed\", users = {users}, think = {} }}",
-                dist(think)
+                o.dist(think)
             )
         }
     };
@@ -437,7 +593,7 @@ fn write_workload(o: &mut String, scenario: &Scenario) {
         }
         writeln!(o, "]").unwrap();
     }
-    workload.keys.dump_keys(o);
+    workload.keys.dump_keys_with(&mut o.text, &o.dists);
     writeln!(o, "mix = [").unwrap();
     for class in &workload.mix {
         let key = class.key.as_ref().map_or(String::new(), |key| {
@@ -455,31 +611,106 @@ fn write_workload(o: &mut String, scenario: &Scenario) {
     writeln!(o, "]").unwrap();
 }
 
-fn write_pool(o: &mut String, s: &Scenario, pool: &Pool) {
+fn write_pool<'a>(o: &mut Out<'a>, s: &Scenario, pool: &'a Pool) {
     let geo = &s.geo;
     writeln!(o, "\n[pool.{}]", key(&pool.name)).unwrap();
     writeln!(o, "instances = {}", pool.instances).unwrap();
     if let Some(size) = pool.size {
         writeln!(o, "size = {}", string(&s.sizes[size].name)).unwrap();
     }
-    pool.keys.dump_keys(o);
+    pool.keys.dump_keys_with(&mut o.text, &o.dists);
     if let Some(store) = pool.session_store {
         writeln!(o, "session_store = {}", string(&s.databases[store].name)).unwrap();
     }
-    super::dump_geo::write_placement(o, geo, Placed::Pool, &pool.name);
+    super::dump_geo::write_placement(&mut o.text, geo, Placed::Pool, &pool.name);
     if let Some(scale) = &pool.autoscale {
         let mut lines = String::new();
-        scale.keys.dump_keys(&mut lines);
+        scale.keys.dump_keys_with(&mut lines, &o.dists);
         writeln!(lines, "scale_in_cooldown = {}", duration(scale.scale_in_cooldown)).unwrap();
         writeln!(o, "autoscale = {}", super::section::inline_table(&lines)).unwrap();
     }
     for endpoint in &pool.endpoints {
         writeln!(o, "\n[pool.{}.endpoint.{}]", key(&pool.name), key(&endpoint.name)).unwrap();
-        endpoint.keys.dump_keys(o);
+        endpoint.keys.dump_keys_with(&mut o.text, &o.dists);
         writeln!(o, "steps = [").unwrap();
         for item in &endpoint.steps {
-            writeln!(o, "  {},", step(s, item)).unwrap();
+            writeln!(o, "  {},", step(o, s, item)).unwrap();
         }
         writeln!(o, "]").unwrap();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(samples: usize, second: &str) -> Scenario {
+        let list: Vec<String> = (1..=samples).map(|i| i.to_string()).collect();
+        let text = format!(
+            "[scenario]\nduration = \"1s\"\n[workload]\narrivals = {{ kind = \"open\", rate = \"1/s\" }}\n\
+             mix = [{{ class = \"q\", call = \"p/e\" }}]\n[pool.p]\nworkers = 1\n[pool.p.endpoint.e]\n\
+             service = {{ dist = \"empirical\", unit = \"ms\", samples = [{}] }}\nsteps = [{{ delay = {second} }}]\n",
+            list.join(", ")
+        );
+        crate::scenario::load_str(&text).unwrap().scenario
+    }
+
+    #[test]
+    fn long_sample_lists_go_to_one_side_file_each() {
+        let same = scenario(
+            INLINE_SAMPLES + 1,
+            "{ dist = \"empirical\", unit = \"ms\", samples = [1] }",
+        );
+        let resolved = resolved(&same);
+        assert_eq!(resolved.side_files.len(), 1);
+        let side = &resolved.side_files[0];
+        assert_eq!(side.name, "scenario.resolved.samples-1.csv");
+        assert!(resolved.toml.contains(
+            "service = { dist = \"empirical\", file = \"scenario.resolved.samples-1.csv\", unit = \"ns\" }"
+        ));
+        assert!(side.bytes.starts_with(b"1000000\n2000000\n"));
+        assert_eq!(
+            side.bytes.iter().filter(|&&b| b == b'\n').count(),
+            INLINE_SAMPLES + 1
+        );
+        // Inline, all of it, for `to_toml`.
+        assert!(!to_toml(&same).contains("samples-1.csv"));
+        // A list at the limit stays inline.
+        assert!(resolved_has_no_side_files(INLINE_SAMPLES));
+    }
+
+    fn resolved_has_no_side_files(samples: usize) -> bool {
+        resolved(&scenario(samples, "\"1ms\"")).side_files.is_empty()
+    }
+
+    #[test]
+    fn equal_lists_share_a_side_file() {
+        let list: Vec<String> = (1..=INLINE_SAMPLES + 1).map(|i| i.to_string()).collect();
+        let twice = scenario(
+            INLINE_SAMPLES + 1,
+            &format!(
+                "{{ dist = \"empirical\", unit = \"ms\", samples = [{}] }}",
+                list.join(", ")
+            ),
+        );
+        let resolved = resolved(&twice);
+        assert_eq!(resolved.side_files.len(), 1);
+        assert_eq!(
+            resolved.toml.matches("scenario.resolved.samples-1.csv").count(),
+            2
+        );
+    }
+
+    #[test]
+    fn side_file_names() {
+        assert!(is_side_file_name("scenario.resolved.samples-12.csv"));
+        assert!(!is_side_file_name("scenario.resolved.samples-.csv"));
+        assert!(!is_side_file_name("scenario.resolved.samples-1x.csv"));
+        assert!(!is_side_file_name("summary.csv"));
+    }
+
+    #[test]
+    fn a_small_scenario_can_be_run_again() {
+        assert!(check_rerunnable(&scenario(3, "\"1ms\"")).is_none());
     }
 }

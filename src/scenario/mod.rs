@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod dist;
 pub mod dump;
 mod dump_geo;
+pub mod files;
 pub mod geo;
 pub mod ids;
 pub mod source;
@@ -29,11 +30,12 @@ pub(crate) mod section;
 mod tree;
 mod words;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use check::visit_steps;
 pub use diagnostic::{Diagnostic, ScenarioError, Severity, Style};
 pub use dist::Dist;
+pub use files::{FileAccess, FileError};
 pub use parse::{BUILTIN_SIZES, FORMULA_STARTS, builtin_size, formula_start};
 pub use source::SourceMap;
 pub use types::*;
@@ -45,9 +47,10 @@ pub mod bounds {
         MAX_QUEUE_CAPACITY, MAX_QUEUE_MESSAGES, MAX_REPLICAS, MAX_RETRIES, MAX_SHARDS, MAX_STEP_DEPTH,
         MAX_USERS, MAX_VIRTUAL_NODES, MAX_WINDOWS, MAX_WORKERS,
     };
-    pub use super::parse::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES, MAX_OBJECT_BYTES};
+    pub use super::parse::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES, MAX_OBJECT_BYTES, MAX_SAMPLE_FILE_BYTES};
     pub use super::parse::{MAX_CLASSES, MAX_COMPONENTS};
-    /// Largest scenario file read, in bytes.
+    /// Largest scenario file read, in bytes; a scenario's resolved form
+    /// (`scenario.resolved.toml`) must fit it too, so it can be run again.
     pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 }
 
@@ -57,6 +60,10 @@ pub struct Loaded {
     pub scenario: Scenario,
     pub warnings: Vec<Diagnostic>,
     pub sources: SourceMap,
+    /// The files it was read from, canonical: the scenario file (when
+    /// there is one) first, then every sample file, in reading order. An
+    /// output folder must not be theirs.
+    pub inputs: Vec<PathBuf>,
 }
 
 impl Loaded {
@@ -66,8 +73,20 @@ impl Loaded {
     }
 }
 
-/// Loads a scenario file, applying `overrides` (`path=value`) in order.
+/// Loads a scenario file, applying `overrides` (`path=value`) in order;
+/// the files it names must be inside its folder.
 pub fn load_file(path: &Path, overrides: &[String]) -> Result<Loaded, ScenarioError> {
+    load_file_with(path, overrides, FileAccess::InsideFolder)
+}
+
+/// Loads a scenario file, reading the files it names as `access` allows.
+/// The file itself must be a regular file of at most 16 MiB (a FIFO or a
+/// device is refused at once, never waited on).
+pub fn load_file_with(
+    path: &Path,
+    overrides: &[String],
+    access: FileAccess,
+) -> Result<Loaded, ScenarioError> {
     let display = path.display().to_string();
     let fail = |message: String, help: &str| {
         let mut sources = SourceMap::new();
@@ -77,30 +96,18 @@ pub fn load_file(path: &Path, overrides: &[String]) -> Result<Loaded, ScenarioEr
             sources,
         }
     };
-    let metadata = std::fs::metadata(path).map_err(|error| {
-        fail(
-            format!("cannot read `{display}`: {}", io_reason(&error)),
-            "check the path; scenarios/ has examples",
-        )
-    })?;
-    if metadata.len() > bounds::MAX_FILE_BYTES {
-        return Err(fail(
-            format!(
-                "`{display}` is {} bytes; scenario files are limited to 16 MiB",
-                metadata.len()
-            ),
-            "put large sample sets in a CSV and use an empirical `file`",
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|error| {
-        fail(
-            format!("cannot read `{display}`: {}", io_reason(&error)),
-            "check the path",
-        )
+    let shown = files::show_path(path);
+    let bytes = files::read_bounded(path, bounds::MAX_FILE_BYTES, "a scenario file").map_err(|error| {
+        let help = match error {
+            FileError::TooLarge { .. } => "put large sample sets in a CSV and use an empirical `file`",
+            FileError::NotRegular(_) => "a scenario is a TOML text file",
+            _ => "check the path; scenarios/ has examples",
+        };
+        fail(format!("cannot read `{shown}`: {error}"), help)
     })?;
     let text = String::from_utf8(bytes).map_err(|_| {
         fail(
-            format!("`{display}` is not UTF-8 text"),
+            format!("`{shown}` is not UTF-8 text"),
             "a scenario is a TOML text file",
         )
     })?;
@@ -108,20 +115,16 @@ pub fn load_file(path: &Path, overrides: &[String]) -> Result<Loaded, ScenarioEr
     let default_name = path
         .file_stem()
         .map_or("scenario".into(), |stem| stem.to_string_lossy());
-    load_text(&display, &text, overrides, base_dir, &default_name)
-}
-
-fn io_reason(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => error.to_string(),
+    let mut loaded = load_text_with(&display, &text, overrides, base_dir, &default_name, access)?;
+    if let Ok(canonical) = std::fs::canonicalize(path) {
+        loaded.inputs.insert(0, canonical);
     }
+    Ok(loaded)
 }
 
 /// Loads scenario text. `origin` names it in messages, `base_dir` anchors
-/// relative paths (empirical sample files), `default_name` is the name used
-/// when `[scenario]` has none.
+/// relative paths (empirical sample files, which must be inside it),
+/// `default_name` is the name used when `[scenario]` has none.
 pub fn load_text(
     origin: &str,
     text: &str,
@@ -129,11 +132,31 @@ pub fn load_text(
     base_dir: &Path,
     default_name: &str,
 ) -> Result<Loaded, ScenarioError> {
+    load_text_with(
+        origin,
+        text,
+        overrides,
+        base_dir,
+        default_name,
+        FileAccess::InsideFolder,
+    )
+}
+
+/// `load_text`, reading the files the scenario names as `access` allows.
+pub fn load_text_with(
+    origin: &str,
+    text: &str,
+    overrides: &[String],
+    base_dir: &Path,
+    default_name: &str,
+    access: FileAccess,
+) -> Result<Loaded, ScenarioError> {
     let mut sources = SourceMap::new();
     sources.add(origin, text);
     for (index, text) in overrides.iter().enumerate() {
         sources.add(format!("--set #{}", index + 1), text.clone());
     }
+    let files = files::BaseDir::new(base_dir, access);
     let mut diagnostics = Vec::new();
     let outcome = match tree::build(&sources, &mut diagnostics) {
         Some(tree) => {
@@ -141,7 +164,7 @@ pub fn load_text(
                 reader: reader::Reader::default(),
                 references: Vec::new(),
                 declared: Vec::new(),
-                base_dir,
+                base_dir: &files,
                 geo: Default::default(),
                 names: Default::default(),
             };
@@ -162,6 +185,11 @@ pub fn load_text(
         }
         None => None,
     };
+    if let Some(scenario) = &outcome
+        && !diagnostics.iter().any(Diagnostic::is_error)
+    {
+        diagnostics.extend(dump::check_rerunnable(scenario));
+    }
     let failed = outcome.is_none() || diagnostics.iter().any(Diagnostic::is_error);
     if failed {
         // Errors first, then warnings, each in source order.
@@ -175,6 +203,7 @@ pub fn load_text(
         scenario: outcome.expect("no errors means a scenario"),
         warnings: diagnostics,
         sources,
+        inputs: files.files_read(),
     })
 }
 

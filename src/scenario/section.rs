@@ -44,9 +44,31 @@ pub(crate) trait Kind {
     fn schema(&self, generator: &mut SchemaGenerator) -> Value;
     /// A value as TOML text, for the dump.
     fn toml(&self, value: &Self::Value) -> String;
+    /// A value as TOML text in a resolved dump, distributions written by
+    /// `dists` (a long empirical one may go to a side file).
+    fn toml_with<'a>(&self, value: &'a Self::Value, dists: &impl DistOut<'a>) -> String {
+        let _ = dists;
+        self.toml(value)
+    }
     /// A value as JSON, for the schema's `default`.
     fn json(&self, value: &Self::Value) -> Value {
         toml_to_json(&self.toml(value))
+    }
+}
+
+/// How a dump writes a distribution: inline (`InlineDists`), or with the
+/// samples of a long empirical one in a side file (`dump::resolved`).
+pub(crate) trait DistOut<'a> {
+    /// The distribution as TOML text.
+    fn dist(&self, dist: &'a Dist) -> String;
+}
+
+/// Every distribution written inline.
+pub(crate) struct InlineDists;
+
+impl DistOut<'_> for InlineDists {
+    fn dist(&self, dist: &Dist) -> String {
+        dump::dist(dist)
     }
 }
 
@@ -282,6 +304,10 @@ impl Kind for DurationDist {
 
     fn toml(&self, value: &Dist) -> String {
         dump::dist(value)
+    }
+
+    fn toml_with<'a>(&self, value: &'a Dist, dists: &impl DistOut<'a>) -> String {
+        dists.dist(value)
     }
 
     /// A constant as the duration users write (`"0s"`), not as a table.
@@ -604,10 +630,19 @@ macro_rules! section {
 
             /// Writes every key as a `key = value` line (absent optional keys left out).
             pub(crate) fn dump_keys(&self, out: &mut String) {
+                self.dump_keys_with(out, &$crate::scenario::section::InlineDists);
+            }
+
+            /// `dump_keys`, distributions written by `dists`.
+            pub(crate) fn dump_keys_with<'a>(
+                &'a self,
+                out: &mut String,
+                dists: &impl $crate::scenario::section::DistOut<'a>,
+            ) {
                 #[allow(unused_imports)]
                 use $crate::scenario::section::Kind as _;
                 $(
-                    $crate::scenario::section::section!(@dump out, self.$key, $key, $kind, $presence);
+                    $crate::scenario::section::section!(@dump out, dists, self.$key, $key, $kind, $presence);
                 )+
             }
         }
@@ -665,13 +700,13 @@ macro_rules! section {
         }
     };
 
-    (@dump $out:ident, $value:expr, $key:ident, $kind:expr, optional) => {
+    (@dump $out:ident, $dists:ident, $value:expr, $key:ident, $kind:expr, optional) => {
         if let Some(value) = &$value {
-            $out.push_str(&format!("{} = {}\n", stringify!($key), $kind.toml(value)));
+            $out.push_str(&format!("{} = {}\n", stringify!($key), $kind.toml_with(value, $dists)));
         }
     };
-    (@dump $out:ident, $value:expr, $key:ident, $kind:expr, $presence:ident) => {
-        $out.push_str(&format!("{} = {}\n", stringify!($key), $kind.toml(&$value)));
+    (@dump $out:ident, $dists:ident, $value:expr, $key:ident, $kind:expr, $presence:ident) => {
+        $out.push_str(&format!("{} = {}\n", stringify!($key), $kind.toml_with(&$value, $dists)));
     };
 
     (@default $kind:ident, default ($default:expr $(, $text:literal)?)) => {

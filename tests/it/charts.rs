@@ -235,7 +235,12 @@ fn chart_redraws_what_run_drew_and_runs_repeat_byte_for_byte() {
 #[test]
 fn stale_charts_are_removed_when_a_folder_is_redrawn() {
     let (_dir, out) = reference_run(&[]);
+    // A chart an earlier capsim drew (its marker lists it), and a file of
+    // the user's.
     fs::write(out.join("charts/old_metric.svg"), "<svg/>").unwrap();
+    let mut marker = fs::read_to_string(out.join(".capsim-out")).unwrap();
+    marker.push_str("charts/old_metric.svg\n");
+    fs::write(out.join(".capsim-out"), marker).unwrap();
     fs::write(out.join("charts/notes.txt"), "mine").unwrap();
     capsim().arg("chart").arg(&out).assert().success();
     assert!(!out.join("charts/old_metric.svg").exists());

@@ -495,6 +495,8 @@ fn a_new_run_replaces_every_file_of_an_old_one() {
     for name in RUN_FILES {
         fs::write(out.join(name), "left by an old run\n").unwrap();
     }
+    // Listed as capsim's, as an old run leaves them.
+    fs::write(out.join(".capsim-out"), RUN_FILES.join("\n")).unwrap();
     support::capsim()
         .args(["run", "scenarios/02-separate-database.toml", "--quiet", "--out"])
         .arg(out)

@@ -55,8 +55,13 @@ fn a_cli_run_leaves_exactly_the_four_outputs() {
         .collect();
     names.sort();
     let mut expected: Vec<String> = RUN_FILES.iter().map(|s| s.to_string()).collect();
-    // The charts and the report drawn from the CSV files.
-    expected.extend(["charts".to_owned(), "report.html".to_owned()]);
+    // The charts and the report drawn from the CSV files, and the marker
+    // listing what capsim wrote.
+    expected.extend([
+        "charts".to_owned(),
+        "report.html".to_owned(),
+        ".capsim-out".to_owned(),
+    ]);
     expected.sort();
     assert_eq!(names, expected, "no temporary or extra files are left behind");
     for entry in fs::read_dir(out.path().join("charts")).unwrap() {

@@ -6,12 +6,16 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use capsim::report::out_dir::MARKER;
+
 /// An M/M/8 run long enough (hours simulated, 10 s windows) to be
 /// interrupted in the middle, with the output folder holding an earlier
-/// run's files, which must not survive as if they were this run's.
+/// run's files (listed in its marker, as capsim leaves them), which must
+/// not survive as if they were this run's.
 fn start_long_run(out: &Path) -> Child {
     std::fs::create_dir_all(out).unwrap();
     std::fs::write(out.join("summary.csv"), "scope,metric,value\nold,run,1\n").unwrap();
+    std::fs::write(out.join(MARKER), "summary.csv\n").unwrap();
     start(&["run"], out)
 }
 
@@ -138,7 +142,7 @@ fn a_killed_run_leaves_only_files_marked_partial() {
     assert!(!names.is_empty(), "the time series was being written");
     for name in &names {
         assert!(
-            name.starts_with('.') && name.ends_with(".partial"),
+            name == MARKER || (name.starts_with('.') && name.ends_with(".partial")),
             "`{name}` looks like a finished output"
         );
     }
@@ -171,7 +175,9 @@ fn ctrl_c_stops_a_sweep_or_a_plan_and_writes_nothing() {
         assert!(stderr.contains("no results were written"), "{args:?}: {stderr}");
         let names = file_names(&out);
         assert!(
-            names.iter().all(|name| name.ends_with(".partial")),
+            names
+                .iter()
+                .all(|name| name.ends_with(".partial") || name == MARKER),
             "{args:?}: nothing that looks complete: {names:?}"
         );
     }

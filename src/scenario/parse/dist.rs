@@ -1,17 +1,24 @@
 //! Reading a distribution: `"4ms"` (a constant) or an inline table
 //! `{ dist = "exp", mean = "4ms" }`, with the parameters each kind needs.
 
-use super::super::bounds::MAX_FILE_BYTES;
 use super::super::diagnostic::Diagnostic;
 use super::super::dist::{Dist, LogNormalSpread, lognormal_max_p99_ratio, lognormal_sigma_from_p99};
+use super::super::files::{BaseDir, Bounded, FileError, show_path, snippet};
 use super::super::reader::{Node, Reader, TableNode};
 use super::super::units::MAX_DURATION_NANOS;
-use std::io::Read;
-use std::path::Path;
 use toml::de::DeValue;
 
 /// Most samples an empirical distribution may hold (memory bound).
 pub const MAX_EMPIRICAL_SAMPLES: usize = 10_000_000;
+
+/// Largest sample file read, in bytes: room for `MAX_EMPIRICAL_SAMPLES`
+/// samples of up to 20 digits, one per line, as the side files of a
+/// resolved scenario hold them. The file is parsed as it is read, so memory
+/// holds the samples, not the file.
+pub const MAX_SAMPLE_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Longest line of a sample file, in bytes.
+pub const MAX_SAMPLE_LINE_BYTES: u64 = 64 * 1024;
 
 /// Units a sample file or bare sample numbers can be in.
 const UNIT_NAMES: [&str; 4] = ["ns", "us", "ms", "s"];
@@ -29,7 +36,7 @@ const KINDS: [&str; 8] = [
 ];
 
 /// Reads a distribution of durations (parameters in nanoseconds).
-pub(crate) fn read_duration_dist(reader: &mut Reader, node: &Node, base_dir: &Path) -> Option<Dist> {
+pub(crate) fn read_duration_dist(reader: &mut Reader, node: &Node, base_dir: &BaseDir) -> Option<Dist> {
     if let DeValue::String(_) = node.value {
         let value = reader.duration(node)?;
         return Some(Dist::Const {
@@ -71,7 +78,7 @@ fn positive_nanos(
         .map(|duration| duration.as_nanos() as f64)
 }
 
-fn read_kind(reader: &mut Reader, table: &mut TableNode, kind: &str, base_dir: &Path) -> Option<Dist> {
+fn read_kind(reader: &mut Reader, table: &mut TableNode, kind: &str, base_dir: &BaseDir) -> Option<Dist> {
     match kind {
         "const" => Some(Dist::Const {
             value: nanos(reader, table, "value", "\"1ms\"")?,
@@ -213,7 +220,7 @@ fn read_pareto(reader: &mut Reader, table: &mut TableNode) -> Option<Dist> {
 
 /// Reads samples inline (`samples = ["1ms", …]` or numbers with `unit`) or
 /// from a CSV file (`file`, optional `column`, numbers in `unit`).
-fn read_empirical(reader: &mut Reader, table: &mut TableNode, base_dir: &Path) -> Option<Dist> {
+fn read_empirical(reader: &mut Reader, table: &mut TableNode, base_dir: &BaseDir) -> Option<Dist> {
     let unit_nanos = match table.get("unit") {
         Some(node) => Some(UNIT_NANOS[reader.choice(&node, &UNIT_NAMES)?]),
         None => None,
@@ -229,7 +236,7 @@ fn read_empirical(reader: &mut Reader, table: &mut TableNode, base_dir: &Path) -
                 Some(column) => Some(reader.string(column)?),
                 None => None,
             };
-            file_samples(reader, node, &base_dir.join(file), column, unit_nanos)?
+            file_samples(reader, node, base_dir, file, column, unit_nanos)?
         }
         _ => {
             reader.push(
@@ -304,7 +311,8 @@ fn inline_samples(reader: &mut Reader, node: &Node, unit_nanos: Option<f64>) -> 
 fn file_samples(
     reader: &mut Reader,
     node: &Node,
-    path: &Path,
+    base_dir: &BaseDir,
+    file: &str,
     column: Option<&str>,
     unit_nanos: Option<f64>,
 ) -> Option<Vec<f64>> {
@@ -316,66 +324,110 @@ fn file_samples(
         );
         return None;
     };
-    // Read at most the file limit (a device or pipe may never end).
-    let mut bytes = Vec::new();
-    let read =
-        std::fs::File::open(path).and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
-    if let Err(error) = read {
-        reader.invalid(node, format!("cannot read `{}`: {error}", path.display()), None);
-        return None;
-    }
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        reader.invalid(
-            node,
-            format!(
-                "`{}` is larger than 16 MiB, the limit for a sample file",
-                path.display()
+    let shown = show_path(std::path::Path::new(file));
+    let cannot_read = |reader: &mut Reader, error: FileError| {
+        let help = match &error {
+            FileError::Outside { .. } => Some(
+                "copy the file into the scenario's folder, or pass --allow-outside-files to read it where it is"
+                    .to_owned(),
             ),
-            Some("keep a sample of the measurements (a few hundred thousand are plenty)".to_owned()),
-        );
-        return None;
-    }
+            FileError::TooLarge { .. } | FileError::LineTooLong { .. } => Some(
+                "keep a sample of the measurements (a few hundred thousand are plenty)".to_owned(),
+            ),
+            FileError::NotRegular(_) => Some("name a CSV file".to_owned()),
+            _ => None,
+        };
+        reader.invalid(node, format!("cannot read `{shown}`: {error}"), help);
+    };
+    let too_large = FileError::TooLarge {
+        limit: MAX_SAMPLE_FILE_BYTES,
+        what: "a sample file",
+    };
+    let opened = match base_dir.open(file) {
+        Ok((_, _, metadata)) if metadata.len() > MAX_SAMPLE_FILE_BYTES => {
+            cannot_read(reader, too_large);
+            return None;
+        }
+        Ok((_, opened, _)) => opened,
+        Err(error) => {
+            cannot_read(reader, error);
+            return None;
+        }
+    };
+    // Parsed as it is read, never more than the file limit (a file can
+    // grow, or say it is empty as in /proc) nor one endless line.
+    let bounded = Bounded::new(
+        std::io::BufReader::new(opened),
+        MAX_SAMPLE_FILE_BYTES,
+        MAX_SAMPLE_LINE_BYTES,
+        "a sample file",
+    );
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(column.is_some())
         .flexible(true)
-        .from_reader(bytes.as_slice());
+        .from_reader(bounded);
+    let csv_failure = |error: csv::Error| {
+        let text = error.to_string();
+        match error.into_kind() {
+            csv::ErrorKind::Io(error) => FileError::from(error),
+            _ => FileError::Io(std::io::Error::other(text)),
+        }
+    };
     let index = match column {
         None => 0,
-        Some(name) => match csv
-            .headers()
-            .ok()
-            .and_then(|h| h.iter().position(|field| field == name))
-        {
-            Some(index) => index,
-            None => {
-                reader.invalid(node, format!("`{}` has no column `{name}`", path.display()), None);
+        Some(name) => match csv.byte_headers() {
+            Err(error) => {
+                cannot_read(reader, csv_failure(error));
                 return None;
             }
+            Ok(headers) => match headers.iter().position(|field| field == name.as_bytes()) {
+                Some(index) => index,
+                None => {
+                    reader.invalid(
+                        node,
+                        format!(
+                            "`{shown}` has no column `{}`",
+                            show_path(std::path::Path::new(name))
+                        ),
+                        Some("`column` names a field of the file's first line".to_owned()),
+                    );
+                    return None;
+                }
+            },
         },
     };
     let mut samples = Vec::new();
-    for (line, record) in csv.records().enumerate() {
-        let record = match record {
-            Ok(record) => record,
+    let mut record = csv::ByteRecord::new();
+    let mut line = 0usize;
+    loop {
+        match csv.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(error) => {
-                reader.invalid(node, format!("cannot read `{}`: {error}", path.display()), None);
+                cannot_read(reader, csv_failure(error));
                 return None;
             }
-        };
-        let field = record.get(index).unwrap_or("").trim();
-        match field.parse::<f64>() {
-            Ok(value) if value.is_finite() && value >= 0.0 && value * unit <= MAX_DURATION_NANOS => {
+        }
+        line += 1;
+        let field = record.get(index).unwrap_or(b"").trim_ascii();
+        let value = std::str::from_utf8(field)
+            .ok()
+            .and_then(|text| text.parse::<f64>().ok());
+        match value {
+            Some(value) if value.is_finite() && value >= 0.0 && value * unit <= MAX_DURATION_NANOS => {
                 samples.push(value * unit)
             }
             // A header line in a file read without `column`.
-            Err(_) if line == 0 && column.is_none() => continue,
+            None if line == 1 && column.is_none() => continue,
             _ => {
-                let line_number = line + 1 + usize::from(column.is_some());
+                let line_number = line + usize::from(column.is_some());
+                // Only a short, printable prefix of the field: the file may
+                // not be the author's (see `files`).
                 reader.invalid(
                     node,
                     format!(
-                        "`{}` line {line_number}: `{field}` is not a non-negative number of at most 290 years",
-                        path.display()
+                        "`{shown}` line {line_number}: `{}` is not a non-negative number of at most 290 years",
+                        snippet(field)
                     ),
                     None,
                 );

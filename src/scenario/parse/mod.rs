@@ -16,7 +16,6 @@ mod queues;
 mod workload;
 
 use std::ops::Range;
-use std::path::Path;
 
 use toml::Spanned;
 use toml::de::DeTable;
@@ -31,7 +30,7 @@ pub(crate) use components::read_queue_capacity;
 pub use components::{MAX_CORES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_STEP_DEPTH, MAX_WORKERS};
 pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES};
 pub(crate) use data::{read_cache_capacity, read_popularity};
-pub use dist::{CV_RANGE, MAX_EMPIRICAL_SAMPLES};
+pub use dist::{CV_RANGE, MAX_EMPIRICAL_SAMPLES, MAX_SAMPLE_FILE_BYTES};
 pub(crate) use faults::FaultSpec;
 pub use geo::MAX_REGIONS;
 pub use names::{FORMULA_STARTS, MAX_CLASSES, MAX_COMPONENTS, formula_start};
@@ -99,7 +98,8 @@ pub(crate) struct Cx<'a> {
     pub reader: Reader,
     pub references: Vec<Reference>,
     pub declared: Vec<Declared>,
-    pub base_dir: &'a Path,
+    /// Where relative files are, and which files may be read.
+    pub base_dir: &'a super::files::BaseDir,
     /// Placements and geoDNS details, collected while components are read.
     pub geo: super::geo::Geo,
     /// The id each declared name resolves to.

@@ -1,6 +1,6 @@
 //! Reading `[workload]`: arrivals, rate profile, timeout, retries, mix.
 
-use std::path::Path;
+use super::super::files::BaseDir;
 
 use super::super::diagnostic::Diagnostic;
 use super::super::ids::EndpointId;
@@ -61,7 +61,7 @@ pub(crate) fn read_workload(cx: &mut Cx, node: &Node) -> Option<Workload> {
 
 const ARRIVAL_KINDS: [&str; 2] = ["open", "closed"];
 
-fn read_arrivals(reader: &mut Reader, node: &Node, base_dir: &Path) -> Option<Arrivals> {
+fn read_arrivals(reader: &mut Reader, node: &Node, base_dir: &BaseDir) -> Option<Arrivals> {
     let mut table = reader.table(node)?;
     let kind = table
         .require(reader, "kind", "\"open\"")
