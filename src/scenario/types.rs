@@ -79,7 +79,8 @@ section! {
         /// Requests in flight at once; beyond it the run stops with exit code 1 and writes
         /// nothing (an overloaded system without timeouts).
         max_in_flight: u64 = default(1_000_000), section::Count { min: 1, max: 100_000_000 };
-        /// Events handled in one run.
+        /// Events handled in one run; a workload whose arrivals alone (one event each) would
+        /// exceed it is an error at load time.
         max_events: u64 = default(10_000_000_000), section::Count { min: 1, max: u64::MAX / 2 };
         /// The longest `scenario.duration` accepted; a longer one is an error at load time.
         max_duration: SimDuration = default(SimDuration::from_secs(31 * 24 * 3600)), section::PositiveDuration;

@@ -17,6 +17,7 @@ mod drills;
 mod fuzz_scenarios;
 mod golden;
 mod graph;
+mod hardening_runtime;
 mod interrupt;
 mod layers;
 mod metrics_catalog;
