@@ -33,6 +33,7 @@ mod keys;
 mod observe;
 mod observe_cdn;
 mod observe_data;
+mod overload;
 mod program;
 mod queues;
 mod reshard;
@@ -47,6 +48,7 @@ use crate::metrics::{LatencyRecorder, RequestCounters, StationCounters, StationM
 use crate::scenario::{Arrivals, Retry, Scenario};
 
 pub use frame::{Cause, InstanceId, StationId};
+pub use overload::Overload;
 pub use program::{Op, SiteId};
 pub use sampler::Sampler;
 pub use workload::RateProfile;
