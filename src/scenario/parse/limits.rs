@@ -117,8 +117,10 @@ fn describe_seconds(seconds: f64) -> String {
         format!("{:.0} days", seconds / 86_400.0)
     } else if seconds >= 3600.0 {
         format!("{:.1} hours", seconds / 3600.0)
-    } else {
+    } else if seconds > 60.0 {
         format!("{:.0} minutes", (seconds / 60.0).ceil())
+    } else {
+        "a minute or less".to_owned()
     }
 }
 
