@@ -347,6 +347,8 @@ pub struct Model {
     timeout: Option<SimDuration>,
     /// Timeouts all have the same delay, so they queue in a FIFO lane.
     timeout_lane: Option<Lane>,
+    /// Timeouts left in the lane by the last compaction (`client.rs`).
+    timeouts_kept: usize,
     network_internal: SiteId,
     network_client: SiteId,
     stations: IdVec<StationId, Station>,

@@ -2,9 +2,10 @@
 //! a workload whose arrivals alone exceed `limits.max_events` is refused at
 //! load time with the estimate; an overloaded system whose clients time out
 //! stops at `limits.max_calls_in_flight` with exit 1 and names the station
-//! that held the queue, before memory runs out; a clock that stops
-//! advancing ends the run with an error; Ctrl-C and SIGTERM work within a
-//! second of wall time however long the window.
+//! that held the queue, before memory runs out; the dead client timeouts of
+//! a retry storm do not fill memory; a clock that stops advancing ends the
+//! run with an error; Ctrl-C and SIGTERM work within a second of wall time
+//! however long the window.
 
 use predicates::str::contains;
 
@@ -127,6 +128,43 @@ fn the_call_limit_error_carries_the_overloaded_station() {
     assert!(awaited <= 41_000 && overload.abandoned > 5_000, "{overload:?}");
     // 12 000 more calls a second than `web` can pass on: a few seconds.
     assert!(at.as_secs_f64() < 60.0, "{at}");
+}
+
+/// Retries without backoff against a server that rejects at once: every
+/// attempt fails within the client's latency, and each leaves its 10 s
+/// timeout behind in the calendar — 100 000 requests a second, each tried
+/// 101 times, left ten million a second (the old code held 632 MB after
+/// 20 million events and aborted under this test's 600 MB address-space
+/// limit). Dead timeouts are now dropped, and the run ends at its event
+/// budget with exit 1 in about 40 MB.
+#[test]
+fn dead_client_timeouts_of_a_retry_storm_do_not_fill_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("storm.toml");
+    std::fs::write(
+        &file,
+        "[scenario]\nduration = \"2m\"\n[workload]\narrivals = { kind = \"open\", rate = \"100000/s\" }\n\
+         timeout = \"10s\"\nretry = { retries = 100, backoff = \"0s\" }\nmix = [{ class = \"q\", call = \"web/q\" }]\n\
+         [pool.web]\nworkers = 8\nqueue_capacity = 1\n[pool.web.endpoint.q]\nservice = { dist = \"exp\", mean = \"1ms\" }\n\
+         [limits]\nmax_events = 30000000\n",
+    )
+    .unwrap();
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg("ulimit -v 600000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_capsim"))
+        .args(["run", "--quiet"])
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .env("NO_COLOR", "1");
+    let (code, stderr) = run_bounded(command, std::time::Duration::from_secs(120));
+    assert_eq!(code, Some(1), "exit code; stderr:\n{stderr}");
+    assert!(
+        stderr.contains("it handled 30000000 events (limits.max_events)"),
+        "{stderr}"
+    );
 }
 
 /// A closed loop that takes no time (zero think, service and network
