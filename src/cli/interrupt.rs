@@ -1,5 +1,5 @@
-//! Ctrl-C (SIGINT) and SIGTERM: the first asks every run to stop at its next
-//! window boundary (`study::interrupt`), after which the command writes no
+//! Ctrl-C (SIGINT) and SIGTERM: the first asks every run to stop, which each
+//! does within 65 536 events (`study::interrupt`), after which the command writes no
 //! results and ends as `Failure::Interrupted` (exit 130); a second one ends the process
 //! at once. Either way no output looks complete: files still being written
 //! carry a `.partial` name, and `summary.csv` (written last) is absent.
@@ -18,9 +18,7 @@ pub fn install() {
     let installed = ctrlc::set_handler(|| {
         if SIGNALS.fetch_add(1, Ordering::Relaxed) == 0 {
             interrupt::request_stop();
-            eprintln!(
-                "\ninterrupted: stopping at the end of the current window (press Ctrl-C again to quit now)"
-            );
+            eprintln!("\ninterrupted: stopping (press Ctrl-C again to quit now)");
         } else {
             exit_now(Err(Failure::Interrupted));
         }

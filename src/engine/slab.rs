@@ -105,6 +105,15 @@ impl<T: Copy> Slab<T> {
         self.len == 0
     }
 
+    /// The values stored now, in slot order (for reports, not the event
+    /// path: it visits every slot ever allocated).
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.slots
+            .iter()
+            .filter(|slot| slot.generation % 2 == 1)
+            .map(|slot| &slot.value)
+    }
+
     /// Number of slots ever allocated: the high-water mark of `len`.
     pub fn capacity_used(&self) -> usize {
         self.slots.len()
@@ -165,6 +174,17 @@ mod tests {
             assert_eq!(slab.get(old), None);
             assert_eq!(slab.get(key), Some(&value));
         }
+    }
+
+    #[test]
+    fn values_are_the_occupied_slots() {
+        let mut slab = Slab::new();
+        let keys: Vec<SlabKey> = (0..5).map(|i| slab.insert(i)).collect();
+        slab.remove(keys[1]);
+        slab.remove(keys[3]);
+        assert_eq!(slab.values().copied().collect::<Vec<_>>(), [0, 2, 4]);
+        slab.insert(7);
+        assert_eq!(slab.values().copied().collect::<Vec<_>>(), [0, 2, 7, 4]);
     }
 
     #[test]

@@ -4,6 +4,12 @@
 //! A timed-out attempt is abandoned by the client but not by the servers:
 //! its calls run to completion and their late response is counted as stale.
 //! That is how retry storms happen, and the model keeps it.
+//!
+//! An attempt's timeout is cancelled lazily: it stays in the calendar and
+//! does nothing when it fires if the attempt has ended. When attempts end
+//! much sooner than their timeout (fast failures and retries without
+//! backoff, or a long timeout on a fast system), those dead timeouts would
+//! outnumber everything else in memory; `compact_timeouts` drops them.
 
 use rand::RngExt;
 
@@ -14,7 +20,54 @@ use super::{Event, LimitHit, Model, Source};
 use crate::engine::time::round_to_u64;
 use crate::engine::{EventQueue, SimTime, SlabKey};
 
+/// Pending client timeouts below which the lane is never compacted: 32 MiB
+/// of them (no shipped scenario comes near).
+const TIMEOUT_COMPACTION_FLOOR: usize = 1 << 20;
+
 impl Model {
+    /// Drops the pending client timeouts of attempts that have ended (each
+    /// would do nothing when it fires), once they are more than
+    /// `TIMEOUT_COMPACTION_FLOOR` and twice what the last compaction kept;
+    /// the live ones — one per request awaiting an attempt, so at most
+    /// `limits.max_in_flight` — keep their order. Returns how many of the
+    /// dropped ones were due at or before `end`: the run counts them as
+    /// handled, as it would have, so its `engine_events` does not depend on
+    /// whether or when the lane was compacted.
+    pub fn compact_timeouts(&mut self, queue: &mut EventQueue<Event>, end: SimTime) -> u64 {
+        self.compact_timeouts_above(queue, end, TIMEOUT_COMPACTION_FLOOR)
+    }
+
+    /// `compact_timeouts` with another floor (tests use a small one).
+    pub(crate) fn compact_timeouts_above(
+        &mut self,
+        queue: &mut EventQueue<Event>,
+        end: SimTime,
+        floor: usize,
+    ) -> u64 {
+        let Some(lane) = self.timeout_lane else {
+            return 0;
+        };
+        if queue.lane_len(lane) <= floor.max(2 * self.timeouts_kept) {
+            return 0;
+        }
+        let requests = &self.requests;
+        let mut dropped_due = 0;
+        queue.retain_lane(lane, |time, event| {
+            let Event::Timeout { request, attempt } = *event else {
+                return true;
+            };
+            let live = requests
+                .get(request)
+                .is_some_and(|request| request.attempt == attempt && request.waiting);
+            if !live && time <= end {
+                dropped_due += 1;
+            }
+            live
+        });
+        self.timeouts_kept = queue.lane_len(lane);
+        dropped_due
+    }
+
     pub(super) fn schedule_next_arrival(&mut self, queue: &mut EventQueue<Event>) {
         let Source::Open { profile, last, .. } = &mut self.source else {
             return;

@@ -513,6 +513,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         retry: scenario.workload.retry.clone(),
         timeout: scenario.workload.timeout,
         timeout_lane: None,
+        timeouts_kept: 0,
         network_internal,
         network_client,
         stations: builder.stations,

@@ -33,6 +33,7 @@ mod keys;
 mod observe;
 mod observe_cdn;
 mod observe_data;
+mod overload;
 mod program;
 mod queues;
 mod reshard;
@@ -47,6 +48,7 @@ use crate::metrics::{LatencyRecorder, RequestCounters, StationCounters, StationM
 use crate::scenario::{Arrivals, Retry, Scenario};
 
 pub use frame::{Cause, InstanceId, StationId};
+pub use overload::Overload;
 pub use program::{Op, SiteId};
 pub use sampler::Sampler;
 pub use workload::RateProfile;
@@ -345,6 +347,8 @@ pub struct Model {
     timeout: Option<SimDuration>,
     /// Timeouts all have the same delay, so they queue in a FIFO lane.
     timeout_lane: Option<Lane>,
+    /// Timeouts left in the lane by the last compaction (`client.rs`).
+    timeouts_kept: usize,
     network_internal: SiteId,
     network_client: SiteId,
     stations: IdVec<StationId, Station>,

@@ -288,6 +288,31 @@ mod tests {
         assert!((count - expected).abs() < 5.0 * expected.sqrt(), "{count}");
     }
 
+    /// The loader's estimate of a run's arrivals (which refuses a run that
+    /// would exceed `max_events`) integrates the profile this one draws.
+    #[test]
+    fn the_loaders_arrival_estimate_matches_the_profile() {
+        let text = "[scenario]\nduration = \"400s\"\n[workload]\narrivals = { kind = \"open\", rate = \"500/s\" }\n\
+                    profile = [{ at = \"50s\", rate = \"2000/s\", over = \"100s\" }, \
+                    { at = \"200s\", rate = \"4000/s\", for = \"40s\" }, { at = \"300s\", rate = \"10/s\", over = \"50s\" }]\n\
+                    mix = [{ class = \"a\", call = \"web/a\" }]\n[pool.web]\nworkers = 1\n\
+                    [pool.web.endpoint.a]\nservice = \"1ms\"\n";
+        let scenario = crate::scenario::load_str(text).expect("loads").scenario;
+        let workload = &scenario.workload;
+        let crate::scenario::Arrivals::Open { rate, .. } = &workload.arrivals else {
+            unreachable!("an open workload")
+        };
+        let profile = RateProfile::new(rate.per_second(), &workload.profile, workload.diurnal.as_ref());
+        let expected = workload
+            .expected_arrivals(scenario.duration)
+            .expect("an open workload");
+        let count = count_arrivals(&profile, 0.0, 400.0) as f64;
+        assert!(
+            (count - expected).abs() < 5.0 * expected.sqrt(),
+            "{count} drawn, {expected} estimated"
+        );
+    }
+
     #[test]
     fn mix_picks_by_weight() {
         let mix = Mix::new([90.0, 10.0]);

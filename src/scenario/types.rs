@@ -79,8 +79,19 @@ section! {
         /// Requests in flight at once; beyond it the run stops with exit code 1 and writes
         /// nothing (an overloaded system without timeouts).
         max_in_flight: u64 = default(1_000_000), section::Count { min: 1, max: 100_000_000 };
-        /// Events handled in one run.
+        /// Calls at the servers at once — waiting for a worker, being served, or waiting
+        /// on calls of their own — counting those of attempts the client gave up on (a
+        /// timeout abandons the attempt, not its work at the servers); beyond it the run
+        /// stops with exit code 1, names the station where they queue, and writes nothing.
+        /// Bounds the run's memory (about 120 bytes a call).
+        max_calls_in_flight: u64 = default(2_000_000), section::Count { min: 1, max: 100_000_000 };
+        /// Events handled in one run; a workload whose arrivals alone (one event each) would
+        /// exceed it is an error at load time.
         max_events: u64 = default(10_000_000_000), section::Count { min: 1, max: u64::MAX / 2 };
+        /// Events at one simulated instant; beyond it the clock has stopped advancing (a
+        /// loop that takes no time, or arrivals denser than a nanosecond) and the run stops
+        /// with exit code 1.
+        max_events_per_instant: u64 = default(100_000_000), section::Count { min: 1, max: u64::MAX / 2 };
         /// The longest `scenario.duration` accepted; a longer one is an error at load time.
         max_duration: SimDuration = default(SimDuration::from_secs(31 * 24 * 3600)), section::PositiveDuration;
     }

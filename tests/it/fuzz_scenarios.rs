@@ -11,7 +11,12 @@
 //! estimated, written back as TOML and loaded back equal, and simulated for
 //! one short window (with a small event budget) while conserving requests.
 //!
-//! The generator is seeded, so every run tries the same cases and a failure
+//! A second generator (`overload_case`) writes systems under 1.5 to 20 times
+//! the load they can serve, with client timeouts, retries and small limits,
+//! and checks that each run ends — at a limit with its error, never with a
+//! panic, an abort or a hang — with the calls it holds bounded.
+//!
+//! The generators are seeded, so every run tries the same cases and a failure
 //! names the case that reproduces it. The open-ended search is the cargo-fuzz
 //! targets in `fuzz/`; this is the part that guards every commit.
 //!
@@ -145,7 +150,9 @@ const KEYS: &[&str] = &[
     "default",
     "client",
     "max_in_flight",
+    "max_calls_in_flight",
     "max_events",
+    "max_events_per_instant",
     "weight",
     "call",
     "class",
@@ -183,6 +190,8 @@ const OVERRIDES: &[&str] = &[
     "database.db.connections=1",
     "limits.max_in_flight=1",
     "limits.max_events=1",
+    "limits.max_calls_in_flight=1",
+    "limits.max_events_per_instant=1",
     "nonsense",
     "=",
     "a.b.c.d.e.f=1",
@@ -652,6 +661,179 @@ fn nested_steps_beyond_the_limit_are_a_diagnostic() {
             error.errors().any(|d| d.message.contains("deeper")),
             "{}",
             error.render(Style::Plain)
+        );
+    }
+}
+
+/// Cases of the overload generator: about 2 s in the test profile.
+const OVERLOAD_CASES: usize = 128;
+/// Events one overload case may simulate.
+const EVENT_BUDGET_OVERLOAD: u64 = 400_000;
+
+/// A generated system under more load than it can serve — 1.5 to 20 times
+/// its capacity — with client timeouts (most cases), retries with any
+/// backoff (down to none), bounded or unbounded queues, a database behind
+/// and a balancer with `cores` in front or not, thread-per-request or async,
+/// and windows from 1 s to the whole run; and now and then a closed loop
+/// that takes no time. Small limits, so each case stops within a few
+/// hundred thousand events.
+fn overload_case(rng: &mut Stream) -> String {
+    let mut pick = |items: &[&'static str]| items[rng.random_range(0..items.len())];
+    let instances = 1 + pick(&["0", "1", "2"]).parse::<u32>().unwrap();
+    let workers: u32 = pick(&["1", "4", "16", "64"]).parse().unwrap();
+    let service_ms: f64 = pick(&["0.5", "2", "10", "50"]).parse().unwrap();
+    let factor: f64 = pick(&["1.5", "3", "8", "20"]).parse().unwrap();
+    let capacity = f64::from(instances * workers) / (service_ms / 1000.0);
+    let rate = capacity * factor;
+    let timeout = pick(&["", "1ms", "50ms", "500ms", "2s", "10s"]);
+    let retry = pick(&[
+        "",
+        "{ retries = 2 }",
+        "{ retries = 100, backoff = \"0s\" }",
+        "{ retries = 100, backoff = \"1ms\", jitter = \"none\", multiplier = 1 }",
+        "{ retries = 10, backoff = \"20ms\", jitter = \"equal\" }",
+    ]);
+    let queue_capacity = pick(&["", "1", "100", "10000"]);
+    let concurrency = pick(&["thread_per_request", "thread_per_request", "async"]);
+    let database = pick(&["", "", "1", "8"]);
+    let balancer = pick(&["", "", "", "1", "64"]);
+    let think = pick(&["", "", "", "", "0s", "1ms"]);
+    let (duration, window) = match pick(&["1s", "10s", "1m", "whole"]) {
+        "whole" => ("1h", "1h"),
+        window => (pick(&["10m", "1h", "2h"]), window),
+    };
+    let max_calls = pick(&["500", "5000", "20000"]);
+    let max_in_flight = pick(&["500", "5000", "20000"]);
+    let per_instant = pick(&["1000", "100000"]);
+    let mut network = pick(&["\"0s\"", "\"100us\"", "{ dist = \"exp\", mean = \"1ms\" }"]);
+    // One case in eight is a closed loop that takes no time at all: zero
+    // think, network and service times, so the clock cannot move.
+    let zero_time = pick(&["", "", "", "", "", "", "", "zero"]) == "zero";
+    let (think, database, balancer) = if zero_time {
+        network = "\"0s\"";
+        ("0s", "", "")
+    } else {
+        (think, database, balancer)
+    };
+
+    let mut text = format!(
+        "[scenario]\nduration = \"{duration}\"\nwindow = \"{window}\"\n[limits]\nmax_events = 1e18\n\
+         max_calls_in_flight = {max_calls}\nmax_in_flight = {max_in_flight}\nmax_events_per_instant = {per_instant}\n\
+         [network]\ndefault = {network}\nclient = {network}\n[workload]\n"
+    );
+    let entry = if balancer.is_empty() { "web" } else { "lb" };
+    if think.is_empty() {
+        text.push_str(&format!(
+            "arrivals = {{ kind = \"open\", rate = \"{rate}/s\" }}\n"
+        ));
+    } else {
+        // A closed population sized to the load; with zero think time and
+        // zero latencies it loops without the clock moving.
+        let users = (rate * 0.1).ceil().min(100_000.0);
+        text.push_str(&format!(
+            "arrivals = {{ kind = \"closed\", users = {users}, think = \"{think}\" }}\n"
+        ));
+    }
+    text.push_str(&format!("mix = [{{ class = \"q\", call = \"{entry}/q\" }}]\n"));
+    if !timeout.is_empty() {
+        text.push_str(&format!("timeout = \"{timeout}\"\n"));
+    }
+    if !retry.is_empty() {
+        text.push_str(&format!("retry = {retry}\n"));
+    }
+    if !balancer.is_empty() {
+        text.push_str(&format!(
+            "[balancer.lb]\npool = \"web\"\nlatency = \"{}ms\"\ncores = {balancer}\n",
+            service_ms / 4.0
+        ));
+    }
+    text.push_str(&format!(
+        "[pool.web]\ninstances = {instances}\nworkers = {workers}\nconcurrency = \"{concurrency}\"\n"
+    ));
+    if !queue_capacity.is_empty() {
+        text.push_str(&format!("queue_capacity = {queue_capacity}\n"));
+    }
+    if zero_time {
+        text.push_str("[pool.web.endpoint.q]\nservice = \"0s\"\n");
+    } else {
+        text.push_str(&format!(
+            "[pool.web.endpoint.q]\nservice = {{ dist = \"exp\", mean = \"{service_ms}ms\" }}\n"
+        ));
+    }
+    if !database.is_empty() {
+        text.push_str(&format!(
+            "steps = [{{ read = \"db\" }}]\n[database.db]\nconnections = {database}\n\
+             read = {{ dist = \"exp\", mean = \"{}ms\" }}\n",
+            service_ms * 2.0
+        ));
+    }
+    text
+}
+
+/// Overload with client timeouts and retries must end — at a limit, with
+/// a clear error, or at the end of the run — never with a panic, an abort
+/// or a hang; a stop at the call limit holds no more calls than the limit
+/// plus what one slice of events (`CHECK_EVERY`) can add, so memory stays
+/// bounded whatever the load.
+#[test]
+fn overload_with_timeouts_and_retries_ends_cleanly_with_bounded_memory() {
+    use capsim::study::CHECK_EVERY;
+    use capsim::study::RunError;
+    let mut rng = stream(0x0ead_1022, "tests.fuzz_scenarios.overload");
+    let mut outcomes = std::collections::BTreeMap::<&str, usize>::new();
+    for case in 0..OVERLOAD_CASES {
+        let text = overload_case(&mut rng);
+        let mut scenario = match capsim::scenario::load_str(&text) {
+            Ok(loaded) => loaded.scenario,
+            Err(error) => panic!(
+                "case {case} does not load:\n{}\n{text}",
+                error.render(Style::Plain)
+            ),
+        };
+        // Set after loading: the loader refuses a budget the arrivals alone
+        // exceed (so the text raises it), and these runs are hours long so
+        // that they end at a limit.
+        scenario.limits.max_events = EVENT_BUDGET_OVERLOAD;
+        let outcome = catch_unwind(AssertUnwindSafe(|| capsim::study::run(&scenario)))
+            .unwrap_or_else(|payload| panic!("case {case} panicked: {}\n{text}", panic_message(&*payload)));
+        let name = match outcome {
+            Ok(result) => {
+                crate::support::assert_conserved(&result);
+                "finished"
+            }
+            Err(RunError::CallLimit {
+                limit,
+                calls,
+                overload,
+                ..
+            }) => {
+                // A call is a frame; one event makes a bounded few.
+                assert!(
+                    calls <= limit + 4 * CHECK_EVERY,
+                    "case {case}: {calls} calls at a limit of {limit}\n{text}"
+                );
+                assert!(overload.is_some(), "case {case}: no station named\n{text}");
+                "call limit"
+            }
+            Err(RunError::InFlightLimit { limit, .. }) => {
+                assert_eq!(limit, scenario.limits.max_in_flight);
+                "in-flight limit"
+            }
+            Err(RunError::EventLimit { .. }) => "event limit",
+            Err(RunError::ClockStopped { events, .. }) => {
+                assert!(events > scenario.limits.max_events_per_instant);
+                "clock stopped"
+            }
+            Err(error) => panic!("case {case}: an unexpected stop: {error}\n{text}"),
+        };
+        *outcomes.entry(name).or_default() += 1;
+    }
+    println!("{outcomes:?}");
+    // The generator reaches each way a run under overload ends.
+    for name in ["call limit", "in-flight limit", "clock stopped", "event limit"] {
+        assert!(
+            outcomes.get(name).is_some_and(|&n| n > 0),
+            "no `{name}`: {outcomes:?}"
         );
     }
 }

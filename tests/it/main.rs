@@ -21,6 +21,7 @@ mod golden;
 mod graph;
 mod hardening_files;
 mod hardening_results;
+mod hardening_runtime;
 mod interrupt;
 mod layers;
 mod metrics_catalog;

@@ -11,6 +11,7 @@ mod data;
 pub(crate) mod dist;
 mod faults;
 mod geo;
+mod limits;
 mod names;
 mod queues;
 mod workload;
@@ -222,13 +223,14 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
     let meta = root
         .require_section(&mut cx.reader, "scenario", "duration = \"10m\"")
         .and_then(|node| read_meta(&mut cx.reader, &node, default_name, max_duration));
-    let workload = root
-        .require_section(
-            &mut cx.reader,
-            "workload",
-            "arrivals = { kind = \"open\", rate = \"100/s\" }\nmix = [{ class = \"home\", call = \"web/home\" }]",
-        )
-        .and_then(|node| workload::read_workload(cx, &node));
+    let workload_node = root.require_section(
+        &mut cx.reader,
+        "workload",
+        "arrivals = { kind = \"open\", rate = \"100/s\" }\nmix = [{ class = \"home\", call = \"web/home\" }]",
+    );
+    let workload = workload_node
+        .as_ref()
+        .and_then(|node| workload::read_workload(cx, node));
     let network = root
         .get("network")
         .map(|node| components::read_network(cx, &node));
@@ -284,7 +286,7 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         .map(|node| super::types::Recovery::read(cx, &node));
     root.finish(&mut cx.reader);
     let meta = meta?;
-    Some(Scenario {
+    let scenario = Scenario {
         name: meta.name,
         description: meta.description,
         seed: meta.seed,
@@ -310,7 +312,9 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         },
         cdns: cdns.into(),
         queues: queues.into(),
-    })
+    };
+    limits::check_event_budget(cx, &scenario, workload_node.as_ref()?);
+    Some(scenario)
 }
 
 struct Meta {
