@@ -20,9 +20,9 @@
 //! names the case that reproduces it. The open-ended search is the cargo-fuzz
 //! targets in `fuzz/`; this is the part that guards every commit.
 //!
-//! Not mutated in: `file = "/dev/zero"` and the like, which the loader reads
-//! without bound today (see `regression.rs`); a case here would exhaust the
-//! test machine's memory instead of failing.
+//! File references (absolute paths, `../`, symlinks, FIFOs, devices, big
+//! and binary files) have their own generator, `fuzz_files.rs`; faults with
+//! `for`, `fuzz_faults.rs`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{self, RecvTimeoutError};
