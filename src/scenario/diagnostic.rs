@@ -402,7 +402,8 @@ impl ScenarioError {
             .primary()
             .map_or("the scenario", |source| source.name.as_str());
         text.push_str(&format!(
-            "error: {count} {} in `{file}`; nothing was simulated\n",
+            "error: {} {} in `{file}`; nothing was simulated\n",
+            thousands(count),
             if count == 1 { "problem" } else { "problems" }
         ));
         text

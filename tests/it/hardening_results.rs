@@ -351,7 +351,7 @@ fn many_errors_render_quickly_and_only_the_first_are_shown() {
     );
     assert!(
         stderr.ends_with(
-            "error: 50000 problems in `{}`; nothing was simulated\n"
+            "error: 50,000 problems in `{}`; nothing was simulated\n"
                 .replace("{}", &path.display().to_string())
                 .as_str()
         )
