@@ -75,7 +75,8 @@ fn an_overload_with_client_timeouts_stops_at_the_call_limit_naming_the_station()
         .arg(&out)
         .current_dir(support::root())
         .env("NO_COLOR", "1");
-    let (code, stderr) = run_bounded(command, std::time::Duration::from_secs(120));
+    let (status, _, stderr) = support::run_bounded(command, std::time::Duration::from_secs(120));
+    let code = status.code();
     assert_eq!(code, Some(1), "exit code; stderr:\n{stderr}");
     for expected in [
         "calls were at the servers, more than limits.max_calls_in_flight (2000000)",
@@ -159,7 +160,8 @@ fn dead_client_timeouts_of_a_retry_storm_do_not_fill_memory() {
         .arg("--out")
         .arg(dir.path().join("out"))
         .env("NO_COLOR", "1");
-    let (code, stderr) = run_bounded(command, std::time::Duration::from_secs(120));
+    let (status, _, stderr) = support::run_bounded(command, std::time::Duration::from_secs(120));
+    let code = status.code();
     assert_eq!(code, Some(1), "exit code; stderr:\n{stderr}");
     assert!(
         stderr.contains("it handled 30000000 events (limits.max_events)"),
@@ -227,7 +229,10 @@ fn ctrl_c_stops_a_run_within_a_second_however_long_its_window() {
         // Simulating once the time series file is open; the window ends
         // 30 simulated days later, minutes of wall time.
         let started = std::time::Instant::now();
-        while !names_in(&out).iter().any(|name| name.ends_with(".partial")) {
+        while !support::file_names(&out)
+            .iter()
+            .any(|name| name.ends_with(".partial"))
+        {
             assert!(started.elapsed().as_secs() < 60, "the run never started");
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
@@ -258,45 +263,10 @@ fn ctrl_c_stops_a_run_within_a_second_however_long_its_window() {
             "SIG{signal_name}: stopped {took:?} after the signal"
         );
         assert!(stderr.contains("interrupted at"), "{stderr}");
-        assert_eq!(names_in(&out), Vec::<String>::new(), "nothing left behind");
+        assert_eq!(
+            support::file_names(&out),
+            Vec::<String>::new(),
+            "nothing left behind"
+        );
     }
-}
-
-fn names_in(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
-}
-
-/// Runs `command` with stderr in a file, killing it after `limit`;
-/// returns its exit code (`None`: ended by a signal, as an abort is) and
-/// stderr.
-fn run_bounded(mut command: std::process::Command, limit: std::time::Duration) -> (Option<i32>, String) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let err_path = dir.path().join("stderr");
-    command
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&err_path).expect("stderr file"));
-    let mut child = command.spawn().expect("starts");
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{command:?} did not finish within {limit:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    let stderr = String::from_utf8_lossy(&std::fs::read(&err_path).unwrap_or_default()).into_owned();
-    (status.code(), stderr)
 }

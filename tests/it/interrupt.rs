@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use capsim::report::out_dir::MARKER;
 
+use crate::support;
+
 /// An M/M/8 run long enough (hours simulated, 10 s windows) to be
 /// interrupted in the middle, with the output folder holding an earlier
 /// run's files (listed in its marker, as capsim leaves them), which must
@@ -58,25 +60,16 @@ service = { dist = "exp", mean = "1ms" }
 fn wait_until_simulating(out: &Path) {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60) {
-        if file_names(out).iter().any(|name| name.ends_with(".partial")) {
+        if support::file_names(out)
+            .iter()
+            .any(|name| name.ends_with(".partial"))
+        {
             std::thread::sleep(Duration::from_millis(300));
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("the run never started writing: {:?}", file_names(out));
-}
-
-fn file_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
+    panic!("the run never started writing: {:?}", support::file_names(out));
 }
 
 fn signal(child: &Child, name: &str) {
@@ -122,7 +115,7 @@ fn ctrl_c_stops_the_run_and_leaves_no_output() {
             "SIG{signal_name}: {stderr}"
         );
         assert_eq!(
-            file_names(&out),
+            support::file_names(&out),
             Vec::<String>::new(),
             "SIG{signal_name}: nothing left behind"
         );
@@ -138,7 +131,7 @@ fn a_killed_run_leaves_only_files_marked_partial() {
     signal(&child, "KILL");
     let (code, _) = wait_bounded(child);
     assert_eq!(code, None, "ended by the signal");
-    let names = file_names(&out);
+    let names = support::file_names(&out);
     assert!(!names.is_empty(), "the time series was being written");
     for name in &names {
         assert!(
@@ -173,7 +166,7 @@ fn ctrl_c_stops_a_sweep_or_a_plan_and_writes_nothing() {
         let (code, stderr) = wait_bounded(child);
         assert_eq!(code, Some(130), "{args:?}: exit code; stderr: {stderr}");
         assert!(stderr.contains("no results were written"), "{args:?}: {stderr}");
-        let names = file_names(&out);
+        let names = support::file_names(&out);
         assert!(
             names
                 .iter()

@@ -151,10 +151,16 @@ pub fn find_program(names: &[&str]) -> Option<PathBuf> {
 
 /// Runs a command with stdout and stderr in files (no pipe can fill up),
 /// killing it after `limit`; returns (status success, stdout, stderr).
-pub fn run_with_limit(
+pub fn run_with_limit(command: std::process::Command, limit: std::time::Duration) -> (bool, String, String) {
+    let (status, stdout, stderr) = run_bounded(command, limit);
+    (status.success(), stdout, stderr)
+}
+
+/// `run_with_limit`, returning the exit status itself.
+pub fn run_bounded(
     mut command: std::process::Command,
     limit: std::time::Duration,
-) -> (bool, String, String) {
+) -> (std::process::ExitStatus, String, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
     command
@@ -177,5 +183,18 @@ pub fn run_with_limit(
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     let read = |path: &Path| String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned();
-    (status.success(), read(&out_path), read(&err_path))
+    (status, read(&out_path), read(&err_path))
+}
+
+/// The names of the files in `dir`, sorted (none if it does not exist).
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }
