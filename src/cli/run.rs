@@ -129,8 +129,36 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out:
             busiest.queue_len_mean.unwrap_or(0.0),
         );
     }
+    say!("  cost     {}", cost_line(summary));
     say!(
         "results in {}/ (summary.csv, timeseries.csv, events.csv, scenario.resolved.toml, charts/, report.html)",
         out.display()
     );
+}
+
+/// The run's cost per month at the simulated load, per million requests,
+/// and the components that have no price (so a $0 is never silent).
+fn cost_line(summary: &capsim::metrics::Summary) -> String {
+    let per_month = summary
+        .get("overall", metric::COST_PER_MONTH_USD.name)
+        .unwrap_or(0.0);
+    let mut line = format!("${per_month:.2}/month at this load");
+    match summary.get("overall", metric::COST_PER_MILLION_REQUESTS_USD.name) {
+        Some(per_million) if per_million.is_finite() => {
+            line.push_str(&format!(" (${per_million:.4} per million requests)"))
+        }
+        _ => {}
+    }
+    let unpriced: Vec<&str> = summary
+        .rows
+        .iter()
+        .filter(|row| {
+            row.scope != "overall" && row.metric == metric::COST_PER_MONTH_USD.name && row.value == 0.0
+        })
+        .map(|row| row.scope.as_str())
+        .collect();
+    if !unpriced.is_empty() {
+        line.push_str(&format!("; unpriced: {}", unpriced.join(", ")));
+    }
+    line
 }

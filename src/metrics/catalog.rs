@@ -396,9 +396,9 @@ pub const MEASURED_S: Metric = metric(
 pub const COST_USD: Metric = metric(
     "cost_usd",
     Unit::Usd,
-    &[Overall, Pool, Cdn],
+    &[Overall, Pool, Database, Cache, Balancer, Queue, Cdn],
     Both,
-    "instance-hours × price, billed by up-time: an instance costs while it runs — booting, serving or draining — and is up; a CDN's egress × `price_per_gb`; `overall` includes both (per window for CDNs)",
+    "what the measured time cost: a pool's, database's or cache's instance-hours × price, billed by up-time (an instance costs while it runs — booting, serving or draining — and is up); a balancer's or broker's hours × `price_per_hour` (billed for the whole time); a CDN's egress × `price_per_gb` (per window for CDNs). Every priced kind has a row, 0 when it has no price; `overall` is their sum",
 );
 /// The request metrics a person reads first, in reading order: the columns
 /// of the report's request table and the head of `compare`'s key metrics.
@@ -416,7 +416,7 @@ pub const REQUEST_HEADLINE: [&str; 8] = [
 pub const COST_PER_MONTH_USD: Metric = metric(
     "cost_per_month_usd",
     Unit::Usd,
-    &[Overall, Pool, Cdn],
+    &[Overall, Pool, Database, Cache, Balancer, Queue, Cdn],
     Summary,
     "`cost_usd` extrapolated to a 730-hour month at the measured average rate (`cost_usd` × 730 h / `measured_s`): what the design costs per month at this load",
 );

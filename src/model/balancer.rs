@@ -153,6 +153,8 @@ pub struct Balancer {
     pub sessions: Option<Sessions>,
     /// Its own capacity; `None` (the default) is unlimited.
     pub capacity: Option<Box<Capacity>>,
+    /// US dollars per hour it runs (billed for the whole run, like a managed balancer).
+    pub price_per_hour: f64,
 }
 
 impl Balancer {
@@ -416,6 +418,7 @@ mod tests {
             probe_successes: IdVec::from_elem(0, count as usize),
             sessions: None,
             capacity: None,
+            price_per_hour: 0.0,
         };
         (balancer, instances)
     }

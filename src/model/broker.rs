@@ -121,6 +121,8 @@ pub struct Broker {
     pub job_latency: LatencyRecorder,
     /// Messages waiting and jobs in service when warm-up ended.
     pub at_warmup: Option<(u64, u64)>,
+    /// US dollars per hour it runs (billed for the whole run, up or not).
+    pub price_per_hour: f64,
 }
 
 impl Broker {
@@ -146,6 +148,7 @@ impl Broker {
             total: QueueCounters::default(),
             job_latency: LatencyRecorder::default(),
             at_warmup: None,
+            price_per_hour: 0.0,
         }
     }
 

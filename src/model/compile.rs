@@ -835,6 +835,7 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> IdVec<Balancer
                 }),
                 capacity: (balancer.cores.is_some() || balancer.max_connections.is_some())
                     .then(|| Box::new(Capacity::new(balancer.cores, balancer.max_connections))),
+                price_per_hour: balancer.price_per_hour,
             }
         })
         .collect()
@@ -847,13 +848,15 @@ fn build_brokers(scenario: &Scenario, builder: &mut Builder) -> IdVec<QueueId, B
         .map(|queue| {
             let ack = builder.site(&queue.latency, &format!("queue.{}.latency", queue.name));
             builder.queue_acks.push(ack);
-            Broker::new(
+            let mut broker = Broker::new(
                 queue.name.clone(),
                 queue.capacity,
                 queue.when_full,
                 queue.durable,
                 ack,
-            )
+            );
+            broker.price_per_hour = queue.price_per_hour;
+            broker
         })
         .collect()
 }

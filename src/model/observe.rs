@@ -14,6 +14,17 @@ const NANOS_PER_MILLI: f64 = 1e6;
 /// Hours in the month `cost_per_month_usd` extrapolates to (365 × 24 / 12).
 const HOURS_PER_MONTH: f64 = 730.0;
 
+/// What something priced per hour costs over `elapsed_ns` of running.
+pub(super) fn running_cost(price_per_hour: f64, elapsed_ns: u128) -> f64 {
+    price_per_hour * elapsed_ns as f64 / 3.6e12
+}
+
+/// Pushes a component's `cost_usd` and `cost_per_month_usd` rows.
+pub(super) fn summary_cost(summary: &mut Summary, scope: &str, cost_usd: f64, elapsed_ns: u128) {
+    summary.push(scope, metric::COST_USD, cost_usd);
+    summary.push(scope, metric::COST_PER_MONTH_USD, per_month(cost_usd, elapsed_ns));
+}
+
 /// A cost over `elapsed_ns` of measured time, extrapolated to a 730-hour
 /// month at the same average rate.
 pub(super) fn per_month(cost_usd: f64, elapsed_ns: u128) -> f64 {
@@ -228,13 +239,24 @@ impl Model {
     pub fn summary(&self) -> Summary {
         let mut summary = Summary::default();
         let elapsed = self.kept_elapsed_ns;
-        // Billed by up-time: instance-time running and up, × price.
+        // Instances billed by up-time (instance-time running and up, × price);
+        // balancers and brokers for the whole measured time; CDNs by egress.
         let cost: f64 = self
             .stations
             .iter()
             .zip(&self.billing)
             .map(|(station, billing)| billing.cost(station.price_per_hour))
             .sum::<f64>()
+            + self
+                .balancers
+                .iter()
+                .map(|balancer| running_cost(balancer.price_per_hour, elapsed))
+                .sum::<f64>()
+            + self
+                .brokers
+                .iter()
+                .map(|broker| running_cost(broker.price_per_hour, elapsed))
+                .sum::<f64>()
             + self.cdn_cost_usd();
 
         let overall = &self.overall;
@@ -309,6 +331,8 @@ impl Model {
             if let Some(sessions) = &self.balancers[index].sessions {
                 summary.push(name, metric::SESSIONS_LOST, sessions.lost_total as f64);
             }
+            let price = self.balancers[index].price_per_hour;
+            summary_cost(&mut summary, name, running_cost(price, elapsed), elapsed);
             if let Some(capacity) = self.balancers[index].capacity.as_deref() {
                 if let Some(cores) = capacity.cores {
                     summary.push(name, metric::CORES, cores as f64);
@@ -367,7 +391,7 @@ impl Model {
         self.summary_data(&mut summary, elapsed);
         self.summary_geo(&mut summary, elapsed);
         self.summary_cdn(&mut summary, elapsed);
-        self.summary_queues(&mut summary);
+        self.summary_queues(&mut summary, elapsed);
         self.summary_scalers(&mut summary, elapsed);
         self.summary_drills(&mut summary);
         summary
@@ -586,8 +610,5 @@ fn summary_station(
         metric::RESIDENCE_MEAN_MS,
         totals.residence_mean_ns() / NANOS_PER_MILLI,
     );
-    if kind == StationKind::Pool {
-        summary.push(name, metric::COST_USD, cost_usd);
-        summary.push(name, metric::COST_PER_MONTH_USD, per_month(cost_usd, elapsed_ns));
-    }
+    summary_cost(summary, name, cost_usd, elapsed_ns);
 }

@@ -83,12 +83,7 @@ impl Model {
             summary.push(&cdn.name, metric::FALLBACK_REQUESTS, cdn.fallback_total as f64);
             summary.push(&cdn.name, metric::UNAVAILABLE, cdn.unavailable_total as f64);
             let cost_usd = cdn.cost_usd(combined.egress_bytes);
-            summary.push(&cdn.name, metric::COST_USD, cost_usd);
-            summary.push(
-                &cdn.name,
-                metric::COST_PER_MONTH_USD,
-                super::observe::per_month(cost_usd, elapsed_ns),
-            );
+            super::observe::summary_cost(summary, &cdn.name, cost_usd, elapsed_ns);
         }
     }
 }

@@ -286,7 +286,7 @@ impl Model {
     }
 
     /// Each queue's totals over the windows after warm-up.
-    pub(super) fn summary_queues(&self, summary: &mut Summary) {
+    pub(super) fn summary_queues(&self, summary: &mut Summary, elapsed_ns: u128) {
         for broker in &self.brokers {
             let total = &broker.total;
             let name = broker.name.as_str();
@@ -302,6 +302,8 @@ impl Model {
             summary.push(name, metric::FAILED_JOBS, total.failed as f64);
             summary.push(name, metric::DEPTH_MEAN, total.depth_mean());
             summary.push(name, metric::DEPTH_MAX, broker.total_depth_max as f64);
+            let cost_usd = super::observe::running_cost(broker.price_per_hour, elapsed_ns);
+            super::observe::summary_cost(summary, name, cost_usd, elapsed_ns);
             summary.push(
                 name,
                 metric::QUEUE_WAIT_MEAN_MS,

@@ -45,9 +45,13 @@ impl ComparisonRow {
 
 /// Metrics shown in the terminal and in compare.html, after the request
 /// headline (`metric::REQUEST_HEADLINE`); compare.csv has all.
-const KEY_COST: [&str; 2] = [metric::COST_USD.name, metric::COST_PER_MILLION_REQUESTS_USD.name];
-const KEY_COMPONENT: [&str; 12] = [
+const KEY_COST: [&str; 2] = [
+    metric::COST_PER_MONTH_USD.name,
+    metric::COST_PER_MILLION_REQUESTS_USD.name,
+];
+const KEY_COMPONENT: [&str; 13] = [
     metric::INSTANCES.name,
+    metric::COST_PER_MONTH_USD.name,
     metric::UTILIZATION.name,
     metric::CPU_UTILIZATION.name,
     metric::QUEUE_LEN_MEAN.name,

@@ -78,7 +78,7 @@ impl RunPage<'_> {
     }
 
     fn summary_cards(&self) -> String {
-        let cards: [Card; 7] = [
+        let cards: [Card; 8] = [
             (metric::REQUESTS.name, "requests after warm-up", number),
             (metric::THROUGHPUT_RPS.name, "throughput (requests/s)", number),
             (metric::ERROR_RATE.name, "error rate", |v| {
@@ -87,6 +87,11 @@ impl RunPage<'_> {
             (metric::LATENCY_P50_MS.name, "latency p50 (ms)", number),
             (metric::LATENCY_P99_MS.name, "latency p99 (ms)", number),
             (metric::LATENCY_MAX_MS.name, "latency max (ms)", number),
+            (
+                metric::COST_PER_MONTH_USD.name,
+                "US$ per month at this load",
+                number,
+            ),
             (
                 metric::COST_PER_MILLION_REQUESTS_USD.name,
                 "US$ per million requests",

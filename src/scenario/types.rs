@@ -431,6 +431,11 @@ section! {
         /// and `rejected`.
         max_connections: Option<u32> = optional("unlimited"),
             section::Count32 { min: 1, max: super::parse::MAX_QUEUE_CAPACITY };
+        /// US dollars per hour the balancer runs, whatever its load. The default is a managed
+        /// balancer's hourly charge: an AWS Application Load Balancer in US East (N. Virginia),
+        /// $0.0225 per ALB-hour (AWS Elastic Load Balancing pricing, as cited in May 2026); its
+        /// per-LCU charge (connections, processed bytes) is not modeled. 0 leaves it unpriced.
+        price_per_hour: f64 = default(0.0225), section::NonNegativeNumber;
     }
 }
 
@@ -1344,6 +1349,10 @@ section! {
         durable: bool = default(false), section::Boolean;
         /// Time until the broker acknowledges an enqueue (a duration or distribution).
         latency: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
+        /// US dollars per hour the broker runs (a managed broker's instance price, or the
+        /// machine a self-run broker takes). 0, the default, leaves it unpriced: the run's
+        /// summary lists it under `unpriced`.
+        price_per_hour: f64 = default(0.0), section::NonNegativeNumber;
     }
 }
 

@@ -11,6 +11,7 @@ mod charts;
 mod cli;
 mod compare;
 mod conservation;
+mod cost;
 mod determinism;
 mod diagnostics;
 mod drills;

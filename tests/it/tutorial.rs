@@ -127,13 +127,20 @@ fn step_04_four_small_servers_match_the_big_one_evenly() {
         0.78,
         0.02,
     );
-    // Same cores, same price: the cost per request does not change.
+    // Same cores, same price for the servers: the cost per request grows
+    // only by the balancer's hourly charge ($0.0225/h on $0.384/h of servers).
     assert_near(
         "cost per million requests (04 / 03)",
         metric(&spread, "overall", "cost_per_million_requests_usd")
             / metric(&big, "overall", "cost_per_million_requests_usd"),
-        1.0,
+        1.0 + 0.0225 / 0.384,
         0.01,
+    );
+    assert_near(
+        "lb,cost_per_month_usd",
+        metric(&spread, "lb", "cost_per_month_usd"),
+        16.425,
+        1e-9,
     );
 }
 
