@@ -94,13 +94,24 @@ pub fn scale_to_load(scenario: &mut Scenario, load_rps: f64) -> Result<(), PlanE
     Ok(())
 }
 
-/// Monthly cost of a configuration: instance-hours of every pool.
+/// Monthly cost of a configuration as written, without simulating it: every
+/// pool's instances × its size's price, and every balancer's and broker's
+/// price, for 730 hours. A plan reports the simulated `cost_per_month_usd`
+/// (which also bills up-time, autoscaling and CDN egress) when its runs
+/// finish, and this when they cannot.
 pub fn monthly_cost_usd(scenario: &Scenario) -> f64 {
-    scenario
+    let pools: f64 = scenario
         .pools
         .iter()
-        .map(|pool| pool.instances as f64 * scenario.pool_size(pool).price_per_hour * HOURS_PER_MONTH)
-        .sum()
+        .map(|pool| pool.instances as f64 * scenario.pool_size(pool).price_per_hour)
+        .sum();
+    let balancers: f64 = scenario
+        .balancers
+        .iter()
+        .map(|balancer| balancer.price_per_hour)
+        .sum();
+    let brokers: f64 = scenario.queues.iter().map(|queue| queue.price_per_hour).sum();
+    (pools + balancers + brokers) * HOURS_PER_MONTH
 }
 
 /// Fraction a knob at 10 or more is raised by in one step.
@@ -200,6 +211,11 @@ impl Search<'_> {
             .map(|slo| check(slo, &summary))
             .collect::<Result<Vec<_>, _>>()?;
         let met = checks.iter().all(|check| check.met);
+        // The runs' own cost, as `capsim run` reports it (the mean over
+        // replications).
+        let cost_per_month_usd = summary
+            .mean("overall", metric::COST_PER_MONTH_USD.name)
+            .unwrap_or(cost_per_month_usd);
         Ok(Evaluation {
             busiest: busiest(&scenario, &summary),
             summary: Some(summary),
