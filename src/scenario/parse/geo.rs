@@ -24,7 +24,8 @@ pub(crate) fn read_datacenter(cx: &mut Cx, name: String, node: &Node) -> Option<
     let mut table = cx.reader.table(node)?;
     let region = table
         .require(&mut cx.reader, "region", "\"us\"")
-        .and_then(|n| read_reference(cx, &n, RefKind::Region));
+        .and_then(|n| read_reference(cx, &n, RefKind::Region))
+        .map(|name| cx.names.region(&name));
     table.finish(&mut cx.reader);
     Some(Datacenter {
         name,
@@ -75,25 +76,20 @@ fn read_link(cx: &mut Cx, node: &Node) -> Option<Link> {
         return None;
     }
     Some(Link {
-        a,
-        b,
+        a: cx.names.region(&a),
+        b: cx.names.region(&b),
         latency: latency?,
     })
 }
 
 /// A component's `datacenter` (and, for a database, `replica_datacenters`);
 /// recorded on the context. Returns `None` when they fail to read.
-pub(crate) fn read_placement(
-    cx: &mut Cx,
-    table: &mut TableNode,
-    kind: Placed,
-    component: &str,
-) -> Option<()> {
+pub(crate) fn read_placement(cx: &mut Cx, table: &mut TableNode, component: Placed) -> Option<()> {
     let datacenter = table
         .get("datacenter")
         .map(|n| read_reference(cx, &n, RefKind::Datacenter));
-    let replicas_node = match kind {
-        Placed::Database => table.get("replica_datacenters"),
+    let replicas_node = match component {
+        Placed::Database(_) => table.get("replica_datacenters"),
         _ => None,
     };
     let replica_datacenters = match &replicas_node {
@@ -103,16 +99,16 @@ pub(crate) fn read_placement(
                 .iter()
                 .map(|item| read_reference(cx, item, RefKind::Datacenter))
                 .collect();
-            names.into_iter().collect::<Option<Vec<String>>>()?
+            let names = names.into_iter().collect::<Option<Vec<String>>>()?;
+            names.iter().map(|name| cx.names.datacenter(name)).collect()
         }
         None => Vec::new(),
     };
     let datacenter = optional(datacenter)?;
     match datacenter {
         Some(datacenter) => cx.geo.placements.push(Placement {
-            kind,
-            component: component.to_owned(),
-            datacenter,
+            component,
+            datacenter: cx.names.datacenter(&datacenter),
             replica_datacenters,
         }),
         None if !replica_datacenters.is_empty() => {
@@ -179,8 +175,12 @@ pub(crate) fn read_dns_targets(cx: &mut Cx, table: &mut TableNode, name: &str) -
     let health_check = health_check?;
     if names.len() > 1 || health_check.is_some() {
         cx.geo.dns.push(GeoDns {
-            name: name.to_owned(),
-            targets: names.clone(),
+            dns: cx.names.dns(name),
+            targets: names.iter().map(|target| cx.names.dns_target(target)).collect(),
+            endpoints: names
+                .iter()
+                .map(|target| cx.names.geo_endpoints(&names[0], target))
+                .collect(),
             health_check,
         });
     }
