@@ -410,6 +410,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn geo_targets_serve_the_endpoint_of_the_same_name() {
+        let text = "[dns.www]\ntargets = [\"lb-us\", \"eu\"]\n\
+                    [balancer.lb-us]\npool = \"us\"\n\
+                    [pool.us.endpoint.home]\n[pool.us.endpoint.cart]\n[pool.us.endpoint.admin]\n\
+                    [pool.eu.endpoint.cart]\n[pool.eu.endpoint.home]\n\
+                    [region.a]\n[region.b]\n[datacenter.dc-b]\n";
+        let root = DeTable::parse(text).expect("valid TOML");
+        let names = Names::new(root.get_ref());
+        let first: Vec<EndpointId> = names.geo_endpoints("lb-us", "lb-us").iter().copied().collect();
+        assert_eq!(first, [EndpointId(0), EndpointId(1), EndpointId(2)]);
+        // home → eu's 1, cart → eu's 0; eu has no `admin`.
+        let eu: Vec<EndpointId> = names.geo_endpoints("lb-us", "eu").iter().copied().collect();
+        assert_eq!(eu, [EndpointId(1), EndpointId(0), unresolved()]);
+        assert_eq!(names.region("b"), RegionId(1));
+        assert_eq!(names.datacenter("dc-b"), DatacenterId(0));
+        assert_eq!(names.datacenter("dc-x"), unresolved());
+        assert_eq!(names.dns("www"), DnsId(0));
+    }
+
+    #[test]
     fn names_that_read_as_formulas() {
         for name in ["-1-1", "+1", "=SUM(A1)", "@x"] {
             assert_eq!(formula_start(name), name.chars().next(), "{name}");
