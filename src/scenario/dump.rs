@@ -405,15 +405,14 @@ fn write_fault<'a>(o: &mut Out<'a>, s: &Scenario, fault: &'a Fault) {
                 writeln!(o, "partition = [{}, {}]", name(a), name(b)).unwrap();
             }
         }
-        FaultAction::Kill { mode } => {
+        FaultAction::Kill(keys) => {
             writeln!(o, "kill = {target}").unwrap();
-            writeln!(o, "mode = {}", string(mode.name())).unwrap();
+            keys.dump_keys(&mut o.text);
         }
         FaultAction::Restore => writeln!(o, "restore = {target}").unwrap(),
-        FaultAction::Slow { factor, add } => {
+        FaultAction::Slow(keys) => {
             writeln!(o, "slow = {target}").unwrap();
-            writeln!(o, "factor = {}", float(factor)).unwrap();
-            writeln!(o, "add = {}", duration(add)).unwrap();
+            keys.dump_keys(&mut o.text);
         }
     }
     match &fault.when {

@@ -7,7 +7,6 @@ use std::fmt::Write;
 use super::geo::{Geo, Placed};
 use super::ids::{DatacenterId, DnsId};
 use super::types::{Dns, Scenario};
-use super::units::format_duration;
 
 fn string(text: &str) -> String {
     toml::Value::String(text.to_owned()).to_string()
@@ -28,7 +27,7 @@ pub(super) fn write_links(o: &mut String, geo: &Geo) {
         writeln!(o, "\n[[network.link]]").unwrap();
         let between = [link.a, link.b].map(|region| geo.regions[region].name.as_str());
         writeln!(o, "between = {}", list(between)).unwrap();
-        writeln!(o, "latency = {}", string(&format_duration(link.latency))).unwrap();
+        link.keys.dump_keys(o);
     }
 }
 
@@ -36,7 +35,7 @@ pub(super) fn write_links(o: &mut String, geo: &Geo) {
 pub(super) fn write_places(o: &mut String, geo: &Geo) {
     for region in &geo.regions {
         writeln!(o, "\n[region.{}]", string(&region.name)).unwrap();
-        writeln!(o, "users = {:?}", region.users).unwrap();
+        region.dump_keys(o);
     }
     for datacenter in &geo.datacenters {
         writeln!(o, "\n[datacenter.{}]", string(&datacenter.name)).unwrap();
@@ -67,9 +66,7 @@ pub(super) fn write_dns_targets(o: &mut String, scenario: &Scenario, id: DnsId, 
         Some(geo_dns) => {
             let targets = geo_dns.targets.iter().map(|&t| scenario.dns_target_name(t));
             writeln!(o, "targets = {}", list(targets)).unwrap();
-            if let Some(check) = &geo_dns.health_check {
-                writeln!(o, "health_check = {}", check.dump_inline()).unwrap();
-            }
+            geo_dns.keys.dump_keys(o);
         }
         None => writeln!(o, "target = {}", string(scenario.dns_target_name(dns.target))).unwrap(),
     }

@@ -14,6 +14,7 @@
 //! "everywhere": they add no matrix latency and no partition reaches them.
 
 use super::ids::{BalancerId, CacheId, DatabaseId, DatacenterId, DnsId, EndpointId, PoolId, RegionId};
+use super::section::{self, section};
 use super::types::{DnsTarget, HealthCheck};
 use crate::engine::SimDuration;
 use crate::engine::id::IdVec;
@@ -29,20 +30,37 @@ pub struct Geo {
     pub dns: Vec<GeoDns>,
 }
 
-/// A region and its share of the users (shares are normalized over all
-/// regions).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Region {
-    pub name: String,
-    pub users: f64,
+section! {
+    /// `[region.<name>]`: where a share of the users are.
+    pub struct Region(name) {
+        /// The region's share of the users (shares are normalized; greater than zero).
+        users: f64 = required("0.5"), section::PositiveNumber;
+    }
 }
 
-/// `[[network.link]] between = [a, b]`: one-way latency between regions.
+/// `[[network.link]] between = [a, b]`: the regions it joins, read by
+/// hand, and its plain keys (`LinkKeys`, which it derefs to).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Link {
     pub a: RegionId,
     pub b: RegionId,
-    pub latency: SimDuration,
+    pub keys: LinkKeys,
+}
+
+impl std::ops::Deref for Link {
+    type Target = LinkKeys;
+
+    fn deref(&self) -> &LinkKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `[[network.link]]`: the one-way latency between two regions (symmetric).
+    pub struct LinkKeys {
+        /// The one-way latency.
+        latency: SimDuration = required("\"80ms\""), section::Duration;
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -71,7 +89,9 @@ pub struct Placement {
 }
 
 /// A geoDNS name: each user is answered with the nearest healthy target
-/// (by the latency from the user's region), the first listed on a tie.
+/// (by the latency from the user's region), the first listed on a tie. Its
+/// targets are read by hand, its plain keys are `GeoDnsKeys` (which it
+/// derefs to).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GeoDns {
     pub dns: DnsId,
@@ -82,8 +102,28 @@ pub struct GeoDns {
     /// load; an endpoint no call through the name uses may resolve to an
     /// id no endpoint has.
     pub endpoints: Vec<IdVec<EndpointId, EndpointId>>,
-    /// Probes of each target; without one every target counts as healthy.
-    pub health_check: Option<HealthCheck>,
+    pub keys: GeoDnsKeys,
+}
+
+impl std::ops::Deref for GeoDns {
+    type Target = GeoDnsKeys;
+
+    fn deref(&self) -> &GeoDnsKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// The geoDNS keys of `[dns.<name>]`.
+    pub struct GeoDnsKeys {
+        /// GeoDNS: `{ interval = "10s", timeout = "2s", unhealthy_threshold = 3,
+        /// healthy_threshold = 2 }`: a probe of every target each `interval`; a target fails when
+        /// its balancer is dead (at once if crashed, after `timeout` if hung) or no instance
+        /// behind it is up; after `unhealthy_threshold` failures in a row answers stop naming it,
+        /// after `healthy_threshold` successes they name it again. Users holding a cached answer
+        /// keep using a dead target until their record expires.
+        health_check: Option<HealthCheck> = optional(), section::nested::<HealthCheck>();
+    }
 }
 
 impl Geo {
@@ -227,7 +267,9 @@ mod tests {
             links: vec![Link {
                 a: US,
                 b: EU,
-                latency: SimDuration::from_millis(40),
+                keys: LinkKeys {
+                    latency: SimDuration::from_millis(40),
+                },
             }],
             datacenters: IdVec::from_vec(vec![
                 Datacenter {

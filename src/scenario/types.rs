@@ -923,19 +923,46 @@ pub enum FaultTime {
     Random { mtbf: Dist, mttr: Dist },
 }
 
+/// What a fault does. The target (`kill`, `restore`, `slow`, `partition`)
+/// and the time (`at` and `for`, or `mtbf` and `mttr`) are read by hand:
+/// which keys go together depends on which are there (and `for` is no Rust
+/// name); the plain keys of a kill and of a slow-down are `KillKeys` and
+/// `SlowKeys`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FaultAction {
     /// The target stops: a crash refuses connections and resets what is in
     /// flight; a hang answers nothing (callers wait until they time out).
-    Kill { mode: KillMode },
+    Kill(KillKeys),
     /// Undoes a kill (the target comes back empty) or a slow-down.
     Restore,
     /// Service times at the target are multiplied by `factor` and extended
     /// by `add`.
-    Slow { factor: f64, add: SimDuration },
+    Slow(SlowKeys),
     /// The two data centers of a `FaultTarget::Partition` cannot talk.
     Partition,
 }
+
+section! {
+    /// The keys of a `kill` fault.
+    pub struct KillKeys {
+        /// How a `kill` fails.
+        mode: KillMode = default(KillMode::Crash), section::word::<KillMode>();
+    }
+}
+
+impl Copy for KillKeys {}
+
+section! {
+    /// The keys of a `slow` fault.
+    pub struct SlowKeys {
+        /// `slow`: service times × this (greater than zero).
+        factor: f64 = default(1.0), section::PositiveNumber;
+        /// `slow`: service times + this.
+        add: SimDuration = default(SimDuration::ZERO), section::Duration;
+    }
+}
+
+impl Copy for SlowKeys {}
 
 words! {
     /// How a killed target fails.
