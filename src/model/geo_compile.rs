@@ -92,7 +92,7 @@ pub(super) fn build(scenario: &Scenario, arenas: &Arenas) -> Geo {
                 .iter()
                 .map(|&answer| target(scenario, arenas, &state, answer))
                 .collect();
-            Some(state.dns_state(targets, spec.health_check.clone(), users))
+            Some(state.dns_state(targets, spec.keys.health_check.clone(), users))
         })
         .collect();
     state

@@ -39,20 +39,12 @@ section! {
 }
 
 /// `[[network.link]] between = [a, b]`: the regions it joins, read by
-/// hand, and its plain keys (`LinkKeys`, which it derefs to).
+/// hand, and its plain keys (`LinkKeys`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Link {
     pub a: RegionId,
     pub b: RegionId,
     pub keys: LinkKeys,
-}
-
-impl std::ops::Deref for Link {
-    type Target = LinkKeys;
-
-    fn deref(&self) -> &LinkKeys {
-        &self.keys
-    }
 }
 
 section! {
@@ -90,8 +82,7 @@ pub struct Placement {
 
 /// A geoDNS name: each user is answered with the nearest healthy target
 /// (by the latency from the user's region), the first listed on a tie. Its
-/// targets are read by hand, its plain keys are `GeoDnsKeys` (which it
-/// derefs to).
+/// targets are read by hand, its plain keys are `GeoDnsKeys`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GeoDns {
     pub dns: DnsId,
@@ -103,14 +94,6 @@ pub struct GeoDns {
     /// id no endpoint has.
     pub endpoints: Vec<IdVec<EndpointId, EndpointId>>,
     pub keys: GeoDnsKeys,
-}
-
-impl std::ops::Deref for GeoDns {
-    type Target = GeoDnsKeys;
-
-    fn deref(&self) -> &GeoDnsKeys {
-        &self.keys
-    }
 }
 
 section! {
@@ -172,7 +155,7 @@ impl Geo {
         self.links
             .iter()
             .find(|link| (link.a == a && link.b == b) || (link.a == b && link.b == a))
-            .map_or(SimDuration::ZERO, |link| link.latency)
+            .map_or(SimDuration::ZERO, |link| link.keys.latency)
     }
 
     /// Every target of DNS name `dns`, whose first target is `target`.
