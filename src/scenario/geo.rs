@@ -166,8 +166,8 @@ impl Geo {
         }
     }
 
-    /// The region named `name`: for the loader, which meets region names
-    /// in CDN edges.
+    /// The region named `name`: for CDN edges, which are named after their
+    /// regions and still hold those names (`cdn_regions`).
     pub(crate) fn region_named(&self, name: &str) -> Option<RegionId> {
         self.regions
             .iter_enumerated()
