@@ -390,11 +390,9 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
                     entry: Entry::Dns(dns),
                     ..
                 },
-            ) => match scenario.geo.dns(&scenario.dns[dns].name) {
-                Some(geo) => geo
-                    .targets
-                    .iter()
-                    .map(|target| builder.endpoint_call(scenario.geo_target(target, call)))
+            ) => match scenario.geo.dns(dns) {
+                Some(geo) => (0..geo.targets.len())
+                    .map(|index| builder.endpoint_call(scenario.geo_target(geo, index, call)))
                     .collect(),
                 None => IdVec::new(),
             },

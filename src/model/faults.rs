@@ -11,7 +11,7 @@ use super::ids::{
 use super::sampler::Sampler;
 use super::{Event, Model, Role};
 use crate::engine::{EventQueue, SimDuration, SimTime, StreamId};
-use crate::scenario::{FaultAction, FaultTime, KillMode, Scenario};
+use crate::scenario::{FaultAction, FaultTime, KillKeys, KillMode, Scenario, SlowKeys};
 
 /// A fault of the scenario, resolved to the instances it hits.
 #[derive(Debug)]
@@ -116,7 +116,7 @@ impl Model {
         let broker = self.fault_sources[source].queue;
         let mut lost_messages = 0;
         let (kind, detail) = match (action, undo) {
-            (FaultAction::Kill { mode }, false) => {
+            (FaultAction::Kill(KillKeys { mode }), false) => {
                 for &instance in &instances {
                     self.kill_instance(instance, mode, queue);
                 }
@@ -126,7 +126,7 @@ impl Model {
                 }
                 ("kill", mode.name().to_owned())
             }
-            (FaultAction::Slow { factor, add }, false) => {
+            (FaultAction::Slow(SlowKeys { factor, add }), false) => {
                 for &instance in &instances {
                     let instance = &mut self.instances[instance];
                     instance.slow_factor = factor;
@@ -134,7 +134,7 @@ impl Model {
                 }
                 ("slow", format!("×{factor} +{add}"))
             }
-            (FaultAction::Restore, false) | (FaultAction::Kill { .. } | FaultAction::Slow { .. }, true) => {
+            (FaultAction::Restore, false) | (FaultAction::Kill(_) | FaultAction::Slow(_), true) => {
                 for &instance in &instances {
                     self.restore_instance(instance, queue);
                 }

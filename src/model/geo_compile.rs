@@ -11,10 +11,10 @@ use super::database::Database;
 use super::faults::FaultSource;
 use super::frame::{InstanceId, NO_BALANCER, StationId};
 use super::geo::{DnsTarget, Geo, NO_DC};
-use super::ids::{BalancerId, CacheId, DatabaseId, DatacenterId, FaultSourceId, RegionId};
+use super::ids::{BalancerId, CacheId, DatabaseId, DatacenterId, FaultSourceId};
 use crate::engine::id::IdVec;
 use crate::scenario::geo::Placed;
-use crate::scenario::{FaultTarget, Scenario};
+use crate::scenario::{self, FaultTarget, Scenario};
 
 /// What `build` needs from the compiled arenas.
 pub(super) struct Arenas<'a> {
@@ -26,68 +26,57 @@ pub(super) struct Arenas<'a> {
     pub balancers: &'a IdVec<BalancerId, Balancer>,
 }
 
-fn dc_index(scenario: &Scenario, name: Option<&str>) -> DatacenterId {
-    name.and_then(|name| scenario.geo.datacenters.iter().position(|dc| dc.name == name))
-        .map_or(NO_DC, DatacenterId::from_index)
-}
-
 pub(super) fn build(scenario: &Scenario, arenas: &Arenas) -> Geo {
     let geo = &scenario.geo;
     let regions: Vec<(String, f64)> = geo.regions.iter().map(|r| (r.name.clone(), r.users)).collect();
     let mut link_ns = Vec::with_capacity(regions.len() * regions.len());
-    for a in &geo.regions {
-        for b in &geo.regions {
-            link_ns.push(geo.latency(&a.name, &b.name).as_nanos());
+    for a in geo.regions.ids() {
+        for b in geo.regions.ids() {
+            link_ns.push(geo.latency(a, b).as_nanos());
         }
     }
     let datacenters = geo
         .datacenters
         .iter()
-        .map(|dc| {
-            let region = geo.regions.iter().position(|r| r.name == dc.region);
-            (
-                dc.name.clone(),
-                RegionId::from_index(region.expect("regions are checked at load")),
-            )
-        })
+        .map(|dc| (dc.name.clone(), dc.region))
         .collect();
     let mut state = Geo::new(regions, link_ns, datacenters);
     state.instance_dc = IdVec::from_elem(NO_DC, arenas.instances.len());
     state.station_dc = IdVec::from_elem(NO_DC, arenas.stations.len());
-    let place = |state: &mut Geo, station: StationId, dc: DatacenterId| {
+    let place = |state: &mut Geo, station: StationId, dc: Option<DatacenterId>| {
+        let dc = dc.unwrap_or(NO_DC);
         state.station_dc[station] = dc;
         state.instance_dc[arenas.stations[station].instances()].fill(dc);
     };
-    for (id, pool) in scenario.pools.iter_enumerated() {
-        let dc = dc_index(scenario, geo.datacenter_of(Placed::Pool, &pool.name));
-        place(&mut state, arenas.station_ids[id], dc);
+    for pool in scenario.pools.ids() {
+        place(
+            &mut state,
+            arenas.station_ids[pool],
+            geo.datacenter_of(Placed::Pool(pool)),
+        );
     }
-    for (spec, database) in scenario.databases.iter().zip(arenas.databases) {
+    for (id, database) in arenas.databases.iter_enumerated() {
         for node in &database.nodes {
-            let name = match node.slot.0 {
-                0 => geo.datacenter_of(Placed::Database, &spec.name),
-                slot => geo.replica_datacenter(&spec.name, slot - 1),
+            let dc = match node.slot.0 {
+                0 => geo.datacenter_of(Placed::Database(id)),
+                slot => geo.replica_datacenter(id, slot - 1),
             };
-            let station = arenas.instances[node.instance].station;
-            place(&mut state, station, dc_index(scenario, name));
+            place(&mut state, arenas.instances[node.instance].station, dc);
         }
     }
-    for (spec, cache) in scenario.caches.iter().zip(arenas.caches) {
-        let dc = dc_index(scenario, geo.datacenter_of(Placed::Cache, &spec.name));
+    for (id, cache) in arenas.caches.iter_enumerated() {
+        let dc = geo.datacenter_of(Placed::Cache(id));
         for node in &cache.nodes {
             place(&mut state, arenas.instances[*node].station, dc);
         }
     }
-    state.balancer_dc = scenario
+    state.balancer_dc = arenas
         .balancers
-        .iter()
-        .zip(arenas.balancers)
-        .map(
-            |(spec, balancer)| match geo.datacenter_of(Placed::Balancer, &spec.name) {
-                Some(name) => dc_index(scenario, Some(name)),
-                None => state.instance_dc[balancer.first_instance],
-            },
-        )
+        .iter_enumerated()
+        .map(|(id, balancer)| match geo.datacenter_of(Placed::Balancer(id)) {
+            Some(dc) => dc,
+            None => state.instance_dc[balancer.first_instance],
+        })
         .collect();
     state.balancer_down = IdVec::from_elem(None, arenas.balancers.len());
     state.balancer_refused_window = IdVec::from_elem(0, arenas.balancers.len());
@@ -95,46 +84,44 @@ pub(super) fn build(scenario: &Scenario, arenas: &Arenas) -> Geo {
     let users = scenario.workload.arrivals.users() as u32;
     state.dns = scenario
         .dns
-        .iter()
+        .ids()
         .map(|dns| {
-            let spec = geo.dns(&dns.name)?;
+            let spec = geo.dns(dns)?;
             let targets = spec
                 .targets
                 .iter()
-                .map(|name| target(scenario, arenas, &state, name))
+                .map(|&answer| target(scenario, arenas, &state, answer))
                 .collect();
-            Some(state.dns_state(targets, spec.health_check.clone(), users))
+            Some(state.dns_state(targets, spec.keys.health_check.clone(), users))
         })
         .collect();
     state
 }
 
-fn target(scenario: &Scenario, arenas: &Arenas, state: &Geo, name: &str) -> DnsTarget {
-    let (balancer, first_instance, instance_count, datacenter) =
-        match scenario.balancers.iter().position(|b| b.name == name) {
-            Some(index) => {
-                let index = BalancerId::from_index(index);
-                let balancer = &arenas.balancers[index];
-                (
-                    index,
-                    balancer.first_instance,
-                    balancer.instance_count,
-                    state.balancer_dc[index],
-                )
-            }
-            None => {
-                let station = arenas.station_ids[scenario.pool_id(name).expect("checked at load")];
-                let pool = &arenas.stations[station];
-                (
-                    NO_BALANCER,
-                    pool.first_instance,
-                    pool.instance_count,
-                    state.station_dc[station],
-                )
-            }
-        };
+fn target(scenario: &Scenario, arenas: &Arenas, state: &Geo, answer: scenario::DnsTarget) -> DnsTarget {
+    let (balancer, first_instance, instance_count, datacenter) = match answer {
+        scenario::DnsTarget::Balancer(id) => {
+            let balancer = &arenas.balancers[id];
+            (
+                id,
+                balancer.first_instance,
+                balancer.instance_count,
+                state.balancer_dc[id],
+            )
+        }
+        scenario::DnsTarget::Pool(pool) => {
+            let station = arenas.station_ids[pool];
+            let pool = &arenas.stations[station];
+            (
+                NO_BALANCER,
+                pool.first_instance,
+                pool.instance_count,
+                state.station_dc[station],
+            )
+        }
+    };
     DnsTarget {
-        name: name.to_owned(),
+        name: scenario.dns_target_name(answer).to_owned(),
         datacenter,
         balancer,
         first_instance,
@@ -152,11 +139,10 @@ fn target(scenario: &Scenario, arenas: &Arenas, state: &Geo, name: &str) -> DnsT
 pub(super) fn attach_faults(scenario: &Scenario, geo: &Geo, sources: &mut IdVec<FaultSourceId, FaultSource>) {
     for (fault, source) in scenario.faults.iter().zip(sources) {
         let dcs: Vec<DatacenterId> = match &fault.target {
-            FaultTarget::Datacenter { datacenter } => vec![dc_index(scenario, Some(datacenter))],
+            FaultTarget::Datacenter { datacenter } => vec![*datacenter],
             FaultTarget::Partition { a, b } => {
-                let (a, b) = (dc_index(scenario, Some(a)), dc_index(scenario, Some(b)));
-                source.partition = Some((a, b));
-                vec![a, b]
+                source.partition = Some((*a, *b));
+                vec![*a, *b]
             }
             _ => continue,
         };

@@ -16,7 +16,7 @@ use crate::engine::SimDuration;
 use crate::scenario::geo::Placed;
 use crate::scenario::ids::{CacheId, DatabaseId};
 use crate::scenario::{
-    Arrivals, Cache, CacheCapacity, Cdn, CdnFallback, CdnOrigin, ClassCall, Database, ReadFrom,
+    Arrivals, Cache, CacheCapacity, Cdn, CdnFallback, CdnOrigin, ClassCall, Database, DnsTarget, ReadFrom,
     ReplicationMode, Scenario, Sharding, Step, WritePolicy, visit_steps,
 };
 
@@ -74,7 +74,7 @@ impl Topology {
         for dns in &scenario.dns {
             topology.add_node("dns", &dns.name, format!("DNS, TTL {}", dns.ttl));
         }
-        for balancer in &scenario.balancers {
+        for (id, balancer) in scenario.balancers.iter_enumerated() {
             let sticky = if balancer.sticky.is_some() {
                 ", sticky sessions"
             } else {
@@ -85,8 +85,9 @@ impl Topology {
                 &balancer.name,
                 format!("balancer, {}{sticky}", balancer.policy.name()),
             );
+            topology.place_last(scenario, Placed::Balancer(id));
         }
-        for pool in &scenario.pools {
+        for (id, pool) in scenario.pools.iter_enumerated() {
             let size = scenario.pool_size(pool);
             let machine = if size.name.is_empty() {
                 String::new()
@@ -101,6 +102,7 @@ impl Topology {
                 pool.instances, pool.workers
             );
             topology.add_node("pool", &pool.name, detail);
+            topology.place_last(scenario, Placed::Pool(id));
         }
         for queue in &scenario.queues {
             let kind = if queue.durable { "durable" } else { "in memory" };
@@ -110,11 +112,13 @@ impl Topology {
                 format!("queue, {kind}, {} max", queue.capacity),
             );
         }
-        for database in &scenario.databases {
+        for (id, database) in scenario.databases.iter_enumerated() {
             topology.add_node("database", &database.name, database_detail(database));
+            topology.place_last(scenario, Placed::Database(id));
         }
-        for cache in &scenario.caches {
+        for (id, cache) in scenario.caches.iter_enumerated() {
             topology.add_node("cache", &cache.name, cache_detail(cache));
+            topology.place_last(scenario, Placed::Cache(id));
         }
         for cdn in &scenario.cdns {
             topology.add_node("cdn", &cdn.name, cdn_detail(cdn));
@@ -139,20 +143,17 @@ impl Topology {
             };
             topology.add_edge(&cdn.name, origin, &label);
         }
-        for dns in &scenario.dns {
-            for target in scenario
-                .geo
-                .dns_targets(&dns.name, scenario.dns_target_name(dns.target))
-            {
-                let label = if scenario.geo.dns(&dns.name).is_some() {
-                    "nearest healthy"
-                } else {
-                    "resolves to"
-                };
-                topology.add_edge(&dns.name, target, label);
+        for (id, dns) in scenario.dns.iter_enumerated() {
+            let label = if scenario.geo.dns(id).is_some() {
+                "nearest healthy"
+            } else {
+                "resolves to"
+            };
+            for target in scenario.geo.dns_targets(id, dns.target) {
+                topology.add_edge(&dns.name, scenario.dns_target_name(target), label);
             }
         }
-        topology.place(scenario);
+        topology.place_users(scenario);
         for balancer in &scenario.balancers {
             topology.add_edge(
                 &balancer.name,
@@ -214,30 +215,36 @@ impl Topology {
         topology
     }
 
-    /// Puts placed components in their data center's group (`dc (region)`),
-    /// and says where a database's replicas and the users are.
-    fn place(&mut self, scenario: &Scenario) {
+    /// Puts the node just added, `component`, in its data center's group
+    /// (`dc (region)`), and says where a database's replicas are. A
+    /// balancer without a data center of its own stands with its pool.
+    fn place_last(&mut self, scenario: &Scenario, component: Placed) {
         let geo = &scenario.geo;
-        for node in &mut self.nodes {
-            let placed = match node.kind {
-                "balancer" => scenario.target_datacenter(&node.name),
-                "pool" => geo.datacenter_of(Placed::Pool, &node.name),
-                "database" => geo.datacenter_of(Placed::Database, &node.name),
-                "cache" => geo.datacenter_of(Placed::Cache, &node.name),
-                _ => None,
-            };
-            node.group = placed.map(|dc| match geo.region_of(dc) {
-                Some(region) => format!("{dc} ({region})"),
-                None => dc.to_owned(),
-            });
-            if node.kind == "database"
-                && let Some(placement) = geo.placement(Placed::Database, &node.name)
-            {
-                for (replica, dc) in placement.replica_datacenters.iter().enumerate() {
-                    let _ = write!(node.detail, "; replica[{replica}] in {dc}");
-                }
+        let node = self.nodes.last_mut().expect("a node was just added");
+        let placed = match component {
+            Placed::Balancer(balancer) => scenario.target_datacenter(DnsTarget::Balancer(balancer)),
+            other => geo.datacenter_of(other),
+        };
+        node.group = placed.map(|dc| {
+            let region = &geo.regions[geo.region_of(dc)].name;
+            format!("{} ({region})", geo.datacenters[dc].name)
+        });
+        if let Placed::Database(_) = component
+            && let Some(placement) = geo.placement(component)
+        {
+            for (replica, &dc) in placement.replica_datacenters.iter().enumerate() {
+                let _ = write!(
+                    node.detail,
+                    "; replica[{replica}] in {}",
+                    geo.datacenters[dc].name
+                );
             }
         }
+    }
+
+    /// Says where the users are.
+    fn place_users(&mut self, scenario: &Scenario) {
+        let geo = &scenario.geo;
         if !geo.regions.is_empty() {
             let total: f64 = geo.regions.iter().map(|r| r.users).sum();
             let shares: Vec<String> = geo

@@ -11,6 +11,7 @@
 //! spread over the edges by a hash of their id, as before.
 
 use super::diagnostic::Diagnostic;
+use super::ids::RegionId;
 use super::parse::Reference;
 use super::reader::did_you_mean;
 use super::types::{Cdn, CdnEdges, FaultTarget, Scenario};
@@ -20,40 +21,37 @@ use super::types::{Cdn, CdnEdges, FaultTarget, Scenario};
 /// an edge names no region (the loader rejects both combinations).
 pub fn region_edges(scenario: &Scenario, cdn: &Cdn) -> Vec<u32> {
     let geo = &scenario.geo;
-    let CdnEdges::Named(names) = &cdn.edges else {
+    let Some(edges) = edge_region_ids(scenario, cdn) else {
         return Vec::new();
     };
-    if geo.regions.is_empty() || names.iter().any(|name| geo.region(name).is_none()) {
-        return Vec::new();
-    }
     geo.regions
-        .iter()
+        .ids()
         .map(|region| {
-            let nearest = names
+            let nearest = edges
                 .iter()
                 .enumerate()
-                .min_by_key(|(index, name)| (geo.latency(&region.name, name), *index))
+                .min_by_key(|&(index, &edge)| (geo.latency(region, edge), index))
                 .expect("a CDN has at least one edge");
             nearest.0 as u32
         })
         .collect()
 }
 
+/// The region each named edge of `cdn` stands in: `None` when the
+/// scenario has no regions, the edges are counted, or one names no region.
+fn edge_region_ids(scenario: &Scenario, cdn: &Cdn) -> Option<Vec<RegionId>> {
+    let CdnEdges::Named(names) = &cdn.edges else {
+        return None;
+    };
+    let geo = &scenario.geo;
+    let edges: Option<Vec<RegionId>> = names.iter().map(|name| geo.region_named(name)).collect();
+    edges.filter(|_| !geo.regions.is_empty())
+}
+
 /// The region of each edge of `cdn` (indexes into the scenario's regions),
 /// or empty when edges are not placed in regions.
 pub fn edge_regions(scenario: &Scenario, cdn: &Cdn) -> Vec<u16> {
-    let CdnEdges::Named(names) = &cdn.edges else {
-        return Vec::new();
-    };
-    let regions = &scenario.geo.regions;
-    names
-        .iter()
-        .map(|name| regions.iter().position(|region| &region.name == name))
-        .collect::<Option<Vec<usize>>>()
-        .filter(|_| !regions.is_empty())
-        .map_or_else(Vec::new, |found| {
-            found.into_iter().map(|index| index as u16).collect()
-        })
+    edge_region_ids(scenario, cdn).map_or_else(Vec::new, |found| found.into_iter().map(|r| r.0).collect())
 }
 
 /// With regions declared: every CDN names its edges after regions (errors),
@@ -90,7 +88,7 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Diagnostic> {
             }
         };
         let mut placed = true;
-        for name in names.iter().filter(|name| scenario.geo.region(name).is_none()) {
+        for name in names.iter().filter(|name| !known.contains(&name.as_str())) {
             placed = false;
             let help = match did_you_mean(name, known.iter().copied()) {
                 Some(best) => format!("did you mean `{best}`?"),
@@ -106,10 +104,11 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Diagnostic> {
             continue;
         }
         let serving = region_edges(scenario, cdn);
-        for (region, &edge) in regions.iter().zip(&serving) {
+        let edges = edge_region_ids(scenario, cdn).expect("every edge names a region");
+        for ((id, region), &edge) in regions.iter_enumerated().zip(&serving) {
             let edge_name = &names[edge as usize];
             if *edge_name != region.name {
-                let latency = scenario.geo.latency(&region.name, edge_name);
+                let latency = scenario.geo.latency(id, edges[edge as usize]);
                 diagnostics.push(
                     Diagnostic::warning(format!(
                         "region `{}` has no edge of CDN `{}`: its users go to edge `{edge_name}`, \
@@ -178,7 +177,7 @@ pub(crate) fn check_edge_name(reference: &Reference, cdn: &Cdn, edge: &str) -> O
 /// nanoseconds, over the regions' user shares: zero when every region has
 /// its own edge (or there are no regions).
 pub fn mean_edge_link_ns(scenario: &Scenario, cdn: &Cdn) -> f64 {
-    let CdnEdges::Named(names) = &cdn.edges else {
+    let Some(edges) = edge_region_ids(scenario, cdn) else {
         return 0.0;
     };
     let regions = &scenario.geo.regions;
@@ -187,10 +186,10 @@ pub fn mean_edge_link_ns(scenario: &Scenario, cdn: &Cdn) -> f64 {
         return 0.0;
     }
     regions
-        .iter()
+        .iter_enumerated()
         .zip(region_edges(scenario, cdn))
-        .map(|(region, edge)| {
-            let link = scenario.geo.latency(&region.name, &names[edge as usize]);
+        .map(|((id, region), edge)| {
+            let link = scenario.geo.latency(id, edges[edge as usize]);
             region.users / total * link.as_nanos() as f64
         })
         .sum()

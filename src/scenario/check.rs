@@ -650,10 +650,14 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
         let mut name = component;
         loop {
             reached.insert(name);
-            if let Some(dns) = scenario.dns_name(name) {
+            if let Some((id, dns)) = scenario.dns.iter_enumerated().find(|(_, dns)| dns.name == name) {
                 // A geoDNS name reaches every target it can answer with.
-                if let Some(geo) = scenario.geo.dns(name) {
-                    pending.extend(geo.targets[1..].iter().map(|t| (t.as_str(), endpoint)));
+                if let Some(geo) = scenario.geo.dns(id) {
+                    pending.extend(
+                        geo.targets[1..]
+                            .iter()
+                            .map(|&target| (scenario.dns_target_name(target), endpoint)),
+                    );
                 }
                 name = scenario.dns_target_name(dns.target);
             } else if let Some(balancer) = scenario.balancer(name) {

@@ -349,34 +349,34 @@ fn write_scenario<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
         writeln!(o, "\n[size.{}]", key(&size.name)).unwrap();
         size.dump_keys(&mut o.text);
     }
-    for dns in &scenario.dns {
+    for (id, dns) in scenario.dns.iter_enumerated() {
         writeln!(o, "\n[dns.{}]", key(&dns.name)).unwrap();
         dns.keys.dump_keys_with(&mut o.text, &o.dists);
-        super::dump_geo::write_dns_targets(&mut o.text, scenario, dns);
+        super::dump_geo::write_dns_targets(&mut o.text, scenario, id, dns);
     }
-    for balancer in &scenario.balancers {
+    for (id, balancer) in scenario.balancers.iter_enumerated() {
         writeln!(o, "\n[balancer.{}]", key(&balancer.name)).unwrap();
         writeln!(o, "pool = {}", string(&scenario.pools[balancer.pool].name)).unwrap();
-        super::dump_geo::write_placement(&mut o.text, &scenario.geo, Placed::Balancer, &balancer.name);
+        super::dump_geo::write_placement(&mut o.text, &scenario.geo, Placed::Balancer(id));
         if let Some(sticky) = &balancer.sticky {
             writeln!(o, "sticky = true").unwrap();
             writeln!(o, "session_ttl = {}", duration(sticky.session_ttl)).unwrap();
         }
         balancer.keys.dump_keys_with(&mut o.text, &o.dists);
     }
-    for pool in &scenario.pools {
-        write_pool(o, scenario, pool);
+    for (id, pool) in scenario.pools.iter_enumerated() {
+        write_pool(o, scenario, id, pool);
     }
-    for database in &scenario.databases {
+    for (id, database) in scenario.databases.iter_enumerated() {
         write_database(o, scenario, database);
-        super::dump_geo::write_placement(&mut o.text, &scenario.geo, Placed::Database, &database.name);
+        super::dump_geo::write_placement(&mut o.text, &scenario.geo, Placed::Database(id));
     }
     for keyspace in &scenario.keyspaces {
         write_keyspace(o, keyspace);
     }
-    for cache in &scenario.caches {
+    for (id, cache) in scenario.caches.iter_enumerated() {
         write_cache(o, scenario, cache);
-        super::dump_geo::write_placement(&mut o.text, &scenario.geo, Placed::Cache, &cache.name);
+        super::dump_geo::write_placement(&mut o.text, &scenario.geo, Placed::Cache(id));
     }
     for cdn in &scenario.cdns {
         write_cdn(o, scenario, cdn);
@@ -400,19 +400,19 @@ fn write_fault<'a>(o: &mut Out<'a>, s: &Scenario, fault: &'a Fault) {
     let target = string(&s.fault_target_text(&fault.target));
     match fault.action {
         FaultAction::Partition => {
-            if let super::types::FaultTarget::Partition { a, b } = &fault.target {
-                writeln!(o, "partition = [{}, {}]", string(a), string(b)).unwrap();
+            if let super::types::FaultTarget::Partition { a, b } = fault.target {
+                let name = |dc: super::ids::DatacenterId| string(&s.geo.datacenters[dc].name);
+                writeln!(o, "partition = [{}, {}]", name(a), name(b)).unwrap();
             }
         }
-        FaultAction::Kill { mode } => {
+        FaultAction::Kill(keys) => {
             writeln!(o, "kill = {target}").unwrap();
-            writeln!(o, "mode = {}", string(mode.name())).unwrap();
+            keys.dump_keys(&mut o.text);
         }
         FaultAction::Restore => writeln!(o, "restore = {target}").unwrap(),
-        FaultAction::Slow { factor, add } => {
+        FaultAction::Slow(keys) => {
             writeln!(o, "slow = {target}").unwrap();
-            writeln!(o, "factor = {}", float(factor)).unwrap();
-            writeln!(o, "add = {}", duration(add)).unwrap();
+            keys.dump_keys(&mut o.text);
         }
     }
     match &fault.when {
@@ -611,7 +611,7 @@ fn write_workload<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
     writeln!(o, "]").unwrap();
 }
 
-fn write_pool<'a>(o: &mut Out<'a>, s: &Scenario, pool: &'a Pool) {
+fn write_pool<'a>(o: &mut Out<'a>, s: &Scenario, id: super::ids::PoolId, pool: &'a Pool) {
     let geo = &s.geo;
     writeln!(o, "\n[pool.{}]", key(&pool.name)).unwrap();
     writeln!(o, "instances = {}", pool.instances).unwrap();
@@ -622,7 +622,7 @@ fn write_pool<'a>(o: &mut Out<'a>, s: &Scenario, pool: &'a Pool) {
     if let Some(store) = pool.session_store {
         writeln!(o, "session_store = {}", string(&s.databases[store].name)).unwrap();
     }
-    super::dump_geo::write_placement(&mut o.text, geo, Placed::Pool, &pool.name);
+    super::dump_geo::write_placement(&mut o.text, geo, Placed::Pool(id));
     if let Some(scale) = &pool.autoscale {
         let mut lines = String::new();
         scale.keys.dump_keys_with(&mut lines, &o.dists);

@@ -1,5 +1,6 @@
 //! Whole-scenario checks of the geography: region and data-center names
-//! resolve, every target of a geoDNS name serves the endpoints called
+//! resolve (by the names the readers recorded, before their ids are known
+//! to be good), every target of a geoDNS name serves the endpoints called
 //! through it, a database's replica placements fit its replicas, and
 //! data-center faults name real data centers.
 
@@ -23,21 +24,23 @@ fn unknown(reference: &Reference, name: &str, what: &str, known: &[&str]) -> Dia
         .help(help)
 }
 
+fn regions(scenario: &Scenario) -> Vec<&str> {
+    scenario.geo.regions.iter().map(|r| r.name.as_str()).collect()
+}
+
+fn datacenters(scenario: &Scenario) -> Vec<&str> {
+    scenario.geo.datacenters.iter().map(|d| d.name.as_str()).collect()
+}
+
 /// A region or data-center reference: `None` when it resolves.
 pub(crate) fn check_reference(scenario: &Scenario, reference: &Reference) -> Option<Diagnostic> {
     let name = reference.name.as_str();
-    let geo = &scenario.geo;
-    match reference.kind {
-        RefKind::Region if geo.region(name).is_none() => {
-            let known: Vec<&str> = geo.regions.iter().map(|r| r.name.as_str()).collect();
-            Some(unknown(reference, name, "region", &known))
-        }
-        RefKind::Datacenter if geo.datacenter(name).is_none() => {
-            let known: Vec<&str> = geo.datacenters.iter().map(|d| d.name.as_str()).collect();
-            Some(unknown(reference, name, "datacenter", &known))
-        }
-        _ => None,
-    }
+    let (what, known) = match reference.kind {
+        RefKind::Region => ("region", regions(scenario)),
+        RefKind::Datacenter => ("datacenter", datacenters(scenario)),
+        _ => return None,
+    };
+    (!known.contains(&name)).then(|| unknown(reference, name, what, &known))
 }
 
 /// `datacenter.NAME` and `partition` fault targets.
@@ -46,7 +49,7 @@ pub(crate) fn check_fault_target(
     reference: &Reference,
     target: &FaultSpec,
 ) -> Option<Diagnostic> {
-    let known: Vec<&str> = scenario.geo.datacenters.iter().map(|d| d.name.as_str()).collect();
+    let known = datacenters(scenario);
     let names: Vec<&String> = match target {
         FaultSpec::Datacenter { datacenter } => vec![datacenter],
         FaultSpec::Partition { a, b } => vec![a, b],
@@ -54,29 +57,38 @@ pub(crate) fn check_fault_target(
     };
     names
         .into_iter()
-        .find(|name| scenario.geo.datacenter(name).is_none())
+        .find(|name| !known.contains(&name.as_str()))
         .map(|name| unknown(reference, name, "datacenter", &known))
 }
 
-/// Checks that need the whole scenario: run once references resolve.
+/// Checks that need the whole scenario: run once references resolve, so
+/// every id in the geography is good.
 pub(crate) fn check(scenario: &Scenario, references: &[Reference]) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for reference in references {
         if !matches!(reference.kind, RefKind::Entry | RefKind::Call { .. }) {
             continue;
         }
-        let (Some(dns), Some(endpoint)) = (scenario.geo.dns(&reference.name), &reference.endpoint) else {
+        let Some(endpoint) = &reference.endpoint else {
             continue;
         };
-        for target in &dns.targets {
-            let Some(pool) = scenario.pool_behind(target) else {
-                continue;
-            };
+        let Some(dns) = scenario
+            .geo
+            .dns
+            .iter()
+            .find(|geo| scenario.dns[geo.dns].name == reference.name)
+        else {
+            continue;
+        };
+        for &target in &dns.targets {
+            let pool = &scenario.pools[scenario.dns_pool(target)];
             if !pool.endpoints.iter().any(|e| &e.name == endpoint) {
                 diagnostics.push(
                     Diagnostic::error(format!(
-                        "`{}` can answer with `{target}`, whose pool `{}` has no endpoint `{endpoint}`",
-                        dns.name, pool.name
+                        "`{}` can answer with `{}`, whose pool `{}` has no endpoint `{endpoint}`",
+                        reference.name,
+                        scenario.dns_target_name(target),
+                        pool.name
                     ))
                     .at(reference.span.clone())
                     .path(reference.path.clone())
@@ -87,12 +99,10 @@ pub(crate) fn check(scenario: &Scenario, references: &[Reference]) -> Vec<Diagno
         }
     }
     for placement in &scenario.geo.placements {
-        if placement.kind != Placed::Database {
-            continue;
-        }
-        let Some(database) = scenario.database(&placement.component) else {
+        let Placed::Database(database) = placement.component else {
             continue;
         };
+        let database = &scenario.databases[database];
         if placement.replica_datacenters.len() > database.replicas as usize {
             diagnostics.push(
                 Diagnostic::error(format!(
@@ -107,12 +117,13 @@ pub(crate) fn check(scenario: &Scenario, references: &[Reference]) -> Vec<Diagno
         }
     }
     for (index, fault) in scenario.faults.iter().enumerate() {
-        if let FaultTarget::Partition { a, b } = &fault.target
+        if let FaultTarget::Partition { a, b } = fault.target
             && a == b
         {
             diagnostics.push(
                 Diagnostic::error(format!(
-                    "a partition separates two data centers, not `{a}` from itself"
+                    "a partition separates two data centers, not `{}` from itself",
+                    scenario.geo.datacenters[a].name
                 ))
                 .path(format!("faults[{index}].partition")),
             );

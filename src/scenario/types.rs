@@ -18,7 +18,8 @@
 
 use super::dist::Dist;
 use super::ids::{
-    BalancerId, CacheId, CdnId, ClassId, DatabaseId, DnsId, EndpointId, KeyspaceId, PoolId, QueueId, SizeId,
+    BalancerId, CacheId, CdnId, ClassId, DatabaseId, DatacenterId, DnsId, EndpointId, KeyspaceId, PoolId,
+    QueueId, SizeId,
 };
 use super::section::{self, section};
 use super::words::words;
@@ -366,6 +367,16 @@ section! {
 pub enum DnsTarget {
     Balancer(BalancerId),
     Pool(PoolId),
+}
+
+impl DnsTarget {
+    /// The target as a call's entry.
+    pub fn entry(self) -> Entry {
+        match self {
+            DnsTarget::Balancer(balancer) => Entry::Balancer(balancer),
+            DnsTarget::Pool(pool) => Entry::Pool(pool),
+        }
+    }
 }
 
 words! {
@@ -917,19 +928,46 @@ pub enum FaultTime {
     Random { mtbf: Dist, mttr: Dist },
 }
 
+/// What a fault does. The target (`kill`, `restore`, `slow`, `partition`)
+/// and the time (`at` and `for`, or `mtbf` and `mttr`) are read by hand:
+/// which keys go together depends on which are there (and `for` is no Rust
+/// name); the plain keys of a kill and of a slow-down are `KillKeys` and
+/// `SlowKeys`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FaultAction {
     /// The target stops: a crash refuses connections and resets what is in
     /// flight; a hang answers nothing (callers wait until they time out).
-    Kill { mode: KillMode },
+    Kill(KillKeys),
     /// Undoes a kill (the target comes back empty) or a slow-down.
     Restore,
     /// Service times at the target are multiplied by `factor` and extended
     /// by `add`.
-    Slow { factor: f64, add: SimDuration },
+    Slow(SlowKeys),
     /// The two data centers of a `FaultTarget::Partition` cannot talk.
     Partition,
 }
+
+section! {
+    /// The keys of a `kill` fault.
+    pub struct KillKeys {
+        /// How a `kill` fails.
+        mode: KillMode = default(KillMode::Crash), section::word::<KillMode>();
+    }
+}
+
+impl Copy for KillKeys {}
+
+section! {
+    /// The keys of a `slow` fault.
+    pub struct SlowKeys {
+        /// `slow`: service times × this (greater than zero).
+        factor: f64 = default(1.0), section::PositiveNumber;
+        /// `slow`: service times + this.
+        add: SimDuration = default(SimDuration::ZERO), section::Duration;
+    }
+}
+
+impl Copy for SlowKeys {}
 
 words! {
     /// How a killed target fails.
@@ -967,12 +1005,12 @@ pub enum FaultTarget {
     },
     /// Everything placed in a data center.
     Datacenter {
-        datacenter: String,
+        datacenter: DatacenterId,
     },
     /// The network between two data centers.
     Partition {
-        a: String,
-        b: String,
+        a: DatacenterId,
+        b: DatacenterId,
     },
     /// Every edge of a CDN.
     Cdn {
@@ -1006,15 +1044,6 @@ impl Scenario {
 
     pub fn pool(&self, name: &str) -> Option<&Pool> {
         self.pools.iter().find(|pool| pool.name == name)
-    }
-
-    /// The id of the pool named `name`: for fault targets and geoDNS
-    /// targets, still named.
-    pub(crate) fn pool_id(&self, name: &str) -> Option<PoolId> {
-        self.pools
-            .iter()
-            .position(|pool| pool.name == name)
-            .map(PoolId::from_index)
     }
 
     pub fn database(&self, name: &str) -> Option<&Database> {
@@ -1097,29 +1126,6 @@ impl Scenario {
         }
     }
 
-    /// A geoDNS target named `name` (still named; see `geo`): a balancer
-    /// or a pool.
-    pub(crate) fn geo_target_entry(&self, name: &str) -> Entry {
-        match self.balancers.iter().position(|balancer| balancer.name == name) {
-            Some(index) => Entry::Balancer(BalancerId::from_index(index)),
-            None => Entry::Pool(self.pool_id(name).expect("checked at load")),
-        }
-    }
-
-    /// What the geoDNS target `name` serves for `call` (through its DNS
-    /// name): the endpoint of the same name in the pool behind the target
-    /// (load checks that every target's pool has it).
-    pub(crate) fn geo_target(&self, name: &str, call: Target) -> Target {
-        let entry = self.geo_target_entry(name);
-        let endpoint = &self.target_endpoint(call).name;
-        let endpoints = &self.pools[self.entry_pool(entry)].endpoints;
-        let index = endpoints.iter().position(|e| e.name == *endpoint);
-        Target {
-            entry,
-            endpoint: EndpointId::from_index(index.expect("checked at load")),
-        }
-    }
-
     /// The name of a call's entry.
     pub fn entry_name(&self, entry: Entry) -> &str {
         match entry {
@@ -1175,8 +1181,13 @@ impl Scenario {
             FaultTarget::CacheNode { cache, node } => {
                 format!("cache.{}.node[{node}]", self.caches[*cache].name)
             }
-            FaultTarget::Datacenter { datacenter } => format!("datacenter.{datacenter}"),
-            FaultTarget::Partition { a, b } => format!("partition.{a}|{b}"),
+            FaultTarget::Datacenter { datacenter } => {
+                format!("datacenter.{}", self.geo.datacenters[*datacenter].name)
+            }
+            FaultTarget::Partition { a, b } => format!(
+                "partition.{}|{}",
+                self.geo.datacenters[*a].name, self.geo.datacenters[*b].name
+            ),
             FaultTarget::Cdn { cdn } => format!("cdn.{}", self.cdns[*cdn].name),
             FaultTarget::CdnEdge { cdn, edge } => format!("cdn.{}.edge[{edge}]", self.cdns[*cdn].name),
             FaultTarget::CdnEdgeNamed { cdn, edge } => format!("cdn.{}.{edge}", self.cdns[*cdn].name),

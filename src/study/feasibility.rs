@@ -498,9 +498,9 @@ fn balancer_time_ns(scenario: &Scenario, entry: Entry) -> f64 {
 }
 
 /// The geoDNS name a class calls through, if any.
-fn geo_name<'s>(scenario: &'s Scenario, class: &crate::scenario::Class) -> Option<&'s str> {
+fn geo_dns(class: &crate::scenario::Class) -> Option<DnsId> {
     match class.call.target()?.entry {
-        Entry::Dns(dns) => Some(scenario.dns[dns].name.as_str()),
+        Entry::Dns(dns) => Some(dns),
         _ => None,
     }
 }
@@ -603,9 +603,10 @@ fn walk_with(
         .iter()
         .map(|class| {
             let call = class.call.target()?;
-            let shares = scenario.geo_entry_shares(geo_name(scenario, class)?)?;
+            let dns = geo_dns(class)?;
+            let (geo, shares) = (scenario.geo.dns(dns)?, scenario.geo_entry_shares(dns)?);
             let targets = shares.into_iter().map(|(target, share, latency)| {
-                let id = Some(graph.target(scenario, scenario.geo_target(target, call)));
+                let id = Some(graph.target(scenario, scenario.geo_target(geo, target, call)));
                 (id, share, 2.0 * latency.as_nanos() as f64)
             });
             Some(targets.collect())
@@ -714,11 +715,13 @@ fn walk_with(
             _ => 0.0,
         };
         // A geoDNS name's load splits over its targets' balancers.
-        let wait = match geo_name(scenario, class).and_then(|name| scenario.geo_entry_shares(name)) {
-            Some(targets) => targets
+        let geo =
+            geo_dns(class).and_then(|dns| Some((scenario.geo.dns(dns)?, scenario.geo_entry_shares(dns)?)));
+        let wait = match geo {
+            Some((geo, targets)) => targets
                 .into_iter()
                 .map(|(target, target_share, _)| {
-                    let target = scenario.geo_target_entry(target);
+                    let target = geo.targets[target].entry();
                     target_share * estimator.balancer_wait(target, class_rate * target_share)
                 })
                 .sum(),

@@ -85,7 +85,7 @@ pub(crate) fn read_balancer(cx: &mut Cx, name: String, node: &Node) -> Option<Ba
         .require(&mut cx.reader, "pool", "\"web\"")
         .and_then(|n| super::read_reference(cx, &n, RefKind::Pool))
         .map(|name| cx.names.pool(&name));
-    let placed = super::geo::read_placement(cx, &mut table, Placed::Balancer, &name);
+    let placed = super::geo::read_placement(cx, &mut table, Placed::Balancer(cx.names.balancer(&name)));
     let sticky = table.get("sticky").map(|n| cx.reader.boolean(&n));
     let session_ttl = table.get("session_ttl");
     let sticky = match (sticky, session_ttl) {
@@ -139,7 +139,7 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
     let size = table
         .get("size")
         .map(|n| super::read_reference(cx, &n, RefKind::Size).map(|name| cx.names.size(&name)));
-    let placed = super::geo::read_placement(cx, &mut table, Placed::Pool, &name);
+    let placed = super::geo::read_placement(cx, &mut table, Placed::Pool(cx.names.pool(&name)));
     let session_store = table
         .get("session_store")
         .map(|n| super::read_reference(cx, &n, RefKind::Database).map(|name| cx.names.database(&name)));

@@ -2,6 +2,7 @@
 //! replication, shards), `[keyspace.*]` and `[cache.*]`.
 
 use super::super::dist::Dist;
+use super::super::geo::Placed;
 use super::super::reader::{Node, Reader, optional};
 use super::super::types::{
     Cache, CacheCapacity, CacheKeys, Database, DatabaseKeys, Engine, Keyspace, Popularity, ReadFrom,
@@ -90,7 +91,7 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
         .map(|n| read_replication(cx, &n, &defaults));
     let sharding = table.get("sharding").map(|n| read_sharding(&mut cx.reader, &n));
     let reshard = table.get("reshard").map(|n| read_reshard(&mut cx.reader, &n));
-    let placed = super::geo::read_placement(cx, &mut table, super::super::geo::Placed::Database, &name);
+    let placed = super::geo::read_placement(cx, &mut table, Placed::Database(cx.names.database(&name)));
     table.finish(&mut cx.reader);
     placed?;
     let keys = keys?;
@@ -299,7 +300,7 @@ pub(crate) fn read_cache(cx: &mut Cx, name: String, node: &Node) -> Option<Cache
         .require(&mut cx.reader, "keyspace", "\"items\"")
         .and_then(|n| super::read_reference(cx, &n, RefKind::Keyspace))
         .map(|name| cx.names.keyspace(&name));
-    let placed = super::geo::read_placement(cx, &mut table, super::super::geo::Placed::Cache, &name);
+    let placed = super::geo::read_placement(cx, &mut table, Placed::Cache(cx.names.cache(&name)));
     let keys = CacheKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
     placed?;

@@ -1,9 +1,10 @@
 //! Reading `[[faults]]` (scheduled or random kills, restores and
-//! slow-downs) and `[recovery]` (when a drill counts as recovered).
+//! slow-downs): the target and the time by hand, a kill's and a slow-down's
+//! plain keys with `KillKeys` and `SlowKeys` (`types.rs`).
 
 use super::super::diagnostic::Diagnostic;
 use super::super::reader::{Node, optional};
-use super::super::types::{Fault, FaultAction, FaultTime, KillMode};
+use super::super::types::{Fault, FaultAction, FaultTime, KillKeys, SlowKeys};
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, Reference};
 use crate::engine::SimDuration;
@@ -93,14 +94,8 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
     let mttr = table
         .get("mttr")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
-    let mode = table.get("mode").map(|n| {
-        cx.reader
-            .choice(&n, &KillMode::NAMES)
-            .map(|index| KillMode::ALL[index])
-    });
-    let factor_node = table.get("factor");
-    let factor = factor_node.as_ref().map(|n| cx.reader.positive_number(n));
-    let add = table.get("add").map(|n| cx.reader.duration(&n));
+    let kill_keys = KillKeys::read_keys(cx, &mut table);
+    let slow_keys = SlowKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
 
     let problem = |message: &str| {
@@ -125,23 +120,17 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
         });
     }
     let (target_node, action) = match (kill, restore, slow) {
-        (Some(target), None, None) => (
-            target,
-            FaultAction::Kill {
-                mode: optional(mode)?.unwrap_or(KillMode::Crash),
-            },
-        ),
+        (Some(target), None, None) => (target, FaultAction::Kill(kill_keys?)),
         (None, Some(target), None) => (target, FaultAction::Restore),
         (None, None, Some(target)) => {
-            let factor = optional(factor)?.unwrap_or(1.0);
-            let add = optional(add)?.unwrap_or(SimDuration::ZERO);
-            if factor == 1.0 && add == SimDuration::ZERO {
+            let keys = slow_keys?;
+            if keys.factor == 1.0 && keys.add == SimDuration::ZERO {
                 cx.reader.push(problem(
                     "a slow-down needs `factor` (× service time) or `add` (+ service time)",
                 ));
                 return None;
             }
-            (target, FaultAction::Slow { factor, add })
+            (target, FaultAction::Slow(keys))
         }
         _ => {
             cx.reader.push(problem(
@@ -169,7 +158,7 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
     if matches!(
         target,
         FaultSpec::Cdn { .. } | FaultSpec::CdnEdge { .. } | FaultSpec::CdnEdgeNamed { .. }
-    ) && matches!(action, FaultAction::Slow { .. })
+    ) && matches!(action, FaultAction::Slow(_))
     {
         // Edges model no service time, so there is nothing to slow down.
         cx.reader.invalid(
@@ -179,7 +168,7 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
         );
         return None;
     }
-    if matches!(target, FaultSpec::Queue { .. }) && matches!(action, FaultAction::Slow { .. }) {
+    if matches!(target, FaultSpec::Queue { .. }) && matches!(action, FaultAction::Slow(_)) {
         cx.reader.invalid(
             &target_node,
             "a queue's broker can be killed or restored, not slowed down",

@@ -1,30 +1,24 @@
-//! Reading the geography: `[region.*]`, `[datacenter.*]`, `[[network.link]]`,
-//! a component's `datacenter` (and a database's `replica_datacenters`), and
-//! a DNS name's `targets` and `health_check`. Placements and geoDNS details
+//! Reading the geography's names: `[datacenter.*]`, `[[network.link]]`'s
+//! `between`, a component's `datacenter` (and a database's
+//! `replica_datacenters`), and a DNS name's `targets` (`[region.*]`, a link's
+//! `latency` and a DNS name's `health_check` are declared with `section!` in
+//! `geo.rs`). Placements and geoDNS details
 //! are collected on the reading context while their component is read, and
 //! land in `Scenario::geo`.
 
-use super::super::geo::{Datacenter, GeoDns, Link, Placed, Placement, Region};
+use super::super::geo::{Datacenter, GeoDns, GeoDnsKeys, Link, LinkKeys, Placed, Placement, Region};
 use super::super::reader::{Node, TableNode, optional};
 use super::{Cx, RefKind, read_reference};
 
 /// Most regions and data centers a scenario may have.
 pub const MAX_REGIONS: usize = 64;
 
-pub(crate) fn read_region(cx: &mut Cx, name: String, node: &Node) -> Option<Region> {
-    let mut table = cx.reader.table(node)?;
-    let users = table
-        .require(&mut cx.reader, "users", "0.5")
-        .and_then(|n| cx.reader.positive_number(&n));
-    table.finish(&mut cx.reader);
-    Some(Region { name, users: users? })
-}
-
 pub(crate) fn read_datacenter(cx: &mut Cx, name: String, node: &Node) -> Option<Datacenter> {
     let mut table = cx.reader.table(node)?;
     let region = table
         .require(&mut cx.reader, "region", "\"us\"")
-        .and_then(|n| read_reference(cx, &n, RefKind::Region));
+        .and_then(|n| read_reference(cx, &n, RefKind::Region))
+        .map(|name| cx.names.region(&name));
     table.finish(&mut cx.reader);
     Some(Datacenter {
         name,
@@ -49,9 +43,7 @@ pub(crate) fn read_links(cx: &mut Cx, node: &Node) -> Option<Vec<Link>> {
 fn read_link(cx: &mut Cx, node: &Node) -> Option<Link> {
     let mut table = cx.reader.table(node)?;
     let between = table.require(&mut cx.reader, "between", "[\"us\", \"eu\"]");
-    let latency = table
-        .require(&mut cx.reader, "latency", "\"80ms\"")
-        .and_then(|n| cx.reader.duration(&n));
+    let keys = LinkKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
     let between = between?;
     let ends = cx.reader.array(&between)?;
@@ -75,25 +67,20 @@ fn read_link(cx: &mut Cx, node: &Node) -> Option<Link> {
         return None;
     }
     Some(Link {
-        a,
-        b,
-        latency: latency?,
+        a: cx.names.region(&a),
+        b: cx.names.region(&b),
+        keys: keys?,
     })
 }
 
 /// A component's `datacenter` (and, for a database, `replica_datacenters`);
 /// recorded on the context. Returns `None` when they fail to read.
-pub(crate) fn read_placement(
-    cx: &mut Cx,
-    table: &mut TableNode,
-    kind: Placed,
-    component: &str,
-) -> Option<()> {
+pub(crate) fn read_placement(cx: &mut Cx, table: &mut TableNode, component: Placed) -> Option<()> {
     let datacenter = table
         .get("datacenter")
         .map(|n| read_reference(cx, &n, RefKind::Datacenter));
-    let replicas_node = match kind {
-        Placed::Database => table.get("replica_datacenters"),
+    let replicas_node = match component {
+        Placed::Database(_) => table.get("replica_datacenters"),
         _ => None,
     };
     let replica_datacenters = match &replicas_node {
@@ -103,16 +90,16 @@ pub(crate) fn read_placement(
                 .iter()
                 .map(|item| read_reference(cx, item, RefKind::Datacenter))
                 .collect();
-            names.into_iter().collect::<Option<Vec<String>>>()?
+            let names = names.into_iter().collect::<Option<Vec<String>>>()?;
+            names.iter().map(|name| cx.names.datacenter(name)).collect()
         }
         None => Vec::new(),
     };
     let datacenter = optional(datacenter)?;
     match datacenter {
         Some(datacenter) => cx.geo.placements.push(Placement {
-            kind,
-            component: component.to_owned(),
-            datacenter,
+            component,
+            datacenter: cx.names.datacenter(&datacenter),
             replica_datacenters,
         }),
         None if !replica_datacenters.is_empty() => {
@@ -133,10 +120,7 @@ pub(crate) fn read_placement(
 pub(crate) fn read_dns_targets(cx: &mut Cx, table: &mut TableNode, name: &str) -> Option<String> {
     let target = table.get("target");
     let targets = table.get("targets");
-    let health_check = table
-        .get("health_check")
-        .map(|n| super::super::types::HealthCheck::read(cx, &n));
-    let health_check = optional(health_check);
+    let keys = GeoDnsKeys::read_keys(cx, table);
     let names = match (target, targets) {
         (Some(target), None) => vec![read_reference(cx, &target, RefKind::DnsTarget)?],
         (None, Some(targets)) => {
@@ -176,12 +160,16 @@ pub(crate) fn read_dns_targets(cx: &mut Cx, table: &mut TableNode, name: &str) -
             return None;
         }
     };
-    let health_check = health_check?;
-    if names.len() > 1 || health_check.is_some() {
+    let keys = keys?;
+    if names.len() > 1 || keys.health_check.is_some() {
         cx.geo.dns.push(GeoDns {
-            name: name.to_owned(),
-            targets: names.clone(),
-            health_check,
+            dns: cx.names.dns(name),
+            targets: names.iter().map(|target| cx.names.dns_target(target)).collect(),
+            endpoints: names
+                .iter()
+                .map(|target| cx.names.geo_endpoints(&names[0], target))
+                .collect(),
+            keys,
         });
     }
     names.into_iter().next()

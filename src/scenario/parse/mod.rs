@@ -265,7 +265,7 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
     let regions_node = root.get("region");
     let regions = regions_node
         .as_ref()
-        .map(|node| components::read_named(cx, node, "region", geo::read_region))
+        .map(|node| components::read_named(cx, node, "region", super::geo::Region::read))
         .unwrap_or_default();
     let datacenters = root
         .get("datacenter")

@@ -12,12 +12,13 @@ use toml::de::{DeTable, DeValue};
 
 use super::super::diagnostic::Diagnostic;
 use super::super::ids::{
-    BalancerId, CacheId, CdnId, DatabaseId, DnsId, EndpointId, KeyspaceId, PoolId, QueueId, SizeId,
+    BalancerId, CacheId, CdnId, DatabaseId, DatacenterId, DnsId, EndpointId, KeyspaceId, PoolId, QueueId,
+    RegionId, SizeId,
 };
 use super::super::types::{DnsTarget, Entry, FaultTarget, Target};
 use super::FaultSpec;
 use super::builtin_size;
-use crate::engine::id::Id;
+use crate::engine::id::{Id, IdVec};
 
 /// The characters a name may not start with. Names become CSV cells
 /// (scopes, events, variants), and a spreadsheet opening the file reads a
@@ -142,6 +143,8 @@ pub(crate) struct Names {
     keyspaces: Vec<String>,
     caches: Vec<String>,
     queues: Vec<String>,
+    regions: Vec<String>,
+    datacenters: Vec<String>,
 }
 
 /// The id of a name no component has: past the end of every arena the
@@ -228,6 +231,8 @@ impl Names {
             keyspaces: keys(root, "keyspace"),
             caches: keys(root, "cache"),
             queues: keys(root, "queue"),
+            regions: keys(root, "region"),
+            datacenters: keys(root, "datacenter"),
         }
     }
 
@@ -264,6 +269,18 @@ impl Names {
         find(&self.queues, name)
     }
 
+    pub fn dns(&self, name: &str) -> DnsId {
+        find(&self.dns, name)
+    }
+
+    pub fn region(&self, name: &str) -> RegionId {
+        find(&self.regions, name)
+    }
+
+    pub fn datacenter(&self, name: &str) -> DatacenterId {
+        find(&self.datacenters, name)
+    }
+
     /// A DNS name's target: a balancer, else a pool.
     pub fn dns_target(&self, name: &str) -> DnsTarget {
         match self.balancers.iter().any(|known| known == name) {
@@ -275,7 +292,7 @@ impl Names {
     /// A call's entry: a DNS name, else a balancer, else a pool.
     pub fn entry(&self, name: &str) -> Entry {
         if self.dns.iter().any(|known| known == name) {
-            Entry::Dns(find::<DnsId>(&self.dns, name))
+            Entry::Dns(self.dns(name))
         } else if self.balancers.iter().any(|known| known == name) {
             Entry::Balancer(self.balancer(name))
         } else {
@@ -312,7 +329,25 @@ impl Names {
         }
     }
 
-    /// A fault's target; data centers are still named.
+    /// For geoDNS target `target` of a name whose first target is `first`:
+    /// the endpoint of the pool behind `target` serving each endpoint of
+    /// the pool behind `first` (the one of the same name; an id no
+    /// endpoint has where there is none, which `check` reports when a call
+    /// through the name uses it).
+    pub fn geo_endpoints(&self, first: &str, target: &str) -> IdVec<EndpointId, EndpointId> {
+        let endpoints = |name: &str| {
+            self.pool_behind(name)
+                .and_then(|pool| self.endpoints.get(pool))
+                .map_or(&[][..], Vec::as_slice)
+        };
+        let serving = endpoints(target);
+        endpoints(first)
+            .iter()
+            .map(|endpoint| find::<EndpointId>(serving, endpoint))
+            .collect()
+    }
+
+    /// A fault's target.
     pub fn fault_target(&self, spec: &FaultSpec) -> FaultTarget {
         let cdn = |name: &str| self.cdn(name).unwrap_or_else(unresolved);
         match spec.clone() {
@@ -340,8 +375,13 @@ impl Names {
                 cache: self.cache(&cache),
                 node,
             },
-            FaultSpec::Datacenter { datacenter } => FaultTarget::Datacenter { datacenter },
-            FaultSpec::Partition { a, b } => FaultTarget::Partition { a, b },
+            FaultSpec::Datacenter { datacenter } => FaultTarget::Datacenter {
+                datacenter: self.datacenter(&datacenter),
+            },
+            FaultSpec::Partition { a, b } => FaultTarget::Partition {
+                a: self.datacenter(&a),
+                b: self.datacenter(&b),
+            },
             FaultSpec::Cdn { cdn: name } => FaultTarget::Cdn { cdn: cdn(&name) },
             FaultSpec::CdnEdge { cdn: name, edge } => FaultTarget::CdnEdge {
                 cdn: cdn(&name),
@@ -368,6 +408,26 @@ impl Names {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn geo_targets_serve_the_endpoint_of_the_same_name() {
+        let text = "[dns.www]\ntargets = [\"lb-us\", \"eu\"]\n\
+                    [balancer.lb-us]\npool = \"us\"\n\
+                    [pool.us.endpoint.home]\n[pool.us.endpoint.cart]\n[pool.us.endpoint.admin]\n\
+                    [pool.eu.endpoint.cart]\n[pool.eu.endpoint.home]\n\
+                    [region.a]\n[region.b]\n[datacenter.dc-b]\n";
+        let root = DeTable::parse(text).expect("valid TOML");
+        let names = Names::new(root.get_ref());
+        let first: Vec<EndpointId> = names.geo_endpoints("lb-us", "lb-us").iter().copied().collect();
+        assert_eq!(first, [EndpointId(0), EndpointId(1), EndpointId(2)]);
+        // home → eu's 1, cart → eu's 0; eu has no `admin`.
+        let eu: Vec<EndpointId> = names.geo_endpoints("lb-us", "eu").iter().copied().collect();
+        assert_eq!(eu, [EndpointId(1), EndpointId(0), unresolved()]);
+        assert_eq!(names.region("b"), RegionId(1));
+        assert_eq!(names.datacenter("dc-b"), DatacenterId(0));
+        assert_eq!(names.datacenter("dc-x"), unresolved());
+        assert_eq!(names.dns("www"), DnsId(0));
+    }
 
     #[test]
     fn names_that_read_as_formulas() {

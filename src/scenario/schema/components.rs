@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{BalancerKeys, EndpointKeys, HealthCheck, PoolKeys};
+use crate::scenario::types::{BalancerKeys, EndpointKeys, PoolKeys};
 
 use super::dist::DurationDist;
 use super::geo::Link;
@@ -41,13 +41,9 @@ pub struct Dns {
     /// none is healthy), and keeps that answer for the TTL.
     #[schemars(length(min = 1), extend("uniqueItems" = true))]
     pub targets: Option<Vec<Name>>,
-    /// GeoDNS: `{ interval = "10s", timeout = "2s", unhealthy_threshold = 3,
-    /// healthy_threshold = 2 }`: a probe of every target each `interval`; a target fails when
-    /// its balancer is dead (at once if crashed, after `timeout` if hung) or no instance
-    /// behind it is up; after `unhealthy_threshold` failures in a row answers stop naming it,
-    /// after `healthy_threshold` successes they name it again. Users holding a cached answer
-    /// keep using a dead target until their record expires.
-    pub health_check: Option<HealthCheck>,
+    /// The geoDNS keys declared with their type (`geo::GeoDnsKeys`).
+    #[schemars(flatten)]
+    pub geo: crate::scenario::geo::GeoDnsKeys,
 }
 
 /// `[balancer.<name>]`: spreads requests over one pool's instances.

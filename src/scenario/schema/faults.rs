@@ -1,4 +1,4 @@
-//! `[[faults]]` and `[recovery]` as `parse::faults` reads them.
+//! `[[faults]]` as `parse::faults` reads them.
 //!
 //! A fault is one table with every key the loader asks for; which keys go
 //! together (exactly one action; `at`, or `mtbf` with `mttr`) is stated as
@@ -6,7 +6,7 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::KillMode;
+use crate::scenario::types::{KillKeys, SlowKeys};
 
 use super::dist::DurationDist;
 use super::units::{Duration, FaultTarget, Name};
@@ -46,13 +46,10 @@ pub struct Fault {
     pub mtbf: Option<DurationDist>,
     /// A random fault: the time to repair.
     pub mttr: Option<DurationDist>,
-    /// How a `kill` fails.
-    #[schemars(extend("default" = "crash"))]
-    pub mode: Option<KillMode>,
-    /// `slow`: service times × this (greater than zero).
-    #[schemars(extend("exclusiveMinimum" = 0, "default" = 1.0))]
-    pub factor: Option<f64>,
-    /// `slow`: service times + this.
-    #[schemars(extend("default" = "0s"))]
-    pub add: Option<Duration>,
+    /// The keys declared with a kill's type (`types::KillKeys`).
+    #[schemars(flatten)]
+    pub kill_keys: KillKeys,
+    /// The keys declared with a slow-down's type (`types::SlowKeys`).
+    #[schemars(flatten)]
+    pub slow_keys: SlowKeys,
 }

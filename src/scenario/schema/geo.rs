@@ -1,20 +1,12 @@
-//! The geography as `parse::geo` reads it: `[region.*]`, `[datacenter.*]`
-//! and `[[network.link]]`. A component's `datacenter`, a database's
-//! `replica_datacenters`, a DNS name's `targets` and a `partition` fault sit
-//! with their sections.
+//! The geography's names as `parse::geo` reads them: `[datacenter.*]` and
+//! `[[network.link]]` (`[region.*]` and a link's plain keys are declared
+//! with `section!` in `scenario::geo`). A component's `datacenter`, a
+//! database's `replica_datacenters`, a DNS name's `targets` and a
+//! `partition` fault sit with their sections.
 
 use schemars::JsonSchema;
 
-use super::units::{Duration, Name};
-
-/// `[region.<name>]`: where a share of the users are.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct Region {
-    /// The region's share of the users (shares are normalized; greater than zero).
-    #[schemars(extend("exclusiveMinimum" = 0))]
-    pub users: f64,
-}
+use super::units::Name;
 
 /// `[datacenter.<name>]`: a place components stand in.
 #[derive(JsonSchema)]
@@ -31,6 +23,7 @@ pub struct Link {
     /// The two regions it joins (different ones).
     #[schemars(length(min = 2, max = 2))]
     pub between: Vec<Name>,
-    /// The one-way latency.
-    pub latency: Duration,
+    /// The keys declared with the link's type (`geo::LinkKeys`).
+    #[schemars(flatten)]
+    pub keys: crate::scenario::geo::LinkKeys,
 }

@@ -37,6 +37,7 @@ use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema};
 use serde_json::Value;
 
+pub use crate::scenario::geo::Region;
 pub use crate::scenario::types::Keyspace;
 use crate::scenario::types::{Limits, Recovery, Size};
 pub use cdn::{Cdn, Deploy, SizeDist};
@@ -44,7 +45,7 @@ pub use components::{Balancer, Dns, Endpoint, Network, Pool, Step};
 pub use data::{Cache, Database, Popularity};
 pub use dist::{DistTable, DurationDist};
 pub use faults::Fault;
-pub use geo::{Datacenter, Link, Region};
+pub use geo::{Datacenter, Link};
 pub use queues::{Autoscale, Queue};
 pub use workload::Workload;
 
