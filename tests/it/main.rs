@@ -11,6 +11,7 @@ mod charts;
 mod cli;
 mod compare;
 mod conservation;
+mod database_cores;
 mod determinism;
 mod diagnostics;
 mod drills;
