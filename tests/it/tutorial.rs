@@ -69,6 +69,13 @@ fn step_02_a_separate_database_frees_the_web_server() {
         0.30,
         0.02,
     );
+    assert_near(
+        "db,cpu_utilization",
+        metric(&separate, "db", "cpu_utilization"),
+        0.11,
+        0.02,
+    );
+    assert!(metric(&separate, "db", "utilization") < 0.05, "a few percent of its connections");
     let (before, after) = (
         metric(&single, "overall", "latency_p99_ms"),
         metric(&separate, "overall", "latency_p99_ms"),
@@ -87,6 +94,12 @@ fn step_03_a_bigger_box_takes_triple_the_load_until_it_is_the_old_box() {
         "web,cpu_utilization",
         metric(&big, "web", "cpu_utilization"),
         0.23,
+        0.02,
+    );
+    assert_near(
+        "db,cpu_utilization",
+        metric(&big, "db", "cpu_utilization"),
+        0.33,
         0.02,
     );
     let p99_02 = metric(&separate, "overall", "latency_p99_ms");
@@ -148,6 +161,12 @@ fn step_05_replicas_take_the_reads_and_lag_a_little() {
     );
     for replica in ["db.replica[0]", "db.replica[1]"] {
         assert_near(replica, metric(&replicated, replica, "utilization"), 0.42, 0.02);
+        assert_near(
+            &format!("{replica},cpu_utilization"),
+            metric(&replicated, replica, "cpu_utilization"),
+            0.41,
+            0.02,
+        );
     }
     assert_near(
         "db,replication_lag_mean_ms",
