@@ -345,3 +345,34 @@ impl Database {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_apply_finishes_once_and_only_in_its_life() {
+        let mut applier = Applier::default();
+        applier.in_flight.extend([(5, 0), (6, 0)]);
+        applier.busy = 2;
+        assert!(applier.finish(6, 0));
+        assert!(!applier.finish(6, 0), "done already");
+        assert!(!applier.finish(5, 1), "same write, another primary's stream");
+        // A restored node starts afresh: the old life's applies hold nothing.
+        applier = Applier::default();
+        assert!(!applier.finish(5, 0));
+    }
+
+    #[test]
+    fn a_promotion_drops_the_waiting_writes_but_not_the_applies_computing() {
+        let mut applier = Applier::default();
+        applier.in_flight.push((7, 0));
+        applier.waiting.extend([8, 9]);
+        applier.ready.push_back((10, 0, SimTime::ZERO));
+        applier.busy = 3;
+        applier.restart();
+        assert_eq!(applier.busy, 1, "the apply computing keeps its applier");
+        assert!(applier.waiting.is_empty() && applier.ready.is_empty());
+        assert!(applier.finish(7, 0));
+    }
+}

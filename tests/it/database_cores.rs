@@ -280,3 +280,44 @@ fn replica_lag_grows_with_the_write_rate() {
     assert!(more > few * 1.2, "{more} vs {few}");
     assert!(most > more * 1.5, "{most} vs {more}");
 }
+
+/// `capsim validate`'s capacity per node: cores × speed / CPU time, and
+/// connections / (CPU time / speed + the rest); the tighter one binds.
+#[test]
+fn a_nodes_capacity_is_the_tighter_of_its_two_limits() {
+    let text = reads_from_a_node(
+        100,
+        1000,
+        4,
+        "connections = 10\nread_cpu = \"1ms\"\nread = \"2ms\"\nwrite_cpu = \"4ms\"\nwrite = \"0s\"",
+    )
+    .replace("cores = 4\n", "cores = 4\nspeed = 2.0\n");
+    let capacities = capsim::study::feasibility::database_capacities(&scenario(&text));
+    let db = &capacities[0];
+    assert_eq!((db.size.cores, db.size.price_per_hour), (4, 0.5));
+    // Reads: cores allow 4 × 2 / 1 ms = 8 000/s, connections 10 / 2.5 ms = 4 000/s.
+    assert!((db.reads.by_cores - 8000.0).abs() < 1e-6 && (db.reads.by_connections - 4000.0).abs() < 1e-6);
+    assert!(!db.reads.cores_bind());
+    // Writes: cores 4 × 2 / 4 ms = 2 000/s, connections 10 / 2 ms = 5 000/s.
+    assert!((db.writes.per_second() - 2000.0).abs() < 1e-6 && db.writes.cores_bind());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.toml");
+    std::fs::write(&path, &text).unwrap();
+    let output = crate::support::capsim()
+        .arg("validate")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let stdout = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(stdout.contains("node: 4 cores at speed 2"), "{stdout}");
+    assert!(
+        stdout.contains("reads 4,000/s (connections bind; cores allow 8,000/s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("writes 2,000/s (cores bind; connections allow 5,000/s)"),
+        "{stdout}"
+    );
+}

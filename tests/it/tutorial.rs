@@ -75,7 +75,10 @@ fn step_02_a_separate_database_frees_the_web_server() {
         0.11,
         0.02,
     );
-    assert!(metric(&separate, "db", "utilization") < 0.05, "a few percent of its connections");
+    assert!(
+        metric(&separate, "db", "utilization") < 0.05,
+        "a few percent of its connections"
+    );
     let (before, after) = (
         metric(&single, "overall", "latency_p99_ms"),
         metric(&separate, "overall", "latency_p99_ms"),

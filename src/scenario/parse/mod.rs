@@ -450,3 +450,25 @@ fn read_meta(
         window,
     })
 }
+
+#[cfg(test)]
+mod builtin_size_tests {
+    use super::*;
+
+    #[test]
+    fn built_in_sizes_have_unique_names_and_their_shapes() {
+        for (index, size) in BUILTIN_SIZES.iter().enumerate() {
+            assert!(
+                BUILTIN_SIZES[..index].iter().all(|other| other.name != size.name),
+                "{} listed twice",
+                size.name
+            );
+            assert!(size.cores >= 2 && size.memory_gib >= 4 && size.price_per_hour > 0.0);
+        }
+        let database = builtin_size("db.m5.large").expect("a managed database class");
+        assert_eq!((database.cores, database.speed), (2, 1.0));
+        assert_eq!(database.memory, Some(8 << 30));
+        assert_eq!(database.price_per_hour, 0.171);
+        assert!(builtin_size("db.m5.huge").is_none());
+    }
+}
