@@ -788,7 +788,19 @@ fn walk_with(
             cpu: a.cpu + b.cpu,
             segments: a.segments + b.segments,
         };
-        let (primaries, replicas) = if replicas_read {
+        // With regions, `nearest` reads go to the primary too (users taken
+        // as spread evenly over the nodes' data centers).
+        let nearest = database.read_from == ReadFrom::Nearest && !scenario.geo.regions.is_empty();
+        let (primaries, replicas) = if replicas_read && nearest {
+            let nodes = database.replicas as f64 + 1.0;
+            (
+                sum(writes, scale(reads, 1.0 / nodes)),
+                sum(
+                    scale(reads, database.replicas as f64 / nodes),
+                    scale(applies, database.replicas as f64),
+                ),
+            )
+        } else if replicas_read {
             (writes, sum(reads, scale(applies, database.replicas as f64)))
         } else {
             (sum(reads, writes), scale(applies, database.replicas as f64))
