@@ -42,9 +42,67 @@ pub fn validate(arguments: ValidateArgs) -> Outcome {
             figure(cpu)
         );
     }
+    print_database_capacity(scenario);
     super::analytic_table::print_estimate(scenario);
     for warning in feasibility::warnings(&loads) {
         eprintln!("warning: {warning}");
     }
     Ok(())
+}
+
+/// Each database node's capacity in operations per second, by its size.
+fn print_database_capacity(scenario: &capsim::scenario::Scenario) {
+    let capacities = feasibility::database_capacities(scenario);
+    if capacities.is_empty() {
+        return;
+    }
+    say!("capacity of one database node (each kind of operation alone, replicas' applies aside):");
+    for capacity in &capacities {
+        let size = &capacity.size;
+        let shape = if size.name.is_empty() {
+            format!(
+                "no size: a core per connection, {} connections",
+                capacity.connections
+            )
+        } else {
+            let memory = size.memory.map_or(String::new(), |bytes| {
+                format!(", {}", capsim::scenario::units::format_size(bytes))
+            });
+            format!(
+                "{}: {} cores at speed {}{memory}, ${}/h; {} connections",
+                size.name, size.cores, size.speed, size.price_per_hour, capacity.connections
+            )
+        };
+        say!("  {:<24} {shape}", capacity.database);
+        for (what, limit) in [("reads", capacity.reads), ("writes", capacity.writes)] {
+            let (binding, other, other_name) = if limit.cores_bind() {
+                ("cores", limit.by_connections, "connections")
+            } else {
+                ("connections", limit.by_cores, "cores")
+            };
+            let other = if other.is_finite() {
+                format!("{other_name} allow {}/s", whole(other))
+            } else {
+                format!("no CPU part: {other_name} no limit")
+            };
+            say!(
+                "  {:<24}   {what:<6} {:>12}/s ({binding} bind; {other})",
+                "",
+                whole(limit.per_second())
+            );
+        }
+    }
+}
+
+/// A rate as a whole number with thousands grouped: 12,345.
+fn whole(value: f64) -> String {
+    let digits = format!("{:.0}", value);
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
 }

@@ -482,9 +482,16 @@ pub const UTILIZATION: Metric = metric(
 pub const CPU_UTILIZATION: Metric = metric(
     "cpu_utilization",
     Unit::Fraction,
-    &[Pool, Balancer],
+    &[Pool, Database, DatabaseNode, Balancer],
     Both,
-    "computing requests / cores (pools, and balancers with `cores`, so a saturated balancer is named the bottleneck)",
+    "computing requests / cores (pools; databases: the CPU parts of operations and replicas' applies; balancers with `cores`, so a saturated balancer is named the bottleneck)",
+);
+pub const CPU_WAIT_MEAN_MS: Metric = metric(
+    "cpu_wait_mean_ms",
+    Unit::Milliseconds,
+    &[Database, DatabaseNode],
+    Both,
+    "mean wait for a core of the CPU parts of operations and replicas' applies (0 without a `size`: a core per connection); blank when none computed",
 );
 pub const QUEUE_LEN_MEAN: Metric = metric(
     "queue_len_mean",
@@ -618,16 +625,16 @@ pub const SESSIONS_LOST: Metric = metric(
 pub const CORES: Metric = metric(
     "cores",
     Unit::Count,
-    &[Balancer],
+    &[Balancer, Database],
     Summary,
-    "a balancer's own `cores`",
+    "a balancer's own `cores`; each node of a database (its `size`'s, or one per connection without one)",
 );
 pub const CONNECTIONS_MEAN: Metric = metric(
     "connections_mean",
     Unit::Mean,
-    &[Balancer],
+    &[Balancer, Database, DatabaseNode],
     Both,
-    "with `cores` or `max_connections`: open connections",
+    "a balancer with `cores` or `max_connections`: open connections; a database: connections in use",
 );
 
 // Message queues.
@@ -1066,6 +1073,7 @@ pub const ALL: &[Metric] = &[
     WORKERS,
     UTILIZATION,
     CPU_UTILIZATION,
+    CPU_WAIT_MEAN_MS,
     QUEUE_LEN_MEAN,
     WAIT_MEAN_MS,
     WAIT_PROBABILITY,

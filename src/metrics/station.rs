@@ -37,6 +37,13 @@ pub struct StationCounters {
     pub present_area: u128,
     /// Length of time covered, in nanoseconds.
     pub elapsed_ns: u128,
+    /// CPU segments (compute ops; a database replica's applies) that got a
+    /// core where cores are a limit of their own, after waiting or not.
+    pub core_started: u64,
+    /// Among `core_started`, those that had to wait for the core.
+    pub core_waited: u64,
+    /// Σ time spent waiting for a core, over `core_started`.
+    pub core_wait_ns: u128,
 }
 
 impl StationCounters {
@@ -55,6 +62,9 @@ impl StationCounters {
         self.queue_area += other.queue_area;
         self.present_area += other.present_area;
         self.elapsed_ns += other.elapsed_ns;
+        self.core_started += other.core_started;
+        self.core_waited += other.core_waited;
+        self.core_wait_ns += other.core_wait_ns;
     }
     /// Adds another station's counters over the same time span (stations
     /// of one component side by side): everything sums except the span.
@@ -98,6 +108,21 @@ impl StationCounters {
         } else {
             self.wait_ns as f64 / self.started as f64
         }
+    }
+
+    /// The mean wait for a core of the CPU segments that got one; NaN
+    /// (blank) when none did.
+    pub fn core_wait_mean_ns(&self) -> f64 {
+        if self.core_started == 0 {
+            f64::NAN
+        } else {
+            self.core_wait_ns as f64 / self.core_started as f64
+        }
+    }
+
+    /// Mean busy workers (connections in use).
+    pub fn busy_mean(&self) -> f64 {
+        self.per_elapsed(self.busy_area)
     }
 
     /// The share of started requests that had to wait: P(wait); NaN when

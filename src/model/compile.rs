@@ -55,6 +55,9 @@ pub(super) struct Builder<'s> {
     pub(super) station_ids: IdVec<PoolId, StationId>,
     pub(super) database_read: IdVec<DatabaseId, SiteId>,
     pub(super) database_write: IdVec<DatabaseId, SiteId>,
+    /// Per database: the CPU parts of a read and of a write, `None` when zero.
+    pub(super) database_read_cpu: IdVec<DatabaseId, Option<SiteId>>,
+    pub(super) database_write_cpu: IdVec<DatabaseId, Option<SiteId>>,
     pub(super) cache_latency: IdVec<CacheId, SiteId>,
     /// Per queue: its broker's ack site.
     pub(super) queue_acks: IdVec<QueueId, SiteId>,
@@ -104,16 +107,17 @@ impl Builder<'_> {
         id
     }
 
-    /// A read or write of `database`, its time drawn at `site`.
+    /// A read or write of `database`, the part that holds only its
+    /// connection drawn at `site` (the CPU part at the database's own).
     pub(super) fn database_call(&mut self, id: DatabaseId, write: bool, site: SiteId, path: &str) -> CallId {
         let op = if write {
             Op::DatabaseWrite { database: id }
         } else {
             Op::DatabaseRead { database: id }
         };
-        let program = self
-            .programs
-            .place(vec![Draft::Op(Op::Compute(site)), Draft::Op(op)]);
+        let mut draft = self.database_work(id, write, site);
+        draft.push(Draft::Op(op));
+        let program = self.programs.place(draft);
         let route = if write {
             Route::DatabaseWrite(id)
         } else {
@@ -123,6 +127,25 @@ impl Builder<'_> {
         let keyspace = scenario.databases[id].keyspace;
         let key = self.key_draw(keyspace, path);
         self.push_call(route, program, key)
+    }
+
+    /// The work of one database operation at a node: its CPU part (a
+    /// core, time / speed) and then the part that holds only its
+    /// connection, drawn at `io`; either left out when it is zero.
+    fn database_work(&self, id: DatabaseId, write: bool, io: SiteId) -> Vec<Draft> {
+        let cpu = if write {
+            self.database_write_cpu[id]
+        } else {
+            self.database_read_cpu[id]
+        };
+        let mut draft = Vec::new();
+        if let Some(cpu) = cpu {
+            draft.push(Draft::Op(Op::Compute(cpu)));
+        }
+        if !self.sites[io].sampler.is_zero() {
+            draft.push(Draft::Op(Op::Delay(io)));
+        }
+        draft
     }
 
     /// A cache operation `op` on `cache`.
@@ -304,6 +327,8 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         station_ids: IdVec::new(),
         database_read: IdVec::new(),
         database_write: IdVec::new(),
+        database_read_cpu: IdVec::new(),
+        database_write_cpu: IdVec::new(),
         cache_latency: IdVec::new(),
         queue_acks: IdVec::new(),
         network_internal: SiteId(0),
@@ -650,6 +675,20 @@ fn build_databases(
         let write = builder.site(&database.write, &format!("database.{}.write", database.name));
         builder.database_read.push(read);
         builder.database_write.push(write);
+        for (dist, what) in [
+            (&database.read_cpu, "read_cpu"),
+            (&database.write_cpu, "write_cpu"),
+        ] {
+            let site = (!Sampler::new(dist).is_zero())
+                .then(|| builder.site(dist, &format!("database.{}.{what}", database.name)));
+            match what {
+                "read_cpu" => builder.database_read_cpu.push(site),
+                _ => builder.database_write_cpu.push(site),
+            };
+        }
+        // Every node stands on the database's size: its cores bound the
+        // CPU parts (and a replica's applies), whatever the connections.
+        let size = scenario.database_size(database);
         let apply = builder.site(
             &database.replication.apply,
             &format!("database.{}.apply", database.name),
@@ -667,17 +706,23 @@ fn build_databases(
             for slot in 0..=database.replicas {
                 let name = database.node_name(shard.0, slot);
                 let node = nodes.next_id();
+                // Each node billed by up-time at its size's price (0 without a size).
                 let station = builder.station(
                     name,
                     1,
                     database.connections,
                     database.queue_capacity,
-                    database.connections,
-                    1.0,
-                    0.0,
+                    size.cores,
+                    size.speed,
+                    size.price_per_hour,
                     false,
                     move |_| Role::DatabaseNode { database: id, node },
                 );
+                if database.size.is_some() {
+                    builder.stations[station].cores_per_instance = size.cores;
+                    let instance = builder.stations[station].first_instance;
+                    builder.instances[instance].cores_limit = true;
+                }
                 nodes.push(DatabaseNode {
                     instance: builder.stations[station].first_instance,
                     shard,
@@ -713,8 +758,14 @@ fn build_databases(
             reshard: database.reshard.as_ref().map(|reshard| ReshardPlan {
                 shards: reshard.shards as usize,
                 interval: SimDuration::from_secs_f64(1.0 / reshard.rate),
-                read_program: builder.programs.place(vec![Draft::Op(Op::Compute(read))]),
-                write_program: builder.programs.place(vec![Draft::Op(Op::Compute(write))]),
+                read_program: {
+                    let draft = builder.database_work(id, false, read);
+                    builder.programs.place(draft)
+                },
+                write_program: {
+                    let draft = builder.database_work(id, true, write);
+                    builder.programs.place(draft)
+                },
             }),
             migration: None,
             read_from: database.read_from,
@@ -725,6 +776,7 @@ fn build_databases(
                 None => builder.network_internal,
             },
             appliers_per_replica: database.replication.appliers,
+            size,
             failover: database.failover.clone(),
             version: tracked.then(|| KeyTable::new(keys, 0)),
             last_writer: tracked.then(|| KeyTable::new(keys, u32::MAX)),

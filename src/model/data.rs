@@ -5,9 +5,10 @@
 use super::database::LogEntry;
 use super::frame::{Cause, InstanceId, MISS, NO_PARENT};
 use super::ids::{DatabaseId, DatabaseNodeId};
+use super::instance::APPLIER;
 use super::program::{NO_DATABASE, Op};
 use super::{Event, Model, Role};
-use crate::engine::{EventQueue, SimTime, SlabKey};
+use crate::engine::{EventQueue, SimDuration, SimTime, SlabKey};
 use crate::scenario::ReadFrom;
 
 /// Where a database operation goes.
@@ -232,6 +233,9 @@ impl Model {
         }
     }
 
+    /// An applier takes write `seq`: it computes now if it gets a core (or
+    /// the node's cores are no limit), else waits in line for one with the
+    /// reads' CPU parts.
     fn start_apply(
         &mut self,
         database: DatabaseId,
@@ -240,9 +244,59 @@ impl Model {
         epoch: u32,
         queue: &mut EventQueue<Event>,
     ) {
-        let duration = self.sample_duration(self.databases[database].apply);
+        let instance_id = self.databases[database].nodes[node].instance;
+        let instance = &mut self.instances[instance_id];
+        if instance.cores_limit {
+            if !instance.acquire_core(APPLIER) {
+                let applier = &mut self.databases[database].nodes[node].applier;
+                applier.ready.push_back((seq, epoch, queue.now()));
+                return;
+            }
+            self.station_metrics[instance.station].window.core_started += 1;
+        }
+        self.compute_apply(database, node, seq, epoch, queue);
+    }
+
+    /// A core of `instance_id` went to its first applier waiting for one:
+    /// false if a promotion dropped that applier's write (the core is
+    /// still to hand on).
+    #[inline(never)]
+    pub(super) fn apply_on_core(&mut self, instance_id: InstanceId, queue: &mut EventQueue<Event>) -> bool {
+        let Role::DatabaseNode { database, node } = self.roles[instance_id] else {
+            unreachable!("only database nodes apply writes");
+        };
+        let Some((seq, epoch, since)) = self.databases[database].nodes[node].applier.ready.pop_front() else {
+            return false;
+        };
+        let counters = &mut self.station_metrics[self.instances[instance_id].station].window;
+        counters.core_started += 1;
+        counters.core_waited += 1;
+        counters.core_wait_ns += queue.now().since(since).as_nanos() as u128;
+        self.compute_apply(database, node, seq, epoch, queue);
+        true
+    }
+
+    /// Applies write `seq` on a core: its CPU time (`apply`, / the node's
+    /// speed, slowed like any computing) counts as the node's CPU busy.
+    fn compute_apply(
+        &mut self,
+        database: DatabaseId,
+        node: DatabaseNodeId,
+        seq: u32,
+        epoch: u32,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let state = &mut self.databases[database];
+        let instance_id = state.nodes[node].instance;
+        state.nodes[node].applier.in_flight.push((seq, epoch));
+        let apply = state.apply;
+        let instance = &mut self.instances[instance_id];
+        instance.computing += 1;
+        self.station_metrics[instance.station].cpu.increment(queue.now());
+        let (speed, factor, add) = (instance.speed, instance.slow_factor, instance.slow_add_ns);
+        let demand = self.sample(apply);
         queue.schedule_in(
-            duration,
+            SimDuration::from_nanos_f64((demand * factor + add) / speed),
             Event::ApplyDone {
                 database,
                 node,
@@ -252,7 +306,8 @@ impl Model {
         );
     }
 
-    /// A replica applied a write: record the lag, start the next one.
+    /// A replica applied a write: its core is free; unless a promotion
+    /// came between, record the lag; the applier takes the next write.
     #[inline(never)]
     pub(super) fn apply_done(
         &mut self,
@@ -264,21 +319,37 @@ impl Model {
     ) {
         let now = queue.now();
         let state = &mut self.databases[database];
-        let shard_index = state.nodes[node].shard;
-        if epoch != state.shards[shard_index].epoch || !self.instances[state.nodes[node].instance].up {
+        let instance_id = state.nodes[node].instance;
+        // A crash freed the node's cores; an apply of a life that ended
+        // (the node restored since) holds nothing.
+        if !self.instances[instance_id].up || !state.nodes[node].applier.finish(seq, epoch) {
             return;
         }
-        if let Some(entry) = state.shards[shard_index].entry(seq).copied() {
-            state.apply_entry(node, &entry);
-            state.lag.record(now.since(entry.committed).as_nanos());
+        let instance = &mut self.instances[instance_id];
+        instance.computing -= 1;
+        self.station_metrics[instance.station].cpu.decrement(now);
+        if instance.cores_limit {
+            self.pass_core(instance_id, queue);
+        }
+        let state = &mut self.databases[database];
+        let shard_index = state.nodes[node].shard;
+        let current = state.shards[shard_index].epoch;
+        if epoch == current {
+            if let Some(entry) = state.shards[shard_index].entry(seq).copied() {
+                state.apply_entry(node, &entry);
+                state.lag.record(now.since(entry.committed).as_nanos());
+            }
+            let replica = &mut state.nodes[node];
+            replica.applied = replica.applied.max(seq);
         }
         let replica = &mut state.nodes[node];
-        replica.applied = replica.applied.max(seq);
         match replica.applier.waiting.pop_front() {
-            Some(next) => self.start_apply(database, node, next, epoch, queue),
+            Some(next) => self.start_apply(database, node, next, current, queue),
             None => replica.applier.busy -= 1,
         }
-        self.databases[database].prune_log(shard_index);
+        if epoch == current {
+            self.databases[database].prune_log(shard_index);
+        }
     }
 
     /// A semi-sync ack reached its write (which may have all it needs).

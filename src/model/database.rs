@@ -115,10 +115,19 @@ pub struct LogEntry {
 }
 
 /// A replica's apply side: its appliers and the writes waiting for them.
+/// An apply is CPU work: on a node whose cores are a limit it takes one of
+/// them, in turn with the reads' CPU parts (`ready` holds the writes whose
+/// applier waits for a core, in the order of the instance's core queue).
 #[derive(Debug, Default)]
 pub struct Applier {
     pub busy: u32,
     pub waiting: VecDeque<u32>,
+    /// Applies computing now: (seq, shard epoch), each with its
+    /// `ApplyDone` pending. One whose event finds it gone belongs to a
+    /// life of the node that ended (restored since) and holds nothing.
+    pub in_flight: Vec<(u32, u32)>,
+    /// Appliers waiting for a core: (seq, shard epoch, since when).
+    pub ready: VecDeque<(u32, u32, SimTime)>,
     /// When the last write reached it (the stream stays in order).
     pub last_receive: SimTime,
     /// The first write a partition held back from it (0: none); writes
@@ -157,6 +166,31 @@ pub struct Shard {
     /// While degraded: the last write committed when it fell back; a live
     /// replica that has received it has caught up.
     pub catch_up_to: u32,
+}
+
+impl Applier {
+    /// A promotion re-points the replica at a new primary: the writes not
+    /// yet applied are dropped, but the applies already computing finish
+    /// (they hold cores) and keep their appliers busy until then.
+    pub fn restart(&mut self) {
+        self.waiting.clear();
+        self.ready.clear();
+        self.busy = self.in_flight.len() as u32;
+        self.last_receive = SimTime::ZERO;
+        self.held_from = 0;
+    }
+
+    /// Whether the apply of (`seq`, `epoch`) is computing in this life of
+    /// the node; if so it is done now.
+    pub fn finish(&mut self, seq: u32, epoch: u32) -> bool {
+        match self.in_flight.iter().position(|&entry| entry == (seq, epoch)) {
+            Some(index) => {
+                self.in_flight.swap_remove(index);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 impl Shard {
@@ -212,6 +246,9 @@ pub struct Database {
     /// The time to ship a write to a replica.
     pub ship: SiteId,
     pub appliers_per_replica: u32,
+    /// Every node's size: cores and speed (on its instance), memory and
+    /// price (not yet counted in `cost_usd`).
+    pub size: crate::scenario::Size,
     pub failover: Option<crate::scenario::Failover>,
     /// Per key: committed version on its primary (tracking databases only).
     pub version: Option<KeyTable>,
@@ -306,5 +343,36 @@ impl Database {
         {
             log.pop_front();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_apply_finishes_once_and_only_in_its_life() {
+        let mut applier = Applier::default();
+        applier.in_flight.extend([(5, 0), (6, 0)]);
+        applier.busy = 2;
+        assert!(applier.finish(6, 0));
+        assert!(!applier.finish(6, 0), "done already");
+        assert!(!applier.finish(5, 1), "same write, another primary's stream");
+        // A restored node starts afresh: the old life's applies hold nothing.
+        applier = Applier::default();
+        assert!(!applier.finish(5, 0));
+    }
+
+    #[test]
+    fn a_promotion_drops_the_waiting_writes_but_not_the_applies_computing() {
+        let mut applier = Applier::default();
+        applier.in_flight.push((7, 0));
+        applier.waiting.extend([8, 9]);
+        applier.ready.push_back((10, 0, SimTime::ZERO));
+        applier.busy = 3;
+        applier.restart();
+        assert_eq!(applier.busy, 1, "the apply computing keeps its applier");
+        assert!(applier.waiting.is_empty() && applier.ready.is_empty());
+        assert!(applier.finish(7, 0));
     }
 }

@@ -391,9 +391,11 @@ impl Model {
                     }
                     if instance.cores_limit && !frame.holds_core {
                         if !instance.acquire_core(key) {
+                            frame.queued_since = now;
                             return;
                         }
                         frame.holds_core = true;
+                        metrics.window.core_started += 1;
                     }
                     metrics.cpu.increment(now);
                     instance.computing += 1;
@@ -529,19 +531,45 @@ impl Model {
             return;
         }
         let frame = self.frames.get_mut(key).expect("frame in flight");
-        let instance = &mut self.instances[frame.instance];
+        let instance_id = frame.instance;
+        let instance = &mut self.instances[instance_id];
         instance.computing -= 1;
         self.station_metrics[instance.station].cpu.decrement(now);
         if frame.holds_core {
             frame.holds_core = false;
-            if let Some(next) = instance.release_core() {
-                self.frames.get_mut(next).expect("waiting frame").holds_core = true;
-                self.ready.push_back(next);
-            }
+            self.pass_core(instance_id, queue);
         }
         let frame = self.frames.get_mut(key).expect("frame in flight");
         frame.pc += 1;
         self.ready.push_back(key);
+    }
+
+    /// A core of `instance_id` is free: it goes to the first frame or
+    /// database applier waiting for one (counting its wait), or idles.
+    #[inline]
+    pub(super) fn pass_core(&mut self, instance_id: InstanceId, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        loop {
+            let instance = &mut self.instances[instance_id];
+            let Some(next) = instance.release_core() else {
+                return;
+            };
+            let counters = &mut self.station_metrics[instance.station].window;
+            if next != super::instance::APPLIER {
+                let frame = self.frames.get_mut(next).expect("waiting frame");
+                frame.holds_core = true;
+                counters.core_started += 1;
+                counters.core_waited += 1;
+                counters.core_wait_ns += now.since(frame.queued_since).as_nanos() as u128;
+                self.ready.push_back(next);
+                return;
+            }
+            if self.apply_on_core(instance_id, queue) {
+                return;
+            }
+            // That applier's write was dropped by a promotion: the core
+            // goes on to the next in line.
+        }
     }
 
     pub(super) fn continue_after_wait(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {

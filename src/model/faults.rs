@@ -435,7 +435,7 @@ impl Model {
             let node = &mut state.nodes[member];
             node.received = node.received.min(received);
             node.applied = node.applied.min(received);
-            node.applier = Default::default();
+            node.applier.restart();
         }
         state.prune_log(shard_index);
         let name = state.name.clone();

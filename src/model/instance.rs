@@ -12,6 +12,13 @@ use std::collections::VecDeque;
 use super::frame::StationId;
 use crate::engine::SlabKey;
 
+/// In a core queue, not a frame: a database replica's applier waiting for
+/// a core (the write it will apply waits in the node's `Applier`).
+pub const APPLIER: SlabKey = SlabKey {
+    index: u32::MAX - 1,
+    generation: u32::MAX,
+};
+
 #[derive(Debug)]
 pub struct Instance {
     pub station: StationId,
@@ -26,7 +33,8 @@ pub struct Instance {
     pub capacity: Option<u32>,
     pub cores: u32,
     pub busy_cores: u32,
-    /// Whether cores are a separate resource (fewer cores than workers).
+    /// Whether cores are a separate resource: fewer cores than workers,
+    /// or a database node with a size (its replicas' applies need cores too).
     pub cores_limit: bool,
     pub core_queue: VecDeque<SlabKey>,
     /// Service-time divisor.

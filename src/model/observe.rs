@@ -548,13 +548,18 @@ fn station_series(
     cores: u64,
 ) {
     series.push(time_s, scope, metric::UTILIZATION, counters.utilization(workers));
-    if kind == StationKind::Pool {
+    if matches!(kind, StationKind::Pool | StationKind::Database) {
         series.push(
             time_s,
             scope,
             metric::CPU_UTILIZATION,
             counters.cpu_utilization(cores),
         );
+    }
+    if kind == StationKind::Database {
+        database_rows(counters, |metric, value| {
+            series.push(time_s, scope, metric, value)
+        });
     }
     series.push(time_s, scope, metric::QUEUE_LEN_MEAN, counters.queue_len_mean());
     series.push(
@@ -573,6 +578,16 @@ fn station_series(
     series.push(time_s, scope, metric::IN_SYSTEM_MEAN, counters.in_system_mean());
 }
 
+/// A database's (or node's) two limits apart: connections in use, and
+/// the wait of its CPU parts (queries', applies') for a core.
+fn database_rows(counters: &StationCounters, mut push: impl FnMut(metric::Metric, f64)) {
+    push(metric::CONNECTIONS_MEAN, counters.busy_mean());
+    push(
+        metric::CPU_WAIT_MEAN_MS,
+        counters.core_wait_mean_ns() / NANOS_PER_MILLI,
+    );
+}
+
 #[allow(clippy::too_many_arguments)]
 fn summary_station(
     summary: &mut Summary,
@@ -588,8 +603,11 @@ fn summary_station(
     summary.push(name, metric::INSTANCES, instances as f64);
     summary.push(name, metric::WORKERS, workers as f64);
     summary.push(name, metric::UTILIZATION, totals.utilization(workers));
-    if kind == StationKind::Pool {
+    if matches!(kind, StationKind::Pool | StationKind::Database) {
         summary.push(name, metric::CPU_UTILIZATION, totals.cpu_utilization(cores));
+    }
+    if kind == StationKind::Database {
+        database_rows(totals, |metric, value| summary.push(name, metric, value));
     }
     summary.push(name, metric::QUEUE_LEN_MEAN, totals.queue_len_mean());
     summary.push(

@@ -161,6 +161,7 @@ impl Model {
         for database in &self.databases {
             let name = database.name.as_str();
             let totals = &database.total;
+            summary.push(name, metric::CORES, database.size.cores as f64);
             summary.push(name, metric::READS, totals.reads as f64);
             summary.push(name, metric::WRITES, totals.writes as f64);
             summary.push(name, metric::REPLICA_READS, totals.replica_reads as f64);

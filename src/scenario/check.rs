@@ -192,7 +192,7 @@ fn check_reference(scenario: &mut Scenario, reference: &Reference) -> Option<Dia
                 return None;
             }
             let mut known: Vec<&str> = scenario.sizes.iter().map(|s| s.name.as_str()).collect();
-            known.extend(BUILTIN_SIZES.iter().map(|(name, _, _)| *name));
+            known.extend(BUILTIN_SIZES.iter().map(|size| size.name));
             Some(
                 unknown(reference, "size", &known).help(match did_you_mean(name, known.iter().copied()) {
                     Some(best) => {
@@ -722,7 +722,7 @@ pub(crate) fn check_declared(references: &[Reference], declared: &[Declared]) ->
                 let known = names(&["size"]).contains(&name) || builtin_size(name).is_some();
                 if !known {
                     let mut sizes = names(&["size"]);
-                    sizes.extend(BUILTIN_SIZES.iter().map(|(name, _, _)| *name));
+                    sizes.extend(BUILTIN_SIZES.iter().map(|size| size.name));
                     diagnostics.push(unknown(reference, "size", &sizes));
                 }
                 continue;

@@ -433,6 +433,11 @@ fn write_database<'a>(o: &mut Out<'a>, s: &Scenario, database: &'a Database) {
     writeln!(o, "\n[database.{}]", key(&database.name)).unwrap();
     database.keys.dump_keys_with(&mut o.text, &o.dists);
     writeln!(o, "connections = {}", database.connections).unwrap();
+    if let Some(size) = database.size {
+        writeln!(o, "size = {}", string(&s.sizes[size].name)).unwrap();
+    }
+    writeln!(o, "read_cpu = {}", o.dist(&database.read_cpu)).unwrap();
+    writeln!(o, "write_cpu = {}", o.dist(&database.write_cpu)).unwrap();
     writeln!(o, "read = {}", o.dist(&database.read)).unwrap();
     writeln!(o, "write = {}", o.dist(&database.write)).unwrap();
     if let Some(keyspace) = database.keyspace {

@@ -332,6 +332,9 @@ section! {
         speed: f64 = default(1.0), section::PositiveNumber;
         /// US dollars per instance-hour.
         price_per_hour: f64 = default(0.0), section::NonNegativeNumber;
+        /// Memory per instance (`"16GiB"`); shown by `capsim validate` and in the resolved
+        /// scenario, not simulated.
+        memory: Option<u64> = optional(), section::ByteSize;
     }
 }
 
@@ -615,7 +618,15 @@ pub struct Database {
     pub name: String,
     /// Connections served at once per node (the node's concurrency).
     pub connections: u32,
-    /// Time of a read and of a write on a node (steps may override).
+    /// Every node's size (primary, replicas, each shard's): cores, speed,
+    /// memory, price; `None`: one core per connection at speed 1, free.
+    pub size: Option<SizeId>,
+    /// CPU time of a read and of a write on a speed-1 core: it needs one of
+    /// the node's cores.
+    pub read_cpu: Dist,
+    pub write_cpu: Dist,
+    /// The rest of a read's and a write's time at a node, which holds only
+    /// its connection: I/O, locks, network (steps may override).
     pub read: Dist,
     pub write: Dist,
     /// The keys it holds (needed for versions, staleness and sharding).
@@ -1232,6 +1243,22 @@ impl Scenario {
                 cores: pool.workers,
                 speed: 1.0,
                 price_per_hour: 0.0,
+                memory: None,
+            },
+        }
+    }
+
+    /// Cores, speed, memory and price of each of a database's nodes;
+    /// without a `size`, one core per connection at speed 1, free.
+    pub fn database_size(&self, database: &Database) -> Size {
+        match &database.size {
+            Some(size) => self.sizes[*size].clone(),
+            None => Size {
+                name: String::new(),
+                cores: database.connections,
+                speed: 1.0,
+                price_per_hour: 0.0,
+                memory: None,
             },
         }
     }

@@ -389,7 +389,7 @@ mod tests {
             "[scenario]\nduration = \"1s\"\n[workload]\narrivals = { kind = \"open\", rate = \"900/s\" }\n\
              mix = [{ class = \"q\", call = \"web/get\" }]\n[pool.web]\nworkers = 50\n\
              [pool.web.endpoint.get]\nservice = \"1ms\"\nsteps = [{ read = \"db\" }]\n\
-             [database.db]\nconnections = 1\nread = { dist = \"exp\", mean = \"1ms\" }\n",
+             [database.db]\nconnections = 1\nread_cpu = \"0s\"\nread = { dist = \"exp\", mean = \"1ms\" }\n",
         )
         .unwrap()
         .scenario;

@@ -35,7 +35,8 @@ pub struct StationLoad {
     pub arrival_rate: f64,
     /// Worker (or connection) utilization: λ·E[holding time] / workers.
     pub utilization: f64,
-    /// CPU utilization: λ·E[compute] / (cores · speed); pools only.
+    /// CPU utilization: λ·E[compute] / (cores · speed); pools, and
+    /// databases with a size.
     pub cpu_utilization: Option<f64>,
     /// What `utilization` is of.
     pub servers: Servers,
@@ -134,7 +135,8 @@ pub struct StationDemand {
     pub arrival_rate: f64,
     /// Busy workers (or connections) on average: Σ rate × holding time.
     pub busy_workers: f64,
-    /// Busy cores on average (compute only); zero for databases and caches.
+    /// Busy cores on average (compute only; a database's CPU parts and
+    /// applies); zero for caches.
     pub busy_cores: f64,
     /// Compute segments (a service time or a `compute` step) per second.
     pub segment_rate: f64,
@@ -142,7 +144,8 @@ pub struct StationDemand {
     /// Workers (or connections) per instance.
     pub servers_per_instance: u32,
     /// Cores per instance that can compute at once (min of cores and
-    /// workers); `None` for databases and caches.
+    /// workers; a database node's size's cores); `None` for caches and
+    /// databases without a size.
     pub cores_per_instance: Option<u32>,
     /// A queue's consumer pool: the queue it pulls from. Its calls wait in
     /// that queue (one queue for all its workers), not at an instance.
@@ -291,11 +294,14 @@ struct Estimator<'s> {
     balancer_station: HashMap<BalancerId, usize>,
 }
 
-/// Calls per second and the busy servers they keep.
+/// Calls per second and the busy servers (connections) and cores they keep.
 #[derive(Clone, Copy, Default)]
 struct Load {
     rate: f64,
     busy: f64,
+    cpu: f64,
+    /// CPU parts per second (calls with a CPU part; applies).
+    segments: f64,
 }
 
 fn station_count(scenario: &Scenario) -> usize {
@@ -365,12 +371,20 @@ impl<'s> Estimator<'s> {
         let offset = database.index();
         let db = &self.scenario.databases[*database];
         let is_read = matches!(step, Step::Read { .. });
-        let time = match service {
+        let io = match service {
             Some(dist) => dist.mean(),
             None if is_read => db.read.mean(),
             None => db.write.mean(),
         };
+        let speed = self.scenario.database_size(db).speed;
+        let cpu = if is_read {
+            db.read_cpu.mean()
+        } else {
+            db.write_cpu.mean()
+        } / speed;
         let index = self.scenario.pools.len() + offset;
+        // The CPU part waits for a core first (when cores are scarce).
+        let time = cpu + if cpu > 0.0 { self.waits.core_ns[index] } else { 0.0 } + io;
         self.rates[index] += rate;
         let load = if is_read {
             &mut self.database_reads[offset]
@@ -379,6 +393,10 @@ impl<'s> Estimator<'s> {
         };
         load.rate += rate;
         load.busy += rate * time / 1e9;
+        load.cpu += rate * cpu / 1e9;
+        if cpu > 0.0 {
+            load.segments += rate;
+        }
         2.0 * self.scenario.network.default.mean() + self.waits.worker_ns[index] + time
     }
 
@@ -760,19 +778,45 @@ fn walk_with(
         // Writes go to the primaries; reads to the replicas when reads use
         // them, else to the primaries.
         let replicas_read = database.replicas > 0 && database.read_from != ReadFrom::Primary;
-        let primaries = if replicas_read {
-            writes
-        } else {
-            Load {
-                rate: reads.rate + writes.rate,
-                busy: reads.busy + writes.busy,
-            }
+        let size = scenario.database_size(database);
+        // Every replica applies every write of its shard, on its cores.
+        let applies = Load {
+            cpu: writes.rate * database.replication.apply.mean() / size.speed / 1e9,
+            segments: writes.rate,
+            ..Load::default()
         };
-        let per_node = |load: Load, nodes: u32| load.busy / (nodes as f64 * database.connections as f64);
-        let on_replicas = replicas_read
-            && per_node(reads, database.shards * database.replicas) > per_node(primaries, database.shards);
+        let sum = |a: Load, b: Load| Load {
+            rate: a.rate + b.rate,
+            busy: a.busy + b.busy,
+            cpu: a.cpu + b.cpu,
+            segments: a.segments + b.segments,
+        };
+        // With regions, `nearest` reads go to the primary too (users taken
+        // as spread evenly over the nodes' data centers).
+        let nearest = database.read_from == ReadFrom::Nearest && !scenario.geo.regions.is_empty();
+        let (primaries, replicas) = if replicas_read && nearest {
+            let nodes = database.replicas as f64 + 1.0;
+            (
+                sum(writes, scale(reads, 1.0 / nodes)),
+                sum(
+                    scale(reads, database.replicas as f64 / nodes),
+                    scale(applies, database.replicas as f64),
+                ),
+            )
+        } else if replicas_read {
+            (writes, sum(reads, scale(applies, database.replicas as f64)))
+        } else {
+            (sum(reads, writes), scale(applies, database.replicas as f64))
+        };
+        // The busier of its two limits, per node.
+        let per_node = |load: Load, nodes: u32| {
+            let nodes = nodes.max(1) as f64;
+            (load.busy / (nodes * database.connections as f64)).max(load.cpu / (nodes * size.cores as f64))
+        };
+        let on_replicas = database.replicas > 0
+            && per_node(replicas, database.shards * database.replicas) > per_node(primaries, database.shards);
         let (load, nodes) = if on_replicas {
-            (reads, database.shards * database.replicas)
+            (replicas, database.shards * database.replicas)
         } else {
             (primaries, database.shards)
         };
@@ -788,6 +832,10 @@ fn walk_with(
         };
         demands.push(StationDemand {
             scopes,
+            // With a size, the cores are a limit of their own.
+            busy_cores: load.cpu,
+            segment_rate: load.segments,
+            cores_per_instance: database.size.map(|_| size.cores),
             ..StationDemand::servers_only(
                 database.name.clone(),
                 load.rate,
@@ -824,6 +872,16 @@ fn walk_with(
     (walk, estimator.cache_traffic)
 }
 
+/// `load` times `factor` (the applies of several replicas).
+fn scale(load: Load, factor: f64) -> Load {
+    Load {
+        rate: load.rate * factor,
+        busy: load.busy * factor,
+        cpu: load.cpu * factor,
+        segments: load.segments * factor,
+    }
+}
+
 impl StationDemand {
     /// A station of servers only (connections, a balancer's cores): no
     /// compute of its own to count apart, pulling from no queue.
@@ -853,11 +911,73 @@ impl StationDemand {
         self.busy_workers / (self.servers_per_instance as f64 * self.instances as f64)
     }
 
-    /// CPU utilization (pools only).
+    /// CPU utilization (pools, databases with a size).
     pub fn cpu_utilization(&self) -> Option<f64> {
         self.cores_per_instance
             .map(|cores| self.busy_cores / (cores as f64 * self.instances as f64))
     }
+}
+
+/// What one node of a database can serve of one kind of operation alone,
+/// per second, by each of its two limits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NodeCapacity {
+    /// Cores × speed / CPU time (infinite when the operation uses no CPU).
+    pub by_cores: f64,
+    /// Connections / time a connection is held (CPU part and the rest).
+    pub by_connections: f64,
+}
+
+impl NodeCapacity {
+    /// Operations per second: the tighter limit.
+    pub fn per_second(&self) -> f64 {
+        self.by_cores.min(self.by_connections)
+    }
+
+    /// Whether the cores bind (not the connections).
+    pub fn cores_bind(&self) -> bool {
+        self.by_cores <= self.by_connections
+    }
+}
+
+/// A database node's capacity, by its size and the database's mean times
+/// (a step's `service` and a replica's applies aside).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DatabaseCapacity {
+    pub database: String,
+    pub size: crate::scenario::Size,
+    pub connections: u32,
+    pub reads: NodeCapacity,
+    pub writes: NodeCapacity,
+}
+
+/// Each database's capacity per node, in scenario order.
+pub fn database_capacities(scenario: &Scenario) -> Vec<DatabaseCapacity> {
+    scenario
+        .databases
+        .iter()
+        .map(|database| {
+            let size = scenario.database_size(database);
+            let capacity = |cpu: f64, io: f64| {
+                let cpu = cpu / size.speed;
+                NodeCapacity {
+                    by_cores: if cpu > 0.0 {
+                        size.cores as f64 * 1e9 / cpu
+                    } else {
+                        f64::INFINITY
+                    },
+                    by_connections: database.connections as f64 * 1e9 / (cpu + io),
+                }
+            };
+            DatabaseCapacity {
+                database: database.name.clone(),
+                connections: database.connections,
+                reads: capacity(database.read_cpu.mean(), database.read.mean()),
+                writes: capacity(database.write_cpu.mean(), database.write.mean()),
+                size,
+            }
+        })
+        .collect()
 }
 
 /// Estimated load on every station at the workload's peak rate.

@@ -95,8 +95,8 @@ pub fn scale_to_load(scenario: &mut Scenario, load_rps: f64) -> Result<(), PlanE
 }
 
 /// Monthly cost of a configuration as written, without simulating it: every
-/// pool's instances × its size's price, and every balancer's and broker's
-/// price, for 730 hours. A plan reports the simulated `cost_per_month_usd`
+/// pool's instances and every database node × its size's price, and every
+/// balancer's and broker's price, for 730 hours. A plan reports the simulated `cost_per_month_usd`
 /// (which also bills up-time, autoscaling and CDN egress) when its runs
 /// finish, and this when they cannot.
 pub fn monthly_cost_usd(scenario: &Scenario) -> f64 {
@@ -111,7 +111,15 @@ pub fn monthly_cost_usd(scenario: &Scenario) -> f64 {
         .map(|balancer| balancer.price_per_hour)
         .sum();
     let brokers: f64 = scenario.queues.iter().map(|queue| queue.price_per_hour).sum();
-    (pools + balancers + brokers) * HOURS_PER_MONTH
+    let databases: f64 = scenario
+        .databases
+        .iter()
+        .map(|database| {
+            let nodes = database.shards * (1 + database.replicas);
+            nodes as f64 * scenario.database_size(database).price_per_hour
+        })
+        .sum();
+    (pools + balancers + brokers + databases) * HOURS_PER_MONTH
 }
 
 /// Fraction a knob at 10 or more is raised by in one step.

@@ -68,6 +68,7 @@ steps = [{ read = "db" }]
 [database.db]
 connections = 1
 read = { dist = "exp", mean = "1ms" }
+read_cpu = "0s"
 "#,
     );
     let estimate = analytic::estimate(&scenario);

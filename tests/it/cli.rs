@@ -201,10 +201,10 @@ fn a_missing_required_key_is_rejected_at_its_table() {
 #[test]
 fn a_duration_without_a_unit_is_rejected() {
     let text = broken(
-        r#"read = { dist = "exp", mean = "4ms" }"#,
-        r#"read = { dist = "exp", mean = 4 }"#,
+        r#"read = { dist = "exp", mean = "3500us" }"#,
+        r#"read = { dist = "exp", mean = 3500 }"#,
     );
-    assert_rejected(&text, "4 }", "database.db.read.mean", "`mean` needs a unit");
+    assert_rejected(&text, "3500 }", "database.db.read.mean", "`mean` needs a unit");
 }
 
 #[test]

@@ -107,3 +107,36 @@ price_per_hour = 0.5
     let per_month = result.summary.get("lb", metric::COST_PER_MONTH_USD.name).unwrap();
     assert!((per_month - 0.05 * 730.0).abs() < 1e-9, "{per_month}");
 }
+
+/// Moving the database to its own machine (02) adds that machine's price:
+/// the database node on `db.m5.large`, billed for the whole month.
+#[test]
+fn a_separate_database_costs_its_node_per_month() {
+    let one = simulate(&scenario_file(
+        &crate::support::shipped("01-single-server.toml"),
+        &SHORT,
+    ));
+    let two = simulate(&scenario_file(
+        &crate::support::shipped("02-separate-database.toml"),
+        &SHORT,
+    ));
+    let node = capsim::scenario::builtin_size("db.m5.large").expect("a built-in size");
+    assert!(node.price_per_hour > 0.0);
+    let month = |result: &capsim::results::RunResult, scope: &str| {
+        result
+            .summary
+            .get(scope, metric::COST_PER_MONTH_USD.name)
+            .unwrap()
+    };
+    let expected = node.price_per_hour * 730.0;
+    assert!(
+        (month(&two, "db") - expected).abs() < 1e-9,
+        "{}",
+        month(&two, "db")
+    );
+    let difference = month(&two, "overall") - month(&one, "overall");
+    assert!(
+        (difference - expected).abs() < 1e-9,
+        "02 - 01 = {difference}, node {expected}"
+    );
+}

@@ -12,6 +12,7 @@ mod cli;
 mod compare;
 mod conservation;
 mod cost;
+mod database_cores;
 mod determinism;
 mod diagnostics;
 mod drills;

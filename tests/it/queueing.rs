@@ -73,13 +73,13 @@ use crate::support::{assert_conserved, metric, scenario, simulate};
 /// Erlang B: the blocking probability of M/M/c/c with offered load
 /// `load` = λ/μ, by the stable recursion B(0) = 1,
 /// B(k) = a·B(k−1) / (k + a·B(k−1)).
-fn erlang_b(servers: u32, load: f64) -> f64 {
+pub(crate) fn erlang_b(servers: u32, load: f64) -> f64 {
     (1..=servers).fold(1.0, |b, k| load * b / (k as f64 + load * b))
 }
 
 /// Erlang C: the probability that an arrival waits in M/M/c with offered
 /// load `load` = λ/μ < c. From Erlang B: C = B / (1 − ρ(1 − B)), ρ = a/c.
-fn erlang_c(servers: u32, load: f64) -> f64 {
+pub(crate) fn erlang_c(servers: u32, load: f64) -> f64 {
     assert!(load < servers as f64, "Erlang C needs ρ < 1");
     let blocking = erlang_b(servers, load);
     let rho = load / servers as f64;
@@ -88,34 +88,34 @@ fn erlang_c(servers: u32, load: f64) -> f64 {
 
 /// M/M/c with first-come-first-served service.
 #[derive(Clone, Copy, Debug)]
-struct Mmc {
-    servers: u32,
+pub(crate) struct Mmc {
+    pub(crate) servers: u32,
     /// Arrival rate, per ms.
-    lambda: f64,
+    pub(crate) lambda: f64,
     /// Service rate of one server, per ms.
-    mu: f64,
+    pub(crate) mu: f64,
 }
 
 impl Mmc {
-    fn load(self) -> f64 {
+    pub(crate) fn load(self) -> f64 {
         self.lambda / self.mu
     }
 
-    fn utilization(self) -> f64 {
+    pub(crate) fn utilization(self) -> f64 {
         self.load() / self.servers as f64
     }
 
-    fn wait_probability(self) -> f64 {
+    pub(crate) fn wait_probability(self) -> f64 {
         erlang_c(self.servers, self.load())
     }
 
     /// θ = cμ − λ: given that it waits, a request waits Exp(θ).
-    fn theta(self) -> f64 {
+    pub(crate) fn theta(self) -> f64 {
         self.servers as f64 * self.mu - self.lambda
     }
 
     /// W = C / (cμ − λ) + 1/μ.
-    fn mean_response(self) -> f64 {
+    pub(crate) fn mean_response(self) -> f64 {
         self.wait_probability() / self.theta() + 1.0 / self.mu
     }
 
@@ -229,7 +229,7 @@ fn pk_mean_response(lambda: f64, mean_service: f64, scv: f64) -> f64 {
 // ---------------------------------------------------------------------------
 
 /// Independent runs per configuration (seeds 1..=REPLICATIONS).
-const REPLICATIONS: u64 = 20;
+pub(crate) const REPLICATIONS: u64 = 20;
 
 /// t_{0.99995, 19}: the two-sided 99.99 % quantile of Student's t with
 /// R − 1 = 19 degrees of freedom (4.89746 to five decimals; checked by numerical
@@ -263,7 +263,7 @@ fn t_interval(samples: &[f64]) -> Interval {
 /// Asserts that `analytic` lies in the 99.99 % t interval of `samples`,
 /// widened only by `systematic` (a known bound on a deterministic
 /// measurement error, relative to the mean).
-fn check(label: &str, samples: &[f64], analytic: f64, systematic: f64) {
+pub(crate) fn check(label: &str, samples: &[f64], analytic: f64, systematic: f64) {
     let Interval { mean, half_width } = t_interval(samples);
     let tolerance = half_width + systematic * mean.abs();
     let relative = if analytic == 0.0 {
@@ -294,7 +294,7 @@ const WINDOW_S: u64 = 5;
 /// The `[scenario]` (seed 1, the warm-up and window above, a measured period
 /// long enough for `requests` expected arrivals) and `[workload]` (Poisson
 /// arrivals at `rate_per_s`, one class calling `entry`) of a test station.
-fn scenario_and_workload(rate_per_s: u32, requests: u64, entry: &str) -> String {
+pub(crate) fn scenario_and_workload(rate_per_s: u32, requests: u64, entry: &str) -> String {
     let measured_s = requests.div_ceil(rate_per_s as u64).div_ceil(WINDOW_S) * WINDOW_S;
     let duration_s = WARMUP_S + measured_s;
     format!(
@@ -346,7 +346,7 @@ const EXP_SERVICE: &str = r#"{ dist = "exp", mean = "1ms" }"#;
 
 /// Runs `text` with seeds 1..=REPLICATIONS; every run must conserve
 /// requests and measure enough of them.
-fn replicate(text: &str) -> Vec<RunResult> {
+pub(crate) fn replicate(text: &str) -> Vec<RunResult> {
     let mut base = scenario(text);
     (1..=REPLICATIONS)
         .map(|seed| {
@@ -364,7 +364,7 @@ fn replicate(text: &str) -> Vec<RunResult> {
 }
 
 /// One summary value from every replication.
-fn column(runs: &[RunResult], scope: &str, name: &str) -> Vec<f64> {
+pub(crate) fn column(runs: &[RunResult], scope: &str, name: &str) -> Vec<f64> {
     runs.iter().map(|run| metric(run, scope, name)).collect()
 }
 

@@ -28,6 +28,7 @@ keyspace = "k"
 connections = 8
 replicas = {replicas}
 read = {{ dist = "exp", mean = "2ms" }}
+read_cpu = "0s"
 "#
     )
 }
@@ -78,6 +79,7 @@ keyspace = "k"
 connections = 1000
 replicas = 1
 write = {{ dist = "exp", mean = "1ms" }}
+write_cpu = "0s"
 replication = {{ mode = "{mode}", apply = {{ dist = "exp", mean = "1ms" }}, appliers = 1 }}
 "#
     )
@@ -190,6 +192,7 @@ keyspace = "items"
 shards = 4
 connections = 4
 read = {{ dist = "exp", mean = "1ms" }}
+read_cpu = "0s"
 "#
     )
 }
@@ -249,6 +252,7 @@ on_node_failure = "miss"
 [database.db]
 keyspace = "items"
 read = "0s"
+read_cpu = "0s"
 [[faults]]
 at = "100s"
 kill = "cache.c.node[1]"
@@ -303,7 +307,9 @@ shards = 2
 connections = 8
 sharding = { by = "consistent", virtual_nodes = 200 }
 read = { dist = "exp", mean = "3ms" }
+read_cpu = "0s"
 write = { dist = "exp", mean = "3ms" }
+write_cpu = "0s"
 reshard = { at = "100s", shards = 4, rate = "2000/s" }
 "#,
     ));

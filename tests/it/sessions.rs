@@ -50,6 +50,7 @@ service = "5ms"
 [database.sessions]
 engine = "nosql"
 connections = 64
+read_cpu = "0s"
 read = "2ms"
 "#,
     );

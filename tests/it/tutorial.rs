@@ -69,6 +69,16 @@ fn step_02_a_separate_database_frees_the_web_server() {
         0.30,
         0.02,
     );
+    assert_near(
+        "db,cpu_utilization",
+        metric(&separate, "db", "cpu_utilization"),
+        0.055,
+        0.01,
+    );
+    assert!(
+        metric(&separate, "db", "utilization") < 0.05,
+        "a few percent of its connections"
+    );
     let (before, after) = (
         metric(&single, "overall", "latency_p99_ms"),
         metric(&separate, "overall", "latency_p99_ms"),
@@ -87,6 +97,12 @@ fn step_03_a_bigger_box_takes_triple_the_load_until_it_is_the_old_box() {
         "web,cpu_utilization",
         metric(&big, "web", "cpu_utilization"),
         0.23,
+        0.02,
+    );
+    assert_near(
+        "db,cpu_utilization",
+        metric(&big, "db", "cpu_utilization"),
+        0.17,
         0.02,
     );
     let p99_02 = metric(&separate, "overall", "latency_p99_ms");
@@ -127,13 +143,17 @@ fn step_04_four_small_servers_match_the_big_one_evenly() {
         0.78,
         0.02,
     );
-    // Same cores, same price for the servers: the cost per request grows
-    // only by the balancer's hourly charge ($0.0225/h on $0.384/h of servers).
+    // Same cores, same price for the servers, the same database node: the
+    // cost per request grows only by the balancer's hourly charge ($0.0225/h
+    // on $0.384/h of servers and the database node's price).
+    let database = capsim::scenario::builtin_size("db.m5.large")
+        .unwrap()
+        .price_per_hour;
     assert_near(
         "cost per million requests (04 / 03)",
         metric(&spread, "overall", "cost_per_million_requests_usd")
             / metric(&big, "overall", "cost_per_million_requests_usd"),
-        1.0 + 0.0225 / 0.384,
+        1.0 + 0.0225 / (0.384 + database),
         0.01,
     );
     assert_near(
@@ -155,6 +175,12 @@ fn step_05_replicas_take_the_reads_and_lag_a_little() {
     );
     for replica in ["db.replica[0]", "db.replica[1]"] {
         assert_near(replica, metric(&replicated, replica, "utilization"), 0.42, 0.02);
+        assert_near(
+            &format!("{replica},cpu_utilization"),
+            metric(&replicated, replica, "cpu_utilization"),
+            0.24,
+            0.02,
+        );
     }
     assert_near(
         "db,replication_lag_mean_ms",

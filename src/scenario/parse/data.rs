@@ -25,6 +25,8 @@ pub const MAX_VIRTUAL_NODES: u64 = 1_000;
 /// The defaults an engine preset brings.
 struct Preset {
     connections: u32,
+    read_cpu: Dist,
+    write_cpu: Dist,
     read: Dist,
     write: Dist,
     apply: Dist,
@@ -39,26 +41,44 @@ fn lognormal(mean_ms: f64, cv: f64) -> Dist {
     }
 }
 
+/// The presets' figures, per operation on a speed-1 core (README.md,
+/// "Engine presets", states each with its source; override them with your
+/// own measurements).
 fn preset(engine: Engine) -> Preset {
     match engine {
-        // A relational database on a mid-size server: a connection pool of
-        // 100, indexed point reads of a few ms, transactional writes slower.
+        // PostgreSQL's default `max_connections` is 100. CPU per point read:
+        // about 11 000 indexed point selects/s per hardware thread
+        // (sysbench, PostgreSQL 9.6 and MySQL 5.7 at 1.5–1.7 million/s on
+        // 144 threads; Percona and Postgres Professional, January 2017),
+        // so about 0.1 ms. A single-row write: assumed 4× a read's CPU
+        // (index and log maintenance), and a replica applies it for the
+        // same. The parts that hold only the connection — a buffer-cache
+        // miss reading storage, the commit's log flush — are assumptions
+        // of the order of an EBS volume's latency (about 1 ms).
         Engine::Relational => Preset {
             connections: 100,
-            read: lognormal(2.0, 1.0),
-            write: lognormal(5.0, 1.0),
-            apply: Dist::Exp { mean: 1e6 },
+            read_cpu: lognormal(0.1, 0.5),
+            write_cpu: lognormal(0.4, 0.5),
+            read: lognormal(0.5, 1.0),
+            write: lognormal(1.0, 1.0),
+            apply: Dist::Exp { mean: 4e5 },
             appliers: 1,
             sharding: Sharding::Hash,
         },
-        // A key-value / wide-column store: many concurrent requests per node,
-        // sub-millisecond-to-millisecond point reads and writes, partitions
-        // on a hash ring.
+        // A key-value / wide-column store: many concurrent requests per
+        // node, partitions on a hash ring. CPU per operation: Cassandra
+        // wrote about 2 900 replica writes/s per vCPU (Netflix, November
+        // 2011: 288 four-vCPU nodes, 1.1 million writes/s at replication
+        // factor 3) to 4 200 per core (cassandra-user list, May 2011: 4
+        // eight-core nodes, 134 000 replica writes/s), so about 0.25 ms; a
+        // read is assumed to cost the same, and so is a replica's apply.
         Engine::Nosql => Preset {
             connections: 10_000,
-            read: lognormal(1.0, 0.5),
-            write: lognormal(1.0, 0.5),
-            apply: Dist::Exp { mean: 2e5 },
+            read_cpu: lognormal(0.25, 0.5),
+            write_cpu: lognormal(0.25, 0.5),
+            read: lognormal(0.5, 0.5),
+            write: lognormal(0.2, 0.5),
+            apply: Dist::Exp { mean: 2.5e5 },
             appliers: 4,
             sharding: Sharding::Consistent { virtual_nodes: 256 },
         },
@@ -78,6 +98,15 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
     let write = table
         .get("write")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let read_cpu = table
+        .get("read_cpu")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let write_cpu = table
+        .get("write_cpu")
+        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let size = table
+        .get("size")
+        .map(|n| super::read_reference(cx, &n, RefKind::Size).map(|name| cx.names.size(&name)));
     let keyspace = table
         .get("keyspace")
         .map(|n| super::read_reference(cx, &n, RefKind::Keyspace).map(|name| cx.names.keyspace(&name)));
@@ -112,6 +141,9 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
     Some(Database {
         name,
         connections: connections.unwrap_or(Some(defaults.connections as u64))? as u32,
+        size: optional(size)?,
+        read_cpu: read_cpu.unwrap_or(Some(defaults.read_cpu))?,
+        write_cpu: write_cpu.unwrap_or(Some(defaults.write_cpu))?,
         read: read.unwrap_or(Some(defaults.read))?,
         write: write.unwrap_or(Some(defaults.write))?,
         keyspace,

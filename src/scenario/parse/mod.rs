@@ -177,33 +177,67 @@ pub(crate) fn read_target(cx: &mut Cx, node: &Node, kind: RefKind) -> Option<Tar
     Some(cx.names.target(component, endpoint))
 }
 
-/// Instance sizes anyone can name without defining them: general-purpose
-/// cloud sizes with illustrative on-demand prices (US dollars per hour).
-/// Per-core speed is 1.0 for all, so scaling up adds cores, not speed.
-pub const BUILTIN_SIZES: &[(&str, u32, f64)] = &[
-    ("m5.large", 2, 0.096),
-    ("m5.xlarge", 4, 0.192),
-    ("m5.2xlarge", 8, 0.384),
-    ("m5.4xlarge", 16, 0.768),
-    ("m5.8xlarge", 32, 1.536),
-    ("m5.16xlarge", 64, 3.072),
-    ("c5.large", 2, 0.085),
-    ("c5.xlarge", 4, 0.17),
-    ("c5.2xlarge", 8, 0.34),
-    ("c5.4xlarge", 16, 0.68),
-    ("r5.large", 2, 0.126),
-    ("r5.xlarge", 4, 0.252),
+/// A size anyone can name without defining it.
+#[derive(Clone, Copy, Debug)]
+pub struct BuiltinSize {
+    pub name: &'static str,
+    pub cores: u32,
+    pub memory_gib: u64,
+    pub price_per_hour: f64,
+}
+
+const fn builtin(name: &'static str, cores: u32, memory_gib: u64, price_per_hour: f64) -> BuiltinSize {
+    BuiltinSize {
+        name,
+        cores,
+        memory_gib,
+        price_per_hour,
+    }
+}
+
+/// Built-in sizes, speed 1.0 each (so scaling up adds cores, not speed).
+/// General-purpose cloud instances (`m5`, `c5`, `r5`: EC2 shapes, with
+/// illustrative on-demand prices in US dollars per hour), then managed
+/// database classes (`db.m5`, `db.r5`: Amazon RDS shapes — vCPUs and memory
+/// as AWS lists them — with approximate on-demand list prices of RDS for
+/// MySQL, Single-AZ, us-east-1, as published in 2023–2024; not checked
+/// against today's price list, see <https://aws.amazon.com/rds/pricing/>;
+/// RDS for PostgreSQL lists about 4 % more). The `db.` classes run on the
+/// same Xeon generation as `m5`, hence speed 1.0 too.
+pub const BUILTIN_SIZES: &[BuiltinSize] = &[
+    builtin("m5.large", 2, 8, 0.096),
+    builtin("m5.xlarge", 4, 16, 0.192),
+    builtin("m5.2xlarge", 8, 32, 0.384),
+    builtin("m5.4xlarge", 16, 64, 0.768),
+    builtin("m5.8xlarge", 32, 128, 1.536),
+    builtin("m5.16xlarge", 64, 256, 3.072),
+    builtin("c5.large", 2, 4, 0.085),
+    builtin("c5.xlarge", 4, 8, 0.17),
+    builtin("c5.2xlarge", 8, 16, 0.34),
+    builtin("c5.4xlarge", 16, 32, 0.68),
+    builtin("r5.large", 2, 16, 0.126),
+    builtin("r5.xlarge", 4, 32, 0.252),
+    builtin("db.m5.large", 2, 8, 0.171),
+    builtin("db.m5.xlarge", 4, 16, 0.342),
+    builtin("db.m5.2xlarge", 8, 32, 0.684),
+    builtin("db.m5.4xlarge", 16, 64, 1.368),
+    builtin("db.m5.8xlarge", 32, 128, 2.736),
+    builtin("db.r5.large", 2, 16, 0.24),
+    builtin("db.r5.xlarge", 4, 32, 0.48),
+    builtin("db.r5.2xlarge", 8, 64, 0.96),
+    builtin("db.r5.4xlarge", 16, 128, 1.92),
 ];
 
 pub fn builtin_size(name: &str) -> Option<Size> {
     BUILTIN_SIZES
         .iter()
-        .find(|(builtin, _, _)| *builtin == name)
-        .map(|&(name, cores, price)| Size {
-            name: name.to_owned(),
-            cores,
+        .find(|builtin| builtin.name == name)
+        .map(|builtin| Size {
+            name: builtin.name.to_owned(),
+            cores: builtin.cores,
             speed: 1.0,
-            price_per_hour: price,
+            price_per_hour: builtin.price_per_hour,
+            memory: Some(builtin.memory_gib << 30),
         })
 }
 
@@ -415,4 +449,26 @@ fn read_meta(
         warmup,
         window,
     })
+}
+
+#[cfg(test)]
+mod builtin_size_tests {
+    use super::*;
+
+    #[test]
+    fn built_in_sizes_have_unique_names_and_their_shapes() {
+        for (index, size) in BUILTIN_SIZES.iter().enumerate() {
+            assert!(
+                BUILTIN_SIZES[..index].iter().all(|other| other.name != size.name),
+                "{} listed twice",
+                size.name
+            );
+            assert!(size.cores >= 2 && size.memory_gib >= 4 && size.price_per_hour > 0.0);
+        }
+        let database = builtin_size("db.m5.large").expect("a managed database class");
+        assert_eq!((database.cores, database.speed), (2, 1.0));
+        assert_eq!(database.memory, Some(8 << 30));
+        assert_eq!(database.price_per_hour, 0.171);
+        assert!(builtin_size("db.m5.huge").is_none());
+    }
 }

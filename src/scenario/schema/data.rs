@@ -21,10 +21,23 @@ pub struct Database {
     #[schemars(range(min = 1, max = MAX_WORKERS))]
     #[schemars(extend("x-default-text" = "preset"))]
     pub connections: Option<u64>,
-    /// The time of a read on a node (a step's `service` overrides it).
+    /// Every node's size (primary, replicas, each shard's): a `[size.*]` table or a built-in
+    /// size such as `db.m5.large`; its cores and speed bound the CPU parts of operations (and
+    /// of replicas' applies), its price and memory are the node's.
+    #[schemars(extend("x-default-text" = "one core per connection, speed 1, free"))]
+    pub size: Option<Name>,
+    /// CPU time of a read on a speed-1 core: it needs one of the node's cores (time / speed).
+    #[schemars(extend("x-default-text" = "preset"))]
+    pub read_cpu: Option<DurationDist>,
+    /// CPU time of a write on a speed-1 core, like `read_cpu`.
+    #[schemars(extend("x-default-text" = "preset"))]
+    pub write_cpu: Option<DurationDist>,
+    /// The rest of a read's time on a node, holding only its connection: I/O, locks, network
+    /// (a step's `service` overrides it).
     #[schemars(extend("x-default-text" = "preset"))]
     pub read: Option<DurationDist>,
-    /// The time of a write on a node (a step's `service` overrides it).
+    /// The rest of a write's time on a node, holding only its connection: the commit's log
+    /// flush, locks (a step's `service` overrides it).
     #[schemars(extend("x-default-text" = "preset"))]
     pub write: Option<DurationDist>,
     /// The keys it holds; required for replicas and shards (versions, stale reads and shards
@@ -82,7 +95,8 @@ pub struct Replication {
     /// With `semi_sync`: replicas that must have received a write.
     #[schemars(range(min = 1, max = MAX_REPLICAS), extend("default" = 1))]
     pub acks: Option<u64>,
-    /// Time to apply one write on a replica.
+    /// CPU time to apply one write on a replica (on a speed-1 core): it takes one of the
+    /// replica's cores, in turn with its reads.
     #[schemars(extend("x-default-text" = "preset"))]
     pub apply: Option<DurationDist>,
     /// Threads applying writes on each replica.
