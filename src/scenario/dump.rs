@@ -329,10 +329,7 @@ fn write_scenario<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
     .unwrap();
     writeln!(o, "\n[scenario]").unwrap();
     writeln!(o, "name = {}", string(&scenario.name)).unwrap();
-    writeln!(o, "description = {}", string(&scenario.description)).unwrap();
-    writeln!(o, "seed = {}", scenario.seed).unwrap();
-    writeln!(o, "duration = {}", duration(scenario.duration)).unwrap();
-    writeln!(o, "warmup = {}", duration(scenario.warmup)).unwrap();
+    scenario.keys.dump_keys(&mut o.text);
     writeln!(o, "window = {}", duration(scenario.window)).unwrap();
 
     writeln!(o, "\n[limits]").unwrap();

@@ -27,11 +27,11 @@ use crate::engine::id::IdVec;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
+    /// `[scenario]`'s plain keys (`ScenarioKeys`, which a scenario derefs
+    /// to: `scenario.duration`); `name` and `window`, whose defaults come
+    /// from the file name and `duration`, are read by hand.
+    pub keys: ScenarioKeys,
     pub name: String,
-    pub description: String,
-    pub seed: u64,
-    pub duration: SimDuration,
-    pub warmup: SimDuration,
     pub window: SimDuration,
     pub limits: Limits,
     pub workload: Workload,
@@ -50,6 +50,37 @@ pub struct Scenario {
     pub cdns: IdVec<CdnId, Cdn>,
     /// Message queues (brokers) and the pools that consume them.
     pub queues: IdVec<QueueId, Queue>,
+}
+
+impl std::ops::Deref for Scenario {
+    type Target = ScenarioKeys;
+
+    fn deref(&self) -> &ScenarioKeys {
+        &self.keys
+    }
+}
+
+/// A scenario's seed and times are changed in place by replications,
+/// comparisons and tests.
+impl std::ops::DerefMut for Scenario {
+    fn deref_mut(&mut self) -> &mut ScenarioKeys {
+        &mut self.keys
+    }
+}
+
+section! {
+    /// `[scenario]`: the run itself.
+    #[partial(ScenarioRead)]
+    pub struct ScenarioKeys {
+        /// Free text.
+        description: String = default(String::new()), section::Text;
+        /// Seed of every random stream (0 to 2⁶⁴−1).
+        seed: u64 = default(1), section::Seed;
+        /// Simulated time.
+        duration: SimDuration = required("\"10m\""), section::PositiveDuration;
+        /// Discarded before metrics are kept; a whole number of windows.
+        warmup: SimDuration = default(SimDuration::ZERO), section::Duration;
+    }
 }
 
 section! {
@@ -749,6 +780,7 @@ pub struct Reshard {
 
 section! {
     /// `[keyspace.<name>]`: the items requests are about.
+    #[partial(KeyspaceRead)]
     pub struct Keyspace(name) {
         /// The number of keys (up to 10 000 000), or `"per_user"`: one key per user, the user's
         /// own record (read-your-writes).
@@ -1401,6 +1433,7 @@ impl std::ops::Deref for Autoscale {
 section! {
     /// `[pool.<name>.autoscale]`: target tracking between `min` and `max`
     /// instances (the pool's `instances` is its starting count).
+    #[partial(AutoscaleRead)]
     pub struct AutoscaleKeys {
         /// Fewest instances.
         min: u32 = default(1), section::Count32 { min: 1, max: super::parse::MAX_INSTANCES };

@@ -248,9 +248,13 @@ fn read_reshard(reader: &mut Reader, node: &Node) -> Option<Reshard> {
     })
 }
 
+/// `[keyspace.NAME]`: `hot.keys` is checked against `keys` whenever both
+/// read, beside any other invalid key.
 pub(crate) fn read_keyspace(cx: &mut Cx, name: String, node: &Node) -> Option<Keyspace> {
-    let keyspace = Keyspace::read(cx, name, node)?;
-    if let (Some(keys), Some(hot)) = (keyspace.keys, &keyspace.hot)
+    let mut table = cx.reader.table(node)?;
+    let keyspace = Keyspace::read_partial(cx, &mut table);
+    table.finish(&mut cx.reader);
+    if let (Some(Some(keys)), Some(Some(hot))) = (keyspace.keys, &keyspace.hot)
         && hot.keys > keys
     {
         cx.reader.invalid(
@@ -260,7 +264,7 @@ pub(crate) fn read_keyspace(cx: &mut Cx, name: String, node: &Node) -> Option<Ke
         );
         return None;
     }
-    Some(keyspace)
+    keyspace.complete(name)
 }
 
 /// `"uniform"` or `{ zipf = 0.99 }`.
