@@ -575,35 +575,20 @@ fn write_workload<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
     if matches!(workload.arrivals, Arrivals::Open { .. }) {
         writeln!(o, "profile = [").unwrap();
         for change in &workload.profile {
-            write!(
-                o,
-                "  {{ at = {}, rate = {}, over = {}",
-                duration(change.at),
-                string(&format_rate(change.rate)),
-                duration(change.over)
-            )
-            .unwrap();
-            if let Some(hold) = change.hold {
-                write!(o, ", for = {}", duration(hold)).unwrap();
-            }
-            writeln!(o, " }},").unwrap();
+            writeln!(o, "  {},", change.dump_inline()).unwrap();
         }
         writeln!(o, "]").unwrap();
     }
     workload.keys.dump_keys_with(&mut o.text, &o.dists);
     writeln!(o, "mix = [").unwrap();
     for class in &workload.mix {
-        let key = class.key.as_ref().map_or(String::new(), |key| {
-            format!(", key = {}", string(&scenario.keyspaces[*key].name))
-        });
-        writeln!(
-            o,
-            "  {{ class = {}, weight = {}, call = {}{key} }},",
-            string(&class.name),
-            float(class.weight),
-            string(&scenario.call_text(&class.call))
-        )
-        .unwrap();
+        let mut lines = format!("class = {}\n", string(&class.name));
+        class.keys.dump_keys(&mut lines);
+        writeln!(lines, "call = {}", string(&scenario.call_text(&class.call))).unwrap();
+        if let Some(key) = class.key {
+            writeln!(lines, "key = {}", string(&scenario.keyspaces[key].name)).unwrap();
+        }
+        writeln!(o, "  {},", super::section::inline_table(&lines)).unwrap();
     }
     writeln!(o, "]").unwrap();
 }

@@ -213,15 +213,20 @@ impl OpenRate {
     }
 }
 
-/// From `at`, move the rate to `rate` linearly over `over` (a step when
-/// zero); with `hold`, return to the previous rate after holding it that
-/// long (a spike).
-#[derive(Clone, Debug, PartialEq)]
-pub struct RateChange {
-    pub at: SimDuration,
-    pub rate: f64,
-    pub over: SimDuration,
-    pub hold: Option<SimDuration>,
+section! {
+    /// One change of an open workload's rate: from `at`, move the rate to
+    /// `rate` linearly over `over` (a step when zero); with `for` (`hold`),
+    /// return to the previous rate after holding it that long (a spike).
+    pub struct RateChange {
+        /// When the change starts.
+        at: SimDuration = required("\"5m\""), section::Duration;
+        /// The new rate.
+        rate: f64 = required("\"2000/s\""), section::Rate;
+        /// A linear ramp over this long (a step without it).
+        over: SimDuration = default(SimDuration::ZERO), section::Duration;
+        /// A spike: back to the previous rate after holding it this long.
+        hold as "for": Option<SimDuration> = optional(), section::PositiveDuration;
+    }
 }
 
 section! {
@@ -291,14 +296,32 @@ words! {
     }
 }
 
-/// A request class of the mix.
+/// A request class of the mix: its plain keys (`ClassKeys`, which it
+/// derefs to) and those read by hand: its name (unique in the mix), its
+/// `call` and `key` (names of other components).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Class {
     pub name: String,
-    pub weight: f64,
     pub call: ClassCall,
     /// The keyspace the request's key is drawn from (the item it is about).
     pub key: Option<KeyspaceId>,
+    pub keys: ClassKeys,
+}
+
+impl std::ops::Deref for Class {
+    type Target = ClassKeys;
+
+    fn deref(&self) -> &ClassKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// One request class of the mix.
+    pub struct ClassKeys {
+        /// Relative share of requests (greater than zero).
+        weight: f64 = default(1.0), section::PositiveNumber;
+    }
 }
 
 /// What a call enters by: a DNS name, a balancer or a pool.
