@@ -464,14 +464,7 @@ fn write_database<'a>(o: &mut Out<'a>, s: &Scenario, database: &'a Database) {
     };
     writeln!(o, "sharding = {sharding}").unwrap();
     if let Some(reshard) = &database.reshard {
-        writeln!(
-            o,
-            "reshard = {{ at = {}, shards = {}, rate = {} }}",
-            duration(reshard.at),
-            reshard.shards,
-            string(&format_rate(reshard.rate))
-        )
-        .unwrap();
+        writeln!(o, "reshard = {}", reshard.dump_inline()).unwrap();
     }
 }
 

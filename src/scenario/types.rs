@@ -791,14 +791,17 @@ pub enum Sharding {
     Consistent { virtual_nodes: u32 },
 }
 
-/// A change of the shard count during the run.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Reshard {
-    pub at: SimDuration,
-    pub shards: u32,
-    /// Keys moved per second: each costs a read on the old shard and a write
-    /// on the new one.
-    pub rate: f64,
+section! {
+    /// `reshard`: a change of the shard count during the run.
+    pub struct Reshard {
+        /// When it starts.
+        at: SimDuration = required("\"5m\""), section::Duration;
+        /// The new shard count.
+        shards: u32 = required("8"), section::Count32 { min: 1, max: super::parse::MAX_SHARDS };
+        /// How fast moving keys are copied (greater than zero): each costs a read on the old
+        /// shard and a write on the new one.
+        rate: f64 = required("\"2000/s\""), section::Rate;
+    }
 }
 
 section! {

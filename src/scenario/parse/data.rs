@@ -89,7 +89,7 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
         .get("replication")
         .map(|n| read_replication(cx, &n, &defaults));
     let sharding = table.get("sharding").map(|n| read_sharding(&mut cx.reader, &n));
-    let reshard = table.get("reshard").map(|n| read_reshard(&mut cx.reader, &n));
+    let reshard = table.get("reshard").map(|n| Reshard::read(cx, &n));
     let placed = super::geo::read_placement(cx, &mut table, super::super::geo::Placed::Database, &name);
     table.finish(&mut cx.reader);
     placed?;
@@ -227,25 +227,6 @@ fn read_sharding(reader: &mut Reader, node: &Node) -> Option<Sharding> {
             })
         }
     }
-}
-
-fn read_reshard(reader: &mut Reader, node: &Node) -> Option<Reshard> {
-    let mut table = reader.table(node)?;
-    let at = table
-        .require(reader, "at", "\"5m\"")
-        .and_then(|n| reader.duration(&n));
-    let shards = table
-        .require(reader, "shards", "8")
-        .and_then(|n| reader.integer(&n, 1, MAX_SHARDS));
-    let rate = table
-        .require(reader, "rate", "\"2000/s\"")
-        .and_then(|n| reader.rate(&n));
-    table.finish(reader);
-    Some(Reshard {
-        at: at?,
-        shards: shards? as u32,
-        rate: rate?,
-    })
 }
 
 /// `[keyspace.NAME]`: `hot.keys` is checked against `keys` whenever both

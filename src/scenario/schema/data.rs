@@ -3,11 +3,11 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{CacheKeys, DatabaseKeys, ReadFrom};
+use crate::scenario::types::{CacheKeys, DatabaseKeys, ReadFrom, Reshard};
 
 use super::dist::DurationDist;
-use super::units::{Duration, Name, Rate};
-use crate::scenario::bounds::{MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES, MAX_WORKERS};
+use super::units::{Duration, Name};
+use crate::scenario::bounds::{MAX_REPLICAS, MAX_VIRTUAL_NODES, MAX_WORKERS};
 
 /// `[database.<name>]`: a database; `engine` picks the defaults.
 #[derive(JsonSchema)]
@@ -140,19 +140,6 @@ pub enum Sharding {
         #[schemars(range(min = 1, max = MAX_VIRTUAL_NODES), extend("default" = 100))]
         virtual_nodes: Option<u64>,
     },
-}
-
-/// `reshard`: a change of the shard count during the run.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct Reshard {
-    /// When it starts.
-    pub at: Duration,
-    /// The new shard count.
-    #[schemars(range(min = 1, max = MAX_SHARDS))]
-    pub shards: u64,
-    /// How fast moving keys are copied (greater than zero).
-    pub rate: Rate,
 }
 
 /// `"uniform"`, or `{ zipf = ALPHA }`.
