@@ -520,9 +520,7 @@ fn write_cdn<'a>(o: &mut Out<'a>, s: &Scenario, cdn: &'a Cdn) {
     cdn.keys.dump_keys_with(&mut o.text, &o.dists);
     for deploy in &cdn.deploys {
         writeln!(o, "\n[[cdn.{}.deploy]]", key(&cdn.name)).unwrap();
-        writeln!(o, "at = {}", duration(deploy.at)).unwrap();
-        writeln!(o, "mode = {}", string(deploy.mode.name())).unwrap();
-        writeln!(o, "share = {}", float(deploy.share)).unwrap();
+        deploy.keys.dump_keys(&mut o.text);
         if deploy.mode == DeployMode::Invalidate {
             writeln!(o, "propagation = {}", duration(deploy.propagation)).unwrap();
         }

@@ -1415,15 +1415,40 @@ words! {
     }
 }
 
-/// A release at `at` changing `share` of the catalog's objects.
+/// A release at `at` changing `share` of the catalog's objects: its plain
+/// keys (`DeployKeys`, which it derefs to) and `propagation`, which
+/// `invalidate` requires and `versioned` refuses, read by hand.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CdnDeploy {
-    pub at: SimDuration,
-    pub mode: DeployMode,
-    pub share: f64,
     /// Invalidation: from the deploy until every edge has dropped the
     /// changed objects (zero for versioned names).
     pub propagation: SimDuration,
+    pub keys: DeployKeys,
+}
+
+impl std::ops::Deref for CdnDeploy {
+    type Target = DeployKeys;
+
+    fn deref(&self) -> &DeployKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `[[cdn.<name>.deploy]]`: a release.
+    #[partial(DeployRead)]
+    pub struct DeployKeys {
+        /// When.
+        at: SimDuration = required("\"5m\""), section::Duration;
+        /// `versioned`: changed objects get new names (`app.3f2a.js`), so each is a miss the
+        /// first time it is asked for after the deploy — a miss spike that decays — and the old
+        /// copies linger in the edges until evicted; `invalidate`: same names, purged from every
+        /// edge by an invalidation that arrives `propagation` after the deploy; until then edges
+        /// serve the old content, counted as `stale_reads`.
+        mode: DeployMode = default(DeployMode::Versioned), section::word::<DeployMode>();
+        /// The share of objects changed (which ones: a fixed hash of deploy and object).
+        share: f64 = required("0.2"), section::Probability;
+    }
 }
 
 words! {
