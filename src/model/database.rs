@@ -239,7 +239,7 @@ impl Database {
     }
 
     pub fn is_semi_sync(&self) -> bool {
-        matches!(self.mode, ReplicationMode::SemiSync { .. })
+        matches!(self.mode, ReplicationMode::SemiSync(_))
     }
 
     pub fn is_primary(&self, node: DatabaseNodeId) -> bool {

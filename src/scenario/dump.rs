@@ -437,24 +437,18 @@ fn write_database<'a>(o: &mut Out<'a>, s: &Scenario, database: &'a Database) {
     }
     writeln!(o, "read_from = {}", string(database.read_from.name())).unwrap();
     let replication = &database.replication;
-    let mode = match replication.mode {
-        ReplicationMode::Async => "mode = \"async\"".to_owned(),
-        ReplicationMode::SemiSync { acks, timeout } => {
-            let timeout = timeout.map_or_else(|| string("never"), duration);
-            format!("mode = \"semi_sync\", acks = {acks}, semi_sync_timeout = {timeout}")
+    let mut lines = String::new();
+    match &replication.mode {
+        ReplicationMode::Async => lines.push_str("mode = \"async\"\n"),
+        ReplicationMode::SemiSync(semi_sync) => {
+            lines.push_str("mode = \"semi_sync\"\n");
+            semi_sync.dump_keys(&mut lines);
         }
-    };
-    let ship = replication
-        .ship
-        .as_ref()
-        .map_or(String::new(), |ship| format!(", ship = {}", o.dist(ship)));
-    writeln!(
-        o,
-        "replication = {{ {mode}, apply = {}, appliers = {}{ship} }}",
-        o.dist(&replication.apply),
-        replication.appliers
-    )
-    .unwrap();
+    }
+    writeln!(lines, "apply = {}", o.dist(&replication.apply)).unwrap();
+    writeln!(lines, "appliers = {}", replication.appliers).unwrap();
+    replication.keys.dump_keys_with(&mut lines, &o.dists);
+    writeln!(o, "replication = {}", super::section::inline_table(&lines)).unwrap();
     let sharding = match database.sharding {
         Sharding::Hash => "{ by = \"hash\" }".to_owned(),
         Sharding::Range => "{ by = \"range\" }".to_owned(),

@@ -431,6 +431,41 @@ impl Kind for Rate {
     }
 }
 
+/// A duration longer than zero, or `"never"` (`None`): how long a
+/// semi-synchronous write waits for its acks.
+pub(crate) struct SemiSyncTimeout;
+
+impl Kind for SemiSyncTimeout {
+    type Value = Option<SimDuration>;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<Option<SimDuration>> {
+        if let toml::de::DeValue::String(text) = node.value {
+            if text.as_ref() == "never" {
+                return Some(None);
+            }
+            if let Err(message) = super::units::parse_duration(text) {
+                let help = "a duration such as \"10s\", or \"never\" to wait for the acks however long";
+                cx.reader.invalid(
+                    node,
+                    format!("invalid duration for `{}`: {message}", node.key()),
+                    Some(help.to_owned()),
+                );
+                return None;
+            }
+        }
+        cx.reader.positive_duration(node).map(Some)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<super::schema::SemiSyncTimeout>(generator)
+    }
+
+    fn toml(&self, value: &Option<SimDuration>) -> String {
+        let text = value.map_or_else(|| "never".to_owned(), format_duration);
+        toml::Value::String(text).to_string()
+    }
+}
+
 /// A cache's capacity per node: entries (`50000`) or bytes (`"2GiB"`).
 pub(crate) struct CacheCapacity;
 
@@ -634,12 +669,13 @@ pub(crate) fn key_schema(
 /// `#[partial(AutoscaleRead)]` before `pub struct` also declares
 /// `AutoscaleRead`, the keys read one by one (`read_partial`, then
 /// `complete`), for a caller that checks a rule between two keys even when
-/// a third is invalid. `hold as "for": …` names a key that is no Rust
-/// identifier.
+/// a third is invalid. `#[derive(Copy)]` adds derives to the resolved
+/// struct. `hold as "for": …` names a key that is no Rust identifier.
 macro_rules! section {
     (
         $(#[doc = $doc:literal])*
         $(#[partial($partial:ident)])?
+        $(#[derive($($derive:ident),+)])?
         pub struct $name:ident $(( $named:ident ))? {
             $(
                 $(#[doc = $key_doc:literal])*
@@ -648,7 +684,7 @@ macro_rules! section {
         }
     ) => {
         $(#[doc = $doc])*
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq $($(, $derive)+)?)]
         pub struct $name {
             $(
                 /// The section's name (its key in `[kind.<name>]`).

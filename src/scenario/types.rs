@@ -756,28 +756,56 @@ words! {
     }
 }
 
-/// How writes reach replicas.
+/// How writes reach replicas: `replication`'s plain keys
+/// (`ReplicationKeys`, which it derefs to) and those read by hand: `mode`
+/// (with `SemiSync`'s keys, which only `semi_sync` takes), and `apply` and
+/// `appliers`, whose defaults come from the engine's preset.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replication {
     pub mode: ReplicationMode,
-    /// Time to ship a write to a replica (its network hop, plus any delay of
-    /// the replica's receiving thread); `None`: the network's default hop.
-    pub ship: Option<Dist>,
     /// Time a replica needs to apply one write.
     pub apply: Dist,
     /// Writes a replica applies at once (its apply threads).
     pub appliers: u32,
+    pub keys: ReplicationKeys,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+impl std::ops::Deref for Replication {
+    type Target = ReplicationKeys;
+
+    fn deref(&self) -> &ReplicationKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `replication`: writes are shipped in order to every replica and applied there.
+    pub struct ReplicationKeys {
+        /// The time for a write to reach a replica (a distribution).
+        ship: Option<Dist> = optional("the network's hop"), section::DurationDist;
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ReplicationMode {
     /// The primary acknowledges a write at commit; replicas catch up.
     Async,
     /// The primary acknowledges once `acks` replicas have received the write.
-    /// `timeout`: how long a write waits for its acks before the primary
-    /// acknowledges it anyway and falls back to asynchronous until enough
-    /// replicas have caught up (MySQL); `None` waits for ever (PostgreSQL).
-    SemiSync { acks: u32, timeout: Option<SimDuration> },
+    SemiSync(SemiSync),
+}
+
+section! {
+    /// `replication`'s keys for `mode = "semi_sync"`.
+    #[derive(Copy)]
+    pub struct SemiSync {
+        /// With `semi_sync`: replicas that must have received a write.
+        acks: u32 = default(1), section::Count32 { min: 1, max: super::parse::MAX_REPLICAS };
+        /// With `semi_sync`: how long a write waits for its acks before it is
+        /// acknowledged anyway and the shard falls back to asynchronous, or
+        /// `"never"` to block until the replicas answer.
+        timeout as "semi_sync_timeout": Option<SimDuration> = default(Some(SimDuration::from_secs(10))),
+            section::SemiSyncTimeout;
+    }
 }
 
 /// How keys map to shards.

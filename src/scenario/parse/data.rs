@@ -5,12 +5,11 @@ use super::super::dist::Dist;
 use super::super::reader::{Node, Reader, optional};
 use super::super::types::{
     Cache, CacheCapacity, CacheKeys, Database, DatabaseKeys, Engine, Keyspace, Popularity, ReadFrom,
-    Replication, ReplicationMode, Reshard, Sharding,
+    Replication, ReplicationKeys, ReplicationMode, Reshard, SemiSync, Sharding,
 };
 use super::components::MAX_WORKERS;
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind};
-use crate::engine::SimDuration;
 use toml::de::DeValue;
 
 /// Most keys a keyspace may have (per-key state is kept for each).
@@ -121,9 +120,9 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
         }))?,
         replication: replication.unwrap_or(Some(Replication {
             mode: ReplicationMode::Async,
-            ship: None,
             apply: defaults.apply,
             appliers: defaults.appliers,
+            keys: ReplicationKeys::defaults().expect("every key of `ReplicationKeys` has a default"),
         }))?,
         sharding: sharding.unwrap_or(Some(defaults.sharding))?,
         reshard: optional(reshard)?,
@@ -136,67 +135,33 @@ const MODES: [&str; 2] = ["async", "semi_sync"];
 fn read_replication(cx: &mut Cx, node: &Node, defaults: &Preset) -> Option<Replication> {
     let mut table = cx.reader.table(node)?;
     let mode = table.get("mode").map(|n| cx.reader.choice(&n, &MODES));
-    let acks_node = table.get("acks");
-    let acks = acks_node.as_ref().map(|n| cx.reader.integer(n, 1, MAX_REPLICAS));
-    let timeout_node = table.get("semi_sync_timeout");
-    let timeout = timeout_node
-        .as_ref()
-        .map(|n| read_semi_sync_timeout(&mut cx.reader, n));
+    // Asked for in any mode, so an asynchronous one can say they do not belong.
+    let semi_sync = SemiSync::read_keys(cx, &mut table);
     let apply = table
         .get("apply")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
     let appliers = table.get("appliers").map(|n| cx.reader.integer(&n, 1, 1024));
-    let ship = table
-        .get("ship")
-        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let keys = ReplicationKeys::read_keys(cx, &mut table);
+    let semi_sync_keys = ["acks", "semi_sync_timeout"].map(|key| table.get(key));
     table.finish(&mut cx.reader);
     let mode = match mode.unwrap_or(Some(0))? {
         0 => {
-            if let Some(node) = &acks_node {
-                cx.reader
-                    .invalid(node, "`acks` is for `mode = \"semi_sync\"`", None);
-                return None;
+            let mut ok = true;
+            for node in semi_sync_keys.iter().flatten() {
+                let message = format!("`{}` is for `mode = \"semi_sync\"`", node.key());
+                cx.reader.invalid(node, message, None);
+                ok = false;
             }
-            if let Some(node) = &timeout_node {
-                cx.reader
-                    .invalid(node, "`semi_sync_timeout` is for `mode = \"semi_sync\"`", None);
-                return None;
-            }
-            ReplicationMode::Async
+            ok.then_some(ReplicationMode::Async)?
         }
-        _ => ReplicationMode::SemiSync {
-            acks: acks.unwrap_or(Some(1))? as u32,
-            timeout: timeout.unwrap_or(Some(Some(DEFAULT_SEMI_SYNC_TIMEOUT)))?,
-        },
+        _ => ReplicationMode::SemiSync(semi_sync?),
     };
     Some(Replication {
         mode,
-        ship: optional(ship)?,
         apply: apply.unwrap_or_else(|| Some(defaults.apply.clone()))?,
         appliers: appliers.unwrap_or(Some(defaults.appliers as u64))? as u32,
+        keys: keys?,
     })
-}
-
-/// MySQL's `rpl_semi_sync_master_timeout` default.
-const DEFAULT_SEMI_SYNC_TIMEOUT: SimDuration = SimDuration::from_secs(10);
-
-/// A duration longer than zero, or `"never"` (block until acked).
-fn read_semi_sync_timeout(reader: &mut Reader, node: &Node) -> Option<Option<SimDuration>> {
-    if let DeValue::String(text) = node.value {
-        if text.as_ref() == "never" {
-            return Some(None);
-        }
-        if let Err(message) = super::super::units::parse_duration(text) {
-            let help = "a duration such as \"10s\", or \"never\" to wait for the acks however long";
-            reader.invalid(
-                node,
-                format!("invalid duration for `semi_sync_timeout`: {message}"),
-                Some(help.to_owned()),
-            );
-            return None;
-        }
-    }
-    reader.positive_duration(node).map(Some)
 }
 
 const SHARDING: [&str; 3] = ["hash", "range", "consistent"];

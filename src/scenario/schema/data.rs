@@ -3,11 +3,11 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{CacheKeys, DatabaseKeys, ReadFrom, Reshard};
+use crate::scenario::types::{CacheKeys, DatabaseKeys, ReadFrom, ReplicationKeys, Reshard, SemiSync};
 
 use super::dist::DurationDist;
 use super::units::{Duration, Name};
-use crate::scenario::bounds::{MAX_REPLICAS, MAX_VIRTUAL_NODES, MAX_WORKERS};
+use crate::scenario::bounds::{MAX_VIRTUAL_NODES, MAX_WORKERS};
 
 /// `[database.<name>]`: a database; `engine` picks the defaults.
 #[derive(JsonSchema)]
@@ -79,23 +79,18 @@ pub struct Replication {
     /// `async`, or `semi_sync` (the primary acknowledges once `acks` replicas received the write).
     #[schemars(extend("default" = "async"))]
     pub mode: Option<ReplicationMode>,
-    /// With `semi_sync`: replicas that must have received a write.
-    #[schemars(range(min = 1, max = MAX_REPLICAS), extend("default" = 1))]
-    pub acks: Option<u64>,
+    /// The keys only `semi_sync` takes (`types::SemiSync`).
+    #[schemars(flatten)]
+    pub semi_sync: SemiSync,
     /// Time to apply one write on a replica.
     #[schemars(extend("x-default-text" = "preset"))]
     pub apply: Option<DurationDist>,
     /// Threads applying writes on each replica.
     #[schemars(range(min = 1, max = 1024), extend("x-default-text" = "preset"))]
     pub appliers: Option<u64>,
-    /// The time for a write to reach a replica (a distribution).
-    #[schemars(extend("x-default-text" = "the network's hop"))]
-    pub ship: Option<DurationDist>,
-    /// With `semi_sync`: how long a write waits for its acks before it is
-    /// acknowledged anyway and the shard falls back to asynchronous, or
-    /// `"never"` to block until the replicas answer.
-    #[schemars(extend("x-default-text" = "`\"10s\"`"))]
-    pub semi_sync_timeout: Option<SemiSyncTimeout>,
+    /// The keys declared with replication's type (`types::ReplicationKeys`).
+    #[schemars(flatten)]
+    pub keys: ReplicationKeys,
 }
 
 /// `semi_sync_timeout`: a duration longer than zero, or `"never"`.

@@ -41,7 +41,7 @@ pub use crate::scenario::types::Keyspace;
 use crate::scenario::types::{Limits, Recovery, ScenarioKeys, Size};
 pub use cdn::{Cdn, Deploy, SizeDist};
 pub use components::{Balancer, Dns, Endpoint, Network, Pool, Step};
-pub use data::{Cache, Database, Popularity};
+pub use data::{Cache, Database, Popularity, SemiSyncTimeout};
 pub use dist::{DistTable, DurationDist};
 pub use faults::Fault;
 pub use geo::{Datacenter, Link, Region};
