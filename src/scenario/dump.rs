@@ -449,14 +449,16 @@ fn write_database<'a>(o: &mut Out<'a>, s: &Scenario, database: &'a Database) {
     writeln!(lines, "appliers = {}", replication.appliers).unwrap();
     replication.keys.dump_keys_with(&mut lines, &o.dists);
     writeln!(o, "replication = {}", super::section::inline_table(&lines)).unwrap();
-    let sharding = match database.sharding {
-        Sharding::Hash => "{ by = \"hash\" }".to_owned(),
-        Sharding::Range => "{ by = \"range\" }".to_owned(),
-        Sharding::Consistent { virtual_nodes } => {
-            format!("{{ by = \"consistent\", virtual_nodes = {virtual_nodes} }}")
+    let sharding = match &database.sharding {
+        Sharding::Hash => "by = \"hash\"\n".to_owned(),
+        Sharding::Range => "by = \"range\"\n".to_owned(),
+        Sharding::Consistent(ring) => {
+            let mut lines = "by = \"consistent\"\n".to_owned();
+            ring.dump_keys(&mut lines);
+            lines
         }
     };
-    writeln!(o, "sharding = {sharding}").unwrap();
+    writeln!(o, "sharding = {}", super::section::inline_table(&sharding)).unwrap();
     if let Some(reshard) = &database.reshard {
         writeln!(o, "reshard = {}", reshard.dump_inline()).unwrap();
     }

@@ -808,15 +808,24 @@ section! {
     }
 }
 
-/// How keys map to shards.
+/// How keys map to shards: `sharding`, tagged by `by` (read by hand).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sharding {
     /// hash(key) mod shards.
     Hash,
     /// Contiguous key ranges of equal width.
     Range,
-    /// A hash ring with this many virtual nodes per shard.
-    Consistent { virtual_nodes: u32 },
+    /// A hash ring (`by = "consistent"`).
+    Consistent(HashRing),
+}
+
+section! {
+    /// A hash ring: changing the shard count moves few keys.
+    #[derive(Copy, Eq)]
+    pub struct HashRing {
+        /// Points per shard on the ring.
+        virtual_nodes: u32 = default(100), section::Count32 { min: 1, max: super::parse::MAX_VIRTUAL_NODES };
+    }
 }
 
 section! {

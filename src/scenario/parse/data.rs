@@ -4,7 +4,7 @@
 use super::super::dist::Dist;
 use super::super::reader::{Node, Reader, optional};
 use super::super::types::{
-    Cache, CacheCapacity, CacheKeys, Database, DatabaseKeys, Engine, Keyspace, Popularity, ReadFrom,
+    Cache, CacheCapacity, CacheKeys, Database, DatabaseKeys, Engine, HashRing, Keyspace, Popularity, ReadFrom,
     Replication, ReplicationKeys, ReplicationMode, Reshard, SemiSync, Sharding,
 };
 use super::components::MAX_WORKERS;
@@ -58,7 +58,7 @@ fn preset(engine: Engine) -> Preset {
             write: lognormal(1.0, 0.5),
             apply: Dist::Exp { mean: 2e5 },
             appliers: 4,
-            sharding: Sharding::Consistent { virtual_nodes: 256 },
+            sharding: Sharding::Consistent(HashRing { virtual_nodes: 256 }),
         },
     }
 }
@@ -87,7 +87,7 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
     let replication = table
         .get("replication")
         .map(|n| read_replication(cx, &n, &defaults));
-    let sharding = table.get("sharding").map(|n| read_sharding(&mut cx.reader, &n));
+    let sharding = table.get("sharding").map(|n| read_sharding(cx, &n));
     let reshard = table.get("reshard").map(|n| Reshard::read(cx, &n));
     let placed = super::geo::read_placement(cx, &mut table, super::super::geo::Placed::Database, &name);
     table.finish(&mut cx.reader);
@@ -166,23 +166,21 @@ fn read_replication(cx: &mut Cx, node: &Node, defaults: &Preset) -> Option<Repli
 
 const SHARDING: [&str; 3] = ["hash", "range", "consistent"];
 
-fn read_sharding(reader: &mut Reader, node: &Node) -> Option<Sharding> {
-    let mut table = reader.table(node)?;
+fn read_sharding(cx: &mut Cx, node: &Node) -> Option<Sharding> {
+    let mut table = cx.reader.table(node)?;
     let by = table
-        .require(reader, "by", "\"hash\"")
-        .and_then(|n| reader.choice(&n, &SHARDING));
-    let virtual_nodes_node = table.get("virtual_nodes");
-    let virtual_nodes = virtual_nodes_node
-        .as_ref()
-        .map(|n| reader.integer(n, 1, MAX_VIRTUAL_NODES));
-    table.finish(reader);
+        .require(&mut cx.reader, "by", "\"hash\"")
+        .and_then(|n| cx.reader.choice(&n, &SHARDING));
+    // Asked for whatever `by` says, so `hash` and `range` can refuse it.
+    let ring = HashRing::read_keys(cx, &mut table);
+    let virtual_nodes = table.get("virtual_nodes");
+    table.finish(&mut cx.reader);
     match by? {
-        2 => Some(Sharding::Consistent {
-            virtual_nodes: virtual_nodes.unwrap_or(Some(100))? as u32,
-        }),
+        2 => Some(Sharding::Consistent(ring?)),
         index => {
-            if let Some(node) = &virtual_nodes_node {
-                reader.invalid(node, "`virtual_nodes` is for `by = \"consistent\"`", None);
+            if let Some(node) = &virtual_nodes {
+                cx.reader
+                    .invalid(node, "`virtual_nodes` is for `by = \"consistent\"`", None);
                 return None;
             }
             Some(if index == 0 {

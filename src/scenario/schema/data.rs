@@ -3,11 +3,11 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{CacheKeys, DatabaseKeys, ReadFrom, ReplicationKeys, Reshard, SemiSync};
+use crate::scenario::types::{CacheKeys, DatabaseKeys, HashRing, ReadFrom, ReplicationKeys, Reshard, SemiSync};
 
 use super::dist::DurationDist;
 use super::units::{Duration, Name};
-use crate::scenario::bounds::{MAX_VIRTUAL_NODES, MAX_WORKERS};
+use crate::scenario::bounds::MAX_WORKERS;
 
 /// `[database.<name>]`: a database; `engine` picks the defaults.
 #[derive(JsonSchema)]
@@ -130,11 +130,7 @@ pub enum Sharding {
     /// Equal key ranges.
     Range {},
     /// A hash ring: changing the shard count moves few keys.
-    Consistent {
-        /// Points per shard on the ring.
-        #[schemars(range(min = 1, max = MAX_VIRTUAL_NODES), extend("default" = 100))]
-        virtual_nodes: Option<u64>,
-    },
+    Consistent(HashRing),
 }
 
 /// `"uniform"`, or `{ zipf = ALPHA }`.
