@@ -513,6 +513,9 @@ fn an_invalid_seed_and_a_warmup_past_the_duration_are_reported_together() {
     let error = load_error(&broken("warmup = \"10s\"\n", "warmup = \"2m\"\nseed = -1\n"), &[]);
     error_at(&error, "scenario.seed");
     let warmup = error_at(&error, "scenario.warmup");
-    assert!(warmup.message.contains("must be shorter than `duration`"), "{warmup:?}");
+    assert!(
+        warmup.message.contains("must be shorter than `duration`"),
+        "{warmup:?}"
+    );
     assert_eq!(error.errors().count(), 2, "both at once:\n{error}");
 }

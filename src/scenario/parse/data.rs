@@ -4,8 +4,8 @@
 use super::super::dist::Dist;
 use super::super::reader::{Node, Reader, optional};
 use super::super::types::{
-    Cache, CacheCapacity, CacheKeys, Database, DatabaseKeys, Engine, HashRing, Keyspace, Popularity, ReadFrom,
-    Replication, ReplicationKeys, ReplicationMode, Reshard, SemiSync, Sharding,
+    Cache, CacheCapacity, CacheKeys, Database, DatabaseKeys, Engine, HashRing, Keyspace, Popularity,
+    ReadFrom, Replication, ReplicationKeys, ReplicationMode, Reshard, SemiSync, Sharding,
 };
 use super::components::MAX_WORKERS;
 use super::dist::read_duration_dist;

@@ -51,7 +51,8 @@ pub(crate) fn read_autoscale(cx: &mut Cx, node: &Node, instances: Option<u32>) -
             ok = false;
         }
     }
-    if let (Some(ScaleMetric::Utilization), Some(target), Some(target_node)) = (keys.metric, keys.target, &target_node)
+    if let (Some(ScaleMetric::Utilization), Some(target), Some(target_node)) =
+        (keys.metric, keys.target, &target_node)
         && target > 1.0
     {
         cx.reader.invalid(

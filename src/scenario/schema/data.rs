@@ -3,7 +3,9 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{CacheKeys, DatabaseKeys, HashRing, ReadFrom, ReplicationKeys, Reshard, SemiSync};
+use crate::scenario::types::{
+    CacheKeys, DatabaseKeys, HashRing, ReadFrom, ReplicationKeys, Reshard, SemiSync,
+};
 
 use super::dist::DurationDist;
 use super::units::{Duration, Name};
