@@ -41,7 +41,7 @@ pub struct Layout {
 impl Layout {
     pub fn new(shards: usize, sharding: Sharding) -> Self {
         let ring = match sharding {
-            Sharding::Consistent { virtual_nodes } => Some(Ring::new(shards as u32, virtual_nodes)),
+            Sharding::Consistent(ring) => Some(Ring::new(shards as u32, ring.virtual_nodes)),
             _ => None,
         };
         Layout {
@@ -59,7 +59,7 @@ impl Layout {
         ShardId(match self.sharding {
             Sharding::Hash => (mix64(key as u64) % shards) as u32,
             Sharding::Range => (key as u64 * shards / keys.max(1) as u64) as u32,
-            Sharding::Consistent { .. } => {
+            Sharding::Consistent(_) => {
                 let ring = self.ring.as_ref().expect("consistent sharding has a ring");
                 ring.owner(key, |_| true).expect("every shard is on the ring")
             }
@@ -276,7 +276,7 @@ impl Database {
     }
 
     pub fn is_semi_sync(&self) -> bool {
-        matches!(self.mode, ReplicationMode::SemiSync { .. })
+        matches!(self.mode, ReplicationMode::SemiSync(_))
     }
 
     pub fn is_primary(&self, node: DatabaseNodeId) -> bool {

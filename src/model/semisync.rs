@@ -17,7 +17,7 @@ use super::frame::NO_PARENT;
 use super::ids::{DatabaseId, DatabaseNodeId, ShardId};
 use super::{Event, Model};
 use crate::engine::{EventQueue, SimTime, SlabKey};
-use crate::scenario::ReplicationMode;
+use crate::scenario::{ReplicationMode, SemiSync};
 
 /// What a semi-sync write does at commit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +60,7 @@ impl Model {
         queue: &mut EventQueue<Event>,
     ) -> u32 {
         let state = &self.databases[database];
-        let ReplicationMode::SemiSync { acks, timeout } = state.mode else {
+        let ReplicationMode::SemiSync(SemiSync { acks, timeout }) = state.mode else {
             return 0;
         };
         let shard_state = &state.shards[shard];
@@ -122,10 +122,10 @@ impl Model {
         if !waiting || !state.shards[shard].log.iter().any(|entry| entry.waiter == frame) {
             return;
         }
-        let ReplicationMode::SemiSync {
+        let ReplicationMode::SemiSync(SemiSync {
             timeout: Some(timeout),
             ..
-        } = state.mode
+        }) = state.mode
         else {
             unreachable!("only semi-sync writes with a timeout arm one");
         };
@@ -168,7 +168,7 @@ impl Model {
     /// link).
     pub(super) fn semi_sync_caught_up(&mut self, database: DatabaseId, shard: ShardId, now: SimTime) {
         let state = &self.databases[database];
-        let ReplicationMode::SemiSync { acks, .. } = state.mode else {
+        let ReplicationMode::SemiSync(SemiSync { acks, .. }) = state.mode else {
             return;
         };
         let shard_state = &state.shards[shard];
@@ -205,7 +205,7 @@ impl Model {
         queue: &mut EventQueue<Event>,
     ) {
         let state = &self.databases[database];
-        if !matches!(state.mode, ReplicationMode::SemiSync { .. }) || state.is_primary(node) {
+        if !matches!(state.mode, ReplicationMode::SemiSync(_)) || state.is_primary(node) {
             return;
         }
         let shard = state.nodes[node].shard;

@@ -17,7 +17,7 @@ use crate::scenario::geo::Placed;
 use crate::scenario::ids::{CacheId, DatabaseId};
 use crate::scenario::{
     Arrivals, Cache, CacheCapacity, Cdn, CdnFallback, CdnOrigin, ClassCall, Database, DnsTarget, ReadFrom,
-    ReplicationMode, Scenario, Sharding, Step, WritePolicy, visit_steps,
+    ReplicationMode, Scenario, SemiSync, Sharding, Step, WritePolicy, visit_steps,
 };
 
 /// One box in the diagram.
@@ -449,7 +449,7 @@ fn database_detail(database: &Database) -> String {
     if database.replicas > 0 {
         let mode = match database.replication.mode {
             ReplicationMode::Async => "async".to_owned(),
-            ReplicationMode::SemiSync { acks, .. } => format!("semi-sync, {acks} ack"),
+            ReplicationMode::SemiSync(SemiSync { acks, .. }) => format!("semi-sync, {acks} ack"),
         };
         let each = if database.shards > 1 { " each" } else { "" };
         let _ = write!(

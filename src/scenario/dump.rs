@@ -329,10 +329,7 @@ fn write_scenario<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
     .unwrap();
     writeln!(o, "\n[scenario]").unwrap();
     writeln!(o, "name = {}", string(&scenario.name)).unwrap();
-    writeln!(o, "description = {}", string(&scenario.description)).unwrap();
-    writeln!(o, "seed = {}", scenario.seed).unwrap();
-    writeln!(o, "duration = {}", duration(scenario.duration)).unwrap();
-    writeln!(o, "warmup = {}", duration(scenario.warmup)).unwrap();
+    scenario.keys.dump_keys(&mut o.text);
     writeln!(o, "window = {}", duration(scenario.window)).unwrap();
 
     writeln!(o, "\n[limits]").unwrap();
@@ -445,41 +442,30 @@ fn write_database<'a>(o: &mut Out<'a>, s: &Scenario, database: &'a Database) {
     }
     writeln!(o, "read_from = {}", string(database.read_from.name())).unwrap();
     let replication = &database.replication;
-    let mode = match replication.mode {
-        ReplicationMode::Async => "mode = \"async\"".to_owned(),
-        ReplicationMode::SemiSync { acks, timeout } => {
-            let timeout = timeout.map_or_else(|| string("never"), duration);
-            format!("mode = \"semi_sync\", acks = {acks}, semi_sync_timeout = {timeout}")
+    let mut lines = String::new();
+    match &replication.mode {
+        ReplicationMode::Async => lines.push_str("mode = \"async\"\n"),
+        ReplicationMode::SemiSync(semi_sync) => {
+            lines.push_str("mode = \"semi_sync\"\n");
+            semi_sync.dump_keys(&mut lines);
+        }
+    }
+    writeln!(lines, "apply = {}", o.dist(&replication.apply)).unwrap();
+    writeln!(lines, "appliers = {}", replication.appliers).unwrap();
+    replication.keys.dump_keys_with(&mut lines, &o.dists);
+    writeln!(o, "replication = {}", super::section::inline_table(&lines)).unwrap();
+    let sharding = match &database.sharding {
+        Sharding::Hash => "by = \"hash\"\n".to_owned(),
+        Sharding::Range => "by = \"range\"\n".to_owned(),
+        Sharding::Consistent(ring) => {
+            let mut lines = "by = \"consistent\"\n".to_owned();
+            ring.dump_keys(&mut lines);
+            lines
         }
     };
-    let ship = replication
-        .ship
-        .as_ref()
-        .map_or(String::new(), |ship| format!(", ship = {}", o.dist(ship)));
-    writeln!(
-        o,
-        "replication = {{ {mode}, apply = {}, appliers = {}{ship} }}",
-        o.dist(&replication.apply),
-        replication.appliers
-    )
-    .unwrap();
-    let sharding = match database.sharding {
-        Sharding::Hash => "{ by = \"hash\" }".to_owned(),
-        Sharding::Range => "{ by = \"range\" }".to_owned(),
-        Sharding::Consistent { virtual_nodes } => {
-            format!("{{ by = \"consistent\", virtual_nodes = {virtual_nodes} }}")
-        }
-    };
-    writeln!(o, "sharding = {sharding}").unwrap();
+    writeln!(o, "sharding = {}", super::section::inline_table(&sharding)).unwrap();
     if let Some(reshard) = &database.reshard {
-        writeln!(
-            o,
-            "reshard = {{ at = {}, shards = {}, rate = {} }}",
-            duration(reshard.at),
-            reshard.shards,
-            string(&format_rate(reshard.rate))
-        )
-        .unwrap();
+        writeln!(o, "reshard = {}", reshard.dump_inline()).unwrap();
     }
 }
 
@@ -535,9 +521,7 @@ fn write_cdn<'a>(o: &mut Out<'a>, s: &Scenario, cdn: &'a Cdn) {
     cdn.keys.dump_keys_with(&mut o.text, &o.dists);
     for deploy in &cdn.deploys {
         writeln!(o, "\n[[cdn.{}.deploy]]", key(&cdn.name)).unwrap();
-        writeln!(o, "at = {}", duration(deploy.at)).unwrap();
-        writeln!(o, "mode = {}", string(deploy.mode.name())).unwrap();
-        writeln!(o, "share = {}", float(deploy.share)).unwrap();
+        deploy.keys.dump_keys(&mut o.text);
         if deploy.mode == DeployMode::Invalidate {
             writeln!(o, "propagation = {}", duration(deploy.propagation)).unwrap();
         }
@@ -583,35 +567,20 @@ fn write_workload<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
     if matches!(workload.arrivals, Arrivals::Open { .. }) {
         writeln!(o, "profile = [").unwrap();
         for change in &workload.profile {
-            write!(
-                o,
-                "  {{ at = {}, rate = {}, over = {}",
-                duration(change.at),
-                string(&format_rate(change.rate)),
-                duration(change.over)
-            )
-            .unwrap();
-            if let Some(hold) = change.hold {
-                write!(o, ", for = {}", duration(hold)).unwrap();
-            }
-            writeln!(o, " }},").unwrap();
+            writeln!(o, "  {},", change.dump_inline()).unwrap();
         }
         writeln!(o, "]").unwrap();
     }
     workload.keys.dump_keys_with(&mut o.text, &o.dists);
     writeln!(o, "mix = [").unwrap();
     for class in &workload.mix {
-        let key = class.key.as_ref().map_or(String::new(), |key| {
-            format!(", key = {}", string(&scenario.keyspaces[*key].name))
-        });
-        writeln!(
-            o,
-            "  {{ class = {}, weight = {}, call = {}{key} }},",
-            string(&class.name),
-            float(class.weight),
-            string(&scenario.call_text(&class.call))
-        )
-        .unwrap();
+        let mut lines = format!("class = {}\n", string(&class.name));
+        class.keys.dump_keys(&mut lines);
+        writeln!(lines, "call = {}", string(&scenario.call_text(&class.call))).unwrap();
+        if let Some(key) = class.key {
+            writeln!(lines, "key = {}", string(&scenario.keyspaces[key].name)).unwrap();
+        }
+        writeln!(o, "  {},", super::section::inline_table(&lines)).unwrap();
     }
     writeln!(o, "]").unwrap();
 }

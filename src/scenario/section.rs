@@ -360,6 +360,112 @@ impl Kind for Boolean {
     }
 }
 
+/// Free text.
+pub(crate) struct Text;
+
+impl Kind for Text {
+    type Value = String;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<String> {
+        cx.reader.string(node).map(str::to_owned)
+    }
+
+    fn schema(&self, _: &mut SchemaGenerator) -> Value {
+        serde_json::json!({ "type": "string" })
+    }
+
+    fn toml(&self, value: &String) -> String {
+        toml::Value::String(value.clone()).to_string()
+    }
+}
+
+/// A seed: any whole number from 0 to 2^64-1 (TOML integers stop at
+/// 2^63-1, but the text of a larger one is read as written).
+pub(crate) struct Seed;
+
+impl Kind for Seed {
+    type Value = u64;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<u64> {
+        match node.value {
+            toml::de::DeValue::Integer(integer) => {
+                let parsed = u64::from_str_radix(integer.as_str(), integer.radix()).ok();
+                if parsed.is_none() {
+                    let message = format!("`{}` must be a whole number from 0 to 2^64-1", node.key());
+                    cx.reader.invalid(node, message, None);
+                }
+                parsed
+            }
+            _ => {
+                cx.reader.wrong_type(node, "a whole number", "42");
+                None
+            }
+        }
+    }
+
+    fn schema(&self, _: &mut SchemaGenerator) -> Value {
+        serde_json::json!({ "type": "integer", "minimum": 0, "maximum": u64::MAX })
+    }
+
+    fn toml(&self, value: &u64) -> String {
+        value.to_string()
+    }
+}
+
+/// A rate greater than zero (`"1200/s"`), in requests per second.
+pub(crate) struct Rate;
+
+impl Kind for Rate {
+    type Value = f64;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<f64> {
+        cx.reader.rate(node)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<units::Rate>(generator)
+    }
+
+    fn toml(&self, value: &f64) -> String {
+        toml::Value::String(super::units::format_rate(*value)).to_string()
+    }
+}
+
+/// A duration longer than zero, or `"never"` (`None`): how long a
+/// semi-synchronous write waits for its acks.
+pub(crate) struct SemiSyncTimeout;
+
+impl Kind for SemiSyncTimeout {
+    type Value = Option<SimDuration>;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<Option<SimDuration>> {
+        if let toml::de::DeValue::String(text) = node.value {
+            if text.as_ref() == "never" {
+                return Some(None);
+            }
+            if let Err(message) = super::units::parse_duration(text) {
+                let help = "a duration such as \"10s\", or \"never\" to wait for the acks however long";
+                cx.reader.invalid(
+                    node,
+                    format!("invalid duration for `{}`: {message}", node.key()),
+                    Some(help.to_owned()),
+                );
+                return None;
+            }
+        }
+        cx.reader.positive_duration(node).map(Some)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<super::schema::SemiSyncTimeout>(generator)
+    }
+
+    fn toml(&self, value: &Option<SimDuration>) -> String {
+        let text = value.map_or_else(|| "never".to_owned(), format_duration);
+        toml::Value::String(text).to_string()
+    }
+}
+
 /// A cache's capacity per node: entries (`50000`) or bytes (`"2GiB"`).
 pub(crate) struct CacheCapacity;
 
@@ -560,18 +666,25 @@ pub(crate) fn key_schema(
 /// instead of the value).
 /// `pub struct Size(name) { … }` declares a named section
 /// (`[size.<name>]`): a `name` field that is no key, and a reader that takes it.
+/// `#[partial(AutoscaleRead)]` before `pub struct` also declares
+/// `AutoscaleRead`, the keys read one by one (`read_partial`, then
+/// `complete`), for a caller that checks a rule between two keys even when
+/// a third is invalid. `#[derive(Copy)]` adds derives to the resolved
+/// struct. `hold as "for": …` names a key that is no Rust identifier.
 macro_rules! section {
     (
         $(#[doc = $doc:literal])*
+        $(#[partial($partial:ident)])?
+        $(#[derive($($derive:ident),+)])?
         pub struct $name:ident $(( $named:ident ))? {
             $(
                 $(#[doc = $key_doc:literal])*
-                $key:ident : $type:ty = $presence:ident ( $($value:tt)* ), $kind:expr;
+                $key:ident $(as $rename:literal)? : $type:ty = $presence:ident ( $($value:tt)* ), $kind:expr;
             )+
         }
     ) => {
         $(#[doc = $doc])*
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq $($(, $derive)+)?)]
         pub struct $name {
             $(
                 /// The section's name (its key in `[kind.<name>]`).
@@ -606,7 +719,9 @@ macro_rules! section {
                 #[allow(unused_imports)]
                 use $crate::scenario::section::Kind as _;
                 $(
-                    let $key = $crate::scenario::section::section!(@read cx, table, $key, $kind, $presence ($($value)*));
+                    let $key = $crate::scenario::section::section!(
+                        @read cx, table, $crate::scenario::section::section!(@name $key $($rename)?), $kind, $presence ($($value)*)
+                    );
                 )+
                 Some($name { $($named,)? $($key: $key?,)+ })
             }
@@ -642,7 +757,9 @@ macro_rules! section {
                 #[allow(unused_imports)]
                 use $crate::scenario::section::Kind as _;
                 $(
-                    $crate::scenario::section::section!(@dump out, dists, self.$key, $key, $kind, $presence);
+                    $crate::scenario::section::section!(
+                        @dump out, dists, self.$key, $crate::scenario::section::section!(@name $key $($rename)?), $kind, $presence
+                    );
                 )+
             }
         }
@@ -662,9 +779,10 @@ macro_rules! section {
                     let kind = $kind;
                     let default = $crate::scenario::section::section!(@default kind, $presence ($($value)*));
                     let default_text: Option<&str> = $crate::scenario::section::section!(@default_text $presence ($($value)*));
-                    $crate::scenario::section::section!(@required required, $key, $presence);
+                    let key = $crate::scenario::section::section!(@name $key $($rename)?);
+                    $crate::scenario::section::section!(@required required, key, $presence);
                     properties.insert(
-                        stringify!($key).to_owned(),
+                        key.to_owned(),
                         $crate::scenario::section::key_schema(
                             kind.schema(generator),
                             $crate::scenario::section::description(&[$($key_doc),*]),
@@ -680,33 +798,79 @@ macro_rules! section {
                 )
             }
         }
+
+        $crate::scenario::section::section!(
+            @partial [$($partial)?] [$($named)?] $name {
+                $($key, $crate::scenario::section::section!(@name $key $($rename)?), $kind, $presence ($($value)*): $type;)+
+            }
+        );
     };
 
-    (@read $cx:ident, $table:ident, $key:ident, $kind:expr, default ($default:expr $(, $text:literal)?)) => {
+    (@partial [] [$($named:ident)?] $name:ident { $($rest:tt)* }) => {};
+    (@partial [$partial:ident] [$($named:ident)?] $name:ident {
+        $($key:ident, $keyname:expr, $kind:expr, $presence:ident ($($value:tt)*): $type:ty;)+
+    }) => {
+        /// The keys of a section read one by one, so a rule between two
+        /// keys can be checked even when a third is invalid: `None` where a
+        /// key is invalid (or required and missing).
+        pub(crate) struct $partial {
+            $(pub $key: Option<$type>,)+
+        }
+
+        impl $partial {
+            /// The section, when every key read.
+            pub(crate) fn complete(self $(, $named: String)?) -> Option<$name> {
+                Some($name { $($named,)? $($key: self.$key?,)+ })
+            }
+        }
+
+        impl $name {
+            /// Reads the section's keys from `table` (see `read_keys`), each on its own.
+            pub(crate) fn read_partial(
+                cx: &mut $crate::scenario::parse::Cx,
+                table: &mut $crate::scenario::reader::TableNode,
+            ) -> $partial {
+                #[allow(unused_imports)]
+                use $crate::scenario::section::Kind as _;
+                $partial {
+                    $($key: $crate::scenario::section::section!(@read cx, table, $keyname, $kind, $presence ($($value)*)),)+
+                }
+            }
+        }
+    };
+
+    (@name $key:ident) => {
+        stringify!($key)
+    };
+    (@name $key:ident $rename:literal) => {
+        $rename
+    };
+
+    (@read $cx:ident, $table:ident, $key:expr, $kind:expr, default ($default:expr $(, $text:literal)?)) => {
         $table
-            .get(stringify!($key))
+            .get($key)
             .map(|node| $kind.read($cx, &node))
             .unwrap_or(Some($default))
     };
-    (@read $cx:ident, $table:ident, $key:ident, $kind:expr, required ($example:expr)) => {
+    (@read $cx:ident, $table:ident, $key:expr, $kind:expr, required ($example:expr)) => {
         $table
-            .require(&mut $cx.reader, stringify!($key), $example)
+            .require(&mut $cx.reader, $key, $example)
             .and_then(|node| $kind.read($cx, &node))
     };
-    (@read $cx:ident, $table:ident, $key:ident, $kind:expr, optional ($($text:literal)?)) => {
-        match $table.get(stringify!($key)) {
+    (@read $cx:ident, $table:ident, $key:expr, $kind:expr, optional ($($text:literal)?)) => {
+        match $table.get($key) {
             None => Some(None),
             Some(node) => $kind.read($cx, &node).map(Some),
         }
     };
 
-    (@dump $out:ident, $dists:ident, $value:expr, $key:ident, $kind:expr, optional) => {
+    (@dump $out:ident, $dists:ident, $value:expr, $key:expr, $kind:expr, optional) => {
         if let Some(value) = &$value {
-            $out.push_str(&format!("{} = {}\n", stringify!($key), $kind.toml_with(value, $dists)));
+            $out.push_str(&format!("{} = {}\n", $key, $kind.toml_with(value, $dists)));
         }
     };
-    (@dump $out:ident, $dists:ident, $value:expr, $key:ident, $kind:expr, $presence:ident) => {
-        $out.push_str(&format!("{} = {}\n", stringify!($key), $kind.toml_with(&$value, $dists)));
+    (@dump $out:ident, $dists:ident, $value:expr, $key:expr, $kind:expr, $presence:ident) => {
+        $out.push_str(&format!("{} = {}\n", $key, $kind.toml_with(&$value, $dists)));
     };
 
     (@default $kind:ident, default ($default:expr $(, $text:literal)?)) => {
@@ -737,7 +901,7 @@ macro_rules! section {
     };
 
     (@required $required:ident, $key:ident, required) => {
-        $required.push(stringify!($key));
+        $required.push($key);
     };
     (@required $required:ident, $key:ident, $presence:ident) => {};
 }

@@ -28,11 +28,11 @@ use crate::engine::id::IdVec;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
+    /// `[scenario]`'s plain keys (`ScenarioKeys`, which a scenario derefs
+    /// to: `scenario.duration`); `name` and `window`, whose defaults come
+    /// from the file name and `duration`, are read by hand.
+    pub keys: ScenarioKeys,
     pub name: String,
-    pub description: String,
-    pub seed: u64,
-    pub duration: SimDuration,
-    pub warmup: SimDuration,
     pub window: SimDuration,
     pub limits: Limits,
     pub workload: Workload,
@@ -51,6 +51,37 @@ pub struct Scenario {
     pub cdns: IdVec<CdnId, Cdn>,
     /// Message queues (brokers) and the pools that consume them.
     pub queues: IdVec<QueueId, Queue>,
+}
+
+impl std::ops::Deref for Scenario {
+    type Target = ScenarioKeys;
+
+    fn deref(&self) -> &ScenarioKeys {
+        &self.keys
+    }
+}
+
+/// A scenario's seed and times are changed in place by replications,
+/// comparisons and tests.
+impl std::ops::DerefMut for Scenario {
+    fn deref_mut(&mut self) -> &mut ScenarioKeys {
+        &mut self.keys
+    }
+}
+
+section! {
+    /// `[scenario]`: the run itself.
+    #[partial(ScenarioRead)]
+    pub struct ScenarioKeys {
+        /// Free text.
+        description: String = default(String::new()), section::Text;
+        /// Seed of every random stream (0 to 2⁶⁴−1).
+        seed: u64 = default(1), section::Seed;
+        /// Simulated time.
+        duration: SimDuration = required("\"10m\""), section::PositiveDuration;
+        /// Discarded before metrics are kept; a whole number of windows.
+        warmup: SimDuration = default(SimDuration::ZERO), section::Duration;
+    }
 }
 
 section! {
@@ -183,15 +214,20 @@ impl OpenRate {
     }
 }
 
-/// From `at`, move the rate to `rate` linearly over `over` (a step when
-/// zero); with `hold`, return to the previous rate after holding it that
-/// long (a spike).
-#[derive(Clone, Debug, PartialEq)]
-pub struct RateChange {
-    pub at: SimDuration,
-    pub rate: f64,
-    pub over: SimDuration,
-    pub hold: Option<SimDuration>,
+section! {
+    /// One change of an open workload's rate: from `at`, move the rate to
+    /// `rate` linearly over `over` (a step when zero); with `for` (`hold`),
+    /// return to the previous rate after holding it that long (a spike).
+    pub struct RateChange {
+        /// When the change starts.
+        at: SimDuration = required("\"5m\""), section::Duration;
+        /// The new rate.
+        rate: f64 = required("\"2000/s\""), section::Rate;
+        /// A linear ramp over this long (a step without it).
+        over: SimDuration = default(SimDuration::ZERO), section::Duration;
+        /// A spike: back to the previous rate after holding it this long.
+        hold as "for": Option<SimDuration> = optional(), section::PositiveDuration;
+    }
 }
 
 section! {
@@ -261,14 +297,32 @@ words! {
     }
 }
 
-/// A request class of the mix.
+/// A request class of the mix: its plain keys (`ClassKeys`, which it
+/// derefs to) and those read by hand: its name (unique in the mix), its
+/// `call` and `key` (names of other components).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Class {
     pub name: String,
-    pub weight: f64,
     pub call: ClassCall,
     /// The keyspace the request's key is drawn from (the item it is about).
     pub key: Option<KeyspaceId>,
+    pub keys: ClassKeys,
+}
+
+impl std::ops::Deref for Class {
+    type Target = ClassKeys;
+
+    fn deref(&self) -> &ClassKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// One request class of the mix.
+    pub struct ClassKeys {
+        /// Relative share of requests (greater than zero).
+        weight: f64 = default(1.0), section::PositiveNumber;
+    }
 }
 
 /// What a call enters by: a DNS name, a balancer or a pool.
@@ -729,53 +783,94 @@ words! {
     }
 }
 
-/// How writes reach replicas.
+/// How writes reach replicas: `replication`'s plain keys
+/// (`ReplicationKeys`, which it derefs to) and those read by hand: `mode`
+/// (with `SemiSync`'s keys, which only `semi_sync` takes), and `apply` and
+/// `appliers`, whose defaults come from the engine's preset.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replication {
     pub mode: ReplicationMode,
-    /// Time to ship a write to a replica (its network hop, plus any delay of
-    /// the replica's receiving thread); `None`: the network's default hop.
-    pub ship: Option<Dist>,
     /// Time a replica needs to apply one write.
     pub apply: Dist,
     /// Writes a replica applies at once (its apply threads).
     pub appliers: u32,
+    pub keys: ReplicationKeys,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+impl std::ops::Deref for Replication {
+    type Target = ReplicationKeys;
+
+    fn deref(&self) -> &ReplicationKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `replication`: writes are shipped in order to every replica and applied there.
+    pub struct ReplicationKeys {
+        /// The time for a write to reach a replica (a distribution).
+        ship: Option<Dist> = optional("the network's hop"), section::DurationDist;
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ReplicationMode {
     /// The primary acknowledges a write at commit; replicas catch up.
     Async,
     /// The primary acknowledges once `acks` replicas have received the write.
-    /// `timeout`: how long a write waits for its acks before the primary
-    /// acknowledges it anyway and falls back to asynchronous until enough
-    /// replicas have caught up (MySQL); `None` waits for ever (PostgreSQL).
-    SemiSync { acks: u32, timeout: Option<SimDuration> },
+    SemiSync(SemiSync),
 }
 
-/// How keys map to shards.
+section! {
+    /// `replication`'s keys for `mode = "semi_sync"`.
+    #[derive(Copy)]
+    pub struct SemiSync {
+        /// With `semi_sync`: replicas that must have received a write.
+        acks: u32 = default(1), section::Count32 { min: 1, max: super::parse::MAX_REPLICAS };
+        /// With `semi_sync`: how long a write waits for its acks before it is
+        /// acknowledged anyway and the shard falls back to asynchronous, or
+        /// `"never"` to block until the replicas answer.
+        timeout as "semi_sync_timeout": Option<SimDuration> = default(Some(SimDuration::from_secs(10))),
+            section::SemiSyncTimeout;
+    }
+}
+
+/// How keys map to shards: `sharding`, tagged by `by` (read by hand).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sharding {
     /// hash(key) mod shards.
     Hash,
     /// Contiguous key ranges of equal width.
     Range,
-    /// A hash ring with this many virtual nodes per shard.
-    Consistent { virtual_nodes: u32 },
+    /// A hash ring (`by = "consistent"`).
+    Consistent(HashRing),
 }
 
-/// A change of the shard count during the run.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Reshard {
-    pub at: SimDuration,
-    pub shards: u32,
-    /// Keys moved per second: each costs a read on the old shard and a write
-    /// on the new one.
-    pub rate: f64,
+section! {
+    /// A hash ring: changing the shard count moves few keys.
+    #[derive(Copy, Eq)]
+    pub struct HashRing {
+        /// Points per shard on the ring.
+        virtual_nodes: u32 = default(100), section::Count32 { min: 1, max: super::parse::MAX_VIRTUAL_NODES };
+    }
+}
+
+section! {
+    /// `reshard`: a change of the shard count during the run.
+    pub struct Reshard {
+        /// When it starts.
+        at: SimDuration = required("\"5m\""), section::Duration;
+        /// The new shard count.
+        shards: u32 = required("8"), section::Count32 { min: 1, max: super::parse::MAX_SHARDS };
+        /// How fast moving keys are copied (greater than zero): each costs a read on the old
+        /// shard and a write on the new one.
+        rate: f64 = required("\"2000/s\""), section::Rate;
+    }
 }
 
 section! {
     /// `[keyspace.<name>]`: the items requests are about.
+    #[partial(KeyspaceRead)]
     pub struct Keyspace(name) {
         /// The number of keys (up to 10 000 000), or `"per_user"`: one key per user, the user's
         /// own record (read-your-writes).
@@ -1404,15 +1499,40 @@ words! {
     }
 }
 
-/// A release at `at` changing `share` of the catalog's objects.
+/// A release at `at` changing `share` of the catalog's objects: its plain
+/// keys (`DeployKeys`, which it derefs to) and `propagation`, which
+/// `invalidate` requires and `versioned` refuses, read by hand.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CdnDeploy {
-    pub at: SimDuration,
-    pub mode: DeployMode,
-    pub share: f64,
     /// Invalidation: from the deploy until every edge has dropped the
     /// changed objects (zero for versioned names).
     pub propagation: SimDuration,
+    pub keys: DeployKeys,
+}
+
+impl std::ops::Deref for CdnDeploy {
+    type Target = DeployKeys;
+
+    fn deref(&self) -> &DeployKeys {
+        &self.keys
+    }
+}
+
+section! {
+    /// `[[cdn.<name>.deploy]]`: a release.
+    #[partial(DeployRead)]
+    pub struct DeployKeys {
+        /// When.
+        at: SimDuration = required("\"5m\""), section::Duration;
+        /// `versioned`: changed objects get new names (`app.3f2a.js`), so each is a miss the
+        /// first time it is asked for after the deploy — a miss spike that decays — and the old
+        /// copies linger in the edges until evicted; `invalidate`: same names, purged from every
+        /// edge by an invalidation that arrives `propagation` after the deploy; until then edges
+        /// serve the old content, counted as `stale_reads`.
+        mode: DeployMode = default(DeployMode::Versioned), section::word::<DeployMode>();
+        /// The share of objects changed (which ones: a fixed hash of deploy and object).
+        share: f64 = required("0.2"), section::Probability;
+    }
 }
 
 words! {
@@ -1448,6 +1568,7 @@ impl std::ops::Deref for Autoscale {
 section! {
     /// `[pool.<name>.autoscale]`: target tracking between `min` and `max`
     /// instances (the pool's `instances` is its starting count).
+    #[partial(AutoscaleRead)]
     pub struct AutoscaleKeys {
         /// Fewest instances.
         min: u32 = default(1), section::Count32 { min: 1, max: super::parse::MAX_INSTANCES };

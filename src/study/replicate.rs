@@ -112,10 +112,9 @@ fn value_at(series: &Timeseries, index: usize, row: &SeriesRow, scope: &str) -> 
 
 /// The scenario of replication `index` of `base`.
 pub fn replication_scenario(base: &Scenario, index: u64) -> Scenario {
-    Scenario {
-        seed: replication_seed(base.seed, index),
-        ..base.clone()
-    }
+    let mut scenario = base.clone();
+    scenario.seed = replication_seed(base.seed, index);
+    scenario
 }
 
 /// The scenario replication `index` of `replications` runs: the scenario's

@@ -473,3 +473,52 @@ fn a_balancer_without_cores_or_connections_is_named_with_both_fields() {
     assert_eq!(position(&error, connections), at(15, 19));
     assert_eq!(error.errors().count(), 2, "both at once:\n{error}");
 }
+
+/// `text` fails with exactly these errors, each a field and words of its
+/// message: problems reported together, not one at a time.
+fn assert_reported_together(text: &str, expected: &[(&str, &str)]) {
+    let error = load_error(text, &[]);
+    for (path, words) in expected {
+        let diagnostic = error_at(&error, path);
+        assert!(diagnostic.message.contains(words), "{path}: {diagnostic:?}");
+    }
+    assert_eq!(error.errors().count(), expected.len(), "all at once:\n{error}");
+}
+
+#[test]
+fn an_invalid_autoscale_key_and_min_above_max_are_reported_together() {
+    assert_reported_together(
+        &broken(
+            "instances = 2\n",
+            "instances = 2\nautoscale = { min = 5, max = 3, target = 0.6, metric = \"cpu\" }\n",
+        ),
+        &[
+            ("pool.web.autoscale.metric", "unknown value `cpu`"),
+            ("pool.web.autoscale.max", "`max` (3) is below `min` (5)"),
+        ],
+    );
+}
+
+#[test]
+fn an_invalid_popularity_and_too_many_hot_keys_are_reported_together() {
+    assert_reported_together(
+        &format!(
+            "{VALID}\n[keyspace.items]\nkeys = 10\npopularity = \"zipfian\"\nhot = {{ share = 0.2, keys = 20 }}\n"
+        ),
+        &[
+            ("keyspace.items.popularity", "wrong type for `popularity`"),
+            ("keyspace.items", "`hot.keys` (20) exceeds `keys` (10)"),
+        ],
+    );
+}
+
+#[test]
+fn an_invalid_seed_and_a_warmup_past_the_duration_are_reported_together() {
+    assert_reported_together(
+        &broken("warmup = \"10s\"\n", "warmup = \"2m\"\nseed = -1\n"),
+        &[
+            ("scenario.seed", "`seed` must be a whole number"),
+            ("scenario.warmup", "must be shorter than `duration`"),
+        ],
+    );
+}

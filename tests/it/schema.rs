@@ -931,10 +931,11 @@ fn schema_defaults_are_the_loaders_defaults() {
         for (key, default) in defaults_of(&schema, definition) {
             let written = format!("{path}.{key}");
             // Keys the base sets, and keys that only go with another value
-            // (`session_ttl` with `sticky = true`, `acks` with semi-sync),
-            // are checked where they apply.
+            // (`session_ttl` with `sticky = true`, `acks` and
+            // `semi_sync_timeout` with semi-sync), are checked where they apply.
             let not_applicable = (path == "balancer.lb" && key == "session_ttl")
-                || (path == "database.db.replication" && key == "acks");
+                || (path == "database.db.replication"
+                    && matches!(key.as_str(), "acks" | "semi_sync_timeout"));
             if not_applicable || set_in(&base_json, path, &key) {
                 continue;
             }

@@ -5,7 +5,7 @@
 use super::super::diagnostic::Diagnostic;
 use super::super::dist::{Dist, LogNormalSpread};
 use super::super::reader::{Node, Reader, TableNode, optional};
-use super::super::types::{Cdn, CdnDeploy, CdnEdges, CdnKeys, CdnOrigin, DeployMode};
+use super::super::types::{Cdn, CdnDeploy, CdnEdges, CdnKeys, CdnOrigin, DeployKeys, DeployMode};
 use super::dist::CV_RANGE;
 use super::{Cx, RefKind};
 use crate::engine::SimDuration;
@@ -28,7 +28,7 @@ pub(crate) fn read_cdn(cx: &mut Cx, name: String, node: &Node) -> Option<Cdn> {
         .require(&mut cx.reader, "origin", "\"web/asset\" or \"object_store\"")
         .and_then(|n| read_origin(cx, &n));
     let edges = table.get("edges").map(|n| read_edges(&mut cx.reader, &n));
-    let deploys = table.get("deploy").map(|n| read_deploys(&mut cx.reader, &n));
+    let deploys = table.get("deploy").map(|n| read_deploys(cx, &n));
     let keys = CdnKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
     Some(Cdn {
@@ -82,10 +82,10 @@ fn read_edges(reader: &mut Reader, node: &Node) -> Option<CdnEdges> {
     }
 }
 
-fn read_deploys(reader: &mut Reader, node: &Node) -> Option<Vec<CdnDeploy>> {
-    let items = reader.array(node)?;
+fn read_deploys(cx: &mut Cx, node: &Node) -> Option<Vec<CdnDeploy>> {
+    let items = cx.reader.array(node)?;
     if items.len() > MAX_CDN_DEPLOYS {
-        reader.invalid(
+        cx.reader.invalid(
             node,
             format!("at most {MAX_CDN_DEPLOYS} deploys, found {}", items.len()),
             None,
@@ -95,7 +95,7 @@ fn read_deploys(reader: &mut Reader, node: &Node) -> Option<Vec<CdnDeploy>> {
     let mut deploys = Vec::with_capacity(items.len());
     let mut ok = true;
     for item in &items {
-        match read_deploy(reader, item) {
+        match read_deploy(cx, item) {
             Some(deploy) => deploys.push(deploy),
             None => ok = false,
         }
@@ -105,24 +105,16 @@ fn read_deploys(reader: &mut Reader, node: &Node) -> Option<Vec<CdnDeploy>> {
     ok.then_some(deploys)
 }
 
-fn read_deploy(reader: &mut Reader, node: &Node) -> Option<CdnDeploy> {
-    let mut table = reader.table(node)?;
-    let at = table
-        .require(reader, "at", "\"5m\"")
-        .and_then(|n| reader.duration(&n));
-    let mode = table.get("mode").map(|n| {
-        reader
-            .choice(&n, &DeployMode::NAMES)
-            .map(|index| DeployMode::ALL[index])
-    });
-    let share = table
-        .require(reader, "share", "0.2")
-        .and_then(|n| reader.probability(&n));
+fn read_deploy(cx: &mut Cx, node: &Node) -> Option<CdnDeploy> {
+    let mut table = cx.reader.table(node)?;
+    // Each key on its own: `propagation` is checked against `mode` even
+    // when `at` or `share` is invalid.
+    let keys = DeployKeys::read_partial(cx, &mut table);
     let propagation_node = table.get("propagation");
-    let propagation = propagation_node.as_ref().map(|n| reader.duration(n));
-    table.finish(reader);
-    let mode = mode.unwrap_or(Some(DeployMode::Versioned))?;
-    let propagation = match (mode, optional(propagation)?) {
+    let propagation = propagation_node.as_ref().map(|n| cx.reader.duration(n));
+    table.finish(&mut cx.reader);
+    let reader = &mut cx.reader;
+    let propagation = match (keys.mode?, optional(propagation)?) {
         (DeployMode::Invalidate, Some(propagation)) => propagation,
         (DeployMode::Invalidate, None) => {
             reader.push(
@@ -144,10 +136,8 @@ fn read_deploy(reader: &mut Reader, node: &Node) -> Option<CdnDeploy> {
         (DeployMode::Versioned, None) => SimDuration::ZERO,
     };
     Some(CdnDeploy {
-        at: at?,
-        mode,
-        share: share?,
         propagation,
+        keys: keys.complete()?,
     })
 }
 

@@ -5,13 +5,12 @@ use super::super::dist::Dist;
 use super::super::geo::Placed;
 use super::super::reader::{Node, Reader, optional};
 use super::super::types::{
-    Cache, CacheCapacity, CacheKeys, Database, DatabaseKeys, Engine, Keyspace, Popularity, ReadFrom,
-    Replication, ReplicationMode, Reshard, Sharding,
+    Cache, CacheCapacity, CacheKeys, Database, DatabaseKeys, Engine, HashRing, Keyspace, Popularity,
+    ReadFrom, Replication, ReplicationKeys, ReplicationMode, Reshard, SemiSync, Sharding,
 };
 use super::components::MAX_WORKERS;
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind};
-use crate::engine::SimDuration;
 use toml::de::DeValue;
 
 /// Most keys a keyspace may have (per-key state is kept for each).
@@ -80,7 +79,7 @@ fn preset(engine: Engine) -> Preset {
             write: lognormal(0.2, 0.5),
             apply: Dist::Exp { mean: 2.5e5 },
             appliers: 4,
-            sharding: Sharding::Consistent { virtual_nodes: 256 },
+            sharding: Sharding::Consistent(HashRing { virtual_nodes: 256 }),
         },
     }
 }
@@ -118,8 +117,8 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
     let replication = table
         .get("replication")
         .map(|n| read_replication(cx, &n, &defaults));
-    let sharding = table.get("sharding").map(|n| read_sharding(&mut cx.reader, &n));
-    let reshard = table.get("reshard").map(|n| read_reshard(&mut cx.reader, &n));
+    let sharding = table.get("sharding").map(|n| read_sharding(cx, &n));
+    let reshard = table.get("reshard").map(|n| Reshard::read(cx, &n));
     let placed = super::geo::read_placement(cx, &mut table, Placed::Database(cx.names.database(&name)));
     table.finish(&mut cx.reader);
     placed?;
@@ -154,9 +153,9 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
         }))?,
         replication: replication.unwrap_or(Some(Replication {
             mode: ReplicationMode::Async,
-            ship: None,
             apply: defaults.apply,
             appliers: defaults.appliers,
+            keys: ReplicationKeys::defaults().expect("every key of `ReplicationKeys` has a default"),
         }))?,
         sharding: sharding.unwrap_or(Some(defaults.sharding))?,
         reshard: optional(reshard)?,
@@ -169,88 +168,52 @@ const MODES: [&str; 2] = ["async", "semi_sync"];
 fn read_replication(cx: &mut Cx, node: &Node, defaults: &Preset) -> Option<Replication> {
     let mut table = cx.reader.table(node)?;
     let mode = table.get("mode").map(|n| cx.reader.choice(&n, &MODES));
-    let acks_node = table.get("acks");
-    let acks = acks_node.as_ref().map(|n| cx.reader.integer(n, 1, MAX_REPLICAS));
-    let timeout_node = table.get("semi_sync_timeout");
-    let timeout = timeout_node
-        .as_ref()
-        .map(|n| read_semi_sync_timeout(&mut cx.reader, n));
+    // Asked for in any mode, so an asynchronous one can say they do not belong.
+    let semi_sync = SemiSync::read_keys(cx, &mut table);
     let apply = table
         .get("apply")
         .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
     let appliers = table.get("appliers").map(|n| cx.reader.integer(&n, 1, 1024));
-    let ship = table
-        .get("ship")
-        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+    let keys = ReplicationKeys::read_keys(cx, &mut table);
+    let semi_sync_keys = ["acks", "semi_sync_timeout"].map(|key| table.get(key));
     table.finish(&mut cx.reader);
     let mode = match mode.unwrap_or(Some(0))? {
         0 => {
-            if let Some(node) = &acks_node {
-                cx.reader
-                    .invalid(node, "`acks` is for `mode = \"semi_sync\"`", None);
-                return None;
+            let mut ok = true;
+            for node in semi_sync_keys.iter().flatten() {
+                let message = format!("`{}` is for `mode = \"semi_sync\"`", node.key());
+                cx.reader.invalid(node, message, None);
+                ok = false;
             }
-            if let Some(node) = &timeout_node {
-                cx.reader
-                    .invalid(node, "`semi_sync_timeout` is for `mode = \"semi_sync\"`", None);
-                return None;
-            }
-            ReplicationMode::Async
+            ok.then_some(ReplicationMode::Async)?
         }
-        _ => ReplicationMode::SemiSync {
-            acks: acks.unwrap_or(Some(1))? as u32,
-            timeout: timeout.unwrap_or(Some(Some(DEFAULT_SEMI_SYNC_TIMEOUT)))?,
-        },
+        _ => ReplicationMode::SemiSync(semi_sync?),
     };
     Some(Replication {
         mode,
-        ship: optional(ship)?,
         apply: apply.unwrap_or_else(|| Some(defaults.apply.clone()))?,
         appliers: appliers.unwrap_or(Some(defaults.appliers as u64))? as u32,
+        keys: keys?,
     })
-}
-
-/// MySQL's `rpl_semi_sync_master_timeout` default.
-const DEFAULT_SEMI_SYNC_TIMEOUT: SimDuration = SimDuration::from_secs(10);
-
-/// A duration longer than zero, or `"never"` (block until acked).
-fn read_semi_sync_timeout(reader: &mut Reader, node: &Node) -> Option<Option<SimDuration>> {
-    if let DeValue::String(text) = node.value {
-        if text.as_ref() == "never" {
-            return Some(None);
-        }
-        if let Err(message) = super::super::units::parse_duration(text) {
-            let help = "a duration such as \"10s\", or \"never\" to wait for the acks however long";
-            reader.invalid(
-                node,
-                format!("invalid duration for `semi_sync_timeout`: {message}"),
-                Some(help.to_owned()),
-            );
-            return None;
-        }
-    }
-    reader.positive_duration(node).map(Some)
 }
 
 const SHARDING: [&str; 3] = ["hash", "range", "consistent"];
 
-fn read_sharding(reader: &mut Reader, node: &Node) -> Option<Sharding> {
-    let mut table = reader.table(node)?;
+fn read_sharding(cx: &mut Cx, node: &Node) -> Option<Sharding> {
+    let mut table = cx.reader.table(node)?;
     let by = table
-        .require(reader, "by", "\"hash\"")
-        .and_then(|n| reader.choice(&n, &SHARDING));
-    let virtual_nodes_node = table.get("virtual_nodes");
-    let virtual_nodes = virtual_nodes_node
-        .as_ref()
-        .map(|n| reader.integer(n, 1, MAX_VIRTUAL_NODES));
-    table.finish(reader);
+        .require(&mut cx.reader, "by", "\"hash\"")
+        .and_then(|n| cx.reader.choice(&n, &SHARDING));
+    // Asked for whatever `by` says, so `hash` and `range` can refuse it.
+    let ring = HashRing::read_keys(cx, &mut table);
+    let virtual_nodes = table.get("virtual_nodes");
+    table.finish(&mut cx.reader);
     match by? {
-        2 => Some(Sharding::Consistent {
-            virtual_nodes: virtual_nodes.unwrap_or(Some(100))? as u32,
-        }),
+        2 => Some(Sharding::Consistent(ring?)),
         index => {
-            if let Some(node) = &virtual_nodes_node {
-                reader.invalid(node, "`virtual_nodes` is for `by = \"consistent\"`", None);
+            if let Some(node) = &virtual_nodes {
+                cx.reader
+                    .invalid(node, "`virtual_nodes` is for `by = \"consistent\"`", None);
                 return None;
             }
             Some(if index == 0 {
@@ -262,28 +225,13 @@ fn read_sharding(reader: &mut Reader, node: &Node) -> Option<Sharding> {
     }
 }
 
-fn read_reshard(reader: &mut Reader, node: &Node) -> Option<Reshard> {
-    let mut table = reader.table(node)?;
-    let at = table
-        .require(reader, "at", "\"5m\"")
-        .and_then(|n| reader.duration(&n));
-    let shards = table
-        .require(reader, "shards", "8")
-        .and_then(|n| reader.integer(&n, 1, MAX_SHARDS));
-    let rate = table
-        .require(reader, "rate", "\"2000/s\"")
-        .and_then(|n| reader.rate(&n));
-    table.finish(reader);
-    Some(Reshard {
-        at: at?,
-        shards: shards? as u32,
-        rate: rate?,
-    })
-}
-
+/// `[keyspace.NAME]`: `hot.keys` is checked against `keys` whenever both
+/// read, beside any other invalid key.
 pub(crate) fn read_keyspace(cx: &mut Cx, name: String, node: &Node) -> Option<Keyspace> {
-    let keyspace = Keyspace::read(cx, name, node)?;
-    if let (Some(keys), Some(hot)) = (keyspace.keys, &keyspace.hot)
+    let mut table = cx.reader.table(node)?;
+    let keyspace = Keyspace::read_partial(cx, &mut table);
+    table.finish(&mut cx.reader);
+    if let (Some(Some(keys)), Some(Some(hot))) = (keyspace.keys, &keyspace.hot)
         && hot.keys > keys
     {
         cx.reader.invalid(
@@ -293,7 +241,7 @@ pub(crate) fn read_keyspace(cx: &mut Cx, name: String, node: &Node) -> Option<Ke
         );
         return None;
     }
-    Some(keyspace)
+    keyspace.complete(name)
 }
 
 /// `"uniform"` or `{ zipf = 0.99 }`.

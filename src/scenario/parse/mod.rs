@@ -22,7 +22,7 @@ use toml::Spanned;
 use toml::de::DeTable;
 
 use super::reader::{Node, Reader, TableNode};
-use super::types::{Limits, Network, Scenario, Size, Target};
+use super::types::{Limits, Network, Scenario, ScenarioKeys, Size, Target};
 use crate::engine::SimDuration;
 
 pub(crate) use cdn::read_size_distribution;
@@ -256,7 +256,7 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
     };
     let meta = root
         .require_section(&mut cx.reader, "scenario", "duration = \"10m\"")
-        .and_then(|node| read_meta(&mut cx.reader, &node, default_name, max_duration));
+        .and_then(|node| read_meta(cx, &node, default_name, max_duration));
     let workload_node = root.require_section(
         &mut cx.reader,
         "workload",
@@ -321,11 +321,8 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
     root.finish(&mut cx.reader);
     let meta = meta?;
     let scenario = Scenario {
+        keys: meta.keys,
         name: meta.name,
-        description: meta.description,
-        seed: meta.seed,
-        duration: meta.duration,
-        warmup: meta.warmup,
         window: meta.window,
         limits: limits.unwrap_or(Some(Limits::default()))?,
         workload: workload?,
@@ -351,48 +348,28 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
     Some(scenario)
 }
 
+/// `[scenario]`: its plain keys, and `name` and `window`, whose defaults
+/// come from the file name and `duration`.
 struct Meta {
+    keys: ScenarioKeys,
     name: String,
-    description: String,
-    seed: u64,
-    duration: SimDuration,
-    warmup: SimDuration,
     window: SimDuration,
 }
 
-fn read_meta(
-    reader: &mut Reader,
-    node: &Node,
-    default_name: &str,
-    max_duration: SimDuration,
-) -> Option<Meta> {
-    let mut table = reader.table(node)?;
-    let name = table.get("name").map(|n| reader.string(&n).map(str::to_owned));
-    let description = table
-        .get("description")
-        .map(|n| reader.string(&n).map(str::to_owned));
-    let seed = table.get("seed").map(|n| match n.value {
-        toml::de::DeValue::Integer(integer) => {
-            let parsed = u64::from_str_radix(integer.as_str(), integer.radix()).ok();
-            if parsed.is_none() {
-                reader.invalid(&n, "`seed` must be a whole number from 0 to 2^64-1", None);
-            }
-            parsed
-        }
-        _ => {
-            reader.wrong_type(&n, "a whole number", "42");
-            None
-        }
-    });
-    let duration_node = table.require(reader, "duration", "\"10m\"");
-    let duration = duration_node.as_ref().and_then(|n| reader.positive_duration(n));
+fn read_meta(cx: &mut Cx, node: &Node, default_name: &str, max_duration: SimDuration) -> Option<Meta> {
+    let mut table = cx.reader.table(node)?;
+    let name = table.get("name").map(|n| cx.reader.string(&n).map(str::to_owned));
+    // Each key on its own, so the rules between the times are checked
+    // even when, say, the seed is invalid.
+    let keys = ScenarioKeys::read_partial(cx, &mut table);
+    let duration_node = table.get("duration");
     let warmup_node = table.get("warmup");
-    let warmup = warmup_node.as_ref().map(|n| reader.duration(n));
     let window_node = table.get("window");
-    let window = window_node.as_ref().map(|n| reader.positive_duration(n));
-    table.finish(reader);
-    let duration = duration?;
-    let warmup = warmup.unwrap_or(Some(SimDuration::ZERO))?;
+    let window = window_node.as_ref().map(|n| cx.reader.positive_duration(n));
+    table.finish(&mut cx.reader);
+    let reader = &mut cx.reader;
+    let duration = keys.duration?;
+    let warmup = keys.warmup?;
     if warmup >= duration {
         reader.invalid(
             warmup_node.as_ref()?,
@@ -442,11 +419,8 @@ fn read_meta(
         return None;
     }
     Some(Meta {
+        keys: keys.complete()?,
         name: name.unwrap_or_else(|| Some(default_name.to_owned()))?,
-        description: description.unwrap_or(Some(String::new()))?,
-        seed: seed.unwrap_or(Some(1))?,
-        duration,
-        warmup,
         window,
     })
 }

@@ -5,7 +5,9 @@ use super::super::files::BaseDir;
 use super::super::diagnostic::Diagnostic;
 use super::super::ids::EndpointId;
 use super::super::reader::{Node, Reader, TableNode};
-use super::super::types::{Arrivals, Class, ClassCall, OpenRate, RateChange, Target, Workload, WorkloadKeys};
+use super::super::types::{
+    Arrivals, Class, ClassCall, ClassKeys, OpenRate, RateChange, Target, Workload, WorkloadKeys,
+};
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
 use crate::engine::SimDuration;
@@ -27,9 +29,7 @@ pub(crate) fn read_workload(cx: &mut Cx, node: &Node) -> Option<Workload> {
             "{ kind = \"open\", rate = \"100/s\" }",
         )
         .and_then(|node| read_arrivals(&mut cx.reader, &node, cx.base_dir));
-    let profile = table
-        .get("profile")
-        .and_then(|node| read_profile(&mut cx.reader, &node));
+    let profile = table.get("profile").and_then(|node| read_profile(cx, &node));
     let keys = WorkloadKeys::read_keys(cx, &mut table);
     let mix = table
         .require(
@@ -160,36 +160,18 @@ fn read_open(reader: &mut Reader, table: &mut TableNode) -> Option<Arrivals> {
     })
 }
 
-fn read_profile(reader: &mut Reader, node: &Node) -> Option<Vec<RateChange>> {
-    let items = reader.array(node)?;
+fn read_profile(cx: &mut Cx, node: &Node) -> Option<Vec<RateChange>> {
+    let items = cx.reader.array(node)?;
     let mut changes = Vec::with_capacity(items.len());
     let mut ok = true;
     let mut free_from = SimDuration::ZERO;
     for item in &items {
-        let Some(mut table) = reader.table(item) else {
+        let Some(change) = RateChange::read(cx, item) else {
             ok = false;
             continue;
         };
-        let at = table
-            .require(reader, "at", "\"5m\"")
-            .and_then(|node| reader.duration(&node));
-        let rate = table
-            .require(reader, "rate", "\"2000/s\"")
-            .and_then(|node| reader.rate(&node));
-        let over = table.get("over").map(|node| reader.duration(&node));
-        let hold = table.get("for").map(|node| reader.positive_duration(&node));
-        table.finish(reader);
-        let (Some(at), Some(rate), Some(over), Some(hold)) = (
-            at,
-            rate,
-            over.unwrap_or(Some(SimDuration::ZERO)),
-            hold.map_or(Some(None), |h| h.map(Some)),
-        ) else {
-            ok = false;
-            continue;
-        };
-        if at < free_from {
-            reader.invalid(
+        if change.at < free_from {
+            cx.reader.invalid(
                 item,
                 "this profile change starts before the previous one has finished",
                 Some(
@@ -198,8 +180,8 @@ fn read_profile(reader: &mut Reader, node: &Node) -> Option<Vec<RateChange>> {
             );
             ok = false;
         }
-        free_from = at + over + hold.unwrap_or(SimDuration::ZERO);
-        changes.push(RateChange { at, rate, over, hold });
+        free_from = change.at + change.over + change.hold.unwrap_or(SimDuration::ZERO);
+        changes.push(change);
     }
     ok.then_some(changes)
 }
@@ -221,7 +203,7 @@ fn read_mix(cx: &mut Cx, node: &Node) -> Option<Vec<Class>> {
         let class = table
             .require(&mut cx.reader, "class", "\"view_item\"")
             .and_then(|node| super::read_name(&mut cx.reader, &node));
-        let weight = table.get("weight").map(|node| cx.reader.positive_number(&node));
+        let keys = ClassKeys::read_keys(cx, &mut table);
         let call = table
             .require(&mut cx.reader, "call", "\"web/home\"")
             .and_then(|node| read_entry(cx, &node));
@@ -229,13 +211,8 @@ fn read_mix(cx: &mut Cx, node: &Node) -> Option<Vec<Class>> {
             super::read_reference(cx, &node, RefKind::Keyspace).map(|name| cx.names.keyspace(&name))
         });
         table.finish(&mut cx.reader);
-        match (
-            class,
-            weight.unwrap_or(Some(1.0)),
-            call,
-            super::super::reader::optional(key),
-        ) {
-            (Some(name), Some(weight), Some(call), Some(key)) => {
+        match (class, keys, call, super::super::reader::optional(key)) {
+            (Some(name), Some(keys), Some(call), Some(key)) => {
                 if classes.iter().any(|other: &Class| other.name == name) {
                     cx.reader
                         .invalid(item, format!("class `{name}` appears twice in the mix"), None);
@@ -243,9 +220,9 @@ fn read_mix(cx: &mut Cx, node: &Node) -> Option<Vec<Class>> {
                 }
                 classes.push(Class {
                     name,
-                    weight,
                     call,
                     key,
+                    keys,
                 });
             }
             _ => ok = false,

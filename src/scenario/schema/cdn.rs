@@ -4,9 +4,9 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::DeployMode;
+use crate::scenario::types::DeployKeys;
 
-use super::units::{ByteSize, CoefficientOfVariation, Duration, EntryTarget, Name, Probability};
+use super::units::{ByteSize, CoefficientOfVariation, Duration, EntryTarget, Name};
 use crate::scenario::parse::{MAX_CDN_DEPLOYS, MAX_CDN_EDGES};
 
 /// `[cdn.<name>]`: edge caches in front of an origin.
@@ -53,17 +53,9 @@ pub enum Edges {
     "else" = { "not": { "required": ["propagation"] } }
 ))]
 pub struct Deploy {
-    /// When.
-    pub at: Duration,
-    /// `versioned`: changed objects get new names (`app.3f2a.js`), so each is a miss the
-    /// first time it is asked for after the deploy — a miss spike that decays — and the old
-    /// copies linger in the edges until evicted; `invalidate`: same names, purged from every
-    /// edge by an invalidation that arrives `propagation` after the deploy; until then edges
-    /// serve the old content, counted as `stale_reads`.
-    #[schemars(extend("default" = "versioned"))]
-    pub mode: Option<DeployMode>,
-    /// The share of objects changed (which ones: a fixed hash of deploy and object).
-    pub share: Probability,
+    /// The keys declared with the deploy's type (`types::DeployKeys`).
+    #[schemars(flatten)]
+    pub keys: DeployKeys,
     /// How long the invalidation takes to reach the edges.
     #[schemars(extend("x-default-text" = "required for `invalidate`"))]
     pub propagation: Option<Duration>,

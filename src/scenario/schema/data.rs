@@ -3,11 +3,13 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{CacheKeys, DatabaseKeys, ReadFrom};
+use crate::scenario::types::{
+    CacheKeys, DatabaseKeys, HashRing, ReadFrom, ReplicationKeys, Reshard, SemiSync,
+};
 
 use super::dist::DurationDist;
-use super::units::{Duration, Name, Rate};
-use crate::scenario::bounds::{MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES, MAX_WORKERS};
+use super::units::{Duration, Name};
+use crate::scenario::bounds::MAX_WORKERS;
 
 /// `[database.<name>]`: a database; `engine` picks the defaults.
 #[derive(JsonSchema)]
@@ -92,9 +94,9 @@ pub struct Replication {
     /// `async`, or `semi_sync` (the primary acknowledges once `acks` replicas received the write).
     #[schemars(extend("default" = "async"))]
     pub mode: Option<ReplicationMode>,
-    /// With `semi_sync`: replicas that must have received a write.
-    #[schemars(range(min = 1, max = MAX_REPLICAS), extend("default" = 1))]
-    pub acks: Option<u64>,
+    /// The keys only `semi_sync` takes (`types::SemiSync`).
+    #[schemars(flatten)]
+    pub semi_sync: SemiSync,
     /// CPU time to apply one write on a replica (on a speed-1 core): it takes one of the
     /// replica's cores, in turn with its reads.
     #[schemars(extend("x-default-text" = "preset"))]
@@ -102,14 +104,9 @@ pub struct Replication {
     /// Threads applying writes on each replica.
     #[schemars(range(min = 1, max = 1024), extend("x-default-text" = "preset"))]
     pub appliers: Option<u64>,
-    /// The time for a write to reach a replica (a distribution).
-    #[schemars(extend("x-default-text" = "the network's hop"))]
-    pub ship: Option<DurationDist>,
-    /// With `semi_sync`: how long a write waits for its acks before it is
-    /// acknowledged anyway and the shard falls back to asynchronous, or
-    /// `"never"` to block until the replicas answer.
-    #[schemars(extend("x-default-text" = "`\"10s\"`"))]
-    pub semi_sync_timeout: Option<SemiSyncTimeout>,
+    /// The keys declared with replication's type (`types::ReplicationKeys`).
+    #[schemars(flatten)]
+    pub keys: ReplicationKeys,
 }
 
 /// `semi_sync_timeout`: a duration longer than zero, or `"never"`.
@@ -149,24 +146,7 @@ pub enum Sharding {
     /// Equal key ranges.
     Range {},
     /// A hash ring: changing the shard count moves few keys.
-    Consistent {
-        /// Points per shard on the ring.
-        #[schemars(range(min = 1, max = MAX_VIRTUAL_NODES), extend("default" = 100))]
-        virtual_nodes: Option<u64>,
-    },
-}
-
-/// `reshard`: a change of the shard count during the run.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct Reshard {
-    /// When it starts.
-    pub at: Duration,
-    /// The new shard count.
-    #[schemars(range(min = 1, max = MAX_SHARDS))]
-    pub shards: u64,
-    /// How fast moving keys are copied (greater than zero).
-    pub rate: Rate,
+    Consistent(HashRing),
 }
 
 /// `"uniform"`, or `{ zipf = ALPHA }`.

@@ -39,17 +39,17 @@ use serde_json::Value;
 
 pub use crate::scenario::geo::Region;
 pub use crate::scenario::types::Keyspace;
-use crate::scenario::types::{Limits, Recovery, Size};
+use crate::scenario::types::{Limits, Recovery, ScenarioKeys, Size};
 pub use cdn::{Cdn, Deploy, SizeDist};
 pub use components::{Balancer, Dns, Endpoint, Network, Pool, Step};
-pub use data::{Cache, Database, Popularity};
+pub use data::{Cache, Database, Popularity, SemiSyncTimeout};
 pub use dist::{DistTable, DurationDist};
 pub use faults::Fault;
 pub use geo::{Datacenter, Link};
 pub use queues::{Autoscale, Queue};
 pub use workload::Workload;
 
-use units::{Duration, Seed};
+use units::Duration;
 
 /// Where the generated schema is shipped, relative to the repository root.
 pub const SHIPPED_PATH: &str = "schema/capsim-scenario.schema.json";
@@ -118,16 +118,9 @@ pub struct Meta {
     /// Shown in outputs.
     #[schemars(extend("x-default-text" = "file name"))]
     pub name: Option<String>,
-    /// Free text.
-    #[schemars(extend("default" = ""))]
-    pub description: Option<String>,
-    /// Seed of every random stream (0 to 2⁶⁴−1).
-    pub seed: Option<Seed>,
-    /// Simulated time.
-    pub duration: Duration,
-    /// Discarded before metrics are kept; a whole number of windows.
-    #[schemars(extend("default" = "0s"))]
-    pub warmup: Option<Duration>,
+    /// The keys declared with the scenario's type (`types::ScenarioKeys`).
+    #[schemars(flatten)]
+    pub keys: ScenarioKeys,
     /// Width of a time-series row.
     #[schemars(extend("x-default-text" = "`\"10s\"` (or `duration` if shorter)"))]
     pub window: Option<Duration>,

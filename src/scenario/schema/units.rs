@@ -180,16 +180,6 @@ leaf! {
 }
 
 leaf! {
-    /// A whole number from 0 to 2^64-1.
-    Seed => {
-        "type": "integer",
-        "minimum": 0,
-        "maximum": u64::MAX,
-        "default": 1,
-    }
-}
-
-leaf! {
     /// A coefficient of variation (standard deviation / mean).
     CoefficientOfVariation => {
         "type": "number",

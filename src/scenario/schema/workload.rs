@@ -3,10 +3,10 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::WorkloadKeys;
+use crate::scenario::types::{ClassKeys, RateChange, WorkloadKeys};
 
 use super::dist::DurationDist;
-use super::units::{Duration, EntryTarget, Name, Rate};
+use super::units::{EntryTarget, Name, Rate};
 use crate::scenario::bounds::{MAX_CLOSED_USERS, MAX_USERS};
 
 /// `[workload]`: who sends requests, how often, and what they ask for.
@@ -79,31 +79,15 @@ pub enum Arrivals {
     },
 }
 
-/// One change of an open workload's rate.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct RateChange {
-    /// When the change starts.
-    pub at: Duration,
-    /// The new rate.
-    pub rate: Rate,
-    /// A linear ramp over this long (a step without it).
-    #[schemars(extend("default" = "0s"))]
-    pub over: Option<Duration>,
-    /// A spike: back to the previous rate after holding it this long.
-    #[schemars(rename = "for")]
-    pub hold: Option<Duration>,
-}
-
 /// One request class of the mix.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Class {
     /// The class name (unique in the mix).
     pub class: Name,
-    /// Relative share of requests (greater than zero).
-    #[schemars(extend("exclusiveMinimum" = 0, "default" = 1))]
-    pub weight: Option<f64>,
+    /// The keys declared with the class's type (`types::ClassKeys`).
+    #[schemars(flatten)]
+    pub keys: ClassKeys,
     /// The entry: `component/endpoint`, the component a DNS name, balancer or
     /// pool; or a CDN's name alone.
     pub call: EntryTarget,
