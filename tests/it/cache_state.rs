@@ -1,0 +1,81 @@
+//! What a cache holds, as its metrics say: `entries` counts live entries
+//! only (an entry past its TTL that no lookup has removed yet is held but
+//! not live), `expired` counts each expiry once, in the window it happens.
+
+use crate::support::{scenario, series, simulate};
+
+/// One class reading through cache `c` with TTL = window = 1 s, room for
+/// every key (no eviction), no writes and zero latencies (a miss is filled
+/// at once).
+fn ttl_text(nodes: u32) -> String {
+    format!(
+        r#"
+[scenario]
+duration = "30s"
+window = "1s"
+[workload]
+arrivals = {{ kind = "open", rate = "2000/s" }}
+mix = [{{ class = "q", call = "app/get", key = "k" }}]
+[keyspace.k]
+keys = 5000
+popularity = {{ zipf = 0.8 }}
+[pool.app]
+workers = 100000
+[pool.app.endpoint.get]
+service = "0s"
+steps = [{{ read = "db", cache = "c" }}]
+[cache.c]
+keyspace = "k"
+nodes = {nodes}
+capacity = 5000
+latency = "0s"
+ttl = "1s"
+[database.db]
+keyspace = "k"
+read = "0s"
+"#
+    )
+}
+
+#[test]
+fn entries_count_live_entries_and_expired_counts_expiries() {
+    // Counted independently: with TTL = window and windows starting at 0,
+    // an entry filled in window (T − 1 s, T] expires in (T, T + 1 s], so
+    // the entries live at T are exactly that window's fills. Nothing is
+    // evicted and a live key cannot miss, so each miss fills one key not
+    // live before: fills = misses = lookups × (1 − hit ratio), and the
+    // lookups of a window are its completed requests (all complete at once). Every
+    // fill of window k expires while held, in window k + 1.
+    for nodes in [1, 3] {
+        let result = simulate(&scenario(&ttl_text(nodes)));
+        let requests = series(&result, "class:q", "completed");
+        let hit_ratio = series(&result, "c", "hit_ratio");
+        let entries = series(&result, "c", "entries");
+        let expired = series(&result, "c", "expired");
+        assert_eq!(entries.len(), 30);
+        for window in 0..entries.len() {
+            let misses = (requests[window].1 * (1.0 - hit_ratio[window].1)).round();
+            assert_eq!(entries[window].1, misses, "nodes={nodes} window {window}");
+            if window > 0 {
+                assert_eq!(expired[window].1, entries[window - 1].1, "window {window}");
+            } else {
+                assert_eq!(expired[0].1, 0.0);
+            }
+        }
+        // Held entries that expired are what the old count added: by the
+        // end nearly every key has been filled once, few are live.
+        let last = entries.last().unwrap().1;
+        assert!(last < 2500.0, "{last}");
+        if nodes > 1 {
+            let per_node: f64 = (0..nodes)
+                .map(|node| {
+                    series(&result, &format!("c.node[{node}]"), "entries")
+                        .last()
+                        .unwrap()
+                        .1
+                })
+                .sum();
+            assert_eq!(per_node, last);
+        }
+    }
+}
