@@ -44,6 +44,7 @@
 use rand::RngExt;
 
 use super::keys::KeyTable;
+use super::warm::{WarmContent, WarmEntry};
 use crate::engine::{SimDuration, SimTime, Stream};
 use crate::scenario::Eviction;
 
@@ -289,6 +290,16 @@ impl CacheStore {
                 .is_some_and(|capacity| self.bytes + size as u64 > capacity)
     }
 
+    /// The most entries, and bytes if bounded, it holds.
+    pub fn capacity(&self) -> (u32, Option<u64>) {
+        (self.capacity, self.byte_capacity)
+    }
+
+    /// How long entries live, if they expire.
+    pub fn ttl(&self) -> Option<SimDuration> {
+        self.ttl
+    }
+
     /// Whether entries expire.
     pub fn has_ttl(&self) -> bool {
         self.ttl.is_some()
@@ -446,6 +457,80 @@ impl CacheStore {
             expiry.unlink(slot, &self.entries[slot as usize], now, &mut self.counters);
             self.entries[slot as usize].expires = expires;
             expiry.push_back(slot);
+        }
+    }
+
+    /// What the store holds, in eviction order (the first to go first):
+    /// the least frequent first (LFU), else the tail of the list first.
+    pub fn content(&self) -> WarmContent {
+        let entry = |slot: u32| {
+            let entry = &self.entries[slot as usize];
+            WarmEntry {
+                key: entry.key,
+                weight: entry.size,
+                expires: entry.expires,
+                frequency: entry.frequency,
+            }
+        };
+        let mut entries = Vec::with_capacity(self.len() as usize);
+        if self.uses_heap() {
+            let mut slots = self.heap.clone();
+            slots.sort_by_key(|&slot| self.heap_key(slot));
+            entries.extend(slots.into_iter().map(entry));
+        } else {
+            let mut slot = self.tail;
+            while slot != NONE {
+                entries.push(entry(slot));
+                slot = self.entries[slot as usize].prev;
+            }
+        }
+        WarmContent {
+            entries,
+            counts: Vec::new(),
+        }
+    }
+
+    /// Fills an empty store at time 0 with `content` (entries in eviction
+    /// order, the first to go first), all at `version`.
+    pub fn warm(&mut self, content: &WarmContent, version: impl Fn(u32) -> u32) {
+        debug_assert_eq!(self.len(), 0);
+        if let Some(counts) = &mut self.counts {
+            for &(key, count) in &content.counts {
+                counts.set(key, count);
+            }
+        }
+        let mut slots = Vec::with_capacity(content.entries.len());
+        for warm in &content.entries {
+            self.clock += 1;
+            let slot = self.new_slot(Entry {
+                key: warm.key,
+                version: version(warm.key),
+                expires: if self.ttl.is_some() {
+                    warm.expires
+                } else {
+                    SimTime::MAX
+                },
+                frequency: warm.frequency,
+                last: self.clock,
+                size: warm.weight,
+                prev: NONE,
+                next: NONE,
+            });
+            self.index.set(warm.key, slot);
+            self.bytes += warm.weight as u64;
+            if self.uses_heap() {
+                self.heap_push(slot);
+            } else {
+                self.link_front(slot);
+            }
+            slots.push(slot);
+        }
+        // The expiry list in expiry order (the entries are in eviction order).
+        if let Some(expiry) = &mut self.expiry {
+            slots.sort_by_key(|&slot| (self.entries[slot as usize].expires, slot));
+            for slot in slots {
+                expiry.push_back(slot);
+            }
         }
     }
 

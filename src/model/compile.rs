@@ -803,6 +803,9 @@ fn build_caches(
             unavailable_window: 0,
             unavailable_total: 0,
         });
+        if cache.warm {
+            super::warm::warm_cache(scenario, cache, &keyspaces[keyspace], &mut caches[id]);
+        }
         debug_assert!(Eviction::ALL.contains(&cache.eviction));
     }
     caches

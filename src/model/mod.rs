@@ -40,6 +40,7 @@ mod reshard;
 mod ring;
 mod sampler;
 mod semisync;
+mod warm;
 mod workload;
 
 use crate::engine::id::IdVec;

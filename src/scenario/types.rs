@@ -844,6 +844,9 @@ section! {
         /// When a node is down, clients `rehash` (its keys move to the next node on the ring,
         /// cold there) or `miss` (its keys go to the database).
         on_node_failure: NodeFailure = default(NodeFailure::Rehash), section::word::<NodeFailure>();
+        /// Start filled as in steady state for the eviction policy and the keyspace's popularity
+        /// (`false`: empty, a cold start); a node that restarts comes back cold.
+        warm: bool = default(false), section::Boolean;
     }
 }
 
@@ -1265,6 +1268,8 @@ section! {
         detection: SimDuration = default(SimDuration::from_secs(10)), section::Duration;
         /// One way between a user and their edge (instead of `network.client`).
         latency: Dist = default(Dist::Const { value: 10e6 }), section::DurationDist;
+        /// As for caches: each edge starts filled as in steady state (`false`: empty).
+        warm: bool = default(false), section::Boolean;
     }
 }
 

@@ -937,6 +937,7 @@ impl CdnPath {
                 connections: 1,
                 virtual_nodes: 1,
                 on_node_failure: crate::scenario::NodeFailure::Miss,
+                warm: cdn.warm,
             },
         };
         CdnPath {

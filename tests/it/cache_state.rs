@@ -79,3 +79,67 @@ fn entries_count_live_entries_and_expired_counts_expiries() {
         }
     }
 }
+
+/// A cache of 10⁴ entries over 10⁵ Zipf(0.8) keys, 20 000 lookups/s, zero
+/// latencies, no TTL; 5 s windows.
+fn warm_text(eviction: &str, warm: bool, duration_s: u32) -> String {
+    format!(
+        r#"
+[scenario]
+duration = "{duration_s}s"
+window = "5s"
+[workload]
+arrivals = {{ kind = "open", rate = "20000/s" }}
+mix = [{{ class = "q", call = "app/get", key = "k" }}]
+[keyspace.k]
+keys = 100000
+popularity = {{ zipf = 0.8 }}
+[pool.app]
+workers = 100000
+[pool.app.endpoint.get]
+service = "0s"
+steps = [{{ read = "db", cache = "c" }}]
+[cache.c]
+keyspace = "k"
+capacity = 10000
+eviction = "{eviction}"
+latency = "0s"
+warm = {warm}
+[database.db]
+keyspace = "k"
+read = "0s"
+"#
+    )
+}
+
+fn window_hit_ratios(text: &str) -> Vec<f64> {
+    let result = simulate(&scenario(text));
+    series(&result, "c", "hit_ratio")
+        .into_iter()
+        .map(|(_, ratio)| ratio)
+        .collect()
+}
+
+#[test]
+fn a_warm_cache_starts_at_its_long_run_hit_ratio() {
+    // Sample sizes: the warm run's first window holds 10⁵ lookups, so its
+    // hit ratio h ≈ 0.5 has a standard error of √(h(1−h)/10⁵) ≈ 0.0016;
+    // the cold run's last two windows hold 2·10⁵, ≈ 0.0011. Their
+    // difference has a standard error of ≈ 0.002, so 0.01 is 5 of them:
+    // the bound is not noise. The cold run's first window shows why warm
+    // starts exist: it is well below the long-run ratio.
+    for eviction in ["lru", "perfect_lfu", "lfu"] {
+        let cold = window_hit_ratios(&warm_text(eviction, false, 150));
+        let long_run = (cold[cold.len() - 1] + cold[cold.len() - 2]) / 2.0;
+        let warm = window_hit_ratios(&warm_text(eviction, true, 5))[0];
+        eprintln!(
+            "{eviction}: cold first {:.4}, long run {long_run:.4}, warm first {warm:.4}",
+            cold[0]
+        );
+        assert!(
+            (warm - long_run).abs() <= 0.01,
+            "{eviction}: warm first window {warm:.4}, cold long run {long_run:.4}"
+        );
+        assert!(cold[0] < long_run - 0.01, "{eviction}: cold start {:.4}", cold[0]);
+    }
+}
