@@ -503,6 +503,14 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         programs: builder.programs,
         calls: builder.calls,
         mix: Mix::new(scenario.workload.mix.iter().map(|class| class.weight)),
+        relogin: scenario.workload.relogin,
+        must_login: KeyTable::new(
+            scenario
+                .workload
+                .relogin
+                .map_or(0, |_| scenario.workload.arrivals.users() as u32),
+            false,
+        ),
         per_class: classes.iter().map(|_| RequestScope::default()).collect(),
         classes,
         mix_stream,

@@ -241,7 +241,12 @@ impl Model {
             let Some(sessions) = &mut balancer.sessions else {
                 continue;
             };
-            let lost = sessions.lose(local, epoch, now);
+            let (relogin, must_login) = (self.relogin.is_some(), &mut self.must_login);
+            let lost = sessions.lose(local, epoch, now, |user| {
+                if relogin {
+                    must_login.set(user, true);
+                }
+            });
             if lost == 0 {
                 continue;
             }

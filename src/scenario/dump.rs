@@ -609,6 +609,9 @@ fn write_workload<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
         .unwrap();
     }
     writeln!(o, "]").unwrap();
+    if let Some(class) = workload.relogin {
+        writeln!(o, "relogin = {}", string(&workload.mix[class].name)).unwrap();
+    }
 }
 
 fn write_pool<'a>(o: &mut Out<'a>, s: &Scenario, pool: &'a Pool) {

@@ -112,6 +112,9 @@ pub struct Workload {
     /// Changes of the open arrival rate over time, in time order.
     pub profile: Vec<RateChange>,
     pub mix: IdVec<ClassId, Class>,
+    /// The class a user sends to log in again, before their next request, after a crash lost
+    /// their sticky session.
+    pub relogin: Option<ClassId>,
     pub keys: WorkloadKeys,
 }
 
