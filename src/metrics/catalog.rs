@@ -903,7 +903,14 @@ pub const EXPIRATIONS: Metric = metric(
     Unit::Count,
     &[Cache],
     Summary,
-    "entries found expired (TTL)",
+    "lookups that found their key's entry expired (TTL) and missed; such an entry is held until then",
+);
+pub const EXPIRED: Metric = metric(
+    "expired",
+    Unit::Count,
+    &[Cache, Cdn, CdnEdge],
+    Both,
+    "entries whose TTL ran out while held, each counted once, in the window in which its TTL ran out, whether a lookup, an eviction or nothing has removed it since (only with a `ttl`)",
 );
 pub const FILLS: Metric = metric(
     "fills",
@@ -938,7 +945,7 @@ pub const ENTRIES: Metric = metric(
     Unit::Count,
     &[Cache, CacheNode],
     Timeseries,
-    "entries stored at the window's end",
+    "live entries at the window's end: held and not past their TTL (expired entries still held are not counted)",
 );
 pub const ORIGIN_REQUESTS: Metric = metric(
     "origin_requests",
@@ -959,7 +966,7 @@ pub const STORED_BYTES: Metric = metric(
     Unit::Bytes,
     &[CdnEdge],
     Timeseries,
-    "bytes an edge holds at the window's end",
+    "bytes of the live objects an edge holds at the window's end (objects past their TTL are not counted)",
 );
 pub const FALLBACK_REQUESTS: Metric = metric(
     "fallback_requests",
@@ -1139,6 +1146,7 @@ pub const ALL: &[Metric] = &[
     EVICTIONS,
     EVICTIONS_PER_S,
     EXPIRATIONS,
+    EXPIRED,
     FILLS,
     REJECTED_FILLS,
     INVALIDATIONS,

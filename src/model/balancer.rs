@@ -6,7 +6,9 @@
 //! session and sends the user there while the session lives (used within
 //! its TTL, on the same life of the instance, in rotation); otherwise the
 //! policy picks and a new session starts there. Killing an instance loses
-//! the live sessions it held.
+//! the live sessions it held; with the workload's `relogin` class their
+//! users owe a login (`Model::must_login`), sent before their next request
+//! (`client::new_request`).
 
 use rand::RngExt;
 
@@ -118,14 +120,21 @@ impl Sessions {
     }
 
     /// Counts (and forgets) the live sessions on instance `local` in its
-    /// life `epoch`, which has just ended.
-    pub fn lose(&mut self, local: MemberId, epoch: u32, now: SimTime) -> u64 {
+    /// life `epoch`, which has just ended; `lost_user` hears each user who
+    /// lost one.
+    pub fn lose(&mut self, local: MemberId, epoch: u32, now: SimTime, lost_user: impl FnMut(u32)) -> u64 {
         if !self.held_by_servers {
             return 0;
         }
         let lost = self
             .bindings
             .count(|b| b.local == local && b.epoch == epoch && self.live(b, now));
+        if lost > 0 {
+            self.bindings.visit_matching(
+                |b| b.local == local && b.epoch == epoch && self.live(b, now),
+                lost_user,
+            );
+        }
         self.lost_window += lost;
         lost
     }

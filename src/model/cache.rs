@@ -11,7 +11,31 @@
 //! is now more popular than the least popular cached key, so in steady state
 //! it holds the C most popular keys. TTL: an entry expires `ttl` after it is
 //! filled; with `refresh_on_hit` each hit restarts it (sliding expiry).
-//! Expired entries are removed lazily, when looked up or evicted.
+//! Expired entries are removed lazily, when looked up or evicted, so an
+//! expired entry still takes room until then, as in a real cache that
+//! expires lazily.
+//!
+//! Live entries and expiries (TTL stores only): what is held is not what is
+//! live. Every expiry time is set as `now + ttl` with one `ttl` per store,
+//! so expiry times are set in non-decreasing order, and an intrusive list
+//! over the slots (`Expiry`), appended at each fill or refresh, is ordered
+//! by expiry time. A `boundary` in that list splits the entries already
+//! counted as expired (expiry at or before `counted_to`) from the rest;
+//! `advance(now)` moves it forward over the entries whose expiry has come,
+//! counting each one expiry and adding it to `expired_held` (and its bytes
+//! to `expired_bytes`). Removing an entry behind the boundary takes it out
+//! of `expired_held`; removing an entry past it whose expiry has come (a
+//! lookup or eviction that finds it expired) counts its expiry then. So
+//! `live_len(now) = len − expired_held` after `advance(now)`, every entry
+//! whose TTL ran out while it was held is counted exactly once, at the
+//! time its TTL ran out (in the window that holds that time), and the work
+//! is O(1) per fill, refresh or removal plus O(1) per expiry when a window
+//! closes: no scan, no allocation after the slots' high-water mark. A
+//! store without a TTL has no `Expiry` and pays one branch per removal.
+//!
+//! Warm start (`warm`): a store can be filled at time 0 with the content
+//! its policy holds in steady state (chosen by `model::warm`), inserted in
+//! expiry order so the list stays sorted.
 //!
 //! Capacity is a number of entries (cache nodes: every value has one size)
 //! or, for CDN edges whose objects differ in size, a number of bytes: a fill
@@ -20,6 +44,7 @@
 use rand::RngExt;
 
 use super::keys::KeyTable;
+use super::warm::{WarmContent, WarmEntry};
 use crate::engine::{SimDuration, SimTime, Stream};
 use crate::scenario::Eviction;
 
@@ -52,6 +77,9 @@ pub struct CacheCounters {
     pub rejected_fills: u64,
     pub invalidations: u64,
     pub stale_reads: u64,
+    /// Entries whose TTL ran out while held (found at a lookup, at an
+    /// eviction, or counted when the window closed).
+    pub expired: u64,
 }
 
 impl CacheCounters {
@@ -64,6 +92,7 @@ impl CacheCounters {
         self.rejected_fills += other.rejected_fills;
         self.invalidations += other.invalidations;
         self.stale_reads += other.stale_reads;
+        self.expired += other.expired;
     }
 
     pub fn hit_ratio(&self) -> f64 {
@@ -73,6 +102,107 @@ impl CacheCounters {
         } else {
             self.hits as f64 / lookups as f64
         }
+    }
+}
+
+/// A slot's neighbours in the expiry list.
+#[derive(Clone, Copy, Debug)]
+struct Link {
+    prev: u32,
+    next: u32,
+}
+
+/// A TTL store's entries in expiry order, and how many of them have
+/// expired (see the module doc).
+#[derive(Debug)]
+struct Expiry {
+    links: Vec<Link>,
+    head: u32,
+    tail: u32,
+    /// The first entry whose expiry is after `counted_to` (NONE: none).
+    boundary: u32,
+    counted_to: SimTime,
+    /// Entries still held whose expiry is at or before `counted_to`.
+    expired_held: u32,
+    expired_bytes: u64,
+}
+
+impl Expiry {
+    fn new() -> Self {
+        Expiry {
+            links: Vec::new(),
+            head: NONE,
+            tail: NONE,
+            boundary: NONE,
+            counted_to: SimTime::ZERO,
+            expired_held: 0,
+            expired_bytes: 0,
+        }
+    }
+
+    /// Appends `slot`, whose expiry is the latest of all.
+    fn push_back(&mut self, slot: u32) {
+        self.links[slot as usize] = Link {
+            prev: self.tail,
+            next: NONE,
+        };
+        if self.tail != NONE {
+            self.links[self.tail as usize].next = slot;
+        } else {
+            self.head = slot;
+        }
+        self.tail = slot;
+        if self.boundary == NONE {
+            self.boundary = slot;
+        }
+    }
+
+    /// Takes out `slot` (expiring at `entry.expires`) at `now`: counts its
+    /// expiry if it came and was not counted yet.
+    fn unlink(&mut self, slot: u32, entry: &Entry, now: SimTime, counters: &mut CacheCounters) {
+        let Link { prev, next } = self.links[slot as usize];
+        if entry.expires <= self.counted_to {
+            self.expired_held -= 1;
+            self.expired_bytes -= entry.size as u64;
+        } else {
+            if self.boundary == slot {
+                self.boundary = next;
+            }
+            if entry.expires <= now {
+                counters.expired += 1;
+            }
+        }
+        if prev != NONE {
+            self.links[prev as usize].next = next;
+        } else {
+            self.head = next;
+        }
+        if next != NONE {
+            self.links[next as usize].prev = prev;
+        } else {
+            self.tail = prev;
+        }
+    }
+
+    /// Counts the expiries up to `now`.
+    fn advance(&mut self, entries: &[Entry], now: SimTime, counters: &mut CacheCounters) {
+        while self.boundary != NONE && entries[self.boundary as usize].expires <= now {
+            let entry = &entries[self.boundary as usize];
+            self.expired_held += 1;
+            self.expired_bytes += entry.size as u64;
+            counters.expired += 1;
+            self.boundary = self.links[self.boundary as usize].next;
+        }
+        self.counted_to = self.counted_to.max(now);
+    }
+
+    fn clear(&mut self) {
+        self.links.clear();
+        self.head = NONE;
+        self.tail = NONE;
+        self.boundary = NONE;
+        self.expired_held = 0;
+        self.expired_bytes = 0;
     }
 }
 
@@ -93,6 +223,8 @@ pub struct CacheStore {
     heap_position: Vec<u32>,
     /// Perfect LFU: accesses of every key.
     counts: Option<KeyTable>,
+    /// With a TTL: the expiry order and the expired entries still held.
+    expiry: Option<Expiry>,
     clock: u64,
     /// With a byte capacity: the most bytes held, and the bytes held now.
     byte_capacity: Option<u64>,
@@ -121,6 +253,7 @@ impl CacheStore {
             heap: Vec::new(),
             heap_position: Vec::new(),
             counts: (eviction == Eviction::PerfectLfu).then(|| KeyTable::new(keys, 0)),
+            expiry: ttl.map(|_| Expiry::new()),
             clock: 0,
             byte_capacity: None,
             bytes: 0,
@@ -143,7 +276,8 @@ impl CacheStore {
         }
     }
 
-    /// Bytes held now (entries, for an entry-counted store).
+    /// Bytes held now, expired or not (entries, for an entry-counted store).
+    #[cfg(test)]
     pub fn bytes(&self) -> u64 {
         self.bytes
     }
@@ -156,9 +290,45 @@ impl CacheStore {
                 .is_some_and(|capacity| self.bytes + size as u64 > capacity)
     }
 
-    /// Entries held now.
+    /// The most entries, and bytes if bounded, it holds.
+    pub fn capacity(&self) -> (u32, Option<u64>) {
+        (self.capacity, self.byte_capacity)
+    }
+
+    /// How long entries live, if they expire.
+    pub fn ttl(&self) -> Option<SimDuration> {
+        self.ttl
+    }
+
+    /// Whether entries expire.
+    pub fn has_ttl(&self) -> bool {
+        self.ttl.is_some()
+    }
+
+    /// Entries held now, expired or not.
     pub fn len(&self) -> u32 {
         (self.entries.len() - self.free.len()) as u32
+    }
+
+    /// Counts the expiries up to `now` (into `counters.expired`); a store
+    /// without a TTL has none.
+    pub fn advance(&mut self, now: SimTime) {
+        if let Some(expiry) = &mut self.expiry {
+            expiry.advance(&self.entries, now, &mut self.counters);
+        }
+    }
+
+    /// Entries held at `now` whose TTL has not run out. Counts the
+    /// expiries up to `now`.
+    pub fn live_len(&mut self, now: SimTime) -> u32 {
+        self.advance(now);
+        self.len() - self.expiry.as_ref().map_or(0, |expiry| expiry.expired_held)
+    }
+
+    /// Bytes of the entries live at `now` (see `live_len`).
+    pub fn live_bytes(&mut self, now: SimTime) -> u64 {
+        self.advance(now);
+        self.bytes - self.expiry.as_ref().map_or(0, |expiry| expiry.expired_bytes)
     }
 
     fn uses_heap(&self) -> bool {
@@ -177,7 +347,7 @@ impl CacheStore {
             return None;
         }
         if self.ttl.is_some() && now >= self.entries[slot as usize].expires {
-            self.remove(slot);
+            self.remove(slot, now);
             self.counters.expirations += 1;
             self.counters.misses += 1;
             return None;
@@ -200,12 +370,12 @@ impl CacheStore {
         if slot != NONE {
             let old = self.entries[slot as usize].size as u64;
             self.bytes = self.bytes - old + size as u64;
+            if let Some(ttl) = self.ttl {
+                self.set_expiry(slot, now + ttl, now);
+            }
             let entry = &mut self.entries[slot as usize];
             entry.size = size;
             entry.version = version;
-            if let Some(ttl) = self.ttl {
-                entry.expires = now + ttl;
-            }
             self.touch(slot, now);
             self.counters.fills += 1;
             return;
@@ -224,7 +394,7 @@ impl CacheStore {
                 }
             }
             while self.len() > 0 && self.full_for(size) {
-                self.evict(rng);
+                self.evict(rng, now);
             }
         }
         let frequency = match &self.counts {
@@ -246,33 +416,140 @@ impl CacheStore {
                 self.entries[slot as usize] = entry;
                 slot
             }
-            None => {
-                self.entries.push(entry);
-                self.heap_position.push(NONE);
-                (self.entries.len() - 1) as u32
-            }
+            None => self.new_slot(entry),
         };
+        self.place(key, slot);
+        self.counters.fills += 1;
+    }
+
+    /// A new slot holding `entry`.
+    fn new_slot(&mut self, entry: Entry) -> u32 {
+        self.entries.push(entry);
+        self.heap_position.push(NONE);
+        if let Some(expiry) = &mut self.expiry {
+            expiry.links.push(Link {
+                prev: NONE,
+                next: NONE,
+            });
+        }
+        (self.entries.len() - 1) as u32
+    }
+
+    /// Indexes the entry in `slot` under `key` and links it into the
+    /// eviction order (at the front: most recent, newest) and the expiry
+    /// order (at the back: latest).
+    fn place(&mut self, key: u32, slot: u32) {
         self.index.set(key, slot);
-        self.bytes += size as u64;
+        self.bytes += self.entries[slot as usize].size as u64;
         if self.uses_heap() {
             self.heap_push(slot);
         } else {
             self.link_front(slot);
         }
-        self.counters.fills += 1;
+        if let Some(expiry) = &mut self.expiry {
+            expiry.push_back(slot);
+        }
     }
 
-    /// Deletes `key` if cached.
-    pub fn invalidate(&mut self, key: u32) {
+    /// Moves `slot`'s expiry to `expires`, the latest of all, at `now`.
+    fn set_expiry(&mut self, slot: u32, expires: SimTime, now: SimTime) {
+        if let Some(expiry) = &mut self.expiry {
+            expiry.unlink(slot, &self.entries[slot as usize], now, &mut self.counters);
+            self.entries[slot as usize].expires = expires;
+            expiry.push_back(slot);
+        }
+    }
+
+    /// What the store holds, in eviction order (the first to go first):
+    /// the least frequent first (LFU), else the tail of the list first.
+    pub fn content(&self) -> WarmContent {
+        let entry = |slot: u32| {
+            let entry = &self.entries[slot as usize];
+            WarmEntry {
+                key: entry.key,
+                weight: entry.size,
+                expires: entry.expires,
+                frequency: entry.frequency,
+            }
+        };
+        let mut entries = Vec::with_capacity(self.len() as usize);
+        if self.uses_heap() {
+            let mut slots = self.heap.clone();
+            slots.sort_by_key(|&slot| self.heap_key(slot));
+            entries.extend(slots.into_iter().map(entry));
+        } else {
+            let mut slot = self.tail;
+            while slot != NONE {
+                entries.push(entry(slot));
+                slot = self.entries[slot as usize].prev;
+            }
+        }
+        WarmContent {
+            entries,
+            counts: Vec::new(),
+        }
+    }
+
+    /// Fills an empty store at time 0 with `content` (entries in eviction
+    /// order, the first to go first), all at `version`.
+    pub fn warm(&mut self, content: &WarmContent, version: impl Fn(u32) -> u32) {
+        debug_assert_eq!(self.len(), 0);
+        if let Some(counts) = &mut self.counts {
+            for &(key, count) in &content.counts {
+                counts.set(key, count);
+            }
+        }
+        let mut slots = Vec::with_capacity(content.entries.len());
+        for warm in &content.entries {
+            self.clock += 1;
+            let slot = self.new_slot(Entry {
+                key: warm.key,
+                version: version(warm.key),
+                expires: if self.ttl.is_some() {
+                    warm.expires
+                } else {
+                    SimTime::MAX
+                },
+                frequency: warm.frequency,
+                last: self.clock,
+                size: warm.weight,
+                prev: NONE,
+                next: NONE,
+            });
+            self.index.set(warm.key, slot);
+            self.bytes += warm.weight as u64;
+            if self.uses_heap() {
+                self.heap_push(slot);
+            } else {
+                self.link_front(slot);
+            }
+            slots.push(slot);
+        }
+        // The expiry list in expiry order (the entries are in eviction order).
+        if let Some(expiry) = &mut self.expiry {
+            slots.sort_by_key(|&slot| (self.entries[slot as usize].expires, slot));
+            for slot in slots {
+                expiry.push_back(slot);
+            }
+        }
+    }
+
+    /// Deletes `key` if cached, at `now`.
+    pub fn invalidate(&mut self, key: u32, now: SimTime) {
         let slot = self.index.get(key);
         if slot != NONE {
-            self.remove(slot);
+            self.remove(slot, now);
             self.counters.invalidations += 1;
         }
     }
 
-    /// Forgets everything (a node that restarts cold).
-    pub fn clear(&mut self) {
+    /// Forgets everything at `now` (a node that dies or restarts cold),
+    /// after counting the expiries up to `now`.
+    pub fn clear(&mut self, now: SimTime) {
+        self.advance(now);
+        if let Some(expiry) = &mut self.expiry {
+            expiry.clear();
+        }
         self.index.clear();
         self.entries.clear();
         self.free.clear();
@@ -293,13 +570,13 @@ impl CacheStore {
             .counts
             .as_ref()
             .map(|counts| counts.get(self.entries[slot as usize].key));
-        let entry = &mut self.entries[slot as usize];
-        entry.last = clock;
         if self.refresh_on_hit
             && let Some(ttl) = self.ttl
         {
-            entry.expires = now + ttl;
+            self.set_expiry(slot, now + ttl, now);
         }
+        let entry = &mut self.entries[slot as usize];
+        entry.last = clock;
         match self.eviction {
             Eviction::Lru => {
                 self.unlink(slot);
@@ -317,18 +594,29 @@ impl CacheStore {
         }
     }
 
-    fn evict(&mut self, rng: &mut Stream) {
+    fn evict(&mut self, rng: &mut Stream, now: SimTime) {
         let victim = match self.eviction {
             Eviction::Lru | Eviction::Fifo => self.tail,
             Eviction::Lfu | Eviction::PerfectLfu => self.heap[0],
-            // Full means no free slots: every slot holds an entry.
-            Eviction::Random => rng.random_range(0..self.entries.len() as u32),
+            // A uniform draw over the held entries. An entry-counted store
+            // is full with no free slot, so the first draw holds one; a
+            // byte-capacity store can be full with free slots, which are
+            // drawn again.
+            Eviction::Random => loop {
+                let slot = rng.random_range(0..self.entries.len() as u32);
+                if self.index.get(self.entries[slot as usize].key) == slot {
+                    break slot;
+                }
+            },
         };
-        self.remove(victim);
+        self.remove(victim, now);
         self.counters.evictions += 1;
     }
 
-    fn remove(&mut self, slot: u32) {
+    fn remove(&mut self, slot: u32, now: SimTime) {
+        if let Some(expiry) = &mut self.expiry {
+            expiry.unlink(slot, &self.entries[slot as usize], now, &mut self.counters);
+        }
         let key = self.entries[slot as usize].key;
         self.bytes -= self.entries[slot as usize].size as u64;
         self.index.set(key, NONE);
@@ -534,10 +822,10 @@ mod tests {
         for key in 0..4 {
             access(&mut cache, key, &mut rng);
         }
-        cache.invalidate(2);
+        cache.invalidate(2, SimTime(0));
         assert!(cache.lookup(2, SimTime(0)).is_none());
         assert_eq!(cache.len(), 3);
-        cache.clear();
+        cache.clear(SimTime(0));
         assert_eq!(cache.len(), 0);
         assert!(cache.lookup(0, SimTime(0)).is_none());
     }
@@ -556,7 +844,7 @@ mod tests {
         // Larger than the whole store: not stored, nothing evicted.
         cache.fill_sized(4, 0, 101, SimTime(0), &mut rng);
         assert_eq!((cache.len(), cache.counters.rejected_fills), (1, 1));
-        cache.invalidate(3);
+        cache.invalidate(3, SimTime(0));
         assert_eq!(cache.bytes(), 0);
     }
 
@@ -568,5 +856,130 @@ mod tests {
         assert_eq!(cache.lookup(7, SimTime(0)), Some(3));
         cache.fill(7, 5, SimTime(0), &mut rng);
         assert_eq!(cache.lookup(7, SimTime(0)), Some(5));
+    }
+
+    /// Live entries and bytes by a scan of every slot: what `live_len`
+    /// and `live_bytes` keep incrementally.
+    fn scanned(cache: &CacheStore, now: SimTime) -> (u32, u64) {
+        let mut live = (0, 0);
+        for (slot, entry) in cache.entries.iter().enumerate() {
+            if cache.index.get(entry.key) == slot as u32 && entry.expires > now {
+                live.0 += 1;
+                live.1 += entry.size as u64;
+            }
+        }
+        live
+    }
+
+    const SECOND: u64 = 1_000_000_000;
+
+    #[test]
+    fn live_entries_match_a_scan_under_every_policy() {
+        let ttl = Some(SimDuration::from_secs(1));
+        for eviction in [
+            Eviction::Lru,
+            Eviction::Fifo,
+            Eviction::Random,
+            Eviction::Lfu,
+            Eviction::PerfectLfu,
+        ] {
+            for refresh in [false, true] {
+                for bytes in [false, true] {
+                    let mut rng = stream(7, "t");
+                    let mut cache = if bytes {
+                        CacheStore::with_bytes(eviction, 2_000, 200, ttl, refresh)
+                    } else {
+                        CacheStore::new(eviction, 50, 200, ttl, refresh)
+                    };
+                    let mut now = 0u64;
+                    for step in 0..20_000u32 {
+                        now += rng.random_range(0..SECOND / 100);
+                        let at = SimTime(now);
+                        let key = rng.random_range(0..200u32).min(rng.random_range(0..200u32));
+                        match rng.random_range(0..100u32) {
+                            0 => cache.invalidate(key, at),
+                            1 if step % 5_000 == 1 => cache.clear(at),
+                            _ => {
+                                if cache.lookup(key, at).is_none() {
+                                    let size = 1 + key % 60;
+                                    cache.fill_sized(key, 0, size, at, &mut rng);
+                                }
+                            }
+                        }
+                        if step % 97 == 0 {
+                            let expected = scanned(&cache, at);
+                            let live = (cache.live_len(at), cache.live_bytes(at));
+                            assert_eq!(live, expected, "{eviction:?} refresh={refresh} bytes={bytes}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_expiry_is_counted_once_in_the_window_it_happens() {
+        // No eviction (capacity ≥ keys): an independent record of each
+        // key's expiry says which expiries fall in each window.
+        let ttl = SimDuration::from_secs(1);
+        for refresh in [false, true] {
+            let mut rng = stream(3, "t");
+            let mut cache = CacheStore::new(Eviction::Lru, 100, 100, Some(ttl), refresh);
+            let mut expires: Vec<Option<u64>> = vec![None; 100];
+            let (mut now, mut window_end) = (0u64, SECOND / 2);
+            let mut expected = 0u64;
+            let mut counted = 0u64;
+            // Expiries of the record that fall in (from, to].
+            let due = |expires: &[Option<u64>], from: u64, to: u64| {
+                let mut count = 0;
+                for slot in expires {
+                    if slot.is_some_and(|at| at > from && at <= to) {
+                        count += 1;
+                    }
+                }
+                count
+            };
+            let mut window_start = 0u64;
+            for _ in 0..50_000 {
+                now += rng.random_range(0..SECOND / 200);
+                while now >= window_end {
+                    expected += due(&expires, window_start, window_end);
+                    let live = cache.live_len(SimTime(window_end));
+                    counted += std::mem::take(&mut cache.counters).expired;
+                    assert_eq!(counted, expected, "refresh={refresh} at {window_end}");
+                    let independent = expires
+                        .iter()
+                        .filter(|at| at.is_some_and(|at| at > window_end))
+                        .count();
+                    assert_eq!(live as usize, independent);
+                    window_start = window_end;
+                    window_end += SECOND / 2;
+                }
+                let key = rng.random_range(0..100u32);
+                let at = SimTime(now);
+                if rng.random_range(0..50u32) == 0 {
+                    cache.invalidate(key, at);
+                    // An invalidated entry that had expired already counts.
+                    if expires[key as usize].is_some_and(|e| e > window_start && e <= now) {
+                        expected += 1;
+                    }
+                    expires[key as usize] = None;
+                    continue;
+                }
+                let live = expires[key as usize].is_some_and(|e| e > now);
+                assert_eq!(cache.lookup(key, at).is_some(), live);
+                if live {
+                    if refresh {
+                        expires[key as usize] = Some(now + ttl.as_nanos());
+                    }
+                } else {
+                    if expires[key as usize].is_some_and(|e| e > window_start && e <= now) {
+                        expected += 1;
+                    }
+                    cache.fill(key, 0, at, &mut rng);
+                    expires[key as usize] = Some(now + ttl.as_nanos());
+                }
+            }
+        }
     }
 }

@@ -41,6 +41,8 @@ pub struct CdnCounters {
     pub egress_bytes: u64,
     pub stale_reads: u64,
     pub evictions: u64,
+    /// Objects whose TTL ran out while the edge held them.
+    pub expired: u64,
 }
 
 impl CdnCounters {
@@ -52,6 +54,7 @@ impl CdnCounters {
         self.egress_bytes += other.egress_bytes;
         self.stale_reads += other.stale_reads;
         self.evictions += other.evictions;
+        self.expired += other.expired;
     }
 
     pub fn hit_ratio(&self) -> f64 {
@@ -314,7 +317,7 @@ impl Model {
             let name = state.name(object, now);
             for store in &mut state.stores {
                 let before = store.len();
-                store.invalidate(name);
+                store.invalidate(name, now);
                 purged += (before - store.len()) as u64;
             }
         }
@@ -331,14 +334,14 @@ impl Model {
     /// CDN's detection time.
     pub(super) fn cdn_edge_killed(&mut self, cdn: CdnId, edge: EdgeId, queue: &mut EventQueue<Event>) {
         let state = &mut self.cdns[cdn];
-        state.stores[edge].clear();
+        state.stores[edge].clear(queue.now());
         queue.schedule_in(state.detection, Event::CdnDetected { cdn, edge });
     }
 
     /// A CDN edge is back: empty, and clients use it again at once.
-    pub(super) fn cdn_edge_restored(&mut self, cdn: CdnId, edge: EdgeId) {
+    pub(super) fn cdn_edge_restored(&mut self, cdn: CdnId, edge: EdgeId, now: SimTime) {
         let state = &mut self.cdns[cdn];
-        state.stores[edge].clear();
+        state.stores[edge].clear(now);
         state.known_down[edge] = false;
     }
 

@@ -96,7 +96,16 @@ impl Model {
             });
             return;
         }
-        let class = ClassId::from_index(self.mix.pick(self.streams.get(self.mix_stream)));
+        // A user whose sticky session was lost logs in again first; their
+        // own request (and its draw from the mix) follows when that ends.
+        let relogin = self.relogin.filter(|_| self.must_login.get(user));
+        let class = match relogin {
+            Some(class) => {
+                self.must_login.set(user, false);
+                class
+            }
+            None => ClassId::from_index(self.mix.pick(self.streams.get(self.mix_stream))),
+        };
         let (key, keyspace) = match self.classes[class].key {
             Some(draw) => (
                 self.keyspaces[draw.keyspace].draw(self.streams.get(draw.stream), user),
@@ -113,6 +122,7 @@ impl Model {
             closed,
             key,
             keyspace,
+            then_own: relogin.is_some(),
         });
         self.overall.window.arrivals += 1;
         self.per_class[class].window.arrivals += 1;
@@ -274,6 +284,10 @@ impl Model {
     #[inline(always)]
     fn end_request(&mut self, key: SlabKey, request: Request, queue: &mut EventQueue<Event>) {
         self.requests.remove(key);
+        if request.then_own {
+            self.new_request(request.user, request.closed, queue);
+            return;
+        }
         if request.closed {
             let Source::Closed { think } = self.source else {
                 unreachable!("closed requests come from closed workloads");

@@ -7,8 +7,8 @@ use super::cache::{CacheCounters, CacheStore};
 use super::frame::InstanceId;
 use super::ids::CacheNodeId;
 use super::ring::Ring;
-use crate::engine::StreamId;
 use crate::engine::id::IdVec;
+use crate::engine::{SimTime, StreamId};
 use crate::scenario::NodeFailure;
 
 #[derive(Debug)]
@@ -40,14 +40,14 @@ impl CacheCluster {
     }
 
     /// Kills `node`: it is down and loses its contents.
-    pub fn kill(&mut self, node: CacheNodeId) {
+    pub fn kill(&mut self, node: CacheNodeId, now: SimTime) {
         self.up[node] = false;
-        self.stores[node].clear();
+        self.stores[node].clear(now);
     }
 
     /// Restarts `node`, empty.
-    pub fn restore(&mut self, node: CacheNodeId) {
-        self.stores[node].clear();
+    pub fn restore(&mut self, node: CacheNodeId, now: SimTime) {
+        self.stores[node].clear(now);
         self.up[node] = true;
     }
 }

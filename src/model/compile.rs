@@ -526,6 +526,14 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         programs: builder.programs,
         calls: builder.calls,
         mix: Mix::new(scenario.workload.mix.iter().map(|class| class.weight)),
+        relogin: scenario.workload.relogin,
+        must_login: KeyTable::new(
+            scenario
+                .workload
+                .relogin
+                .map_or(0, |_| scenario.workload.arrivals.users() as u32),
+            false,
+        ),
         per_class: classes.iter().map(|_| RequestScope::default()).collect(),
         classes,
         mix_stream,
@@ -853,6 +861,9 @@ fn build_caches(
             unavailable_window: 0,
             unavailable_total: 0,
         });
+        if cache.warm {
+            super::warm::warm_cache(scenario, cache, &keyspaces[keyspace], &mut caches[id]);
+        }
         debug_assert!(Eviction::ALL.contains(&cache.eviction));
     }
     caches

@@ -96,7 +96,7 @@ pub(super) fn build_cdns(
             .filter(|deploy| deploy.mode == DeployMode::Versioned)
             .count() as u32;
         let names = objects * (versioned + 1);
-        let state = Cdn {
+        let mut state = Cdn {
             name: cdn.name.clone(),
             region_edge: crate::scenario::cdn_regions::region_edges(scenario, cdn)
                 .into_iter()
@@ -128,6 +128,9 @@ pub(super) fn build_cdns(
             unavailable_window: 0,
             unavailable_total: 0,
         };
+        if cdn.warm {
+            super::warm::warm_cdn(scenario, cdn, &keyspaces[cdn.keyspace], &mut state);
+        }
         cdns.push((state, entry));
     }
     cdns

@@ -92,7 +92,7 @@ impl Model {
                 }
             }
             (Op::CacheInvalidate { cache }, Role::CacheNode { node, .. }) => {
-                self.caches[cache].stores[node].invalidate(carry.key);
+                self.caches[cache].stores[node].invalidate(carry.key, now);
             }
             (Op::DatabaseRead { .. }, Role::DatabaseNode { database, node }) => {
                 let state = &mut self.databases[database];

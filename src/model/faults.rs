@@ -203,7 +203,7 @@ impl Model {
         let station = self.instances[id].station;
         self.rebill(station, now);
         match self.roles[id] {
-            Role::CacheNode { cache, node } => self.caches[cache].kill(node),
+            Role::CacheNode { cache, node } => self.caches[cache].kill(node, now),
             Role::DatabaseNode { database, node } => {
                 // Writes waiting for semi-sync acks on a crashed primary get
                 // their connection reset (no event of theirs is pending).
@@ -241,7 +241,12 @@ impl Model {
             let Some(sessions) = &mut balancer.sessions else {
                 continue;
             };
-            let lost = sessions.lose(local, epoch, now);
+            let (relogin, must_login) = (self.relogin.is_some(), &mut self.must_login);
+            let lost = sessions.lose(local, epoch, now, |user| {
+                if relogin {
+                    must_login.set(user, true);
+                }
+            });
             if lost == 0 {
                 continue;
             }
@@ -268,14 +273,14 @@ impl Model {
         // A consumer pulls again; a draining instance with nothing left stops.
         self.after_departure(id, queue);
         match self.roles[id] {
-            Role::CacheNode { cache, node } => self.caches[cache].restore(node),
+            Role::CacheNode { cache, node } => self.caches[cache].restore(node, queue.now()),
             Role::DatabaseNode { database, node } => {
                 let received_before = self.databases[database].nodes[node].received;
                 self.rejoin(database, node);
                 self.semi_sync_rejoined(database, node, received_before, queue);
                 self.schedule_detection(database, node, queue);
             }
-            Role::CdnEdge { cdn, edge } => self.cdn_edge_restored(cdn, edge),
+            Role::CdnEdge { cdn, edge } => self.cdn_edge_restored(cdn, edge, queue.now()),
             Role::Service => {}
         }
     }

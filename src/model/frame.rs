@@ -76,6 +76,9 @@ pub struct Request {
     /// The item the request is about.
     pub key: u32,
     pub keyspace: KeyspaceId,
+    /// A re-login after a lost session: the user's own request follows
+    /// when it ends.
+    pub then_own: bool,
 }
 
 /// Sentinel: no keyspace.

@@ -163,6 +163,27 @@ impl<V: Copy + PartialEq> KeyTable<V> {
         }
     }
 
+    /// Calls `visit` with every key whose value `matches` (in no fixed
+    /// order: callers must not depend on it).
+    pub fn visit_matching(&self, matches: impl Fn(V) -> bool, mut visit: impl FnMut(u32)) {
+        match self {
+            KeyTable::Dense { values, .. } => {
+                for (key, &value) in values.iter().enumerate() {
+                    if matches(value) {
+                        visit(key as u32);
+                    }
+                }
+            }
+            KeyTable::Sparse { map, .. } => {
+                for (&key, &value) in map {
+                    if matches(value) {
+                        visit(key);
+                    }
+                }
+            }
+        }
+    }
+
     /// Resets every key to the default (a cache node restarting cold).
     pub fn clear(&mut self) {
         match self {

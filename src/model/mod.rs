@@ -40,6 +40,7 @@ mod reshard;
 mod ring;
 mod sampler;
 mod semisync;
+mod warm;
 mod workload;
 
 use crate::engine::id::IdVec;
@@ -338,6 +339,10 @@ pub struct Model {
     calls: IdVec<CallId, Call>,
     classes: IdVec<ClassId, Class>,
     mix: Mix,
+    /// The class a user whose sticky session was lost sends first, and the
+    /// users who owe it (sized only with a `relogin` class).
+    relogin: Option<ClassId>,
+    must_login: keys::KeyTable<bool>,
     mix_stream: crate::engine::StreamId,
     user_stream: crate::engine::StreamId,
     arrival_stream: crate::engine::StreamId,

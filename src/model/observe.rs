@@ -166,9 +166,9 @@ impl Model {
             }
         }
         self.close_queue_windows(keep, now, elapsed, time_s, series);
-        self.close_data_window(keep, time_s, series);
+        self.close_data_window(keep, now, time_s, series);
         self.close_geo_window(keep, elapsed, now, &closed, series);
-        self.close_cdn_window(keep, time_s, series);
+        self.close_cdn_window(keep, now, time_s, series);
 
         for (index, balancer) in self.balancers.iter_enumerated_mut() {
             let scope = series.scope(&self.balancer_names[index]);

@@ -1,10 +1,13 @@
 //! Metrics of CDNs, per CDN and per edge: requests, hits and misses, the
 //! hit ratio, origin requests, egress bytes and their cost, stale reads,
-//! evictions; per CDN also the requests that fell back to the origin or
-//! failed while an edge was down.
+//! evictions, the live bytes an edge holds and, with a TTL, expiries; per
+//! CDN also the requests that fell back to the origin or failed while an
+//! edge was down.
 
 use super::Model;
+use super::cache::CacheStore;
 use super::cdn::CdnCounters;
+use crate::engine::SimTime;
 use crate::metrics::catalog as metric;
 use crate::metrics::{Summary, Timeseries};
 
@@ -24,22 +27,31 @@ fn rows(counters: &CdnCounters) -> [(&'static str, f64); 7] {
 
 impl Model {
     /// Closes the CDNs' window: rows into `series`, totals if kept.
-    pub(super) fn close_cdn_window(&mut self, keep: bool, time_s: f64, series: &mut Timeseries) {
+    pub(super) fn close_cdn_window(
+        &mut self,
+        keep: bool,
+        now: SimTime,
+        time_s: f64,
+        series: &mut Timeseries,
+    ) {
         for cdn in &mut self.cdns {
             let mut combined = CdnCounters::default();
+            let expires = cdn.stores.iter().any(CacheStore::has_ttl);
             for edge in cdn.edges.ids() {
                 let mut window = std::mem::take(&mut cdn.window[edge]);
-                window.evictions = std::mem::take(&mut cdn.stores[edge].counters).evictions;
+                // Counts the window's last expiries before taking its counters.
+                let live_bytes = cdn.stores[edge].live_bytes(now);
+                let store = std::mem::take(&mut cdn.stores[edge].counters);
+                window.evictions = store.evictions;
+                window.expired = store.expired;
                 let scope = series.scope(&cdn.edge_scopes[edge]);
                 for (metric, value) in rows(&window) {
                     series.push(time_s, scope, metric, value);
                 }
-                series.push(
-                    time_s,
-                    scope,
-                    metric::STORED_BYTES,
-                    cdn.stores[edge].bytes() as f64,
-                );
+                series.push(time_s, scope, metric::STORED_BYTES, live_bytes as f64);
+                if expires {
+                    series.push(time_s, scope, metric::EXPIRED, window.expired as f64);
+                }
                 combined.merge(&window);
                 if keep {
                     cdn.totals[edge].merge(&window);
@@ -54,6 +66,9 @@ impl Model {
             let scope = series.scope(&cdn.name);
             for (metric, value) in rows(&combined) {
                 series.push(time_s, scope, metric, value);
+            }
+            if expires {
+                series.push(time_s, scope, metric::EXPIRED, combined.expired as f64);
             }
             series.push(time_s, scope, metric::FALLBACK_REQUESTS, fallback as f64);
             series.push(time_s, scope, metric::UNAVAILABLE, unavailable as f64);
@@ -70,14 +85,21 @@ impl Model {
     pub(super) fn summary_cdn(&self, summary: &mut Summary, elapsed_ns: u128) {
         for cdn in &self.cdns {
             let mut combined = CdnCounters::default();
+            let expires = cdn.stores.iter().any(CacheStore::has_ttl);
             for (scope, totals) in cdn.edge_scopes.iter().zip(&cdn.totals) {
                 for (metric, value) in rows(totals) {
                     summary.push(scope, metric, value);
+                }
+                if expires {
+                    summary.push(scope, metric::EXPIRED, totals.expired as f64);
                 }
                 combined.merge(totals);
             }
             for (metric, value) in rows(&combined) {
                 summary.push(&cdn.name, metric, value);
+            }
+            if expires {
+                summary.push(&cdn.name, metric::EXPIRED, combined.expired as f64);
             }
             summary.push(&cdn.name, metric::HITS, combined.hits as f64);
             summary.push(&cdn.name, metric::FALLBACK_REQUESTS, cdn.fallback_total as f64);

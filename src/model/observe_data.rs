@@ -1,8 +1,10 @@
 //! Metrics of the data tier: cache hit ratios and evictions per cache and
-//! node, database reads, writes, staleness and replication lag.
+//! node, live entries and expiries, database reads, writes, staleness and
+//! replication lag.
 
 use super::Model;
-use super::cache::CacheCounters;
+use super::cache::{CacheCounters, CacheStore};
+use crate::engine::SimTime;
 use crate::metrics::catalog as metric;
 use crate::metrics::{LatencyStats, Summary, Timeseries};
 
@@ -44,18 +46,27 @@ fn lag_rows(summary: &mut Summary, scope: &str, lag: &LatencyStats) {
 
 impl Model {
     /// Closes the data tier's window: rows into `series`, totals if kept.
-    pub(super) fn close_data_window(&mut self, keep: bool, time_s: f64, series: &mut Timeseries) {
+    pub(super) fn close_data_window(
+        &mut self,
+        keep: bool,
+        now: SimTime,
+        time_s: f64,
+        series: &mut Timeseries,
+    ) {
         for cluster in &mut self.caches {
             let mut combined = CacheCounters::default();
             let mut entries = 0u64;
             let node_rows = cluster.stores.len() > 1;
+            let expires = cluster.stores.iter().any(CacheStore::has_ttl);
             for (node, store) in cluster.stores.iter_enumerated_mut() {
+                // Counts the window's last expiries before taking its counters.
+                let live = store.live_len(now);
                 let window = std::mem::take(&mut store.counters);
-                entries += store.len() as u64;
+                entries += live as u64;
                 if node_rows {
                     let scope = series.scope(&format!("{}.node[{node}]", cluster.name));
                     series.push(time_s, scope, metric::HIT_RATIO, window.hit_ratio());
-                    series.push(time_s, scope, metric::ENTRIES, store.len() as f64);
+                    series.push(time_s, scope, metric::ENTRIES, live as f64);
                 }
                 combined.merge(&window);
                 if keep {
@@ -72,6 +83,9 @@ impl Model {
             series.push(time_s, scope, metric::EVICTIONS, combined.evictions as f64);
             series.push(time_s, scope, metric::STALE_READS, combined.stale_reads as f64);
             series.push(time_s, scope, metric::ENTRIES, entries as f64);
+            if expires {
+                series.push(time_s, scope, metric::EXPIRED, combined.expired as f64);
+            }
         }
         for database in &mut self.databases {
             let window = std::mem::take(&mut database.window);
@@ -140,6 +154,9 @@ impl Model {
                 per_second(combined.evictions, elapsed),
             );
             summary.push(name, metric::EXPIRATIONS, combined.expirations as f64);
+            if cluster.stores.iter().any(CacheStore::has_ttl) {
+                summary.push(name, metric::EXPIRED, combined.expired as f64);
+            }
             summary.push(name, metric::FILLS, combined.fills as f64);
             summary.push(name, metric::REJECTED_FILLS, combined.rejected_fills as f64);
             summary.push(name, metric::INVALIDATIONS, combined.invalidations as f64);

@@ -370,7 +370,7 @@ fn cdn_families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             name: "cdn_traffic",
             title: "CDN traffic".to_owned(),
             caption: format!(
-                "Requests to each CDN and edge, the misses its edges fetched from the origin, content served stale (before an invalidation arrived), objects evicted to make room, and requests sent straight to the origin while an edge was down, per {window}."
+                "Requests to each CDN and edge, the misses its edges fetched from the origin, content served stale (before an invalidation arrived), objects evicted to make room or whose TTL ran out, and requests sent straight to the origin while an edge was down, per {window}."
             ),
             y_label: format!("requests per {window}"),
             y_at_least: None,
@@ -381,6 +381,7 @@ fn cdn_families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
                 (metric::ORIGIN_REQUESTS.name, "origin requests"),
                 (metric::STALE_READS.name, "stale reads"),
                 (metric::EVICTIONS.name, "evictions"),
+                (metric::EXPIRED.name, "expired (TTL)"),
                 (metric::FALLBACK_REQUESTS.name, "to the origin (fallback)"),
             ]),
         },
@@ -388,7 +389,7 @@ fn cdn_families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             name: "cdn_bytes",
             title: "CDN egress and storage".to_owned(),
             caption: format!(
-                "Bytes each CDN and edge served to users per {window} (billed as egress), and bytes its edges held at the window's end."
+                "Bytes each CDN and edge served to users per {window} (billed as egress), and bytes of live objects (not past their TTL) its edges held at the window's end."
             ),
             y_label: "bytes".to_owned(),
             y_at_least: None,
@@ -629,12 +630,13 @@ const SCOPE_FAMILIES: [ScopeFamily; 15] = [
     (
         "cache_contents",
         "Cache contents",
-        "Entries held at each window's end, and entries evicted to make room during the window, per cache.",
+        "Live entries at each window's end (entries past their TTL are not counted), and entries evicted to make room and entries whose TTL ran out during the window, per cache.",
         "entries (count)",
         None,
         Claims::Names(&[
             (metric::ENTRIES.name, " entries"),
             (metric::EVICTIONS.name, " evictions"),
+            (metric::EXPIRED.name, " expired"),
         ]),
     ),
     (

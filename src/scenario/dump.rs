@@ -583,6 +583,9 @@ fn write_workload<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
         writeln!(o, "  {},", super::section::inline_table(&lines)).unwrap();
     }
     writeln!(o, "]").unwrap();
+    if let Some(class) = workload.relogin {
+        writeln!(o, "relogin = {}", string(&workload.mix[class].name)).unwrap();
+    }
 }
 
 fn write_pool<'a>(o: &mut Out<'a>, s: &Scenario, id: super::ids::PoolId, pool: &'a Pool) {

@@ -162,8 +162,11 @@ impl Kind for NonNegativeNumber {
     fn read(&self, cx: &mut Cx, node: &Node) -> Option<f64> {
         let value = cx.reader.number(node)?;
         if value < 0.0 {
-            cx.reader
-                .invalid(node, format!("`{}` must not be negative", node.key()), None);
+            cx.reader.invalid(
+                node,
+                format!("`{}` must be zero or more, found {value}", node.key()),
+                None,
+            );
             return None;
         }
         Some(value)

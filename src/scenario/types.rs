@@ -144,6 +144,9 @@ pub struct Workload {
     /// Changes of the open arrival rate over time, in time order.
     pub profile: Vec<RateChange>,
     pub mix: IdVec<ClassId, Class>,
+    /// The class a user sends to log in again, before their next request, after a crash lost
+    /// their sticky session.
+    pub relogin: Option<ClassId>,
     pub keys: WorkloadKeys,
 }
 
@@ -320,8 +323,9 @@ impl std::ops::Deref for Class {
 section! {
     /// One request class of the mix.
     pub struct ClassKeys {
-        /// Relative share of requests (greater than zero).
-        weight: f64 = default(1.0), section::PositiveNumber;
+        /// Relative share of requests (zero or more; a class of weight 0 is never drawn, only sent
+        /// to log in again as the workload's `relogin`).
+        weight: f64 = default(1.0), section::NonNegativeNumber;
     }
 }
 
@@ -966,6 +970,9 @@ section! {
         /// When a node is down, clients `rehash` (its keys move to the next node on the ring,
         /// cold there) or `miss` (its keys go to the database).
         on_node_failure: NodeFailure = default(NodeFailure::Rehash), section::word::<NodeFailure>();
+        /// Start filled as in steady state for the eviction policy and the keyspace's popularity
+        /// (`false`: empty, a cold start); a node that restarts comes back cold.
+        warm: bool = default(false), section::Boolean;
     }
 }
 
@@ -1403,6 +1410,8 @@ section! {
         detection: SimDuration = default(SimDuration::from_secs(10)), section::Duration;
         /// One way between a user and their edge (instead of `network.client`).
         latency: Dist = default(Dist::Const { value: 10e6 }), section::DurationDist;
+        /// As for caches: each edge starts filled as in steady state (`false`: empty).
+        warm: bool = default(false), section::Boolean;
     }
 }
 

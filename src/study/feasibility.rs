@@ -1060,6 +1060,7 @@ impl CdnPath {
                 connections: 1,
                 virtual_nodes: 1,
                 on_node_failure: crate::scenario::NodeFailure::Miss,
+                warm: cdn.warm,
             },
         };
         CdnPath {

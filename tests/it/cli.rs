@@ -166,13 +166,13 @@ fn a_zero_rate_is_rejected() {
 }
 
 #[test]
-fn a_zero_weight_is_rejected() {
-    let text = broken("weight = 10,", "weight = 0,");
+fn a_mix_of_zero_weights_is_rejected() {
+    let text = broken("weight = 10,", "weight = 0,").replacen("weight = 90,", "weight = 0,", 1);
     assert_rejected(
         &text,
-        "0, call = \"www/update\"",
-        "workload.mix[1].weight",
-        "`weight` must be greater than zero, found 0",
+        "[\n  { class = \"view_page\", weight = 0,",
+        "workload.mix",
+        "every class of the mix has weight 0: no request would be sent",
     );
 }
 
@@ -183,7 +183,7 @@ fn a_negative_weight_is_rejected() {
         &text,
         "-1, call",
         "workload.mix[0].weight",
-        "`weight` must be greater than zero, found -1",
+        "`weight` must be zero or more, found -1",
     );
 }
 

@@ -195,19 +195,26 @@ fn a_zero_rate_is_rejected() {
 }
 
 #[test]
-fn a_zero_mix_weight_is_rejected() {
-    let error = load_error(&broken("weight = 3", "weight = 0"), &[]);
+fn a_mix_of_zero_weights_is_rejected() {
+    // One class of weight 0 is never drawn (a `relogin` class); a mix
+    // with nothing to draw is an error.
+    let text = broken("weight = 3", "weight = 0");
+    assert!(capsim::scenario::load_str(&text).is_ok());
+    let error = load_error(&text.replacen("weight = 1", "weight = 0", 1), &[]);
     let diagnostic = only_error(&error);
-    assert_eq!(diagnostic.message, "`weight` must be greater than zero, found 0");
-    assert_eq!(diagnostic.path.as_deref(), Some("workload.mix[0].weight"));
-    assert_eq!(position(&error, diagnostic), at(8, 30));
+    assert_eq!(
+        diagnostic.message,
+        "every class of the mix has weight 0: no request would be sent"
+    );
+    assert_eq!(diagnostic.path.as_deref(), Some("workload.mix"));
+    assert_eq!(position(&error, diagnostic), at(7, 7));
 }
 
 #[test]
 fn a_negative_mix_weight_is_rejected() {
     let error = load_error(&broken("weight = 1", "weight = -1"), &[]);
     let diagnostic = only_error(&error);
-    assert_eq!(diagnostic.message, "`weight` must be greater than zero, found -1");
+    assert_eq!(diagnostic.message, "`weight` must be zero or more, found -1");
     assert_eq!(diagnostic.path.as_deref(), Some("workload.mix[1].weight"));
     assert_eq!(position(&error, diagnostic), at(9, 32));
 }

@@ -4,6 +4,7 @@ mod support;
 
 mod analytic;
 mod autoscaling;
+mod cache_state;
 mod caching;
 mod cdn;
 mod cdn_regions;

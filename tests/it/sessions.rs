@@ -154,3 +154,86 @@ fn the_stateless_scenario_loses_nothing_when_a_server_dies() {
         "{reads} reads, {calls} calls"
     );
 }
+
+#[test]
+fn users_whose_session_was_lost_log_in_again_on_their_next_request() {
+    // The crash of `a_crash_loses_exactly_the_sessions_on_the_server`, with
+    // a login class (weight 0: never drawn) named as the workload's
+    // `relogin`. Counted independently: the crash's event says how many
+    // sessions died with instance 0; each of those users is a closed user
+    // thinking 1 s on average, so all of them come back within the 30 s
+    // left (P(one does not) = e^-30), and each comes back exactly once
+    // first as a login. No one else logs in: the other users' sessions
+    // live on.
+    let text = text(true, false, true)
+        .replace(
+            r#"mix = [{ class = "page", call = "lb/page" }]"#,
+            "mix = [{ class = \"page\", call = \"lb/page\" }, { class = \"login\", weight = 0, call = \"lb/login\" }]\nrelogin = \"login\"",
+        )
+        .replace(
+            "[pool.web.endpoint.page]",
+            "[pool.web.endpoint.login]\nservice = \"20ms\"\n\n[pool.web.endpoint.page]",
+        );
+    // No session store: the database is unused; drop it.
+    let at = text.find("[database.sessions]").unwrap();
+    let end = text[at..].find("read = \"2ms\"\n").unwrap() + at + "read = \"2ms\"\n".len();
+    let mut text = text;
+    text.replace_range(at..end, "");
+    let result = simulate(&scenario(&text));
+    assert_conserved(&result);
+    let lost = result
+        .events
+        .iter()
+        .filter(|event| event.kind == "sessions_lost")
+        .map(|event| {
+            let count = event.detail.split(' ').next().unwrap();
+            count.parse::<f64>().unwrap()
+        })
+        .sum::<f64>();
+    assert_eq!(lost, 10.0);
+    assert_eq!(metric(&result, "class:login", "requests"), lost);
+    // Each ends: some fail, sent to the dead server before the health
+    // check took it out of rotation (31 s).
+    let ended = metric(&result, "class:login", "completed") + metric(&result, "class:login", "errors");
+    assert_eq!(ended, lost);
+    // All in the windows after the crash, none before.
+    let logins = result.timeseries.series("class:login", "completed");
+    assert!(
+        logins.iter().all(|&(end, n)| end > 30.0 || n == 0.0),
+        "{logins:?}"
+    );
+    // The page requests are what they would be: every user goes on.
+    assert!(metric(&result, "class:page", "requests") > 1000.0);
+
+    // Without the crash, or with sessions in a store, nobody logs in again.
+    let calm = text.replace("[[faults]]\nat = \"30s\"\nkill = \"pool.web.instance[0]\"\n", "");
+    assert_eq!(
+        metric(&simulate(&scenario(&calm)), "class:login", "requests"),
+        0.0
+    );
+}
+
+#[test]
+fn relogin_must_name_a_class_of_the_mix() {
+    let text = text(true, false, false).replace(
+        r#"mix = [{ class = "page", call = "lb/page" }]"#,
+        "mix = [{ class = \"page\", call = \"lb/page\" }]\nrelogin = \"login\"",
+    );
+    let Err(error) = capsim::scenario::load_str(&text) else {
+        panic!("an unknown class is refused");
+    };
+    let error = error.to_string();
+    assert!(
+        error.contains("`relogin` names no class of the mix: `login`"),
+        "{error}"
+    );
+    assert!(error.contains("name one of page"), "{error}");
+    let zero = text
+        .replace("relogin = \"login\"", "")
+        .replace(r#"call = "lb/page" }]"#, r#"call = "lb/page", weight = 0 }]"#);
+    let Err(error) = capsim::scenario::load_str(&zero) else {
+        panic!("no class to draw");
+    };
+    let error = error.to_string();
+    assert!(error.contains("every class of the mix has weight 0"), "{error}");
+}

@@ -290,7 +290,11 @@ mod tests {
         for (cdn, size, expected) in [
             ("edges = [\"eu\", \"eu\"]", "\"1KiB\"", "appears twice"),
             ("edges = 0", "\"1KiB\"", "edges"),
-            ("price_per_gb = -1.0", "\"1KiB\"", "must not be negative"),
+            (
+                "price_per_gb = -1.0",
+                "\"1KiB\"",
+                "must be zero or more, found -1",
+            ),
             ("", "{ dist = \"exp\", mean = \"0B\" }", "from 1 byte to 1GiB"),
             (
                 "",

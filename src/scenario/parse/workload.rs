@@ -3,7 +3,7 @@
 use super::super::files::BaseDir;
 
 use super::super::diagnostic::Diagnostic;
-use super::super::ids::EndpointId;
+use super::super::ids::{ClassId, EndpointId};
 use super::super::reader::{Node, Reader, TableNode};
 use super::super::types::{
     Arrivals, Class, ClassCall, ClassKeys, OpenRate, RateChange, Target, Workload, WorkloadKeys,
@@ -38,6 +38,9 @@ pub(crate) fn read_workload(cx: &mut Cx, node: &Node) -> Option<Workload> {
             "[{ class = \"home\", weight = 1, call = \"web/home\" }]",
         )
         .and_then(|node| read_mix(cx, &node));
+    let relogin = table
+        .get("relogin")
+        .map(|node| read_relogin(cx, &node, mix.as_deref()));
     let open = matches!(arrivals, Some(Arrivals::Open { .. }));
     if !open && arrivals.is_some() {
         for key in ["profile", "diurnal"] {
@@ -55,8 +58,30 @@ pub(crate) fn read_workload(cx: &mut Cx, node: &Node) -> Option<Workload> {
         arrivals: arrivals?,
         profile: profile.unwrap_or_default(),
         mix: mix?.into(),
+        relogin: super::super::reader::optional(relogin)?,
         keys: keys?,
     })
+}
+
+/// `relogin`: a class of the mix, by name.
+fn read_relogin(cx: &mut Cx, node: &Node, mix: Option<&[Class]>) -> Option<ClassId> {
+    let name = cx.reader.string(node)?;
+    let mix = mix?;
+    match mix.iter().position(|class| class.name == name) {
+        Some(index) => Some(ClassId::from_index(index)),
+        None => {
+            let names: Vec<&str> = mix.iter().map(|class| class.name.as_str()).collect();
+            cx.reader.invalid(
+                node,
+                format!("`relogin` names no class of the mix: `{name}`"),
+                Some(format!(
+                    "name one of {} (a class of weight 0 is sent only to log in again)",
+                    names.join(", ")
+                )),
+            );
+            None
+        }
+    }
 }
 
 const ARRIVAL_KINDS: [&str; 2] = ["open", "closed"];
@@ -227,6 +252,14 @@ fn read_mix(cx: &mut Cx, node: &Node) -> Option<Vec<Class>> {
             }
             _ => ok = false,
         }
+    }
+    if ok && classes.iter().all(|class| class.weight == 0.0) {
+        cx.reader.invalid(
+            node,
+            "every class of the mix has weight 0: no request would be sent",
+            Some("give at least one class a weight above 0".to_owned()),
+        );
+        ok = false;
     }
     ok.then_some(classes)
 }

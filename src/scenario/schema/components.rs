@@ -66,7 +66,8 @@ pub struct Balancer {
     /// while it lives (used within `session_ttl`, the same life of the instance, in
     /// rotation); otherwise `policy` picks and a new session starts there. When the pool
     /// keeps no `session_store`, the sessions live in the servers' memory and a crash loses
-    /// the live ones on that server (`sessions_lost`).
+    /// the live ones on that server (`sessions_lost`); with the workload's `relogin` those
+    /// users log in again before their next request.
     #[schemars(extend("default" = false))]
     pub sticky: Option<bool>,
     /// With `sticky`: a session unused this long expires.

@@ -31,10 +31,15 @@ pub struct Workload {
     /// Request classes: `[{ class = "view", weight = 90, call = "www/view_item", key =
     /// "items" }, …]`; `call` is `component/endpoint` where the component is a DNS name,
     /// balancer or pool, or the name of a CDN (`call = "static"`; anything after a `/` is
-    /// only a label); `weight` defaults to 1; `key` (optional) names the keyspace a request's
+    /// only a label); `weight` defaults to 1 (0: never drawn, for a `relogin` class); `key` (optional) names the keyspace a request's
     /// item is drawn from — the key then follows the request through caches and databases.
     #[schemars(length(min = 1))]
     pub mix: Vec<Class>,
+    /// A class of the mix (often of weight 0) that a user sends, before their next request,
+    /// when a crash lost their sticky session: they log in again. Without it a lost session
+    /// sends no extra request.
+    #[schemars(extend("x-default-text" = "none"))]
+    pub relogin: Option<Name>,
     /// The keys declared with the workload's type (`types::WorkloadKeys`).
     #[schemars(flatten)]
     pub keys: WorkloadKeys,

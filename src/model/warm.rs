@@ -1,0 +1,458 @@
+//! Warm starts: the content a cache node or CDN edge holds in steady state
+//! under independent-reference traffic, chosen once at time 0 so that the
+//! first window's hit ratio is already the long-run one.
+//!
+//! Each key's share of the store's lookups comes from its keyspace
+//! (Zipf or uniform over the keys, the hot-key overlay, one key per user);
+//! a key's weight is 1 (caches count entries) or its size in bytes (CDN
+//! edges). Per policy, with T the characteristic time in lookups, found by
+//! bisection so that the expected weight present fills the capacity:
+//!
+//! - LRU: Che's approximation. Key k is present with probability
+//!   1 − e^{−p_k T}, independently; its last request is then a truncated
+//!   exponential age in [0, T], which orders the recency list.
+//! - FIFO and random: key k is present with probability p_k T / (1 + p_k T)
+//!   (the FIFO/RANDOM analogue); its fill is a uniform age in [0, T].
+//! - Perfect LFU: the most popular keys, in popularity order, up to the
+//!   capacity. Frequencies are the counts of a long history,
+//!   `p_k × 1000 / p_last` (the least popular warm key counted 1000 times),
+//!   and the other keys near the top are counted the same way, so a missed
+//!   key is admitted only once it is more popular, as after a long run.
+//! - LFU (counting only while cached) has no steady state independent of
+//!   its history: the keys that gathered counts early stay, and a popular
+//!   key filled late is the first evicted (at 10⁵ Zipf(0.8) keys and 10⁴
+//!   entries a long run settles at a hit ratio of 0.547 where the most
+//!   popular keys would give 0.594). Its warm content is what the store
+//!   itself keeps after `REPLAY_PER_ENTRY` × capacity lookups drawn from
+//!   the keyspace (at most `MAX_REPLAY`), each miss filled; a long cold run
+//!   reaches its plateau after about 40 × capacity.
+//!
+//! Presence is drawn from a stream of its own (`cache.NAME.warm`,
+//! `cdn.NAME.warm`), so no other stream's draws change; the sampled content
+//! is trimmed to the capacity, the most recently used kept. With a TTL each
+//! entry gets a remaining life uniform over (0, TTL] (an entry's age since
+//! its fill is uniform over the TTL in steady state).
+//!
+//! Left out: writes (invalidations empty some slots in steady state, a warm
+//! store starts full), the TTL's effect on which keys are present (a TTL
+//! shorter than T leaves fewer entries in steady state than a warm store
+//! starts with, for up to one TTL), in-cache LFU's dependence on its history
+//! (a long cold run keeps the keys that got established early, not exactly
+//! the most popular ones), and traffic that is not independent draws (a
+//! per-user keyspace is taken as uniform). A node or edge that restarts
+//! comes back cold.
+
+use rand::RngExt;
+
+use super::cache::CacheStore;
+use super::cdn::Cdn;
+use super::cluster::CacheCluster;
+use super::ids::CacheNodeId;
+use super::keys::KeySampler;
+use crate::engine::random::stream;
+use crate::engine::{SimDuration, SimTime, Stream};
+use crate::scenario::{self, Eviction, Keyspace, Popularity, Scenario};
+
+/// In-cache LFU's replay: lookups per entry of capacity, and at most.
+const REPLAY_PER_ENTRY: u64 = 50;
+const MAX_REPLAY: u64 = 20_000_000;
+
+/// Fills every node of `cluster` with its steady-state content: each node
+/// sees the keys the ring gives it.
+pub(super) fn warm_cache(
+    scenario: &Scenario,
+    cache: &scenario::Cache,
+    sampler: &KeySampler,
+    cluster: &mut CacheCluster,
+) {
+    let mut rng = stream(scenario.seed, &format!("cache.{}.warm", cache.name));
+    let ring = &cluster.ring;
+    let node_of = |key: u32| ring.owner(key, |_| true).unwrap_or(0) as usize;
+    if cache.eviction == Eviction::Lfu {
+        let capacity: u64 = cluster.stores.iter().map(|store| store.capacity().0 as u64).sum();
+        let route = |key: u32| (node_of(key), key, 1);
+        replay(
+            cluster.stores.as_mut_slice(),
+            capacity,
+            sampler,
+            &mut rng,
+            route,
+            |_| 0,
+        );
+        return;
+    }
+    let mut per_node: Vec<Vec<Candidate>> = vec![Vec::new(); cluster.stores.len()];
+    for (key, probability) in popularity(&scenario.keyspaces[cache.keyspace], sampler) {
+        per_node[node_of(key)].push(Candidate {
+            key,
+            probability,
+            weight: 1,
+        });
+    }
+    for (node, candidates) in per_node.iter().enumerate() {
+        let store = &mut cluster.stores[CacheNodeId(node as u32)];
+        fill(store, cache.eviction, candidates, &mut rng, |_| 0);
+    }
+}
+
+/// Fills every edge of `cdn` with its steady-state content: each edge
+/// sees the whole catalog, objects under their names at time 0.
+pub(super) fn warm_cdn(scenario: &Scenario, cdn: &scenario::Cdn, sampler: &KeySampler, state: &mut Cdn) {
+    let mut rng = stream(scenario.seed, &format!("cdn.{}.warm", cdn.name));
+    let objects = state.objects;
+    let names: Vec<u32> = (0..objects)
+        .map(|object| state.name(object, SimTime::ZERO))
+        .collect();
+    let sizes: Vec<u32> = (0..objects).map(|object| state.sizes.of(object)).collect();
+    let versions: Vec<u32> = (0..objects)
+        .map(|object| state.version(object, SimTime::ZERO))
+        .collect();
+    let version = |name: u32| versions[(name % objects) as usize];
+    if cdn.eviction == Eviction::Lfu {
+        // Objects that fit in an edge: its bytes over the mean size.
+        let mean = sizes.iter().map(|&size| size as f64).sum::<f64>() / objects.max(1) as f64;
+        let fit = (cdn.capacity as f64 / mean.max(1.0)).min(objects as f64) as u64;
+        for edge in state.stores.iter_mut() {
+            let route = |object: u32| (0, names[object as usize], sizes[object as usize]);
+            replay(std::slice::from_mut(edge), fit, sampler, &mut rng, route, version);
+        }
+        return;
+    }
+    let candidates: Vec<Candidate> = popularity(&scenario.keyspaces[cdn.keyspace], sampler)
+        .into_iter()
+        .map(|(object, probability)| Candidate {
+            key: names[object as usize],
+            probability,
+            weight: sizes[object as usize],
+        })
+        .collect();
+    for store in state.stores.iter_mut() {
+        fill(store, cdn.eviction, &candidates, &mut rng, version);
+    }
+}
+
+/// Runs empty `stores` at time 0 on `REPLAY_PER_ENTRY` × `capacity`
+/// lookups drawn from the keyspace (`route`: key → store, stored name,
+/// size), each miss filled; then warms them again with what they kept, so
+/// that entries get remaining lives and the run starts with no counts.
+fn replay(
+    stores: &mut [CacheStore],
+    capacity: u64,
+    sampler: &KeySampler,
+    rng: &mut Stream,
+    route: impl Fn(u32) -> (usize, u32, u32),
+    version: impl Fn(u32) -> u32 + Copy,
+) {
+    let lookups = (REPLAY_PER_ENTRY * capacity).min(MAX_REPLAY);
+    for _ in 0..lookups {
+        let user = rng.random_range(0..sampler.keys());
+        let (store, name, size) = route(sampler.draw(rng, user));
+        let store = &mut stores[store];
+        if store.lookup(name, SimTime::ZERO).is_none() {
+            store.fill_sized(name, version(name), size, SimTime::ZERO, rng);
+        }
+    }
+    for store in stores {
+        let mut kept = store.content();
+        if let Some(ttl) = store.ttl() {
+            give_lives(&mut kept.entries, ttl, rng);
+        }
+        store.clear(SimTime::ZERO);
+        store.counters = Default::default();
+        store.warm(&kept, version);
+    }
+}
+
+/// Remaining lives uniform over (0, TTL].
+fn give_lives(entries: &mut [WarmEntry], ttl: SimDuration, rng: &mut Stream) {
+    for entry in entries {
+        let life = (rng.random::<f64>() * ttl.as_nanos() as f64) as u64;
+        entry.expires = SimTime(life.clamp(1, ttl.as_nanos()));
+    }
+}
+
+fn fill(
+    store: &mut CacheStore,
+    eviction: Eviction,
+    candidates: &[Candidate],
+    rng: &mut Stream,
+    version: impl Fn(u32) -> u32,
+) {
+    let (entries, bytes) = store.capacity();
+    let warm = content(eviction, candidates, entries, bytes, store.ttl(), rng);
+    store.warm(&warm, version);
+}
+
+/// One key a store may hold: its id, its share of the store's lookups and
+/// its weight against the capacity (1, or bytes).
+#[derive(Clone, Copy, Debug)]
+pub struct Candidate {
+    pub key: u32,
+    pub probability: f64,
+    pub weight: u32,
+}
+
+/// One entry of a warm store.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WarmEntry {
+    pub key: u32,
+    pub weight: u32,
+    pub expires: SimTime,
+    /// LFU frequency (1 for the other policies).
+    pub frequency: u32,
+}
+
+/// What a warm store holds: entries in eviction order, the first to go
+/// first (oldest, or least popular), and for perfect LFU the counts of the
+/// keys near the top.
+#[derive(Clone, Debug, Default)]
+pub struct WarmContent {
+    pub entries: Vec<WarmEntry>,
+    pub counts: Vec<(u32, u32)>,
+}
+
+/// Every key's share of lookups, most popular first: (key, probability).
+pub fn popularity(keyspace: &Keyspace, sampler: &KeySampler) -> Vec<(u32, f64)> {
+    let keys = sampler.keys() as usize;
+    let base: Vec<f64> = match keyspace.popularity {
+        // A per-user keyspace is a user's own record: users are taken as
+        // equally active.
+        Popularity::Zipf { alpha } if alpha > 0.0 && keyspace.keys.is_some() => {
+            let weights: Vec<f64> = (1..=keys).map(|rank| (rank as f64).powf(-alpha)).collect();
+            let total: f64 = weights.iter().sum();
+            weights.into_iter().map(|weight| weight / total).collect()
+        }
+        _ => vec![1.0 / keys as f64; keys],
+    };
+    let (share, hot) = match (&keyspace.hot, keyspace.keys) {
+        (Some(hot), Some(_)) => (hot.share, (hot.keys as usize).min(keys)),
+        _ => (0.0, 0),
+    };
+    base.into_iter()
+        .enumerate()
+        .map(|(rank, probability)| {
+            let mut probability = (1.0 - share) * probability;
+            if rank < hot {
+                probability += share / hot as f64;
+            }
+            (sampler.key_of_rank(rank as u32), probability)
+        })
+        .collect()
+}
+
+/// The steady-state content of a store under `eviction` holding at most
+/// `entries` entries and `bytes` bytes, for `candidates` most popular
+/// first (shares need not sum to 1: a cache node sees its own keys).
+pub fn content(
+    eviction: Eviction,
+    candidates: &[Candidate],
+    entries: u32,
+    bytes: Option<u64>,
+    ttl: Option<SimDuration>,
+    rng: &mut Stream,
+) -> WarmContent {
+    let capacity = bytes.map_or(entries as f64, |bytes| bytes as f64);
+    let mut chosen: Vec<(f64, WarmEntry)> = Vec::new();
+    let mut counts = Vec::new();
+    let fits = |held: u32, weight_held: u64, weight: u32| {
+        held < entries && bytes.is_none_or(|bytes| weight_held + weight as u64 <= bytes)
+    };
+    match eviction {
+        Eviction::Lfu | Eviction::PerfectLfu => {
+            let (mut held, mut weight_held) = (0u32, 0u64);
+            let mut last = 0.0;
+            for candidate in candidates.iter().filter(|c| c.probability > 0.0) {
+                if fits(held, weight_held, candidate.weight) {
+                    held += 1;
+                    weight_held += candidate.weight as u64;
+                    last = candidate.probability;
+                    chosen.push((candidate.probability, entry(candidate, 1)));
+                }
+            }
+            let scale = if last > 0.0 { 1000.0 / last } else { 0.0 };
+            let count =
+                |probability: f64| (probability * scale).round().clamp(1.0, (u32::MAX / 2) as f64) as u32;
+            for (probability, entry) in &mut chosen {
+                entry.frequency = count(*probability);
+            }
+            if eviction == Eviction::PerfectLfu {
+                let near_top = (2 * chosen.len() + 1024).min(candidates.len());
+                counts = candidates[..near_top]
+                    .iter()
+                    .filter(|c| c.probability > 0.0)
+                    .map(|c| (c.key, count(c.probability)))
+                    .collect();
+            }
+            // Least popular first: the first to be evicted.
+            chosen.reverse();
+        }
+        Eviction::Lru | Eviction::Fifo | Eviction::Random => {
+            let lru = eviction == Eviction::Lru;
+            let occupancy = |probability: f64, time: f64| {
+                if lru {
+                    1.0 - (-probability * time).exp()
+                } else {
+                    probability * time / (1.0 + probability * time)
+                }
+            };
+            let time = characteristic_time(candidates, capacity, occupancy);
+            for candidate in candidates.iter().filter(|c| c.probability > 0.0) {
+                let p = candidate.probability;
+                let present = if time.is_finite() { occupancy(p, time) } else { 1.0 };
+                if rng.random::<f64>() >= present {
+                    continue;
+                }
+                let u: f64 = rng.random();
+                // Age of the last request (LRU) or of the fill (FIFO, random).
+                let age = match (lru, time.is_finite()) {
+                    (true, true) => -(1.0 - u * (1.0 - (-p * time).exp())).ln() / p,
+                    (false, true) => u * time,
+                    (_, false) => -(1.0 - u).ln() / p,
+                };
+                chosen.push((age, entry(candidate, 1)));
+            }
+            // Keep the most recent that fit; the oldest go first.
+            chosen.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let (mut held, mut weight_held) = (0u32, 0u64);
+            chosen.retain(|(_, entry)| {
+                let keep = fits(held, weight_held, entry.weight);
+                if keep {
+                    held += 1;
+                    weight_held += entry.weight as u64;
+                }
+                keep
+            });
+            chosen.reverse();
+        }
+    }
+    let mut entries: Vec<WarmEntry> = chosen.into_iter().map(|(_, entry)| entry).collect();
+    if let Some(ttl) = ttl {
+        give_lives(&mut entries, ttl, rng);
+    }
+    WarmContent { entries, counts }
+}
+
+fn entry(candidate: &Candidate, frequency: u32) -> WarmEntry {
+    WarmEntry {
+        key: candidate.key,
+        weight: candidate.weight,
+        expires: SimTime::MAX,
+        frequency,
+    }
+}
+
+/// Solves Σ weight·occupancy(p, t) = capacity for t by bisection on a log
+/// scale; infinite when every candidate fits.
+fn characteristic_time(candidates: &[Candidate], capacity: f64, occupancy: impl Fn(f64, f64) -> f64) -> f64 {
+    let total = |time: f64| -> f64 {
+        candidates
+            .iter()
+            .filter(|c| c.probability > 0.0)
+            .map(|c| c.weight as f64 * occupancy(c.probability, time))
+            .sum()
+    };
+    let everything: f64 = candidates
+        .iter()
+        .filter(|c| c.probability > 0.0)
+        .map(|c| c.weight as f64)
+        .sum();
+    if everything <= capacity {
+        return f64::INFINITY;
+    }
+    let (mut low, mut high) = (1e-9f64, 1.0f64);
+    while total(high) < capacity {
+        high *= 16.0;
+        if high > 1e300 {
+            return f64::INFINITY;
+        }
+    }
+    for _ in 0..60 {
+        let middle = (low * high).sqrt();
+        if total(middle) < capacity {
+            low = middle;
+        } else {
+            high = middle;
+        }
+        if high / low < 1.0 + 1e-9 {
+            break;
+        }
+    }
+    high
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::random::stream;
+
+    fn zipf(keys: u32, alpha: f64) -> Vec<Candidate> {
+        let weights: Vec<f64> = (1..=keys).map(|rank| (rank as f64).powf(-alpha)).collect();
+        let total: f64 = weights.iter().sum();
+        weights
+            .iter()
+            .enumerate()
+            .map(|(key, weight)| Candidate {
+                key: key as u32,
+                probability: weight / total,
+                weight: 1,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lru_content_follows_ches_approximation() {
+        let candidates = zipf(10_000, 0.8);
+        let mut rng = stream(1, "warm");
+        let warm = content(Eviction::Lru, &candidates, 1000, None, None, &mut rng);
+        // About C keys present (a sum of Bernoullis, trimmed to C).
+        assert!(
+            warm.entries.len() > 900 && warm.entries.len() <= 1000,
+            "{}",
+            warm.entries.len()
+        );
+        // The top keys are nearly always present, the tail rarely.
+        let held = |key: u32| warm.entries.iter().any(|entry| entry.key == key);
+        assert!((0..20).all(held));
+        assert!((9_000..10_000).filter(|&key| held(key)).count() < 100);
+    }
+
+    #[test]
+    fn lfu_content_is_the_most_popular_keys_least_popular_first() {
+        let candidates = zipf(1_000, 1.0);
+        let mut rng = stream(1, "warm");
+        let warm = content(Eviction::PerfectLfu, &candidates, 10, None, None, &mut rng);
+        let keys: Vec<u32> = warm.entries.iter().map(|entry| entry.key).collect();
+        assert_eq!(keys, (0..10).rev().collect::<Vec<_>>());
+        assert_eq!(warm.entries[0].frequency, 1000);
+        assert!(warm.entries[9].frequency > 9000);
+        assert_eq!(warm.counts.len(), 1000, "every key is near the top of 1000 keys");
+    }
+
+    #[test]
+    fn byte_capacities_and_ttls_are_respected() {
+        let mut candidates = zipf(1_000, 0.9);
+        for (index, candidate) in candidates.iter_mut().enumerate() {
+            candidate.weight = 100 + (index as u32 * 37) % 900;
+        }
+        let ttl = SimDuration::from_secs(60);
+        for eviction in [Eviction::Lru, Eviction::Fifo, Eviction::Lfu] {
+            let mut rng = stream(2, "warm");
+            let warm = content(eviction, &candidates, 1_000, Some(20_000), Some(ttl), &mut rng);
+            let bytes: u64 = warm.entries.iter().map(|entry| entry.weight as u64).sum();
+            assert!(bytes <= 20_000 && bytes > 15_000, "{eviction:?}: {bytes}");
+            assert!(
+                warm.entries
+                    .iter()
+                    .all(|entry| entry.expires > SimTime::ZERO && entry.expires <= SimTime::ZERO + ttl)
+            );
+        }
+    }
+
+    #[test]
+    fn everything_fits_in_a_large_store() {
+        let candidates = zipf(100, 0.8);
+        let mut rng = stream(3, "warm");
+        let warm = content(Eviction::Lru, &candidates, 1000, None, None, &mut rng);
+        assert_eq!(warm.entries.len(), 100);
+    }
+}
