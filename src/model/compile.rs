@@ -824,6 +824,7 @@ fn build_caches(
         .min(keys as u64) as u32;
         let first = builder.stations.next_id();
         let mut nodes = IdVec::new();
+        let price_per_hour = cache.size.map_or(0.0, |size| scenario.sizes[size].price_per_hour);
         for node in (0..cache.nodes).map(CacheNodeId) {
             let station = builder.station(
                 format!("{}.node[{node}]", cache.name),
@@ -832,7 +833,7 @@ fn build_caches(
                 None,
                 cache.connections,
                 1.0,
-                0.0,
+                price_per_hour,
                 false,
                 move |_| Role::CacheNode { cache: id, node },
             );

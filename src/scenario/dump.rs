@@ -531,6 +531,9 @@ fn write_cdn<'a>(o: &mut Out<'a>, s: &Scenario, cdn: &'a Cdn) {
 fn write_cache<'a>(o: &mut Out<'a>, s: &Scenario, cache: &'a Cache) {
     writeln!(o, "\n[cache.{}]", key(&cache.name)).unwrap();
     writeln!(o, "keyspace = {}", string(&s.keyspaces[cache.keyspace].name)).unwrap();
+    if let Some(size) = cache.size {
+        writeln!(o, "size = {}", string(&s.sizes[size].name)).unwrap();
+    }
     cache.keys.dump_keys_with(&mut o.text, &o.dists);
 }
 

@@ -929,6 +929,9 @@ impl section::Inline for HotKeys {
 pub struct Cache {
     pub name: String,
     pub keyspace: KeyspaceId,
+    /// Every node's size: its price per node-hour (and its memory, shown);
+    /// `None`: unpriced.
+    pub size: Option<SizeId>,
     pub keys: CacheKeys,
 }
 

@@ -1049,6 +1049,7 @@ impl CdnPath {
         let edge = crate::scenario::Cache {
             name: cdn.name.clone(),
             keyspace: cdn.keyspace,
+            size: None,
             keys: crate::scenario::CacheKeys {
                 nodes: 1,
                 capacity: crate::scenario::CacheCapacity::Bytes(cdn.capacity),

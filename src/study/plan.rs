@@ -95,7 +95,7 @@ pub fn scale_to_load(scenario: &mut Scenario, load_rps: f64) -> Result<(), PlanE
 }
 
 /// Monthly cost of a configuration as written, without simulating it: every
-/// pool's instances and every database node × its size's price, and every
+/// pool's instances, database node and cache node × its size's price, and every
 /// balancer's and broker's price, for 730 hours. A plan reports the simulated `cost_per_month_usd`
 /// (which also bills up-time, autoscaling and CDN egress) when its runs
 /// finish, and this when they cannot.
@@ -119,7 +119,12 @@ pub fn monthly_cost_usd(scenario: &Scenario) -> f64 {
             nodes as f64 * scenario.database_size(database).price_per_hour
         })
         .sum();
-    (pools + balancers + brokers + databases) * HOURS_PER_MONTH
+    let caches: f64 = scenario
+        .caches
+        .iter()
+        .map(|cache| cache.nodes as f64 * cache.size.map_or(0.0, |size| scenario.sizes[size].price_per_hour))
+        .sum();
+    (pools + balancers + brokers + databases + caches) * HOURS_PER_MONTH
 }
 
 /// Fraction a knob at 10 or more is raised by in one step.

@@ -140,3 +140,19 @@ fn a_separate_database_costs_its_node_per_month() {
         "02 - 01 = {difference}, node {expected}"
     );
 }
+
+/// A cache's nodes are billed at their size's price while up: scenario 06
+/// runs two `r5.large` nodes the whole time.
+#[test]
+fn cache_nodes_cost_their_size() {
+    let result = simulate(&scenario_file(&crate::support::shipped("06-cache.toml"), &SHORT));
+    let size = capsim::scenario::builtin_size("r5.large").unwrap();
+    let month = result
+        .summary
+        .get("cache", metric::COST_PER_MONTH_USD.name)
+        .unwrap();
+    assert!(
+        (month - 2.0 * size.price_per_hour * 730.0).abs() < 1e-9,
+        "{month}"
+    );
+}

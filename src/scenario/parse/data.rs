@@ -281,12 +281,16 @@ pub(crate) fn read_cache(cx: &mut Cx, name: String, node: &Node) -> Option<Cache
         .and_then(|n| super::read_reference(cx, &n, RefKind::Keyspace))
         .map(|name| cx.names.keyspace(&name));
     let placed = super::geo::read_placement(cx, &mut table, Placed::Cache(cx.names.cache(&name)));
+    let size = table
+        .get("size")
+        .map(|n| super::read_reference(cx, &n, RefKind::Size).map(|name| cx.names.size(&name)));
     let keys = CacheKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
     placed?;
     Some(Cache {
         name,
         keyspace: keyspace?,
+        size: super::super::reader::optional(size)?,
         keys: keys?,
     })
 }
