@@ -117,6 +117,11 @@ impl<I: Id, T> IdVec<I, T> {
         self.raw.is_empty()
     }
 
+    /// Removes every element (the ids handed out so far no longer index it).
+    pub fn clear(&mut self) {
+        self.raw.clear();
+    }
+
     #[inline]
     pub fn get(&self, id: I) -> Option<&T> {
         self.raw.get(id.index())

@@ -45,10 +45,19 @@ use rand::RngExt;
 
 use super::keys::KeyTable;
 use super::warm::{WarmContent, WarmEntry};
+use crate::engine::id::IdVec;
 use crate::engine::{SimDuration, SimTime, Stream};
 use crate::scenario::Eviction;
 
-const NONE: u32 = u32::MAX;
+crate::typed_id!(
+    /// A slot of a node's store: the position of an entry in `CacheStore::entries`.
+    SlotId
+);
+
+/// No slot: the end of a list, an empty index entry.
+const NONE: SlotId = SlotId(u32::MAX);
+/// A slot's heap position when it is not in the heap.
+const NOT_IN_HEAP: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -61,8 +70,8 @@ struct Entry {
     last: u64,
     /// Bytes it takes (1 for entry-counted stores).
     size: u32,
-    prev: u32,
-    next: u32,
+    prev: SlotId,
+    next: SlotId,
 }
 
 /// Counts of one node over a window.
@@ -108,19 +117,19 @@ impl CacheCounters {
 /// A slot's neighbours in the expiry list.
 #[derive(Clone, Copy, Debug)]
 struct Link {
-    prev: u32,
-    next: u32,
+    prev: SlotId,
+    next: SlotId,
 }
 
 /// A TTL store's entries in expiry order, and how many of them have
 /// expired (see the module doc).
 #[derive(Debug)]
 struct Expiry {
-    links: Vec<Link>,
-    head: u32,
-    tail: u32,
+    links: IdVec<SlotId, Link>,
+    head: SlotId,
+    tail: SlotId,
     /// The first entry whose expiry is after `counted_to` (NONE: none).
-    boundary: u32,
+    boundary: SlotId,
     counted_to: SimTime,
     /// Entries still held whose expiry is at or before `counted_to`.
     expired_held: u32,
@@ -130,7 +139,7 @@ struct Expiry {
 impl Expiry {
     fn new() -> Self {
         Expiry {
-            links: Vec::new(),
+            links: IdVec::new(),
             head: NONE,
             tail: NONE,
             boundary: NONE,
@@ -141,13 +150,13 @@ impl Expiry {
     }
 
     /// Appends `slot`, whose expiry is the latest of all.
-    fn push_back(&mut self, slot: u32) {
-        self.links[slot as usize] = Link {
+    fn push_back(&mut self, slot: SlotId) {
+        self.links[slot] = Link {
             prev: self.tail,
             next: NONE,
         };
         if self.tail != NONE {
-            self.links[self.tail as usize].next = slot;
+            self.links[self.tail].next = slot;
         } else {
             self.head = slot;
         }
@@ -159,8 +168,8 @@ impl Expiry {
 
     /// Takes out `slot` (expiring at `entry.expires`) at `now`: counts its
     /// expiry if it came and was not counted yet.
-    fn unlink(&mut self, slot: u32, entry: &Entry, now: SimTime, counters: &mut CacheCounters) {
-        let Link { prev, next } = self.links[slot as usize];
+    fn unlink(&mut self, slot: SlotId, entry: &Entry, now: SimTime, counters: &mut CacheCounters) {
+        let Link { prev, next } = self.links[slot];
         if entry.expires <= self.counted_to {
             self.expired_held -= 1;
             self.expired_bytes -= entry.size as u64;
@@ -173,25 +182,25 @@ impl Expiry {
             }
         }
         if prev != NONE {
-            self.links[prev as usize].next = next;
+            self.links[prev].next = next;
         } else {
             self.head = next;
         }
         if next != NONE {
-            self.links[next as usize].prev = prev;
+            self.links[next].prev = prev;
         } else {
             self.tail = prev;
         }
     }
 
     /// Counts the expiries up to `now`.
-    fn advance(&mut self, entries: &[Entry], now: SimTime, counters: &mut CacheCounters) {
-        while self.boundary != NONE && entries[self.boundary as usize].expires <= now {
-            let entry = &entries[self.boundary as usize];
+    fn advance(&mut self, entries: &IdVec<SlotId, Entry>, now: SimTime, counters: &mut CacheCounters) {
+        while self.boundary != NONE && entries[self.boundary].expires <= now {
+            let entry = &entries[self.boundary];
             self.expired_held += 1;
             self.expired_bytes += entry.size as u64;
             counters.expired += 1;
-            self.boundary = self.links[self.boundary as usize].next;
+            self.boundary = self.links[self.boundary].next;
         }
         self.counted_to = self.counted_to.max(now);
     }
@@ -213,14 +222,14 @@ pub struct CacheStore {
     capacity: u32,
     ttl: Option<SimDuration>,
     refresh_on_hit: bool,
-    index: KeyTable,
-    entries: Vec<Entry>,
-    free: Vec<u32>,
+    index: KeyTable<SlotId>,
+    entries: IdVec<SlotId, Entry>,
+    free: Vec<SlotId>,
     /// Most recent (LRU) or newest (FIFO) first.
-    head: u32,
-    tail: u32,
-    heap: Vec<u32>,
-    heap_position: Vec<u32>,
+    head: SlotId,
+    tail: SlotId,
+    heap: Vec<SlotId>,
+    heap_position: IdVec<SlotId, u32>,
     /// Perfect LFU: accesses of every key.
     counts: Option<KeyTable>,
     /// With a TTL: the expiry order and the expired entries still held.
@@ -246,12 +255,12 @@ impl CacheStore {
             ttl,
             refresh_on_hit,
             index: KeyTable::new(keys, NONE),
-            entries: Vec::new(),
+            entries: IdVec::new(),
             free: Vec::new(),
             head: NONE,
             tail: NONE,
             heap: Vec::new(),
-            heap_position: Vec::new(),
+            heap_position: IdVec::new(),
             counts: (eviction == Eviction::PerfectLfu).then(|| KeyTable::new(keys, 0)),
             expiry: ttl.map(|_| Expiry::new()),
             clock: 0,
@@ -346,7 +355,7 @@ impl CacheStore {
             self.counters.misses += 1;
             return None;
         }
-        if self.ttl.is_some() && now >= self.entries[slot as usize].expires {
+        if self.ttl.is_some() && now >= self.entries[slot].expires {
             self.remove(slot, now);
             self.counters.expirations += 1;
             self.counters.misses += 1;
@@ -354,7 +363,7 @@ impl CacheStore {
         }
         self.counters.hits += 1;
         self.touch(slot, now);
-        Some(self.entries[slot as usize].version)
+        Some(self.entries[slot].version)
     }
 
     /// Stores `key` at `version` (a fill after a miss, or a write-through).
@@ -368,12 +377,12 @@ impl CacheStore {
         self.clock += 1;
         let slot = self.index.get(key);
         if slot != NONE {
-            let old = self.entries[slot as usize].size as u64;
+            let old = self.entries[slot].size as u64;
             self.bytes = self.bytes - old + size as u64;
             if let Some(ttl) = self.ttl {
                 self.set_expiry(slot, now + ttl, now);
             }
-            let entry = &mut self.entries[slot as usize];
+            let entry = &mut self.entries[slot];
             entry.size = size;
             entry.version = version;
             self.touch(slot, now);
@@ -387,7 +396,7 @@ impl CacheStore {
         if self.full_for(size) {
             if self.eviction == Eviction::PerfectLfu {
                 let count = self.counts.as_ref().map_or(0, |counts| counts.get(key));
-                let coldest = self.heap[0] as usize;
+                let coldest = self.heap[0];
                 if count <= self.entries[coldest].frequency {
                     self.counters.rejected_fills += 1;
                     return;
@@ -413,7 +422,7 @@ impl CacheStore {
         };
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.entries[slot as usize] = entry;
+                self.entries[slot] = entry;
                 slot
             }
             None => self.new_slot(entry),
@@ -423,24 +432,24 @@ impl CacheStore {
     }
 
     /// A new slot holding `entry`.
-    fn new_slot(&mut self, entry: Entry) -> u32 {
+    fn new_slot(&mut self, entry: Entry) -> SlotId {
         self.entries.push(entry);
-        self.heap_position.push(NONE);
+        self.heap_position.push(NOT_IN_HEAP);
         if let Some(expiry) = &mut self.expiry {
             expiry.links.push(Link {
                 prev: NONE,
                 next: NONE,
             });
         }
-        (self.entries.len() - 1) as u32
+        SlotId::from_index(self.entries.len() - 1)
     }
 
     /// Indexes the entry in `slot` under `key` and links it into the
     /// eviction order (at the front: most recent, newest) and the expiry
     /// order (at the back: latest).
-    fn place(&mut self, key: u32, slot: u32) {
+    fn place(&mut self, key: u32, slot: SlotId) {
         self.index.set(key, slot);
-        self.bytes += self.entries[slot as usize].size as u64;
+        self.bytes += self.entries[slot].size as u64;
         if self.uses_heap() {
             self.heap_push(slot);
         } else {
@@ -452,10 +461,10 @@ impl CacheStore {
     }
 
     /// Moves `slot`'s expiry to `expires`, the latest of all, at `now`.
-    fn set_expiry(&mut self, slot: u32, expires: SimTime, now: SimTime) {
+    fn set_expiry(&mut self, slot: SlotId, expires: SimTime, now: SimTime) {
         if let Some(expiry) = &mut self.expiry {
-            expiry.unlink(slot, &self.entries[slot as usize], now, &mut self.counters);
-            self.entries[slot as usize].expires = expires;
+            expiry.unlink(slot, &self.entries[slot], now, &mut self.counters);
+            self.entries[slot].expires = expires;
             expiry.push_back(slot);
         }
     }
@@ -463,8 +472,8 @@ impl CacheStore {
     /// What the store holds, in eviction order (the first to go first):
     /// the least frequent first (LFU), else the tail of the list first.
     pub fn content(&self) -> WarmContent {
-        let entry = |slot: u32| {
-            let entry = &self.entries[slot as usize];
+        let entry = |slot: SlotId| {
+            let entry = &self.entries[slot];
             WarmEntry {
                 key: entry.key,
                 weight: entry.size,
@@ -481,7 +490,7 @@ impl CacheStore {
             let mut slot = self.tail;
             while slot != NONE {
                 entries.push(entry(slot));
-                slot = self.entries[slot as usize].prev;
+                slot = self.entries[slot].prev;
             }
         }
         WarmContent {
@@ -527,7 +536,7 @@ impl CacheStore {
         }
         // The expiry list in expiry order (the entries are in eviction order).
         if let Some(expiry) = &mut self.expiry {
-            slots.sort_by_key(|&slot| (self.entries[slot as usize].expires, slot));
+            slots.sort_by_key(|&slot| (self.entries[slot].expires, slot));
             for slot in slots {
                 expiry.push_back(slot);
             }
@@ -564,18 +573,18 @@ impl CacheStore {
     }
 
     /// Records an access to a cached entry.
-    fn touch(&mut self, slot: u32, now: SimTime) {
+    fn touch(&mut self, slot: SlotId, now: SimTime) {
         let clock = self.clock;
         let count = self
             .counts
             .as_ref()
-            .map(|counts| counts.get(self.entries[slot as usize].key));
+            .map(|counts| counts.get(self.entries[slot].key));
         if self.refresh_on_hit
             && let Some(ttl) = self.ttl
         {
             self.set_expiry(slot, now + ttl, now);
         }
-        let entry = &mut self.entries[slot as usize];
+        let entry = &mut self.entries[slot];
         entry.last = clock;
         match self.eviction {
             Eviction::Lru => {
@@ -584,11 +593,11 @@ impl CacheStore {
             }
             Eviction::Lfu => {
                 entry.frequency = entry.frequency.saturating_add(1);
-                self.heap_sift_down(self.heap_position[slot as usize] as usize);
+                self.heap_sift_down(self.heap_position[slot] as usize);
             }
             Eviction::PerfectLfu => {
                 entry.frequency = count.unwrap_or(entry.frequency);
-                self.heap_sift_down(self.heap_position[slot as usize] as usize);
+                self.heap_sift_down(self.heap_position[slot] as usize);
             }
             Eviction::Fifo | Eviction::Random => {}
         }
@@ -603,8 +612,8 @@ impl CacheStore {
             // byte-capacity store can be full with free slots, which are
             // drawn again.
             Eviction::Random => loop {
-                let slot = rng.random_range(0..self.entries.len() as u32);
-                if self.index.get(self.entries[slot as usize].key) == slot {
+                let slot = SlotId(rng.random_range(0..self.entries.len() as u32));
+                if self.index.get(self.entries[slot].key) == slot {
                     break slot;
                 }
             },
@@ -613,12 +622,12 @@ impl CacheStore {
         self.counters.evictions += 1;
     }
 
-    fn remove(&mut self, slot: u32, now: SimTime) {
+    fn remove(&mut self, slot: SlotId, now: SimTime) {
         if let Some(expiry) = &mut self.expiry {
-            expiry.unlink(slot, &self.entries[slot as usize], now, &mut self.counters);
+            expiry.unlink(slot, &self.entries[slot], now, &mut self.counters);
         }
-        let key = self.entries[slot as usize].key;
-        self.bytes -= self.entries[slot as usize].size as u64;
+        let key = self.entries[slot].key;
+        self.bytes -= self.entries[slot].size as u64;
         self.index.set(key, NONE);
         if self.uses_heap() {
             self.heap_remove(slot);
@@ -628,59 +637,59 @@ impl CacheStore {
         self.free.push(slot);
     }
 
-    fn link_front(&mut self, slot: u32) {
+    fn link_front(&mut self, slot: SlotId) {
         let old_head = self.head;
         {
-            let entry = &mut self.entries[slot as usize];
+            let entry = &mut self.entries[slot];
             entry.prev = NONE;
             entry.next = old_head;
         }
         if old_head != NONE {
-            self.entries[old_head as usize].prev = slot;
+            self.entries[old_head].prev = slot;
         } else {
             self.tail = slot;
         }
         self.head = slot;
     }
 
-    fn unlink(&mut self, slot: u32) {
-        let Entry { prev, next, .. } = self.entries[slot as usize];
+    fn unlink(&mut self, slot: SlotId) {
+        let Entry { prev, next, .. } = self.entries[slot];
         if prev != NONE {
-            self.entries[prev as usize].next = next;
+            self.entries[prev].next = next;
         } else {
             self.head = next;
         }
         if next != NONE {
-            self.entries[next as usize].prev = prev;
+            self.entries[next].prev = prev;
         } else {
             self.tail = prev;
         }
     }
 
-    fn heap_key(&self, slot: u32) -> (u32, u64) {
-        let entry = &self.entries[slot as usize];
+    fn heap_key(&self, slot: SlotId) -> (u32, u64) {
+        let entry = &self.entries[slot];
         (entry.frequency, entry.last)
     }
 
     fn heap_swap(&mut self, a: usize, b: usize) {
         self.heap.swap(a, b);
-        self.heap_position[self.heap[a] as usize] = a as u32;
-        self.heap_position[self.heap[b] as usize] = b as u32;
+        self.heap_position[self.heap[a]] = a as u32;
+        self.heap_position[self.heap[b]] = b as u32;
     }
 
-    fn heap_push(&mut self, slot: u32) {
+    fn heap_push(&mut self, slot: SlotId) {
         self.heap.push(slot);
         let at = self.heap.len() - 1;
-        self.heap_position[slot as usize] = at as u32;
+        self.heap_position[slot] = at as u32;
         self.heap_sift_up(at);
     }
 
-    fn heap_remove(&mut self, slot: u32) {
-        let at = self.heap_position[slot as usize] as usize;
+    fn heap_remove(&mut self, slot: SlotId) {
+        let at = self.heap_position[slot] as usize;
         let last = self.heap.len() - 1;
         self.heap_swap(at, last);
         self.heap.pop();
-        self.heap_position[slot as usize] = NONE;
+        self.heap_position[slot] = NOT_IN_HEAP;
         if at < self.heap.len() {
             self.heap_sift_down(at);
             self.heap_sift_up(at);
@@ -862,8 +871,8 @@ mod tests {
     /// and `live_bytes` keep incrementally.
     fn scanned(cache: &CacheStore, now: SimTime) -> (u32, u64) {
         let mut live = (0, 0);
-        for (slot, entry) in cache.entries.iter().enumerate() {
-            if cache.index.get(entry.key) == slot as u32 && entry.expires > now {
+        for (slot, entry) in cache.entries.iter_enumerated() {
+            if cache.index.get(entry.key) == slot && entry.expires > now {
                 live.0 += 1;
                 live.1 += entry.size as u64;
             }
