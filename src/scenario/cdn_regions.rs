@@ -37,15 +37,11 @@ pub fn region_edges(scenario: &Scenario, cdn: &Cdn) -> Vec<u32> {
         .collect()
 }
 
-/// The region each named edge of `cdn` stands in: `None` when the
-/// scenario has no regions, the edges are counted, or one names no region.
+/// The region each named edge of `cdn` stands in (resolved at load):
+/// `None` when the scenario has no regions, the edges are counted, or one
+/// names no region.
 fn edge_region_ids(scenario: &Scenario, cdn: &Cdn) -> Option<Vec<RegionId>> {
-    let CdnEdges::Named(names) = &cdn.edges else {
-        return None;
-    };
-    let geo = &scenario.geo;
-    let edges: Option<Vec<RegionId>> = names.iter().map(|name| geo.region_named(name)).collect();
-    edges.filter(|_| !geo.regions.is_empty())
+    (!scenario.geo.regions.is_empty() && !cdn.edge_regions.is_empty()).then(|| cdn.edge_regions.clone())
 }
 
 /// The region of each edge of `cdn` (indexes into the scenario's regions),

@@ -165,15 +165,6 @@ impl Geo {
             None => vec![target],
         }
     }
-
-    /// The region named `name`: for CDN edges, which are named after their
-    /// regions and still hold those names (`cdn_regions`).
-    pub(crate) fn region_named(&self, name: &str) -> Option<RegionId> {
-        self.regions
-            .iter_enumerated()
-            .find(|(_, region)| region.name == name)
-            .map(|(id, _)| id)
-    }
 }
 
 impl super::types::Scenario {
@@ -280,7 +271,6 @@ mod tests {
         assert_eq!(geo.latency(EU, US), SimDuration::from_millis(40));
         assert_eq!(geo.latency(EU, EU), SimDuration::ZERO);
         assert_eq!(geo.region_of(DatacenterId(1)), EU);
-        assert_eq!(geo.region_named("eu"), Some(EU));
     }
 
     #[test]

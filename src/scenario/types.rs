@@ -1380,6 +1380,10 @@ pub struct Cdn {
     /// The object catalog: how many objects, their popularity and sizes.
     pub keyspace: KeyspaceId,
     pub edges: CdnEdges,
+    /// The region each named edge stands in, resolved once at load: empty
+    /// when the scenario declares no regions, the edges are counted, or an
+    /// edge names no region (the checks reject the last two with regions).
+    pub edge_regions: Vec<super::ids::RegionId>,
     /// Where edges fetch what they miss.
     pub origin: CdnOrigin,
     /// Releases that change part of the catalog, in time order.

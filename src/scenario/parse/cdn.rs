@@ -28,6 +28,10 @@ pub(crate) fn read_cdn(cx: &mut Cx, name: String, node: &Node) -> Option<Cdn> {
         .require(&mut cx.reader, "origin", "\"web/asset\" or \"object_store\"")
         .and_then(|n| read_origin(cx, &n));
     let edges = table.get("edges").map(|n| read_edges(&mut cx.reader, &n));
+    let edge_regions = match &edges {
+        Some(Some(CdnEdges::Named(names))) => cx.names.regions_named(names),
+        _ => Vec::new(),
+    };
     let deploys = table.get("deploy").map(|n| read_deploys(cx, &n));
     let keys = CdnKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
@@ -35,6 +39,7 @@ pub(crate) fn read_cdn(cx: &mut Cx, name: String, node: &Node) -> Option<Cdn> {
         name,
         keyspace: keyspace?,
         edges: edges.unwrap_or(Some(CdnEdges::Count(1)))?,
+        edge_regions,
         origin: origin?,
         deploys: deploys.unwrap_or(Some(Vec::new()))?,
         keys: keys?,
@@ -252,6 +257,16 @@ mod tests {
     }
 
     #[test]
+    fn edges_named_after_regions_hold_their_region_ids() {
+        let regions = "[region.us]\nusers = 0.5\n[region.eu]\nusers = 0.5\n";
+        let text = format!("{regions}{}", with("edges = [\"eu\", \"us\"]", "\"10KiB\""));
+        let loaded = load_str(&text).expect("valid");
+        let cdn = &loaded.scenario.cdns[crate::scenario::ids::CdnId(0)];
+        use crate::scenario::ids::RegionId;
+        assert_eq!(cdn.edge_regions, vec![RegionId(1), RegionId(0)]);
+    }
+
+    #[test]
     fn edges_origins_and_size_distributions_read() {
         let loaded = load_str(&with(
             "edges = [\"eu\", \"us\"]",
@@ -261,6 +276,8 @@ mod tests {
         let cdn = &loaded.scenario.cdns[crate::scenario::ids::CdnId(0)];
         assert_eq!(cdn.edges, CdnEdges::Named(vec!["eu".into(), "us".into()]));
         assert_eq!(cdn.edges.scope("c", 1), "c.us");
+        // No regions declared: the edge names are labels, placed nowhere.
+        assert!(cdn.edge_regions.is_empty());
         assert_eq!(
             cdn.origin,
             CdnOrigin::Database(crate::scenario::ids::DatabaseId(0))

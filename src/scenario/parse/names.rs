@@ -277,6 +277,21 @@ impl Names {
         find(&self.regions, name)
     }
 
+    /// The regions `names` name, in order: empty unless the scenario has
+    /// regions and every name is one of them.
+    pub fn regions_named(&self, names: &[String]) -> Vec<RegionId> {
+        names
+            .iter()
+            .map(|name| {
+                self.regions
+                    .iter()
+                    .position(|known| known == name)
+                    .map(RegionId::from_index)
+            })
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default()
+    }
+
     pub fn datacenter(&self, name: &str) -> DatacenterId {
         find(&self.datacenters, name)
     }
