@@ -4,20 +4,20 @@
 
 use crate::support::{scenario, series, simulate};
 
-/// One class reading through cache `c` with TTL = window = 1 s, room for
-/// every key (no eviction), no writes and zero latencies (a miss is filled
-/// at once).
-fn ttl_text(nodes: u32) -> String {
+/// One class of `rate` lookups reading through cache `c` (its keys
+/// `cache`) over `keys` Zipf(0.8) keys, with zero latencies (a miss is
+/// filled at once) and no writes.
+fn read_through_text(duration: &str, window: &str, rate: u32, keys: u32, cache: &str) -> String {
     format!(
         r#"
 [scenario]
-duration = "30s"
-window = "1s"
+duration = "{duration}"
+window = "{window}"
 [workload]
-arrivals = {{ kind = "open", rate = "2000/s" }}
+arrivals = {{ kind = "open", rate = "{rate}/s" }}
 mix = [{{ class = "q", call = "app/get", key = "k" }}]
 [keyspace.k]
-keys = 5000
+keys = {keys}
 popularity = {{ zipf = 0.8 }}
 [pool.app]
 workers = 100000
@@ -26,15 +26,25 @@ service = "0s"
 steps = [{{ read = "db", cache = "c" }}]
 [cache.c]
 keyspace = "k"
-nodes = {nodes}
-capacity = 5000
 latency = "0s"
-ttl = "1s"
+{cache}
 [database.db]
 keyspace = "k"
 read = "0s"
 read_cpu = "0s"
 "#
+    )
+}
+
+/// TTL = window = 1 s, room for every key (no eviction), 2000 lookups/s
+/// over 5000 keys.
+fn ttl_text(nodes: u32) -> String {
+    read_through_text(
+        "30s",
+        "1s",
+        2000,
+        5000,
+        &format!("nodes = {nodes}\ncapacity = 5000\nttl = \"1s\""),
     )
 }
 
@@ -84,34 +94,8 @@ fn entries_count_live_entries_and_expired_counts_expiries() {
 /// A cache of 10⁴ entries over 10⁵ Zipf(0.8) keys, 20 000 lookups/s, zero
 /// latencies, no TTL; 5 s windows.
 fn warm_text(eviction: &str, warm: bool, duration_s: u32) -> String {
-    format!(
-        r#"
-[scenario]
-duration = "{duration_s}s"
-window = "5s"
-[workload]
-arrivals = {{ kind = "open", rate = "20000/s" }}
-mix = [{{ class = "q", call = "app/get", key = "k" }}]
-[keyspace.k]
-keys = 100000
-popularity = {{ zipf = 0.8 }}
-[pool.app]
-workers = 100000
-[pool.app.endpoint.get]
-service = "0s"
-steps = [{{ read = "db", cache = "c" }}]
-[cache.c]
-keyspace = "k"
-capacity = 10000
-eviction = "{eviction}"
-latency = "0s"
-warm = {warm}
-[database.db]
-keyspace = "k"
-read = "0s"
-read_cpu = "0s"
-"#
-    )
+    let cache = format!("capacity = 10000\neviction = \"{eviction}\"\nwarm = {warm}");
+    read_through_text(&format!("{duration_s}s"), "5s", 20000, 100000, &cache)
 }
 
 fn window_hit_ratios(text: &str) -> Vec<f64> {
