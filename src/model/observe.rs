@@ -368,9 +368,11 @@ impl Model {
                 instances,
                 workers,
                 cores,
-                group_cost,
+                Some(group_cost),
                 elapsed,
             );
+            // A member's cost is in its component's row (a pool, database or
+            // cache): node rows carry none, so the cost rows add up to overall.
             if group.station_count > 1 {
                 for (station, totals) in stations.iter().zip(&self.station_totals[members]) {
                     let (workers, cores) = capacity(std::slice::from_ref(station));
@@ -382,7 +384,7 @@ impl Model {
                         1,
                         workers,
                         cores,
-                        0.0,
+                        None,
                         elapsed,
                     );
                 }
@@ -597,7 +599,7 @@ fn summary_station(
     instances: u32,
     workers: u64,
     cores: u64,
-    cost_usd: f64,
+    cost_usd: Option<f64>,
     elapsed_ns: u128,
 ) {
     summary.push(name, metric::INSTANCES, instances as f64);
@@ -628,5 +630,7 @@ fn summary_station(
         metric::RESIDENCE_MEAN_MS,
         totals.residence_mean_ns() / NANOS_PER_MILLI,
     );
-    summary_cost(summary, name, cost_usd, elapsed_ns);
+    if let Some(cost_usd) = cost_usd {
+        summary_cost(summary, name, cost_usd, elapsed_ns);
+    }
 }

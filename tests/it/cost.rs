@@ -156,3 +156,27 @@ fn cache_nodes_cost_their_size() {
         "{month}"
     );
 }
+
+/// A component's nodes (shards, replicas, cache nodes, a pool's stations in
+/// several data centers) have no cost rows of their own: the component's
+/// row holds their cost, so nothing is counted twice or listed as unpriced.
+#[test]
+fn node_rows_carry_no_cost() {
+    let result = simulate(&scenario_file(
+        &crate::support::shipped("11-sharding.toml"),
+        &SHORT,
+    ));
+    assert!(result.summary.get("profiles_db", metric::COST_USD.name).unwrap() > 0.0);
+    assert!(
+        result
+            .summary
+            .get("profiles_db.shard[0].primary", metric::UTILIZATION.name)
+            .is_some()
+    );
+    assert_eq!(
+        result
+            .summary
+            .get("profiles_db.shard[0].primary", metric::COST_USD.name),
+        None
+    );
+}
