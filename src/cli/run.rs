@@ -137,7 +137,8 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out:
 }
 
 /// The run's cost per month at the simulated load, per million requests,
-/// and the components that have no price (so a $0 is never silent).
+/// and the components that cost nothing — unpriced, or a CDN that served
+/// no bytes — so a $0 is never silent.
 fn cost_line(summary: &capsim::metrics::Summary) -> String {
     let per_month = summary
         .get("overall", metric::COST_PER_MONTH_USD.name)
@@ -149,7 +150,7 @@ fn cost_line(summary: &capsim::metrics::Summary) -> String {
         }
         _ => {}
     }
-    let unpriced: Vec<&str> = summary
+    let free: Vec<&str> = summary
         .rows
         .iter()
         .filter(|row| {
@@ -157,8 +158,8 @@ fn cost_line(summary: &capsim::metrics::Summary) -> String {
         })
         .map(|row| row.scope.as_str())
         .collect();
-    if !unpriced.is_empty() {
-        line.push_str(&format!("; unpriced: {}", unpriced.join(", ")));
+    if !free.is_empty() {
+        line.push_str(&format!("; costing $0: {}", free.join(", ")));
     }
     line
 }

@@ -1500,7 +1500,7 @@ section! {
         latency: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
         /// US dollars per hour the broker runs (a managed broker's instance price, or the
         /// machine a self-run broker takes). 0, the default, leaves it unpriced: the run's
-        /// summary lists it under `unpriced`.
+        /// cost line lists it among the components costing $0.
         price_per_hour: f64 = default(0.0), section::NonNegativeNumber;
     }
 }

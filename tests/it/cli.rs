@@ -535,3 +535,20 @@ fn a_run_into_the_folder_of_another_scenario_leaves_no_mix() {
         assert!(!text.contains("lb,"), "{name} still holds rows of scenario 04");
     }
 }
+
+/// The summary ends with the cost per month and names what cost nothing:
+/// scenario 09's database has no size, so it is said to cost $0.
+#[test]
+fn the_summary_states_the_cost_and_what_costs_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    support::capsim()
+        .arg("run")
+        .arg(support::shipped("09-multi-datacenter.toml"))
+        .args(["--set", "scenario.duration=60s", "--set", "scenario.warmup=10s"])
+        .arg("--out")
+        .arg(out.path().join("run"))
+        .assert()
+        .success()
+        .stdout(contains("/month at this load ("))
+        .stdout(contains("; costing $0: db\n"));
+}

@@ -187,7 +187,7 @@ pub struct Cache {
     pub keyspace: Name,
     /// Every node's size, a `[size.*]` table or a built-in size (e.g. `r5.large` for a
     /// self-run Redis): each node is billed its `price_per_hour` while it is up. Without a
-    /// size the cache is unpriced (the run's summary lists it); `capacity` is still what
+    /// size the cache is unpriced (the run's cost line lists it); `capacity` is still what
     /// it holds.
     #[schemars(extend("x-default-text" = "unpriced"))]
     pub size: Option<Name>,
