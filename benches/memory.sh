@@ -39,51 +39,23 @@ workers = 8
 service = { dist = "exp", mean = "1ms" }
 EOF
 
-# Fallback when GNU time is missing (it is not in a minimal Debian): a tiny
-# Rust launcher, built with rustc, that runs the command and reads
-# getrusage(RUSAGE_CHILDREN). A python3 launcher does not work: a child's
-# ru_maxrss includes the RSS of the process it was forked from (Linux keeps
-# the pre-exec high-water mark), so python's own ~8-14 MiB would hide
-# capsim's ~4-7 MiB. GNU time and this launcher are ~1-2 MiB.
-cat >"$work/rusage.rs" <<'EOF'
-use std::os::raw::{c_int, c_long};
-#[repr(C)]
-struct Rusage { utime: [c_long; 2], stime: [c_long; 2], maxrss: c_long, rest: [c_long; 13] }
-extern "C" { fn getrusage(who: c_int, usage: *mut Rusage) -> c_int; }
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let start = std::time::Instant::now();
-    let status = std::process::Command::new(&args[1]).args(&args[2..]).status().expect("spawn");
-    let wall = start.elapsed().as_secs_f64();
-    if !status.success() { eprintln!("command failed: {status}"); std::process::exit(2); }
-    let mut usage = Rusage { utime: [0; 2], stime: [0; 2], maxrss: 0, rest: [0; 13] };
-    assert_eq!(unsafe { getrusage(-1, &mut usage) }, 0, "getrusage(RUSAGE_CHILDREN)");
-    let _ = (usage.utime, usage.stime, usage.rest);
-    // ru_maxrss is in KiB on Linux.
-    std::fs::write(&args[0], format!("{} {wall:.3}\n", usage.maxrss)).expect("write usage");
-}
-EOF
-
-method=${CAPSIM_RSS_METHOD:-}
-if [[ -z $method ]]; then
-    if /usr/bin/time --version 2>&1 | grep -q GNU; then method=time; else method=rust; fi
-fi
-case $method in
-time) ;;
-rust) rustc --edition 2021 -O -o "$work/rusage" "$work/rusage.rs" ;;
-*) echo "CAPSIM_RSS_METHOD must be time or rust" >&2; exit 2 ;;
-esac
+# shellcheck source=benches/peak_rss.sh
+source benches/peak_rss.sh
+peak_rss_init "$work"
+method=$peak_rss_method
 
 # measure OUT_DIR ARGS...: runs `capsim run ARGS --out OUT_DIR -q` and writes
-# "<peak RSS KiB> <wall s>" to $work/usage.
+# "<peak RSS KiB> <wall s>" to $work/usage; a failed run ends the script.
 measure() {
-    local out=$1
+    local out=$1 code kib wall
     shift
-    if [[ $method == time ]]; then
-        /usr/bin/time -f '%M %e' -o "$work/usage" "$bin" run "$@" --out "$out" -q
-    else
-        "$work/rusage" "$work/usage" "$bin" run "$@" --out "$out" -q
+    peak_rss "$work/usage.raw" "$bin" run "$@" --out "$out" -q
+    read -r code kib wall <"$work/usage.raw"
+    if [[ $code != 0 ]]; then
+        echo "command failed: exit $code" >&2
+        exit 2
     fi
+    echo "$kib $wall" >"$work/usage"
 }
 
 metric() { # summary.csv scope metric

@@ -15,7 +15,7 @@
 # Usage: benches/overload.sh [BIN]     BIN defaults to target/release/capsim,
 #                                      built first. About 2 minutes.
 #   CAPSIM_RSS_METHOD=time|rust        how peak RSS is read, as in memory.sh:
-#                                      GNU time (/usr/bin/time -v) when present,
+#                                      GNU time (/usr/bin/time) when present,
 #                                      else a small launcher built with rustc.
 # Exit status: 0 if every case ends with exit 1 and its limit's message
 # under 1 GiB peak RSS, the issue's case within 60 s; 1 otherwise; 2 on error.
@@ -32,55 +32,18 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Fallback without GNU time: run the command, then read
-# getrusage(RUSAGE_CHILDREN) (see memory.sh for why not python3). Writes
-# "<exit code> <peak RSS KiB> <wall s>".
-cat >"$work/rusage.rs" <<'EOF'
-use std::os::raw::{c_int, c_long};
-#[repr(C)]
-struct Rusage { utime: [c_long; 2], stime: [c_long; 2], maxrss: c_long, rest: [c_long; 13] }
-extern "C" { fn getrusage(who: c_int, usage: *mut Rusage) -> c_int; }
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let start = std::time::Instant::now();
-    let status = std::process::Command::new(&args[1]).args(&args[2..]).status().expect("spawn");
-    let wall = start.elapsed().as_secs_f64();
-    let mut usage = Rusage { utime: [0; 2], stime: [0; 2], maxrss: 0, rest: [0; 13] };
-    assert_eq!(unsafe { getrusage(-1, &mut usage) }, 0, "getrusage(RUSAGE_CHILDREN)");
-    let _ = (usage.utime, usage.stime, usage.rest);
-    let code = status.code().map_or_else(|| "signal".to_owned(), |c| c.to_string());
-    std::fs::write(&args[0], format!("{code} {} {wall:.2}\n", usage.maxrss)).expect("write usage");
-}
-EOF
-
-method=${CAPSIM_RSS_METHOD:-}
-if [[ -z $method ]]; then
-    if /usr/bin/time --version 2>&1 | grep -q GNU; then method=time; else method=rust; fi
-fi
-case $method in
-time) ;;
-rust) rustc --edition 2021 -O -o "$work/rusage" "$work/rusage.rs" ;;
-*) echo "CAPSIM_RSS_METHOD must be time or rust" >&2; exit 2 ;;
-esac
+# shellcheck source=benches/peak_rss.sh
+source benches/peak_rss.sh
+peak_rss_init "$work"
+method=$peak_rss_method
 
 # measure ARGS...: `BIN run ARGS --out DIR -q`; sets code, kib, wall and
 # leaves the run's stderr in $work/stderr.
 measure() {
     local out="$work/out"
     rm -rf "$out"
-    if [[ $method == time ]]; then
-        set +e
-        /usr/bin/time -v -o "$work/usage" "$bin" run "$@" --out "$out" -q 2>"$work/stderr"
-        code=$?
-        set -e
-        kib=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/usage")
-        # "Elapsed (wall clock) time (h:mm:ss or m:ss): 0:01.23"
-        wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
-                   for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$work/usage")
-    else
-        "$work/rusage" "$work/usage" "$bin" run "$@" --out "$out" -q 2>"$work/stderr" || true
-        read -r code kib wall <"$work/usage"
-    fi
+    peak_rss "$work/usage" "$bin" run "$@" --out "$out" -q 2>"$work/stderr"
+    read -r code kib wall <"$work/usage"
 }
 
 echo "peak RSS via: $method; $(nproc) CPUs; commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); $bin"
