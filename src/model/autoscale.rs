@@ -81,7 +81,7 @@ impl Billing {
 
     /// Cost of the kept windows at `price_per_hour`.
     pub fn cost(&self, price_per_hour: f64) -> f64 {
-        price_per_hour * self.billed_kept as f64 / 3.6e12
+        super::observe::running_cost(price_per_hour, self.billed_kept)
     }
 }
 
