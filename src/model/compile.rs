@@ -197,13 +197,13 @@ impl Builder<'_> {
                     let (queue, ack) = (*queue, self.queue_acks[*queue]);
                     draft.push(Draft::Op(Op::Enqueue { queue, ack }));
                 }
-                Step::Maybe { probability, steps } => {
+                Step::Maybe { keys, steps } => {
                     let at = draft.len();
                     draft.push(Draft::Op(Op::End));
                     self.compile_into(draft, steps, &here);
                     let stream = self.streams.register(&format!("{here}.probability"));
                     draft[at] = Draft::MaybeRelative {
-                        probability: *probability,
+                        probability: keys.probability,
                         stream,
                         skip_relative: draft.len() as u32,
                     };
@@ -218,19 +218,19 @@ impl Builder<'_> {
     fn compile_data_step(&mut self, draft: &mut Vec<Draft>, step: &Step, here: &str) {
         let (Step::Read {
             database,
-            service,
             cache,
+            keys,
         }
         | Step::Write {
             database,
-            service,
             cache,
+            keys,
         }) = step
         else {
             unreachable!("only data steps come here");
         };
         let write = matches!(step, Step::Write { .. });
-        let site = match service {
+        let site = match &keys.service {
             Some(dist) => self.site(dist, &format!("{here}.service")),
             None if write => self.database_write[*database],
             None => self.database_read[*database],
@@ -340,9 +340,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     let network_internal = builder.site(&scenario.network.default, "network.default");
     builder.network_internal = network_internal;
     let network_client = builder.site(&scenario.network.client, "network.client");
-    let users = match &scenario.workload.arrivals {
-        Arrivals::Open { users, .. } | Arrivals::Closed { users, .. } => *users,
-    };
+    let users = scenario.workload.arrivals.users();
     let mut keyspaces: IdVec<KeyspaceId, KeySampler> = IdVec::new();
     for keyspace in &scenario.keyspaces {
         keyspaces.push(KeySampler::new(keyspace, users));
@@ -454,17 +452,17 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         .collect();
 
     let source = match &scenario.workload.arrivals {
-        Arrivals::Open { rate, users } => Source::Open {
+        Arrivals::Open { rate, keys } => Source::Open {
             profile: RateProfile::new(
                 rate.per_second(),
                 &scenario.workload.profile,
                 scenario.workload.diurnal.as_ref(),
             ),
             last: 0.0,
-            users: *users as u32,
+            users: keys.users as u32,
         },
-        Arrivals::Closed { think, .. } => Source::Closed {
-            think: builder.site(think, "workload.think"),
+        Arrivals::Closed(closed) => Source::Closed {
+            think: builder.site(&closed.think, "workload.think"),
         },
     };
     let uses_dns = classes.iter().any(|class| class.dns.is_some());

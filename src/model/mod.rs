@@ -546,9 +546,9 @@ impl Model {
         self.timeout_lane = self.timeout.map(|_| queue.add_lane());
         match (&scenario.workload.arrivals, &self.source) {
             (Arrivals::Open { .. }, Source::Open { .. }) => self.schedule_next_arrival(queue),
-            (Arrivals::Closed { users, .. }, Source::Closed { think }) => {
+            (Arrivals::Closed(closed), Source::Closed { think }) => {
                 let think = *think;
-                for user in 0..*users as u32 {
+                for user in 0..closed.users as u32 {
                     let delay = self.sample_duration(think);
                     queue.schedule_in(delay, Event::ThinkDone { user });
                 }

@@ -59,15 +59,16 @@ impl Topology {
     pub fn of(scenario: &Scenario) -> Topology {
         let mut topology = Topology::default();
         let users = match &scenario.workload.arrivals {
-            Arrivals::Open { rate, users } => {
-                format!("open, {} requests/s, {users} users", rate.per_second())
+            Arrivals::Open { rate, keys } => {
+                format!("open, {} requests/s, {} users", rate.per_second(), keys.users)
             }
-            Arrivals::Closed { users, think } => match think.mean() {
+            Arrivals::Closed(closed) => match closed.think.mean() {
                 mean if mean.is_finite() => format!(
-                    "closed, {users} users, think {} on average",
+                    "closed, {} users, think {} on average",
+                    closed.users,
                     SimDuration::from_nanos_f64(mean)
                 ),
-                _ => format!("closed, {users} users"),
+                _ => format!("closed, {} users", closed.users),
             },
         };
         topology.add_node("users", "users", users);

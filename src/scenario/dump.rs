@@ -265,39 +265,35 @@ fn step<'a>(o: &Out<'a>, s: &Scenario, step: &'a Step) -> String {
         Step::Call(target) => format!("{{ call = {} }}", string(&s.target_text(*target))),
         Step::Read {
             database,
-            service,
             cache,
+            keys,
         }
         | Step::Write {
             database,
-            service,
             cache,
+            keys,
         } => {
             let operation = if matches!(step, Step::Read { .. }) {
                 "read"
             } else {
                 "write"
             };
-            let mut text = format!("{{ {operation} = {}", string(&s.databases[*database].name));
-            if let Some(service) = service {
-                text.push_str(&format!(", service = {}", o.dist(service)));
-            }
+            let mut lines = format!("{operation} = {}\n", string(&s.databases[*database].name));
+            keys.dump_keys_with(&mut lines, &o.dists);
             if let Some(cache) = cache {
-                text.push_str(&format!(", cache = {}", string(&s.caches[*cache].name)));
+                writeln!(lines, "cache = {}", string(&s.caches[*cache].name)).unwrap();
             }
-            text.push_str(" }");
-            text
+            super::section::inline_table(&lines)
         }
         Step::Parallel(branches) => {
             let branches: Vec<String> = branches.iter().map(|branch| steps_inline(o, s, branch)).collect();
             format!("{{ parallel = [{}] }}", branches.join(", "))
         }
-        Step::Maybe { probability, steps } => {
-            format!(
-                "{{ probability = {}, steps = {} }}",
-                float(*probability),
-                steps_inline(o, s, steps)
-            )
+        Step::Maybe { keys, steps } => {
+            let mut lines = String::new();
+            keys.dump_keys(&mut lines);
+            writeln!(lines, "steps = {}", steps_inline(o, s, steps)).unwrap();
+            super::section::inline_table(&lines)
         }
         Step::Enqueue(queue) => format!("{{ enqueue = {} }}", string(&s.queues[*queue].name)),
     }
@@ -540,33 +536,24 @@ fn write_cache<'a>(o: &mut Out<'a>, s: &Scenario, cache: &'a Cache) {
 fn write_workload<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
     let workload = &scenario.workload;
     writeln!(o, "\n[workload]").unwrap();
-    let arrivals = match &workload.arrivals {
-        Arrivals::Open { rate, users } => match rate {
-            OpenRate::PerSecond(rate) => {
-                format!(
-                    "{{ kind = \"open\", rate = {}, users = {users} }}",
-                    string(&format_rate(*rate))
-                )
+    let mut arrivals = String::new();
+    match &workload.arrivals {
+        Arrivals::Open { rate, keys } => {
+            arrivals.push_str("kind = \"open\"\n");
+            match rate {
+                OpenRate::PerSecond(rate) => {
+                    writeln!(arrivals, "rate = {}", string(&format_rate(*rate))).unwrap()
+                }
+                OpenRate::Daily(daily) => daily.dump_keys(&mut arrivals),
             }
-            OpenRate::Daily {
-                daily_users,
-                requests_per_user,
-                peak_factor,
-            } => format!(
-                "{{ kind = \"open\", daily_users = {}, requests_per_user = {}, peak_factor = {}, users = {users} }}",
-                float(*daily_users),
-                float(*requests_per_user),
-                float(*peak_factor)
-            ),
-        },
-        Arrivals::Closed { users, think } => {
-            format!(
-                "{{ kind = \"closed\", users = {users}, think = {} }}",
-                o.dist(think)
-            )
+            keys.dump_keys(&mut arrivals);
         }
-    };
-    writeln!(o, "arrivals = {arrivals}").unwrap();
+        Arrivals::Closed(closed) => {
+            arrivals.push_str("kind = \"closed\"\n");
+            closed.dump_keys_with(&mut arrivals, &o.dists);
+        }
+    }
+    writeln!(o, "arrivals = {}", super::section::inline_table(&arrivals)).unwrap();
     if matches!(workload.arrivals, Arrivals::Open { .. }) {
         writeln!(o, "profile = [").unwrap();
         for change in &workload.profile {

@@ -134,6 +134,44 @@ impl Kind for Count32 {
     }
 }
 
+/// A closed workload's users: from 1 to `MAX_CLOSED_USERS`; above it (up
+/// to an open workload's `MAX_USERS`), the message says why and what to use.
+pub(crate) struct ClosedUsers;
+
+impl Kind for ClosedUsers {
+    type Value = u64;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<u64> {
+        use super::parse::{MAX_CLOSED_USERS, MAX_USERS};
+        let users = cx.reader.integer(node, 1, MAX_USERS)?;
+        if users > MAX_CLOSED_USERS {
+            cx.reader.invalid(
+                node,
+                format!("a closed workload may have at most {MAX_CLOSED_USERS} users, found {users}"),
+                Some(
+                    "each closed user always holds a pending think or request (about 64 bytes); \
+                     for a larger population use `kind = \"open\"` with its `rate` and `users`"
+                        .to_owned(),
+                ),
+            );
+            return None;
+        }
+        Some(users)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        Count {
+            min: 1,
+            max: super::parse::MAX_CLOSED_USERS,
+        }
+        .schema(generator)
+    }
+
+    fn toml(&self, value: &u64) -> String {
+        value.to_string()
+    }
+}
+
 /// A number greater than zero.
 pub(crate) struct PositiveNumber;
 
@@ -822,6 +860,7 @@ macro_rules! section {
 
         impl $partial {
             /// The section, when every key read.
+            #[allow(dead_code)]
             pub(crate) fn complete(self $(, $named: String)?) -> Option<$name> {
                 Some($name { $($named,)? $($key: self.$key?,)+ })
             }

@@ -173,47 +173,84 @@ section! {
     }
 }
 
+/// `arrivals`, tagged by `kind` (read by hand): `open` with `rate` (or a
+/// `DailyRate`) and `OpenKeys`, or `closed` with `ClosedArrivals`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Arrivals {
     /// Poisson arrivals at a rate, spread over a population of users.
-    Open { rate: OpenRate, users: u64 },
+    Open { rate: OpenRate, keys: OpenKeys },
     /// A fixed population, each user thinking between requests.
-    Closed { users: u64, think: Dist },
+    Closed(ClosedArrivals),
 }
 
 impl Arrivals {
     /// The user population.
     pub fn users(&self) -> u64 {
         match self {
-            Arrivals::Open { users, .. } | Arrivals::Closed { users, .. } => *users,
+            Arrivals::Open { keys, .. } => keys.users,
+            Arrivals::Closed(closed) => closed.users,
         }
     }
 }
 
-/// How the open arrival rate is stated.
+section! {
+    /// `arrivals = { kind = "open", … }`: Poisson arrivals at `rate` (or a rate from
+    /// `daily_users`), spread uniformly over the users.
+    #[derive(Copy)]
+    pub struct OpenKeys {
+        /// Users the requests are spread over (each has their own DNS cache).
+        users: u64 = default(10_000), section::Count { min: 1, max: super::parse::MAX_USERS };
+    }
+}
+
+section! {
+    /// `arrivals = { kind = "closed", … }`: a fixed population; each user thinks, sends a
+    /// request, waits for its outcome, and thinks again.
+    pub struct ClosedArrivals {
+        /// The users.
+        users: u64 = required("100"), section::ClosedUsers;
+        /// The think time between a user's requests.
+        think: Dist = required("{ dist = \"exp\", mean = \"5s\" }"), section::DurationDist;
+    }
+}
+
+/// How the open arrival rate is stated: `rate` (read by hand, since it
+/// excludes `daily_users`), or a `DailyRate`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum OpenRate {
     /// Requests per second.
     PerSecond(f64),
-    /// Derived from daily users: peak = users × requests / 86 400 s × peak factor.
-    Daily {
-        daily_users: f64,
-        requests_per_user: f64,
-        peak_factor: f64,
-    },
+    /// Derived from daily users.
+    Daily(DailyRate),
 }
 
 impl OpenRate {
     /// The rate the profile starts from, in requests per second.
     pub fn per_second(&self) -> f64 {
-        match *self {
-            OpenRate::PerSecond(rate) => rate,
-            OpenRate::Daily {
-                daily_users,
-                requests_per_user,
-                peak_factor,
-            } => daily_users * requests_per_user / 86_400.0 * peak_factor,
+        match self {
+            OpenRate::PerSecond(rate) => *rate,
+            OpenRate::Daily(daily) => daily.per_second(),
         }
+    }
+}
+
+section! {
+    /// An open workload's peak rate from its users: users × requests / 86 400 s × factor.
+    #[derive(Copy)]
+    pub struct DailyRate {
+        /// Users per day (greater than zero).
+        daily_users: f64 = required("1e6"), section::PositiveNumber;
+        /// Requests per user per day (greater than zero).
+        requests_per_user: f64 = required("20"), section::PositiveNumber;
+        /// Peak rate / average rate (greater than zero).
+        peak_factor: f64 = default(1.0), section::PositiveNumber;
+    }
+}
+
+impl DailyRate {
+    /// The peak rate in requests per second.
+    pub fn per_second(&self) -> f64 {
+        self.daily_users * self.requests_per_user / 86_400.0 * self.peak_factor
     }
 }
 
@@ -603,8 +640,8 @@ impl Pool {
     pub fn session_read(&self) -> Option<Step> {
         self.session_store.map(|store| Step::Read {
             database: store,
-            service: None,
             cache: None,
+            keys: DataStepKeys { service: None },
         })
     }
 }
@@ -642,29 +679,47 @@ pub enum Step {
     Delay(Dist),
     /// Call another endpoint and wait for its reply.
     Call(Target),
-    /// A read on a database; `service` overrides the database's read time.
+    /// A read on a database (`read`, a name, read by hand, as is `cache`).
     /// With `cache`, a cache-aside read: look the key up in the cache, and
     /// only on a miss read the database and fill the cache.
     Read {
         database: DatabaseId,
-        service: Option<Dist>,
         cache: Option<CacheId>,
+        keys: DataStepKeys,
     },
-    /// A write on a database; `service` overrides the database's write time.
-    /// With `cache`, the cache's write policy follows the write (invalidate
-    /// the key, or write the new value through).
+    /// A write on a database. With `cache`, the cache's write policy
+    /// follows the write (invalidate the key, or write the new value
+    /// through).
     Write {
         database: DatabaseId,
-        service: Option<Dist>,
         cache: Option<CacheId>,
+        keys: DataStepKeys,
     },
     /// Run every branch at once and wait for all of them.
     Parallel(Vec<Vec<Step>>),
-    /// Run `steps` with this probability, skip them otherwise.
-    Maybe { probability: f64, steps: Vec<Step> },
+    /// Run `steps` (read by hand) with `keys.probability`, skip them otherwise.
+    Maybe { keys: MaybeKeys, steps: Vec<Step> },
     /// Put a message on a queue and go on once the broker acknowledges it;
     /// the queue's consumer runs the job later.
     Enqueue(QueueId),
+}
+
+section! {
+    /// A `read` or `write` step's plain keys (beside the database and `cache`, names).
+    pub struct DataStepKeys {
+        /// Overrides the database's time for this step's operation (its part that holds only the
+        /// connection; the CPU part stays the database's).
+        service: Option<Dist> = optional("the database's"), section::DurationDist;
+    }
+}
+
+section! {
+    /// A `probability` step's plain keys (beside its `steps`).
+    #[derive(Copy)]
+    pub struct MaybeKeys {
+        /// The chance the steps run.
+        probability: f64 = required("0.3"), section::Probability;
+    }
 }
 
 /// `[database.<name>]`: its plain keys (`DatabaseKeys`, which it derefs
@@ -1044,11 +1099,26 @@ pub enum FaultTime {
     Random { mtbf: Dist, mttr: Dist },
 }
 
+section! {
+    /// When a fault strikes, as written: scheduled (`at`, with `for`) or random (`mtbf` and
+    /// `mttr`). Which keys go together is checked by the reader, which makes a `FaultTime`.
+    #[partial(FaultTimeRead)]
+    pub struct FaultTimeKeys {
+        /// When a scheduled fault strikes.
+        at: Option<SimDuration> = optional(), section::Duration;
+        /// Undo a scheduled fault this long after `at` (longer than zero).
+        lasting as "for": Option<SimDuration> = optional(), section::PositiveDuration;
+        /// A random fault: the time between failures.
+        mtbf: Option<Dist> = optional(), section::DurationDist;
+        /// A random fault: the time to repair.
+        mttr: Option<Dist> = optional(), section::DurationDist;
+    }
+}
+
 /// What a fault does. The target (`kill`, `restore`, `slow`, `partition`)
-/// and the time (`at` and `for`, or `mtbf` and `mttr`) are read by hand:
-/// which keys go together depends on which are there (and `for` is no Rust
-/// name); the plain keys of a kill and of a slow-down are `KillKeys` and
-/// `SlowKeys`.
+/// is read by hand (exactly one of them, and its target); the time is
+/// `FaultTimeKeys`, and the plain keys of a kill and of a slow-down are
+/// `KillKeys` and `SlowKeys`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FaultAction {
     /// The target stops: a crash refuses connections and resets what is in

@@ -206,7 +206,7 @@ pub fn estimate_at(scenario: &Scenario, rate: f64) -> Estimate {
 pub fn estimate(scenario: &Scenario) -> Estimate {
     match &scenario.workload.arrivals {
         Arrivals::Open { .. } => estimate_at(scenario, offered_rate(scenario)),
-        Arrivals::Closed { users, think } => closed_estimate(scenario, *users as f64, think.mean() / 1e9),
+        Arrivals::Closed(closed) => closed_estimate(scenario, closed.users as f64, closed.think.mean() / 1e9),
     }
 }
 

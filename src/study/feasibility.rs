@@ -24,7 +24,8 @@ use std::collections::HashMap;
 use crate::engine::id::IdVec;
 use crate::scenario::ids::{BalancerId, CacheId, DnsId, PoolId};
 use crate::scenario::{
-    Arrivals, CdnOrigin, ClassCall, Concurrency, Endpoint, Entry, ReadFrom, Scenario, Step, Target,
+    Arrivals, CdnOrigin, ClassCall, Concurrency, DataStepKeys, Endpoint, Entry, ReadFrom, Scenario, Step,
+    Target,
 };
 
 /// One station's estimated load.
@@ -86,7 +87,7 @@ pub fn offered_rate(scenario: &Scenario) -> f64 {
                 .map(|change| change.rate)
                 .fold(base, f64::max)
         }
-        Arrivals::Closed { users, think } => *users as f64 / (think.mean() / 1e9).max(1e-9),
+        Arrivals::Closed(closed) => closed.users as f64 / (closed.think.mean() / 1e9).max(1e-9),
     }
 }
 
@@ -227,8 +228,8 @@ impl<'s> CallGraph<'s> {
                         self.collect_calls(scenario, branch, weight, out);
                     }
                 }
-                Step::Maybe { probability, steps } => {
-                    self.collect_calls(scenario, steps, weight * probability, out)
+                Step::Maybe { keys, steps } => {
+                    self.collect_calls(scenario, steps, weight * keys.probability, out)
                 }
                 // Each message becomes one call of the queue's consumer.
                 Step::Enqueue(queue) => {
@@ -359,19 +360,13 @@ impl<'s> Estimator<'s> {
     /// Adds `rate` operations/s on a database; returns the time one takes
     /// from the caller's view, ns.
     fn database_operation(&mut self, step: &Step, rate: f64) -> f64 {
-        let (Step::Read {
-            database, service, ..
-        }
-        | Step::Write {
-            database, service, ..
-        }) = step
-        else {
+        let (Step::Read { database, keys, .. } | Step::Write { database, keys, .. }) = step else {
             unreachable!("only data steps come here")
         };
         let offset = database.index();
         let db = &self.scenario.databases[*database];
         let is_read = matches!(step, Step::Read { .. });
-        let io = match service {
+        let io = match &keys.service {
             Some(dist) => dist.mean(),
             None if is_read => db.read.mean(),
             None => db.write.mean(),
@@ -485,7 +480,8 @@ impl<'s> Estimator<'s> {
                     }
                     demand.hold_ns += longest;
                 }
-                Step::Maybe { probability, steps } => {
+                Step::Maybe { keys, steps } => {
+                    let probability = keys.probability;
                     let mut inner = Demand::default();
                     self.steps(steps, rate * probability, station, speed, &mut inner);
                     demand.compute_ns += probability * inner.compute_ns;
@@ -672,8 +668,8 @@ fn walk_with(
         {
             let read = Step::Read {
                 database: *database,
-                service: None,
                 cache: None,
+                keys: DataStepKeys { service: None },
             };
             *response = estimator.database_operation(&read, rate * class.weight / total_weight * miss_ratio);
         }

@@ -6,7 +6,8 @@ use super::super::geo::Placed;
 use super::super::reader::optional;
 use super::super::reader::{Node, Reader, TableNode};
 use super::super::types::{
-    Balancer, BalancerKeys, Dns, DnsKeys, Endpoint, EndpointKeys, Network, Pool, PoolKeys, Step, Sticky,
+    Balancer, BalancerKeys, DataStepKeys, Dns, DnsKeys, Endpoint, EndpointKeys, MaybeKeys, Network, Pool,
+    PoolKeys, Step, Sticky,
 };
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
@@ -292,9 +293,7 @@ fn read_step_kind(
             let key = if kind == "read" { "read" } else { "write" };
             let node = table.get(key)?;
             let database = super::read_reference(cx, &node, RefKind::Database);
-            let service = table
-                .get("service")
-                .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
+            let keys = DataStepKeys::read_keys(cx, table);
             let database_name = database.clone().unwrap_or_default();
             let cache = table.get("cache").map(|n| {
                 super::read_reference(
@@ -305,20 +304,20 @@ fn read_step_kind(
                     },
                 )
             });
-            let (database, service, cache) = (database?, optional(service)?, optional(cache)?);
+            let (database, keys, cache) = (database?, keys?, optional(cache)?);
             let database = cx.names.database(&database);
             let cache = cache.map(|cache| cx.names.cache(&cache));
             Some(if kind == "read" {
                 Step::Read {
                     database,
-                    service,
                     cache,
+                    keys,
                 }
             } else {
                 Step::Write {
                     database,
-                    service,
                     cache,
+                    keys,
                 }
             })
         }
@@ -340,12 +339,12 @@ fn read_step_kind(
             Some(Step::Parallel(read.into_iter().collect::<Option<_>>()?))
         }
         "probability" => {
-            let probability = table.get("probability").and_then(|n| cx.reader.probability(&n));
+            let keys = MaybeKeys::read_keys(cx, table);
             let steps = table
                 .require(&mut cx.reader, "steps", "[{ read = \"db\" }]")
                 .and_then(|n| read_steps(cx, &n, origin, depth + 1));
             Some(Step::Maybe {
-                probability: probability?,
+                keys: keys?,
                 steps: steps?,
             })
         }

@@ -3,9 +3,8 @@
 //! plain keys with `KillKeys` and `SlowKeys` (`types.rs`).
 
 use super::super::diagnostic::Diagnostic;
-use super::super::reader::{Node, optional};
-use super::super::types::{Fault, FaultAction, FaultTime, KillKeys, SlowKeys};
-use super::dist::read_duration_dist;
+use super::super::reader::Node;
+use super::super::types::{Fault, FaultAction, FaultTime, FaultTimeKeys, FaultTimeRead, KillKeys, SlowKeys};
 use super::{Cx, RefKind, Reference};
 use crate::engine::SimDuration;
 
@@ -85,15 +84,8 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
     let restore = table.get("restore");
     let slow = table.get("slow");
     let partition = table.get("partition");
-    let at = table.get("at").map(|n| cx.reader.duration(&n));
+    let time = FaultTimeKeys::read_partial(cx, &mut table);
     let lasting_node = table.get("for");
-    let lasting = lasting_node.as_ref().map(|n| cx.reader.positive_duration(n));
-    let mtbf = table
-        .get("mtbf")
-        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
-    let mttr = table
-        .get("mttr")
-        .map(|n| read_duration_dist(&mut cx.reader, &n, cx.base_dir));
     let kill_keys = KillKeys::read_keys(cx, &mut table);
     let slow_keys = SlowKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
@@ -112,7 +104,7 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
             return None;
         }
         let target = read_partition(cx, &partition)?;
-        let when = fault_time(cx, &problem, at, lasting, mtbf, mttr, true)?;
+        let when = fault_time(cx, &problem, time, true)?;
         return Some(Fault {
             target: cx.names.fault_target(&target),
             when,
@@ -153,7 +145,7 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
         );
         return None;
     }
-    let when = fault_time(cx, &problem, at, lasting, mtbf, mttr, !restore)?;
+    let when = fault_time(cx, &problem, time, !restore)?;
     let target = read_target(cx, &target_node)?;
     if matches!(
         target,
@@ -187,16 +179,13 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
 fn fault_time(
     cx: &mut Cx,
     problem: &dyn Fn(&str) -> Diagnostic,
-    at: Option<Option<SimDuration>>,
-    lasting: Option<Option<SimDuration>>,
-    mtbf: Option<Option<crate::scenario::Dist>>,
-    mttr: Option<Option<crate::scenario::Dist>>,
+    time: FaultTimeRead,
     random_allowed: bool,
 ) -> Option<FaultTime> {
-    match (optional(at)?, optional(mtbf)?, optional(mttr)?) {
+    match (time.at?, time.mtbf?, time.mttr?) {
         (Some(at), None, None) => Some(FaultTime::At {
             at,
-            lasting: optional(lasting)?,
+            lasting: time.lasting?,
         }),
         (None, Some(mtbf), Some(mttr)) => {
             if !random_allowed {

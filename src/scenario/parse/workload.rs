@@ -1,14 +1,12 @@
 //! Reading `[workload]`: arrivals, rate profile, timeout, retries, mix.
 
-use super::super::files::BaseDir;
-
 use super::super::diagnostic::Diagnostic;
 use super::super::ids::{ClassId, EndpointId};
-use super::super::reader::{Node, Reader, TableNode};
+use super::super::reader::{Node, TableNode};
 use super::super::types::{
-    Arrivals, Class, ClassCall, ClassKeys, OpenRate, RateChange, Target, Workload, WorkloadKeys,
+    Arrivals, Class, ClassCall, ClassKeys, ClosedArrivals, DailyRate, OpenKeys, OpenRate, RateChange, Target,
+    Workload, WorkloadKeys,
 };
-use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
 use crate::engine::SimDuration;
 
@@ -28,7 +26,7 @@ pub(crate) fn read_workload(cx: &mut Cx, node: &Node) -> Option<Workload> {
             "arrivals",
             "{ kind = \"open\", rate = \"100/s\" }",
         )
-        .and_then(|node| read_arrivals(&mut cx.reader, &node, cx.base_dir));
+        .and_then(|node| read_arrivals(cx, &node));
     let profile = table.get("profile").and_then(|node| read_profile(cx, &node));
     let keys = WorkloadKeys::read_keys(cx, &mut table);
     let mix = table
@@ -86,103 +84,63 @@ fn read_relogin(cx: &mut Cx, node: &Node, mix: Option<&[Class]>) -> Option<Class
 
 const ARRIVAL_KINDS: [&str; 2] = ["open", "closed"];
 
-fn read_arrivals(reader: &mut Reader, node: &Node, base_dir: &BaseDir) -> Option<Arrivals> {
-    let mut table = reader.table(node)?;
+/// `arrivals`: the tag `kind`, then the keys of that kind (`OpenKeys` and
+/// the rate, or `ClosedArrivals`).
+fn read_arrivals(cx: &mut Cx, node: &Node) -> Option<Arrivals> {
+    let mut table = cx.reader.table(node)?;
     let kind = table
-        .require(reader, "kind", "\"open\"")
-        .and_then(|node| reader.choice(&node, &ARRIVAL_KINDS));
+        .require(&mut cx.reader, "kind", "\"open\"")
+        .and_then(|node| cx.reader.choice(&node, &ARRIVAL_KINDS));
     let arrivals = match kind {
-        Some(0) => read_open(reader, &mut table),
-        Some(1) => {
-            let users = table.require(reader, "users", "100").and_then(|node| {
-                let users = reader.integer(&node, 1, MAX_USERS)?;
-                if users > MAX_CLOSED_USERS {
-                    reader.invalid(
-                        &node,
-                        format!("a closed workload may have at most {MAX_CLOSED_USERS} users, found {users}"),
-                        Some(
-                            "each closed user always holds a pending think or request (about 64 bytes); \
-                             for a larger population use `kind = \"open\"` with its `rate` and `users`"
-                                .to_owned(),
-                        ),
-                    );
-                    return None;
-                }
-                Some(users)
-            });
-            let think = table
-                .require(reader, "think", "{ dist = \"exp\", mean = \"5s\" }")
-                .and_then(|node| read_duration_dist(reader, &node, base_dir));
-            Some(Arrivals::Closed {
-                users: users?,
-                think: think?,
+        Some(0) => {
+            let rate = read_open_rate(cx, &mut table);
+            let keys = OpenKeys::read_keys(cx, &mut table);
+            Some(Arrivals::Open {
+                rate: rate?,
+                keys: keys?,
             })
         }
+        Some(1) => ClosedArrivals::read_keys(cx, &mut table).map(Arrivals::Closed),
         _ => None,
     };
-    table.finish(reader);
+    table.finish(&mut cx.reader);
     arrivals
 }
 
-fn read_open(reader: &mut Reader, table: &mut TableNode) -> Option<Arrivals> {
+/// An open workload's rate: `rate`, or `daily_users` with the rest of a
+/// `DailyRate` — one of the two.
+fn read_open_rate(cx: &mut Cx, table: &mut TableNode) -> Option<OpenRate> {
     let rate = table.get("rate");
     let daily_users = table.get("daily_users");
-    let requests_per_user = table.get("requests_per_user");
-    let peak_factor = table.get("peak_factor");
-    let users = table.get("users").map(|node| reader.integer(&node, 1, MAX_USERS));
-    let rate = match (rate, daily_users) {
+    match (rate, daily_users) {
         (Some(rate), None) => {
-            for node in [&requests_per_user, &peak_factor].into_iter().flatten() {
-                reader.invalid(
-                    node,
-                    format!("`{}` goes with `daily_users`, not `rate`", node.key()),
-                    None,
-                );
-            }
-            OpenRate::PerSecond(reader.rate(&rate)?)
-        }
-        (None, Some(daily)) => {
-            let daily_users = reader.positive_number(&daily);
-            let requests = match &requests_per_user {
-                Some(node) => reader.positive_number(node),
-                None => {
-                    reader.push(
-                        Diagnostic::error("`daily_users` needs `requests_per_user`")
-                            .at(table.span.clone())
-                            .path(table.path.clone())
-                            .help("for example: daily_users = 1e6, requests_per_user = 20, peak_factor = 3"),
+            for key in ["requests_per_user", "peak_factor"] {
+                if let Some(node) = table.get(key) {
+                    cx.reader.invalid(
+                        &node,
+                        format!("`{key}` goes with `daily_users`, not `rate`"),
+                        None,
                     );
-                    None
                 }
-            };
-            let peak = match &peak_factor {
-                Some(node) => reader.positive_number(node),
-                None => Some(1.0),
-            };
-            OpenRate::Daily {
-                daily_users: daily_users?,
-                requests_per_user: requests?,
-                peak_factor: peak?,
             }
+            cx.reader.rate(&rate).map(OpenRate::PerSecond)
         }
+        (None, Some(_)) => DailyRate::read_keys(cx, table).map(OpenRate::Daily),
         (Some(_), Some(daily)) => {
-            reader.invalid(&daily, "give `rate` or `daily_users`, not both", None);
-            return None;
+            cx.reader
+                .invalid(&daily, "give `rate` or `daily_users`, not both", None);
+            None
         }
         (None, None) => {
-            reader.push(
+            cx.reader.push(
                 Diagnostic::error("an open workload needs `rate` (or `daily_users`)")
                     .at(table.span.clone())
                     .path(table.path.clone())
                     .help("for example: arrivals = { kind = \"open\", rate = \"1200/s\" }"),
             );
-            return None;
+            None
         }
-    };
-    Some(Arrivals::Open {
-        rate,
-        users: users.unwrap_or(Some(10_000))?,
-    })
+    }
 }
 
 fn read_profile(cx: &mut Cx, node: &Node) -> Option<Vec<RateChange>> {

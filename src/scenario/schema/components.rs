@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{BalancerKeys, EndpointKeys, PoolKeys};
+use crate::scenario::types::{BalancerKeys, DataStepKeys, EndpointKeys, MaybeKeys, PoolKeys};
 
 use super::dist::DurationDist;
 use super::geo::Link;
-use super::units::{Duration, EndpointTarget, Name, Probability};
+use super::units::{Duration, EndpointTarget, Name};
 
 /// `[network]`: latencies of the hops between components.
 #[derive(JsonSchema)]
@@ -142,8 +142,9 @@ pub enum Step {
     Read {
         /// The database.
         read: Name,
-        /// Overrides the database's read time for this step.
-        service: Option<DurationDist>,
+        /// The keys declared with a data step's type (`types::DataStepKeys`).
+        #[schemars(flatten)]
+        keys: DataStepKeys,
         /// A cache in front of the database (cache-aside).
         cache: Option<Name>,
     },
@@ -151,8 +152,9 @@ pub enum Step {
     Write {
         /// The database.
         write: Name,
-        /// Overrides the database's write time for this step.
-        service: Option<DurationDist>,
+        /// The keys declared with a data step's type (`types::DataStepKeys`).
+        #[schemars(flatten)]
+        keys: DataStepKeys,
         /// A cache whose write policy follows the write.
         cache: Option<Name>,
     },
@@ -169,8 +171,9 @@ pub enum Step {
     },
     /// Run the steps with this probability.
     Probability {
-        /// The chance the steps run.
-        probability: Probability,
+        /// The keys declared with a probability step's type (`types::MaybeKeys`).
+        #[schemars(flatten)]
+        keys: MaybeKeys,
         /// The steps.
         steps: Vec<Step>,
     },

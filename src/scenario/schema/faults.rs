@@ -6,10 +6,9 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{KillKeys, SlowKeys};
+use crate::scenario::types::{FaultTimeKeys, KillKeys, SlowKeys};
 
-use super::dist::DurationDist;
-use super::units::{Duration, FaultTarget, Name};
+use super::units::{FaultTarget, Name};
 
 /// One fault: an action on a target (or a `partition` between two data
 /// centers), scheduled (`at`) or random (`mtbf`, `mttr`).
@@ -37,15 +36,9 @@ pub struct Fault {
     /// Cut the network between two data centers.
     #[schemars(length(min = 2, max = 2))]
     pub partition: Option<Vec<Name>>,
-    /// When a scheduled fault strikes.
-    pub at: Option<Duration>,
-    /// Undo a scheduled fault this long after `at` (longer than zero).
-    #[schemars(rename = "for")]
-    pub lasting: Option<Duration>,
-    /// A random fault: the time between failures.
-    pub mtbf: Option<DurationDist>,
-    /// A random fault: the time to repair.
-    pub mttr: Option<DurationDist>,
+    /// The keys declared with a fault's time's type (`types::FaultTimeKeys`).
+    #[schemars(flatten)]
+    pub time: FaultTimeKeys,
     /// The keys declared with a kill's type (`types::KillKeys`).
     #[schemars(flatten)]
     pub kill_keys: KillKeys,

@@ -3,11 +3,9 @@
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{ClassKeys, RateChange, WorkloadKeys};
+use crate::scenario::types::{ClassKeys, ClosedArrivals, DailyRate, OpenKeys, RateChange, WorkloadKeys};
 
-use super::dist::DurationDist;
 use super::units::{EntryTarget, Name, Rate};
-use crate::scenario::bounds::{MAX_CLOSED_USERS, MAX_USERS};
 
 /// `[workload]`: who sends requests, how often, and what they ask for.
 #[derive(JsonSchema)]
@@ -54,34 +52,22 @@ pub enum Arrivals {
     OpenRate {
         /// Requests per second (greater than zero).
         rate: Rate,
-        /// Users the requests are spread over (each has its own DNS cache).
-        #[schemars(range(min = 1, max = MAX_USERS), extend("default" = 10000))]
-        users: Option<u64>,
+        /// The keys declared with open arrivals' type (`types::OpenKeys`).
+        #[schemars(flatten)]
+        keys: OpenKeys,
     },
     /// Poisson arrivals at the peak rate users × requests / 86 400 s × factor.
     #[schemars(rename = "open")]
     OpenDaily {
-        /// Users per day (greater than zero).
-        #[schemars(extend("exclusiveMinimum" = 0))]
-        daily_users: f64,
-        /// Requests per user per day (greater than zero).
-        #[schemars(extend("exclusiveMinimum" = 0))]
-        requests_per_user: f64,
-        /// Peak rate / average rate (greater than zero).
-        #[schemars(extend("exclusiveMinimum" = 0, "default" = 1.0))]
-        peak_factor: Option<f64>,
-        /// Users the requests are spread over.
-        #[schemars(range(min = 1, max = MAX_USERS), extend("default" = 10000))]
-        users: Option<u64>,
+        /// The keys declared with the daily rate's type (`types::DailyRate`).
+        #[schemars(flatten)]
+        daily: DailyRate,
+        /// The keys declared with open arrivals' type (`types::OpenKeys`).
+        #[schemars(flatten)]
+        keys: OpenKeys,
     },
     /// A fixed population: each user thinks, sends a request, waits for its outcome.
-    Closed {
-        /// The users.
-        #[schemars(range(min = 1, max = MAX_CLOSED_USERS))]
-        users: u64,
-        /// The think time between a user's requests.
-        think: DurationDist,
-    },
+    Closed(ClosedArrivals),
 }
 
 /// One request class of the mix.
