@@ -97,6 +97,7 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
         diagnostics.extend(cdn_names(scenario));
         diagnostics.extend(super::cdn_regions::check(scenario));
         diagnostics.extend(super::check_queues::autoscale_metrics(scenario));
+        diagnostics.extend(super::check_queues::endless_poison(scenario));
     }
     if diagnostics.is_empty() {
         diagnostics.extend(unreached_components(scenario));

@@ -1,5 +1,6 @@
 //! Checks of message queues and autoscaling that need the whole scenario:
-//! a pool scaled on queue depth must consume a queue.
+//! a pool scaled on queue depth must consume a queue; poison messages
+//! redelivered without end are worth a warning.
 
 use super::diagnostic::Diagnostic;
 use super::ids::PoolId;
@@ -33,6 +34,29 @@ pub(crate) fn autoscale_metrics(scenario: &Scenario) -> Vec<Diagnostic> {
                 "name it as a queue's consumer (`consumer = \"{}/ENDPOINT\"`), or scale on `utilization`",
                 pool.name
             ))
+        })
+        .collect()
+}
+
+/// A queue with poison messages and a `visibility_timeout` but no
+/// `max_deliveries` redelivers each poison message for ever.
+pub(crate) fn endless_poison(scenario: &Scenario) -> Vec<Diagnostic> {
+    scenario
+        .queues
+        .iter()
+        .filter(|queue| {
+            queue.poison.is_some_and(|share| share > 0.0)
+                && queue.visibility_timeout.is_some()
+                && queue.max_deliveries.is_none()
+        })
+        .map(|queue| {
+            Diagnostic::warning(format!(
+                "queue `{}` redelivers its poison messages for ever: with a `visibility_timeout` and no \
+                 `max_deliveries`, deliveries are unlimited",
+                queue.name
+            ))
+            .path(format!("queue.{}.max_deliveries", queue.name))
+            .help("set `max_deliveries` (for example 5) so poison messages are dead-lettered")
         })
         .collect()
 }
@@ -74,5 +98,40 @@ consumer = "work/run"
         let text = BASE.replace("{ enqueue = \"jobs\" }", "{ enqueue = \"job\" }");
         let error = load_str(&text).unwrap_err().to_string();
         assert!(error.contains("no queue named `job`"), "{error}");
+    }
+
+    #[test]
+    fn redelivery_keys_are_read_and_checked() {
+        let text = BASE.replace(
+            "consumer = \"work/run\"",
+            "consumer = \"work/run\"\nmax_deliveries = 3\nvisibility_timeout = \"2s\"\npoison = 0.01",
+        );
+        let scenario = load_str(&text).unwrap().scenario;
+        let queue = &scenario.queues[crate::scenario::ids::QueueId(0)];
+        assert_eq!(queue.max_deliveries, Some(3));
+        assert_eq!(queue.visibility_timeout, Some(crate::engine::SimDuration::from_secs(2)));
+        assert_eq!(queue.poison, Some(0.01));
+        let bad = BASE.replace(
+            "consumer = \"work/run\"",
+            "consumer = \"work/run\"\nmax_deliveries = 0\nvisibility_timeout = \"0s\"\npoison = 2",
+        );
+        let error = load_str(&bad).unwrap_err().to_string();
+        for key in ["max_deliveries", "visibility_timeout", "poison"] {
+            assert!(error.contains(&format!("queue.jobs.{key}")), "{key}: {error}");
+        }
+    }
+
+    #[test]
+    fn endless_poison_is_a_warning() {
+        let text = BASE.replace(
+            "consumer = \"work/run\"",
+            "consumer = \"work/run\"\nvisibility_timeout = \"2s\"\npoison = 0.01",
+        );
+        let loaded = load_str(&text).unwrap();
+        assert_eq!(loaded.warnings.len(), 1);
+        let message = &loaded.warnings[0].message;
+        assert!(message.contains("for ever"), "{message}");
+        let capped = text.replace("poison = 0.01", "poison = 0.01\nmax_deliveries = 4");
+        assert!(load_str(&capped).unwrap().warnings.is_empty());
     }
 }

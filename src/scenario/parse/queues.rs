@@ -8,6 +8,9 @@ use super::{Cx, RefKind, read_target};
 /// Most messages a broker may hold.
 pub const MAX_QUEUE_MESSAGES: u64 = 100_000_000;
 
+/// Most deliveries a queue's `max_deliveries` may allow a message.
+pub const MAX_DELIVERIES: u64 = 1_000;
+
 pub(crate) fn read_queue(cx: &mut Cx, name: String, node: &Node) -> Option<Queue> {
     let mut table = cx.reader.table(node)?;
     let consumer = table
