@@ -763,7 +763,7 @@ pub const IN_SERVICE_AT_WARMUP: Metric = metric(
     Unit::Count,
     &[Queue],
     Summary,
-    "jobs at consumers when warm-up ended",
+    "messages delivered to consumers and not acknowledged when warm-up ended",
 );
 pub const IN_QUEUE_AT_END: Metric = metric(
     "in_queue_at_end",

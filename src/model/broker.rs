@@ -301,7 +301,12 @@ impl Broker {
     /// delivery was current (`None`: a late job, its message already
     /// returned or dead-lettered by a visibility timeout; counted as
     /// wasted), and what became of it when it was not acknowledged.
-    pub fn job_ended(&mut self, key: SlabKey, end: JobEnd, now: SimTime) -> Option<(Message, Option<Returned>)> {
+    pub fn job_ended(
+        &mut self,
+        key: SlabKey,
+        end: JobEnd,
+        now: SimTime,
+    ) -> Option<(Message, Option<Returned>)> {
         let Some(&message) = self.unacked.get(key) else {
             self.window.wasted_jobs += 1;
             return None;
@@ -312,7 +317,9 @@ impl Broker {
             return Some((message, None));
         }
         self.window.failed += 1;
-        let timeout = self.redelivery.and_then(|redelivery| redelivery.visibility_timeout);
+        let timeout = self
+            .redelivery
+            .and_then(|redelivery| redelivery.visibility_timeout);
         if end == JobEnd::Lost && timeout.is_some() {
             // Nobody acknowledges or gives back a lost job's message: it
             // waits for its visibility timeout.
@@ -496,7 +503,10 @@ mod tests {
         let mut broker = redelivering(5, Some(100));
         broker.offer(message(0), SimTime(0));
         let (slow, _) = broker.take(SimTime(0)).unwrap();
-        assert_eq!(broker.visibility_expired(slow, SimTime(100)), Some(Returned::Redelivered));
+        assert_eq!(
+            broker.visibility_expired(slow, SimTime(100)),
+            Some(Returned::Redelivered)
+        );
         let (current, _) = broker.take(SimTime(100)).unwrap();
         assert!(broker.job_ended(slow, JobEnd::Done, SimTime(150)).is_none());
         assert_eq!(broker.window.wasted_jobs, 1);
@@ -505,11 +515,18 @@ mod tests {
         let (_, returned) = broker.job_ended(current, JobEnd::Lost, SimTime(160)).unwrap();
         assert_eq!(returned, None);
         assert_eq!(broker.in_service(), 1);
-        assert_eq!(broker.visibility_expired(current, SimTime(200)), Some(Returned::Redelivered));
+        assert_eq!(
+            broker.visibility_expired(current, SimTime(200)),
+            Some(Returned::Redelivered)
+        );
         let (last, _) = broker.take(SimTime(200)).unwrap();
         let (done, returned) = broker.job_ended(last, JobEnd::Done, SimTime(250)).unwrap();
         assert_eq!((done.deliveries, returned), (3, None));
-        assert_eq!(broker.visibility_expired(last, SimTime(300)), None, "acknowledged");
+        assert_eq!(
+            broker.visibility_expired(last, SimTime(300)),
+            None,
+            "acknowledged"
+        );
         assert_eq!(broker.window.consumed, 1);
         assert_eq!(broker.window.visibility_timeouts, 2);
     }

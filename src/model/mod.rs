@@ -476,9 +476,10 @@ impl Process for Model {
             Event::CdnDetected { cdn, edge } => self.cdn_detected(cdn, edge, queue.now()),
             Event::Autoscale { scaler } => self.evaluate_scaler(scaler, queue),
             Event::Booted { instance, launch } => self.booted(instance, launch, queue),
-            Event::VisibilityTimeout { queue: queue_id, delivery } => {
-                self.visibility_timeout(queue_id, delivery, queue)
-            }
+            Event::VisibilityTimeout {
+                queue: queue_id,
+                delivery,
+            } => self.visibility_timeout(queue_id, delivery, queue),
         }
         self.drain_ready(queue);
     }

@@ -72,7 +72,10 @@ impl Model {
     /// delay, so they come in time order.
     pub(super) fn add_visibility_lanes(&mut self, queue: &mut EventQueue<Event>) {
         for broker in &mut self.brokers {
-            if broker.redelivery.is_some_and(|redelivery| redelivery.visibility_timeout.is_some()) {
+            if broker
+                .redelivery
+                .is_some_and(|redelivery| redelivery.visibility_timeout.is_some())
+            {
                 broker.visibility_lane = Some(queue.add_lane());
             }
         }
@@ -98,7 +101,9 @@ impl Model {
             let (delivery, message) = broker.take(now).expect("a message waits");
             if let (Some(lane), Some(timeout)) = (
                 broker.visibility_lane,
-                broker.redelivery.and_then(|redelivery| redelivery.visibility_timeout),
+                broker
+                    .redelivery
+                    .and_then(|redelivery| redelivery.visibility_timeout),
             ) {
                 queue.schedule_in_lane(
                     lane,
@@ -165,7 +170,8 @@ impl Model {
             }
             let carry = frame.carry;
             let poison = self.draw_poison(queue_id);
-            let accepted = self.brokers[queue_id].offer(Message::new(now, carry, poison), now) == Offer::Accepted;
+            let accepted =
+                self.brokers[queue_id].offer(Message::new(now, carry, poison), now) == Offer::Accepted;
             debug_assert!(accepted, "there is room");
             let delay = self.sample_duration(self.brokers[queue_id].ack);
             queue.schedule_in(delay, Event::WaitDone { frame: key });
@@ -198,7 +204,12 @@ impl Model {
     }
 
     /// A job whose consumer hung: the model dropped it (it never answers).
-    pub(super) fn job_dropped(&mut self, queue_id: QueueId, delivery: SlabKey, queue: &mut EventQueue<Event>) {
+    pub(super) fn job_dropped(
+        &mut self,
+        queue_id: QueueId,
+        delivery: SlabKey,
+        queue: &mut EventQueue<Event>,
+    ) {
         self.job_done(queue_id, delivery, JobEnd::Lost, queue);
     }
 
@@ -230,7 +241,9 @@ impl Model {
         }
         broker.dead_letter_alarm = true;
         let name = broker.name.clone();
-        let max = broker.redelivery.map_or(1, |redelivery| redelivery.max_deliveries);
+        let max = broker
+            .redelivery
+            .map_or(1, |redelivery| redelivery.max_deliveries);
         self.log(
             now,
             "dead_lettered",
@@ -329,7 +342,12 @@ impl Model {
             series.push(time_s, scope, metric::FAILED_JOBS, counters.failed as f64);
             if broker.redelivery.is_some() {
                 series.push(time_s, scope, metric::REDELIVERED, counters.redelivered as f64);
-                series.push(time_s, scope, metric::DEAD_LETTERED, counters.dead_lettered as f64);
+                series.push(
+                    time_s,
+                    scope,
+                    metric::DEAD_LETTERED,
+                    counters.dead_lettered as f64,
+                );
                 series.push(
                     time_s,
                     scope,
@@ -390,7 +408,11 @@ impl Model {
             if broker.redelivery.is_some() {
                 summary.push(name, metric::REDELIVERED, total.redelivered as f64);
                 summary.push(name, metric::DEAD_LETTERED, total.dead_lettered as f64);
-                summary.push(name, metric::VISIBILITY_TIMEOUTS, total.visibility_timeouts as f64);
+                summary.push(
+                    name,
+                    metric::VISIBILITY_TIMEOUTS,
+                    total.visibility_timeouts as f64,
+                );
                 summary.push(name, metric::WASTED_JOBS, total.wasted_jobs as f64);
             }
             if broker.poison.is_some() {

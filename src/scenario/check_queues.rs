@@ -109,7 +109,10 @@ consumer = "work/run"
         let scenario = load_str(&text).unwrap().scenario;
         let queue = &scenario.queues[crate::scenario::ids::QueueId(0)];
         assert_eq!(queue.max_deliveries, Some(3));
-        assert_eq!(queue.visibility_timeout, Some(crate::engine::SimDuration::from_secs(2)));
+        assert_eq!(
+            queue.visibility_timeout,
+            Some(crate::engine::SimDuration::from_secs(2))
+        );
         assert_eq!(queue.poison, Some(0.01));
         let bad = BASE.replace(
             "consumer = \"work/run\"",
