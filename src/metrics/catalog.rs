@@ -674,7 +674,7 @@ pub const DEAD_LETTERED: Metric = metric(
     Unit::Count,
     &[Queue],
     Both,
-    "messages out of deliveries (`max_deliveries`), moved to the dead letters; written with `max_deliveries` or a `visibility_timeout`",
+    "messages out of deliveries (`max_deliveries`), put on the `dead_letter` queue if there is one; written with `max_deliveries` or a `visibility_timeout`",
 );
 pub const VISIBILITY_TIMEOUTS: Metric = metric(
     "visibility_timeouts",

@@ -14,7 +14,7 @@
 
 use std::collections::VecDeque;
 
-use super::frame::{Carry, StationId};
+use super::frame::{Carry, QueueId, StationId};
 use super::program::SiteId;
 use crate::engine::{Lane, SimDuration, SimTime, Slab, SlabKey, StreamId};
 use crate::metrics::{LatencyRecorder, TimeWeighted};
@@ -198,6 +198,8 @@ pub struct Broker {
     /// The lane of the visibility timeouts (one fixed delay per queue).
     pub visibility_lane: Option<Lane>,
     pub poison: Option<Poison>,
+    /// The queue its dead letters go to, if any.
+    pub dead_letter: Option<QueueId>,
     /// Whether a message was dead-lettered yet (the alarm is logged once).
     pub dead_letter_alarm: bool,
     pub depth: TimeWeighted,
@@ -233,6 +235,7 @@ impl Broker {
             redelivery: None,
             visibility_lane: None,
             poison: None,
+            dead_letter: None,
             dead_letter_alarm: false,
             depth: TimeWeighted::default(),
             depth_max: 0,
@@ -331,10 +334,24 @@ impl Broker {
 
     /// Delivery `key`'s visibility timeout expired: its message, if the
     /// delivery is still unacknowledged, is given back.
-    pub fn visibility_expired(&mut self, key: SlabKey, now: SimTime) -> Option<Returned> {
+    pub fn visibility_expired(&mut self, key: SlabKey, now: SimTime) -> Option<(Message, Returned)> {
         let message = self.unacked.remove(key)?;
         self.window.visibility_timeouts += 1;
-        Some(self.give_back(message, now))
+        Some((message, self.give_back(message, now)))
+    }
+
+    /// A dead letter from another queue arrives as a new message (not
+    /// poison unless this queue's draw says so). It cannot wait for room:
+    /// full, it is rejected whatever `when_full` says.
+    pub fn offer_dead_letter(&mut self, message: Message, now: SimTime) -> bool {
+        match self.offer(message, now) {
+            Offer::Accepted => true,
+            Offer::Blocked => {
+                self.window.rejected += 1;
+                false
+            }
+            Offer::Rejected | Offer::Down => false,
+        }
     }
 
     /// A delivery ended without an acknowledgement: the message is visible
@@ -504,8 +521,8 @@ mod tests {
         broker.offer(message(0), SimTime(0));
         let (slow, _) = broker.take(SimTime(0)).unwrap();
         assert_eq!(
-            broker.visibility_expired(slow, SimTime(100)),
-            Some(Returned::Redelivered)
+            broker.visibility_expired(slow, SimTime(100)).unwrap().1,
+            Returned::Redelivered
         );
         let (current, _) = broker.take(SimTime(100)).unwrap();
         assert!(broker.job_ended(slow, JobEnd::Done, SimTime(150)).is_none());
@@ -516,15 +533,14 @@ mod tests {
         assert_eq!(returned, None);
         assert_eq!(broker.in_service(), 1);
         assert_eq!(
-            broker.visibility_expired(current, SimTime(200)),
-            Some(Returned::Redelivered)
+            broker.visibility_expired(current, SimTime(200)).unwrap().1,
+            Returned::Redelivered
         );
         let (last, _) = broker.take(SimTime(200)).unwrap();
         let (done, returned) = broker.job_ended(last, JobEnd::Done, SimTime(250)).unwrap();
         assert_eq!((done.deliveries, returned), (3, None));
-        assert_eq!(
-            broker.visibility_expired(last, SimTime(300)),
-            None,
+        assert!(
+            broker.visibility_expired(last, SimTime(300)).is_none(),
             "acknowledged"
         );
         assert_eq!(broker.window.consumed, 1);

@@ -924,6 +924,7 @@ fn build_brokers(scenario: &Scenario, builder: &mut Builder) -> IdVec<QueueId, B
                     visibility_timeout: queue.visibility_timeout,
                 });
             }
+            broker.dead_letter = queue.dead_letter;
             broker.poison = queue.poison.filter(|&share| share > 0.0).map(|share| Poison {
                 share,
                 stream: builder.streams.register(&format!("queue.{}.poison", queue.name)),

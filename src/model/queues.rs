@@ -196,7 +196,7 @@ impl Model {
                 None if end == JobEnd::Done && !message.poison => {
                     broker.job_latency.record(now.since(message.enqueued).as_nanos());
                 }
-                Some(Returned::DeadLettered) => self.dead_letter_alarm(queue_id, now),
+                Some(Returned::DeadLettered) => self.dead_letter(queue_id, message, queue),
                 _ => {}
             }
         }
@@ -225,16 +225,25 @@ impl Model {
     ) {
         let now = queue.now();
         match self.brokers[queue_id].visibility_expired(delivery, now) {
-            Some(Returned::DeadLettered) => self.dead_letter_alarm(queue_id, now),
-            Some(Returned::Redelivered) => self.deliver_messages(queue_id, queue),
-            Some(Returned::Lost | Returned::Dropped) | None => {}
+            Some((message, Returned::DeadLettered)) => self.dead_letter(queue_id, message, queue),
+            Some((_, Returned::Redelivered)) => self.deliver_messages(queue_id, queue),
+            Some((_, Returned::Lost | Returned::Dropped)) | None => {}
         }
     }
 
-    /// The first message a queue dead-letters is an event (as an alarm on
-    /// a dead-letter queue's depth would page someone); later ones are
-    /// counted only.
-    fn dead_letter_alarm(&mut self, queue_id: QueueId, now: SimTime) {
+    /// Queue `queue_id` dead-lettered `message`: it goes on the queue's
+    /// `dead_letter` queue as a new message, if it has one. The first dead
+    /// letter of a queue is an event (as an alarm on a dead-letter queue's
+    /// depth would page someone); later ones are counted only.
+    fn dead_letter(&mut self, queue_id: QueueId, message: Message, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let target = self.brokers[queue_id].dead_letter;
+        if let Some(target) = target {
+            let poison = self.draw_poison(target);
+            if self.brokers[target].offer_dead_letter(Message::new(now, message.carry, poison), now) {
+                self.deliver_messages(target, queue);
+            }
+        }
         let broker = &mut self.brokers[queue_id];
         if broker.dead_letter_alarm {
             return;
@@ -244,11 +253,14 @@ impl Model {
         let max = broker
             .redelivery
             .map_or(1, |redelivery| redelivery.max_deliveries);
+        let to = target.map_or(String::new(), |target| {
+            format!(", to `{}`", self.brokers[target].name)
+        });
         self.log(
             now,
             "dead_lettered",
             &name,
-            format!("first message dead-lettered after {max} deliveries"),
+            format!("first message dead-lettered after {max} deliveries{to}"),
         );
     }
 

@@ -1,6 +1,7 @@
 //! Checks of message queues and autoscaling that need the whole scenario:
-//! a pool scaled on queue depth must consume a queue; poison messages
-//! redelivered without end are worth a warning.
+//! a pool scaled on queue depth must consume a queue; dead letters must not
+//! come back to their queue; poison messages redelivered without end are
+//! worth a warning.
 
 use super::diagnostic::Diagnostic;
 use super::ids::PoolId;
@@ -35,6 +36,46 @@ pub(crate) fn autoscale_metrics(scenario: &Scenario) -> Vec<Diagnostic> {
                 pool.name
             ))
         })
+        .collect()
+}
+
+/// A queue's dead letters must not come back to it, directly or down a
+/// chain of `dead_letter` queues (a message would circle for ever), and a
+/// queue with a `dead_letter` queue must have `max_deliveries`.
+pub(crate) fn dead_letter_loops(scenario: &Scenario) -> Vec<Diagnostic> {
+    scenario
+        .queues
+        .iter_enumerated()
+        .filter(|&(start, _)| {
+            let mut next = scenario.queues[start].dead_letter;
+            (0..scenario.queues.len()).any(|_| match next {
+                Some(id) if id == start => true,
+                Some(id) => {
+                    next = scenario.queues[id].dead_letter;
+                    false
+                }
+                None => false,
+            })
+        })
+        .map(|(_, queue)| {
+            Diagnostic::error(format!("queue `{}`'s dead letters come back to it", queue.name))
+                .path(format!("queue.{}.dead_letter", queue.name))
+                .help("a dead-letter queue keeps what failed: give it no `dead_letter`, or one outside the loop")
+        })
+        .chain(
+            scenario
+                .queues
+                .iter()
+                .filter(|queue| queue.dead_letter.is_some() && queue.max_deliveries.is_none())
+                .map(|queue| {
+                    Diagnostic::error(format!(
+                        "queue `{}` has a `dead_letter` queue but no `max_deliveries`",
+                        queue.name
+                    ))
+                    .path(format!("queue.{}.dead_letter", queue.name))
+                    .help("a message is dead-lettered after `max_deliveries` deliveries: set it (for example 5)")
+                }),
+        )
         .collect()
 }
 
@@ -122,6 +163,36 @@ consumer = "work/run"
         for key in ["max_deliveries", "visibility_timeout", "poison"] {
             assert!(error.contains(&format!("queue.jobs.{key}")), "{key}: {error}");
         }
+    }
+
+    #[test]
+    fn dead_letters_go_to_another_queue_never_back() {
+        let dlq = "\n[pool.ops]\nworkers = 1\nendpoint.inspect = { service = \"1ms\" }\n[queue.dlq]\nconsumer = \"ops/inspect\"\n";
+        let keys = "consumer = \"work/run\"\nmax_deliveries = 2\ndead_letter = \"dlq\"";
+        let text = format!("{}{dlq}", BASE.replace("consumer = \"work/run\"", keys));
+        let loaded = load_str(&text).unwrap();
+        assert!(
+            loaded.warnings.is_empty(),
+            "the dead-letter queue is reached through `jobs`"
+        );
+        let queues = &loaded.scenario.queues;
+        assert_eq!(
+            queues[crate::scenario::ids::QueueId(0)].dead_letter,
+            Some(crate::scenario::ids::QueueId(1))
+        );
+        let looped = text.replace(
+            "consumer = \"ops/inspect\"",
+            "consumer = \"ops/inspect\"\ndead_letter = \"jobs\"",
+        );
+        let error = load_str(&looped).unwrap_err().to_string();
+        assert!(error.contains("`jobs`'s dead letters come back to it"), "{error}");
+        assert!(error.contains("`dlq`'s dead letters come back to it"), "{error}");
+        let missing = text.replace("dead_letter = \"dlq\"", "dead_letter = \"dlg\"");
+        let error = load_str(&missing).unwrap_err().to_string();
+        assert!(error.contains("did you mean `dlq`"), "{error}");
+        let unbounded = text.replace("max_deliveries = 2\n", "");
+        let error = load_str(&unbounded).unwrap_err().to_string();
+        assert!(error.contains("no `max_deliveries`"), "{error}");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Queue redelivery: failed jobs given back until `max_deliveries`, then
 //! dead-lettered; poison messages; a `visibility_timeout` shorter than the
 //! job redelivering it (and the late job's work wasted); a crashed
-//! consumer's jobs redelivered after the timeout instead of lost. Every
-//! test checks that messages are conserved exactly.
+//! consumer's jobs redelivered after the timeout instead of lost; dead
+//! letters put on a `dead_letter` queue. Every test checks that messages
+//! are conserved exactly.
 //!
 //! The producers stop (the rate falls to 0.001/s) well before the end, so
 //! the queue drains and each message's fate is final: the counts can be
@@ -326,4 +327,50 @@ fn a_crashed_consumer_s_jobs_are_redelivered_after_the_timeout() {
         metric(&at_once, "jobs", "consumed"),
         metric(&at_once, "jobs", "enqueued")
     );
+}
+
+/// A `dead_letter` queue receives every dead letter as a new message and
+/// its own consumer runs them: the dead-letter queue's `enqueued` equals
+/// the source's `dead_lettered`, and conservation holds on both queues.
+#[test]
+fn dead_letters_go_to_the_dead_letter_queue_and_its_consumer_runs_them() {
+    let keys = "max_deliveries = 2\npoison = 0.05\ndead_letter = \"dlq\"";
+    let extra = r#"
+[pool.ops]
+workers = 2
+endpoint.inspect = { service = "20ms" }
+
+[queue.dlq]
+consumer = "ops/inspect"
+"#;
+    let result = simulate(&scenario(&text(
+        "200/s",
+        "60s",
+        "80s",
+        64,
+        "service = \"10ms\"",
+        keys,
+        extra,
+    )));
+    assert_drained(&result);
+    assert_messages_conserved(&result, true);
+    let dead = metric(&result, "jobs", "dead_lettered");
+    assert_eq!(dead, metric(&result, "jobs", "poisoned"));
+    assert!(dead > 400.0, "{dead}");
+    assert_eq!(metric(&result, "dlq", "enqueued"), dead);
+    assert_eq!(
+        metric(&result, "dlq", "consumed"),
+        dead,
+        "the dead-letter consumer ran them all"
+    );
+    assert_eq!(
+        metric(&result, "dlq", "in_queue_at_end") + metric(&result, "dlq", "in_service_at_end"),
+        0.0
+    );
+    let alarm = result
+        .events
+        .iter()
+        .find(|event| event.kind == "dead_lettered")
+        .expect("an alarm");
+    assert!(alarm.detail.contains("to `dlq`"), "{}", alarm.detail);
 }
