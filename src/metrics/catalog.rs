@@ -660,7 +660,42 @@ pub const FAILED_JOBS: Metric = metric(
     Unit::Count,
     &[Queue],
     Both,
-    "jobs that failed at the consumer (dropped, not retried)",
+    "jobs that failed at the consumer, or were lost with it (their message dropped, or with `max_deliveries` or a `visibility_timeout` given back or dead-lettered)",
+);
+pub const REDELIVERED: Metric = metric(
+    "redelivered",
+    Unit::Count,
+    &[Queue],
+    Both,
+    "messages made visible again for another delivery (a failed job, or a visibility timeout); written with `max_deliveries` or a `visibility_timeout`",
+);
+pub const DEAD_LETTERED: Metric = metric(
+    "dead_lettered",
+    Unit::Count,
+    &[Queue],
+    Both,
+    "messages out of deliveries (`max_deliveries`), put on the `dead_letter` queue if there is one; written with `max_deliveries` or a `visibility_timeout`",
+);
+pub const VISIBILITY_TIMEOUTS: Metric = metric(
+    "visibility_timeouts",
+    Unit::Count,
+    &[Queue],
+    Both,
+    "deliveries not acknowledged within the `visibility_timeout` (a slow job, or one lost with its consumer); written with `max_deliveries` or a `visibility_timeout`",
+);
+pub const WASTED_JOBS: Metric = metric(
+    "wasted_jobs",
+    Unit::Count,
+    &[Queue],
+    Both,
+    "jobs that ended after their delivery's visibility timeout, their message already delivered again or dead-lettered: duplicate work; written with `max_deliveries` or a `visibility_timeout`",
+);
+pub const POISONED: Metric = metric(
+    "poisoned",
+    Unit::Count,
+    &[Queue],
+    Both,
+    "poison messages enqueued (every delivery of one fails); written with `poison`",
 );
 pub const DEPTH_MEAN: Metric = metric(
     "depth_mean",
@@ -728,7 +763,7 @@ pub const IN_SERVICE_AT_WARMUP: Metric = metric(
     Unit::Count,
     &[Queue],
     Summary,
-    "jobs at consumers when warm-up ended",
+    "messages delivered to consumers and not acknowledged when warm-up ended",
 );
 pub const IN_QUEUE_AT_END: Metric = metric(
     "in_queue_at_end",
@@ -742,7 +777,7 @@ pub const IN_SERVICE_AT_END: Metric = metric(
     Unit::Count,
     &[Queue],
     Summary,
-    "jobs at consumers at the end, so `enqueued + in_queue_at_warmup + in_service_at_warmup = consumed + failed_jobs + lost_messages + in_queue_at_end + in_service_at_end`",
+    "messages delivered to consumers and not acknowledged at the end, so `enqueued + in_queue_at_warmup + in_service_at_warmup = consumed + failed_jobs + lost_messages + in_queue_at_end + in_service_at_end` (with redelivery, `dead_lettered` in place of `failed_jobs`)",
 );
 
 // DNS and geography.
@@ -1106,6 +1141,11 @@ pub const ALL: &[Metric] = &[
     CONSUMED,
     LOST_MESSAGES,
     FAILED_JOBS,
+    REDELIVERED,
+    DEAD_LETTERED,
+    VISIBILITY_TIMEOUTS,
+    WASTED_JOBS,
+    POISONED,
     DEPTH_MEAN,
     DEPTH_MAX,
     OLDEST_AGE_MS,

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use super::autoscale::{Billing, Scaler};
 use super::balancer::Balancer;
 use super::balancer::{Capacity, Sessions};
-use super::broker::Broker;
+use super::broker::{Broker, Poison, Redelivery};
 use super::cache::{CacheCounters, CacheStore};
 use super::cluster::CacheCluster;
 use super::database::{
@@ -916,6 +916,17 @@ fn build_brokers(scenario: &Scenario, builder: &mut Builder) -> IdVec<QueueId, B
                 ack,
             );
             broker.price_per_hour = queue.price_per_hour;
+            if queue.max_deliveries.is_some() || queue.visibility_timeout.is_some() {
+                broker.redelivery = Some(Redelivery {
+                    max_deliveries: queue.max_deliveries.unwrap_or(u32::MAX),
+                    visibility_timeout: queue.visibility_timeout,
+                });
+            }
+            broker.dead_letter = queue.dead_letter;
+            broker.poison = queue.poison.filter(|&share| share > 0.0).map(|share| Poison {
+                share,
+                stream: builder.streams.register(&format!("queue.{}.poison", queue.name)),
+            });
             broker
         })
         .collect()

@@ -10,6 +10,7 @@
 use rand::RngExt;
 
 use super::balancer::next_taking_work;
+use super::broker::JobEnd;
 use super::cdn::CdnRoute;
 use super::data::Target;
 use super::frame::{Carry, Cause, Frame, InstanceId, MISS, NO_BALANCER, NO_PARENT, Purpose};
@@ -309,7 +310,7 @@ impl Model {
             metrics.window.arrivals += 1;
             if instance.hung {
                 // Nothing answers: the caller waits until it gives up.
-                self.drop_frame(key, now);
+                self.drop_frame(key, queue);
             } else {
                 metrics.window.refused += 1;
                 frame.failure = Some(Cause::Refused);
@@ -508,7 +509,7 @@ impl Model {
         let frame = self.frames.get_mut(key).expect("frame in flight");
         let instance = &self.instances[frame.instance];
         if instance.hung {
-            self.drop_frame(key, queue.now());
+            self.drop_frame(key, queue);
         } else {
             self.station_metrics[instance.station].window.reset += 1;
             frame.failure = Some(Cause::Reset);
@@ -678,7 +679,8 @@ impl Model {
 
     /// Removes a frame that holds nothing and whose caller will not hear
     /// from it (its instance hangs).
-    pub(super) fn drop_frame(&mut self, key: SlabKey, now: SimTime) {
+    pub(super) fn drop_frame(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
         let frame = self.frames.remove(key).expect("frame in flight");
         if frame.balancer != NO_BALANCER {
             self.instances[frame.instance].assigned -= 1;
@@ -686,8 +688,12 @@ impl Model {
                 self.release_balancer_connection(frame.balancer, now);
             }
         }
-        if let Purpose::Job { queue, .. } = frame.purpose {
-            self.job_dropped(queue);
+        if let Purpose::Job {
+            queue: queue_id,
+            delivery,
+        } = frame.purpose
+        {
+            self.job_dropped(queue_id, delivery, queue);
         }
     }
 
@@ -719,11 +725,19 @@ impl Model {
             Purpose::Call => {}
             Purpose::Job {
                 queue: queue_id,
-                enqueued,
+                delivery,
             } => {
+                // A job that failed because its own consumer died is lost,
+                // not failed: nobody gives its message back.
                 let failure = frame.failure;
+                let frame = self.frames.get(key).expect("frame in flight");
+                let end = match failure {
+                    None => JobEnd::Done,
+                    Some(_) if self.is_dead(frame) => JobEnd::Lost,
+                    Some(_) => JobEnd::Failed,
+                };
                 self.frames.remove(key);
-                self.job_done(queue_id, enqueued, failure, queue);
+                self.job_done(queue_id, delivery, end, queue);
                 return;
             }
             Purpose::MigrationRead { .. } | Purpose::MigrationWrite { .. } => {

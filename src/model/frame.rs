@@ -152,8 +152,9 @@ pub enum Purpose {
     MigrationRead { database: DatabaseId },
     /// ... and into its new one.
     MigrationWrite { database: DatabaseId },
-    /// A consumer processing a message of queue `queue`, enqueued at `enqueued`.
-    Job { queue: QueueId, enqueued: SimTime },
+    /// A consumer processing a message of queue `queue`: the delivery's key
+    /// among the broker's unacknowledged messages.
+    Job { queue: QueueId, delivery: SlabKey },
 }
 
 impl Frame {

@@ -157,6 +157,9 @@ pub enum Event {
     Autoscale { scaler: ScalerId },
     /// A launched instance finished booting (if `launch` is still its latest).
     Booted { instance: InstanceId, launch: u32 },
+    /// A delivered message's visibility timeout expired (if `delivery` is
+    /// still unacknowledged).
+    VisibilityTimeout { queue: QueueId, delivery: SlabKey },
 }
 
 // 16 bytes: beside its 16-byte key an event makes a 32-byte calendar entry,
@@ -473,6 +476,10 @@ impl Process for Model {
             Event::CdnDetected { cdn, edge } => self.cdn_detected(cdn, edge, queue.now()),
             Event::Autoscale { scaler } => self.evaluate_scaler(scaler, queue),
             Event::Booted { instance, launch } => self.booted(instance, launch, queue),
+            Event::VisibilityTimeout {
+                queue: queue_id,
+                delivery,
+            } => self.visibility_timeout(queue_id, delivery, queue),
         }
         self.drain_ready(queue);
     }
@@ -544,6 +551,7 @@ impl Model {
 
     fn start(&mut self, scenario: &Scenario, queue: &mut EventQueue<Event>) {
         self.timeout_lane = self.timeout.map(|_| queue.add_lane());
+        self.add_visibility_lanes(queue);
         match (&scenario.workload.arrivals, &self.source) {
             (Arrivals::Open { .. }, Source::Open { .. }) => self.schedule_next_arrival(queue),
             (Arrivals::Closed(closed), Source::Closed { think }) => {

@@ -1,13 +1,20 @@
 //! Message queues in the model: the `enqueue` op (broker ack, reject or
 //! block when full, fail when the broker is down), consumers pulling
-//! messages into jobs on free workers of their pool, job completion, broker
-//! crashes and restores, and the queues' metrics.
+//! messages into jobs on free workers of their pool, job completion,
+//! redelivery (visibility timeouts, failed jobs given back, dead letters),
+//! broker crashes and restores, and the queues' metrics.
 //!
 //! A job is a root frame of purpose `Job` running the consumer endpoint's
 //! program on a consumer instance; it is started only on an instance with a
-//! free worker and nobody waiting (a pull), so it never queues there.
+//! free worker and nobody waiting (a pull), so it never queues there. It
+//! holds its delivery's key in the broker's unacknowledged messages; a
+//! visibility timeout is an event on the queue's lane holding the same key,
+//! cancelled lazily: whichever of the job's end and the timeout comes
+//! second finds the key stale.
 
-use super::broker::{Message, Offer};
+use rand::RngExt;
+
+use super::broker::{JobEnd, Message, Offer, Returned};
 use super::frame::{Cause, Frame, InstanceId, Purpose};
 use super::ids::{MemberId, QueueId};
 use super::instance::Life;
@@ -35,13 +42,10 @@ impl Model {
         queue: &mut EventQueue<Event>,
     ) -> bool {
         let now = queue.now();
-        let frame = self.frames.get(key).expect("frame in flight");
-        let message = Message {
-            enqueued: now,
-            carry: frame.carry,
-        };
+        let carry = self.frames.get(key).expect("frame in flight").carry;
+        let poison = self.draw_poison(queue_id);
         let broker = &mut self.brokers[queue_id];
-        match broker.offer(message, now) {
+        match broker.offer(Message::new(now, carry, poison), now) {
             Offer::Accepted => {
                 let delay = self.sample_duration(ack);
                 queue.schedule_in(delay, Event::WaitDone { frame: key });
@@ -64,6 +68,28 @@ impl Model {
         }
     }
 
+    /// A lane per queue with a visibility timeout: its timeouts are all one
+    /// delay, so they come in time order.
+    pub(super) fn add_visibility_lanes(&mut self, queue: &mut EventQueue<Event>) {
+        for broker in &mut self.brokers {
+            if broker
+                .redelivery
+                .is_some_and(|redelivery| redelivery.visibility_timeout.is_some())
+            {
+                broker.visibility_lane = Some(queue.add_lane());
+            }
+        }
+    }
+
+    /// Whether a new message on the queue is poison (a draw only when the
+    /// queue has poison messages, so other queues' streams stay as they are).
+    fn draw_poison(&mut self, queue_id: QueueId) -> bool {
+        match self.brokers[queue_id].poison {
+            Some(poison) => self.streams.get(poison.stream).random::<f64>() < poison.share,
+            None => false,
+        }
+    }
+
     /// Starts jobs while there are messages and free consumer workers.
     pub(super) fn deliver_messages(&mut self, queue_id: QueueId, queue: &mut EventQueue<Event>) {
         let now = queue.now();
@@ -71,11 +97,27 @@ impl Model {
             let Some(instance) = self.free_consumer(queue_id) else {
                 break;
             };
-            let message = self.brokers[queue_id].take(now).expect("a message waits");
-            let program = self.brokers[queue_id].program;
+            let broker = &mut self.brokers[queue_id];
+            let (delivery, message) = broker.take(now).expect("a message waits");
+            if let (Some(lane), Some(timeout)) = (
+                broker.visibility_lane,
+                broker
+                    .redelivery
+                    .and_then(|redelivery| redelivery.visibility_timeout),
+            ) {
+                queue.schedule_in_lane(
+                    lane,
+                    timeout,
+                    Event::VisibilityTimeout {
+                        queue: queue_id,
+                        delivery,
+                    },
+                );
+            }
+            let program = broker.program;
             let purpose = Purpose::Job {
                 queue: queue_id,
-                enqueued: message.enqueued,
+                delivery,
             };
             let frame = self
                 .frames
@@ -126,44 +168,100 @@ impl Model {
                 self.abandon(key, queue);
                 continue;
             }
-            let message = Message {
-                enqueued: now,
-                carry: frame.carry,
-            };
-            let accepted = self.brokers[queue_id].offer(message, now) == Offer::Accepted;
+            let carry = frame.carry;
+            let poison = self.draw_poison(queue_id);
+            let accepted =
+                self.brokers[queue_id].offer(Message::new(now, carry, poison), now) == Offer::Accepted;
             debug_assert!(accepted, "there is room");
             let delay = self.sample_duration(self.brokers[queue_id].ack);
             queue.schedule_in(delay, Event::WaitDone { frame: key });
         }
     }
 
-    /// A job ended (done, or failed at the consumer: not redelivered).
+    /// A job of delivery `delivery` ended: done, failed at the consumer, or
+    /// lost with it (`end`). Without redelivery a failed or lost job's
+    /// message is dropped; with it, given back or dead-lettered.
     #[inline(never)]
     pub(super) fn job_done(
         &mut self,
         queue_id: QueueId,
-        enqueued: SimTime,
-        failure: Option<Cause>,
+        delivery: SlabKey,
+        end: JobEnd,
         queue: &mut EventQueue<Event>,
     ) {
         let now = queue.now();
         let broker = &mut self.brokers[queue_id];
-        broker.in_service -= 1;
-        match failure {
-            None => {
-                broker.window.consumed += 1;
-                broker.job_latency.record(now.since(enqueued).as_nanos());
+        if let Some((message, returned)) = broker.job_ended(delivery, end, now) {
+            match returned {
+                None if end == JobEnd::Done && !message.poison => {
+                    broker.job_latency.record(now.since(message.enqueued).as_nanos());
+                }
+                Some(Returned::DeadLettered) => self.dead_letter(queue_id, message, queue),
+                _ => {}
             }
-            Some(_) => broker.window.failed += 1,
         }
         self.deliver_messages(queue_id, queue);
     }
 
-    /// A job whose consumer hung: it never finishes.
-    pub(super) fn job_dropped(&mut self, queue_id: QueueId) {
+    /// A job whose consumer hung: the model dropped it (it never answers).
+    pub(super) fn job_dropped(
+        &mut self,
+        queue_id: QueueId,
+        delivery: SlabKey,
+        queue: &mut EventQueue<Event>,
+    ) {
+        self.job_done(queue_id, delivery, JobEnd::Lost, queue);
+    }
+
+    /// A delivery's visibility timeout expired: if its job has not ended,
+    /// the message is visible again (or dead-lettered) and the job, when it
+    /// ends, is wasted.
+    #[inline(never)]
+    pub(super) fn visibility_timeout(
+        &mut self,
+        queue_id: QueueId,
+        delivery: SlabKey,
+        queue: &mut EventQueue<Event>,
+    ) {
+        let now = queue.now();
+        match self.brokers[queue_id].visibility_expired(delivery, now) {
+            Some((message, Returned::DeadLettered)) => self.dead_letter(queue_id, message, queue),
+            Some((_, Returned::Redelivered)) => self.deliver_messages(queue_id, queue),
+            Some((_, Returned::Lost | Returned::Dropped)) | None => {}
+        }
+    }
+
+    /// Queue `queue_id` dead-lettered `message`: it goes on the queue's
+    /// `dead_letter` queue as a new message, if it has one. The first dead
+    /// letter of a queue is an event (as an alarm on a dead-letter queue's
+    /// depth would page someone); later ones are counted only.
+    fn dead_letter(&mut self, queue_id: QueueId, message: Message, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let target = self.brokers[queue_id].dead_letter;
+        if let Some(target) = target {
+            let poison = self.draw_poison(target);
+            if self.brokers[target].offer_dead_letter(Message::new(now, message.carry, poison), now) {
+                self.deliver_messages(target, queue);
+            }
+        }
         let broker = &mut self.brokers[queue_id];
-        broker.in_service -= 1;
-        broker.window.failed += 1;
+        if broker.dead_letter_alarm {
+            return;
+        }
+        broker.dead_letter_alarm = true;
+        let name = broker.name.clone();
+        let max = broker
+            .redelivery
+            .map_or(1, |redelivery| redelivery.max_deliveries);
+        let to = target.map_or(String::new(), |target| {
+            format!(", to `{}`", self.brokers[target].name)
+        });
+        self.log(
+            now,
+            "dead_lettered",
+            &name,
+            format!("first message dead-lettered after {max} deliveries{to}"),
+        );
     }
 
     /// Work left an instance: its queue may hand it a message, and a
@@ -233,7 +331,7 @@ impl Model {
                 broker.at_warmup = Some(if self.warmup == SimTime::ZERO {
                     (0, 0)
                 } else {
-                    (broker.len(), broker.in_service)
+                    (broker.len(), broker.in_service())
                 });
             }
             let depth_max = broker.depth_max;
@@ -254,6 +352,25 @@ impl Model {
             series.push(time_s, scope, metric::REJECTED, counters.rejected as f64);
             series.push(time_s, scope, metric::LOST_MESSAGES, counters.lost as f64);
             series.push(time_s, scope, metric::FAILED_JOBS, counters.failed as f64);
+            if broker.redelivery.is_some() {
+                series.push(time_s, scope, metric::REDELIVERED, counters.redelivered as f64);
+                series.push(
+                    time_s,
+                    scope,
+                    metric::DEAD_LETTERED,
+                    counters.dead_lettered as f64,
+                );
+                series.push(
+                    time_s,
+                    scope,
+                    metric::VISIBILITY_TIMEOUTS,
+                    counters.visibility_timeouts as f64,
+                );
+                series.push(time_s, scope, metric::WASTED_JOBS, counters.wasted_jobs as f64);
+            }
+            if broker.poison.is_some() {
+                series.push(time_s, scope, metric::POISONED, counters.poisoned as f64);
+            }
             series.push(
                 time_s,
                 scope,
@@ -300,6 +417,19 @@ impl Model {
             summary.push(name, metric::UNAVAILABLE, total.unavailable as f64);
             summary.push(name, metric::LOST_MESSAGES, total.lost as f64);
             summary.push(name, metric::FAILED_JOBS, total.failed as f64);
+            if broker.redelivery.is_some() {
+                summary.push(name, metric::REDELIVERED, total.redelivered as f64);
+                summary.push(name, metric::DEAD_LETTERED, total.dead_lettered as f64);
+                summary.push(
+                    name,
+                    metric::VISIBILITY_TIMEOUTS,
+                    total.visibility_timeouts as f64,
+                );
+                summary.push(name, metric::WASTED_JOBS, total.wasted_jobs as f64);
+            }
+            if broker.poison.is_some() {
+                summary.push(name, metric::POISONED, total.poisoned as f64);
+            }
             summary.push(name, metric::DEPTH_MEAN, total.depth_mean());
             summary.push(name, metric::DEPTH_MAX, broker.total_depth_max as f64);
             let cost_usd = super::observe::running_cost(broker.price_per_hour, elapsed_ns);
@@ -339,7 +469,7 @@ impl Model {
             summary.push(name, metric::IN_QUEUE_AT_WARMUP, queued_at_warmup as f64);
             summary.push(name, metric::IN_SERVICE_AT_WARMUP, serving_at_warmup as f64);
             summary.push(name, metric::IN_QUEUE_AT_END, broker.len() as f64);
-            summary.push(name, metric::IN_SERVICE_AT_END, broker.in_service as f64);
+            summary.push(name, metric::IN_SERVICE_AT_END, broker.in_service() as f64);
         }
     }
 }

@@ -97,6 +97,8 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
         diagnostics.extend(cdn_names(scenario));
         diagnostics.extend(super::cdn_regions::check(scenario));
         diagnostics.extend(super::check_queues::autoscale_metrics(scenario));
+        diagnostics.extend(super::check_queues::dead_letter_loops(scenario));
+        diagnostics.extend(super::check_queues::endless_poison(scenario));
     }
     if diagnostics.is_empty() {
         diagnostics.extend(unreached_components(scenario));
@@ -680,9 +682,15 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
                 reached.extend(cache.map(|cache| scenario.caches[cache].name.as_str()));
             }
             Step::Enqueue(queue) => {
-                let queue = &scenario.queues[*queue];
-                reached.insert(&queue.name);
-                pending.push(names_of(scenario, queue.consumer));
+                // A queue's dead letters reach the queues down its chain.
+                let mut next = Some(*queue);
+                for _ in 0..scenario.queues.len() {
+                    let Some(id) = next else { break };
+                    let queue = &scenario.queues[id];
+                    reached.insert(&queue.name);
+                    pending.push(names_of(scenario, queue.consumer));
+                    next = queue.dead_letter;
+                }
             }
             _ => {}
         });

@@ -379,6 +379,9 @@ fn write_scenario<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
         writeln!(o, "\n[queue.{}]", key(&queue.name)).unwrap();
         queue.keys.dump_keys_with(&mut o.text, &o.dists);
         writeln!(o, "consumer = {}", string(&scenario.target_text(queue.consumer))).unwrap();
+        if let Some(dead_letter) = queue.dead_letter {
+            writeln!(o, "dead_letter = {}", string(&scenario.queues[dead_letter].name)).unwrap();
+        }
     }
     for fault in &scenario.faults {
         write_fault(o, scenario, fault);

@@ -1536,13 +1536,15 @@ words! {
 
 /// A message queue: a broker holding up to `capacity` messages, and a pool
 /// endpoint whose workers pull them (`consumer`).
-/// `[queue.<name>]`: its plain keys (`QueueKeys`, which it derefs to) and
-/// its consumer (a pool endpoint), read by hand.
+/// `[queue.<name>]`: its plain keys (`QueueKeys`, which it derefs to), its
+/// consumer (a pool endpoint) and its `dead_letter` queue, read by hand.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Queue {
     pub name: String,
     /// The pool endpoint that processes each message.
     pub consumer: Target,
+    /// The queue that receives its dead letters, if any.
+    pub dead_letter: Option<QueueId>,
     pub keys: QueueKeys,
 }
 
@@ -1572,6 +1574,21 @@ section! {
         /// machine a self-run broker takes). 0, the default, leaves it unpriced: the run's
         /// cost line lists it among the components costing $0.
         price_per_hour: f64 = default(0.0), section::NonNegativeNumber;
+        /// Deliveries of a message at most: a job that fails, or is not acknowledged within
+        /// `visibility_timeout`, makes its message visible again (`redelivered`) until it has had
+        /// this many deliveries; then it is dead-lettered (`dead_lettered`; put on the
+        /// `dead_letter` queue if there is one). Unset: no redelivery, a failed job is dropped (`failed_jobs`);
+        /// with a `visibility_timeout`, deliveries are unlimited.
+        max_deliveries: Option<u32> = optional("no redelivery"),
+            section::Count32 { min: 1, max: super::parse::MAX_DELIVERIES };
+        /// A delivered message is invisible this long: if its job has not ended by then (a slow
+        /// consumer, or one that crashed or hung), it becomes visible and is delivered again, and
+        /// the late job's work is wasted (`wasted_jobs`). Unset: a message stays with its job;
+        /// with `max_deliveries`, a job lost with its consumer returns its message at once.
+        visibility_timeout: Option<SimDuration> = optional("none"), section::PositiveDuration;
+        /// Share of messages that are poison: every delivery of one fails at the end of its job
+        /// (`poisoned`), to drill the dead-letter path.
+        poison: Option<f64> = optional("none"), section::Probability;
     }
 }
 

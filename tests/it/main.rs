@@ -31,6 +31,7 @@ mod metrics_catalog;
 mod model_behaviour;
 mod plan;
 mod properties;
+mod queue_redelivery;
 mod queueing;
 mod queues;
 mod regions;

@@ -35,7 +35,7 @@ pub use dist::{CV_RANGE, MAX_EMPIRICAL_SAMPLES, MAX_SAMPLE_FILE_BYTES};
 pub(crate) use faults::FaultSpec;
 pub use geo::MAX_REGIONS;
 pub use names::{FORMULA_STARTS, MAX_CLASSES, MAX_COMPONENTS, formula_start};
-pub use queues::MAX_QUEUE_MESSAGES;
+pub use queues::{MAX_DELIVERIES, MAX_QUEUE_MESSAGES};
 pub use workload::{MAX_CLOSED_USERS, MAX_RETRIES, MAX_USERS};
 
 /// Most windows a run may have (the time series is kept in memory).

@@ -3,21 +3,29 @@
 
 use super::super::reader::Node;
 use super::super::types::{Autoscale, AutoscaleKeys, Queue, QueueKeys, ScaleMetric};
-use super::{Cx, RefKind, read_target};
+use super::{Cx, RefKind, read_reference, read_target};
 
 /// Most messages a broker may hold.
 pub const MAX_QUEUE_MESSAGES: u64 = 100_000_000;
+
+/// Most deliveries a queue's `max_deliveries` may allow a message.
+pub const MAX_DELIVERIES: u64 = 1_000;
 
 pub(crate) fn read_queue(cx: &mut Cx, name: String, node: &Node) -> Option<Queue> {
     let mut table = cx.reader.table(node)?;
     let consumer = table
         .require(&mut cx.reader, "consumer", "\"workers/process\"")
         .and_then(|n| read_target(cx, &n, RefKind::Consumer));
+    let dead_letter = match table.get("dead_letter") {
+        None => Some(None),
+        Some(node) => read_reference(cx, &node, RefKind::Queue).map(|queue| Some(cx.names.queue(&queue))),
+    };
     let keys = QueueKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
     Some(Queue {
         name,
         consumer: consumer?,
+        dead_letter: dead_letter?,
         keys: keys?,
     })
 }

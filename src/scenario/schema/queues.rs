@@ -18,6 +18,11 @@ pub struct Queue {
     /// `"pool/endpoint"`: the pool whose workers pull messages (a pool, not a balancer) and
     /// the endpoint each job runs (its service and steps, which may call databases).
     pub consumer: EndpointTarget,
+    /// A queue that receives this one's dead letters (messages out of `max_deliveries`, which it
+    /// needs) as new messages, for its own consumer; full or down, it loses them (its `rejected`,
+    /// `unavailable`). Not this queue, nor one whose dead letters come back here.
+    #[schemars(extend("x-default-text" = "none: dead letters are counted only"))]
+    pub dead_letter: Option<String>,
 }
 
 /// `[pool.<name>.autoscale]`: target tracking between `min` and `max`
