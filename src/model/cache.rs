@@ -35,7 +35,10 @@
 //!
 //! Warm start (`warm`): a store can be filled at time 0 with the content
 //! its policy holds in steady state (chosen by `model::warm`), inserted in
-//! expiry order so the list stays sorted.
+//! expiry order so the list stays sorted; an entry expiring at time 0
+//! expired before the start (held, not live, not counted). `shift_back`
+//! moves a store that was driven from time 0 to `H` back by `H`, so a warm
+//! start can be the state a replay of traffic left.
 //!
 //! Capacity is a number of entries (cache nodes: every value has one size)
 //! or, for CDN edges whose objects differ in size, a number of bytes: a fill
@@ -534,12 +537,31 @@ impl CacheStore {
             }
             slots.push(slot);
         }
-        // The expiry list in expiry order (the entries are in eviction order).
+        // The expiry list in expiry order (the entries are in eviction order);
+        // entries expiring at time 0 expired before the start: held, not
+        // live, and not counted as expiries of the run.
         if let Some(expiry) = &mut self.expiry {
             slots.sort_by_key(|&slot| (self.entries[slot].expires, slot));
             for slot in slots {
                 expiry.push_back(slot);
             }
+            expiry.advance(&self.entries, SimTime::ZERO, &mut CacheCounters::default());
+        }
+    }
+
+    /// Moves the store's clock back by `by` after it ran from time 0 to
+    /// `by` (a warm start's replay): every expiry comes `by` earlier, and an
+    /// entry that expired by then is one that expired before the start
+    /// (held, not live, its expiry not counted in the run). Eviction order,
+    /// frequencies and counts are kept; counters are the caller's to reset.
+    pub fn shift_back(&mut self, by: SimDuration) {
+        let end = SimTime::ZERO + by;
+        self.advance(end);
+        if let Some(expiry) = &mut self.expiry {
+            for entry in self.entries.iter_mut() {
+                entry.expires = SimTime(entry.expires.as_nanos().saturating_sub(by.as_nanos()));
+            }
+            expiry.counted_to = SimTime::ZERO;
         }
     }
 
