@@ -949,6 +949,54 @@ mod tests {
     }
 
     #[test]
+    fn a_store_moved_back_keeps_its_entries_and_counts_no_expiry_from_before() {
+        let ttl = SimDuration::from_secs(10);
+        let mut rng = stream(1, "t");
+        let mut cache = CacheStore::new(Eviction::Lru, 10, 100, Some(ttl), false);
+        cache.fill(1, 0, SimTime(0), &mut rng); // expires at 10 s
+        cache.fill(2, 0, SimTime(5 * SECOND), &mut rng); // at 15 s
+        cache.fill(3, 0, SimTime(12 * SECOND), &mut rng); // at 22 s
+        cache.shift_back(SimDuration::from_secs(12));
+        cache.counters = CacheCounters::default();
+        // Key 1 expired before the start: held, not live, not counted.
+        assert_eq!((cache.len(), cache.live_len(SimTime(0))), (3, 2));
+        assert_eq!(scanned(&cache, SimTime(0)), (2, 2));
+        assert_eq!(cache.counters.expired, 0);
+        // Key 2 expires 3 s after the start, key 3 10 s after.
+        assert_eq!(cache.live_len(SimTime(3 * SECOND)), 1);
+        assert_eq!(cache.counters.expired, 1);
+        assert!(cache.lookup(3, SimTime(9 * SECOND)).is_some());
+        assert!(cache.lookup(1, SimTime(9 * SECOND)).is_none());
+        assert_eq!((cache.len(), cache.live_len(SimTime(9 * SECOND))), (2, 1));
+        assert_eq!(cache.counters.expired, 1);
+        // The recency order survived: 2 is the least recently used.
+        cache.fill(4, 0, SimTime(9 * SECOND), &mut rng);
+        let order: Vec<u32> = cache.content().entries.iter().map(|entry| entry.key).collect();
+        assert_eq!(order, vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn a_warm_entry_expiring_at_time_zero_expired_before_the_start() {
+        let mut cache = CacheStore::new(Eviction::Lru, 10, 100, Some(SimDuration::from_secs(10)), false);
+        let warm = |key: u32, expires: SimTime| WarmEntry {
+            key,
+            weight: 1,
+            expires,
+            frequency: 1,
+        };
+        let content = WarmContent {
+            entries: vec![warm(1, SimTime::ZERO), warm(2, SimTime(5 * SECOND))],
+            counts: Vec::new(),
+        };
+        cache.warm(&content, |_| 0);
+        assert_eq!((cache.len(), cache.live_len(SimTime(0))), (2, 1));
+        assert_eq!(cache.live_len(SimTime(6 * SECOND)), 0);
+        assert_eq!(cache.counters.expired, 1, "only key 2 expired in the run");
+        assert!(cache.lookup(1, SimTime(6 * SECOND)).is_none());
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
     fn every_expiry_is_counted_once_in_the_window_it_happens() {
         // No eviction (capacity ≥ keys): an independent record of each
         // key's expiry says which expiries fall in each window.

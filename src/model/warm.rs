@@ -29,18 +29,57 @@
 //!
 //! Presence is drawn from a stream of its own (`cache.NAME.warm`,
 //! `cdn.NAME.warm`), so no other stream's draws change; the sampled content
-//! is trimmed to the capacity, the most recently used kept. With a TTL each
-//! entry gets a remaining life uniform over (0, TTL] (an entry's age since
-//! its fill is uniform over the TTL in steady state).
+//! is trimmed to the capacity, the most recently used kept.
 //!
-//! Left out: writes (invalidations empty some slots in steady state, a warm
-//! store starts full), the TTL's effect on which keys are present (a TTL
-//! shorter than T leaves fewer entries in steady state than a warm store
-//! starts with, for up to one TTL), in-cache LFU's dependence on its history
-//! (a long cold run keeps the keys that got established early, not exactly
-//! the most popular ones), and traffic that is not independent draws (a
-//! per-user keyspace is taken as uniform). A node or edge that restarts
-//! comes back cold.
+//! Time: a cache with a TTL or with write steps (`Dynamics`). Its traffic
+//! at the start is λ lookups/s and μ writes/s (`CacheVisits`, per request,
+//! from the caller's walk of the call graph, times the rate at time 0);
+//! reads and writes draw keys from the same keyspace, so key k sees λp_k
+//! lookups and μp_k writes, ρ = μ/λ writes per lookup.
+//!
+//! - Held (LRU, Che with writes): a key's accesses come at q_k = p_k(1 + ρ)
+//!   per lookup; an invalidating write empties its slot, so the key is held
+//!   iff its last access was within T and was a lookup:
+//!   P_k = (1 − e^{−q_k T}) / (1 + ρ), and T solves Σ P_k = C (write-through:
+//!   P_k = 1 − e^{−q_k T}). The age a of the last access is a truncated
+//!   exponential of rate q_k over [0, T].
+//! - Live: a TTL does not change what is held — an expired entry keeps its
+//!   slot until a lookup removes it (and refills it) or it is evicted — only
+//!   what is live. Sliding expiry (`ttl_refresh_on_hit`): the entry expires
+//!   τ − a/λ seconds after the start, or expired before it (held, not live,
+//!   its expiry not counted in the run) when a/λ ≥ τ. Fixed expiry: the fill
+//!   age g ≥ a depends on every lookup of the key since its last miss (a
+//!   fill recurs at the first lookup after each expiry, after a write, or
+//!   after a gap longer than T) and has no closed form; g starts uniform
+//!   over [a/λ, τ) (FIFO and random: their fill age).
+//! - Replay: the store, started from that content, is driven by the
+//!   independent-reference traffic itself (`replay_timed`: a Poisson stream
+//!   at λ + μ, keys from the keyspace, a write with probability ρ/(1 + ρ),
+//!   each miss filled at once) for 2T/λ + τ seconds (T: for perfect LFU the
+//!   mean gap between lookups of the least popular key held), at most
+//!   `MAX_REPLAY` operations, and its clock moved back to 0
+//!   (`CacheStore::shift_back`). LRU content forgets what is older than T,
+//!   and a popular key's fills then form a renewal process of period
+//!   τ + Exp(λp_k), so its remaining life at the start has the stationary
+//!   residual law and expiries in the first window come at the long-run
+//!   rate; writes leave their holes, expired entries hold their slots, in
+//!   the store's own order. In-cache LFU's replay runs in time the same way
+//!   (50 lookups per entry of capacity, plus one TTL).
+//!
+//! Without a TTL or writes (or with no known traffic) nothing is timed:
+//! the content is as above with ρ = 0, and with a TTL (CDN edges) each
+//! entry gets a remaining life uniform over (0, TTL] (an entry's age since
+//! its fill is uniform over the TTL when the key is read often).
+//!
+//! Left out: traffic that is not independent draws (a per-user keyspace is
+//! taken as uniform; retries and the time a miss takes to fill are not
+//! replayed), rates that change after the start (the steady state is the
+//! start's), a TTL longer than `MAX_REPLAY` operations cover (fill ages of
+//! entries not refilled keep their uniform start), in-cache LFU's
+//! dependence on its history (a long cold run keeps the keys that got
+//! established early, not exactly the most popular ones), and for CDN
+//! edges their deploys' invalidations and the TTL's dynamics. A node or
+//! edge that restarts comes back cold.
 
 use rand::RngExt;
 
@@ -144,7 +183,8 @@ pub(super) fn warm_cache(
                 |_| 0,
             ),
             Some(dynamics) => {
-                let horizon = dynamics.horizon((REPLAY_PER_ENTRY * capacity) as f64 / REPLAY_CHARACTERISTIC_TIMES);
+                let horizon =
+                    dynamics.horizon((REPLAY_PER_ENTRY * capacity) as f64 / REPLAY_CHARACTERISTIC_TIMES);
                 replay_timed(
                     cluster.stores.as_mut_slice(),
                     sampler,
@@ -516,7 +556,8 @@ fn content_in_time(
         }
     }
     let mut entries: Vec<WarmEntry> = chosen.into_iter().map(|(_, entry)| entry).collect();
-    let timed_lives = dynamics.is_some() && matches!(eviction, Eviction::Lru | Eviction::Fifo | Eviction::Random);
+    let timed_lives =
+        dynamics.is_some() && matches!(eviction, Eviction::Lru | Eviction::Fifo | Eviction::Random);
     if let Some(ttl) = ttl
         && !timed_lives
     {
@@ -659,6 +700,85 @@ mod tests {
                     .all(|entry| entry.expires > SimTime::ZERO && entry.expires <= SimTime::ZERO + ttl)
             );
         }
+    }
+
+    fn dynamics(writes_per_lookup: f64, write_through: bool, ttl: Option<SimDuration>) -> Dynamics {
+        Dynamics {
+            lookups_per_s: 1000.0,
+            writes_per_lookup,
+            write_through,
+            ttl,
+            refresh_on_hit: true,
+        }
+    }
+
+    #[test]
+    fn invalidating_writes_leave_a_key_absent_their_share_of_the_time() {
+        // One write per lookup: a key is held iff its last access was
+        // within T and a lookup, (1 − e^{−2pT})/2 (write-through: without
+        // the halving). The 50 most popular keys held: a sum of draws of
+        // those probabilities, within 5 standard deviations.
+        let candidates = zipf(10_000, 0.8);
+        for write_through in [false, true] {
+            let mut rng = stream(4, "warm");
+            let writes = dynamics(1.0, write_through, None);
+            let (warm, time) = content_in_time(
+                Eviction::Lru,
+                &candidates,
+                1000,
+                None,
+                None,
+                Some(&writes),
+                &mut rng,
+            );
+            let kept = if write_through { 1.0 } else { 0.5 };
+            let held: Vec<f64> = candidates[..50]
+                .iter()
+                .map(|c| kept * (1.0 - (-2.0 * c.probability * time).exp()))
+                .collect();
+            let expected: f64 = held.iter().sum();
+            let spread = held.iter().map(|p| p * (1.0 - p)).sum::<f64>().sqrt();
+            let top = warm.entries.iter().filter(|entry| entry.key < 50).count() as f64;
+            assert!(
+                (top - expected).abs() <= 5.0 * spread.max(0.2),
+                "write_through={write_through}: {top} held, {expected:.1} ± {spread:.1} expected"
+            );
+            assert!(warm.entries.len() > 900, "{}", warm.entries.len());
+        }
+    }
+
+    #[test]
+    fn a_sliding_ttl_expires_a_warm_entry_one_ttl_after_its_last_use() {
+        // TTL: half the characteristic time (1000 lookups/s).
+        let candidates = zipf(10_000, 0.8);
+        let (_, time) = content_in_time(
+            Eviction::Lru,
+            &candidates,
+            1000,
+            None,
+            None,
+            None,
+            &mut stream(5, "warm"),
+        );
+        let ttl = SimDuration::from_nanos_f64(time / 2.0 / 1000.0 * 1e9);
+        let timed = dynamics(0.0, false, Some(ttl));
+        let mut rng = stream(5, "warm");
+        let (warm, _) = content_in_time(
+            Eviction::Lru,
+            &candidates,
+            1000,
+            None,
+            Some(ttl),
+            Some(&timed),
+            &mut rng,
+        );
+        // Entries in eviction order: the least recently used (expiring
+        // first) first; those unused for a TTL expired before the start.
+        let expiries: Vec<SimTime> = warm.entries.iter().map(|entry| entry.expires).collect();
+        assert!(expiries.windows(2).all(|pair| pair[0] <= pair[1]));
+        assert!(expiries.iter().all(|&at| at <= SimTime::ZERO + ttl));
+        let expired = expiries.iter().filter(|&&at| at == SimTime::ZERO).count();
+        assert!(expired > 50 && expired < 500, "{expired} of {}", expiries.len());
     }
 
     #[test]
