@@ -33,9 +33,10 @@
 //!
 //! Time: a cache with a TTL or with write steps (`Dynamics`). Its traffic
 //! at the start is λ lookups/s and μ writes/s (`CacheVisits`, per request,
-//! from the caller's walk of the call graph, times the rate at time 0);
-//! reads and writes draw keys from the same keyspace, so key k sees λp_k
-//! lookups and μp_k writes, ρ = μ/λ writes per lookup.
+//! from the caller's walk of the call graph, times the rate at time 0, or
+//! a closed workload's users over their think time, an upper bound); reads
+//! and writes draw keys from the same keyspace, so key k sees λp_k lookups
+//! and μp_k writes, ρ = μ/λ writes per lookup.
 //!
 //! - Held (LRU, Che with writes): a key's accesses come at q_k = p_k(1 + ρ)
 //!   per lookup; an invalidating write empties its slot, so the key is held
@@ -97,6 +98,9 @@ const REPLAY_PER_ENTRY: u64 = 50;
 const MAX_REPLAY: u64 = 20_000_000;
 /// A timed replay runs this many characteristic times (besides one TTL).
 const REPLAY_CHARACTERISTIC_TIMES: f64 = 2.0;
+/// A timed replay's longest simulated time (a year: times stay far inside
+/// `SimTime`'s range even for a cache that sees a lookup a day).
+const MAX_REPLAY_S: f64 = 365.0 * 86_400.0;
 
 /// A cache's traffic per request of the workload, from a walk of the call
 /// graph (`study::feasibility::cache_visits`): lookups, and writes that go
@@ -150,7 +154,8 @@ impl Dynamics {
     fn horizon(&self, time: f64) -> SimDuration {
         let operations_per_s = self.lookups_per_s * (1.0 + self.writes_per_lookup);
         let seconds = (REPLAY_CHARACTERISTIC_TIMES * time / self.lookups_per_s + self.ttl_s())
-            .min(MAX_REPLAY as f64 / operations_per_s);
+            .min(MAX_REPLAY as f64 / operations_per_s)
+            .min(MAX_REPLAY_S);
         SimDuration::from_nanos_f64(seconds * 1e9)
     }
 }
@@ -507,10 +512,11 @@ fn content_in_time(
             let time = characteristic_time(candidates, capacity, occupancy);
             for candidate in candidates.iter().filter(|c| c.probability > 0.0) {
                 let p = candidate.probability;
-                let present = if time.is_finite() {
-                    occupancy(p, time)
-                } else {
-                    occupancy(p, f64::INFINITY)
+                let present = match (time.is_finite(), lru && !write_through) {
+                    (true, _) => occupancy(p, time),
+                    // Everything fits: an invalidated key waits for a lookup.
+                    (false, true) => 1.0 / (1.0 + writes),
+                    (false, false) => 1.0,
                 };
                 if rng.random::<f64>() >= present {
                     continue;
