@@ -35,7 +35,10 @@
 //!
 //! Warm start (`warm`): a store can be filled at time 0 with the content
 //! its policy holds in steady state (chosen by `model::warm`), inserted in
-//! expiry order so the list stays sorted.
+//! expiry order so the list stays sorted; an entry expiring at time 0
+//! expired before the start (held, not live, not counted). `shift_back`
+//! moves a store that was driven from time 0 to `H` back by `H`, so a warm
+//! start can be the state a replay of traffic left.
 //!
 //! Capacity is a number of entries (cache nodes: every value has one size)
 //! or, for CDN edges whose objects differ in size, a number of bytes: a fill
@@ -534,12 +537,31 @@ impl CacheStore {
             }
             slots.push(slot);
         }
-        // The expiry list in expiry order (the entries are in eviction order).
+        // The expiry list in expiry order (the entries are in eviction order);
+        // entries expiring at time 0 expired before the start: held, not
+        // live, and not counted as expiries of the run.
         if let Some(expiry) = &mut self.expiry {
             slots.sort_by_key(|&slot| (self.entries[slot].expires, slot));
             for slot in slots {
                 expiry.push_back(slot);
             }
+            expiry.advance(&self.entries, SimTime::ZERO, &mut CacheCounters::default());
+        }
+    }
+
+    /// Moves the store's clock back by `by` after it ran from time 0 to
+    /// `by` (a warm start's replay): every expiry comes `by` earlier, and an
+    /// entry that expired by then is one that expired before the start
+    /// (held, not live, its expiry not counted in the run). Eviction order,
+    /// frequencies and counts are kept; counters are the caller's to reset.
+    pub fn shift_back(&mut self, by: SimDuration) {
+        let end = SimTime::ZERO + by;
+        self.advance(end);
+        if let Some(expiry) = &mut self.expiry {
+            for entry in self.entries.iter_mut() {
+                entry.expires = SimTime(entry.expires.as_nanos().saturating_sub(by.as_nanos()));
+            }
+            expiry.counted_to = SimTime::ZERO;
         }
     }
 
@@ -924,6 +946,54 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_store_moved_back_keeps_its_entries_and_counts_no_expiry_from_before() {
+        let ttl = SimDuration::from_secs(10);
+        let mut rng = stream(1, "t");
+        let mut cache = CacheStore::new(Eviction::Lru, 10, 100, Some(ttl), false);
+        cache.fill(1, 0, SimTime(0), &mut rng); // expires at 10 s
+        cache.fill(2, 0, SimTime(5 * SECOND), &mut rng); // at 15 s
+        cache.fill(3, 0, SimTime(12 * SECOND), &mut rng); // at 22 s
+        cache.shift_back(SimDuration::from_secs(12));
+        cache.counters = CacheCounters::default();
+        // Key 1 expired before the start: held, not live, not counted.
+        assert_eq!((cache.len(), cache.live_len(SimTime(0))), (3, 2));
+        assert_eq!(scanned(&cache, SimTime(0)), (2, 2));
+        assert_eq!(cache.counters.expired, 0);
+        // Key 2 expires 3 s after the start, key 3 10 s after.
+        assert_eq!(cache.live_len(SimTime(3 * SECOND)), 1);
+        assert_eq!(cache.counters.expired, 1);
+        assert!(cache.lookup(3, SimTime(9 * SECOND)).is_some());
+        assert!(cache.lookup(1, SimTime(9 * SECOND)).is_none());
+        assert_eq!((cache.len(), cache.live_len(SimTime(9 * SECOND))), (2, 1));
+        assert_eq!(cache.counters.expired, 1);
+        // The recency order survived: 2 is the least recently used.
+        cache.fill(4, 0, SimTime(9 * SECOND), &mut rng);
+        let order: Vec<u32> = cache.content().entries.iter().map(|entry| entry.key).collect();
+        assert_eq!(order, vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn a_warm_entry_expiring_at_time_zero_expired_before_the_start() {
+        let mut cache = CacheStore::new(Eviction::Lru, 10, 100, Some(SimDuration::from_secs(10)), false);
+        let warm = |key: u32, expires: SimTime| WarmEntry {
+            key,
+            weight: 1,
+            expires,
+            frequency: 1,
+        };
+        let content = WarmContent {
+            entries: vec![warm(1, SimTime::ZERO), warm(2, SimTime(5 * SECOND))],
+            counts: Vec::new(),
+        };
+        cache.warm(&content, |_| 0);
+        assert_eq!((cache.len(), cache.live_len(SimTime(0))), (2, 1));
+        assert_eq!(cache.live_len(SimTime(6 * SECOND)), 0);
+        assert_eq!(cache.counters.expired, 1, "only key 2 expired in the run");
+        assert!(cache.lookup(1, SimTime(6 * SECOND)).is_none());
+        assert_eq!(cache.len(), 1);
     }
 
     #[test]

@@ -29,6 +29,7 @@ use super::keys::{KeySampler, KeyTable};
 use super::program::{CallId, Draft, Op, Programs, SiteId};
 use super::ring::Ring;
 use super::sampler::{Sampler, Site};
+use super::warm::CacheVisits;
 use super::workload::{Mix, RateProfile};
 use super::{
     Call, Class, Dns, DnsCounters, Group, KeyDraw, Model, RequestScope, Role, Route, Source, Station,
@@ -316,7 +317,9 @@ impl Builder<'_> {
     }
 }
 
-pub(super) fn compile(scenario: &Scenario) -> Model {
+/// Compiles `scenario`; `cache_visits` is each cache's traffic per request
+/// (a warm cache's steady state depends on it; missing: none).
+pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVisits>) -> Model {
     let mut builder = Builder {
         scenario,
         streams: Streams::new(scenario.seed),
@@ -348,7 +351,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
 
     build_pools(scenario, &mut builder);
     let databases = build_databases(scenario, &mut builder, &keyspaces);
-    let caches = build_caches(scenario, &mut builder, &keyspaces);
+    let caches = build_caches(scenario, &mut builder, &keyspaces, cache_visits);
     let balancers = build_balancers(scenario, &mut builder);
     let cdns = super::compile_cdn::build_cdns(scenario, &mut builder, &keyspaces);
     let mut brokers = build_brokers(scenario, &mut builder);
@@ -804,6 +807,7 @@ fn build_caches(
     scenario: &Scenario,
     builder: &mut Builder,
     keyspaces: &IdVec<KeyspaceId, KeySampler>,
+    cache_visits: &IdVec<CacheId, CacheVisits>,
 ) -> IdVec<CacheId, CacheCluster> {
     let mut caches = IdVec::new();
     for cache in &scenario.caches {
@@ -861,11 +865,33 @@ fn build_caches(
             unavailable_total: 0,
         });
         if cache.warm {
-            super::warm::warm_cache(scenario, cache, &keyspaces[keyspace], &mut caches[id]);
+            let visits = cache_visits.get(id).copied().unwrap_or_default();
+            super::warm::warm_cache(
+                scenario,
+                cache,
+                &keyspaces[keyspace],
+                &mut caches[id],
+                visits,
+                starting_rate(scenario),
+            );
         }
         debug_assert!(Eviction::ALL.contains(&cache.eviction));
     }
     caches
+}
+
+/// Requests per second at time 0: the open rate there, or a closed
+/// workload's users over their mean think time.
+fn starting_rate(scenario: &Scenario) -> f64 {
+    match &scenario.workload.arrivals {
+        Arrivals::Open { rate, .. } => RateProfile::new(
+            rate.per_second(),
+            &scenario.workload.profile,
+            scenario.workload.diurnal.as_ref(),
+        )
+        .rate_per_second(SimTime::ZERO),
+        Arrivals::Closed { users, think } => *users as f64 / (think.mean() / 1e9).max(1e-9),
+    }
 }
 
 fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> IdVec<BalancerId, Balancer> {

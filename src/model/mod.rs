@@ -52,6 +52,7 @@ pub use frame::{Cause, InstanceId, StationId};
 pub use overload::Overload;
 pub use program::{Op, SiteId};
 pub use sampler::Sampler;
+pub use warm::CacheVisits;
 pub use workload::RateProfile;
 
 use balancer::Balancer;
@@ -486,9 +487,21 @@ impl Process for Model {
 }
 
 impl Model {
-    /// Compiles `scenario` and schedules its first events on `queue`.
+    /// Compiles `scenario` and schedules its first events on `queue`. A
+    /// warm cache starts as if it saw no lookups or writes: its TTL and
+    /// writes shape its content only with `with_cache_visits`.
     pub fn new(scenario: &Scenario, queue: &mut EventQueue<Event>) -> Model {
-        let mut model = compile::compile(scenario);
+        Model::with_cache_visits(scenario, &IdVec::new(), queue)
+    }
+
+    /// `new`, with each cache's lookups and writes per request (the walk of
+    /// the call graph), which a warm cache with a TTL or writes starts from.
+    pub fn with_cache_visits(
+        scenario: &Scenario,
+        cache_visits: &IdVec<CacheId, CacheVisits>,
+        queue: &mut EventQueue<Event>,
+    ) -> Model {
+        let mut model = compile::compile(scenario, cache_visits);
         model.start(scenario, queue);
         model
     }

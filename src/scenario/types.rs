@@ -1028,8 +1028,9 @@ section! {
         /// When a node is down, clients `rehash` (its keys move to the next node on the ring,
         /// cold there) or `miss` (its keys go to the database).
         on_node_failure: NodeFailure = default(NodeFailure::Rehash), section::word::<NodeFailure>();
-        /// Start filled as in steady state for the eviction policy and the keyspace's popularity
-        /// (`false`: empty, a cold start); a node that restarts comes back cold.
+        /// Start filled as in steady state for the eviction policy and the keyspace's popularity,
+        /// and for the TTL and the writes at the starting rate (`false`: empty, a cold start); a
+        /// node that restarts comes back cold.
         warm: bool = default(false), section::Boolean;
     }
 }

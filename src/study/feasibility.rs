@@ -22,6 +22,7 @@ use super::cache_estimate::{self, CacheTraffic};
 use std::collections::HashMap;
 
 use crate::engine::id::IdVec;
+use crate::model::CacheVisits;
 use crate::scenario::ids::{BalancerId, CacheId, DnsId, PoolId};
 use crate::scenario::{
     Arrivals, CdnOrigin, ClassCall, Concurrency, DataStepKeys, Endpoint, Entry, ReadFrom, Scenario, Step,
@@ -553,6 +554,30 @@ pub fn walk(scenario: &Scenario, rate: f64, waits: &Waits) -> Walk {
         .map(|(cache, traffic)| cache_estimate::hit_ratio(scenario, cache, Some(traffic)))
         .collect();
     walk_with(scenario, &graph, rate, waits, at_rate).0
+}
+
+/// Each cache's lookups and writes per request: the walk's cache traffic at
+/// one request per second (it is proportional to the rate). What a warm
+/// cache with a TTL or writes starts from; empty when no cache is warm.
+pub fn cache_visits(scenario: &Scenario) -> IdVec<CacheId, CacheVisits> {
+    if !scenario.caches.iter().any(|cache| cache.warm) {
+        return IdVec::new();
+    }
+    let by_capacity = scenario
+        .caches
+        .iter()
+        .map(|cache| cache_estimate::hit_ratio(scenario, cache, None))
+        .collect();
+    let graph = CallGraph::new(scenario);
+    let (_, traffic) = walk_with(scenario, &graph, 1.0, &Waits::zero(scenario), by_capacity);
+    traffic
+        .into_iter()
+        .map(|traffic| CacheVisits {
+            lookups: traffic.reads_per_s,
+            writes: traffic.writes_per_s,
+        })
+        .collect::<Vec<_>>()
+        .into()
 }
 
 fn walk_with(

@@ -122,7 +122,8 @@ pub fn run_observed(
     observer: &mut dyn FnMut(SimTime, &Timeseries) -> Control,
 ) -> Result<RunResult, RunError> {
     let mut queue = EventQueue::with_capacity(1024);
-    let mut model = Model::new(scenario, &mut queue);
+    let cache_visits = super::feasibility::cache_visits(scenario);
+    let mut model = Model::with_cache_visits(scenario, &cache_visits, &mut queue);
     let mut timeseries = Timeseries::default();
     let end = SimTime::ZERO + scenario.duration;
     let mut budget = scenario.limits.max_events;

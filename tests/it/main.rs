@@ -44,3 +44,4 @@ mod semi_sync;
 mod sessions;
 mod sweeps;
 mod tutorial;
+mod warm_ttl;
