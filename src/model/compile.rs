@@ -490,6 +490,13 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
     );
     geo.class_entries = class_entries;
     super::compile_cdn::place_edges(&mut geo, &cdns, builder.instances.len());
+    let traffic = super::traffic::Traffic::build(
+        scenario,
+        &builder.programs,
+        &builder.calls,
+        &endpoint_starts,
+        &geo,
+    );
     let mut fault_sources: IdVec<FaultSourceId, FaultSource> = (0..scenario.faults.len())
         .map(|index| {
             let instances = match &scenario.faults[index].target {
@@ -592,6 +599,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         station_queue,
         scalers,
         billing,
+        traffic,
     }
 }
 
