@@ -441,7 +441,7 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
         }
     }
     let scalers = build_scalers(scenario, &mut builder, &station_queue);
-    let billing = builder
+    let mut billing: IdVec<StationId, Billing> = builder
         .stations
         .iter()
         .map(|station| {
@@ -452,6 +452,16 @@ pub(super) fn compile(scenario: &Scenario) -> Model {
             Billing::new(running as u64)
         })
         .collect();
+    // The shard nodes a reshard adds are billed from the reshard on.
+    for (database, state) in scenario.databases.iter().zip(&databases) {
+        let Some(reshard) = &database.reshard else {
+            continue;
+        };
+        for node in state.nodes.iter().filter(|node| node.shard.0 >= database.shards) {
+            let station = builder.instances[node.instance].station;
+            billing[station] = Billing::from(1, SimTime::ZERO + reshard.at);
+        }
+    }
 
     let source = match &scenario.workload.arrivals {
         Arrivals::Open { rate, users } => Source::Open {
