@@ -42,4 +42,5 @@ mod schema;
 mod semi_sync;
 mod sessions;
 mod sweeps;
+mod traffic_cost;
 mod tutorial;
