@@ -130,6 +130,9 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out:
         );
     }
     say!("  cost     {}", cost_line(summary));
+    for note in scenario.pricing_notes() {
+        say!("  note     {note}");
+    }
     say!(
         "results in {}/ (summary.csv, timeseries.csv, events.csv, scenario.resolved.toml, charts/, report.html)",
         out.display()
@@ -149,6 +152,16 @@ fn cost_line(summary: &capsim::metrics::Summary) -> String {
             line.push_str(&format!(" (${per_million:.4} per million requests)"))
         }
         _ => {}
+    }
+    // Traffic between regions is no component: its share is named.
+    let traffic: f64 = summary
+        .rows
+        .iter()
+        .filter(|row| row.scope.starts_with("link:") && row.metric == metric::COST_PER_MONTH_USD.name)
+        .map(|row| row.value)
+        .sum();
+    if traffic > 0.0 {
+        line.push_str(&format!("; traffic between regions ${traffic:.2}/month"));
     }
     let free: Vec<&str> = summary
         .rows

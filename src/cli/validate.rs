@@ -44,6 +44,9 @@ pub fn validate(arguments: ValidateArgs) -> Outcome {
     }
     print_database_capacity(scenario);
     super::analytic_table::print_estimate(scenario);
+    for note in scenario.pricing_notes() {
+        say!("note: {note}");
+    }
     for warning in feasibility::warnings(&loads) {
         eprintln!("warning: {warning}");
     }

@@ -87,13 +87,15 @@ pub enum Scope {
     DnsTarget,
     /// `datacenter:<name>`.
     Datacenter,
+    /// `link:<a>/<b>`: traffic between two regions.
+    Link,
     /// A drill, one per fault that struck: `drill:<target>@<time>s`.
     Drill,
 }
 
 impl Scope {
     /// Every scope kind, in the order of README.md's table.
-    pub const ALL: [Scope; 16] = [
+    pub const ALL: [Scope; 17] = [
         Scope::Overall,
         Scope::Class,
         Scope::Region,
@@ -109,6 +111,7 @@ impl Scope {
         Scope::Dns,
         Scope::DnsTarget,
         Scope::Datacenter,
+        Scope::Link,
         Scope::Drill,
     ];
 
@@ -130,6 +133,7 @@ impl Scope {
             Scope::Dns => "DNS name",
             Scope::DnsTarget => "geoDNS target",
             Scope::Datacenter => "data center",
+            Scope::Link => "region pair",
             Scope::Drill => "drill",
         }
     }
@@ -152,6 +156,9 @@ impl Scope {
             Scope::Dns => "the DNS name",
             Scope::DnsTarget => "`DNS/TARGET`, per geoDNS target",
             Scope::Datacenter => "`datacenter:<name>` (with regions): what stands in it",
+            Scope::Link => {
+                "`link:<a>/<b>` (with regions): two regions that each hold a data center, in the order they are declared"
+            }
             Scope::Drill => "`drill:<target>@<time>s`, one per fault that struck",
         }
     }
@@ -396,9 +403,9 @@ pub const MEASURED_S: Metric = metric(
 pub const COST_USD: Metric = metric(
     "cost_usd",
     Unit::Usd,
-    &[Overall, Pool, Database, Cache, Balancer, Queue, Cdn],
+    &[Overall, Pool, Database, Cache, Balancer, Queue, Cdn, Link],
     Both,
-    "what the measured time cost: a pool's, database's or cache's instance-hours × price, billed by up-time (an instance costs while it runs — booting, serving or draining — and is up); a balancer's or broker's hours × `price_per_hour` (billed for the whole time); a CDN's egress × `price_per_gb` (per window for CDNs). Every priced kind has a row, 0 when it has no price; `overall` is their sum",
+    "what the measured time cost: a pool's, database's or cache's instance-hours × price, billed by up-time (an instance costs while it runs — booting, serving or draining — and is up); a balancer's or broker's hours × `price_per_hour` (billed for the whole time) plus a balancer's `processed_bytes` × `price_per_gb`; a CDN's egress × `price_per_gb` (per window for CDNs); a region pair's `cross_region_bytes` × its `price_per_gb`. Every priced kind has a row, 0 when it has no price; `overall` is their sum",
 );
 /// The request metrics a person reads first, in reading order: the columns
 /// of the report's request table and the head of `compare`'s key metrics.
@@ -416,7 +423,7 @@ pub const REQUEST_HEADLINE: [&str; 8] = [
 pub const COST_PER_MONTH_USD: Metric = metric(
     "cost_per_month_usd",
     Unit::Usd,
-    &[Overall, Pool, Database, Cache, Balancer, Queue, Cdn],
+    &[Overall, Pool, Database, Cache, Balancer, Queue, Cdn, Link],
     Summary,
     "`cost_usd` extrapolated to a 730-hour month at the measured average rate (`cost_usd` × 730 h / `measured_s`): what the design costs per month at this load",
 );
@@ -996,6 +1003,20 @@ pub const EGRESS_BYTES: Metric = metric(
     Both,
     "bytes served to users",
 );
+pub const CROSS_REGION_BYTES: Metric = metric(
+    "cross_region_bytes",
+    Unit::Bytes,
+    &[Link],
+    Both,
+    "bytes sent between data centers of the two regions, both ways: calls' `request_size`, replies' `response_size`, database values read, written and replicated (a keyspace's mean `value_size`); users' traffic and CDN edges are not counted",
+);
+pub const PROCESSED_BYTES: Metric = metric(
+    "processed_bytes",
+    Unit::Bytes,
+    &[Balancer],
+    Both,
+    "bytes through the balancer: each call it forwards counts the `request_size` + `response_size` of the endpoint called (only when some endpoint has a size)",
+);
 pub const STORED_BYTES: Metric = metric(
     "stored_bytes",
     Unit::Bytes,
@@ -1194,6 +1215,8 @@ pub const ALL: &[Metric] = &[
     ENTRIES,
     ORIGIN_REQUESTS,
     EGRESS_BYTES,
+    CROSS_REGION_BYTES,
+    PROCESSED_BYTES,
     STORED_BYTES,
     FALLBACK_REQUESTS,
     FAULT_AT_S,

@@ -69,6 +69,9 @@ pub struct Billing {
     /// The window just closed: mean billed and serving instances.
     pub billed_mean: f64,
     pub serving_mean: f64,
+    /// Nothing is billed before this time: a shard node that only starts
+    /// serving at a reshard is billed from it.
+    pub billed_from: SimTime,
 }
 
 impl Billing {
@@ -76,6 +79,15 @@ impl Billing {
         let mut billing = Billing::default();
         billing.billed.set(SimTime::ZERO, running);
         billing.serving.set(SimTime::ZERO, running);
+        billing
+    }
+
+    /// Billing for a station whose `running` instances are billed only from
+    /// `from` on (nothing before).
+    pub fn from(running: u64, from: SimTime) -> Self {
+        let mut billing = Billing::new(running);
+        billing.billed.set(SimTime::ZERO, 0);
+        billing.billed_from = from;
         billing
     }
 
@@ -118,6 +130,7 @@ impl Model {
             .filter(|i| i.up && i.life == Life::Serving)
             .count() as u64;
         let billing = &mut self.billing[station];
+        let billed = if now < billing.billed_from { 0 } else { billed };
         billing.billed.set(now, billed);
         billing.serving.set(now, serving);
         if let Some(scaler) = self.scalers.iter_mut().find(|s| s.station == station) {

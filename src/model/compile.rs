@@ -442,7 +442,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
         }
     }
     let scalers = build_scalers(scenario, &mut builder, &station_queue);
-    let billing = builder
+    let mut billing: IdVec<StationId, Billing> = builder
         .stations
         .iter()
         .map(|station| {
@@ -453,6 +453,16 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
             Billing::new(running as u64)
         })
         .collect();
+    // The shard nodes a reshard adds are billed from the reshard on.
+    for (database, state) in scenario.databases.iter().zip(&databases) {
+        let Some(reshard) = &database.reshard else {
+            continue;
+        };
+        for node in state.nodes.iter().filter(|node| node.shard.0 >= database.shards) {
+            let station = builder.instances[node.instance].station;
+            billing[station] = Billing::from(1, SimTime::ZERO + reshard.at);
+        }
+    }
 
     let source = match &scenario.workload.arrivals {
         Arrivals::Open { rate, keys } => Source::Open {
@@ -491,6 +501,13 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
     );
     geo.class_entries = class_entries;
     super::compile_cdn::place_edges(&mut geo, &cdns, builder.instances.len());
+    let traffic = super::traffic::Traffic::build(
+        scenario,
+        &builder.programs,
+        &builder.calls,
+        &endpoint_starts,
+        &geo,
+    );
     let mut fault_sources: IdVec<FaultSourceId, FaultSource> = (0..scenario.faults.len())
         .map(|index| {
             let instances = match &scenario.faults[index].target {
@@ -593,6 +610,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
         station_queue,
         scalers,
         billing,
+        traffic,
     }
 }
 

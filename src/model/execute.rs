@@ -108,7 +108,7 @@ impl Model {
             }
         };
         let geo_latency = if self.geo.enabled {
-            match self.geo_call_hop(parent, carry.user, instance, balancer) {
+            match self.geo_call_hop(parent, carry.user, instance, balancer, call.program) {
                 Some(latency) => latency,
                 None => {
                     // A partition between the caller's data center and the
@@ -272,7 +272,7 @@ impl Model {
         };
         let latency_site = balancer.latency_site;
         let geo_latency = if self.geo.enabled {
-            match self.geo_balancer_hop(balancer_id, instance) {
+            match self.geo_balancer_hop(balancer_id, instance, key) {
                 Some(latency) => latency,
                 None => {
                     self.frames.get_mut(key).expect("frame in flight").failure = Some(Cause::Unavailable);
@@ -283,6 +283,9 @@ impl Model {
         } else {
             SimDuration::ZERO
         };
+        if self.traffic.counts_balancer_bytes {
+            self.count_processed_bytes(key, balancer_id);
+        }
         self.instances[instance].assigned += 1;
         self.frames.get_mut(key).expect("frame in flight").instance = instance;
         let own_latency = if with_latency {
@@ -745,6 +748,9 @@ impl Model {
                 self.migration_step_done(frame, queue);
                 return;
             }
+        }
+        if self.geo.enabled {
+            self.count_reply_bytes(key);
         }
         // Fields, not the removed frame by value (see `finish`).
         let frame = self.frames.get(key).expect("frame in flight");

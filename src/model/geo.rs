@@ -277,12 +277,15 @@ impl Model {
         &mut self,
         balancer: BalancerId,
         instance: InstanceId,
+        key: SlabKey,
     ) -> Option<SimDuration> {
         let (from, to) = (self.geo.balancer_dc[balancer], self.geo.dc_of(instance));
         if self.geo.partitioned(from, to) {
             self.geo.partitioned_window[from] += 1;
             return None;
         }
+        let pc = self.frames.get(key).expect("frame in flight").pc;
+        self.count_forward_bytes(balancer, instance, pc);
         Some(self.geo.dc_latency(from, to))
     }
 
@@ -315,8 +318,9 @@ impl Model {
 
     /// The latency a call from `parent` (the user `user` when it is the
     /// root) to `instance`, or to `balancer` when it is not `NO_BALANCER`,
-    /// adds to its hop, or `None` when a partition stands between them.
-    /// Kept out of line: without geography the caller never comes here, and
+    /// adds to its hop, or `None` when a partition stands between them;
+    /// the call's request (its program starting at `program`) is counted
+    /// in the traffic between regions. Kept out of line: without geography the caller never comes here, and
     /// inlined, its hashing of the user was hoisted above the check.
     #[inline(never)]
     pub(super) fn geo_call_hop(
@@ -325,6 +329,7 @@ impl Model {
         user: u32,
         instance: InstanceId,
         balancer: BalancerId,
+        program: u32,
     ) -> Option<SimDuration> {
         let to = if balancer == NO_BALANCER {
             self.geo.dc_of(instance)
@@ -332,7 +337,9 @@ impl Model {
             self.geo.balancer_dc[balancer]
         };
         let to_region = self.geo.region_at(to, instance);
-        self.geo_call_latency(parent, user, to, to_region)
+        let latency = self.geo_call_latency(parent, user, to, to_region)?;
+        self.count_call_bytes(parent, to, program);
+        Some(latency)
     }
 
     /// The latency a call from `parent` (the user `user` when it is the

@@ -72,6 +72,7 @@ impl Model {
             self.hold_replication(database, node, seq);
             return None;
         }
+        self.count_replicated_bytes(database, from, to);
         Some(self.geo.dc_latency(from, to))
     }
 
@@ -149,6 +150,7 @@ impl Model {
                 self.databases[database].nodes[node].applier.held_from = 0;
                 let ship = self.databases[database].ship;
                 for seq in seqs {
+                    self.count_replicated_bytes(database, from, to);
                     let hop = self.sample_duration(ship) + link;
                     let applier = &mut self.databases[database].nodes[node].applier;
                     let arrival = (now + hop).max(applier.last_receive);

@@ -40,6 +40,7 @@ mod reshard;
 mod ring;
 mod sampler;
 mod semisync;
+mod traffic;
 mod warm;
 mod workload;
 
@@ -417,6 +418,8 @@ pub struct Model {
     /// Autoscalers, and per station the billing of its instances by up-time.
     scalers: IdVec<ScalerId, autoscale::Scaler>,
     billing: IdVec<StationId, autoscale::Billing>,
+    /// Message sizes, bytes between regions and through balancers.
+    traffic: traffic::Traffic,
 }
 
 impl Process for Model {

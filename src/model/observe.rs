@@ -169,6 +169,7 @@ impl Model {
         self.close_data_window(keep, now, time_s, series);
         self.close_geo_window(keep, elapsed, now, &closed, series);
         self.close_cdn_window(keep, now, time_s, series);
+        self.close_traffic_window(keep, time_s, series);
 
         for (index, balancer) in self.balancers.iter_enumerated_mut() {
             let scope = series.scope(&self.balancer_names[index]);
@@ -240,7 +241,8 @@ impl Model {
         let mut summary = Summary::default();
         let elapsed = self.kept_elapsed_ns;
         // Instances billed by up-time (instance-time running and up, × price);
-        // balancers and brokers for the whole measured time; CDNs by egress.
+        // balancers and brokers for the whole measured time (balancers also
+        // per GB processed); CDNs by egress; traffic between regions per GB.
         let cost: f64 = self
             .stations
             .iter()
@@ -249,15 +251,18 @@ impl Model {
             .sum::<f64>()
             + self
                 .balancers
-                .iter()
-                .map(|balancer| running_cost(balancer.price_per_hour, elapsed))
+                .iter_enumerated()
+                .map(|(id, balancer)| {
+                    running_cost(balancer.price_per_hour, elapsed) + self.traffic.balancer_cost(id)
+                })
                 .sum::<f64>()
             + self
                 .brokers
                 .iter()
                 .map(|broker| running_cost(broker.price_per_hour, elapsed))
                 .sum::<f64>()
-            + self.cdn_cost_usd();
+            + self.cdn_cost_usd()
+            + self.traffic.links_cost();
 
         let overall = &self.overall;
         let overall_latency = match self.per_class.as_slice() {
@@ -331,8 +336,13 @@ impl Model {
             if let Some(sessions) = &self.balancers[index].sessions {
                 summary.push(name, metric::SESSIONS_LOST, sessions.lost_total as f64);
             }
+            if self.traffic.counts_balancer_bytes {
+                let processed = self.traffic.processed_total[index];
+                summary.push(name, metric::PROCESSED_BYTES, processed as f64);
+            }
             let price = self.balancers[index].price_per_hour;
-            summary_cost(&mut summary, name, running_cost(price, elapsed), elapsed);
+            let cost = running_cost(price, elapsed) + self.traffic.balancer_cost(index);
+            summary_cost(&mut summary, name, cost, elapsed);
             if let Some(capacity) = self.balancers[index].capacity.as_deref() {
                 if let Some(cores) = capacity.cores {
                     summary.push(name, metric::CORES, cores as f64);
@@ -392,6 +402,7 @@ impl Model {
         }
         self.summary_data(&mut summary, elapsed);
         self.summary_geo(&mut summary, elapsed);
+        self.summary_traffic(&mut summary, elapsed);
         self.summary_cdn(&mut summary, elapsed);
         self.summary_queues(&mut summary, elapsed);
         self.summary_scalers(&mut summary, elapsed);

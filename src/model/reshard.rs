@@ -19,6 +19,7 @@ impl Model {
         let plan = state.reshard.expect("a reshard event has a plan");
         let new = Layout::new(plan.shards, state.layout.sharding);
         let old = std::mem::replace(&mut state.layout, new);
+        let old_shards = old.shards;
         let mut positions = KeyTable::new(state.keys, u32::MAX);
         let moved: Vec<u32> = (0..state.keys)
             .filter(|&key| old.shard_of(key, state.keys) != state.layout.shard_of(key, state.keys))
@@ -43,6 +44,16 @@ impl Model {
             done: 0,
         });
         let name = state.name.clone();
+        // The nodes of the shards added start now, and their billing.
+        let added: Vec<_> = self.databases[database]
+            .nodes
+            .iter()
+            .filter(|node| node.shard.0 as usize >= old_shards)
+            .map(|node| self.instances[node.instance].station)
+            .collect();
+        for station in added {
+            self.rebill(station, queue.now());
+        }
         self.log(queue.now(), "reshard_start", &name, detail);
         if finished {
             self.log(queue.now(), "reshard_done", &name, String::new());

@@ -52,6 +52,10 @@ section! {
     pub struct LinkKeys {
         /// The one-way latency.
         latency: SimDuration = required("\"80ms\""), section::Duration;
+        /// US dollars per GB (10^9 bytes) sent between the two regions, each way; absent, the
+        /// network's `price_per_gb_between_regions`.
+        price_per_gb: Option<f64> = optional("[network] price_per_gb_between_regions"),
+            section::NonNegativeNumber;
     }
 }
 
@@ -158,6 +162,19 @@ impl Geo {
             .map_or(SimDuration::ZERO, |link| link.keys.latency)
     }
 
+    /// US dollars per GB sent between two regions: free within one, the
+    /// link's `price_per_gb` between two, else `default` (the network's).
+    pub fn price_per_gb(&self, a: RegionId, b: RegionId, default: f64) -> f64 {
+        if a == b {
+            return 0.0;
+        }
+        self.links
+            .iter()
+            .find(|link| (link.a == a && link.b == b) || (link.a == b && link.b == a))
+            .and_then(|link| link.keys.price_per_gb)
+            .unwrap_or(default)
+    }
+
     /// Every target of DNS name `dns`, whose first target is `target`.
     pub fn dns_targets(&self, dns: DnsId, target: DnsTarget) -> Vec<DnsTarget> {
         match self.dns(dns) {
@@ -243,6 +260,7 @@ mod tests {
                 b: EU,
                 keys: LinkKeys {
                     latency: SimDuration::from_millis(40),
+                    price_per_gb: None,
                 },
             }],
             datacenters: IdVec::from_vec(vec![

@@ -16,6 +16,7 @@ mod dump_geo;
 pub mod files;
 pub mod geo;
 pub mod ids;
+mod pricing;
 pub mod source;
 pub mod types;
 pub mod units;

@@ -408,6 +408,13 @@ section! {
         default: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
         /// One-way latency between a user and the entry point.
         client: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
+        /// US dollars per GB (10^9 bytes) of traffic between data centers in two different regions
+        /// (a `[[network.link]]`'s `price_per_gb` overrides it for its two regions); traffic within
+        /// a region is free. The default is AWS's charge for data sent to another region from most
+        /// US and European regions, $0.02 per GB, billed once, at the sending region (EC2 data
+        /// transfer pricing, as summarized in December 2026; US East N. Virginia to Ohio is $0.01,
+        /// Asia-Pacific and South America up to $0.09): a default to check against your provider.
+        price_per_gb_between_regions: f64 = default(0.02), section::NonNegativeNumber;
     }
 }
 
@@ -543,8 +550,17 @@ section! {
         /// US dollars per hour the balancer runs, whatever its load. The default is a managed
         /// balancer's hourly charge: an AWS Application Load Balancer in US East (N. Virginia),
         /// $0.0225 per ALB-hour (AWS Elastic Load Balancing pricing, as cited in May 2026); its
-        /// per-LCU charge (connections, processed bytes) is not modeled. 0 leaves it unpriced.
+        /// per-LCU charge is `price_per_gb`. 0 leaves it unpriced.
         price_per_hour: f64 = default(0.0225), section::NonNegativeNumber;
+        /// US dollars per GB (10^9 bytes) the balancer processes: each call it forwards counts the
+        /// `request_size` and `response_size` of the endpoint called (0 for an endpoint without
+        /// them). The default is the processed-bytes dimension of an AWS Application Load
+        /// Balancer's LCU in US East (N. Virginia): $0.008 per LCU-hour, one LCU being 1 GB per
+        /// hour for instance targets (ELB pricing, as summarized in December 2026). AWS bills the
+        /// largest of four dimensions per hour; new connections, active connections and rule
+        /// evaluations are not modeled, so this is the charge when bytes dominate. GCP and Azure
+        /// bill data processed per GB: set their price here.
+        price_per_gb: f64 = default(0.008), section::NonNegativeNumber;
     }
 }
 
@@ -668,6 +684,13 @@ section! {
     pub struct EndpointKeys {
         /// CPU time of the endpoint itself (on a speed-1 core), spent first.
         service: Dist = required("{ dist = \"exp\", mean = \"2ms\" }"), section::DurationDist;
+        /// Bytes a call to the endpoint sends (`"2KiB"`): counted in traffic between regions and
+        /// through balancers. Without it a call sends 0 bytes, and `validate` and `run` say so
+        /// when traffic between regions is priced.
+        request_size: Option<u64> = optional(), section::ByteSize;
+        /// Bytes the endpoint's reply carries (`"16KiB"`); a failed call's reply carries none.
+        /// Without it, 0, as for `request_size`.
+        response_size: Option<u64> = optional(), section::ByteSize;
     }
 }
 

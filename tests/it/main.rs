@@ -43,5 +43,6 @@ mod schema;
 mod semi_sync;
 mod sessions;
 mod sweeps;
+mod traffic_cost;
 mod tutorial;
 mod warm_ttl;

@@ -73,7 +73,8 @@ pub struct Database {
     pub sharding: Option<Sharding>,
     /// `{ at = "5m", shards = 8, rate = "1000/s" }`: change the shard count during the run;
     /// the keys that move are copied at `rate` (a read on the old primary and a write on the
-    /// new one each, real load), and served from their old shard until copied.
+    /// new one each, real load), and served from their old shard until copied. The nodes of
+    /// the shards it adds start at `at` and are billed from then on.
     pub reshard: Option<Reshard>,
     /// The data center its primaries stand in.
     #[schemars(extend("x-default-text" = "everywhere"))]
