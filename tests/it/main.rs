@@ -1,5 +1,6 @@
 //! End-to-end tests, one binary with a module per behaviour.
 
+mod dot;
 mod support;
 
 mod analytic;
