@@ -11,6 +11,7 @@ mod cdn;
 mod cdn_regions;
 mod charts;
 mod cli;
+mod closed_pipe;
 mod compare;
 mod conservation;
 mod cost;
