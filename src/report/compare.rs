@@ -150,11 +150,7 @@ impl Comparison {
             &mut out,
             ["variant", "scope", "metric", "value", "diff", "diff_pct"],
         );
-        let exact = |value: Option<f64>| {
-            value
-                .filter(|v| v.is_finite())
-                .map_or(String::new(), |v| format!("{v}"))
-        };
+        let exact = |value: Option<f64>| value.map_or(String::new(), super::tables::number);
         for row in &self.rows {
             for (index, variant) in self.variants.iter().enumerate() {
                 let (diff, pct) = if index == 0 {
