@@ -127,6 +127,11 @@ pub struct RunArgs {
     /// (default: all cores); results do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Print the analytic estimate (M/M/c per station) beside the simulated
+    /// values even when they agree; without it, the table is printed only
+    /// when they disagree beyond its tolerances.
+    #[arg(long)]
+    pub estimate: bool,
 }
 
 #[derive(Args, Debug)]
