@@ -139,3 +139,23 @@ pub struct ValidateArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
 }
+
+/// How `compare`, `sweep` and `plan` print their tables (`--format`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TableFormat {
+    /// Aligned columns for the terminal.
+    #[default]
+    Text,
+    /// Markdown pipe tables, to paste into a design document.
+    Md,
+}
+
+impl TableFormat {
+    /// `table` in this format.
+    pub fn render(self, table: &capsim::report::text_table::TextTable) -> String {
+        match self {
+            TableFormat::Text => table.text(),
+            TableFormat::Md => table.markdown(),
+        }
+    }
+}

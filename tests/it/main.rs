@@ -45,3 +45,4 @@ mod semi_sync;
 mod sessions;
 mod sweeps;
 mod tutorial;
+mod units;
