@@ -102,7 +102,7 @@ mod tests {
     fn text_aligns_text_left_and_numbers_right() {
         assert_eq!(
             sample().text(),
-            "station  p99 ms    errors\nweb|a      12.5   0.100 %\ndb                12.000 %\n"
+            "station  p99 ms    errors\nweb|a      12.5   0.100 %\ndb               12.000 %\n"
         );
     }
 
