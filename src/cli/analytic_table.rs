@@ -1,6 +1,9 @@
 //! The analytic estimate as `validate` and `run` print it: a short table per
 //! station (ρ, estimated wait; beside the simulated values after a run) and
-//! the disagreements beyond the stated tolerances.
+//! the disagreements beyond the stated tolerances. After a run the table is
+//! printed only when a row disagrees (ρ off by more than
+//! `UTILIZATION_TOLERANCE`, or a wait or the mean latency off by more than
+//! `TIME_FACTOR_TOLERANCE`× and `TIME_FLOOR_MS`), or with `--estimate`.
 
 use capsim::scenario::Scenario;
 use capsim::study::analytic::{
@@ -48,10 +51,14 @@ pub fn print_estimate(scenario: &Scenario) {
     }
 }
 
-/// `run`: the estimate beside the simulated values, with disagreements.
-pub fn print_comparison(scenario: &Scenario, simulated: &Lookup) {
+/// `run`: the estimate beside the simulated values, with disagreements;
+/// nothing when they agree, unless `always` (`--estimate`).
+pub fn print_comparison(scenario: &Scenario, simulated: &Lookup, always: bool) {
     let estimate = analytic::estimate(scenario);
     let rows = analytic::compare(&estimate, simulated);
+    if !always && rows.iter().all(|row| row.disagreement.is_none()) {
+        return;
+    }
     say!("{}", headline(scenario, &estimate));
     say!(
         "  {:<24} {:>8} {:>8} {:>12} {:>12}",

@@ -127,10 +127,35 @@ pub struct RunArgs {
     /// (default: all cores); results do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Print the analytic estimate (M/M/c per station) beside the simulated
+    /// values even when they agree; without it, the table is printed only
+    /// when they disagree beyond its tolerances.
+    #[arg(long)]
+    pub estimate: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
+}
+
+/// How `compare`, `sweep` and `plan` print their tables (`--format`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TableFormat {
+    /// Aligned columns for the terminal.
+    #[default]
+    Text,
+    /// Markdown pipe tables, to paste into a design document.
+    Md,
+}
+
+impl TableFormat {
+    /// `table` in this format.
+    pub fn render(self, table: &capsim::report::text_table::TextTable) -> String {
+        match self {
+            TableFormat::Text => table.text(),
+            TableFormat::Md => table.markdown(),
+        }
+    }
 }

@@ -59,6 +59,10 @@ pub struct CompareArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// How to print the table: aligned `text`, or `md` (a Markdown table
+    /// to paste into a document).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: super::args::TableFormat,
 }
 
 /// A scenario or variant to run: its name and how to load it.
@@ -163,7 +167,14 @@ pub fn compare(arguments: CompareArgs) -> Outcome {
             comparison.variants.join(" vs "),
             comparison.variants[0]
         );
-        say_raw!("{}", comparison.text_table());
+        let md = arguments.format == super::args::TableFormat::Md;
+        if md {
+            say!();
+        }
+        say_raw!("{}", arguments.format.render(&comparison.table()));
+        if md {
+            say!();
+        }
         say!(
             "results in {}/ ({COMPARE_CSV}, {COMPARE_HTML}, charts/, and a folder per variant)",
             arguments.out.display()

@@ -36,6 +36,10 @@ pub struct MergeArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// How to print the table: aligned `text`, or `md` (a Markdown table
+    /// to paste into a document).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: super::args::TableFormat,
 }
 
 /// One shard read back.
@@ -163,5 +167,12 @@ pub fn merge(arguments: MergeArgs) -> Outcome {
     let manifest = folders[0].manifest.whole();
     let resolved = folders[0].resolved.clone();
     let table = SweepTable::merge(folders.into_iter().map(|folder| folder.table).collect());
-    super::sweep::write_whole(&out, &resolved, &manifest, &table, arguments.quiet)
+    super::sweep::write_whole(
+        &out,
+        &resolved,
+        &manifest,
+        &table,
+        arguments.quiet,
+        arguments.format,
+    )
 }

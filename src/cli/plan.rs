@@ -7,15 +7,17 @@ use std::path::PathBuf;
 use clap::Args;
 
 use capsim::report::OutDir;
+use capsim::report::html::{error_percent, is_error_rate};
 use capsim::report::plan_files::write_plan;
+use capsim::report::text_table::TextTable;
 use capsim::results::knobs::{self, Knob};
-use capsim::results::plan::{Headroom, Outcome, Plan, PlanStep};
+use capsim::results::plan::{Headroom, Outcome, Plan, PlanStep, SloCheck};
 use capsim::scenario::dump::resolved;
 use capsim::scenario::units::parse_rate;
 use capsim::scenario::{Scenario, load_file_with};
 use capsim::study::plan::{self, PlanError, PlanSettings};
 
-use super::args::ScenarioArgs;
+use super::args::{ScenarioArgs, TableFormat};
 use super::outcome::{self, Failure};
 use super::{load, threads};
 
@@ -65,6 +67,10 @@ pub struct PlanArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// How to print the table: aligned `text`, or `md` (a Markdown table
+    /// to paste into a document).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: super::args::TableFormat,
 }
 
 fn invalid(message: impl std::fmt::Display) -> Failure {
@@ -117,6 +123,9 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
             .map_err(|error| error.to_string())
     };
     let quiet = arguments.quiet;
+    // Steps stream as they are simulated in text; in Markdown they are one
+    // table at the end.
+    let stream = !quiet && arguments.format == TableFormat::Text;
     if !quiet {
         say!(
             "planning `{}` for {} ({:.1} requests/s), {} replications per configuration:",
@@ -129,7 +138,7 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
     let knob_list = knobs.clone();
     let result = threads::install(arguments.threads, || {
         plan::plan(&base, &knobs, &settings, &build, &|| {}, &mut |step| {
-            if !quiet {
+            if stream {
                 print_step(&knob_list, step);
             }
         })
@@ -188,6 +197,11 @@ fn finish(
     if let Err(error) = written {
         return Err(super::output::write_failed(&arguments.out, &error));
     }
+    if !arguments.quiet && arguments.format == TableFormat::Md {
+        say!();
+        say_raw!("{}", steps_table(plan).markdown());
+        say!();
+    }
     match &plan.outcome {
         Outcome::Met { step, headroom } => {
             if !arguments.quiet {
@@ -212,6 +226,81 @@ fn values(knobs: &[Knob], values: &[u32]) -> String {
         .join(" ")
 }
 
+/// An SLO's measured value: an error rate in percent, anything else with
+/// four decimals.
+fn slo_value(check: &SloCheck, value: f64) -> String {
+    if is_error_rate(&check.slo.metric) {
+        error_percent(value)
+    } else {
+        format!("{value:.4}")
+    }
+}
+
+/// How a step fared on one SLO: `met (mean 115.5531, bound 115.6986)`.
+fn verdict(check: &SloCheck) -> String {
+    let mark = if check.met { "met" } else { "MISSED" };
+    if check.bound.is_finite() {
+        format!(
+            "{mark} (mean {}, bound {})",
+            slo_value(check, check.mean),
+            slo_value(check, check.bound)
+        )
+    } else {
+        format!("{mark} (not measured)")
+    }
+}
+
+/// Every step of the plan as one table (`--format md`): the knobs' values,
+/// the cost, each SLO's verdict, the busiest station and why.
+fn steps_table(plan: &Plan) -> TextTable {
+    let mut headers = vec!["step".to_owned(), "phase".to_owned()];
+    headers.extend(plan.knobs.iter().map(|knob| knob.path()));
+    headers.push("$/month".to_owned());
+    let slos: Vec<String> = plan
+        .steps
+        .first()
+        .map(|step| {
+            step.evaluation
+                .checks
+                .iter()
+                .map(|c| c.slo.text.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    headers.extend(slos.iter().cloned());
+    headers.extend(["busiest".to_owned(), "why".to_owned()]);
+    let mut numeric = vec![true, false];
+    numeric.extend(plan.knobs.iter().map(|_| true));
+    numeric.push(true);
+    numeric.extend(slos.iter().map(|_| false));
+    numeric.extend([false, false]);
+    let rows = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(index, step)| {
+            let evaluation = &step.evaluation;
+            let mut row = vec![(index + 1).to_string(), step.phase.name().to_owned()];
+            row.extend(step.values.iter().map(u32::to_string));
+            row.push(format!("{:.2}", evaluation.cost_per_month_usd));
+            row.extend(evaluation.checks.iter().map(verdict));
+            row.push(evaluation.busiest.as_ref().map_or(String::new(), |b| {
+                format!("{} {} {:.0}%", b.station, b.metric, 100.0 * b.utilization)
+            }));
+            row.push(match &evaluation.failure {
+                Some(failure) => format!("{} (runs failed: {failure})", step.reason),
+                None => step.reason.clone(),
+            });
+            row
+        })
+        .collect();
+    TextTable {
+        headers,
+        rows,
+        numeric,
+    }
+}
+
 fn print_step(knobs: &[Knob], step: &PlanStep) {
     let evaluation = &step.evaluation;
     say!(
@@ -223,17 +312,7 @@ fn print_step(knobs: &[Knob], step: &PlanStep) {
     let checks: Vec<String> = evaluation
         .checks
         .iter()
-        .map(|check| {
-            let mark = if check.met { "met" } else { "MISSED" };
-            if check.bound.is_finite() {
-                format!(
-                    "{} {mark} (mean {:.4}, bound {:.4})",
-                    check.slo.text, check.mean, check.bound
-                )
-            } else {
-                format!("{} {mark} (not measured)", check.slo.text)
-            }
-        })
+        .map(|check| format!("{} {}", check.slo.text, verdict(check)))
         .collect();
     say!("        {}", checks.join("; "));
     if let Some(b) = &evaluation.busiest {
@@ -252,15 +331,21 @@ fn print_step(knobs: &[Knob], step: &PlanStep) {
 
 fn print_answer(arguments: &PlanArgs, plan: &Plan, step: usize, headroom: Option<&Headroom>) {
     let answer = &plan.steps[step];
+    // In Markdown the answer's lines are a list.
+    let item = if arguments.format == TableFormat::Md {
+        "- "
+    } else {
+        "  "
+    };
     say!(
         "cheapest configuration meeting every SLO with 95% confidence ({} configurations simulated):",
         plan.steps.len()
     );
-    say!("  {}", values(&plan.knobs, &answer.values));
-    say!("  cost ${:.2}/month", answer.evaluation.cost_per_month_usd);
+    say!("{item}{}", values(&plan.knobs, &answer.values));
+    say!("{item}cost ${:.2}/month", answer.evaluation.cost_per_month_usd);
     if let Some(headroom) = headroom {
         say!(
-            "  headroom: busiest {} {} {:.0}% — by the utilization law the load can grow ×{:.2} before it saturates",
+            "{item}headroom: busiest {} {} {:.0}% — by the utilization law the load can grow ×{:.2} before it saturates",
             headroom.busiest.station,
             headroom.busiest.metric,
             100.0 * headroom.busiest.utilization,
@@ -269,28 +354,29 @@ fn print_answer(arguments: &PlanArgs, plan: &Plan, step: usize, headroom: Option
     }
     for check in &answer.evaluation.checks {
         say!(
-            "  {}: bound {:.4}, margin {:.1}% of the threshold",
+            "{item}{}: bound {}, margin {:.1}% of the threshold",
             check.slo.text,
-            check.bound,
+            slo_value(check, check.bound),
             100.0 * check.margin()
         );
     }
     let patch = plan.patch();
     if patch.is_empty() {
-        say!("  the scenario as given is already this configuration");
+        say!("{item}the scenario as given is already this configuration");
     } else {
         let sets: Vec<String> = patch
             .iter()
             .map(|&(index, value)| format!("--set {}", plan.knobs[index].assignment(value)))
             .collect();
         say!(
-            "  patch ({}/patch.toml), or on the command line: {}",
+            "{item}patch ({}/patch.toml), or on the command line: {}",
             arguments.out.display(),
             sets.join(" ")
         );
     }
     say!(
-        "results in {}/ (plan.csv, patch.toml, scenario.resolved.toml, summary.csv)",
+        "{}results in {}/ (plan.csv, patch.toml, scenario.resolved.toml, summary.csv)",
+        item.trim_start(),
         arguments.out.display()
     );
 }

@@ -69,7 +69,7 @@ pub fn print_verdicts(verdicts: &[Verdict]) {
                 verdict.slo.text,
                 verdict.slo.scope,
                 verdict.slo.metric,
-                capsim::report::html::number(value)
+                capsim::report::html::metric_text(&verdict.slo.metric, value)
             ),
             None => say!(
                 "  SLO {}  {outcome} (the run has no {}/{})",

@@ -33,7 +33,7 @@ pub fn run(arguments: &RunArgs, scenario: &Scenario, slos: &[Slo], out: &OutDir)
         print_summary(scenario, &replicated, &arguments.out);
         super::render::print_verdicts(&rendered.verdicts);
         let means = |scope: &str, metric: &str| replicated.summary.mean(scope, metric);
-        super::analytic_table::print_comparison(scenario, &means);
+        super::analytic_table::print_comparison(scenario, &means, arguments.estimate);
     }
     Ok(())
 }

@@ -70,7 +70,7 @@ pub fn run(arguments: RunArgs) -> Outcome {
         print_summary(scenario, &result, &arguments.out);
         super::render::print_verdicts(&rendered.verdicts);
         let simulated = capsim::study::analytic::lookup(&result.summary);
-        super::analytic_table::print_comparison(scenario, &simulated);
+        super::analytic_table::print_comparison(scenario, &simulated, arguments.estimate);
     }
     Ok(())
 }

@@ -1,10 +1,8 @@
 //! `capsim schema`: prints the JSON Schema of the scenario format.
 
-use std::io::Write;
-
 use clap::Args;
 
-use super::outcome::{Failure, Outcome};
+use super::outcome::Outcome;
 
 pub const AFTER_HELP: &str = "Examples:\n  \
 capsim schema > schema/capsim-scenario.schema.json\n\n\
@@ -15,14 +13,9 @@ see \"Editor support\" in README.md (Taplo / Even Better TOML, `#:schema` direct
 #[derive(Args, Debug)]
 pub struct SchemaArgs {}
 
+/// Prints the schema through `say_raw!`, so a reader that goes away
+/// (`capsim schema | head`) ends the command quietly with exit 0.
 pub fn schema(_arguments: SchemaArgs) -> Outcome {
-    let text = capsim::scenario::schema::schema_text();
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Ok(()) => Ok(()),
-        Err(error) => {
-            eprintln!("error: cannot write the schema: {error}");
-            Err(Failure::Failed)
-        }
-    }
+    say_raw!("{}", capsim::scenario::schema::schema_text());
+    Ok(())
 }

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use capsim::report::OutDir;
 use capsim::report::study_files::{SWEEP_FILES, write_shard, write_sweep};
+use capsim::report::text_table::TextTable;
 use capsim::results::axis::{self, Axis};
 use capsim::results::shard::{self, Shard, ShardSource};
 use capsim::results::sweep::{self, Point, PointOutcome, SweepManifest, SweepTable};
@@ -18,7 +19,7 @@ use capsim::scenario::dump::{Resolved, resolved};
 use capsim::scenario::{Scenario, ScenarioError, load_file_with};
 use capsim::study;
 
-use super::args::ScenarioArgs;
+use super::args::{ScenarioArgs, TableFormat};
 use super::count_progress::CountProgress;
 use super::outcome::{Failure, Outcome};
 use super::{load, report_invalid, threads};
@@ -62,6 +63,10 @@ pub struct SweepArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// How to print the table: aligned `text`, or `md` (a Markdown table
+    /// to paste into a document).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: super::args::TableFormat,
 }
 
 pub fn sweep(arguments: SweepArgs) -> Outcome {
@@ -129,7 +134,14 @@ impl Study<'_> {
             Some((shard, source)) => {
                 write_shard_folder(arguments, self.out, &resolved, &manifest, &table, shard, source)
             }
-            None => write_whole(self.out, &resolved, &manifest, &table, arguments.quiet),
+            None => write_whole(
+                self.out,
+                &resolved,
+                &manifest,
+                &table,
+                arguments.quiet,
+                arguments.format,
+            ),
         }
     }
 
@@ -231,15 +243,17 @@ pub fn write_whole(
     manifest: &SweepManifest,
     table: &SweepTable,
     quiet: bool,
+    format: TableFormat,
 ) -> Outcome {
     let analysis = analyse(manifest, table);
     if let Err(error) = write_sweep(out, resolved, manifest, table, &analysis) {
         return Err(super::output::write_failed(out.path(), &error));
     }
     if !quiet {
-        print_analysis(manifest, &analysis);
+        print_analysis(manifest, &analysis, format);
+        let bullet = if format == TableFormat::Md { "- " } else { "" };
         say!(
-            "results in {}/ ({}, charts/)",
+            "{bullet}results in {}/ ({}, charts/)",
             out.path().display(),
             SWEEP_FILES
                 .iter()
@@ -259,7 +273,53 @@ fn cell(value: Option<f64>, scale: f64, decimals: usize) -> String {
     }
 }
 
-fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis) {
+/// The table of points: one row per point (throughput, p99, errors in
+/// percent, bottleneck, and the knee's reason on the knee's row).
+fn points_table(manifest: &SweepManifest, analysis: &SweepAnalysis) -> TextTable {
+    let headers = [
+        "point",
+        "values",
+        "throughput/s",
+        "p99 ms",
+        "errors %",
+        "bottleneck",
+        "knee",
+    ];
+    let rows = analysis
+        .points
+        .iter()
+        .map(|point| {
+            let values = sweep::value_indices(&manifest.axes, point.point)
+                .into_iter()
+                .zip(&manifest.axes)
+                .map(|(value, axis)| axis.values[value].clone())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let mean = |scope: &str, metric: &str| point.summary.mean(scope, metric);
+            let bottleneck = match (&point.bottleneck, point.failed) {
+                (_, true) => "runs failed".to_owned(),
+                (Some(b), false) => format!("{} {} {:.0}%", b.station, b.metric, 100.0 * b.utilization),
+                (None, false) => "-".to_owned(),
+            };
+            vec![
+                point.point.to_string(),
+                values,
+                cell(mean("overall", metric::THROUGHPUT_RPS.name), 1.0, 1),
+                cell(mean("overall", metric::LATENCY_P99_MS.name), 1.0, 1),
+                cell(mean("overall", metric::ERROR_RATE.name), 100.0, 3),
+                bottleneck,
+                point.knee.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    TextTable {
+        headers: headers.map(String::from).to_vec(),
+        rows,
+        numeric: vec![true, false, true, true, true, false, false],
+    }
+}
+
+fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis, format: TableFormat) {
     say!(
         "{}: {} points × {} replication{} (x: {})",
         manifest.scenario,
@@ -268,40 +328,43 @@ fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis) {
         if manifest.replications == 1 { "" } else { "s" },
         analysis.x_label
     );
-    say!(
-        "  {:>5}  {:<32} {:>12} {:>10} {:>8}  bottleneck",
-        "point",
-        "values",
-        "throughput/s",
-        "p99 ms",
-        "errors%"
-    );
-    for point in &analysis.points {
-        let values = sweep::value_indices(&manifest.axes, point.point)
-            .into_iter()
-            .zip(&manifest.axes)
-            .map(|(value, axis)| axis.values[value].clone())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let mean = |scope: &str, metric: &str| point.summary.mean(scope, metric);
-        let bottleneck = match (&point.bottleneck, point.failed) {
-            (_, true) => "runs failed".to_owned(),
-            (Some(b), false) => format!("{} {} {:.0}%", b.station, b.metric, 100.0 * b.utilization),
-            (None, false) => "-".to_owned(),
-        };
-        let knee = point
-            .knee
-            .as_ref()
-            .map_or(String::new(), |why| format!("  ◀ knee: {why}"));
-        say!(
-            "  {:>5}  {:<32} {:>12} {:>10} {:>8}  {bottleneck}{knee}",
-            point.point,
-            values,
-            cell(mean("overall", metric::THROUGHPUT_RPS.name), 1.0, 1),
-            cell(mean("overall", metric::LATENCY_P99_MS.name), 1.0, 1),
-            cell(mean("overall", metric::ERROR_RATE.name), 100.0, 3),
-        );
+    let table = points_table(manifest, analysis);
+    match format {
+        TableFormat::Md => {
+            say!();
+            say_raw!("{}", table.markdown());
+            say!();
+        }
+        TableFormat::Text => {
+            say!(
+                "  {:>5}  {:<32} {:>12} {:>10} {:>8}  bottleneck",
+                "point",
+                "values",
+                "throughput/s",
+                "p99 ms",
+                "errors%"
+            );
+            for row in &table.rows {
+                let knee = if row[6].is_empty() {
+                    String::new()
+                } else {
+                    format!("  ◀ knee: {}", row[6])
+                };
+                say!(
+                    "  {:>5}  {:<32} {:>12} {:>10} {:>8}  {}{knee}",
+                    row[0],
+                    row[1],
+                    row[2],
+                    row[3],
+                    row[4],
+                    row[5]
+                );
+            }
+        }
     }
+    // In Markdown the lines after the table are a list (consecutive lines
+    // would run together into one paragraph).
+    let bullet = if format == TableFormat::Md { "- " } else { "" };
     for group in &analysis.groups {
         let name = if group.label.is_empty() {
             String::new()
@@ -315,9 +378,12 @@ fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis) {
                     .bottleneck
                     .as_ref()
                     .map_or("-".to_owned(), |b| b.station.clone());
-                say!("knee{name}: point {knee} (x = {}), bottleneck {station}", point.x);
+                say!(
+                    "{bullet}knee{name}: point {knee} (x = {}), bottleneck {station}",
+                    point.x
+                );
             }
-            None => say!("knee{name}: none within the sweep"),
+            None => say!("{bullet}knee{name}: none within the sweep"),
         }
     }
     for result in &analysis.usl {
@@ -336,7 +402,7 @@ fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis) {
             "no predicted peak (κ = 0)".to_owned()
         };
         say!(
-            "USL fit of throughput vs {}{group} ({} of {} points, those that fell behind their load): \
+            "{bullet}USL fit of throughput vs {}{group} ({} of {} points, those that fell behind their load): \
              λ = {:.1}/s per instance, σ = {:.4}, κ = {:.5}, {peak}, R² = {:.3}",
             result.path,
             result.fitted.len(),

@@ -908,7 +908,7 @@ fn starting_rate(scenario: &Scenario) -> f64 {
             scenario.workload.diurnal.as_ref(),
         )
         .rate_per_second(SimTime::ZERO),
-        Arrivals::Closed { users, think } => *users as f64 / (think.mean() / 1e9).max(1e-9),
+        Arrivals::Closed(closed) => closed.users as f64 / (closed.think.mean() / 1e9).max(1e-9),
     }
 }
 

@@ -9,11 +9,10 @@
 //! have different names. A value a run lacks is blank, and so are its
 //! differences.
 
-use std::fmt::Write;
-
 use super::bottleneck::bottleneck;
-use super::html::{number, signed};
+use super::html::{metric_diff_text, metric_text};
 use super::run_data::RunData;
+use super::text_table::TextTable;
 use crate::metrics::catalog as metric;
 
 /// One metric across runs.
@@ -116,27 +115,38 @@ impl Comparison {
         overall.chain(components).collect()
     }
 
-    /// The key rows as an aligned text table: each run's value, and for
-    /// every run after the first its difference and relative difference.
-    pub fn text_table(&self) -> String {
+    /// The key rows as a table: each run's value, and for every run after
+    /// the first its difference and relative difference (error rates in
+    /// percent and percentage points).
+    pub fn table(&self) -> TextTable {
         let mut headers = vec!["scope".to_owned(), "metric".to_owned(), self.variants[0].clone()];
         for name in &self.variants[1..] {
             headers.extend([name.clone(), "diff".to_owned(), "diff %".to_owned()]);
         }
-        let mut lines: Vec<Vec<String>> = vec![headers];
+        let mut rows = Vec::new();
         for row in self.key_rows() {
             let mut line = vec![row.scope.clone(), row.metric.clone(), cell(row, 0)];
             for index in 1..self.variants.len() {
                 line.push(cell(row, index));
-                line.push(signed(row.diff(index)));
+                line.push(metric_diff_text(&row.metric, row.diff(index)));
                 line.push(
                     row.diff_pct(index)
                         .map_or(String::new(), |pct| format!("{pct:+.1} %")),
                 );
             }
-            lines.push(line);
+            rows.push(line);
         }
-        align(&lines)
+        let numeric = (0..headers.len()).map(|column| column >= 2).collect();
+        TextTable {
+            headers,
+            rows,
+            numeric,
+        }
+    }
+
+    /// The key rows as an aligned text table (`table`).
+    pub fn text_table(&self) -> String {
+        self.table().text()
     }
 
     /// Every row as tidy CSV: `variant,scope,metric,value,diff,diff_pct`,
@@ -150,11 +160,7 @@ impl Comparison {
             &mut out,
             ["variant", "scope", "metric", "value", "diff", "diff_pct"],
         );
-        let exact = |value: Option<f64>| {
-            value
-                .filter(|v| v.is_finite())
-                .map_or(String::new(), |v| format!("{v}"))
-        };
+        let exact = |value: Option<f64>| value.map_or(String::new(), super::tables::number);
         for row in &self.rows {
             for (index, variant) in self.variants.iter().enumerate() {
                 let (diff, pct) = if index == 0 {
@@ -179,9 +185,9 @@ impl Comparison {
     }
 }
 
-/// A value with its note: `0.7415 (server CPU)`.
+/// A value with its note: `0.7415 (server CPU)`; an error rate in percent.
 pub fn cell(row: &ComparisonRow, index: usize) -> String {
-    let value = row.values[index].map_or("-".to_owned(), number);
+    let value = row.values[index].map_or("-".to_owned(), |value| metric_text(&row.metric, value));
     match &row.notes[index] {
         Some(note) => format!("{value} ({note})"),
         None => value,
@@ -208,36 +214,6 @@ fn bottleneck_rows(runs: &[RunData]) -> Vec<ComparisonRow> {
         row(metric::QUEUE_LEN_MEAN.name, |load| load.queue_len_mean),
         row(metric::WAIT_MEAN_MS.name, |load| load.wait_mean_ms),
     ]
-}
-
-/// Pads columns: text columns left-aligned, the rest right-aligned.
-fn align(lines: &[Vec<String>]) -> String {
-    let columns = lines.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            lines
-                .iter()
-                .filter_map(|l| l.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for line in lines {
-        let mut text = String::new();
-        for (column, value) in line.iter().enumerate() {
-            let pad = widths[column] - value.chars().count();
-            if column < 2 {
-                let _ = write!(text, "{value}{}  ", " ".repeat(pad));
-            } else {
-                let _ = write!(text, "{}{value}  ", " ".repeat(pad));
-            }
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 #[cfg(test)]
@@ -309,6 +285,27 @@ mod tests {
         );
         assert!(table.contains("bottleneck  utilization"));
         assert!(table.contains("0.7400 (server CPU)"));
+        // Error rates in percent, their differences in percentage points.
+        let errors = lines.iter().find(|l| l.contains("error_rate")).unwrap();
+        assert_eq!(
+            errors.split_whitespace().collect::<Vec<_>>(),
+            [
+                "overall",
+                "error_rate",
+                "0.000",
+                "%",
+                "1.000",
+                "%",
+                "+1.000",
+                "pp"
+            ]
+        );
+        let markdown = sample().table().markdown();
+        assert!(markdown.starts_with("| scope | metric | one | two | diff | diff % |\n| --- | --- | ---: |"));
+        assert!(
+            markdown.contains("| overall | error_rate | 0.000 % | 1.000 % | +1.000 pp | |\n"),
+            "{markdown}"
+        );
     }
 
     #[test]

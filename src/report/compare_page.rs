@@ -11,7 +11,7 @@ use std::fmt::Write;
 use super::bottleneck::bottleneck;
 use super::chart::{Figure, LineChart, Series};
 use super::compare::{Comparison, cell};
-use super::html::{self, escape, raw, section, signed, table, text};
+use super::html::{self, escape, raw, section, table, text};
 use super::run_charts::{NamedFigure, TimeAxis};
 use super::run_data::RunData;
 use crate::metrics::catalog as metric;
@@ -164,7 +164,10 @@ impl ComparePage<'_> {
                 ];
                 for index in 1..variants.len() {
                     cells.push(raw(escape(&cell(row, index)), "num"));
-                    cells.push(raw(escape(&signed(row.diff(index))), "num"));
+                    cells.push(raw(
+                        escape(&html::metric_diff_text(&row.metric, row.diff(index))),
+                        "num",
+                    ));
                     cells.push(raw(
                         escape(
                             &row.diff_pct(index)
@@ -195,7 +198,7 @@ impl ComparePage<'_> {
                 for run in self.runs {
                     let verdict = slo.evaluate_value(run.value(&slo.scope, &slo.metric));
                     let measured = match (verdict.measured, &verdict.reason) {
-                        (Some(value), None) => html::number(value),
+                        (Some(value), None) => html::metric_text(&slo.metric, value),
                         (None, _) => "no such metric".to_owned(),
                         (Some(_), Some(reason)) => reason.clone(),
                     };

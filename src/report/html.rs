@@ -61,6 +61,49 @@ pub fn percent(fraction: f64) -> String {
     }
 }
 
+/// Whether `metric` is an error rate: a fraction in CSV files, a
+/// percentage wherever people read it (terminal, report cards and tables).
+pub fn is_error_rate(metric: &str) -> bool {
+    metric == crate::metrics::catalog::ERROR_RATE.name
+        || metric == crate::metrics::catalog::BASELINE_ERROR_RATE.name
+}
+
+/// A fraction as a percentage with three decimals: `22.228 %`; blank for NaN.
+pub fn error_percent(fraction: f64) -> String {
+    if fraction.is_nan() {
+        String::new()
+    } else {
+        format!("{:.3} %", 100.0 * fraction)
+    }
+}
+
+/// A metric's value as people read it: an error rate as a percentage
+/// (`error_percent`), anything else by `number`.
+pub fn metric_text(metric: &str, value: f64) -> String {
+    if is_error_rate(metric) {
+        error_percent(value)
+    } else {
+        number(value)
+    }
+}
+
+/// A difference of a metric's values, signed: an error rate's in
+/// percentage points (`+1.250 pp`), anything else by `signed`.
+pub fn metric_diff_text(metric: &str, diff: Option<f64>) -> String {
+    match diff {
+        Some(d) if is_error_rate(metric) && !d.is_nan() => format!("{:+.3} pp", 100.0 * d),
+        other => signed(other),
+    }
+}
+
+/// A metric's value as a right-aligned table cell (`metric_text`).
+pub fn metric_num(metric: &str, value: f64) -> Cell {
+    Cell {
+        text: escape(&metric_text(metric, value)),
+        class: "num",
+    }
+}
+
 /// A table cell: escaped text and an optional class (`num`, `pass`, `fail`).
 pub struct Cell {
     pub text: String,

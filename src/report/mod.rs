@@ -27,6 +27,7 @@ pub mod run_page;
 pub mod study_files;
 pub mod sweep_charts;
 mod tables;
+pub mod text_table;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};

@@ -16,20 +16,12 @@ use crate::results::plan::{Outcome, Plan};
 
 use super::out_dir::OutDir;
 use super::study_files::interval_summary_csv;
-use super::tables::csv_writer;
+use super::tables::{csv_writer, number};
 use super::write_resolved;
 use crate::scenario::dump::{Resolved, is_side_file_name};
 
 /// The files a plan writes, in order (`summary.csv` last).
 pub const PLAN_FILES: [&str; 4] = ["plan.csv", "patch.toml", "scenario.resolved.toml", "summary.csv"];
-
-fn number(value: f64) -> String {
-    if value.is_finite() {
-        format!("{value}")
-    } else {
-        String::new()
-    }
-}
 
 /// `plan.csv`.
 pub fn plan_csv(plan: &Plan) -> Vec<u8> {

@@ -81,9 +81,7 @@ impl RunPage<'_> {
         let cards: [Card; 8] = [
             (metric::REQUESTS.name, "requests after warm-up", number),
             (metric::THROUGHPUT_RPS.name, "throughput (requests/s)", number),
-            (metric::ERROR_RATE.name, "error rate", |v| {
-                format!("{:.3} %", 100.0 * v)
-            }),
+            (metric::ERROR_RATE.name, "error rate", html::error_percent),
             (metric::LATENCY_P50_MS.name, "latency p50 (ms)", number),
             (metric::LATENCY_P99_MS.name, "latency p99 (ms)", number),
             (metric::LATENCY_MAX_MS.name, "latency max (ms)", number),
@@ -234,7 +232,9 @@ impl RunPage<'_> {
     }
 
     fn cell(&self, scope: &str, metric: &str) -> Cell {
-        self.data.value(scope, metric).map_or(text(""), num)
+        self.data
+            .value(scope, metric)
+            .map_or(text(""), |value| html::metric_num(metric, value))
     }
 
     fn is_station(&self, scope: &str) -> bool {
@@ -289,7 +289,13 @@ impl RunPage<'_> {
             .filter(|row| {
                 row.scope != "overall" && !row.scope.starts_with("class:") && !self.is_station(&row.scope)
             })
-            .map(|row| vec![text(&row.scope), text(&row.metric), num(row.value)])
+            .map(|row| {
+                vec![
+                    text(&row.scope),
+                    text(&row.metric),
+                    html::metric_num(&row.metric, row.value),
+                ]
+            })
             .collect();
         if rows.is_empty() {
             return String::new();
@@ -311,10 +317,15 @@ impl RunPage<'_> {
             .summary
             .iter()
             .map(|row| {
-                let mut cells = vec![text(&row.scope), text(&row.metric), num(row.value)];
+                let shown = |value: f64| html::metric_text(&row.metric, value);
+                let mut cells = vec![
+                    text(&row.scope),
+                    text(&row.metric),
+                    html::metric_num(&row.metric, row.value),
+                ];
                 if replicated {
                     cells.push(text(row.ci95.map_or(String::new(), |(low, high)| {
-                        format!("{} – {}", number(low), number(high))
+                        format!("{} – {}", shown(low), shown(high))
                     })));
                 }
                 cells

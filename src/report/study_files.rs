@@ -10,6 +10,9 @@
 //!   summary's order;
 //! - `points.csv`: `point,<paths>,bottleneck,bottleneck_metric,
 //!   bottleneck_utilization,knee` (the knee's reason on the knee's row);
+//! - in both, a varied path whose values are numbers in one unit is a
+//!   column of numbers named with the unit (`workload.arrivals.rate_per_s`:
+//!   `200`, not `200/s`; `axis_column`);
 //! - `usl.csv`: `path,group,lambda_rps,sigma,kappa,peak_instances,
 //!   peak_throughput_rps,r_squared,points_fitted`.
 //!
@@ -24,7 +27,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::results::Replicated;
-use crate::results::axis::Axis;
+use crate::results::axis::{Axis, numeric_values};
 use crate::results::interval::IntervalSummary;
 use crate::results::shard;
 use crate::results::sweep::{SweepManifest, SweepRow, SweepTable};
@@ -34,7 +37,7 @@ use super::chart::LineChart;
 use super::out_dir::OutDir;
 use super::render::chart_names;
 use super::sweep_charts::{CHART_NAMES, sweep_charts};
-use super::tables::csv_writer;
+use super::tables::{csv_writer, number};
 use super::{
     PendingFile, RUN_FILES, clear_run, events_csv, timeseries_csv, write_all_atomic, write_resolved,
 };
@@ -42,14 +45,36 @@ use crate::scenario::bounds;
 use crate::scenario::dump::{RESOLVED_FILE, Resolved, SideFile, is_side_file_name, side_file_name};
 use crate::scenario::files::FileError;
 
-/// The shortest text that reads back as the same number; empty for NaN
-/// and infinities (the rule of every capsim CSV).
-fn number(value: f64) -> String {
-    if value.is_finite() {
-        format!("{value}")
-    } else {
-        String::new()
+/// How a `--vary` axis appears in `sweep.csv` and `points.csv`: its column
+/// name and one cell per value. A numeric axis (every value a decimal in
+/// one unit, as `numeric_values` reads it) is written as numbers with the
+/// unit moved into the column name (`workload.arrivals.rate_per_s` for
+/// `200/s`, `…_ms` for `1.5ms`); any other axis (`m5.large`) keeps the
+/// override text under the bare path.
+pub fn axis_column(axis: &Axis) -> (String, Vec<String>) {
+    match numeric_values(axis) {
+        Some((numbers, unit)) => {
+            let suffix = unit.replace('/', "_per_");
+            let suffix = suffix.trim_start_matches('_');
+            let name = if suffix.is_empty() {
+                axis.path.clone()
+            } else {
+                format!("{}_{suffix}", axis.path)
+            };
+            (name, numbers.into_iter().map(number).collect())
+        }
+        None => (axis.path.clone(), axis.values.clone()),
     }
+}
+
+/// The axis cells of point `point`, in axis order.
+fn point_cells(columns: &[(String, Vec<String>)], axes: &[Axis], point: usize) -> Vec<String> {
+    let indices = crate::results::sweep::value_indices(axes, point);
+    columns
+        .iter()
+        .zip(indices)
+        .map(|((_, cells), value)| cells[value].clone())
+        .collect()
 }
 
 fn read_number(text: &str) -> Result<f64, String> {
@@ -166,20 +191,22 @@ pub fn read_resolved(dir: &Path) -> Result<Resolved, StudyFileError> {
     Ok(Resolved { toml, side_files })
 }
 
-fn sweep_header(paths: &[String]) -> Vec<String> {
+fn sweep_header(columns: &[(String, Vec<String>)]) -> Vec<String> {
     let mut header = vec!["point".to_owned()];
-    header.extend(paths.iter().cloned());
+    header.extend(columns.iter().map(|(name, _)| name.clone()));
     header.extend(["scope", "metric", "mean", "ci95_low", "ci95_high"].map(String::from));
     header
 }
 
-/// `sweep.csv`.
-pub fn sweep_csv(table: &SweepTable) -> Vec<u8> {
+/// `sweep.csv` of the sweep over `axes` (the varied values as
+/// `axis_column` writes them).
+pub fn sweep_csv(axes: &[Axis], table: &SweepTable) -> Vec<u8> {
+    let columns: Vec<_> = axes.iter().map(axis_column).collect();
     let mut out = csv_writer(Vec::new());
-    out.write_record(sweep_header(&table.paths)).expect("in memory");
+    out.write_record(sweep_header(&columns)).expect("in memory");
     for row in &table.rows {
         let mut record = vec![row.point.to_string()];
-        record.extend(row.values.iter().cloned());
+        record.extend(point_cells(&columns, axes, row.point));
         record.extend([
             row.scope.clone(),
             row.metric.clone(),
@@ -196,6 +223,7 @@ pub fn sweep_csv(table: &SweepTable) -> Vec<u8> {
 pub fn read_sweep_csv(path: &Path, manifest: &SweepManifest) -> Result<SweepTable, StudyFileError> {
     let text = read_text(path)?;
     let paths: Vec<String> = manifest.axes.iter().map(|axis| axis.path.clone()).collect();
+    let columns: Vec<_> = manifest.axes.iter().map(axis_column).collect();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(text.as_bytes());
@@ -204,7 +232,7 @@ pub fn read_sweep_csv(path: &Path, manifest: &SweepManifest) -> Result<SweepTabl
         .next()
         .ok_or_else(|| invalid(path, "it is empty"))?
         .map_err(|error| invalid(path, error.to_string()))?;
-    if header.iter().map(str::to_owned).collect::<Vec<_>>() != sweep_header(&paths) {
+    if header.iter().map(str::to_owned).collect::<Vec<_>>() != sweep_header(&columns) {
         return Err(invalid(
             path,
             "its header does not match the varied paths of `sweep.toml`",
@@ -228,9 +256,22 @@ pub fn read_sweep_csv(path: &Path, manifest: &SweepManifest) -> Result<SweepTabl
                 manifest.points()
             )));
         }
+        let cells: Vec<&str> = (1..=axes).map(field).collect();
+        if cells != point_cells(&columns, &manifest.axes, point) {
+            return Err(at(format!(
+                "the varied values {} are not those of point {point} in `sweep.toml`",
+                cells.join(",")
+            )));
+        }
+        let indices = crate::results::sweep::value_indices(&manifest.axes, point);
         table.rows.push(SweepRow {
             point,
-            values: (1..=axes).map(|index| field(index).to_owned()).collect(),
+            values: manifest
+                .axes
+                .iter()
+                .zip(indices)
+                .map(|(axis, value)| axis.values[value].clone())
+                .collect(),
             scope: field(axes + 1).to_owned(),
             metric: field(axes + 2).to_owned(),
             mean: read_number(field(axes + 3)).map_err(at)?,
@@ -337,10 +378,11 @@ pub fn read_manifest(path: &Path) -> Result<SweepManifest, StudyFileError> {
 }
 
 /// `points.csv`: the bottleneck of each point, and the knees.
-pub fn points_csv(manifest: &SweepManifest, table: &SweepTable, analysis: &SweepAnalysis) -> Vec<u8> {
+pub fn points_csv(manifest: &SweepManifest, analysis: &SweepAnalysis) -> Vec<u8> {
+    let columns: Vec<_> = manifest.axes.iter().map(axis_column).collect();
     let mut out = csv_writer(Vec::new());
     let mut header = vec!["point".to_owned()];
-    header.extend(table.paths.iter().cloned());
+    header.extend(columns.iter().map(|(name, _)| name.clone()));
     header.extend(
         [
             "bottleneck",
@@ -353,14 +395,7 @@ pub fn points_csv(manifest: &SweepManifest, table: &SweepTable, analysis: &Sweep
     out.write_record(&header).expect("in memory");
     for point in &analysis.points {
         let mut record = vec![point.point.to_string()];
-        let indices = crate::results::sweep::value_indices(&manifest.axes, point.point);
-        record.extend(
-            manifest
-                .axes
-                .iter()
-                .zip(indices)
-                .map(|(axis, value)| axis.values[value].clone()),
-        );
+        record.extend(point_cells(&columns, &manifest.axes, point.point));
         match &point.bottleneck {
             Some(b) => record.extend([b.station.clone(), b.metric.clone(), number(b.utilization)]),
             None => record.extend([String::new(), String::new(), String::new()]),
@@ -437,7 +472,7 @@ pub fn write_shard(
     clear_sweep(out)?;
     write_resolved(out, resolved)?;
     out.write_atomic(SWEEP_FILES[1], manifest_toml(manifest).as_bytes())?;
-    out.write_atomic(SWEEP_FILES[4], &sweep_csv(table))?;
+    out.write_atomic(SWEEP_FILES[4], &sweep_csv(&manifest.axes, table))?;
     Ok(())
 }
 
@@ -461,12 +496,15 @@ pub fn write_sweep(
     })];
     files.extend(chart_files(&charts));
     files.push(PendingFile::new(SWEEP_FILES[2], || {
-        Ok(points_csv(manifest, table, analysis))
+        Ok(points_csv(manifest, analysis))
     }));
     if !analysis.usl.is_empty() {
         files.push(PendingFile::new(SWEEP_FILES[3], || Ok(usl_csv(analysis))));
     }
-    let (others, marker_bytes) = rayon::join(|| write_all_atomic(out, &files), || sweep_csv(table));
+    let (others, marker_bytes) = rayon::join(
+        || write_all_atomic(out, &files),
+        || sweep_csv(&manifest.axes, table),
+    );
     written.extend(others?);
     written.push(out.write_atomic(SWEEP_FILES[4], &marker_bytes)?);
     Ok(written)
@@ -552,13 +590,22 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sweep.csv");
-        std::fs::write(&path, sweep_csv(&table)).unwrap();
+        let axes = &manifest.axes;
+        std::fs::write(&path, sweep_csv(axes, &table)).unwrap();
         let back = read_sweep_csv(&path, &manifest).unwrap();
-        assert_eq!(sweep_csv(&back), sweep_csv(&table));
+        let values = |t: &SweepTable| t.rows.iter().map(|r| r.values.clone()).collect::<Vec<_>>();
+        assert_eq!(values(&back), values(&table));
+        assert_eq!(sweep_csv(axes, &back), sweep_csv(axes, &table));
         assert_eq!(back.rows[4].mean.to_bits(), table.rows[4].mean.to_bits());
-        assert!(sweep_csv(&table).starts_with(
-            b"point,workload.arrivals.rate,pool.web.size,scope,metric,mean,ci95_low,ci95_high\n0,100/s,m5.large,"
+        // The rate is a number, its unit in the column name; sizes stay words.
+        assert!(sweep_csv(axes, &table).starts_with(
+            b"point,workload.arrivals.rate_per_s,pool.web.size,scope,metric,mean,ci95_low,ci95_high\n0,100,m5.large,"
         ));
+        // Values that are not the point's are refused.
+        let text = String::from_utf8(sweep_csv(axes, &table)).unwrap();
+        std::fs::write(&path, text.replacen("\n0,100,", "\n0,300,", 1)).unwrap();
+        let error = read_sweep_csv(&path, &manifest).unwrap_err();
+        assert!(error.to_string().contains("not those of point 0"), "{error}");
     }
 
     #[test]

@@ -14,7 +14,11 @@ fn finish(writer: csv::Writer<Vec<u8>>) -> Vec<u8> {
     writer.into_inner().expect("writing to memory cannot fail")
 }
 
-fn number(value: f64) -> String {
+/// A number as every capsim CSV writes it: Rust's shortest text that
+/// reads back as the same `f64` (`{}`), the same on every machine; empty
+/// for NaN and infinities (nothing measured). Rounding, where a quantity
+/// has a precision, is the producer's business, never the writer's.
+pub fn number(value: f64) -> String {
     if value.is_finite() {
         format!("{value}")
     } else {

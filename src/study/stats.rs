@@ -40,7 +40,15 @@ pub fn mean_interval(samples: &[f64], confidence: f64) -> Interval {
             high: f64::NAN,
         };
     }
-    let mean = finite.iter().sum::<f64>() / n as f64;
+    // Equal samples (a price, a configured size) have that value as their
+    // mean, exactly: summing and dividing would leave rounding noise
+    // (five runs of $491.655 averaging $491.6549999999999).
+    let first = finite[0];
+    let mean = if finite.iter().all(|&x| x == first) {
+        first
+    } else {
+        finite.iter().sum::<f64>() / n as f64
+    };
     if n < 2 {
         return Interval {
             mean,
@@ -217,6 +225,10 @@ mod tests {
     fn constant_samples_have_a_zero_width_interval() {
         let interval = mean_interval(&[4.0, 4.0, 4.0], 0.95);
         assert_eq!((interval.mean, interval.low, interval.high), (4.0, 4.0, 4.0));
+        // Exactly the samples' value, with no rounding noise from the sum.
+        assert_ne!([491.655; 5].iter().sum::<f64>() / 5.0, 491.655);
+        let price = mean_interval(&[491.655, 491.655, f64::NAN, 491.655, 491.655, 491.655], 0.95);
+        assert_eq!((price.mean, price.low, price.high), (491.655, 491.655, 491.655));
     }
 
     #[test]

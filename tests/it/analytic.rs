@@ -123,6 +123,28 @@ fn validate_and_run_show_the_estimate_and_flag_disagreements() {
         .success()
         .stdout(contains("wait est ms"))
         .stdout(contains("≠ estimate and simulation disagree"));
+    // Where they agree (600/s, far from saturation) the table is left out,
+    // unless asked for with --estimate.
+    let agreeing = |extra: &[&str]| {
+        let output = support::capsim()
+            .args(["run", "scenarios/04-load-balancer.toml", "--force"])
+            .args(["--set", "scenario.duration=30s", "--set", "scenario.warmup=10s"])
+            .args(extra)
+            .arg("--out")
+            .arg(out.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let quiet = agreeing(&[]);
+    assert!(
+        quiet.contains("busiest") && !quiet.contains("analytic estimate"),
+        "{quiet}"
+    );
+    let asked = agreeing(&["--estimate"]);
+    assert!(asked.contains("analytic estimate at 600.0 requests/s"), "{asked}");
+    assert!(asked.contains("wait est ms") && !asked.contains("≠"), "{asked}");
 }
 
 /// A balancer with `cores` is a station of the estimate: M/M/c for its

@@ -1,5 +1,6 @@
 //! End-to-end tests, one binary with a module per behaviour.
 
+mod dot;
 mod support;
 
 mod analytic;
@@ -10,6 +11,7 @@ mod cdn;
 mod cdn_regions;
 mod charts;
 mod cli;
+mod closed_pipe;
 mod compare;
 mod conservation;
 mod cost;
@@ -45,4 +47,5 @@ mod sessions;
 mod sweeps;
 mod traffic_cost;
 mod tutorial;
+mod units;
 mod warm_ttl;

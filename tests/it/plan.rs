@@ -173,6 +173,56 @@ fn the_plan_command_writes_the_path_the_patch_and_the_answer() {
     assert!(summary.starts_with("scope,metric,value,ci95_low,ci95_high\n"));
 }
 
+/// The cost in plan.csv is the replications' mean; when every replication
+/// costs the same, it is that cost, to the digit, not the sum's rounding
+/// noise (five runs of $491.655 once averaged $491.6549999999999).
+#[test]
+fn plan_csv_has_the_cost_the_runs_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = ["--set", "scenario.duration=30s", "--set", "scenario.warmup=10s"];
+    let scenario = "scenarios/04-load-balancer.toml";
+    let out = dir.path().join("plan");
+    support::capsim()
+        .args(["plan", scenario, "--load", "3000/s", "--slo", "p99<10s"])
+        .args([
+            "--limit",
+            "pool.web.instances=5",
+            "--limit",
+            "database.db.connections=32",
+        ])
+        .args(short)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let run = dir.path().join("run");
+    support::capsim()
+        .args([
+            "run",
+            scenario,
+            "--quiet",
+            "--set",
+            "workload.arrivals.rate=3000/s",
+        ])
+        .args(["--set", "pool.web.instances=5"])
+        .args(short)
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .success();
+    let summary = std::fs::read_to_string(run.join("summary.csv")).unwrap();
+    let one_run = summary
+        .lines()
+        .find_map(|line| line.strip_prefix("overall,cost_per_month_usd,"))
+        .unwrap();
+    let plan = std::fs::read_to_string(out.join("plan.csv")).unwrap();
+    let step = plan.lines().nth(1).unwrap();
+    assert!(
+        step.starts_with(&format!("1,start,5,32,{one_run},")),
+        "{one_run}\n{plan}"
+    );
+}
+
 #[test]
 fn a_plan_that_cannot_succeed_says_why() {
     let dir = tempfile::tempdir().unwrap();

@@ -116,6 +116,7 @@ fn run_with_replications_writes_intervals() {
             "3",
             "--threads",
             "2",
+            "--estimate",
         ])
         .args([
             "--set",

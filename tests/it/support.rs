@@ -132,11 +132,30 @@ pub fn parse_svg(path: &Path) -> String {
     text
 }
 
-/// Whether tests that need Chromium or Graphviz may skip: only when
-/// `CAPSIM_SKIP_EXTERNAL=1` and not on CI (`CI=true`), where they must run.
-pub fn may_skip_external() -> bool {
-    std::env::var("CAPSIM_SKIP_EXTERNAL").is_ok_and(|v| v == "1")
-        && !std::env::var("CI").is_ok_and(|v| v == "true")
+/// A program a test needs that a fresh machine may lack (Chromium): the
+/// first of `names` on PATH. Missing, it fails the test on CI (`CI=true`,
+/// as `.ci/run` sets), where it must run; elsewhere the test skips, and
+/// says so once per test binary in one loud line on stderr (written past
+/// the test harness's capture, so `cargo test` shows it).
+pub fn external_program(names: &[&str], install: &str) -> Option<PathBuf> {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    let found = find_program(names);
+    if found.is_none() {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "{} is required on CI (CI=true): {install}",
+            names[0]
+        );
+        SAID.call_once(|| {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "!!! SKIPPED: tests that need {} (not on PATH; {install}) !!!",
+                names[0]
+            );
+        });
+    }
+    found
 }
 
 /// The first of `names` found on PATH.

@@ -149,7 +149,7 @@ fn sweep_points_do_not_depend_on_threads() {
         for (point, outcome) in points.iter().zip(&outcomes) {
             table.push_outcome(point, outcome);
         }
-        capsim::report::study_files::sweep_csv(&table)
+        capsim::report::study_files::sweep_csv(&axes, &table)
     };
     assert!(table(1) == table(4), "sweep.csv differs between 1 and 4 threads");
 }
@@ -171,6 +171,12 @@ fn a_load_sweep_of_the_load_balancer_shows_the_hockey_stick_and_its_bottleneck()
         .stdout(contains("knee: point"))
         .stdout(contains("bottleneck web"));
     let points = fs::read_to_string(out.path().join("points.csv")).unwrap();
+    // The rate is a number, its unit in the column name, in both tables.
+    assert!(
+        points.starts_with("point,workload.arrivals.rate_per_s,bottleneck,")
+            && points.contains("\n0,400,web,"),
+        "{points}"
+    );
     let rows: Vec<Vec<&str>> = points
         .lines()
         .skip(1)
@@ -185,6 +191,11 @@ fn a_load_sweep_of_the_load_balancer_shows_the_hockey_stick_and_its_bottleneck()
         .expect("a knee is named");
     assert!((4..=6).contains(&knee), "knee at point {knee}: {points}");
     let sweep = fs::read_to_string(out.path().join("sweep.csv")).unwrap();
+    assert!(
+        sweep.starts_with("point,workload.arrivals.rate_per_s,scope,"),
+        "{sweep}"
+    );
+    assert!(sweep.contains("\n7,3200,overall,"), "{sweep}");
     let p99: Vec<f64> = sweep
         .lines()
         .filter(|line| line.contains(",overall,latency_p99_ms,"))
