@@ -110,7 +110,7 @@ mod tests {
 [scenario]
 duration = "1m"
 [workload]
-arrivals = { kind = "open", rate = "10/s" }
+arrivals = { kind = "open", rate = "10/s", users = 100 }
 mix = [{ class = "a", call = "web/a" }]
 [pool.web]
 workers = 2

@@ -23,7 +23,7 @@ duration = "1m"
 warmup = "10s"
 
 [workload]
-arrivals = { kind = "open", rate = "100/s" }
+arrivals = { kind = "open", rate = "100/s", users = 1000 }
 mix = [
   { class = "home", weight = 3, call = "lb/home" },
   { class = "search", weight = 1, call = "lb/search" },
@@ -528,4 +528,25 @@ fn an_invalid_seed_and_a_warmup_past_the_duration_are_reported_together() {
             ("scenario.warmup", "must be shorter than `duration`"),
         ],
     );
+}
+
+/// An open workload that leaves `users` out gets a warning stating the
+/// default and what it changes; stating it (any number) silences it.
+#[test]
+fn an_open_workload_without_users_is_warned_of_the_default() {
+    let arrivals = VALID
+        .lines()
+        .find(|line| line.starts_with("arrivals = "))
+        .expect("VALID has arrivals");
+    let without = arrivals.replace(", users = 1000", "");
+    assert_ne!(without, arrivals, "VALID's arrivals state `users`: {arrivals}");
+    let loaded = load_str(&VALID.replace(arrivals, &without)).expect("loads without users");
+    let warnings = loaded.render_warnings(capsim::scenario::Style::Plain);
+    assert!(
+        warnings.contains("they are spread over 10000 users")
+            && warnings.contains("`users_affected` counts at most 10000"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("workload.arrivals"), "{warnings}");
+    assert_eq!(loaded.scenario.workload.arrivals.users(), 10_000);
 }

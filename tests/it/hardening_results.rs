@@ -337,7 +337,7 @@ fn many_errors_render_quickly_and_only_the_first_are_shown() {
     for index in 0..50_000 {
         keys.push_str(&format!("k{index} = 1\n"));
     }
-    keys.push_str("[workload]\narrivals = { kind = \"open\", rate = \"10/s\" }\nmix = [{ class = \"a\", call = \"web/x\" }]\n");
+    keys.push_str("[workload]\narrivals = { kind = \"open\", rate = \"10/s\", users = 10 }\nmix = [{ class = \"a\", call = \"web/x\" }]\n");
     keys.push_str(VALID_TAIL);
     let path = dir.path().join("keys.toml");
     std::fs::write(&path, keys).expect("write");
@@ -359,7 +359,7 @@ fn many_errors_render_quickly_and_only_the_first_are_shown() {
 
     let entries: Vec<&str> = vec!["{ at = \"1x\", rate = \"5/s\" }"; 10_000];
     let profile = format!(
-        "[scenario]\nduration = \"1m\"\n[workload]\narrivals = {{ kind = \"open\", rate = \"10/s\" }}\n\
+        "[scenario]\nduration = \"1m\"\n[workload]\narrivals = {{ kind = \"open\", rate = \"10/s\", users = 10 }}\n\
          mix = [{{ class = \"a\", call = \"web/x\" }}]\nprofile = [{}]\n{VALID_TAIL}",
         entries.join(",")
     );

@@ -94,6 +94,9 @@ fn read_arrivals(cx: &mut Cx, node: &Node) -> Option<Arrivals> {
     let arrivals = match kind {
         Some(0) => {
             let rate = read_open_rate(cx, &mut table);
+            if !table.contains("users") {
+                warn_default_users(cx, node);
+            }
             let keys = OpenKeys::read_keys(cx, &mut table);
             Some(Arrivals::Open {
                 rate: rate?,
@@ -105,6 +108,24 @@ fn read_arrivals(cx: &mut Cx, node: &Node) -> Option<Arrivals> {
     };
     table.finish(&mut cx.reader);
     arrivals
+}
+
+/// An open workload that does not say how many users it has gets the
+/// default, which changes results (one DNS cache per user; `users_affected`
+/// counts at most that many): say so, with the number.
+fn warn_default_users(cx: &mut Cx, node: &Node) {
+    let users = OpenKeys::defaults().expect("`users` has a default").users;
+    cx.reader.push(
+        Diagnostic::warning(format!(
+            "this open workload does not say how many users send its requests: they are spread over {users} users"
+        ))
+        .at(node.span.clone())
+        .path(node.path.clone())
+        .help(format!(
+            "add `users = …` (the users active at the peak): each user has their own DNS cache, so the \
+             DNS hit ratio and the latency depend on it, and `users_affected` counts at most {users}"
+        )),
+    );
 }
 
 /// An open workload's rate: `rate`, or `daily_users` with the rest of a

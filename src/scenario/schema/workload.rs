@@ -16,7 +16,8 @@ use super::units::{EntryTarget, Name, Rate};
 ))]
 pub struct Workload {
     /// `{ kind = "open", rate = "1200/s", users = 10000 }`: Poisson arrivals spread uniformly
-    /// over `users` (each user has their own DNS cache); or `{ kind = "open", daily_users =
+    /// over `users` (each user has their own DNS cache; left out, 10 000 with a warning, since
+    /// it changes the DNS hit ratio and caps `users_affected`); or `{ kind = "open", daily_users =
     /// 1e6, requests_per_user = 20, peak_factor = 3 }`: the peak rate users × requests / 86
     /// 400 s × factor; or `{ kind = "closed", users = 200, think = { dist = "exp", mean =
     /// "5s" } }`: each user thinks, sends a request, waits for its outcome, and thinks again.
