@@ -895,6 +895,7 @@ fn build_caches(
             totals: IdVec::from_elem(CacheCounters::default(), nodes.len()),
             nodes,
             on_node_failure: cache.on_node_failure,
+            cores: cores.cores,
             evict_stream: builder.streams.register(&format!("cache.{}.evict", cache.name)),
             unavailable_window: 0,
             unavailable_total: 0,
