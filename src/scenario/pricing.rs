@@ -108,12 +108,12 @@ mod tests {
                         mix = [{ class = \"a\", call = \"web/a\" }]\n";
 
     #[test]
-    fn a_database_without_a_size_is_named_once() {
+    fn a_database_or_cache_without_a_size_is_named_once() {
         let text = format!(
             "{BASE}[pool.web]\nworkers = 1\nendpoint.a = {{ service = \"1ms\", steps = [{{ read = \"db\" }}] }}\n\
              [database.db]\n[database.sized]\nsize = \"db.m5.large\"\n\
              [keyspace.k]\nkeys = 10\n[cache.c]\nkeyspace = \"k\"\ncapacity = 5\nthreads = 4\n\
-             [cache.sized]\nkeyspace = \"k\"\ncapacity = 5\nsize = \"r5.large\"\n"
+             [cache.sized_cache]\nkeyspace = \"k\"\ncapacity = 5\nsize = \"r5.large\"\n"
         );
         assert_eq!(
             notes(&text),
