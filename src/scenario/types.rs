@@ -1068,12 +1068,9 @@ section! {
         /// (delete the key) or `write_through` (store the new value).
         write_policy: WritePolicy = default(WritePolicy::Invalidate), section::word::<WritePolicy>();
         /// CPU time of one get, set or delete on a speed-1 core, taken on one of the node's
-        /// `threads` cores (default about 100 000 operations/s per core, redis-benchmark
+        /// `threads` cores (the default, about 100 000 operations/s per core, is redis-benchmark
         /// without pipelining: README, "Where the figures come from"; measure your own).
-        cpu: Dist = default(Dist::LogNormal {
-            mean: 10_000.0,
-            spread: super::dist::LogNormalSpread::Cv(0.5),
-        }), section::DurationDist;
+        cpu: Dist = default(Dist::Const { value: 10_000.0 }), section::DurationDist;
         /// The rest of an operation, after its CPU part: the time it holds only its connection
         /// (the network round trip), on no core.
         latency: Dist = default(Dist::Const { value: 200_000.0 }), section::DurationDist;
