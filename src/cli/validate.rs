@@ -43,6 +43,7 @@ pub fn validate(arguments: ValidateArgs) -> Outcome {
         );
     }
     print_database_capacity(scenario);
+    print_cache_capacity(scenario);
     super::analytic_table::print_estimate(scenario);
     for note in scenario.pricing_notes() {
         say!("note: {note}");
@@ -94,6 +95,45 @@ fn print_database_capacity(scenario: &capsim::scenario::Scenario) {
                 whole(limit.per_second())
             );
         }
+    }
+}
+
+/// Each cache node's capacity in operations per second, and which limit
+/// binds: its `threads` cores or its connections.
+fn print_cache_capacity(scenario: &capsim::scenario::Scenario) {
+    let capacities = feasibility::cache_capacities(scenario);
+    if capacities.is_empty() {
+        return;
+    }
+    say!("capacity of one cache node (gets, sets and deletes):");
+    for capacity in &capacities {
+        let cores = capacity.cores;
+        let core_word = if cores.cores == 1 { "core" } else { "cores" };
+        let shape = if capacity.size.is_empty() {
+            format!("no size: {} {core_word} at speed 1", cores.cores)
+        } else {
+            format!(
+                "{}: {} {core_word} at speed {}",
+                capacity.size, cores.cores, cores.speed
+            )
+        };
+        let limit = capacity.operations;
+        let (binding, other, other_name) = if limit.cores_bind() {
+            ("cores", limit.by_connections, "connections")
+        } else {
+            ("connections", limit.by_cores, "cores")
+        };
+        let other = if other.is_finite() {
+            format!("{other_name} allow {}/s", whole(other))
+        } else {
+            format!("no CPU part: {other_name} no limit")
+        };
+        say!(
+            "  {:<24} {shape}; {} connections: {}/s ({binding} bind; {other})",
+            capacity.cache,
+            capacity.connections,
+            whole(limit.per_second())
+        );
     }
 }
 

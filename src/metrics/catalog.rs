@@ -489,16 +489,16 @@ pub const UTILIZATION: Metric = metric(
 pub const CPU_UTILIZATION: Metric = metric(
     "cpu_utilization",
     Unit::Fraction,
-    &[Pool, Database, DatabaseNode, Balancer],
+    &[Pool, Database, DatabaseNode, Balancer, Cache, CacheNode],
     Both,
-    "computing requests / cores (pools; databases: the CPU parts of operations and replicas' applies; balancers with `cores`, so a saturated balancer is named the bottleneck)",
+    "computing requests / cores (pools; databases: the CPU parts of operations and replicas' applies; caches: the CPU parts of gets, sets and deletes on their `threads` cores; balancers with `cores`, so a saturated balancer is named the bottleneck)",
 );
 pub const CPU_WAIT_MEAN_MS: Metric = metric(
     "cpu_wait_mean_ms",
     Unit::Milliseconds,
-    &[Database, DatabaseNode],
+    &[Database, DatabaseNode, Cache, CacheNode],
     Both,
-    "mean wait for a core of the CPU parts of operations and replicas' applies (0 without a `size`: a core per connection); blank when none computed",
+    "mean wait for a core of the CPU parts of operations and replicas' applies (a database without a `size`: 0, a core per connection; a cache: for one of its `threads` cores); blank when none computed",
 );
 pub const QUEUE_LEN_MEAN: Metric = metric(
     "queue_len_mean",
@@ -632,16 +632,16 @@ pub const SESSIONS_LOST: Metric = metric(
 pub const CORES: Metric = metric(
     "cores",
     Unit::Count,
-    &[Balancer, Database],
+    &[Balancer, Database, Cache],
     Summary,
-    "a balancer's own `cores`; each node of a database (its `size`'s, or one per connection without one)",
+    "a balancer's own `cores`; each node of a database (its `size`'s, or one per connection without one); each node of a cache (its `threads`, at most its `size`'s)",
 );
 pub const CONNECTIONS_MEAN: Metric = metric(
     "connections_mean",
     Unit::Mean,
-    &[Balancer, Database, DatabaseNode],
+    &[Balancer, Database, DatabaseNode, Cache, CacheNode],
     Both,
-    "a balancer with `cores` or `max_connections`: open connections; a database: connections in use",
+    "a balancer with `cores` or `max_connections`: open connections; a database or cache: connections in use",
 );
 
 // Message queues.

@@ -19,6 +19,8 @@ pub struct CacheCluster {
     pub stores: IdVec<CacheNodeId, CacheStore>,
     pub up: IdVec<CacheNodeId, bool>,
     pub on_node_failure: NodeFailure,
+    /// Cores each node computes on (its `threads`, at most its size's).
+    pub cores: u32,
     /// Draws for random eviction.
     pub evict_stream: StreamId,
     /// Per node, counts of kept windows.

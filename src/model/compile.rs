@@ -59,7 +59,8 @@ pub(super) struct Builder<'s> {
     /// Per database: the CPU parts of a read and of a write, `None` when zero.
     pub(super) database_read_cpu: IdVec<DatabaseId, Option<SiteId>>,
     pub(super) database_write_cpu: IdVec<DatabaseId, Option<SiteId>>,
-    pub(super) cache_latency: IdVec<CacheId, SiteId>,
+    /// Per cache: the CPU part's site (`None` when zero) and the latency's.
+    pub(super) cache_work: IdVec<CacheId, (Option<SiteId>, SiteId)>,
     /// Per queue: its broker's ack site.
     pub(super) queue_acks: IdVec<QueueId, SiteId>,
     pub(super) network_internal: SiteId,
@@ -149,12 +150,20 @@ impl Builder<'_> {
         draft
     }
 
-    /// A cache operation `op` on `cache`.
+    /// A cache operation `op` on `cache`: its CPU part on one of the
+    /// node's cores (time / speed), then the part that holds only its
+    /// connection; either left out when it is zero.
     fn cache_call(&mut self, id: CacheId, op: Op, path: &str) -> CallId {
-        let latency = self.cache_latency[id];
-        let program = self
-            .programs
-            .place(vec![Draft::Op(Op::Compute(latency)), Draft::Op(op)]);
+        let (cpu, latency) = self.cache_work[id];
+        let mut draft = Vec::new();
+        if let Some(cpu) = cpu {
+            draft.push(Draft::Op(Op::Compute(cpu)));
+        }
+        if !self.sites[latency].sampler.is_zero() {
+            draft.push(Draft::Op(Op::Delay(latency)));
+        }
+        draft.push(Draft::Op(op));
+        let program = self.programs.place(draft);
         let scenario = self.scenario;
         let key = self.key_draw(Some(scenario.caches[id].keyspace), path);
         self.push_call(Route::Cache(id), program, key)
@@ -332,7 +341,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
         database_write: IdVec::new(),
         database_read_cpu: IdVec::new(),
         database_write_cpu: IdVec::new(),
-        cache_latency: IdVec::new(),
+        cache_work: IdVec::new(),
         queue_acks: IdVec::new(),
         network_internal: SiteId(0),
         stations: IdVec::new(),
@@ -831,7 +840,12 @@ fn build_caches(
     for cache in &scenario.caches {
         let id = caches.next_id();
         let latency = builder.site(&cache.latency, &format!("cache.{}.latency", cache.name));
-        builder.cache_latency.push(latency);
+        let cpu = (!Sampler::new(&cache.cpu).is_zero())
+            .then(|| builder.site(&cache.cpu, &format!("cache.{}.cpu", cache.name)));
+        builder.cache_work.push((cpu, latency));
+        // Every node computes on its `threads` of its size's cores, whatever
+        // its connections (Redis executes commands on one thread).
+        let cores = scenario.cache_cores(cache);
         let keyspace = cache.keyspace;
         let keys = keyspaces[keyspace].keys();
         // A cache node counts entries: with sizes that vary, a byte
@@ -851,13 +865,16 @@ fn build_caches(
                 1,
                 cache.connections,
                 None,
-                cache.connections,
-                1.0,
+                cores.cores,
+                cores.speed,
                 price_per_hour,
                 false,
                 move |_| Role::CacheNode { cache: id, node },
             );
-            nodes.push(builder.stations[station].first_instance);
+            builder.stations[station].cores_per_instance = cores.cores;
+            let instance = builder.stations[station].first_instance;
+            builder.instances[instance].cores_limit = true;
+            nodes.push(instance);
         }
         builder.group(&cache.name, StationKind::Cache, first);
         caches.push(CacheCluster {
@@ -878,6 +895,7 @@ fn build_caches(
             totals: IdVec::from_elem(CacheCounters::default(), nodes.len()),
             nodes,
             on_node_failure: cache.on_node_failure,
+            cores: cores.cores,
             evict_stream: builder.streams.register(&format!("cache.{}.evict", cache.name)),
             unavailable_window: 0,
             unavailable_total: 0,

@@ -561,7 +561,10 @@ fn station_series(
     cores: u64,
 ) {
     series.push(time_s, scope, metric::UTILIZATION, counters.utilization(workers));
-    if matches!(kind, StationKind::Pool | StationKind::Database) {
+    if matches!(
+        kind,
+        StationKind::Pool | StationKind::Database | StationKind::Cache
+    ) {
         series.push(
             time_s,
             scope,
@@ -569,7 +572,7 @@ fn station_series(
             counters.cpu_utilization(cores),
         );
     }
-    if kind == StationKind::Database {
+    if matches!(kind, StationKind::Database | StationKind::Cache) {
         database_rows(counters, |metric, value| {
             series.push(time_s, scope, metric, value)
         });
@@ -591,8 +594,8 @@ fn station_series(
     series.push(time_s, scope, metric::IN_SYSTEM_MEAN, counters.in_system_mean());
 }
 
-/// A database's (or node's) two limits apart: connections in use, and
-/// the wait of its CPU parts (queries', applies') for a core.
+/// A database's or cache's (or node's) two limits apart: connections in
+/// use, and the wait of its CPU parts (queries', applies') for a core.
 fn database_rows(counters: &StationCounters, mut push: impl FnMut(metric::Metric, f64)) {
     push(metric::CONNECTIONS_MEAN, counters.busy_mean());
     push(
@@ -616,10 +619,13 @@ fn summary_station(
     summary.push(name, metric::INSTANCES, instances as f64);
     summary.push(name, metric::WORKERS, workers as f64);
     summary.push(name, metric::UTILIZATION, totals.utilization(workers));
-    if matches!(kind, StationKind::Pool | StationKind::Database) {
+    if matches!(
+        kind,
+        StationKind::Pool | StationKind::Database | StationKind::Cache
+    ) {
         summary.push(name, metric::CPU_UTILIZATION, totals.cpu_utilization(cores));
     }
-    if kind == StationKind::Database {
+    if matches!(kind, StationKind::Database | StationKind::Cache) {
         database_rows(totals, |metric, value| summary.push(name, metric, value));
     }
     summary.push(name, metric::QUEUE_LEN_MEAN, totals.queue_len_mean());

@@ -139,6 +139,7 @@ impl Model {
             }
             let name = cluster.name.as_str();
             let lookups = combined.hits + combined.misses + cluster.unavailable_total;
+            summary.push(name, metric::CORES, cluster.cores as f64);
             summary.push(name, metric::LOOKUPS, lookups as f64);
             summary.push(name, metric::HITS, combined.hits as f64);
             summary.push(

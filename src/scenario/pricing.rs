@@ -7,7 +7,7 @@ use super::ids::PoolId;
 use super::types::Scenario;
 
 impl Scenario {
-    /// One line per database without a `size`, and, when traffic between
+    /// One line per database and per cache without a `size`, and, when traffic between
     /// regions is priced, one per kind of message whose size is unknown.
     pub fn pricing_notes(&self) -> Vec<String> {
         let mut notes: Vec<String> = self
@@ -22,6 +22,23 @@ impl Scenario {
                 )
             })
             .collect();
+        notes.extend(
+            self.caches
+                .iter()
+                .filter(|cache| cache.size.is_none())
+                .map(|cache| {
+                    format!(
+                        "cache `{}` has no `size`: {} at speed 1 (its `threads`), unpriced — \
+                 give it a size such as r5.large",
+                        cache.name,
+                        if cache.threads == 1 {
+                            "one core".to_owned()
+                        } else {
+                            format!("{} cores", cache.threads)
+                        }
+                    )
+                }),
+        );
         if !self.prices_traffic_between_regions() {
             return notes;
         }
@@ -91,15 +108,18 @@ mod tests {
                         mix = [{ class = \"a\", call = \"web/a\" }]\n";
 
     #[test]
-    fn a_database_without_a_size_is_named_once() {
+    fn a_database_or_cache_without_a_size_is_named_once() {
         let text = format!(
             "{BASE}[pool.web]\nworkers = 1\nendpoint.a = {{ service = \"1ms\", steps = [{{ read = \"db\" }}] }}\n\
-             [database.db]\n[database.sized]\nsize = \"db.m5.large\"\n"
+             [database.db]\n[database.sized]\nsize = \"db.m5.large\"\n\
+             [keyspace.k]\nkeys = 10\n[cache.c]\nkeyspace = \"k\"\ncapacity = 5\nthreads = 4\n\
+             [cache.sized_cache]\nkeyspace = \"k\"\ncapacity = 5\nsize = \"r5.large\"\n"
         );
         assert_eq!(
             notes(&text),
             [
-                "database `db` has no `size`: one core per connection at speed 1, unpriced — give it a size such as db.m5.large"
+                "database `db` has no `size`: one core per connection at speed 1, unpriced — give it a size such as db.m5.large",
+                "cache `c` has no `size`: 4 cores at speed 1 (its `threads`), unpriced — give it a size such as r5.large"
             ]
         );
     }

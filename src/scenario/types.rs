@@ -1013,6 +1013,32 @@ pub struct Cache {
     pub keys: CacheKeys,
 }
 
+/// The cores a cache node computes on, and their speed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CacheCores {
+    /// `threads`, capped by the size's cores (without a size, `threads`).
+    pub cores: u32,
+    /// The size's relative speed (1 without a size).
+    pub speed: f64,
+}
+
+impl Scenario {
+    /// A cache node's cores: its `threads` on its size's cores (at most
+    /// as many as the size has), or `threads` cores at speed 1 without a size.
+    pub fn cache_cores(&self, cache: &Cache) -> CacheCores {
+        match cache.size {
+            Some(size) => CacheCores {
+                cores: cache.threads.min(self.sizes[size].cores),
+                speed: self.sizes[size].speed,
+            },
+            None => CacheCores {
+                cores: cache.threads,
+                speed: 1.0,
+            },
+        }
+    }
+}
+
 impl std::ops::Deref for Cache {
     type Target = CacheKeys;
 
@@ -1041,10 +1067,19 @@ section! {
         /// What a write step with this cache does after writing the database: `invalidate`
         /// (delete the key) or `write_through` (store the new value).
         write_policy: WritePolicy = default(WritePolicy::Invalidate), section::word::<WritePolicy>();
-        /// Time a node takes for one get, set or delete.
+        /// CPU time of one get, set or delete on a speed-1 core, taken on one of the node's
+        /// `threads` cores (the default, about 100 000 operations/s per core, is redis-benchmark
+        /// without pipelining: README, "Where the figures come from"; measure your own).
+        cpu: Dist = default(Dist::Const { value: 10_000.0 }), section::DurationDist;
+        /// The rest of an operation, after its CPU part: the time it holds only its connection
+        /// (the network round trip), on no core.
         latency: Dist = default(Dist::Const { value: 200_000.0 }), section::DurationDist;
         /// Operations a node serves at once.
         connections: u32 = default(1000), section::Count32 { min: 1, max: super::parse::MAX_WORKERS };
+        /// Threads that execute commands: the node computes on at most this many of its size's
+        /// cores (Redis: 1; memcached: its `-t` threads; without a `size`, this many cores at
+        /// speed 1).
+        threads: u32 = default(1), section::Count32 { min: 1, max: super::parse::MAX_WORKERS };
         /// Points per node on the consistent-hash ring.
         virtual_nodes: u32 = default(100),
             section::Count32 { min: 1, max: super::parse::MAX_VIRTUAL_NODES };

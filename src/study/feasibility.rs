@@ -138,7 +138,7 @@ pub struct StationDemand {
     /// Busy workers (or connections) on average: Σ rate × holding time.
     pub busy_workers: f64,
     /// Busy cores on average (compute only; a database's CPU parts and
-    /// applies); zero for caches.
+    /// applies; a cache's CPU parts).
     pub busy_cores: f64,
     /// Compute segments (a service time or a `compute` step) per second.
     pub segment_rate: f64,
@@ -146,8 +146,8 @@ pub struct StationDemand {
     /// Workers (or connections) per instance.
     pub servers_per_instance: u32,
     /// Cores per instance that can compute at once (min of cores and
-    /// workers; a database node's size's cores); `None` for caches and
-    /// databases without a size.
+    /// workers; a database node's size's cores; a cache node's `threads`
+    /// cores); `None` for databases without a size.
     pub cores_per_instance: Option<u32>,
     /// A queue's consumer pool: the queue it pulls from. Its calls wait in
     /// that queue (one queue for all its workers), not at an instance.
@@ -349,13 +349,23 @@ impl<'s> Estimator<'s> {
         self.waits.worker_ns[index]
     }
 
-    /// Adds `rate` operations/s on a cache; returns the time one takes, ns.
+    /// Adds `rate` operations/s on a cache; returns the time one takes, ns:
+    /// its CPU part on a core (time / speed, after the wait for one), then
+    /// its latency, holding a connection throughout.
     fn cache_operation(&mut self, cache: usize, rate: f64) -> f64 {
         let index = self.scenario.pools.len() + self.scenario.databases.len() + cache;
-        let latency = self.scenario.caches[CacheId::from_index(cache)].latency.mean();
+        let scenario = self.scenario;
+        let keys = &scenario.caches[CacheId::from_index(cache)];
+        let cpu = keys.cpu.mean() / scenario.cache_cores(keys).speed;
+        let core_wait = if cpu > 0.0 { self.waits.core_ns[index] } else { 0.0 };
+        let time = cpu + core_wait + keys.latency.mean();
         self.rates[index] += rate;
-        self.hold[index] += rate * latency;
-        2.0 * self.scenario.network.default.mean() + self.waits.worker_ns[index] + latency
+        self.hold[index] += rate * time;
+        self.compute[index] += rate * cpu;
+        if cpu > 0.0 {
+            self.segments[index] += rate;
+        }
+        2.0 * scenario.network.default.mean() + self.waits.worker_ns[index] + time
     }
 
     /// Adds `rate` operations/s on a database; returns the time one takes
@@ -868,13 +878,19 @@ fn walk_with(
     }
     for (offset, cache) in scenario.caches.iter().enumerate() {
         let index = scenario.pools.len() + scenario.databases.len() + offset;
-        demands.push(StationDemand::servers_only(
-            cache.name.clone(),
-            estimator.rates[index],
-            estimator.hold[index] / 1e9,
-            cache.nodes,
-            cache.connections,
-        ));
+        // Its `threads` cores are a limit of their own.
+        demands.push(StationDemand {
+            busy_cores: estimator.compute[index] / 1e9,
+            segment_rate: estimator.segments[index],
+            cores_per_instance: Some(scenario.cache_cores(cache).cores),
+            ..StationDemand::servers_only(
+                cache.name.clone(),
+                estimator.rates[index],
+                estimator.hold[index] / 1e9,
+                cache.nodes,
+                cache.connections,
+            )
+        });
     }
     for (id, balancer) in limited_balancer_ids(scenario).map(|id| (id, &scenario.balancers[id])) {
         let index = estimator.balancer_station[&id];
@@ -932,7 +948,7 @@ impl StationDemand {
         self.busy_workers / (self.servers_per_instance as f64 * self.instances as f64)
     }
 
-    /// CPU utilization (pools, databases with a size).
+    /// CPU utilization (pools, databases with a size, caches).
     pub fn cpu_utilization(&self) -> Option<f64> {
         self.cores_per_instance
             .map(|cores| self.busy_cores / (cores as f64 * self.instances as f64))
@@ -996,6 +1012,46 @@ pub fn database_capacities(scenario: &Scenario) -> Vec<DatabaseCapacity> {
                 reads: capacity(database.read_cpu.mean(), database.read.mean()),
                 writes: capacity(database.write_cpu.mean(), database.write.mean()),
                 size,
+            }
+        })
+        .collect()
+}
+
+/// A cache node's capacity in operations (gets, sets, deletes) per
+/// second, by its `threads` cores and its connections.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheNodeCapacity {
+    pub cache: String,
+    /// The size's name (empty without a size).
+    pub size: String,
+    pub cores: crate::scenario::CacheCores,
+    pub connections: u32,
+    pub operations: NodeCapacity,
+}
+
+/// Each cache's capacity per node, in scenario order.
+pub fn cache_capacities(scenario: &Scenario) -> Vec<CacheNodeCapacity> {
+    scenario
+        .caches
+        .iter()
+        .map(|cache| {
+            let cores = scenario.cache_cores(cache);
+            let cpu = cache.cpu.mean() / cores.speed;
+            CacheNodeCapacity {
+                cache: cache.name.clone(),
+                size: cache
+                    .size
+                    .map_or(String::new(), |size| scenario.sizes[size].name.clone()),
+                cores,
+                connections: cache.connections,
+                operations: NodeCapacity {
+                    by_cores: if cpu > 0.0 {
+                        cores.cores as f64 * 1e9 / cpu
+                    } else {
+                        f64::INFINITY
+                    },
+                    by_connections: cache.connections as f64 * 1e9 / (cpu + cache.latency.mean()),
+                },
             }
         })
         .collect()
@@ -1078,8 +1134,10 @@ impl CdnPath {
                 ttl: None,
                 ttl_refresh_on_hit: false,
                 write_policy: crate::scenario::WritePolicy::Invalidate,
+                cpu: crate::scenario::Dist::Const { value: 0.0 },
                 latency: cdn.latency.clone(),
                 connections: 1,
+                threads: 1,
                 virtual_nodes: 1,
                 on_node_failure: crate::scenario::NodeFailure::Miss,
                 warm: cdn.warm,

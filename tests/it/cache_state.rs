@@ -5,8 +5,8 @@
 use crate::support::{scenario, series, simulate};
 
 /// One class of `rate` lookups reading through cache `c` (its keys
-/// `cache`) over `keys` Zipf(0.8) keys, with zero latencies (a miss is
-/// filled at once) and no writes.
+/// `cache`) over `keys` Zipf(0.8) keys, with zero latencies and CPU (a
+/// miss is filled at once) and no writes.
 fn read_through_text(duration: &str, window: &str, rate: u32, keys: u32, cache: &str) -> String {
     format!(
         r#"
@@ -27,6 +27,7 @@ steps = [{{ read = "db", cache = "c" }}]
 [cache.c]
 keyspace = "k"
 latency = "0s"
+cpu = "0s"
 {cache}
 [database.db]
 keyspace = "k"

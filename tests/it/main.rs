@@ -5,6 +5,7 @@ mod support;
 
 mod analytic;
 mod autoscaling;
+mod cache_cores;
 mod cache_state;
 mod caching;
 mod cdn;

@@ -187,9 +187,10 @@ pub struct Cache {
     /// The keys it caches (the same as its database's).
     pub keyspace: Name,
     /// Every node's size, a `[size.*]` table or a built-in size (e.g. `r5.large` for a
-    /// self-run Redis): each node is billed its `price_per_hour` while it is up. Without a
-    /// size the cache is unpriced (the run's cost line lists it); `capacity` is still what
-    /// it holds.
+    /// self-run Redis): each node is billed its `price_per_hour` while it is up, and computes
+    /// on `threads` of its cores at its speed. Without a size the cache is unpriced (the run's
+    /// cost line lists it) and computes on `threads` cores at speed 1; `capacity` is still
+    /// what it holds.
     #[schemars(extend("x-default-text" = "unpriced"))]
     pub size: Option<Name>,
     /// The data center its nodes stand in.
