@@ -115,10 +115,18 @@ fn print_summary(scenario: &Scenario, replicated: &Replicated, out: &std::path::
     let value = |scope: &str, metric: &str| summary.mean(scope, metric);
     if let Some(busiest) = bottleneck::rank(rows, &value).into_iter().next() {
         let name = busiest.station.as_str();
+        let core_wait = match busiest.cpu_wait_mean_ms {
+            Some(_) => format!(
+                ", for a core {} ms",
+                get(name, metric::CPU_WAIT_MEAN_MS.name, 1.0, 2)
+            ),
+            None => String::new(),
+        };
         say!(
-            "  busiest  {name} ({} {}% busy), mean wait {} ms",
+            "  busiest  {name} ({} {}% busy), mean wait for a {} {} ms{core_wait}",
             busiest.resource,
             get(name, &busiest.metric, 100.0, 1),
+            busiest.waits_for,
             get(name, metric::WAIT_MEAN_MS.name, 1.0, 2)
         );
     }

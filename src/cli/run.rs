@@ -121,14 +121,21 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out:
             Some(wait) => format!("{} ms", super::render::fixed(wait, 2)),
             None => "-".to_owned(),
         };
+        // Where cores are a limit of their own, their wait apart.
+        let core_wait = busiest.cpu_wait_mean_ms.map_or(String::new(), |wait| {
+            format!(", for a core {} ms", super::render::fixed(wait, 2))
+        });
         say!(
-            "  busiest  {} ({} {:.1}% busy), mean queue {:.2}, mean wait {wait}",
+            "  busiest  {} ({} {:.1}% busy), mean queue {:.2}, mean wait for a {} {wait}{core_wait}",
             busiest.station,
             busiest.resource,
             100.0 * busiest.utilization,
             busiest.queue_len_mean.unwrap_or(0.0),
+            busiest.waits_for,
         );
     }
+    let scopes = summary.rows.iter().map(|row| row.scope.as_str());
+    print_drills(&capsim::results::drills::drills(scopes, &value));
     say!("  cost     {}", cost_line(summary));
     for note in scenario.pricing_notes() {
         say!("  note     {note}");
@@ -137,6 +144,60 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out:
         "results in {}/ (summary.csv, timeseries.csv, events.csv, scenario.resolved.toml, charts/, report.html)",
         out.display()
     );
+}
+
+/// Drill lines printed at most; the rest are counted.
+const MAX_DRILL_LINES: usize = 10;
+
+/// One line per fault that struck: when it was detected, the RTO, the RPO
+/// when writes were lost, and its blast radius.
+fn print_drills(drills: &[capsim::results::drills::Drill]) {
+    // To the millisecond, without trailing zeros: `61 s`, `0.019 s`.
+    let seconds = |value: f64| {
+        let text = format!("{value:.3}");
+        format!("{} s", text.trim_end_matches('0').trim_end_matches('.'))
+    };
+    for drill in drills.iter().take(MAX_DRILL_LINES) {
+        let mut facts = vec![
+            drill
+                .time_to_detect_s
+                .map_or("not detected".to_owned(), |detect| {
+                    format!("detected after {}", seconds(detect))
+                }),
+            drill
+                .rto_s
+                .map_or("not recovered by the end (no RTO)".to_owned(), |rto| {
+                    format!("RTO {}", seconds(rto))
+                }),
+        ];
+        if let Some(rpo) = drill.rpo_s {
+            facts.push(format!(
+                "RPO {} ({:.0} writes lost)",
+                seconds(rpo),
+                drill.lost_writes
+            ));
+        }
+        if drill.lost_messages > 0.0 {
+            facts.push(format!("{:.0} messages lost", drill.lost_messages));
+        }
+        facts.push(format!(
+            "{:.0} requests failed ({:.0} attempts)",
+            drill.failed_requests, drill.failed_attempts
+        ));
+        facts.push(format!("{:.0} users affected", drill.users_affected));
+        say!(
+            "  drill    {} at {}: {}",
+            drill.component,
+            seconds(drill.fault_at_s),
+            facts.join(", ")
+        );
+    }
+    if drills.len() > MAX_DRILL_LINES {
+        say!(
+            "  drill    … and {} more in summary.csv (`drill:` scopes)",
+            drills.len() - MAX_DRILL_LINES
+        );
+    }
 }
 
 /// The run's cost per month at the simulated load, per million requests,

@@ -496,23 +496,23 @@ pub const CPU_UTILIZATION: Metric = metric(
 pub const CPU_WAIT_MEAN_MS: Metric = metric(
     "cpu_wait_mean_ms",
     Unit::Milliseconds,
-    &[Database, DatabaseNode, Cache, CacheNode],
+    &[Pool, Database, DatabaseNode, Cache, CacheNode],
     Both,
-    "mean wait for a core of the CPU parts of operations and replicas' applies (a database without a `size`: 0, a core per connection; a cache: for one of its `threads` cores); blank when none computed",
+    "mean wait for a core of the CPU parts: a pool's compute (`service`), a database's operations and replicas' applies, a cache's gets, sets and deletes (on its `threads` cores); blank where cores are no limit of their own (no `size`, or a pool with no fewer cores than workers: a core each) or none computed",
 );
 pub const QUEUE_LEN_MEAN: Metric = metric(
     "queue_len_mean",
     Unit::Mean,
     &[Pool, Database, DatabaseNode, Balancer],
     Both,
-    "calls waiting for a worker, connection or core",
+    "calls waiting for a worker (pools), a connection (databases) or a core (balancers with `cores`); those waiting for a pool's or database's cores are not counted",
 );
 pub const WAIT_MEAN_MS: Metric = metric(
     "wait_mean_ms",
     Unit::Milliseconds,
     &[Pool, Database, DatabaseNode, Balancer],
     Both,
-    "mean wait for a worker, connection or core, of the requests that got one; blank when none did",
+    "mean wait for a worker (pools), a connection (databases) or a core (balancers with `cores`), of the requests that got one; blank when none did (a pool's and a database's wait for a core is `cpu_wait_mean_ms`)",
 );
 pub const WAIT_PROBABILITY: Metric = metric(
     "wait_probability",

@@ -571,9 +571,7 @@ fn station_series(
             metric::CPU_UTILIZATION,
             counters.cpu_utilization(cores),
         );
-    }
-    if matches!(kind, StationKind::Database | StationKind::Cache) {
-        database_rows(counters, |metric, value| {
+        core_rows(kind, counters, |metric, value| {
             series.push(time_s, scope, metric, value)
         });
     }
@@ -594,10 +592,13 @@ fn station_series(
     series.push(time_s, scope, metric::IN_SYSTEM_MEAN, counters.in_system_mean());
 }
 
-/// A database's or cache's (or node's) two limits apart: connections in
-/// use, and the wait of its CPU parts (queries', applies') for a core.
-fn database_rows(counters: &StationCounters, mut push: impl FnMut(metric::Metric, f64)) {
-    push(metric::CONNECTIONS_MEAN, counters.busy_mean());
+/// A pool's, database's or cache's wait for a core, apart from its wait
+/// for a worker or connection (`wait_mean_ms`); a database's or cache's (or
+/// node's) connections in use before it, its other limit.
+fn core_rows(kind: StationKind, counters: &StationCounters, mut push: impl FnMut(metric::Metric, f64)) {
+    if matches!(kind, StationKind::Database | StationKind::Cache) {
+        push(metric::CONNECTIONS_MEAN, counters.busy_mean());
+    }
     push(
         metric::CPU_WAIT_MEAN_MS,
         counters.core_wait_mean_ns() / NANOS_PER_MILLI,
@@ -624,9 +625,7 @@ fn summary_station(
         StationKind::Pool | StationKind::Database | StationKind::Cache
     ) {
         summary.push(name, metric::CPU_UTILIZATION, totals.cpu_utilization(cores));
-    }
-    if matches!(kind, StationKind::Database | StationKind::Cache) {
-        database_rows(totals, |metric, value| summary.push(name, metric, value));
+        core_rows(kind, totals, |metric, value| summary.push(name, metric, value));
     }
     summary.push(name, metric::QUEUE_LEN_MEAN, totals.queue_len_mean());
     summary.push(

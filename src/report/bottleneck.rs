@@ -16,19 +16,30 @@ pub struct StationLoad {
     pub station: String,
     /// `utilization` or `cpu_utilization`: the reading the rule chose.
     pub metric: String,
-    /// `workers` (or connections) or `CPU`: the resource `metric` measures.
+    /// `workers`, `connections` or `CPU`: the resource `metric` measures.
     pub resource: &'static str,
     pub utilization: f64,
     pub queue_len_mean: Option<f64>,
+    /// What `wait_mean_ms` (and the queue) wait for: a `worker`, a
+    /// `connection` or a `core`.
+    pub waits_for: &'static str,
     pub wait_mean_ms: Option<f64>,
+    /// The wait for a core, where cores are a limit apart from workers or
+    /// connections (pools and databases: `cpu_wait_mean_ms`).
+    pub cpu_wait_mean_ms: Option<f64>,
 }
 
-/// The resource a utilization metric measures, as people read it.
-fn resource(metric: &str) -> &'static str {
-    if metric == CPU_UTILIZATION {
-        "CPU"
+/// The servers a station's `utilization` counts, in the plural and the
+/// singular: a database's are connections (it reports how many are in use,
+/// `connections_mean`), a pool's workers; a station that reports only
+/// cores (a balancer with `cores`) queues for a core.
+fn servers(station: &str, value: &dyn Fn(&str, &str) -> Option<f64>) -> (&'static str, &'static str) {
+    if value(station, metric::UTILIZATION.name).is_none() {
+        ("CPU", "core")
+    } else if value(station, metric::CONNECTIONS_MEAN.name).is_some() {
+        ("connections", "connection")
     } else {
-        "workers"
+        ("workers", "worker")
     }
 }
 
@@ -42,13 +53,23 @@ pub fn rank<'a>(
     let stations = bottleneck::stations(rows);
     bottleneck::ranking(bottleneck::readings(&stations, value))
         .into_iter()
-        .map(|reading| StationLoad {
-            resource: resource(&reading.metric),
-            queue_len_mean: value(&reading.station, metric::QUEUE_LEN_MEAN.name),
-            wait_mean_ms: value(&reading.station, metric::WAIT_MEAN_MS.name),
-            station: reading.station,
-            metric: reading.metric,
-            utilization: reading.utilization,
+        .map(|reading| {
+            let (plural, singular) = servers(&reading.station, value);
+            StationLoad {
+                resource: if reading.metric == CPU_UTILIZATION {
+                    "CPU"
+                } else {
+                    plural
+                },
+                queue_len_mean: value(&reading.station, metric::QUEUE_LEN_MEAN.name),
+                waits_for: singular,
+                wait_mean_ms: value(&reading.station, metric::WAIT_MEAN_MS.name),
+                cpu_wait_mean_ms: value(&reading.station, metric::CPU_WAIT_MEAN_MS.name)
+                    .filter(|wait| wait.is_finite()),
+                station: reading.station,
+                metric: reading.metric,
+                utilization: reading.utilization,
+            }
         })
         .collect()
 }
@@ -105,6 +126,33 @@ mod tests {
         assert_eq!((top.queue_len_mean, top.wait_mean_ms), (Some(1.5), None));
         let order: Vec<_> = station_loads(&data).into_iter().map(|l| l.station).collect();
         assert_eq!(order, ["web", "db"]);
+    }
+
+    #[test]
+    fn each_station_names_what_it_waits_for() {
+        let data = run(&[
+            ("web", "utilization", 0.9),
+            ("web", "cpu_utilization", 0.2),
+            ("web", "cpu_wait_mean_ms", f64::NAN),
+            ("db", "utilization", 0.8),
+            ("db", "connections_mean", 25.6),
+            ("db", "cpu_utilization", 0.5),
+            ("db", "cpu_wait_mean_ms", 0.25),
+            ("lb", "cpu_utilization", 0.1),
+            ("lb", "connections_mean", 3.0),
+        ]);
+        let loads: Vec<_> = station_loads(&data)
+            .into_iter()
+            .map(|l| (l.station, l.resource, l.waits_for, l.cpu_wait_mean_ms))
+            .collect();
+        assert_eq!(
+            loads,
+            [
+                ("web".to_owned(), "workers", "worker", None),
+                ("db".to_owned(), "connections", "connection", Some(0.25)),
+                ("lb".to_owned(), "CPU", "core", None),
+            ]
+        );
     }
 
     #[test]

@@ -31,11 +31,15 @@ type Card = (&'static str, &'static str, fn(f64) -> String);
 /// Events shown in the table; the rest are counted and left to events.csv.
 const MAX_EVENT_ROWS: usize = 500;
 
+/// Drills shown at the top; the rest are counted and left to summary.csv.
+const MAX_DRILL_ROWS: usize = 10;
+
 impl RunPage<'_> {
     pub fn html(&self) -> String {
         let name = self.scenario.map_or("capsim run".to_owned(), |s| s.name.clone());
         let body = [
             section("summary", "Summary", &self.summary_cards()),
+            self.drills(),
             section("slo", "SLO verdicts", &self.slo_verdicts()),
             section("bottleneck", "Bottleneck", &self.bottleneck()),
             section("metrics", "Key metrics", &self.key_metrics()),
@@ -69,10 +73,16 @@ impl RunPage<'_> {
                 scenario.seed, scenario.duration, scenario.warmup, scenario.window
             );
         }
-        header.push_str(
-            "<nav><a href=\"#summary\">Summary</a><a href=\"#slo\">SLOs</a><a href=\"#bottleneck\">Bottleneck</a>\
+        let drills = if self.has_drills() {
+            "<a href=\"#drills\">Drills</a>"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            header,
+            "<nav><a href=\"#summary\">Summary</a>{drills}<a href=\"#slo\">SLOs</a><a href=\"#bottleneck\">Bottleneck</a>\
              <a href=\"#metrics\">Metrics</a><a href=\"#charts\">Charts</a><a href=\"#events\">Events</a>\
-             <a href=\"#topology\">Topology</a></nav>\n",
+             <a href=\"#topology\">Topology</a></nav>",
         );
         header
     }
@@ -175,19 +185,85 @@ impl RunPage<'_> {
         )
     }
 
+    /// The run's drills, from the summary's `drill:` scopes.
+    fn drill_list(&self) -> Vec<crate::results::drills::Drill> {
+        crate::results::drills::drills(
+            self.data.summary.iter().map(|row| row.scope.as_str()),
+            &|scope, metric| self.data.value(scope, metric),
+        )
+    }
+
+    fn has_drills(&self) -> bool {
+        self.data
+            .summary
+            .iter()
+            .any(|row| row.scope.starts_with("drill:"))
+    }
+
+    /// One compact row per fault that struck, near the top: the answer a
+    /// drill is run for. Absent without faults.
+    fn drills(&self) -> String {
+        let drills = self.drill_list();
+        if drills.is_empty() {
+            return String::new();
+        }
+        let seconds = |value: Option<f64>, none: &str| value.map_or(text(none), num);
+        let rows = drills
+            .iter()
+            .take(MAX_DRILL_ROWS)
+            .map(|drill| {
+                vec![
+                    text(&drill.component),
+                    num(drill.fault_at_s),
+                    seconds(drill.time_to_detect_s, "not detected"),
+                    seconds(drill.rto_s, "not recovered"),
+                    seconds(drill.rpo_s, ""),
+                    num(drill.failed_requests),
+                    num(drill.users_affected),
+                ]
+            })
+            .collect();
+        let mut html = table(
+            "drills-table",
+            &[
+                "fault on",
+                "at (s)",
+                "detected after (s)",
+                "RTO (s)",
+                "RPO (s)",
+                "failed requests",
+                "users affected",
+            ],
+            rows,
+        );
+        if drills.len() > MAX_DRILL_ROWS {
+            let _ = writeln!(
+                html,
+                "<p>{} more drills are in summary.csv (<code>drill:</code> scopes).</p>",
+                drills.len() - MAX_DRILL_ROWS
+            );
+        }
+        section("drills", "Drills", &html)
+    }
+
     fn bottleneck(&self) -> String {
         let loads = station_loads(self.data);
         let Some(top) = loads.first() else {
             return "<p>The run has no station with a utilization.</p>\n".to_owned();
         };
+        let core_wait = top
+            .cpu_wait_mean_ms
+            .map_or(String::new(), |wait| format!(", for a core {} ms", number(wait)));
         let mut html = format!(
             "<p id=\"bottleneck-station\">The station closest to saturation is <strong>{}</strong>: \
-             {} {} busy, mean queue {} requests, mean wait {} ms.</p>\n",
+             {} {} busy, mean queue {} requests, mean wait for a {} {} ms{}.</p>\n",
             escape(&top.station),
             escape(top.resource),
             percent(top.utilization),
             top.queue_len_mean.map_or("–".to_owned(), number),
+            top.waits_for,
             top.wait_mean_ms.map_or("–".to_owned(), number),
+            escape(&core_wait),
         );
         html.push_str(&station_table(&loads));
         html
@@ -249,6 +325,7 @@ impl RunPage<'_> {
             metric::CPU_UTILIZATION.name,
             metric::QUEUE_LEN_MEAN.name,
             metric::WAIT_MEAN_MS.name,
+            metric::CPU_WAIT_MEAN_MS.name,
             metric::THROUGHPUT_RPS.name,
             metric::SERVED.name,
             metric::REJECTED.name,
@@ -272,6 +349,7 @@ impl RunPage<'_> {
             "CPU utilization",
             "mean queue",
             "mean wait (ms)",
+            "wait for a core (ms)",
             "throughput (/s)",
             "served",
             "rejected",
@@ -287,7 +365,10 @@ impl RunPage<'_> {
             .summary
             .iter()
             .filter(|row| {
-                row.scope != "overall" && !row.scope.starts_with("class:") && !self.is_station(&row.scope)
+                row.scope != "overall"
+                    && !row.scope.starts_with("class:")
+                    && !row.scope.starts_with("drill:")
+                    && !self.is_station(&row.scope)
             })
             .map(|row| {
                 vec![
@@ -446,7 +527,9 @@ fn station_table(loads: &[StationLoad]) -> String {
                     "",
                 ),
                 load.queue_len_mean.map_or(text(""), num),
+                text(load.waits_for),
                 load.wait_mean_ms.map_or(text(""), num),
+                load.cpu_wait_mean_ms.map_or(text(""), num),
             ]
         })
         .collect();
@@ -457,7 +540,9 @@ fn station_table(loads: &[StationLoad]) -> String {
             "busiest resource",
             "utilization",
             "mean queue",
+            "queue and wait for a",
             "mean wait (ms)",
+            "wait for a core (ms)",
         ],
         rows,
     )

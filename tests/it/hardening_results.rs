@@ -208,7 +208,10 @@ fn a_run_in_which_nothing_completed_reports_no_latency_and_misses_its_slo() {
         !headline.contains("0.00 ms"),
         "no latency or wait of 0 ms:\n{stdout}"
     );
-    assert!(headline.contains("mean wait -, none served"), "{stdout}");
+    assert!(
+        headline.contains("mean wait for a worker -, none served"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("SLO p99<200ms  MISSED (no request completed: overall/latency_p99_ms has no value)"),
         "{stdout}"
