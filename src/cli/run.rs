@@ -129,6 +129,10 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out:
             busiest.queue_len_mean.unwrap_or(0.0),
         );
     }
+    let rows = summary.rows.iter().map(|row| (row.scope.as_str(), row.metric));
+    if let Some(headroom) = capsim::results::headroom::of_rows(rows, &value) {
+        say!("  headroom {}", headroom.describe());
+    }
     say!("  cost     {}", cost_line(summary));
     for note in scenario.pricing_notes() {
         say!("  note     {note}");

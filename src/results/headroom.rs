@@ -140,7 +140,9 @@ mod tests {
         }
     }
 
-    fn pairs(rows: &'static [(&'static str, &'static str, f64)]) -> impl Iterator<Item = (&'static str, &'static str)> {
+    fn pairs(
+        rows: &'static [(&'static str, &'static str, f64)],
+    ) -> impl Iterator<Item = (&'static str, &'static str)> {
         rows.iter().map(|(s, m, _)| (*s, *m))
     }
 
