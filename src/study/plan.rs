@@ -510,7 +510,7 @@ impl Search<'_> {
             // failed), named by step so they never read as this one's.
             let measured = match &busiest {
                 Some(busiest) => format!(
-                    "its bottleneck among the knobs' stations is `{}` ({} {:.0}% busy)",
+                    "its bottleneck among the knobs' stations is `{}` ({} {:.0}%)",
                     busiest.station,
                     busiest.metric,
                     100.0 * busiest.utilization
