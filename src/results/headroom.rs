@@ -53,7 +53,7 @@ impl Headroom {
     /// station with `connections_mean` is a database node: its workers are
     /// connections). `None` when nothing is busy.
     pub fn of(busiest: Bottleneck, value: &dyn Fn(&str, &str) -> Option<f64>) -> Option<Headroom> {
-        if !(busiest.utilization > 0.0) {
+        if busiest.utilization.is_nan() || busiest.utilization <= 0.0 {
             return None;
         }
         let resource = if busiest.metric == CPU_UTILIZATION {
