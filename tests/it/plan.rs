@@ -310,7 +310,9 @@ service = "0s"
         .assert()
         .success()
         .stdout(contains("start pool.web.instances=1 balancer.lb.cores=2 "))
-        .stdout(contains("`lb` is the bottleneck (75% busy): cores 2 → 3"))
+        .stdout(contains(
+            "fails at step 1; its bottleneck among the knobs' stations is `lb` (cpu_utilization 75%): cores 2 → 3",
+        ))
         .stdout(contains("\n  pool.web.instances=1 balancer.lb.cores=3\n"));
     let patch = std::fs::read_to_string(out.join("patch.toml")).unwrap();
     assert!(patch.ends_with("\n[balancer.lb]\ncores = 3\n"), "{patch}");
