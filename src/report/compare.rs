@@ -7,8 +7,8 @@
 //! first appearance, after three `bottleneck` rows (utilization, queue and
 //! wait of each run's busiest station) and a `headroom,load_factor` row (how
 //! far each run's load can grow before its hottest node saturates) that line
-//! up designs whose stations have different names. A value a run lacks is blank, and so are its
-//! differences.
+//! up designs whose stations have different names. A value a run lacks is
+//! blank, and so are its differences.
 
 use super::bottleneck::bottleneck;
 use super::html::{metric_diff_text, metric_text};

@@ -9,8 +9,9 @@
 //!    configuration (R replications), and while an SLO fails, raise the
 //!    knob of the bottleneck station (the most utilized, preferring a
 //!    resource busy with its own work over workers waiting on it: see
-//!    `bottleneck`) by one unit, or 10 % when it is at 10 or more, then
-//!    simulate again.
+//!    `bottleneck`; a database by its hottest node, as `headroom` reads
+//!    it) by one unit, or 10 % when it is at 10 or more, then simulate
+//!    again.
 //! 3. **Trim** the overshoot: knobs in order of monthly cost, most expensive
 //!    first, are lowered one unit at a time while every SLO still holds.
 //!
