@@ -82,12 +82,18 @@ impl Headroom {
     }
 }
 
+/// How the model names a component's nodes after the component's name: a
+/// database's `db.primary`, `db.replica[0]`, `db.shard[1].replica[0]`, a
+/// cache's `cache.node[2]`. (A name may hold a dot, so `web.b` is no node
+/// of a pool `web`.)
+const NODE_SUFFIXES: [&str; 4] = [".primary", ".replica[", ".shard[", ".node["];
+
 /// Whether `scope` is `component` or one of its nodes (`db.replica[0]` of
-/// `db`; component names hold no dot).
+/// `db`).
 pub fn belongs_to(scope: &str, component: &str) -> bool {
     scope
         .strip_prefix(component)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        .is_some_and(|rest| rest.is_empty() || NODE_SUFFIXES.iter().any(|suffix| rest.starts_with(suffix)))
 }
 
 /// The stations of `stations` that are one node each: without the
@@ -182,6 +188,8 @@ mod tests {
         assert!(belongs_to("db.shard[1].primary", "db"));
         assert!(belongs_to("db", "db"));
         assert!(!belongs_to("dbx", "db"));
+        assert!(belongs_to("cache.node[1]", "cache"));
+        assert!(!belongs_to("web.b", "web"), "a pool whose name holds a dot");
     }
 
     #[test]
