@@ -136,10 +136,12 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
         );
     }
     let knob_list = knobs.clone();
+    let mut taken = 0;
     let result = threads::install(arguments.threads, || {
         plan::plan(&base, &knobs, &settings, &build, &|| {}, &mut |step| {
+            taken += 1;
             if stream {
-                print_step(&knob_list, step);
+                print_step(&knob_list, taken, step);
             }
         })
     });
@@ -301,10 +303,11 @@ fn steps_table(plan: &Plan) -> TextTable {
     }
 }
 
-fn print_step(knobs: &[Knob], step: &PlanStep) {
+/// Step `number` (from 1, as the "why" lines and `--format md` count).
+fn print_step(knobs: &[Knob], number: usize, step: &PlanStep) {
     let evaluation = &step.evaluation;
     say!(
-        "  {:<5} {}  ${:.2}/month",
+        "  {number:>2} {:<5} {}  ${:.2}/month",
         step.phase.name(),
         values(knobs, &step.values),
         evaluation.cost_per_month_usd
@@ -314,19 +317,19 @@ fn print_step(knobs: &[Knob], step: &PlanStep) {
         .iter()
         .map(|check| format!("{} {}", check.slo.text, verdict(check)))
         .collect();
-    say!("        {}", checks.join("; "));
+    say!("           {}", checks.join("; "));
     if let Some(b) = &evaluation.busiest {
         say!(
-            "        busiest {} {} {:.0}%",
+            "           busiest {} {} {:.0}%",
             b.station,
             b.metric,
             100.0 * b.utilization
         );
     }
     if let Some(failure) = &evaluation.failure {
-        say!("        runs failed: {failure}");
+        say!("           runs failed: {failure}");
     }
-    say!("        why: {}", step.reason);
+    say!("           why: {}", step.reason);
 }
 
 fn print_answer(arguments: &PlanArgs, plan: &Plan, step: usize, headroom: Option<&Headroom>) {
@@ -344,13 +347,8 @@ fn print_answer(arguments: &PlanArgs, plan: &Plan, step: usize, headroom: Option
     say!("{item}{}", values(&plan.knobs, &answer.values));
     say!("{item}cost ${:.2}/month", answer.evaluation.cost_per_month_usd);
     if let Some(headroom) = headroom {
-        say!(
-            "{item}headroom: busiest {} {} {:.0}% — by the utilization law the load can grow ×{:.2} before it saturates",
-            headroom.busiest.station,
-            headroom.busiest.metric,
-            100.0 * headroom.busiest.utilization,
-            headroom.load_factor
-        );
+        // The answer step's busiest node, as its row above shows it.
+        say!("{item}headroom: {}", headroom.describe());
     }
     for check in &answer.evaluation.checks {
         say!(

@@ -130,6 +130,13 @@ fn print_summary(scenario: &Scenario, replicated: &Replicated, out: &std::path::
             get(name, metric::WAIT_MEAN_MS.name, 1.0, 2)
         );
     }
+    let rows = summary
+        .rows
+        .iter()
+        .map(|row| (row.scope.as_str(), row.metric.as_str()));
+    if let Some(headroom) = capsim::results::headroom::of_rows(rows, &value) {
+        say!("  headroom {} (of the means)", headroom.describe());
+    }
     say!(
         "results in {}/ (summary.csv with ci95_low,ci95_high; timeseries.csv holds per-window means; \
          events.csv is replication 0's)",

@@ -134,6 +134,10 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out:
             busiest.waits_for,
         );
     }
+    let rows = summary.rows.iter().map(|row| (row.scope.as_str(), row.metric));
+    if let Some(headroom) = capsim::results::headroom::of_rows(rows, &value) {
+        say!("  headroom {}", headroom.describe());
+    }
     let scopes = summary.rows.iter().map(|row| row.scope.as_str());
     print_drills(&capsim::results::drills::drills(scopes, &value));
     say!("  cost     {}", cost_line(summary));

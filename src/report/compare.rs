@@ -5,15 +5,17 @@
 //!
 //! Rows are the union of the runs' `(scope, metric)` pairs in order of
 //! first appearance, after three `bottleneck` rows (utilization, queue and
-//! wait of each run's busiest station) that line up designs whose stations
-//! have different names. A value a run lacks is blank, and so are its
-//! differences.
+//! wait of each run's busiest station) and a `headroom,load_factor` row (how
+//! far each run's load can grow before its hottest node saturates) that line
+//! up designs whose stations have different names. A value a run lacks is
+//! blank, and so are its differences.
 
 use super::bottleneck::bottleneck;
 use super::html::{metric_diff_text, metric_text};
 use super::run_data::RunData;
 use super::text_table::TextTable;
 use crate::metrics::catalog as metric;
+use crate::results::headroom::Headroom;
 
 /// One metric across runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +77,7 @@ impl Comparison {
     /// Lines up `runs` (one per variant, same order as `variants`).
     pub fn of(variants: Vec<String>, runs: &[RunData]) -> Comparison {
         let mut rows = bottleneck_rows(runs);
+        rows.extend(headroom_row(runs));
         for run in runs {
             for value in &run.summary {
                 if !rows
@@ -110,7 +113,7 @@ impl Comparison {
         let components = self.rows.iter().filter(|row| {
             row.scope != "overall"
                 && !row.scope.starts_with("class:")
-                && KEY_COMPONENT.contains(&row.metric.as_str())
+                && (KEY_COMPONENT.contains(&row.metric.as_str()) || row.scope == HEADROOM_SCOPE)
         });
         overall.chain(components).collect()
     }
@@ -214,6 +217,43 @@ fn bottleneck_rows(runs: &[RunData]) -> Vec<ComparisonRow> {
         row(metric::QUEUE_LEN_MEAN.name, |load| load.queue_len_mean),
         row(metric::WAIT_MEAN_MS.name, |load| load.wait_mean_ms),
     ]
+}
+
+/// The scope and metric of the headroom row: k of each run, noted with the
+/// node that saturates first (`results::headroom`).
+pub const HEADROOM_SCOPE: &str = "headroom";
+pub const HEADROOM_METRIC: &str = "load_factor";
+
+fn headroom_row(runs: &[RunData]) -> Option<ComparisonRow> {
+    let headrooms: Vec<Option<Headroom>> = runs
+        .iter()
+        .map(|run| {
+            crate::results::headroom::of_rows(
+                run.summary
+                    .iter()
+                    .map(|row| (row.scope.as_str(), row.metric.as_str())),
+                &|scope, metric| run.value(scope, metric),
+            )
+        })
+        .collect();
+    if headrooms.iter().all(Option::is_none) {
+        return None;
+    }
+    Some(ComparisonRow {
+        scope: HEADROOM_SCOPE.to_owned(),
+        metric: HEADROOM_METRIC.to_owned(),
+        values: headrooms
+            .iter()
+            .map(|h| h.as_ref().map(|h| h.load_factor))
+            .collect(),
+        notes: headrooms
+            .iter()
+            .map(|h| {
+                h.as_ref()
+                    .map(|h| format!("before {} {}", h.busiest.station, h.resource))
+            })
+            .collect(),
+    })
 }
 
 #[cfg(test)]

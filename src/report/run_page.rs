@@ -125,6 +125,14 @@ impl RunPage<'_> {
             }
         }
         html.push_str("</div>\n");
+        if let Some(headroom) = self.headroom() {
+            let _ = writeln!(
+                html,
+                "<p id=\"headroom\"><strong>Headroom:</strong> {} <span class=\"sub\">(the utilization law from \
+                 the hottest node, not a mean over nodes: latency SLOs may be missed before)</span></p>",
+                escape(&headroom.describe())
+            );
+        }
         if let Some(stall) = self.stall() {
             let _ = writeln!(
                 html,
@@ -133,6 +141,17 @@ impl RunPage<'_> {
             );
         }
         html
+    }
+
+    /// How far the load can grow before the hottest node saturates.
+    fn headroom(&self) -> Option<crate::results::headroom::Headroom> {
+        crate::results::headroom::of_rows(
+            self.data
+                .summary
+                .iter()
+                .map(|row| (row.scope.as_str(), row.metric.as_str())),
+            &|scope, metric| self.data.value(scope, metric),
+        )
     }
 
     /// Why no request completed, when none did.

@@ -1,6 +1,6 @@
 //! Results: what runs produce, and everything read from it without running
 //! anything. A run's result, a summary over replications, service-level
-//! objectives and their verdicts, why a run completed nothing, its drills, the bottleneck rule, a sweep's grid,
+//! objectives and their verdicts, why a run completed nothing, its drills, the bottleneck rule and the headroom, a sweep's grid,
 //! table and analysis, a plan and its knobs.
 //!
 //! This layer sits below both of its users: `study` runs simulations and
@@ -12,6 +12,7 @@
 pub mod axis;
 pub mod bottleneck;
 pub mod drills;
+pub mod headroom;
 pub mod interval;
 pub mod knobs;
 pub mod plan;

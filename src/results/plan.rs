@@ -1,5 +1,5 @@
 //! What `plan` found: each simulated configuration (its knob values, why it
-//! was tried, how its SLOs fared and its busiest station) and the outcome.
+//! was tried, how its SLOs fared and its busiest node) and the outcome.
 //! `study::plan` searches; `report::plan_files` writes `plan.csv` and the
 //! patch.
 
@@ -43,7 +43,9 @@ pub struct Evaluation {
     pub summary: Option<IntervalSummary>,
     pub failure: Option<String>,
     pub checks: Vec<SloCheck>,
-    /// The bottleneck of the configuration's stations.
+    /// The configuration's hottest node (`results::headroom::hottest`: the
+    /// bottleneck rule over nodes, a database's and a cache's nodes rather
+    /// than their mean).
     pub busiest: Option<Bottleneck>,
     pub cost_per_month_usd: f64,
     pub met: bool,
@@ -77,14 +79,9 @@ pub struct PlanStep {
     pub evaluation: Evaluation,
 }
 
-/// How the final configuration stands.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Headroom {
-    pub busiest: Bottleneck,
-    /// How much the load can grow before the busiest station saturates,
-    /// by the utilization law: 1 / ρ.
-    pub load_factor: f64,
-}
+/// How the final configuration stands: the headroom of its busiest node,
+/// by the rule `run` and the report use.
+pub use super::headroom::Headroom;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {

@@ -9,8 +9,9 @@
 //!    configuration (R replications), and while an SLO fails, raise the
 //!    knob of the bottleneck station (the most utilized, preferring a
 //!    resource busy with its own work over workers waiting on it: see
-//!    `bottleneck`) by one unit, or 10 % when it is at 10 or more, then
-//!    simulate again.
+//!    `bottleneck`; a database by its hottest node, as `headroom` reads
+//!    it) by one unit, or 10 % when it is at 10 or more, then simulate
+//!    again.
 //! 3. **Trim** the overshoot: knobs in order of monthly cost, most expensive
 //!    first, are lowered one unit at a time while every SLO still holds.
 //!
@@ -27,6 +28,7 @@ use std::collections::BTreeMap;
 
 use crate::metrics::catalog as metric;
 use crate::results::bottleneck::{self, Bottleneck};
+use crate::results::headroom;
 use crate::results::interval::IntervalSummary;
 use crate::results::knobs::{HOURS_PER_MONTH, Knob};
 use crate::results::plan::{Evaluation, Headroom, Outcome, Phase, Plan, PlanStep, SloCheck};
@@ -230,7 +232,7 @@ impl Search<'_> {
             .mean("overall", metric::COST_PER_MONTH_USD.name)
             .unwrap_or(cost_per_month_usd);
         Ok(Evaluation {
-            busiest: busiest(&scenario, &summary),
+            busiest: busiest(&summary),
             summary: Some(summary),
             failure: None,
             checks,
@@ -239,46 +241,57 @@ impl Search<'_> {
         })
     }
 
-    /// The knob to raise: the one whose station is the bottleneck among the
-    /// stations of knobs below their maximum.
+    /// The knob to raise: the one whose component holds the bottleneck
+    /// among the nodes of the components of knobs below their maximum (a
+    /// database by its hottest node, as the step's busiest is found), with
+    /// that node's reading.
     fn bottleneck(
         &self,
         values: &[u32],
         evaluation: &Evaluation,
         scenario: &Scenario,
-    ) -> Option<(usize, f64)> {
-        let raisable: Vec<String> = self
+    ) -> Option<(usize, Option<Bottleneck>)> {
+        let raisable: Vec<&str> = self
             .knobs
             .iter()
             .zip(values)
             .filter(|(knob, value)| **value < knob.max)
-            .map(|(knob, _)| knob.station().to_owned())
+            .map(|(knob, _)| knob.station())
             .collect();
+        let of_raisable = |stations: Vec<String>| -> Vec<String> {
+            headroom::nodes(&stations)
+                .into_iter()
+                .filter(|node| {
+                    raisable
+                        .iter()
+                        .any(|component| headroom::belongs_to(node, component))
+                })
+                .collect()
+        };
         let choice = match &evaluation.summary {
-            Some(summary) => bottleneck::among(&raisable, &|station, metric| summary.mean(station, metric)),
+            Some(summary) => {
+                let stations = of_raisable(summary_stations(summary));
+                bottleneck::among(&stations, &|station, metric| summary.mean(station, metric))
+            }
             None => {
                 let estimate = analytic::estimate(scenario);
-                bottleneck::among(&raisable, &analytic_value(&estimate))
+                let stations = of_raisable(estimate.stations.iter().map(|s| s.station.clone()).collect());
+                bottleneck::among(&stations, &analytic_value(&estimate))
             }
         };
-        let station = match choice {
-            Some(busiest) => busiest,
+        let Some(busiest) = choice else {
             // No utilization to go by: the first knob that can still rise.
-            None => {
-                let index = self
-                    .knobs
-                    .iter()
-                    .zip(values)
-                    .position(|(knob, value)| *value < knob.max)?;
-                return Some((index, 0.0));
-            }
+            let index = self
+                .knobs
+                .iter()
+                .zip(values)
+                .position(|(knob, value)| *value < knob.max)?;
+            return Some((index, None));
         };
-        let index = self
-            .knobs
-            .iter()
-            .zip(values)
-            .position(|(knob, value)| *value < knob.max && knob.station() == station.station)?;
-        Some((index, station.utilization))
+        let index = self.knobs.iter().zip(values).position(|(knob, value)| {
+            *value < knob.max && headroom::belongs_to(&busiest.station, knob.station())
+        })?;
+        Some((index, Some(busiest)))
     }
 }
 
@@ -313,18 +326,31 @@ fn check(slo: &Slo, summary: &IntervalSummary) -> Result<SloCheck, PlanError> {
     })
 }
 
-/// The bottleneck of a simulated summary.
-fn busiest(scenario: &Scenario, summary: &IntervalSummary) -> Option<Bottleneck> {
-    let stations: Vec<String> = scenario.station_names().cloned().collect();
-    bottleneck::among(&stations, &|station, metric| summary.mean(station, metric))
+/// Every station of a summary (each scope with a utilization), nodes and
+/// the components they belong to alike.
+fn summary_stations(summary: &IntervalSummary) -> Vec<String> {
+    bottleneck::stations(
+        summary
+            .rows
+            .iter()
+            .map(|row| (row.scope.as_str(), row.metric.as_str())),
+    )
 }
 
-/// The bottleneck by the analytic estimate (for configurations whose runs
-/// could not finish).
+/// The hottest node of a simulated summary: the headroom's, so the step
+/// table, the "why" lines and the answer's headroom name the same node.
+fn busiest(summary: &IntervalSummary) -> Option<Bottleneck> {
+    headroom::hottest(&summary_stations(summary), &|station, metric| {
+        summary.mean(station, metric)
+    })
+}
+
+/// The hottest station by the analytic estimate (for configurations whose
+/// runs could not finish).
 fn analytic_busiest(scenario: &Scenario) -> Option<Bottleneck> {
     let estimate = analytic::estimate(scenario);
     let stations: Vec<String> = estimate.stations.iter().map(|s| s.station.clone()).collect();
-    bottleneck::among(&stations, &analytic_value(&estimate))
+    headroom::hottest(&stations, &analytic_value(&estimate))
 }
 
 /// The estimate's utilizations by station and metric.
@@ -459,7 +485,7 @@ impl Search<'_> {
         while !met {
             let last = self.steps.last().expect("a step was taken").evaluation.clone();
             let scenario = self.scenario(&values)?;
-            let Some((index, utilization)) = self.bottleneck(&values, &last, &scenario) else {
+            let Some((index, busiest)) = self.bottleneck(&values, &last, &scenario) else {
                 return Ok(Outcome::NotMet {
                     reason: "every knob is at its limit and an SLO still fails".to_owned(),
                 });
@@ -481,11 +507,21 @@ impl Search<'_> {
                 .filter(|check| !check.met)
                 .map(|check| check.slo.text.clone())
                 .collect();
+            // The numbers are the previous step's (the one whose SLOs
+            // failed), named by step so they never read as this one's.
+            let measured = match &busiest {
+                Some(busiest) => format!(
+                    "its bottleneck among the knobs' stations is `{}` ({} {:.0}%)",
+                    busiest.station,
+                    busiest.metric,
+                    100.0 * busiest.utilization
+                ),
+                None => format!("no utilization was measured; `{}` can still rise", knob.station()),
+            };
             let reason = format!(
-                "{} fails; `{}` is the bottleneck ({:.0}% busy): {} {} → {}",
+                "{} fails at step {}; {measured}: {} {} → {}",
                 failing.join(", "),
-                knob.station(),
-                100.0 * utilization,
+                self.steps.len(),
                 knob.field(),
                 from,
                 values[index]
@@ -515,9 +551,9 @@ impl Search<'_> {
             .rposition(|step| step.values == values)
             .expect("the answer was simulated");
         let evaluation = &self.steps[step].evaluation;
-        let headroom = evaluation.busiest.clone().map(|busiest| Headroom {
-            load_factor: 1.0 / busiest.utilization,
-            busiest,
+        let headroom = evaluation.busiest.clone().and_then(|busiest| {
+            let summary = evaluation.summary.as_ref();
+            Headroom::of(busiest, &|station, name| summary?.mean(station, name))
         });
         Ok(Outcome::Met { step, headroom })
     }

@@ -29,6 +29,7 @@ mod graph;
 mod hardening_files;
 mod hardening_results;
 mod hardening_runtime;
+mod headroom;
 mod interrupt;
 mod layers;
 mod metrics_catalog;

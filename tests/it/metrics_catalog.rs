@@ -174,6 +174,12 @@ const NOT_METRICS: &[(&str, &str, usize, &str)] = &[
         1,
         "the busiest resource's label",
     ),
+    (
+        "src/results/headroom.rs",
+        "workers",
+        1,
+        "the saturating resource's label",
+    ),
     ("src/results/knobs.rs", "cores", 1, "a scenario key"),
     ("src/results/knobs.rs", "instances", 1, "a scenario key"),
     ("src/results/slo.rs", "errors", 1, "an SLO's alias of error_rate"),

@@ -116,7 +116,9 @@ fn plan_finds_the_erlang_c_answer_by_raising_the_bottleneck() {
         ]
     );
     assert!(
-        plan.steps[1].reason.contains("`db` is the bottleneck"),
+        plan.steps[1]
+            .reason
+            .contains("fails at step 1; its bottleneck among the knobs' stations is `db`"),
         "{}",
         plan.steps[1].reason
     );
@@ -162,7 +164,8 @@ fn the_plan_command_writes_the_path_the_patch_and_the_answer() {
         .success()
         .stdout(contains("database.db.connections=12"))
         .stdout(contains("cost $0.00/month"))
-        .stdout(contains("headroom: busiest db utilization"));
+        .stdout(contains("headroom: load can grow ×"))
+        .stdout(contains("before db connections saturates"));
     let patch = std::fs::read_to_string(out.join("patch.toml")).unwrap();
     assert!(patch.ends_with("\n[database.db]\nconnections = 12\n"), "{patch}");
     let path = std::fs::read_to_string(out.join("plan.csv")).unwrap();
@@ -307,7 +310,9 @@ service = "0s"
         .assert()
         .success()
         .stdout(contains("start pool.web.instances=1 balancer.lb.cores=2 "))
-        .stdout(contains("`lb` is the bottleneck (75% busy): cores 2 → 3"))
+        .stdout(contains(
+            "fails at step 1; its bottleneck among the knobs' stations is `lb` (cpu_utilization 75%): cores 2 → 3",
+        ))
         .stdout(contains("\n  pool.web.instances=1 balancer.lb.cores=3\n"));
     let patch = std::fs::read_to_string(out.join("patch.toml")).unwrap();
     assert!(patch.ends_with("\n[balancer.lb]\ncores = 3\n"), "{patch}");
