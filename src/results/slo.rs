@@ -177,7 +177,11 @@ impl Verdict {
             }
             Some(value) => value,
         };
-        let margin = value_text(metric, self.margin().abs());
+        // A share's margin is in percentage points.
+        let margin = match value_text(metric, self.margin().abs()) {
+            text if text.ends_with(" %") => format!("{} pp", text.trim_end_matches(" %")),
+            text => text,
+        };
         match self.interval {
             Some((low, high)) => {
                 let (low, high) = (value_text(metric, low), value_text(metric, high));

@@ -44,6 +44,7 @@ mod report_html;
 mod schema;
 mod semi_sync;
 mod sessions;
+mod slo_table;
 mod sweeps;
 mod traffic_cost;
 mod tutorial;
