@@ -13,6 +13,9 @@ use crate::metrics::Summary;
 use crate::metrics::catalog::{self as metric, Unit};
 pub use crate::scenario::slo::{Op, Slo, SloError, parse, parse_all};
 
+/// A summary value and its 95 % interval, when it has one.
+pub type Row = (f64, Option<(f64, f64)>);
+
 /// The outcome of checking one objective.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdict {
@@ -101,11 +104,7 @@ impl Slo {
     /// interval), `scopes` being every scope the rows have: a
     /// `drill:<target>` objective is checked against each drill on the
     /// target and the worst verdict kept (none struck: missed, with why).
-    pub fn evaluate_in(
-        &self,
-        scopes: &[&str],
-        value: &dyn Fn(&str, &str) -> Option<(f64, Option<(f64, f64)>)>,
-    ) -> Verdict {
+    pub fn evaluate_in(&self, scopes: &[&str], value: &dyn Fn(&str, &str) -> Option<Row>) -> Verdict {
         let check = |scope: &str| {
             let row = value(scope, &self.metric);
             let mut verdict = self.evaluate_interval(row.map(|(mean, _)| mean), row.and_then(|(_, ci)| ci));
