@@ -16,7 +16,8 @@ and what happens under load.",
 capsim run scenarios/04-load-balancer.toml --out out\n  \
 capsim run scenarios/01-single-server.toml --set workload.arrivals.rate=400/s --out out/400\n  \
 capsim validate scenarios/03-vertical-scaling.toml\n\n\
-Exit status: 0 success, 1 the run failed, 2 invalid scenario or usage."
+Exit status: 0 success, 1 the run failed, 2 invalid scenario or usage, \
+3 `run` missed an SLO (`[slo]` or `--slo`; its results are written)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -115,7 +116,8 @@ pub struct RunArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// A service-level objective to check and show in report.html:
-    /// `--slo 'p99<200ms'`, `--slo 'errors<0.1%'` (repeatable).
+    /// `--slo 'p99<200ms'`, `--slo 'errors<0.1%'` (repeatable; added to the
+    /// scenario's `[slo]`). A missed objective makes `run` exit 3.
     #[arg(long = "slo", value_name = "OBJECTIVE")]
     pub slo: Vec<String>,
     /// Run R independent replications in parallel (seeds derived from the

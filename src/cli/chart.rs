@@ -54,6 +54,11 @@ pub fn chart(arguments: ChartArgs) -> Outcome {
     } else {
         None
     };
+    // The run's own `[slo]` (from its resolved scenario), then `--slo`.
+    let slos = match &scenario {
+        Some(scenario) => super::render::objectives(scenario, &slos)?,
+        None => slos,
+    };
     let rendered = render_read(&out, &data, scenario.as_ref(), &slos)?;
     say!(
         "wrote {} chart files and {}",

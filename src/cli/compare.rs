@@ -127,6 +127,8 @@ pub fn compare(arguments: CompareArgs) -> Outcome {
             }
         }
     }
+    // The first variant's `[slo]` judges every variant, with the `--slo` flags.
+    let slos = super::render::objectives(&scenarios[0], &slos)?;
     for (index, former) in share_seed(&mut scenarios, arguments.seed) {
         eprintln!(
             "note: `{}` runs with seed {} (its scenario says {former}) so all variants share random numbers",

@@ -1,7 +1,8 @@
 //! How a command ends, and the one place that turns that into the process's
 //! exit code: 0 ok, 1 the run (or writing its results) failed, 2 invalid
-//! input or usage, 130 interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as
-//! shells report it).
+//! input or usage, 3 `run` finished and wrote its results but missed an SLO
+//! (so a pipeline can gate on it), 130 interrupted by Ctrl-C or SIGTERM
+//! (128 + SIGINT, as shells report it).
 //!
 //! A command prints its messages where it finds the problem, so they keep
 //! their order with everything else it prints, and returns the kind of
@@ -17,6 +18,10 @@ pub enum Failure {
     /// A scenario, an argument or a folder to read is invalid.
     #[error("invalid input or usage")]
     Invalid,
+    /// `run` finished and wrote everything, but an objective (`[slo]` or
+    /// `--slo`) was missed.
+    #[error("an SLO was missed")]
+    SloMissed,
     /// Stopped by Ctrl-C or SIGTERM; no results were written.
     #[error("interrupted")]
     Interrupted,
@@ -31,6 +36,7 @@ pub fn exit_code(outcome: Outcome) -> u8 {
         Ok(()) => 0,
         Err(Failure::Failed) => 1,
         Err(Failure::Invalid) => 2,
+        Err(Failure::SloMissed) => 3,
         Err(Failure::Interrupted) => 130,
     }
 }
@@ -50,6 +56,7 @@ mod tests {
         assert_eq!(exit_code(Ok(())), 0);
         assert_eq!(exit_code(Err(Failure::Failed)), 1);
         assert_eq!(exit_code(Err(Failure::Invalid)), 2);
+        assert_eq!(exit_code(Err(Failure::SloMissed)), 3);
         assert_eq!(exit_code(Err(Failure::Interrupted)), 130);
     }
 }

@@ -40,8 +40,8 @@ pub struct PlanArgs {
     #[arg(long, value_name = "RATE", required = true)]
     pub load: String,
     /// An objective every configuration must meet, like `p99<200ms` or
-    /// `error_rate<0.001` (repeatable).
-    #[arg(long = "slo", value_name = "OBJECTIVE", required = true)]
+    /// `error_rate<0.001` (repeatable; added to the scenario's `[slo]`).
+    #[arg(long = "slo", value_name = "OBJECTIVE")]
     pub slo: Vec<String>,
     /// The values a knob may take: `pool.web.instances=2..40`, `..20`,
     /// or `=8` to fix it (repeatable).
@@ -92,6 +92,7 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
     };
     let loaded = load(&arguments.scenario)?;
     let base = loaded.scenario;
+    let slos = super::render::objectives(&base, &slos)?;
     let mut knobs = knobs::discover(&base);
     for limit in &arguments.limit {
         if let Err(error) = knobs::apply_limit(&mut knobs, limit) {

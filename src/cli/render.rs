@@ -1,5 +1,6 @@
-//! Shared by `run`, `chart` and `compare`: reading `--slo` objectives,
-//! drawing a run folder's charts and report, and printing SLO verdicts.
+//! Shared by `run`, `chart` and `compare`: reading `--slo` objectives (added
+//! to the scenario's `[slo]`), drawing a run folder's charts and report,
+//! printing SLO verdicts and ending `run` with exit 3 when one is missed.
 
 use std::path::Path;
 
@@ -17,6 +18,31 @@ pub fn parse_slos(texts: &[String]) -> Result<Vec<Slo>, Failure> {
         eprintln!("error: {error}");
         Failure::Invalid
     })
+}
+
+/// The scenario's `[slo]` objectives, then the `--slo` ones, whose scopes
+/// are checked against the scenario as `[slo]`'s were at load (invalid
+/// input, before anything runs).
+pub fn objectives(scenario: &Scenario, flags: &[Slo]) -> Result<Vec<Slo>, Failure> {
+    let problems = capsim::scenario::slo::check_objectives(scenario, flags);
+    for problem in &problems {
+        eprintln!("error: {problem}");
+    }
+    if !problems.is_empty() {
+        return Err(Failure::Invalid);
+    }
+    Ok(scenario.slo.objectives.iter().chain(flags).cloned().collect())
+}
+
+/// `run`'s end: a missed objective (its results are written) exits 3.
+pub fn slo_outcome(verdicts: &[Verdict]) -> super::outcome::Outcome {
+    if verdicts.iter().all(|verdict| verdict.met) {
+        Ok(())
+    } else {
+        let missed = verdicts.iter().filter(|verdict| !verdict.met).count();
+        eprintln!("error: {missed} of {} SLOs missed (exit 3)", verdicts.len());
+        Err(Failure::SloMissed)
+    }
 }
 
 /// Draws the charts and report.html of the run in `out`; on failure
@@ -50,34 +76,12 @@ pub fn read_run(dir: &Path) -> Result<RunData, Failure> {
     RunData::read(dir).map_err(|error| render_failure(RenderError::Read(error)))
 }
 
-/// One line per objective: `SLO p99<200ms: met (122.4)`; one measured as
-/// nothing says why: `MISSED (no request completed: overall/latency_p99_ms
-/// has no value)`.
+/// One line per objective, with its margin and, after replications, its
+/// interval: `SLO p99 < 300ms  met: overall/latency_p99_ms 122.4 ms,
+/// 177.6 ms inside < 300 ms`; one measured as nothing says why.
 pub fn print_verdicts(verdicts: &[Verdict]) {
     for verdict in verdicts {
-        let outcome = if verdict.met { "met" } else { "MISSED" };
-        match verdict.measured {
-            Some(value) if value.is_nan() => say!(
-                "  SLO {}  {outcome} ({}: {}/{} has no value)",
-                verdict.slo.text,
-                verdict.reason.as_deref().unwrap_or("nothing measured"),
-                verdict.slo.scope,
-                verdict.slo.metric
-            ),
-            Some(value) => say!(
-                "  SLO {}  {outcome} ({}/{} = {})",
-                verdict.slo.text,
-                verdict.slo.scope,
-                verdict.slo.metric,
-                capsim::report::html::metric_text(&verdict.slo.metric, value)
-            ),
-            None => say!(
-                "  SLO {}  {outcome} (the run has no {}/{})",
-                verdict.slo.text,
-                verdict.slo.scope,
-                verdict.slo.metric
-            ),
-        }
+        say!("  SLO {}  {}", verdict.slo.text, verdict.describe());
     }
 }
 

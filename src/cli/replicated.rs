@@ -35,7 +35,7 @@ pub fn run(arguments: &RunArgs, scenario: &Scenario, slos: &[Slo], out: &OutDir)
         let means = |scope: &str, metric: &str| replicated.summary.mean(scope, metric);
         super::analytic_table::print_comparison(scenario, &means, arguments.estimate);
     }
-    Ok(())
+    super::render::slo_outcome(&rendered.verdicts)
 }
 
 /// Runs the replications, writes the run folder and draws its charts and

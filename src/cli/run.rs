@@ -12,9 +12,10 @@ use super::progress::Progress;
 use super::{load, threads};
 
 pub fn run(arguments: RunArgs) -> Outcome {
-    let slos = super::render::parse_slos(&arguments.slo)?;
+    let flags = super::render::parse_slos(&arguments.slo)?;
     let loaded = load(&arguments.scenario)?;
     let scenario = &loaded.scenario;
+    let slos = super::render::objectives(scenario, &flags)?;
     for warning in feasibility::warnings(&feasibility::estimate(scenario)) {
         eprintln!("warning: {warning}");
     }
@@ -72,7 +73,7 @@ pub fn run(arguments: RunArgs) -> Outcome {
         let simulated = capsim::study::analytic::lookup(&result.summary);
         super::analytic_table::print_comparison(scenario, &simulated, arguments.estimate);
     }
-    Ok(())
+    super::render::slo_outcome(&rendered.verdicts)
 }
 
 fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out: &std::path::Path) {

@@ -82,7 +82,17 @@ pub fn render_data(out: &OutDir, data: &RunData, options: &RenderOptions) -> Res
     let verdicts: Vec<Verdict> = options
         .slos
         .iter()
-        .map(|slo| slo.evaluate_value(data.value(&slo.scope, &slo.metric)))
+        .map(|slo| {
+            // With replications each row has its 95 % interval: the
+            // objective must hold over the whole interval.
+            let scopes = data.summary_scopes();
+            slo.evaluate_in(&scopes, &|scope, metric| {
+                data.summary
+                    .iter()
+                    .find(|row| row.scope == scope && row.metric == metric)
+                    .map(|row| (row.value, row.ci95))
+            })
+        })
         .collect();
     let page = RunPage {
         data,

@@ -167,7 +167,8 @@ impl RunPage<'_> {
 
     fn slo_verdicts(&self) -> String {
         if self.verdicts.is_empty() {
-            return "<p id=\"no-slo\">No SLOs were given. Add them with <code>--slo</code>, for example \
+            return "<p id=\"no-slo\">No SLOs were given. Add them to the scenario, \
+                    <code>[slo] objectives = [\"p99 &lt; 200ms\"]</code>, or with <code>--slo</code>, for example \
                     <code>--slo 'p99&lt;200ms' --slo 'errors&lt;0.1%'</code>.</p>\n"
                 .to_owned();
         }
@@ -190,6 +191,8 @@ impl RunPage<'_> {
                     text(format!("{} {}", verdict.slo.op.symbol(), verdict.slo.threshold)),
                     verdict.measured.map_or(text(""), num),
                     raw(escape(&label), class),
+                    // The margin, and the 95 % interval after replications.
+                    text(verdict.describe().split_once(": ").map_or("", |(_, why)| why)),
                 ]
             })
             .collect();
@@ -198,7 +201,7 @@ impl RunPage<'_> {
             self.verdicts.len(),
             table(
                 "slo-table",
-                &["objective", "metric", "threshold", "measured", "verdict"],
+                &["objective", "metric", "threshold", "measured", "verdict", "why"],
                 rows
             )
         )

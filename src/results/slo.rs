@@ -1,75 +1,40 @@
-//! Service-level objectives: `p99<200ms`, `error_rate<0.001`, `errors<0.1%`,
-//! `web/utilization<=0.8`, parsed from the command line and checked against
-//! a run's summary.
+//! Service-level objectives checked against a run's summary: each one's
+//! verdict, with its margin and, after replications, its 95 % interval.
+//! The grammar (`p99<200ms`, `web/cpu_utilization<=0.8`, …) is the
+//! scenario's (`scenario::slo`), shared by `--slo` and `[slo]`.
 //!
-//! The grammar is `[SCOPE/]METRIC OP THRESHOLD` with `OP` one of `<`, `<=`,
-//! `>`, `>=`. `SCOPE` defaults to `overall`. `METRIC` is any metric of the
-//! catalogue (`metrics::catalog`; a misspelt one gets a suggestion), or a
-//! short name: `p50`, `p95`, `p99`, `p999`, `mean`, `max` (latency),
-//! `errors` (`error_rate`), `throughput` (`throughput_rps`). The threshold is
-//! read in the metric's unit, given by the end of its name: a duration for
-//! `_ms` metrics (`200ms`, `1.5s`; a bare number is taken as milliseconds
-//! only when the full metric name says `_ms`), a rate or number for `_rps`,
-//! and a number or a percentage (`0.1%`) for everything else.
-
-use std::fmt;
+//! With replications an objective is met only when its whole 95 % interval
+//! is within the threshold: `p99 < 300ms` needs the interval's upper end
+//! below 300 ms, not only the mean. `drill:<target>` stands for every drill
+//! on that target: each must meet the objective, and the verdict is the
+//! worst one's.
 
 use crate::metrics::Summary;
-use crate::metrics::catalog::{self as metric, suggest};
-use crate::scenario::units::{parse_duration, parse_percent, parse_rate};
+use crate::metrics::catalog::{self as metric, Unit};
+pub use crate::scenario::slo::{Op, Slo, SloError, parse, parse_all};
 
-/// How a measured value must compare to the threshold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    Less,
-    LessOrEqual,
-    Greater,
-    GreaterOrEqual,
-}
-
-impl Op {
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Op::Less => "<",
-            Op::LessOrEqual => "<=",
-            Op::Greater => ">",
-            Op::GreaterOrEqual => ">=",
-        }
-    }
-
-    fn holds(self, measured: f64, threshold: f64) -> bool {
-        match self {
-            Op::Less => measured < threshold,
-            Op::LessOrEqual => measured <= threshold,
-            Op::Greater => measured > threshold,
-            Op::GreaterOrEqual => measured >= threshold,
-        }
-    }
-}
-
-/// One objective on one summary metric, the threshold in the metric's unit.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Slo {
-    pub scope: String,
-    pub metric: String,
-    pub op: Op,
-    pub threshold: f64,
-    /// The objective as the user wrote it.
-    pub text: String,
-}
+/// A summary value and its 95 % interval, when it has one.
+pub type Row = (f64, Option<(f64, f64)>);
 
 /// The outcome of checking one objective.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdict {
     pub slo: Slo,
-    /// The measured value; `None` when the summary lacks the metric, NaN
-    /// when the run measured nothing (no request completed: no latency).
+    /// The measured value (a mean over replications); `None` when the
+    /// summary lacks the metric, NaN when the run measured nothing (no
+    /// request completed: no latency).
     pub measured: Option<f64>,
-    /// Met only when measured, a number, and within the threshold.
+    /// The 95 % interval over replications, when there is one.
+    pub interval: Option<(f64, f64)>,
+    /// Met only when measured, a number, and within the threshold — with
+    /// an interval, the whole interval.
     pub met: bool,
     /// Why it is missed without a number to compare: `no request
     /// completed`, `the run has no web/utilization`, …
     pub reason: Option<String>,
+    /// The scope measured, when the objective's stands for several
+    /// (`drill:<target>`): the worst drill's.
+    pub scope: String,
 }
 
 /// Why `metric` can have no value (NaN) in a summary: what did not happen.
@@ -92,135 +57,19 @@ fn why_no_value(metric: &str) -> &'static str {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum SloError {
-    #[error("invalid SLO `{text}`: expected METRIC<THRESHOLD, like `p99<200ms` or `error_rate<0.001`")]
-    NoOperator { text: String },
-    #[error("invalid SLO `{text}`: the metric is missing before `{op}`")]
-    NoMetric { text: String, op: &'static str },
-    #[error("invalid SLO `{text}`: `{metric}` is not a metric name (use letters, digits and `_`)")]
-    BadMetric { text: String, metric: String },
-    #[error("invalid SLO `{text}`: `{metric}` is not a metric{}", suggestion.map_or(String::new(), |known| format!(" (did you mean `{known}`?)")))]
-    UnknownMetric {
-        text: String,
-        metric: String,
-        suggestion: Option<&'static str>,
-    },
-    #[error("invalid SLO `{text}`: {reason}")]
-    BadThreshold { text: String, reason: String },
-}
-
-/// Short names for the metrics objectives are most often about.
-const ALIASES: [(&str, &str); 8] = [
-    ("p50", metric::LATENCY_P50_MS.name),
-    ("p95", metric::LATENCY_P95_MS.name),
-    ("p99", metric::LATENCY_P99_MS.name),
-    ("p999", metric::LATENCY_P999_MS.name),
-    ("mean", metric::LATENCY_MEAN_MS.name),
-    ("max", metric::LATENCY_MAX_MS.name),
-    ("errors", metric::ERROR_RATE.name),
-    ("throughput", metric::THROUGHPUT_RPS.name),
-];
-
-/// Parses one objective.
-pub fn parse(text: &str) -> Result<Slo, SloError> {
-    let trimmed = text.trim();
-    let (left, op, right) = split_operator(trimmed).ok_or_else(|| SloError::NoOperator {
-        text: text.to_owned(),
-    })?;
-    let left = left.trim();
-    if left.is_empty() {
-        return Err(SloError::NoMetric {
-            text: text.to_owned(),
-            op: op.symbol(),
-        });
-    }
-    let (scope, written_metric) = match left.rsplit_once('/') {
-        Some((scope, metric)) if !scope.trim().is_empty() => (scope.trim(), metric.trim()),
-        _ => ("overall", left),
-    };
-    if written_metric.is_empty()
-        || !written_metric
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(SloError::BadMetric {
-            text: text.to_owned(),
-            metric: written_metric.to_owned(),
-        });
-    }
-    let alias = ALIASES.iter().find(|(short, _)| *short == written_metric);
-    let metric = alias.map_or(written_metric, |(_, full)| full);
-    if metric::lookup(metric).is_none() {
-        return Err(SloError::UnknownMetric {
-            text: text.to_owned(),
-            metric: metric.to_owned(),
-            suggestion: suggest(metric),
-        });
-    }
-    let threshold =
-        parse_threshold(metric, right.trim(), alias.is_some()).map_err(|reason| SloError::BadThreshold {
-            text: text.to_owned(),
-            reason,
-        })?;
-    Ok(Slo {
-        scope: scope.to_owned(),
-        metric: metric.to_owned(),
-        op,
-        threshold,
-        text: trimmed.to_owned(),
-    })
-}
-
-/// Parses every objective, stopping at the first bad one.
-pub fn parse_all(texts: &[String]) -> Result<Vec<Slo>, SloError> {
-    texts.iter().map(|text| parse(text)).collect()
-}
-
-fn split_operator(text: &str) -> Option<(&str, Op, &str)> {
-    let index = text.find(['<', '>'])?;
-    let (left, rest) = text.split_at(index);
-    let (op, length) = match (rest.as_bytes()[0], rest.as_bytes().get(1)) {
-        (b'<', Some(b'=')) => (Op::LessOrEqual, 2),
-        (b'<', _) => (Op::Less, 1),
-        (b'>', Some(b'=')) => (Op::GreaterOrEqual, 2),
-        _ => (Op::Greater, 1),
-    };
-    Some((left, op, &rest[length..]))
-}
-
-/// Reads `text` in the unit of `metric`.
-fn parse_threshold(metric: &str, text: &str, short_name: bool) -> Result<f64, String> {
-    if text.is_empty() {
-        return Err("the threshold is missing".to_owned());
-    }
-    let bare: Option<f64> = text.parse().ok().filter(|value: &f64| value.is_finite());
-    let value = if metric.ends_with("_ms") {
-        match bare {
-            Some(_) if short_name => {
-                return Err(format!("`{text}` has no unit: write `{text}ms` or `{text}s`"));
-            }
-            Some(milliseconds) => milliseconds,
-            None => parse_duration(text)?.as_secs_f64() * 1e3,
-        }
-    } else if metric.ends_with("_rps") && text.contains('/') {
-        parse_rate(text)?
-    } else if text.ends_with('%') {
-        parse_percent(text)?
-    } else {
-        bare.ok_or_else(|| format!("`{text}` is not a number"))?
-    };
-    if value < 0.0 {
-        return Err(format!("`{text}` is negative"));
-    }
-    Ok(value)
-}
-
 impl Slo {
     /// Checks the objective against `measured` (`None`: the metric is missing).
     pub fn evaluate_value(&self, measured: Option<f64>) -> Verdict {
+        self.evaluate_interval(measured, None)
+    }
+
+    /// Checks the objective against a mean and its 95 % interval: the end
+    /// of the interval on the wrong side of the threshold must hold too.
+    pub fn evaluate_interval(&self, measured: Option<f64>, interval: Option<(f64, f64)>) -> Verdict {
+        let interval = interval.filter(|(low, high)| low.is_finite() && high.is_finite());
         // NaN holds no comparison, so nothing measured is never met.
-        let met = measured.is_some_and(|value| self.op.holds(value, self.threshold));
+        let met = measured.is_some_and(|value| self.op.holds(value, self.threshold))
+            && interval.is_none_or(|_| self.op.holds(self.bound(measured, interval), self.threshold));
         let reason = match measured {
             None => Some(format!("the run has no {}/{}", self.scope, self.metric)),
             Some(value) if value.is_nan() => Some(why_no_value(&self.metric).to_owned()),
@@ -229,8 +78,20 @@ impl Slo {
         Verdict {
             slo: self.clone(),
             measured,
+            interval,
             met,
             reason,
+            scope: self.scope.clone(),
+        }
+    }
+
+    /// The value compared: the interval's end nearer to failing, or the
+    /// value itself.
+    fn bound(&self, measured: Option<f64>, interval: Option<(f64, f64)>) -> f64 {
+        match (interval, self.op) {
+            (Some((_, high)), Op::Less | Op::LessOrEqual) => high,
+            (Some((low, _)), Op::Greater | Op::GreaterOrEqual) => low,
+            (None, _) => measured.unwrap_or(f64::NAN),
         }
     }
 
@@ -238,81 +99,139 @@ impl Slo {
     pub fn evaluate(&self, summary: &Summary) -> Verdict {
         self.evaluate_value(summary.get(&self.scope, &self.metric))
     }
+
+    /// Checks the objective against rows read by `value` (a mean and its
+    /// interval), `scopes` being every scope the rows have: a
+    /// `drill:<target>` objective is checked against each drill on the
+    /// target and the worst verdict kept (none struck: missed, with why).
+    pub fn evaluate_in(&self, scopes: &[&str], value: &dyn Fn(&str, &str) -> Option<Row>) -> Verdict {
+        let check = |scope: &str| {
+            let row = value(scope, &self.metric);
+            let mut verdict = self.evaluate_interval(row.map(|(mean, _)| mean), row.and_then(|(_, ci)| ci));
+            verdict.scope = scope.to_owned();
+            if row.is_none() {
+                verdict.reason = Some(format!("the run has no {scope}/{}", self.metric));
+            }
+            verdict
+        };
+        match self
+            .scope
+            .strip_prefix("drill:")
+            .filter(|target| !target.contains('@'))
+        {
+            Some(target) => {
+                let prefix = format!("drill:{target}@");
+                let verdicts: Vec<Verdict> = scopes
+                    .iter()
+                    .filter(|scope| scope.starts_with(&prefix))
+                    .map(|scope| check(scope))
+                    .collect();
+                let worst = verdicts
+                    .iter()
+                    .min_by(|a, b| a.met.cmp(&b.met).then(a.margin().total_cmp(&b.margin())))
+                    .cloned();
+                worst.unwrap_or_else(|| {
+                    let mut verdict = self.evaluate_value(None);
+                    verdict.reason = Some(format!("no drill struck {target}"));
+                    verdict
+                })
+            }
+            None => check(&self.scope),
+        }
+    }
 }
 
-/// `scope/metric op threshold`, the scope left out when it is `overall`.
-impl fmt::Display for Slo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.scope != "overall" {
-            write!(f, "{}/", self.scope)?;
+impl Verdict {
+    /// How far the compared value (the interval's end, with replications)
+    /// is inside the threshold, in the metric's unit; negative outside,
+    /// NaN when nothing was measured.
+    pub fn margin(&self) -> f64 {
+        let value = self.slo.bound(self.measured, self.interval);
+        match self.slo.op {
+            Op::Less | Op::LessOrEqual => self.slo.threshold - value,
+            Op::Greater | Op::GreaterOrEqual => value - self.slo.threshold,
         }
-        write!(f, "{} {} {}", self.metric, self.op.symbol(), self.threshold)
+    }
+
+    /// The verdict in a sentence: `met: overall/latency_p99_ms 122.4 ms,
+    /// 177.6 ms inside < 300 ms`; with replications `MISSED:
+    /// overall/latency_p99_ms 285 ms (95 % interval 270–301 ms), not inside
+    /// < 300 ms (1 ms over)`; nothing measured says why.
+    pub fn describe(&self) -> String {
+        let outcome = if self.met { "met" } else { "MISSED" };
+        let metric = &self.slo.metric;
+        let name = format!("{}/{metric}", self.scope);
+        let limit = format!(
+            "{} {}",
+            self.slo.op.symbol(),
+            value_text(metric, self.slo.threshold)
+        );
+        let measured = match self.measured {
+            None => return format!("{outcome}: {}", self.reason.as_deref().unwrap_or("not measured")),
+            Some(value) if value.is_nan() => {
+                return format!(
+                    "{outcome}: {name} has no value ({})",
+                    self.reason.as_deref().unwrap_or("nothing measured")
+                );
+            }
+            Some(value) => value,
+        };
+        // A share's margin is in percentage points.
+        let margin = match value_text(metric, self.margin().abs()) {
+            text if text.ends_with(" %") => format!("{} pp", text.trim_end_matches(" %")),
+            text => text,
+        };
+        match self.interval {
+            Some((low, high)) => {
+                let (low, high) = (value_text(metric, low), value_text(metric, high));
+                // `270–301 ms`: the unit once, after the upper end.
+                let unit = high.rsplit_once(' ').map_or("", |(_, unit)| unit);
+                let low = low.strip_suffix(&format!(" {unit}")).unwrap_or(&low);
+                let interval = format!(
+                    "{name} {} (95 % interval {low}–{high})",
+                    value_text(metric, measured)
+                );
+                if self.met {
+                    format!("{outcome}: {interval}, inside {limit} (margin {margin})")
+                } else {
+                    format!("{outcome}: {interval}, not inside {limit} ({margin} beyond)")
+                }
+            }
+            None if self.met => format!(
+                "{outcome}: {name} {}, {margin} inside {limit}",
+                value_text(metric, measured)
+            ),
+            None => format!(
+                "{outcome}: {name} {}, {margin} beyond {limit}",
+                value_text(metric, measured)
+            ),
+        }
+    }
+}
+
+/// A value in its metric's unit, for a verdict: `285.2 ms`, `0.120 %`,
+/// `$1,840.00`-like dollars, `12.5 s`.
+fn value_text(metric: &str, value: f64) -> String {
+    let trim = |text: String| {
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            text
+        }
+    };
+    match metric::lookup(metric).map(|m| m.unit) {
+        Some(Unit::Milliseconds) => format!("{} ms", trim(format!("{value:.2}"))),
+        Some(Unit::Seconds) => format!("{} s", trim(format!("{value:.3}"))),
+        Some(Unit::Usd) => format!("${value:.2}"),
+        Some(Unit::Fraction) => format!("{} %", trim(format!("{:.3}", 100.0 * value))),
+        Some(Unit::PerSecond) => format!("{}/s", trim(format!("{value:.2}"))),
+        _ => trim(format!("{value:.3}")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_names_and_units() {
-        let slo = parse("p99<200ms").unwrap();
-        assert_eq!(
-            (slo.scope.as_str(), slo.metric.as_str(), slo.op, slo.threshold),
-            ("overall", "latency_p99_ms", Op::Less, 200.0)
-        );
-        assert_eq!(parse("p99 <= 1.5s").unwrap().threshold, 1500.0);
-        assert_eq!(parse("errors<0.1%").unwrap().metric, "error_rate");
-        assert!((parse("errors<0.1%").unwrap().threshold - 0.001).abs() < 1e-15);
-        assert_eq!(parse("error_rate<0.001").unwrap().threshold, 0.001);
-        assert_eq!(parse("throughput>=1.2k/s").unwrap().threshold, 1200.0);
-        assert_eq!(parse("throughput>=500").unwrap().op, Op::GreaterOrEqual);
-    }
-
-    #[test]
-    fn scoped_objectives() {
-        let slo = parse("web/cpu_utilization<=80%").unwrap();
-        assert_eq!(
-            (slo.scope.as_str(), slo.metric.as_str()),
-            ("web", "cpu_utilization")
-        );
-        assert!((slo.threshold - 0.8).abs() < 1e-15);
-        let class = parse("class:view_page/p99<150ms").unwrap();
-        assert_eq!(class.scope, "class:view_page");
-        assert_eq!(class.to_string(), "class:view_page/latency_p99_ms < 150");
-    }
-
-    #[test]
-    fn full_ms_names_take_bare_milliseconds() {
-        assert_eq!(parse("latency_p99_ms<250").unwrap().threshold, 250.0);
-    }
-
-    #[test]
-    fn unknown_metrics_are_named_with_a_suggestion() {
-        let message = |text: &str| parse(text).unwrap_err().to_string();
-        assert_eq!(
-            message("web/cpu_utilisation<0.8"),
-            "invalid SLO `web/cpu_utilisation<0.8`: `cpu_utilisation` is not a metric \
-             (did you mean `cpu_utilization`?)"
-        );
-        assert_eq!(
-            message("bananas<3"),
-            "invalid SLO `bananas<3`: `bananas` is not a metric"
-        );
-    }
-
-    #[test]
-    fn bad_objectives_say_why() {
-        let message = |text: &str| parse(text).unwrap_err().to_string();
-        assert!(message("p99").contains("expected METRIC<THRESHOLD"));
-        assert!(message("<200ms").contains("metric is missing"));
-        assert!(message("p 99<200ms").contains("not a metric name"));
-        assert!(message("p99<200").contains("has no unit: write `200ms`"));
-        assert!(message("p99<").contains("threshold is missing"));
-        assert!(message("error_rate<abc").contains("`abc` is not a number"));
-        assert!(message("p99<200parsecs").contains("unknown duration unit"));
-        assert!(message("error_rate<-1").contains("negative"));
-    }
 
     #[test]
     fn verdicts() {
@@ -352,5 +271,50 @@ mod tests {
             assert!(!verdict.met, "{text}");
             assert_eq!(verdict.reason.as_deref(), Some(reason), "{text}");
         }
+    }
+
+    /// With replications the whole 95 % interval must be within the
+    /// threshold: a mean inside with the interval's end outside is missed,
+    /// and the sentence says so with both numbers.
+    #[test]
+    fn the_interval_must_be_inside() {
+        let slo = parse("p99 < 300ms").unwrap();
+        let missed = slo.evaluate_interval(Some(285.0), Some((270.0, 301.0)));
+        assert!(!missed.met);
+        assert_eq!(
+            missed.describe(),
+            "MISSED: overall/latency_p99_ms 285 ms (95 % interval 270–301 ms), not inside < 300 ms (1 ms beyond)"
+        );
+        let met = slo.evaluate_interval(Some(285.0), Some((270.0, 291.0)));
+        assert!(met.met);
+        assert!(
+            met.describe().ends_with("inside < 300 ms (margin 9 ms)"),
+            "{}",
+            met.describe()
+        );
+        let single = slo.evaluate_value(Some(285.0));
+        assert_eq!(
+            single.describe(),
+            "met: overall/latency_p99_ms 285 ms, 15 ms inside < 300 ms"
+        );
+        let above = parse("throughput >= 100").unwrap();
+        assert!(!above.evaluate_interval(Some(105.0), Some((95.0, 115.0))).met);
+    }
+
+    /// `drill:<target>` is every drill on the target, the worst kept.
+    #[test]
+    fn a_target_stands_for_its_drills() {
+        let slo = parse("drill:pool.web/rto_s < 30s").unwrap();
+        let rows = |scope: &str, _: &str| match scope {
+            "drill:pool.web@100s" => Some((12.0, None)),
+            "drill:pool.web@400s" => Some((41.0, None)),
+            _ => None,
+        };
+        let scopes = ["overall", "drill:pool.web@100s", "drill:pool.web@400s"];
+        let verdict = slo.evaluate_in(&scopes, &rows);
+        assert!(!verdict.met);
+        assert_eq!(verdict.scope, "drill:pool.web@400s");
+        let none = slo.evaluate_in(&["overall"], &rows);
+        assert_eq!(none.reason.as_deref(), Some("no drill struck pool.web"));
     }
 }

@@ -84,6 +84,8 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
             diagnostics.push(diagnostic);
         }
     }
+    let faults_resolved = diagnostics.is_empty();
+    diagnostics.extend(super::slo::check_scopes(scenario, references, faults_resolved));
     if diagnostics.is_empty() {
         diagnostics.extend(super::geo_check::check(scenario, references));
     }
@@ -281,6 +283,8 @@ fn check_reference(scenario: &mut Scenario, reference: &Reference) -> Option<Dia
             })
         }
         RefKind::FaultTarget(target) => check_fault_target(scenario, reference, target),
+        // Checked after every other reference (`slo::check_scopes`).
+        RefKind::SloScope { .. } => None,
         RefKind::Region | RefKind::Datacenter => super::geo_check::check_reference(scenario, reference),
         RefKind::Queue => {
             if scenario.queue(name).is_some() {
@@ -752,6 +756,8 @@ pub(crate) fn check_declared(references: &[Reference], declared: &[Declared]) ->
             // Fault targets name components inside a path; the full check
             // reports them.
             RefKind::FaultTarget(_) => continue,
+            // Scopes are not component names alone; the full check reports them.
+            RefKind::SloScope { .. } => continue,
             RefKind::Region => ("region", &["region"]),
             RefKind::Datacenter => ("datacenter", &["datacenter"]),
         };

@@ -389,6 +389,12 @@ fn write_scenario<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
     let recovery = &scenario.recovery;
     writeln!(o, "\n[recovery]").unwrap();
     recovery.dump_keys(&mut o.text);
+    // Written only when there are objectives, so a scenario without them
+    // resolves as before.
+    if !scenario.slo.objectives.is_empty() {
+        writeln!(o, "\n[slo]").unwrap();
+        scenario.slo.dump_keys(&mut o.text);
+    }
 }
 
 fn write_fault<'a>(o: &mut Out<'a>, s: &Scenario, fault: &'a Fault) {

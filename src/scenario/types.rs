@@ -51,6 +51,8 @@ pub struct Scenario {
     pub cdns: IdVec<CdnId, Cdn>,
     /// Message queues (brokers) and the pools that consume them.
     pub queues: IdVec<QueueId, Queue>,
+    /// `[slo]`: the objectives a run is judged by.
+    pub slo: Slos,
 }
 
 impl std::ops::Deref for Scenario {
@@ -101,6 +103,24 @@ section! {
 impl Default for Recovery {
     fn default() -> Self {
         Recovery::defaults().expect("every key of `[recovery]` has a default")
+    }
+}
+
+section! {
+    /// `[slo]`: the objectives a run is judged by, checked at load (each scope must be in
+    /// the scenario and measure the metric); `--slo` flags add to them.
+    pub struct Slos {
+        /// Objectives as `[SCOPE/]METRIC OP THRESHOLD`, the `--slo` grammar: `"p99 < 300ms"`,
+        /// `"class:view/p99 < 300ms"`, `"error_rate < 1%"`, `"web/cpu_utilization < 0.8"`,
+        /// `"cost_per_month_usd < 2000"`, `"drill:database.db.shard[0].primary/rto_s < 60s"`
+        /// (`drill:<target>` is every drill on that target). A run that misses one exits 3.
+        objectives: Vec<super::slo::Slo> = default(Vec::new(), "none"), super::slo::Objectives;
+    }
+}
+
+impl Default for Slos {
+    fn default() -> Self {
+        Slos::defaults().expect("every key of `[slo]` has a default")
     }
 }
 

@@ -56,7 +56,7 @@ pub type Build<'a> = dyn Fn(&[String]) -> Result<Scenario, String> + Sync + 'a;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum PlanError {
-    #[error("no SLO to plan for; give at least one `--slo`, like `--slo 'p99<200ms'`")]
+    #[error("no SLO to plan for; give at least one `--slo`, like `--slo 'p99<200ms'`, or an `[slo]` table")]
     NoSlo,
     #[error("the scenario has no knob to turn (no pool or database)")]
     NoKnobs,

@@ -353,7 +353,7 @@ fn help_exits_0_and_shows_examples() {
         .stdout(contains("Examples:"))
         .stdout(contains("capsim run scenarios/04-load-balancer.toml --out out"))
         .stdout(contains(
-            "Exit status: 0 success, 1 the run failed, 2 invalid scenario or usage.",
+            "Exit status: 0 success, 1 the run failed, 2 invalid scenario or usage, 3 `run` missed an SLO",
         ));
 }
 

@@ -195,7 +195,8 @@ fn a_run_in_which_nothing_completed_reports_no_latency_and_misses_its_slo() {
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    // Its SLOs are missed: the results are written and the run exits 3.
+    assert_eq!(output.status.code(), Some(3), "{stdout}");
     assert!(
         stdout.contains(
             "latency  no request completed: saturated — 6020 of 6020 requests still in flight at the end"
@@ -213,11 +214,11 @@ fn a_run_in_which_nothing_completed_reports_no_latency_and_misses_its_slo() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("SLO p99<200ms  MISSED (no request completed: overall/latency_p99_ms has no value)"),
+        stdout.contains("SLO p99<200ms  MISSED: overall/latency_p99_ms has no value (no request completed)"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("SLO errors<0.1%  MISSED (no request ended"),
+        stdout.contains("SLO errors<0.1%  MISSED: overall/error_rate has no value (no request ended"),
         "{stdout}"
     );
     let summary = std::fs::read_to_string(out.join("summary.csv")).expect("summary");

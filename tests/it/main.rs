@@ -48,6 +48,7 @@ mod resource_waits;
 mod schema;
 mod semi_sync;
 mod sessions;
+mod slo_table;
 mod sweeps;
 mod traffic_cost;
 mod tutorial;

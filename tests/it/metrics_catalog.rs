@@ -182,7 +182,6 @@ const NOT_METRICS: &[(&str, &str, usize, &str)] = &[
     ),
     ("src/results/knobs.rs", "cores", 1, "a scenario key"),
     ("src/results/knobs.rs", "instances", 1, "a scenario key"),
-    ("src/results/slo.rs", "errors", 1, "an SLO's alias of error_rate"),
     ("src/study/feasibility.rs", "cores", 1, "a kind of server"),
     ("src/study/feasibility.rs", "workers", 1, "a kind of server"),
 ];

@@ -263,7 +263,8 @@ fn a_plan_that_cannot_succeed_says_why() {
     plan(&["--load", "950/s", "--slo", "db/hit_ratio>0.9", "--max-steps", "1"])
         .assert()
         .code(2)
-        .stderr(contains("names `db/hit_ratio`, which the summary does not have"));
+        // Caught before planning, as `[slo]`'s objectives are at load.
+        .stderr(contains("`hit_ratio` is not measured for a database `db`"));
 }
 
 /// A balancer with `cores` (exponential 1 ms processing) in front of a pool

@@ -836,6 +836,7 @@ deploy = [{ at = "10s", share = 0.1 }]
 at = "30s"
 kill = "pool.web"
 [recovery]
+[slo]
 "#;
 
 /// The `default` of every property of a definition (and of its variants).
@@ -918,6 +919,7 @@ fn schema_defaults_are_the_loaders_defaults() {
         ("cdn.static.deploy[0]", "Deploy"),
         ("faults[0]", "Fault"),
         ("recovery", "Recovery"),
+        ("slo", "Slos"),
     ];
     for definition in schema["definitions"].as_object().unwrap().keys() {
         let covered = tables.iter().any(|(_, covered)| covered == definition);

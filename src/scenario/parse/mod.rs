@@ -68,6 +68,10 @@ pub(crate) enum RefKind {
     Datacenter,
     /// A CDN's `origin = "component/endpoint"`: a DNS name, balancer or pool.
     Origin,
+    /// An `[slo]` objective's scope, for its metric.
+    SloScope {
+        metric: &'static crate::metrics::catalog::Metric,
+    },
     /// `{ enqueue = ... }`: a queue.
     Queue,
     /// `queue.<q>.consumer`: a pool (not a balancer or DNS name) and an endpoint.
@@ -318,6 +322,7 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
     let recovery = root
         .get("recovery")
         .map(|node| super::types::Recovery::read(cx, &node));
+    let slo = root.get("slo").map(|node| super::types::Slos::read(cx, &node));
     root.finish(&mut cx.reader);
     let meta = meta?;
     let scenario = Scenario {
@@ -343,6 +348,7 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         },
         cdns: cdns.into(),
         queues: queues.into(),
+        slo: slo.unwrap_or(Some(super::types::Slos::default()))?,
     };
     limits::check_event_budget(cx, &scenario, workload_node.as_ref()?);
     Some(scenario)

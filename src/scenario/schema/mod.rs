@@ -39,7 +39,7 @@ use serde_json::Value;
 
 pub use crate::scenario::geo::Region;
 pub use crate::scenario::types::Keyspace;
-use crate::scenario::types::{Limits, Recovery, ScenarioKeys, Size};
+use crate::scenario::types::{Limits, Recovery, ScenarioKeys, Size, Slos};
 pub use cdn::{Cdn, Deploy, SizeDist};
 pub use components::{Balancer, Dns, Endpoint, Network, Pool, Step};
 pub use data::{Cache, Database, Popularity, SemiSyncTimeout};
@@ -109,6 +109,8 @@ pub struct ScenarioFile {
     pub faults: Option<Vec<Fault>>,
     /// When a drill counts the service as recovered.
     pub recovery: Option<Recovery>,
+    /// The objectives a run is judged by.
+    pub slo: Option<Slos>,
 }
 
 /// `[scenario]`: the run itself.
