@@ -38,6 +38,7 @@ mod queueing;
 mod queues;
 mod regions;
 mod regression;
+mod retry_budget;
 mod replication;
 mod replications;
 mod report_html;
