@@ -169,6 +169,10 @@ section! {
         /// `{ retries = 2, backoff = "100ms", multiplier = 2.0, max_backoff = "10s", jitter =
         /// "full" }`: after a timeout or rejection, wait `backoff × multiplier^(k−1)` (capped),
         /// with `jitter` `none`, `full` (uniform from 0) or `equal` (half fixed, half uniform).
+        /// Add `budget = { ratio = 0.1, window = "10s", min_per_second = 10 }` for a retry budget
+        /// (gRPC's, Finagle's): retries at most `ratio` × the requests of the last `window`, plus
+        /// `min_per_second`; a retry it refuses is not made (`retries_refused`). It is what stops
+        /// a retry storm (`scenarios/15-retry-storm.toml`).
         retry: Retry = default(Retry::default(), "no retries"), section::nested::<Retry>();
     }
 }
