@@ -118,7 +118,10 @@ mod tests {
         // Ten seconds later the window has forgotten them.
         assert!(!budget.try_withdraw(at(11_000)));
         budget.deposit(at(11_000));
-        assert!(!budget.try_withdraw(at(11_000)), "0.1 of one request is not a retry");
+        assert!(
+            !budget.try_withdraw(at(11_000)),
+            "0.1 of one request is not a retry"
+        );
     }
 
     #[test]

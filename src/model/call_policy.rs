@@ -148,7 +148,12 @@ impl CallPolicies {
     pub fn close_window(&mut self, keep: bool, time_s: f64, series: &mut Timeseries) {
         if self.client_budget.is_some() {
             let scope = series.scope("overall");
-            series.push(time_s, scope, metric::RETRIES_REFUSED, self.client_refused_window as f64);
+            series.push(
+                time_s,
+                scope,
+                metric::RETRIES_REFUSED,
+                self.client_refused_window as f64,
+            );
             if keep {
                 self.client_refused_total += self.client_refused_window;
             }
@@ -169,7 +174,11 @@ impl CallPolicies {
     /// The summary rows over the kept windows.
     pub fn summary(&self, summary: &mut Summary) {
         if self.client_budget.is_some() {
-            summary.push("overall", metric::RETRIES_REFUSED, self.client_refused_total as f64);
+            summary.push(
+                "overall",
+                metric::RETRIES_REFUSED,
+                self.client_refused_total as f64,
+            );
         }
         for caller in self.callers.iter() {
             for (metric, value) in rows(&caller.total) {
@@ -216,7 +225,13 @@ impl Model {
     /// waits for it: `pending` is 1), arming its timeout; `first` for the
     /// step's first attempt, a deposit in its budget.
     #[inline(never)]
-    pub(super) fn guarded_call(&mut self, key: SlabKey, call: CallId, first: bool, queue: &mut EventQueue<Event>) {
+    pub(super) fn guarded_call(
+        &mut self,
+        key: SlabKey,
+        call: CallId,
+        first: bool,
+        queue: &mut EventQueue<Event>,
+    ) {
         let now = queue.now();
         let frame = self.frames.get_mut(key).expect("frame in flight");
         if first {
@@ -234,7 +249,16 @@ impl Model {
             policy: self.calls[call].policy,
             token,
         };
-        self.start_call_as(key, request, attempt, call, carry, self.network_internal, guard, queue);
+        self.start_call_as(
+            key,
+            request,
+            attempt,
+            call,
+            carry,
+            self.network_internal,
+            guard,
+            queue,
+        );
     }
 
     /// Whether frame `parent` still waits for the attempt known by `token`.
@@ -290,7 +314,13 @@ impl Model {
     }
 
     /// A guarded call failed before reaching anything (`start_call`).
-    pub(super) fn guarded_call_failed(&mut self, parent: SlabKey, guard: Guard, cause: Cause, queue: &mut EventQueue<Event>) {
+    pub(super) fn guarded_call_failed(
+        &mut self,
+        parent: SlabKey,
+        guard: Guard,
+        cause: Cause,
+        queue: &mut EventQueue<Event>,
+    ) {
         if parent != NO_PARENT && self.awaits(parent, guard.token) {
             self.guarded_attempt_ended(parent, Some(cause), MISS, queue);
         }
@@ -321,7 +351,13 @@ impl Model {
     /// The current attempt of frame `key`'s guarded call ended: retry after
     /// a backoff if it failed and retries (and the budget) allow, or hand
     /// the outcome to the frame.
-    fn guarded_attempt_ended(&mut self, key: SlabKey, failure: Option<Cause>, value: u32, queue: &mut EventQueue<Event>) {
+    fn guarded_attempt_ended(
+        &mut self,
+        key: SlabKey,
+        failure: Option<Cause>,
+        value: u32,
+        queue: &mut EventQueue<Event>,
+    ) {
         let now = queue.now();
         let frame = self.frames.get_mut(key).expect("caller checked");
         frame.call_token = next_token(frame.call_token);
@@ -334,7 +370,10 @@ impl Model {
             if let Some(retry) = &policy.retry
                 && used < retry.retries
             {
-                let allowed = policy.budget.as_mut().is_none_or(|budget| budget.try_withdraw(now));
+                let allowed = policy
+                    .budget
+                    .as_mut()
+                    .is_none_or(|budget| budget.try_withdraw(now));
                 let counters = &mut self.call_policies.callers[caller].window;
                 if allowed {
                     counters.retries += 1;

@@ -13,7 +13,9 @@ use super::autoscale::{Billing, Scaler};
 use super::balancer::Balancer;
 use super::balancer::{Capacity, Sessions};
 use super::broker::{Broker, Poison, Redelivery};
+use super::budget::Budget;
 use super::cache::{CacheCounters, CacheStore};
+use super::call_policy::{CallPolicies, CallPolicy, NO_POLICY, PolicyId};
 use super::cluster::CacheCluster;
 use super::database::{
     Applier, Database, DatabaseCounters, Layout, Node as DatabaseNode, ReshardPlan, Shard,
@@ -39,11 +41,9 @@ use crate::engine::id::IdVec;
 use crate::engine::{DrainFifo, SimDuration, SimTime, Slab, Streams};
 use crate::metrics::{LatencyRecorder, StationCounters, StationMetrics};
 use crate::scenario::ids::{EndpointId, PoolId};
-use super::budget::Budget;
-use super::call_policy::{CallPolicies, CallPolicy, NO_POLICY, PolicyId};
 use crate::scenario::{
-    Arrivals, CacheCapacity, CallKeys, ClassCall, Concurrency, Dist, DnsTarget, Entry, Eviction, FaultTarget, Scenario,
-    Step, Target, WritePolicy,
+    Arrivals, CacheCapacity, CallKeys, ClassCall, Concurrency, Dist, DnsTarget, Entry, Eviction, FaultTarget,
+    Scenario, Step, Target, WritePolicy,
 };
 
 pub(super) struct Builder<'s> {
@@ -118,7 +118,11 @@ impl Builder<'_> {
             timeout: keys.timeout,
             lane: None,
             retry: keys.retry.clone(),
-            budget: keys.retry.as_ref().and_then(|retry| retry.budget.as_ref()).map(Budget::new),
+            budget: keys
+                .retry
+                .as_ref()
+                .and_then(|retry| retry.budget.as_ref())
+                .map(Budget::new),
             stream,
             caller,
         })

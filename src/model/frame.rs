@@ -3,8 +3,8 @@
 //! or one branch of a `parallel` step). Both live in slabs and are addressed
 //! by generational keys carried in events.
 
-pub use super::ids::{BalancerId, ClassId, DatabaseId, DnsId, InstanceId, KeyspaceId, QueueId, StationId};
 use super::call_policy::{Guard, UNGUARDED};
+pub use super::ids::{BalancerId, ClassId, DatabaseId, DnsId, InstanceId, KeyspaceId, QueueId, StationId};
 use crate::engine::{SimTime, SlabKey};
 
 /// Why a request or call failed.

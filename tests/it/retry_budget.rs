@@ -13,7 +13,10 @@ fn mean_between(result: &RunResult, scope: &str, name: &str, from_s: f64, to_s: 
         .filter(|&(time, _)| time > from_s && time <= to_s)
         .map(|(_, value)| value)
         .collect();
-    assert!(!values.is_empty(), "no {scope}/{name} windows in ({from_s}, {to_s}]");
+    assert!(
+        !values.is_empty(),
+        "no {scope}/{name} windows in ({from_s}, {to_s}]"
+    );
     values.iter().sum::<f64>() / values.len() as f64
 }
 
@@ -37,13 +40,19 @@ fn the_retry_storm_outlives_its_spike_and_a_budget_cures_it() {
     let storm = simulate(&scenario_file(&file, &[]));
     assert_conserved(&storm);
     let before = mean_between(&storm, "overall", "throughput_rps", 0.0, 60.0);
-    assert!((before - OFFERED).abs() < 0.03 * OFFERED, "healthy before the spike: {before}");
+    assert!(
+        (before - OFFERED).abs() < 0.03 * OFFERED,
+        "healthy before the spike: {before}"
+    );
     let last_third = mean_between(&storm, "overall", "throughput_rps", 200.0, END_S);
     assert!(
         last_third < 0.5 * OFFERED,
         "metastable: goodput {last_third}/s over the last third, offered {OFFERED}/s"
     );
-    assert!(metric(&storm, "overall", "stale_responses") > 100_000.0, "the server works for nobody");
+    assert!(
+        metric(&storm, "overall", "stale_responses") > 100_000.0,
+        "the server works for nobody"
+    );
 
     // With a retry budget of 10 % (+10/s over 10 s), derived bound: once the
     // spike ends the attempts are at most 800/s + retries, and retries at
@@ -65,10 +74,16 @@ fn the_retry_storm_outlives_its_spike_and_a_budget_cures_it() {
         .find(|((time, good), (_, offered))| *time > SPIKE_END_S && *good >= 0.95 * offered)
         .map(|((time, _), _)| *time)
         .expect("goodput recovers");
-    assert!(recovered <= bound_s, "recovered at {recovered} s, bound {bound_s:.1} s");
+    assert!(
+        recovered <= bound_s,
+        "recovered at {recovered} s, bound {bound_s:.1} s"
+    );
     let after = mean_between(&cured, "overall", "throughput_rps", bound_s, END_S);
     let offered_after = mean_between(&cured, "overall", "offered_rps", bound_s, END_S);
-    assert!(after >= 0.95 * offered_after, "stays recovered: {after} of {offered_after}");
+    assert!(
+        after >= 0.95 * offered_after,
+        "stays recovered: {after} of {offered_after}"
+    );
     assert!(metric(&cured, "overall", "retries_refused") > 0.0);
     assert!(metric(&cured, "overall", "retries") < 0.05 * metric(&storm, "overall", "retries"));
     // Without a budget the row is not written at all.
@@ -125,7 +140,9 @@ fn a_call_timeout_abandons_each_attempt_on_time_and_counts_the_wasted_work() {
 
     // A back answering in 150 ms is within the timeout: no retries, no waste,
     // and each request takes exactly 150 ms.
-    let fast = simulate(&scenario(&SLOW_BACK.replace("service = \"500ms\"", "service = \"150ms\"")));
+    let fast = simulate(&scenario(
+        &SLOW_BACK.replace("service = \"500ms\"", "service = \"150ms\""),
+    ));
     assert_conserved(&fast);
     assert_eq!(metric(&fast, "overall", "errors"), 0.0);
     assert_eq!(metric(&fast, "front", "call_timeouts"), 0.0);
@@ -193,7 +210,10 @@ fn call_retries_obey_the_budgets_ratio_over_its_window() {
     let total_requests = metric(&result, "overall", "requests");
     let total_retries = metric(&result, "front", "call_retries");
     assert!(total_retries <= 0.2 * total_requests + 0.2 * requests[0].1);
-    assert!(total_retries >= 0.9 * 0.2 * total_requests, "{total_retries} of {total_requests}");
+    assert!(
+        total_retries >= 0.9 * 0.2 * total_requests,
+        "{total_retries} of {total_requests}"
+    );
     let refused = metric(&result, "front", "call_retries_refused");
     assert!(refused >= 0.75 * total_requests, "{refused} refused");
     // Every call failed for good: a timeout the caller passed on.

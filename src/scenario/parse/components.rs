@@ -6,8 +6,8 @@ use super::super::geo::Placed;
 use super::super::reader::optional;
 use super::super::reader::{Node, Reader, TableNode};
 use super::super::types::{
-    Balancer, BalancerKeys, CallKeys, DataStepKeys, Dns, DnsKeys, Endpoint, EndpointKeys, MaybeKeys, Network, Pool,
-    PoolKeys, Step, Sticky,
+    Balancer, BalancerKeys, CallKeys, DataStepKeys, Dns, DnsKeys, Endpoint, EndpointKeys, MaybeKeys, Network,
+    Pool, PoolKeys, Step, Sticky,
 };
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
