@@ -365,6 +365,48 @@ pub const TIMEOUTS: Metric = metric(
     Both,
     "attempts abandoned: the client stopped waiting (classes per window only)",
 );
+pub const RETRIES_REFUSED: Metric = metric(
+    "retries_refused",
+    Unit::Count,
+    &[Overall],
+    Both,
+    "client retries the workload's retry budget refused (the failure stood); with a `budget` only",
+);
+pub const CALL_TIMEOUTS: Metric = metric(
+    "call_timeouts",
+    Unit::Count,
+    &[Pool],
+    Both,
+    "attempts of the pool's guarded `call` steps it abandoned at their `timeout`",
+);
+pub const CALL_RETRIES: Metric = metric(
+    "call_retries",
+    Unit::Count,
+    &[Pool],
+    Both,
+    "calls the pool's guarded `call` steps made again after a failure or timeout",
+);
+pub const CALL_RETRIES_REFUSED: Metric = metric(
+    "call_retries_refused",
+    Unit::Count,
+    &[Pool],
+    Both,
+    "retries of the pool's `call` steps their retry budget refused (the failure stood)",
+);
+pub const WASTED_CALLS: Metric = metric(
+    "wasted_calls",
+    Unit::Count,
+    &[Pool],
+    Both,
+    "calls the pool abandoned that their callee finished anyway",
+);
+pub const WASTED_WORK_S: Metric = metric(
+    "wasted_work_s",
+    Unit::Seconds,
+    &[Pool],
+    Both,
+    "time callees spent on the calls the pool abandoned (arrival to reply)",
+);
 pub const STALE_RESPONSES: Metric = metric(
     "stale_responses",
     Unit::Count,
@@ -1120,6 +1162,12 @@ pub const ALL: &[Metric] = &[
     ATTEMPTS,
     RETRIES,
     TIMEOUTS,
+    RETRIES_REFUSED,
+    CALL_TIMEOUTS,
+    CALL_RETRIES,
+    CALL_RETRIES_REFUSED,
+    WASTED_CALLS,
+    WASTED_WORK_S,
     STALE_RESPONSES,
     IN_FLIGHT,
     IN_FLIGHT_AT_WARMUP,

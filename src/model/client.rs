@@ -126,6 +126,7 @@ impl Model {
         });
         self.overall.window.arrivals += 1;
         self.per_class[class].window.arrivals += 1;
+        self.client_budget_deposit(queue.now());
         if let Some(region) = self.region_scope(user) {
             region.window.arrivals += 1;
         }
@@ -262,7 +263,7 @@ impl Model {
         request.waiting = false;
         let request = *request;
         let retries_used = request.attempt - 1;
-        if retries_used < self.retry.retries {
+        if retries_used < self.retry.retries && self.client_may_retry(queue.now()) {
             self.note_failure(request.user, None);
             let wait = backoff(&self.retry, retries_used + 1, self.streams.get(self.retry_stream));
             queue.schedule_in(wait, Event::Retry { request: key });

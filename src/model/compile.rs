@@ -13,7 +13,9 @@ use super::autoscale::{Billing, Scaler};
 use super::balancer::Balancer;
 use super::balancer::{Capacity, Sessions};
 use super::broker::{Broker, Poison, Redelivery};
+use super::budget::Budget;
 use super::cache::{CacheCounters, CacheStore};
+use super::call_policy::{CallPolicies, CallPolicy, NO_POLICY, PolicyId};
 use super::cluster::CacheCluster;
 use super::database::{
     Applier, Database, DatabaseCounters, Layout, Node as DatabaseNode, ReshardPlan, Shard,
@@ -40,8 +42,8 @@ use crate::engine::{DrainFifo, SimDuration, SimTime, Slab, Streams};
 use crate::metrics::{LatencyRecorder, StationCounters, StationMetrics};
 use crate::scenario::ids::{EndpointId, PoolId};
 use crate::scenario::{
-    Arrivals, CacheCapacity, ClassCall, Concurrency, Dist, DnsTarget, Entry, Eviction, FaultTarget, Scenario,
-    Step, Target, WritePolicy,
+    Arrivals, CacheCapacity, CallKeys, ClassCall, Concurrency, Dist, DnsTarget, Entry, Eviction, FaultTarget,
+    Scenario, Step, Target, WritePolicy,
 };
 
 pub(super) struct Builder<'s> {
@@ -68,6 +70,9 @@ pub(super) struct Builder<'s> {
     pub(super) groups: Vec<Group>,
     pub(super) instances: IdVec<InstanceId, Instance>,
     pub(super) roles: IdVec<InstanceId, Role>,
+    /// Guarded call steps, and the pool whose endpoints are being compiled.
+    pub(super) call_policies: CallPolicies,
+    pub(super) compiling_pool: String,
 }
 
 impl Builder<'_> {
@@ -89,7 +94,12 @@ impl Builder<'_> {
     }
 
     pub(super) fn push_call(&mut self, route: Route, program: u32, key: Option<KeyDraw>) -> CallId {
-        self.calls.push(Call { route, program, key })
+        self.calls.push(Call {
+            route,
+            program,
+            key,
+            policy: NO_POLICY,
+        })
     }
 
     /// How a call to data of `keyspace` draws its own key, named by `path`.
@@ -97,6 +107,25 @@ impl Builder<'_> {
         keyspace.map(|keyspace| KeyDraw {
             keyspace,
             stream: self.streams.register(&format!("{path}.key")),
+        })
+    }
+
+    /// A `call` step's timeout and retries, drawing its jitter from
+    /// `{path}.retry`, counted for the pool being compiled.
+    fn call_policy(&mut self, keys: &CallKeys, path: &str) -> PolicyId {
+        let caller = self.call_policies.caller(&self.compiling_pool.clone());
+        let stream = self.streams.register(&format!("{path}.retry"));
+        self.call_policies.policies.push(CallPolicy {
+            timeout: keys.timeout,
+            lane: None,
+            retry: keys.retry.clone(),
+            budget: keys
+                .retry
+                .as_ref()
+                .and_then(|retry| retry.budget.as_ref())
+                .map(Budget::new),
+            stream,
+            caller,
         })
     }
 
@@ -187,8 +216,11 @@ impl Builder<'_> {
                     let site = self.site(dist, &format!("{here}.delay"));
                     draft.push(Draft::Op(Op::Delay(site)));
                 }
-                Step::Call(target) => {
+                Step::Call { target, keys } => {
                     let call = self.endpoint_call(*target);
+                    if !keys.is_plain() {
+                        self.calls[call].policy = self.call_policy(keys, &here);
+                    }
                     draft.push(Draft::Op(Op::Call(call)));
                 }
                 Step::Read { .. } | Step::Write { .. } => self.compile_data_step(draft, step, &here),
@@ -336,6 +368,11 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
         programs: Programs::default(),
         calls: IdVec::new(),
         pending_calls: Vec::new(),
+        call_policies: CallPolicies {
+            client_budget: scenario.workload.retry.budget.as_ref().map(Budget::new),
+            ..CallPolicies::default()
+        },
+        compiling_pool: String::new(),
         station_ids: IdVec::new(),
         database_read: IdVec::new(),
         database_write: IdVec::new(),
@@ -381,6 +418,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
         let mut starts = IdVec::new();
         for endpoint in &pool.endpoints {
             let path = format!("pool.{}.endpoint.{}", pool.name, endpoint.name);
+            builder.compiling_pool.clone_from(&pool.name);
             let mut draft = Vec::new();
             if let Some(read) = pool.session_read() {
                 builder.compile_data_step(&mut draft, &read, &format!("{path}.session"));
@@ -572,6 +610,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
         timeout: scenario.workload.timeout,
         timeout_lane: None,
         timeouts_kept: 0,
+        call_policies: builder.call_policies,
         network_internal,
         network_client,
         stations: builder.stations,

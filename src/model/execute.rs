@@ -11,6 +11,7 @@ use rand::RngExt;
 
 use super::balancer::next_taking_work;
 use super::broker::JobEnd;
+use super::call_policy::{Guard, NO_POLICY, UNGUARDED};
 use super::cdn::CdnRoute;
 use super::data::Target;
 use super::frame::{Carry, Cause, Frame, InstanceId, MISS, NO_BALANCER, NO_PARENT, Purpose};
@@ -32,8 +33,25 @@ impl Model {
         request: SlabKey,
         attempt: u32,
         call: CallId,
+        carry: Carry,
+        hop: SiteId,
+        queue: &mut EventQueue<Event>,
+    ) {
+        self.start_call_as(parent, request, attempt, call, carry, hop, UNGUARDED, queue);
+    }
+
+    /// `start_call` for a call its caller guards with `guard`
+    /// (`call_policy.rs`), or `UNGUARDED`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn start_call_as(
+        &mut self,
+        parent: SlabKey,
+        request: SlabKey,
+        attempt: u32,
+        call: CallId,
         mut carry: Carry,
         mut hop: SiteId,
+        guard: Guard,
         queue: &mut EventQueue<Event>,
     ) {
         let call = self.calls[call];
@@ -55,7 +73,7 @@ impl Model {
                     self.instances[MemberId(local).instance(first)].life == Life::Serving
                 });
                 let Some(local) = picked else {
-                    self.fail_call(parent, request, attempt, Cause::Unavailable, queue);
+                    self.fail_call_as(parent, request, attempt, Cause::Unavailable, guard, queue);
                     return;
                 };
                 station.next = local + 1;
@@ -73,7 +91,7 @@ impl Model {
                 match target {
                     Target::Node(instance) => (instance, NO_BALANCER),
                     Target::Unavailable => {
-                        self.fail_call(parent, request, attempt, Cause::Unavailable, queue);
+                        self.fail_call_as(parent, request, attempt, Cause::Unavailable, guard, queue);
                         return;
                     }
                 }
@@ -84,11 +102,11 @@ impl Model {
                     (instance, NO_BALANCER)
                 }
                 CdnRoute::Origin(origin) => {
-                    self.start_call(parent, request, attempt, origin, carry, hop, queue);
+                    self.start_call_as(parent, request, attempt, origin, carry, hop, guard, queue);
                     return;
                 }
                 CdnRoute::Unavailable => {
-                    self.fail_call(parent, request, attempt, Cause::Unavailable, queue);
+                    self.fail_call_as(parent, request, attempt, Cause::Unavailable, guard, queue);
                     return;
                 }
             },
@@ -113,7 +131,7 @@ impl Model {
                 None => {
                     // A partition between the caller's data center and the
                     // callee's: the connection cannot be made.
-                    self.fail_call(parent, request, attempt, Cause::Unavailable, queue);
+                    self.fail_call_as(parent, request, attempt, Cause::Unavailable, guard, queue);
                     return;
                 }
             }
@@ -122,6 +140,7 @@ impl Model {
         };
         let frame = self.frames.insert(Frame {
             balancer,
+            guard,
             ..Frame::new(request, attempt, parent, instance, call.program, carry)
         });
         let delay = self.sample_duration(hop) + geo_latency;
@@ -427,6 +446,10 @@ impl Model {
                         frame.holds_worker = false;
                         self.release_worker(instance_id, now);
                     }
+                    if self.calls[call].policy != NO_POLICY {
+                        self.guarded_call(key, call, true, queue);
+                        return;
+                    }
                     self.start_call(key, request, attempt, call, carry, self.network_internal, queue);
                     return;
                 }
@@ -440,6 +463,7 @@ impl Model {
                         pending: 0,
                         failure: None,
                         balancer: NO_BALANCER,
+                        guard: UNGUARDED,
                         ..*frame
                     };
                     if releases_worker(frame, &self.stations) {
@@ -604,6 +628,24 @@ impl Model {
         if frame.pending == 0 {
             frame.pc += 1;
             self.ready.push_back(key);
+        }
+    }
+
+    /// `fail_call` for a call its caller may guard.
+    #[inline]
+    fn fail_call_as(
+        &mut self,
+        parent: SlabKey,
+        request: SlabKey,
+        attempt: u32,
+        cause: Cause,
+        guard: Guard,
+        queue: &mut EventQueue<Event>,
+    ) {
+        if guard == UNGUARDED {
+            self.fail_call(parent, request, attempt, cause, queue);
+        } else {
+            self.guarded_call_failed(parent, guard, cause, queue);
         }
     }
 
@@ -774,6 +816,11 @@ impl Model {
             }
         } else {
             let (parent, value) = (frame.parent, frame.carry.value);
+            if frame.guard != UNGUARDED {
+                let delay = self.sample_duration(self.network_internal) + geo_latency;
+                self.guarded_reply(key, delay, queue);
+                return;
+            }
             self.frames.remove(key);
             let delay = self.sample_duration(self.network_internal) + geo_latency;
             if delay == SimDuration::ZERO {

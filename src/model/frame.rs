@@ -3,6 +3,7 @@
 //! or one branch of a `parallel` step). Both live in slabs and are addressed
 //! by generational keys carried in events.
 
+use super::call_policy::{Guard, UNGUARDED};
 pub use super::ids::{BalancerId, ClassId, DatabaseId, DnsId, InstanceId, KeyspaceId, QueueId, StationId};
 use crate::engine::{SimTime, SlabKey};
 
@@ -141,6 +142,13 @@ pub struct Frame {
     /// The instance's epoch when the frame arrived: a frame from an older
     /// epoch belongs to a life of the instance that ended (killed).
     pub epoch: u32,
+    /// For a call its caller guards (a `call` step with a `timeout` or
+    /// `retry`): the step and the caller's attempt token; else `UNGUARDED`.
+    pub guard: Guard,
+    /// As a caller: the token of its current guarded call attempt
+    /// (`call_policy.rs`), and the retries that call has made.
+    pub call_token: u32,
+    pub call_retries: u32,
 }
 
 /// Why a frame exists.
@@ -187,6 +195,9 @@ impl Frame {
             carry,
             purpose: Purpose::Call,
             epoch: 0,
+            guard: UNGUARDED,
+            call_token: 0,
+            call_retries: 0,
         }
     }
 

@@ -11,7 +11,9 @@
 mod autoscale;
 mod balancer;
 mod broker;
+mod budget;
 mod cache;
+mod call_policy;
 mod cdn;
 mod client;
 mod cluster;
@@ -162,6 +164,12 @@ pub enum Event {
     /// A delivered message's visibility timeout expired (if `delivery` is
     /// still unacknowledged).
     VisibilityTimeout { queue: QueueId, delivery: SlabKey },
+    /// A guarded call step's timeout for the attempt known by `token`.
+    CallTimeout { frame: SlabKey, token: u32 },
+    /// A guarded call step's backoff is over: call again.
+    CallRetry { frame: SlabKey },
+    /// A guarded call's reply (its frame, kept) reached its caller.
+    GuardedReply { frame: SlabKey },
 }
 
 // 16 bytes: beside its 16-byte key an event makes a 32-byte calendar entry,
@@ -196,6 +204,8 @@ struct Call {
     /// The keyspace of the target's data: a request with a key from another
     /// keyspace (or none) draws one from this one for the call.
     key: Option<KeyDraw>,
+    /// A `call` step's timeout and retries, or `NO_POLICY`.
+    policy: call_policy::PolicyId,
 }
 
 /// Where a call gets a key when the request's is not from its keyspace.
@@ -359,6 +369,8 @@ pub struct Model {
     timeout_lane: Option<Lane>,
     /// Timeouts left in the lane by the last compaction (`client.rs`).
     timeouts_kept: usize,
+    /// Call steps' timeouts and retries, retry budgets, their counters.
+    call_policies: call_policy::CallPolicies,
     network_internal: SiteId,
     network_client: SiteId,
     stations: IdVec<StationId, Station>,
@@ -447,6 +459,9 @@ impl Process for Model {
                 failure,
             } => self.on_response(request, attempt, failure, queue),
             Event::Timeout { request, attempt } => self.on_timeout(request, attempt, queue),
+            Event::CallTimeout { frame, token } => self.call_timeout(frame, token, queue),
+            Event::CallRetry { frame } => self.call_retry(frame, queue),
+            Event::GuardedReply { frame } => self.guarded_reply_arrived(frame, queue),
             Event::ReplicaReceive {
                 database,
                 node,
@@ -568,6 +583,7 @@ impl Model {
     fn start(&mut self, scenario: &Scenario, queue: &mut EventQueue<Event>) {
         self.timeout_lane = self.timeout.map(|_| queue.add_lane());
         self.add_visibility_lanes(queue);
+        self.call_policies.add_lanes(queue);
         match (&scenario.workload.arrivals, &self.source) {
             (Arrivals::Open { .. }, Source::Open { .. }) => self.schedule_next_arrival(queue),
             (Arrivals::Closed(closed), Source::Closed { think }) => {

@@ -103,6 +103,7 @@ impl Model {
             series,
         );
         series.push(time_s, scope, metric::IN_FLIGHT, in_flight);
+        self.call_policies.close_window(keep, time_s, series);
         let outcome = WindowOutcome {
             start,
             error_rate,
@@ -285,6 +286,7 @@ impl Model {
             metric::STALE_RESPONSES,
             overall.total.stale_responses as f64,
         );
+        self.call_policies.summary(&mut summary);
         summary.push(
             "overall",
             metric::IN_FLIGHT_AT_WARMUP,

@@ -330,6 +330,7 @@ mod tests {
             multiplier: 2.0,
             max_backoff: SimDuration::from_millis(300),
             jitter: Jitter::None,
+            budget: None,
         };
         let mut rng = stream(1, "retry");
         let waits: Vec<u64> = (1..=4)

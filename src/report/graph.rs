@@ -178,7 +178,7 @@ impl Topology {
                 let database_name = |database: &DatabaseId| scenario.databases[*database].name.as_str();
                 let cache_name = |cache: &CacheId| scenario.caches[*cache].name.as_str();
                 visit_steps(&endpoint.steps, &mut |step| match step {
-                    Step::Call(target) => topology.add_edge(
+                    Step::Call { target, .. } => topology.add_edge(
                         &pool.name,
                         scenario.entry_name(target.entry),
                         &scenario.target_endpoint(*target).name,

@@ -568,7 +568,7 @@ fn steps_reached<'s>(
         }
         let endpoint = endpoints[&(pool.name.as_str(), endpoint)];
         visit_steps(&endpoint.steps, &mut |step| {
-            if let Step::Call(target) = step {
+            if let Step::Call { target, .. } = step {
                 pending.push(names_of(scenario, *target));
             }
             steps.push(step);
@@ -680,7 +680,7 @@ fn unreached_components(scenario: &Scenario) -> Vec<Diagnostic> {
         }
         let steps = &index[&(name, endpoint)].steps;
         visit_steps(steps, &mut |step| match step {
-            Step::Call(target) => pending.push(names_of(scenario, *target)),
+            Step::Call { target, .. } => pending.push(names_of(scenario, *target)),
             Step::Read { database, cache, .. } | Step::Write { database, cache, .. } => {
                 reached.insert(&scenario.databases[*database].name);
                 reached.extend(cache.map(|cache| scenario.caches[cache].name.as_str()));

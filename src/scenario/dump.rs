@@ -262,7 +262,11 @@ fn step<'a>(o: &Out<'a>, s: &Scenario, step: &'a Step) -> String {
     match step {
         Step::Compute(d) => format!("{{ compute = {} }}", o.dist(d)),
         Step::Delay(d) => format!("{{ delay = {} }}", o.dist(d)),
-        Step::Call(target) => format!("{{ call = {} }}", string(&s.target_text(*target))),
+        Step::Call { target, keys } => {
+            let mut lines = format!("call = {}\n", string(&s.target_text(*target)));
+            keys.dump_keys(&mut lines);
+            super::section::inline_table(&lines)
+        }
         Step::Read {
             database,
             cache,

@@ -189,6 +189,10 @@ section! {
         /// `{ retries = 2, backoff = "100ms", multiplier = 2.0, max_backoff = "10s", jitter =
         /// "full" }`: after a timeout or rejection, wait `backoff × multiplier^(k−1)` (capped),
         /// with `jitter` `none`, `full` (uniform from 0) or `equal` (half fixed, half uniform).
+        /// Add `budget = { ratio = 0.1, window = "10s", min_per_second = 10 }` for a retry budget
+        /// (gRPC's, Finagle's): retries at most `ratio` × the requests of the last `window`, plus
+        /// `min_per_second`; a retry it refuses is not made (`retries_refused`). It is what stops
+        /// a retry storm (`scenarios/15-retry-storm.toml`).
         retry: Retry = default(Retry::default(), "no retries"), section::nested::<Retry>();
     }
 }
@@ -316,6 +320,35 @@ section! {
         max_backoff: SimDuration = default(SimDuration::from_secs(10)), section::Duration;
         /// Randomness in the wait.
         jitter: Jitter = default(Jitter::Full), section::word::<Jitter>();
+        /// `{ ratio = 0.1, window = "10s", min_per_second = 10 }`: retries at most `ratio` of the
+        /// requests of the last `window`, plus `min_per_second` (Finagle's retry budget); a retry it
+        /// refuses is not made and the failure stands.
+        budget: Option<RetryBudget> = optional("unlimited"), section::nested::<RetryBudget>();
+    }
+}
+
+section! {
+    /// `budget`: a retry budget, as gRPC's and Finagle's: every request (first attempt)
+    /// deposits `ratio`, every retry withdraws 1, over a sliding `window`, with a reserve of
+    /// `min_per_second` × `window` retries.
+    #[derive(Copy)]
+    pub struct RetryBudget {
+        /// Retries allowed per request over the window (0.1: one retry per ten requests).
+        ratio: f64 = required("0.1"), section::Probability;
+        /// The sliding window the requests and retries are counted over.
+        window: SimDuration = default(SimDuration::from_secs(10)), section::PositiveDuration;
+        /// Retries per second always allowed, however few requests came.
+        min_per_second: f64 = default(10.0), section::NonNegativeNumber;
+    }
+}
+
+impl section::Inline for RetryBudget {
+    fn read_inline(cx: &mut super::parse::Cx, node: &super::reader::Node) -> Option<Self> {
+        RetryBudget::read(cx, node)
+    }
+
+    fn dump_inline(&self) -> String {
+        RetryBudget::dump_inline(self)
     }
 }
 
@@ -720,8 +753,9 @@ pub enum Step {
     Compute(Dist),
     /// Wait without using a core (an external API, a sleep).
     Delay(Dist),
-    /// Call another endpoint and wait for its reply.
-    Call(Target),
+    /// Call another endpoint and wait for its reply (`call`, a name read by
+    /// hand), with `keys.timeout` and `keys.retry`.
+    Call { target: Target, keys: CallKeys },
     /// A read on a database (`read`, a name, read by hand, as is `cache`).
     /// With `cache`, a cache-aside read: look the key up in the cache, and
     /// only on a miss read the database and fill the cache.
@@ -753,6 +787,25 @@ section! {
         /// Overrides the database's time for this step's operation (its part that holds only the
         /// connection; the CPU part stays the database's).
         service: Option<Dist> = optional("the database's"), section::DurationDist;
+    }
+}
+
+section! {
+    /// A `call` step's plain keys (beside its target).
+    pub struct CallKeys {
+        /// The caller gives up an attempt after this long; the callee keeps working on it (counted
+        /// as wasted work).
+        timeout: Option<SimDuration> = optional(), section::PositiveDuration;
+        /// `{ retries = 2, backoff = "50ms", budget = { ratio = 0.1 } }`: as the workload's `retry`,
+        /// for this call: after a timeout or a failed reply, wait the backoff and call again.
+        retry: Option<Retry> = optional(), section::nested::<Retry>();
+    }
+}
+
+impl CallKeys {
+    /// Whether the step has neither a timeout nor retries (a plain call).
+    pub fn is_plain(&self) -> bool {
+        self.timeout.is_none() && self.retry.is_none()
     }
 }
 

@@ -221,7 +221,7 @@ impl<'s> CallGraph<'s> {
     fn collect_calls(&self, scenario: &Scenario, steps: &[Step], weight: f64, out: &mut Vec<(usize, f64)>) {
         for step in steps {
             match step {
-                Step::Call(target) => {
+                Step::Call { target, .. } => {
                     out.push((self.target(scenario, *target), weight));
                 }
                 Step::Parallel(branches) => {
@@ -451,7 +451,7 @@ impl<'s> Estimator<'s> {
                     demand.cpu_ns += compute + core_wait;
                 }
                 Step::Delay(dist) => demand.hold_ns += dist.mean(),
-                Step::Call(target) => {
+                Step::Call { target, .. } => {
                     let callee = self.graph.target(self.scenario, *target);
                     let balancer = self.graph.balancer_ns.get(&target.entry).copied();
                     let wait = self.balancer_wait(target.entry, rate);

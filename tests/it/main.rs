@@ -45,6 +45,7 @@ mod replication;
 mod replications;
 mod report_html;
 mod resource_waits;
+mod retry_budget;
 mod schema;
 mod semi_sync;
 mod sessions;

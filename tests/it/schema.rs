@@ -790,7 +790,7 @@ duration = "1m"
 arrivals = { kind = "open", daily_users = 1e6, requests_per_user = 10 }
 diurnal = { trough = 0.5 }
 profile = [{ at = "10s", rate = "100/s" }]
-retry = {}
+retry = { budget = { ratio = 0.1 } }
 mix = [{ class = "home", call = "www/home" }]
 [network]
 [size.s]
@@ -896,6 +896,7 @@ fn schema_defaults_are_the_loaders_defaults() {
         ("workload.arrivals", "Arrivals"),
         ("workload.diurnal", "Diurnal"),
         ("workload.retry", "Retry"),
+        ("workload.retry.budget", "RetryBudget"),
         ("workload.profile[0]", "RateChange"),
         ("workload.mix[0]", "Class"),
         ("network", "Network"),

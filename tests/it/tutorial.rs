@@ -7,8 +7,8 @@
 //! a few percent, far wider than the run-to-run noise of these long runs
 //! but far narrower than the effect each step teaches).
 //!
-//! Steps 07–10 and 12, and the drills, are checked in their feature's tests
-//! (`cdn.rs`, `sessions.rs`, `regions.rs`, `queues.rs`, `autoscaling.rs`,
+//! Steps 07–10, 12 and 15, and the drills, are checked in their feature's tests
+//! (`cdn.rs`, `sessions.rs`, `regions.rs`, `queues.rs`, `autoscaling.rs`, `retry_budget.rs`,
 //! `drills.rs`).
 
 use crate::support::{assert_conserved, metric, scenario_file, shipped, simulate};

@@ -6,8 +6,8 @@ use super::super::geo::Placed;
 use super::super::reader::optional;
 use super::super::reader::{Node, Reader, TableNode};
 use super::super::types::{
-    Balancer, BalancerKeys, DataStepKeys, Dns, DnsKeys, Endpoint, EndpointKeys, MaybeKeys, Network, Pool,
-    PoolKeys, Step, Sticky,
+    Balancer, BalancerKeys, CallKeys, DataStepKeys, Dns, DnsKeys, Endpoint, EndpointKeys, MaybeKeys, Network,
+    Pool, PoolKeys, Step, Sticky,
 };
 use super::dist::read_duration_dist;
 use super::{Cx, RefKind, read_target};
@@ -287,7 +287,11 @@ fn read_step_kind(
         "call" => {
             let node = table.get("call")?;
             let target = read_target(cx, &node, RefKind::Call { from: origin.clone() });
-            Some(Step::Call(target?))
+            let keys = CallKeys::read_keys(cx, table);
+            Some(Step::Call {
+                target: target?,
+                keys: keys?,
+            })
         }
         "read" | "write" => {
             let key = if kind == "read" { "read" } else { "write" };

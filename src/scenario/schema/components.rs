@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 
-use crate::scenario::types::{BalancerKeys, DataStepKeys, EndpointKeys, MaybeKeys, PoolKeys};
+use crate::scenario::types::{BalancerKeys, CallKeys, DataStepKeys, EndpointKeys, MaybeKeys, PoolKeys};
 
 use super::dist::DurationDist;
 use super::geo::Link;
@@ -137,6 +137,9 @@ pub enum Step {
     Call {
         /// `component/endpoint`, the component a DNS name, balancer or pool.
         call: EndpointTarget,
+        /// The keys declared with a call step's type (`types::CallKeys`).
+        #[schemars(flatten)]
+        keys: CallKeys,
     },
     /// Read from a database (cache-aside with `cache`).
     Read {
