@@ -283,6 +283,39 @@ pub(crate) fn check(label: &str, samples: &[f64], analytic: f64, systematic: f64
     );
 }
 
+/// Checks a station whose only queue is for its cores, as an M/M/c station
+/// on them (`model`): at `scope`, the mean wait for a core is Erlang C's
+/// C(c, λ/μ)/(cμ − λ), the cores are ρ busy and the mean response is the
+/// model's; nobody waits for a worker or connection (`waits_for` names it).
+pub(crate) fn check_core_station(label: &str, runs: &[RunResult], scope: &str, model: Mmc, waits_for: &str) {
+    check(
+        &format!("{label}: wait for a core ms"),
+        &column(runs, scope, "cpu_wait_mean_ms"),
+        model.wait_probability() / model.theta(),
+        0.0,
+    );
+    check(
+        &format!("{label}: mean response ms"),
+        &column(runs, "overall", "latency_mean_ms"),
+        model.mean_response(),
+        0.0,
+    );
+    check(
+        &format!("{label}: cpu_utilization"),
+        &column(runs, scope, "cpu_utilization"),
+        model.utilization(),
+        0.0,
+    );
+    for run in runs {
+        assert_eq!(
+            metric(run, scope, "wait_mean_ms"),
+            0.0,
+            "{label}: no wait for a {waits_for}"
+        );
+        assert_eq!(metric(run, "overall", "errors"), 0.0);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Simulation.
 // ---------------------------------------------------------------------------

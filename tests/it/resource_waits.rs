@@ -12,7 +12,7 @@
 //! (5 s) is thousands of mean service times (1 ms) and far more than the
 //! relaxation time of an M/M/4 at ρ = 0.9.
 
-use crate::queueing::{Mmc, check, column, replicate, scenario_and_workload};
+use crate::queueing::{Mmc, check_core_station, replicate, scenario_and_workload};
 use crate::support::{capsim, metric, scenario, shipped, simulate};
 
 /// A pool `srv` of one instance with `workers` workers on a size of
@@ -55,32 +55,7 @@ fn a_pool_whose_cores_bind_waits_for_a_core_as_m_m_4() {
         10_000,
         r#"{ dist = "exp", mean = "1ms" }"#,
     ));
-    check(
-        &format!("{label}: wait for a core ms"),
-        &column(&runs, "srv", "cpu_wait_mean_ms"),
-        model.wait_probability() / model.theta(),
-        0.0,
-    );
-    check(
-        &format!("{label}: mean response ms"),
-        &column(&runs, "overall", "latency_mean_ms"),
-        model.mean_response(),
-        0.0,
-    );
-    check(
-        &format!("{label}: cpu_utilization"),
-        &column(&runs, "srv", "cpu_utilization"),
-        model.utilization(),
-        0.0,
-    );
-    for run in &runs {
-        assert_eq!(
-            metric(run, "srv", "wait_mean_ms"),
-            0.0,
-            "{label}: no wait for a worker"
-        );
-        assert_eq!(metric(run, "overall", "errors"), 0.0);
-    }
+    check_core_station(label, &runs, "srv", model, "worker");
 }
 
 /// Where cores are no limit of their own — no size (a core per worker), or
