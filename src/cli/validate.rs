@@ -79,20 +79,11 @@ fn print_database_capacity(scenario: &capsim::scenario::Scenario) {
         };
         say!("  {:<24} {shape}", capacity.database);
         for (what, limit) in [("reads", capacity.reads), ("writes", capacity.writes)] {
-            let (binding, other, other_name) = if limit.cores_bind() {
-                ("cores", limit.by_connections, "connections")
-            } else {
-                ("connections", limit.by_cores, "cores")
-            };
-            let other = if other.is_finite() {
-                format!("{other_name} allow {}/s", whole(other))
-            } else {
-                format!("no CPU part: {other_name} no limit")
-            };
             say!(
-                "  {:<24}   {what:<6} {:>12}/s ({binding} bind; {other})",
+                "  {:<24}   {what:<6} {:>12}/s ({})",
                 "",
-                whole(limit.per_second())
+                whole(limit.per_second()),
+                binding_limit(&limit)
             );
         }
     }
@@ -118,23 +109,30 @@ fn print_cache_capacity(scenario: &capsim::scenario::Scenario) {
             )
         };
         let limit = capacity.operations;
-        let (binding, other, other_name) = if limit.cores_bind() {
-            ("cores", limit.by_connections, "connections")
-        } else {
-            ("connections", limit.by_cores, "cores")
-        };
-        let other = if other.is_finite() {
-            format!("{other_name} allow {}/s", whole(other))
-        } else {
-            format!("no CPU part: {other_name} no limit")
-        };
         say!(
-            "  {:<24} {shape}; {} connections: {}/s ({binding} bind; {other})",
+            "  {:<24} {shape}; {} connections: {}/s ({})",
             capacity.cache,
             capacity.connections,
-            whole(limit.per_second())
+            whole(limit.per_second()),
+            binding_limit(&limit)
         );
     }
+}
+
+/// Which of a node's two limits binds, and what the other allows:
+/// "cores bind; connections allow 4,761,905/s".
+fn binding_limit(limit: &feasibility::NodeCapacity) -> String {
+    let (binding, other, other_name) = if limit.cores_bind() {
+        ("cores", limit.by_connections, "connections")
+    } else {
+        ("connections", limit.by_cores, "cores")
+    };
+    let other = if other.is_finite() {
+        format!("{other_name} allow {}/s", whole(other))
+    } else {
+        format!("no CPU part: {other_name} no limit")
+    };
+    format!("{binding} bind; {other}")
 }
 
 /// A rate as a whole number with thousands grouped: 12,345.
