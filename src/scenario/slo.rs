@@ -506,12 +506,14 @@ pub(crate) fn check_scopes(
     diagnostics
 }
 
-/// Whether a run writes `metric` in scopes of `kind`. A cache's nodes are
-/// stations like a pool's instances: the run writes the station metrics
-/// (`utilization`, `wait_mean_ms`, …) under the cache's name too, which the
-/// catalogue's scopes for them (pools and databases) leave out.
+/// Whether a run writes `metric` in scopes of `kind`. A cache and each of
+/// its nodes are stations like a pool: the run writes the station metrics
+/// (`utilization`, `wait_mean_ms`, …) under the cache's name and under each
+/// `cache.node[i]`, which the catalogue's scopes for them (pools and
+/// databases) leave out.
 fn measured_in(metric: &Metric, kind: Scope) -> bool {
-    metric.scopes.contains(&kind) || (kind == Scope::Cache && metric.scopes.contains(&Scope::Pool))
+    metric.scopes.contains(&kind)
+        || (matches!(kind, Scope::Cache | Scope::CacheNode) && metric.scopes.contains(&Scope::Pool))
 }
 
 fn article(word: &str) -> String {
