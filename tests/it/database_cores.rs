@@ -22,7 +22,7 @@ use crate::support::{metric, scenario, simulate};
 /// A pool `app` that only reads `db` (no CPU of its own, no network), and
 /// the database `db` with `database` as the rest of its section, on a size
 /// `node` of `cores` cores.
-fn reads_from_a_node(rate_per_s: u32, requests: u64, cores: u32, database: &str) -> String {
+pub(crate) fn reads_from_a_node(rate_per_s: u32, requests: u64, cores: u32, database: &str) -> String {
     let head = scenario_and_workload(rate_per_s, requests, "app/read");
     format!(
         r#"{head}

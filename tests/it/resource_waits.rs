@@ -134,25 +134,11 @@ fn scenario_03_on_a_small_box_shows_its_wait_for_a_core() {
 /// and both the terminal and the report say connections, not workers.
 #[test]
 fn a_database_waits_for_connections() {
-    let head = scenario_and_workload(3000, 30_000, "app/read");
-    let text = format!(
-        r#"{head}
-[size.node]
-cores = 16
-
-[pool.app]
-workers = 100000
-
-[pool.app.endpoint.read]
-service = {{ dist = "const", value = "0s" }}
-steps = [{{ read = "db" }}]
-
-[database.db]
-size = "node"
-connections = 4
-read_cpu = "0s"
-read = {{ dist = "exp", mean = "1ms" }}
-"#
+    let text = crate::database_cores::reads_from_a_node(
+        3000,
+        30_000,
+        16,
+        "connections = 4\nread_cpu = \"0s\"\nread = { dist = \"exp\", mean = \"1ms\" }",
     );
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("db.toml");
