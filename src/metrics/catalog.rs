@@ -1017,6 +1017,20 @@ pub const INVALIDATIONS: Metric = metric(
     Summary,
     "entries invalidated by writes",
 );
+pub const COALESCED_LOOKUPS: Metric = metric(
+    "coalesced_lookups",
+    Unit::Count,
+    &[Cache],
+    Both,
+    "with `coalesce`: lookups that missed a key another lookup held the lease on, and waited for its fill instead of reading the database",
+);
+pub const LEASE_EXPIRIES: Metric = metric(
+    "lease_expiries",
+    Unit::Count,
+    &[Cache],
+    Both,
+    "with `coalesce`: leases that ended by their `lease_timeout`, not by a fill (their waiters then read the database)",
+);
 pub const UNAVAILABLE_LOOKUPS: Metric = metric(
     "unavailable_lookups",
     Unit::Count,
@@ -1260,6 +1274,8 @@ pub const ALL: &[Metric] = &[
     REJECTED_FILLS,
     INVALIDATIONS,
     UNAVAILABLE_LOOKUPS,
+    COALESCED_LOOKUPS,
+    LEASE_EXPIRIES,
     ENTRIES,
     ORIGIN_REQUESTS,
     EGRESS_BYTES,

@@ -4,6 +4,7 @@
 //! the database); a restarted node comes back empty.
 
 use super::cache::{CacheCounters, CacheStore};
+use super::coalesce::SingleFlight;
 use super::frame::InstanceId;
 use super::ids::CacheNodeId;
 use super::ring::Ring;
@@ -28,6 +29,8 @@ pub struct CacheCluster {
     /// Lookups that found their node down (they miss), this window.
     pub unavailable_window: u64,
     pub unavailable_total: u64,
+    /// Single flight per key on a miss (`coalesce = true`).
+    pub coalesce: Option<Box<SingleFlight>>,
 }
 
 impl CacheCluster {

@@ -17,6 +17,7 @@ use super::budget::Budget;
 use super::cache::{CacheCounters, CacheStore};
 use super::call_policy::{CallPolicies, CallPolicy, NO_POLICY, PolicyId};
 use super::cluster::CacheCluster;
+use super::coalesce::SingleFlight;
 use super::database::{
     Applier, Database, DatabaseCounters, Layout, Node as DatabaseNode, ReshardPlan, Shard,
 };
@@ -938,6 +939,9 @@ fn build_caches(
             evict_stream: builder.streams.register(&format!("cache.{}.evict", cache.name)),
             unavailable_window: 0,
             unavailable_total: 0,
+            coalesce: cache
+                .coalesce
+                .then(|| Box::new(SingleFlight::new(cache.lease_timeout))),
         });
         if cache.warm {
             let visits = cache_visits.get(id).copied().unwrap_or_default();

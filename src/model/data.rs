@@ -8,7 +8,7 @@ use super::ids::{DatabaseId, DatabaseNodeId};
 use super::instance::APPLIER;
 use super::program::{NO_DATABASE, Op};
 use super::{Event, Model, Role};
-use crate::engine::{EventQueue, SimDuration, SimTime, SlabKey};
+use crate::engine::{EventQueue, SimDuration, SlabKey};
 use crate::scenario::ReadFrom;
 
 /// Where a database operation goes.
@@ -63,9 +63,11 @@ impl Model {
         Target::Node(state.nodes[shard.primary].instance)
     }
 
-    /// Runs a cache op or a database read at the frame's node.
+    /// Runs a cache op or a database read at the frame's node. Returns
+    /// true if the frame waits (a coalesced miss, `coalesce.rs`).
     #[inline(never)]
-    pub(super) fn data_op(&mut self, key: SlabKey, op: Op, now: SimTime) {
+    pub(super) fn data_op(&mut self, key: SlabKey, op: Op, queue: &mut EventQueue<Event>) -> bool {
+        let now = queue.now();
         let frame = self.frames.get_mut(key).expect("frame in flight");
         let role = self.roles[frame.instance];
         let carry = &mut frame.carry;
@@ -81,14 +83,23 @@ impl Model {
                             store.counters.stale_reads += 1;
                         }
                     }
-                    None => carry.value = MISS,
+                    None => {
+                        carry.value = MISS;
+                        if self.caches[cache].coalesce.is_some() {
+                            return self.coalesce_miss(key, cache, now, queue);
+                        }
+                    }
                 }
             }
             (Op::CacheFill { cache }, Role::CacheNode { node, .. }) => {
                 if carry.value != MISS {
+                    let (item, version) = (carry.key, carry.value);
                     let cluster = &mut self.caches[cache];
                     let rng = self.streams.get(cluster.evict_stream);
-                    cluster.stores[node].fill(carry.key, carry.value, now, rng);
+                    cluster.stores[node].fill(item, version, now, rng);
+                    if cluster.coalesce.is_some() {
+                        self.coalesce_filled(cache, item, version);
+                    }
                 }
             }
             (Op::CacheInvalidate { cache }, Role::CacheNode { node, .. }) => {
@@ -111,6 +122,7 @@ impl Model {
             }
             (op, role) => unreachable!("{op:?} cannot run at {role:?}"),
         }
+        false
     }
 
     /// Commits a write at a primary and ships it to the shard's replicas.

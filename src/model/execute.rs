@@ -499,7 +499,9 @@ impl Model {
                 | Op::DatabaseRead { .. } => {
                     let op = self.programs.op(frame.pc);
                     frame.pc += 1;
-                    self.data_op(key, op, now);
+                    if self.data_op(key, op, queue) {
+                        return;
+                    }
                 }
                 Op::CdnLookup { .. } | Op::CdnFill { .. } => {
                     let op = self.programs.op(frame.pc);
@@ -668,7 +670,7 @@ impl Model {
 
     /// Hands a freed worker to the next waiting frame, or idles it.
     #[inline(always)]
-    fn release_worker(&mut self, instance_id: InstanceId, now: SimTime) {
+    pub(super) fn release_worker(&mut self, instance_id: InstanceId, now: SimTime) {
         let instance = &mut self.instances[instance_id];
         let metrics = &mut self.station_metrics[instance.station];
         match instance.release_worker() {

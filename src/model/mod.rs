@@ -17,6 +17,7 @@ mod call_policy;
 mod cdn;
 mod client;
 mod cluster;
+mod coalesce;
 mod compile;
 mod compile_cdn;
 mod data;
@@ -170,6 +171,8 @@ pub enum Event {
     CallRetry { frame: SlabKey },
     /// A guarded call's reply (its frame, kept) reached its caller.
     GuardedReply { frame: SlabKey },
+    /// A coalescing cache's lease on `key` timed out (if it still stands).
+    LeaseExpired { cache: CacheId, key: u32, lease: u32 },
 }
 
 // 16 bytes: beside its 16-byte key an event makes a 32-byte calendar entry,
@@ -462,6 +465,7 @@ impl Process for Model {
             Event::CallTimeout { frame, token } => self.call_timeout(frame, token, queue),
             Event::CallRetry { frame } => self.call_retry(frame, queue),
             Event::GuardedReply { frame } => self.guarded_reply_arrived(frame, queue),
+            Event::LeaseExpired { cache, key, lease } => self.lease_expired(cache, key, lease),
             Event::ReplicaReceive {
                 database,
                 node,
@@ -584,6 +588,7 @@ impl Model {
         self.timeout_lane = self.timeout.map(|_| queue.add_lane());
         self.add_visibility_lanes(queue);
         self.call_policies.add_lanes(queue);
+        self.add_lease_lanes(queue);
         match (&scenario.workload.arrivals, &self.source) {
             (Arrivals::Open { .. }, Source::Open { .. }) => self.schedule_next_arrival(queue),
             (Arrivals::Closed(closed), Source::Closed { think }) => {

@@ -86,6 +86,11 @@ impl Model {
             if expires {
                 series.push(time_s, scope, metric::EXPIRED, combined.expired as f64);
             }
+            if let Some(flight) = cluster.coalesce.as_deref_mut() {
+                let (coalesced, expired) = flight.close_window(keep);
+                series.push(time_s, scope, metric::COALESCED_LOOKUPS, coalesced as f64);
+                series.push(time_s, scope, metric::LEASE_EXPIRIES, expired as f64);
+            }
         }
         for database in &mut self.databases {
             let window = std::mem::take(&mut database.window);
@@ -167,6 +172,10 @@ impl Model {
                 metric::UNAVAILABLE_LOOKUPS,
                 cluster.unavailable_total as f64,
             );
+            if let Some(flight) = cluster.coalesce.as_deref() {
+                summary.push(name, metric::COALESCED_LOOKUPS, flight.coalesced_total as f64);
+                summary.push(name, metric::LEASE_EXPIRIES, flight.expired_total as f64);
+            }
             if cluster.stores.len() > 1 {
                 for (node, totals) in cluster.totals.iter().enumerate() {
                     let scope = format!("{name}.node[{node}]");

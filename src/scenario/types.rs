@@ -1163,6 +1163,13 @@ section! {
         /// and for the TTL and the writes at the starting rate (`false`: empty, a cold start); a
         /// node that restarts comes back cold.
         warm: bool = default(false), section::Boolean;
+        /// Single flight per key on a miss, as memcached's leases: the first lookup that misses a
+        /// key reads the database and fills; lookups that miss it meanwhile wait for that fill
+        /// (holding no connection) instead of reading the database too.
+        coalesce: bool = default(false), section::Boolean;
+        /// With `coalesce`: a lease not ended by its fill ends after this long (its holder
+        /// failed), and its waiters go to the database themselves.
+        lease_timeout: SimDuration = default(SimDuration::from_secs(10)), section::PositiveDuration;
     }
 }
 

@@ -1141,6 +1141,8 @@ impl CdnPath {
                 virtual_nodes: 1,
                 on_node_failure: crate::scenario::NodeFailure::Miss,
                 warm: cdn.warm,
+                coalesce: false,
+                lease_timeout: crate::engine::SimDuration::from_secs(10),
             },
         };
         CdnPath {

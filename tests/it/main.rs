@@ -13,6 +13,7 @@ mod cdn_regions;
 mod charts;
 mod cli;
 mod closed_pipe;
+mod coalescing;
 mod compare;
 mod conservation;
 mod cost;
