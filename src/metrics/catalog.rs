@@ -386,6 +386,27 @@ pub const CALL_RETRIES: Metric = metric(
     Both,
     "calls the pool's guarded `call` steps made again after a failure or timeout",
 );
+pub const HEDGES_SENT: Metric = metric(
+    "hedges_sent",
+    Unit::Count,
+    &[Pool],
+    Both,
+    "extra attempts the pool's hedged `call` steps sent (an attempt without a reply after the step's `hedge.after`)",
+);
+pub const HEDGES_WON: Metric = metric(
+    "hedges_won",
+    Unit::Count,
+    &[Pool],
+    Both,
+    "hedged calls whose first reply came from an extra attempt",
+);
+pub const HEDGES_CANCELLED: Metric = metric(
+    "hedges_cancelled",
+    Unit::Count,
+    &[Pool],
+    Both,
+    "losing attempts of the pool's hedged calls stopped at the callee (`loser = \"cancel\"`); their work so far is in `wasted_work_s`",
+);
 pub const CALL_RETRIES_REFUSED: Metric = metric(
     "call_retries_refused",
     Unit::Count,
@@ -1179,6 +1200,9 @@ pub const ALL: &[Metric] = &[
     RETRIES_REFUSED,
     CALL_TIMEOUTS,
     CALL_RETRIES,
+    HEDGES_SENT,
+    HEDGES_WON,
+    HEDGES_CANCELLED,
     CALL_RETRIES_REFUSED,
     WASTED_CALLS,
     WASTED_WORK_S,

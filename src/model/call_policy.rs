@@ -15,6 +15,7 @@
 //! lane per distinct timeout, so the event loop stays allocation-free.
 
 use super::budget::Budget;
+use super::hedge::{Hedges, Hedging};
 use super::frame::{Cause, MISS, NO_PARENT};
 use super::program::{CallId, Op};
 use super::workload::backoff;
@@ -42,12 +43,15 @@ pub const NO_POLICY: PolicyId = PolicyId(u32::MAX);
 pub struct Guard {
     pub policy: PolicyId,
     pub token: u32,
+    /// An extra attempt of a hedged step (`hedge.rs`).
+    pub hedge: bool,
 }
 
 /// Sentinel for a call its caller does not guard.
 pub const UNGUARDED: Guard = Guard {
     policy: NO_POLICY,
     token: u32::MAX,
+    hedge: false,
 };
 
 /// The token after `token` (never `UNGUARDED`).
@@ -63,6 +67,7 @@ pub struct CallPolicy {
     pub lane: Option<Lane>,
     pub retry: Option<Retry>,
     pub budget: Option<Budget>,
+    pub hedge: Option<Hedging>,
     /// Draws the backoff's jitter.
     pub stream: StreamId,
     pub caller: CallerId,
@@ -105,6 +110,8 @@ pub struct CallPolicies {
     pub client_budget: Option<Budget>,
     pub client_refused_window: u64,
     pub client_refused_total: u64,
+    /// What the hedged steps did, per calling pool.
+    pub hedges: Hedges,
 }
 
 impl CallPolicies {
@@ -169,6 +176,9 @@ impl CallPolicies {
             }
             caller.window = CallCounters::default();
         }
+        let callers = &self.callers;
+        self.hedges
+            .close_window(keep, time_s, |id| callers[id].name.clone(), series);
     }
 
     /// The summary rows over the kept windows.
@@ -185,6 +195,7 @@ impl CallPolicies {
                 summary.push(&caller.name, metric, value);
             }
         }
+        self.hedges.summary(|id| self.callers[id].name.clone(), summary);
     }
 }
 
@@ -245,9 +256,13 @@ impl Model {
         if let (Some(timeout), Some(lane)) = (policy.timeout, policy.lane) {
             queue.schedule_in_lane(lane, timeout, Event::CallTimeout { frame: key, token });
         }
+        if let Some(hedging) = policy.hedge {
+            Self::arm_hedges(key, hedging, token, queue);
+        }
         let guard = Guard {
             policy: self.calls[call].policy,
             token,
+            hedge: false,
         };
         self.start_call_as(
             key,
@@ -310,6 +325,7 @@ impl Model {
             self.count_wasted(frame.guard.policy, arrived, frame.queued_since.max(frame.arrived));
             return;
         }
+        self.hedge_won(frame.guard);
         self.guarded_attempt_ended(frame.parent, frame.failure, frame.carry.value, queue);
     }
 

@@ -18,6 +18,7 @@ use super::cache::{CacheCounters, CacheStore};
 use super::call_policy::{CallPolicies, CallPolicy, NO_POLICY, PolicyId};
 use super::cluster::CacheCluster;
 use super::coalesce::SingleFlight;
+use super::hedge::{Hedging, hedge_delay};
 use super::database::{
     Applier, Database, DatabaseCounters, Layout, Node as DatabaseNode, ReshardPlan, Shard,
 };
@@ -113,9 +114,20 @@ impl Builder<'_> {
 
     /// A `call` step's timeout and retries, drawing its jitter from
     /// `{path}.retry`, counted for the pool being compiled.
-    fn call_policy(&mut self, keys: &CallKeys, path: &str) -> PolicyId {
+    fn call_policy(&mut self, keys: &CallKeys, target: Target, path: &str) -> PolicyId {
         let caller = self.call_policies.caller(&self.compiling_pool.clone());
         let stream = self.streams.register(&format!("{path}.retry"));
+        let scenario = self.scenario;
+        let hedge = keys.hedge.map(|hedge| {
+            let pool = &scenario.pools[scenario.entry_pool(target.entry)];
+            let speed = scenario.pool_size(pool).speed;
+            self.call_policies.hedges.add(caller);
+            Hedging {
+                delay: hedge_delay(hedge.after, &pool.endpoints[target.endpoint].service, speed),
+                max: hedge.max,
+                loser: hedge.loser,
+            }
+        });
         self.call_policies.policies.push(CallPolicy {
             timeout: keys.timeout,
             lane: None,
@@ -127,6 +139,7 @@ impl Builder<'_> {
                 .map(Budget::new),
             stream,
             caller,
+            hedge,
         })
     }
 
@@ -220,7 +233,7 @@ impl Builder<'_> {
                 Step::Call { target, keys } => {
                     let call = self.endpoint_call(*target);
                     if !keys.is_plain() {
-                        self.calls[call].policy = self.call_policy(keys, &here);
+                        self.calls[call].policy = self.call_policy(keys, *target, &here);
                     }
                     draft.push(Draft::Op(Op::Call(call)));
                 }

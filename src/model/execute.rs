@@ -384,6 +384,9 @@ impl Model {
             self.abandon(key, queue);
             return;
         }
+        if frame.guard != UNGUARDED && self.is_cancelled_loser(frame) {
+            self.cancel_loser(key);
+        }
         loop {
             let frame = self.frames.get_mut(key).expect("frame in flight");
             if frame.failure.is_some() {

@@ -30,6 +30,7 @@ mod geo;
 mod geo_compile;
 mod geo_data;
 mod geo_observe;
+mod hedge;
 mod ids;
 mod instance;
 mod keys;
@@ -173,6 +174,8 @@ pub enum Event {
     GuardedReply { frame: SlabKey },
     /// A coalescing cache's lease on `key` timed out (if it still stands).
     LeaseExpired { cache: CacheId, key: u32, lease: u32 },
+    /// A hedged call step's extra attempt is due (if `token` is still awaited).
+    Hedge { frame: SlabKey, token: u32 },
 }
 
 // 16 bytes: beside its 16-byte key an event makes a 32-byte calendar entry,
@@ -466,6 +469,7 @@ impl Process for Model {
             Event::CallRetry { frame } => self.call_retry(frame, queue),
             Event::GuardedReply { frame } => self.guarded_reply_arrived(frame, queue),
             Event::LeaseExpired { cache, key, lease } => self.lease_expired(cache, key, lease),
+            Event::Hedge { frame, token } => self.send_hedge(frame, token, queue),
             Event::ReplicaReceive {
                 database,
                 node,

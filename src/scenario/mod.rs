@@ -26,6 +26,7 @@ mod check_queues;
 mod geo_check;
 mod parse;
 mod reader;
+mod resilience;
 pub mod schema;
 pub(crate) mod section;
 pub mod slo;

@@ -23,6 +23,7 @@ use super::ids::{
 };
 use super::section::{self, section};
 use super::words::words;
+pub use super::resilience::{Hedge, HedgeAfter, Loser};
 use crate::engine::SimDuration;
 use crate::engine::id::IdVec;
 
@@ -799,13 +800,17 @@ section! {
         /// `{ retries = 2, backoff = "50ms", budget = { ratio = 0.1 } }`: as the workload's `retry`,
         /// for this call: after a timeout or a failed reply, wait the backoff and call again.
         retry: Option<Retry> = optional(), section::nested::<Retry>();
+        /// `{ after = "p95", max = 1, loser = "cancel" }`: after `after` without a reply, send
+        /// another attempt; the first reply wins (`after`: a duration, or a percentile of the
+        /// callee endpoint's `service`, fixed at load).
+        hedge: Option<Hedge> = optional(), section::nested::<Hedge>();
     }
 }
 
 impl CallKeys {
     /// Whether the step has neither a timeout nor retries (a plain call).
     pub fn is_plain(&self) -> bool {
-        self.timeout.is_none() && self.retry.is_none()
+        self.timeout.is_none() && self.retry.is_none() && self.hedge.is_none()
     }
 }
 

@@ -31,6 +31,7 @@ mod hardening_files;
 mod hardening_results;
 mod hardening_runtime;
 mod headroom;
+mod hedging;
 mod interrupt;
 mod layers;
 mod metrics_catalog;
