@@ -333,17 +333,32 @@ pub const LATENCY_P99_MS: Metric = LATENCY.member("latency_p99_ms");
 pub const LATENCY_P999_MS: Metric = LATENCY.member("latency_p999_ms");
 pub const LATENCY_MAX_MS: Metric = LATENCY.member("latency_max_ms");
 pub const ERRORS_BY_CAUSE: Family = Family {
-    pattern: "errors_{rejected,timeout,refused,reset,unavailable}",
+    pattern: "errors_{rejected,timeout,refused,reset,unavailable,shed}",
     unit: Unit::Count,
     scopes: &[Overall, Class, Region, Drill],
     files: Both,
-    meaning: "requests that failed for good, by the cause of the last attempt: a full queue, a timeout, a target that was down, one that died during the call, nothing available (per window when any failed; classes only per window)",
+    meaning: "requests that failed for good, by the cause of the last attempt: a full queue, a timeout, a target that was down, one that died during the call, nothing available, refused by a pool's shedding (`shed` only where a pool sheds; per window when any failed; classes only per window)",
 };
 pub const ERRORS_REJECTED: Metric = ERRORS_BY_CAUSE.member("errors_rejected");
 pub const ERRORS_TIMEOUT: Metric = ERRORS_BY_CAUSE.member("errors_timeout");
 pub const ERRORS_REFUSED: Metric = ERRORS_BY_CAUSE.member("errors_refused");
 pub const ERRORS_RESET: Metric = ERRORS_BY_CAUSE.member("errors_reset");
 pub const ERRORS_UNAVAILABLE: Metric = ERRORS_BY_CAUSE.member("errors_unavailable");
+pub const ERRORS_SHED: Metric = ERRORS_BY_CAUSE.member("errors_shed");
+pub const SHED_CALLS: Metric = metric(
+    "shed_calls",
+    Unit::Count,
+    &[Pool],
+    Both,
+    "calls the pool refused because their endpoint's `priority` threshold on the instance's queue (`shed_queue`) was reached",
+);
+pub const RATE_LIMITED_CALLS: Metric = metric(
+    "rate_limited_calls",
+    Unit::Count,
+    &[Pool],
+    Both,
+    "calls the pool refused because their endpoint's `rate_limit` bucket was empty",
+);
 pub const ATTEMPTS: Metric = metric(
     "attempts",
     Unit::Count,
@@ -1194,6 +1209,9 @@ pub const ALL: &[Metric] = &[
     ERRORS_REFUSED,
     ERRORS_RESET,
     ERRORS_UNAVAILABLE,
+    ERRORS_SHED,
+    SHED_CALLS,
+    RATE_LIMITED_CALLS,
     ATTEMPTS,
     RETRIES,
     TIMEOUTS,

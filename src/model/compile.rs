@@ -358,6 +358,7 @@ impl Builder<'_> {
             price_per_hour,
             async_waits,
             next: 0,
+            shedding: None,
         });
         id
     }
@@ -491,6 +492,10 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
     }
     for (call, pool, endpoint) in std::mem::take(&mut builder.pending_calls) {
         builder.calls[call].program = endpoint_starts[pool][endpoint];
+    }
+    for (pool_id, pool) in scenario.pools.iter_enumerated() {
+        let station = builder.station_ids[pool_id];
+        builder.stations[station].shedding = super::shedding::for_pool(pool, &endpoint_starts[pool_id]);
     }
     let mut station_queue = IdVec::from_elem(super::queues::NO_QUEUE, builder.stations.len());
     for ((index, broker), queue) in brokers.iter_enumerated_mut().zip(&scenario.queues) {

@@ -341,6 +341,18 @@ impl Model {
             return;
         }
         metrics.window.arrivals += 1;
+        // A pool that sheds filters the call first (`shedding.rs`).
+        let (frame, instance, metrics) = if self.stations[instance.station].shedding.is_some() {
+            if self.shed(key, queue) {
+                return;
+            }
+            let frame = self.frames.get_mut(key).expect("frame in flight");
+            let instance = &mut self.instances[frame.instance];
+            let metrics = &mut self.station_metrics[instance.station];
+            (frame, instance, metrics)
+        } else {
+            (frame, instance, metrics)
+        };
         match instance.admit(key) {
             Admission::Started => {
                 instance.present += 1;
@@ -695,7 +707,7 @@ impl Model {
     }
 
     /// The frame is done (or failed): free what it holds and reply.
-    fn finish(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
+    pub(super) fn finish(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         // Fields, not a copy of the frame: a 104-byte copy read back in
         // 16-byte pieces the last field updates had just written, which

@@ -20,6 +20,8 @@ pub enum Cause {
     Reset,
     /// No target was available (every instance out, a failover under way).
     Unavailable,
+    /// Refused by a pool's shedding: a rate limit or a priority threshold.
+    Shed,
 }
 
 impl Cause {
@@ -30,7 +32,13 @@ impl Cause {
         Cause::Refused,
         Cause::Reset,
         Cause::Unavailable,
+        Cause::Shed,
     ];
+
+    /// Whether its summary rows are written: `shed` only where a pool sheds.
+    pub fn reported(self, sheds: bool) -> bool {
+        self != Cause::Shed || sheds
+    }
 
     /// Its position in `ALL`, which indexes per-cause counters.
     #[inline]
@@ -45,6 +53,7 @@ impl Cause {
             Cause::Refused => "refused",
             Cause::Reset => "reset",
             Cause::Unavailable => "unavailable",
+            Cause::Shed => "shed",
         }
     }
 
@@ -56,6 +65,7 @@ impl Cause {
             Cause::Refused => crate::metrics::catalog::ERRORS_REFUSED.name,
             Cause::Reset => crate::metrics::catalog::ERRORS_RESET.name,
             Cause::Unavailable => crate::metrics::catalog::ERRORS_UNAVAILABLE.name,
+            Cause::Shed => crate::metrics::catalog::ERRORS_SHED.name,
         }
     }
 }

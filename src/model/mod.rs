@@ -44,6 +44,7 @@ mod reshard;
 mod ring;
 mod sampler;
 mod semisync;
+mod shedding;
 mod traffic;
 mod warm;
 mod workload;
@@ -272,6 +273,8 @@ struct Station {
     /// Round-robin position for calls that name the pool directly: one
     /// past the instance picked last (`instance_count` means 0).
     next: u32,
+    /// A pool's rate limits and priority shedding (`shedding.rs`).
+    shedding: Option<Box<shedding::Shedding>>,
 }
 
 impl Station {

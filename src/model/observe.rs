@@ -168,6 +168,7 @@ impl Model {
         }
         self.close_queue_windows(keep, now, elapsed, time_s, series);
         self.close_data_window(keep, now, time_s, series);
+        self.close_shedding_window(keep, time_s, series);
         self.close_geo_window(keep, elapsed, now, &closed, series);
         self.close_cdn_window(keep, now, time_s, series);
         self.close_traffic_window(keep, time_s, series);
@@ -274,7 +275,8 @@ impl Model {
         summary.push("overall", metric::ATTEMPTS, overall.total.attempts as f64);
         summary.push("overall", metric::RETRIES, overall.total.retries as f64);
         summary.push("overall", metric::TIMEOUTS, overall.total.timeouts as f64);
-        for cause in Cause::ALL {
+        let sheds = self.sheds();
+        for cause in Cause::ALL.into_iter().filter(|cause| cause.reported(sheds)) {
             summary.push(
                 "overall",
                 cause.error_metric(),
@@ -403,6 +405,7 @@ impl Model {
             }
         }
         self.summary_data(&mut summary, elapsed);
+        self.summary_shedding(&mut summary);
         self.summary_geo(&mut summary, elapsed);
         self.summary_traffic(&mut summary, elapsed);
         self.summary_cdn(&mut summary, elapsed);

@@ -56,6 +56,27 @@ impl section::Inline for Hedge {
     }
 }
 
+section! {
+    /// `rate_limit`: a token bucket.
+    #[derive(Copy)]
+    pub struct RateLimit {
+        /// Tokens gained per second: the sustained rate allowed.
+        rate: f64 = required("\"500/s\""), section::Rate;
+        /// Tokens the bucket holds at most (it starts full): the burst allowed.
+        burst: u32 = required("100"), section::Count32 { min: 1, max: 100_000_000 };
+    }
+}
+
+impl section::Inline for RateLimit {
+    fn read_inline(cx: &mut Cx, node: &Node) -> Option<Self> {
+        RateLimit::read(cx, node)
+    }
+
+    fn dump_inline(&self) -> String {
+        RateLimit::dump_inline(self)
+    }
+}
+
 /// `"p95"`, `"p99.9"` or a duration longer than zero.
 pub(crate) struct HedgeDelay;
 

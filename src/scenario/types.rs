@@ -23,7 +23,7 @@ use super::ids::{
 };
 use super::section::{self, section};
 use super::words::words;
-pub use super::resilience::{Hedge, HedgeAfter, Loser};
+pub use super::resilience::{Hedge, HedgeAfter, Loser, RateLimit};
 use crate::engine::SimDuration;
 use crate::engine::id::IdVec;
 
@@ -701,6 +701,10 @@ section! {
         /// waits on calls (a slow database exhausts the pool); `async`: the worker is released
         /// while waiting and taken again to compute.
         concurrency: Concurrency = default(Concurrency::ThreadPerRequest), section::word::<Concurrency>();
+        /// Load shedding by priority: a call of an endpoint of `priority` p (of 0..=P among the
+        /// pool's endpoints) fails as `shed` when its instance already has ⌈`shed_queue`·(p+1)/(P+1)⌉
+        /// calls waiting for a worker, so the least important go first.
+        shed_queue: Option<u32> = optional("never"), section::Count32 { min: 1, max: super::parse::MAX_WORKERS };
     }
 }
 
@@ -745,6 +749,12 @@ section! {
         /// Bytes the endpoint's reply carries (`"16KiB"`); a failed call's reply carries none.
         /// Without it, 0, as for `request_size`.
         response_size: Option<u64> = optional(), section::ByteSize;
+        /// Its importance when its pool sheds (`shed_queue`): 0 (the default) is shed first, the
+        /// pool's highest only at `shed_queue`.
+        priority: u32 = default(0), section::Count32 { min: 0, max: 9 };
+        /// `{ rate = "500/s", burst = 100 }`: a token bucket for the endpoint, shared by its
+        /// pool's instances; a call that finds it empty fails as `shed`.
+        rate_limit: Option<RateLimit> = optional("unlimited"), section::nested::<RateLimit>();
     }
 }
 

@@ -51,6 +51,7 @@ mod retry_budget;
 mod schema;
 mod semi_sync;
 mod sessions;
+mod shedding;
 mod slo_table;
 mod sweeps;
 mod traffic_cost;
