@@ -15,8 +15,8 @@
 //! lane per distinct timeout, so the event loop stays allocation-free.
 
 use super::budget::Budget;
-use super::hedge::{Hedges, Hedging};
 use super::frame::{Cause, MISS, NO_PARENT};
+use super::hedge::{Hedges, Hedging};
 use super::program::{CallId, Op};
 use super::workload::backoff;
 use super::{Event, Model};

@@ -18,12 +18,12 @@ use super::cache::{CacheCounters, CacheStore};
 use super::call_policy::{CallPolicies, CallPolicy, NO_POLICY, PolicyId};
 use super::cluster::CacheCluster;
 use super::coalesce::SingleFlight;
-use super::hedge::{Hedging, hedge_delay};
 use super::database::{
     Applier, Database, DatabaseCounters, Layout, Node as DatabaseNode, ReshardPlan, Shard,
 };
 use super::faults::FaultSource;
 use super::frame::{DnsId, InstanceId, StationId};
+use super::hedge::{Hedging, hedge_delay};
 use super::ids::{
     BalancerId, CacheId, CacheNodeId, ClassId, DatabaseId, DatabaseNodeId, DnsTargetId, EdgeId,
     FaultSourceId, KeyspaceId, MemberId, NodeSlot, QueueId, ScalerId, ShardId,

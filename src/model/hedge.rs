@@ -65,7 +65,13 @@ impl Hedges {
         self.hedging[caller] = true;
     }
 
-    pub fn close_window(&mut self, keep: bool, time_s: f64, names: impl Fn(CallerId) -> String, series: &mut Timeseries) {
+    pub fn close_window(
+        &mut self,
+        keep: bool,
+        time_s: f64,
+        names: impl Fn(CallerId) -> String,
+        series: &mut Timeseries,
+    ) {
         for caller in self.window.ids() {
             if !self.hedging[caller] {
                 continue;
@@ -193,7 +199,16 @@ impl Model {
             token,
             hedge: true,
         };
-        self.start_call_as(key, request, attempt, call, carry, self.network_internal, guard, queue);
+        self.start_call_as(
+            key,
+            request,
+            attempt,
+            call,
+            carry,
+            self.network_internal,
+            guard,
+            queue,
+        );
     }
 
     /// A hedged call's winning reply came from an extra attempt.

@@ -18,10 +18,10 @@
 
 use super::frame::Cause;
 use super::{Event, Model};
+use crate::engine::id::IdVec;
 use crate::engine::{EventQueue, SimTime, SlabKey};
 use crate::metrics::catalog as metric;
 use crate::metrics::{Summary, Timeseries};
-use crate::engine::id::IdVec;
 use crate::scenario::ids::EndpointId;
 use crate::scenario::{Pool, RateLimit};
 
@@ -120,7 +120,12 @@ impl Shedding {
     pub fn close_window(&mut self, keep: bool, time_s: f64, name: &str, series: &mut Timeseries) {
         let scope = series.scope(name);
         series.push(time_s, scope, metric::SHED_CALLS, self.shed_window as f64);
-        series.push(time_s, scope, metric::RATE_LIMITED_CALLS, self.limited_window as f64);
+        series.push(
+            time_s,
+            scope,
+            metric::RATE_LIMITED_CALLS,
+            self.limited_window as f64,
+        );
         if keep {
             self.shed_total += self.shed_window;
             self.limited_total += self.limited_window;
@@ -138,11 +143,19 @@ impl Shedding {
 /// The shedding of `pool` whose endpoints' programs start at `starts`, or
 /// `None` when it neither limits nor sheds.
 pub fn for_pool(pool: &Pool, starts: &IdVec<EndpointId, u32>) -> Option<Box<Shedding>> {
-    let limits = pool.endpoints.iter().any(|endpoint| endpoint.rate_limit.is_some());
+    let limits = pool
+        .endpoints
+        .iter()
+        .any(|endpoint| endpoint.rate_limit.is_some());
     if pool.shed_queue.is_none() && !limits {
         return None;
     }
-    let top = pool.endpoints.iter().map(|endpoint| endpoint.priority).max().unwrap_or(0);
+    let top = pool
+        .endpoints
+        .iter()
+        .map(|endpoint| endpoint.priority)
+        .max()
+        .unwrap_or(0);
     let rules = pool
         .endpoints
         .iter_enumerated()

@@ -105,7 +105,9 @@ impl Kind for HedgeDelay {
             && let Some(number) = text.strip_prefix('p')
         {
             return match number.parse::<f64>() {
-                Ok(percentile) if percentile > 0.0 && percentile < 100.0 => Some(HedgeAfter::Percentile(percentile)),
+                Ok(percentile) if percentile > 0.0 && percentile < 100.0 => {
+                    Some(HedgeAfter::Percentile(percentile))
+                }
                 _ => {
                     cx.reader.invalid(
                         node,

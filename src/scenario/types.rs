@@ -21,9 +21,9 @@ use super::ids::{
     BalancerId, CacheId, CdnId, ClassId, DatabaseId, DatacenterId, DnsId, EndpointId, KeyspaceId, PoolId,
     QueueId, SizeId,
 };
+pub use super::resilience::{Hedge, HedgeAfter, Loser, RateLimit};
 use super::section::{self, section};
 use super::words::words;
-pub use super::resilience::{Hedge, HedgeAfter, Loser, RateLimit};
 use crate::engine::SimDuration;
 use crate::engine::id::IdVec;
 

@@ -92,7 +92,9 @@ fn hedging_after_the_p95_lowers_the_p99_as_order_statistics_predict() {
     let predicted = solve(|t| survival(t) * survival(t - d), 0.01);
     let unhedged_p99 = solve(survival, 0.01);
 
-    let hedged = simulate(&scenario(&text(r#", hedge = { after = "p95", loser = "waste" }"#)));
+    let hedged = simulate(&scenario(&text(
+        r#", hedge = { after = "p95", loser = "waste" }"#,
+    )));
     assert_conserved(&hedged);
     let n = metric(&hedged, "overall", "requests");
     let measured = metric(&hedged, "overall", "latency_p99_ms");
@@ -103,7 +105,10 @@ fn hedging_after_the_p95_lowers_the_p99_as_order_statistics_predict() {
         (measured - predicted).abs() <= tolerance,
         "hedged p99 {measured:.3} ms, predicted {predicted:.3} ms ± {tolerance:.3} (n = {n}, d = {d:.3} ms)"
     );
-    assert!(predicted < unhedged_p99 - 5.0 * tolerance, "the prediction is a real gain");
+    assert!(
+        predicted < unhedged_p99 - 5.0 * tolerance,
+        "the prediction is a real gain"
+    );
 
     // The unhedged run's p99 is the lognormal's own.
     let plain = simulate(&scenario(&text("")));
@@ -125,14 +130,22 @@ fn hedging_after_the_p95_lowers_the_p99_as_order_statistics_predict() {
     );
     let won = metric(&hedged, "front", "hedges_won");
     assert!(won > 0.0 && won < sent, "{won} of {sent} hedges won");
-    assert_eq!(metric(&hedged, "front", "hedges_cancelled"), 0.0, "losers are wasted");
+    assert_eq!(
+        metric(&hedged, "front", "hedges_cancelled"),
+        0.0,
+        "losers are wasted"
+    );
     assert!(metric(&hedged, "front", "wasted_calls") > 0.0);
 }
 
 #[test]
 fn a_cancelled_loser_stops_and_the_winner_is_the_same() {
-    let waste = simulate(&scenario(&text(r#", hedge = { after = "p95", loser = "waste" }"#)));
-    let cancel = simulate(&scenario(&text(r#", hedge = { after = "p95", loser = "cancel" }"#)));
+    let waste = simulate(&scenario(&text(
+        r#", hedge = { after = "p95", loser = "waste" }"#,
+    )));
+    let cancel = simulate(&scenario(&text(
+        r#", hedge = { after = "p95", loser = "cancel" }"#,
+    )));
     assert_conserved(&cancel);
     // Nothing queues, so what becomes of a loser changes no winner.
     assert_eq!(
@@ -141,7 +154,11 @@ fn a_cancelled_loser_stops_and_the_winner_is_the_same() {
     );
     let sent = metric(&cancel, "front", "hedges_sent");
     assert!(sent > 0.0);
-    assert_eq!(metric(&cancel, "front", "hedges_cancelled"), sent, "each hedged call has one loser");
+    assert_eq!(
+        metric(&cancel, "front", "hedges_cancelled"),
+        sent,
+        "each hedged call has one loser"
+    );
 }
 
 #[test]

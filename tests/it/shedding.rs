@@ -48,7 +48,10 @@ fn under_overload_the_high_priority_class_meets_its_p99_and_the_low_one_is_shed(
     // behind fewer than 20 calls served at 400/s (under 50 ms on average)
     // and is served in 10 ms on average. Its objective: p99 < 100 ms.
     let high_p99 = metric(&result, "class:high", "latency_p99_ms");
-    assert!(high_p99 < 100.0, "high's p99 {high_p99} ms meets a 100 ms objective");
+    assert!(
+        high_p99 < 100.0,
+        "high's p99 {high_p99} ms meets a 100 ms objective"
+    );
     let high_requests = metric(&result, "class:high", "requests");
     let high_errors = metric(&result, "class:high", "errors");
     assert!(
@@ -64,12 +67,19 @@ fn under_overload_the_high_priority_class_meets_its_p99_and_the_low_one_is_shed(
         "low lost {low_errors} of {low_requests}"
     );
     let shed = metric(&result, "overall", "errors_shed");
-    assert_eq!(shed, metric(&result, "overall", "errors"), "every error is a shed call");
+    assert_eq!(
+        shed,
+        metric(&result, "overall", "errors"),
+        "every error is a shed call"
+    );
     assert_eq!(shed, metric(&result, "api", "shed_calls"));
-    assert_eq!(window_sum(&result, "class:low", "errors_shed") + window_sum(&result, "class:high", "errors_shed"), {
-        // Warm-up windows are in the series too: compare with the windows' own sum.
-        window_sum(&result, "overall", "errors_shed")
-    });
+    assert_eq!(
+        window_sum(&result, "class:low", "errors_shed") + window_sum(&result, "class:high", "errors_shed"),
+        {
+            // Warm-up windows are in the series too: compare with the windows' own sum.
+            window_sum(&result, "overall", "errors_shed")
+        }
+    );
 
     // Without shedding the queue grows without bound and high waits with everyone.
     let plain = simulate(&scenario(&overload("")));
@@ -93,7 +103,11 @@ fn a_token_bucket_admits_its_rate_and_its_burst() {
         (admitted - expected).abs() <= 0.01 * expected + 10.0,
         "{admitted} admitted for {expected}"
     );
-    assert_eq!(metric(&result, "class:low", "errors"), 0.0, "recommend has no limit");
+    assert_eq!(
+        metric(&result, "class:low", "errors"),
+        0.0,
+        "recommend has no limit"
+    );
     assert_eq!(
         metric(&result, "api", "rate_limited_calls"),
         metric(&result, "overall", "errors_shed")
