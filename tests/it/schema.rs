@@ -810,7 +810,10 @@ consumer = "web/home"
 workers = 4
 size = "s"
 autoscale = { max = 4, target = 0.6 }
-endpoint.home = { service = "1ms", steps = [{ read = "db" }, { read = "db2" }, { read = "db3" }] }
+endpoint.home = { service = "1ms", steps = [{ read = "db" }, { read = "db2" }, { read = "db3" }, { call = "api/get", hedge = { after = "p95" } }] }
+[pool.api]
+workers = 4
+endpoint.get = { service = "1ms" }
 [database.db]
 keyspace = "k"
 replication = {}
@@ -909,6 +912,7 @@ fn schema_defaults_are_the_loaders_defaults() {
         ("pool.web.autoscale", "Autoscale"),
         ("queue.q", "Queue"),
         ("pool.web.endpoint.home", "Endpoint"),
+        ("pool.web.endpoint.home.steps[3].hedge", "Hedge"),
         ("database.db", "Database"),
         ("database.db.replication", "Replication"),
         ("database.db2.replication", "Replication"),
