@@ -28,6 +28,7 @@ mod parse;
 mod reader;
 pub mod schema;
 pub(crate) mod section;
+pub mod plan;
 pub mod slo;
 mod tree;
 mod words;
