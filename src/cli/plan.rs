@@ -112,7 +112,7 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
     let load_text = arguments
         .load
         .clone()
-        .unwrap_or_else(|| capsim::scenario::units::format_rate(load_rps));
+        .unwrap_or_else(|| format!("{}/s", (load_rps * 10.0).round() / 10.0));
     let design = !base.plan.knobs.is_empty();
     let knobs = if design {
         if let Some(limit) = arguments.limit.first() {

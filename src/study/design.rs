@@ -18,7 +18,9 @@
 //!    failed design's levels is skipped without simulating.
 //! 4. **Explain** each knob: simulate the answer with that knob one step
 //!    lower and name what fails there (an SLO with its bound, the hottest
-//!    node, or a survived failure), or say it is at its minimum.
+//!    node, or a survived failure), or say it is at its minimum. When the
+//!    utilization law already rules that design out, its saturated station
+//!    is the answer and it is not simulated (its queue only grows).
 //!
 //! Each design is simulated once (results are remembered); the order is a
 //! total order, so the search is deterministic.
@@ -364,6 +366,16 @@ pub fn design(
         }
         let mut lower = chosen.clone();
         lower[index] -= 1;
+        // A design the utilization law rules out has a queue that grows
+        // without bound: that is its binding constraint, without a run
+        // that would only show the queue growing.
+        if let Some((station, rho)) = search.candidate(lower.clone())?.saturated {
+            bindings.push(format!(
+                "{head}: with {}, {station} at ρ = {rho:.2} ≥ 1 by the utilization law (its queue grows without bound)",
+                knob.value_text(lower[index])
+            ));
+            continue;
+        }
         let verdict = search.verdict(&lower)?;
         let text = if verdict.met() {
             "every SLO holds too (more capacity hurt somewhere: the search assumes it never does)".to_owned()
