@@ -156,7 +156,8 @@ impl KnobKind {
 
     /// The value as the scenario has it, as text (a size by name).
     fn value_text(self, scenario: &Scenario, component: &str) -> Option<String> {
-        let size_name = |size: Option<crate::scenario::ids::SizeId>| size.map(|id| scenario.sizes[id].name.clone());
+        let size_name =
+            |size: Option<crate::scenario::ids::SizeId>| size.map(|id| scenario.sizes[id].name.clone());
         match self {
             KnobKind::PoolSize => scenario.pool(component).and_then(|p| size_name(p.size)),
             KnobKind::DatabaseSize => scenario.database(component).and_then(|d| size_name(d.size)),

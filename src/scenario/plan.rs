@@ -25,11 +25,23 @@ use super::types::Scenario;
 
 /// Every design knob: section, field, and its bounds (`None`: a size).
 pub const DESIGN_FIELDS: [(&str, &str, Option<(u32, u32)>); 9] = [
-    ("pool", "instances", Some((1, super::bounds::MAX_INSTANCES as u32))),
+    (
+        "pool",
+        "instances",
+        Some((1, super::bounds::MAX_INSTANCES as u32)),
+    ),
     ("pool", "size", None),
-    ("database", "connections", Some((1, super::bounds::MAX_WORKERS as u32))),
+    (
+        "database",
+        "connections",
+        Some((1, super::bounds::MAX_WORKERS as u32)),
+    ),
     ("database", "size", None),
-    ("database", "replicas", Some((0, super::parse::MAX_REPLICAS as u32))),
+    (
+        "database",
+        "replicas",
+        Some((0, super::parse::MAX_REPLICAS as u32)),
+    ),
     ("database", "shards", Some((1, super::parse::MAX_SHARDS as u32))),
     ("cache", "nodes", Some((1, super::parse::MAX_CACHE_NODES as u32))),
     ("cache", "size", None),
@@ -132,8 +144,11 @@ impl Knobs {
                 ),
                 None => format!("knobs are {}", shapes.join(", ")),
             };
-            cx.reader
-                .invalid(&knob, format!("`{path}` is not a knob `plan` can turn"), Some(help));
+            cx.reader.invalid(
+                &knob,
+                format!("`{path}` is not a knob `plan` can turn"),
+                Some(help),
+            );
             return None;
         };
         let values = match (min, max, values) {
@@ -150,8 +165,11 @@ impl Knobs {
                     }
                 }
                 if list.is_empty() {
-                    cx.reader
-                        .invalid(&values, "`values` is empty", Some("list at least one value".to_owned()));
+                    cx.reader.invalid(
+                        &values,
+                        "`values` is empty",
+                        Some("list at least one value".to_owned()),
+                    );
                     return None;
                 }
                 KnobValues::List(list)
@@ -324,12 +342,7 @@ fn names<'a>(scenario: &'a Scenario, section: &str) -> Vec<&'a str> {
         "database" => scenario.databases.iter().map(|d| d.name.as_str()).collect(),
         "cache" => scenario.caches.iter().map(|c| c.name.as_str()).collect(),
         "balancer" => scenario.balancers.iter().map(|b| b.name.as_str()).collect(),
-        "datacenter" => scenario
-            .geo
-            .datacenters
-            .iter()
-            .map(|d| d.name.as_str())
-            .collect(),
+        "datacenter" => scenario.geo.datacenters.iter().map(|d| d.name.as_str()).collect(),
         _ => Vec::new(),
     }
 }
@@ -358,7 +371,10 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Diagnostic> {
             diagnostics.push(unknown(
                 &knob.span,
                 &knob.at,
-                format!("the knob's {} `{}` is not in the scenario", knob.section, knob.component),
+                format!(
+                    "the knob's {} `{}` is not in the scenario",
+                    knob.section, knob.component
+                ),
                 &known,
                 &knob.component,
             ));
@@ -377,7 +393,10 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Diagnostic> {
                     diagnostics.push(unknown(
                         &knob.span,
                         &knob.at,
-                        format!("the size `{size}` of knob `{}` is not a known size", knob.component),
+                        format!(
+                            "the size `{size}` of knob `{}` is not a known size",
+                            knob.component
+                        ),
                         &catalogue,
                         size,
                     ));
@@ -409,7 +428,10 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Diagnostic> {
             diagnostics.push(unknown(
                 &target.span,
                 &target.at,
-                format!("`{}` names {section} `{component}`, which is not in the scenario", target.text),
+                format!(
+                    "`{}` names {section} `{component}`, which is not in the scenario",
+                    target.text
+                ),
                 &known,
                 &component,
             ));

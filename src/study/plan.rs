@@ -205,7 +205,12 @@ impl Search<'_> {
 
     fn evaluate(&self, values: &[u32]) -> Result<Evaluation, PlanError> {
         let scenario = self.scenario(values)?;
-        evaluate(&scenario, &self.settings.slos, self.settings.replications, self.done)
+        evaluate(
+            &scenario,
+            &self.settings.slos,
+            self.settings.replications,
+            self.done,
+        )
     }
 
     /// The knob to raise: the one whose component holds the bottleneck
@@ -319,8 +324,16 @@ pub(super) fn evaluate(
 
 /// Checks `slo` against the conservative end of its interval.
 fn check(slo: &Slo, summary: &IntervalSummary) -> Result<SloCheck, PlanError> {
+    // `drill:<target>` (without `@<time>s`) is the drill on that target.
+    let drill = || {
+        let prefix = format!("{}@", slo.scope);
+        summary.rows.iter().find(|row| {
+            slo.scope.starts_with("drill:") && row.scope.starts_with(&prefix) && row.metric == slo.metric
+        })
+    };
     let row = summary
         .get(&slo.scope, &slo.metric)
+        .or_else(drill)
         .ok_or_else(|| PlanError::UnknownMetric {
             slo: slo.text.clone(),
             scope: slo.scope.clone(),

@@ -323,7 +323,9 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         .get("recovery")
         .map(|node| super::types::Recovery::read(cx, &node));
     let slo = root.get("slo").map(|node| super::types::Slos::read(cx, &node));
-    let plan = root.get("plan").map(|node| super::types::PlanTable::read(cx, &node));
+    let plan = root
+        .get("plan")
+        .map(|node| super::types::PlanTable::read(cx, &node));
     root.finish(&mut cx.reader);
     let meta = meta?;
     let scenario = Scenario {
