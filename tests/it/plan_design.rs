@@ -271,7 +271,7 @@ fn no_design_in_the_ranges_exits_3_and_a_found_one_writes_a_runnable_scenario() 
         .assert()
         .code(0);
     let csv = std::fs::read_to_string(out.join("plan.csv")).unwrap();
-    assert!(csv.lines().any(|line| line.contains(",m5.large,")), "{csv}");
+    assert!(csv.lines().any(|line| line.contains(",m5.xlarge,")), "{csv}");
 }
 
 #[test]
@@ -287,7 +287,7 @@ fn a_misspelt_knob_or_target_is_an_error_before_simulating() {
             "did you mean `web`",
         ),
         (
-            format!("{}survive = [\"database.bd.primary\"]\n", text(false)),
+            format!("{}survive = [\"database.dbb.primary\"]\n", text(false)),
             "did you mean `db`",
         ),
         (
