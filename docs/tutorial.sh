@@ -33,6 +33,7 @@ steps="
 11-sharding.toml|utilization
 12-autoscaling.toml|instances
 13-balancer-capacity.toml|utilization
+14-planning.toml|utilization
 15-retry-storm.toml|throughput
 drill-single-server.toml|errors
 drill-load-balanced-pool.toml|errors

@@ -1,20 +1,24 @@
 //! `capsim plan`: the cheapest configuration that meets every SLO at a
-//! target load, with the path the search took, the answer as a TOML patch,
-//! its monthly cost and its headroom.
+//! target load, with the path the search took, the answer as a TOML patch
+//! and as a scenario, its monthly cost and its headroom. With `[plan]
+//! knobs` in the scenario it searches that design space
+//! (`study::design`, which also survives `[plan] survive`); without, the
+//! default knobs by the bottleneck (`study::plan`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use capsim::report::OutDir;
 use capsim::report::html::{error_percent, is_error_rate};
-use capsim::report::plan_files::write_plan;
+use capsim::report::plan_files::{Answer, write_plan};
 use capsim::report::text_table::TextTable;
 use capsim::results::knobs::{self, Knob};
 use capsim::results::plan::{Headroom, Outcome, Plan, PlanStep, SloCheck};
 use capsim::scenario::dump::resolved;
 use capsim::scenario::units::parse_rate;
-use capsim::scenario::{Scenario, load_file_with};
+use capsim::scenario::{Scenario, load_text_with};
+use capsim::study::design::{self, DesignSettings};
 use capsim::study::plan::{self, PlanError, PlanSettings};
 
 use super::args::{ScenarioArgs, TableFormat};
@@ -23,22 +27,29 @@ use super::{load, threads};
 
 pub const AFTER_HELP: &str = "Examples:\n  \
 capsim plan scenarios/04-load-balancer.toml --load 2000/s --slo 'p99<200ms' --slo 'error_rate<0.001'\n  \
-capsim plan my.toml --load 20000/s --slo 'p99<200ms' --limit pool.web.instances=2..40 --limit database.db.connections=32\n\n\
-Knobs: every pool's instances and every database's connections, from 1 (or --limit MIN..MAX; --limit PATH=N fixes one).\n\
-The search starts at the least capacity the utilization law allows, raises the most utilized\n\
-station's knob until every SLO holds, then trims the most expensive knobs while they still hold.\n\
+capsim plan my.toml --load 20000/s --slo 'p99<200ms' --limit pool.web.instances=2..40 --limit database.db.connections=32\n  \
+capsim plan scenarios/14-planning.toml\n\n\
+With `[plan] knobs` in the scenario: every design in their ranges, tried in order of monthly cost\n\
+(designs the utilization law rules out are never simulated), must meet every SLO and ride through\n\
+each `[plan] survive` failure (a kill a third into the run); each knob's binding constraint is named.\n\
+Without: every pool's instances and every database's connections, from 1 (or --limit MIN..MAX;\n\
+--limit PATH=N fixes one). The search starts at the least capacity the utilization law allows, raises\n\
+the most utilized station's knob until every SLO holds, then trims the most expensive knobs.\n\
 An SLO holds when the conservative end of its metric's 95% interval over --replications runs meets it.\n\
-Writes plan.csv (the path), patch.toml, and the answer's scenario.resolved.toml and summary.csv.\n\
-Exit status: 0 a configuration was found, 1 none within the limits, 2 invalid input.";
+Writes plan.csv (the path), plan.md, patch.toml, plan.chosen.toml, and the answer's\n\
+scenario.resolved.toml and summary.csv.\n\
+Exit status: 0 a configuration was found, 1 the search stopped early (--max-steps), 2 invalid input,\n\
+3 no configuration within the ranges meets the SLOs.";
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// The peak load to plan for, like `20000/s` (the workload's profile
-    /// is scaled so its peak is this rate).
-    #[arg(long, value_name = "RATE", required = true)]
-    pub load: String,
+    /// is scaled so its peak is this rate; default: `[plan] load`, or the
+    /// workload's own peak).
+    #[arg(long, value_name = "RATE")]
+    pub load: Option<String>,
     /// An objective every configuration must meet, like `p99<200ms` or
     /// `error_rate<0.001` (repeatable; added to the scenario's `[slo]`).
     #[arg(long = "slo", value_name = "OBJECTIVE")]
@@ -80,49 +91,72 @@ fn invalid(message: impl std::fmt::Display) -> Failure {
 
 pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
     let slos = super::render::parse_slos(&arguments.slo)?;
-    let load_rps = match parse_rate(&arguments.load) {
-        Ok(rate) if rate > 0.0 => rate,
-        Ok(_) => {
-            return Err(invalid(format!(
-                "invalid `--load {}`: the rate must be above zero",
-                arguments.load
-            )));
-        }
-        Err(reason) => return Err(invalid(format!("invalid `--load {}`: {reason}", arguments.load))),
+    let flag_load = match &arguments.load {
+        None => None,
+        Some(text) => match parse_rate(text) {
+            Ok(rate) if rate > 0.0 => Some(rate),
+            Ok(_) => {
+                return Err(invalid(format!(
+                    "invalid `--load {text}`: the rate must be above zero"
+                )));
+            }
+            Err(reason) => return Err(invalid(format!("invalid `--load {text}`: {reason}"))),
+        },
     };
     let loaded = load(&arguments.scenario)?;
     let base = loaded.scenario;
     let slos = super::render::objectives(&base, &slos)?;
-    let mut knobs = knobs::discover(&base);
-    for limit in &arguments.limit {
-        if let Err(error) = knobs::apply_limit(&mut knobs, limit) {
-            return Err(invalid(error));
+    let load_rps = flag_load
+        .or(base.plan.load)
+        .unwrap_or_else(|| capsim::study::feasibility::offered_rate(&base));
+    let load_text = arguments
+        .load
+        .clone()
+        .unwrap_or_else(|| format!("{}/s", (load_rps * 10.0).round() / 10.0));
+    let design = !base.plan.knobs.is_empty();
+    let knobs = if design {
+        if let Some(limit) = arguments.limit.first() {
+            return Err(invalid(format!(
+                "invalid `--limit {limit}`: the scenario's `[plan] knobs` give the ranges; change them there"
+            )));
         }
-    }
+        knobs::from_plan(&base)
+    } else {
+        let mut knobs = knobs::discover(&base);
+        for limit in &arguments.limit {
+            if let Err(error) = knobs::apply_limit(&mut knobs, limit) {
+                return Err(invalid(error));
+            }
+        }
+        knobs
+    };
     // Claimed (and locked) before anything runs.
     let out = super::output::claim(&arguments.out, arguments.force, &loaded.inputs)?;
-    let settings = PlanSettings {
-        slos,
-        load_rps,
-        replications: arguments.replications,
-        max_steps: arguments.max_steps,
-    };
     let mut overrides = arguments.scenario.set.clone();
     if let Some(seed) = arguments.scenario.seed {
         overrides.push(format!("scenario.seed={seed}"));
     }
     let path = arguments.scenario.scenario.clone();
     let access = arguments.scenario.access();
-    let build = move |assignments: &[String]| -> Result<Scenario, String> {
+    // The file as loaded above; a design's survived failure is appended to it.
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let base_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let default_name = path
+        .file_stem()
+        .map_or("scenario".to_owned(), |stem| stem.to_string_lossy().into_owned());
+    let display = path.display().to_string();
+    let build_with = move |assignments: &[String], extra: &str| -> Result<Scenario, String> {
         let all: Vec<String> = overrides
             .iter()
             .cloned()
             .chain(assignments.iter().cloned())
             .collect();
-        load_file_with(&path, &all, access)
+        let text = format!("{text}{extra}");
+        load_text_with(&display, &text, &all, &base_dir, &default_name, access)
             .map(|loaded| loaded.scenario)
             .map_err(|error| error.to_string())
     };
+    let build = |assignments: &[String]| build_with(assignments, "");
     let quiet = arguments.quiet;
     // Steps stream as they are simulated in text; in Markdown they are one
     // table at the end.
@@ -131,20 +165,55 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
         say!(
             "planning `{}` for {} ({:.1} requests/s), {} replications per configuration:",
             base.name,
-            arguments.load,
+            load_text,
             load_rps,
-            settings.replications
+            arguments.replications
         );
+        if design {
+            let survive: Vec<String> = base.plan.survive.iter().map(|t| t.text.clone()).collect();
+            say!(
+                "  {} knobs from [plan]{}",
+                knobs.len(),
+                if survive.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; every design must survive {} (a kill at {:.1}s, a third into the run)",
+                        survive.join(", "),
+                        design::fault_at(&base).as_secs_f64()
+                    )
+                }
+            );
+        }
     }
     let knob_list = knobs.clone();
     let mut taken = 0;
+    let mut on_step = |step: &PlanStep| {
+        taken += 1;
+        if stream {
+            print_step(&knob_list, taken, step);
+        }
+    };
     let result = threads::install(arguments.threads, || {
-        plan::plan(&base, &knobs, &settings, &build, &|| {}, &mut |step| {
-            taken += 1;
-            if stream {
-                print_step(&knob_list, taken, step);
-            }
-        })
+        if design {
+            let settings = DesignSettings {
+                slos,
+                degraded: base.plan.degraded.clone(),
+                survive: base.plan.survive.iter().map(|t| t.text.clone()).collect(),
+                load_rps,
+                replications: arguments.replications,
+                max_steps: arguments.max_steps,
+            };
+            design::design(&base, &knobs, &settings, &build_with, &mut on_step)
+        } else {
+            let settings = PlanSettings {
+                slos,
+                load_rps,
+                replications: arguments.replications,
+                max_steps: arguments.max_steps,
+            };
+            plan::plan(&base, &knobs, &settings, &build, &|| {}, &mut on_step)
+        }
     });
     if super::interrupt::announce_if_interrupted() {
         return Err(Failure::Interrupted);
@@ -154,7 +223,7 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
         Ok(Err(error)) => return Err(plan_error(error)),
         Err(failure) => return Err(failure),
     };
-    finish(&arguments, &out, &plan, &build, load_rps)
+    finish(&arguments, &out, &plan, &build, load_rps, &load_text)
 }
 
 fn plan_error(error: PlanError) -> Failure {
@@ -168,6 +237,7 @@ fn finish(
     plan: &Plan,
     build: &plan::Build,
     load_rps: f64,
+    load_text: &str,
 ) -> outcome::Outcome {
     let answer = match plan.answer() {
         Some(step) => {
@@ -184,18 +254,28 @@ fn finish(
             if let Err(error) = plan::scale_to_load(&mut scenario, load_rps) {
                 return Err(plan_error(error));
             }
-            step.evaluation
-                .summary
-                .clone()
-                .map(|summary| (resolved(&scenario), summary))
+            step.evaluation.summary.clone().map(|summary| {
+                let resolved = resolved(&scenario);
+                let chosen = format!(
+                    "# capsim plan: the cheapest design found at {load_text} ({:.1} requests/s), its knobs:\n# {}\n\n{}",
+                    load_rps,
+                    values(&plan.knobs, &step.values),
+                    resolved.toml
+                );
+                (resolved, summary, chosen)
+            })
         }
         None => None,
     };
     let written = write_plan(
         out,
         plan,
-        &arguments.load,
-        answer.as_ref().map(|(resolved, summary)| (resolved, summary)),
+        load_text,
+        answer.as_ref().map(|(resolved, summary, chosen)| Answer {
+            resolved,
+            summary,
+            chosen,
+        }),
     );
     if let Err(error) = written {
         return Err(super::output::write_failed(&arguments.out, &error));
@@ -215,7 +295,12 @@ fn finish(
         Outcome::NotMet { reason } => {
             eprintln!("no configuration meets every SLO: {reason}");
             eprintln!("the path taken is in {}/plan.csv", arguments.out.display());
-            Err(Failure::Failed)
+            if plan.exhausted {
+                eprintln!("error: no configuration within the ranges meets the SLOs (exit 3)");
+                Err(Failure::SloMissed)
+            } else {
+                Err(Failure::Failed)
+            }
         }
     }
 }
@@ -284,7 +369,12 @@ fn steps_table(plan: &Plan) -> TextTable {
         .map(|(index, step)| {
             let evaluation = &step.evaluation;
             let mut row = vec![(index + 1).to_string(), step.phase.name().to_owned()];
-            row.extend(step.values.iter().map(u32::to_string));
+            row.extend(
+                plan.knobs
+                    .iter()
+                    .zip(&step.values)
+                    .map(|(knob, &value)| knob.value_text(value)),
+            );
             row.push(format!("{:.2}", evaluation.cost_per_month_usd));
             row.extend(evaluation.checks.iter().map(verdict));
             row.push(evaluation.busiest.as_ref().map_or(String::new(), |b| {
@@ -351,6 +441,12 @@ fn print_answer(arguments: &PlanArgs, plan: &Plan, step: usize, headroom: Option
         // The answer step's busiest node, as its row above shows it.
         say!("{item}headroom: {}", headroom.describe());
     }
+    for binding in &plan.bindings {
+        say!("{item}binding: {binding}");
+    }
+    if !plan.survive.is_empty() {
+        say!("{item}survives: {}", plan.survive.join(", "));
+    }
     for check in &answer.evaluation.checks {
         say!(
             "{item}{}: bound {}, margin {:.1}% of the threshold",
@@ -374,7 +470,7 @@ fn print_answer(arguments: &PlanArgs, plan: &Plan, step: usize, headroom: Option
         );
     }
     say!(
-        "{}results in {}/ (plan.csv, patch.toml, scenario.resolved.toml, summary.csv)",
+        "{}results in {}/ (plan.csv, plan.md, patch.toml, plan.chosen.toml, scenario.resolved.toml, summary.csv)",
         item.trim_start(),
         arguments.out.display()
     );

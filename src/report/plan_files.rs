@@ -1,6 +1,10 @@
 //! The files of `capsim plan`: `plan.csv` (the path the search took, one
-//! row per simulated configuration), `patch.toml` (the knobs the answer
-//! changes, as TOML tables to merge into the scenario), and the answer's
+//! row per simulated configuration), `plan.md` (the answer as a Markdown
+//! table for a design document: knobs, chosen values, cost, SLO verdicts
+//! with margins, binding constraints, survived failures), `patch.toml` (the
+//! knobs the answer changes, as TOML tables to merge into the scenario),
+//! `plan.chosen.toml` (the scenario with the answer applied, at the planned
+//! load: it loads and runs as it is), and the answer's
 //! `scenario.resolved.toml` and `summary.csv` (with 95 % intervals), the
 //! summary written last.
 //!
@@ -21,7 +25,14 @@ use super::write_resolved;
 use crate::scenario::dump::{Resolved, is_side_file_name};
 
 /// The files a plan writes, in order (`summary.csv` last).
-pub const PLAN_FILES: [&str; 4] = ["plan.csv", "patch.toml", "scenario.resolved.toml", "summary.csv"];
+pub const PLAN_FILES: [&str; 6] = [
+    "plan.csv",
+    "plan.md",
+    "patch.toml",
+    "plan.chosen.toml",
+    "scenario.resolved.toml",
+    "summary.csv",
+];
 
 /// `plan.csv`.
 pub fn plan_csv(plan: &Plan) -> Vec<u8> {
@@ -48,7 +59,12 @@ pub fn plan_csv(plan: &Plan) -> Vec<u8> {
     out.write_record(&header).expect("in memory");
     for (index, step) in plan.steps.iter().enumerate() {
         let mut record = vec![(index + 1).to_string(), step.phase.name().to_owned()];
-        record.extend(step.values.iter().map(u32::to_string));
+        record.extend(
+            plan.knobs
+                .iter()
+                .zip(&step.values)
+                .map(|(knob, &value)| knob.value_text(value)),
+        );
         record.push(number(step.evaluation.cost_per_month_usd));
         for check in &step.evaluation.checks {
             record.extend([number(check.mean), number(check.bound), check.met.to_string()]);
@@ -92,7 +108,7 @@ pub fn patch_toml(plan: &Plan, load: &str) -> String {
     let mut tables: Vec<(String, Vec<String>)> = Vec::new();
     for (index, value) in patch {
         let knob = &plan.knobs[index];
-        let line = format!("{} = {value}", knob.field());
+        let line = format!("{} = {}", knob.field(), knob.toml_value(value));
         match tables.iter_mut().find(|(table, _)| *table == knob.table()) {
             Some((_, lines)) => lines.push(line),
             None => tables.push((knob.table(), vec![line])),
@@ -104,22 +120,101 @@ pub fn patch_toml(plan: &Plan, load: &str) -> String {
     text
 }
 
+/// A Markdown table cell: `|` escaped, one line.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// `plan.md`: the answer (or why there is none) as Markdown tables to
+/// paste into a design document.
+pub fn plan_md(plan: &Plan, load: &str) -> String {
+    let mut text = String::from("# Capacity plan\n\n");
+    let Some(answer) = plan.answer() else {
+        let reason = match &plan.outcome {
+            Outcome::NotMet { reason } => reason.as_str(),
+            Outcome::Met { .. } => "",
+        };
+        text.push_str(&format!(
+            "No design meets every SLO at {load}: {}.\n\n{} designs simulated; the path is in plan.csv.\n",
+            cell(reason),
+            plan.steps.len()
+        ));
+        return text;
+    };
+    text.push_str(&format!(
+        "The cheapest design meeting every SLO at {load}, with 95 % confidence ({} configurations simulated).\n\n",
+        plan.steps.len()
+    ));
+    text.push_str("| knob | as given | chosen | binding constraint |\n|---|---|---|---|\n");
+    for (index, knob) in plan.knobs.iter().enumerate() {
+        let initial = plan.initial[index];
+        let given = if knob.choices.is_empty() || (initial as usize) < knob.choices.len() {
+            knob.value_text(initial)
+        } else {
+            "(other)".to_owned()
+        };
+        let binding = plan
+            .bindings
+            .get(index)
+            .and_then(|binding| binding.split_once(": "))
+            .map_or("", |(_, why)| why);
+        text.push_str(&format!(
+            "| `{}` | {} | **{}** | {} |\n",
+            knob.path(),
+            cell(&given),
+            cell(&knob.value_text(answer.values[index])),
+            cell(binding)
+        ));
+    }
+    text.push_str(&format!(
+        "\nCost: **${:.2}/month** (`{}`).\n\n",
+        answer.evaluation.cost_per_month_usd,
+        metric::COST_PER_MONTH_USD.name
+    ));
+    text.push_str("| SLO | mean | 95 % bound | margin | verdict |\n|---|---|---|---|---|\n");
+    for check in &answer.evaluation.checks {
+        text.push_str(&format!(
+            "| `{}` | {} | {} | {:.1} % | {} |\n",
+            cell(&check.slo.text),
+            number(check.mean),
+            number(check.bound),
+            100.0 * check.margin(),
+            if check.met { "met" } else { "missed" }
+        ));
+    }
+    if !plan.survive.is_empty() {
+        text.push_str(&format!(
+            "\nSurvived failures (each a kill a third into the run, not repaired): {}.\n",
+            plan.survive
+                .iter()
+                .map(|target| format!("`{target}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    text
+}
+
+/// The answer of a plan: its resolved scenario, its summary, and its
+/// scenario as a TOML file to load and run (`plan.chosen.toml`).
+pub struct Answer<'a> {
+    pub resolved: &'a Resolved,
+    pub summary: &'a IntervalSummary,
+    pub chosen: &'a str,
+}
+
 /// Writes a plan's files into `out` (an earlier plan's are removed first);
-/// the answer's files only when one was found (`answer`: its resolved
-/// scenario and summary).
-pub fn write_plan(
-    out: &OutDir,
-    plan: &Plan,
-    load: &str,
-    answer: Option<(&Resolved, &IntervalSummary)>,
-) -> io::Result<()> {
+/// the answer's files only when one was found.
+pub fn write_plan(out: &OutDir, plan: &Plan, load: &str, answer: Option<Answer>) -> io::Result<()> {
     let fixed: Vec<&str> = PLAN_FILES.iter().rev().copied().collect();
     out.clear(&fixed, is_side_file_name)?;
     out.write_atomic(PLAN_FILES[0], &plan_csv(plan))?;
-    if let (Outcome::Met { .. }, Some((resolved, summary))) = (&plan.outcome, answer) {
-        out.write_atomic(PLAN_FILES[1], patch_toml(plan, load).as_bytes())?;
-        write_resolved(out, resolved)?;
-        out.write_atomic(PLAN_FILES[3], &interval_summary_csv(summary))?;
+    out.write_atomic(PLAN_FILES[1], plan_md(plan, load).as_bytes())?;
+    if let (Outcome::Met { .. }, Some(answer)) = (&plan.outcome, answer) {
+        out.write_atomic(PLAN_FILES[2], patch_toml(plan, load).as_bytes())?;
+        out.write_atomic(PLAN_FILES[3], answer.chosen.as_bytes())?;
+        write_resolved(out, answer.resolved)?;
+        out.write_atomic(PLAN_FILES[5], &interval_summary_csv(answer.summary))?;
     }
     Ok(())
 }
@@ -157,12 +252,14 @@ mod tests {
                     component: "web".into(),
                     min: 1,
                     max: 10,
+                    choices: Vec::new(),
                 },
                 Knob {
                     kind: KnobKind::DatabaseConnections,
                     component: "db".into(),
                     min: 1,
                     max: 100,
+                    choices: Vec::new(),
                 },
             ],
             initial: vec![4, 32],
@@ -171,6 +268,9 @@ mod tests {
                 step: 1,
                 headroom: None,
             },
+            exhausted: false,
+            bindings: Vec::new(),
+            survive: Vec::new(),
         }
     }
 

@@ -1,14 +1,30 @@
 //! The knobs `plan` may turn: one per component field that buys capacity.
 //!
 //! A knob is a kind (what field of what component type), a component and
-//! the range the user allows. Kinds are a list: each says where it lives in
+//! the values the user allows. Kinds are a list: each says where it lives in
 //! the scenario (its override path and patch table), how to read it, which
 //! station's utilization says it is saturated, what a unit costs, and how
 //! capacity scales with it (for the analytic starting point). Adding a kind
-//! (database replicas, cache size, queue consumers) is one entry in
-//! `KnobKind::ALL` and one arm in each match below.
+//! (queue consumers, say) is one entry in `KnobKind::DESIGN` and one arm in
+//! each match below.
+//!
+//! Without a `[plan] knobs` list, `plan` turns the default kinds
+//! (`KnobKind::ALL`: pool instances, database connections, balancer cores)
+//! over integer ranges. A `[plan]` knob lists its values (`choices`): a
+//! range expanded to its integers, or a list; sizes are ordered by price, so
+//! a knob's levels always go from least to most capacity and cost.
+//!
+//! Nothing is free to the design search: its candidates are ordered by the
+//! monthly cost the pricing gives (`study::plan::monthly_cost_usd`), and
+//! among designs of equal cost by the least capacity (the sum of the knobs'
+//! levels). Database connections cost nothing in the pricing (a sized
+//! database's cores are its size's; connections only let more operations in
+//! at once), so rather than invent a price for them, a design with more
+//! connections is tried only after every design with fewer at the same cost
+//! has failed: connections are added only when they make a failing SLO hold.
 
 use crate::metrics::catalog as metric;
+use crate::scenario::plan::{KnobValues, PlanKnob};
 use crate::scenario::{Scenario, bounds};
 
 /// Hours in a billing month (365 × 24 / 12).
@@ -19,17 +35,55 @@ pub const HOURS_PER_MONTH: f64 = 730.0;
 pub enum KnobKind {
     /// `pool.<name>.instances`: servers behind the pool.
     PoolInstances,
+    /// `pool.<name>.size`: the instance type of each of them.
+    PoolSize,
     /// `database.<name>.connections`: operations a database serves at once.
     DatabaseConnections,
+    /// `database.<name>.size`: the instance class of every node.
+    DatabaseSize,
+    /// `database.<name>.replicas`: read replicas per shard.
+    DatabaseReplicas,
+    /// `database.<name>.shards`: shards, each a primary and its replicas.
+    DatabaseShards,
+    /// `cache.<name>.nodes`: nodes on the ring.
+    CacheNodes,
+    /// `cache.<name>.size`: each node's instance type (cores and memory).
+    CacheSize,
     /// `balancer.<name>.cores`: requests a balancer with `cores` processes
     /// at once.
     BalancerCores,
 }
 
+/// How a station's capacity follows a knob's value, for the analytic
+/// estimate (`feasibility::estimate` of the built candidate does the
+/// pruning; this says what to expect of it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scaling {
+    /// Capacity ∝ value (instances, connections, cores, nodes, shards;
+    /// replicas for reads).
+    Linear,
+    /// Capacity follows the size's cores × speed, read from the catalogue.
+    BySize,
+}
+
 impl KnobKind {
+    /// The knobs `plan` finds without a `[plan] knobs` list.
     pub const ALL: [KnobKind; 3] = [
         KnobKind::PoolInstances,
         KnobKind::DatabaseConnections,
+        KnobKind::BalancerCores,
+    ];
+
+    /// Every kind a `[plan]` knob may be.
+    pub const DESIGN: [KnobKind; 9] = [
+        KnobKind::PoolInstances,
+        KnobKind::PoolSize,
+        KnobKind::DatabaseConnections,
+        KnobKind::DatabaseSize,
+        KnobKind::DatabaseReplicas,
+        KnobKind::DatabaseShards,
+        KnobKind::CacheNodes,
+        KnobKind::CacheSize,
         KnobKind::BalancerCores,
     ];
 
@@ -37,9 +91,30 @@ impl KnobKind {
     pub fn section_field(self) -> (&'static str, &'static str) {
         match self {
             KnobKind::PoolInstances => ("pool", "instances"),
+            KnobKind::PoolSize => ("pool", "size"),
             KnobKind::DatabaseConnections => ("database", "connections"),
+            KnobKind::DatabaseSize => ("database", "size"),
+            KnobKind::DatabaseReplicas => ("database", "replicas"),
+            KnobKind::DatabaseShards => ("database", "shards"),
+            KnobKind::CacheNodes => ("cache", "nodes"),
+            KnobKind::CacheSize => ("cache", "size"),
             KnobKind::BalancerCores => ("balancer", "cores"),
         }
+    }
+
+    /// The kind at `section.NAME.field`.
+    pub fn of(section: &str, field: &str) -> Option<KnobKind> {
+        KnobKind::DESIGN
+            .into_iter()
+            .find(|kind| kind.section_field() == (section, field))
+    }
+
+    /// Whether the values are instance sizes (by name).
+    pub fn is_size(self) -> bool {
+        matches!(
+            self,
+            KnobKind::PoolSize | KnobKind::DatabaseSize | KnobKind::CacheSize
+        )
     }
 
     /// The components of this kind, in scenario order (autoscaled pools
@@ -62,6 +137,8 @@ impl KnobKind {
                 .filter(|b| b.cores.is_some())
                 .map(|b| b.name.clone())
                 .collect(),
+            // Not found by default: a `[plan]` knob names them.
+            _ => Vec::new(),
         }
     }
 
@@ -69,7 +146,23 @@ impl KnobKind {
         match self {
             KnobKind::PoolInstances => scenario.pool(component).map(|p| p.instances),
             KnobKind::DatabaseConnections => scenario.database(component).map(|d| d.connections),
+            KnobKind::DatabaseReplicas => scenario.database(component).map(|d| d.replicas),
+            KnobKind::DatabaseShards => scenario.database(component).map(|d| d.shards),
+            KnobKind::CacheNodes => cache(scenario, component).map(|c| c.nodes),
             KnobKind::BalancerCores => scenario.balancer(component).and_then(|b| b.cores),
+            KnobKind::PoolSize | KnobKind::DatabaseSize | KnobKind::CacheSize => None,
+        }
+    }
+
+    /// The value as the scenario has it, as text (a size by name).
+    fn value_text(self, scenario: &Scenario, component: &str) -> Option<String> {
+        let size_name =
+            |size: Option<crate::scenario::ids::SizeId>| size.map(|id| scenario.sizes[id].name.clone());
+        match self {
+            KnobKind::PoolSize => scenario.pool(component).and_then(|p| size_name(p.size)),
+            KnobKind::DatabaseSize => scenario.database(component).and_then(|d| size_name(d.size)),
+            KnobKind::CacheSize => cache(scenario, component).and_then(|c| size_name(c.size)),
+            _ => self.value(scenario, component).map(|v| v.to_string()),
         }
     }
 
@@ -79,6 +172,10 @@ impl KnobKind {
             KnobKind::PoolInstances => bounds::MAX_INSTANCES as u32,
             KnobKind::DatabaseConnections => bounds::MAX_WORKERS as u32,
             KnobKind::BalancerCores => bounds::MAX_CORES as u32,
+            KnobKind::DatabaseReplicas => crate::scenario::bounds::MAX_REPLICAS as u32,
+            KnobKind::DatabaseShards => crate::scenario::bounds::MAX_SHARDS as u32,
+            KnobKind::CacheNodes => crate::scenario::bounds::MAX_CACHE_NODES as u32,
+            KnobKind::PoolSize | KnobKind::DatabaseSize | KnobKind::CacheSize => 0,
         }
     }
 
@@ -86,31 +183,68 @@ impl KnobKind {
     /// how saturated it is.
     pub fn utilization_metrics(self) -> &'static [&'static str] {
         match self {
-            KnobKind::PoolInstances => &[metric::UTILIZATION.name, metric::CPU_UTILIZATION.name],
             KnobKind::DatabaseConnections => &[metric::UTILIZATION.name],
             KnobKind::BalancerCores => &[metric::CPU_UTILIZATION.name],
+            _ => &[metric::UTILIZATION.name, metric::CPU_UTILIZATION.name],
         }
     }
 
-    /// US dollars a month for one more unit (databases carry no price in
-    /// the model, so their connections are free to the planner).
+    /// US dollars a month for one more unit: one more instance, replica
+    /// (on every shard), shard (a primary and its replicas) or cache node
+    /// at the component's size; for a size knob, what the component's
+    /// nodes cost at the size it has. Connections and balancer cores carry
+    /// no price in the pricing (see the module doc for how the search keeps
+    /// them from being added for nothing).
     fn monthly_cost_per_unit(self, scenario: &Scenario, component: &str) -> f64 {
-        match self {
-            KnobKind::PoolInstances => scenario.pool(component).map_or(0.0, |pool| {
-                scenario.pool_size(pool).price_per_hour * HOURS_PER_MONTH
+        let hourly = match self {
+            KnobKind::PoolInstances => scenario
+                .pool(component)
+                .map_or(0.0, |pool| scenario.pool_size(pool).price_per_hour),
+            KnobKind::PoolSize => scenario.pool(component).map_or(0.0, |pool| {
+                pool.instances as f64 * scenario.pool_size(pool).price_per_hour
             }),
-            // Databases and balancers carry no price in the model.
+            KnobKind::DatabaseReplicas | KnobKind::DatabaseShards | KnobKind::DatabaseSize => {
+                scenario.database(component).map_or(0.0, |database| {
+                    let price = scenario.database_size(database).price_per_hour;
+                    let nodes = match self {
+                        KnobKind::DatabaseReplicas => database.shards,
+                        KnobKind::DatabaseShards => 1 + database.replicas,
+                        _ => database.shards * (1 + database.replicas),
+                    };
+                    nodes as f64 * price
+                })
+            }
+            KnobKind::CacheNodes | KnobKind::CacheSize => cache(scenario, component).map_or(0.0, |cache| {
+                let price = cache.size.map_or(0.0, |size| scenario.sizes[size].price_per_hour);
+                if self == KnobKind::CacheNodes {
+                    price
+                } else {
+                    cache.nodes as f64 * price
+                }
+            }),
             KnobKind::DatabaseConnections | KnobKind::BalancerCores => 0.0,
+        };
+        hourly * HOURS_PER_MONTH
+    }
+
+    /// How capacity scales with the value.
+    pub fn scaling(self) -> Scaling {
+        if self.is_size() {
+            Scaling::BySize
+        } else {
+            Scaling::Linear
         }
     }
 
     /// Whether the station's capacity is proportional to the value (so a
     /// utilization ρ at value v means ρ·v/v' at v').
     fn capacity_is_linear(self) -> bool {
-        match self {
-            KnobKind::PoolInstances | KnobKind::DatabaseConnections | KnobKind::BalancerCores => true,
-        }
+        self.scaling() == Scaling::Linear
     }
+}
+
+fn cache<'a>(scenario: &'a Scenario, name: &str) -> Option<&'a crate::scenario::Cache> {
+    scenario.caches.iter().find(|cache| cache.name == name)
 }
 
 /// One knob of a plan, with the values it may take.
@@ -120,6 +254,10 @@ pub struct Knob {
     pub component: String,
     pub min: u32,
     pub max: u32,
+    /// A `[plan]` knob's values in order of capacity; a value of the knob
+    /// is then an index into them (`min` 0, `max` the last). Empty: the
+    /// value is the field's number itself.
+    pub choices: Vec<String>,
 }
 
 impl Knob {
@@ -141,15 +279,43 @@ impl Knob {
         self.kind.section_field().1
     }
 
-    /// `pool.web.instances=6`.
+    /// `pool.web.instances=6`, `pool.web.size=m5.xlarge`.
     pub fn assignment(&self, value: u32) -> String {
-        format!("{}={value}", self.path())
+        format!("{}={}", self.path(), self.value_text(value))
     }
 
+    /// A value as the scenario writes it: the number, or the choice.
+    pub fn value_text(&self, value: u32) -> String {
+        match self.choices.get(value as usize) {
+            Some(choice) => choice.clone(),
+            None => value.to_string(),
+        }
+    }
+
+    /// A value as TOML (a size quoted).
+    pub fn toml_value(&self, value: u32) -> String {
+        if self.kind.is_size() {
+            toml::Value::String(self.value_text(value)).to_string()
+        } else {
+            self.value_text(value)
+        }
+    }
+
+    /// The knob's value in `scenario`; for a knob with choices, the index
+    /// of the scenario's value among them, or one past the last when it is
+    /// not one of them.
     pub fn value(&self, scenario: &Scenario) -> u32 {
-        self.kind
-            .value(scenario, &self.component)
-            .expect("knobs come from the scenario")
+        if self.choices.is_empty() {
+            return self
+                .kind
+                .value(scenario, &self.component)
+                .expect("knobs come from the scenario");
+        }
+        let text = self.kind.value_text(scenario, &self.component);
+        self.choices
+            .iter()
+            .position(|choice| Some(choice) == text.as_ref())
+            .unwrap_or(self.choices.len()) as u32
     }
 
     pub fn monthly_cost_per_unit(&self, scenario: &Scenario) -> f64 {
@@ -186,9 +352,52 @@ pub fn discover(scenario: &Scenario) -> Vec<Knob> {
                 component,
                 min: 1,
                 max: kind.bound(),
+                choices: Vec::new(),
             })
         })
         .collect()
+}
+
+/// The knobs of the scenario's `[plan] knobs` (checked at load), each
+/// with its values as choices: a range's integers in order, a size list
+/// ordered by price (then name), a count list by number.
+pub fn from_plan(scenario: &Scenario) -> Vec<Knob> {
+    scenario
+        .plan
+        .knobs
+        .iter()
+        .map(|knob| design_knob(scenario, knob))
+        .collect()
+}
+
+fn design_knob(scenario: &Scenario, knob: &PlanKnob) -> Knob {
+    let kind = KnobKind::of(&knob.section, &knob.field).expect("checked at load");
+    let mut choices: Vec<String> = match &knob.values {
+        KnobValues::Range { min, max } => (*min..=*max).map(|v| v.to_string()).collect(),
+        KnobValues::List(list) => list.clone(),
+    };
+    if kind.is_size() {
+        let price = |name: &String| {
+            scenario
+                .sizes
+                .iter()
+                .find(|size| &size.name == name)
+                .map(|size| size.price_per_hour)
+                .or_else(|| crate::scenario::builtin_size(name).map(|size| size.price_per_hour))
+                .unwrap_or(0.0)
+        };
+        choices.sort_by(|a, b| price(a).total_cmp(&price(b)).then_with(|| a.cmp(b)));
+    } else {
+        choices.sort_by_key(|v| v.parse::<u32>().unwrap_or(0));
+    }
+    choices.dedup();
+    Knob {
+        kind,
+        component: knob.component.clone(),
+        min: 0,
+        max: choices.len() as u32 - 1,
+        choices,
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -305,6 +514,7 @@ mod tests {
             component: "web".into(),
             min: 2,
             max: 10,
+            choices: Vec::new(),
         };
         // ρ = 2.5 at 2 instances: 5 is exactly saturated, 6 is the least.
         assert_eq!(knob.lower_bound(2, 2.5), Some(6));

@@ -56,6 +56,10 @@ pub enum Phase {
     Start,
     Raise,
     Trim,
+    /// A design of a `[plan]` space, tried in order of cost.
+    Design,
+    /// The chosen design with one knob a step lower, to name what binds it.
+    Binding,
 }
 
 impl Phase {
@@ -64,6 +68,8 @@ impl Phase {
             Phase::Start => "start",
             Phase::Raise => "raise",
             Phase::Trim => "trim",
+            Phase::Design => "design",
+            Phase::Binding => "binding",
         }
     }
 }
@@ -103,6 +109,14 @@ pub struct Plan {
     pub initial: Vec<u32>,
     pub steps: Vec<PlanStep>,
     pub outcome: Outcome,
+    /// Every configuration within the knobs' ranges was ruled out (no
+    /// design meets the SLOs), rather than the search stopping early.
+    pub exhausted: bool,
+    /// For a design search: each knob's binding constraint, in knob order
+    /// (`pool.web.instances = 4: with 3, p99 < 300ms fails …`).
+    pub bindings: Vec<String>,
+    /// For a design search: the failures each design had to survive.
+    pub survive: Vec<String>,
 }
 
 impl Plan {

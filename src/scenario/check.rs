@@ -86,6 +86,7 @@ pub(crate) fn check(scenario: &mut Scenario, references: &[Reference]) -> Vec<Di
     }
     let faults_resolved = diagnostics.is_empty();
     diagnostics.extend(super::slo::check_scopes(scenario, references, faults_resolved));
+    diagnostics.extend(super::plan::check(scenario));
     if diagnostics.is_empty() {
         diagnostics.extend(super::geo_check::check(scenario, references));
     }

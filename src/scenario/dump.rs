@@ -399,6 +399,10 @@ fn write_scenario<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
         writeln!(o, "\n[slo]").unwrap();
         scenario.slo.dump_keys(&mut o.text);
     }
+    if scenario.plan != super::types::PlanTable::default() {
+        writeln!(o, "\n[plan]").unwrap();
+        scenario.plan.dump_keys(&mut o.text);
+    }
 }
 
 fn write_fault<'a>(o: &mut Out<'a>, s: &Scenario, fault: &'a Fault) {

@@ -25,6 +25,7 @@ mod check;
 mod check_queues;
 mod geo_check;
 mod parse;
+pub mod plan;
 mod reader;
 mod resilience;
 pub mod schema;

@@ -220,6 +220,42 @@ impl Kind for Objectives {
     type Value = Vec<Slo>;
 
     fn read(&self, cx: &mut Cx, node: &Node) -> Option<Vec<Slo>> {
+        read_objectives(cx, node, true)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        objectives_schema(generator)
+    }
+
+    fn toml(&self, value: &Vec<Slo>) -> String {
+        objectives_toml(value)
+    }
+}
+
+/// `[plan] degraded`: objectives like `[slo]`'s, but a `drill:` scope is
+/// left unchecked at load (the drill is the planner's survived failure,
+/// not a fault of the scenario).
+pub(crate) struct DegradedObjectives;
+
+impl Kind for DegradedObjectives {
+    type Value = Vec<Slo>;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<Vec<Slo>> {
+        read_objectives(cx, node, false)
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        objectives_schema(generator)
+    }
+
+    fn toml(&self, value: &Vec<Slo>) -> String {
+        objectives_toml(value)
+    }
+}
+
+/// Reads a list of objectives; `drills`: a `drill:` scope is checked too.
+fn read_objectives(cx: &mut Cx, node: &Node, drills: bool) -> Option<Vec<Slo>> {
+    {
         let items = cx.reader.array(node)?;
         let mut objectives = Vec::with_capacity(items.len());
         let mut ok = true;
@@ -229,6 +265,7 @@ impl Kind for Objectives {
                 continue;
             };
             match parse(text) {
+                Ok(slo) if !drills && slo.scope.starts_with("drill:") => objectives.push(slo),
                 Ok(slo) => {
                     let metric =
                         metric::lookup(&slo.metric).expect("a parsed objective names a catalogued metric");
@@ -266,24 +303,24 @@ impl Kind for Objectives {
         }
         ok.then_some(objectives)
     }
+}
 
-    fn schema(&self, _: &mut SchemaGenerator) -> Value {
-        serde_json::json!({
-            "type": "array",
-            "items": {
-                "type": "string",
-                "pattern": r"^\s*[^<>]+(<=|>=|<|>)[^<>]+$"
-            }
-        })
-    }
+fn objectives_schema(_: &mut SchemaGenerator) -> Value {
+    serde_json::json!({
+        "type": "array",
+        "items": {
+            "type": "string",
+            "pattern": r"^\s*[^<>]+(<=|>=|<|>)[^<>]+$"
+        }
+    })
+}
 
-    fn toml(&self, value: &Vec<Slo>) -> String {
-        let texts: Vec<String> = value
-            .iter()
-            .map(|slo| toml::Value::String(slo.text.clone()).to_string())
-            .collect();
-        format!("[{}]", texts.join(", "))
-    }
+fn objectives_toml(value: &[Slo]) -> String {
+    let texts: Vec<String> = value
+        .iter()
+        .map(|slo| toml::Value::String(slo.text.clone()).to_string())
+        .collect();
+    format!("[{}]", texts.join(", "))
 }
 
 /// What kind of scope `scope` is in `scenario`, or `None` when it names

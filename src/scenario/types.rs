@@ -54,6 +54,8 @@ pub struct Scenario {
     pub queues: IdVec<QueueId, Queue>,
     /// `[slo]`: the objectives a run is judged by.
     pub slo: Slos,
+    /// `[plan]`: what `capsim plan` may change and must survive.
+    pub plan: PlanTable,
 }
 
 impl std::ops::Deref for Scenario {
@@ -116,6 +118,31 @@ section! {
         /// `"cost_per_month_usd < 2000"`, `"drill:database.db.shard[0].primary/rto_s < 60s"`
         /// (`drill:<target>` is every drill on that target). A run that misses one exits 3.
         objectives: Vec<super::slo::Slo> = default(Vec::new(), "none"), super::slo::Objectives;
+    }
+}
+
+section! {
+    /// `[plan]`: what `capsim plan` designs (checked at load; see `scenario::plan`).
+    pub struct PlanTable {
+        /// Design knobs, each a range or a list: `{ knob = "database.db.replicas", min = 0,
+        /// max = 5 }`, `{ knob = "pool.web.size", values = ["m5.large", "m5.xlarge"] }`. Knobs:
+        /// `pool.NAME.instances`, `pool.NAME.size`, `database.NAME.connections`, `.size`,
+        /// `.replicas`, `.shards`, `cache.NAME.nodes`, `cache.NAME.size`, `balancer.NAME.cores`.
+        knobs: Vec<super::plan::PlanKnob> = default(Vec::new(), "every pool's instances, database's connections and balancer's cores"), super::plan::Knobs;
+        /// Failures the design must ride through, each at a third of the run:
+        /// `"pool.web.instance[*]"` (any one instance), `"database.db.primary"`,
+        /// `"cache.c.node[*]"`, `"datacenter.east"`.
+        survive: Vec<super::plan::SurviveTarget> = default(Vec::new(), "none"), super::plan::Survive;
+        /// Objectives that must hold during a survived failure instead of `[slo]` (same grammar).
+        degraded: Vec<super::slo::Slo> = default(Vec::new(), "the `[slo]` objectives"), super::slo::DegradedObjectives;
+        /// The peak rate to plan for (`--load` overrides it; default: the workload's peak).
+        load: Option<f64> = optional(), section::Rate;
+    }
+}
+
+impl Default for PlanTable {
+    fn default() -> Self {
+        PlanTable::defaults().expect("every key of `[plan]` has a default")
     }
 }
 

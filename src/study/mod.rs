@@ -9,6 +9,7 @@ pub mod analytic;
 pub mod cache_estimate;
 pub mod cache_theory;
 pub mod compare;
+pub mod design;
 pub mod feasibility;
 pub mod interrupt;
 pub mod plan;

@@ -66,6 +66,8 @@ pub enum PlanError {
     BadLoad,
     #[error("the configuration {config} does not load: {reason}")]
     Build { config: String, reason: String },
+    #[error("the design space holds more than {max} designs; narrow the `[plan] knobs` ranges")]
+    TooManyDesigns { max: usize },
     #[error("the SLO `{slo}` names `{scope}/{metric}`, which the summary does not have")]
     UnknownMetric {
         slo: String,
@@ -154,6 +156,8 @@ struct Search<'a> {
     steps: Vec<PlanStep>,
     /// The least value of each knob that keeps its station below ρ = 1.
     floors: Vec<u32>,
+    /// Set when the search ends with every knob at its limit.
+    exhausted: bool,
 }
 
 impl Search<'_> {
@@ -201,44 +205,12 @@ impl Search<'_> {
 
     fn evaluate(&self, values: &[u32]) -> Result<Evaluation, PlanError> {
         let scenario = self.scenario(values)?;
-        let cost_per_month_usd = monthly_cost_usd(&scenario);
-        let runs = replicate_summaries(&scenario, self.settings.replications);
-        for _ in 0..runs.len() {
-            (self.done)();
-        }
-        if let Some(Err(error)) = runs.iter().find(|run| run.is_err()) {
-            let busiest = analytic_busiest(&scenario);
-            return Ok(Evaluation {
-                summary: None,
-                failure: Some(error.to_string()),
-                checks: self.settings.slos.iter().map(unmeasured).collect(),
-                busiest,
-                cost_per_month_usd,
-                met: false,
-            });
-        }
-        let summaries: Vec<_> = runs.iter().filter_map(|run| run.as_ref().ok()).collect();
-        let summary = aggregate(&summaries);
-        let checks = self
-            .settings
-            .slos
-            .iter()
-            .map(|slo| check(slo, &summary))
-            .collect::<Result<Vec<_>, _>>()?;
-        let met = checks.iter().all(|check| check.met);
-        // The runs' own cost, as `capsim run` reports it (the mean over
-        // replications).
-        let cost_per_month_usd = summary
-            .mean("overall", metric::COST_PER_MONTH_USD.name)
-            .unwrap_or(cost_per_month_usd);
-        Ok(Evaluation {
-            busiest: busiest(&summary),
-            summary: Some(summary),
-            failure: None,
-            checks,
-            cost_per_month_usd,
-            met,
-        })
+        evaluate(
+            &scenario,
+            &self.settings.slos,
+            self.settings.replications,
+            self.done,
+        )
     }
 
     /// The knob to raise: the one whose component holds the bottleneck
@@ -304,10 +276,64 @@ fn unmeasured(slo: &Slo) -> SloCheck {
     }
 }
 
+/// Simulates `scenario` (`replications` runs, `done` ticking after each)
+/// and checks `slos` against the conservative ends of their intervals.
+pub(super) fn evaluate(
+    scenario: &Scenario,
+    slos: &[Slo],
+    replications: u32,
+    done: &(dyn Fn() + Sync),
+) -> Result<Evaluation, PlanError> {
+    let cost_per_month_usd = monthly_cost_usd(scenario);
+    let runs = replicate_summaries(scenario, replications);
+    for _ in 0..runs.len() {
+        done();
+    }
+    if let Some(Err(error)) = runs.iter().find(|run| run.is_err()) {
+        let busiest = analytic_busiest(scenario);
+        return Ok(Evaluation {
+            summary: None,
+            failure: Some(error.to_string()),
+            checks: slos.iter().map(unmeasured).collect(),
+            busiest,
+            cost_per_month_usd,
+            met: false,
+        });
+    }
+    let summaries: Vec<_> = runs.iter().filter_map(|run| run.as_ref().ok()).collect();
+    let summary = aggregate(&summaries);
+    let checks = slos
+        .iter()
+        .map(|slo| check(slo, &summary))
+        .collect::<Result<Vec<_>, _>>()?;
+    let met = checks.iter().all(|check| check.met);
+    // The runs' own cost, as `capsim run` reports it (the mean over
+    // replications).
+    let cost_per_month_usd = summary
+        .mean("overall", metric::COST_PER_MONTH_USD.name)
+        .unwrap_or(cost_per_month_usd);
+    Ok(Evaluation {
+        busiest: busiest(&summary),
+        summary: Some(summary),
+        failure: None,
+        checks,
+        cost_per_month_usd,
+        met,
+    })
+}
+
 /// Checks `slo` against the conservative end of its interval.
 fn check(slo: &Slo, summary: &IntervalSummary) -> Result<SloCheck, PlanError> {
+    // `drill:<target>` (without `@<time>s`) is the drill on that target.
+    let drill = || {
+        let prefix = format!("{}@", slo.scope);
+        summary.rows.iter().find(|row| {
+            slo.scope.starts_with("drill:") && row.scope.starts_with(&prefix) && row.metric == slo.metric
+        })
+    };
     let row = summary
         .get(&slo.scope, &slo.metric)
+        .or_else(drill)
         .ok_or_else(|| PlanError::UnknownMetric {
             slo: slo.text.clone(),
             scope: slo.scope.clone(),
@@ -450,6 +476,9 @@ pub fn plan(
                     initial,
                     steps: Vec::new(),
                     outcome: Outcome::NotMet { reason },
+                    exhausted: true,
+                    bindings: Vec::new(),
+                    survive: Vec::new(),
                 });
             }
         }
@@ -462,13 +491,17 @@ pub fn plan(
         memo: BTreeMap::new(),
         steps: Vec::new(),
         floors: floors.clone(),
+        exhausted: false,
     };
     let outcome = search.run(floors, on_step)?;
     Ok(Plan {
         knobs: knobs.to_vec(),
         initial,
         steps: search.steps,
+        exhausted: search.exhausted,
         outcome,
+        bindings: Vec::new(),
+        survive: Vec::new(),
     })
 }
 
@@ -486,6 +519,7 @@ impl Search<'_> {
             let last = self.steps.last().expect("a step was taken").evaluation.clone();
             let scenario = self.scenario(&values)?;
             let Some((index, busiest)) = self.bottleneck(&values, &last, &scenario) else {
+                self.exhausted = true;
                 return Ok(Outcome::NotMet {
                     reason: "every knob is at its limit and an SLO still fails".to_owned(),
                 });

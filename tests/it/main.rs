@@ -37,6 +37,7 @@ mod layers;
 mod metrics_catalog;
 mod model_behaviour;
 mod plan;
+mod plan_design;
 mod properties;
 mod queue_redelivery;
 mod queueing;

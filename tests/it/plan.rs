@@ -241,10 +241,11 @@ fn a_plan_that_cannot_succeed_says_why() {
             .args(extra);
         command
     };
-    // Ten connections are the least that keep ρ below 1: nine cannot hold.
+    // Ten connections are the least that keep ρ below 1: nine cannot hold,
+    // so no configuration within the limits meets the SLO (exit 3).
     plan(&["--load", "950/s", "--limit", "database.db.connections=..9"])
         .assert()
-        .code(1)
+        .code(3)
         .stderr(contains(
             "needs more than the limit 9 of `database.db.connections`",
         ));

@@ -840,6 +840,7 @@ at = "30s"
 kill = "pool.web"
 [recovery]
 [slo]
+[plan]
 "#;
 
 /// The `default` of every property of a definition (and of its variants).
@@ -925,6 +926,7 @@ fn schema_defaults_are_the_loaders_defaults() {
         ("faults[0]", "Fault"),
         ("recovery", "Recovery"),
         ("slo", "Slos"),
+        ("plan", "PlanTable"),
     ];
     for definition in schema["definitions"].as_object().unwrap().keys() {
         let covered = tables.iter().any(|(_, covered)| covered == definition);

@@ -244,7 +244,7 @@ fn indexed(part: &str) -> Option<(&str, Option<u32>)> {
 /// `database.NAME.replica[R]`, `database.NAME.shard[S].primary|replica[R]`,
 /// `cache.NAME.node[I]`, `cdn.NAME`, `cdn.NAME.edge[I]`, `cdn.NAME.EDGE`
 /// (a named edge), `queue.NAME`.
-fn parse_target(text: &str) -> Option<FaultSpec> {
+pub(crate) fn parse_target(text: &str) -> Option<FaultSpec> {
     let (kind, rest) = text.split_once('.')?;
     let mut parts = rest.split('.');
     let name = parts.next()?.to_owned();

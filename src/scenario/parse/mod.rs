@@ -32,7 +32,7 @@ pub use components::{MAX_CORES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_STEP_DEPT
 pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES};
 pub(crate) use data::{read_cache_capacity, read_popularity};
 pub use dist::{CV_RANGE, MAX_EMPIRICAL_SAMPLES, MAX_SAMPLE_FILE_BYTES};
-pub(crate) use faults::FaultSpec;
+pub(crate) use faults::{FaultSpec, parse_target as parse_fault_target};
 pub use geo::MAX_REGIONS;
 pub use names::{FORMULA_STARTS, MAX_CLASSES, MAX_COMPONENTS, formula_start};
 pub use queues::{MAX_DELIVERIES, MAX_QUEUE_MESSAGES};
@@ -323,6 +323,9 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         .get("recovery")
         .map(|node| super::types::Recovery::read(cx, &node));
     let slo = root.get("slo").map(|node| super::types::Slos::read(cx, &node));
+    let plan = root
+        .get("plan")
+        .map(|node| super::types::PlanTable::read(cx, &node));
     root.finish(&mut cx.reader);
     let meta = meta?;
     let scenario = Scenario {
@@ -349,6 +352,7 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         cdns: cdns.into(),
         queues: queues.into(),
         slo: slo.unwrap_or(Some(super::types::Slos::default()))?,
+        plan: plan.unwrap_or(Some(super::types::PlanTable::default()))?,
     };
     limits::check_event_budget(cx, &scenario, workload_node.as_ref()?);
     Some(scenario)

@@ -39,7 +39,7 @@ use serde_json::Value;
 
 pub use crate::scenario::geo::Region;
 pub use crate::scenario::types::Keyspace;
-use crate::scenario::types::{Limits, Recovery, ScenarioKeys, Size, Slos};
+use crate::scenario::types::{Limits, PlanTable, Recovery, ScenarioKeys, Size, Slos};
 pub use cdn::{Cdn, Deploy, SizeDist};
 pub use components::{Balancer, Dns, Endpoint, Network, Pool, Step};
 pub use data::{Cache, Database, Popularity, SemiSyncTimeout};
@@ -111,6 +111,8 @@ pub struct ScenarioFile {
     pub recovery: Option<Recovery>,
     /// The objectives a run is judged by.
     pub slo: Option<Slos>,
+    /// What `capsim plan` designs and must survive.
+    pub plan: Option<PlanTable>,
 }
 
 /// `[scenario]`: the run itself.

@@ -1,0 +1,489 @@
+//! `[plan]`: what `capsim plan` may change and what the design must
+//! survive. `knobs` lists design knobs by override path with a range
+//! (`{ knob = "database.db.replicas", min = 0, max = 5 }`) or a list of
+//! values (`{ knob = "pool.web.size", values = ["m5.large", "m5.xlarge"] }`);
+//! `survive` lists failures (`pool.web.instance[*]`, `database.db.primary`,
+//! `cache.c.node[*]`, `datacenter.east`); `degraded` is the objectives that
+//! must hold during a survived failure (the `[slo]` grammar; the normal set
+//! when empty); `load` is the peak rate to plan for (`--load` overrides it).
+//!
+//! Shapes (a known section and field, a range inside the field's bounds)
+//! are checked while reading; names (the component exists, a size is in the
+//! catalogue) by [`check`], once every component is known. Both report at
+//! the knob's or target's span with a "did you mean".
+
+use std::ops::Range;
+
+use schemars::SchemaGenerator;
+use serde_json::Value;
+
+use super::diagnostic::Diagnostic;
+use super::parse::Cx;
+use super::reader::{Node, did_you_mean};
+use super::section::Kind;
+use super::types::Scenario;
+
+/// Every design knob: section, field, and its bounds (`None`: a size).
+pub const DESIGN_FIELDS: [(&str, &str, Option<(u32, u32)>); 9] = [
+    (
+        "pool",
+        "instances",
+        Some((1, super::bounds::MAX_INSTANCES as u32)),
+    ),
+    ("pool", "size", None),
+    (
+        "database",
+        "connections",
+        Some((1, super::bounds::MAX_WORKERS as u32)),
+    ),
+    ("database", "size", None),
+    (
+        "database",
+        "replicas",
+        Some((0, super::parse::MAX_REPLICAS as u32)),
+    ),
+    ("database", "shards", Some((1, super::parse::MAX_SHARDS as u32))),
+    ("cache", "nodes", Some((1, super::parse::MAX_CACHE_NODES as u32))),
+    ("cache", "size", None),
+    ("balancer", "cores", Some((1, super::bounds::MAX_CORES as u32))),
+];
+
+/// The values a `[plan]` knob may take.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KnobValues {
+    /// `min = 0, max = 5`: every integer between, both included.
+    Range { min: u32, max: u32 },
+    /// `values = [...]`: sizes by name, or counts.
+    List(Vec<String>),
+}
+
+/// One `[plan] knobs` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanKnob {
+    /// `database`, `pool`, `cache` or `balancer`.
+    pub section: String,
+    pub component: String,
+    /// `replicas`, `size`, …
+    pub field: String,
+    pub values: KnobValues,
+    /// Where it was written, for [`check`].
+    pub span: Range<usize>,
+    pub at: String,
+}
+
+/// One `[plan] survive` entry: a fault target, `[*]` meaning any one
+/// (the planner kills index 0: instances and nodes are alike).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurviveTarget {
+    pub text: String,
+    pub span: Range<usize>,
+    pub at: String,
+}
+
+impl SurviveTarget {
+    /// The concrete fault target the planner kills: `[*]` is `[0]`.
+    pub fn fault_target(&self) -> String {
+        self.text.replace("[*]", "[0]")
+    }
+}
+
+/// Splits `database."my.db".replicas` into section, component and field.
+pub fn split_path(path: &str) -> Option<(&str, String, &str)> {
+    let (section, rest) = path.split_once('.')?;
+    let (component, field) = rest.rsplit_once('.')?;
+    let component = component.trim_matches('"');
+    if component.is_empty() {
+        return None;
+    }
+    Some((section, component.to_owned(), field))
+}
+
+fn field_bounds(section: &str, field: &str) -> Option<Option<(u32, u32)>> {
+    DESIGN_FIELDS
+        .iter()
+        .find(|(s, f, _)| *s == section && *f == field)
+        .map(|(_, _, bounds)| *bounds)
+}
+
+fn knob_shapes() -> Vec<String> {
+    DESIGN_FIELDS
+        .iter()
+        .map(|(section, field, _)| format!("{section}.NAME.{field}"))
+        .collect()
+}
+
+/// `knobs = [{ knob = "...", min = .., max = .. } | { knob = "...", values = [..] }]`.
+pub(crate) struct Knobs;
+
+impl Knobs {
+    fn read_one(cx: &mut Cx, item: &Node) -> Option<PlanKnob> {
+        let mut table = cx.reader.table(item)?;
+        let knob = table.require(&mut cx.reader, "knob", "\"database.db.replicas\"");
+        let min = table.get("min");
+        let max = table.get("max");
+        let values = table.get("values");
+        table.finish(&mut cx.reader);
+        let knob = knob?;
+        let path = cx.reader.string(&knob)?;
+        let shapes = knob_shapes();
+        let Some((section, component, field)) = split_path(path) else {
+            cx.reader.invalid(
+                &knob,
+                format!("`{path}` is not a knob path"),
+                Some(format!("a knob is one of {}", shapes.join(", "))),
+            );
+            return None;
+        };
+        let Some(bounds) = field_bounds(section, field) else {
+            let written = format!("{section}.NAME.{field}");
+            let help = match did_you_mean(&written, shapes.iter().map(String::as_str)) {
+                Some(known) => format!(
+                    "did you mean \"{}\"? knobs are {}",
+                    known.replace("NAME", &component),
+                    shapes.join(", ")
+                ),
+                None => format!("knobs are {}", shapes.join(", ")),
+            };
+            cx.reader.invalid(
+                &knob,
+                format!("`{path}` is not a knob `plan` can turn"),
+                Some(help),
+            );
+            return None;
+        };
+        let values = match (min, max, values) {
+            (None, None, Some(values)) => {
+                let items = cx.reader.array(&values)?;
+                let mut list = Vec::with_capacity(items.len());
+                for value in &items {
+                    match (bounds, value.value) {
+                        (None, _) => list.push(cx.reader.string(value)?.to_owned()),
+                        (Some((low, high)), _) => {
+                            let count = cx.reader.integer(value, low as u64, high as u64)?;
+                            list.push(count.to_string());
+                        }
+                    }
+                }
+                if list.is_empty() {
+                    cx.reader.invalid(
+                        &values,
+                        "`values` is empty",
+                        Some("list at least one value".to_owned()),
+                    );
+                    return None;
+                }
+                KnobValues::List(list)
+            }
+            (min, max, None) if bounds.is_some() && min.is_some() && max.is_some() => {
+                let (low, high) = bounds.expect("checked");
+                let (min, max) = (min.expect("checked"), max.expect("checked"));
+                let min_value = cx.reader.integer(&min, low as u64, high as u64)? as u32;
+                let max_value = cx.reader.integer(&max, low as u64, high as u64)? as u32;
+                if min_value > max_value {
+                    cx.reader.invalid(
+                        &max,
+                        format!("`max = {max_value}` is below `min = {min_value}`"),
+                        None,
+                    );
+                    return None;
+                }
+                KnobValues::Range {
+                    min: min_value,
+                    max: max_value,
+                }
+            }
+            _ => {
+                let help = if bounds.is_none() {
+                    "a size knob lists its sizes: `values = [\"m5.large\", \"m5.xlarge\"]`"
+                } else {
+                    "give `min` and `max` (`min = 0, max = 5`), or `values = [1, 2, 4]`"
+                };
+                cx.reader.invalid(
+                    item,
+                    format!("the knob `{path}` needs either `min` and `max` or `values`"),
+                    Some(help.to_owned()),
+                );
+                return None;
+            }
+        };
+        Some(PlanKnob {
+            section: section.to_owned(),
+            component,
+            field: field.to_owned(),
+            values,
+            span: knob.span.clone(),
+            at: knob.path.clone(),
+        })
+    }
+}
+
+impl Kind for Knobs {
+    type Value = Vec<PlanKnob>;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<Vec<PlanKnob>> {
+        let items = cx.reader.array(node)?;
+        let read: Vec<Option<PlanKnob>> = items.iter().map(|item| Knobs::read_one(cx, item)).collect();
+        read.into_iter().collect()
+    }
+
+    fn schema(&self, _: &mut SchemaGenerator) -> Value {
+        serde_json::json!({
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "knob": { "type": "string" },
+                    "min": { "type": "integer", "minimum": 0 },
+                    "max": { "type": "integer", "minimum": 0 },
+                    "values": { "type": "array", "items": { "type": ["string", "integer"] } }
+                },
+                "required": ["knob"],
+                "additionalProperties": false
+            }
+        })
+    }
+
+    fn toml(&self, value: &Vec<PlanKnob>) -> String {
+        let items: Vec<String> = value
+            .iter()
+            .map(|knob| {
+                let path = format!(
+                    "{}.{}.{}",
+                    knob.section,
+                    super::dump::key(&knob.component),
+                    knob.field
+                );
+                let range = match &knob.values {
+                    KnobValues::Range { min, max } => format!("min = {min}, max = {max}"),
+                    KnobValues::List(list) if knob.field == "size" => format!(
+                        "values = [{}]",
+                        list.iter()
+                            .map(|v| toml::Value::String(v.clone()).to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    KnobValues::List(list) => format!("values = [{}]", list.join(", ")),
+                };
+                format!("{{ knob = {}, {range} }}", toml::Value::String(path))
+            })
+            .collect();
+        format!("[{}]", items.join(", "))
+    }
+}
+
+/// `survive = ["database.db.primary", "pool.web.instance[*]", …]`.
+pub(crate) struct Survive;
+
+/// The shapes `survive` accepts.
+const SURVIVE_SHAPES: &str = "pool.NAME.instance[*], database.NAME.primary, database.NAME.replica[*], \
+                              database.NAME.shard[S].primary, cache.NAME.node[*], datacenter.NAME";
+
+impl Kind for Survive {
+    type Value = Vec<SurviveTarget>;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<Vec<SurviveTarget>> {
+        let items = cx.reader.array(node)?;
+        let mut targets = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for item in &items {
+            let Some(text) = cx.reader.string(item) else {
+                ok = false;
+                continue;
+            };
+            let target = SurviveTarget {
+                text: text.trim().to_owned(),
+                span: item.span.clone(),
+                at: item.path.clone(),
+            };
+            if survive_component(&target.fault_target()).is_none() {
+                cx.reader.invalid(
+                    item,
+                    format!("`{text}` is not a failure `plan` can survive"),
+                    Some(format!("survive one of {SURVIVE_SHAPES}")),
+                );
+                ok = false;
+                continue;
+            }
+            targets.push(target);
+        }
+        ok.then_some(targets)
+    }
+
+    fn schema(&self, _: &mut SchemaGenerator) -> Value {
+        serde_json::json!({ "type": "array", "items": { "type": "string" } })
+    }
+
+    fn toml(&self, value: &Vec<SurviveTarget>) -> String {
+        let items: Vec<String> = value
+            .iter()
+            .map(|target| toml::Value::String(target.text.clone()).to_string())
+            .collect();
+        format!("[{}]", items.join(", "))
+    }
+}
+
+/// The kind and component a survivable fault target hits.
+fn survive_component(target: &str) -> Option<(&'static str, String)> {
+    use super::parse::FaultSpec;
+    match super::parse::parse_fault_target(target)? {
+        FaultSpec::PoolInstance { pool, .. } => Some(("pool", pool)),
+        FaultSpec::DatabasePrimary { database, .. } | FaultSpec::DatabaseReplica { database, .. } => {
+            Some(("database", database))
+        }
+        FaultSpec::CacheNode { cache, .. } => Some(("cache", cache)),
+        FaultSpec::Datacenter { datacenter } => Some(("datacenter", datacenter)),
+        _ => None,
+    }
+}
+
+fn names<'a>(scenario: &'a Scenario, section: &str) -> Vec<&'a str> {
+    match section {
+        "pool" => scenario.pools.iter().map(|p| p.name.as_str()).collect(),
+        "database" => scenario.databases.iter().map(|d| d.name.as_str()).collect(),
+        "cache" => scenario.caches.iter().map(|c| c.name.as_str()).collect(),
+        "balancer" => scenario.balancers.iter().map(|b| b.name.as_str()).collect(),
+        "datacenter" => scenario.geo.datacenters.iter().map(|d| d.name.as_str()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn unknown(span: &Range<usize>, at: &str, message: String, known: &[&str], name: &str) -> Diagnostic {
+    let help = match did_you_mean(name, known.iter().copied()) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None if known.is_empty() => "the scenario has none".to_owned(),
+        None => format!("known: {}", known.join(", ")),
+    };
+    Diagnostic::error(message)
+        .at(span.clone())
+        .path(at.to_owned())
+        .label("not in this scenario")
+        .help(help)
+}
+
+/// Checks `[plan]` against the scenario: every knob's component exists
+/// (and can be turned: a balancer with `cores`), every size is known, and
+/// every survived target names a component.
+pub(crate) fn check(scenario: &Scenario) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for knob in &scenario.plan.knobs {
+        let known = names(scenario, &knob.section);
+        if !known.contains(&knob.component.as_str()) {
+            diagnostics.push(unknown(
+                &knob.span,
+                &knob.at,
+                format!(
+                    "the knob's {} `{}` is not in the scenario",
+                    knob.section, knob.component
+                ),
+                &known,
+                &knob.component,
+            ));
+            continue;
+        }
+        if let KnobValues::List(list) = &knob.values
+            && knob.field == "size"
+        {
+            for size in list {
+                if scenario.size(size).is_none() && super::parse::builtin_size(size).is_none() {
+                    let catalogue: Vec<&str> = super::parse::BUILTIN_SIZES
+                        .iter()
+                        .map(|b| b.name)
+                        .chain(scenario.sizes.iter().map(|s| s.name.as_str()))
+                        .collect();
+                    diagnostics.push(unknown(
+                        &knob.span,
+                        &knob.at,
+                        format!(
+                            "the size `{size}` of knob `{}` is not a known size",
+                            knob.component
+                        ),
+                        &catalogue,
+                        size,
+                    ));
+                }
+            }
+        }
+        if knob.section == "balancer"
+            && scenario
+                .balancer(&knob.component)
+                .is_some_and(|balancer| balancer.cores.is_none())
+        {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "balancer `{}` has no `cores`: its capacity is unlimited, nothing to plan",
+                    knob.component
+                ))
+                .at(knob.span.clone())
+                .path(knob.at.clone())
+                .help("give the balancer `cores` to make it a knob"),
+            );
+        }
+    }
+    for target in &scenario.plan.survive {
+        let Some((section, component)) = survive_component(&target.fault_target()) else {
+            continue;
+        };
+        let known = names(scenario, section);
+        if !known.contains(&component.as_str()) {
+            diagnostics.push(unknown(
+                &target.span,
+                &target.at,
+                format!(
+                    "`{}` names {section} `{component}`, which is not in the scenario",
+                    target.text
+                ),
+                &known,
+                &component,
+            ));
+        }
+    }
+    diagnostics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load_str;
+
+    const BASE: &str = "[scenario]\nduration = \"1s\"\n[workload]\narrivals = { kind = \"open\", rate = \"10/s\" }\n\
+                        mix = [{ class = \"a\", call = \"web/e\" }]\n[pool.web]\nworkers = 4\nsize = \"m5.large\"\n\
+                        [pool.web.endpoint.e]\nservice = \"1ms\"\nsteps = [{ read = \"db\" }]\n\
+                        [database.db]\nread = \"1ms\"\nsize = \"db.m5.large\"\n";
+
+    fn error(plan: &str) -> String {
+        load_str(&format!("{BASE}[plan]\n{plan}"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn knobs_and_targets_are_read() {
+        let text = format!(
+            "{BASE}[plan]\nknobs = [{{ knob = \"database.db.replicas\", min = 0, max = 3 }}, \
+             {{ knob = \"pool.web.size\", values = [\"m5.large\", \"m5.xlarge\"] }}]\n\
+             survive = [\"database.db.primary\", \"pool.web.instance[*]\"]\nload = \"200/s\"\n"
+        );
+        let plan = load_str(&text).unwrap().scenario.plan;
+        assert_eq!(plan.knobs.len(), 2);
+        assert_eq!(plan.knobs[0].values, KnobValues::Range { min: 0, max: 3 });
+        assert_eq!(plan.knobs[1].field, "size");
+        assert_eq!(plan.survive[1].fault_target(), "pool.web.instance[0]");
+        assert_eq!(plan.load, Some(200.0));
+    }
+
+    #[test]
+    fn misspellings_get_a_hint() {
+        let field = error("knobs = [{ knob = \"database.db.replica\", min = 0, max = 3 }]\n");
+        assert!(field.contains("did you mean \"database.db.replicas\""), "{field}");
+        let component = error("knobs = [{ knob = \"database.dbb.replicas\", min = 0, max = 3 }]\n");
+        assert!(component.contains("did you mean `db`"), "{component}");
+        let size = error("knobs = [{ knob = \"pool.web.size\", values = [\"m5.larg\"] }]\n");
+        assert!(size.contains("did you mean `m5.large`"), "{size}");
+        let target = error("survive = [\"database.dbb.primary\"]\n");
+        assert!(target.contains("did you mean `db`"), "{target}");
+        let shape = error("survive = [\"database.db\"]\n");
+        assert!(shape.contains("not a failure `plan` can survive"), "{shape}");
+        let range = error("knobs = [{ knob = \"database.db.replicas\", min = 3, max = 1 }]\n");
+        assert!(range.contains("below `min = 3`"), "{range}");
+    }
+}

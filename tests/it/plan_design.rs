@@ -1,0 +1,321 @@
+//! `plan` over a `[plan]` design space: it returns the design an
+//! exhaustive search finds (every combination simulated here, the cheapest
+//! feasible kept), names each knob's binding constraint, needs more
+//! replicas to survive losing the primary (and that design rides through
+//! the drill the cheaper one fails), and rejects a misspelt knob or target
+//! before simulating.
+
+use std::path::Path;
+
+use capsim::results::knobs::{self, Knob};
+use capsim::results::slo::{self, Op, Slo};
+use capsim::scenario::{Scenario, load_text};
+use capsim::study::design::{self, DesignSettings, fault_at, fault_toml};
+use capsim::study::plan::{monthly_cost_usd, scale_to_load};
+use capsim::study::replicate::{aggregate, replicate_summaries};
+use predicates::str::contains;
+
+use crate::support;
+
+/// A web tier (3 ms of CPU a request on m5 cores) reading a replicated
+/// database: reads go to the replicas, 4 connections a node holding each
+/// read 5 ms (800 reads/s a node); 1000 requests/s, 90 % reads. Writes go
+/// to the primary; a dead primary is noticed in 1 s and a replica promoted
+/// 0.5 s later.
+const SCENARIO: &str = r#"
+[scenario]
+seed = 3
+duration = "9s"
+warmup = "1s"
+window = "1s"
+
+[workload]
+arrivals = { kind = "open", rate = "1000/s", users = 1000 }
+timeout = "2s"
+mix = [
+  { class = "read", weight = 90, call = "web/read", key = "items" },
+  { class = "write", weight = 10, call = "web/write", key = "items" },
+]
+
+[pool.web]
+instances = 1
+size = "m5.large"
+workers = 32
+
+[pool.web.endpoint.read]
+service = { dist = "exp", mean = "3ms" }
+steps = [{ read = "db" }]
+
+[pool.web.endpoint.write]
+service = { dist = "exp", mean = "3ms" }
+steps = [{ write = "db" }]
+
+[keyspace.items]
+keys = 10000
+
+[database.db]
+keyspace = "items"
+size = "db.m5.large"
+connections = 4
+read = { dist = "exp", mean = "5ms" }
+write = { dist = "exp", mean = "5ms" }
+replicas = 0
+failover = { detection = "1s", promotion = "500ms" }
+
+[slo]
+objectives = ["p99 < 100ms", "error_rate < 3%"]
+"#;
+
+const KNOBS: &str = r#"
+[plan]
+knobs = [
+  { knob = "pool.web.instances", min = 1, max = 3 },
+  { knob = "pool.web.size", values = ["m5.xlarge", "m5.large"] },
+  { knob = "database.db.replicas", min = 0, max = 3 },
+]
+"#;
+
+const REPLICATIONS: u32 = 2;
+
+fn text(survive: bool) -> String {
+    let survive = if survive {
+        "survive = [\"database.db.primary\"]\n"
+    } else {
+        ""
+    };
+    format!("{SCENARIO}{KNOBS}{survive}")
+}
+
+fn build_from(text: &str, assignments: &[String], extra: &str) -> Result<Scenario, String> {
+    load_text(
+        "t.toml",
+        &format!("{text}{extra}"),
+        assignments,
+        Path::new("."),
+        "t",
+    )
+    .map(|loaded| loaded.scenario)
+    .map_err(|error| error.to_string())
+}
+
+fn slos(scenario: &Scenario) -> Vec<Slo> {
+    scenario.slo.objectives.clone()
+}
+
+/// Whether every objective's conservative 95 % bound meets it, as `plan`
+/// judges (computed here from the replications' summaries).
+fn meets(scenario: &Scenario, slos: &[Slo]) -> bool {
+    let runs = replicate_summaries(scenario, REPLICATIONS);
+    if runs.iter().any(Result::is_err) {
+        return false;
+    }
+    let summaries: Vec<_> = runs.iter().filter_map(|run| run.as_ref().ok()).collect();
+    let summary = aggregate(&summaries);
+    slos.iter().all(|slo| {
+        let Some(row) = summary.get(&slo.scope, &slo.metric) else {
+            return false;
+        };
+        let end = match slo.op {
+            Op::Less | Op::LessOrEqual => row.high,
+            Op::Greater | Op::GreaterOrEqual => row.low,
+        };
+        let bound = if end.is_nan() { row.mean } else { end };
+        slo.evaluate_value(Some(bound)).met
+    })
+}
+
+fn settings(base: &Scenario) -> DesignSettings {
+    DesignSettings {
+        slos: slos(base),
+        degraded: Vec::new(),
+        survive: base.plan.survive.iter().map(|t| t.text.clone()).collect(),
+        load_rps: 1000.0,
+        replications: REPLICATIONS,
+        max_steps: 40,
+    }
+}
+
+fn plan(text: &str) -> (Vec<Knob>, capsim::results::plan::Plan) {
+    let base = build_from(text, &[], "").unwrap();
+    let knobs = knobs::from_plan(&base);
+    let build = |assignments: &[String], extra: &str| build_from(text, assignments, extra);
+    let plan = design::design(&base, &knobs, &settings(&base), &build, &mut |_| {}).unwrap();
+    (knobs, plan)
+}
+
+fn assignments(knobs: &[Knob], values: &[u32]) -> Vec<String> {
+    knobs
+        .iter()
+        .zip(values)
+        .map(|(knob, &value)| knob.assignment(value))
+        .collect()
+}
+
+fn replicas(knobs: &[Knob], values: &[u32]) -> u32 {
+    let index = knobs
+        .iter()
+        .position(|knob| knob.path() == "database.db.replicas")
+        .unwrap();
+    knobs[index].value_text(values[index]).parse().unwrap()
+}
+
+#[test]
+fn the_plan_is_the_cheapest_feasible_design_of_an_exhaustive_search() {
+    let text = text(false);
+    let (knobs, plan) = plan(&text);
+    // Sizes are ordered by price whatever order they are listed in.
+    assert_eq!(knobs[1].choices, ["m5.large", "m5.xlarge"]);
+    let answer = plan.answer().expect("a design meets the SLOs").values.clone();
+    // Every combination, simulated.
+    let mut feasible: Vec<(f64, u32, Vec<u32>)> = Vec::new();
+    for instances in 0..3 {
+        for size in 0..2 {
+            for replicas in 0..4 {
+                let values = vec![instances, size, replicas];
+                let mut scenario = build_from(&text, &assignments(&knobs, &values), "").unwrap();
+                scale_to_load(&mut scenario, 1000.0).unwrap();
+                if meets(&scenario, &slos(&scenario)) {
+                    feasible.push((monthly_cost_usd(&scenario), values.iter().sum(), values));
+                }
+            }
+        }
+    }
+    feasible.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let cheapest = &feasible.first().expect("some design is feasible").2;
+    assert_eq!(&answer, cheapest, "feasible: {feasible:?}");
+    // 900 reads/s need two replicas (800/s a node); 3 cores of CPU need
+    // two m5.large or one m5.xlarge, at the same price.
+    assert_eq!(replicas(&knobs, &answer), 2);
+    // Each knob's binding constraint: one step lower fails, and says why.
+    assert_eq!(plan.bindings.len(), 3);
+    assert!(
+        plan.bindings[2].starts_with("database.db.replicas = 2: with 1, "),
+        "{:?}",
+        plan.bindings
+    );
+    // One replica leaves the database saturated by the utilization law.
+    assert!(plan.bindings[2].contains("db at ρ = "), "{:?}", plan.bindings);
+    for (binding, knob) in plan.bindings.iter().zip(&knobs) {
+        assert!(binding.starts_with(&knob.path()), "{binding}");
+        assert!(
+            binding.ends_with("at its minimum") || binding.contains(": with "),
+            "{binding}"
+        );
+    }
+}
+
+#[test]
+fn surviving_the_primary_needs_another_replica_and_rides_through_the_drill() {
+    let (knobs, plain) = plan(&text(false));
+    let (_, surviving) = plan(&text(true));
+    let cheap = plain.answer().unwrap().values.clone();
+    let safe = surviving.answer().unwrap().values.clone();
+    assert!(
+        replicas(&knobs, &safe) > replicas(&knobs, &cheap),
+        "{cheap:?} vs {safe:?}"
+    );
+    assert_eq!(surviving.survive, ["database.db.primary"]);
+    // The drill: the primary killed a third into the run.
+    let drill = |values: &[u32]| {
+        let text = text(false);
+        let base = build_from(&text, &assignments(&knobs, values), "").unwrap();
+        let mut scenario = build_from(
+            &text,
+            &assignments(&knobs, values),
+            &fault_toml("database.db.primary", fault_at(&base)),
+        )
+        .unwrap();
+        assert_eq!(scenario.faults.len(), 1);
+        scale_to_load(&mut scenario, 1000.0).unwrap();
+        meets(&scenario, &slos(&scenario))
+    };
+    assert!(
+        drill(&safe),
+        "the surviving design meets the SLOs through the drill"
+    );
+    assert!(!drill(&cheap), "the cheaper design fails the drill");
+}
+
+#[test]
+fn no_design_in_the_ranges_exits_3_and_a_found_one_writes_a_runnable_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let narrow = text(false).replace("min = 0, max = 3", "min = 0, max = 1");
+    let file = dir.path().join("narrow.toml");
+    std::fs::write(&file, narrow).unwrap();
+    support::capsim()
+        .arg("plan")
+        .arg(&file)
+        .args(["--replications", "2", "--quiet", "--out"])
+        .arg(dir.path().join("none"))
+        .assert()
+        .code(3)
+        .stderr(contains("no design of the"));
+    let file = dir.path().join("wide.toml");
+    std::fs::write(&file, text(false)).unwrap();
+    let out = dir.path().join("found");
+    support::capsim()
+        .arg("plan")
+        .arg(&file)
+        .args(["--replications", "2", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let md = std::fs::read_to_string(out.join("plan.md")).unwrap();
+    assert!(md.contains("| `database.db.replicas` | 0 | **2** |"), "{md}");
+    let chosen = out.join("plan.chosen.toml");
+    support::capsim()
+        .arg("run")
+        .arg(&chosen)
+        .args(["--quiet", "--out"])
+        .arg(dir.path().join("chosen"))
+        .assert()
+        .code(0);
+    let csv = std::fs::read_to_string(out.join("plan.csv")).unwrap();
+    assert!(csv.lines().any(|line| line.contains(",m5.xlarge,")), "{csv}");
+}
+
+#[test]
+fn a_misspelt_knob_or_target_is_an_error_before_simulating() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            text(false).replace("database.db.replicas", "database.db.replica"),
+            "did you mean \"database.db.replicas\"",
+        ),
+        (
+            text(false).replace("pool.web.instances", "pool.webb.instances"),
+            "did you mean `web`",
+        ),
+        (
+            format!("{}survive = [\"database.dbb.primary\"]\n", text(false)),
+            "did you mean `db`",
+        ),
+        (
+            format!("{}survive = [\"database.db.primari\"]\n", text(false)),
+            "not a failure `plan` can survive",
+        ),
+    ];
+    for (index, (text, hint)) in cases.iter().enumerate() {
+        let file = dir.path().join(format!("bad{index}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let out = dir.path().join(format!("out{index}"));
+        support::capsim()
+            .arg("plan")
+            .arg(&file)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(contains(*hint))
+            .stderr(contains(format!("bad{index}.toml")));
+        assert!(!out.join("plan.csv").exists(), "nothing ran");
+    }
+}
+
+#[test]
+fn survive_parses() {
+    let base = build_from(&text(true), &[], "").unwrap();
+    assert_eq!(base.plan.survive[0].fault_target(), "database.db.primary");
+    let parsed = slo::parse("p99<100ms").unwrap();
+    assert_eq!(slos(&base)[0].metric, parsed.metric);
+}
