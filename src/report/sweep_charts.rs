@@ -317,6 +317,7 @@ mod tests {
             replications: 1,
             axes,
             shard: None,
+            objectives: Vec::new(),
         };
         analyse(&manifest, &table)
     }
