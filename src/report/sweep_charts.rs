@@ -483,4 +483,58 @@ mod tests {
         let svg = utilization.svg().unwrap();
         assert!(svg.contains("knee: web CPU 93%"));
     }
+
+    /// With an objective on p99 and replications' intervals, the latency
+    /// chart draws the threshold and the error bars (vertical segments
+    /// separated by gaps), after the lines.
+    #[test]
+    fn slo_thresholds_and_error_bars() {
+        let axes = vec![parse_axis("workload.arrivals.rate=100/s..300/s:100/s").unwrap()];
+        let mut table = SweepTable::new(&axes);
+        for point in points(&axes, None) {
+            let x = (point.index + 1) as f64;
+            for name in ["latency_p50_ms", "latency_p95_ms", "latency_p99_ms"] {
+                table.push(&point, "overall", name, 10.0 * x, 10.0 * x - 1.0, 10.0 * x + 1.0);
+            }
+            table.push(&point, "web", "utilization", 0.2 * x, f64::NAN, f64::NAN);
+        }
+        let manifest = SweepManifest {
+            scenario: "t".into(),
+            replications: 2,
+            axes,
+            shard: None,
+            objectives: vec!["p99 < 25ms".into(), "web/utilization < 0.5".into()],
+        };
+        let analysis = analyse(&manifest, &table);
+        let charts = sweep_charts(&analysis);
+        let latency = &charts[1].1;
+        let names: Vec<&str> = latency.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "p50",
+                "p95",
+                "p99",
+                "SLO p99 < 25ms",
+                "p99 95 % interval",
+                "p95 95 % interval",
+                "p50 95 % interval"
+            ]
+        );
+        assert_eq!(latency.series[3].points, [(100.0, 25.0), (300.0, 25.0)]);
+        let bars = &latency.series[4].points;
+        assert_eq!(bars.len(), 8, "three segments and two gaps: {bars:?}");
+        assert_eq!(bars[..2], [(100.0, 29.0), (100.0, 31.0)]);
+        assert!(bars[2].0.is_nan());
+        // No interval (one replication): no bars; the ceiling is drawn.
+        let utilization = &charts[2].1;
+        let names: Vec<&str> = utilization.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["web", "SLO web/utilization < 0.5"]);
+        assert!(
+            utilization
+                .svg()
+                .unwrap()
+                .contains("SLO web/utilization &lt; 0.5")
+        );
+    }
 }

@@ -594,4 +594,112 @@ mod tests {
         let capped = analysis.usl[0].fit;
         assert!(capped.peak_throughput < 300.0, "capped group: {capped:?}");
     }
+
+    /// A capacity sweep: 1..5 instances, p99 falling as instances are
+    /// added, each with a 95 % interval; `p99 < 100ms` judged on the
+    /// interval's upper end.
+    fn capacity_sweep(objectives: &[&str]) -> (SweepManifest, SweepTable) {
+        let axes = vec![parse_axis("pool.web.instances=1..5").unwrap()];
+        let mut table = SweepTable::new(&axes);
+        for point in points(&axes, None) {
+            let n = (point.index + 1) as f64;
+            // 300, 150, 100, 75, 60 ms, ± 5 ms.
+            let p99 = 300.0 / n;
+            table.push(&point, "overall", "latency_p99_ms", p99, p99 - 5.0, p99 + 5.0);
+            table.push(
+                &point,
+                "overall",
+                "cost_per_month_usd",
+                70.0 * n,
+                f64::NAN,
+                f64::NAN,
+            );
+            table.push(&point, "web", "utilization", 0.95 / n, 0.0, 1.0);
+        }
+        let manifest = SweepManifest {
+            scenario: "t".into(),
+            replications: 3,
+            axes,
+            shard: None,
+            objectives: objectives.iter().map(|text| text.to_string()).collect(),
+        };
+        (manifest, table)
+    }
+
+    #[test]
+    fn a_capacity_sweep_answers_the_smallest_value_that_meets_the_slos() {
+        let (manifest, table) = capacity_sweep(&["p99 < 100ms"]);
+        let analysis = analyse(&manifest, &table);
+        assert_eq!(analysis.axis_kind, AxisKind::Capacity);
+        // 3 instances: p99 100 ms, not < 100 ms; 4: 75 ms (interval up to
+        // 80 ms) is the smallest that meets it.
+        assert_eq!(analysis.groups[0].smallest_passing, Some(3));
+        assert_eq!(analysis.groups[0].knee, None, "a capacity axis has no knee");
+        let met: Vec<Option<bool>> = analysis.points.iter().map(PointAnalysis::meets_slos).collect();
+        assert_eq!(
+            met,
+            [Some(false), Some(false), Some(false), Some(true), Some(true)]
+        );
+        assert_eq!(analysis.points[3].cost_per_month(), 280.0);
+        // The interval rule: at 98 ms with the upper end at 103 ms, `p99 <
+        // 100ms` is missed though the mean is inside.
+        let (manifest, table) = capacity_sweep(&["p99 < 104ms"]);
+        let analysis = analyse(&manifest, &table);
+        assert_eq!(analysis.groups[0].smallest_passing, Some(3));
+        let (manifest, table) = capacity_sweep(&["p99 < 103ms"]);
+        let analysis = analyse(&manifest, &table);
+        assert_eq!(
+            analysis.groups[0].smallest_passing,
+            Some(3),
+            "the interval ends at 80 ms at 4"
+        );
+        assert!(
+            !analysis.points[2].verdicts[0].met,
+            "100 ms + 5 ms is not inside < 103 ms"
+        );
+        // Nothing meets a stricter objective; without objectives there is
+        // no answer and still no knee.
+        let (manifest, table) = capacity_sweep(&["p99 < 10ms"]);
+        assert_eq!(analyse(&manifest, &table).groups[0].smallest_passing, None);
+        let (manifest, table) = capacity_sweep(&[]);
+        let analysis = analyse(&manifest, &table);
+        assert_eq!(
+            (analysis.groups[0].smallest_passing, analysis.groups[0].knee),
+            (None, None)
+        );
+        assert_eq!(analysis.points[0].meets_slos(), None);
+    }
+
+    /// A load sweep keeps its knee and judges every point too.
+    #[test]
+    fn a_load_sweep_keeps_its_knee_and_judges_each_point() {
+        let (mut manifest, table) = load_sweep();
+        manifest.objectives = vec!["web/cpu_utilization < 0.6".into()];
+        let analysis = analyse(&manifest, &table);
+        assert_eq!(analysis.groups[0].knee, Some(3));
+        assert_eq!(analysis.groups[0].smallest_passing, None);
+        let met: Vec<Option<bool>> = analysis.points.iter().map(PointAnalysis::meets_slos).collect();
+        // 0.19, 0.38, 0.57, 0.76, 0.95 (one replication: no interval).
+        assert_eq!(
+            met,
+            [Some(true), Some(true), Some(true), Some(false), Some(false)]
+        );
+    }
+
+    #[test]
+    fn a_usl_peak_is_measured_only_when_throughput_fell() {
+        assert!(!decline_measured(&[
+            (1.0, 100.0),
+            (2.0, 180.0),
+            (3.0, 200.0),
+            (4.0, 199.0)
+        ]));
+        assert!(decline_measured(&[
+            (1.0, 100.0),
+            (2.0, 180.0),
+            (3.0, 200.0),
+            (4.0, 180.0)
+        ]));
+        assert!(!decline_measured(&[(1.0, f64::NAN)]));
+    }
 }

@@ -50,6 +50,7 @@ mod schema;
 mod semi_sync;
 mod sessions;
 mod slo_table;
+mod sweep_slos;
 mod sweeps;
 mod traffic_cost;
 mod tutorial;
