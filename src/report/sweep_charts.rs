@@ -68,7 +68,8 @@ fn interval_bars(
         let Some(row) = point.summary.get(scope, name) else {
             continue;
         };
-        if row.low.is_finite() && row.high.is_finite() {
+        // One replication has no interval (NaN bounds); an empty one draws nothing.
+        if row.low.is_finite() && row.high.is_finite() && row.low < row.high {
             points.extend([(point.x, row.low), (point.x, row.high), (f64::NAN, f64::NAN)]);
         }
     }
@@ -524,7 +525,7 @@ mod tests {
         assert_eq!(latency.series[3].points, [(100.0, 25.0), (300.0, 25.0)]);
         let bars = &latency.series[4].points;
         assert_eq!(bars.len(), 8, "three segments and two gaps: {bars:?}");
-        assert_eq!(bars[..2], [(100.0, 29.0), (100.0, 31.0)]);
+        assert_eq!(bars[..2], [(100.0, 9.0), (100.0, 11.0)]);
         assert!(bars[2].0.is_nan());
         // No interval (one replication): no bars; the ceiling is drawn.
         let utilization = &charts[2].1;
