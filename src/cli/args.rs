@@ -17,7 +17,8 @@ capsim run scenarios/04-load-balancer.toml --out out\n  \
 capsim run scenarios/01-single-server.toml --set workload.arrivals.rate=400/s --out out/400\n  \
 capsim validate scenarios/03-vertical-scaling.toml\n\n\
 Exit status: 0 success, 1 the run failed, 2 invalid scenario or usage, \
-3 `run` missed an SLO (`[slo]` or `--slo`; its results are written)."
+3 `run` missed an SLO, `compare` a configuration did, or a `sweep` group has no point \
+that meets them all (`[slo]` or `--slo`; the results are written)."
 )]
 pub struct Cli {
     #[command(subcommand)]

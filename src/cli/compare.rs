@@ -10,6 +10,7 @@ use capsim::report::OutDir;
 use capsim::report::compare_page::{COMPARE_CSV, COMPARE_HTML, write_comparison};
 use capsim::report::run_data::RunData;
 use capsim::report::write_run;
+use capsim::results::slo::Verdict;
 use capsim::scenario::Scenario;
 use capsim::scenario::dump::resolved;
 use capsim::study::compare::{check_names, name_from_stem, parse_variants, run_all, share_seed};
@@ -27,7 +28,9 @@ capsim compare s.toml --variant six:pool.web.instances=6 --variant eight:pool.we
 Every scenario and variant runs with the same seed (--seed, or the first scenario's), so the\n\
 parts they share draw the same random numbers. Prints key metrics side by side with the\n\
 difference from the first; writes each run into OUT/NAME/ (CSV, charts, report.html) and\n\
-OUT/compare.csv, OUT/charts/compare_*.svg|png and OUT/compare.html.";
+OUT/compare.csv, OUT/charts/compare_*.svg|png and OUT/compare.html.\n\
+SLOs (the first scenario's [slo] and --slo) judge every scenario and variant; compare exits 3\n\
+when any of them misses one (everything is still written), so a pipeline can gate a change on it.";
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -148,9 +151,9 @@ pub fn compare(arguments: CompareArgs) -> Outcome {
         .iter()
         .map(|name| super::output::claim(&arguments.out.join(name), arguments.force, &inputs))
         .collect::<Result<Vec<OutDir>, Failure>>()?;
-    let runs = run_and_write(&names, &scenarios, &variant_outs, &slos)?;
+    let (runs, verdicts) = run_and_write(&names, &scenarios, &variant_outs, &slos)?;
     let seed = scenarios[0].seed;
-    let comparison = match write_comparison(&out, names, &runs, &slos, seed) {
+    let comparison = match write_comparison(&out, names.clone(), &runs, &slos, seed) {
         Ok(comparison) => comparison,
         Err(error) => {
             eprintln!("error: {error}");
@@ -181,24 +184,71 @@ pub fn compare(arguments: CompareArgs) -> Outcome {
             "results in {}/ ({COMPARE_CSV}, {COMPARE_HTML}, charts/, and a folder per variant)",
             arguments.out.display()
         );
+        print_verdicts(&names, &verdicts);
     }
-    Ok(())
+    slo_outcome(&names, &verdicts)
+}
+
+/// One line per variant: its SLOs met, or the ones it missed.
+fn print_verdicts(names: &[String], verdicts: &[Vec<Verdict>]) {
+    if verdicts.iter().all(Vec::is_empty) {
+        return;
+    }
+    for (name, verdicts) in names.iter().zip(verdicts) {
+        let missed: Vec<&str> = verdicts
+            .iter()
+            .filter(|verdict| !verdict.met)
+            .map(|verdict| verdict.slo.text.as_str())
+            .collect();
+        if missed.is_empty() {
+            say!("SLOs {name}: all {} met", verdicts.len());
+        } else {
+            say!(
+                "SLOs {name}: MISSED {} of {}: {}",
+                missed.len(),
+                verdicts.len(),
+                missed.join(", ")
+            );
+        }
+    }
+}
+
+/// Exit 3 when any scenario or variant missed an objective: a pipeline
+/// comparing a change with its baseline fails when either falls short.
+fn slo_outcome(names: &[String], verdicts: &[Vec<Verdict>]) -> Outcome {
+    let missing: Vec<&str> = names
+        .iter()
+        .zip(verdicts)
+        .filter(|(_, verdicts)| verdicts.iter().any(|verdict| !verdict.met))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!(
+        "error: {} of {} compared configurations missed an SLO ({}) (exit 3)",
+        missing.len(),
+        names.len(),
+        missing.join(", ")
+    );
+    Err(Failure::SloMissed)
 }
 
 /// Runs every scenario (in parallel), writes each into its folder
 /// (`OUT/NAME/`) with its charts and report, and reads the results back for
-/// the comparison.
+/// the comparison, with each one's SLO verdicts.
 fn run_and_write(
     names: &[String],
     scenarios: &[Scenario],
     outs: &[OutDir],
     slos: &[capsim::results::slo::Slo],
-) -> Result<Vec<RunData>, Failure> {
+) -> Result<(Vec<RunData>, Vec<Vec<Verdict>>), Failure> {
     let results = run_all(scenarios);
     if super::interrupt::announce_if_interrupted() {
         return Err(Failure::Interrupted);
     }
     let mut runs = Vec::new();
+    let mut verdicts = Vec::new();
     for (((name, scenario), result), out) in names.iter().zip(scenarios).zip(results).zip(outs) {
         let result = result.map_err(|error| {
             eprintln!("error: variant `{name}`: {error}");
@@ -207,11 +257,11 @@ fn run_and_write(
         })?;
         write_run(out, &resolved(scenario), &result)
             .map_err(|error| super::output::write_failed(out.path(), &error))?;
-        render(out, Some(scenario), slos)?;
+        verdicts.push(render(out, Some(scenario), slos)?.verdicts);
         runs.push(RunData::read(out.path()).map_err(|error| {
             eprintln!("error: {error}");
             Failure::Failed
         })?);
     }
-    Ok(runs)
+    Ok((runs, verdicts))
 }

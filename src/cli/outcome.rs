@@ -1,7 +1,8 @@
 //! How a command ends, and the one place that turns that into the process's
 //! exit code: 0 ok, 1 the run (or writing its results) failed, 2 invalid
-//! input or usage, 3 `run` finished and wrote its results but missed an SLO
-//! (so a pipeline can gate on it), 130 interrupted by Ctrl-C or SIGTERM
+//! input or usage, 3 finished and wrote its results but missed an SLO (so a
+//! pipeline can gate on it: `run` missed one, `compare` any configuration
+//! did, a `sweep`/`merge` group has no point that meets every one), 130 interrupted by Ctrl-C or SIGTERM
 //! (128 + SIGINT, as shells report it).
 //!
 //! A command prints its messages where it finds the problem, so they keep
@@ -18,8 +19,9 @@ pub enum Failure {
     /// A scenario, an argument or a folder to read is invalid.
     #[error("invalid input or usage")]
     Invalid,
-    /// `run` finished and wrote everything, but an objective (`[slo]` or
-    /// `--slo`) was missed.
+    /// The command finished and wrote everything, but an objective (`[slo]`
+    /// or `--slo`) was missed: by `run`, by any configuration `compare`
+    /// ran, or at every point of a `sweep` group.
     #[error("an SLO was missed")]
     SloMissed,
     /// Stopped by Ctrl-C or SIGTERM; no results were written.

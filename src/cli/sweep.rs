@@ -11,10 +11,11 @@ use rayon::prelude::*;
 use capsim::report::OutDir;
 use capsim::report::study_files::{SWEEP_FILES, write_shard, write_sweep};
 use capsim::report::text_table::TextTable;
+use capsim::results::axis::AxisKind;
 use capsim::results::axis::{self, Axis};
 use capsim::results::shard::{self, Shard, ShardSource};
 use capsim::results::sweep::{self, Point, PointOutcome, SweepManifest, SweepTable};
-use capsim::results::sweep_analysis::{SweepAnalysis, analyse};
+use capsim::results::sweep_analysis::{Group, SweepAnalysis, analyse};
 use capsim::scenario::dump::{Resolved, resolved};
 use capsim::scenario::{Scenario, ScenarioError, load_file_with};
 use capsim::study;
@@ -33,6 +34,10 @@ A range is start..end:step in one unit (the end is included when a step lands on
 Sharding: --shard I/N (0 ≤ I < N) runs the points i with i mod N = I; without --shard it is read\n\
 from SLURM_ARRAY_TASK_ID (minus SLURM_ARRAY_TASK_MIN) of SLURM_ARRAY_TASK_COUNT, or from\n\
 JOB_COMPLETION_INDEX of CAPSIM_SHARD_COUNT. `capsim merge` combines the shards' folders.\n\
+SLOs (the scenario's [slo] and --slo) judge every point. Varying a capacity field (instances,\n\
+sizes, replicas, connections, cache nodes, balancer cores) answers the smallest value that meets\n\
+them, with its cost; a load sweep reports its knee. Exit 3: some combination of the other axes\n\
+has no point that meets every SLO.\n\
 sweep.csv is written last: a folder without it holds an interrupted sweep.";
 
 #[derive(Args, Debug)]
@@ -51,6 +56,10 @@ pub struct SweepArgs {
     /// Run only shard I of N (0-based): the points i with i mod N = I.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// A service-level objective every point is judged by (repeatable;
+    /// added to the scenario's `[slo]`): `--slo 'p99<200ms'`.
+    #[arg(long = "slo", value_name = "OBJECTIVE")]
+    pub slo: Vec<String>,
     /// Worker threads (default: all cores); results do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -85,7 +94,10 @@ pub fn sweep(arguments: SweepArgs) -> Outcome {
             return Err(Failure::Invalid);
         }
     };
+    let flags = super::render::parse_slos(&arguments.slo)?;
     let loaded = load(&arguments.scenario)?;
+    // Every objective is checked against the scenario before anything runs.
+    let slos = super::render::objectives(&loaded.scenario, &flags)?;
     // Claimed (and locked) before anything runs.
     let out = super::output::claim(&arguments.out, arguments.force, &loaded.inputs)?;
     let study = Study {
@@ -93,6 +105,7 @@ pub fn sweep(arguments: SweepArgs) -> Outcome {
         axes,
         shard,
         base: loaded.scenario,
+        objectives: slos.into_iter().map(|slo| slo.text).collect(),
         out: &out,
     };
     // Everything from here, loading the points to drawing the charts, runs
@@ -106,6 +119,7 @@ struct Study<'a> {
     axes: Vec<Axis>,
     shard: Option<(Shard, ShardSource)>,
     base: Scenario,
+    objectives: Vec<String>,
     out: &'a OutDir,
 }
 
@@ -129,6 +143,7 @@ impl Study<'_> {
             replications: arguments.replications,
             axes: self.axes,
             shard: self.shard.map(|(shard, _)| shard),
+            objectives: self.objectives,
         };
         match self.shard {
             Some((shard, source)) => {
@@ -236,7 +251,12 @@ fn write_shard_folder(
 }
 
 /// Analyses and writes a whole sweep (also used by `merge`); prints its
-/// table unless quiet.
+/// table unless quiet. Ends with `SloMissed` (exit 3) when a group — a
+/// combination of the other axes — has no point that meets every
+/// objective: in a capacity sweep no value in the range is enough, in a
+/// load sweep not even the lightest load is served well. (Points of a load
+/// sweep past what the system can take are expected to miss: that alone is
+/// no failure.)
 pub fn write_whole(
     out: &OutDir,
     resolved: &Resolved,
@@ -263,7 +283,39 @@ pub fn write_whole(
                 .join(", ")
         );
     }
-    Ok(())
+    slo_outcome(&analysis)
+}
+
+/// The groups with no point that meets every objective, named.
+fn slo_outcome(analysis: &SweepAnalysis) -> Outcome {
+    if analysis.slos.is_empty() {
+        return Ok(());
+    }
+    let failing: Vec<&str> = analysis
+        .groups
+        .iter()
+        .filter(|group| {
+            !group
+                .points
+                .iter()
+                .any(|&point| analysis.points[point].meets_slos() == Some(true))
+        })
+        .map(|group| {
+            if group.label.is_empty() {
+                "the sweep"
+            } else {
+                group.label.as_str()
+            }
+        })
+        .collect();
+    if failing.is_empty() {
+        return Ok(());
+    }
+    eprintln!(
+        "error: no point meets every SLO in {} (exit 3)",
+        failing.join("; ")
+    );
+    Err(Failure::SloMissed)
 }
 
 fn cell(value: Option<f64>, scale: f64, decimals: usize) -> String {
@@ -282,6 +334,8 @@ fn points_table(manifest: &SweepManifest, analysis: &SweepAnalysis) -> TextTable
         "throughput/s",
         "p99 ms",
         "errors %",
+        "cost $/month",
+        "SLOs",
         "bottleneck",
         "knee",
     ];
@@ -307,6 +361,8 @@ fn points_table(manifest: &SweepManifest, analysis: &SweepAnalysis) -> TextTable
                 cell(mean("overall", metric::THROUGHPUT_RPS.name), 1.0, 1),
                 cell(mean("overall", metric::LATENCY_P99_MS.name), 1.0, 1),
                 cell(mean("overall", metric::ERROR_RATE.name), 100.0, 3),
+                cell(mean("overall", metric::COST_PER_MONTH_USD.name), 1.0, 2),
+                slo_cell(point),
                 bottleneck,
                 point.knee.clone().unwrap_or_default(),
             ]
@@ -315,7 +371,55 @@ fn points_table(manifest: &SweepManifest, analysis: &SweepAnalysis) -> TextTable
     TextTable {
         headers: headers.map(String::from).to_vec(),
         rows,
-        numeric: vec![true, false, true, true, true, false, false],
+        numeric: vec![true, false, true, true, true, true, false, false, false],
+    }
+}
+
+/// `met`, `MISSED p99<200ms` (the objectives missed), or `-` without any.
+fn slo_cell(point: &capsim::results::sweep_analysis::PointAnalysis) -> String {
+    match point.meets_slos() {
+        None => "-".to_owned(),
+        Some(true) => "met".to_owned(),
+        Some(false) => {
+            let missed: Vec<&str> = point
+                .verdicts
+                .iter()
+                .filter(|verdict| !verdict.met)
+                .map(|verdict| verdict.slo.text.as_str())
+                .collect();
+            format!("MISSED {}", missed.join(", "))
+        }
+    }
+}
+
+/// A capacity sweep's answer for one group: "smallest value that meets
+/// the SLOs: 3 (cost $X/month)", or why there is none.
+fn capacity_answer(manifest: &SweepManifest, analysis: &SweepAnalysis, group: &Group, name: &str) -> String {
+    let path = &manifest.axes[0].path;
+    if analysis.slos.is_empty() {
+        return format!(
+            "{path}{name}: no SLOs to judge capacity by (add [slo] objectives or --slo); \
+             a capacity axis has no knee"
+        );
+    }
+    let numeric = axis::numeric_values(&manifest.axes[0]).is_some();
+    let what = if numeric {
+        "smallest value"
+    } else {
+        "cheapest value"
+    };
+    match group.smallest_passing {
+        Some(point) => {
+            let value = &manifest.axes[0].values[sweep::value_indices(&manifest.axes, point)[0]];
+            let cost = analysis.points[point].cost_per_month();
+            let cost = if cost.is_finite() {
+                format!("cost ${cost:.2}/month")
+            } else {
+                "cost not priced".to_owned()
+            };
+            format!("{what} of {path} that meets the SLOs{name}: {value} ({cost})")
+        }
+        None => format!("{what} of {path} that meets the SLOs{name}: none within the sweep"),
     }
 }
 
@@ -336,28 +440,56 @@ fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis, format: Ta
             say!();
         }
         TableFormat::Text => {
+            // The SLO column only when there are objectives.
+            let width = table
+                .rows
+                .iter()
+                .map(|row| row[6].chars().count())
+                .max()
+                .unwrap_or(0);
+            let slos = if analysis.slos.is_empty() {
+                String::new()
+            } else {
+                format!("  {:<width$}", "SLOs")
+            };
             say!(
-                "  {:>5}  {:<32} {:>12} {:>10} {:>8}  bottleneck",
+                "  {:>5}  {:<32} {:>12} {:>10} {:>8} {:>12}{slos}  bottleneck",
                 "point",
                 "values",
                 "throughput/s",
                 "p99 ms",
-                "errors%"
+                "errors%",
+                "cost $/month"
             );
-            for row in &table.rows {
-                let knee = if row[6].is_empty() {
+            for (row, point) in table.rows.iter().zip(&analysis.points) {
+                let knee = if row[8].is_empty() {
                     String::new()
                 } else {
-                    format!("  ◀ knee: {}", row[6])
+                    format!("  ◀ knee: {}", row[8])
+                };
+                let answer = if analysis
+                    .groups
+                    .iter()
+                    .any(|g| g.smallest_passing == Some(point.point))
+                {
+                    "  ◀ smallest that meets the SLOs"
+                } else {
+                    ""
+                };
+                let slos = if analysis.slos.is_empty() {
+                    String::new()
+                } else {
+                    format!("  {:<width$}", row[6])
                 };
                 say!(
-                    "  {:>5}  {:<32} {:>12} {:>10} {:>8}  {}{knee}",
+                    "  {:>5}  {:<32} {:>12} {:>10} {:>8} {:>12}{slos}  {}{knee}{answer}",
                     row[0],
                     row[1],
                     row[2],
                     row[3],
                     row[4],
-                    row[5]
+                    row[5],
+                    row[7]
                 );
             }
         }
@@ -371,6 +503,10 @@ fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis, format: Ta
         } else {
             format!(" ({})", group.label)
         };
+        if analysis.axis_kind == AxisKind::Capacity {
+            say!("{bullet}{}", capacity_answer(manifest, analysis, group, &name));
+            continue;
+        }
         match group.knee {
             Some(knee) => {
                 let point = &analysis.points[knee];
@@ -393,9 +529,16 @@ fn print_analysis(manifest: &SweepManifest, analysis: &SweepAnalysis, format: Ta
         } else {
             format!(" ({})", result.group)
         };
-        let peak = if fit.peak_instances.is_finite() {
+        let peak = if fit.peak_instances.is_finite() && result.decline_measured {
             format!(
                 "predicted peak {:.1}/s at {:.1} instances",
+                fit.peak_throughput, fit.peak_instances
+            )
+        } else if fit.peak_instances.is_finite() {
+            format!(
+                "peak {:.1}/s at {:.1} instances is an extrapolation (no point measured throughput \
+                 falling with more instances; capsim's instances share no state, so κ here \
+                 describes the flattening, not a coherency cost)",
                 fit.peak_throughput, fit.peak_instances
             )
         } else {

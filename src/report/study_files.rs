@@ -9,12 +9,18 @@
 //!   ci95_low,ci95_high`, rows by point index, each point's rows in its
 //!   summary's order;
 //! - `points.csv`: `point,<paths>,bottleneck,bottleneck_metric,
-//!   bottleneck_utilization,knee` (the knee's reason on the knee's row);
+//!   bottleneck_utilization,knee,cost_per_month_usd,meets_slos,missed_slos,
+//!   smallest_passing` (the cost in dollars rounded to cents; the knee's reason on the knee's row; `meets_slos`
+//!   `true`/`false`, empty without objectives; `missed_slos` the missed
+//!   objectives as written, `; `-separated; `smallest_passing` `true` on the
+//!   answer of a capacity sweep);
 //! - in both, a varied path whose values are numbers in one unit is a
 //!   column of numbers named with the unit (`workload.arrivals.rate_per_s`:
 //!   `200`, not `200/s`; `axis_column`);
 //! - `usl.csv`: `path,group,lambda_rps,sigma,kappa,peak_instances,
-//!   peak_throughput_rps,r_squared,points_fitted`.
+//!   peak_throughput_rps,r_squared,points_fitted,decline_measured`
+//!   (`decline_measured`: whether the points measured throughput falling as
+//!   instances were added; when `false` the peak is an extrapolation).
 //!
 //! Numbers are written in the shortest form that reads back exactly, so a
 //! table read back from shards equals the one the runs gave. Every file is
@@ -26,6 +32,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::metrics::catalog as metric;
 use crate::results::Replicated;
 use crate::results::axis::{Axis, numeric_values};
 use crate::results::interval::IntervalSummary;
@@ -300,6 +307,13 @@ pub fn manifest_toml(manifest: &SweepManifest) -> String {
             shard.index
         ));
     }
+    if !manifest.objectives.is_empty() {
+        let objectives: Vec<String> = manifest.objectives.iter().map(|text| toml_string(text)).collect();
+        text.push_str(&format!(
+            "objectives = [{}]   # every point is judged by these SLOs\n",
+            objectives.join(", ")
+        ));
+    }
     for axis in &manifest.axes {
         let values: Vec<String> = axis.values.iter().map(|value| toml_string(value)).collect();
         text.push_str(&format!(
@@ -365,11 +379,30 @@ pub fn read_manifest(path: &Path) -> Result<SweepManifest, StudyFileError> {
     if axes.is_empty() {
         return Err(invalid(path, "it varies nothing ([[vary]] is missing)"));
     }
+    let mut objectives = Vec::new();
+    for entry in table
+        .get("objectives")
+        .map(|value| {
+            value
+                .as_array()
+                .ok_or_else(|| invalid(path, "`objectives` is not a list"))
+        })
+        .transpose()?
+        .into_iter()
+        .flatten()
+    {
+        let text = entry
+            .as_str()
+            .ok_or_else(|| invalid(path, "an entry of `objectives` is not a string"))?;
+        crate::results::slo::parse(text).map_err(|error| invalid(path, error.to_string()))?;
+        objectives.push(text.to_owned());
+    }
     let manifest = SweepManifest {
         scenario,
         replications,
         axes,
         shard,
+        objectives,
     };
     if manifest.points() != points as usize {
         return Err(invalid(path, "`points` does not match the values of [[vary]]"));
@@ -389,6 +422,10 @@ pub fn points_csv(manifest: &SweepManifest, analysis: &SweepAnalysis) -> Vec<u8>
             "bottleneck_metric",
             "bottleneck_utilization",
             "knee",
+            metric::COST_PER_MONTH_USD.name,
+            "meets_slos",
+            "missed_slos",
+            "smallest_passing",
         ]
         .map(String::from),
     );
@@ -401,6 +438,21 @@ pub fn points_csv(manifest: &SweepManifest, analysis: &SweepAnalysis) -> Vec<u8>
             None => record.extend([String::new(), String::new(), String::new()]),
         }
         record.push(point.knee.clone().unwrap_or_default());
+        // In cents: what a bill says (and no `420.4800000000001`).
+        record.push(number((100.0 * point.cost_per_month()).round() / 100.0));
+        record.push(point.meets_slos().map_or(String::new(), |met| met.to_string()));
+        let missed: Vec<&str> = point
+            .verdicts
+            .iter()
+            .filter(|verdict| !verdict.met)
+            .map(|verdict| verdict.slo.text.as_str())
+            .collect();
+        record.push(missed.join("; "));
+        let answer = analysis
+            .groups
+            .iter()
+            .any(|group| group.smallest_passing == Some(point.point));
+        record.push(if answer { "true".to_owned() } else { String::new() });
         out.write_record(&record).expect("in memory");
     }
     finish(out)
@@ -419,6 +471,7 @@ pub fn usl_csv(analysis: &SweepAnalysis) -> Vec<u8> {
         "peak_throughput_rps",
         "r_squared",
         "points_fitted",
+        "decline_measured",
     ])
     .expect("in memory");
     for result in &analysis.usl {
@@ -433,6 +486,7 @@ pub fn usl_csv(analysis: &SweepAnalysis) -> Vec<u8> {
             number(fit.peak_throughput),
             number(fit.r_squared),
             result.fitted.len().to_string(),
+            result.decline_measured.to_string(),
         ])
         .expect("in memory");
     }
@@ -542,6 +596,7 @@ mod tests {
                 parse_axis("pool.web.size=m5.large,m5.xlarge").unwrap(),
             ],
             shard,
+            objectives: Vec::new(),
         }
     }
 

@@ -227,6 +227,53 @@ pub fn parse_axes(specs: &[String]) -> Result<Vec<Axis>, AxisError> {
     Ok(axes)
 }
 
+/// What a varied field is, for reading a sweep along it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AxisKind {
+    /// The workload's arrival rate: the sweep looks for a knee.
+    Load,
+    /// A field that buys capacity (`capacity_knob`): the sweep looks for
+    /// the smallest value that meets the SLOs.
+    Capacity,
+    /// Anything else (a policy, a timeout): a knee, as for load.
+    Other,
+}
+
+/// The capacity fields a sweep can vary, by section and field: servers,
+/// their size and threads; a database's replicas, shards, connections and
+/// node size; a cache's nodes, size, capacity, connections and threads; a
+/// balancer's cores and connections; an instance size's cores, speed and
+/// memory. (A queue's consumers are its consumer pool's instances.)
+const CAPACITY_FIELDS: [(&str, &[&str]); 5] = [
+    ("pool", &["instances", "size", "workers"]),
+    ("database", &["replicas", "shards", "connections", "size"]),
+    ("cache", &["nodes", "size", "capacity", "connections", "threads"]),
+    ("balancer", &["cores", "max_connections"]),
+    ("size", &["cores", "speed", "memory"]),
+];
+
+/// Whether `path` (`pool.web.instances`) is a field that buys capacity.
+pub fn capacity_knob(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('.').collect();
+    let [section, _, field] = parts.as_slice() else {
+        return false;
+    };
+    CAPACITY_FIELDS
+        .iter()
+        .any(|(known, fields)| known == section && fields.contains(field))
+}
+
+/// The kind of the varied field `path`.
+pub fn kind(path: &str) -> AxisKind {
+    if path.ends_with("arrivals.rate") {
+        AxisKind::Load
+    } else if capacity_knob(path) {
+        AxisKind::Capacity
+    } else {
+        AxisKind::Other
+    }
+}
+
 /// The values of an axis as numbers for a chart, with their shared unit,
 /// when every value is a decimal in one unit (`None` otherwise).
 pub fn numeric_values(axis: &Axis) -> Option<(Vec<f64>, String)> {
@@ -308,6 +355,30 @@ mod tests {
         );
         let grid = parse_axes(&["x=1..200".into(), "y=1..200".into()]).unwrap_err();
         assert!(grid.to_string().contains("40000 points"));
+    }
+
+    #[test]
+    fn capacity_knobs_are_told_from_load() {
+        assert_eq!(kind("workload.arrivals.rate"), AxisKind::Load);
+        for path in [
+            "pool.web.instances",
+            "pool.web.size",
+            "database.db.replicas",
+            "database.db.connections",
+            "cache.sessions.nodes",
+            "balancer.lb.cores",
+            "size.big.cores",
+        ] {
+            assert_eq!(kind(path), AxisKind::Capacity, "{path}");
+        }
+        for path in [
+            "pool.web.concurrency",
+            "balancer.lb.policy",
+            "pool.web.endpoint.x.service",
+            "instances",
+        ] {
+            assert_eq!(kind(path), AxisKind::Other, "{path}");
+        }
     }
 
     #[test]

@@ -184,6 +184,10 @@ pub struct SweepManifest {
     pub axes: Vec<Axis>,
     /// Set in a shard's folder; `None` for a whole (or merged) sweep.
     pub shard: Option<Shard>,
+    /// The objectives every point is judged by (the scenario's `[slo]`,
+    /// then `--slo`), as written; checked against the scenario before the
+    /// sweep ran.
+    pub objectives: Vec<String>,
 }
 
 impl SweepManifest {

@@ -25,14 +25,37 @@
 //! measured the demand instead (more instances would not have raised it),
 //! so it is left out; a closed workload's points all count.
 //!
-//! The first axis is taken to raise the load in the order given; for an
-//! axis that lowers it (more instances) the knee is where the sweep starts.
+//! The first axis is taken to raise the load in the order given. An axis
+//! that buys capacity instead (`axis::capacity_knob`: instances, sizes,
+//! replicas, connections, cache nodes, balancer cores…) has no knee — more
+//! capacity lowers the load per server, so the first point would always be
+//! it; a capacity sweep answers **the smallest value that meets the SLOs**
+//! instead, per group: the smallest passing number on a numeric axis, the
+//! cheapest passing value (by `cost_per_month_usd`, the first given on a
+//! tie) on a list of words such as sizes.
+//!
+//! **SLOs**: every point is judged by the manifest's objectives, as `run`
+//! judges a run (`Slo::evaluate_in`): with replications an objective holds
+//! only when its whole 95 % interval is within the threshold. A point whose
+//! runs failed meets none.
+//!
+//! **USL peak**: capsim's instances share no state — no locks, no cache
+//! coherence, no messages between instances — so nothing in the model
+//! makes each request's work grow with the number of instances, the
+//! coherency cost κ stands for. A κ > 0 fitted to a plateau (a shared
+//! downstream station saturating, which σ also describes) puts a peak
+//! where no throughput was seen falling. The peak is therefore reported as
+//! measured only when the points themselves show the decline (a later
+//! instance count's throughput more than `USL_DECLINE` below the best one:
+//! wasted work, such as timed-out requests still served, can do that) and
+//! labelled an extrapolation otherwise.
 
 use crate::metrics::catalog as metric;
 
-use super::axis::numeric_values;
+use super::axis::{self, AxisKind, numeric_values};
 use super::bottleneck::{self, Bottleneck};
 use super::interval::IntervalSummary;
+use super::slo::{self, Slo, Verdict};
 use super::sweep::{FAILED_RUNS, SweepManifest, SweepTable, value_indices};
 use super::usl::{self, UslFit};
 
@@ -50,7 +73,25 @@ pub struct PointAnalysis {
     pub bottleneck: Option<Bottleneck>,
     /// Why this point is its group's knee, if it is.
     pub knee: Option<String>,
+    /// One verdict per objective of the sweep, in its order.
+    pub verdicts: Vec<Verdict>,
     pub summary: IntervalSummary,
+}
+
+impl PointAnalysis {
+    /// Whether the point meets every objective (`None`: there are none).
+    pub fn meets_slos(&self) -> Option<bool> {
+        if self.verdicts.is_empty() {
+            None
+        } else {
+            Some(self.verdicts.iter().all(|verdict| verdict.met))
+        }
+    }
+
+    /// The point's `cost_per_month_usd` (NaN when unpriced or failed).
+    pub fn cost_per_month(&self) -> f64 {
+        mean(&self.summary, "overall", metric::COST_PER_MONTH_USD.name)
+    }
 }
 
 /// The points along the first axis for one combination of the others.
@@ -61,6 +102,9 @@ pub struct Group {
     /// Point indices in first-axis order.
     pub points: Vec<usize>,
     pub knee: Option<usize>,
+    /// In a capacity sweep with objectives: the point with the smallest
+    /// value that meets them all (the cheapest, on a non-numeric axis).
+    pub smallest_passing: Option<usize>,
 }
 
 /// A USL fit of overall throughput against a varied `*.instances` field.
@@ -75,6 +119,9 @@ pub struct UslResult {
     pub fitted: Vec<(f64, f64)>,
     /// Every point of the group, for the chart.
     pub measured: Vec<(f64, f64)>,
+    /// Whether the points measured throughput falling as instances were
+    /// added (`USL_DECLINE`); otherwise the fit's peak is an extrapolation.
+    pub decline_measured: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -83,6 +130,10 @@ pub struct SweepAnalysis {
     pub x_label: String,
     /// Whether the first axis is the workload's arrival rate.
     pub x_is_load: bool,
+    /// What the first axis varies: load, capacity, or something else.
+    pub axis_kind: AxisKind,
+    /// The objectives each point was judged by.
+    pub slos: Vec<Slo>,
     /// Stations (scopes with a utilization), in order of first appearance.
     pub stations: Vec<String>,
     pub points: Vec<PointAnalysis>,
@@ -182,6 +233,14 @@ fn saturation(point: &PointAnalysis, baseline_p99: f64) -> Option<String> {
 
 /// Analyses a whole sweep's table.
 pub fn analyse(manifest: &SweepManifest, table: &SweepTable) -> SweepAnalysis {
+    // The manifest's objectives were checked before the sweep ran (or when
+    // `sweep.toml` was read back).
+    let slos: Vec<Slo> = manifest
+        .objectives
+        .iter()
+        .filter_map(|text| slo::parse(text).ok())
+        .collect();
+    let axis_kind = axis::kind(&manifest.axes[0].path);
     let summaries = table.point_summaries(manifest.points());
     let stations = stations(&summaries);
     let first_axis = numeric_values(&manifest.axes[0]).map(|(numbers, _)| numbers);
@@ -196,6 +255,7 @@ pub fn analyse(manifest: &SweepManifest, table: &SweepTable) -> SweepAnalysis {
                 failed: summary.mean("overall", FAILED_RUNS).is_some(),
                 bottleneck: bottleneck::among(&stations, &|station, metric| summary.mean(station, metric)),
                 knee: None,
+                verdicts: judge(&slos, &summary),
                 summary,
             }
         })
@@ -207,18 +267,25 @@ pub fn analyse(manifest: &SweepManifest, table: &SweepTable) -> SweepAnalysis {
             "overall",
             metric::LATENCY_P99_MS.name,
         );
+        // More capacity lowers the load: a capacity axis has no knee.
         let knee = members
             .iter()
             .copied()
+            .filter(|_| axis_kind != AxisKind::Capacity)
             .find_map(|point| saturation(&points[point], baseline).map(|reason| (point, reason)));
         let knee = knee.map(|(point, reason)| {
             points[point].knee = Some(reason);
             point
         });
+        let smallest_passing = match axis_kind {
+            AxisKind::Capacity => smallest_passing(&points, &members, first_axis.is_some()),
+            _ => None,
+        };
         groups.push(Group {
             label,
             points: members,
             knee,
+            smallest_passing,
         });
     }
     let usl = usl_fits(manifest, &points);
@@ -226,11 +293,83 @@ pub fn analyse(manifest: &SweepManifest, table: &SweepTable) -> SweepAnalysis {
     SweepAnalysis {
         x_label,
         x_is_load,
+        axis_kind,
+        slos,
         stations,
         points,
         groups,
         usl,
     }
+}
+
+/// Every objective's verdict on one point: the mean, and with
+/// replications its 95 % interval, which must lie within the threshold. A
+/// point whose runs failed has no summary and meets none.
+fn judge(slos: &[Slo], summary: &IntervalSummary) -> Vec<Verdict> {
+    let failed = summary.mean("overall", FAILED_RUNS).is_some();
+    let mut scopes: Vec<&str> = Vec::new();
+    for row in &summary.rows {
+        if !scopes.contains(&row.scope.as_str()) {
+            scopes.push(&row.scope);
+        }
+    }
+    slos.iter()
+        .map(|slo| {
+            let mut verdict = slo.evaluate_in(&scopes, &|scope, metric| {
+                summary.get(scope, metric).map(|row| {
+                    let interval =
+                        (row.low.is_finite() && row.high.is_finite()).then_some((row.low, row.high));
+                    (row.mean, interval)
+                })
+            });
+            if failed {
+                verdict.met = false;
+                verdict.reason = Some("runs failed (a limit was reached)".to_owned());
+            }
+            verdict
+        })
+        .collect()
+}
+
+/// The answer of a capacity sweep's group: among the points that meet every
+/// objective, the smallest value on a numeric axis, else the cheapest (the
+/// first given on a tie).
+fn smallest_passing(points: &[PointAnalysis], members: &[usize], numeric: bool) -> Option<usize> {
+    let passing = members
+        .iter()
+        .copied()
+        .filter(|&point| points[point].meets_slos() == Some(true));
+    let key = |point: usize| {
+        let value = if numeric {
+            points[point].x
+        } else {
+            points[point].cost_per_month()
+        };
+        if value.is_nan() { f64::INFINITY } else { value }
+    };
+    passing.fold(None, |best: Option<usize>, point| match best {
+        Some(best) if key(best) <= key(point) => Some(best),
+        _ => Some(point),
+    })
+}
+
+/// A throughput this share below the best one, at more instances, is a
+/// measured decline (beyond the noise of a run).
+pub const USL_DECLINE: f64 = 0.05;
+
+/// Whether `measured` (instances, throughput) shows throughput falling
+/// by more than `USL_DECLINE` at more instances than the best point's.
+fn decline_measured(measured: &[(f64, f64)]) -> bool {
+    let Some(&(best_at, best)) = measured
+        .iter()
+        .filter(|(_, throughput)| throughput.is_finite())
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+    else {
+        return false;
+    };
+    measured
+        .iter()
+        .any(|&(instances, throughput)| instances > best_at && throughput < (1.0 - USL_DECLINE) * best)
 }
 
 /// Throughput at or above this share of the offered load means the point
@@ -273,12 +412,14 @@ fn usl_fits(manifest: &SweepManifest, points: &[PointAnalysis]) -> Vec<UslResult
                 .map(|&point| measured(point))
                 .collect();
             if let Some(fit) = usl::fit(&fitted) {
+                let measured: Vec<(f64, f64)> = members.iter().map(|&point| measured(point)).collect();
                 fits.push(UslResult {
                     path: axis.path.clone(),
                     group,
                     fit,
                     fitted,
-                    measured: members.iter().map(|&point| measured(point)).collect(),
+                    decline_measured: decline_measured(&measured),
+                    measured,
                 });
             }
         }
@@ -319,6 +460,7 @@ mod tests {
             replications: 1,
             axes,
             shard: None,
+            objectives: Vec::new(),
         };
         (manifest, table)
     }
@@ -404,6 +546,7 @@ mod tests {
             replications: 1,
             axes,
             shard: None,
+            objectives: Vec::new(),
         };
         let analysis = analyse(&manifest, &table);
         let usl = &analysis.usl[0];
@@ -436,6 +579,7 @@ mod tests {
             replications: 1,
             axes,
             shard: None,
+            objectives: Vec::new(),
         };
         let analysis = analyse(&manifest, &table);
         let labels: Vec<&str> = analysis.groups.iter().map(|g| g.label.as_str()).collect();
@@ -449,5 +593,113 @@ mod tests {
         );
         let capped = analysis.usl[0].fit;
         assert!(capped.peak_throughput < 300.0, "capped group: {capped:?}");
+    }
+
+    /// A capacity sweep: 1..5 instances, p99 falling as instances are
+    /// added, each with a 95 % interval; `p99 < 100ms` judged on the
+    /// interval's upper end.
+    fn capacity_sweep(objectives: &[&str]) -> (SweepManifest, SweepTable) {
+        let axes = vec![parse_axis("pool.web.instances=1..5").unwrap()];
+        let mut table = SweepTable::new(&axes);
+        for point in points(&axes, None) {
+            let n = (point.index + 1) as f64;
+            // 300, 150, 100, 75, 60 ms, ± 5 ms.
+            let p99 = 300.0 / n;
+            table.push(&point, "overall", "latency_p99_ms", p99, p99 - 5.0, p99 + 5.0);
+            table.push(
+                &point,
+                "overall",
+                "cost_per_month_usd",
+                70.0 * n,
+                f64::NAN,
+                f64::NAN,
+            );
+            table.push(&point, "web", "utilization", 0.95 / n, 0.0, 1.0);
+        }
+        let manifest = SweepManifest {
+            scenario: "t".into(),
+            replications: 3,
+            axes,
+            shard: None,
+            objectives: objectives.iter().map(|text| text.to_string()).collect(),
+        };
+        (manifest, table)
+    }
+
+    #[test]
+    fn a_capacity_sweep_answers_the_smallest_value_that_meets_the_slos() {
+        let (manifest, table) = capacity_sweep(&["p99 < 100ms"]);
+        let analysis = analyse(&manifest, &table);
+        assert_eq!(analysis.axis_kind, AxisKind::Capacity);
+        // 3 instances: p99 100 ms, not < 100 ms; 4: 75 ms (interval up to
+        // 80 ms) is the smallest that meets it.
+        assert_eq!(analysis.groups[0].smallest_passing, Some(3));
+        assert_eq!(analysis.groups[0].knee, None, "a capacity axis has no knee");
+        let met: Vec<Option<bool>> = analysis.points.iter().map(PointAnalysis::meets_slos).collect();
+        assert_eq!(
+            met,
+            [Some(false), Some(false), Some(false), Some(true), Some(true)]
+        );
+        assert_eq!(analysis.points[3].cost_per_month(), 280.0);
+        // The interval rule: at 98 ms with the upper end at 103 ms, `p99 <
+        // 100ms` is missed though the mean is inside.
+        let (manifest, table) = capacity_sweep(&["p99 < 104ms"]);
+        let analysis = analyse(&manifest, &table);
+        assert_eq!(analysis.groups[0].smallest_passing, Some(3));
+        let (manifest, table) = capacity_sweep(&["p99 < 103ms"]);
+        let analysis = analyse(&manifest, &table);
+        assert_eq!(
+            analysis.groups[0].smallest_passing,
+            Some(3),
+            "the interval ends at 80 ms at 4"
+        );
+        assert!(
+            !analysis.points[2].verdicts[0].met,
+            "100 ms + 5 ms is not inside < 103 ms"
+        );
+        // Nothing meets a stricter objective; without objectives there is
+        // no answer and still no knee.
+        let (manifest, table) = capacity_sweep(&["p99 < 10ms"]);
+        assert_eq!(analyse(&manifest, &table).groups[0].smallest_passing, None);
+        let (manifest, table) = capacity_sweep(&[]);
+        let analysis = analyse(&manifest, &table);
+        assert_eq!(
+            (analysis.groups[0].smallest_passing, analysis.groups[0].knee),
+            (None, None)
+        );
+        assert_eq!(analysis.points[0].meets_slos(), None);
+    }
+
+    /// A load sweep keeps its knee and judges every point too.
+    #[test]
+    fn a_load_sweep_keeps_its_knee_and_judges_each_point() {
+        let (mut manifest, table) = load_sweep();
+        manifest.objectives = vec!["web/cpu_utilization < 0.6".into()];
+        let analysis = analyse(&manifest, &table);
+        assert_eq!(analysis.groups[0].knee, Some(3));
+        assert_eq!(analysis.groups[0].smallest_passing, None);
+        let met: Vec<Option<bool>> = analysis.points.iter().map(PointAnalysis::meets_slos).collect();
+        // 0.19, 0.38, 0.57, 0.76, 0.95 (one replication: no interval).
+        assert_eq!(
+            met,
+            [Some(true), Some(true), Some(true), Some(false), Some(false)]
+        );
+    }
+
+    #[test]
+    fn a_usl_peak_is_measured_only_when_throughput_fell() {
+        assert!(!decline_measured(&[
+            (1.0, 100.0),
+            (2.0, 180.0),
+            (3.0, 200.0),
+            (4.0, 199.0)
+        ]));
+        assert!(decline_measured(&[
+            (1.0, 100.0),
+            (2.0, 180.0),
+            (3.0, 200.0),
+            (4.0, 180.0)
+        ]));
+        assert!(!decline_measured(&[(1.0, f64::NAN)]));
     }
 }

@@ -110,6 +110,66 @@ fn headroom_agrees_within_10_percent_with_the_load_that_saturates_the_node() {
     );
 }
 
+/// The same agreement through `capsim sweep`: a load sweep at
+/// (0.90, 0.95, 1.05, 1.10) × k of the base rate, judged by a utilization
+/// SLO on the node the headroom names (`< SATURATED`), first misses the SLO
+/// within 10 % of k — and not below 0.95 k.
+#[test]
+fn headroom_agrees_within_10_percent_with_the_load_at_which_a_sweep_first_misses_the_slo() {
+    let base = support::simulate(&scenario_05(BASE_RATE));
+    let headroom = headroom_of(&base);
+    let k = headroom.load_factor;
+    let factors: Vec<f64> = [0.90, 0.95, 1.05, 1.10].iter().map(|share| share * k).collect();
+    let rates: Vec<String> = factors
+        .iter()
+        .map(|factor| format!("{:.1}/s", BASE_RATE * factor))
+        .collect();
+    let slo = format!(
+        "{}/{}<{SATURATED}",
+        headroom.busiest.station, headroom.busiest.metric
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut command = support::capsim();
+    command
+        .arg("sweep")
+        .arg(support::shipped("05-database-replication.toml"));
+    for set in BASE {
+        command.args(["--set", set]);
+    }
+    command
+        .args(["--vary", &format!("workload.arrivals.rate={}", rates.join(","))])
+        .args(["--slo", &slo, "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(out.join("points.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|name| name == "meets_slos")
+        .expect("points.csv has meets_slos");
+    let verdicts: Vec<String> = reader
+        .records()
+        .map(|row| row.unwrap()[column].to_owned())
+        .collect();
+    let first = verdicts
+        .iter()
+        .position(|verdict| verdict == "false")
+        .unwrap_or_else(|| panic!("the sweep misses `{slo}` within 10 % above k: {text}"));
+    let missed_at = factors[first];
+    assert!(
+        (missed_at / k - 1.0).abs() <= 0.10 && missed_at > 0.95 * k,
+        "first missed `{slo}` at ×{missed_at:.3}, headroom said ×{k:.3}: {text}"
+    );
+    assert!(
+        verdicts[first..].iter().all(|verdict| verdict == "false"),
+        "{text}"
+    );
+}
+
 #[test]
 fn capsim_run_prints_the_headroom_of_the_hottest_node() {
     let mut command = support::capsim();

@@ -54,6 +54,7 @@ mod semi_sync;
 mod sessions;
 mod shedding;
 mod slo_table;
+mod sweep_slos;
 mod sweeps;
 mod traffic_cost;
 mod tutorial;

@@ -113,7 +113,7 @@ fn compare_sweep_and_plan_print_markdown_tables() {
     let rows = markdown_rows(&sweep);
     assert_eq!(
         rows[0],
-        "| point | values | throughput/s | p99 ms | errors % | bottleneck | knee |"
+        "| point | values | throughput/s | p99 ms | errors % | cost $/month | SLOs | bottleneck | knee |"
     );
     assert_eq!(rows.len(), 4, "{sweep}");
     assert!(rows[2].starts_with("| 0 | 50/s | "), "{sweep}");
