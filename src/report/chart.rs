@@ -1,24 +1,26 @@
 //! Line charts as SVG and PNG, with text that renders on any machine.
 //!
-//! Text is laid out with Noto Sans (SIL OFL 1.1, from the `notosans` crate)
-//! registered with plotters' `ab_glyph` backend, so no system font library or
-//! font package is needed; PNGs are encoded with the `png` crate. Colours are
+//! plotters draws every chart as SVG, measuring text with Noto Sans (SIL OFL
+//! 1.1, from the `notosans` crate). That SVG is then rendered by resvg with
+//! the same bundled font (no system font is ever looked up): the PNG is its
+//! raster, and the SVG written out carries the text as glyph outlines, so
+//! both look the same on every machine, with a transparent `<text>` layer in
+//! "Noto Sans" over it so the words can still be searched, copied and read by
+//! a screen reader. PNGs are encoded with the `png` crate. Colours are
 //! the Okabe–Ito palette, which stays distinguishable with colour-blindness.
 //! One chart draws a few series; many series become small multiples
 //! (`SmallMultiples`: a grid of panels sharing a title) rather than one
 //! crowded plot. The legend sits in a strip above the plot, never on the
 //! data (and is left out when the title already names the only line); markers (faults, detections, scaling actions) are dashed vertical
-//! lines labelled at the top, labels thinned where they would collide. PNG
-//! text goes through `glyphs::GlyphPlacement`, which places glyphs properly.
+//! lines labelled at the top, labels thinned where they would collide.
 
-use std::sync::Once;
+use std::sync::{Arc, Once, OnceLock};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 
-use super::glyphs::GlyphPlacement;
 
 /// Okabe–Ito colours, in the order series get them.
 pub const PALETTE: [RGBColor; 8] = [
@@ -475,7 +477,30 @@ impl Figure {
     }
 }
 
-fn svg_of(
+/// The family name the bundled font is known by in the SVGs.
+pub const FONT_FAMILY: &str = "Noto Sans";
+
+/// resvg's options: a font database holding only the bundled Noto Sans
+/// (regular and bold), which also answers for the generic families.
+fn resvg_options() -> &'static resvg::usvg::Options<'static> {
+    static OPTIONS: OnceLock<resvg::usvg::Options<'static>> = OnceLock::new();
+    OPTIONS.get_or_init(|| {
+        let mut fonts = resvg::usvg::fontdb::Database::new();
+        fonts.load_font_data(notosans::REGULAR_TTF.to_vec());
+        fonts.load_font_data(notosans::BOLD_TTF.to_vec());
+        fonts.set_sans_serif_family(FONT_FAMILY);
+        fonts.set_serif_family(FONT_FAMILY);
+        fonts.set_monospace_family(FONT_FAMILY);
+        resvg::usvg::Options {
+            font_family: FONT_FAMILY.to_owned(),
+            fontdb: Arc::new(fonts),
+            ..resvg::usvg::Options::default()
+        }
+    })
+}
+
+/// plotters' SVG of a figure, text in the generic `sans-serif` family.
+fn plotters_svg(
     title: &str,
     size: (u32, u32),
     draw: impl FnOnce(DrawingArea<SVGBackend, Shift>) -> Result<(), ChartError>,
@@ -491,20 +516,70 @@ fn svg_of(
     Ok(text)
 }
 
+fn parse(title: &str, svg: &str) -> Result<resvg::usvg::Tree, ChartError> {
+    resvg::usvg::Tree::from_str(svg, resvg_options()).map_err(|e| chart_error(title, e))
+}
+
+/// The SVG written out: the drawing with text as Noto Sans outlines, then
+/// plotters' `<text>` elements again, transparent and naming the bundled
+/// family, so the words stay searchable without changing how they look.
+fn svg_of(
+    title: &str,
+    size: (u32, u32),
+    draw: impl FnOnce(DrawingArea<SVGBackend, Shift>) -> Result<(), ChartError>,
+) -> Result<String, ChartError> {
+    let source = plotters_svg(title, size, draw)?;
+    let tree = parse(title, &source)?;
+    let options = resvg::usvg::WriteOptions {
+        coordinates_precision: 2,
+        transforms_precision: 4,
+        indent: resvg::usvg::Indent::None,
+        attributes_indent: resvg::usvg::Indent::None,
+        ..resvg::usvg::WriteOptions::default()
+    };
+    let mut outlined = tree.to_string(&options);
+    let mut texts = String::new();
+    let mut rest = source.as_str();
+    while let Some(start) = rest.find("<text") {
+        let Some(length) = rest[start..].find("</text>") else {
+            break;
+        };
+        let end = start + length + "</text>".len();
+        texts.push_str(&rest[start..end].replace(
+            "font-family=\"sans-serif\"",
+            &format!("font-family=\"{FONT_FAMILY}\""),
+        ));
+        texts.push('\n');
+        rest = &rest[end..];
+    }
+    let Some(close) = outlined.rfind("</svg>") else {
+        return Err(chart_error(title, "resvg wrote no closing </svg>"));
+    };
+    outlined.truncate(close);
+    outlined.push_str("\n<g fill-opacity=\"0\">\n");
+    outlined.push_str(&texts);
+    outlined.push_str("</g>\n</svg>\n");
+    Ok(outlined)
+}
+
+/// The PNG: plotters' SVG rasterised by resvg with the bundled font.
 fn png_of(
     title: &str,
     (width, height): (u32, u32),
-    draw: impl FnOnce(DrawingArea<GlyphPlacement<BitMapBackend>, Shift>) -> Result<(), ChartError>,
+    draw: impl FnOnce(DrawingArea<SVGBackend, Shift>) -> Result<(), ChartError>,
 ) -> Result<Vec<u8>, ChartError> {
-    register_fonts();
-    let mut pixels = vec![0u8; (width * height * 3) as usize];
-    {
-        let bitmap = BitMapBackend::with_buffer(&mut pixels, (width, height));
-        let root = GlyphPlacement::new(bitmap).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| chart_error(title, e))?;
-        draw(root.clone())?;
-        root.present().map_err(|e| chart_error(title, e))?;
-    }
+    let source = plotters_svg(title, (width, height), draw)?;
+    let tree = parse(title, &source)?;
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(width, height)
+        .ok_or_else(|| chart_error(title, "empty image size"))?;
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    resvg::render(&tree, resvg::tiny_skia::Transform::identity(), &mut pixmap.as_mut());
+    // The background is opaque white, so dropping alpha loses nothing.
+    let pixels: Vec<u8> = pixmap
+        .data()
+        .chunks_exact(4)
+        .flat_map(|rgba| [rgba[0], rgba[1], rgba[2]])
+        .collect();
     let mut encoded = Vec::new();
     let mut encoder = png::Encoder::new(&mut encoded, width, height);
     encoder.set_color(png::ColorType::Rgb);
