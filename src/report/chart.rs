@@ -666,6 +666,63 @@ mod tests {
             .count()
     }
 
+    /// The bottom ink row of each glyph of a line of text drawn in the
+    /// title band (rows `0..band`) of an RGB image: glyphs are the runs of
+    /// columns with ink, ink a pixel darker than mid-grey.
+    fn glyph_bottoms(width: u32, pixels: &[u8], band: u32) -> Vec<u32> {
+        let ink = |x: u32, y: u32| {
+            let i = ((y * width + x) * 3) as usize;
+            pixels[i..i + 3].iter().all(|&c| c < 128)
+        };
+        let mut bottoms = Vec::new();
+        let mut current: Option<u32> = None;
+        for x in 0..width {
+            let column = (0..band).filter(|&y| ink(x, y)).max();
+            match (column, current) {
+                (Some(y), Some(bottom)) => current = Some(bottom.max(y)),
+                (Some(y), None) => current = Some(y),
+                (None, Some(bottom)) => {
+                    bottoms.push(bottom);
+                    current = None;
+                }
+                (None, None) => {}
+            }
+        }
+        bottoms.extend(current);
+        bottoms
+    }
+
+    /// The glyphs "b", "d", "h" (ascenders, the letters plotters' own PNG
+    /// text put a pixel low) and "o" sit on one baseline, in the PNG and in
+    /// the SVG as written (rendered here with resvg and the bundled font).
+    #[test]
+    fn letters_share_the_baseline_in_png_and_svg() {
+        let chart = LineChart {
+            title: "b d h o".into(),
+            ..sample()
+        };
+        let (width, height, pixels) = decode(chart.png().unwrap());
+        assert_eq!((width, height), (WIDTH, HEIGHT));
+        let bottoms = glyph_bottoms(width, &pixels, 40);
+        assert_eq!(bottoms.len(), 4, "four glyphs in the title band: {bottoms:?}");
+        assert!(bottoms.iter().all(|&b| b == bottoms[0]), "PNG baselines differ: {bottoms:?}");
+
+        let svg = chart.svg().unwrap();
+        assert!(!svg.contains("sans-serif"), "the SVG asks for a generic font");
+        assert!(svg.contains(&format!("font-family=\"{FONT_FAMILY}\"")));
+        let tree = resvg::usvg::Tree::from_str(&svg, resvg_options()).unwrap();
+        let mut pixmap = resvg::tiny_skia::Pixmap::new(WIDTH, HEIGHT).unwrap();
+        pixmap.fill(resvg::tiny_skia::Color::WHITE);
+        resvg::render(&tree, resvg::tiny_skia::Transform::identity(), &mut pixmap.as_mut());
+        let rgb: Vec<u8> = pixmap
+            .data()
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        let svg_bottoms = glyph_bottoms(WIDTH, &rgb, 40);
+        assert_eq!(svg_bottoms, bottoms, "the SVG's glyphs sit where the PNG's do");
+    }
+
     #[test]
     fn svg_has_the_texts() {
         let svg = sample().svg().unwrap();
