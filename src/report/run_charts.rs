@@ -9,9 +9,10 @@
 //! with more lines than one plot can show becomes small multiples, one panel
 //! per scope. Events (`events.csv`) become markers on every chart.
 
-use super::chart::{Figure, LineChart, Marker, Series, SmallMultiples};
+use super::chart::{Annotations, Figure, Level, LineChart, Marker, Series, SmallMultiples, tick_label};
 use super::run_data::{EventRow, RunData, SeriesData};
 use crate::metrics::catalog as metric;
+use crate::scenario::slo::Slo;
 
 /// Lines drawn on one plot before a family splits into panels.
 pub const MAX_LINES: usize = 6;
@@ -983,6 +984,26 @@ fn other_metrics(
             metrics.push(&series.metric);
         }
     }
+    // A metric whose every value is the same number (all zero: nothing of
+    // the kind happened; or constant) gets no panel, only a word in the
+    // caption.
+    let mut constant: Vec<String> = Vec::new();
+    metrics.retain(|metric| {
+        let mut values = unclaimed
+            .iter()
+            .filter(|s| s.metric == *metric)
+            .flat_map(|s| s.points.iter().map(|point| point.1))
+            .filter(|y| y.is_finite());
+        let Some(first) = values.next() else {
+            return true;
+        };
+        if values.all(|y| y == first) {
+            constant.push(format!("{metric} ({})", tick_label(first)));
+            false
+        } else {
+            true
+        }
+    });
     let panels: Vec<LineChart> = metrics
         .iter()
         .flat_map(|metric| {
@@ -1029,12 +1050,76 @@ fn other_metrics(
                 .collect::<Vec<_>>()
         })
         .collect();
-    paginate(
-        "other_metrics",
-        "Other metrics",
-        "Every other measured series, one panel per metric and a line per component.",
-        panels,
-    )
+    let mut caption =
+        "Every other measured series, one panel per metric and a line per component.".to_owned();
+    if !constant.is_empty() {
+        caption.push_str(&format!(
+            " Left out because every value is the same (shown in brackets): {}.",
+            constant.join(", ")
+        ));
+    }
+    paginate("other_metrics", "Other metrics", &caption, panels)
+}
+
+/// Adds to the latency chart a dashed line at each latency SLO's threshold,
+/// one at the client timeout when latencies reach it (a plateau there is
+/// requests timing out), and grey bands over windows in which no request
+/// completed (no latency to draw).
+pub fn annotate(figures: Vec<NamedFigure>, slos: &[Slo], timeout_s: Option<f64>) -> Vec<NamedFigure> {
+    figures
+        .into_iter()
+        .map(|mut named| {
+            let Figure::Line(chart) = &named.figure else {
+                return named;
+            };
+            if named.name != "latency" {
+                return named;
+            }
+            let mut notes = Annotations {
+                gap_label: Some("no request completed".to_owned()),
+                ..Annotations::default()
+            };
+            for slo in slos {
+                if slo.scope == "overall" && slo.metric.starts_with("latency_") && slo.metric.ends_with("_ms") {
+                    notes.levels.push(Level {
+                        y: slo.threshold,
+                        label: format!("SLO {}", slo.text),
+                    });
+                }
+            }
+            let highest = chart
+                .series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.1))
+                .filter(|y| y.is_finite())
+                .fold(f64::MIN, f64::max);
+            if let Some(timeout_ms) = timeout_s.map(|s| s * 1000.0)
+                && highest >= 0.9 * timeout_ms
+            {
+                notes.levels.push(Level {
+                    y: timeout_ms,
+                    label: format!("client timeout {}", seconds_text(timeout_ms / 1000.0)),
+                });
+            }
+            let gaps = chart.gaps_exist();
+            if !notes.levels.is_empty() {
+                named.caption.push_str(
+                    " Dashed red lines: the latency objectives and, when latencies reach it, the client timeout \
+                     (a plateau there is requests giving up).",
+                );
+            }
+            if gaps {
+                named
+                    .caption
+                    .push_str(" Grey bands: windows in which no request completed, so there is no latency.");
+            }
+            if notes.levels.is_empty() && !gaps {
+                return named;
+            }
+            named.figure = Figure::Annotated(chart.clone(), notes);
+            named
+        })
+        .collect()
 }
 
 #[cfg(test)]
