@@ -448,7 +448,10 @@ impl LineChart {
             // A white backing keeps the label legible over grid lines.
             let (dx, dy) = (label.left_px - label.x_px, 2 + label.row as i32 * row_height);
             let backing = Rectangle::new(
-                [(dx - 1, dy - 1), (dx + label.width as i32 + 2, dy + layout.marker as i32 + 3)],
+                [
+                    (dx - 1, dy - 1),
+                    (dx + label.width as i32 + 2, dy + layout.marker as i32 + 3),
+                ],
                 WHITE.mix(0.85).filled(),
             );
             chart.draw_series([EmptyElement::at((label.x, y_range.end))
