@@ -1290,7 +1290,7 @@ mod tests {
             .iter()
             .flat_map(|figure| match &figure.figure {
                 Figure::Panels(panels) => panels.panels.iter().collect::<Vec<_>>(),
-                Figure::Line(_) => Vec::new(),
+                Figure::Line(_) | Figure::Annotated(..) => Vec::new(),
             })
             .collect();
         assert_eq!(panels.len(), MAX_PAGES * MAX_PANELS);
@@ -1337,6 +1337,51 @@ mod tests {
         assert_eq!(last.title, "the other 17 classes (max)");
         let legend: Vec<&str> = last.series.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(legend, ["p50 (max)", "p95 (max)", "p99 (max)"]);
+    }
+
+    #[test]
+    fn constant_other_metrics_are_left_out_and_named() {
+        let mut run = data(&[("q", "odd_count"), ("q", "never_count"), ("r", "never_count")]);
+        for series in run.series.iter_mut().filter(|s| s.metric == "never_count") {
+            series.points = vec![(10.0, 0.0), (20.0, 0.0)];
+        }
+        let figures = run_charts(&run);
+        let Figure::Panels(other) = &figures[0].figure else {
+            panic!()
+        };
+        let titles: Vec<&str> = other.panels.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles, ["odd_count"]);
+        assert!(
+            figures[0]
+                .caption
+                .contains("every value is the same (shown in brackets): never_count (0).")
+        );
+    }
+
+    #[test]
+    fn the_latency_chart_gets_slo_and_timeout_lines_and_marked_gaps() {
+        let mut run = data(&[("overall", "latency_p50_ms"), ("overall", "latency_p99_ms")]);
+        for series in &mut run.series {
+            series.points = vec![(1.0, 50.0), (2.0, f64::NAN), (3.0, f64::NAN), (4.0, 1990.0)];
+        }
+        let slos = [
+            crate::results::slo::parse("p99<200ms").unwrap(),
+            crate::results::slo::parse("errors<1%").unwrap(),
+        ];
+        let figures = annotate(run_charts(&run), &slos, Some(2.0));
+        let Figure::Annotated(_, notes) = &figures[0].figure else {
+            panic!("{:?}", figures[0].figure)
+        };
+        let levels: Vec<(f64, &str)> = notes.levels.iter().map(|l| (l.y, l.label.as_str())).collect();
+        assert_eq!(levels, [(200.0, "SLO p99<200ms"), (2000.0, "client timeout 2 s")]);
+        assert_eq!(notes.gap_label.as_deref(), Some("no request completed"));
+        assert!(figures[0].caption.contains("no request completed"));
+        // Far from the timeout and without objectives, nothing is added.
+        for series in &mut run.series {
+            series.points = vec![(1.0, 50.0), (2.0, 60.0)];
+        }
+        let figures = annotate(run_charts(&run), &[], Some(2.0));
+        assert!(matches!(figures[0].figure, Figure::Line(_)));
     }
 
     #[test]
