@@ -1,24 +1,25 @@
 //! Line charts as SVG and PNG, with text that renders on any machine.
 //!
-//! Text is laid out with Noto Sans (SIL OFL 1.1, from the `notosans` crate)
-//! registered with plotters' `ab_glyph` backend, so no system font library or
-//! font package is needed; PNGs are encoded with the `png` crate. Colours are
+//! plotters draws every chart as SVG, measuring text with Noto Sans (SIL OFL
+//! 1.1, from the `notosans` crate). That SVG is then rendered by resvg with
+//! the same bundled font (no system font is ever looked up): the PNG is its
+//! raster, and the SVG written out carries the text as glyph outlines, so
+//! both look the same on every machine, with a transparent `<text>` layer in
+//! "Noto Sans" over it so the words can still be searched, copied and read by
+//! a screen reader. PNGs are encoded with the `png` crate. Colours are
 //! the Okabe–Ito palette, which stays distinguishable with colour-blindness.
 //! One chart draws a few series; many series become small multiples
 //! (`SmallMultiples`: a grid of panels sharing a title) rather than one
 //! crowded plot. The legend sits in a strip above the plot, never on the
 //! data (and is left out when the title already names the only line); markers (faults, detections, scaling actions) are dashed vertical
-//! lines labelled at the top, labels thinned where they would collide. PNG
-//! text goes through `glyphs::GlyphPlacement`, which places glyphs properly.
+//! lines labelled at the top, labels thinned where they would collide.
 
-use std::sync::Once;
+use std::sync::{Arc, Once, OnceLock};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
-
-use super::glyphs::GlyphPlacement;
 
 /// Okabe–Ito colours, in the order series get them.
 pub const PALETTE: [RGBColor; 8] = [
@@ -80,11 +81,30 @@ pub struct SmallMultiples {
     pub panels: Vec<LineChart>,
 }
 
+/// A horizontal reference line across a chart: an SLO threshold, the
+/// client timeout.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Level {
+    pub y: f64,
+    pub label: String,
+}
+
+/// What a run chart adds to a line chart: reference lines, and a label for
+/// the windows in which no line has a value (on a latency chart, windows in
+/// which no request completed).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Annotations {
+    pub levels: Vec<Level>,
+    pub gap_label: Option<String>,
+}
+
 /// A chart of either shape.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Figure {
     Line(LineChart),
     Panels(SmallMultiples),
+    /// A line chart with reference lines or marked gaps.
+    Annotated(LineChart, Annotations),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,7 +171,9 @@ const PANEL: Layout = Layout {
 impl LineChart {
     /// The axis ranges, padded so lines do not sit on the frame, with room
     /// above the data for marker labels.
-    fn ranges(&self) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
+    /// `top` is the fraction of the plot's height kept free above the data
+    /// for marker labels.
+    fn ranges(&self, levels: &[Level], top: f64) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
         let points = self
             .series
             .iter()
@@ -167,6 +189,10 @@ impl LineChart {
         for marker in self.markers.iter().filter(|marker| marker.x.is_finite()) {
             x_min = x_min.min(marker.x);
             x_max = x_max.max(marker.x);
+        }
+        for level in levels.iter().filter(|level| level.y.is_finite()) {
+            y_min = y_min.min(level.y);
+            y_max = y_max.max(level.y);
         }
         if x_min > x_max {
             (x_min, x_max) = (0.0, 1.0);
@@ -192,13 +218,19 @@ impl LineChart {
         } else {
             y_max.abs().max(1.0) * 0.1
         };
-        let top_pad = if self.markers.is_empty() { pad } else { pad * 2.4 };
         // From zero, a sliver below it keeps a line at zero (no errors, an
         // idle station) visible above the axis instead of hidden in it.
         let y_low = if self.y_from_zero && y_min >= 0.0 {
-            y_min - (y_max + top_pad - y_min) * 0.015
+            y_min - (y_max + pad - y_min) * 0.015
         } else {
             y_min - pad
+        };
+        let top = top.clamp(0.0, 0.6);
+        let top_pad = if self.markers.is_empty() {
+            pad
+        } else {
+            // The labels' rows take `top` of the plot above the data.
+            pad.max((y_max - y_low) * top / (1.0 - top))
         };
         (x_min..x_max, y_low..y_max + top_pad)
     }
@@ -208,6 +240,7 @@ impl LineChart {
         &self,
         area: &DrawingArea<DB, Shift>,
         layout: &Layout,
+        notes: &Annotations,
     ) -> Result<(), ChartError> {
         let error = |reason: String| chart_error(&self.title, reason);
         let area = area
@@ -217,7 +250,22 @@ impl LineChart {
         let area = self
             .draw_legend(&area, layout)
             .map_err(|e| error(e.to_string()))?;
-        let (x_range, y_range) = self.ranges();
+        // Marker labels are stacked in rows; the rows they need decide the
+        // room left above the data.
+        let (x_range, _) = self.ranges(&notes.levels, 0.0);
+        let (area_width, area_height) = area.dim_in_pixel();
+        let plot_width = area_width.saturating_sub(layout.y_area) as f64;
+        let plot_height = area_height.saturating_sub(layout.x_area + 4).max(1) as f64;
+        let to_px =
+            |x: f64| layout.y_area as f64 + (x - x_range.start) / (x_range.end - x_range.start) * plot_width;
+        let marker_font = ("sans-serif", layout.marker).into_text_style(&area);
+        let placed = self
+            .place_labels(&area, &marker_font, to_px, layout.y_area as f64 + plot_width)
+            .map_err(|e| error(e.to_string()))?;
+        let rows = placed.iter().map(|label| label.row + 1).max().unwrap_or(0);
+        let row_height = layout.marker as f64 + 5.0;
+        let top = (rows as f64 * row_height + 4.0) / plot_height;
+        let (x_range, y_range) = self.ranges(&notes.levels, top);
         let mut chart = ChartBuilder::on(&area)
             .margin_top(4)
             .x_label_area_size(layout.x_area)
@@ -236,18 +284,33 @@ impl LineChart {
             .light_line_style(RGBColor(246, 246, 246))
             .draw()
             .map_err(|e| error(e.to_string()))?;
-        self.draw_markers(&mut chart, &y_range, layout)
+        if let Some(label) = &notes.gap_label {
+            self.draw_gaps(&mut chart, &y_range, label, layout)
+                .map_err(|e| error(e.to_string()))?;
+        }
+        self.draw_markers(&mut chart, &y_range, layout, &placed)
             .map_err(|e| error(e.to_string()))?;
-        // The first series is drawn last, on top, so where lines coincide
-        // the one listed first stays visible.
-        for (index, series) in self.series.iter().enumerate().rev() {
+        self.draw_levels(&mut chart, &x_range, &notes.levels, layout)
+            .map_err(|e| error(e.to_string()))?;
+        // The first series is drawn solid, first; the others dashed over
+        // it, each with its own dash, so where lines coincide ("failed:
+        // refused" on "failed requests") both stay visible.
+        for (index, series) in self.series.iter().enumerate() {
             let color = PALETTE[index % PALETTE.len()];
+            let style = color.stroke_width(2);
             // A point that is not finite (a window without a value) breaks
             // the line; a point alone between two gaps gets a dot.
             for run in series.points.split(|(x, y)| !(x.is_finite() && y.is_finite())) {
-                chart
-                    .draw_series(LineSeries::new(run.iter().copied(), color.stroke_width(2)))
-                    .map_err(|e| error(e.to_string()))?;
+                match dash(index) {
+                    None => chart.draw_series(LineSeries::new(run.iter().copied(), style)),
+                    Some((size, spacing)) => chart.draw_series(DashedLineSeries::new(
+                        run.iter().copied(),
+                        size,
+                        spacing,
+                        style.into(),
+                    )),
+                }
+                .map_err(|e| error(e.to_string()))?;
                 if run.len() == 1 {
                     chart
                         .draw_series(std::iter::once(Circle::new(run[0], 3, color.filled())))
@@ -330,10 +393,23 @@ impl LineChart {
             }
             let color = PALETTE[index % PALETTE.len()];
             let middle = y + row_height / 2 - 1;
-            area.draw(&PathElement::new(
-                vec![(x, middle), (x + swatch, middle)],
-                color.stroke_width(3),
-            ))?;
+            match dash(index) {
+                None => area.draw(&PathElement::new(
+                    vec![(x, middle), (x + swatch, middle)],
+                    color.stroke_width(3),
+                ))?,
+                Some((size, spacing)) => {
+                    let mut start = x;
+                    while start < x + swatch {
+                        let end = (start + size as i32).min(x + swatch);
+                        area.draw(&PathElement::new(
+                            vec![(start, middle), (end, middle)],
+                            color.stroke_width(3),
+                        ))?;
+                        start = end + spacing as i32;
+                    }
+                }
+            }
             area.draw_text(&series.name, &font, (x + swatch + 6, y + 2))?;
             x += entry + gap;
         }
@@ -351,14 +427,44 @@ impl LineChart {
         >,
         y_range: &std::ops::Range<f64>,
         layout: &Layout,
+        placed: &[PlacedLabel],
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        let mut markers: Vec<&Marker> = self.markers.iter().filter(|m| m.x.is_finite()).collect();
-        markers.sort_by(|a, b| a.x.total_cmp(&b.x));
         let line_style = ShapeStyle::from(&RGBColor(120, 120, 120)).stroke_width(1);
         let font = ("sans-serif", layout.marker)
             .into_font()
             .color(&RGBColor(70, 70, 70));
-        // Markers at the same x share one line and one label.
+        let groups = self.marker_groups();
+        // Every line first, then the labels over them.
+        for (x, _) in &groups {
+            chart.draw_series(DashedLineSeries::new(
+                [(*x, y_range.start), (*x, y_range.end)],
+                6,
+                4,
+                line_style,
+            ))?;
+        }
+        let row_height = layout.marker as i32 + 5;
+        for label in placed {
+            // A white backing keeps the label legible over grid lines.
+            let (dx, dy) = (label.left_px - label.x_px, 2 + label.row as i32 * row_height);
+            let backing = Rectangle::new(
+                [
+                    (dx - 1, dy - 1),
+                    (dx + label.width as i32 + 2, dy + layout.marker as i32 + 3),
+                ],
+                WHITE.mix(0.85).filled(),
+            );
+            chart.draw_series([EmptyElement::at((label.x, y_range.end))
+                + backing
+                + Text::new(label.text.clone(), (dx, dy), font.clone())])?;
+        }
+        Ok(())
+    }
+
+    /// Markers at the same x share one line and one label.
+    fn marker_groups(&self) -> Vec<(f64, Vec<&str>)> {
+        let mut markers: Vec<&Marker> = self.markers.iter().filter(|m| m.x.is_finite()).collect();
+        markers.sort_by(|a, b| a.x.total_cmp(&b.x));
         let mut groups: Vec<(f64, Vec<&str>)> = Vec::new();
         for marker in markers {
             match groups.last_mut() {
@@ -370,43 +476,214 @@ impl LineChart {
                 _ => groups.push((marker.x, vec![&marker.label])),
             }
         }
-        // Every line first, then the labels over them.
-        for (x, _) in &groups {
-            chart.draw_series(DashedLineSeries::new(
-                [(*x, y_range.start), (*x, y_range.end)],
-                6,
-                4,
-                line_style,
-            ))?;
+        groups
+    }
+
+    /// Where each marker label goes: right of its line, or left of it when
+    /// it would run past the plot's right edge (`right_px`), in the first
+    /// row where it overlaps no label already placed. Every label is placed;
+    /// none is dropped or clipped.
+    fn place_labels<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        font: &TextStyle,
+        to_px: impl Fn(f64) -> f64,
+        right_px: f64,
+    ) -> Result<Vec<PlacedLabel>, DrawingAreaErrorKind<DB::ErrorType>> {
+        let mut row_ends: Vec<i32> = Vec::new();
+        let mut placed = Vec::new();
+        for (x, labels) in self.marker_groups() {
+            let text = labels.join(", ");
+            let (width, _) = area.estimate_text_size(&text, font)?;
+            let x_px = to_px(x).round() as i32;
+            let left_px = if x_px as f64 + 3.0 + width as f64 > right_px - 2.0 {
+                (x_px - 3 - width as i32).max(0)
+            } else {
+                x_px + 3
+            };
+            let row = match row_ends.iter().position(|&end| left_px > end) {
+                Some(row) => row,
+                None => {
+                    row_ends.push(i32::MIN);
+                    row_ends.len() - 1
+                }
+            };
+            row_ends[row] = left_px + width as i32 + 6;
+            placed.push(PlacedLabel {
+                x,
+                x_px,
+                left_px,
+                width,
+                row,
+                text,
+            });
         }
-        let mut label_end_px = i32::MIN;
-        for (x, labels) in groups {
-            let label = labels.join(", ");
-            let x_px = chart.backend_coord(&(x, y_range.end)).0;
-            let (label_width, _) = chart.plotting_area().estimate_text_size(&label, &font)?;
-            if x_px > label_end_px {
-                // A white backing keeps the label legible over grid lines.
-                let backing = Rectangle::new(
-                    [(2, 1), (label_width as i32 + 5, layout.marker as i32 + 4)],
-                    WHITE.mix(0.85).filled(),
-                );
-                chart.draw_series([EmptyElement::at((x, y_range.end))
-                    + backing
-                    + Text::new(label, (3, 2), font.clone())])?;
-                label_end_px = x_px + label_width as i32 + 6;
-            }
+        Ok(placed)
+    }
+
+    /// Horizontal dashed lines, labelled at the right end above the line.
+    fn draw_levels<DB: DrawingBackend>(
+        &self,
+        chart: &mut ChartContext<
+            DB,
+            Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+        >,
+        x_range: &std::ops::Range<f64>,
+        levels: &[Level],
+        layout: &Layout,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let colour = RGBColor(170, 0, 0);
+        let font = ("sans-serif", layout.marker).into_font().color(&colour);
+        for level in levels.iter().filter(|level| level.y.is_finite()) {
+            chart.draw_series(DashedLineSeries::new(
+                [(x_range.start, level.y), (x_range.end, level.y)],
+                10,
+                4,
+                colour.stroke_width(1).into(),
+            ))?;
+            let (width, _) = chart.plotting_area().estimate_text_size(&level.label, &font)?;
+            let backing = Rectangle::new(
+                [(-(width as i32) - 6, -(layout.marker as i32) - 4), (-2, -1)],
+                WHITE.mix(0.85).filled(),
+            );
+            chart.draw_series([EmptyElement::at((x_range.end, level.y))
+                + backing
+                + Text::new(
+                    level.label.clone(),
+                    (-4, -2),
+                    font.pos(Pos::new(HPos::Right, VPos::Bottom)),
+                )])?;
         }
         Ok(())
     }
 
+    /// Grey bands over the windows in which no series has a value, each
+    /// labelled (vertically when narrow) with `label`.
+    fn draw_gaps<DB: DrawingBackend>(
+        &self,
+        chart: &mut ChartContext<
+            DB,
+            Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+        >,
+        y_range: &std::ops::Range<f64>,
+        label: &str,
+        layout: &Layout,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let font = ("sans-serif", layout.marker)
+            .into_font()
+            .color(&RGBColor(90, 90, 90));
+        for (start, end) in self.gaps() {
+            chart.draw_series([Rectangle::new(
+                [(start, y_range.start), (end, y_range.end)],
+                RGBColor(120, 120, 120).mix(0.12).filled(),
+            )])?;
+            let middle = (start + end) / 2.0;
+            let height = (y_range.start + y_range.end) / 2.0;
+            let width_px = chart.backend_coord(&(end, height)).0 - chart.backend_coord(&(start, height)).0;
+            let (text_width, _) = chart.plotting_area().estimate_text_size(label, &font)?;
+            let font = if (text_width as i32) < width_px - 4 {
+                font.clone()
+            } else {
+                font.transform(FontTransform::Rotate270)
+            };
+            chart.draw_series([Text::new(
+                label.to_owned(),
+                (middle, height),
+                font.pos(Pos::new(HPos::Center, VPos::Center)),
+            )])?;
+        }
+        Ok(())
+    }
+
+    /// Whether some windows have no value in any series (`gaps`).
+    pub fn gaps_exist(&self) -> bool {
+        !self.gaps().is_empty()
+    }
+
+    /// The spans of x, from the window before to the window after, over
+    /// which every series has points but none a finite value.
+    fn gaps(&self) -> Vec<(f64, f64)> {
+        let Some(first) = self.series.first() else {
+            return Vec::new();
+        };
+        let finite = |index: usize| {
+            self.series
+                .iter()
+                .any(|s| s.points.get(index).is_some_and(|(_, y)| y.is_finite()))
+        };
+        let mut spans = Vec::new();
+        let mut start: Option<usize> = None;
+        for index in 0..first.points.len() {
+            match (finite(index), start) {
+                (false, None) => start = Some(index),
+                (true, Some(from)) => {
+                    let left = if from == 0 {
+                        first.points[0].0
+                    } else {
+                        first.points[from - 1].0
+                    };
+                    spans.push((left, first.points[index].0));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let (Some(from), Some(last)) = (start, first.points.last()) {
+            let left = if from == 0 {
+                first.points[0].0
+            } else {
+                first.points[from - 1].0
+            };
+            spans.push((left, last.0));
+        }
+        spans.retain(|(a, b)| a.is_finite() && b.is_finite() && b > a);
+        spans
+    }
+
     /// The chart as an SVG document.
     pub fn svg(&self) -> Result<String, ChartError> {
-        svg_of(&self.title, (WIDTH, HEIGHT), |root| self.draw_on(&root, &FULL))
+        self.annotated_svg(&Annotations::default())
+    }
+
+    /// The chart with reference lines and marked gaps, as an SVG document.
+    pub fn annotated_svg(&self, notes: &Annotations) -> Result<String, ChartError> {
+        svg_of(&self.title, (WIDTH, HEIGHT), |root| {
+            self.draw_on(&root, &FULL, notes)
+        })
+    }
+
+    /// The chart with reference lines and marked gaps, as a PNG image.
+    pub fn annotated_png(&self, notes: &Annotations) -> Result<Vec<u8>, ChartError> {
+        png_of(&self.title, (WIDTH, HEIGHT), |root| {
+            self.draw_on(&root, &FULL, notes)
+        })
     }
 
     /// The chart as a PNG image.
     pub fn png(&self) -> Result<Vec<u8>, ChartError> {
-        png_of(&self.title, (WIDTH, HEIGHT), |root| self.draw_on(&root, &FULL))
+        self.annotated_png(&Annotations::default())
+    }
+}
+
+/// A marker label's place: its line's x (data and pixels), its left edge in
+/// pixels, its width and its row (0 at the top).
+struct PlacedLabel {
+    x: f64,
+    x_px: i32,
+    left_px: i32,
+    width: u32,
+    row: usize,
+    text: String,
+}
+
+/// The dash (length, gap in pixels) of the series at `index`: the first is
+/// solid, the others dashed, each differently.
+fn dash(index: usize) -> Option<(u32, u32)> {
+    match index % 4 {
+        0 => None,
+        1 => Some((10, 5)),
+        2 => Some((3, 4)),
+        _ => Some((14, 4)),
     }
 }
 
@@ -438,7 +715,7 @@ impl SmallMultiples {
             .titled(&self.title, ("sans-serif", FULL.title, FontStyle::Bold))
             .map_err(|e| chart_error(&self.title, e))?;
         for (panel, area) in self.panels.iter().zip(body.split_evenly(self.grid())) {
-            panel.draw_on(&area, &PANEL)?;
+            panel.draw_on(&area, &PANEL, &Annotations::default())?;
         }
         Ok(())
     }
@@ -455,7 +732,7 @@ impl SmallMultiples {
 impl Figure {
     pub fn title(&self) -> &str {
         match self {
-            Figure::Line(chart) => &chart.title,
+            Figure::Line(chart) | Figure::Annotated(chart, _) => &chart.title,
             Figure::Panels(panels) => &panels.title,
         }
     }
@@ -463,6 +740,7 @@ impl Figure {
     pub fn svg(&self) -> Result<String, ChartError> {
         match self {
             Figure::Line(chart) => chart.svg(),
+            Figure::Annotated(chart, notes) => chart.annotated_svg(notes),
             Figure::Panels(panels) => panels.svg(),
         }
     }
@@ -470,12 +748,36 @@ impl Figure {
     pub fn png(&self) -> Result<Vec<u8>, ChartError> {
         match self {
             Figure::Line(chart) => chart.png(),
+            Figure::Annotated(chart, notes) => chart.annotated_png(notes),
             Figure::Panels(panels) => panels.png(),
         }
     }
 }
 
-fn svg_of(
+/// The family name the bundled font is known by in the SVGs.
+pub const FONT_FAMILY: &str = "Noto Sans";
+
+/// resvg's options: a font database holding only the bundled Noto Sans
+/// (regular and bold), which also answers for the generic families.
+fn resvg_options() -> &'static resvg::usvg::Options<'static> {
+    static OPTIONS: OnceLock<resvg::usvg::Options<'static>> = OnceLock::new();
+    OPTIONS.get_or_init(|| {
+        let mut fonts = resvg::usvg::fontdb::Database::new();
+        fonts.load_font_data(notosans::REGULAR_TTF.to_vec());
+        fonts.load_font_data(notosans::BOLD_TTF.to_vec());
+        fonts.set_sans_serif_family(FONT_FAMILY);
+        fonts.set_serif_family(FONT_FAMILY);
+        fonts.set_monospace_family(FONT_FAMILY);
+        resvg::usvg::Options {
+            font_family: FONT_FAMILY.to_owned(),
+            fontdb: Arc::new(fonts),
+            ..resvg::usvg::Options::default()
+        }
+    })
+}
+
+/// plotters' SVG of a figure, text in the generic `sans-serif` family.
+fn plotters_svg(
     title: &str,
     size: (u32, u32),
     draw: impl FnOnce(DrawingArea<SVGBackend, Shift>) -> Result<(), ChartError>,
@@ -491,20 +793,74 @@ fn svg_of(
     Ok(text)
 }
 
+fn parse(title: &str, svg: &str) -> Result<resvg::usvg::Tree, ChartError> {
+    resvg::usvg::Tree::from_str(svg, resvg_options()).map_err(|e| chart_error(title, e))
+}
+
+/// The SVG written out: the drawing with text as Noto Sans outlines, then
+/// plotters' `<text>` elements again, transparent and naming the bundled
+/// family, so the words stay searchable without changing how they look.
+fn svg_of(
+    title: &str,
+    size: (u32, u32),
+    draw: impl FnOnce(DrawingArea<SVGBackend, Shift>) -> Result<(), ChartError>,
+) -> Result<String, ChartError> {
+    let source = plotters_svg(title, size, draw)?;
+    let tree = parse(title, &source)?;
+    let options = resvg::usvg::WriteOptions {
+        coordinates_precision: 2,
+        transforms_precision: 4,
+        indent: resvg::usvg::Indent::None,
+        attributes_indent: resvg::usvg::Indent::None,
+        ..resvg::usvg::WriteOptions::default()
+    };
+    let mut outlined = tree.to_string(&options);
+    let mut texts = String::new();
+    let mut rest = source.as_str();
+    while let Some(start) = rest.find("<text") {
+        let Some(length) = rest[start..].find("</text>") else {
+            break;
+        };
+        let end = start + length + "</text>".len();
+        texts.push_str(&rest[start..end].replace(
+            "font-family=\"sans-serif\"",
+            &format!("font-family=\"{FONT_FAMILY}\""),
+        ));
+        texts.push('\n');
+        rest = &rest[end..];
+    }
+    let Some(close) = outlined.rfind("</svg>") else {
+        return Err(chart_error(title, "resvg wrote no closing </svg>"));
+    };
+    outlined.truncate(close);
+    outlined.push_str("\n<g fill-opacity=\"0\">\n");
+    outlined.push_str(&texts);
+    outlined.push_str("</g>\n</svg>\n");
+    Ok(outlined)
+}
+
+/// The PNG: plotters' SVG rasterised by resvg with the bundled font.
 fn png_of(
     title: &str,
     (width, height): (u32, u32),
-    draw: impl FnOnce(DrawingArea<GlyphPlacement<BitMapBackend>, Shift>) -> Result<(), ChartError>,
+    draw: impl FnOnce(DrawingArea<SVGBackend, Shift>) -> Result<(), ChartError>,
 ) -> Result<Vec<u8>, ChartError> {
-    register_fonts();
-    let mut pixels = vec![0u8; (width * height * 3) as usize];
-    {
-        let bitmap = BitMapBackend::with_buffer(&mut pixels, (width, height));
-        let root = GlyphPlacement::new(bitmap).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| chart_error(title, e))?;
-        draw(root.clone())?;
-        root.present().map_err(|e| chart_error(title, e))?;
-    }
+    let source = plotters_svg(title, (width, height), draw)?;
+    let tree = parse(title, &source)?;
+    let mut pixmap =
+        resvg::tiny_skia::Pixmap::new(width, height).ok_or_else(|| chart_error(title, "empty image size"))?;
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::identity(),
+        &mut pixmap.as_mut(),
+    );
+    // The background is opaque white, so dropping alpha loses nothing.
+    let pixels: Vec<u8> = pixmap
+        .data()
+        .chunks_exact(4)
+        .flat_map(|rgba| [rgba[0], rgba[1], rgba[2]])
+        .collect();
     let mut encoded = Vec::new();
     let mut encoder = png::Encoder::new(&mut encoded, width, height);
     encoder.set_color(png::ColorType::Rgb);
@@ -591,6 +947,70 @@ mod tests {
             .count()
     }
 
+    /// The bottom ink row of each glyph of a line of text drawn in the
+    /// title band (rows `0..band`) of an RGB image: glyphs are the runs of
+    /// columns with ink, ink a pixel darker than mid-grey.
+    fn glyph_bottoms(width: u32, pixels: &[u8], band: u32) -> Vec<u32> {
+        let ink = |x: u32, y: u32| {
+            let i = ((y * width + x) * 3) as usize;
+            pixels[i..i + 3].iter().all(|&c| c < 128)
+        };
+        let mut bottoms = Vec::new();
+        let mut current: Option<u32> = None;
+        for x in 0..width {
+            let column = (0..band).filter(|&y| ink(x, y)).max();
+            match (column, current) {
+                (Some(y), Some(bottom)) => current = Some(bottom.max(y)),
+                (Some(y), None) => current = Some(y),
+                (None, Some(bottom)) => {
+                    bottoms.push(bottom);
+                    current = None;
+                }
+                (None, None) => {}
+            }
+        }
+        bottoms.extend(current);
+        bottoms
+    }
+
+    /// The glyphs "b", "d", "h" (ascenders, the letters plotters' own PNG
+    /// text put a pixel low) and "o" sit on one baseline, in the PNG and in
+    /// the SVG as written (rendered here with resvg and the bundled font).
+    #[test]
+    fn letters_share_the_baseline_in_png_and_svg() {
+        let chart = LineChart {
+            title: "b d h o".into(),
+            ..sample()
+        };
+        let (width, height, pixels) = decode(chart.png().unwrap());
+        assert_eq!((width, height), (WIDTH, HEIGHT));
+        let bottoms = glyph_bottoms(width, &pixels, 40);
+        assert_eq!(bottoms.len(), 4, "four glyphs in the title band: {bottoms:?}");
+        assert!(
+            bottoms.iter().all(|&b| b == bottoms[0]),
+            "PNG baselines differ: {bottoms:?}"
+        );
+
+        let svg = chart.svg().unwrap();
+        assert!(!svg.contains("sans-serif"), "the SVG asks for a generic font");
+        assert!(svg.contains(&format!("font-family=\"{FONT_FAMILY}\"")));
+        let tree = resvg::usvg::Tree::from_str(&svg, resvg_options()).unwrap();
+        let mut pixmap = resvg::tiny_skia::Pixmap::new(WIDTH, HEIGHT).unwrap();
+        pixmap.fill(resvg::tiny_skia::Color::WHITE);
+        resvg::render(
+            &tree,
+            resvg::tiny_skia::Transform::identity(),
+            &mut pixmap.as_mut(),
+        );
+        let rgb: Vec<u8> = pixmap
+            .data()
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        let svg_bottoms = glyph_bottoms(WIDTH, &rgb, 40);
+        assert_eq!(svg_bottoms, bottoms, "the SVG's glyphs sit where the PNG's do");
+    }
+
     #[test]
     fn svg_has_the_texts() {
         let svg = sample().svg().unwrap();
@@ -646,7 +1066,7 @@ mod tests {
             markers: vec![],
             ..sample()
         };
-        let (_, y_range) = chart.ranges();
+        let (_, y_range) = chart.ranges(&[], 0.0);
         assert!(
             y_range.end >= 1.0 && y_range.start < 0.0 && y_range.start > -0.02,
             "{y_range:?}"
@@ -654,30 +1074,46 @@ mod tests {
     }
 
     #[test]
-    fn colliding_marker_labels_are_thinned_and_shared_ones_merged() {
+    fn colliding_marker_labels_are_stacked_and_shared_ones_merged() {
         let mut chart = sample();
+        let marker = |x: f64, label: &str| Marker {
+            x,
+            label: label.into(),
+        };
         chart.markers = vec![
-            Marker {
-                x: 20.0,
-                label: "kill web-1".into(),
-            },
-            Marker {
-                x: 20.0,
-                label: "kill web-2".into(),
-            },
-            Marker {
-                x: 20.2,
-                label: "hidden label".into(),
-            },
-            Marker {
-                x: 45.0,
-                label: "restore".into(),
-            },
+            marker(20.0, "kill web-1"),
+            marker(20.0, "kill web-2"),
+            marker(20.2, "crowded label"),
+            marker(45.0, "restore"),
+            marker(49.0, "recovered at the very end"),
         ];
         let svg = chart.svg().unwrap();
-        assert!(svg.contains("kill web-1, kill web-2"));
-        assert!(!svg.contains("hidden label"));
-        assert!(svg.contains("restore"));
+        // The transparent text layer gives each label's position.
+        let document = roxmltree::Document::parse(&svg).unwrap();
+        let at = |label: &str| -> (f64, f64) {
+            let node = document
+                .descendants()
+                .find(|n| n.has_tag_name("text") && n.text().is_some_and(|t| t.trim() == label))
+                .unwrap_or_else(|| panic!("no label `{label}`"));
+            let number = |name: &str| node.attribute(name).unwrap().parse::<f64>().unwrap();
+            (number("x"), number("y"))
+        };
+        let merged = at("kill web-1, kill web-2");
+        let crowded = at("crowded label");
+        assert!(
+            crowded.1 > merged.1,
+            "a crowded label goes in a lower row: {merged:?} {crowded:?}"
+        );
+        assert_eq!(
+            at("restore").1,
+            merged.1,
+            "a label with room stays in the top row"
+        );
+        // A label at the right edge is drawn left of its line, inside: it
+        // starts about its own width (~115 px) left of the plot's right
+        // edge (~944 px), not just right of the line.
+        let (x, _) = at("recovered at the very end");
+        assert!(x + 100.0 < WIDTH as f64, "the last label starts at {x}");
     }
 
     #[test]

@@ -190,23 +190,25 @@ const STYLE: &str = "
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, 'Segoe UI', 'Noto Sans', sans-serif; color: var(--ink); background: #f6f7f9; }
 header, main, footer { max-width: 1080px; margin: 0 auto; padding: 0 24px; }
-header { padding-top: 24px; }
+header { padding-top: 16px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
-h2 { font-size: 20px; margin: 0 0 12px; }
+h2 { font-size: 20px; margin: 0 0 8px; }
 .sub { color: var(--muted); margin: 0; }
 nav { margin: 12px 0 0; display: flex; flex-wrap: wrap; gap: 4px 16px; }
 nav a { color: #0060a0; text-decoration: none; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px; margin: 16px 0; overflow-x: auto; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 20px; margin: 12px 0; overflow-x: auto; }
 table { border-collapse: collapse; margin: 8px 0 12px; font-variant-numeric: tabular-nums; }
 th, td { padding: 4px 12px 4px 0; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { font-weight: 600; color: var(--muted); }
 td.num { text-align: right; }
 td.pass { color: var(--pass); font-weight: 600; }
 td.fail, p.fail { color: var(--fail); font-weight: 600; }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 14px; min-width: 140px; }
-.card .value { font-size: 22px; font-weight: 600; }
-.card .label { color: var(--muted); font-size: 13px; }
+.cards { display: flex; flex-wrap: wrap; gap: 8px; }
+.card { border: 1px solid var(--line); border-radius: 6px; padding: 4px 8px; }
+.card .value { font-size: 20px; font-weight: 600; }
+.card .label { color: var(--muted); font-size: 12px; line-height: 1.3; }
+#summary p, #slo p { margin: 6px 0; }
+#slo-table, #drills-table { font-size: 14px; line-height: 1.35; }
 .bar { display: inline-block; height: 10px; background: #0072b2; vertical-align: middle; }
 .bar.hot { background: #d55e00; }
 figure { margin: 0 0 24px; }

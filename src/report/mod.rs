@@ -15,7 +15,6 @@ pub mod bottleneck;
 pub mod chart;
 pub mod compare;
 pub mod compare_page;
-mod glyphs;
 pub mod graph;
 pub mod html;
 pub mod out_dir;

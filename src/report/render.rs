@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use super::chart::ChartError;
 use super::out_dir::OutDir;
-use super::run_charts::{NamedFigure, run_charts};
+use super::run_charts::{NamedFigure, annotate, run_charts};
 use super::run_data::{ReadError, RunData};
 use super::run_page::RunPage;
 use crate::results::slo::{Slo, Verdict};
@@ -78,7 +78,11 @@ pub fn render_run(out: &OutDir, options: &RenderOptions) -> Result<Rendered, Ren
 /// Renders the charts and the report of a run read from `out`.
 pub fn render_data(out: &OutDir, data: &RunData, options: &RenderOptions) -> Result<Rendered, RenderError> {
     clear_rendered(out)?;
-    let figures = write_figures(out, run_charts(data))?;
+    let timeout_s = options
+        .scenario
+        .and_then(|scenario| scenario.workload.timeout)
+        .map(|timeout| timeout.as_secs_f64());
+    let figures = write_figures(out, annotate(run_charts(data), options.slos, timeout_s))?;
     let verdicts: Vec<Verdict> = options
         .slos
         .iter()

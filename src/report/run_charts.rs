@@ -9,9 +9,10 @@
 //! with more lines than one plot can show becomes small multiples, one panel
 //! per scope. Events (`events.csv`) become markers on every chart.
 
-use super::chart::{Figure, LineChart, Marker, Series, SmallMultiples};
+use super::chart::{Annotations, Figure, Level, LineChart, Marker, Series, SmallMultiples, tick_label};
 use super::run_data::{EventRow, RunData, SeriesData};
 use crate::metrics::catalog as metric;
+use crate::scenario::slo::Slo;
 
 /// Lines drawn on one plot before a family splits into panels.
 pub const MAX_LINES: usize = 6;
@@ -983,6 +984,26 @@ fn other_metrics(
             metrics.push(&series.metric);
         }
     }
+    // A metric whose every value is the same number (all zero: nothing of
+    // the kind happened; or constant) gets no panel, only a word in the
+    // caption.
+    let mut constant: Vec<String> = Vec::new();
+    metrics.retain(|metric| {
+        let mut values = unclaimed
+            .iter()
+            .filter(|s| s.metric == *metric)
+            .flat_map(|s| s.points.iter().map(|point| point.1))
+            .filter(|y| y.is_finite());
+        let Some(first) = values.next() else {
+            return true;
+        };
+        if values.all(|y| y == first) {
+            constant.push(format!("{metric} ({})", tick_label(first)));
+            false
+        } else {
+            true
+        }
+    });
     let panels: Vec<LineChart> = metrics
         .iter()
         .flat_map(|metric| {
@@ -1029,12 +1050,76 @@ fn other_metrics(
                 .collect::<Vec<_>>()
         })
         .collect();
-    paginate(
-        "other_metrics",
-        "Other metrics",
-        "Every other measured series, one panel per metric and a line per component.",
-        panels,
-    )
+    let mut caption =
+        "Every other measured series, one panel per metric and a line per component.".to_owned();
+    if !constant.is_empty() {
+        caption.push_str(&format!(
+            " Left out because every value is the same (shown in brackets): {}.",
+            constant.join(", ")
+        ));
+    }
+    paginate("other_metrics", "Other metrics", &caption, panels)
+}
+
+/// Adds to the latency chart a dashed line at each latency SLO's threshold,
+/// one at the client timeout when latencies reach it (a plateau there is
+/// requests timing out), and grey bands over windows in which no request
+/// completed (no latency to draw).
+pub fn annotate(figures: Vec<NamedFigure>, slos: &[Slo], timeout_s: Option<f64>) -> Vec<NamedFigure> {
+    figures
+        .into_iter()
+        .map(|mut named| {
+            let Figure::Line(chart) = &named.figure else {
+                return named;
+            };
+            if named.name != "latency" {
+                return named;
+            }
+            let mut notes = Annotations {
+                gap_label: Some("no request completed".to_owned()),
+                ..Annotations::default()
+            };
+            for slo in slos {
+                if slo.scope == "overall" && slo.metric.starts_with("latency_") && slo.metric.ends_with("_ms") {
+                    notes.levels.push(Level {
+                        y: slo.threshold,
+                        label: format!("SLO {}", slo.text),
+                    });
+                }
+            }
+            let highest = chart
+                .series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.1))
+                .filter(|y| y.is_finite())
+                .fold(f64::MIN, f64::max);
+            if let Some(timeout_ms) = timeout_s.map(|s| s * 1000.0)
+                && highest >= 0.9 * timeout_ms
+            {
+                notes.levels.push(Level {
+                    y: timeout_ms,
+                    label: format!("client timeout {}", seconds_text(timeout_ms / 1000.0)),
+                });
+            }
+            let gaps = chart.gaps_exist();
+            if !notes.levels.is_empty() {
+                named.caption.push_str(
+                    " Dashed red lines: the latency objectives and, when latencies reach it, the client timeout \
+                     (a plateau there is requests giving up).",
+                );
+            }
+            if gaps {
+                named
+                    .caption
+                    .push_str(" Grey bands: windows in which no request completed, so there is no latency.");
+            }
+            if notes.levels.is_empty() && !gaps {
+                return named;
+            }
+            named.figure = Figure::Annotated(chart.clone(), notes);
+            named
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -1205,7 +1290,7 @@ mod tests {
             .iter()
             .flat_map(|figure| match &figure.figure {
                 Figure::Panels(panels) => panels.panels.iter().collect::<Vec<_>>(),
-                Figure::Line(_) => Vec::new(),
+                Figure::Line(_) | Figure::Annotated(..) => Vec::new(),
             })
             .collect();
         assert_eq!(panels.len(), MAX_PAGES * MAX_PANELS);
@@ -1252,6 +1337,51 @@ mod tests {
         assert_eq!(last.title, "the other 17 classes (max)");
         let legend: Vec<&str> = last.series.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(legend, ["p50 (max)", "p95 (max)", "p99 (max)"]);
+    }
+
+    #[test]
+    fn constant_other_metrics_are_left_out_and_named() {
+        let mut run = data(&[("q", "odd_count"), ("q", "never_count"), ("r", "never_count")]);
+        for series in run.series.iter_mut().filter(|s| s.metric == "never_count") {
+            series.points = vec![(10.0, 0.0), (20.0, 0.0)];
+        }
+        let figures = run_charts(&run);
+        let Figure::Panels(other) = &figures[0].figure else {
+            panic!()
+        };
+        let titles: Vec<&str> = other.panels.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles, ["odd_count"]);
+        assert!(
+            figures[0]
+                .caption
+                .contains("every value is the same (shown in brackets): never_count (0).")
+        );
+    }
+
+    #[test]
+    fn the_latency_chart_gets_slo_and_timeout_lines_and_marked_gaps() {
+        let mut run = data(&[("overall", "latency_p50_ms"), ("overall", "latency_p99_ms")]);
+        for series in &mut run.series {
+            series.points = vec![(1.0, 50.0), (2.0, f64::NAN), (3.0, f64::NAN), (4.0, 1990.0)];
+        }
+        let slos = [
+            crate::results::slo::parse("p99<200ms").unwrap(),
+            crate::results::slo::parse("errors<1%").unwrap(),
+        ];
+        let figures = annotate(run_charts(&run), &slos, Some(2.0));
+        let Figure::Annotated(_, notes) = &figures[0].figure else {
+            panic!("{:?}", figures[0].figure)
+        };
+        let levels: Vec<(f64, &str)> = notes.levels.iter().map(|l| (l.y, l.label.as_str())).collect();
+        assert_eq!(levels, [(200.0, "SLO p99<200ms"), (2000.0, "client timeout 2 s")]);
+        assert_eq!(notes.gap_label.as_deref(), Some("no request completed"));
+        assert!(figures[0].caption.contains("no request completed"));
+        // Far from the timeout and without objectives, nothing is added.
+        for series in &mut run.series {
+            series.points = vec![(1.0, 50.0), (2.0, 60.0)];
+        }
+        let figures = annotate(run_charts(&run), &[], Some(2.0));
+        assert!(matches!(figures[0].figure, Figure::Line(_)));
     }
 
     #[test]

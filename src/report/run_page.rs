@@ -38,9 +38,12 @@ impl RunPage<'_> {
     pub fn html(&self) -> String {
         let name = self.scenario.map_or("capsim run".to_owned(), |s| s.name.clone());
         let body = [
+            // The answer first, inside the first screen (900 px): headline
+            // numbers with headroom and the bottleneck, the verdicts with
+            // their margins, then each fault's detection, RTO and RPO.
             section("summary", "Summary", &self.summary_cards()),
-            self.drills(),
             section("slo", "SLO verdicts", &self.slo_verdicts()),
+            self.drills(),
             section("bottleneck", "Bottleneck", &self.bottleneck()),
             section("metrics", "Key metrics", &self.key_metrics()),
             section("charts", "Charts", &self.charts()),
@@ -80,7 +83,7 @@ impl RunPage<'_> {
         };
         let _ = writeln!(
             header,
-            "<nav><a href=\"#summary\">Summary</a>{drills}<a href=\"#slo\">SLOs</a><a href=\"#bottleneck\">Bottleneck</a>\
+            "<nav><a href=\"#summary\">Summary</a><a href=\"#slo\">SLOs</a>{drills}<a href=\"#bottleneck\">Bottleneck</a>\
              <a href=\"#metrics\">Metrics</a><a href=\"#charts\">Charts</a><a href=\"#events\">Events</a>\
              <a href=\"#topology\">Topology</a></nav>",
         );
@@ -131,6 +134,14 @@ impl RunPage<'_> {
                 "<p id=\"headroom\"><strong>Headroom:</strong> {} <span class=\"sub\">(the utilization law from \
                  the hottest node, not a mean over nodes: latency SLOs may be missed before)</span></p>",
                 escape(&headroom.describe())
+            );
+            let _ = writeln!(
+                html,
+                "<p id=\"bottleneck-node\"><strong>Bottleneck:</strong> {}, its {} {:.1}% busy \
+                 <span class=\"sub\">(the hottest node; <a href=\"#bottleneck\">details below</a>)</span></p>",
+                escape(&headroom.busiest.station),
+                headroom.resource,
+                100.0 * headroom.busiest.utilization
             );
         }
         if let Some(stall) = self.stall() {
@@ -184,9 +195,10 @@ impl RunPage<'_> {
                     (false, Some(_), Some(reason)) => (format!("missed: {reason}"), "fail"),
                     (false, Some(_), None) => ("missed".to_owned(), "fail"),
                 };
+                // The metric measured is named in the objective and again
+                // in `why`: no column of its own, so a row fits one line.
                 vec![
                     text(&verdict.slo.text),
-                    text(format!("{}/{}", verdict.slo.scope, verdict.slo.metric)),
                     // The threshold as given, in the metric's unit.
                     text(format!("{} {}", verdict.slo.op.symbol(), verdict.slo.threshold)),
                     verdict.measured.map_or(text(""), num),
@@ -201,7 +213,7 @@ impl RunPage<'_> {
             self.verdicts.len(),
             table(
                 "slo-table",
-                &["objective", "metric", "threshold", "measured", "verdict", "why"],
+                &["objective", "threshold", "measured", "verdict", "why"],
                 rows
             )
         )

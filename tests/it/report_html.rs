@@ -205,3 +205,117 @@ fn a_report_without_slos_says_so() {
         assert!(!page.contains(reference), "report.html contains `{reference}`");
     }
 }
+
+/// The bottom edge, in CSS pixels from the top of the page, of each element
+/// with one of `ids`, as Chromium lays out `page` in a 1280×900 window.
+/// The report itself runs no script (its content security policy forbids
+/// it), so a copy without that policy gets a short script that writes the
+/// positions into the DOM, which `--dump-dom` then shows.
+fn bottoms(browser: &Path, page: &Path, ids: &[&str]) -> Vec<(String, Option<f64>)> {
+    let html = fs::read_to_string(page).unwrap();
+    let policy = format!(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">",
+        html::CSP
+    );
+    assert!(
+        html.contains(&policy),
+        "the report has its content security policy"
+    );
+    let list = ids
+        .iter()
+        .map(|id| format!("\"{id}\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let script = format!(
+        "<script>const r=[];for(const id of [{list}]){{const e=document.getElementById(id);\
+         r.push(id+\"=\"+(e?e.getBoundingClientRect().bottom:\"none\"));}}\
+         document.body.setAttribute(\"data-bottoms\",r.join(\" \"));</script></body>"
+    );
+    let measured = page.with_file_name("measure.html");
+    fs::write(&measured, html.replace(&policy, "").replace("</body>", &script)).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let mut dump = Command::new(browser);
+    dump.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--hide-scrollbars",
+        "--window-size=1280,900",
+        "--dump-dom",
+    ]);
+    dump.arg(format!("--user-data-dir={}", profile.path().display()));
+    dump.arg(format!("file://{}", measured.canonicalize().unwrap().display()));
+    let (ok, dom, stderr) = run_with_limit(dump, Duration::from_secs(120));
+    assert!(ok, "chromium --dump-dom failed:\n{stderr}");
+    let start = dom.find("data-bottoms=\"").expect("the script ran") + "data-bottoms=\"".len();
+    let end = start + dom[start..].find('"').unwrap();
+    dom[start..end]
+        .split(' ')
+        .map(|pair| {
+            let (id, value) = pair.split_once('=').unwrap();
+            (id.to_owned(), value.parse::<f64>().ok())
+        })
+        .collect()
+}
+
+/// The answer is on the first screen: in report.html of a drill with
+/// objectives, at 1280×900, the SLO verdicts, headroom, the bottleneck and
+/// the drill's RTO all end above 900 px. The screenshot of that screen is
+/// kept as `target/report-first-screen.png` for a person to look at.
+#[test]
+fn the_first_screen_answers_verdicts_headroom_bottleneck_and_rto() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    capsim()
+        .args(["run", "scenarios/drill-primary-database.toml", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let report = out.join("report.html");
+    let page = fs::read_to_string(&report).unwrap();
+    assert!(page.contains("objectives met."), "the drill has objectives");
+    assert!(
+        page.contains("<th>RTO (s)</th>"),
+        "the drills table gives the RTO"
+    );
+    let ids = ["slo-table", "headroom", "bottleneck-node", "drills-table"];
+    for (id, bottom) in bottoms(&browser, &report, &ids) {
+        let bottom = bottom.unwrap_or_else(|| panic!("no #{id} in the report"));
+        assert!(
+            bottom > 0.0 && bottom <= 900.0,
+            "#{id} ends at {bottom} px, below the first screen"
+        );
+    }
+
+    let screenshot = dir.path().join("first-screen.png");
+    let profile = tempfile::tempdir().unwrap();
+    let mut shot = Command::new(&browser);
+    shot.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--hide-scrollbars",
+        "--window-size=1280,900",
+    ]);
+    shot.arg(format!("--user-data-dir={}", profile.path().display()));
+    shot.arg(format!("--screenshot={}", screenshot.display()));
+    shot.arg(format!("file://{}", report.canonicalize().unwrap().display()));
+    let (ok, _, stderr) = run_with_limit(shot, Duration::from_secs(120));
+    assert!(
+        ok && screenshot.is_file(),
+        "chromium --screenshot failed:\n{stderr}"
+    );
+    let (width, height, _, _) = support::decode_png(&screenshot);
+    assert_eq!((width, height), (1280, 900));
+    let (ink, _) = support::png_ink(&screenshot, [0, 0, 0]);
+    assert!(
+        ink > 20_000,
+        "the first screen is nearly blank ({ink} non-white pixels)"
+    );
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or(support::root().join("target"), PathBuf::from);
+    fs::create_dir_all(&target).unwrap();
+    fs::copy(&screenshot, target.join("report-first-screen.png")).unwrap();
+}
