@@ -29,6 +29,7 @@ mod geo;
 mod geo_compile;
 mod geo_data;
 mod geo_observe;
+mod host;
 mod ids;
 mod instance;
 mod keys;
@@ -376,6 +377,8 @@ pub struct Model {
     stations: IdVec<StationId, Station>,
     groups: Vec<Group>,
     instances: IdVec<InstanceId, Instance>,
+    /// Hosts' shared core stations (`[host.*]`).
+    hosts: IdVec<crate::scenario::ids::HostId, host::Host>,
     /// Per instance: what it is (a service, a database node, a cache node).
     roles: IdVec<InstanceId, Role>,
     keyspaces: IdVec<KeyspaceId, KeySampler>,

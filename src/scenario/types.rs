@@ -53,6 +53,9 @@ pub struct Scenario {
     pub queues: IdVec<QueueId, Queue>,
     /// `[slo]`: the objectives a run is judged by.
     pub slo: Slos,
+    /// `[host.*]` and the components placed on them (empty: every
+    /// component on machines of its own).
+    pub hosts: super::host::Hosts,
 }
 
 impl std::ops::Deref for Scenario {
