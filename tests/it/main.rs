@@ -30,6 +30,7 @@ mod hardening_files;
 mod hardening_results;
 mod hardening_runtime;
 mod headroom;
+mod host_cores;
 mod interrupt;
 mod layers;
 mod metrics_catalog;
