@@ -32,7 +32,7 @@ WRITE_SHARE=0.1    # share of requests that write
 CAL_RATE=40        # the low-load calibration rate, requests/s
 CONNECTIONS=256    # the load generator's connections
 NGINX_PORT=18080; APP_PORT0=18081; REDIS_PORT=16379; PG_PORT=15432
-REDIS_MAXMEMORY=24mb   # the data; client buffers have their own cap (maxmemory-clients)
+REDIS_MAXMEMORY=4mb    # about 10 000 items: the cache holds a fraction of the keyspace
 
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -60,11 +60,12 @@ fi
 # --- services on loopback --------------------------------------------------
 PIDS=()
 cleanup() {
-    set +e
-    [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-    [ -f "$WORK/redis.pid" ] && kill "$(cat "$WORK/redis.pid")" 2>/dev/null
-    [ -d "$WORK/pg" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1
+    if [ -f "$WORK/nginx.pid" ]; then kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; fi
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    if [ -f "$WORK/redis.pid" ]; then kill "$(cat "$WORK/redis.pid")" 2>/dev/null || true; fi
+    if [ -d "$WORK/pg" ]; then
+        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true
+    fi
 }
 trap cleanup EXIT
 cleanup
@@ -82,7 +83,7 @@ shared_buffers = 128MB
 fsync = off
 synchronous_commit = off
 CONF
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w start >/dev/null
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pgsock/server.log" -w start >/dev/null
 psql() { "$PGBIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" "$@"; }
 psql -U postgres -c "CREATE ROLE capsim LOGIN" -c "CREATE DATABASE capsim OWNER capsim"
 psql -U capsim capsim -c "CREATE TABLE items (id int PRIMARY KEY, value text NOT NULL, version int NOT NULL DEFAULT 0)" \
@@ -196,10 +197,11 @@ measure() {
 echo "label,offered_rate,duration_s,sent,completed,errors,throughput,mean_ms,p50_ms,p99_ms,loadgen_cpu_s,probe_us,hit_ratio,stack_cpu_s,redis_keys,loadavg" > "$WORK/measured.csv"
 
 # --- calibrate at low load -------------------------------------------------
-log "warming the cache, then the low-load run at $CAL_RATE/s for $CAL_S s"
-"$BIN/capsim-stack-loadgen" --target "127.0.0.1:$NGINX_PORT" --rate 200 --duration $((SHORT == 1 ? 10 : 30)) --warmup 0 \
-    --connections "$CONNECTIONS" --keys "$KEYS" --zipf "$ZIPF" --write-share "$WRITE_SHARE" --seed 99 \
-    --out "$WORK/load-warm.csv" >/dev/null
+# The cache starts in its steady state: 300 000 sets of Zipf-drawn keys (the
+# workload's popularity) fill Redis to maxmemory and let LRU settle, as
+# capsim's `warm = true` starts its LRU.
+log "filling Redis to its steady state, then the low-load run at $CAL_RATE/s for $CAL_S s"
+python3 "$HERE/stack.py" fill "$KEYS" "$ZIPF" 300000 | redis --pipe >/dev/null
 : > "$WORK/access.log"
 nginx -c "$WORK/nginx.conf" -p "$WORK" -s reopen
 measure "$CAL_RATE" "$CAL_S" calibration

@@ -39,6 +39,26 @@ def rates(measured, cores, count):
     print(" ".join(str(max(10, int(round(capacity * f / 10.0)) * 10)) for f in fractions))
 
 
+def fill(keys, zipf, count):
+    """RESP `SET item:<key> <96 bytes>` for `count` Zipf-drawn keys (key 0
+    the most popular, as the load generator draws them), for redis-cli --pipe."""
+    import bisect
+    import random
+    n, s = int(keys), float(zipf)
+    weights = [1.0 / (rank ** s) for rank in range(1, n + 1)]
+    cdf, total = [], 0.0
+    for weight in weights:
+        total += weight
+        cdf.append(total)
+    rng = random.Random(7)
+    value = "v" * 96
+    out = sys.stdout
+    for _ in range(int(count)):
+        key = min(bisect.bisect_left(cdf, rng.random() * total), n - 1)
+        name = f"item:{key}"
+        out.write(f"*3\r\n$3\r\nSET\r\n${len(name)}\r\n{name}\r\n$96\r\n{value}\r\n")
+
+
 def inline(value):
     """A TOML value from what tomllib read."""
     if isinstance(value, dict):
@@ -240,4 +260,4 @@ def results(work, path, short):
 
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"rates": rates, "predict": predict, "results": results}[command](*args)
+    {"fill": fill, "rates": rates, "predict": predict, "results": results}[command](*args)
