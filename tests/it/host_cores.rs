@@ -91,10 +91,8 @@ fn a_pool_and_a_database_on_one_host_wait_as_one_m_m_2() {
 /// with the file, the key and the hosts it could have meant.
 #[test]
 fn an_unknown_host_is_refused_with_the_known_ones() {
-    let text = pool_and_database_on_one_host(100, 1000, 2).replace(
-        "read = \"0s\"\nhost = \"box\"",
-        "read = \"0s\"\nhost = \"bx\"",
-    );
+    let text = pool_and_database_on_one_host(100, 1000, 2)
+        .replace("read = \"0s\"\nhost = \"box\"", "read = \"0s\"\nhost = \"bx\"");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hosted.toml");
     std::fs::write(&path, text).unwrap();

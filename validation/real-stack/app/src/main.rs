@@ -130,7 +130,7 @@ impl Redis {
                 body.truncate(len as usize);
                 Ok(Some(body))
             }
-            Some(b'+') | Some(b':') => Ok(Some(line[1..].as_bytes().to_vec())),
+            Some(b'+') | Some(b':') => Ok(Some(line.as_bytes()[1..].to_vec())),
             _ => Err(bad(&format!("redis: {line}"))),
         }
     }
