@@ -135,15 +135,12 @@ http {
     log_format timed '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent "\$http_referer" "\$http_user_agent" \$request_time \$upstream_response_time';
     access_log $WORK/access.log timed;
     upstream app {
-$upstreams        keepalive 64;
-    }
+$upstreams    }
     server {
         listen 127.0.0.1:$NGINX_PORT;
         keepalive_requests 1000000;
         location / {
             proxy_pass http://app;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
             proxy_read_timeout 60s;
         }
     }

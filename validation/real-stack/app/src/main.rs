@@ -273,7 +273,9 @@ impl Worker {
     }
 }
 
-/// Serves one keep-alive connection until the peer closes it.
+/// Serves one request of a connection, then closes it: a thread is never
+/// pinned to an idle connection (nginx opens one per request), so the
+/// listen backlog is the pool's queue.
 fn serve(stream: TcpStream, worker: &mut Worker) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -308,13 +310,14 @@ fn serve(stream: TcpStream, worker: &mut Worker) -> std::io::Result<()> {
             Err(error) => (500, format!("{error}\n").into_bytes()),
         };
         let mut response = format!(
-            "HTTP/1.1 {status} {}\r\nContent-Length: {}\r\nContent-Type: text/plain\r\n\r\n",
+            "HTTP/1.1 {status} {}\r\nContent-Length: {}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n",
             if status == 200 { "OK" } else { "Error" },
             body.len()
         )
         .into_bytes();
         response.extend_from_slice(&body);
         writer.write_all(&response)?;
+        return Ok(());
     }
 }
 
