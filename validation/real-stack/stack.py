@@ -109,7 +109,7 @@ window = "10s"
 
 [workload]
 arrivals = {{ kind = "open", rate = "{row['offered_rate']}/s" }}
-timeout = "60s"
+timeout = "10s"
 mix = [
 {classes},
 ]
