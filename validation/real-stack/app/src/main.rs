@@ -280,45 +280,43 @@ fn serve(stream: TcpStream, worker: &mut Worker) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line)? == 0 {
-            return Ok(());
-        }
-        let mut content_length = 0usize;
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header)? == 0 {
-                return Ok(());
-            }
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                content_length = value.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0; content_length];
-        reader.read_exact(&mut body)?;
-        let mut parts = request_line.split_whitespace();
-        let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        let (status, body) = match worker.handle(method, path) {
-            Ok(answer) => answer,
-            Err(error) => (500, format!("{error}\n").into_bytes()),
-        };
-        let mut response = format!(
-            "HTTP/1.1 {status} {}\r\nContent-Length: {}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n",
-            if status == 200 { "OK" } else { "Error" },
-            body.len()
-        )
-        .into_bytes();
-        response.extend_from_slice(&body);
-        writer.write_all(&response)?;
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line)? == 0 {
         return Ok(());
     }
+    let mut content_length = 0usize;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 {
+            return Ok(());
+        }
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            content_length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; content_length];
+    reader.read_exact(&mut body)?;
+    let mut parts = request_line.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (status, body) = match worker.handle(method, path) {
+        Ok(answer) => answer,
+        Err(error) => (500, format!("{error}\n").into_bytes()),
+    };
+    let mut response = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Length: {}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n",
+        if status == 200 { "OK" } else { "Error" },
+        body.len()
+    )
+    .into_bytes();
+    response.extend_from_slice(&body);
+    writer.write_all(&response)?;
+    Ok(())
 }
 
 fn connect_with_retry<T>(what: &str, mut connect: impl FnMut() -> std::io::Result<T>) -> T {
