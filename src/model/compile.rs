@@ -413,6 +413,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
     build_pools(scenario, &mut builder);
     let databases = build_databases(scenario, &mut builder, &keyspaces);
     let caches = build_caches(scenario, &mut builder, &keyspaces, cache_visits);
+    let hosts = super::host::place(&mut builder);
     let balancers = build_balancers(scenario, &mut builder);
     let cdns = super::compile_cdn::build_cdns(scenario, &mut builder, &keyspaces);
     let mut brokers = build_brokers(scenario, &mut builder);
@@ -605,6 +606,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
     let station_count = builder.stations.len();
     let dns_count = dns.len();
     Model {
+        hosts,
         streams: builder.streams,
         sites: builder.sites,
         programs: builder.programs,

@@ -259,7 +259,11 @@ impl Model {
         let instance_id = self.databases[database].nodes[node].instance;
         let instance = &mut self.instances[instance_id];
         if instance.cores_limit {
-            if !instance.acquire_core(APPLIER) {
+            let got = match instance.host {
+                Some(host) => self.hosts[host].acquire(instance_id, APPLIER),
+                None => instance.acquire_core(APPLIER),
+            };
+            if !got {
                 let applier = &mut self.databases[database].nodes[node].applier;
                 applier.ready.push_back((seq, epoch, queue.now()));
                 return;

@@ -428,7 +428,11 @@ impl Model {
                         }
                     }
                     if instance.cores_limit && !frame.holds_core {
-                        if !instance.acquire_core(key) {
+                        let got = match instance.host {
+                            Some(host) => self.hosts[host].acquire(instance_id, key),
+                            None => instance.acquire_core(key),
+                        };
+                        if !got {
                             frame.queued_since = now;
                             return;
                         }
@@ -596,10 +600,16 @@ impl Model {
         let now = queue.now();
         loop {
             let instance = &mut self.instances[instance_id];
-            let Some(next) = instance.release_core() else {
+            // On a host, the core goes to whoever waits there first, of
+            // any instance (`owner`).
+            let next = match instance.host {
+                Some(host) => self.hosts[host].release(),
+                None => instance.release_core().map(|frame| (instance_id, frame)),
+            };
+            let Some((owner, next)) = next else {
                 return;
             };
-            let counters = &mut self.station_metrics[instance.station].window;
+            let counters = &mut self.station_metrics[self.instances[owner].station].window;
             if next != super::instance::APPLIER {
                 let frame = self.frames.get_mut(next).expect("waiting frame");
                 frame.holds_core = true;
@@ -609,7 +619,7 @@ impl Model {
                 self.ready.push_back(next);
                 return;
             }
-            if self.apply_on_core(instance_id, queue) {
+            if self.apply_on_core(owner, queue) {
                 return;
             }
             // That applier's write was dropped by a promotion: the core

@@ -194,10 +194,21 @@ impl Model {
         let hung = mode == KillMode::Hang;
         self.lose_sessions(id, now);
         self.instances[id].died_at = now;
-        let stranded = self.instances[id].kill(hung);
+        // On a host, the cores its computing frames hold go back to the
+        // host's line, and its own waiters leave it.
+        let (host, held) = (self.instances[id].host, self.instances[id].computing);
+        let mut stranded = self.instances[id].kill(hung);
+        if let Some(host) = host {
+            stranded.extend(self.hosts[host].remove_instance(id));
+        }
         for frame in stranded {
             if self.frames.get(frame).is_some() {
                 self.abandon(frame, queue);
+            }
+        }
+        if host.is_some() {
+            for _ in 0..held {
+                self.pass_core(id, queue);
             }
         }
         let station = self.instances[id].station;

@@ -37,6 +37,8 @@ pub struct Instance {
     /// or a database node with a size (its replicas' applies need cores too).
     pub cores_limit: bool,
     pub core_queue: VecDeque<SlabKey>,
+    /// The host whose cores it computes on instead of its own (`host`).
+    pub host: Option<crate::scenario::ids::HostId>,
     /// Service-time divisor.
     pub speed: f64,
     /// Requests at this instance (waiting, served, or awaiting replies).
@@ -101,6 +103,7 @@ impl Instance {
             busy_cores: 0,
             cores_limit: cores < workers,
             core_queue: VecDeque::new(),
+            host: None,
             speed,
             present: 0,
             assigned: 0,

@@ -31,6 +31,7 @@ mod geo_compile;
 mod geo_data;
 mod geo_observe;
 mod hedge;
+mod host;
 mod ids;
 mod instance;
 mod keys;
@@ -385,6 +386,8 @@ pub struct Model {
     stations: IdVec<StationId, Station>,
     groups: Vec<Group>,
     instances: IdVec<InstanceId, Instance>,
+    /// Hosts' shared core stations (`[host.*]`).
+    hosts: IdVec<crate::scenario::ids::HostId, host::Host>,
     /// Per instance: what it is (a service, a database node, a cache node).
     roles: IdVec<InstanceId, Role>,
     keyspaces: IdVec<KeyspaceId, KeySampler>,

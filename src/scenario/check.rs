@@ -287,6 +287,23 @@ fn check_reference(scenario: &mut Scenario, reference: &Reference) -> Option<Dia
         // Checked after every other reference (`slo::check_scopes`).
         RefKind::SloScope { .. } => None,
         RefKind::Region | RefKind::Datacenter => super::geo_check::check_reference(scenario, reference),
+        RefKind::Host => {
+            if scenario.hosts.find(name).is_some() {
+                return None;
+            }
+            let known: Vec<&str> = scenario
+                .hosts
+                .hosts
+                .iter()
+                .map(|host| host.name.as_str())
+                .collect();
+            let diagnostic = unknown(reference, "host", &known);
+            Some(if known.is_empty() {
+                diagnostic.help(format!("declare it: [host.{name}] with `cores = 2`"))
+            } else {
+                diagnostic
+            })
+        }
         RefKind::Queue => {
             if scenario.queue(name).is_some() {
                 return None;
@@ -761,6 +778,7 @@ pub(crate) fn check_declared(references: &[Reference], declared: &[Declared]) ->
             RefKind::SloScope { .. } => continue,
             RefKind::Region => ("region", &["region"]),
             RefKind::Datacenter => ("datacenter", &["datacenter"]),
+            RefKind::Host => ("host", &["host"]),
         };
         if !exists(name) {
             diagnostics.push(unknown(reference, what, &names(kinds)));

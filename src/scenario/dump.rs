@@ -346,6 +346,10 @@ fn write_scenario<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
         writeln!(o, "\n[size.{}]", key(&size.name)).unwrap();
         size.dump_keys(&mut o.text);
     }
+    for host in &scenario.hosts.hosts {
+        writeln!(o, "\n[host.{}]", key(&host.name)).unwrap();
+        host.dump_keys(&mut o.text);
+    }
     for (id, dns) in scenario.dns.iter_enumerated() {
         writeln!(o, "\n[dns.{}]", key(&dns.name)).unwrap();
         dns.keys.dump_keys_with(&mut o.text, &o.dists);
@@ -367,6 +371,7 @@ fn write_scenario<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
     for (id, database) in scenario.databases.iter_enumerated() {
         write_database(o, scenario, database);
         super::dump_geo::write_placement(&mut o.text, &scenario.geo, Placed::Database(id));
+        write_host(o, scenario, Placed::Database(id));
     }
     for keyspace in &scenario.keyspaces {
         write_keyspace(o, keyspace);
@@ -374,6 +379,7 @@ fn write_scenario<'a>(o: &mut Out<'a>, scenario: &'a Scenario) {
     for (id, cache) in scenario.caches.iter_enumerated() {
         write_cache(o, scenario, cache);
         super::dump_geo::write_placement(&mut o.text, &scenario.geo, Placed::Cache(id));
+        write_host(o, scenario, Placed::Cache(id));
     }
     for cdn in &scenario.cdns {
         write_cdn(o, scenario, cdn);
@@ -436,6 +442,13 @@ fn write_fault<'a>(o: &mut Out<'a>, s: &Scenario, fault: &'a Fault) {
             writeln!(o, "mtbf = {}", o.dist(mtbf)).unwrap();
             writeln!(o, "mttr = {}", o.dist(mttr)).unwrap();
         }
+    }
+}
+
+/// A component's `host`, if it stands on one.
+fn write_host(o: &mut Out, s: &Scenario, component: Placed) {
+    if let Some(host) = s.hosts.of(component) {
+        writeln!(o, "host = {}", string(&s.hosts.hosts[host].name)).unwrap();
     }
 }
 
@@ -607,6 +620,7 @@ fn write_pool<'a>(o: &mut Out<'a>, s: &Scenario, id: super::ids::PoolId, pool: &
         writeln!(o, "session_store = {}", string(&s.databases[store].name)).unwrap();
     }
     super::dump_geo::write_placement(&mut o.text, geo, Placed::Pool(id));
+    write_host(o, s, Placed::Pool(id));
     if let Some(scale) = &pool.autoscale {
         let mut lines = String::new();
         scale.keys.dump_keys_with(&mut lines, &o.dists);

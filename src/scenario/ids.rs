@@ -36,5 +36,7 @@ typed_id!(
     /// A region of the geography.
     RegionId(u16),
     /// A data center of the geography.
-    DatacenterId(u16)
+    DatacenterId(u16),
+    /// A host: a machine whose cores the components placed on it share.
+    HostId
 );

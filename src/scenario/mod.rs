@@ -15,6 +15,7 @@ pub mod dump;
 mod dump_geo;
 pub mod files;
 pub mod geo;
+pub mod host;
 pub mod ids;
 mod pricing;
 pub mod source;
@@ -171,6 +172,7 @@ pub fn load_text_with(
                 base_dir: &files,
                 geo: Default::default(),
                 names: Default::default(),
+                host_placements: Vec::new(),
             };
             let scenario = parse::read_scenario(&mut cx, &tree, default_name);
             diagnostics.append(&mut cx.reader.diagnostics);

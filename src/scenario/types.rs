@@ -56,6 +56,9 @@ pub struct Scenario {
     pub slo: Slos,
     /// `[plan]`: what `capsim plan` may change and must survive.
     pub plan: PlanTable,
+    /// `[host.*]` and the components placed on them (empty: every
+    /// component on machines of its own).
+    pub hosts: super::host::Hosts,
 }
 
 impl std::ops::Deref for Scenario {

@@ -32,6 +32,7 @@ mod hardening_results;
 mod hardening_runtime;
 mod headroom;
 mod hedging;
+mod host_cores;
 mod interrupt;
 mod layers;
 mod metrics_catalog;

@@ -141,6 +141,7 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
         .get("size")
         .map(|n| super::read_reference(cx, &n, RefKind::Size).map(|name| cx.names.size(&name)));
     let placed = super::geo::read_placement(cx, &mut table, Placed::Pool(cx.names.pool(&name)));
+    let hosted = super::super::host::read_host_key(cx, &mut table, Placed::Pool(cx.names.pool(&name)));
     let session_store = table
         .get("session_store")
         .map(|n| super::read_reference(cx, &n, RefKind::Database).map(|name| cx.names.database(&name)));
@@ -165,6 +166,7 @@ pub(crate) fn read_pool(cx: &mut Cx, name: String, node: &Node) -> Option<Pool> 
     let keys = PoolKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
     placed?;
+    hosted?;
     let autoscale = optional(autoscale)?;
     let start = autoscale.as_ref().map_or(1, |scale| scale.min);
     Some(Pool {

@@ -120,8 +120,11 @@ pub(crate) fn read_database(cx: &mut Cx, name: String, node: &Node) -> Option<Da
     let sharding = table.get("sharding").map(|n| read_sharding(cx, &n));
     let reshard = table.get("reshard").map(|n| Reshard::read(cx, &n));
     let placed = super::geo::read_placement(cx, &mut table, Placed::Database(cx.names.database(&name)));
+    let hosted =
+        super::super::host::read_host_key(cx, &mut table, Placed::Database(cx.names.database(&name)));
     table.finish(&mut cx.reader);
     placed?;
+    hosted?;
     let keys = keys?;
     let (replicas, shards) = (keys.replicas, keys.shards);
     let keyspace = optional(keyspace)?;
@@ -281,12 +284,14 @@ pub(crate) fn read_cache(cx: &mut Cx, name: String, node: &Node) -> Option<Cache
         .and_then(|n| super::read_reference(cx, &n, RefKind::Keyspace))
         .map(|name| cx.names.keyspace(&name));
     let placed = super::geo::read_placement(cx, &mut table, Placed::Cache(cx.names.cache(&name)));
+    let hosted = super::super::host::read_host_key(cx, &mut table, Placed::Cache(cx.names.cache(&name)));
     let size = table
         .get("size")
         .map(|n| super::read_reference(cx, &n, RefKind::Size).map(|name| cx.names.size(&name)));
     let keys = CacheKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
     placed?;
+    hosted?;
     Some(Cache {
         name,
         keyspace: keyspace?,

@@ -76,6 +76,8 @@ pub(crate) enum RefKind {
     Queue,
     /// `queue.<q>.consumer`: a pool (not a balancer or DNS name) and an endpoint.
     Consumer,
+    /// A pool's, database's or cache's `host`: a host.
+    Host,
 }
 
 /// A name to check once every component is known.
@@ -109,6 +111,8 @@ pub(crate) struct Cx<'a> {
     pub geo: super::geo::Geo,
     /// The id each declared name resolves to.
     pub names: names::Names,
+    /// Components with a `host` key, and that host.
+    pub host_placements: Vec<(super::geo::Placed, super::ids::HostId)>,
 }
 
 /// Component and class names: letters, digits, `_`, `-` and `.` — no `/`
@@ -272,6 +276,10 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
     let network = root
         .get("network")
         .map(|node| components::read_network(cx, &node));
+    let hosts = root
+        .get("host")
+        .map(|node| components::read_named(cx, &node, "host", super::host::Host::read))
+        .unwrap_or_default();
     let sizes = root
         .get("size")
         .map(|node| components::read_named(cx, &node, "size", Size::read))
@@ -353,6 +361,10 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
         queues: queues.into(),
         slo: slo.unwrap_or(Some(super::types::Slos::default()))?,
         plan: plan.unwrap_or(Some(super::types::PlanTable::default()))?,
+        hosts: super::host::Hosts {
+            hosts: hosts.into(),
+            placements: std::mem::take(&mut cx.host_placements),
+        },
     };
     limits::check_event_budget(cx, &scenario, workload_node.as_ref()?);
     Some(scenario)

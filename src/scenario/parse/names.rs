@@ -12,8 +12,8 @@ use toml::de::{DeTable, DeValue};
 
 use super::super::diagnostic::Diagnostic;
 use super::super::ids::{
-    BalancerId, CacheId, CdnId, DatabaseId, DatacenterId, DnsId, EndpointId, KeyspaceId, PoolId, QueueId,
-    RegionId, SizeId,
+    BalancerId, CacheId, CdnId, DatabaseId, DatacenterId, DnsId, EndpointId, HostId, KeyspaceId, PoolId,
+    QueueId, RegionId, SizeId,
 };
 use super::super::types::{DnsTarget, Entry, FaultTarget, Target};
 use super::FaultSpec;
@@ -40,7 +40,7 @@ pub const MAX_CLASSES: usize = 1_000;
 pub const MAX_COMPONENTS: usize = 1_000;
 
 /// The sections whose tables declare components, with what they declare.
-const COMPONENT_SECTIONS: [(&str, &str); 11] = [
+const COMPONENT_SECTIONS: [(&str, &str); 12] = [
     ("size", "sizes"),
     ("dns", "DNS names"),
     ("balancer", "balancers"),
@@ -52,6 +52,7 @@ const COMPONENT_SECTIONS: [(&str, &str); 11] = [
     ("queue", "queues"),
     ("region", "regions"),
     ("datacenter", "data centers"),
+    ("host", "hosts"),
 ];
 
 /// Errors for a mix with more than `MAX_CLASSES` classes and for sections
@@ -145,6 +146,7 @@ pub(crate) struct Names {
     queues: Vec<String>,
     regions: Vec<String>,
     datacenters: Vec<String>,
+    hosts: Vec<String>,
 }
 
 /// The id of a name no component has: past the end of every arena the
@@ -233,6 +235,7 @@ impl Names {
             queues: keys(root, "queue"),
             regions: keys(root, "region"),
             datacenters: keys(root, "datacenter"),
+            hosts: keys(root, "host"),
         }
     }
 
@@ -243,6 +246,10 @@ impl Names {
             self.sizes.push(name.to_owned());
         }
         find(&self.sizes, name)
+    }
+
+    pub fn host(&self, name: &str) -> HostId {
+        find(&self.hosts, name)
     }
 
     pub fn balancer(&self, name: &str) -> BalancerId {

@@ -96,6 +96,10 @@ pub struct Pool {
     /// The data center its instances stand in.
     #[schemars(extend("x-default-text" = "everywhere"))]
     pub datacenter: Option<Name>,
+    /// The host (`[host.*]`) its instances stand on: their CPU work queues on the host's
+    /// cores with that of every other component there.
+    #[schemars(extend("x-default-text" = "machines of its own"))]
+    pub host: Option<Name>,
     /// Target tracking between `min` and `max` instances.
     pub autoscale: Option<super::queues::Autoscale>,
     /// The endpoints, by name (at least one).

@@ -79,6 +79,10 @@ pub struct Database {
     /// The data center its primaries stand in.
     #[schemars(extend("x-default-text" = "everywhere"))]
     pub datacenter: Option<Name>,
+    /// The host (`[host.*]`) its nodes stand on: their CPU work queues on the host's
+    /// cores with that of every other component there.
+    #[schemars(extend("x-default-text" = "machines of its own"))]
+    pub host: Option<Name>,
     /// With `datacenter`: where replica i stands (entry i; replicas past the
     /// list stand with the primary).
     pub replica_datacenters: Option<Vec<Name>>,
@@ -196,4 +200,8 @@ pub struct Cache {
     /// The data center its nodes stand in.
     #[schemars(extend("x-default-text" = "everywhere"))]
     pub datacenter: Option<Name>,
+    /// The host (`[host.*]`) its nodes stand on: their CPU work queues on the host's
+    /// cores with that of every other component there.
+    #[schemars(extend("x-default-text" = "machines of its own"))]
+    pub host: Option<Name>,
 }

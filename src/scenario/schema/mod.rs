@@ -69,6 +69,9 @@ pub struct ScenarioFile {
     /// Instance sizes by name (built-in sizes such as `m5.large` need no entry).
     #[schemars(extend("propertyNames" = { "pattern": units::NAME_PATTERN }))]
     pub size: Option<BTreeMap<String, Size>>,
+    /// Hosts (machines whose cores several components share) by name.
+    #[schemars(extend("propertyNames" = { "pattern": units::NAME_PATTERN }))]
+    pub host: Option<BTreeMap<String, crate::scenario::host::Host>>,
     /// DNS names by name.
     #[schemars(extend("propertyNames" = { "pattern": units::NAME_PATTERN }))]
     pub dns: Option<BTreeMap<String, Dns>>,
