@@ -125,7 +125,7 @@ mod tests {
     fn two_days_give_a_daily_profile() {
         // Twice the rate from 12:00 to 24:00.
         let mut times = Vec::new();
-        let mut t = 0.0;
+        let mut t: f64 = 0.0;
         while t < 2.0 * 86_400.0 {
             times.push(t);
             t += if t.rem_euclid(86_400.0) >= 43_200.0 {

@@ -31,10 +31,10 @@ pub fn ln_gamma(x: f64) -> f64 {
     0.5 * (2.0 * PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
 }
 
-/// ψ(x), x > 0: recurrence up to 6, then the asymptotic series.
+/// ψ(x), x > 0: recurrence up to 10, then the asymptotic series.
 pub fn digamma(mut x: f64) -> f64 {
     let mut result = 0.0;
-    while x < 6.0 {
+    while x < 10.0 {
         result -= 1.0 / x;
         x += 1.0;
     }
@@ -47,7 +47,7 @@ pub fn digamma(mut x: f64) -> f64 {
 /// ψ′(x), x > 0.
 pub fn trigamma(mut x: f64) -> f64 {
     let mut result = 0.0;
-    while x < 6.0 {
+    while x < 10.0 {
         result += 1.0 / (x * x);
         x += 1.0;
     }

@@ -7,6 +7,7 @@ mod analytic;
 mod autoscaling;
 mod cache_cores;
 mod cache_state;
+mod calibrate;
 mod caching;
 mod cdn;
 mod cdn_regions;
