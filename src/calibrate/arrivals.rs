@@ -40,7 +40,7 @@ pub fn analyse(times: &[f64]) -> Option<Arrivals> {
     let first = times.iter().copied().fold(f64::INFINITY, f64::min);
     let last = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let span_s = last - first;
-    if !(span_s > 0.0) {
+    if span_s.is_nan() || span_s <= 0.0 {
         return None;
     }
     let mean_rps = times.len() as f64 / span_s;

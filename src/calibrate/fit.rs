@@ -197,7 +197,7 @@ fn lognormal_test(sorted: &[f64]) -> Option<(Dist, Test)> {
     let mu = sorted.iter().map(|x| x.ln()).sum::<f64>() / n;
     let variance = sorted.iter().map(|x| (x.ln() - mu).powi(2)).sum::<f64>() / n;
     let sigma = variance.sqrt();
-    if !(sigma > 0.0) {
+    if sigma.is_nan() || sigma <= 0.0 {
         return None;
     }
     let dist = Dist::LogNormal { mu, sigma };
@@ -220,7 +220,7 @@ fn gamma_mle(samples: &[f64]) -> Option<Dist> {
     let mean = samples.iter().sum::<f64>() / n;
     let mean_log = samples.iter().map(|x| x.ln()).sum::<f64>() / n;
     let s = mean.ln() - mean_log;
-    if !(s > 0.0) || !s.is_finite() {
+    if s.is_nan() || s <= 0.0 || !s.is_finite() {
         return None;
     }
     let mut shape = (3.0 - s + ((s - 3.0).powi(2) + 24.0 * s).sqrt()) / (12.0 * s);
@@ -240,7 +240,7 @@ fn gamma_mle(samples: &[f64]) -> Option<Dist> {
 /// Bootstrap draws for the gamma test, and the seed that makes it repeatable.
 const BOOTSTRAP_SAMPLES: usize = 400;
 const BOOTSTRAP_SIZE: usize = 1000;
-const BOOTSTRAP_SEED: u128 = 0x6361_6c69_6272_6174_655f_6761_6d6d_61;
+const BOOTSTRAP_SEED: u128 = 0x0063_616c_6962_7261_7465_5f67_616d_6d61;
 
 fn gamma_test(sorted: &[f64]) -> Option<(Dist, Test)> {
     if sorted[0] <= 0.0 {

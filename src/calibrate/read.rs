@@ -107,7 +107,7 @@ pub fn read_file(
         }
         bytes += read as u64;
         report.lines += 1;
-        if report.lines % 4096 == 0 {
+        if report.lines.is_multiple_of(4096) {
             progress(bytes);
         }
         let outcome = if buffer.len() > MAX_LINE_BYTES {
@@ -155,10 +155,10 @@ fn detect(file: &Path) -> std::io::Result<Option<Format>> {
     let mut sample = Vec::new();
     for line in reader.split(b'\n').take(DETECT_LINES * 4) {
         let line = line?;
-        if let Ok(text) = String::from_utf8(line) {
-            if !text.trim().is_empty() {
-                sample.push(text.trim_end_matches('\r').to_owned());
-            }
+        if let Ok(text) = String::from_utf8(line)
+            && !text.trim().is_empty()
+        {
+            sample.push(text.trim_end_matches('\r').to_owned());
         }
         if sample.len() == DETECT_LINES {
             break;

@@ -62,10 +62,10 @@ impl TraceFile {
 
     /// Appends `records` (after a write error, nothing).
     pub fn write(&mut self, records: &[TraceRecord]) {
-        if self.error.is_none() {
-            if let Err(error) = write_records(&mut self.out, self.format, &self.classes, records) {
-                self.error = Some(error);
-            }
+        if self.error.is_none()
+            && let Err(error) = write_records(&mut self.out, self.format, &self.classes, records)
+        {
+            self.error = Some(error);
         }
     }
 

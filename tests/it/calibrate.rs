@@ -112,9 +112,17 @@ fn a_trace_calibrates_back_to_its_scenario() {
 
     // The command writes a scenario `capsim run` loads unchanged.
     let out = dir.path().join("calibrated.toml");
-    capsim().args(["calibrate", "-q", "-o"]).arg(&out).arg(&trace).assert().success();
+    capsim()
+        .args(["calibrate", "-q", "-o"])
+        .arg(&out)
+        .arg(&trace)
+        .assert()
+        .success();
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(text.contains("dist = \"gamma\"") && text.contains("KS at 1 %"), "{text}");
+    assert!(
+        text.contains("dist = \"gamma\"") && text.contains("KS at 1 %"),
+        "{text}"
+    );
     capsim().arg("validate").arg(&out).assert().success();
 }
 
@@ -127,9 +135,15 @@ fn the_trace_changes_nothing_else_and_is_deterministic() {
     let scenario = write(dir.path(), "rt.toml", &ROUND_TRIP.replace("\"70s\"", "\"20s\""));
     let run = |name: &str, trace: Option<(&str, &str)>| {
         let mut command = capsim();
-        command.args(["run", "-q", "--out"]).arg(dir.path().join(name)).arg(&scenario);
+        command
+            .args(["run", "-q", "--out"])
+            .arg(dir.path().join(name))
+            .arg(&scenario);
         if let Some((file, format)) = trace {
-            command.arg("--trace").arg(dir.path().join(file)).args(["--trace-format", format]);
+            command
+                .arg("--trace")
+                .arg(dir.path().join(file))
+                .args(["--trace-format", format]);
         }
         command.assert().success();
     };
@@ -137,10 +151,18 @@ fn the_trace_changes_nothing_else_and_is_deterministic() {
     run("traced", Some(("a.csv", "csv")));
     run("again", Some(("b.csv", "csv")));
     run("nginx", Some(("c.log", "nginx")));
-    for file in ["summary.csv", "timeseries.csv", "events.csv", "scenario.resolved.toml"] {
+    for file in [
+        "summary.csv",
+        "timeseries.csv",
+        "events.csv",
+        "scenario.resolved.toml",
+    ] {
         let plain = std::fs::read(dir.path().join("plain").join(file)).unwrap();
         for other in ["traced", "again", "nginx"] {
-            assert!(plain == std::fs::read(dir.path().join(other).join(file)).unwrap(), "{other}/{file}");
+            assert!(
+                plain == std::fs::read(dir.path().join(other).join(file)).unwrap(),
+                "{other}/{file}"
+            );
         }
     }
     let a = std::fs::read_to_string(dir.path().join("a.csv")).unwrap();
@@ -167,8 +189,14 @@ fn trace_options_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write(dir.path(), "rt.toml", ROUND_TRIP);
     for (args, message) in [
-        (vec!["--trace", "t.csv", "--trace-rate", "1.5"], "--trace-rate 1.5"),
-        (vec!["--trace", "t.csv", "--replications", "2"], "--replications 2"),
+        (
+            vec!["--trace", "t.csv", "--trace-rate", "1.5"],
+            "--trace-rate 1.5",
+        ),
+        (
+            vec!["--trace", "t.csv", "--replications", "2"],
+            "--replications 2",
+        ),
     ] {
         capsim()
             .current_dir(dir.path())
@@ -207,15 +235,31 @@ const CSV: &str = "timestamp,endpoint,status,latency_ms,upstream_ms
 fn every_format_reads_its_sample() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("access.log", NGINX, Format::Nginx, 4, vec!["GET /users/{n}", "POST /orders"]),
-        ("apache.log", APACHE, Format::Apache, 3, vec!["GET /", "GET /items/{uuid}"]),
+        (
+            "access.log",
+            NGINX,
+            Format::Nginx,
+            4,
+            vec!["GET /users/{n}", "POST /orders"],
+        ),
+        (
+            "apache.log",
+            APACHE,
+            Format::Apache,
+            3,
+            vec!["GET /", "GET /items/{uuid}"],
+        ),
         ("alb.log", ALB, Format::Alb, 2, vec!["GET /api/v1/items/{n}"]),
         ("log.csv", CSV, Format::Csv, 3, vec!["GET /a/{n}", "checkout"]),
     ];
     for (name, text, format, entries, groups) in cases {
         let calibration = calibrated(&[write(dir.path(), name, text)]);
         let file = &calibration.files[0];
-        assert_eq!((file.format, file.entries, file.bad), (Some(format), entries, 0), "{name}");
+        assert_eq!(
+            (file.format, file.entries, file.bad),
+            (Some(format), entries, 0),
+            "{name}"
+        );
         let found: Vec<&str> = calibration.endpoints.iter().map(|e| e.group.as_str()).collect();
         assert_eq!(found, groups, "{name}");
     }
@@ -227,7 +271,9 @@ fn every_format_reads_its_sample() {
     // ALB: the 503 the balancer answered has no target time.
     let alb = calibrated(&[dir.path().join("alb.log")]);
     assert_eq!(alb.endpoints[0].server_errors, 1);
-    assert!(matches!(alb.endpoints[0].fit.as_ref().unwrap().dist, Dist::Const { value } if (value - 48.0).abs() < 1e-9));
+    assert!(
+        matches!(alb.endpoints[0].fit.as_ref().unwrap().dist, Dist::Const { value } if (value - 48.0).abs() < 1e-9)
+    );
     // --group overrides.
     capsim()
         .args(["calibrate", "--group", "^GET /users/=users"])
@@ -256,7 +302,10 @@ fn malformed_and_mixed_lines_are_counted_with_their_numbers() {
     let file = write(dir.path(), "mixed.log", &mixed);
     let calibration = calibrated(std::slice::from_ref(&file));
     let report = &calibration.files[0];
-    assert_eq!((report.format, report.entries, report.bad), (Some(Format::Nginx), 12, 2));
+    assert_eq!(
+        (report.format, report.entries, report.bad),
+        (Some(Format::Nginx), 12, 2)
+    );
     let lines: Vec<u64> = report.first_bad.iter().map(|bad| bad.line).collect();
     assert_eq!(lines, [5, 14]);
     capsim()
@@ -284,11 +333,19 @@ fn bad_logs_are_refused_with_exit_2() {
         .arg(&mostly_bad)
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("20 of 21 lines are not csv log entries"))
-        .stderr(predicates::str::contains("line 2: status `2OO` is not an HTTP status"))
+        .stderr(predicates::str::contains(
+            "20 of 21 lines are not csv log entries",
+        ))
+        .stderr(predicates::str::contains(
+            "line 2: status `2OO` is not an HTTP status",
+        ))
         .stderr(predicates::str::contains("… and 10 more"));
     let binary = dir.path().join("binary.log");
-    std::fs::write(&binary, (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<u8>>()).unwrap();
+    std::fs::write(
+        &binary,
+        (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<u8>>(),
+    )
+    .unwrap();
     let empty = write(dir.path(), "empty.log", "");
     for file in [&binary, &empty, &dir.path().join("missing.log")] {
         let name = file.file_name().unwrap().to_str().unwrap();
