@@ -1,6 +1,7 @@
 //! capsim: a deterministic discrete-event simulator for capacity planning of
 //! web architectures.
 
+pub mod calibrate;
 pub mod engine;
 pub mod metrics;
 pub mod model;

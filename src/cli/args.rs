@@ -63,6 +63,9 @@ otherwise prints the offered load per station (utilization law) and exits 0.")]
     /// Print the JSON Schema of the scenario format (for editors and validators).
     #[command(after_help = super::schema::AFTER_HELP)]
     Schema(super::schema::SchemaArgs),
+    /// Read request logs (nginx, Apache, ALB, CSV) and write a scenario skeleton.
+    #[command(after_help = super::calibrate::AFTER_HELP)]
+    Calibrate(super::calibrate::CalibrateArgs),
 }
 
 /// Arguments shared by commands that load a scenario.
@@ -135,6 +138,27 @@ pub struct RunArgs {
     /// when they disagree beyond its tolerances.
     #[arg(long)]
     pub estimate: bool,
+    /// Write a sample of the requests created after the warm-up to FILE, in
+    /// the format `capsim calibrate` reads (see `--trace-format`); the other
+    /// outputs do not change.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// The share of requests `--trace` keeps, chosen by a hash of the seed
+    /// and the order in which requests end (deterministic).
+    #[arg(long, value_name = "RATE", default_value_t = 0.1, requires = "trace")]
+    pub trace_rate: f64,
+    /// `csv`: timestamp (Unix seconds, simulated time 0 = 2026-01-01T00:00:00Z),
+    /// endpoint (the class), status, latency_ms, upstream_ms; `nginx`: the
+    /// `timed` log format.
+    #[arg(long, value_enum, default_value_t = TraceFormatArg::Csv, requires = "trace")]
+    pub trace_format: TraceFormatArg,
+}
+
+/// `--trace-format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceFormatArg {
+    Csv,
+    Nginx,
 }
 
 #[derive(Args, Debug)]

@@ -25,6 +25,7 @@ macro_rules! say_raw {
 }
 mod analytic_table;
 mod args;
+mod calibrate;
 mod chart;
 mod compare;
 mod count_progress;
@@ -41,6 +42,7 @@ mod run;
 mod schema;
 mod sweep;
 mod threads;
+mod trace;
 mod validate;
 
 use std::io::IsTerminal;
@@ -84,6 +86,7 @@ fn dispatch(command: args::Command) -> Outcome {
         args::Command::Merge(arguments) => merge::merge(arguments),
         args::Command::Plan(arguments) => plan::plan(arguments),
         args::Command::Schema(arguments) => schema::schema(arguments),
+        args::Command::Calibrate(arguments) => calibrate::calibrate(arguments),
     }
 }
 

@@ -21,6 +21,20 @@ pub fn run(arguments: RunArgs) -> Outcome {
     }
     // The folder is claimed (and locked) before anything is simulated.
     let out = super::output::claim(&arguments.out, arguments.force, &loaded.inputs)?;
+    if arguments.trace.is_some() && !(arguments.trace_rate > 0.0 && arguments.trace_rate <= 1.0) {
+        eprintln!(
+            "error: --trace-rate {} is not a share of requests\n  hint: give a number above 0 and at most 1, e.g. `--trace-rate 0.1`",
+            arguments.trace_rate
+        );
+        return Err(Failure::Invalid);
+    }
+    if arguments.trace.is_some() && arguments.replications > 1 {
+        eprintln!(
+            "error: --trace writes one run's requests, not those of --replications {}\n  hint: trace a single run (its seed with `--seed`)",
+            arguments.replications
+        );
+        return Err(Failure::Invalid);
+    }
     if arguments.replications > 1 {
         return super::replicated::run(&arguments, scenario, &slos, &out);
     }
@@ -33,9 +47,17 @@ pub fn run(arguments: RunArgs) -> Outcome {
         Ok(writer) => writer,
         Err(error) => return Err(super::output::write_failed(&arguments.out, &error)),
     };
+    let mut trace = match &arguments.trace {
+        Some(path) => Some(super::trace::TraceFile::create(
+            path,
+            arguments.trace_format,
+            scenario,
+        )?),
+        None => None,
+    };
     let progress = Progress::new(scenario.duration.as_secs_f64(), arguments.quiet);
     let mut write_error = None;
-    let result = study::run_observed(scenario, &mut |time, window| {
+    let mut observer = |time, window: &capsim::metrics::Timeseries| {
         progress.update(time);
         match writer.append_timeseries(window) {
             Ok(()) => Control::Continue,
@@ -44,8 +66,22 @@ pub fn run(arguments: RunArgs) -> Outcome {
                 Control::Stop
             }
         }
-    });
+    };
+    let result = match &mut trace {
+        Some(trace) => {
+            let mut sink = |records: &[capsim::model::TraceRecord]| trace.write(records);
+            let sink = study::TraceSink {
+                rate: arguments.trace_rate,
+                sink: &mut sink,
+            };
+            study::run_traced(scenario, &mut observer, Some(sink))
+        }
+        None => study::run_observed(scenario, &mut observer),
+    };
     progress.finish();
+    if let (Some(trace), Ok(_)) = (trace, &result) {
+        trace.finish()?;
+    }
     let result = match (result, write_error) {
         (_, Some(error)) => {
             eprintln!(

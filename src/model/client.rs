@@ -238,6 +238,7 @@ impl Model {
                     region.window.completed += 1;
                     region.latency.record(latency);
                 }
+                self.trace_end(key, &request, None, queue.now());
                 self.end_request(key, request, queue);
             }
             Some(cause) => self.attempt_failed(key, cause, queue),
@@ -279,6 +280,7 @@ impl Model {
             region.window.failed += 1;
             region.window.failed_by_cause[cause.index()] += 1;
         }
+        self.trace_end(key, &request, Some(cause), queue.now());
         self.end_request(key, request, queue);
     }
 

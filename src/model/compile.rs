@@ -680,6 +680,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
         scalers,
         billing,
         traffic,
+        trace: None,
     }
 }
 

@@ -827,6 +827,9 @@ impl Model {
         let (failure, instance) = (frame.failure, frame.instance);
         if frame.is_root() {
             let (request, attempt) = (frame.request, frame.attempt);
+            if let Some(trace) = &mut self.trace {
+                trace.note_upstream(request, attempt, queue.now().since(frame.arrived));
+            }
             self.frames.remove(key);
             let delay = self.sample_duration(self.client_hop(instance)) + geo_latency;
             if delay == SimDuration::ZERO {

@@ -46,6 +46,7 @@ mod ring;
 mod sampler;
 mod semisync;
 mod shedding;
+mod trace;
 mod traffic;
 mod warm;
 mod workload;
@@ -59,6 +60,7 @@ pub use frame::{Cause, InstanceId, StationId};
 pub use overload::Overload;
 pub use program::{Op, SiteId};
 pub use sampler::Sampler;
+pub use trace::{TRACE_CAPACITY, TraceRecord};
 pub use warm::CacheVisits;
 pub use workload::RateProfile;
 
@@ -444,6 +446,8 @@ pub struct Model {
     billing: IdVec<StationId, autoscale::Billing>,
     /// Message sizes, bytes between regions and through balancers.
     traffic: traffic::Traffic,
+    /// The request trace (`run --trace`), when asked for.
+    trace: Option<Box<trace::Trace>>,
 }
 
 impl Process for Model {
@@ -536,6 +540,45 @@ impl Model {
         let mut model = compile::compile(scenario, cache_visits);
         model.start(scenario, queue);
         model
+    }
+
+    /// Keeps a deterministic share `rate` of the requests created after
+    /// the warm-up, for `drain_trace` (see `trace.rs`).
+    pub fn enable_trace(&mut self, rate: f64, seed: u64) {
+        self.trace = Some(Box::new(trace::Trace::new(rate, seed)));
+    }
+
+    /// Hands the traced requests kept since the last call to `sink`.
+    pub fn drain_trace(&mut self, sink: &mut dyn FnMut(&[TraceRecord])) {
+        if let Some(trace) = &mut self.trace {
+            trace.drain(sink);
+        }
+    }
+
+    /// Traced requests lost to a full trace buffer (0 unless the bound in
+    /// `trace.rs` is wrong).
+    pub fn trace_dropped(&self) -> u64 {
+        self.trace.as_ref().map_or(0, |trace| trace.dropped())
+    }
+
+    /// A request ended (`failure` its last attempt's cause, if it failed):
+    /// the trace keeps it if sampled.
+    #[inline(always)]
+    fn trace_end(&mut self, key: SlabKey, request: &Request, failure: Option<Cause>, now: SimTime) {
+        let Some(trace) = &mut self.trace else {
+            return;
+        };
+        if request.created < self.warmup || !trace.sample() {
+            return;
+        }
+        let upstream = trace.upstream(key, request.attempt);
+        trace.push(TraceRecord {
+            start: request.created,
+            class: request.class,
+            status: trace::status(failure),
+            latency: now.since(request.created),
+            upstream,
+        });
     }
 
     /// Why the run must stop early, if it must.

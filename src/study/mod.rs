@@ -19,4 +19,4 @@ pub mod schedule;
 pub mod stats;
 pub mod sweep;
 
-pub use run::{CHECK_EVERY, Control, RunError, run, run_observed};
+pub use run::{CHECK_EVERY, Control, RunError, TraceSink, run, run_observed, run_traced};

@@ -14,7 +14,7 @@
 use crate::engine::{EventQueue, SimTime, Stop, run_until};
 use crate::metrics::Timeseries;
 use crate::metrics::catalog as metric;
-use crate::model::{LimitHit, Model, Overload};
+use crate::model::{LimitHit, Model, Overload, TRACE_CAPACITY, TraceRecord};
 use crate::results::RunResult;
 use crate::scenario::Scenario;
 
@@ -121,9 +121,34 @@ pub fn run_observed(
     scenario: &Scenario,
     observer: &mut dyn FnMut(SimTime, &Timeseries) -> Control,
 ) -> Result<RunResult, RunError> {
+    run_traced(scenario, observer, None)
+}
+
+/// A request trace to keep during a run (`capsim run --trace`): the share of
+/// requests sampled, and who takes the records.
+pub struct TraceSink<'a> {
+    pub rate: f64,
+    pub sink: &'a mut dyn FnMut(&[TraceRecord]),
+}
+
+// A slice of the loop ends at most two requests per event; the trace's
+// buffer holds that many, so it is drained before it can fill.
+const _: () = assert!(2 * CHECK_EVERY as usize <= TRACE_CAPACITY);
+
+/// `run_observed`, also handing `trace` its sampled requests between slices
+/// of the event loop (never from inside it). The trace changes nothing
+/// else the run writes.
+pub fn run_traced(
+    scenario: &Scenario,
+    observer: &mut dyn FnMut(SimTime, &Timeseries) -> Control,
+    mut trace: Option<TraceSink>,
+) -> Result<RunResult, RunError> {
     let mut queue = EventQueue::with_capacity(1024);
     let cache_visits = super::feasibility::cache_visits(scenario);
     let mut model = Model::with_cache_visits(scenario, &cache_visits, &mut queue);
+    if let Some(trace) = &trace {
+        model.enable_trace(trace.rate, scenario.seed);
+    }
     let mut timeseries = Timeseries::default();
     let end = SimTime::ZERO + scenario.duration;
     let mut budget = scenario.limits.max_events;
@@ -138,6 +163,9 @@ pub fn run_observed(
             let granted = slice;
             let stop = run_until(&mut model, &mut queue, window_end, &mut slice);
             budget -= granted - slice;
+            if let Some(trace) = &mut trace {
+                model.drain_trace(trace.sink);
+            }
             match stop {
                 Stop::ReachedTime | Stop::Drained => break,
                 Stop::EventBudgetSpent if budget == 0 => {
@@ -171,6 +199,7 @@ pub fn run_observed(
         timeseries.rows.clear();
         start = window_end;
     }
+    debug_assert_eq!(model.trace_dropped(), 0, "the trace buffer filled");
     // The dropped timeouts would each have been one event doing nothing.
     let events_handled = scenario.limits.max_events - budget + dropped_due;
     let mut summary = model.summary();

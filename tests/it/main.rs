@@ -8,6 +8,7 @@ mod autoscaling;
 mod cache_cores;
 mod cache_state;
 mod caching;
+mod calibrate;
 mod cdn;
 mod cdn_regions;
 mod charts;
