@@ -2,7 +2,7 @@
 
 /// How many failure causes the model distinguishes (its `Cause` enum
 /// asserts it has exactly this many).
-pub const FAILURE_CAUSES: usize = 5;
+pub const FAILURE_CAUSES: usize = 8;
 
 /// Counts of the open window or of the run.
 #[derive(Clone, Debug, Default, PartialEq)]

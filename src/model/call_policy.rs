@@ -14,7 +14,9 @@
 //! Timeouts of one call step all have the same delay: they go on one FIFO
 //! lane per distinct timeout, so the event loop stays allocation-free.
 
+use super::breaker::{BreakerId, Breakers};
 use super::budget::Budget;
+use super::bulkhead::{BulkheadId, Bulkheads};
 use super::frame::{Cause, MISS, NO_PARENT};
 use super::program::{CallId, Op};
 use super::workload::backoff;
@@ -66,6 +68,9 @@ pub struct CallPolicy {
     /// Draws the backoff's jitter.
     pub stream: StreamId,
     pub caller: CallerId,
+    /// Its circuit breaker and bulkhead (`breaker.rs`, `bulkhead.rs`).
+    pub breaker: Option<BreakerId>,
+    pub bulkhead: Option<BulkheadId>,
 }
 
 /// What the guarded calls of one pool did.
@@ -105,6 +110,8 @@ pub struct CallPolicies {
     pub client_budget: Option<Budget>,
     pub client_refused_window: u64,
     pub client_refused_total: u64,
+    pub breakers: Breakers,
+    pub bulkheads: Bulkheads,
 }
 
 impl CallPolicies {
@@ -169,6 +176,8 @@ impl CallPolicies {
             }
             caller.window = CallCounters::default();
         }
+        self.breakers.close_window(keep, time_s, series);
+        self.bulkheads.close_window(keep, time_s, series);
     }
 
     /// The summary rows over the kept windows.
@@ -185,6 +194,8 @@ impl CallPolicies {
                 summary.push(&caller.name, metric, value);
             }
         }
+        self.breakers.summary(summary);
+        self.bulkheads.summary(summary);
     }
 }
 
@@ -242,6 +253,12 @@ impl Model {
         if first && let Some(budget) = &mut policy.budget {
             budget.deposit(now);
         }
+        if (policy.breaker.is_some() || policy.bulkhead.is_some())
+            && !self.admit_attempt(key, self.calls[call].policy)
+        {
+            return;
+        }
+        let policy = &self.call_policies.policies[self.calls[call].policy];
         if let (Some(timeout), Some(lane)) = (policy.timeout, policy.lane) {
             queue.schedule_in_lane(lane, timeout, Event::CallTimeout { frame: key, token });
         }
@@ -270,7 +287,7 @@ impl Model {
 
     /// Counts the work of an abandoned call of step `policy` (admitted at
     /// its callee at `arrived`, done at `left`) as wasted.
-    fn count_wasted(&mut self, policy: PolicyId, arrived: Option<SimTime>, left: SimTime) {
+    pub(super) fn count_wasted(&mut self, policy: PolicyId, arrived: Option<SimTime>, left: SimTime) {
         let caller = self.call_policies.policies[policy].caller;
         let counters = &mut self.call_policies.callers[caller].window;
         if let Some(arrived) = arrived {
@@ -362,8 +379,15 @@ impl Model {
         let frame = self.frames.get_mut(key).expect("caller checked");
         frame.call_token = next_token(frame.call_token);
         let used = frame.call_retries;
+        let policy_id = self.policy_of(key);
+        if let Some(policy_id) = policy_id {
+            let policy = &self.call_policies.policies[policy_id];
+            if policy.breaker.is_some() || policy.bulkhead.is_some() {
+                self.attempt_left(key, policy_id, failure, queue);
+            }
+        }
         if failure.is_some()
-            && let Some(policy_id) = self.policy_of(key)
+            && let Some(policy_id) = policy_id
         {
             let policy = &mut self.call_policies.policies[policy_id];
             let caller = policy.caller;

@@ -13,7 +13,10 @@ use super::autoscale::{Billing, Scaler};
 use super::balancer::Balancer;
 use super::balancer::{Capacity, Sessions};
 use super::broker::{Broker, Poison, Redelivery};
+use super::breaker::Breaker;
 use super::budget::Budget;
+use super::bulkhead::Bulkhead;
+use super::ejection::Ejection;
 use super::cache::{CacheCounters, CacheStore};
 use super::call_policy::{CallPolicies, CallPolicy, NO_POLICY, PolicyId};
 use super::cluster::CacheCluster;
@@ -112,9 +115,18 @@ impl Builder<'_> {
 
     /// A `call` step's timeout and retries, drawing its jitter from
     /// `{path}.retry`, counted for the pool being compiled.
-    fn call_policy(&mut self, keys: &CallKeys, path: &str) -> PolicyId {
+    fn call_policy(&mut self, keys: &CallKeys, target: &str, path: &str) -> PolicyId {
         let caller = self.call_policies.caller(&self.compiling_pool.clone());
         let stream = self.streams.register(&format!("{path}.retry"));
+        let scope = format!("call:{}->{target}", self.compiling_pool);
+        let breaker = keys.breaker.map(|config| {
+            let breakers = &mut self.call_policies.breakers.breakers;
+            breakers.push(Breaker::new(config, scope.clone()))
+        });
+        let bulkhead = keys.bulkhead.map(|config| {
+            let bulkheads = &mut self.call_policies.bulkheads.bulkheads;
+            bulkheads.push(Bulkhead::new(config.max_concurrent, scope.clone()))
+        });
         self.call_policies.policies.push(CallPolicy {
             timeout: keys.timeout,
             lane: None,
@@ -126,6 +138,8 @@ impl Builder<'_> {
                 .map(Budget::new),
             stream,
             caller,
+            breaker,
+            bulkhead,
         })
     }
 
@@ -219,7 +233,8 @@ impl Builder<'_> {
                 Step::Call { target, keys } => {
                     let call = self.endpoint_call(*target);
                     if !keys.is_plain() {
-                        self.calls[call].policy = self.call_policy(keys, &here);
+                        let target = self.scenario.target_text(*target);
+                        self.calls[call].policy = self.call_policy(keys, &target, &here);
                     }
                     draft.push(Draft::Op(Op::Call(call)));
                 }
@@ -997,6 +1012,9 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> IdVec<Balancer
                 capacity: (balancer.cores.is_some() || balancer.max_connections.is_some())
                     .then(|| Box::new(Capacity::new(balancer.cores, balancer.max_connections))),
                 price_per_hour: balancer.price_per_hour,
+                ejection: balancer
+                    .outlier_ejection
+                    .map(|config| Box::new(Ejection::new(config, instance_count))),
             }
         })
         .collect()

@@ -20,6 +20,13 @@ pub enum Cause {
     Reset,
     /// No target was available (every instance out, a failover under way).
     Unavailable,
+    /// The caller's circuit breaker was open (`breaker.rs`): failed at once.
+    BreakerOpen,
+    /// The caller's bulkhead for the call was full (`bulkhead.rs`): failed at once.
+    BulkheadFull,
+    /// Every instance behind the balancer was ejected by outlier ejection
+    /// (`ejection.rs`): nginx's "no live upstreams".
+    NoLiveUpstream,
 }
 
 impl Cause {
@@ -30,6 +37,9 @@ impl Cause {
         Cause::Refused,
         Cause::Reset,
         Cause::Unavailable,
+        Cause::BreakerOpen,
+        Cause::BulkheadFull,
+        Cause::NoLiveUpstream,
     ];
 
     /// Its position in `ALL`, which indexes per-cause counters.
@@ -45,10 +55,19 @@ impl Cause {
             Cause::Refused => "refused",
             Cause::Reset => "reset",
             Cause::Unavailable => "unavailable",
+            Cause::BreakerOpen => "breaker_open",
+            Cause::BulkheadFull => "bulkhead_full",
+            Cause::NoLiveUpstream => "no_live_upstream",
         }
     }
 
     /// The summary metric counting requests that failed for this cause.
+    /// Whether the cause comes only from a resilience mechanism a scenario
+    /// turns on (its summary row is written only then).
+    pub fn is_opt_in(self) -> bool {
+        matches!(self, Cause::BreakerOpen | Cause::BulkheadFull | Cause::NoLiveUpstream)
+    }
+
     pub fn error_metric(self) -> &'static str {
         match self {
             Cause::Rejected => crate::metrics::catalog::ERRORS_REJECTED.name,
@@ -56,6 +75,9 @@ impl Cause {
             Cause::Refused => crate::metrics::catalog::ERRORS_REFUSED.name,
             Cause::Reset => crate::metrics::catalog::ERRORS_RESET.name,
             Cause::Unavailable => crate::metrics::catalog::ERRORS_UNAVAILABLE.name,
+            Cause::BreakerOpen => crate::metrics::catalog::ERRORS_BREAKER_OPEN.name,
+            Cause::BulkheadFull => crate::metrics::catalog::ERRORS_BULKHEAD_FULL.name,
+            Cause::NoLiveUpstream => crate::metrics::catalog::ERRORS_NO_LIVE_UPSTREAM.name,
         }
     }
 }

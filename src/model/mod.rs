@@ -10,8 +10,10 @@
 
 mod autoscale;
 mod balancer;
+mod breaker;
 mod broker;
 mod budget;
+mod bulkhead;
 mod cache;
 mod call_policy;
 mod cdn;
@@ -22,6 +24,7 @@ mod compile_cdn;
 mod data;
 mod database;
 mod drills;
+mod ejection;
 mod execute;
 mod faults;
 mod frame;
@@ -170,6 +173,10 @@ pub enum Event {
     CallRetry { frame: SlabKey },
     /// A guarded call's reply (its frame, kept) reached its caller.
     GuardedReply { frame: SlabKey },
+    /// A circuit breaker's open time is over: it half-opens.
+    BreakerHalfOpen { breaker: breaker::BreakerId },
+    /// An instance's outlier ejection is over: it takes traffic again.
+    EjectionOver { balancer: BalancerId, member: ids::MemberId },
 }
 
 // 16 bytes: beside its 16-byte key an event makes a 32-byte calendar entry,
@@ -462,6 +469,8 @@ impl Process for Model {
             Event::CallTimeout { frame, token } => self.call_timeout(frame, token, queue),
             Event::CallRetry { frame } => self.call_retry(frame, queue),
             Event::GuardedReply { frame } => self.guarded_reply_arrived(frame, queue),
+            Event::BreakerHalfOpen { breaker } => self.breaker_half_open(breaker, queue),
+            Event::EjectionOver { balancer, member } => self.ejection_over(balancer, member, queue),
             Event::ReplicaReceive {
                 database,
                 node,
@@ -584,6 +593,7 @@ impl Model {
         self.timeout_lane = self.timeout.map(|_| queue.add_lane());
         self.add_visibility_lanes(queue);
         self.call_policies.add_lanes(queue);
+        self.call_policies.bulkheads.size_for(&self.instances);
         match (&scenario.workload.arrivals, &self.source) {
             (Arrivals::Open { .. }, Source::Open { .. }) => self.schedule_next_arrival(queue),
             (Arrivals::Closed(closed), Source::Closed { think }) => {
