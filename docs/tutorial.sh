@@ -34,6 +34,7 @@ steps="
 12-autoscaling.toml|instances
 13-balancer-capacity.toml|utilization
 15-retry-storm.toml|throughput
+16-gray-failure.toml|latency_by_class
 drill-single-server.toml|errors
 drill-load-balanced-pool.toml|errors
 drill-primary-database.toml|errors
