@@ -215,6 +215,9 @@ impl Model {
             summary.push(&scope, metric::FAILED_ATTEMPTS, drill.failed_attempts as f64);
             summary.push(&scope, metric::USERS_AFFECTED, drill.users_affected as f64);
             for cause in Cause::ALL {
+                if cause.is_opt_in() && !self.cause_possible(cause) {
+                    continue;
+                }
                 summary.push(
                     &scope,
                     cause.error_metric(),

@@ -129,6 +129,9 @@ impl Model {
             let scope = format!("region:{name}");
             summary_requests(summary, &scope, &metrics.total, &metrics.latency.total(), elapsed);
             for cause in Cause::ALL {
+                if cause.is_opt_in() && !self.cause_possible(cause) {
+                    continue;
+                }
                 let count = metrics.total.failed_by_cause[cause.index()];
                 summary.push(&scope, cause.error_metric(), count as f64);
             }
