@@ -164,7 +164,9 @@ impl Scope {
                 "`link:<a>/<b>` (with regions): two regions that each hold a data center, in the order they are declared"
             }
             Scope::Drill => "`drill:<target>@<time>s`, one per fault that struck",
-            Scope::Call => "`call:<pool>-><target>`: a pool's calls to one target (`call:web->api/get`), with a `breaker` or `bulkhead`",
+            Scope::Call => {
+                "`call:<pool>-><target>`: a pool's calls to one target (`call:web->api/get`), with a `breaker` or `bulkhead`"
+            }
         }
     }
 }

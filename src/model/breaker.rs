@@ -217,7 +217,10 @@ impl Breaker {
                     calls >= self.config.min_calls && f64::from(failures) >= rate * f64::from(calls)
                 });
                 if failed && rate_tripped {
-                    let why = format!("{failures} of {calls} attempts failed over {}", self.config.window);
+                    let why = format!(
+                        "{failures} of {calls} attempts failed over {}",
+                        self.config.window
+                    );
                     self.open();
                     return Some((State::Open, why));
                 }
@@ -255,7 +258,12 @@ impl Breakers {
             let scope = series.scope(&breaker.scope);
             series.push(time_s, scope, metric::BREAKER_STATE, breaker.state.gauge());
             series.push(time_s, scope, metric::BREAKER_OPENS, breaker.window.opens as f64);
-            series.push(time_s, scope, metric::BREAKER_REJECTED, breaker.window.rejected as f64);
+            series.push(
+                time_s,
+                scope,
+                metric::BREAKER_REJECTED,
+                breaker.window.rejected as f64,
+            );
             if keep {
                 breaker.total.opens += breaker.window.opens;
                 breaker.total.rejected += breaker.window.rejected;
@@ -268,7 +276,11 @@ impl Breakers {
     pub fn summary(&self, summary: &mut Summary) {
         for breaker in self.breakers.iter() {
             summary.push(&breaker.scope, metric::BREAKER_OPENS, breaker.total.opens as f64);
-            summary.push(&breaker.scope, metric::BREAKER_REJECTED, breaker.total.rejected as f64);
+            summary.push(
+                &breaker.scope,
+                metric::BREAKER_REJECTED,
+                breaker.total.rejected as f64,
+            );
         }
     }
 }
@@ -331,7 +343,12 @@ impl Model {
     /// An attempt through breaker `id` ended with `failure`: logs and times
     /// the move it makes, if any.
     #[inline(never)]
-    pub(super) fn breaker_record(&mut self, id: BreakerId, failure: Option<Cause>, queue: &mut EventQueue<Event>) {
+    pub(super) fn breaker_record(
+        &mut self,
+        id: BreakerId,
+        failure: Option<Cause>,
+        queue: &mut EventQueue<Event>,
+    ) {
         let now = queue.now();
         let breaker = &mut self.call_policies.breakers.breakers[id];
         let Some((state, why)) = breaker.record(failure.is_some(), now) else {
@@ -351,7 +368,10 @@ impl Model {
         breaker.half_open();
         let (scope, why) = (
             breaker.scope.clone(),
-            format!("after {} open; {} probes", breaker.config.open, breaker.config.half_open_probes),
+            format!(
+                "after {} open; {} probes",
+                breaker.config.open, breaker.config.half_open_probes
+            ),
         );
         self.log(queue.now(), State::HalfOpen.event_kind(), &scope, why);
     }

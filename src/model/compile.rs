@@ -12,17 +12,17 @@ use std::collections::VecDeque;
 use super::autoscale::{Billing, Scaler};
 use super::balancer::Balancer;
 use super::balancer::{Capacity, Sessions};
-use super::broker::{Broker, Poison, Redelivery};
 use super::breaker::Breaker;
+use super::broker::{Broker, Poison, Redelivery};
 use super::budget::Budget;
 use super::bulkhead::Bulkhead;
-use super::ejection::Ejection;
 use super::cache::{CacheCounters, CacheStore};
 use super::call_policy::{CallPolicies, CallPolicy, NO_POLICY, PolicyId};
 use super::cluster::CacheCluster;
 use super::database::{
     Applier, Database, DatabaseCounters, Layout, Node as DatabaseNode, ReshardPlan, Shard,
 };
+use super::ejection::Ejection;
 use super::faults::FaultSource;
 use super::frame::{DnsId, InstanceId, StationId};
 use super::ids::{

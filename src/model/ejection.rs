@@ -20,8 +20,8 @@ use super::balancer::Balancer;
 use super::frame::{Cause, InstanceId};
 use super::ids::{BalancerId, MemberId};
 use super::{Event, Model};
-use crate::engine::id::IdVec;
 use crate::engine::EventQueue;
+use crate::engine::id::IdVec;
 use crate::metrics::catalog as metric;
 use crate::metrics::{Summary, Timeseries};
 use crate::scenario::OutlierEjection;
@@ -65,7 +65,10 @@ impl Ejection {
             return false;
         }
         self.errors[local] += 1;
-        if self.ejected[local] || self.errors[local] < self.config.consecutive_errors || self.ejected_now >= self.limit {
+        if self.ejected[local]
+            || self.errors[local] < self.config.consecutive_errors
+            || self.ejected_now >= self.limit
+        {
             return false;
         }
         self.errors[local] = 0;
@@ -123,7 +126,13 @@ impl Model {
     }
 
     #[inline(never)]
-    fn outlier_record(&mut self, balancer_id: BalancerId, instance: InstanceId, failed: bool, queue: &mut EventQueue<Event>) {
+    fn outlier_record(
+        &mut self,
+        balancer_id: BalancerId,
+        instance: InstanceId,
+        failed: bool,
+        queue: &mut EventQueue<Event>,
+    ) {
         let balancer = &mut self.balancers[balancer_id];
         let Some(local) = balancer.member(instance) else {
             return;
@@ -149,13 +158,23 @@ impl Model {
     /// An instance's ejection is over: it takes traffic again (if its
     /// health checks allow).
     #[inline(never)]
-    pub(super) fn ejection_over(&mut self, balancer_id: BalancerId, local: MemberId, queue: &mut EventQueue<Event>) {
+    pub(super) fn ejection_over(
+        &mut self,
+        balancer_id: BalancerId,
+        local: MemberId,
+        queue: &mut EventQueue<Event>,
+    ) {
         let balancer = &mut self.balancers[balancer_id];
         let ejection = balancer.ejection.as_deref_mut().expect("an ejecting balancer");
         ejection.restore(local);
         balancer.in_rotation[local] = ejection.healthy[local];
         let name = self.balancer_names[balancer_id].clone();
-        self.log(queue.now(), "ejection_over", &name, format!("instance {local} returns"));
+        self.log(
+            queue.now(),
+            "ejection_over",
+            &name,
+            format!("instance {local} returns"),
+        );
     }
 
     /// Why a balancer with no instance to pick fails the call: every
@@ -176,7 +195,12 @@ impl Model {
             };
             let scope = series.scope(&self.balancer_names[id]);
             series.push(time_s, scope, metric::EJECTIONS, ejection.ejections_window as f64);
-            series.push(time_s, scope, metric::EJECTED_INSTANCES, f64::from(ejection.ejected_now));
+            series.push(
+                time_s,
+                scope,
+                metric::EJECTED_INSTANCES,
+                f64::from(ejection.ejected_now),
+            );
             if keep {
                 ejection.ejections_total += ejection.ejections_window;
             }
@@ -188,7 +212,11 @@ impl Model {
     pub(super) fn ejection_summary(&self, summary: &mut Summary) {
         for (id, balancer) in self.balancers.iter_enumerated() {
             if let Some(ejection) = &balancer.ejection {
-                summary.push(&self.balancer_names[id], metric::EJECTIONS, ejection.ejections_total as f64);
+                summary.push(
+                    &self.balancer_names[id],
+                    metric::EJECTIONS,
+                    ejection.ejections_total as f64,
+                );
             }
         }
     }

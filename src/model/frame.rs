@@ -65,7 +65,10 @@ impl Cause {
     /// Whether the cause comes only from a resilience mechanism a scenario
     /// turns on (its summary row is written only then).
     pub fn is_opt_in(self) -> bool {
-        matches!(self, Cause::BreakerOpen | Cause::BulkheadFull | Cause::NoLiveUpstream)
+        matches!(
+            self,
+            Cause::BreakerOpen | Cause::BulkheadFull | Cause::NoLiveUpstream
+        )
     }
 
     pub fn error_metric(self) -> &'static str {

@@ -176,7 +176,10 @@ pub enum Event {
     /// A circuit breaker's open time is over: it half-opens.
     BreakerHalfOpen { breaker: breaker::BreakerId },
     /// An instance's outlier ejection is over: it takes traffic again.
-    EjectionOver { balancer: BalancerId, member: ids::MemberId },
+    EjectionOver {
+        balancer: BalancerId,
+        member: ids::MemberId,
+    },
 }
 
 // 16 bytes: beside its 16-byte key an event makes a 32-byte calendar entry,

@@ -75,7 +75,10 @@ fn a_breaker_opens_half_opens_and_closes_and_logs_every_move() {
     );
     let (opened, _) = moves[0];
     assert!((20.0..20.1).contains(&opened), "opened at {opened}");
-    assert!((moves[1].0 - (opened + 10.0)).abs() < 1e-6, "half-open after `open`");
+    assert!(
+        (moves[1].0 - (opened + 10.0)).abs() < 1e-6,
+        "half-open after `open`"
+    );
     assert!(moves[2].0 - moves[1].0 < 0.1, "the first probe fails at once");
     assert!((moves[3].0 - (moves[2].0 + 10.0)).abs() < 1e-6);
     assert!(moves[3].0 > 40.0, "the back is up again at 40 s");
@@ -95,7 +98,13 @@ fn a_breaker_opens_half_opens_and_closes_and_logs_every_move() {
 
     // The state gauge: 1 while open, 0 closed.
     let state = series(&result, SCOPE, "breaker_state");
-    let at = |time: f64| state.iter().find(|(t, _)| (*t - time).abs() < 1e-9).expect("a window").1;
+    let at = |time: f64| {
+        state
+            .iter()
+            .find(|(t, _)| (*t - time).abs() < 1e-9)
+            .expect("a window")
+            .1
+    };
     assert_eq!(at(10.0), 0.0);
     assert_eq!(at(25.0), 1.0);
     assert_eq!(at(35.0), 1.0);
@@ -110,7 +119,12 @@ fn a_breaker_opens_half_opens_and_closes_and_logs_every_move() {
     assert_conserved(&plain);
     assert!(plain.summary.get(SCOPE, "breaker_opens").is_none());
     assert!(plain.summary.get("overall", "errors_breaker_open").is_none());
-    assert!(plain.events.iter().all(|event| !event.kind.starts_with("breaker")));
+    assert!(
+        plain
+            .events
+            .iter()
+            .all(|event| !event.kind.starts_with("breaker"))
+    );
 }
 
 /// The retry storm of `scenarios/15-retry-storm.toml`, its retries moved
@@ -195,15 +209,25 @@ fn a_breaker_cures_the_retry_storm() {
         .find(|((time, good), (_, offered))| *time > SPIKE_END_S && *good >= 0.95 * offered)
         .map(|((time, _), _)| *time)
         .expect("goodput recovers");
-    assert!(recovered <= bound_s, "recovered at {recovered} s, bound {bound_s} s");
+    assert!(
+        recovered <= bound_s,
+        "recovered at {recovered} s, bound {bound_s} s"
+    );
     for ((time, good), (_, offered)) in goodput.iter().zip(&offered) {
         if *time > bound_s {
-            assert!(*good >= 0.95 * offered, "stays recovered: {good} of {offered} at {time} s");
+            assert!(
+                *good >= 0.95 * offered,
+                "stays recovered: {good} of {offered} at {time} s"
+            );
         }
     }
     let scope = "call:front->api/get";
     assert!(metric(&cured, scope, "breaker_opens") >= 1.0);
-    let last_move = cured.events.iter().rfind(|event| event.scope == scope).expect("moves");
+    let last_move = cured
+        .events
+        .iter()
+        .rfind(|event| event.scope == scope)
+        .expect("moves");
     assert_eq!(last_move.kind, "breaker_closed");
     assert!(last_move.time.as_secs_f64() < bound_s);
 }

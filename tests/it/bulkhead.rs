@@ -57,7 +57,9 @@ fn a_bulkhead_keeps_the_other_calls_at_their_latency() {
     let jammed = metric(&open, "class:fast", "latency_p99_ms");
     assert!(jammed > 1000.0, "fast p99 without a bulkhead: {jammed} ms");
 
-    let walled = simulate(&scenario(&FRONT.replace(" BULKHEAD", ", bulkhead = { max_concurrent = 10 }")));
+    let walled = simulate(&scenario(
+        &FRONT.replace(" BULKHEAD", ", bulkhead = { max_concurrent = 10 }"),
+    ));
     assert_conserved(&walled);
     // With it at most 10 workers wait on the slow dependency; the other
     // 10 serve the fast class (50/s × 6 ms ≈ 0.3 busy): 1 + 5 ms, no wait.

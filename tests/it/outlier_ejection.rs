@@ -41,7 +41,13 @@ fn lb_events(result: &RunResult) -> Vec<(f64, String, String)> {
         .events
         .iter()
         .filter(|event| event.scope == "lb" && event.kind.starts_with("eject"))
-        .map(|event| (event.time.as_secs_f64(), event.kind.to_owned(), event.detail.clone()))
+        .map(|event| {
+            (
+                event.time.as_secs_f64(),
+                event.kind.to_owned(),
+                event.detail.clone(),
+            )
+        })
         .collect()
 }
 
@@ -59,7 +65,11 @@ fn an_erroring_instance_is_ejected_within_its_threshold_and_returns_after_the_ej
         ["ejected", "ejection_over", "ejected", "ejection_over"],
         "{events:?}"
     );
-    assert!(events.iter().all(|(_, _, detail)| detail.starts_with("instance 1")));
+    assert!(
+        events
+            .iter()
+            .all(|(_, _, detail)| detail.starts_with("instance 1"))
+    );
     let first = events[0].0;
     assert!((20.0..20.06).contains(&first), "ejected at {first}");
     assert!((events[1].0 - first - 10.0).abs() < 1e-6);
@@ -72,7 +82,13 @@ fn an_erroring_instance_is_ejected_within_its_threshold_and_returns_after_the_ej
     assert_eq!(metric(&result, "overall", "errors"), 10.0);
     assert_eq!(metric(&result, "lb", "ejections"), 2.0);
     let ejected = series(&result, "lb", "ejected_instances");
-    let at = |time: f64| ejected.iter().find(|(t, _)| (*t - time).abs() < 1e-9).expect("a window").1;
+    let at = |time: f64| {
+        ejected
+            .iter()
+            .find(|(t, _)| (*t - time).abs() < 1e-9)
+            .expect("a window")
+            .1
+    };
     assert_eq!(at(10.0), 0.0);
     assert_eq!(at(25.0), 1.0);
     assert_eq!(at(55.0), 0.0);

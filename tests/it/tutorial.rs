@@ -314,12 +314,20 @@ fn step_16_a_gray_failure_spreads_until_a_timeout_and_a_bulkhead_contain_it() {
     assert_conserved(&gray);
     let home_before = mean_between(&gray, "class:home", "latency_p99_ms", 0.0, 60.0);
     assert_near("home p99 before", home_before, 25.0, 3.0);
-    assert_near("web utilization before", mean_between(&gray, "web", "utilization", 0.0, 60.0), 0.19, 0.02);
+    assert_near(
+        "web utilization before",
+        mean_between(&gray, "web", "utilization", 0.0, 60.0),
+        0.19,
+        0.02,
+    );
     // During it every web worker waits on `recommend` and the home page,
     // which never calls it, waits seconds and times out.
     assert!(mean_between(&gray, "web", "utilization", 70.0, 180.0) > 0.99);
     let home_during = mean_between(&gray, "class:home", "latency_p99_ms", 65.0, 95.0);
-    assert!(home_during > 1000.0, "home p99 during the slowdown: {home_during} ms");
+    assert!(
+        home_during > 1000.0,
+        "home p99 during the slowdown: {home_during} ms"
+    );
     assert!(metric(&gray, "class:home", "errors") > 10_000.0);
 
     // The cure: the home page keeps its p99 and loses nothing; the
@@ -332,7 +340,10 @@ fn step_16_a_gray_failure_spreads_until_a_timeout_and_a_bulkhead_contain_it() {
     assert_eq!(metric(&cured, "class:home", "errors"), 0.0);
     let timeouts = metric(&cured, "web", "call_timeouts");
     let walled = metric(&cured, "call:web->recommend/get", "bulkhead_rejected");
-    assert!(timeouts > 1000.0 && walled > 1000.0, "{timeouts} timeouts, {walled} at the bulkhead");
+    assert!(
+        timeouts > 1000.0 && walled > 1000.0,
+        "{timeouts} timeouts, {walled} at the bulkhead"
+    );
     assert_eq!(metric(&cured, "class:recs", "errors"), timeouts + walled);
 }
 
