@@ -35,6 +35,7 @@ steps="
 13-balancer-capacity.toml|utilization
 14-planning.toml|utilization
 15-retry-storm.toml|throughput
+16-gray-failure.toml|latency_by_class
 drill-single-server.toml|errors
 drill-load-balanced-pool.toml|errors
 drill-primary-database.toml|errors

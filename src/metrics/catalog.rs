@@ -91,11 +91,13 @@ pub enum Scope {
     Link,
     /// A drill, one per fault that struck: `drill:<target>@<time>s`.
     Drill,
+    /// A call step's target from one pool: `call:<pool>-><target>`.
+    Call,
 }
 
 impl Scope {
     /// Every scope kind, in the order of README.md's table.
-    pub const ALL: [Scope; 17] = [
+    pub const ALL: [Scope; 18] = [
         Scope::Overall,
         Scope::Class,
         Scope::Region,
@@ -113,6 +115,7 @@ impl Scope {
         Scope::Datacenter,
         Scope::Link,
         Scope::Drill,
+        Scope::Call,
     ];
 
     /// How the scope reads in the metrics table.
@@ -135,6 +138,7 @@ impl Scope {
             Scope::Datacenter => "data center",
             Scope::Link => "region pair",
             Scope::Drill => "drill",
+            Scope::Call => "call",
         }
     }
 
@@ -160,6 +164,9 @@ impl Scope {
                 "`link:<a>/<b>` (with regions): two regions that each hold a data center, in the order they are declared"
             }
             Scope::Drill => "`drill:<target>@<time>s`, one per fault that struck",
+            Scope::Call => {
+                "`call:<pool>-><target>`: a pool's calls to one target (`call:web->api/get`), with a `breaker` or `bulkhead`"
+            }
         }
     }
 }
@@ -333,11 +340,11 @@ pub const LATENCY_P99_MS: Metric = LATENCY.member("latency_p99_ms");
 pub const LATENCY_P999_MS: Metric = LATENCY.member("latency_p999_ms");
 pub const LATENCY_MAX_MS: Metric = LATENCY.member("latency_max_ms");
 pub const ERRORS_BY_CAUSE: Family = Family {
-    pattern: "errors_{rejected,timeout,refused,reset,unavailable,shed}",
+    pattern: "errors_{rejected,timeout,refused,reset,unavailable,shed,breaker_open,bulkhead_full,no_live_upstream}",
     unit: Unit::Count,
     scopes: &[Overall, Class, Region, Drill],
     files: Both,
-    meaning: "requests that failed for good, by the cause of the last attempt: a full queue, a timeout, a target that was down, one that died during the call, nothing available, refused by a pool's shedding (`shed` only where a pool sheds; per window when any failed; classes only per window)",
+    meaning: "requests that failed for good, by the cause of the last attempt: a full queue, a timeout, a target that was down, one that died during the call, nothing available, refused by a pool's shedding, an open circuit breaker, a full bulkhead, every instance ejected (the last four only with those mechanisms on; per window when any failed; classes only per window)",
 };
 pub const ERRORS_REJECTED: Metric = ERRORS_BY_CAUSE.member("errors_rejected");
 pub const ERRORS_TIMEOUT: Metric = ERRORS_BY_CAUSE.member("errors_timeout");
@@ -359,6 +366,9 @@ pub const RATE_LIMITED_CALLS: Metric = metric(
     Both,
     "calls the pool refused because their endpoint's `rate_limit` bucket was empty",
 );
+pub const ERRORS_BREAKER_OPEN: Metric = ERRORS_BY_CAUSE.member("errors_breaker_open");
+pub const ERRORS_BULKHEAD_FULL: Metric = ERRORS_BY_CAUSE.member("errors_bulkhead_full");
+pub const ERRORS_NO_LIVE_UPSTREAM: Metric = ERRORS_BY_CAUSE.member("errors_no_live_upstream");
 pub const ATTEMPTS: Metric = metric(
     "attempts",
     Unit::Count,
@@ -442,6 +452,48 @@ pub const WASTED_WORK_S: Metric = metric(
     &[Pool],
     Both,
     "time callees spent on the calls the pool abandoned (arrival to reply)",
+);
+pub const BREAKER_STATE: Metric = metric(
+    "breaker_state",
+    Unit::Fraction,
+    &[Call],
+    Timeseries,
+    "the call's circuit breaker at the window's end: 0 closed, 0.5 half-open, 1 open",
+);
+pub const BREAKER_OPENS: Metric = metric(
+    "breaker_opens",
+    Unit::Count,
+    &[Call],
+    Both,
+    "times the call's circuit breaker opened (from closed or half-open)",
+);
+pub const BREAKER_REJECTED: Metric = metric(
+    "breaker_rejected",
+    Unit::Count,
+    &[Call],
+    Both,
+    "attempts the call's circuit breaker failed at once (`errors_breaker_open` when they end a request)",
+);
+pub const BULKHEAD_REJECTED: Metric = metric(
+    "bulkhead_rejected",
+    Unit::Count,
+    &[Call],
+    Both,
+    "attempts failed at once because the calling instance had `max_concurrent` of them in flight",
+);
+pub const EJECTIONS: Metric = metric(
+    "ejections",
+    Unit::Count,
+    &[Balancer],
+    Both,
+    "instances the balancer's outlier ejection took out",
+);
+pub const EJECTED_INSTANCES: Metric = metric(
+    "ejected_instances",
+    Unit::Count,
+    &[Balancer],
+    Timeseries,
+    "instances ejected by outlier ejection at the window's end",
 );
 pub const STALE_RESPONSES: Metric = metric(
     "stale_responses",
@@ -1212,6 +1264,9 @@ pub const ALL: &[Metric] = &[
     ERRORS_SHED,
     SHED_CALLS,
     RATE_LIMITED_CALLS,
+    ERRORS_BREAKER_OPEN,
+    ERRORS_BULKHEAD_FULL,
+    ERRORS_NO_LIVE_UPSTREAM,
     ATTEMPTS,
     RETRIES,
     TIMEOUTS,
@@ -1224,6 +1279,12 @@ pub const ALL: &[Metric] = &[
     CALL_RETRIES_REFUSED,
     WASTED_CALLS,
     WASTED_WORK_S,
+    BREAKER_STATE,
+    BREAKER_OPENS,
+    BREAKER_REJECTED,
+    BULKHEAD_REJECTED,
+    EJECTIONS,
+    EJECTED_INSTANCES,
     STALE_RESPONSES,
     IN_FLIGHT,
     IN_FLIGHT_AT_WARMUP,

@@ -2,7 +2,7 @@
 
 /// How many failure causes the model distinguishes (its `Cause` enum
 /// asserts it has exactly this many).
-pub const FAILURE_CAUSES: usize = 6;
+pub const FAILURE_CAUSES: usize = 9;
 
 /// Counts of the open window or of the run.
 #[derive(Clone, Debug, Default, PartialEq)]

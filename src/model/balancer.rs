@@ -164,6 +164,8 @@ pub struct Balancer {
     pub capacity: Option<Box<Capacity>>,
     /// US dollars per hour it runs (billed for the whole run, like a managed balancer).
     pub price_per_hour: f64,
+    /// Outlier ejection (`ejection.rs`); `None` (the default) is off.
+    pub ejection: Option<Box<super::ejection::Ejection>>,
 }
 
 impl Balancer {
@@ -428,6 +430,7 @@ mod tests {
             sessions: None,
             capacity: None,
             price_per_hour: 0.0,
+            ejection: None,
         };
         (balancer, instances)
     }

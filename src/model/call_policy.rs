@@ -14,7 +14,9 @@
 //! Timeouts of one call step all have the same delay: they go on one FIFO
 //! lane per distinct timeout, so the event loop stays allocation-free.
 
+use super::breaker::{BreakerId, Breakers};
 use super::budget::Budget;
+use super::bulkhead::{BulkheadId, Bulkheads};
 use super::frame::{Cause, MISS, NO_PARENT};
 use super::hedge::{Hedges, Hedging};
 use super::program::{CallId, Op};
@@ -71,6 +73,9 @@ pub struct CallPolicy {
     /// Draws the backoff's jitter.
     pub stream: StreamId,
     pub caller: CallerId,
+    /// Its circuit breaker and bulkhead (`breaker.rs`, `bulkhead.rs`).
+    pub breaker: Option<BreakerId>,
+    pub bulkhead: Option<BulkheadId>,
 }
 
 /// What the guarded calls of one pool did.
@@ -112,6 +117,8 @@ pub struct CallPolicies {
     pub client_refused_total: u64,
     /// What the hedged steps did, per calling pool.
     pub hedges: Hedges,
+    pub breakers: Breakers,
+    pub bulkheads: Bulkheads,
 }
 
 impl CallPolicies {
@@ -179,6 +186,8 @@ impl CallPolicies {
         let callers = &self.callers;
         self.hedges
             .close_window(keep, time_s, |id| callers[id].name.clone(), series);
+        self.breakers.close_window(keep, time_s, series);
+        self.bulkheads.close_window(keep, time_s, series);
     }
 
     /// The summary rows over the kept windows.
@@ -196,6 +205,8 @@ impl CallPolicies {
             }
         }
         self.hedges.summary(|id| self.callers[id].name.clone(), summary);
+        self.breakers.summary(summary);
+        self.bulkheads.summary(summary);
     }
 }
 
@@ -253,6 +264,12 @@ impl Model {
         if first && let Some(budget) = &mut policy.budget {
             budget.deposit(now);
         }
+        if (policy.breaker.is_some() || policy.bulkhead.is_some())
+            && !self.admit_attempt(key, self.calls[call].policy)
+        {
+            return;
+        }
+        let policy = &self.call_policies.policies[self.calls[call].policy];
         if let (Some(timeout), Some(lane)) = (policy.timeout, policy.lane) {
             queue.schedule_in_lane(lane, timeout, Event::CallTimeout { frame: key, token });
         }
@@ -285,7 +302,7 @@ impl Model {
 
     /// Counts the work of an abandoned call of step `policy` (admitted at
     /// its callee at `arrived`, done at `left`) as wasted.
-    fn count_wasted(&mut self, policy: PolicyId, arrived: Option<SimTime>, left: SimTime) {
+    pub(super) fn count_wasted(&mut self, policy: PolicyId, arrived: Option<SimTime>, left: SimTime) {
         let caller = self.call_policies.policies[policy].caller;
         let counters = &mut self.call_policies.callers[caller].window;
         if let Some(arrived) = arrived {
@@ -378,8 +395,15 @@ impl Model {
         let frame = self.frames.get_mut(key).expect("caller checked");
         frame.call_token = next_token(frame.call_token);
         let used = frame.call_retries;
+        let policy_id = self.policy_of(key);
+        if let Some(policy_id) = policy_id {
+            let policy = &self.call_policies.policies[policy_id];
+            if policy.breaker.is_some() || policy.bulkhead.is_some() {
+                self.attempt_left(key, policy_id, failure, queue);
+            }
+        }
         if failure.is_some()
-            && let Some(policy_id) = self.policy_of(key)
+            && let Some(policy_id) = policy_id
         {
             let policy = &mut self.call_policies.policies[policy_id];
             let caller = policy.caller;

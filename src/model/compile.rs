@@ -12,8 +12,10 @@ use std::collections::VecDeque;
 use super::autoscale::{Billing, Scaler};
 use super::balancer::Balancer;
 use super::balancer::{Capacity, Sessions};
+use super::breaker::Breaker;
 use super::broker::{Broker, Poison, Redelivery};
 use super::budget::Budget;
+use super::bulkhead::Bulkhead;
 use super::cache::{CacheCounters, CacheStore};
 use super::call_policy::{CallPolicies, CallPolicy, NO_POLICY, PolicyId};
 use super::cluster::CacheCluster;
@@ -21,6 +23,7 @@ use super::coalesce::SingleFlight;
 use super::database::{
     Applier, Database, DatabaseCounters, Layout, Node as DatabaseNode, ReshardPlan, Shard,
 };
+use super::ejection::Ejection;
 use super::faults::FaultSource;
 use super::frame::{DnsId, InstanceId, StationId};
 use super::hedge::{Hedging, hedge_delay};
@@ -118,6 +121,15 @@ impl Builder<'_> {
         let caller = self.call_policies.caller(&self.compiling_pool.clone());
         let stream = self.streams.register(&format!("{path}.retry"));
         let scenario = self.scenario;
+        let scope = format!("call:{}->{}", self.compiling_pool, scenario.target_text(target));
+        let breaker = keys.breaker.map(|config| {
+            let breakers = &mut self.call_policies.breakers.breakers;
+            breakers.push(Breaker::new(config, scope.clone()))
+        });
+        let bulkhead = keys.bulkhead.map(|config| {
+            let bulkheads = &mut self.call_policies.bulkheads.bulkheads;
+            bulkheads.push(Bulkhead::new(config.max_concurrent, scope.clone()))
+        });
         let hedge = keys.hedge.map(|hedge| {
             let pool = &scenario.pools[scenario.entry_pool(target.entry)];
             let speed = scenario.pool_size(pool).speed;
@@ -140,6 +152,8 @@ impl Builder<'_> {
             stream,
             caller,
             hedge,
+            breaker,
+            bulkhead,
         })
     }
 
@@ -1022,6 +1036,9 @@ fn build_balancers(scenario: &Scenario, builder: &mut Builder) -> IdVec<Balancer
                 capacity: (balancer.cores.is_some() || balancer.max_connections.is_some())
                     .then(|| Box::new(Capacity::new(balancer.cores, balancer.max_connections))),
                 price_per_hour: balancer.price_per_hour,
+                ejection: balancer
+                    .outlier_ejection
+                    .map(|config| Box::new(Ejection::new(config, instance_count))),
             }
         })
         .collect()

@@ -196,7 +196,6 @@ impl Model {
 
     /// One summary scope per drill: `drill:<target>@<time>`.
     pub(super) fn summary_drills(&self, summary: &mut Summary) {
-        let sheds = self.sheds();
         for drill in &self.drills {
             let scope = format!("drill:{}@{}s", drill.target, drill.started.as_secs_f64());
             let seconds = |time: SimTime| time.since(drill.started).as_secs_f64();
@@ -215,7 +214,10 @@ impl Model {
             );
             summary.push(&scope, metric::FAILED_ATTEMPTS, drill.failed_attempts as f64);
             summary.push(&scope, metric::USERS_AFFECTED, drill.users_affected as f64);
-            for cause in Cause::ALL.into_iter().filter(|cause| cause.reported(sheds)) {
+            for cause in Cause::ALL {
+                if cause.is_opt_in() && !self.cause_possible(cause) {
+                    continue;
+                }
                 summary.push(
                     &scope,
                     cause.error_metric(),

@@ -284,7 +284,8 @@ impl Model {
         let rng = self.streams.get(balancer.stream);
         let Some(instance) = balancer.pick_for(&self.instances, rng, user, now) else {
             // Every instance is out of rotation: the balancer answers 503.
-            self.frames.get_mut(key).expect("frame in flight").failure = Some(Cause::Unavailable);
+            let cause = self.no_instance_cause(balancer_id);
+            self.frames.get_mut(key).expect("frame in flight").failure = Some(cause);
             self.balancer_unavailable[balancer_id] += 1;
             self.reply(key, queue);
             return;
@@ -759,6 +760,13 @@ impl Model {
             if frame.balancer_connection {
                 self.release_balancer_connection(frame.balancer, now);
             }
+            // Lost at a hung instance: the balancer's upstream timeout.
+            self.outlier_outcome(frame.balancer, frame.instance, true, queue);
+        }
+        if frame.guard != UNGUARDED && frame.admitted {
+            // The hung callee's work on it is lost: wasted, as an
+            // abandoned call's.
+            self.count_wasted(frame.guard.policy, Some(frame.arrived), now);
         }
         if let Purpose::Job {
             queue: queue_id,
@@ -785,6 +793,9 @@ impl Model {
         if frame.balancer != NO_BALANCER {
             if frame.instance.0 != u32::MAX {
                 self.instances[frame.instance].assigned -= 1;
+                let (balancer, instance, failed) = (frame.balancer, frame.instance, frame.failure.is_some());
+                self.outlier_outcome(balancer, instance, failed, queue);
+                frame = self.frames.get_mut(key).expect("frame in flight");
             }
             if frame.balancer_connection {
                 frame.balancer_connection = false;

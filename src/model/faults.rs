@@ -519,15 +519,15 @@ impl Model {
         if ok {
             state.probe_failures[local] = 0;
             state.probe_successes[local] += 1;
-            if !state.in_rotation[local] && state.probe_successes[local] >= check.healthy_threshold {
-                state.in_rotation[local] = true;
+            if !state.healthy(local) && state.probe_successes[local] >= check.healthy_threshold {
+                state.set_healthy(local, true);
                 self.log(now, "back_in_rotation", &name, format!("instance {local}"));
             }
         } else {
             state.probe_successes[local] = 0;
             state.probe_failures[local] += 1;
-            if state.in_rotation[local] && state.probe_failures[local] >= check.unhealthy_threshold {
-                state.in_rotation[local] = false;
+            if state.healthy(local) && state.probe_failures[local] >= check.unhealthy_threshold {
+                state.set_healthy(local, false);
                 self.log(
                     now,
                     "detected",

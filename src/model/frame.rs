@@ -22,6 +22,13 @@ pub enum Cause {
     Unavailable,
     /// Refused by a pool's shedding: a rate limit or a priority threshold.
     Shed,
+    /// The caller's circuit breaker was open (`breaker.rs`): failed at once.
+    BreakerOpen,
+    /// The caller's bulkhead for the call was full (`bulkhead.rs`): failed at once.
+    BulkheadFull,
+    /// Every instance behind the balancer was ejected by outlier ejection
+    /// (`ejection.rs`): nginx's "no live upstreams".
+    NoLiveUpstream,
 }
 
 impl Cause {
@@ -33,12 +40,10 @@ impl Cause {
         Cause::Reset,
         Cause::Unavailable,
         Cause::Shed,
+        Cause::BreakerOpen,
+        Cause::BulkheadFull,
+        Cause::NoLiveUpstream,
     ];
-
-    /// Whether its summary rows are written: `shed` only where a pool sheds.
-    pub fn reported(self, sheds: bool) -> bool {
-        self != Cause::Shed || sheds
-    }
 
     /// Its position in `ALL`, which indexes per-cause counters.
     #[inline]
@@ -54,7 +59,19 @@ impl Cause {
             Cause::Reset => "reset",
             Cause::Unavailable => "unavailable",
             Cause::Shed => "shed",
+            Cause::BreakerOpen => "breaker_open",
+            Cause::BulkheadFull => "bulkhead_full",
+            Cause::NoLiveUpstream => "no_live_upstream",
         }
+    }
+
+    /// Whether the cause comes only from a resilience mechanism a scenario
+    /// turns on (its summary row is written only then).
+    pub fn is_opt_in(self) -> bool {
+        matches!(
+            self,
+            Cause::Shed | Cause::BreakerOpen | Cause::BulkheadFull | Cause::NoLiveUpstream
+        )
     }
 
     /// The summary metric counting requests that failed for this cause.
@@ -66,6 +83,9 @@ impl Cause {
             Cause::Reset => crate::metrics::catalog::ERRORS_RESET.name,
             Cause::Unavailable => crate::metrics::catalog::ERRORS_UNAVAILABLE.name,
             Cause::Shed => crate::metrics::catalog::ERRORS_SHED.name,
+            Cause::BreakerOpen => crate::metrics::catalog::ERRORS_BREAKER_OPEN.name,
+            Cause::BulkheadFull => crate::metrics::catalog::ERRORS_BULKHEAD_FULL.name,
+            Cause::NoLiveUpstream => crate::metrics::catalog::ERRORS_NO_LIVE_UPSTREAM.name,
         }
     }
 }

@@ -128,10 +128,10 @@ impl Model {
         for (name, metrics) in self.geo.regions.iter().zip(&self.geo.per_region) {
             let scope = format!("region:{name}");
             summary_requests(summary, &scope, &metrics.total, &metrics.latency.total(), elapsed);
-            for cause in Cause::ALL
-                .into_iter()
-                .filter(|cause| cause.reported(self.sheds()))
-            {
+            for cause in Cause::ALL {
+                if cause.is_opt_in() && !self.cause_possible(cause) {
+                    continue;
+                }
                 let count = metrics.total.failed_by_cause[cause.index()];
                 summary.push(&scope, cause.error_metric(), count as f64);
             }

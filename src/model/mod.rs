@@ -10,8 +10,10 @@
 
 mod autoscale;
 mod balancer;
+mod breaker;
 mod broker;
 mod budget;
+mod bulkhead;
 mod cache;
 mod call_policy;
 mod cdn;
@@ -23,6 +25,7 @@ mod compile_cdn;
 mod data;
 mod database;
 mod drills;
+mod ejection;
 mod execute;
 mod faults;
 mod frame;
@@ -180,6 +183,13 @@ pub enum Event {
     LeaseExpired { cache: CacheId, key: u32, lease: u32 },
     /// A hedged call step's extra attempt is due (if `token` is still awaited).
     Hedge { frame: SlabKey, token: u32 },
+    /// A circuit breaker's open time is over: it half-opens.
+    BreakerHalfOpen { breaker: breaker::BreakerId },
+    /// An instance's outlier ejection is over: it takes traffic again.
+    EjectionOver {
+        balancer: BalancerId,
+        member: ids::MemberId,
+    },
 }
 
 // 16 bytes: beside its 16-byte key an event makes a 32-byte calendar entry,
@@ -480,6 +490,8 @@ impl Process for Model {
             Event::GuardedReply { frame } => self.guarded_reply_arrived(frame, queue),
             Event::LeaseExpired { cache, key, lease } => self.lease_expired(cache, key, lease),
             Event::Hedge { frame, token } => self.send_hedge(frame, token, queue),
+            Event::BreakerHalfOpen { breaker } => self.breaker_half_open(breaker, queue),
+            Event::EjectionOver { balancer, member } => self.ejection_over(balancer, member, queue),
             Event::ReplicaReceive {
                 database,
                 node,
@@ -642,6 +654,7 @@ impl Model {
         self.add_visibility_lanes(queue);
         self.call_policies.add_lanes(queue);
         self.add_lease_lanes(queue);
+        self.call_policies.bulkheads.size_for(&self.instances);
         match (&scenario.workload.arrivals, &self.source) {
             (Arrivals::Open { .. }, Source::Open { .. }) => self.schedule_next_arrival(queue),
             (Arrivals::Closed(closed), Source::Closed { think }) => {

@@ -104,6 +104,7 @@ impl Model {
         );
         series.push(time_s, scope, metric::IN_FLIGHT, in_flight);
         self.call_policies.close_window(keep, time_s, series);
+        self.ejection_close_window(keep, time_s, series);
         let outcome = WindowOutcome {
             start,
             error_rate,
@@ -275,8 +276,10 @@ impl Model {
         summary.push("overall", metric::ATTEMPTS, overall.total.attempts as f64);
         summary.push("overall", metric::RETRIES, overall.total.retries as f64);
         summary.push("overall", metric::TIMEOUTS, overall.total.timeouts as f64);
-        let sheds = self.sheds();
-        for cause in Cause::ALL.into_iter().filter(|cause| cause.reported(sheds)) {
+        for cause in Cause::ALL {
+            if cause.is_opt_in() && !self.cause_possible(cause) {
+                continue;
+            }
             summary.push(
                 "overall",
                 cause.error_metric(),
@@ -289,6 +292,7 @@ impl Model {
             overall.total.stale_responses as f64,
         );
         self.call_policies.summary(&mut summary);
+        self.ejection_summary(&mut summary);
         summary.push(
             "overall",
             metric::IN_FLIGHT_AT_WARMUP,

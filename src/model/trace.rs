@@ -139,7 +139,14 @@ impl Trace {
 pub fn status(failure: Option<Cause>) -> u16 {
     match failure {
         None => 200,
-        Some(Cause::Rejected | Cause::Unavailable | Cause::Shed) => 503,
+        Some(
+            Cause::Rejected
+            | Cause::Unavailable
+            | Cause::Shed
+            | Cause::BreakerOpen
+            | Cause::BulkheadFull
+            | Cause::NoLiveUpstream,
+        ) => 503,
         Some(Cause::Timeout) => 504,
         Some(Cause::Refused | Cause::Reset) => 502,
     }

@@ -619,6 +619,10 @@ section! {
         /// successes. Without health checks a balancer keeps sending to a dead instance. With
         /// nothing in rotation it answers `unavailable`.
         health_check: Option<HealthCheck> = optional(), section::nested::<HealthCheck>();
+        /// `{ consecutive_errors = 5, ejection = "30s", max_ejected = 0.5 }`: passive health checks
+        /// (outlier ejection): an instance whose calls failed `consecutive_errors` times in a row
+        /// gets no traffic for `ejection`, at most `max_ejected` of the instances at once.
+        outlier_ejection: Option<OutlierEjection> = optional(), section::nested::<OutlierEjection>();
         /// The balancer's own capacity: requests it processes at once, each for `latency`; the
         /// others wait their turn (first come, first served). A busy balancer becomes the
         /// bottleneck like any station: its rows and summary gain `cpu_utilization`,
@@ -844,13 +848,103 @@ section! {
         /// another attempt; the first reply wins (`after`: a duration, or a percentile of the
         /// callee endpoint's `service`, fixed at load).
         hedge: Option<Hedge> = optional(), section::nested::<Hedge>();
+        /// `{ consecutive_failures = 5, failure_rate = 0.5, window = "10s", min_calls = 20, open =
+        /// "30s", half_open_probes = 3 }`: a circuit breaker on this pool's calls to the target
+        /// (`src/model/breaker.rs`): it opens after `consecutive_failures` failed attempts in a
+        /// row, or when `failure_rate` of at least `min_calls` attempts of the last `window`
+        /// failed; while open, calls fail at once (`breaker_open`) and are not retried; after
+        /// `open` it lets `half_open_probes` attempts through, closing if they all succeed and
+        /// opening again at the first failure.
+        breaker: Option<CircuitBreaker> = optional(), section::nested::<CircuitBreaker>();
+        /// `{ max_concurrent = 10 }`: a bulkhead: at most this many attempts of this step in
+        /// flight at once from each instance of the pool; one more fails at once (`bulkhead_full`),
+        /// so a slow dependency holds at most that many workers.
+        bulkhead: Option<Bulkhead> = optional(), section::nested::<Bulkhead>();
     }
 }
 
 impl CallKeys {
-    /// Whether the step has neither a timeout nor retries (a plain call).
+    /// Whether the step has no timeout, retries, breaker or bulkhead (a plain call).
     pub fn is_plain(&self) -> bool {
-        self.timeout.is_none() && self.retry.is_none() && self.hedge.is_none()
+        self.timeout.is_none()
+            && self.retry.is_none()
+            && self.hedge.is_none()
+            && self.breaker.is_none()
+            && self.bulkhead.is_none()
+    }
+}
+
+section! {
+    /// `breaker`: a circuit breaker, as resilience4j's, Envoy's and Finagle's: closed, it counts
+    /// attempts and failures; open, it fails calls at once; half-open, it lets a few probes through.
+    #[derive(Copy)]
+    pub struct CircuitBreaker {
+        /// Failed attempts in a row that open it.
+        consecutive_failures: u32 = default(5), section::Count32 { min: 1, max: 1_000_000 };
+        /// The share of failed attempts over `window` that opens it (with `min_calls`).
+        failure_rate: Option<f64> = optional("off"), section::Probability;
+        /// The sliding window `failure_rate` is measured over.
+        window: SimDuration = default(SimDuration::from_secs(10)), section::PositiveDuration;
+        /// Attempts the window needs before `failure_rate` can open it.
+        min_calls: u32 = default(20), section::Count32 { min: 1, max: 1_000_000 };
+        /// How long it stays open before letting probes through.
+        open: SimDuration = default(SimDuration::from_secs(30)), section::PositiveDuration;
+        /// Probes let through half-open: all must succeed to close it.
+        half_open_probes: u32 = default(3), section::Count32 { min: 1, max: 10_000 };
+    }
+}
+
+impl section::Inline for CircuitBreaker {
+    fn read_inline(cx: &mut super::parse::Cx, node: &super::reader::Node) -> Option<Self> {
+        CircuitBreaker::read(cx, node)
+    }
+
+    fn dump_inline(&self) -> String {
+        CircuitBreaker::dump_inline(self)
+    }
+}
+
+section! {
+    /// `bulkhead`: a limit on one call step's attempts in flight from one instance.
+    #[derive(Copy)]
+    pub struct Bulkhead {
+        /// Attempts in flight at once per calling instance.
+        max_concurrent: u32 = required("10"), section::Count32 { min: 1, max: 1_000_000 };
+    }
+}
+
+impl section::Inline for Bulkhead {
+    fn read_inline(cx: &mut super::parse::Cx, node: &super::reader::Node) -> Option<Self> {
+        Bulkhead::read(cx, node)
+    }
+
+    fn dump_inline(&self) -> String {
+        Bulkhead::dump_inline(self)
+    }
+}
+
+section! {
+    /// `outlier_ejection`: passive health checking, as nginx's `max_fails`/`fail_timeout` and
+    /// Envoy's outlier detection: errors seen on real traffic take an instance out.
+    #[derive(Copy)]
+    pub struct OutlierEjection {
+        /// Failed calls in a row (errors, or calls lost at a hung instance) that eject an instance.
+        consecutive_errors: u32 = default(5), section::Count32 { min: 1, max: 1_000_000 };
+        /// How long an ejected instance gets no traffic.
+        ejection: SimDuration = default(SimDuration::from_secs(30)), section::PositiveDuration;
+        /// The largest share of the instances ejected at once (floor of share × instances); 1.0
+        /// lets every instance go (nginx), and calls then fail with `no_live_upstream`.
+        max_ejected: f64 = default(0.5), section::Probability;
+    }
+}
+
+impl section::Inline for OutlierEjection {
+    fn read_inline(cx: &mut super::parse::Cx, node: &super::reader::Node) -> Option<Self> {
+        OutlierEjection::read(cx, node)
+    }
+
+    fn dump_inline(&self) -> String {
+        OutlierEjection::dump_inline(self)
     }
 }
 

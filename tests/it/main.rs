@@ -5,6 +5,8 @@ mod support;
 
 mod analytic;
 mod autoscaling;
+mod breaker;
+mod bulkhead;
 mod cache_cores;
 mod cache_state;
 mod caching;
@@ -38,6 +40,7 @@ mod interrupt;
 mod layers;
 mod metrics_catalog;
 mod model_behaviour;
+mod outlier_ejection;
 mod plan;
 mod plan_design;
 mod properties;

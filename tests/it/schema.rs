@@ -801,6 +801,7 @@ target = "lb"
 [balancer.lb]
 pool = "web"
 health_check = {}
+outlier_ejection = {}
 [balancer.lb2]
 pool = "web"
 sticky = true
@@ -810,7 +811,8 @@ consumer = "web/home"
 workers = 4
 size = "s"
 autoscale = { max = 4, target = 0.6 }
-endpoint.home = { service = "1ms", steps = [{ read = "db" }, { read = "db2" }, { read = "db3" }, { call = "api/get", hedge = { after = "p95" } }] }
+endpoint.home = { service = "1ms", steps = [{ read = "db" }, { read = "db2" }, { read = "db3" }, { call = "api/get", hedge = { after = "p95" } }, { call = "web/other", breaker = {} }] }
+endpoint.other = { service = "1ms" }
 [pool.api]
 workers = 4
 endpoint.get = { service = "1ms" }
@@ -909,11 +911,13 @@ fn schema_defaults_are_the_loaders_defaults() {
         ("balancer.lb", "Balancer"),
         ("balancer.lb2", "Balancer"),
         ("balancer.lb.health_check", "HealthCheck"),
+        ("balancer.lb.outlier_ejection", "OutlierEjection"),
         ("pool.web", "Pool"),
         ("pool.web.autoscale", "Autoscale"),
         ("queue.q", "Queue"),
         ("pool.web.endpoint.home", "Endpoint"),
         ("pool.web.endpoint.home.steps[3].hedge", "Hedge"),
+        ("pool.web.endpoint.home.steps[4].breaker", "CircuitBreaker"),
         ("database.db", "Database"),
         ("database.db.replication", "Replication"),
         ("database.db2.replication", "Replication"),

@@ -293,6 +293,61 @@ fn step_13_the_balancer_saturates_first() {
 }
 
 #[test]
+fn step_16_a_gray_failure_spreads_until_a_timeout_and_a_bulkhead_contain_it() {
+    let file = shipped("16-gray-failure.toml");
+    let header = std::fs::read_to_string(&file).expect("the scenario");
+    let cure: Vec<&str> = header
+        .lines()
+        .find_map(|line| line.strip_prefix("# cure: --set "))
+        .expect("a `# cure: --set PATH=VALUE [--set ...]` line")
+        .split(" --set ")
+        .collect();
+    assert_eq!(
+        cure,
+        [
+            "pool.web.endpoint.recs.steps[0].timeout=300ms",
+            "pool.web.endpoint.recs.steps[0].bulkhead.max_concurrent=8"
+        ]
+    );
+    // Before the slowdown (60 s): home p99 ≈ 25 ms, web ≈ 0.2 busy.
+    let gray = simulate(&scenario_file(&file, &[]));
+    assert_conserved(&gray);
+    let home_before = mean_between(&gray, "class:home", "latency_p99_ms", 0.0, 60.0);
+    assert_near("home p99 before", home_before, 25.0, 3.0);
+    assert_near(
+        "web utilization before",
+        mean_between(&gray, "web", "utilization", 0.0, 60.0),
+        0.19,
+        0.02,
+    );
+    // During it every web worker waits on `recommend` and the home page,
+    // which never calls it, waits seconds and times out.
+    assert!(mean_between(&gray, "web", "utilization", 70.0, 180.0) > 0.99);
+    let home_during = mean_between(&gray, "class:home", "latency_p99_ms", 65.0, 95.0);
+    assert!(
+        home_during > 1000.0,
+        "home p99 during the slowdown: {home_during} ms"
+    );
+    assert!(metric(&gray, "class:home", "errors") > 10_000.0);
+
+    // The cure: the home page keeps its p99 and loses nothing; the
+    // recommendation calls fail at their timeout or at the bulkhead.
+    let cured = simulate(&scenario_file(&file, &cure));
+    assert_conserved(&cured);
+    for (time, p99) in cured.timeseries.series("class:home", "latency_p99_ms") {
+        assert!(p99 < 2.0 * home_before, "home p99 {p99} ms at {time} s");
+    }
+    assert_eq!(metric(&cured, "class:home", "errors"), 0.0);
+    let timeouts = metric(&cured, "web", "call_timeouts");
+    let walled = metric(&cured, "call:web->recommend/get", "bulkhead_rejected");
+    assert!(
+        timeouts > 1000.0 && walled > 1000.0,
+        "{timeouts} timeouts, {walled} at the bulkhead"
+    );
+    assert_eq!(metric(&cured, "class:recs", "errors"), timeouts + walled);
+}
+
+#[test]
 fn the_tutorial_page_covers_every_step_with_its_picture() {
     let root = crate::support::root();
     let script = std::fs::read_to_string(root.join("docs/tutorial.sh")).expect("docs/tutorial.sh");
