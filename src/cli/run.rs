@@ -110,6 +110,17 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out:
             get("overall", metric::LATENCY_MAX_MS.name)
         ),
     }
+    // With failures, the latency of every request that ended beside it:
+    // what users waited, failures at the time they failed.
+    if get("overall", metric::ERRORS.name) > 0.0 {
+        say!(
+            "  all      latency of every ended request, failures included: mean {:.2} ms  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            get("overall", metric::LATENCY_ALL_MEAN_MS.name),
+            get("overall", metric::LATENCY_ALL_P50_MS.name),
+            get("overall", metric::LATENCY_ALL_P99_MS.name),
+            get("overall", metric::LATENCY_ALL_MAX_MS.name)
+        );
+    }
     // The bottleneck by the report's rule, so this line and report.html
     // name the same station.
     let rows = summary.rows.iter().map(|row| (row.scope.as_str(), row.metric));

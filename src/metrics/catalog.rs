@@ -332,6 +332,18 @@ pub const LATENCY_P95_MS: Metric = LATENCY.member("latency_p95_ms");
 pub const LATENCY_P99_MS: Metric = LATENCY.member("latency_p99_ms");
 pub const LATENCY_P999_MS: Metric = LATENCY.member("latency_p999_ms");
 pub const LATENCY_MAX_MS: Metric = LATENCY.member("latency_max_ms");
+pub const LATENCY_ALL: Family = Family {
+    pattern: "latency_all_{mean,p50,p95,p99,max}_ms",
+    unit: Unit::Milliseconds,
+    scopes: REQUESTS_SCOPES,
+    files: Both,
+    meaning: "the latency of every request that ended, failed ones included: from the first attempt to the successful response, or to the moment the request failed for good (after its retries; a timeout counts at the client's timeout); beside `latency_*_ms`, which counts successes only, it shows what users waited when requests fail; blank when none ended",
+};
+pub const LATENCY_ALL_MEAN_MS: Metric = LATENCY_ALL.member("latency_all_mean_ms");
+pub const LATENCY_ALL_P50_MS: Metric = LATENCY_ALL.member("latency_all_p50_ms");
+pub const LATENCY_ALL_P95_MS: Metric = LATENCY_ALL.member("latency_all_p95_ms");
+pub const LATENCY_ALL_P99_MS: Metric = LATENCY_ALL.member("latency_all_p99_ms");
+pub const LATENCY_ALL_MAX_MS: Metric = LATENCY_ALL.member("latency_all_max_ms");
 pub const ERRORS_BY_CAUSE: Family = Family {
     pattern: "errors_{rejected,timeout,refused,reset,unavailable}",
     unit: Unit::Count,
@@ -1154,6 +1166,11 @@ pub const ALL: &[Metric] = &[
     LATENCY_P99_MS,
     LATENCY_P999_MS,
     LATENCY_MAX_MS,
+    LATENCY_ALL_MEAN_MS,
+    LATENCY_ALL_P50_MS,
+    LATENCY_ALL_P95_MS,
+    LATENCY_ALL_P99_MS,
+    LATENCY_ALL_MAX_MS,
     ERRORS_REJECTED,
     ERRORS_TIMEOUT,
     ERRORS_REFUSED,
@@ -1279,7 +1296,13 @@ pub const ALL: &[Metric] = &[
 ];
 
 /// Every family, for the checks that members fit their pattern.
-pub const FAMILIES: &[Family] = &[LATENCY, ERRORS_BY_CAUSE, JOB_LATENCY, REPLICATION_LAG];
+pub const FAMILIES: &[Family] = &[
+    LATENCY,
+    LATENCY_ALL,
+    ERRORS_BY_CAUSE,
+    JOB_LATENCY,
+    REPLICATION_LAG,
+];
 
 /// The metric called `name`.
 pub fn lookup(name: &str) -> Option<&'static Metric> {

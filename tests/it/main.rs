@@ -31,6 +31,7 @@ mod hardening_results;
 mod hardening_runtime;
 mod headroom;
 mod interrupt;
+mod latency_all;
 mod layers;
 mod metrics_catalog;
 mod model_behaviour;
