@@ -419,6 +419,7 @@ impl Model {
         self.summary_cdn(&mut summary, elapsed);
         self.summary_queues(&mut summary, elapsed);
         self.summary_scalers(&mut summary, elapsed);
+        self.summary_roles(&mut summary);
         self.summary_drills(&mut summary);
         summary
     }

@@ -112,7 +112,7 @@ section! {
     pub struct Slos {
         /// Objectives as `[SCOPE/]METRIC OP THRESHOLD`, the `--slo` grammar: `"p99 < 300ms"`,
         /// `"class:view/p99 < 300ms"`, `"error_rate < 1%"`, `"web/cpu_utilization < 0.8"`,
-        /// `"cost_per_month_usd < 2000"`, `"drill:database.db.shard[0].primary/rto_s < 60s"`
+        /// `"cost_per_month_usd < 2000"`, `"drill:db.primary/rto_s < 60s"`
         /// (`drill:<target>` is every drill on that target). A run that misses one exits 3.
         objectives: Vec<super::slo::Slo> = default(Vec::new(), "none"), super::slo::Objectives;
     }
@@ -1510,6 +1510,39 @@ impl Scenario {
             FaultTarget::CdnEdge { cdn, edge } => format!("cdn.{}.edge[{edge}]", self.cdns[*cdn].name),
             FaultTarget::CdnEdgeNamed { cdn, edge } => format!("cdn.{}.{edge}", self.cdns[*cdn].name),
             FaultTarget::Queue { queue } => format!("queue.{}", self.queues[*queue].name),
+        }
+    }
+
+    /// A fault target named once, as its component's own rows name it:
+    /// a part by its component's name and the part (`cache.node[0]`,
+    /// `web.instance[1]`, `db.primary`, `static.edge[0]`), a whole
+    /// component by kind and name as the scenario writes it (`pool.web`,
+    /// `queue.jobs`). Drill scopes (`drill:<label>@<time>s`) and events
+    /// carry it.
+    pub fn fault_label(&self, target: &FaultTarget) -> String {
+        match target {
+            FaultTarget::PoolInstance { pool, instance } => {
+                format!("{}.instance[{instance}]", self.pools[*pool].name)
+            }
+            FaultTarget::DatabasePrimary { database, shard } => {
+                self.databases[*database].node_name(*shard, 0)
+            }
+            FaultTarget::DatabaseReplica {
+                database,
+                shard,
+                replica,
+            } => self.databases[*database].node_name(*shard, replica + 1),
+            FaultTarget::CacheNode { cache, node } => format!("{}.node[{node}]", self.caches[*cache].name),
+            FaultTarget::CdnEdge { cdn, edge } => {
+                let cdn = &self.cdns[*cdn];
+                cdn.edges.scope(&cdn.name, *edge)
+            }
+            FaultTarget::CdnEdgeNamed { cdn, edge } => format!("{}.{edge}", self.cdns[*cdn].name),
+            FaultTarget::Pool { .. }
+            | FaultTarget::Datacenter { .. }
+            | FaultTarget::Partition { .. }
+            | FaultTarget::Queue { .. }
+            | FaultTarget::Cdn { .. } => self.fault_target_text(target),
         }
     }
 

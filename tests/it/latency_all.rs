@@ -58,7 +58,10 @@ fn failures_count_at_the_time_they_failed() {
     // is the timeout.
     let windows = series(&result, "overall", "latency_all_p99_ms");
     assert!(windows.len() >= 10);
-    assert!(windows.iter().skip(1).all(|&(_, p99)| p99 == 2000.0), "{windows:?}");
+    assert!(
+        windows.iter().skip(1).all(|&(_, p99)| p99 == 2000.0),
+        "{windows:?}"
+    );
 }
 
 #[test]
