@@ -1240,8 +1240,13 @@ section! {
         at: Option<SimDuration> = optional(), section::Duration;
         /// Undo a scheduled fault this long after `at` (longer than zero).
         lasting as "for": Option<SimDuration> = optional(), section::PositiveDuration;
-        /// A random fault: the time between failures.
-        mtbf: Option<Dist> = optional(), section::DurationDist;
+        /// A random fault: the mean time between failures — a plain duration (`"5m"`) is the
+        /// mean of an exponential; a table (`{ dist = "gamma", mean = "5m", cv = 0.5 }`) any
+        /// distribution. A fault that strikes at a fixed period is `every`.
+        mtbf: Option<Dist> = optional(), section::MeanDurationDist;
+        /// A periodic fault: strikes this long after the run starts, and again this long after
+        /// each repair (with `mttr`), instead of `mtbf`.
+        every: Option<SimDuration> = optional(), section::PositiveDuration;
         /// A random fault: the time to repair.
         mttr: Option<Dist> = optional(), section::DurationDist;
     }
