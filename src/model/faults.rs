@@ -294,7 +294,20 @@ impl Model {
         queue: &mut EventQueue<Event>,
     ) {
         if let Some(failover) = &self.databases[database].failover {
-            queue.schedule_in(failover.detection, Event::NodeDetected { database, node });
+            // Probes where a health check is configured, else the typed-in time.
+            let delay = match &failover.health_check {
+                Some(check) => {
+                    let instance = &self.instances[self.databases[database].nodes[node].instance];
+                    let (threshold, waits) = if instance.up {
+                        (check.healthy_threshold, false)
+                    } else {
+                        (check.unhealthy_threshold, instance.hung)
+                    };
+                    check.notice_after(queue.now().since(SimTime::ZERO), threshold, waits)
+                }
+                None => failover.detection,
+            };
+            queue.schedule_in(delay, Event::NodeDetected { database, node });
         }
     }
 
@@ -563,5 +576,40 @@ impl Model {
                 self.note_detection(instance, now);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::SimDuration;
+    use crate::scenario::HealthCheck;
+
+    fn check(interval_s: u64, timeout_s: u64) -> HealthCheck {
+        HealthCheck {
+            interval: SimDuration::from_secs(interval_s),
+            timeout: SimDuration::from_secs(timeout_s),
+            unhealthy_threshold: 3,
+            healthy_threshold: 2,
+        }
+    }
+
+    #[test]
+    fn probes_notice_at_the_threshold_th_probe_after_the_change() {
+        let check = check(5, 2);
+        // Dead at 12 s: probes at 15, 20, 25 s fail; the third detects.
+        assert_eq!(
+            check.notice_after(SimDuration::from_secs(12), 3, false),
+            SimDuration::from_secs(13)
+        );
+        // Hung: each probe fails only after its timeout.
+        assert_eq!(
+            check.notice_after(SimDuration::from_secs(12), 3, true),
+            SimDuration::from_secs(15)
+        );
+        // A change at a probe's own time is seen by the next one.
+        assert_eq!(
+            check.notice_after(SimDuration::from_secs(10), 1, false),
+            SimDuration::from_secs(5)
+        );
     }
 }

@@ -120,6 +120,24 @@ mod tests {
     }
 
     #[test]
+    fn a_fault_no_request_saw_says_so() {
+        let rows = [
+            ("drill:pool.batch@30s", "rto_s", 0.0),
+            ("drill:pool.batch@30s", "seen_by_requests", 0.0),
+            ("drill:web.instance[0]@60s", "rto_s", 12.0),
+        ];
+        let value = |scope: &str, metric: &str| {
+            rows.iter()
+                .find(|(s, m, _)| *s == scope && *m == metric)
+                .map(|(_, _, v)| *v)
+        };
+        let found = drills(rows.iter().map(|(scope, _, _)| *scope), &value);
+        assert!(!found[0].seen_by_requests);
+        // Without the row (an older summary) a drill counts as seen.
+        assert!(found[1].seen_by_requests);
+    }
+
+    #[test]
     fn a_drill_is_read_from_its_rows() {
         let rows = [
             ("overall", "requests", 10.0),

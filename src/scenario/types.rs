@@ -457,7 +457,10 @@ section! {
     /// `[network]`: latencies of the hops between components (its `link`s,
     /// between regions, are read into the geography).
     pub struct Network {
-        /// One-way latency between components (each call pays it going and coming back).
+        /// One-way latency between components, paid once per hop: a direct call pays it going
+        /// and coming back; a call through a load balancer pays it to the balancer (a user's
+        /// request pays `client` there), again from the balancer to the instance, and once on
+        /// the way back (the reply goes straight to the caller, as with direct server return).
         default: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
         /// One-way latency between a user and the entry point.
         client: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
@@ -639,6 +642,21 @@ section! {
         unhealthy_threshold: u32 = default(3), section::Count32 { min: 1, max: 100 };
         /// Successes in a row that bring it back.
         healthy_threshold: u32 = default(2), section::Count32 { min: 1, max: 100 };
+    }
+}
+
+impl HealthCheck {
+    /// How long after `now` probes that started at time zero, one each
+    /// `interval`, notice a change: the `threshold`-th probe in a row after
+    /// `now` that sees it (a probe at `now` itself is taken as before the
+    /// change), plus `timeout` when the probe fails by waiting (a hung
+    /// target).
+    pub fn notice_after(&self, now: SimDuration, threshold: u32, waits: bool) -> SimDuration {
+        let interval = self.interval.as_nanos();
+        let first = (now.as_nanos() / interval + 1) * interval;
+        let seen = first + u64::from(threshold.max(1) - 1) * interval;
+        let wait = if waits { self.timeout.as_nanos() } else { 0 };
+        SimDuration::from_nanos(seen - now.as_nanos() + wait)
     }
 }
 
@@ -896,8 +914,15 @@ impl Database {
 section! {
     /// `failover`: how a dead database node is noticed and a primary replaced.
     pub struct Failover {
-        /// From a node's death until clients and the failover manager know.
+        /// From a node's death until clients and the failover manager know — a typed-in time,
+        /// used only without `health_check`.
         detection: SimDuration = default(SimDuration::from_secs(10)), section::Duration;
+        /// `{ interval = "5s", timeout = "2s", unhealthy_threshold = 3, healthy_threshold = 2 }`:
+        /// the failover manager probes every node each `interval` (from the start of the run);
+        /// a node is known down at its `unhealthy_threshold`-th failed probe in a row (a crashed
+        /// node fails at once, a hung one after `timeout`) and back at its `healthy_threshold`-th
+        /// success — detection comes from the probes instead of `detection`.
+        health_check: Option<HealthCheck> = optional(), section::nested::<HealthCheck>();
         /// From detection until the most up-to-date replica serves as primary.
         promotion: SimDuration = default(SimDuration::from_secs(5)), section::Duration;
     }
@@ -1654,7 +1679,13 @@ section! {
         /// the origin — or `none` — they fail as `unavailable`.
         fallback: CdnFallback = default(CdnFallback::Origin), section::word::<CdnFallback>();
         /// From an edge's failure until clients know; until then their connections are refused.
+        /// A typed-in time, used only without `health_check`.
         detection: SimDuration = default(SimDuration::from_secs(10)), section::Duration;
+        /// `{ interval = "5s", timeout = "2s", unhealthy_threshold = 3 }`: edges are probed each
+        /// `interval` (from the start of the run); clients know an edge is down at its
+        /// `unhealthy_threshold`-th failed probe in a row (a crashed edge fails at once, a hung
+        /// one after `timeout`) — detection comes from the probes instead of `detection`.
+        health_check: Option<HealthCheck> = optional(), section::nested::<HealthCheck>();
         /// One way between a user and their edge (instead of `network.client`).
         latency: Dist = default(Dist::Const { value: 10e6 }), section::DurationDist;
         /// As for caches: each edge starts filled as in steady state (`false`: empty).

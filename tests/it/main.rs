@@ -21,6 +21,8 @@ mod determinism;
 mod diagnostics;
 mod drill_summary;
 mod drills;
+mod fault_truths;
+mod first_scenario;
 mod fuzz_faults;
 mod fuzz_files;
 mod fuzz_scenarios;
