@@ -888,7 +888,8 @@ section! {
         /// a key lives on one shard.
         shards: u32 = default(1), section::Count32 { min: 1, max: super::parse::MAX_SHARDS };
         /// `{ detection = "10s", promotion = "5s" }`: a dead node is noticed after `detection`
-        /// and the replica that received the most writes is promoted after `promotion` more
+        /// — or, with `health_check = { interval = "5s", timeout = "2s", unhealthy_threshold =
+        /// 3, healthy_threshold = 2 }`, by probes (interval × threshold) — and the replica that received the most writes is promoted after `promotion` more
         /// (writes are `unavailable` meanwhile); without it a dead primary takes no writes until
         /// it is restored.
         failover: Option<Failover> = optional(), section::nested::<Failover>();
@@ -1684,7 +1685,8 @@ section! {
         /// `{ interval = "5s", timeout = "2s", unhealthy_threshold = 3 }`: edges are probed each
         /// `interval` (from the start of the run); clients know an edge is down at its
         /// `unhealthy_threshold`-th failed probe in a row (a crashed edge fails at once, a hung
-        /// one after `timeout`) — detection comes from the probes instead of `detection`.
+        /// one after `timeout`) — detection comes from the probes instead of `detection`
+        /// (`healthy_threshold` is not used: a restored edge serves at once).
         health_check: Option<HealthCheck> = optional(), section::nested::<HealthCheck>();
         /// One way between a user and their edge (instead of `network.client`).
         latency: Dist = default(Dist::Const { value: 10e6 }), section::DurationDist;
