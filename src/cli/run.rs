@@ -146,6 +146,17 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out:
             get("overall", metric::LATENCY_MAX_MS.name)
         ),
     }
+    // With failures, the latency of every request that ended beside it:
+    // what users waited, failures at the time they failed.
+    if get("overall", metric::ERRORS.name) > 0.0 {
+        say!(
+            "  all      latency of every ended request, failures included: mean {:.2} ms  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            get("overall", metric::LATENCY_ALL_MEAN_MS.name),
+            get("overall", metric::LATENCY_ALL_P50_MS.name),
+            get("overall", metric::LATENCY_ALL_P99_MS.name),
+            get("overall", metric::LATENCY_ALL_MAX_MS.name)
+        );
+    }
     // The bottleneck by the report's rule, so this line and report.html
     // name the same station.
     let rows = summary.rows.iter().map(|row| (row.scope.as_str(), row.metric));
@@ -177,6 +188,15 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out:
     }
     let scopes = summary.rows.iter().map(|row| row.scope.as_str());
     print_drills(&capsim::results::drills::drills(scopes, &value));
+    // Nodes keep their names after a failover: say which replica leads.
+    for row in &summary.rows {
+        if row.metric == metric::PRIMARY.name && row.value == 1.0 && !row.scope.ends_with(".primary") {
+            say!(
+                "  role     {} is the primary at the end (promoted by a failover)",
+                row.scope
+            );
+        }
+    }
     say!("  cost     {}", cost_line(summary));
     for note in scenario.pricing_notes() {
         say!("  note     {note}");
@@ -205,11 +225,11 @@ fn print_drills(drills: &[capsim::results::drills::Drill]) {
                 .map_or("not detected".to_owned(), |detect| {
                     format!("detected after {}", seconds(detect))
                 }),
-            drill
-                .rto_s
-                .map_or("not recovered by the end (no RTO)".to_owned(), |rto| {
-                    format!("RTO {}", seconds(rto))
-                }),
+            match drill.rto_s {
+                _ if !drill.seen_by_requests => "not seen by requests".to_owned(),
+                Some(rto) => format!("RTO {}", seconds(rto)),
+                None => "not recovered by the end (no RTO)".to_owned(),
+            },
         ];
         if let Some(rpo) = drill.rpo_s {
             facts.push(format!(

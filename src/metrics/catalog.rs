@@ -271,7 +271,9 @@ use Files::{Both, Summary, Timeseries};
 use Scope::*;
 
 const REQUESTS_SCOPES: &[Scope] = &[Overall, Class, Region];
-const STATIONS: &[Scope] = &[Pool, Database, DatabaseNode];
+/// Where station metrics are written: pools, databases and their nodes,
+/// caches and their nodes (each node of a cache is a station).
+const STATIONS: &[Scope] = &[Pool, Database, DatabaseNode, Cache, CacheNode];
 
 // Requests: `overall`, each class and each region.
 
@@ -321,6 +323,8 @@ pub const THROUGHPUT_RPS: Metric = metric(
         Database,
         DatabaseNode,
         Balancer,
+        Cache,
+        CacheNode,
         Datacenter,
     ],
     Both,
@@ -339,6 +343,18 @@ pub const LATENCY_P95_MS: Metric = LATENCY.member("latency_p95_ms");
 pub const LATENCY_P99_MS: Metric = LATENCY.member("latency_p99_ms");
 pub const LATENCY_P999_MS: Metric = LATENCY.member("latency_p999_ms");
 pub const LATENCY_MAX_MS: Metric = LATENCY.member("latency_max_ms");
+pub const LATENCY_ALL: Family = Family {
+    pattern: "latency_all_{mean,p50,p95,p99,max}_ms",
+    unit: Unit::Milliseconds,
+    scopes: REQUESTS_SCOPES,
+    files: Both,
+    meaning: "the latency of every request that ended, failed ones included: from the first attempt to the successful response, or to the moment the request failed for good (after its retries; a timeout counts at the client's timeout); beside `latency_*_ms`, which counts successes only, it shows what users waited when requests fail; blank when none ended",
+};
+pub const LATENCY_ALL_MEAN_MS: Metric = LATENCY_ALL.member("latency_all_mean_ms");
+pub const LATENCY_ALL_P50_MS: Metric = LATENCY_ALL.member("latency_all_p50_ms");
+pub const LATENCY_ALL_P95_MS: Metric = LATENCY_ALL.member("latency_all_p95_ms");
+pub const LATENCY_ALL_P99_MS: Metric = LATENCY_ALL.member("latency_all_p99_ms");
+pub const LATENCY_ALL_MAX_MS: Metric = LATENCY_ALL.member("latency_all_max_ms");
 pub const ERRORS_BY_CAUSE: Family = Family {
     pattern: "errors_{rejected,timeout,refused,reset,unavailable,shed,breaker_open,bulkhead_full,no_live_upstream}",
     unit: Unit::Count,
@@ -612,7 +628,7 @@ pub const WORKERS: Metric = metric(
 pub const UTILIZATION: Metric = metric(
     "utilization",
     Unit::Fraction,
-    &[Pool, Database, DatabaseNode, Datacenter],
+    &[Pool, Database, DatabaseNode, Cache, CacheNode, Datacenter],
     Both,
     "busy workers or connections / all (an autoscaled pool: of its mean serving instances; a data center: of what stands there)",
 );
@@ -633,28 +649,28 @@ pub const CPU_WAIT_MEAN_MS: Metric = metric(
 pub const QUEUE_LEN_MEAN: Metric = metric(
     "queue_len_mean",
     Unit::Mean,
-    &[Pool, Database, DatabaseNode, Balancer],
+    &[Pool, Database, DatabaseNode, Cache, CacheNode, Balancer],
     Both,
     "calls waiting for a worker (pools), a connection (databases) or a core (balancers with `cores`); those waiting for a pool's or database's cores are not counted",
 );
 pub const WAIT_MEAN_MS: Metric = metric(
     "wait_mean_ms",
     Unit::Milliseconds,
-    &[Pool, Database, DatabaseNode, Balancer],
+    &[Pool, Database, DatabaseNode, Cache, CacheNode, Balancer],
     Both,
     "mean wait for a worker (pools), a connection (databases) or a core (balancers with `cores`), of the requests that got one; blank when none did (a pool's and a database's wait for a core is `cpu_wait_mean_ms`)",
 );
 pub const WAIT_PROBABILITY: Metric = metric(
     "wait_probability",
     Unit::Fraction,
-    &[Pool, Database, DatabaseNode, Balancer],
+    &[Pool, Database, DatabaseNode, Cache, CacheNode, Balancer],
     Summary,
     "the share of the requests that got a worker (connection, core) that had to wait for it; blank when none got one",
 );
 pub const ARRIVALS: Metric = metric(
     "arrivals",
     Unit::Count,
-    &[Pool, Database, DatabaseNode, Balancer],
+    &[Pool, Database, DatabaseNode, Cache, CacheNode, Balancer],
     Summary,
     "calls that arrived (at a balancer with `cores` or `max_connections`, connections)",
 );
@@ -668,7 +684,7 @@ pub const SERVED: Metric = metric(
 pub const REJECTED: Metric = metric(
     "rejected",
     Unit::Count,
-    &[Pool, Database, DatabaseNode, Balancer, Queue],
+    &[Pool, Database, DatabaseNode, Cache, CacheNode, Balancer, Queue],
     Both,
     "calls rejected by a full queue; at a balancer, connections over `max_connections`; at a queue, enqueues refused because it was full",
 );
@@ -1206,6 +1222,20 @@ pub const RECOVERED: Metric = metric(
     Summary,
     "whether the service recovered",
 );
+pub const PRIMARY: Metric = metric(
+    "primary",
+    Unit::Flag,
+    &[DatabaseNode],
+    Summary,
+    "whether the node is its shard's primary at the end of the run (databases with replicas); nodes keep their names, so a replica promoted by a failover (`db.replica[0]`) reads 1 here and the old primary 0",
+);
+pub const SEEN_BY_REQUESTS: Metric = metric(
+    "seen_by_requests",
+    Unit::Flag,
+    &[Drill],
+    Summary,
+    "whether requests saw the fault: an attempt failed while it was open, or a window after it missed the recovery margins; 0 for a fault nothing noticed (a pool no request calls, a spare instance, a consumer whose queue absorbed it), whose `rto_s` is only the wait for the next calm window, not a recovery",
+);
 pub const FAILED_ATTEMPTS: Metric = metric(
     "failed_attempts",
     Unit::Count,
@@ -1256,6 +1286,11 @@ pub const ALL: &[Metric] = &[
     LATENCY_P99_MS,
     LATENCY_P999_MS,
     LATENCY_MAX_MS,
+    LATENCY_ALL_MEAN_MS,
+    LATENCY_ALL_P50_MS,
+    LATENCY_ALL_P95_MS,
+    LATENCY_ALL_P99_MS,
+    LATENCY_ALL_MAX_MS,
     ERRORS_REJECTED,
     ERRORS_TIMEOUT,
     ERRORS_REFUSED,
@@ -1390,6 +1425,8 @@ pub const ALL: &[Metric] = &[
     TIME_TO_DETECT_S,
     RTO_S,
     RECOVERED,
+    SEEN_BY_REQUESTS,
+    PRIMARY,
     FAILED_ATTEMPTS,
     USERS_AFFECTED,
     RPO_S,
@@ -1398,7 +1435,13 @@ pub const ALL: &[Metric] = &[
 ];
 
 /// Every family, for the checks that members fit their pattern.
-pub const FAMILIES: &[Family] = &[LATENCY, ERRORS_BY_CAUSE, JOB_LATENCY, REPLICATION_LAG];
+pub const FAMILIES: &[Family] = &[
+    LATENCY,
+    LATENCY_ALL,
+    ERRORS_BY_CAUSE,
+    JOB_LATENCY,
+    REPLICATION_LAG,
+];
 
 /// The metric called `name`.
 pub fn lookup(name: &str) -> Option<&'static Metric> {

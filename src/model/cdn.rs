@@ -143,6 +143,8 @@ pub struct Cdn {
     pub origin: CallId,
     pub fallback: CdnFallback,
     pub detection: SimDuration,
+    /// Probes that detect a dead edge instead of `detection`, if configured.
+    pub health_check: Option<crate::scenario::HealthCheck>,
     /// Per edge: clients know it is down and use the fallback.
     pub known_down: IdVec<EdgeId, bool>,
     pub price_per_gb: f64,
@@ -335,7 +337,15 @@ impl Model {
     pub(super) fn cdn_edge_killed(&mut self, cdn: CdnId, edge: EdgeId, queue: &mut EventQueue<Event>) {
         let state = &mut self.cdns[cdn];
         state.stores[edge].clear(queue.now());
-        queue.schedule_in(state.detection, Event::CdnDetected { cdn, edge });
+        let delay = match &state.health_check {
+            Some(check) => check.notice_after(
+                queue.now().since(SimTime::ZERO),
+                check.unhealthy_threshold,
+                self.instances[state.edges[edge]].hung,
+            ),
+            None => state.detection,
+        };
+        queue.schedule_in(delay, Event::CdnDetected { cdn, edge });
     }
 
     /// A CDN edge is back: empty, and clients use it again at once.

@@ -230,6 +230,7 @@ impl Model {
                 let class = &mut self.per_class[request.class];
                 class.window.completed += 1;
                 class.latency.record(latency);
+                class.latency_all.record(latency);
                 // The overall latency is the union of the classes', merged
                 // when the window closes (`Model::close_window`), or the
                 // single class's own.
@@ -237,6 +238,7 @@ impl Model {
                 if let Some(region) = self.region_scope(request.user) {
                     region.window.completed += 1;
                     region.latency.record(latency);
+                    region.latency_all.record(latency);
                 }
                 self.trace_end(key, &request, None, queue.now());
                 self.end_request(key, request, queue);
@@ -271,14 +273,18 @@ impl Model {
             return;
         }
         self.note_failure(request.user, Some(cause));
+        // Failed for good now: what the user waited, beside the successes.
+        let latency = queue.now().since(request.created).as_nanos();
         let class = &mut self.per_class[request.class];
         class.window.failed += 1;
         class.window.failed_by_cause[cause.index()] += 1;
+        class.latency_all.record(latency);
         self.overall.window.failed += 1;
         self.overall.window.failed_by_cause[cause.index()] += 1;
         if let Some(region) = self.region_scope(request.user) {
             region.window.failed += 1;
             region.window.failed_by_cause[cause.index()] += 1;
+            region.latency_all.record(latency);
         }
         self.trace_end(key, &request, Some(cause), queue.now());
         self.end_request(key, request, queue);

@@ -118,6 +118,7 @@ pub(super) fn build_cdns(
             origin,
             fallback: cdn.fallback,
             detection: cdn.detection,
+            health_check: cdn.health_check.clone(),
             known_down: IdVec::from_elem(false, count),
             price_per_gb: cdn.price_per_gb,
             evict_stream: builder.streams.register(&format!("{path}.evict")),

@@ -36,6 +36,8 @@ pub struct Drill {
     /// Start of the current run of recovered windows.
     streak_start: Option<SimTime>,
     streak: u32,
+    /// A window after the fault missed the recovery margins.
+    disturbed: bool,
     pub failed_attempts: u64,
     pub errors_by_cause: [u64; Cause::COUNT],
     users: Vec<u64>,
@@ -49,6 +51,12 @@ pub struct Drill {
 impl Drill {
     fn open(&self) -> bool {
         self.recovered.is_none()
+    }
+
+    /// Whether requests saw the fault: an attempt failed while it was
+    /// open, or a window after it missed the recovery margins.
+    fn seen(&self) -> bool {
+        self.failed_attempts > 0 || self.disturbed || self.recovered.is_none()
     }
 }
 
@@ -101,6 +109,7 @@ impl Model {
             baseline_p99_ns: p99,
             streak_start: None,
             streak: 0,
+            disturbed: false,
             failed_attempts: 0,
             errors_by_cause: [0; Cause::COUNT],
             users: vec![0; users],
@@ -182,6 +191,7 @@ impl Model {
             } else {
                 drill.streak = 0;
                 drill.streak_start = None;
+                drill.disturbed = true;
             }
         }
         for (target, rto) in recovered {
@@ -211,6 +221,11 @@ impl Model {
                 &scope,
                 metric::RECOVERED,
                 if drill.recovered.is_some() { 1.0 } else { 0.0 },
+            );
+            summary.push(
+                &scope,
+                metric::SEEN_BY_REQUESTS,
+                if drill.seen() { 1.0 } else { 0.0 },
             );
             summary.push(&scope, metric::FAILED_ATTEMPTS, drill.failed_attempts as f64);
             summary.push(&scope, metric::USERS_AFFECTED, drill.users_affected as f64);

@@ -49,7 +49,7 @@ impl FaultSource {
             FaultTime::At { .. } => None,
         };
         FaultSource {
-            label: scenario.fault_target_text(&fault.target),
+            label: scenario.fault_label(&fault.target),
             instances,
             action: fault.action,
             when: fault.when.clone(),
@@ -305,7 +305,20 @@ impl Model {
         queue: &mut EventQueue<Event>,
     ) {
         if let Some(failover) = &self.databases[database].failover {
-            queue.schedule_in(failover.detection, Event::NodeDetected { database, node });
+            // Probes where a health check is configured, else the typed-in time.
+            let delay = match &failover.health_check {
+                Some(check) => {
+                    let instance = &self.instances[self.databases[database].nodes[node].instance];
+                    let (threshold, waits) = if instance.up {
+                        (check.healthy_threshold, false)
+                    } else {
+                        (check.unhealthy_threshold, instance.hung)
+                    };
+                    check.notice_after(queue.now().since(SimTime::ZERO), threshold, waits)
+                }
+                None => failover.detection,
+            };
+            queue.schedule_in(delay, Event::NodeDetected { database, node });
         }
     }
 
@@ -341,12 +354,23 @@ impl Model {
         state.nodes[node].known_down = !up;
         let shard = state.nodes[node].shard;
         let name = state.name.clone();
+        let node_name = self.node_label(database, node);
         if up {
-            self.log(now, "node_back", &name, format!("node {node} serves again"));
+            let role = if self.databases[database].is_primary(node) {
+                "the primary"
+            } else {
+                "a replica"
+            };
+            self.log(
+                now,
+                "node_back",
+                &name,
+                format!("{node_name} serves again, as {role}"),
+            );
             return;
         }
         self.note_detection(instance, now);
-        self.log(now, "detected", &name, format!("node {node} is down"));
+        self.log(now, "detected", &name, format!("{node_name} is down"));
         let state = &mut self.databases[database];
         let shard_state = &state.shards[shard];
         if shard_state.primary != node || shard_state.promoting {
@@ -455,13 +479,39 @@ impl Model {
         }
         state.prune_log(shard_index);
         let name = state.name.clone();
+        // Nodes keep their names (`db.replica[0]`) whatever their role:
+        // the event says which one leads now.
         let detail = format!(
-            "shard {shard}: node {chosen} promoted; {lost_writes} acknowledged writes lost, RPO {:.3} s",
+            "{} promoted to primary ({} is down, rejoins as a replica); {lost_writes} acknowledged writes lost, RPO {:.3} s",
+            self.node_label(database, chosen),
+            self.node_label(database, old_primary),
             rpo.as_secs_f64()
         );
         self.log(now, "failover", &name, detail);
         let instance = self.databases[database].nodes[old_primary].instance;
         self.note_data_loss(instance, lost_writes, rpo);
+    }
+
+    /// A database node's name, as its rows name it (`db.replica[0]`): its
+    /// station's name, kept whatever its role.
+    fn node_label(&self, database: DatabaseId, node: DatabaseNodeId) -> String {
+        let instance = self.databases[database].nodes[node].instance;
+        self.stations[self.instances[instance].station].name.clone()
+    }
+
+    /// Each replicated database node's role at the end of the run
+    /// (`primary` 1 or 0), so a promoted replica — still called
+    /// `db.replica[0]` — shows as the primary in summary.csv.
+    pub(super) fn summary_roles(&self, summary: &mut crate::metrics::Summary) {
+        for (id, state) in self.databases.iter_enumerated() {
+            if state.nodes.len() < 2 {
+                continue;
+            }
+            for node in state.nodes.ids() {
+                let flag = if state.is_primary(node) { 1.0 } else { 0.0 };
+                summary.push(&self.node_label(id, node), crate::metrics::catalog::PRIMARY, flag);
+            }
+        }
     }
 
     /// Health checks of every checked balancer start one interval in.
@@ -537,5 +587,40 @@ impl Model {
                 self.note_detection(instance, now);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::SimDuration;
+    use crate::scenario::HealthCheck;
+
+    fn check(interval_s: u64, timeout_s: u64) -> HealthCheck {
+        HealthCheck {
+            interval: SimDuration::from_secs(interval_s),
+            timeout: SimDuration::from_secs(timeout_s),
+            unhealthy_threshold: 3,
+            healthy_threshold: 2,
+        }
+    }
+
+    #[test]
+    fn probes_notice_at_the_threshold_th_probe_after_the_change() {
+        let check = check(5, 2);
+        // Dead at 12 s: probes at 15, 20, 25 s fail; the third detects.
+        assert_eq!(
+            check.notice_after(SimDuration::from_secs(12), 3, false),
+            SimDuration::from_secs(13)
+        );
+        // Hung: each probe fails only after its timeout.
+        assert_eq!(
+            check.notice_after(SimDuration::from_secs(12), 3, true),
+            SimDuration::from_secs(15)
+        );
+        // A change at a probe's own time is seen by the next one.
+        assert_eq!(
+            check.notice_after(SimDuration::from_secs(10), 1, false),
+            SimDuration::from_secs(5)
+        );
     }
 }

@@ -31,7 +31,10 @@ impl Model {
         let time_s = now.as_secs_f64();
         for (name, metrics) in self.geo.regions.iter().zip(&mut self.geo.per_region) {
             let scope = series.scope(&format!("region:{name}"));
-            let latency = metrics.latency.close_window(keep);
+            let latency = (
+                metrics.latency.close_window(keep),
+                metrics.latency_all.close_window(keep),
+            );
             close_requests(metrics, latency, keep, elapsed, time_s, scope, series);
         }
         for dc in self.geo.datacenters.ids() {
@@ -127,7 +130,13 @@ impl Model {
         }
         for (name, metrics) in self.geo.regions.iter().zip(&self.geo.per_region) {
             let scope = format!("region:{name}");
-            summary_requests(summary, &scope, &metrics.total, &metrics.latency.total(), elapsed);
+            summary_requests(
+                summary,
+                &scope,
+                &metrics.total,
+                (metrics.latency.total(), metrics.latency_all.total()),
+                elapsed,
+            );
             for cause in Cause::ALL {
                 if cause.is_opt_in() && !self.cause_possible(cause) {
                     continue;

@@ -330,7 +330,11 @@ struct Dns {
 struct RequestScope {
     window: RequestCounters,
     total: RequestCounters,
+    /// Latencies of the requests that succeeded.
     latency: LatencyRecorder,
+    /// Latencies of every request that ended: successes, and failures
+    /// at the time they failed for good.
+    latency_all: LatencyRecorder,
 }
 
 #[derive(Debug, Default, Clone)]

@@ -83,19 +83,27 @@ impl Model {
         // merged, or with a single class simply theirs (no copy of its
         // histogram to merge, scan and clear).
         let single_class = self.per_class.len() == 1;
-        let overall_latency = if single_class {
-            self.per_class[ClassId(0)].latency.close_window(keep)
+        let (overall_latency, overall_all) = if single_class {
+            let class = &mut self.per_class[ClassId(0)];
+            (
+                class.latency.close_window(keep),
+                class.latency_all.close_window(keep),
+            )
         } else {
             for class in &self.per_class {
                 self.overall.latency.absorb_window(&class.latency);
+                self.overall.latency_all.absorb_window(&class.latency_all);
             }
-            self.overall.latency.close_window(keep)
+            (
+                self.overall.latency.close_window(keep),
+                self.overall.latency_all.close_window(keep),
+            )
         };
         let scope = series.scope("overall");
         let in_flight = self.requests.len() as f64;
         let (error_rate, p99_ns, ended) = close_requests(
             &mut self.overall,
-            overall_latency,
+            (overall_latency, overall_all),
             keep,
             elapsed,
             time_s,
@@ -116,9 +124,12 @@ impl Model {
         for (class, metrics) in self.classes.iter().zip(&mut self.per_class) {
             let scope = series.scope(&format!("class:{}", class.name));
             let latency = if single_class {
-                overall_latency
+                (overall_latency, overall_all)
             } else {
-                metrics.latency.close_window(keep)
+                (
+                    metrics.latency.close_window(keep),
+                    metrics.latency_all.close_window(keep),
+                )
             };
             close_requests(metrics, latency, keep, elapsed, time_s, scope, series);
         }
@@ -269,10 +280,10 @@ impl Model {
 
         let overall = &self.overall;
         let overall_latency = match self.per_class.as_slice() {
-            [single] => single.latency.total(),
-            _ => overall.latency.total(),
+            [single] => (single.latency.total(), single.latency_all.total()),
+            _ => (overall.latency.total(), overall.latency_all.total()),
         };
-        summary_requests(&mut summary, "overall", &overall.total, &overall_latency, elapsed);
+        summary_requests(&mut summary, "overall", &overall.total, overall_latency, elapsed);
         summary.push("overall", metric::ATTEMPTS, overall.total.attempts as f64);
         summary.push("overall", metric::RETRIES, overall.total.retries as f64);
         summary.push("overall", metric::TIMEOUTS, overall.total.timeouts as f64);
@@ -319,7 +330,7 @@ impl Model {
                 &mut summary,
                 &scope,
                 &metrics.total,
-                &metrics.latency.total(),
+                (metrics.latency.total(), metrics.latency_all.total()),
                 elapsed,
             );
         }
@@ -415,18 +426,20 @@ impl Model {
         self.summary_cdn(&mut summary, elapsed);
         self.summary_queues(&mut summary, elapsed);
         self.summary_scalers(&mut summary, elapsed);
+        self.summary_roles(&mut summary);
         self.summary_drills(&mut summary);
         summary
     }
 }
 
 /// Closes a scope's request window, whose latencies are `latency` (the
-/// scope's recorder's window, closed by the caller): its rows, and the
+/// scope's recorders' windows, closed by the caller: the successes', then
+/// every ended request's): its rows, and the
 /// window's error rate, p99 and number of requests that ended (the rate NaN
 /// when none ended, the p99 NaN when none completed).
 pub(super) fn close_requests(
     metrics: &mut RequestScope,
-    latency: LatencyStats,
+    (latency, latency_all): (LatencyStats, LatencyStats),
     keep: bool,
     elapsed: u128,
     time_s: f64,
@@ -493,6 +506,9 @@ pub(super) fn close_requests(
         metric::LATENCY_MAX_MS,
         milliseconds(latency.max_ns),
     );
+    for (name, nanos) in all_latency_rows(&latency_all) {
+        series.push(time_s, scope, name, milliseconds(nanos));
+    }
     series.push(time_s, scope, metric::RETRIES, window.retries as f64);
     series.push(time_s, scope, metric::TIMEOUTS, window.timeouts as f64);
     if keep {
@@ -505,7 +521,7 @@ pub(super) fn summary_requests(
     summary: &mut Summary,
     scope: &str,
     totals: &RequestCounters,
-    latency: &LatencyStats,
+    (latency, latency_all): (LatencyStats, LatencyStats),
     elapsed: u128,
 ) {
     summary.push(scope, metric::REQUESTS, totals.arrivals as f64);
@@ -524,6 +540,21 @@ pub(super) fn summary_requests(
     summary.push(scope, metric::LATENCY_P99_MS, latency.p99_ns / NANOS_PER_MILLI);
     summary.push(scope, metric::LATENCY_P999_MS, latency.p999_ns / NANOS_PER_MILLI);
     summary.push(scope, metric::LATENCY_MAX_MS, latency.max_ns / NANOS_PER_MILLI);
+    for (name, nanos) in all_latency_rows(&latency_all) {
+        summary.push(scope, name, nanos / NANOS_PER_MILLI);
+    }
+}
+
+/// The `latency_all_*` rows of every ended request's latencies, in
+/// nanoseconds (NaN, a blank cell, when none ended).
+fn all_latency_rows(latency: &LatencyStats) -> [(crate::metrics::catalog::Metric, f64); 5] {
+    [
+        (metric::LATENCY_ALL_MEAN_MS, latency.mean_ns),
+        (metric::LATENCY_ALL_P50_MS, latency.p50_ns),
+        (metric::LATENCY_ALL_P95_MS, latency.p95_ns),
+        (metric::LATENCY_ALL_P99_MS, latency.p99_ns),
+        (metric::LATENCY_ALL_MAX_MS, latency.max_ns),
+    ]
 }
 
 /// The rows of a balancer's own capacity over some time: connections

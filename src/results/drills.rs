@@ -29,6 +29,11 @@ pub struct Drill {
     /// Attempts that failed until recovery, retried or not.
     pub failed_attempts: f64,
     pub users_affected: f64,
+    /// Whether requests saw the fault (`seen_by_requests`; a summary
+    /// without that row is taken as seen). An unseen fault's `rto_s` is
+    /// only the wait for the next calm window: it reads "not seen by
+    /// requests", not "RTO 0".
+    pub seen_by_requests: bool,
 }
 
 /// Every drill among `scopes`, in their order (each scope once), its
@@ -66,28 +71,32 @@ pub fn drills<'a>(
                     .sum(),
                 failed_attempts: count(metric::FAILED_ATTEMPTS.name),
                 users_affected: count(metric::USERS_AFFECTED.name),
+                seen_by_requests: get(metric::SEEN_BY_REQUESTS.name) != Some(0.0),
             }
         })
         .collect()
 }
 
-/// A fault target as the scenario writes it (`<kind>.<name>[.<part>]`)
-/// named once: a part of a component by its name and part, as its own
-/// rows name it (`cache.cache.node[0]` is `cache.node[0]`), a whole
-/// component by its kind in words and its name (`queue.jobs` is `queue
-/// jobs`, `datacenter.dc-us` is `data center dc-us`).
+/// A drill's target (`model`'s fault label) in words: a part of a
+/// component is already named once, as its own rows name it
+/// (`cache.node[0]`, `web.instance[1]`, `db.primary`); a whole component,
+/// labelled `<kind>.<name>` as the scenario writes it, reads as its kind in
+/// words and its name (`queue.jobs` is `queue jobs`, `datacenter.dc-us` is
+/// `data center dc-us`).
 pub fn component(target: &str) -> String {
     let Some((kind, rest)) = target.split_once('.') else {
         return target.to_owned();
     };
-    if rest.contains('.') {
-        return rest.to_owned();
-    }
     let kind = match kind {
         "datacenter" => "data center",
         "cdn" => "CDN",
-        other => other,
+        "pool" | "queue" | "partition" => kind,
+        _ => return target.to_owned(),
     };
+    // `pool.instance[0]` is an instance of a pool called `pool`.
+    if rest.contains('.') || rest.ends_with(']') {
+        return target.to_owned();
+    }
     format!("{kind} {rest}")
 }
 
@@ -97,15 +106,35 @@ mod tests {
 
     #[test]
     fn a_component_is_named_once() {
-        assert_eq!(component("cache.cache.node[0]"), "cache.node[0]");
-        assert_eq!(component("pool.web.instance[1]"), "web.instance[1]");
-        assert_eq!(component("database.db.shard[0].primary"), "db.shard[0].primary");
-        assert_eq!(component("cdn.static.edge[1]"), "static.edge[1]");
+        assert_eq!(component("cache.node[0]"), "cache.node[0]");
+        assert_eq!(component("web.instance[1]"), "web.instance[1]");
+        assert_eq!(component("pool.instance[1]"), "pool.instance[1]");
+        assert_eq!(component("db.shard[0].primary"), "db.shard[0].primary");
+        assert_eq!(component("static.edge[1]"), "static.edge[1]");
+        assert_eq!(component("static.eu"), "static.eu");
         assert_eq!(component("queue.jobs"), "queue jobs");
         assert_eq!(component("datacenter.dc-us"), "data center dc-us");
         assert_eq!(component("partition.dc-us|dc-eu"), "partition dc-us|dc-eu");
         assert_eq!(component("cdn.static"), "CDN static");
         assert_eq!(component("pool.web"), "pool web");
+    }
+
+    #[test]
+    fn a_fault_no_request_saw_says_so() {
+        let rows = [
+            ("drill:pool.batch@30s", "rto_s", 0.0),
+            ("drill:pool.batch@30s", "seen_by_requests", 0.0),
+            ("drill:web.instance[0]@60s", "rto_s", 12.0),
+        ];
+        let value = |scope: &str, metric: &str| {
+            rows.iter()
+                .find(|(s, m, _)| *s == scope && *m == metric)
+                .map(|(_, _, v)| *v)
+        };
+        let found = drills(rows.iter().map(|(scope, _, _)| *scope), &value);
+        assert!(!found[0].seen_by_requests);
+        // Without the row (an older summary) a drill counts as seen.
+        assert!(found[1].seen_by_requests);
     }
 
     #[test]
@@ -140,6 +169,7 @@ mod tests {
                 failed_requests: 9.0,
                 failed_attempts: 12.0,
                 users_affected: 5.0,
+                seen_by_requests: true,
             }]
         );
     }

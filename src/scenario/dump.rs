@@ -438,6 +438,15 @@ fn write_fault<'a>(o: &mut Out<'a>, s: &Scenario, fault: &'a Fault) {
                 writeln!(o, "for = {}", duration(*lasting)).unwrap();
             }
         }
+        // A constant time between failures is a periodic fault: `every`
+        // (a plain `mtbf` reads as the mean of an exponential).
+        FaultTime::Random {
+            mtbf: Dist::Const { value },
+            mttr,
+        } => {
+            writeln!(o, "every = {}", duration(SimDuration::from_nanos_f64(*value))).unwrap();
+            writeln!(o, "mttr = {}", o.dist(mttr)).unwrap();
+        }
         FaultTime::Random { mtbf, mttr } => {
             writeln!(o, "mtbf = {}", o.dist(mtbf)).unwrap();
             writeln!(o, "mttr = {}", o.dist(mttr)).unwrap();

@@ -328,6 +328,36 @@ impl Kind for PositiveDuration {
     }
 }
 
+/// A mean time between events (`mtbf`): a plain duration is the mean of an
+/// exponential, as the name says (`"5m"` is `{ dist = "exp", mean = "5m" }`),
+/// not a fixed period (that is `every`); a table is any distribution.
+pub(crate) struct MeanDurationDist;
+
+impl Kind for MeanDurationDist {
+    type Value = Dist;
+
+    fn read(&self, cx: &mut Cx, node: &Node) -> Option<Dist> {
+        match read_duration_dist(&mut cx.reader, node, cx.base_dir)? {
+            Dist::Const { value } if matches!(node.value, toml::de::DeValue::String(_)) => {
+                Some(Dist::Exp { mean: value })
+            }
+            dist => Some(dist),
+        }
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        schema_of::<super::schema::dist::DurationDist>(generator)
+    }
+
+    fn toml(&self, value: &Dist) -> String {
+        dump::dist(value)
+    }
+
+    fn toml_with<'a>(&self, value: &'a Dist, dists: &impl DistOut<'a>) -> String {
+        dists.dist(value)
+    }
+}
+
 /// A duration, or a distribution of durations
 /// (`{ dist = "exp", mean = "4ms" }`; an empirical one may name a file).
 pub(crate) struct DurationDist;

@@ -1,6 +1,6 @@
 //! Service-level objectives: the grammar `[SCOPE/]METRIC OP THRESHOLD`
 //! (`p99<200ms`, `error_rate<0.001`, `errors<0.1%`, `web/cpu_utilization<=0.8`,
-//! `drill:database.db.shard[0].primary/rto_s<30s`), shared by `--slo` flags
+//! `drill:db.primary/rto_s<30s`), shared by `--slo` flags
 //! and the scenario's `[slo] objectives`, and the `[slo]` checks at load.
 //!
 //! `OP` is one of `<`, `<=`, `>`, `>=`. `SCOPE` defaults to `overall`.
@@ -457,7 +457,7 @@ fn drills(scenario: &Scenario) -> Vec<(String, Option<f64>)> {
                 FaultTime::At { at, .. } => Some(at.as_secs_f64()),
                 FaultTime::Random { .. } => None,
             };
-            (scenario.fault_target_text(&fault.target), at)
+            (scenario.fault_label(&fault.target), at)
         })
         .collect()
 }
@@ -485,7 +485,7 @@ fn scope_problem(
                 help,
             ))
         }
-        Some(kind) if !measured_in(metric, kind) => {
+        Some(kind) if !metric.scopes.contains(&kind) => {
             let measured: Vec<&str> = metric.scopes.iter().map(|scope| scope.label()).collect();
             Some((
                 format!(
@@ -541,16 +541,6 @@ pub(crate) fn check_scopes(
         }
     }
     diagnostics
-}
-
-/// Whether a run writes `metric` in scopes of `kind`. A cache and each of
-/// its nodes are stations like a pool: the run writes the station metrics
-/// (`utilization`, `wait_mean_ms`, …) under the cache's name and under each
-/// `cache.node[i]`, which the catalogue's scopes for them (pools and
-/// databases) leave out.
-fn measured_in(metric: &Metric, kind: Scope) -> bool {
-    metric.scopes.contains(&kind)
-        || (matches!(kind, Scope::Cache | Scope::CacheNode) && metric.scopes.contains(&Scope::Pool))
 }
 
 fn article(word: &str) -> String {

@@ -118,7 +118,7 @@ section! {
     pub struct Slos {
         /// Objectives as `[SCOPE/]METRIC OP THRESHOLD`, the `--slo` grammar: `"p99 < 300ms"`,
         /// `"class:view/p99 < 300ms"`, `"error_rate < 1%"`, `"web/cpu_utilization < 0.8"`,
-        /// `"cost_per_month_usd < 2000"`, `"drill:database.db.shard[0].primary/rto_s < 60s"`
+        /// `"cost_per_month_usd < 2000"`, `"drill:db.primary/rto_s < 60s"`
         /// (`drill:<target>` is every drill on that target). A run that misses one exits 3.
         objectives: Vec<super::slo::Slo> = default(Vec::new(), "none"), super::slo::Objectives;
     }
@@ -488,7 +488,10 @@ section! {
     /// `[network]`: latencies of the hops between components (its `link`s,
     /// between regions, are read into the geography).
     pub struct Network {
-        /// One-way latency between components (each call pays it going and coming back).
+        /// One-way latency between components, paid once per hop: a direct call pays it going
+        /// and coming back; a call through a load balancer pays it to the balancer (a user's
+        /// request pays `client` there), again from the balancer to the instance, and once on
+        /// the way back (the reply goes straight to the caller, as with direct server return).
         default: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
         /// One-way latency between a user and the entry point.
         client: Dist = default(Dist::Const { value: 0.0 }), section::DurationDist;
@@ -674,6 +677,21 @@ section! {
         unhealthy_threshold: u32 = default(3), section::Count32 { min: 1, max: 100 };
         /// Successes in a row that bring it back.
         healthy_threshold: u32 = default(2), section::Count32 { min: 1, max: 100 };
+    }
+}
+
+impl HealthCheck {
+    /// How long after `now` probes that started at time zero, one each
+    /// `interval`, notice a change: the `threshold`-th probe in a row after
+    /// `now` that sees it (a probe at `now` itself is taken as before the
+    /// change), plus `timeout` when the probe fails by waiting (a hung
+    /// target).
+    pub fn notice_after(&self, now: SimDuration, threshold: u32, waits: bool) -> SimDuration {
+        let interval = self.interval.as_nanos();
+        let first = (now.as_nanos() / interval + 1) * interval;
+        let seen = first + u64::from(threshold.max(1) - 1) * interval;
+        let wait = if waits { self.timeout.as_nanos() } else { 0 };
+        SimDuration::from_nanos(seen - now.as_nanos() + wait)
     }
 }
 
@@ -1009,7 +1027,8 @@ section! {
         /// a key lives on one shard.
         shards: u32 = default(1), section::Count32 { min: 1, max: super::parse::MAX_SHARDS };
         /// `{ detection = "10s", promotion = "5s" }`: a dead node is noticed after `detection`
-        /// and the replica that received the most writes is promoted after `promotion` more
+        /// — or, with `health_check = { interval = "5s", timeout = "2s", unhealthy_threshold =
+        /// 3, healthy_threshold = 2 }`, by probes (interval × threshold) — and the replica that received the most writes is promoted after `promotion` more
         /// (writes are `unavailable` meanwhile); without it a dead primary takes no writes until
         /// it is restored.
         failover: Option<Failover> = optional(), section::nested::<Failover>();
@@ -1035,8 +1054,15 @@ impl Database {
 section! {
     /// `failover`: how a dead database node is noticed and a primary replaced.
     pub struct Failover {
-        /// From a node's death until clients and the failover manager know.
+        /// From a node's death until clients and the failover manager know — a typed-in time,
+        /// used only without `health_check`.
         detection: SimDuration = default(SimDuration::from_secs(10)), section::Duration;
+        /// `{ interval = "5s", timeout = "2s", unhealthy_threshold = 3, healthy_threshold = 2 }`:
+        /// the failover manager probes every node each `interval` (from the start of the run);
+        /// a node is known down at its `unhealthy_threshold`-th failed probe in a row (a crashed
+        /// node fails at once, a hung one after `timeout`) and back at its `healthy_threshold`-th
+        /// success — detection comes from the probes instead of `detection`.
+        health_check: Option<HealthCheck> = optional(), section::nested::<HealthCheck>();
         /// From detection until the most up-to-date replica serves as primary.
         promotion: SimDuration = default(SimDuration::from_secs(5)), section::Duration;
     }
@@ -1386,8 +1412,13 @@ section! {
         at: Option<SimDuration> = optional(), section::Duration;
         /// Undo a scheduled fault this long after `at` (longer than zero).
         lasting as "for": Option<SimDuration> = optional(), section::PositiveDuration;
-        /// A random fault: the time between failures.
-        mtbf: Option<Dist> = optional(), section::DurationDist;
+        /// A random fault: the mean time between failures — a plain duration (`"5m"`) is the
+        /// mean of an exponential; a table (`{ dist = "gamma", mean = "5m", cv = 0.5 }`) any
+        /// distribution. A fault that strikes at a fixed period is `every`.
+        mtbf: Option<Dist> = optional(), section::MeanDurationDist;
+        /// A periodic fault: strikes this long after the run starts, and again this long after
+        /// each repair (with `mttr`), instead of `mtbf`.
+        every: Option<SimDuration> = optional(), section::PositiveDuration;
         /// A random fault: the time to repair.
         mttr: Option<Dist> = optional(), section::DurationDist;
     }
@@ -1659,6 +1690,39 @@ impl Scenario {
         }
     }
 
+    /// A fault target named once, as its component's own rows name it:
+    /// a part by its component's name and the part (`cache.node[0]`,
+    /// `web.instance[1]`, `db.primary`, `static.edge[0]`), a whole
+    /// component by kind and name as the scenario writes it (`pool.web`,
+    /// `queue.jobs`). Drill scopes (`drill:<label>@<time>s`) and events
+    /// carry it.
+    pub fn fault_label(&self, target: &FaultTarget) -> String {
+        match target {
+            FaultTarget::PoolInstance { pool, instance } => {
+                format!("{}.instance[{instance}]", self.pools[*pool].name)
+            }
+            FaultTarget::DatabasePrimary { database, shard } => {
+                self.databases[*database].node_name(*shard, 0)
+            }
+            FaultTarget::DatabaseReplica {
+                database,
+                shard,
+                replica,
+            } => self.databases[*database].node_name(*shard, replica + 1),
+            FaultTarget::CacheNode { cache, node } => format!("{}.node[{node}]", self.caches[*cache].name),
+            FaultTarget::CdnEdge { cdn, edge } => {
+                let cdn = &self.cdns[*cdn];
+                cdn.edges.scope(&cdn.name, *edge)
+            }
+            FaultTarget::CdnEdgeNamed { cdn, edge } => format!("{}.{edge}", self.cdns[*cdn].name),
+            FaultTarget::Pool { .. }
+            | FaultTarget::Datacenter { .. }
+            | FaultTarget::Partition { .. }
+            | FaultTarget::Queue { .. }
+            | FaultTarget::Cdn { .. } => self.fault_target_text(target),
+        }
+    }
+
     /// A class's `call`, as the scenario writes it.
     pub fn call_text(&self, call: &ClassCall) -> String {
         match call {
@@ -1762,7 +1826,14 @@ section! {
         /// the origin — or `none` — they fail as `unavailable`.
         fallback: CdnFallback = default(CdnFallback::Origin), section::word::<CdnFallback>();
         /// From an edge's failure until clients know; until then their connections are refused.
+        /// A typed-in time, used only without `health_check`.
         detection: SimDuration = default(SimDuration::from_secs(10)), section::Duration;
+        /// `{ interval = "5s", timeout = "2s", unhealthy_threshold = 3 }`: edges are probed each
+        /// `interval` (from the start of the run); clients know an edge is down at its
+        /// `unhealthy_threshold`-th failed probe in a row (a crashed edge fails at once, a hung
+        /// one after `timeout`) — detection comes from the probes instead of `detection`
+        /// (`healthy_threshold` is not used: a restored edge serves at once).
+        health_check: Option<HealthCheck> = optional(), section::nested::<HealthCheck>();
         /// One way between a user and their edge (instead of `network.client`).
         latency: Dist = default(Dist::Const { value: 10e6 }), section::DurationDist;
         /// As for caches: each edge starts filled as in steady state (`false`: empty).

@@ -195,7 +195,7 @@ fn killing_one_regions_edge_sends_only_that_region_to_the_origin() {
     assert_eq!(metric(&result, "region:eu", "errors"), refused + reset);
     // The drill report: detected after `detection`, and its blast radius
     // is eu's failures alone.
-    let drill = "drill:cdn.static.edge[1]@20s";
+    let drill = "drill:static.edge[1]@20s";
     assert_eq!(metric(&result, drill, "time_to_detect_s"), 5.0);
     assert_eq!(metric(&result, drill, "failed_attempts"), refused + reset);
     // Then (25–40 s) eu goes to the origin: no request at the eu edge, each

@@ -56,7 +56,7 @@ fn drill_lines(stdout: &str) -> Vec<&str> {
 #[test]
 fn a_single_server_drill_prints_its_rto_and_blast_radius() {
     let (stdout, rows, html) = run(&shipped("drill-single-server.toml"), &[]);
-    let scope = "drill:pool.web.instance[0]@120s";
+    let scope = "drill:web.instance[0]@120s";
     let rto = value(&rows, scope, "rto_s").expect("recovered");
     let failed: f64 = ["rejected", "timeout", "refused", "reset", "unavailable"]
         .iter()
@@ -105,17 +105,14 @@ fn a_single_server_drill_prints_its_rto_and_blast_radius() {
 #[test]
 fn a_primary_database_drill_shows_detection_and_rpo() {
     let (stdout, rows, html) = run(&shipped("drill-primary-database.toml"), &[]);
-    let scope = "drill:database.db.shard[0].primary@180s";
+    let scope = "drill:db.primary@180s";
     let detect = value(&rows, scope, "time_to_detect_s").expect("detected");
     let rpo = value(&rows, scope, "rpo_s").expect("writes lost");
     let lost = value(&rows, scope, "lost_writes").expect("lost writes");
     let lines = drill_lines(&stdout);
     assert_eq!(lines.len(), 1, "{stdout}");
     let line = lines[0];
-    assert!(
-        line.starts_with("drill    db.shard[0].primary at 180 s: "),
-        "{line}"
-    );
+    assert!(line.starts_with("drill    db.primary at 180 s: "), "{line}");
     assert!(line.contains(&format!("detected after {detect} s")), "{line}");
     assert!(
         line.contains(&format!("RPO {rpo:.3} s ({lost} writes lost)")),
@@ -123,7 +120,7 @@ fn a_primary_database_drill_shows_detection_and_rpo() {
     );
     let block = &html[html.find("<section id=\"drills\">").expect("a Drills block")..];
     let block = &block[..block.find("</section>").unwrap()];
-    assert!(block.contains("<td>db.shard[0].primary</td>"), "{block}");
+    assert!(block.contains("<td>db.primary</td>"), "{block}");
     assert!(
         block.contains(&format!("<td class=\"num\">{detect}</td>")),
         "{block}"

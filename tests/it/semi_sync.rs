@@ -137,7 +137,7 @@ fn never_blocks_every_write_until_the_replica_returns() {
     // nothing ended are not calm, so it recovers only once writes flow
     // again after the replica returns at 90 s (p99 back within 1.5× of the
     // baseline for three windows).
-    let scope = "drill:database.db.shard[0].replica[0]@60s";
+    let scope = "drill:db.replica[0]@60s";
     let rto = metric(&result, scope, "rto_s");
     assert!(rto >= 30.0, "recovered during the stall: rto {rto} s");
 }

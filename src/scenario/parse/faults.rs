@@ -3,6 +3,7 @@
 //! plain keys with `KillKeys` and `SlowKeys` (`types.rs`).
 
 use super::super::diagnostic::Diagnostic;
+use super::super::dist::Dist;
 use super::super::reader::Node;
 use super::super::types::{Fault, FaultAction, FaultTime, FaultTimeKeys, FaultTimeRead, KillKeys, SlowKeys};
 use super::{Cx, RefKind, Reference};
@@ -182,7 +183,21 @@ fn fault_time(
     time: FaultTimeRead,
     random_allowed: bool,
 ) -> Option<FaultTime> {
-    match (time.at?, time.mtbf?, time.mttr?) {
+    let every = time.every?;
+    let mtbf = match (time.mtbf?, every) {
+        (Some(_), Some(_)) => {
+            cx.reader.push(problem(
+                "a fault strikes either at random (`mtbf`: mean time between failures) or periodically (`every`), not both",
+            ));
+            return None;
+        }
+        // A fixed period: the time between failures is constant.
+        (None, Some(every)) => Some(Dist::Const {
+            value: every.as_nanos() as f64,
+        }),
+        (mtbf, None) => mtbf,
+    };
+    match (time.at?, mtbf, time.mttr?) {
         (Some(at), None, None) => Some(FaultTime::At {
             at,
             lasting: time.lasting?,
@@ -198,7 +213,7 @@ fn fault_time(
         }
         _ => {
             cx.reader.push(problem(
-                "a fault needs `at` (a time), or `mtbf` and `mttr` (random faults: time between failures, time to repair)",
+                "a fault needs `at` (a time), `mtbf` and `mttr` (random faults: mean time between failures, an exponential for a plain duration, and time to repair), or `every` and `mttr` (a periodic fault)",
             ));
             None
         }
