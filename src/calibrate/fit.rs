@@ -26,7 +26,8 @@
 use rand_distr::Distribution;
 use rand_pcg::Pcg64Mcg;
 
-use super::special::{digamma, gamma_p, normal_cdf, normal_quantile, trigamma};
+use super::special::{digamma, gamma_p, trigamma};
+use crate::scenario::dist::{standard_normal_cdf as normal_cdf, standard_normal_quantile as normal_quantile};
 
 /// A fitted distribution (times in milliseconds).
 #[derive(Clone, Debug, PartialEq)]

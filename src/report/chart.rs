@@ -303,12 +303,9 @@ impl LineChart {
             for run in series.points.split(|(x, y)| !(x.is_finite() && y.is_finite())) {
                 match dash(index) {
                     None => chart.draw_series(LineSeries::new(run.iter().copied(), style)),
-                    Some((size, spacing)) => chart.draw_series(DashedLineSeries::new(
-                        run.iter().copied(),
-                        size,
-                        spacing,
-                        style.into(),
-                    )),
+                    Some((size, spacing)) => {
+                        chart.draw_series(DashedLineSeries::new(run.iter().copied(), size, spacing, style))
+                    }
                 }
                 .map_err(|e| error(e.to_string()))?;
                 if run.len() == 1 {
@@ -539,7 +536,7 @@ impl LineChart {
                 [(x_range.start, level.y), (x_range.end, level.y)],
                 10,
                 4,
-                colour.stroke_width(1).into(),
+                colour.stroke_width(1),
             ))?;
             let (width, _) = chart.plotting_area().estimate_text_size(&level.label, &font)?;
             let backing = Rectangle::new(

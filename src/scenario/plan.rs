@@ -23,8 +23,11 @@ use super::reader::{Node, did_you_mean};
 use super::section::Kind;
 use super::types::Scenario;
 
-/// Every design knob: section, field, and its bounds (`None`: a size).
-pub const DESIGN_FIELDS: [(&str, &str, Option<(u32, u32)>); 9] = [
+/// A design knob's allowed range (`None`: a size, chosen by name).
+pub type KnobBounds = Option<(u32, u32)>;
+
+/// Every design knob: section, field, and its bounds.
+pub const DESIGN_FIELDS: [(&str, &str, KnobBounds); 9] = [
     (
         "pool",
         "instances",
@@ -98,7 +101,7 @@ pub fn split_path(path: &str) -> Option<(&str, String, &str)> {
     Some((section, component.to_owned(), field))
 }
 
-fn field_bounds(section: &str, field: &str) -> Option<Option<(u32, u32)>> {
+fn field_bounds(section: &str, field: &str) -> Option<KnobBounds> {
     DESIGN_FIELDS
         .iter()
         .find(|(s, f, _)| *s == section && *f == field)

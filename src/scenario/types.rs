@@ -1828,11 +1828,11 @@ section! {
         /// From an edge's failure until clients know; until then their connections are refused.
         /// A typed-in time, used only without `health_check`.
         detection: SimDuration = default(SimDuration::from_secs(10)), section::Duration;
-        /// `{ interval = "5s", timeout = "2s", unhealthy_threshold = 3 }`: edges are probed each
-        /// `interval` (from the start of the run); clients know an edge is down at its
-        /// `unhealthy_threshold`-th failed probe in a row (a crashed edge fails at once, a hung
-        /// one after `timeout`) — detection comes from the probes instead of `detection`
-        /// (`healthy_threshold` is not used: a restored edge serves at once).
+        /// `{ interval = "5s", timeout = "2s", unhealthy_threshold = 3, healthy_threshold = 2 }`:
+        /// edges are probed each `interval` (from the start of the run); clients know an edge is
+        /// down at its `unhealthy_threshold`-th failed probe in a row (a crashed edge fails at
+        /// once, a hung one after `timeout`) — detection comes from the probes instead of
+        /// `detection` (`healthy_threshold` is accepted but not used: a restored edge serves at once).
         health_check: Option<HealthCheck> = optional(), section::nested::<HealthCheck>();
         /// One way between a user and their edge (instead of `network.client`).
         latency: Dist = default(Dist::Const { value: 10e6 }), section::DurationDist;
