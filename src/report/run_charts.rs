@@ -173,6 +173,14 @@ pub fn run_charts(data: &RunData) -> Vec<NamedFigure> {
         .filter(|series| is_quiet_incident(series))
         .map(|series| (series.scope.as_str(), series.metric.as_str()))
         .collect();
+    // The latency of every request is drawn on the latency chart (its p99,
+    // when it differs) or not at all: the other percentiles stay in the CSV.
+    claimed.extend(
+        data.series
+            .iter()
+            .filter(|series| series.scope == "overall" && series.metric.starts_with("latency_all_"))
+            .map(|series| (series.scope.as_str(), series.metric.as_str())),
+    );
     let mut figures = Vec::new();
     for family in families {
         claimed.extend(
@@ -185,6 +193,28 @@ pub fn run_charts(data: &RunData) -> Vec<NamedFigure> {
     }
     figures.extend(other_metrics(data, &claimed, axis, &markers));
     figures
+}
+
+/// The p99 of every request that ended (failures at the time they
+/// failed), as a line beside the successes' percentiles when some window
+/// differs from the successes' p99: with no failure the two are the same
+/// line, and it is left out.
+fn every_request_p99(data: &RunData) -> Option<Line<'_>> {
+    let all = data.series("overall", metric::LATENCY_ALL_P99_MS.name)?;
+    let successes = data.series("overall", metric::LATENCY_P99_MS.name);
+    let same = successes.is_some_and(|successes| {
+        successes.points.len() == all.points.len()
+            && successes
+                .points
+                .iter()
+                .zip(&all.points)
+                .all(|(a, b)| a.0 == b.0 && (a.1 == b.1 || (a.1.is_nan() && b.1.is_nan())))
+    });
+    (!same).then(|| Line {
+        series: all,
+        name: "p99, every request".to_owned(),
+        short: "p99 all".to_owned(),
+    })
 }
 
 /// Counts of things that go wrong, drawn only when they happen.
@@ -237,11 +267,18 @@ fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
         Family {
             name: "latency",
             title: "Latency percentiles".to_owned(),
-            caption: format!("Latency of all requests as users see it (p50, p95, p99 per {window})."),
+            caption: format!(
+                "Latency of the requests that succeeded, as users see it (p50, p95, p99 per {window}); \
+                 when requests failed, also the p99 of every request that ended, failures at the time they failed."
+            ),
             y_label: "latency (ms)".to_owned(),
             y_at_least: None,
             max_lines: MAX_LINES,
-            lines: overall(&latency),
+            lines: {
+                let mut lines = overall(&latency);
+                lines.extend(every_request_p99(data));
+                lines
+            },
         },
         Family {
             name: "latency_by_class",

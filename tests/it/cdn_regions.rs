@@ -193,9 +193,9 @@ fn killing_one_regions_edge_sends_only_that_region_to_the_origin() {
     let reset = at(&result, "region:eu", "errors_reset", 25.0);
     assert!(reset > 0.0 && reset <= 80.0, "{reset}");
     assert_eq!(metric(&result, "region:eu", "errors"), refused + reset);
-    // The drill report: detected after `detection`, and its blast radius
-    // is eu's failures alone.
-    let drill = "drill:static.edge[1]@20s";
+    // The drill report, named as the edge's own rows are (`static.eu`):
+    // detected after `detection`, and its blast radius is eu's failures alone.
+    let drill = "drill:static.eu@20s";
     assert_eq!(metric(&result, drill, "time_to_detect_s"), 5.0);
     assert_eq!(metric(&result, drill, "failed_attempts"), refused + reset);
     // Then (25–40 s) eu goes to the origin: no request at the eu edge, each

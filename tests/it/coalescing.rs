@@ -90,7 +90,7 @@ fn coalescing_shortens_the_cache_node_drill() {
         &["cache.cache.coalesce=true"],
     ));
     assert_conserved(&cured);
-    let drill = "drill:cache.cache.node[0]@180s";
+    let drill = "drill:cache.node[0]@180s";
     let (before, after) = (metric(&plain, drill, "rto_s"), metric(&cured, drill, "rto_s"));
     // As the scenario's header says: 122 s without, 100 s with.
     assert!(after <= 0.9 * before, "rto {before} s → {after} s");

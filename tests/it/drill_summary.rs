@@ -79,13 +79,15 @@ fn a_single_server_drill_prints_its_rto_and_blast_radius() {
         )],
         "{stdout}"
     );
-    // The Drills block comes right after the summary cards, before the SLOs,
-    // the bottleneck and the tables, and names the instance once.
+    // The Drills block is in the first screen: after the summary cards and
+    // the SLO verdicts, before the bottleneck and the tables; it names the
+    // instance once.
     let drills = html.find("<section id=\"drills\">").expect("a Drills block");
     let summary = html.find("<section id=\"summary\">").expect("a summary");
     let slo = html.find("<section id=\"slo\">").expect("SLOs");
-    assert!(summary < drills && drills < slo);
-    let block = &html[drills..slo];
+    let bottleneck = html.find("<section id=\"bottleneck\">").expect("a bottleneck");
+    assert!(summary < slo && slo < drills && drills < bottleneck);
+    let block = &html[drills..bottleneck];
     assert!(
         block.contains(&format!(
             "<tr><td>web.instance[0]</td><td class=\"num\">120</td><td>not detected</td><td class=\"num\">{rto}</td><td></td><td class=\"num\">{failed}</td><td class=\"num\">{users}</td></tr>"
