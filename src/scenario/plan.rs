@@ -87,8 +87,19 @@ pub struct SurviveTarget {
 /// dumped and loaded back is equal to the one it was dumped from.
 impl PartialEq for PlanKnob {
     fn eq(&self, other: &Self) -> bool {
-        (&self.section, &self.component, &self.field, &self.values, &self.at)
-            == (&other.section, &other.component, &other.field, &other.values, &other.at)
+        (
+            &self.section,
+            &self.component,
+            &self.field,
+            &self.values,
+            &self.at,
+        ) == (
+            &other.section,
+            &other.component,
+            &other.field,
+            &other.values,
+            &other.at,
+        )
     }
 }
 

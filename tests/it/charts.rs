@@ -75,7 +75,11 @@ fn assert_chart_is_drawn(out: &Path, name: &str) {
     let lines = svg
         .split("<path ")
         .filter(|path| path.contains("fill=\"none\"") && path.to_ascii_lowercase().contains(&stroke))
-        .filter(|path| path.split(['>', '/']).next().is_some_and(|tag| tag.matches(" L ").count() >= 2))
+        .filter(|path| {
+            path.split(['>', '/'])
+                .next()
+                .is_some_and(|tag| tag.matches(" L ").count() >= 2)
+        })
         .count();
     assert!(lines > 0, "{name}.svg draws no line in {stroke}");
 
