@@ -1,35 +1,10 @@
-//! The special functions distribution fitting needs: log-gamma, digamma
-//! and trigamma, and the regularized incomplete gamma function, accurate to
-//! about 1e-9 relative, far below what a goodness-of-fit statistic over a
-//! log can resolve. (The normal distribution function and its inverse are
-//! `scenario::dist`'s, shared with the model.)
+//! The special functions distribution fitting needs: digamma and trigamma,
+//! and the regularized incomplete gamma function, accurate to about 1e-9
+//! relative, far below what a goodness-of-fit statistic over a log can
+//! resolve. (Log-gamma and the normal distribution function and its inverse
+//! are `scenario::dist`'s, shared with the model and the statistics.)
 
-use std::f64::consts::PI;
-
-/// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9).
-pub fn ln_gamma(x: f64) -> f64 {
-    const COEFFICIENTS: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        return (PI / (PI * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let t = x + 7.5;
-    let sum = COEFFICIENTS[1..]
-        .iter()
-        .enumerate()
-        .fold(COEFFICIENTS[0], |sum, (i, c)| sum + c / (x + i as f64 + 1.0));
-    0.5 * (2.0 * PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
-}
+pub use crate::scenario::dist::ln_gamma;
 
 /// ψ(x), x > 0: recurrence up to 10, then the asymptotic series.
 pub fn digamma(mut x: f64) -> f64 {
@@ -104,6 +79,7 @@ pub fn gamma_p(a: f64, x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::f64::consts::PI;
 
     fn close(a: f64, b: f64, tolerance: f64) -> bool {
         (a - b).abs() <= tolerance * b.abs().max(1e-12)
