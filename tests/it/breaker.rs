@@ -3,7 +3,7 @@
 //! closes when its probes succeed, and every move is in events.csv; and a
 //! breaker cures an internal retry storm (a metastable failure).
 
-use crate::support::{assert_conserved, metric, scenario, series, simulate};
+use crate::support::{assert_conserved, goodput_back, metric, scenario, series, simulate};
 use capsim::results::RunResult;
 
 /// A front calling a back that is down from 20 s to 40 s (refusing at
@@ -201,14 +201,9 @@ fn a_breaker_cures_the_retry_storm() {
         "retry = { retries = 3, backoff = \"100ms\" }, breaker = { consecutive_failures = 5, open = \"5s\", half_open_probes = 3 } }",
     )));
     assert_conserved(&cured);
+    let recovered = goodput_back(&cured, SPIKE_END_S, 0.95).expect("goodput recovers");
     let goodput = series(&cured, "overall", "throughput_rps");
     let offered = series(&cured, "overall", "offered_rps");
-    let recovered = goodput
-        .iter()
-        .zip(&offered)
-        .find(|((time, good), (_, offered))| *time > SPIKE_END_S && *good >= 0.95 * offered)
-        .map(|((time, _), _)| *time)
-        .expect("goodput recovers");
     assert!(
         recovered <= bound_s,
         "recovered at {recovered} s, bound {bound_s} s"

@@ -4,7 +4,7 @@
 //! typed-in `detection`; drill scopes and events name a component once;
 //! a failover says which node leads; a fault no request saw says so.
 
-use crate::support::{capsim, metric, scenario, scenario_file, shipped, simulate};
+use crate::support::{capsim, metric, run_text, scenario, scenario_file, shipped, simulate};
 
 fn periodic(timing: &str) -> String {
     format!(
@@ -213,16 +213,7 @@ kill = "pool.batch"
 "#;
     let result = simulate(&scenario(text));
     assert_eq!(metric(&result, "drill:pool.batch@30s", "seen_by_requests"), 0.0);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("unseen.toml");
-    std::fs::write(&path, text).expect("written");
-    let output = capsim()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .output()
-        .expect("capsim runs");
+    let (_dir, output) = run_text(text);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout

@@ -1,7 +1,7 @@
 //! README.md's first scenario runs as written and prints what the README
 //! shows, to the digit.
 
-use crate::support::{capsim, root};
+use crate::support::{root, run_text};
 
 #[test]
 fn the_readme_first_scenario_prints_what_the_readme_shows() {
@@ -17,16 +17,7 @@ fn the_readme_first_scenario_prints_what_the_readme_shows() {
         .map(|(block, _)| block)
         .expect("the output block after it");
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("first.toml");
-    std::fs::write(&path, scenario).expect("scenario written");
-    let output = capsim()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .output()
-        .expect("capsim runs");
+    let (_dir, output) = run_text(scenario);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     let printed: Vec<&str> = stdout.lines().take(shown.lines().count()).collect();

@@ -4,7 +4,7 @@
 //! out, the success p99 stays at the fast path's 10 ms while the all-request
 //! p99 is the 2 s timeout a user waited.
 
-use crate::support::{capsim, metric, scenario, series, simulate};
+use crate::support::{metric, run_text, scenario, series, simulate};
 
 const TIMEOUTS: &str = r#"
 [scenario]
@@ -66,16 +66,7 @@ fn failures_count_at_the_time_they_failed() {
 
 #[test]
 fn the_terminal_prints_both_when_requests_fail() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("timeouts.toml");
-    std::fs::write(&path, TIMEOUTS).expect("scenario written");
-    let output = capsim()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .output()
-        .expect("capsim runs");
+    let (_dir, output) = run_text(TIMEOUTS);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(

@@ -3,7 +3,9 @@
 //! step abandoning its attempts on time (the callee's work counted as
 //! wasted), and a budget holding retries to its ratio over its window.
 
-use crate::support::{assert_conserved, metric, scenario, scenario_file, series, shipped, simulate};
+use crate::support::{
+    assert_conserved, goodput_back, metric, scenario, scenario_file, series, shipped, simulate,
+};
 use capsim::results::RunResult;
 
 /// Mean of a time series over the windows that end in `(from_s, to_s]`.
@@ -66,14 +68,7 @@ fn the_retry_storm_outlives_its_spike_and_a_budget_cures_it() {
     let bound_s = SPIKE_END_S + 10.0 + (2000.0 - 600.0) / 110.0 + 1.0 + 5.0;
     let cured = simulate(&scenario_file(&file, &[cure]));
     assert_conserved(&cured);
-    let goodput = series(&cured, "overall", "throughput_rps");
-    let offered = series(&cured, "overall", "offered_rps");
-    let recovered = goodput
-        .iter()
-        .zip(&offered)
-        .find(|((time, good), (_, offered))| *time > SPIKE_END_S && *good >= 0.95 * offered)
-        .map(|((time, _), _)| *time)
-        .expect("goodput recovers");
+    let recovered = goodput_back(&cured, SPIKE_END_S, 0.95).expect("goodput recovers");
     assert!(
         recovered <= bound_s,
         "recovered at {recovered} s, bound {bound_s:.1} s"

@@ -69,6 +69,34 @@ pub fn metric(result: &RunResult, scope: &str, name: &str) -> f64 {
 }
 
 /// The `capsim` binary, ready to run.
+/// The end of the first window after `after_s` in which goodput
+/// (`throughput_rps`) is at least `share` of the offered load.
+pub fn goodput_back(result: &RunResult, after_s: f64, share: f64) -> Option<f64> {
+    let goodput = series(result, "overall", "throughput_rps");
+    let offered = series(result, "overall", "offered_rps");
+    goodput
+        .iter()
+        .zip(&offered)
+        .find(|((time, good), (_, offered))| *time > after_s && *good >= share * offered)
+        .map(|((time, _), _)| *time)
+}
+
+/// Runs `capsim run` on a scenario given as text (written to a temporary
+/// file), with its outputs in the same temporary folder.
+pub fn run_text(text: &str) -> (tempfile::TempDir, std::process::Output) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("scenario.toml");
+    std::fs::write(&path, text).expect("scenario written");
+    let output = capsim()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("capsim runs");
+    (dir, output)
+}
+
 pub fn capsim() -> assert_cmd::Command {
     let mut command = assert_cmd::Command::cargo_bin("capsim").expect("binary built");
     command.env("NO_COLOR", "1").current_dir(root());
