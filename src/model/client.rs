@@ -229,8 +229,8 @@ impl Model {
                 let latency = queue.now().since(request.created).as_nanos();
                 let class = &mut self.per_class[request.class];
                 class.window.completed += 1;
+                // (`latency_all` gets it when the window closes.)
                 class.latency.record(latency);
-                class.latency_all.record(latency);
                 // The overall latency is the union of the classes', merged
                 // when the window closes (`Model::close_window`), or the
                 // single class's own.
@@ -238,7 +238,6 @@ impl Model {
                 if let Some(region) = self.region_scope(request.user) {
                     region.window.completed += 1;
                     region.latency.record(latency);
-                    region.latency_all.record(latency);
                 }
                 self.trace_end(key, &request, None, queue.now());
                 self.end_request(key, request, queue);

@@ -31,6 +31,7 @@ impl Model {
         let time_s = now.as_secs_f64();
         for (name, metrics) in self.geo.regions.iter().zip(&mut self.geo.per_region) {
             let scope = series.scope(&format!("region:{name}"));
+            metrics.merge_successes();
             let latency = (
                 metrics.latency.close_window(keep),
                 metrics.latency_all.close_window(keep),

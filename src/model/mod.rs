@@ -333,8 +333,18 @@ struct RequestScope {
     /// Latencies of the requests that succeeded.
     latency: LatencyRecorder,
     /// Latencies of every request that ended: successes, and failures
-    /// at the time they failed for good.
+    /// at the time they failed for good. During a window it records the
+    /// failures only; `merge_successes` adds the window's successes when
+    /// the window closes, so a success is recorded once, not twice.
     latency_all: LatencyRecorder,
+}
+
+impl RequestScope {
+    /// Completes the window of `latency_all` with the window's successes
+    /// (call once per window, before either recorder closes it).
+    fn merge_successes(&mut self) {
+        self.latency_all.absorb_window(&self.latency);
+    }
 }
 
 #[derive(Debug, Default, Clone)]

@@ -83,6 +83,9 @@ impl Model {
         // merged, or with a single class simply theirs (no copy of its
         // histogram to merge, scan and clear).
         let single_class = self.per_class.len() == 1;
+        for class in self.per_class.iter_mut() {
+            class.merge_successes();
+        }
         let (overall_latency, overall_all) = if single_class {
             let class = &mut self.per_class[ClassId(0)];
             (
