@@ -172,7 +172,8 @@ impl Model {
         let Some(frame) = self.frames.get(key) else {
             return;
         };
-        if frame.call_token != token || frame.pending == 0 {
+        // A caller whose instance died sends nothing more.
+        if frame.call_token != token || frame.pending == 0 || self.is_dead(frame) {
             return;
         }
         let Op::Call(call) = self.programs.op(frame.pc) else {
