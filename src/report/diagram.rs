@@ -33,9 +33,9 @@ use super::graph::Topology;
 use super::html::escape;
 
 /// Width of every node box.
-const NODE_WIDTH: f64 = 190.0;
+const NODE_WIDTH: f64 = 180.0;
 /// Horizontal space between layers, where edge labels sit.
-const LAYER_GAP: f64 = 130.0;
+const LAYER_GAP: f64 = 120.0;
 /// Vertical space between boxes of one cell.
 const NODE_GAP: f64 = 16.0;
 /// Space between bands.
@@ -52,6 +52,8 @@ const NODE_PAD: f64 = 8.0;
 const LINE: f64 = 14.0;
 /// Estimated advance of one character at 11 px (generous for sans fonts).
 const CHAR_WIDTH: f64 = 6.2;
+/// The same for a 10 px edge label.
+const LABEL_CHAR_WIDTH: f64 = 5.4;
 /// The same for the 12 px bold name.
 const NAME_CHAR_WIDTH: f64 = 7.4;
 /// Down and up sweeps of the barycentric ordering.
@@ -376,10 +378,15 @@ impl Layout {
                 escape(&edge.to),
             );
             if !edge.label.is_empty() {
+                // On a white patch, so the curve does not show through.
+                let width = LABEL_CHAR_WIDTH * edge.label.chars().count() as f64 + 6.0;
                 let _ = writeln!(
                     labels,
-                    "<text class=\"edge-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\" \
-                     fill=\"#3c4043\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
+                    "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{width:.1}\" height=\"13\" rx=\"3\" fill=\"#fff\" fill-opacity=\"0.9\"/>\
+                     <text class=\"edge-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\" \
+                     fill=\"#3c4043\">{}</text>",
+                    mid.0 - width / 2.0,
+                    mid.1 - 6.5,
                     mid.0,
                     mid.1 + 3.5,
                     escape(&edge.label)
