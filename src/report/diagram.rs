@@ -24,7 +24,9 @@
 //! edge labels, so what is left is this much code anyway.
 //!
 //! Text widths are estimated (the page's font is the reader's), with room
-//! to spare; detail text wraps inside its box. Everything is written in a
+//! to spare; detail text wraps inside its box. Four layers fit the page's
+//! width at their natural size; the page scales a wider drawing down to
+//! fit, so no part of it is out of sight. Everything is written in a
 //! fixed order with one decimal, so the same topology gives the same bytes.
 
 use std::fmt::Write;
@@ -33,9 +35,9 @@ use super::graph::Topology;
 use super::html::escape;
 
 /// Width of every node box.
-const NODE_WIDTH: f64 = 180.0;
+const NODE_WIDTH: f64 = 160.0;
 /// Horizontal space between layers, where edge labels sit.
-const LAYER_GAP: f64 = 120.0;
+const LAYER_GAP: f64 = 100.0;
 /// Vertical space between boxes of one cell.
 const NODE_GAP: f64 = 16.0;
 /// Space between bands.

@@ -238,7 +238,7 @@ figure { margin: 0 0 24px; }
 figure svg { width: 100%; height: auto; display: block; }
 figcaption { color: var(--muted); font-size: 13px; }
 details summary { cursor: pointer; color: #0060a0; }
-.diagram svg { display: block; margin: 4px 0 8px; }
+.diagram svg { display: block; margin: 4px 0 8px; max-width: 100%; height: auto; }
 footer { color: var(--muted); font-size: 13px; padding-bottom: 24px; }
 ";
 
