@@ -137,9 +137,91 @@ fn print_summary(scenario: &Scenario, replicated: &Replicated, out: &std::path::
     if let Some(headroom) = capsim::results::headroom::of_rows(rows, &value) {
         say!("  headroom {} (of the means)", headroom.describe());
     }
+    let scopes = summary.rows.iter().map(|row| row.scope.as_str());
+    for drill in capsim::results::drills::drills(scopes, &value)
+        .iter()
+        .take(MAX_DRILL_LINES)
+    {
+        say!("  drill    {}", drill_line(summary, drill));
+    }
+    say!(
+        "  cost     ${}/month at this load (${} per million requests)",
+        get("overall", metric::COST_PER_MONTH_USD.name, 1.0, 2),
+        get("overall", metric::COST_PER_MILLION_REQUESTS_USD.name, 1.0, 4)
+    );
     say!(
         "results in {}/ (summary.csv with ci95_low,ci95_high; timeseries.csv holds per-window means; \
          events.csv is replication 0's)",
         out.display()
     );
+}
+
+/// Drill lines printed at most (as for a single run).
+const MAX_DRILL_LINES: usize = 10;
+
+/// One fault's answer, each number a mean ± its interval's half-width: when
+/// it was detected, the RTO (or that no request saw it), the RPO, failed
+/// requests and users affected. Failed requests are the sum of the causes'
+/// rows, so their ± is the sum of the causes' half-widths (never narrower
+/// than the sum's own interval), as report.html shows it.
+fn drill_line(summary: &IntervalSummary, drill: &capsim::results::drills::Drill) -> String {
+    let scope = drill.scope.as_str();
+    let seconds = |metric: &str| format!("{} s", seconds_with_interval(summary, scope, metric));
+    let mut facts = vec![match drill.time_to_detect_s {
+        Some(_) => format!("detected after {}", seconds(metric::TIME_TO_DETECT_S.name)),
+        None => "not detected".to_owned(),
+    }];
+    facts.push(match drill.rto_s {
+        _ if !drill.seen_by_requests => "not seen by requests".to_owned(),
+        Some(_) => format!("RTO {}", seconds(metric::RTO_S.name)),
+        None => "not recovered by the end (no RTO)".to_owned(),
+    });
+    if drill.rpo_s.is_some() {
+        facts.push(format!("RPO {}", seconds(metric::RPO_S.name)));
+    }
+    let half: f64 = metric::ERRORS_BY_CAUSE
+        .names()
+        .iter()
+        .filter_map(|name| summary.get(scope, name))
+        .filter(|row| row.low.is_finite() && row.high.is_finite())
+        .map(|row| (row.high - row.low) / 2.0)
+        .sum();
+    facts.push(format!(
+        "{:.0} ± {half:.0} requests failed",
+        drill.failed_requests
+    ));
+    facts.push(format!(
+        "{} users affected",
+        with_interval(summary, scope, metric::USERS_AFFECTED.name, 1.0, 0)
+    ));
+    format!(
+        "{} at {:.0} s: {}",
+        drill.component,
+        drill.fault_at_s,
+        facts.join(", ")
+    )
+}
+
+/// Seconds to the millisecond, the trailing zeros both numbers share left
+/// out: `61 ± 0`, `0.02 ± 0.01`, `12.5 ± 0.25`.
+fn seconds_with_interval(summary: &IntervalSummary, scope: &str, metric: &str) -> String {
+    match summary.get(scope, metric) {
+        Some(row) if row.mean.is_finite() => {
+            let mut mean = format!("{:.3}", row.mean);
+            let mut half = (row.low.is_finite() && row.high.is_finite())
+                .then(|| format!("{:.3}", (row.high - row.low) / 2.0));
+            while mean.ends_with('0') && half.as_ref().is_none_or(|half| half.ends_with('0')) {
+                mean.pop();
+                if let Some(half) = &mut half {
+                    half.pop();
+                }
+            }
+            let mean = mean.trim_end_matches('.');
+            match half {
+                Some(half) => format!("{mean} ± {}", half.trim_end_matches('.')),
+                None => mean.to_owned(),
+            }
+        }
+        _ => "-".to_owned(),
+    }
 }

@@ -87,6 +87,29 @@ pub fn metric_text(metric: &str, value: f64) -> String {
     }
 }
 
+/// A mean shown as `shown` (`467.0`, `22.223 %`) with the half-width of
+/// its 95 % interval, `(high − low) / 2` times `scale`, given to as many
+/// decimals as the mean and before its unit: `467.0 ± 3.8`,
+/// `22.223 ± 0.327 %`. Without a finite interval, `shown` alone.
+pub fn plus_minus(shown: &str, interval: Option<(f64, f64)>, scale: f64) -> String {
+    let Some((low, high)) = interval.filter(|(low, high)| low.is_finite() && high.is_finite()) else {
+        return shown.to_owned();
+    };
+    let (value, unit) = match shown.split_once(' ') {
+        Some((value, unit)) => (value, format!(" {unit}")),
+        None => (shown, String::new()),
+    };
+    let decimals = value.split_once('.').map_or(0, |(_, fraction)| fraction.len());
+    format!("{value} ± {:.decimals$}{unit}", scale * (high - low) / 2.0)
+}
+
+/// A metric's mean as people read it (`metric_text`) with its 95 %
+/// interval's half-width (`plus_minus`), in the same unit.
+pub fn metric_interval_text(metric: &str, mean: f64, interval: Option<(f64, f64)>) -> String {
+    let scale = if is_error_rate(metric) { 100.0 } else { 1.0 };
+    plus_minus(&metric_text(metric, mean), interval, scale)
+}
+
 /// A difference of a metric's values, signed: an error rate's in
 /// percentage points (`+1.250 pp`), anything else by `signed`.
 pub fn metric_diff_text(metric: &str, diff: Option<f64>) -> String {
@@ -215,6 +238,7 @@ figure { margin: 0 0 24px; }
 figure svg { width: 100%; height: auto; display: block; }
 figcaption { color: var(--muted); font-size: 13px; }
 details summary { cursor: pointer; color: #0060a0; }
+.diagram svg { display: block; margin: 4px 0 8px; max-width: 100%; height: auto; }
 footer { color: var(--muted); font-size: 13px; padding-bottom: 24px; }
 ";
 
@@ -254,6 +278,14 @@ mod tests {
         assert_eq!(signed(Some(-2.0)), "-2");
         assert_eq!(signed(None), "");
         assert_eq!(percent(0.2241), "22.4 %");
+        assert_eq!(plus_minus("467.0", Some((463.2, 470.8)), 1.0), "467.0 ± 3.8");
+        assert_eq!(
+            metric_interval_text("error_rate", 0.22223, Some((0.21895, 0.22551))),
+            "22.223 ± 0.328 %"
+        );
+        assert_eq!(plus_minus("61", Some((61.0, 61.0)), 1.0), "61 ± 0");
+        assert_eq!(plus_minus("61", Some((f64::NAN, f64::NAN)), 1.0), "61");
+        assert_eq!(plus_minus("61", None, 1.0), "61");
     }
 
     #[test]

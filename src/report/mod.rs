@@ -15,6 +15,7 @@ pub mod bottleneck;
 pub mod chart;
 pub mod compare;
 pub mod compare_page;
+pub mod diagram;
 pub mod graph;
 pub mod html;
 pub mod out_dir;

@@ -1,6 +1,7 @@
-//! `report.html` for one run: the scenario, headline numbers, SLO verdicts,
-//! the bottleneck, tables of key metrics, the charts (inline SVG), the
-//! events, and the topology. Everything comes from the run's CSV files
+//! `report.html` for one run: the scenario, headline numbers, SLO verdicts
+//! and drills (with replications, means ± their 95 % intervals), the
+//! topology drawn as a diagram (`diagram`), the bottleneck, tables of key
+//! metrics, the charts (inline SVG) and the events. Everything comes from the run's CSV files
 //! (`RunData`) and, when available, its resolved scenario; nothing is
 //! recomputed, only arranged.
 
@@ -8,11 +9,12 @@ use crate::metrics::catalog as metric;
 use std::fmt::Write;
 
 use super::bottleneck::{StationLoad, station_loads};
+use super::diagram;
 use super::graph::Topology;
 use super::html::{self, Cell, escape, num, number, percent, raw, section, table, text};
 use super::run_charts::NamedFigure;
 use super::run_data::RunData;
-use crate::results::slo::Verdict;
+use crate::results::slo::{Verdict, value_text};
 use crate::scenario::Scenario;
 
 /// Everything the page shows.
@@ -44,11 +46,12 @@ impl RunPage<'_> {
             section("summary", "Summary", &self.summary_cards()),
             section("slo", "SLO verdicts", &self.slo_verdicts()),
             self.drills(),
+            // The details, the architecture drawn first.
+            section("topology", "Topology", &self.topology()),
             section("bottleneck", "Bottleneck", &self.bottleneck()),
             section("metrics", "Key metrics", &self.key_metrics()),
             section("charts", "Charts", &self.charts()),
             section("events", "Events", &self.events()),
-            section("topology", "Topology", &self.topology()),
         ]
         .concat();
         let footer = format!(
@@ -83,9 +86,9 @@ impl RunPage<'_> {
         };
         let _ = writeln!(
             header,
-            "<nav><a href=\"#summary\">Summary</a><a href=\"#slo\">SLOs</a>{drills}<a href=\"#bottleneck\">Bottleneck</a>\
-             <a href=\"#metrics\">Metrics</a><a href=\"#charts\">Charts</a><a href=\"#events\">Events</a>\
-             <a href=\"#topology\">Topology</a></nav>",
+            "<nav><a href=\"#summary\">Summary</a><a href=\"#slo\">SLOs</a>{drills}<a href=\"#topology\">Topology</a>\
+             <a href=\"#bottleneck\">Bottleneck</a><a href=\"#metrics\">Metrics</a><a href=\"#charts\">Charts</a>\
+             <a href=\"#events\">Events</a></nav>",
         );
         header
     }
@@ -114,10 +117,12 @@ impl RunPage<'_> {
             if let Some(value) = self.data.value("overall", metric) {
                 // A blank cell (no request completed, none ended) is no
                 // number: the card says so instead of showing 0 or NaN.
+                // With replications, the mean ± its 95 % interval.
+                let scale = if html::is_error_rate(metric) { 100.0 } else { 1.0 };
                 let shown = if value.is_nan() {
                     "none".to_owned()
                 } else {
-                    format(value)
+                    html::plus_minus(&format(value), self.interval("overall", metric), scale)
                 };
                 let _ = writeln!(
                     html,
@@ -128,6 +133,14 @@ impl RunPage<'_> {
             }
         }
         html.push_str("</div>\n");
+        if self.replicated() {
+            let _ = writeln!(
+                html,
+                "<p id=\"replicated\" class=\"sub\">Means over the replications ± the half-width of their 95 % \
+                 interval (summary.csv's <code>ci95_low</code>, <code>ci95_high</code>); headroom and the \
+                 bottleneck are those of the means.</p>"
+            );
+        }
         if let Some(headroom) = self.headroom() {
             let _ = writeln!(
                 html,
@@ -135,13 +148,17 @@ impl RunPage<'_> {
                  the hottest node, not a mean over nodes: latency SLOs may be missed before)</span></p>",
                 escape(&headroom.describe())
             );
+            let busy = html::plus_minus(
+                &format!("{:.1}", 100.0 * headroom.busiest.utilization),
+                self.interval(&headroom.busiest.station, &headroom.busiest.metric),
+                100.0,
+            );
             let _ = writeln!(
                 html,
-                "<p id=\"bottleneck-node\"><strong>Bottleneck:</strong> {}, its {} {:.1}% busy \
+                "<p id=\"bottleneck-node\"><strong>Bottleneck:</strong> {}, its {} {busy}% busy \
                  <span class=\"sub\">(the hottest node; <a href=\"#bottleneck\">details below</a>)</span></p>",
                 escape(&headroom.busiest.station),
                 headroom.resource,
-                100.0 * headroom.busiest.utilization
             );
         }
         if let Some(stall) = self.stall() {
@@ -152,6 +169,20 @@ impl RunPage<'_> {
             );
         }
         html
+    }
+
+    /// The 95 % interval of a value, after replications.
+    fn interval(&self, scope: &str, metric: &str) -> Option<(f64, f64)> {
+        self.data
+            .summary
+            .iter()
+            .find(|row| row.scope == scope && row.metric == metric)
+            .and_then(|row| row.ci95)
+    }
+
+    /// Whether the summary holds means over replications.
+    fn replicated(&self) -> bool {
+        self.data.summary.iter().any(|row| row.ci95.is_some())
     }
 
     /// How far the load can grow before the hottest node saturates.
@@ -197,11 +228,29 @@ impl RunPage<'_> {
                 };
                 // The metric measured is named in the objective and again
                 // in `why`: no column of its own, so a row fits one line.
+                // Threshold and measured value in one unit, the one `why`
+                // uses (a rate as a percentage, latency in ms).
+                let metric = &verdict.slo.metric;
+                let measured =
+                    verdict
+                        .measured
+                        .filter(|value| !value.is_nan())
+                        .map_or(String::new(), |value| {
+                            let scale = if value_text(metric, 1.0).ends_with(" %") {
+                                100.0
+                            } else {
+                                1.0
+                            };
+                            html::plus_minus(&value_text(metric, value), verdict.interval, scale)
+                        });
                 vec![
                     text(&verdict.slo.text),
-                    // The threshold as given, in the metric's unit.
-                    text(format!("{} {}", verdict.slo.op.symbol(), verdict.slo.threshold)),
-                    verdict.measured.map_or(text(""), num),
+                    text(format!(
+                        "{} {}",
+                        verdict.slo.op.symbol(),
+                        value_text(metric, verdict.slo.threshold)
+                    )),
+                    raw(escape(&measured), "num"),
                     raw(escape(&label), class),
                     // The margin, and the 95 % interval after replications.
                     text(verdict.describe().split_once(": ").map_or("", |(_, why)| why)),
@@ -241,19 +290,50 @@ impl RunPage<'_> {
         if drills.is_empty() {
             return String::new();
         }
-        let seconds = |value: Option<f64>, none: &str| value.map_or(text(none), num);
         let rows = drills
             .iter()
             .take(MAX_DRILL_ROWS)
             .map(|drill| {
+                // A value with its interval's half-width after replications.
+                let shown = |value: f64, metric: &str| {
+                    raw(
+                        escape(&html::plus_minus(
+                            &number(value),
+                            self.interval(&drill.scope, metric),
+                            1.0,
+                        )),
+                        "num",
+                    )
+                };
+                let seconds = |value: Option<f64>, metric: &str, none: &str| {
+                    value.map_or(text(none), |value| shown(value, metric))
+                };
+                // A fault no request saw has no RTO worth the name: its
+                // `rto_s` is only the wait for the next calm window.
+                let rto = if drill.seen_by_requests {
+                    seconds(drill.rto_s, metric::RTO_S.name, "not recovered")
+                } else {
+                    text("not seen by requests")
+                };
                 vec![
                     text(&drill.component),
                     num(drill.fault_at_s),
-                    seconds(drill.time_to_detect_s, "not detected"),
-                    seconds(drill.rto_s, "not recovered"),
-                    seconds(drill.rpo_s, ""),
-                    num(drill.failed_requests),
-                    num(drill.users_affected),
+                    seconds(
+                        drill.time_to_detect_s,
+                        metric::TIME_TO_DETECT_S.name,
+                        "not detected",
+                    ),
+                    rto,
+                    seconds(drill.rpo_s, metric::RPO_S.name, ""),
+                    raw(
+                        escape(&html::plus_minus(
+                            &number(drill.failed_requests),
+                            self.failed_requests_interval(&drill.scope),
+                            1.0,
+                        )),
+                        "num",
+                    ),
+                    shown(drill.users_affected, metric::USERS_AFFECTED.name),
                 ]
             })
             .collect();
@@ -270,6 +350,12 @@ impl RunPage<'_> {
             ],
             rows,
         );
+        if self.replicated() {
+            html.push_str(
+                "<p class=\"sub\">± a 95 % interval's half-width; for failed requests the sum of its \
+                 causes' half-widths, at least as wide as the interval of their sum.</p>\n",
+            );
+        }
         if drills.len() > MAX_DRILL_ROWS {
             let _ = writeln!(
                 html,
@@ -278,6 +364,21 @@ impl RunPage<'_> {
             );
         }
         section("drills", "Drills", &html)
+    }
+
+    /// A drill's failed requests are the sum of its rows by cause; the
+    /// interval of a sum is not in summary.csv, so this is the sum of the
+    /// causes' intervals: `(Σ low, Σ high)`, never narrower than the sum's
+    /// own (a standard deviation of a sum is at most the sum of theirs).
+    fn failed_requests_interval(&self, scope: &str) -> Option<(f64, f64)> {
+        let mut total: Option<(f64, f64)> = None;
+        for name in metric::ERRORS_BY_CAUSE.names() {
+            if let Some((low, high)) = self.interval(scope, &name) {
+                let (sum_low, sum_high) = total.unwrap_or((0.0, 0.0));
+                total = Some((sum_low + low, sum_high + high));
+            }
+        }
+        total
     }
 
     fn bottleneck(&self) -> String {
@@ -536,7 +637,9 @@ impl RunPage<'_> {
             })
             .collect();
         format!(
-            "{}{}<p>Draw it with <code>capsim graph scenario.resolved.toml --format mermaid</code> (or <code>dot</code>).</p>\n",
+            "<div class=\"diagram\">\n{}</div>\n<details>\n<summary>The same as tables</summary>\n{}{}</details>\n\
+             <p>Also as text: <code>capsim graph scenario.resolved.toml --format mermaid</code> (or <code>dot</code>).</p>\n",
+            diagram::svg(&topology),
             table("topology-nodes", &["component", "kind", "description"], nodes),
             table("topology-edges", &["from", "to", "requests"], edges)
         )
@@ -665,6 +768,10 @@ mod tests {
         assert!(html.contains("<td class=\"pass\">met</td>"));
         assert!(html.contains("<td class=\"fail\">missed</td>"));
         assert!(html.contains("<td class=\"fail\">no such metric</td>"));
-        assert!(html.contains("<td>&lt; 200</td>"));
+        // Threshold and measured value in the unit of `why`.
+        assert!(
+            html.contains("<td>&lt; 200 ms</td><td class=\"num\">120 ms</td>"),
+            "{html}"
+        );
     }
 }

@@ -211,7 +211,7 @@ impl Verdict {
 
 /// A value in its metric's unit, for a verdict: `285.2 ms`, `0.120 %`,
 /// `$1,840.00`-like dollars, `12.5 s`.
-fn value_text(metric: &str, value: f64) -> String {
+pub fn value_text(metric: &str, value: f64) -> String {
     let trim = |text: String| {
         if text.contains('.') {
             text.trim_end_matches('0').trim_end_matches('.').to_owned()

@@ -55,6 +55,7 @@ mod regression;
 mod replication;
 mod replications;
 mod report_html;
+mod report_page;
 mod resource_waits;
 mod retry_budget;
 mod schema;

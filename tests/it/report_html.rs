@@ -148,6 +148,7 @@ fn the_report_opens_cleanly_with_its_charts_and_tables() {
         "summary-table",
         "events-table",
         "topology-nodes",
+        "topology-diagram",
     ] {
         assert!(
             dom.contains(&format!("id=\"{id}\"")),
@@ -155,7 +156,9 @@ fn the_report_opens_cleanly_with_its_charts_and_tables() {
         );
     }
     let charts = fs::read_dir(out.join("charts")).unwrap().count() / 2;
-    assert_eq!(dom.matches("<svg").count(), charts, "every chart inline");
+    // Every chart inline, and the topology drawn as one more SVG.
+    assert_eq!(dom.matches("<svg").count(), charts + 1, "every chart inline");
+    assert_eq!(dom.matches("<svg id=\"topology-diagram\"").count(), 1);
     assert_eq!(dom.matches("<figure id=\"chart-").count(), charts);
     assert!(dom.contains("The station closest to saturation is <strong>web</strong>: CPU 22."));
     assert!(dom.contains("<td class=\"pass\">met</td>") && dom.contains("<td class=\"fail\">missed</td>"));
