@@ -16,6 +16,21 @@
 //!   the verdict is the same on every run — whose 99th percentile of `√m·D`
 //!   is the critical value for `√n·D` (KS's scaling with the sample size).
 //!
+//! Logs that write times at a coarse resolution (nginx and ALB to the
+//! millisecond) hold a discretised sample: thousands of ties at 2, 3, 4 ms.
+//! Against a continuous CDF every smooth family then fails KS on the
+//! staircase alone. When every sample is a multiple of a resolution δ and
+//! ties are common (at most n/4 distinct values), each family is tested
+//! against its own distribution *as the log would write it*: a time t
+//! logged as the difference of two clock readings truncated to δ reads
+//! ⌊t/δ⌋δ or ⌊t/δ⌋δ + δ, the latter with probability frac(t/δ) (nginx's
+//! `$upstream_response_time` is such a difference), so
+//! P(logged ≤ kδ) = (1/δ)∫ₖδ^(kδ+δ) F(t) dt. The distance is taken at the
+//! grid points, and every family's critical value then comes from the
+//! parametric bootstrap (draws discretised the same way), since the tables
+//! above are for continuous samples. The fitted parameters are those of the
+//! continuous distribution (zeros, for lognormal and gamma, fitted as δ/2).
+//!
 //! The choice: `const` when every sample is within 0.1 % of the mean (no
 //! test: there is no spread to test); otherwise `exp` if accepted (one
 //! parameter); otherwise whichever of lognormal and gamma is accepted with
@@ -73,6 +88,9 @@ pub struct Fit {
     pub dist: Dist,
     pub tests: Vec<Test>,
     pub samples: usize,
+    /// The log's time resolution (ms) when the sample was found discretised
+    /// and the tests were against the discretised families.
+    pub resolution: Option<f64>,
 }
 
 impl Dist {
@@ -174,34 +192,128 @@ fn ks(samples: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
     })
 }
 
-fn exp_test(sorted: &[f64]) -> (Dist, Test) {
+/// Resolutions (ms) a log may write times at, coarsest first.
+const RESOLUTIONS_MS: [f64; 7] = [1000.0, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001];
+
+/// The resolution of a discretised sample: the coarsest δ every sample is a
+/// multiple of, when ties are common (at most n/4 distinct values) and the
+/// grid between the smallest and largest sample has at most a million points.
+fn resolution(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    let distinct = 1 + sorted.windows(2).filter(|pair| pair[1] != pair[0]).count();
+    if n < 8 || distinct * 4 > n {
+        return None;
+    }
+    let delta = RESOLUTIONS_MS.into_iter().find(|&delta| {
+        sorted
+            .iter()
+            .all(|&x| ((x / delta) - (x / delta).round()).abs() < 1e-6)
+    })?;
+    ((sorted[n - 1] - sorted[0]) / delta <= 1e6).then_some(delta)
+}
+
+/// P(logged ≤ x) for a time with CDF `cdf` written at resolution `delta`:
+/// the mean of the CDF over [x, x + δ] (Simpson's rule on 8 panels).
+fn discretised_cdf(cdf: &impl Fn(f64) -> f64, x: f64, delta: f64) -> f64 {
+    const PANELS: usize = 8;
+    let h = delta / PANELS as f64;
+    let sum: f64 = (0..=PANELS)
+        .map(|i| {
+            let weight = match i {
+                0 | PANELS => 1.0,
+                i if i % 2 == 1 => 4.0,
+                _ => 2.0,
+            };
+            weight * cdf(x + i as f64 * h)
+        })
+        .sum();
+    sum * h / 3.0 / delta
+}
+
+/// The KS distance between a sample on the grid of `delta` (sorted) and
+/// `cdf` discretised to it: both are step functions on the grid, so the
+/// distance is the largest difference at a grid point.
+fn ks_grid(samples: &[f64], delta: f64, cdf: impl Fn(f64) -> f64) -> f64 {
+    let n = samples.len() as f64;
+    let first = (samples[0] / delta).round() as i64;
+    let last = (samples[samples.len() - 1] / delta).round() as i64;
+    let mut below = 0;
+    let mut d: f64 = 0.0;
+    for k in first - 1..=last {
+        let x = k as f64 * delta;
+        while below < samples.len() && samples[below] <= x + delta * 1e-6 {
+            below += 1;
+        }
+        d = d.max((below as f64 / n - discretised_cdf(&cdf, x, delta)).abs());
+    }
+    d
+}
+
+/// A time `t` as a log at resolution `delta` writes it (see the module notes).
+fn discretise(t: f64, delta: f64, rng: &mut Pcg64Mcg) -> f64 {
+    let steps = t / delta;
+    let floor = steps.floor();
+    let up = rand::RngExt::random::<f64>(rng) < steps - floor;
+    (floor + f64::from(u8::from(up))) * delta
+}
+
+/// The samples a family is fitted to: zeros (a time below a discretised
+/// log's resolution) as half the resolution, so the logarithms exist.
+fn positive(sorted: &[f64], resolution: Option<f64>) -> Option<Vec<f64>> {
+    match resolution {
+        Some(delta) => Some(
+            sorted
+                .iter()
+                .map(|&x| if x <= 0.0 { delta / 2.0 } else { x })
+                .collect(),
+        ),
+        None => (sorted[0] > 0.0).then(|| sorted.to_vec()),
+    }
+}
+
+fn exp_mle(samples: &[f64]) -> Option<Dist> {
+    let mean = samples.iter().sum::<f64>() / samples.len() as f64;
+    (mean > 0.0).then_some(Dist::Exp { mean })
+}
+
+fn lognormal_mle(samples: &[f64]) -> Option<Dist> {
+    if samples.iter().any(|&x| x <= 0.0) {
+        return None;
+    }
+    let n = samples.len() as f64;
+    let mu = samples.iter().map(|x| x.ln()).sum::<f64>() / n;
+    let variance = samples.iter().map(|x| (x.ln() - mu).powi(2)).sum::<f64>() / n;
+    let sigma = variance.sqrt();
+    (sigma.is_finite() && sigma > 0.0).then_some(Dist::LogNormal { mu, sigma })
+}
+
+fn exp_test(sorted: &[f64], resolution: Option<f64>) -> Option<(Dist, Test)> {
+    let dist = exp_mle(sorted)?;
+    if let Some(delta) = resolution {
+        return bootstrap("exp", dist, sorted, Some(delta), exp_mle);
+    }
     let n = sorted.len() as f64;
-    let mean = sorted.iter().sum::<f64>() / n;
-    let dist = Dist::Exp { mean };
     let d = ks(sorted, |x| dist.cdf(x));
     let statistic = (d - 0.2 / n) * (n.sqrt() + 0.26 + 0.5 / n.sqrt());
-    (
+    Some((
         dist,
         Test {
             family: "exp",
             statistic,
             critical: 1.308,
         },
-    )
+    ))
 }
 
-fn lognormal_test(sorted: &[f64]) -> Option<(Dist, Test)> {
-    if sorted[0] <= 0.0 {
-        return None;
+fn lognormal_test(sorted: &[f64], resolution: Option<f64>) -> Option<(Dist, Test)> {
+    let fitted = positive(sorted, resolution)?;
+    let dist = lognormal_mle(&fitted)?;
+    if let Some(delta) = resolution {
+        return bootstrap("lognormal", dist, sorted, Some(delta), |draws| {
+            lognormal_mle(&positive(draws, Some(delta))?)
+        });
     }
     let n = sorted.len() as f64;
-    let mu = sorted.iter().map(|x| x.ln()).sum::<f64>() / n;
-    let variance = sorted.iter().map(|x| (x.ln() - mu).powi(2)).sum::<f64>() / n;
-    let sigma = variance.sqrt();
-    if sigma.is_nan() || sigma <= 0.0 {
-        return None;
-    }
-    let dist = Dist::LogNormal { mu, sigma };
     let d = ks(sorted, |x| dist.cdf(x));
     let statistic = d * (n.sqrt() - 0.01 + 0.85 / n.sqrt());
     Some((
@@ -243,26 +355,60 @@ const BOOTSTRAP_SAMPLES: usize = 400;
 const BOOTSTRAP_SIZE: usize = 1000;
 const BOOTSTRAP_SEED: u128 = 0x0063_616c_6962_7261_7465_5f67_616d_6d61;
 
-fn gamma_test(sorted: &[f64]) -> Option<(Dist, Test)> {
-    if sorted[0] <= 0.0 {
-        return None;
+/// Draws from a fitted exp, lognormal or gamma (the families the bootstrap
+/// tests), floored at the smallest positive time.
+fn sampler(dist: &Dist) -> Option<Box<dyn Fn(&mut Pcg64Mcg) -> f64>> {
+    fn positive(value: f64) -> f64 {
+        value.max(f64::MIN_POSITIVE)
     }
-    let dist = gamma_mle(sorted)?;
-    let Dist::Gamma { shape, scale } = dist else {
-        unreachable!("gamma_mle fits a gamma")
+    match *dist {
+        Dist::Exp { mean } => {
+            let exp = rand_distr::Exp::new(1.0 / mean).ok()?;
+            Some(Box::new(move |rng| positive(exp.sample(rng))))
+        }
+        Dist::LogNormal { mu, sigma } => {
+            let lognormal = rand_distr::LogNormal::new(mu, sigma).ok()?;
+            Some(Box::new(move |rng| positive(lognormal.sample(rng))))
+        }
+        Dist::Gamma { shape, scale } => {
+            let gamma = rand_distr::Gamma::new(shape, scale).ok()?;
+            Some(Box::new(move |rng| positive(gamma.sample(rng))))
+        }
+        Dist::Const { .. } | Dist::Empirical { .. } => None,
+    }
+}
+
+/// A KS test whose critical value is the 99th percentile of `√m·D` over
+/// parametric-bootstrap samples of the fitted `dist` (each refitted with
+/// `refit`), compared with `√n·D` of the data; with a `resolution` the draws
+/// are discretised as the log writes times and the distances are taken on
+/// the grid. Repeatable: a fixed seed.
+fn bootstrap(
+    family: &'static str,
+    dist: Dist,
+    sorted: &[f64],
+    resolution: Option<f64>,
+    refit: impl Fn(&[f64]) -> Option<Dist>,
+) -> Option<(Dist, Test)> {
+    let draw = sampler(&dist)?;
+    let distance = |samples: &[f64], fitted: &Dist| match resolution {
+        Some(delta) => ks_grid(samples, delta, |x| fitted.cdf(x)),
+        None => ks(samples, |x| fitted.cdf(x)),
     };
-    let statistic = ks(sorted, |x| dist.cdf(x)) * (sorted.len() as f64).sqrt();
-    let sampler = rand_distr::Gamma::new(shape, scale).ok()?;
+    let statistic = distance(sorted, &dist) * (sorted.len() as f64).sqrt();
     let mut rng = Pcg64Mcg::new(BOOTSTRAP_SEED);
     let size = sorted.len().min(BOOTSTRAP_SIZE);
     let mut scaled: Vec<f64> = (0..BOOTSTRAP_SAMPLES)
         .map(|_| {
             let mut draws: Vec<f64> = (0..size)
-                .map(|_| sampler.sample(&mut rng).max(f64::MIN_POSITIVE))
+                .map(|_| {
+                    let t = draw(&mut rng);
+                    resolution.map_or(t, |delta| discretise(t, delta, &mut rng))
+                })
                 .collect();
             draws.sort_by(f64::total_cmp);
-            let refit = gamma_mle(&draws).unwrap_or(dist.clone());
-            ks(&draws, |x| refit.cdf(x)) * (size as f64).sqrt()
+            let refitted = refit(&draws).unwrap_or(dist.clone());
+            distance(&draws, &refitted) * (size as f64).sqrt()
         })
         .collect();
     scaled.sort_by(f64::total_cmp);
@@ -270,11 +416,19 @@ fn gamma_test(sorted: &[f64]) -> Option<(Dist, Test)> {
     Some((
         dist,
         Test {
-            family: "gamma",
+            family,
             statistic,
             critical,
         },
     ))
+}
+
+fn gamma_test(sorted: &[f64], resolution: Option<f64>) -> Option<(Dist, Test)> {
+    let fitted = positive(sorted, resolution)?;
+    let dist = gamma_mle(&fitted)?;
+    bootstrap("gamma", dist, sorted, resolution, |draws| {
+        gamma_mle(&positive(draws, resolution)?)
+    })
 }
 
 /// Fits `samples` (milliseconds, at least one, each finite and ≥ 0).
@@ -288,23 +442,30 @@ pub fn fit(samples: &[f64]) -> Fit {
             dist: Dist::Const { value: mean },
             tests: Vec::new(),
             samples: n,
+            resolution: None,
         };
     }
+    let resolution = resolution(&sorted);
     let mut tests = Vec::new();
-    let (exp, exp_test) = exp_test(&sorted);
-    let exp_accepted = exp_test.accepted();
-    tests.push(exp_test);
+    let exp = exp_test(&sorted, resolution);
+    let exp_accepted = exp.as_ref().is_some_and(|(_, test)| test.accepted());
+    if let Some((_, test)) = &exp {
+        tests.push(test.clone());
+    }
     let mut candidates = Vec::new();
-    for fitted in [lognormal_test(&sorted), gamma_test(&sorted)]
-        .into_iter()
-        .flatten()
+    for fitted in [
+        lognormal_test(&sorted, resolution),
+        gamma_test(&sorted, resolution),
+    ]
+    .into_iter()
+    .flatten()
     {
         tests.push(fitted.1.clone());
         if fitted.1.accepted() {
             candidates.push(fitted);
         }
     }
-    let dist = if exp_accepted {
+    let dist = if let (true, Some((exp, _))) = (exp_accepted, exp) {
         exp
     } else if let Some((dist, _)) = candidates
         .into_iter()
@@ -326,6 +487,7 @@ pub fn fit(samples: &[f64]) -> Fit {
         dist,
         tests,
         samples: n,
+        resolution,
     }
 }
 
@@ -356,6 +518,81 @@ mod tests {
         let empirical = fit(&bimodal);
         assert_eq!(empirical.dist.family(), "empirical");
         assert!(empirical.tests.iter().all(|test| !test.accepted()));
+    }
+
+    /// Times as a log at `delta` ms writes them (see `discretise`).
+    fn logged(samples: Vec<f64>, delta: f64, seed: u128) -> Vec<f64> {
+        let mut rng = Pcg64Mcg::new(seed);
+        samples
+            .into_iter()
+            .map(|t| discretise(t, delta, &mut rng))
+            .collect()
+    }
+
+    #[test]
+    fn a_log_at_millisecond_resolution_keeps_its_family() {
+        let n = 4000;
+        // Means of 4–6 ms logged to 1 ms: a few dozen distinct values, which
+        // every continuous test rejects on the staircase alone.
+        let cases = [
+            (
+                "exp",
+                logged(draws(rand_distr::Exp::new(0.2).unwrap(), n, 11), 1.0, 21),
+            ),
+            (
+                "lognormal",
+                logged(
+                    draws(rand_distr::LogNormal::new(1.5, 0.5).unwrap(), n, 12),
+                    1.0,
+                    22,
+                ),
+            ),
+            (
+                "gamma",
+                logged(draws(rand_distr::Gamma::new(5.0, 1.0).unwrap(), n, 13), 1.0, 23),
+            ),
+        ];
+        for (family, samples) in cases {
+            let mut sorted = samples.clone();
+            sorted.sort_by(f64::total_cmp);
+            let continuous = match family {
+                "exp" => exp_test(&sorted, None).map(|(_, test)| test),
+                "lognormal" => lognormal_test(&sorted, None).map(|(_, test)| test),
+                _ => gamma_test(&sorted, None).map(|(_, test)| test),
+            };
+            if let Some(test) = continuous {
+                assert!(
+                    !test.accepted(),
+                    "{family}: the continuous test accepts a staircase: {test:?}"
+                );
+            }
+            let fitted = fit(&samples);
+            assert_eq!(fitted.resolution, Some(1.0), "{family}");
+            assert_eq!(fitted.dist.family(), family, "{family}: {:?}", fitted.tests);
+            // Logging to the ms adds no bias to the mean (the rounding is
+            // up with probability frac(t)): the fitted mean is the sample's.
+            let mean = samples.iter().sum::<f64>() / n as f64;
+            assert!(
+                (fitted.dist.mean() - mean).abs() < 0.02 * mean,
+                "{family}: {fitted:?}"
+            );
+        }
+        // A smooth sample is not taken for a discretised one, and a
+        // discretised staircase of two spikes is still empirical.
+        assert_eq!(
+            fit(&draws(rand_distr::Exp::new(0.2).unwrap(), n, 14)).resolution,
+            None
+        );
+        let spikes: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { 2.0 } else { 40.0 }).collect();
+        assert_eq!(fit(&spikes).dist.family(), "empirical");
+    }
+
+    #[test]
+    fn the_discretised_cdf_averages_the_cdf_over_one_step() {
+        let exp = Dist::Exp { mean: 4.0 };
+        // ∫₂³ (1 − e^(−t/4)) dt = 1 − 4 (e^(−1/2) − e^(−3/4)).
+        let exact = 1.0 - 4.0 * ((-0.5f64).exp() - (-0.75f64).exp());
+        assert!((discretised_cdf(&|x| exp.cdf(x), 2.0, 1.0) - exact).abs() < 1e-7);
     }
 
     #[test]

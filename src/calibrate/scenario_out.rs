@@ -65,8 +65,14 @@ fn verdicts(fit: &Fit) -> String {
             )
         })
         .collect();
+    let resolution = fit.resolution.map_or(String::new(), |delta| {
+        format!(
+            "; times logged to {} ms: each family tested as the log writes it, critical values by bootstrap",
+            number(delta)
+        )
+    });
     format!(
-        "KS at 1 % (n = {}): {} => {}",
+        "KS at 1 % (n = {}{resolution}): {} => {}",
         fit.samples,
         tests.join("; "),
         fit.dist.family()

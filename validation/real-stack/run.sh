@@ -18,9 +18,9 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 WORK="${WORK:-/tmp/capsim-real-stack}"
 SHORT="${SHORT:-0}"
 if [ "$SHORT" = 1 ]; then
-    CAL_S=20; RUN_S=15; WARM_S=3; SIM_S=60
+    CAL_S=20; RUN_S=15; WARM_S=3; SIM_S=60; SETTLE_S=8; IDLE_S=8
 else
-    CAL_S=90; RUN_S=60; WARM_S=10; SIM_S=300
+    CAL_S=90; RUN_S=60; WARM_S=10; SIM_S=300; SETTLE_S=30; IDLE_S=30
 fi
 export WARM_S
 PROCS=3            # application processes behind nginx
@@ -30,6 +30,7 @@ KEYS=100000        # items in PostgreSQL
 ZIPF=0.9           # key popularity
 WRITE_SHARE=0.1    # share of requests that write
 CAL_RATE=40        # the low-load calibration rate, requests/s
+CAL2_RATE=80       # a second low rate: CPU per request is fitted as a line through idle, CAL_RATE and this
 CONNECTIONS=256    # the load generator's connections
 NGINX_PORT=18080; APP_PORT0=18081; REDIS_PORT=16379; PG_PORT=15432
 REDIS_MAXMEMORY=4mb    # about 10 000 items: the cache holds a fraction of the keyspace
@@ -153,64 +154,94 @@ for i in $(seq 1 100); do
 done
 
 # --- measurement helpers ---------------------------------------------------
-# CPU seconds of every process of the stack (nginx, apps, Redis, PostgreSQL,
-# the load generator): utime + stime from /proc.
-stack_pids() {
-    local roots=("$(cat "$WORK/nginx.pid")" "$(cat "$WORK/redis.pid")" "$(head -1 "$WORK/pg/postmaster.pid")" "${PIDS[@]}")
-    for root in "${roots[@]}"; do echo "$root"; pgrep -P "$root" || true; done
-    pgrep -x capsim-stack-lo || true
+# CPU seconds of the stack's processes by group, from /proc (utime + stime):
+# "APP REDIS PG NGINX" — the application processes, Redis, PostgreSQL (the
+# postmaster and its backends) and nginx (master and workers). The load
+# generator reports its own.
+group_pids() {
+    case "$1" in
+        app) for pid in "${PIDS[@]}"; do echo "$pid"; done ;;
+        redis) cat "$WORK/redis.pid" ;;
+        pg) local root; root=$(head -1 "$WORK/pg/postmaster.pid"); echo "$root"; pgrep -P "$root" || true ;;
+        nginx) local root; root=$(cat "$WORK/nginx.pid"); echo "$root"; pgrep -P "$root" || true ;;
+    esac
 }
-cpu_seconds() {
+group_seconds() {
     local ticks=0 pid fields
-    for pid in $(stack_pids); do
+    for pid in $(group_pids "$1"); do
         fields=$(cut -d')' -f2 "/proc/$pid/stat" 2>/dev/null) || continue
         set -- $fields
         ticks=$((ticks + ${12} + ${13}))
     done
     echo "$ticks $(getconf CLK_TCK)" | awk '{ printf "%.3f", $1 / $2 }'
 }
+cpu_groups() { echo "$(group_seconds app) $(group_seconds redis) $(group_seconds pg) $(group_seconds nginx) $(date +%s.%N)"; }
 probe() { curl -sf "http://127.0.0.1:$APP_PORT0/probe" | tr -d '\n'; }
 redis_stat() { redis info stats | tr -d '\r' | awk -F: -v k="$1" '$1 == k { print $2 }'; }
 redis_keys() { redis dbsize | tr -d '\r'; }
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
 
 # One measured run at rate $1 for $2 s: writes a CSV row to $WORK/measured.csv.
+# The CPU columns cover the whole load generator's run (its warm-up too),
+# `cpu_window_s` long.
 measure() {
     local rate=$1 seconds=$2 label=$3
     local p0 h0 m0 c0 c1 h1 m1 p1 l0 l1
     p0=$(probe); l0=$(loadavg)
-    h0=$(redis_stat keyspace_hits); m0=$(redis_stat keyspace_misses); c0=$(cpu_seconds)
+    h0=$(redis_stat keyspace_hits); m0=$(redis_stat keyspace_misses); c0=$(cpu_groups)
     "$BIN/capsim-stack-loadgen" --target "127.0.0.1:$NGINX_PORT" --rate "$rate" --duration "$seconds" \
         --warmup "$WARM_S" --connections "$CONNECTIONS" --keys "$KEYS" --zipf "$ZIPF" \
         --write-share "$WRITE_SHARE" --seed "$rate" --out "$WORK/load-$label.csv" >/dev/null
-    c1=$(cpu_seconds); h1=$(redis_stat keyspace_hits); m1=$(redis_stat keyspace_misses)
+    c1=$(cpu_groups); h1=$(redis_stat keyspace_hits); m1=$(redis_stat keyspace_misses)
     p1=$(probe); l1=$(loadavg)
-    tail -1 "$WORK/load-$label.csv" | awk -F, -v label="$label" -v p0="$p0" -v p1="$p1" \
-        -v hits=$((h1 - h0)) -v misses=$((m1 - m0)) -v cpu="$(echo "$c1 $c0" | awk '{print $1 - $2}')" \
-        -v keys="$(redis_keys)" -v l0="$l0" -v l1="$l1" \
-        'BEGIN { OFS = "," } { print label, $0, (p0 + p1) / 2, hits / (hits + misses), cpu, keys, (l0 + l1) / 2 }' \
-        >> "$WORK/measured.csv"
+    record "$label" "$(tail -1 "$WORK/load-$label.csv")" "$p0" "$p1" $((h1 - h0)) $((m1 - m0)) "$c0" "$c1" "$l0" "$l1"
 }
-echo "label,offered_rate,duration_s,sent,completed,errors,throughput,mean_ms,p50_ms,p99_ms,loadgen_cpu_s,probe_us,hit_ratio,stack_cpu_s,redis_keys,loadavg" > "$WORK/measured.csv"
+# The stack with no load for $1 s: the background CPU of its processes.
+measure_idle() {
+    local seconds=$1 p0 c0 c1 l0 l1
+    p0=$(probe); l0=$(loadavg); c0=$(cpu_groups)
+    sleep "$seconds"
+    c1=$(cpu_groups); l1=$(loadavg)
+    record idle "0,$seconds,0,0,0,0,,,,0" "$p0" "$p0" 0 0 "$c0" "$c1" "$l0" "$l1"
+}
+# record LABEL LOADGEN_ROW PROBE0 PROBE1 HITS MISSES CPU0 CPU1 LOAD0 LOAD1
+record() {
+    echo "$1|$2|$3|$4|$5|$6|$7|$8|$9|${10}|$(redis_keys)" | awk -F'|' 'BEGIN { OFS = "," } {
+        split($7, a, " "); split($8, b, " ")
+        app = b[1] - a[1]; rds = b[2] - a[2]; pg = b[3] - a[3]; ngx = b[4] - a[4]; window = b[5] - a[5]
+        lookups = $5 + $6
+        print $1, $2, ($3 + $4) / 2, (lookups > 0 ? $5 / lookups : ""), app + rds + pg + ngx, $11, ($9 + $10) / 2,
+              app, rds, pg, ngx, sprintf("%.3f", window)
+    }' >> "$WORK/measured.csv"
+}
+echo "label,offered_rate,duration_s,sent,completed,errors,throughput,mean_ms,p50_ms,p99_ms,loadgen_cpu_s,probe_us,hit_ratio,stack_cpu_s,redis_keys,loadavg,app_cpu_s,redis_cpu_s,pg_cpu_s,nginx_cpu_s,cpu_window_s" > "$WORK/measured.csv"
 
 # --- calibrate at low load -------------------------------------------------
 # The cache starts in its steady state: 300 000 sets of Zipf-drawn keys (the
 # workload's popularity) fill Redis to maxmemory and let LRU settle, as
-# capsim's `warm = true` starts its LRU.
-log "filling Redis to its steady state, then the low-load run at $CAL_RATE/s for $CAL_S s"
+# capsim's `warm = true` starts its LRU. A settling run (not measured) then
+# lets Redis, PostgreSQL and the page cache reach the request mix's state.
+log "filling Redis to its steady state, settling at $((2 * CAL_RATE))/s for $SETTLE_S s"
 python3 "$HERE/stack.py" fill "$KEYS" "$ZIPF" 300000 | redis --pipe >/dev/null
+"$BIN/capsim-stack-loadgen" --target "127.0.0.1:$NGINX_PORT" --rate $((2 * CAL_RATE)) --duration "$SETTLE_S" \
+    --warmup 0 --connections "$CONNECTIONS" --keys "$KEYS" --zipf "$ZIPF" \
+    --write-share "$WRITE_SHARE" --seed 1 --out "$WORK/load-settle.csv" >/dev/null
+log "the idle stack for $IDLE_S s (background CPU)"
+measure_idle "$IDLE_S"
+log "the low-load runs: $CAL_RATE/s for $CAL_S s (its log calibrates capsim), then $CAL2_RATE/s"
 : > "$WORK/access.log"
 nginx -c "$WORK/nginx.conf" -p "$WORK" -s reopen
 measure "$CAL_RATE" "$CAL_S" calibration
 cp "$WORK/access.log" "$WORK/calibration.log"
+measure "$CAL2_RATE" "$CAL_S" calibration-2
 log "capsim calibrate"
 "$CAPSIM" calibrate "$WORK/calibration.log" --format nginx \
     --group '^GET /item/=read' --group '^POST /item/=write' -o "$WORK/calibrated.toml" 2> "$WORK/calibrate.err"
 
 # --- rising rates: measure, and predict with capsim ---------------------------
 if [ -z "${RATES:-}" ]; then
-    # From the calibration alone: the capacity 2 cores allow at the measured
-    # CPU seconds per request, and rates at 20 % ... 115 % of it.
+    # From the low-load runs alone: the capacity 2 cores allow at the fitted
+    # CPU seconds per request beyond the background, and rates at 20 % ... 115 % of it.
     RATES=$(python3 "$HERE/stack.py" rates "$WORK/measured.csv" 2 $((SHORT == 1 ? 5 : 7)))
 fi
 log "rates: $RATES"

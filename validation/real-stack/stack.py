@@ -18,23 +18,58 @@ def rows(path):
         return list(csv.DictReader(handle))
 
 
+def measured_path(work_or_csv):
+    return work_or_csv if work_or_csv.endswith(".csv") else os.path.join(work_or_csv, "measured.csv")
+
+
 def calibration(work_or_csv):
-    path = work_or_csv if work_or_csv.endswith(".csv") else os.path.join(work_or_csv, "measured.csv")
-    return next(row for row in rows(path) if row["label"] == "calibration")
+    return next(row for row in rows(measured_path(work_or_csv)) if row["label"] == "calibration")
 
 
-def cpu_ms_per_request(row, warmup_s):
-    """CPU time of the whole stack (nginx, apps, Redis, PostgreSQL, load
-    generator) per request of the calibration run."""
-    seconds = float(row["duration_s"]) + warmup_s
-    cpu_s = float(row["stack_cpu_s"]) + float(row["loadgen_cpu_s"])
-    return cpu_s * 1000.0 / (float(row["offered_rate"]) * seconds)
+# The groups of the stack's CPU time, as run.sh records them.
+GROUPS = ("app", "redis", "pg", "nginx", "loadgen")
+LOW_LOAD = ("idle", "calibration", "calibration-2")
+
+
+def cpu_point(row, warmup_s):
+    """(requests per second, {group: cores}) of one measured row over its CPU
+    window. The load generator's CPU covers its own run (warm-up and
+    measurement)."""
+    window = float(row["cpu_window_s"])
+    run_s = float(row["duration_s"]) + (warmup_s if row["label"] != "idle" else 0.0)
+    rate = float(row["offered_rate"]) * run_s / window
+    cores = {group: float(row[f"{group}_cpu_s"]) / window for group in GROUPS if group != "loadgen"}
+    cores["loadgen"] = float(row["loadgen_cpu_s"]) / run_s if run_s > 0 and row["label"] != "idle" else 0.0
+    return rate, cores
+
+
+def cpu_fit(work_or_csv, warmup_s):
+    """The stack's CPU from the idle and low-load runs only, per group:
+    {group: (background cores, CPU seconds per request, intercept cores)}.
+    The background is the idle stack's; the CPU per request is the slope of
+    the line through the two low rates (the marginal CPU of a request), and
+    the intercept that line leaves above the background is reported, not
+    modelled: it is CPU the stack spends at light load only (wake-ups of idle
+    threads and processes), which the idle stack does not show. Nothing from
+    the higher rates enters the fit."""
+    by_label = {row["label"]: row for row in rows(measured_path(work_or_csv)) if row["label"] in LOW_LOAD}
+    if set(by_label) != set(LOW_LOAD):
+        raise SystemExit(f"stack.py: the CPU fit needs the rows {', '.join(LOW_LOAD)}")
+    _, idle = cpu_point(by_label["idle"], warmup_s)
+    (x1, y1), (x2, y2) = (cpu_point(by_label[label], warmup_s) for label in LOW_LOAD[1:])
+    fit = {}
+    for group in GROUPS:
+        slope = max((y2[group] - y1[group]) / (x2 - x1), 0.0)
+        fit[group] = (idle[group], slope, y1[group] - slope * x1)
+    return fit
 
 
 def rates(measured, cores, count):
-    row = calibration(measured)
     warmup = float(os.environ.get("WARM_S", "10"))
-    capacity = int(cores) * 1000.0 / cpu_ms_per_request(row, warmup)
+    fit = cpu_fit(measured, warmup)
+    background = sum(b for b, _, _ in fit.values())
+    per_request = sum(c for _, c, _ in fit.values())
+    capacity = (int(cores) - background) / per_request
     fractions = {5: [0.25, 0.5, 0.75, 0.95, 1.15], 7: [0.2, 0.4, 0.6, 0.75, 0.9, 1.0, 1.15]}[int(count)]
     print(" ".join(str(max(10, int(round(capacity * f / 10.0)) * 10)) for f in fractions))
 
@@ -72,23 +107,51 @@ def inline(value):
     return repr(value)
 
 
-def upstream_mean_ms(log_path):
-    """Mean $upstream_response_time of the calibration log (its last field)."""
-    times = []
-    with open(log_path) as handle:
-        for line in handle:
-            field = line.rsplit(" ", 1)[-1].strip()
-            try:
-                times.append(float(field) * 1000.0)
-            except ValueError:
-                pass
-    return sum(times) / len(times)
+def dist_mean_ms(dist):
+    """The mean, in ms, of a service distribution `capsim calibrate` wrote."""
+    if "samples" in dist:
+        # capsim draws from the piecewise-linear empirical quantile function:
+        # the mean of each segment's midpoint (scenario::dist).
+        unit = {"ms": 1.0, "us": 1e-3, "s": 1e3}[dist.get("unit", "ms")]
+        values = sorted(dist["samples"])
+        if len(values) == 1:
+            return values[0] * unit
+        pairs = zip(values, values[1:])
+        return sum((a + b) / 2.0 for a, b in pairs) / (len(values) - 1) * unit
+    text = dist.get("mean", dist.get("value"))
+    return duration_ms(text)
 
 
-def scenario(work, calibrated, cal, row, sim_s, procs, threads, keys, zipf, edge_ms):
+def duration_ms(text):
+    for suffix, factor in (("ms", 1.0), ("us", 1e-3), ("µs", 1e-3), ("ns", 1e-6), ("s", 1e3)):
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * factor
+    raise SystemExit(f"stack.py: cannot read the duration {text!r}")
+
+
+def scaled(dist, factor):
+    """The distribution with every value multiplied by `factor` (its shape,
+    cv included, kept)."""
+    out = dict(dist)
+    if "samples" in out:
+        out["samples"] = [round(value * factor, 6) for value in out["samples"]]
+    for key in ("mean", "value"):
+        if key in out:
+            out[key] = f"{duration_ms(out[key]) * factor:.6f}ms"
+    return out
+
+
+def scenario(work, calibrated, cal, row, sim_s, procs, threads, keys, zipf, fit):
     # Speed probe: µs for a fixed loop; a slower machine now than at the
-    # calibration (more µs) runs everything proportionally slower.
-    speed = float(cal["probe_us"]) / float(row["probe_us"])
+    # calibration (more µs) runs everything proportionally slower. The
+    # stack's background CPU (idle processes' housekeeping, from the fit)
+    # takes its share of the two cores: every component computes at the
+    # remaining share's speed, an approximation of processor sharing.
+    background = sum(b for b, _, _ in fit.values())
+    speed = float(cal["probe_us"]) / float(row["probe_us"]) * (2.0 - background) / 2.0
+    app_ms = fit["app"][1] * 1000.0
+    data_ms = (fit["redis"][1] + fit["pg"][1]) * 1000.0
+    edge_ms = (fit["nginx"][1] + fit["loadgen"][1]) * 1000.0
     endpoints = calibrated["pool"]["app"]["endpoint"]
     mix = calibrated["workload"]["mix"]
 
@@ -100,6 +163,9 @@ def scenario(work, calibrated, cal, row, sim_s, procs, threads, keys, zipf, edge
         for c in mix
     )
     text = f"""# Generated by validation/real-stack/stack.py for offered rate {row['offered_rate']}/s.
+# CPU per request fitted through the idle and low-load runs: application
+# {app_ms:.4f} ms, Redis and PostgreSQL {data_ms:.4f} ms, nginx and the load
+# generator {edge_ms:.4f} ms; background {background:.4f} cores.
 [scenario]
 name = "real stack {row['label']}"
 seed = 1
@@ -108,7 +174,7 @@ warmup = "20s"
 window = "10s"
 
 [workload]
-arrivals = {{ kind = "open", rate = "{row['offered_rate']}/s" }}
+arrivals = {{ kind = "open", rate = "{row['offered_rate']}/s", users = 10000 }}
 timeout = "10s"
 mix = [
 {classes},
@@ -118,13 +184,13 @@ mix = [
 [host.box]
 cores = 2
 
-# The CPU speed probe beside this measurement, against the calibration's.
+# The CPU speed probe beside this measurement, against the calibration's,
+# times the share of the cores the background leaves.
 [size.cpu]
 cores = 2
 speed = {speed:.4f}
 
-# nginx, the kernel's loopback and the load generator: the stack's CPU per
-# request (from /proc at the calibration) beyond the upstream time.
+# nginx, the kernel's loopback and the load generator: their CPU per request.
 [pool.edge]
 workers = 100000
 host = "box"
@@ -145,21 +211,30 @@ size = "cpu"
 """
     for name, endpoint in endpoints.items():
         service = endpoint["service"]
+        upstream_ms = dist_mean_ms(service)
         step = "write" if kind(name) == "write" else "read"
+        wait_ms = max(upstream_ms - app_ms - data_ms, 0.0)
         text += f"""
 [pool.app.endpoint.{name}]
-# The upstream time calibrated from the nginx log (app CPU, Redis and
-# PostgreSQL on loopback: CPU on the same cores).
-service = {inline(service)}
-steps = [{{ {step} = "db", cache = "cache" }}]
+# The upstream time calibrated from the nginx log (mean {upstream_ms:.4f} ms) split in
+# three: the application's CPU, Redis's and PostgreSQL's CPU (on the same
+# cores, the worker waiting), and the rest as a wait that holds the worker
+# but no core (loopback round trips, wake-ups): the calibrated distribution
+# scaled to the remaining mean {wait_ms:.4f} ms.
+service = {{ dist = "const", value = "{app_ms:.4f}ms" }}
+steps = [
+  {{ {step} = "db", cache = "cache" }},
+  {{ compute = {{ dist = "exp", mean = "{max(data_ms, 0.0001):.4f}ms" }} }},
+  {{ delay = {inline(scaled(service, wait_ms / upstream_ms))} }},
+]
 """
     text += f"""
 [keyspace.items]
 keys = {keys}
 popularity = {{ zipf = {zipf} }}
 
-# PostgreSQL and Redis time is inside the calibrated upstream time; these
-# components are here for the cache's content (LRU, as Redis's allkeys-lru).
+# PostgreSQL's and Redis's CPU is the compute step above; these components
+# are here for the cache's content (LRU, as Redis's allkeys-lru).
 [database.db]
 keyspace = "items"
 connections = 100000
@@ -195,10 +270,16 @@ def predict(work, capsim, sim_s, procs, threads, keys, zipf, write_share):
         calibrated = tomllib.load(handle)
     cal = calibration(work)
     warmup = float(os.environ.get("WARM_S", "10"))
-    edge_ms = cpu_ms_per_request(cal, warmup) - upstream_mean_ms(os.path.join(work, "calibration.log"))
+    fit = cpu_fit(work, warmup)
+    with open(os.path.join(work, "cpu-fit.csv"), "w") as handle:
+        handle.write("group,background_cores,cpu_ms_per_request\n")
+        for group, (background, per_request, _) in fit.items():
+            handle.write(f"{group},{background:.5f},{per_request * 1000.0:.5f}\n")
     out_rows = []
     for row in rows(os.path.join(work, "measured.csv")):
-        path = scenario(work, calibrated, cal, row, int(sim_s), int(procs), int(threads), int(keys), zipf, edge_ms)
+        if row["label"] == "idle":
+            continue
+        path = scenario(work, calibrated, cal, row, int(sim_s), int(procs), int(threads), int(keys), zipf, fit)
         out = os.path.join(work, f"out-{row['label']}")
         subprocess.run([capsim, "run", path, "-o", out, "--force"], check=False,
                        stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"capsim-{row['label']}.err"), "w"))
@@ -211,7 +292,6 @@ def predict(work, capsim, sim_s, procs, threads, keys, zipf, write_share):
             "p99_ms": s.get(("overall", "latency_p99_ms")),
             "hit_ratio": s.get(("cache", "hit_ratio")),
             "cpu_utilization": s.get(("app", "cpu_utilization"), 0) + s.get(("edge", "cpu_utilization"), 0),
-            "edge_ms": edge_ms,
             "speed": float(cal["probe_us"]) / float(row["probe_us"]),
         })
     with open(os.path.join(work, "predictions.csv"), "w", newline="") as handle:
@@ -227,23 +307,40 @@ def pct(predicted, measured):
 
 
 def results(work, path, short):
-    measured = {row["label"]: row for row in rows(os.path.join(work, "measured.csv"))}
+    warmup = float(os.environ.get("WARM_S", "10"))
+    all_rows = rows(os.path.join(work, "measured.csv"))
+    measured = {row["label"]: row for row in all_rows if row["label"] != "idle"}
     predicted = {row["label"]: row for row in rows(os.path.join(work, "predictions.csv"))}
+    fit = cpu_fit(work, warmup)
+    intercept = sum(i for _, _, i in fit.values())
+    background = sum(b for b, _, _ in fit.values())
+    per_request = sum(c for _, c, _ in fit.values()) * 1000.0
+    names = {"app": "application", "redis": "Redis", "pg": "PostgreSQL", "nginx": "nginx", "loadgen": "load generator"}
     lines = [
+        f"CPU fitted through the idle stack and the two low-load runs only: {per_request:.3f} ms per request "
+        + "(" + ", ".join(f"{names[g]} {c * 1000.0:.3f}" for g, (_, c, _) in fit.items()) + "), "
+        + f"the slope between the two low rates; {background:.3f} cores of background, the idle stack's. "
+        + f"The line's intercept, {intercept:.3f} cores, is CPU spent at light load only and is not modelled.",
+        "",
         "| run | offered /s | util. (capsim) | throughput meas. / pred. | mean ms meas. / pred. (err) "
-        "| p50 ms meas. / pred. | p99 ms meas. / pred. (err) | hit ratio meas. / pred. | errors | speed | load avg |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| p50 ms meas. / pred. | p99 ms meas. / pred. (err) | hit ratio meas. / pred. | errors "
+        "| CPU ms/req meas. / fit | speed | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, m in measured.items():
         p = predicted[label]
         f = lambda key, row: float(row[key]) if row[key] not in ("", "None") else float("nan")
+        rate, cores = cpu_point(m, warmup)
+        cpu_meas = sum(cores.values()) / rate * 1000.0
+        cpu_fitted = (background / rate) * 1000.0 + per_request
         lines.append(
             f"| {label} | {m['offered_rate']} | {f('cpu_utilization', p) / 2:.2f} "
             f"| {f('throughput', m):.1f} / {f('throughput', p):.1f} "
             f"| {f('mean_ms', m):.2f} / {f('mean_ms', p):.2f} ({pct(f('mean_ms', p), f('mean_ms', m))}) "
             f"| {f('p50_ms', m):.2f} / {f('p50_ms', p):.2f} "
             f"| {f('p99_ms', m):.2f} / {f('p99_ms', p):.2f} ({pct(f('p99_ms', p), f('p99_ms', m))}) "
-            f"| {f('hit_ratio', m):.3f} / {f('hit_ratio', p):.3f} | {m['errors']} | {f('speed', p):.2f} | {m['loadavg']} |"
+            f"| {f('hit_ratio', m):.3f} / {f('hit_ratio', p):.3f} | {m['errors']} "
+            f"| {cpu_meas:.2f} / {cpu_fitted:.2f} | {f('speed', p):.2f} | {m['loadavg']} |"
         )
     table = "\n".join(lines) + "\n"
     with open(os.path.join(work, "table.md"), "w") as handle:
