@@ -10,7 +10,7 @@ use std::path::Path;
 use capsim::results::knobs::{self, Knob};
 use capsim::results::slo::{self, Op, Slo};
 use capsim::scenario::{Scenario, load_text};
-use capsim::study::design::{self, DesignSettings, fault_at, fault_toml};
+use capsim::study::design::{self, DesignSettings, fault_at};
 use capsim::study::plan::{monthly_cost_usd, scale_to_load};
 use capsim::study::replicate::{aggregate, replicate_summaries};
 use predicates::str::contains;
@@ -128,7 +128,7 @@ fn settings(base: &Scenario) -> DesignSettings {
     DesignSettings {
         slos: slos(base),
         degraded: Vec::new(),
-        survive: base.plan.survive.iter().map(|t| t.text.clone()).collect(),
+        survive: base.plan.survive.clone(),
         load_rps: 1000.0,
         replications: REPLICATIONS,
         max_steps: 40,
@@ -138,7 +138,7 @@ fn settings(base: &Scenario) -> DesignSettings {
 fn plan(text: &str) -> (Vec<Knob>, capsim::results::plan::Plan) {
     let base = build_from(text, &[], "").unwrap();
     let knobs = knobs::from_plan(&base);
-    let build = |assignments: &[String], extra: &str| build_from(text, assignments, extra);
+    let build = |assignments: &[String]| build_from(text, assignments, "");
     let plan = design::design(&base, &knobs, &settings(&base), &build, &mut |_| {}).unwrap();
     (knobs, plan)
 }
@@ -222,7 +222,10 @@ fn surviving_the_primary_needs_another_replica_and_rides_through_the_drill() {
         let mut scenario = build_from(
             &text,
             &assignments(&knobs, values),
-            &fault_toml("database.db.primary", fault_at(&base)),
+            &format!(
+                "\n[[faults]]\nat = \"{}ms\"\nkill = \"database.db.primary\"\n",
+                fault_at(&base).as_nanos() / 1_000_000
+            ),
         )
         .unwrap();
         assert_eq!(scenario.faults.len(), 1);
@@ -315,7 +318,8 @@ fn a_misspelt_knob_or_target_is_an_error_before_simulating() {
 #[test]
 fn survive_parses() {
     let base = build_from(&text(true), &[], "").unwrap();
-    assert_eq!(base.plan.survive[0].fault_target(), "database.db.primary");
+    assert_eq!(base.plan.survive[0].text, "database.db.primary");
+    assert_eq!(base.plan.survive[0].label(), "database.db.primary");
     let parsed = slo::parse("p99<100ms").unwrap();
     assert_eq!(slos(&base)[0].metric, parsed.metric);
 }
