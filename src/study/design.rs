@@ -180,7 +180,12 @@ fn failing(evaluation: &Evaluation) -> String {
     }
     let check: Option<&SloCheck> = evaluation.checks.iter().find(|check| !check.met);
     let slo = check.map_or_else(String::new, |check| {
-        format!("{} fails (bound {})", check.slo.text, short(check.bound))
+        if check.bound.is_nan() {
+            // Nothing measured: a latency of no request, or a rate of none.
+            format!("{} fails (no request completed)", check.slo.text)
+        } else {
+            format!("{} fails (bound {})", check.slo.text, short(check.bound))
+        }
     });
     match &evaluation.busiest {
         Some(busiest) => format!(
@@ -434,5 +439,24 @@ mod tests {
             [[1, 0], [1, 1], [1, 2], [2, 0], [2, 1], [2, 2]].map(|v| v.to_vec())
         );
         assert!(combinations(&[knob(1, 200), knob(1, 200)]).is_err());
+    }
+
+    #[test]
+    fn a_design_that_completed_nothing_says_so() {
+        let slo = crate::results::slo::parse("p99<100ms").unwrap();
+        let evaluation = Evaluation {
+            summary: None,
+            failure: None,
+            checks: vec![SloCheck {
+                slo,
+                mean: f64::NAN,
+                bound: f64::NAN,
+                met: false,
+            }],
+            busiest: None,
+            cost_per_month_usd: 1.0,
+            met: false,
+        };
+        assert_eq!(failing(&evaluation), "p99<100ms fails (no request completed)");
     }
 }
