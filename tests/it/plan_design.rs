@@ -2,7 +2,9 @@
 //! exhaustive search finds (every combination simulated here, the cheapest
 //! feasible kept), names each knob's binding constraint, needs more
 //! replicas to survive losing the primary (and that design rides through
-//! the drill the cheaper one fails), and rejects a misspelt knob or target
+//! the drill the cheaper one fails; a named drill forces a larger design that
+//! rides through it), plans a scenario with inline `faults = [...]`, and
+//! rejects a misspelt knob or target
 //! before simulating.
 
 use std::path::Path;
