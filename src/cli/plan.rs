@@ -31,7 +31,7 @@ capsim plan my.toml --load 20000/s --slo 'p99<200ms' --limit pool.web.instances=
 capsim plan scenarios/14-planning.toml\n\n\
 With `[plan] knobs` in the scenario: every design in their ranges, tried in order of monthly cost\n\
 (designs the utilization law rules out are never simulated), must meet every SLO and ride through\n\
-each `[plan] survive` failure (a kill a third into the run); each knob's binding constraint is named.\n\
+each `[plan] survive` failure (a component crashed a third into the run, or a named drill); each knob's binding constraint is named.\n\
 Without: every pool's instances and every database's connections, from 1 (or --limit MIN..MAX;\n\
 --limit PATH=N fixes one). The search starts at the least capacity the utilization law allows, raises\n\
 the most utilized station's knob until every SLO holds, then trims the most expensive knobs.\n\
@@ -138,25 +138,23 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
     }
     let path = arguments.scenario.scenario.clone();
     let access = arguments.scenario.access();
-    // The file as loaded above; a design's survived failure is appended to it.
+    // The file as loaded above: every design is it with the knobs' `--set`s.
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let base_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let default_name = path
         .file_stem()
         .map_or("scenario".to_owned(), |stem| stem.to_string_lossy().into_owned());
     let display = path.display().to_string();
-    let build_with = move |assignments: &[String], extra: &str| -> Result<Scenario, String> {
+    let build = move |assignments: &[String]| -> Result<Scenario, String> {
         let all: Vec<String> = overrides
             .iter()
             .cloned()
             .chain(assignments.iter().cloned())
             .collect();
-        let text = format!("{text}{extra}");
         load_text_with(&display, &text, &all, &base_dir, &default_name, access)
             .map(|loaded| loaded.scenario)
             .map_err(|error| error.to_string())
     };
-    let build = |assignments: &[String]| build_with(assignments, "");
     let quiet = arguments.quiet;
     // Steps stream as they are simulated in text; in Markdown they are one
     // table at the end.
@@ -170,7 +168,7 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
             arguments.replications
         );
         if design {
-            let survive: Vec<String> = base.plan.survive.iter().map(|t| t.text.clone()).collect();
+            let survive: Vec<String> = base.plan.survive.iter().map(|t| t.label()).collect();
             say!(
                 "  {} knobs from [plan]{}",
                 knobs.len(),
@@ -178,7 +176,7 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
                     String::new()
                 } else {
                     format!(
-                        "; every design must survive {} (a kill at {:.1}s, a third into the run)",
+                        "; every design must survive {} (a component's kill at {:.1}s, a third into the run; a drill as written)",
                         survive.join(", "),
                         design::fault_at(&base).as_secs_f64()
                     )
@@ -199,12 +197,12 @@ pub fn plan(arguments: PlanArgs) -> outcome::Outcome {
             let settings = DesignSettings {
                 slos,
                 degraded: base.plan.degraded.clone(),
-                survive: base.plan.survive.iter().map(|t| t.text.clone()).collect(),
+                survive: base.plan.survive.clone(),
                 load_rps,
                 replications: arguments.replications,
                 max_steps: arguments.max_steps,
             };
-            design::design(&base, &knobs, &settings, &build_with, &mut on_step)
+            design::design(&base, &knobs, &settings, &build, &mut on_step)
         } else {
             let settings = PlanSettings {
                 slos,

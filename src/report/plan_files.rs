@@ -120,6 +120,16 @@ pub fn patch_toml(plan: &Plan, load: &str) -> String {
     text
 }
 
+/// A measured value as people read it (`html::metric_text`: four
+/// significant digits, an error rate in percent), `not measured` for NaN.
+fn readable(metric: &str, value: f64) -> String {
+    if value.is_nan() {
+        "not measured".to_owned()
+    } else {
+        super::html::metric_text(metric, value)
+    }
+}
+
 /// A Markdown table cell: `|` escaped, one line.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -176,18 +186,22 @@ pub fn plan_md(plan: &Plan, load: &str) -> String {
         text.push_str(&format!(
             "| `{}` | {} | {} | {:.1} % | {} |\n",
             cell(&check.slo.text),
-            number(check.mean),
-            number(check.bound),
+            readable(&check.slo.metric, check.mean),
+            readable(&check.slo.metric, check.bound),
             100.0 * check.margin(),
             if check.met { "met" } else { "missed" }
         ));
     }
     if !plan.survive.is_empty() {
         text.push_str(&format!(
-            "\nSurvived failures (each a kill a third into the run, not repaired): {}.\n",
+            "\nSurvived failures (a component crashed a third into the run, not repaired; a drill as written): {}.\n",
             plan.survive
                 .iter()
-                .map(|target| format!("`{target}`"))
+                .map(|target| if target.starts_with("drill ") {
+                    cell(target)
+                } else {
+                    format!("`{}`", cell(target))
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
@@ -295,5 +309,26 @@ mod tests {
              p99<200ms:bound,p99<200ms:met,busiest_station,busiest_metric,busiest_utilization,reason"
         );
         assert_eq!(lines[2], "2,raise,6,32,70.08,140,150,true,,,,why");
+    }
+
+    #[test]
+    fn plan_md_rounds_for_reading_and_names_drills() {
+        let mut plan = plan();
+        let check = &mut plan.steps[1].evaluation.checks[0];
+        check.mean = 115.553_140_271_8;
+        check.bound = 150.000_000_000_3;
+        plan.survive = vec!["database.db.primary".into(), "drill `dc|us lost`".into()];
+        let md = plan_md(&plan, "900/s");
+        assert!(
+            md.contains("| `p99<200ms` | 115.6 | 150.0 | 25.0 % | met |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("`database.db.primary`, drill `dc\\|us lost`."),
+            "{md}"
+        );
+        // Nothing measured is said in words, not as NaN.
+        plan.steps[1].evaluation.checks[0].mean = f64::NAN;
+        assert!(plan_md(&plan, "900/s").contains("| not measured |"));
     }
 }

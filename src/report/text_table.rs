@@ -37,10 +37,11 @@ impl TextTable {
     }
 
     /// A Markdown pipe table: numbers right-aligned (`---:`), `|` in a
-    /// cell escaped, an empty cell left empty.
+    /// cell escaped and a line break a `<br>` (a cell is one line), an
+    /// empty cell left empty.
     pub fn markdown(&self) -> String {
         let row = |cells: &[String]| {
-            let cells: Vec<String> = cells.iter().map(|cell| cell.replace('|', "\\|")).collect();
+            let cells: Vec<String> = cells.iter().map(|cell| markdown_cell(cell)).collect();
             format!("| {} |\n", cells.join(" | ")).replace("|  |", "| |")
         };
         let mut out = row(&self.headers);
@@ -83,6 +84,14 @@ impl TextTable {
     }
 }
 
+/// One cell's text inside a pipe table: `|` escaped, each line break
+/// (`\r\n`, `\n` or `\r`) a `<br>`.
+fn markdown_cell(cell: &str) -> String {
+    cell.replace('|', "\\|")
+        .replace("\r\n", "<br>")
+        .replace(['\n', '\r'], "<br>")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +120,19 @@ mod tests {
         assert_eq!(
             sample().markdown(),
             "| station | p99 ms | errors |\n| --- | ---: | ---: |\n| web\\|a | 12.5 | 0.100 % |\n| db | | 12.000 % |\n"
+        );
+    }
+
+    #[test]
+    fn markdown_keeps_a_cell_on_one_line() {
+        let table = TextTable {
+            headers: vec!["variant".into(), "why".into()],
+            rows: vec![vec!["a|b".into(), "one\ntwo\r\nthree\rfour".into()]],
+            numeric: vec![false, false],
+        };
+        assert_eq!(
+            table.markdown(),
+            "| variant | why |\n| --- | --- |\n| a\\|b | one<br>two<br>three<br>four |\n"
         );
     }
 }

@@ -338,6 +338,25 @@ fn out_of_range(reference: &Reference, what: &str, count: u32) -> Diagnostic {
         .help(format!("there are {count}, numbered from 0"))
 }
 
+/// Why a resolved fault target names nothing in `scenario` (a `[plan]`
+/// design with fewer replicas, nodes or shards than the one checked at
+/// load), by the same rules as the load-time check.
+pub(crate) fn missing_fault_target(
+    scenario: &Scenario,
+    target: &super::types::FaultTarget,
+) -> Option<String> {
+    let name = scenario.fault_target_text(target);
+    let spec = super::parse::parse_fault_target(&name)?;
+    let reference = Reference {
+        kind: RefKind::FaultTarget(spec.clone()),
+        name,
+        endpoint: None,
+        span: 0..0,
+        path: String::new(),
+    };
+    check_fault_target(scenario, &reference, &spec).map(|diagnostic| diagnostic.message)
+}
+
 fn check_fault_target(scenario: &Scenario, reference: &Reference, target: &FaultSpec) -> Option<Diagnostic> {
     let unknown_named = |what: &str, name: &str, known: Vec<&str>| {
         let mut missing = reference.clone();

@@ -17,11 +17,14 @@ use std::ops::Range;
 use schemars::SchemaGenerator;
 use serde_json::Value;
 
+use toml::de::DeValue;
+
 use super::diagnostic::Diagnostic;
-use super::parse::Cx;
+use super::parse::{Cx, FaultSpec};
 use super::reader::{Node, did_you_mean};
 use super::section::Kind;
-use super::types::Scenario;
+use super::types::{Fault, FaultAction, FaultTarget, FaultTime, KillKeys, Scenario};
+use crate::engine::SimDuration;
 
 /// A design knob's allowed range (`None`: a size, chosen by name).
 pub type KnobBounds = Option<(u32, u32)>;
@@ -74,13 +77,64 @@ pub struct PlanKnob {
     pub at: String,
 }
 
-/// One `[plan] survive` entry: a fault target, `[*]` meaning any one
-/// (the planner kills index 0: instances and nodes are alike).
+/// One `[plan] survive` entry: a component that fails (`[*]` meaning any
+/// one: the planner kills index 0, instances and nodes being alike), or a
+/// named drill written in the `[[faults]]` grammar.
 #[derive(Clone, Debug)]
 pub struct SurviveTarget {
+    /// The target as written (`pool.web.instance[*]`), or the drill's name.
     pub text: String,
+    pub failure: Survived,
     pub span: Range<usize>,
     pub at: String,
+}
+
+/// What a survived failure does to a design.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Survived {
+    /// A crash of the component, [`fault_at`] into the run, not repaired.
+    Kill(FaultTarget),
+    /// A named drill: the fault as its `[[faults]]` keys say, and those
+    /// keys as TOML (`kill = "datacenter.dc-us", mode = "hang", at = "2m"`)
+    /// for the dump.
+    Drill { fault: Fault, keys_toml: String },
+}
+
+/// When a component target's failure strikes: a third into the run.
+pub fn fault_at(scenario: &Scenario) -> SimDuration {
+    SimDuration::from_nanos(scenario.duration.as_nanos() / 3)
+}
+
+impl SurviveTarget {
+    /// How reports name it: the target as written, or `drill `NAME``.
+    pub fn label(&self) -> String {
+        match self.failure {
+            Survived::Kill(_) => self.text.clone(),
+            Survived::Drill { .. } => format!("drill `{}`", self.text),
+        }
+    }
+
+    /// The fault that strikes a design (a `[[faults]]` entry appended to
+    /// its scenario), or why it cannot: the design has no such component
+    /// (fewer replicas, nodes or shards than the target's index), so there
+    /// is nothing for this failure to take down.
+    pub fn fault(&self, design: &Scenario) -> Result<Fault, String> {
+        let fault = match &self.failure {
+            Survived::Kill(target) => Fault {
+                target: target.clone(),
+                when: FaultTime::At {
+                    at: fault_at(design),
+                    lasting: None,
+                },
+                action: FaultAction::Kill(KillKeys::defaults().expect("every key of a kill has a default")),
+            },
+            Survived::Drill { fault, .. } => fault.clone(),
+        };
+        match super::check::missing_fault_target(design, &fault.target) {
+            Some(reason) => Err(reason),
+            None => Ok(fault),
+        }
+    }
 }
 
 /// Where a knob was written is not part of what it means: a scenario
@@ -106,15 +160,13 @@ impl PartialEq for PlanKnob {
 /// As for [`PlanKnob`]: equal whatever their spans.
 impl PartialEq for SurviveTarget {
     fn eq(&self, other: &Self) -> bool {
-        (&self.text, &self.at) == (&other.text, &other.at)
+        (&self.text, &self.failure, &self.at) == (&other.text, &other.failure, &other.at)
     }
 }
 
-impl SurviveTarget {
-    /// The concrete fault target the planner kills: `[*]` is `[0]`.
-    pub fn fault_target(&self) -> String {
-        self.text.replace("[*]", "[0]")
-    }
+/// The concrete fault target a component target kills: `[*]` is `[0]`.
+pub fn fault_target(text: &str) -> String {
+    text.replace("[*]", "[0]")
 }
 
 /// Splits `database."my.db".replicas` into section, component and field.
@@ -301,35 +353,148 @@ impl Kind for Knobs {
     }
 }
 
-/// `survive = ["database.db.primary", "pool.web.instance[*]", …]`.
+/// `survive = ["database.db.primary", { name = "dc-us lost", kill = "datacenter.dc-us", at = "2m" }, …]`:
+/// component targets, and drills read by the `[[faults]]` reader with a `name`.
 pub(crate) struct Survive;
 
 /// The shapes `survive` accepts.
 const SURVIVE_SHAPES: &str = "pool.NAME.instance[*], database.NAME.primary, database.NAME.replica[*], \
-                              database.NAME.shard[S].primary, cache.NAME.node[*], datacenter.NAME";
+                              database.NAME.shard[S].primary, cache.NAME.node[*], datacenter.NAME, \
+                              or a drill: { name = \"dc-us lost\", kill = \"datacenter.dc-us\", at = \"2m\", for = \"3m\" }";
+
+impl Survive {
+    fn read_target(cx: &mut Cx, item: &Node) -> Option<SurviveTarget> {
+        let text = cx.reader.string(item)?.trim().to_owned();
+        let Some(spec) = super::parse::parse_fault_target(&fault_target(&text))
+            .filter(|spec| survive_component(spec).is_some())
+        else {
+            cx.reader.invalid(
+                item,
+                format!("`{text}` is not a failure `plan` can survive"),
+                Some(format!("survive one of {SURVIVE_SHAPES}")),
+            );
+            return None;
+        };
+        Some(SurviveTarget {
+            text,
+            failure: Survived::Kill(cx.names.fault_target(&spec)),
+            span: item.span.clone(),
+            at: item.path.clone(),
+        })
+    }
+
+    fn read_drill(cx: &mut Cx, item: &Node) -> Option<SurviveTarget> {
+        let mut table = cx.reader.table(item)?;
+        let name = table.require(&mut cx.reader, "name", "\"dc-us lost\"");
+        let read = super::parse::read_fault_keys(cx, item, table);
+        let name_node = name?;
+        let name = cx.reader.string(&name_node)?.trim().to_owned();
+        if name.is_empty() {
+            cx.reader.invalid(
+                &name_node,
+                "a drill's `name` is empty",
+                Some("name it as reports should: `name = \"dc-us lost\"`".to_owned()),
+            );
+            return None;
+        }
+        let read = read?;
+        let refuse = |cx: &mut Cx, message: &str, help: &str| {
+            cx.reader
+                .invalid(item, format!("drill `{name}`: {message}"), Some(help.to_owned()));
+        };
+        if let FaultTime::Random { .. } = read.fault.when {
+            refuse(
+                cx,
+                "a drill strikes at a time, not at random",
+                "give `at` (and `for` to undo it): { name = \"dc-us lost\", kill = \"datacenter.dc-us\", at = \"2m\", for = \"3m\" }",
+            );
+            return None;
+        }
+        let (action, keys) = match read.fault.action {
+            FaultAction::Kill(keys) => ("kill", inline(|out| keys.dump_keys(out))),
+            FaultAction::Slow(keys) => ("slow", inline(|out| keys.dump_keys(out))),
+            FaultAction::Partition => ("partition", String::new()),
+            FaultAction::Restore => {
+                refuse(
+                    cx,
+                    "a drill breaks something; a restore alone breaks nothing",
+                    "use `kill`, `slow` or `partition` (with `for` to undo it)",
+                );
+                return None;
+            }
+        };
+        if let FaultTarget::CdnEdgeNamed { .. } = read.fault.target {
+            refuse(
+                cx,
+                "a drill names a CDN edge by its index",
+                "write `cdn.NAME.edge[I]`",
+            );
+            return None;
+        }
+        let mut keys_toml = format!("{action} = {}", read.target_toml);
+        if !keys.is_empty() {
+            keys_toml.push_str(", ");
+            keys_toml.push_str(&keys);
+        }
+        if let FaultTime::At { at, lasting } = read.fault.when {
+            keys_toml.push_str(&format!(", at = {}", duration_toml(at)));
+            if let Some(lasting) = lasting {
+                keys_toml.push_str(&format!(", for = {}", duration_toml(lasting)));
+            }
+        }
+        Some(SurviveTarget {
+            text: name,
+            failure: Survived::Drill {
+                fault: read.fault,
+                keys_toml,
+            },
+            span: item.span.clone(),
+            at: item.path.clone(),
+        })
+    }
+}
+
+/// A section's `dump_keys` lines as the inside of an inline table.
+fn inline(dump: impl FnOnce(&mut String)) -> String {
+    let mut lines = String::new();
+    dump(&mut lines);
+    lines
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn duration_toml(value: SimDuration) -> String {
+    toml::Value::String(super::units::format_duration(value)).to_string()
+}
 
 impl Kind for Survive {
     type Value = Vec<SurviveTarget>;
 
     fn read(&self, cx: &mut Cx, node: &Node) -> Option<Vec<SurviveTarget>> {
         let items = cx.reader.array(node)?;
-        let mut targets = Vec::with_capacity(items.len());
+        let mut targets: Vec<SurviveTarget> = Vec::with_capacity(items.len());
         let mut ok = true;
         for item in &items {
-            let Some(text) = cx.reader.string(item) else {
+            let read = if matches!(item.value, DeValue::Table(_)) {
+                Survive::read_drill(cx, item)
+            } else {
+                Survive::read_target(cx, item)
+            };
+            let Some(target) = read else {
                 ok = false;
                 continue;
             };
-            let target = SurviveTarget {
-                text: text.trim().to_owned(),
-                span: item.span.clone(),
-                at: item.path.clone(),
-            };
-            if survive_component(&target.fault_target()).is_none() {
+            let twin = targets
+                .iter()
+                .any(|known| known.text == target.text && matches!(known.failure, Survived::Drill { .. }));
+            if twin && matches!(target.failure, Survived::Drill { .. }) {
                 cx.reader.invalid(
                     item,
-                    format!("`{text}` is not a failure `plan` can survive"),
-                    Some(format!("survive one of {SURVIVE_SHAPES}")),
+                    format!("two drills are named `{}`", target.text),
+                    Some("give each drill its own name: reports tell them apart by it".to_owned()),
                 );
                 ok = false;
                 continue;
@@ -339,23 +504,44 @@ impl Kind for Survive {
         ok.then_some(targets)
     }
 
-    fn schema(&self, _: &mut SchemaGenerator) -> Value {
-        serde_json::json!({ "type": "array", "items": { "type": "string" } })
+    fn schema(&self, generator: &mut SchemaGenerator) -> Value {
+        // A drill is a `[[faults]]` table with a `name`.
+        let mut drill = <super::schema::Fault as schemars::JsonSchema>::json_schema(generator).to_value();
+        if let Some(object) = drill.as_object_mut() {
+            if let Some(Value::Object(properties)) = object.get_mut("properties") {
+                properties.insert(
+                    "name".to_owned(),
+                    serde_json::json!({ "type": "string", "description": "How reports name the drill." }),
+                );
+            }
+            match object.get_mut("required") {
+                Some(Value::Array(required)) => required.push("name".into()),
+                _ => {
+                    object.insert("required".to_owned(), serde_json::json!(["name"]));
+                }
+            }
+        }
+        serde_json::json!({ "type": "array", "items": { "anyOf": [{ "type": "string" }, drill] } })
     }
 
     fn toml(&self, value: &Vec<SurviveTarget>) -> String {
         let items: Vec<String> = value
             .iter()
-            .map(|target| toml::Value::String(target.text.clone()).to_string())
+            .map(|target| match &target.failure {
+                Survived::Kill(_) => toml::Value::String(target.text.clone()).to_string(),
+                Survived::Drill { keys_toml, .. } => format!(
+                    "{{ name = {}, {keys_toml} }}",
+                    toml::Value::String(target.text.clone())
+                ),
+            })
             .collect();
         format!("[{}]", items.join(", "))
     }
 }
 
-/// The kind and component a survivable fault target hits.
-fn survive_component(target: &str) -> Option<(&'static str, String)> {
-    use super::parse::FaultSpec;
-    match super::parse::parse_fault_target(target)? {
+/// The kind and component a survivable component target hits.
+fn survive_component(spec: &FaultSpec) -> Option<(&'static str, &str)> {
+    match spec {
         FaultSpec::PoolInstance { pool, .. } => Some(("pool", pool)),
         FaultSpec::DatabasePrimary { database, .. } | FaultSpec::DatabaseReplica { database, .. } => {
             Some(("database", database))
@@ -449,10 +635,31 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Diagnostic> {
             );
         }
     }
+    // A drill's target is checked where the `[[faults]]` reader records it.
     for target in &scenario.plan.survive {
-        let Some((section, component)) = survive_component(&target.fault_target()) else {
+        if let Survived::Drill { fault, .. } = &target.failure {
+            if let FaultTarget::Partition { a, b } = fault.target
+                && a == b
+                && a.index() < scenario.geo.datacenters.len()
+            {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "drill `{}`: a partition separates two data centers, not `{}` from itself",
+                        target.text, scenario.geo.datacenters[a].name
+                    ))
+                    .at(target.span.clone())
+                    .path(target.at.clone()),
+                );
+            }
+            continue;
+        }
+        let Some(spec) = super::parse::parse_fault_target(&fault_target(&target.text)) else {
             continue;
         };
+        let Some((section, component)) = survive_component(&spec) else {
+            continue;
+        };
+        let component = component.to_owned();
         let known = names(scenario, section);
         if !known.contains(&component.as_str()) {
             diagnostics.push(unknown(
@@ -497,7 +704,7 @@ mod tests {
         assert_eq!(plan.knobs.len(), 2);
         assert_eq!(plan.knobs[0].values, KnobValues::Range { min: 0, max: 3 });
         assert_eq!(plan.knobs[1].field, "size");
-        assert_eq!(plan.survive[1].fault_target(), "pool.web.instance[0]");
+        assert_eq!(fault_target(&plan.survive[1].text), "pool.web.instance[0]");
         assert_eq!(plan.load, Some(200.0));
     }
 
@@ -515,5 +722,92 @@ mod tests {
         assert!(shape.contains("not a failure `plan` can survive"), "{shape}");
         let range = error("knobs = [{ knob = \"database.db.replicas\", min = 3, max = 1 }]\n");
         assert!(range.contains("below `min = 3`"), "{range}");
+    }
+
+    #[test]
+    fn a_drill_is_a_named_fault_and_dumps_back() {
+        let text = format!(
+            "{BASE}[plan]\nsurvive = [\"database.db.primary\", \
+             {{ name = \"slow db\", slow = \"database.db.primary\", factor = 3, at = \"200ms\", for = \"300ms\" }}, \
+             {{ name = \"hung web\", kill = \"pool.web.instance[0]\", mode = \"hang\", at = \"0.5s\" }}]\n"
+        );
+        let scenario = load_str(&text).unwrap().scenario;
+        let survive = &scenario.plan.survive;
+        assert_eq!(survive.len(), 3);
+        assert_eq!(survive[1].label(), "drill `slow db`");
+        let Survived::Drill { fault, keys_toml } = &survive[1].failure else {
+            panic!("a drill: {:?}", survive[1]);
+        };
+        assert!(matches!(fault.action, FaultAction::Slow(keys) if keys.factor == 3.0));
+        assert_eq!(
+            fault.when,
+            FaultTime::At {
+                at: SimDuration::from_millis(200),
+                lasting: Some(SimDuration::from_millis(300))
+            }
+        );
+        assert!(
+            keys_toml.starts_with("slow = \"database.db.primary\", factor = 3"),
+            "{keys_toml}"
+        );
+        let Survived::Drill { fault, .. } = &survive[2].failure else {
+            panic!("a drill: {:?}", survive[2]);
+        };
+        assert!(
+            matches!(fault.action, FaultAction::Kill(keys) if keys.mode == super::super::types::KillMode::Hang)
+        );
+        // The component target strikes a third into the run.
+        let kill = survive[0].fault(&scenario).unwrap();
+        assert_eq!(
+            kill.when,
+            FaultTime::At {
+                at: SimDuration::from_nanos(scenario.duration.as_nanos() / 3),
+                lasting: None
+            }
+        );
+        // Dumped and loaded back, the drills are the same.
+        let dumped = crate::scenario::dump::resolved(&scenario).toml;
+        let again = load_str(&dumped).unwrap().scenario;
+        assert_eq!(again.plan.survive, scenario.plan.survive, "{dumped}");
+    }
+
+    #[test]
+    fn a_drill_is_checked_like_a_fault() {
+        let drill = |keys: &str| error(&format!("survive = [{{ name = \"d\", {keys} }}]\n"));
+        let target = drill("kill = \"database.dbb.primary\", at = \"1s\"");
+        assert!(target.contains("did you mean `db`"), "{target}");
+        let key = drill("kill = \"database.db.primary\", mdoe = \"hang\", at = \"1s\"");
+        assert!(key.contains("did you mean `mode`"), "{key}");
+        let restore = drill("restore = \"database.db.primary\", at = \"1s\"");
+        assert!(restore.contains("a restore alone breaks nothing"), "{restore}");
+        let random = drill("kill = \"database.db.primary\", mtbf = \"1s\", mttr = \"1s\"");
+        assert!(random.contains("not at random"), "{random}");
+        let time = drill("kill = \"database.db.primary\"");
+        assert!(time.contains("a fault needs `at`"), "{time}");
+        let unnamed = error("survive = [{ kill = \"database.db.primary\", at = \"1s\" }]\n");
+        assert!(unnamed.contains("`name`"), "{unnamed}");
+        let twice = error(
+            "survive = [{ name = \"d\", kill = \"database.db.primary\", at = \"1s\" }, \
+             { name = \"d\", kill = \"pool.web.instance[0]\", at = \"1s\" }]\n",
+        );
+        assert!(twice.contains("two drills are named `d`"), "{twice}");
+    }
+
+    #[test]
+    fn a_design_without_the_target_has_nothing_to_lose() {
+        let text = format!("{BASE}[plan]\nsurvive = [\"database.db.replica[*]\"]\n");
+        let text = text.replace(
+            "[database.db]\n",
+            "[keyspace.items]\nkeys = 100\n[database.db]\nreplicas = 1\nkeyspace = \"items\"\n",
+        );
+        let scenario = load_str(&text).unwrap().scenario;
+        assert!(scenario.plan.survive[0].fault(&scenario).is_ok());
+        let none = load_str(&format!(
+            "{BASE}[plan]\nknobs = [{{ knob = \"database.db.replicas\", min = 0, max = 1 }}]\n"
+        ))
+        .unwrap()
+        .scenario;
+        let missing = scenario.plan.survive[0].fault(&none).unwrap_err();
+        assert!(missing.contains("a replica that does not exist"), "{missing}");
     }
 }

@@ -132,9 +132,11 @@ section! {
         /// `pool.NAME.instances`, `pool.NAME.size`, `database.NAME.connections`, `.size`,
         /// `.replicas`, `.shards`, `cache.NAME.nodes`, `cache.NAME.size`, `balancer.NAME.cores`.
         knobs: Vec<super::plan::PlanKnob> = default(Vec::new(), "every pool's instances, database's connections and balancer's cores"), super::plan::Knobs;
-        /// Failures the design must ride through, each at a third of the run:
-        /// `"pool.web.instance[*]"` (any one instance), `"database.db.primary"`,
-        /// `"cache.c.node[*]"`, `"datacenter.east"`.
+        /// Failures the design must ride through: a component crashed a third into the run
+        /// (`"pool.web.instance[*]"`, any one instance; `"database.db.primary"`,
+        /// `"cache.c.node[*]"`, `"datacenter.east"`), or a named drill, a `[[faults]]` entry
+        /// with a `name` that strikes at its `at`: `{ name = "dc-us lost", kill =
+        /// "datacenter.dc-us", mode = "hang", at = "2m", for = "3m" }`.
         survive: Vec<super::plan::SurviveTarget> = default(Vec::new(), "none"), super::plan::Survive;
         /// Objectives that must hold during a survived failure instead of `[slo]` (same grammar).
         degraded: Vec<super::slo::Slo> = default(Vec::new(), "the `[slo]` objectives"), super::slo::DegradedObjectives;

@@ -11,9 +11,12 @@
 //! 3. **Try in order of cost**, ties broken by the least capacity (the sum
 //!    of the knobs' levels, then the levels themselves): simulate the
 //!    design (R replications); if every SLO holds with 95 % confidence, run
-//!    each survived failure ([`fault_at`]: a kill a third into the run, not
-//!    repaired) and require the `degraded` objectives (or the SLOs) to hold
-//!    too. The first design that passes is the answer. More capacity is
+//!    each survived failure (a component target: a crash [`fault_at`] a
+//!    third into the run, not repaired; a named drill: its fault as
+//!    written), added to the design's scenario as one more `[[faults]]`
+//!    entry, and require the `degraded` objectives (or the SLOs) to hold
+//!    too. A failure whose target the design lacks (a replica of a design
+//!    with none) has nothing to take down there and is not run. The first design that passes is the answer. More capacity is
 //!    assumed never to hurt, so a design with every knob at or below a
 //!    failed design's levels is skipped without simulating.
 //! 4. **Explain** each knob: simulate the answer with that knob one step
@@ -33,6 +36,8 @@ use crate::results::knobs::Knob;
 use crate::results::plan::{Evaluation, Headroom, Outcome, Phase, Plan, PlanStep, SloCheck};
 use crate::results::slo::Slo;
 use crate::scenario::Scenario;
+pub use crate::scenario::plan::fault_at;
+use crate::scenario::plan::{SurviveTarget, Survived};
 
 use super::feasibility;
 use super::plan::{PlanError, evaluate, monthly_cost_usd, scale_to_load};
@@ -46,31 +51,17 @@ pub struct DesignSettings {
     pub slos: Vec<Slo>,
     /// Objectives during a survived failure (empty: `slos`).
     pub degraded: Vec<Slo>,
-    /// Fault targets as written (`pool.web.instance[*]`).
-    pub survive: Vec<String>,
+    /// The failures to ride through (`[plan] survive`).
+    pub survive: Vec<SurviveTarget>,
     pub load_rps: f64,
     pub replications: u32,
     /// Most designs simulated in the search (the binding checks are extra).
     pub max_steps: u32,
 }
 
-/// Builds a design's scenario from knob assignments and TOML text appended
-/// to the scenario file (a survived failure's `[[faults]]`, or nothing).
-pub type DesignBuild<'a> = dyn Fn(&[String], &str) -> Result<Scenario, String> + Sync + 'a;
-
-/// When a survived failure strikes: a third into the run.
-pub fn fault_at(scenario: &Scenario) -> crate::engine::SimDuration {
-    crate::engine::SimDuration::from_nanos(scenario.duration.as_nanos() / 3)
-}
-
-/// The `[[faults]]` table that kills `target` (`[*]` is index 0) at `at`.
-pub fn fault_toml(target: &str, at: crate::engine::SimDuration) -> String {
-    format!(
-        "\n[[faults]]\nat = \"{}ms\"\nkill = \"{}\"\n",
-        at.as_nanos() / 1_000_000,
-        target.replace("[*]", "[0]")
-    )
-}
+/// Builds a design's scenario from knob assignments (`--set` overrides on
+/// the scenario as loaded).
+pub type DesignBuild<'a> = dyn Fn(&[String]) -> Result<Scenario, String> + Sync + 'a;
 
 /// A design's verdict: its own evaluation, and the first survived failure
 /// it did not ride through.
@@ -109,9 +100,9 @@ impl Design<'_> {
             .collect()
     }
 
-    fn scenario(&self, values: &[u32], extra: &str) -> Result<Scenario, PlanError> {
+    fn scenario(&self, values: &[u32]) -> Result<Scenario, PlanError> {
         let assignments = self.assignments(values);
-        let mut scenario = (self.build)(&assignments, extra).map_err(|reason| PlanError::Build {
+        let mut scenario = (self.build)(&assignments).map_err(|reason| PlanError::Build {
             config: assignments.join(" "),
             reason,
         })?;
@@ -120,7 +111,7 @@ impl Design<'_> {
     }
 
     fn candidate(&self, values: Vec<u32>) -> Result<Candidate, PlanError> {
-        let scenario = self.scenario(&values, "")?;
+        let scenario = self.scenario(&values)?;
         let saturated = feasibility::estimate(&scenario)
             .into_iter()
             .map(|load| {
@@ -142,7 +133,7 @@ impl Design<'_> {
             return Ok(known.clone());
         }
         let settings = self.settings;
-        let scenario = self.scenario(values, "")?;
+        let scenario = self.scenario(values)?;
         let evaluation = evaluate(&scenario, &settings.slos, settings.replications, &|| {})?;
         let mut survive_failure = None;
         if evaluation.met {
@@ -152,10 +143,19 @@ impl Design<'_> {
                 &settings.degraded
             };
             for target in &settings.survive {
-                let faulted = self.scenario(values, &fault_toml(target, fault_at(&scenario)))?;
+                // The design has nothing this failure could take down.
+                let Ok(fault) = target.fault(&scenario) else {
+                    continue;
+                };
+                let mut faulted = scenario.clone();
+                faulted.faults.push(fault);
                 let during = evaluate(&faulted, objectives, settings.replications, &|| {})?;
                 if !during.met {
-                    survive_failure = Some((target.clone(), during));
+                    let during_text = match target.failure {
+                        Survived::Kill(_) => format!("surviving {}", target.text),
+                        Survived::Drill { .. } => target.label(),
+                    };
+                    survive_failure = Some((during_text, during));
                     break;
                 }
             }
@@ -180,7 +180,12 @@ fn failing(evaluation: &Evaluation) -> String {
     }
     let check: Option<&SloCheck> = evaluation.checks.iter().find(|check| !check.met);
     let slo = check.map_or_else(String::new, |check| {
-        format!("{} fails (bound {})", check.slo.text, short(check.bound))
+        if check.bound.is_nan() {
+            // Nothing measured: a latency of no request, or a rate of none.
+            format!("{} fails (no request completed)", check.slo.text)
+        } else {
+            format!("{} fails (bound {})", check.slo.text, short(check.bound))
+        }
     });
     match &evaluation.busiest {
         Some(busiest) => format!(
@@ -205,10 +210,15 @@ fn short(value: f64) -> String {
 fn why(verdict: &Verdict) -> String {
     match &verdict.survive_failure {
         Some((target, during)) if verdict.evaluation.met => {
-            format!("surviving {target}: {}", failing(during))
+            format!("{target}: {}", failing(during))
         }
         _ => failing(&verdict.evaluation),
     }
+}
+
+/// How reports name the survived failures.
+fn labels(survive: &[SurviveTarget]) -> Vec<String> {
+    survive.iter().map(SurviveTarget::label).collect()
 }
 
 /// Every combination of the knobs' levels, in lexicographic order.
@@ -310,7 +320,7 @@ pub fn design(
             } else {
                 format!(
                     "the cheapest design left; every SLO holds, and through {}",
-                    settings.survive.join(", ")
+                    labels(&settings.survive).join(", ")
                 )
             }
         } else {
@@ -352,7 +362,7 @@ pub fn design(
             outcome: Outcome::NotMet { reason },
             exhausted,
             bindings: Vec::new(),
-            survive: settings.survive.clone(),
+            survive: labels(&settings.survive),
         });
     };
     let chosen = steps[step].values.clone();
@@ -405,7 +415,7 @@ pub fn design(
         outcome: Outcome::Met { step, headroom },
         exhausted: false,
         bindings,
-        survive: settings.survive.clone(),
+        survive: labels(&settings.survive),
     })
 }
 
@@ -432,10 +442,21 @@ mod tests {
     }
 
     #[test]
-    fn the_fault_is_a_kill_of_index_zero() {
-        assert_eq!(
-            fault_toml("pool.web.instance[*]", crate::engine::SimDuration::from_secs(20)),
-            "\n[[faults]]\nat = \"20000ms\"\nkill = \"pool.web.instance[0]\"\n"
-        );
+    fn a_design_that_completed_nothing_says_so() {
+        let slo = crate::results::slo::parse("p99<100ms").unwrap();
+        let evaluation = Evaluation {
+            summary: None,
+            failure: None,
+            checks: vec![SloCheck {
+                slo,
+                mean: f64::NAN,
+                bound: f64::NAN,
+                met: false,
+            }],
+            busiest: None,
+            cost_per_month_usd: 1.0,
+            met: false,
+        };
+        assert_eq!(failing(&evaluation), "p99<100ms fails (no request completed)");
     }
 }

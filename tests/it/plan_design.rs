@@ -2,7 +2,9 @@
 //! exhaustive search finds (every combination simulated here, the cheapest
 //! feasible kept), names each knob's binding constraint, needs more
 //! replicas to survive losing the primary (and that design rides through
-//! the drill the cheaper one fails), and rejects a misspelt knob or target
+//! the drill the cheaper one fails; a named drill forces a larger design that
+//! rides through it), plans a scenario with inline `faults = [...]`, and
+//! rejects a misspelt knob or target
 //! before simulating.
 
 use std::path::Path;
@@ -10,7 +12,7 @@ use std::path::Path;
 use capsim::results::knobs::{self, Knob};
 use capsim::results::slo::{self, Op, Slo};
 use capsim::scenario::{Scenario, load_text};
-use capsim::study::design::{self, DesignSettings, fault_at, fault_toml};
+use capsim::study::design::{self, DesignSettings, fault_at};
 use capsim::study::plan::{monthly_cost_usd, scale_to_load};
 use capsim::study::replicate::{aggregate, replicate_summaries};
 use predicates::str::contains;
@@ -128,7 +130,7 @@ fn settings(base: &Scenario) -> DesignSettings {
     DesignSettings {
         slos: slos(base),
         degraded: Vec::new(),
-        survive: base.plan.survive.iter().map(|t| t.text.clone()).collect(),
+        survive: base.plan.survive.clone(),
         load_rps: 1000.0,
         replications: REPLICATIONS,
         max_steps: 40,
@@ -138,7 +140,7 @@ fn settings(base: &Scenario) -> DesignSettings {
 fn plan(text: &str) -> (Vec<Knob>, capsim::results::plan::Plan) {
     let base = build_from(text, &[], "").unwrap();
     let knobs = knobs::from_plan(&base);
-    let build = |assignments: &[String], extra: &str| build_from(text, assignments, extra);
+    let build = |assignments: &[String]| build_from(text, assignments, "");
     let plan = design::design(&base, &knobs, &settings(&base), &build, &mut |_| {}).unwrap();
     (knobs, plan)
 }
@@ -222,7 +224,10 @@ fn surviving_the_primary_needs_another_replica_and_rides_through_the_drill() {
         let mut scenario = build_from(
             &text,
             &assignments(&knobs, values),
-            &fault_toml("database.db.primary", fault_at(&base)),
+            &format!(
+                "\n[[faults]]\nat = \"{}ms\"\nkill = \"database.db.primary\"\n",
+                fault_at(&base).as_nanos() / 1_000_000
+            ),
         )
         .unwrap();
         assert_eq!(scenario.faults.len(), 1);
@@ -315,7 +320,159 @@ fn a_misspelt_knob_or_target_is_an_error_before_simulating() {
 #[test]
 fn survive_parses() {
     let base = build_from(&text(true), &[], "").unwrap();
-    assert_eq!(base.plan.survive[0].fault_target(), "database.db.primary");
+    assert_eq!(base.plan.survive[0].text, "database.db.primary");
+    assert_eq!(base.plan.survive[0].label(), "database.db.primary");
     let parsed = slo::parse("p99<100ms").unwrap();
     assert_eq!(slos(&base)[0].metric, parsed.metric);
+}
+
+/// A named drill: the whole web tier 1.5 times slower from 3 s on. Its 3
+/// cores of CPU become 4.5, more than the 4 the cheapest design has.
+const SLOW_WEB: &str =
+    "survive = [{ name = \"web slow\", slow = \"pool.web\", factor = 1.5, at = \"3s\" }]\n";
+
+#[test]
+fn a_named_drill_needs_a_larger_design_that_rides_through_it() {
+    let (_, plain) = plan(&text(false));
+    let drilled_text = format!("{}{SLOW_WEB}", text(false));
+    let (_, drilled) = plan(&drilled_text);
+    let cost = |plan: &capsim::results::plan::Plan| plan.answer().unwrap().evaluation.cost_per_month_usd;
+    assert!(
+        cost(&drilled) > cost(&plain),
+        "{} vs {}",
+        cost(&drilled),
+        cost(&plain)
+    );
+    assert_eq!(drilled.survive, ["drill `web slow`"]);
+    // One instance fewer rides through the run but not through the drill.
+    assert!(
+        drilled.bindings[0].contains("with 1, drill `web slow`: p99 < 100ms fails (bound "),
+        "{:?}",
+        drilled.bindings
+    );
+    // The CLI names the drill, and its chosen design, run with the drill
+    // added as a fault, meets every SLO (exit 0) as the plan judged it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("drilled.toml");
+    std::fs::write(&file, &drilled_text).unwrap();
+    let out = dir.path().join("plan");
+    support::capsim()
+        .arg("plan")
+        .arg(&file)
+        .args(["--replications", "2", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let md = std::fs::read_to_string(out.join("plan.md")).unwrap();
+    assert!(md.contains("drill `web slow`"), "{md}");
+    let csv = std::fs::read_to_string(out.join("plan.csv")).unwrap();
+    assert!(csv.contains("drill `web slow`: "), "{csv}");
+    let chosen = std::fs::read_to_string(out.join("plan.chosen.toml")).unwrap();
+    let with_drill = dir.path().join("chosen-drill.toml");
+    std::fs::write(
+        &with_drill,
+        format!("{chosen}\n[[faults]]\nslow = \"pool.web\"\nfactor = 1.5\nat = \"3s\"\n"),
+    )
+    .unwrap();
+    support::capsim()
+        .arg("run")
+        .arg(&with_drill)
+        .args(["--replications", "2", "--quiet", "--out"])
+        .arg(dir.path().join("run"))
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_scenario_with_inline_faults_plans_and_survives() {
+    // `faults = [...]` written inline: the survived failure is added to the
+    // loaded scenario, so the file is never a second `faults` away from
+    // failing to load.
+    let inline = format!(
+        "faults = [{{ at = \"8s\", slow = \"pool.web\", factor = 1.01 }}]\n{}",
+        text(true)
+    );
+    let base = build_from(&inline, &[], "").unwrap();
+    assert_eq!(base.faults.len(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("inline.toml");
+    std::fs::write(&file, &inline).unwrap();
+    let out = dir.path().join("plan");
+    support::capsim()
+        .arg("plan")
+        .arg(&file)
+        .args(["--replications", "2", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let md = std::fs::read_to_string(out.join("plan.md")).unwrap();
+    assert!(md.contains("`database.db.primary`"), "{md}");
+    assert!(md.contains("| `database.db.replicas` | 0 | **"), "{md}");
+}
+
+/// A wider space: connections as a knob too, which costs nothing, so many
+/// designs share a price and the cheap ones fail on one knob or another.
+const WIDE_KNOBS: &str = r#"
+[plan]
+knobs = [
+  { knob = "pool.web.instances", min = 1, max = 3 },
+  { knob = "pool.web.size", values = ["m5.large", "m5.xlarge"] },
+  { knob = "database.db.replicas", min = 0, max = 3 },
+  { knob = "database.db.connections", values = [2, 3, 4] },
+]
+"#;
+
+#[test]
+fn the_search_simulates_fewer_designs_than_an_exhaustive_one_and_finds_its_answer() {
+    let text = format!("{SCENARIO}{WIDE_KNOBS}");
+    let (knobs, plan) = plan(&text);
+    let answer = plan.answer().expect("a design meets the SLOs").values.clone();
+    let searched = plan
+        .steps
+        .iter()
+        .filter(|step| step.phase == capsim::results::plan::Phase::Design)
+        .count();
+    // Every combination, simulated and judged as `plan` judges.
+    let mut simulated = 0;
+    let mut feasible: Vec<(f64, u32, Vec<u32>)> = Vec::new();
+    for instances in 0..3 {
+        for size in 0..2 {
+            for replicas in 0..4 {
+                for connections in 0..3 {
+                    let values = vec![instances, size, replicas, connections];
+                    let mut scenario = build_from(&text, &assignments(&knobs, &values), "").unwrap();
+                    scale_to_load(&mut scenario, 1000.0).unwrap();
+                    simulated += 1;
+                    if meets(&scenario, &slos(&scenario)) {
+                        feasible.push((monthly_cost_usd(&scenario), values.iter().sum(), values));
+                    }
+                }
+            }
+        }
+    }
+    feasible.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    assert_eq!(&answer, &feasible[0].2, "feasible: {feasible:?}");
+    // The cheapest feasible design is not the cheapest design: the search
+    // passed over cheaper ones (ruled out by the utilization law, or
+    // simulated and failed) and stopped at its answer.
+    let mut all: Vec<(f64, u32, Vec<u32>)> = Vec::new();
+    for instances in 0..3 {
+        for size in 0..2 {
+            for replicas in 0..4 {
+                for connections in 0..3 {
+                    let values = vec![instances, size, replicas, connections];
+                    let mut scenario = build_from(&text, &assignments(&knobs, &values), "").unwrap();
+                    scale_to_load(&mut scenario, 1000.0).unwrap();
+                    all.push((monthly_cost_usd(&scenario), values.iter().sum(), values));
+                }
+            }
+        }
+    }
+    all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let position = all.iter().position(|design| design.2 == answer).unwrap();
+    assert!(position > 0, "the answer is the cheapest design of all");
+    assert!(
+        searched < simulated && searched <= position + 1,
+        "{searched} designs searched, {simulated} simulated exhaustively, the answer {position} in price order"
+    );
 }

@@ -80,7 +80,25 @@ pub(crate) fn read_faults(cx: &mut Cx, node: &Node) -> Option<Vec<Fault>> {
 const EXAMPLE: &str = "{ at = \"5m\", kill = \"pool.web.instance[0]\" }";
 
 fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
-    let mut table = cx.reader.table(node)?;
+    let table = cx.reader.table(node)?;
+    read_fault_keys(cx, node, table).map(|read| read.fault)
+}
+
+/// A fault read from its table, and its target as written (a TOML value:
+/// the target's string, or a partition's two names), for a `[plan]`
+/// drill's dump.
+pub(crate) struct ReadFault {
+    pub fault: Fault,
+    pub target_toml: String,
+}
+
+/// Reads a fault's keys from `table` (a caller may have taken its own keys
+/// first, as a `[plan]` drill takes `name`) and finishes the table.
+pub(crate) fn read_fault_keys<'t>(
+    cx: &mut Cx,
+    node: &Node<'t>,
+    mut table: super::super::reader::TableNode<'t>,
+) -> Option<ReadFault> {
     let kill = table.get("kill");
     let restore = table.get("restore");
     let slow = table.get("slow");
@@ -106,10 +124,17 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
         }
         let target = read_partition(cx, &partition)?;
         let when = fault_time(cx, &problem, time, true)?;
-        return Some(Fault {
-            target: cx.names.fault_target(&target),
-            when,
-            action: FaultAction::Partition,
+        let FaultSpec::Partition { a, b } = &target else {
+            unreachable!("read_partition reads a partition")
+        };
+        let target_toml = toml::Value::Array(vec![a.as_str().into(), b.as_str().into()]).to_string();
+        return Some(ReadFault {
+            fault: Fault {
+                target: cx.names.fault_target(&target),
+                when,
+                action: FaultAction::Partition,
+            },
+            target_toml,
         });
     }
     let (target_node, action) = match (kill, restore, slow) {
@@ -169,10 +194,14 @@ fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
         );
         return None;
     }
-    Some(Fault {
-        target: cx.names.fault_target(&target),
-        when,
-        action,
+    let target_toml = toml::Value::String(cx.reader.string(&target_node)?.to_owned()).to_string();
+    Some(ReadFault {
+        fault: Fault {
+            target: cx.names.fault_target(&target),
+            when,
+            action,
+        },
+        target_toml,
     })
 }
 

@@ -32,7 +32,7 @@ pub use components::{MAX_CORES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_STEP_DEPT
 pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES};
 pub(crate) use data::{read_cache_capacity, read_popularity};
 pub use dist::{CV_RANGE, MAX_EMPIRICAL_SAMPLES, MAX_SAMPLE_FILE_BYTES};
-pub(crate) use faults::{FaultSpec, parse_target as parse_fault_target};
+pub(crate) use faults::{FaultSpec, parse_target as parse_fault_target, read_fault_keys};
 pub use geo::MAX_REGIONS;
 pub use names::{FORMULA_STARTS, MAX_CLASSES, MAX_COMPONENTS, formula_start};
 pub use queues::{MAX_DELIVERIES, MAX_QUEUE_MESSAGES};
