@@ -16,9 +16,10 @@
 //!    written), added to the design's scenario as one more `[[faults]]`
 //!    entry, and require the `degraded` objectives (or the SLOs) to hold
 //!    too. A failure whose target the design lacks (a replica of a design
-//!    with none) has nothing to take down there and is not run. The first design that passes is the answer. More capacity is
-//!    assumed never to hurt, so a design with every knob at or below a
-//!    failed design's levels is skipped without simulating.
+//!    with none) has nothing to take down there and is not run. The first design that passes is the answer. Sizes are
+//!    ordered by price and counts by value, so a design with every knob at
+//!    or below a failed one's costs no more and, on a tie, has no more
+//!    capacity: it came earlier in the order and was already tried.
 //! 4. **Explain** each knob: simulate the answer with that knob one step
 //!    lower and name what fails there (an SLO with its bound, the hottest
 //!    node, or a survived failure), or say it is at its minimum. When the
@@ -289,7 +290,6 @@ pub fn design(
             .then_with(|| a.values.cmp(&b.values))
     });
     let mut steps = Vec::new();
-    let mut failed: Vec<Vec<u32>> = Vec::new();
     let mut simulated = 0u32;
     let mut pruned = 0usize;
     let mut answer = None;
@@ -300,12 +300,6 @@ pub fn design(
             continue;
         }
         let values = &candidate.values;
-        if failed
-            .iter()
-            .any(|fail| values.iter().zip(fail).all(|(v, f)| v <= f))
-        {
-            continue;
-        }
         if simulated >= settings.max_steps {
             stopped = Some(format!(
                 "{simulated} designs simulated without one meeting every SLO (raise --max-steps)"
@@ -343,7 +337,6 @@ pub fn design(
             answer = Some(steps.len() - 1);
             break;
         }
-        failed.push(values.clone());
     }
     let Some(step) = answer else {
         let exhausted = stopped.is_none();
