@@ -28,6 +28,7 @@ mod geo_check;
 mod parse;
 pub mod plan;
 mod reader;
+mod cache_keys;
 mod resilience;
 pub mod schema;
 pub(crate) mod section;

@@ -21,6 +21,7 @@ use super::ids::{
     BalancerId, CacheId, CdnId, ClassId, DatabaseId, DatacenterId, DnsId, EndpointId, KeyspaceId, PoolId,
     QueueId, SizeId,
 };
+pub use super::cache_keys::{WarmFrom, WarmRestart};
 pub use super::resilience::{Hedge, HedgeAfter, Loser, RateLimit};
 use super::section::{self, section};
 use super::words::words;
@@ -1335,6 +1336,15 @@ section! {
         /// With `coalesce`: a lease not ended by its fill ends after this long (its holder
         /// failed), and its waiters go to the database themselves.
         lease_timeout: SimDuration = default(SimDuration::from_secs(10)), section::PositiveDuration;
+        /// With `ttl`: a lookup of an entry expired less than this long ago is a hit on stale data
+        /// (`stale_hits`), and sends one background refresh per key to the database, which
+        /// renews the entry (HTTP's `stale-while-revalidate`, Varnish's grace).
+        stale_while_revalidate: Option<SimDuration> = optional(), section::PositiveDuration;
+        /// `{ from = "peer", rate = "20000/s" }` or `{ from = "database", rate = "2000/s", keys =
+        /// 20000 }`: a node that restarts stays out of the ring (its keys go where they went while
+        /// it was dead) until it has copied its share from a peer, or loaded its hottest keys from
+        /// the database, at `rate`; then it rejoins (without it, it rejoins empty at once).
+        warm_restart: Option<WarmRestart> = optional(), section::nested::<WarmRestart>();
     }
 }
 
