@@ -100,11 +100,13 @@ impl Warmer {
     }
 
     /// Node `node` died holding `store`'s keys: with `peer`, that is the
-    /// share its replica holds (the `limit` evicted last).
+    /// share its replica holds (the `limit` evicted last). A node that dies
+    /// while warming holds nothing of its own: its replica still holds the
+    /// share it was copying.
     pub fn node_died(&mut self, node: CacheNodeId, store: &super::cache::CacheStore) {
         let warm = &mut self.nodes[node];
-        warm.warming = false;
-        if self.from == WarmFrom::Peer {
+        let was_warming = std::mem::replace(&mut warm.warming, false);
+        if self.from == WarmFrom::Peer && !was_warming {
             store.held_keys_into(&mut warm.keys);
             let extra = warm.keys.len().saturating_sub(self.limit as usize);
             warm.keys.drain(..extra);
