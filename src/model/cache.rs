@@ -820,6 +820,32 @@ mod tests {
         CacheStore::new(eviction, capacity, 100, None, false)
     }
 
+    #[test]
+    fn a_stale_window_serves_an_expired_entry_until_it_ends_without_renewing_it() {
+        let second = SimDuration::from_secs(1);
+        let mut store = CacheStore::new(Eviction::Lru, 10, 100, Some(second), true);
+        store.serve_stale_for(SimDuration::from_millis(500));
+        let mut rng = stream(1, "test");
+        let at = |ms: u64| SimTime::ZERO + SimDuration::from_millis(ms);
+        store.fill(7, 3, at(0), &mut rng);
+        assert_eq!(store.look(7, at(999)), Lookup::Fresh(3));
+        // The hit at 999 ms slid the TTL to 1 999 ms (refresh_on_hit).
+        assert_eq!(store.look(7, at(1999)), Lookup::Stale(3));
+        assert_eq!(store.look(7, at(2498)), Lookup::Stale(3), "a stale hit does not slide the TTL");
+        assert_eq!(store.live_len(at(2498)), 0, "a stale entry is not live");
+        assert_eq!(store.look(7, at(2499)), Lookup::Miss, "past the window");
+        assert_eq!(store.counters.stale_hits, 2);
+        assert_eq!(store.counters.hits, 3);
+        assert_eq!((store.counters.misses, store.counters.expirations), (1, 1));
+        assert_eq!(store.counters.expired, 1, "its TTL ran out once");
+        // A refresh's fill renews a stale entry.
+        store.fill(8, 1, at(3000), &mut rng);
+        assert_eq!(store.look(8, at(4200)), Lookup::Stale(1));
+        store.fill(8, 2, at(4205), &mut rng);
+        assert_eq!(store.look(8, at(4300)), Lookup::Fresh(2));
+        assert_eq!(store.live_len(at(4300)), 1);
+    }
+
     fn access(store: &mut CacheStore, key: u32, rng: &mut Stream) -> bool {
         let hit = store.lookup(key, SimTime(0)).is_some();
         if !hit {
