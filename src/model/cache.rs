@@ -831,7 +831,11 @@ mod tests {
         assert_eq!(store.look(7, at(999)), Lookup::Fresh(3));
         // The hit at 999 ms slid the TTL to 1 999 ms (refresh_on_hit).
         assert_eq!(store.look(7, at(1999)), Lookup::Stale(3));
-        assert_eq!(store.look(7, at(2498)), Lookup::Stale(3), "a stale hit does not slide the TTL");
+        assert_eq!(
+            store.look(7, at(2498)),
+            Lookup::Stale(3),
+            "a stale hit does not slide the TTL"
+        );
         assert_eq!(store.live_len(at(2498)), 0, "a stale entry is not live");
         assert_eq!(store.look(7, at(2499)), Lookup::Miss, "past the window");
         assert_eq!(store.counters.stale_hits, 2);

@@ -20,7 +20,6 @@ use super::cache::{CacheCounters, CacheStore};
 use super::call_policy::{CallPolicies, CallPolicy, NO_POLICY, PolicyId};
 use super::cluster::CacheCluster;
 use super::coalesce::SingleFlight;
-use super::warm_restart::Warmer;
 use super::database::{
     Applier, Database, DatabaseCounters, Layout, Node as DatabaseNode, ReshardPlan, Shard,
 };
@@ -38,6 +37,7 @@ use super::program::{CallId, Draft, NO_REFRESH, Op, Programs, SiteId};
 use super::ring::Ring;
 use super::sampler::{Sampler, Site};
 use super::warm::CacheVisits;
+use super::warm_restart::Warmer;
 use super::workload::{Mix, RateProfile};
 use super::{
     Call, Class, Dns, DnsCounters, Group, KeyDraw, Model, RequestScope, Role, Route, Source, Station,
@@ -1029,8 +1029,9 @@ fn build_caches(
                 ),
                 WarmFrom::Peer => vec![Vec::new(); cache.nodes as usize],
             };
-            caches[id].warm_restart =
-                Some(Box::new(Warmer::new(warm.from, warm.rate, limit, capacity, hottest)));
+            caches[id].warm_restart = Some(Box::new(Warmer::new(
+                warm.from, warm.rate, limit, capacity, hottest,
+            )));
         }
         if cache.warm {
             let visits = cache_visits.get(id).copied().unwrap_or_default();

@@ -2,8 +2,8 @@
 //! database and cache nodes, and replication (asynchronous or
 //! semi-synchronous) through each shard's log.
 
-use super::database::LogEntry;
 use super::cache::Lookup;
+use super::database::LogEntry;
 use super::frame::{Cause, InstanceId, MISS, NO_PARENT, Purpose};
 use super::ids::{DatabaseId, DatabaseNodeId};
 use super::instance::APPLIER;
@@ -106,7 +106,8 @@ impl Model {
             (Op::CacheFill { cache }, Role::CacheNode { node, .. }) => {
                 // A background refresh or warm-up read whose node died
                 // since it started fills nothing.
-                let lost = frame.purpose != Purpose::Call && self.instances[frame.instance].epoch != frame.epoch;
+                let lost =
+                    frame.purpose != Purpose::Call && self.instances[frame.instance].epoch != frame.epoch;
                 if carry.value != MISS && !lost {
                     let (item, version) = (carry.key, carry.value);
                     let cluster = &mut self.caches[cache];

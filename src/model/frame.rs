@@ -4,7 +4,9 @@
 //! by generational keys carried in events.
 
 use super::call_policy::{Guard, UNGUARDED};
-pub use super::ids::{BalancerId, CacheId, CacheNodeId, ClassId, DatabaseId, DnsId, InstanceId, KeyspaceId, QueueId, StationId};
+pub use super::ids::{
+    BalancerId, CacheId, CacheNodeId, ClassId, DatabaseId, DnsId, InstanceId, KeyspaceId, QueueId, StationId,
+};
 use crate::engine::{SimTime, SlabKey};
 
 /// Why a request or call failed.

@@ -22,11 +22,11 @@
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
 
+use super::Model;
 use super::frame::{Carry, Frame, MISS, Purpose};
 use super::ids::CacheId;
 use super::keys::KeyHasher;
 use super::program::NO_REFRESH;
-use super::Model;
 use crate::engine::SlabKey;
 
 /// One cache's refreshes in flight and what they did.

@@ -155,7 +155,12 @@ pub fn hottest_keys(
 
 impl Model {
     /// Cache node `node` restarts, empty: it rejoins at once, or warms first.
-    pub(super) fn restart_cache_node(&mut self, cache: CacheId, node: CacheNodeId, queue: &mut EventQueue<Event>) {
+    pub(super) fn restart_cache_node(
+        &mut self,
+        cache: CacheId,
+        node: CacheNodeId,
+        queue: &mut EventQueue<Event>,
+    ) {
         let now = queue.now();
         let cluster = &mut self.caches[cache];
         let Some(warmer) = cluster.warm_restart.as_deref_mut() else {
@@ -188,7 +193,13 @@ impl Model {
 
     /// A warm-up's timer for the node's life `epoch`: a peer's copy is
     /// done, or the next database key is due.
-    pub(super) fn warm_step(&mut self, cache: CacheId, node: CacheNodeId, epoch: u32, queue: &mut EventQueue<Event>) {
+    pub(super) fn warm_step(
+        &mut self,
+        cache: CacheId,
+        node: CacheNodeId,
+        epoch: u32,
+        queue: &mut EventQueue<Event>,
+    ) {
         let now = queue.now();
         let instance = self.caches[cache].nodes[node];
         if self.instances[instance].epoch != epoch {
@@ -240,7 +251,10 @@ impl Model {
         if self.instances[frame.instance].epoch != frame.epoch {
             return;
         }
-        let warmer = self.caches[cache].warm_restart.as_deref_mut().expect("a warming cache");
+        let warmer = self.caches[cache]
+            .warm_restart
+            .as_deref_mut()
+            .expect("a warming cache");
         if frame.carry.value != MISS && frame.failure.is_none() {
             warmer.loaded_window += 1;
         }
@@ -261,7 +275,12 @@ impl Model {
         let seconds = now.since(warm.since).as_secs_f64();
         let entries = cluster.stores[node].len();
         let scope = format!("{}.node[{node}]", cluster.name);
-        self.log(now, "warm", &scope, format!("rejoined with {entries} entries after {seconds} s"));
+        self.log(
+            now,
+            "warm",
+            &scope,
+            format!("rejoined with {entries} entries after {seconds} s"),
+        );
     }
 }
 
@@ -281,13 +300,18 @@ mod tests {
 
     #[test]
     fn a_peer_copy_keeps_the_entries_evicted_last() {
-        let mut store = super::super::cache::CacheStore::new(crate::scenario::Eviction::Lru, 10, 100, None, false);
+        let mut store =
+            super::super::cache::CacheStore::new(crate::scenario::Eviction::Lru, 10, 100, None, false);
         let mut rng = crate::engine::random::stream(1, "test");
         for key in [5, 6, 7] {
             store.fill(key, 0, SimTime::ZERO, &mut rng);
         }
         let mut warmer = Warmer::new(WarmFrom::Peer, 100.0, 2, 10, vec![Vec::new()]);
         warmer.node_died(CacheNodeId(0), &store);
-        assert_eq!(warmer.nodes[CacheNodeId(0)].keys, [6, 7], "the oldest, 5, goes first");
+        assert_eq!(
+            warmer.nodes[CacheNodeId(0)].keys,
+            [6, 7],
+            "the oldest, 5, goes first"
+        );
     }
 }

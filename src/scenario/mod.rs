@@ -22,13 +22,13 @@ pub mod source;
 pub mod types;
 pub mod units;
 
+mod cache_keys;
 mod check;
 mod check_queues;
 mod geo_check;
 mod parse;
 pub mod plan;
 mod reader;
-mod cache_keys;
 mod resilience;
 pub mod schema;
 pub(crate) mod section;

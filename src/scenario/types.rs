@@ -16,12 +16,12 @@
 //! faults. `check` works on names (the recorded references, `FaultSpec`):
 //! it runs before every id is known to resolve.
 
+pub use super::cache_keys::{WarmFrom, WarmRestart};
 use super::dist::Dist;
 use super::ids::{
     BalancerId, CacheId, CdnId, ClassId, DatabaseId, DatacenterId, DnsId, EndpointId, KeyspaceId, PoolId,
     QueueId, SizeId,
 };
-pub use super::cache_keys::{WarmFrom, WarmRestart};
 pub use super::resilience::{Hedge, HedgeAfter, Loser, RateLimit};
 use super::section::{self, section};
 use super::words::words;
@@ -1327,7 +1327,7 @@ section! {
         on_node_failure: NodeFailure = default(NodeFailure::Rehash), section::word::<NodeFailure>();
         /// Start filled as in steady state for the eviction policy and the keyspace's popularity,
         /// and for the TTL and the writes at the starting rate (`false`: empty, a cold start); a
-        /// node that restarts comes back cold.
+        /// node that restarts comes back cold (see `warm_restart`).
         warm: bool = default(false), section::Boolean;
         /// Single flight per key on a miss, as memcached's leases: the first lookup that misses a
         /// key reads the database and fills; lookups that miss it meanwhile wait for that fill

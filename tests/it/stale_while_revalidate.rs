@@ -48,7 +48,11 @@ fn each_ttl_cycle_costs_one_database_read_and_lookups_never_wait() {
     let (reads, refreshes) = (metric(&result, "db", "reads"), metric(&result, "c", "refreshes"));
     // Only the very first lookup misses; every later read is a refresh.
     assert_eq!(metric(&result, "c", "misses"), 1.0);
-    assert_eq!(reads, 1.0 + refreshes, "one read for the cold miss, one per refresh");
+    assert_eq!(
+        reads,
+        1.0 + refreshes,
+        "one read for the cold miss, one per refresh"
+    );
     // One refresh per expiry: each TTL that ran out was renewed once. The
     // refresh (5 ms) is back before the next lookup (10.1 ms), so each
     // cycle has exactly one stale hit.
@@ -57,11 +61,17 @@ fn each_ttl_cycle_costs_one_database_read_and_lookups_never_wait() {
     assert_eq!(metric(&result, "c", "failed_refreshes"), 0.0);
     // 20 s of 1 s TTLs renewed about 10 ms after they ran out.
     assert!((18.0..=20.0).contains(&refreshes), "{refreshes} refreshes");
-    assert_eq!(metric(&result, "c", "fills"), reads, "each read filled the key once");
+    assert_eq!(
+        metric(&result, "c", "fills"),
+        reads,
+        "each read filled the key once"
+    );
     assert_eq!(metric(&result, "overall", "errors"), 0.0);
 
     // Without the window every expiry is a miss the request waits for.
-    let plain = simulate(&scenario(&text("").replace("stale_while_revalidate = \"500ms\"", "")));
+    let plain = simulate(&scenario(
+        &text("").replace("stale_while_revalidate = \"500ms\"", ""),
+    ));
     assert_conserved(&plain);
     assert_eq!(metric(&plain, "c", "misses"), metric(&plain, "db", "reads"));
     assert!(metric(&plain, "c", "expirations") >= 18.0);
@@ -90,10 +100,17 @@ fn with_the_database_down_stale_data_is_served_only_within_the_window() {
     // is down, so no stale answer older than the window was given.
     let errors = metric(&result, "overall", "errors");
     assert!(errors > 100.0, "{errors} errors");
-    assert_eq!(metric(&result, "c", "misses"), errors + 1.0 + 1.0, "the cold miss, the failed ones, the first back");
+    assert_eq!(
+        metric(&result, "c", "misses"),
+        errors + 1.0 + 1.0,
+        "the cold miss, the failed ones, the first back"
+    );
     // Stale hits per window never exceed the lookups a 500 ms window holds.
     for (time, stale) in series(&result, "c", "stale_hits") {
-        assert!(stale <= within, "{stale} stale hits in the window ending at {time} s");
+        assert!(
+            stale <= within,
+            "{stale} stale hits in the window ending at {time} s"
+        );
     }
 }
 
@@ -104,5 +121,8 @@ fn stale_while_revalidate_needs_a_ttl() {
         panic!("a window without a TTL must be refused");
     };
     let message = error.to_string();
-    assert!(message.contains("`stale_while_revalidate` needs `ttl`"), "{message}");
+    assert!(
+        message.contains("`stale_while_revalidate` needs `ttl`"),
+        "{message}"
+    );
 }
