@@ -1135,6 +1135,41 @@ pub const LEASE_EXPIRIES: Metric = metric(
     Both,
     "with `coalesce`: leases that ended by their `lease_timeout`, not by a fill (their waiters then read the database)",
 );
+pub const STALE_HITS: Metric = metric(
+    "stale_hits",
+    Unit::Count,
+    &[Cache],
+    Both,
+    "with `stale_while_revalidate`: hits on an entry whose TTL ran out less than the window ago, served stale (counted in `hits` too)",
+);
+pub const REFRESHES: Metric = metric(
+    "refreshes",
+    Unit::Count,
+    &[Cache],
+    Both,
+    "with `stale_while_revalidate`: background refreshes sent (each one database read), at most one per key at a time",
+);
+pub const FAILED_REFRESHES: Metric = metric(
+    "failed_refreshes",
+    Unit::Count,
+    &[Cache],
+    Both,
+    "with `stale_while_revalidate`: refreshes that renewed nothing (their read failed, or their node died meanwhile)",
+);
+pub const WARMING_NODES: Metric = metric(
+    "warming_nodes",
+    Unit::Count,
+    &[Cache],
+    Timeseries,
+    "with `warm_restart`: restarted nodes still warming, out of the ring, at the window's end",
+);
+pub const WARM_LOADED: Metric = metric(
+    "warm_loaded",
+    Unit::Count,
+    &[Cache],
+    Both,
+    "with `warm_restart`: entries loaded into restarted nodes while they warmed (copied from a peer, or read from the database)",
+);
 pub const UNAVAILABLE_LOOKUPS: Metric = metric(
     "unavailable_lookups",
     Unit::Count,
@@ -1147,7 +1182,7 @@ pub const ENTRIES: Metric = metric(
     Unit::Count,
     &[Cache, CacheNode],
     Timeseries,
-    "live entries at the window's end: held and not past their TTL (expired entries still held are not counted)",
+    "live entries at the window's end: held and not past their TTL (expired entries still held are not counted, nor are stale ones `stale_while_revalidate` still serves)",
 );
 pub const ORIGIN_REQUESTS: Metric = metric(
     "origin_requests",
@@ -1414,6 +1449,11 @@ pub const ALL: &[Metric] = &[
     UNAVAILABLE_LOOKUPS,
     COALESCED_LOOKUPS,
     LEASE_EXPIRIES,
+    STALE_HITS,
+    REFRESHES,
+    FAILED_REFRESHES,
+    WARMING_NODES,
+    WARM_LOADED,
     ENTRIES,
     ORIGIN_REQUESTS,
     EGRESS_BYTES,

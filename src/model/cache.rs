@@ -62,6 +62,16 @@ const NONE: SlotId = SlotId(u32::MAX);
 /// A slot's heap position when it is not in the heap.
 const NOT_IN_HEAP: u32 = u32::MAX;
 
+/// What a lookup found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// A live entry at this version.
+    Fresh(u32),
+    /// An entry whose TTL ran out within the stale window, at this version.
+    Stale(u32),
+    Miss,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     key: u32,
@@ -92,6 +102,9 @@ pub struct CacheCounters {
     /// Entries whose TTL ran out while held (found at a lookup, at an
     /// eviction, or counted when the window closed).
     pub expired: u64,
+    /// Hits on an entry whose TTL ran out less than the stale window ago
+    /// (`stale_while_revalidate`); counted in `hits` too.
+    pub stale_hits: u64,
 }
 
 impl CacheCounters {
@@ -105,6 +118,7 @@ impl CacheCounters {
         self.invalidations += other.invalidations;
         self.stale_reads += other.stale_reads;
         self.expired += other.expired;
+        self.stale_hits += other.stale_hits;
     }
 
     pub fn hit_ratio(&self) -> f64 {
@@ -238,6 +252,9 @@ pub struct CacheStore {
     /// With a TTL: the expiry order and the expired entries still held.
     expiry: Option<Expiry>,
     clock: u64,
+    /// With `stale_while_revalidate`: how long after its expiry an entry
+    /// is still served (stale).
+    stale_window: Option<SimDuration>,
     /// With a byte capacity: the most bytes held, and the bytes held now.
     byte_capacity: Option<u64>,
     bytes: u64,
@@ -267,6 +284,7 @@ impl CacheStore {
             counts: (eviction == Eviction::PerfectLfu).then(|| KeyTable::new(keys, 0)),
             expiry: ttl.map(|_| Expiry::new()),
             clock: 0,
+            stale_window: None,
             byte_capacity: None,
             bytes: 0,
             counters: CacheCounters::default(),
@@ -286,6 +304,12 @@ impl CacheStore {
             byte_capacity: Some(capacity_bytes),
             ..CacheStore::new(eviction, keys.max(1), keys, ttl, refresh_on_hit)
         }
+    }
+
+    /// Serves an entry for `window` after its TTL runs out, as stale
+    /// (`stale_while_revalidate`).
+    pub fn serve_stale_for(&mut self, window: SimDuration) {
+        self.stale_window = Some(window);
     }
 
     /// Bytes held now, expired or not (entries, for an entry-counted store).
@@ -348,7 +372,18 @@ impl CacheStore {
     }
 
     /// Looks `key` up: its version on a hit, `None` on a miss (counted).
+    /// A stale hit (see `look`) is a hit.
     pub fn lookup(&mut self, key: u32, now: SimTime) -> Option<u32> {
+        match self.look(key, now) {
+            Lookup::Fresh(version) | Lookup::Stale(version) => Some(version),
+            Lookup::Miss => None,
+        }
+    }
+
+    /// Looks `key` up (counted): fresh, stale (its TTL ran out less than
+    /// the stale window ago: a hit that neither renews its TTL nor counts
+    /// as an expiration), or a miss (an entry past its window is removed).
+    pub fn look(&mut self, key: u32, now: SimTime) -> Lookup {
         self.clock += 1;
         if let Some(counts) = &mut self.counts {
             counts.set(key, counts.get(key).saturating_add(1));
@@ -356,17 +391,25 @@ impl CacheStore {
         let slot = self.index.get(key);
         if slot == NONE {
             self.counters.misses += 1;
-            return None;
+            return Lookup::Miss;
         }
         if self.ttl.is_some() && now >= self.entries[slot].expires {
+            if let Some(window) = self.stale_window
+                && now < self.entries[slot].expires + window
+            {
+                self.counters.hits += 1;
+                self.counters.stale_hits += 1;
+                self.touch(slot, now, false);
+                return Lookup::Stale(self.entries[slot].version);
+            }
             self.remove(slot, now);
             self.counters.expirations += 1;
             self.counters.misses += 1;
-            return None;
+            return Lookup::Miss;
         }
         self.counters.hits += 1;
-        self.touch(slot, now);
-        Some(self.entries[slot].version)
+        self.touch(slot, now, true);
+        Lookup::Fresh(self.entries[slot].version)
     }
 
     /// Stores `key` at `version` (a fill after a miss, or a write-through).
@@ -388,7 +431,7 @@ impl CacheStore {
             let entry = &mut self.entries[slot];
             entry.size = size;
             entry.version = version;
-            self.touch(slot, now);
+            self.touch(slot, now, true);
             self.counters.fills += 1;
             return;
         }
@@ -502,6 +545,22 @@ impl CacheStore {
         }
     }
 
+    /// Writes the keys it holds, live or not, into `out` (emptied first),
+    /// in eviction order (the first to go first; LFU: heap order, by
+    /// frequency only roughly), allocating nothing while `out` has room.
+    pub fn held_keys_into(&self, out: &mut Vec<u32>) {
+        out.clear();
+        if self.uses_heap() {
+            out.extend(self.heap.iter().map(|&slot| self.entries[slot].key));
+        } else {
+            let mut slot = self.tail;
+            while slot != NONE {
+                out.push(self.entries[slot].key);
+                slot = self.entries[slot].prev;
+            }
+        }
+    }
+
     /// Fills an empty store at time 0 with `content` (entries in eviction
     /// order, the first to go first), all at `version`.
     pub fn warm(&mut self, content: &WarmContent, version: impl Fn(u32) -> u32) {
@@ -594,14 +653,16 @@ impl CacheStore {
         }
     }
 
-    /// Records an access to a cached entry.
-    fn touch(&mut self, slot: SlotId, now: SimTime) {
+    /// Records an access to a cached entry; `renew`: a sliding TTL
+    /// restarts (a stale hit's does not).
+    fn touch(&mut self, slot: SlotId, now: SimTime, renew: bool) {
         let clock = self.clock;
         let count = self
             .counts
             .as_ref()
             .map(|counts| counts.get(self.entries[slot].key));
         if self.refresh_on_hit
+            && renew
             && let Some(ttl) = self.ttl
         {
             self.set_expiry(slot, now + ttl, now);
@@ -757,6 +818,36 @@ mod tests {
 
     fn store(eviction: Eviction, capacity: u32) -> CacheStore {
         CacheStore::new(eviction, capacity, 100, None, false)
+    }
+
+    #[test]
+    fn a_stale_window_serves_an_expired_entry_until_it_ends_without_renewing_it() {
+        let second = SimDuration::from_secs(1);
+        let mut store = CacheStore::new(Eviction::Lru, 10, 100, Some(second), true);
+        store.serve_stale_for(SimDuration::from_millis(500));
+        let mut rng = stream(1, "test");
+        let at = |ms: u64| SimTime::ZERO + SimDuration::from_millis(ms);
+        store.fill(7, 3, at(0), &mut rng);
+        assert_eq!(store.look(7, at(999)), Lookup::Fresh(3));
+        // The hit at 999 ms slid the TTL to 1 999 ms (refresh_on_hit).
+        assert_eq!(store.look(7, at(1999)), Lookup::Stale(3));
+        assert_eq!(
+            store.look(7, at(2498)),
+            Lookup::Stale(3),
+            "a stale hit does not slide the TTL"
+        );
+        assert_eq!(store.live_len(at(2498)), 0, "a stale entry is not live");
+        assert_eq!(store.look(7, at(2499)), Lookup::Miss, "past the window");
+        assert_eq!(store.counters.stale_hits, 2);
+        assert_eq!(store.counters.hits, 3);
+        assert_eq!((store.counters.misses, store.counters.expirations), (1, 1));
+        assert_eq!(store.counters.expired, 1, "its TTL ran out once");
+        // A refresh's fill renews a stale entry.
+        store.fill(8, 1, at(3000), &mut rng);
+        assert_eq!(store.look(8, at(4200)), Lookup::Stale(1));
+        store.fill(8, 2, at(4205), &mut rng);
+        assert_eq!(store.look(8, at(4300)), Lookup::Fresh(2));
+        assert_eq!(store.live_len(at(4300)), 1);
     }
 
     fn access(store: &mut CacheStore, key: u32, rng: &mut Stream) -> bool {

@@ -1,13 +1,16 @@
 //! A cache cluster: nodes on a consistent-hash ring, each with its own
 //! store. When a node dies, clients either drop it from the ring (its keys
 //! move to the next node, cold there) or keep it (its keys miss and go to
-//! the database); a restarted node comes back empty.
+//! the database); a restarted node comes back empty, and rejoins at once
+//! or, with `warm_restart`, once warm (`warm_restart.rs`).
 
 use super::cache::{CacheCounters, CacheStore};
 use super::coalesce::SingleFlight;
 use super::frame::InstanceId;
 use super::ids::CacheNodeId;
 use super::ring::Ring;
+use super::stale::Revalidate;
+use super::warm_restart::Warmer;
 use crate::engine::id::IdVec;
 use crate::engine::{SimTime, StreamId};
 use crate::scenario::NodeFailure;
@@ -31,6 +34,10 @@ pub struct CacheCluster {
     pub unavailable_total: u64,
     /// Single flight per key on a miss (`coalesce = true`).
     pub coalesce: Option<Box<SingleFlight>>,
+    /// Stale hits' background refreshes (`stale_while_revalidate`).
+    pub revalidate: Option<Box<Revalidate>>,
+    /// Warming a restarted node before it rejoins (`warm_restart`).
+    pub warm_restart: Option<Box<Warmer>>,
 }
 
 impl CacheCluster {
@@ -47,6 +54,9 @@ impl CacheCluster {
     /// Kills `node`: it is down and loses its contents.
     pub fn kill(&mut self, node: CacheNodeId, now: SimTime) {
         self.up[node] = false;
+        if let Some(warmer) = self.warm_restart.as_deref_mut() {
+            warmer.node_died(node, &self.stores[node]);
+        }
         self.stores[node].clear(now);
     }
 

@@ -33,10 +33,11 @@ use super::ids::{
 };
 use super::instance::{Instance, Life};
 use super::keys::{KeySampler, KeyTable};
-use super::program::{CallId, Draft, Op, Programs, SiteId};
+use super::program::{CallId, Draft, NO_REFRESH, Op, Programs, SiteId};
 use super::ring::Ring;
 use super::sampler::{Sampler, Site};
 use super::warm::CacheVisits;
+use super::warm_restart::Warmer;
 use super::workload::{Mix, RateProfile};
 use super::{
     Call, Class, Dns, DnsCounters, Group, KeyDraw, Model, RequestScope, Role, Route, Source, Station,
@@ -48,7 +49,7 @@ use crate::metrics::{LatencyRecorder, StationCounters, StationMetrics};
 use crate::scenario::ids::{EndpointId, PoolId};
 use crate::scenario::{
     Arrivals, CacheCapacity, CallKeys, ClassCall, Concurrency, Dist, DnsTarget, Entry, Eviction, FaultTarget,
-    Scenario, Step, Target, WritePolicy,
+    Scenario, Step, Target, WarmFrom, WritePolicy,
 };
 
 pub(super) struct Builder<'s> {
@@ -68,6 +69,10 @@ pub(super) struct Builder<'s> {
     pub(super) database_write_cpu: IdVec<DatabaseId, Option<SiteId>>,
     /// Per cache: the CPU part's site (`None` when zero) and the latency's.
     pub(super) cache_work: IdVec<CacheId, (Option<SiteId>, SiteId)>,
+    /// Per cache, the refresh program of its first cache-aside read (a
+    /// database read, then a fill at the node) and its database, for
+    /// `stale_while_revalidate` and `warm_restart`.
+    pub(super) cache_refresh: IdVec<CacheId, Option<(u32, DatabaseId)>>,
     /// Per queue: its broker's ack site.
     pub(super) queue_acks: IdVec<QueueId, SiteId>,
     pub(super) network_internal: SiteId,
@@ -321,9 +326,25 @@ impl Builder<'_> {
             let call = self.cache_call(cache_id, op, &format!("{here}.cache"));
             draft.push(Draft::Op(Op::Call(call)));
         } else {
+            let cache = &self.scenario.caches[cache_id];
+            let refresh = if cache.stale_while_revalidate.is_some() || cache.warm_restart.is_some() {
+                let program = self.programs.place(vec![
+                    Draft::Op(Op::Call(database_call)),
+                    Draft::Op(Op::CacheFill { cache: cache_id }),
+                ]);
+                self.cache_refresh[cache_id].get_or_insert((program, *database));
+                program
+            } else {
+                NO_REFRESH
+            };
             let lookup = Op::CacheLookup {
                 cache: cache_id,
                 database: *database,
+                refresh: if cache.stale_while_revalidate.is_some() {
+                    refresh
+                } else {
+                    NO_REFRESH
+                },
             };
             let get = self.cache_call(cache_id, lookup, &format!("{here}.cache"));
             let fill = self.cache_call(
@@ -408,6 +429,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
         database_read_cpu: IdVec::new(),
         database_write_cpu: IdVec::new(),
         cache_work: IdVec::new(),
+        cache_refresh: IdVec::from_elem(None, scenario.caches.len()),
         queue_acks: IdVec::new(),
         network_internal: SiteId(0),
         stations: IdVec::new(),
@@ -426,7 +448,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
 
     build_pools(scenario, &mut builder);
     let databases = build_databases(scenario, &mut builder, &keyspaces);
-    let caches = build_caches(scenario, &mut builder, &keyspaces, cache_visits);
+    let mut caches = build_caches(scenario, &mut builder, &keyspaces, cache_visits);
     let hosts = super::host::place(&mut builder);
     let balancers = build_balancers(scenario, &mut builder);
     let cdns = super::compile_cdn::build_cdns(scenario, &mut builder, &keyspaces);
@@ -504,6 +526,15 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
         .collect();
     if class_entries.iter().all(IdVec::is_empty) {
         class_entries = IdVec::new();
+    }
+    for (id, cluster) in caches.iter_enumerated_mut() {
+        if let (Some(warmer), Some((program, database))) =
+            (cluster.warm_restart.as_deref_mut(), builder.cache_refresh[id])
+        {
+            warmer.program = program;
+            warmer.database = database;
+            warmer.keyspace = scenario.caches[id].keyspace;
+        }
     }
     for (call, pool, endpoint) in std::mem::take(&mut builder.pending_calls) {
         builder.calls[call].program = endpoint_starts[pool][endpoint];
@@ -977,7 +1008,31 @@ fn build_caches(
             coalesce: cache
                 .coalesce
                 .then(|| Box::new(SingleFlight::new(cache.lease_timeout))),
+            revalidate: cache.stale_while_revalidate.map(|_| Box::default()),
+            warm_restart: None,
         });
+        if let Some(window) = cache.stale_while_revalidate {
+            for store in caches[id].stores.iter_mut() {
+                store.serve_stale_for(window);
+            }
+        }
+        if let Some(warm) = &cache.warm_restart {
+            let limit = warm.keys.unwrap_or(capacity).min(capacity);
+            let ring = &caches[id].ring;
+            let hottest = match warm.from {
+                WarmFrom::Database => super::warm_restart::hottest_keys(
+                    cache.nodes as usize,
+                    limit,
+                    keys,
+                    |rank| keyspaces[keyspace].key_of_rank(rank),
+                    |key| ring.owner(key, |_| true).unwrap_or(0) as usize,
+                ),
+                WarmFrom::Peer => vec![Vec::new(); cache.nodes as usize],
+            };
+            caches[id].warm_restart = Some(Box::new(Warmer::new(
+                warm.from, warm.rate, limit, capacity, hottest,
+            )));
+        }
         if cache.warm {
             let visits = cache_visits.get(id).copied().unwrap_or_default();
             super::warm::warm_cache(

@@ -2,11 +2,12 @@
 //! database and cache nodes, and replication (asynchronous or
 //! semi-synchronous) through each shard's log.
 
+use super::cache::Lookup;
 use super::database::LogEntry;
-use super::frame::{Cause, InstanceId, MISS, NO_PARENT};
+use super::frame::{Cause, InstanceId, MISS, NO_PARENT, Purpose};
 use super::ids::{DatabaseId, DatabaseNodeId};
 use super::instance::APPLIER;
-use super::program::{NO_DATABASE, Op};
+use super::program::{NO_DATABASE, NO_REFRESH, Op};
 use super::{Event, Model, Role};
 use crate::engine::{EventQueue, SimDuration, SlabKey};
 use crate::scenario::ReadFrom;
@@ -72,18 +73,29 @@ impl Model {
         let role = self.roles[frame.instance];
         let carry = &mut frame.carry;
         match (op, role) {
-            (Op::CacheLookup { cache, database }, Role::CacheNode { node, .. }) => {
+            (
+                Op::CacheLookup {
+                    cache,
+                    database,
+                    refresh,
+                },
+                Role::CacheNode { node, .. },
+            ) => {
                 let store = &mut self.caches[cache].stores[node];
-                match store.lookup(carry.key, now) {
-                    Some(version) => {
+                let looked = store.look(carry.key, now);
+                match looked {
+                    Lookup::Fresh(version) | Lookup::Stale(version) => {
                         carry.value = version;
                         if database != NO_DATABASE
                             && self.databases[database].current_version(carry.key) > version
                         {
                             store.counters.stale_reads += 1;
                         }
+                        if refresh != NO_REFRESH && matches!(looked, Lookup::Stale(_)) {
+                            self.start_refresh(cache, key, refresh);
+                        }
                     }
-                    None => {
+                    Lookup::Miss => {
                         carry.value = MISS;
                         if self.caches[cache].coalesce.is_some() {
                             return self.coalesce_miss(key, cache, now, queue);
@@ -92,7 +104,11 @@ impl Model {
                 }
             }
             (Op::CacheFill { cache }, Role::CacheNode { node, .. }) => {
-                if carry.value != MISS {
+                // A background refresh or warm-up read whose node died
+                // since it started fills nothing.
+                let lost =
+                    frame.purpose != Purpose::Call && self.instances[frame.instance].epoch != frame.epoch;
+                if carry.value != MISS && !lost {
                     let (item, version) = (carry.key, carry.value);
                     let cluster = &mut self.caches[cache];
                     let rng = self.streams.get(cluster.evict_stream);

@@ -828,6 +828,16 @@ impl Model {
                 self.migration_step_done(frame, queue);
                 return;
             }
+            Purpose::Refresh { cache } => {
+                let frame = self.frames.remove(key).expect("frame in flight");
+                self.refresh_done(cache, &frame);
+                return;
+            }
+            Purpose::Warm { cache, node } => {
+                let frame = self.frames.remove(key).expect("frame in flight");
+                self.warm_read_done(cache, node, &frame, queue.now());
+                return;
+            }
         }
         if self.geo.enabled {
             self.count_reply_bytes(key);

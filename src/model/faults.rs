@@ -284,7 +284,7 @@ impl Model {
         // A consumer pulls again; a draining instance with nothing left stops.
         self.after_departure(id, queue);
         match self.roles[id] {
-            Role::CacheNode { cache, node } => self.caches[cache].restore(node, queue.now()),
+            Role::CacheNode { cache, node } => self.restart_cache_node(cache, node, queue),
             Role::DatabaseNode { database, node } => {
                 let received_before = self.databases[database].nodes[node].received;
                 self.rejoin(database, node);

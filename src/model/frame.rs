@@ -4,7 +4,9 @@
 //! by generational keys carried in events.
 
 use super::call_policy::{Guard, UNGUARDED};
-pub use super::ids::{BalancerId, ClassId, DatabaseId, DnsId, InstanceId, KeyspaceId, QueueId, StationId};
+pub use super::ids::{
+    BalancerId, CacheId, CacheNodeId, ClassId, DatabaseId, DnsId, InstanceId, KeyspaceId, QueueId, StationId,
+};
 use crate::engine::{SimTime, SlabKey};
 
 /// Why a request or call failed.
@@ -193,6 +195,10 @@ pub enum Purpose {
     /// A consumer processing a message of queue `queue`: the delivery's key
     /// among the broker's unacknowledged messages.
     Job { queue: QueueId, delivery: SlabKey },
+    /// A stale entry's background refresh at a node of `cache` (`stale.rs`).
+    Refresh { cache: CacheId },
+    /// A restarted node's warm-up read (`warm_restart.rs`).
+    Warm { cache: CacheId, node: CacheNodeId },
 }
 
 impl Frame {

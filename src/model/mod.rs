@@ -49,9 +49,11 @@ mod ring;
 mod sampler;
 mod semisync;
 mod shedding;
+mod stale;
 mod trace;
 mod traffic;
 mod warm;
+mod warm_restart;
 mod workload;
 
 use crate::engine::id::IdVec;
@@ -181,6 +183,13 @@ pub enum Event {
     GuardedReply { frame: SlabKey },
     /// A coalescing cache's lease on `key` timed out (if it still stands).
     LeaseExpired { cache: CacheId, key: u32, lease: u32 },
+    /// A restarted cache node's warm-up: a peer copy is done, or the next
+    /// database key is due (if the node's life is still `epoch`).
+    WarmRestart {
+        cache: CacheId,
+        node: CacheNodeId,
+        epoch: u32,
+    },
     /// A hedged call step's extra attempt is due (if `token` is still awaited).
     Hedge { frame: SlabKey, token: u32 },
     /// A circuit breaker's open time is over: it half-opens.
@@ -503,6 +512,7 @@ impl Process for Model {
             Event::CallRetry { frame } => self.call_retry(frame, queue),
             Event::GuardedReply { frame } => self.guarded_reply_arrived(frame, queue),
             Event::LeaseExpired { cache, key, lease } => self.lease_expired(cache, key, lease),
+            Event::WarmRestart { cache, node, epoch } => self.warm_step(cache, node, epoch, queue),
             Event::Hedge { frame, token } => self.send_hedge(frame, token, queue),
             Event::BreakerHalfOpen { breaker } => self.breaker_half_open(breaker, queue),
             Event::EjectionOver { balancer, member } => self.ejection_over(balancer, member, queue),

@@ -91,6 +91,17 @@ impl Model {
                 series.push(time_s, scope, metric::COALESCED_LOOKUPS, coalesced as f64);
                 series.push(time_s, scope, metric::LEASE_EXPIRIES, expired as f64);
             }
+            if let Some(revalidate) = cluster.revalidate.as_deref_mut() {
+                let (started, failed) = revalidate.close_window(keep);
+                series.push(time_s, scope, metric::STALE_HITS, combined.stale_hits as f64);
+                series.push(time_s, scope, metric::REFRESHES, started as f64);
+                series.push(time_s, scope, metric::FAILED_REFRESHES, failed as f64);
+            }
+            if let Some(warmer) = cluster.warm_restart.as_deref_mut() {
+                let loaded = warmer.close_window(keep);
+                series.push(time_s, scope, metric::WARMING_NODES, warmer.warming() as f64);
+                series.push(time_s, scope, metric::WARM_LOADED, loaded as f64);
+            }
         }
         for database in &mut self.databases {
             let window = std::mem::take(&mut database.window);
@@ -175,6 +186,14 @@ impl Model {
             if let Some(flight) = cluster.coalesce.as_deref() {
                 summary.push(name, metric::COALESCED_LOOKUPS, flight.coalesced_total as f64);
                 summary.push(name, metric::LEASE_EXPIRIES, flight.expired_total as f64);
+            }
+            if let Some(revalidate) = cluster.revalidate.as_deref() {
+                summary.push(name, metric::STALE_HITS, combined.stale_hits as f64);
+                summary.push(name, metric::REFRESHES, revalidate.started_total as f64);
+                summary.push(name, metric::FAILED_REFRESHES, revalidate.failed_total as f64);
+            }
+            if let Some(warmer) = cluster.warm_restart.as_deref() {
+                summary.push(name, metric::WARM_LOADED, warmer.loaded_total as f64);
             }
             if cluster.stores.len() > 1 {
                 for (node, totals) in cluster.totals.iter().enumerate() {

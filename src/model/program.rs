@@ -40,8 +40,13 @@ pub enum Op {
     JumpIfHit { to: u32 },
     /// At a cache node: look the key up; `value` becomes the cached version
     /// or `MISS`. `database` (or `NO_DATABASE`) holds the current versions,
-    /// to count stale hits.
-    CacheLookup { cache: CacheId, database: DatabaseId },
+    /// to count stale hits. `refresh` (or `NO_REFRESH`): the program a
+    /// stale hit's background refresh runs (`stale.rs`).
+    CacheLookup {
+        cache: CacheId,
+        database: DatabaseId,
+        refresh: u32,
+    },
     /// At a cache node: store the key at `value` (skipped on `MISS`).
     CacheFill { cache: CacheId },
     /// At a cache node: delete the key.
@@ -65,6 +70,8 @@ pub enum Op {
 
 /// Sentinel for `Op::CacheLookup::database`.
 pub const NO_DATABASE: DatabaseId = DatabaseId(u16::MAX);
+/// Sentinel for `Op::CacheLookup::refresh`: no refresh program.
+pub const NO_REFRESH: u32 = u32::MAX;
 
 /// Every program of a model.
 #[derive(Debug, Default)]

@@ -118,7 +118,7 @@ impl Model {
             Purpose::MigrationRead { database } | Purpose::MigrationWrite { database } => {
                 (database, frame.failure.is_some())
             }
-            Purpose::Call | Purpose::Job { .. } => unreachable!("only migration frames come here"),
+            _ => unreachable!("only migration frames come here"),
         };
         let state = &mut self.databases[database];
         let plan = state.reshard.expect("migrations follow a plan");

@@ -22,6 +22,7 @@ pub mod source;
 pub mod types;
 pub mod units;
 
+mod cache_keys;
 mod check;
 mod check_queues;
 mod geo_check;

@@ -16,6 +16,7 @@
 //! faults. `check` works on names (the recorded references, `FaultSpec`):
 //! it runs before every id is known to resolve.
 
+pub use super::cache_keys::{WarmFrom, WarmRestart};
 use super::dist::Dist;
 use super::ids::{
     BalancerId, CacheId, CdnId, ClassId, DatabaseId, DatacenterId, DnsId, EndpointId, KeyspaceId, PoolId,
@@ -1328,7 +1329,7 @@ section! {
         on_node_failure: NodeFailure = default(NodeFailure::Rehash), section::word::<NodeFailure>();
         /// Start filled as in steady state for the eviction policy and the keyspace's popularity,
         /// and for the TTL and the writes at the starting rate (`false`: empty, a cold start); a
-        /// node that restarts comes back cold.
+        /// node that restarts comes back cold (see `warm_restart`).
         warm: bool = default(false), section::Boolean;
         /// Single flight per key on a miss, as memcached's leases: the first lookup that misses a
         /// key reads the database and fills; lookups that miss it meanwhile wait for that fill
@@ -1337,6 +1338,15 @@ section! {
         /// With `coalesce`: a lease not ended by its fill ends after this long (its holder
         /// failed), and its waiters go to the database themselves.
         lease_timeout: SimDuration = default(SimDuration::from_secs(10)), section::PositiveDuration;
+        /// With `ttl`: a lookup of an entry expired less than this long ago is a hit on stale data
+        /// (`stale_hits`), and sends one background refresh per key to the database, which
+        /// renews the entry (HTTP's `stale-while-revalidate`, Varnish's grace).
+        stale_while_revalidate: Option<SimDuration> = optional(), section::PositiveDuration;
+        /// `{ from = "peer", rate = "20000/s" }` or `{ from = "database", rate = "2000/s", keys =
+        /// 20000 }`: a node that restarts stays out of the ring (its keys go where they went while
+        /// it was dead) until it has copied its share from a peer, or loaded its hottest keys from
+        /// the database, at `rate`; then it rejoins (without it, it rejoins empty at once).
+        warm_restart: Option<WarmRestart> = optional(), section::nested::<WarmRestart>();
     }
 }
 

@@ -1142,6 +1142,8 @@ impl CdnPath {
                 on_node_failure: crate::scenario::NodeFailure::Miss,
                 warm: cdn.warm,
                 coalesce: false,
+                stale_while_revalidate: None,
+                warm_restart: None,
                 lease_timeout: crate::engine::SimDuration::from_secs(10),
             },
         };

@@ -1,6 +1,7 @@
 //! Reading the data tier: `[database.*]` (engine presets, replicas,
 //! replication, shards), `[keyspace.*]` and `[cache.*]`.
 
+use super::super::diagnostic::Diagnostic;
 use super::super::dist::Dist;
 use super::super::geo::Placed;
 use super::super::reader::{Node, Reader, optional};
@@ -290,6 +291,17 @@ pub(crate) fn read_cache(cx: &mut Cx, name: String, node: &Node) -> Option<Cache
         .map(|n| super::read_reference(cx, &n, RefKind::Size).map(|name| cx.names.size(&name)));
     let keys = CacheKeys::read_keys(cx, &mut table);
     table.finish(&mut cx.reader);
+    if let Some(keys) = &keys
+        && keys.stale_while_revalidate.is_some()
+        && keys.ttl.is_none()
+    {
+        cx.reader.push(
+            Diagnostic::error("`stale_while_revalidate` needs `ttl`: without a TTL nothing goes stale")
+                .at(node.span.clone())
+                .path(node.path.clone())
+                .help("add a TTL, for example ttl = \"60s\", or remove `stale_while_revalidate`"),
+        );
+    }
     placed?;
     hosted?;
     Some(Cache {
