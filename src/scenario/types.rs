@@ -767,7 +767,7 @@ impl Pool {
         self.session_store.map(|store| Step::Read {
             database: store,
             cache: None,
-            keys: DataStepKeys { service: None },
+            keys: DataStepKeys::plain(),
         })
     }
 }
@@ -850,6 +850,37 @@ section! {
         /// Overrides the database's time for this step's operation (its part that holds only the
         /// connection; the CPU part stays the database's).
         service: Option<Dist> = optional("the database's"), section::DurationDist;
+        /// As a `call` step's `timeout`, for this step's database operation: the caller gives up
+        /// after this long (failure cause `timeout`); the database keeps working on it (counted
+        /// as wasted work).
+        timeout: Option<SimDuration> = optional(), section::PositiveDuration;
+        /// As a `call` step's `retry`, for this step's database operation (a read retried on
+        /// the node `read_from` picks then, a write on the primary then).
+        retry: Option<Retry> = optional(), section::nested::<Retry>();
+        /// As a `call` step's `breaker`, on this pool's operations of this step's kind on the
+        /// database.
+        breaker: Option<CircuitBreaker> = optional(), section::nested::<CircuitBreaker>();
+        /// As a `call` step's `bulkhead`, for this step's database operation.
+        bulkhead: Option<Bulkhead> = optional(), section::nested::<Bulkhead>();
+    }
+}
+
+impl DataStepKeys {
+    /// A data step with only the database's own time: no override, no timeout, no retries,
+    /// no breaker, no bulkhead.
+    pub fn plain() -> Self {
+        DataStepKeys {
+            service: None,
+            timeout: None,
+            retry: None,
+            breaker: None,
+            bulkhead: None,
+        }
+    }
+
+    /// Whether the step has no timeout, retries, breaker or bulkhead.
+    pub fn is_plain(&self) -> bool {
+        self.timeout.is_none() && self.retry.is_none() && self.breaker.is_none() && self.bulkhead.is_none()
     }
 }
 
