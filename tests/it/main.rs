@@ -23,6 +23,7 @@ mod cost;
 mod database_cores;
 mod determinism;
 mod diagnostics;
+mod drill_datacenter_hang;
 mod drill_summary;
 mod drills;
 mod fault_truths;
