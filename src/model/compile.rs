@@ -87,6 +87,7 @@ struct PolicyKeys<'k> {
     breaker: Option<CircuitBreaker>,
     bulkhead: Option<BulkheadKeys>,
     hedge: Option<Hedging>,
+    fallback: bool,
 }
 
 impl Builder<'_> {
@@ -145,6 +146,7 @@ impl Builder<'_> {
             breaker: keys.breaker,
             bulkhead: keys.bulkhead,
             hedge,
+            fallback: keys.fallback.is_some(),
         };
         let scope = format!("call:{}->{}", self.compiling_pool, scenario.target_text(target));
         self.push_policy(policy, caller, scope, path)
@@ -167,6 +169,7 @@ impl Builder<'_> {
             breaker: keys.breaker,
             bulkhead: keys.bulkhead,
             hedge: None,
+            fallback: keys.fallback.is_some(),
         };
         let operation = if write { "write" } else { "read" };
         let database = &self.scenario.databases[database].name;
@@ -186,7 +189,11 @@ impl Builder<'_> {
             let bulkheads = &mut self.call_policies.bulkheads.bulkheads;
             bulkheads.push(Bulkhead::new(config.max_concurrent, scope.clone()))
         });
+        if keys.fallback {
+            self.call_policies.callers[caller].falls_back = true;
+        }
         self.call_policies.policies.push(CallPolicy {
+            fallback: keys.fallback,
             timeout: keys.timeout,
             lane: None,
             retry: keys.retry.cloned(),
@@ -295,6 +302,7 @@ impl Builder<'_> {
                         self.calls[call].policy = self.call_policy(keys, *target, &here);
                     }
                     draft.push(Draft::Op(Op::Call(call)));
+                    self.push_fallback(draft, keys.fallback.as_ref(), &here);
                 }
                 Step::Read { .. } | Step::Write { .. } => self.compile_data_step(draft, step, &here),
                 Step::Parallel(branches) => {
@@ -327,6 +335,19 @@ impl Builder<'_> {
         }
     }
 
+    /// After a guarded step's `Call`, its `fallback`: a jump over it (taken
+    /// when the step succeeds) and its CPU part, where a step that failed
+    /// for good goes on (`call_policy.rs`).
+    fn push_fallback(&mut self, draft: &mut Vec<Draft>, fallback: Option<&Dist>, here: &str) {
+        if let Some(dist) = fallback {
+            let site = self.site(dist, &format!("{here}.fallback"));
+            draft.push(Draft::JumpRelative {
+                to_relative: draft.len() as u32 + 2,
+            });
+            draft.push(Draft::Op(Op::Compute(site)));
+        }
+    }
+
     /// A read or write, alone or with its cache:
     /// cache-aside read: `get; if hit skip; read; fill`;
     /// write with a cache: `write; invalidate` or `write; fill`.
@@ -354,13 +375,16 @@ impl Builder<'_> {
         if !keys.is_plain() {
             self.calls[database_call].policy = self.data_policy(keys, *database, write, here);
         }
+        let fallback = keys.fallback.as_ref();
         let Some(cache) = cache else {
             draft.push(Draft::Op(Op::Call(database_call)));
+            self.push_fallback(draft, fallback, here);
             return;
         };
         let cache_id = *cache;
         if write {
             draft.push(Draft::Op(Op::Call(database_call)));
+            self.push_fallback(draft, fallback, here);
             let policy = self.scenario.caches[cache_id].write_policy;
             let op = match policy {
                 WritePolicy::Invalidate => Op::CacheInvalidate { cache: cache_id },
@@ -383,6 +407,7 @@ impl Builder<'_> {
             let jump_at = draft.len();
             draft.push(Draft::Op(Op::End));
             draft.push(Draft::Op(Op::Call(database_call)));
+            self.push_fallback(draft, fallback, here);
             draft.push(Draft::Op(Op::Call(fill)));
             draft[jump_at] = Draft::JumpIfHitRelative {
                 to_relative: draft.len() as u32,

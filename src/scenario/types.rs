@@ -862,6 +862,8 @@ section! {
         breaker: Option<CircuitBreaker> = optional(), section::nested::<CircuitBreaker>();
         /// As a `call` step's `bulkhead`, for this step's database operation.
         bulkhead: Option<Bulkhead> = optional(), section::nested::<Bulkhead>();
+        /// As a `call` step's `fallback`, when this step's database operation fails for good.
+        fallback: Option<Dist> = optional("none: the step fails"), section::DurationDist;
     }
 }
 
@@ -875,12 +877,17 @@ impl DataStepKeys {
             retry: None,
             breaker: None,
             bulkhead: None,
+            fallback: None,
         }
     }
 
     /// Whether the step has no timeout, retries, breaker or bulkhead.
     pub fn is_plain(&self) -> bool {
-        self.timeout.is_none() && self.retry.is_none() && self.breaker.is_none() && self.bulkhead.is_none()
+        self.timeout.is_none()
+            && self.retry.is_none()
+            && self.breaker.is_none()
+            && self.bulkhead.is_none()
+            && self.fallback.is_none()
     }
 }
 
@@ -909,6 +916,11 @@ section! {
         /// flight at once from each instance of the pool; one more fails at once (`bulkhead_full`),
         /// so a slow dependency holds at most that many workers.
         bulkhead: Option<Bulkhead> = optional(), section::nested::<Bulkhead>();
+        /// CPU time (on a speed-1 core of the caller) of the step's fallback, as Hystrix's and
+        /// resilience4j's: when the step fails for good (its last attempt failed or timed out, or
+        /// its breaker is open or its bulkhead full), the caller spends this instead and the step
+        /// succeeds with a degraded answer (`fallback_calls`).
+        fallback: Option<Dist> = optional("none: the step fails"), section::DurationDist;
     }
 }
 
@@ -920,6 +932,7 @@ impl CallKeys {
             && self.hedge.is_none()
             && self.breaker.is_none()
             && self.bulkhead.is_none()
+            && self.fallback.is_none()
     }
 }
 
