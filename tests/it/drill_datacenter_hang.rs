@@ -8,8 +8,8 @@
 //! `detection` (10 s) and promotes the dc-eu replica after `promotion`
 //! (5 s), at 135 s. From then on a write goes to the new primary; a write
 //! sent to the hung one before gives up after the step's `timeout`
-//! (250 ms), by 135.25 s. So every 5 s window ending at or after 140 s
-//! (the first to start after 135.25 s) has European goodput within the
+//! (1 s), by 136 s. So every 5 s window ending at or after 140 s
+//! (the first to start after 136 s) has European goodput within the
 //! noise of the offered load (≥ 95 %), until dc-us returns at 300 s.
 //! American users reach dc-eu once the geoDNS health check has seen lb-us
 //! fail 3 times 5 s apart (by 135 s) and their cached answer expires (TTL
