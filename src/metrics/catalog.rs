@@ -462,6 +462,13 @@ pub const WASTED_CALLS: Metric = metric(
     Both,
     "calls the pool abandoned that their callee finished anyway",
 );
+pub const FALLBACK_CALLS: Metric = metric(
+    "fallback_calls",
+    Unit::Count,
+    &[Pool],
+    Both,
+    "steps of the pool that failed for good (or found their breaker open) and succeeded through their `fallback` instead",
+);
 pub const WASTED_WORK_S: Metric = metric(
     "wasted_work_s",
     Unit::Seconds,
@@ -1349,6 +1356,7 @@ pub const ALL: &[Metric] = &[
     CALL_RETRIES_REFUSED,
     WASTED_CALLS,
     WASTED_WORK_S,
+    FALLBACK_CALLS,
     BREAKER_STATE,
     BREAKER_OPENS,
     BREAKER_REJECTED,

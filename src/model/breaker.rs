@@ -291,14 +291,14 @@ impl Model {
     /// the frame gets the failure at once (no retry: failing fast is the
     /// point).
     #[inline(never)]
-    pub(super) fn admit_attempt(&mut self, key: SlabKey, policy: PolicyId) -> bool {
-        let policy = &self.call_policies.policies[policy];
+    pub(super) fn admit_attempt(&mut self, key: SlabKey, policy_id: PolicyId) -> bool {
+        let policy = &self.call_policies.policies[policy_id];
         let (breaker, bulkhead) = (policy.breaker, policy.bulkhead);
         let instance = self.frames.get(key).expect("frame in flight").instance;
         if let Some(bulkhead) = bulkhead
             && !self.call_policies.bulkheads.bulkheads[bulkhead].enter(instance)
         {
-            self.deliver_reply(key, Some(Cause::BulkheadFull), MISS);
+            self.step_failed(key, policy_id, Some(Cause::BulkheadFull), MISS);
             return false;
         }
         if let Some(breaker) = breaker
@@ -307,7 +307,7 @@ impl Model {
             if let Some(bulkhead) = bulkhead {
                 self.call_policies.bulkheads.bulkheads[bulkhead].leave(instance);
             }
-            self.deliver_reply(key, Some(Cause::BreakerOpen), MISS);
+            self.step_failed(key, policy_id, Some(Cause::BreakerOpen), MISS);
             return false;
         }
         true

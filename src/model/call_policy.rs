@@ -64,6 +64,9 @@ fn next_token(token: u32) -> u32 {
 /// One guarded call step, compiled.
 #[derive(Debug)]
 pub struct CallPolicy {
+    /// Whether the step has a `fallback`: its ops follow the call's, after
+    /// a jump over them.
+    pub fallback: bool,
     pub timeout: Option<SimDuration>,
     /// The lane of its timeouts (shared by the steps with the same timeout).
     pub lane: Option<Lane>,
@@ -86,6 +89,7 @@ pub struct CallCounters {
     pub refused: u64,
     pub wasted: u64,
     pub wasted_ns: u128,
+    pub fallbacks: u64,
 }
 
 impl CallCounters {
@@ -95,6 +99,7 @@ impl CallCounters {
         self.refused += other.refused;
         self.wasted += other.wasted;
         self.wasted_ns += other.wasted_ns;
+        self.fallbacks += other.fallbacks;
     }
 }
 
@@ -102,6 +107,8 @@ impl CallCounters {
 #[derive(Debug)]
 pub struct Caller {
     pub name: String,
+    /// Whether a step of the pool has a `fallback` (only then its row).
+    pub falls_back: bool,
     pub window: CallCounters,
     pub total: CallCounters,
 }
@@ -133,6 +140,7 @@ impl CallPolicies {
             Some(id) => id,
             None => self.callers.push(Caller {
                 name: name.to_owned(),
+                falls_back: false,
                 window: CallCounters::default(),
                 total: CallCounters::default(),
             }),
@@ -178,6 +186,14 @@ impl CallPolicies {
             for (metric, value) in rows(&caller.window) {
                 series.push(time_s, scope, metric, value);
             }
+            if caller.falls_back {
+                series.push(
+                    time_s,
+                    scope,
+                    metric::FALLBACK_CALLS,
+                    caller.window.fallbacks as f64,
+                );
+            }
             if keep {
                 caller.total.absorb(&caller.window);
             }
@@ -202,6 +218,13 @@ impl CallPolicies {
         for caller in self.callers.iter() {
             for (metric, value) in rows(&caller.total) {
                 summary.push(&caller.name, metric, value);
+            }
+            if caller.falls_back {
+                summary.push(
+                    &caller.name,
+                    metric::FALLBACK_CALLS,
+                    caller.total.fallbacks as f64,
+                );
             }
         }
         self.hedges.summary(|id| self.callers[id].name.clone(), summary);
@@ -425,7 +448,25 @@ impl Model {
                 counters.refused += 1;
             }
         }
-        self.deliver_reply(key, failure, value);
+        match (failure, policy_id) {
+            (Some(_), Some(policy_id)) => self.step_failed(key, policy_id, failure, value),
+            _ => self.deliver_reply(key, failure, value),
+        }
+    }
+
+    /// Guarded step `policy` of frame `key` failed for good (`failure`): with
+    /// a `fallback` the frame goes on to it (the op after the jump that
+    /// follows the call) and the step succeeds, else the failure stands.
+    pub(super) fn step_failed(&mut self, key: SlabKey, policy: PolicyId, failure: Option<Cause>, value: u32) {
+        let policy = &self.call_policies.policies[policy];
+        if !policy.fallback {
+            self.deliver_reply(key, failure, value);
+            return;
+        }
+        self.call_policies.callers[policy.caller].window.fallbacks += 1;
+        // `deliver_reply` moves on by one: past the call, and past the jump.
+        self.frames.get_mut(key).expect("caller checked").pc += 1;
+        self.deliver_reply(key, None, MISS);
     }
 
     /// A guarded call's backoff is over: call again (a frame whose instance

@@ -17,7 +17,7 @@ use super::broker::{Broker, Poison, Redelivery};
 use super::budget::Budget;
 use super::bulkhead::Bulkhead;
 use super::cache::{CacheCounters, CacheStore};
-use super::call_policy::{CallPolicies, CallPolicy, NO_POLICY, PolicyId};
+use super::call_policy::{CallPolicies, CallPolicy, CallerId, NO_POLICY, PolicyId};
 use super::cluster::CacheCluster;
 use super::coalesce::SingleFlight;
 use super::database::{
@@ -48,8 +48,9 @@ use crate::engine::{DrainFifo, SimDuration, SimTime, Slab, Streams};
 use crate::metrics::{LatencyRecorder, StationCounters, StationMetrics};
 use crate::scenario::ids::{EndpointId, PoolId};
 use crate::scenario::{
-    Arrivals, CacheCapacity, CallKeys, ClassCall, Concurrency, Dist, DnsTarget, Entry, Eviction, FaultTarget,
-    Scenario, Step, Target, WarmFrom, WritePolicy,
+    Arrivals, Bulkhead as BulkheadKeys, CacheCapacity, CallKeys, CircuitBreaker, ClassCall, Concurrency,
+    DataStepKeys, Dist, DnsTarget, Entry, Eviction, FaultTarget, Retry, Scenario, Step, Target, WarmFrom,
+    WritePolicy,
 };
 
 pub(super) struct Builder<'s> {
@@ -83,6 +84,16 @@ pub(super) struct Builder<'s> {
     /// Guarded call steps, and the pool whose endpoints are being compiled.
     pub(super) call_policies: CallPolicies,
     pub(super) compiling_pool: String,
+}
+
+/// What a guarded step asks for, from a `call` step's keys or a data step's.
+struct PolicyKeys<'k> {
+    timeout: Option<SimDuration>,
+    retry: Option<&'k Retry>,
+    breaker: Option<CircuitBreaker>,
+    bulkhead: Option<BulkheadKeys>,
+    hedge: Option<Hedging>,
+    fallback: bool,
 }
 
 impl Builder<'_> {
@@ -124,17 +135,7 @@ impl Builder<'_> {
     /// `{path}.retry`, counted for the pool being compiled.
     fn call_policy(&mut self, keys: &CallKeys, target: Target, path: &str) -> PolicyId {
         let caller = self.call_policies.caller(&self.compiling_pool.clone());
-        let stream = self.streams.register(&format!("{path}.retry"));
         let scenario = self.scenario;
-        let scope = format!("call:{}->{}", self.compiling_pool, scenario.target_text(target));
-        let breaker = keys.breaker.map(|config| {
-            let breakers = &mut self.call_policies.breakers.breakers;
-            breakers.push(Breaker::new(config, scope.clone()))
-        });
-        let bulkhead = keys.bulkhead.map(|config| {
-            let bulkheads = &mut self.call_policies.bulkheads.bulkheads;
-            bulkheads.push(Bulkhead::new(config.max_concurrent, scope.clone()))
-        });
         let hedge = keys.hedge.map(|hedge| {
             let pool = &scenario.pools[scenario.entry_pool(target.entry)];
             let speed = scenario.pool_size(pool).speed;
@@ -145,18 +146,70 @@ impl Builder<'_> {
                 loser: hedge.loser,
             }
         });
+        let policy = PolicyKeys {
+            timeout: keys.timeout,
+            retry: keys.retry.as_ref(),
+            breaker: keys.breaker,
+            bulkhead: keys.bulkhead,
+            hedge,
+            fallback: keys.fallback.is_some(),
+        };
+        let scope = format!("call:{}->{}", self.compiling_pool, scenario.target_text(target));
+        self.push_policy(policy, caller, scope, path)
+    }
+
+    /// A `read` or `write` step's timeout, retries, breaker and bulkhead on
+    /// its database operation (as a call step's; its breaker's scope
+    /// `call:<pool>-><database>/<read|write>`).
+    fn data_policy(
+        &mut self,
+        keys: &DataStepKeys,
+        database: DatabaseId,
+        write: bool,
+        path: &str,
+    ) -> PolicyId {
+        let caller = self.call_policies.caller(&self.compiling_pool.clone());
+        let policy = PolicyKeys {
+            timeout: keys.timeout,
+            retry: keys.retry.as_ref(),
+            breaker: keys.breaker,
+            bulkhead: keys.bulkhead,
+            hedge: None,
+            fallback: keys.fallback.is_some(),
+        };
+        let operation = if write { "write" } else { "read" };
+        let database = &self.scenario.databases[database].name;
+        let scope = format!("call:{}->{database}/{operation}", self.compiling_pool);
+        self.push_policy(policy, caller, scope, path)
+    }
+
+    /// Compiles a guarded step's policy for `caller`, its breaker and
+    /// bulkhead named by `scope`, its jitter drawn from `{path}.retry`.
+    fn push_policy(&mut self, keys: PolicyKeys, caller: CallerId, scope: String, path: &str) -> PolicyId {
+        let stream = self.streams.register(&format!("{path}.retry"));
+        let breaker = keys.breaker.map(|config| {
+            let breakers = &mut self.call_policies.breakers.breakers;
+            breakers.push(Breaker::new(config, scope.clone()))
+        });
+        let bulkhead = keys.bulkhead.map(|config| {
+            let bulkheads = &mut self.call_policies.bulkheads.bulkheads;
+            bulkheads.push(Bulkhead::new(config.max_concurrent, scope.clone()))
+        });
+        if keys.fallback {
+            self.call_policies.callers[caller].falls_back = true;
+        }
         self.call_policies.policies.push(CallPolicy {
+            fallback: keys.fallback,
             timeout: keys.timeout,
             lane: None,
-            retry: keys.retry.clone(),
+            retry: keys.retry.cloned(),
             budget: keys
                 .retry
-                .as_ref()
                 .and_then(|retry| retry.budget.as_ref())
                 .map(Budget::new),
             stream,
             caller,
-            hedge,
+            hedge: keys.hedge,
             breaker,
             bulkhead,
         })
@@ -255,6 +308,7 @@ impl Builder<'_> {
                         self.calls[call].policy = self.call_policy(keys, *target, &here);
                     }
                     draft.push(Draft::Op(Op::Call(call)));
+                    self.push_fallback(draft, keys.fallback.as_ref(), &here);
                 }
                 Step::Read { .. } | Step::Write { .. } => self.compile_data_step(draft, step, &here),
                 Step::Parallel(branches) => {
@@ -287,6 +341,19 @@ impl Builder<'_> {
         }
     }
 
+    /// After a guarded step's `Call`, its `fallback`: a jump over it (taken
+    /// when the step succeeds) and its CPU part, where a step that failed
+    /// for good goes on (`call_policy.rs`).
+    fn push_fallback(&mut self, draft: &mut Vec<Draft>, fallback: Option<&Dist>, here: &str) {
+        if let Some(dist) = fallback {
+            let site = self.site(dist, &format!("{here}.fallback"));
+            draft.push(Draft::JumpRelative {
+                to_relative: draft.len() as u32 + 2,
+            });
+            draft.push(Draft::Op(Op::Compute(site)));
+        }
+    }
+
     /// A read or write, alone or with its cache:
     /// cache-aside read: `get; if hit skip; read; fill`;
     /// write with a cache: `write; invalidate` or `write; fill`.
@@ -311,13 +378,19 @@ impl Builder<'_> {
             None => self.database_read[*database],
         };
         let database_call = self.database_call(*database, write, site, here);
+        if !keys.is_plain() {
+            self.calls[database_call].policy = self.data_policy(keys, *database, write, here);
+        }
+        let fallback = keys.fallback.as_ref();
         let Some(cache) = cache else {
             draft.push(Draft::Op(Op::Call(database_call)));
+            self.push_fallback(draft, fallback, here);
             return;
         };
         let cache_id = *cache;
         if write {
             draft.push(Draft::Op(Op::Call(database_call)));
+            self.push_fallback(draft, fallback, here);
             let policy = self.scenario.caches[cache_id].write_policy;
             let op = match policy {
                 WritePolicy::Invalidate => Op::CacheInvalidate { cache: cache_id },
@@ -356,6 +429,7 @@ impl Builder<'_> {
             let jump_at = draft.len();
             draft.push(Draft::Op(Op::End));
             draft.push(Draft::Op(Op::Call(database_call)));
+            self.push_fallback(draft, fallback, here);
             draft.push(Draft::Op(Op::Call(fill)));
             draft[jump_at] = Draft::JumpIfHitRelative {
                 to_relative: draft.len() as u32,

@@ -506,6 +506,7 @@ impl Model {
                     let frame = self.frames.get_mut(key).expect("frame in flight");
                     frame.pc = if taken { frame.pc + 1 } else { skip_to };
                 }
+                Op::Jump { to } => frame.pc = to,
                 Op::JumpIfHit { to } => {
                     frame.pc = if frame.carry.value == MISS {
                         frame.pc + 1

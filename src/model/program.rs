@@ -38,6 +38,9 @@ pub enum Op {
     },
     /// Go on if the cache missed (`Carry::value` is `MISS`), else jump.
     JumpIfHit { to: u32 },
+    /// Jump: over a guarded step's fallback when the step succeeded (the
+    /// fallback's failure path lands after this op, `call_policy.rs`).
+    Jump { to: u32 },
     /// At a cache node: look the key up; `value` becomes the cached version
     /// or `MISS`. `database` (or `NO_DATABASE`) holds the current versions,
     /// to count stale hits. `refresh` (or `NO_REFRESH`): the program a
@@ -92,6 +95,9 @@ pub enum Draft {
     JumpIfHitRelative {
         to_relative: u32,
     },
+    JumpRelative {
+        to_relative: u32,
+    },
 }
 
 impl Programs {
@@ -111,6 +117,9 @@ impl Programs {
                     skip_to: start + skip_relative,
                 },
                 Draft::JumpIfHitRelative { to_relative } => Op::JumpIfHit {
+                    to: start + to_relative,
+                },
+                Draft::JumpRelative { to_relative } => Op::Jump {
                     to: start + to_relative,
                 },
             });

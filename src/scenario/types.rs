@@ -770,7 +770,7 @@ impl Pool {
         self.session_store.map(|store| Step::Read {
             database: store,
             cache: None,
-            keys: DataStepKeys { service: None },
+            keys: DataStepKeys::plain(),
         })
     }
 }
@@ -853,6 +853,44 @@ section! {
         /// Overrides the database's time for this step's operation (its part that holds only the
         /// connection; the CPU part stays the database's).
         service: Option<Dist> = optional("the database's"), section::DurationDist;
+        /// As a `call` step's `timeout`, for this step's database operation: the caller gives up
+        /// after this long (failure cause `timeout`); the database keeps working on it (counted
+        /// as wasted work).
+        timeout: Option<SimDuration> = optional(), section::PositiveDuration;
+        /// As a `call` step's `retry`, for this step's database operation (a read retried on
+        /// the node `read_from` picks then, a write on the primary then).
+        retry: Option<Retry> = optional(), section::nested::<Retry>();
+        /// As a `call` step's `breaker`, on this pool's operations of this step's kind on the
+        /// database.
+        breaker: Option<CircuitBreaker> = optional(), section::nested::<CircuitBreaker>();
+        /// As a `call` step's `bulkhead`, for this step's database operation.
+        bulkhead: Option<Bulkhead> = optional(), section::nested::<Bulkhead>();
+        /// As a `call` step's `fallback`, when this step's database operation fails for good.
+        fallback: Option<Dist> = optional("none: the step fails"), section::DurationDist;
+    }
+}
+
+impl DataStepKeys {
+    /// A data step with only the database's own time: no override, no timeout, no retries,
+    /// no breaker, no bulkhead.
+    pub fn plain() -> Self {
+        DataStepKeys {
+            service: None,
+            timeout: None,
+            retry: None,
+            breaker: None,
+            bulkhead: None,
+            fallback: None,
+        }
+    }
+
+    /// Whether the step has no timeout, retries, breaker or bulkhead.
+    pub fn is_plain(&self) -> bool {
+        self.timeout.is_none()
+            && self.retry.is_none()
+            && self.breaker.is_none()
+            && self.bulkhead.is_none()
+            && self.fallback.is_none()
     }
 }
 
@@ -881,6 +919,11 @@ section! {
         /// flight at once from each instance of the pool; one more fails at once (`bulkhead_full`),
         /// so a slow dependency holds at most that many workers.
         bulkhead: Option<Bulkhead> = optional(), section::nested::<Bulkhead>();
+        /// CPU time (on a speed-1 core of the caller) of the step's fallback, as Hystrix's and
+        /// resilience4j's: when the step fails for good (its last attempt failed or timed out, or
+        /// its breaker is open or its bulkhead full), the caller spends this instead and the step
+        /// succeeds with a degraded answer (`fallback_calls`).
+        fallback: Option<Dist> = optional("none: the step fails"), section::DurationDist;
     }
 }
 
@@ -892,6 +935,7 @@ impl CallKeys {
             && self.hedge.is_none()
             && self.breaker.is_none()
             && self.bulkhead.is_none()
+            && self.fallback.is_none()
     }
 }
 

@@ -704,7 +704,7 @@ fn walk_with(
             let read = Step::Read {
                 database: *database,
                 cache: None,
-                keys: DataStepKeys { service: None },
+                keys: DataStepKeys::plain(),
             };
             *response = estimator.database_operation(&read, rate * class.weight / total_weight * miss_ratio);
         }
