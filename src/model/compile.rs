@@ -120,6 +120,7 @@ impl Builder<'_> {
             program,
             key,
             policy: NO_POLICY,
+            lookup: false,
         })
     }
 
@@ -281,7 +282,10 @@ impl Builder<'_> {
         let program = self.programs.place(draft);
         let scenario = self.scenario;
         let key = self.key_draw(Some(scenario.caches[id].keyspace), path);
-        self.push_call(Route::Cache(id), program, key)
+        let lookup = matches!(op, Op::CacheLookup { .. });
+        let call = self.push_call(Route::Cache(id), program, key);
+        self.calls[call].lookup = lookup;
+        call
     }
 
     fn compile_sequence(&mut self, steps: &[Step], path: &str) -> u32 {

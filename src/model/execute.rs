@@ -116,8 +116,10 @@ impl Model {
                     Some(node) => (cluster.nodes[node], NO_BALANCER),
                     None => {
                         // The node is down: the client fails fast and treats
-                        // the operation as a miss.
-                        cluster.unavailable_window += 1;
+                        // the operation as a miss (a fill or delete is dropped).
+                        if call.lookup {
+                            cluster.unavailable_window += 1;
+                        }
                         carry.value = MISS;
                         self.deliver_reply(parent, None, carry.value);
                         return;

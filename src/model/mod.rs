@@ -235,6 +235,9 @@ struct Call {
     key: Option<KeyDraw>,
     /// A `call` step's timeout and retries, or `NO_POLICY`.
     policy: call_policy::PolicyId,
+    /// A cache get (not a fill or a delete): a cache's `unavailable_lookups`
+    /// counts only these when the key's node is down.
+    lookup: bool,
 }
 
 /// Where a call gets a key when the request's is not from its keyspace.

@@ -9,6 +9,7 @@ mod breaker;
 mod bulkhead;
 mod cache_cores;
 mod cache_state;
+mod cache_unavailable;
 mod caching;
 mod calibrate;
 mod cdn;
