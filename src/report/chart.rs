@@ -79,6 +79,9 @@ pub struct LineChart {
 pub struct SmallMultiples {
     pub title: String,
     pub panels: Vec<LineChart>,
+    /// What each panel adds (SLO thresholds), by the panel's index; a
+    /// panel past its end adds nothing.
+    pub notes: Vec<Annotations>,
 }
 
 /// A horizontal reference line across a chart: an SLO threshold, the
@@ -96,6 +99,11 @@ pub struct Level {
 pub struct Annotations {
     pub levels: Vec<Level>,
     pub gap_label: Option<String>,
+    /// Vertical reference lines (an SLO's latency threshold on a latency
+    /// distribution), drawn as the levels are, labelled at the bottom.
+    pub thresholds: Vec<Marker>,
+    /// The x values are decimal logarithms: ticks are labelled 10^x.
+    pub x_log10: bool,
 }
 
 /// A chart of either shape.
@@ -173,7 +181,8 @@ impl LineChart {
     /// above the data for marker labels.
     /// `top` is the fraction of the plot's height kept free above the data
     /// for marker labels.
-    fn ranges(&self, levels: &[Level], top: f64) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
+    fn ranges(&self, notes: &Annotations, top: f64) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
+        let levels = &notes.levels;
         let points = self
             .series
             .iter()
@@ -186,7 +195,12 @@ impl LineChart {
             y_min = y_min.min(y);
             y_max = y_max.max(y);
         }
-        for marker in self.markers.iter().filter(|marker| marker.x.is_finite()) {
+        for marker in self
+            .markers
+            .iter()
+            .chain(&notes.thresholds)
+            .filter(|marker| marker.x.is_finite())
+        {
             x_min = x_min.min(marker.x);
             x_max = x_max.max(marker.x);
         }
@@ -252,7 +266,7 @@ impl LineChart {
             .map_err(|e| error(e.to_string()))?;
         // Marker labels are stacked in rows; the rows they need decide the
         // room left above the data.
-        let (x_range, _) = self.ranges(&notes.levels, 0.0);
+        let (x_range, _) = self.ranges(notes, 0.0);
         let (area_width, area_height) = area.dim_in_pixel();
         let plot_width = area_width.saturating_sub(layout.y_area) as f64;
         let plot_height = area_height.saturating_sub(layout.x_area + 4).max(1) as f64;
@@ -265,7 +279,7 @@ impl LineChart {
         let rows = placed.iter().map(|label| label.row + 1).max().unwrap_or(0);
         let row_height = layout.marker as f64 + 5.0;
         let top = (rows as f64 * row_height + 4.0) / plot_height;
-        let (x_range, y_range) = self.ranges(&notes.levels, top);
+        let (x_range, y_range) = self.ranges(notes, top);
         let mut chart = ChartBuilder::on(&area)
             .margin_top(4)
             .x_label_area_size(layout.x_area)
@@ -278,7 +292,13 @@ impl LineChart {
             .y_desc(self.y_label.as_str())
             .label_style(("sans-serif", layout.tick))
             .axis_desc_style(("sans-serif", layout.axis))
-            .x_label_formatter(&|value| tick_label(*value))
+            .x_label_formatter(&|value| {
+                if notes.x_log10 {
+                    tick_label(significant(10f64.powf(*value), 2))
+                } else {
+                    tick_label(*value)
+                }
+            })
             .y_label_formatter(&|value| tick_label(*value))
             .bold_line_style(RGBColor(218, 218, 218))
             .light_line_style(RGBColor(246, 246, 246))
@@ -292,6 +312,7 @@ impl LineChart {
             .map_err(|e| error(e.to_string()))?;
         self.draw_levels(&mut chart, &x_range, &notes.levels, layout)
             .map_err(|e| error(e.to_string()))?;
+        draw_thresholds(&mut chart, &y_range, &notes.thresholds, layout).map_err(|e| error(e.to_string()))?;
         // The first series is drawn solid, first; the others dashed over
         // it, each with its own dash, so where lines coincide ("failed:
         // refused" on "failed requests") both stay visible.
@@ -664,6 +685,51 @@ impl LineChart {
 
 /// A marker label's place: its line's x (data and pixels), its left edge in
 /// pixels, its width and its row (0 at the top).
+/// Red dashed vertical lines at `thresholds`, each labelled at the
+/// bottom of the plot, right of its line.
+fn draw_thresholds<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    y_range: &std::ops::Range<f64>,
+    thresholds: &[Marker],
+    layout: &Layout,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let colour = RGBColor(170, 0, 0);
+    let font = ("sans-serif", layout.marker).into_font().color(&colour);
+    for (index, threshold) in thresholds.iter().filter(|t| t.x.is_finite()).enumerate() {
+        chart.draw_series(DashedLineSeries::new(
+            [(threshold.x, y_range.start), (threshold.x, y_range.end)],
+            10,
+            4,
+            colour.stroke_width(1),
+        ))?;
+        let (width, _) = chart
+            .plotting_area()
+            .estimate_text_size(&threshold.label, &font)?;
+        // Stacked upwards, so two thresholds close together stay legible.
+        let dy = -(index as i32 + 1) * (layout.marker as i32 + 5);
+        let backing = Rectangle::new(
+            [(2, dy - 1), (width as i32 + 6, dy + layout.marker as i32 + 3)],
+            WHITE.mix(0.85).filled(),
+        );
+        chart.draw_series([EmptyElement::at((threshold.x, y_range.start))
+            + backing
+            + Text::new(threshold.label.clone(), (4, dy), font.clone())])?;
+    }
+    Ok(())
+}
+
+/// `value` rounded to `digits` significant digits.
+pub fn significant(value: f64, digits: i32) -> f64 {
+    if value == 0.0 || !value.is_finite() {
+        return value;
+    }
+    let scale = 10f64.powi(digits - 1 - value.abs().log10().floor() as i32);
+    (value * scale).round() / scale
+}
+
 struct PlacedLabel {
     x: f64,
     x_px: i32,
@@ -711,8 +777,9 @@ impl SmallMultiples {
             .margin(8, 0, 0, 0)
             .titled(&self.title, ("sans-serif", FULL.title, FontStyle::Bold))
             .map_err(|e| chart_error(&self.title, e))?;
-        for (panel, area) in self.panels.iter().zip(body.split_evenly(self.grid())) {
-            panel.draw_on(&area, &PANEL, &Annotations::default())?;
+        let none = Annotations::default();
+        for (index, (panel, area)) in self.panels.iter().zip(body.split_evenly(self.grid())).enumerate() {
+            panel.draw_on(&area, &PANEL, self.notes.get(index).unwrap_or(&none))?;
         }
         Ok(())
     }
@@ -1063,7 +1130,7 @@ mod tests {
             markers: vec![],
             ..sample()
         };
-        let (_, y_range) = chart.ranges(&[], 0.0);
+        let (_, y_range) = chart.ranges(&Annotations::default(), 0.0);
         assert!(
             y_range.end >= 1.0 && y_range.start < 0.0 && y_range.start > -0.02,
             "{y_range:?}"
@@ -1123,6 +1190,7 @@ mod tests {
                     ..sample()
                 })
                 .collect(),
+            notes: Vec::new(),
         };
         assert_eq!(panels.size(), (WIDTH, 48 + 3 * PANEL_HEIGHT));
         let svg = panels.svg().unwrap();
