@@ -876,9 +876,11 @@ fn svg_of(
         transforms_precision: 4,
         indent: resvg::usvg::Indent::None,
         attributes_indent: resvg::usvg::Indent::None,
+        // Each text is written as `<text>` and replaced below by its glyphs.
+        preserve_text: true,
         ..resvg::usvg::WriteOptions::default()
     };
-    let mut outlined = tree.to_string(&options);
+    let mut outlined = glyphs::outline_text(&tree, &tree.to_string(&options)).map_err(|e| chart_error(title, e))?;
     let mut texts = String::new();
     let mut rest = source.as_str();
     while let Some(start) = rest.find("<text") {
@@ -904,6 +906,174 @@ fn svg_of(
 }
 
 /// The PNG: plotters' SVG rasterised by resvg with the bundled font.
+/// Text as glyph outlines, each outline defined once per SVG.
+///
+/// resvg's own writer turns every text into one path of absolute
+/// coordinates, so a glyph's outline is repeated at each use: 100 KB to
+/// 1 MB per chart. Here each glyph (font face and glyph number) is a
+/// `<path>` in font units under `<defs>`, and each use of it is a
+/// `<use>` with the transform usvg's layout gives it (the same outlines
+/// and positions resvg draws the PNG from, so both look the same).
+mod glyphs {
+    use std::collections::BTreeMap;
+    use std::fmt::Write;
+
+    use resvg::usvg::{Group, Node, Paint, Text, Tree};
+
+    /// Replaces the `<text>` elements `written` holds (usvg's output with
+    /// `preserve_text`, one per text node of `tree` in document order) by
+    /// their glyphs, and defines the glyphs used once, at the start.
+    pub fn outline_text(tree: &Tree, written: &str) -> Result<String, String> {
+        let mut texts = Vec::new();
+        collect(tree.root(), &mut texts);
+        let mut defs: BTreeMap<String, String> = BTreeMap::new();
+        let mut out = String::with_capacity(written.len());
+        let mut rest = written;
+        for text in texts {
+            let start = rest.find("<text").ok_or("fewer <text> elements than texts")?;
+            let end = start
+                + rest[start..]
+                    .find("</text>")
+                    .ok_or("a <text> element is not closed")?
+                + "</text>".len();
+            out.push_str(&rest[..start]);
+            uses(tree, text, &mut defs, &mut out);
+            rest = &rest[end..];
+        }
+        if rest.contains("<text") {
+            return Err("more <text> elements than texts".to_owned());
+        }
+        out.push_str(rest);
+        let open_end = out.find('>').ok_or("no <svg> element")? + 1;
+        let mut definitions = String::from("<defs>");
+        for (id, path) in &defs {
+            let _ = write!(definitions, "<path id=\"{id}\" d=\"{path}\"/>");
+        }
+        definitions.push_str("</defs>");
+        out.insert_str(open_end, &definitions);
+        Ok(out)
+    }
+
+    fn collect<'a>(group: &'a Group, texts: &mut Vec<&'a Text>) {
+        for node in group.children() {
+            match node {
+                Node::Group(group) => collect(group, texts),
+                Node::Text(text) => texts.push(text),
+                _ => {}
+            }
+        }
+    }
+
+    /// One `<g>` per span, filled with the span's colour, of `<use>`s.
+    fn uses(tree: &Tree, text: &Text, defs: &mut BTreeMap<String, String>, out: &mut String) {
+        for span in text.layouted() {
+            let Some(fill) = &span.fill else {
+                continue;
+            };
+            let Paint::Color(colour) = fill.paint() else {
+                continue;
+            };
+            let _ = write!(
+                out,
+                "<g fill=\"#{:02x}{:02x}{:02x}\"",
+                colour.red, colour.green, colour.blue
+            );
+            let opacity = fill.opacity().get();
+            if opacity < 1.0 {
+                let _ = write!(out, " fill-opacity=\"{}\"", number(opacity, 4));
+            }
+            out.push('>');
+            for glyph in &span.positioned_glyphs {
+                let Some(face) = tree.fontdb().face(glyph.font) else {
+                    continue;
+                };
+                let id = format!(
+                    "g{}{}",
+                    if face.weight.0 >= 600 { 'b' } else { 'r' },
+                    glyph.id.0
+                );
+                if !defs.contains_key(&id) {
+                    let outline = tree
+                        .fontdb()
+                        .with_face_data(glyph.font, |data, index| outline(data, index, glyph.id.0))
+                        .flatten();
+                    defs.insert(id.clone(), outline.unwrap_or_default());
+                }
+                if defs[&id].is_empty() {
+                    continue; // a space: no outline
+                }
+                let t = glyph.outline_transform();
+                let _ = write!(
+                    out,
+                    "<use href=\"#{id}\" transform=\"matrix({} {} {} {} {} {})\"/>",
+                    number(t.sx, 6),
+                    number(t.ky, 6),
+                    number(t.kx, 6),
+                    number(t.sy, 6),
+                    number(t.tx, 2),
+                    number(t.ty, 2)
+                );
+            }
+            out.push_str("</g>");
+        }
+    }
+
+    /// A glyph's outline in font units, as SVG path data.
+    fn outline(data: &[u8], index: u32, glyph: u32) -> Option<String> {
+        let face = ttf_parser::Face::parse(data, index).ok()?;
+        let mut pen = Pen(String::new());
+        face.outline_glyph(ttf_parser::GlyphId(u16::try_from(glyph).ok()?), &mut pen)?;
+        Some(pen.0.trim_end().to_owned())
+    }
+
+    struct Pen(String);
+
+    impl ttf_parser::OutlineBuilder for Pen {
+        fn move_to(&mut self, x: f32, y: f32) {
+            let _ = write!(self.0, "M{} {}", number(x, 2), number(y, 2));
+        }
+        fn line_to(&mut self, x: f32, y: f32) {
+            let _ = write!(self.0, "L{} {}", number(x, 2), number(y, 2));
+        }
+        fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
+            let _ = write!(
+                self.0,
+                "Q{} {} {} {}",
+                number(x1, 2),
+                number(y1, 2),
+                number(x, 2),
+                number(y, 2)
+            );
+        }
+        fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
+            let _ = write!(
+                self.0,
+                "C{} {} {} {} {} {}",
+                number(x1, 2),
+                number(y1, 2),
+                number(x2, 2),
+                number(y2, 2),
+                number(x, 2),
+                number(y, 2)
+            );
+        }
+        fn close(&mut self) {
+            self.0.push('Z');
+        }
+    }
+
+    /// `value` with at most `decimals` decimals, trailing zeros dropped.
+    fn number(value: f32, decimals: usize) -> String {
+        let text = format!("{value:.decimals$}");
+        let text = if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &text
+        };
+        if text == "-0" { "0".to_owned() } else { text.to_owned() }
+    }
+}
+
 fn png_of(
     title: &str,
     (width, height): (u32, u32),
@@ -1200,5 +1370,48 @@ mod tests {
         let (width, height, pixels) = decode(panels.png().unwrap());
         assert_eq!((width, height), panels.size());
         assert!(colour_count(&pixels, PALETTE[0]) > 5 * 100);
+    }
+
+    /// The SVG written out, rendered by resvg, is the PNG: its glyphs are
+    /// the outlines and positions the PNG was drawn with, each outline
+    /// defined once and used wherever the glyph appears.
+    #[test]
+    fn the_written_svg_draws_the_png_with_each_glyph_defined_once() {
+        let mut chart = sample();
+        chart.y_label = "latency, rotated (ms)".into();
+        let notes = Annotations {
+            levels: vec![Level {
+                y: 45.0,
+                label: "SLO p99<45ms".into(),
+            }],
+            ..Annotations::default()
+        };
+        let svg = chart.annotated_svg(&notes).unwrap();
+        let (width, height, png) = decode(chart.annotated_png(&notes).unwrap());
+        let tree = parse("test", &svg).unwrap();
+        let mut pixmap = resvg::tiny_skia::Pixmap::new(width, height).unwrap();
+        pixmap.fill(resvg::tiny_skia::Color::WHITE);
+        resvg::render(&tree, resvg::tiny_skia::Transform::identity(), &mut pixmap.as_mut());
+        let rendered: Vec<u8> = pixmap
+            .data()
+            .chunks_exact(4)
+            .flat_map(|rgba| [rgba[0], rgba[1], rgba[2]])
+            .collect();
+        let differing = rendered
+            .chunks(3)
+            .zip(png.chunks(3))
+            .filter(|(a, b)| a.iter().zip(b.iter()).any(|(x, y)| x.abs_diff(*y) > 24))
+            .count();
+        assert!(
+            differing * 1000 < (width * height) as usize,
+            "{differing} pixels differ between the SVG and the PNG"
+        );
+        // Every glyph defined once: "p" appears in several labels.
+        let defined: Vec<&str> = svg.split("<path id=\"").skip(1).map(|rest| &rest[..rest.find('"').unwrap()]).collect();
+        let mut unique = defined.clone();
+        unique.dedup();
+        assert_eq!(defined.len(), unique.len());
+        assert!(svg.matches("<use ").count() > 2 * defined.len(), "glyphs are reused");
+        assert!(!svg.contains("<text xml:space"), "no text left for a system font");
     }
 }

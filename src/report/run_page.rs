@@ -614,6 +614,7 @@ mod tests {
                 scope: "web-1".into(),
                 detail: "<killed>".into(),
             }],
+            latency: Vec::new(),
         }
     }
 
