@@ -926,7 +926,7 @@ mod glyphs {
     pub fn outline_text(tree: &Tree, written: &str) -> Result<String, String> {
         let mut texts = Vec::new();
         collect(tree.root(), &mut texts);
-        let mut defs: BTreeMap<String, String> = BTreeMap::new();
+        let mut defs: BTreeMap<String, (f32, String)> = BTreeMap::new();
         let mut out = String::with_capacity(written.len());
         let mut rest = written;
         for text in texts {
@@ -946,12 +946,64 @@ mod glyphs {
         out.push_str(rest);
         let open_end = out.find('>').ok_or("no <svg> element")? + 1;
         let mut definitions = String::from("<defs>");
-        for (id, path) in &defs {
+        for (id, (_, path)) in defs.iter().filter(|(_, (_, path))| !path.is_empty()) {
             let _ = write!(definitions, "<path id=\"{id}\" d=\"{path}\"/>");
         }
         definitions.push_str("</defs>");
         out.insert_str(open_end, &definitions);
-        Ok(out)
+        Ok(merge_paths(&out))
+    }
+
+    /// Joins runs of adjacent `<path>` elements that differ only in their
+    /// data (grid lines, a dashed line's dashes) into one path each. Only
+    /// opaque paths without a fill rule, transform or id are joined: for
+    /// them, drawing the union is drawing each in turn.
+    pub fn merge_paths(svg: &str) -> String {
+        let mut out = String::with_capacity(svg.len());
+        let mut pending: Option<(&str, String)> = None;
+        let flush = |pending: &mut Option<(&str, String)>, out: &mut String| {
+            if let Some((attributes, data)) = pending.take() {
+                let _ = write!(out, "<path {attributes}d=\"{data}\"/>");
+            }
+        };
+        let mut rest = svg;
+        while let Some(start) = rest.find("<path ") {
+            let Some(length) = rest[start..].find("/>") else {
+                break;
+            };
+            let element = &rest[start..start + length + 2];
+            if start > 0 {
+                flush(&mut pending, &mut out);
+                out.push_str(&rest[..start]);
+            }
+            rest = &rest[start + length + 2..];
+            let body = &element["<path ".len()..element.len() - 2];
+            let joinable = body.find("d=\"").filter(|_| {
+                body.ends_with('"')
+                    && ["id=", "opacity", "fill-rule", "transform", "clip", "mask", "filter"]
+                        .iter()
+                        .all(|word| !body.contains(word))
+            });
+            let Some(at) = joinable else {
+                flush(&mut pending, &mut out);
+                out.push_str(element);
+                continue;
+            };
+            let (attributes, data) = (&body[..at], &body[at + 3..body.len() - 1]);
+            match &mut pending {
+                Some((same, joined)) if *same == attributes => {
+                    joined.push(' ');
+                    joined.push_str(data);
+                }
+                _ => {
+                    flush(&mut pending, &mut out);
+                    pending = Some((attributes, data.to_owned()));
+                }
+            }
+        }
+        flush(&mut pending, &mut out);
+        out.push_str(rest);
+        out
     }
 
     fn collect<'a>(group: &'a Group, texts: &mut Vec<&'a Text>) {
@@ -965,7 +1017,7 @@ mod glyphs {
     }
 
     /// One `<g>` per span, filled with the span's colour, of `<use>`s.
-    fn uses(tree: &Tree, text: &Text, defs: &mut BTreeMap<String, String>, out: &mut String) {
+    fn uses(tree: &Tree, text: &Text, defs: &mut BTreeMap<String, (f32, String)>, out: &mut String) {
         for span in text.layouted() {
             let Some(fill) = &span.fill else {
                 continue;
@@ -987,75 +1039,102 @@ mod glyphs {
                 let Some(face) = tree.fontdb().face(glyph.font) else {
                     continue;
                 };
+                // A glyph is defined at its size, in pixels with y down, so
+                // an upright use is only its position.
                 let id = format!(
-                    "g{}{}",
+                    "{}{}_{}",
                     if face.weight.0 >= 600 { 'b' } else { 'r' },
+                    number(glyph.font_size(), 2).replace('.', "p"),
                     glyph.id.0
                 );
-                if !defs.contains_key(&id) {
-                    let outline = tree
-                        .fontdb()
-                        .with_face_data(glyph.font, |data, index| outline(data, index, glyph.id.0))
-                        .flatten();
-                    defs.insert(id.clone(), outline.unwrap_or_default());
-                }
-                if defs[&id].is_empty() {
+                let Some(scale) = defined(tree, glyph, &id, defs) else {
                     continue; // a space: no outline
-                }
+                };
                 let t = glyph.outline_transform();
-                let _ = write!(
-                    out,
-                    "<use href=\"#{id}\" transform=\"matrix({} {} {} {} {} {})\"/>",
-                    number(t.sx, 6),
-                    number(t.ky, 6),
-                    number(t.kx, 6),
-                    number(t.sy, 6),
-                    number(t.tx, 2),
-                    number(t.ty, 2)
-                );
+                let (a, b, c, d) = (t.sx / scale, t.ky / scale, -t.kx / scale, -t.sy / scale);
+                let upright = (a - 1.0).abs() < 1e-5 && (d - 1.0).abs() < 1e-5 && b.abs() < 1e-5 && c.abs() < 1e-5;
+                if upright {
+                    let _ = write!(
+                        out,
+                        "<use href=\"#{id}\" x=\"{}\" y=\"{}\"/>",
+                        number(t.tx, 2),
+                        number(t.ty, 2)
+                    );
+                } else {
+                    let _ = write!(
+                        out,
+                        "<use href=\"#{id}\" transform=\"matrix({} {} {} {} {} {})\"/>",
+                        number(a, 5),
+                        number(b, 5),
+                        number(c, 5),
+                        number(d, 5),
+                        number(t.tx, 2),
+                        number(t.ty, 2)
+                    );
+                }
             }
             out.push_str("</g>");
         }
     }
 
-    /// A glyph's outline in font units, as SVG path data.
-    fn outline(data: &[u8], index: u32, glyph: u32) -> Option<String> {
-        let face = ttf_parser::Face::parse(data, index).ok()?;
-        let mut pen = Pen(String::new());
-        face.outline_glyph(ttf_parser::GlyphId(u16::try_from(glyph).ok()?), &mut pen)?;
-        Some(pen.0.trim_end().to_owned())
+    /// Defines `glyph` as `id` (its outline scaled to its size, y down)
+    /// unless it is; returns the scale from font units, or `None` for a
+    /// glyph without outline.
+    fn defined(
+        tree: &Tree,
+        glyph: &resvg::usvg::layout::PositionedGlyph,
+        id: &str,
+        defs: &mut BTreeMap<String, (f32, String)>,
+    ) -> Option<f32> {
+        if !defs.contains_key(id) {
+            let outline = tree
+                .fontdb()
+                .with_face_data(glyph.font, |data, index| {
+                    let face = ttf_parser::Face::parse(data, index).ok()?;
+                    let scale = glyph.font_size() / face.units_per_em() as f32;
+                    let mut pen = Pen(String::new(), scale);
+                    face.outline_glyph(ttf_parser::GlyphId(u16::try_from(glyph.id.0).ok()?), &mut pen)?;
+                    Some((scale, pen.0))
+                })
+                .flatten();
+            defs.insert(id.to_owned(), outline.unwrap_or_default());
+        }
+        let (scale, path) = &defs[id];
+        (!path.is_empty()).then_some(*scale)
     }
 
-    struct Pen(String);
+    /// Path data of an outline in font units, scaled by `.1` and flipped
+    /// (fonts count y up, SVG down).
+    struct Pen(String, f32);
+
+    impl Pen {
+        fn point(&mut self, x: f32, y: f32) {
+            let _ = write!(self.0, "{} {}", number(x * self.1, 2), number(-y * self.1, 2));
+        }
+    }
 
     impl ttf_parser::OutlineBuilder for Pen {
         fn move_to(&mut self, x: f32, y: f32) {
-            let _ = write!(self.0, "M{} {}", number(x, 2), number(y, 2));
+            self.0.push('M');
+            self.point(x, y);
         }
         fn line_to(&mut self, x: f32, y: f32) {
-            let _ = write!(self.0, "L{} {}", number(x, 2), number(y, 2));
+            self.0.push('L');
+            self.point(x, y);
         }
         fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
-            let _ = write!(
-                self.0,
-                "Q{} {} {} {}",
-                number(x1, 2),
-                number(y1, 2),
-                number(x, 2),
-                number(y, 2)
-            );
+            self.0.push('Q');
+            self.point(x1, y1);
+            self.0.push(' ');
+            self.point(x, y);
         }
         fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
-            let _ = write!(
-                self.0,
-                "C{} {} {} {} {} {}",
-                number(x1, 2),
-                number(y1, 2),
-                number(x2, 2),
-                number(y2, 2),
-                number(x, 2),
-                number(y, 2)
-            );
+            self.0.push('C');
+            self.point(x1, y1);
+            self.0.push(' ');
+            self.point(x2, y2);
+            self.0.push(' ');
+            self.point(x, y);
         }
         fn close(&mut self) {
             self.0.push('Z');
@@ -1411,7 +1490,7 @@ mod tests {
         let mut unique = defined.clone();
         unique.dedup();
         assert_eq!(defined.len(), unique.len());
-        assert!(svg.matches("<use ").count() > 2 * defined.len(), "glyphs are reused");
+        assert!(svg.matches("<use ").count() > defined.len(), "glyphs are reused");
         assert!(!svg.contains("<text xml:space"), "no text left for a system font");
     }
 }

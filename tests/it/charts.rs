@@ -14,7 +14,7 @@ use predicates::str::contains;
 use crate::support::{self, capsim, parse_svg, png_ink};
 
 /// The charts the load-balancer scenario's metrics call for.
-const REFERENCE_CHARTS: [&str; 13] = [
+const REFERENCE_CHARTS: [&str; 14] = [
     "database_operations",
     "errors",
     "hit_ratio",
@@ -23,6 +23,7 @@ const REFERENCE_CHARTS: [&str; 13] = [
     "instances",
     "latency",
     "latency_by_class",
+    "latency_distribution",
     "other_metrics",
     "queue",
     "throughput",
