@@ -130,7 +130,10 @@ mod tests {
         for value in [1u64, 77, 4_095, 1 << 20, 3_000_000_000, u64::MAX / 4] {
             let (lower, upper) = bucket_of(value);
             assert!(lower <= value && value < upper, "{value}");
-            assert!((upper - lower) as f64 <= (lower as f64 / 16.0).max(1.0), "{value}");
+            assert!(
+                (upper - lower) as f64 <= (lower as f64 / 16.0).max(1.0),
+                "{value}"
+            );
         }
     }
 
@@ -161,7 +164,10 @@ mod tests {
                 seen as f64 >= 0.99 * 20_000.0
             })
             .unwrap();
-        assert!(crossing.lower_ns <= p99 && p99 < crossing.upper_ns, "{p99} {crossing:?}");
+        assert!(
+            crossing.lower_ns <= p99 && p99 < crossing.upper_ns,
+            "{p99} {crossing:?}"
+        );
     }
 
     #[test]

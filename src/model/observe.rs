@@ -8,7 +8,9 @@ use super::{Cause, Model, RequestScope, StationKind};
 use crate::engine::SimTime;
 use crate::engine::id::IdVec;
 use crate::metrics::catalog as metric;
-use crate::metrics::{LatencyDistribution, LatencyStats, RequestCounters, StationCounters, Summary, Timeseries};
+use crate::metrics::{
+    LatencyDistribution, LatencyStats, RequestCounters, StationCounters, Summary, Timeseries,
+};
 
 const NANOS_PER_MILLI: f64 = 1e6;
 /// Hours in the month `cost_per_month_usd` extrapolates to (365 × 24 / 12).

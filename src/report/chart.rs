@@ -880,7 +880,8 @@ fn svg_of(
         preserve_text: true,
         ..resvg::usvg::WriteOptions::default()
     };
-    let mut outlined = glyphs::outline_text(&tree, &tree.to_string(&options)).map_err(|e| chart_error(title, e))?;
+    let mut outlined =
+        glyphs::outline_text(&tree, &tree.to_string(&options)).map_err(|e| chart_error(title, e))?;
     let mut texts = String::new();
     let mut rest = source.as_str();
     while let Some(start) = rest.find("<text") {
@@ -980,9 +981,17 @@ mod glyphs {
             let body = &element["<path ".len()..element.len() - 2];
             let joinable = body.find("d=\"").filter(|_| {
                 body.ends_with('"')
-                    && ["id=", "opacity", "fill-rule", "transform", "clip", "mask", "filter"]
-                        .iter()
-                        .all(|word| !body.contains(word))
+                    && [
+                        "id=",
+                        "opacity",
+                        "fill-rule",
+                        "transform",
+                        "clip",
+                        "mask",
+                        "filter",
+                    ]
+                    .iter()
+                    .all(|word| !body.contains(word))
             });
             let Some(at) = joinable else {
                 flush(&mut pending, &mut out);
@@ -1052,7 +1061,8 @@ mod glyphs {
                 };
                 let t = glyph.outline_transform();
                 let (a, b, c, d) = (t.sx / scale, t.ky / scale, -t.kx / scale, -t.sy / scale);
-                let upright = (a - 1.0).abs() < 1e-5 && (d - 1.0).abs() < 1e-5 && b.abs() < 1e-5 && c.abs() < 1e-5;
+                let upright =
+                    (a - 1.0).abs() < 1e-5 && (d - 1.0).abs() < 1e-5 && b.abs() < 1e-5 && c.abs() < 1e-5;
                 if upright {
                     let _ = write!(
                         out,
@@ -1149,7 +1159,11 @@ mod glyphs {
         } else {
             &text
         };
-        if text == "-0" { "0".to_owned() } else { text.to_owned() }
+        if text == "-0" {
+            "0".to_owned()
+        } else {
+            text.to_owned()
+        }
     }
 }
 
@@ -1470,7 +1484,11 @@ mod tests {
         let tree = parse("test", &svg).unwrap();
         let mut pixmap = resvg::tiny_skia::Pixmap::new(width, height).unwrap();
         pixmap.fill(resvg::tiny_skia::Color::WHITE);
-        resvg::render(&tree, resvg::tiny_skia::Transform::identity(), &mut pixmap.as_mut());
+        resvg::render(
+            &tree,
+            resvg::tiny_skia::Transform::identity(),
+            &mut pixmap.as_mut(),
+        );
         let rendered: Vec<u8> = pixmap
             .data()
             .chunks_exact(4)
@@ -1486,7 +1504,11 @@ mod tests {
             "{differing} pixels differ between the SVG and the PNG"
         );
         // Every glyph defined once: "p" appears in several labels.
-        let defined: Vec<&str> = svg.split("<path id=\"").skip(1).map(|rest| &rest[..rest.find('"').unwrap()]).collect();
+        let defined: Vec<&str> = svg
+            .split("<path id=\"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .collect();
         let mut unique = defined.clone();
         unique.dedup();
         assert_eq!(defined.len(), unique.len());

@@ -258,8 +258,9 @@ fn cdf(rows: &[&LatencyBucket], all: bool) -> Vec<(f64, f64)> {
 /// beside every ended request's when some failed, and each class's when
 /// there are a few; p50, p95 and p99 from `summary.csv` marked.
 fn latency_distribution(data: &RunData) -> Option<NamedFigure> {
-    let rows_of =
-        |scope: &str| -> Vec<&LatencyBucket> { data.latency.iter().filter(|row| row.scope == scope).collect() };
+    let rows_of = |scope: &str| -> Vec<&LatencyBucket> {
+        data.latency.iter().filter(|row| row.scope == scope).collect()
+    };
     let overall = rows_of("overall");
     let mut series = Vec::new();
     let successes = cdf(&overall, false);
@@ -309,9 +310,10 @@ fn latency_distribution(data: &RunData) -> Option<NamedFigure> {
         })
     })
     .collect();
-    let mut caption = "Share of requests that took at most each latency (the cumulative distribution over the \
+    let mut caption =
+        "Share of requests that took at most each latency (the cumulative distribution over the \
                        measured time; log scale), p50, p95 and p99 of successful requests marked"
-        .to_owned();
+            .to_owned();
     caption.push_str(if series.iter().any(|s| s.name.starts_with("every request")) {
         "; beside the successes, every request that ended, failures at the time they failed."
     } else {
@@ -1369,10 +1371,12 @@ fn annotate_thresholds(mut named: NamedFigure, slos: &[Slo]) -> NamedFigure {
                     ..Annotations::default()
                 })
                 .collect();
-            notes
-                .iter()
-                .any(|notes| !notes.levels.is_empty())
-                .then(|| Figure::Panels(SmallMultiples { notes, ..panels.clone() }))
+            notes.iter().any(|notes| !notes.levels.is_empty()).then(|| {
+                Figure::Panels(SmallMultiples {
+                    notes,
+                    ..panels.clone()
+                })
+            })
         }
         Figure::Annotated(..) => None,
     };

@@ -118,12 +118,18 @@ fn capsim_chart_redraws_the_distribution_from_the_folder() {
         .args(["--slo", "p99<500ms"])
         .assert()
         .code(predicates::ord::ne(2));
-    assert_eq!(fs::read(out.join("charts/latency_distribution.svg")).unwrap(), first);
+    assert_eq!(
+        fs::read(out.join("charts/latency_distribution.svg")).unwrap(),
+        first
+    );
 }
 
 #[test]
 fn a_utilization_objective_is_a_dashed_line_at_its_threshold() {
-    let (_dir, out) = run("scenarios/04-load-balancer.toml", &["--slo", "web/utilization<0.8"]);
+    let (_dir, out) = run(
+        "scenarios/04-load-balancer.toml",
+        &["--slo", "web/utilization<0.8"],
+    );
     let svg = parse_svg(&out.join("charts/utilization.svg"));
     assert!(svg.contains("SLO web/utilization&lt;0.8"), "the line is labelled");
     // The threshold's dashes: short horizontal red segments, all at one
@@ -132,7 +138,14 @@ fn a_utilization_objective_is_a_dashed_line_at_its_threshold() {
         .split("<path ")
         .filter(|path| path.contains("stroke=\"#aa0000\""))
         .flat_map(|path| {
-            let d = path.split("d=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+            let d = path
+                .split("d=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned();
             segments(&d)
         })
         .collect();
