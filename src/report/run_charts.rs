@@ -177,7 +177,7 @@ pub fn run_charts(data: &RunData) -> Vec<NamedFigure> {
     let mut families = families(data, &window);
     // One server that never changes is a flat line: its series are left to
     // "other metrics", which names constant series in its caption.
-    families.retain(|family| family.name != "instances" || flat_value(&family.lines).is_none());
+    families.retain(|family| family.name != metric::INSTANCES.name || flat_value(&family.lines).is_none());
     // Incident counts that stayed at zero say nothing a chart should show
     // (they stay in the CSV).
     let mut claimed: Vec<(&str, &str)> = data
