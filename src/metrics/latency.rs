@@ -147,6 +147,16 @@ impl LatencyRecorder {
     pub fn total(&self) -> LatencyStats {
         self.total.stats()
     }
+
+    /// The kept windows' latencies as `(value_ns, count)` pairs, one per
+    /// non-empty histogram bucket in ascending order; `value_ns` is the
+    /// highest value the bucket holds (what the percentiles report).
+    pub fn total_buckets(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.total
+            .histogram
+            .iter_recorded()
+            .map(|bucket| (bucket.value_iterated_to(), bucket.count_at_value()))
+    }
 }
 
 #[cfg(test)]

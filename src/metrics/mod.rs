@@ -5,12 +5,14 @@
 //! files. `catalog` names and describes every metric.
 
 pub mod catalog;
+mod distribution;
 mod gauge;
 mod latency;
 mod requests;
 mod series;
 mod station;
 
+pub use distribution::{DistributionRow, LatencyDistribution, ScopeDistribution, bucket_of};
 pub use gauge::TimeWeighted;
 pub use latency::{LatencyRecorder, LatencyStats};
 pub use requests::{FAILURE_CAUSES, RequestCounters};

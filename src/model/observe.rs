@@ -8,7 +8,9 @@ use super::{Cause, Model, RequestScope, StationKind};
 use crate::engine::SimTime;
 use crate::engine::id::IdVec;
 use crate::metrics::catalog as metric;
-use crate::metrics::{LatencyStats, RequestCounters, StationCounters, Summary, Timeseries};
+use crate::metrics::{
+    LatencyDistribution, LatencyStats, RequestCounters, StationCounters, Summary, Timeseries,
+};
 
 const NANOS_PER_MILLI: f64 = 1e6;
 /// Hours in the month `cost_per_month_usd` extrapolates to (365 × 24 / 12).
@@ -254,6 +256,25 @@ impl Model {
     }
 
     /// Every metric over the windows after warm-up.
+    /// The kept windows' latency distributions: `overall`, then each
+    /// class (with one class, `overall` is that class's).
+    pub fn latency_distribution(&self) -> LatencyDistribution {
+        let mut distribution = LatencyDistribution::default();
+        let overall = match self.per_class.as_slice() {
+            [single] => single,
+            _ => &self.overall,
+        };
+        distribution.push_scope("overall", &overall.latency, &overall.latency_all);
+        for (class, metrics) in self.classes.iter().zip(&self.per_class) {
+            distribution.push_scope(
+                &format!("class:{}", class.name),
+                &metrics.latency,
+                &metrics.latency_all,
+            );
+        }
+        distribution
+    }
+
     pub fn summary(&self) -> Summary {
         let mut summary = Summary::default();
         let elapsed = self.kept_elapsed_ns;

@@ -79,6 +79,9 @@ pub struct LineChart {
 pub struct SmallMultiples {
     pub title: String,
     pub panels: Vec<LineChart>,
+    /// What each panel adds (SLO thresholds), by the panel's index; a
+    /// panel past its end adds nothing.
+    pub notes: Vec<Annotations>,
 }
 
 /// A horizontal reference line across a chart: an SLO threshold, the
@@ -96,6 +99,11 @@ pub struct Level {
 pub struct Annotations {
     pub levels: Vec<Level>,
     pub gap_label: Option<String>,
+    /// Vertical reference lines (an SLO's latency threshold on a latency
+    /// distribution), drawn as the levels are, labelled at the bottom.
+    pub thresholds: Vec<Marker>,
+    /// The x values are decimal logarithms: ticks are labelled 10^x.
+    pub x_log10: bool,
 }
 
 /// A chart of either shape.
@@ -173,7 +181,8 @@ impl LineChart {
     /// above the data for marker labels.
     /// `top` is the fraction of the plot's height kept free above the data
     /// for marker labels.
-    fn ranges(&self, levels: &[Level], top: f64) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
+    fn ranges(&self, notes: &Annotations, top: f64) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
+        let levels = &notes.levels;
         let points = self
             .series
             .iter()
@@ -186,7 +195,12 @@ impl LineChart {
             y_min = y_min.min(y);
             y_max = y_max.max(y);
         }
-        for marker in self.markers.iter().filter(|marker| marker.x.is_finite()) {
+        for marker in self
+            .markers
+            .iter()
+            .chain(&notes.thresholds)
+            .filter(|marker| marker.x.is_finite())
+        {
             x_min = x_min.min(marker.x);
             x_max = x_max.max(marker.x);
         }
@@ -252,7 +266,7 @@ impl LineChart {
             .map_err(|e| error(e.to_string()))?;
         // Marker labels are stacked in rows; the rows they need decide the
         // room left above the data.
-        let (x_range, _) = self.ranges(&notes.levels, 0.0);
+        let (x_range, _) = self.ranges(notes, 0.0);
         let (area_width, area_height) = area.dim_in_pixel();
         let plot_width = area_width.saturating_sub(layout.y_area) as f64;
         let plot_height = area_height.saturating_sub(layout.x_area + 4).max(1) as f64;
@@ -265,7 +279,7 @@ impl LineChart {
         let rows = placed.iter().map(|label| label.row + 1).max().unwrap_or(0);
         let row_height = layout.marker as f64 + 5.0;
         let top = (rows as f64 * row_height + 4.0) / plot_height;
-        let (x_range, y_range) = self.ranges(&notes.levels, top);
+        let (x_range, y_range) = self.ranges(notes, top);
         let mut chart = ChartBuilder::on(&area)
             .margin_top(4)
             .x_label_area_size(layout.x_area)
@@ -278,7 +292,13 @@ impl LineChart {
             .y_desc(self.y_label.as_str())
             .label_style(("sans-serif", layout.tick))
             .axis_desc_style(("sans-serif", layout.axis))
-            .x_label_formatter(&|value| tick_label(*value))
+            .x_label_formatter(&|value| {
+                if notes.x_log10 {
+                    tick_label(significant(10f64.powf(*value), 2))
+                } else {
+                    tick_label(*value)
+                }
+            })
             .y_label_formatter(&|value| tick_label(*value))
             .bold_line_style(RGBColor(218, 218, 218))
             .light_line_style(RGBColor(246, 246, 246))
@@ -292,6 +312,7 @@ impl LineChart {
             .map_err(|e| error(e.to_string()))?;
         self.draw_levels(&mut chart, &x_range, &notes.levels, layout)
             .map_err(|e| error(e.to_string()))?;
+        draw_thresholds(&mut chart, &y_range, &notes.thresholds, layout).map_err(|e| error(e.to_string()))?;
         // The first series is drawn solid, first; the others dashed over
         // it, each with its own dash, so where lines coincide ("failed:
         // refused" on "failed requests") both stay visible.
@@ -664,6 +685,51 @@ impl LineChart {
 
 /// A marker label's place: its line's x (data and pixels), its left edge in
 /// pixels, its width and its row (0 at the top).
+/// Red dashed vertical lines at `thresholds`, each labelled at the
+/// bottom of the plot, right of its line.
+fn draw_thresholds<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    y_range: &std::ops::Range<f64>,
+    thresholds: &[Marker],
+    layout: &Layout,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let colour = RGBColor(170, 0, 0);
+    let font = ("sans-serif", layout.marker).into_font().color(&colour);
+    for (index, threshold) in thresholds.iter().filter(|t| t.x.is_finite()).enumerate() {
+        chart.draw_series(DashedLineSeries::new(
+            [(threshold.x, y_range.start), (threshold.x, y_range.end)],
+            10,
+            4,
+            colour.stroke_width(1),
+        ))?;
+        let (width, _) = chart
+            .plotting_area()
+            .estimate_text_size(&threshold.label, &font)?;
+        // Stacked upwards, so two thresholds close together stay legible.
+        let dy = -(index as i32 + 1) * (layout.marker as i32 + 5);
+        let backing = Rectangle::new(
+            [(2, dy - 1), (width as i32 + 6, dy + layout.marker as i32 + 3)],
+            WHITE.mix(0.85).filled(),
+        );
+        chart.draw_series([EmptyElement::at((threshold.x, y_range.start))
+            + backing
+            + Text::new(threshold.label.clone(), (4, dy), font.clone())])?;
+    }
+    Ok(())
+}
+
+/// `value` rounded to `digits` significant digits.
+pub fn significant(value: f64, digits: i32) -> f64 {
+    if value == 0.0 || !value.is_finite() {
+        return value;
+    }
+    let scale = 10f64.powi(digits - 1 - value.abs().log10().floor() as i32);
+    (value * scale).round() / scale
+}
+
 struct PlacedLabel {
     x: f64,
     x_px: i32,
@@ -711,8 +777,9 @@ impl SmallMultiples {
             .margin(8, 0, 0, 0)
             .titled(&self.title, ("sans-serif", FULL.title, FontStyle::Bold))
             .map_err(|e| chart_error(&self.title, e))?;
-        for (panel, area) in self.panels.iter().zip(body.split_evenly(self.grid())) {
-            panel.draw_on(&area, &PANEL, &Annotations::default())?;
+        let none = Annotations::default();
+        for (index, (panel, area)) in self.panels.iter().zip(body.split_evenly(self.grid())).enumerate() {
+            panel.draw_on(&area, &PANEL, self.notes.get(index).unwrap_or(&none))?;
         }
         Ok(())
     }
@@ -809,9 +876,12 @@ fn svg_of(
         transforms_precision: 4,
         indent: resvg::usvg::Indent::None,
         attributes_indent: resvg::usvg::Indent::None,
+        // Each text is written as `<text>` and replaced below by its glyphs.
+        preserve_text: true,
         ..resvg::usvg::WriteOptions::default()
     };
-    let mut outlined = tree.to_string(&options);
+    let mut outlined =
+        glyphs::outline_text(&tree, &tree.to_string(&options)).map_err(|e| chart_error(title, e))?;
     let mut texts = String::new();
     let mut rest = source.as_str();
     while let Some(start) = rest.find("<text") {
@@ -837,6 +907,266 @@ fn svg_of(
 }
 
 /// The PNG: plotters' SVG rasterised by resvg with the bundled font.
+/// Text as glyph outlines, each outline defined once per SVG.
+///
+/// resvg's own writer turns every text into one path of absolute
+/// coordinates, so a glyph's outline is repeated at each use: 100 KB to
+/// 1 MB per chart. Here each glyph (font face and glyph number) is a
+/// `<path>` in font units under `<defs>`, and each use of it is a
+/// `<use>` with the transform usvg's layout gives it (the same outlines
+/// and positions resvg draws the PNG from, so both look the same).
+mod glyphs {
+    use std::collections::BTreeMap;
+    use std::fmt::Write;
+
+    use resvg::usvg::{Group, Node, Paint, Text, Tree};
+
+    /// Replaces the `<text>` elements `written` holds (usvg's output with
+    /// `preserve_text`, one per text node of `tree` in document order) by
+    /// their glyphs, and defines the glyphs used once, at the start.
+    pub fn outline_text(tree: &Tree, written: &str) -> Result<String, String> {
+        let mut texts = Vec::new();
+        collect(tree.root(), &mut texts);
+        let mut defs: BTreeMap<String, (f32, String)> = BTreeMap::new();
+        let mut out = String::with_capacity(written.len());
+        let mut rest = written;
+        for text in texts {
+            let start = rest.find("<text").ok_or("fewer <text> elements than texts")?;
+            let end = start
+                + rest[start..]
+                    .find("</text>")
+                    .ok_or("a <text> element is not closed")?
+                + "</text>".len();
+            out.push_str(&rest[..start]);
+            uses(tree, text, &mut defs, &mut out);
+            rest = &rest[end..];
+        }
+        if rest.contains("<text") {
+            return Err("more <text> elements than texts".to_owned());
+        }
+        out.push_str(rest);
+        let open_end = out.find('>').ok_or("no <svg> element")? + 1;
+        let mut definitions = String::from("<defs>");
+        for (id, (_, path)) in defs.iter().filter(|(_, (_, path))| !path.is_empty()) {
+            let _ = write!(definitions, "<path id=\"{id}\" d=\"{path}\"/>");
+        }
+        definitions.push_str("</defs>");
+        out.insert_str(open_end, &definitions);
+        Ok(merge_paths(&out))
+    }
+
+    /// Joins runs of adjacent `<path>` elements that differ only in their
+    /// data (grid lines, a dashed line's dashes) into one path each. Only
+    /// opaque paths without a fill rule, transform or id are joined: for
+    /// them, drawing the union is drawing each in turn.
+    pub fn merge_paths(svg: &str) -> String {
+        let mut out = String::with_capacity(svg.len());
+        let mut pending: Option<(&str, String)> = None;
+        let flush = |pending: &mut Option<(&str, String)>, out: &mut String| {
+            if let Some((attributes, data)) = pending.take() {
+                let _ = write!(out, "<path {attributes}d=\"{data}\"/>");
+            }
+        };
+        let mut rest = svg;
+        while let Some(start) = rest.find("<path ") {
+            let Some(length) = rest[start..].find("/>") else {
+                break;
+            };
+            let element = &rest[start..start + length + 2];
+            if start > 0 {
+                flush(&mut pending, &mut out);
+                out.push_str(&rest[..start]);
+            }
+            rest = &rest[start + length + 2..];
+            let body = &element["<path ".len()..element.len() - 2];
+            let joinable = body.find("d=\"").filter(|_| {
+                body.ends_with('"')
+                    && [
+                        "id=",
+                        "opacity",
+                        "fill-rule",
+                        "transform",
+                        "clip",
+                        "mask",
+                        "filter",
+                    ]
+                    .iter()
+                    .all(|word| !body.contains(word))
+            });
+            let Some(at) = joinable else {
+                flush(&mut pending, &mut out);
+                out.push_str(element);
+                continue;
+            };
+            let (attributes, data) = (&body[..at], &body[at + 3..body.len() - 1]);
+            match &mut pending {
+                Some((same, joined)) if *same == attributes => {
+                    joined.push(' ');
+                    joined.push_str(data);
+                }
+                _ => {
+                    flush(&mut pending, &mut out);
+                    pending = Some((attributes, data.to_owned()));
+                }
+            }
+        }
+        flush(&mut pending, &mut out);
+        out.push_str(rest);
+        out
+    }
+
+    fn collect<'a>(group: &'a Group, texts: &mut Vec<&'a Text>) {
+        for node in group.children() {
+            match node {
+                Node::Group(group) => collect(group, texts),
+                Node::Text(text) => texts.push(text),
+                _ => {}
+            }
+        }
+    }
+
+    /// One `<g>` per span, filled with the span's colour, of `<use>`s.
+    fn uses(tree: &Tree, text: &Text, defs: &mut BTreeMap<String, (f32, String)>, out: &mut String) {
+        for span in text.layouted() {
+            let Some(fill) = &span.fill else {
+                continue;
+            };
+            let Paint::Color(colour) = fill.paint() else {
+                continue;
+            };
+            let _ = write!(
+                out,
+                "<g fill=\"#{:02x}{:02x}{:02x}\"",
+                colour.red, colour.green, colour.blue
+            );
+            let opacity = fill.opacity().get();
+            if opacity < 1.0 {
+                let _ = write!(out, " fill-opacity=\"{}\"", number(opacity, 4));
+            }
+            out.push('>');
+            for glyph in &span.positioned_glyphs {
+                let Some(face) = tree.fontdb().face(glyph.font) else {
+                    continue;
+                };
+                // A glyph is defined at its size, in pixels with y down, so
+                // an upright use is only its position.
+                let id = format!(
+                    "{}{}_{}",
+                    if face.weight.0 >= 600 { 'b' } else { 'r' },
+                    number(glyph.font_size(), 2).replace('.', "p"),
+                    glyph.id.0
+                );
+                let Some(scale) = defined(tree, glyph, &id, defs) else {
+                    continue; // a space: no outline
+                };
+                let t = glyph.outline_transform();
+                let (a, b, c, d) = (t.sx / scale, t.ky / scale, -t.kx / scale, -t.sy / scale);
+                let upright =
+                    (a - 1.0).abs() < 1e-5 && (d - 1.0).abs() < 1e-5 && b.abs() < 1e-5 && c.abs() < 1e-5;
+                if upright {
+                    let _ = write!(
+                        out,
+                        "<use href=\"#{id}\" x=\"{}\" y=\"{}\"/>",
+                        number(t.tx, 2),
+                        number(t.ty, 2)
+                    );
+                } else {
+                    let _ = write!(
+                        out,
+                        "<use href=\"#{id}\" transform=\"matrix({} {} {} {} {} {})\"/>",
+                        number(a, 5),
+                        number(b, 5),
+                        number(c, 5),
+                        number(d, 5),
+                        number(t.tx, 2),
+                        number(t.ty, 2)
+                    );
+                }
+            }
+            out.push_str("</g>");
+        }
+    }
+
+    /// Defines `glyph` as `id` (its outline scaled to its size, y down)
+    /// unless it is; returns the scale from font units, or `None` for a
+    /// glyph without outline.
+    fn defined(
+        tree: &Tree,
+        glyph: &resvg::usvg::layout::PositionedGlyph,
+        id: &str,
+        defs: &mut BTreeMap<String, (f32, String)>,
+    ) -> Option<f32> {
+        if !defs.contains_key(id) {
+            let outline = tree
+                .fontdb()
+                .with_face_data(glyph.font, |data, index| {
+                    let face = ttf_parser::Face::parse(data, index).ok()?;
+                    let scale = glyph.font_size() / face.units_per_em() as f32;
+                    let mut pen = Pen(String::new(), scale);
+                    face.outline_glyph(ttf_parser::GlyphId(u16::try_from(glyph.id.0).ok()?), &mut pen)?;
+                    Some((scale, pen.0))
+                })
+                .flatten();
+            defs.insert(id.to_owned(), outline.unwrap_or_default());
+        }
+        let (scale, path) = &defs[id];
+        (!path.is_empty()).then_some(*scale)
+    }
+
+    /// Path data of an outline in font units, scaled by `.1` and flipped
+    /// (fonts count y up, SVG down).
+    struct Pen(String, f32);
+
+    impl Pen {
+        fn point(&mut self, x: f32, y: f32) {
+            let _ = write!(self.0, "{} {}", number(x * self.1, 2), number(-y * self.1, 2));
+        }
+    }
+
+    impl ttf_parser::OutlineBuilder for Pen {
+        fn move_to(&mut self, x: f32, y: f32) {
+            self.0.push('M');
+            self.point(x, y);
+        }
+        fn line_to(&mut self, x: f32, y: f32) {
+            self.0.push('L');
+            self.point(x, y);
+        }
+        fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
+            self.0.push('Q');
+            self.point(x1, y1);
+            self.0.push(' ');
+            self.point(x, y);
+        }
+        fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
+            self.0.push('C');
+            self.point(x1, y1);
+            self.0.push(' ');
+            self.point(x2, y2);
+            self.0.push(' ');
+            self.point(x, y);
+        }
+        fn close(&mut self) {
+            self.0.push('Z');
+        }
+    }
+
+    /// `value` with at most `decimals` decimals, trailing zeros dropped.
+    fn number(value: f32, decimals: usize) -> String {
+        let text = format!("{value:.decimals$}");
+        let text = if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &text
+        };
+        if text == "-0" {
+            "0".to_owned()
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
 fn png_of(
     title: &str,
     (width, height): (u32, u32),
@@ -1063,7 +1393,7 @@ mod tests {
             markers: vec![],
             ..sample()
         };
-        let (_, y_range) = chart.ranges(&[], 0.0);
+        let (_, y_range) = chart.ranges(&Annotations::default(), 0.0);
         assert!(
             y_range.end >= 1.0 && y_range.start < 0.0 && y_range.start > -0.02,
             "{y_range:?}"
@@ -1123,6 +1453,7 @@ mod tests {
                     ..sample()
                 })
                 .collect(),
+            notes: Vec::new(),
         };
         assert_eq!(panels.size(), (WIDTH, 48 + 3 * PANEL_HEIGHT));
         let svg = panels.svg().unwrap();
@@ -1132,5 +1463,56 @@ mod tests {
         let (width, height, pixels) = decode(panels.png().unwrap());
         assert_eq!((width, height), panels.size());
         assert!(colour_count(&pixels, PALETTE[0]) > 5 * 100);
+    }
+
+    /// The SVG written out, rendered by resvg, is the PNG: its glyphs are
+    /// the outlines and positions the PNG was drawn with, each outline
+    /// defined once and used wherever the glyph appears.
+    #[test]
+    fn the_written_svg_draws_the_png_with_each_glyph_defined_once() {
+        let mut chart = sample();
+        chart.y_label = "latency, rotated (ms)".into();
+        let notes = Annotations {
+            levels: vec![Level {
+                y: 45.0,
+                label: "SLO p99<45ms".into(),
+            }],
+            ..Annotations::default()
+        };
+        let svg = chart.annotated_svg(&notes).unwrap();
+        let (width, height, png) = decode(chart.annotated_png(&notes).unwrap());
+        let tree = parse("test", &svg).unwrap();
+        let mut pixmap = resvg::tiny_skia::Pixmap::new(width, height).unwrap();
+        pixmap.fill(resvg::tiny_skia::Color::WHITE);
+        resvg::render(
+            &tree,
+            resvg::tiny_skia::Transform::identity(),
+            &mut pixmap.as_mut(),
+        );
+        let rendered: Vec<u8> = pixmap
+            .data()
+            .chunks_exact(4)
+            .flat_map(|rgba| [rgba[0], rgba[1], rgba[2]])
+            .collect();
+        let differing = rendered
+            .chunks(3)
+            .zip(png.chunks(3))
+            .filter(|(a, b)| a.iter().zip(b.iter()).any(|(x, y)| x.abs_diff(*y) > 24))
+            .count();
+        assert!(
+            differing * 1000 < (width * height) as usize,
+            "{differing} pixels differ between the SVG and the PNG"
+        );
+        // Every glyph defined once: "p" appears in several labels.
+        let defined: Vec<&str> = svg
+            .split("<path id=\"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .collect();
+        let mut unique = defined.clone();
+        unique.dedup();
+        assert_eq!(defined.len(), unique.len());
+        assert!(svg.matches("<use ").count() > defined.len(), "glyphs are reused");
+        assert!(!svg.contains("<text xml:space"), "no text left for a system font");
     }
 }

@@ -99,6 +99,7 @@ pub fn compare_charts(variants: &[String], runs: &[RunData]) -> Vec<NamedFigure>
                     y_at_least,
                     x_from_zero: true,
                 }),
+                shows: Vec::new(),
             },
         )
         .collect()

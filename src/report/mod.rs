@@ -35,19 +35,24 @@ use std::path::PathBuf;
 
 pub use atomic::{PendingFile, partial_path, write_all_atomic, write_atomic};
 pub use out_dir::{OutDir, OutDirError};
-pub use tables::{events_csv, summary_csv, timeseries_csv};
+pub use tables::{events_csv, latency_csv, summary_csv, timeseries_csv};
 
 use crate::metrics::Timeseries;
 use crate::results::RunResult;
 use crate::scenario::dump::{Resolved, is_side_file_name};
 
 /// The files a run produces, in the order they are completed.
-pub const RUN_FILES: [&str; 4] = [
+pub const RUN_FILES: [&str; 5] = [
     "scenario.resolved.toml",
     "timeseries.csv",
     "events.csv",
-    "summary.csv",
+    LATENCY_FILE,
+    SUMMARY_FILE,
 ];
+/// The latency distributions' file in a run folder.
+pub const LATENCY_FILE: &str = "latency.csv";
+/// The summary's file: written last, so its presence means a complete run.
+pub const SUMMARY_FILE: &str = "summary.csv";
 
 /// Removes a previous run's outputs from `out` (only files capsim wrote),
 /// `summary.csv` first, so the folder never presents old results as those
@@ -114,7 +119,8 @@ impl<'a> RunWriter<'a> {
         std::fs::rename(&self.partial_timeseries, &paths[1])?;
         out.record(RUN_FILES[1])?;
         out.write_atomic(RUN_FILES[2], &events_csv(&result.events))?;
-        out.write_atomic(RUN_FILES[3], &summary_csv(&result.summary))?;
+        out.write_atomic(LATENCY_FILE, &latency_csv(&result.latency))?;
+        out.write_atomic(SUMMARY_FILE, &summary_csv(&result.summary))?;
         Ok(paths)
     }
 }

@@ -98,6 +98,7 @@ pub fn render_data(out: &OutDir, data: &RunData, options: &RenderOptions) -> Res
             })
         })
         .collect();
+    let figures = shared_glyphs(figures);
     let page = RunPage {
         data,
         scenario: options.scenario,
@@ -116,6 +117,36 @@ pub fn render_data(out: &OutDir, data: &RunData, options: &RenderOptions) -> Res
         report,
         verdicts,
     })
+}
+
+/// The figures' SVG texts for one page: each glyph outline a chart
+/// defines (`<path id=…>` in its `<defs>`) is left out of the later charts
+/// that define it too. Glyph ids name the face, size and glyph, so the
+/// outline is the same, and a `<use>` in any inline SVG finds the first
+/// element of its id in the document: the page carries each outline once,
+/// and no id twice.
+fn shared_glyphs(figures: Vec<(NamedFigure, String)>) -> Vec<(NamedFigure, String)> {
+    let mut defined = std::collections::HashSet::new();
+    figures
+        .into_iter()
+        .map(|(figure, svg)| {
+            let (Some(start), Some(end)) = (svg.find("<defs>"), svg.find("</defs>")) else {
+                return (figure, svg);
+            };
+            let mut kept = String::with_capacity(svg.len());
+            kept.push_str(&svg[..start + "<defs>".len()]);
+            for element in svg[start + "<defs>".len()..end].split_inclusive("/>") {
+                let id = element
+                    .strip_prefix("<path id=\"")
+                    .and_then(|rest| rest.split('"').next());
+                if id.is_none_or(|id| defined.insert(id.to_owned())) {
+                    kept.push_str(element);
+                }
+            }
+            kept.push_str(&svg[end..]);
+            (figure, kept)
+        })
+        .collect()
 }
 
 /// `NAME.svg` and `NAME.png` in `charts_dir`.

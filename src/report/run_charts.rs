@@ -9,8 +9,10 @@
 //! with more lines than one plot can show becomes small multiples, one panel
 //! per scope. Events (`events.csv`) become markers on every chart.
 
-use super::chart::{Annotations, Figure, Level, LineChart, Marker, Series, SmallMultiples, tick_label};
-use super::run_data::{EventRow, RunData, SeriesData};
+use super::chart::{
+    Annotations, Figure, Level, LineChart, Marker, Series, SmallMultiples, significant, tick_label,
+};
+use super::run_data::{EventRow, LatencyBucket, RunData, SeriesData};
 use crate::metrics::catalog as metric;
 use crate::scenario::slo::Slo;
 
@@ -28,6 +30,10 @@ pub const MAX_PAGES: usize = 2;
 pub const MAX_OTHER_LINES: usize = MAX_PAGES * MAX_PANELS;
 /// Events marked on a chart.
 pub const MAX_MARKERS: usize = 60;
+/// The latency distribution chart's name (`charts/latency_distribution.svg`).
+pub const LATENCY_DISTRIBUTION: &str = "latency_distribution";
+/// Classes drawn on the latency distribution beside the whole run.
+const MAX_DISTRIBUTION_CLASSES: usize = 4;
 
 /// A chart and the file stem it is written under (`charts/NAME.svg`).
 #[derive(Clone, Debug, PartialEq)]
@@ -36,6 +42,10 @@ pub struct NamedFigure {
     /// One sentence for the report: what the chart shows.
     pub caption: String,
     pub figure: Figure,
+    /// The `(scope, metric)` series each plot draws: one list for a
+    /// single chart, one per panel of small multiples (how `annotate`
+    /// finds the plots an objective concerns).
+    pub shows: Vec<Vec<(String, String)>>,
 }
 
 /// The time axis: seconds, minutes or hours, whichever keeps numbers short.
@@ -164,7 +174,10 @@ pub fn run_charts(data: &RunData) -> Vec<NamedFigure> {
     let window = data
         .window_s()
         .map_or("window".to_owned(), |w| format!("{} window", seconds_text(w)));
-    let families = families(data, &window);
+    let mut families = families(data, &window);
+    // One server that never changes is a flat line: its series are left to
+    // "other metrics", which names constant series in its caption.
+    families.retain(|family| family.name != metric::INSTANCES.name || flat_value(&family.lines).is_none());
     // Incident counts that stayed at zero say nothing a chart should show
     // (they stay in the CSV).
     let mut claimed: Vec<(&str, &str)> = data
@@ -189,10 +202,147 @@ pub fn run_charts(data: &RunData) -> Vec<NamedFigure> {
                 .iter()
                 .map(|l| (l.series.scope.as_str(), l.series.metric.as_str())),
         );
+        let is_latency = family.name == "latency";
         figures.extend(draw_family(data, &family, axis, &markers));
+        if is_latency {
+            figures.extend(latency_distribution(data));
+        }
     }
-    figures.extend(other_metrics(data, &claimed, axis, &markers));
+    if !figures.iter().any(|figure| figure.name == LATENCY_DISTRIBUTION) {
+        figures.splice(0..0, latency_distribution(data));
+    }
+    let mut left_out = String::new();
+    figures.extend(other_metrics(data, &claimed, axis, &markers, &mut left_out));
+    // With no other metric to draw, the constant ones are named under the
+    // last chart.
+    if let Some(last) = figures.last_mut() {
+        last.caption.push_str(&left_out);
+    }
     figures
+}
+
+/// The one value every line of `lines` has in every window, if any.
+fn flat_value(lines: &[Line]) -> Option<f64> {
+    let mut values = lines
+        .iter()
+        .flat_map(|line| line.series.points.iter().map(|point| point.1))
+        .filter(|y| y.is_finite());
+    let first = values.next()?;
+    values.all(|y| y == first).then_some(first)
+}
+
+/// The cumulative distribution of `scope`'s latencies in `latency.csv`
+/// (successes, or every ended request when `all`): at each bucket's upper
+/// edge, the share of requests below it; x is the decimal logarithm of the
+/// latency in ms. Empty when the scope has no request.
+fn cdf(rows: &[&LatencyBucket], all: bool) -> Vec<(f64, f64)> {
+    let count = |row: &LatencyBucket| if all { row.all_count } else { row.count };
+    let total: f64 = rows.iter().map(|row| count(row)).sum();
+    if total <= 0.0 || !total.is_finite() {
+        return Vec::new();
+    }
+    let mut points = Vec::new();
+    let mut below = 0.0;
+    for row in rows.iter().filter(|row| count(row) > 0.0) {
+        if points.is_empty() && row.lower_ms > 0.0 {
+            points.push((row.lower_ms.log10(), 0.0));
+        }
+        below += count(row);
+        points.push((row.upper_ms.log10(), below / total));
+    }
+    points
+}
+
+/// The latency distribution of the run (`latency.csv`): the cumulative
+/// share of successful requests at or below each latency, on a log scale,
+/// beside every ended request's when some failed, and each class's when
+/// there are a few; p50, p95 and p99 from `summary.csv` marked.
+fn latency_distribution(data: &RunData) -> Option<NamedFigure> {
+    let rows_of = |scope: &str| -> Vec<&LatencyBucket> {
+        data.latency.iter().filter(|row| row.scope == scope).collect()
+    };
+    let overall = rows_of("overall");
+    let mut series = Vec::new();
+    let successes = cdf(&overall, false);
+    if !successes.is_empty() {
+        series.push(Series {
+            name: "successful requests".to_owned(),
+            points: successes,
+        });
+    }
+    if overall.iter().any(|row| row.count != row.all_count) {
+        series.push(Series {
+            name: "every request (failures when they failed)".to_owned(),
+            points: cdf(&overall, true),
+        });
+    }
+    if series.is_empty() {
+        return None;
+    }
+    let mut classes: Vec<&str> = Vec::new();
+    for row in data.latency.iter().filter(|row| row.scope.starts_with("class:")) {
+        if !classes.contains(&row.scope.as_str()) {
+            classes.push(&row.scope);
+        }
+    }
+    if (2..=MAX_DISTRIBUTION_CLASSES).contains(&classes.len()) {
+        for class in &classes {
+            let points = cdf(&rows_of(class), false);
+            if !points.is_empty() {
+                series.push(Series {
+                    name: class.trim_start_matches("class:").to_owned(),
+                    points,
+                });
+            }
+        }
+    }
+    let markers = [
+        (metric::LATENCY_P50_MS.name, "p50"),
+        (metric::LATENCY_P95_MS.name, "p95"),
+        (metric::LATENCY_P99_MS.name, "p99"),
+    ]
+    .iter()
+    .filter_map(|(metric, name)| {
+        let value = data.value("overall", metric).filter(|value| *value > 0.0)?;
+        Some(Marker {
+            x: value.log10(),
+            label: format!("{name} {} ms", tick_label(significant(value, 3))),
+        })
+    })
+    .collect();
+    let mut caption =
+        "Share of requests that took at most each latency (the cumulative distribution over the \
+                       measured time; log scale), p50, p95 and p99 of successful requests marked"
+            .to_owned();
+    caption.push_str(if series.iter().any(|s| s.name.starts_with("every request")) {
+        "; beside the successes, every request that ended, failures at the time they failed."
+    } else {
+        "."
+    });
+    if data.value("overall", metric::REPLICATIONS.name).is_some() {
+        caption.push_str(" The replications' requests are pooled.");
+    }
+    Some(NamedFigure {
+        name: LATENCY_DISTRIBUTION.to_owned(),
+        caption,
+        figure: Figure::Annotated(
+            LineChart {
+                title: "Latency distribution".to_owned(),
+                x_label: "latency (ms, log scale)".to_owned(),
+                y_label: "share of requests at or below".to_owned(),
+                series,
+                markers,
+                y_from_zero: true,
+                y_at_least: Some(1.0),
+                x_from_zero: false,
+            },
+            Annotations {
+                x_log10: true,
+                ..Annotations::default()
+            },
+        ),
+        shows: Vec::new(),
+    })
 }
 
 /// The p99 of every request that ended (failures at the time they
@@ -813,6 +963,7 @@ fn draw_family(data: &RunData, family: &Family, axis: TimeAxis, markers: &[Marke
             name: family.name.to_owned(),
             caption: family.caption.clone(),
             figure: Figure::Line(chart(family.title.clone(), &lines, false, family.y_at_least)),
+            shows: vec![sources(&lines)],
         }];
     }
     // Panels share the y scale, so their heights compare at a glance.
@@ -835,9 +986,12 @@ fn draw_family(data: &RunData, family: &Family, axis: TimeAxis, markers: &[Marke
         |scope: &str| -> Vec<&Line> { family.lines.iter().filter(|l| panel_scope(l) == scope).collect() };
     let limit = MAX_PAGES * MAX_PANELS;
     if scopes.len() <= limit {
-        let panels: Vec<LineChart> = scopes
+        let panels: Vec<(LineChart, Vec<(String, String)>)> = scopes
             .iter()
-            .map(|scope| chart(scope.to_string(), &lines_of(scope), true, shared))
+            .map(|scope| {
+                let lines = lines_of(scope);
+                (chart(scope.to_string(), &lines, true, shared), sources(&lines))
+            })
             .collect();
         return paginate(family.name, &family.title, &family.caption, panels);
     }
@@ -850,9 +1004,14 @@ fn draw_family(data: &RunData, family: &Family, axis: TimeAxis, markers: &[Marke
     let (kept, others) = grouped(data, &scopes, limit - 1, &|scope| {
         by_scope[scope].iter().map(|line| line.series).collect()
     });
-    let mut panels: Vec<LineChart> = kept
+    let mut panels: Vec<(LineChart, Vec<(String, String)>)> = kept
         .iter()
-        .map(|scope| chart(scope.to_string(), &by_scope[scope], true, shared))
+        .map(|scope| {
+            (
+                chart(scope.to_string(), &by_scope[scope], true, shared),
+                sources(&by_scope[scope]),
+            )
+        })
         .collect();
     let mut shorts: Vec<&str> = Vec::new();
     for scope in &others {
@@ -881,16 +1040,21 @@ fn draw_family(data: &RunData, family: &Family, axis: TimeAxis, markers: &[Marke
             )),
         })
         .collect();
-    panels.push(LineChart {
-        title,
-        x_label: axis.label.to_owned(),
-        y_label: family.y_label.clone(),
-        series,
-        markers: markers.to_vec(),
-        y_from_zero: true,
-        y_at_least: shared,
-        x_from_zero: true,
-    });
+    // The maximum of several scopes is no one scope's series: no
+    // objective's line belongs on it.
+    panels.push((
+        LineChart {
+            title,
+            x_label: axis.label.to_owned(),
+            y_label: family.y_label.clone(),
+            series,
+            markers: markers.to_vec(),
+            y_from_zero: true,
+            y_at_least: shared,
+            x_from_zero: true,
+        },
+        Vec::new(),
+    ));
     let caption = format!(
         "{} The {} {what} {} have a panel each; the other {} share the last, their highest value in each window.",
         family.caption,
@@ -903,6 +1067,14 @@ fn draw_family(data: &RunData, family: &Family, axis: TimeAxis, markers: &[Marke
         others.len()
     );
     paginate(family.name, &family.title, &caption, panels)
+}
+
+/// The `(scope, metric)` of each line.
+fn sources(lines: &[&Line]) -> Vec<(String, String)> {
+    lines
+        .iter()
+        .map(|line| (line.series.scope.clone(), line.series.metric.clone()))
+        .collect()
 }
 
 /// Whether a family's panel scope is a request class.
@@ -975,7 +1147,12 @@ fn panel_scope<'a>(line: &Line<'a>) -> &'a str {
     line.series.scope.trim_start_matches("class:")
 }
 
-fn paginate(name: &str, title: &str, caption: &str, panels: Vec<LineChart>) -> Vec<NamedFigure> {
+fn paginate(
+    name: &str,
+    title: &str,
+    caption: &str,
+    panels: Vec<(LineChart, Vec<(String, String)>)>,
+) -> Vec<NamedFigure> {
     let pages = panels.len().div_ceil(MAX_PANELS);
     panels
         .chunks(MAX_PANELS)
@@ -994,8 +1171,10 @@ fn paginate(name: &str, title: &str, caption: &str, panels: Vec<LineChart>) -> V
                 caption: caption.to_owned(),
                 figure: Figure::Panels(SmallMultiples {
                     title,
-                    panels: chunk.to_vec(),
+                    panels: chunk.iter().map(|(panel, _)| panel.clone()).collect(),
+                    notes: Vec::new(),
                 }),
+                shows: chunk.iter().map(|(_, shows)| shows.clone()).collect(),
             }
         })
         .collect()
@@ -1008,6 +1187,7 @@ fn other_metrics(
     claimed: &[(&str, &str)],
     axis: TimeAxis,
     markers: &[Marker],
+    left_out: &mut String,
 ) -> Vec<NamedFigure> {
     let unclaimed: Vec<&SeriesData> = data
         .series
@@ -1041,7 +1221,7 @@ fn other_metrics(
             true
         }
     });
-    let panels: Vec<LineChart> = metrics
+    let panels: Vec<(LineChart, Vec<(String, String)>)> = metrics
         .iter()
         .flat_map(|metric| {
             let all: Vec<&SeriesData> = unclaimed
@@ -1051,38 +1231,60 @@ fn other_metrics(
                 .collect();
             // Past `MAX_OTHER_LINES` scopes, the largest keep a line and the
             // others become one line of their maximum.
-            let mut lines: Vec<Series> = Vec::new();
+            // Each line with the scope it draws (none for a maximum of several).
+            let mut lines: Vec<(Series, Option<&str>)> = Vec::new();
             if all.len() > MAX_OTHER_LINES {
                 let scopes: Vec<&str> = all.iter().map(|s| s.scope.as_str()).collect();
                 let of = |scope: &str| -> Vec<&SeriesData> {
                     all.iter().copied().filter(|s| s.scope == scope).collect()
                 };
                 let (kept, others) = grouped(data, &scopes, MAX_OTHER_LINES - 1, &of);
-                lines.extend(kept.iter().flat_map(|scope| of(scope)).map(|series| Series {
-                    name: series.scope.clone(),
-                    points: axis.scale(&series.points),
+                lines.extend(kept.iter().flat_map(|scope| of(scope)).map(|series| {
+                    (
+                        Series {
+                            name: series.scope.clone(),
+                            points: axis.scale(&series.points),
+                        },
+                        Some(series.scope.as_str()),
+                    )
                 }));
-                lines.push(Series {
-                    name: format!("the other {} (max)", others.len()),
-                    points: axis.scale(&maximum(others.iter().flat_map(|scope| of(scope)))),
-                });
+                lines.push((
+                    Series {
+                        name: format!("the other {} (max)", others.len()),
+                        points: axis.scale(&maximum(others.iter().flat_map(|scope| of(scope)))),
+                    },
+                    None,
+                ));
             } else {
-                lines.extend(all.iter().map(|series| Series {
-                    name: series.scope.clone(),
-                    points: axis.scale(&series.points),
+                lines.extend(all.iter().map(|series| {
+                    (
+                        Series {
+                            name: series.scope.clone(),
+                            points: axis.scale(&series.points),
+                        },
+                        Some(series.scope.as_str()),
+                    )
                 }));
             }
             lines
                 .chunks(MAX_LINES)
-                .map(|chunk| LineChart {
-                    title: metric.to_string(),
-                    x_label: axis.label.to_owned(),
-                    y_label: axis_label(metric),
-                    series: chunk.to_vec(),
-                    markers: markers.to_vec(),
-                    y_from_zero: true,
-                    y_at_least: None,
-                    x_from_zero: true,
+                .map(|chunk| {
+                    (
+                        LineChart {
+                            title: metric.to_string(),
+                            x_label: axis.label.to_owned(),
+                            y_label: axis_label(metric),
+                            series: chunk.iter().map(|(series, _)| series.clone()).collect(),
+                            markers: markers.to_vec(),
+                            y_from_zero: true,
+                            y_at_least: None,
+                            x_from_zero: true,
+                        },
+                        chunk
+                            .iter()
+                            .filter_map(|(_, scope)| Some(((*scope)?.to_owned(), metric.to_string())))
+                            .collect(),
+                    )
                 })
                 .collect::<Vec<_>>()
         })
@@ -1090,73 +1292,161 @@ fn other_metrics(
     let mut caption =
         "Every other measured series, one panel per metric and a line per component.".to_owned();
     if !constant.is_empty() {
-        caption.push_str(&format!(
+        let sentence = format!(
             " Left out because every value is the same (shown in brackets): {}.",
             constant.join(", ")
-        ));
+        );
+        if panels.is_empty() {
+            *left_out = sentence;
+        } else {
+            caption.push_str(&sentence);
+        }
     }
     paginate("other_metrics", "Other metrics", &caption, panels)
 }
 
-/// Adds to the latency chart a dashed line at each latency SLO's threshold,
-/// one at the client timeout when latencies reach it (a plateau there is
-/// requests timing out), and grey bands over windows in which no request
-/// completed (no latency to draw).
+/// Whether `slo` concerns a plot that draws `shows`: it names a scope the
+/// plot draws, and a metric the plot draws or, for a latency, any latency
+/// of that scope (the axis is the same: `p999<…` belongs on a p50–p99
+/// chart).
+fn concerns(slo: &Slo, shows: &[(String, String)]) -> bool {
+    let is_latency = |metric: &str| metric.starts_with("latency_") && metric.ends_with("_ms");
+    shows.iter().any(|(scope, metric)| {
+        *scope == slo.scope && (*metric == slo.metric || (is_latency(metric) && is_latency(&slo.metric)))
+    })
+}
+
+/// The dashed lines of the objectives that concern a plot drawing `shows`.
+fn slo_levels(slos: &[Slo], shows: &[(String, String)]) -> Vec<Level> {
+    slos.iter()
+        .filter(|slo| concerns(slo, shows))
+        .map(|slo| Level {
+            y: slo.threshold,
+            label: format!("SLO {}", slo.text),
+        })
+        .collect()
+}
+
+/// Adds the objectives' thresholds to the charts they concern: a dashed
+/// line at each `[slo]`/`--slo` threshold on every plot that draws the
+/// objective's metric in its scope (latency panels of a class, a station's
+/// utilization, the error rate), and a vertical one on the latency
+/// distribution. The latency chart also gets a line at the client timeout
+/// when latencies reach it (a plateau there is requests timing out), and
+/// grey bands over windows in which no request completed (no latency to
+/// draw).
 pub fn annotate(figures: Vec<NamedFigure>, slos: &[Slo], timeout_s: Option<f64>) -> Vec<NamedFigure> {
     figures
         .into_iter()
-        .map(|mut named| {
-            let Figure::Line(chart) = &named.figure else {
-                return named;
-            };
-            if named.name != "latency" {
-                return named;
-            }
-            let mut notes = Annotations {
-                gap_label: Some("no request completed".to_owned()),
-                ..Annotations::default()
-            };
-            for slo in slos {
-                if slo.scope == "overall" && slo.metric.starts_with("latency_") && slo.metric.ends_with("_ms") {
-                    notes.levels.push(Level {
-                        y: slo.threshold,
-                        label: format!("SLO {}", slo.text),
-                    });
-                }
-            }
-            let highest = chart
-                .series
-                .iter()
-                .flat_map(|s| s.points.iter().map(|p| p.1))
-                .filter(|y| y.is_finite())
-                .fold(f64::MIN, f64::max);
-            if let Some(timeout_ms) = timeout_s.map(|s| s * 1000.0)
-                && highest >= 0.9 * timeout_ms
-            {
-                notes.levels.push(Level {
-                    y: timeout_ms,
-                    label: format!("client timeout {}", seconds_text(timeout_ms / 1000.0)),
-                });
-            }
-            let gaps = chart.gaps_exist();
-            if !notes.levels.is_empty() {
-                named.caption.push_str(
-                    " Dashed red lines: the latency objectives and, when latencies reach it, the client timeout \
-                     (a plateau there is requests giving up).",
-                );
-            }
-            if gaps {
-                named
-                    .caption
-                    .push_str(" Grey bands: windows in which no request completed, so there is no latency.");
-            }
-            if notes.levels.is_empty() && !gaps {
-                return named;
-            }
-            named.figure = Figure::Annotated(chart.clone(), notes);
-            named
+        .map(|named| match named.name.as_str() {
+            "latency" => annotate_latency(named, slos, timeout_s),
+            LATENCY_DISTRIBUTION => annotate_distribution(named, slos),
+            _ => annotate_thresholds(named, slos),
         })
         .collect()
+}
+
+const SLO_CAPTION: &str = " Dashed red lines: the objectives (SLO thresholds) of the metrics drawn.";
+
+fn annotate_thresholds(mut named: NamedFigure, slos: &[Slo]) -> NamedFigure {
+    let none = Vec::new();
+    let shows = |index: usize| named.shows.get(index).unwrap_or(&none);
+    let figure = match &named.figure {
+        Figure::Line(chart) => {
+            let levels = slo_levels(slos, shows(0));
+            (!levels.is_empty()).then(|| {
+                Figure::Annotated(
+                    chart.clone(),
+                    Annotations {
+                        levels,
+                        ..Annotations::default()
+                    },
+                )
+            })
+        }
+        Figure::Panels(panels) => {
+            let notes: Vec<Annotations> = (0..panels.panels.len())
+                .map(|index| Annotations {
+                    levels: slo_levels(slos, shows(index)),
+                    ..Annotations::default()
+                })
+                .collect();
+            notes.iter().any(|notes| !notes.levels.is_empty()).then(|| {
+                Figure::Panels(SmallMultiples {
+                    notes,
+                    ..panels.clone()
+                })
+            })
+        }
+        Figure::Annotated(..) => None,
+    };
+    if let Some(figure) = figure {
+        named.figure = figure;
+        named.caption.push_str(SLO_CAPTION);
+    }
+    named
+}
+
+fn annotate_distribution(mut named: NamedFigure, slos: &[Slo]) -> NamedFigure {
+    let Figure::Annotated(_, notes) = &mut named.figure else {
+        return named;
+    };
+    for slo in slos {
+        if slo.scope == "overall" && slo.metric.starts_with("latency_") && slo.metric.ends_with("_ms") {
+            notes.thresholds.push(Marker {
+                x: slo.threshold.log10(),
+                label: format!("SLO {}", slo.text),
+            });
+        }
+    }
+    if !notes.thresholds.is_empty() {
+        named
+            .caption
+            .push_str(" Dashed red lines: the latency objectives' thresholds.");
+    }
+    named
+}
+
+fn annotate_latency(mut named: NamedFigure, slos: &[Slo], timeout_s: Option<f64>) -> NamedFigure {
+    let Figure::Line(chart) = &named.figure else {
+        return named;
+    };
+    let mut notes = Annotations {
+        gap_label: Some("no request completed".to_owned()),
+        levels: slo_levels(slos, named.shows.first().map_or(&[][..], Vec::as_slice)),
+        ..Annotations::default()
+    };
+    let highest = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .filter(|y| y.is_finite())
+        .fold(f64::MIN, f64::max);
+    if let Some(timeout_ms) = timeout_s.map(|s| s * 1000.0)
+        && highest >= 0.9 * timeout_ms
+    {
+        notes.levels.push(Level {
+            y: timeout_ms,
+            label: format!("client timeout {}", seconds_text(timeout_ms / 1000.0)),
+        });
+    }
+    let gaps = chart.gaps_exist();
+    if !notes.levels.is_empty() {
+        named.caption.push_str(
+            " Dashed red lines: the latency objectives and, when latencies reach it, the client timeout \
+             (a plateau there is requests giving up).",
+        );
+    }
+    if gaps {
+        named
+            .caption
+            .push_str(" Grey bands: windows in which no request completed, so there is no latency.");
+    }
+    if notes.levels.is_empty() && !gaps {
+        return named;
+    }
+    named.figure = Figure::Annotated(chart.clone(), notes);
+    named
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Reading a run's results back from its folder: `summary.csv`,
-//! `timeseries.csv` and `events.csv` (the contracts of DESIGN §4).
+//! `timeseries.csv`, `events.csv` (the contracts of DESIGN §4) and
+//! `latency.csv` (the latency distributions).
 //!
 //! Charts and reports are drawn from these files, never from the simulator's
 //! memory, so `capsim run` and `capsim chart DIR` share one path and a
@@ -38,12 +39,28 @@ pub struct EventRow {
     pub detail: String,
 }
 
+/// One row of `latency.csv`: a scope's requests with a latency in
+/// `[lower_ms, upper_ms)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatencyBucket {
+    pub scope: String,
+    pub lower_ms: f64,
+    pub upper_ms: f64,
+    /// Successful requests.
+    pub count: f64,
+    /// Every request that ended, failed ones included.
+    pub all_count: f64,
+}
+
 /// A run's results as read from its folder.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunData {
     pub summary: Vec<SummaryValue>,
     pub series: Vec<SeriesData>,
     pub events: Vec<EventRow>,
+    /// The latency distributions, in file order (empty for a folder
+    /// written before `latency.csv` existed).
+    pub latency: Vec<LatencyBucket>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,10 +93,12 @@ impl RunData {
         let summary = read_summary(&summary_path)?;
         let series = optional(&dir.join("timeseries.csv"), read_series)?;
         let events = optional(&dir.join("events.csv"), read_events)?;
+        let latency = optional(&dir.join("latency.csv"), read_latency)?;
         Ok(RunData {
             summary,
             series,
             events,
+            latency,
         })
     }
 
@@ -217,6 +236,29 @@ fn number(
         column,
         text: text.to_owned(),
     })
+}
+
+fn read_latency(path: &Path) -> Result<Vec<LatencyBucket>, ReadError> {
+    let mut table = Table::open(path)?;
+    let (scope, lower, upper, count, all_count) = (
+        table.column("scope")?,
+        table.column("lower_ms")?,
+        table.column("upper_ms")?,
+        table.column("count")?,
+        table.column("all_count")?,
+    );
+    let mut rows = Vec::new();
+    table.for_each(|record, line| {
+        rows.push(LatencyBucket {
+            scope: field(record, scope).to_owned(),
+            lower_ms: number(path, record, lower, "lower_ms", line)?,
+            upper_ms: number(path, record, upper, "upper_ms", line)?,
+            count: number(path, record, count, "count", line)?,
+            all_count: number(path, record, all_count, "all_count", line)?,
+        });
+        Ok(())
+    })?;
+    Ok(rows)
 }
 
 fn read_summary(path: &Path) -> Result<Vec<SummaryValue>, ReadError> {

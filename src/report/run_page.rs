@@ -717,6 +717,7 @@ mod tests {
                 scope: "web-1".into(),
                 detail: "<killed>".into(),
             }],
+            latency: Vec::new(),
         }
     }
 

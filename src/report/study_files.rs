@@ -46,7 +46,8 @@ use super::render::chart_names;
 use super::sweep_charts::{CHART_NAMES, sweep_charts};
 use super::tables::{csv_writer, number};
 use super::{
-    PendingFile, RUN_FILES, clear_run, events_csv, timeseries_csv, write_all_atomic, write_resolved,
+    LATENCY_FILE, PendingFile, RUN_FILES, SUMMARY_FILE, clear_run, events_csv, latency_csv, timeseries_csv,
+    write_all_atomic, write_resolved,
 };
 use crate::scenario::bounds;
 use crate::scenario::dump::{RESOLVED_FILE, Resolved, SideFile, is_side_file_name, side_file_name};
@@ -114,10 +115,10 @@ pub fn interval_summary_csv(summary: &IntervalSummary) -> Vec<u8> {
     finish(out)
 }
 
-/// Writes a replicated run's four files into `out` (old run outputs are
-/// removed first): the resolved scenario, then the time series and events
-/// in parallel on the current rayon pool, then `summary.csv`, which marks
-/// the run complete.
+/// Writes a replicated run's files into `out` (old run outputs are
+/// removed first): the resolved scenario, then the time series, events and
+/// latency distributions (every replication's pooled) in parallel on the
+/// current rayon pool, then `summary.csv`, which marks the run complete.
 pub fn write_replicated_run(out: &OutDir, resolved: &Resolved, run: &Replicated) -> io::Result<Vec<PathBuf>> {
     clear_run(out)?;
     let paths: Vec<PathBuf> = RUN_FILES.iter().map(|name| out.join(name)).collect();
@@ -125,13 +126,14 @@ pub fn write_replicated_run(out: &OutDir, resolved: &Resolved, run: &Replicated)
     let files = [
         PendingFile::new(RUN_FILES[1], || Ok(timeseries_csv(&run.timeseries))),
         PendingFile::new(RUN_FILES[2], || Ok(events_csv(&run.events))),
+        PendingFile::new(LATENCY_FILE, || Ok(latency_csv(&run.latency))),
     ];
     let (written, summary) = rayon::join(
         || write_all_atomic(out, &files),
         || interval_summary_csv(&run.summary),
     );
     written?;
-    out.write_atomic(RUN_FILES[3], &summary)?;
+    out.write_atomic(SUMMARY_FILE, &summary)?;
     Ok(paths)
 }
 

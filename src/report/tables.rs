@@ -1,9 +1,10 @@
 //! The CSV contracts of DESIGN §4: `summary.csv` (`scope,metric,value`),
 //! `timeseries.csv` (`time_s,scope,metric,value`) and `events.csv`
-//! (`time_s,kind,scope,detail`). Numbers use Rust's shortest round-trip
+//! (`time_s,kind,scope,detail`), and `latency.csv`
+//! (`scope,lower_ms,upper_ms,count,all_count`). Numbers use Rust's shortest round-trip
 //! formatting, which is the same on every machine.
 
-use crate::metrics::{Summary, Timeseries};
+use crate::metrics::{LatencyDistribution, Summary, Timeseries};
 use crate::model::LoggedEvent;
 
 fn writer() -> csv::Writer<Vec<u8>> {
@@ -80,6 +81,31 @@ pub fn events_csv(events: &[LoggedEvent]) -> Vec<u8> {
             &event.detail,
         ])
         .expect("in memory");
+    }
+    finish(out)
+}
+
+/// The header of `latency.csv`.
+pub const LATENCY_HEADER: [&str; 5] = ["scope", "lower_ms", "upper_ms", "count", "all_count"];
+
+/// `latency.csv`: each request scope's latency distribution, one row per
+/// non-empty bucket `[lower_ms, upper_ms)`, ascending: `count` successful
+/// requests (as `latency_*_ms`) and `all_count` ended ones (as
+/// `latency_all_*_ms`).
+pub fn latency_csv(distribution: &LatencyDistribution) -> Vec<u8> {
+    let mut out = writer();
+    out.write_record(LATENCY_HEADER).expect("in memory");
+    for scope in &distribution.scopes {
+        for row in &scope.rows {
+            out.write_record([
+                scope.scope.as_str(),
+                &number(row.lower_ns as f64 / 1e6),
+                &number(row.upper_ns as f64 / 1e6),
+                &row.count.to_string(),
+                &row.all_count.to_string(),
+            ])
+            .expect("in memory");
+        }
     }
     finish(out)
 }

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::engine::random::replication_seed;
 use crate::metrics::catalog as metric;
-use crate::metrics::{SeriesRow, Summary, Timeseries};
+use crate::metrics::{LatencyDistribution, SeriesRow, Summary, Timeseries};
 use crate::results::interval::{IntervalRow, IntervalSummary};
 use crate::results::{Replicated, RunResult};
 use crate::scenario::Scenario;
@@ -168,6 +168,7 @@ pub fn run_replications(
         summary,
         timeseries: mean_timeseries(&series),
         events: results[0].events.clone(),
+        latency: LatencyDistribution::pooled(results.iter().map(|result| &result.latency)),
     })
 }
 

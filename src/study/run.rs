@@ -208,6 +208,7 @@ pub fn run_traced(
         summary,
         timeseries,
         events: model.events(),
+        latency: model.latency_distribution(),
         events_handled,
     })
 }

@@ -564,7 +564,7 @@ fn out_case(
                 foreign.insert(out.join(name));
             }
             if rng.chance(3) {
-                fs::remove_file(out.join(RUN_FILES[rng.below(4)])).unwrap();
+                fs::remove_file(out.join(RUN_FILES[rng.below(RUN_FILES.len())])).unwrap();
             }
             if rng.chance(2) {
                 fs::write(out.join(".timeseries.csv.77.partial"), "half").unwrap();

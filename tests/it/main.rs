@@ -44,6 +44,7 @@ mod hedging;
 mod host_cores;
 mod interrupt;
 mod latency_all;
+mod latency_distribution;
 mod layers;
 mod metrics_catalog;
 mod model_behaviour;
