@@ -53,7 +53,10 @@ fn a_down_node_counts_each_lookup_once_and_no_fill() {
     let misses = metric(&result, "c", "misses");
     // One lookup per request: those still in flight at the end (2 000/s ×
     // about 1.1 ms) are the only difference.
-    assert!(lookups >= served && lookups <= served + 50.0, "lookups {lookups}, served {served}");
+    assert!(
+        lookups >= served && lookups <= served + 50.0,
+        "lookups {lookups}, served {served}"
+    );
     assert_eq!(lookups, hits + misses);
     // Node 0 holds about half the keys' traffic (more: Zipf's hottest key
     // is one node's) for 5 s: between a quarter and three quarters of

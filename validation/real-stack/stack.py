@@ -334,7 +334,7 @@ def results(work, path, short):
         cpu_meas = sum(cores.values()) / rate * 1000.0
         cpu_fitted = (background / rate) * 1000.0 + per_request
         lines.append(
-            f"| {label} | {m['offered_rate']} | {f('cpu_utilization', p) / 2:.2f} "
+            f"| {label} | {m['offered_rate']} | {f('cpu_utilization', p):.2f} "
             f"| {f('throughput', m):.1f} / {f('throughput', p):.1f} "
             f"| {f('mean_ms', m):.2f} / {f('mean_ms', p):.2f} ({pct(f('mean_ms', p), f('mean_ms', m))}) "
             f"| {f('p50_ms', m):.2f} / {f('p50_ms', p):.2f} "
