@@ -6,7 +6,7 @@
 # capsim (scaled by a CPU speed probe taken beside each measurement) and
 # writes predicted against measured to RESULTS.md. See README.md.
 #
-# Usage: validation/real-stack/run.sh            (full run, ~15 minutes)
+# Usage: validation/real-stack/run.sh            (full run, ~13 minutes)
 #        SHORT=1 validation/real-stack/run.sh    (functional check, ~4 minutes)
 # Environment: CAPSIM (a capsim binary with `calibrate`; default: build this
 # repository's), STACK_BIN (folder with the built app and load generator), WORK (scratch folder, default /tmp/capsim-real-stack),
