@@ -355,9 +355,12 @@ const BOOTSTRAP_SAMPLES: usize = 400;
 const BOOTSTRAP_SIZE: usize = 1000;
 const BOOTSTRAP_SEED: u128 = 0x0063_616c_6962_7261_7465_5f67_616d_6d61;
 
+/// One draw from a fitted distribution.
+type Draw = Box<dyn Fn(&mut Pcg64Mcg) -> f64>;
+
 /// Draws from a fitted exp, lognormal or gamma (the families the bootstrap
 /// tests), floored at the smallest positive time.
-fn sampler(dist: &Dist) -> Option<Box<dyn Fn(&mut Pcg64Mcg) -> f64>> {
+fn sampler(dist: &Dist) -> Option<Draw> {
     fn positive(value: f64) -> f64 {
         value.max(f64::MIN_POSITIVE)
     }
