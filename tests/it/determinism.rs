@@ -46,7 +46,7 @@ fn two_cli_runs_write_byte_identical_files() {
 }
 
 #[test]
-fn a_cli_run_leaves_exactly_the_four_outputs() {
+fn a_cli_run_leaves_exactly_its_outputs() {
     let out = tempfile::tempdir().unwrap();
     run_cli(&support::shipped("04-load-balancer.toml"), &[], out.path());
     let mut names: Vec<String> = fs::read_dir(out.path())
