@@ -55,18 +55,29 @@ impl LatencyDistribution {
     /// Adds a scope from its recorders of successes and of every ended
     /// request (their kept windows).
     pub fn push_scope(&mut self, scope: &str, successes: &LatencyRecorder, all: &LatencyRecorder) {
-        let mut scope = ScopeDistribution {
-            scope: scope.to_owned(),
-            rows: Vec::new(),
+        // By lower edge: the recorders' buckets (thousands) fold into a few
+        // hundred rows without a search of the rows per bucket.
+        let mut rows: std::collections::BTreeMap<u64, DistributionRow> = std::collections::BTreeMap::new();
+        let mut add = |(lower_ns, upper_ns): (u64, u64), count: u64, all_count: u64| {
+            let row = rows.entry(lower_ns).or_insert(DistributionRow {
+                lower_ns,
+                upper_ns,
+                count: 0,
+                all_count: 0,
+            });
+            row.count += count;
+            row.all_count += all_count;
         };
         for (value_ns, count) in successes.total_buckets() {
-            scope.add(bucket_of(value_ns), count, 0);
+            add(bucket_of(value_ns), count, 0);
         }
         for (value_ns, count) in all.total_buckets() {
-            scope.add(bucket_of(value_ns), 0, count);
+            add(bucket_of(value_ns), 0, count);
         }
-        scope.rows.sort_by_key(|row| row.lower_ns);
-        self.scopes.push(scope);
+        self.scopes.push(ScopeDistribution {
+            scope: scope.to_owned(),
+            rows: rows.into_values().collect(),
+        });
     }
 
     /// Replications pooled: each scope's counts summed bucket by bucket,

@@ -307,7 +307,7 @@ mod tests {
         assert_eq!((web.values.clone(), web.diff(1)), (vec![None, Some(0.30)], None));
         let bottleneck = &comparison.rows[0];
         assert_eq!(bottleneck.values, [Some(0.74), Some(0.30)]);
-        assert_eq!(cell(bottleneck, 0), "0.7400 (server CPU)");
+        assert_eq!(cell(bottleneck, 0), "74.0 % (server CPU)");
     }
 
     #[test]
@@ -324,7 +324,7 @@ mod tests {
             ["overall", "latency_p99_ms", "200", "150", "-50", "-25.0", "%"]
         );
         assert!(table.contains("bottleneck  utilization"));
-        assert!(table.contains("0.7400 (server CPU)"));
+        assert!(table.contains("74.0 % (server CPU)"));
         // Error rates in percent, their differences in percentage points.
         let errors = lines.iter().find(|l| l.contains("error_rate")).unwrap();
         assert_eq!(

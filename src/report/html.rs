@@ -77,11 +77,23 @@ pub fn error_percent(fraction: f64) -> String {
     }
 }
 
+/// Whether `metric` is a fraction in the catalogue other than an error
+/// rate (a utilization, a hit ratio): a fraction in CSV files, a
+/// percentage with one decimal wherever people read it.
+pub fn is_share(metric: &str) -> bool {
+    !is_error_rate(metric)
+        && crate::metrics::catalog::lookup(metric)
+            .is_some_and(|known| known.unit == crate::metrics::catalog::Unit::Fraction)
+}
+
 /// A metric's value as people read it: an error rate as a percentage
-/// (`error_percent`), anything else by `number`.
+/// with three decimals, another fraction (utilization, hit ratio) with
+/// one, anything else with four significant digits.
 pub fn metric_text(metric: &str, value: f64) -> String {
     if is_error_rate(metric) {
         error_percent(value)
+    } else if is_share(metric) {
+        percent(value)
     } else {
         number(value)
     }
@@ -106,7 +118,11 @@ pub fn plus_minus(shown: &str, interval: Option<(f64, f64)>, scale: f64) -> Stri
 /// A metric's mean as people read it (`metric_text`) with its 95 %
 /// interval's half-width (`plus_minus`), in the same unit.
 pub fn metric_interval_text(metric: &str, mean: f64, interval: Option<(f64, f64)>) -> String {
-    let scale = if is_error_rate(metric) { 100.0 } else { 1.0 };
+    let scale = if is_error_rate(metric) || is_share(metric) {
+        100.0
+    } else {
+        1.0
+    };
     plus_minus(&metric_text(metric, mean), interval, scale)
 }
 
@@ -115,6 +131,7 @@ pub fn metric_interval_text(metric: &str, mean: f64, interval: Option<(f64, f64)
 pub fn metric_diff_text(metric: &str, diff: Option<f64>) -> String {
     match diff {
         Some(d) if is_error_rate(metric) && !d.is_nan() => format!("{:+.3} pp", 100.0 * d),
+        Some(d) if is_share(metric) && !d.is_nan() => format!("{:+.1} pp", 100.0 * d),
         other => signed(other),
     }
 }

@@ -749,7 +749,7 @@ mod tests {
         assert!(
             html.contains("closest to saturation is <strong>web</strong>: CPU 90.0 % busy, mean queue 3.250")
         );
-        assert!(html.contains("<td>www</td><td>cache_hit_ratio</td><td class=\"num\">0.7500</td>"));
+        assert!(html.contains("<td>www</td><td>cache_hit_ratio</td><td class=\"num\">75.0 %</td>"));
         assert!(html.contains("<td>&lt;killed&gt;</td>"));
         assert!(html.contains("The run has no time series to draw."));
         assert!(html.contains("the topology is not shown"));
