@@ -4,7 +4,7 @@
 //! typed-in `detection`; drill scopes and events name a component once;
 //! a failover says which node leads; a fault no request saw says so.
 
-use crate::support::{capsim, metric, run_text, scenario, scenario_file, shipped, simulate};
+use crate::support::{UNSEEN_FAULT, capsim, metric, run_text, scenario, scenario_file, shipped, simulate};
 
 fn periodic(timing: &str) -> String {
     format!(
@@ -181,36 +181,7 @@ fn the_terminal_says_which_replica_leads_after_a_failover() {
 
 #[test]
 fn a_fault_no_request_sees_is_not_seen_not_rto_0() {
-    let text = r#"
-[scenario]
-name = "unseen fault"
-seed = 1
-duration = "2m"
-warmup = "10s"
-window = "10s"
-
-[workload]
-arrivals = { kind = "open", rate = "50/s", users = 1000 }
-mix = [{ class = "a", weight = 1, call = "web/a" }]
-
-[pool.web]
-instances = 1
-workers = 100
-
-[pool.web.endpoint.a]
-service = "5ms"
-
-[pool.batch]
-instances = 1
-workers = 10
-
-[pool.batch.endpoint.job]
-service = "5ms"
-
-[[faults]]
-at = "30s"
-kill = "pool.batch"
-"#;
+    let text = UNSEEN_FAULT;
     let result = simulate(&scenario(text));
     assert_eq!(metric(&result, "drill:pool.batch@30s", "seen_by_requests"), 0.0);
     let (_dir, output) = run_text(text);

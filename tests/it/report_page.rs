@@ -10,7 +10,7 @@ use std::path::Path;
 
 use capsim::report::graph::Topology;
 
-use crate::support::{capsim, run_text, shipped};
+use crate::support::{UNSEEN_FAULT, capsim, run_text, shipped};
 
 /// Runs `scenario` with `extra` arguments; its report.html and stdout.
 fn report(scenario: &Path, extra: &[&str]) -> (String, String) {
@@ -204,36 +204,7 @@ fn replications_show_means_with_their_intervals() {
 
 #[test]
 fn a_fault_no_request_saw_is_not_rto_0_in_the_report() {
-    let text = r#"
-[scenario]
-name = "unseen fault"
-seed = 1
-duration = "1m"
-warmup = "10s"
-window = "10s"
-
-[workload]
-arrivals = { kind = "open", rate = "50/s", users = 1000 }
-mix = [{ class = "a", weight = 1, call = "web/a" }]
-
-[pool.web]
-instances = 1
-workers = 100
-
-[pool.web.endpoint.a]
-service = "5ms"
-
-[pool.batch]
-instances = 1
-workers = 10
-
-[pool.batch.endpoint.job]
-service = "5ms"
-
-[[faults]]
-at = "30s"
-kill = "pool.batch"
-"#;
+    let text = UNSEEN_FAULT;
     let (dir, output) = run_text(text);
     assert!(output.status.success());
     let page = fs::read_to_string(dir.path().join("out/report.html")).unwrap();

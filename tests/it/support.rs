@@ -245,3 +245,36 @@ pub fn file_names(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// A scenario whose only fault strikes a pool no request calls (`batch`):
+/// a drill that requests never saw.
+pub const UNSEEN_FAULT: &str = r#"
+[scenario]
+name = "unseen fault"
+seed = 1
+duration = "2m"
+warmup = "10s"
+window = "10s"
+
+[workload]
+arrivals = { kind = "open", rate = "50/s", users = 1000 }
+mix = [{ class = "a", weight = 1, call = "web/a" }]
+
+[pool.web]
+instances = 1
+workers = 100
+
+[pool.web.endpoint.a]
+service = "5ms"
+
+[pool.batch]
+instances = 1
+workers = 10
+
+[pool.batch.endpoint.job]
+service = "5ms"
+
+[[faults]]
+at = "30s"
+kill = "pool.batch"
+"#;
