@@ -43,8 +43,10 @@ fn number(cell: &str) -> f64 {
 
 #[test]
 fn separating_the_database_frees_the_web_cpu() {
-    // 01's comments: the one box's CPU is at ≈ 0.74; 02's: the web box drops
-    // to ≈ 0.30 once the database has its own machine.
+    // 01's comments: the one box's CPU is at ≈ 74 %; 02's: the web box drops
+    // to ≈ 30 % once the database has its own machine. The table gives
+    // utilizations in percent ("74.4 % (server CPU)"), differences in
+    // percentage points ("-44.6 pp").
     let (dir, table) = compare(&[
         "scenarios/01-single-server.toml",
         "scenarios/02-separate-database.toml",
@@ -65,18 +67,20 @@ fn separating_the_database_frees_the_web_cpu() {
     // The bottleneck row lines up the two designs' busiest stations.
     let bottleneck = row(&table, "bottleneck", "utilization");
     assert_eq!(
-        (bottleneck[3], bottleneck[6]),
-        ("(server", "(web"),
+        (bottleneck[3], bottleneck[4], bottleneck[7], bottleneck[8]),
+        ("%", "(server", "%", "(web"),
         "{bottleneck:?}"
     );
-    let (single, separate) = (number(bottleneck[2]), number(bottleneck[5]));
-    assert!((0.70..0.78).contains(&single), "01 CPU {single}");
-    assert!((0.26..0.34).contains(&separate), "02 web CPU {separate}");
-    let diff = number(bottleneck[8]);
-    assert!((diff - (separate - single)).abs() < 1e-3, "diff {diff}");
-    assert!(number(bottleneck[9]) < -50.0, "more than halved: {bottleneck:?}");
+    let (single, separate) = (number(bottleneck[2]), number(bottleneck[6]));
+    assert!((70.0..78.0).contains(&single), "01 CPU {single}");
+    assert!((26.0..34.0).contains(&separate), "02 web CPU {separate}");
+    assert_eq!(bottleneck[11], "pp", "{bottleneck:?}");
+    let diff = number(bottleneck[10]);
+    // Each of the three is rounded to 0.1 pp (at most 0.05 off).
+    assert!((diff - (separate - single)).abs() <= 0.15 + 1e-9, "diff {diff}");
+    assert!(number(bottleneck[12]) < -50.0, "more than halved: {bottleneck:?}");
     // Each design's own stations have their rows; the other design has none.
-    assert_eq!(row(&table, "server", "cpu_utilization")[3], "-");
+    assert_eq!(row(&table, "server", "cpu_utilization")[4], "-");
     assert_eq!(row(&table, "web", "cpu_utilization")[2], "-");
     // 02's comment: p99 is lower despite two extra network hops.
     let p99 = row(&table, "overall", "latency_p99_ms");
@@ -99,11 +103,12 @@ fn a_small_box_variant_overloads_the_cpu_with_the_same_arrivals() {
         "--slo",
         "p99<200ms",
     ]);
+    // In percent: "22.4 %  89.6 %  +67.2 pp  +300.0 %".
     let cpu = row(&table, "web", "cpu_utilization");
-    let (big, small) = (number(cpu[2]), number(cpu[3]));
-    assert!((0.20..0.26).contains(&big), "m5.2xlarge CPU {big}");
-    assert!((0.85..0.95).contains(&small), "m5.large CPU {small}");
-    assert!(number(cpu[5]) > 250.0, "CPU load more than triples: {cpu:?}");
+    let (big, small) = (number(cpu[2]), number(cpu[4]));
+    assert!((20.0..26.0).contains(&big), "m5.2xlarge CPU {big}");
+    assert!((85.0..95.0).contains(&small), "m5.large CPU {small}");
+    assert!(number(cpu[8]) > 250.0, "CPU load more than triples: {cpu:?}");
     // The CPU queue shows in the tail: tens of milliseconds on top of the
     // ≈ 60 ms the client's network already takes.
     let p99 = row(&table, "overall", "latency_p99_ms");
