@@ -361,21 +361,21 @@ type Draw = Box<dyn Fn(&mut Pcg64Mcg) -> f64>;
 /// Draws from a fitted exp, lognormal or gamma (the families the bootstrap
 /// tests), floored at the smallest positive time.
 fn sampler(dist: &Dist) -> Option<Draw> {
-    fn positive(value: f64) -> f64 {
+    fn floored(value: f64) -> f64 {
         value.max(f64::MIN_POSITIVE)
     }
     match *dist {
         Dist::Exp { mean } => {
             let exp = rand_distr::Exp::new(1.0 / mean).ok()?;
-            Some(Box::new(move |rng| positive(exp.sample(rng))))
+            Some(Box::new(move |rng| floored(exp.sample(rng))))
         }
         Dist::LogNormal { mu, sigma } => {
             let lognormal = rand_distr::LogNormal::new(mu, sigma).ok()?;
-            Some(Box::new(move |rng| positive(lognormal.sample(rng))))
+            Some(Box::new(move |rng| floored(lognormal.sample(rng))))
         }
         Dist::Gamma { shape, scale } => {
             let gamma = rand_distr::Gamma::new(shape, scale).ok()?;
-            Some(Box::new(move |rng| positive(gamma.sample(rng))))
+            Some(Box::new(move |rng| floored(gamma.sample(rng))))
         }
         Dist::Const { .. } | Dist::Empirical { .. } => None,
     }

@@ -26,7 +26,6 @@ use super::Model;
 use super::frame::{Carry, Frame, MISS, Purpose};
 use super::ids::CacheId;
 use super::keys::KeyHasher;
-use super::program::NO_REFRESH;
 use crate::engine::SlabKey;
 
 /// One cache's refreshes in flight and what they did.
@@ -97,14 +96,15 @@ impl Default for Revalidate {
 impl Model {
     /// The lookup by frame `lookup` at a node of `cache` was a stale hit:
     /// refresh its key in the background with `program` (a database read,
-    /// then a fill at this node), unless a refresh of it is in flight.
+    /// then a fill at this node; never `NO_REFRESH`: the lookup checks),
+    /// unless a refresh of it is in flight.
     pub(super) fn start_refresh(&mut self, cache: CacheId, lookup: SlabKey, program: u32) {
         let frame = self.frames.get(lookup).expect("frame in flight");
         let (instance, carry) = (frame.instance, frame.carry);
         let Some(revalidate) = self.caches[cache].revalidate.as_deref_mut() else {
             return;
         };
-        if program == NO_REFRESH || !revalidate.begin(carry.key) {
+        if !revalidate.begin(carry.key) {
             return;
         }
         let carry = Carry { value: MISS, ..carry };

@@ -241,30 +241,28 @@ fn surviving_the_primary_needs_another_replica_and_rides_through_the_drill() {
     assert!(!drill(&cheap), "the cheaper design fails the drill");
 }
 
+/// `capsim plan` of `text` written to `dir/NAME.toml`, 2 replications,
+/// results in `dir/NAME`.
+fn plan_cli(dir: &std::path::Path, name: &str, text: &str) -> assert_cmd::assert::Assert {
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, text).unwrap();
+    support::capsim()
+        .arg("plan")
+        .arg(&file)
+        .args(["--replications", "2", "--quiet", "--out"])
+        .arg(dir.join(name))
+        .assert()
+}
+
 #[test]
 fn no_design_in_the_ranges_exits_3_and_a_found_one_writes_a_runnable_scenario() {
     let dir = tempfile::tempdir().unwrap();
     let narrow = text(false).replace("min = 0, max = 3", "min = 0, max = 1");
-    let file = dir.path().join("narrow.toml");
-    std::fs::write(&file, narrow).unwrap();
-    support::capsim()
-        .arg("plan")
-        .arg(&file)
-        .args(["--replications", "2", "--quiet", "--out"])
-        .arg(dir.path().join("none"))
-        .assert()
+    plan_cli(dir.path(), "narrow", &narrow)
         .code(3)
         .stderr(contains("no design of the"));
-    let file = dir.path().join("wide.toml");
-    std::fs::write(&file, text(false)).unwrap();
-    let out = dir.path().join("found");
-    support::capsim()
-        .arg("plan")
-        .arg(&file)
-        .args(["--replications", "2", "--quiet", "--out"])
-        .arg(&out)
-        .assert()
-        .code(0);
+    let out = dir.path().join("wide");
+    plan_cli(dir.path(), "wide", &text(false)).code(0);
     let md = std::fs::read_to_string(out.join("plan.md")).unwrap();
     assert!(md.contains("| `database.db.replicas` | 0 | **2** |"), "{md}");
     let chosen = out.join("plan.chosen.toml");
@@ -353,16 +351,8 @@ fn a_named_drill_needs_a_larger_design_that_rides_through_it() {
     // The CLI names the drill, and its chosen design, run with the drill
     // added as a fault, meets every SLO (exit 0) as the plan judged it.
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("drilled.toml");
-    std::fs::write(&file, &drilled_text).unwrap();
-    let out = dir.path().join("plan");
-    support::capsim()
-        .arg("plan")
-        .arg(&file)
-        .args(["--replications", "2", "--quiet", "--out"])
-        .arg(&out)
-        .assert()
-        .code(0);
+    let out = dir.path().join("drilled");
+    plan_cli(dir.path(), "drilled", &drilled_text).code(0);
     let md = std::fs::read_to_string(out.join("plan.md")).unwrap();
     assert!(md.contains("drill `web slow`"), "{md}");
     let csv = std::fs::read_to_string(out.join("plan.csv")).unwrap();
@@ -395,16 +385,8 @@ fn a_scenario_with_inline_faults_plans_and_survives() {
     let base = build_from(&inline, &[], "").unwrap();
     assert_eq!(base.faults.len(), 1);
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("inline.toml");
-    std::fs::write(&file, &inline).unwrap();
-    let out = dir.path().join("plan");
-    support::capsim()
-        .arg("plan")
-        .arg(&file)
-        .args(["--replications", "2", "--quiet", "--out"])
-        .arg(&out)
-        .assert()
-        .code(0);
+    let out = dir.path().join("inline");
+    plan_cli(dir.path(), "inline", &inline).code(0);
     let md = std::fs::read_to_string(out.join("plan.md")).unwrap();
     assert!(md.contains("`database.db.primary`"), "{md}");
     assert!(md.contains("| `database.db.replicas` | 0 | **"), "{md}");
