@@ -884,7 +884,7 @@ impl DataStepKeys {
         }
     }
 
-    /// Whether the step has no timeout, retries, breaker or bulkhead.
+    /// Whether the step has no timeout, retries, breaker, bulkhead or fallback.
     pub fn is_plain(&self) -> bool {
         self.timeout.is_none()
             && self.retry.is_none()
@@ -928,7 +928,8 @@ section! {
 }
 
 impl CallKeys {
-    /// Whether the step has no timeout, retries, breaker or bulkhead (a plain call).
+    /// Whether the step has no timeout, retries, hedge, breaker, bulkhead or fallback (a plain
+    /// call).
     pub fn is_plain(&self) -> bool {
         self.timeout.is_none()
             && self.retry.is_none()
