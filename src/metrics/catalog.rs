@@ -93,11 +93,13 @@ pub enum Scope {
     Drill,
     /// A call step's target from one pool: `call:<pool>-><target>`.
     Call,
+    /// A host whose cores several components share: `host:<name>`.
+    Host,
 }
 
 impl Scope {
     /// Every scope kind, in the order of README.md's table.
-    pub const ALL: [Scope; 18] = [
+    pub const ALL: [Scope; 19] = [
         Scope::Overall,
         Scope::Class,
         Scope::Region,
@@ -116,6 +118,7 @@ impl Scope {
         Scope::Link,
         Scope::Drill,
         Scope::Call,
+        Scope::Host,
     ];
 
     /// How the scope reads in the metrics table.
@@ -139,6 +142,7 @@ impl Scope {
             Scope::Link => "region pair",
             Scope::Drill => "drill",
             Scope::Call => "call",
+            Scope::Host => "host",
         }
     }
 
@@ -167,6 +171,7 @@ impl Scope {
             Scope::Call => {
                 "`call:<pool>-><target>`: a pool's calls to one target (`call:web->api/get`), with a `breaker` or `bulkhead`"
             }
+            Scope::Host => "`host:<name>`: a `[host.*]`'s cores, whatever component computes on them",
         }
     }
 }
@@ -642,23 +647,23 @@ pub const UTILIZATION: Metric = metric(
 pub const CPU_UTILIZATION: Metric = metric(
     "cpu_utilization",
     Unit::Fraction,
-    &[Pool, Database, DatabaseNode, Balancer, Cache, CacheNode],
+    &[Pool, Database, DatabaseNode, Balancer, Cache, CacheNode, Host],
     Both,
-    "computing requests / cores (pools; databases: the CPU parts of operations and replicas' applies; caches: the CPU parts of gets, sets and deletes on their `threads` cores; balancers with `cores`, so a saturated balancer is named the bottleneck)",
+    "computing requests / cores (pools; databases: the CPU parts of operations and replicas' applies; caches: the CPU parts of gets, sets and deletes on their `threads` cores; balancers with `cores`, so a saturated balancer is named the bottleneck; a host: its busy cores / cores, every component on it together; a component on a host: its own share of the host's cores)",
 );
 pub const CPU_WAIT_MEAN_MS: Metric = metric(
     "cpu_wait_mean_ms",
     Unit::Milliseconds,
     &[Pool, Database, DatabaseNode, Cache, CacheNode],
     Both,
-    "mean wait for a core of the CPU parts: a pool's compute (`service`), a database's operations and replicas' applies, a cache's gets, sets and deletes (on its `threads` cores); blank where cores are no limit of their own (no `size`, or a pool with no fewer cores than workers: a core each) or none computed",
+    "mean wait for a core of the CPU parts: a pool's compute (`service`), a database's operations and replicas' applies, a cache's gets, sets and deletes (on its `threads` cores); on a `processor_sharing` host, how much longer than its own CPU time a part took; blank where cores are no limit of their own (no `size`, or a pool with no fewer cores than workers: a core each) or none computed",
 );
 pub const QUEUE_LEN_MEAN: Metric = metric(
     "queue_len_mean",
     Unit::Mean,
-    &[Pool, Database, DatabaseNode, Cache, CacheNode, Balancer],
+    &[Pool, Database, DatabaseNode, Cache, CacheNode, Balancer, Host],
     Both,
-    "calls waiting for a worker (pools), a connection (databases) or a core (balancers with `cores`); those waiting for a pool's or database's cores are not counted",
+    "calls waiting for a worker (pools), a connection (databases) or a core (balancers with `cores`); those waiting for a pool's or database's cores are not counted; a host: CPU steps waiting for a core (`fifo`) or computing beyond the cores (`processor_sharing`: runnable, not running)",
 );
 pub const WAIT_MEAN_MS: Metric = metric(
     "wait_mean_ms",
@@ -785,9 +790,9 @@ pub const SESSIONS_LOST: Metric = metric(
 pub const CORES: Metric = metric(
     "cores",
     Unit::Count,
-    &[Balancer, Database, Cache],
+    &[Balancer, Database, Cache, Host],
     Summary,
-    "a balancer's own `cores`; each node of a database (its `size`'s, or one per connection without one); each node of a cache (its `threads`, at most its `size`'s)",
+    "a balancer's own `cores`; each node of a database (its `size`'s, or one per connection without one); each node of a cache (its `threads`, at most its `size`'s); a host's `cores`",
 );
 pub const CONNECTIONS_MEAN: Metric = metric(
     "connections_mean",

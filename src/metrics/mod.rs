@@ -17,4 +17,4 @@ pub use gauge::TimeWeighted;
 pub use latency::{LatencyRecorder, LatencyStats};
 pub use requests::{FAILURE_CAUSES, RequestCounters};
 pub use series::{MetricRow, SeriesRow, Summary, Timeseries};
-pub use station::{StationCounters, StationMetrics};
+pub use station::{CPU_SHARE_SCALE, StationCounters, StationMetrics};

@@ -155,11 +155,20 @@ impl StationCounters {
     }
 }
 
+/// A station on a processor-sharing host counts its CPU level in units of
+/// 1/`CPU_SHARE_SCALE` of a core (a step computing at `cores / n` of a core
+/// is no whole number of cores); its window's area is divided back when
+/// closed. A power of two, so whole cores scale exactly.
+pub const CPU_SHARE_SCALE: u64 = 1 << 20;
+
 /// The live statistics of one station: levels plus the open window's counts.
 #[derive(Clone, Debug, Default)]
 pub struct StationMetrics {
     pub busy: TimeWeighted,
+    /// Busy cores; in 1/`CPU_SHARE_SCALE` of a core when `cpu_shared`.
     pub cpu: TimeWeighted,
+    /// Whether the station stands on a processor-sharing host.
+    pub cpu_shared: bool,
     pub queued: TimeWeighted,
     pub present: TimeWeighted,
     pub window: StationCounters,
@@ -171,7 +180,12 @@ impl StationMetrics {
     pub fn close_window(&mut self, now: SimTime) -> StationCounters {
         let mut counters = std::mem::take(&mut self.window);
         counters.busy_area = self.busy.close_window(now);
-        counters.cpu_area = self.cpu.close_window(now);
+        let cpu_area = self.cpu.close_window(now);
+        counters.cpu_area = if self.cpu_shared {
+            cpu_area / CPU_SHARE_SCALE as u128
+        } else {
+            cpu_area
+        };
         counters.queue_area = self.queued.close_window(now);
         counters.present_area = self.present.close_window(now);
         counters.elapsed_ns = now.since(self.window_start).as_nanos() as u128;

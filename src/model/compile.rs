@@ -528,6 +528,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
     let databases = build_databases(scenario, &mut builder, &keyspaces);
     let mut caches = build_caches(scenario, &mut builder, &keyspaces, cache_visits);
     let hosts = super::host::place(&mut builder);
+    let shared_stations = super::host::shared_stations(&builder, &hosts);
     let balancers = build_balancers(scenario, &mut builder);
     let cdns = super::compile_cdn::build_cdns(scenario, &mut builder, &keyspaces);
     let mut brokers = build_brokers(scenario, &mut builder);
@@ -789,7 +790,14 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
         frames: Slab::new(),
         ready: DrainFifo::new(),
         overall: RequestScope::default(),
-        station_metrics: (0..station_count).map(|_| StationMetrics::default()).collect(),
+        station_metrics: (0..station_count)
+            .map(|index| {
+                let mut metrics = StationMetrics::default();
+                // On a processor-sharing host its CPU gauge counts shares.
+                metrics.cpu_shared = shared_stations.contains(&StationId(index as u32));
+                metrics
+            })
+            .collect(),
         station_totals: IdVec::from_elem(StationCounters::default(), station_count),
         max_in_flight: scenario.limits.max_in_flight,
         limit_hit: None,

@@ -276,7 +276,9 @@ impl Model {
         let instance = &mut self.instances[instance_id];
         if instance.cores_limit {
             let got = match instance.host {
-                Some(host) => self.hosts[host].acquire(instance_id, APPLIER),
+                // Sharing the host's cores, it needs no core of its own.
+                Some(host) if self.hosts[host].sharing.is_some() => true,
+                Some(host) => self.hosts[host].acquire(instance_id, APPLIER, queue.now()),
                 None => instance.acquire_core(APPLIER),
             };
             if !got {
@@ -324,18 +326,23 @@ impl Model {
         let apply = state.apply;
         let instance = &mut self.instances[instance_id];
         instance.computing += 1;
-        self.station_metrics[instance.station].cpu.increment(queue.now());
+        let shared = instance.host.filter(|&host| self.hosts[host].sharing.is_some());
+        if shared.is_none() {
+            self.station_metrics[instance.station].cpu.increment(queue.now());
+        }
         let (speed, factor, add) = (instance.speed, instance.slow_factor, instance.slow_add_ns);
         let demand = self.sample(apply);
-        queue.schedule_in(
-            SimDuration::from_nanos_f64((demand * factor + add) / speed),
-            Event::ApplyDone {
-                database,
-                node,
-                seq,
-                epoch,
-            },
-        );
+        let work_ns = (demand * factor + add) / speed;
+        let done = Event::ApplyDone {
+            database,
+            node,
+            seq,
+            epoch,
+        };
+        match shared {
+            Some(host) => self.share_start(host, instance_id, work_ns, done, queue),
+            None => queue.schedule_in(SimDuration::from_nanos_f64(work_ns), done),
+        }
     }
 
     /// A replica applied a write: its core is free; unless a promotion
@@ -359,9 +366,16 @@ impl Model {
         }
         let instance = &mut self.instances[instance_id];
         instance.computing -= 1;
-        self.station_metrics[instance.station].cpu.decrement(now);
-        if instance.cores_limit {
-            self.pass_core(instance_id, queue);
+        // On a processor-sharing host it held no core, and `sharing.rs`
+        // sets the CPU gauges.
+        let shared = instance
+            .host
+            .is_some_and(|host| self.hosts[host].sharing.is_some());
+        if !shared {
+            self.station_metrics[instance.station].cpu.decrement(now);
+            if instance.cores_limit {
+                self.pass_core(instance_id, queue);
+            }
         }
         let state = &mut self.databases[database];
         let shard_index = state.nodes[node].shard;

@@ -430,26 +430,37 @@ impl Model {
                             return;
                         }
                     }
+                    // On a processor-sharing host the step takes no core
+                    // of its own: it shares them all (`sharing.rs`).
+                    let mut shared = None;
                     if instance.cores_limit && !frame.holds_core {
                         let got = match instance.host {
-                            Some(host) => self.hosts[host].acquire(instance_id, key),
+                            Some(host) if self.hosts[host].sharing.is_some() => {
+                                shared = Some(host);
+                                true
+                            }
+                            Some(host) => self.hosts[host].acquire(instance_id, key, now),
                             None => instance.acquire_core(key),
                         };
                         if !got {
                             frame.queued_since = now;
                             return;
                         }
-                        frame.holds_core = true;
+                        frame.holds_core = shared.is_none();
                         metrics.window.core_started += 1;
                     }
-                    metrics.cpu.increment(now);
+                    if shared.is_none() {
+                        metrics.cpu.increment(now);
+                    }
                     instance.computing += 1;
                     let (speed, factor, add) = (instance.speed, instance.slow_factor, instance.slow_add_ns);
                     let demand = self.sample(site);
-                    queue.schedule_in(
-                        SimDuration::from_nanos_f64((demand * factor + add) / speed),
-                        Event::ComputeDone { frame: key },
-                    );
+                    let work_ns = (demand * factor + add) / speed;
+                    let done = Event::ComputeDone { frame: key };
+                    match shared {
+                        Some(host) => self.share_start(host, instance_id, work_ns, done, queue),
+                        None => queue.schedule_in(SimDuration::from_nanos_f64(work_ns), done),
+                    }
                     return;
                 }
                 Op::Delay(site) => {
@@ -575,6 +586,13 @@ impl Model {
     }
 
     pub(super) fn compute_done(&mut self, key: SlabKey, queue: &mut EventQueue<Event>) {
+        self.end_compute(key, false, queue);
+    }
+
+    /// A frame's compute op ended; `shared`: on a processor-sharing host,
+    /// whose CPU gauges `sharing.rs` sets (the frame holds no core).
+    #[inline(always)]
+    pub(super) fn end_compute(&mut self, key: SlabKey, shared: bool, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let Some(frame) = self.frames.get(key) else {
             return;
@@ -587,7 +605,9 @@ impl Model {
         let instance_id = frame.instance;
         let instance = &mut self.instances[instance_id];
         instance.computing -= 1;
-        self.station_metrics[instance.station].cpu.decrement(now);
+        if !shared {
+            self.station_metrics[instance.station].cpu.decrement(now);
+        }
         if frame.holds_core {
             frame.holds_core = false;
             self.pass_core(instance_id, queue);
@@ -607,7 +627,7 @@ impl Model {
             // On a host, the core goes to whoever waits there first, of
             // any instance (`owner`).
             let next = match instance.host {
-                Some(host) => self.hosts[host].release(),
+                Some(host) => self.hosts[host].release(now),
                 None => instance.release_core().map(|frame| (instance_id, frame)),
             };
             let Some((owner, next)) = next else {

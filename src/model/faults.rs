@@ -184,9 +184,15 @@ impl Model {
         metrics
             .busy
             .set(now, metrics.busy.level() - instance.busy_workers as u64);
-        metrics
-            .cpu
-            .set(now, metrics.cpu.level() - instance.computing as u64);
+        // (On a processor-sharing host `share_kill` resets the CPU gauge.)
+        let shared = instance
+            .host
+            .is_some_and(|host| self.hosts[host].sharing.is_some());
+        if !shared {
+            metrics
+                .cpu
+                .set(now, metrics.cpu.level() - instance.computing as u64);
+        }
         metrics.queued.set(now, metrics.queued.level() - waiting);
         metrics
             .present
@@ -199,14 +205,17 @@ impl Model {
         let (host, held) = (self.instances[id].host, self.instances[id].computing);
         let mut stranded = self.instances[id].kill(hung);
         if let Some(host) = host {
-            stranded.extend(self.hosts[host].remove_instance(id));
+            stranded.extend(self.hosts[host].remove_instance(id, now));
+            if shared {
+                stranded.extend(self.share_kill(host, id, queue));
+            }
         }
         for frame in stranded {
             if self.frames.get(frame).is_some() {
                 self.abandon(frame, queue);
             }
         }
-        if host.is_some() {
+        if host.is_some() && !shared {
             for _ in 0..held {
                 self.pass_core(id, queue);
             }

@@ -48,6 +48,7 @@ mod reshard;
 mod ring;
 mod sampler;
 mod semisync;
+mod sharing;
 mod shedding;
 mod stale;
 mod trace;
@@ -102,6 +103,12 @@ pub enum Event {
     BalancerDone { frame: SlabKey },
     /// A compute op finished.
     ComputeDone { frame: SlabKey },
+    /// The step with the smallest tag on a processor-sharing host may be
+    /// done (`token`: unless a start or end since rescheduled it).
+    HostShareDone {
+        host: crate::scenario::ids::HostId,
+        token: u32,
+    },
     /// A delay op finished.
     WaitDone { frame: SlabKey },
     /// A reply reached the calling frame, with the callee's value in hand.
@@ -499,6 +506,7 @@ impl Process for Model {
             Event::ArriveInstance { frame } => self.arrive_instance(frame, queue),
             Event::BalancerDone { frame } => self.balancer_done(frame, queue),
             Event::ComputeDone { frame } => self.compute_done(frame, queue),
+            Event::HostShareDone { host, token } => self.share_done(host, token, queue),
             Event::WaitDone { frame } => self.continue_after_wait(frame, queue),
             Event::Reply {
                 frame,

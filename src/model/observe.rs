@@ -183,6 +183,12 @@ impl Model {
                 total.merge(counters);
             }
         }
+        for host in self.hosts.iter_mut() {
+            let (busy, waiting) = host.close_window(now, elapsed, keep);
+            let scope = series.scope(&host.scope);
+            series.push(time_s, scope, metric::CPU_UTILIZATION, busy / host.cores as f64);
+            series.push(time_s, scope, metric::QUEUE_LEN_MEAN, waiting);
+        }
         self.close_queue_windows(keep, now, elapsed, time_s, series);
         self.close_data_window(keep, now, time_s, series);
         self.close_shedding_window(keep, time_s, series);
@@ -442,6 +448,12 @@ impl Model {
                     );
                 }
             }
+        }
+        for host in &self.hosts {
+            let (busy, waiting) = host.totals();
+            summary.push(&host.scope, metric::CORES, host.cores as f64);
+            summary.push(&host.scope, metric::CPU_UTILIZATION, busy / host.cores as f64);
+            summary.push(&host.scope, metric::QUEUE_LEN_MEAN, waiting);
         }
         self.summary_data(&mut summary, elapsed);
         self.summary_shedding(&mut summary);

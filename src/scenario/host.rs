@@ -1,8 +1,9 @@
 //! Hosts: machines whose cores several components share. `[host.<name>]`
-//! declares one (`cores`); `host = "<name>"` on a pool, a database or a
-//! cache places every instance or node of it there, so all their CPU work
-//! queues on the host's cores, in arrival order, whatever the component
-//! (scenario 01's single server, with the database as its own component).
+//! declares one (`cores`, and how they are shared: `discipline`);
+//! `host = "<name>"` on a pool, a database or a cache places every instance
+//! or node of it there, so all their CPU work contends for the host's cores
+//! whatever the component (scenario 01's single server, with the database
+//! as its own component).
 //! The component keeps its size's speed and price; its cores are the
 //! host's. Read here, resolved to ids by `parse::names`, checked by
 //! `check` (a host named but not declared), written back by `dump`.
@@ -12,14 +13,33 @@ use super::ids::HostId;
 use super::parse::{Cx, RefKind, read_reference};
 use super::reader::TableNode;
 use super::section::{self, section};
+use super::words::words;
 use crate::engine::id::IdVec;
+
+words! {
+    /// How a host's cores are shared among the CPU work of the components on it.
+    pub enum CoreDiscipline {
+        /// One line, first come first served: a computing step takes a free core and keeps
+        /// it to the end of its CPU time; the others wait their turn.
+        Fifo = "fifo",
+        /// Processor sharing, the limit of an operating system's time slicing: the n steps
+        /// computing at once each progress at min(1, cores / n) of a core, none waits in a
+        /// line (short steps are not stuck behind long ones, and every step is stretched by
+        /// the others). Its mean response is M/M/c's whatever the CPU time's distribution.
+        ProcessorSharing = "processor_sharing",
+    }
+}
 
 section! {
     /// `[host.<name>]`: one machine; the pools, databases and caches with
-    /// `host = "<name>"` compute on its cores, one queue for all of them.
+    /// `host = "<name>"` compute on its cores, shared as `discipline` says.
     pub struct Host(name) {
         /// Cores of the machine, shared by every component placed on it (up to 4096).
         cores: u32 = required("2"), section::Count32 { min: 1, max: super::bounds::MAX_CORES };
+        /// `"fifo"` (a line for the cores, first come first served) or `"processor_sharing"`
+        /// (every computing step gets an equal share of the cores at once, as Linux's scheduler
+        /// time-slices runnable threads).
+        discipline: CoreDiscipline = default(CoreDiscipline::Fifo), section::word::<CoreDiscipline>();
     }
 }
 

@@ -159,7 +159,7 @@ fn cpu_and_io_parts_load_cores_and_connections_by_the_utilization_law() {
 /// One primary and one replica (2 cores) that serves every read; writes at
 /// `writes_per_s` and reads at `reads_per_s`, each read 0.4 ms of CPU, each
 /// write applied on the replica in 0.5 ms of CPU by one applier.
-fn replicated(reads_per_s: u32, writes_per_s: u32) -> String {
+pub(crate) fn replicated(reads_per_s: u32, writes_per_s: u32) -> String {
     let total = reads_per_s + writes_per_s;
     format!(
         r#"
