@@ -364,3 +364,23 @@ fn bad_logs_are_refused_with_exit_2() {
         .code(2)
         .stderr(predicates::str::contains("hint"));
 }
+
+/// A huge binary first line (no newline for 2 MB) is one bad line: the
+/// format is told from the lines after it, which are all read.
+#[test]
+fn a_huge_binary_first_line_is_one_bad_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes: Vec<u8> = (0..2_000_000u64).map(|i| (i * 7919 % 251) as u8 | 0x80).collect();
+    bytes.push(b'\n');
+    bytes.extend_from_slice(NGINX.as_bytes());
+    let file = dir.path().join("huge.log");
+    std::fs::write(&file, bytes).unwrap();
+    let calibration = calibrated(std::slice::from_ref(&file));
+    let report = &calibration.files[0];
+    assert_eq!(
+        (report.format, report.entries, report.bad),
+        (Some(Format::Nginx), 4, 1)
+    );
+    assert_eq!(report.first_bad[0].line, 1);
+    assert_eq!(report.first_bad[0].reason, "longer than 65536 bytes");
+}

@@ -6,8 +6,8 @@
 # capsim (scaled by a CPU speed probe taken beside each measurement) and
 # writes predicted against measured to RESULTS.md. See README.md.
 #
-# Usage: validation/real-stack/run.sh            (full run, ~13 minutes)
-#        SHORT=1 validation/real-stack/run.sh    (functional check, ~4 minutes)
+# Usage: validation/real-stack/run.sh            (full run, ~15 minutes)
+#        SHORT=1 validation/real-stack/run.sh    (functional check, ~5 minutes)
 # Environment: CAPSIM (a capsim binary with `calibrate`; default: build this
 # repository's), STACK_BIN (folder with the built app and load generator), WORK (scratch folder, default /tmp/capsim-real-stack),
 # RATES (space-separated offered rates; default from the low-load calibration).
@@ -30,7 +30,9 @@ KEYS=100000        # items in PostgreSQL
 ZIPF=0.9           # key popularity
 WRITE_SHARE=0.1    # share of requests that write
 CAL_RATE=40        # the low-load calibration rate, requests/s
-CAL2_RATE=80       # a second low rate: CPU per request is fitted as a line through idle, CAL_RATE and this
+CAL2_RATE=80       # two more low rates: the CPU per request of each group is the slope of
+CAL3_RATE=160      # the least-squares line through CAL_RATE, CAL2_RATE and CAL3_RATE
+PROBES=5           # CPU speed probes (about 90 ms each) before and after each run: their median
 CONNECTIONS=256    # the load generator's connections
 NGINX_PORT=18080; APP_PORT0=18081; REDIS_PORT=16379; PG_PORT=15432
 REDIS_MAXMEMORY=4mb    # about 10 000 items: the cache holds a fraction of the keyspace
@@ -154,10 +156,13 @@ for i in $(seq 1 100); do
 done
 
 # --- measurement helpers ---------------------------------------------------
-# CPU seconds of the stack's processes by group, from /proc (utime + stime):
+# CPU seconds of the stack's processes by group, from /proc:
 # "APP REDIS PG NGINX" — the application processes, Redis, PostgreSQL (the
-# postmaster and its backends) and nginx (master and workers). The load
-# generator reports its own.
+# postmaster and its backends) and nginx (master and workers). Each
+# thread's run time in ns from /proc/<pid>/task/<tid>/schedstat where the
+# kernel has it (every thread of the stack lives through a run), else
+# utime + stime from /proc/<pid>/stat in 10 ms ticks. The load generator
+# reports its own, the same way.
 group_pids() {
     case "$1" in
         app) for pid in "${PIDS[@]}"; do echo "$pid"; done ;;
@@ -166,8 +171,15 @@ group_pids() {
         nginx) local root; root=$(cat "$WORK/nginx.pid"); echo "$root"; pgrep -P "$root" || true ;;
     esac
 }
+SCHEDSTAT=0
+[ -r /proc/self/schedstat ] && SCHEDSTAT=1
 group_seconds() {
     local ticks=0 pid fields
+    if [ "$SCHEDSTAT" = 1 ]; then
+        for pid in $(group_pids "$1"); do cat /proc/"$pid"/task/*/schedstat 2>/dev/null || true; done |
+            awk '{ ns += $1 } END { printf "%.6f", ns / 1e9 }'
+        return
+    fi
     for pid in $(group_pids "$1"); do
         fields=$(cut -d')' -f2 "/proc/$pid/stat" 2>/dev/null) || continue
         set -- $fields
@@ -176,7 +188,15 @@ group_seconds() {
     echo "$ticks $(getconf CLK_TCK)" | awk '{ printf "%.3f", $1 / $2 }'
 }
 cpu_groups() { echo "$(group_seconds app) $(group_seconds redis) $(group_seconds pg) $(group_seconds nginx) $(date +%s.%N)"; }
-probe() { curl -sf "http://127.0.0.1:$APP_PORT0/probe" | tr -d '\n'; }
+# The CPU speed probe: the median of $PROBES (a busy loop on an application
+# process, µs); each is kept in probes.csv with the label $1.
+probe() {
+    local values
+    values=$(for _ in $(seq "$PROBES"); do curl -sf "http://127.0.0.1:$APP_PORT0/probe" || true; echo; done | awk 'NF')
+    [ -n "$values" ] || { log "the CPU speed probe failed ($1)"; return 0; }
+    echo "$values" | awk -v label="$1" '{ print label "," NR "," $1 }' >> "$WORK/probes.csv"
+    echo "$values" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
 redis_stat() { redis info stats | tr -d '\r' | awk -F: -v k="$1" '$1 == k { print $2 }'; }
 redis_keys() { redis dbsize | tr -d '\r'; }
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
@@ -187,19 +207,19 @@ loadavg() { cut -d' ' -f1 /proc/loadavg; }
 measure() {
     local rate=$1 seconds=$2 label=$3
     local p0 h0 m0 c0 c1 h1 m1 p1 l0 l1
-    p0=$(probe); l0=$(loadavg)
+    p0=$(probe "$label-before"); l0=$(loadavg)
     h0=$(redis_stat keyspace_hits); m0=$(redis_stat keyspace_misses); c0=$(cpu_groups)
     "$BIN/capsim-stack-loadgen" --target "127.0.0.1:$NGINX_PORT" --rate "$rate" --duration "$seconds" \
         --warmup "$WARM_S" --connections "$CONNECTIONS" --keys "$KEYS" --zipf "$ZIPF" \
         --write-share "$WRITE_SHARE" --seed "$rate" --out "$WORK/load-$label.csv" >/dev/null
     c1=$(cpu_groups); h1=$(redis_stat keyspace_hits); m1=$(redis_stat keyspace_misses)
-    p1=$(probe); l1=$(loadavg)
+    p1=$(probe "$label-after"); l1=$(loadavg)
     record "$label" "$(tail -1 "$WORK/load-$label.csv")" "$p0" "$p1" $((h1 - h0)) $((m1 - m0)) "$c0" "$c1" "$l0" "$l1"
 }
 # The stack with no load for $1 s: the background CPU of its processes.
 measure_idle() {
     local seconds=$1 p0 c0 c1 l0 l1
-    p0=$(probe); l0=$(loadavg); c0=$(cpu_groups)
+    p0=$(probe idle); l0=$(loadavg); c0=$(cpu_groups)
     sleep "$seconds"
     c1=$(cpu_groups); l1=$(loadavg)
     record idle "0,$seconds,0,0,0,0,,,,0" "$p0" "$p0" 0 0 "$c0" "$c1" "$l0" "$l1"
@@ -210,10 +230,12 @@ record() {
         split($7, a, " "); split($8, b, " ")
         app = b[1] - a[1]; rds = b[2] - a[2]; pg = b[3] - a[3]; ngx = b[4] - a[4]; window = b[5] - a[5]
         lookups = $5 + $6
-        print $1, $2, ($3 + $4) / 2, (lookups > 0 ? $5 / lookups : ""), app + rds + pg + ngx, $11, ($9 + $10) / 2,
-              app, rds, pg, ngx, sprintf("%.3f", window)
+        print $1, $2, ($3 + $4) / 2, (lookups > 0 ? $5 / lookups : ""), sprintf("%.6f", app + rds + pg + ngx), $11,
+              ($9 + $10) / 2, sprintf("%.6f", app), sprintf("%.6f", rds), sprintf("%.6f", pg), sprintf("%.6f", ngx),
+              sprintf("%.3f", window)
     }' >> "$WORK/measured.csv"
 }
+echo "label,probe,probe_us" > "$WORK/probes.csv"
 echo "label,offered_rate,duration_s,sent,completed,errors,throughput,mean_ms,p50_ms,p99_ms,loadgen_cpu_s,probe_us,hit_ratio,stack_cpu_s,redis_keys,loadavg,app_cpu_s,redis_cpu_s,pg_cpu_s,nginx_cpu_s,cpu_window_s" > "$WORK/measured.csv"
 
 # --- calibrate at low load -------------------------------------------------
@@ -228,12 +250,13 @@ python3 "$HERE/stack.py" fill "$KEYS" "$ZIPF" 300000 | redis --pipe >/dev/null
     --write-share "$WRITE_SHARE" --seed 1 --out "$WORK/load-settle.csv" >/dev/null
 log "the idle stack for $IDLE_S s (background CPU)"
 measure_idle "$IDLE_S"
-log "the low-load runs: $CAL_RATE/s for $CAL_S s (its log calibrates capsim), then $CAL2_RATE/s"
+log "the low-load runs: $CAL_RATE/s for $CAL_S s (its log calibrates capsim), then $CAL2_RATE/s and $CAL3_RATE/s"
 : > "$WORK/access.log"
 nginx -c "$WORK/nginx.conf" -p "$WORK" -s reopen
 measure "$CAL_RATE" "$CAL_S" calibration
 cp "$WORK/access.log" "$WORK/calibration.log"
 measure "$CAL2_RATE" "$CAL_S" calibration-2
+measure "$CAL3_RATE" "$CAL_S" calibration-3
 log "capsim calibrate"
 "$CAPSIM" calibrate "$WORK/calibration.log" --format nginx \
     --group '^GET /item/=read' --group '^POST /item/=write' -o "$WORK/calibrated.toml" 2> "$WORK/calibrate.err"

@@ -102,10 +102,14 @@ fn calibrate_spin() -> f64 {
     rates[3]
 }
 
-/// The CPU speed probe: µs for a fixed amount of work (lower is faster).
+/// The CPU speed probe: µs of wall time for a fixed amount of work (lower
+/// is faster), about 90 ms on the machine of RESULTS.md: long against a
+/// scheduler slice and a timer tick, so one interruption moves it little
+/// (run.sh takes the median of several). Wall time, not thread CPU time:
+/// what a hypervisor steals slows the stack too.
 fn probe() -> f64 {
     let start = Instant::now();
-    spin(20_000_000);
+    spin(50_000_000);
     start.elapsed().as_secs_f64() * 1e6
 }
 

@@ -6,7 +6,8 @@
 //! server's: no coordinated omission). A request not answered within 10 s
 //! of its scheduled time is an error. Keys are Zipf-popular; a share of
 //! requests are writes. Writes one CSV row: rate, sent, completed, errors,
-//! throughput, mean/p50/p99 latency.
+//! throughput, mean/p50/p99 latency, and its own CPU seconds from the first
+//! scheduled request to the last answer (start-up and teardown left out).
 //!
 //! Usage: capsim-stack-loadgen --target 127.0.0.1:8080 --rate 100 --duration 30
 //!        --connections 256 --keys 100000 --zipf 0.9 --write-share 0.1 --seed 1
@@ -190,9 +191,23 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank - 1]
 }
 
-/// This process's CPU time so far (user + system, from /proc/self/stat),
-/// so the stack's CPU per request includes the load generator's.
-fn own_cpu_seconds() -> f64 {
+/// This process's CPU seconds so far, by `/proc/self/task/*/schedstat`
+/// (each thread's run time in ns; exact, but only for live threads) and by
+/// `/proc/self/stat` (user + system of every thread, in 10 ms ticks).
+fn own_cpu_seconds() -> (Option<f64>, f64) {
+    (schedstat_seconds(), stat_seconds())
+}
+
+fn schedstat_seconds() -> Option<f64> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let text = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        ns += text.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(ns as f64 / 1e9)
+}
+
+fn stat_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit_once(')')
@@ -205,6 +220,20 @@ fn own_cpu_seconds() -> f64 {
         .sum();
     ticks / 100.0
 }
+
+/// CPU seconds between two `own_cpu_seconds` readings: by schedstat where
+/// both have it (every thread alive at both), else by the ticks.
+fn cpu_between(start: (Option<f64>, f64), end: (Option<f64>, f64)) -> f64 {
+    match (start, end) {
+        ((Some(a), _), (Some(b), _)) => b - a,
+        ((_, a), (_, b)) => b - a,
+    }
+}
+
+/// The longest wait for the next answer before the generator gives up on
+/// the rest: every request ends within about TIMEOUT (its read timeout),
+/// so only a lost connection thread waits this long.
+const STUCK: Duration = Duration::from_secs(60);
 
 fn main() {
     let c = parse_args();
@@ -247,6 +276,11 @@ fn main() {
     let end = c.warmup + c.duration;
     let mut t = 0.0;
     let mut sent = 0u64;
+    let mut jobs = 0usize;
+    // The CPU window opens at the first scheduled request, with every
+    // connection thread started (and alive until the queue closes).
+    std::thread::sleep(start.saturating_duration_since(Instant::now()));
+    let cpu_start = own_cpu_seconds();
     loop {
         t += -rng.uniform().ln() / c.rate;
         if t >= end {
@@ -262,6 +296,7 @@ fn main() {
         }
         let measured = t >= c.warmup;
         sent += measured as u64;
+        jobs += 1;
         job_tx
             .send(Job {
                 due,
@@ -271,17 +306,28 @@ fn main() {
             })
             .expect("senders");
     }
-    drop(job_tx);
     let mut latencies = Vec::new();
     let mut errors = 0u64;
     let mut completed = 0u64;
     let measure_start = start + Duration::from_secs_f64(c.warmup);
     let mut last = measure_start;
-    for outcome in done_rx {
+    // Every job gives one outcome: collect them all while the connection
+    // threads are alive (waiting on the open queue), so the CPU window's
+    // close still counts every thread's run time.
+    let mut outcomes = Vec::with_capacity(jobs);
+    while outcomes.len() < jobs {
+        match done_rx.recv_timeout(STUCK) {
+            Ok(outcome) => outcomes.push((outcome, Instant::now())),
+            Err(_) => break,
+        }
+    }
+    let cpu_s = cpu_between(cpu_start, own_cpu_seconds());
+    drop(job_tx);
+    for (outcome, at) in outcomes {
         if !outcome.measured {
             continue;
         }
-        last = last.max(Instant::now());
+        last = last.max(at);
         if outcome.ok {
             completed += 1;
             latencies.push(outcome.latency.as_secs_f64() * 1000.0);
@@ -289,6 +335,9 @@ fn main() {
             errors += 1;
         }
     }
+    // A measured request with no outcome (only if a connection thread was
+    // lost) is an error too.
+    errors += sent - completed - errors;
     latencies.sort_by(f64::total_cmp);
     let mean = latencies.iter().sum::<f64>() / latencies.len().max(1) as f64;
     // Throughput: completions over the measured span of arrivals (the
@@ -297,12 +346,11 @@ fn main() {
     let throughput = completed as f64 / span;
     let header = "offered_rate,duration_s,sent,completed,errors,throughput,mean_ms,p50_ms,p99_ms,cpu_s";
     let row = format!(
-        "{},{},{sent},{completed},{errors},{throughput:.3},{mean:.3},{:.3},{:.3},{:.3}",
+        "{},{},{sent},{completed},{errors},{throughput:.3},{mean:.3},{:.3},{:.3},{cpu_s:.6}",
         c.rate,
         c.duration,
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
-        own_cpu_seconds()
     );
     let mut file = std::fs::File::create(&c.out).expect("--out");
     writeln!(file, "{header}\n{row}").expect("write");
