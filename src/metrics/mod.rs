@@ -11,6 +11,7 @@ mod latency;
 mod requests;
 mod series;
 mod station;
+mod tally;
 
 pub use distribution::{DistributionRow, LatencyDistribution, ScopeDistribution, bucket_of};
 pub use gauge::TimeWeighted;
@@ -18,3 +19,4 @@ pub use latency::{LatencyRecorder, LatencyStats};
 pub use requests::{FAILURE_CAUSES, RequestCounters};
 pub use series::{MetricRow, SeriesRow, Summary, Timeseries};
 pub use station::{CPU_SHARE_SCALE, StationCounters, StationMetrics};
+pub use tally::Tally;

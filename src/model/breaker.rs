@@ -29,7 +29,7 @@ use super::{Event, Model};
 use crate::engine::id::IdVec;
 use crate::engine::{EventQueue, SimTime, SlabKey};
 use crate::metrics::catalog as metric;
-use crate::metrics::{Summary, Timeseries};
+use crate::metrics::{Summary, Tally, Timeseries};
 use crate::scenario::CircuitBreaker;
 use crate::typed_id;
 
@@ -136,6 +136,13 @@ pub struct BreakerCounters {
     pub rejected: u64,
 }
 
+impl std::ops::AddAssign for BreakerCounters {
+    fn add_assign(&mut self, other: BreakerCounters) {
+        self.opens += other.opens;
+        self.rejected += other.rejected;
+    }
+}
+
 /// One breaker's configuration and state.
 #[derive(Clone, Debug)]
 pub struct Breaker {
@@ -147,8 +154,7 @@ pub struct Breaker {
     outcomes: Outcomes,
     probes_sent: u32,
     probes_succeeded: u32,
-    pub window: BreakerCounters,
-    pub total: BreakerCounters,
+    pub counts: Tally<BreakerCounters>,
 }
 
 impl Breaker {
@@ -161,8 +167,7 @@ impl Breaker {
             consecutive: 0,
             probes_sent: 0,
             probes_succeeded: 0,
-            window: BreakerCounters::default(),
-            total: BreakerCounters::default(),
+            counts: Tally::default(),
         }
     }
 
@@ -178,7 +183,7 @@ impl Breaker {
                 allowed
             }
         };
-        self.window.rejected += u64::from(!allowed);
+        self.counts.window.rejected += u64::from(!allowed);
         allowed
     }
 
@@ -231,7 +236,7 @@ impl Breaker {
 
     fn open(&mut self) {
         self.state = State::Open;
-        self.window.opens += 1;
+        self.counts.window.opens += 1;
         self.consecutive = 0;
         self.outcomes.clear();
     }
@@ -257,30 +262,18 @@ impl Breakers {
         for breaker in self.breakers.iter_mut() {
             let scope = series.scope(&breaker.scope);
             series.push(time_s, scope, metric::BREAKER_STATE, breaker.state.gauge());
-            series.push(time_s, scope, metric::BREAKER_OPENS, breaker.window.opens as f64);
-            series.push(
-                time_s,
-                scope,
-                metric::BREAKER_REJECTED,
-                breaker.window.rejected as f64,
-            );
-            if keep {
-                breaker.total.opens += breaker.window.opens;
-                breaker.total.rejected += breaker.window.rejected;
-            }
-            breaker.window = BreakerCounters::default();
+            let window = breaker.counts.close(keep);
+            series.push(time_s, scope, metric::BREAKER_OPENS, window.opens as f64);
+            series.push(time_s, scope, metric::BREAKER_REJECTED, window.rejected as f64);
         }
     }
 
     /// The summary rows over the kept windows.
     pub fn summary(&self, summary: &mut Summary) {
         for breaker in self.breakers.iter() {
-            summary.push(&breaker.scope, metric::BREAKER_OPENS, breaker.total.opens as f64);
-            summary.push(
-                &breaker.scope,
-                metric::BREAKER_REJECTED,
-                breaker.total.rejected as f64,
-            );
+            let total = breaker.counts.total;
+            summary.push(&breaker.scope, metric::BREAKER_OPENS, total.opens as f64);
+            summary.push(&breaker.scope, metric::BREAKER_REJECTED, total.rejected as f64);
         }
     }
 }
@@ -408,8 +401,8 @@ mod tests {
         let (state, _) = breaker.record(true, at(6)).expect("the third in a row opens it");
         assert_eq!(state, State::Open);
         assert!(!breaker.permit());
-        assert_eq!(breaker.window.rejected, 1);
-        assert_eq!(breaker.window.opens, 1);
+        assert_eq!(breaker.counts.window.rejected, 1);
+        assert_eq!(breaker.counts.window.opens, 1);
     }
 
     #[test]
@@ -457,7 +450,7 @@ mod tests {
         assert!(breaker.permit());
         let (state, _) = breaker.record(true, at(1)).expect("a probe failed");
         assert_eq!(state, State::Open);
-        assert_eq!(breaker.window.opens, 2);
+        assert_eq!(breaker.counts.window.opens, 2);
         // While open, late outcomes change nothing.
         assert_eq!(breaker.record(false, at(2)), None);
         assert_eq!(breaker.state, State::Open);

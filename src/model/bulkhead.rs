@@ -13,7 +13,7 @@
 use super::frame::InstanceId;
 use crate::engine::id::IdVec;
 use crate::metrics::catalog as metric;
-use crate::metrics::{Summary, Timeseries};
+use crate::metrics::{Summary, Tally, Timeseries};
 use crate::typed_id;
 
 typed_id!(
@@ -30,8 +30,8 @@ pub struct Bulkhead {
     /// Attempts in flight per calling instance (every instance of the
     /// model, indexed by its id).
     in_flight: Vec<u32>,
-    pub rejected_window: u64,
-    pub rejected_total: u64,
+    /// Attempts refused because the bulkhead was full.
+    pub rejected: Tally<u64>,
 }
 
 impl Bulkhead {
@@ -40,8 +40,7 @@ impl Bulkhead {
             max_concurrent,
             scope,
             in_flight: Vec::new(),
-            rejected_window: 0,
-            rejected_total: 0,
+            rejected: Tally::default(),
         }
     }
 
@@ -49,7 +48,7 @@ impl Bulkhead {
     pub fn enter(&mut self, instance: InstanceId) -> bool {
         let slot = &mut self.in_flight[instance.0 as usize];
         if *slot >= self.max_concurrent {
-            self.rejected_window += 1;
+            self.rejected.window += 1;
             return false;
         }
         *slot += 1;
@@ -82,16 +81,8 @@ impl Bulkheads {
     pub fn close_window(&mut self, keep: bool, time_s: f64, series: &mut Timeseries) {
         for bulkhead in self.bulkheads.iter_mut() {
             let scope = series.scope(&bulkhead.scope);
-            series.push(
-                time_s,
-                scope,
-                metric::BULKHEAD_REJECTED,
-                bulkhead.rejected_window as f64,
-            );
-            if keep {
-                bulkhead.rejected_total += bulkhead.rejected_window;
-            }
-            bulkhead.rejected_window = 0;
+            let rejected = bulkhead.rejected.close(keep);
+            series.push(time_s, scope, metric::BULKHEAD_REJECTED, rejected as f64);
         }
     }
 
@@ -101,7 +92,7 @@ impl Bulkheads {
             summary.push(
                 &bulkhead.scope,
                 metric::BULKHEAD_REJECTED,
-                bulkhead.rejected_total as f64,
+                bulkhead.rejected.total as f64,
             );
         }
     }
@@ -122,6 +113,6 @@ mod tests {
         assert!(bulkhead.enter(second), "another instance has its own places");
         bulkhead.leave(first);
         assert!(bulkhead.enter(first));
-        assert_eq!(bulkhead.rejected_window, 1);
+        assert_eq!(bulkhead.rejected.window, 1);
     }
 }

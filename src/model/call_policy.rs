@@ -25,7 +25,7 @@ use super::{Event, Model};
 use crate::engine::id::IdVec;
 use crate::engine::{EventQueue, Lane, SimDuration, SimTime, SlabKey, StreamId};
 use crate::metrics::catalog as metric;
-use crate::metrics::{Summary, Timeseries};
+use crate::metrics::{Summary, Tally, Timeseries};
 use crate::scenario::Retry;
 use crate::typed_id;
 
@@ -92,8 +92,8 @@ pub struct CallCounters {
     pub fallbacks: u64,
 }
 
-impl CallCounters {
-    fn absorb(&mut self, other: &CallCounters) {
+impl std::ops::AddAssign for CallCounters {
+    fn add_assign(&mut self, other: CallCounters) {
         self.timeouts += other.timeouts;
         self.retries += other.retries;
         self.refused += other.refused;
@@ -109,8 +109,7 @@ pub struct Caller {
     pub name: String,
     /// Whether a step of the pool has a `fallback` (only then its row).
     pub falls_back: bool,
-    pub window: CallCounters,
-    pub total: CallCounters,
+    pub counts: Tally<CallCounters>,
 }
 
 /// The guarded call steps of a model.
@@ -120,8 +119,7 @@ pub struct CallPolicies {
     pub callers: IdVec<CallerId, Caller>,
     /// The workload's retry budget, if any, and the client retries it refused.
     pub client_budget: Option<Budget>,
-    pub client_refused_window: u64,
-    pub client_refused_total: u64,
+    pub client_refused: Tally<u64>,
     /// What the hedged steps did, per calling pool.
     pub hedges: Hedges,
     pub breakers: Breakers,
@@ -141,8 +139,7 @@ impl CallPolicies {
             None => self.callers.push(Caller {
                 name: name.to_owned(),
                 falls_back: false,
-                window: CallCounters::default(),
-                total: CallCounters::default(),
+                counts: Tally::default(),
             }),
         }
     }
@@ -170,34 +167,18 @@ impl CallPolicies {
     pub fn close_window(&mut self, keep: bool, time_s: f64, series: &mut Timeseries) {
         if self.client_budget.is_some() {
             let scope = series.scope("overall");
-            series.push(
-                time_s,
-                scope,
-                metric::RETRIES_REFUSED,
-                self.client_refused_window as f64,
-            );
-            if keep {
-                self.client_refused_total += self.client_refused_window;
-            }
-            self.client_refused_window = 0;
+            let refused = self.client_refused.close(keep);
+            series.push(time_s, scope, metric::RETRIES_REFUSED, refused as f64);
         }
         for caller in self.callers.iter_mut() {
             let scope = series.scope(&caller.name);
-            for (metric, value) in rows(&caller.window) {
+            let window = caller.counts.close(keep);
+            for (metric, value) in rows(&window) {
                 series.push(time_s, scope, metric, value);
             }
             if caller.falls_back {
-                series.push(
-                    time_s,
-                    scope,
-                    metric::FALLBACK_CALLS,
-                    caller.window.fallbacks as f64,
-                );
+                series.push(time_s, scope, metric::FALLBACK_CALLS, window.fallbacks as f64);
             }
-            if keep {
-                caller.total.absorb(&caller.window);
-            }
-            caller.window = CallCounters::default();
         }
         let callers = &self.callers;
         self.hedges
@@ -212,18 +193,18 @@ impl CallPolicies {
             summary.push(
                 "overall",
                 metric::RETRIES_REFUSED,
-                self.client_refused_total as f64,
+                self.client_refused.total as f64,
             );
         }
         for caller in self.callers.iter() {
-            for (metric, value) in rows(&caller.total) {
+            for (metric, value) in rows(&caller.counts.total) {
                 summary.push(&caller.name, metric, value);
             }
             if caller.falls_back {
                 summary.push(
                     &caller.name,
                     metric::FALLBACK_CALLS,
-                    caller.total.fallbacks as f64,
+                    caller.counts.total.fallbacks as f64,
                 );
             }
         }
@@ -259,7 +240,7 @@ impl Model {
             Some(budget) => {
                 let allowed = budget.try_withdraw(now);
                 if !allowed {
-                    self.call_policies.client_refused_window += 1;
+                    self.call_policies.client_refused.window += 1;
                 }
                 allowed
             }
@@ -327,7 +308,7 @@ impl Model {
     /// its callee at `arrived`, done at `left`) as wasted.
     pub(super) fn count_wasted(&mut self, policy: PolicyId, arrived: Option<SimTime>, left: SimTime) {
         let caller = self.call_policies.policies[policy].caller;
-        let counters = &mut self.call_policies.callers[caller].window;
+        let counters = &mut self.call_policies.callers[caller].counts.window;
         if let Some(arrived) = arrived {
             counters.wasted += 1;
             counters.wasted_ns += left.since(arrived).as_nanos() as u128;
@@ -390,7 +371,7 @@ impl Model {
         }
         if let Some(policy) = self.policy_of(key) {
             let caller = self.call_policies.policies[policy].caller;
-            self.call_policies.callers[caller].window.timeouts += 1;
+            self.call_policies.callers[caller].counts.window.timeouts += 1;
         }
         self.guarded_attempt_ended(key, Some(Cause::Timeout), MISS, queue);
     }
@@ -437,7 +418,7 @@ impl Model {
                     .budget
                     .as_mut()
                     .is_none_or(|budget| budget.try_withdraw(now));
-                let counters = &mut self.call_policies.callers[caller].window;
+                let counters = &mut self.call_policies.callers[caller].counts.window;
                 if allowed {
                     counters.retries += 1;
                     let wait = backoff(retry, used + 1, self.streams.get(policy.stream));
@@ -463,7 +444,7 @@ impl Model {
             self.deliver_reply(key, failure, value);
             return;
         }
-        self.call_policies.callers[policy.caller].window.fallbacks += 1;
+        self.call_policies.callers[policy.caller].counts.window.fallbacks += 1;
         // `deliver_reply` moves on by one: past the call, and past the jump.
         self.frames.get_mut(key).expect("caller checked").pc += 1;
         self.deliver_reply(key, None, MISS);

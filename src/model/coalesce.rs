@@ -26,6 +26,7 @@ use super::ids::CacheId;
 use super::keys::KeyHasher;
 use super::{Event, Model};
 use crate::engine::{EventQueue, Lane, SimDuration, SimTime, SlabKey};
+use crate::metrics::Tally;
 
 /// End of a waiter list.
 const NONE: u32 = u32::MAX;
@@ -55,11 +56,9 @@ pub struct SingleFlight {
     pub lease_timeout: SimDuration,
     pub lane: Option<Lane>,
     /// Lookups that waited for another's fill instead of reading the
-    /// database, and leases that ended by their timeout; this window.
-    pub coalesced_window: u64,
-    pub expired_window: u64,
-    pub coalesced_total: u64,
-    pub expired_total: u64,
+    /// database, and leases that ended by their timeout.
+    pub coalesced: Tally<u64>,
+    pub expired: Tally<u64>,
 }
 
 /// What a missed lookup does.
@@ -80,10 +79,8 @@ impl SingleFlight {
             next_number: 0,
             lease_timeout,
             lane: None,
-            coalesced_window: 0,
-            expired_window: 0,
-            coalesced_total: 0,
-            expired_total: 0,
+            coalesced: Tally::default(),
+            expired: Tally::default(),
         }
     }
 
@@ -98,7 +95,7 @@ impl SingleFlight {
                 self.waiters[lease.last as usize].next = slot;
             }
             lease.last = slot;
-            self.coalesced_window += 1;
+            self.coalesced.window += 1;
             return Miss::Wait;
         }
         let number = self.next_number;
@@ -154,14 +151,7 @@ impl SingleFlight {
 
     /// The window's counts, added to the totals if kept.
     pub fn close_window(&mut self, keep: bool) -> (u64, u64) {
-        let window = (self.coalesced_window, self.expired_window);
-        if keep {
-            self.coalesced_total += window.0;
-            self.expired_total += window.1;
-        }
-        self.coalesced_window = 0;
-        self.expired_window = 0;
-        window
+        (self.coalesced.close(keep), self.expired.close(keep))
     }
 }
 
@@ -242,7 +232,7 @@ impl Model {
                 ready.push_back(waiter);
             }
         }) {
-            flight.expired_window += 1;
+            flight.expired.window += 1;
         }
     }
 }
@@ -266,7 +256,7 @@ mod tests {
         assert!(flight.end(7, None, |key| woken.push(key.index)));
         assert_eq!(woken, [1, 2]);
         assert_eq!(flight.leases(), 1);
-        assert_eq!(flight.coalesced_window, 2);
+        assert_eq!(flight.coalesced.window, 2);
     }
 
     #[test]

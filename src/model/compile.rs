@@ -48,9 +48,8 @@ use crate::engine::{DrainFifo, SimDuration, SimTime, Slab, Streams};
 use crate::metrics::{LatencyRecorder, StationCounters, StationMetrics};
 use crate::scenario::ids::{EndpointId, PoolId};
 use crate::scenario::{
-    Arrivals, Bulkhead as BulkheadKeys, CacheCapacity, CallKeys, CircuitBreaker, ClassCall, Concurrency,
-    DataStepKeys, Dist, DnsTarget, Entry, Eviction, FaultTarget, Retry, Scenario, Step, Target, WarmFrom,
-    WritePolicy,
+    Arrivals, CacheCapacity, CallKeys, ClassCall, Concurrency, Dist, DnsTarget, Entry, Eviction, FaultTarget,
+    Guards, Scenario, Step, Target, WarmFrom, WritePolicy,
 };
 
 pub(super) struct Builder<'s> {
@@ -84,16 +83,6 @@ pub(super) struct Builder<'s> {
     /// Guarded call steps, and the pool whose endpoints are being compiled.
     pub(super) call_policies: CallPolicies,
     pub(super) compiling_pool: String,
-}
-
-/// What a guarded step asks for, from a `call` step's keys or a data step's.
-struct PolicyKeys<'k> {
-    timeout: Option<SimDuration>,
-    retry: Option<&'k Retry>,
-    breaker: Option<CircuitBreaker>,
-    bulkhead: Option<BulkheadKeys>,
-    hedge: Option<Hedging>,
-    fallback: bool,
 }
 
 impl Builder<'_> {
@@ -147,70 +136,58 @@ impl Builder<'_> {
                 loser: hedge.loser,
             }
         });
-        let policy = PolicyKeys {
-            timeout: keys.timeout,
-            retry: keys.retry.as_ref(),
-            breaker: keys.breaker,
-            bulkhead: keys.bulkhead,
-            hedge,
-            fallback: keys.fallback.is_some(),
-        };
         let scope = format!("call:{}->{}", self.compiling_pool, scenario.target_text(target));
-        self.push_policy(policy, caller, scope, path)
+        self.push_policy(&keys.guards, hedge, caller, scope, path)
     }
 
     /// A `read` or `write` step's timeout, retries, breaker and bulkhead on
     /// its database operation (as a call step's; its breaker's scope
     /// `call:<pool>-><database>/<read|write>`).
-    fn data_policy(
-        &mut self,
-        keys: &DataStepKeys,
-        database: DatabaseId,
-        write: bool,
-        path: &str,
-    ) -> PolicyId {
+    fn data_policy(&mut self, guards: &Guards, database: DatabaseId, write: bool, path: &str) -> PolicyId {
         let caller = self.call_policies.caller(&self.compiling_pool.clone());
-        let policy = PolicyKeys {
-            timeout: keys.timeout,
-            retry: keys.retry.as_ref(),
-            breaker: keys.breaker,
-            bulkhead: keys.bulkhead,
-            hedge: None,
-            fallback: keys.fallback.is_some(),
-        };
         let operation = if write { "write" } else { "read" };
         let database = &self.scenario.databases[database].name;
         let scope = format!("call:{}->{database}/{operation}", self.compiling_pool);
-        self.push_policy(policy, caller, scope, path)
+        self.push_policy(guards, None, caller, scope, path)
     }
 
-    /// Compiles a guarded step's policy for `caller`, its breaker and
-    /// bulkhead named by `scope`, its jitter drawn from `{path}.retry`.
-    fn push_policy(&mut self, keys: PolicyKeys, caller: CallerId, scope: String, path: &str) -> PolicyId {
+    /// Compiles a guarded step's policy (its `guards`, and a call step's
+    /// `hedge`) for `caller`, its breaker and bulkhead named by `scope`, its
+    /// jitter drawn from `{path}.retry`.
+    fn push_policy(
+        &mut self,
+        guards: &Guards,
+        hedge: Option<Hedging>,
+        caller: CallerId,
+        scope: String,
+        path: &str,
+    ) -> PolicyId {
         let stream = self.streams.register(&format!("{path}.retry"));
-        let breaker = keys.breaker.map(|config| {
+        let breaker = guards.breaker.map(|config| {
             let breakers = &mut self.call_policies.breakers.breakers;
             breakers.push(Breaker::new(config, scope.clone()))
         });
-        let bulkhead = keys.bulkhead.map(|config| {
+        let bulkhead = guards.bulkhead.map(|config| {
             let bulkheads = &mut self.call_policies.bulkheads.bulkheads;
             bulkheads.push(Bulkhead::new(config.max_concurrent, scope.clone()))
         });
-        if keys.fallback {
+        let fallback = guards.fallback.is_some();
+        if fallback {
             self.call_policies.callers[caller].falls_back = true;
         }
         self.call_policies.policies.push(CallPolicy {
-            fallback: keys.fallback,
-            timeout: keys.timeout,
+            fallback,
+            timeout: guards.timeout,
             lane: None,
-            retry: keys.retry.cloned(),
-            budget: keys
+            retry: guards.retry.clone(),
+            budget: guards
                 .retry
+                .as_ref()
                 .and_then(|retry| retry.budget.as_ref())
                 .map(Budget::new),
             stream,
             caller,
-            hedge: keys.hedge,
+            hedge,
             breaker,
             bulkhead,
         })
@@ -312,7 +289,7 @@ impl Builder<'_> {
                         self.calls[call].policy = self.call_policy(keys, *target, &here);
                     }
                     draft.push(Draft::Op(Op::Call(call)));
-                    self.push_fallback(draft, keys.fallback.as_ref(), &here);
+                    self.push_fallback(draft, keys.guards.fallback.as_ref(), &here);
                 }
                 Step::Read { .. } | Step::Write { .. } => self.compile_data_step(draft, step, &here),
                 Step::Parallel(branches) => {
@@ -382,10 +359,10 @@ impl Builder<'_> {
             None => self.database_read[*database],
         };
         let database_call = self.database_call(*database, write, site, here);
-        if !keys.is_plain() {
-            self.calls[database_call].policy = self.data_policy(keys, *database, write, here);
+        if !keys.guards.is_none() {
+            self.calls[database_call].policy = self.data_policy(&keys.guards, *database, write, here);
         }
-        let fallback = keys.fallback.as_ref();
+        let fallback = keys.guards.fallback.as_ref();
         let Some(cache) = cache else {
             draft.push(Draft::Op(Op::Call(database_call)));
             self.push_fallback(draft, fallback, here);

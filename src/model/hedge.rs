@@ -25,7 +25,7 @@ use super::{Event, Model};
 use crate::engine::id::IdVec;
 use crate::engine::{EventQueue, SimDuration, SlabKey};
 use crate::metrics::catalog as metric;
-use crate::metrics::{Summary, Timeseries};
+use crate::metrics::{Summary, Tally, Timeseries};
 use crate::scenario::dist::{Dist, standard_normal_cdf, standard_normal_quantile};
 use crate::scenario::{HedgeAfter, Loser};
 
@@ -45,11 +45,18 @@ pub struct HedgeCounters {
     pub cancelled: u64,
 }
 
+impl std::ops::AddAssign for HedgeCounters {
+    fn add_assign(&mut self, other: HedgeCounters) {
+        self.sent += other.sent;
+        self.won += other.won;
+        self.cancelled += other.cancelled;
+    }
+}
+
 /// Per calling pool, the counts of this window and of the kept ones.
 #[derive(Debug, Default)]
 pub struct Hedges {
-    pub window: IdVec<CallerId, HedgeCounters>,
-    pub total: IdVec<CallerId, HedgeCounters>,
+    pub counts: IdVec<CallerId, Tally<HedgeCounters>>,
     /// The pools with hedged steps (only they get rows).
     pub hedging: IdVec<CallerId, bool>,
 }
@@ -57,9 +64,8 @@ pub struct Hedges {
 impl Hedges {
     /// Room for the counters of `callers` pools; `caller` hedges.
     pub fn add(&mut self, caller: CallerId) {
-        while self.window.len() <= caller.0 as usize {
-            self.window.push(HedgeCounters::default());
-            self.total.push(HedgeCounters::default());
+        while self.counts.len() <= caller.0 as usize {
+            self.counts.push(Tally::default());
             self.hedging.push(false);
         }
         self.hedging[caller] = true;
@@ -72,28 +78,22 @@ impl Hedges {
         names: impl Fn(CallerId) -> String,
         series: &mut Timeseries,
     ) {
-        for caller in self.window.ids() {
+        for caller in self.counts.ids() {
             if !self.hedging[caller] {
                 continue;
             }
-            let window = std::mem::take(&mut self.window[caller]);
+            let window = self.counts[caller].close(keep);
             let scope = series.scope(&names(caller));
             for (metric, value) in rows(&window) {
                 series.push(time_s, scope, metric, value);
-            }
-            if keep {
-                let total = &mut self.total[caller];
-                total.sent += window.sent;
-                total.won += window.won;
-                total.cancelled += window.cancelled;
             }
         }
     }
 
     pub fn summary(&self, names: impl Fn(CallerId) -> String, summary: &mut Summary) {
-        for (caller, total) in self.total.iter_enumerated() {
+        for (caller, counts) in self.counts.iter_enumerated() {
             if self.hedging[caller] {
-                for (metric, value) in rows(total) {
+                for (metric, value) in rows(&counts.total) {
                     summary.push(&names(caller), metric, value);
                 }
             }
@@ -182,7 +182,7 @@ impl Model {
         let (request, attempt, carry) = (frame.request, frame.attempt, frame.carry);
         let policy = self.calls[call].policy;
         let caller = self.call_policies.policies[policy].caller;
-        self.call_policies.hedges.window[caller].sent += 1;
+        self.call_policies.hedges.counts[caller].window.sent += 1;
         let guard = Guard {
             policy,
             token,
@@ -204,7 +204,7 @@ impl Model {
     pub(super) fn hedge_won(&mut self, guard: Guard) {
         if guard.hedge {
             let caller = self.call_policies.policies[guard.policy].caller;
-            self.call_policies.hedges.window[caller].won += 1;
+            self.call_policies.hedges.counts[caller].window.won += 1;
         }
     }
 
@@ -230,7 +230,7 @@ impl Model {
         frame.failure = Some(Cause::Timeout);
         let policy = frame.guard.policy;
         let caller = self.call_policies.policies[policy].caller;
-        self.call_policies.hedges.window[caller].cancelled += 1;
+        self.call_policies.hedges.counts[caller].window.cancelled += 1;
     }
 }
 

@@ -184,13 +184,13 @@ impl Model {
                 cluster.unavailable_total as f64,
             );
             if let Some(flight) = cluster.coalesce.as_deref() {
-                summary.push(name, metric::COALESCED_LOOKUPS, flight.coalesced_total as f64);
-                summary.push(name, metric::LEASE_EXPIRIES, flight.expired_total as f64);
+                summary.push(name, metric::COALESCED_LOOKUPS, flight.coalesced.total as f64);
+                summary.push(name, metric::LEASE_EXPIRIES, flight.expired.total as f64);
             }
             if let Some(revalidate) = cluster.revalidate.as_deref() {
                 summary.push(name, metric::STALE_HITS, combined.stale_hits as f64);
-                summary.push(name, metric::REFRESHES, revalidate.started_total as f64);
-                summary.push(name, metric::FAILED_REFRESHES, revalidate.failed_total as f64);
+                summary.push(name, metric::REFRESHES, revalidate.started.total as f64);
+                summary.push(name, metric::FAILED_REFRESHES, revalidate.failed.total as f64);
             }
             if let Some(warmer) = cluster.warm_restart.as_deref() {
                 summary.push(name, metric::WARM_LOADED, warmer.loaded_total as f64);

@@ -27,26 +27,23 @@ use super::frame::{Carry, Frame, MISS, Purpose};
 use super::ids::CacheId;
 use super::keys::KeyHasher;
 use crate::engine::SlabKey;
+use crate::metrics::Tally;
 
 /// One cache's refreshes in flight and what they did.
 #[derive(Debug)]
 pub struct Revalidate {
     refreshing: HashSet<u32, BuildHasherDefault<KeyHasher>>,
-    /// Refreshes started, and those that renewed nothing; this window.
-    pub started_window: u64,
-    pub failed_window: u64,
-    pub started_total: u64,
-    pub failed_total: u64,
+    /// Refreshes started, and those that renewed nothing.
+    pub started: Tally<u64>,
+    pub failed: Tally<u64>,
 }
 
 impl Revalidate {
     pub fn new() -> Self {
         Revalidate {
             refreshing: HashSet::with_capacity_and_hasher(1024, Default::default()),
-            started_window: 0,
-            failed_window: 0,
-            started_total: 0,
-            failed_total: 0,
+            started: Tally::default(),
+            failed: Tally::default(),
         }
     }
 
@@ -55,7 +52,7 @@ impl Revalidate {
     fn begin(&mut self, key: u32) -> bool {
         let first = self.refreshing.insert(key);
         if first {
-            self.started_window += 1;
+            self.started.window += 1;
         }
         first
     }
@@ -64,7 +61,7 @@ impl Revalidate {
     fn end(&mut self, key: u32, renewed: bool) {
         self.refreshing.remove(&key);
         if !renewed {
-            self.failed_window += 1;
+            self.failed.window += 1;
         }
     }
 
@@ -76,14 +73,7 @@ impl Revalidate {
 
     /// The window's counts (started, failed), added to the totals if kept.
     pub fn close_window(&mut self, keep: bool) -> (u64, u64) {
-        let window = (self.started_window, self.failed_window);
-        if keep {
-            self.started_total += window.0;
-            self.failed_total += window.1;
-        }
-        self.started_window = 0;
-        self.failed_window = 0;
-        window
+        (self.started.close(keep), self.failed.close(keep))
     }
 }
 
@@ -142,7 +132,7 @@ mod tests {
         revalidate.end(8, false);
         assert!(revalidate.begin(7), "after it ended, a stale hit refreshes again");
         assert_eq!(revalidate.close_window(true), (3, 1));
-        assert_eq!((revalidate.started_total, revalidate.failed_total), (3, 1));
+        assert_eq!((revalidate.started.total, revalidate.failed.total), (3, 1));
         assert_eq!(revalidate.close_window(false), (0, 0));
     }
 }

@@ -697,7 +697,7 @@ pub(crate) fn description(lines: &[&str]) -> String {
 pub(crate) fn object_schema(
     description: &str,
     properties: Map<String, Value>,
-    required: Vec<&'static str>,
+    required: Vec<String>,
 ) -> Schema {
     let mut object = Map::new();
     object.insert("additionalProperties".into(), Value::Bool(false));
@@ -708,6 +708,22 @@ pub(crate) fn object_schema(
     }
     object.insert("type".into(), "object".into());
     Schema::from(object)
+}
+
+/// Adds a flattened section's keys (its schema's properties, and which
+/// are required) to the enclosing section's.
+pub(crate) fn flatten_schema(
+    section: Schema,
+    properties: &mut Map<String, Value>,
+    required: &mut Vec<String>,
+) {
+    let mut section = section.to_value();
+    if let Some(Value::Object(inner)) = section.get_mut("properties").map(Value::take) {
+        properties.extend(inner);
+    }
+    if let Some(Value::Array(inner)) = section.get("required") {
+        required.extend(inner.iter().filter_map(Value::as_str).map(str::to_owned));
+    }
 }
 
 /// A key's schema: its kind's, with its description and default (a value,
@@ -735,6 +751,9 @@ pub(crate) fn key_schema(
 /// optional("words"), Kind;` (`optional("unlimited")`: absent is `None`, and the reference
 /// says "unlimited"; `default(Retry::default(), "no retries")`: the reference says the words
 /// instead of the value).
+/// `/// meaning` then `field: Section = flatten();` is no key but another section whose keys
+/// are written among this one's (a step's `Guards`): read from the same table, dumped at
+/// that place, their schemas this object's properties.
 /// `pub struct Size(name) { … }` declares a named section
 /// (`[size.<name>]`): a `name` field that is no key, and a reader that takes it.
 /// `#[partial(AutoscaleRead)]` before `pub struct` also declares
@@ -750,7 +769,7 @@ macro_rules! section {
         pub struct $name:ident $(( $named:ident ))? {
             $(
                 $(#[doc = $key_doc:literal])*
-                $key:ident $(as $rename:literal)? : $type:ty = $presence:ident ( $($value:tt)* ), $kind:expr;
+                $key:ident $(as $rename:literal)? : $type:ty = $presence:ident ( $($value:tt)* ) $(, $kind:expr)?;
             )+
         }
     ) => {
@@ -791,7 +810,7 @@ macro_rules! section {
                 use $crate::scenario::section::Kind as _;
                 $(
                     let $key = $crate::scenario::section::section!(
-                        @read cx, table, $crate::scenario::section::section!(@name $key $($rename)?), $kind, $presence ($($value)*)
+                        @read cx, table, $crate::scenario::section::section!(@name $key $($rename)?), [$($kind)?], $type, $presence ($($value)*)
                     );
                 )+
                 Some($name { $($named,)? $($key: $key?,)+ })
@@ -801,7 +820,7 @@ macro_rules! section {
             #[allow(dead_code)]
             pub(crate) fn defaults($($named: String)?) -> Option<Self> {
                 $(
-                    let $key = $crate::scenario::section::section!(@only_default $presence ($($value)*));
+                    let $key = $crate::scenario::section::section!(@only_default $type, $presence ($($value)*));
                 )+
                 Some($name { $($named,)? $($key: $key?,)+ })
             }
@@ -829,7 +848,7 @@ macro_rules! section {
                 use $crate::scenario::section::Kind as _;
                 $(
                     $crate::scenario::section::section!(
-                        @dump out, dists, self.$key, $crate::scenario::section::section!(@name $key $($rename)?), $kind, $presence
+                        @dump out, dists, self.$key, $crate::scenario::section::section!(@name $key $($rename)?), [$($kind)?], $presence
                     );
                 )+
             }
@@ -845,21 +864,12 @@ macro_rules! section {
                 use $crate::scenario::section::Kind as _;
                 let mut properties = serde_json::Map::new();
                 #[allow(unused_mut)]
-                let mut required: Vec<&'static str> = Vec::new();
+                let mut required: Vec<String> = Vec::new();
                 $(
-                    let kind = $kind;
-                    let default = $crate::scenario::section::section!(@default kind, $presence ($($value)*));
-                    let default_text: Option<&str> = $crate::scenario::section::section!(@default_text $presence ($($value)*));
-                    let key = $crate::scenario::section::section!(@name $key $($rename)?);
-                    $crate::scenario::section::section!(@required required, key, $presence);
-                    properties.insert(
-                        key.to_owned(),
-                        $crate::scenario::section::key_schema(
-                            kind.schema(generator),
-                            $crate::scenario::section::description(&[$($key_doc),*]),
-                            default,
-                            default_text,
-                        ),
+                    $crate::scenario::section::section!(
+                        @schema generator, properties, required,
+                        $crate::scenario::section::section!(@name $key $($rename)?),
+                        [$($kind)?], $type, $presence ($($value)*), [$($key_doc),*]
                     );
                 )+
                 $crate::scenario::section::object_schema(
@@ -872,14 +882,14 @@ macro_rules! section {
 
         $crate::scenario::section::section!(
             @partial [$($partial)?] [$($named)?] $name {
-                $($key, $crate::scenario::section::section!(@name $key $($rename)?), $kind, $presence ($($value)*): $type;)+
+                $($key, $crate::scenario::section::section!(@name $key $($rename)?), [$($kind)?], $presence ($($value)*): $type;)+
             }
         );
     };
 
     (@partial [] [$($named:ident)?] $name:ident { $($rest:tt)* }) => {};
     (@partial [$partial:ident] [$($named:ident)?] $name:ident {
-        $($key:ident, $keyname:expr, $kind:expr, $presence:ident ($($value:tt)*): $type:ty;)+
+        $($key:ident, $keyname:expr, [$($kind:expr)?], $presence:ident ($($value:tt)*): $type:ty;)+
     }) => {
         /// The keys of a section read one by one, so a rule between two
         /// keys can be checked even when a third is invalid: `None` where a
@@ -905,7 +915,9 @@ macro_rules! section {
                 #[allow(unused_imports)]
                 use $crate::scenario::section::Kind as _;
                 $partial {
-                    $($key: $crate::scenario::section::section!(@read cx, table, $keyname, $kind, $presence ($($value)*)),)+
+                    $($key: $crate::scenario::section::section!(
+                        @read cx, table, $keyname, [$($kind)?], $type, $presence ($($value)*)
+                    ),)+
                 }
             }
         }
@@ -918,30 +930,36 @@ macro_rules! section {
         $rename
     };
 
-    (@read $cx:ident, $table:ident, $key:expr, $kind:expr, default ($default:expr $(, $text:literal)?)) => {
+    (@read $cx:ident, $table:ident, $key:expr, [], $type:ty, flatten ()) => {
+        <$type>::read_keys($cx, $table)
+    };
+    (@read $cx:ident, $table:ident, $key:expr, [$kind:expr], $type:ty, default ($default:expr $(, $text:literal)?)) => {
         $table
             .get($key)
             .map(|node| $kind.read($cx, &node))
             .unwrap_or(Some($default))
     };
-    (@read $cx:ident, $table:ident, $key:expr, $kind:expr, required ($example:expr)) => {
+    (@read $cx:ident, $table:ident, $key:expr, [$kind:expr], $type:ty, required ($example:expr)) => {
         $table
             .require(&mut $cx.reader, $key, $example)
             .and_then(|node| $kind.read($cx, &node))
     };
-    (@read $cx:ident, $table:ident, $key:expr, $kind:expr, optional ($($text:literal)?)) => {
+    (@read $cx:ident, $table:ident, $key:expr, [$kind:expr], $type:ty, optional ($($text:literal)?)) => {
         match $table.get($key) {
             None => Some(None),
             Some(node) => $kind.read($cx, &node).map(Some),
         }
     };
 
-    (@dump $out:ident, $dists:ident, $value:expr, $key:expr, $kind:expr, optional) => {
+    (@dump $out:ident, $dists:ident, $value:expr, $key:expr, [], flatten) => {
+        $value.dump_keys_with($out, $dists);
+    };
+    (@dump $out:ident, $dists:ident, $value:expr, $key:expr, [$kind:expr], optional) => {
         if let Some(value) = &$value {
             $out.push_str(&format!("{} = {}\n", $key, $kind.toml_with(value, $dists)));
         }
     };
-    (@dump $out:ident, $dists:ident, $value:expr, $key:expr, $kind:expr, $presence:ident) => {
+    (@dump $out:ident, $dists:ident, $value:expr, $key:expr, [$kind:expr], $presence:ident) => {
         $out.push_str(&format!("{} = {}\n", $key, $kind.toml_with(&$value, $dists)));
     };
 
@@ -952,14 +970,43 @@ macro_rules! section {
         None
     };
 
-    (@only_default default ($default:expr $(, $text:literal)?)) => {
+    (@only_default $type:ty, flatten ()) => {
+        <$type>::defaults()
+    };
+    (@only_default $type:ty, default ($default:expr $(, $text:literal)?)) => {
         Some($default)
     };
-    (@only_default optional ($($text:literal)?)) => {
+    (@only_default $type:ty, optional ($($text:literal)?)) => {
         Some(None)
     };
-    (@only_default required ($example:expr)) => {
+    (@only_default $type:ty, required ($example:expr)) => {
         None
+    };
+
+    (@schema $generator:ident, $properties:ident, $required:ident, $key:expr, [], $type:ty, flatten (),
+        [$($doc:literal),*]) => {
+        $crate::scenario::section::flatten_schema(
+            <$type as schemars::JsonSchema>::json_schema($generator),
+            &mut $properties,
+            &mut $required,
+        );
+    };
+    (@schema $generator:ident, $properties:ident, $required:ident, $key:expr, [$kind:expr], $type:ty,
+        $presence:ident ($($value:tt)*), [$($doc:literal),*]) => {
+        let kind = $kind;
+        let default = $crate::scenario::section::section!(@default kind, $presence ($($value)*));
+        let default_text: Option<&str> = $crate::scenario::section::section!(@default_text $presence ($($value)*));
+        let key = $key;
+        $crate::scenario::section::section!(@required $required, key, $presence);
+        $properties.insert(
+            key.to_owned(),
+            $crate::scenario::section::key_schema(
+                kind.schema($generator),
+                $crate::scenario::section::description(&[$($doc),*]),
+                default,
+                default_text,
+            ),
+        );
     };
 
     (@default_text optional ($text:literal)) => {
@@ -973,7 +1020,7 @@ macro_rules! section {
     };
 
     (@required $required:ident, $key:ident, required) => {
-        $required.push($key);
+        $required.push($key.to_owned());
     };
     (@required $required:ident, $key:ident, $presence:ident) => {};
 }

@@ -848,72 +848,23 @@ pub enum Step {
 }
 
 section! {
-    /// A `read` or `write` step's plain keys (beside the database and `cache`, names).
-    pub struct DataStepKeys {
-        /// Overrides the database's time for this step's operation (its part that holds only the
-        /// connection; the CPU part stays the database's).
-        service: Option<Dist> = optional("the database's"), section::DurationDist;
-        /// As a `call` step's `timeout`, for this step's database operation: the caller gives up
-        /// after this long (failure cause `timeout`); the database keeps working on it (counted
-        /// as wasted work).
-        timeout: Option<SimDuration> = optional(), section::PositiveDuration;
-        /// As a `call` step's `retry`, for this step's database operation (a read retried on
-        /// the node `read_from` picks then, a write on the primary then).
-        retry: Option<Retry> = optional(), section::nested::<Retry>();
-        /// As a `call` step's `breaker`, on this pool's operations of this step's kind on the
-        /// database.
-        breaker: Option<CircuitBreaker> = optional(), section::nested::<CircuitBreaker>();
-        /// As a `call` step's `bulkhead`, for this step's database operation.
-        bulkhead: Option<Bulkhead> = optional(), section::nested::<Bulkhead>();
-        /// As a `call` step's `fallback`, when this step's database operation fails for good.
-        fallback: Option<Dist> = optional("none: the step fails"), section::DurationDist;
-    }
-}
-
-impl DataStepKeys {
-    /// A data step with only the database's own time: no override, no timeout, no retries,
-    /// no breaker, no bulkhead.
-    pub fn plain() -> Self {
-        DataStepKeys {
-            service: None,
-            timeout: None,
-            retry: None,
-            breaker: None,
-            bulkhead: None,
-            fallback: None,
-        }
-    }
-
-    /// Whether the step has no timeout, retries, breaker, bulkhead or fallback.
-    pub fn is_plain(&self) -> bool {
-        self.timeout.is_none()
-            && self.retry.is_none()
-            && self.breaker.is_none()
-            && self.bulkhead.is_none()
-            && self.fallback.is_none()
-    }
-}
-
-section! {
-    /// A `call` step's plain keys (beside its target).
-    pub struct CallKeys {
-        /// The caller gives up an attempt after this long; the callee keeps working on it (counted
-        /// as wasted work).
+    /// The guards of a step's remote operation: a `call` step's attempts at its target, or a
+    /// `read` or `write` step's database operation. Their keys are written in the step itself.
+    pub struct Guards {
+        /// The caller gives up an attempt after this long (failure cause `timeout`); the callee
+        /// (endpoint or database) keeps working on it (counted as wasted work).
         timeout: Option<SimDuration> = optional(), section::PositiveDuration;
         /// `{ retries = 2, backoff = "50ms", budget = { ratio = 0.1 } }`: as the workload's `retry`,
-        /// for this call: after a timeout or a failed reply, wait the backoff and call again.
+        /// for this step: after a timeout or a failed reply, wait the backoff and try again (a
+        /// data step's read on the node `read_from` picks then, its write on the primary).
         retry: Option<Retry> = optional(), section::nested::<Retry>();
-        /// `{ after = "p95", max = 1, loser = "cancel" }`: after `after` without a reply, send
-        /// another attempt; the first reply wins (`after`: a duration, or a percentile of the
-        /// callee endpoint's `service`, fixed at load).
-        hedge: Option<Hedge> = optional(), section::nested::<Hedge>();
         /// `{ consecutive_failures = 5, failure_rate = 0.5, window = "10s", min_calls = 20, open =
-        /// "30s", half_open_probes = 3 }`: a circuit breaker on this pool's calls to the target
-        /// (`src/model/breaker.rs`): it opens after `consecutive_failures` failed attempts in a
-        /// row, or when `failure_rate` of at least `min_calls` attempts of the last `window`
-        /// failed; while open, calls fail at once (`breaker_open`) and are not retried; after
-        /// `open` it lets `half_open_probes` attempts through, closing if they all succeed and
-        /// opening again at the first failure.
+        /// "30s", half_open_probes = 3 }`: a circuit breaker on this pool's calls to the target, or
+        /// on its operations of the step's kind on the database (`src/model/breaker.rs`): it
+        /// opens after `consecutive_failures` failed attempts in a row, or when `failure_rate` of
+        /// at least `min_calls` attempts of the last `window` failed; while open, calls fail at
+        /// once (`breaker_open`) and are not retried; after `open` it lets `half_open_probes`
+        /// attempts through, closing if they all succeed and opening again at the first failure.
         breaker: Option<CircuitBreaker> = optional(), section::nested::<CircuitBreaker>();
         /// `{ max_concurrent = 10 }`: a bulkhead: at most this many attempts of this step in
         /// flight at once from each instance of the pool; one more fails at once (`bulkhead_full`),
@@ -927,16 +878,62 @@ section! {
     }
 }
 
+impl Guards {
+    /// No timeout, no retries, no breaker, no bulkhead, no fallback.
+    pub fn none() -> Self {
+        Guards {
+            timeout: None,
+            retry: None,
+            breaker: None,
+            bulkhead: None,
+            fallback: None,
+        }
+    }
+
+    /// Whether there is no timeout, retries, breaker, bulkhead or fallback.
+    pub fn is_none(&self) -> bool {
+        *self == Guards::none()
+    }
+}
+
+section! {
+    /// A `read` or `write` step's plain keys (beside the database and `cache`, names).
+    pub struct DataStepKeys {
+        /// Overrides the database's time for this step's operation (its part that holds only the
+        /// connection; the CPU part stays the database's).
+        service: Option<Dist> = optional("the database's"), section::DurationDist;
+        /// Its `timeout`, `retry`, `breaker`, `bulkhead` and `fallback`, on its database
+        /// operation.
+        guards: Guards = flatten();
+    }
+}
+
+impl DataStepKeys {
+    /// A data step with only the database's own time: no override and no guards.
+    pub fn plain() -> Self {
+        DataStepKeys {
+            service: None,
+            guards: Guards::none(),
+        }
+    }
+}
+
+section! {
+    /// A `call` step's plain keys (beside its target).
+    pub struct CallKeys {
+        /// Its `timeout`, `retry`, `breaker`, `bulkhead` and `fallback`.
+        guards: Guards = flatten();
+        /// `{ after = "p95", max = 1, loser = "cancel" }`: after `after` without a reply, send
+        /// another attempt; the first reply wins (`after`: a duration, or a percentile of the
+        /// callee endpoint's `service`, fixed at load).
+        hedge: Option<Hedge> = optional(), section::nested::<Hedge>();
+    }
+}
+
 impl CallKeys {
-    /// Whether the step has no timeout, retries, hedge, breaker, bulkhead or fallback (a plain
-    /// call).
+    /// Whether the step has no guards and no hedge (a plain call).
     pub fn is_plain(&self) -> bool {
-        self.timeout.is_none()
-            && self.retry.is_none()
-            && self.hedge.is_none()
-            && self.breaker.is_none()
-            && self.bulkhead.is_none()
-            && self.fallback.is_none()
+        self.guards.is_none() && self.hedge.is_none()
     }
 }
 
