@@ -795,6 +795,8 @@ mix = [{ class = "home", call = "www/home" }]
 [network]
 [size.s]
 cores = 2
+[host.box]
+cores = 2
 [dns.www]
 ttl = "1m"
 target = "lb"
@@ -907,6 +909,7 @@ fn schema_defaults_are_the_loaders_defaults() {
         ("workload.mix[0]", "Class"),
         ("network", "Network"),
         ("size.s", "Size"),
+        ("host.box", "Host"),
         ("dns.www", "Dns"),
         ("balancer.lb", "Balancer"),
         ("balancer.lb2", "Balancer"),
