@@ -472,6 +472,55 @@ mod tests {
         assert!(x < 1000.0 && x > 500.0);
     }
 
+    /// Two components on one 2-core host, 900 CPU jobs/s each (exp 1 ms):
+    /// one M/M/2 at λ = 1.8/ms, as `tests/it/host_cores.rs` simulates. Its
+    /// wait is Erlang C's, written out for c = 2 and a = λ/μ = 1.8:
+    /// C = (a²/2 · 2/(2 − a)) / (1 + a + a²/2 · 2/(2 − a)), W = C/(2μ − λ)
+    /// ≈ 4.26 ms, and each class's response W + 1 ms.
+    #[test]
+    fn components_on_a_host_wait_as_one_m_m_c() {
+        let a: f64 = 1.8;
+        let queued = a * a / 2.0 * 2.0 / (2.0 - a);
+        let wait_ms = queued / (1.0 + a + queued) / (2.0 - a);
+        assert!((wait_ms - 4.263).abs() < 1e-3, "{wait_ms}");
+        let estimate = estimate(&crate::study::feasibility::tests::two_components(1800, true));
+        let host = &estimate.hosts[0];
+        assert_eq!(
+            (host.station.as_str(), host.components.as_slice()),
+            ("host.box", &["app".to_owned(), "db".to_owned()][..])
+        );
+        assert!((host.cpu_utilization - 0.9).abs() < 1e-12);
+        assert!((host.wait_ms - wait_ms).abs() < 1e-9, "{host:?}");
+        assert!((estimate.latency_mean_ms - (wait_ms + 1.0)).abs() < 1e-9);
+        // Each component's CPU is its share of the host, as simulated.
+        for station in &estimate.stations {
+            assert!(
+                (station.cpu_utilization.unwrap() - 0.45).abs() < 1e-12,
+                "{station:?}"
+            );
+        }
+        // On 2 cores each: two M/M/2 at a = 0.9, a tenth of the wait.
+        let apart = estimate_at(
+            &crate::study::feasibility::tests::two_components(1800, false),
+            1800.0,
+        );
+        let queued = 0.9 * 0.9 / 2.0 * 2.0 / 1.1;
+        let apart_wait_ms = queued / (1.0 + 0.9 + queued) / 1.1;
+        assert!(apart.hosts.is_empty());
+        assert!(
+            (apart.latency_mean_ms - (apart_wait_ms + 1.0)).abs() < 1e-9,
+            "{apart:?}"
+        );
+    }
+
+    #[test]
+    fn a_saturated_host_has_no_finite_estimate() {
+        let estimate = estimate(&crate::study::feasibility::tests::two_components(2400, true));
+        assert!(estimate.hosts[0].wait_ms.is_infinite());
+        assert!(estimate.latency_mean_ms.is_infinite());
+        assert!(!estimate.converged);
+    }
+
     #[test]
     fn comparison_flags_large_gaps_only() {
         let estimate = estimate(&station(1, 500, "{ dist = \"exp\", mean = \"1ms\" }"));

@@ -1299,3 +1299,104 @@ impl CdnPath {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::scenario::load_str;
+
+    /// `app` computes (exp 1 ms) for half the requests and reads `db`
+    /// (1 ms of CPU) for the other half, at `rate` requests/s; both on the
+    /// 2-core host `box` when `hosted`, else each on a size of 2 cores.
+    pub(crate) fn two_components(rate: u32, hosted: bool) -> Scenario {
+        let (host, place) = if hosted {
+            ("[host.box]\ncores = 2\n", "host = \"box\"")
+        } else {
+            ("", "size = \"node\"")
+        };
+        load_str(&format!(
+            "[scenario]\nduration = \"1s\"\n[workload]\narrivals = {{ kind = \"open\", rate = \"{rate}/s\" }}\n\
+             mix = [{{ class = \"p\", call = \"app/compute\" }}, {{ class = \"d\", call = \"app/read\" }}]\n\
+             [size.node]\ncores = 2\nprice_per_hour = 0.5\n{host}\
+             [pool.app]\nworkers = 1000\n{place}\n\
+             [pool.app.endpoint.compute]\nservice = {{ dist = \"exp\", mean = \"1ms\" }}\n\
+             [pool.app.endpoint.read]\nservice = {{ dist = \"const\", value = \"0s\" }}\nsteps = [{{ read = \"db\" }}]\n\
+             [database.db]\nconnections = 1000\nread_cpu = {{ dist = \"exp\", mean = \"1ms\" }}\nread = \"0s\"\n{place}\n"
+        ))
+        .unwrap()
+        .scenario
+    }
+
+    fn row<'a>(loads: &'a [StationLoad], station: &str) -> &'a StationLoad {
+        loads.iter().find(|load| load.station == station).unwrap()
+    }
+
+    #[test]
+    fn a_host_sums_its_components_cpu_and_warns_when_saturated() {
+        // 1200 CPU jobs/s of 1 ms each per component: 1.2 of 2 cores each.
+        let loads = estimate(&two_components(2400, true));
+        for component in ["app", "db"] {
+            let load = row(&loads, component);
+            assert!((load.cpu_utilization.unwrap() - 0.6).abs() < 1e-9, "{load:?}");
+            assert_eq!(load.host.as_deref(), Some("box"));
+        }
+        let host = row(&loads, "host.box");
+        assert!((host.utilization - 1.2).abs() < 1e-9, "{host:?}");
+        assert!(
+            (host.arrival_rate - 2400.0).abs() < 1e-9,
+            "zero-time services take no core"
+        );
+        assert_eq!(
+            (host.servers, host.on_host.clone()),
+            (Servers::Cores, vec!["app".into(), "db".into()])
+        );
+        let warnings = warnings(&loads);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        for part in [
+            "host `box`",
+            "`app` and `db`",
+            "ρ = 1.20 ≥ 1",
+            "hint: give `[host.box]` more `cores`",
+            "move a component off",
+        ] {
+            assert!(warnings[0].contains(part), "missing {part:?} in {}", warnings[0]);
+        }
+    }
+
+    #[test]
+    fn the_same_work_on_cores_of_their_own_is_no_warning() {
+        let loads = estimate(&two_components(2400, false));
+        for component in ["app", "db"] {
+            let load = row(&loads, component);
+            assert!((load.cpu_utilization.unwrap() - 0.6).abs() < 1e-9, "{load:?}");
+            assert_eq!(load.host, None);
+        }
+        assert!(loads.iter().all(|load| load.on_host.is_empty()));
+        assert_eq!(warnings(&loads), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_database_on_a_host_counts_every_node_and_the_applies() {
+        // Writes (2 ms of CPU) on the primary, reads (1 ms) on 2 replicas,
+        // each replica applying every write (0.5 ms): all on one host.
+        let scenario = load_str(
+            "[scenario]\nduration = \"1s\"\n[workload]\narrivals = { kind = \"open\", rate = \"1000/s\" }\n\
+             mix = [{ class = \"r\", call = \"app/read\", weight = 3 }, { class = \"w\", call = \"app/write\", weight = 1 }]\n\
+             [host.box]\ncores = 8\n\
+             [pool.app]\nworkers = 1000\n\
+             [pool.app.endpoint.read]\nservice = \"0s\"\nsteps = [{ read = \"db\" }]\n\
+             [pool.app.endpoint.write]\nservice = \"0s\"\nsteps = [{ write = \"db\" }]\n\
+             [keyspace.items]\nkeys = 1000\n\
+             [database.db]\nkeyspace = \"items\"\nconnections = 1000\nreplicas = 2\nread_from = \"round_robin\"\nread_cpu = \"1ms\"\nwrite_cpu = \"2ms\"\n\
+             read = \"0s\"\nwrite = \"0s\"\nreplication = { mode = \"async\", apply = \"0.5ms\" }\nhost = \"box\"\n",
+        )
+        .unwrap()
+        .scenario;
+        let loads = estimate(&scenario);
+        // 750 reads × 1 ms + 250 writes × 2 ms + 2 × 250 applies × 0.5 ms.
+        let busy = 0.75 + 0.5 + 0.25;
+        let host = row(&loads, "host.box");
+        assert!((host.utilization - busy / 8.0).abs() < 1e-9, "{host:?}");
+        assert_eq!(host.on_host, vec!["db".to_owned()]);
+    }
+}
