@@ -125,7 +125,8 @@ pub fn settled_instances(scale: &crate::scenario::Autoscale, busy_workers: f64, 
 pub struct Waits {
     /// Wait for a worker (pools) or connection (databases) per call.
     pub worker_ns: Vec<f64>,
-    /// Wait for a core per compute segment (pools whose cores are scarce).
+    /// Wait for a core per compute segment (pools whose cores are scarce;
+    /// on a host, the host's wait, the same for all its components).
     pub core_ns: Vec<f64>,
 }
 
