@@ -1,5 +1,5 @@
 //! The analytic estimate as `validate` and `run` print it: a short table per
-//! station (ρ, estimated wait; beside the simulated values after a run) and
+//! station and host (ρ, estimated wait; beside the simulated values after a run) and
 //! the disagreements beyond the stated tolerances. After a run the table is
 //! printed only when a row disagrees (ρ off by more than
 //! `UTILIZATION_TOLERANCE`, or a wait or the mean latency off by more than
@@ -44,6 +44,15 @@ pub fn print_estimate(scenario: &Scenario) {
             station.station,
             station.busiest(),
             milliseconds(station.wait_ms)
+        );
+    }
+    // A host: its cores' ρ and the wait for one of them.
+    for host in &estimate.hosts {
+        say!(
+            "  {:<24} {:>8.3} {:>12}",
+            host.station,
+            host.cpu_utilization,
+            milliseconds(host.wait_ms)
         );
     }
     if !estimate.latency_mean_ms.is_finite() {

@@ -7,6 +7,10 @@
 //! cores (one job per compute segment); a database is one M/M/c queue for
 //! its connections, and a balancer with `cores` one for its cores (its
 //! latency the service time), its wait added to every call through it.
+//! The components placed on a `[host.*]` wait for a core in one M/M/c
+//! queue for the host: c = its cores, λ = every CPU segment of theirs, S
+//! their mean (the sum of their busy cores over λ), so one component's
+//! load lengthens the others' waits, as on one machine.
 //! Waits lengthen the holding times of the callers above them (a
 //! thread-per-request worker waits for the database while holding),
 //! so the estimate walks the call graph again with the waits added until
@@ -24,7 +28,7 @@ use crate::metrics::Summary;
 use crate::metrics::catalog as metric;
 use crate::scenario::{Arrivals, Scenario};
 
-use super::feasibility::{self, StationDemand, Waits, offered_rate};
+use super::feasibility::{self, HostDemand, Waits, Walk, offered_rate};
 
 /// Erlang C: the probability that an arrival waits in M/M/c with offered
 /// load `load` = λ·S (in servers). 1 when `load` ≥ `servers`.
@@ -90,6 +94,23 @@ impl StationEstimate {
     }
 }
 
+/// One host in the estimate: its components' CPU work on its cores.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostEstimate {
+    /// `host:<name>`.
+    pub station: String,
+    /// The components computing on it.
+    pub components: Vec<String>,
+    /// CPU segments per second, of all its components.
+    pub segment_rate: f64,
+    /// Busy cores / cores, waits included in the holding times upstream
+    /// (CPU work itself does not change with waits).
+    pub cpu_utilization: f64,
+    /// Mean wait for one of its cores per segment, ms (infinite when
+    /// saturated).
+    pub wait_ms: f64,
+}
+
 /// The estimate for a whole scenario.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Estimate {
@@ -97,6 +118,8 @@ pub struct Estimate {
     /// a closed workload's throughput.
     pub throughput_rps: f64,
     pub stations: Vec<StationEstimate>,
+    /// Every `[host.*]` with a component on it, in scenario order.
+    pub hosts: Vec<HostEstimate>,
     /// The users' mean response time, ms (infinite when a station saturates).
     pub latency_mean_ms: f64,
     /// Whether the waits settled (always, unless a station saturates).
@@ -107,9 +130,20 @@ pub struct Estimate {
 /// dozen steps even near saturation.
 const MAX_ITERATIONS: usize = 500;
 
+/// The wait for one of a host's cores per CPU segment, ns: one M/M/c over
+/// its cores for the segments of every component on it.
+pub fn host_core_wait_ns(host: &HostDemand) -> f64 {
+    if host.segment_rate <= 0.0 {
+        return 0.0;
+    }
+    let segment_s = host.busy_cores / host.segment_rate;
+    mmc_wait(host.cores, host.segment_rate, segment_s) * 1e9
+}
+
 /// New waits from one walk's demands: M/M/c per instance, for workers and
-/// for scarce cores.
-fn waits_from(stations: &[StationDemand]) -> Waits {
+/// for scarce cores; one per host for the cores of the components on it.
+fn waits_from(walk: &Walk) -> Waits {
+    let stations = &walk.stations;
     let mut waits = Waits {
         worker_ns: Vec::with_capacity(stations.len()),
         core_ns: Vec::with_capacity(stations.len()),
@@ -133,6 +167,8 @@ fn waits_from(stations: &[StationDemand]) -> Waits {
             0.0
         };
         let core_wait = match demand.cores_per_instance {
+            // On a host: its wait, below.
+            _ if demand.host.is_some() => 0.0,
             Some(cores) if cores < demand.servers_per_instance && demand.segment_rate > 0.0 => {
                 let segment_s = demand.busy_cores / demand.segment_rate;
                 mmc_wait(cores, demand.segment_rate / instances, segment_s) * 1e9
@@ -141,6 +177,12 @@ fn waits_from(stations: &[StationDemand]) -> Waits {
         };
         waits.worker_ns.push(worker_wait);
         waits.core_ns.push(core_wait);
+    }
+    for host in &walk.hosts {
+        let wait = host_core_wait_ns(host);
+        for &station in &host.stations {
+            waits.core_ns[station] = wait;
+        }
     }
     waits
 }
@@ -157,7 +199,7 @@ pub fn estimate_at(scenario: &Scenario, rate: f64) -> Estimate {
     let mut converged = false;
     let mut walk = feasibility::walk(scenario, rate, &waits);
     for _ in 0..MAX_ITERATIONS {
-        let next = waits_from(&walk.stations);
+        let next = waits_from(&walk);
         let saturated = next
             .worker_ns
             .iter()
@@ -189,9 +231,21 @@ pub fn estimate_at(scenario: &Scenario, rate: f64) -> Estimate {
             wait_ms: wait_ns / 1e6,
         })
         .collect();
+    let hosts = walk
+        .hosts
+        .iter()
+        .map(|host| HostEstimate {
+            station: host.station(),
+            components: host.components.clone(),
+            segment_rate: host.segment_rate,
+            cpu_utilization: host.utilization(),
+            wait_ms: host_core_wait_ns(host) / 1e6,
+        })
+        .collect();
     Estimate {
         throughput_rps: rate,
         stations,
+        hosts,
         latency_mean_ms: if converged {
             walk.response_ns / 1e6
         } else {
@@ -416,6 +470,55 @@ mod tests {
         // X = N / (Z + R) and X below the bottleneck's 1000/s.
         assert!((x * (0.009 + estimate.latency_mean_ms / 1e3) - 10.0).abs() < 1e-6);
         assert!(x < 1000.0 && x > 500.0);
+    }
+
+    /// Two components on one 2-core host, 900 CPU jobs/s each (exp 1 ms):
+    /// one M/M/2 at λ = 1.8/ms, as `tests/it/host_cores.rs` simulates. Its
+    /// wait is Erlang C's, written out for c = 2 and a = λ/μ = 1.8:
+    /// C = (a²/2 · 2/(2 − a)) / (1 + a + a²/2 · 2/(2 − a)), W = C/(2μ − λ)
+    /// ≈ 4.26 ms, and each class's response W + 1 ms.
+    #[test]
+    fn components_on_a_host_wait_as_one_m_m_c() {
+        let a: f64 = 1.8;
+        let queued = a * a / 2.0 * 2.0 / (2.0 - a);
+        let wait_ms = queued / (1.0 + a + queued) / (2.0 - a);
+        assert!((wait_ms - 4.263).abs() < 1e-3, "{wait_ms}");
+        let estimate = estimate(&crate::study::feasibility::tests::two_components(1800, true));
+        let host = &estimate.hosts[0];
+        assert_eq!(
+            (host.station.as_str(), host.components.as_slice()),
+            ("host:box", &["app".to_owned(), "db".to_owned()][..])
+        );
+        assert!((host.cpu_utilization - 0.9).abs() < 1e-12);
+        assert!((host.wait_ms - wait_ms).abs() < 1e-9, "{host:?}");
+        assert!((estimate.latency_mean_ms - (wait_ms + 1.0)).abs() < 1e-9);
+        // Each component's CPU is its share of the host, as simulated.
+        for station in &estimate.stations {
+            assert!(
+                (station.cpu_utilization.unwrap() - 0.45).abs() < 1e-12,
+                "{station:?}"
+            );
+        }
+        // On 2 cores each: two M/M/2 at a = 0.9, a tenth of the wait.
+        let apart = estimate_at(
+            &crate::study::feasibility::tests::two_components(1800, false),
+            1800.0,
+        );
+        let queued = 0.9 * 0.9 / 2.0 * 2.0 / 1.1;
+        let apart_wait_ms = queued / (1.0 + 0.9 + queued) / 1.1;
+        assert!(apart.hosts.is_empty());
+        assert!(
+            (apart.latency_mean_ms - (apart_wait_ms + 1.0)).abs() < 1e-9,
+            "{apart:?}"
+        );
+    }
+
+    #[test]
+    fn a_saturated_host_has_no_finite_estimate() {
+        let estimate = estimate(&crate::study::feasibility::tests::two_components(2400, true));
+        assert!(estimate.hosts[0].wait_ms.is_infinite());
+        assert!(estimate.latency_mean_ms.is_infinite());
+        assert!(!estimate.converged);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!    [`MAX_DESIGNS`]), build each, and price it from the pricing without
 //!    simulating (`plan::monthly_cost_usd`).
 //! 2. **Prune** analytically: a design where the utilization law puts any
-//!    station at ρ ≥ 1 (`feasibility::estimate`, a true lower bound) has a
+//!    station at ρ ≥ 1 (`feasibility::estimate`, a true lower bound; a
+//!    host's row, the CPU of every component on it, counts too) has a
 //!    queue that grows without bound; it is never simulated.
 //! 3. **Try in order of cost**, ties broken by the least capacity (the sum
 //!    of the knobs' levels, then the levels themselves): simulate the

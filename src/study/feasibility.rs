@@ -13,6 +13,12 @@
 //! database's figures are those of its busiest kind of node, in its
 //! starting layout (before any reshard).
 //!
+//! Hosts: a pool, database or cache placed on a `[host.*]` computes on
+//! the host's cores, as in the simulation: its CPU figure is its own busy
+//! cores over the host's cores (per instance or node), and a row per host
+//! (`host:<name>`) sums the CPU work of every component on it, so two
+//! components at 60 % of a 2-core host each show the host at 120 %.
+//!
 //! The walk over the call graph (`walk`) also takes per-station queueing
 //! delays, so `analytic` can add M/M/c waits and walk again: with waits, a
 //! thread-per-request caller holds its worker longer, which is how a slow
@@ -23,7 +29,8 @@ use std::collections::HashMap;
 
 use crate::engine::id::IdVec;
 use crate::model::CacheVisits;
-use crate::scenario::ids::{BalancerId, CacheId, DnsId, PoolId};
+use crate::scenario::geo::Placed;
+use crate::scenario::ids::{BalancerId, CacheId, DnsId, HostId, PoolId};
 use crate::scenario::{
     Arrivals, CdnOrigin, ClassCall, Concurrency, DataStepKeys, Endpoint, Entry, ReadFrom, Scenario, Step,
     Target,
@@ -42,6 +49,12 @@ pub struct StationLoad {
     pub cpu_utilization: Option<f64>,
     /// What `utilization` is of.
     pub servers: Servers,
+    /// The host a component computes on (its `cpu_utilization` is then of
+    /// the host's cores, which other components share).
+    pub host: Option<String>,
+    /// A host's row (`host:<name>`, its cores as `Servers::Cores`): the
+    /// components computing on it; empty for every other station.
+    pub on_host: Vec<String>,
 }
 
 /// What a station's servers are: a pool's workers, a database's or a
@@ -112,7 +125,8 @@ pub fn settled_instances(scale: &crate::scenario::Autoscale, busy_workers: f64, 
 pub struct Waits {
     /// Wait for a worker (pools) or connection (databases) per call.
     pub worker_ns: Vec<f64>,
-    /// Wait for a core per compute segment (pools whose cores are scarce).
+    /// Wait for a core per compute segment (pools whose cores are scarce;
+    /// on a host, the host's wait, the same for all its components).
     pub core_ns: Vec<f64>,
 }
 
@@ -152,12 +166,47 @@ pub struct StationDemand {
     /// A queue's consumer pool: the queue it pulls from. Its calls wait in
     /// that queue (one queue for all its workers), not at an instance.
     pub pulls_from: Option<String>,
+    /// The host it computes on, whose cores are its `cores_per_instance`
+    /// and whose line it waits in with the host's other components.
+    pub host: Option<HostId>,
+}
+
+/// What the workload asks of one host: the CPU work of every component
+/// placed on it, on its cores.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostDemand {
+    /// The host's name (`[host.<name>]`).
+    pub host: String,
+    pub cores: u32,
+    /// The components placed on it, in scenario order.
+    pub components: Vec<String>,
+    /// Their indices in `Walk::stations`.
+    pub stations: Vec<usize>,
+    /// Busy cores on average, summed over every instance or node of each
+    /// component (a database's every node, replicas' applies included).
+    pub busy_cores: f64,
+    /// CPU segments (computing steps of positive mean) per second.
+    pub segment_rate: f64,
+}
+
+impl HostDemand {
+    /// The host's CPU utilization: busy cores / cores.
+    pub fn utilization(&self) -> f64 {
+        self.busy_cores / self.cores as f64
+    }
+
+    /// The station name of its row: `host:<name>`.
+    pub fn station(&self) -> String {
+        format!("host:{}", self.host)
+    }
 }
 
 /// The result of walking the call graph at one arrival rate.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Walk {
     pub stations: Vec<StationDemand>,
+    /// Every `[host.*]` with a component on it, in scenario order.
+    pub hosts: Vec<HostDemand>,
     /// The mean time a user waits for a response (first attempt, no
     /// retries), weighted over the classes, ns.
     pub response_ns: f64,
@@ -417,9 +466,14 @@ impl<'s> Estimator<'s> {
         let pool = &scenario.pools[PoolId::from_index(index)];
         let speed = scenario.pool_size(pool).speed;
         self.rates[index] += rate;
-        self.segments[index] += rate;
         let service_ns = endpoint.service.mean() / speed;
-        let core_wait = self.waits.core_ns[index];
+        // A service of no time takes no core (the simulation skips it).
+        let core_wait = if service_ns > 0.0 {
+            self.segments[index] += rate;
+            self.waits.core_ns[index]
+        } else {
+            0.0
+        };
         let mut demand = Demand {
             compute_ns: service_ns,
             hold_ns: service_ns + core_wait,
@@ -444,8 +498,12 @@ impl<'s> Estimator<'s> {
             match step {
                 Step::Compute(dist) => {
                     let compute = dist.mean() / speed;
-                    let core_wait = self.waits.core_ns[station];
-                    self.segments[station] += rate;
+                    let core_wait = if compute > 0.0 {
+                        self.segments[station] += rate;
+                        self.waits.core_ns[station]
+                    } else {
+                        0.0
+                    };
                     demand.compute_ns += compute;
                     demand.hold_ns += compute + core_wait;
                     demand.cpu_ns += compute + core_wait;
@@ -780,8 +838,17 @@ fn walk_with(
         response_ns += share * (client_round_trip + lookup + balancer + served);
     }
     let mut demands = Vec::with_capacity(stations);
+    // Each station's CPU work over all its instances or nodes (busy cores,
+    // segments per second), for the hosts' sums.
+    let mut all_cpu = Vec::with_capacity(stations);
+    let host_cores = |component| {
+        let host = scenario.hosts.of(component)?;
+        Some((host, scenario.hosts.hosts[host].cores))
+    };
     for (index, (id, pool)) in scenario.pools.iter_enumerated().enumerate() {
         let size = scenario.pool_size(pool);
+        let host = host_cores(Placed::Pool(id));
+        all_cpu.push((estimator.compute[index] / 1e9, estimator.segments[index]));
         demands.push(StationDemand {
             station: pool.name.clone(),
             scopes: Vec::new(),
@@ -793,15 +860,17 @@ fn walk_with(
                 settled_instances(scale, estimator.hold[index] / 1e9, pool.workers)
             }),
             servers_per_instance: pool.workers,
-            cores_per_instance: Some(size.cores.min(pool.workers)),
+            // On a host, every instance computes on the host's cores.
+            cores_per_instance: Some(host.map_or(size.cores.min(pool.workers), |(_, cores)| cores)),
             pulls_from: scenario
                 .queues
                 .iter()
                 .find(|queue| queue.consumer.entry == Entry::Pool(id))
                 .map(|queue| queue.name.clone()),
+            host: host.map(|(host, _)| host),
         });
     }
-    for (offset, database) in scenario.databases.iter().enumerate() {
+    for (offset, (id, database)) in scenario.databases.iter_enumerated().enumerate() {
         let (reads, writes) = (
             estimator.database_reads[offset],
             estimator.database_writes[offset],
@@ -846,6 +915,11 @@ fn walk_with(
         };
         let on_replicas = database.replicas > 0
             && per_node(replicas, database.shards * database.replicas) > per_node(primaries, database.shards);
+        all_cpu.push((
+            primaries.cpu + replicas.cpu,
+            primaries.segments + replicas.segments,
+        ));
+        let host = host_cores(Placed::Database(id));
         let (load, nodes) = if on_replicas {
             (replicas, database.shards * database.replicas)
         } else {
@@ -863,10 +937,12 @@ fn walk_with(
         };
         demands.push(StationDemand {
             scopes,
-            // With a size, the cores are a limit of their own.
+            // With a size, the cores are a limit of their own; on a host,
+            // the host's cores are.
             busy_cores: load.cpu,
             segment_rate: load.segments,
-            cores_per_instance: database.size.map(|_| size.cores),
+            cores_per_instance: host.map_or(database.size.map(|_| size.cores), |(_, cores)| Some(cores)),
+            host: host.map(|(host, _)| host),
             ..StationDemand::servers_only(
                 database.name.clone(),
                 load.rate,
@@ -876,13 +952,16 @@ fn walk_with(
             )
         });
     }
-    for (offset, cache) in scenario.caches.iter().enumerate() {
+    for (offset, (id, cache)) in scenario.caches.iter_enumerated().enumerate() {
         let index = scenario.pools.len() + scenario.databases.len() + offset;
-        // Its `threads` cores are a limit of their own.
+        let host = host_cores(Placed::Cache(id));
+        all_cpu.push((estimator.compute[index] / 1e9, estimator.segments[index]));
+        // Its `threads` cores are a limit of their own (the host's, on one).
         demands.push(StationDemand {
             busy_cores: estimator.compute[index] / 1e9,
             segment_rate: estimator.segments[index],
-            cores_per_instance: Some(scenario.cache_cores(cache).cores),
+            cores_per_instance: Some(host.map_or(scenario.cache_cores(cache).cores, |(_, cores)| cores)),
+            host: host.map(|(host, _)| host),
             ..StationDemand::servers_only(
                 cache.name.clone(),
                 estimator.rates[index],
@@ -902,8 +981,32 @@ fn walk_with(
             balancer.cores.expect("a balancer with cores"),
         ));
     }
+    // A host nothing is placed on has nothing to estimate.
+    let hosts = scenario
+        .hosts
+        .hosts
+        .iter_enumerated()
+        .filter_map(|(id, host)| {
+            let stations: Vec<usize> = (demands.iter().enumerate())
+                .filter(|(_, demand)| demand.host == Some(id))
+                .map(|(index, _)| index)
+                .collect();
+            (!stations.is_empty()).then(|| HostDemand {
+                host: host.name.clone(),
+                cores: host.cores,
+                components: stations
+                    .iter()
+                    .map(|&index| demands[index].station.clone())
+                    .collect(),
+                busy_cores: stations.iter().map(|&index| all_cpu[index].0).sum(),
+                segment_rate: stations.iter().map(|&index| all_cpu[index].1).sum(),
+                stations,
+            })
+        })
+        .collect();
     let walk = Walk {
         stations: demands,
+        hosts,
         response_ns,
     };
     (walk, estimator.cache_traffic)
@@ -940,6 +1043,7 @@ impl StationDemand {
             servers_per_instance,
             cores_per_instance: None,
             pulls_from: None,
+            host: None,
         }
     }
 
@@ -1057,14 +1161,17 @@ pub fn cache_capacities(scenario: &Scenario) -> Vec<CacheNodeCapacity> {
         .collect()
 }
 
-/// Estimated load on every station at the workload's peak rate.
+/// Estimated load on every station at the workload's peak rate, then one
+/// row per host (`host:<name>`: the CPU work of its components on its
+/// cores).
 pub fn estimate(scenario: &Scenario) -> Vec<StationLoad> {
     let walk = walk(scenario, offered_rate(scenario), &Waits::zero(scenario));
     // Stations come in scenario order: pools, databases, caches, then the
     // balancers with cores.
     let pools = scenario.pools.len();
     let balancers_from = pools + scenario.databases.len() + scenario.caches.len();
-    walk.stations
+    let stations = walk
+        .stations
         .iter()
         .enumerate()
         .map(|(index, demand)| StationLoad {
@@ -1079,14 +1186,33 @@ pub fn estimate(scenario: &Scenario) -> Vec<StationLoad> {
             } else {
                 Servers::Connections
             },
-        })
-        .collect()
+            host: demand.host.map(|host| scenario.hosts.hosts[host].name.clone()),
+            on_host: Vec::new(),
+        });
+    // A host's calls are its components' CPU segments.
+    let hosts = walk.hosts.iter().map(|host| StationLoad {
+        station: host.station(),
+        arrival_rate: host.segment_rate,
+        utilization: host.utilization(),
+        cpu_utilization: None,
+        servers: Servers::Cores,
+        host: None,
+        on_host: host.components.clone(),
+    });
+    stations.chain(hosts).collect()
 }
 
-/// Warnings for stations that cannot keep up.
+/// Warnings for stations that cannot keep up. A component on a host gets
+/// none for its CPU: its host's row does, naming it.
 pub fn warnings(loads: &[StationLoad]) -> Vec<String> {
     let mut warnings = Vec::new();
     for load in loads {
+        if !load.on_host.is_empty() {
+            if load.utilization >= 1.0 {
+                warnings.push(host_warning(load));
+            }
+            continue;
+        }
         if load.utilization >= 1.0 {
             warnings.push(format!(
                 "`{}` is overloaded: offered {:.0} calls/s need {:.2}× its {} (ρ = {:.2} ≥ 1); queues will grow without bound",
@@ -1100,6 +1226,7 @@ pub fn warnings(loads: &[StationLoad]) -> Vec<String> {
         if let Some(cpu) = load.cpu_utilization
             && cpu >= 1.0
             && load.utilization < 1.0
+            && load.host.is_none()
         {
             warnings.push(format!(
                 "`{}` is CPU-bound: offered {:.0} calls/s need {:.2}× its cores (ρ = {cpu:.2} ≥ 1)",
@@ -1108,6 +1235,23 @@ pub fn warnings(loads: &[StationLoad]) -> Vec<String> {
         }
     }
     warnings
+}
+
+/// A saturated host: the components that share it and what would help.
+fn host_warning(load: &StationLoad) -> String {
+    let name = load.station.strip_prefix("host:").unwrap_or(&load.station);
+    let components: Vec<String> = load.on_host.iter().map(|c| format!("`{c}`")).collect();
+    let components = match components.as_slice() {
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [] => unreachable!("a host row names its components"),
+    };
+    format!(
+        "host `{name}` is CPU-bound: {components} on it need {:.2}× its cores together (ρ = {:.2} ≥ 1); \
+         their CPU work queues without bound\n  hint: give `[host.{name}]` more `cores`, or move a component off it \
+         (remove its `host` key)",
+        load.utilization, load.utilization
+    )
 }
 
 /// What a request to a CDN costs the system, on average: the round trip to
@@ -1154,5 +1298,106 @@ impl CdnPath {
             round_trip_ns: 2.0
                 * (cdn.latency.mean() + crate::scenario::cdn_regions::mean_edge_link_ns(scenario, cdn)),
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::scenario::load_str;
+
+    /// `app` computes (exp 1 ms) for half the requests and reads `db`
+    /// (1 ms of CPU) for the other half, at `rate` requests/s; both on the
+    /// 2-core host `box` when `hosted`, else each on a size of 2 cores.
+    pub(crate) fn two_components(rate: u32, hosted: bool) -> Scenario {
+        let (host, place) = if hosted {
+            ("[host.box]\ncores = 2\n", "host = \"box\"")
+        } else {
+            ("", "size = \"node\"")
+        };
+        load_str(&format!(
+            "[scenario]\nduration = \"1s\"\n[workload]\narrivals = {{ kind = \"open\", rate = \"{rate}/s\" }}\n\
+             mix = [{{ class = \"p\", call = \"app/compute\" }}, {{ class = \"d\", call = \"app/read\" }}]\n\
+             [size.node]\ncores = 2\nprice_per_hour = 0.5\n{host}\
+             [pool.app]\nworkers = 1000\n{place}\n\
+             [pool.app.endpoint.compute]\nservice = {{ dist = \"exp\", mean = \"1ms\" }}\n\
+             [pool.app.endpoint.read]\nservice = {{ dist = \"const\", value = \"0s\" }}\nsteps = [{{ read = \"db\" }}]\n\
+             [database.db]\nconnections = 1000\nread_cpu = {{ dist = \"exp\", mean = \"1ms\" }}\nread = \"0s\"\n{place}\n"
+        ))
+        .unwrap()
+        .scenario
+    }
+
+    fn row<'a>(loads: &'a [StationLoad], station: &str) -> &'a StationLoad {
+        loads.iter().find(|load| load.station == station).unwrap()
+    }
+
+    #[test]
+    fn a_host_sums_its_components_cpu_and_warns_when_saturated() {
+        // 1200 CPU jobs/s of 1 ms each per component: 1.2 of 2 cores each.
+        let loads = estimate(&two_components(2400, true));
+        for component in ["app", "db"] {
+            let load = row(&loads, component);
+            assert!((load.cpu_utilization.unwrap() - 0.6).abs() < 1e-9, "{load:?}");
+            assert_eq!(load.host.as_deref(), Some("box"));
+        }
+        let host = row(&loads, "host:box");
+        assert!((host.utilization - 1.2).abs() < 1e-9, "{host:?}");
+        assert!(
+            (host.arrival_rate - 2400.0).abs() < 1e-9,
+            "zero-time services take no core"
+        );
+        assert_eq!(
+            (host.servers, host.on_host.clone()),
+            (Servers::Cores, vec!["app".into(), "db".into()])
+        );
+        let warnings = warnings(&loads);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        for part in [
+            "host `box`",
+            "`app` and `db`",
+            "ρ = 1.20 ≥ 1",
+            "hint: give `[host.box]` more `cores`",
+            "move a component off",
+        ] {
+            assert!(warnings[0].contains(part), "missing {part:?} in {}", warnings[0]);
+        }
+    }
+
+    #[test]
+    fn the_same_work_on_cores_of_their_own_is_no_warning() {
+        let loads = estimate(&two_components(2400, false));
+        for component in ["app", "db"] {
+            let load = row(&loads, component);
+            assert!((load.cpu_utilization.unwrap() - 0.6).abs() < 1e-9, "{load:?}");
+            assert_eq!(load.host, None);
+        }
+        assert!(loads.iter().all(|load| load.on_host.is_empty()));
+        assert_eq!(warnings(&loads), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_database_on_a_host_counts_every_node_and_the_applies() {
+        // Writes (2 ms of CPU) on the primary, reads (1 ms) on 2 replicas,
+        // each replica applying every write (0.5 ms): all on one host.
+        let scenario = load_str(
+            "[scenario]\nduration = \"1s\"\n[workload]\narrivals = { kind = \"open\", rate = \"1000/s\" }\n\
+             mix = [{ class = \"r\", call = \"app/read\", weight = 3 }, { class = \"w\", call = \"app/write\", weight = 1 }]\n\
+             [host.box]\ncores = 8\n\
+             [pool.app]\nworkers = 1000\n\
+             [pool.app.endpoint.read]\nservice = \"0s\"\nsteps = [{ read = \"db\" }]\n\
+             [pool.app.endpoint.write]\nservice = \"0s\"\nsteps = [{ write = \"db\" }]\n\
+             [keyspace.items]\nkeys = 1000\n\
+             [database.db]\nkeyspace = \"items\"\nconnections = 1000\nreplicas = 2\nread_from = \"round_robin\"\nread_cpu = \"1ms\"\nwrite_cpu = \"2ms\"\n\
+             read = \"0s\"\nwrite = \"0s\"\nreplication = { mode = \"async\", apply = \"0.5ms\" }\nhost = \"box\"\n",
+        )
+        .unwrap()
+        .scenario;
+        let loads = estimate(&scenario);
+        // 750 reads × 1 ms + 250 writes × 2 ms + 2 × 250 applies × 0.5 ms.
+        let busy = 0.75 + 0.5 + 0.25;
+        let host = row(&loads, "host:box");
+        assert!((host.utilization - busy / 8.0).abs() < 1e-9, "{host:?}");
+        assert_eq!(host.on_host, vec!["db".to_owned()]);
     }
 }

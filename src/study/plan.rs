@@ -15,6 +15,11 @@
 //! 3. **Trim** the overshoot: knobs in order of monthly cost, most expensive
 //!    first, are lowered one unit at a time while every SLO still holds.
 //!
+//! A `[host.*]` is judged by its own load: its cores are no knob (pool
+//! instances, connections and balancer cores add none), so a host the
+//! utilization law saturates ends the plan at once, naming it, and a
+//! hosted component's floor follows its workers or connections only.
+//!
 //! An SLO holds *with 95 % confidence* when the conservative end of the
 //! metric's 95 % interval over the replications meets it: the upper bound
 //! for `<` objectives (`p99<200ms`), the lower bound for `>` ones. Each
@@ -30,7 +35,7 @@ use crate::metrics::catalog as metric;
 use crate::results::bottleneck::{self, Bottleneck};
 use crate::results::headroom;
 use crate::results::interval::IntervalSummary;
-use crate::results::knobs::{HOURS_PER_MONTH, Knob};
+use crate::results::knobs::{HOURS_PER_MONTH, Knob, KnobKind};
 use crate::results::plan::{Evaluation, Headroom, Outcome, Phase, Plan, PlanStep, SloCheck};
 use crate::results::slo::{Op, Slo};
 use crate::scenario::{Arrivals, OpenRate, Scenario};
@@ -372,16 +377,22 @@ fn busiest(summary: &IntervalSummary) -> Option<Bottleneck> {
 }
 
 /// The hottest station by the analytic estimate (for configurations whose
-/// runs could not finish).
+/// runs could not finish), hosts (`host:<name>`, by their CPU) included.
 fn analytic_busiest(scenario: &Scenario) -> Option<Bottleneck> {
     let estimate = analytic::estimate(scenario);
-    let stations: Vec<String> = estimate.stations.iter().map(|s| s.station.clone()).collect();
+    let stations: Vec<String> = (estimate.stations.iter().map(|s| s.station.clone()))
+        .chain(estimate.hosts.iter().map(|host| host.station.clone()))
+        .collect();
     headroom::hottest(&stations, &analytic_value(&estimate))
 }
 
-/// The estimate's utilizations by station and metric.
+/// The estimate's utilizations by station and metric; a host has only a
+/// CPU utilization.
 fn analytic_value(estimate: &analytic::Estimate) -> impl Fn(&str, &str) -> Option<f64> + '_ {
     |station, name| {
+        if let Some(host) = estimate.hosts.iter().find(|host| host.station == station) {
+            return (name == metric::CPU_UTILIZATION.name).then_some(host.cpu_utilization);
+        }
         let station = estimate.stations.iter().find(|s| s.station == station)?;
         if name == metric::UTILIZATION.name {
             Some(station.utilization)
@@ -453,13 +464,45 @@ pub fn plan(
     // The plain utilization law (no queueing delays in holding times) is a
     // true lower bound on every station's load.
     let loads = feasibility::estimate(&loaded);
+    let saturated_host = loads
+        .iter()
+        .find(|load| !load.on_host.is_empty() && load.utilization >= 1.0);
+    if let Some(host) = saturated_host
+        && knobs.iter().all(|knob| KnobKind::ALL.contains(&knob.kind))
+    {
+        let name = host.station.strip_prefix("host:").unwrap_or(&host.station);
+        let reason = format!(
+            "{} is at ρ = {:.2} at {:.0}/s (the CPU work of `{}`), and no knob adds cores to a host: \
+             give `[host.{name}]` more `cores`, or move a component off it",
+            host.station,
+            host.utilization,
+            settings.load_rps,
+            host.on_host.join("`, `"),
+        );
+        return Ok(Plan {
+            knobs: knobs.to_vec(),
+            initial,
+            steps: Vec::new(),
+            outcome: Outcome::NotMet { reason },
+            exhausted: true,
+            bindings: Vec::new(),
+            survive: Vec::new(),
+        });
+    }
     let mut floors = Vec::with_capacity(knobs.len());
     for (knob, &value) in knobs.iter().zip(&initial) {
+        // A hosted component's CPU is its host's, which this knob does not
+        // add to: its floor follows its workers or connections.
         let rho = loads
             .iter()
-            .find(|load| load.station == knob.station())
+            .find(|load| load.station == knob.station() && load.on_host.is_empty())
             .map_or(0.0, |load| {
-                load.utilization.max(load.cpu_utilization.unwrap_or(0.0))
+                let cpu = if load.host.is_some() {
+                    None
+                } else {
+                    load.cpu_utilization
+                };
+                load.utilization.max(cpu.unwrap_or(0.0))
             });
         match knob.lower_bound(value, rho) {
             Some(floor) => floors.push(floor),

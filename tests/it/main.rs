@@ -29,6 +29,7 @@ mod drill_summary;
 mod drills;
 mod fallback;
 mod fault_truths;
+mod feasibility_hosts;
 mod first_scenario;
 mod fuzz_faults;
 mod fuzz_files;
