@@ -376,6 +376,27 @@ pub fn compare(estimate: &Estimate, simulated: &Lookup) -> Vec<Comparison> {
             disagreement: (!reasons.is_empty()).then(|| reasons.join("; ")),
         });
     }
+    // A host: its busy cores against the simulation's `host:<name>` row.
+    // The simulation has no single wait for a host (each component has its
+    // own `cpu_wait_mean_ms`), so only the utilization is compared.
+    for host in &estimate.hosts {
+        let simulated_utilization =
+            simulated(&host.station, metric::CPU_UTILIZATION.name).unwrap_or(f64::NAN);
+        let disagrees = (host.cpu_utilization - simulated_utilization).abs() > UTILIZATION_TOLERANCE;
+        rows.push(Comparison {
+            station: host.station.clone(),
+            estimated_utilization: host.cpu_utilization,
+            simulated_utilization,
+            estimated_wait_ms: host.wait_ms,
+            simulated_wait_ms: f64::NAN,
+            disagreement: disagrees.then(|| {
+                format!(
+                    "utilization {:.2} estimated, {simulated_utilization:.2} simulated",
+                    host.cpu_utilization
+                )
+            }),
+        });
+    }
     let simulated_latency = simulated("overall", metric::LATENCY_MEAN_MS.name).unwrap_or(f64::NAN);
     rows.push(Comparison {
         station: "overall".to_owned(),
@@ -511,6 +532,26 @@ mod tests {
             (apart.latency_mean_ms - (apart_wait_ms + 1.0)).abs() < 1e-9,
             "{apart:?}"
         );
+    }
+
+    /// The host's row compares its busy cores with the simulation's
+    /// `host:box` row, and flags only a large gap.
+    #[test]
+    fn comparison_has_the_host_row() {
+        let estimate = estimate(&crate::study::feasibility::tests::two_components(1800, true));
+        let host_row = |simulated: f64| {
+            let lookup = move |scope: &str, metric: &str| {
+                (scope == "host:box" && metric == "cpu_utilization").then_some(simulated)
+            };
+            compare(&estimate, &lookup)
+                .into_iter()
+                .find(|row| row.station == "host:box")
+                .expect("a row for the host")
+        };
+        let close = host_row(0.9004);
+        assert!(close.disagreement.is_none(), "{close:?}");
+        assert!((close.estimated_utilization - 0.9).abs() < 1e-12);
+        assert!(host_row(0.5).disagreement.is_some());
     }
 
     #[test]
