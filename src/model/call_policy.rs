@@ -56,6 +56,16 @@ pub const UNGUARDED: Guard = Guard {
     hedge: false,
 };
 
+impl Guard {
+    /// Whether a caller guards the call (it is not `UNGUARDED`). Only the
+    /// policy is compared: every guard a step makes names its policy, and
+    /// one compare costs less on the hot path than the whole struct's.
+    #[inline(always)]
+    pub fn is_guarded(self) -> bool {
+        self.policy != NO_POLICY
+    }
+}
+
 /// The token after `token` (never `UNGUARDED`).
 fn next_token(token: u32) -> u32 {
     if token >= u32::MAX - 1 { 0 } else { token + 1 }
