@@ -148,7 +148,11 @@ impl LatencyRecorder {
     /// of its own (a window without failures, for `latency_all`), it would
     /// hold a copy of this one: its statistics are this one's and its total
     /// absorbs this window directly, with no copy to merge, scan and clear.
-    pub fn close_window_with(&mut self, all: &mut LatencyRecorder, keep: bool) -> (LatencyStats, LatencyStats) {
+    pub fn close_window_with(
+        &mut self,
+        all: &mut LatencyRecorder,
+        keep: bool,
+    ) -> (LatencyStats, LatencyStats) {
         if all.window.histogram.is_empty() {
             if keep {
                 all.total.absorb(&self.window);
@@ -202,7 +206,12 @@ mod tests {
     /// (the shortcut) or not, kept or not, windows and totals.
     #[test]
     fn closing_with_another_equals_merging_then_closing() {
-        for (own, keep) in [(vec![], true), (vec![7_000_000u64, 2], true), (vec![], false), (vec![5], false)] {
+        for (own, keep) in [
+            (vec![], true),
+            (vec![7_000_000u64, 2], true),
+            (vec![], false),
+            (vec![5], false),
+        ] {
             let fill = |values: &[u64]| {
                 let mut recorder = LatencyRecorder::default();
                 values.iter().for_each(|&value| recorder.record(value));
