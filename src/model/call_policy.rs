@@ -46,7 +46,7 @@ pub const NO_POLICY: PolicyId = PolicyId(u32::MAX);
 /// bring 3 bytes of padding that grow every frame from 112 to 120 bytes,
 /// copied at each call's start and end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(packed)]
+#[repr(C, packed)]
 pub struct Guard {
     pub policy: PolicyId,
     pub token: u32,
