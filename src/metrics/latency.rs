@@ -143,6 +143,27 @@ impl LatencyRecorder {
         stats
     }
 
+    /// `all.absorb_window(self)`, then both windows closed: this one's
+    /// statistics and `all`'s, exactly. When `all`'s window holds nothing
+    /// of its own (a window without failures, for `latency_all`), it would
+    /// hold a copy of this one: its statistics are this one's and its total
+    /// absorbs this window directly, with no copy to merge, scan and clear.
+    pub fn close_window_with(
+        &mut self,
+        all: &mut LatencyRecorder,
+        keep: bool,
+    ) -> (LatencyStats, LatencyStats) {
+        if all.window.histogram.is_empty() {
+            if keep {
+                all.total.absorb(&self.window);
+            }
+            let stats = self.close_window(keep);
+            return (stats, stats);
+        }
+        all.absorb_window(self);
+        (self.close_window(keep), all.close_window(keep))
+    }
+
     /// Statistics over every kept window.
     pub fn total(&self) -> LatencyStats {
         self.total.stats()
@@ -178,6 +199,39 @@ mod tests {
         );
         assert!((stats.mean_ns - 50_000_500.0).abs() < 1e-6);
         assert_eq!(stats.max_ns, 100_000_000.0);
+    }
+
+    /// `close_window_with` gives what merging the window into the other
+    /// recorder, then closing both, gives: with the other's window empty
+    /// (the shortcut) or not, kept or not, windows and totals.
+    #[test]
+    fn closing_with_another_equals_merging_then_closing() {
+        for (own, keep) in [
+            (vec![], true),
+            (vec![7_000_000u64, 2], true),
+            (vec![], false),
+            (vec![5], false),
+        ] {
+            let fill = |values: &[u64]| {
+                let mut recorder = LatencyRecorder::default();
+                values.iter().for_each(|&value| recorder.record(value));
+                recorder
+            };
+            let (mut ours, mut all) = (fill(&[1_500, 40, 3_000_000_000]), fill(&own));
+            let (mut ours_ref, mut all_ref) = (ours.clone(), all.clone());
+            for _ in 0..2 {
+                let got = ours.close_window_with(&mut all, keep);
+                all_ref.absorb_window(&ours_ref);
+                let want = (ours_ref.close_window(keep), all_ref.close_window(keep));
+                // NaN-aware: an empty window's statistics are NaN.
+                assert_eq!(format!("{got:?}"), format!("{want:?}"));
+                ours.record(900);
+                ours_ref.record(900);
+            }
+            assert_eq!(format!("{:?}", all.total()), format!("{:?}", all_ref.total()));
+            assert_eq!(format!("{:?}", ours.total()), format!("{:?}", ours_ref.total()));
+            assert!(all.total_buckets().eq(all_ref.total_buckets()));
+        }
     }
 
     /// Latencies spread evenly over [center/2, 3·center/2]: p50 is the

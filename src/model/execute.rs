@@ -399,7 +399,7 @@ impl Model {
             self.abandon(key, queue);
             return;
         }
-        if frame.guard != UNGUARDED && self.is_cancelled_loser(frame) {
+        if frame.guard.is_guarded() && self.is_cancelled_loser(frame) {
             self.cancel_loser(key);
         }
         loop {
@@ -693,7 +693,7 @@ impl Model {
         guard: Guard,
         queue: &mut EventQueue<Event>,
     ) {
-        if guard == UNGUARDED {
+        if !guard.is_guarded() {
             self.fail_call(parent, request, attempt, cause, queue);
         } else {
             self.guarded_call_failed(parent, guard, cause, queue);
@@ -786,7 +786,7 @@ impl Model {
             // Lost at a hung instance: the balancer's upstream timeout.
             self.outlier_outcome(frame.balancer, frame.instance, true, queue);
         }
-        if frame.guard != UNGUARDED && frame.admitted {
+        if frame.guard.is_guarded() && frame.admitted {
             // The hung callee's work on it is lost: wasted, as an
             // abandoned call's.
             self.count_wasted(frame.guard.policy, Some(frame.arrived), now);
@@ -890,7 +890,7 @@ impl Model {
             }
         } else {
             let (parent, value) = (frame.parent, frame.carry.value);
-            if frame.guard != UNGUARDED {
+            if frame.guard.is_guarded() {
                 let delay = self.sample_duration(self.network_internal) + geo_latency;
                 self.guarded_reply(key, delay, queue);
                 return;

@@ -183,6 +183,9 @@ pub struct Frame {
     pub call_retries: u32,
 }
 
+// A frame is copied into its slab at each call's start: keep it at 112 bytes.
+const _: () = assert!(std::mem::size_of::<Frame>() == 112, "frames stay 112 bytes");
+
 /// Why a frame exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {

@@ -31,11 +31,7 @@ impl Model {
         let time_s = now.as_secs_f64();
         for (name, metrics) in self.geo.regions.iter().zip(&mut self.geo.per_region) {
             let scope = series.scope(&format!("region:{name}"));
-            metrics.merge_successes();
-            let latency = (
-                metrics.latency.close_window(keep),
-                metrics.latency_all.close_window(keep),
-            );
+            let latency = metrics.close_latency_windows(keep);
             close_requests(metrics, latency, keep, elapsed, time_s, scope, series);
         }
         for dc in self.geo.datacenters.ids() {

@@ -18,7 +18,7 @@
 //! call's whole latency (network, queueing), which a live system would
 //! measure.
 
-use super::call_policy::{CallerId, Guard, UNGUARDED};
+use super::call_policy::{CallerId, Guard};
 use super::frame::{Cause, Frame};
 use super::program::Op;
 use super::{Event, Model};
@@ -212,7 +212,7 @@ impl Model {
     /// is cancelled (its caller took another reply).
     #[inline]
     pub(super) fn is_cancelled_loser(&self, frame: &Frame) -> bool {
-        if frame.guard == UNGUARDED || frame.holds_core {
+        if !frame.guard.is_guarded() || frame.holds_core {
             return false;
         }
         let policy = &self.call_policies.policies[frame.guard.policy];

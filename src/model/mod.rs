@@ -59,7 +59,7 @@ mod workload;
 
 use crate::engine::id::IdVec;
 use crate::engine::{DrainFifo, EventQueue, Lane, Process, SimDuration, SimTime, Slab, SlabKey, Streams};
-use crate::metrics::{LatencyRecorder, RequestCounters, StationCounters, StationMetrics};
+use crate::metrics::{LatencyRecorder, LatencyStats, RequestCounters, StationCounters, StationMetrics};
 use crate::scenario::{Arrivals, Retry, Scenario};
 
 pub use frame::{Cause, InstanceId, StationId};
@@ -363,6 +363,12 @@ impl RequestScope {
     /// (call once per window, before either recorder closes it).
     fn merge_successes(&mut self) {
         self.latency_all.absorb_window(&self.latency);
+    }
+
+    /// `merge_successes`, then both recorders' windows closed: the
+    /// statistics of the successes and of every ended request.
+    fn close_latency_windows(&mut self, keep: bool) -> (LatencyStats, LatencyStats) {
+        self.latency.close_window_with(&mut self.latency_all, keep)
     }
 }
 

@@ -85,16 +85,12 @@ impl Model {
         // merged, or with a single class simply theirs (no copy of its
         // histogram to merge, scan and clear).
         let single_class = self.per_class.len() == 1;
-        for class in self.per_class.iter_mut() {
-            class.merge_successes();
-        }
         let (overall_latency, overall_all) = if single_class {
-            let class = &mut self.per_class[ClassId(0)];
-            (
-                class.latency.close_window(keep),
-                class.latency_all.close_window(keep),
-            )
+            self.per_class[ClassId(0)].close_latency_windows(keep)
         } else {
+            for class in self.per_class.iter_mut() {
+                class.merge_successes();
+            }
             for class in &self.per_class {
                 self.overall.latency.absorb_window(&class.latency);
                 self.overall.latency_all.absorb_window(&class.latency_all);
