@@ -20,7 +20,7 @@ SHORT="${SHORT:-0}"
 if [ "$SHORT" = 1 ]; then
     CAL_S=20; RUN_S=15; WARM_S=3; SIM_S=60; SETTLE_S=8; IDLE_S=8
 else
-    CAL_S=90; RUN_S=60; WARM_S=10; SIM_S=300; SETTLE_S=30; IDLE_S=30
+    CAL_S=90; RUN_S=60; WARM_S=10; SIM_S=300; SETTLE_S=120; IDLE_S=30
 fi
 export WARM_S
 PROCS=3            # application processes behind nginx
@@ -242,10 +242,13 @@ echo "label,offered_rate,duration_s,sent,completed,errors,throughput,mean_ms,p50
 # The cache starts in its steady state: 300 000 sets of Zipf-drawn keys (the
 # workload's popularity) fill Redis to maxmemory and let LRU settle, as
 # capsim's `warm = true` starts its LRU. A settling run (not measured) then
-# lets Redis, PostgreSQL and the page cache reach the request mix's state.
-log "filling Redis to its steady state, settling at $((2 * CAL_RATE))/s for $SETTLE_S s"
+# lets Redis, PostgreSQL (its 24 backends' caches) and the page cache reach
+# the request mix's state: 2 minutes at the highest low rate, as the run of
+# 2026-12-07 02:55 found the stack still spending a third more CPU per
+# request in its first minutes than at the same rates later.
+log "filling Redis to its steady state, settling at $CAL3_RATE/s for $SETTLE_S s"
 python3 "$HERE/stack.py" fill "$KEYS" "$ZIPF" 300000 | redis --pipe >/dev/null
-"$BIN/capsim-stack-loadgen" --target "127.0.0.1:$NGINX_PORT" --rate $((2 * CAL_RATE)) --duration "$SETTLE_S" \
+"$BIN/capsim-stack-loadgen" --target "127.0.0.1:$NGINX_PORT" --rate "$CAL3_RATE" --duration "$SETTLE_S" \
     --warmup 0 --connections "$CONNECTIONS" --keys "$KEYS" --zipf "$ZIPF" \
     --write-share "$WRITE_SHARE" --seed 1 --out "$WORK/load-settle.csv" >/dev/null
 log "the idle stack for $IDLE_S s (background CPU)"
