@@ -649,7 +649,7 @@ pub const CPU_UTILIZATION: Metric = metric(
     Unit::Fraction,
     &[Pool, Database, DatabaseNode, Balancer, Cache, CacheNode, Host],
     Both,
-    "computing requests / cores (pools; databases: the CPU parts of operations and replicas' applies; caches: the CPU parts of gets, sets and deletes on their `threads` cores; balancers with `cores`, so a saturated balancer is named the bottleneck; a host: its busy cores / cores, every component on it together; a component on a host: its own share of the host's cores)",
+    "computing requests / cores (pools; databases: the CPU parts of operations and replicas' applies; caches: the CPU parts of gets, sets and deletes on their `threads` cores; balancers with `cores`, so a saturated balancer is named the bottleneck; a host: its busy cores / cores, every component on it together; a component, or a node, on a host: its share of the host's cores, all its instances together)",
 );
 pub const CPU_WAIT_MEAN_MS: Metric = metric(
     "cpu_wait_mean_ms",

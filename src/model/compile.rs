@@ -449,6 +449,7 @@ impl Builder<'_> {
             async_waits,
             next: 0,
             shedding: None,
+            host: None,
         });
         id
     }

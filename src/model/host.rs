@@ -373,6 +373,7 @@ pub(super) fn place(builder: &mut Builder) -> IdVec<HostId, Host> {
             instance.cores_limit = true;
             let station = instance.station;
             builder.stations[station].cores_per_instance = cores;
+            builder.stations[station].host = Some(host);
         }
     }
     hosts

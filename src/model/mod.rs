@@ -299,6 +299,9 @@ struct Station {
     instance_count: u32,
     workers_per_instance: u32,
     cores_per_instance: u32,
+    /// The host its instances compute on (`host`): their cores are the
+    /// host's, the same cores for all of them.
+    host: Option<crate::scenario::ids::HostId>,
     price_per_hour: f64,
     /// Releases its worker while waiting downstream.
     async_waits: bool,

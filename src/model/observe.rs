@@ -611,13 +611,24 @@ fn balancer_capacity_rows(cores: Option<u32>, counters: &StationCounters) -> Vec
     rows
 }
 
-/// Total workers and cores of some stations.
+/// Total workers and cores of some stations. Instances on a host all
+/// compute on its cores, so a host's cores count once: a placed
+/// component's `cpu_utilization` is its share of the host.
 fn capacity(stations: &[super::Station]) -> (u64, u64) {
+    let mut hosts_counted = Vec::new();
     stations.iter().fold((0, 0), |(workers, cores), station| {
         let count = station.instance_count as u64;
+        let station_cores = match station.host {
+            Some(host) if hosts_counted.contains(&host) => 0,
+            Some(host) => {
+                hosts_counted.push(host);
+                station.cores_per_instance as u64
+            }
+            None => station.cores_per_instance as u64 * count,
+        };
         (
             workers + station.workers_per_instance as u64 * count,
-            cores + station.cores_per_instance as u64 * count,
+            cores + station_cores,
         )
     })
 }

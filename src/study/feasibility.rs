@@ -1052,10 +1052,18 @@ impl StationDemand {
         self.busy_workers / (self.servers_per_instance as f64 * self.instances as f64)
     }
 
-    /// CPU utilization (pools, databases with a size, caches).
+    /// CPU utilization (pools, databases with a size, caches). On a host
+    /// every instance computes on the same cores: a whole component's is
+    /// its share of the host; figures for some nodes (`scopes`) are a
+    /// node's share, as each node's row is.
     pub fn cpu_utilization(&self) -> Option<f64> {
+        let instances = if self.host.is_some() && self.scopes.is_empty() {
+            1.0
+        } else {
+            self.instances as f64
+        };
         self.cores_per_instance
-            .map(|cores| self.busy_cores / (cores as f64 * self.instances as f64))
+            .map(|cores| self.busy_cores / (cores as f64 * instances))
     }
 }
 

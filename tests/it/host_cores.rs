@@ -237,10 +237,15 @@ fn a_processor_sharing_host_conserves_requests_and_cores_through_deaths() {
     let result = crate::support::simulate(&crate::support::scenario(&text));
     crate::support::assert_conserved(&result);
     let host = metric(&result, "host:box", "cpu_utilization");
-    // Each component's `cpu_utilization` is over its own cores: the pool's
-    // one instance has the host's 2, each of the database's 2 nodes too.
-    let shares =
-        metric(&result, "app", "cpu_utilization") * 2.0 + metric(&result, "db", "cpu_utilization") * 4.0;
+    // Each component's `cpu_utilization` is its share of the host's 2
+    // cores (the database's two nodes together), and so is each node's.
+    let shares = (metric(&result, "app", "cpu_utilization") + metric(&result, "db", "cpu_utilization")) * 2.0;
+    let nodes = metric(&result, "db.primary", "cpu_utilization")
+        + metric(&result, "db.replica[0]", "cpu_utilization");
+    assert!(
+        (nodes - metric(&result, "db", "cpu_utilization")).abs() < 1e-4,
+        "the nodes' shares {nodes} add up to the database's"
+    );
     assert!(host > 0.2 && host <= 1.0, "host busy {host}");
     assert!(
         (shares - host * 2.0).abs() < 1e-4,
