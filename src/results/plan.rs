@@ -120,6 +120,20 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A plan refused before any simulation: no value of the knobs can
+    /// meet the load (`reason` says which station and why).
+    pub fn refused(knobs: &[Knob], initial: Vec<u32>, reason: String) -> Plan {
+        Plan {
+            knobs: knobs.to_vec(),
+            initial,
+            steps: Vec::new(),
+            outcome: Outcome::NotMet { reason },
+            exhausted: true,
+            bindings: Vec::new(),
+            survive: Vec::new(),
+        }
+    }
+
     /// The configuration that meets every SLO, if one was found.
     pub fn answer(&self) -> Option<&PlanStep> {
         match self.outcome {

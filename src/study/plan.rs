@@ -479,15 +479,7 @@ pub fn plan(
             settings.load_rps,
             host.on_host.join("`, `"),
         );
-        return Ok(Plan {
-            knobs: knobs.to_vec(),
-            initial,
-            steps: Vec::new(),
-            outcome: Outcome::NotMet { reason },
-            exhausted: true,
-            bindings: Vec::new(),
-            survive: Vec::new(),
-        });
+        return Ok(Plan::refused(knobs, initial, reason));
     }
     let mut floors = Vec::with_capacity(knobs.len());
     for (knob, &value) in knobs.iter().zip(&initial) {
@@ -514,15 +506,7 @@ pub fn plan(
                     knob.max,
                     knob.path()
                 );
-                return Ok(Plan {
-                    knobs: knobs.to_vec(),
-                    initial,
-                    steps: Vec::new(),
-                    outcome: Outcome::NotMet { reason },
-                    exhausted: true,
-                    bindings: Vec::new(),
-                    survive: Vec::new(),
-                });
+                return Ok(Plan::refused(knobs, initial, reason));
             }
         }
     }
