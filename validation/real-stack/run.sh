@@ -18,25 +18,29 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 WORK="${WORK:-/tmp/capsim-real-stack}"
 SHORT="${SHORT:-0}"
 if [ "$SHORT" = 1 ]; then
-    CAL_S=20; RUN_S=15; WARM_S=3; SIM_S=60; SETTLE_S=8; IDLE_S=8
+    CAL_S=20; RUN_S=15; WARM_S=3; SETTLE_S=8; IDLE_S=8
 else
-    CAL_S=90; RUN_S=60; WARM_S=10; SIM_S=300; SETTLE_S=120; IDLE_S=30
+    CAL_S=90; RUN_S=60; WARM_S=10; SETTLE_S=120; IDLE_S=30
 fi
 export WARM_S
+REPLICATIONS=5     # capsim replications of each measured run (as long as it): the prediction is their mean
 PROCS=3            # application processes behind nginx
 THREADS=8          # threads (each with its Redis and PostgreSQL connection) per process
 CPU_US=2000        # the application's CPU work per request, µs
 KEYS=100000        # items in PostgreSQL
 ZIPF=0.9           # key popularity
 WRITE_SHARE=0.1    # share of requests that write
-CAL_RATE=40        # the low-load calibration rate, requests/s
-CAL2_RATE=80       # two more low rates: the CPU per request of each group is the slope of
-CAL3_RATE=160      # the least-squares line through CAL_RATE, CAL2_RATE and CAL3_RATE
+LOW1_RATE=40       # two low rates, then the calibration: the CPU per request of each group
+LOW2_RATE=80       # is the slope of the least-squares line through the three
+CAL_RATE=160       # the calibration rate (its nginx log calibrates capsim), requests/s: the
+                   # highest low rate, the machine awake (at 40/s this one answered 50 %
+                   # slower than at 160/s, its idle cores waking), queueing still small
 PROBES=5           # CPU speed probes (about 90 ms each) before and after each run: their median
 CONNECTIONS=256    # the load generator's connections
 NGINX_PORT=18080; APP_PORT0=18081; REDIS_PORT=16379; PG_PORT=15432
 REDIS_MAXMEMORY=4mb    # about 10 000 items: the cache holds a fraction of the keyspace
 
+STARTED="$(date -u +%Y-%m-%d-%H%M)"
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 # --- install (Debian packages), build ------------------------------------
@@ -246,20 +250,20 @@ echo "label,offered_rate,duration_s,sent,completed,errors,throughput,mean_ms,p50
 # the request mix's state: 2 minutes at the highest low rate, as the run of
 # 2026-12-07 02:55 found the stack still spending a third more CPU per
 # request in its first minutes than at the same rates later.
-log "filling Redis to its steady state, settling at $CAL3_RATE/s for $SETTLE_S s"
+log "filling Redis to its steady state, settling at $CAL_RATE/s for $SETTLE_S s"
 python3 "$HERE/stack.py" fill "$KEYS" "$ZIPF" 300000 | redis --pipe >/dev/null
-"$BIN/capsim-stack-loadgen" --target "127.0.0.1:$NGINX_PORT" --rate "$CAL3_RATE" --duration "$SETTLE_S" \
+"$BIN/capsim-stack-loadgen" --target "127.0.0.1:$NGINX_PORT" --rate "$CAL_RATE" --duration "$SETTLE_S" \
     --warmup 0 --connections "$CONNECTIONS" --keys "$KEYS" --zipf "$ZIPF" \
     --write-share "$WRITE_SHARE" --seed 1 --out "$WORK/load-settle.csv" >/dev/null
 log "the idle stack for $IDLE_S s (background CPU)"
 measure_idle "$IDLE_S"
-log "the low-load runs: $CAL_RATE/s for $CAL_S s (its log calibrates capsim), then $CAL2_RATE/s and $CAL3_RATE/s"
+log "the low-load runs: $LOW1_RATE/s and $LOW2_RATE/s, then $CAL_RATE/s for $CAL_S s each (the last one's log calibrates capsim)"
+measure "$LOW1_RATE" "$CAL_S" low-1
+measure "$LOW2_RATE" "$CAL_S" low-2
 : > "$WORK/access.log"
 nginx -c "$WORK/nginx.conf" -p "$WORK" -s reopen
 measure "$CAL_RATE" "$CAL_S" calibration
 cp "$WORK/access.log" "$WORK/calibration.log"
-measure "$CAL2_RATE" "$CAL_S" calibration-2
-measure "$CAL3_RATE" "$CAL_S" calibration-3
 log "capsim calibrate"
 "$CAPSIM" calibrate "$WORK/calibration.log" --format nginx \
     --group '^GET /item/=read' --group '^POST /item/=write' -o "$WORK/calibrated.toml" 2> "$WORK/calibrate.err"
@@ -277,6 +281,14 @@ for rate in $RATES; do
 done
 
 log "predicting with capsim"
-python3 "$HERE/stack.py" predict "$WORK" "$CAPSIM" "$SIM_S" "$PROCS" "$THREADS" "$KEYS" "$ZIPF" "$WRITE_SHARE"
+python3 "$HERE/stack.py" predict "$WORK" "$CAPSIM" "$REPLICATIONS" "$PROCS" "$THREADS" "$KEYS" "$ZIPF" "$WRITE_SHARE"
 python3 "$HERE/stack.py" results "$WORK" "$HERE/RESULTS.md" "$SHORT"
+if [ "$SHORT" != 1 ]; then
+    # The measurements behind the table, to regenerate it without the stack
+    # (README.md, "Reproducing a table from saved measurements").
+    mkdir -p "$HERE/runs/$STARTED"
+    cp "$WORK"/measured.csv "$WORK"/probes.csv "$WORK"/calibrated.toml "$WORK"/cpu-fit.csv \
+        "$WORK"/predictions.csv "$WORK"/load-*.csv "$HERE/runs/$STARTED/"
+    log "kept the measurements in $HERE/runs/$STARTED"
+fi
 log "wrote $HERE/RESULTS.md"
