@@ -393,7 +393,7 @@ def results(work, path, short):
     per_request = sum(c for _, c, _ in fit.values()) * 1000.0
     names = {"app": "application", "redis": "Redis", "pg": "PostgreSQL", "nginx": "nginx", "loadgen": "load generator"}
     lines = [
-        f"CPU fitted through the idle stack and the {len(LOW_LOAD) - 1} low-load runs only: "
+        f"CPU from the idle stack and the {len(LOW_LOAD) - 1} low-load runs only: "
         + f"{per_request:.3f} ms per request "
         + "(" + ", ".join(f"{names[g]} {c * 1000.0:.3f}" for g, (_, c, _) in fit.items()) + "), "
         + f"the slope of the least-squares line through the low rates; its intercept {intercept:.3f} cores "
