@@ -286,24 +286,24 @@ impl LineChart {
             .y_label_area_size(layout.y_area)
             .build_cartesian_2d(x_range.clone(), y_range.clone())
             .map_err(|e| error(e.to_string()))?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
             .label_style(("sans-serif", layout.tick))
             .axis_desc_style(("sans-serif", layout.axis))
-            .x_label_formatter(&|value| {
-                if notes.x_log10 {
-                    tick_label(significant(10f64.powf(*value), 2))
-                } else {
-                    tick_label(*value)
-                }
-            })
+            .x_label_formatter(&|value| tick_label(*value))
             .y_label_formatter(&|value| tick_label(*value))
-            .bold_line_style(RGBColor(218, 218, 218))
-            .light_line_style(RGBColor(246, 246, 246))
-            .draw()
-            .map_err(|e| error(e.to_string()))?;
+            .bold_line_style(GRID_BOLD)
+            .light_line_style(RGBColor(246, 246, 246));
+        if notes.x_log10 {
+            // A log axis gets its own ticks (`log_ticks`), drawn below.
+            mesh.x_labels(0);
+        }
+        mesh.draw().map_err(|e| error(e.to_string()))?;
+        if notes.x_log10 {
+            draw_log_ticks(&mut chart, &area, &x_range, &y_range, layout)
+                .map_err(|e| error(e.to_string()))?;
+        }
         if let Some(label) = &notes.gap_label {
             self.draw_gaps(&mut chart, &y_range, label, layout)
                 .map_err(|e| error(e.to_string()))?;
@@ -717,6 +717,83 @@ fn draw_thresholds<DB: DrawingBackend>(
         chart.draw_series([EmptyElement::at((threshold.x, y_range.start))
             + backing
             + Text::new(threshold.label.clone(), (4, dy), font.clone())])?;
+    }
+    Ok(())
+}
+
+/// The mesh's grid lines at labelled ticks.
+const GRID_BOLD: RGBColor = RGBColor(218, 218, 218);
+
+/// The ticks of a log axis whose values are decimal logarithms, as such
+/// logarithms: the 1-2-5 sequence (… 0.5, 1, 2, 5, 10, 20 …) inside
+/// `range`; 1-2-3-5 when that gives fewer than 4 ticks, every 1…9 × 10^k
+/// when even that gives fewer than 3; when 1-2-5 gives more than 10,
+/// decades, or every 2nd, 5th, 10th … decade, the first of these with 10
+/// ticks at most.
+pub fn log_ticks(range: &std::ops::Range<f64>) -> Vec<f64> {
+    if !(range.start.is_finite() && range.end.is_finite()) || range.end < range.start {
+        return Vec::new();
+    }
+    let pick = |mantissas: &[f64], every: i64| -> Vec<f64> {
+        let (low, high) = (range.start.floor() as i64 - 1, range.end.ceil() as i64 + 1);
+        (low..=high)
+            .filter(|exponent| exponent.rem_euclid(every) == 0)
+            .flat_map(|exponent| mantissas.iter().map(move |m| m.log10() + exponent as f64))
+            .filter(|x| *x >= range.start - 1e-9 && *x <= range.end + 1e-9)
+            .collect()
+    };
+    let ticks = pick(&[1.0, 2.0, 5.0], 1);
+    if ticks.len() < 4 {
+        let more = pick(&[1.0, 2.0, 3.0, 5.0], 1);
+        return if more.len() < 3 {
+            pick(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0], 1)
+        } else {
+            more
+        };
+    }
+    if ticks.len() <= 10 {
+        return ticks;
+    }
+    // Every 1, 2, 5, 10, 20 … decades: a finite f64's logarithm spans
+    // under 700 decades, so this ends by 1000.
+    for every in (0..4).flat_map(|power| [1, 2, 5].map(|m| m * 10i64.pow(power))) {
+        let decades = pick(&[1.0], every);
+        if decades.len() <= 10 {
+            return decades;
+        }
+    }
+    Vec::new()
+}
+
+/// A log x axis's ticks (`log_ticks`): a grid line, a tick mark and the
+/// value (10^x) below the axis, as the mesh draws a linear axis's.
+fn draw_log_ticks<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    area: &DrawingArea<DB, Shift>,
+    x_range: &std::ops::Range<f64>,
+    y_range: &std::ops::Range<f64>,
+    layout: &Layout,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let font = ("sans-serif", layout.tick)
+        .into_text_style(area)
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    let (base_x, base_y) = area.get_base_pixel();
+    for tick in log_ticks(x_range) {
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(tick, y_range.start), (tick, y_range.end)],
+            GRID_BOLD.stroke_width(1),
+        )))?;
+        let (x, y) = chart.backend_coord(&(tick, y_range.start));
+        let (x, y) = (x - base_x, y - base_y);
+        area.draw(&PathElement::new(vec![(x, y), (x, y + 5)], BLACK.stroke_width(1)))?;
+        area.draw(&Text::new(
+            tick_label(significant(10f64.powf(tick), 2)),
+            (x, y + 8),
+            font.clone(),
+        ))?;
     }
     Ok(())
 }
@@ -1248,6 +1325,49 @@ mod tests {
         assert!(!one("Requests in flight", "in flight").needs_legend());
         assert!(one("Instances", "web").svg().unwrap().contains(">\nweb\n<"));
         assert!(sample().needs_legend());
+    }
+
+    #[test]
+    fn log_ticks_follow_one_two_five() {
+        let labels = |low: f64, high: f64| -> Vec<String> {
+            log_ticks(&(low.log10()..high.log10()))
+                .into_iter()
+                .map(|tick| tick_label(significant(10f64.powf(tick), 2)))
+                .collect()
+        };
+        assert_eq!(labels(0.3, 60.0), ["0.5", "1", "2", "5", "10", "20", "50"]);
+        assert_eq!(labels(1.0, 10.0), ["1", "2", "5", "10"]);
+        // Three 1-2-5 ticks only: 1-2-3-5.
+        assert_eq!(labels(22.0, 260.0), ["30", "50", "100", "200"]);
+        // Seven decades: 1-2-5 would give 21 ticks, so decades.
+        assert_eq!(
+            labels(0.01, 100_000.0),
+            ["0.01", "0.1", "1", "10", "100", "1000", "10000", "100000"]
+        );
+        // Narrower than 1-2-5's steps: every digit.
+        assert_eq!(labels(2.5, 4.5), ["3", "4"]);
+        assert!(log_ticks(&(f64::NAN..1.0)).is_empty());
+        // Fifty decades: 51 decades, 26 every second, 11 every fifth; every tenth.
+        assert_eq!(log_ticks(&(0.0..50.0)), [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]);
+    }
+
+    #[test]
+    fn a_log_axis_is_labelled_at_one_two_five() {
+        let mut chart = sample();
+        chart.series.truncate(1);
+        chart.series[0].points = (0..40).map(|i| (-0.5 + i as f64 * 0.06, i as f64)).collect();
+        chart.markers.clear();
+        let notes = Annotations {
+            x_log10: true,
+            ..Annotations::default()
+        };
+        let svg = chart.annotated_svg(&notes).unwrap();
+        // x from 10^-0.5 = 0.32 to 10^1.84 = 69: 0.5, 1, 2, 5, 10, 20, 50.
+        for label in ["0.5", "1", "2", "5", "10", "20", "50"] {
+            assert!(svg.contains(&format!(">\n{label}\n</text>")), "missing {label}");
+        }
+        // Not the evenly spaced logarithms' values the mesh would label.
+        assert!(!svg.contains(">\n0.32\n<") && !svg.contains(">\n1.3\n<"), "{svg}");
     }
 
     #[test]
