@@ -16,7 +16,10 @@
 //!   keyspace's popularity, of those the ring gives it) from the database,
 //!   one started every `1 / rate`, each a background read then a fill of
 //!   its own store (real reads: they load the database), and rejoins when
-//!   the last one is back.
+//!   the last one is back. A read waits at most the cache's
+//!   `background_timeout`, else the read step's `timeout` (`stale.rs`); one
+//!   that times out is skipped (`warm_reads_timed_out`) and counts as back,
+//!   so a node warming from a hung database still rejoins.
 //!
 //! `warming` and `warm` events mark the two ends. A node killed again while
 //! warming starts over at its next restart: its warm-up events and reads
