@@ -1166,7 +1166,7 @@ pub const FAILED_REFRESHES: Metric = metric(
     Unit::Count,
     &[Cache],
     Both,
-    "with `stale_while_revalidate`: refreshes that renewed nothing (their read failed, or their node died meanwhile)",
+    "with `stale_while_revalidate`: refreshes that renewed nothing (their read failed or timed out, or their node died meanwhile)",
 );
 pub const WARMING_NODES: Metric = metric(
     "warming_nodes",
@@ -1181,6 +1181,13 @@ pub const WARM_LOADED: Metric = metric(
     &[Cache],
     Both,
     "with `warm_restart`: entries loaded into restarted nodes while they warmed (copied from a peer, or read from the database)",
+);
+pub const WARM_READS_TIMED_OUT: Metric = metric(
+    "warm_reads_timed_out",
+    Unit::Count,
+    &[Cache],
+    Both,
+    "with a `warm_restart` from the database whose reads have a timeout (`background_timeout`, or the read step's `timeout`): warm-up reads that timed out, skipped (the node warms on without them)",
 );
 pub const UNAVAILABLE_LOOKUPS: Metric = metric(
     "unavailable_lookups",
@@ -1467,6 +1474,7 @@ pub const ALL: &[Metric] = &[
     FAILED_REFRESHES,
     WARMING_NODES,
     WARM_LOADED,
+    WARM_READS_TIMED_OUT,
     ENTRIES,
     ORIGIN_REQUESTS,
     EGRESS_BYTES,

@@ -39,6 +39,10 @@ typed_id!(
 /// Sentinel: a call without a timeout or retries.
 pub const NO_POLICY: PolicyId = PolicyId(u32::MAX);
 
+/// Sentinel: the caller of a cache's background read, which no pool makes
+/// (its policy is `background`, so nothing counts in a caller's rows).
+pub const NO_CALLER: CallerId = CallerId(u32::MAX);
+
 /// What a guarded call's child frame carries back: its step and the
 /// caller's attempt token.
 ///
@@ -96,6 +100,10 @@ pub struct CallPolicy {
     /// Its circuit breaker and bulkhead (`breaker.rs`, `bulkhead.rs`).
     pub breaker: Option<BreakerId>,
     pub bulkhead: Option<BulkheadId>,
+    /// A cache's background read (a refresh or a warm-up read, `stale.rs`,
+    /// `warm_restart.rs`): a timeout only, counted by its cache (its
+    /// `caller` is `NO_CALLER`: no pool made the call).
+    pub background: bool,
 }
 
 /// What the guarded calls of one pool did.
@@ -324,7 +332,11 @@ impl Model {
     /// Counts the work of an abandoned call of step `policy` (admitted at
     /// its callee at `arrived`, done at `left`) as wasted.
     pub(super) fn count_wasted(&mut self, policy: PolicyId, arrived: Option<SimTime>, left: SimTime) {
-        let caller = self.call_policies.policies[policy].caller;
+        let policy = &self.call_policies.policies[policy];
+        if policy.background {
+            return;
+        }
+        let caller = policy.caller;
         let counters = &mut self.call_policies.callers[caller].counts.window;
         if let Some(arrived) = arrived {
             counters.wasted += 1;
@@ -387,8 +399,12 @@ impl Model {
             return;
         }
         if let Some(policy) = self.policy_of(key) {
-            let caller = self.call_policies.policies[policy].caller;
-            self.call_policies.callers[caller].counts.window.timeouts += 1;
+            let policy = &self.call_policies.policies[policy];
+            if policy.background {
+                self.background_read_timed_out(key);
+            } else {
+                self.call_policies.callers[policy.caller].counts.window.timeouts += 1;
+            }
         }
         self.guarded_attempt_ended(key, Some(Cause::Timeout), MISS, queue);
     }

@@ -17,7 +17,7 @@ use super::broker::{Broker, Poison, Redelivery};
 use super::budget::Budget;
 use super::bulkhead::Bulkhead;
 use super::cache::{CacheCounters, CacheStore};
-use super::call_policy::{CallPolicies, CallPolicy, CallerId, NO_POLICY, PolicyId};
+use super::call_policy::{CallPolicies, CallPolicy, CallerId, NO_CALLER, NO_POLICY, PolicyId};
 use super::cluster::CacheCluster;
 use super::coalesce::SingleFlight;
 use super::database::{
@@ -70,9 +70,9 @@ pub(super) struct Builder<'s> {
     /// Per cache: the CPU part's site (`None` when zero) and the latency's.
     pub(super) cache_work: IdVec<CacheId, (Option<SiteId>, SiteId)>,
     /// Per cache, the refresh program of its first cache-aside read (a
-    /// database read, then a fill at the node) and its database, for
-    /// `stale_while_revalidate` and `warm_restart`.
-    pub(super) cache_refresh: IdVec<CacheId, Option<(u32, DatabaseId)>>,
+    /// database read, then a fill at the node), its database and whether
+    /// its read has a timeout, for `stale_while_revalidate` and `warm_restart`.
+    pub(super) cache_refresh: IdVec<CacheId, Option<(u32, DatabaseId, bool)>>,
     /// Per queue: its broker's ack site.
     pub(super) queue_acks: IdVec<QueueId, SiteId>,
     pub(super) network_internal: SiteId,
@@ -190,7 +190,39 @@ impl Builder<'_> {
             hedge,
             breaker,
             bulkhead,
+            background: false,
         })
+    }
+
+    /// The database read of a cache's background program (a refresh or a
+    /// warm-up read), as `read` (the step's read call) but bounded by
+    /// `timeout` alone: a background read takes none of the step's retries,
+    /// breaker, bulkhead or fallback, which are its pool's, and its timeouts
+    /// are counted by the cache. Without a timeout, the step's call itself
+    /// when it is unguarded (the same call as ever).
+    fn background_read(&mut self, read: CallId, timeout: Option<SimDuration>, path: &str) -> CallId {
+        let call = self.calls[read];
+        let policy = match timeout {
+            None if call.policy == NO_POLICY => return read,
+            None => NO_POLICY,
+            Some(timeout) => {
+                let stream = self.streams.register(&format!("{path}.background"));
+                self.call_policies.policies.push(CallPolicy {
+                    fallback: false,
+                    timeout: Some(timeout),
+                    lane: None,
+                    retry: None,
+                    budget: None,
+                    stream,
+                    caller: NO_CALLER,
+                    hedge: None,
+                    breaker: None,
+                    bulkhead: None,
+                    background: true,
+                })
+            }
+        };
+        self.calls.push(Call { policy, ..call })
     }
 
     /// A call to `target`, its program resolved at the end.
@@ -382,11 +414,13 @@ impl Builder<'_> {
         } else {
             let cache = &self.scenario.caches[cache_id];
             let refresh = if cache.stale_while_revalidate.is_some() || cache.warm_restart.is_some() {
+                let timeout = cache.background_timeout.or(keys.guards.timeout);
+                let read = self.background_read(database_call, timeout, here);
                 let program = self.programs.place(vec![
-                    Draft::Op(Op::Call(database_call)),
+                    Draft::Op(Op::Call(read)),
                     Draft::Op(Op::CacheFill { cache: cache_id }),
                 ]);
-                self.cache_refresh[cache_id].get_or_insert((program, *database));
+                self.cache_refresh[cache_id].get_or_insert((program, *database, timeout.is_some()));
                 program
             } else {
                 NO_REFRESH
@@ -585,10 +619,11 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
         class_entries = IdVec::new();
     }
     for (id, cluster) in caches.iter_enumerated_mut() {
-        if let (Some(warmer), Some((program, database))) =
+        if let (Some(warmer), Some((program, database, timeout))) =
             (cluster.warm_restart.as_deref_mut(), builder.cache_refresh[id])
         {
             warmer.program = program;
+            warmer.timeout = timeout;
             warmer.database = database;
             warmer.keyspace = scenario.caches[id].keyspace;
         }

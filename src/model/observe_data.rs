@@ -101,6 +101,10 @@ impl Model {
                 let loaded = warmer.close_window(keep);
                 series.push(time_s, scope, metric::WARMING_NODES, warmer.warming() as f64);
                 series.push(time_s, scope, metric::WARM_LOADED, loaded as f64);
+                let timed_out = warmer.timed_out.close(keep);
+                if warmer.timeout {
+                    series.push(time_s, scope, metric::WARM_READS_TIMED_OUT, timed_out as f64);
+                }
             }
         }
         for database in &mut self.databases {
@@ -194,6 +198,9 @@ impl Model {
             }
             if let Some(warmer) = cluster.warm_restart.as_deref() {
                 summary.push(name, metric::WARM_LOADED, warmer.loaded_total as f64);
+                if warmer.timeout {
+                    summary.push(name, metric::WARM_READS_TIMED_OUT, warmer.timed_out.total as f64);
+                }
             }
             if cluster.stores.len() > 1 {
                 for (node, totals) in cluster.totals.iter().enumerate() {

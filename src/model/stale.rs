@@ -12,6 +12,14 @@
 //! next stale hit sends another refresh. Past the window an entry is a miss
 //! as without the key.
 //!
+//! Its database read waits at most the cache's `background_timeout`, else
+//! the read step's `timeout` (a guarded call of its own whose policy is
+//! `background`: the timeout only, counted here, not by the pool); one
+//! that times out is a failed refresh, and its late reply fills nothing
+//! (`call_policy.rs`: the token moved on). Without either it waits as long
+//! as the database takes: forever if it hangs, and its key is never
+//! refreshed again.
+//!
 //! A refresh is a frame of the system's own work (`Purpose::Refresh`) at
 //! the node, holding none of its connections or cores: no request waits
 //! for it. Its fill is skipped if the node died since it started (the
@@ -134,5 +142,27 @@ mod tests {
         assert_eq!(revalidate.close_window(true), (3, 1));
         assert_eq!((revalidate.started.total, revalidate.failed.total), (3, 1));
         assert_eq!(revalidate.close_window(false), (0, 0));
+    }
+
+    #[test]
+    fn started_is_renewed_plus_failed_plus_in_flight() {
+        // Keys 0..20 refreshed, every third one ending failed (a timeout),
+        // every fifth never ending (a hung read without a timeout).
+        let mut revalidate = Revalidate::new();
+        let mut renewed = 0;
+        for key in 0..20 {
+            assert!(revalidate.begin(key));
+            match key {
+                _ if key % 5 == 4 => {}
+                _ if key % 3 == 0 => revalidate.end(key, false),
+                _ => {
+                    revalidate.end(key, true);
+                    renewed += 1;
+                }
+            }
+        }
+        let (started, failed) = revalidate.close_window(true);
+        assert_eq!((started, failed, revalidate.in_flight()), (20, 6, 4));
+        assert_eq!(started, renewed + failed + revalidate.in_flight() as u64);
     }
 }

@@ -16,7 +16,10 @@
 //!   keyspace's popularity, of those the ring gives it) from the database,
 //!   one started every `1 / rate`, each a background read then a fill of
 //!   its own store (real reads: they load the database), and rejoins when
-//!   the last one is back.
+//!   the last one is back. A read waits at most the cache's
+//!   `background_timeout`, else the read step's `timeout` (`stale.rs`); one
+//!   that times out is skipped (`warm_reads_timed_out`) and counts as back,
+//!   so a node warming from a hung database still rejoins.
 //!
 //! `warming` and `warm` events mark the two ends. A node killed again while
 //! warming starts over at its next restart: its warm-up events and reads
@@ -29,7 +32,8 @@ use super::ids::{CacheId, CacheNodeId, DatabaseId, KeyspaceId};
 use super::program::{NO_DATABASE, NO_REFRESH};
 use super::{Event, Model};
 use crate::engine::id::IdVec;
-use crate::engine::{EventQueue, SimDuration, SimTime};
+use crate::engine::{EventQueue, SimDuration, SimTime, SlabKey};
+use crate::metrics::Tally;
 use crate::scenario::WarmFrom;
 
 /// One node's warm-up.
@@ -62,6 +66,10 @@ pub struct Warmer {
     /// Entries loaded into warming nodes, this window and kept.
     pub loaded_window: u64,
     pub loaded_total: u64,
+    /// `database`: whether its reads have a timeout (the cache's
+    /// `background_timeout` or the read step's), and those that timed out.
+    pub timeout: bool,
+    pub timed_out: Tally<u64>,
 }
 
 impl Warmer {
@@ -91,6 +99,8 @@ impl Warmer {
             nodes,
             loaded_window: 0,
             loaded_total: 0,
+            timeout: false,
+            timed_out: Tally::default(),
         }
     }
 
@@ -262,6 +272,23 @@ impl Model {
         warm.back += 1;
         if warm.back as usize == warm.keys.len() {
             self.rejoin_cache_node(cache, node, now);
+        }
+    }
+
+    /// Background read `key` (a refresh or a warm-up read) timed out: a
+    /// warm-up read of the node's current life is counted, and goes on to
+    /// its end as a read that loaded nothing (`warm_read_done`), so warming
+    /// goes on; a refresh is counted as failed when it ends (`stale.rs`).
+    pub(super) fn background_read_timed_out(&mut self, key: SlabKey) {
+        let frame = self.frames.get(key).expect("caller checked");
+        let Purpose::Warm { cache, .. } = frame.purpose else {
+            return;
+        };
+        if self.instances[frame.instance].epoch != frame.epoch {
+            return;
+        }
+        if let Some(warmer) = self.caches[cache].warm_restart.as_deref_mut() {
+            warmer.timed_out.window += 1;
         }
     }
 

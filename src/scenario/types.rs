@@ -1389,6 +1389,15 @@ section! {
         /// it was dead) until it has copied its share from a peer, or loaded its hottest keys from
         /// the database, at `rate`; then it rejoins (without it, it rejoins empty at once).
         warm_restart: Option<WarmRestart> = optional(), section::nested::<WarmRestart>();
+        /// With `stale_while_revalidate` or a `warm_restart` from the database: how long the
+        /// cache's background reads (refreshes, warm-up reads) wait for the database; one that
+        /// times out renews nothing (the next stale hit refreshes again) or is skipped (the node
+        /// warms on, counted in `warm_reads_timed_out`). Without it they take the `timeout` of the
+        /// read step they come from, and without that they wait as long as the database takes
+        /// (forever if it hangs). They take none of the step's retries, breaker, bulkhead or
+        /// fallback, and their timeouts are not the pool's `call_timeouts`.
+        background_timeout: Option<SimDuration> = optional("the read step's `timeout`"),
+            section::PositiveDuration;
     }
 }
 

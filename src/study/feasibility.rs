@@ -1296,6 +1296,7 @@ impl CdnPath {
                 coalesce: false,
                 stale_while_revalidate: None,
                 warm_restart: None,
+                background_timeout: None,
                 lease_timeout: crate::engine::SimDuration::from_secs(10),
             },
         };

@@ -5,6 +5,7 @@ mod support;
 
 mod analytic;
 mod autoscaling;
+mod background_timeout;
 mod breaker;
 mod bulkhead;
 mod cache_cores;

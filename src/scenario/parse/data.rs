@@ -7,7 +7,7 @@ use super::super::geo::Placed;
 use super::super::reader::{Node, Reader, optional};
 use super::super::types::{
     Cache, CacheCapacity, CacheKeys, Database, DatabaseKeys, Engine, HashRing, Keyspace, Popularity,
-    ReadFrom, Replication, ReplicationKeys, ReplicationMode, Reshard, SemiSync, Sharding,
+    ReadFrom, Replication, ReplicationKeys, ReplicationMode, Reshard, SemiSync, Sharding, WarmFrom,
 };
 use super::components::MAX_WORKERS;
 use super::dist::read_duration_dist;
@@ -300,6 +300,23 @@ pub(crate) fn read_cache(cx: &mut Cx, name: String, node: &Node) -> Option<Cache
                 .at(node.span.clone())
                 .path(node.path.clone())
                 .help("add a TTL, for example ttl = \"60s\", or remove `stale_while_revalidate`"),
+        );
+    }
+    if let Some(keys) = &keys
+        && keys.background_timeout.is_some()
+        && keys.stale_while_revalidate.is_none()
+        && keys
+            .warm_restart
+            .is_none_or(|warm| warm.from != WarmFrom::Database)
+    {
+        cx.reader.push(
+            Diagnostic::error(
+                "`background_timeout` needs `stale_while_revalidate` or a `warm_restart` from the database: \
+                 without them the cache reads nothing in the background",
+            )
+            .at(node.span.clone())
+            .path(node.path.clone())
+            .help("add stale_while_revalidate = \"30s\", or remove `background_timeout`"),
         );
     }
     placed?;
