@@ -514,7 +514,7 @@ fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             name: "fallbacks",
             title: "Fallbacks and degraded requests".to_owned(),
             caption: format!(
-                "Steps that failed (or found their breaker open or bulkhead full) and succeeded through their `fallback`, in all and in each calling pool, and the successful requests that took at least one fallback (degraded), per {window}."
+                "Steps that failed (or found their breaker open or bulkhead full) and succeeded through their `fallback`, in all and, with several calling pools, in each, and the successful requests that took at least one fallback (degraded), per {window}."
             ),
             y_label: format!("count per {window}"),
             y_at_least: None,
@@ -665,16 +665,18 @@ fn fallback_lines(data: &RunData) -> Vec<Line<'_>> {
             });
         }
     }
-    for series in data
+    let pools: Vec<&SeriesData> = data
         .series
         .iter()
         .filter(|s| s.metric == metric::FALLBACK_CALLS.name && s.scope != "overall")
-    {
-        lines.push(Line {
+        .collect();
+    // One pool's line would be the overall one again.
+    if pools.len() > 1 {
+        lines.extend(pools.into_iter().map(|series| Line {
             series,
             name: format!("fallbacks in {}", series.scope),
             short: "fallbacks".to_owned(),
-        });
+        }));
     }
     lines
 }
@@ -1598,6 +1600,7 @@ mod tests {
             ("overall", "degraded_requests"),
             ("class:get", "degraded_requests"),
             ("front", "fallback_calls"),
+            ("mid", "fallback_calls"),
         ]);
         let figures = run_charts(&run);
         assert_eq!(names(&figures), ["fallbacks"]);
@@ -1605,7 +1608,25 @@ mod tests {
             panic!()
         };
         let lines: Vec<&str> = fallbacks.series.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(lines, ["fallbacks", "degraded requests", "fallbacks in front"]);
+        assert_eq!(
+            lines,
+            [
+                "fallbacks",
+                "degraded requests",
+                "fallbacks in front",
+                "fallbacks in mid"
+            ]
+        );
+        // One pool: its line is the overall one, drawn once.
+        let run = data(&[
+            ("overall", "fallback_calls"),
+            ("overall", "degraded_requests"),
+            ("front", "fallback_calls"),
+        ]);
+        let Figure::Line(fallbacks) = &run_charts(&run)[0].figure else {
+            panic!()
+        };
+        assert_eq!(fallbacks.series.len(), 2);
     }
 
     #[test]
