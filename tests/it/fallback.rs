@@ -296,3 +296,61 @@ fn a_request_taking_two_fallbacks_is_degraded_once() {
         sum(&["front", "mid"], "fallback_calls")
     );
 }
+
+/// The back is slow now and then (exponential, mean 20 ms): a call that
+/// outlasts its 50 ms timeout falls back, at 200 ms of CPU, so the attempt
+/// outlasts the client's 100 ms timeout too, and the client retries after
+/// 200 ms: the degraded reply (at 250 ms) finds no attempt awaited.
+const ABANDONED_FALLBACK: &str = r#"
+[scenario]
+name = "abandoned fallback"
+seed = 7
+duration = "30s"
+window = "1s"
+
+[workload]
+arrivals = { kind = "open", rate = "100/s", users = 1000 }
+profile = [{ at = "25s", rate = "0.001/s" }]
+timeout = "100ms"
+retry = { retries = 3, backoff = "200ms" }
+mix = [{ class = "get", weight = 1, call = "front/get" }]
+
+[network]
+default = "0s"
+client = "0s"
+
+[pool.front]
+instances = 1
+workers = 100
+
+[pool.front.endpoint.get]
+service = "1ms"
+steps = [{ call = "back/get", timeout = "50ms", fallback = "200ms" }]
+
+[pool.back]
+instances = 1
+workers = 100
+
+[pool.back.endpoint.get]
+service = { dist = "exp", mean = "20ms" }
+"#;
+
+#[test]
+fn a_fallback_on_an_attempt_the_client_abandoned_degrades_no_success() {
+    let result = simulate(&scenario(ABANDONED_FALLBACK));
+    assert_conserved(&result);
+    // ≈ e^-2.5 ≈ 8 % of ≈ 2500 attempts fell back.
+    let fallbacks = metric(&result, "overall", "fallback_calls");
+    assert!((100.0..400.0).contains(&fallbacks), "{fallbacks}");
+    let timeouts = metric(&result, "overall", "timeouts");
+    // Each fallback's attempt (50 ms + 200 ms) outlasted the client.
+    assert!(
+        timeouts >= fallbacks,
+        "{timeouts} timeouts, {fallbacks} fallbacks"
+    );
+    // Every request that completed did so on an attempt with no fallback:
+    // the degraded answers came too late and were stale.
+    assert!(metric(&result, "overall", "completed") > 2000.0);
+    assert_eq!(metric(&result, "overall", "degraded_requests"), 0.0);
+    assert!(metric(&result, "overall", "stale_responses") >= fallbacks);
+}
