@@ -296,6 +296,13 @@ pub const COMPLETED: Metric = metric(
     Both,
     "requests that got a successful response",
 );
+pub const DEGRADED_REQUESTS: Metric = metric(
+    "degraded_requests",
+    Unit::Count,
+    &[Overall, Class],
+    Both,
+    "of `completed`, the requests whose successful attempt took at least one step's `fallback` on its path (counted once however many); written only when a step has a `fallback`",
+);
 pub const ERRORS: Metric = metric(
     "errors",
     Unit::Count,
@@ -470,9 +477,9 @@ pub const WASTED_CALLS: Metric = metric(
 pub const FALLBACK_CALLS: Metric = metric(
     "fallback_calls",
     Unit::Count,
-    &[Pool],
+    &[Overall, Pool],
     Both,
-    "steps of the pool that failed for good (or found their breaker open) and succeeded through their `fallback` instead",
+    "steps of the pool that failed for good (or found their breaker open or bulkhead full) and succeeded through their `fallback` instead; `overall`, the pools' sum; written only when a step has a `fallback` (a pool's row only when one of its steps has)",
 );
 pub const WASTED_WORK_S: Metric = metric(
     "wasted_work_s",
@@ -1330,6 +1337,7 @@ pub const BASELINE_LATENCY_P99_MS: Metric = metric(
 pub const ALL: &[Metric] = &[
     REQUESTS,
     COMPLETED,
+    DEGRADED_REQUESTS,
     ERRORS,
     ERROR_RATE,
     OFFERED_RPS,

@@ -11,6 +11,9 @@ pub struct RequestCounters {
     pub arrivals: u64,
     /// Requests that got a successful response.
     pub completed: u64,
+    /// Of `completed`, those whose successful attempt went through at
+    /// least one step's `fallback`.
+    pub degraded: u64,
     /// Requests that failed for good (after their retries).
     pub failed: u64,
     /// `failed`, by the cause of the last attempt (indexed by cause).
@@ -29,6 +32,7 @@ impl RequestCounters {
     pub fn merge(&mut self, other: &RequestCounters) {
         self.arrivals += other.arrivals;
         self.completed += other.completed;
+        self.degraded += other.degraded;
         self.failed += other.failed;
         for (total, part) in self.failed_by_cause.iter_mut().zip(other.failed_by_cause) {
             *total += part;

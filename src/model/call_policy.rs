@@ -169,6 +169,12 @@ impl CallPolicies {
         }
     }
 
+    /// Whether a step of the scenario has a `fallback` (only then the
+    /// overall `fallback_calls` and the `degraded_requests` rows).
+    pub fn any_fallback(&self) -> bool {
+        self.callers.iter().any(|caller| caller.falls_back)
+    }
+
     /// One lane per distinct timeout, shared by the steps that have it.
     pub fn add_lanes(&mut self, queue: &mut EventQueue<Event>) {
         let mut lanes: Vec<(SimDuration, Lane)> = Vec::new();
@@ -195,6 +201,15 @@ impl CallPolicies {
             let refused = self.client_refused.close(keep);
             series.push(time_s, scope, metric::RETRIES_REFUSED, refused as f64);
         }
+        if self.any_fallback() {
+            let scope = series.scope("overall");
+            let fallbacks = self
+                .callers
+                .iter()
+                .map(|caller| caller.counts.window.fallbacks)
+                .sum::<u64>();
+            series.push(time_s, scope, metric::FALLBACK_CALLS, fallbacks as f64);
+        }
         for caller in self.callers.iter_mut() {
             let scope = series.scope(&caller.name);
             let window = caller.counts.close(keep);
@@ -220,6 +235,14 @@ impl CallPolicies {
                 metric::RETRIES_REFUSED,
                 self.client_refused.total as f64,
             );
+        }
+        if self.any_fallback() {
+            let fallbacks = self
+                .callers
+                .iter()
+                .map(|caller| caller.counts.total.fallbacks)
+                .sum::<u64>();
+            summary.push("overall", metric::FALLBACK_CALLS, fallbacks as f64);
         }
         for caller in self.callers.iter() {
             for (metric, value) in rows(&caller.counts.total) {
@@ -376,6 +399,9 @@ impl Model {
             return;
         }
         self.hedge_won(frame.guard);
+        if frame.degraded && frame.failure.is_none() {
+            self.pass_degraded(frame.parent);
+        }
         self.guarded_attempt_ended(frame.parent, frame.failure, frame.carry.value, queue);
     }
 
@@ -478,8 +504,10 @@ impl Model {
             return;
         }
         self.call_policies.callers[policy.caller].counts.window.fallbacks += 1;
+        let frame = self.frames.get_mut(key).expect("caller checked");
+        frame.degraded = true;
         // `deliver_reply` moves on by one: past the call, and past the jump.
-        self.frames.get_mut(key).expect("caller checked").pc += 1;
+        frame.pc += 1;
         self.deliver_reply(key, None, MISS);
     }
 

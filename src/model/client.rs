@@ -123,6 +123,7 @@ impl Model {
             key,
             keyspace,
             then_own: relogin.is_some(),
+            degraded: false,
         });
         self.overall.window.arrivals += 1;
         self.per_class[class].window.arrivals += 1;
@@ -142,6 +143,7 @@ impl Model {
         };
         request.attempt += 1;
         request.waiting = true;
+        request.degraded = false;
         let (attempt, class, user) = (request.attempt, request.class, request.user);
         self.overall.window.attempts += 1;
         self.per_class[class].window.attempts += 1;
@@ -235,6 +237,10 @@ impl Model {
                 // when the window closes (`Model::close_window`), or the
                 // single class's own.
                 self.overall.window.completed += 1;
+                if request.degraded {
+                    class.window.degraded += 1;
+                    self.overall.window.degraded += 1;
+                }
                 if let Some(region) = self.region_scope(request.user) {
                     region.window.completed += 1;
                     region.latency.record(latency);

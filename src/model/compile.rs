@@ -742,6 +742,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
         .collect();
     let station_count = builder.stations.len();
     let dns_count = dns.len();
+    let falls_back = builder.call_policies.any_fallback();
     Model {
         hosts,
         streams: builder.streams,
@@ -757,7 +758,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
                 .map_or(0, |_| scenario.workload.arrivals.users() as u32),
             false,
         ),
-        per_class: classes.iter().map(|_| RequestScope::default()).collect(),
+        per_class: classes.iter().map(|_| RequestScope::new(falls_back)).collect(),
         classes,
         mix_stream,
         user_stream,
@@ -802,7 +803,7 @@ pub(super) fn compile(scenario: &Scenario, cache_visits: &IdVec<CacheId, CacheVi
         requests: Slab::new(),
         frames: Slab::new(),
         ready: DrainFifo::new(),
-        overall: RequestScope::default(),
+        overall: RequestScope::new(falls_back),
         station_metrics: (0..station_count)
             .map(|index| {
                 let mut metrics = StationMetrics::default();

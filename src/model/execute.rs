@@ -682,6 +682,27 @@ impl Model {
         }
     }
 
+    /// A successful reply on its way to frame `parent` came through a
+    /// `fallback`: the caller's success is degraded too (a caller that is
+    /// gone ignores it, as it ignores the reply).
+    pub(super) fn pass_degraded(&mut self, parent: SlabKey) {
+        if let Some(frame) = self.frames.get_mut(parent) {
+            frame.degraded = true;
+        }
+    }
+
+    /// Attempt `attempt` of request `key` succeeds through a `fallback`:
+    /// its request is degraded unless the client has given up on it (its
+    /// response will be stale; the next attempt starts undegraded).
+    fn degrade_request(&mut self, key: SlabKey, attempt: u32) {
+        if let Some(request) = self.requests.get_mut(key)
+            && request.attempt == attempt
+            && request.waiting
+        {
+            request.degraded = true;
+        }
+    }
+
     /// `fail_call` for a call its caller may guard.
     #[inline]
     fn fail_call_as(
@@ -749,7 +770,11 @@ impl Model {
         let frame = self.frames.get(key).expect("frame in flight");
         if frame.is_branch {
             let (parent, failure, value) = (frame.parent, frame.failure, frame.carry.value);
+            let degraded = frame.degraded && failure.is_none();
             self.frames.remove(key);
+            if degraded {
+                self.pass_degraded(parent);
+            }
             self.deliver_reply(parent, failure, value);
             return;
         }
@@ -869,12 +894,16 @@ impl Model {
         let frame = self.frames.get(key).expect("frame in flight");
         let geo_latency = self.geo_reply_latency(frame);
         let (failure, instance) = (frame.failure, frame.instance);
+        let degraded = frame.degraded && failure.is_none();
         if frame.is_root() {
-            let (request, attempt) = (frame.request, frame.attempt);
+            let (request, attempt, arrived) = (frame.request, frame.attempt, frame.arrived);
             if let Some(trace) = &mut self.trace {
-                trace.note_upstream(request, attempt, queue.now().since(frame.arrived));
+                trace.note_upstream(request, attempt, queue.now().since(arrived));
             }
             self.frames.remove(key);
+            if degraded {
+                self.degrade_request(request, attempt);
+            }
             let delay = self.sample_duration(self.client_hop(instance)) + geo_latency;
             if delay == SimDuration::ZERO {
                 self.on_response(request, attempt, failure, queue);
@@ -896,6 +925,11 @@ impl Model {
                 return;
             }
             self.frames.remove(key);
+            if degraded {
+                // An unguarded caller takes whatever comes back: it is
+                // degraded now rather than when the reply lands.
+                self.pass_degraded(parent);
+            }
             let delay = self.sample_duration(self.network_internal) + geo_latency;
             if delay == SimDuration::ZERO {
                 self.deliver_reply(parent, failure, value);

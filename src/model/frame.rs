@@ -112,6 +112,10 @@ pub struct Request {
     /// A re-login after a lost session: the user's own request follows
     /// when it ends.
     pub then_own: bool,
+    /// The current attempt's answer came through a step's `fallback`: a
+    /// success, but a degraded one (`call_policy.rs`). Set when the
+    /// attempt's root frame replies, cleared when an attempt starts.
+    pub degraded: bool,
 }
 
 /// Sentinel: no keyspace.
@@ -181,6 +185,10 @@ pub struct Frame {
     /// (`call_policy.rs`), and the retries that call has made.
     pub call_token: u32,
     pub call_retries: u32,
+    /// A step of this frame, or of a call or branch whose success it
+    /// received, succeeded through its `fallback`: its success is degraded,
+    /// and so is its caller's when it replies.
+    pub degraded: bool,
 }
 
 // A frame is copied into its slab at each call's start: keep it at 112 bytes.
@@ -237,6 +245,7 @@ impl Frame {
             guard: UNGUARDED,
             call_token: 0,
             call_retries: 0,
+            degraded: false,
         }
     }
 

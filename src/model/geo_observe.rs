@@ -133,6 +133,7 @@ impl Model {
                 &metrics.total,
                 (metrics.latency.total(), metrics.latency_all.total()),
                 elapsed,
+                metrics.degraded_rows,
             );
             for cause in Cause::ALL {
                 if cause.is_opt_in() && !self.cause_possible(cause) {

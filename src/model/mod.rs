@@ -359,9 +359,20 @@ struct RequestScope {
     /// failures only; `merge_successes` adds the window's successes when
     /// the window closes, so a success is recorded once, not twice.
     latency_all: LatencyRecorder,
+    /// Writes `degraded_requests` (overall and per class, when a step of
+    /// the scenario has a `fallback`).
+    degraded_rows: bool,
 }
 
 impl RequestScope {
+    /// A scope that writes `degraded_requests` if `degraded_rows`.
+    fn new(degraded_rows: bool) -> Self {
+        RequestScope {
+            degraded_rows,
+            ..RequestScope::default()
+        }
+    }
+
     /// Completes the window of `latency_all` with the window's successes
     /// (call once per window, before either recorder closes it).
     fn merge_successes(&mut self) {

@@ -309,7 +309,14 @@ impl Model {
             [single] => (single.latency.total(), single.latency_all.total()),
             _ => (overall.latency.total(), overall.latency_all.total()),
         };
-        summary_requests(&mut summary, "overall", &overall.total, overall_latency, elapsed);
+        summary_requests(
+            &mut summary,
+            "overall",
+            &overall.total,
+            overall_latency,
+            elapsed,
+            overall.degraded_rows,
+        );
         summary.push("overall", metric::ATTEMPTS, overall.total.attempts as f64);
         summary.push("overall", metric::RETRIES, overall.total.retries as f64);
         summary.push("overall", metric::TIMEOUTS, overall.total.timeouts as f64);
@@ -358,6 +365,7 @@ impl Model {
                 &metrics.total,
                 (metrics.latency.total(), metrics.latency_all.total()),
                 elapsed,
+                metrics.degraded_rows,
             );
         }
 
@@ -505,6 +513,9 @@ pub(super) fn close_requests(
     series.push(time_s, scope, metric::ERRORS, window.failed as f64);
     series.push(time_s, scope, metric::ERROR_RATE, window.error_rate());
     series.push(time_s, scope, metric::COMPLETED, window.completed as f64);
+    if metrics.degraded_rows {
+        series.push(time_s, scope, metric::DEGRADED_REQUESTS, window.degraded as f64);
+    }
     // A window in which nothing completed has no latency (`LatencyStats`
     // is NaN): its cells are blank, not 0 ms, and charts leave a gap there.
     let milliseconds = |nanos: f64| nanos / NANOS_PER_MILLI;
@@ -555,9 +566,13 @@ pub(super) fn summary_requests(
     totals: &RequestCounters,
     (latency, latency_all): (LatencyStats, LatencyStats),
     elapsed: u128,
+    degraded_rows: bool,
 ) {
     summary.push(scope, metric::REQUESTS, totals.arrivals as f64);
     summary.push(scope, metric::COMPLETED, totals.completed as f64);
+    if degraded_rows {
+        summary.push(scope, metric::DEGRADED_REQUESTS, totals.degraded as f64);
+    }
     summary.push(scope, metric::ERRORS, totals.failed as f64);
     summary.push(scope, metric::ERROR_RATE, totals.error_rate());
     summary.push(scope, metric::OFFERED_RPS, per_second(totals.arrivals, elapsed));

@@ -511,6 +511,17 @@ fn families<'a>(data: &'a RunData, window: &str) -> Vec<Family<'a>> {
             lines: error_lines(data),
         },
         Family {
+            name: "fallbacks",
+            title: "Fallbacks and degraded requests".to_owned(),
+            caption: format!(
+                "Steps that failed (or found their breaker open or bulkhead full) and succeeded through their `fallback`, in all and, with several calling pools, in each, and the successful requests that took at least one fallback (degraded), per {window}."
+            ),
+            y_label: format!("count per {window}"),
+            y_at_least: None,
+            max_lines: MAX_LINES,
+            lines: fallback_lines(data),
+        },
+        Family {
             name: "in_flight",
             title: "Requests in flight".to_owned(),
             caption: "Requests started and not yet finished, at each window's end.".to_owned(),
@@ -638,6 +649,38 @@ fn region_lines<'a>(data: &'a RunData, metrics: &[(&str, &str)]) -> Vec<Line<'a>
 
 /// Failures overall (total, by cause, timeouts, retries) and rejections at
 /// stations that rejected anything.
+/// The fallbacks taken, in all and per calling pool, beside the requests
+/// they degraded (none when no step has a `fallback`).
+fn fallback_lines(data: &RunData) -> Vec<Line<'_>> {
+    let mut lines = Vec::new();
+    for (metric, name) in [
+        (metric::FALLBACK_CALLS.name, "fallbacks"),
+        (metric::DEGRADED_REQUESTS.name, "degraded requests"),
+    ] {
+        if let Some(series) = data.series("overall", metric) {
+            lines.push(Line {
+                series,
+                name: name.to_owned(),
+                short: name.to_owned(),
+            });
+        }
+    }
+    let pools: Vec<&SeriesData> = data
+        .series
+        .iter()
+        .filter(|s| s.metric == metric::FALLBACK_CALLS.name && s.scope != "overall")
+        .collect();
+    // One pool's line would be the overall one again.
+    if pools.len() > 1 {
+        lines.extend(pools.into_iter().map(|series| Line {
+            series,
+            name: format!("fallbacks in {}", series.scope),
+            short: "fallbacks".to_owned(),
+        }));
+    }
+    lines
+}
+
 fn error_lines(data: &RunData) -> Vec<Line<'_>> {
     let mut lines = Vec::new();
     for series in data.series.iter().filter(|s| s.scope == "overall") {
@@ -1548,6 +1591,42 @@ mod tests {
         };
         let lines: Vec<&str> = latency.series.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(lines, ["us p50", "us p99", "eu p50", "eu p99"]);
+    }
+
+    #[test]
+    fn degraded_requests_are_drawn_beside_the_fallbacks() {
+        let run = data(&[
+            ("overall", "fallback_calls"),
+            ("overall", "degraded_requests"),
+            ("class:get", "degraded_requests"),
+            ("front", "fallback_calls"),
+            ("mid", "fallback_calls"),
+        ]);
+        let figures = run_charts(&run);
+        assert_eq!(names(&figures), ["fallbacks"]);
+        let Figure::Line(fallbacks) = &figures[0].figure else {
+            panic!()
+        };
+        let lines: Vec<&str> = fallbacks.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            lines,
+            [
+                "fallbacks",
+                "degraded requests",
+                "fallbacks in front",
+                "fallbacks in mid"
+            ]
+        );
+        // One pool: its line is the overall one, drawn once.
+        let run = data(&[
+            ("overall", "fallback_calls"),
+            ("overall", "degraded_requests"),
+            ("front", "fallback_calls"),
+        ]);
+        let Figure::Line(fallbacks) = &run_charts(&run)[0].figure else {
+            panic!()
+        };
+        assert_eq!(fallbacks.series.len(), 2);
     }
 
     #[test]
