@@ -148,11 +148,14 @@ pub(crate) fn read_fault_keys<'t>(
     purpose: FaultUse,
 ) -> Option<ReadFault> {
     let mut refused = false;
+    // A refused time key's hint already asks for `at`.
+    let mut refused_time = false;
     if purpose == FaultUse::Drill {
         for (key, message, help) in NOT_IN_A_DRILL {
             if let Some(found) = table.get(key) {
                 cx.reader.invalid(&found, message, Some(help.to_owned()));
                 refused = true;
+                refused_time |= key != "restore";
             }
         }
     }
@@ -182,7 +185,7 @@ pub(crate) fn read_fault_keys<'t>(
             return None;
         }
         let target = read_partition(cx, &partition);
-        let when = read_time(cx, &problem, node, time, purpose, true);
+        let when = read_time(cx, &problem, node, time, purpose, refused_time, true);
         let when =
             when.filter(|when| strikes_in_the_run(cx, purpose, when, at_node.as_ref(), every_node.as_ref()));
         let (target, when) = (target?, when?);
@@ -240,7 +243,7 @@ pub(crate) fn read_fault_keys<'t>(
         );
         return None;
     }
-    let when = read_time(cx, &problem, node, time, purpose, !restore);
+    let when = read_time(cx, &problem, node, time, purpose, refused_time, !restore);
     let when =
         when.filter(|when| strikes_in_the_run(cx, purpose, when, at_node.as_ref(), every_node.as_ref()));
     let target = read_target(cx, &target_node);
@@ -287,11 +290,12 @@ fn read_time(
     node: &Node,
     time: FaultTimeRead,
     purpose: FaultUse,
+    refused_time: bool,
     random_allowed: bool,
 ) -> Option<FaultTime> {
     match purpose {
         FaultUse::Fault => fault_time(cx, problem, time, random_allowed),
-        FaultUse::Drill => drill_time(cx, node, time),
+        FaultUse::Drill => drill_time(cx, node, time, refused_time),
     }
 }
 
@@ -299,10 +303,13 @@ fn read_time(
 /// default: a component target in `survive` strikes a third into the run,
 /// but a drill is written to say when, and a time it did not say would be
 /// a drill nobody wrote. Its refused time keys (`mtbf`, `mttr`, `every`)
-/// are reported where they stand.
-fn drill_time(cx: &mut Cx, node: &Node, time: FaultTimeRead) -> Option<FaultTime> {
+/// are reported where they stand, and ask for `at` themselves.
+fn drill_time(cx: &mut Cx, node: &Node, time: FaultTimeRead, refused_time: bool) -> Option<FaultTime> {
     let lasting = time.lasting?;
     let Some(at) = time.at? else {
+        if refused_time {
+            return None;
+        }
         cx.reader.push(
             Diagnostic::error("a drill needs `at`: when it strikes")
                 .at(node.span.clone())
