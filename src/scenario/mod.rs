@@ -174,6 +174,7 @@ pub fn load_text_with(
                 geo: Default::default(),
                 names: Default::default(),
                 host_placements: Vec::new(),
+                run_times: None,
             };
             let scenario = parse::read_scenario(&mut cx, &tree, default_name);
             diagnostics.append(&mut cx.reader.diagnostics);

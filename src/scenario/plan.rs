@@ -20,7 +20,7 @@ use serde_json::Value;
 use toml::de::DeValue;
 
 use super::diagnostic::Diagnostic;
-use super::parse::{Cx, FaultSpec};
+use super::parse::{Cx, FaultSpec, FaultUse, NOT_IN_A_DRILL, RunTimes};
 use super::reader::{Node, did_you_mean};
 use super::section::Kind;
 use super::types::{Fault, FaultAction, FaultTarget, FaultTime, KillKeys, Scenario};
@@ -102,7 +102,11 @@ pub enum Survived {
 
 /// When a component target's failure strikes: a third into the run.
 pub fn fault_at(scenario: &Scenario) -> SimDuration {
-    SimDuration::from_nanos(scenario.duration.as_nanos() / 3)
+    third_of(scenario.duration)
+}
+
+fn third_of(duration: SimDuration) -> SimDuration {
+    SimDuration::from_nanos(duration.as_nanos() / 3)
 }
 
 impl SurviveTarget {
@@ -375,6 +379,25 @@ impl Survive {
             );
             return None;
         };
+        // It strikes a third into the run, which the results must measure.
+        if let Some(RunTimes { duration, warmup }) = cx.run_times
+            && third_of(duration) < warmup
+        {
+            let at = third_of(duration);
+            cx.reader.invalid(
+                item,
+                format!(
+                    "`{text}` fails a third into the run ({at}), inside the warm-up (`warmup` = {warmup}), \
+                     which the results leave out"
+                ),
+                Some(format!(
+                    "the design would be judged without the failure: shorten `warmup` to at most {at}, or \
+                     survive it as a drill with its own `at`: {{ name = \"{text}\", kill = \"{}\", at = \"{warmup}\" }}",
+                    fault_target(&text)
+                )),
+            );
+            return None;
+        }
         Some(SurviveTarget {
             text,
             failure: Survived::Kill(cx.names.fault_target(&spec)),
@@ -386,7 +409,7 @@ impl Survive {
     fn read_drill(cx: &mut Cx, item: &Node) -> Option<SurviveTarget> {
         let mut table = cx.reader.table(item)?;
         let name = table.require(&mut cx.reader, "name", "\"dc-us lost\"");
-        let read = super::parse::read_fault_keys(cx, item, table);
+        let read = super::parse::read_fault_keys(cx, item, table, FaultUse::Drill);
         let name_node = name?;
         let name = cx.reader.string(&name_node)?.trim().to_owned();
         if name.is_empty() {
@@ -402,26 +425,13 @@ impl Survive {
             cx.reader
                 .invalid(item, format!("drill `{name}`: {message}"), Some(help.to_owned()));
         };
-        if let FaultTime::Random { .. } = read.fault.when {
-            refuse(
-                cx,
-                "a drill strikes at a time, not at random",
-                "give `at` (and `for` to undo it): { name = \"dc-us lost\", kill = \"datacenter.dc-us\", at = \"2m\", for = \"3m\" }",
-            );
-            return None;
-        }
+        // The reader refuses a drill's `restore`, `mtbf`, `mttr` and
+        // `every` (`NOT_IN_A_DRILL`): what it returns strikes at `at`.
         let (action, keys) = match read.fault.action {
             FaultAction::Kill(keys) => ("kill", inline(|out| keys.dump_keys(out))),
             FaultAction::Slow(keys) => ("slow", inline(|out| keys.dump_keys(out))),
             FaultAction::Partition => ("partition", String::new()),
-            FaultAction::Restore => {
-                refuse(
-                    cx,
-                    "a drill breaks something; a restore alone breaks nothing",
-                    "use `kill`, `slow` or `partition` (with `for` to undo it)",
-                );
-                return None;
-            }
+            FaultAction::Restore => unreachable!("the reader refuses a drill's `restore`"),
         };
         if let FaultTarget::CdnEdgeNamed { .. } = read.fault.target {
             refuse(
@@ -436,11 +446,12 @@ impl Survive {
             keys_toml.push_str(", ");
             keys_toml.push_str(&keys);
         }
-        if let FaultTime::At { at, lasting } = read.fault.when {
-            keys_toml.push_str(&format!(", at = {}", duration_toml(at)));
-            if let Some(lasting) = lasting {
-                keys_toml.push_str(&format!(", for = {}", duration_toml(lasting)));
-            }
+        let FaultTime::At { at, lasting } = read.fault.when else {
+            unreachable!("the reader gives a drill its `at`")
+        };
+        keys_toml.push_str(&format!(", at = {}", duration_toml(at)));
+        if let Some(lasting) = lasting {
+            keys_toml.push_str(&format!(", for = {}", duration_toml(lasting)));
         }
         Some(SurviveTarget {
             text: name,
@@ -505,23 +516,7 @@ impl Kind for Survive {
     }
 
     fn schema(&self, generator: &mut SchemaGenerator) -> Value {
-        // A drill is a `[[faults]]` table with a `name`.
-        let mut drill = <super::schema::Fault as schemars::JsonSchema>::json_schema(generator).to_value();
-        if let Some(object) = drill.as_object_mut() {
-            if let Some(Value::Object(properties)) = object.get_mut("properties") {
-                properties.insert(
-                    "name".to_owned(),
-                    serde_json::json!({ "type": "string", "description": "How reports name the drill." }),
-                );
-            }
-            match object.get_mut("required") {
-                Some(Value::Array(required)) => required.push("name".into()),
-                _ => {
-                    object.insert("required".to_owned(), serde_json::json!(["name"]));
-                }
-            }
-        }
-        serde_json::json!({ "type": "array", "items": { "anyOf": [{ "type": "string" }, drill] } })
+        serde_json::json!({ "type": "array", "items": { "anyOf": [{ "type": "string" }, drill_schema(generator)] } })
     }
 
     fn toml(&self, value: &Vec<SurviveTarget>) -> String {
@@ -537,6 +532,39 @@ impl Kind for Survive {
             .collect();
         format!("[{}]", items.join(", "))
     }
+}
+
+/// A drill's schema: the `[[faults]]` table's, with a `name`, less the keys
+/// a drill refuses (`NOT_IN_A_DRILL`), and with `at` required beside one of
+/// `kill`, `slow` and `partition` — what `Survive::read_drill` accepts.
+fn drill_schema(generator: &mut SchemaGenerator) -> Value {
+    let mut drill = <super::schema::Fault as schemars::JsonSchema>::json_schema(generator).to_value();
+    let object = drill.as_object_mut().expect("a fault's schema is an object");
+    if let Some(Value::Object(properties)) = object.get_mut("properties") {
+        for (key, _, _) in NOT_IN_A_DRILL {
+            properties.remove(key);
+        }
+        properties.insert(
+            "name".to_owned(),
+            serde_json::json!({ "type": "string", "pattern": "\\S", "description": "How reports name the drill (not blank)." }),
+        );
+    }
+    object.insert(
+        "description".to_owned(),
+        "A named drill: a `[[faults]]` entry that breaks something (`kill`, `slow` or `partition`)\n\
+         once, at its `at`."
+            .into(),
+    );
+    object.insert("required".to_owned(), serde_json::json!(["name", "at"]));
+    object.insert(
+        "allOf".to_owned(),
+        serde_json::json!([{ "oneOf": [
+            { "required": ["kill"] },
+            { "required": ["slow"] },
+            { "required": ["partition"] },
+        ] }]),
+    );
+    drill
 }
 
 /// The kind and component a survivable component target hits.
@@ -774,23 +802,124 @@ mod tests {
     #[test]
     fn a_drill_is_checked_like_a_fault() {
         let drill = |keys: &str| error(&format!("survive = [{{ name = \"d\", {keys} }}]\n"));
-        let target = drill("kill = \"database.dbb.primary\", at = \"1s\"");
+        let target = drill("kill = \"database.dbb.primary\", at = \"500ms\"");
         assert!(target.contains("did you mean `db`"), "{target}");
-        let key = drill("kill = \"database.db.primary\", mdoe = \"hang\", at = \"1s\"");
+        let key = drill("kill = \"database.db.primary\", mdoe = \"hang\", at = \"500ms\"");
         assert!(key.contains("did you mean `mode`"), "{key}");
-        let restore = drill("restore = \"database.db.primary\", at = \"1s\"");
+        let restore = drill("restore = \"database.db.primary\", at = \"500ms\"");
         assert!(restore.contains("a restore alone breaks nothing"), "{restore}");
         let random = drill("kill = \"database.db.primary\", mtbf = \"1s\", mttr = \"1s\"");
         assert!(random.contains("not at random"), "{random}");
-        let time = drill("kill = \"database.db.primary\"");
-        assert!(time.contains("a fault needs `at`"), "{time}");
-        let unnamed = error("survive = [{ kill = \"database.db.primary\", at = \"1s\" }]\n");
+        let periodic = drill("kill = \"database.db.primary\", every = \"1s\", mttr = \"1s\"");
+        assert!(periodic.contains("not periodically"), "{periodic}");
+        let unnamed = error("survive = [{ kill = \"database.db.primary\", at = \"500ms\" }]\n");
         assert!(unnamed.contains("`name`"), "{unnamed}");
         let twice = error(
-            "survive = [{ name = \"d\", kill = \"database.db.primary\", at = \"1s\" }, \
-             { name = \"d\", kill = \"pool.web.instance[0]\", at = \"1s\" }]\n",
+            "survive = [{ name = \"d\", kill = \"database.db.primary\", at = \"500ms\" }, \
+             { name = \"d\", kill = \"pool.web.instance[0]\", at = \"500ms\" }]\n",
         );
         assert!(twice.contains("two drills are named `d`"), "{twice}");
+    }
+
+    #[test]
+    fn a_drill_must_say_when_it_strikes() {
+        // No default time: the error points at the drill, names `at` and
+        // says why no other time key will do.
+        let text = format!("{BASE}[plan]\nsurvive = [{{ name = \"d\", kill = \"database.db.primary\" }}]\n");
+        let Err(error) = load_str(&text) else {
+            panic!("a drill without `at` loads")
+        };
+        let diagnostics: Vec<_> = error.errors().collect();
+        assert_eq!(diagnostics.len(), 1, "{error}");
+        assert_eq!(diagnostics[0].message, "a drill needs `at`: when it strikes");
+        assert_eq!(diagnostics[0].path.as_deref(), Some("plan.survive[0].at"));
+        assert!(
+            diagnostics[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("no default time")
+        );
+        // Each refused key is reported where it stands, its hint asking for `at`.
+        let text = text.replace("primary\" }", "primary\", mtbf = \"1s\", mttr = \"2s\" }");
+        let error = load_str(&text).unwrap_err();
+        let paths: Vec<&str> = error.errors().filter_map(|d| d.path.as_deref()).collect();
+        assert_eq!(paths, ["plan.survive[0].mtbf", "plan.survive[0].mttr"], "{error}");
+        assert!(
+            error
+                .errors()
+                .all(|d| d.help.as_deref().unwrap().starts_with("give `at`"))
+        );
+    }
+
+    #[test]
+    fn a_drill_strikes_while_the_run_measures() {
+        let base = BASE.replace(
+            "duration = \"1s\"",
+            "duration = \"1m\"\nwarmup = \"10s\"\nwindow = \"5s\"",
+        );
+        let plan = |survive: &str| format!("{base}[plan]\nsurvive = [{survive}]\n");
+        let drill = |at: &str| {
+            plan(&format!(
+                "{{ name = \"d\", kill = \"database.db.primary\", at = \"{at}\" }}"
+            ))
+        };
+        for at in ["10s", "30s", "59s"] {
+            assert!(load_str(&drill(at)).is_ok(), "a drill at {at}");
+        }
+        let late = load_str(&drill("1m")).unwrap_err();
+        let late: Vec<_> = late.errors().collect();
+        assert_eq!(late.len(), 1);
+        let late = late[0];
+        assert!(late.is_error());
+        assert_eq!(
+            late.message,
+            "this drill strikes at 1m, at or after the end of the run (`duration` = 1m): it never strikes"
+        );
+        assert_eq!(late.path.as_deref(), Some("plan.survive[0].at"));
+        assert!(late.help.as_deref().unwrap().contains("tests nothing"));
+        let early = load_str(&drill("5s")).unwrap_err();
+        let early = early.errors().next().unwrap();
+        assert!(
+            early.message.contains("inside the warm-up (`warmup` = 10s)"),
+            "{}",
+            early.message
+        );
+        assert!(early.help.as_deref().unwrap().contains("shorten `warmup`"));
+        // Both at once, with another problem elsewhere.
+        let both = plan(
+            "{ name = \"late\", kill = \"database.db.primary\", at = \"2m\" }, \
+             { name = \"early\", slow = \"pool.web.instance[0]\", factor = 2, at = \"0s\", for = \"5s\" }, \
+             { name = \"split\", partition = [\"a\", \"b\"], at = \"90s\" }",
+        );
+        let error = load_str(&both.replace("workers = 4", "workers = 0")).unwrap_err();
+        let messages: Vec<&str> = error.errors().map(|d| d.message.as_str()).collect();
+        assert!(
+            messages.iter().any(|m| m.contains("at 2m, at or after the end")),
+            "{error}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("at 0s, inside the warm-up")),
+            "{error}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("at 1m30s") || m.contains("at 90s")),
+            "{error}"
+        );
+        assert!(messages.iter().any(|m| m.contains("workers")), "{error}");
+        // A component target strikes a third into the run: 20 s here, but
+        // inside a 30 s warm-up.
+        let target = plan("\"database.db.primary\"");
+        assert!(load_str(&target).is_ok());
+        let error = load_str(&target.replace("warmup = \"10s\"", "warmup = \"30s\"")).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("fails a third into the run (20s), inside the warm-up"),
+            "{error}"
+        );
     }
 
     #[test]

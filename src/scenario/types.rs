@@ -136,8 +136,9 @@ section! {
         /// Failures the design must ride through: a component crashed a third into the run
         /// (`"pool.web.instance[*]"`, any one instance; `"database.db.primary"`,
         /// `"cache.c.node[*]"`, `"datacenter.east"`), or a named drill, a `[[faults]]` entry
-        /// with a `name` that strikes at its `at`: `{ name = "dc-us lost", kill =
-        /// "datacenter.dc-us", mode = "hang", at = "2m", for = "3m" }`.
+        /// with a `name` that strikes at its `at` (required, no default; after the warm-up and
+        /// before the end of the run): `{ name = "dc-us lost", kill = "datacenter.dc-us",
+        /// mode = "hang", at = "2m", for = "3m" }`.
         survive: Vec<super::plan::SurviveTarget> = default(Vec::new(), "none"), super::plan::Survive;
         /// Objectives that must hold during a survived failure instead of `[slo]` (same grammar).
         degraded: Vec<super::slo::Slo> = default(Vec::new(), "the `[slo]` objectives"), super::slo::DegradedObjectives;

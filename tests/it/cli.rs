@@ -26,7 +26,7 @@ fn broken(from: &str, to: &str) -> String {
 }
 
 /// `line:column` (1-based) of the first occurrence of `needle` in `text`.
-fn line_column(text: &str, needle: &str) -> String {
+pub(crate) fn line_column(text: &str, needle: &str) -> String {
     let offset = text
         .find(needle)
         .unwrap_or_else(|| panic!("`{needle}` not in the text"));

@@ -4,8 +4,9 @@
 //! replicas to survive losing the primary (and that design rides through
 //! the drill the cheaper one fails; a named drill forces a larger design that
 //! rides through it), plans a scenario with inline `faults = [...]`, and
-//! rejects a misspelt knob or target
-//! before simulating.
+//! rejects a misspelt knob or target, and drills that would test nothing
+//! (after the run, inside the warm-up, without `at`, at random), before
+//! simulating.
 
 use std::path::Path;
 
@@ -313,6 +314,97 @@ fn a_misspelt_knob_or_target_is_an_error_before_simulating() {
             .stderr(contains(format!("bad{index}.toml")));
         assert!(!out.join("plan.csv").exists(), "nothing ran");
     }
+}
+
+/// Drills that would test nothing — one striking at the end of the run, one
+/// inside the warm-up, one that does not say when, one at random — and a
+/// component target failing inside a longer warm-up: `plan` exits 2 before
+/// simulating, naming each at its file, line, column and field, with a hint.
+#[test]
+fn drills_that_test_nothing_are_errors_before_simulating() {
+    let dir = tempfile::tempdir().unwrap();
+    let drills = "survive = [\n\
+                  { name = \"late\", kill = \"database.db.primary\", at = \"9s\" },\n\
+                  { name = \"early\", slow = \"pool.web\", factor = 2, at = \"500ms\", for = \"2s\" },\n\
+                  { name = \"when\", kill = \"pool.web.instance[0]\" },\n\
+                  { name = \"random\", kill = \"pool.web.instance[0]\", at = \"3s\", mtbf = \"2s\" },\n\
+                  ]\n";
+    let bad = format!("{}{drills}", text(false));
+    let file = dir.path().join("drills.toml");
+    std::fs::write(&file, &bad).unwrap();
+    let out = dir.path().join("out");
+    let place = |needle: &str| format!("drills.toml:{}", crate::cli::line_column(&bad, needle));
+    support::capsim()
+        .arg("plan")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "this drill strikes at 9s, at or after the end of the run (`duration` = 9s): it never strikes \
+             (field `plan.survive[0].at`)",
+        ))
+        .stderr(contains(place("\"9s\" },\n{ name = \"early\"")))
+        .stderr(contains("a drill that never strikes tests nothing"))
+        .stderr(contains(
+            "this drill strikes at 500ms, inside the warm-up (`warmup` = 1s), which the results leave out \
+             (field `plan.survive[1].at`)",
+        ))
+        .stderr(contains(place("\"500ms\", for")))
+        .stderr(contains(
+            "strike at or after 1s and before 9s, or shorten `warmup`",
+        ))
+        .stderr(contains(
+            "a drill needs `at`: when it strikes (field `plan.survive[2].at`)",
+        ))
+        .stderr(contains(place("{ name = \"when\"")))
+        .stderr(contains("a drill has no default time"))
+        .stderr(contains(
+            "a drill strikes at a time, not at random (field `plan.survive[3].mtbf`)",
+        ))
+        .stderr(contains(place("\"2s\" },\n]")))
+        .stderr(contains("4 problems in"))
+        .stderr(contains("nothing was simulated"));
+    assert!(!out.exists(), "nothing ran");
+    // `database.db.primary` fails a third into the run, at 3 s: inside a
+    // 4 s warm-up it would be judged without its failure.
+    let target = format!("{}survive = [\"database.db.primary\"]\n", text(false))
+        .replace("warmup = \"1s\"", "warmup = \"4s\"");
+    std::fs::write(&file, &target).unwrap();
+    support::capsim()
+        .arg("validate")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "`database.db.primary` fails a third into the run (3s), inside the warm-up (`warmup` = 4s)",
+        ))
+        .stderr(contains("(field `plan.survive[0]`)"))
+        .stderr(contains("survive it as a drill with its own `at`"));
+}
+
+/// A `[[faults]]` entry that never strikes is a warning: the run is still
+/// the run it describes, and the scenario is valid (exit 0).
+#[test]
+fn a_fault_after_the_run_is_a_warning_and_the_scenario_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{SCENARIO}\n[[faults]]\nkill = \"pool.web.instance[0]\"\nat = \"10s\"\n");
+    let file = dir.path().join("late.toml");
+    std::fs::write(&file, &text).unwrap();
+    support::capsim()
+        .arg("validate")
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stderr(contains(
+            "warning: this fault strikes at 10s, at or after the end of the run (`duration` = 9s): it never strikes \
+             (field `faults[0].at`)",
+        ))
+        .stderr(contains(format!(
+            "late.toml:{}",
+            crate::cli::line_column(&text, "\"10s\"")
+        )));
 }
 
 #[test]

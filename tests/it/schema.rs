@@ -154,6 +154,33 @@ fn variant(from: &str, to: &str) -> String {
     VALID.replacen(from, to, 1)
 }
 
+/// The valid scenario with one `[plan]` drill of these keys.
+fn drill(keys: &str) -> String {
+    format!("{VALID}[plan]\nsurvive = [{{ {keys} }}]\n")
+}
+
+#[test]
+fn a_drill_and_a_periodic_fault_validate_as_they_load() {
+    let validator = Validator::shipped();
+    for text in [
+        drill(
+            "name = \"web down\", kill = \"pool.web.instance[0]\", mode = \"hang\", at = \"30s\", for = \"10s\"",
+        ),
+        drill("name = \"web slow\", slow = \"pool.web\", factor = 2, add = \"1ms\", at = \"30s\""),
+        variant("at = \"30s\"", "every = \"20s\"\nmttr = \"5s\""),
+        variant("at = \"30s\"", "mtbf = \"20s\"\nmttr = \"5s\""),
+    ] {
+        let loaded = load_str(&text).unwrap_or_else(|error| panic!("{error}\n{text}"));
+        validator
+            .check_toml(&text)
+            .unwrap_or_else(|error| panic!("{error}\n{text}"));
+        let resolved = dump::to_toml(&loaded.scenario);
+        validator
+            .check_toml(&resolved)
+            .unwrap_or_else(|error| panic!("{error}\n{resolved}"));
+    }
+}
+
 #[test]
 fn bad_scenarios_are_rejected_by_the_schema_and_the_loader() {
     let validator = Validator::shipped();
@@ -221,6 +248,46 @@ fn bad_scenarios_are_rejected_by_the_schema_and_the_loader() {
         (
             "a DNS name without a target",
             variant("[balancer.lb]", "[dns.www]\nttl = \"1m\"\n[balancer.lb]"),
+        ),
+        (
+            "a periodic fault with `at` too",
+            variant("at = \"30s\"", "at = \"30s\"\nevery = \"20s\"\nmttr = \"5s\""),
+        ),
+        // A drill is a `[[faults]]` entry that strikes once, at its `at`,
+        // and breaks something: the schema says what the reader takes.
+        (
+            "a drill at random",
+            drill("name = \"d\", kill = \"pool.web.instance[0]\", mtbf = \"1m\", mttr = \"5s\""),
+        ),
+        (
+            "a drill with `mtbf` beside its `at`",
+            drill("name = \"d\", kill = \"pool.web.instance[0]\", at = \"30s\", mtbf = \"1m\""),
+        ),
+        (
+            "a periodic drill",
+            drill("name = \"d\", kill = \"pool.web.instance[0]\", every = \"20s\", mttr = \"5s\""),
+        ),
+        (
+            "a drill that restores",
+            drill("name = \"d\", restore = \"pool.web.instance[0]\", at = \"30s\""),
+        ),
+        (
+            "a drill without `at`",
+            drill("name = \"d\", kill = \"pool.web.instance[0]\""),
+        ),
+        (
+            "a drill without a name",
+            drill("kill = \"pool.web.instance[0]\", at = \"30s\""),
+        ),
+        (
+            "a drill with a blank name",
+            drill("name = \" \", kill = \"pool.web.instance[0]\", at = \"30s\""),
+        ),
+        (
+            "a drill with two actions",
+            drill(
+                "name = \"d\", kill = \"pool.web.instance[0]\", slow = \"pool.web\", factor = 2, at = \"30s\"",
+            ),
         ),
     ];
     for (what, text) in cases {

@@ -1,12 +1,14 @@
 //! Reading `[[faults]]` (scheduled or random kills, restores and
-//! slow-downs): the target and the time by hand, a kill's and a slow-down's
-//! plain keys with `KillKeys` and `SlowKeys` (`types.rs`).
+//! slow-downs) and `[plan]` drills, which are faults too: the target and
+//! the time by hand, a kill's and a slow-down's plain keys with `KillKeys`
+//! and `SlowKeys` (`types.rs`). When a fault strikes is checked against the
+//! run's `duration` and `warmup` here, where its `at` is at hand.
 
 use super::super::diagnostic::Diagnostic;
 use super::super::dist::Dist;
 use super::super::reader::Node;
 use super::super::types::{Fault, FaultAction, FaultTime, FaultTimeKeys, FaultTimeRead, KillKeys, SlowKeys};
-use super::{Cx, RefKind, Reference};
+use super::{Cx, RefKind, Reference, RunTimes};
 use crate::engine::SimDuration;
 
 /// What a fault hits, as written (names): checked by `check`, resolved to
@@ -81,8 +83,51 @@ const EXAMPLE: &str = "{ at = \"5m\", kill = \"pool.web.instance[0]\" }";
 
 fn read_fault(cx: &mut Cx, node: &Node) -> Option<Fault> {
     let table = cx.reader.table(node)?;
-    read_fault_keys(cx, node, table).map(|read| read.fault)
+    read_fault_keys(cx, node, table, FaultUse::Fault).map(|read| read.fault)
 }
+
+/// What a fault table is read as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FaultUse {
+    /// A `[[faults]]` entry: scheduled, periodic or random; a kill, a
+    /// slow-down, a partition or a restore.
+    Fault,
+    /// A `[plan]` drill: one fault that breaks something at its own `at`.
+    Drill,
+}
+
+/// How a drill is written, for hints.
+pub(crate) const DRILL_EXAMPLE: &str =
+    "{ name = \"dc-us lost\", kill = \"datacenter.dc-us\", at = \"2m\", for = \"3m\" }";
+
+const DRILL_TIME_HELP: &str = "give `at` (and `for` to undo it): \
+     { name = \"dc-us lost\", kill = \"datacenter.dc-us\", at = \"2m\", for = \"3m\" }";
+
+/// The `[[faults]]` keys a drill refuses, each with why and what to write
+/// instead: a drill strikes once, at its own `at`, and breaks something.
+/// The drill's JSON Schema leaves them out (`plan::Survive::schema`).
+pub(crate) const NOT_IN_A_DRILL: [(&str, &str, &str); 4] = [
+    (
+        "restore",
+        "a drill breaks something; a restore alone breaks nothing",
+        "use `kill`, `slow` or `partition` (with `for` to undo it)",
+    ),
+    (
+        "mtbf",
+        "a drill strikes at a time, not at random",
+        DRILL_TIME_HELP,
+    ),
+    (
+        "mttr",
+        "a drill strikes at a time, not at random: `for` undoes it",
+        DRILL_TIME_HELP,
+    ),
+    (
+        "every",
+        "a drill strikes once, at its `at`, not periodically",
+        DRILL_TIME_HELP,
+    ),
+];
 
 /// A fault read from its table, and its target as written (a TOML value:
 /// the target's string, or a partition's two names), for a `[plan]`
@@ -93,12 +138,29 @@ pub(crate) struct ReadFault {
 }
 
 /// Reads a fault's keys from `table` (a caller may have taken its own keys
-/// first, as a `[plan]` drill takes `name`) and finishes the table.
+/// first, as a `[plan]` drill takes `name`) and finishes the table. A
+/// drill's refused keys (`NOT_IN_A_DRILL`) are reported where they stand,
+/// and everything else in it is still read, so every problem is said at once.
 pub(crate) fn read_fault_keys<'t>(
     cx: &mut Cx,
     node: &Node<'t>,
     mut table: super::super::reader::TableNode<'t>,
+    purpose: FaultUse,
 ) -> Option<ReadFault> {
+    let mut refused = false;
+    // A refused time key's hint already asks for `at`.
+    let mut refused_time = false;
+    if purpose == FaultUse::Drill {
+        for (key, message, help) in NOT_IN_A_DRILL {
+            if let Some(found) = table.get(key) {
+                cx.reader.invalid(&found, message, Some(help.to_owned()));
+                refused = true;
+                refused_time |= key != "restore";
+            }
+        }
+    }
+    let at_node = table.get("at");
+    let every_node = table.get("every");
     let kill = table.get("kill");
     let restore = table.get("restore");
     let slow = table.get("slow");
@@ -122,8 +184,14 @@ pub(crate) fn read_fault_keys<'t>(
             ));
             return None;
         }
-        let target = read_partition(cx, &partition)?;
-        let when = fault_time(cx, &problem, time, true)?;
+        let target = read_partition(cx, &partition);
+        let when = read_time(cx, &problem, node, time, purpose, refused_time, true);
+        let when =
+            when.filter(|when| strikes_in_the_run(cx, purpose, when, at_node.as_ref(), every_node.as_ref()));
+        let (target, when) = (target?, when?);
+        if refused {
+            return None;
+        }
         let FaultSpec::Partition { a, b } = &target else {
             unreachable!("read_partition reads a partition")
         };
@@ -158,7 +226,11 @@ pub(crate) fn read_fault_keys<'t>(
         }
     };
     let restore = matches!(action, FaultAction::Restore);
-    if restore && let Some(lasting_node) = &lasting_node {
+    // A drill's `restore` is refused above, whatever else it has.
+    if restore
+        && purpose == FaultUse::Fault
+        && let Some(lasting_node) = &lasting_node
+    {
         // A restore has nothing to undo when `for` runs out.
         cx.reader.invalid(
             lasting_node,
@@ -171,8 +243,11 @@ pub(crate) fn read_fault_keys<'t>(
         );
         return None;
     }
-    let when = fault_time(cx, &problem, time, !restore)?;
-    let target = read_target(cx, &target_node)?;
+    let when = read_time(cx, &problem, node, time, purpose, refused_time, !restore);
+    let when =
+        when.filter(|when| strikes_in_the_run(cx, purpose, when, at_node.as_ref(), every_node.as_ref()));
+    let target = read_target(cx, &target_node);
+    let (when, target) = (when?, target?);
     if matches!(
         target,
         FaultSpec::Cdn { .. } | FaultSpec::CdnEdge { .. } | FaultSpec::CdnEdgeNamed { .. }
@@ -194,6 +269,9 @@ pub(crate) fn read_fault_keys<'t>(
         );
         return None;
     }
+    if refused {
+        return None;
+    }
     let target_toml = toml::Value::String(cx.reader.string(&target_node)?.to_owned()).to_string();
     Some(ReadFault {
         fault: Fault {
@@ -203,6 +281,128 @@ pub(crate) fn read_fault_keys<'t>(
         },
         target_toml,
     })
+}
+
+/// When a fault strikes, by what it is read as.
+fn read_time(
+    cx: &mut Cx,
+    problem: &dyn Fn(&str) -> Diagnostic,
+    node: &Node,
+    time: FaultTimeRead,
+    purpose: FaultUse,
+    refused_time: bool,
+    random_allowed: bool,
+) -> Option<FaultTime> {
+    match purpose {
+        FaultUse::Fault => fault_time(cx, problem, time, random_allowed),
+        FaultUse::Drill => drill_time(cx, node, time, refused_time),
+    }
+}
+
+/// When a drill strikes: at its `at` (undone after `for`). There is no
+/// default: a component target in `survive` strikes a third into the run,
+/// but a drill is written to say when, and a time it did not say would be
+/// a drill nobody wrote. Its refused time keys (`mtbf`, `mttr`, `every`)
+/// are reported where they stand, and ask for `at` themselves.
+fn drill_time(cx: &mut Cx, node: &Node, time: FaultTimeRead, refused_time: bool) -> Option<FaultTime> {
+    let lasting = time.lasting?;
+    let Some(at) = time.at? else {
+        if refused_time {
+            return None;
+        }
+        cx.reader.push(
+            Diagnostic::error("a drill needs `at`: when it strikes")
+                .at(node.span.clone())
+                .path(format!("{}.at", node.path))
+                .label("`at` is required here")
+                .help(format!(
+                    "a drill has no default time; add `at`, after the warm-up and before the end of the run: {DRILL_EXAMPLE}"
+                )),
+        );
+        return None;
+    };
+    Some(FaultTime::At { at, lasting })
+}
+
+/// Whether a fault strikes while the run measures. One that strikes at or
+/// after the end of the run (`at`, or a periodic fault's first `every`)
+/// never strikes: a `[[faults]]` entry gets a warning (the run is still the
+/// run it describes) and a drill an error (it would test nothing). A drill
+/// that strikes inside the warm-up is an error too: the results, which
+/// judge the design, leave its strike out. Random faults may strike at any
+/// time and are not checked. `false` when an error was reported.
+fn strikes_in_the_run(
+    cx: &mut Cx,
+    purpose: FaultUse,
+    when: &FaultTime,
+    at_node: Option<&Node>,
+    every_node: Option<&Node>,
+) -> bool {
+    let Some(RunTimes { duration, warmup }) = cx.run_times else {
+        return true;
+    };
+    let what = match purpose {
+        FaultUse::Fault => "fault",
+        FaultUse::Drill => "drill",
+    };
+    let (strike, node, wording) = match (when, at_node, every_node) {
+        (FaultTime::At { at, .. }, Some(node), _) => (*at, node, format!("at {at}")),
+        (
+            FaultTime::Random {
+                mtbf: Dist::Const { value },
+                ..
+            },
+            _,
+            Some(node),
+        ) => {
+            let every = SimDuration::from_nanos(*value as u64);
+            (every, node, format!("every {every}"))
+        }
+        _ => return true,
+    };
+    let late = strike >= duration;
+    let early = purpose == FaultUse::Drill && strike < warmup;
+    if !late && !early {
+        return true;
+    }
+    let (message, help) = if late {
+        (
+            format!(
+                "this {what} strikes {wording}, at or after the end of the run (`duration` = {duration}): it never strikes"
+            ),
+            match purpose {
+                FaultUse::Fault => format!("strike before {duration}, or lengthen `[scenario] duration`"),
+                FaultUse::Drill => format!(
+                    "a drill that never strikes tests nothing: strike at or after the warm-up ({warmup}) and before {duration}, or lengthen `[scenario] duration`"
+                ),
+            },
+        )
+    } else {
+        (
+            format!(
+                "this drill strikes {wording}, inside the warm-up (`warmup` = {warmup}), which the results leave out"
+            ),
+            format!(
+                "the design would be judged without its strike: strike at or after {warmup} and before {duration}, or shorten `warmup`"
+            ),
+        )
+    };
+    let diagnostic = match purpose {
+        FaultUse::Fault => Diagnostic::warning(message),
+        FaultUse::Drill => Diagnostic::error(message),
+    };
+    cx.reader.push(
+        diagnostic
+            .at(node.span.clone())
+            .path(node.path.clone())
+            .label(if late {
+                "after the run"
+            } else {
+                "inside the warm-up"
+            })
+            .help(help),
+    );
+    purpose == FaultUse::Fault
 }
 
 /// When a fault strikes: at `at` (undone after `for`), or at random.
@@ -365,6 +565,40 @@ fn read_target(cx: &mut Cx, node: &Node) -> Option<FaultSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const BASE: &str = "[scenario]\nduration = \"1s\"\n[workload]\narrivals = { kind = \"open\", rate = \"10/s\", users = 10 }\n\
+                        mix = [{ class = \"a\", call = \"web/e\" }]\n[pool.web]\nworkers = 4\ninstances = 2\n\
+                        [pool.web.endpoint.e]\nservice = \"1ms\"\n";
+
+    #[test]
+    fn a_fault_after_the_run_is_a_warning() {
+        // A `[[faults]]` entry that never strikes leaves a run that is still
+        // the run it describes: a warning at its `at` (or `every`), not an error.
+        let faults = "[[faults]]\nkill = \"pool.web.instance[0]\"\nat = \"1s\"\n\
+                      [[faults]]\nkill = \"pool.web.instance[0]\"\nevery = \"2s\"\nmttr = \"1s\"\n\
+                      [[faults]]\nkill = \"pool.web.instance[0]\"\nat = \"500ms\"\n";
+        let loaded = crate::scenario::load_str(&format!("{BASE}{faults}")).unwrap();
+        let warnings: Vec<(&str, &str)> = loaded
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("never strikes"))
+            .map(|w| (w.message.as_str(), w.path.as_deref().unwrap()))
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                (
+                    "this fault strikes at 1s, at or after the end of the run (`duration` = 1s): it never strikes",
+                    "faults[0].at"
+                ),
+                (
+                    "this fault strikes every 2s, at or after the end of the run (`duration` = 1s): it never strikes",
+                    "faults[1].every"
+                ),
+            ]
+        );
+        assert_eq!(loaded.scenario.faults.len(), 3);
+    }
 
     #[test]
     fn targets_parse() {

@@ -32,7 +32,9 @@ pub use components::{MAX_CORES, MAX_INSTANCES, MAX_QUEUE_CAPACITY, MAX_STEP_DEPT
 pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_NODES};
 pub(crate) use data::{read_cache_capacity, read_popularity};
 pub use dist::{CV_RANGE, MAX_EMPIRICAL_SAMPLES, MAX_SAMPLE_FILE_BYTES};
-pub(crate) use faults::{FaultSpec, parse_target as parse_fault_target, read_fault_keys};
+pub(crate) use faults::{
+    FaultSpec, FaultUse, NOT_IN_A_DRILL, parse_target as parse_fault_target, read_fault_keys,
+};
 pub use geo::MAX_REGIONS;
 pub use names::{FORMULA_STARTS, MAX_CLASSES, MAX_COMPONENTS, formula_start};
 pub use queues::{MAX_DELIVERIES, MAX_QUEUE_MESSAGES};
@@ -113,6 +115,18 @@ pub(crate) struct Cx<'a> {
     pub names: names::Names,
     /// Components with a `host` key, and that host.
     pub host_placements: Vec<(super::geo::Placed, super::ids::HostId)>,
+    /// The run's `duration` and `warmup`, once `[scenario]` has been read
+    /// (it is read first), for the checks of when faults and drills
+    /// strike; `None` when it did not read.
+    pub run_times: Option<RunTimes>,
+}
+
+/// When a run ends and when its results start: what a fault's time is
+/// checked against.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RunTimes {
+    pub duration: SimDuration,
+    pub warmup: SimDuration,
 }
 
 /// Component and class names: letters, digits, `_`, `-` and `.` — no `/`
@@ -265,6 +279,10 @@ pub(crate) fn read_scenario(cx: &mut Cx, tree: &Spanned<DeTable>, default_name: 
     let meta = root
         .require_section(&mut cx.reader, "scenario", "duration = \"10m\"")
         .and_then(|node| read_meta(cx, &node, default_name, max_duration));
+    cx.run_times = meta.as_ref().map(|meta| RunTimes {
+        duration: meta.keys.duration,
+        warmup: meta.keys.warmup,
+    });
     let workload_node = root.require_section(
         &mut cx.reader,
         "workload",

@@ -1,8 +1,9 @@
 //! `[[faults]]` as `parse::faults` reads them.
 //!
 //! A fault is one table with every key the loader asks for; which keys go
-//! together (exactly one action; `at`, or `mtbf` with `mttr`) is stated as
-//! `oneOf` constraints, the way the loader checks them after reading.
+//! together (exactly one action; `at`, `mtbf` with `mttr`, or `every` with
+//! `mttr`) is stated as `oneOf` constraints, the way the loader checks them
+//! after reading.
 
 use schemars::JsonSchema;
 
@@ -11,7 +12,8 @@ use crate::scenario::types::{FaultTimeKeys, KillKeys, SlowKeys};
 use super::units::{FaultTarget, Name};
 
 /// One fault: an action on a target (or a `partition` between two data
-/// centers), scheduled (`at`) or random (`mtbf`, `mttr`).
+/// centers), scheduled (`at`), random (`mtbf`, `mttr`) or periodic (`every`,
+/// `mttr`).
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 #[schemars(extend("allOf" = [
@@ -22,8 +24,9 @@ use super::units::{FaultTarget, Name};
         { "required": ["partition"] },
     ] },
     { "oneOf": [
-        { "required": ["at"], "not": { "anyOf": [{ "required": ["mtbf"] }, { "required": ["mttr"] }] } },
-        { "required": ["mtbf", "mttr"], "not": { "required": ["at"] } },
+        { "required": ["at"], "not": { "anyOf": [{ "required": ["mtbf"] }, { "required": ["mttr"] }, { "required": ["every"] }] } },
+        { "required": ["mtbf", "mttr"], "not": { "anyOf": [{ "required": ["at"] }, { "required": ["every"] }] } },
+        { "required": ["every", "mttr"], "not": { "anyOf": [{ "required": ["at"] }, { "required": ["mtbf"] }] } },
     ] },
 ]))]
 pub struct Fault {
