@@ -169,10 +169,37 @@ impl LatencyRecorder {
         self.total.stats()
     }
 
+    /// The lowest and the highest latency the kept windows hold, each
+    /// rounded out to the edge of its histogram bucket; `None` when they hold
+    /// none.
+    pub fn total_range(&self) -> Option<(u64, u64)> {
+        let histogram = &self.total.histogram;
+        (!histogram.is_empty()).then(|| (histogram.min(), histogram.max()))
+    }
+
+    /// How many kept latencies lie in `[lower_ns, upper_ns)`: exactly, when
+    /// both edges are edges of the histogram's buckets (otherwise the range
+    /// is rounded out to them). A sum over the buckets' counts, without the
+    /// per-bucket bookkeeping of hdrhistogram's iterators.
+    pub fn total_count_in(&self, lower_ns: u64, upper_ns: u64) -> u64 {
+        debug_assert!(lower_ns < upper_ns);
+        match self.total_range() {
+            // `count_between` takes a value past the histogram's last bucket
+            // for that bucket: only a range that meets the recorded ones may
+            // be asked, or the last bucket would be counted again.
+            Some((low_ns, high_ns)) if lower_ns <= high_ns && upper_ns > low_ns => {
+                self.total.histogram.count_between(lower_ns, upper_ns - 1)
+            }
+            _ => 0,
+        }
+    }
+
     /// The kept windows' latencies as `(value_ns, count)` pairs, one per
     /// non-empty histogram bucket in ascending order; `value_ns` is the
-    /// highest value the bucket holds (what the percentiles report).
-    pub fn total_buckets(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+    /// highest value the bucket holds (what the percentiles report). The
+    /// slow, obvious twin of `total_count_in` that tests check it against.
+    #[cfg(test)]
+    pub(crate) fn total_buckets(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
         self.total
             .histogram
             .iter_recorded()
