@@ -362,9 +362,11 @@ impl Kind for Knobs {
 pub(crate) struct Survive;
 
 /// The shapes `survive` accepts.
-const SURVIVE_SHAPES: &str = "pool.NAME.instance[*], database.NAME.primary, database.NAME.replica[*], \
-                              database.NAME.shard[S].primary, cache.NAME.node[*], datacenter.NAME, \
-                              or a drill: { name = \"dc-us lost\", kill = \"datacenter.dc-us\", at = \"2m\", for = \"3m\" }";
+const SURVIVE_SHAPES: &str = concat!(
+    "pool.NAME.instance[*], database.NAME.primary, database.NAME.replica[*], \
+     database.NAME.shard[S].primary, cache.NAME.node[*], datacenter.NAME, or a drill: ",
+    super::parse::drill_example!()
+);
 
 impl Survive {
     fn read_target(cx: &mut Cx, item: &Node) -> Option<SurviveTarget> {

@@ -96,12 +96,18 @@ pub(crate) enum FaultUse {
     Drill,
 }
 
-/// How a drill is written, for hints.
-pub(crate) const DRILL_EXAMPLE: &str =
-    "{ name = \"dc-us lost\", kill = \"datacenter.dc-us\", at = \"2m\", for = \"3m\" }";
+/// How a drill is written, for hints: a literal, so `concat!` can build
+/// other hints on it (`DRILL_TIME_HELP`, `plan.rs`'s `SURVIVE_SHAPES`).
+macro_rules! drill_example {
+    () => {
+        "{ name = \"dc-us lost\", kill = \"datacenter.dc-us\", at = \"2m\", for = \"3m\" }"
+    };
+}
+pub(crate) use drill_example;
 
-const DRILL_TIME_HELP: &str = "give `at` (and `for` to undo it): \
-     { name = \"dc-us lost\", kill = \"datacenter.dc-us\", at = \"2m\", for = \"3m\" }";
+const DRILL_EXAMPLE: &str = drill_example!();
+
+const DRILL_TIME_HELP: &str = concat!("give `at` (and `for` to undo it): ", drill_example!());
 
 /// The `[[faults]]` keys a drill refuses, each with why and what to write
 /// instead: a drill strikes once, at its own `at`, and breaks something.

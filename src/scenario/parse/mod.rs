@@ -33,7 +33,7 @@ pub use data::{MAX_CACHE_NODES, MAX_KEYS, MAX_REPLICAS, MAX_SHARDS, MAX_VIRTUAL_
 pub(crate) use data::{read_cache_capacity, read_popularity};
 pub use dist::{CV_RANGE, MAX_EMPIRICAL_SAMPLES, MAX_SAMPLE_FILE_BYTES};
 pub(crate) use faults::{
-    FaultSpec, FaultUse, NOT_IN_A_DRILL, parse_target as parse_fault_target, read_fault_keys,
+    FaultSpec, FaultUse, NOT_IN_A_DRILL, drill_example, parse_target as parse_fault_target, read_fault_keys,
 };
 pub use geo::MAX_REGIONS;
 pub use names::{FORMULA_STARTS, MAX_CLASSES, MAX_COMPONENTS, formula_start};
