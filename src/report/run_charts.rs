@@ -194,6 +194,14 @@ pub fn run_charts(data: &RunData) -> Vec<NamedFigure> {
             .filter(|series| series.scope == "overall" && series.metric.starts_with("latency_all_"))
             .map(|series| (series.scope.as_str(), series.metric.as_str())),
     );
+    // A lone calling pool's fallbacks are the overall line of the fallbacks
+    // chart (`fallback_lines` draws pools only when there are several).
+    claimed.extend(
+        data.series
+            .iter()
+            .filter(|series| series.metric == metric::FALLBACK_CALLS.name)
+            .map(|series| (series.scope.as_str(), series.metric.as_str())),
+    );
     let mut figures = Vec::new();
     for family in families {
         claimed.extend(
@@ -647,8 +655,6 @@ fn region_lines<'a>(data: &'a RunData, metrics: &[(&str, &str)]) -> Vec<Line<'a>
         .collect()
 }
 
-/// Failures overall (total, by cause, timeouts, retries) and rejections at
-/// stations that rejected anything.
 /// The fallbacks taken, in all and per calling pool, beside the requests
 /// they degraded (none when no step has a `fallback`).
 fn fallback_lines(data: &RunData) -> Vec<Line<'_>> {
@@ -681,6 +687,8 @@ fn fallback_lines(data: &RunData) -> Vec<Line<'_>> {
     lines
 }
 
+/// Failures overall (total, by cause, timeouts, retries) and rejections at
+/// stations that rejected anything.
 fn error_lines(data: &RunData) -> Vec<Line<'_>> {
     let mut lines = Vec::new();
     for series in data.series.iter().filter(|s| s.scope == "overall") {
@@ -1623,7 +1631,10 @@ mod tests {
             ("overall", "degraded_requests"),
             ("front", "fallback_calls"),
         ]);
-        let Figure::Line(fallbacks) = &run_charts(&run)[0].figure else {
+        let figures = run_charts(&run);
+        // …and not again among the other metrics.
+        assert_eq!(names(&figures), ["fallbacks"]);
+        let Figure::Line(fallbacks) = &figures[0].figure else {
             panic!()
         };
         assert_eq!(fallbacks.series.len(), 2);
