@@ -202,7 +202,7 @@ fn print_summary(scenario: &capsim::scenario::Scenario, result: &RunResult, out:
         say!("  note     {note}");
     }
     say!(
-        "results in {}/ (summary.csv, timeseries.csv, events.csv, scenario.resolved.toml, charts/, report.html)",
+        "results in {}/ (summary.csv, timeseries.csv, events.csv, latency.csv, scenario.resolved.toml, charts/, report.html)",
         out.display()
     );
 }
